@@ -1,0 +1,38 @@
+// Loads the engine addon. Only job worker processes call this: the extension host and the language
+// server never load native code, so a native crash costs a job, never the editor.
+import * as fs from 'fs';
+import * as path from 'path';
+
+export interface EngineInfo {
+  version: string;
+  hardwareThreads: number;
+  avx2: boolean;
+  avx512: boolean;
+}
+
+/** The addon's exports. Each engine area adds its functions here as it lands. */
+export interface Addon {
+  engineInfo(): EngineInfo;
+}
+
+let cached: Addon | undefined;
+
+/** Finds native/build/Release/quantstudio.node from the sources, the compiled out/ tree or the bundle. */
+export function addonPath(): string {
+  const candidates = [
+    process.env.QUANTSTUDIO_ADDON,
+    path.join(__dirname, '..', 'build', 'Release', 'quantstudio.node'),
+    path.join(__dirname, '..', '..', '..', 'native', 'build', 'Release', 'quantstudio.node'),
+    path.join(__dirname, '..', 'native', 'build', 'Release', 'quantstudio.node'),
+  ].filter((p): p is string => typeof p === 'string');
+  const found = candidates.find((p) => fs.existsSync(p));
+  if (!found) {
+    throw new Error(`the native engine is not built (looked for ${candidates.join(', ')}); run \`npm run build:native\``);
+  }
+  return found;
+}
+
+export function loadAddon(): Addon {
+  if (!cached) cached = require(addonPath()) as Addon;
+  return cached;
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// Runs every test suite with node's built-in test runner (one run, so the summary counts them all).
+// Suites: out/test/{unit,lsp,native}/**/*.test.js (compiled from test/), test/e2e/*.test.mjs (real VS Code
+// through code-server; needs test/e2e/install.sh) and test/reference/*.test.mjs (the real Python libraries;
+// needs test/reference/setup.sh). A suite whose prerequisites are missing is an error under CI=true.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(fileURLToPath(import.meta.url), '..', '..');
+const only = process.argv.slice(2); // optional: suite names (unit, lsp, native, e2e, reference) or files
+
+function listTests(dir, pattern) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((name) => {
+    const full = join(dir, name);
+    if (statSync(full).isDirectory()) return listTests(full, pattern);
+    return pattern.test(name) ? [full] : [];
+  });
+}
+
+const suites = {
+  unit: listTests(join(root, 'out', 'test', 'unit'), /\.test\.js$/),
+  lsp: listTests(join(root, 'out', 'test', 'lsp'), /\.test\.js$/),
+  native: listTests(join(root, 'out', 'test', 'native'), /\.test\.js$/),
+  e2e: listTests(join(root, 'test', 'e2e'), /\.test\.mjs$/),
+  reference: listTests(join(root, 'test', 'reference'), /\.test\.mjs$/),
+};
+
+const chosen = only.length === 0 ? Object.keys(suites) : only;
+const files = chosen.flatMap((name) => suites[name] ?? [join(root, name)]);
+if (files.length === 0) {
+  console.error('no test files found; run `npm run build` first');
+  process.exit(1);
+}
+console.log(`running ${files.length} test files: ${files.map((f) => relative(root, f)).join(', ')}`);
+const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], { cwd: root, stdio: 'inherit' });
+process.exit(result.status ?? 1);
