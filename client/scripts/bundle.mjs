@@ -20,6 +20,8 @@ const common = {
   sourcemap: true,
   logLevel: 'warning',
   external: ['vscode'],
+  // ESM entry points first: jsonc-parser's UMD main requires './impl/*' at run time, which a bundle cannot resolve
+  mainFields: ['module', 'main'],
 };
 
 await Promise.all([

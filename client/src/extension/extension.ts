@@ -1,27 +1,36 @@
 // Extension entry: starts the QuantStudio language server and registers the editor commands.
-import * as path from 'path';
+// It never loads the native addon: engine work runs in a separate worker process.
 import * as vscode from 'vscode';
-import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import type { LanguageClient } from 'vscode-languageclient/node';
+import { createLanguageClient } from './languageClient';
+import { validateWorkspace } from './validateWorkspace';
+
+export const OUTPUT_CHANNEL_NAME = 'QuantStudio';
 
 let client: LanguageClient | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
-  const serverModule = context.asAbsolutePath(path.join('dist', 'server.js'));
-  const serverOptions: ServerOptions = {
-    run: { module: serverModule, transport: TransportKind.ipc },
-    debug: { module: serverModule, transport: TransportKind.ipc },
-  };
-  const clientOptions: LanguageClientOptions = {
-    documentSelector: [
-      { scheme: 'file', language: 'json' },
-      { scheme: 'file', language: 'jsonc' },
-      { scheme: 'file', language: 'python' },
-    ],
-  };
-  client = new LanguageClient('quantstudio', 'QuantStudio', serverOptions, clientOptions);
-  await client.start();
+  const output = vscode.window.createOutputChannel(OUTPUT_CHANNEL_NAME, { log: true });
+  context.subscriptions.push(output);
+  output.info(`QuantStudio ${String(context.extension.packageJSON.version)} activated (VS Code ${vscode.version}, ${vscode.env.appHost}).`);
+
+  context.subscriptions.push(
+    vscode.commands.registerCommand('quantstudio.showServerLog', () => output.show(true)),
+    vscode.commands.registerCommand('quantstudio.validateWorkspace', () => validateWorkspace(output)),
+  );
+
+  client = createLanguageClient(context, output);
+  try {
+    await client.start();
+    output.info('Language server started.');
+  } catch (error) {
+    const message = `QuantStudio language server failed to start: ${error instanceof Error ? error.message : String(error)}. Run "QuantStudio: Show Language Server Log" for details.`;
+    output.error(message);
+    void vscode.window.showErrorMessage(message);
+  }
 }
 
 export async function deactivate(): Promise<void> {
   await client?.stop();
+  client = undefined;
 }

@@ -1,0 +1,53 @@
+// The LanguageClient for the bundled server (dist/server.js, a Node process over IPC). The server
+// never loads the native addon, so a crash here costs validation only, and the client restarts it.
+import * as vscode from 'vscode';
+import {
+  CloseAction,
+  ErrorAction,
+  LanguageClient,
+  TransportKind,
+  type ErrorHandler,
+  type LanguageClientOptions,
+  type ServerOptions,
+} from 'vscode-languageclient/node';
+import { DOCUMENT_SELECTOR } from './documents';
+import { RestartPolicy } from './restartPolicy';
+import { SETTINGS_SECTION, readSettings } from './settings';
+
+export const CLIENT_ID = 'quantstudio'; // also the prefix of the quantstudio.trace.server setting the client reads
+export const CLIENT_NAME = 'QuantStudio Language Server';
+
+function crashHandler(output: vscode.LogOutputChannel): ErrorHandler {
+  const policy = new RestartPolicy();
+  return {
+    // A read/write error on the connection: keep going unless errors pile up (then the process is gone anyway).
+    error: (_error, _message, count) => ({ action: (count ?? 1) <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown }),
+    closed: () => {
+      const decision = policy.onCrash();
+      if (decision.restart) output.warn(decision.message);
+      else output.error(decision.message);
+      if (decision.restart) return { action: CloseAction.Restart, handled: true };
+      void vscode.window.showErrorMessage(decision.message, 'Show Log').then((choice) => {
+        if (choice === 'Show Log') output.show(true);
+      });
+      return { action: CloseAction.DoNotRestart, handled: true };
+    },
+  };
+}
+
+export function createLanguageClient(context: vscode.ExtensionContext, output: vscode.LogOutputChannel): LanguageClient {
+  const serverModule = context.asAbsolutePath('dist/server.js');
+  const serverOptions: ServerOptions = {
+    run: { module: serverModule, transport: TransportKind.ipc },
+    debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6029'] } },
+  };
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: DOCUMENT_SELECTOR,
+    outputChannel: output,
+    initializationOptions: readSettings(vscode.workspace.getConfiguration(SETTINGS_SECTION)),
+    // Pushes workspace/didChangeConfiguration with the quantstudio section whenever a setting changes.
+    synchronize: { configurationSection: SETTINGS_SECTION },
+    errorHandler: crashHandler(output),
+  };
+  return new LanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, clientOptions);
+}

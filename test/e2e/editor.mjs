@@ -1,0 +1,72 @@
+// Editor helpers on top of codeServer.mjs: cursor placement, hover and quick fixes, all through
+// commands (keyboard shortcuts differ between the browser and desktop; palette labels do not).
+import { runCommand } from './codeServer.mjs';
+
+/** Opens a workspace file by its relative path via Quick Open and waits for its editor tab. */
+export async function openFile(page, relativePath) {
+  const base = relativePath.split('/').pop();
+  const dir = relativePath.split('/').slice(0, -1).join('/');
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(relativePath);
+  // a row shows the name and, separately, its folder: wait for the row of exactly this file
+  const row = page.locator('.quick-input-widget .monaco-list-row')
+    .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${base.replace(/\./g, '\\.')}$`) }) })
+    .filter({ hasText: dir }).first();
+  await row.waitFor({ state: 'visible' });
+  await row.click();
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+  await page.locator('.tabs-container .tab.active', { hasText: base }).waitFor();
+}
+
+/** Moves the cursor of the active editor to a 1-based line and column (Quick Open's ":line:column"). */
+export async function goTo(page, line, column) {
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(`:${line}:${column}`);
+  await page.waitForTimeout(300); // the line picker re-filters after typing
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+}
+
+/** Shows the hover at the cursor and returns its text once it contains `expect`. */
+export async function hoverAt(page, line, column, expect) {
+  await goTo(page, line, column);
+  await runCommand(page, 'Show or Focus Hover');
+  const hover = page.locator('.monaco-hover:not(.hidden)', { hasText: expect }).first();
+  await hover.waitFor({ state: 'visible' });
+  return hover.innerText();
+}
+
+/** Opens "Quick Fix..." at a position and returns the titles it offers (the action widget stays open). */
+export async function openQuickFixes(page, line, column, expectTitle) {
+  await goTo(page, line, column);
+  await runCommand(page, 'Quick Fix...');
+  const rows = page.locator('.action-widget .monaco-list-row');
+  await rows.filter({ hasText: expectTitle }).first().waitFor({ state: 'visible' });
+  return rows.allInnerTexts();
+}
+
+/** Picks a quick fix from the open action widget by its title (keyboard: the widget acts on key presses). */
+export async function applyQuickFix(page, title) {
+  const rows = page.locator('.action-widget .monaco-list-row');
+  const titles = (await rows.allInnerTexts()).map((t) => t.trim());
+  const index = titles.indexOf(title);
+  if (index < 0) throw new Error(`no quick fix "${title}" among ${JSON.stringify(titles)}`);
+  // the first action is focused when the widget opens; headers ("Quick Fix") are not focusable rows
+  for (let i = 0; (await page.locator('.action-widget .monaco-list-row.focused').innerText()).trim() !== title; i++) {
+    if (i > titles.length) throw new Error(`could not focus the quick fix "${title}"`);
+    await page.keyboard.press('ArrowDown');
+  }
+  await page.keyboard.press('Enter');
+  await page.locator('.action-widget .monaco-list-row').first().waitFor({ state: 'hidden' });
+}
+
+/** The visible text of the active editor (Monaco renders only the visible lines: fine for short files). */
+export async function editorText(page) {
+  const lines = await page.locator('.editor-instance .monaco-editor .view-lines .view-line').evaluateAll((els) =>
+    els.map((el) => ({ top: parseFloat(el.style.top) || 0, text: el.textContent.replace(/\u00a0/g, ' ') })));
+  return lines.sort((a, b) => a.top - b.top).map((l) => l.text).join('\n');
+}
