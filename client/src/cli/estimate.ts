@@ -1,0 +1,129 @@
+// `quantstudio estimate --model <dir|hub id> [--config <file>] [--batch N] [--seq N] [--json]`:
+// memory needed by a model under a quantization config (weights, KV cache, activations, overhead, peak).
+// Without --config, every compared method side by side. --json prints
+// {model, method, weightsBytes, kvCacheBytes, activationBytes, overheadBytes, peakBytes, breakdown, methods?}.
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { compareMethods, estimateMemory, formatModelError, resolveModel } from '../../../native/lib/model';
+import type { JsonObject, MemoryEstimate } from '../../../native/lib/model';
+import type { Command } from './command';
+import { usageError } from './command';
+
+interface EstimateArgs {
+  model: string | undefined;
+  config: string | undefined;
+  batch: number;
+  seq: number;
+  json: boolean;
+}
+
+const VALUE_FLAGS = new Set(['--model', '--config', '--batch', '--seq']);
+
+function parseArgs(args: readonly string[]): EstimateArgs | string {
+  const values = new Map<string, string>();
+  let json = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === '--json') json = true;
+    else if (VALUE_FLAGS.has(arg)) {
+      const value = args[++i];
+      if (value === undefined) return `${arg} needs a value`;
+      values.set(arg, value);
+    } else return `unexpected argument '${arg}'`;
+  }
+  const count = (flag: string, fallback: number): number | string => {
+    const text = values.get(flag);
+    if (text === undefined) return fallback;
+    const n = Number(text);
+    return Number.isInteger(n) && n > 0 ? n : `${flag} must be a positive integer, got '${text}'`;
+  };
+  const batch = count('--batch', 1);
+  const seq = count('--seq', 2048);
+  if (typeof batch === 'string') return batch;
+  if (typeof seq === 'string') return seq;
+  return { model: values.get('--model'), config: values.get('--config'), batch, seq, json };
+}
+
+/** Reads the --config file; a job file also names its model, relative to the job file. */
+function readConfig(path: string): { config: JsonObject; model: string | undefined } | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    return `${path}: cannot read a JSON config (${(e as Error).message}); give a quantization_config JSON, quantize_config.json, quant_config.json or *.quant.json file`;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return `${path}: expected a JSON object`;
+  const config = value as JsonObject;
+  const model = typeof config['model'] === 'string' ? join(dirname(path), config['model']) : undefined;
+  return { config, model };
+}
+
+function formatBytes(bytes: number): string {
+  const gib = bytes / 2 ** 30;
+  return gib >= 1 ? `${gib.toFixed(2)} GiB` : `${(bytes / 2 ** 20).toFixed(2)} MiB`;
+}
+
+function table(rows: ReadonlyArray<readonly string[]>): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n') + '\n';
+}
+
+function humanEstimate(title: string, e: MemoryEstimate): string {
+  const rows = [['component', 'count', 'bytes'], ...e.breakdown.map((l) => [l.label, String(l.count), formatBytes(l.bytes)])];
+  rows.push(['weights', '', formatBytes(e.weightsBytes)], ['peak', '', formatBytes(e.peakBytes)]);
+  return `${title}\n${table(rows)}`;
+}
+
+function summary(e: MemoryEstimate): Record<string, unknown> {
+  const { method, weightsBytes, kvCacheBytes, activationBytes, overheadBytes, peakBytes, breakdown } = e;
+  return { method, weightsBytes, kvCacheBytes, activationBytes, overheadBytes, peakBytes, breakdown };
+}
+
+export const estimateCommand: Command = {
+  name: 'estimate',
+  summary: 'memory estimate (weights, KV cache, peak) of a model under a quantization config, or of every method',
+  usage: 'quantstudio estimate --model <dir|hub id> [--config <file>] [--batch N] [--seq N] [--json]',
+  async run(args) {
+    const parsed = parseArgs(args);
+    if (typeof parsed === 'string') return usageError(this, parsed);
+    const read = parsed.config === undefined ? undefined : readConfig(parsed.config);
+    if (typeof read === 'string') {
+      process.stderr.write(`quantstudio estimate: ${read}\n`);
+      return 1;
+    }
+    const modelRef = parsed.model ?? read?.model;
+    if (modelRef === undefined) return usageError(this, '--model is required (or a job file --config that names its model)');
+    const cacheDir = join(process.env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'quantstudio', 'models');
+    const resolution = await resolveModel(modelRef, { cacheDir });
+    if (!resolution.ok) {
+      process.stderr.write(`quantstudio estimate: ${formatModelError(resolution.error)}\n`);
+      return 1;
+    }
+    if (resolution.stale) process.stderr.write(`quantstudio estimate: warning: ${formatModelError(resolution.stale)}\n`);
+    const model = resolution.model;
+    const options = { batch: parsed.batch, seq: parsed.seq };
+    const estimate = estimateMemory(model, read?.config, options);
+    const methods = read === undefined ? compareMethods(model, options) : undefined;
+    const failed = !estimate.ok ? estimate.error : methods && !methods.ok ? methods.error : undefined;
+    if (failed || !estimate.ok) {
+      process.stderr.write(`quantstudio estimate: ${failed ? formatModelError(failed) : 'estimate failed'}\n`);
+      return 1;
+    }
+    const rows = methods?.ok ? methods.value : undefined;
+    if (parsed.json) {
+      const out = { model: modelRef, source: model.source, revision: model.revision ?? null, batch: parsed.batch, seq: parsed.seq, ...summary(estimate.value) };
+      const withMethods = rows ? { ...out, methods: rows.map((r) => ({ label: r.label, ...summary(r.estimate) })) } : out;
+      process.stdout.write(`${JSON.stringify(withMethods, null, 2)}\n`);
+      return 0;
+    }
+    const title = `${modelRef} (${model.source}) · batch ${parsed.batch} · seq ${parsed.seq}`;
+    if (!rows) {
+      process.stdout.write(humanEstimate(`${title} · ${estimate.value.method}`, estimate.value));
+      return 0;
+    }
+    const compare = [['method', 'weights', 'KV cache', 'activations', 'peak'], ...rows.map((r) => [r.label, formatBytes(r.estimate.weightsBytes), formatBytes(r.estimate.kvCacheBytes), formatBytes(r.estimate.activationBytes), formatBytes(r.estimate.peakBytes)])];
+    process.stdout.write(`${title}\n${table(compare)}`);
+    return 0;
+  },
+};

@@ -1,0 +1,58 @@
+// The decoder shapes the estimate needs, read from config.json. Llama family (Llama, Mistral, Qwen2)
+// and OPT name them differently; a missing required field is an error value naming the key.
+import { COMPUTE_DTYPE_BYTES } from './dtypes';
+import type { Result } from './errors';
+import { fail, ok } from './errors';
+import type { JsonObject } from './types';
+
+export interface Architecture {
+  modelType: string;
+  layers: number;
+  hidden: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  intermediate: number;
+  vocab: number;
+  /** The dtype activations and the KV cache are held in (config `dtype` / `torch_dtype`, default float16). */
+  computeDtype: string;
+  computeBytes: number;
+}
+
+/** config.json keys per model family: [field, key] with the first present key winning. */
+const FIELD_KEYS: Readonly<Record<'layers' | 'hidden' | 'heads' | 'intermediate' | 'vocab', readonly string[]>> = {
+  layers: ['num_hidden_layers', 'n_layer', 'num_layers'],
+  hidden: ['hidden_size', 'n_embd', 'd_model'],
+  heads: ['num_attention_heads', 'n_head'],
+  intermediate: ['intermediate_size', 'ffn_dim', 'n_inner'],
+  vocab: ['vocab_size'],
+};
+
+function positiveInt(config: JsonObject, keys: readonly string[]): number | undefined {
+  for (const key of keys) {
+    const v = config[key];
+    if (typeof v === 'number' && Number.isInteger(v) && v > 0) return v;
+  }
+  return undefined;
+}
+
+export function architectureOf(config: JsonObject, where: string, computeDtype?: string): Result<Architecture> {
+  // Multimodal configs nest the language model's shapes under text_config.
+  const text = config['text_config'];
+  const c: JsonObject = typeof text === 'object' && text !== null && !Array.isArray(text) && positiveInt(config, FIELD_KEYS.layers) === undefined ? text : config;
+  const fields: Partial<Record<keyof typeof FIELD_KEYS, number>> = {};
+  for (const [field, keys] of Object.entries(FIELD_KEYS) as [keyof typeof FIELD_KEYS, readonly string[]][]) {
+    const value = positiveInt(c, keys);
+    if (value === undefined) return fail('unsupported', `config.json has no positive integer ${keys.join(' / ')}`, where, 'only decoder-only transformer configs can be estimated');
+    fields[field] = value;
+  }
+  const { layers, hidden, heads, intermediate, vocab } = fields as Record<keyof typeof FIELD_KEYS, number>;
+  const kvHeads = positiveInt(c, ['num_key_value_heads']) ?? heads;
+  const headDim = positiveInt(c, ['head_dim']) ?? Math.floor(hidden / heads);
+  const stored = [c['dtype'], c['torch_dtype'], config['dtype'], config['torch_dtype']].find((d): d is string => typeof d === 'string');
+  const dtype = computeDtype ?? stored ?? 'float16';
+  const computeBytes = COMPUTE_DTYPE_BYTES[dtype];
+  if (computeBytes === undefined) return fail('unsupported', `unknown compute dtype ${JSON.stringify(dtype)}`, where, 'use float16, bfloat16 or float32');
+  const modelType = typeof c['model_type'] === 'string' ? c['model_type'] : 'unknown';
+  return ok({ modelType, layers, hidden, heads, kvHeads, headDim, intermediate, vocab, computeDtype: dtype, computeBytes });
+}

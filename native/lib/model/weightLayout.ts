@@ -1,0 +1,82 @@
+// Which tensors a method quantizes, and what every tensor of the model costs under that method.
+// Quantized: every 2-D floating `.weight` inside a decoder layer (the Linears: q/k/v/o, gate/up/down,
+// OPT's q/k/v/out_proj and fc1/fc2). Kept as stored: embeddings, lm_head, norms, biases, and modules
+// named by modules_to_not_convert / llm_int8_skip_modules.
+import { FLOAT_DTYPES } from './dtypes';
+import type { QuantSettings } from './quantSettings';
+import { quantizedLinearLayout } from './quantizedLayout';
+import type { TensorMeta } from './types';
+
+const DECODER_LAYER = /(^|\.)(layers|h|blocks)\.\d+\./;
+const PARAM_SUFFIX = /\.(weight|bias|qweight|qzeros|scales|g_idx|SCB|weight_format)(\..*)?$/;
+
+export interface WeightLine {
+  label: string;
+  bytes: number;
+  /** Modules (for Linears) or tensors (for everything else) the line covers. */
+  count: number;
+}
+
+/** `model.layers.3.self_attn.q_proj.weight` → `model.layers.3.self_attn.q_proj`. */
+export function moduleOf(tensorName: string): string {
+  return tensorName.replace(PARAM_SUFFIX, '');
+}
+
+/** Same matching transformers uses for skip lists: the module itself, or a dotted prefix/suffix of its name. */
+export function isSkipped(module: string, skip: readonly string[]): boolean {
+  return skip.some((s) => module === s || module.endsWith(`.${s}`) || module.startsWith(`${s}.`) || module.includes(`.${s}.`));
+}
+
+export function isQuantizableLinear(t: TensorMeta): boolean {
+  return t.name.endsWith('.weight') && t.shape.length === 2 && FLOAT_DTYPES.has(t.dtype) && DECODER_LAYER.test(t.name);
+}
+
+/** A breakdown label for a tensor kept as stored. */
+function storedLabel(t: TensorMeta): string {
+  if (DECODER_LAYER.test(t.name)) {
+    if (/norm/.test(t.name)) return 'norms';
+    if (t.name.endsWith('.bias')) return 'biases';
+    return moduleOf(t.name).split('.').pop() ?? 'other';
+  }
+  if (/embed|wte|wpe/.test(t.name)) return 'embeddings';
+  if (/lm_head/.test(t.name)) return 'lm_head';
+  if (/norm/.test(t.name)) return 'norms';
+  return 'other';
+}
+
+export interface WeightLayout {
+  lines: WeightLine[];
+  totalBytes: number;
+  /** Elements of the largest quantized Linear (sizes a dequantization buffer). */
+  largestQuantizedNumel: number;
+}
+
+export function weightLayout(tensors: readonly TensorMeta[], settings: QuantSettings, computeDtype: string): WeightLayout {
+  const lines = new Map<string, WeightLine>();
+  const modulesPerLine = new Map<string, Set<string>>();
+  let largestQuantizedNumel = 0;
+  const add = (label: string, bytes: number, unit: string): void => {
+    const line = lines.get(label) ?? { label, bytes: 0, count: 0 };
+    line.bytes += bytes;
+    const units = modulesPerLine.get(label) ?? new Set<string>();
+    units.add(unit);
+    modulesPerLine.set(label, units);
+    line.count = units.size;
+    lines.set(label, line);
+  };
+  for (const t of tensors) {
+    const module = moduleOf(t.name);
+    if (settings.method !== 'none' && isQuantizableLinear(t) && !isSkipped(module, settings.skip)) {
+      const [out, inFeatures] = t.shape as [number, number];
+      const bytes = quantizedLinearLayout(settings, out, inFeatures, computeDtype).reduce((a, p) => a + p.bytes, 0);
+      largestQuantizedNumel = Math.max(largestQuantizedNumel, out * inFeatures);
+      add(module.split('.').pop() ?? module, bytes, module);
+    } else {
+      const label = storedLabel(t);
+      const isLinear = !['embeddings', 'lm_head', 'norms', 'biases', 'other'].includes(label);
+      add(label, t.bytes, isLinear ? module : t.name);
+    }
+  }
+  const sorted = [...lines.values()].sort((a, b) => b.bytes - a.bytes || a.label.localeCompare(b.label));
+  return { lines: sorted, totalBytes: sorted.reduce((a, l) => a + l.bytes, 0), largestQuantizedNumel };
+}
