@@ -1,0 +1,44 @@
+// GPTQ on one linear layer: the weight and the activations it saw during calibration in, the
+// group-quantized weight out. Runs on a worker thread of the engine addon.
+import { loadAddon } from './addon';
+import { GroupQuantized, QuantRunControl, cancelFlag } from './groupQuantized';
+
+export interface GptqOptions {
+  bits?: 2 | 3 | 4 | 8;
+  /** Input columns per group; −1 = one group per row. Default 128. */
+  groupSize?: number;
+  sym?: boolean;
+  /** Act-order: quantize columns by descending Hessian diagonal. */
+  descAct?: boolean;
+  staticGroups?: boolean;
+  dampPercent?: number;
+  dampAutoIncrement?: number;
+  blockSize?: number;
+}
+
+export interface GptqResult {
+  quantized: GroupQuantized;
+  /** Upstream's avg_loss: Σ(w − q)²/(2·d²) over the layer, per calibration token. */
+  loss: number;
+  /** The damping that made the Hessian factorisable (≥ dampPercent). */
+  dampPercent: number;
+}
+
+interface GptqAddon {
+  gptqQuantize(
+    weight: Float32Array, rows: number, cols: number, activationBatches: Float32Array[], options: GptqOptions,
+    onProgress: ((done: number, total: number) => void) | undefined, cancel: Int32Array,
+  ): Promise<GptqResult>;
+}
+
+/**
+ * Quantizes `weight` [rows × cols] (row-major, out × in) with the Hessian of `activationBatches`
+ * (each [tokens × cols], row-major; batches are averaged as they come).
+ */
+export function gptqQuantize(
+  weight: Float32Array, rows: number, cols: number, activationBatches: Float32Array[], options: GptqOptions = {},
+  control: QuantRunControl = {},
+): Promise<GptqResult> {
+  const addon = loadAddon() as unknown as GptqAddon;
+  return addon.gptqQuantize(weight, rows, cols, activationBatches, options, control.onProgress, cancelFlag(control.signal));
+}

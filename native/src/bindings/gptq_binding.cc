@@ -1,0 +1,76 @@
+// gptqQuantize(weight, rows, cols, activationBatches, options, onProgress?, cancel?) → Promise of
+// {quantized, loss, dampPercent}. The Hessian is accumulated from the batches on the worker thread.
+#include <napi.h>
+
+#include "bindings/quant_job.h"
+#include "core/register.h"
+#include "quant/gptq.h"
+#include "quant/hessian.h"
+
+namespace quantstudio {
+namespace {
+
+quant::GptqOptions ReadGptqOptions(const Napi::Value& value) {
+  quant::GptqOptions options;
+  if (!value.IsObject()) return options;
+  const Napi::Object o = value.As<Napi::Object>();
+  options.bits = static_cast<int>(bindings::OptionNumber(o, "bits", options.bits));
+  options.groupSize = static_cast<int64_t>(bindings::OptionNumber(o, "groupSize", static_cast<double>(options.groupSize)));
+  options.sym = bindings::OptionBool(o, "sym", options.sym);
+  options.descAct = bindings::OptionBool(o, "descAct", options.descAct);
+  options.staticGroups = bindings::OptionBool(o, "staticGroups", options.staticGroups);
+  options.dampPercent = bindings::OptionNumber(o, "dampPercent", options.dampPercent);
+  options.dampAutoIncrement = bindings::OptionNumber(o, "dampAutoIncrement", options.dampAutoIncrement);
+  options.blockSize = static_cast<int64_t>(bindings::OptionNumber(o, "blockSize", static_cast<double>(options.blockSize)));
+  return options;
+}
+
+Napi::Value GptqQuantize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::vector<float> weight = bindings::CopyFloat32(info[0], "weight");
+  const int64_t rows = bindings::PositiveInteger(info[1], "rows");
+  const int64_t cols = bindings::PositiveInteger(info[2], "cols");
+  if (static_cast<int64_t>(weight.size()) != rows * cols)
+    throw Napi::RangeError::New(env, "weight has " + std::to_string(weight.size()) + " values; rows × cols = " +
+                                         std::to_string(rows * cols));
+  if (!info[3].IsArray()) throw Napi::TypeError::New(env, "activation batches must be an array of Float32Array");
+  Napi::Array batchArray = info[3].As<Napi::Array>();
+  std::vector<std::vector<float>> batches;
+  for (uint32_t i = 0; i < batchArray.Length(); ++i) {
+    batches.push_back(bindings::CopyFloat32(batchArray.Get(i), "an activation batch"));
+    if (batches.back().size() % static_cast<size_t>(cols) != 0)
+      throw Napi::RangeError::New(env, "activation batch " + std::to_string(i) + " has " +
+                                           std::to_string(batches.back().size()) + " values, not a multiple of cols " +
+                                           std::to_string(cols));
+  }
+  const quant::GptqOptions options = ReadGptqOptions(info[4]);
+  const std::string invalid = quant::ValidateGptqOptions(options, cols);
+  if (!invalid.empty()) throw Napi::RangeError::New(env, invalid);
+
+  auto work = [weight = std::move(weight), batches = std::move(batches), rows, cols,
+               options](const bindings::ProgressHook& progress) {
+    quant::HessianAccumulator hessian(cols);
+    for (const std::vector<float>& batch : batches)
+      hessian.AddBatch(batch.data(), static_cast<int64_t>(batch.size()) / cols);
+    return quant::QuantizeGptq(weight.data(), rows, cols, hessian.matrix(), hessian.samples(), options, progress);
+  };
+  auto toJs = [](Napi::Env jsEnv, quant::GptqResult& result) -> Napi::Value {
+    Napi::Object o = Napi::Object::New(jsEnv);
+    o.Set("quantized", bindings::GroupQuantizedToJs(jsEnv, result.quantized));
+    o.Set("loss", result.loss);
+    o.Set("dampPercent", result.dampPercent);
+    return o;
+  };
+  auto failure = [](const quant::GptqResult& result) { return result.ok ? std::string() : result.error; };
+  auto* job = new bindings::QuantJob<quant::GptqResult>(env, std::move(work), toJs, failure, info[5], info[6]);
+  Napi::Promise promise = job->Promise();
+  job->Queue();
+  return promise;
+}
+
+const Registration kRegistration([](Napi::Env env, Napi::Object exports) {
+  exports.Set("gptqQuantize", Napi::Function::New(env, GptqQuantize, "gptqQuantize"));
+});
+
+}  // namespace
+}  // namespace quantstudio
