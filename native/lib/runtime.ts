@@ -1,0 +1,129 @@
+// Runs a decoder-only model folder on the native engine: logits, perplexity windows and token generation.
+// Every call is async (the work runs on an engine thread); errors reject with the engine's message.
+import { loadAddon } from './addon';
+import { RuntimeConfig, readRuntimeConfig } from './runtime-config';
+
+export interface SamplingOptions {
+  /** 0 (default) = greedy. */
+  temperature?: number;
+  /** 0 (default) = off. */
+  topK?: number;
+  /** 1 (default) = off. */
+  topP?: number;
+  /** Same seed, same options, same prompt → same tokens. */
+  seed?: number;
+}
+
+export interface GenerateIdsOptions extends SamplingOptions {
+  maxTokens?: number;
+  /** Ids that end generation; defaults to the model's eos_token_id. */
+  stopIds?: number[];
+  signal?: AbortSignal;
+}
+
+export type StopReason = 'eos' | 'maxTokens' | 'cancelled' | 'contextFull';
+
+export interface GenerateIdsResult {
+  tokens: number[];
+  stopReason: StopReason;
+  promptTokens: number;
+  prefillSeconds: number;
+  decodeSeconds: number;
+}
+
+export interface WindowNll {
+  /** Summed negative log-likelihood (nats) of every predicted token. */
+  nll: number;
+  /** Predicted tokens (ids.length − 1). */
+  tokens: number;
+  windows: number;
+}
+
+declare const handleBrand: unique symbol;
+type Handle = { readonly [handleBrand]: 'model' };
+declare const flagBrand: unique symbol;
+type CancelFlag = { readonly [flagBrand]: 'cancel' };
+
+/** The addon's runtime and kernel functions (native/src/bindings/runtime_binding.cc, kernels/kernels_binding.cc);
+ *  part of the Addon interface in addon.ts. */
+export interface RuntimeAddon {
+  runtimeOpen(folder: string, config: RuntimeConfig): Handle;
+  runtimeLogits(handle: Handle, ids: Int32Array): Promise<Float32Array>;
+  runtimePerplexity(handle: Handle, ids: Int32Array, seq: number, onProgress: ((done: number, total: number) => void) | undefined, cancel: CancelFlag | undefined): Promise<WindowNll>;
+  runtimeGenerate(handle: Handle, prompt: Int32Array, options: { maxTokens: number; temperature: number; topK: number; topP: number; seed: number; stopIds: Int32Array }, cancel: CancelFlag, onToken: (id: number) => void): Promise<GenerateIdsResult>;
+  runtimeCancelFlag(): CancelFlag;
+  runtimeCancel(flag: CancelFlag): void;
+  kernelsMatMul(x: Float32Array, m: number, w: Float32Array | Uint16Array, dtype: 'F32' | 'F16' | 'BF16', n: number, k: number, bias: Float32Array | null, reference: boolean): Float32Array;
+  kernelsAttention(q: Float32Array, m: number, pos0: number, kCache: Float32Array, vCache: Float32Array, shape: { heads: number; kvHeads: number; headDim: number; capacity: number }, scale: number, reference: boolean): Float32Array;
+  kernelsSoftmax(x: Float32Array, reference: boolean): Float32Array;
+  kernelsNll(logits: Float32Array, target: number, reference: boolean): number;
+  kernelsMachinePeak(seconds: number): { gflops: number; memcpyGBs: number; threads: number; avx2: boolean };
+}
+
+export function runtimeAddon(): RuntimeAddon {
+  return loadAddon();
+}
+
+function toIds(ids: ArrayLike<number>): Int32Array {
+  return ids instanceof Int32Array ? ids : Int32Array.from(ids);
+}
+
+/** A cancel flag that follows an AbortSignal. */
+function cancelFlagFor(addon: RuntimeAddon, signal: AbortSignal | undefined): CancelFlag {
+  const flag = addon.runtimeCancelFlag();
+  if (signal) {
+    if (signal.aborted) addon.runtimeCancel(flag);
+    else signal.addEventListener('abort', () => addon.runtimeCancel(flag), { once: true });
+  }
+  return flag;
+}
+
+export class RuntimeModel {
+  private constructor(
+    readonly folder: string,
+    readonly config: RuntimeConfig,
+    private readonly addon: RuntimeAddon,
+    private readonly handle: Handle,
+  ) {}
+
+  /** Opens a model folder (config.json + model.safetensors or its shards). Weights are mapped, not copied. */
+  static open(folder: string): RuntimeModel {
+    const config = readRuntimeConfig(folder);
+    const addon = runtimeAddon();
+    return new RuntimeModel(folder, config, addon, addon.runtimeOpen(folder, config));
+  }
+
+  /** Logits [ids.length × vocabSize], row-major, for one sequence from position 0. */
+  logits(ids: ArrayLike<number>): Promise<Float32Array> {
+    return this.addon.runtimeLogits(this.handle, toIds(ids));
+  }
+
+  /** Summed NLL over consecutive non-overlapping windows of `seq` inputs (the last, partial one included). */
+  windowNll(ids: ArrayLike<number>, seq: number, onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<WindowNll> {
+    return this.addon.runtimePerplexity(this.handle, toIds(ids), seq, onProgress, cancelFlagFor(this.addon, signal));
+  }
+
+  /** exp(mean NLL) over the windows of windowNll; `seq` defaults to 256 (the project's protocol). */
+  async perplexity(ids: ArrayLike<number>, options: { seq?: number; signal?: AbortSignal } = {}, onProgress?: (done: number, total: number) => void): Promise<WindowNll & { perplexity: number; seconds: number }> {
+    const started = process.hrtime.bigint();
+    const r = await this.windowNll(ids, options.seq ?? 256, onProgress, options.signal);
+    return { ...r, perplexity: Math.exp(r.nll / r.tokens), seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+  }
+
+  /** Generates after `prompt`, calling onToken with each id as soon as it is produced. */
+  generateIds(prompt: ArrayLike<number>, options: GenerateIdsOptions = {}, onToken: (id: number) => void = () => undefined): Promise<GenerateIdsResult> {
+    const flag = cancelFlagFor(this.addon, options.signal);
+    return this.addon.runtimeGenerate(this.handle, toIds(prompt), {
+      maxTokens: options.maxTokens ?? 64,
+      temperature: options.temperature ?? 0,
+      topK: options.topK ?? 0,
+      topP: options.topP ?? 1,
+      seed: options.seed ?? 0,
+      stopIds: toIds(options.stopIds ?? this.config.eosTokenIds),
+    }, flag, onToken);
+  }
+}
+
+export function openModel(folder: string): RuntimeModel {
+  return RuntimeModel.open(folder);
+}

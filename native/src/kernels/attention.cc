@@ -1,0 +1,82 @@
+#include "kernels/attention.h"
+
+#include <vector>
+
+#include "core/thread_pool.h"
+#include "kernels/elementwise.h"
+#include "kernels/matmul.h"
+
+namespace quantstudio::kernels {
+namespace {
+
+// The reference, one query row of one head: a dot product per visible key, softmax, weighted sum of values.
+void AttendOneReference(const float* q, int64_t visible, const float* k, const float* v, int64_t dim, float scale,
+                        std::vector<float>& scores, float* out) {
+  scores.resize(static_cast<size_t>(visible));
+  for (int64_t t = 0; t < visible; ++t) {
+    float dot = 0.0f;
+    for (int64_t j = 0; j < dim; ++j) dot += q[j] * k[t * dim + j];
+    scores[t] = dot * scale;
+  }
+  SoftmaxReference(scores.data(), visible);
+  for (int64_t j = 0; j < dim; ++j) out[j] = 0.0f;
+  for (int64_t t = 0; t < visible; ++t)
+    for (int64_t j = 0; j < dim; ++j) out[j] += scores[t] * v[t * dim + j];
+}
+
+// Fast path, one head at a time: scores = Q·Kᵀ and out = P·V as matmuls (the GEMM/GEMV kernels), so the
+// work runs at matmul speed instead of one short dot product per key. Heads are spread over the pool; the
+// matmuls inside run on the calling thread.
+void RunAsMatMuls(const float* q, int64_t m, int64_t pos0, const float* kCache, const float* vCache,
+                  const AttentionShape& s, float scale, float* out) {
+  const int64_t group = s.heads / s.kvHeads;
+  const int64_t width = s.heads * s.headDim;
+  const int64_t d = s.headDim;
+  const int64_t visible = pos0 + m;
+  DefaultThreadPool().ParallelFor(static_cast<size_t>(s.heads), 1, [&](size_t begin, size_t end) {
+    std::vector<float> qh(static_cast<size_t>(m * d)), scores(static_cast<size_t>(m * visible)),
+        vt(static_cast<size_t>(d * visible)), oh(static_cast<size_t>(m * d));
+    for (size_t hu = begin; hu < end; ++hu) {
+      const int64_t h = static_cast<int64_t>(hu);
+      const size_t base = static_cast<size_t>((h / group) * s.capacity * d);
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < d; ++j) qh[i * d + j] = q[i * width + h * d + j] * scale;
+      MatMul(qh.data(), m, MatrixRef{DType::F32, kCache + base, visible, d}, nullptr, scores.data());
+      for (int64_t i = 0; i < m; ++i) {
+        float* row = scores.data() + i * visible;
+        const int64_t seen = pos0 + i + 1;  // causal: later positions get zero weight
+        Softmax(row, seen);
+        for (int64_t t = seen; t < visible; ++t) row[t] = 0.0f;
+      }
+      const float* v = vCache + base;
+      for (int64_t t = 0; t < visible; ++t)
+        for (int64_t j = 0; j < d; ++j) vt[j * visible + t] = v[t * d + j];
+      MatMul(scores.data(), m, MatrixRef{DType::F32, vt.data(), d, visible}, nullptr, oh.data());
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < d; ++j) out[i * width + h * d + j] = oh[i * d + j];
+    }
+  });
+}
+
+}  // namespace
+
+void Attention(const float* q, int64_t m, int64_t pos0, const float* kCache, const float* vCache,
+               const AttentionShape& shape, float scale, float* out) {
+  RunAsMatMuls(q, m, pos0, kCache, vCache, shape, scale, out);
+}
+
+void AttentionReference(const float* q, int64_t m, int64_t pos0, const float* kCache, const float* vCache,
+                        const AttentionShape& s, float scale, float* out) {
+  const int64_t group = s.heads / s.kvHeads;
+  const int64_t width = s.heads * s.headDim;
+  std::vector<float> scores;
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t h = 0; h < s.heads; ++h) {
+      const size_t base = static_cast<size_t>((h / group) * s.capacity * s.headDim);
+      AttendOneReference(q + i * width + h * s.headDim, pos0 + i + 1, kCache + base, vCache + base, s.headDim, scale,
+                         scores, out + i * width + h * s.headDim);
+    }
+  }
+}
+
+}  // namespace quantstudio::kernels

@@ -1,0 +1,30 @@
+// Y = X · Wᵀ (+ bias): the product every linear layer does. W is row-major [n, k] in its file dtype
+// (fp32, fp16 or bf16, read straight from the mapping and widened to fp32 on the fly); X is fp32 [m, k].
+// m == 1 (decode) runs a GEMV that reads each weight once; m > 1 (prefill) runs a blocked GEMM: each
+// panel of 16 rows of W is widened and transposed once, then swept by every row of X with a 6×16
+// register-blocked kernel. Panels are spread over the shared thread pool.
+#pragma once
+
+#include <cstdint>
+
+#include "core/dtype.h"
+
+namespace quantstudio::kernels {
+
+struct MatrixRef {
+  DType dtype;       // F32, F16 or BF16
+  const void* data;  // row-major [rows, cols]; need not be aligned
+  int64_t rows;      // n: output features
+  int64_t cols;      // k: input features
+};
+
+/** y[m, n] = x[m, k] · wᵀ + bias (bias may be null). Threads from the default pool; SIMD when available. */
+void MatMul(const float* x, int64_t m, const MatrixRef& w, const float* bias, float* y);
+
+/** The plain scalar reference: one thread, no SIMD, straight fp32 loops. */
+void MatMulReference(const float* x, int64_t m, const MatrixRef& w, const float* bias, float* y);
+
+/** Widens row `row` of w to fp32 (embedding lookups, tied heads). */
+void WidenRow(const MatrixRef& w, int64_t row, float* out);
+
+}  // namespace quantstudio::kernels

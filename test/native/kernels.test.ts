@@ -1,0 +1,118 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { runtimeAddon } from '../../native/lib/runtime';
+import { maxAbsDiff, randomFloats } from './runtime-fixtures';
+
+const addon = runtimeAddon();
+
+/** fp32 → IEEE half bits (round to nearest even), for building fp16 weights. */
+function toHalfBits(values: Float32Array): Uint16Array {
+  const f = new Float32Array(1);
+  const u = new Uint32Array(f.buffer);
+  return Uint16Array.from(values, (v) => {
+    f[0] = v;
+    const x = u[0];
+    const sign = (x >>> 16) & 0x8000;
+    const exp = ((x >>> 23) & 0xff) - 127 + 15;
+    const mant = x & 0x7fffff;
+    if (exp <= 0) return sign;  // test values stay well inside the normal range
+    const rounded = (exp << 10) + (mant >>> 13) + ((mant & 0x1fff) > 0x1000 || ((mant & 0x1fff) === 0x1000 && (mant & 0x2000)) ? 1 : 0);
+    return sign | rounded;
+  });
+}
+
+function toBf16Bits(values: Float32Array): Uint16Array {
+  const u = new Uint32Array(values.buffer.slice(0));
+  return Uint16Array.from(u, (x) => (x + 0x7fff + ((x >>> 16) & 1)) >>> 16);
+}
+
+// Shapes cover the SIMD tails: m not a multiple of the 6-row kernel, n not a multiple of the 16-column
+// panel, k not a multiple of 8, and m = 1 (the GEMV path).
+const shapes = [
+  { m: 1, n: 37, k: 19 },
+  { m: 1, n: 256, k: 256 },
+  { m: 7, n: 33, k: 29 },
+  { m: 64, n: 128, k: 96 },
+  { m: 13, n: 16, k: 8 },
+];
+
+for (const dtype of ['F32', 'F16', 'BF16'] as const) {
+  test(`matmul ${dtype}: fast kernel = scalar reference (GEMV and GEMM, with and without bias)`, () => {
+    for (const { m, n, k } of shapes) {
+      const x = randomFloats(m * k, m * 1000 + k);
+      const w32 = randomFloats(n * k, n * 7 + 1);
+      const w = dtype === 'F32' ? w32 : dtype === 'F16' ? toHalfBits(w32) : toBf16Bits(w32);
+      for (const bias of [null, randomFloats(n, 99)]) {
+        const fast = addon.kernelsMatMul(x, m, w, dtype, n, k, bias, false);
+        const ref = addon.kernelsMatMul(x, m, w, dtype, n, k, bias, true);
+        assert.equal(fast.length, m * n);
+        const err = maxAbsDiff(fast, ref);
+        assert.ok(err < 1e-4 * Math.sqrt(k), `${dtype} m=${m} n=${n} k=${k} bias=${bias !== null}: ${err}`);
+      }
+    }
+  });
+}
+
+test('matmul reference computes x·Wᵀ + b (a hand-checked 2×3 case)', () => {
+  const x = Float32Array.from([1, 2, 3, 4]);           // [2, 2]
+  const w = Float32Array.from([1, 0, 0, 1, 1, 1]);     // [3, 2]
+  const b = Float32Array.from([0.5, 0, -1]);
+  for (const reference of [true, false]) {
+    assert.deepEqual(Array.from(addon.kernelsMatMul(x, 2, w, 'F32', 3, 2, b, reference)), [1.5, 2, 2, 3.5, 4, 6]);
+  }
+});
+
+test('matmul rejects buffers that do not match the shape', () => {
+  assert.throws(() => addon.kernelsMatMul(new Float32Array(6), 2, new Float32Array(6), 'F32', 3, 2, null, false), /x must hold m×k floats/);
+});
+
+test('attention: fast kernel = scalar reference, GQA and MQA, prefill and decode positions', () => {
+  for (const { heads, kvHeads, headDim, m, pos0 } of [
+    { heads: 8, kvHeads: 4, headDim: 32, m: 20, pos0: 0 },
+    { heads: 8, kvHeads: 1, headDim: 16, m: 1, pos0: 30 },
+    { heads: 4, kvHeads: 4, headDim: 12, m: 5, pos0: 7 },
+  ]) {
+    const capacity = pos0 + m + 3;
+    const shape = { heads, kvHeads, headDim, capacity };
+    const q = randomFloats(m * heads * headDim, heads + m);
+    const kc = randomFloats(kvHeads * capacity * headDim, 3);
+    const vc = randomFloats(kvHeads * capacity * headDim, 4);
+    const scale = 1 / Math.sqrt(headDim);
+    const fast = addon.kernelsAttention(q, m, pos0, kc, vc, shape, scale, false);
+    const ref = addon.kernelsAttention(q, m, pos0, kc, vc, shape, scale, true);
+    assert.ok(maxAbsDiff(fast, ref) < 1e-5, `heads=${heads} kv=${kvHeads} m=${m} pos0=${pos0}`);
+  }
+});
+
+test('attention is causal: the first query only sees the first position (output = its value row)', () => {
+  const shape = { heads: 2, kvHeads: 1, headDim: 4, capacity: 3 };
+  const q = randomFloats(3 * 2 * 4, 5);
+  const kc = randomFloats(3 * 4, 6);
+  const vc = randomFloats(3 * 4, 7);
+  for (const reference of [true, false]) {
+    const out = addon.kernelsAttention(q, 3, 0, kc, vc, shape, 0.5, reference);
+    assert.ok(maxAbsDiff(out.subarray(0, 4), vc.subarray(0, 4)) < 1e-6);
+    assert.ok(maxAbsDiff(out.subarray(4, 8), vc.subarray(0, 4)) < 1e-6);
+  }
+});
+
+test('softmax and NLL: fast (vector exp) = scalar reference', () => {
+  for (const n of [1, 7, 64, 1000, 4099]) {
+    const x = randomFloats(n, n).map((v) => v * 30);
+    const fast = addon.kernelsSoftmax(x, false);
+    const ref = addon.kernelsSoftmax(x, true);
+    assert.ok(maxAbsDiff(fast, ref) < 1e-6, `softmax n=${n}`);
+    assert.ok(Math.abs(fast.reduce((a, b) => a + b, 0) - 1) < 1e-5);
+    const target = n - 1;
+    const a = addon.kernelsNll(x, target, false);
+    const b = addon.kernelsNll(x, target, true);
+    assert.ok(Math.abs(a - b) < 1e-5 * Math.max(1, Math.abs(b)), `nll n=${n}: ${a} vs ${b}`);
+  }
+});
+
+test('machine peak: positive FLOP/s and bandwidth on every pool thread', () => {
+  const peak = addon.kernelsMachinePeak(0.05);
+  assert.ok(peak.gflops > 0.1 && peak.memcpyGBs > 0.1, JSON.stringify(peak));
+  assert.ok(peak.threads >= 1);
+});

@@ -1,0 +1,88 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+import { openModel } from '../../native/lib/runtime';
+import { parseRuntimeConfig, readRuntimeConfig } from '../../native/lib/runtime-config';
+import { goldenModels, goldenPrompts, maxAbsDiff, tinyLlamaDir } from './runtime-fixtures';
+
+for (const fixture of goldenModels) {
+  test(`logits match transformers within 1e-3: ${fixture.name}`, async () => {
+    const model = openModel(fixture.dir);
+    const prompts = goldenPrompts(fixture.golden);
+    assert.equal(prompts.length, 4);
+    for (const { ids, logits } of prompts) {
+      const ours = await model.logits(ids);
+      assert.equal(ours.length, ids.length * model.config.vocabSize);
+      const err = maxAbsDiff(ours, logits);
+      assert.ok(err < 1e-3, `prompt [${ids.slice(0, 6).join(', ')}…]: max abs error ${err}`);
+    }
+  });
+}
+
+test('decoding one token at a time through the KV cache gives the prefill logits (greedy chain)', async () => {
+  const model = openModel(tinyLlamaDir);
+  const prompt = [446, 2830, 289];
+  const result = await model.generateIds(prompt, { maxTokens: 6, stopIds: [] });
+  assert.equal(result.tokens.length, 6);
+  const vocab = model.config.vocabSize;
+  const full = await model.logits([...prompt, ...result.tokens]);
+  for (let i = 0; i < result.tokens.length; i++) {
+    const row = full.subarray((prompt.length - 1 + i) * vocab, (prompt.length + i) * vocab);
+    const argmax = row.indexOf(Math.max(...row));
+    assert.equal(result.tokens[i], argmax, `token ${i}`);
+  }
+});
+
+test('config: rope_parameters and legacy rope_theta, head_dim, GQA, eos ids', () => {
+  const tiny = readRuntimeConfig(tinyLlamaDir);
+  assert.deepEqual(
+    { family: tiny.family, heads: tiny.heads, kvHeads: tiny.kvHeads, headDim: tiny.headDim, ropeTheta: tiny.ropeTheta, eos: tiny.eosTokenIds, tied: tiny.tieWordEmbeddings },
+    { family: 'llama', heads: 8, kvHeads: 4, headDim: 32, ropeTheta: 10000, eos: [0], tied: false },
+  );
+  const legacy = parseRuntimeConfig({ architectures: ['MistralForCausalLM'], hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 8, vocab_size: 10, rope_theta: 500000 }, 'config.json');
+  assert.equal(legacy.ropeTheta, 500000);
+  assert.equal(legacy.slidingWindow, 0);
+  const windowed = parseRuntimeConfig({ architectures: ['MistralForCausalLM'], hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 8, vocab_size: 10, sliding_window: 4096 }, 'config.json');
+  assert.equal(windowed.slidingWindow, 4096);
+  assert.equal(legacy.kvHeads, 8);
+  assert.equal(legacy.headDim, 8);
+});
+
+test('config: an unsupported architecture or RoPE type is an error naming the field', () => {
+  const base = { hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 4, vocab_size: 10 };
+  assert.throws(() => parseRuntimeConfig({ ...base, architectures: ['GPT2LMHeadModel'] }, 'm/config.json'),
+    /m\/config.json: `architectures` names "GPT2LMHeadModel"; the runtime supports LlamaForCausalLM/);
+  assert.throws(() => parseRuntimeConfig({ ...base, architectures: ['LlamaForCausalLM'], rope_parameters: { rope_type: 'llama3', rope_theta: 5e5 } }, 'config.json'),
+    /`rope_parameters.rope_type` is "llama3"; only "default" RoPE is supported/);
+  assert.throws(() => parseRuntimeConfig({ ...base, architectures: ['LlamaForCausalLM'], rope_scaling: { type: 'linear', factor: 2 } }, 'config.json'),
+    /`rope_scaling.rope_type` is "linear"/);
+  assert.throws(() => parseRuntimeConfig({ ...base, architectures: ['OPTForCausalLM'], ffn_dim: 8, max_position_embeddings: 8, activation_function: 'gelu' }, 'config.json'),
+    /`activation_function` is "gelu"/);
+  assert.throws(() => parseRuntimeConfig({ ...base, architectures: ['LlamaForCausalLM'], num_hidden_layers: 0 }, 'config.json'),
+    /`num_hidden_layers` must be a positive integer, got 0/);
+});
+
+test('weights that do not fit config.json are an error naming the tensor', (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qs-runtime-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const config = JSON.parse(fs.readFileSync(path.join(tinyLlamaDir, 'config.json'), 'utf8')) as Record<string, unknown>;
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...config, intermediate_size: 512 }));
+  fs.copyFileSync(path.join(tinyLlamaDir, 'model.safetensors'), path.join(dir, 'model.safetensors'));
+  assert.throws(() => openModel(dir), /model\.layers\.0\.mlp\.gate_proj\.weight has shape \[768, 256\], config\.json implies \[512, 256\]/);
+});
+
+test('a sequence longer than OPT\'s learned positions is refused, naming the limit', async () => {
+  const model = openModel(goldenModels.find((m) => m.name === 'opt-random')!.dir);
+  await assert.rejects(model.logits(new Array(129).fill(5)), /OPTForCausalLM runs at most 128 tokens \(its learned positions \(max_position_embeddings\)\); the sequence needs 129/);
+  const r = await model.generateIds(new Array(120).fill(5), { maxTokens: 20, stopIds: [] });
+  assert.equal(r.stopReason, 'contextFull');
+  assert.equal(r.tokens.length, 9);
+});
+
+test('token ids outside the vocabulary reject with the id and its index', async () => {
+  const model = openModel(tinyLlamaDir);
+  await assert.rejects(model.logits([5, 4096]), /token id 4096 at index 1 is outside the vocabulary \(vocab_size 4096\)/);
+});
