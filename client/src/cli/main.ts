@@ -1,6 +1,27 @@
 // The quantstudio CLI: parses the command line and dispatches to one command module each.
+// Commands are a table: adding one is adding a row.
+import { validateCommand } from './commands/validate';
+import { estimateCommand } from './estimate';
+import type { Command } from './command';
+
+const COMMANDS: ReadonlyArray<Command> = [validateCommand, estimateCommand];
+
+function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}\n      ${c.usage}`);
+  return `usage: quantstudio <command> [options]\n\ncommands:\n${lines.join('\n')}\n`;
+}
+
 export async function main(argv: string[]): Promise<number> {
-  const [command] = argv;
-  process.stderr.write(`quantstudio: unknown command '${command ?? ''}'\n`);
-  return 2;
+  const [name, ...args] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    (name === undefined ? process.stderr : process.stdout).write(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    process.stderr.write(`quantstudio: unknown command '${name}'\n\n${usage()}`);
+    return 2;
+  }
+  return command.run(args);
 }

@@ -1,15 +1,131 @@
-// The QuantStudio language server over stdio or IPC (vscode-languageserver). Transport glue only:
-// every answer comes from the transport-agnostic service in ../service.
-import { createConnection, ProposedFeatures, TextDocuments, TextDocumentSyncKind } from 'vscode-languageserver/node';
+// The QuantStudio language server over stdio (--stdio) or IPC (--node-ipc, as the extension starts it),
+// built on vscode-languageserver. Transport glue only: every answer comes from the transport-agnostic
+// service in ../service. It never loads the native engine: a native crash must never cost the editor.
+import { CodeActionKind, createConnection, ProposedFeatures, TextDocuments, TextDocumentSyncKind } from 'vscode-languageserver/node';
+import type { Connection } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { createLanguageService } from '../service';
+import type { LanguageService, TextDocumentInput } from '../service';
+import { DEFAULT_SETTINGS, readSettings } from './settings';
+import type { ServerSettings } from './settings';
 
-const connection = createConnection(ProposedFeatures.all);
+const connection: Connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
+let settings: ServerSettings = DEFAULT_SETTINGS;
+let service: LanguageService | undefined;
+let startupError: string | undefined;
 
-connection.onInitialize(() => ({
-  capabilities: { textDocumentSync: TextDocumentSyncKind.Incremental },
-  serverInfo: { name: 'quantstudio', version: '0.1.0' },
-}));
+try {
+  service = createLanguageService();
+} catch (error) {
+  startupError = error instanceof Error ? error.message : String(error);
+}
+
+function input(document: TextDocument): TextDocumentInput {
+  return { uri: document.uri, text: document.getText(), version: document.version };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
+/** Runs a request against the service; a failure is logged and answered with `fallback`, never a crash. */
+async function guarded<T>(what: string, fallback: T, work: (service: LanguageService) => Promise<T>): Promise<T> {
+  if (!service) return fallback;
+  try {
+    return await work(service);
+  } catch (error) {
+    connection.console.error(`${what} failed: ${describe(error)}`);
+    return fallback;
+  }
+}
+
+// ---- diagnostics, debounced per document; stale results (an older version) are dropped ----
+
+const pending = new Map<string, NodeJS.Timeout>();
+
+async function validate(uri: string): Promise<void> {
+  const document = documents.get(uri);
+  if (!document) return;
+  const version = document.version;
+  const diagnostics = settings.validationEnabled ? await guarded(`validating ${uri}`, [], (s) => s.diagnose(input(document))) : [];
+  const latest = documents.get(uri);
+  if (!latest || latest.version !== version) return;
+  await connection.sendDiagnostics({ uri, version, diagnostics });
+}
+
+function schedule(uri: string): void {
+  clearTimeout(pending.get(uri));
+  pending.delete(uri);
+  if (settings.debounceMs <= 0) {
+    void validate(uri);
+    return;
+  }
+  pending.set(
+    uri,
+    setTimeout(() => {
+      pending.delete(uri);
+      void validate(uri);
+    }, settings.debounceMs),
+  );
+}
+
+connection.onInitialize((params) => {
+  settings = readSettings(params.initializationOptions, settings);
+  return {
+    capabilities: {
+      textDocumentSync: TextDocumentSyncKind.Incremental,
+      completionProvider: { triggerCharacters: ['"', '='], resolveProvider: false },
+      hoverProvider: true,
+      codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+      documentSymbolProvider: true,
+    },
+    serverInfo: { name: 'quantstudio', version: '0.1.0' },
+  };
+});
+
+connection.onInitialized(() => {
+  if (startupError) void connection.window.showErrorMessage(`QuantStudio validation is off: ${startupError}`);
+});
+
+connection.onDidChangeConfiguration((change) => {
+  settings = readSettings(change.settings, settings);
+  for (const document of documents.all()) schedule(document.uri);
+});
+
+documents.onDidChangeContent((change) => schedule(change.document.uri));
+
+documents.onDidClose((event) => {
+  clearTimeout(pending.get(event.document.uri));
+  pending.delete(event.document.uri);
+  void connection.sendDiagnostics({ uri: event.document.uri, diagnostics: [] });
+});
+
+// ---- features ----
+
+connection.onCompletion((params) => {
+  const document = documents.get(params.textDocument.uri);
+  return document ? guarded('completion', [], (s) => s.complete(input(document), params.position)) : [];
+});
+
+connection.onHover((params) => {
+  const document = documents.get(params.textDocument.uri);
+  return document ? guarded('hover', null, (s) => s.hover(input(document), params.position)) : null;
+});
+
+connection.onCodeAction((params) => {
+  const document = documents.get(params.textDocument.uri);
+  return document ? guarded('code actions', [], (s) => s.codeActions(input(document), params.range, params.context.diagnostics)) : [];
+});
+
+connection.onDocumentSymbol((params) => {
+  const document = documents.get(params.textDocument.uri);
+  return document ? guarded('document symbols', [], (s) => s.symbols(input(document))) : [];
+});
+
+// A bug in one request must not take the server (and every open editor's diagnostics) down.
+process.on('uncaughtException', (error) => connection.console.error(`unexpected error: ${describe(error)}`));
+process.on('unhandledRejection', (error) => connection.console.error(`unexpected rejection: ${describe(error)}`));
 
 documents.listen(connection);
 connection.listen();

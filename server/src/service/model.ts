@@ -51,8 +51,13 @@ export interface ConfigSite {
   anchorRange: Range;
   /** Range right after the last entry, where a quick fix may insert a new key. */
   insertAt: Position;
-  /** Indentation and style hints for inserted text. */
-  style: { indent: string; syntax: 'json' | 'python' };
+  /** Indentation and style hints for inserted text ('' indent: entries are written on one line). */
+  style: { indent: string; syntax: 'json' | 'python'; quote?: '"' | "'" };
+  /**
+   * True when some arguments could not be read as key=value (Python positional arguments, `**kwargs`):
+   * then a key's absence proves nothing.
+   */
+  incomplete?: boolean;
 }
 
 /** Convenience lookups over a ConfigSite (first occurrence wins, as in the libraries' dict loading). */

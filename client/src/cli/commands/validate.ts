@@ -1,0 +1,97 @@
+// `quantstudio validate <file|dir>... [--json]`: the language service's diagnostics for config files, like
+// a compiler: `path:line:col: error code: message`. Exit 1 when any error-severity diagnostic, else 0.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createLanguageService, fileKindOf } from '../../../../server/src/service';
+import type { ServiceDiagnostic } from '../../../../server/src/service';
+import type { Command } from '../command';
+import { usageError } from '../command';
+
+const SKIPPED_DIRECTORIES = new Set(['node_modules', '.git']);
+const SEVERITY_NAME = ['', 'error', 'warning', 'info', 'hint'] as const;
+
+interface FileReport {
+  file: string;
+  diagnostics: ServiceDiagnostic[];
+  /** Why the file was not checked (not a quantization config), when it was not. */
+  skipped?: string;
+}
+
+/** Config files below a directory, in a stable order. */
+function walk(dir: string): string[] {
+  const found: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const full = join(dir, name);
+    const stat = statSync(full, { throwIfNoEntry: false });
+    if (stat?.isDirectory()) {
+      if (!SKIPPED_DIRECTORIES.has(name)) found.push(...walk(full));
+    } else if (stat?.isFile() && fileKindOf(name) !== undefined) found.push(full);
+  }
+  return found;
+}
+
+function display(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
+
+function formatHuman(reports: readonly FileReport[]): string {
+  const lines: string[] = [];
+  let errors = 0;
+  let warnings = 0;
+  for (const report of reports) {
+    if (report.skipped) {
+      lines.push(`${report.file}: skipped (${report.skipped})`);
+      continue;
+    }
+    for (const d of report.diagnostics) {
+      if (d.severity === 1) errors++;
+      if (d.severity === 2) warnings++;
+      lines.push(`${report.file}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${SEVERITY_NAME[d.severity]} ${d.code}: ${d.message}`);
+    }
+  }
+  const checked = reports.filter((r) => !r.skipped).length;
+  const skipped = reports.length - checked;
+  const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+  lines.push(`${plural(checked, 'file')} checked${skipped ? `, ${skipped} skipped` : ''}: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}.`);
+  return lines.join('\n') + '\n';
+}
+
+export const validateCommand: Command = {
+  name: 'validate',
+  summary: 'check quantization configs (config.json, quantize_config.json, quant_config.json, *.quant.json, *.py)',
+  usage: 'quantstudio validate <file|dir>... [--json]',
+  async run(args) {
+    const json = args.includes('--json');
+    const unknown = args.find((a) => a.startsWith('-') && a !== '--json');
+    if (unknown) return usageError(this, `unknown option '${unknown}'`);
+    const targets = args.filter((a) => a !== '--json');
+    if (targets.length === 0) return usageError(this, 'name at least one file or directory');
+
+    const files: Array<{ path: string; explicit: boolean }> = [];
+    for (const target of targets) {
+      const stat = statSync(target, { throwIfNoEntry: false });
+      if (!stat) return usageError(this, `${target}: no such file or directory`);
+      if (stat.isDirectory()) files.push(...walk(target).map((path) => ({ path, explicit: false })));
+      else files.push({ path: target, explicit: true });
+    }
+
+    const service = createLanguageService();
+    const reports: FileReport[] = [];
+    for (const { path } of files) {
+      const file = display(path);
+      if (fileKindOf(path) === undefined) {
+        reports.push({ file, diagnostics: [], skipped: 'not a quantization config file name' });
+        continue;
+      }
+      const text = readFileSync(path, 'utf8');
+      const analysis = await service.analyze({ uri: pathToFileURL(path).href, text });
+      if (!analysis.ours) reports.push({ file, diagnostics: [], skipped: 'no quantization config in it' });
+      else reports.push({ file, diagnostics: analysis.diagnostics });
+    }
+
+    process.stdout.write(json ? JSON.stringify(reports, null, 2) + '\n' : formatHuman(reports));
+    return reports.some((r) => r.diagnostics.some((d) => d.severity === 1)) ? 1 : 0;
+  },
+};

@@ -1,0 +1,186 @@
+// The transport-agnostic language service: document in → diagnostics, completions, hovers, code actions
+// and symbols out. The LSP server, the CLI and the tests all call this.
+//
+//   document → file kind (by name) → parse with positions → ConfigSites → ajv schema validation
+//            → semantic rules → LSP diagnostics; features read the same parse and the same schemas.
+import type { CodeAction, CompletionItem, Diagnostic, DocumentSymbol, Hover, Position, Range } from 'vscode-languageserver-types';
+import { complete } from './features/completion';
+import { codeActions } from './features/codeActions';
+import { hover } from './features/hover';
+import { symbols } from './features/symbols';
+import { fileKindOf, mayHoldConfig } from './fileKind';
+import type { ServiceFinding } from './finding';
+import type { ConfigSite, FileKind } from './model';
+import type { ParsedDocument } from './parse/document';
+import { parseJsonDocument } from './parse/json';
+import { maxLength } from './parse/limits';
+import { parsePythonDocument } from './parse/python';
+import { loadPythonParser } from './parse/treeSitter';
+import { ruleFindings } from './ruleRunner';
+import { allRules } from './rules';
+import type { Fix, Rule, Severity } from './rules/rule';
+import { schemaFindings } from './schema/validate';
+import { SchemaStore } from './schema/store';
+
+export interface TextDocumentInput {
+  uri: string;
+  text: string;
+  version?: number;
+}
+
+/** An LSP Diagnostic as the service produces it: a plain-text message, a string code, fixes in data. */
+export interface ServiceDiagnostic extends Diagnostic {
+  severity: 1 | 2 | 3 | 4;
+  code: string;
+  source: 'quantstudio';
+  message: string;
+  data?: { fixes: Fix[] };
+}
+
+export interface LanguageServiceOptions {
+  /** Folder holding the *.schema.json files (default: the installed schemas/). */
+  schemasDir?: string;
+  /** Semantic rules to run (default: all of rules/index.ts). */
+  rules?: readonly Rule[];
+}
+
+/** What the CLI needs to know besides the diagnostics: is this file a quantization config at all? */
+export interface Analysis {
+  fileKind: FileKind | undefined;
+  /** False for files that are not quantization configs (config.json without quantization_config, a .py without config calls). */
+  ours: boolean;
+  sites: ConfigSite[];
+  diagnostics: ServiceDiagnostic[];
+}
+
+export interface LanguageService {
+  diagnose(doc: TextDocumentInput): Promise<ServiceDiagnostic[]>;
+  analyze(doc: TextDocumentInput): Promise<Analysis>;
+  complete(doc: TextDocumentInput, position: Position): Promise<CompletionItem[]>;
+  hover(doc: TextDocumentInput, position: Position): Promise<Hover | null>;
+  codeActions(doc: TextDocumentInput, range: Range, diagnostics: readonly Diagnostic[]): Promise<CodeAction[]>;
+  symbols(doc: TextDocumentInput): Promise<DocumentSymbol[]>;
+}
+
+const SEVERITY: Readonly<Record<Severity, 1 | 2 | 3 | 4>> = { error: 1, warning: 2, information: 3, hint: 4 };
+
+/** Methods transformers knows but we do not check: a note, never an error. */
+function unvalidatedMethodFinding(site: ConfigSite): ServiceFinding | undefined {
+  if (typeof site.method === 'string') return undefined;
+  const entry = site.entries.find((e) => e.key === 'quant_method');
+  if (site.method.other === '' && !entry) {
+    if (site.fileKind !== 'model-config') return undefined; // job files: the schema requires quant_method
+    return {
+      code: 'config/missing-quant-method',
+      severity: 'error',
+      message: 'quantization_config has no "quant_method": transformers 5.23 AutoQuantizationConfig.from_dict raises ValueError. Add "quant_method": "gptq", "awq" or "bitsandbytes" (or the method the checkpoint was made with).',
+      range: site.anchorRange,
+    };
+  }
+  return {
+    code: 'config/unvalidated-method',
+    severity: 'information',
+    message: `quant_method ${JSON.stringify(site.method.other)} is not checked by QuantStudio (it validates gptq, awq and bitsandbytes configs); the config is left as it is.`,
+    range: entry?.valueRange ?? site.anchorRange,
+  };
+}
+
+function toDiagnostic(finding: ServiceFinding): ServiceDiagnostic {
+  const diagnostic: ServiceDiagnostic = {
+    range: finding.range,
+    severity: SEVERITY[finding.severity],
+    code: finding.code,
+    source: 'quantstudio',
+    message: finding.message,
+  };
+  if (finding.fixes && finding.fixes.length > 0) diagnostic.data = { fixes: finding.fixes };
+  return diagnostic;
+}
+
+function byPosition(a: ServiceDiagnostic, b: ServiceDiagnostic): number {
+  return a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character || a.severity - b.severity;
+}
+
+const CACHE_SIZE = 32;
+
+function tooLarge(kind: FileKind, text: string): boolean {
+  return text.length > maxLength(kind === 'python' ? 'python' : 'json');
+}
+
+export function createLanguageService(options: LanguageServiceOptions = {}): LanguageService {
+  const store = new SchemaStore(options.schemasDir);
+  const rules = options.rules ?? allRules;
+  // The last parse of each document, so that completion/hover/actions after a diagnose cost nothing.
+  const cache = new Map<string, { text: string; parsed: Promise<ParsedDocument | undefined> }>();
+
+  async function parseUncached(doc: TextDocumentInput, kind: FileKind): Promise<ParsedDocument> {
+    if (kind === 'python') return parsePythonDocument(doc.text, await loadPythonParser());
+    return parseJsonDocument(doc.text, kind);
+  }
+
+  function parse(doc: TextDocumentInput): Promise<ParsedDocument | undefined> {
+    const cached = cache.get(doc.uri);
+    if (cached && cached.text === doc.text) return cached.parsed;
+    const kind = fileKindOf(doc.uri);
+    // Most Python files hold no config call at all: they are not parsed.
+    const skip = kind === undefined || tooLarge(kind, doc.text) || (kind === 'python' && !mayHoldConfig(kind, doc.text));
+    const parsed = skip ? Promise.resolve(undefined) : parseUncached(doc, kind);
+    cache.delete(doc.uri);
+    cache.set(doc.uri, { text: doc.text, parsed });
+    if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+    return parsed;
+  }
+
+  async function analyze(doc: TextDocumentInput): Promise<Analysis> {
+    const fileKind = fileKindOf(doc.uri);
+    if (fileKind === undefined) return { fileKind, ours: false, sites: [], diagnostics: [] };
+    if (tooLarge(fileKind, doc.text)) {
+      if (!mayHoldConfig(fileKind, doc.text)) return { fileKind, ours: false, sites: [], diagnostics: [] };
+      const start = { line: 0, character: 0 };
+      const limit = maxLength(fileKind === 'python' ? 'python' : 'json');
+      const note: ServiceFinding = {
+        code: 'document/too-large',
+        severity: 'information',
+        message: `This file is too large to validate (${(doc.text.length / 1048576).toFixed(1)} MB; the limit is ${limit / 1048576} MB). A quantization config is a few kilobytes: is this the right file?`,
+        range: { start, end: start },
+      };
+      return { fileKind, ours: true, sites: [], diagnostics: [toDiagnostic(note)] };
+    }
+    const parsed = await parse(doc);
+    if (!parsed || !parsed.ours) return { fileKind, ours: false, sites: [], diagnostics: [] };
+    const findings = [...parsed.findings, ...schemaFindings(store, parsed)];
+    for (const site of parsed.sites) {
+      const note = unvalidatedMethodFinding(site);
+      if (note) findings.push(note);
+      else findings.push(...ruleFindings(rules, site));
+    }
+    return { fileKind, ours: true, sites: parsed.sites, diagnostics: findings.map(toDiagnostic).sort(byPosition) };
+  }
+
+  return {
+    analyze,
+    async diagnose(doc) {
+      return (await analyze(doc)).diagnostics;
+    },
+    async complete(doc, position) {
+      const parsed = await parse(doc);
+      return parsed ? complete(store, parsed, position) : [];
+    },
+    async hover(doc, position) {
+      const parsed = await parse(doc);
+      return parsed?.ours ? hover(store, parsed, position) : null;
+    },
+    async codeActions(doc, range, diagnostics) {
+      const parsed = await parse(doc);
+      return parsed?.ours ? codeActions(parsed, doc.uri, range, diagnostics) : [];
+    },
+    async symbols(doc) {
+      const parsed = await parse(doc);
+      return parsed?.ours ? symbols(parsed) : [];
+    },
+  };
+}
+
+export type { ConfigSite, FileKind } from './model';
+export type { Fix } from './rules/rule';
+export { fileKindOf } from './fileKind';

@@ -1,0 +1,196 @@
+// Drives the real language server (out/server/src/lsp/server.js) over stdio or IPC with the real protocol
+// client (vscode-languageserver-protocol), for the protocol tests and the latency benchmark.
+import { fork, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import {
+  CodeActionRequest,
+  CompletionRequest,
+  DidChangeConfigurationNotification,
+  createProtocolConnection,
+  DidChangeTextDocumentNotification,
+  DidOpenTextDocumentNotification,
+  DocumentSymbolRequest,
+  ExitNotification,
+  HoverRequest,
+  InitializedNotification,
+  InitializeRequest,
+  IPCMessageReader,
+  IPCMessageWriter,
+  PublishDiagnosticsNotification,
+  ShutdownRequest,
+  StreamMessageReader,
+  StreamMessageWriter,
+} from 'vscode-languageserver-protocol/node';
+import type {
+  CodeAction,
+  CompletionItem,
+  CompletionList,
+  Diagnostic,
+  DocumentSymbol,
+  Hover,
+  InitializeResult,
+  Position,
+  ProtocolConnection,
+  PublishDiagnosticsParams,
+  Range,
+  SymbolInformation,
+  TextDocumentContentChangeEvent,
+} from 'vscode-languageserver-protocol/node';
+
+export const SERVER_PATH = join(__dirname, '..', '..', 'server', 'src', 'lsp', 'server.js');
+
+interface Waiter {
+  uri: string;
+  version: number | undefined;
+  resolve(params: PublishDiagnosticsParams): void;
+}
+
+export class LspSession {
+  private readonly received = new Map<string, PublishDiagnosticsParams[]>();
+  private waiters: Waiter[] = [];
+  private readonly exited: Promise<number | null>;
+  private readonly versions = new Map<string, number>();
+
+  private constructor(
+    readonly connection: ProtocolConnection,
+    readonly child: ChildProcess,
+    readonly initializeResult: InitializeResult,
+  ) {
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  /** Starts the server and runs initialize/initialized; debounce 0 so diagnostics follow each change at once. */
+  static async start(options: { transport?: 'stdio' | 'ipc'; initializationOptions?: unknown; serverPath?: string } = {}): Promise<LspSession> {
+    const transport = options.transport ?? 'stdio';
+    const serverPath = options.serverPath ?? SERVER_PATH;
+    const child =
+      transport === 'stdio'
+        ? spawn(process.execPath, [serverPath, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] })
+        : fork(serverPath, ['--node-ipc'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const connection =
+      transport === 'stdio'
+        ? createProtocolConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!))
+        : createProtocolConnection(new IPCMessageReader(child), new IPCMessageWriter(child));
+    const pendingDiagnostics: PublishDiagnosticsParams[] = [];
+    let session: LspSession | undefined;
+    connection.onNotification(PublishDiagnosticsNotification.type, (params) => {
+      if (session) session.accept(params);
+      else pendingDiagnostics.push(params);
+    });
+    connection.listen();
+    const initializeResult = await connection.sendRequest(InitializeRequest.type, {
+      processId: process.pid,
+      rootUri: null,
+      capabilities: {},
+      initializationOptions: options.initializationOptions ?? { quantstudio: { validation: { debounceMs: 0 } } },
+    });
+    await connection.sendNotification(InitializedNotification.type, {});
+    session = new LspSession(connection, child, initializeResult);
+    pendingDiagnostics.forEach((params) => session?.accept(params));
+    return session;
+  }
+
+  private accept(params: PublishDiagnosticsParams): void {
+    const list = this.received.get(params.uri) ?? [];
+    list.push(params);
+    this.received.set(params.uri, list);
+    const ready = this.waiters.filter((w) => w.uri === params.uri && (w.version === undefined || w.version === params.version));
+    this.waiters = this.waiters.filter((w) => !ready.includes(w));
+    ready.forEach((w) => w.resolve(params));
+  }
+
+  /** The next publishDiagnostics for a document version (already received ones count). */
+  diagnostics(uri: string, version?: number, timeoutMs = 10_000): Promise<Diagnostic[]> {
+    const already = (this.received.get(uri) ?? []).find((p) => version === undefined || p.version === version);
+    if (already) return Promise.resolve(already.diagnostics);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no diagnostics for ${uri} version ${String(version)} within ${timeoutMs} ms`)), timeoutMs);
+      this.waiters.push({
+        uri,
+        version,
+        resolve: (params) => {
+          clearTimeout(timer);
+          resolve(params.diagnostics);
+        },
+      });
+    });
+  }
+
+  async open(uri: string, text: string, languageId = uri.endsWith('.py') ? 'python' : 'json'): Promise<Diagnostic[]> {
+    this.versions.set(uri, 1);
+    await this.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId, version: 1, text } });
+    return this.diagnostics(uri, 1);
+  }
+
+  /** Sends a change and returns the diagnostics of the new version. */
+  async change(uri: string, changes: TextDocumentContentChangeEvent[]): Promise<Diagnostic[]> {
+    return this.diagnostics(uri, await this.sendChange(uri, changes));
+  }
+
+  /** Sends a change without waiting for diagnostics; returns the new version. */
+  async sendChange(uri: string, changes: TextDocumentContentChangeEvent[]): Promise<number> {
+    const version = (this.versions.get(uri) ?? 1) + 1;
+    this.versions.set(uri, version);
+    await this.connection.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version }, contentChanges: changes });
+    return version;
+  }
+
+  /** Every publishDiagnostics received so far for a document, oldest first. */
+  published(uri: string): PublishDiagnosticsParams[] {
+    return [...(this.received.get(uri) ?? [])];
+  }
+
+  /** The next publishDiagnostics for a document, ignoring those already received. */
+  nextDiagnostics(uri: string, timeoutMs = 10_000): Promise<Diagnostic[]> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no new diagnostics for ${uri} within ${timeoutMs} ms`)), timeoutMs);
+      this.waiters.push({
+        uri,
+        version: undefined,
+        resolve: (params) => {
+          clearTimeout(timer);
+          resolve(params.diagnostics);
+        },
+      });
+    });
+  }
+
+  async completion(uri: string, position: Position): Promise<CompletionItem[]> {
+    const result: CompletionItem[] | CompletionList | null = await this.connection.sendRequest(CompletionRequest.type, { textDocument: { uri }, position });
+    return Array.isArray(result) ? result : (result?.items ?? []);
+  }
+
+  hover(uri: string, position: Position): Promise<Hover | null> {
+    return this.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position });
+  }
+
+  async codeActions(uri: string, range: Range, diagnostics: Diagnostic[]): Promise<CodeAction[]> {
+    const result = await this.connection.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range, context: { diagnostics } });
+    return (result ?? []).filter((a): a is CodeAction => 'title' in a && !('command' in a && typeof a.command === 'string'));
+  }
+
+  async symbols(uri: string): Promise<DocumentSymbol[]> {
+    const result: DocumentSymbol[] | SymbolInformation[] | null = await this.connection.sendRequest(DocumentSymbolRequest.type, { textDocument: { uri } });
+    return (result ?? []).filter((s): s is DocumentSymbol => 'selectionRange' in s);
+  }
+
+  async configure(settings: unknown): Promise<void> {
+    await this.connection.sendNotification(DidChangeConfigurationNotification.type, { settings });
+  }
+
+  /** shutdown + exit; resolves with the server's exit code. */
+  async stop(): Promise<number | null> {
+    await this.connection.sendRequest(ShutdownRequest.type);
+    await this.connection.sendNotification(ExitNotification.type);
+    const code = await this.exited;
+    this.connection.dispose();
+    return code;
+  }
+
+  /** Ends the server process without the protocol (after a failed test). */
+  kill(): void {
+    if (this.child.exitCode === null) this.child.kill();
+    this.connection.dispose();
+  }
+}
