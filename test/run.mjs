@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// Runs every test suite with node's built-in test runner (one run, so the summary counts them all).
+// Runs every test suite with node's built-in test runner (one run, so the summary counts them all), one file
+// at a time: the e2e and reference suites start browsers and Python, and timing-sensitive checks (cancel
+// within a second) must not compete with them for a small machine's cores.
 // Suites: out/test/{unit,lsp,native}/**/*.test.js (compiled from test/), test/e2e/*.test.mjs (real VS Code
 // through code-server; needs test/e2e/install.sh) and test/reference/*.test.mjs (the real Python libraries;
 // needs test/reference/setup.sh). A suite whose prerequisites are missing is an error under CI=true.
@@ -35,5 +37,5 @@ if (files.length === 0) {
   process.exit(1);
 }
 console.log(`running ${files.length} test files: ${files.map((f) => relative(root, f)).join(', ')}`);
-const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], { cwd: root, stdio: 'inherit' });
+const result = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...files], { cwd: root, stdio: 'inherit' });
 process.exit(result.status ?? 1);
