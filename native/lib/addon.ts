@@ -2,6 +2,10 @@
 // server never load native code, so a native crash costs a job, never the editor.
 import * as fs from 'fs';
 import * as path from 'path';
+import type { FormatsAddon } from './formats';
+import type { IoAddon } from './io';
+import type { QuantAddon } from './quant';
+import type { RuntimeAddon } from './runtime';
 
 export interface EngineInfo {
   version: string;
@@ -11,7 +15,7 @@ export interface EngineInfo {
 }
 
 /** The addon's exports. Each engine area adds its functions here as it lands. */
-export interface Addon {
+export interface Addon extends IoAddon, QuantAddon, FormatsAddon, RuntimeAddon {
   engineInfo(): EngineInfo;
 }
 

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -69,6 +70,7 @@ class ModelWeights {
   std::vector<const TensorView*> All() const;
 
  private:
+  std::string source_;  // the folder or file opened, for messages
   std::vector<std::unique_ptr<SafetensorsFile>> files_;
   std::map<std::string, const TensorView*> index_;
 };
@@ -85,5 +87,15 @@ struct TensorSpec {
 /** Writes one safetensors file (tensors sorted by name, as the reference writer does), fsynced. */
 void WriteSafetensors(const std::string& path, const std::vector<TensorSpec>& tensors,
                       const std::map<std::string, std::string>& metadata);
+
+/** As above, calling afterTensor(written, total) after each tensor; whatever it throws (e.g. on
+ *  cancellation) removes the partial file and propagates. */
+void WriteSafetensors(const std::string& path, const std::vector<TensorSpec>& tensors,
+                      const std::map<std::string, std::string>& metadata,
+                      const std::function<void(size_t written, size_t total)>& afterTensor);
+
+/** The padded JSON header WriteSafetensors writes for tensors already sorted by name (exposed for tests). */
+std::string SafetensorsHeader(const std::vector<TensorSpec>& sortedTensors,
+                              const std::map<std::string, std::string>& metadata);
 
 }  // namespace quantstudio::io

@@ -1,0 +1,68 @@
+#include "formats/checkpoint_config.h"
+
+#include "formats/bnb.h"
+
+namespace quantstudio::formats {
+
+using json::Value;
+
+json::Value GptqQuantizationConfig(const GptqConfigOptions& o) {
+  Value c = Value::Object();
+  c.Set("quant_method", Value::String("gptq"));
+  c.Set("bits", Value::Int(o.bits));
+  c.Set("group_size", Value::Int(o.groupSize));
+  c.Set("damp_percent", Value::Double(o.dampPercent));
+  c.Set("desc_act", Value::Bool(o.descAct));
+  c.Set("static_groups", Value::Bool(o.staticGroups));
+  c.Set("sym", Value::Bool(o.sym));
+  c.Set("true_sequential", Value::Bool(o.trueSequential));
+  c.Set("lm_head", Value::Bool(false));
+  c.Set("format", Value::String("gptq"));
+  c.Set("checkpoint_format", Value::String("gptq"));
+  Value meta = Value::Object();
+  meta.Set("quantizer", Value::Array({Value::String("quantstudio:0.1.0")}));
+  c.Set("meta", meta);
+  return c;
+}
+
+json::Value GptqQuantizeConfigFile(const GptqConfigOptions& o) { return GptqQuantizationConfig(o); }
+
+json::Value AwqQuantizationConfig(const AwqConfigOptions& o) {
+  Value c = Value::Object();
+  c.Set("quant_method", Value::String("awq"));
+  c.Set("bits", Value::Int(o.bits));
+  c.Set("group_size", Value::Int(o.groupSize));
+  c.Set("zero_point", Value::Bool(o.zeroPoint));
+  c.Set("version", Value::String(AwqVersionName(o.version)));
+  c.Set("modules_to_not_convert", Value());
+  return c;
+}
+
+json::Value AwqQuantConfigFile(const AwqConfigOptions& o) {
+  Value c = Value::Object();
+  c.Set("zero_point", Value::Bool(o.zeroPoint));
+  c.Set("q_group_size", Value::Int(o.groupSize));
+  c.Set("w_bit", Value::Int(o.bits));
+  c.Set("version", Value::String(o.version == AwqVersion::Gemm ? "GEMM" : "GEMV"));
+  return c;
+}
+
+json::Value BnbQuantizationConfig(const BnbConfigOptions& o) {
+  Value c = Value::Object();
+  c.Set("quant_method", Value::String("bitsandbytes"));
+  c.Set("_load_in_8bit", Value::Bool(!o.load4bit));
+  c.Set("_load_in_4bit", Value::Bool(o.load4bit));
+  c.Set("llm_int8_threshold", Value::Double(o.int8Threshold));
+  c.Set("llm_int8_skip_modules", Value());
+  c.Set("llm_int8_enable_fp32_cpu_offload", Value::Bool(false));
+  c.Set("llm_int8_has_fp16_weight", Value::Bool(false));
+  c.Set("bnb_4bit_quant_type", Value::String(quant::Bnb4TypeName(o.quantType)));
+  c.Set("bnb_4bit_use_double_quant", Value::Bool(o.doubleQuant));
+  c.Set("bnb_4bit_compute_dtype", Value::String(TorchDtypeName(o.computeDtype)));
+  c.Set("bnb_4bit_quant_storage", Value::String("uint8"));
+  c.Set("load_in_4bit", Value::Bool(o.load4bit));
+  c.Set("load_in_8bit", Value::Bool(!o.load4bit));
+  return c;
+}
+
+}  // namespace quantstudio::formats

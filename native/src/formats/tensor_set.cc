@@ -1,0 +1,77 @@
+#include "formats/tensor_set.h"
+
+namespace quantstudio::formats {
+
+OwnedTensor MakeF16Tensor(std::string name, std::vector<int64_t> shape, const std::vector<float>& values) {
+  std::vector<uint16_t> half(values.size());
+  for (size_t i = 0; i < values.size(); ++i) half[i] = F32ToF16(values[i]);
+  return MakeTensor(std::move(name), DType::F16, std::move(shape), half);
+}
+
+TensorLookup LookupIn(const io::SafetensorsFile& file) {
+  return [&file](const std::string& name) { return file.Find(name); };
+}
+
+TensorLookup LookupIn(const io::ModelWeights& weights) {
+  return [&weights](const std::string& name) { return weights.Find(name); };
+}
+
+TensorLookup LookupIn(const TensorSet& set, std::vector<io::TensorView>& storage) {
+  storage.clear();
+  storage.reserve(set.size());
+  for (const OwnedTensor& t : set) storage.push_back({t.name, t.dtype, t.shape, t.bytes.data(), t.bytes.size()});
+  return [&storage](const std::string& name) -> const io::TensorView* {
+    for (const io::TensorView& v : storage) {
+      if (v.name == name) return &v;
+    }
+    return nullptr;
+  };
+}
+
+std::string ShapeString(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+const io::TensorView& Require(const TensorLookup& lookup, const std::string& name, DType dtype,
+                              const std::vector<int64_t>* shape) {
+  const io::TensorView* t = lookup(name);
+  if (t == nullptr) throw FormatError("tensor \"" + name + "\" is missing from the checkpoint");
+  if (t->dtype != dtype) {
+    throw FormatError("tensor \"" + name + "\" is " + DTypeName(t->dtype) + " but the format stores it as " +
+                      DTypeName(dtype));
+  }
+  if (shape != nullptr && t->shape != *shape) {
+    throw FormatError("tensor \"" + name + "\" has shape " + ShapeString(t->shape) + " but " + ShapeString(*shape) +
+                      " was expected from the quantization config");
+  }
+  return *t;
+}
+
+std::vector<float> ReadFloats(const io::TensorView& t) {
+  const int64_t n = t.numel();
+  std::vector<float> out(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    switch (t.dtype) {
+      case DType::F32: std::memcpy(&out[i], t.data + 4 * i, 4); break;
+      case DType::F16: {
+        uint16_t h;
+        std::memcpy(&h, t.data + 2 * i, 2);
+        out[i] = F16ToF32(h);
+        break;
+      }
+      case DType::BF16: {
+        uint16_t h;
+        std::memcpy(&h, t.data + 2 * i, 2);
+        out[i] = Bf16ToF32(h);
+        break;
+      }
+      default:
+        throw FormatError("tensor \"" + t.name + "\" is " + DTypeName(t.dtype) + ", not a float tensor");
+    }
+  }
+  return out;
+}
+
+}  // namespace quantstudio::formats
