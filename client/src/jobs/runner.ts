@@ -1,0 +1,119 @@
+// Runs one job in a forked worker process. Progress, tokens and logs arrive as callbacks; the promise
+// settles with the RunResult, a JobError the worker reported, a JobCancelledError, or a JobCrashedError.
+// No `vscode` import: the extension and the CLI both use this.
+import { ChildProcess, fork } from 'child_process';
+import type { Job, LogLevel, RunResult, RunnerMessage, WorkerMessage } from '../../../native/lib/worker/protocol';
+import { JobCancelledError, JobCrashedError, JobError } from './errors';
+import { removeStagingLeftovers } from './leftovers';
+import { workerPath } from './workerPath';
+
+export type { Job, RunResult };
+
+export interface JobProgress {
+  phase: string;
+  current: number;
+  total: number;
+  message?: string;
+  etaSeconds?: number;
+}
+
+export interface JobCallbacks {
+  onProgress?: (progress: JobProgress) => void;
+  onToken?: (text: string) => void;
+  onLog?: (level: LogLevel, text: string) => void;
+  /** Called once the worker process exists. */
+  onStarted?: (pid: number) => void;
+  signal?: AbortSignal;
+}
+
+/** How long a worker asked to stop may take before it is killed: short enough that even a worker stuck in
+ *  synchronous work is gone, and the promise settled, within one second of the cancel. */
+export const CANCEL_GRACE_MS = 700;
+const LOG_TAIL_LINES = 20;
+
+export function startJob(job: Job, callbacks: JobCallbacks = {}): Promise<RunResult> {
+  const { signal } = callbacks;
+  if (signal?.aborted) return Promise.reject(new JobCancelledError());
+  return new Promise<RunResult>((resolve, reject) => {
+    const child: ChildProcess = fork(workerPath(), [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'json' });
+    const logTail: string[] = [];
+    const remember = (line: string): void => {
+      logTail.push(line);
+      if (logTail.length > LOG_TAIL_LINES) logTail.shift();
+    };
+    let result: RunResult | undefined;
+    let reported: JobError | undefined;
+    let cancelled = false;
+    let killTimer: NodeJS.Timeout | undefined;
+
+    const send = (message: RunnerMessage): void => {
+      if (child.connected) child.send(message, (error) => error && remember(`could not reach the worker: ${error.message}`));
+    };
+    const cancel = (): void => {
+      if (cancelled || child.exitCode !== null || child.signalCode !== null) return;
+      cancelled = true;
+      send({ type: 'cancel' });
+      killTimer = setTimeout(() => child.kill('SIGKILL'), CANCEL_GRACE_MS);
+    };
+
+    // Whatever the engine prints goes to the log too: it is often the only clue before a native crash.
+    for (const [stream, level] of [[child.stdout, 'info'], [child.stderr, 'warn']] as const) {
+      stream?.setEncoding('utf8');
+      stream?.on('data', (chunk: string) => {
+        for (const line of chunk.split('\n').filter((l) => l.trim() !== '')) {
+          remember(line);
+          callbacks.onLog?.(level, line);
+        }
+      });
+    }
+    child.on('message', (message: WorkerMessage) => {
+      switch (message.type) {
+        case 'progress': {
+          const { type: _type, ...progress } = message;
+          callbacks.onProgress?.(progress);
+          break;
+        }
+        case 'token':
+          callbacks.onToken?.(message.text);
+          break;
+        case 'log':
+          remember(`[${message.level}] ${message.text}`);
+          callbacks.onLog?.(message.level, message.text);
+          break;
+        case 'result':
+          result = message.result;
+          break;
+        case 'error':
+          reported = new JobError(message.error);
+          break;
+      }
+    });
+    child.on('error', (error) => {
+      remember(`worker process error: ${error.message}`);
+      // A worker that never started emits no 'exit'.
+      if (child.pid === undefined) reject(new JobCrashedError(null, null, [...logTail]));
+    });
+    child.on('exit', (code, exitSignal) => {
+      clearTimeout(killTimer);
+      signal?.removeEventListener('abort', cancel);
+      const out = job.options.out;
+      const failed = result === undefined;
+      if (failed && typeof out === 'string') {
+        try {
+          removeStagingLeftovers(out, child.pid);
+        } catch (error) {
+          remember(`could not remove the partial output of ${out}: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
+      if (cancelled && failed) reject(new JobCancelledError(exitSignal === 'SIGKILL'));
+      else if (result !== undefined && code === 0) resolve(result);
+      else if (reported && reported.code === 'CANCELLED') reject(new JobCancelledError());
+      else if (reported) reject(reported);
+      else reject(new JobCrashedError(code, exitSignal, [...logTail]));
+    });
+
+    signal?.addEventListener('abort', cancel, { once: true });
+    if (child.pid !== undefined) callbacks.onStarted?.(child.pid);
+    send({ type: 'run', job });
+  });
+}

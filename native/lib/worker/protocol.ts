@@ -1,0 +1,88 @@
+// The messages between a job runner and its worker process, and the RunResult a job ends with.
+// Plain JSON over the fork IPC channel; schemas/run-result.schema.json is the RunResult's contract.
+
+export type JobKind = 'quantize' | 'benchmark' | 'generate' | 'perplexity';
+export const JOB_KINDS: readonly JobKind[] = ['quantize', 'benchmark', 'generate', 'perplexity'];
+
+export type JsonObject = { [key: string]: unknown };
+
+export interface Job {
+  kind: JobKind;
+  /** A local model folder (holding config.json). */
+  model: string;
+  /** A quantization_config object (quantize, benchmark). */
+  config?: JsonObject;
+  /** Kind-specific options; `out` (a folder) is where a job that writes files puts them. */
+  options: JsonObject;
+}
+
+export type ErrorCode =
+  | 'INVALID_JOB'
+  | 'MODEL_NOT_FOUND'
+  | 'INVALID_MODEL'
+  | 'INPUT_NOT_FOUND'
+  | 'NOT_AVAILABLE'
+  | 'ENGINE_ERROR'
+  | 'CANCELLED';
+
+export interface JobErrorInfo {
+  message: string;
+  code: ErrorCode;
+  /** The file, folder or option the error is about. */
+  where?: string;
+}
+
+export interface BenchmarkRow {
+  quantization: string;
+  bits: number | null;
+  groupSize: number | null;
+  actOrder: boolean | null;
+  kernel: string;
+  batch: number;
+  loadSeconds: number;
+  perTokenLatencyMs: number;
+  throughputTokensPerSecond: number;
+  peakMemoryBytes: number;
+  perplexity: number | null;
+  perplexityDelta: number | null;
+}
+
+export interface RunMetrics {
+  perplexity?: number;
+  tokens?: number;
+  tokensPerSecond?: number;
+  prefillTokensPerSecond?: number;
+  loadSeconds?: number;
+  peakRssBytes?: number;
+  [name: string]: number | undefined;
+}
+
+export interface RunResult {
+  schemaVersion: 1;
+  id: string;
+  kind: JobKind;
+  startedAt: string;
+  finishedAt: string;
+  durationSeconds: number;
+  model: { ref: string; path?: string; architecture?: string; params?: number };
+  config?: JsonObject;
+  environment: { engineVersion: string; threads: number; cpu: string; avx2: boolean; os: string; node: string };
+  metrics: RunMetrics;
+  rows?: BenchmarkRow[];
+  text?: string;
+  output?: { folder: string; bytes: number };
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export type WorkerMessage =
+  | { type: 'progress'; phase: string; current: number; total: number; message?: string; etaSeconds?: number }
+  | { type: 'token'; text: string }
+  | { type: 'log'; level: LogLevel; text: string }
+  | { type: 'result'; result: RunResult }
+  | { type: 'error'; error: JobErrorInfo };
+
+export type RunnerMessage = { type: 'run'; job: Job } | { type: 'cancel' };
+
+/** The suffix of the temp folder an output is staged in: `<out>.tmp-<pid>`, renamed to `<out>` on success. */
+export const STAGING_MARKER = '.tmp-';

@@ -1,0 +1,84 @@
+// Checks a job before any heavy work: its shape, its kind, and that the model folder and input files
+// exist, so a typo costs a clear message instead of a crash halfway through.
+import * as fs from 'fs';
+import * as path from 'path';
+import { JobFailure } from './jobFailure';
+import { JOB_KINDS, Job, JobKind, JsonObject } from './protocol';
+
+type OptionType = 'string' | 'positiveInteger' | 'number' | 'file' | 'folder';
+
+/** The options each kind accepts; `required` ones must be present. */
+const OPTION_TABLE: Record<JobKind, Record<string, { type: OptionType; required?: boolean }>> = {
+  perplexity: { text: { type: 'file' }, seq: { type: 'positiveInteger' }, maxTokens: { type: 'positiveInteger' }, out: { type: 'folder' } },
+  generate: {
+    prompt: { type: 'string', required: true }, maxTokens: { type: 'positiveInteger' }, temperature: { type: 'number' },
+    topK: { type: 'number' }, topP: { type: 'number' }, seed: { type: 'number' }, out: { type: 'folder' },
+  },
+  quantize: { out: { type: 'folder', required: true }, calib: { type: 'string' } },
+  benchmark: { batch: { type: 'string' } },
+};
+
+function isObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function checkOption(name: string, type: OptionType, value: unknown): void {
+  const where = `options.${name}`;
+  const fail = (expected: string): never => {
+    throw new JobFailure('INVALID_JOB', `${where} must be ${expected}, got ${JSON.stringify(value)}`, where);
+  };
+  switch (type) {
+    case 'string':
+      if (typeof value !== 'string') fail('a string');
+      return;
+    case 'number':
+      if (typeof value !== 'number' || !Number.isFinite(value)) fail('a number');
+      return;
+    case 'positiveInteger':
+      if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) fail('a positive integer');
+      return;
+    case 'folder':
+      if (typeof value !== 'string' || value === '') fail('a folder path');
+      return;
+    case 'file':
+      if (typeof value !== 'string' || value === '') fail('a file path');
+      if (!fs.statSync(value as string, { throwIfNoEntry: false })?.isFile()) {
+        throw new JobFailure('INPUT_NOT_FOUND', `${where}: file not found: ${path.resolve(value as string)}`, path.resolve(value as string));
+      }
+  }
+}
+
+/** The model folder must exist and hold config.json; returns its absolute path. */
+export function checkModelFolder(model: string): string {
+  const folder = path.resolve(model);
+  if (!fs.statSync(folder, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new JobFailure('MODEL_NOT_FOUND', `model folder not found: ${folder}; pick a local folder holding config.json and the weights`, folder);
+  }
+  const config = path.join(folder, 'config.json');
+  if (!fs.existsSync(config)) {
+    throw new JobFailure('MODEL_NOT_FOUND', `${config}: not found; the model folder needs the model's config.json`, config);
+  }
+  return folder;
+}
+
+export function validateJob(value: unknown): Job {
+  if (!isObject(value)) throw new JobFailure('INVALID_JOB', 'a job must be an object { kind, model, options }');
+  const { kind, model, config, options } = value;
+  if (typeof kind !== 'string' || !(JOB_KINDS as readonly string[]).includes(kind)) {
+    throw new JobFailure('INVALID_JOB', `job.kind must be one of ${JOB_KINDS.join(', ')}, got ${JSON.stringify(kind)}`, 'kind');
+  }
+  if (typeof model !== 'string' || model === '') throw new JobFailure('INVALID_JOB', 'job.model must name a model folder', 'model');
+  if (config !== undefined && !isObject(config)) throw new JobFailure('INVALID_JOB', 'job.config must be an object', 'config');
+  const opts = options ?? {};
+  if (!isObject(opts)) throw new JobFailure('INVALID_JOB', 'job.options must be an object', 'options');
+  const table = OPTION_TABLE[kind as JobKind];
+  for (const name of Object.keys(opts)) {
+    const spec = table[name];
+    if (!spec) throw new JobFailure('INVALID_JOB', `options.${name} is not an option of ${kind} jobs (known: ${Object.keys(table).join(', ')})`, `options.${name}`);
+    checkOption(name, spec.type, opts[name]);
+  }
+  for (const [name, spec] of Object.entries(table)) {
+    if (spec.required && opts[name] === undefined) throw new JobFailure('INVALID_JOB', `${kind} jobs need options.${name}`, `options.${name}`);
+  }
+  return { kind: kind as JobKind, model, ...(config === undefined ? {} : { config: config as JsonObject }), options: opts };
+}
