@@ -39,6 +39,7 @@ export function textPerplexity(model: RuntimeModel, tokenizer: TextTokenizer, te
 /** The WikiText-2 test text shipped in examples/data, the protocol's default corpus. */
 export function wikitext2TestPath(): string {
   const candidates = [
+    path.join(__dirname, '..', 'examples', 'data', 'wikitext2-test.txt'), // dist/worker.js in the .vsix
     path.join(__dirname, '..', '..', 'examples', 'data', 'wikitext2-test.txt'),
     path.join(__dirname, '..', '..', '..', 'examples', 'data', 'wikitext2-test.txt'),
   ];

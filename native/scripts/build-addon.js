@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds the native engine addon with node-gyp (run by `npm install`, or `npm run build:native`).
-// Skips the build when the addon is newer than every source unless --force is given, and turns a
-// missing compiler or Python into a message that says what to install.
+// Builds incrementally; skips the build when the addon is newer than every source unless --force is
+// given (which reconfigures), and turns a missing compiler or Python into a message that says what to install.
 const { spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
@@ -45,13 +45,26 @@ if (missing.length > 0) {
 
 const nodeGyp = require.resolve('node-gyp/bin/node-gyp.js');
 const jobs = String(Math.max(1, require('os').cpus().length));
-const args = [nodeGyp, 'rebuild', '--jobs', jobs];
 // Use the running node's own headers when it ships them (Debian/NodeSource do): node-gyp would
 // otherwise download them, which fails on machines that reach only package registries.
 const prefix = path.dirname(path.dirname(process.execPath));
-if (fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h'))) args.push(`--nodedir=${prefix}`);
-const result = spawnSync(process.execPath, args, { cwd: nativeDir, stdio: 'inherit' });
-if (result.status !== 0) {
-  console.error('quantstudio: the native engine build failed (see the compiler output above).');
-  process.exit(result.status ?? 1);
+const nodedir = fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h')) ? [`--nodedir=${prefix}`] : [];
+
+function gyp(args) {
+  const result = spawnSync(process.execPath, [nodeGyp, ...args, ...nodedir], { cwd: nativeDir, stdio: 'inherit' });
+  if (result.status !== 0) {
+    console.error('quantstudio: the native engine build failed (see the compiler output above).');
+    process.exit(result.status ?? 1);
+  }
 }
+
+// Configure only when the list of sources changed (binding.gyp lists them at configure time); otherwise
+// make rebuilds just the files that changed.
+const sources = require('child_process').execFileSync(process.execPath, [path.join(__dirname, 'list-sources.js')], { encoding: 'utf8' });
+const stamp = path.join(nativeDir, 'build', 'configured-sources.txt');
+const configured = fs.existsSync(path.join(nativeDir, 'build', 'Makefile')) && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === sources;
+if (force || !configured) {
+  gyp(['configure']);
+  fs.writeFileSync(stamp, sources);
+}
+gyp(['build', '--jobs', jobs]);

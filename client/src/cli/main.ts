@@ -1,10 +1,12 @@
 // The quantstudio CLI: parses the command line and dispatches to one command module each.
 // Commands are a table: adding one is adding a row.
+import { generateCommand } from './commands/generate';
+import { perplexityCommand } from './commands/perplexity';
 import { validateCommand } from './commands/validate';
 import { estimateCommand } from './estimate';
 import type { Command } from './command';
 
-const COMMANDS: ReadonlyArray<Command> = [validateCommand, estimateCommand];
+const COMMANDS: ReadonlyArray<Command> = [validateCommand, estimateCommand, perplexityCommand, generateCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

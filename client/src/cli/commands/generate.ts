@@ -1,0 +1,54 @@
+// `quantstudio generate --model <dir> --prompt <text> [--max-tokens N] [--seed N] [--temperature T]
+// [--top-k K] [--top-p P] [--json]`: streams the generated text to stdout as it is produced (greedy unless a
+// temperature is given); --json prints {text, tokens, tokensPerSecond} with the whole RunResult under `run`.
+import type { Command } from '../command';
+import { usageError } from '../command';
+import { finiteNumber, parseFlags, positiveInteger } from '../flags';
+import { runCliJob } from '../runJob';
+
+export const generateCommand: Command = {
+  name: 'generate',
+  summary: 'generate text from a prompt',
+  usage: 'quantstudio generate --model <dir> --prompt <text> [--max-tokens N] [--seed N] [--temperature T] [--top-k K] [--top-p P] [--json]',
+  async run(args) {
+    const flags = parseFlags(args, {
+      values: ['--model', '--prompt', '--max-tokens', '--seed', '--temperature', '--top-k', '--top-p'],
+      switches: ['--json'],
+    });
+    if (typeof flags === 'string') return usageError(this, flags);
+    const model = flags.values.get('--model');
+    const prompt = flags.values.get('--prompt');
+    if (!model) return usageError(this, '--model is required');
+    if (prompt === undefined) return usageError(this, '--prompt is required');
+    const numbers = {
+      maxTokens: positiveInteger(flags, '--max-tokens', 64),
+      seed: finiteNumber(flags, '--seed'),
+      temperature: finiteNumber(flags, '--temperature'),
+      topK: positiveInteger(flags, '--top-k'),
+      topP: finiteNumber(flags, '--top-p'),
+    };
+    const options: Record<string, unknown> = { prompt };
+    for (const [name, value] of Object.entries(numbers)) {
+      if (typeof value === 'string') return usageError(this, value);
+      if (value !== undefined) options[name] = value;
+    }
+
+    const json = flags.switches.has('--json');
+    // The prompt is echoed with the first generated piece, so a job that fails before generating prints nothing.
+    let echoed = false;
+    const echo = (text: string): void => {
+      process.stdout.write(echoed ? text : prompt + text);
+      echoed = true;
+    };
+    const run = await runCliJob(this.name, { kind: 'generate', model, options }, { onToken: json ? undefined : echo });
+    if (!run) return 1;
+    const m = run.metrics;
+    if (json) {
+      process.stdout.write(JSON.stringify({ text: run.text, tokens: m.tokens, tokensPerSecond: m.tokensPerSecond, run }, null, 2) + '\n');
+    } else {
+      echo('\n');
+      process.stderr.write(`${m.tokens} tokens, ${(m.tokensPerSecond ?? 0).toFixed(1)} tokens/s\n`);
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,47 @@
+// A small flag parser for the job commands: `--name value` pairs and boolean switches, nothing positional
+// unless the command asks for it. Returns an error string a command turns into a usage error.
+export interface FlagSpec {
+  /** Flags that take a value, e.g. '--model'. */
+  values: readonly string[];
+  /** Flags that are switches, e.g. '--json'. */
+  switches: readonly string[];
+  /** How many positional arguments are allowed (default 0). */
+  positional?: number;
+}
+
+export interface ParsedFlags {
+  values: Map<string, string>;
+  switches: Set<string>;
+  positional: string[];
+}
+
+export function parseFlags(args: readonly string[], spec: FlagSpec): ParsedFlags | string {
+  const parsed: ParsedFlags = { values: new Map(), switches: new Set(), positional: [] };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (spec.switches.includes(arg)) parsed.switches.add(arg);
+    else if (spec.values.includes(arg)) {
+      const value = args[++i];
+      if (value === undefined) return `${arg} needs a value`;
+      parsed.values.set(arg, value);
+    } else if (!arg.startsWith('--') && parsed.positional.length < (spec.positional ?? 0)) parsed.positional.push(arg);
+    else return `unexpected argument '${arg}'`;
+  }
+  return parsed;
+}
+
+/** A positive integer flag, its default when absent, or an error string. */
+export function positiveInteger(flags: ParsedFlags, name: string, fallback?: number): number | undefined | string {
+  const text = flags.values.get(name);
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  return Number.isInteger(n) && n > 0 ? n : `${name} must be a positive integer, got '${text}'`;
+}
+
+/** A finite number flag, or an error string. */
+export function finiteNumber(flags: ParsedFlags, name: string): number | undefined | string {
+  const text = flags.values.get(name);
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  return Number.isFinite(n) ? n : `${name} must be a number, got '${text}'`;
+}

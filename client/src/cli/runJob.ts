@@ -1,0 +1,74 @@
+// Runs one engine job for a CLI command: the worker process does the work, progress goes to stderr (one
+// redrawn line on a terminal, a line per phase and every few seconds otherwise), Ctrl+C cancels cleanly,
+// and a failure becomes a message on stderr and exit code 1.
+import { JobCancelledError, JobCrashedError, JobError } from '../jobs/errors';
+import { startJob } from '../jobs/runner';
+import type { Job, JobProgress, RunResult } from '../jobs/runner';
+
+const LOG_EVERY_MS = 3000;
+
+function progressLine(p: JobProgress): string {
+  const share = p.total > 0 ? ` ${p.current}/${p.total} (${Math.round((100 * p.current) / p.total)}%)` : '';
+  const eta = p.etaSeconds !== undefined && p.current < p.total ? `, ~${Math.ceil(p.etaSeconds)} s left` : '';
+  return `${p.phase}${share}${eta}${p.message ? ` ${p.message}` : ''}`;
+}
+
+function progressReporter(): { report(p: JobProgress): void; done(): void } {
+  const tty = process.stderr.isTTY === true;
+  let lastPhase = '';
+  let lastAt = 0;
+  return {
+    report(p) {
+      const line = progressLine(p);
+      if (tty) {
+        process.stderr.write(`\r\x1b[2K${line}`);
+        return;
+      }
+      const now = Date.now();
+      if (p.phase !== lastPhase || now - lastAt >= LOG_EVERY_MS || p.current === p.total) {
+        process.stderr.write(`${line}\n`);
+        lastPhase = p.phase;
+        lastAt = now;
+      }
+    },
+    done() {
+      if (tty) process.stderr.write('\r\x1b[2K');
+    },
+  };
+}
+
+export interface CliJobOptions {
+  /** Called with each streamed piece of generated text. */
+  onToken?: (text: string) => void;
+}
+
+/** Runs the job; returns the RunResult, or undefined after printing why it failed. */
+export async function runCliJob(command: string, job: Job, options: CliJobOptions = {}): Promise<RunResult | undefined> {
+  const reporter = progressReporter();
+  const controller = new AbortController();
+  const onInterrupt = (): void => controller.abort();
+  process.once('SIGINT', onInterrupt);
+  try {
+    return await startJob(job, {
+      onProgress: (p) => reporter.report(p),
+      onToken: options.onToken,
+      onLog: (level, text) => {
+        if (level === 'warn' || level === 'error') process.stderr.write(`${text}\n`);
+      },
+      signal: controller.signal,
+    });
+  } catch (error) {
+    reporter.done();
+    if (error instanceof JobError) {
+      process.stderr.write(`quantstudio ${command}: ${error.message}\n`);
+    } else if (error instanceof JobCancelledError || error instanceof JobCrashedError) {
+      process.stderr.write(`quantstudio ${command}: ${error.message}\n`);
+    } else {
+      process.stderr.write(`quantstudio ${command}: ${(error as Error).message}\n`);
+    }
+    return undefined;
+  } finally {
+    reporter.done();
+    process.off('SIGINT', onInterrupt);
+  }
+}

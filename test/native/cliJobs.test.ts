@@ -1,0 +1,65 @@
+// `quantstudio perplexity` and `quantstudio generate` as a user runs them: the job runs in a worker
+// process, and its figures equal the same computation done in-process through the engine's TS API.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { generateText } from '../../native/lib/generate';
+import { textPerplexity } from '../../native/lib/perplexity';
+import { RuntimeModel } from '../../native/lib/runtime';
+import { TextTokenizer } from '../../native/lib/tokenizer';
+
+const repo = join(__dirname, '..', '..', '..');
+const bin = join(repo, 'client', 'bin', 'quantstudio.js');
+const demo = join(repo, 'examples', 'tiny-llama');
+
+function quantstudio(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: repo, encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('quantstudio perplexity / generate', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'qs-cli-jobs-'));
+  after(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it('perplexity --json equals the in-process protocol on the same text', async () => {
+    const text = join(scratch, 'text.txt');
+    writeFileSync(text, 'The history of the city begins in the Roman period , when a fort was built on the river . '.repeat(20));
+    const run = quantstudio(['perplexity', '--model', demo, '--text', text, '--seq', '64', '--json']);
+    assert.equal(run.status, 0, run.stderr);
+    const out = JSON.parse(run.stdout) as { perplexity: number; tokens: number; seq: number; run: { kind: string } };
+    const expected = await textPerplexity(RuntimeModel.open(demo), TextTokenizer.load(demo), readFileSync(text, 'utf8'), { seq: 64 });
+    assert.equal(out.tokens, expected.tokens);
+    assert.equal(out.seq, 64);
+    assert.ok(Math.abs(out.perplexity - expected.perplexity) < 1e-9, `${out.perplexity} vs ${expected.perplexity}`);
+    assert.equal(out.run.kind, 'perplexity');
+  });
+
+  it('generate streams the same greedy text as the in-process engine', async () => {
+    const expected = await generateText(RuntimeModel.open(demo), TextTokenizer.load(demo), { prompt: 'ROMEO:', maxTokens: 24 });
+    const plain = quantstudio(['generate', '--model', demo, '--prompt', 'ROMEO:', '--max-tokens', '24']);
+    assert.equal(plain.status, 0, plain.stderr);
+    assert.equal(plain.stdout, `ROMEO:${expected.text}\n`);
+    assert.match(plain.stderr, new RegExp(`^${expected.tokens.length} tokens, [0-9.]+ tokens/s$`, 'm'));
+
+    const json = quantstudio(['generate', '--model', demo, '--prompt', 'ROMEO:', '--max-tokens', '24', '--json']);
+    assert.equal(json.status, 0, json.stderr);
+    const out = JSON.parse(json.stdout) as { text: string; tokens: number; tokensPerSecond: number };
+    assert.equal(out.text, expected.text);
+    assert.equal(out.tokens, expected.tokens.length);
+    assert.ok(out.tokensPerSecond > 0);
+  });
+
+  it('a missing model folder is a clear error with exit 1; a bad flag is a usage error with exit 2', () => {
+    const missing = join(scratch, 'no-such-model');
+    const run = quantstudio(['perplexity', '--model', missing]);
+    assert.equal(run.status, 1);
+    assert.equal(run.stdout, '');
+    assert.match(run.stderr, new RegExp(`quantstudio perplexity: model folder not found: ${missing}`));
+    const usage = quantstudio(['generate', '--model', demo, '--prompt', 'x', '--max-tokens', 'many']);
+    assert.equal(usage.status, 2);
+    assert.match(usage.stderr, /--max-tokens must be a positive integer, got 'many'/);
+  });
+});
