@@ -61,13 +61,15 @@ export class LspSession {
   }
 
   /** Starts the server and runs initialize/initialized; debounce 0 so diagnostics follow each change at once. */
-  static async start(options: { transport?: 'stdio' | 'ipc'; initializationOptions?: unknown; serverPath?: string } = {}): Promise<LspSession> {
+  static async start(options: { transport?: 'stdio' | 'ipc'; initializationOptions?: unknown; serverPath?: string; env?: NodeJS.ProcessEnv } = {}): Promise<LspSession> {
     const transport = options.transport ?? 'stdio';
     const serverPath = options.serverPath ?? SERVER_PATH;
+    // Tests never reach the real Hub: HF_HUB_OFFLINE unless a test gives the server its own environment.
+    const env = options.env ?? { ...process.env, HF_HUB_OFFLINE: '1' };
     const child =
       transport === 'stdio'
-        ? spawn(process.execPath, [serverPath, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] })
-        : fork(serverPath, ['--node-ipc'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+        ? spawn(process.execPath, [serverPath, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'], env })
+        : fork(serverPath, ['--node-ipc'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env });
     const connection =
       transport === 'stdio'
         ? createProtocolConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!))

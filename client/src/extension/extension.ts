@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { createLanguageClient } from './languageClient';
+import { showEstimate } from './showEstimate';
 import { validateWorkspace } from './validateWorkspace';
 
 export const OUTPUT_CHANNEL_NAME = 'QuantStudio';
@@ -17,6 +18,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(
     vscode.commands.registerCommand('quantstudio.showServerLog', () => output.show(true)),
     vscode.commands.registerCommand('quantstudio.validateWorkspace', () => validateWorkspace(output)),
+    vscode.commands.registerCommand('quantstudio.showEstimate', showEstimate),
   );
 
   client = createLanguageClient(context, output);

@@ -1,9 +1,10 @@
 // The QuantStudio language server over stdio (--stdio) or IPC (--node-ipc, as the extension starts it),
 // built on vscode-languageserver. Transport glue only: every answer comes from the transport-agnostic
 // service in ../service. It never loads the native engine: a native crash must never cost the editor.
-import { CodeActionKind, createConnection, ProposedFeatures, TextDocuments, TextDocumentSyncKind } from 'vscode-languageserver/node';
+import { CodeActionKind, CodeLensRefreshRequest, createConnection, ProposedFeatures, TextDocuments, TextDocumentSyncKind } from 'vscode-languageserver/node';
 import type { Connection } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { fileURLToPath } from 'node:url';
 import { createLanguageService } from '../service';
 import type { LanguageService, TextDocumentInput } from '../service';
 import { DEFAULT_SETTINGS, readSettings } from './settings';
@@ -14,9 +15,11 @@ const documents = new TextDocuments(TextDocument);
 let settings: ServerSettings = DEFAULT_SETTINGS;
 let service: LanguageService | undefined;
 let startupError: string | undefined;
+let workspaceDir: string | undefined;
+let canRefreshLenses = false;
 
 try {
-  service = createLanguageService();
+  service = createLanguageService({ models: {} });
 } catch (error) {
   startupError = error instanceof Error ? error.message : String(error);
 }
@@ -48,10 +51,37 @@ async function validate(uri: string): Promise<void> {
   const document = documents.get(uri);
   if (!document) return;
   const version = document.version;
-  const diagnostics = settings.validationEnabled ? await guarded(`validating ${uri}`, [], (s) => s.diagnose(input(document))) : [];
+  const analysis = settings.validationEnabled ? await guarded(`validating ${uri}`, undefined, (s) => s.analyze(input(document))) : undefined;
   const latest = documents.get(uri);
   if (!latest || latest.version !== version) return;
-  await connection.sendDiagnostics({ uri, version, diagnostics });
+  await connection.sendDiagnostics({ uri, version, diagnostics: analysis?.diagnostics ?? [] });
+  // The target model was still resolving: publish again (with the model-aware findings) once it is known.
+  if (analysis?.modelPending) void analysis.modelPending.then((found) => found && modelResolved(uri));
+}
+
+function modelResolved(uri: string): void {
+  if (documents.get(uri)) schedule(uri);
+  if (canRefreshLenses) void connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
+}
+
+/** Hands the model and estimate settings to the service (Hub settings that change drop resolved Hub models). */
+function configureModels(): void {
+  service?.configureModels({
+    model: settings.model,
+    workspaceDir,
+    batchSize: settings.batchSize,
+    contextLength: settings.contextLength,
+    hub: { endpoint: settings.hubEndpoint, accessToken: settings.hubToken, cacheDir: settings.hubCacheDir },
+  });
+}
+
+function folderOf(uri: string | null | undefined): string | undefined {
+  if (!uri?.startsWith('file:')) return undefined;
+  try {
+    return fileURLToPath(uri);
+  } catch {
+    return undefined;
+  }
 }
 
 function schedule(uri: string): void {
@@ -72,6 +102,9 @@ function schedule(uri: string): void {
 
 connection.onInitialize((params) => {
   settings = readSettings(params.initializationOptions, settings);
+  workspaceDir = folderOf(params.workspaceFolders?.[0]?.uri ?? params.rootUri);
+  canRefreshLenses = params.capabilities.workspace?.codeLens?.refreshSupport === true;
+  configureModels();
   return {
     capabilities: {
       textDocumentSync: TextDocumentSyncKind.Incremental,
@@ -79,6 +112,7 @@ connection.onInitialize((params) => {
       hoverProvider: true,
       codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
       documentSymbolProvider: true,
+      codeLensProvider: { resolveProvider: false },
     },
     serverInfo: { name: 'quantstudio', version: '0.1.0' },
   };
@@ -90,6 +124,7 @@ connection.onInitialized(() => {
 
 connection.onDidChangeConfiguration((change) => {
   settings = readSettings(change.settings, settings);
+  configureModels();
   for (const document of documents.all()) schedule(document.uri);
 });
 
@@ -121,6 +156,11 @@ connection.onCodeAction((params) => {
 connection.onDocumentSymbol((params) => {
   const document = documents.get(params.textDocument.uri);
   return document ? guarded('document symbols', [], (s) => s.symbols(input(document))) : [];
+});
+
+connection.onCodeLens((params) => {
+  const document = documents.get(params.textDocument.uri);
+  return document ? guarded('code lenses', [], (s) => s.codeLenses(input(document))) : [];
 });
 
 // A bug in one request must not take the server (and every open editor's diagnostics) down.

@@ -3,26 +3,63 @@ export interface ServerSettings {
   validationEnabled: boolean;
   /** Delay after the last edit before a document is validated again (quantstudio.validation.debounceMs). */
   debounceMs: number;
+  /** quantstudio.model: the model for configs that name none ('' = none). */
+  model: string;
+  /** quantstudio.hub.endpoint; HF_ENDPOINT still wins when set. */
+  hubEndpoint: string | undefined;
+  /** Hub token handed over by the client (from its secret storage); else HF_TOKEN. Never logged. */
+  hubToken: string | undefined;
+  /** Folder (the client's storage) where resolved Hub answers are kept for offline use; none → memory only. */
+  hubCacheDir: string | undefined;
+  /** quantstudio.estimate.batchSize / contextLength. */
+  batchSize: number;
+  contextLength: number;
 }
 
-export const DEFAULT_SETTINGS: ServerSettings = { validationEnabled: true, debounceMs: 150 };
+export const DEFAULT_SETTINGS: ServerSettings = {
+  validationEnabled: true,
+  debounceMs: 150,
+  model: '',
+  hubEndpoint: undefined,
+  hubToken: undefined,
+  hubCacheDir: undefined,
+  batchSize: 1,
+  contextLength: 2048,
+};
 
 function record(value: unknown): Record<string, unknown> | undefined {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
+function positiveInteger(value: unknown, current: number): number {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : current;
+}
+
+function text(value: unknown, current: string | undefined): string | undefined {
+  return typeof value === 'string' ? value.trim() || undefined : current;
+}
+
 /**
- * Reads `{ validation: { enable, debounceMs } }`, also nested under `quantstudio` (as VS Code sends it), and a
- * flat `debounceMs` for clients that pass plain initializationOptions. Missing or invalid values keep `current`.
+ * Reads `{ validation: { enable, debounceMs }, model, hub: { endpoint, token, answerCacheDir }, estimate: { batchSize, contextLength } }`,
+ * also nested under `quantstudio` (as VS Code sends it), and a flat `debounceMs` for clients that pass plain
+ * initializationOptions. Missing or invalid values keep `current`.
  */
 export function readSettings(raw: unknown, current: ServerSettings): ServerSettings {
   const root = record(raw);
   const scope = record(root?.quantstudio) ?? root;
   const validation = record(scope?.validation);
+  const hub = record(scope?.hub);
+  const estimate = record(scope?.estimate);
   const debounce = validation?.debounceMs ?? scope?.debounceMs;
   const enable = validation?.enable;
   return {
     validationEnabled: typeof enable === 'boolean' ? enable : current.validationEnabled,
     debounceMs: typeof debounce === 'number' && Number.isFinite(debounce) && debounce >= 0 ? debounce : current.debounceMs,
+    model: typeof scope?.model === 'string' ? scope.model.trim() : current.model,
+    hubEndpoint: text(hub?.endpoint, current.hubEndpoint),
+    hubToken: text(hub?.token, current.hubToken),
+    hubCacheDir: text(hub?.answerCacheDir, current.hubCacheDir),
+    batchSize: positiveInteger(estimate?.batchSize, current.batchSize),
+    contextLength: positiveInteger(estimate?.contextLength, current.contextLength),
   };
 }

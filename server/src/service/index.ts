@@ -1,13 +1,20 @@
-// The transport-agnostic language service: document in → diagnostics, completions, hovers, code actions
-// and symbols out. The LSP server, the CLI and the tests all call this.
+// The transport-agnostic language service: document in → diagnostics, completions, hovers, code actions,
+// symbols and code lenses out. The LSP server, the CLI and the tests all call this.
 //
 //   document → file kind (by name) → parse with positions → ConfigSites → ajv schema validation
 //            → semantic rules → LSP diagnostics; features read the same parse and the same schemas.
-import type { CodeAction, CompletionItem, Diagnostic, DocumentSymbol, Hover, Position, Range } from 'vscode-languageserver-types';
+//   With `models` set, the target model (modelAware/) adds model-aware rules and the memory estimate
+//   (lens, hover) from what is already resolved; resolution itself runs in the background.
+import type { CodeAction, CodeLens, CompletionItem, Diagnostic, DocumentSymbol, Hover, Position, Range } from 'vscode-languageserver-types';
 import { complete } from './features/completion';
 import { codeActions } from './features/codeActions';
 import { hover } from './features/hover';
 import { symbols } from './features/symbols';
+import { codeLenses, estimateAnchor } from './features/codeLens';
+import { estimateMarkdown } from './features/estimateHover';
+import type { DocumentModel } from './modelAware/documentModel';
+import { DEFAULT_MODEL_SETTINGS, ModelAwareness } from './modelAware/modelAwareness';
+import type { ModelSettings } from './modelAware/modelAwareness';
 import { fileKindOf, mayHoldConfig } from './fileKind';
 import type { ServiceFinding } from './finding';
 import type { ConfigSite, FileKind } from './model';
@@ -21,6 +28,7 @@ import { allRules } from './rules';
 import type { Fix, Rule, Severity } from './rules/rule';
 import { schemaFindings } from './schema/validate';
 import { SchemaStore } from './schema/store';
+import { containsPosition } from './text';
 
 export interface TextDocumentInput {
   uri: string;
@@ -42,6 +50,11 @@ export interface LanguageServiceOptions {
   schemasDir?: string;
   /** Semantic rules to run (default: all of rules/index.ts). */
   rules?: readonly Rule[];
+  /**
+   * Model-aware checks and estimates, with these settings (missing ones: no fallback model, batch 1,
+   * context 2048). Off when absent: resolving a model may read large folders or ask the Hub.
+   */
+  models?: Partial<ModelSettings>;
 }
 
 /** What the CLI needs to know besides the diagnostics: is this file a quantization config at all? */
@@ -51,6 +64,8 @@ export interface Analysis {
   ours: boolean;
   sites: ConfigSite[];
   diagnostics: ServiceDiagnostic[];
+  /** Set while the target model is still resolving: true when it settles with something to report (then diagnose again). */
+  modelPending?: Promise<boolean>;
 }
 
 export interface LanguageService {
@@ -60,6 +75,12 @@ export interface LanguageService {
   hover(doc: TextDocumentInput, position: Position): Promise<Hover | null>;
   codeActions(doc: TextDocumentInput, range: Range, diagnostics: readonly Diagnostic[]): Promise<CodeAction[]>;
   symbols(doc: TextDocumentInput): Promise<DocumentSymbol[]>;
+  /** One lens per config site with the memory estimate, once the target model is resolved. */
+  codeLenses(doc: TextDocumentInput): Promise<CodeLens[]>;
+  /** Waits until the document's target model is resolved (or known to be missing). */
+  resolveModel(doc: TextDocumentInput): Promise<DocumentModel | undefined>;
+  /** New settings (turns model-aware checks on); changed Hub settings forget resolved Hub models. */
+  configureModels(settings: Partial<ModelSettings>): void;
 }
 
 const SEVERITY: Readonly<Record<Severity, 1 | 2 | 3 | 4>> = { error: 1, warning: 2, information: 3, hint: 4 };
@@ -112,6 +133,7 @@ export function createLanguageService(options: LanguageServiceOptions = {}): Lan
   const rules = options.rules ?? allRules;
   // The last parse of each document, so that completion/hover/actions after a diagnose cost nothing.
   const cache = new Map<string, { text: string; parsed: Promise<ParsedDocument | undefined> }>();
+  let models = options.models ? new ModelAwareness({ ...DEFAULT_MODEL_SETTINGS, ...options.models }) : undefined;
 
   async function parseUncached(doc: TextDocumentInput, kind: FileKind): Promise<ParsedDocument> {
     if (kind === 'python') return parsePythonDocument(doc.text, await loadPythonParser());
@@ -154,7 +176,10 @@ export function createLanguageService(options: LanguageServiceOptions = {}): Lan
       if (note) findings.push(note);
       else findings.push(...ruleFindings(rules, site));
     }
-    return { fileKind, ours: true, sites: parsed.sites, diagnostics: findings.map(toDiagnostic).sort(byPosition) };
+    const { findings: fromModel, pending } = models?.findings(parsed, doc.uri) ?? { findings: [] };
+    findings.push(...fromModel);
+    const diagnostics = findings.map(toDiagnostic).sort(byPosition);
+    return pending ? { fileKind, ours: true, sites: parsed.sites, diagnostics, modelPending: pending } : { fileKind, ours: true, sites: parsed.sites, diagnostics };
   }
 
   return {
@@ -168,7 +193,13 @@ export function createLanguageService(options: LanguageServiceOptions = {}): Lan
     },
     async hover(doc, position) {
       const parsed = await parse(doc);
-      return parsed?.ours ? hover(store, parsed, position) : null;
+      if (!parsed?.ours) return null;
+      const docs = hover(store, parsed, position);
+      const here = models?.estimates(parsed, doc.uri).find(({ site }) => containsPosition(estimateAnchor(parsed, site), position));
+      if (!here) return docs;
+      const estimate = estimateMarkdown(here.estimate);
+      const before = docs && typeof docs.contents === 'object' && 'kind' in docs.contents ? `${docs.contents.value}\n\n---\n\n` : '';
+      return { contents: { kind: 'markdown', value: before + estimate.value }, range: estimateAnchor(parsed, here.site) };
     },
     async codeActions(doc, range, diagnostics) {
       const parsed = await parse(doc);
@@ -178,9 +209,24 @@ export function createLanguageService(options: LanguageServiceOptions = {}): Lan
       const parsed = await parse(doc);
       return parsed?.ours ? symbols(parsed) : [];
     },
+    async codeLenses(doc) {
+      const parsed = await parse(doc);
+      return parsed?.ours && models ? codeLenses(parsed, models.estimates(parsed, doc.uri)) : [];
+    },
+    async resolveModel(doc) {
+      const parsed = await parse(doc);
+      return parsed?.ours && models ? models.settled(parsed, doc.uri) : undefined;
+    },
+    configureModels(settings) {
+      if (models) models.configure(settings);
+      else models = new ModelAwareness({ ...DEFAULT_MODEL_SETTINGS, ...settings });
+    },
   };
 }
 
 export type { ConfigSite, FileKind } from './model';
 export type { Fix } from './rules/rule';
 export { fileKindOf } from './fileKind';
+export type { SiteEstimate } from './modelAware/estimateFor';
+export type { HubSettings } from './modelAware/resolver';
+export type { ModelSettings } from './modelAware/modelAwareness';

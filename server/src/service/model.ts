@@ -58,6 +58,8 @@ export interface ConfigSite {
    * then a key's absence proves nothing.
    */
   incomplete?: boolean;
+  /** Python only: the model the config is applied to (the `from_pretrained("...")` argument), when the file says. */
+  modelReference?: { ref: string; range: Range };
 }
 
 /** Convenience lookups over a ConfigSite (first occurrence wins, as in the libraries' dict loading). */

@@ -8,6 +8,7 @@ import type { ServiceFinding } from '../finding';
 import type { ParsedDocument, ValuePath } from './document';
 import { MAX_PYTHON_SITES } from './limits';
 import { childrenOf, namedChildrenOf, pythonLiteral } from './pythonLiteral';
+import { pythonModelTarget } from './pythonModelTarget';
 
 /** The transformers config classes we read, by class name. */
 export const CONFIG_CLASSES: Readonly<Record<string, Method>> = {
@@ -96,6 +97,8 @@ export function parsePythonDocument(text: string, parser: Parser): ParsedDocumen
         }
         const ranges = new Map<string, NodeRanges>();
         const site = siteOf(call, className, fileQuote, lines, ranges);
+        const target = pythonModelTarget(call, root);
+        if (target) site.modelReference = { ref: target.ref, range: lines.range(target.node.startIndex, target.node.endIndex) };
         sites.push(site);
         rangesBySite.set(site, ranges);
         const args = call.childForFieldName('arguments');

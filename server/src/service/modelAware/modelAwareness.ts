@@ -1,0 +1,106 @@
+// The model-aware part of the language service, per document: which model it targets (reference.ts),
+// what is known of it now (resolver.ts), the findings of the model rules, and the memory estimates.
+// Everything here answers from what is already resolved; resolution runs in the background.
+import { formatModelError } from '../../../../native/lib/model';
+import type { ServiceFinding } from '../finding';
+import type { ConfigSite } from '../model';
+import type { ParsedDocument, ValuePath } from '../parse/document';
+import { ruleFindings } from '../ruleRunner';
+import { bindToModel, modelRules } from '../rules/model';
+import { currentModel, settledModel } from './documentModel';
+import type { DocumentModel } from './documentModel';
+import { estimateSite } from './estimateFor';
+import type { EstimateSettings, SiteEstimate } from './estimateFor';
+import { modelView } from './modelView';
+import { modelReferencesOf } from './reference';
+import type { ModelReference } from './reference';
+import { ModelResolver } from './resolver';
+import type { HubSettings } from './resolver';
+
+/** What the model-aware part reads from the editor's settings. */
+export interface ModelSettings extends EstimateSettings {
+  /** quantstudio.model: the model for configs that name none. */
+  model: string;
+  /** Folder the setting's relative paths are resolved against (the workspace). */
+  workspaceDir: string | undefined;
+  hub: HubSettings;
+}
+
+export const DEFAULT_MODEL_SETTINGS: ModelSettings = { model: '', workspaceDir: undefined, batchSize: 1, contextLength: 2048, hub: {} };
+
+function positive(value: unknown, fallback: number): number {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : fallback;
+}
+
+export class ModelAwareness {
+  private readonly resolver: ModelResolver;
+
+  constructor(private settings: ModelSettings) {
+    this.resolver = new ModelResolver(settings.hub);
+  }
+
+  configure(settings: Partial<ModelSettings>): void {
+    this.settings = { ...this.settings, ...settings };
+    this.resolver.configure(this.settings.hub);
+  }
+
+  private referencesOf(parsed: ParsedDocument, uri: string): ModelReference[] {
+    return modelReferencesOf(parsed, uri, this.settings.model, this.settings.workspaceDir);
+  }
+
+  /** The model findings known now, and (while the model resolves) a promise of whether re-diagnosing is worth it. */
+  findings(parsed: ParsedDocument, uri: string): { findings: ServiceFinding[]; pending?: Promise<boolean> } {
+    const { model, pending } = currentModel(this.resolver, this.referencesOf(parsed, uri));
+    return { findings: model ? this.findingsFor(parsed, model) : [], pending };
+  }
+
+  settled(parsed: ParsedDocument, uri: string): Promise<DocumentModel | undefined> {
+    return settledModel(this.resolver, this.referencesOf(parsed, uri));
+  }
+
+  /** Estimates per config site, once the model is resolved (none before). */
+  estimates(parsed: ParsedDocument, uri: string): Array<{ site: ConfigSite; estimate: SiteEstimate }> {
+    const found = currentModel(this.resolver, this.referencesOf(parsed, uri)).model;
+    if (found?.state.status !== 'ready') return [];
+    const model = found.state.model;
+    const settings = this.estimateSettingsOf(parsed);
+    return parsed.sites.flatMap((site) => {
+      if (typeof site.method !== 'string') return [];
+      const estimate = estimateSite(site, model, settings);
+      return estimate ? [{ site, estimate }] : [];
+    });
+  }
+
+  /** A job file's options.batchSize / contextLength, else the settings. */
+  private estimateSettingsOf(parsed: ParsedDocument): EstimateSettings {
+    const value = parsed.kind === 'job' ? parsed.documentValue : undefined;
+    const options = typeof value === 'object' && value !== null ? (value as { options?: { batchSize?: unknown; contextLength?: unknown } }).options : undefined;
+    return { batchSize: positive(options?.batchSize, this.settings.batchSize), contextLength: positive(options?.contextLength, this.settings.contextLength) };
+  }
+
+  /** The model rules' findings, or one note when the model cannot be resolved. */
+  private findingsFor(parsed: ParsedDocument, found: DocumentModel): ServiceFinding[] {
+    const { reference, state } = found;
+    if (state.status === 'failed') {
+      return [{
+        code: 'model/unresolved',
+        severity: 'information',
+        message: `Model ${JSON.stringify(reference.ref)} could not be resolved: ${formatModelError(state.error)}. Model-aware checks and the memory estimate are off for this file.`,
+        range: reference.range,
+      }];
+    }
+    const findings: ServiceFinding[] = [];
+    if (state.stale) {
+      findings.push({ code: 'model/stale', severity: 'information', message: `Model ${JSON.stringify(reference.ref)}: ${formatModelError(state.stale)}.`, range: reference.range });
+    }
+    const view = modelView(state.model);
+    parsed.sites.forEach((site, i) => {
+      if (typeof site.method !== 'string') return;
+      const locate = (path: ValuePath) =>
+        parsed.kind === 'python' ? parsed.rangeOf(site, path, 'value') : parsed.rangeOf(undefined, [...(parsed.sitePaths[i] ?? []), ...path], 'value');
+      const bound = modelRules.map((rule) => bindToModel(rule, { view, ownCheckpoint: reference.origin === 'own-folder', locate }));
+      findings.push(...ruleFindings(bound, site));
+    });
+    return findings;
+  }
+}

@@ -1,0 +1,33 @@
+// The contract of model-aware rules: a Rule that also sees the resolved target model. The service binds
+// each one to the document's model (bindToModel) and runs it like any other rule, so findings, ranges
+// and quick fixes work the same way.
+import type { ConfigSite, Method, Range } from '../../model';
+import type { ValuePath } from '../../parse/document';
+import type { ModelView } from '../../modelAware/modelView';
+import type { Rule, RuleContext, Severity } from '../rule';
+
+export interface ModelRuleContext extends RuleContext {
+  view: ModelView;
+  /** The model is the checkpoint in the config's own folder: its tensors are what this config describes. */
+  ownCheckpoint: boolean;
+  /** Source range of a value below the site (e.g. ['modules_to_not_convert', 1]). */
+  locate(path: ValuePath): Range | undefined;
+}
+
+export interface ModelRule {
+  id: string;
+  methods: readonly Method[];
+  defaultSeverity: Severity;
+  description: string;
+  check(site: ConfigSite, ctx: ModelRuleContext): void;
+}
+
+export function bindToModel(rule: ModelRule, model: Omit<ModelRuleContext, keyof RuleContext>): Rule {
+  return {
+    id: rule.id,
+    methods: rule.methods,
+    defaultSeverity: rule.defaultSeverity,
+    description: rule.description,
+    check: (site, ctx) => rule.check(site, { report: (finding) => ctx.report(finding), ...model }),
+  };
+}
