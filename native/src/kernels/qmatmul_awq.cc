@@ -1,0 +1,140 @@
+#include "kernels/qmatmul_awq.h"
+
+#include "core/dtype.h"
+#include "kernels/qmatmul_group.h"
+#include "kernels/qmatmul_rows.h"
+
+namespace quantstudio::kernels {
+namespace {
+
+// GEMM words: output i of 8 sits in nibble kNibbleOf[i] (the inverse of the packing order 0 2 4 6 1 3 5 7).
+constexpr int kNibbleOf[8] = {0, 4, 1, 5, 2, 6, 3, 7};
+
+uint32_t Nibble(uint32_t word, int i) { return (word >> (4 * i)) & 0xfu; }
+
+class AwqGemmMatrix final : public QuantMatrix {
+ public:
+  explicit AwqGemmMatrix(const AwqPacked& p) : p_(p) {
+    const int64_t groups = p.in / p.groupSize;
+    f_.out = p.out;
+    f_.gIdx.resize(static_cast<size_t>(p.in));
+    for (int64_t c = 0; c < p.in; ++c) f_.gIdx[c] = static_cast<int32_t>(c / p.groupSize);
+    f_.BuildRuns();
+    f_.scale.resize(static_cast<size_t>(groups * p.out));
+    f_.scaledZero.resize(f_.scale.size());
+    for (int64_t g = 0; g < groups; ++g) {
+      for (int64_t j = 0; j < p.out; ++j) {
+        f_.scale[g * p.out + j] = Scale(g, j);
+        f_.scaledZero[g * p.out + j] = Scale(g, j) * static_cast<float>(Zero(g, j));
+      }
+    }
+  }
+
+  int64_t rows() const override { return p_.out; }
+  int64_t cols() const override { return p_.in; }
+
+  float Weight(int64_t r, int64_t c) const override {
+    const int64_t g = c / p_.groupSize;
+    const uint32_t q = Nibble(LoadWord(p_.qweight, c * (p_.out / 8) + r / 8), kNibbleOf[r % 8]);
+    return (static_cast<float>(q) - static_cast<float>(Zero(g, r))) * Scale(g, r);
+  }
+
+  bool HasAvx2() const override { return true; }
+
+#ifdef QS_X86
+  QS_AVX2 void Load16(int64_t c, int64_t j, __m256* lo, __m256* hi) const {
+    const __m256i shifts = _mm256_setr_epi32(0, 16, 4, 20, 8, 24, 12, 28);
+    const __m256i mask = _mm256_set1_epi32(0xf);
+    const int64_t word = c * (p_.out / 8) + j / 8;
+    const __m256i w0 = _mm256_set1_epi32(static_cast<int>(LoadWord(p_.qweight, word)));
+    const __m256i w1 = _mm256_set1_epi32(static_cast<int>(LoadWord(p_.qweight, word + 1)));
+    *lo = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srlv_epi32(w0, shifts), mask));
+    *hi = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srlv_epi32(w1, shifts), mask));
+  }
+  QS_AVX2 void GemvAvx2(const float* x, int64_t j0, int64_t j1, float* y) const override {
+    GroupGemv(*this, f_, x, j0, j1, y);
+  }
+  QS_AVX2 void DecodePanelAvx2(int64_t j0, float* panel) const override { GroupDecodePanel(*this, f_, j0, panel); }
+#else
+  void GemvAvx2(const float*, int64_t, int64_t, float*) const override {}
+  void DecodePanelAvx2(int64_t, float*) const override {}
+#endif
+
+ private:
+  float Scale(int64_t g, int64_t r) const { return F16ToF32(LoadHalf(p_.scales, g * p_.out + r)); }
+  int32_t Zero(int64_t g, int64_t r) const {
+    return static_cast<int32_t>(Nibble(LoadWord(p_.qzeros, g * (p_.out / 8) + r / 8), kNibbleOf[r % 8]));
+  }
+
+  AwqPacked p_;
+  GroupFactors f_;
+};
+
+class AwqGemvMatrix final : public QuantMatrix {
+ public:
+  explicit AwqGemvMatrix(const AwqPacked& p) : p_(p), groups_(p.in / p.groupSize) {
+    for (int s = 0; s < 31; ++s) {
+      if ((int64_t{1} << s) == p.groupSize) groupShift_ = s;
+    }
+    scale_.resize(static_cast<size_t>(p.out * groups_));
+    scaledZero_.resize(scale_.size());
+    for (int64_t r = 0; r < p.out; ++r) {
+      for (int64_t g = 0; g < groups_; ++g) {
+        scale_[r * groups_ + g] = Scale(r, g);
+        scaledZero_[r * groups_ + g] = Scale(r, g) * static_cast<float>(Zero(r, g));
+      }
+    }
+  }
+
+  int64_t rows() const override { return p_.out; }
+  int64_t cols() const override { return p_.in; }
+
+  float Weight(int64_t r, int64_t c) const override {
+    const int64_t g = c / p_.groupSize;
+    const uint32_t q = Nibble(LoadWord(p_.qweight, r * (p_.in / 8) + c / 8), static_cast<int>(c % 8));
+    return (static_cast<float>(q) - static_cast<float>(Zero(r, g))) * Scale(r, g);
+  }
+
+  // 8 inputs of one word share a group when the group size is a multiple of 8; the group is found by a
+  // shift (AWQ's group sizes are powers of two).
+  bool HasAvx2() const override { return p_.groupSize >= 8 && groupShift_ >= 0; }
+
+#ifdef QS_X86
+  QS_AVX2 __m256 Dequant8(int64_t r, int64_t c) const {
+    const __m256i shifts = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28);
+    const __m256i w = _mm256_set1_epi32(static_cast<int>(LoadWord(p_.qweight, r * (p_.in / 8) + c / 8)));
+    const __m256 q = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srlv_epi32(w, shifts), _mm256_set1_epi32(0xf)));
+    const int64_t at = r * groups_ + (c >> groupShift_);
+    return _mm256_fmsub_ps(q, _mm256_set1_ps(scale_[at]), _mm256_set1_ps(scaledZero_[at]));
+  }
+  QS_AVX2 void GemvAvx2(const float* x, int64_t j0, int64_t j1, float* y) const override {
+    RowGemv(*this, p_.in, x, j0, j1, y);
+  }
+  QS_AVX2 void DecodePanelAvx2(int64_t j0, float* panel) const override { RowDecodePanel(*this, p_.in, j0, panel); }
+#else
+  void GemvAvx2(const float*, int64_t, int64_t, float*) const override {}
+  void DecodePanelAvx2(int64_t, float*) const override {}
+#endif
+
+ private:
+  float Scale(int64_t r, int64_t g) const { return F16ToF32(LoadHalf(p_.scales, r * p_.zerosWidth * 8 + g)); }
+  int32_t Zero(int64_t r, int64_t g) const {
+    return static_cast<int32_t>(Nibble(LoadWord(p_.qzeros, r * p_.zerosWidth + g / 8), static_cast<int>(g % 8)));
+  }
+
+  AwqPacked p_;
+  int64_t groups_;
+  int groupShift_ = -1;  // log2(groupSize), −1 when not a power of two
+  std::vector<float> scale_, scaledZero_;  // [out × groups]
+};
+
+}  // namespace
+
+std::unique_ptr<QuantMatrix> MakeAwqGemmMatrix(const AwqPacked& packed) {
+  return std::make_unique<AwqGemmMatrix>(packed);
+}
+std::unique_ptr<QuantMatrix> MakeAwqGemvMatrix(const AwqPacked& packed) {
+  return std::make_unique<AwqGemvMatrix>(packed);
+}
+
+}  // namespace quantstudio::kernels

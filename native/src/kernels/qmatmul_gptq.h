@@ -1,0 +1,27 @@
+// GPTQ v1 (AutoGPTQ / GPTQModel "gptq" format) read in place: qweight int32 [in·bits/32, out] (a bit
+// stream per output column down the input dim; 3-bit values straddle words), qzeros int32
+// [groups, out·bits/32] holding zero − 1 (word-wise for 2/4/8 bits, per value for 3), scales fp16
+// [groups, out], g_idx int32 [in] (any order: act-order permutes it).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "kernels/qmatmul.h"
+
+namespace quantstudio::kernels {
+
+struct GptqPacked {
+  const uint8_t* qweight;
+  const uint8_t* qzeros;
+  const uint8_t* scales;  // fp16
+  const uint8_t* gIdx;    // int32, each in [0, groups); null when the checkpoint has none
+  int bits;               // 2, 3, 4 or 8
+  int64_t in, out, groups;
+  int64_t groupSize;      // the group of column c is c / groupSize when gIdx is null
+};
+
+/** The data must outlive the matrix (it is read from the mapping on every call). */
+std::unique_ptr<QuantMatrix> MakeGptqMatrix(const GptqPacked& packed);
+
+}  // namespace quantstudio::kernels

@@ -1,0 +1,47 @@
+#include "runtime/linear_quant.h"
+
+#include "runtime/linear_awq.h"
+#include "runtime/linear_bnb4.h"
+#include "runtime/linear_gptq.h"
+#include "runtime/linear_int8.h"
+
+namespace quantstudio::runtime {
+
+QuantLinear::QuantLinear(std::string format, std::unique_ptr<kernels::QuantMatrix> matrix, std::vector<float> bias)
+    : format_(std::move(format)), matrix_(std::move(matrix)), bias_(std::move(bias)) {}
+
+void QuantLinear::Forward(const float* x, int64_t m, float* y) const {
+  kernels::QMatMul(*matrix_, x, m, bias_.empty() ? nullptr : bias_.data(), y);
+}
+
+void QuantLinear::ForwardReference(const float* x, int64_t m, float* y) const {
+  kernels::QMatMulReference(*matrix_, x, m, bias_.empty() ? nullptr : bias_.data(), y);
+}
+
+std::vector<float> OptionalBias(const io::ModelWeights& weights, const std::string& prefix, int64_t out) {
+  const io::TensorView* b = weights.Find(prefix + ".bias");
+  return b ? WidenVector(*b, out) : std::vector<float>{};
+}
+
+std::unique_ptr<QuantLinear> LoadQuantLinear(const io::ModelWeights& weights, const std::string& prefix) {
+  // Each loader answers only for its own tensor names; GPTQ (qweight + g_idx) is tried before AWQ
+  // (qweight alone), and bnb 4-bit (quant_state) before int8 (SCB).
+  using Loader = std::unique_ptr<QuantLinear> (*)(const io::ModelWeights&, const std::string&);
+  for (Loader load : {Loader{LoadGptqLinear}, Loader{LoadAwqLinear}, Loader{LoadBnb4Linear}, Loader{LoadInt8Linear}}) {
+    if (auto layer = load(weights, prefix)) return layer;
+  }
+  return nullptr;
+}
+
+namespace {
+
+const bool kRegistered = [] {
+  RegisterLinearLoader([](const io::ModelWeights& weights, const std::string& prefix) -> std::unique_ptr<Linear> {
+    return LoadQuantLinear(weights, prefix);
+  });
+  return true;
+}();
+
+}  // namespace
+
+}  // namespace quantstudio::runtime
