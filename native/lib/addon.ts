@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { FormatsAddon } from './formats';
 import type { IoAddon } from './io';
+import type { PipelineAddon } from './quantize';
 import type { QuantAddon } from './quant';
 import type { RuntimeAddon } from './runtime';
 
@@ -15,7 +16,7 @@ export interface EngineInfo {
 }
 
 /** The addon's exports. Each engine area adds its functions here as it lands. */
-export interface Addon extends IoAddon, QuantAddon, FormatsAddon, RuntimeAddon {
+export interface Addon extends IoAddon, QuantAddon, FormatsAddon, RuntimeAddon, PipelineAddon {
   engineInfo(): EngineInfo;
 }
 

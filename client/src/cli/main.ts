@@ -2,11 +2,12 @@
 // Commands are a table: adding one is adding a row.
 import { generateCommand } from './commands/generate';
 import { perplexityCommand } from './commands/perplexity';
+import { quantizeCommand } from './commands/quantize';
 import { validateCommand } from './commands/validate';
 import { estimateCommand } from './estimate';
 import type { Command } from './command';
 
-const COMMANDS: ReadonlyArray<Command> = [validateCommand, estimateCommand, perplexityCommand, generateCommand];
+const COMMANDS: ReadonlyArray<Command> = [validateCommand, estimateCommand, quantizeCommand, perplexityCommand, generateCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -8,6 +8,7 @@ import { JobContext, JobHandler } from './context';
 import { environment } from './environment';
 import { runGenerate } from './handlers/generate';
 import { runPerplexity } from './handlers/perplexity';
+import { runQuantize } from './handlers/quantize';
 import { runUnavailable } from './handlers/unavailable';
 import { JobFailure, errorInfo } from './jobFailure';
 import { readModelInfo } from './modelInfo';
@@ -17,7 +18,7 @@ import { checkModelFolder, validateJob } from './validateJob';
 const HANDLERS: Record<JobKind, JobHandler> = {
   perplexity: runPerplexity,
   generate: runGenerate,
-  quantize: runUnavailable,
+  quantize: runQuantize,
   benchmark: runUnavailable,
 };
 

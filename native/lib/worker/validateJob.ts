@@ -5,7 +5,7 @@ import * as path from 'path';
 import { JobFailure } from './jobFailure';
 import { JOB_KINDS, Job, JobKind, JsonObject } from './protocol';
 
-type OptionType = 'string' | 'positiveInteger' | 'number' | 'file' | 'folder';
+type OptionType = 'string' | 'positiveInteger' | 'number' | 'boolean' | 'object' | 'file' | 'folder';
 
 /** The options each kind accepts; `required` ones must be present. */
 const OPTION_TABLE: Record<JobKind, Record<string, { type: OptionType; required?: boolean }>> = {
@@ -14,7 +14,11 @@ const OPTION_TABLE: Record<JobKind, Record<string, { type: OptionType; required?
     prompt: { type: 'string', required: true }, maxTokens: { type: 'positiveInteger' }, temperature: { type: 'number' },
     topK: { type: 'number' }, topP: { type: 'number' }, seed: { type: 'number' }, out: { type: 'folder' },
   },
-  quantize: { out: { type: 'folder', required: true }, calib: { type: 'string' } },
+  quantize: {
+    out: { type: 'folder', required: true }, algorithm: { type: 'string' }, calibration: { type: 'object' },
+    overwrite: { type: 'boolean' }, maxShardBytes: { type: 'positiveInteger' }, evaluate: { type: 'object' },
+    generate: { type: 'object' }, text: { type: 'file' },
+  },
   benchmark: { batch: { type: 'string' } },
 };
 
@@ -33,6 +37,12 @@ function checkOption(name: string, type: OptionType, value: unknown): void {
       return;
     case 'number':
       if (typeof value !== 'number' || !Number.isFinite(value)) fail('a number');
+      return;
+    case 'boolean':
+      if (typeof value !== 'boolean') fail('true or false');
+      return;
+    case 'object':
+      if (!isObject(value)) fail('an object');
       return;
     case 'positiveInteger':
       if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) fail('a positive integer');

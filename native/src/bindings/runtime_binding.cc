@@ -14,20 +14,14 @@
 #include <string>
 #include <vector>
 
+#include "bindings/model_config_js.h"
 #include "core/register.h"
 #include "kernels/elementwise.h"
 #include "runtime/model.h"
 #include "runtime/sampler.h"
 
 namespace quantstudio {
-namespace {
-
-using runtime::Model;
-using ModelPtr = std::shared_ptr<const Model>;
-using CancelFlag = std::shared_ptr<std::atomic<bool>>;
-using Clock = std::chrono::steady_clock;
-
-double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
+namespace bindings {
 
 int64_t RequireInt(const Napi::Object& o, const char* key) {
   Napi::Value v = o.Get(key);
@@ -45,7 +39,7 @@ bool OptionalBool(const Napi::Object& o, const char* key, bool fallback) {
   return v.IsBoolean() ? v.As<Napi::Boolean>().Value() : fallback;
 }
 
-runtime::ModelConfig ReadConfig(const Napi::Object& o) {
+runtime::ModelConfig ReadModelConfig(const Napi::Object& o) {
   runtime::ModelConfig c;
   const std::string family = o.Get("family").ToString().Utf8Value();
   if (family == "llama") c.family = runtime::Family::Llama;
@@ -70,6 +64,22 @@ runtime::ModelConfig ReadConfig(const Napi::Object& o) {
   return c;
 }
 
+}  // namespace bindings
+
+namespace {
+
+using bindings::OptionalBool;
+using bindings::OptionalNumber;
+using bindings::ReadModelConfig;
+using bindings::RequireInt;
+
+using runtime::Model;
+using ModelPtr = std::shared_ptr<const Model>;
+using CancelFlag = std::shared_ptr<std::atomic<bool>>;
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
+
 ModelPtr ModelFrom(const Napi::Value& v) {
   if (!v.IsExternal()) throw Napi::TypeError::New(v.Env(), "expected a model handle from runtimeOpen");
   return *v.As<Napi::External<ModelPtr>>().Data();
@@ -87,7 +97,7 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsString() || !info[1].IsObject()) throw Napi::TypeError::New(env, "runtimeOpen(folder, config)");
   try {
-    auto* holder = new ModelPtr(Model::Load(info[0].As<Napi::String>().Utf8Value(), ReadConfig(info[1].As<Napi::Object>())));
+    auto* holder = new ModelPtr(Model::Load(info[0].As<Napi::String>().Utf8Value(), ReadModelConfig(info[1].As<Napi::Object>())));
     return Napi::External<ModelPtr>::New(env, holder, [](Napi::Env, ModelPtr* p) { delete p; });
   } catch (const Napi::Error&) {
     throw;

@@ -136,8 +136,13 @@ void Model::Embed(const int32_t* ids, int64_t m, int64_t pos0, float* x) const {
   }
 }
 
-void Model::AttentionBlock(const Layer& layer, int64_t index, const float* h, int64_t m, KvCache& cache,
-                           float* out) const {
+LayerLinears Model::LinearsOf(const Layer& layer) {
+  return {layer.q.get(), layer.k.get(), layer.v.get(), layer.o.get(), layer.gate.get(), layer.up.get(),
+          layer.down.get()};
+}
+
+void Model::AttentionBlock(const LayerLinears& layer, int64_t index, const float* h, int64_t m, KvCache& cache,
+                           float* out, std::vector<float>* tap) const {
   const ModelConfig& c = config_;
   const int64_t qWidth = c.heads * c.headDim, kvWidth = c.kvHeads * c.headDim;
   std::vector<float> q(static_cast<size_t>(m * qWidth)), k(static_cast<size_t>(m * kvWidth)),
@@ -157,9 +162,10 @@ void Model::AttentionBlock(const Layer& layer, int64_t index, const float* h, in
   kernels::Attention(q.data(), m, pos0, cache.keys(index), cache.values(index), shape,
                      1.0f / std::sqrt(static_cast<float>(c.headDim)), attended.data());
   layer.o->Forward(attended.data(), m, out);
+  if (tap) *tap = std::move(attended);
 }
 
-void Model::MlpBlock(const Layer& layer, const float* h, int64_t m, float* out) const {
+void Model::MlpBlock(const LayerLinears& layer, const float* h, int64_t m, float* out, std::vector<float>* tap) const {
   const int64_t width = config_.intermediateSize;
   std::vector<float> up(static_cast<size_t>(m * width));
   layer.up->Forward(h, m, up.data());
@@ -168,10 +174,58 @@ void Model::MlpBlock(const Layer& layer, const float* h, int64_t m, float* out) 
     layer.gate->Forward(h, m, gate.data());
     kernels::SiluMul(gate.data(), up.data(), m * width);
     layer.down->Forward(gate.data(), m, out);
+    if (tap) *tap = std::move(gate);
   } else {
     kernels::Relu(up.data(), m * width);
     layer.down->Forward(up.data(), m, out);
+    if (tap) *tap = std::move(up);
   }
+}
+
+void Model::EmbedSequence(const int32_t* ids, int64_t m, float* x) const {
+  for (int64_t i = 0; i < m; ++i) {
+    if (ids[i] < 0 || ids[i] >= config_.vocabSize) {
+      throw std::runtime_error("token id " + std::to_string(ids[i]) + " is outside the vocabulary (vocab_size " +
+                               std::to_string(config_.vocabSize) + ")");
+    }
+  }
+  Embed(ids, m, 0, x);
+}
+
+LayerNorms Model::layerNorms(int64_t index) const {
+  const Layer& l = layers_.at(static_cast<size_t>(index));
+  return {l.norm1Weight, l.norm1Bias, l.norm2Weight, l.norm2Bias};
+}
+
+void Model::RunAttention(const LayerLinears& linears, const float* h, int64_t m, float* out, LayerTaps* taps) const {
+  KvCache cache(1, config_.kvHeads, config_.headDim, m);
+  AttentionBlock(linears, 0, h, m, cache, out, taps ? &taps->oIn : nullptr);
+}
+
+void Model::RunMlp(const LayerLinears& linears, const float* h, int64_t m, float* out, LayerTaps* taps) const {
+  MlpBlock(linears, h, m, out, taps ? &taps->downIn : nullptr);
+}
+
+// The same block order as Forward, for one layer.
+void Model::RunLayer(const LayerLinears& linears, const LayerNorms& norms, const float* x, int64_t m, float* out,
+                     LayerTaps* taps) const {
+  const int64_t hidden = config_.hiddenSize;
+  const size_t size = static_cast<size_t>(m * hidden);
+  std::vector<float> h(size), delta(size);
+  std::copy(x, x + size, out);
+  const bool preNorm = config_.family == Family::Llama || config_.layerNormBefore;
+  if (preNorm) Norm(norms.norm1Weight, norms.norm1Bias, out, m, h.data());
+  const float* attnIn = preNorm ? h.data() : out;
+  if (taps) taps->attnIn.assign(attnIn, attnIn + size);
+  RunAttention(linears, attnIn, m, delta.data(), taps);
+  kernels::AddInPlace(out, delta.data(), m * hidden);
+  if (!preNorm) Norm(norms.norm1Weight, norms.norm1Bias, out, m, out);
+  if (preNorm) Norm(norms.norm2Weight, norms.norm2Bias, out, m, h.data());
+  const float* mlpIn = preNorm ? h.data() : out;
+  if (taps) taps->mlpIn.assign(mlpIn, mlpIn + size);
+  RunMlp(linears, mlpIn, m, delta.data(), taps);
+  kernels::AddInPlace(out, delta.data(), m * hidden);
+  if (!preNorm) Norm(norms.norm2Weight, norms.norm2Bias, out, m, out);
 }
 
 void Model::Forward(const int32_t* ids, int64_t m, KvCache& cache, float* logits, bool allRows) const {
@@ -200,11 +254,11 @@ void Model::Forward(const int32_t* ids, int64_t m, KvCache& cache, float* logits
   for (int64_t l = 0; l < c.layers; ++l) {
     const Layer& layer = layers_[static_cast<size_t>(l)];
     if (preNorm) Norm(layer.norm1Weight, layer.norm1Bias, x.data(), m, h.data());
-    AttentionBlock(layer, l, preNorm ? h.data() : x.data(), m, cache, delta.data());
+    AttentionBlock(LinearsOf(layer), l, preNorm ? h.data() : x.data(), m, cache, delta.data());
     kernels::AddInPlace(x.data(), delta.data(), m * hidden);
     if (!preNorm) Norm(layer.norm1Weight, layer.norm1Bias, x.data(), m, x.data());
     if (preNorm) Norm(layer.norm2Weight, layer.norm2Bias, x.data(), m, h.data());
-    MlpBlock(layer, preNorm ? h.data() : x.data(), m, delta.data());
+    MlpBlock(LinearsOf(layer), preNorm ? h.data() : x.data(), m, delta.data());
     kernels::AddInPlace(x.data(), delta.data(), m * hidden);
     if (!preNorm) Norm(layer.norm2Weight, layer.norm2Bias, x.data(), m, x.data());
   }

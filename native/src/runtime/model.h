@@ -15,6 +15,29 @@
 
 namespace quantstudio::runtime {
 
+/** The linears of one decoder layer by role (OPT: gate is null, up = fc1, down = fc2). Non-owning, so a
+ *  caller can run a layer with substitute weights (e.g. partially quantized copies). */
+struct LayerLinears {
+  const Linear* q = nullptr;
+  const Linear* k = nullptr;
+  const Linear* v = nullptr;
+  const Linear* o = nullptr;
+  const Linear* gate = nullptr;
+  const Linear* up = nullptr;
+  const Linear* down = nullptr;
+};
+
+/** The norm parameters of one decoder layer (biases empty for RMSNorm). */
+struct LayerNorms {
+  std::vector<float> norm1Weight, norm1Bias, norm2Weight, norm2Bias;
+};
+
+/** The inputs each linear of a layer saw, [m × in] row-major: q/k/v share attnIn, gate/up share mlpIn;
+ *  oIn is the attention output, downIn the MLP product (OPT: relu(fc1)). */
+struct LayerTaps {
+  std::vector<float> attnIn, oIn, mlpIn, downIn;
+};
+
 class Model {
  public:
   /** Opens the weights of `folder` and checks every tensor against `config`; throws std::runtime_error
@@ -33,6 +56,22 @@ class Model {
    *  when allRows, else the last row only [vocab]. */
   void Forward(const int32_t* ids, int64_t m, KvCache& cache, float* logits, bool allRows) const;
 
+  // Layer-by-layer access for calibration: each call runs one sequence from position 0 with its own cache.
+
+  /** The input of layer 0 for ids[0..m) at positions 0.. (token + OPT position embeddings), x [m × hidden]. */
+  void EmbedSequence(const int32_t* ids, int64_t m, float* x) const;
+  /** fp32 copies of layer `index`'s norm parameters. */
+  LayerNorms layerNorms(int64_t index) const;
+  /** Runs one decoder layer with the given linears and norms (e.g. a partially quantized copy of layer i)
+   *  on x [m × hidden] → out [m × hidden]; taps (optional) receives each linear's input. */
+  void RunLayer(const LayerLinears& linears, const LayerNorms& norms, const float* x, int64_t m, float* out,
+                LayerTaps* taps = nullptr) const;
+  /** The attention block alone (h: the normed input) → its output after o_proj; taps->oIn when given. */
+  void RunAttention(const LayerLinears& linears, const float* h, int64_t m, float* out, LayerTaps* taps = nullptr) const;
+  /** The MLP block alone (h: the normed input) → its output after down_proj; taps->downIn when given. */
+  void RunMlp(const LayerLinears& linears, const float* h, int64_t m, float* out, LayerTaps* taps = nullptr) const;
+  const io::ModelWeights& weights() const { return *weights_; }
+
  private:
   struct Layer {
     std::vector<float> norm1Weight, norm1Bias, norm2Weight, norm2Bias;
@@ -44,8 +83,11 @@ class Model {
   void LoadLlama();
   void LoadOpt();
   void Embed(const int32_t* ids, int64_t m, int64_t pos0, float* x) const;
-  void AttentionBlock(const Layer& layer, int64_t index, const float* h, int64_t m, KvCache& cache, float* out) const;
-  void MlpBlock(const Layer& layer, const float* h, int64_t m, float* out) const;
+  void AttentionBlock(const LayerLinears& layer, int64_t index, const float* h, int64_t m, KvCache& cache, float* out,
+                      std::vector<float>* attended = nullptr) const;
+  void MlpBlock(const LayerLinears& layer, const float* h, int64_t m, float* out,
+                std::vector<float>* product = nullptr) const;
+  static LayerLinears LinearsOf(const Layer& layer);
   void Norm(const std::vector<float>& weight, const std::vector<float>& bias, const float* x, int64_t m, float* out) const;
 
   ModelConfig config_;

@@ -1,0 +1,71 @@
+// `quantstudio quantize <job.quant.json> | --model <dir> --config <file> --out <dir> [--calib wikitext2|<file>]
+// [--algorithm rtn] [--overwrite] [--json]`: quantizes a model folder into a checkpoint that transformers,
+// GPTQModel/AutoAWQ or bitsandbytes load. A job file can also ask for perplexity before/after and a sample.
+import type { Command } from '../command';
+import { usageError } from '../command';
+import { parseFlags } from '../flags';
+import { jobFromJobFile, quantizationConfigOf, readJsonObject } from '../quantizeJobFile';
+import { runCliJob } from '../runJob';
+import type { Job, RunResult } from '../../jobs/runner';
+
+function mib(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(2)} MiB`;
+}
+
+function summary(run: RunResult): string {
+  const m = run.metrics;
+  const lines = [`wrote ${run.output?.folder} (${mib(run.output?.bytes ?? 0)}) in ${(m.quantizeSeconds ?? 0).toFixed(1)} s`];
+  if (m.perplexityBefore !== undefined) lines.push(`perplexity before ${m.perplexityBefore.toFixed(4)}`);
+  if (m.perplexityAfter !== undefined) {
+    const delta = m.perplexityDelta !== undefined ? ` (${m.perplexityDelta >= 0 ? '+' : ''}${m.perplexityDelta.toFixed(4)})` : '';
+    lines.push(`perplexity after  ${m.perplexityAfter.toFixed(4)}${delta} over ${m.evaluationTokens} tokens`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export const quantizeCommand: Command = {
+  name: 'quantize',
+  summary: 'quantize a model folder into a GPTQ, AWQ or bitsandbytes checkpoint',
+  usage: 'quantstudio quantize <job.quant.json> | --model <dir> --config <file> --out <dir> [--calib wikitext2|<file>] [--algorithm rtn] [--overwrite] [--json]',
+  async run(args) {
+    const flags = parseFlags(args, { values: ['--model', '--config', '--out', '--calib', '--algorithm'], switches: ['--json', '--overwrite'], positional: 1 });
+    if (typeof flags === 'string') return usageError(this, flags);
+    let job: Job;
+    const [jobFile] = flags.positional;
+    if (jobFile !== undefined) {
+      if (flags.values.has('--model') || flags.values.has('--config')) return usageError(this, 'give either a job file or --model/--config, not both');
+      const fromFile = jobFromJobFile(jobFile);
+      if (typeof fromFile === 'string') return usageError(this, fromFile);
+      job = fromFile;
+      if (flags.values.has('--out')) job.options.out = flags.values.get('--out');
+    } else {
+      const [model, configFile, out] = ['--model', '--config', '--out'].map((f) => flags.values.get(f));
+      if (!model || !configFile || !out) return usageError(this, 'give a job file, or all of --model, --config and --out');
+      const value = readJsonObject(configFile);
+      if (typeof value === 'string') return usageError(this, value);
+      const config = quantizationConfigOf(configFile, value);
+      if (typeof config === 'string') return usageError(this, config);
+      job = { kind: 'quantize', model, config, options: { out } };
+    }
+    const calib = flags.values.get('--calib');
+    if (calib !== undefined) job.options.calibration = { ...(job.options.calibration as object | undefined), dataset: calib };
+    const algorithm = flags.values.get('--algorithm');
+    if (algorithm !== undefined) job.options.algorithm = algorithm;
+    if (flags.switches.has('--overwrite')) job.options.overwrite = true;
+
+    const json = flags.switches.has('--json');
+    let sampled = false;
+    const sample = (job.options.generate as { prompt?: string } | undefined)?.prompt;
+    const run = await runCliJob(this.name, job, {
+      onToken: json ? undefined : (text) => {
+        if (!sampled) process.stdout.write(`sample: ${sample ?? ''}`);
+        sampled = true;
+        process.stdout.write(text);
+      },
+    });
+    if (!run) return 1;
+    if (json) process.stdout.write(JSON.stringify(run, null, 2) + '\n');
+    else process.stdout.write((sampled ? '\n' : '') + summary(run));
+    return 0;
+  },
+};

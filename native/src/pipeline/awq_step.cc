@@ -1,0 +1,156 @@
+// AWQ for one decoder layer, in AutoAWQ's order: capture every linear's input with the fp layer, then per
+// group of linears sharing an input search the input-channel scales s and fold them (the group's weights
+// ×s, the op before them ÷s, the captured input ÷s — exact in fp), then clip-search (not for q/k, whose
+// outputs meet in the attention product) and quantize with a zero point.
+//   q,k,v    ← input_layernorm (OPT: self_attn_layer_norm),  loss: the attention block's output
+//   o_proj   ← v_proj rows, only when v and o have the same shape (no GQA),  loss: o_proj's output
+//   gate,up  ← post_attention_layernorm (OPT fc1 ← final_layer_norm),  loss: the MLP block's output
+//   down     ← up_proj rows (OPT: fc2 ← fc1),  loss: down_proj's output
+// A group with a skipped linear (or whose fold target is skipped) keeps s = 1 and is not folded.
+#include <memory>
+#include <vector>
+
+#include "pipeline/layer_step.h"
+#include "quant/awq.h"
+
+namespace quantstudio::pipeline {
+namespace {
+
+using Candidates = std::vector<std::vector<float>>;
+
+double MeanSquaredDiff(const std::vector<float>& a, const std::vector<float>& b) {
+  double sum = 0.0;
+  for (size_t i = 0; i < a.size(); ++i) sum += (static_cast<double>(a[i]) - b[i]) * (static_cast<double>(a[i]) - b[i]);
+  return a.empty() ? 0.0 : sum / static_cast<double>(a.size());
+}
+
+// The layer's linears with some replaced by candidate weights (same biases).
+struct Substituted {
+  std::vector<std::unique_ptr<Fp32Linear>> owned;
+  runtime::LayerLinears view;
+};
+
+Substituted Substitute(const WorkingLayer& layer, const std::vector<LinearSlot*>& slots, const Candidates& weights) {
+  Substituted s{{}, layer.View()};
+  for (size_t i = 0; i < slots.size(); ++i) {
+    const Fp32Linear& l = *slots[i]->linear;
+    s.owned.push_back(std::make_unique<Fp32Linear>(weights[i], l.bias, l.outFeatures(), l.inFeatures()));
+    const runtime::Linear* p = s.owned.back().get();
+    const std::string& role = slots[i]->role;
+    if (role == "q") s.view.q = p;
+    else if (role == "k") s.view.k = p;
+    else if (role == "v") s.view.v = p;
+    else if (role == "gate") s.view.gate = p;
+    else if (role == "up") s.view.up = p;
+  }
+  return s;
+}
+
+// Output of the attention or MLP block on x, one calibration sequence at a time (attention is causal
+// within each; the MLP's intermediate activations stay one sequence large).
+std::vector<float> BlockOutput(const LayerStep& step, const runtime::LayerLinears& view, const std::vector<float>& x,
+                               bool attention) {
+  const int64_t hidden = step.model.config().hiddenSize, seq = step.inputs.seqLen;
+  std::vector<float> out(x.size());
+  for (int64_t s = 0; s < step.inputs.samples; ++s) {
+    const float* in = x.data() + s * seq * hidden;
+    float* y = out.data() + s * seq * hidden;
+    if (attention) step.model.RunAttention(view, in, seq, y);
+    else step.model.RunMlp(view, in, seq, y);
+  }
+  return out;
+}
+
+struct ScaleGroup {
+  std::vector<std::string> roles;  // linears sharing the input
+  InputTap input;
+  std::string foldRole;            // the previous linear whose rows absorb 1/s; empty: a norm
+  bool normIsFirst = true;         // which norm absorbs 1/s when foldRole is empty
+  bool blockLoss = false;          // inspect the attention / MLP block output
+};
+
+void SearchAndFold(const LayerStep& step, const ScaleGroup& g, runtime::LayerTaps& taps) {
+  WorkingLayer& layer = step.layer;
+  std::vector<LinearSlot*> slots;
+  bool skip = false;
+  for (const std::string& role : g.roles) {
+    LinearSlot* s = layer.Find(role);
+    if (!s) continue;  // OPT has no gate: fc1 alone takes the MLP input
+    slots.push_back(s);
+    skip = skip || s->skipped;
+  }
+  LinearSlot* fold = g.foldRole.empty() ? nullptr : layer.Find(g.foldRole);
+  if (fold) {
+    // AutoAWQ scales o_proj from v_proj only when their shapes match (no grouped-query attention).
+    if (fold->linear->outFeatures() != slots[0]->linear->inFeatures() ||
+        fold->linear->inFeatures() != slots[0]->linear->outFeatures())
+      return;
+    skip = skip || fold->skipped;
+  }
+  if (skip || slots.empty()) return;
+
+  std::vector<float>& x = TapOf(taps, g.input);
+  const int64_t cols = slots[0]->linear->inFeatures();
+  const int64_t tokens = static_cast<int64_t>(x.size()) / cols;
+  std::vector<quant::AwqLinear> linears;
+  for (LinearSlot* s : slots) linears.push_back({s->linear->weight.data(), s->linear->outFeatures()});
+
+  quant::AwqOutputLoss loss;
+  std::vector<float> reference;
+  if (g.blockLoss) {
+    const bool attention = g.input == InputTap::Attn;
+    reference = BlockOutput(step, layer.View(), x, attention);
+    loss = [&](const Candidates& candidates) {
+      step.ctx.CheckCancelled();
+      const Substituted sub = Substitute(layer, slots, candidates);
+      return MeanSquaredDiff(BlockOutput(step, sub.view, x, attention), reference);
+    };
+  }
+  const auto hook = [&](int64_t, int64_t) { return !step.ctx.IsCancelled(); };
+  const quant::AwqScaleResult r = quant::SearchAwqScales(linears, cols, x.data(), tokens, step.options.awq, loss, hook);
+  if (r.cancelled) throw quant::Cancelled();
+  if (!r.ok) throw quant::QuantError(slots[0]->name + ": AWQ scale search: " + r.error);
+
+  for (LinearSlot* s : slots) MultiplyColumns(s->linear->weight, cols, r.scales);
+  DivideColumns(x, cols, r.scales);
+  if (fold) {
+    DivideRows(fold->linear->weight, fold->linear->inFeatures(), r.scales);
+    for (size_t i = 0; i < fold->linear->bias.size(); ++i) fold->linear->bias[i] /= r.scales[i];
+    if (!fold->linear->bias.empty()) StoreFloatTensor(step, fold->name + ".bias", fold->linear->bias);
+    return;
+  }
+  std::vector<float>& weight = g.normIsFirst ? layer.norms.norm1Weight : layer.norms.norm2Weight;
+  std::vector<float>& bias = g.normIsFirst ? layer.norms.norm1Bias : layer.norms.norm2Bias;
+  for (size_t i = 0; i < weight.size(); ++i) weight[i] /= r.scales[i];
+  for (size_t i = 0; i < bias.size(); ++i) bias[i] /= r.scales[i];
+  const NormTensorNames& n = layer.normNames;
+  StoreFloatTensor(step, g.normIsFirst ? n.norm1Weight : n.norm2Weight, weight);
+  if (!bias.empty()) StoreFloatTensor(step, g.normIsFirst ? n.norm1Bias : n.norm2Bias, bias);
+}
+
+}  // namespace
+
+void QuantizeLayerAwq(const LayerStep& step, runtime::LayerTaps taps) {
+  const std::vector<ScaleGroup> groups = {
+      {{"q", "k", "v"}, InputTap::Attn, "", true, true},
+      {{"o"}, InputTap::O, "v", true, false},
+      {{"gate", "up"}, InputTap::Mlp, "", false, true},
+      {{"down"}, InputTap::Down, "up", false, false},
+  };
+  for (const ScaleGroup& g : groups) SearchAndFold(step, g, taps);
+  for (LinearSlot& s : step.layer.slots) {
+    if (s.skipped) continue;
+    step.ctx.CheckCancelled();
+    const std::vector<float>& x = TapOf(taps, s.input);
+    const int64_t cols = s.linear->inFeatures();
+    const std::vector<float> ones(static_cast<size_t>(cols), 1.0f);
+    const bool clip = s.role != "q" && s.role != "k";
+    quant::AwqLinearResult r = quant::QuantizeAwqLinear(s.linear->weight.data(), s.linear->outFeatures(), cols, ones,
+                                                        x.data(), static_cast<int64_t>(x.size()) / cols, clip,
+                                                        step.options.awq);
+    if (!r.ok) throw quant::QuantError(s.name + ": " + r.error);
+    StoreGroupQuantized(step, s, r.quantized);
+  }
+}
+
+}  // namespace quantstudio::pipeline

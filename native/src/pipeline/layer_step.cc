@@ -1,0 +1,62 @@
+#include "pipeline/layer_step.h"
+
+#include <algorithm>
+
+#include "formats/awq.h"
+#include "formats/gptq.h"
+
+namespace quantstudio::pipeline {
+
+void RunOverCalibration(const LayerStep& step, std::vector<float>* out, runtime::LayerTaps* taps) {
+  const int64_t hidden = step.model.config().hiddenSize, seq = step.inputs.seqLen;
+  const runtime::LayerLinears view = step.layer.View();
+  if (out) out->resize(step.inputs.x.size());
+  std::vector<float> scratch(static_cast<size_t>(seq * hidden));
+  runtime::LayerTaps one;
+  if (taps) *taps = runtime::LayerTaps();
+  for (int64_t s = 0; s < step.inputs.samples; ++s) {
+    step.ctx.CheckCancelled();
+    const float* x = step.inputs.x.data() + s * seq * hidden;
+    float* y = out ? out->data() + s * seq * hidden : scratch.data();
+    step.model.RunLayer(view, step.layer.norms, x, seq, y, taps ? &one : nullptr);
+    if (!taps) continue;
+    taps->attnIn.insert(taps->attnIn.end(), one.attnIn.begin(), one.attnIn.end());
+    taps->oIn.insert(taps->oIn.end(), one.oIn.begin(), one.oIn.end());
+    taps->mlpIn.insert(taps->mlpIn.end(), one.mlpIn.begin(), one.mlpIn.end());
+    taps->downIn.insert(taps->downIn.end(), one.downIn.begin(), one.downIn.end());
+  }
+}
+
+std::vector<float>& TapOf(runtime::LayerTaps& taps, InputTap input) {
+  switch (input) {
+    case InputTap::Attn: return taps.attnIn;
+    case InputTap::O: return taps.oIn;
+    case InputTap::Mlp: return taps.mlpIn;
+    default: return taps.downIn;
+  }
+}
+
+void StoreGroupQuantized(const LayerStep& step, LinearSlot& slot, const quant::GroupQuantized& q) {
+  formats::TensorSet packed;
+  switch (step.options.layout) {
+    case Layout::Gptq: packed = formats::PackGptq(slot.name, q); break;
+    case Layout::AwqGemm: packed = formats::PackAwq(slot.name, q, formats::AwqVersion::Gemm); break;
+    case Layout::AwqGemv: packed = formats::PackAwq(slot.name, q, formats::AwqVersion::Gemv); break;
+    default: throw std::runtime_error(slot.name + ": group quantization needs a GPTQ or AWQ layout");
+  }
+  for (formats::OwnedTensor& t : packed) {
+    std::string name = t.name;
+    step.edits.added[name] = std::move(t);
+  }
+  step.edits.removed.insert(slot.name + ".weight");
+  std::vector<float>& w = slot.linear->weight;
+  for (int64_t r = 0; r < q.rows; ++r)
+    for (int64_t c = 0; c < q.cols; ++c) w[r * q.cols + c] = q.Dequantize(r, c);
+}
+
+void StoreFloatTensor(const LayerStep& step, const std::string& name, const std::vector<float>& values) {
+  const io::TensorView& source = step.model.weights().Get(name);
+  step.edits.added[name] = formats::OwnedTensor{name, source.dtype, source.shape, EncodeFloats(values, source.dtype)};
+}
+
+}  // namespace quantstudio::pipeline

@@ -1,0 +1,200 @@
+#include "pipeline/pipeline.h"
+
+#include <chrono>
+#include <stdexcept>
+
+#include "formats/checkpoint_config.h"
+#include "io/output_folder.h"
+#include "pipeline/checkpoint_writer.h"
+#include "pipeline/layer_step.h"
+#include "quant/rtn.h"
+#include "runtime/model.h"
+
+namespace quantstudio::pipeline {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+bool EndsWith(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// transformers matches modules_to_not_convert by name or dotted name part: "lm_head", "mlp.down_proj",
+// "model.layers.0.self_attn.q_proj" and "model.layers.0" all match q_proj of layer 0.
+bool Matches(const std::string& name, const std::string& key) {
+  if (key.empty()) return false;
+  return name == key || EndsWith(name, "." + key) || name.rfind(key + ".", 0) == 0 ||
+         name.find("." + key + ".") != std::string::npos;
+}
+
+bool Calibrated(Method m) { return m == Method::Gptq || m == Method::Awq; }
+bool GroupLayout(Layout l) { return l == Layout::Gptq || l == Layout::AwqGemm || l == Layout::AwqGemv; }
+
+// Checks every linear against the options before any work, so a bad config fails at once, naming the layer.
+void Validate(const PipelineOptions& o, const runtime::Model& model) {
+  const bool group = o.method == Method::Rtn || o.method == Method::Gptq || o.method == Method::Awq;
+  if (group != GroupLayout(o.layout))
+    throw quant::QuantError("the method and the checkpoint layout do not match (group methods write GPTQ/AWQ, "
+                            "bitsandbytes methods write bnb)");
+  const bool awqLayout = o.layout == Layout::AwqGemm || o.layout == Layout::AwqGemv;
+  const int groupBits = o.method == Method::Awq ? o.awq.bits : o.gptq.bits;
+  if (awqLayout && groupBits != 4)
+    throw quant::QuantError("the AWQ GEMM/GEMV layouts hold 4-bit weights only (bits " + std::to_string(groupBits) +
+                            "); use bits 4, or GPTQ for other widths");
+  if (Calibrated(o.method) && (o.calibration.empty() || o.seqLen <= 0))
+    throw quant::QuantError("GPTQ and AWQ need calibration data; give a dataset with at least one window");
+  for (int64_t i = 0; i < model.config().layers; ++i) {
+    const WorkingLayer layer = DescribeLayer(model, i);
+    for (const LinearSlot& s : layer.slots) {
+      const io::TensorView* t = model.weights().Find(s.name + ".weight");
+      if (!t || t->shape.size() != 2) continue;  // LoadLayer reports it with its name
+      const int64_t rows = t->shape[0], cols = t->shape[1];
+      const quant::WeightMatrix w{s.name, nullptr, rows, cols};
+      if (o.method == Method::Gptq || o.method == Method::Rtn) {
+        quant::CheckGroupOptions(w, o.gptq.bits, o.gptq.groupSize);
+        if (o.method == Method::Gptq) {
+          const std::string e = quant::ValidateGptqOptions(o.gptq, cols);
+          if (!e.empty()) throw quant::QuantError(s.name + ": " + e);
+        }
+      }
+      if (o.method == Method::Awq) {
+        const std::string e = quant::ValidateAwqOptions(o.awq, cols);
+        if (!e.empty()) throw quant::QuantError(s.name + ": " + e);
+      }
+      if (awqLayout && (rows % 8 != 0 || cols % 8 != 0)) {
+        throw quant::QuantError(s.name + ": AWQ packs 8 values per int32; in/out features " + std::to_string(cols) +
+                                "/" + std::to_string(rows) + " must be multiples of 8 (skip this module)");
+      }
+    }
+  }
+}
+
+void MarkSkipped(WorkingLayer& layer, const std::vector<std::string>& skip) {
+  for (LinearSlot& s : layer.slots)
+    for (const std::string& key : skip) s.skipped = s.skipped || Matches(s.name, key);
+}
+
+// ‖ŷ − y‖² / ‖y − x‖²: the output error relative to what the layer adds to the residual stream.
+double RelativeOutputError(const std::vector<float>& x, const std::vector<float>& fp, const std::vector<float>& q) {
+  double err = 0.0, ref = 0.0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    err += (static_cast<double>(q[i]) - fp[i]) * (static_cast<double>(q[i]) - fp[i]);
+    ref += (static_cast<double>(fp[i]) - x[i]) * (static_cast<double>(fp[i]) - x[i]);
+  }
+  return ref > 0.0 ? err / ref : 0.0;
+}
+
+json::Value QuantizationConfig(const PipelineOptions& o, std::string* sideName, json::Value* side, bool* hasSide) {
+  *hasSide = false;
+  json::Value c;
+  if (o.layout == Layout::Gptq) {
+    formats::GptqConfigOptions g{o.gptq.bits, o.gptq.groupSize, o.gptq.descAct, o.gptq.sym,
+                                 o.gptq.dampPercent, o.trueSequential, o.gptq.staticGroups};
+    c = formats::GptqQuantizationConfig(g);
+    *side = formats::GptqQuantizeConfigFile(g);
+    *sideName = "quantize_config.json";
+    *hasSide = true;
+  } else if (o.layout == Layout::AwqGemm || o.layout == Layout::AwqGemv) {
+    const int bits = o.method == Method::Rtn ? o.gptq.bits : o.awq.bits;
+    const int64_t groupSize = o.method == Method::Rtn ? o.gptq.groupSize : o.awq.groupSize;
+    formats::AwqConfigOptions a{bits, groupSize, true,
+                                o.layout == Layout::AwqGemm ? formats::AwqVersion::Gemm : formats::AwqVersion::Gemv};
+    c = formats::AwqQuantizationConfig(a);
+    *side = formats::AwqQuantConfigFile(a);
+    *sideName = "quant_config.json";
+    *hasSide = true;
+  } else {
+    c = formats::BnbQuantizationConfig(o.bnb);
+  }
+  if (!o.skipModules.empty()) {
+    json::Value list = json::Value::Array();
+    for (const std::string& m : o.skipModules) list.Push(json::Value::String(m));
+    c.Set(o.layout == Layout::Bnb4 || o.layout == Layout::Bnb8 ? "llm_int8_skip_modules" : "modules_to_not_convert",
+          list);
+  }
+  return c;
+}
+
+}  // namespace
+
+PipelineResult Quantize(const PipelineOptions& options, const std::function<void(const Progress&)>& progress,
+                        const quant::JobContext& ctx) {
+  const Clock::time_point started = Clock::now();
+  const auto report = [&](const std::string& phase, int64_t done, int64_t total, const LayerReport* layer) {
+    if (progress) progress(Progress{phase, done, total, layer});
+  };
+  report("load", 0, 1, nullptr);
+  io::OutputFolder folder(options.out, options.source, options.overwrite);
+  std::unique_ptr<runtime::Model> model = runtime::Model::Load(options.source, options.model);
+  Validate(options, *model);
+  const runtime::ModelConfig& config = model->config();
+  const int64_t hidden = config.hiddenSize;
+
+  // Calibration windows → the inputs of layer 0.
+  Activations inputs;
+  const bool calibrated = Calibrated(options.method);
+  if (calibrated) {
+    report("calibrate", 0, 1, nullptr);
+    inputs.seqLen = options.seqLen;
+    inputs.samples = static_cast<int64_t>(options.calibration.size()) / options.seqLen;
+    inputs.x.resize(static_cast<size_t>(inputs.tokens() * hidden));
+    for (int64_t s = 0; s < inputs.samples; ++s) {
+      model->EmbedSequence(options.calibration.data() + s * inputs.seqLen, inputs.seqLen,
+                           inputs.x.data() + s * inputs.seqLen * hidden);
+    }
+  }
+
+  PipelineResult result;
+  TensorEdits edits;
+  for (int64_t i = 0; i < config.layers; ++i) {
+    ctx.CheckCancelled();
+    const Clock::time_point layerStart = Clock::now();
+    WorkingLayer layer = LoadLayer(*model, i);
+    MarkSkipped(layer, options.skipModules);
+    const LayerStep step{*model, layer, inputs, options, ctx, edits};
+    LayerReport r;
+    r.name = layer.name;
+    if (calibrated) {
+      std::vector<float> fpOut, qOut;
+      runtime::LayerTaps taps;
+      RunOverCalibration(step, &fpOut, &taps);
+      if (options.method == Method::Gptq) QuantizeLayerGptq(step, std::move(taps));
+      else QuantizeLayerAwq(step, std::move(taps));
+      RunOverCalibration(step, &qOut, nullptr);  // the quantized layer feeds the next one
+      r.error = RelativeOutputError(inputs.x, fpOut, qOut);
+      r.outputError = true;
+      inputs.x = std::move(qOut);
+    } else {
+      r.error = QuantizeLayerDirect(step);
+    }
+    r.seconds = Since(layerStart);
+    result.layers.push_back(r);
+    report("layer", i + 1, config.layers, &result.layers.back());
+  }
+  std::vector<float>().swap(inputs.x);
+
+  WeightsWriteOptions write;
+  write.maxShardBytes = options.maxShardBytes;
+  write.afterTensor = [&](int64_t done, int64_t total) {
+    ctx.CheckCancelled();
+    report("write", done, total, nullptr);
+  };
+  WriteWeights(folder, model->weights(), edits, write);
+  std::string sideName;
+  json::Value side;
+  bool hasSide = false;
+  const json::Value qc = QuantizationConfig(options, &sideName, &side, &hasSide);
+  WriteConfigs(folder, options.sourceConfigJson, qc, sideName, hasSide ? &side : nullptr);
+  CopyModelFiles(folder, options.source);
+  ctx.CheckCancelled();
+  result.bytes = FolderBytes(folder.tempPath());
+  model.reset();
+  folder.Commit();
+  result.out = folder.finalPath();
+  result.seconds = Since(started);
+  report("done", 1, 1, nullptr);
+  return result;
+}
+
+}  // namespace quantstudio::pipeline

@@ -1,0 +1,74 @@
+// The quantize pipeline: a Hugging Face model folder + a method → a quantized checkpoint folder in the
+// ecosystem's layout. Decoder layers are processed one at a time (calibration activations flow through
+// the already-quantized layers), so memory holds one layer's activations and statistics at once, plus
+// the packed tensors produced so far (the quantized model's size) until they are written at the end.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "formats/checkpoint_config.h"
+#include "quant/awq.h"
+#include "quant/gptq.h"
+#include "quant/job.h"
+#include "runtime/model_config.h"
+
+namespace quantstudio::pipeline {
+
+enum class Method { Rtn, Gptq, Awq, Nf4, Fp4, Int8 };
+/** The checkpoint layout written: RTN goes to GPTQ's (sym or asym) or AWQ's (zero point) layout. */
+enum class Layout { Gptq, AwqGemm, AwqGemv, Bnb4, Bnb8 };
+
+struct PipelineOptions {
+  std::string source;          // model folder (config.json + safetensors)
+  std::string out;             // output folder, written through a temp folder and renamed
+  bool overwrite = false;
+  runtime::ModelConfig model;  // parsed on the TS side (native/lib/runtime-config.ts)
+  Method method = Method::Gptq;
+  Layout layout = Layout::Gptq;
+  quant::GptqOptions gptq;     // gptq; rtn uses bits / groupSize / sym
+  quant::AwqOptions awq;       // awq; rtn into an AWQ layout uses bits / groupSize
+  bool trueSequential = true;  // gptq
+  formats::BnbConfigOptions bnb;
+  int64_t bnbBlocksize = 64;
+  /** Module names (or name suffixes / substrings such as "mlp.down_proj") kept unquantized. */
+  std::vector<std::string> skipModules;
+  /** The config.json text written with `quantization_config` added, and its key for the skip list. */
+  std::string sourceConfigJson;
+  /** Calibration windows: samples × seqLen ids (gptq, awq; empty for the others). */
+  std::vector<int32_t> calibration;
+  int64_t seqLen = 0;
+  /** Shard the weights past this many bytes (0: one file). */
+  int64_t maxShardBytes = 0;
+};
+
+struct LayerReport {
+  std::string name;       // e.g. model.layers.3
+  double seconds = 0.0;
+  /** Relative error ‖y − ŷ‖² / ‖y‖²: of the layer output on the calibration data when there is some
+   *  (y from the fp layer, ŷ from the quantized one, same inputs), else of the weights. */
+  double error = 0.0;
+  bool outputError = false;
+};
+
+struct Progress {
+  std::string phase;       // "load", "calibrate", "layer", "write", "done"
+  int64_t done = 0, total = 0;
+  const LayerReport* layer = nullptr;  // phase "layer", after each layer
+};
+
+struct PipelineResult {
+  std::string out;
+  int64_t bytes = 0;       // all files written
+  double seconds = 0.0;
+  std::vector<LayerReport> layers;
+};
+
+/** Runs the whole pipeline. Throws quant::QuantError / io::IoError / std::runtime_error with an actionable
+ *  message (naming the layer), or quant::Cancelled when ctx's flag was raised; nothing is left behind then. */
+PipelineResult Quantize(const PipelineOptions& options, const std::function<void(const Progress&)>& progress,
+                        const quant::JobContext& ctx);
+
+}  // namespace quantstudio::pipeline

@@ -1,0 +1,117 @@
+#include "pipeline/working_layer.h"
+
+#include <cstring>
+#include <stdexcept>
+
+#include "formats/tensor_set.h"
+#include "kernels/matmul.h"
+
+namespace quantstudio::pipeline {
+
+Fp32Linear::Fp32Linear(std::vector<float> w, std::vector<float> b, int64_t rows, int64_t cols)
+    : weight(std::move(w)), bias(std::move(b)), rows_(rows), cols_(cols) {}
+
+void Fp32Linear::Forward(const float* x, int64_t m, float* y) const {
+  const kernels::MatrixRef ref{DType::F32, weight.data(), rows_, cols_};
+  kernels::MatMul(x, m, ref, bias.empty() ? nullptr : bias.data(), y);
+}
+
+LinearSlot* WorkingLayer::Find(const std::string& role) {
+  for (LinearSlot& s : slots)
+    if (s.role == role) return &s;
+  return nullptr;
+}
+
+runtime::LayerLinears WorkingLayer::View() const {
+  runtime::LayerLinears v;
+  for (const LinearSlot& s : slots) {
+    const runtime::Linear* l = s.linear.get();
+    if (s.role == "q") v.q = l;
+    else if (s.role == "k") v.k = l;
+    else if (s.role == "v") v.v = l;
+    else if (s.role == "o") v.o = l;
+    else if (s.role == "gate") v.gate = l;
+    else if (s.role == "up") v.up = l;
+    else if (s.role == "down") v.down = l;
+  }
+  return v;
+}
+
+WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index) {
+  const runtime::ModelConfig& c = model.config();
+  WorkingLayer layer;
+  const std::string i = std::to_string(index);
+  if (c.family == runtime::Family::Llama) {
+    layer.name = "model.layers." + i;
+    const std::string p = layer.name + ".";
+    layer.slots.push_back({"q", p + "self_attn.q_proj", InputTap::Attn, nullptr});
+    layer.slots.push_back({"k", p + "self_attn.k_proj", InputTap::Attn, nullptr});
+    layer.slots.push_back({"v", p + "self_attn.v_proj", InputTap::Attn, nullptr});
+    layer.slots.push_back({"o", p + "self_attn.o_proj", InputTap::O, nullptr});
+    layer.slots.push_back({"gate", p + "mlp.gate_proj", InputTap::Mlp, nullptr});
+    layer.slots.push_back({"up", p + "mlp.up_proj", InputTap::Mlp, nullptr});
+    layer.slots.push_back({"down", p + "mlp.down_proj", InputTap::Down, nullptr});
+    layer.normNames = {p + "input_layernorm.weight", "", p + "post_attention_layernorm.weight", ""};
+  } else {
+    const std::string root = model.weights().Find("model.decoder.embed_tokens.weight") ? "model.decoder." : "decoder.";
+    layer.name = root + "layers." + i;
+    const std::string p = layer.name + ".";
+    layer.slots.push_back({"q", p + "self_attn.q_proj", InputTap::Attn, nullptr});
+    layer.slots.push_back({"k", p + "self_attn.k_proj", InputTap::Attn, nullptr});
+    layer.slots.push_back({"v", p + "self_attn.v_proj", InputTap::Attn, nullptr});
+    layer.slots.push_back({"o", p + "self_attn.out_proj", InputTap::O, nullptr});
+    layer.slots.push_back({"up", p + "fc1", InputTap::Mlp, nullptr});
+    layer.slots.push_back({"down", p + "fc2", InputTap::Down, nullptr});
+    layer.normNames = {p + "self_attn_layer_norm.weight", p + "self_attn_layer_norm.bias",
+                       p + "final_layer_norm.weight", p + "final_layer_norm.bias"};
+  }
+  return layer;
+}
+
+WorkingLayer LoadLayer(const runtime::Model& model, int64_t index) {
+  WorkingLayer layer = DescribeLayer(model, index);
+  const io::ModelWeights& w = model.weights();
+  for (LinearSlot& slot : layer.slots) {
+    const io::TensorView* t = w.Find(slot.name + ".weight");
+    if (!t) {
+      throw std::runtime_error(slot.name + ".weight: not found as a dense weight (the source looks already quantized); "
+                               "quantize an fp16/bf16/fp32 checkpoint");
+    }
+    if (t->shape.size() != 2 || (t->dtype != DType::F32 && t->dtype != DType::F16 && t->dtype != DType::BF16)) {
+      throw std::runtime_error(slot.name + ".weight: expected a 2-D F32/F16/BF16 tensor, got " + DTypeName(t->dtype) +
+                               " " + formats::ShapeString(t->shape));
+    }
+    std::vector<float> bias;
+    if (const io::TensorView* b = w.Find(slot.name + ".bias")) bias = formats::ReadFloats(*b);
+    slot.linear = std::make_unique<Fp32Linear>(formats::ReadFloats(*t), std::move(bias), t->shape[0], t->shape[1]);
+  }
+  layer.norms = model.layerNorms(index);
+  return layer;
+}
+
+void DivideColumns(std::vector<float>& x, int64_t cols, const std::vector<float>& s) {
+  for (size_t i = 0; i < x.size(); ++i) x[i] /= s[i % static_cast<size_t>(cols)];
+}
+
+void MultiplyColumns(std::vector<float>& w, int64_t cols, const std::vector<float>& s) {
+  for (size_t i = 0; i < w.size(); ++i) w[i] *= s[i % static_cast<size_t>(cols)];
+}
+
+void DivideRows(std::vector<float>& w, int64_t cols, const std::vector<float>& s) {
+  for (size_t i = 0; i < w.size(); ++i) w[i] /= s[i / static_cast<size_t>(cols)];
+}
+
+std::vector<uint8_t> EncodeFloats(const std::vector<float>& values, DType dtype) {
+  std::vector<uint8_t> bytes(values.size() * DTypeSize(dtype));
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (dtype == DType::F32) {
+      std::memcpy(bytes.data() + 4 * i, &values[i], 4);
+    } else {
+      const uint16_t h = dtype == DType::F16 ? F32ToF16(values[i]) : F32ToBf16(values[i]);
+      std::memcpy(bytes.data() + 2 * i, &h, 2);
+    }
+  }
+  return bytes;
+}
+
+}  // namespace quantstudio::pipeline

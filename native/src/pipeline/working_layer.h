@@ -1,0 +1,72 @@
+// fp32, editable copies of one decoder layer's weights: the pipeline quantizes them in place (each linear
+// replaced by its dequantized weights once done) and runs the layer through the runtime with them.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/dtype.h"
+#include "runtime/linear.h"
+#include "runtime/model.h"
+
+namespace quantstudio::pipeline {
+
+/** A linear owning fp32 weights [rows × cols] and an optional bias [rows]. */
+class Fp32Linear final : public runtime::Linear {
+ public:
+  Fp32Linear(std::vector<float> weight, std::vector<float> bias, int64_t rows, int64_t cols);
+  int64_t inFeatures() const override { return cols_; }
+  int64_t outFeatures() const override { return rows_; }
+  void Forward(const float* x, int64_t m, float* y) const override;
+
+  std::vector<float> weight;  // editable: the pipeline scales, folds and replaces it
+  std::vector<float> bias;
+
+ private:
+  int64_t rows_, cols_;
+};
+
+/** Which captured input a linear reads (q/k/v share one, gate/up share one). */
+enum class InputTap { Attn, O, Mlp, Down };
+
+struct LinearSlot {
+  std::string role;   // "q", "k", "v", "o", "gate", "up", "down"
+  std::string name;   // full module name, e.g. model.layers.0.self_attn.q_proj
+  InputTap input;
+  std::unique_ptr<Fp32Linear> linear;
+  bool skipped = false;  // modules_to_not_convert / llm_int8_skip_modules
+};
+
+struct NormTensorNames {
+  std::string norm1Weight, norm1Bias, norm2Weight, norm2Bias;  // biases empty for RMSNorm
+};
+
+struct WorkingLayer {
+  std::string name;  // e.g. model.layers.0
+  std::vector<LinearSlot> slots;  // in the model's order: q, k, v, o, [gate], up, down
+  runtime::LayerNorms norms;
+  NormTensorNames normNames;
+
+  LinearSlot* Find(const std::string& role);
+  runtime::LayerLinears View() const;
+};
+
+/** The module names of layer `index`'s linears and norms (Llama family or OPT naming). */
+WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index);
+
+/** DescribeLayer plus fp32 copies of every weight and bias. Throws naming the tensor when a linear is not
+ *  stored dense (e.g. the source is already quantized). */
+WorkingLayer LoadLayer(const runtime::Model& model, int64_t index);
+
+/** x [tokens × cols] /= s per column; w [rows × cols] *= s per column; w rows /= s per row. */
+void DivideColumns(std::vector<float>& x, int64_t cols, const std::vector<float>& s);
+void MultiplyColumns(std::vector<float>& w, int64_t cols, const std::vector<float>& s);
+void DivideRows(std::vector<float>& w, int64_t cols, const std::vector<float>& s);
+
+/** fp32 values stored in `dtype` (F32, F16 or BF16), as a tensor ready to write. */
+std::vector<uint8_t> EncodeFloats(const std::vector<float>& values, DType dtype);
+
+}  // namespace quantstudio::pipeline

@@ -1,0 +1,93 @@
+// `quantstudio quantize` as a user runs it: a job file (paths relative to it) or --model/--config/--out,
+// the checkpoint written in place of nothing until it is complete, and clear errors for bad input.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { RuntimeModel } from '../../native/lib/runtime';
+
+const repo = join(__dirname, '..', '..', '..');
+const bin = join(repo, 'client', 'bin', 'quantstudio.js');
+const demo = join(repo, 'examples', 'tiny-llama');
+
+function quantstudio(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: repo, encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('quantstudio quantize', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'qs-cli-quantize-'));
+  after(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it('runs a job file: GPTQ with calibration, perplexity before/after and a sample, paths relative to the file', async () => {
+    const jobDir = join(scratch, 'jobs');
+    mkdirSync(jobDir);
+    const job = {
+      model: demo,
+      quantization_config: { quant_method: 'gptq', bits: 4, group_size: 128, sym: true, desc_act: false },
+      calibration: { dataset: 'wikitext2', nsamples: 8, seqlen: 64, seed: 0 },
+      output: 'out/gptq',
+      options: { evaluate: { before: true, after: true, maxTokens: 512, seq: 128 }, generate: { prompt: 'ROMEO:', maxTokens: 8 } },
+    };
+    writeFileSync(join(jobDir, 'tiny.quant.json'), JSON.stringify(job));
+    const run = quantstudio(['quantize', join(jobDir, 'tiny.quant.json'), '--json']);
+    assert.equal(run.status, 0, run.stderr);
+    const result = JSON.parse(run.stdout) as { kind: string; output: { folder: string; bytes: number }; metrics: Record<string, number>; text: string };
+    const out = join(jobDir, 'out', 'gptq');
+    assert.equal(result.kind, 'quantize');
+    assert.equal(result.output.folder, out);
+    assert.deepEqual(readdirSync(join(jobDir, 'out')), ['gptq'], 'no temp folder is left next to the output');
+    const written = readdirSync(out).sort();
+    for (const f of ['config.json', 'model.safetensors', 'quantize_config.json', 'tokenizer.json']) assert.ok(written.includes(f), `${f} missing`);
+    const sizes = written.reduce((sum, f) => sum + readFileSync(join(out, f)).length, 0);
+    assert.equal(result.output.bytes, sizes);
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { quantization_config: Record<string, unknown> };
+    assert.equal(config.quantization_config.quant_method, 'gptq');
+    assert.equal(config.quantization_config.bits, 4);
+    assert.equal(config.quantization_config.group_size, 128);
+    assert.equal(result.metrics.evaluationTokens, 512);
+    assert.ok(result.metrics.perplexityAfter > result.metrics.perplexityBefore * 0.97 && result.metrics.perplexityAfter < result.metrics.perplexityBefore * 1.1,
+      `4-bit GPTQ perplexity ${result.metrics.perplexityAfter} vs fp16 ${result.metrics.perplexityBefore}`);
+    assert.equal(result.metrics.perplexityDelta, result.metrics.perplexityAfter - result.metrics.perplexityBefore);
+    assert.ok(result.text.length > 0, 'a sample was generated');
+    // The checkpoint opens in the runtime through its quantized layers.
+    const logits = await RuntimeModel.open(out).logits([0, 5, 9]);
+    assert.equal(logits.length, 3 * 4096);
+  });
+
+  it('--model/--config/--out with an AutoAWQ-style file is not needed for bitsandbytes: NF4 from a bare quantization_config', () => {
+    const configFile = join(scratch, 'nf4.json');
+    writeFileSync(configFile, JSON.stringify({ quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4', bnb_4bit_use_double_quant: true }));
+    const out = join(scratch, 'nf4');
+    const run = quantstudio(['quantize', '--model', demo, '--config', configFile, '--out', out]);
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, new RegExp(`^wrote ${out} \\([0-9.]+ MiB\\) in [0-9.]+ s$`, 'm'));
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { quantization_config: Record<string, unknown> };
+    assert.equal(config.quantization_config.bnb_4bit_quant_type, 'nf4');
+    assert.equal(config.quantization_config.load_in_4bit, true);
+  });
+
+  it('refuses a non-empty output folder and a config the model cannot take, leaving nothing behind', () => {
+    const occupied = join(scratch, 'occupied');
+    mkdirSync(occupied);
+    writeFileSync(join(occupied, 'keep.txt'), 'mine');
+    const configFile = join(scratch, 'gptq.json');
+    writeFileSync(configFile, JSON.stringify({ quant_method: 'gptq', bits: 4, group_size: 128 }));
+    const busy = quantstudio(['quantize', '--model', demo, '--config', configFile, '--out', occupied, '--algorithm', 'rtn']);
+    assert.equal(busy.status, 1);
+    assert.match(busy.stderr, /quantstudio quantize: .*occupied.*/);
+    assert.equal(readFileSync(join(occupied, 'keep.txt'), 'utf8'), 'mine');
+
+    const badGroups = join(scratch, 'g100.json');
+    writeFileSync(badGroups, JSON.stringify({ quant_method: 'gptq', bits: 4, group_size: 100 }));
+    const out = join(scratch, 'g100');
+    const bad = quantstudio(['quantize', '--model', demo, '--config', badGroups, '--out', out, '--algorithm', 'rtn']);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /quantstudio quantize: .*100.*/);
+    assert.match(bad.stderr, /model\.layers\.0\.self_attn\.q_proj|q_proj/);
+    assert.ok(!existsSync(out), 'no output folder after a failed run');
+    assert.deepEqual(readdirSync(scratch).filter((f) => f.includes('.tmp-')), []);
+  });
+});

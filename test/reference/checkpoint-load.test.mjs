@@ -1,0 +1,147 @@
+// Whole checkpoints the engine writes load in the upstream loaders and give our runtime's logits.
+// examples/tiny-llama is quantized into every format; checkpoint_load_reference.py loads each folder with
+// transformers 5.23 on CPU (bitsandbytes 0.50 / GPTQModel 7.7 kernels underneath), falling back to GPTQModel's
+// own loader, then to its per-layer dequantize, where the loader in front refuses. Every quantized Linear the
+// loader holds must dequantize to exactly our weights, and its fp32 logits must match the runtime's.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { referenceVenv, repoRoot, runPython } from './venv.mjs';
+
+const require = createRequire(import.meta.url);
+const venv = referenceVenv();
+const compiledLib = join(repoRoot, 'out', 'native', 'lib');
+const addon = process.env.QUANTSTUDIO_ADDON ?? join(repoRoot, 'native', 'build', 'Release', 'quantstudio.node');
+const built = ['quantize.js', 'runtime.js', 'formats.js'].every((f) => existsSync(join(compiledLib, f))) && existsSync(addon);
+const skip = venv.skip ?? (built ? false : 'the engine is not built; run `npm run build` first');
+if (skip && process.env.CI === 'true') throw new Error(skip);
+
+const model = join(repoRoot, 'examples', 'tiny-llama');
+const calibration = { nsamples: 8, seqlen: 64 };
+const gptqRefused = 'transformers: ImportError: Loading a GPTQ quantized model requires optimum';
+const gptqAsymRefused = 'gptqmodel: ValueError: Format: Loading of a sym=False model with format=FORMAT.GPTQ is only supported';
+
+// `loader`/`refused`: what the pinned upstream stack does with the checkpoint (a change there must be noticed).
+// transformers needs optimum for GPTQ, which the pinned stack does not carry; GPTQModel's own loader takes
+// sym=True v1 checkpoints but refuses sym=False ones unless its own version stamp is in the config's meta.
+// `tolerance`: max |logit difference| / max |logit|. Both sides run fp32 activations over the same weights, so
+// only summation order differs (~1e-6), except LLM.int8, whose CPU matmul quantizes activations to int8 per row.
+const cases = [
+  { name: 'gptq-4bit-g128-sym', format: 'gptq', algorithm: 'rtn', config: { quant_method: 'gptq', bits: 4, group_size: 128, sym: true, desc_act: false },
+    loader: 'gptqmodel', linear: 'TorchLinear', refused: [gptqRefused], tolerance: 1e-4 },
+  { name: 'gptq-4bit-g128-asym-act-order', format: 'gptq', algorithm: 'gptq', config: { quant_method: 'gptq', bits: 4, group_size: 128, sym: false, desc_act: true },
+    loader: 'transformers-llama+gptqmodel-dequantize', linear: 'Linear', refused: [gptqRefused, gptqAsymRefused], tolerance: 1e-4 },
+  { name: 'gptq-3bit-g128-sym', format: 'gptq', algorithm: 'rtn', config: { quant_method: 'gptq', bits: 3, group_size: 128, sym: true, desc_act: false },
+    loader: 'gptqmodel', linear: 'TorchLinear', refused: [gptqRefused], tolerance: 1e-4 },
+  { name: 'awq-gemm-4bit-g128', format: 'awq-gemm', algorithm: 'awq', config: { quant_method: 'awq', bits: 4, group_size: 128, zero_point: true, version: 'gemm' },
+    loader: 'transformers', linear: 'TorchAtenAwqLinear', refused: [], tolerance: 1e-4 },
+  { name: 'bnb-nf4-double-quant', format: 'bnb4', config: { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4', bnb_4bit_use_double_quant: true, bnb_4bit_compute_dtype: 'float32' },
+    loader: 'transformers', linear: 'Linear4bit', refused: [], tolerance: 1e-4 },
+  { name: 'bnb-fp4', format: 'bnb4', config: { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'fp4', bnb_4bit_compute_dtype: 'float32' },
+    loader: 'transformers', linear: 'Linear4bit', refused: [], tolerance: 1e-4 },
+  { name: 'bnb-int8', format: 'bnb8', config: { quant_method: 'bitsandbytes', load_in_8bit: true },
+    loader: 'transformers', linear: 'Linear8bitLt', refused: [], tolerance: 2e-2 },
+];
+
+/** Token sequences of WikiText-2 text: three lengths, so the positions past the first window are exercised too. */
+function sequences(tokenizer) {
+  const text = readFileSync(join(repoRoot, 'examples', 'data', 'wikitext2-valid.txt'), 'utf8');
+  const ids = tokenizer.encode(text.slice(0, 4000));
+  return [ids.slice(0, 7), ids.slice(100, 164), ids.slice(300, 396)];
+}
+
+/** `index: theirs vs ours` of the first differing value and how many differ, or undefined when identical. */
+function firstDifference(theirs, ours) {
+  let first;
+  let count = 0;
+  for (let i = 0; i < ours.length; i++) {
+    if (Object.is(theirs[i], ours[i])) continue;
+    first ??= i;
+    count++;
+  }
+  return first === undefined && theirs.length === ours.length ? undefined
+    : `${count} of ${ours.length} differ, first at ${first}: ${theirs[first]} vs ${ours[first]}`;
+}
+
+function compareLogits(ours, theirs, vocab) {
+  let maxAbs = 0;
+  let scale = 0;
+  let argmaxAgree = 0;
+  const positions = theirs.length / vocab;
+  for (let p = 0; p < positions; p++) {
+    let ourBest = 0;
+    let theirBest = 0;
+    for (let v = 0; v < vocab; v++) {
+      const i = p * vocab + v;
+      maxAbs = Math.max(maxAbs, Math.abs(ours[i] - theirs[i]));
+      scale = Math.max(scale, Math.abs(theirs[i]));
+      if (ours[i] > ours[p * vocab + ourBest]) ourBest = v;
+      if (theirs[i] > theirs[p * vocab + theirBest]) theirBest = v;
+    }
+    if (ourBest === theirBest) argmaxAgree++;
+  }
+  return { maxAbs, scale, argmaxAgree, positions };
+}
+
+test('checkpoints the engine writes load upstream whole and give the runtime\'s logits', { skip, timeout: 600_000 }, async (t) => {
+  const { quantizeModel } = require(join(compiledLib, 'quantize.js'));
+  const { RuntimeModel } = require(join(compiledLib, 'runtime.js'));
+  const { TextTokenizer } = require(join(compiledLib, 'tokenizer.js'));
+  const formats = require(join(compiledLib, 'formats.js'));
+  const quant = require(join(compiledLib, 'quant.js'));
+  const io = require(join(compiledLib, 'io.js'));
+  const dir = mkdtempSync(join(tmpdir(), 'qs-checkpoint-load-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+
+  for (const c of cases) {
+    c.folder = join(dir, c.name);
+    c.out = join(dir, `${c.name}.upstream.safetensors`);
+    await quantizeModel({ model, config: c.config, algorithm: c.algorithm, out: c.folder, calibration });
+  }
+  const ids = sequences(TextTokenizer.load(model));
+  const reply = await runPython(venv.python, 'checkpoint_load_reference.py', {
+    ids, cases: cases.map(({ name, folder, format, out }) => ({ name, folder, format, out })),
+  });
+
+  const f16 = (a) => io.f16ToF32(io.f32ToF16(a));
+  for (const c of cases) {
+    const got = reply.cases[c.name];
+    assert.equal(got.loader, c.loader, `${c.name}: loader (refused: ${got.refused.join(' | ')})`);
+    assert.equal(got.linear, c.linear, `${c.name}: Linear class`);
+    assert.equal(got.refused.length, c.refused.length, `${c.name}: refusals ${JSON.stringify(got.refused)}`);
+    c.refused.forEach((expected, i) => assert.ok(got.refused[i].startsWith(expected), `${c.name}: ${got.refused[i]}`));
+
+    // Every quantized Linear, as the upstream code dequantizes it, equals ours (GPTQ/AWQ: after the one fp16
+    // rounding of the scales' dtype the upstream dequantize computes in).
+    const layers = io.readSafetensorsHeader(c.out).tensors.map((info) => info.name).filter((n) => !n.startsWith('logits.'));
+    assert.equal(layers.length, 4 * 7, `${c.name}: quantized Linear count`);
+    const unpackOptions = c.format === 'gptq' ? { bits: c.config.bits, groupSize: c.config.group_size } : { groupSize: c.config.group_size };
+    for (const layer of layers) {
+      const theirs = io.readTensor(c.out, layer);
+      const ours = quant.dequantize(formats.unpackLayer(c.format, c.folder, layer, unpackOptions));
+      const expected = c.format === 'gptq' || c.format === 'awq-gemm' ? f16(ours) : ours;
+      assert.deepEqual(theirs.shape, [expected.length / theirs.shape[1], theirs.shape[1]], `${c.name}: ${layer} shape`);
+      assert.equal(firstDifference(theirs.data, expected), undefined, `${c.name}: ${layer} dequantized`);
+    }
+
+    const runtime = RuntimeModel.open(c.folder);
+    const vocab = runtime.config.vocabSize;
+    const figures = [];
+    for (const [i, seq] of ids.entries()) {
+      const theirs = io.readTensor(c.out, `logits.${i}`);
+      const r = compareLogits(await runtime.logits(seq), theirs.data, vocab);
+      figures.push(r);
+      assert.ok(r.maxAbs <= c.tolerance * r.scale, `${c.name}, sequence ${i}: max |Δlogit| ${r.maxAbs} > ${c.tolerance} × ${r.scale}`);
+    }
+    const maxAbs = Math.max(...figures.map((r) => r.maxAbs));
+    const agree = figures.reduce((n, r) => n + r.argmaxAgree, 0);
+    const positions = figures.reduce((n, r) => n + r.positions, 0);
+    t.diagnostic(`${c.name}: ${got.loader} (${got.linear}); max |Δlogit| ${maxAbs.toExponential(2)}; argmax ${agree}/${positions}` +
+      (got.refused.length ? `; refused: ${got.refused.join(' | ')}` : ''));
+    assert.ok(agree >= positions - (c.format === 'bnb8' ? 2 : 0), `${c.name}: argmax agrees at ${agree} of ${positions} positions`);
+  }
+});

@@ -1,0 +1,164 @@
+"""Loads whole checkpoints the engine wrote with the upstream loaders and saves their logits and weights.
+
+stdin: {"ids": [[token ids], ...], "cases": [{"name", "folder", "format": "gptq" | "awq-gemm" | "bnb4" | "bnb8",
+"out"}]}. Each checkpoint is first loaded with transformers' AutoModelForCausalLM on CPU. Where transformers
+refuses, the GPTQ fallbacks are GPTQModel's own loader (BACKEND.TORCH), then, where that refuses too,
+transformers' Llama with every quantized layer dequantized by GPTQModel's TorchLinear. `out` receives fp32
+`logits.<i>` per sequence and `<module>` = the dequantized [out, in] weight of every quantized Linear.
+stdout: {"cases": {name: {"loader", "linear", "refused": [messages], "modelDtype"}}}.
+"""
+import glob
+import json
+import os
+import sys
+
+import torch
+from safetensors.torch import load_file, save_file
+
+
+def checkpoint_tensors(folder):
+    tensors = {}
+    for file in sorted(glob.glob(os.path.join(folder, "*.safetensors"))):
+        tensors.update(load_file(file))
+    return tensors
+
+
+def refusal(error):
+    return f"{type(error).__name__}: {str(error).splitlines()[0]}"
+
+
+def load_transformers(folder):
+    from transformers import AutoModelForCausalLM
+
+    return AutoModelForCausalLM.from_pretrained(folder, device_map="cpu", dtype=torch.float32)
+
+
+def lift_to_fp32(model):
+    """fp32 activations on both sides: transformers keeps a bitsandbytes checkpoint's unquantized tensors in fp16
+    whatever dtype asks (and refuses model.float()); GPTQModel's TorchLinear loads only in fp16. The quantized
+    layers keep their own storage (TorchLinear's fp16 scales: its eager forward casts the dequantized weight to
+    the input's dtype)."""
+    for parameter in model.parameters():
+        if parameter.dtype in (torch.float16, torch.bfloat16):
+            parameter.data = parameter.data.float()
+
+
+def load_gptqmodel(folder):
+    from gptqmodel import BACKEND, GPTQModel
+
+    # TorchLinear refuses dtype=float32 ("only supports [torch.float16, torch.bfloat16]").
+    return GPTQModel.load(folder, backend=BACKEND.TORCH, device="cpu", dtype=torch.float16).model
+
+
+def gptq_dequantize_layer(tensors, prefix, qcfg):
+    from gptqmodel.nn_modules.qlinear.torch import TorchLinear
+    from gptqmodel.utils.model import convert_gptq_v1_to_v2_format_module
+
+    bits = qcfg["bits"]
+    qweight = tensors[prefix + ".qweight"]
+    module = TorchLinear(bits=bits, group_size=qcfg["group_size"], sym=qcfg["sym"], desc_act=qcfg["desc_act"],
+                         in_features=qweight.shape[0] * 32 // bits, out_features=qweight.shape[1], bias=False)
+    for name in ("qweight", "qzeros", "scales", "g_idx"):
+        getattr(module, name).copy_(tensors[prefix + "." + name])
+    convert_gptq_v1_to_v2_format_module(module, bits=bits, pack_dtype=torch.int32)
+    module.post_init()
+    return module.dequantize_weight().float().t().contiguous()
+
+
+def load_dequantized_llama(folder, tensors, qcfg):
+    """transformers' Llama in fp32 with every GPTQ layer replaced by what GPTQModel dequantizes it to."""
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    config = AutoConfig.from_pretrained(folder)
+    del config.quantization_config
+    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    state = {k: v.float() for k, v in tensors.items() if v.is_floating_point() and not k.endswith(".scales")}
+    for key in tensors:
+        if key.endswith(".qweight"):
+            prefix = key[: -len(".qweight")]
+            state[prefix + ".weight"] = gptq_dequantize_layer(tensors, prefix, qcfg)
+    model.load_state_dict(state, strict=True)
+    return model
+
+
+def quantized_weights(model, format, tensors, qcfg):
+    """[out, in] fp32 weight of every quantized Linear as the upstream code dequantizes it."""
+    import bitsandbytes.functional as F
+
+    weights = {}
+    if format == "awq-gemm":
+        from gptqmodel.quantization.awq.utils.packing_utils import dequantize_gemm
+
+        for key in tensors:
+            if key.endswith(".qweight"):
+                prefix = key[: -len(".qweight")]
+                weights[prefix] = dequantize_gemm(tensors[key], tensors[prefix + ".qzeros"], tensors[prefix + ".scales"],
+                                                  4, qcfg["group_size"]).float().t().contiguous()
+        return weights
+    for name, module in model.named_modules():
+        if format == "gptq" and hasattr(module, "dequantize_weight") and hasattr(module, "qweight"):
+            weights[name] = module.dequantize_weight().float().t().contiguous()
+        elif format == "bnb4" and type(module).__name__ == "Linear4bit":
+            weights[name] = F.dequantize_4bit(module.weight.data, module.weight.quant_state).float()
+        elif format == "bnb8" and type(module).__name__ == "Linear8bitLt":
+            weights[name] = F.int8_vectorwise_dequant(module.weight.data, module.weight.SCB).float()
+    return weights
+
+
+def run_case(case, sequences):
+    folder = case["folder"]
+    tensors = checkpoint_tensors(folder)
+    qcfg = json.load(open(os.path.join(folder, "config.json")))["quantization_config"]
+    refused = []
+    model = None
+    loader = None
+    try:
+        model, loader = load_transformers(folder), "transformers"
+    except Exception as error:  # noqa: BLE001 - every refusal is reported, not hidden
+        refused.append("transformers: " + refusal(error))
+    if model is None and case["format"] == "gptq":
+        try:
+            model, loader = load_gptqmodel(folder), "gptqmodel"
+        except Exception as error:  # noqa: BLE001
+            refused.append("gptqmodel: " + refusal(error))
+            model, loader = load_dequantized_llama(folder, tensors, qcfg), "transformers-llama+gptqmodel-dequantize"
+    if model is None:
+        raise RuntimeError(f"{case['name']}: no upstream loader accepted {folder}: {refused}")
+    model.eval()
+
+    out = {}
+    if loader == "transformers-llama+gptqmodel-dequantize":
+        for key in tensors:
+            if key.endswith(".qweight"):
+                prefix = key[: -len(".qweight")]
+                out[prefix] = dict(model.named_modules())[prefix].weight.detach().clone()
+    else:
+        out.update(quantized_weights(model, case["format"], tensors, qcfg))
+    lift_to_fp32(model)
+    for i, ids in enumerate(sequences):
+        out[f"logits.{i}"] = model(torch.tensor([ids])).logits[0].float().contiguous()
+    save_file(out, case["out"])
+    probe = dict(model.named_modules())["model.layers.0.self_attn.q_proj"]
+    return {"loader": loader, "linear": type(probe).__name__, "refused": refused,
+            "modelDtype": str(model.model.embed_tokens.weight.dtype)}
+
+
+def main():
+    request = json.load(sys.stdin)
+    # The libraries log banners to stdout; keep stdout for the JSON reply alone.
+    reply_fd = os.dup(1)
+    os.dup2(2, 1)
+    torch.manual_seed(0)
+    results = {}
+    # GPTQModel changes process-wide torch settings on import, so the bitsandbytes cases run first.
+    cases = sorted(request["cases"], key=lambda case: case["format"] in ("gptq", "awq-gemm"))
+    with torch.no_grad():
+        for case in cases:
+            results[case["name"]] = run_case(case, request["ids"])
+    sys.stdout.flush()
+    os.dup2(reply_fd, 1)
+    print(json.dumps({"cases": results}))
+
+
+if __name__ == "__main__":
+    main()
