@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { parseShardSize } from '../../client/src/cli/quantizeJobFile';
 import { RuntimeModel } from '../../native/lib/runtime';
 
 const repo = join(__dirname, '..', '..', '..');
@@ -89,5 +90,36 @@ describe('quantstudio quantize', () => {
     assert.match(bad.stderr, /model\.layers\.0\.self_attn\.q_proj|q_proj/);
     assert.ok(!existsSync(out), 'no output folder after a failed run');
     assert.deepEqual(readdirSync(scratch).filter((f) => f.includes('.tmp-')), []);
+  });
+});
+
+describe('job file shard sizes', () => {
+  it('reads transformers-style sizes and rejects nonsense', () => {
+    assert.equal(parseShardSize('5GB'), 5e9);
+    assert.equal(parseShardSize('500MB'), 5e8);
+    assert.equal(parseShardSize('2GiB'), 2 * 2 ** 30);
+    assert.equal(parseShardSize('1.5 GB'), 1.5e9);
+    assert.equal(parseShardSize(4096), 4096);
+    assert.equal(parseShardSize('lots'), undefined);
+    assert.equal(parseShardSize(-1), undefined);
+  });
+
+  it('a small maxShardSize writes shards with an index', () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'qs-cli-shards-'));
+    try {
+      const jobFile = join(scratch, 'sharded.quant.json');
+      writeFileSync(jobFile, JSON.stringify({
+        model: demo, algorithm: 'rtn', output: 'out',
+        quantization_config: { quant_method: 'gptq', bits: 4, group_size: 128 },
+        options: { maxShardSize: '2MB' },
+      }));
+      const run = quantstudio(['quantize', jobFile]);
+      assert.equal(run.status, 0, run.stderr);
+      const files = readdirSync(join(scratch, 'out')).filter((f) => f.includes('safetensors')).sort();
+      assert.ok(files.includes('model.safetensors.index.json'), files.join(', '));
+      assert.ok(files.filter((f) => /^model-\d{5}-of-\d{5}\.safetensors$/.test(f)).length >= 2, files.join(', '));
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
   });
 });

@@ -25,26 +25,31 @@ const calibration = { nsamples: 8, seqlen: 64 };
 const gptqRefused = 'transformers: ImportError: Loading a GPTQ quantized model requires optimum';
 const gptqAsymRefused = 'gptqmodel: ValueError: Format: Loading of a sym=False model with format=FORMAT.GPTQ is only supported';
 
-// `loader`/`refused`: what the pinned upstream stack does with the checkpoint (a change there must be noticed).
+// `loader`/`refused`: what the pinned upstream stack does with each checkpoint (a change there must be noticed).
 // transformers needs optimum for GPTQ, which the pinned stack does not carry; GPTQModel's own loader takes
 // sym=True v1 checkpoints but refuses sym=False ones unless its own version stamp is in the config's meta.
-// `tolerance`: max |logit difference| / max |logit|. Both sides run fp32 activations over the same weights, so
-// only summation order differs (~1e-6), except LLM.int8, whose CPU matmul quantizes activations to int8 per row.
+// `tolerance`: max |Δlogit| / max |logit|. The unquantized model (first row) sets the floor: the runtime and
+// transformers' fp32 Llama differ by summation order and the runtime's own fp32 kernels (measured 1e-4 here).
+// GPTQ/AWQ upstream dequantize in the scales' fp16 (we keep the exact fp32 products): measured ≤ 3.1e-4.
+// bitsandbytes 4-bit dequantizes to exactly our fp32 weights: measured ≤ 1.5e-4. LLM.int8's CPU matmul casts
+// activations to fp16 and quantizes them to int8 per row (outlier columns aside), the runtime keeps them fp32
+// (native/src/runtime/linear_int8.cc): measured ≤ 1.4e-2, with the argmax moving at 2 of 167 positions.
 const cases = [
+  { name: 'unquantized-fp16', format: 'none', loader: 'transformers', linear: 'Linear', refused: [], tolerance: 3e-4 },
   { name: 'gptq-4bit-g128-sym', format: 'gptq', algorithm: 'rtn', config: { quant_method: 'gptq', bits: 4, group_size: 128, sym: true, desc_act: false },
-    loader: 'gptqmodel', linear: 'TorchLinear', refused: [gptqRefused], tolerance: 1e-4 },
+    loader: 'gptqmodel', linear: 'TorchLinear', refused: [gptqRefused], tolerance: 5e-4 },
   { name: 'gptq-4bit-g128-asym-act-order', format: 'gptq', algorithm: 'gptq', config: { quant_method: 'gptq', bits: 4, group_size: 128, sym: false, desc_act: true },
-    loader: 'transformers-llama+gptqmodel-dequantize', linear: 'Linear', refused: [gptqRefused, gptqAsymRefused], tolerance: 1e-4 },
+    loader: 'transformers-llama+gptqmodel-dequantize', linear: 'Linear', refused: [gptqRefused, gptqAsymRefused], tolerance: 5e-4 },
   { name: 'gptq-3bit-g128-sym', format: 'gptq', algorithm: 'rtn', config: { quant_method: 'gptq', bits: 3, group_size: 128, sym: true, desc_act: false },
-    loader: 'gptqmodel', linear: 'TorchLinear', refused: [gptqRefused], tolerance: 1e-4 },
+    loader: 'gptqmodel', linear: 'TorchLinear', refused: [gptqRefused], tolerance: 5e-4 },
   { name: 'awq-gemm-4bit-g128', format: 'awq-gemm', algorithm: 'awq', config: { quant_method: 'awq', bits: 4, group_size: 128, zero_point: true, version: 'gemm' },
-    loader: 'transformers', linear: 'TorchAtenAwqLinear', refused: [], tolerance: 1e-4 },
+    loader: 'transformers', linear: 'TorchAtenAwqLinear', refused: [], tolerance: 5e-4 },
   { name: 'bnb-nf4-double-quant', format: 'bnb4', config: { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4', bnb_4bit_use_double_quant: true, bnb_4bit_compute_dtype: 'float32' },
-    loader: 'transformers', linear: 'Linear4bit', refused: [], tolerance: 1e-4 },
+    loader: 'transformers', linear: 'Linear4bit', refused: [], tolerance: 3e-4 },
   { name: 'bnb-fp4', format: 'bnb4', config: { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'fp4', bnb_4bit_compute_dtype: 'float32' },
-    loader: 'transformers', linear: 'Linear4bit', refused: [], tolerance: 1e-4 },
+    loader: 'transformers', linear: 'Linear4bit', refused: [], tolerance: 3e-4 },
   { name: 'bnb-int8', format: 'bnb8', config: { quant_method: 'bitsandbytes', load_in_8bit: true },
-    loader: 'transformers', linear: 'Linear8bitLt', refused: [], tolerance: 2e-2 },
+    loader: 'transformers', linear: 'Linear8bitLt', refused: [], tolerance: 2.5e-2, argmaxMisses: 4 },
 ];
 
 /** Token sequences of WikiText-2 text: three lengths, so the positions past the first window are exercised too. */
@@ -98,8 +103,12 @@ test('checkpoints the engine writes load upstream whole and give the runtime\'s 
   t.after(() => rmSync(dir, { recursive: true, force: true }));
 
   for (const c of cases) {
-    c.folder = join(dir, c.name);
     c.out = join(dir, `${c.name}.upstream.safetensors`);
+    if (c.format === 'none') {
+      c.folder = model;
+      continue;
+    }
+    c.folder = join(dir, c.name);
     await quantizeModel({ model, config: c.config, algorithm: c.algorithm, out: c.folder, calibration });
   }
   const ids = sequences(TextTokenizer.load(model));
@@ -118,8 +127,8 @@ test('checkpoints the engine writes load upstream whole and give the runtime\'s 
     // Every quantized Linear, as the upstream code dequantizes it, equals ours (GPTQ/AWQ: after the one fp16
     // rounding of the scales' dtype the upstream dequantize computes in).
     const layers = io.readSafetensorsHeader(c.out).tensors.map((info) => info.name).filter((n) => !n.startsWith('logits.'));
-    assert.equal(layers.length, 4 * 7, `${c.name}: quantized Linear count`);
-    const unpackOptions = c.format === 'gptq' ? { bits: c.config.bits, groupSize: c.config.group_size } : { groupSize: c.config.group_size };
+    assert.equal(layers.length, c.format === 'none' ? 0 : 4 * 7, `${c.name}: quantized Linear count`);
+    const unpackOptions = c.format === 'gptq' ? { bits: c.config.bits, groupSize: c.config.group_size } : { groupSize: c.config?.group_size };
     for (const layer of layers) {
       const theirs = io.readTensor(c.out, layer);
       const ours = quant.dequantize(formats.unpackLayer(c.format, c.folder, layer, unpackOptions));
@@ -138,10 +147,11 @@ test('checkpoints the engine writes load upstream whole and give the runtime\'s 
       assert.ok(r.maxAbs <= c.tolerance * r.scale, `${c.name}, sequence ${i}: max |Δlogit| ${r.maxAbs} > ${c.tolerance} × ${r.scale}`);
     }
     const maxAbs = Math.max(...figures.map((r) => r.maxAbs));
+    const relative = Math.max(...figures.map((r) => r.maxAbs / r.scale));
     const agree = figures.reduce((n, r) => n + r.argmaxAgree, 0);
     const positions = figures.reduce((n, r) => n + r.positions, 0);
-    t.diagnostic(`${c.name}: ${got.loader} (${got.linear}); max |Δlogit| ${maxAbs.toExponential(2)}; argmax ${agree}/${positions}` +
+    t.diagnostic(`${c.name}: ${got.loader} (${got.linear}); max |Δlogit| ${maxAbs.toExponential(2)} (${relative.toExponential(2)} of max |logit|); argmax ${agree}/${positions}` +
       (got.refused.length ? `; refused: ${got.refused.join(' | ')}` : ''));
-    assert.ok(agree >= positions - (c.format === 'bnb8' ? 2 : 0), `${c.name}: argmax agrees at ${agree} of ${positions} positions`);
+    assert.ok(agree >= positions - (c.argmaxMisses ?? 0), `${c.name}: argmax agrees at ${agree} of ${positions} positions`);
   }
 });

@@ -1,6 +1,7 @@
 """Loads whole checkpoints the engine wrote with the upstream loaders and saves their logits and weights.
 
-stdin: {"ids": [[token ids], ...], "cases": [{"name", "folder", "format": "gptq" | "awq-gemm" | "bnb4" | "bnb8",
+stdin: {"ids": [[token ids], ...], "cases": [{"name", "folder", "format": "gptq" | "awq-gemm" | "bnb4" | "bnb8" | "none"
+(an unquantized model),
 "out"}]}. Each checkpoint is first loaded with transformers' AutoModelForCausalLM on CPU. Where transformers
 refuses, the GPTQ fallbacks are GPTQModel's own loader (BACKEND.TORCH), then, where that refuses too,
 transformers' Llama with every quantized layer dequantized by GPTQModel's TorchLinear. `out` receives fp32
@@ -108,7 +109,8 @@ def quantized_weights(model, format, tensors, qcfg):
 def run_case(case, sequences):
     folder = case["folder"]
     tensors = checkpoint_tensors(folder)
-    qcfg = json.load(open(os.path.join(folder, "config.json")))["quantization_config"]
+    with open(os.path.join(folder, "config.json")) as file:
+        qcfg = json.load(file).get("quantization_config", {})
     refused = []
     model = None
     loader = None

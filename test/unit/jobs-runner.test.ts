@@ -212,7 +212,7 @@ test('a bad model path is a JobError naming the path, before any output is creat
   assert.match(error3.message, /neither model\.safetensors nor model\.safetensors\.index\.json found/);
 });
 
-test('invalid options and job kinds without an engine pipeline are JobErrors that say what to change', async () => {
+test('invalid options, a quantize job without a config and job kinds without an engine pipeline are JobErrors that say what to change', async () => {
   const badSeq = await startJob({ kind: 'perplexity', model, options: { seq: 0 } }).then(() => undefined, (e: unknown) => e);
   assert.ok(badSeq instanceof JobError);
   assert.deepEqual([badSeq.code, badSeq.where, badSeq.message], ['INVALID_JOB', 'options.seq', 'options.seq must be a positive integer, got 0']);
@@ -224,5 +224,10 @@ test('invalid options and job kinds without an engine pipeline are JobErrors tha
 
   const quantize = await startJob({ kind: 'quantize', model, options: { out: path.join(scratch, 'q') } }).then(() => undefined, (e: unknown) => e);
   assert.ok(quantize instanceof JobError);
-  assert.equal(quantize.code, 'NOT_AVAILABLE');
+  assert.deepEqual([quantize.code, quantize.where, quantize.message], ['INVALID_JOB', 'config', 'quantize jobs need a quantization config (job.config)']);
+  assert.ok(!fs.existsSync(path.join(scratch, 'q')));
+
+  const benchmark = await startJob({ kind: 'benchmark', model, options: {} }).then(() => undefined, (e: unknown) => e);
+  assert.ok(benchmark instanceof JobError);
+  assert.equal(benchmark.code, 'NOT_AVAILABLE');
 });

@@ -33,6 +33,21 @@ export function quantizationConfigOf(file: string, value: Json): Json | string {
   return `${file}: no quantization config found (expected quantization_config, quant_method, AutoGPTQ's bits or AutoAWQ's w_bit)`;
 }
 
+const SIZE_UNITS: Record<string, number> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KIB: 2 ** 10, MIB: 2 ** 20, GIB: 2 ** 30, TIB: 2 ** 40 };
+
+/** "5GB", "500MB", "2GiB" or a byte count → bytes (decimal units, as transformers' max_shard_size reads them). */
+export function parseShardSize(value: unknown): number | undefined {
+  if (typeof value === 'number' && Number.isInteger(value) && value > 0) return value;
+  if (typeof value !== 'string') return undefined;
+  const match = /^([0-9]+(?:\.[0-9]+)?)\s*([KMGT]i?B|B)?$/i.exec(value.trim());
+  if (!match) return undefined;
+  const unit = SIZE_UNITS[(match[2] ?? 'B').toUpperCase()];
+  return unit === undefined ? undefined : Math.floor(Number(match[1]) * unit);
+}
+
+/** The default largest shard, as transformers' save_pretrained uses. */
+export const DEFAULT_MAX_SHARD_BYTES = 5e9;
+
 /** A *.quant.json job file → a quantize job (paths resolved against the file's folder). */
 export function jobFromJobFile(file: string): Job | string {
   const value = readJsonObject(file);
@@ -52,5 +67,10 @@ export function jobFromJobFile(file: string): Job | string {
   }
   const runOptions = isObject(value.options) ? value.options : {};
   for (const key of ['evaluate', 'generate'] as const) if (isObject(runOptions[key])) options[key] = runOptions[key];
+  if (runOptions.maxShardSize !== undefined) {
+    const bytes = parseShardSize(runOptions.maxShardSize);
+    if (bytes === undefined) return `${file}: options.maxShardSize ${JSON.stringify(runOptions.maxShardSize)} is not a size such as "5GB", "500MB" or a byte count`;
+    options.maxShardBytes = bytes;
+  } else options.maxShardBytes = DEFAULT_MAX_SHARD_BYTES;
   return { kind: 'quantize', model: resolve(base, value.model), config, options };
 }

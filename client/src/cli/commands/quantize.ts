@@ -4,7 +4,7 @@
 import type { Command } from '../command';
 import { usageError } from '../command';
 import { parseFlags } from '../flags';
-import { jobFromJobFile, quantizationConfigOf, readJsonObject } from '../quantizeJobFile';
+import { DEFAULT_MAX_SHARD_BYTES, jobFromJobFile, quantizationConfigOf, readJsonObject } from '../quantizeJobFile';
 import { runCliJob } from '../runJob';
 import type { Job, RunResult } from '../../jobs/runner';
 
@@ -45,7 +45,7 @@ export const quantizeCommand: Command = {
       if (typeof value === 'string') return usageError(this, value);
       const config = quantizationConfigOf(configFile, value);
       if (typeof config === 'string') return usageError(this, config);
-      job = { kind: 'quantize', model, config, options: { out } };
+      job = { kind: 'quantize', model, config, options: { out, maxShardBytes: DEFAULT_MAX_SHARD_BYTES } };
     }
     const calib = flags.values.get('--calib');
     if (calib !== undefined) job.options.calibration = { ...(job.options.calibration as object | undefined), dataset: calib };

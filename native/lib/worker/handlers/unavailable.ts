@@ -3,5 +3,5 @@ import { JobFailure } from '../jobFailure';
 import { HandlerOutput, JobContext } from '../context';
 
 export async function runUnavailable(ctx: JobContext): Promise<HandlerOutput> {
-  throw new JobFailure('NOT_AVAILABLE', `${ctx.job.kind} jobs are not available in this engine build yet; perplexity and generate jobs are`, 'kind');
+  throw new JobFailure('NOT_AVAILABLE', `${ctx.job.kind} jobs are not available in this engine build yet; quantize, perplexity and generate jobs are`, 'kind');
 }
