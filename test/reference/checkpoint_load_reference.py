@@ -63,46 +63,44 @@ def gptq_dequantize_layer(tensors, prefix, qcfg):
         getattr(module, name).copy_(tensors[prefix + "." + name])
     convert_gptq_v1_to_v2_format_module(module, bits=bits, pack_dtype=torch.int32)
     module.post_init()
-    return module.dequantize_weight().float().t().contiguous()
+    return module.dequantize_weight().t().contiguous()
 
 
 def load_dequantized_llama(folder, tensors, qcfg):
-    """transformers' Llama in fp32 with every GPTQ layer replaced by what GPTQModel dequantizes it to."""
+    """transformers' Llama in fp32 with every GPTQ layer replaced by what GPTQModel dequantizes it to; returns
+    the model and those weights (in the dtype GPTQModel computed them in)."""
     from transformers import AutoConfig, AutoModelForCausalLM
 
     config = AutoConfig.from_pretrained(folder)
     del config.quantization_config
     model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     state = {k: v.float() for k, v in tensors.items() if v.is_floating_point() and not k.endswith(".scales")}
+    weights = {}
     for key in tensors:
         if key.endswith(".qweight"):
             prefix = key[: -len(".qweight")]
-            state[prefix + ".weight"] = gptq_dequantize_layer(tensors, prefix, qcfg)
+            weights[prefix] = gptq_dequantize_layer(tensors, prefix, qcfg)
+            state[prefix + ".weight"] = weights[prefix].float()
     model.load_state_dict(state, strict=True)
-    return model
+    return model, weights
 
 
-def quantized_weights(model, format, tensors, qcfg):
-    """[out, in] fp32 weight of every quantized Linear as the upstream code dequantizes it."""
+def quantized_weights(model, format):
+    """[out, in] weight of every quantized Linear the loaded model holds, as its own code dequantizes it and in
+    the dtype it computes in (GPTQ/AWQ: the scales' dtype)."""
     import bitsandbytes.functional as F
 
     weights = {}
-    if format == "awq-gemm":
-        from gptqmodel.quantization.awq.utils.packing_utils import dequantize_gemm
-
-        for key in tensors:
-            if key.endswith(".qweight"):
-                prefix = key[: -len(".qweight")]
-                weights[prefix] = dequantize_gemm(tensors[key], tensors[prefix + ".qzeros"], tensors[prefix + ".scales"],
-                                                  4, qcfg["group_size"]).float().t().contiguous()
-        return weights
     for name, module in model.named_modules():
         if format == "gptq" and hasattr(module, "dequantize_weight") and hasattr(module, "qweight"):
-            weights[name] = module.dequantize_weight().float().t().contiguous()
+            weights[name] = module.dequantize_weight().t().contiguous()
+        elif format == "awq-gemm" and hasattr(module, "awq_weight_dequantize"):
+            # Before the first forward: an fp16/bf16 forward repacks qweight for ATen's int4 kernel.
+            weights[name] = module.awq_weight_dequantize("cpu", module.scales.dtype).t().contiguous()
         elif format == "bnb4" and type(module).__name__ == "Linear4bit":
-            weights[name] = F.dequantize_4bit(module.weight.data, module.weight.quant_state).float()
+            weights[name] = F.dequantize_4bit(module.weight.data, module.weight.quant_state)
         elif format == "bnb8" and type(module).__name__ == "Linear8bitLt":
-            weights[name] = F.int8_vectorwise_dequant(module.weight.data, module.weight.SCB).float()
+            weights[name] = F.int8_vectorwise_dequant(module.weight.data, module.weight.SCB)
     return weights
 
 
@@ -114,6 +112,7 @@ def run_case(case, sequences):
     refused = []
     model = None
     loader = None
+    fallback_weights = None
     try:
         model, loader = load_transformers(folder), "transformers"
     except Exception as error:  # noqa: BLE001 - every refusal is reported, not hidden
@@ -123,19 +122,12 @@ def run_case(case, sequences):
             model, loader = load_gptqmodel(folder), "gptqmodel"
         except Exception as error:  # noqa: BLE001
             refused.append("gptqmodel: " + refusal(error))
-            model, loader = load_dequantized_llama(folder, tensors, qcfg), "transformers-llama+gptqmodel-dequantize"
+            (model, fallback_weights), loader = load_dequantized_llama(folder, tensors, qcfg), "transformers-llama+gptqmodel-dequantize"
     if model is None:
         raise RuntimeError(f"{case['name']}: no upstream loader accepted {folder}: {refused}")
     model.eval()
 
-    out = {}
-    if loader == "transformers-llama+gptqmodel-dequantize":
-        for key in tensors:
-            if key.endswith(".qweight"):
-                prefix = key[: -len(".qweight")]
-                out[prefix] = dict(model.named_modules())[prefix].weight.detach().clone()
-    else:
-        out.update(quantized_weights(model, case["format"], tensors, qcfg))
+    out = fallback_weights if fallback_weights is not None else quantized_weights(model, case["format"])
     lift_to_fp32(model)
     for i, ids in enumerate(sequences):
         out[f"logits.{i}"] = model(torch.tensor([ids])).logits[0].float().contiguous()
