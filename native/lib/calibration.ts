@@ -40,6 +40,7 @@ export const calibrationDefaults = { dataset: 'wikitext2', nsamples: 128, seqlen
 /** The WikiText-2 validation text shipped in examples/data (the built-in `wikitext2` dataset). */
 export function wikitext2ValidPath(): string {
   const candidates = [
+    path.join(__dirname, '..', 'examples', 'data', 'wikitext2-valid.txt'), // dist/worker.js in the .vsix
     path.join(__dirname, '..', '..', 'examples', 'data', 'wikitext2-valid.txt'),
     path.join(__dirname, '..', '..', '..', 'examples', 'data', 'wikitext2-valid.txt'),
   ];

@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { createLanguageClient } from './languageClient';
+import { quantizeModel } from './quantize/command';
 import { showEstimate } from './showEstimate';
 import { validateWorkspace } from './validateWorkspace';
 
@@ -19,6 +20,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('quantstudio.showServerLog', () => output.show(true)),
     vscode.commands.registerCommand('quantstudio.validateWorkspace', () => validateWorkspace(output)),
     vscode.commands.registerCommand('quantstudio.showEstimate', showEstimate),
+    vscode.commands.registerCommand('quantstudio.quantize', () => quantizeModel(output)),
   );
 
   client = createLanguageClient(context, output);

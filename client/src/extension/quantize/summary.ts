@@ -1,0 +1,57 @@
+// The rows of the Quantize result panel, from a quantize RunResult: a stable id per row (the panel's cells
+// carry it, so tests and readers can find a value), a label and the formatted value. No `vscode` import.
+import type { RunResult } from '../../jobs/runner';
+
+export interface SummaryRow {
+  id: string;
+  label: string;
+  value: string;
+  /** 'worse' or 'better' colours the value (perplexity delta). */
+  tone?: 'worse' | 'better';
+}
+
+export function humanSize(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(2)} ${units[unit]}`;
+}
+
+const fixed = (v: number | undefined, digits: number): string => (v === undefined ? 'not measured' : v.toFixed(digits));
+
+export function quantizeSummary(result: RunResult): SummaryRow[] {
+  const m = result.metrics;
+  const rows: SummaryRow[] = [
+    { id: 'model', label: 'Model', value: result.model.path ?? result.model.ref },
+    { id: 'method', label: 'Method', value: methodLabel(result.config) },
+    { id: 'output-folder', label: 'Output folder', value: result.output?.folder ?? 'none' },
+    { id: 'output-size', label: 'Size', value: result.output ? humanSize(result.output.bytes) : 'none' },
+    { id: 'quantize-seconds', label: 'Quantize time', value: m.quantizeSeconds === undefined ? 'not measured' : `${m.quantizeSeconds.toFixed(1)} s` },
+    { id: 'layers', label: 'Layers', value: m.layers === undefined ? 'not measured' : String(m.layers) },
+    { id: 'mean-layer-error', label: 'Mean layer error', value: m.meanLayerError === undefined ? 'not measured' : m.meanLayerError.toExponential(3) },
+    { id: 'ppl-before', label: 'Perplexity before', value: fixed(m.perplexityBefore, 4) },
+    { id: 'ppl-after', label: 'Perplexity after', value: fixed(m.perplexityAfter, 4) },
+  ];
+  const delta = m.perplexityDelta;
+  rows.push({
+    id: 'ppl-delta',
+    label: 'Perplexity delta',
+    value: delta === undefined ? 'not measured' : `${delta >= 0 ? '+' : ''}${delta.toFixed(4)}${m.perplexityBefore ? ` (${delta >= 0 ? '+' : ''}${((100 * delta) / m.perplexityBefore).toFixed(2)}%)` : ''}`,
+    ...(delta === undefined ? {} : { tone: delta > 0 ? 'worse' : 'better' }),
+  });
+  if (m.evaluationTokens !== undefined) rows.push({ id: 'evaluation-tokens', label: 'Evaluation tokens', value: String(m.evaluationTokens) });
+  rows.push({ id: 'duration', label: 'Total time', value: `${result.durationSeconds.toFixed(1)} s` });
+  return rows;
+}
+
+function methodLabel(config: RunResult['config']): string {
+  if (!config) return 'unknown';
+  const parts = [String(config.quant_method ?? 'unknown')];
+  if (typeof config.bits === 'number') parts.push(`${config.bits}-bit`);
+  if (typeof config.group_size === 'number') parts.push(`group ${config.group_size}`);
+  return parts.join(', ');
+}
