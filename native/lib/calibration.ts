@@ -6,7 +6,7 @@
 // uniformly from [0, tokens − seqlen] by a seeded PRNG (mulberry32), so the same dataset, sizes and
 // seed always give the same windows. Windows may overlap.
 import * as fs from 'fs';
-import * as path from 'path';
+import { bundledDataPath } from './bundledData';
 import { TextTokenizer } from './tokenizer';
 
 /** 'wikitext2' (bundled), a path to a .txt file or a .jsonl file ({"text": ...} per line), or the texts themselves. */
@@ -39,14 +39,7 @@ export const calibrationDefaults = { dataset: 'wikitext2', nsamples: 128, seqlen
 
 /** The WikiText-2 validation text shipped in examples/data (the built-in `wikitext2` dataset). */
 export function wikitext2ValidPath(): string {
-  const candidates = [
-    path.join(__dirname, '..', 'examples', 'data', 'wikitext2-valid.txt'), // dist/worker.js in the .vsix
-    path.join(__dirname, '..', '..', 'examples', 'data', 'wikitext2-valid.txt'),
-    path.join(__dirname, '..', '..', '..', 'examples', 'data', 'wikitext2-valid.txt'),
-  ];
-  const found = candidates.find((p) => fs.existsSync(p));
-  if (!found) throw new Error(`WikiText-2 validation text not found (looked in ${candidates.join(', ')})`);
-  return found;
+  return bundledDataPath('wikitext2-valid.txt', 'WikiText-2 validation text');
 }
 
 function readJsonl(file: string): string[] {

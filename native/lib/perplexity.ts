@@ -1,8 +1,7 @@
 // Perplexity with the project's protocol: tokenize the whole text (no special tokens), cut the ids into
 // consecutive non-overlapping windows of `seq` inputs (window i predicts ids[i*seq+1 .. i*seq+seq]; the
 // last, partial window counts too), fp32 compute, perplexity = exp(total NLL / predicted tokens).
-import * as fs from 'fs';
-import * as path from 'path';
+import { bundledDataPath } from './bundledData';
 import { RuntimeModel } from './runtime';
 import { TextTokenizer } from './tokenizer';
 
@@ -38,12 +37,5 @@ export function textPerplexity(model: RuntimeModel, tokenizer: TextTokenizer, te
 
 /** The WikiText-2 test text shipped in examples/data, the protocol's default corpus. */
 export function wikitext2TestPath(): string {
-  const candidates = [
-    path.join(__dirname, '..', 'examples', 'data', 'wikitext2-test.txt'), // dist/worker.js in the .vsix
-    path.join(__dirname, '..', '..', 'examples', 'data', 'wikitext2-test.txt'),
-    path.join(__dirname, '..', '..', '..', 'examples', 'data', 'wikitext2-test.txt'),
-  ];
-  const found = candidates.find((p) => fs.existsSync(p));
-  if (!found) throw new Error(`WikiText-2 test text not found (looked in ${candidates.join(', ')})`);
-  return found;
+  return bundledDataPath('wikitext2-test.txt', 'WikiText-2 test text');
 }
