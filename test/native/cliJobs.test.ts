@@ -1,24 +1,18 @@
 // `quantstudio perplexity` and `quantstudio generate` as a user runs them: the job runs in a worker
 // process, and its figures equal the same computation done in-process through the engine's TS API.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { quantstudio, repoRoot } from '../helpers/cli';
 import { generateText } from '../../native/lib/generate';
 import { textPerplexity } from '../../native/lib/perplexity';
 import { RuntimeModel } from '../../native/lib/runtime';
 import { TextTokenizer } from '../../native/lib/tokenizer';
 
-const repo = join(__dirname, '..', '..', '..');
-const bin = join(repo, 'client', 'bin', 'quantstudio.js');
+const repo = repoRoot;
 const demo = join(repo, 'examples', 'tiny-llama');
-
-function quantstudio(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: repo, encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe('quantstudio perplexity / generate', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'qs-cli-jobs-'));

@@ -1,22 +1,16 @@
 // `quantstudio quantize` as a user runs it: a job file (paths relative to it) or --model/--config/--out,
 // the checkpoint written in place of nothing until it is complete, and clear errors for bad input.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { quantstudio, repoRoot } from '../helpers/cli';
 import { parseShardSize } from '../../client/src/cli/quantizeJobFile';
 import { RuntimeModel } from '../../native/lib/runtime';
 
-const repo = join(__dirname, '..', '..', '..');
-const bin = join(repo, 'client', 'bin', 'quantstudio.js');
+const repo = repoRoot;
 const demo = join(repo, 'examples', 'tiny-llama');
-
-function quantstudio(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: repo, encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe('quantstudio quantize', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'qs-cli-quantize-'));

@@ -1,20 +1,14 @@
 // Text generation with tokens streamed to the runner as they are decoded.
 import { generateText } from '../../generate';
-import { RuntimeModel } from '../../runtime';
-import { TextTokenizer } from '../../tokenizer';
-import { HandlerOutput, JobContext, seconds } from '../context';
+import { HandlerOutput, JobContext } from '../context';
 import { peakRssBytes } from '../environment';
+import { openJobModel } from './openModel';
 import { withStagedResult } from './output';
 
 export async function runGenerate(ctx: JobContext): Promise<HandlerOutput> {
   const o = ctx.job.options;
   return withStagedResult(ctx, async () => {
-    ctx.progress('load', 0, 1, { message: `opening ${ctx.modelFolder}` });
-    const loadStarted = process.hrtime.bigint();
-    const model = RuntimeModel.open(ctx.modelFolder);
-    const tokenizer = TextTokenizer.load(ctx.modelFolder);
-    const loadSeconds = seconds(loadStarted);
-    ctx.progress('load', 1, 1);
+    const { model, tokenizer, loadSeconds } = openJobModel(ctx);
 
     const maxTokens = (o.maxTokens as number | undefined) ?? 64;
     // Live feedback is the token stream; generateText calls back per decoded text chunk, not per token,

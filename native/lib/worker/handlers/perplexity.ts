@@ -1,10 +1,9 @@
 // Perplexity of a text (default: the WikiText-2 test text) with the project's window protocol.
 import * as fs from 'fs';
 import { wikitext2TestPath } from '../../perplexity';
-import { RuntimeModel } from '../../runtime';
-import { TextTokenizer } from '../../tokenizer';
 import { HandlerOutput, JobContext, seconds } from '../context';
 import { peakRssBytes } from '../environment';
+import { openJobModel } from './openModel';
 import { withStagedResult } from './output';
 
 export async function runPerplexity(ctx: JobContext): Promise<HandlerOutput> {
@@ -13,12 +12,7 @@ export async function runPerplexity(ctx: JobContext): Promise<HandlerOutput> {
   const maxTokens = options.maxTokens as number | undefined;
   const textPath = (options.text as string | undefined) ?? wikitext2TestPath();
   return withStagedResult(ctx, async () => {
-    ctx.progress('load', 0, 1, { message: `opening ${ctx.modelFolder}` });
-    const loadStarted = process.hrtime.bigint();
-    const model = RuntimeModel.open(ctx.modelFolder);
-    const tokenizer = TextTokenizer.load(ctx.modelFolder);
-    const loadSeconds = seconds(loadStarted);
-    ctx.progress('load', 1, 1);
+    const { model, tokenizer, loadSeconds } = openJobModel(ctx);
 
     ctx.progress('tokenize', 0, 1, { message: textPath });
     const all = tokenizer.encode(fs.readFileSync(textPath, 'utf8'), { addSpecialTokens: false });
