@@ -31,13 +31,23 @@ export async function goTo(page, line, column) {
   await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
 }
 
-/** Shows the hover at the cursor and returns its text once it contains `expect`. */
-export async function hoverAt(page, line, column, expect) {
-  await goTo(page, line, column);
-  await runCommand(page, 'Show or Focus Hover');
+/**
+ * Shows the hover at the cursor and returns its text once it contains `expect`. The hover can open before
+ * the language server answers (or on a cursor that has not settled), so it is reopened a few times.
+ */
+export async function hoverAt(page, line, column, expect, attempts = 5) {
   const hover = page.locator('.monaco-hover:not(.hidden)', { hasText: expect }).first();
-  await hover.waitFor({ state: 'visible' });
-  return hover.innerText();
+  for (let attempt = 1; ; attempt++) {
+    await goTo(page, line, column);
+    await runCommand(page, 'Show or Focus Hover');
+    try {
+      await hover.waitFor({ state: 'visible', timeout: 8000 });
+      return hover.innerText();
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      await page.keyboard.press('Escape');
+    }
+  }
 }
 
 /** Opens "Quick Fix..." at a position and returns the titles it offers (the action widget stays open). */
