@@ -1,4 +1,5 @@
-// Runs a decoder-only model folder on the native engine: logits, perplexity windows and token generation.
+// Runs a decoder-only model folder on the native engine: logits, perplexity windows, token generation, and
+// batched prefill / greedy generation for benchmarks.
 // Every call is async (the work runs on an engine thread); errors reject with the engine's message.
 import { loadAddon } from './addon';
 import { RuntimeConfig, readRuntimeConfig } from './runtime-config';
@@ -39,6 +40,22 @@ export interface WindowNll {
   windows: number;
 }
 
+export interface BatchForwardResult {
+  /** Each sequence's last-position logits, [batch × vocabSize] row-major. */
+  logits: Float32Array;
+  /** Wall time of the batched forward. */
+  seconds: number;
+}
+
+export interface BatchGenerateResult {
+  /** [batch × newTokens] row-major: sequence b's tokens at b·newTokens … */
+  tokens: Int32Array;
+  /** The batched prompt pass. */
+  prefillSeconds: number;
+  /** Every step after it (newTokens − 1 batched forwards). */
+  decodeSeconds: number;
+}
+
 declare const handleBrand: unique symbol;
 type Handle = { readonly [handleBrand]: 'model' };
 declare const flagBrand: unique symbol;
@@ -51,6 +68,8 @@ export interface RuntimeAddon {
   runtimeLogits(handle: Handle, ids: Int32Array): Promise<Float32Array>;
   runtimePerplexity(handle: Handle, ids: Int32Array, seq: number, onProgress: ((done: number, total: number) => void) | undefined, cancel: CancelFlag | undefined): Promise<WindowNll>;
   runtimeGenerate(handle: Handle, prompt: Int32Array, options: { maxTokens: number; temperature: number; topK: number; topP: number; seed: number; stopIds: Int32Array }, cancel: CancelFlag, onToken: (id: number) => void): Promise<GenerateIdsResult>;
+  runtimeForwardBatch(handle: Handle, ids: Int32Array, batch: number, cancel: CancelFlag): Promise<BatchForwardResult>;
+  runtimeGenerateBatch(handle: Handle, prompts: Int32Array, batch: number, newTokens: number, cancel: CancelFlag, onStep: ((done: number) => void) | undefined): Promise<BatchGenerateResult>;
   runtimeCancelFlag(): CancelFlag;
   runtimeCancel(flag: CancelFlag): void;
   kernelsMatMul(x: Float32Array, m: number, w: Float32Array | Uint16Array, dtype: 'F32' | 'F16' | 'BF16', n: number, k: number, bias: Float32Array | null, reference: boolean): Float32Array;
@@ -68,14 +87,19 @@ function toIds(ids: ArrayLike<number>): Int32Array {
   return ids instanceof Int32Array ? ids : Int32Array.from(ids);
 }
 
-/** A cancel flag that follows an AbortSignal. */
-function cancelFlagFor(addon: RuntimeAddon, signal: AbortSignal | undefined): CancelFlag {
+/** Runs `call` with a cancel flag that follows `signal`. The listener goes when the call settles, so one signal
+ *  shared by many calls (a benchmark's repeats) does not collect listeners. */
+async function withCancel<T>(addon: RuntimeAddon, signal: AbortSignal | undefined, call: (flag: CancelFlag) => Promise<T>): Promise<T> {
   const flag = addon.runtimeCancelFlag();
-  if (signal) {
-    if (signal.aborted) addon.runtimeCancel(flag);
-    else signal.addEventListener('abort', () => addon.runtimeCancel(flag), { once: true });
+  if (!signal) return call(flag);
+  const onAbort = (): void => addon.runtimeCancel(flag);
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await call(flag);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
   }
-  return flag;
 }
 
 export class RuntimeModel {
@@ -100,7 +124,7 @@ export class RuntimeModel {
 
   /** Summed NLL over consecutive non-overlapping windows of `seq` inputs (the last, partial one included). */
   windowNll(ids: ArrayLike<number>, seq: number, onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<WindowNll> {
-    return this.addon.runtimePerplexity(this.handle, toIds(ids), seq, onProgress, cancelFlagFor(this.addon, signal));
+    return withCancel(this.addon, signal, (flag) => this.addon.runtimePerplexity(this.handle, toIds(ids), seq, onProgress, flag));
   }
 
   /** exp(mean NLL) over the windows of windowNll; `seq` defaults to 256 (the project's protocol). */
@@ -112,15 +136,30 @@ export class RuntimeModel {
 
   /** Generates after `prompt`, calling onToken with each id as soon as it is produced. */
   generateIds(prompt: ArrayLike<number>, options: GenerateIdsOptions = {}, onToken: (id: number) => void = () => undefined): Promise<GenerateIdsResult> {
-    const flag = cancelFlagFor(this.addon, options.signal);
-    return this.addon.runtimeGenerate(this.handle, toIds(prompt), {
+    const settings = {
       maxTokens: options.maxTokens ?? 64,
       temperature: options.temperature ?? 0,
       topK: options.topK ?? 0,
       topP: options.topP ?? 1,
       seed: options.seed ?? 0,
       stopIds: toIds(options.stopIds ?? this.config.eosTokenIds),
-    }, flag, onToken);
+    };
+    return withCancel(this.addon, options.signal, (flag) => this.addon.runtimeGenerate(this.handle, toIds(prompt), settings, flag, onToken));
+  }
+
+  /** Prefill of `batch` sequences of equal length (ids.length = batch × length), each from position 0 with a fresh
+   *  cache. Returns the last position's logits of each sequence [batch × vocab] and the wall time of the forward.
+   *  Every linear runs on all batch·length rows at once. Aborting rejects with "cancelled". */
+  forwardBatch(ids: ArrayLike<number>, batch: number, options: { signal?: AbortSignal } = {}): Promise<BatchForwardResult> {
+    return withCancel(this.addon, options.signal, async (flag) => this.addon.runtimeForwardBatch(this.handle, toIds(ids), batch, flag));
+  }
+
+  /** Greedy generation of exactly `newTokens` tokens for each of `batch` prompts of equal length (no stop on eos —
+   *  benchmarks generate a fixed count), with KV caches. tokens: [batch × newTokens]. onStep(done) after each
+   *  decode step (throttled: a slow listener sees the latest count). prefillSeconds: the batched prompt pass;
+   *  decodeSeconds: the rest. Aborting rejects with "cancelled". */
+  generateBatch(prompts: ArrayLike<number>, batch: number, newTokens: number, options: { signal?: AbortSignal } = {}, onStep?: (done: number) => void): Promise<BatchGenerateResult> {
+    return withCancel(this.addon, options.signal, async (flag) => this.addon.runtimeGenerateBatch(this.handle, toIds(prompts), batch, newTokens, flag, onStep));
   }
 }
 

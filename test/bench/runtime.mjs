@@ -75,6 +75,19 @@ const avgContext = 16 + decodeTokens / 2;
 const kvBytesPerToken = 2 * c.layers * kvWidth * 4 * avgContext;
 const decodeGBs = (decode.rate * (weightBytesPerToken + kvBytesPerToken)) / 1e9;
 
+// Batched greedy decode (prompt 30, 30 new tokens, like the Benchmark job): per-step latency at batch 1 and 16.
+// Every linear reads its weights once per step for the whole batch, so batch 16's tokens/s should be well above
+// batch 1's; attention stays per sequence.
+const batchDecode = {};
+for (const batch of [1, 16]) {
+  const prompts = Array.from({ length: batch }, (_, b) => ids.slice(2000 + 30 * b, 2030 + 30 * b)).flat();
+  batchDecode[batch] = await best(3, async () => {
+    const r = await model.generateBatch(prompts, batch, 30);
+    const stepSeconds = r.decodeSeconds / 29;
+    return { rate: batch / stepSeconds, stepSeconds, prefillSeconds: r.prefillSeconds };
+  });
+}
+
 // The fast GEMM against its scalar reference on one prefill-shaped product.
 const gemm = { m: 256, n: 768, k: 256 };
 const x = new Float32Array(gemm.m * gemm.k).fill(0.5);
@@ -101,6 +114,9 @@ const results = [
   { metric: 'decode (greedy, 128 tokens)', value: decode.rate, unit: 'tokens/s' },
   { metric: 'decode bytes/s / memcpy bandwidth', value: decodeGBs / machine.memcpyGBs, unit: 'ratio' },
   { metric: 'GEMM 256×768×256 fast / scalar speedup', value: gemmSpeedup, unit: 'x' },
+  { metric: 'decode step latency, batch 1 (prompt 30, 30 new)', value: batchDecode[1].stepSeconds * 1e3, unit: 'ms' },
+  { metric: 'decode step latency, batch 16 (prompt 30, 30 new)', value: batchDecode[16].stepSeconds * 1e3, unit: 'ms' },
+  { metric: 'decode throughput batch 16 / batch 1', value: batchDecode[16].rate / batchDecode[1].rate, unit: 'x' },
 ];
 if (perplexity) {
   results.push(
@@ -110,7 +126,7 @@ if (perplexity) {
 }
 const details = {
   machine, model: { dir: modelDir, ...c }, flopsPerPrefillToken, prefill: { ...prefill, gflops: prefillGflops },
-  decode: { ...decode, weightBytesPerToken, kvBytesPerToken, gbPerSecond: decodeGBs }, gemm: { ...gemm, speedup: gemmSpeedup }, perplexity,
+  decode: { ...decode, weightBytesPerToken, kvBytesPerToken, gbPerSecond: decodeGBs }, gemm: { ...gemm, speedup: gemmSpeedup }, batchDecode, perplexity,
 };
 mkdirSync(join(root, 'bench-results'), { recursive: true });
 writeFileSync(join(root, 'bench-results', 'runtime.json'), JSON.stringify(details, null, 2));

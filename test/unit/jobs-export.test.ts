@@ -26,8 +26,8 @@ const benchmark: RunResult = {
   environment,
   metrics: {},
   rows: [
-    { quantization: 'fp16', bits: 16, groupSize: null, actOrder: null, kernel: 'f16-gemv', batch: 1, loadSeconds: 0.021, perTokenLatencyMs: 1.23456, throughputTokensPerSecond: 810, peakMemoryBytes: 20971520, perplexity: 57.77857, perplexityDelta: 0 },
-    { quantization: 'gptq, desc_act', bits: 4, groupSize: 128, actOrder: true, kernel: 'gptq-int4', batch: 16, loadSeconds: 0.5, perTokenLatencyMs: 0.25, throughputTokensPerSecond: 4000, peakMemoryBytes: 8388608, perplexity: 59.1, perplexityDelta: 1.32143 },
+    { variant: 'fp16', phase: 'forward', promptTokens: 512, newTokens: 0, quantization: 'fp16', bits: 16, groupSize: null, actOrder: null, kernel: 'f16-gemv', batch: 1, loadSeconds: 0.021, perTokenLatencyMs: 1.23456, throughputTokensPerSecond: 810, peakMemoryBytes: 20971520, perplexity: 57.77857, perplexityDelta: 0 },
+    { variant: 'gptq, desc_act', phase: 'forward', promptTokens: 512, newTokens: 0, quantization: 'gptq, desc_act', bits: 4, groupSize: 128, actOrder: true, kernel: 'gptq-int4', batch: 16, loadSeconds: 0.5, perTokenLatencyMs: 0.25, throughputTokensPerSecond: 4000, peakMemoryBytes: 8388608, perplexity: 59.1, perplexityDelta: 1.32143 },
   ],
 };
 

@@ -212,7 +212,7 @@ test('a bad model path is a JobError naming the path, before any output is creat
   assert.match(error3.message, /neither model\.safetensors nor model\.safetensors\.index\.json found/);
 });
 
-test('invalid options, a quantize job without a config and job kinds without an engine pipeline are JobErrors that say what to change', async () => {
+test('invalid options and a quantize job without a config are JobErrors that say what to change', async () => {
   const badSeq = await startJob({ kind: 'perplexity', model, options: { seq: 0 } }).then(() => undefined, (e: unknown) => e);
   assert.ok(badSeq instanceof JobError);
   assert.deepEqual([badSeq.code, badSeq.where, badSeq.message], ['INVALID_JOB', 'options.seq', 'options.seq must be a positive integer, got 0']);
@@ -227,7 +227,7 @@ test('invalid options, a quantize job without a config and job kinds without an 
   assert.deepEqual([quantize.code, quantize.where, quantize.message], ['INVALID_JOB', 'config', 'quantize jobs need a quantization config (job.config)']);
   assert.ok(!fs.existsSync(path.join(scratch, 'q')));
 
-  const benchmark = await startJob({ kind: 'benchmark', model, options: {} }).then(() => undefined, (e: unknown) => e);
+  const benchmark = await startJob({ kind: 'benchmark', model, options: { batchSizes: [1, 0] } }).then(() => undefined, (e: unknown) => e);
   assert.ok(benchmark instanceof JobError);
-  assert.equal(benchmark.code, 'NOT_AVAILABLE');
+  assert.deepEqual([benchmark.code, benchmark.where, benchmark.message], ['INVALID_JOB', 'options.batchSizes', 'options.batchSizes must be a non-empty list of positive integers, got [1,0]']);
 });

@@ -1,5 +1,6 @@
 // The quantstudio CLI: parses the command line and dispatches to one command module each.
 // Commands are a table: adding one is adding a row.
+import { benchmarkCommand } from './commands/benchmark';
 import { generateCommand } from './commands/generate';
 import { perplexityCommand } from './commands/perplexity';
 import { quantizeCommand } from './commands/quantize';
@@ -7,7 +8,7 @@ import { validateCommand } from './commands/validate';
 import { estimateCommand } from './estimate';
 import type { Command } from './command';
 
-const COMMANDS: ReadonlyArray<Command> = [validateCommand, estimateCommand, quantizeCommand, perplexityCommand, generateCommand];
+const COMMANDS: ReadonlyArray<Command> = [validateCommand, estimateCommand, quantizeCommand, perplexityCommand, generateCommand, benchmarkCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

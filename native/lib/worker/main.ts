@@ -6,10 +6,12 @@ import { randomUUID } from 'crypto';
 import { Addon, loadAddon } from '../addon';
 import { JobContext, JobHandler } from './context';
 import { environment } from './environment';
+import { runBenchmark } from './handlers/benchmark';
+import { MeasureMessage, isMeasureMessage } from './handlers/benchmark/messages';
+import { runMeasureChild } from './handlers/benchmark/measureChild';
 import { runGenerate } from './handlers/generate';
 import { runPerplexity } from './handlers/perplexity';
 import { runQuantize } from './handlers/quantize';
-import { runUnavailable } from './handlers/unavailable';
 import { JobFailure, errorInfo } from './jobFailure';
 import { readModelInfo } from './modelInfo';
 import { JobKind, RunResult, RunnerMessage, WorkerMessage } from './protocol';
@@ -19,7 +21,7 @@ const HANDLERS: Record<JobKind, JobHandler> = {
   perplexity: runPerplexity,
   generate: runGenerate,
   quantize: runQuantize,
-  benchmark: runUnavailable,
+  benchmark: runBenchmark,
 };
 
 const controller = new AbortController();
@@ -92,11 +94,15 @@ if (!process.send) {
   process.exit(2);
 }
 
-process.on('message', (message: RunnerMessage) => {
+process.on('message', (message: RunnerMessage | MeasureMessage) => {
   if (message.type === 'cancel') controller.abort();
   else if (message.type === 'run' && !started) {
     started = true;
     void runAndReport(message.job);
+  } else if (isMeasureMessage(message) && !started) {
+    // A benchmark job forks this worker to measure one variant in a process of its own.
+    started = true;
+    void runMeasureChild(message.request, controller.signal);
   }
 });
 // A runner that goes away takes its job with it.

@@ -32,7 +32,18 @@ export interface JobErrorInfo {
   where?: string;
 }
 
+/** A benchmark row measures either one forward pass over a prompt or the decode steps of a generation. */
+export type BenchmarkPhase = 'forward' | 'generate';
+
+/** One line of a benchmark table (schemas/run-result.schema.json's `row` documents each field). */
 export interface BenchmarkRow {
+  /** The variant's label; the baseline (the job's model) comes first. */
+  variant: string;
+  phase: BenchmarkPhase;
+  /** Prompt tokens per sequence (forward: the whole timed pass; generate: the prefill before the timed decode). */
+  promptTokens: number;
+  /** Tokens generated per sequence (0 for forward rows). */
+  newTokens: number;
   quantization: string;
   bits: number | null;
   groupSize: number | null;
@@ -75,8 +86,16 @@ export interface RunResult {
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
+/** Structured numbers behind a progress message (quantize: the layer just finished), for panels that tabulate them. */
+export interface ProgressDetail {
+  layer?: string;
+  seconds?: number;
+  /** The layer's reconstruction error (see LayerReport in native/lib/quantize.ts for its definition). */
+  error?: number;
+}
+
 export type WorkerMessage =
-  | { type: 'progress'; phase: string; current: number; total: number; message?: string; etaSeconds?: number }
+  | { type: 'progress'; phase: string; current: number; total: number; message?: string; etaSeconds?: number; detail?: ProgressDetail }
   | { type: 'token'; text: string }
   | { type: 'log'; level: LogLevel; text: string }
   | { type: 'result'; result: RunResult }

@@ -5,7 +5,7 @@ import * as path from 'path';
 import { JobFailure } from './jobFailure';
 import { JOB_KINDS, Job, JobKind, JsonObject } from './protocol';
 
-type OptionType = 'string' | 'positiveInteger' | 'number' | 'boolean' | 'object' | 'file' | 'folder';
+type OptionType = 'string' | 'positiveInteger' | 'positiveIntegers' | 'number' | 'boolean' | 'object' | 'objectOrFalse' | 'list' | 'file' | 'folder';
 
 /** The options each kind accepts; `required` ones must be present. */
 const OPTION_TABLE: Record<JobKind, Record<string, { type: OptionType; required?: boolean }>> = {
@@ -19,7 +19,11 @@ const OPTION_TABLE: Record<JobKind, Record<string, { type: OptionType; required?
     overwrite: { type: 'boolean' }, maxShardBytes: { type: 'positiveInteger' }, evaluate: { type: 'object' },
     generate: { type: 'object' }, text: { type: 'file' },
   },
-  benchmark: { batch: { type: 'string' } },
+  // Nested fields (each variant, generate, evaluate) are checked by the benchmark's plan (handlers/benchmark/plan.ts).
+  benchmark: {
+    variants: { type: 'list' }, batchSizes: { type: 'positiveIntegers' }, promptLength: { type: 'positiveInteger' },
+    generate: { type: 'object' }, evaluate: { type: 'objectOrFalse' }, calibration: { type: 'object' }, repeat: { type: 'positiveInteger' },
+  },
 };
 
 function isObject(v: unknown): v is JsonObject {
@@ -44,8 +48,17 @@ function checkOption(name: string, type: OptionType, value: unknown): void {
     case 'object':
       if (!isObject(value)) fail('an object');
       return;
+    case 'objectOrFalse':
+      if (!isObject(value) && value !== false) fail('an object or false');
+      return;
+    case 'list':
+      if (!Array.isArray(value)) fail('a list');
+      return;
     case 'positiveInteger':
       if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) fail('a positive integer');
+      return;
+    case 'positiveIntegers':
+      if (!Array.isArray(value) || value.length === 0 || !value.every((v) => typeof v === 'number' && Number.isInteger(v) && v > 0)) fail('a non-empty list of positive integers');
       return;
     case 'folder':
       if (typeof value !== 'string' || value === '') fail('a folder path');

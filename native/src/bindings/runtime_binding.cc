@@ -4,6 +4,7 @@
 //   runtimePerplexity(handle, ids, seq, onProgress(done, total)) → Promise<{nll, tokens, windows}>
 //   runtimeGenerate(handle, prompt, options, cancelFlag, onToken(id)) → Promise<GenerateResult>
 //   runtimeCancelFlag() → flag; runtimeCancel(flag)
+//   (the batched calls, runtimeForwardBatch and runtimeGenerateBatch, are in runtime_batch_binding.cc)
 // Work runs off the JS thread; errors reject the promise with the engine's message.
 #include <napi.h>
 
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "bindings/model_config_js.h"
+#include "bindings/runtime_handles.h"
 #include "core/register.h"
 #include "kernels/elementwise.h"
 #include "runtime/model.h"
@@ -64,22 +66,6 @@ runtime::ModelConfig ReadModelConfig(const Napi::Object& o) {
   return c;
 }
 
-}  // namespace bindings
-
-namespace {
-
-using bindings::OptionalBool;
-using bindings::OptionalNumber;
-using bindings::ReadModelConfig;
-using bindings::RequireInt;
-
-using runtime::Model;
-using ModelPtr = std::shared_ptr<const Model>;
-using CancelFlag = std::shared_ptr<std::atomic<bool>>;
-using Clock = std::chrono::steady_clock;
-
-double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
-
 ModelPtr ModelFrom(const Napi::Value& v) {
   if (!v.IsExternal()) throw Napi::TypeError::New(v.Env(), "expected a model handle from runtimeOpen");
   return *v.As<Napi::External<ModelPtr>>().Data();
@@ -92,6 +78,30 @@ std::vector<int32_t> IdsFrom(const Napi::Value& v) {
   Napi::Int32Array a = v.As<Napi::Int32Array>();
   return std::vector<int32_t>(a.Data(), a.Data() + a.ElementLength());
 }
+
+CancelFlag CancelFrom(const Napi::Value& v) {
+  if (v.IsExternal()) return *v.As<Napi::External<CancelFlag>>().Data();
+  return std::make_shared<std::atomic<bool>>(false);
+}
+
+}  // namespace bindings
+
+namespace {
+
+using bindings::OptionalBool;
+using bindings::OptionalNumber;
+using bindings::ReadModelConfig;
+using bindings::RequireInt;
+
+using bindings::CancelFlag;
+using bindings::CancelFrom;
+using bindings::IdsFrom;
+using bindings::ModelFrom;
+using bindings::ModelPtr;
+using runtime::Model;
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
 
 Napi::Value Open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -217,11 +227,6 @@ class PerplexityWorker : public Napi::AsyncProgressQueueWorker<WindowProgress> {
   double nll_ = 0.0;
   int64_t tokens_ = 0, windows_ = 0;
 };
-
-CancelFlag CancelFrom(const Napi::Value& v) {
-  if (v.IsExternal()) return *v.As<Napi::External<CancelFlag>>().Data();
-  return std::make_shared<std::atomic<bool>>(false);
-}
 
 Napi::Value Perplexity(const Napi::CallbackInfo& info) {
   Napi::Function onProgress = info[3].IsFunction() ? info[3].As<Napi::Function>() : Napi::Function();

@@ -2,6 +2,7 @@
 // safetensors files in their stored dtype; activations and the KV cache are fp32.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -52,8 +53,14 @@ class Model {
   /** Why positionLimit() exists, for messages. */
   std::string positionLimitReason() const;
 
-  /** Runs ids[0..m) at the next positions of `cache` and appends them to it. logits receives [m, vocab]
-   *  when allRows, else the last row only [vocab]. */
+  /** Runs caches.size() sequences of m tokens together: ids [batch × m], sequence b at the next positions of
+   *  *caches[b] (lengths may differ), appended to it. Every linear sees all batch·m rows in one product, so
+   *  its weights are read once per call for the whole batch; attention runs per sequence against its own
+   *  cache. logits receives [batch × m × vocab] when allRows, else each sequence's last row [batch × vocab].
+   *  A raised `cancel` stops between layers with std::runtime_error("cancelled"), the caches then unusable. */
+  void Forward(const int32_t* ids, int64_t m, const std::vector<KvCache*>& caches, float* logits, bool allRows,
+               const std::atomic<bool>* cancel = nullptr) const;
+  /** One sequence: the batch-of-one case of the above. */
   void Forward(const int32_t* ids, int64_t m, KvCache& cache, float* logits, bool allRows) const;
 
   // Layer-by-layer access for calibration: each call runs one sequence from position 0 with its own cache.
@@ -74,7 +81,7 @@ class Model {
 
  private:
   struct Layer {
-    std::vector<float> norm1Weight, norm1Bias, norm2Weight, norm2Bias;
+    LayerNorms norms;
     std::unique_ptr<Linear> q, k, v, o;
     std::unique_ptr<Linear> gate, up, down;  // Llama: gate/up/down; OPT: up = fc1, down = fc2
   };
@@ -82,13 +89,22 @@ class Model {
   Model() = default;
   void LoadLlama();
   void LoadOpt();
-  void Embed(const int32_t* ids, int64_t m, int64_t pos0, float* x) const;
-  void AttentionBlock(const LayerLinears& layer, int64_t index, const float* h, int64_t m, KvCache& cache, float* out,
-                      std::vector<float>* attended = nullptr) const;
+  /** Layer 0's input for `batch` sequences of m ids, sequence b at positions pos0[b].. (OPT adds them). */
+  void Embed(const int32_t* ids, int64_t batch, int64_t m, const int64_t* pos0, float* x) const;
+  /** h: [caches.size() · m × hidden], sequence b's rows attending over *caches[b]. */
+  void AttentionBlock(const LayerLinears& layer, int64_t index, const float* h, int64_t m,
+                      const std::vector<KvCache*>& caches, float* out, std::vector<float>* attended = nullptr) const;
   void MlpBlock(const LayerLinears& layer, const float* h, int64_t m, float* out,
                 std::vector<float>* product = nullptr) const;
   static LayerLinears LinearsOf(const Layer& layer);
   void Norm(const std::vector<float>& weight, const std::vector<float>& bias, const float* x, int64_t m, float* out) const;
+  /** One decoder layer in place on x [caches.size() · m × hidden] (cache slot `index`); the body of both
+   *  Forward and RunLayer. */
+  void DecoderLayer(const LayerLinears& linears, const LayerNorms& norms, int64_t index, float* x, int64_t m,
+                    const std::vector<KvCache*>& caches, LayerTaps* taps) const;
+  void CheckForward(const int32_t* ids, int64_t m, const std::vector<KvCache*>& caches) const;
+  /** The final norm, OPT's project_out and lm_head on `rows` rows of the last layer's output. */
+  void Head(const float* x, int64_t rows, float* logits) const;
 
   ModelConfig config_;
   std::unique_ptr<io::ModelWeights> weights_;

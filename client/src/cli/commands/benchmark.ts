@@ -1,0 +1,124 @@
+// `quantstudio benchmark <job.quant.json> | --model <dir> [--config <file>]... [--variant <dir>]... [--batch 1,16]
+// [--prompt-length N] [--prompt-tokens N] [--new-tokens N[,N]] [--eval-tokens N | --no-eval] [--repeat N] [--json]`:
+// the model as the baseline and each variant side by side — load time, per-token latency and throughput of a
+// forward pass and of generation per batch size, peak memory, WikiText-2 perplexity and its delta. Prints a
+// table, or with --json the RunResult.
+import { resolve } from 'node:path';
+import type { Command } from '../command';
+import { usageError } from '../command';
+import { benchmarkJobFromJobFile, configVariantOf } from '../benchmarkJobFile';
+import { parseFlags, positiveInteger } from '../flags';
+import type { ParsedFlags } from '../flags';
+import { runCliJob } from '../runJob';
+import type { Job, RunResult } from '../../jobs/runner';
+
+const REPEATABLE = ['--config', '--variant'];
+
+/** Takes out the flags that may be given several times; the rest goes to the usual parser. */
+function takeRepeatable(args: readonly string[]): { rest: string[]; values: Map<string, string[]> } | string {
+  const rest: string[] = [];
+  const values = new Map<string, string[]>(REPEATABLE.map((f) => [f, []]));
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (!REPEATABLE.includes(arg)) {
+      rest.push(arg);
+      continue;
+    }
+    const value = args[++i];
+    if (value === undefined) return `${arg} needs a value`;
+    values.get(arg)!.push(value);
+  }
+  return { rest, values };
+}
+
+/** "1,16" → [1, 16], or an error string. */
+function integerList(flags: ParsedFlags, name: string): number[] | undefined | string {
+  const text = flags.values.get(name);
+  if (text === undefined) return undefined;
+  const list = text.split(',').map((s) => Number(s.trim()));
+  return list.every((n) => Number.isInteger(n) && n > 0) ? list : `${name} must be positive integers separated by commas, got '${text}'`;
+}
+
+/** The run-shaping flags as job options (those given), or an error string. */
+function optionsFromFlags(flags: ParsedFlags): Record<string, unknown> | string {
+  const options: Record<string, unknown> = {};
+  const batchSizes = integerList(flags, '--batch');
+  const newTokens = integerList(flags, '--new-tokens');
+  const promptLength = positiveInteger(flags, '--prompt-length');
+  const promptTokens = positiveInteger(flags, '--prompt-tokens');
+  const evalTokens = positiveInteger(flags, '--eval-tokens');
+  const repeat = positiveInteger(flags, '--repeat');
+  for (const v of [batchSizes, newTokens, promptLength, promptTokens, evalTokens, repeat]) if (typeof v === 'string') return v;
+  if (evalTokens !== undefined && flags.switches.has('--no-eval')) return 'give --eval-tokens or --no-eval, not both';
+  if (batchSizes !== undefined) options.batchSizes = batchSizes;
+  if (promptLength !== undefined) options.promptLength = promptLength;
+  if (newTokens !== undefined || promptTokens !== undefined) {
+    options.generate = { ...(promptTokens === undefined ? {} : { promptTokens }), ...(newTokens === undefined ? {} : { newTokens }) };
+  }
+  if (evalTokens !== undefined) options.evaluate = { maxTokens: evalTokens };
+  if (flags.switches.has('--no-eval')) options.evaluate = false;
+  if (repeat !== undefined) options.repeat = repeat;
+  return options;
+}
+
+function fixed(v: number | null, digits: number): string {
+  return v === null ? '—' : v.toFixed(digits);
+}
+
+function table(run: RunResult): string {
+  const header = ['variant', 'phase', 'batch', 'tokens', 'kernel', 'load s', 'ms/token', 'tokens/s', 'peak MiB', 'perplexity', 'delta'];
+  const body = (run.rows ?? []).map((r) => [
+    r.variant, r.phase, String(r.batch), r.phase === 'forward' ? String(r.promptTokens) : `${r.promptTokens}+${r.newTokens}`, r.kernel,
+    r.loadSeconds.toFixed(3), r.perTokenLatencyMs.toFixed(3), r.throughputTokensPerSecond.toFixed(1), (r.peakMemoryBytes / 2 ** 20).toFixed(1),
+    fixed(r.perplexity, 4), r.perplexityDelta === null ? '—' : `${r.perplexityDelta >= 0 ? '+' : ''}${r.perplexityDelta.toFixed(4)}`,
+  ]);
+  const lines = [header, ...body];
+  const widths = header.map((_, c) => Math.max(...lines.map((l) => (l[c] ?? '').length)));
+  const text = lines.map((l) => l.map((cell, c) => (c < 2 || c === 4 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd());
+  const evaluated = run.metrics.evaluationTokens === undefined ? '' : `, perplexity over ${run.metrics.evaluationTokens} WikiText-2 test tokens`;
+  return `benchmark of ${run.model.ref} in ${run.durationSeconds.toFixed(1)} s (${run.environment.threads} threads${evaluated})\n${text.join('\n')}\n`;
+}
+
+export const benchmarkCommand: Command = {
+  name: 'benchmark',
+  summary: 'latency, throughput, peak memory and perplexity of a model and its quantized variants side by side',
+  usage: 'quantstudio benchmark <job.quant.json> | --model <dir> [--config <file>]... [--variant <dir>]... [--batch 1,16] [--prompt-length N] [--prompt-tokens N] [--new-tokens N[,N]] [--eval-tokens N | --no-eval] [--repeat N] [--json]',
+  async run(args) {
+    const taken = takeRepeatable(args);
+    if (typeof taken === 'string') return usageError(this, taken);
+    const flags = parseFlags(taken.rest, {
+      values: ['--model', '--batch', '--prompt-length', '--prompt-tokens', '--new-tokens', '--eval-tokens', '--repeat'],
+      switches: ['--json', '--no-eval'],
+      positional: 1,
+    });
+    if (typeof flags === 'string') return usageError(this, flags);
+    const options = optionsFromFlags(flags);
+    if (typeof options === 'string') return usageError(this, options);
+
+    let job: Job;
+    const [jobFile] = flags.positional;
+    if (jobFile !== undefined) {
+      if (flags.values.has('--model')) return usageError(this, 'give either a job file or --model, not both');
+      const fromFile = benchmarkJobFromJobFile(jobFile);
+      if (typeof fromFile === 'string') return usageError(this, fromFile);
+      job = fromFile;
+    } else {
+      const model = flags.values.get('--model');
+      if (!model) return usageError(this, 'give a job file or --model');
+      job = { kind: 'benchmark', model, options: { variants: [] } };
+    }
+    const variants = job.options.variants as unknown[];
+    for (const file of taken.values.get('--config')!) {
+      const variant = configVariantOf(file);
+      if (typeof variant === 'string') return usageError(this, variant);
+      variants.push(variant);
+    }
+    for (const folder of taken.values.get('--variant')!) variants.push({ model: resolve(folder) });
+    Object.assign(job.options, options);
+
+    const run = await runCliJob(this.name, job);
+    if (!run) return 1;
+    process.stdout.write(flags.switches.has('--json') ? `${JSON.stringify(run, null, 2)}\n` : table(run));
+    return 0;
+  },
+};

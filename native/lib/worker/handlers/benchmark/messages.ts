@@ -1,0 +1,54 @@
+// What the benchmark job and the child process that measures one variant say to each other. The child is
+// this worker forked again, so one variant's peak memory is its own process's and never another's.
+import type { BenchmarkPhase, JobErrorInfo, WorkerMessage } from '../../protocol';
+
+export interface EvaluatePlan {
+  /** Perplexity over the first `maxTokens` ids of the token pool, in windows of `seq`. */
+  maxTokens: number;
+  seq: number;
+}
+
+export interface MeasureRequest {
+  label: string;
+  folder: string;
+  /** WikiText-2 test ids: sequence b of a batch reads pool[b·n, (b+1)·n), so each sequence has its own text. */
+  pool: number[];
+  batchSizes: number[];
+  promptLength: number;
+  generate: { promptTokens: number; newTokens: number[] };
+  evaluate: EvaluatePlan | null;
+  /** Timed runs per figure; the fastest counts. */
+  repeat: number;
+}
+
+export interface PhaseMeasurement {
+  batch: number;
+  phase: BenchmarkPhase;
+  promptTokens: number;
+  newTokens: number;
+  /** Seconds of the timed part: the whole forward pass, or the decode steps after the prefill. */
+  seconds: number;
+  /** Tokens per sequence the timed part produced or consumed (forward: promptTokens; generate: the decode steps). */
+  timedTokens: number;
+  /** Peak resident memory of the measuring process during this phase (model loaded). */
+  peakMemoryBytes: number;
+}
+
+export interface MeasureReport {
+  /** Opening the folder until the first logits of a one-token forward pass (weights mapped and paged in). */
+  loadSeconds: number;
+  kernel: string;
+  phases: PhaseMeasurement[];
+  perplexity: number | null;
+}
+
+export type MeasureMessage = { type: 'measure'; request: MeasureRequest };
+
+export type MeasureChildMessage =
+  | Extract<WorkerMessage, { type: 'progress' } | { type: 'log' }>
+  | { type: 'measured'; report: MeasureReport }
+  | { type: 'error'; error: JobErrorInfo };
+
+export function isMeasureMessage(message: unknown): message is MeasureMessage {
+  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'measure';
+}

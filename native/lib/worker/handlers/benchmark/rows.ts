@@ -1,0 +1,25 @@
+// Turns one variant's measurements into benchmark table rows: per batch size a forward row and a generate
+// row per new-token count, with the variant's load time, kernel and perplexity on each.
+import type { BenchmarkRow } from '../../protocol';
+import type { MeasureReport } from './messages';
+import type { VariantPlan } from './plan';
+
+export function rowsOf(variant: VariantPlan, report: MeasureReport, baselinePerplexity: number | null): BenchmarkRow[] {
+  const { perplexity } = report;
+  const perplexityDelta = perplexity !== null && baselinePerplexity !== null ? perplexity - baselinePerplexity : null;
+  return report.phases.map((p) => ({
+    variant: variant.label,
+    phase: p.phase,
+    promptTokens: p.promptTokens,
+    newTokens: p.newTokens,
+    ...variant.description,
+    kernel: report.kernel,
+    batch: p.batch,
+    loadSeconds: report.loadSeconds,
+    perTokenLatencyMs: (p.seconds * 1000) / p.timedTokens,
+    throughputTokensPerSecond: (p.batch * p.timedTokens) / p.seconds,
+    peakMemoryBytes: p.peakMemoryBytes,
+    perplexity,
+    perplexityDelta,
+  }));
+}
