@@ -18,6 +18,8 @@ export interface EngineInfo {
 /** The addon's exports. Each engine area adds its functions here as it lands. */
 export interface Addon extends IoAddon, QuantAddon, FormatsAddon, RuntimeAddon, PipelineAddon {
   engineInfo(): EngineInfo;
+  /** Returns the heap's free pages to the system (glibc malloc_trim); false where nothing was released. */
+  releaseFreeMemory(): boolean;
 }
 
 let cached: Addon | undefined;

@@ -1,11 +1,15 @@
-// `quantstudio estimate --model <dir|hub id> [--config <file>] [--batch N] [--seq N] [--json]`:
-// memory needed by a model under a quantization config (weights, KV cache, activations, overhead, peak).
-// Without --config, every compared method side by side. --json prints
-// {model, method, weightsBytes, kvCacheBytes, activationBytes, overheadBytes, peakBytes, breakdown, methods?}.
-import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+// `quantstudio estimate --model <dir|hub id> [--config <file>] [--batch N] [--seq N] [--target cuda|cpu]
+// [--new-tokens N] [--threads N] [--json]`: memory needed by a model under a quantization config (weights,
+// KV cache, activations, overhead, peak). Without --config, every compared method side by side (cuda) or the
+// model as stored (cpu). --target cpu: the peak RSS of our CPU engine's job worker, --seq prompt tokens
+// followed by --new-tokens generated ones. --json prints
+// {model, target, method, weightsBytes, kvCacheBytes, activationBytes, overheadBytes, peakBytes, breakdown, methods?}.
+import { readFileSync, statSync } from 'node:fs';
+import { cpus, homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { compareMethods, estimateMemory, formatModelError, resolveModel } from '../../../native/lib/model';
+import { compareMethods, estimateCpuMemory, estimateMemory, formatModelError, resolveModel } from '../../../native/lib/model';
+import type { ResolvedModel, Result } from '../../../native/lib/model';
+import { engineThreads } from '../../../native/lib/worker/environment';
 import type { JsonObject, MemoryEstimate } from '../../../native/lib/model';
 import type { Command } from './command';
 import { usageError } from './command';
@@ -16,9 +20,12 @@ interface EstimateArgs {
   batch: number;
   seq: number;
   json: boolean;
+  target: 'cuda' | 'cpu';
+  newTokens: number;
+  threads: number | undefined;
 }
 
-const VALUE_FLAGS = new Set(['--model', '--config', '--batch', '--seq']);
+const VALUE_FLAGS = new Set(['--model', '--config', '--batch', '--seq', '--target', '--new-tokens', '--threads']);
 
 function parseArgs(args: readonly string[]): EstimateArgs | string {
   const values = new Map<string, string>();
@@ -32,17 +39,20 @@ function parseArgs(args: readonly string[]): EstimateArgs | string {
       values.set(arg, value);
     } else return `unexpected argument '${arg}'`;
   }
-  const count = (flag: string, fallback: number): number | string => {
+  const count = (flag: string, fallback: number, minimum = 1): number | string => {
     const text = values.get(flag);
     if (text === undefined) return fallback;
     const n = Number(text);
-    return Number.isInteger(n) && n > 0 ? n : `${flag} must be a positive integer, got '${text}'`;
+    return Number.isInteger(n) && n >= minimum ? n : `${flag} must be a ${minimum > 0 ? 'positive' : 'non-negative'} integer, got '${text}'`;
   };
   const batch = count('--batch', 1);
   const seq = count('--seq', 2048);
-  if (typeof batch === 'string') return batch;
-  if (typeof seq === 'string') return seq;
-  return { model: values.get('--model'), config: values.get('--config'), batch, seq, json };
+  const newTokens = count('--new-tokens', 0, 0);
+  const threads = values.has('--threads') ? count('--threads', 1) : undefined;
+  for (const v of [batch, seq, newTokens, threads]) if (typeof v === 'string') return v;
+  const target = values.get('--target') ?? 'cuda';
+  if (target !== 'cuda' && target !== 'cpu') return `--target must be cuda or cpu, got '${target}'`;
+  return { model: values.get('--model'), config: values.get('--config'), batch: batch as number, seq: seq as number, json, target, newTokens: newTokens as number, threads: threads as number | undefined };
 }
 
 /** Reads the --config file; a job file also names its model, relative to the job file. */
@@ -80,10 +90,19 @@ function summary(e: MemoryEstimate): Record<string, unknown> {
   return { method, weightsBytes, kvCacheBytes, activationBytes, overheadBytes, peakBytes, breakdown };
 }
 
+/** The CPU engine's worker: its threads as the engine picks them, the model folder's tokenizer when it has one. */
+function cpuEstimate(model: ResolvedModel, config: JsonObject | undefined, args: EstimateArgs): Result<MemoryEstimate> {
+  const tokenizer = model.folder === undefined ? undefined : statSync(join(model.folder, 'tokenizer.json'), { throwIfNoEntry: false });
+  return estimateCpuMemory(model, config, {
+    batch: args.batch, promptTokens: args.seq, newTokens: args.newTokens,
+    threads: args.threads ?? engineThreads(cpus().length), tokenizerBytes: tokenizer?.isFile() ? tokenizer.size : 0,
+  });
+}
+
 export const estimateCommand: Command = {
   name: 'estimate',
   summary: 'memory estimate (weights, KV cache, peak) of a model under a quantization config, or of every method',
-  usage: 'quantstudio estimate --model <dir|hub id> [--config <file>] [--batch N] [--seq N] [--json]',
+  usage: 'quantstudio estimate --model <dir|hub id> [--config <file>] [--batch N] [--seq N] [--target cuda|cpu] [--new-tokens N] [--threads N] [--json]',
   async run(args) {
     const parsed = parseArgs(args);
     if (typeof parsed === 'string') return usageError(this, parsed);
@@ -103,8 +122,8 @@ export const estimateCommand: Command = {
     if (resolution.stale) process.stderr.write(`quantstudio estimate: warning: ${formatModelError(resolution.stale)}\n`);
     const model = resolution.model;
     const options = { batch: parsed.batch, seq: parsed.seq };
-    const estimate = estimateMemory(model, read?.config, options);
-    const methods = read === undefined ? compareMethods(model, options) : undefined;
+    const estimate = parsed.target === 'cpu' ? cpuEstimate(model, read?.config, parsed) : estimateMemory(model, read?.config, options);
+    const methods = read === undefined && parsed.target === 'cuda' ? compareMethods(model, options) : undefined;
     const failed = !estimate.ok ? estimate.error : methods && !methods.ok ? methods.error : undefined;
     if (failed || !estimate.ok) {
       process.stderr.write(`quantstudio estimate: ${failed ? formatModelError(failed) : 'estimate failed'}\n`);
@@ -112,12 +131,15 @@ export const estimateCommand: Command = {
     }
     const rows = methods?.ok ? methods.value : undefined;
     if (parsed.json) {
-      const out = { model: modelRef, source: model.source, revision: model.revision ?? null, batch: parsed.batch, seq: parsed.seq, ...summary(estimate.value) };
+      const cpu = parsed.target === 'cpu' ? { newTokens: parsed.newTokens } : {};
+      const out = { model: modelRef, source: model.source, revision: model.revision ?? null, target: parsed.target, batch: parsed.batch, seq: parsed.seq, ...cpu, ...summary(estimate.value) };
       const withMethods = rows ? { ...out, methods: rows.map((r) => ({ label: r.label, ...summary(r.estimate) })) } : out;
       process.stdout.write(`${JSON.stringify(withMethods, null, 2)}\n`);
       return 0;
     }
-    const title = `${modelRef} (${model.source}) · batch ${parsed.batch} · seq ${parsed.seq}`;
+    const title = parsed.target === 'cpu'
+      ? `${modelRef} (${model.source}) · CPU engine · batch ${parsed.batch} · prompt ${parsed.seq} + ${parsed.newTokens} new tokens`
+      : `${modelRef} (${model.source}) · batch ${parsed.batch} · seq ${parsed.seq}`;
     if (!rows) {
       process.stdout.write(humanEstimate(`${title} · ${estimate.value.method}`, estimate.value));
       return 0;

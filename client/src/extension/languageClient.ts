@@ -11,6 +11,7 @@ import {
   type ServerOptions,
 } from 'vscode-languageclient/node';
 import { DOCUMENT_SELECTOR } from './documents';
+import type { HubSecrets } from './hubToken';
 import { RestartPolicy } from './restartPolicy';
 import { SETTINGS_SECTION, readSettings } from './settings';
 
@@ -35,7 +36,13 @@ function crashHandler(output: vscode.LogOutputChannel): ErrorHandler {
   };
 }
 
-export function createLanguageClient(context: vscode.ExtensionContext, output: vscode.LogOutputChannel): LanguageClient {
+/** The settings plus the Hub token and answer-cache folder, which live outside the settings. */
+export function initializationOptions(hub: HubSecrets): object {
+  const settings = readSettings(vscode.workspace.getConfiguration(SETTINGS_SECTION));
+  return { ...settings, hub: { ...settings.hub, ...hub } };
+}
+
+export function createLanguageClient(context: vscode.ExtensionContext, output: vscode.LogOutputChannel, hub: () => HubSecrets): LanguageClient {
   const serverModule = context.asAbsolutePath('dist/server.js');
   const serverOptions: ServerOptions = {
     run: { module: serverModule, transport: TransportKind.ipc },
@@ -44,7 +51,8 @@ export function createLanguageClient(context: vscode.ExtensionContext, output: v
   const clientOptions: LanguageClientOptions = {
     documentSelector: DOCUMENT_SELECTOR,
     outputChannel: output,
-    initializationOptions: readSettings(vscode.workspace.getConfiguration(SETTINGS_SECTION)),
+    // a function, so a restarted server gets the token current at its start
+    initializationOptions: () => initializationOptions(hub()),
     // Pushes workspace/didChangeConfiguration with the quantstudio section whenever a setting changes.
     synchronize: { configurationSection: SETTINGS_SECTION },
     errorHandler: crashHandler(output),

@@ -12,6 +12,8 @@ export interface RunEntry {
   kind: JobKind;
   startedAt: string;
   model: string;
+  /** The whole run, as read. */
+  run: RunResult;
 }
 
 /** A file in the runs folder that is not a readable RunResult, with the reason. */
@@ -66,7 +68,7 @@ export function listRuns(folder: string): { runs: RunEntry[]; broken: BrokenRunE
     const file = path.join(folder, name);
     try {
       const r = readRun(file);
-      runs.push({ file, id: r.id, kind: r.kind, startedAt: r.startedAt, model: r.model.ref });
+      runs.push({ file, id: r.id, kind: r.kind, startedAt: r.startedAt, model: r.model.ref, run: r });
     } catch (error) {
       broken.push({ file, error: error instanceof Error ? error.message : String(error) });
     }

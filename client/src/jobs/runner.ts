@@ -2,12 +2,12 @@
 // settles with the RunResult, a JobError the worker reported, a JobCancelledError, or a JobCrashedError.
 // No `vscode` import: the extension and the CLI both use this.
 import { ChildProcess, fork } from 'child_process';
-import type { Job, LogLevel, RunResult, RunnerMessage, WorkerMessage } from '../../../native/lib/worker/protocol';
+import type { Job, JobKind, LogLevel, ProgressDetail, RunResult, RunnerMessage, WorkerMessage } from '../../../native/lib/worker/protocol';
 import { JobCancelledError, JobCrashedError, JobError } from './errors';
 import { removeStagingLeftovers } from './leftovers';
 import { workerPath } from './workerPath';
 
-export type { Job, RunResult };
+export type { Job, JobKind, RunResult };
 
 export interface JobProgress {
   phase: string;
@@ -15,6 +15,8 @@ export interface JobProgress {
   total: number;
   message?: string;
   etaSeconds?: number;
+  /** Structured numbers behind the message (quantize: layer, seconds, reconstruction error). */
+  detail?: ProgressDetail;
 }
 
 export interface JobCallbacks {
@@ -24,6 +26,14 @@ export interface JobCallbacks {
   /** Called once the worker process exists. */
   onStarted?: (pid: number) => void;
   signal?: AbortSignal;
+  /** Engine threads for this job (the engine reads QUANTSTUDIO_THREADS); 0 or unset = one per core. */
+  threads?: number;
+}
+
+/** The worker's environment: ours, with QUANTSTUDIO_THREADS set when a thread count is asked for. */
+export function workerEnv(threads: number | undefined, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  if (threads === undefined || !Number.isInteger(threads) || threads <= 0) return base;
+  return { ...base, QUANTSTUDIO_THREADS: String(threads) };
 }
 
 /** How long a worker asked to stop may take before it is killed: short enough that even a worker stuck in
@@ -35,7 +45,7 @@ export function startJob(job: Job, callbacks: JobCallbacks = {}): Promise<RunRes
   const { signal } = callbacks;
   if (signal?.aborted) return Promise.reject(new JobCancelledError());
   return new Promise<RunResult>((resolve, reject) => {
-    const child: ChildProcess = fork(workerPath(), [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'json' });
+    const child: ChildProcess = fork(workerPath(), [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'json', env: workerEnv(callbacks.threads) });
     const logTail: string[] = [];
     const remember = (line: string): void => {
       logTail.push(line);

@@ -16,3 +16,7 @@ export { quantizedLinearLayout, bnbQuantStateBytes } from './quantizedLayout';
 export { isQuantizableLinear, isSkipped, moduleOf } from './weightLayout';
 export { estimateMemory, estimateWithSettings, compareMethods, kvCacheBytes, activationBytes, COMPARED_METHODS } from './estimate';
 export type { EstimateOptions, MemoryEstimate, BreakdownLine } from './estimate';
+export { estimateCpuMemory, estimateCpuWithSettings, cpuActivationBytes, cpuKvCacheBytes } from './estimateCpu';
+export type { CpuEstimateOptions } from './estimateCpu';
+export { CPU_ENGINE_CONSTANTS } from './cpuEngineConstants';
+export type { CpuEngineConstants } from './cpuEngineConstants';

@@ -1,14 +1,14 @@
 // What a job handler gets: the validated job, the resolved model folder, a cancel signal and the
 // channel back to the runner.
 import type { Addon } from '../addon';
-import type { Job, LogLevel, RunMetrics, RunResult } from './protocol';
+import type { Job, LogLevel, ProgressDetail, RunMetrics, RunResult } from './protocol';
 
 export interface JobContext {
   job: Job;
   modelFolder: string;
   addon: Addon;
   signal: AbortSignal;
-  progress(phase: string, current: number, total: number, extra?: { message?: string; etaSeconds?: number }): void;
+  progress(phase: string, current: number, total: number, extra?: { message?: string; etaSeconds?: number; detail?: ProgressDetail }): void;
   token(text: string): void;
   log(level: LogLevel, text: string): void;
 }

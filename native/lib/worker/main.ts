@@ -69,6 +69,7 @@ async function run(raw: unknown): Promise<RunResult> {
     durationSeconds: Number(process.hrtime.bigint() - clock) / 1e9,
     model: { ref: job.model, path: modelFolder, ...modelInfo, ...out.model },
     ...(job.config === undefined ? {} : { config: job.config }),
+    options: job.options,
     environment: environment(addon),
     metrics,
     ...(out.rows === undefined ? {} : { rows: out.rows }),

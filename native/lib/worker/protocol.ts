@@ -77,6 +77,8 @@ export interface RunResult {
   durationSeconds: number;
   model: { ref: string; path?: string; architecture?: string; params?: number };
   config?: JsonObject;
+  /** The job's options as it ran. */
+  options?: JsonObject;
   environment: { engineVersion: string; threads: number; cpu: string; avx2: boolean; os: string; node: string };
   metrics: RunMetrics;
   rows?: BenchmarkRow[];

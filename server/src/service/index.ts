@@ -10,7 +10,7 @@ import { complete } from './features/completion';
 import { codeActions } from './features/codeActions';
 import { hover } from './features/hover';
 import { symbols } from './features/symbols';
-import { codeLenses, estimateAnchor } from './features/codeLens';
+import { codeLenses, estimateAnchor, jobCommandLenses } from './features/codeLens';
 import { estimateMarkdown } from './features/estimateHover';
 import type { DocumentModel } from './modelAware/documentModel';
 import { DEFAULT_MODEL_SETTINGS, ModelAwareness } from './modelAware/modelAwareness';
@@ -75,7 +75,7 @@ export interface LanguageService {
   hover(doc: TextDocumentInput, position: Position): Promise<Hover | null>;
   codeActions(doc: TextDocumentInput, range: Range, diagnostics: readonly Diagnostic[]): Promise<CodeAction[]>;
   symbols(doc: TextDocumentInput): Promise<DocumentSymbol[]>;
-  /** One lens per config site with the memory estimate, once the target model is resolved. */
+  /** One lens per config site with the memory estimate, once the target model is resolved; job files add their command lenses. */
   codeLenses(doc: TextDocumentInput): Promise<CodeLens[]>;
   /** Waits until the document's target model is resolved (or known to be missing). */
   resolveModel(doc: TextDocumentInput): Promise<DocumentModel | undefined>;
@@ -211,7 +211,8 @@ export function createLanguageService(options: LanguageServiceOptions = {}): Lan
     },
     async codeLenses(doc) {
       const parsed = await parse(doc);
-      return parsed?.ours && models ? codeLenses(parsed, models.estimates(parsed, doc.uri)) : [];
+      if (!parsed?.ours) return [];
+      return [...(models ? codeLenses(parsed, models.estimates(parsed, doc.uri)) : []), ...jobCommandLenses(parsed, doc.uri)];
     },
     async resolveModel(doc) {
       const parsed = await parse(doc);

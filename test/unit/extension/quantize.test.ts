@@ -2,7 +2,7 @@
 // the webview page's Content-Security-Policy.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ProgressBridge } from '../../../client/src/extension/quantize/progressBridge';
+import { ProgressBridge } from '../../../client/src/extension/jobs/progressBridge';
 import { humanSize, quantizeSummary } from '../../../client/src/extension/quantize/summary';
 import { buildPage, escapeHtml } from '../../../client/src/extension/webview/page';
 import type { RunResult } from '../../../client/src/jobs/runner';

@@ -1,126 +1,94 @@
-// "QuantStudio: Quantize Model…": runs the active (or a picked) *.quant.json job file in the job worker,
-// with a cancellable notification progress, a status bar item and the worker's log in the output channel;
-// a finished run is saved to the runs folder and shown in the Quantize result panel.
+// "QuantStudio: Quantize Model…": runs a *.quant.json job file (the argument's, the active editor's, the
+// workspace's only one, or a picked one) in the job worker; with no job file yet, a method quick-pick
+// writes one with the method's defaults and opens it for review. Also takes { model, config }: a config
+// file in any supported shape quantizes that model into .quantstudio/models/<model>-<method>.
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { jobFromJobFile } from '../../cli/quantizeJobFile';
-import { JobCancelledError, JobCrashedError, JobError } from '../../jobs/errors';
-import { startJob, type Job, type RunResult } from '../../jobs/runner';
-import { runsFolder, saveRun } from '../../jobs/runStore';
-import { readSettings, SETTINGS_SECTION } from '../settings';
-import { ProgressBridge } from './progressBridge';
-import { showQuantizeResult } from './resultPanel';
-import { JobStatusItem } from './statusBar';
+import { DEFAULT_MAX_SHARD_BYTES, jobFromJobFile, quantizationConfigOf, readJsonObject } from '../../cli/quantizeJobFile';
+import type { Job } from '../../jobs/runner';
+import { jobCommandArgs, runJobWithProgress, workspaceDirFor, type JobCommandArgs, type JobCommandContext } from '../jobs/runJob';
+import { ensureTrusted } from '../jobs/trust';
+import { pickModel } from '../pick/pickModel';
+import { openLiveRunPanel } from '../panels';
+import { createJobFile } from './newJobFile';
 
 const JOB_FILE_GLOB = '**/*.quant.json';
-export const CANCELLED_MESSAGE = 'Quantization cancelled; no output was written.';
-const UNTRUSTED_MESSAGE =
-  'QuantStudio: quantizing runs the native engine on this workspace\'s files, so it needs a trusted workspace. Trust it with "Workspaces: Manage Workspace Trust" and run the command again.';
+const NEW_JOB_FILE = 'New job file…';
 
-export async function quantizeModel(output: vscode.LogOutputChannel): Promise<void> {
-  if (!vscode.workspace.isTrusted) {
-    void vscode.window.showErrorMessage(UNTRUSTED_MESSAGE);
+export async function quantizeModel(ctx: JobCommandContext, arg?: unknown): Promise<void> {
+  if (!ensureTrusted('Quantization')) return;
+  const args = jobCommandArgs(arg);
+  const target = await chooseJob(ctx, args);
+  if (!target) return;
+  if (typeof target.job === 'string') {
+    ctx.output.error(target.job);
+    void vscode.window.showErrorMessage(`QuantStudio: ${target.job}`);
     return;
   }
-  const jobFile = await chooseJobFile();
-  if (!jobFile) return;
-  const job = jobFromJobFile(jobFile.fsPath);
-  if (typeof job === 'string') {
-    output.error(job);
-    void vscode.window.showErrorMessage(`QuantStudio: ${job}`);
-    return;
-  }
-  const result = await runWithProgress(job, jobFile, output);
-  if (!result) return;
-  const workspace = vscode.workspace.getWorkspaceFolder(jobFile) ?? vscode.workspace.workspaceFolders?.[0];
-  const folder = runsFolder(workspace?.uri.fsPath ?? path.dirname(jobFile.fsPath), readSettings(vscode.workspace.getConfiguration(SETTINGS_SECTION)).runsFolder);
-  let runFile = '';
-  try {
-    runFile = saveRun(folder, result);
-    output.info(`Run saved as ${runFile}.`);
-  } catch (error) {
-    const message = `QuantStudio: the model was quantized, but the run could not be saved in ${folder}: ${error instanceof Error ? error.message : String(error)}`;
-    output.error(message);
-    void vscode.window.showWarningMessage(message);
-  }
-  showQuantizeResult(result, runFile || 'not saved');
-}
-
-/** The active editor's job file (saved first if edited), else the only one in the workspace, else a pick. */
-async function chooseJobFile(): Promise<vscode.Uri | undefined> {
-  const active = vscode.window.activeTextEditor?.document;
-  if (active && active.uri.scheme === 'file' && active.fileName.endsWith('.quant.json')) {
-    if (active.isDirty) await active.save();
-    return active.uri;
-  }
-  const files = await vscode.workspace.findFiles(JOB_FILE_GLOB, '**/node_modules/**');
-  if (files.length === 0) {
-    void vscode.window.showErrorMessage('QuantStudio: no *.quant.json job file in this workspace. Create one (see examples/configs) and run the command again.');
-    return undefined;
-  }
-  if (files.length === 1) return files[0];
-  const picked = await vscode.window.showQuickPick(
-    files.map((uri) => ({ label: path.basename(uri.fsPath), description: vscode.workspace.asRelativePath(uri), uri })),
-    { title: 'Quantize Model', placeHolder: 'Pick the job file (*.quant.json) to run' },
-  );
-  return picked?.uri;
-}
-
-async function runWithProgress(job: Job, jobFile: vscode.Uri, output: vscode.LogOutputChannel): Promise<RunResult | undefined> {
-  const modelName = path.basename(job.model);
+  const job = target.job;
   const out = String(job.options.out);
-  const outputExisted = fs.existsSync(out);
-  const status = new JobStatusItem(`Quantizing ${modelName}`);
-  output.info(`Quantizing ${job.model} with ${vscode.workspace.asRelativePath(jobFile)} into ${out}.`);
-  try {
-    return await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Quantizing ${modelName}`, cancellable: true },
-      (progress, token) => {
-        const abort = new AbortController();
-        token.onCancellationRequested(() => {
-          output.info('Cancel requested.');
-          abort.abort();
-        });
-        const bridge = new ProgressBridge();
-        return startJob(job, {
-          signal: abort.signal,
-          onStarted: (pid) => output.info(`Job worker started (pid ${pid}).`),
-          onProgress: (p) => {
-            const step = bridge.step(p);
-            progress.report({ message: step.message, increment: step.increment });
-            status.update(step.short);
-          },
-          onLog: (level, text) => output[level](text),
-        });
-      },
-    );
-  } catch (error) {
-    reportFailure(error, output, out, outputExisted);
-    return undefined;
-  } finally {
-    status.dispose();
+  if (fs.existsSync(out)) {
+    const choice = await vscode.window.showWarningMessage(`${out} already exists.`, { modal: true, detail: 'Quantizing replaces it once the new checkpoint is complete.' }, 'Overwrite');
+    if (choice !== 'Overwrite') return;
+    job.options.overwrite = true;
   }
+  const modelName = path.basename(job.model);
+  await runJobWithProgress(ctx, {
+    job,
+    title: `Quantizing ${modelName}`,
+    noun: 'Quantization',
+    workspaceDir: workspaceDirFor(target.uri, path.dirname(out)),
+    live: openLiveRunPanel(ctx.extension, 'quantize', modelName),
+  });
 }
 
-function reportFailure(error: unknown, output: vscode.LogOutputChannel, out: string, outputExisted: boolean): void {
-  if (error instanceof JobCancelledError) {
-    // a cancel during the final evaluation comes after the output was written: say so rather than mislead
-    const message = !outputExisted && fs.existsSync(out) ? `Quantization cancelled after the model was written to ${out}.` : CANCELLED_MESSAGE;
-    output.info(message);
-    void vscode.window.showInformationMessage(message);
-  } else if (error instanceof JobCrashedError) {
-    output.error(error.message);
-    void vscode.window.showErrorMessage(`QuantStudio: quantization failed: ${error.message.split('\n')[0]}.`, 'Show Log').then((choice) => {
-      if (choice === 'Show Log') output.show(true);
-    });
-  } else if (error instanceof JobError) {
-    const where = error.where ? ` (${error.where})` : '';
-    output.error(`${error.code}: ${error.message}${where}`);
-    void vscode.window.showErrorMessage(`QuantStudio: quantization failed: ${error.message}${where}`);
-  } else {
-    const message = error instanceof Error ? error.message : String(error);
-    output.error(message);
-    void vscode.window.showErrorMessage(`QuantStudio: quantization failed: ${message}`);
+interface Target {
+  job: Job | string;
+  /** The file the job came from (its workspace folder gets the run). */
+  uri?: vscode.Uri;
+}
+
+async function chooseJob(ctx: JobCommandContext, args: JobCommandArgs): Promise<Target | undefined> {
+  if (args.uri) return fromJobFile(args.uri);
+  if (args.config?.endsWith('.quant.json')) return fromJobFile(vscode.Uri.file(args.config));
+  if (args.config) return fromConfigFile(ctx, args.config, args.model);
+  const jobFile = await chooseJobFile(ctx);
+  return jobFile ? fromJobFile(jobFile) : undefined;
+}
+
+async function fromJobFile(uri: vscode.Uri): Promise<Target> {
+  const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+  if (open?.isDirty) await open.save();
+  return { job: jobFromJobFile(uri.fsPath), uri };
+}
+
+async function fromConfigFile(ctx: JobCommandContext, configFile: string, model: string | undefined): Promise<Target | undefined> {
+  const value = readJsonObject(configFile);
+  const config = typeof value === 'string' ? value : quantizationConfigOf(configFile, value);
+  if (typeof config === 'string') return { job: config };
+  const modelFolder = model ?? (await pickModel(ctx.extension, { title: 'Quantize Model: model', only: 'full-precision' }));
+  if (!modelFolder) return undefined;
+  const uri = vscode.Uri.file(configFile);
+  const workspaceDir = workspaceDirFor(uri, path.dirname(configFile));
+  const out = path.join(workspaceDir, '.quantstudio', 'models', `${path.basename(modelFolder)}-${String(config.quant_method)}`);
+  const job: Job = { kind: 'quantize', model: modelFolder, config, options: { out, maxShardBytes: DEFAULT_MAX_SHARD_BYTES, evaluate: { before: true, after: true } } };
+  return { job, uri };
+}
+
+/** The active editor's job file, else the only one in the workspace, else a pick; none → write a new one. */
+async function chooseJobFile(ctx: JobCommandContext): Promise<vscode.Uri | undefined> {
+  const active = vscode.window.activeTextEditor?.document;
+  if (active && active.uri.scheme === 'file' && active.fileName.endsWith('.quant.json')) return active.uri;
+  const files = await vscode.workspace.findFiles(JOB_FILE_GLOB, '**/node_modules/**');
+  if (files.length === 1) return files[0];
+  if (files.length === 0) {
+    await createJobFile(ctx);
+    return undefined;
   }
+  const items: Array<vscode.QuickPickItem & { uri?: vscode.Uri }> = files.map((uri) => ({ label: path.basename(uri.fsPath), description: vscode.workspace.asRelativePath(uri), uri }));
+  items.push({ label: NEW_JOB_FILE, description: 'pick a method and a model; writes a *.quant.json to review' });
+  const picked = await vscode.window.showQuickPick(items, { title: 'Quantize Model', placeHolder: 'Pick the job file (*.quant.json) to run' });
+  if (picked && !picked.uri) await createJobFile(ctx);
+  return picked?.uri;
 }

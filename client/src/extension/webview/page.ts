@@ -1,5 +1,6 @@
 // HTML for QuantStudio's webview panels: a strict Content-Security-Policy (nothing loads but the page's own
-// nonce-tagged style; no scripts, no remote content), VS Code's theme colours through its CSS variables.
+// nonce-tagged style and, when given, its one nonce-tagged inline script; no remote content), VS Code's theme
+// colours through its CSS variables.
 import { randomBytes } from 'crypto';
 
 /** Escapes text for HTML content and attribute values. */
@@ -34,21 +35,29 @@ export interface PageOptions {
   /** The webview's cspSource (webview.cspSource). */
   cspSource: string;
   nonce?: string;
+  /** The panel's own rules, added after the base style. */
+  css?: string;
+  /** Trusted JavaScript run with the page's nonce; without it the CSP allows no script at all. */
+  script?: string;
+  /** JSON the script reads from `document.body.dataset.state` (the panel's state to persist). */
+  state?: unknown;
 }
 
-export function buildPage({ title, body, cspSource, nonce = makeNonce() }: PageOptions): string {
-  const csp = [`default-src 'none'`, `style-src ${cspSource} 'nonce-${nonce}'`, `img-src ${cspSource}`, `font-src ${cspSource}`].join('; ');
+export function buildPage({ title, body, cspSource, nonce = makeNonce(), css = '', script, state }: PageOptions): string {
+  const policy = [`default-src 'none'`, `style-src ${cspSource} 'nonce-${nonce}'`, `img-src ${cspSource}`, `font-src ${cspSource}`];
+  if (script !== undefined) policy.push(`script-src 'nonce-${nonce}'`);
+  const stateAttribute = state === undefined ? '' : ` data-state="${escapeHtml(JSON.stringify(state))}"`;
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta http-equiv="Content-Security-Policy" content="${policy.join('; ')}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <title>${escapeHtml(title)}</title>
-<style nonce="${nonce}">${BASE_CSS}</style>
+<style nonce="${nonce}">${BASE_CSS}${css}</style>
 </head>
-<body>
+<body${stateAttribute}>
 ${body}
-</body>
+${script === undefined ? '' : `<script nonce="${nonce}">${script}</script>\n`}</body>
 </html>`;
 }

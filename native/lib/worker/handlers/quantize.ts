@@ -71,7 +71,7 @@ export async function runQuantize(ctx: JobContext): Promise<HandlerOutput> {
         signal: ctx.signal,
         onProgress: (p) => {
           const layer = p.layer ? `${p.layer.name}: ${p.layer.seconds.toFixed(2)} s, ${p.layer.errorKind} error ${p.layer.error.toExponential(3)}` : undefined;
-          ctx.progress(p.phase, p.done, p.total, layer ? { message: layer } : {});
+          ctx.progress(p.phase, p.done, p.total, layer && p.layer ? { message: layer, detail: { layer: p.layer.name, seconds: p.layer.seconds, error: p.layer.error } } : {});
           if (layer) ctx.log('info', layer);
         },
       },

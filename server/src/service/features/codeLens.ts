@@ -1,5 +1,8 @@
-// Code lens on each quantization config: the memory estimate's total for the target model. Its command
-// (quantstudio.showEstimate) carries the whole estimate, so a client can show the breakdown.
+// Code lenses: on each quantization config, the memory estimate's total for the target model (its command,
+// quantstudio.showEstimate, carries the whole estimate, so a client can show the breakdown); on a job file
+// (*.quant.json), the commands that run it, above its top-level object.
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { CodeLens } from 'vscode-languageserver-types';
 import type { ConfigSite, Range } from '../model';
 import type { ParsedDocument } from '../parse/document';
@@ -19,4 +22,36 @@ export function codeLenses(doc: ParsedDocument, estimates: ReadonlyArray<{ site:
     range: estimateAnchor(doc, site),
     command: { title: lensTitle(estimate), command: SHOW_ESTIMATE_COMMAND, arguments: [estimate] },
   }));
+}
+
+/** The lenses above a job file's top-level object: title and the client command each runs with { uri }. */
+export const JOB_COMMAND_LENSES: ReadonlyArray<{ title: string; command: string }> = [
+  { title: '▶ Quantize', command: 'quantstudio.quantize' },
+  { title: 'Benchmark', command: 'quantstudio.benchmark' },
+  { title: 'Generate', command: 'quantstudio.generate' },
+];
+
+/** Job command lenses for a job file whose top level is an object; none for other files. */
+export function jobCommandLenses(doc: ParsedDocument, uri: string): CodeLens[] {
+  if (doc.kind !== 'job' || typeof doc.documentValue !== 'object' || doc.documentValue === null || Array.isArray(doc.documentValue)) return [];
+  const whole = doc.rangeOf(undefined, [], 'value');
+  if (!whole) return [];
+  // on the opening brace's line only: a lens range spanning the whole file would sit oddly in some clients
+  const range: Range = { start: whole.start, end: whole.start };
+  const model = modelArgument(doc, uri);
+  return JOB_COMMAND_LENSES.map(({ title, command }) => ({
+    range,
+    command: { title, command, arguments: [command === 'quantstudio.generate' && model ? { model, uri } : { uri }] },
+  }));
+}
+
+/** Generate runs a model, not a job file: the job's model folder (relative to the file) when it names one. */
+function modelArgument(doc: ParsedDocument, uri: string): string | undefined {
+  const model = (doc.documentValue as { model?: unknown }).model;
+  if (typeof model !== 'string' || model === '' || !uri.startsWith('file:')) return undefined;
+  try {
+    return resolve(dirname(fileURLToPath(uri)), model);
+  } catch {
+    return undefined;
+  }
 }

@@ -1,7 +1,9 @@
 // Peak resident memory of this process per benchmark phase. Linux resets the high-water mark (VmHWM) when
-// "5" is written to /proc/self/clear_refs, so each phase gets its own peak; elsewhere the figure is the
-// process's peak so far (phases run in ascending batch order, so it still grows with the batch).
+// "5" is written to /proc/self/clear_refs, so each phase gets its own peak once the heap has given back what
+// earlier phases freed; elsewhere the figure is the process's peak so far (phases run in ascending batch
+// order, so it still grows with the batch).
 import * as fs from 'fs';
+import { loadAddon } from '../../../addon';
 
 function readHighWaterMark(): number | undefined {
   try {
@@ -24,6 +26,8 @@ export class PeakMemory {
   /** Starts a new phase: from here on, the peak is this phase's. */
   reset(): void {
     collectGarbage();
+    // Freed engine buffers would otherwise stay resident and count towards the next phase's peak.
+    loadAddon().releaseFreeMemory();
     if (!this.resettable) return;
     try {
       fs.writeFileSync('/proc/self/clear_refs', '5');

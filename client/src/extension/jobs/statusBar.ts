@@ -1,5 +1,5 @@
-// The status bar item of a running quantize job ("$(sync~spin) Quantizing tiny-llama: layer 2/4"); it
-// shows the log when clicked and is gone once the job ends.
+// The status bar item of a running job ("$(sync~spin) Quantizing tiny-llama: layer 2/4"); it shows the
+// log when clicked and is gone once the job ends.
 import * as vscode from 'vscode';
 
 export class JobStatusItem implements vscode.Disposable {

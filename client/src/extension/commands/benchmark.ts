@@ -1,0 +1,96 @@
+// "QuantStudio: Benchmark…": one model, the fp16 baseline plus the picked variants (quantization config
+// files — *.quant.json, quantize_config.json, quant_config.json — and quantized checkpoint folders), at the
+// batch sizes of quantstudio.benchmark.batchSizes. From a job file's lens ({ uri }) it benchmarks that job's
+// model against its config; from a panel ({ model, config? }) it runs without asking.
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { readJsonObject } from '../../cli/quantizeJobFile';
+import { jobCommandArgs, runJobWithProgress, workspaceDirFor, type JobCommandArgs, type JobCommandContext } from '../jobs/runJob';
+import { ensureTrusted } from '../jobs/trust';
+import { findModelFolders, pickModel } from '../pick/pickModel';
+import { openLiveRunPanel } from '../panels';
+import { readSettings, SETTINGS_SECTION } from '../settings';
+import { benchmarkOptions, checkpointVariant, configVariant, type BenchmarkVariant } from './jobOptions';
+
+const CONFIG_GLOB = '**/{*.quant.json,quantize_config.json,quant_config.json}';
+const EXCLUDE = '**/{node_modules,.git,out,dist}/**';
+
+interface Plan {
+  model: string;
+  variants: BenchmarkVariant[];
+  uri?: vscode.Uri;
+}
+
+export async function benchmark(ctx: JobCommandContext, arg?: unknown): Promise<void> {
+  if (!ensureTrusted('Benchmarking')) return;
+  const plan = await planFrom(ctx, jobCommandArgs(arg));
+  if (!plan) return;
+  if (typeof plan === 'string') {
+    ctx.output.error(plan);
+    void vscode.window.showErrorMessage(`QuantStudio: ${plan}`);
+    return;
+  }
+  const settings = readSettings(vscode.workspace.getConfiguration(SETTINGS_SECTION));
+  const modelName = path.basename(plan.model);
+  await runJobWithProgress(ctx, {
+    job: { kind: 'benchmark', model: plan.model, options: benchmarkOptions(plan.variants, settings.benchmark.batchSizes) },
+    title: `Benchmarking ${modelName}`,
+    noun: 'Benchmark',
+    workspaceDir: workspaceDirFor(plan.uri, plan.model),
+    live: openLiveRunPanel(ctx.extension, 'benchmark', modelName),
+  });
+}
+
+/** The plan, undefined when the user stepped back, or an error message naming the file at fault. */
+async function planFrom(ctx: JobCommandContext, args: JobCommandArgs): Promise<Plan | string | undefined> {
+  if (args.uri) {
+    const file = args.uri.fsPath;
+    const job = readJsonObject(file);
+    if (typeof job === 'string') return job;
+    if (typeof job.model !== 'string') return `${file}: "model" (the model folder) is missing`;
+    const variant = configVariant(file);
+    if (typeof variant === 'string') return variant;
+    return { model: path.resolve(path.dirname(file), job.model), variants: [variant], uri: args.uri };
+  }
+  if (args.model) {
+    const variant = args.config ? configVariant(args.config) : undefined;
+    if (typeof variant === 'string') return variant;
+    return { model: args.model, variants: variant ? [variant] : [] };
+  }
+  const model = await pickModel(ctx.extension, { title: 'Benchmark: model (the fp16 baseline)', only: 'full-precision' });
+  if (!model) return undefined;
+  return pickVariants(ctx, model, args.config);
+}
+
+type VariantItem = vscode.QuickPickItem & { config?: string; checkpoint?: string; browse?: 'file' | 'folder' };
+
+async function pickVariants(ctx: JobCommandContext, model: string, preselected: string | undefined): Promise<Plan | string | undefined> {
+  const configs = await vscode.workspace.findFiles(CONFIG_GLOB, EXCLUDE, 200);
+  const checkpoints = (await findModelFolders(ctx.extension)).filter((m) => m.quantMethod !== undefined);
+  const items: VariantItem[] = [
+    ...configs.map((u) => ({ label: path.basename(u.fsPath), description: 'config', detail: vscode.workspace.asRelativePath(u), config: u.fsPath, picked: u.fsPath === preselected })),
+    ...checkpoints.map((m) => ({ label: path.basename(m.folder), description: `${m.quantMethod} checkpoint`, detail: vscode.workspace.asRelativePath(m.folder), checkpoint: m.folder })),
+    { label: 'Browse for a config file…', browse: 'file' as const },
+    { label: 'Browse for a checkpoint folder…', browse: 'folder' as const },
+  ];
+  const picked = await vscode.window.showQuickPick(items, {
+    title: 'Benchmark: variants beside the fp16 baseline',
+    placeHolder: 'Pick quantization configs and/or quantized checkpoints (none: the baseline alone)',
+    canPickMany: true,
+  });
+  if (!picked) return undefined;
+  const configFiles = picked.flatMap((i) => (i.config ? [i.config] : []));
+  const folders = picked.flatMap((i) => (i.checkpoint ? [i.checkpoint] : []));
+  for (const item of picked.filter((i) => i.browse)) {
+    const folder = item.browse === 'folder';
+    const chosen = await vscode.window.showOpenDialog({ title: item.label, canSelectFiles: !folder, canSelectFolders: folder, canSelectMany: true, ...(folder ? {} : { filters: { JSON: ['json'] } }) });
+    for (const uri of chosen ?? []) (folder ? folders : configFiles).push(uri.fsPath);
+  }
+  const variants: BenchmarkVariant[] = [];
+  for (const file of configFiles) {
+    const variant = configVariant(file);
+    if (typeof variant === 'string') return variant;
+    variants.push(variant);
+  }
+  return { model, variants: [...variants, ...folders.map(checkpointVariant)] };
+}

@@ -1,0 +1,45 @@
+// "QuantStudio: Generate…": a model, a prompt and a token budget; sampling comes from the
+// quantstudio.generate.* settings. Tokens stream into the live Generate panel.
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { jobCommandArgs, runJobWithProgress, workspaceDirFor, type JobCommandContext } from '../jobs/runJob';
+import { ensureTrusted } from '../jobs/trust';
+import { pickModel } from '../pick/pickModel';
+import { openLiveRunPanel } from '../panels';
+import { readSettings, SETTINGS_SECTION } from '../settings';
+import { generateOptions, positiveIntegerProblem } from './jobOptions';
+
+const LAST_PROMPT_KEY = 'quantstudio.generate.lastPrompt';
+
+export async function generate(ctx: JobCommandContext, arg?: unknown): Promise<void> {
+  if (!ensureTrusted('Generation')) return;
+  const args = jobCommandArgs(arg);
+  const model = args.model ?? (await pickModel(ctx.extension, { title: 'Generate: model' }));
+  if (!model) return;
+  const prompt = await vscode.window.showInputBox({
+    title: `Generate with ${path.basename(model)}`,
+    prompt: 'The prompt the model continues',
+    value: ctx.extension.workspaceState.get<string>(LAST_PROMPT_KEY, 'ROMEO:'),
+    validateInput: (text) => (text.length === 0 ? 'Enter a prompt.' : undefined),
+  });
+  if (prompt === undefined) return;
+  await ctx.extension.workspaceState.update(LAST_PROMPT_KEY, prompt);
+  const settings = readSettings(vscode.workspace.getConfiguration(SETTINGS_SECTION));
+  const tokens = await vscode.window.showInputBox({
+    title: `Generate with ${path.basename(model)}`,
+    prompt: 'Tokens to generate at most',
+    value: String(settings.generate.maxTokens),
+    validateInput: positiveIntegerProblem,
+  });
+  if (tokens === undefined) return;
+  const modelName = path.basename(model);
+  const options = generateOptions(prompt, Number(tokens), settings.generate);
+  await runJobWithProgress(ctx, {
+    job: { kind: 'generate', model, options },
+    title: `Generating with ${modelName}`,
+    noun: 'Generation',
+    workspaceDir: workspaceDirFor(args.uri, model),
+    // the panel shows the prompt and sampling settings (a run file does not record them)
+    live: openLiveRunPanel(ctx.extension, 'generate', modelName, { ...settings.generate, prompt, maxTokens: Number(tokens) }),
+  });
+}

@@ -1,0 +1,50 @@
+// The options of the jobs the editor commands start, from what was picked and the settings, in the shapes
+// native/lib/worker/validateJob.ts accepts. No `vscode` import.
+import * as path from 'path';
+import type { JsonObject } from '../../../../native/lib/worker/protocol';
+import { quantizationConfigOf, readJsonObject } from '../../cli/quantizeJobFile';
+import type { GenerateSettings } from '../settings';
+
+/** An input box's check for a positive whole number: the message to show, or undefined when fine. */
+export function positiveIntegerProblem(text: string): string | undefined {
+  return /^\s*[1-9][0-9]*\s*$/.test(text) ? undefined : 'Enter a whole number of 1 or more.';
+}
+
+/** Generate options: the prompt, max tokens, and sampling from the settings (temperature 0 = greedy). */
+export function generateOptions(prompt: string, maxTokens: number, sampling: GenerateSettings): JsonObject {
+  return { prompt, maxTokens, temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, seed: sampling.seed };
+}
+
+/** Perplexity options: the protocol's 256-token windows, on a text file or (none) the bundled WikiText-2 test text. */
+export function perplexityOptions(textFile: string | undefined): JsonObject {
+  return textFile ? { text: textFile, seq: 256 } : { seq: 256 };
+}
+
+/** A benchmark variant beside the fp16 baseline: a quantization_config to quantize with, or a quantized checkpoint folder. */
+export type BenchmarkVariant = { name: string; config: JsonObject; algorithm?: string } | { name: string; model: string };
+
+/** "tiny-llama-gptq.quant.json" → "tiny-llama-gptq"; a folder → its name. */
+function variantName(file: string): string {
+  return path.basename(file).replace(/(\.quant)?\.json$/, '');
+}
+
+/**
+ * A config file in any supported shape (job file, config.json, quantize_config.json, quant_config.json,
+ * a bare quantization_config) as a variant; a job file's `algorithm` comes along. An error message naming
+ * the file when it holds no quantization config.
+ */
+export function configVariant(file: string): BenchmarkVariant | string {
+  const value = readJsonObject(file);
+  if (typeof value === 'string') return value;
+  const config = quantizationConfigOf(file, value);
+  if (typeof config === 'string') return config;
+  return { name: variantName(file), config, ...(typeof value.algorithm === 'string' ? { algorithm: value.algorithm } : {}) };
+}
+
+export function checkpointVariant(folder: string): BenchmarkVariant {
+  return { name: variantName(folder), model: folder };
+}
+
+export function benchmarkOptions(variants: readonly BenchmarkVariant[], batchSizes: readonly number[]): JsonObject {
+  return { variants: variants.map((v) => ({ ...v })), batchSizes: [...batchSizes] };
+}

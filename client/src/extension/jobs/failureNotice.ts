@@ -1,0 +1,41 @@
+// What the editor says when a job ends without a result: a cancel is information, a reported error names
+// what and where, a crash points to the log. No `vscode` import.
+import { JobCancelledError, JobCrashedError, JobError } from '../../jobs/errors';
+
+export interface FailureNotice {
+  severity: 'info' | 'error';
+  /** The notification text. */
+  message: string;
+  /** The full text for the output channel (a crash's last log lines included). */
+  log: string;
+  /** Offer "Show Log" (the log holds more than the notification). */
+  showLog: boolean;
+}
+
+export interface FailureContext {
+  /** "Quantization", "Benchmark", "Generation", "Perplexity evaluation". */
+  noun: string;
+  /** A folder the job writes; a cancel that came after it was written says so. */
+  output?: { folder: string; existedBefore: boolean; existsNow: boolean };
+}
+
+export function failureNotice(error: unknown, ctx: FailureContext): FailureNotice {
+  if (error instanceof JobCancelledError) {
+    const o = ctx.output;
+    const written = o !== undefined && !o.existedBefore && o.existsNow;
+    const message = written ? `${ctx.noun} cancelled after the output was written to ${o.folder}.` : `${ctx.noun} cancelled; no output was written.`;
+    return { severity: 'info', message, log: message, showLog: false };
+  }
+  const lower = ctx.noun.toLowerCase();
+  if (error instanceof JobCrashedError) {
+    // the notification keeps the first sentence; the worker's last lines are in the log
+    const head = (error.message.split('\n')[0] ?? '').replace(/; last log lines:$/, '');
+    return { severity: 'error', message: `QuantStudio: ${lower} failed: ${head}.`, log: error.message, showLog: true };
+  }
+  if (error instanceof JobError) {
+    const where = error.where ? ` (${error.where})` : '';
+    return { severity: 'error', message: `QuantStudio: ${lower} failed: ${error.message}${where}`, log: `${error.code}: ${error.message}${where}`, showLog: true };
+  }
+  const text = error instanceof Error ? error.message : String(error);
+  return { severity: 'error', message: `QuantStudio: ${lower} failed: ${text}`, log: text, showLog: true };
+}

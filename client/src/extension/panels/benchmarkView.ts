@@ -1,0 +1,184 @@
+// The benchmark table and its charts (per-token latency, throughput and peak memory by variant and batch size,
+// one chart per way of measuring: phase, prompt and new tokens; perplexity with its delta to the baseline),
+// from a benchmark RunResult's rows.
+import type { RunResult } from '../../jobs/runner';
+import { escapeHtml } from '../webview/page';
+import { barChart, BarSeries } from './charts';
+import { DASH, fixedOr, mib, MIB, signed } from './format';
+
+type SchemaRow = NonNullable<RunResult['rows']>[number];
+type RowLabels = 'variant' | 'phase' | 'promptTokens' | 'newTokens';
+/** A row as the schema describes it; runs saved before rows carried a variant label, a phase and token counts
+ *  lack them, so they are optional here. */
+export type BenchmarkRowView = Omit<SchemaRow, RowLabels> & Partial<Pick<SchemaRow, RowLabels>>;
+
+/** "gptq 4-bit g128 act-order", "nf4 4-bit", "fp16": the label of a row without the job's own `variant`. */
+export function methodLabel(row: BenchmarkRowView): string {
+  const parts = [row.quantization];
+  if (row.bits !== null && row.bits < 16) parts.push(`${row.bits}-bit`);
+  if (row.groupSize !== null) parts.push(row.groupSize === -1 ? 'per-row' : `g${row.groupSize}`);
+  if (row.actOrder) parts.push('act-order');
+  return parts.join(' ');
+}
+
+/** The variant's label (unique in a run; the same variant in two runs has the same label). */
+export function variantLabel(row: BenchmarkRowView): string {
+  return row.variant ?? methodLabel(row);
+}
+
+/** Rows measured the same way (phase, prompt and new tokens): one chart each. "" for rows without a phase. */
+export function measurementKey(row: BenchmarkRowView): string {
+  return row.phase === undefined ? '' : `${row.phase}|${row.promptTokens ?? ''}|${row.newTokens ?? ''}`;
+}
+
+/** "forward, 512-token prompt" / "generate, 30 new tokens after a 30-token prompt". */
+export function measurementLabel(row: BenchmarkRowView): string | undefined {
+  if (row.phase === undefined) return undefined;
+  const prompt = row.promptTokens === undefined ? '' : `${row.promptTokens}-token prompt`;
+  if (row.phase === 'forward') return prompt ? `forward, ${prompt}` : 'forward';
+  const fresh = row.newTokens === undefined ? '' : `${row.newTokens} new tokens`;
+  return [`generate`, [fresh, prompt].filter((t) => t !== '').join(' after a ')].filter((t) => t !== '').join(', ');
+}
+
+/** Where a row sits among the others: variant + batch + measurement (compare matches rows by it). */
+export function rowKey(row: BenchmarkRowView): string {
+  return `${variantLabel(row)}|${row.batch}|${measurementKey(row)}`;
+}
+
+function unique<T>(items: readonly T[]): T[] {
+  return [...new Set(items)];
+}
+
+const yesNo = (v: boolean | null): string => (v === null ? DASH : v ? 'yes' : 'no');
+const groupSizeText = (g: number | null): string => (g === null ? DASH : g === -1 ? 'per row' : String(g));
+
+export interface Column {
+  head: string;
+  cell: (row: BenchmarkRowView) => string;
+  number?: boolean;
+}
+
+const COLUMNS: Column[] = [
+  { head: 'Variant', cell: (r) => variantLabel(r) },
+  { head: 'Quantization', cell: (r) => r.quantization },
+  { head: 'Bits', cell: (r) => (r.bits === null ? DASH : String(r.bits)), number: true },
+  { head: 'Group size', cell: (r) => groupSizeText(r.groupSize), number: true },
+  { head: 'Act-order', cell: (r) => yesNo(r.actOrder) },
+  { head: 'Kernel', cell: (r) => r.kernel },
+];
+const PHASE_COLUMNS: Column[] = [{ head: 'Phase', cell: (r) => r.phase ?? DASH }];
+const BATCH_COLUMN: Column = { head: 'Batch', cell: (r) => String(r.batch), number: true };
+const TOKEN_COLUMNS: Column[] = [
+  { head: 'Prompt tokens', cell: (r) => (r.promptTokens === undefined ? DASH : String(r.promptTokens)), number: true },
+  { head: 'New tokens', cell: (r) => (r.newTokens === undefined ? DASH : String(r.newTokens)), number: true },
+];
+const MEASURE_COLUMNS: Column[] = [
+  { head: 'Load time (s)', cell: (r) => fixedOr(r.loadSeconds, 3), number: true },
+  { head: 'Per-token latency (ms)', cell: (r) => fixedOr(r.perTokenLatencyMs, 2), number: true },
+  { head: 'Throughput (tokens/s)', cell: (r) => fixedOr(r.throughputTokensPerSecond, 1), number: true },
+  { head: 'Peak memory (MiB)', cell: (r) => mib(r.peakMemoryBytes), number: true },
+  { head: 'Perplexity', cell: (r) => fixedOr(r.perplexity, 3), number: true },
+  { head: 'Perplexity delta', cell: (r) => signed(r.perplexityDelta, 3), number: true },
+];
+
+export function benchmarkColumns(rows: readonly BenchmarkRowView[]): Column[] {
+  const hasPhase = rows.some((r) => r.phase !== undefined);
+  const hasTokens = rows.some((r) => r.promptTokens !== undefined || r.newTokens !== undefined);
+  return [...COLUMNS, ...(hasPhase ? PHASE_COLUMNS : []), BATCH_COLUMN, ...(hasTokens ? TOKEN_COLUMNS : []), ...MEASURE_COLUMNS];
+}
+
+export function benchmarkTable(rows: readonly BenchmarkRowView[], caption: string, testId = 'benchmark-table'): string {
+  const columns = benchmarkColumns(rows);
+  const head = `<tr>${columns.map((c) => `<th scope="col">${escapeHtml(c.head)}</th>`).join('')}</tr>`;
+  const body = rows.map((row) => {
+    const cells = columns.map((c, i) =>
+      i === 0 ? `<th scope="row">${escapeHtml(c.cell(row))}</th>` : `<td${c.number ? ' class="number"' : ''}>${escapeHtml(c.cell(row))}</td>`,
+    );
+    return `<tr>${cells.join('')}</tr>`;
+  });
+  return `<table data-testid="${testId}">\n<caption>${escapeHtml(caption)}</caption>\n<thead>${head}</thead>\n<tbody>\n${body.join('\n')}\n</tbody>\n</table>`;
+}
+
+interface Measure {
+  testId: string;
+  title: string;
+  unit: string;
+  value: (row: BenchmarkRowView) => number;
+  label: (value: number) => string;
+}
+
+const MEASURES: Measure[] = [
+  { testId: 'chart-latency', title: 'Per-token latency', unit: 'ms / token', value: (r) => r.perTokenLatencyMs, label: (v) => v.toFixed(2) },
+  { testId: 'chart-throughput', title: 'Throughput', unit: 'tokens / s', value: (r) => r.throughputTokensPerSecond, label: (v) => v.toFixed(1) },
+  { testId: 'chart-memory', title: 'Peak memory', unit: 'MiB', value: (r) => r.peakMemoryBytes / MIB, label: (v) => v.toFixed(1) },
+];
+
+/** The rows of one run; `name` tells runs apart when several share a chart ("A", "B"). */
+export interface RowSet {
+  name?: string;
+  rows: readonly BenchmarkRowView[];
+}
+
+const seriesName = (set: RowSet, what: string): string => (set.name === undefined ? what : `${set.name} · ${what}`);
+
+/** One grouped bar chart of a measure for the rows measured one way: variants along x, a bar per batch size
+ *  (and per run, side by side, when there are several). */
+function measureChart(measure: Measure, sets: readonly RowSet[], measurement: string): string {
+  const inMeasurement = sets.map((set) => ({ ...set, rows: set.rows.filter((r) => measurementKey(r) === measurement) }));
+  const all = inMeasurement.flatMap((set) => set.rows);
+  const variants = unique(all.map(variantLabel));
+  const batches = unique(all.map((r) => r.batch)).sort((a, b) => a - b);
+  const series: BarSeries[] = batches.flatMap((batch) =>
+    inMeasurement.filter((set) => set.rows.some((r) => r.batch === batch)).map((set) => ({
+      name: seriesName(set, `batch ${batch}`),
+      values: variants.map((v) => {
+        const row = set.rows.find((r) => variantLabel(r) === v && r.batch === batch);
+        return row === undefined ? null : measure.value(row);
+      }),
+    })),
+  );
+  const how = measurementLabel(all[0]);
+  const title = how === undefined ? measure.title : `${measure.title}, ${how}`;
+  return barChart({ title, unit: measure.unit, categories: variants, series, valueLabel: measure.label });
+}
+
+/** Perplexity per variant (the first row of a variant that has one), labelled with its delta to the baseline
+ *  of its own run. */
+function perplexityChart(sets: readonly RowSet[], testId: string): string | undefined {
+  const measured = sets.map((set) => set.rows.filter((r) => r.perplexity !== null));
+  const variants = unique(measured.flat().map(variantLabel));
+  if (variants.length === 0) return undefined;
+  // runs without any perplexity get no series (rather than a row of "n/a")
+  const withPerplexity = sets.flatMap((set, s) => (measured[s].length === 0 ? [] : [{ set, rows: measured[s] }]));
+  const firsts = withPerplexity.map(({ rows }) => variants.map((v) => rows.find((r) => variantLabel(r) === v)));
+  const label = (value: number, s: number, c: number): string => {
+    const delta = firsts[s][c]?.perplexityDelta ?? null;
+    return delta === null ? value.toFixed(3) : delta === 0 ? `${value.toFixed(3)} (baseline)` : `${value.toFixed(3)} (${signed(delta, 3)})`;
+  };
+  const chart = barChart({
+    title: 'Perplexity (delta to the baseline)', unit: 'perplexity', categories: variants,
+    series: withPerplexity.map(({ set }, s) => ({ name: set.name ?? 'perplexity', values: firsts[s].map((r) => r?.perplexity ?? null) })),
+    valueLabel: label,
+  });
+  return `<figure data-testid="${testId}" aria-label="Perplexity">\n${chart}\n</figure>`;
+}
+
+function chartsOf(sets: readonly RowSet[], testIdPrefix: string): string {
+  const all = sets.flatMap((set) => set.rows);
+  if (all.length === 0) return '';
+  const measurements = unique(all.map(measurementKey));
+  const figures = MEASURES.map(
+    (m) => `<figure data-testid="${testIdPrefix}${m.testId}" aria-label="${m.title}">\n${measurements.map((k) => measureChart(m, sets, k)).join('\n')}\n</figure>`,
+  );
+  const ppl = perplexityChart(sets, `${testIdPrefix}chart-perplexity`);
+  return `<section class="charts" aria-label="Charts">\n${[...figures, ...(ppl ? [ppl] : [])].join('\n')}\n</section>`;
+}
+
+export function benchmarkCharts(rows: readonly BenchmarkRowView[]): string {
+  return chartsOf([{ rows }], '');
+}
+
+/** Two runs in the same charts: per variant, the runs' bars side by side for each batch size. */
+export function comparisonCharts(a: RowSet, b: RowSet): string {
+  return chartsOf([a, b], 'compare-');
+}

@@ -1,0 +1,38 @@
+// The Quantize panel's parts: the final summary (the cells keep the ids tests and readers look up), buttons to
+// benchmark or generate with the written checkpoint, and the live per-layer table.
+import type { RunResult } from '../../jobs/runner';
+import { quantizeSummary } from '../quantize/summary';
+import { escapeHtml } from '../webview/page';
+
+/** What a button asks the extension to do; the extension takes the arguments from the run, not the page. */
+export type PanelAction = 'benchmark' | 'generate';
+export const PANEL_ACTIONS: readonly PanelAction[] = ['benchmark', 'generate'];
+
+export function summaryTable(run: RunResult): string {
+  const rows = quantizeSummary(run).map(
+    (r) => `<tr><th scope="row">${escapeHtml(r.label)}</th><td id="${r.id}" class="number${r.tone ? ` ${r.tone}` : ''}">${escapeHtml(r.value)}</td></tr>`,
+  );
+  return `<table id="summary" data-testid="quantize-summary">\n<caption>Quantization summary</caption>\n<tbody>\n${rows.join('\n')}\n</tbody>\n</table>`;
+}
+
+export function actionButtons(run: RunResult): string {
+  if (!run.output?.folder) return '';
+  return `<div class="actions" role="group" aria-label="Use the quantized model">
+<button type="button" data-action="benchmark" data-testid="action-benchmark">Benchmark</button>
+<button type="button" data-action="generate" data-testid="action-generate">Generate</button>
+</div>`;
+}
+
+export function quantizeBody(run: RunResult): string {
+  const sample = run.text === undefined ? '' : `\n<h2>Sample from the quantized model</h2>\n<pre data-testid="sample-text">${escapeHtml(run.text)}</pre>`;
+  return `${summaryTable(run)}\n${actionButtons(run)}${sample}`;
+}
+
+/** The live table the script appends rows to (one per finished layer). */
+export function layerTable(): string {
+  return `<table data-testid="layer-table">
+<caption>Layers quantized so far</caption>
+<thead><tr><th scope="col">Layer</th><th scope="col">Name</th><th scope="col">Time (s)</th><th scope="col">Reconstruction error</th></tr></thead>
+<tbody id="layer-rows"></tbody>
+</table>`;
+}

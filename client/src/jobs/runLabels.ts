@@ -1,0 +1,85 @@
+// How a saved run is named wherever runs are listed (Runs view, Open Run / Compare Runs quick picks): a
+// label (kind + model), its key metric, its date and a detail text. No `vscode` import.
+import * as path from 'path';
+import type { RunResult } from './runner';
+
+const fixed = (v: number | undefined, digits: number): string | undefined => (v === undefined ? undefined : v.toFixed(digits));
+
+function humanBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** The model's folder name (or the Hub id), e.g. "tiny-llama". */
+export function modelName(run: RunResult): string {
+  return run.model.path ? path.basename(run.model.path) : run.model.ref.replace(/[\\/]+$/, '').split(/[\\/]/).pop() || run.model.ref;
+}
+
+/** "quantize · tiny-llama". */
+export function runLabel(run: RunResult): string {
+  return `${run.kind} · ${modelName(run)}`;
+}
+
+/** The one number a run is remembered by, per kind; falls back to the duration. */
+export function keyMetric(run: RunResult): string {
+  const m = run.metrics;
+  const byKind: Record<RunResult['kind'], () => string | undefined> = {
+    quantize: () => {
+      const ppl = fixed(m.perplexityAfter, 2);
+      if (ppl !== undefined) return `ppl ${ppl}`;
+      return run.output ? humanBytes(run.output.bytes) : undefined;
+    },
+    perplexity: () => (m.perplexity === undefined ? undefined : `ppl ${m.perplexity.toFixed(2)}`),
+    generate: () => (m.tokensPerSecond === undefined ? undefined : `${m.tokensPerSecond.toFixed(1)} tok/s`),
+    benchmark: () => {
+      if (!run.rows || run.rows.length === 0) return undefined;
+      const variants = new Set(run.rows.map((r) => r.quantization)).size;
+      const best = Math.max(...run.rows.map((r) => r.throughputTokensPerSecond));
+      return `${variants} variant${variants === 1 ? '' : 's'}, up to ${best.toFixed(1)} tok/s`;
+    },
+  };
+  return byKind[run.kind]() ?? `${run.durationSeconds.toFixed(1)} s`;
+}
+
+/** "2026-11-23 12:04" in the local time zone (runs are listed for the person who ran them). */
+export function runDate(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}`;
+}
+
+/** "ppl 51.02 · 2026-11-23 12:04". */
+export function runDescription(run: RunResult): string {
+  return `${keyMetric(run)} · ${runDate(run.startedAt)}`;
+}
+
+/** The quantization method of a run's config, e.g. "gptq 4-bit g128"; undefined for fp16 runs. */
+export function methodOf(config: RunResult['config']): string | undefined {
+  if (!config) return undefined;
+  const parts = [String(config.quant_method ?? 'unknown')];
+  if (typeof config.bits === 'number') parts.push(`${config.bits}-bit`);
+  else if (config.load_in_4bit === true) parts.push(String(config.bnb_4bit_quant_type ?? '4-bit'));
+  else if (config.load_in_8bit === true) parts.push('int8');
+  if (typeof config.group_size === 'number') parts.push(`g${config.group_size}`);
+  return parts.join(' ');
+}
+
+/** Plain-text lines for a tooltip or a quick pick's detail. */
+export function runDetails(run: RunResult, file: string): string[] {
+  const lines = [`${run.kind} of ${run.model.path ?? run.model.ref}`];
+  const method = methodOf(run.config);
+  if (method) lines.push(`Method: ${method}`);
+  lines.push(`Started ${run.startedAt}, took ${run.durationSeconds.toFixed(1)} s`);
+  lines.push(`${keyMetric(run)}`);
+  if (run.output) lines.push(`Output: ${run.output.folder} (${humanBytes(run.output.bytes)})`);
+  lines.push(`Engine ${run.environment.engineVersion}, ${run.environment.threads} threads, ${run.environment.cpu}`);
+  lines.push(`File: ${file}`);
+  return lines;
+}
