@@ -326,7 +326,12 @@ export async function runCommand(page, label) {
   const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: label }).first();
   await row.waitFor({ state: 'visible' });
   await row.click();
-  await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+  // the palette closes, or the command opens its own quick pick or input box in the same widget at once
+  await page.waitForFunction(() => {
+    const widget = document.querySelector('.quick-input-widget');
+    const input = widget?.querySelector('input');
+    return !widget || widget.style.display === 'none' || getComputedStyle(widget).display === 'none' || !input?.value.startsWith('>');
+  });
 }
 
 /** Opens a workspace file via Quick Open (Ctrl+P) and waits for its editor tab. */

@@ -1,10 +1,12 @@
 // "QuantStudio: Benchmark…": one model, the fp16 baseline plus the picked variants (quantization config
 // files — *.quant.json, quantize_config.json, quant_config.json — and quantized checkpoint folders), at the
-// batch sizes of quantstudio.benchmark.batchSizes. From a job file's lens ({ uri }) it benchmarks that job's
-// model against its config; from a panel ({ model, config? }) it runs without asking.
+// batch sizes of quantstudio.benchmark.batchSizes. From a job file's lens ({ uri }) it runs the job file as
+// `quantstudio benchmark <file>` does (its config and its `benchmark` section); from a panel
+// ({ model, config? }) it runs without asking.
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { readJsonObject } from '../../cli/quantizeJobFile';
+import { benchmarkJobFromJobFile } from '../../cli/benchmarkJobFile';
+import type { JsonObject } from '../../../../native/lib/worker/protocol';
 import { jobCommandArgs, runJobWithProgress, workspaceDirFor, type JobCommandArgs, type JobCommandContext } from '../jobs/runJob';
 import { ensureTrusted } from '../jobs/trust';
 import { findModelFolders, pickModel } from '../pick/pickModel';
@@ -19,6 +21,8 @@ interface Plan {
   model: string;
   variants: BenchmarkVariant[];
   uri?: vscode.Uri;
+  /** A job file's own options (its `benchmark` section); the settings' batch sizes fill what it leaves out. */
+  options?: JsonObject;
 }
 
 export async function benchmark(ctx: JobCommandContext, arg?: unknown): Promise<void> {
@@ -33,7 +37,7 @@ export async function benchmark(ctx: JobCommandContext, arg?: unknown): Promise<
   const settings = readSettings(vscode.workspace.getConfiguration(SETTINGS_SECTION));
   const modelName = path.basename(plan.model);
   await runJobWithProgress(ctx, {
-    job: { kind: 'benchmark', model: plan.model, options: benchmarkOptions(plan.variants, settings.benchmark.batchSizes) },
+    job: { kind: 'benchmark', model: plan.model, options: { ...benchmarkOptions(plan.variants, settings.benchmark.batchSizes), ...plan.options } },
     title: `Benchmarking ${modelName}`,
     noun: 'Benchmark',
     workspaceDir: workspaceDirFor(plan.uri, plan.model),
@@ -44,13 +48,9 @@ export async function benchmark(ctx: JobCommandContext, arg?: unknown): Promise<
 /** The plan, undefined when the user stepped back, or an error message naming the file at fault. */
 async function planFrom(ctx: JobCommandContext, args: JobCommandArgs): Promise<Plan | string | undefined> {
   if (args.uri) {
-    const file = args.uri.fsPath;
-    const job = readJsonObject(file);
+    const job = benchmarkJobFromJobFile(args.uri.fsPath);
     if (typeof job === 'string') return job;
-    if (typeof job.model !== 'string') return `${file}: "model" (the model folder) is missing`;
-    const variant = configVariant(file);
-    if (typeof variant === 'string') return variant;
-    return { model: path.resolve(path.dirname(file), job.model), variants: [variant], uri: args.uri };
+    return { model: job.model, variants: [], options: job.options, uri: args.uri };
   }
   if (args.model) {
     const variant = args.config ? configVariant(args.config) : undefined;
