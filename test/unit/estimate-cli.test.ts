@@ -1,22 +1,20 @@
 // `quantstudio estimate` as a user runs it: --json shape and figures, the comparison, the human table,
 // errors on stderr with a non-zero exit.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
-const repo = join(__dirname, '..', '..', '..');
-const bin = join(repo, 'client', 'bin', 'quantstudio.js');
+import { quantstudio as runCli, repoRoot as repo } from '../helpers/cli';
+
 const temp = mkdtempSync(join(tmpdir(), 'qs-estimate-cli-'));
 after(() => rmSync(temp, { recursive: true, force: true }));
 
 function quantstudio(args: string[]): { status: number | null; stdout: string; stderr: string } {
   // No network and no user cache: a temp HF cache and a closed endpoint.
   const env = { ...process.env, HF_HUB_CACHE: join(temp, 'hf'), HF_ENDPOINT: 'http://127.0.0.1:9', XDG_CACHE_HOME: join(temp, 'cache') };
-  const result = spawnSync(process.execPath, [bin, ...args], { cwd: repo, encoding: 'utf8', env });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  return runCli(args, repo, env);
 }
 
 interface EstimateJson {

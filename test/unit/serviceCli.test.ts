@@ -1,18 +1,10 @@
 // `quantstudio validate` as a user runs it: exit codes, compiler-style report, --json shape, directory walking.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-
-const repo = join(__dirname, '..', '..', '..');
-const bin = join(repo, 'client', 'bin', 'quantstudio.js');
-
-function quantstudio(args: string[], cwd = repo): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8' });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+import { quantstudio, repoRoot as repo } from '../helpers/cli';
 
 interface JsonReport {
   file: string;
