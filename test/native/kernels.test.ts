@@ -85,6 +85,43 @@ test('attention: fast kernel = scalar reference, GQA and MQA, prefill and decode
   }
 });
 
+/** The fast kernel against the scalar reference, with NaN in every cache slot past pos0 + m: a kernel that
+ *  reads a position no query may see turns the output into NaN and fails the comparison. */
+function assertAttentionMatchesReference(heads: number, kvHeads: number, headDim: number, m: number, pos0: number): void {
+  const capacity = pos0 + m + 5;
+  const shape = { heads, kvHeads, headDim, capacity };
+  const q = randomFloats(m * heads * headDim, 11 * m + pos0).map((x) => 3 * x);  // peaked softmax rows too
+  const kc = randomFloats(kvHeads * capacity * headDim, 12 + pos0);
+  const vc = randomFloats(kvHeads * capacity * headDim, 13 + pos0);
+  for (let g = 0; g < kvHeads; g++) {
+    const unseen = (g * capacity + pos0 + m) * headDim;
+    kc.fill(NaN, unseen, (g + 1) * capacity * headDim);
+    vc.fill(NaN, unseen, (g + 1) * capacity * headDim);
+  }
+  const scale = 1 / Math.sqrt(headDim);
+  const fast = addon.kernelsAttention(q, m, pos0, kc, vc, shape, scale, false);
+  const ref = addon.kernelsAttention(q, m, pos0, kc, vc, shape, scale, true);
+  assert.equal(fast.length, m * heads * headDim);
+  const err = maxAbsDiff(fast, ref);
+  assert.ok(err < 1e-5, `heads=${heads} kv=${kvHeads} headDim=${headDim} m=${m} pos0=${pos0}: ${err}`);
+}
+
+test('attention decode shapes (a few query rows, long cache) = scalar reference', () => {
+  for (const headDim of [32, 64]) {
+    for (const pos0 of [0, 1, 511]) assertAttentionMatchesReference(8, 4, headDim, 1, pos0);
+    for (const pos0 of [0, 7, 509]) assertAttentionMatchesReference(8, 4, headDim, 3, pos0);
+  }
+  assertAttentionMatchesReference(8, 1, 64, 3, 100);   // MQA: one kv head feeds tiles of several query heads
+  assertAttentionMatchesReference(4, 4, 128, 2, 300);  // no GQA, wide heads
+  assertAttentionMatchesReference(8, 4, 40, 1, 61);    // headDim not a multiple of 16
+  assertAttentionMatchesReference(8, 4, 12, 3, 20);    // headDim not a multiple of 8: the portable loops
+});
+
+test('attention around the decode/prefill switch (16 and 17 query rows) = scalar reference', () => {
+  for (const m of [8, 15, 16, 17]) assertAttentionMatchesReference(8, 4, 32, m, 40);
+  assertAttentionMatchesReference(8, 2, 64, 64, 0);
+});
+
 test('attention is causal: the first query only sees the first position (output = its value row)', () => {
   const shape = { heads: 2, kvHeads: 1, headDim: 4, capacity: 3 };
   const q = randomFloats(3 * 2 * 4, 5);

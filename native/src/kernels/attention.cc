@@ -3,11 +3,18 @@
 #include <vector>
 
 #include "core/thread_pool.h"
+#include "kernels/attention_decode.h"
 #include "kernels/elementwise.h"
 #include "kernels/matmul.h"
 
 namespace quantstudio::kernels {
 namespace {
+
+// Up to this many query rows the tile kernel (attention_decode.cc) is faster at 1, 2 and 16 threads (8 heads,
+// 4 kv heads, 256 cached positions: ~1.5-2× at 8 rows, ~1.2× at 16). Past it results are mixed: prefill of
+// tiny-llama runs level either way, and single-threaded on long caches with wide heads (128 rows over 384
+// positions, headDim 64; 256 over 256, headDim 128) the matmul path is ~10% ahead, so prefill stays there.
+constexpr int64_t kDecodeMaxRows = 16;
 
 // The reference, one query row of one head: a dot product per visible key, softmax, weighted sum of values.
 void AttendOneReference(const float* q, int64_t visible, const float* k, const float* v, int64_t dim, float scale,
@@ -24,9 +31,9 @@ void AttendOneReference(const float* q, int64_t visible, const float* k, const f
     for (int64_t j = 0; j < dim; ++j) out[j] += scores[t] * v[t * dim + j];
 }
 
-// Fast path, one head at a time: scores = Q·Kᵀ and out = P·V as matmuls (the GEMM/GEMV kernels), so the
-// work runs at matmul speed instead of one short dot product per key. Heads are spread over the pool; the
-// matmuls inside run on the calling thread.
+// Prefill path, one head at a time: scores = Q·Kᵀ and out = P·V as matmuls (the GEMM kernel), so many query
+// rows run at matmul speed; the transposed copy of V it needs is small next to the P·V product at prefill
+// sizes. Heads are spread over the pool; the matmuls inside run on the calling thread.
 void RunAsMatMuls(const float* q, int64_t m, int64_t pos0, const float* kCache, const float* vCache,
                   const AttentionShape& s, float scale, float* out) {
   const int64_t group = s.heads / s.kvHeads;
@@ -62,6 +69,7 @@ void RunAsMatMuls(const float* q, int64_t m, int64_t pos0, const float* kCache, 
 
 void Attention(const float* q, int64_t m, int64_t pos0, const float* kCache, const float* vCache,
                const AttentionShape& shape, float scale, float* out) {
+  if (m <= kDecodeMaxRows) return AttentionDecode(q, m, pos0, kCache, vCache, shape, scale, out);
   RunAsMatMuls(q, m, pos0, kCache, vCache, shape, scale, out);
 }
 

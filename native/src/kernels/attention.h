@@ -1,4 +1,5 @@
 // Causal multi-head attention over a KV cache, GQA-aware: query head h reads kv head h / (heads / kvHeads).
+// A few query rows (decode) accumulate straight over the cached V rows; many rows (prefill) run as matmuls.
 #pragma once
 
 #include <cstdint>
