@@ -1,6 +1,8 @@
 // A benchmark job's options become a plan before any heavy work: defaults on the demo model, labels, and an
 // error naming the option for each mistake.
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { JobFailure } from '../../native/lib/worker/jobFailure';
@@ -26,7 +28,7 @@ function failure(options: JsonObject): [string, string | undefined, string] {
 }
 
 describe('benchmark plan', () => {
-  it('defaults: batch 1 and 16, prompt 512, generation 30 + 30, perplexity over 4096 tokens, 16 calibration samples', () => {
+  it('defaults: batch 1 and 16, prompt 512, generation 30 + 30 (30 + 512 needs more than its 512 positions), perplexity over 4096 tokens, 16 calibration samples', () => {
     const p = plan({ variants: [{ config: { ...gptq, desc_act: true } }, { config: { quant_method: 'bitsandbytes', load_in_8bit: true }, name: 'LLM.int8' }] }, gptq);
     assert.deepEqual([p.batchSizes, p.promptLength, p.generate, p.evaluate, p.repeat], [[1, 16], 512, { promptTokens: 30, newTokens: [30] }, { maxTokens: 4096, seq: 256 }, 1]);
     assert.deepEqual(p.variants.map((v) => [v.label, v.where, v.description]), [
@@ -38,6 +40,19 @@ describe('benchmark plan', () => {
     const source = p.variants[1]!.source;
     assert.ok(source.kind === 'config');
     assert.deepEqual(source.calibration, { nsamples: 16, seqlen: 256, seed: 0 });
+  });
+
+  it('generation defaults to 30 and 512 new tokens where the model has the positions for both', () => {
+    const longer = fs.mkdtempSync(path.join(os.tmpdir(), 'qs-plan-'));
+    try {
+      const config = JSON.parse(fs.readFileSync(path.join(demo, 'config.json'), 'utf8'));
+      fs.writeFileSync(path.join(longer, 'config.json'), JSON.stringify({ ...config, max_position_embeddings: 2048 }));
+      fs.symlinkSync(path.join(demo, 'model.safetensors'), path.join(longer, 'model.safetensors'));
+      const p = benchmarkPlan({ kind: 'benchmark', model: longer, options: {} }, longer);
+      assert.deepEqual(p.generate, { promptTokens: 30, newTokens: [30, 512] });
+    } finally {
+      fs.rmSync(longer, { recursive: true, force: true });
+    }
   });
 
   it('batch sizes are sorted and deduplicated, newTokens may be a list, repeated labels are numbered', () => {

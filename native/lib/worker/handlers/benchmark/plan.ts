@@ -36,7 +36,8 @@ export interface BenchmarkPlan {
 export const BENCHMARK_DEFAULTS = {
   batchSizes: [1, 16],
   promptLength: 512,
-  generate: { promptTokens: 30, newTokens: [30] },
+  /** As transformers' quantization benchmarks: 30 and 512 new tokens after a 30-token prompt. */
+  generate: { promptTokens: 30, newTokens: [30, 512] },
   /** A short slice of WikiText-2 test: a figure in seconds on a small model; raise maxTokens for the full protocol. */
   evaluate: { maxTokens: 4096, seq: 256 },
   /** Small on purpose: a benchmark compares speed and memory first; pass more for a better quantization. The
@@ -143,7 +144,12 @@ function variantsOf(job: Job, modelFolder: string, baseline: RuntimeConfig): Var
 }
 
 function generateOf(value: unknown, limit: number): BenchmarkPlan['generate'] {
-  if (value === undefined) return { promptTokens: BENCHMARK_DEFAULTS.generate.promptTokens, newTokens: [...BENCHMARK_DEFAULTS.generate.newTokens] };
+  if (value === undefined) {
+    // the default lengths that fit the model's positions (a short-context model still gets the 30-token run)
+    const { promptTokens, newTokens } = BENCHMARK_DEFAULTS.generate;
+    const fitting = newTokens.filter((n) => promptTokens + n <= limit);
+    return { promptTokens, newTokens: fitting.length > 0 ? fitting : [newTokens[0]] };
+  }
   if (!isObject(value)) invalid('options.generate', 'must be an object {promptTokens, newTokens}');
   const unknown = Object.keys(value).find((k) => k !== 'promptTokens' && k !== 'newTokens');
   if (unknown !== undefined) invalid(`options.generate.${unknown}`, 'is not an option (known: promptTokens, newTokens)');
