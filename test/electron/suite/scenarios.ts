@@ -1,8 +1,11 @@
 // The e2e scenarios through the vscode API (the code-server suite drives the same ones through the UI):
 // the extension activates, each fixture file gets exactly the expected diagnostics, hover shows the
 // schema doc, the quick fix edits the file and the problem goes away, the workspace command counts, and
-// the quantstudio.* settings reach the server.
+// the quantstudio.* settings reach the server, and a Benchmark run started through the command saves its
+// RunResult.
 import * as assert from 'assert/strict';
+import * as fs from 'fs';
+import * as path from 'path';
 import * as vscode from 'vscode';
 import { loadExpectations, repoRoot, type ExpectedDiagnostic, type ExpectedFile } from '../expectations';
 
@@ -106,6 +109,25 @@ export function scenarios(): Scenario[] {
         await config().update('validation.enable', undefined, vscode.ConfigurationTarget.Global);
       }
       assert.equal((await diagnosticsWhere(uri, (d) => d.length > 0)).length, file.diagnostics.length);
+    }],
+    ['Benchmark with a model argument measures it at the configured batch sizes and saves the run', async () => {
+      const config = () => vscode.workspace.getConfiguration('quantstudio');
+      const runs = workspaceUri('.quantstudio/runs').fsPath;
+      const saved = (): string[] => (fs.existsSync(runs) ? fs.readdirSync(runs).filter((f) => f.endsWith('-benchmark.json')) : []);
+      const before = saved();
+      await config().update('benchmark.batchSizes', [1, 2], vscode.ConfigurationTarget.Global);
+      try {
+        await vscode.commands.executeCommand('quantstudio.benchmark', { model: path.join(repoRoot(__dirname), 'examples', 'tiny-llama') });
+      } finally {
+        await config().update('benchmark.batchSizes', undefined, vscode.ConfigurationTarget.Global);
+      }
+      const added = saved().filter((f) => !before.includes(f));
+      assert.equal(added.length, 1, `new benchmark runs in ${runs}: ${JSON.stringify(added)}`);
+      const run = JSON.parse(fs.readFileSync(path.join(runs, added[0]), 'utf8')) as { rows: Array<{ variant: string; phase: string; batch: number; perplexityDelta: number }> };
+      // the baseline alone; tiny-llama's 512 positions leave room for 30 new tokens after the 30-token prompt
+      assert.deepEqual(run.rows.map((r) => [r.variant, r.phase, r.batch, r.perplexityDelta]), [
+        ['fp16', 'forward', 1, 0], ['fp16', 'generate', 1, 0], ['fp16', 'forward', 2, 0], ['fp16', 'generate', 2, 0],
+      ]);
     }],
   ];
   for (const file of expectations.files) {
