@@ -14,7 +14,7 @@ export interface JobContext {
 }
 
 /** What a handler returns; the worker adds ids, timing, model and environment. */
-export type HandlerOutput = Pick<RunResult, 'metrics'> & Partial<Pick<RunResult, 'rows' | 'text' | 'output'>> & {
+export type HandlerOutput = Pick<RunResult, 'metrics'> & Partial<Pick<RunResult, 'rows' | 'layers' | 'text' | 'output'>> & {
   model?: Partial<RunResult['model']>;
 };
 

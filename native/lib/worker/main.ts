@@ -15,7 +15,8 @@ import { runQuantize } from './handlers/quantize';
 import { JobFailure, errorInfo } from './jobFailure';
 import { readModelInfo } from './modelInfo';
 import { JobKind, RunResult, RunnerMessage, WorkerMessage } from './protocol';
-import { checkModelFolder, validateJob } from './validateJob';
+import { jobModelFolder } from './jobModel';
+import { validateJob } from './validateJob';
 
 const HANDLERS: Record<JobKind, JobHandler> = {
   perplexity: runPerplexity,
@@ -46,7 +47,11 @@ async function run(raw: unknown): Promise<RunResult> {
   const startedAt = new Date();
   const clock = process.hrtime.bigint();
   const job = validateJob(raw);
-  const modelFolder = checkModelFolder(job.model);
+  const modelFolder = await jobModelFolder(job.model, {
+    signal: controller.signal,
+    onDownload: (d) => void post({ type: 'progress', phase: 'download', current: d.bytesDone, total: d.bytesTotal, message: d.file }),
+    log: (text) => void post({ type: 'log', level: 'info', text }),
+  });
   const modelInfo = await readModelInfo(modelFolder);
   const addon = openEngine();
   const ctx: JobContext = {
@@ -73,6 +78,7 @@ async function run(raw: unknown): Promise<RunResult> {
     environment: environment(addon),
     metrics,
     ...(out.rows === undefined ? {} : { rows: out.rows }),
+    ...(out.layers === undefined ? {} : { layers: out.layers }),
     ...(out.text === undefined ? {} : { text: out.text }),
     ...(out.output === undefined ? {} : { output: out.output }),
   };

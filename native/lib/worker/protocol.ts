@@ -8,7 +8,7 @@ export type JsonObject = { [key: string]: unknown };
 
 export interface Job {
   kind: JobKind;
-  /** A local model folder (holding config.json). */
+  /** A local model folder (holding config.json), or a Hub id `org/name[@revision]` the worker resolves to its HF cache snapshot. */
   model: string;
   /** A quantization_config object (quantize, benchmark). */
   config?: JsonObject;
@@ -19,6 +19,7 @@ export interface Job {
 export type ErrorCode =
   | 'INVALID_JOB'
   | 'MODEL_NOT_FOUND'
+  | 'NEEDS_TOKEN'
   | 'INVALID_MODEL'
   | 'INPUT_NOT_FOUND'
   | 'NOT_AVAILABLE'
@@ -58,6 +59,14 @@ export interface BenchmarkRow {
   perplexityDelta: number | null;
 }
 
+export interface LayerRecord {
+  name: string;
+  seconds: number;
+  error: number;
+  /** 'output': relative error of the layer's output on the calibration data; 'weight': of its weights. */
+  errorKind: 'output' | 'weight';
+}
+
 export interface RunMetrics {
   perplexity?: number;
   tokens?: number;
@@ -82,6 +91,8 @@ export interface RunResult {
   environment: { engineVersion: string; threads: number; cpu: string; avx2: boolean; os: string; node: string };
   metrics: RunMetrics;
   rows?: BenchmarkRow[];
+  /** Quantize jobs: each layer's time and reconstruction error, in order. */
+  layers?: LayerRecord[];
   text?: string;
   output?: { folder: string; bytes: number };
 }

@@ -23,9 +23,26 @@ export function actionButtons(run: RunResult): string {
 </div>`;
 }
 
+/** The layers of a finished run, as the live table showed them (runs saved before layers were recorded: none). */
+export function finishedLayerTable(run: RunResult): string {
+  const layers = run.layers ?? [];
+  if (layers.length === 0) return '';
+  const rows = layers.map((l, i) =>
+    `<tr><th scope="row" class="number">${i + 1}/${layers.length}</th><td>${escapeHtml(l.name)}</td><td class="number">${l.seconds.toFixed(2)}</td><td class="number">${l.error.toExponential(3)}</td></tr>`);
+  const kind = layers[0].errorKind === 'output' ? 'output error on the calibration data' : 'weight error';
+  return `<table data-testid="layer-table">
+<caption>Layers (reconstruction error: ${kind})</caption>
+<thead><tr><th scope="col">Layer</th><th scope="col">Name</th><th scope="col">Time (s)</th><th scope="col">Reconstruction error</th></tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody>
+</table>`;
+}
+
 export function quantizeBody(run: RunResult): string {
   const sample = run.text === undefined ? '' : `\n<h2>Sample from the quantized model</h2>\n<pre data-testid="sample-text">${escapeHtml(run.text)}</pre>`;
-  return `${summaryTable(run)}\n${actionButtons(run)}${sample}`;
+  const layers = finishedLayerTable(run);
+  return `${summaryTable(run)}\n${actionButtons(run)}${sample}${layers ? `\n${layers}` : ''}`;
 }
 
 /** The live table the script appends rows to (one per finished layer). */

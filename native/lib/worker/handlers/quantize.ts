@@ -2,6 +2,7 @@
 // generating a short sample with the result. The pipeline writes its own temp folder and renames it at
 // the end, so a cancelled or failed job leaves nothing behind (the runner also sweeps `<out>.tmp-*`).
 import * as fs from 'fs';
+import * as path from 'path';
 import { generateText } from '../../generate';
 import { wikitext2TestPath } from '../../perplexity';
 import { CalibrationOptions } from '../../calibration';
@@ -35,6 +36,11 @@ async function perplexityOf(ctx: JobContext, folder: string, label: string, ids:
   });
   ctx.log('info', `perplexity ${label}: ${r.perplexity.toFixed(4)} over ${ids.length} tokens`);
   return r.perplexity;
+}
+
+/** The bytes of a model folder's weight files (what the quantized checkpoint replaces). */
+function weightFileBytes(folder: string): number {
+  return fs.readdirSync(folder).filter((f) => f.endsWith('.safetensors')).reduce((sum, f) => sum + fs.statSync(path.join(folder, f)).size, 0);
 }
 
 export async function runQuantize(ctx: JobContext): Promise<HandlerOutput> {
@@ -99,5 +105,7 @@ export async function runQuantize(ctx: JobContext): Promise<HandlerOutput> {
     ctx.progress('generate', 1, 1);
   }
   metrics.peakRssBytes = peakRssBytes();
-  return { metrics, output: { folder: result.out, bytes: result.bytes }, ...(text === undefined ? {} : { text }) };
+  metrics.inputWeightBytes = weightFileBytes(ctx.modelFolder);
+  const layers = result.layers.map(({ name, seconds: s, error, errorKind }) => ({ name, seconds: s, error, errorKind }));
+  return { metrics, layers, output: { folder: result.out, bytes: result.bytes }, ...(text === undefined ? {} : { text }) };
 }
