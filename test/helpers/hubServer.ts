@@ -32,6 +32,8 @@ export interface HubServer {
   log: LoggedRequest[];
   /** Delay every answer by this many milliseconds (to test timeouts). */
   setDelay(ms: number): void;
+  /** Send whole-file bodies in 64 KiB pieces this many milliseconds apart (to cancel a download halfway). */
+  setBodyPause(ms: number): void;
   /** The commit hash a repo's `main` resolves to. */
   commitOf(repoId: string): string;
   close(): Promise<void>;
@@ -52,8 +54,20 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   return text.length;
 }
 
+/** Writes `data` in 64 KiB pieces `pauseMs` apart; stops when the client goes away. */
+function sendSlowly(res: ServerResponse, data: Buffer, pauseMs: number): void {
+  let offset = 0;
+  const next = (): void => {
+    if (res.destroyed) return;
+    const piece = data.subarray(offset, (offset += 65536));
+    if (offset >= data.length) res.end(piece);
+    else res.write(piece, () => setTimeout(next, pauseMs));
+  };
+  next();
+}
+
 /** Serves a file honouring a single `bytes=a-b` range, as the Hub's resolve endpoint does. */
-function sendFile(req: IncomingMessage, res: ServerResponse, path: string, etag: string): { status: number; bytes: number } {
+function sendFile(req: IncomingMessage, res: ServerResponse, path: string, etag: string, pauseMs = 0): { status: number; bytes: number } {
   const data = readFileSync(path);
   const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
   const common = { 'Accept-Ranges': 'bytes', ETag: `"${etag}"`, 'Content-Type': 'application/octet-stream' };
@@ -73,13 +87,15 @@ function sendFile(req: IncomingMessage, res: ServerResponse, path: string, etag:
   }
   res.writeHead(200, { ...common, 'Content-Length': String(data.length) });
   if (req.method === 'HEAD') return res.end(), { status: 200, bytes: 0 };
-  res.end(data);
+  if (pauseMs > 0) sendSlowly(res, data, pauseMs);
+  else res.end(data);
   return { status: 200, bytes: data.length };
 }
 
 export async function startHubServer(repos: Readonly<Record<string, HubRepo>>): Promise<HubServer> {
   const log: LoggedRequest[] = [];
   let delayMs = 0;
+  let bodyPauseMs = 0;
   const revisionOk = (repoId: string, rev: string): boolean => ['main', 'HEAD', commitHash(repoId)].includes(decodeURIComponent(rev));
 
   const handle = (req: IncomingMessage, res: ServerResponse): { status: number; bytes: number; authorized: boolean } => {
@@ -112,7 +128,7 @@ export async function startHubServer(repos: Readonly<Record<string, HubRepo>>): 
     if (!revisionOk(repoId, rev)) return notFound('RevisionNotFound');
     const file = pathParts.join('/');
     if (!files.includes(file)) return notFound('EntryNotFound');
-    return { ...sendFile(req, res, join(repo.folder, file), createHash('sha1').update(`${commit}/${file}`).digest('hex')), authorized };
+    return { ...sendFile(req, res, join(repo.folder, file), createHash('sha1').update(`${commit}/${file}`).digest('hex'), bodyPauseMs), authorized };
   };
 
   const server: Server = createServer((req, res) => {
@@ -128,6 +144,7 @@ export async function startHubServer(repos: Readonly<Record<string, HubRepo>>): 
     url: `http://127.0.0.1:${port}`,
     log,
     setDelay: (ms) => void (delayMs = ms),
+    setBodyPause: (ms) => void (bodyPauseMs = ms),
     commitOf: commitHash,
     close: () =>
       new Promise<void>((resolve) => {

@@ -60,13 +60,16 @@ test('the progress bar of generate and perplexity jobs moves forward to 100%', (
   assert.equal(p[2].short, 'perplexity 4/8');
 });
 
-test('failures: a cancel is information, an engine error names what and where, a crash offers the log', () => {
+test('failures: a cancel is information, an engine error names what and where (a missing token offers to set one), a crash offers the log', () => {
   const cancelled = failureNotice(new JobCancelledError(), { noun: 'Quantization', output: { folder: '/o', existedBefore: false, existsNow: false } });
   assert.deepEqual(cancelled, { severity: 'info', message: 'Quantization cancelled; no output was written.', log: 'Quantization cancelled; no output was written.', showLog: false });
   const late = failureNotice(new JobCancelledError(), { noun: 'Quantization', output: { folder: '/o', existedBefore: false, existsNow: true } });
   assert.equal(late.message, 'Quantization cancelled after the output was written to /o.');
   const reported = failureNotice(new JobError({ code: 'MODEL_NOT_FOUND', message: 'model folder not found: /m', where: '/m' }), { noun: 'Benchmark' });
   assert.deepEqual(reported, { severity: 'error', message: 'QuantStudio: benchmark failed: model folder not found: /m (/m)', log: 'MODEL_NOT_FOUND: model folder not found: /m (/m)', showLog: true });
+  const gated = failureNotice(new JobError({ code: 'NEEDS_TOKEN', message: 'the model needs a Hugging Face token' }), { noun: 'Generation' });
+  assert.deepEqual(gated.fix, { title: 'Set Hugging Face Token', command: 'quantstudio.setHubToken' });
+  assert.equal(reported.fix, undefined);
   const crashed = failureNotice(new JobCrashedError(null, 'SIGSEGV', ['loading layer 3']), { noun: 'Generation' });
   assert.equal(crashed.message, "QuantStudio: generation failed: the job's worker process was killed by SIGSEGV without finishing the job.");
   assert.match(crashed.log, /loading layer 3$/);

@@ -3,6 +3,7 @@
 // to it; a job file's own quantization_config (with its algorithm and calibration) is one of the variants.
 import { dirname, resolve } from 'node:path';
 import type { Job } from '../jobs/runner';
+import { jobFileModel } from './jobFileModel';
 import { quantizationConfigOf, readJsonObject } from './quantizeJobFile';
 
 type Json = Record<string, unknown>;
@@ -57,5 +58,5 @@ export function benchmarkJobFromJobFile(file: string): Job | string {
     return copy;
   });
   options.variants = [own, ...variants];
-  return { kind: 'benchmark', model: resolve(base, value.model), options };
+  return { kind: 'benchmark', model: jobFileModel(base, value.model), options };
 }

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Job } from '../jobs/runner';
+import { jobFileModel } from './jobFileModel';
 
 type Json = Record<string, unknown>;
 
@@ -72,5 +73,5 @@ export function jobFromJobFile(file: string): Job | string {
     if (bytes === undefined) return `${file}: options.maxShardSize ${JSON.stringify(runOptions.maxShardSize)} is not a size such as "5GB", "500MB" or a byte count`;
     options.maxShardBytes = bytes;
   } else options.maxShardBytes = DEFAULT_MAX_SHARD_BYTES;
-  return { kind: 'quantize', model: resolve(base, value.model), config, options };
+  return { kind: 'quantize', model: jobFileModel(base, value.model), config, options };
 }

@@ -4,6 +4,7 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { DidChangeConfigurationNotification, type LanguageClient } from 'vscode-languageclient/node';
+import type { HubAccess } from '../jobs/runner';
 
 const SECRET_KEY = 'quantstudio.hub.token';
 
@@ -70,4 +71,14 @@ export async function setHubToken(context: vscode.ExtensionContext, output: vsco
     output.info('Hugging Face token stored in secret storage.');
     void vscode.window.showInformationMessage('QuantStudio: Hugging Face token stored; gated models are resolved with it.');
   }
+}
+
+/**
+ * Where a job on a Hub id downloads from, by the language server's rules: HF_ENDPOINT over the
+ * quantstudio.hub.endpoint setting; the stored token, else the worker keeps HF_TOKEN from the environment.
+ */
+export async function jobHubAccess(context: vscode.ExtensionContext, endpointSetting: string): Promise<HubAccess> {
+  const token = (await context.secrets.get(SECRET_KEY)) ?? '';
+  const endpoint = process.env.HF_ENDPOINT || endpointSetting;
+  return { ...(endpoint ? { endpoint } : {}), ...(token ? { token } : {}) };
 }

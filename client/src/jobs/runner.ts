@@ -28,12 +28,24 @@ export interface JobCallbacks {
   signal?: AbortSignal;
   /** Engine threads for this job (the engine reads QUANTSTUDIO_THREADS); 0 or unset = one per core. */
   threads?: number;
+  /** Where a job on a Hub id downloads from; unset fields keep the environment's HF_ENDPOINT / HF_TOKEN. */
+  hub?: HubAccess;
 }
 
-/** The worker's environment: ours, with QUANTSTUDIO_THREADS set when a thread count is asked for. */
-export function workerEnv(threads: number | undefined, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  if (threads === undefined || !Number.isInteger(threads) || threads <= 0) return base;
-  return { ...base, QUANTSTUDIO_THREADS: String(threads) };
+export interface HubAccess {
+  endpoint?: string;
+  /** Reaches the worker only through its environment: never logged, never in a RunResult. */
+  token?: string;
+}
+
+/** The worker's environment: ours, with QUANTSTUDIO_THREADS set when a thread count is asked for and
+ *  HF_ENDPOINT / HF_TOKEN when the caller names a Hub endpoint or token. */
+export function workerEnv(threads: number | undefined, base: NodeJS.ProcessEnv = process.env, hub: HubAccess = {}): NodeJS.ProcessEnv {
+  const extra: NodeJS.ProcessEnv = {};
+  if (threads !== undefined && Number.isInteger(threads) && threads > 0) extra.QUANTSTUDIO_THREADS = String(threads);
+  if (hub.endpoint) extra.HF_ENDPOINT = hub.endpoint;
+  if (hub.token) extra.HF_TOKEN = hub.token;
+  return Object.keys(extra).length === 0 ? base : { ...base, ...extra };
 }
 
 /** How long a worker asked to stop may take before it is killed: short enough that even a worker stuck in
@@ -45,7 +57,7 @@ export function startJob(job: Job, callbacks: JobCallbacks = {}): Promise<RunRes
   const { signal } = callbacks;
   if (signal?.aborted) return Promise.reject(new JobCancelledError());
   return new Promise<RunResult>((resolve, reject) => {
-    const child: ChildProcess = fork(workerPath(), [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'json', env: workerEnv(callbacks.threads) });
+    const child: ChildProcess = fork(workerPath(), [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'json', env: workerEnv(callbacks.threads, process.env, callbacks.hub) });
     const logTail: string[] = [];
     const remember = (line: string): void => {
       logTail.push(line);

@@ -90,7 +90,7 @@ export function validateJob(value: unknown): Job {
   if (typeof kind !== 'string' || !(JOB_KINDS as readonly string[]).includes(kind)) {
     throw new JobFailure('INVALID_JOB', `job.kind must be one of ${JOB_KINDS.join(', ')}, got ${JSON.stringify(kind)}`, 'kind');
   }
-  if (typeof model !== 'string' || model === '') throw new JobFailure('INVALID_JOB', 'job.model must name a model folder', 'model');
+  if (typeof model !== 'string' || model === '') throw new JobFailure('INVALID_JOB', 'job.model must name a model folder or a Hugging Face model id (org/name)', 'model');
   if (config !== undefined && !isObject(config)) throw new JobFailure('INVALID_JOB', 'job.config must be an object', 'config');
   const opts = options ?? {};
   if (!isObject(opts)) throw new JobFailure('INVALID_JOB', 'job.options must be an object', 'options');

@@ -1,4 +1,4 @@
-// `quantstudio benchmark <job.quant.json> | --model <dir> [--config <file>]... [--variant <dir>]... [--batch 1,16]
+// `quantstudio benchmark <job.quant.json> | --model <dir|hub id> [--config <file>]... [--variant <dir>]... [--batch 1,16]
 // [--prompt-length N] [--prompt-tokens N] [--new-tokens N[,N]] [--eval-tokens N | --no-eval] [--repeat N] [--json]`:
 // the model as the baseline and each variant side by side — load time, per-token latency and throughput of a
 // forward pass and of generation per batch size, peak memory, WikiText-2 perplexity and its delta. Prints a
@@ -82,7 +82,7 @@ function table(run: RunResult): string {
 export const benchmarkCommand: Command = {
   name: 'benchmark',
   summary: 'latency, throughput, peak memory and perplexity of a model and its quantized variants side by side',
-  usage: 'quantstudio benchmark <job.quant.json> | --model <dir> [--config <file>]... [--variant <dir>]... [--batch 1,16] [--prompt-length N] [--prompt-tokens N] [--new-tokens N[,N]] [--eval-tokens N | --no-eval] [--repeat N] [--json]',
+  usage: 'quantstudio benchmark <job.quant.json> | --model <dir|hub id> [--config <file>]... [--variant <dir>]... [--batch 1,16] [--prompt-length N] [--prompt-tokens N] [--new-tokens N[,N]] [--eval-tokens N | --no-eval] [--repeat N] [--json]',
   async run(args) {
     const taken = takeRepeatable(args);
     if (typeof taken === 'string') return usageError(this, taken);

@@ -1,4 +1,4 @@
-// `quantstudio generate --model <dir> --prompt <text> [--max-tokens N] [--seed N] [--temperature T]
+// `quantstudio generate --model <dir|hub id> --prompt <text> [--max-tokens N] [--seed N] [--temperature T]
 // [--top-k K] [--top-p P] [--json]`: streams the generated text to stdout as it is produced (greedy unless a
 // temperature is given); --json prints {text, tokens, tokensPerSecond} with the whole RunResult under `run`.
 import type { Command } from '../command';
@@ -9,7 +9,7 @@ import { runCliJob } from '../runJob';
 export const generateCommand: Command = {
   name: 'generate',
   summary: 'generate text from a prompt',
-  usage: 'quantstudio generate --model <dir> --prompt <text> [--max-tokens N] [--seed N] [--temperature T] [--top-k K] [--top-p P] [--json]',
+  usage: 'quantstudio generate --model <dir|hub id> --prompt <text> [--max-tokens N] [--seed N] [--temperature T] [--top-k K] [--top-p P] [--json]',
   async run(args) {
     const flags = parseFlags(args, {
       values: ['--model', '--prompt', '--max-tokens', '--seed', '--temperature', '--top-k', '--top-p'],

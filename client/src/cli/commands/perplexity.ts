@@ -1,4 +1,4 @@
-// `quantstudio perplexity --model <dir> [--text <file>] [--seq 256] [--max-tokens N] [--json]`: perplexity
+// `quantstudio perplexity --model <dir|hub id> [--text <file>] [--seq 256] [--max-tokens N] [--json]`: perplexity
 // with the project's protocol (non-overlapping windows of --seq inputs, fp32 compute); without --text, the
 // bundled WikiText-2 test text. --json prints {perplexity, tokens, ...} with the whole RunResult under `run`.
 import type { Command } from '../command';
@@ -9,7 +9,7 @@ import { runCliJob } from '../runJob';
 export const perplexityCommand: Command = {
   name: 'perplexity',
   summary: 'perplexity of a model on a text (default: WikiText-2 test)',
-  usage: 'quantstudio perplexity --model <dir> [--text <file>] [--seq 256] [--max-tokens N] [--json]',
+  usage: 'quantstudio perplexity --model <dir|hub id> [--text <file>] [--seq 256] [--max-tokens N] [--json]',
   async run(args) {
     const flags = parseFlags(args, { values: ['--model', '--text', '--seq', '--max-tokens'], switches: ['--json'] });
     if (typeof flags === 'string') return usageError(this, flags);

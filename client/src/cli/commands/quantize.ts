@@ -1,4 +1,4 @@
-// `quantstudio quantize <job.quant.json> | --model <dir> --config <file> --out <dir> [--calib wikitext2|<file>]
+// `quantstudio quantize <job.quant.json> | --model <dir|hub id> --config <file> --out <dir> [--calib wikitext2|<file>]
 // [--algorithm rtn] [--overwrite] [--json]`: quantizes a model folder into a checkpoint that transformers,
 // GPTQModel/AutoAWQ or bitsandbytes load. A job file can also ask for perplexity before/after and a sample.
 import type { Command } from '../command';
@@ -26,7 +26,7 @@ function summary(run: RunResult): string {
 export const quantizeCommand: Command = {
   name: 'quantize',
   summary: 'quantize a model folder into a GPTQ, AWQ or bitsandbytes checkpoint',
-  usage: 'quantstudio quantize <job.quant.json> | --model <dir> --config <file> --out <dir> [--calib wikitext2|<file>] [--algorithm rtn] [--overwrite] [--json]',
+  usage: 'quantstudio quantize <job.quant.json> | --model <dir|hub id> --config <file> --out <dir> [--calib wikitext2|<file>] [--algorithm rtn] [--overwrite] [--json]',
   async run(args) {
     const flags = parseFlags(args, { values: ['--model', '--config', '--out', '--calib', '--algorithm'], switches: ['--json', '--overwrite'], positional: 1 });
     if (typeof flags === 'string') return usageError(this, flags);

@@ -10,7 +10,14 @@ export interface FailureNotice {
   log: string;
   /** Offer "Show Log" (the log holds more than the notification). */
   showLog: boolean;
+  /** A command that fixes the cause, offered as a button (e.g. storing a Hub token). */
+  fix?: { title: string; command: string };
 }
+
+/** Error codes a command can fix. */
+const FIXES: Readonly<Record<string, { title: string; command: string }>> = {
+  NEEDS_TOKEN: { title: 'Set Hugging Face Token', command: 'quantstudio.setHubToken' },
+};
 
 export interface FailureContext {
   /** "Quantization", "Benchmark", "Generation", "Perplexity evaluation". */
@@ -34,7 +41,8 @@ export function failureNotice(error: unknown, ctx: FailureContext): FailureNotic
   }
   if (error instanceof JobError) {
     const where = error.where ? ` (${error.where})` : '';
-    return { severity: 'error', message: `QuantStudio: ${lower} failed: ${error.message}${where}`, log: `${error.code}: ${error.message}${where}`, showLog: true };
+    const fix = FIXES[error.code];
+    return { severity: 'error', message: `QuantStudio: ${lower} failed: ${error.message}${where}`, log: `${error.code}: ${error.message}${where}`, showLog: true, ...(fix ? { fix } : {}) };
   }
   const text = error instanceof Error ? error.message : String(error);
   return { severity: 'error', message: `QuantStudio: ${lower} failed: ${text}`, log: text, showLog: true };

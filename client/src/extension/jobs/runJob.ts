@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import * as vscode from 'vscode';
 import { startJob, type Job, type RunResult } from '../../jobs/runner';
 import { runsFolder, saveRun } from '../../jobs/runStore';
+import { jobHubAccess } from '../hubToken';
 import type { LiveRunPanel } from '../panels';
 import { readSettings, SETTINGS_SECTION } from '../settings';
 import { failureNotice } from './failureNotice';
@@ -66,6 +67,7 @@ export async function runJobWithProgress(ctx: JobCommandContext, request: JobReq
   const { output } = ctx;
   if (!ensureTrusted(request.noun)) return undefined;
   const settings = readSettings(vscode.workspace.getConfiguration(SETTINGS_SECTION));
+  const hub = await jobHubAccess(ctx.extension, settings.hub.endpoint);
   const out = typeof request.job.options.out === 'string' ? request.job.options.out : undefined;
   const outputExisted = out !== undefined && fs.existsSync(out);
   const status = new JobStatusItem(request.title);
@@ -85,6 +87,7 @@ export async function runJobWithProgress(ctx: JobCommandContext, request: JobReq
         return startJob(request.job, {
           signal: abort.signal,
           threads: settings.engine.threads,
+          hub,
           onStarted: (pid) => output.info(`Job worker started (pid ${pid}).`),
           onProgress: (p) => {
             const step = bridge.step(p);
@@ -108,8 +111,10 @@ export async function runJobWithProgress(ctx: JobCommandContext, request: JobReq
     else output.error(notice.log);
     if (live && !live.disposed) live.fail(notice.message);
     const show = notice.severity === 'info' ? vscode.window.showInformationMessage : vscode.window.showErrorMessage;
-    void (notice.showLog ? show(notice.message, 'Show Log') : show(notice.message)).then((choice) => {
+    const buttons = [...(notice.fix ? [notice.fix.title] : []), ...(notice.showLog ? ['Show Log'] : [])];
+    void show(notice.message, ...buttons).then((choice) => {
       if (choice === 'Show Log') output.show(true);
+      else if (notice.fix && choice === notice.fix.title) void vscode.commands.executeCommand(notice.fix.command);
     });
     return undefined;
   } finally {

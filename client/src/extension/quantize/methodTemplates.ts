@@ -2,6 +2,7 @@
 // new *.quant.json starts from (the method's usual defaults, valid against schemas/job.schema.json).
 // Data, plus the job file built around it. No `vscode` import.
 import * as path from 'path';
+import { parseHubRef } from '../../../../native/lib/model/hubRef';
 
 type Json = Record<string, unknown>;
 
@@ -76,7 +77,8 @@ export function newJobFilePaths(workspaceDir: string, modelFolder: string, templ
 export function jobFileObject(template: MethodTemplate, jobFile: string, modelFolder: string, output: string): Json {
   const base = path.dirname(jobFile);
   const job: Json = {
-    model: jobPath(base, modelFolder),
+    // A Hub id (from the model pick) stays an id; a folder is written relative to the job file.
+    model: parseHubRef(modelFolder) ? modelFolder : jobPath(base, modelFolder),
     quantization_config: { ...template.config },
   };
   if (template.calibrated) job.calibration = { dataset: 'wikitext2', nsamples: 128, seqlen: 256, seed: 0 };
