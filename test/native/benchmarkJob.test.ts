@@ -81,7 +81,8 @@ describe('benchmark job', () => {
 
   it('measures the baseline, a quantized config and a checkpoint side by side, and leaves no scratch folder', async () => {
     const phases: string[] = [];
-    const run: RunResult = await startJob(job, { onProgress: (p) => phases.push(p.phase) });
+    const overall: number[] = [];
+    const run: RunResult = await startJob(job, { onProgress: (p) => { phases.push(p.phase); if (p.overall !== undefined) overall.push(p.overall); } });
     assert.ok(validateRunResult(run), JSON.stringify(validateRunResult.errors));
     assert.deepEqual(fs.readdirSync(workerTmp), []);
     const rows = run.rows ?? [];
@@ -96,6 +97,9 @@ describe('benchmark job', () => {
     assert.deepEqual(describe('gptq 4-bit g128'), ['gptq', 4, 128, false, 'gptq fused']);
     assert.deepEqual(describe('tiny-llama-nf4'), ['nf4', 4, 64, null, 'bnb4 fused']);
     assert.ok(phases.includes('quantize gptq 4-bit g128') && phases.includes('measure tiny-llama-nf4 bs4'), phases.join(', '));
+    // the whole job's progress only moves forward and ends complete
+    assert.deepEqual(overall, [...overall].sort((a, b) => a - b));
+    assert.equal(overall.at(-1), 1);
 
     // Perplexity: the baseline's and the checkpoint's equal the in-process protocol on the same slice.
     const base = byVariant('fp16')[0]!;

@@ -60,6 +60,13 @@ test('the progress bar of generate and perplexity jobs moves forward to 100%', (
   assert.equal(p[2].short, 'perplexity 4/8');
 });
 
+test('a benchmark bar follows the worker\'s overall fraction and never goes back', () => {
+  const bridge = new ProgressBridge('benchmark');
+  const steps = [0.1, 0.05, 0.5, 1].map((overall) => bridge.step({ phase: 'measure fp16 bs1', current: 1, total: 4, overall }));
+  assert.deepEqual(steps.map((s) => Math.round(s.increment * 10) / 10), [10, 0, 40, 50]);
+  assert.equal(steps[0].short, 'measure fp16 bs1 1/4');
+});
+
 test('failures: a cancel is information, an engine error names what and where (a missing token offers to set one), a crash offers the log', () => {
   const cancelled = failureNotice(new JobCancelledError(), { noun: 'Quantization', output: { folder: '/o', existedBefore: false, existsNow: false } });
   assert.deepEqual(cancelled, { severity: 'info', message: 'Quantization cancelled; no output was written.', log: 'Quantization cancelled; no output was written.', showLog: false });

@@ -17,6 +17,8 @@ export interface JobProgress {
   etaSeconds?: number;
   /** Structured numbers behind the message (quantize: layer, seconds, reconstruction error). */
   detail?: ProgressDetail;
+  /** How far the whole job is, 0..1, when the worker knows it better than a phase does (benchmark). */
+  overall?: number;
 }
 
 export interface JobCallbacks {

@@ -8,7 +8,7 @@ export interface JobContext {
   modelFolder: string;
   addon: Addon;
   signal: AbortSignal;
-  progress(phase: string, current: number, total: number, extra?: { message?: string; etaSeconds?: number; detail?: ProgressDetail }): void;
+  progress(phase: string, current: number, total: number, extra?: { message?: string; etaSeconds?: number; detail?: ProgressDetail; overall?: number }): void;
   token(text: string): void;
   log(level: LogLevel, text: string): void;
 }

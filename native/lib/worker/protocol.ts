@@ -99,6 +99,8 @@ export interface RunResult {
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
+/** `overall` on a progress message: how far the whole job is, 0..1, for jobs whose phases repeat (benchmark
+ *  variants), where a phase alone does not say it. */
 /** Structured numbers behind a progress message (quantize: the layer just finished), for panels that tabulate them. */
 export interface ProgressDetail {
   layer?: string;
@@ -108,7 +110,7 @@ export interface ProgressDetail {
 }
 
 export type WorkerMessage =
-  | { type: 'progress'; phase: string; current: number; total: number; message?: string; etaSeconds?: number; detail?: ProgressDetail }
+  | { type: 'progress'; phase: string; current: number; total: number; message?: string; etaSeconds?: number; detail?: ProgressDetail; overall?: number }
   | { type: 'token'; text: string }
   | { type: 'log'; level: LogLevel; text: string }
   | { type: 'result'; result: RunResult }

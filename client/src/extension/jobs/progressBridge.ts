@@ -1,7 +1,8 @@
 // Turns the worker's progress events into what a notification progress bar needs: a message and an
 // increment (VS Code adds increments up to 100). Each phase of a job kind owns a share of the bar (data
 // below), so the bar moves steadily, e.g. from perplexity-before through the layers to perplexity-after.
-// Phases a table does not know are shown but do not move the bar. No `vscode` import.
+// Phases a table does not know are shown but do not move the bar; an `overall` fraction, when the worker
+// sends one, sets the bar directly. No `vscode` import.
 import type { JobKind, JobProgress } from '../../jobs/runner';
 
 type PhaseWeights = ReadonlyArray<readonly [phase: string, weight: number]>;
@@ -27,10 +28,8 @@ export const PHASE_WEIGHTS: Readonly<Record<JobKind, PhaseWeights>> = {
     ['load', 10],
     ['generate', 90],
   ],
-  benchmark: [
-    ['load', 5],
-    ['variant', 95],
-  ],
+  // benchmark progress carries `overall` (its phases repeat per variant); only the first phase is here
+  benchmark: [['tokenize', 1]],
 };
 
 export interface ProgressStep {
@@ -56,13 +55,19 @@ export class ProgressBridge {
   step(p: JobProgress): ProgressStep {
     const short = p.total > 1 ? `${p.phase} ${p.current}/${p.total}` : p.phase;
     const message = p.message ? `${short}: ${p.message}` : short;
+    if (p.overall !== undefined) return { message, increment: this.advanceTo(100 * Math.min(1, Math.max(0, p.overall))), short };
     const index = this.weights.findIndex(([phase]) => phase === p.phase);
     if (index < 0) return { message, increment: 0, short };
     const before = this.weights.slice(0, index).reduce((sum, [, w]) => sum + w, 0);
     const fraction = p.total > 0 ? Math.min(1, p.current / p.total) : 0;
     const target = (100 * (before + fraction * this.weights[index][1])) / this.totalWeight;
+    return { message, increment: this.advanceTo(target), short };
+  }
+
+  /** The increment that brings the bar to `target` percent (never backwards). */
+  private advanceTo(target: number): number {
     const increment = Math.max(0, target - this.reported);
     this.reported += increment;
-    return { message, increment, short };
+    return increment;
   }
 }
