@@ -20,15 +20,25 @@ export async function openFile(page, relativePath) {
   await page.locator('.tabs-container .tab.active', { hasText: base }).waitFor();
 }
 
-/** Moves the cursor of the active editor to a 1-based line and column (Quick Open's ":line:column"). */
-export async function goTo(page, line, column) {
-  await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(`:${line}:${column}`);
-  await page.waitForTimeout(300); // the line picker re-filters after typing
-  await page.keyboard.press('Enter');
-  await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+/** Moves the cursor of the active editor to a 1-based line and column (Quick Open's ":line:column") and waits
+ *  until the status bar shows that position (the line picker can swallow an early Enter: it is typed again). */
+export async function goTo(page, line, column, attempts = 3) {
+  const position = page.locator('.statusbar-item', { hasText: new RegExp(`^Ln ${line}, Col ${column}$`) });
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('Control+P');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(`:${line}:${column}`);
+    await page.waitForTimeout(300); // the line picker re-filters after typing
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+    try {
+      await position.first().waitFor({ state: 'visible', timeout: 5000 });
+      return;
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+    }
+  }
 }
 
 /**
@@ -44,7 +54,10 @@ export async function hoverAt(page, line, column, expect, attempts = 5) {
       await hover.waitFor({ state: 'visible', timeout: 8000 });
       return hover.innerText();
     } catch (error) {
-      if (attempt >= attempts) throw error;
+      if (attempt >= attempts) {
+        const shown = await page.locator('.monaco-hover:not(.hidden)').allInnerTexts();
+        throw new Error(`no hover containing "${expect}" at ${line}:${column} after ${attempts} tries; visible hovers: ${JSON.stringify(shown)}`, { cause: error });
+      }
       await page.keyboard.press('Escape');
     }
   }
