@@ -43,24 +43,23 @@ export async function goTo(page, line, column, attempts = 3) {
 
 /**
  * Shows the hover at the cursor and returns its text once it contains `expect`. The hover can open before
- * the language server answers (or on a cursor that has not settled), so it is reopened a few times.
+ * the language server answers, and closes when the editor re-lays out (a code lens arriving): its text is read
+ * as soon as it is there, and the hover is reopened until it is.
  */
 export async function hoverAt(page, line, column, expect, attempts = 5) {
-  const hover = page.locator('.monaco-hover:not(.hidden)', { hasText: expect }).first();
-  for (let attempt = 1; ; attempt++) {
+  const hovers = page.locator('.monaco-hover:not(.hidden)');
+  let shown = [];
+  for (let attempt = 1; attempt <= attempts; attempt++) {
     await goTo(page, line, column);
     await runCommand(page, 'Show or Focus Hover');
-    try {
-      await hover.waitFor({ state: 'visible', timeout: 8000 });
-      return hover.innerText();
-    } catch (error) {
-      if (attempt >= attempts) {
-        const shown = await page.locator('.monaco-hover:not(.hidden)').allInnerTexts();
-        throw new Error(`no hover containing "${expect}" at ${line}:${column} after ${attempts} tries; visible hovers: ${JSON.stringify(shown)}`, { cause: error });
-      }
-      await page.keyboard.press('Escape');
+    for (const deadline = Date.now() + 8000; Date.now() < deadline; await page.waitForTimeout(100)) {
+      shown = await hovers.allInnerTexts();
+      const match = shown.find((text) => text.includes(expect));
+      if (match !== undefined) return match;
     }
+    await page.keyboard.press('Escape');
   }
+  throw new Error(`no hover containing "${expect}" at ${line}:${column} after ${attempts} tries; visible hovers: ${JSON.stringify(shown)}`);
 }
 
 /** Opens "Quick Fix..." at a position and returns the titles it offers (the action widget stays open). */
