@@ -51,9 +51,9 @@ test('the fixed results are valid RunResults', () => {
 
 test('a benchmark exports its table rows as CSV, quoting cells with commas and leaving nulls empty', () => {
   assert.equal(toCsv(benchmark), [
-    'Quantization,Bits,Group size,Act-order,Kernel,Batch,Load (s),Per-token latency (ms),Throughput (tokens/s),Peak memory (bytes),Perplexity,Perplexity delta',
-    'fp16,16,,,f16-gemv,1,0.021,1.23456,810,20971520,57.77857,0',
-    '"gptq, desc_act",4,128,true,gptq-int4,16,0.5,0.25,4000,8388608,59.1,1.32143',
+    'Variant,Phase,Prompt tokens,New tokens,Quantization,Bits,Group size,Act-order,Kernel,Batch,Load (s),Per-token latency (ms),Throughput (tokens/s),Peak memory (bytes),Perplexity,Perplexity delta',
+    'fp16,forward,512,0,fp16,16,,,f16-gemv,1,0.021,1.23456,810,20971520,57.77857,0',
+    '"gptq, desc_act",forward,512,0,"gptq, desc_act",4,128,true,gptq-int4,16,0.5,0.25,4000,8388608,59.1,1.32143',
     '',
   ].join('\r\n'));
 });
@@ -70,10 +70,10 @@ test('Markdown has a summary, a table with rounded numbers and the generated tex
     '- Duration: 90 s',
     '- Engine: 0.1.0, 2 threads, AMD EPYC (AVX2), linux 6.1 x64, Node v20.20.2',
     '',
-    '| Quantization | Bits | Group size | Act-order | Kernel | Batch | Load (s) | Per-token latency (ms) | Throughput (tokens/s) | Peak memory (bytes) | Perplexity | Perplexity delta |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-    '| fp16 | 16 | — | — | f16-gemv | 1 | 0.021 | 1.235 | 810 | 20971520 | 57.78 | 0 |',
-    '| gptq, desc_act | 4 | 128 | true | gptq-int4 | 16 | 0.5 | 0.25 | 4000 | 8388608 | 59.1 | 1.321 |',
+    '| Variant | Phase | Prompt tokens | New tokens | Quantization | Bits | Group size | Act-order | Kernel | Batch | Load (s) | Per-token latency (ms) | Throughput (tokens/s) | Peak memory (bytes) | Perplexity | Perplexity delta |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| fp16 | forward | 512 | 0 | fp16 | 16 | — | — | f16-gemv | 1 | 0.021 | 1.235 | 810 | 20971520 | 57.78 | 0 |',
+    '| gptq, desc_act | forward | 512 | 0 | gptq, desc_act | 4 | 128 | true | gptq-int4 | 16 | 0.5 | 0.25 | 4000 | 8388608 | 59.1 | 1.321 |',
     '',
   ].join('\n'));
   assert.equal(toMarkdown(generation), [

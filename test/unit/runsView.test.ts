@@ -79,6 +79,8 @@ test('a runs folder that does not exist yet is an empty view; one that is a file
 
 test('key metrics per kind, and the duration when a run has none', () => {
   assert.equal(keyMetric(run('benchmark', '2026-11-23T00:00:00.000Z', { rows: [row('fp16', 1, 100), row('gptq', 1, 150.26), row('gptq', 16, 90)] })), '2 variants, up to 150.3 tok/s');
+  // variants are told apart by their label, not their method (two GPTQ variants are two)
+  assert.equal(keyMetric(run('benchmark', '2026-11-23T00:00:00.000Z', { rows: [row('gptq', 1, 100), { ...row('gptq', 1, 120), variant: 'gptq act-order' }] })), '2 variants, up to 120.0 tok/s');
   assert.equal(keyMetric(run('quantize', '2026-11-23T00:00:00.000Z', { output: { folder: '/o', bytes: 1536 } })), '1.5 KiB');
   assert.equal(keyMetric(run('generate', '2026-11-23T00:00:00.000Z')), '12.3 s');
   assert.equal(runLabel(run('benchmark', '2026-11-23T00:00:00.000Z', { model: { ref: 'org/some-model' } })), 'benchmark · some-model');

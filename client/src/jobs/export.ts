@@ -7,7 +7,12 @@ export const EXPORT_EXTENSIONS: Record<ExportFormat, string> = { csv: '.csv', js
 
 type Cell = string | number | boolean | null;
 
+// variant + phase + token counts tell the rows apart (one variant has a forward and generate rows per batch)
 const ROW_COLUMNS: ReadonlyArray<{ key: keyof BenchmarkRow; title: string }> = [
+  { key: 'variant', title: 'Variant' },
+  { key: 'phase', title: 'Phase' },
+  { key: 'promptTokens', title: 'Prompt tokens' },
+  { key: 'newTokens', title: 'New tokens' },
   { key: 'quantization', title: 'Quantization' },
   { key: 'bits', title: 'Bits' },
   { key: 'groupSize', title: 'Group size' },

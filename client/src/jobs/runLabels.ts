@@ -39,7 +39,7 @@ export function keyMetric(run: RunResult): string {
     generate: () => (m.tokensPerSecond === undefined ? undefined : `${m.tokensPerSecond.toFixed(1)} tok/s`),
     benchmark: () => {
       if (!run.rows || run.rows.length === 0) return undefined;
-      const variants = new Set(run.rows.map((r) => r.quantization)).size;
+      const variants = new Set(run.rows.map((r) => r.variant)).size;
       const best = Math.max(...run.rows.map((r) => r.throughputTokensPerSecond));
       return `${variants} variant${variants === 1 ? '' : 's'}, up to ${best.toFixed(1)} tok/s`;
     },
