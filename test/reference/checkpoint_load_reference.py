@@ -6,7 +6,8 @@ stdin: {"ids": [[token ids], ...], "cases": [{"name", "folder", "format": "gptq"
 refuses, the GPTQ fallbacks are GPTQModel's own loader (BACKEND.TORCH), then, where that refuses too,
 transformers' Llama with every quantized layer dequantized by GPTQModel's TorchLinear. `out` receives fp32
 `logits.<i>` per sequence and `<module>` = the dequantized [out, in] weight of every quantized Linear.
-stdout: {"cases": {name: {"loader", "linear", "refused": [messages], "modelDtype"}}}.
+stdout: {"cases": {name: {"loader", "linear", "linearBases", "refused": [messages], "modelDtype"}}}: `linear` is the
+class of the first quantized Linear, `linearBases` its method resolution order (class names).
 """
 import glob
 import json
@@ -133,7 +134,8 @@ def run_case(case, sequences):
         out[f"logits.{i}"] = model(torch.tensor([ids])).logits[0].float().contiguous()
     save_file(out, case["out"])
     probe = dict(model.named_modules())["model.layers.0.self_attn.q_proj"]
-    return {"loader": loader, "linear": type(probe).__name__, "refused": refused,
+    return {"loader": loader, "linear": type(probe).__name__,
+            "linearBases": [cls.__name__ for cls in type(probe).__mro__], "refused": refused,
             "modelDtype": str(model.model.embed_tokens.weight.dtype)}
 
 
