@@ -8,11 +8,17 @@ import type { PipelineAddon } from './quantize';
 import type { QuantAddon } from './quant';
 import type { RuntimeAddon } from './runtime';
 
+/** The engine's SIMD levels (native/src/kernels/cpu.h), lowest first. */
+export const SIMD_LEVELS = ['scalar', 'avx2', 'avx512'] as const;
+export type SimdLevel = (typeof SIMD_LEVELS)[number];
+
 export interface EngineInfo {
   version: string;
   hardwareThreads: number;
   avx2: boolean;
   avx512: boolean;
+  /** The level the kernels run at: the CPU's best, capped by QUANTSTUDIO_SIMD. */
+  simd: SimdLevel;
 }
 
 /** The addon's exports. Each engine area adds its functions here as it lands. */
@@ -39,7 +45,20 @@ export function addonPath(): string {
   return found;
 }
 
+/**
+ * QUANTSTUDIO_SIMD caps the kernels' SIMD level (to compare levels, or to rule one out); the engine reads it
+ * once and ignores what it does not know, so a mistyped value is refused here with a message instead.
+ */
+export function checkSimdEnvironment(env: NodeJS.ProcessEnv = process.env): void {
+  const value = env.QUANTSTUDIO_SIMD;
+  if (value === undefined || value === '' || (SIMD_LEVELS as readonly string[]).includes(value)) return;
+  throw new Error(`QUANTSTUDIO_SIMD must be one of ${SIMD_LEVELS.join(', ')} (or unset for the CPU's best), got "${value}"`);
+}
+
 export function loadAddon(): Addon {
-  if (!cached) cached = require(addonPath()) as Addon;
+  if (!cached) {
+    checkSimdEnvironment();
+    cached = require(addonPath()) as Addon;
+  }
   return cached;
 }

@@ -1,7 +1,7 @@
 // Runs a decoder-only model folder on the native engine: logits, perplexity windows, token generation, and
 // batched prefill / greedy generation for benchmarks.
 // Every call is async (the work runs on an engine thread); errors reject with the engine's message.
-import { loadAddon } from './addon';
+import { SimdLevel, loadAddon } from './addon';
 import { RuntimeConfig, readRuntimeConfig } from './runtime-config';
 
 export interface SamplingOptions {
@@ -76,7 +76,11 @@ export interface RuntimeAddon {
   kernelsAttention(q: Float32Array, m: number, pos0: number, kCache: Float32Array, vCache: Float32Array, shape: { heads: number; kvHeads: number; headDim: number; capacity: number }, scale: number, reference: boolean): Float32Array;
   kernelsSoftmax(x: Float32Array, reference: boolean): Float32Array;
   kernelsNll(logits: Float32Array, target: number, reference: boolean): number;
-  kernelsMachinePeak(seconds: number): { gflops: number; memcpyGBs: number; threads: number; avx2: boolean };
+  kernelsMachinePeak(seconds: number): { gflops: number; memcpyGBs: number; threads: number; avx2: boolean; simd: SimdLevel };
+  /** The CPU's best SIMD level, the one kernels use now, and every level this CPU can run (lowest first). */
+  kernelsSimd(): { cpu: SimdLevel; active: SimdLevel; available: SimdLevel[] };
+  /** Caps the kernels' SIMD level for the whole process; returns the cap before, to restore it. */
+  kernelsSetSimdLevel(level: SimdLevel): SimdLevel;
 }
 
 export function runtimeAddon(): RuntimeAddon {

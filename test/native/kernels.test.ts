@@ -1,8 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 
 import { runtimeAddon } from '../../native/lib/runtime';
 import { maxAbsDiff, randomFloats } from './runtime-fixtures';
+import { atSimdLevel, simdLevels } from './simdLevels';
 
 const addon = runtimeAddon();
 
@@ -27,18 +30,24 @@ function toBf16Bits(values: Float32Array): Uint16Array {
   return Uint16Array.from(u, (x) => (x + 0x7fff + ((x >>> 16) & 1)) >>> 16);
 }
 
-// Shapes cover the SIMD tails: m not a multiple of the 6-row kernel, n not a multiple of the 16-column
-// panel, k not a multiple of 8, and m = 1 (the GEMV path).
+// Shapes cover the SIMD tails: m not a multiple of the row blocks (AVX2: 6; AVX-512: 14, 12, 8 or 6 rows for
+// 1 to 4 panels side by side), n not a multiple of the 16-column panel or the 64-column panel group, k not a
+// multiple of 8 or 16 and longer than one pass (AVX-512: 512 / panels inputs), and m = 1 (the GEMV path).
 const shapes = [
   { m: 1, n: 37, k: 19 },
   { m: 1, n: 256, k: 256 },
   { m: 7, n: 33, k: 29 },
   { m: 64, n: 128, k: 96 },
   { m: 13, n: 16, k: 8 },
+  { m: 29, n: 40, k: 37 },
+  { m: 14, n: 48, k: 16 },
+  { m: 9, n: 100, k: 300 },
+  { m: 20, n: 70, k: 520 },
+  { m: 25, n: 200, k: 129 },
 ];
 
-for (const dtype of ['F32', 'F16', 'BF16'] as const) {
-  test(`matmul ${dtype}: fast kernel = scalar reference (GEMV and GEMM, with and without bias)`, () => {
+for (const level of simdLevels) for (const dtype of ['F32', 'F16', 'BF16'] as const) {
+  test(`matmul ${dtype} at ${level}: fast kernel = scalar reference (GEMV and GEMM, with and without bias)`, () => atSimdLevel(level, () => {
     for (const { m, n, k } of shapes) {
       const x = randomFloats(m * k, m * 1000 + k);
       const w32 = randomFloats(n * k, n * 7 + 1);
@@ -51,7 +60,7 @@ for (const dtype of ['F32', 'F16', 'BF16'] as const) {
         assert.ok(err < 1e-4 * Math.sqrt(k), `${dtype} m=${m} n=${n} k=${k} bias=${bias !== null}: ${err}`);
       }
     }
-  });
+  }));
 }
 
 test('matmul reference computes x·Wᵀ + b (a hand-checked 2×3 case)', () => {
@@ -67,23 +76,25 @@ test('matmul rejects buffers that do not match the shape', () => {
   assert.throws(() => addon.kernelsMatMul(new Float32Array(6), 2, new Float32Array(6), 'F32', 3, 2, null, false), /x must hold m×k floats/);
 });
 
-test('attention: fast kernel = scalar reference, GQA and MQA, prefill and decode positions', () => {
-  for (const { heads, kvHeads, headDim, m, pos0 } of [
-    { heads: 8, kvHeads: 4, headDim: 32, m: 20, pos0: 0 },
-    { heads: 8, kvHeads: 1, headDim: 16, m: 1, pos0: 30 },
-    { heads: 4, kvHeads: 4, headDim: 12, m: 5, pos0: 7 },
-  ]) {
-    const capacity = pos0 + m + 3;
-    const shape = { heads, kvHeads, headDim, capacity };
-    const q = randomFloats(m * heads * headDim, heads + m);
-    const kc = randomFloats(kvHeads * capacity * headDim, 3);
-    const vc = randomFloats(kvHeads * capacity * headDim, 4);
-    const scale = 1 / Math.sqrt(headDim);
-    const fast = addon.kernelsAttention(q, m, pos0, kc, vc, shape, scale, false);
-    const ref = addon.kernelsAttention(q, m, pos0, kc, vc, shape, scale, true);
-    assert.ok(maxAbsDiff(fast, ref) < 1e-5, `heads=${heads} kv=${kvHeads} m=${m} pos0=${pos0}`);
-  }
-});
+for (const level of simdLevels) {
+  test(`attention: fast kernel = scalar reference, GQA and MQA, prefill and decode positions, at ${level}`, () => atSimdLevel(level, () => {
+    for (const { heads, kvHeads, headDim, m, pos0 } of [
+      { heads: 8, kvHeads: 4, headDim: 32, m: 20, pos0: 0 },
+      { heads: 8, kvHeads: 1, headDim: 16, m: 1, pos0: 30 },
+      { heads: 4, kvHeads: 4, headDim: 12, m: 5, pos0: 7 },
+    ]) {
+      const capacity = pos0 + m + 3;
+      const shape = { heads, kvHeads, headDim, capacity };
+      const q = randomFloats(m * heads * headDim, heads + m);
+      const kc = randomFloats(kvHeads * capacity * headDim, 3);
+      const vc = randomFloats(kvHeads * capacity * headDim, 4);
+      const scale = 1 / Math.sqrt(headDim);
+      const fast = addon.kernelsAttention(q, m, pos0, kc, vc, shape, scale, false);
+      const ref = addon.kernelsAttention(q, m, pos0, kc, vc, shape, scale, true);
+      assert.ok(maxAbsDiff(fast, ref) < 1e-5, `heads=${heads} kv=${kvHeads} m=${m} pos0=${pos0}`);
+    }
+  }));
+}
 
 /** The fast kernel against the scalar reference, with NaN in every cache slot past pos0 + m: a kernel that
  *  reads a position no query may see turns the output into NaN and fails the comparison. */
@@ -106,21 +117,25 @@ function assertAttentionMatchesReference(heads: number, kvHeads: number, headDim
   assert.ok(err < 1e-5, `heads=${heads} kv=${kvHeads} headDim=${headDim} m=${m} pos0=${pos0}: ${err}`);
 }
 
-test('attention decode shapes (a few query rows, long cache) = scalar reference', () => {
-  for (const headDim of [32, 64]) {
-    for (const pos0 of [0, 1, 511]) assertAttentionMatchesReference(8, 4, headDim, 1, pos0);
-    for (const pos0 of [0, 7, 509]) assertAttentionMatchesReference(8, 4, headDim, 3, pos0);
-  }
-  assertAttentionMatchesReference(8, 1, 64, 3, 100);   // MQA: one kv head feeds tiles of several query heads
-  assertAttentionMatchesReference(4, 4, 128, 2, 300);  // no GQA, wide heads
-  assertAttentionMatchesReference(8, 4, 40, 1, 61);    // headDim not a multiple of 16
-  assertAttentionMatchesReference(8, 4, 12, 3, 20);    // headDim not a multiple of 8: the portable loops
-});
+for (const level of simdLevels) {
+  test(`attention decode shapes (a few query rows, long cache) = scalar reference, at ${level}`, () => atSimdLevel(level, () => {
+    for (const headDim of [32, 64]) {
+      for (const pos0 of [0, 1, 511]) assertAttentionMatchesReference(8, 4, headDim, 1, pos0);
+      for (const pos0 of [0, 7, 509]) assertAttentionMatchesReference(8, 4, headDim, 3, pos0);
+    }
+    assertAttentionMatchesReference(8, 1, 64, 3, 100);   // MQA: one kv head feeds tiles of several query heads
+    assertAttentionMatchesReference(4, 4, 128, 2, 300);  // no GQA, wide heads
+    assertAttentionMatchesReference(8, 4, 40, 1, 61);    // headDim not a multiple of 16
+    assertAttentionMatchesReference(8, 4, 12, 3, 20);    // headDim not a multiple of 8: the portable loops
+  }));
+}
 
-test('attention around the decode/prefill switch (16 and 17 query rows) = scalar reference', () => {
-  for (const m of [8, 15, 16, 17]) assertAttentionMatchesReference(8, 4, 32, m, 40);
-  assertAttentionMatchesReference(8, 2, 64, 64, 0);
-});
+for (const level of simdLevels) {
+  test(`attention around the decode/prefill switch (16 and 17 query rows) = scalar reference, at ${level}`, () => atSimdLevel(level, () => {
+    for (const m of [8, 15, 16, 17]) assertAttentionMatchesReference(8, 4, 32, m, 40);
+    assertAttentionMatchesReference(8, 2, 64, 64, 0);
+  }));
+}
 
 test('attention is causal: the first query only sees the first position (output = its value row)', () => {
   const shape = { heads: 2, kvHeads: 1, headDim: 4, capacity: 3 };
@@ -134,22 +149,55 @@ test('attention is causal: the first query only sees the first position (output 
   }
 });
 
-test('softmax and NLL: fast (vector exp) = scalar reference', () => {
-  for (const n of [1, 7, 64, 1000, 4099]) {
-    const x = randomFloats(n, n).map((v) => v * 30);
-    const fast = addon.kernelsSoftmax(x, false);
-    const ref = addon.kernelsSoftmax(x, true);
-    assert.ok(maxAbsDiff(fast, ref) < 1e-6, `softmax n=${n}`);
-    assert.ok(Math.abs(fast.reduce((a, b) => a + b, 0) - 1) < 1e-5);
-    const target = n - 1;
-    const a = addon.kernelsNll(x, target, false);
-    const b = addon.kernelsNll(x, target, true);
-    assert.ok(Math.abs(a - b) < 1e-5 * Math.max(1, Math.abs(b)), `nll n=${n}: ${a} vs ${b}`);
+for (const level of simdLevels) {
+  test(`softmax and NLL: fast (vector exp) = scalar reference, at ${level}`, () => atSimdLevel(level, () => {
+    for (const n of [1, 7, 64, 1000, 4099]) {
+      const x = randomFloats(n, n).map((v) => v * 30);
+      const fast = addon.kernelsSoftmax(x, false);
+      const ref = addon.kernelsSoftmax(x, true);
+      assert.ok(maxAbsDiff(fast, ref) < 1e-6, `softmax n=${n}`);
+      assert.ok(Math.abs(fast.reduce((a, b) => a + b, 0) - 1) < 1e-5);
+      const target = n - 1;
+      const a = addon.kernelsNll(x, target, false);
+      const b = addon.kernelsNll(x, target, true);
+      assert.ok(Math.abs(a - b) < 1e-5 * Math.max(1, Math.abs(b)), `nll n=${n}: ${a} vs ${b}`);
+    }
+  }));
+}
+
+for (const level of simdLevels) {
+  test(`machine peak: positive FLOP/s and bandwidth on every pool thread, at ${level}`, () => atSimdLevel(level, () => {
+    const peak = addon.kernelsMachinePeak(0.05);
+    assert.ok(peak.gflops > 0.1 && peak.memcpyGBs > 0.1, JSON.stringify(peak));
+    assert.ok(peak.threads >= 1);
+    assert.equal(peak.simd, level, 'the peak is measured at the level in force');
+  }));
+}
+
+test('SIMD levels: the CPU\'s best runs by default, and every level below it is available', () => {
+  const simd = addon.kernelsSimd();
+  assert.equal(simd.active, simd.cpu);
+  assert.deepEqual(simd.available, ['scalar', 'avx2', 'avx512'].slice(0, simd.available.length));
+  assert.equal(simd.available[simd.available.length - 1], simd.cpu);
+  // On Linux the CPU's flags say what it has: AVX-512 needs F, BW, DQ and VL; AVX2 needs AVX2, FMA and F16C.
+  if (process.platform === 'linux' && process.arch === 'x64') {
+    const flags = new Set((fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? '').trim().split(/\s+/));
+    const has = (...names: string[]) => names.every((n) => flags.has(n));
+    const expected = has('avx512f', 'avx512bw', 'avx512dq', 'avx512vl', 'avx2', 'fma', 'f16c') ? 'avx512' : has('avx2', 'fma', 'f16c') ? 'avx2' : 'scalar';
+    assert.equal(simd.cpu, expected);
   }
 });
 
-test('machine peak: positive FLOP/s and bandwidth on every pool thread', () => {
-  const peak = addon.kernelsMachinePeak(0.05);
-  assert.ok(peak.gflops > 0.1 && peak.memcpyGBs > 0.1, JSON.stringify(peak));
-  assert.ok(peak.threads >= 1);
+test('QUANTSTUDIO_SIMD caps the level in a fresh process; an unknown value is refused with a message', () => {
+  const run = (value: string) => spawnSync(process.execPath, ['-e', `
+    const { loadAddon } = require(${JSON.stringify(require.resolve('../../native/lib/addon'))});
+    try { process.stdout.write(loadAddon().engineInfo().simd); } catch (e) { process.stdout.write('error: ' + e.message); }
+  `], { env: { ...process.env, QUANTSTUDIO_SIMD: value }, encoding: 'utf8' });
+  const cpu = addon.kernelsSimd().cpu;
+  const rank = (l: string) => ['scalar', 'avx2', 'avx512'].indexOf(l);
+  for (const level of ['scalar', 'avx2', 'avx512']) {
+    assert.equal(run(level).stdout, rank(level) <= rank(cpu) ? level : cpu, `QUANTSTUDIO_SIMD=${level}`);
+  }
+  assert.equal(run('').stdout, cpu, 'empty = the CPU\'s best');
+  assert.equal(run('avx512f').stdout, 'error: QUANTSTUDIO_SIMD must be one of scalar, avx2, avx512 (or unset for the CPU\'s best), got "avx512f"');
 });

@@ -1,7 +1,7 @@
 // Fused dequantize-multiply layers: for every checkpoint format and bit width, the layer the runtime
 // loads from the packed tensors computes x·Ŵᵀ, where Ŵ is what the format's unpacker and the quantizer's
-// dequantize reconstruct independently; the AVX2 kernels, the scalar fallback and the element-wise
-// reference agree; and damaged tensors are named in the error.
+// dequantize reconstruct independently; the kernels at every SIMD level this CPU runs (AVX-512, AVX2,
+// scalar) and the element-wise reference agree; and damaged tensors are named in the error.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -12,6 +12,7 @@ import { FormatName, packLayer, unpackLayer } from '../../native/lib/formats';
 import { TensorToWrite, writeSafetensors } from '../../native/lib/io';
 import { QuantResult, dequantize, quantize } from '../../native/lib/quant';
 import { actOrderRtn, matmulF64, qlinearForward, randomMatrix, relativeError } from './qlinearFixtures';
+import { simdLevels } from './simdLevels';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'qs-qlinear-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -73,12 +74,13 @@ for (const c of cases) {
       const fast = qlinearForward(file, prefix, x, m, 'fast');
       assert.deepEqual([fast.format, fast.inFeatures, fast.outFeatures], [c.loaded, cols, c.rows]);
       const reference = qlinearForward(file, prefix, x, m, 'reference').y;
-      const scalar = qlinearForward(file, prefix, x, m, 'scalar').y;
       assert.ok(relativeError(reference, expected) < 1e-4, `m=${m} reference: ${relativeError(reference, expected)}`);
       assert.ok(relativeError(fast.y, expected) < 1e-4, `m=${m} fast: ${relativeError(fast.y, expected)}`);
       // Same products, summed in another order: float rounding only.
-      assert.ok(relativeError(fast.y, reference) < 1e-5, `m=${m} fast vs reference: ${relativeError(fast.y, reference)}`);
-      assert.ok(relativeError(scalar, reference) < 1e-5, `m=${m} scalar vs reference: ${relativeError(scalar, reference)}`);
+      for (const level of simdLevels) {
+        const y = qlinearForward(file, prefix, x, m, level).y;
+        assert.ok(relativeError(y, reference) < 1e-5, `m=${m} ${level} vs reference: ${relativeError(y, reference)}`);
+      }
     }
   });
 }

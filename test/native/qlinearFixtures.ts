@@ -1,9 +1,10 @@
 // Helpers for the quantized-linear tests: the addon's test export, seeded data, x·Wᵀ in float64,
 // and act-order GPTQ results built from the engine's RTN quantizer.
-import { loadAddon } from '../../native/lib/addon';
+import { SimdLevel, loadAddon } from '../../native/lib/addon';
 import { GroupResult, quantize } from '../../native/lib/quant';
 
-export type QlinearMode = 'fast' | 'scalar' | 'reference';
+/** 'fast': the dispatching kernels at the active level; a SimdLevel: the same capped there; 'reference': element-wise. */
+export type QlinearMode = 'fast' | SimdLevel | 'reference';
 
 export interface QlinearResult {
   format: string;

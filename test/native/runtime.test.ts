@@ -7,9 +7,11 @@ import * as path from 'path';
 import { openModel } from '../../native/lib/runtime';
 import { parseRuntimeConfig, readRuntimeConfig } from '../../native/lib/runtime-config';
 import { goldenModels, goldenPrompts, maxAbsDiff, tinyLlamaDir } from './runtime-fixtures';
+import { atSimdLevelAsync, simdLevels } from './simdLevels';
 
-for (const fixture of goldenModels) {
-  test(`logits match transformers within 1e-3: ${fixture.name}`, async () => {
+// Whole models at every SIMD level this CPU runs: each level's kernels, composed, give transformers' logits.
+for (const level of simdLevels) for (const fixture of goldenModels) {
+  test(`logits match transformers within 1e-3: ${fixture.name}, at ${level}`, () => atSimdLevelAsync(level, async () => {
     const model = openModel(fixture.dir);
     const prompts = goldenPrompts(fixture.golden);
     assert.equal(prompts.length, 4);
@@ -19,7 +21,7 @@ for (const fixture of goldenModels) {
       const err = maxAbsDiff(ours, logits);
       assert.ok(err < 1e-3, `prompt [${ids.slice(0, 6).join(', ')}…]: max abs error ${err}`);
     }
-  });
+  }));
 }
 
 test('decoding one token at a time through the KV cache gives the prefill logits (greedy chain)', async () => {

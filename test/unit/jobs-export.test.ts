@@ -104,3 +104,12 @@ test('JSON export is the result itself, and exportRun picks the format', () => {
   assert.equal(exportRun(benchmark, 'csv'), toCsv(benchmark));
   assert.equal(exportRun(benchmark, 'markdown'), toMarkdown(benchmark));
 });
+
+test('Markdown names the SIMD level the engine ran at; runs recorded before the level name AVX2 or nothing', () => {
+  const engineLine = (env: Partial<typeof environment> & { simd?: 'scalar' | 'avx2' | 'avx512' }) =>
+    toMarkdown({ ...generation, environment: { ...environment, ...env } }).split('\n').find((l) => l.startsWith('- Engine:'));
+  assert.equal(engineLine({ simd: 'avx512' }), '- Engine: 0.1.0, 2 threads, AMD EPYC (AVX-512), linux 6.1 x64, Node v20.20.2');
+  assert.equal(engineLine({ simd: 'avx2' }), '- Engine: 0.1.0, 2 threads, AMD EPYC (AVX2), linux 6.1 x64, Node v20.20.2');
+  assert.equal(engineLine({ simd: 'scalar' }), '- Engine: 0.1.0, 2 threads, AMD EPYC (no SIMD), linux 6.1 x64, Node v20.20.2');
+  assert.equal(engineLine({ avx2: false }), '- Engine: 0.1.0, 2 threads, AMD EPYC, linux 6.1 x64, Node v20.20.2');
+});

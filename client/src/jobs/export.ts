@@ -62,6 +62,14 @@ function mdCell(v: Cell): string {
   return readable(v).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
+const SIMD_LABELS = { scalar: 'no SIMD', avx2: 'AVX2', avx512: 'AVX-512' } as const;
+
+/** The kernels' SIMD level as a note after the CPU; older runs recorded only whether AVX2 was used. */
+function simdLabel(env: RunResult['environment']): string {
+  if (env.simd) return ` (${SIMD_LABELS[env.simd]})`;
+  return env.avx2 ? ' (AVX2)' : '';
+}
+
 export function toMarkdown(result: RunResult): string {
   const { header, body } = table(result);
   const env = result.environment;
@@ -70,7 +78,7 @@ export function toMarkdown(result: RunResult): string {
     '',
     `- Started: ${result.startedAt}`,
     `- Duration: ${readable(result.durationSeconds)} s`,
-    `- Engine: ${env.engineVersion}, ${env.threads} threads, ${env.cpu}${env.avx2 ? ' (AVX2)' : ''}, ${env.os}, Node ${env.node}`,
+    `- Engine: ${env.engineVersion}, ${env.threads} threads, ${env.cpu}${simdLabel(env)}, ${env.os}, Node ${env.node}`,
   ];
   if (result.output) lines.push(`- Output: ${result.output.folder} (${result.output.bytes} bytes)`);
   lines.push('', `| ${header.join(' | ')} |`, `|${header.map(() => ' --- |').join('')}`);

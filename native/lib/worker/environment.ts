@@ -20,6 +20,7 @@ export function environment(addon: Addon): RunResult['environment'] {
     threads: engineThreads(info.hardwareThreads),
     cpu: os.cpus()[0]?.model.trim() ?? 'unknown',
     avx2: info.avx2,
+    simd: info.simd,
     os: `${os.platform()} ${os.release()} ${os.arch()}`,
     node: process.version,
   };

@@ -88,7 +88,7 @@ export interface RunResult {
   config?: JsonObject;
   /** The job's options as it ran. */
   options?: JsonObject;
-  environment: { engineVersion: string; threads: number; cpu: string; avx2: boolean; os: string; node: string };
+  environment: { engineVersion: string; threads: number; cpu: string; avx2: boolean; simd?: 'scalar' | 'avx2' | 'avx512'; os: string; node: string };
   metrics: RunMetrics;
   rows?: BenchmarkRow[];
   /** Quantize jobs: each layer's time and reconstruction error, in order. */

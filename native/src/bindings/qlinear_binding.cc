@@ -1,8 +1,8 @@
 // Quantized linear layers for tests and benchmarks:
 //   qlinearForward(path, prefix, x, m, mode) → {format, inFeatures, outFeatures, y: Float32Array [m × out]}
 // path: a .safetensors file or model folder holding `<prefix>.*` in any quantized format; mode: "fast"
-// (the dispatching kernels), "scalar" (the same with SIMD forced off) or "reference" (one thread,
-// element-wise dequantization).
+// (the dispatching kernels at the active SIMD level), "scalar", "avx2" or "avx512" (the same capped at that
+// level) or "reference" (one thread, element-wise dequantization).
 //   qlinearTime(path, prefix, m, iterations) → seconds per fast Forward of a random x [m × in] (benchmarks)
 #include <napi.h>
 
@@ -28,8 +28,9 @@ Napi::Value QlinearForward(const Napi::CallbackInfo& info) {
   Napi::Float32Array x = info[2].As<Napi::Float32Array>();
   const int64_t m = info[3].ToNumber().Int64Value();
   const std::string mode = info[4].ToString().Utf8Value();
-  if (mode != "fast" && mode != "scalar" && mode != "reference") {
-    throw Napi::TypeError::New(env, "qlinearForward: mode must be fast, scalar or reference");
+  kernels::SimdLevel cap = kernels::ActiveSimdLevel();
+  if (mode != "fast" && mode != "reference" && !kernels::ParseSimdLevel(mode.c_str(), &cap)) {
+    throw Napi::TypeError::New(env, "qlinearForward: mode must be fast, scalar, avx2, avx512 or reference");
   }
   try {
     auto weights = io::ModelWeights::Open(path);
@@ -43,9 +44,8 @@ Napi::Value QlinearForward(const Napi::CallbackInfo& info) {
     if (mode == "reference") {
       layer->ForwardReference(x.Data(), m, y.Data());
     } else {
-      kernels::SetForceScalar(mode == "scalar");
+      const kernels::ScopedSimdCap scoped(cap);
       layer->Forward(x.Data(), m, y.Data());
-      kernels::SetForceScalar(false);
     }
     Napi::Object result = Napi::Object::New(env);
     result.Set("format", layer->format());
@@ -54,7 +54,6 @@ Napi::Value QlinearForward(const Napi::CallbackInfo& info) {
     result.Set("y", y);
     return result;
   } catch (const std::exception& e) {
-    kernels::SetForceScalar(false);
     throw Napi::Error::New(env, e.what());
   }
 }

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "core/register.h"
+#include "kernels/cpu.h"
 
 namespace quantstudio {
 namespace {
@@ -21,6 +22,8 @@ Napi::Value EngineInfo(const Napi::CallbackInfo& info) {
   result.Set("avx2", false);
   result.Set("avx512", false);
 #endif
+  // The level the kernels run at: the CPU's best, or lower where QUANTSTUDIO_SIMD caps it.
+  result.Set("simd", kernels::SimdLevelName(kernels::ActiveSimdLevel()));
   return result;
 }
 

@@ -2,7 +2,9 @@
 //   kernelsMatMul(x, m, w, dtype, n, k, bias|null, reference) → Float32Array [m × n]
 //   kernelsAttention(q, m, pos0, kCache, vCache, {heads, kvHeads, headDim, capacity}, scale, reference) → Float32Array
 //   kernelsSoftmax(x, reference) → Float32Array;  kernelsNll(logits, target, reference) → number
-//   kernelsMachinePeak(seconds) → {gflops, memcpyGBs, threads, avx2}
+//   kernelsMachinePeak(seconds) → {gflops, memcpyGBs, threads, avx2, simd}
+//   kernelsSimd() → {cpu, active, available: [levels this CPU runs, lowest first]}
+//   kernelsSetSimdLevel(level) → the cap before (kernels then run at min(level, the CPU's best))
 #include <napi.h>
 
 #include <algorithm>
@@ -103,7 +105,32 @@ Napi::Value MachinePeakJs(const Napi::CallbackInfo& info) {
   result.Set("memcpyGBs", MeasureMemcpyGBs(seconds));
   result.Set("threads", static_cast<double>(DefaultThreadPool().size()));
   result.Set("avx2", UseAvx2());
+  result.Set("simd", SimdLevelName(ActiveSimdLevel()));
   return result;
+}
+
+Napi::Value SimdJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("cpu", SimdLevelName(CpuSimdLevel()));
+  result.Set("active", SimdLevelName(ActiveSimdLevel()));
+  Napi::Array available = Napi::Array::New(env);
+  for (int level = 0; level <= static_cast<int>(CpuSimdLevel()); ++level) {
+    available.Set(static_cast<uint32_t>(level), SimdLevelName(static_cast<SimdLevel>(level)));
+  }
+  result.Set("available", available);
+  return result;
+}
+
+Napi::Value SetSimdLevelJs(const Napi::CallbackInfo& info) {
+  const std::string name = info[0].ToString().Utf8Value();
+  SimdLevel level;
+  if (!ParseSimdLevel(name.c_str(), &level)) {
+    throw Napi::TypeError::New(info.Env(), "SIMD level must be scalar, avx2 or avx512, got \"" + name + "\"");
+  }
+  const SimdLevel previous = SimdCap();
+  SetSimdCap(level);
+  return Napi::String::New(info.Env(), SimdLevelName(previous));
 }
 
 const Registration kRegistration([](Napi::Env env, Napi::Object exports) {
@@ -112,6 +139,8 @@ const Registration kRegistration([](Napi::Env env, Napi::Object exports) {
   exports.Set("kernelsSoftmax", Napi::Function::New(env, SoftmaxJs, "kernelsSoftmax"));
   exports.Set("kernelsNll", Napi::Function::New(env, NllJs, "kernelsNll"));
   exports.Set("kernelsMachinePeak", Napi::Function::New(env, MachinePeakJs, "kernelsMachinePeak"));
+  exports.Set("kernelsSimd", Napi::Function::New(env, SimdJs, "kernelsSimd"));
+  exports.Set("kernelsSetSimdLevel", Napi::Function::New(env, SetSimdLevelJs, "kernelsSetSimdLevel"));
 });
 
 }  // namespace

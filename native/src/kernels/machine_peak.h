@@ -3,7 +3,7 @@
 
 namespace quantstudio::kernels {
 
-/** fp32 GFLOP/s of a tight FMA loop on every pool thread (AVX2 when available, else scalar). */
+/** fp32 GFLOP/s of a tight FMA loop on every pool thread, at the active SIMD level. */
 double MeasurePeakGflops(double seconds);
 
 /** GB/s moved (read + write) by memcpy of a buffer far larger than the caches, on every pool thread. */

@@ -7,6 +7,7 @@
 
 #include "core/thread_pool.h"
 #include "kernels/cpu.h"
+#include "kernels/matmul_avx512.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
@@ -245,6 +246,7 @@ void MatMul(const float* x, int64_t m, const MatrixRef& w, const float* bias, fl
   CheckDense(w);
   if (m <= 0 || w.rows == 0) return;
 #ifdef QS_X86
+  if (UseAvx512()) return MatMulAvx512(x, m, w, bias, y);
   if (UseAvx2()) {
     switch (w.dtype) {
       case DType::F32: return MatMulAvx2<DType::F32>(x, m, w, bias, y);

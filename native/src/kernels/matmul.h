@@ -2,7 +2,8 @@
 // (fp32, fp16 or bf16, read straight from the mapping and widened to fp32 on the fly); X is fp32 [m, k].
 // m == 1 (decode) runs a GEMV that reads each weight once; m > 1 (prefill) runs a blocked GEMM: each
 // panel of 16 rows of W is widened and transposed once, then swept by every row of X with a 6×16
-// register-blocked kernel. Panels are spread over the shared thread pool.
+// register-blocked kernel. Panels are spread over the shared thread pool. The SIMD level (cpu.h) picks
+// AVX-512 (matmul_avx512.cc), AVX2 or plain loops; each must equal MatMulReference up to float rounding.
 #pragma once
 
 #include <cstdint>

@@ -6,6 +6,7 @@
 #include "core/thread_pool.h"
 #include "kernels/cpu.h"
 #include "kernels/qmatmul_simd.h"
+#include "kernels/simd_avx512.h"
 
 namespace quantstudio::kernels {
 namespace {
@@ -40,6 +41,25 @@ void QMatMulAvx2(const QuantMatrix& w, const float* x, int64_t m, const float* b
       w.GemvAvx2(x, j0, j1, y);
       if (bias) {
         for (int64_t j = j0; j < j1; ++j) y[j] += bias[j];
+      }
+    });
+  } else if (UseAvx512()) {
+    // Four panels (64 outputs) dequantized, then swept together: fewer loads per multiply-add.
+    const size_t groups = static_cast<size_t>((whole + kMaxPanels - 1) / kMaxPanels);
+    pool.ParallelFor(groups, 1, [&](size_t b, size_t e) {
+      thread_local std::vector<float> buffer;
+      buffer.resize(static_cast<size_t>(kMaxPanels * k * kQPanelRows));
+      for (size_t g = b; g < e; ++g) {
+        const int64_t first = static_cast<int64_t>(g) * kMaxPanels;
+        const int count = static_cast<int>(std::min<int64_t>(kMaxPanels, whole - first));
+        const float* panels[kMaxPanels];
+        for (int q = 0; q < count; ++q) {
+          float* panel = buffer.data() + q * k * kQPanelRows;
+          w.DecodePanelAvx2((first + q) * kQPanelRows, panel);
+          panels[q] = panel;
+        }
+        const int64_t j0 = first * kQPanelRows;
+        PanelsTimesRowsAvx512(x, m, k, panels, count, y + j0, n, bias ? bias + j0 : nullptr);
       }
     });
   } else {

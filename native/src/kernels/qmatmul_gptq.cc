@@ -3,7 +3,9 @@
 #include <algorithm>
 
 #include "core/dtype.h"
+#include "kernels/cpu.h"
 #include "kernels/qmatmul_group.h"
+#include "kernels/simd_avx512.h"
 
 namespace quantstudio::kernels {
 namespace {
@@ -87,6 +89,14 @@ class GptqMatrix final : public QuantMatrix {
       sortedX.resize(static_cast<size_t>(p_.in));
       for (int64_t i = 0; i < p_.in; ++i) sortedX[i] = x[order_[i]];
       x = sortedX.data();
+    }
+    if (wordAligned_ && UseAvx512()) {
+      switch (p_.bits) {
+        case 2: return GemvWordsAvx512<2>(x, j0, j1, y);
+        case 4: return GemvWordsAvx512<4>(x, j0, j1, y);
+        case 8: return GemvWordsAvx512<8>(x, j0, j1, y);
+        default: break;
+      }
     }
     switch (wordAligned_ ? p_.bits : 0) {
       case 2: return GemvWords<2>(x, j0, j1, y);
@@ -181,6 +191,47 @@ class GptqMatrix final : public QuantMatrix {
         for (int i = 0; i < kPer; ++i) xs += xw[i];
       }
       ApplyGroup(f_, run.group, xs, acc.data(), j0, j1, y);
+    }
+  }
+
+  // GemvWords with 16 outputs per register: one 64-byte load of packed words serves 16 outputs × 32/BITS inputs.
+  template <int BITS>
+  QS_AVX512 void GemvWordsAvx512(const float* x, int64_t j0, int64_t j1, float* y) const {
+    constexpr int kPer = 32 / BITS;
+    const __m512i mask = _mm512_set1_epi32((1 << BITS) - 1);
+    thread_local std::vector<float> acc;
+    acc.assign(static_cast<size_t>(j1 - j0), 0.0f);
+    for (int64_t j = j0; j < j1; ++j) y[j] = 0.0f;
+    for (const GroupRun& run : f_.runs) {
+      std::fill(acc.begin(), acc.end(), 0.0f);
+      float xs = 0.0f;
+      for (int64_t word = run.begin / kPer; word < run.end / kPer; ++word) {
+        const uint8_t* row = codes_ + 4 * word * p_.out;
+        const float* xw = x + word * kPer;
+        for (int64_t j = j0; j < j1; j += 16) {
+          const __m512i v = _mm512_loadu_si512(row + 4 * j);
+          float* a = acc.data() + (j - j0);
+          // Two chains: even and odd inputs.
+          __m512 e = _mm512_loadu_ps(a), o = _mm512_setzero_ps();
+#pragma GCC unroll 16
+          for (int i = 0; i < kPer; i += 2) {
+            e = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(v, i * BITS), mask)),
+                                _mm512_set1_ps(xw[i]), e);
+            o = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(v, (i + 1) * BITS), mask)),
+                                _mm512_set1_ps(xw[i + 1]), o);
+          }
+          _mm512_storeu_ps(a, _mm512_add_ps(e, o));
+        }
+        for (int i = 0; i < kPer; ++i) xs += xw[i];
+      }
+      // y += s·acc − s·z·Σx for the run's group.
+      const float* sc = f_.scale.data() + run.group * f_.out;
+      const float* sz = f_.scaledZero.data() + run.group * f_.out;
+      const __m512 xsb = _mm512_set1_ps(xs);
+      for (int64_t j = j0; j < j1; j += 16) {
+        const __m512 t = _mm512_fmadd_ps(_mm512_loadu_ps(sc + j), _mm512_loadu_ps(acc.data() + (j - j0)), _mm512_loadu_ps(y + j));
+        _mm512_storeu_ps(y + j, _mm512_fnmadd_ps(_mm512_loadu_ps(sz + j), xsb, t));
+      }
     }
   }
 #endif
