@@ -2,7 +2,7 @@
 // The kernels at every SIMD level this CPU runs, side by side at real layer shapes (Llama-3.1-8B's MLP:
 // 14336 × 4096, far past any L3), interleaved in one run so a busy machine slows every level alike:
 // decode (one row of x: GEMV, memory-bound) and prefill (128 rows: GEMM, compute-bound), fp16 weights and
-// GPTQ 4-bit g128. Reports the level the engine picks by default, seconds per product at each level, and
+// GPTQ 4-bit g128; decode of AWQ GEMM 4-bit and NF4 too. Reports the level the engine picks by default, seconds per product at each level, and
 // the AVX-512 / AVX2 speed-up where the CPU has AVX-512, with the load average before and after.
 // Last stdout line: {"name": "simd-levels", "results": [...]}; details in bench-results/simd-levels.json.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,6 +45,10 @@ const scratch = mkdtempSync(join(tmpdir(), 'qs-bench-simd-'));
 const gptqFile = join(scratch, 'gptq.safetensors');
 const prefix = 'model.layers.0.mlp.up_proj';
 writeSafetensors(gptqFile, packLayer('gptq', prefix, await quantize('rtn', wF32, N, K, { bits: 4, groupSize: 128, sym: true })));
+const awqFile = join(scratch, 'awq.safetensors');
+writeSafetensors(awqFile, packLayer('awq-gemm', prefix, await quantize('rtn', wF32, N, K, { bits: 4, groupSize: 128, sym: false })));
+const nf4File = join(scratch, 'nf4.safetensors');
+writeSafetensors(nf4File, packLayer('bnb4', prefix, await quantize('nf4', wF32, N, K, { blocksize: 64, doubleQuant: false })));
 
 const xDecode = seeded(K, 11, 1);
 const xPrefill = seeded(PREFILL_ROWS * K, 12, 1);
@@ -53,6 +57,8 @@ const kernels = [
   { name: `fp16 prefill GEMM (${PREFILL_ROWS} rows)`, time: (reps) => timeDense(xPrefill, PREFILL_ROWS, reps) },
   { name: 'GPTQ 4-bit g128 decode GEMV', time: (reps) => addon.qlinearTime(gptqFile, prefix, 1, reps) },
   { name: `GPTQ 4-bit g128 prefill (${PREFILL_ROWS} rows)`, time: (reps) => addon.qlinearTime(gptqFile, prefix, PREFILL_ROWS, reps) },
+  { name: 'AWQ GEMM 4-bit g128 decode GEMV', bytes: N * K / 2 + (N * K / 128) * 2.5, time: (reps) => addon.qlinearTime(awqFile, prefix, 1, reps) },
+  { name: 'NF4 (block 64) decode GEMV', bytes: N * K / 2 + (N * K / 64) * 4, time: (reps) => addon.qlinearTime(nf4File, prefix, 1, reps) },
 ];
 
 function timeDense(x, m, reps) {
@@ -93,7 +99,7 @@ for (const k of kernels) {
   for (const level of levels) {
     const s = best.get(`${k.name}|${level}`);
     details.seconds[`${k.name} at ${level}`] = s;
-    const bytes = k.name.startsWith('fp16') ? weightBytes.fp16 : weightBytes.gptq;
+    const bytes = k.bytes ?? (k.name.startsWith('fp16') ? weightBytes.fp16 : weightBytes.gptq);
     const rate = k.name.includes('decode') ? { value: bytes / s / 1e9, unit: 'GB/s of weights' }
       : { value: 2 * N * K * PREFILL_ROWS / s / 1e9, unit: 'GFLOP/s' };
     results.push({ metric: `${k.name} ${N}×${K} at ${level}`, ...rate });

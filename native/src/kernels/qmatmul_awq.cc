@@ -1,7 +1,9 @@
 #include "kernels/qmatmul_awq.h"
 
 #include "core/dtype.h"
+#include "kernels/cpu.h"
 #include "kernels/qmatmul_group.h"
+#include "kernels/qmatmul_group_avx512.h"
 #include "kernels/qmatmul_rows.h"
 
 namespace quantstudio::kernels {
@@ -51,7 +53,17 @@ class AwqGemmMatrix final : public QuantMatrix {
     *lo = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srlv_epi32(w0, shifts), mask));
     *hi = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srlv_epi32(w1, shifts), mask));
   }
+  // Load16 with one 16-lane register: word j/8 in the low eight lanes, the next in the high eight.
+  QS_AVX512 __m512 Load16x16(int64_t c, int64_t j) const {
+    const __m512i shifts = _mm512_setr_epi32(0, 16, 4, 20, 8, 24, 12, 28, 0, 16, 4, 20, 8, 24, 12, 28);
+    const int64_t word = c * (p_.out / 8) + j / 8;
+    const __m512i words = _mm512_inserti64x4(
+        _mm512_castsi256_si512(_mm256_set1_epi32(static_cast<int>(LoadWord(p_.qweight, word)))),
+        _mm256_set1_epi32(static_cast<int>(LoadWord(p_.qweight, word + 1))), 1);
+    return _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srlv_epi32(words, shifts), _mm512_set1_epi32(0xf)));
+  }
   QS_AVX2 void GemvAvx2(const float* x, int64_t j0, int64_t j1, float* y) const override {
+    if (UseAvx512()) return GroupGemvAvx512(*this, f_, x, j0, j1, y);
     GroupGemv(*this, f_, x, j0, j1, y);
   }
   QS_AVX2 void DecodePanelAvx2(int64_t j0, float* panel) const override { GroupDecodePanel(*this, f_, j0, panel); }

@@ -2,7 +2,9 @@
 
 #include <cstring>
 
+#include "kernels/cpu.h"
 #include "kernels/qmatmul_rows.h"
+#include "kernels/simd_avx512.h"
 
 namespace quantstudio::kernels {
 namespace {
@@ -48,6 +50,7 @@ class Bnb4Matrix final : public QuantMatrix {
     return _mm256_mul_ps(value, _mm256_set1_ps(p_.absmax[i >> blockShift_]));
   }
   QS_AVX2 void GemvAvx2(const float* x, int64_t j0, int64_t j1, float* y) const override {
+    if (p_.in % p_.blocksize == 0 && p_.blocksize % 32 == 0 && UseAvx512()) return GemvBlocksAvx512(x, j0, j1, y);
     if (p_.in % p_.blocksize == 0 && p_.blocksize % 16 == 0) return GemvBlocks(x, j0, j1, y);
     RowGemv(*this, p_.in, x, j0, j1, y);
   }
@@ -92,6 +95,38 @@ class Bnb4Matrix final : public QuantMatrix {
         total = _mm256_fmadd_ps(_mm256_set1_ps(p_.absmax[r * blocksPerRow + b]), _mm256_add_ps(even, odd), total);
       }
       y[r] = HSum(total);
+    }
+  }
+
+  // GemvBlocks with 16 lanes: 16 bytes give 32 codes, and the 16-entry code table fits one register, so
+  // each lookup is a single permute. x is split into even/odd halves per 32.
+  QS_AVX512 void GemvBlocksAvx512(const float* x, int64_t j0, int64_t j1, float* y) const {
+    thread_local std::vector<float> split;
+    split.resize(static_cast<size_t>(p_.in));
+    for (int64_t c = 0; c < p_.in; c += 32) {
+      for (int e = 0; e < 16; ++e) {
+        split[c + e] = x[c + 2 * e];
+        split[c + 16 + e] = x[c + 2 * e + 1];
+      }
+    }
+    const __m512 table = _mm512_loadu_ps(p_.code.data());
+    const __m512i mask = _mm512_set1_epi32(0xf);
+    const int64_t blocksPerRow = p_.in / p_.blocksize;
+    for (int64_t r = j0; r < j1; ++r) {
+      const uint8_t* row = p_.packed + r * p_.in / 2;
+      __m512 total = _mm512_setzero_ps();
+      for (int64_t b = 0; b < blocksPerRow; ++b) {
+        __m512 even = _mm512_setzero_ps(), odd = _mm512_setzero_ps();
+        for (int64_t c = b * p_.blocksize; c < (b + 1) * p_.blocksize; c += 32) {
+          const __m512i bytes = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + c / 2)));
+          even = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(bytes, 4), table),
+                                 _mm512_loadu_ps(split.data() + c), even);
+          odd = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_and_si512(bytes, mask), table),
+                                _mm512_loadu_ps(split.data() + c + 16), odd);
+        }
+        total = _mm512_fmadd_ps(_mm512_set1_ps(p_.absmax[r * blocksPerRow + b]), _mm512_add_ps(even, odd), total);
+      }
+      y[r] = HSum16(total);
     }
   }
 #endif

@@ -5,6 +5,7 @@
 #include "core/dtype.h"
 #include "kernels/cpu.h"
 #include "kernels/qmatmul_group.h"
+#include "kernels/qmatmul_group_avx512.h"
 #include "kernels/simd_avx512.h"
 
 namespace quantstudio::kernels {
@@ -82,6 +83,18 @@ class GptqMatrix final : public QuantMatrix {
     *hi = _mm256_cvtepi32_ps(_mm256_and_si256(v1, mask));
   }
 
+  // Load16 with one 16-lane register.
+  QS_AVX512 __m512 Load16x16(int64_t c, int64_t j) const {
+    const int64_t bit = c * p_.bits;
+    const int shift = static_cast<int>(bit & 31);
+    __m512i v = _mm512_srl_epi32(_mm512_loadu_si512(codes_ + 4 * ((bit >> 5) * p_.out + j)), _mm_cvtsi32_si128(shift));
+    if (shift + p_.bits > 32) {
+      const __m512i next = _mm512_loadu_si512(codes_ + 4 * (((bit >> 5) + 1) * p_.out + j));
+      v = _mm512_or_si512(v, _mm512_sll_epi32(next, _mm_cvtsi32_si128(32 - shift)));
+    }
+    return _mm512_cvtepi32_ps(_mm512_and_si512(v, _mm512_set1_epi32((1 << p_.bits) - 1)));
+  }
+
   QS_AVX2 void GemvAvx2(const float* x, int64_t j0, int64_t j1, float* y) const override {
     if (!order_.empty()) {
       // Columns are stored sorted by group: x follows them.
@@ -102,7 +115,7 @@ class GptqMatrix final : public QuantMatrix {
       case 2: return GemvWords<2>(x, j0, j1, y);
       case 4: return GemvWords<4>(x, j0, j1, y);
       case 8: return GemvWords<8>(x, j0, j1, y);
-      default: return GroupGemv(*this, f_, x, j0, j1, y);
+      default: return UseAvx512() ? GroupGemvAvx512(*this, f_, x, j0, j1, y) : GroupGemv(*this, f_, x, j0, j1, y);
     }
   }
   QS_AVX2 void DecodePanelAvx2(int64_t j0, float* panel) const override {
