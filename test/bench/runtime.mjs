@@ -107,6 +107,7 @@ if (!quick) {
 }
 
 const results = [
+  { metric: 'SIMD level of the kernels (QUANTSTUDIO_SIMD caps it)', value: machine.simd, unit: '' },
   { metric: 'machine peak (FMA loop, all threads)', value: machine.gflops, unit: 'GFLOP/s' },
   { metric: 'machine memcpy bandwidth (read+write)', value: machine.memcpyGBs, unit: 'GB/s' },
   { metric: 'prefill (256 tokens, all logits)', value: prefill.rate, unit: 'tokens/s' },

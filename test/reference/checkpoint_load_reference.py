@@ -6,7 +6,7 @@ stdin: {"ids": [[token ids], ...], "cases": [{"name", "folder", "format": "gptq"
 refuses, the GPTQ fallbacks are GPTQModel's own loader (BACKEND.TORCH), then, where that refuses too,
 transformers' Llama with every quantized layer dequantized by GPTQModel's TorchLinear. `out` receives fp32
 `logits.<i>` per sequence and `<module>` = the dequantized [out, in] weight of every quantized Linear.
-stdout: {"cases": {name: {"loader", "linear", "linearBases", "refused": [messages], "modelDtype"}}}: `linear` is the
+stdout: {"cases": {name: {"loader", "linear", "linearBases", "refused": [messages], "modelDtype"}}, "bnb4Bf16"}: `linear` is the
 class of the first quantized Linear, `linearBases` its method resolution order (class names).
 """
 import glob
@@ -153,7 +153,11 @@ def main():
             results[case["name"]] = run_case(case, request["ids"])
     sys.stdout.flush()
     os.dup2(reply_fd, 1)
-    print(json.dumps({"cases": results}))
+    from bitsandbytes.functional import has_avx512bf16
+
+    # On CPUs with AVX512-BF16, bitsandbytes 0.50 registers a fused CPU gemv_4bit that casts activations and
+    # absmax to bf16 (bitsandbytes/backends/cpu/ops.py): its 4-bit logits then carry bf16 rounding.
+    print(json.dumps({"cases": results, "bnb4Bf16": bool(has_avx512bf16())}))
 
 
 if __name__ == "__main__":
