@@ -3,6 +3,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
+import { RopeConfigError, RopeSettings, parseRope } from './rope-config';
+
 export type ModelFamily = 'llama' | 'opt';
 
 /** What the engine needs to know about a model; passed to the addon as is. */
@@ -18,7 +20,10 @@ export interface RuntimeConfig {
   vocabSize: number;
   maxPositions: number;
   normEps: number;
-  ropeTheta: number;
+  /** Llama family: the rotary embedding (rope-config.ts); OPT has learned positions instead. */
+  rope?: RopeSettings;
+  /** Qwen3: an RMSNorm over each head of q and k (self_attn.q_norm / k_norm) before RoPE. */
+  qkNorm: boolean;
   tieWordEmbeddings: boolean;
   layerNormBefore: boolean;
   finalLayerNorm: boolean;
@@ -33,6 +38,7 @@ const familyOf: Record<string, ModelFamily> = {
   LlamaForCausalLM: 'llama',
   MistralForCausalLM: 'llama',
   Qwen2ForCausalLM: 'llama',
+  Qwen3ForCausalLM: 'llama',
   OPTForCausalLM: 'opt',
 };
 
@@ -70,16 +76,23 @@ function readJson(file: string): Json {
   }
 }
 
-/** rope_parameters (transformers 5) or the legacy top-level rope_theta / rope_scaling. */
-function ropeTheta(cfg: Json, file: string): number {
-  const params = (cfg.rope_parameters ?? cfg.rope_scaling) as Json | null | undefined;
-  const field = cfg.rope_parameters !== undefined ? 'rope_parameters' : 'rope_scaling';
-  if (params && typeof params === 'object') {
-    const type = params.rope_type ?? params.type ?? 'default';
-    if (type !== 'default') fail(file, `${field}.rope_type`, `is "${String(type)}"; only "default" RoPE is supported`);
-    if (params.rope_theta !== undefined) return num(params, file, 'rope_theta', 10000);
+function rope(cfg: Json, file: string, headDim: number): RopeSettings {
+  try {
+    return parseRope(cfg, file, headDim);
+  } catch (e) {
+    if (e instanceof RopeConfigError) throw new ModelConfigError(e.message);
+    throw e;
   }
-  return num(cfg, file, 'rope_theta', 10000);
+}
+
+// transformers 5.23's Llama, Mistral, Qwen2 and Qwen3 rotate the whole head (their apply_rotary_pos_emb has no
+// pass-through part), so a partial_rotary_factor below 1 fails there: refuse it here with the reason.
+function wholeHeadRope(cfg: Json, file: string, headDim: number, architecture: string): RopeSettings {
+  const settings = rope(cfg, file, headDim);
+  if (settings.rotaryDim !== headDim) {
+    fail(file, 'partial_rotary_factor', `rotates ${settings.rotaryDim} of ${headDim} head dimensions; ${architecture} rotates the whole head`);
+  }
+  return settings;
 }
 
 function llama(cfg: Json, file: string, architecture: string): Omit<RuntimeConfig, 'eosTokenIds'> {
@@ -88,7 +101,8 @@ function llama(cfg: Json, file: string, architecture: string): Omit<RuntimeConfi
   const act = cfg.hidden_act ?? 'silu';
   if (act !== 'silu') fail(file, 'hidden_act', `is "${String(act)}"; the ${architecture} runtime supports "silu"`);
   if (cfg.use_sliding_window === true) fail(file, 'use_sliding_window', 'is true; sliding-window attention is not supported');
-  // Qwen2 writes sliding_window but applies it only with use_sliding_window; Mistral applies it always.
+  const headDim = cfg.head_dim == null ? hiddenSize / heads : int(cfg, file, 'head_dim');
+  // Qwen2 and Qwen3 write sliding_window but apply it only with use_sliding_window; Mistral applies it always.
   const window = architecture === 'MistralForCausalLM' && cfg.sliding_window != null ? int(cfg, file, 'sliding_window') : 0;
   return {
     family: 'llama',
@@ -98,11 +112,12 @@ function llama(cfg: Json, file: string, architecture: string): Omit<RuntimeConfi
     layers: int(cfg, file, 'num_hidden_layers'),
     heads,
     kvHeads: int(cfg, file, 'num_key_value_heads', heads),
-    headDim: cfg.head_dim == null ? hiddenSize / heads : int(cfg, file, 'head_dim'),
+    headDim,
     vocabSize: int(cfg, file, 'vocab_size'),
     maxPositions: int(cfg, file, 'max_position_embeddings', 2048),
     normEps: num(cfg, file, 'rms_norm_eps', 1e-6),
-    ropeTheta: ropeTheta(cfg, file),
+    rope: wholeHeadRope(cfg, file, headDim, architecture),
+    qkNorm: architecture === 'Qwen3ForCausalLM',
     tieWordEmbeddings: cfg.tie_word_embeddings === true,
     layerNormBefore: true,
     finalLayerNorm: true,
@@ -132,7 +147,7 @@ function opt(cfg: Json, file: string, architecture: string): Omit<RuntimeConfig,
     vocabSize: int(cfg, file, 'vocab_size'),
     maxPositions: int(cfg, file, 'max_position_embeddings'),
     normEps: 1e-5,
-    ropeTheta: 0,
+    qkNorm: false,
     tieWordEmbeddings: cfg.tie_word_embeddings !== false,
     layerNormBefore: before,
     finalLayerNorm: before && cfg._remove_final_layer_norm !== true,

@@ -41,6 +41,38 @@ bool OptionalBool(const Napi::Object& o, const char* key, bool fallback) {
   return v.IsBoolean() ? v.As<Napi::Boolean>().Value() : fallback;
 }
 
+// The rope settings object runtime-config.ts builds (every field present after its defaults).
+runtime::RopeSettings ReadRope(const Napi::Value& v, int64_t headDim) {
+  if (!v.IsObject()) throw Napi::TypeError::New(v.Env(), "model config: rope must be an object");
+  const Napi::Object o = v.As<Napi::Object>();
+  runtime::RopeSettings r;
+  r.type = o.Get("type").ToString().Utf8Value();
+  r.theta = OptionalNumber(o, "theta", 10000.0);
+  r.rotaryDim = static_cast<int64_t>(OptionalNumber(o, "rotaryDim", static_cast<double>(headDim)));
+  r.factor = OptionalNumber(o, "factor", 1.0);
+  r.originalMaxPositions = static_cast<int64_t>(OptionalNumber(o, "originalMaxPositions", 0));
+  r.maxPositions = static_cast<int64_t>(OptionalNumber(o, "maxPositions", 0));
+  r.lowFreqFactor = OptionalNumber(o, "lowFreqFactor", 1.0);
+  r.highFreqFactor = OptionalNumber(o, "highFreqFactor", 4.0);
+  r.attentionFactor = OptionalNumber(o, "attentionFactor", 0.0);
+  r.betaFast = OptionalNumber(o, "betaFast", 32.0);
+  r.betaSlow = OptionalNumber(o, "betaSlow", 1.0);
+  r.mscale = OptionalNumber(o, "mscale", 0.0);
+  r.mscaleAllDim = OptionalNumber(o, "mscaleAllDim", 0.0);
+  r.truncate = OptionalBool(o, "truncate", true);
+  const auto numbers = [&](const char* key) {
+    std::vector<double> out;
+    const Napi::Value list = o.Get(key);
+    if (!list.IsArray()) return out;
+    const Napi::Array a = list.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); ++i) out.push_back(a.Get(i).ToNumber().DoubleValue());
+    return out;
+  };
+  r.shortFactor = numbers("shortFactor");
+  r.longFactor = numbers("longFactor");
+  return r;
+}
+
 runtime::ModelConfig ReadModelConfig(const Napi::Object& o) {
   runtime::ModelConfig c;
   const std::string family = o.Get("family").ToString().Utf8Value();
@@ -57,7 +89,8 @@ runtime::ModelConfig ReadModelConfig(const Napi::Object& o) {
   c.vocabSize = RequireInt(o, "vocabSize");
   c.maxPositions = RequireInt(o, "maxPositions");
   c.normEps = static_cast<float>(OptionalNumber(o, "normEps", 1e-5));
-  c.ropeTheta = OptionalNumber(o, "ropeTheta", 10000.0);
+  if (c.family == runtime::Family::Llama) c.rope = ReadRope(o.Get("rope"), c.headDim);
+  c.qkNorm = OptionalBool(o, "qkNorm", false);
   c.tieWordEmbeddings = OptionalBool(o, "tieWordEmbeddings", false);
   c.layerNormBefore = OptionalBool(o, "layerNormBefore", true);
   c.finalLayerNorm = OptionalBool(o, "finalLayerNorm", true);

@@ -152,23 +152,13 @@ void AddInPlace(float* x, const float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] += y[i];
 }
 
-void RopeInverseFrequencies(double theta, int64_t dim, DType storage, float* out) {
-  for (int64_t i = 0; i < dim / 2; ++i) {
-    const float exponent = static_cast<float>(2 * i) / static_cast<float>(dim);
-    const float f = 1.0f / static_cast<float>(std::pow(theta, static_cast<double>(exponent)));
-    if (storage == DType::F16) out[i] = F16ToF32(F32ToF16(f));
-    else if (storage == DType::BF16) out[i] = Bf16ToF32(F32ToBf16(f));
-    else out[i] = f;
-  }
-}
-
-void ApplyRope(float* x, int64_t heads, int64_t dim, int64_t position, const float* invFreq) {
-  const int64_t half = dim / 2;
+void ApplyRope(float* x, int64_t heads, const RopeShape& shape, int64_t position, const float* invFreq) {
+  const int64_t half = shape.rotaryDim / 2;
   for (int64_t i = 0; i < half; ++i) {
     const float angle = static_cast<float>(position) * invFreq[i];
-    const float c = std::cos(angle), s = std::sin(angle);
+    const float c = std::cos(angle) * shape.scaling, s = std::sin(angle) * shape.scaling;
     for (int64_t h = 0; h < heads; ++h) {
-      float* head = x + h * dim;
+      float* head = x + h * shape.headDim;
       const float a = head[i], b = head[i + half];
       head[i] = a * c - b * s;
       head[i + half] = b * c + a * s;

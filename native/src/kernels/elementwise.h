@@ -33,13 +33,16 @@ void Relu(float* x, int64_t n);
 /** x[i] += y[i]. */
 void AddInPlace(float* x, const float* y, int64_t n);
 
-/** Inverse frequencies of default RoPE: 1 / theta^(2i/dim), i < dim/2, in fp32, then rounded through
- *  `storage` (the checkpoint's dtype). transformers keeps them in a buffer that follows the model's dtype, so a
- *  model loaded in fp16 and evaluated in fp32 rotates by fp16-rounded frequencies; matching its logits
- *  (and its perplexity) to 1e-3 needs the same rounding. */
-void RopeInverseFrequencies(double theta, int64_t dim, DType storage, float* out);
+/** One head's RoPE geometry: the first rotaryDim of headDim values rotate (partial_rotary_factor), cos and
+ *  sin multiplied by scaling (yarn's and longrope's attention factor). */
+struct RopeShape {
+  int64_t headDim;
+  int64_t rotaryDim;
+  float scaling;
+};
 
-/** Rotates `heads` heads of width dim at one position in place (rotate-half layout, as Llama/Qwen2/Mistral). */
-void ApplyRope(float* x, int64_t heads, int64_t dim, int64_t position, const float* invFreq);
+/** Rotates `heads` heads at one position in place (rotate-half layout over the rotary part, as transformers'
+ *  Llama family); invFreq holds rotaryDim / 2 frequencies. */
+void ApplyRope(float* x, int64_t heads, const RopeShape& shape, int64_t position, const float* invFreq);
 
 }  // namespace quantstudio::kernels

@@ -40,6 +40,10 @@ void Model::LoadLlama() {
     Layer layer;
     layer.norms.norm1Weight = WidenVector(w.Get(p + "input_layernorm.weight"), c.hiddenSize);
     layer.norms.norm2Weight = WidenVector(w.Get(p + "post_attention_layernorm.weight"), c.hiddenSize);
+    if (c.qkNorm) {
+      layer.norms.qNormWeight = WidenVector(w.Get(p + "self_attn.q_norm.weight"), c.headDim);
+      layer.norms.kNormWeight = WidenVector(w.Get(p + "self_attn.k_norm.weight"), c.headDim);
+    }
     layer.q = LoadLinear(w, p + "self_attn.q_proj", c.hiddenSize, qWidth);
     layer.k = LoadLinear(w, p + "self_attn.k_proj", c.hiddenSize, kvWidth);
     layer.v = LoadLinear(w, p + "self_attn.v_proj", c.hiddenSize, kvWidth);
@@ -56,8 +60,15 @@ void Model::LoadLlama() {
   } else {
     lmHead_ = std::make_unique<DenseLinear>(embedTokens_, std::vector<float>());
   }
-  ropeInvFreq_.resize(static_cast<size_t>(c.headDim / 2));
-  kernels::RopeInverseFrequencies(c.ropeTheta, c.headDim, embedTokens_.dtype, ropeInvFreq_.data());
+  if (c.rope.rotaryDim > c.headDim) {
+    throw std::runtime_error("RoPE rotates " + std::to_string(c.rope.rotaryDim) + " dimensions of a " +
+                             std::to_string(c.headDim) + "-wide head");
+  }
+  try {
+    rope_ = BuildRopeTable(c.rope, embedTokens_.dtype);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(std::string("config.json: ") + e.what());
+  }
 }
 
 void Model::LoadOpt() {
@@ -103,12 +114,17 @@ KvCache Model::NewCache(int64_t capacity) const {
 }
 
 int64_t Model::positionLimit() const {
-  return config_.family == Family::Opt ? config_.maxPositions : config_.slidingWindow;
+  if (config_.family == Family::Opt) return config_.maxPositions;
+  if (config_.rope.type == "dynamic") return config_.maxPositions;
+  return config_.slidingWindow;
 }
 
 std::string Model::positionLimitReason() const {
-  return config_.family == Family::Opt ? "learned positions (max_position_embeddings)"
-                                       : "sliding-window attention span (sliding_window)";
+  if (config_.family == Family::Opt) return "learned positions (max_position_embeddings)";
+  if (config_.rope.type == "dynamic") {
+    return "max_position_embeddings: past it dynamic NTK RoPE changes its frequencies with the sequence length";
+  }
+  return "sliding-window attention span (sliding_window)";
 }
 
 LayerLinears Model::LinearsOf(const Layer& layer) {
@@ -131,9 +147,10 @@ LayerNorms Model::layerNorms(int64_t index) const {
   return layers_.at(static_cast<size_t>(index)).norms;
 }
 
-void Model::RunAttention(const LayerLinears& linears, const float* h, int64_t m, float* out, LayerTaps* taps) const {
+void Model::RunAttention(const LayerLinears& linears, const LayerNorms& norms, const float* h, int64_t m, float* out,
+                         LayerTaps* taps) const {
   KvCache cache(1, config_.kvHeads, config_.headDim, m);
-  AttentionBlock(linears, 0, h, m, std::vector<KvCache*>{&cache}, out, taps ? &taps->oIn : nullptr);
+  AttentionBlock(linears, norms, 0, h, m, std::vector<KvCache*>{&cache}, out, taps ? &taps->oIn : nullptr);
 }
 
 void Model::RunMlp(const LayerLinears& linears, const float* h, int64_t m, float* out, LayerTaps* taps) const {

@@ -13,6 +13,7 @@
 #include "runtime/kv_cache.h"
 #include "runtime/linear.h"
 #include "runtime/model_config.h"
+#include "runtime/rope.h"
 
 namespace quantstudio::runtime {
 
@@ -28,9 +29,10 @@ struct LayerLinears {
   const Linear* down = nullptr;
 };
 
-/** The norm parameters of one decoder layer (biases empty for RMSNorm). */
+/** The norm parameters of one decoder layer (biases empty for RMSNorm; q/k norms empty unless qkNorm). */
 struct LayerNorms {
   std::vector<float> norm1Weight, norm1Bias, norm2Weight, norm2Bias;
+  std::vector<float> qNormWeight, kNormWeight;  // [headDim] each
 };
 
 /** The inputs each linear of a layer saw, [m × in] row-major: q/k/v share attnIn, gate/up share mlpIn;
@@ -73,8 +75,10 @@ class Model {
    *  on x [m × hidden] → out [m × hidden]; taps (optional) receives each linear's input. */
   void RunLayer(const LayerLinears& linears, const LayerNorms& norms, const float* x, int64_t m, float* out,
                 LayerTaps* taps = nullptr) const;
-  /** The attention block alone (h: the normed input) → its output after o_proj; taps->oIn when given. */
-  void RunAttention(const LayerLinears& linears, const float* h, int64_t m, float* out, LayerTaps* taps = nullptr) const;
+  /** The attention block alone (h: the normed input) → its output after o_proj; taps->oIn when given. norms
+   *  supplies the q/k norms where the model has them. */
+  void RunAttention(const LayerLinears& linears, const LayerNorms& norms, const float* h, int64_t m, float* out,
+                    LayerTaps* taps = nullptr) const;
   /** The MLP block alone (h: the normed input) → its output after down_proj; taps->downIn when given. */
   void RunMlp(const LayerLinears& linears, const float* h, int64_t m, float* out, LayerTaps* taps = nullptr) const;
   const io::ModelWeights& weights() const { return *weights_; }
@@ -92,7 +96,7 @@ class Model {
   /** Layer 0's input for `batch` sequences of m ids, sequence b at positions pos0[b].. (OPT adds them). */
   void Embed(const int32_t* ids, int64_t batch, int64_t m, const int64_t* pos0, float* x) const;
   /** h: [caches.size() · m × hidden], sequence b's rows attending over *caches[b]. */
-  void AttentionBlock(const LayerLinears& layer, int64_t index, const float* h, int64_t m,
+  void AttentionBlock(const LayerLinears& layer, const LayerNorms& norms, int64_t index, const float* h, int64_t m,
                       const std::vector<KvCache*>& caches, float* out, std::vector<float>* attended = nullptr) const;
   void MlpBlock(const LayerLinears& layer, const float* h, int64_t m, float* out,
                 std::vector<float>* product = nullptr) const;
@@ -114,7 +118,7 @@ class Model {
   std::vector<Layer> layers_;
   std::vector<float> finalNormWeight_, finalNormBias_;
   std::unique_ptr<Linear> lmHead_;
-  std::vector<float> ropeInvFreq_;
+  RopeTable rope_;
 };
 
 }  // namespace quantstudio::runtime

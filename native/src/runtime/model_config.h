@@ -5,9 +5,11 @@
 #include <cstdint>
 #include <string>
 
+#include "runtime/rope.h"
+
 namespace quantstudio::runtime {
 
-enum class Family { Llama, Opt };  // Llama also covers Mistral and Qwen2: same block, biases by presence
+enum class Family { Llama, Opt };  // Llama also covers Mistral, Qwen2 and Qwen3: same block, biases by presence
 
 struct ModelConfig {
   Family family = Family::Llama;
@@ -21,7 +23,8 @@ struct ModelConfig {
   int64_t vocabSize = 0;
   int64_t maxPositions = 0;     // OPT: learned positions available; Llama: informational
   float normEps = 1e-5f;
-  double ropeTheta = 10000.0;   // Llama family
+  RopeSettings rope;             // Llama family
+  bool qkNorm = false;           // Qwen3: an RMSNorm over each head of q and k (q_norm, k_norm) before RoPE
   bool tieWordEmbeddings = false;
   int64_t slidingWindow = 0;    // Llama family (Mistral): attention span; 0 = full. Longer sequences are refused.
   // OPT only

@@ -48,7 +48,7 @@ void Model::Embed(const int32_t* ids, int64_t batch, int64_t m, const int64_t* p
   }
 }
 
-void Model::AttentionBlock(const LayerLinears& layer, int64_t index, const float* h, int64_t m,
+void Model::AttentionBlock(const LayerLinears& layer, const LayerNorms& norms, int64_t index, const float* h, int64_t m,
                            const std::vector<KvCache*>& caches, float* out, std::vector<float>* tap) const {
   const ModelConfig& c = config_;
   const int64_t qWidth = c.heads * c.headDim, kvWidth = c.kvHeads * c.headDim;
@@ -67,9 +67,16 @@ void Model::AttentionBlock(const LayerLinears& layer, int64_t index, const float
     float* qb = q.data() + row0 * qWidth;
     float* kb = k.data() + row0 * kvWidth;
     if (c.family == Family::Llama) {
+      if (!norms.qNormWeight.empty()) {
+        kernels::RmsNorm(qb, m * c.heads, c.headDim, norms.qNormWeight.data(), c.normEps, qb);
+        kernels::RmsNorm(kb, m * c.kvHeads, c.headDim, norms.kNormWeight.data(), c.normEps, kb);
+      }
+      // One set of frequencies per call, picked by its last position (longrope switches there, as transformers).
+      const float* freq = rope_.FrequenciesFor(pos0 + m - 1);
+      const kernels::RopeShape rope{c.headDim, rope_.rotaryDim, rope_.attentionScaling};
       for (int64_t i = 0; i < m; ++i) {
-        kernels::ApplyRope(qb + i * qWidth, c.heads, c.headDim, pos0 + i, ropeInvFreq_.data());
-        kernels::ApplyRope(kb + i * kvWidth, c.kvHeads, c.headDim, pos0 + i, ropeInvFreq_.data());
+        kernels::ApplyRope(qb + i * qWidth, c.heads, rope, pos0 + i, freq);
+        kernels::ApplyRope(kb + i * kvWidth, c.kvHeads, rope, pos0 + i, freq);
       }
     }
     cache.Store(index, kb, v.data() + row0 * kvWidth, m);
@@ -107,7 +114,7 @@ void Model::DecoderLayer(const LayerLinears& linears, const LayerNorms& norms, i
   if (preNorm) Norm(norms.norm1Weight, norms.norm1Bias, x, rows, h.data());
   const float* attnIn = preNorm ? h.data() : x;
   if (taps) taps->attnIn.assign(attnIn, attnIn + size);
-  AttentionBlock(linears, index, attnIn, m, caches, delta.data(), taps ? &taps->oIn : nullptr);
+  AttentionBlock(linears, norms, index, attnIn, m, caches, delta.data(), taps ? &taps->oIn : nullptr);
   kernels::AddInPlace(x, delta.data(), rows * hidden);
   if (!preNorm) Norm(norms.norm1Weight, norms.norm1Bias, x, rows, x);
   if (preNorm) Norm(norms.norm2Weight, norms.norm2Bias, x, rows, h.data());
