@@ -82,6 +82,8 @@ def load_dequantized_llama(folder, tensors, qcfg):
             prefix = key[: -len(".qweight")]
             weights[prefix] = gptq_dequantize_layer(tensors, prefix, qcfg)
             state[prefix + ".weight"] = weights[prefix].float()
+    if config.tie_word_embeddings:  # the head is the embedding; state_dict() lists it under both names
+        state["lm_head.weight"] = state["model.embed_tokens.weight"]
     model.load_state_dict(state, strict=True)
     return model, weights
 

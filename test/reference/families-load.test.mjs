@@ -1,0 +1,105 @@
+// Checkpoints the engine writes for today's families load upstream and give our runtime's logits: the
+// Llama-3.2 (llama3 RoPE, tied embeddings) and Qwen3 (q_norm/k_norm) fixtures (test/fixtures/README.md) are
+// quantized with GPTQ (act-order), AWQ GEMM and NF4, and checkpoint_load_reference.py loads each with transformers
+// 5.23 (GPTQ: GPTQModel 7.7's own loader, since transformers needs optimum for GPTQ). Every quantized Linear the
+// loader holds must dequantize to exactly our weights (after its compute dtype's rounding), and the logits of the
+// fixtures' golden prompts must match the runtime's.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { referenceVenv, repoRoot, runPython } from './venv.mjs';
+
+const require = createRequire(import.meta.url);
+const venv = referenceVenv();
+const compiled = join(repoRoot, 'out');
+const built = existsSync(join(compiled, 'native', 'lib', 'quantize.js')) && existsSync(join(compiled, 'test', 'native', 'runtime-fixtures.js'));
+const skip = venv.skip ?? (built ? false : 'the engine is not built; run `npm run build` first');
+if (skip && process.env.CI === 'true') throw new Error(skip);
+
+const families = ['llama3.2-random', 'qwen3-random'];
+// Group 32 divides every width of the fixtures (64, 192, 256); the fixtures' linears are 2 layers × 7.
+// Tolerances (max |Δlogit| / max |logit|; measured 1.9e-3 to 3.0e-3 for GPTQ and AWQ): transformers 5.23's
+// from_pretrained keeps RoPE's inv_freq in fp32, while the runtime rounds it through the weights' dtype (bf16
+// here) as the golden logits it is held to were made (native/src/runtime/rope.h); the unquantized fixtures differ
+// by 1.7e-3 (Qwen3) and 3.1e-3 (Llama 3.2) from that alone at 33 positions. GPTQ/AWQ upstream also dequantize in
+// the scales' fp16 (the layers above are compared after that rounding).
+const methods = [
+  { name: 'gptq-4bit-g32-act-order', format: 'gptq', config: { quant_method: 'gptq', bits: 4, group_size: 32, sym: true, desc_act: true }, loader: 'gptqmodel', tolerance: 4e-3 },
+  { name: 'awq-gemm-4bit-g32', format: 'awq-gemm', config: { quant_method: 'awq', bits: 4, group_size: 32, zero_point: true, version: 'gemm' }, loader: 'transformers', tolerance: 4e-3 },
+  // bitsandbytes' fused CPU 4-bit kernel computes in bf16 on AVX512-BF16 CPUs (checkpoint-load.test.mjs).
+  { name: 'nf4', format: 'bnb4', config: { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4', bnb_4bit_compute_dtype: 'float32' }, loader: 'transformers', tolerance: 4e-3, bf16Tolerance: 2e-2 },
+];
+
+test('today\'s families: GPTQ, AWQ and NF4 checkpoints the engine writes load upstream and give the runtime\'s logits', { skip, timeout: 600_000 }, async (t) => {
+  const { quantizeModel } = require(join(compiled, 'native', 'lib', 'quantize.js'));
+  const { openModel } = require(join(compiled, 'native', 'lib', 'runtime.js'));
+  const { goldenPrompts } = require(join(compiled, 'test', 'native', 'runtime-fixtures.js'));
+  const formats = require(join(compiled, 'native', 'lib', 'formats.js'));
+  const quant = require(join(compiled, 'native', 'lib', 'quant.js'));
+  const io = require(join(compiled, 'native', 'lib', 'io.js'));
+  const dir = mkdtempSync(join(tmpdir(), 'qs-families-load-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+
+  // Calibration from a fixed token stream (the fixtures have no tokenizer).
+  const tokens = Array.from({ length: 4000 }, (_, i) => (i * 7919 + 13) % 1000);
+  const cases = [];
+  for (const family of families) {
+    const source = join(repoRoot, 'test', 'fixtures', family);
+    const ids = goldenPrompts(join(source, 'golden_logits.safetensors')).map((p) => Array.from(p.ids)).filter((p) => p.length > 1);
+    for (const m of methods) {
+      const folder = join(dir, `${family}-${m.name}`);
+      await quantizeModel({ model: source, config: m.config, out: folder, calibration: { tokens, nsamples: 8, seqlen: 32 } });
+      // GPTQModel 7.7 loads a Llama's tokenizer with the model and refuses a folder without one; the fixtures have
+      // none (random vocabularies), so the demo model's tokenizer files stand in (only loading needs them).
+      for (const file of ['tokenizer.json', 'tokenizer_config.json']) copyFileSync(join(repoRoot, 'examples', 'tiny-llama', file), join(folder, file));
+      cases.push({ ...m, family, ids, name: `${family} ${m.name}`, folder, out: `${folder}.upstream.safetensors` });
+    }
+  }
+  // One Python process per family (the script takes one set of prompts per call).
+  const replies = {};
+  for (const family of families) {
+    const own = cases.filter((c) => c.family === family);
+    Object.assign(replies, { [family]: await runPython(venv.python, 'checkpoint_load_reference.py', {
+      ids: own[0].ids, cases: own.map(({ name, folder, format, out }) => ({ name, folder, format, out })),
+    }) });
+  }
+
+  const f16 = (a) => io.f16ToF32(io.f32ToF16(a));
+  for (const c of cases) {
+    const reply = replies[c.family];
+    const got = reply.cases[c.name];
+    assert.equal(got.loader, c.loader, `${c.name}: loader (refused: ${got.refused.join(' | ')})`);
+    const layers = io.readSafetensorsHeader(c.out).tensors.map((info) => info.name).filter((n) => !n.startsWith('logits.'));
+    assert.equal(layers.length, 2 * 7, `${c.name}: quantized Linear count`);
+    const unpackOptions = c.format === 'gptq' ? { bits: 4, groupSize: 32 } : { groupSize: c.config.group_size };
+    for (const layer of layers) {
+      const theirs = io.readTensor(c.out, layer);
+      const ours = quant.dequantize(formats.unpackLayer(c.format, c.folder, layer, unpackOptions));
+      const [expected, actual] = theirs.dtype === 'F16' ? [f16(ours), io.f16ToF32(theirs.data)] : [ours, theirs.data];
+      let differing = 0;
+      for (let i = 0; i < expected.length; i++) if (expected[i] !== actual[i]) differing++;
+      assert.equal(differing, 0, `${c.name}: ${layer} dequantized (${theirs.dtype}) differs at ${differing} values`);
+    }
+    const tolerance = reply.bnb4Bf16 && c.bf16Tolerance !== undefined ? c.bf16Tolerance : c.tolerance;
+    const runtime = openModel(c.folder);
+    const vocab = runtime.config.vocabSize;
+    let worst = 0;
+    for (const [i, ids] of c.ids.entries()) {
+      const theirs = io.readTensor(c.out, `logits.${i}`).data;
+      const ours = await runtime.logits(ids);
+      let maxAbs = 0, scale = 0;
+      for (let k = 0; k < theirs.length; k++) {
+        maxAbs = Math.max(maxAbs, Math.abs(ours[k] - theirs[k]));
+        scale = Math.max(scale, Math.abs(theirs[k]));
+      }
+      assert.equal(ours.length, ids.length * vocab);
+      assert.ok(maxAbs <= tolerance * scale, `${c.name}, prompt ${i}: max |Δlogit| ${maxAbs} > ${tolerance} × ${scale}`);
+      worst = Math.max(worst, maxAbs / scale);
+    }
+    t.diagnostic(`${c.name}: ${got.loader} (${got.linear}); ${layers.length} layers identical; max |Δlogit| ${worst.toExponential(2)} of max |logit|`);
+  }
+});
