@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { pathToFileURL } from 'url';
-import { jobFromJobFile } from '../../client/src/cli/quantizeJobFile';
+import { jobFromJobFile } from '../../client/src/jobs/quantizeJobFile';
 import { jobFileObject, jobFileText, METHOD_TEMPLATES, newJobFilePaths } from '../../client/src/extension/quantize/methodTemplates';
 import { createLanguageService } from '../../server/src/service';
 

@@ -6,8 +6,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { benchmarkJobFromJobFile } from '../../client/src/cli/benchmarkJobFile';
-import { jobFromJobFile } from '../../client/src/cli/quantizeJobFile';
+import { benchmarkJobFromJobFile } from '../../client/src/jobs/benchmarkJobFile';
+import { jobFromJobFile } from '../../client/src/jobs/quantizeJobFile';
 import { jobFileText, METHOD_TEMPLATES, newJobFilePaths } from '../../client/src/extension/quantize/methodTemplates';
 
 describe('job files on a Hub id', () => {

@@ -7,10 +7,9 @@
 import { readFileSync, statSync } from 'node:fs';
 import { cpus, homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { compareMethods, estimateCpuMemory, estimateMemory, formatModelError, resolveModel } from '../../../native/lib/model';
-import type { ResolvedModel, Result } from '../../../native/lib/model';
-import { engineThreads } from '../../../native/lib/worker/environment';
-import type { JsonObject, MemoryEstimate } from '../../../native/lib/model';
+import { compareMethods, estimateCpuMemory, estimateMemory, formatModelError, resolveModel } from '../../../native/model';
+import type { JsonObject, MemoryEstimate, ResolvedModel, Result } from '../../../native/model';
+import { engineThreads } from '../../../native/worker/protocol';
 import type { Command } from './command';
 import { usageError } from './command';
 

@@ -10,7 +10,7 @@
 
 #include "bindings/model_config_js.h"
 #include "bindings/quant_job.h"
-#include "core/register.h"
+#include "bindings/register.h"
 #include "pipeline/pipeline.h"
 
 namespace quantstudio {

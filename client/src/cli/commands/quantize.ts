@@ -4,9 +4,9 @@
 import type { Command } from '../command';
 import { usageError } from '../command';
 import { parseFlags } from '../flags';
-import { DEFAULT_MAX_SHARD_BYTES, jobFromJobFile, quantizationConfigOf, readJsonObject } from '../quantizeJobFile';
+import { DEFAULT_MAX_SHARD_BYTES, jobFromJobFile, quantizationConfigOf, readJsonObject } from '../../jobs';
 import { runCliJob } from '../runJob';
-import type { Job, RunResult } from '../../jobs/runner';
+import type { Job, RunResult } from '../../jobs';
 
 function mib(bytes: number): string {
   return `${(bytes / 2 ** 20).toFixed(2)} MiB`;

@@ -1,5 +1,5 @@
 // The Generate panel's parts: the prompt, the (streamed) text, tokens/s and the sampling settings.
-import type { RunResult } from '../../jobs/runner';
+import type { RunResult } from '../../jobs';
 import { escapeHtml } from '../webview/page';
 import { DASH, fixedOr } from './format';
 

@@ -1,7 +1,7 @@
 // The panels' public API: finished runs, live runs, comparisons, and the serializers that restore them after a
 // window reload. Wire-up (activate): `context.subscriptions.push(registerPanels(context))`.
 import * as vscode from 'vscode';
-import type { JobProgress, RunResult } from '../../jobs/runner';
+import type { JobProgress, RunResult } from '../../jobs';
 import type { GenerateSettings } from './generateView';
 import { COMPARE_PANEL_VIEW_TYPE, LiveRunPanel, openLive, registerSerializers, RUN_PANEL_VIEW_TYPE, showCompare, showRun } from './host';
 

@@ -1,5 +1,5 @@
 // Every scalar a run measured, by name: the panels' catch-all, so a metric a job adds later still shows.
-import type { RunResult } from '../../jobs/runner';
+import type { RunResult } from '../../jobs';
 import { escapeHtml } from '../webview/page';
 
 /** `perplexityBefore` → `perplexity before`. */

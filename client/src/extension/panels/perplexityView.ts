@@ -1,5 +1,5 @@
 // The Perplexity panel's summary: the figure and how it was measured.
-import type { RunResult } from '../../jobs/runner';
+import type { RunResult } from '../../jobs';
 import { escapeHtml } from '../webview/page';
 import { DASH, fixedOr } from './format';
 

@@ -1,6 +1,6 @@
 // The Quantize panel's parts: the final summary (the cells keep the ids tests and readers look up), buttons to
 // benchmark or generate with the written checkpoint, and the live per-layer table.
-import type { RunResult } from '../../jobs/runner';
+import type { RunResult } from '../../jobs';
 import { quantizeSummary } from '../quantize/summary';
 import { escapeHtml } from '../webview/page';
 

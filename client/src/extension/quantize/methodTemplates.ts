@@ -2,7 +2,7 @@
 // new *.quant.json starts from (the method's usual defaults, valid against schemas/job.schema.json).
 // Data, plus the job file built around it. No `vscode` import.
 import * as path from 'path';
-import { parseHubRef } from '../../../../native/lib/model/hubRef';
+import { parseHubRef } from '../../../../native/model';
 
 type Json = Record<string, unknown>;
 

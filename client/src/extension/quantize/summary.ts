@@ -1,6 +1,6 @@
 // The rows of the Quantize result panel, from a quantize RunResult: a stable id per row (the panel's cells
 // carry it, so tests and readers can find a value), a label and the formatted value. No `vscode` import.
-import type { RunResult } from '../../jobs/runner';
+import type { RunResult } from '../../jobs';
 
 export interface SummaryRow {
   id: string;

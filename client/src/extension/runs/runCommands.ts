@@ -3,8 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { exportRun, EXPORT_EXTENSIONS, type ExportFormat } from '../../jobs/export';
-import { readRun } from '../../jobs/runStore';
+import { EXPORT_EXTENSIONS, type ExportFormat, exportRun, readRun } from '../../jobs';
 import { showComparePanel, showRunPanel } from '../panels';
 import { pickRun, type PickedRun } from './pickRun';
 

@@ -2,8 +2,8 @@
 // weights: transformers 5.23 builds the quantized Linears from the config and then loads the tensors into
 // them, so a wrong bits / group_size / method fails with shape mismatches (or loads garbage).
 // Expected shapes come from the same layout functions as the memory estimate.
-import { quantizedLinearLayout } from '../../../../../native/lib/model';
-import type { TensorMeta } from '../../../../../native/lib/model';
+import { quantizedLinearLayout } from '../../../../../native/model';
+import type { TensorMeta } from '../../../../../native/model';
 import type { ConfigEntry, ConfigSite } from '../../model';
 import { booleanOf, effective, numberOf, stringOf } from '../values';
 import type { ModelRule, ModelRuleContext } from './rule';
