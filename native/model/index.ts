@@ -26,3 +26,4 @@ export { ensureSnapshot } from './download';
 export type { DownloadProgress, Snapshot, SnapshotOptions } from './download';
 export { isJobFile, missingSnapshotFiles } from './snapshotFiles';
 export { contextLabel, humanBytes } from './units';
+export { AUTOGPTQ_DEFAULTS, QUANT_DEFAULTS, quantizationConfigOf } from './quantConfig';

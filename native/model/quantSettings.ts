@@ -3,6 +3,7 @@
 // quantize_config.json, an AutoAWQ quant_config.json, or a *.quant.json job file.
 import type { Result } from './errors';
 import { fail, ok } from './errors';
+import { QUANT_DEFAULTS, quantizationConfigOf } from './quantConfig';
 import type { JsonObject, JsonValue } from './types';
 
 /** Modules transformers never quantizes, whatever the config says. */
@@ -28,30 +29,30 @@ function num(c: JsonObject, keys: readonly string[], fallback: number): number {
 
 export function quantSettingsOf(json: JsonObject, where: string): Result<QuantSettings> {
   if (isObject(json['quantization_config'])) return quantSettingsOf(json['quantization_config'], `${where} → quantization_config`);
-  const method = typeof json['quant_method'] === 'string' ? json['quant_method'].toLowerCase() : undefined;
+  const config = quantizationConfigOf(json);
+  const method = typeof config?.['quant_method'] === 'string' ? config['quant_method'].toLowerCase() : undefined;
+  json = config ?? json;
   const skip = [...ALWAYS_SKIPPED, ...strings(json['modules_to_not_convert']), ...strings(json['llm_int8_skip_modules'])];
-  const isAwq = method === 'awq' || (method === undefined && ('w_bit' in json || 'q_group_size' in json));
-  const isGptq = method === 'gptq' || (method === undefined && 'bits' in json);
-  if (isAwq) {
-    const bits = num(json, ['bits', 'w_bit'], 4);
+  if (method === 'awq') {
+    const bits = num(json, ['bits', 'w_bit'], QUANT_DEFAULTS.awq.bits);
     if (bits !== 4) return fail('unsupported', `AWQ with ${bits} bits`, where, 'AWQ checkpoints are 4-bit; set bits (w_bit) to 4');
     // GEMV has its own tensor layout; every other kernel choice (gemm, exllama, marlin, ipex) loads GEMM tensors.
-    const version = typeof json['version'] === 'string' && json['version'].toLowerCase() === 'gemv' ? 'gemv' : 'gemm';
-    return ok({ method: 'awq', bits: 4, groupSize: num(json, ['group_size', 'q_group_size'], 128), version, skip });
+    const version = (typeof json['version'] === 'string' ? json['version'] : QUANT_DEFAULTS.awq.version).toLowerCase() === 'gemv' ? 'gemv' : 'gemm';
+    return ok({ method: 'awq', bits: 4, groupSize: num(json, ['group_size', 'q_group_size'], QUANT_DEFAULTS.awq.group_size), version, skip });
   }
-  if (isGptq) {
-    const bits = num(json, ['bits'], 4);
+  if (method === 'gptq') {
+    const bits = num(json, ['bits'], QUANT_DEFAULTS.gptq.bits);
     if (bits !== 2 && bits !== 3 && bits !== 4 && bits !== 8) return fail('unsupported', `GPTQ with ${bits} bits`, where, 'use bits 2, 3, 4 or 8');
-    const groupSize = num(json, ['group_size'], 128);
+    const groupSize = num(json, ['group_size'], QUANT_DEFAULTS.gptq.group_size);
     if (groupSize !== -1 && !(Number.isInteger(groupSize) && groupSize > 0)) return fail('invalid', `group_size ${groupSize}`, where, 'use -1 (per column) or a positive integer such as 128');
-    return ok({ method: 'gptq', bits, groupSize, descAct: json['desc_act'] === true, skip });
+    return ok({ method: 'gptq', bits, groupSize, descAct: (json['desc_act'] ?? QUANT_DEFAULTS.gptq.desc_act) === true, skip });
   }
-  if (method === 'bitsandbytes' || 'load_in_4bit' in json || 'load_in_8bit' in json) {
+  if (method === 'bitsandbytes') {
     if (json['load_in_8bit'] === true) return ok({ method: 'int8', skip });
     if (json['load_in_4bit'] === true) {
-      const type = json['bnb_4bit_quant_type'] ?? 'fp4'; // transformers' BitsAndBytesConfig default
+      const type = json['bnb_4bit_quant_type'] ?? QUANT_DEFAULTS.bitsandbytes.bnb_4bit_quant_type;
       if (type !== 'nf4' && type !== 'fp4') return fail('invalid', `bnb_4bit_quant_type ${JSON.stringify(type)}`, where, 'use "nf4" or "fp4"');
-      return ok({ method: 'bnb4', quantType: type, doubleQuant: json['bnb_4bit_use_double_quant'] === true, skip });
+      return ok({ method: 'bnb4', quantType: type, doubleQuant: (json['bnb_4bit_use_double_quant'] ?? QUANT_DEFAULTS.bitsandbytes.bnb_4bit_use_double_quant) === true, skip });
     }
     return fail('invalid', 'bitsandbytes config with neither load_in_4bit nor load_in_8bit true', where, 'set load_in_4bit or load_in_8bit to true');
   }

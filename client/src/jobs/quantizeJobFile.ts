@@ -2,6 +2,8 @@
 // config file in any of the supported shapes — into an engine job. Paths in a job file are relative to it.
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { quantizationConfigOf as quantizationConfigFrom } from '../../../native/model';
+import type { JsonObject } from '../../../native/model';
 import type { Job } from './runner';
 import { jobFileModel } from './jobFileModel';
 
@@ -20,18 +22,12 @@ export function readJsonObject(file: string): Json | string {
   return isObject(value) ? value : `${file}: expected a JSON object`;
 }
 
-/**
- * The quantization_config inside a config file: a model's config.json or a job file (its
- * `quantization_config`), a bare quantization_config object (has `quant_method`), AutoAWQ's
- * quant_config.json (`w_bit` / `q_group_size`) or AutoGPTQ's quantize_config.json (`bits`).
- */
+/** The quantization_config inside a config file of any supported shape (native/model's quantizationConfigOf), or an error naming the file. */
 export function quantizationConfigOf(file: string, value: Json): Json | string {
-  if (isObject(value.quantization_config)) return value.quantization_config;
-  if (typeof value.quant_method === 'string') return value;
-  if ('w_bit' in value || 'q_group_size' in value) return { quant_method: 'awq', ...value };
-  if ('bits' in value) return { quant_method: 'gptq', ...value };
-  if ('load_in_4bit' in value || 'load_in_8bit' in value) return { quant_method: 'bitsandbytes', ...value };
-  return `${file}: no quantization config found (expected quantization_config, quant_method, AutoGPTQ's bits or AutoAWQ's w_bit)`;
+  return (
+    quantizationConfigFrom(value as JsonObject, file) ??
+    `${file}: no quantization config found (expected quantization_config, quant_method, AutoGPTQ's bits or AutoAWQ's w_bit)`
+  );
 }
 
 const SIZE_UNITS: Record<string, number> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KIB: 2 ** 10, MIB: 2 ** 20, GIB: 2 ** 30, TIB: 2 ** 40 };

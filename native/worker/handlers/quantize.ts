@@ -42,18 +42,21 @@ export async function runQuantize(ctx: JobContext): Promise<HandlerOutput> {
   const o = ctx.job.options;
   if (ctx.job.config === undefined) throw new JobFailure('INVALID_JOB', 'quantize jobs need a quantization config (job.config)', 'config');
   const evaluate = (o.evaluate ?? {}) as EvaluateOptions;
+  // job.schema.json: with `evaluate` given, `before` defaults to false and `after` to true; without it, neither
+  const before = evaluate.before ?? false;
+  const after = o.evaluate !== undefined && (evaluate.after ?? true);
   const sample = o.generate as SampleOptions | undefined;
   const metrics: RunMetrics = {};
 
   let evalIds: number[] = [];
   const seq = evaluate.seq ?? 256;
-  if (evaluate.before || evaluate.after) {
+  if (before || after) {
     const textPath = (o.text as string | undefined) ?? wikitext2TestPath();
     const all = TextTokenizer.load(ctx.modelFolder).encode(fs.readFileSync(textPath, 'utf8'), { addSpecialTokens: false });
     evalIds = evaluate.maxTokens === undefined ? all : all.slice(0, evaluate.maxTokens);
     metrics.evaluationTokens = evalIds.length;
   }
-  if (evaluate.before) metrics.perplexityBefore = await perplexityOf(ctx, ctx.modelFolder, 'before', evalIds, seq);
+  if (before) metrics.perplexityBefore = await perplexityOf(ctx, ctx.modelFolder, 'before', evalIds, seq);
 
   const started = process.hrtime.bigint();
   let result;
@@ -85,7 +88,7 @@ export async function runQuantize(ctx: JobContext): Promise<HandlerOutput> {
   metrics.layers = result.layers.length;
   metrics.meanLayerError = result.layers.reduce((sum, l) => sum + l.error, 0) / Math.max(1, result.layers.length);
 
-  if (evaluate.after ?? false) {
+  if (after) {
     metrics.perplexityAfter = await perplexityOf(ctx, result.out, 'after', evalIds, seq);
     if (metrics.perplexityBefore !== undefined) metrics.perplexityDelta = metrics.perplexityAfter - metrics.perplexityBefore;
   }
