@@ -212,3 +212,21 @@ test("the extension's settings reader reads every setting: a value set for one k
     assert.deepEqual(read, { ...defaults, [key]: value }, `setting ${key}`);
   }
 });
+
+test('panels: only host.ts touches vscode; the other modules build HTML', () => {
+  const touching = [...sourceTree()]
+    .filter(([file, text]) => file.startsWith('client/src/extension/panels/') && /from ['"]vscode['"]/.test(text))
+    .map(([file]) => file);
+  assert.deepEqual(touching, ['client/src/extension/panels/host.ts']);
+});
+
+test('every registered command runs a module under extension/commands/ (or is a one-line inline action)', () => {
+  const extension = fs.readFileSync(path.join(root, 'client/src/extension/extension.ts'), 'utf8');
+  const from = new Map<string, string>();
+  for (const m of extension.matchAll(/^import \{([^}]+)\} from '([^']+)';/gm)) for (const name of m[1].split(',')) from.set(name.trim(), m[2]);
+  const handlers = [...extension.matchAll(/\bcommand\(COMMANDS\.\w+, (?:async )?\(\w*\) => (?:\(await )?(\w+)\(/g)].map((m) => m[1]);
+  assert.ok(handlers.length >= 10, `found ${handlers.length} handlers`);
+  // the token command stays beside the secret storage it writes (hubToken.ts)
+  const outside = handlers.filter((h) => from.has(h) && !from.get(h)!.startsWith('./commands/') && h !== 'setHubToken');
+  assert.deepEqual(outside, []);
+});

@@ -12,11 +12,11 @@ import { evaluatePerplexity } from './commands/perplexity';
 import { HubSecretsState, setHubToken } from './hubToken';
 import type { JobCommandContext } from './jobs/runJob';
 import { createLanguageClient } from './languageClient';
-import { quantizeModel } from './quantize/command';
+import { quantizeModel } from './commands/quantize';
 import { registerPanels } from './panels';
-import { compareRuns, deleteRun, exportRunCommand, openRun } from './runs/runCommands';
+import { compareRuns, deleteRun, exportRunCommand, openRun } from './commands/runs';
 import { RUNS_VIEW_ID, RunsTreeProvider } from './runs/runsTree';
-import { validateWorkspace } from './validateWorkspace';
+import { validateWorkspace } from './commands/validateWorkspace';
 
 export const OUTPUT_CHANNEL_NAME = 'QuantStudio';
 
@@ -40,18 +40,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     command(COMMANDS.benchmark, (arg) => benchmark(jobs, arg)),
     command(COMMANDS.generate, (arg) => generate(jobs, arg)),
     command(COMMANDS.perplexity, (arg) => evaluatePerplexity(jobs, arg)),
-    command(COMMANDS.openRun, (arg) => openRun(context, arg)),
-    command(COMMANDS.compareRuns, (arg) => compareRuns(context, arg)),
+    command(COMMANDS.openRun, (arg) => openRun(arg)),
+    command(COMMANDS.compareRuns, (arg) => compareRuns(arg)),
     command(COMMANDS.exportRun, (arg) => exportRunCommand(arg)),
     command(COMMANDS.refreshRuns, () => runs.refresh()),
     // the Runs view's entry actions (hidden from the palette; the item is the argument)
-    command(COMMANDS.runsOpen, (arg) => openRun(context, arg)),
-    command(COMMANDS.runsCompareWith, (arg) => compareRuns(context, arg)),
+    command(COMMANDS.runsOpen, (arg) => openRun(arg)),
+    command(COMMANDS.runsCompareWith, (arg) => compareRuns(arg)),
     command(COMMANDS.runsExport, (arg) => exportRunCommand(arg)),
     command(COMMANDS.runsDelete, async (arg) => (await deleteRun(arg)) && runs.refresh()),
     command(COMMANDS.setHubToken, () => setHubToken(context, output)),
   );
-  context.subscriptions.push(registerPanels(context));
+  context.subscriptions.push(registerPanels());
 
   const hub = await HubSecretsState.load(context, () => client);
   context.subscriptions.push(hub);

@@ -41,7 +41,7 @@ export async function benchmark(ctx: JobCommandContext, arg?: unknown): Promise<
     title: `Benchmarking ${modelName}`,
     noun: 'Benchmark',
     workspaceDir: workspaceDirFor(plan.uri, plan.model),
-    live: openLiveRunPanel(ctx.extension, 'benchmark', modelName),
+    live: openLiveRunPanel({ kind: 'benchmark', title: modelName }),
   });
 }
 

@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import { COMMANDS } from '../../../../server/src/protocol';
 import type { ShowEstimateArgs } from '../../../../server/src/protocol';
-import { showEstimate } from '../showEstimate';
+import { showEstimate } from './showEstimate';
 
 function isSiteEstimate(value: unknown): value is ShowEstimateArgs {
   return typeof value === 'object' && value !== null && 'estimate' in value && 'model' in value;

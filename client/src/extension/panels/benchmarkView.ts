@@ -2,7 +2,7 @@
 // one chart per way of measuring: phase, prompt and new tokens; perplexity with its delta to the baseline),
 // from a benchmark RunResult's rows.
 import type { RunResult } from '../../jobs';
-import { escapeHtml } from '../webview/page';
+import { escapeHtml } from './page';
 import { barChart, BarSeries } from './charts';
 import { DASH, fixedOr, mib, MIB, signed } from './format';
 

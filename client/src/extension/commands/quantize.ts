@@ -39,7 +39,7 @@ export async function quantizeModel(ctx: JobCommandContext, arg?: unknown): Prom
     title: `Quantizing ${modelName}`,
     noun: 'Quantization',
     workspaceDir: workspaceDirFor(target.uri, path.dirname(out)),
-    live: openLiveRunPanel(ctx.extension, 'quantize', modelName),
+    live: openLiveRunPanel({ kind: 'quantize', title: modelName }),
   });
 }
 

@@ -1,7 +1,7 @@
 // "QuantStudio: Validate Quantization Configs in Workspace": opens every config file in the workspace
 // (without showing it) so the language server diagnoses it, waits for the diagnostics, and summarises.
 import * as vscode from 'vscode';
-import { CONFIG_FILE_GLOBS, EXCLUDED_FOLDERS, PYTHON_CONFIG_CALLS } from './documents';
+import { CONFIG_FILE_GLOBS, EXCLUDED_FOLDERS, PYTHON_CONFIG_CALLS } from '../documents';
 
 const DIAGNOSTIC_SOURCE = 'quantstudio';
 const MAX_FILES = 2000;

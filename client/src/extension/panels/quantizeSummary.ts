@@ -1,5 +1,6 @@
 // The rows of the Quantize result panel, from a quantize RunResult: a stable id per row (the panel's cells
 // carry it, so tests and readers can find a value), a label and the formatted value. No `vscode` import.
+import { humanBytes } from '../../../../native/model';
 import type { RunResult } from '../../jobs';
 
 export interface SummaryRow {
@@ -10,17 +11,6 @@ export interface SummaryRow {
   tone?: 'worse' | 'better';
 }
 
-export function humanSize(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(2)} ${units[unit]}`;
-}
-
 const fixed = (v: number | undefined, digits: number): string => (v === undefined ? 'not measured' : v.toFixed(digits));
 
 export function quantizeSummary(result: RunResult): SummaryRow[] {
@@ -29,8 +19,8 @@ export function quantizeSummary(result: RunResult): SummaryRow[] {
     { id: 'model', label: 'Model', value: result.model.path ?? result.model.ref },
     { id: 'method', label: 'Method', value: methodLabel(result.config) },
     { id: 'output-folder', label: 'Output folder', value: result.output?.folder ?? 'none' },
-    ...(m.inputWeightBytes === undefined ? [] : [{ id: 'input-size', label: 'Weights before', value: humanSize(m.inputWeightBytes) }]),
-    { id: 'output-size', label: m.inputWeightBytes === undefined ? 'Size' : 'Size after', value: result.output ? humanSize(result.output.bytes) : 'none' },
+    ...(m.inputWeightBytes === undefined ? [] : [{ id: 'input-size', label: 'Weights before', value: humanBytes(m.inputWeightBytes, 2) }]),
+    { id: 'output-size', label: m.inputWeightBytes === undefined ? 'Size' : 'Size after', value: result.output ? humanBytes(result.output.bytes, 2) : 'none' },
     ...(m.inputWeightBytes && result.output ? [{ id: 'size-ratio', label: 'Compression', value: `${(m.inputWeightBytes / result.output.bytes).toFixed(2)}× smaller` }] : []),
     { id: 'quantize-seconds', label: 'Quantize time', value: m.quantizeSeconds === undefined ? 'not measured' : `${m.quantizeSeconds.toFixed(1)} s` },
     { id: 'layers', label: 'Layers', value: m.layers === undefined ? 'not measured' : String(m.layers) },

@@ -1,8 +1,8 @@
 // quantstudio.showEstimate, the command of the memory-estimate code lens: the lens carries the whole
 // estimate as its argument, and this shows its breakdown in a modal information message.
 import * as vscode from 'vscode';
-import type { SiteEstimate } from '../../../server/src/service';
-import { contextLabel, humanBytes } from '../../../native/model';
+import type { SiteEstimate } from '../../../../server/src/service';
+import { contextLabel, humanBytes } from '../../../../native/model';
 
 /** The message (headline) and detail (one line per breakdown entry) for an estimate. */
 export function estimateSummary(e: SiteEstimate): { message: string; detail: string } {

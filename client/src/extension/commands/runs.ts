@@ -5,7 +5,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { EXPORT_EXTENSIONS, type ExportFormat, exportRun, readRun } from '../../jobs';
 import { showComparePanel, showRunPanel } from '../panels';
-import { pickRun, type PickedRun } from './pickRun';
+import { pickRun, type PickedRun } from '../runs/pickRun';
 
 /** The run a command was invoked on, read fresh from its file; undefined when none was given. */
 function givenRun(arg: unknown): PickedRun | undefined | string {
@@ -27,16 +27,16 @@ async function runOrPick(arg: unknown, title: string): Promise<PickedRun | undef
   return given ?? pickRun(title);
 }
 
-export async function openRun(context: vscode.ExtensionContext, arg?: unknown): Promise<void> {
+export async function openRun(arg?: unknown): Promise<void> {
   const picked = await runOrPick(arg, 'Open Run');
-  if (picked) showRunPanel(context, picked.run, picked.file);
+  if (picked) showRunPanel(picked.run, picked.file);
 }
 
-export async function compareRuns(context: vscode.ExtensionContext, arg?: unknown): Promise<void> {
+export async function compareRuns(arg?: unknown): Promise<void> {
   const first = await runOrPick(arg, 'Compare Runs: first run');
   if (!first) return;
   const second = await pickRun(`Compare ${path.basename(first.file)} with…`, { exclude: first.file });
-  if (second) showComparePanel(context, first, second);
+  if (second) showComparePanel(first, second);
 }
 
 const FORMATS: ReadonlyArray<{ label: string; format: ExportFormat; filter: string }> = [
