@@ -28,7 +28,7 @@ await Promise.all([
   esbuild.build({ ...common, entryPoints: [join(root, 'client/src/extension/extension.ts')], outfile: join(dist, 'extension.js') }),
   esbuild.build({ ...common, entryPoints: [join(root, 'server/src/lsp/server.ts')], outfile: join(dist, 'server.js') }),
   // The job worker: the only bundle that loads the native addon (from native/build/Release at run time).
-  esbuild.build({ ...common, entryPoints: [join(root, 'native/lib/worker/main.ts')], outfile: join(dist, 'worker.js') }),
+  esbuild.build({ ...common, entryPoints: [join(root, 'native/worker/main.ts')], outfile: join(dist, 'worker.js') }),
 ]);
 
 const wasmDir = dirname(require.resolve('@vscode/tree-sitter-wasm/wasm/tree-sitter.wasm'));

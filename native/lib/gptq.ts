@@ -11,7 +11,9 @@ export interface GptqOptions {
   /** Act-order: quantize columns by descending Hessian diagonal. */
   descAct?: boolean;
   staticGroups?: boolean;
+  /** Default REFERENCE_DAMP_PERCENT, not a config's damp_percent: configs go through planFromConfig. */
   dampPercent?: number;
+  /** Default QUANT_DEFAULTS.gptq.damp_auto_increment (0.0025). */
   dampAutoIncrement?: number;
   blockSize?: number;
 }
@@ -23,6 +25,9 @@ export interface GptqResult {
   /** The damping that made the Hessian factorisable (≥ dampPercent). */
   dampPercent: number;
 }
+
+/** The reference fasterquant's percdamp, which this one-layer API mirrors (test/reference compares against it). */
+export const REFERENCE_DAMP_PERCENT = 0.01;
 
 interface GptqAddon {
   gptqQuantize(
@@ -40,5 +45,6 @@ export function gptqQuantize(
   control: QuantRunControl = {},
 ): Promise<GptqResult> {
   const addon = loadAddon() as unknown as GptqAddon;
-  return addon.gptqQuantize(weight, rows, cols, activationBatches, options, control.onProgress, cancelFlag(control.signal));
+  const withDamp = { ...options, dampPercent: options.dampPercent ?? REFERENCE_DAMP_PERCENT };
+  return addon.gptqQuantize(weight, rows, cols, activationBatches, withDamp, control.onProgress, cancelFlag(control.signal));
 }

@@ -14,6 +14,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { loadAddon } from './addon';
 import { CalibrationDataset, CalibrationOptions, calibrationWindows } from './calibration';
+import { QUANT_DEFAULTS } from '../model';
 import { cancelFlag } from './groupQuantized';
 import { RuntimeConfig, readRuntimeConfig } from './runtime-config';
 import { TextTokenizer } from './tokenizer';
@@ -81,6 +82,7 @@ export interface PipelinePlan {
   descAct?: boolean;
   staticGroups?: boolean;
   dampPercent?: number;
+  dampAutoIncrement?: number;
   trueSequential?: boolean;
   zeroPoint?: boolean;
   doubleQuant?: boolean;
@@ -148,35 +150,41 @@ function methodOf(config: Json, algorithm: QuantAlgorithm | undefined): QuantAlg
   return algorithm;
 }
 
-/** Maps a quantization_config (and algorithm) to the engine's plan; throws QuantizeConfigError naming the key. */
+/**
+ * Maps a quantization_config (and algorithm) to the engine's plan, every key missing from it taking its
+ * default from QUANT_DEFAULTS (native/model); throws QuantizeConfigError naming the key.
+ */
 export function planFromConfig(config: Json, algorithm?: QuantAlgorithm): PipelinePlan {
   const method = methodOf(config, algorithm);
+  const bnb = QUANT_DEFAULTS.bitsandbytes;
+  const awq = QUANT_DEFAULTS.awq;
+  const gptq = QUANT_DEFAULTS.gptq;
   const skipModules = pick(config, ['modules_to_not_convert', 'llm_int8_skip_modules'], isStringList, 'a list of module names') ?? [];
   if (method === 'bitsandbytes') {
-    const load4 = pick(config, ['load_in_4bit', '_load_in_4bit'], isBool, 'a boolean') ?? false;
-    const load8 = pick(config, ['load_in_8bit', '_load_in_8bit'], isBool, 'a boolean') ?? false;
+    const load4 = pick(config, ['load_in_4bit', '_load_in_4bit'], isBool, 'a boolean') ?? bnb.load_in_4bit;
+    const load8 = pick(config, ['load_in_8bit', '_load_in_8bit'], isBool, 'a boolean') ?? bnb.load_in_8bit;
     if (load4 === load8) throw new QuantizeConfigError('quantization_config: set exactly one of load_in_4bit and load_in_8bit to true');
-    if (load8) return { method: 'int8', layout: 'bnb8', threshold: pick(config, ['llm_int8_threshold'], isNumber, 'a number') ?? 6, skipModules };
-    const type = (pick(config, ['bnb_4bit_quant_type'], isString, 'a string') ?? 'fp4').toLowerCase();
+    if (load8) return { method: 'int8', layout: 'bnb8', threshold: pick(config, ['llm_int8_threshold'], isNumber, 'a number') ?? bnb.llm_int8_threshold, skipModules };
+    const type = (pick(config, ['bnb_4bit_quant_type'], isString, 'a string') ?? bnb.bnb_4bit_quant_type).toLowerCase();
     if (type !== 'nf4' && type !== 'fp4') throw new QuantizeConfigError(`quantization_config.bnb_4bit_quant_type: "${type}" must be nf4 or fp4`);
-    const dtype = (pick(config, ['bnb_4bit_compute_dtype'], isString, 'a string') ?? 'float32').replace(/^torch\./, '');
+    const dtype = (pick(config, ['bnb_4bit_compute_dtype'], isString, 'a string') ?? bnb.bnb_4bit_compute_dtype).replace(/^torch\./, '');
     const computeDtype = ({ float16: 'float16', fp16: 'float16', bfloat16: 'bfloat16', bf16: 'bfloat16', float32: 'float32', fp32: 'float32' } as const)[dtype as 'float16'];
     if (!computeDtype) throw new QuantizeConfigError(`quantization_config.bnb_4bit_compute_dtype: "${dtype}" must be float16, bfloat16 or float32`);
-    return { method: type, layout: 'bnb4', doubleQuant: pick(config, ['bnb_4bit_use_double_quant'], isBool, 'a boolean') ?? false, computeDtype, skipModules };
+    return { method: type, layout: 'bnb4', doubleQuant: pick(config, ['bnb_4bit_use_double_quant'], isBool, 'a boolean') ?? bnb.bnb_4bit_use_double_quant, computeDtype, skipModules };
   }
   const awqLike = method === 'awq' || (method === 'rtn' && String(config.quant_method).toLowerCase() === 'awq');
-  const bits = pick(config, ['bits', 'w_bit'], isNumber, 'a number') ?? 4;
-  const groupSize = pick(config, ['group_size', 'q_group_size'], isNumber, 'a number') ?? 128;
+  const bits = pick(config, ['bits', 'w_bit'], isNumber, 'a number') ?? (awqLike ? awq.bits : gptq.bits);
+  const groupSize = pick(config, ['group_size', 'q_group_size'], isNumber, 'a number') ?? (awqLike ? awq.group_size : gptq.group_size);
   const dataset = pick(config, ['dataset'], isDataset, 'a dataset name, a file path or a list of strings');
   if (awqLike) {
-    const version = (pick(config, ['version'], isString, 'a string') ?? 'gemm').toLowerCase();
+    const version = (pick(config, ['version'], isString, 'a string') ?? awq.version).toLowerCase();
     if (version !== 'gemm' && version !== 'gemv') throw new QuantizeConfigError(`quantization_config.version: "${version}" must be gemm or gemv`);
-    const zeroPoint = pick(config, ['zero_point'], isBool, 'a boolean') ?? true;
+    const zeroPoint = pick(config, ['zero_point'], isBool, 'a boolean') ?? awq.zero_point;
     if (!zeroPoint) throw new QuantizeConfigError('quantization_config.zero_point: the AWQ GEMM/GEMV layouts store zero points; set it to true');
     return { method: method === 'rtn' ? 'rtn' : 'awq', layout: version === 'gemm' ? 'awq-gemm' : 'awq-gemv', bits, groupSize, zeroPoint, sym: false, skipModules, dataset };
   }
   const format = pick(config, ['checkpoint_format'], isString, 'a string');
-  if (format !== undefined && format !== 'gptq') {
+  if (format !== undefined && format !== gptq.checkpoint_format) {
     throw new QuantizeConfigError(`quantization_config.checkpoint_format: "${format}" is not written; the pipeline writes "gptq" (v1)`);
   }
   return {
@@ -184,11 +192,12 @@ export function planFromConfig(config: Json, algorithm?: QuantAlgorithm): Pipeli
     layout: 'gptq',
     bits,
     groupSize,
-    sym: pick(config, ['sym'], isBool, 'a boolean') ?? true,
-    descAct: pick(config, ['desc_act'], isBool, 'a boolean') ?? false,
-    staticGroups: pick(config, ['static_groups'], isBool, 'a boolean') ?? false,
-    dampPercent: pick(config, ['damp_percent'], isNumber, 'a number') ?? 0.1,
-    trueSequential: pick(config, ['true_sequential'], isBool, 'a boolean') ?? true,
+    sym: pick(config, ['sym'], isBool, 'a boolean') ?? gptq.sym,
+    descAct: pick(config, ['desc_act'], isBool, 'a boolean') ?? gptq.desc_act,
+    staticGroups: pick(config, ['static_groups'], isBool, 'a boolean') ?? gptq.static_groups,
+    dampPercent: pick(config, ['damp_percent'], isNumber, 'a number') ?? gptq.damp_percent,
+    dampAutoIncrement: pick(config, ['damp_auto_increment'], isNumber, 'a number') ?? gptq.damp_auto_increment,
+    trueSequential: pick(config, ['true_sequential'], isBool, 'a boolean') ?? gptq.true_sequential,
     skipModules,
     dataset,
   };

@@ -61,7 +61,7 @@ type Handle = { readonly [handleBrand]: 'model' };
 declare const flagBrand: unique symbol;
 type CancelFlag = { readonly [flagBrand]: 'cancel' };
 
-/** The addon's runtime and kernel functions (native/src/bindings/runtime_binding.cc, kernels/kernels_binding.cc);
+/** The addon's runtime and kernel functions (native/src/bindings/runtime_binding.cc, kernels_binding.cc);
  *  part of the Addon interface in addon.ts. */
 export interface RuntimeAddon {
   runtimeOpen(folder: string, config: RuntimeConfig): Handle;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The CPU engine's memory estimate (native/lib/model/estimateCpu.ts) against what the job workers really
+// The CPU engine's memory estimate (native/model/estimateCpu.ts) against what the job workers really
 // peak at: generate jobs (a 27-token prompt, 64 new tokens) and benchmark jobs (a forward pass then a
 // generation, at batch 1 and 16, each variant measured in its own process) on tiny-llama and on a
 // 349M-parameter random-weight Llama, each fp16 and GPTQ 4-bit, run through the job runner like the editor
@@ -18,7 +18,7 @@ import { benchCacheDir, ensureRandomLlama, parameterCount } from '../tools/rando
 const require = createRequire(import.meta.url);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { startJob } = require(join(root, 'out', 'client', 'src', 'jobs', 'runner.js'));
-const { estimateCpuMemory, resolveModel, formatModelError } = require(join(root, 'out', 'native', 'lib', 'model', 'index.js'));
+const { estimateCpuMemory, resolveModel, formatModelError } = require(join(root, 'out', 'native', 'model', 'index.js'));
 
 const MiB = 2 ** 20;
 const TARGET = 0.1;

@@ -5,9 +5,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { JobFailure } from '../../native/lib/worker/jobFailure';
-import type { JsonObject } from '../../native/lib/worker/protocol';
-import { benchmarkPlan } from '../../native/lib/worker/handlers/benchmark/plan';
+import { JobFailure } from '../../native/worker/jobFailure';
+import type { JsonObject } from '../../native/worker/protocol';
+import { benchmarkPlan } from '../../native/worker/handlers/benchmark/plan';
 
 const root = path.join(__dirname, '..', '..', '..');
 const demo = path.join(root, 'examples', 'tiny-llama');

@@ -2,7 +2,7 @@
 // (the quantize worker's phases, then load, measure, perplexity), so the editor's bar moves steadily across repeated phases.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { overallProgress } from '../../native/lib/worker/handlers/benchmark';
+import { overallProgress } from '../../native/worker/handlers/benchmark';
 
 test('variant shares and phase spans give the whole job a fraction from 0 to 1', () => {
   // quantizing a config variant: the quantize worker's own phases

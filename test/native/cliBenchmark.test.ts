@@ -7,7 +7,7 @@ import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { quantstudio, repoRoot } from '../helpers/cli';
 import { quantizeModel } from '../../native/lib/quantize';
-import type { RunResult } from '../../native/lib/worker/protocol';
+import type { RunResult } from '../../native/worker/protocol';
 
 const demo = join(repoRoot, 'examples', 'tiny-llama');
 const small = ['--prompt-length', '16', '--prompt-tokens', '8', '--new-tokens', '4'];

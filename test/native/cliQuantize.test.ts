@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { quantstudio, repoRoot } from '../helpers/cli';
-import { parseShardSize } from '../../client/src/cli/quantizeJobFile';
+import { parseShardSize } from '../../client/src/jobs/quantizeJobFile';
 import { RuntimeModel } from '../../native/lib/runtime';
 
 const repo = repoRoot;

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { writeSafetensors } from '../../native/lib/io';
 import type { TensorToWrite } from '../../native/lib/io';
-import { estimateMemory, resolveModel } from '../../native/lib/model';
-import type { JsonObject } from '../../native/lib/model';
+import { estimateMemory, resolveModel } from '../../native/model';
+import type { JsonObject } from '../../native/model';
 import { quantizeModel } from '../../native/lib/quantize';
 
 const repo = join(__dirname, '..', '..', '..');

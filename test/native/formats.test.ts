@@ -8,6 +8,7 @@ import { after, test } from 'node:test';
 
 import { FormatName, checkpointConfig, packLayer, unpackLayer } from '../../native/lib/formats';
 import { GroupQuantized } from '../../native/lib/groupQuantized';
+import { QUANT_DEFAULTS } from '../../native/model';
 import { TensorToWrite, f16ToF32, f32ToF16, readSafetensorsHeader, writeSafetensors } from '../../native/lib/io';
 import { Bnb4Result, GroupResult, Int8Result, QuantResult, quantize } from '../../native/lib/quant';
 
@@ -263,4 +264,8 @@ test('config entries carry the keys the loaders read', () => {
   const int8 = checkpointConfig('bnb8', { threshold: 5 }).quantizationConfig;
   assert.deepEqual([int8.load_in_8bit, int8.load_in_4bit, int8.llm_int8_threshold], [true, false, 5]);
   assert.equal(checkpointConfig('bnb8').sideFile, undefined);
+});
+
+test("a GPTQ config written without damp_percent records GPTQConfig's default, the one the pipeline uses", () => {
+  assert.equal(checkpointConfig('gptq', { bits: 4, groupSize: 128 }).quantizationConfig.damp_percent, QUANT_DEFAULTS.gptq.damp_percent);
 });

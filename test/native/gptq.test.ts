@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { gptqQuantize } from '../../native/lib/gptq';
+import { REFERENCE_DAMP_PERCENT, gptqQuantize } from '../../native/lib/gptq';
 import { dequantize } from '../../native/lib/groupQuantized';
 import { correlatedActivations, outputError, randomMatrix, roundHalfEven } from './gptqAwqFixtures';
 
@@ -126,6 +126,14 @@ test('progress reaches every lazy block and an aborted signal cancels', async ()
   const controller = new AbortController();
   controller.abort();
   await assert.rejects(gptqQuantize(w, rows, cols, [x], {}, { signal: controller.signal }), /cancelled/);
+});
+
+test('the one-layer API damps as the reference fasterquant does unless told otherwise', async () => {
+  const w = randomMatrix(8, 32, 3);
+  const x = correlatedActivations(64, 32, 4);
+  assert.equal(REFERENCE_DAMP_PERCENT, 0.01);
+  assert.equal((await gptqQuantize(w, 8, 32, [x], { groupSize: 32 })).dampPercent, REFERENCE_DAMP_PERCENT);
+  assert.equal((await gptqQuantize(w, 8, 32, [x], { groupSize: 32, dampPercent: 0.1 })).dampPercent, 0.1);
 });
 
 test('invalid options are refused with the reason', async () => {

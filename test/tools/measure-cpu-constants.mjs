@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Measures the constants of native/lib/model/cpuEngineConstants.ts on this machine and prints them as the
+// Measures the constants of native/model/cpuEngineConstants.ts on this machine and prints them as the
 // table's values (run after `npm run build`; under a minute):
 //  - processBaselineBytes: median peak RSS of three generate jobs (27-token prompt, 64 new tokens) through
 //    the job runner on a 0.6M-parameter random Llama, less everything else the CPU estimate predicts for it;
@@ -18,7 +18,7 @@ import { ensureRandomLlama } from './random-llama.mjs';
 const require = createRequire(import.meta.url);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { startJob } = require(join(root, 'out', 'client', 'src', 'jobs', 'runner.js'));
-const model = require(join(root, 'out', 'native', 'lib', 'model', 'index.js'));
+const model = require(join(root, 'out', 'native', 'model', 'index.js'));
 
 export const MICRO_LLAMA = { name: 'micro-llama', hidden: 64, intermediate: 128, layers: 1, heads: 2, kvHeads: 1, headDim: 32, vocab: 4096, seed: 7 };
 export const GENERATE_PROMPT = "ROMEO: Is the day so young? O, I am fortune's fool, and yet I know not why I am so sad.";

@@ -6,8 +6,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { pathToFileURL } from 'url';
-import { jobFromJobFile } from '../../client/src/cli/quantizeJobFile';
-import { jobFileObject, jobFileText, METHOD_TEMPLATES, newJobFilePaths } from '../../client/src/extension/quantize/methodTemplates';
+import { jobFromJobFile } from '../../client/src/jobs/quantizeJobFile';
+import { jobFileObject, jobFileText, METHOD_TEMPLATES, newJobFilePaths } from '../../client/src/extension/commands/methodTemplates';
 import { createLanguageService } from '../../server/src/service';
 
 const root = path.join(__dirname, '..', '..', '..');

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { estimateMemory } from '../../native/lib/model';
-import type { ResolvedModel, TensorMeta } from '../../native/lib/model';
+import { estimateMemory } from '../../native/model';
+import type { ResolvedModel, TensorMeta } from '../../native/model';
 
 const repo = join(__dirname, '..', '..', '..');
 

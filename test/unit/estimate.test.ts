@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { compareMethods, estimateMemory, quantSettingsOf, resolveModel } from '../../native/lib/model';
-import type { JsonObject, MemoryEstimate, ResolvedModel } from '../../native/lib/model';
+import { compareMethods, estimateMemory, quantSettingsOf, resolveModel } from '../../native/model';
+import type { JsonObject, MemoryEstimate, ResolvedModel } from '../../native/model';
 
 const repo = join(__dirname, '..', '..', '..');
 const tinyLlamaDir = join(repo, 'examples', 'tiny-llama');

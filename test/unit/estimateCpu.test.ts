@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { CPU_ENGINE_CONSTANTS, estimateCpuMemory, resolveModel } from '../../native/lib/model';
-import type { CpuEstimateOptions, JsonObject, MemoryEstimate, ResolvedModel, TensorMeta } from '../../native/lib/model';
+import { CPU_ENGINE_CONSTANTS, estimateCpuMemory, resolveModel } from '../../native/model';
+import type { CpuEstimateOptions, JsonObject, MemoryEstimate, ResolvedModel, TensorMeta } from '../../native/model';
 
 const repo = join(__dirname, '..', '..', '..');
 const tinyLlamaDir = join(repo, 'examples', 'tiny-llama');

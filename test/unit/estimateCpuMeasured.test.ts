@@ -6,7 +6,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { startJob } from '../../client/src/jobs/runner';
-import { estimateCpuMemory, resolveModel } from '../../native/lib/model';
+import { estimateCpuMemory, resolveModel } from '../../native/model';
 
 const model = join(__dirname, '..', '..', '..', 'examples', 'tiny-llama');
 

@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { estimateCpuMemory, resolveModel } from '../../native/lib/model';
-import type { JsonObject, MemoryEstimate, ResolvedModel } from '../../native/lib/model';
+import { estimateCpuMemory, resolveModel } from '../../native/model';
+import type { JsonObject, MemoryEstimate, ResolvedModel } from '../../native/model';
 import { quantizeModel } from '../../native/lib/quantize';
 import type { QuantAlgorithm } from '../../native/lib/quantize';
 

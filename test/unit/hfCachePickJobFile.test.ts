@@ -6,9 +6,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { benchmarkJobFromJobFile } from '../../client/src/cli/benchmarkJobFile';
-import { jobFromJobFile } from '../../client/src/cli/quantizeJobFile';
-import { jobFileText, METHOD_TEMPLATES, newJobFilePaths } from '../../client/src/extension/quantize/methodTemplates';
+import { benchmarkJobFromJobFile } from '../../client/src/jobs/benchmarkJobFile';
+import { jobFromJobFile } from '../../client/src/jobs/quantizeJobFile';
+import { jobFileText, METHOD_TEMPLATES, newJobFilePaths } from '../../client/src/extension/commands/methodTemplates';
 
 describe('job files on a Hub id', () => {
   const workspace = mkdtempSync(join(tmpdir(), 'qs-hub-jobfile-'));

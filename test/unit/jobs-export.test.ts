@@ -6,7 +6,7 @@ import * as path from 'path';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { exportRun, toCsv, toJson, toMarkdown } from '../../client/src/jobs/export';
-import type { RunResult } from '../../native/lib/worker/protocol';
+import type { RunResult } from '../../native/worker/protocol';
 
 const root = path.join(__dirname, '..', '..', '..');
 const ajv = new Ajv({ allErrors: true, strict: true });

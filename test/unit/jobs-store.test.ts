@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { listRuns, readRun, runsFolder, saveRun } from '../../client/src/jobs/runStore';
-import type { RunResult } from '../../native/lib/worker/protocol';
+import type { RunResult } from '../../native/worker/protocol';
 
 function run(id: string, kind: RunResult['kind'], startedAt: string): RunResult {
   return {

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { listFiles } from '@huggingface/hub';
-import { AnswerCache, readLocalModel, resolveModel } from '../../native/lib/model';
-import type { ResolveOptions, TensorMeta } from '../../native/lib/model';
+import { AnswerCache, readLocalModel, resolveModel } from '../../native/model';
+import type { ResolveOptions, TensorMeta } from '../../native/model';
 import { startHubServer } from '../helpers/hubServer';
 import type { HubServer, LoggedRequest } from '../helpers/hubServer';
 

@@ -4,9 +4,9 @@ import { cpSync, mkdirSync, mkdtempSync, openSync, readSync, closeSync, readFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { MAX_HEADER_BYTES, readLocalHeader, readLocalModel, resolveModel } from '../../native/lib/model';
-import type { ModelError } from '../../native/lib/model';
-import { ModelErrorException } from '../../native/lib/model/errors';
+import { MAX_HEADER_BYTES, readLocalHeader, readLocalModel, resolveModel } from '../../native/model';
+import type { ModelError } from '../../native/model';
+import { ModelErrorException } from '../../native/model/errors';
 
 const repo = join(__dirname, '..', '..', '..');
 const tinyLlama = join(repo, 'examples', 'tiny-llama');

@@ -1,5 +1,5 @@
 // The memory estimate in the editor: the code lens title and the hover breakdown for example configs,
-// recomputed here from the estimate API (native/lib/model) with the test's own formatting; Hub models
+// recomputed here from the estimate API (native/model) with the test's own formatting; Hub models
 // through the loopback Hub; an unreachable Hub as one information note.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { MarkupContent } from 'vscode-languageserver-types';
-import { compareMethods, estimateMemory, estimateWithSettings, resolveModel } from '../../native/lib/model';
-import type { JsonObject, MemoryEstimate, ResolvedModel } from '../../native/lib/model';
+import { compareMethods, estimateMemory, estimateWithSettings, resolveModel } from '../../native/model';
+import type { JsonObject, MemoryEstimate, ResolvedModel } from '../../native/model';
 import { createLanguageService } from '../../server/src/service';
 import type { LanguageService, ModelSettings } from '../../server/src/service';
 import { startHubServer } from '../helpers/hubServer';

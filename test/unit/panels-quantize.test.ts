@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { quantizeBody } from '../../client/src/extension/panels/quantizeView';
-import { quantizeSummary } from '../../client/src/extension/quantize/summary';
+import { quantizeSummary } from '../../client/src/extension/panels/quantizeSummary';
 import { byTestId, fixtureRun, tableCells } from './panels-html';
 
 const MIB = 1024 * 1024;

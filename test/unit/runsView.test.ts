@@ -8,7 +8,7 @@ import * as path from 'path';
 import { runNodes } from '../../client/src/extension/runs/runNodes';
 import { keyMetric, methodOf, runDate, runLabel } from '../../client/src/jobs/runLabels';
 import { saveRun } from '../../client/src/jobs/runStore';
-import type { BenchmarkRow, RunResult } from '../../native/lib/worker/protocol';
+import type { BenchmarkRow, RunResult } from '../../native/worker/protocol';
 
 process.env.TZ = 'UTC'; // dates are shown in local time: pin the zone so the expectations are exact
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { batchSizes, readSettings } from '../../client/src/extension/settings';
 import { join } from 'node:path';
 import { startJob, workerEnv } from '../../client/src/jobs/runner';
-import { engineThreads } from '../../native/lib/worker/environment';
+import { engineThreads } from '../../native/worker/protocol';
 
 /** A settings scope holding exactly these values (VS Code's WorkspaceConfiguration.get returns undefined for the rest). */
 function scope(values: Record<string, unknown>): { get<T>(key: string): T | undefined } {

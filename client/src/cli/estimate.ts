@@ -7,10 +7,9 @@
 import { readFileSync, statSync } from 'node:fs';
 import { cpus, homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { compareMethods, estimateCpuMemory, estimateMemory, formatModelError, resolveModel } from '../../../native/lib/model';
-import type { ResolvedModel, Result } from '../../../native/lib/model';
-import { engineThreads } from '../../../native/lib/worker/environment';
-import type { JsonObject, MemoryEstimate } from '../../../native/lib/model';
+import { compareMethods, estimateCpuMemory, estimateMemory, formatModelError, humanBytes, resolveModel } from '../../../native/model';
+import type { JsonObject, MemoryEstimate, ResolvedModel, Result } from '../../../native/model';
+import { engineThreads } from '../../../native/worker/protocol';
 import type { Command } from './command';
 import { usageError } from './command';
 
@@ -69,19 +68,14 @@ function readConfig(path: string): { config: JsonObject; model: string | undefin
   return { config, model };
 }
 
-function formatBytes(bytes: number): string {
-  const gib = bytes / 2 ** 30;
-  return gib >= 1 ? `${gib.toFixed(2)} GiB` : `${(bytes / 2 ** 20).toFixed(2)} MiB`;
-}
-
 function table(rows: ReadonlyArray<readonly string[]>): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
   return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n') + '\n';
 }
 
 function humanEstimate(title: string, e: MemoryEstimate): string {
-  const rows = [['component', 'count', 'bytes'], ...e.breakdown.map((l) => [l.label, String(l.count), formatBytes(l.bytes)])];
-  rows.push(['weights', '', formatBytes(e.weightsBytes)], ['peak', '', formatBytes(e.peakBytes)]);
+  const rows = [['component', 'count', 'bytes'], ...e.breakdown.map((l) => [l.label, String(l.count), humanBytes(l.bytes, 2)])];
+  rows.push(['weights', '', humanBytes(e.weightsBytes, 2)], ['peak', '', humanBytes(e.peakBytes, 2)]);
   return `${title}\n${table(rows)}`;
 }
 
@@ -144,7 +138,7 @@ export const estimateCommand: Command = {
       process.stdout.write(humanEstimate(`${title} · ${estimate.value.method}`, estimate.value));
       return 0;
     }
-    const compare = [['method', 'weights', 'KV cache', 'activations', 'peak'], ...rows.map((r) => [r.label, formatBytes(r.estimate.weightsBytes), formatBytes(r.estimate.kvCacheBytes), formatBytes(r.estimate.activationBytes), formatBytes(r.estimate.peakBytes)])];
+    const compare = [['method', 'weights', 'KV cache', 'activations', 'peak'], ...rows.map((r) => [r.label, humanBytes(r.estimate.weightsBytes, 2), humanBytes(r.estimate.kvCacheBytes, 2), humanBytes(r.estimate.activationBytes, 2), humanBytes(r.estimate.peakBytes, 2)])];
     process.stdout.write(`${title}\n${table(compare)}`);
     return 0;
   },

@@ -1,9 +1,8 @@
 // Runs one engine job for a CLI command: the worker process does the work, progress goes to stderr (one
 // redrawn line on a terminal, a line per phase and every few seconds otherwise), Ctrl+C cancels cleanly,
 // and a failure becomes a message on stderr and exit code 1.
-import { JobCancelledError, JobCrashedError, JobError } from '../jobs/errors';
-import { startJob } from '../jobs/runner';
-import type { Job, JobProgress, RunResult } from '../jobs/runner';
+import { JobCancelledError, JobCrashedError, JobError, startJob } from '../jobs';
+import type { Job, JobProgress, RunResult } from '../jobs';
 
 const LOG_EVERY_MS = 3000;
 

@@ -3,6 +3,8 @@
 // in a separate worker process.
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
+import { COMMANDS } from '../../../server/src/protocol';
+import type { CommandId } from '../../../server/src/protocol';
 import { benchmark } from './commands/benchmark';
 import { estimateMemory } from './commands/estimateMemory';
 import { generate } from './commands/generate';
@@ -10,11 +12,11 @@ import { evaluatePerplexity } from './commands/perplexity';
 import { HubSecretsState, setHubToken } from './hubToken';
 import type { JobCommandContext } from './jobs/runJob';
 import { createLanguageClient } from './languageClient';
-import { quantizeModel } from './quantize/command';
+import { quantizeModel } from './commands/quantize';
 import { registerPanels } from './panels';
-import { compareRuns, deleteRun, exportRunCommand, openRun } from './runs/runCommands';
+import { compareRuns, deleteRun, exportRunCommand, openRun } from './commands/runs';
 import { RUNS_VIEW_ID, RunsTreeProvider } from './runs/runsTree';
-import { validateWorkspace } from './validateWorkspace';
+import { validateWorkspace } from './commands/validateWorkspace';
 
 export const OUTPUT_CHANNEL_NAME = 'QuantStudio';
 
@@ -27,29 +29,29 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
   const jobs: JobCommandContext = { extension: context, output };
   const runs = new RunsTreeProvider();
-  const command = (id: string, run: (arg?: unknown) => unknown): vscode.Disposable => vscode.commands.registerCommand(id, run);
+  const command = (id: CommandId, run: (arg?: unknown) => unknown): vscode.Disposable => vscode.commands.registerCommand(id, run);
   context.subscriptions.push(
     runs,
     vscode.window.registerTreeDataProvider(RUNS_VIEW_ID, runs),
-    command('quantstudio.showServerLog', () => output.show(true)),
-    command('quantstudio.validateWorkspace', () => validateWorkspace(output)),
-    command('quantstudio.showEstimate', (arg) => estimateMemory(arg)),
-    command('quantstudio.quantize', (arg) => quantizeModel(jobs, arg)),
-    command('quantstudio.benchmark', (arg) => benchmark(jobs, arg)),
-    command('quantstudio.generate', (arg) => generate(jobs, arg)),
-    command('quantstudio.perplexity', (arg) => evaluatePerplexity(jobs, arg)),
-    command('quantstudio.openRun', (arg) => openRun(context, arg)),
-    command('quantstudio.compareRuns', (arg) => compareRuns(context, arg)),
-    command('quantstudio.exportRun', (arg) => exportRunCommand(arg)),
-    command('quantstudio.refreshRuns', () => runs.refresh()),
+    command(COMMANDS.showServerLog, () => output.show(true)),
+    command(COMMANDS.validateWorkspace, () => validateWorkspace(output)),
+    command(COMMANDS.showEstimate, (arg) => estimateMemory(arg)),
+    command(COMMANDS.quantize, (arg) => quantizeModel(jobs, arg)),
+    command(COMMANDS.benchmark, (arg) => benchmark(jobs, arg)),
+    command(COMMANDS.generate, (arg) => generate(jobs, arg)),
+    command(COMMANDS.perplexity, (arg) => evaluatePerplexity(jobs, arg)),
+    command(COMMANDS.openRun, (arg) => openRun(arg)),
+    command(COMMANDS.compareRuns, (arg) => compareRuns(arg)),
+    command(COMMANDS.exportRun, (arg) => exportRunCommand(arg)),
+    command(COMMANDS.refreshRuns, () => runs.refresh()),
     // the Runs view's entry actions (hidden from the palette; the item is the argument)
-    command('quantstudio.runs.open', (arg) => openRun(context, arg)),
-    command('quantstudio.runs.compareWith', (arg) => compareRuns(context, arg)),
-    command('quantstudio.runs.export', (arg) => exportRunCommand(arg)),
-    command('quantstudio.runs.delete', async (arg) => (await deleteRun(arg)) && runs.refresh()),
-    command('quantstudio.setHubToken', () => setHubToken(context, output)),
+    command(COMMANDS.runsOpen, (arg) => openRun(arg)),
+    command(COMMANDS.runsCompareWith, (arg) => compareRuns(arg)),
+    command(COMMANDS.runsExport, (arg) => exportRunCommand(arg)),
+    command(COMMANDS.runsDelete, async (arg) => (await deleteRun(arg)) && runs.refresh()),
+    command(COMMANDS.setHubToken, () => setHubToken(context, output)),
   );
-  context.subscriptions.push(registerPanels(context));
+  context.subscriptions.push(registerPanels());
 
   const hub = await HubSecretsState.load(context, () => client);
   context.subscriptions.push(hub);

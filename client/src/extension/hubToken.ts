@@ -4,7 +4,7 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { DidChangeConfigurationNotification, type LanguageClient } from 'vscode-languageclient/node';
-import type { HubAccess } from '../jobs/runner';
+import type { HubAccess } from '../jobs';
 
 const SECRET_KEY = 'quantstudio.hub.token';
 

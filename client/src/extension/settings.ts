@@ -2,32 +2,13 @@
 // at start and again on every change (workspace/didChangeConfiguration), and read by the job commands.
 // Takes anything with VS Code's `get(key)`, so it has no run-time `vscode` import.
 import type * as vscode from 'vscode';
+import { DEFAULT_SETTINGS, SETTINGS_SECTION } from '../../../server/src/protocol';
+import type { GenerateSettings, QuantStudioSettings } from '../../../server/src/protocol';
 
-export const SETTINGS_SECTION = 'quantstudio';
+export { SETTINGS_SECTION };
+export type { GenerateSettings, QuantStudioSettings };
 
-export interface QuantStudioSettings {
-  validation: { enable: boolean; debounceMs: number };
-  model: string;
-  hub: { endpoint: string };
-  estimate: { batchSize: number; contextLength: number };
-  engine: { threads: number };
-  runsFolder: string;
-  benchmark: { batchSizes: number[] };
-  generate: GenerateSettings;
-}
-
-export interface GenerateSettings {
-  maxTokens: number;
-  /** 0 = greedy. */
-  temperature: number;
-  /** 0 = off. */
-  topK: number;
-  /** 1 = off. */
-  topP: number;
-  seed: number;
-}
-
-export const DEFAULT_BATCH_SIZES: readonly number[] = [1, 16];
+const d = DEFAULT_SETTINGS;
 
 /** Reads the settings; a value of the wrong type (hand-edited settings.json) falls back to the default. */
 export function readSettings(config: Pick<vscode.WorkspaceConfiguration, 'get'>): QuantStudioSettings {
@@ -52,27 +33,27 @@ export function readSettings(config: Pick<vscode.WorkspaceConfiguration, 'get'>)
     return v >= min && v <= max ? v : fallback;
   };
   return {
-    validation: { enable: bool('validation.enable', true), debounceMs: num('validation.debounceMs', 150) },
-    model: str('model', ''),
-    hub: { endpoint: str('hub.endpoint', 'https://huggingface.co') },
-    estimate: { batchSize: num('estimate.batchSize', 1), contextLength: num('estimate.contextLength', 2048) },
-    engine: { threads: count('engine.threads', 0, 0) },
-    runsFolder: str('runsFolder', '.quantstudio/runs'),
+    validation: { enable: bool('validation.enable', d.validation.enable), debounceMs: num('validation.debounceMs', d.validation.debounceMs) },
+    model: str('model', d.model),
+    hub: { endpoint: str('hub.endpoint', d.hub.endpoint) },
+    estimate: { batchSize: num('estimate.batchSize', d.estimate.batchSize), contextLength: num('estimate.contextLength', d.estimate.contextLength) },
+    engine: { threads: count('engine.threads', d.engine.threads, 0) },
+    runsFolder: str('runsFolder', d.runsFolder),
     benchmark: { batchSizes: batchSizes(config.get<unknown>('benchmark.batchSizes')) },
     generate: {
-      maxTokens: count('generate.maxTokens', 64, 1),
-      temperature: inRange('generate.temperature', 0, 0, 100),
-      topK: count('generate.topK', 0, 0),
-      topP: inRange('generate.topP', 1, 0, 1),
-      seed: count('generate.seed', 0, 0),
+      maxTokens: count('generate.maxTokens', d.generate.maxTokens, 1),
+      temperature: inRange('generate.temperature', d.generate.temperature, 0, 100),
+      topK: count('generate.topK', d.generate.topK, 0),
+      topP: inRange('generate.topP', d.generate.topP, 0, 1),
+      seed: count('generate.seed', d.generate.seed, 0),
     },
   };
 }
 
 /** Positive integers, sorted and without repeats; anything else (or an empty list) → the default [1, 16]. */
 export function batchSizes(value: unknown): number[] {
-  if (!Array.isArray(value)) return [...DEFAULT_BATCH_SIZES];
+  if (!Array.isArray(value)) return [...d.benchmark.batchSizes];
   const sizes = value.filter((v): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0);
-  if (sizes.length === 0 || sizes.length !== value.length) return [...DEFAULT_BATCH_SIZES];
+  if (sizes.length === 0 || sizes.length !== value.length) return [...d.benchmark.batchSizes];
   return [...new Set(sizes)].sort((a, b) => a - b);
 }

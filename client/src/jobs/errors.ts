@@ -1,5 +1,5 @@
 // How a job can fail, as values the caller can tell apart and show: a reported error, a cancel, a crash.
-import type { ErrorCode, JobErrorInfo } from '../../../native/lib/worker/protocol';
+import type { ErrorCode, JobErrorInfo } from '../../../native/worker/protocol';
 
 /** The worker reported an error it understood (bad input, missing model, engine error). */
 export class JobError extends Error {

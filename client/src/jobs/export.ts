@@ -1,6 +1,6 @@
 // RunResult → CSV, JSON or Markdown text. Benchmark results export their table rows; other runs export
 // their metrics as metric/value pairs. The column tables are data so every format shows the same columns.
-import type { BenchmarkRow, RunResult } from '../../../native/lib/worker/protocol';
+import type { BenchmarkRow, RunResult } from '../../../native/worker/protocol';
 
 export type ExportFormat = 'csv' | 'json' | 'markdown';
 export const EXPORT_EXTENSIONS: Record<ExportFormat, string> = { csv: '.csv', json: '.json', markdown: '.md' };

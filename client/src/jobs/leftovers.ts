@@ -1,7 +1,7 @@
 // A worker killed while writing leaves its staging folder `<out>.tmp-<pid>` behind; the runner removes it.
 import * as fs from 'fs';
 import * as path from 'path';
-import { STAGING_MARKER } from '../../../native/lib/worker/protocol';
+import { STAGING_MARKER } from '../../../native/worker/protocol';
 
 export function removeStagingLeftovers(out: string, pid: number | undefined): void {
   const final = path.resolve(out);

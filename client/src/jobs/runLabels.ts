@@ -1,20 +1,10 @@
 // How a saved run is named wherever runs are listed (Runs view, Open Run / Compare Runs quick picks): a
 // label (kind + model), its key metric, its date and a detail text. No `vscode` import.
 import * as path from 'path';
+import { humanBytes } from '../../../native/model';
 import type { RunResult } from './runner';
 
 const fixed = (v: number | undefined, digits: number): string | undefined => (v === undefined ? undefined : v.toFixed(digits));
-
-function humanBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
 
 /** The model's folder name (or the Hub id), e.g. "tiny-llama". */
 export function modelName(run: RunResult): string {

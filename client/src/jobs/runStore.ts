@@ -2,7 +2,7 @@
 // and reads them back. Writes are atomic (temp file + rename), so a reader never sees half a result.
 import * as fs from 'fs';
 import * as path from 'path';
-import { JOB_KINDS, JobKind, RunResult } from '../../../native/lib/worker/protocol';
+import { JOB_KINDS, JobKind, RunResult } from '../../../native/worker/protocol';
 
 export const DEFAULT_RUNS_FOLDER = path.join('.quantstudio', 'runs');
 

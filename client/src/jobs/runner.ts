@@ -2,7 +2,7 @@
 // settles with the RunResult, a JobError the worker reported, a JobCancelledError, or a JobCrashedError.
 // No `vscode` import: the extension and the CLI both use this.
 import { ChildProcess, fork } from 'child_process';
-import type { Job, JobKind, LogLevel, ProgressDetail, RunResult, RunnerMessage, WorkerMessage } from '../../../native/lib/worker/protocol';
+import type { Job, JobKind, LogLevel, ProgressDetail, RunResult, RunnerMessage, WorkerMessage } from '../../../native/worker/protocol';
 import { JobCancelledError, JobCrashedError, JobError } from './errors';
 import { removeStagingLeftovers } from './leftovers';
 import { workerPath } from './workerPath';

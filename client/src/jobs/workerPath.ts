@@ -1,11 +1,11 @@
-// Where the worker entry is: next to the compiled sources (out/native/lib/worker/main.js) or in the bundle.
+// Where the worker entry is: next to the compiled sources (out/native/worker/main.js) or in the bundle.
 import * as fs from 'fs';
 import * as path from 'path';
 
 export function workerPath(): string {
   const candidates = [
     process.env.QUANTSTUDIO_WORKER,
-    path.join(__dirname, '..', '..', '..', 'native', 'lib', 'worker', 'main.js'),
+    path.join(__dirname, '..', '..', '..', 'native', 'worker', 'main.js'),
     path.join(__dirname, 'worker.js'),
   ].filter((p): p is string => typeof p === 'string');
   const found = candidates.find((p) => fs.existsSync(p));

@@ -6,7 +6,7 @@
 #include <napi.h>
 
 #include "bindings/quant_job.h"
-#include "core/register.h"
+#include "bindings/register.h"
 #include "quant/awq.h"
 
 namespace quantstudio {

@@ -7,7 +7,7 @@
 
 #include "bindings/quant_job.h"
 #include "bindings/quant_values.h"
-#include "core/register.h"
+#include "bindings/register.h"
 #include "formats/awq.h"
 #include "formats/bnb.h"
 #include "formats/checkpoint_config.h"

@@ -3,7 +3,7 @@
 #include <napi.h>
 
 #include "bindings/quant_job.h"
-#include "core/register.h"
+#include "bindings/register.h"
 #include "quant/gptq.h"
 #include "quant/hessian.h"
 

@@ -12,7 +12,7 @@
 
 #include "bindings/quant_job.h"
 #include "bindings/quant_values.h"
-#include "core/register.h"
+#include "bindings/register.h"
 #include "io/output_folder.h"
 #include "io/safetensors.h"
 #include "quant/job.h"

@@ -9,7 +9,7 @@
 #include <malloc.h>
 #endif
 
-#include "core/register.h"
+#include "bindings/register.h"
 
 namespace {
 

@@ -10,7 +10,7 @@
 
 #include "bindings/model_config_js.h"
 #include "bindings/quant_job.h"
-#include "core/register.h"
+#include "bindings/register.h"
 #include "pipeline/pipeline.h"
 
 namespace quantstudio {
@@ -78,7 +78,9 @@ pipeline::PipelineOptions ReadOptions(const Napi::Object& o) {
   p.gptq.sym = OptionBool(o, "sym", true);
   p.gptq.descAct = OptionBool(o, "descAct", false);
   p.gptq.staticGroups = OptionBool(o, "staticGroups", false);
-  p.gptq.dampPercent = OptionNumber(o, "dampPercent", 0.01);
+  // defaults are the option structs' own; the TS side passes every key (QUANT_DEFAULTS)
+  p.gptq.dampPercent = OptionNumber(o, "dampPercent", p.gptq.dampPercent);
+  p.gptq.dampAutoIncrement = OptionNumber(o, "dampAutoIncrement", p.gptq.dampAutoIncrement);
   p.trueSequential = OptionBool(o, "trueSequential", true);
   p.awq.bits = bits;
   p.awq.groupSize = groupSize;

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "core/register.h"
+#include "bindings/register.h"
 #include "io/safetensors.h"
 #include "kernels/cpu.h"
 #include "runtime/linear_quant.h"

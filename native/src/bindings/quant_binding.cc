@@ -7,7 +7,7 @@
 
 #include "bindings/quant_job.h"
 #include "bindings/quant_values.h"
-#include "core/register.h"
+#include "bindings/register.h"
 #include "quant/registry.h"
 
 namespace quantstudio::bindings {

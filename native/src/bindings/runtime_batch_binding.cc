@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "bindings/runtime_handles.h"
-#include "core/register.h"
+#include "bindings/register.h"
 #include "runtime/batch.h"
 
 namespace quantstudio {

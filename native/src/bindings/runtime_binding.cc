@@ -17,7 +17,7 @@
 
 #include "bindings/model_config_js.h"
 #include "bindings/runtime_handles.h"
-#include "core/register.h"
+#include "bindings/register.h"
 #include "kernels/elementwise.h"
 #include "runtime/model.h"
 #include "runtime/sampler.h"

@@ -18,7 +18,7 @@ struct GptqConfigOptions {
   int64_t groupSize = 128;
   bool descAct = false;
   bool sym = true;
-  double dampPercent = 0.01;
+  double dampPercent = 0.1;  // GPTQConfig's default, as quant::GptqOptions
   bool trueSequential = true;
   bool staticGroups = false;
 };

@@ -19,8 +19,9 @@ struct GptqOptions {
   bool sym = true;                   // symmetric: zero point fixed at 2^(bits−1)
   bool descAct = false;              // act-order: quantize columns by descending Hessian diagonal
   bool staticGroups = false;         // group scales from the unpermuted weights, before any update
-  double dampPercent = 0.01;         // damping added to diag H, as a fraction of its mean
-  double dampAutoIncrement = 0.01;   // on a failed factorisation retry with more damping; 0: fail
+  // transformers GPTQConfig defaults (native/model/quantConfig.ts QUANT_DEFAULTS, from schemas/gptq.schema.json)
+  double dampPercent = 0.1;          // damping added to diag H, as a fraction of its mean
+  double dampAutoIncrement = 0.0025; // on a failed factorisation retry with more damping; 0: fail
   int64_t blockSize = 128;           // lazy-update block width
 };
 

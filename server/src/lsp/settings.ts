@@ -1,4 +1,6 @@
 // Server settings: from initializationOptions at start, then from workspace/didChangeConfiguration.
+import { DEFAULT_SETTINGS as SETTINGS } from '../protocol';
+
 export interface ServerSettings {
   validationEnabled: boolean;
   /** Delay after the last edit before a document is validated again (quantstudio.validation.debounceMs). */
@@ -17,14 +19,14 @@ export interface ServerSettings {
 }
 
 export const DEFAULT_SETTINGS: ServerSettings = {
-  validationEnabled: true,
-  debounceMs: 150,
-  model: '',
+  validationEnabled: SETTINGS.validation.enable,
+  debounceMs: SETTINGS.validation.debounceMs,
+  model: SETTINGS.model,
   hubEndpoint: undefined,
   hubToken: undefined,
   hubCacheDir: undefined,
-  batchSize: 1,
-  contextLength: 2048,
+  batchSize: SETTINGS.estimate.batchSize,
+  contextLength: SETTINGS.estimate.contextLength,
 };
 
 function record(value: unknown): Record<string, unknown> | undefined {

@@ -3,8 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProgressBridge } from '../../../client/src/extension/jobs/progressBridge';
-import { humanSize, quantizeSummary } from '../../../client/src/extension/quantize/summary';
-import { buildPage, escapeHtml } from '../../../client/src/extension/webview/page';
+import { humanBytes } from '../../../native/model';
+import { quantizeSummary } from '../../../client/src/extension/panels/quantizeSummary';
+import { buildPage, escapeHtml } from '../../../client/src/extension/panels/page';
 import type { RunResult } from '../../../client/src/jobs/runner';
 
 /** The events of a quantize job with evaluation, in the order the worker sends them. */
@@ -45,8 +46,8 @@ const result: RunResult = {
 test('the result rows format the run and carry stable ids', () => {
   const rows = Object.fromEntries(quantizeSummary(result).map((r) => [r.id, r]));
   assert.equal(rows['output-folder'].value, '/w/out/q');
-  assert.equal(rows['output-size'].value, humanSize(6_144_000));
-  assert.equal(humanSize(6_144_000), '5.86 MiB');
+  assert.equal(rows['output-size'].value, humanBytes(6_144_000, 2));
+  assert.equal(humanBytes(6_144_000, 2), '5.86 MiB');
   assert.equal(rows['method'].value, 'gptq, 4-bit, group 128');
   assert.equal(rows['quantize-seconds'].value, '3.5 s');
   assert.equal(rows['ppl-after'].value, '51.0000');

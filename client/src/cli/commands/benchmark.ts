@@ -6,11 +6,11 @@
 import { resolve } from 'node:path';
 import type { Command } from '../command';
 import { usageError } from '../command';
-import { benchmarkJobFromJobFile, configVariantOf } from '../benchmarkJobFile';
+import { benchmarkJobFromJobFile, configVariantOf } from '../../jobs';
 import { parseFlags, positiveInteger } from '../flags';
 import type { ParsedFlags } from '../flags';
 import { runCliJob } from '../runJob';
-import type { Job, RunResult } from '../../jobs/runner';
+import type { Job, RunResult } from '../../jobs';
 
 const REPEATABLE = ['--config', '--variant'];
 

@@ -1,20 +1,18 @@
 // `quantstudio quantize <job.quant.json> | --model <dir|hub id> --config <file> --out <dir> [--calib wikitext2|<file>]
 // [--algorithm rtn] [--overwrite] [--json]`: quantizes a model folder into a checkpoint that transformers,
 // GPTQModel/AutoAWQ or bitsandbytes load. A job file can also ask for perplexity before/after and a sample.
+import { humanBytes } from '../../../../native/model';
 import type { Command } from '../command';
 import { usageError } from '../command';
 import { parseFlags } from '../flags';
-import { DEFAULT_MAX_SHARD_BYTES, jobFromJobFile, quantizationConfigOf, readJsonObject } from '../quantizeJobFile';
+import { DEFAULT_MAX_SHARD_BYTES, jobFromJobFile, quantizationConfigOf, readJsonObject } from '../../jobs';
 import { runCliJob } from '../runJob';
-import type { Job, RunResult } from '../../jobs/runner';
+import type { Job, RunResult } from '../../jobs';
 
-function mib(bytes: number): string {
-  return `${(bytes / 2 ** 20).toFixed(2)} MiB`;
-}
 
 function summary(run: RunResult): string {
   const m = run.metrics;
-  const lines = [`wrote ${run.output?.folder} (${mib(run.output?.bytes ?? 0)}) in ${(m.quantizeSeconds ?? 0).toFixed(1)} s`];
+  const lines = [`wrote ${run.output?.folder} (${humanBytes(run.output?.bytes ?? 0, 2)}) in ${(m.quantizeSeconds ?? 0).toFixed(1)} s`];
   if (m.perplexityBefore !== undefined) lines.push(`perplexity before ${m.perplexityBefore.toFixed(4)}`);
   if (m.perplexityAfter !== undefined) {
     const delta = m.perplexityDelta !== undefined ? ` (${m.perplexityDelta >= 0 ? '+' : ''}${m.perplexityDelta.toFixed(4)})` : '';

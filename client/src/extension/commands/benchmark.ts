@@ -5,8 +5,8 @@
 // ({ model, config? }) it runs without asking.
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { benchmarkJobFromJobFile } from '../../cli/benchmarkJobFile';
-import type { JsonObject } from '../../../../native/lib/worker/protocol';
+import { benchmarkJobFromJobFile } from '../../jobs';
+import type { JsonObject } from '../../../../native/worker/protocol';
 import { jobCommandArgs, runJobWithProgress, workspaceDirFor, type JobCommandArgs, type JobCommandContext } from '../jobs/runJob';
 import { ensureTrusted } from '../jobs/trust';
 import { findModelFolders, pickModel } from '../pick/pickModel';
@@ -41,7 +41,7 @@ export async function benchmark(ctx: JobCommandContext, arg?: unknown): Promise<
     title: `Benchmarking ${modelName}`,
     noun: 'Benchmark',
     workspaceDir: workspaceDirFor(plan.uri, plan.model),
-    live: openLiveRunPanel(ctx.extension, 'benchmark', modelName),
+    live: openLiveRunPanel({ kind: 'benchmark', title: modelName }),
   });
 }
 

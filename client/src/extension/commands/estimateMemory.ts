@@ -1,11 +1,11 @@
 // "QuantStudio: Estimate Memory": the memory-estimate lens's command. From the palette (no argument) it
 // takes the estimate of the active config from the language server's lens, so both show the same figure.
 import * as vscode from 'vscode';
-import { SHOW_ESTIMATE_COMMAND } from '../../../../server/src/service/features/codeLens';
-import type { SiteEstimate } from '../../../../server/src/service';
-import { showEstimate } from '../showEstimate';
+import { COMMANDS } from '../../../../server/src/protocol';
+import type { ShowEstimateArgs } from '../../../../server/src/protocol';
+import { showEstimate } from './showEstimate';
 
-function isSiteEstimate(value: unknown): value is SiteEstimate {
+function isSiteEstimate(value: unknown): value is ShowEstimateArgs {
   return typeof value === 'object' && value !== null && 'estimate' in value && 'model' in value;
 }
 
@@ -14,7 +14,7 @@ export async function estimateMemory(arg?: unknown): Promise<void> {
   const document = vscode.window.activeTextEditor?.document;
   if (document) {
     const lenses = await vscode.commands.executeCommand<vscode.CodeLens[] | undefined>('vscode.executeCodeLensProvider', document.uri);
-    const argument = lenses?.find((l) => l.command?.command === SHOW_ESTIMATE_COMMAND)?.command?.arguments?.[0];
+    const argument = lenses?.find((l) => l.command?.command === COMMANDS.showEstimate)?.command?.arguments?.[0];
     if (isSiteEstimate(argument)) return showEstimate(argument);
   }
   return showEstimate(undefined);

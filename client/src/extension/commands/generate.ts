@@ -40,6 +40,6 @@ export async function generate(ctx: JobCommandContext, arg?: unknown): Promise<v
     noun: 'Generation',
     workspaceDir: workspaceDirFor(args.uri, model),
     // the panel shows the prompt and sampling settings (a run file does not record them)
-    live: openLiveRunPanel(ctx.extension, 'generate', modelName, { ...settings.generate, prompt, maxTokens: Number(tokens) }),
+    live: openLiveRunPanel({ kind: 'generate', title: modelName, settings: { ...settings.generate, prompt, maxTokens: Number(tokens) } }),
   });
 }

@@ -1,8 +1,8 @@
 // The options of the jobs the editor commands start, from what was picked and the settings, in the shapes
-// native/lib/worker/validateJob.ts accepts. No `vscode` import.
+// native/worker/validateJob.ts accepts. No `vscode` import.
 import * as path from 'path';
-import type { JsonObject } from '../../../../native/lib/worker/protocol';
-import { quantizationConfigOf, readJsonObject } from '../../cli/quantizeJobFile';
+import type { JsonObject } from '../../../../native/worker/protocol';
+import { quantizationConfigOf, readJsonObject } from '../../jobs';
 import type { GenerateSettings } from '../settings';
 
 /** An input box's check for a positive whole number: the message to show, or undefined when fine. */

@@ -28,7 +28,7 @@ export async function evaluatePerplexity(ctx: JobCommandContext, arg?: unknown):
   const m = saved.run.metrics;
   const message = `Perplexity of ${modelName} on ${text ? path.basename(text) : WIKITEXT}: ${m.perplexity?.toFixed(4) ?? 'not measured'} over ${m.tokens ?? 0} tokens.`;
   const choice = await vscode.window.showInformationMessage(message, ...(saved.runFile ? ['Open Run'] : []));
-  if (choice === 'Open Run' && saved.runFile) showRunPanel(ctx.extension, saved.run, saved.runFile);
+  if (choice === 'Open Run' && saved.runFile) showRunPanel(saved.run, saved.runFile);
 }
 
 /** '' for the bundled WikiText-2 test text, a file path, or undefined when dismissed. */

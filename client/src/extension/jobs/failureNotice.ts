@@ -1,6 +1,7 @@
 // What the editor says when a job ends without a result: a cancel is information, a reported error names
 // what and where, a crash points to the log. No `vscode` import.
-import { JobCancelledError, JobCrashedError, JobError } from '../../jobs/errors';
+import { COMMANDS } from '../../../../server/src/protocol';
+import { JobCancelledError, JobCrashedError, JobError } from '../../jobs';
 
 export interface FailureNotice {
   severity: 'info' | 'error';
@@ -16,7 +17,7 @@ export interface FailureNotice {
 
 /** Error codes a command can fix. */
 const FIXES: Readonly<Record<string, { title: string; command: string }>> = {
-  NEEDS_TOKEN: { title: 'Set Hugging Face Token', command: 'quantstudio.setHubToken' },
+  NEEDS_TOKEN: { title: 'Set Hugging Face Token', command: COMMANDS.setHubToken },
 };
 
 export interface FailureContext {

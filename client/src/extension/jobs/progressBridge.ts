@@ -3,7 +3,7 @@
 // below), so the bar moves steadily, e.g. from perplexity-before through the layers to perplexity-after.
 // Phases a table does not know are shown but do not move the bar; an `overall` fraction, when the worker
 // sends one, sets the bar directly. No `vscode` import.
-import type { JobKind, JobProgress } from '../../jobs/runner';
+import type { JobKind, JobProgress } from '../../jobs';
 
 type PhaseWeights = ReadonlyArray<readonly [phase: string, weight: number]>;
 

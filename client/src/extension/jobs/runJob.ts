@@ -3,8 +3,7 @@
 // feed a live panel, report a failure (with "Show Log"), and save the finished run in the runs folder.
 import * as fs from 'fs';
 import * as vscode from 'vscode';
-import { startJob, type Job, type RunResult } from '../../jobs/runner';
-import { runsFolder, saveRun } from '../../jobs/runStore';
+import { type Job, type RunResult, runsFolder, saveRun, startJob } from '../../jobs';
 import { jobHubAccess } from '../hubToken';
 import type { LiveRunPanel } from '../panels';
 import { readSettings, SETTINGS_SECTION } from '../settings';

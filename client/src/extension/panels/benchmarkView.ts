@@ -1,8 +1,8 @@
 // The benchmark table and its charts (per-token latency, throughput and peak memory by variant and batch size,
 // one chart per way of measuring: phase, prompt and new tokens; perplexity with its delta to the baseline),
 // from a benchmark RunResult's rows.
-import type { RunResult } from '../../jobs/runner';
-import { escapeHtml } from '../webview/page';
+import type { RunResult } from '../../jobs';
+import { escapeHtml } from './page';
 import { barChart, BarSeries } from './charts';
 import { DASH, fixedOr, mib, MIB, signed } from './format';
 

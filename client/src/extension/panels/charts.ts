@@ -1,7 +1,7 @@
 // Grouped bar charts as SVG strings: categories along x, one bar per series in each category, a y axis from 0
 // with "nice" ticks. Colours come from VS Code's chart theme variables through classes (the page's CSP allows
 // no inline style attributes), and every chart carries its data as a table for screen readers and keyboards.
-import { escapeHtml } from '../webview/page';
+import { escapeHtml } from './page';
 
 export interface BarSeries {
   name: string;

@@ -1,7 +1,7 @@
 // Two runs side by side: which runs, every metric with its difference, benchmark rows matched by
 // variant + batch + phase (with its prompt and new tokens), and charts with both runs' bars.
-import type { RunResult } from '../../jobs/runner';
-import { escapeHtml } from '../webview/page';
+import type { RunResult } from '../../jobs';
+import { escapeHtml } from './page';
 import { BenchmarkRowView, comparisonCharts, measurementLabel, rowKey, variantLabel } from './benchmarkView';
 import { barChart } from './charts';
 import { DASH, fixedOr, kindLabel, MIB, modelName, signed } from './format';

@@ -1,6 +1,6 @@
 // Number and name formatting shared by the panels: one place decides how a figure reads.
 import * as path from 'path';
-import type { RunResult } from '../../jobs/runner';
+import type { RunResult } from '../../jobs';
 
 export const DASH = '—';
 

@@ -1,6 +1,6 @@
 // The Generate panel's parts: the prompt, the (streamed) text, tokens/s and the sampling settings.
-import type { RunResult } from '../../jobs/runner';
-import { escapeHtml } from '../webview/page';
+import type { RunResult } from '../../jobs';
+import { escapeHtml } from './page';
 import { DASH, fixedOr } from './format';
 
 /** What the Generate command asked for: from the run's options, or (runs saved before options were recorded) the panel's state. */

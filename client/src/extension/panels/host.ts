@@ -3,8 +3,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { JobProgress, RunResult } from '../../jobs/runner';
-import { readRun } from '../../jobs/runStore';
+import type { JobProgress, RunResult } from '../../jobs';
+import { readRun } from '../../jobs';
 import { compareInput, CompareSide } from './compareView';
 import { GenerateSettings } from './generateView';
 import { layerCells, LiveLog, LiveMessage, progressText, TokenRate } from './live';

@@ -1,6 +1,6 @@
 // What a live panel shows while its job runs, computed on the extension side so the webview script only places
 // text: the phase line, the per-layer rows of a quantize job, the streamed tokens' rate.
-import type { JobProgress } from '../../jobs/runner';
+import type { JobProgress } from '../../jobs';
 import { DASH, fixedOr } from './format';
 
 export function progressText(p: JobProgress): string {

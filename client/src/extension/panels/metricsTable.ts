@@ -1,6 +1,6 @@
 // Every scalar a run measured, by name: the panels' catch-all, so a metric a job adds later still shows.
-import type { RunResult } from '../../jobs/runner';
-import { escapeHtml } from '../webview/page';
+import type { RunResult } from '../../jobs';
+import { escapeHtml } from './page';
 
 /** `perplexityBefore` → `perplexity before`. */
 export function metricLabel(name: string): string {

@@ -1,7 +1,7 @@
 // Whole webview documents for each panel state: a finished run, a run file that cannot be read, a live job,
 // a live job the window reload stopped, and two runs compared. Pure: the vscode side only sets them.
-import type { RunResult } from '../../jobs/runner';
-import { buildPage, escapeHtml } from '../webview/page';
+import type { RunResult } from '../../jobs';
+import { buildPage, escapeHtml } from './page';
 import { compareBody, CompareInput } from './compareView';
 import { kindLabel, panelTitle } from './format';
 import { GenerateSettings, promptSection, settingsTable, streamSection } from './generateView';

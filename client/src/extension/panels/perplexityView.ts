@@ -1,6 +1,6 @@
 // The Perplexity panel's summary: the figure and how it was measured.
-import type { RunResult } from '../../jobs/runner';
-import { escapeHtml } from '../webview/page';
+import type { RunResult } from '../../jobs';
+import { escapeHtml } from './page';
 import { DASH, fixedOr } from './format';
 
 export function perplexityBody(run: RunResult): string {

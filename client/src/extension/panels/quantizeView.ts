@@ -1,8 +1,8 @@
 // The Quantize panel's parts: the final summary (the cells keep the ids tests and readers look up), buttons to
 // benchmark or generate with the written checkpoint, and the live per-layer table.
-import type { RunResult } from '../../jobs/runner';
-import { quantizeSummary } from '../quantize/summary';
-import { escapeHtml } from '../webview/page';
+import type { RunResult } from '../../jobs';
+import { quantizeSummary } from './quantizeSummary';
+import { escapeHtml } from './page';
 
 /** What a button asks the extension to do; the extension takes the arguments from the run, not the page. */
 export type PanelAction = 'benchmark' | 'generate';

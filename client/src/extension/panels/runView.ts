@@ -1,7 +1,7 @@
 // The body of a finished run's panel, whatever its kind: a header naming the model and the run file, the
 // kind's own view, and every metric in a table.
-import type { RunResult } from '../../jobs/runner';
-import { escapeHtml } from '../webview/page';
+import type { RunResult } from '../../jobs';
+import { escapeHtml } from './page';
 import { benchmarkCharts, benchmarkTable } from './benchmarkView';
 import { kindLabel, modelName, panelTitle } from './format';
 import { generateBody, GenerateSettings } from './generateView';

@@ -1,6 +1,6 @@
 // What a panel persists across window reloads (the webview's setState; VS Code hands it to the serializer):
 // file paths and settings only, never the results themselves, so a restored panel re-reads its run from disk.
-import type { RunResult } from '../../jobs/runner';
+import type { RunResult } from '../../jobs';
 import type { GenerateSettings } from './generateView';
 
 export type PanelState =

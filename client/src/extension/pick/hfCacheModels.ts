@@ -4,7 +4,7 @@
 // the Hub does and the worker finds the snapshot without asking the Hub. No `vscode` import.
 import * as fs from 'fs';
 import * as path from 'path';
-import { missingSnapshotFiles } from '../../../../native/lib/model/snapshotFiles';
+import { missingSnapshotFiles } from '../../../../native/model';
 import { readModelFolder } from './modelFolders';
 
 export interface CachedHubModel {

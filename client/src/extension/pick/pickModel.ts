@@ -2,8 +2,7 @@
 // Face cache (as their Hub ids), any folder ("Browse…") or a Hub id typed in (the job downloads it).
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { defaultHubCacheDir } from '../../../../native/lib/model/hfCache';
-import { parseHubRef } from '../../../../native/lib/model/hubRef';
+import { defaultHubCacheDir, parseHubRef } from '../../../../native/model';
 import { cachedHubModels } from './hfCacheModels';
 import { modelFolders, type ModelFolder } from './modelFolders';
 

@@ -1,8 +1,7 @@
 // A quick pick over the saved runs, newest first, each with its kind, model, key metric and date.
 import * as vscode from 'vscode';
-import { listRuns } from '../../jobs/runStore';
-import { runDescription, runLabel, methodOf } from '../../jobs/runLabels';
-import type { RunResult } from '../../jobs/runner';
+import { listRuns, methodOf, runDescription, runLabel } from '../../jobs';
+import type { RunResult } from '../../jobs';
 import { currentRunsLocation } from './runsFolder';
 
 export interface PickedRun {

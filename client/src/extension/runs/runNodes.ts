@@ -2,9 +2,8 @@
 // metric, date and details, then one per file that is not a readable run, naming the file and why.
 // No `vscode` import: the tree provider turns these into TreeItems.
 import * as path from 'path';
-import { listRuns } from '../../jobs/runStore';
-import { runDescription, runDetails, runLabel } from '../../jobs/runLabels';
-import type { RunResult } from '../../jobs/runner';
+import { listRuns, runDescription, runDetails, runLabel } from '../../jobs';
+import type { RunResult } from '../../jobs';
 
 export type RunNode =
   | { type: 'run'; file: string; run: RunResult; label: string; description: string; tooltip: string }

@@ -1,7 +1,7 @@
 // The runs folder of the open workspace (its first folder + quantstudio.runsFolder), where every job
 // command saves its RunResult and the Runs view, Open Run, Compare Runs and Export Run read them.
 import * as vscode from 'vscode';
-import { runsFolder } from '../../jobs/runStore';
+import { runsFolder } from '../../jobs';
 import { readSettings, SETTINGS_SECTION } from '../settings';
 
 export interface RunsLocation {

@@ -2,6 +2,7 @@
 // watcher (and rebuilt when quantstudio.runsFolder changes). A file that is not a readable run shows as
 // an error entry naming it; nothing in the folder can make the view fail.
 import * as vscode from 'vscode';
+import { COMMANDS } from '../../../../server/src/protocol';
 import { runNodes, type RunNode } from './runNodes';
 import { currentRunsLocation } from './runsFolder';
 
@@ -62,7 +63,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunNode>, vscod
     if (node.type === 'run') {
       item.contextValue = 'quantstudio.run';
       item.iconPath = new vscode.ThemeIcon(KIND_ICONS[node.run.kind] ?? 'file');
-      item.command = { command: 'quantstudio.openRun', title: 'Open Run', arguments: [node] };
+      item.command = { command: COMMANDS.openRun, title: 'Open Run', arguments: [node] };
     } else {
       item.contextValue = 'quantstudio.brokenRun';
       item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));

@@ -6,10 +6,10 @@ import { fileURLToPath } from 'node:url';
 import type { CodeLens } from 'vscode-languageserver-types';
 import type { ConfigSite, Range } from '../model';
 import type { ParsedDocument } from '../parse/document';
+import { COMMANDS } from '../../protocol';
+import type { JobLensArgs } from '../../protocol';
 import type { SiteEstimate } from '../modelAware/estimateFor';
 import { lensTitle } from '../modelAware/estimateFor';
-
-export const SHOW_ESTIMATE_COMMAND = 'quantstudio.showEstimate';
 
 /** Where a site's lens and estimate hover sit: the quantization_config key, else the object's brace / the call's class name. */
 export function estimateAnchor(doc: ParsedDocument, site: ConfigSite): Range {
@@ -20,15 +20,15 @@ export function estimateAnchor(doc: ParsedDocument, site: ConfigSite): Range {
 export function codeLenses(doc: ParsedDocument, estimates: ReadonlyArray<{ site: ConfigSite; estimate: SiteEstimate }>): CodeLens[] {
   return estimates.map(({ site, estimate }) => ({
     range: estimateAnchor(doc, site),
-    command: { title: lensTitle(estimate), command: SHOW_ESTIMATE_COMMAND, arguments: [estimate] },
+    command: { title: lensTitle(estimate), command: COMMANDS.showEstimate, arguments: [estimate] },
   }));
 }
 
 /** The lenses above a job file's top-level object: title and the client command each runs with { uri }. */
 export const JOB_COMMAND_LENSES: ReadonlyArray<{ title: string; command: string }> = [
-  { title: '▶ Quantize', command: 'quantstudio.quantize' },
-  { title: 'Benchmark', command: 'quantstudio.benchmark' },
-  { title: 'Generate', command: 'quantstudio.generate' },
+  { title: '▶ Quantize', command: COMMANDS.quantize },
+  { title: 'Benchmark', command: COMMANDS.benchmark },
+  { title: 'Generate', command: COMMANDS.generate },
 ];
 
 /** Job command lenses for a job file whose top level is an object; none for other files. */
@@ -39,10 +39,10 @@ export function jobCommandLenses(doc: ParsedDocument, uri: string): CodeLens[] {
   // on the opening brace's line only: a lens range spanning the whole file would sit oddly in some clients
   const range: Range = { start: whole.start, end: whole.start };
   const model = modelArgument(doc, uri);
-  return JOB_COMMAND_LENSES.map(({ title, command }) => ({
-    range,
-    command: { title, command, arguments: [command === 'quantstudio.generate' && model ? { model, uri } : { uri }] },
-  }));
+  return JOB_COMMAND_LENSES.map(({ title, command }) => {
+    const args: JobLensArgs = command === COMMANDS.generate && model ? { model, uri } : { uri };
+    return { range, command: { title, command, arguments: [args] } };
+  });
 }
 
 /** Generate runs a model, not a job file: the job's model folder (relative to the file) when it names one. */

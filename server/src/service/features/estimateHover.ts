@@ -2,7 +2,7 @@
 // the unquantized figure, then the same model under each compared method.
 import type { MarkupContent } from 'vscode-languageserver-types';
 import type { SiteEstimate } from '../modelAware/estimateFor';
-import { contextLabel, humanBytes } from '../modelAware/estimateFor';
+import { contextLabel, humanBytes } from '../../../../native/model';
 
 const NOT_WEIGHTS = new Set(['KV cache', 'activations (prefill)', 'runtime overhead']);
 const KEPT = new Set(['embeddings', 'lm_head', 'norms', 'biases', 'other']);

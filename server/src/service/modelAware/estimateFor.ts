@@ -1,7 +1,7 @@
 // The memory estimate of one config site against its resolved model, with the figures the lens and the
 // hover show. The site's literal entries become the config object estimateMemory reads.
-import { compareMethods, estimateMemory, estimateWithSettings } from '../../../../native/lib/model';
-import type { EstimateOptions, JsonObject, JsonValue, MemoryEstimate, ResolvedModel } from '../../../../native/lib/model';
+import { compareMethods, contextLabel, estimateMemory, estimateWithSettings, humanBytes } from '../../../../native/model';
+import type { EstimateOptions, JsonObject, JsonValue, MemoryEstimate, ResolvedModel } from '../../../../native/model';
 import type { ConfigSite } from '../model';
 
 export interface EstimateSettings {
@@ -34,24 +34,6 @@ export function estimateSite(site: ConfigSite, model: ResolvedModel, settings: E
   const methods = compareMethods(model, options);
   if (!estimate.ok || !asStored.ok || !methods.ok) return undefined;
   return { model: model.ref, batch: settings.batchSize, seq: settings.contextLength, estimate: estimate.value, asStored: asStored.value, methods: methods.value };
-}
-
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-
-/** 4_089_446 → "3.9 MiB": binary units, one decimal. */
-export function humanBytes(bytes: number): string {
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${UNITS[unit]}`;
-}
-
-/** 2048 → "2k", 1000 → "1000". */
-export function contextLabel(tokens: number): string {
-  return tokens % 1024 === 0 ? `${tokens / 1024}k` : String(tokens);
 }
 
 /** "≈ 3.9 MiB weights · 12.1 MiB peak @ bs1, 2k ctx" */

@@ -1,7 +1,8 @@
 // The model-aware part of the language service, per document: which model it targets (reference.ts),
 // what is known of it now (resolver.ts), the findings of the model rules, and the memory estimates.
 // Everything here answers from what is already resolved; resolution runs in the background.
-import { formatModelError } from '../../../../native/lib/model';
+import { formatModelError } from '../../../../native/model';
+import { DEFAULT_SETTINGS } from '../../protocol';
 import type { ServiceFinding } from '../finding';
 import type { ConfigSite } from '../model';
 import type { ParsedDocument, ValuePath } from '../parse/document';
@@ -26,7 +27,13 @@ export interface ModelSettings extends EstimateSettings {
   hub: HubSettings;
 }
 
-export const DEFAULT_MODEL_SETTINGS: ModelSettings = { model: '', workspaceDir: undefined, batchSize: 1, contextLength: 2048, hub: {} };
+export const DEFAULT_MODEL_SETTINGS: ModelSettings = {
+  model: DEFAULT_SETTINGS.model,
+  workspaceDir: undefined,
+  batchSize: DEFAULT_SETTINGS.estimate.batchSize,
+  contextLength: DEFAULT_SETTINGS.estimate.contextLength,
+  hub: {},
+};
 
 function positive(value: unknown, fallback: number): number {
   return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : fallback;

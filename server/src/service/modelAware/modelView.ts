@@ -1,7 +1,7 @@
 // What the model-aware rules ask of a resolved model, computed once per model: its Linear shapes and
 // its module names (for "does this module exist" and "did you mean").
-import { isQuantizableLinear, isSkipped, moduleOf } from '../../../../native/lib/model';
-import type { ResolvedModel, TensorMeta } from '../../../../native/lib/model';
+import { isQuantizableLinear, isSkipped, moduleOf } from '../../../../native/model';
+import type { ResolvedModel, TensorMeta } from '../../../../native/model';
 
 export interface LinearShape {
   module: string;

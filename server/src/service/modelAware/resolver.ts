@@ -3,8 +3,8 @@
 // whoever waits on `resolve()` (the LSP server) re-publishes when it is done.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
-import { AnswerCache, defaultHubCacheDir, findCachedSnapshot, readLocalModel, resolveModel } from '../../../../native/lib/model';
-import type { ModelError, ResolvedModel } from '../../../../native/lib/model';
+import { AnswerCache, defaultHubCacheDir, findCachedSnapshot, readLocalModel, resolveModel } from '../../../../native/model';
+import type { ModelError, ResolvedModel } from '../../../../native/model';
 import type { ModelReference } from './reference';
 
 export type ModelState =

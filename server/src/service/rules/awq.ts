@@ -3,6 +3,7 @@
 import type { ConfigSite } from '../model';
 import { groupSizeRule } from './group-size';
 import type { Rule } from './rule';
+import { valueRule } from './table';
 import { booleanOf, closest, effective, numberOf, stringOf } from './values';
 
 /** transformers 5.23 AwqFormat. The 4.x values 'exllama' and 'ipex' are gone (kernels moved to `backend`). */
@@ -23,22 +24,17 @@ function isAutoAwq(site: ConfigSite): boolean {
   return site.fileKind === 'autoawq-quant-config';
 }
 
-const bits: Rule = {
+const bits = valueRule({
   id: 'awq/bits',
   methods: ['awq'],
   defaultSeverity: 'error',
   description: 'AWQ kernels implement 4-bit weights only (AutoAWQ 0.2.9 WQLinear_*, GPTQModel 7.7 AWQ kernels used by transformers 5.23).',
-  check(site, ctx) {
-    const e = effective(site, 'bits', 'w_bit');
-    const b = numberOf(e);
-    if (e === undefined || b === undefined || b === 4) return;
-    ctx.report({
-      at: e,
-      message: `${e.key} is ${e.valueText}, but every AWQ kernel (GEMM, GEMV, Marlin, exllama) packs 4-bit weights only; loading fails. Use 4, or GPTQ for ${b}-bit weights.`,
-      fixes: [{ kind: 'setValue', key: e.key, value: 4, title: `Set ${e.key} to 4` }],
-    });
-  },
-};
+  keys: ['bits', 'w_bit'],
+  accepts: { values: [4] },
+  message: (e) =>
+    `${e.key} is ${e.valueText}, but every AWQ kernel (GEMM, GEMV, Marlin, exllama) packs 4-bit weights only; loading fails. Use 4, or GPTQ for ${String(e.value)}-bit weights.`,
+  fixes: () => [{ value: 4 }],
+});
 
 const version: Rule = {
   id: 'awq/version',

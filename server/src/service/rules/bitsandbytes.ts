@@ -2,6 +2,7 @@
 // bitsandbytes 0.50 accepts when the layers are built (quant types, compute dtypes).
 import type { ConfigEntry, ConfigSite } from '../model';
 import type { Rule } from './rule';
+import { valueRule } from './table';
 import { booleanOf, closest, effective, numberOf, stringOf, writtenAsInteger } from './values';
 
 const QUANT_TYPES = ['nf4', 'fp4'];
@@ -142,23 +143,24 @@ const int8OptionsIgnored: Rule = {
   },
 };
 
-const quantType: Rule = {
+/** The fix for a quant type: its lower-case spelling when that is one, else the closest. */
+function quantTypeFix(v: string): string {
+  return QUANT_TYPES.includes(v.toLowerCase()) ? v.toLowerCase() : (closest(v, QUANT_TYPES) ?? 'nf4');
+}
+
+const quantType = valueRule({
   id: 'bnb/quant-type',
   methods: ['bitsandbytes'],
   defaultSeverity: 'error',
   description: "bnb_4bit_quant_type must be 'nf4' or 'fp4' (bitsandbytes 0.50 quantize_4bit raises on anything else).",
-  check(site, ctx) {
-    const e = effective(site, 'bnb_4bit_quant_type');
-    const v = stringOf(e);
-    if (e === undefined || v === undefined || QUANT_TYPES.includes(v)) return;
-    const fix = QUANT_TYPES.includes(v.toLowerCase()) ? v.toLowerCase() : (closest(v, QUANT_TYPES) ?? 'nf4');
-    ctx.report({
-      at: e,
-      message: `bnb_4bit_quant_type "${v}" is not a bitsandbytes 0.50 4-bit type: only 'nf4' and 'fp4' (lower case) exist, and quantizing raises. Use '${fix}'${fix === 'nf4' ? ' (best for normally distributed weights)' : ''}.`,
-      fixes: [{ kind: 'setValue', key: 'bnb_4bit_quant_type', value: fix, title: `Set to '${fix}'` }],
-    });
+  keys: ['bnb_4bit_quant_type'],
+  accepts: { values: QUANT_TYPES },
+  message: (e) => {
+    const fix = quantTypeFix(String(e.value));
+    return `bnb_4bit_quant_type "${String(e.value)}" is not a bitsandbytes 0.50 4-bit type: only 'nf4' and 'fp4' (lower case) exist, and quantizing raises. Use '${fix}'${fix === 'nf4' ? ' (best for normally distributed weights)' : ''}.`;
   },
-};
+  fixes: (e) => [{ value: quantTypeFix(String(e.value)), title: `Set to '${quantTypeFix(String(e.value))}'` }],
+});
 
 const computeDtype: Rule = {
   id: 'bnb/compute-dtype',

@@ -1,8 +1,10 @@
 // GPTQ rules: the checks of transformers 5.23 GPTQConfig (__init__/post_init) and of GPTQModel 7.7
 // (QuantizeConfig loading and kernel selection), for every file kind that holds a GPTQ config.
+import { AUTOGPTQ_DEFAULTS, QUANT_DEFAULTS } from '../../../../native/model';
 import type { ConfigSite } from '../model';
 import { groupSizeRule } from './group-size';
 import type { Rule } from './rule';
+import { valueRule } from './table';
 import { booleanOf, closest, effective, isTrue, numberOf, show, stringOf } from './values';
 
 const GPTQ_BITS = [2, 3, 4, 8];
@@ -34,41 +36,32 @@ const bitsRequired: Rule = {
   },
 };
 
-const bits: Rule = {
+const bits = valueRule({
   id: 'gptq/bits',
   methods: ['gptq'],
   defaultSeverity: 'error',
   description: 'bits must be 2, 3, 4 or 8 (transformers 5.23 GPTQConfig.post_init, GPTQModel 7.7 QuantizeConfig).',
-  check(site, ctx) {
-    const e = effective(site, 'bits');
-    const b = numberOf(e);
-    if (e === undefined || b === undefined || GPTQ_BITS.includes(b)) return;
-    ctx.report({
-      at: e,
-      message: `bits is ${e.valueText}, but GPTQ only supports 2, 3, 4 or 8 bits (${reader(site)} raises ValueError). 4 is the usual choice.`,
-      fixes: [{ kind: 'setValue', key: 'bits', value: 4, title: 'Set bits to 4' }],
-    });
-  },
-};
+  keys: ['bits'],
+  accepts: { values: GPTQ_BITS },
+  message: (e, site) => `bits is ${e.valueText}, but GPTQ only supports 2, 3, 4 or 8 bits (${reader(site)} raises ValueError). 4 is the usual choice.`,
+  fixes: () => [{ value: 4 }],
+});
 
-const dampPercent: Rule = {
+const dampPercent = valueRule({
   id: 'gptq/damp-percent',
   methods: ['gptq'],
   defaultSeverity: 'error',
   description: 'damp_percent must lie strictly between 0 and 1 (transformers 5.23 GPTQConfig.post_init, GPTQModel 7.7).',
-  check(site, ctx) {
-    const e = effective(site, 'damp_percent');
-    const d = numberOf(e);
-    if (e === undefined || d === undefined || (d > 0 && d < 1)) return;
-    const fallback = site.fileKind === 'autogptq-quantize-config' ? 0.05 : 0.1;
+  keys: ['damp_percent'],
+  accepts: { range: { above: 0, below: 1 } },
+  message: (e, site) => {
+    const d = e.value as number;
     const hint = d >= 1 && d < 100 ? ` It is a fraction, not a percentage: ${d} % would be ${d / 100}.` : '';
-    ctx.report({
-      at: e,
-      message: `damp_percent is ${e.valueText}; it must be greater than 0 and less than 1 (${reader(site)} raises ValueError).${hint}`,
-      fixes: [{ kind: 'setValue', key: 'damp_percent', value: fallback, title: `Set damp_percent to ${fallback}` }],
-    });
+    return `damp_percent is ${e.valueText}; it must be greater than 0 and less than 1 (${reader(site)} raises ValueError).${hint}`;
   },
-};
+  // the default of the library that reads this file kind
+  fixes: (_e, site) => [{ value: site.fileKind === 'autogptq-quantize-config' ? AUTOGPTQ_DEFAULTS.damp_percent : QUANT_DEFAULTS.gptq.damp_percent }],
+});
 
 const dataset: Rule = {
   id: 'gptq/dataset',

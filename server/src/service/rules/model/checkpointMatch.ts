@@ -2,8 +2,8 @@
 // weights: transformers 5.23 builds the quantized Linears from the config and then loads the tensors into
 // them, so a wrong bits / group_size / method fails with shape mismatches (or loads garbage).
 // Expected shapes come from the same layout functions as the memory estimate.
-import { quantizedLinearLayout } from '../../../../../native/lib/model';
-import type { TensorMeta } from '../../../../../native/lib/model';
+import { QUANT_DEFAULTS, quantizedLinearLayout } from '../../../../../native/model';
+import type { TensorMeta } from '../../../../../native/model';
 import type { ConfigEntry, ConfigSite } from '../../model';
 import { booleanOf, effective, numberOf, stringOf } from '../values';
 import type { ModelRule, ModelRuleContext } from './rule';
@@ -38,9 +38,9 @@ function checkGptq(site: ConfigSite, ctx: ModelRuleContext): void {
   const inFeatures = gIdx.shape[0];
   const out = scales.shape[1];
   const bitsEntry = effective(site, 'bits');
-  const bits = numberOf(bitsEntry) ?? 4;
+  const bits = numberOf(bitsEntry) ?? QUANT_DEFAULTS.gptq.bits;
   const groupEntry = effective(site, 'group_size');
-  const groupSize = numberOf(groupEntry) ?? 128;
+  const groupSize = numberOf(groupEntry) ?? QUANT_DEFAULTS.gptq.group_size;
   const bytesFor = (b: (typeof GPTQ_BITS)[number], g: number): Map<string, number> =>
     new Map(quantizedLinearLayout({ method: 'gptq', bits: b, groupSize: g, descAct: false, skip: [] }, out, inFeatures, 'float16').map((p) => [p.suffix, p.bytes]));
   const configured = GPTQ_BITS.find((b) => b === bits);
@@ -70,7 +70,7 @@ function checkAwq(site: ConfigSite, ctx: ModelRuleContext): void {
   const { qweight, scales } = packed;
   if (!scales || scales.shape.length !== 2 || qweight.shape.length !== 2) return;
   const groupEntry = effective(site, 'group_size', 'q_group_size');
-  const groupSize = numberOf(groupEntry) ?? 128;
+  const groupSize = numberOf(groupEntry) ?? QUANT_DEFAULTS.awq.group_size;
   const gemv = stringOf(effective(site, 'version'))?.toLowerCase() === 'gemv';
   if (gemv || groupSize <= 0) return; // GEMV pads its group words: the GEMM check below does not apply
   const inFeatures = qweight.shape[0];
@@ -105,7 +105,7 @@ function checkBitsandbytes(site: ConfigSite, ctx: ModelRuleContext): void {
   } else if (booleanOf(load4) === true && state) {
     const stored = state.slice(state.lastIndexOf('__') + 2);
     const typeEntry = effective(site, 'bnb_4bit_quant_type');
-    const configured = stringOf(typeEntry) ?? 'fp4';
+    const configured = stringOf(typeEntry) ?? QUANT_DEFAULTS.bitsandbytes.bnb_4bit_quant_type;
     if (configured !== stored) {
       ctx.report({
         at: typeEntry ?? load4,

@@ -1,7 +1,7 @@
 // group_size must divide the in_features of every Linear the config quantizes: AutoAWQ's WQLinear asserts
 // it, and GPTQModel's kernels refuse a layer whose in_features is not a multiple of the group size.
 import type { ConfigSite } from '../../model';
-import { isSkipped } from '../../../../../native/lib/model';
+import { isSkipped } from '../../../../../native/model';
 import { layerPattern } from '../../modelAware/modelView';
 import type { LinearShape } from '../../modelAware/modelView';
 import { effective, numberOf } from '../values';

@@ -1,7 +1,7 @@
 // The GPTQ kernel a config picks with `backend` must take every quantized Linear's shape: GPTQModel 7.7
 // validates in_features / out_features against each kernel's tile sizes and refuses the kernel otherwise.
 // (desc_act against the kernel and checkpoint format is checked without the model, in rules/gptq.ts.)
-import { isSkipped } from '../../../../../native/lib/model';
+import { isSkipped } from '../../../../../native/model';
 import { layerPattern } from '../../modelAware/modelView';
 import { effective, stringOf } from '../values';
 import type { ModelRule } from './rule';

@@ -1,10 +1,10 @@
 // The contract of model-aware rules: a Rule that also sees the resolved target model. The service binds
 // each one to the document's model (bindToModel) and runs it like any other rule, so findings, ranges
 // and quick fixes work the same way.
-import type { ConfigSite, Method, Range } from '../../model';
+import type { ConfigSite, Range } from '../../model';
 import type { ValuePath } from '../../parse/document';
 import type { ModelView } from '../../modelAware/modelView';
-import type { Rule, RuleContext, Severity } from '../rule';
+import type { Rule, RuleContext } from '../rule';
 
 export interface ModelRuleContext extends RuleContext {
   view: ModelView;
@@ -14,11 +14,8 @@ export interface ModelRuleContext extends RuleContext {
   locate(path: ValuePath): Range | undefined;
 }
 
-export interface ModelRule {
-  id: string;
-  methods: readonly Method[];
-  defaultSeverity: Severity;
-  description: string;
+/** A Rule whose check also sees the model; bindToModel turns it into a plain Rule. */
+export interface ModelRule extends Omit<Rule, 'check'> {
   check(site: ConfigSite, ctx: ModelRuleContext): void;
 }
 

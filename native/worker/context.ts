@@ -1,0 +1,27 @@
+// What a job handler gets: the validated job, the resolved model folder, a cancel signal and the
+// channel back to the runner.
+import type { Addon } from '../lib';
+import type { Job, LogLevel, ProgressDetail, RunMetrics, RunResult } from './protocol';
+
+export interface JobContext {
+  job: Job;
+  modelFolder: string;
+  addon: Addon;
+  signal: AbortSignal;
+  progress(phase: string, current: number, total: number, extra?: { message?: string; etaSeconds?: number; detail?: ProgressDetail; overall?: number }): void;
+  token(text: string): void;
+  log(level: LogLevel, text: string): void;
+}
+
+/** What a handler returns; the worker adds ids, timing, model and environment. */
+export type HandlerOutput = Pick<RunResult, 'metrics'> & Partial<Pick<RunResult, 'rows' | 'layers' | 'text' | 'output'>> & {
+  model?: Partial<RunResult['model']>;
+};
+
+export type JobHandler = (ctx: JobContext) => Promise<HandlerOutput>;
+
+export function seconds(since: bigint): number {
+  return Number(process.hrtime.bigint() - since) / 1e9;
+}
+
+export type { RunMetrics };

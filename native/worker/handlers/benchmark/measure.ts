@@ -1,0 +1,67 @@
+// Measures one variant inside its own process: load, then per batch size a forward pass over the prompt and
+// a greedy generation per new-token count, each with its own peak memory, then perplexity.
+import { readLocalModel } from '../../../model';
+import { RuntimeModel } from '../../../lib';
+import { kernelOf } from './kernel';
+import { MeasureReport, MeasureRequest, PhaseMeasurement } from './messages';
+import { PeakMemory } from './peakMemory';
+
+export type MeasureProgress = (phase: string, current: number, total: number, extra?: { message?: string; etaSeconds?: number }) => void;
+
+const since = (t: bigint): number => Number(process.hrtime.bigint() - t) / 1e9;
+
+/** `batch` sequences of `length` ids each, sequence b from pool[b·length]. */
+function sequences(pool: readonly number[], batch: number, length: number): number[] {
+  return pool.slice(0, batch * length);
+}
+
+async function fastest(repeat: number, run: () => Promise<number>): Promise<number> {
+  let best = Infinity;
+  for (let i = 0; i < repeat; i++) best = Math.min(best, await run());
+  return best;
+}
+
+export async function measureVariant(req: MeasureRequest, signal: AbortSignal, progress: MeasureProgress): Promise<MeasureReport> {
+  const peak = new PeakMemory();
+  progress(`load ${req.label}`, 0, 1, { message: req.folder });
+  const started = process.hrtime.bigint();
+  const model = RuntimeModel.open(req.folder);
+  await model.logits(req.pool.slice(0, 1));
+  const loadSeconds = since(started);
+  const { tensors } = await readLocalModel(req.folder);
+  const kernel = kernelOf(req.folder, tensors, model.config.hiddenSize);
+  progress(`load ${req.label}`, 1, 1, { message: `${loadSeconds.toFixed(3)} s, ${kernel}` });
+
+  const phases: PhaseMeasurement[] = [];
+  const { promptTokens, newTokens } = req.generate;
+  const steps = req.batchSizes.length * (1 + newTokens.length);
+  for (const batch of req.batchSizes) {
+    const phase = `measure ${req.label} bs${batch}`;
+    progress(phase, phases.length, steps, { message: `forward ${batch} × ${req.promptLength} tokens` });
+    peak.reset();
+    const ids = sequences(req.pool, batch, req.promptLength);
+    const forwardSeconds = await fastest(req.repeat, async () => (await model.forwardBatch(ids, batch, { signal })).seconds);
+    phases.push({ batch, phase: 'forward', promptTokens: req.promptLength, newTokens: 0, seconds: forwardSeconds, timedTokens: req.promptLength, peakMemoryBytes: peak.read() });
+
+    const prompts = sequences(req.pool, batch, promptTokens);
+    for (const n of newTokens) {
+      progress(phase, phases.length, steps, { message: `generate ${batch} × (${promptTokens} + ${n}) tokens` });
+      peak.reset();
+      // The prefill yields the first new token; the decode steps produce the other n − 1.
+      const decodeSeconds = await fastest(req.repeat, async () => (await model.generateBatch(prompts, batch, n, { signal })).decodeSeconds);
+      phases.push({ batch, phase: 'generate', promptTokens, newTokens: n, seconds: decodeSeconds, timedTokens: n - 1, peakMemoryBytes: peak.read() });
+    }
+  }
+  progress(`measure ${req.label}`, steps, steps);
+
+  let perplexity: number | null = null;
+  if (req.evaluate) {
+    const evalStarted = process.hrtime.bigint();
+    const r = await model.perplexity(req.pool.slice(0, req.evaluate.maxTokens), { seq: req.evaluate.seq, signal }, (done, total) => {
+      const elapsed = since(evalStarted);
+      progress(`perplexity ${req.label}`, done, total, done > 0 ? { etaSeconds: (elapsed / done) * (total - done) } : {});
+    });
+    perplexity = r.perplexity;
+  }
+  return { loadSeconds, kernel, phases, perplexity };
+}

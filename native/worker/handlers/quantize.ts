@@ -1,0 +1,109 @@
+// Quantize a model folder into a checkpoint, optionally measuring perplexity before and after and
+// generating a short sample with the result. The pipeline writes its own temp folder and renames it at
+// the end, so a cancelled or failed job leaves nothing behind (the runner also sweeps `<out>.tmp-*`).
+import * as fs from 'fs';
+import * as path from 'path';
+import { CalibrationOptions, generateText, QuantAlgorithm, QuantizeConfigError, quantizeModel, RuntimeModel, TextTokenizer, wikitext2TestPath } from '../../lib';
+import { HandlerOutput, JobContext, seconds } from '../context';
+import { peakRssBytes } from '../environment';
+import { JobFailure } from '../jobFailure';
+import { RunMetrics } from '../protocol';
+
+interface EvaluateOptions {
+  before?: boolean;
+  after?: boolean;
+  /** Only the first N tokens of the text (a quick figure); default all of it. */
+  maxTokens?: number;
+  seq?: number;
+}
+
+interface SampleOptions {
+  prompt: string;
+  maxTokens?: number;
+}
+
+async function perplexityOf(ctx: JobContext, folder: string, label: string, ids: number[], seq: number): Promise<number> {
+  const model = RuntimeModel.open(folder);
+  const started = process.hrtime.bigint();
+  const r = await model.perplexity(ids, { seq, signal: ctx.signal }, (done, total) => {
+    const elapsed = seconds(started);
+    ctx.progress(`perplexity ${label}`, done, total, { etaSeconds: done > 0 ? (elapsed / done) * (total - done) : undefined });
+  });
+  ctx.log('info', `perplexity ${label}: ${r.perplexity.toFixed(4)} over ${ids.length} tokens`);
+  return r.perplexity;
+}
+
+/** The bytes of a model folder's weight files (what the quantized checkpoint replaces). */
+function weightFileBytes(folder: string): number {
+  return fs.readdirSync(folder).filter((f) => f.endsWith('.safetensors')).reduce((sum, f) => sum + fs.statSync(path.join(folder, f)).size, 0);
+}
+
+export async function runQuantize(ctx: JobContext): Promise<HandlerOutput> {
+  const o = ctx.job.options;
+  if (ctx.job.config === undefined) throw new JobFailure('INVALID_JOB', 'quantize jobs need a quantization config (job.config)', 'config');
+  const evaluate = (o.evaluate ?? {}) as EvaluateOptions;
+  // job.schema.json: with `evaluate` given, `before` defaults to false and `after` to true; without it, neither
+  const before = evaluate.before ?? false;
+  const after = o.evaluate !== undefined && (evaluate.after ?? true);
+  const sample = o.generate as SampleOptions | undefined;
+  const metrics: RunMetrics = {};
+
+  let evalIds: number[] = [];
+  const seq = evaluate.seq ?? 256;
+  if (before || after) {
+    const textPath = (o.text as string | undefined) ?? wikitext2TestPath();
+    const all = TextTokenizer.load(ctx.modelFolder).encode(fs.readFileSync(textPath, 'utf8'), { addSpecialTokens: false });
+    evalIds = evaluate.maxTokens === undefined ? all : all.slice(0, evaluate.maxTokens);
+    metrics.evaluationTokens = evalIds.length;
+  }
+  if (before) metrics.perplexityBefore = await perplexityOf(ctx, ctx.modelFolder, 'before', evalIds, seq);
+
+  const started = process.hrtime.bigint();
+  let result;
+  try {
+    result = await quantizeModel(
+      {
+        model: ctx.modelFolder,
+        config: ctx.job.config,
+        algorithm: o.algorithm as QuantAlgorithm | undefined,
+        out: o.out as string,
+        calibration: o.calibration as CalibrationOptions | undefined,
+        overwrite: (o.overwrite as boolean | undefined) ?? false,
+        maxShardBytes: o.maxShardBytes as number | undefined,
+      },
+      {
+        signal: ctx.signal,
+        onProgress: (p) => {
+          const layer = p.layer ? `${p.layer.name}: ${p.layer.seconds.toFixed(2)} s, ${p.layer.errorKind} error ${p.layer.error.toExponential(3)}` : undefined;
+          ctx.progress(p.phase, p.done, p.total, layer && p.layer ? { message: layer, detail: { layer: p.layer.name, seconds: p.layer.seconds, error: p.layer.error } } : {});
+          if (layer) ctx.log('info', layer);
+        },
+      },
+    );
+  } catch (error) {
+    if (error instanceof QuantizeConfigError) throw new JobFailure('INVALID_JOB', error.message, 'config');
+    throw error;
+  }
+  metrics.quantizeSeconds = seconds(started);
+  metrics.layers = result.layers.length;
+  metrics.meanLayerError = result.layers.reduce((sum, l) => sum + l.error, 0) / Math.max(1, result.layers.length);
+
+  if (after) {
+    metrics.perplexityAfter = await perplexityOf(ctx, result.out, 'after', evalIds, seq);
+    if (metrics.perplexityBefore !== undefined) metrics.perplexityDelta = metrics.perplexityAfter - metrics.perplexityBefore;
+  }
+  let text: string | undefined;
+  if (sample) {
+    ctx.progress('generate', 0, 1);
+    const r = await generateText(RuntimeModel.open(result.out), TextTokenizer.load(result.out), {
+      prompt: sample.prompt, maxTokens: sample.maxTokens ?? 32, signal: ctx.signal,
+    }, (chunk) => ctx.token(chunk));
+    text = r.text;
+    metrics.tokensPerSecond = r.tokensPerSecond;
+    ctx.progress('generate', 1, 1);
+  }
+  metrics.peakRssBytes = peakRssBytes();
+  metrics.inputWeightBytes = weightFileBytes(ctx.modelFolder);
+  const layers = result.layers.map(({ name, seconds: s, error, errorKind }) => ({ name, seconds: s, error, errorKind }));
+  return { metrics, layers, output: { folder: result.out, bytes: result.bytes }, ...(text === undefined ? {} : { text }) };
+}

@@ -1,0 +1,135 @@
+// The messages between a job runner and its worker process, and the RunResult a job ends with.
+// Plain JSON over the fork IPC channel; schemas/run-result.schema.json is the RunResult's contract.
+
+export type JobKind = 'quantize' | 'benchmark' | 'generate' | 'perplexity';
+export const JOB_KINDS: readonly JobKind[] = ['quantize', 'benchmark', 'generate', 'perplexity'];
+
+export type JsonObject = { [key: string]: unknown };
+
+/** The variable the runner sets for the worker's thread count (quantstudio.engine.threads, --threads). */
+export const THREADS_ENV = 'QUANTSTUDIO_THREADS';
+
+/**
+ * The threads the engine's pool runs with: QUANTSTUDIO_THREADS when it is a positive number, else one per
+ * hardware thread — the rule of DefaultThreadPool() in native/src/core/thread_pool.cc (the addon does not
+ * report its pool size, so the rule is mirrored here).
+ */
+export function engineThreads(hardwareThreads: number, env: NodeJS.ProcessEnv = process.env): number {
+  const requested = Number.parseInt(env[THREADS_ENV] ?? '', 10);
+  return requested > 0 ? requested : Math.max(1, hardwareThreads);
+}
+
+export interface Job {
+  kind: JobKind;
+  /** A local model folder (holding config.json), or a Hub id `org/name[@revision]` the worker resolves to its HF cache snapshot. */
+  model: string;
+  /** A quantization_config object (quantize, benchmark). */
+  config?: JsonObject;
+  /** Kind-specific options; `out` (a folder) is where a job that writes files puts them. */
+  options: JsonObject;
+}
+
+export type ErrorCode =
+  | 'INVALID_JOB'
+  | 'MODEL_NOT_FOUND'
+  | 'NEEDS_TOKEN'
+  | 'INVALID_MODEL'
+  | 'INPUT_NOT_FOUND'
+  | 'NOT_AVAILABLE'
+  | 'ENGINE_ERROR'
+  | 'CANCELLED';
+
+export interface JobErrorInfo {
+  message: string;
+  code: ErrorCode;
+  /** The file, folder or option the error is about. */
+  where?: string;
+}
+
+/** A benchmark row measures either one forward pass over a prompt or the decode steps of a generation. */
+export type BenchmarkPhase = 'forward' | 'generate';
+
+/** One line of a benchmark table (schemas/run-result.schema.json's `row` documents each field). */
+export interface BenchmarkRow {
+  /** The variant's label; the baseline (the job's model) comes first. */
+  variant: string;
+  phase: BenchmarkPhase;
+  /** Prompt tokens per sequence (forward: the whole timed pass; generate: the prefill before the timed decode). */
+  promptTokens: number;
+  /** Tokens generated per sequence (0 for forward rows). */
+  newTokens: number;
+  quantization: string;
+  bits: number | null;
+  groupSize: number | null;
+  actOrder: boolean | null;
+  kernel: string;
+  batch: number;
+  loadSeconds: number;
+  perTokenLatencyMs: number;
+  throughputTokensPerSecond: number;
+  peakMemoryBytes: number;
+  perplexity: number | null;
+  perplexityDelta: number | null;
+}
+
+export interface LayerRecord {
+  name: string;
+  seconds: number;
+  error: number;
+  /** 'output': relative error of the layer's output on the calibration data; 'weight': of its weights. */
+  errorKind: 'output' | 'weight';
+}
+
+export interface RunMetrics {
+  perplexity?: number;
+  tokens?: number;
+  tokensPerSecond?: number;
+  prefillTokensPerSecond?: number;
+  loadSeconds?: number;
+  peakRssBytes?: number;
+  [name: string]: number | undefined;
+}
+
+export interface RunResult {
+  schemaVersion: 1;
+  id: string;
+  kind: JobKind;
+  startedAt: string;
+  finishedAt: string;
+  durationSeconds: number;
+  model: { ref: string; path?: string; architecture?: string; params?: number };
+  config?: JsonObject;
+  /** The job's options as it ran. */
+  options?: JsonObject;
+  environment: { engineVersion: string; threads: number; cpu: string; avx2: boolean; simd?: 'scalar' | 'avx2' | 'avx512'; os: string; node: string };
+  metrics: RunMetrics;
+  rows?: BenchmarkRow[];
+  /** Quantize jobs: each layer's time and reconstruction error, in order. */
+  layers?: LayerRecord[];
+  text?: string;
+  output?: { folder: string; bytes: number };
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** `overall` on a progress message: how far the whole job is, 0..1, for jobs whose phases repeat (benchmark
+ *  variants), where a phase alone does not say it. */
+/** Structured numbers behind a progress message (quantize: the layer just finished), for panels that tabulate them. */
+export interface ProgressDetail {
+  layer?: string;
+  seconds?: number;
+  /** The layer's reconstruction error (see LayerReport in native/lib/quantize.ts for its definition). */
+  error?: number;
+}
+
+export type WorkerMessage =
+  | { type: 'progress'; phase: string; current: number; total: number; message?: string; etaSeconds?: number; detail?: ProgressDetail; overall?: number }
+  | { type: 'token'; text: string }
+  | { type: 'log'; level: LogLevel; text: string }
+  | { type: 'result'; result: RunResult }
+  | { type: 'error'; error: JobErrorInfo };
+
+export type RunnerMessage = { type: 'run'; job: Job } | { type: 'cancel' };
+
+/** The suffix of the temp folder an output is staged in: `<out>.tmp-<pid>`, renamed to `<out>` on success. */
+export const STAGING_MARKER = '.tmp-';
