@@ -28,8 +28,8 @@ export interface RuntimeConfig {
   layerNormBefore: boolean;
   finalLayerNorm: boolean;
   wordEmbedProjDim: number;
-  /** Mistral's sliding_window: sequences are limited to it (the window itself is not applied); 0 = none. */
-  slidingWindow: number;
+  /** Each layer's sliding window (a token sees itself and window − 1 earlier positions); 0 = full attention. */
+  layerWindows: number[];
   /** Token ids that end generation (config.json and generation_config.json `eos_token_id`). */
   eosTokenIds: number[];
 }
@@ -85,6 +85,27 @@ function rope(cfg: Json, file: string, headDim: number): RopeSettings {
   }
 }
 
+// Which layers slide, as transformers 5.23 decides: Mistral every layer when sliding_window is set; Qwen2 and
+// Qwen3 only with use_sliding_window, on the layers `layer_types` names (default: from max_window_layers on).
+function layerWindows(cfg: Json, file: string, architecture: string, layers: number): number[] {
+  if (architecture === 'MistralForCausalLM') {
+    return Array<number>(layers).fill(cfg.sliding_window == null ? 0 : int(cfg, file, 'sliding_window'));
+  }
+  if (architecture !== 'Qwen2ForCausalLM' && architecture !== 'Qwen3ForCausalLM') return Array<number>(layers).fill(0);
+  const window = cfg.use_sliding_window === true && cfg.sliding_window != null ? int(cfg, file, 'sliding_window') : 0;
+  const types = cfg.layer_types;
+  if (Array.isArray(types)) {
+    if (types.length !== layers) fail(file, 'layer_types', `lists ${types.length} layers; num_hidden_layers is ${layers}`);
+    return types.map((t, i) => {
+      if (t !== 'sliding_attention' && t !== 'full_attention') fail(file, `layer_types[${i}]`, `is ${JSON.stringify(t)}; expected "full_attention" or "sliding_attention"`);
+      return t === 'sliding_attention' ? window : 0;
+    });
+  }
+  const first = cfg.max_window_layers ?? 28;
+  if (typeof first !== 'number' || !Number.isInteger(first) || first < 0) fail(file, 'max_window_layers', `must be a non-negative integer, got ${JSON.stringify(first)}`);
+  return Array.from({ length: layers }, (_, i) => (i >= first ? window : 0));
+}
+
 // transformers 5.23's Llama, Mistral, Qwen2 and Qwen3 rotate the whole head (their apply_rotary_pos_emb has no
 // pass-through part), so a partial_rotary_factor below 1 fails there: refuse it here with the reason.
 function wholeHeadRope(cfg: Json, file: string, headDim: number, architecture: string): RopeSettings {
@@ -100,16 +121,14 @@ function llama(cfg: Json, file: string, architecture: string): Omit<RuntimeConfi
   const heads = int(cfg, file, 'num_attention_heads');
   const act = cfg.hidden_act ?? 'silu';
   if (act !== 'silu') fail(file, 'hidden_act', `is "${String(act)}"; the ${architecture} runtime supports "silu"`);
-  if (cfg.use_sliding_window === true) fail(file, 'use_sliding_window', 'is true; sliding-window attention is not supported');
   const headDim = cfg.head_dim == null ? hiddenSize / heads : int(cfg, file, 'head_dim');
-  // Qwen2 and Qwen3 write sliding_window but apply it only with use_sliding_window; Mistral applies it always.
-  const window = architecture === 'MistralForCausalLM' && cfg.sliding_window != null ? int(cfg, file, 'sliding_window') : 0;
+  const layers = int(cfg, file, 'num_hidden_layers');
   return {
     family: 'llama',
     architecture,
     hiddenSize,
     intermediateSize: int(cfg, file, 'intermediate_size'),
-    layers: int(cfg, file, 'num_hidden_layers'),
+    layers,
     heads,
     kvHeads: int(cfg, file, 'num_key_value_heads', heads),
     headDim,
@@ -122,7 +141,7 @@ function llama(cfg: Json, file: string, architecture: string): Omit<RuntimeConfi
     layerNormBefore: true,
     finalLayerNorm: true,
     wordEmbedProjDim: 0,
-    slidingWindow: window,
+    layerWindows: layerWindows(cfg, file, architecture, layers),
   };
 }
 
@@ -152,7 +171,7 @@ function opt(cfg: Json, file: string, architecture: string): Omit<RuntimeConfig,
     layerNormBefore: before,
     finalLayerNorm: before && cfg._remove_final_layer_norm !== true,
     wordEmbedProjDim: int(cfg, file, 'word_embed_proj_dim', hiddenSize),
-    slidingWindow: 0,
+    layerWindows: [],
   };
 }
 

@@ -73,7 +73,7 @@ export interface RuntimeAddon {
   runtimeCancelFlag(): CancelFlag;
   runtimeCancel(flag: CancelFlag): void;
   kernelsMatMul(x: Float32Array, m: number, w: Float32Array | Uint16Array, dtype: 'F32' | 'F16' | 'BF16', n: number, k: number, bias: Float32Array | null, reference: boolean): Float32Array;
-  kernelsAttention(q: Float32Array, m: number, pos0: number, kCache: Float32Array, vCache: Float32Array, shape: { heads: number; kvHeads: number; headDim: number; capacity: number }, scale: number, reference: boolean): Float32Array;
+  kernelsAttention(q: Float32Array, m: number, pos0: number, kCache: Float32Array, vCache: Float32Array, shape: { heads: number; kvHeads: number; headDim: number; capacity: number; window?: number }, scale: number, reference: boolean): Float32Array;
   kernelsSoftmax(x: Float32Array, reference: boolean): Float32Array;
   kernelsNll(logits: Float32Array, target: number, reference: boolean): number;
   kernelsMachinePeak(seconds: number): { gflops: number; memcpyGBs: number; threads: number; avx2: boolean; simd: SimdLevel };

@@ -98,9 +98,9 @@ for (const level of simdLevels) {
 
 /** The fast kernel against the scalar reference, with NaN in every cache slot past pos0 + m: a kernel that
  *  reads a position no query may see turns the output into NaN and fails the comparison. */
-function assertAttentionMatchesReference(heads: number, kvHeads: number, headDim: number, m: number, pos0: number): void {
+function assertAttentionMatchesReference(heads: number, kvHeads: number, headDim: number, m: number, pos0: number, window = 0): void {
   const capacity = pos0 + m + 5;
-  const shape = { heads, kvHeads, headDim, capacity };
+  const shape = { heads, kvHeads, headDim, capacity, window };
   const q = randomFloats(m * heads * headDim, 11 * m + pos0).map((x) => 3 * x);  // peaked softmax rows too
   const kc = randomFloats(kvHeads * capacity * headDim, 12 + pos0);
   const vc = randomFloats(kvHeads * capacity * headDim, 13 + pos0);
@@ -114,7 +114,7 @@ function assertAttentionMatchesReference(heads: number, kvHeads: number, headDim
   const ref = addon.kernelsAttention(q, m, pos0, kc, vc, shape, scale, true);
   assert.equal(fast.length, m * heads * headDim);
   const err = maxAbsDiff(fast, ref);
-  assert.ok(err < 1e-5, `heads=${heads} kv=${kvHeads} headDim=${headDim} m=${m} pos0=${pos0}: ${err}`);
+  assert.ok(err < 1e-5, `heads=${heads} kv=${kvHeads} headDim=${headDim} m=${m} pos0=${pos0} window=${window}: ${err}`);
 }
 
 for (const level of simdLevels) {
@@ -202,4 +202,26 @@ test('QUANTSTUDIO_SIMD caps the level in a fresh process; an unknown value is re
   }
   assert.equal(run('').stdout, cpu, 'empty = the CPU\'s best');
   assert.equal(run('avx512f').stdout, 'error: QUANTSTUDIO_SIMD must be one of scalar, avx2, avx512 (or unset for the CPU\'s best), got "avx512f"');
+});
+
+for (const level of simdLevels) {
+  test(`sliding-window attention (decode tiles and prefill) = scalar reference, at ${level}`, () => atSimdLevel(level, () => {
+    for (const window of [1, 7, 32]) {
+      assertAttentionMatchesReference(8, 4, 32, 1, 100, window);   // decode, long past the window
+      assertAttentionMatchesReference(8, 4, 32, 3, 5, window);     // rows that start inside and past it
+      assertAttentionMatchesReference(8, 2, 16, 40, 0, window);    // prefill from the start
+      assertAttentionMatchesReference(4, 4, 12, 20, 30, window);   // prefill on a cache, portable loops
+    }
+  }));
+}
+
+test('sliding-window reference: a window of 1 returns each token\'s own value row; a window past the sequence changes nothing', () => {
+  const shape = { heads: 2, kvHeads: 1, headDim: 4, capacity: 6 };
+  const q = randomFloats(6 * 2 * 4, 21), kc = randomFloats(6 * 4, 22), vc = randomFloats(6 * 4, 23);
+  const own = addon.kernelsAttention(q, 6, 0, kc, vc, { ...shape, window: 1 }, 0.5, true);
+  for (let i = 0; i < 6; i++) {
+    for (let h = 0; h < 2; h++) assert.ok(maxAbsDiff(own.subarray((i * 2 + h) * 4, (i * 2 + h + 1) * 4), vc.subarray(i * 4, (i + 1) * 4)) < 1e-6);
+  }
+  const wide = addon.kernelsAttention(q, 6, 0, kc, vc, { ...shape, window: 6 }, 0.5, true);
+  assert.deepEqual(Array.from(wide), Array.from(addon.kernelsAttention(q, 6, 0, kc, vc, shape, 0.5, true)));
 });

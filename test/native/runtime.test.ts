@@ -24,11 +24,11 @@ for (const level of simdLevels) for (const fixture of goldenModels) {
   }));
 }
 
-test('decoding one token at a time through the KV cache gives the prefill logits (greedy chain)', async () => {
-  const model = openModel(tinyLlamaDir);
-  const prompt = [446, 2830, 289];
-  const result = await model.generateIds(prompt, { maxTokens: 6, stopIds: [] });
-  assert.equal(result.tokens.length, 6);
+for (const [name, dir, maxTokens] of [['tiny-llama', tinyLlamaDir, 6], ['mistral-window-random, past its window of 8', path.join(path.dirname(tinyLlamaDir), '..', 'test', 'fixtures', 'mistral-window-random'), 14]] as const) test(`decoding one token at a time through the KV cache gives the prefill logits (greedy chain): ${name}`, async () => {
+  const model = openModel(dir);
+  const prompt = [146, 230, 89];
+  const result = await model.generateIds(prompt, { maxTokens, stopIds: [] });
+  assert.equal(result.tokens.length, maxTokens);
   const vocab = model.config.vocabSize;
   const full = await model.logits([...prompt, ...result.tokens]);
   for (let i = 0; i < result.tokens.length; i++) {
@@ -47,9 +47,15 @@ test('config: rope_parameters and legacy rope_theta, head_dim, GQA, eos ids', ()
   const legacy = parseRuntimeConfig({ architectures: ['MistralForCausalLM'], hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 8, vocab_size: 10, rope_theta: 500000 }, 'config.json');
   assert.equal(legacy.rope?.theta, 500000);
   assert.deepEqual([legacy.rope?.type, legacy.rope?.rotaryDim], ['default', 8]);
-  assert.equal(legacy.slidingWindow, 0);
+  assert.deepEqual(legacy.layerWindows, [0, 0]);
   const windowed = parseRuntimeConfig({ architectures: ['MistralForCausalLM'], hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 8, vocab_size: 10, sliding_window: 4096 }, 'config.json');
-  assert.equal(windowed.slidingWindow, 4096);
+  assert.deepEqual(windowed.layerWindows, [4096, 4096]);
+  // Qwen2/Qwen3: only with use_sliding_window, from max_window_layers on, or as layer_types says.
+  const qwen = { architectures: ['Qwen2ForCausalLM'], hidden_size: 64, intermediate_size: 128, num_hidden_layers: 4, num_attention_heads: 8, vocab_size: 10, sliding_window: 32 };
+  assert.deepEqual(parseRuntimeConfig(qwen, 'config.json').layerWindows, [0, 0, 0, 0]);
+  assert.deepEqual(parseRuntimeConfig({ ...qwen, use_sliding_window: true, max_window_layers: 2 }, 'config.json').layerWindows, [0, 0, 32, 32]);
+  assert.deepEqual(parseRuntimeConfig({ ...qwen, use_sliding_window: true, layer_types: ['sliding_attention', 'full_attention', 'sliding_attention', 'full_attention'] }, 'config.json').layerWindows, [32, 0, 32, 0]);
+  assert.throws(() => parseRuntimeConfig({ ...qwen, layer_types: ['full_attention'] }, 'config.json'), /`layer_types` lists 1 layers; num_hidden_layers is 4/);
   assert.equal(legacy.kvHeads, 8);
   assert.equal(legacy.headDim, 8);
 });

@@ -1,6 +1,6 @@
 // Kernel entry points for tests and benchmarks (typed in native/lib/runtime.ts):
 //   kernelsMatMul(x, m, w, dtype, n, k, bias|null, reference) → Float32Array [m × n]
-//   kernelsAttention(q, m, pos0, kCache, vCache, {heads, kvHeads, headDim, capacity}, scale, reference) → Float32Array
+//   kernelsAttention(q, m, pos0, kCache, vCache, {heads, kvHeads, headDim, capacity, window?}, scale, reference) → Float32Array
 //   kernelsSoftmax(x, reference) → Float32Array;  kernelsNll(logits, target, reference) → number
 //   kernelsMachinePeak(seconds) → {gflops, memcpyGBs, threads, avx2, simd}
 //   kernelsSimd() → {cpu, active, available: [levels this CPU runs, lowest first]}
@@ -60,7 +60,8 @@ Napi::Value AttentionJs(const Napi::CallbackInfo& info) {
   Napi::Float32Array kc = Floats(info[3], "kCache"), vc = Floats(info[4], "vCache");
   Napi::Object s = info[5].As<Napi::Object>();
   AttentionShape shape{s.Get("heads").ToNumber().Int64Value(), s.Get("kvHeads").ToNumber().Int64Value(),
-                       s.Get("headDim").ToNumber().Int64Value(), s.Get("capacity").ToNumber().Int64Value()};
+                       s.Get("headDim").ToNumber().Int64Value(), s.Get("capacity").ToNumber().Int64Value(),
+                       s.Has("window") ? s.Get("window").ToNumber().Int64Value() : 0};
   const float scale = info[6].ToNumber().FloatValue();
   const bool reference = info[7].ToBoolean().Value();
   const int64_t cacheSize = shape.kvHeads * shape.capacity * shape.headDim;

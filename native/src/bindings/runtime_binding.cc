@@ -95,7 +95,11 @@ runtime::ModelConfig ReadModelConfig(const Napi::Object& o) {
   c.layerNormBefore = OptionalBool(o, "layerNormBefore", true);
   c.finalLayerNorm = OptionalBool(o, "finalLayerNorm", true);
   c.wordEmbedProjDim = static_cast<int64_t>(OptionalNumber(o, "wordEmbedProjDim", 0));
-  c.slidingWindow = static_cast<int64_t>(OptionalNumber(o, "slidingWindow", 0));
+  const Napi::Value windows = o.Get("layerWindows");
+  if (windows.IsArray()) {
+    const Napi::Array a = windows.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); ++i) c.layerWindows.push_back(a.Get(i).ToNumber().Int64Value());
+  }
   return c;
 }
 

@@ -52,7 +52,9 @@ void RunAsMatMuls(const float* q, int64_t m, int64_t pos0, const float* kCache, 
       for (int64_t i = 0; i < m; ++i) {
         float* row = scores.data() + i * visible;
         const int64_t seen = pos0 + i + 1;  // causal: later positions get zero weight
-        Softmax(row, seen);
+        const int64_t from = FirstVisible(pos0 + i, s.window);  // and earlier ones outside the window
+        Softmax(row + from, seen - from);
+        for (int64_t t = 0; t < from; ++t) row[t] = 0.0f;
         for (int64_t t = seen; t < visible; ++t) row[t] = 0.0f;
       }
       const float* v = vCache + base;
@@ -80,9 +82,10 @@ void AttentionReference(const float* q, int64_t m, int64_t pos0, const float* kC
   std::vector<float> scores;
   for (int64_t i = 0; i < m; ++i) {
     for (int64_t h = 0; h < s.heads; ++h) {
-      const size_t base = static_cast<size_t>((h / group) * s.capacity * s.headDim);
-      AttendOneReference(q + i * width + h * s.headDim, pos0 + i + 1, kCache + base, vCache + base, s.headDim, scale,
-                         scores, out + i * width + h * s.headDim);
+      const int64_t from = FirstVisible(pos0 + i, s.window);
+      const size_t base = static_cast<size_t>(((h / group) * s.capacity + from) * s.headDim);
+      AttendOneReference(q + i * width + h * s.headDim, pos0 + i + 1 - from, kCache + base, vCache + base, s.headDim,
+                         scale, scores, out + i * width + h * s.headDim);
     }
   }
 }

@@ -11,10 +11,17 @@ struct AttentionShape {
   int64_t kvHeads;
   int64_t headDim;
   int64_t capacity;  // positions per kv head in the cache
+  int64_t window = 0;  // sliding window: a token sees itself and the window − 1 positions before it; 0 = all
 };
 
+/** The first position the token at `position` sees (transformers' sliding-window mask: kv > q − window). */
+inline int64_t FirstVisible(int64_t position, int64_t window) {
+  return window > 0 && position + 1 > window ? position + 1 - window : 0;
+}
+
 /** q: [m, heads*headDim] for the tokens at positions pos0 .. pos0+m-1; kCache/vCache: [kvHeads][capacity][headDim]
- *  already holding positions 0 .. pos0+m-1. Token i attends to positions 0 .. pos0+i. out: [m, heads*headDim]. */
+ *  already holding positions 0 .. pos0+m-1. Token i attends to positions FirstVisible(pos0+i) .. pos0+i.
+ *  out: [m, heads*headDim]. */
 void Attention(const float* q, int64_t m, int64_t pos0, const float* kCache, const float* vCache,
                const AttentionShape& shape, float scale, float* out);
 

@@ -30,7 +30,8 @@ struct Tile {
   const float* q[kTileRows];
   float* scores[kTileRows];  // room for every visible position; the first `until` are used
   float* out[kTileRows];
-  int64_t seen[kTileRows];   // causal: row r sees positions 0 .. seen[r]-1
+  int64_t from[kTileRows];   // row r sees positions from[r] .. seen[r]-1 (from > 0 under a sliding window)
+  int64_t seen[kTileRows];
   int64_t until = 0;         // the largest seen: scores and values are swept up to here
 };
 
@@ -51,7 +52,7 @@ void WeightedValuesPortable(const Tile& tile, const float* v, int64_t d) {
   for (int64_t r = 0; r < tile.rows; ++r) {
     float* o = tile.out[r];
     std::fill(o, o + d, 0.0f);
-    for (int64_t t = 0; t < tile.seen[r]; ++t) {
+    for (int64_t t = tile.from[r]; t < tile.seen[r]; ++t) {
       const float p = tile.scores[r][t];
       const float* vt = v + t * d;
       for (int64_t j = 0; j < d; ++j) o[j] += p * vt[j];
@@ -139,7 +140,8 @@ void WeightedValuesAvx2(const Tile& tile, const float* v, int64_t d) {
 // Softmax over the positions each row sees; the rest (up to the tile's sweep) get zero weight.
 void NormaliseScores(const Tile& tile) {
   for (int64_t r = 0; r < tile.rows; ++r) {
-    Softmax(tile.scores[r], tile.seen[r]);
+    Softmax(tile.scores[r] + tile.from[r], tile.seen[r] - tile.from[r]);
+    std::fill(tile.scores[r], tile.scores[r] + tile.from[r], 0.0f);
     std::fill(tile.scores[r] + tile.seen[r], tile.scores[r] + tile.until, 0.0f);
   }
 }
@@ -185,9 +187,18 @@ void AttentionDecode(const float* q, int64_t m, int64_t pos0, const float* kCach
         tile.scores[r] = scores.data() + r * visible;
         tile.out[r] = out + i * width + h * d;
         tile.seen[r] = pos0 + i + 1;
+        tile.from[r] = FirstVisible(pos0 + i, s.window);
         tile.until = std::max(tile.until, tile.seen[r]);
       }
-      const size_t base = static_cast<size_t>(g * s.capacity * d);
+      // The sweep starts at the earliest position any row sees: positions are counted from there.
+      int64_t start = tile.from[0];
+      for (int64_t r = 1; r < tile.rows; ++r) start = std::min(start, tile.from[r]);
+      for (int64_t r = 0; r < tile.rows; ++r) {
+        tile.from[r] -= start;
+        tile.seen[r] -= start;
+      }
+      tile.until -= start;
+      const size_t base = static_cast<size_t>((g * s.capacity + start) * d);
       AttendTile(tile, kCache + base, vCache + base, d);
     }
   });

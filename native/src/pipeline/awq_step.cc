@@ -55,7 +55,7 @@ std::vector<float> BlockOutput(const LayerStep& step, const runtime::LayerLinear
   for (int64_t s = 0; s < step.inputs.samples; ++s) {
     const float* in = x.data() + s * seq * hidden;
     float* y = out.data() + s * seq * hidden;
-    if (attention) step.model.RunAttention(view, step.layer.norms, in, seq, y);
+    if (attention) step.model.RunAttention(step.layer.index, view, step.layer.norms, in, seq, y);
     else step.model.RunMlp(view, in, seq, y);
   }
   return out;

@@ -18,7 +18,7 @@ void RunOverCalibration(const LayerStep& step, std::vector<float>* out, runtime:
     step.ctx.CheckCancelled();
     const float* x = step.inputs.x.data() + s * seq * hidden;
     float* y = out ? out->data() + s * seq * hidden : scratch.data();
-    step.model.RunLayer(view, step.layer.norms, x, seq, y, taps ? &one : nullptr);
+    step.model.RunLayer(step.layer.index, view, step.layer.norms, x, seq, y, taps ? &one : nullptr);
     if (!taps) continue;
     taps->attnIn.insert(taps->attnIn.end(), one.attnIn.begin(), one.attnIn.end());
     taps->oIn.insert(taps->oIn.end(), one.oIn.begin(), one.oIn.end());

@@ -40,6 +40,7 @@ runtime::LayerLinears WorkingLayer::View() const {
 WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index) {
   const runtime::ModelConfig& c = model.config();
   WorkingLayer layer;
+  layer.index = index;
   const std::string i = std::to_string(index);
   if (c.family == runtime::Family::Llama) {
     layer.name = "model.layers." + i;

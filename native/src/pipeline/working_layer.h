@@ -45,6 +45,7 @@ struct NormTensorNames {
 };
 
 struct WorkingLayer {
+  int64_t index = 0;
   std::string name;  // e.g. model.layers.0
   std::vector<LinearSlot> slots;  // in the model's order: q, k, v, o, [gate], up, down
   runtime::LayerNorms norms;

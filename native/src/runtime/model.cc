@@ -116,15 +116,12 @@ KvCache Model::NewCache(int64_t capacity) const {
 int64_t Model::positionLimit() const {
   if (config_.family == Family::Opt) return config_.maxPositions;
   if (config_.rope.type == "dynamic") return config_.maxPositions;
-  return config_.slidingWindow;
+  return 0;
 }
 
 std::string Model::positionLimitReason() const {
   if (config_.family == Family::Opt) return "learned positions (max_position_embeddings)";
-  if (config_.rope.type == "dynamic") {
-    return "max_position_embeddings: past it dynamic NTK RoPE changes its frequencies with the sequence length";
-  }
-  return "sliding-window attention span (sliding_window)";
+  return "max_position_embeddings: past it dynamic NTK RoPE changes its frequencies with the sequence length";
 }
 
 LayerLinears Model::LinearsOf(const Layer& layer) {
@@ -147,21 +144,21 @@ LayerNorms Model::layerNorms(int64_t index) const {
   return layers_.at(static_cast<size_t>(index)).norms;
 }
 
-void Model::RunAttention(const LayerLinears& linears, const LayerNorms& norms, const float* h, int64_t m, float* out,
-                         LayerTaps* taps) const {
+void Model::RunAttention(int64_t layer, const LayerLinears& linears, const LayerNorms& norms, const float* h, int64_t m,
+                         float* out, LayerTaps* taps) const {
   KvCache cache(1, config_.kvHeads, config_.headDim, m);
-  AttentionBlock(linears, norms, 0, h, m, std::vector<KvCache*>{&cache}, out, taps ? &taps->oIn : nullptr);
+  AttentionBlock(linears, norms, layer, 0, h, m, std::vector<KvCache*>{&cache}, out, taps ? &taps->oIn : nullptr);
 }
 
 void Model::RunMlp(const LayerLinears& linears, const float* h, int64_t m, float* out, LayerTaps* taps) const {
   MlpBlock(linears, h, m, out, taps ? &taps->downIn : nullptr);
 }
 
-void Model::RunLayer(const LayerLinears& linears, const LayerNorms& norms, const float* x, int64_t m, float* out,
-                     LayerTaps* taps) const {
+void Model::RunLayer(int64_t layer, const LayerLinears& linears, const LayerNorms& norms, const float* x, int64_t m,
+                     float* out, LayerTaps* taps) const {
   std::copy(x, x + m * config_.hiddenSize, out);
   KvCache cache(1, config_.kvHeads, config_.headDim, m);
-  DecoderLayer(linears, norms, 0, out, m, std::vector<KvCache*>{&cache}, taps);
+  DecoderLayer(linears, norms, layer, 0, out, m, std::vector<KvCache*>{&cache}, taps);
 }
 
 }  // namespace quantstudio::runtime

@@ -49,8 +49,8 @@ class Model {
 
   const ModelConfig& config() const { return config_; }
   KvCache NewCache(int64_t capacity) const;
-  /** Longest sequence the model runs exactly (OPT: its learned positions; Mistral: its sliding window,
-   *  which this runtime does not apply, so it stops there; 0: unbounded). */
+  /** Longest sequence the model runs exactly (OPT: its learned positions; dynamic NTK RoPE: max_position_embeddings,
+   *  past which its frequencies would change; 0: unbounded). */
   int64_t positionLimit() const;
   /** Why positionLimit() exists, for messages. */
   std::string positionLimitReason() const;
@@ -71,14 +71,14 @@ class Model {
   void EmbedSequence(const int32_t* ids, int64_t m, float* x) const;
   /** fp32 copies of layer `index`'s norm parameters. */
   LayerNorms layerNorms(int64_t index) const;
-  /** Runs one decoder layer with the given linears and norms (e.g. a partially quantized copy of layer i)
+  /** Runs decoder layer `layer` with the given linears and norms (e.g. a partially quantized copy of it)
    *  on x [m × hidden] → out [m × hidden]; taps (optional) receives each linear's input. */
-  void RunLayer(const LayerLinears& linears, const LayerNorms& norms, const float* x, int64_t m, float* out,
-                LayerTaps* taps = nullptr) const;
+  void RunLayer(int64_t layer, const LayerLinears& linears, const LayerNorms& norms, const float* x, int64_t m,
+                float* out, LayerTaps* taps = nullptr) const;
   /** The attention block alone (h: the normed input) → its output after o_proj; taps->oIn when given. norms
    *  supplies the q/k norms where the model has them. */
-  void RunAttention(const LayerLinears& linears, const LayerNorms& norms, const float* h, int64_t m, float* out,
-                    LayerTaps* taps = nullptr) const;
+  void RunAttention(int64_t layer, const LayerLinears& linears, const LayerNorms& norms, const float* h, int64_t m,
+                    float* out, LayerTaps* taps = nullptr) const;
   /** The MLP block alone (h: the normed input) → its output after down_proj; taps->downIn when given. */
   void RunMlp(const LayerLinears& linears, const float* h, int64_t m, float* out, LayerTaps* taps = nullptr) const;
   const io::ModelWeights& weights() const { return *weights_; }
@@ -96,7 +96,9 @@ class Model {
   /** Layer 0's input for `batch` sequences of m ids, sequence b at positions pos0[b].. (OPT adds them). */
   void Embed(const int32_t* ids, int64_t batch, int64_t m, const int64_t* pos0, float* x) const;
   /** h: [caches.size() · m × hidden], sequence b's rows attending over *caches[b]. */
-  void AttentionBlock(const LayerLinears& layer, const LayerNorms& norms, int64_t index, const float* h, int64_t m,
+  /** `layer`: the model layer (its attention window); `slot`: its slot in the caches. */
+  void AttentionBlock(const LayerLinears& layer, const LayerNorms& norms, int64_t layerIndex, int64_t slot, const float* h,
+                      int64_t m,
                       const std::vector<KvCache*>& caches, float* out, std::vector<float>* attended = nullptr) const;
   void MlpBlock(const LayerLinears& layer, const float* h, int64_t m, float* out,
                 std::vector<float>* product = nullptr) const;
@@ -104,8 +106,8 @@ class Model {
   void Norm(const std::vector<float>& weight, const std::vector<float>& bias, const float* x, int64_t m, float* out) const;
   /** One decoder layer in place on x [caches.size() · m × hidden] (cache slot `index`); the body of both
    *  Forward and RunLayer. */
-  void DecoderLayer(const LayerLinears& linears, const LayerNorms& norms, int64_t index, float* x, int64_t m,
-                    const std::vector<KvCache*>& caches, LayerTaps* taps) const;
+  void DecoderLayer(const LayerLinears& linears, const LayerNorms& norms, int64_t layerIndex, int64_t slot, float* x,
+                    int64_t m, const std::vector<KvCache*>& caches, LayerTaps* taps) const;
   void CheckForward(const int32_t* ids, int64_t m, const std::vector<KvCache*>& caches) const;
   /** The final norm, OPT's project_out and lm_head on `rows` rows of the last layer's output. */
   void Head(const float* x, int64_t rows, float* logits) const;

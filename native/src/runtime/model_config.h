@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "runtime/rope.h"
 
@@ -26,7 +27,9 @@ struct ModelConfig {
   RopeSettings rope;             // Llama family
   bool qkNorm = false;           // Qwen3: an RMSNorm over each head of q and k (q_norm, k_norm) before RoPE
   bool tieWordEmbeddings = false;
-  int64_t slidingWindow = 0;    // Llama family (Mistral): attention span; 0 = full. Longer sequences are refused.
+  // Llama family: each layer's sliding window (a token sees itself and window − 1 earlier positions); empty or
+  // 0 = full attention. Mistral: every layer; Qwen2/Qwen3 with use_sliding_window: layers past max_window_layers.
+  std::vector<int64_t> layerWindows;
   // OPT only
   bool layerNormBefore = true;
   bool finalLayerNorm = true;

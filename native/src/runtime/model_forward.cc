@@ -48,7 +48,8 @@ void Model::Embed(const int32_t* ids, int64_t batch, int64_t m, const int64_t* p
   }
 }
 
-void Model::AttentionBlock(const LayerLinears& layer, const LayerNorms& norms, int64_t index, const float* h, int64_t m,
+void Model::AttentionBlock(const LayerLinears& layer, const LayerNorms& norms, int64_t layerIndex, int64_t slot,
+                           const float* h, int64_t m,
                            const std::vector<KvCache*>& caches, float* out, std::vector<float>* tap) const {
   const ModelConfig& c = config_;
   const int64_t qWidth = c.heads * c.headDim, kvWidth = c.kvHeads * c.headDim;
@@ -79,9 +80,10 @@ void Model::AttentionBlock(const LayerLinears& layer, const LayerNorms& norms, i
         kernels::ApplyRope(kb + i * kvWidth, c.kvHeads, rope, pos0 + i, freq);
       }
     }
-    cache.Store(index, kb, v.data() + row0 * kvWidth, m);
-    const kernels::AttentionShape shape{c.heads, c.kvHeads, c.headDim, cache.capacity()};
-    kernels::Attention(qb, m, pos0, cache.keys(index), cache.values(index), shape, scale,
+    cache.Store(slot, kb, v.data() + row0 * kvWidth, m);
+    const int64_t window = static_cast<size_t>(layerIndex) < c.layerWindows.size() ? c.layerWindows[layerIndex] : 0;
+    const kernels::AttentionShape shape{c.heads, c.kvHeads, c.headDim, cache.capacity(), window};
+    kernels::Attention(qb, m, pos0, cache.keys(slot), cache.values(slot), shape, scale,
                        attended.data() + row0 * qWidth);
   }
   Project(*layer.o, attended.data(), rows, out);
@@ -105,7 +107,8 @@ void Model::MlpBlock(const LayerLinears& layer, const float* h, int64_t m, float
   }
 }
 
-void Model::DecoderLayer(const LayerLinears& linears, const LayerNorms& norms, int64_t index, float* x, int64_t m,
+void Model::DecoderLayer(const LayerLinears& linears, const LayerNorms& norms, int64_t layerIndex, int64_t slot, float* x,
+                         int64_t m,
                          const std::vector<KvCache*>& caches, LayerTaps* taps) const {
   const int64_t rows = static_cast<int64_t>(caches.size()) * m, hidden = config_.hiddenSize;
   const size_t size = static_cast<size_t>(rows * hidden);
@@ -114,7 +117,7 @@ void Model::DecoderLayer(const LayerLinears& linears, const LayerNorms& norms, i
   if (preNorm) Norm(norms.norm1Weight, norms.norm1Bias, x, rows, h.data());
   const float* attnIn = preNorm ? h.data() : x;
   if (taps) taps->attnIn.assign(attnIn, attnIn + size);
-  AttentionBlock(linears, norms, index, attnIn, m, caches, delta.data(), taps ? &taps->oIn : nullptr);
+  AttentionBlock(linears, norms, layerIndex, slot, attnIn, m, caches, delta.data(), taps ? &taps->oIn : nullptr);
   kernels::AddInPlace(x, delta.data(), rows * hidden);
   if (!preNorm) Norm(norms.norm1Weight, norms.norm1Bias, x, rows, x);
   if (preNorm) Norm(norms.norm2Weight, norms.norm2Bias, x, rows, h.data());
@@ -176,7 +179,7 @@ void Model::Forward(const int32_t* ids, int64_t m, const std::vector<KvCache*>& 
   for (int64_t l = 0; l < config_.layers; ++l) {
     if (cancel && cancel->load()) throw std::runtime_error("cancelled");
     const Layer& layer = layers_[static_cast<size_t>(l)];
-    DecoderLayer(LinearsOf(layer), layer.norms, l, x.data(), m, caches, nullptr);
+    DecoderLayer(LinearsOf(layer), layer.norms, l, l, x.data(), m, caches, nullptr);
   }
   for (KvCache* cache : caches) cache->Advance(m);
   if (allRows) return Head(x.data(), rows, logits);

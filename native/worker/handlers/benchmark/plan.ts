@@ -175,7 +175,7 @@ function evaluateOf(value: unknown): EvaluatePlan | null {
 export function benchmarkPlan(job: Job, modelFolder: string): BenchmarkPlan {
   const o = job.options;
   const baseline = runtimeConfigOf(modelFolder, modelFolder);
-  const limit = baseline.slidingWindow > 0 ? Math.min(baseline.maxPositions, baseline.slidingWindow) : baseline.maxPositions;
+  const limit = baseline.maxPositions;
   const promptLength = o.promptLength === undefined ? Math.min(BENCHMARK_DEFAULTS.promptLength, limit) : positiveInteger(o.promptLength, 'options.promptLength');
   if (promptLength > limit) invalid('options.promptLength', `is ${promptLength}; the model runs at most ${limit} positions`);
   return {
