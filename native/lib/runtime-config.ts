@@ -3,6 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
+import { gemmaConfig } from './gemma-config';
 import { RopeConfigError, RopeSettings, parseRope } from './rope-config';
 
 export type ModelFamily = 'llama' | 'opt';
@@ -22,8 +23,19 @@ export interface RuntimeConfig {
   normEps: number;
   /** Llama family: the rotary embedding (rope-config.ts); OPT has learned positions instead. */
   rope?: RopeSettings;
-  /** Qwen3: an RMSNorm over each head of q and k (self_attn.q_norm / k_norm) before RoPE. */
+  /** Qwen3, Gemma 3: an RMSNorm over each head of q and k (self_attn.q_norm / k_norm) before RoPE. */
   qkNorm: boolean;
+  /** Gemma 3: the sliding layers' own RoPE (the full-attention layers use `rope`). */
+  slidingRope?: RopeSettings;
+  /** Gemma 2 / 3 (gemma-config.ts): RMSNorm × (1 + w), norms after attention and MLP as well, GeGLU with
+   *  gelu_pytorch_tanh, embeddings × √hidden, query_pre_attn_scalar^-0.5 scaling, tanh soft-capping. */
+  normOffset?: boolean;
+  sandwichNorms?: boolean;
+  geluTanh?: boolean;
+  scaleEmbeddings?: boolean;
+  attentionScale?: number;
+  attentionSoftcap?: number;
+  finalSoftcap?: number;
   tieWordEmbeddings: boolean;
   layerNormBefore: boolean;
   finalLayerNorm: boolean;
@@ -39,6 +51,8 @@ const familyOf: Record<string, ModelFamily> = {
   MistralForCausalLM: 'llama',
   Qwen2ForCausalLM: 'llama',
   Qwen3ForCausalLM: 'llama',
+  Gemma2ForCausalLM: 'llama',
+  Gemma3ForCausalLM: 'llama',
   OPTForCausalLM: 'opt',
 };
 
@@ -145,6 +159,15 @@ function llama(cfg: Json, file: string, architecture: string): Omit<RuntimeConfi
   };
 }
 
+function gemma(cfg: Json, file: string, architecture: string): Omit<RuntimeConfig, 'eosTokenIds'> {
+  try {
+    return gemmaConfig(cfg, file, architecture);
+  } catch (e) {
+    if (e instanceof RopeConfigError) throw new ModelConfigError(e.message);
+    throw e;
+  }
+}
+
 function opt(cfg: Json, file: string, architecture: string): Omit<RuntimeConfig, 'eosTokenIds'> {
   const hiddenSize = int(cfg, file, 'hidden_size');
   const heads = int(cfg, file, 'num_attention_heads');
@@ -196,7 +219,8 @@ export function parseRuntimeConfig(cfg: Json, file: string, generation: Json = {
   if (!family) {
     fail(file, 'architectures', `names "${architecture}"; the runtime supports ${Object.keys(familyOf).join(', ')}`);
   }
-  const base = family === 'llama' ? llama(cfg, file, architecture) : opt(cfg, file, architecture);
+  const base = family === 'opt' ? opt(cfg, file, architecture)
+    : architecture.startsWith('Gemma') ? gemma(cfg, file, architecture) : llama(cfg, file, architecture);
   const eos = [...new Set([...ids(cfg.eos_token_id), ...ids(generation.eos_token_id)])];
   return { ...base, eosTokenIds: eos };
 }

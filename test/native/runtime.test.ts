@@ -103,3 +103,26 @@ test('token ids outside the vocabulary reject with the id and its index', async 
   const model = openModel(tinyLlamaDir);
   await assert.rejects(model.logits([5, 4096]), /token id 4096 at index 1 is outside the vocabulary \(vocab_size 4096\)/);
 });
+
+test('config: Gemma 3 in its legacy form (google/gemma-3-1b-it) and Gemma 2 with its class defaults', () => {
+  const gemma3 = parseRuntimeConfig({
+    architectures: ['Gemma3ForCausalLM'], attn_logit_softcapping: null, final_logit_softcapping: null, head_dim: 256,
+    hidden_activation: 'gelu_pytorch_tanh', hidden_size: 1152, intermediate_size: 6912, max_position_embeddings: 32768,
+    model_type: 'gemma3_text', num_attention_heads: 4, num_hidden_layers: 26, num_key_value_heads: 1, query_pre_attn_scalar: 256,
+    rms_norm_eps: 1e-6, rope_local_base_freq: 10000, rope_scaling: null, rope_theta: 1000000, sliding_window: 512,
+    sliding_window_pattern: 6, vocab_size: 262144, eos_token_id: [1, 106],
+  }, 'config.json');
+  assert.deepEqual(gemma3.layerWindows, Array.from({ length: 26 }, (_, i) => ((i + 1) % 6 ? 512 : 0)));
+  assert.deepEqual([gemma3.rope?.type, gemma3.rope?.theta, gemma3.slidingRope?.type, gemma3.slidingRope?.theta], ['default', 1e6, 'default', 1e4]);
+  assert.deepEqual([gemma3.attentionScale, gemma3.attentionSoftcap, gemma3.finalSoftcap, gemma3.qkNorm, gemma3.tieWordEmbeddings], [1 / 16, 0, 0, true, true]);
+  assert.deepEqual([gemma3.normOffset, gemma3.sandwichNorms, gemma3.geluTanh, gemma3.scaleEmbeddings], [true, true, true, true]);
+  // Gemma 3 27B scales the global RoPE linearly; the local one stays plain.
+  const scaled = parseRuntimeConfig({ architectures: ['Gemma3ForCausalLM'], hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 4, head_dim: 16, vocab_size: 10, rope_scaling: { rope_type: 'linear', factor: 8 } }, 'config.json');
+  assert.deepEqual([scaled.rope?.type, scaled.rope?.factor, scaled.slidingRope?.type], ['linear', 8, 'default']);
+
+  const gemma2 = parseRuntimeConfig({ architectures: ['Gemma2ForCausalLM'], hidden_size: 2304, intermediate_size: 9216, num_hidden_layers: 4, num_attention_heads: 8, num_key_value_heads: 4, vocab_size: 256000 }, 'config.json');
+  assert.deepEqual([gemma2.headDim, gemma2.attentionSoftcap, gemma2.finalSoftcap, gemma2.qkNorm, gemma2.slidingRope], [256, 50, 30, false, undefined]);
+  assert.deepEqual(gemma2.layerWindows, [4096, 0, 4096, 0]);
+  assert.throws(() => parseRuntimeConfig({ architectures: ['Gemma2ForCausalLM'], hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 4, vocab_size: 10, hidden_activation: 'gelu' }, 'config.json'),
+    /`hidden_activation` is "gelu"; Gemma2ForCausalLM runs "gelu_pytorch_tanh"/);
+});

@@ -91,6 +91,17 @@ runtime::ModelConfig ReadModelConfig(const Napi::Object& o) {
   c.normEps = static_cast<float>(OptionalNumber(o, "normEps", 1e-5));
   if (c.family == runtime::Family::Llama) c.rope = ReadRope(o.Get("rope"), c.headDim);
   c.qkNorm = OptionalBool(o, "qkNorm", false);
+  if (c.family == runtime::Family::Llama && o.Has("slidingRope") && o.Get("slidingRope").IsObject()) {
+    c.slidingRope = ReadRope(o.Get("slidingRope"), c.headDim);
+    c.hasSlidingRope = true;
+  }
+  c.normOffset = OptionalBool(o, "normOffset", false);
+  c.sandwichNorms = OptionalBool(o, "sandwichNorms", false);
+  c.geluTanh = OptionalBool(o, "geluTanh", false);
+  c.scaleEmbeddings = OptionalBool(o, "scaleEmbeddings", false);
+  c.attentionScale = OptionalNumber(o, "attentionScale", 0.0);
+  c.attentionSoftcap = OptionalNumber(o, "attentionSoftcap", 0.0);
+  c.finalSoftcap = OptionalNumber(o, "finalSoftcap", 0.0);
   c.tieWordEmbeddings = OptionalBool(o, "tieWordEmbeddings", false);
   c.layerNormBefore = OptionalBool(o, "layerNormBefore", true);
   c.finalLayerNorm = OptionalBool(o, "finalLayerNorm", true);

@@ -18,13 +18,14 @@ constexpr int64_t kDecodeMaxRows = 16;
 
 // The reference, one query row of one head: a dot product per visible key, softmax, weighted sum of values.
 void AttendOneReference(const float* q, int64_t visible, const float* k, const float* v, int64_t dim, float scale,
-                        std::vector<float>& scores, float* out) {
+                        float softcap, std::vector<float>& scores, float* out) {
   scores.resize(static_cast<size_t>(visible));
   for (int64_t t = 0; t < visible; ++t) {
     float dot = 0.0f;
     for (int64_t j = 0; j < dim; ++j) dot += q[j] * k[t * dim + j];
     scores[t] = dot * scale;
   }
+  if (softcap > 0.0f) Softcap(scores.data(), visible, softcap);
   SoftmaxReference(scores.data(), visible);
   for (int64_t j = 0; j < dim; ++j) out[j] = 0.0f;
   for (int64_t t = 0; t < visible; ++t)
@@ -53,6 +54,7 @@ void RunAsMatMuls(const float* q, int64_t m, int64_t pos0, const float* kCache, 
         float* row = scores.data() + i * visible;
         const int64_t seen = pos0 + i + 1;  // causal: later positions get zero weight
         const int64_t from = FirstVisible(pos0 + i, s.window);  // and earlier ones outside the window
+        if (s.softcap > 0.0f) Softcap(row + from, seen - from, s.softcap);
         Softmax(row + from, seen - from);
         for (int64_t t = 0; t < from; ++t) row[t] = 0.0f;
         for (int64_t t = seen; t < visible; ++t) row[t] = 0.0f;
@@ -85,7 +87,7 @@ void AttentionReference(const float* q, int64_t m, int64_t pos0, const float* kC
       const int64_t from = FirstVisible(pos0 + i, s.window);
       const size_t base = static_cast<size_t>(((h / group) * s.capacity + from) * s.headDim);
       AttendOneReference(q + i * width + h * s.headDim, pos0 + i + 1 - from, kCache + base, vCache + base, s.headDim,
-                         scale, scores, out + i * width + h * s.headDim);
+                         scale, s.softcap, scores, out + i * width + h * s.headDim);
     }
   }
 }

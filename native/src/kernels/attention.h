@@ -12,6 +12,7 @@ struct AttentionShape {
   int64_t headDim;
   int64_t capacity;  // positions per kv head in the cache
   int64_t window = 0;  // sliding window: a token sees itself and the window − 1 positions before it; 0 = all
+  float softcap = 0.0f;  // scores → softcap · tanh(scores / softcap) before the softmax (Gemma 2); 0 = none
 };
 
 /** The first position the token at `position` sees (transformers' sliding-window mask: kv > q − window). */

@@ -137,26 +137,28 @@ void WeightedValuesAvx2(const Tile& tile, const float* v, int64_t d) {
 }
 #endif  // QS_X86
 
-// Softmax over the positions each row sees; the rest (up to the tile's sweep) get zero weight.
-void NormaliseScores(const Tile& tile) {
+// Softmax over the positions each row sees (soft-capped first where the model caps); the rest (up to the
+// tile's sweep) get zero weight.
+void NormaliseScores(const Tile& tile, float softcap) {
   for (int64_t r = 0; r < tile.rows; ++r) {
+    if (softcap > 0.0f) Softcap(tile.scores[r] + tile.from[r], tile.seen[r] - tile.from[r], softcap);
     Softmax(tile.scores[r] + tile.from[r], tile.seen[r] - tile.from[r]);
     std::fill(tile.scores[r], tile.scores[r] + tile.from[r], 0.0f);
     std::fill(tile.scores[r] + tile.seen[r], tile.scores[r] + tile.until, 0.0f);
   }
 }
 
-void AttendTile(const Tile& tile, const float* k, const float* v, int64_t d) {
+void AttendTile(const Tile& tile, const float* k, const float* v, int64_t d, float softcap) {
 #ifdef QS_X86
   if (UseAvx2() && d % 8 == 0) {
     ScoresAvx2(tile, k, d);
-    NormaliseScores(tile);
+    NormaliseScores(tile, softcap);
     WeightedValuesAvx2(tile, v, d);
     return;
   }
 #endif
   ScoresPortable(tile, k, d);
-  NormaliseScores(tile);
+  NormaliseScores(tile, softcap);
   WeightedValuesPortable(tile, v, d);
 }
 
@@ -199,7 +201,7 @@ void AttentionDecode(const float* q, int64_t m, int64_t pos0, const float* kCach
       }
       tile.until -= start;
       const size_t base = static_cast<size_t>((g * s.capacity + start) * d);
-      AttendTile(tile, kCache + base, vCache + base, d);
+      AttendTile(tile, kCache + base, vCache + base, d, s.softcap);
     }
   });
 }

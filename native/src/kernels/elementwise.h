@@ -27,6 +27,12 @@ double NegLogLikelihoodReference(const float* logits, int64_t n, int32_t target)
 /** gate[i] = silu(gate[i]) * up[i] (Llama's gated MLP). */
 void SiluMul(float* gate, const float* up, int64_t n);
 
+/** gate[i] = gelu_tanh(gate[i]) · up[i] (Gemma's GeGLU; torch's gelu(approximate="tanh")). */
+void GeluTanhMul(float* gate, const float* up, int64_t n);
+
+/** x[i] = cap · tanh(x[i] / cap) (Gemma 2's attention and final logit soft-capping). */
+void Softcap(float* x, int64_t n, float cap);
+
 /** x[i] = max(x[i], 0). */
 void Relu(float* x, int64_t n);
 

@@ -124,7 +124,14 @@ void SearchAndFold(const LayerStep& step, const ScaleGroup& g, runtime::LayerTap
   for (size_t i = 0; i < weight.size(); ++i) weight[i] /= r.scales[i];
   for (size_t i = 0; i < bias.size(); ++i) bias[i] /= r.scales[i];
   const NormTensorNames& n = layer.normNames;
-  StoreFloatTensor(step, g.normIsFirst ? n.norm1Weight : n.norm2Weight, weight);
+  if (step.model.config().normOffset) {
+    // Gemma stores the offset from one: write back what the norm multiplies by, minus one.
+    std::vector<float> stored(weight);
+    for (float& v : stored) v -= 1.0f;
+    StoreFloatTensor(step, g.normIsFirst ? n.norm1Weight : n.norm2Weight, stored);
+  } else {
+    StoreFloatTensor(step, g.normIsFirst ? n.norm1Weight : n.norm2Weight, weight);
+  }
   if (!bias.empty()) StoreFloatTensor(step, g.normIsFirst ? n.norm1Bias : n.norm2Bias, bias);
 }
 

@@ -52,7 +52,9 @@ WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index) {
     layer.slots.push_back({"gate", p + "mlp.gate_proj", InputTap::Mlp, nullptr});
     layer.slots.push_back({"up", p + "mlp.up_proj", InputTap::Mlp, nullptr});
     layer.slots.push_back({"down", p + "mlp.down_proj", InputTap::Down, nullptr});
-    layer.normNames = {p + "input_layernorm.weight", "", p + "post_attention_layernorm.weight", ""};
+    // Gemma's MLP input norm is pre_feedforward_layernorm (its post_attention_layernorm norms the attention output).
+    const std::string mlpNorm = c.sandwichNorms ? "pre_feedforward_layernorm" : "post_attention_layernorm";
+    layer.normNames = {p + "input_layernorm.weight", "", p + mlpNorm + ".weight", ""};
   } else {
     const std::string root = model.weights().Find("model.decoder.embed_tokens.weight") ? "model.decoder." : "decoder.";
     layer.name = root + "layers." + i;

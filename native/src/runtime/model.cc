@@ -1,6 +1,7 @@
 #include "runtime/model.h"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 #include "kernels/elementwise.h"
@@ -9,6 +10,23 @@ namespace quantstudio::runtime {
 namespace {
 
 std::string LayerPrefix(const std::string& base, int64_t index) { return base + std::to_string(index) + "."; }
+
+// A norm's weight as the norm multiplies: Gemma stores the offset from one (its RMSNorm computes x · (1 + w)).
+std::vector<float> NormVector(const ModelConfig& c, const io::TensorView& t, int64_t n) {
+  std::vector<float> w = WidenVector(t, n);
+  if (c.normOffset) {
+    for (float& v : w) v = 1.0f + v;
+  }
+  return w;
+}
+
+// √hidden_size in fp32, rounded to the embedding's dtype as transformers' Gemma does before multiplying.
+float EmbeddingScale(int64_t hidden, DType storage) {
+  const float s = static_cast<float>(std::sqrt(static_cast<double>(hidden)));
+  if (storage == DType::F16) return F16ToF32(F32ToF16(s));
+  if (storage == DType::BF16) return Bf16ToF32(F32ToBf16(s));
+  return s;
+}
 
 }  // namespace
 
@@ -35,14 +53,21 @@ void Model::LoadLlama() {
   const io::ModelWeights& w = *weights_;
   const int64_t qWidth = c.heads * c.headDim, kvWidth = c.kvHeads * c.headDim;
   embedTokens_ = DenseMatrix(w.Get("model.embed_tokens.weight"), c.vocabSize, c.hiddenSize);
+  if (c.scaleEmbeddings) embedScale_ = EmbeddingScale(c.hiddenSize, embedTokens_.dtype);
   for (int64_t i = 0; i < c.layers; ++i) {
     const std::string p = LayerPrefix("model.layers.", i);
     Layer layer;
-    layer.norms.norm1Weight = WidenVector(w.Get(p + "input_layernorm.weight"), c.hiddenSize);
-    layer.norms.norm2Weight = WidenVector(w.Get(p + "post_attention_layernorm.weight"), c.hiddenSize);
+    layer.norms.norm1Weight = NormVector(c, w.Get(p + "input_layernorm.weight"), c.hiddenSize);
+    if (c.sandwichNorms) {
+      layer.norms.postAttnWeight = NormVector(c, w.Get(p + "post_attention_layernorm.weight"), c.hiddenSize);
+      layer.norms.norm2Weight = NormVector(c, w.Get(p + "pre_feedforward_layernorm.weight"), c.hiddenSize);
+      layer.norms.postMlpWeight = NormVector(c, w.Get(p + "post_feedforward_layernorm.weight"), c.hiddenSize);
+    } else {
+      layer.norms.norm2Weight = NormVector(c, w.Get(p + "post_attention_layernorm.weight"), c.hiddenSize);
+    }
     if (c.qkNorm) {
-      layer.norms.qNormWeight = WidenVector(w.Get(p + "self_attn.q_norm.weight"), c.headDim);
-      layer.norms.kNormWeight = WidenVector(w.Get(p + "self_attn.k_norm.weight"), c.headDim);
+      layer.norms.qNormWeight = NormVector(c, w.Get(p + "self_attn.q_norm.weight"), c.headDim);
+      layer.norms.kNormWeight = NormVector(c, w.Get(p + "self_attn.k_norm.weight"), c.headDim);
     }
     layer.q = LoadLinear(w, p + "self_attn.q_proj", c.hiddenSize, qWidth);
     layer.k = LoadLinear(w, p + "self_attn.k_proj", c.hiddenSize, kvWidth);
@@ -53,7 +78,7 @@ void Model::LoadLlama() {
     layer.down = LoadLinear(w, p + "mlp.down_proj", c.intermediateSize, c.hiddenSize);
     layers_.push_back(std::move(layer));
   }
-  finalNormWeight_ = WidenVector(w.Get("model.norm.weight"), c.hiddenSize);
+  finalNormWeight_ = NormVector(c, w.Get("model.norm.weight"), c.hiddenSize);
   // Tied (or lm_head.weight absent): the head is the embedding matrix.
   if (!c.tieWordEmbeddings && (w.Find("lm_head.weight") || w.Find("lm_head.qweight"))) {
     lmHead_ = LoadLinear(w, "lm_head", c.hiddenSize, c.vocabSize);
@@ -66,6 +91,7 @@ void Model::LoadLlama() {
   }
   try {
     rope_ = BuildRopeTable(c.rope, embedTokens_.dtype);
+    if (c.hasSlidingRope) slidingRope_ = BuildRopeTable(c.slidingRope, embedTokens_.dtype);
   } catch (const std::invalid_argument& e) {
     throw std::runtime_error(std::string("config.json: ") + e.what());
   }

@@ -33,6 +33,7 @@ struct LayerLinears {
 struct LayerNorms {
   std::vector<float> norm1Weight, norm1Bias, norm2Weight, norm2Bias;
   std::vector<float> qNormWeight, kNormWeight;  // [headDim] each
+  std::vector<float> postAttnWeight, postMlpWeight;  // Gemma's norms on the attention and MLP outputs
 };
 
 /** The inputs each linear of a layer saw, [m × in] row-major: q/k/v share attnIn, gate/up share mlpIn;
@@ -69,7 +70,8 @@ class Model {
 
   /** The input of layer 0 for ids[0..m) at positions 0.. (token + OPT position embeddings), x [m × hidden]. */
   void EmbedSequence(const int32_t* ids, int64_t m, float* x) const;
-  /** fp32 copies of layer `index`'s norm parameters. */
+  /** fp32 copies of layer `index`'s norm parameters, as the norms multiply: with normOffset the stored weight
+   *  plus one (Gemma), so writing one back subtracts it again. */
   LayerNorms layerNorms(int64_t index) const;
   /** Runs decoder layer `layer` with the given linears and norms (e.g. a partially quantized copy of it)
    *  on x [m × hidden] → out [m × hidden]; taps (optional) receives each linear's input. */
@@ -121,6 +123,8 @@ class Model {
   std::vector<float> finalNormWeight_, finalNormBias_;
   std::unique_ptr<Linear> lmHead_;
   RopeTable rope_;
+  RopeTable slidingRope_;  // Gemma 3's sliding layers; empty: every layer uses rope_
+  float embedScale_ = 1.0f;
 };
 
 }  // namespace quantstudio::runtime

@@ -24,8 +24,18 @@ struct ModelConfig {
   int64_t vocabSize = 0;
   int64_t maxPositions = 0;     // OPT: learned positions available; Llama: informational
   float normEps = 1e-5f;
-  RopeSettings rope;             // Llama family
-  bool qkNorm = false;           // Qwen3: an RMSNorm over each head of q and k (q_norm, k_norm) before RoPE
+  RopeSettings rope;             // Llama family (Gemma 3: its full-attention layers)
+  bool hasSlidingRope = false;   // Gemma 3: the sliding layers rotate with their own RoPE, slidingRope
+  RopeSettings slidingRope;
+  bool qkNorm = false;           // Qwen3, Gemma 3: an RMSNorm over each head of q and k (q_norm, k_norm) before RoPE
+  // Gemma 2 / 3
+  bool normOffset = false;       // RMSNorm multiplies by 1 + weight (the stored weight is the offset)
+  bool sandwichNorms = false;    // norms after attention and MLP too (post_attention / pre_ and post_feedforward_layernorm)
+  bool geluTanh = false;         // GeGLU with gelu_pytorch_tanh instead of SwiGLU
+  bool scaleEmbeddings = false;  // embeddings × √hidden_size (the factor rounded to the embedding's dtype)
+  double attentionScale = 0.0;   // query_pre_attn_scalar^-0.5; 0 = head_dim^-0.5
+  double attentionSoftcap = 0.0; // attn_logit_softcapping; 0 = none
+  double finalSoftcap = 0.0;     // final_logit_softcapping; 0 = none
   bool tieWordEmbeddings = false;
   // Llama family: each layer's sliding window (a token sees itself and window − 1 earlier positions); empty or
   // 0 = full attention. Mistral: every layer; Qwen2/Qwen3 with use_sliding_window: layers past max_window_layers.

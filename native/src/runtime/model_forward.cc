@@ -38,6 +38,9 @@ void Model::Embed(const int32_t* ids, int64_t batch, int64_t m, const int64_t* p
   for (int64_t i = 0; i < rows; ++i) kernels::WidenRow(embedTokens_, ids[i], tokens.data() + i * width);
   if (projectIn_) Project(*projectIn_, tokens.data(), rows, x);
   else std::copy(tokens.begin(), tokens.end(), x);
+  if (config_.scaleEmbeddings) {
+    for (int64_t i = 0; i < rows * hidden; ++i) x[i] *= embedScale_;
+  }
   if (config_.family == Family::Llama) return;
   std::vector<float> position(static_cast<size_t>(hidden));
   for (int64_t b = 0; b < batch; ++b) {
@@ -59,7 +62,11 @@ void Model::AttentionBlock(const LayerLinears& layer, const LayerNorms& norms, i
   Project(*layer.q, h, rows, q.data());
   Project(*layer.k, h, rows, k.data());
   Project(*layer.v, h, rows, v.data());
-  const float scale = 1.0f / std::sqrt(static_cast<float>(c.headDim));
+  const float scale = c.attentionScale > 0 ? static_cast<float>(c.attentionScale)
+                                           : 1.0f / std::sqrt(static_cast<float>(c.headDim));
+  // Gemma 3: sliding layers rotate with their own RoPE.
+  const int64_t window = static_cast<size_t>(layerIndex) < c.layerWindows.size() ? c.layerWindows[layerIndex] : 0;
+  const RopeTable& ropeTable = window > 0 && !slidingRope_.invFreq.empty() ? slidingRope_ : rope_;
   // Sequence after sequence, each spreading its heads over the pool (measured faster at batch 16 than one
   // region over the sequences).
   for (size_t b = 0; b < caches.size(); ++b) {
@@ -73,16 +80,16 @@ void Model::AttentionBlock(const LayerLinears& layer, const LayerNorms& norms, i
         kernels::RmsNorm(kb, m * c.kvHeads, c.headDim, norms.kNormWeight.data(), c.normEps, kb);
       }
       // One set of frequencies per call, picked by its last position (longrope switches there, as transformers).
-      const float* freq = rope_.FrequenciesFor(pos0 + m - 1);
-      const kernels::RopeShape rope{c.headDim, rope_.rotaryDim, rope_.attentionScaling};
+      const float* freq = ropeTable.FrequenciesFor(pos0 + m - 1);
+      const kernels::RopeShape rope{c.headDim, ropeTable.rotaryDim, ropeTable.attentionScaling};
       for (int64_t i = 0; i < m; ++i) {
         kernels::ApplyRope(qb + i * qWidth, c.heads, rope, pos0 + i, freq);
         kernels::ApplyRope(kb + i * kvWidth, c.kvHeads, rope, pos0 + i, freq);
       }
     }
     cache.Store(slot, kb, v.data() + row0 * kvWidth, m);
-    const int64_t window = static_cast<size_t>(layerIndex) < c.layerWindows.size() ? c.layerWindows[layerIndex] : 0;
-    const kernels::AttentionShape shape{c.heads, c.kvHeads, c.headDim, cache.capacity(), window};
+    const kernels::AttentionShape shape{c.heads, c.kvHeads, c.headDim, cache.capacity(), window,
+                                        static_cast<float>(c.attentionSoftcap)};
     kernels::Attention(qb, m, pos0, cache.keys(slot), cache.values(slot), shape, scale,
                        attended.data() + row0 * qWidth);
   }
@@ -97,7 +104,8 @@ void Model::MlpBlock(const LayerLinears& layer, const float* h, int64_t m, float
   if (config_.family == Family::Llama) {
     std::vector<float> gate(static_cast<size_t>(m * width));
     Project(*layer.gate, h, m, gate.data());
-    kernels::SiluMul(gate.data(), up.data(), m * width);
+    if (config_.geluTanh) kernels::GeluTanhMul(gate.data(), up.data(), m * width);
+    else kernels::SiluMul(gate.data(), up.data(), m * width);
     Project(*layer.down, gate.data(), m, out);
     if (tap) *tap = std::move(gate);
   } else {
@@ -118,12 +126,14 @@ void Model::DecoderLayer(const LayerLinears& linears, const LayerNorms& norms, i
   const float* attnIn = preNorm ? h.data() : x;
   if (taps) taps->attnIn.assign(attnIn, attnIn + size);
   AttentionBlock(linears, norms, layerIndex, slot, attnIn, m, caches, delta.data(), taps ? &taps->oIn : nullptr);
+  if (!norms.postAttnWeight.empty()) Norm(norms.postAttnWeight, {}, delta.data(), rows, delta.data());
   kernels::AddInPlace(x, delta.data(), rows * hidden);
   if (!preNorm) Norm(norms.norm1Weight, norms.norm1Bias, x, rows, x);
   if (preNorm) Norm(norms.norm2Weight, norms.norm2Bias, x, rows, h.data());
   const float* mlpIn = preNorm ? h.data() : x;
   if (taps) taps->mlpIn.assign(mlpIn, mlpIn + size);
   MlpBlock(linears, mlpIn, rows, delta.data(), taps ? &taps->downIn : nullptr);
+  if (!norms.postMlpWeight.empty()) Norm(norms.postMlpWeight, {}, delta.data(), rows, delta.data());
   kernels::AddInPlace(x, delta.data(), rows * hidden);
   if (!preNorm) Norm(norms.norm2Weight, norms.norm2Bias, x, rows, x);
 }
@@ -166,6 +176,7 @@ void Model::Head(const float* x, int64_t rows, float* logits) const {
     return;
   }
   Project(*lmHead_, x, rows, logits);
+  if (config_.finalSoftcap > 0) kernels::Softcap(logits, rows * config_.vocabSize, static_cast<float>(config_.finalSoftcap));
 }
 
 void Model::Forward(const int32_t* ids, int64_t m, const std::vector<KvCache*>& caches, float* logits, bool allRows,
