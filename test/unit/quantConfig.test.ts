@@ -50,9 +50,9 @@ test('any shape becomes one quantization_config with quant_method', () => {
 });
 
 test('the engine’s plan takes every missing key from QUANT_DEFAULTS', () => {
-  const gptq = planFromConfig({ quant_method: 'gptq' });
+  const { bits, groupSize, dampPercent, dampAutoIncrement, sym, descAct, staticGroups, trueSequential } = planFromConfig({ quant_method: 'gptq' });
   assert.deepEqual(
-    { bits: gptq.bits, groupSize: gptq.groupSize, dampPercent: gptq.dampPercent, dampAutoIncrement: gptq.dampAutoIncrement, sym: gptq.sym, descAct: gptq.descAct, staticGroups: gptq.staticGroups, trueSequential: gptq.trueSequential },
+    { bits, groupSize, dampPercent, dampAutoIncrement, sym, descAct, staticGroups, trueSequential },
     { bits: 4, groupSize: 128, dampPercent: 0.1, dampAutoIncrement: 0.0025, sym: true, descAct: false, staticGroups: false, trueSequential: true },
   );
   assert.equal(planFromConfig(quantizationConfigOf({ bits: 4 }, 'quantize_config.json')!).dampPercent, 0.05);
