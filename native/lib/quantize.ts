@@ -10,13 +10,12 @@
 // quant_config.json spelling — or BitsAndBytesConfig). `algorithm: 'rtn'` rounds to nearest into the GPTQ
 // (or, with an AWQ config, AWQ) layout without calibration. The output is written to a temp folder renamed
 // at the end; cancelling (signal) or any error leaves no output, and the source folder is never written.
-import * as fs from 'fs';
 import * as path from 'path';
 import { loadAddon } from './addon';
 import { CalibrationDataset, CalibrationOptions, calibrationWindows } from './calibration';
 import { QUANT_DEFAULTS } from '../model';
 import { cancelFlag } from './groupQuantized';
-import { RuntimeConfig, readRuntimeConfig } from './runtime-config';
+import { RuntimeConfig, readRuntimeConfigWithText } from './runtime-config';
 import { TextTokenizer } from './tokenizer';
 
 export type QuantAlgorithm = 'rtn' | 'gptq' | 'awq' | 'bitsandbytes';
@@ -216,8 +215,7 @@ export async function quantizeModel(options: QuantizeModelOptions, control: Quan
   const plan = planFromConfig(options.config, options.algorithm);
   const { dataset, ...engine } = plan;
   const source = path.resolve(options.model);
-  const model = readRuntimeConfig(source);
-  const sourceConfigJson = fs.readFileSync(path.join(source, 'config.json'), 'utf8');
+  const { config: model, text: sourceConfigJson } = readRuntimeConfigWithText(source);
   const native: PipelineNativeOptions = {
     ...engine, source, out: path.resolve(options.out), overwrite: options.overwrite ?? false, model, sourceConfigJson,
     maxShardBytes: options.maxShardBytes ?? 0,

@@ -83,8 +83,12 @@ function ids(v: unknown): number[] {
 }
 
 function readJson(file: string): Json {
+  return parseJson(fs.readFileSync(file, 'utf8'), file);
+}
+
+function parseJson(text: string, file: string): Json {
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as Json;
+    return JSON.parse(text) as Json;
   } catch (e) {
     throw new ModelConfigError(`${file}: cannot read it as JSON (${(e as Error).message})`);
   }
@@ -200,10 +204,15 @@ function opt(cfg: Json, file: string, architecture: string): Omit<RuntimeConfig,
 
 /** Parses `<folder>/config.json` (+ generation_config.json for end-of-sequence ids). */
 export function readRuntimeConfig(folder: string): RuntimeConfig {
+  return readRuntimeConfigWithText(folder).config;
+}
+
+/** The runtime config and config.json's text, from one read (the quantize pipeline writes the text back). */
+export function readRuntimeConfigWithText(folder: string): { config: RuntimeConfig; text: string } {
   const file = path.join(folder, 'config.json');
   if (!fs.existsSync(file)) throw new ModelConfigError(`${file}: not found; a model folder needs its config.json`);
-  const cfg = readJson(file);
-  return parseRuntimeConfig(cfg, file, readGenerationConfig(folder));
+  const text = fs.readFileSync(file, 'utf8');
+  return { config: parseRuntimeConfig(parseJson(text, file), file, readGenerationConfig(folder)), text };
 }
 
 function readGenerationConfig(folder: string): Json {

@@ -2,7 +2,7 @@
 // prefill + runtime overhead, each a line of the breakdown.
 //
 // Model of a prefill of `batch` × `seq` tokens (transformers semantics, checked against torch
-// max_memory_allocated on an H100 — see test/unit/estimate-reference.test.ts):
+// max_memory_allocated on an H100 — see test/unit/native/estimate-reference.test.ts):
 //  - KV cache: 2 (K and V) × layers × kv_heads × head_dim × batch × seq × bytes(compute dtype).
 //  - Activations: the largest set of transient buffers alive at once, which is the larger of
 //      attention: residual + normed hidden + q + k + v + attention output (all batch×seq×width);

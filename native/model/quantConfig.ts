@@ -1,6 +1,6 @@
 // One source for what a quantization config means: any shape users write it in → one quantization_config
 // object, and the default of every key the engine, the estimate and the rules fall back to. The defaults
-// are the schemas' (test/unit/quantConfig.test.ts checks each against schemas/).
+// are the schemas' (test/unit/native/quantConfig.test.ts checks each against schemas/).
 import type { JsonObject, JsonValue } from './types';
 
 /** transformers 5.23 GPTQConfig / AwqConfig / BitsAndBytesConfig defaults (schemas/gptq, awq, bitsandbytes). */

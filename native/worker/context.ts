@@ -24,4 +24,9 @@ export function seconds(since: bigint): number {
   return Number(process.hrtime.bigint() - since) / 1e9;
 }
 
+/** Seconds left when `done` of `total` steps took the time since `started` (undefined before the first step). */
+export function etaSeconds(started: bigint, done: number, total: number): number | undefined {
+  return done > 0 ? (seconds(started) / done) * (total - done) : undefined;
+}
+
 export type { RunMetrics };

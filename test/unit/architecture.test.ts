@@ -230,3 +230,23 @@ test('every registered command runs a module under extension/commands/ (or is a 
   const outside = handlers.filter((h) => from.has(h) && !from.get(h)!.startsWith('./commands/') && h !== 'setHubToken');
   assert.deepEqual(outside, []);
 });
+
+test('each TypeScript project references only what the map lets its folders import', () => {
+  const projects: Record<string, string[]> = {
+    'native/lib': ['native/lib'],
+    'native/model': ['native/model'],
+    'native/worker': ['native/worker'],
+    server: ['server/src/protocol.ts', 'server/src/service', 'server/src/lsp'],
+    client: ['client/src/jobs', 'client/src/cli', 'client/src/extension'],
+  };
+  const strip = (text: string): string => text.replace(/^\s*\/\/.*$/gm, '');
+  for (const [project, folders] of Object.entries(projects)) {
+    const config = JSON.parse(strip(fs.readFileSync(path.join(root, project, 'tsconfig.json'), 'utf8'))) as { references?: Array<{ path: string }> };
+    const allowed = new Set(folders.flatMap((f) => map.find((r) => r.folder === f)?.may ?? []));
+    for (const ref of config.references ?? []) {
+      const target = path.posix.normalize(path.posix.join(project, ref.path)).replace(/\/tsconfig(\.\w+)?\.json$/, '');
+      const covered = [...allowed].some((a) => a === target || a.startsWith(`${target}/`) || target.startsWith(`${a}/`) || (target === project));
+      assert.ok(covered, `${project}/tsconfig.json references ${target}, which the map does not let ${project} import`);
+    }
+  }
+});

@@ -51,7 +51,10 @@ function parseArgs(args: readonly string[]): EstimateArgs | string {
   for (const v of [batch, seq, newTokens, threads]) if (typeof v === 'string') return v;
   const target = values.get('--target') ?? 'cuda';
   if (target !== 'cuda' && target !== 'cpu') return `--target must be cuda or cpu, got '${target}'`;
-  return { model: values.get('--model'), config: values.get('--config'), batch: batch as number, seq: seq as number, json, target, newTokens: newTokens as number, threads: threads as number | undefined };
+  return {
+    model: values.get('--model'), config: values.get('--config'), batch: batch as number, seq: seq as number, json, target,
+    newTokens: newTokens as number, threads: threads as number | undefined,
+  };
 }
 
 /** Reads the --config file; a job file also names its model, relative to the job file. */
@@ -138,7 +141,8 @@ export const estimateCommand: Command = {
       process.stdout.write(humanEstimate(`${title} · ${estimate.value.method}`, estimate.value));
       return 0;
     }
-    const compare = [['method', 'weights', 'KV cache', 'activations', 'peak'], ...rows.map((r) => [r.label, humanBytes(r.estimate.weightsBytes, 2), humanBytes(r.estimate.kvCacheBytes, 2), humanBytes(r.estimate.activationBytes, 2), humanBytes(r.estimate.peakBytes, 2)])];
+    const sizes = (e: MemoryEstimate): string[] => [e.weightsBytes, e.kvCacheBytes, e.activationBytes, e.peakBytes].map((b) => humanBytes(b, 2));
+    const compare = [['method', 'weights', 'KV cache', 'activations', 'peak'], ...rows.map((r) => [r.label, ...sizes(r.estimate)])];
     process.stdout.write(`${title}\n${table(compare)}`);
     return 0;
   },

@@ -1,7 +1,7 @@
 // Perplexity of a text (default: the WikiText-2 test text) with the project's window protocol.
 import * as fs from 'fs';
 import { wikitext2TestPath } from '../../lib';
-import { HandlerOutput, JobContext, seconds } from '../context';
+import { etaSeconds, HandlerOutput, JobContext, seconds } from '../context';
 import { peakRssBytes } from '../environment';
 import { openJobModel } from './openModel';
 import { withStagedResult } from './output';
@@ -21,8 +21,7 @@ export async function runPerplexity(ctx: JobContext): Promise<HandlerOutput> {
 
     const started = process.hrtime.bigint();
     const r = await model.perplexity(ids, { seq, signal: ctx.signal }, (done, total) => {
-      const elapsed = seconds(started);
-      ctx.progress('perplexity', done, total, { etaSeconds: done > 0 ? (elapsed / done) * (total - done) : undefined });
+      ctx.progress('perplexity', done, total, { etaSeconds: etaSeconds(started, done, total) });
     });
     const evalSeconds = seconds(started);
     return {

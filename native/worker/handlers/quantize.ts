@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { CalibrationOptions, generateText, QuantAlgorithm, QuantizeConfigError, quantizeModel, RuntimeModel, TextTokenizer, wikitext2TestPath } from '../../lib';
-import { HandlerOutput, JobContext, seconds } from '../context';
+import { etaSeconds, HandlerOutput, JobContext, seconds } from '../context';
 import { peakRssBytes } from '../environment';
 import { JobFailure } from '../jobFailure';
 import { RunMetrics } from '../protocol';
@@ -26,8 +26,7 @@ async function perplexityOf(ctx: JobContext, folder: string, label: string, ids:
   const model = RuntimeModel.open(folder);
   const started = process.hrtime.bigint();
   const r = await model.perplexity(ids, { seq, signal: ctx.signal }, (done, total) => {
-    const elapsed = seconds(started);
-    ctx.progress(`perplexity ${label}`, done, total, { etaSeconds: done > 0 ? (elapsed / done) * (total - done) : undefined });
+    ctx.progress(`perplexity ${label}`, done, total, { etaSeconds: etaSeconds(started, done, total) });
   });
   ctx.log('info', `perplexity ${label}: ${r.perplexity.toFixed(4)} over ${ids.length} tokens`);
   return r.perplexity;

@@ -2,13 +2,13 @@
 // a greedy generation per new-token count, each with its own peak memory, then perplexity.
 import { readLocalModel } from '../../../model';
 import { RuntimeModel } from '../../../lib';
+import { etaSeconds, seconds } from '../../context';
 import { kernelOf } from './kernel';
 import { MeasureReport, MeasureRequest, PhaseMeasurement } from './messages';
 import { PeakMemory } from './peakMemory';
 
 export type MeasureProgress = (phase: string, current: number, total: number, extra?: { message?: string; etaSeconds?: number }) => void;
 
-const since = (t: bigint): number => Number(process.hrtime.bigint() - t) / 1e9;
 
 /** `batch` sequences of `length` ids each, sequence b from pool[b·length]. */
 function sequences(pool: readonly number[], batch: number, length: number): number[] {
@@ -27,7 +27,7 @@ export async function measureVariant(req: MeasureRequest, signal: AbortSignal, p
   const started = process.hrtime.bigint();
   const model = RuntimeModel.open(req.folder);
   await model.logits(req.pool.slice(0, 1));
-  const loadSeconds = since(started);
+  const loadSeconds = seconds(started);
   const { tensors } = await readLocalModel(req.folder);
   const kernel = kernelOf(req.folder, tensors, model.config.hiddenSize);
   progress(`load ${req.label}`, 1, 1, { message: `${loadSeconds.toFixed(3)} s, ${kernel}` });
@@ -58,8 +58,8 @@ export async function measureVariant(req: MeasureRequest, signal: AbortSignal, p
   if (req.evaluate) {
     const evalStarted = process.hrtime.bigint();
     const r = await model.perplexity(req.pool.slice(0, req.evaluate.maxTokens), { seq: req.evaluate.seq, signal }, (done, total) => {
-      const elapsed = since(evalStarted);
-      progress(`perplexity ${req.label}`, done, total, done > 0 ? { etaSeconds: (elapsed / done) * (total - done) } : {});
+      const eta = etaSeconds(evalStarted, done, total);
+      progress(`perplexity ${req.label}`, done, total, eta === undefined ? {} : { etaSeconds: eta });
     });
     perplexity = r.perplexity;
   }

@@ -143,7 +143,8 @@ const backendVersionMismatch: Rule = {
     if (backendName === 'auto' || backendName === 'auto_trainable' || readers.includes(backendName)) return;
     ctx.report({
       at: backendE,
-      message: `backend "${backendName}" reads ${backendName === 'gemv' || backendName === 'gemv_fast' ? backendName.toUpperCase() : 'GEMM'}-packed weights, but version is "${layout}": GPTQModel 7.7 does not check an explicit backend against the layout, so loading fails or produces garbage. Use "backend": "auto" or ${readers.map((r) => `"${r}"`).join(', ')}.`,
+      message: `backend "${backendName}" reads ${backendName === 'gemv' || backendName === 'gemv_fast' ? backendName.toUpperCase() : 'GEMM'}-packed weights, but version is "${layout}": ` +
+        `GPTQModel 7.7 does not check an explicit backend against the layout, so loading fails or produces garbage. Use "backend": "auto" or ${readers.map((r) => `"${r}"`).join(', ')}.`,
       fixes: [{ kind: 'setValue', key: 'backend', value: 'auto', title: 'Set backend to "auto"' }],
     });
   },
@@ -181,7 +182,11 @@ const marlinZeroPoint: Rule = {
       ctx.report({
         at: zp,
         message: 'Marlin weights have no zero point: AutoAWQ 0.2.9 refuses version "Marlin" with zero_point true (the default). Set "zero_point": false.',
-        fixes: [zp === undefined ? { kind: 'addKey', key: 'zero_point', value: false, title: 'Add "zero_point": false' } : { kind: 'setValue', key: 'zero_point', value: false, title: 'Set zero_point to false' }],
+        fixes: [
+          zp === undefined
+            ? { kind: 'addKey', key: 'zero_point', value: false, title: 'Add "zero_point": false' }
+            : { kind: 'setValue', key: 'zero_point', value: false, title: 'Set zero_point to false' },
+        ],
       });
     }
     const g = effective(site, 'q_group_size', 'group_size');

@@ -32,7 +32,8 @@ const both4And8: Rule = {
     if (!loadFlag(site, 4) || !loadFlag(site, 8)) return;
     ctx.report({
       at: effective(site, 'load_in_8bit'),
-      message: 'load_in_4bit and load_in_8bit are both true; transformers 5.23 BitsAndBytesConfig raises ValueError. Choose one: 4-bit (NF4/FP4) for the smallest model, 8-bit (LLM.int8) for the best quality.',
+      message: 'load_in_4bit and load_in_8bit are both true; transformers 5.23 BitsAndBytesConfig raises ValueError. ' +
+        'Choose one: 4-bit (NF4/FP4) for the smallest model, 8-bit (LLM.int8) for the best quality.',
       fixes: [
         { kind: 'setValue', key: 'load_in_8bit', value: false, title: 'Keep 4-bit (set load_in_8bit to false)' },
         { kind: 'setValue', key: 'load_in_4bit', value: false, title: 'Keep 8-bit (set load_in_4bit to false)' },
@@ -54,7 +55,8 @@ const noQuantization: Rule = {
     if (loadFlag(site, 4) || loadFlag(site, 8)) return;
     ctx.report({
       at: four ?? eight,
-      message: 'Neither load_in_4bit nor load_in_8bit is true, so BitsAndBytesConfig quantizes nothing (transformers 5.23 is_quantizable() is false). Set "load_in_4bit": true or "load_in_8bit": true.',
+      message: 'Neither load_in_4bit nor load_in_8bit is true, so BitsAndBytesConfig quantizes nothing (transformers 5.23 is_quantizable() is false). ' +
+        'Set "load_in_4bit": true or "load_in_8bit": true.',
       fixes: [four ? { kind: 'setValue', key: 'load_in_4bit', value: true, title: 'Set load_in_4bit to true' } : { kind: 'addKey', key: 'load_in_4bit', value: true, title: 'Add load_in_4bit: true' }],
     });
   },
@@ -75,7 +77,8 @@ const privateLoadFlag: Rule = {
         ctx.report({
           at: priv,
           on: 'key',
-          message: `_load_in_${bits}bit is only the serialized copy that to_dict() writes; transformers 5.23 ignores it when loading, so this config does not enable ${bits}-bit. Rename it to load_in_${bits}bit.`,
+          message: `_load_in_${bits}bit is only the serialized copy that to_dict() writes; ` +
+            `transformers 5.23 ignores it when loading, so this config does not enable ${bits}-bit. Rename it to load_in_${bits}bit.`,
           fixes: [{ kind: 'renameKey', key: `_load_in_${bits}bit`, newKey: `load_in_${bits}bit`, title: `Rename to load_in_${bits}bit` }],
         });
       } else if (typeof pub.value === 'boolean' && pub.value !== priv.value) {
@@ -157,7 +160,8 @@ const quantType = valueRule({
   accepts: { values: QUANT_TYPES },
   message: (e) => {
     const fix = quantTypeFix(String(e.value));
-    return `bnb_4bit_quant_type "${String(e.value)}" is not a bitsandbytes 0.50 4-bit type: only 'nf4' and 'fp4' (lower case) exist, and quantizing raises. Use '${fix}'${fix === 'nf4' ? ' (best for normally distributed weights)' : ''}.`;
+    return `bnb_4bit_quant_type "${String(e.value)}" is not a bitsandbytes 0.50 4-bit type: only 'nf4' and 'fp4' (lower case) exist, and quantizing raises. ` +
+      `Use '${fix}'${fix === 'nf4' ? ' (best for normally distributed weights)' : ''}.`;
   },
   fixes: (e) => [{ value: quantTypeFix(String(e.value)), title: `Set to '${quantTypeFix(String(e.value))}'` }],
 });

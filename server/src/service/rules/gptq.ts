@@ -78,7 +78,8 @@ const dataset: Rule = {
       const ptb = v === 'ptb' || v === 'ptb-new' ? ' The PTB datasets were removed.' : '';
       ctx.report({
         at: e,
-        message: `dataset "${v}" is not a built-in calibration set: transformers 5.23 GPTQConfig accepts only 'wikitext2', 'c4' or 'c4-new' as a name, otherwise a list of text samples.${ptb} Did you mean '${guess}'?`,
+        message: `dataset "${v}" is not a built-in calibration set: ` +
+          `transformers 5.23 GPTQConfig accepts only 'wikitext2', 'c4' or 'c4-new' as a name, otherwise a list of text samples.${ptb} Did you mean '${guess}'?`,
         fixes: [{ kind: 'setValue', key: 'dataset', value: guess, title: `Use '${guess}'` }],
       });
     } else if (Array.isArray(v)) {
@@ -197,7 +198,8 @@ const checkpointFormat: Rule = {
       const guess = closest(v, GPTQ_FORMATS) ?? 'gptq';
       ctx.report({
         at: e,
-        message: `${key} "${v}" is not a GPTQ checkpoint format: GPTQModel 7.7 knows 'gptq' (v1, read by every runtime), 'gptq_v2', 'marlin' and 'bitblas', and raises on anything else. Did you mean '${guess}'?`,
+        message: `${key} "${v}" is not a GPTQ checkpoint format: ` +
+          `GPTQModel 7.7 knows 'gptq' (v1, read by every runtime), 'gptq_v2', 'marlin' and 'bitblas', and raises on anything else. Did you mean '${guess}'?`,
         fixes: [{ kind: 'setValue', key, value: guess, title: `Set ${key} to "${guess}"` }],
       });
     }
@@ -232,7 +234,8 @@ const exllamaBits: Rule = {
     if (backend === undefined || name === undefined || !EXLLAMA_BACKENDS.includes(name) || b === undefined || b === 4) return;
     ctx.report({
       at: backend,
-      message: `backend "${name}" runs 4-bit weights only, but bits is ${b}: GPTQModel 7.7 refuses to load the model with this kernel. Use "backend": "auto" (or "torch"/"triton"), or quantize to 4 bits.`,
+      message: `backend "${name}" runs 4-bit weights only, but bits is ${b}: GPTQModel 7.7 refuses to load the model with this kernel. ` +
+        `Use "backend": "auto" (or "torch"/"triton"), or quantize to 4 bits.`,
       fixes: [{ kind: 'setValue', key: 'backend', value: 'auto', title: 'Set backend to "auto"' }],
     });
   },
@@ -326,7 +329,8 @@ const batchNeedsPadToken: Rule = {
     if (pad !== undefined && pad.value !== null) return;
     ctx.report({
       at: e,
-      message: `batch_size is ${n} but pad_token_id is not set: calibration samples of different length cannot be batched without it. Set pad_token_id (often the tokenizer's eos id) or use batch_size 1.`,
+      message: `batch_size is ${n} but pad_token_id is not set: calibration samples of different length cannot be batched without it. ` +
+        `Set pad_token_id (often the tokenizer's eos id) or use batch_size 1.`,
       fixes: [{ kind: 'setValue', key: 'batch_size', value: 1, title: 'Set batch_size to 1' }],
     });
   },

@@ -26,7 +26,8 @@ function reportMissing(site: ConfigSite, ctx: ModelRuleContext, method: string, 
   const example = ctx.view.linears[0];
   ctx.report({
     at: effective(site, 'quant_method'),
-    message: `quant_method is ${method}, but the safetensors in this folder hold no ${expected} tensors${example ? ` (they hold unquantized weights such as ${example.module}.weight)` : ''}: transformers 5.23 cannot load them as a ${method} checkpoint. Quantize the model first, or remove quantization_config to load it unquantized.`,
+    message: `quant_method is ${method}, but the safetensors in this folder hold no ${expected} tensors${example ? ` (they hold unquantized weights such as ${example.module}.weight)` : ''}: ` +
+      `transformers 5.23 cannot load them as a ${method} checkpoint. Quantize the model first, or remove quantization_config to load it unquantized.`,
   });
 }
 
@@ -48,7 +49,8 @@ function checkGptq(site: ConfigSite, ctx: ModelRuleContext): void {
     const implied = GPTQ_BITS.find((b) => bytesFor(b, groupSize).get('qweight') === qweight.bytes);
     ctx.report({
       at: bitsEntry,
-      message: `bits is ${bits}, but ${describe(qweight)}, ${implied ? `the packing of ${implied}-bit weights` : `which no GPTQ bit width packs to`} (${bits}-bit would take ${bytesFor(configured, groupSize).get('qweight')} bytes, it holds ${qweight.bytes}): transformers 5.23 fails to load it with a shape mismatch.${implied ? ` Set bits to ${implied}.` : ''}`,
+      message: `bits is ${bits}, but ${describe(qweight)}, ${implied ? `the packing of ${implied}-bit weights` : `which no GPTQ bit width packs to`} (${bits}-bit would take ` +
+        `${bytesFor(configured, groupSize).get('qweight')} bytes, it holds ${qweight.bytes}): transformers 5.23 fails to load it with a shape mismatch.${implied ? ` Set bits to ${implied}.` : ''}`,
       fixes: implied && bitsEntry ? [{ kind: 'setValue', key: 'bits', value: implied, title: `Set bits to ${implied}` }] : undefined,
     });
     return;
@@ -58,7 +60,10 @@ function checkGptq(site: ConfigSite, ctx: ModelRuleContext): void {
     const implied = groups === 1 ? -1 : inFeatures % groups === 0 ? inFeatures / groups : undefined;
     ctx.report({
       at: groupEntry,
-      message: `group_size is ${groupSize}, but ${describe(scales)}: ${groups} group${groups === 1 ? '' : 's'} over in_features ${inFeatures}${implied !== undefined ? `, i.e. group_size ${implied}` : ''}. transformers 5.23 fails to load it with a shape mismatch.${implied !== undefined ? ` Set group_size to ${implied}.` : ''}`,
+      message:
+        `group_size is ${groupSize}, but ${describe(scales)}: ` +
+        `${groups} group${groups === 1 ? '' : 's'} over in_features ${inFeatures}${implied !== undefined ? `, i.e. group_size ${implied}` : ''}. ` +
+        `transformers 5.23 fails to load it with a shape mismatch.${implied !== undefined ? ` Set group_size to ${implied}.` : ''}`,
       fixes: implied !== undefined && groupEntry ? [{ kind: 'setValue', key: 'group_size', value: implied, title: `Set group_size to ${implied}` }] : undefined,
     });
   }
@@ -81,7 +86,8 @@ function checkAwq(site: ConfigSite, ctx: ModelRuleContext): void {
   const implied = inFeatures % groups === 0 ? inFeatures / groups : undefined;
   ctx.report({
     at: groupEntry,
-    message: `${groupEntry?.key ?? 'group_size'} is ${groupSize}, but ${describe(scales)}: ${groups} groups over in_features ${inFeatures}${implied !== undefined ? `, i.e. group size ${implied}` : ''}. AutoAWQ 0.2 / transformers 5.23 fail to load it with a shape mismatch.`,
+    message: `${groupEntry?.key ?? 'group_size'} is ${groupSize}, but ${describe(scales)}: ` +
+      `${groups} groups over in_features ${inFeatures}${implied !== undefined ? `, i.e. group size ${implied}` : ''}. AutoAWQ 0.2 / transformers 5.23 fail to load it with a shape mismatch.`,
     fixes: implied !== undefined && groupEntry ? [{ kind: 'setValue', key: groupEntry.key, value: implied, title: `Set ${groupEntry.key} to ${implied}` }] : undefined,
   });
 }
@@ -109,7 +115,8 @@ function checkBitsandbytes(site: ConfigSite, ctx: ModelRuleContext): void {
     if (configured !== stored) {
       ctx.report({
         at: typeEntry ?? load4,
-        message: `bnb_4bit_quant_type is ${JSON.stringify(configured)}${typeEntry ? '' : ' (the default)'}, but the weights were stored as ${stored} (${state}): bitsandbytes 0.50 would dequantize them with the wrong code book. Set bnb_4bit_quant_type to ${JSON.stringify(stored)}.`,
+        message: `bnb_4bit_quant_type is ${JSON.stringify(configured)}${typeEntry ? '' : ' (the default)'}, but the weights were stored as ${stored} (${state}): ` +
+          `bitsandbytes 0.50 would dequantize them with the wrong code book. Set bnb_4bit_quant_type to ${JSON.stringify(stored)}.`,
         fixes: [{ kind: typeEntry ? 'setValue' : 'addKey', key: 'bnb_4bit_quant_type', value: stored, title: `Set bnb_4bit_quant_type to "${stored}"` }],
       });
     }

@@ -1,0 +1,84 @@
+// `quantstudio estimate` as a user runs it: --json shape and figures, the comparison, the human table,
+// errors on stderr with a non-zero exit.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+
+import { quantstudio as runCli, repoRoot as repo } from '../../helpers/cli';
+
+const temp = mkdtempSync(join(tmpdir(), 'qs-estimate-cli-'));
+after(() => rmSync(temp, { recursive: true, force: true }));
+
+function quantstudio(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  // No network and no user cache: a temp HF cache and a closed endpoint.
+  const env = { ...process.env, HF_HUB_CACHE: join(temp, 'hf'), HF_ENDPOINT: 'http://127.0.0.1:9', XDG_CACHE_HOME: join(temp, 'cache') };
+  return runCli(args, repo, env);
+}
+
+interface EstimateJson {
+  weightsBytes: number;
+  kvCacheBytes: number;
+  peakBytes: number;
+  method: string;
+  breakdown: Array<{ label: string; bytes: number; count: number }>;
+  methods?: Array<{ label: string; weightsBytes: number; peakBytes: number }>;
+}
+
+const tinyFile = join(repo, 'examples', 'tiny-llama', 'model.safetensors');
+const tinyWeights = statSync(tinyFile).size - 8 - Number(readFileSync(tinyFile).readBigUInt64LE(0));
+const tiny = JSON.parse(readFileSync(join(repo, 'examples', 'tiny-llama', 'config.json'), 'utf8')) as Record<string, number>;
+
+describe('quantstudio estimate', () => {
+  it('--json without --config: weights as stored plus every compared method', () => {
+    const { status, stdout, stderr } = quantstudio(['estimate', '--model', 'examples/tiny-llama', '--batch', '2', '--seq', '300', '--json']);
+    assert.equal(status, 0, stderr);
+    const out = JSON.parse(stdout) as EstimateJson;
+    assert.equal(out.weightsBytes, tinyWeights);
+    assert.equal(out.kvCacheBytes, 2 * tiny['num_hidden_layers']! * tiny['num_key_value_heads']! * tiny['head_dim']! * 2 * 300 * 2);
+    assert.equal(out.breakdown.reduce((a, l) => a + l.bytes, 0), out.peakBytes);
+    assert.deepEqual(out.methods?.map((m) => m.label), ['fp16 (as stored)', 'GPTQ 4-bit g128', 'GPTQ 3-bit g128', 'AWQ 4-bit g128', 'NF4', 'int8']);
+  });
+
+  it('--config with an AutoGPTQ quantize_config.json', () => {
+    const config = join(temp, 'quantize_config.json');
+    writeFileSync(config, JSON.stringify({ bits: 4, group_size: 128, desc_act: true, sym: true }));
+    const { status, stdout, stderr } = quantstudio(['estimate', '--model', 'examples/tiny-llama', '--config', config, '--json']);
+    assert.equal(status, 0, stderr);
+    const out = JSON.parse(stdout) as EstimateJson;
+    assert.equal(out.method, 'GPTQ 4-bit g128 act-order');
+    assert.equal(out.methods, undefined);
+    const qProj = out.breakdown.find((l) => l.label === 'q_proj');
+    const [o, i] = [tiny['num_attention_heads']! * tiny['head_dim']!, tiny['hidden_size']!];
+    assert.deepEqual(qProj, { label: 'q_proj', count: tiny['num_hidden_layers']!, bytes: tiny['num_hidden_layers']! * ((i / 8) * o * 4 + (i / 128) * (o / 8) * 4 + (i / 128) * o * 2 + i * 4) });
+  });
+
+  it('prints a human table', () => {
+    const { status, stdout } = quantstudio(['estimate', '--model', 'examples/tiny-llama', '--seq', '512']);
+    assert.equal(status, 0);
+    assert.match(stdout, /^examples\/tiny-llama \(local\) · batch 1 · seq 512\n/);
+    assert.match(stdout, /\nGPTQ 3-bit g128 +\d+\.\d\d MiB/);
+  });
+
+  it('fails with a message on stderr for a missing model, a bad config and a bad --batch', () => {
+    const missing = quantstudio(['estimate', '--model', './no-such-model', '--json']);
+    assert.equal(missing.status, 1);
+    assert.equal(missing.stdout, '');
+    assert.match(missing.stderr, /no-such-model: model folder not found/);
+    const badConfig = join(temp, 'bad.json');
+    writeFileSync(badConfig, JSON.stringify({ quant_method: 'gptq', bits: 7 }));
+    const bad = quantstudio(['estimate', '--model', 'examples/tiny-llama', '--config', badConfig]);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /GPTQ with 7 bits/);
+    const usage = quantstudio(['estimate', '--model', 'examples/tiny-llama', '--batch', '0']);
+    assert.equal(usage.status, 2);
+    assert.match(usage.stderr, /--batch must be a positive integer/);
+  });
+
+  it('reports an unreachable Hub as offline', () => {
+    const { status, stderr } = quantstudio(['estimate', '--model', 'test-org/not-cached']);
+    assert.equal(status, 1);
+    assert.match(stderr, /test-org\/not-cached: cannot reach http:\/\/127\.0\.0\.1:9/);
+  });
+});

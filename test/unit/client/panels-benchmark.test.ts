@@ -1,0 +1,109 @@
+// The benchmark panel's table and charts from a benchmark RunResult (the hand-made fixture follows the
+// run-result schema, which this file checks), and rows with phases and token counts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as path from 'path';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import { benchmarkCharts, benchmarkTable, BenchmarkRowView, variantLabel } from '../../../client/src/extension/panels/benchmarkView';
+import { bars, byTestId, FIXTURES, fixtureRun, tableCells, texts } from './panels-html';
+import { MIB } from '../../../client/src/extension/panels/format';
+
+const root = path.join(__dirname, '..', '..', '..', '..');
+
+test('the panel fixtures are valid run results', () => {
+  const ajv = new Ajv({ allErrors: true, strict: true });
+  addFormats(ajv);
+  const validate = ajv.compile(JSON.parse(fs.readFileSync(path.join(root, 'schemas', 'run-result.schema.json'), 'utf8')));
+  for (const file of fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.run.json'))) {
+    assert.equal(validate(JSON.parse(fs.readFileSync(path.join(FIXTURES, file), 'utf8'))), true, `${file}: ${JSON.stringify(validate.errors)}`);
+  }
+});
+
+const rows = fixtureRun('benchmark').rows ?? [];
+
+test('the benchmark table has one row per measurement with the schema\'s columns, formatted', () => {
+  const cells = tableCells(benchmarkTable(rows, 'caption'));
+  assert.deepEqual(cells[0], [
+    'Variant', 'Quantization', 'Bits', 'Group size', 'Act-order', 'Kernel', 'Phase', 'Batch', 'Prompt tokens', 'New tokens',
+    'Load time (s)', 'Per-token latency (ms)', 'Throughput (tokens/s)', 'Peak memory (MiB)', 'Perplexity', 'Perplexity delta',
+  ]);
+  assert.equal(cells.length, 1 + 16);
+  assert.deepEqual(cells[1], ['fp16', 'fp16', '16', '—', '—', 'fp16 matmul', 'forward', '1', '512', '0', '0.021', '2.50', '400.0', '20.0', '57.778', '0.000']);
+  assert.deepEqual(cells[8], ['gptq 4-bit g128', 'gptq', '4', '128', 'yes', 'gptq fused', 'generate', '16', '30', '30', '0.034', '3.20', '5000.0', '16.0', '59.100', '+1.322']);
+  assert.deepEqual(cells[13], ['nf4', 'nf4', '4', '64', '—', 'bnb4 fused', 'forward', '1', '512', '0', '0.040', '2.00', '500.0', '9.0', '—', '—']);
+  assert.match(benchmarkTable(rows, 'c'), /<table data-testid="benchmark-table">\n<caption>c<\/caption>/);
+});
+
+test('rows of runs saved before variant labels and phases are named by method and have no phase columns', () => {
+  const old: BenchmarkRowView[] = rows.filter((r) => r.phase === 'forward').map(({ variant: _v, phase: _p, promptTokens: _t, newTokens: _n, ...rest }) => rest);
+  assert.deepEqual([...new Set(old.map(variantLabel))], ['fp16', 'gptq 4-bit g128 act-order', 'awq 4-bit g128', 'nf4 4-bit g64']);
+  assert.equal(variantLabel({ ...old[2], groupSize: -1, actOrder: false }), 'gptq 4-bit per-row');
+  const head = tableCells(benchmarkTable(old, 'c'))[0];
+  assert.deepEqual(head.slice(5, 8), ['Kernel', 'Batch', 'Load time (s)']);
+  const latency = byTestId(benchmarkCharts(old), 'chart-latency');
+  assert.deepEqual([...latency.matchAll(/<h3>(.*?)<\/h3>/g)].map((m) => m[1]), ['Per-token latency']);
+});
+
+test('one chart per measurement and measure: variants along x, a bar per batch size', () => {
+  const html = benchmarkCharts(rows);
+  const latency = byTestId(html, 'chart-latency');
+  assert.deepEqual([...latency.matchAll(/<h3>(.*?)<\/h3>/g)].map((m) => m[1]), [
+    'Per-token latency, forward, 512-token prompt', 'Per-token latency, generate, 30 new tokens after a 30-token prompt',
+  ]);
+  assert.equal((latency.match(/role="img"/g) ?? []).length, 2);
+  const [forward, generate] = latency.split('<div class="chart">').slice(1);
+  assert.deepEqual(texts(forward, 'category'), ['fp16', 'gptq 4-bit g128', 'awq 4-bit g128', 'nf4']);
+  assert.deepEqual(bars(forward).map((b) => [b.class, b['data-value']]), [
+    ['bar series-0', '2.5'], ['bar series-1', '0.5'], ['bar series-0', '1.25'], ['bar series-1', '0.4'],
+    ['bar series-0', '1.5'], ['bar series-1', '0.45'], ['bar series-0', '2'], ['bar series-1', '0.6'],
+  ]);
+  // the axis tops at 2.5 (ticks 0…2.5 by 0.5): the fp16 batch-1 bar fills the 220-unit plot height
+  assert.deepEqual(texts(forward, 'tick'), ['0', '0.5', '1', '1.5', '2', '2.5']);
+  assert.deepEqual([bars(forward)[0].height, bars(forward)[7].height], ['220', '52.8']);
+  assert.deepEqual(texts(generate, 'value'), ['20.00', '4.00', '10.00', '3.20', '12.00', '3.60', '16.00', '4.80']);
+  assert.deepEqual(texts(generate, 'tick'), ['0', '5', '10', '15', '20']);
+  const memory = byTestId(html, 'chart-memory').split('<div class="chart">')[1];
+  assert.deepEqual(texts(memory, 'value'), ['20.0', '30.0', '8.0', '14.0', '8.5', '14.5', '9.0', '15.0']);
+  assert.deepEqual(texts(memory, 'tick'), ['0', '10', '20', '30']);
+  const throughput = byTestId(html, 'chart-throughput').split('<div class="chart">')[2];
+  assert.deepEqual(texts(throughput, 'value'), ['50.0', '4000.0', '100.0', '5000.0', '83.3', '4444.4', '62.5', '3333.3']);
+});
+
+test('the perplexity chart shows each measured variant once with its delta to the baseline', () => {
+  const ppl = byTestId(benchmarkCharts(rows), 'chart-perplexity');
+  assert.deepEqual(texts(ppl, 'category'), ['fp16', 'gptq 4-bit g128', 'awq 4-bit g128']);
+  assert.deepEqual(texts(ppl, 'value'), ['57.778 (baseline)', '59.100 (+1.322)', '58.900 (+1.122)']);
+});
+
+test('a hostile variant name is escaped in the table and the charts', () => {
+  const hostile = rows.map((r) => ({ ...r, variant: '<script>alert(1)</script>', kernel: '<img onerror=x>' }));
+  const html = benchmarkTable(hostile, '<b>') + benchmarkCharts(hostile);
+  assert.doesNotMatch(html, /<script|<img|<b>/);
+  assert.match(html, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
+});
+
+test('a measured benchmark run (tiny-llama, fp16 and GPTQ, batch 1 and 2) renders every row and proportional bars', () => {
+  const measured = fixtureRun('measured-benchmark').rows ?? [];
+  assert.ok(measured.length > 0);
+  assert.equal(tableCells(benchmarkTable(measured, 'c')).length, 1 + measured.length);
+  const html = benchmarkCharts(measured);
+  const charts = [
+    { id: 'chart-latency', value: (r: BenchmarkRowView) => r.perTokenLatencyMs },
+    { id: 'chart-throughput', value: (r: BenchmarkRowView) => r.throughputTokensPerSecond },
+    { id: 'chart-memory', value: (r: BenchmarkRowView) => r.peakMemoryBytes / MIB },
+  ];
+  const measurements = new Set(measured.map((r) => `${r.phase} ${r.promptTokens} ${r.newTokens}`));
+  for (const { id, value } of charts) {
+    const parts = byTestId(html, id).split('<div class="chart">').slice(1);
+    assert.equal(parts.length, measurements.size, id);
+    // every row is one bar, in the rows' order within its measurement
+    assert.deepEqual(parts.flatMap((p) => bars(p).map((b) => Number(b['data-value']))).sort(), measured.map(value).sort(), id);
+    // heights are value / axis top × the 220-unit plot height, to the 0.01 the coordinates are rounded to
+    for (const part of parts) {
+      const top = Number(texts(part, 'tick').at(-1));
+      for (const b of bars(part)) assert.ok(Math.abs(Number(b.height) - (Number(b['data-value']) / top) * 220) <= 0.005 + 1e-9, `${id}: ${JSON.stringify(b)}`);
+    }
+  }
+});

@@ -1,0 +1,96 @@
+// The Compare panel: every metric with its difference, benchmark rows matched by variant + batch + measurement,
+// charts holding both runs' bars, the headline perplexity chart, and the persisted pair of files.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { comparePage, compareTitle } from '../../../client/src/extension/panels/pages';
+import { compareInput, pairRows, percentChange } from '../../../client/src/extension/panels/compareView';
+import type { RunResult } from '../../../client/src/jobs/runner';
+import { byTestId, fixtureRun, tableCells, texts, unescape } from './panels-html';
+
+const ctx = { cspSource: 'vscode-webview://abc', nonce: 'N0nce' };
+
+/** B: the gptq variant 20% faster, nf4 not measured, an int8 variant added, less peak memory overall. */
+function benchmarkB(): RunResult {
+  const a = fixtureRun('benchmark');
+  const rows = (a.rows ?? [])
+    .filter((r) => r.variant !== 'nf4')
+    .map((r) => (r.variant === 'gptq 4-bit g128' ? { ...r, perTokenLatencyMs: r.perTokenLatencyMs * 0.8 } : r));
+  rows.push({ ...rows[0], variant: 'int8', quantization: 'int8', bits: 8, groupSize: -1, kernel: 'bnb8 fused', perTokenLatencyMs: 1.75 });
+  return { ...a, id: 'bench-2', model: { ...a.model, path: '/work/examples/tiny-llama-v2' }, metrics: { loadSeconds: 0.021, peakRssBytes: 20971520 }, rows };
+}
+
+test('percent change is relative to A and undefined without a non-zero A', () => {
+  assert.equal(percentChange(50, 51), 2);
+  assert.equal(percentChange(-4, -2), 50);
+  assert.equal(percentChange(0, 1), undefined);
+  assert.equal(percentChange(undefined, 1), undefined);
+});
+
+test('benchmark rows pair by variant, batch and measurement; rows of one run only stay unpaired', () => {
+  const a = fixtureRun('benchmark').rows ?? [];
+  const b = benchmarkB().rows ?? [];
+  const pairs = pairRows(a, b);
+  assert.equal(pairs.length, 17);
+  assert.deepEqual(pairs.map((p) => [p.a?.variant ?? null, p.b?.variant ?? null, p.a?.phase ?? p.b?.phase]).slice(12), [
+    ['nf4', null, 'forward'], ['nf4', null, 'generate'], ['nf4', null, 'forward'], ['nf4', null, 'generate'], [null, 'int8', 'forward'],
+  ]);
+});
+
+test('the compare page tabulates metrics with differences and the matched benchmark rows', () => {
+  const input = compareInput({ run: fixtureRun('benchmark'), file: '/w/runs/a.json' }, { run: benchmarkB(), file: '/w/runs/b.json' });
+  const html = comparePage(input, ctx);
+  assert.equal(unescape(/<title>(.*?)<\/title>/.exec(html)?.[1] ?? ''), 'QuantStudio: Compare — tiny-llama vs tiny-llama-v2');
+  assert.equal(compareTitle(input), 'QuantStudio: Compare — tiny-llama vs tiny-llama-v2');
+  assert.deepEqual(tableCells(byTestId(html, 'compare-metrics')), [
+    ['Metric', 'A', 'B', 'Difference', 'Change'],
+    ['load seconds', '0.021', '0.021', '0', '0.0%'],
+    ['peak rss bytes', '31457280', '20971520', '-10485760', '-33.3%'],
+  ]);
+  const rows = tableCells(byTestId(html, 'compare-benchmark'));
+  assert.deepEqual(rows[0], [
+    'Variant', 'Phase', 'Batch', 'Latency (ms/token) A', 'Latency (ms/token) B', 'Latency (ms/token) B − A',
+    'Throughput (tokens/s) A', 'Throughput (tokens/s) B', 'Throughput (tokens/s) B − A', 'Peak memory (MiB) A', 'Peak memory (MiB) B', 'Peak memory (MiB) B − A',
+  ]);
+  assert.deepEqual(rows[5], ['gptq 4-bit g128', 'forward, 512-token prompt', '1', '1.25', '1.00', '-0.25', '800.0', '800.0', '0.0', '8.0', '8.0', '0.0']);
+  assert.deepEqual(rows[6], ['gptq 4-bit g128', 'generate, 30 new tokens after a 30-token prompt', '1', '10.00', '8.00', '-2.00', '100.0', '100.0', '0.0', '10.0', '10.0', '0.0']);
+  assert.deepEqual(rows[13], ['nf4', 'forward, 512-token prompt', '1', '2.00', '—', '—', '500.0', '—', '—', '9.0', '—', '—']);
+  assert.deepEqual(rows[17], ['int8', 'forward, 512-token prompt', '1', '—', '1.75', '—', '—', '400.0', '—', '—', '20.0', '—']);
+  const forward = byTestId(html, 'compare-chart-latency').split('<div class="chart">')[1];
+  assert.deepEqual(tableCells(forward), [
+    ['ms / token', 'A · batch 1', 'B · batch 1', 'A · batch 16', 'B · batch 16'],
+    ['fp16', '2.50', '2.50', '0.50', '0.50'],
+    ['gptq 4-bit g128', '1.25', '1.00', '0.40', '0.32'],
+    ['awq 4-bit g128', '1.50', '1.50', '0.45', '0.45'],
+    ['nf4', '2.00', 'n/a', '0.60', 'n/a'],
+    ['int8', 'n/a', '1.75', 'n/a', 'n/a'],
+  ]);
+  assert.deepEqual(tableCells(byTestId(html, 'compare-chart-perplexity')).slice(1, 3), [
+    ['fp16', '57.778 (baseline)', '57.778 (baseline)'],
+    ['gptq 4-bit g128', '59.100 (+1.322)', '59.100 (+1.322)'],
+  ]);
+  for (const id of ['compare-chart-throughput', 'compare-chart-memory']) assert.ok(byTestId(html, id));
+  assert.doesNotMatch(html, /compare-chart-run-perplexity/);
+  assert.deepEqual(JSON.parse(unescape(/<body data-state="([^"]*)">/.exec(html)?.[1] ?? '')), { view: 'compare', a: '/w/runs/a.json', b: '/w/runs/b.json' });
+});
+
+test('a benchmark compared with a run without rows charts only the benchmark\'s bars', () => {
+  const html = comparePage(compareInput({ run: fixtureRun('benchmark'), file: '/a' }, { run: fixtureRun('quantize'), file: '/q' }), ctx);
+  const forward = byTestId(html, 'compare-chart-latency').split('<div class="chart">')[1];
+  assert.deepEqual(tableCells(forward)[0], ['ms / token', 'A · batch 1', 'A · batch 16']);
+  assert.deepEqual(tableCells(byTestId(html, 'compare-chart-perplexity'))[0], ['perplexity', 'A']);
+  assert.deepEqual(tableCells(byTestId(html, 'compare-benchmark'))[1].slice(3, 6), ['2.50', '—', '—']);
+});
+
+test('runs of different kinds compare their metrics and their headline perplexity', () => {
+  const input = compareInput({ run: fixtureRun('quantize'), file: '/w/q.json' }, { run: fixtureRun('perplexity'), file: '/w/p.json' });
+  const html = comparePage(input, ctx);
+  assert.equal(input.a.label, 'tiny-llama (A)');
+  const metrics = tableCells(byTestId(html, 'compare-metrics'));
+  assert.deepEqual(metrics.find((r) => r[0] === 'tokens per second'), ['tokens per second', '120.5', '1500', '+1380', '+1145.1%']);
+  assert.deepEqual(metrics.find((r) => r[0] === 'perplexity'), ['perplexity', '—', '57.78', '—', '—']);
+  const chart = byTestId(html, 'compare-chart-run-perplexity');
+  assert.deepEqual(texts(chart, 'category'), ['A: tiny-llama (A)', 'B: tiny-llama (B)']);
+  assert.deepEqual(texts(chart, 'value'), ['59.100', '57.778 (-1.322)']);
+  assert.doesNotMatch(html, /compare-benchmark/);
+  assert.deepEqual(tableCells(byTestId(html, 'compare-runs'))[1], ['Kind', 'Quantize', 'Perplexity']);
+});

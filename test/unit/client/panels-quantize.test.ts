@@ -1,0 +1,30 @@
+// The finished Quantize panel: weights before and after with the compression, and the per-layer table
+// (time and reconstruction error) recorded in the run.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { quantizeBody } from '../../../client/src/extension/panels/quantizeView';
+import { quantizeSummary } from '../../../client/src/extension/panels/quantizeSummary';
+import { byTestId, fixtureRun, tableCells } from './panels-html';
+
+const MIB = 1024 * 1024;
+
+test('a run that records its input weights shows the size before, after and the ratio', () => {
+  const base = fixtureRun('quantize');
+  const run = { ...base, metrics: { ...base.metrics, inputWeightBytes: 10 * MIB }, output: { folder: '/o', bytes: 2.5 * MIB } };
+  const rows = quantizeSummary(run).filter((r) => ['input-size', 'output-size', 'size-ratio'].includes(r.id));
+  assert.deepEqual(rows.map((r) => [r.label, r.value]), [['Weights before', '10.00 MiB'], ['Size after', '2.50 MiB'], ['Compression', '4.00× smaller']]);
+  const older = quantizeSummary({ ...base, output: { folder: '/o', bytes: 2.5 * MIB } }).filter((r) => r.id.includes('size'));
+  assert.deepEqual(older.map((r) => [r.label, r.value]), [['Size', '2.50 MiB']]);
+});
+
+test('the recorded layers are listed in order with time and error; runs without them get no table', () => {
+  const base = fixtureRun('quantize');
+  const layers = [
+    { name: 'model.layers.0', seconds: 1.234, error: 0.00123, errorKind: 'output' as const },
+    { name: 'model.layers.<1>', seconds: 0.5, error: 0.25, errorKind: 'output' as const },
+  ];
+  const table = byTestId(quantizeBody({ ...base, layers }), 'layer-table');
+  assert.match(table, /<caption>Layers \(reconstruction error: output error on the calibration data\)<\/caption>/);
+  assert.deepEqual(tableCells(table).slice(1), [['1/2', 'model.layers.0', '1.23', '1.230e-3'], ['2/2', 'model.layers.<1>', '0.50', '2.500e-1']]);
+  assert.doesNotMatch(quantizeBody({ ...base, layers: undefined }), /data-testid="layer-table"/);
+});

@@ -1,0 +1,240 @@
+// Model-aware diagnostics through createLanguageService: each rule failing and passing, with exact codes,
+// ranges, messages and fixes, against real model folders (examples/tiny-llama and the checkpoint folders
+// of test/fixtures/model-aware). Resolution is asynchronous: the first diagnose has no model findings.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, describe, it } from 'node:test';
+import { createLanguageService } from '../../../server/src/service';
+import type { LanguageService, ServiceDiagnostic } from '../../../server/src/service';
+import type { Range } from 'vscode-languageserver-types';
+import { rangeOf } from '../../lsp/textRanges';
+
+const repo = join(__dirname, '..', '..', '..', '..');
+const fixtures = join(repo, 'test', 'fixtures', 'model-aware');
+const configs = join(repo, 'examples', 'configs');
+const temp = mkdtempSync(join(tmpdir(), 'qs-model-aware-'));
+after(() => rmSync(temp, { recursive: true, force: true }));
+
+function newService(): LanguageService {
+  // No ambient HF_* variables and an empty HF cache: only what the test sets counts.
+  return createLanguageService({ models: { hub: { env: {}, hubCacheDir: join(temp, 'hf-cache') } } });
+}
+
+const service = newService();
+
+async function modelDiagnostics(path: string, text: string, svc = service): Promise<ServiceDiagnostic[]> {
+  const doc = { uri: pathToFileURL(path).href, text };
+  await svc.resolveModel(doc);
+  return (await svc.diagnose(doc)).filter((d) => d.code.startsWith('model/'));
+}
+
+const job = (quantizationConfig: object, model = '../tiny-llama'): string => `${JSON.stringify({ model, quantization_config: quantizationConfig }, null, 2)}\n`;
+const jobPath = join(configs, 'model-aware-test.quant.json');
+const fixtureConfig = (folder: string, from: string, to: string): string => readFileSync(join(fixtures, folder, 'config.json'), 'utf8').replace(from, to);
+
+interface Case {
+  name: string;
+  path: string;
+  text: string;
+  /** quantstudio.model, for files that name no model. */
+  setting?: string;
+  /** The diagnostic covers `part` (default: all) of the first occurrence of `at`, its message, its fixes' values. */
+  expected: Array<{ code: string; severity: number; at: string; part?: string; message: string; fixes?: unknown[] }>;
+}
+
+const SIX_LINEARS =
+  'model.layers.*.mlp.gate_proj (in 256), model.layers.*.mlp.up_proj (in 256), model.layers.*.self_attn.k_proj (in 256), model.layers.*.self_attn.o_proj (in 256), model.layers.*.self_attn.q_proj (in 256), model.layers.*.self_attn.v_proj (in 256)';
+
+const CASES: Case[] = [
+  {
+    name: 'GPTQ group_size 96 breaks every Linear with in_features 256 (down_proj, in 768, is fine)',
+    path: jobPath,
+    text: job({ quant_method: 'gptq', bits: 4, group_size: 96 }),
+    expected: [{
+      code: 'model/group-size-divides', severity: 1, at: '96',
+      message: `group_size 96 does not divide the in_features of ${SIX_LINEARS} in ../tiny-llama: GPTQModel 7.7 kernels (loaded through transformers 5.23) require in_features % group_size == 0 and refuse these layers. Use a group size that divides every in_features (128, 64, 32 do).`,
+      fixes: [128, 64, 32],
+    }],
+  },
+  {
+    name: 'AWQ quant_config.json (no model of its own: the setting) with q_group_size 96',
+    path: join(temp, 'awq', 'quant_config.json'),
+    setting: join(repo, 'examples', 'tiny-llama'),
+    text: '{ "w_bit": 4, "q_group_size": 96, "zero_point": true, "version": "GEMM" }',
+    expected: [],
+  },
+  { name: 'group_size 128 divides every in_features', path: jobPath, text: job({ quant_method: 'gptq', bits: 4, group_size: 128 }), expected: [] },
+  { name: 'AWQ group_size 64 divides every in_features', path: jobPath, text: job({ quant_method: 'awq', bits: 4, group_size: 64 }), expected: [] },
+  {
+    name: 'AWQ group_size 96 in a job file',
+    path: jobPath,
+    text: job({ quant_method: 'awq', bits: 4, group_size: 96 }),
+    expected: [{
+      code: 'model/group-size-divides', severity: 1, at: '96',
+      message: `group_size 96 does not divide the in_features of ${SIX_LINEARS} in ../tiny-llama: AutoAWQ 0.2 WQLinear asserts in_features % group_size == 0, so quantizing or loading fails on these layers. Use a group size that divides every in_features (128, 64, 32 do).`,
+      fixes: [128, 64, 32],
+    }],
+  },
+  {
+    name: 'module lists name modules that do not exist, with did-you-mean fixes',
+    path: jobPath,
+    text: job({ quant_method: 'gptq', bits: 4, group_size: 128, modules_to_not_convert: ['lm_haed'], block_name_to_quantize: 'model.layer', modules_in_block_to_quantize: [['self_attn.q_proj', 'self_attn.k_prj']] }),
+    expected: [
+      { code: 'model/unknown-module', severity: 2, at: '"lm_haed"', message: '"lm_haed" in modules_to_not_convert names no module of ../tiny-llama: transformers 5.23 matches nothing and quantizes the module after all. Did you mean "lm_head"?', fixes: [['lm_head']] },
+      { code: 'model/unknown-module', severity: 2, at: '"model.layer"', message: '"model.layer" in block_name_to_quantize names no module of ../tiny-llama: GPTQModel 7.7 finds no such block and fails to quantize. Did you mean "model.layers"?', fixes: ['model.layers'] },
+      { code: 'model/unknown-module', severity: 2, at: '"self_attn.k_prj"', message: '"self_attn.k_prj" in modules_in_block_to_quantize names no module of ../tiny-llama: GPTQModel 7.7 finds no such module in the blocks and fails to quantize. Did you mean "self_attn.k_proj"?', fixes: [[['self_attn.q_proj', 'self_attn.k_proj']]] },
+    ],
+  },
+  {
+    name: 'module names that exist (whole, suffix and block prefix) pass',
+    path: jobPath,
+    text: job({ quant_method: 'gptq', bits: 4, group_size: 128, modules_to_not_convert: ['lm_head', 'mlp.down_proj', 'model.layers.3'], block_name_to_quantize: 'model.layers', modules_in_block_to_quantize: [['self_attn.q_proj', 'self_attn.k_proj']] }),
+    expected: [],
+  },
+  {
+    name: 'bitsandbytes llm_int8_skip_modules without a close name gets no fix',
+    path: jobPath,
+    text: job({ quant_method: 'bitsandbytes', load_in_8bit: true, llm_int8_skip_modules: ['vision_tower'] }),
+    expected: [{ code: 'model/unknown-module', severity: 2, at: '"vision_tower"', message: '"vision_tower" in llm_int8_skip_modules names no module of ../tiny-llama: transformers 5.23 (bitsandbytes 0.50) matches nothing and converts the module after all. Use a module name from the model (e.g. lm_head, q_proj, mlp.down_proj).' }],
+  },
+  {
+    name: 'backend marlin on a model whose widths are not multiples of 64',
+    path: jobPath,
+    text: job({ quant_method: 'gptq', bits: 4, group_size: 16, backend: 'marlin' }, '../../test/fixtures/model-aware/fp16-odd-widths'), // 160 and 80: not multiples of 64
+    expected: [{
+      code: 'model/kernel-shape', severity: 1, at: '"marlin"',
+      message: 'backend "marlin" (GPTQModel 7.7 MarlinQuantLinear) needs out_features divisible by 64, which model.layers.*.mlp.down_proj (in 160, out 80), model.layers.*.mlp.gate_proj (in 80, out 160), model.layers.*.mlp.up_proj (in 80, out 160), model.layers.*.self_attn.k_proj (in 80, out 80), model.layers.*.self_attn.o_proj (in 80, out 80), model.layers.*.self_attn.q_proj (in 80, out 80), and 1 more in ../../test/fixtures/model-aware/fp16-odd-widths do not have: GPTQModel refuses the kernel for this model. Use "backend": "auto" to let it pick one that fits.',
+      fixes: ['auto'],
+    }],
+  },
+  { name: 'backend marlin on tiny-llama (every width a multiple of 64) passes', path: jobPath, text: job({ quant_method: 'gptq', bits: 4, group_size: 128, backend: 'marlin' }), expected: [] },
+  { name: 'backend exllama_v2 on tiny-llama passes', path: jobPath, text: job({ quant_method: 'gptq', bits: 4, group_size: 128, backend: 'exllama_v2' }), expected: [] },
+  {
+    name: 'config.json says bits 4 beside 8-bit GPTQ tensors',
+    path: join(fixtures, 'gptq-8bit-g32', 'config.json'),
+    text: fixtureConfig('gptq-8bit-g32', '"bits": 8', '"bits": 4'),
+    expected: [{ code: 'model/checkpoint-mismatch', severity: 1, at: '"bits": 4', part: '4', message: 'bits is 4, but model.layers.0.mlp.down_proj.qweight is [32, 64] I32, the packing of 8-bit weights (4-bit would take 4096 bytes, it holds 8192): transformers 5.23 fails to load it with a shape mismatch. Set bits to 8.', fixes: [8] }],
+  },
+  {
+    name: 'config.json says group_size 64 beside GPTQ tensors in groups of 32',
+    path: join(fixtures, 'gptq-8bit-g32', 'config.json'),
+    text: fixtureConfig('gptq-8bit-g32', '"group_size": 32', '"group_size": 64'),
+    expected: [{ code: 'model/checkpoint-mismatch', severity: 1, at: '"group_size": 64', part: '64', message: 'group_size is 64, but model.layers.0.mlp.down_proj.scales is [4, 64] F16: 4 groups over in_features 128, i.e. group_size 32. transformers 5.23 fails to load it with a shape mismatch. Set group_size to 32.', fixes: [32] }],
+  },
+  { name: 'the GPTQ checkpoint with its own config passes', path: join(fixtures, 'gptq-8bit-g32', 'config.json'), text: fixtureConfig('gptq-8bit-g32', '', ''), expected: [] },
+  {
+    name: 'AWQ config.json with the wrong group size',
+    path: join(fixtures, 'awq-g32', 'config.json'),
+    text: fixtureConfig('awq-g32', '"group_size": 32', '"group_size": 64'),
+    expected: [{ code: 'model/checkpoint-mismatch', severity: 1, at: '"group_size": 64', part: '64', message: 'group_size is 64, but model.layers.0.mlp.down_proj.scales is [4, 64] F16: 4 groups over in_features 128, i.e. group size 32. AutoAWQ 0.2 / transformers 5.23 fail to load it with a shape mismatch.', fixes: [32] }],
+  },
+  { name: 'the AWQ checkpoint with its own config passes', path: join(fixtures, 'awq-g32', 'config.json'), text: fixtureConfig('awq-g32', '', ''), expected: [] },
+  {
+    name: 'bnb 4-bit config beside int8 weights',
+    path: join(fixtures, 'bnb-int8', 'config.json'),
+    text: fixtureConfig('bnb-int8', 'load_in_8bit', 'load_in_4bit'),
+    expected: [{ code: 'model/checkpoint-mismatch', severity: 1, at: 'true', message: 'load_in_4bit is true, but this folder holds LLM.int8 weights (model.layers.0.mlp.down_proj.SCB): bitsandbytes 0.50 cannot read 8-bit tensors as 4-bit ones. Set load_in_8bit to true and load_in_4bit to false.' }],
+  },
+  {
+    name: 'bnb fp4 config beside nf4 weights',
+    path: join(fixtures, 'bnb-nf4', 'config.json'),
+    text: fixtureConfig('bnb-nf4', '"nf4"', '"fp4"'),
+    expected: [{ code: 'model/checkpoint-mismatch', severity: 1, at: '"fp4"', message: 'bnb_4bit_quant_type is "fp4", but the weights were stored as nf4 (model.layers.0.mlp.down_proj.weight.quant_state.bitsandbytes__nf4): bitsandbytes 0.50 would dequantize them with the wrong code book. Set bnb_4bit_quant_type to "nf4".', fixes: ['nf4'] }],
+  },
+  {
+    name: 'bnb 8-bit config beside nf4 weights',
+    path: join(fixtures, 'bnb-nf4', 'config.json'),
+    text: fixtureConfig('bnb-nf4', '"load_in_4bit": true', '"load_in_8bit": true'),
+    expected: [{ code: 'model/checkpoint-mismatch', severity: 1, at: 'true', message: 'load_in_8bit is true, but this folder holds 4-bit weights (model.layers.0.mlp.down_proj.weight.quant_state.bitsandbytes__nf4): bitsandbytes 0.50 cannot read 4-bit tensors as 8-bit ones. Set load_in_4bit to true and load_in_8bit to false.' }],
+  },
+  { name: 'the nf4 and int8 checkpoints with their own configs pass', path: join(fixtures, 'bnb-nf4', 'config.json'), text: fixtureConfig('bnb-nf4', '', ''), expected: [] },
+  { name: 'the int8 checkpoint with its own config passes', path: join(fixtures, 'bnb-int8', 'config.json'), text: fixtureConfig('bnb-int8', '', ''), expected: [] },
+  {
+    name: 'quant_method gptq in the config.json of an unquantized model',
+    path: join(repo, 'examples', 'tiny-llama', 'config.json'),
+    text: readFileSync(join(repo, 'examples', 'tiny-llama', 'config.json'), 'utf8').replace('"vocab_size": 4096', '"vocab_size": 4096,\n  "quantization_config": { "quant_method": "gptq", "bits": 4, "group_size": 128 }'),
+    expected: [{ code: 'model/checkpoint-mismatch', severity: 1, at: '"gptq"', message: 'quant_method is gptq, but the safetensors in this folder hold no *.qweight tensors (they hold unquantized weights such as model.layers.0.mlp.down_proj.weight): transformers 5.23 cannot load them as a gptq checkpoint. Quantize the model first, or remove quantization_config to load it unquantized.' }],
+  },
+  {
+    name: 'a model folder that does not exist is one information note on the reference',
+    path: jobPath,
+    text: job({ quant_method: 'gptq', bits: 4 }, '../nowhere'),
+    expected: [{ code: 'model/unresolved', severity: 3, at: '"../nowhere"', message: `Model "../nowhere" could not be resolved: ${join(repo, 'examples', 'nowhere')}: model folder not found (give an existing folder with config.json and safetensors weights, or a hub id like org/name). Model-aware checks and the memory estimate are off for this file.` }],
+  },
+  {
+    name: 'a config.json whose folder holds no weights is checked against nothing (no note)',
+    path: join(configs, 'gptq-checkpoint', 'config.json'),
+    text: readFileSync(join(configs, 'gptq-checkpoint', 'config.json'), 'utf8'),
+    expected: [],
+  },
+];
+
+// The AWQ quant_config.json case above names AutoAWQ's key; its expectation depends on the text, so fill it in here.
+{
+  const awq = CASES[1];
+  awq.expected = [{
+    code: 'model/group-size-divides', severity: 1, at: '96',
+    message: `q_group_size 96 does not divide the in_features of ${SIX_LINEARS} in ${join(repo, 'examples', 'tiny-llama')}: AutoAWQ 0.2 WQLinear asserts in_features % group_size == 0, so quantizing or loading fails on these layers. Use a group size that divides every in_features (128, 64, 32 do).`,
+    fixes: [128, 64, 32],
+  }];
+}
+
+describe('model-aware diagnostics', () => {
+  for (const c of CASES) {
+    it(c.name, async () => {
+      const svc = c.setting ? newService() : service;
+      if (c.setting) svc.configureModels({ model: c.setting });
+      const diagnostics = await modelDiagnostics(c.path, c.text, svc);
+      assert.deepEqual(
+        diagnostics.map((d) => ({ code: d.code, severity: d.severity, range: d.range, message: d.message, fixes: d.data?.fixes.map((f) => ('value' in f ? f.value : undefined)) })),
+        c.expected.map((e) => ({ code: e.code, severity: e.severity, range: partOf(c.text, e.at, e.part), message: e.message, fixes: e.fixes })),
+      );
+    });
+  }
+
+  it('diagnoses at once while the model resolves, then with the model-aware findings', async () => {
+    const fresh = newService();
+    const doc = { uri: pathToFileURL(jobPath).href, text: job({ quant_method: 'gptq', bits: 4, group_size: 96 }) };
+    const first = await fresh.analyze(doc);
+    assert.ok(first.modelPending, 'resolution is reported as pending');
+    assert.deepEqual(first.diagnostics.filter((d) => d.code.startsWith('model/')), []);
+    await first.modelPending;
+    const second = await fresh.analyze(doc);
+    assert.equal(second.modelPending, undefined);
+    assert.deepEqual(second.diagnostics.filter((d) => d.code.startsWith('model/')).map((d) => d.code), ['model/group-size-divides']);
+  });
+
+  it('falls back to the quantstudio.model setting for a config that names no model', async () => {
+    const svc = newService();
+    svc.configureModels({ model: join(repo, 'examples', 'tiny-llama') });
+    const text = '{ "bits": 4, "group_size": 96, "desc_act": false, "sym": true }';
+    const path = join(temp, 'quantize_config.json');
+    const diagnostics = await modelDiagnostics(path, text, svc);
+    assert.deepEqual(diagnostics.map((d) => [d.code, d.range]), [['model/group-size-divides', rangeOf(text, '96')]]);
+  });
+
+  it('finds the from_pretrained model of a Python config call, through a variable', async () => {
+    const text = [
+      'from transformers import AutoModelForCausalLM, GPTQConfig',
+      'model_id = "../tiny-llama"',
+      'config = GPTQConfig(bits=4, group_size=96, modules_to_not_convert=["lm_haed"])',
+      'model = AutoModelForCausalLM.from_pretrained(model_id, quantization_config=config)',
+      '',
+    ].join('\n');
+    const diagnostics = await modelDiagnostics(join(configs, 'model_aware_test.py'), text);
+    assert.deepEqual(diagnostics.map((d) => [d.code, d.range]), [
+      ['model/group-size-divides', rangeOf(text, '96')],
+      ['model/unknown-module', rangeOf(text, '"lm_haed"')],
+    ]);
+  });
+});
+
+/** The range of `part` inside the first occurrence of `at` (on one line). */
+function partOf(text: string, at: string, part = at): Range {
+  const whole = rangeOf(text, at);
+  const start = { line: whole.start.line, character: whole.start.character + at.indexOf(part) };
+  return { start, end: { line: start.line, character: start.character + part.length } };
+}
