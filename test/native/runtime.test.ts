@@ -24,7 +24,9 @@ for (const level of simdLevels) for (const fixture of goldenModels) {
   }));
 }
 
-for (const [name, dir, maxTokens] of [['tiny-llama', tinyLlamaDir, 6], ['mistral-window-random, past its window of 8', path.join(path.dirname(tinyLlamaDir), '..', 'test', 'fixtures', 'mistral-window-random'), 14]] as const) test(`decoding one token at a time through the KV cache gives the prefill logits (greedy chain): ${name}`, async () => {
+const windowed = path.join(path.dirname(tinyLlamaDir), '..', 'test', 'fixtures', 'mistral-window-random');
+const chains = [['tiny-llama', tinyLlamaDir, 6], ['mistral-window-random, past its window of 8', windowed, 14]] as const;
+for (const [name, dir, maxTokens] of chains) test(`decoding one token at a time through the KV cache gives the prefill logits (greedy chain): ${name}`, async () => {
   const model = openModel(dir);
   const prompt = [146, 230, 89];
   const result = await model.generateIds(prompt, { maxTokens, stopIds: [] });
@@ -51,7 +53,10 @@ test('config: rope_parameters and legacy rope_theta, head_dim, GQA, eos ids', ()
   const windowed = parseRuntimeConfig({ architectures: ['MistralForCausalLM'], hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 8, vocab_size: 10, sliding_window: 4096 }, 'config.json');
   assert.deepEqual(windowed.layerWindows, [4096, 4096]);
   // Qwen2/Qwen3: only with use_sliding_window, from max_window_layers on, or as layer_types says.
-  const qwen = { architectures: ['Qwen2ForCausalLM'], hidden_size: 64, intermediate_size: 128, num_hidden_layers: 4, num_attention_heads: 8, vocab_size: 10, sliding_window: 32 };
+  const qwen = {
+    architectures: ['Qwen2ForCausalLM'], hidden_size: 64, intermediate_size: 128, num_hidden_layers: 4, num_attention_heads: 8, vocab_size: 10,
+    sliding_window: 32,
+  };
   assert.deepEqual(parseRuntimeConfig(qwen, 'config.json').layerWindows, [0, 0, 0, 0]);
   assert.deepEqual(parseRuntimeConfig({ ...qwen, use_sliding_window: true, max_window_layers: 2 }, 'config.json').layerWindows, [0, 0, 32, 32]);
   assert.deepEqual(parseRuntimeConfig({ ...qwen, use_sliding_window: true, layer_types: ['sliding_attention', 'full_attention', 'sliding_attention', 'full_attention'] }, 'config.json').layerWindows, [32, 0, 32, 0]);
@@ -117,12 +122,16 @@ test('config: Gemma 3 in its legacy form (google/gemma-3-1b-it) and Gemma 2 with
   assert.deepEqual([gemma3.attentionScale, gemma3.attentionSoftcap, gemma3.finalSoftcap, gemma3.qkNorm, gemma3.tieWordEmbeddings], [1 / 16, 0, 0, true, true]);
   assert.deepEqual([gemma3.normOffset, gemma3.sandwichNorms, gemma3.geluTanh, gemma3.scaleEmbeddings], [true, true, true, true]);
   // Gemma 3 27B scales the global RoPE linearly; the local one stays plain.
-  const scaled = parseRuntimeConfig({ architectures: ['Gemma3ForCausalLM'], hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 4, head_dim: 16, vocab_size: 10, rope_scaling: { rope_type: 'linear', factor: 8 } }, 'config.json');
+  const small = { hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 4, vocab_size: 10 };
+  const scaled = parseRuntimeConfig({ ...small, architectures: ['Gemma3ForCausalLM'], head_dim: 16, rope_scaling: { rope_type: 'linear', factor: 8 } }, 'config.json');
   assert.deepEqual([scaled.rope?.type, scaled.rope?.factor, scaled.slidingRope?.type], ['linear', 8, 'default']);
 
-  const gemma2 = parseRuntimeConfig({ architectures: ['Gemma2ForCausalLM'], hidden_size: 2304, intermediate_size: 9216, num_hidden_layers: 4, num_attention_heads: 8, num_key_value_heads: 4, vocab_size: 256000 }, 'config.json');
+  const gemma2 = parseRuntimeConfig({
+    architectures: ['Gemma2ForCausalLM'], hidden_size: 2304, intermediate_size: 9216, num_hidden_layers: 4, num_attention_heads: 8, num_key_value_heads: 4,
+    vocab_size: 256000,
+  }, 'config.json');
   assert.deepEqual([gemma2.headDim, gemma2.attentionSoftcap, gemma2.finalSoftcap, gemma2.qkNorm, gemma2.slidingRope], [256, 50, 30, false, undefined]);
   assert.deepEqual(gemma2.layerWindows, [4096, 0, 4096, 0]);
-  assert.throws(() => parseRuntimeConfig({ architectures: ['Gemma2ForCausalLM'], hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 4, vocab_size: 10, hidden_activation: 'gelu' }, 'config.json'),
+  assert.throws(() => parseRuntimeConfig({ ...small, architectures: ['Gemma2ForCausalLM'], hidden_activation: 'gelu' }, 'config.json'),
     /`hidden_activation` is "gelu"; Gemma2ForCausalLM runs "gelu_pytorch_tanh"/);
 });

@@ -90,8 +90,8 @@ void Model::LoadLlama() {
                              std::to_string(c.headDim) + "-wide head");
   }
   try {
-    rope_ = BuildRopeTable(c.rope, embedTokens_.dtype);
-    if (c.hasSlidingRope) slidingRope_ = BuildRopeTable(c.slidingRope, embedTokens_.dtype);
+    rope_ = BuildRopeTable(c.rope);
+    if (c.hasSlidingRope) slidingRope_ = BuildRopeTable(c.slidingRope);
   } catch (const std::invalid_argument& e) {
     throw std::runtime_error(std::string("config.json: ") + e.what());
   }

@@ -96,15 +96,10 @@ void LongRope(const RopeSettings& s, int64_t dim, RopeTable& t) {
   t.longFrom = s.originalMaxPositions;
 }
 
-float RoundThrough(float v, DType storage) {
-  if (storage == DType::F16) return F16ToF32(F32ToF16(v));
-  if (storage == DType::BF16) return Bf16ToF32(F32ToBf16(v));
-  return v;
-}
 
 }  // namespace
 
-RopeTable BuildRopeTable(const RopeSettings& s, DType storage) {
+RopeTable BuildRopeTable(const RopeSettings& s) {
   const int64_t dim = s.rotaryDim;
   if (dim <= 0 || dim % 2 != 0) throw std::invalid_argument("RoPE rotary dimension must be positive and even");
   RopeTable t;
@@ -123,8 +118,6 @@ RopeTable BuildRopeTable(const RopeSettings& s, DType storage) {
   } else {
     throw std::invalid_argument("RoPE type \"" + s.type + "\" is not supported");
   }
-  for (float& v : t.invFreq) v = RoundThrough(v, storage);
-  for (float& v : t.invFreqLong) v = RoundThrough(v, storage);
   return t;
 }
 

@@ -7,8 +7,6 @@
 #include <string>
 #include <vector>
 
-#include "core/dtype.h"
-
 namespace quantstudio::runtime {
 
 /** rope_parameters (or the legacy rope_scaling) after defaults: every field a type reads. */
@@ -40,8 +38,9 @@ struct RopeTable {
   }
 };
 
-/** The table for `settings`, each frequency rounded through `storage` (transformers keeps inv_freq in a buffer
- *  that follows the model's dtype). Throws std::invalid_argument for an unknown type or a missing field. */
-RopeTable BuildRopeTable(const RopeSettings& settings, DType storage);
+/** The table for `settings`, in fp32 whatever the weights' dtype: transformers 5.23's from_pretrained keeps the
+ *  inv_freq buffers in fp32 (only an explicit model.to(dtype) rounds them). Throws std::invalid_argument for an
+ *  unknown type or a missing field. */
+RopeTable BuildRopeTable(const RopeSettings& settings);
 
 }  // namespace quantstudio::runtime
