@@ -25,6 +25,8 @@ export interface LoggedRequest {
   /** Body bytes sent. */
   bytes: number;
   authorized: boolean;
+  /** Whether the request carried an Authorization header at all (right token or not). */
+  bearer: boolean;
 }
 
 export interface HubServer {
@@ -135,7 +137,8 @@ export async function startHubServer(repos: Readonly<Record<string, HubRepo>>): 
     setTimeout(() => {
       if (res.destroyed) return;
       const { status, bytes, authorized } = handle(req, res);
-      log.push({ method: req.method ?? 'GET', path: new URL(req.url ?? '/', 'http://127.0.0.1').pathname, range: req.headers.range, status, bytes, authorized });
+      const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+      log.push({ method: req.method ?? 'GET', path, range: req.headers.range, status, bytes, authorized, bearer: req.headers.authorization !== undefined });
     }, delayMs);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

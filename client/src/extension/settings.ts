@@ -29,8 +29,12 @@ export interface GenerateSettings {
 
 export const DEFAULT_BATCH_SIZES: readonly number[] = [1, 16];
 
-/** Reads the settings; a value of the wrong type (hand-edited settings.json) falls back to the default. */
-export function readSettings(config: Pick<vscode.WorkspaceConfiguration, 'get'>): QuantStudioSettings {
+/**
+ * Reads the settings; a value of the wrong type (hand-edited settings.json) falls back to the default. The Hub
+ * endpoint comes from the user's settings only (when `inspect` is there to tell): a workspace must not choose
+ * where Hub requests go.
+ */
+export function readSettings(config: Pick<vscode.WorkspaceConfiguration, 'get'> & Partial<Pick<vscode.WorkspaceConfiguration, 'inspect'>>): QuantStudioSettings {
   const bool = (key: string, fallback: boolean): boolean => {
     const v = config.get<unknown>(key);
     return typeof v === 'boolean' ? v : fallback;
@@ -47,6 +51,10 @@ export function readSettings(config: Pick<vscode.WorkspaceConfiguration, 'get'>)
     const v = num(key, fallback);
     return Number.isInteger(v) && v >= min ? v : fallback;
   };
+  const userStr = (key: string, fallback: string): string => {
+    const v = config.inspect ? config.inspect<unknown>(key)?.globalValue : config.get<unknown>(key);
+    return typeof v === 'string' && v.trim() !== '' ? v.trim() : fallback;
+  };
   const inRange = (key: string, fallback: number, min: number, max: number): number => {
     const v = num(key, fallback);
     return v >= min && v <= max ? v : fallback;
@@ -54,7 +62,7 @@ export function readSettings(config: Pick<vscode.WorkspaceConfiguration, 'get'>)
   return {
     validation: { enable: bool('validation.enable', true), debounceMs: num('validation.debounceMs', 150) },
     model: str('model', ''),
-    hub: { endpoint: str('hub.endpoint', 'https://huggingface.co') },
+    hub: { endpoint: userStr('hub.endpoint', 'https://huggingface.co') },
     estimate: { batchSize: num('estimate.batchSize', 1), contextLength: num('estimate.contextLength', 2048) },
     engine: { threads: count('engine.threads', 0, 0) },
     runsFolder: str('runsFolder', '.quantstudio/runs'),

@@ -13,7 +13,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ModelErrorException } from './errors';
 import { defaultHubCacheDir, findCachedSnapshot, repoFolderName } from './hfCache';
-import { DEFAULT_ENDPOINT } from './hub';
+import { DEFAULT_ENDPOINT, environmentGrant, tokenFor } from './tokenGrant';
+import type { TokenGrant } from './tokenGrant';
 import type { HubRef } from './hubRef';
 import { isJobFile, missingSnapshotFiles } from './snapshotFiles';
 
@@ -27,8 +28,9 @@ export interface DownloadProgress {
 export interface SnapshotOptions {
   /** Else HF_ENDPOINT, else https://huggingface.co. */
   endpoint?: string;
-  /** Else HF_TOKEN. Sent only to the endpoint; never logged or stored. */
-  accessToken?: string;
+  /** The token and the endpoint it is given for; else HF_TOKEN for HF_ENDPOINT (or the public Hub). Sent
+   *  to no other endpoint (tokenGrant.ts); never logged or stored. */
+  token?: TokenGrant;
   /** Else HF_HUB_CACHE / HF_HOME/hub / ~/.cache/huggingface/hub. */
   cacheDir?: string;
   env?: NodeJS.ProcessEnv;
@@ -60,10 +62,11 @@ export async function ensureSnapshot(ref: HubRef, options: SnapshotOptions = {})
   const cached = await findCachedSnapshot(cacheDir, ref.repoId, ref.revision);
   if (cached && missingSnapshotFiles(cached.folder).length === 0) return { ...cached, downloaded: [] };
 
+  const endpoint = (options.endpoint || env['HF_ENDPOINT'] || DEFAULT_ENDPOINT).replace(/\/+$/, '');
   const settings: Settings = {
     repoId: ref.repoId,
-    endpoint: (options.endpoint || env['HF_ENDPOINT'] || DEFAULT_ENDPOINT).replace(/\/+$/, ''),
-    accessToken: options.accessToken || env['HF_TOKEN'] || undefined,
+    endpoint,
+    accessToken: tokenFor(endpoint, [options.token, environmentGrant(env)]),
     signal: options.signal,
     timeoutMs: options.timeoutMs ?? 30_000,
   };

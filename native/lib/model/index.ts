@@ -5,6 +5,8 @@ export * from './errors';
 export { resolveModel } from './resolve';
 export type { ResolveOptions, ModelResolution } from './resolve';
 export { AnswerCache } from './answerCache';
+export { DEFAULT_ENDPOINT, canCarryToken, environmentGrant, isDefaultEndpoint, isLoopback, normalizeEndpoint, tokenFor } from './tokenGrant';
+export type { TokenGrant } from './tokenGrant';
 export { readLocalModel } from './localFolder';
 export { readLocalHeader, parseHeader, MAX_HEADER_BYTES } from './safetensorsHeader';
 export { defaultHubCacheDir, findCachedSnapshot, repoFolderName } from './hfCache';
