@@ -4,7 +4,7 @@
 import { ChildProcess, fork } from 'child_process';
 import type { Job, JobKind, LogLevel, ProgressDetail, RunResult, RunnerMessage, WorkerMessage } from '../../../native/lib/worker/protocol';
 import { JobCancelledError, JobCrashedError, JobError } from './errors';
-import { removeStagingLeftovers } from './leftovers';
+import { removeDeadStaging, removeStagingLeftovers } from './leftovers';
 import { workerPath } from './workerPath';
 
 export type { Job, JobKind, RunResult };
@@ -63,6 +63,13 @@ export function startJob(job: Job, callbacks: JobCallbacks = {}): Promise<RunRes
   const { signal } = callbacks;
   if (signal?.aborted) return Promise.reject(new JobCancelledError());
   return new Promise<RunResult>((resolve, reject) => {
+    if (typeof job.options.out === 'string') {
+      try {
+        removeDeadStaging(job.options.out); // left by a job killed together with its runner
+      } catch {
+        // unreadable or busy: the job's own writing reports what matters
+      }
+    }
     const child: ChildProcess = fork(workerPath(), [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'json', env: workerEnv(callbacks.threads, process.env, callbacks.hub) });
     const logTail: string[] = [];
     const remember = (line: string): void => {
