@@ -44,8 +44,13 @@ async function askToAllow(endpoint: string): Promise<boolean> {
   );
   if (choice !== allow) return false;
   const config = vscode.workspace.getConfiguration(SETTINGS_SECTION);
-  await config.update(ALLOWED_KEY, withAllowed(allowedEndpoints(), endpoint), vscode.ConfigurationTarget.Global);
-  return true;
+  try {
+    await config.update(ALLOWED_KEY, withAllowed(allowedEndpoints(), endpoint), vscode.ConfigurationTarget.Global);
+    return true;
+  } catch (error) {
+    void vscode.window.showErrorMessage(`QuantStudio: could not save quantstudio.hub.tokenEndpoints: ${error instanceof Error ? error.message : String(error)}`);
+    return false;
+  }
 }
 
 /**
