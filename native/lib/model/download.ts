@@ -165,6 +165,10 @@ async function fetchBlob(file: PlannedFile, blob: string, commit: string, s: Set
 
 function linkIntoSnapshot(snapshotDir: string, file: PlannedFile, blob: string): void {
   const link = path.join(snapshotDir, file.path);
+  // plannedFile took plain names only; this platform's path rules must agree before anything is written
+  if (path.dirname(link) !== snapshotDir) {
+    throw new ModelErrorException({ code: 'invalid', message: `the repo lists an unsafe file name ${JSON.stringify(file.path)}`, where: file.path, hint: 'the endpoint is not trustworthy' });
+  }
   fs.mkdirSync(path.dirname(link), { recursive: true });
   fs.rmSync(link, { force: true });
   try {
