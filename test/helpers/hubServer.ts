@@ -14,6 +14,8 @@ export interface HubRepo {
   folder: string;
   /** Gated: every request needs `Authorization: Bearer <token>`. */
   token?: string;
+  /** Sizes the file tree lists instead of the real ones (a body longer than announced). */
+  listedSizes?: Record<string, number>;
 }
 
 export interface LoggedRequest {
@@ -36,6 +38,8 @@ export interface HubServer {
   setDelay(ms: number): void;
   /** Send whole-file bodies in 64 KiB pieces this many milliseconds apart (to cancel a download halfway). */
   setBodyPause(ms: number): void;
+  /** Send whole-file bodies without Content-Length (chunked), so only the bytes tell their length. */
+  setChunked(on: boolean): void;
   /** The commit hash a repo's `main` resolves to. */
   commitOf(repoId: string): string;
   close(): Promise<void>;
@@ -69,7 +73,7 @@ function sendSlowly(res: ServerResponse, data: Buffer, pauseMs: number): void {
 }
 
 /** Serves a file honouring a single `bytes=a-b` range, as the Hub's resolve endpoint does. */
-function sendFile(req: IncomingMessage, res: ServerResponse, path: string, etag: string, pauseMs = 0): { status: number; bytes: number } {
+function sendFile(req: IncomingMessage, res: ServerResponse, path: string, etag: string, pauseMs = 0, chunked = false): { status: number; bytes: number } {
   const data = readFileSync(path);
   const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
   const common = { 'Accept-Ranges': 'bytes', ETag: `"${etag}"`, 'Content-Type': 'application/octet-stream' };
@@ -87,7 +91,7 @@ function sendFile(req: IncomingMessage, res: ServerResponse, path: string, etag:
     res.end(body);
     return { status: 206, bytes: body.length };
   }
-  res.writeHead(200, { ...common, 'Content-Length': String(data.length) });
+  res.writeHead(200, { ...common, ...(chunked ? {} : { 'Content-Length': String(data.length) }) });
   if (req.method === 'HEAD') return res.end(), { status: 200, bytes: 0 };
   if (pauseMs > 0) sendSlowly(res, data, pauseMs);
   else res.end(data);
@@ -98,6 +102,7 @@ export async function startHubServer(repos: Readonly<Record<string, HubRepo>>): 
   const log: LoggedRequest[] = [];
   let delayMs = 0;
   let bodyPauseMs = 0;
+  let chunked = false;
   const revisionOk = (repoId: string, rev: string): boolean => ['main', 'HEAD', commitHash(repoId)].includes(decodeURIComponent(rev));
 
   const handle = (req: IncomingMessage, res: ServerResponse): { status: number; bytes: number; authorized: boolean } => {
@@ -118,7 +123,7 @@ export async function startHubServer(repos: Readonly<Record<string, HubRepo>>): 
       const [kind, rev = 'main'] = rest;
       if (kind !== undefined && !revisionOk(repoId, rev)) return notFound('RevisionNotFound');
       if (kind === 'tree') {
-        const tree = files.map((f) => ({ type: 'file', path: f, size: statSync(join(repo.folder, f)).size, oid: createHash('sha1').update(f).digest('hex') }));
+        const tree = files.map((f) => ({ type: 'file', path: f, size: repo.listedSizes?.[f] ?? statSync(join(repo.folder, f)).size, oid: createHash('sha1').update(f).digest('hex') }));
         return { status: 200, bytes: sendJson(res, 200, tree), authorized };
       }
       const info = { _id: commit.slice(0, 24), id: repoId, sha: commit, private: false, gated: repo.token ? 'auto' : false, downloads: 0, likes: 0, lastModified: '2026-01-01T00:00:00.000Z', pipeline_tag: 'text-generation', siblings: files.map((rfilename) => ({ rfilename })) };
@@ -130,7 +135,7 @@ export async function startHubServer(repos: Readonly<Record<string, HubRepo>>): 
     if (!revisionOk(repoId, rev)) return notFound('RevisionNotFound');
     const file = pathParts.join('/');
     if (!files.includes(file)) return notFound('EntryNotFound');
-    return { ...sendFile(req, res, join(repo.folder, file), createHash('sha1').update(`${commit}/${file}`).digest('hex'), bodyPauseMs), authorized };
+    return { ...sendFile(req, res, join(repo.folder, file), createHash('sha1').update(`${commit}/${file}`).digest('hex'), bodyPauseMs, chunked), authorized };
   };
 
   const server: Server = createServer((req, res) => {
@@ -148,6 +153,7 @@ export async function startHubServer(repos: Readonly<Record<string, HubRepo>>): 
     log,
     setDelay: (ms) => void (delayMs = ms),
     setBodyPause: (ms) => void (bodyPauseMs = ms),
+    setChunked: (on) => void (chunked = on),
     commitOf: commitHash,
     close: () =>
       new Promise<void>((resolve) => {

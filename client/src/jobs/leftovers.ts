@@ -4,6 +4,7 @@
 // anyone but the process that wrote it.
 import * as fs from 'fs';
 import * as path from 'path';
+import { isRunning } from '../../../native/lib/model/leftovers';
 import { STAGING_MARKER } from '../../../native/lib/worker/protocol';
 
 /** `<out>.tmp-<pid>` folders beside `out`, with their pids. */
@@ -15,20 +16,6 @@ function stagingFolders(out: string): { folder: string; pid: number }[] {
   return names
     .filter((name) => name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length)))
     .map((name) => ({ folder: path.join(parent, name), pid: Number(name.slice(prefix.length)) }));
-}
-
-/** Whether the process runs; a zombie (dead, not yet reaped by whoever adopted it) does not. */
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    return !/^\d+ \(.*\) Z/s.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true; // no /proc: trust kill(0)
-  }
 }
 
 export function removeStagingLeftovers(out: string, pid: number | undefined): void {
