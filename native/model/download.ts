@@ -12,8 +12,10 @@ import type { ListFileEntry } from '@huggingface/hub';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ModelErrorException } from './errors';
+import { removeDeadIncomplete } from './leftovers';
 import { defaultHubCacheDir, findCachedSnapshot, repoFolderName } from './hfCache';
-import { DEFAULT_ENDPOINT } from './hub';
+import { DEFAULT_ENDPOINT, environmentGrant, tokenFor } from './tokenGrant';
+import type { TokenGrant } from './tokenGrant';
 import type { HubRef } from './hubRef';
 import { isJobFile, missingSnapshotFiles } from './snapshotFiles';
 
@@ -27,14 +29,17 @@ export interface DownloadProgress {
 export interface SnapshotOptions {
   /** Else HF_ENDPOINT, else https://huggingface.co. */
   endpoint?: string;
-  /** Else HF_TOKEN. Sent only to the endpoint; never logged or stored. */
-  accessToken?: string;
+  /** The token and the endpoint it is given for; else HF_TOKEN for HF_ENDPOINT (or the public Hub). Sent
+   *  to no other endpoint (tokenGrant.ts); never logged or stored. */
+  token?: TokenGrant;
   /** Else HF_HUB_CACHE / HF_HOME/hub / ~/.cache/huggingface/hub. */
   cacheDir?: string;
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
   /** How long to wait for each answer's headers (not for a whole file). Default 30 s. */
   timeoutMs?: number;
+  /** How long a file's body may send nothing before the download gives up. Default 60 s. */
+  idleTimeoutMs?: number;
   onProgress?: (progress: DownloadProgress) => void;
 }
 
@@ -51,6 +56,7 @@ interface Settings {
   accessToken: string | undefined;
   signal: AbortSignal | undefined;
   timeoutMs: number;
+  idleTimeoutMs: number;
 }
 
 /** The snapshot of `ref` in the HF cache, downloading what is missing. Throws ModelErrorException or, when cancelled, the abort reason. */
@@ -60,12 +66,14 @@ export async function ensureSnapshot(ref: HubRef, options: SnapshotOptions = {})
   const cached = await findCachedSnapshot(cacheDir, ref.repoId, ref.revision);
   if (cached && missingSnapshotFiles(cached.folder).length === 0) return { ...cached, downloaded: [] };
 
+  const endpoint = (options.endpoint || env['HF_ENDPOINT'] || DEFAULT_ENDPOINT).replace(/\/+$/, '');
   const settings: Settings = {
     repoId: ref.repoId,
-    endpoint: (options.endpoint || env['HF_ENDPOINT'] || DEFAULT_ENDPOINT).replace(/\/+$/, ''),
-    accessToken: options.accessToken || env['HF_TOKEN'] || undefined,
+    endpoint,
+    accessToken: tokenFor(endpoint, [options.token, environmentGrant(env)]),
     signal: options.signal,
     timeoutMs: options.timeoutMs ?? 30_000,
+    idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
   };
   try {
     return await download(ref, cacheDir, settings, options.onProgress);
@@ -97,6 +105,7 @@ async function download(ref: HubRef, cacheDir: string, s: Settings, onProgress: 
   const snapshotDir = path.join(repoDir, 'snapshots', commit);
   const blobsDir = path.join(repoDir, 'blobs');
   fs.mkdirSync(blobsDir, { recursive: true });
+  removeDeadIncomplete(blobsDir);
 
   const bytesTotal = files.reduce((sum, f) => sum + f.size, 0);
   let bytesDone = 0;
@@ -127,41 +136,81 @@ function plannedFile(entry: ListFileEntry): PlannedFile | undefined {
   return { path: entry.path, etag, size: entry.lfs?.size ?? entry.size };
 }
 
-/** Streams one file into `<blob>.<pid>.incomplete`, renamed to `<blob>` only when all its bytes arrived. */
+/**
+ * Streams one file into `<blob>.<pid>.incomplete`, renamed to `<blob>` only when all its bytes arrived. A body
+ * longer than the size the repo lists is cut off at that size (an endless body must not fill the disk), and one
+ * that sends nothing for `idleTimeoutMs` is given up.
+ */
 async function fetchBlob(file: PlannedFile, blob: string, commit: string, s: Settings, onBytes: (n: number) => void): Promise<void> {
   const url = `${s.endpoint}/${s.repoId}/resolve/${commit}/${file.path.split('/').map(encodeURIComponent).join('/')}`;
   // identity: a compressed transfer would make the byte count differ from the size the tree lists.
   const headers: Record<string, string> = { 'Accept-Encoding': 'identity', ...(s.accessToken ? { Authorization: `Bearer ${s.accessToken}` } : {}) };
-  const response = await boundedFetch(s)(url, { headers });
+  const body = new AbortController();
+  const response = await boundedFetch(s)(url, { headers, signal: body.signal });
   if (!response.ok) throw new HubApiError(url, response.status);
+  const tooLong = (): ModelErrorException =>
+    new ModelErrorException({
+      code: 'invalid',
+      message: `${file.path}: ${s.endpoint} sent more than the ${file.size} bytes the repo lists`,
+      where: s.repoId,
+      hint: 'the endpoint is not Hub-compatible, or the file changed meanwhile; run the job again',
+    });
+  if (Number(response.headers.get('content-length') ?? 0) > file.size) {
+    body.abort();
+    throw tooLong();
+  }
   const temp = `${blob}.${process.pid}.incomplete`;
   const out = await fs.promises.open(temp, 'w');
   let written = 0;
   let lastReport = 0;
+  let idle = false;
+  let idleTimer: NodeJS.Timeout | undefined;
+  const armIdle = (): void => {
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => {
+      idle = true;
+      body.abort();
+    }, s.idleTimeoutMs);
+  };
   try {
+    armIdle();
     for await (const chunk of response.body ?? []) {
-      await out.write(chunk as Uint8Array);
-      written += (chunk as Uint8Array).byteLength;
+      armIdle();
+      const bytes = chunk as Uint8Array;
+      if (written + bytes.byteLength > file.size) throw tooLong();
+      await out.write(bytes);
+      written += bytes.byteLength;
       const now = Date.now();
       if (now - lastReport >= 100) {
         lastReport = now;
         onBytes(written);
       }
     }
+    clearTimeout(idleTimer);
     await out.close();
     if (written !== file.size) {
       throw new ModelErrorException({ code: 'offline', message: `${file.path}: got ${written} of ${file.size} bytes`, where: s.repoId, hint: 'the connection broke off; run the job again' });
     }
     fs.renameSync(temp, blob);
   } catch (error) {
+    clearTimeout(idleTimer);
+    body.abort();
     await out.close().catch(() => undefined);
     fs.rmSync(temp, { force: true });
+    if (idle && !s.signal?.aborted) {
+      const message = `${file.path}: ${s.endpoint} sent nothing for ${Math.round(s.idleTimeoutMs / 1000)} s`;
+      throw new ModelErrorException({ code: 'offline', message, where: s.repoId, hint: 'the connection stalled; run the job again' });
+    }
     throw error;
   }
 }
 
 function linkIntoSnapshot(snapshotDir: string, file: PlannedFile, blob: string): void {
   const link = path.join(snapshotDir, file.path);
+  // plannedFile took plain names only; this platform's path rules must agree before anything is written
+  if (path.dirname(link) !== snapshotDir) {
+    throw new ModelErrorException({ code: 'invalid', message: `the repo lists an unsafe file name ${JSON.stringify(file.path)}`, where: file.path, hint: 'the endpoint is not trustworthy' });
+  }
   fs.mkdirSync(path.dirname(link), { recursive: true });
   fs.rmSync(link, { force: true });
   try {
@@ -178,13 +227,15 @@ function writeAtomically(file: string, text: string): void {
   fs.renameSync(temp, file);
 }
 
-/** fetch that follows the job's cancel and gives up when the headers take longer than the timeout; the body may take as long as it needs. */
+/** fetch that follows the job's cancel (and the caller's signal) and gives up when the headers take longer than the timeout; the body is watched by fetchBlob. */
 function boundedFetch(s: Settings): typeof fetch {
   return async (input, init) => {
     const controller = new AbortController();
     const onAbort = (): void => controller.abort(s.signal?.reason);
     s.signal?.addEventListener('abort', onAbort, { once: true });
     if (s.signal?.aborted) onAbort();
+    // the caller's own signal (a stalled or oversized body) ends the request too
+    init?.signal?.addEventListener('abort', () => controller.abort(init.signal?.reason), { once: true });
     const timer = setTimeout(() => controller.abort(new DOMException(`no answer in ${s.timeoutMs} ms`, 'TimeoutError')), s.timeoutMs);
     try {
       return await fetch(input, { ...init, signal: controller.signal });

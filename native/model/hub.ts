@@ -7,7 +7,7 @@ import { raise, ModelErrorException } from './errors';
 import { tensorsOfHeader } from './safetensorsHeader';
 import type { JsonObject, TensorMeta } from './types';
 
-export const DEFAULT_ENDPOINT = 'https://huggingface.co';
+export { DEFAULT_ENDPOINT } from './tokenGrant';
 
 export interface HubOptions {
   endpoint: string;

@@ -7,7 +7,9 @@ import { AnswerCache } from './answerCache';
 import type { ModelError } from './errors';
 import { ModelErrorException } from './errors';
 import { defaultHubCacheDir, findCachedSnapshot } from './hfCache';
-import { DEFAULT_ENDPOINT, readHubModel } from './hub';
+import { readHubModel } from './hub';
+import { DEFAULT_ENDPOINT, environmentGrant, tokenFor } from './tokenGrant';
+import type { TokenGrant } from './tokenGrant';
 import { readLocalModel } from './localFolder';
 import type { ResolvedModel } from './types';
 
@@ -16,8 +18,9 @@ export interface ResolveOptions {
   revision?: string;
   /** Hub endpoint; else HF_ENDPOINT; else https://huggingface.co. */
   endpoint?: string;
-  /** Hub token; else HF_TOKEN. Sent only to the endpoint, never logged or cached. */
-  accessToken?: string;
+  /** The editor's Hub token and the endpoint it is given for; else HF_TOKEN for HF_ENDPOINT (or the public
+   *  Hub). A token reaches no other endpoint (tokenGrant.ts), and is never logged or cached. */
+  token?: TokenGrant;
   /** Hugging Face cache folder; else HF_HUB_CACHE / HF_HOME/hub / ~/.cache/huggingface/hub. */
   hubCacheDir?: string;
   /** Folder for our own cache of resolved Hub answers; none → memory only. */
@@ -95,7 +98,7 @@ async function resolveHubId(repoId: string, options: ResolveOptions, env: NodeJS
     }
   }
   try {
-    const accessToken = options.accessToken || env['HF_TOKEN'] || undefined;
+    const accessToken = tokenFor(endpoint, [options.token, environmentGrant(env)]);
     const hub = await readHubModel(repoId, revision, { endpoint, accessToken, timeoutMs: options.timeoutMs ?? 10_000 });
     const model: ResolvedModel = { ref: repoId, source: 'hub', revision: hub.commit, folder: undefined, config: hub.config, tensors: hub.tensors };
     await cache.put(key, model).catch(() => undefined); // a read-only cache folder must not fail the answer

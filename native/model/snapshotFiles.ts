@@ -14,8 +14,17 @@ const JOB_FILES: readonly RegExp[] = [
   /^special_tokens_map\.json$/,
 ];
 
+/**
+ * A file name that stays inside the snapshot folder under both POSIX and Windows path rules: letters, digits,
+ * `_`, `-` and `.`, no leading dot, no Windows device name. A repo listing is data from the internet:
+ * `x\..\..\evil.safetensors` has no `/` but is a path on Windows, and a leading dot makes `..` or a hidden file.
+ */
+export function isPlainFileName(name: string): boolean {
+  return /^[\w-][\w.-]*$/.test(name) && !/^(con|prn|aux|nul|com\d|lpt\d)(\.|$)/i.test(name);
+}
+
 export function isJobFile(repoPath: string): boolean {
-  return JOB_FILES.some((pattern) => pattern.test(repoPath));
+  return isPlainFileName(repoPath) && JOB_FILES.some((pattern) => pattern.test(repoPath));
 }
 
 const SHARD_INDEX = 'model.safetensors.index.json';
@@ -32,6 +41,8 @@ function weightFiles(folder: string): string[] | string {
   try {
     const parsed = JSON.parse(fs.readFileSync(index, 'utf8')) as { weight_map?: Record<string, unknown> };
     const shards = Object.values(parsed.weight_map ?? {}).filter((v): v is string => typeof v === 'string');
+    const unsafe = shards.find((shard) => !isPlainFileName(shard));
+    if (unsafe !== undefined) return `${SHARD_INDEX} names a shard outside the snapshot folder (${JSON.stringify(unsafe)})`;
     return shards.length > 0 ? [...new Set(shards)] : `${SHARD_INDEX} has no weight_map`;
   } catch {
     return `${SHARD_INDEX} is not valid JSON`;

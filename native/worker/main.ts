@@ -14,6 +14,7 @@ import { runPerplexity } from './handlers/perplexity';
 import { runQuantize } from './handlers/quantize';
 import { JobFailure, errorInfo } from './jobFailure';
 import { readModelInfo } from './modelInfo';
+import { dieWithParent } from './parentWatch';
 import { JobKind, RunResult, RunnerMessage, WorkerMessage } from './protocol';
 import { jobModelFolder } from './jobModel';
 import { validateJob } from './validateJob';
@@ -100,6 +101,8 @@ if (!process.send) {
   process.stderr.write('this is the QuantStudio job worker; it is started by the job runner (child_process.fork), not by hand\n');
   process.exit(2);
 }
+// A runner that goes away takes its job with it, even while the engine computes.
+dieWithParent();
 
 process.on('message', (message: RunnerMessage | MeasureMessage) => {
   if (message.type === 'cancel') controller.abort();
@@ -112,5 +115,3 @@ process.on('message', (message: RunnerMessage | MeasureMessage) => {
     void runMeasureChild(message.request, controller.signal);
   }
 });
-// A runner that goes away takes its job with it.
-process.on('disconnect', () => process.exit(1));

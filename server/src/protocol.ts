@@ -40,7 +40,8 @@ export const SETTINGS_SECTION = 'quantstudio';
 export interface QuantStudioSettings {
   validation: { enable: boolean; debounceMs: number };
   model: string;
-  hub: { endpoint: string };
+  /** `endpoint` and `tokenEndpoints` are read from the user's settings only (client/src/extension/settings.ts). */
+  hub: { endpoint: string; tokenEndpoints: string[] };
   estimate: { batchSize: number; contextLength: number };
   engine: { threads: number };
   runsFolder: string;
@@ -62,7 +63,7 @@ export interface GenerateSettings {
 export const DEFAULT_SETTINGS: Readonly<QuantStudioSettings> = Object.freeze({
   validation: { enable: true, debounceMs: 150 },
   model: '',
-  hub: { endpoint: 'https://huggingface.co' },
+  hub: { endpoint: 'https://huggingface.co', tokenEndpoints: [] },
   estimate: { batchSize: 1, contextLength: 2048 },
   engine: { threads: 0 },
   runsFolder: '.quantstudio/runs',

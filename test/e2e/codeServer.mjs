@@ -110,9 +110,11 @@ function run(cmd, args, opts) {
  *   linkExtensions  symlink instead of copy (faster for big node_modules; default false)
  *   vsix         .vsix files to install with `code-server --install-extension`
  *   settings     extra user settings (merged over DEFAULT_SETTINGS)
+ *   machineSettings  remote (Machine) settings: where a remote window reads machine-scope settings
  *   port         default: a free port
  *   tmpDir       where user-data-dir, extensions-dir and logs go (default: a new mkdtemp dir)
  *   env          extra environment for code-server and the extension host
+ *   workspaceTrust  true: workspace trust on, the workspace untrusted (Restricted Mode, no startup prompt)
  *   timeoutMs    how long to wait for it to answer (default 60 s)
  *
  * returns { url, workbenchUrl, port, pid, tmpDir, userDataDir, extensionsDir, logFile, extensionIds, stop() }
@@ -127,8 +129,15 @@ export async function startCodeServer(options = {}) {
   const logFile = path.join(tmpDir, 'code-server.log');
   fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
   fs.mkdirSync(extensionsDir, { recursive: true });
+  const trust = options.workspaceTrust
+    ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.emptyWindow': false }
+    : {};
   fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'),
-    JSON.stringify({ ...DEFAULT_SETTINGS, ...(options.settings || {}) }, null, 2));
+    JSON.stringify({ ...DEFAULT_SETTINGS, ...trust, ...(options.settings || {}) }, null, 2));
+  if (options.machineSettings) {
+    fs.mkdirSync(path.join(userDataDir, 'Machine'), { recursive: true });
+    fs.writeFileSync(path.join(userDataDir, 'Machine', 'settings.json'), JSON.stringify(options.machineSettings, null, 2));
+  }
   // An explicit (empty) config file: otherwise code-server writes ~/.config/code-server/config.yaml.
   const configFile = path.join(tmpDir, 'config.yaml');
   fs.writeFileSync(configFile, '');
@@ -157,7 +166,7 @@ export async function startCodeServer(options = {}) {
     '--auth', 'none',
     '--disable-telemetry',
     '--disable-update-check',
-    '--disable-workspace-trust',
+    ...(options.workspaceTrust ? [] : ['--disable-workspace-trust']),
     '--disable-getting-started-override',
     '--ignore-last-opened',
     workspace,

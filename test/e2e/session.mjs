@@ -14,14 +14,15 @@ const FIXTURE_WORKSPACE = path.join(REPO_ROOT, 'test', 'e2e', 'fixtures', 'works
  * Starts VS Code on a copy of the fixture workspace. `install` picks how the extension gets in:
  * { extensionDir } links the unpacked repository (package.json + dist/; a link, so node_modules and
  * out/ are not copied), { vsix } installs a packaged .vsix. Options: `fixture`, another workspace folder
- * to copy; `prepare(workspace)`, run on the copy before VS Code opens it.
+ * to copy; `prepare(workspace)`, run on the copy before VS Code opens it; `settings` (user settings),
+ * `machineSettings`, `env` and `workspaceTrust` as startCodeServer takes them.
  */
-export async function openSession(name, install, { fixture = FIXTURE_WORKSPACE, prepare } = {}) {
+export async function openSession(name, install, { fixture = FIXTURE_WORKSPACE, prepare, settings, machineSettings, env, workspaceTrust } = {}) {
   const workspace = fs.mkdtempSync(path.join(os.tmpdir(), `qs-e2e-${name}-`));
   fs.cpSync(fixture, workspace, { recursive: true });
   prepare?.(workspace); // e.g. write absolute paths into the copy before VS Code sees it
   const cs = await startCodeServer({
-    workspace,
+    workspace, settings, machineSettings, env, workspaceTrust,
     ...(install.vsix ? { vsix: [install.vsix] } : { extensions: [install.extensionDir], linkExtensions: true }),
   });
   if (install.vsix) cs.extensionIds.push(EXTENSION_ID); // openWorkbench waits for the activation of these

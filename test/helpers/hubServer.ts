@@ -14,6 +14,8 @@ export interface HubRepo {
   folder: string;
   /** Gated: every request needs `Authorization: Bearer <token>`. */
   token?: string;
+  /** Sizes the file tree lists instead of the real ones (a body longer than announced). */
+  listedSizes?: Record<string, number>;
 }
 
 export interface LoggedRequest {
@@ -25,6 +27,8 @@ export interface LoggedRequest {
   /** Body bytes sent. */
   bytes: number;
   authorized: boolean;
+  /** Whether the request carried an Authorization header at all (right token or not). */
+  bearer: boolean;
 }
 
 export interface HubServer {
@@ -34,6 +38,8 @@ export interface HubServer {
   setDelay(ms: number): void;
   /** Send whole-file bodies in 64 KiB pieces this many milliseconds apart (to cancel a download halfway). */
   setBodyPause(ms: number): void;
+  /** Send whole-file bodies without Content-Length (chunked), so only the bytes tell their length. */
+  setChunked(on: boolean): void;
   /** The commit hash a repo's `main` resolves to. */
   commitOf(repoId: string): string;
   close(): Promise<void>;
@@ -67,7 +73,7 @@ function sendSlowly(res: ServerResponse, data: Buffer, pauseMs: number): void {
 }
 
 /** Serves a file honouring a single `bytes=a-b` range, as the Hub's resolve endpoint does. */
-function sendFile(req: IncomingMessage, res: ServerResponse, path: string, etag: string, pauseMs = 0): { status: number; bytes: number } {
+function sendFile(req: IncomingMessage, res: ServerResponse, path: string, etag: string, pauseMs = 0, chunked = false): { status: number; bytes: number } {
   const data = readFileSync(path);
   const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
   const common = { 'Accept-Ranges': 'bytes', ETag: `"${etag}"`, 'Content-Type': 'application/octet-stream' };
@@ -85,7 +91,7 @@ function sendFile(req: IncomingMessage, res: ServerResponse, path: string, etag:
     res.end(body);
     return { status: 206, bytes: body.length };
   }
-  res.writeHead(200, { ...common, 'Content-Length': String(data.length) });
+  res.writeHead(200, { ...common, ...(chunked ? {} : { 'Content-Length': String(data.length) }) });
   if (req.method === 'HEAD') return res.end(), { status: 200, bytes: 0 };
   if (pauseMs > 0) sendSlowly(res, data, pauseMs);
   else res.end(data);
@@ -96,6 +102,7 @@ export async function startHubServer(repos: Readonly<Record<string, HubRepo>>): 
   const log: LoggedRequest[] = [];
   let delayMs = 0;
   let bodyPauseMs = 0;
+  let chunked = false;
   const revisionOk = (repoId: string, rev: string): boolean => ['main', 'HEAD', commitHash(repoId)].includes(decodeURIComponent(rev));
 
   const handle = (req: IncomingMessage, res: ServerResponse): { status: number; bytes: number; authorized: boolean } => {
@@ -116,7 +123,7 @@ export async function startHubServer(repos: Readonly<Record<string, HubRepo>>): 
       const [kind, rev = 'main'] = rest;
       if (kind !== undefined && !revisionOk(repoId, rev)) return notFound('RevisionNotFound');
       if (kind === 'tree') {
-        const tree = files.map((f) => ({ type: 'file', path: f, size: statSync(join(repo.folder, f)).size, oid: createHash('sha1').update(f).digest('hex') }));
+        const tree = files.map((f) => ({ type: 'file', path: f, size: repo.listedSizes?.[f] ?? statSync(join(repo.folder, f)).size, oid: createHash('sha1').update(f).digest('hex') }));
         return { status: 200, bytes: sendJson(res, 200, tree), authorized };
       }
       const info = { _id: commit.slice(0, 24), id: repoId, sha: commit, private: false, gated: repo.token ? 'auto' : false, downloads: 0, likes: 0, lastModified: '2026-01-01T00:00:00.000Z', pipeline_tag: 'text-generation', siblings: files.map((rfilename) => ({ rfilename })) };
@@ -128,14 +135,15 @@ export async function startHubServer(repos: Readonly<Record<string, HubRepo>>): 
     if (!revisionOk(repoId, rev)) return notFound('RevisionNotFound');
     const file = pathParts.join('/');
     if (!files.includes(file)) return notFound('EntryNotFound');
-    return { ...sendFile(req, res, join(repo.folder, file), createHash('sha1').update(`${commit}/${file}`).digest('hex'), bodyPauseMs), authorized };
+    return { ...sendFile(req, res, join(repo.folder, file), createHash('sha1').update(`${commit}/${file}`).digest('hex'), bodyPauseMs, chunked), authorized };
   };
 
   const server: Server = createServer((req, res) => {
     setTimeout(() => {
       if (res.destroyed) return;
       const { status, bytes, authorized } = handle(req, res);
-      log.push({ method: req.method ?? 'GET', path: new URL(req.url ?? '/', 'http://127.0.0.1').pathname, range: req.headers.range, status, bytes, authorized });
+      const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+      log.push({ method: req.method ?? 'GET', path, range: req.headers.range, status, bytes, authorized, bearer: req.headers.authorization !== undefined });
     }, delayMs);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -145,6 +153,7 @@ export async function startHubServer(repos: Readonly<Record<string, HubRepo>>): 
     log,
     setDelay: (ms) => void (delayMs = ms),
     setBodyPause: (ms) => void (bodyPauseMs = ms),
+    setChunked: (on) => void (chunked = on),
     commitOf: commitHash,
     close: () =>
       new Promise<void>((resolve) => {

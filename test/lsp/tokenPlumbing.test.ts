@@ -62,7 +62,7 @@ describe('Hub token and answer cache handed to the language server', () => {
 
   it('initializationOptions: the gated model resolves with the bearer token, its answer is cached in the given folder', async () => {
     const cacheDir = join(temp, 'answers-init');
-    const { session, logs } = await start(hub, { token: TOKEN, answerCacheDir: cacheDir });
+    const { session, logs } = await start(hub, { token: TOKEN, tokenEndpoint: hub.url, answerCacheDir: cacheDir });
     try {
       const site = pythonSite('init.py');
       await session.open(site.uri, site.text);
@@ -94,7 +94,7 @@ describe('Hub token and answer cache handed to the language server', () => {
       assert.ok(hub.log.some((r) => r.path.includes(GATED) && r.status === 401), 'the Hub refused the request without a token');
 
       const logged = hub.log.length;
-      await session.configure({ quantstudio: { hub: { token: TOKEN, answerCacheDir: cacheDir } } });
+      await session.configure({ quantstudio: { hub: { token: TOKEN, tokenEndpoint: hub.url, answerCacheDir: cacheDir } } });
       await publishedWith(session, site.uri, 'model/group-size-divides');
       const after = hub.log.slice(logged).filter((r) => r.path.includes(GATED));
       assert.ok(after.length > 0 && after.every((r) => r.authorized && r.status !== 401), 'with the token every request is authorized');

@@ -1,10 +1,12 @@
 // Runs one engine job for a CLI command: the worker process does the work, progress goes to stderr (one
-// redrawn line on a terminal, a line per phase and every few seconds otherwise), Ctrl+C cancels cleanly,
-// and a failure becomes a message on stderr and exit code 1.
+// redrawn line on a terminal, a line per phase and every few seconds otherwise), Ctrl+C, SIGTERM and SIGHUP
+// (a closed terminal) cancel cleanly, and a failure becomes a message on stderr and exit code 1.
 import { JobCancelledError, JobCrashedError, JobError, startJob } from '../jobs';
 import type { Job, JobProgress, RunResult } from '../jobs';
 
 const LOG_EVERY_MS = 3000;
+/** Signals that cancel the job: its worker stops and its partial output is removed before the CLI exits. */
+const CANCEL_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 function progressLine(p: JobProgress): string {
   const share = p.total > 0 ? ` ${p.current}/${p.total} (${Math.round((100 * p.current) / p.total)}%)` : '';
@@ -46,7 +48,7 @@ export async function runCliJob(command: string, job: Job, options: CliJobOption
   const reporter = progressReporter();
   const controller = new AbortController();
   const onInterrupt = (): void => controller.abort();
-  process.once('SIGINT', onInterrupt);
+  for (const name of CANCEL_SIGNALS) process.once(name, onInterrupt);
   try {
     return await startJob(job, {
       onProgress: (p) => reporter.report(p),
@@ -68,6 +70,6 @@ export async function runCliJob(command: string, job: Job, options: CliJobOption
     return undefined;
   } finally {
     reporter.done();
-    process.off('SIGINT', onInterrupt);
+    for (const name of CANCEL_SIGNALS) process.off(name, onInterrupt);
   }
 }

@@ -11,7 +11,7 @@ import { generate } from './commands/generate';
 import { evaluatePerplexity } from './commands/perplexity';
 import { HubSecretsState, setHubToken } from './hubToken';
 import type { JobCommandContext } from './jobs/runJob';
-import { createLanguageClient } from './languageClient';
+import { createLanguageClient, pushSettings } from './languageClient';
 import { quantizeModel } from './commands/quantize';
 import { registerPanels } from './panels';
 import { compareRuns, deleteRun, exportRunCommand, openRun } from './commands/runs';
@@ -53,7 +53,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   );
   context.subscriptions.push(registerPanels());
 
-  const hub = await HubSecretsState.load(context, () => client);
+  const hub: HubSecretsState = await HubSecretsState.load(context, () => pushSettings(client, hub.current));
   context.subscriptions.push(hub);
   client = createLanguageClient(context, output, () => hub.current);
   try {

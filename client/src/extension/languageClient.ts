@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import {
   CloseAction,
+  DidChangeConfigurationNotification,
   ErrorAction,
   LanguageClient,
   TransportKind,
@@ -36,25 +37,39 @@ function crashHandler(output: vscode.LogOutputChannel): ErrorHandler {
   };
 }
 
-/** The settings plus the Hub token and answer-cache folder, which live outside the settings. */
+/**
+ * The typed settings plus the Hub token grant and answer-cache folder, which live outside the settings. The
+ * server gets only this, never the raw settings section, so no workspace key can reach its Hub options.
+ */
 export function initializationOptions(hub: HubSecrets): object {
   const settings = readSettings(vscode.workspace.getConfiguration(SETTINGS_SECTION));
   return { ...settings, hub: { ...settings.hub, ...hub } };
 }
 
+/** Sends the current settings to a running server (a settings, token or trust change). */
+export function pushSettings(client: LanguageClient | undefined, hub: HubSecrets): void {
+  if (client?.isRunning()) void client.sendNotification(DidChangeConfigurationNotification.type, { settings: { quantstudio: initializationOptions(hub) } });
+}
+
+/** The server's environment without HF_TOKEN: the server gets a token only with the endpoint it is for. */
+function serverEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env['HF_TOKEN'];
+  return env;
+}
+
 export function createLanguageClient(context: vscode.ExtensionContext, output: vscode.LogOutputChannel, hub: () => HubSecrets): LanguageClient {
   const serverModule = context.asAbsolutePath('dist/server.js');
   const serverOptions: ServerOptions = {
-    run: { module: serverModule, transport: TransportKind.ipc },
-    debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6029'] } },
+    run: { module: serverModule, transport: TransportKind.ipc, options: { env: serverEnv() } },
+    debug: { module: serverModule, transport: TransportKind.ipc, options: { env: serverEnv(), execArgv: ['--nolazy', '--inspect=6029'] } },
   };
   const clientOptions: LanguageClientOptions = {
     documentSelector: DOCUMENT_SELECTOR,
     outputChannel: output,
     // a function, so a restarted server gets the token current at its start
     initializationOptions: () => initializationOptions(hub()),
-    // Pushes workspace/didChangeConfiguration with the quantstudio section whenever a setting changes.
-    synchronize: { configurationSection: SETTINGS_SECTION },
+    // no `synchronize`: HubSecretsState pushes the typed settings on every change (pushSettings)
     errorHandler: crashHandler(output),
   };
   return new LanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, clientOptions);

@@ -10,8 +10,12 @@ export type { GenerateSettings, QuantStudioSettings };
 
 const d = DEFAULT_SETTINGS;
 
-/** Reads the settings; a value of the wrong type (hand-edited settings.json) falls back to the default. */
-export function readSettings(config: Pick<vscode.WorkspaceConfiguration, 'get'>): QuantStudioSettings {
+/**
+ * Reads the settings; a value of the wrong type (hand-edited settings.json) falls back to the default. The Hub
+ * endpoint and the endpoints allowed the token come from the user's settings only (when `inspect` is there to
+ * tell): a workspace must not choose where Hub requests go, nor where the token may go.
+ */
+export function readSettings(config: Pick<vscode.WorkspaceConfiguration, 'get'> & Partial<Pick<vscode.WorkspaceConfiguration, 'inspect'>>): QuantStudioSettings {
   const bool = (key: string, fallback: boolean): boolean => {
     const v = config.get<unknown>(key);
     return typeof v === 'boolean' ? v : fallback;
@@ -28,6 +32,16 @@ export function readSettings(config: Pick<vscode.WorkspaceConfiguration, 'get'>)
     const v = num(key, fallback);
     return Number.isInteger(v) && v >= min ? v : fallback;
   };
+  const userValue = (key: string): unknown => (config.inspect ? config.inspect<unknown>(key)?.globalValue : config.get<unknown>(key));
+  const userStr = (key: string, fallback: string): string => {
+    const v = userValue(key);
+    return typeof v === 'string' && v.trim() !== '' ? v.trim() : fallback;
+  };
+  /** A list of strings from the user's settings only; entries of another type are left out. */
+  const userStrings = (key: string, fallback: readonly string[]): string[] => {
+    const v = userValue(key);
+    return Array.isArray(v) ? v.filter((e): e is string => typeof e === 'string') : [...fallback];
+  };
   const inRange = (key: string, fallback: number, min: number, max: number): number => {
     const v = num(key, fallback);
     return v >= min && v <= max ? v : fallback;
@@ -35,7 +49,7 @@ export function readSettings(config: Pick<vscode.WorkspaceConfiguration, 'get'>)
   return {
     validation: { enable: bool('validation.enable', d.validation.enable), debounceMs: num('validation.debounceMs', d.validation.debounceMs) },
     model: str('model', d.model),
-    hub: { endpoint: str('hub.endpoint', d.hub.endpoint) },
+    hub: { endpoint: userStr('hub.endpoint', d.hub.endpoint), tokenEndpoints: userStrings('hub.tokenEndpoints', d.hub.tokenEndpoints) },
     estimate: { batchSize: num('estimate.batchSize', d.estimate.batchSize), contextLength: num('estimate.contextLength', d.estimate.contextLength) },
     engine: { threads: count('engine.threads', d.engine.threads, 0) },
     runsFolder: str('runsFolder', d.runsFolder),

@@ -1,17 +1,33 @@
-// A worker killed while writing leaves its staging folder `<out>.tmp-<pid>` behind; the runner removes it.
+// A worker killed while writing leaves its staging folder `<out>.tmp-<pid>` behind: the runner removes it
+// when the worker exits, and a runner that was killed too leaves it for the next job into the same place,
+// which removes every staging folder whose process is gone. A staging folder is never moved into place by
+// anyone but the process that wrote it.
 import * as fs from 'fs';
 import * as path from 'path';
+import { isRunning } from '../../../native/model';
 import { STAGING_MARKER } from '../../../native/worker/protocol';
 
-export function removeStagingLeftovers(out: string, pid: number | undefined): void {
+/** `<out>.tmp-<pid>` folders beside `out`, with their pids. */
+function stagingFolders(out: string): { folder: string; pid: number }[] {
   const final = path.resolve(out);
   const parent = path.dirname(final);
   const prefix = `${path.basename(final)}${STAGING_MARKER}`;
   const names = fs.existsSync(parent) ? fs.readdirSync(parent) : [];
-  for (const name of names) {
-    // Only this worker's folder when its pid is known, so a parallel job into the same place is left alone.
-    if (pid !== undefined ? name === `${prefix}${pid}` : name.startsWith(prefix)) {
-      fs.rmSync(path.join(parent, name), { recursive: true, force: true });
-    }
+  return names
+    .filter((name) => name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length)))
+    .map((name) => ({ folder: path.join(parent, name), pid: Number(name.slice(prefix.length)) }));
+}
+
+export function removeStagingLeftovers(out: string, pid: number | undefined): void {
+  // Only this worker's folder when its pid is known, so a parallel job into the same place is left alone.
+  for (const staged of stagingFolders(out)) {
+    if (pid === undefined || staged.pid === pid) fs.rmSync(staged.folder, { recursive: true, force: true });
+  }
+}
+
+/** Removes the staging folders of `out` whose process no longer runs. */
+export function removeDeadStaging(out: string): void {
+  for (const staged of stagingFolders(out)) {
+    if (!isRunning(staged.pid)) fs.rmSync(staged.folder, { recursive: true, force: true });
   }
 }

@@ -4,7 +4,7 @@
 import { ChildProcess, fork } from 'child_process';
 import type { Job, JobKind, LogLevel, ProgressDetail, RunResult, RunnerMessage, WorkerMessage } from '../../../native/worker/protocol';
 import { JobCancelledError, JobCrashedError, JobError } from './errors';
-import { removeStagingLeftovers } from './leftovers';
+import { removeDeadStaging, removeStagingLeftovers } from './leftovers';
 import { workerPath } from './workerPath';
 
 export type { Job, JobKind, RunResult };
@@ -30,24 +30,28 @@ export interface JobCallbacks {
   signal?: AbortSignal;
   /** Engine threads for this job (the engine reads QUANTSTUDIO_THREADS); 0 or unset = one per core. */
   threads?: number;
-  /** Where a job on a Hub id downloads from; unset fields keep the environment's HF_ENDPOINT / HF_TOKEN. */
+  /** Where a job on a Hub id downloads from; unset, the worker keeps the environment's HF_ENDPOINT / HF_TOKEN. */
   hub?: HubAccess;
 }
 
 export interface HubAccess {
   endpoint?: string;
-  /** Reaches the worker only through its environment: never logged, never in a RunResult. */
+  /** The token for `endpoint` only. Reaches the worker only through its environment: never logged, never in a RunResult. */
   token?: string;
 }
 
 /** The worker's environment: ours, with QUANTSTUDIO_THREADS set when a thread count is asked for and
- *  HF_ENDPOINT / HF_TOKEN when the caller names a Hub endpoint or token. */
+ *  HF_ENDPOINT / HF_TOKEN when the caller names a Hub endpoint. A named endpoint never inherits our
+ *  HF_TOKEN: the worker sends HF_TOKEN to HF_ENDPOINT, and that token was given for another one. */
 export function workerEnv(threads: number | undefined, base: NodeJS.ProcessEnv = process.env, hub: HubAccess = {}): NodeJS.ProcessEnv {
   const extra: NodeJS.ProcessEnv = {};
   if (threads !== undefined && Number.isInteger(threads) && threads > 0) extra.QUANTSTUDIO_THREADS = String(threads);
   if (hub.endpoint) extra.HF_ENDPOINT = hub.endpoint;
   if (hub.token) extra.HF_TOKEN = hub.token;
-  return Object.keys(extra).length === 0 ? base : { ...base, ...extra };
+  if (Object.keys(extra).length === 0) return base;
+  const env = { ...base, ...extra };
+  if (hub.endpoint && !hub.token) delete env.HF_TOKEN;
+  return env;
 }
 
 /** How long a worker asked to stop may take before it is killed: short enough that even a worker stuck in
@@ -59,6 +63,13 @@ export function startJob(job: Job, callbacks: JobCallbacks = {}): Promise<RunRes
   const { signal } = callbacks;
   if (signal?.aborted) return Promise.reject(new JobCancelledError());
   return new Promise<RunResult>((resolve, reject) => {
+    if (typeof job.options.out === 'string') {
+      try {
+        removeDeadStaging(job.options.out); // left by a job killed together with its runner
+      } catch {
+        // unreadable or busy: the job's own writing reports what matters
+      }
+    }
     const child: ChildProcess = fork(workerPath(), [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'json', env: workerEnv(callbacks.threads, process.env, callbacks.hub) });
     const logTail: string[] = [];
     const remember = (line: string): void => {

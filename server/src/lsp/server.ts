@@ -71,7 +71,7 @@ function configureModels(): void {
     workspaceDir,
     batchSize: settings.batchSize,
     contextLength: settings.contextLength,
-    hub: { endpoint: settings.hubEndpoint, accessToken: settings.hubToken, cacheDir: settings.hubCacheDir },
+    hub: { endpoint: settings.hubEndpoint, token: settings.hubToken, cacheDir: settings.hubCacheDir },
   });
 }
 

@@ -1,5 +1,7 @@
 // Server settings: from initializationOptions at start, then from workspace/didChangeConfiguration.
 import { DEFAULT_SETTINGS as SETTINGS } from '../protocol';
+import { DEFAULT_ENDPOINT } from '../service';
+import type { TokenGrant } from '../service';
 
 export interface ServerSettings {
   validationEnabled: boolean;
@@ -9,8 +11,9 @@ export interface ServerSettings {
   model: string;
   /** quantstudio.hub.endpoint; HF_ENDPOINT still wins when set. */
   hubEndpoint: string | undefined;
-  /** Hub token handed over by the client (from its secret storage); else HF_TOKEN. Never logged. */
-  hubToken: string | undefined;
+  /** Hub token handed over by the client with the one endpoint it may be sent to; else HF_TOKEN for
+   *  HF_ENDPOINT (or the public Hub). Never logged. */
+  hubToken: TokenGrant | undefined;
   /** Folder (the client's storage) where resolved Hub answers are kept for offline use; none → memory only. */
   hubCacheDir: string | undefined;
   /** quantstudio.estimate.batchSize / contextLength. */
@@ -37,12 +40,24 @@ function positiveInteger(value: unknown, current: number): number {
   return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : current;
 }
 
+/**
+ * `token` and `tokenEndpoint` only ever together: a message without `token` keeps the current grant, so a
+ * stray endpoint can never be paired with a token given for another one. A token without an endpoint is for
+ * the public Hub; an empty token removes the grant.
+ */
+function tokenGrant(hub: Record<string, unknown> | undefined, current: TokenGrant | undefined): TokenGrant | undefined {
+  if (typeof hub?.token !== 'string') return current;
+  const token = hub.token.trim();
+  const endpoint = typeof hub.tokenEndpoint === 'string' && hub.tokenEndpoint.trim() ? hub.tokenEndpoint.trim() : DEFAULT_ENDPOINT;
+  return token ? { token, endpoint } : undefined;
+}
+
 function text(value: unknown, current: string | undefined): string | undefined {
   return typeof value === 'string' ? value.trim() || undefined : current;
 }
 
 /**
- * Reads `{ validation: { enable, debounceMs }, model, hub: { endpoint, token, answerCacheDir }, estimate: { batchSize, contextLength } }`,
+ * Reads `{ validation: { enable, debounceMs }, model, hub: { endpoint, token, tokenEndpoint, answerCacheDir }, estimate: { batchSize, contextLength } }`,
  * also nested under `quantstudio` (as VS Code sends it), and a flat `debounceMs` for clients that pass plain
  * initializationOptions. Missing or invalid values keep `current`.
  */
@@ -59,7 +74,7 @@ export function readSettings(raw: unknown, current: ServerSettings): ServerSetti
     debounceMs: typeof debounce === 'number' && Number.isFinite(debounce) && debounce >= 0 ? debounce : current.debounceMs,
     model: typeof scope?.model === 'string' ? scope.model.trim() : current.model,
     hubEndpoint: text(hub?.endpoint, current.hubEndpoint),
-    hubToken: text(hub?.token, current.hubToken),
+    hubToken: tokenGrant(hub, current.hubToken),
     hubCacheDir: text(hub?.answerCacheDir, current.hubCacheDir),
     batchSize: positiveInteger(estimate?.batchSize, current.batchSize),
     contextLength: positiveInteger(estimate?.contextLength, current.contextLength),

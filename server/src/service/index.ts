@@ -230,4 +230,7 @@ export type { Fix } from './rules/rule';
 export { fileKindOf } from './fileKind';
 export type { SiteEstimate } from './modelAware/estimateFor';
 export type { HubSettings } from './modelAware/resolver';
+// the public Hub and a Hub token with the one endpoint it may be sent to (the LSP glue reads them from settings)
+export { DEFAULT_ENDPOINT } from '../../../native/model';
+export type { TokenGrant } from '../../../native/model';
 export type { ModelSettings } from './modelAware/modelAwareness';

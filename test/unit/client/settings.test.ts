@@ -18,7 +18,7 @@ test('no settings: the documented defaults', () => {
   assert.deepEqual(s.generate, { maxTokens: 64, temperature: 0, topK: 0, topP: 1, seed: 0 });
   assert.deepEqual(s.engine, { threads: 0 });
   assert.equal(s.runsFolder, '.quantstudio/runs');
-  assert.deepEqual(s.hub, { endpoint: 'https://huggingface.co' });
+  assert.deepEqual(s.hub, { endpoint: 'https://huggingface.co', tokenEndpoints: [] });
   assert.deepEqual(s.estimate, { batchSize: 1, contextLength: 2048 });
 });
 

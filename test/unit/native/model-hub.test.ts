@@ -91,7 +91,7 @@ describe('resolveModel over the Hub', () => {
     assert.ok(!denied.ok);
     assert.equal(denied.error.code, 'needs-token');
     assert.match(denied.error.hint, /needs a token \(set HF_TOKEN or the quantstudio\.hub token\)/);
-    const allowed = await resolveModel('test-org/gated-llama', options({ cacheDir, env: { HF_TOKEN: TOKEN } }));
+    const allowed = await resolveModel('test-org/gated-llama', options({ cacheDir, env: { HF_TOKEN: TOKEN, HF_ENDPOINT: hub.url } }));
     assert.ok(allowed.ok);
     for (const file of readdirSync(cacheDir)) assert.ok(!readFileSync(join(cacheDir, file), 'utf8').includes(TOKEN), `${file} holds the token`);
     assert.ok(hub.log.filter((r) => r.path.includes('gated-llama') && r.status !== 401).every((r) => r.authorized));

@@ -66,7 +66,7 @@ export async function runJobWithProgress(ctx: JobCommandContext, request: JobReq
   const { output } = ctx;
   if (!ensureTrusted(request.noun)) return undefined;
   const settings = readSettings(vscode.workspace.getConfiguration(SETTINGS_SECTION));
-  const hub = await jobHubAccess(ctx.extension, settings.hub.endpoint);
+  const hub = await jobHubAccess(ctx.extension);
   const out = typeof request.job.options.out === 'string' ? request.job.options.out : undefined;
   const outputExisted = out !== undefined && fs.existsSync(out);
   const status = new JobStatusItem(request.title);

@@ -4,7 +4,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import { AnswerCache, defaultHubCacheDir, findCachedSnapshot, readLocalModel, resolveModel } from '../../../../native/model';
-import type { ModelError, ResolvedModel } from '../../../../native/model';
+import type { ModelError, ResolvedModel, TokenGrant } from '../../../../native/model';
 import type { ModelReference } from './reference';
 
 export type ModelState =
@@ -17,7 +17,8 @@ export type ModelState =
 export interface HubSettings {
   /** Hub endpoint (setting quantstudio.hub.endpoint); HF_ENDPOINT wins when set, as the setting says. */
   endpoint?: string;
-  accessToken?: string;
+  /** The user's token and the one endpoint it may be sent to (HF_TOKEN goes only to HF_ENDPOINT or the public Hub). */
+  token?: TokenGrant;
   /** Folder for cached Hub answers; none → memory only. */
   cacheDir?: string;
   hubCacheDir?: string;
@@ -112,7 +113,7 @@ export class ModelResolver {
       const resolution = await resolveModel(reference.ref, {
         baseDir: reference.baseDir,
         endpoint: env['HF_ENDPOINT'] || this.hub.endpoint,
-        accessToken: this.hub.accessToken,
+        token: this.hub.token,
         hubCacheDir: this.hub.hubCacheDir,
         timeoutMs: this.hub.timeoutMs ?? 10_000,
         env,
