@@ -13,7 +13,8 @@ export * from './perplexity';
 export * from './quant';
 export * from './quantize';
 export * from './runtime';
-export * from './runtime-config';
+export { ModelConfigError, parseRuntimeConfig, readRuntimeConfig, readRuntimeConfigWithText } from '../model';
+export type { ModelFamily, RuntimeConfig } from '../model';
 export * from './tokenizer';
 // Names two modules share: the pipeline's cancel handle, and the engine's dequantize (the TS one in
 // groupQuantized.ts is the tests' reference).

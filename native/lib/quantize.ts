@@ -15,7 +15,7 @@ import { loadAddon } from './addon';
 import { CalibrationDataset, CalibrationOptions, calibrationWindows } from './calibration';
 import { QUANT_DEFAULTS } from '../model';
 import { cancelFlag } from './groupQuantized';
-import { RuntimeConfig, readRuntimeConfigWithText } from './runtime-config';
+import { RuntimeConfig, readRuntimeConfigWithText } from '../model';
 import { TextTokenizer } from './tokenizer';
 
 export type QuantAlgorithm = 'rtn' | 'gptq' | 'awq' | 'bitsandbytes';

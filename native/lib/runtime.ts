@@ -2,7 +2,7 @@
 // batched prefill / greedy generation for benchmarks.
 // Every call is async (the work runs on an engine thread); errors reject with the engine's message.
 import { SimdLevel, loadAddon } from './addon';
-import { RuntimeConfig, readRuntimeConfig } from './runtime-config';
+import { RuntimeConfig, readRuntimeConfig } from '../model';
 
 export interface SamplingOptions {
   /** 0 (default) = greedy. */

@@ -5,7 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 
 import { openModel } from '../../native/lib/runtime';
-import { parseRuntimeConfig, readRuntimeConfig } from '../../native/lib/runtime-config';
+import { parseRuntimeConfig, readRuntimeConfig } from '../../native/model';
 import { goldenModels, goldenPrompts, maxAbsDiff, tinyLlamaDir } from './runtime-fixtures';
 import { atSimdLevelAsync, simdLevels } from './simdLevels';
 

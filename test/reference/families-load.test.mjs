@@ -1,12 +1,12 @@
 // Checkpoints the engine writes for today's families load upstream and give our runtime's logits: the
-// Llama-3.2 (llama3 RoPE, tied embeddings) and Qwen3 (q_norm/k_norm) fixtures (test/fixtures/README.md) are
+// Llama-3.2 (llama3 RoPE, tied embeddings), Qwen3 (q_norm/k_norm), Gemma 2 and Gemma 3 fixtures (test/fixtures/README.md) are
 // quantized with GPTQ (act-order), AWQ GEMM and NF4, and checkpoint_load_reference.py loads each with transformers
 // 5.23 (GPTQ: GPTQModel 7.7's own loader, since transformers needs optimum for GPTQ). Every quantized Linear the
 // loader holds must dequantize to exactly our weights (after its compute dtype's rounding), and the logits of the
 // fixtures' golden prompts must match the runtime's.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,18 +20,18 @@ const built = existsSync(join(compiled, 'native', 'lib', 'quantize.js')) && exis
 const skip = venv.skip ?? (built ? false : 'the engine is not built; run `npm run build` first');
 if (skip && process.env.CI === 'true') throw new Error(skip);
 
-const families = ['llama3.2-random', 'qwen3-random'];
-// Group 32 divides every width of the fixtures (64, 192, 256); the fixtures' linears are 2 layers × 7.
-// Tolerances (max |Δlogit| / max |logit|; measured 1.9e-3 to 3.0e-3 for GPTQ and AWQ): transformers 5.23's
-// from_pretrained keeps RoPE's inv_freq in fp32, while the runtime rounds it through the weights' dtype (bf16
-// here) as the golden logits it is held to were made (native/src/runtime/rope.h); the unquantized fixtures differ
-// by 1.7e-3 (Qwen3) and 3.1e-3 (Llama 3.2) from that alone at 33 positions. GPTQ/AWQ upstream also dequantize in
-// the scales' fp16 (the layers above are compared after that rounding).
+const families = ['llama3.2-random', 'qwen3-random', 'gemma2-random', 'gemma3-random'];
+// Group 32 divides every width of the fixtures (32 to 256).
+// Tolerances (max |Δlogit| / max |logit|): GPTQModel and transformers' AWQ dequantize in the scales' fp16, the
+// runtime keeps the exact fp32 products (the layers above are compared after that rounding); random weights
+// amplify it layer by layer more than a trained model does (tiny-llama: ≤ 3.1e-4, checkpoint-load.test.mjs).
 const methods = [
-  { name: 'gptq-4bit-g32-act-order', format: 'gptq', config: { quant_method: 'gptq', bits: 4, group_size: 32, sym: true, desc_act: true }, loader: 'gptqmodel', tolerance: 4e-3 },
-  { name: 'awq-gemm-4bit-g32', format: 'awq-gemm', config: { quant_method: 'awq', bits: 4, group_size: 32, zero_point: true, version: 'gemm' }, loader: 'transformers', tolerance: 4e-3 },
-  // bitsandbytes' fused CPU 4-bit kernel computes in bf16 on AVX512-BF16 CPUs (checkpoint-load.test.mjs).
-  { name: 'nf4', format: 'bnb4', config: { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4', bnb_4bit_compute_dtype: 'float32' }, loader: 'transformers', tolerance: 4e-3, bf16Tolerance: 2e-2 },
+  { name: 'gptq-4bit-g32-act-order', format: 'gptq', config: { quant_method: 'gptq', bits: 4, group_size: 32, sym: true, desc_act: true }, loader: 'gptqmodel', tolerance: 3e-3 },
+  { name: 'awq-gemm-4bit-g32', format: 'awq-gemm', config: { quant_method: 'awq', bits: 4, group_size: 32, zero_point: true, version: 'gemm' }, loader: 'transformers', tolerance: 3e-3 },
+  // bitsandbytes' fused CPU 4-bit kernel computes in bf16 on AVX512-BF16 CPUs (checkpoint-load.test.mjs): 8-bit
+  // mantissas through every layer, measured up to 2.7e-2 on Gemma 2's four soft-capped layers (the layers themselves
+  // are compared exactly above).
+  { name: 'nf4', format: 'bnb4', config: { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4', bnb_4bit_compute_dtype: 'float32' }, loader: 'transformers', tolerance: 5e-4, bf16Tolerance: 5e-2 },
 ];
 
 test('today\'s families: GPTQ, AWQ and NF4 checkpoints the engine writes load upstream and give the runtime\'s logits', { skip, timeout: 600_000 }, async (t) => {
@@ -74,7 +74,7 @@ test('today\'s families: GPTQ, AWQ and NF4 checkpoints the engine writes load up
     const got = reply.cases[c.name];
     assert.equal(got.loader, c.loader, `${c.name}: loader (refused: ${got.refused.join(' | ')})`);
     const layers = io.readSafetensorsHeader(c.out).tensors.map((info) => info.name).filter((n) => !n.startsWith('logits.'));
-    assert.equal(layers.length, 2 * 7, `${c.name}: quantized Linear count`);
+    assert.equal(layers.length, 7 * JSON.parse(readFileSync(join(c.folder, 'config.json'), 'utf8')).num_hidden_layers, `${c.name}: quantized Linear count`);
     const unpackOptions = c.format === 'gptq' ? { bits: 4, groupSize: 32 } : { groupSize: c.config.group_size };
     for (const layer of layers) {
       const theirs = io.readTensor(c.out, layer);
@@ -84,7 +84,10 @@ test('today\'s families: GPTQ, AWQ and NF4 checkpoints the engine writes load up
       for (let i = 0; i < expected.length; i++) if (expected[i] !== actual[i]) differing++;
       assert.equal(differing, 0, `${c.name}: ${layer} dequantized (${theirs.dtype}) differs at ${differing} values`);
     }
-    const tolerance = reply.bnb4Bf16 && c.bf16Tolerance !== undefined ? c.bf16Tolerance : c.tolerance;
+    // Gemma 3's six random-weight layers, each through q/k norms, amplify the upstream rounding more (measured:
+    // GPTQ 7.7e-3, AWQ 4.0e-3, NF4 on the bf16 kernel 6.4e-2, with every layer identical).
+    const amplified = c.family === 'gemma3-random' ? 3 : 1;
+    const tolerance = amplified * (reply.bnb4Bf16 && c.bf16Tolerance !== undefined ? c.bf16Tolerance : c.tolerance);
     const runtime = openModel(c.folder);
     const vocab = runtime.config.vocabSize;
     let worst = 0;

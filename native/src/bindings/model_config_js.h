@@ -1,4 +1,4 @@
-// The runtime's model shape from the plain object native/lib/runtime-config.ts builds (shared by the
+// The runtime's model shape from the plain object native/model/runtimeConfig.ts builds (shared by the
 // runtime and pipeline bindings).
 #pragma once
 

@@ -1,4 +1,4 @@
-// The shape of a decoder-only model, parsed from config.json on the TS side (native/lib/runtime-config.ts)
+// The shape of a decoder-only model, parsed from config.json on the TS side (native/model/runtimeConfig.ts)
 // and passed in as a plain object, so the engine never parses JSON.
 #pragma once
 

@@ -1,6 +1,6 @@
 // Rotary position embeddings as transformers 5.23 computes them (modeling_rope_utils.py): the inverse
 // frequencies of each RoPE type, the cos/sin scaling some types apply, and the part of the head they rotate.
-// The settings arrive parsed from config.json (native/lib/runtime-config.ts); the arithmetic is fp32, as torch's.
+// The settings arrive parsed from config.json (native/model/runtimeConfig.ts); the arithmetic is fp32, as torch's.
 #pragma once
 
 #include <cstdint>

@@ -6,12 +6,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { decideToken, hubEndpoint, withAllowed } from '../../client/src/extension/hubGrant';
-import { readSettings } from '../../client/src/extension/settings';
-import { workerEnv } from '../../client/src/jobs/runner';
-import { environmentGrant, tokenFor } from '../../native/model';
+import { decideToken, hubEndpoint, withAllowed } from '../../../client/src/extension/hubGrant';
+import { readSettings } from '../../../client/src/extension/settings';
+import { workerEnv } from '../../../client/src/jobs/runner';
+import { environmentGrant, tokenFor } from '../../../native/model';
 
-const repo = join(__dirname, '..', '..', '..');
+const repo = join(__dirname, '..', '..', '..', '..');
 const HUB = 'https://huggingface.co';
 const LOOPBACK = 'http://127.0.0.1:8080';
 

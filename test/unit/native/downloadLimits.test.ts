@@ -7,14 +7,14 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ensureSnapshot } from '../../native/model/download';
-import type { DownloadProgress } from '../../native/model/download';
-import { ModelErrorException } from '../../native/model/errors';
-import { repoFolderName } from '../../native/model/hfCache';
-import { startHubServer } from '../helpers/hubServer';
-import type { HubServer } from '../helpers/hubServer';
+import { ensureSnapshot } from '../../../native/model/download';
+import type { DownloadProgress } from '../../../native/model/download';
+import { ModelErrorException } from '../../../native/model/errors';
+import { repoFolderName } from '../../../native/model/hfCache';
+import { startHubServer } from '../../helpers/hubServer';
+import type { HubServer } from '../../helpers/hubServer';
 
-const repo = join(__dirname, '..', '..', '..');
+const repo = join(__dirname, '..', '..', '..', '..');
 const tinyLlama = join(repo, 'examples', 'tiny-llama');
 const temp = mkdtempSync(join(tmpdir(), 'qs-download-limits-'));
 const PLAIN = 'test-org/tiny-llama';

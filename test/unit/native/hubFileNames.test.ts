@@ -6,11 +6,11 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join, posix, win32 } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ensureSnapshot } from '../../native/model/download';
-import { isJobFile, missingSnapshotFiles } from '../../native/model/snapshotFiles';
-import { startHubServer } from '../helpers/hubServer';
+import { ensureSnapshot } from '../../../native/model/download';
+import { isJobFile, missingSnapshotFiles } from '../../../native/model/snapshotFiles';
+import { startHubServer } from '../../helpers/hubServer';
 
-const repo = join(__dirname, '..', '..', '..');
+const repo = join(__dirname, '..', '..', '..', '..');
 const tinyLlama = join(repo, 'examples', 'tiny-llama');
 const temp = mkdtempSync(join(tmpdir(), 'qs-hub-names-'));
 after(() => rmSync(temp, { recursive: true, force: true }));

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, it } from 'node:test';
 
-const watchModule = join(__dirname, '..', '..', 'native', 'worker', 'parentWatch.js');
+const watchModule = join(__dirname, '..', '..', '..', 'native', 'worker', 'parentWatch.js');
 const temp = mkdtempSync(join(tmpdir(), 'qs-parent-watch-'));
 after(() => rmSync(temp, { recursive: true, force: true }));
 

@@ -2,7 +2,7 @@
 // ranges, messages and fixes, against real model folders (examples/tiny-llama and the checkpoint folders
 // of test/fixtures/model-aware). Resolution is asynchronous: the first diagnose has no model findings.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -194,6 +194,24 @@ describe('model-aware diagnostics', () => {
       );
     });
   }
+
+  it('a model the engine cannot run is named: a warning in a job file, information in its config.json', async () => {
+    const folder = join(temp, 'phi3-model');
+    mkdirSync(folder, { recursive: true });
+    copyFileSync(join(repo, 'examples', 'tiny-llama', 'model.safetensors'), join(folder, 'model.safetensors'));
+    const config = JSON.parse(readFileSync(join(repo, 'examples', 'tiny-llama', 'config.json'), 'utf8'));
+    writeFileSync(join(folder, 'config.json'), JSON.stringify({ ...config, architectures: ['Phi3ForCausalLM'] }));
+    const supported = 'LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM, OPTForCausalLM';
+    const reason = `config.json: \`architectures\` names "Phi3ForCausalLM"; the runtime supports ${supported}`;
+    const inJob = (await modelDiagnostics(jobPath, job({ quant_method: 'gptq', bits: 4 }, folder))).filter((d) => d.code === 'model/engine-support');
+    const refusal = 'Quantize, Benchmark and Generate refuse this job before they start; validation and the memory estimate still work.';
+    assert.deepEqual(inJob.map((d) => [d.severity, d.message]), [[2, `QuantStudio's engine cannot run ${folder}: ${reason}. ${refusal}`]]);
+    const ownConfig = JSON.stringify({ ...config, architectures: ['Phi3ForCausalLM'], quantization_config: { quant_method: 'bitsandbytes', load_in_4bit: true } }, null, 2);
+    const inConfig = (await modelDiagnostics(join(folder, 'config.json'), ownConfig)).filter((d) => d.code === 'model/engine-support');
+    assert.deepEqual(inConfig.map((d) => d.severity), [3]);
+    // A model the engine runs gets no such finding.
+    assert.deepEqual((await modelDiagnostics(jobPath, job({ quant_method: 'gptq', bits: 4 }))).filter((d) => d.code === 'model/engine-support'), []);
+  });
 
   it('diagnoses at once while the model resolves, then with the model-aware findings', async () => {
     const fresh = newService();

@@ -1,5 +1,6 @@
 // Every model-aware rule, in reporting order. They run only when the document's target model is resolved.
 import { checkpointMatchRule } from './checkpointMatch';
+import { engineSupportRule } from './engineSupport';
 import { groupSizeDividesRule } from './groupSizeDivides';
 import { kernelShapesRule } from './kernelShapes';
 import { moduleNamesRule } from './moduleNames';
@@ -8,4 +9,4 @@ import type { ModelRule } from './rule';
 export type { ModelRule, ModelRuleContext } from './rule';
 export { bindToModel } from './rule';
 
-export const modelRules: readonly ModelRule[] = [groupSizeDividesRule, moduleNamesRule, kernelShapesRule, checkpointMatchRule];
+export const modelRules: readonly ModelRule[] = [groupSizeDividesRule, moduleNamesRule, kernelShapesRule, checkpointMatchRule, engineSupportRule];

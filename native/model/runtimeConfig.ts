@@ -3,8 +3,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
-import { gemmaConfig } from './gemma-config';
-import { RopeConfigError, RopeSettings, parseRope } from './rope-config';
+import { gemmaConfig } from './gemmaConfig';
+import { RopeConfigError, RopeSettings, parseRope } from './ropeConfig';
 
 export type ModelFamily = 'llama' | 'opt';
 
@@ -21,13 +21,13 @@ export interface RuntimeConfig {
   vocabSize: number;
   maxPositions: number;
   normEps: number;
-  /** Llama family: the rotary embedding (rope-config.ts); OPT has learned positions instead. */
+  /** Llama family: the rotary embedding (ropeConfig.ts); OPT has learned positions instead. */
   rope?: RopeSettings;
   /** Qwen3, Gemma 3: an RMSNorm over each head of q and k (self_attn.q_norm / k_norm) before RoPE. */
   qkNorm: boolean;
   /** Gemma 3: the sliding layers' own RoPE (the full-attention layers use `rope`). */
   slidingRope?: RopeSettings;
-  /** Gemma 2 / 3 (gemma-config.ts): RMSNorm × (1 + w), norms after attention and MLP as well, GeGLU with
+  /** Gemma 2 / 3 (gemmaConfig.ts): RMSNorm × (1 + w), norms after attention and MLP as well, GeGLU with
    *  gelu_pytorch_tanh, embeddings × √hidden, query_pre_attn_scalar^-0.5 scaling, tanh soft-capping. */
   normOffset?: boolean;
   sandwichNorms?: boolean;

@@ -2,8 +2,8 @@
 // their modeling files): the class defaults where a key is absent, the layer types (Gemma 2 alternates sliding
 // and full attention; Gemma 3 slides on five of every six layers), and Gemma 3's two RoPEs (full-attention
 // layers: rope_theta, default 1e6, with rope_scaling; sliding layers: rope_local_base_freq, default 1e4).
-import type { RuntimeConfig } from './runtime-config';
-import { RopeConfigError, RopeSettings, parseRope } from './rope-config';
+import type { RuntimeConfig } from './runtimeConfig';
+import { RopeConfigError, RopeSettings, parseRope } from './ropeConfig';
 
 type Json = Record<string, unknown>;
 
