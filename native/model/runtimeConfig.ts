@@ -23,6 +23,8 @@ export interface RuntimeConfig {
   normEps: number;
   /** Llama family: the rotary embedding (ropeConfig.ts); OPT has learned positions instead. */
   rope?: RopeSettings;
+  /** Phi-3: self_attn.qkv_proj (q, k, v rows stacked) and mlp.gate_up_proj (gate rows, then up) as one linear each. */
+  fusedProjections?: boolean;
   /** Qwen3, Gemma 3: an RMSNorm over each head of q and k (self_attn.q_norm / k_norm) before RoPE. */
   qkNorm: boolean;
   /** Gemma 3: the sliding layers' own RoPE (the full-attention layers use `rope`). */
@@ -51,6 +53,7 @@ const familyOf: Record<string, ModelFamily> = {
   MistralForCausalLM: 'llama',
   Qwen2ForCausalLM: 'llama',
   Qwen3ForCausalLM: 'llama',
+  Phi3ForCausalLM: 'llama',
   Gemma2ForCausalLM: 'llama',
   Gemma3ForCausalLM: 'llama',
   OPTForCausalLM: 'opt',
@@ -103,10 +106,10 @@ function rope(cfg: Json, file: string, headDim: number): RopeSettings {
   }
 }
 
-// Which layers slide, as transformers 5.23 decides: Mistral every layer when sliding_window is set; Qwen2 and
+// Which layers slide, as transformers 5.23 decides: Mistral and Phi-3 every layer when sliding_window is set; Qwen2 and
 // Qwen3 only with use_sliding_window, on the layers `layer_types` names (default: from max_window_layers on).
 function layerWindows(cfg: Json, file: string, architecture: string, layers: number): number[] {
-  if (architecture === 'MistralForCausalLM') {
+  if (architecture === 'MistralForCausalLM' || architecture === 'Phi3ForCausalLM') {
     return Array<number>(layers).fill(cfg.sliding_window == null ? 0 : int(cfg, file, 'sliding_window'));
   }
   if (architecture !== 'Qwen2ForCausalLM' && architecture !== 'Qwen3ForCausalLM') return Array<number>(layers).fill(0);
@@ -134,6 +137,16 @@ function wholeHeadRope(cfg: Json, file: string, headDim: number, architecture: s
   return settings;
 }
 
+// Phi-3 rotates the first partial_rotary_factor of each head (its apply_rotary_pos_emb passes the rest through), and
+// Phi3Config reads the older "su" and "yarn" scaling types as "longrope".
+function phi3RopeNames(cfg: Json): Json {
+  const key = cfg.rope_scaling ? 'rope_scaling' : 'rope_parameters';
+  const p = cfg[key] as Json | null | undefined;
+  const type = p?.rope_type ?? p?.type;
+  if (!p || (type !== 'su' && type !== 'yarn')) return cfg;
+  return { ...cfg, [key]: { ...p, rope_type: 'longrope', type: 'longrope' } };
+}
+
 function llama(cfg: Json, file: string, architecture: string): Omit<RuntimeConfig, 'eosTokenIds'> {
   const hiddenSize = int(cfg, file, 'hidden_size');
   const heads = int(cfg, file, 'num_attention_heads');
@@ -153,7 +166,8 @@ function llama(cfg: Json, file: string, architecture: string): Omit<RuntimeConfi
     vocabSize: int(cfg, file, 'vocab_size'),
     maxPositions: int(cfg, file, 'max_position_embeddings', 2048),
     normEps: num(cfg, file, 'rms_norm_eps', 1e-6),
-    rope: wholeHeadRope(cfg, file, headDim, architecture),
+    rope: architecture === 'Phi3ForCausalLM' ? rope(phi3RopeNames(cfg), file, headDim) : wholeHeadRope(cfg, file, headDim, architecture),
+    fusedProjections: architecture === 'Phi3ForCausalLM',
     qkNorm: architecture === 'Qwen3ForCausalLM',
     tieWordEmbeddings: cfg.tie_word_embeddings === true,
     layerNormBefore: true,

@@ -75,8 +75,8 @@ test('config: an unsupported architecture, RoPE type or missing RoPE field is an
     /`rope_parameters.low_freq_factor` must be a positive number, got undefined/);
   assert.throws(() => parseRuntimeConfig({ ...base, architectures: ['LlamaForCausalLM'], rope_scaling: { type: 'linear' } }, 'config.json'),
     /`rope_scaling.factor` must be a positive number/);
-  assert.throws(() => parseRuntimeConfig({ ...base, architectures: ['Phi3ForCausalLM'], rope_scaling: { type: 'longrope', short_factor: [1], long_factor: [1] } }, 'config.json'),
-    /`architectures` names "Phi3ForCausalLM"/);
+  assert.throws(() => parseRuntimeConfig({ ...base, architectures: ['MixtralForCausalLM'], num_local_experts: 8 }, 'config.json'),
+    /`architectures` names "MixtralForCausalLM"/);
   assert.throws(() => parseRuntimeConfig({ ...base, architectures: ['LlamaForCausalLM'], rope_scaling: { type: 'longrope', short_factor: [1, 1], long_factor: [1] } }, 'config.json'),
     /`rope_scaling.short_factor` must list 8 positive numbers/);
   assert.throws(() => parseRuntimeConfig({ ...base, architectures: ['LlamaForCausalLM'], partial_rotary_factor: 0.1 }, 'config.json'),
@@ -134,4 +134,17 @@ test('config: Gemma 3 in its legacy form (google/gemma-3-1b-it) and Gemma 2 with
   assert.deepEqual(gemma2.layerWindows, [4096, 0, 4096, 0]);
   assert.throws(() => parseRuntimeConfig({ ...small, architectures: ['Gemma2ForCausalLM'], hidden_activation: 'gelu' }, 'config.json'),
     /`hidden_activation` is "gelu"; Gemma2ForCausalLM runs "gelu_pytorch_tanh"/);
+});
+
+test('config: Phi-3 fuses its projections, rotates a partial head, and reads "su" scaling as longrope', () => {
+  const phi = {
+    architectures: ['Phi3ForCausalLM'], hidden_size: 96, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 6,
+    num_key_value_heads: 2, vocab_size: 10, max_position_embeddings: 64, original_max_position_embeddings: 16, partial_rotary_factor: 0.75,
+  };
+  const su = parseRuntimeConfig({ ...phi, rope_scaling: { type: 'su', short_factor: [1, 1, 1, 1, 1, 1], long_factor: [2, 2, 2, 2, 2, 2] } }, 'config.json');
+  assert.deepEqual([su.fusedProjections, su.rope?.type, su.rope?.rotaryDim, su.rope?.originalMaxPositions], [true, 'longrope', 12, 16]);
+  assert.deepEqual(parseRuntimeConfig({ ...phi, sliding_window: 2047 }, 'config.json').layerWindows, [2047, 2047]);
+  // The Llama family rotates whole heads: the same factor there is refused, naming it.
+  assert.throws(() => parseRuntimeConfig({ ...phi, architectures: ['LlamaForCausalLM'] }, 'config.json'),
+    /`partial_rotary_factor` rotates 12 of 16 head dimensions; LlamaForCausalLM rotates the whole head/);
 });

@@ -91,6 +91,7 @@ runtime::ModelConfig ReadModelConfig(const Napi::Object& o) {
   c.normEps = static_cast<float>(OptionalNumber(o, "normEps", 1e-5));
   if (c.family == runtime::Family::Llama) c.rope = ReadRope(o.Get("rope"), c.headDim);
   c.qkNorm = OptionalBool(o, "qkNorm", false);
+  c.fusedProjections = OptionalBool(o, "fusedProjections", false);
   if (c.family == runtime::Family::Llama && o.Has("slidingRope") && o.Get("slidingRope").IsObject()) {
     c.slidingRope = ReadRope(o.Get("slidingRope"), c.headDim);
     c.hasSlidingRope = true;

@@ -42,6 +42,8 @@ Substituted Substitute(const WorkingLayer& layer, const std::vector<LinearSlot*>
     else if (role == "v") s.view.v = p;
     else if (role == "gate") s.view.gate = p;
     else if (role == "up") s.view.up = p;
+    else if (role == "qkv") s.view.qkv = p;
+    else if (role == "gate_up") s.view.gateUp = p;
   }
   return s;
 }
@@ -80,11 +82,21 @@ void SearchAndFold(const LayerStep& step, const ScaleGroup& g, runtime::LayerTap
     skip = skip || s->skipped;
   }
   LinearSlot* fold = g.foldRole.empty() ? nullptr : layer.Find(g.foldRole);
+  int64_t foldFrom = 0;  // the fold's first row that feeds the scaled input
   if (fold) {
-    // AutoAWQ scales o_proj from v_proj only when their shapes match (no grouped-query attention).
-    if (fold->linear->outFeatures() != slots[0]->linear->inFeatures() ||
-        fold->linear->inFeatures() != slots[0]->linear->outFeatures())
+    const int64_t width = slots[0]->linear->inFeatures(), rows = fold->linear->outFeatures();
+    const runtime::ModelConfig& c = step.model.config();
+    if (fold->role == "qkv") {
+      // AutoAWQ folds into a fused projection's last rows: v, which feeds o only without grouped-query attention.
+      if (c.kvHeads * c.headDim != width) return;
+      foldFrom = rows - width;
+    } else if (fold->role == "gate_up") {
+      if (rows != 2 * width) return;
+      foldFrom = width;  // the up half, which multiplies into down's input
+    } else if (rows != width || fold->linear->inFeatures() != slots[0]->linear->outFeatures()) {
+      // AutoAWQ scales o_proj from v_proj only when their shapes match (no grouped-query attention).
       return;
+    }
     skip = skip || fold->skipped;
   }
   if (skip || slots.empty()) return;
@@ -114,8 +126,10 @@ void SearchAndFold(const LayerStep& step, const ScaleGroup& g, runtime::LayerTap
   for (LinearSlot* s : slots) MultiplyColumns(s->linear->weight, cols, r.scales);
   DivideColumns(x, cols, r.scales);
   if (fold) {
-    DivideRows(fold->linear->weight, fold->linear->inFeatures(), r.scales);
-    for (size_t i = 0; i < fold->linear->bias.size(); ++i) fold->linear->bias[i] /= r.scales[i];
+    DivideRows(fold->linear->weight, fold->linear->inFeatures(), r.scales, foldFrom);
+    for (size_t i = 0; i < r.scales.size() && !fold->linear->bias.empty(); ++i) {
+      fold->linear->bias[static_cast<size_t>(foldFrom) + i] /= r.scales[i];
+    }
     if (!fold->linear->bias.empty()) StoreFloatTensor(step, fold->name + ".bias", fold->linear->bias);
     return;
   }
@@ -138,7 +152,13 @@ void SearchAndFold(const LayerStep& step, const ScaleGroup& g, runtime::LayerTap
 }  // namespace
 
 void QuantizeLayerAwq(const LayerStep& step, runtime::LayerTaps taps) {
-  const std::vector<ScaleGroup> groups = {
+  const bool fused = step.layer.Find("qkv") != nullptr;
+  const std::vector<ScaleGroup> groups = fused ? std::vector<ScaleGroup>{
+      {{"qkv"}, InputTap::Attn, "", true, true},
+      {{"o"}, InputTap::O, "qkv", true, false},
+      {{"gate_up"}, InputTap::Mlp, "", false, true},
+      {{"down"}, InputTap::Down, "gate_up", false, false},
+  } : std::vector<ScaleGroup>{
       {{"q", "k", "v"}, InputTap::Attn, "", true, true},
       {{"o"}, InputTap::O, "v", true, false},
       {{"gate", "up"}, InputTap::Mlp, "", false, true},

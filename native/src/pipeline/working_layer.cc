@@ -30,6 +30,8 @@ runtime::LayerLinears WorkingLayer::View() const {
     else if (s.role == "k") v.k = l;
     else if (s.role == "v") v.v = l;
     else if (s.role == "o") v.o = l;
+    else if (s.role == "qkv") v.qkv = l;
+    else if (s.role == "gate_up") v.gateUp = l;
     else if (s.role == "gate") v.gate = l;
     else if (s.role == "up") v.up = l;
     else if (s.role == "down") v.down = l;
@@ -45,12 +47,18 @@ WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index) {
   if (c.family == runtime::Family::Llama) {
     layer.name = "model.layers." + i;
     const std::string p = layer.name + ".";
-    layer.slots.push_back({"q", p + "self_attn.q_proj", InputTap::Attn, nullptr});
-    layer.slots.push_back({"k", p + "self_attn.k_proj", InputTap::Attn, nullptr});
-    layer.slots.push_back({"v", p + "self_attn.v_proj", InputTap::Attn, nullptr});
-    layer.slots.push_back({"o", p + "self_attn.o_proj", InputTap::O, nullptr});
-    layer.slots.push_back({"gate", p + "mlp.gate_proj", InputTap::Mlp, nullptr});
-    layer.slots.push_back({"up", p + "mlp.up_proj", InputTap::Mlp, nullptr});
+    if (c.fusedProjections) {  // Phi-3: quantized as stored, one linear each (as GPTQModel and transformers keep them)
+      layer.slots.push_back({"qkv", p + "self_attn.qkv_proj", InputTap::Attn, nullptr});
+      layer.slots.push_back({"o", p + "self_attn.o_proj", InputTap::O, nullptr});
+      layer.slots.push_back({"gate_up", p + "mlp.gate_up_proj", InputTap::Mlp, nullptr});
+    } else {
+      layer.slots.push_back({"q", p + "self_attn.q_proj", InputTap::Attn, nullptr});
+      layer.slots.push_back({"k", p + "self_attn.k_proj", InputTap::Attn, nullptr});
+      layer.slots.push_back({"v", p + "self_attn.v_proj", InputTap::Attn, nullptr});
+      layer.slots.push_back({"o", p + "self_attn.o_proj", InputTap::O, nullptr});
+      layer.slots.push_back({"gate", p + "mlp.gate_proj", InputTap::Mlp, nullptr});
+      layer.slots.push_back({"up", p + "mlp.up_proj", InputTap::Mlp, nullptr});
+    }
     layer.slots.push_back({"down", p + "mlp.down_proj", InputTap::Down, nullptr});
     // Gemma's MLP input norm is pre_feedforward_layernorm (its post_attention_layernorm norms the attention output).
     const std::string mlpNorm = c.sandwichNorms ? "pre_feedforward_layernorm" : "post_attention_layernorm";
@@ -100,8 +108,9 @@ void MultiplyColumns(std::vector<float>& w, int64_t cols, const std::vector<floa
   for (size_t i = 0; i < w.size(); ++i) w[i] *= s[i % static_cast<size_t>(cols)];
 }
 
-void DivideRows(std::vector<float>& w, int64_t cols, const std::vector<float>& s) {
-  for (size_t i = 0; i < w.size(); ++i) w[i] /= s[i / static_cast<size_t>(cols)];
+void DivideRows(std::vector<float>& w, int64_t cols, const std::vector<float>& s, int64_t firstRow) {
+  const size_t begin = static_cast<size_t>(firstRow * cols), end = begin + s.size() * static_cast<size_t>(cols);
+  for (size_t i = begin; i < end; ++i) w[i] /= s[(i - begin) / static_cast<size_t>(cols)];
 }
 
 std::vector<uint8_t> EncodeFloats(const std::vector<float>& values, DType dtype) {

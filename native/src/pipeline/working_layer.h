@@ -65,7 +65,8 @@ WorkingLayer LoadLayer(const runtime::Model& model, int64_t index);
 /** x [tokens × cols] /= s per column; w [rows × cols] *= s per column; w rows /= s per row. */
 void DivideColumns(std::vector<float>& x, int64_t cols, const std::vector<float>& s);
 void MultiplyColumns(std::vector<float>& w, int64_t cols, const std::vector<float>& s);
-void DivideRows(std::vector<float>& w, int64_t cols, const std::vector<float>& s);
+/** Rows [firstRow, firstRow + s.size()) of w [rows × cols] divided by s (row r by s[r − firstRow]). */
+void DivideRows(std::vector<float>& w, int64_t cols, const std::vector<float>& s, int64_t firstRow = 0);
 
 /** fp32 values stored in `dtype` (F32, F16 or BF16), as a tensor ready to write. */
 std::vector<uint8_t> EncodeFloats(const std::vector<float>& values, DType dtype);

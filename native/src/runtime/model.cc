@@ -69,12 +69,17 @@ void Model::LoadLlama() {
       layer.norms.qNormWeight = NormVector(c, w.Get(p + "self_attn.q_norm.weight"), c.headDim);
       layer.norms.kNormWeight = NormVector(c, w.Get(p + "self_attn.k_norm.weight"), c.headDim);
     }
-    layer.q = LoadLinear(w, p + "self_attn.q_proj", c.hiddenSize, qWidth);
-    layer.k = LoadLinear(w, p + "self_attn.k_proj", c.hiddenSize, kvWidth);
-    layer.v = LoadLinear(w, p + "self_attn.v_proj", c.hiddenSize, kvWidth);
+    if (c.fusedProjections) {
+      layer.qkv = LoadLinear(w, p + "self_attn.qkv_proj", c.hiddenSize, qWidth + 2 * kvWidth);
+      layer.gateUp = LoadLinear(w, p + "mlp.gate_up_proj", c.hiddenSize, 2 * c.intermediateSize);
+    } else {
+      layer.q = LoadLinear(w, p + "self_attn.q_proj", c.hiddenSize, qWidth);
+      layer.k = LoadLinear(w, p + "self_attn.k_proj", c.hiddenSize, kvWidth);
+      layer.v = LoadLinear(w, p + "self_attn.v_proj", c.hiddenSize, kvWidth);
+      layer.gate = LoadLinear(w, p + "mlp.gate_proj", c.hiddenSize, c.intermediateSize);
+      layer.up = LoadLinear(w, p + "mlp.up_proj", c.hiddenSize, c.intermediateSize);
+    }
     layer.o = LoadLinear(w, p + "self_attn.o_proj", qWidth, c.hiddenSize);
-    layer.gate = LoadLinear(w, p + "mlp.gate_proj", c.hiddenSize, c.intermediateSize);
-    layer.up = LoadLinear(w, p + "mlp.up_proj", c.hiddenSize, c.intermediateSize);
     layer.down = LoadLinear(w, p + "mlp.down_proj", c.intermediateSize, c.hiddenSize);
     layers_.push_back(std::move(layer));
   }
@@ -151,8 +156,17 @@ std::string Model::positionLimitReason() const {
 }
 
 LayerLinears Model::LinearsOf(const Layer& layer) {
-  return {layer.q.get(), layer.k.get(), layer.v.get(), layer.o.get(), layer.gate.get(), layer.up.get(),
-          layer.down.get()};
+  LayerLinears l;
+  l.q = layer.q.get();
+  l.k = layer.k.get();
+  l.v = layer.v.get();
+  l.qkv = layer.qkv.get();
+  l.o = layer.o.get();
+  l.gate = layer.gate.get();
+  l.up = layer.up.get();
+  l.gateUp = layer.gateUp.get();
+  l.down = layer.down.get();
+  return l;
 }
 
 void Model::EmbedSequence(const int32_t* ids, int64_t m, float* x) const {

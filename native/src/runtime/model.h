@@ -23,6 +23,8 @@ struct LayerLinears {
   const Linear* q = nullptr;
   const Linear* k = nullptr;
   const Linear* v = nullptr;
+  const Linear* qkv = nullptr;     // Phi-3: q, k and v in one product (q, k, v null)
+  const Linear* gateUp = nullptr;  // Phi-3: gate and up in one product (gate, up null)
   const Linear* o = nullptr;
   const Linear* gate = nullptr;
   const Linear* up = nullptr;
@@ -88,7 +90,7 @@ class Model {
  private:
   struct Layer {
     LayerNorms norms;
-    std::unique_ptr<Linear> q, k, v, o;
+    std::unique_ptr<Linear> q, k, v, o, qkv, gateUp;
     std::unique_ptr<Linear> gate, up, down;  // Llama: gate/up/down; OPT: up = fc1, down = fc2
   };
 

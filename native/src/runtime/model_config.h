@@ -27,6 +27,7 @@ struct ModelConfig {
   RopeSettings rope;             // Llama family (Gemma 3: its full-attention layers)
   bool hasSlidingRope = false;   // Gemma 3: the sliding layers rotate with their own RoPE, slidingRope
   RopeSettings slidingRope;
+  bool fusedProjections = false; // Phi-3: one qkv_proj (q, k, v rows stacked) and one gate_up_proj (gate rows, then up)
   bool qkNorm = false;           // Qwen3, Gemma 3: an RMSNorm over each head of q and k (q_norm, k_norm) before RoPE
   // Gemma 2 / 3
   bool normOffset = false;       // RMSNorm multiplies by 1 + weight (the stored weight is the offset)

@@ -2,6 +2,8 @@
 // together ([batch·m × in] in one product), and only attention looks at each sequence's own KV cache.
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
+#include <utility>
 #include <stdexcept>
 
 #include "kernels/attention.h"
@@ -22,6 +24,19 @@ void Project(const Linear& linear, const float* x, int64_t rows, float* y) {
   // Equal blocks, so none is a single row (which would take the decode GEMV and round differently).
   const int64_t per = (rows + blocks - 1) / blocks;
   for (int64_t r = 0; r < rows; r += per) linear.Forward(x + r * in, std::min(per, rows - r), y + r * out);
+}
+
+/** Copies the column blocks of x [rows × Σ width] into separate row-major outputs [rows × width]. */
+void SplitColumns(const float* x, int64_t rows, std::initializer_list<std::pair<float*, int64_t>> parts) {
+  int64_t total = 0;
+  for (const auto& part : parts) total += part.second;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* row = x + r * total;
+    for (const auto& [out, width] : parts) {
+      std::copy(row, row + width, out + r * width);
+      row += width;
+    }
+  }
 }
 
 }  // namespace
@@ -59,9 +74,16 @@ void Model::AttentionBlock(const LayerLinears& layer, const LayerNorms& norms, i
   const int64_t rows = static_cast<int64_t>(caches.size()) * m;
   std::vector<float> q(static_cast<size_t>(rows * qWidth)), k(static_cast<size_t>(rows * kvWidth)),
       v(static_cast<size_t>(rows * kvWidth)), attended(static_cast<size_t>(rows * qWidth));
-  Project(*layer.q, h, rows, q.data());
-  Project(*layer.k, h, rows, k.data());
-  Project(*layer.v, h, rows, v.data());
+  if (layer.qkv) {
+    // One product, then each row's q | k | v columns apart (Phi-3's qkv_proj stacks them in that order).
+    std::vector<float> qkv(static_cast<size_t>(rows * (qWidth + 2 * kvWidth)));
+    Project(*layer.qkv, h, rows, qkv.data());
+    SplitColumns(qkv.data(), rows, {{q.data(), qWidth}, {k.data(), kvWidth}, {v.data(), kvWidth}});
+  } else {
+    Project(*layer.q, h, rows, q.data());
+    Project(*layer.k, h, rows, k.data());
+    Project(*layer.v, h, rows, v.data());
+  }
   const float scale = c.attentionScale > 0 ? static_cast<float>(c.attentionScale)
                                            : 1.0f / std::sqrt(static_cast<float>(c.headDim));
   // Gemma 3: sliding layers rotate with their own RoPE.
@@ -100,6 +122,16 @@ void Model::AttentionBlock(const LayerLinears& layer, const LayerNorms& norms, i
 void Model::MlpBlock(const LayerLinears& layer, const float* h, int64_t m, float* out, std::vector<float>* tap) const {
   const int64_t width = config_.intermediateSize;
   std::vector<float> up(static_cast<size_t>(m * width));
+  if (layer.gateUp) {
+    // Phi-3's gate_up_proj: each row's gate columns, then its up columns.
+    std::vector<float> gate(static_cast<size_t>(m * width)), both(static_cast<size_t>(m * 2 * width));
+    Project(*layer.gateUp, h, m, both.data());
+    SplitColumns(both.data(), m, {{gate.data(), width}, {up.data(), width}});
+    kernels::SiluMul(gate.data(), up.data(), m * width);
+    Project(*layer.down, gate.data(), m, out);
+    if (tap) *tap = std::move(gate);
+    return;
+  }
   Project(*layer.up, h, m, up.data());
   if (config_.family == Family::Llama) {
     std::vector<float> gate(static_cast<size_t>(m * width));
