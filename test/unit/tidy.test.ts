@@ -14,7 +14,7 @@ const LONG_LINES: Readonly<Record<string, number>> = {
   'client/src/extension/commands/benchmark.ts': 1,
   'client/src/extension/commands/perplexity.ts': 1,
   'client/src/extension/panels/charts.ts': 3,
-  'client/src/extension/panels/compareView.ts': 2,
+  'client/src/extension/panels/compareView.ts': 1,
   'client/src/extension/panels/metricsTable.ts': 1,
   'client/src/extension/panels/quantizeSummary.ts': 1,
   'client/src/extension/panels/quantizeView.ts': 1,
