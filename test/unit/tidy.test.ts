@@ -18,7 +18,6 @@ const LONG_LINES: Readonly<Record<string, number>> = {
   'client/src/extension/panels/metricsTable.ts': 1,
   'client/src/extension/panels/quantizeSummary.ts': 1,
   'client/src/extension/panels/quantizeView.ts': 1,
-  'client/src/extension/panels/runView.ts': 1,
   'native/lib/runtime.ts': 3,
   'native/model/download.ts': 1,
   'native/model/hub.ts': 1,

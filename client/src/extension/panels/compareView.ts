@@ -34,7 +34,7 @@ function runsTable({ a, b }: CompareInput): string {
     ['Kind', kindLabel(a.run.kind), kindLabel(b.run.kind)],
     ['Model', a.run.model.path ?? a.run.model.ref, b.run.model.path ?? b.run.model.ref],
     ['Method', String(a.run.config?.quant_method ?? DASH), String(b.run.config?.quant_method ?? DASH)],
-    ['Finished', a.run.finishedAt, b.run.finishedAt],
+    ['Finished', runDate(a.run.finishedAt), runDate(b.run.finishedAt)],
     ['Run file', a.file, b.file],
   ];
   const body = rows.map(([label, va, vb]) => `<tr><th scope="row">${label}</th>${cell(va, false)}${cell(vb, false)}</tr>`);
