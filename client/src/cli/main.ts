@@ -7,18 +7,31 @@ import { quantizeCommand } from './commands/quantize';
 import { validateCommand } from './commands/validate';
 import { estimateCommand } from './estimate';
 import type { Command } from './command';
+import { packageVersion } from './version';
 
 const COMMANDS: ReadonlyArray<Command> = [validateCommand, estimateCommand, quantizeCommand, perplexityCommand, generateCommand, benchmarkCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}\n      ${c.usage}`);
-  return `usage: quantstudio <command> [options]\n\ncommands:\n${lines.join('\n')}\n`;
+  return `usage: quantstudio <command> [options]\n\ncommands:\n${lines.join('\n')}\n\n'quantstudio <command> --help' shows one command's usage; --version the version.\n`;
+}
+
+const HELP = new Set(['--help', '-h']);
+
+/** `quantstudio <command> --help`: what the command does and how to call it, on stdout. */
+function commandHelp(command: Command): string {
+  return `quantstudio ${command.name}: ${command.summary}\nusage: ${command.usage}\n`;
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === '--version' || name === '-V' || name === 'version') {
+    process.stdout.write(`quantstudio ${packageVersion()}\n`);
+    return 0;
+  }
+  if (name === 'help' && args[0] !== undefined) return main([args[0], '--help']);
+  if (name === undefined || HELP.has(name) || name === 'help') {
     (name === undefined ? process.stderr : process.stdout).write(usage());
     return name === undefined ? 2 : 0;
   }
@@ -26,6 +39,10 @@ export async function main(argv: string[]): Promise<number> {
   if (!command) {
     process.stderr.write(`quantstudio: unknown command '${name}'\n\n${usage()}`);
     return 2;
+  }
+  if (args.some((a) => HELP.has(a))) {
+    process.stdout.write(commandHelp(command));
+    return 0;
   }
   return command.run(args);
 }

@@ -66,7 +66,7 @@ export function runDetails(run: RunResult, file: string): string[] {
   const lines = [`${run.kind} of ${run.model.path ?? run.model.ref}`];
   const method = methodOf(run.config);
   if (method) lines.push(`Method: ${method}`);
-  lines.push(`Started ${run.startedAt}, took ${run.durationSeconds.toFixed(1)} s`);
+  lines.push(`Started ${runDate(run.startedAt)}, took ${run.durationSeconds.toFixed(1)} s`);
   lines.push(`${keyMetric(run)}`);
   if (run.output) lines.push(`Output: ${run.output.folder} (${humanBytes(run.output.bytes)})`);
   lines.push(`Engine ${run.environment.engineVersion}, ${run.environment.threads} threads, ${run.environment.cpu}`);

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { comparePage, compareTitle } from '../../../client/src/extension/panels/pages';
 import { compareInput, pairRows, percentChange } from '../../../client/src/extension/panels/compareView';
 import type { RunResult } from '../../../client/src/jobs/runner';
+import { runDate } from '../../../client/src/jobs/runLabels';
 import { byTestId, fixtureRun, tableCells, texts, unescape } from './panels-html';
 
 const ctx = { cspSource: 'vscode-webview://abc', nonce: 'N0nce' };
@@ -39,12 +40,13 @@ test('benchmark rows pair by variant, batch and measurement; rows of one run onl
 test('the compare page tabulates metrics with differences and the matched benchmark rows', () => {
   const input = compareInput({ run: fixtureRun('benchmark'), file: '/w/runs/a.json' }, { run: benchmarkB(), file: '/w/runs/b.json' });
   const html = comparePage(input, ctx);
-  assert.equal(unescape(/<title>(.*?)<\/title>/.exec(html)?.[1] ?? ''), 'QuantStudio: Compare — tiny-llama vs tiny-llama-v2');
-  assert.equal(compareTitle(input), 'QuantStudio: Compare — tiny-llama vs tiny-llama-v2');
+  const title = 'QuantStudio: Compare — benchmark · tiny-llama vs benchmark · tiny-llama-v2';
+  assert.equal(unescape(/<title>(.*?)<\/title>/.exec(html)?.[1] ?? ''), title);
+  assert.equal(compareTitle(input), title);
   assert.deepEqual(tableCells(byTestId(html, 'compare-metrics')), [
     ['Metric', 'A', 'B', 'Difference', 'Change'],
-    ['load seconds', '0.021', '0.021', '0', '0.0%'],
-    ['peak rss bytes', '31457280', '20971520', '-10485760', '-33.3%'],
+    ['Load time', '21 ms', '21 ms', '0 ms', '0.0%'],
+    ['Peak memory', '30.0 MiB', '20.0 MiB', '-10.0 MiB', '-33.3%'],
   ]);
   const rows = tableCells(byTestId(html, 'compare-benchmark'));
   assert.deepEqual(rows[0], [
@@ -53,8 +55,8 @@ test('the compare page tabulates metrics with differences and the matched benchm
   ]);
   assert.deepEqual(rows[5], ['gptq 4-bit g128', 'forward, 512-token prompt', '1', '1.25', '1.00', '-0.25', '800.0', '800.0', '0.0', '8.0', '8.0', '0.0']);
   assert.deepEqual(rows[6], ['gptq 4-bit g128', 'generate, 30 new tokens after a 30-token prompt', '1', '10.00', '8.00', '-2.00', '100.0', '100.0', '0.0', '10.0', '10.0', '0.0']);
-  assert.deepEqual(rows[13], ['nf4', 'forward, 512-token prompt', '1', '2.00', '—', '—', '500.0', '—', '—', '9.0', '—', '—']);
-  assert.deepEqual(rows[17], ['int8', 'forward, 512-token prompt', '1', '—', '1.75', '—', '—', '400.0', '—', '—', '20.0', '—']);
+  assert.deepEqual(rows[13], ['nf4', 'forward, 512-token prompt', '1', '2.00', '—', 'not in B', '500.0', '—', 'not in B', '9.0', '—', 'not in B']);
+  assert.deepEqual(rows[17], ['int8', 'forward, 512-token prompt', '1', '—', '1.75', 'not in A', '—', '400.0', 'not in A', '—', '20.0', 'not in A']);
   const forward = byTestId(html, 'compare-chart-latency').split('<div class="chart">')[1];
   assert.deepEqual(tableCells(forward), [
     ['ms / token', 'A · batch 1', 'B · batch 1', 'A · batch 16', 'B · batch 16'],
@@ -78,19 +80,55 @@ test('a benchmark compared with a run without rows charts only the benchmark\'s 
   const forward = byTestId(html, 'compare-chart-latency').split('<div class="chart">')[1];
   assert.deepEqual(tableCells(forward)[0], ['ms / token', 'A · batch 1', 'A · batch 16']);
   assert.deepEqual(tableCells(byTestId(html, 'compare-chart-perplexity'))[0], ['perplexity', 'A']);
-  assert.deepEqual(tableCells(byTestId(html, 'compare-benchmark'))[1].slice(3, 6), ['2.50', '—', '—']);
+  assert.deepEqual(tableCells(byTestId(html, 'compare-benchmark'))[1].slice(3, 6), ['2.50', '—', 'not in B']);
 });
 
-test('runs of different kinds compare their metrics and their headline perplexity', () => {
+test('runs of different kinds compare only figures measured the same way, and say why a cell is empty', () => {
   const input = compareInput({ run: fixtureRun('quantize'), file: '/w/q.json' }, { run: fixtureRun('perplexity'), file: '/w/p.json' });
   const html = comparePage(input, ctx);
-  assert.equal(input.a.label, 'tiny-llama (A)');
+  assert.equal(compareTitle(input), 'QuantStudio: Compare — quantize · tiny-llama vs perplexity · tiny-llama');
   const metrics = tableCells(byTestId(html, 'compare-metrics'));
-  assert.deepEqual(metrics.find((r) => r[0] === 'tokens per second'), ['tokens per second', '120.5', '1500', '+1380', '+1145.1%']);
-  assert.deepEqual(metrics.find((r) => r[0] === 'perplexity'), ['perplexity', '—', '57.78', '—', '—']);
+  // the sample's generation speed and the evaluation speed are different phases
+  assert.deepEqual(metrics.find((r) => r[0] === 'Speed'), [
+    'Speed', '120.5 tokens/s', '1,500.4 tokens/s', 'not compared, measured differently (phase: generation in A, perplexity evaluation in B)',
+  ]);
+  assert.deepEqual(metrics.find((r) => r[0] === 'Perplexity'), ['Perplexity', '—', '57.778', 'not measured in A']);
+  assert.deepEqual(metrics.find((r) => r[0] === 'Tokens evaluated'), ['Tokens evaluated', '2,048', '2,048', '0', '0.0%']);
+  assert.deepEqual(metrics.find((r) => r[0] === 'Peak memory')?.slice(3), ['not compared, measured differently (over: the whole quantize job in A, the whole perplexity job in B)']);
+  assert.doesNotMatch(byTestId(html, 'compare-metrics'), /peak rss bytes|Bytes/i);
+  // a quantize job's sample and a generate job generate the same way: their speeds compare
+  const generate = tableCells(byTestId(comparePage(compareInput({ run: fixtureRun('quantize'), file: '/q' }, { run: fixtureRun('generate'), file: '/g' }), ctx), 'compare-metrics'));
+  assert.deepEqual(generate.find((r) => r[0] === 'Speed'), ['Speed', '120.5 tokens/s', '95.3 tokens/s', '-25.3 tokens/s', '-21.0%']);
   const chart = byTestId(html, 'compare-chart-run-perplexity');
-  assert.deepEqual(texts(chart, 'category'), ['A: tiny-llama (A)', 'B: tiny-llama (B)']);
+  assert.deepEqual(texts(chart, 'category'), ['A: quantize · tiny-llama', 'B: perplexity · tiny-llama']);
   assert.deepEqual(texts(chart, 'value'), ['59.100', '57.778 (-1.322)']);
   assert.doesNotMatch(html, /compare-benchmark/);
   assert.deepEqual(tableCells(byTestId(html, 'compare-runs'))[1], ['Kind', 'Quantize', 'Perplexity']);
+});
+
+test('perplexities over different token counts are not set side by side', () => {
+  const bench = fixtureRun('measured-benchmark');
+  const quantize: RunResult = { ...fixtureRun('quantize'), metrics: { perplexityAfter: 69.394, evaluationTokens: 32768 } };
+  const html = comparePage(compareInput({ run: bench, file: '/b' }, { run: quantize, file: '/q' }), ctx);
+  const metrics = tableCells(byTestId(html, 'compare-metrics'));
+  assert.deepEqual(metrics.find((r) => r[0] === 'Tokens evaluated'), ['Tokens evaluated', '4,096', '32,768', '+28,672', '+700.0%']);
+  assert.equal(unescape(byTestId(html, 'compare-chart-run-perplexity').replace(/<[^>]+>/g, '')),
+    'No perplexity chart: the runs evaluated differently (tokens: 4,096 in A, 32,768 in B).');
+  assert.doesNotMatch(html, /\+3\.063/);
+  // two benchmarks over different slices: the per-variant chart gives way to the reason
+  const longer: RunResult = { ...bench, metrics: { ...bench.metrics, evaluationTokens: 32768 } };
+  const both = comparePage(compareInput({ run: bench, file: '/b1' }, { run: longer, file: '/b2' }), ctx);
+  assert.match(byTestId(both, 'compare-chart-perplexity'), /No perplexity chart: the runs evaluated differently \(tokens: 4,096 in A, 32,768 in B\)/);
+  assert.deepEqual(tableCells(byTestId(both, 'compare-metrics')).find((r) => r[0] === 'Perplexity')?.slice(3), [
+    'not compared, measured differently (tokens: 4,096 in A, 32,768 in B)',
+  ]);
+});
+
+test('two runs with the same label are told apart by their start time, then by A and B', () => {
+  const run = fixtureRun('generate');
+  const later = { ...run, startedAt: '2026-11-24T09:30:00Z' };
+  const input = compareInput({ run, file: '/a' }, { run: later, file: '/b' });
+  assert.equal(input.a.label, `generate · tiny-llama-gptq, ${runDate(run.startedAt)}`);
+  assert.equal(input.b.label, `generate · tiny-llama-gptq, ${runDate(later.startedAt)}`);
+  assert.deepEqual([compareInput({ run, file: '/a' }, { run, file: '/b' }).b.label], [`generate · tiny-llama-gptq, ${runDate(run.startedAt)} (B)`]);
 });

@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { layerCells, LiveLog, progressText, TokenRate } from '../../../client/src/extension/panels/live';
 import { parsePanelState } from '../../../client/src/extension/panels/state';
-import { metricLabel, metricValue } from '../../../client/src/extension/panels/metricsTable';
+import { metricLabel, metricsTable, metricValue } from '../../../client/src/extension/panels/metricsTable';
+import { fixtureRun, tableCells } from './panels-html';
 
 test('the phase line shows the step, its message and the time left', () => {
   assert.equal(progressText({ phase: 'perplexity before', current: 3, total: 8, etaSeconds: 4.2 }), 'perplexity before 3/8 (about 5 s left)');
@@ -73,4 +74,12 @@ test('metric names and values read plainly', () => {
   assert.equal(metricValue(0.004654), '0.004654');
   assert.equal(metricValue(0.0004654), '4.654e-4');
   assert.equal(metricValue(1234567.5), '1.235e+6');
+});
+
+test('a run panel lists its metrics in human units, not raw metric keys', () => {
+  const cells = tableCells(metricsTable(fixtureRun('quantize')));
+  assert.deepEqual(cells.find((r) => r[0] === 'Peak memory'), ['Peak memory', '50.0 MiB']);
+  assert.deepEqual(cells.find((r) => r[0] === 'Speed'), ['Speed', '120.5 tokens/s']);
+  assert.deepEqual(cells.find((r) => r[0] === 'Quantize time'), ['Quantize time', '3.46 s']);
+  assert.ok(!cells.some((r) => /bytes|seconds/.test(r[0])), JSON.stringify(cells));
 });

@@ -59,7 +59,7 @@ test('entries: runs newest first with kind · model, key metric · date; then th
   assert.deepEqual(quantize.tooltip.split('\n'), [
     'quantize of /models/tiny-llama',
     'Method: gptq 4-bit g128',
-    'Started 2026-11-23T12:04:30.000Z, took 12.3 s',
+    'Started 2026-11-23 12:04, took 12.3 s',
     'ppl 58.12',
     'Output: /o (3.0 MiB)',
     'Engine 0.1.0, 2 threads, AMD EPYC',

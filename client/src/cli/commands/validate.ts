@@ -1,12 +1,16 @@
-// `quantstudio validate <file|dir>... [--json]`: the language service's diagnostics for config files, like
-// a compiler: `path:line:col: error code: message`. Exit 1 when any error-severity diagnostic, else 0.
+// `quantstudio validate <file|dir>... [--model <dir|hub id>] [--json]`: the language service's diagnostics for
+// config files, like a compiler: `path:line:col: error code: message`. Exit 1 when any error-severity
+// diagnostic, else 0. The target model is resolved as the language server resolves it (the config's own
+// folder, the model it names, else --model in place of the quantstudio.model setting), so the model-aware
+// findings the editor shows are reported here too.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createLanguageService, fileKindOf } from '../../../../server/src/service';
-import type { ServiceDiagnostic } from '../../../../server/src/service';
+import type { LanguageService, ServiceDiagnostic } from '../../../../server/src/service';
 import type { Command } from '../command';
 import { usageError } from '../command';
+import { parseFlags } from '../flags';
 
 const SKIPPED_DIRECTORIES = new Set(['node_modules', '.git']);
 const SEVERITY_NAME = ['', 'error', 'warning', 'info', 'hint'] as const;
@@ -58,15 +62,22 @@ function formatHuman(reports: readonly FileReport[]): string {
   return lines.join('\n') + '\n';
 }
 
+/** The diagnostics the language server publishes last: once the target model is resolved, they include its findings. */
+async function settledDiagnostics(service: LanguageService, uri: string, text: string): Promise<ServiceDiagnostic[] | undefined> {
+  let analysis = await service.analyze({ uri, text });
+  if (analysis.modelPending && (await analysis.modelPending)) analysis = await service.analyze({ uri, text });
+  return analysis.ours ? analysis.diagnostics : undefined;
+}
+
 export const validateCommand: Command = {
   name: 'validate',
   summary: 'check quantization configs (config.json, quantize_config.json, quant_config.json, *.quant.json, *.py)',
-  usage: 'quantstudio validate <file|dir>... [--json]',
+  usage: 'quantstudio validate <file|dir>... [--model <dir|hub id>] [--json]',
   async run(args) {
-    const json = args.includes('--json');
-    const unknown = args.find((a) => a.startsWith('-') && a !== '--json');
-    if (unknown) return usageError(this, `unknown option '${unknown}'`);
-    const targets = args.filter((a) => a !== '--json');
+    const flags = parseFlags(args, { values: ['--model'], switches: ['--json'], positional: Infinity });
+    if (typeof flags === 'string') return usageError(this, flags);
+    const json = flags.switches.has('--json');
+    const targets = flags.positional;
     if (targets.length === 0) return usageError(this, 'name at least one file or directory');
 
     const files: Array<{ path: string; explicit: boolean }> = [];
@@ -77,7 +88,8 @@ export const validateCommand: Command = {
       else files.push({ path: target, explicit: true });
     }
 
-    const service = createLanguageService();
+    // --model stands in for the quantstudio.model setting, relative to the current folder as to the workspace
+    const service = createLanguageService({ models: { model: flags.values.get('--model') ?? '', workspaceDir: process.cwd() } });
     const reports: FileReport[] = [];
     for (const { path } of files) {
       const file = display(path);
@@ -85,10 +97,9 @@ export const validateCommand: Command = {
         reports.push({ file, diagnostics: [], skipped: 'not a quantization config file name' });
         continue;
       }
-      const text = readFileSync(path, 'utf8');
-      const analysis = await service.analyze({ uri: pathToFileURL(path).href, text });
-      if (!analysis.ours) reports.push({ file, diagnostics: [], skipped: 'no quantization config in it' });
-      else reports.push({ file, diagnostics: analysis.diagnostics });
+      const diagnostics = await settledDiagnostics(service, pathToFileURL(path).href, readFileSync(path, 'utf8'));
+      if (diagnostics === undefined) reports.push({ file, diagnostics: [], skipped: 'no quantization config in it' });
+      else reports.push({ file, diagnostics });
     }
 
     process.stdout.write(json ? JSON.stringify(reports, null, 2) + '\n' : formatHuman(reports));

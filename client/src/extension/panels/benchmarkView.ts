@@ -163,14 +163,17 @@ function perplexityChart(sets: readonly RowSet[], testId: string): string | unde
   return `<figure data-testid="${testId}" aria-label="Perplexity">\n${chart}\n</figure>`;
 }
 
-function chartsOf(sets: readonly RowSet[], testIdPrefix: string): string {
+/** `perplexityNote`: shown instead of the perplexity chart when the runs' figures cannot be set side by side. */
+function chartsOf(sets: readonly RowSet[], testIdPrefix: string, perplexityNote?: string): string {
   const all = sets.flatMap((set) => set.rows);
   if (all.length === 0) return '';
   const measurements = unique(all.map(measurementKey));
   const figures = MEASURES.map(
     (m) => `<figure data-testid="${testIdPrefix}${m.testId}" aria-label="${m.title}">\n${measurements.map((k) => measureChart(m, sets, k)).join('\n')}\n</figure>`,
   );
-  const ppl = perplexityChart(sets, `${testIdPrefix}chart-perplexity`);
+  const ppl = perplexityNote === undefined
+    ? perplexityChart(sets, `${testIdPrefix}chart-perplexity`)
+    : `<p data-testid="${testIdPrefix}chart-perplexity" class="why">${escapeHtml(perplexityNote)}</p>`;
   return `<section class="charts" aria-label="Charts">\n${[...figures, ...(ppl ? [ppl] : [])].join('\n')}\n</section>`;
 }
 
@@ -179,6 +182,6 @@ export function benchmarkCharts(rows: readonly BenchmarkRowView[]): string {
 }
 
 /** Two runs in the same charts: per variant, the runs' bars side by side for each batch size. */
-export function comparisonCharts(a: RowSet, b: RowSet): string {
-  return chartsOf([a, b], 'compare-');
+export function comparisonCharts(a: RowSet, b: RowSet, perplexityNote?: string): string {
+  return chartsOf([a, b], 'compare-', perplexityNote);
 }

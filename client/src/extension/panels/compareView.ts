@@ -1,11 +1,12 @@
-// Two runs side by side: which runs, every metric with its difference, benchmark rows matched by
-// variant + batch + phase (with its prompt and new tokens), and charts with both runs' bars.
-import type { RunResult } from '../../jobs';
+// Two runs side by side: which runs, every figure both measured the same way with its difference (a cell
+// left empty says why), benchmark rows matched by variant + batch + phase (with its prompt and new tokens),
+// and charts with both runs' bars.
+import { type RunResult, runDate, runLabel } from '../../jobs';
 import { escapeHtml } from './page';
 import { BenchmarkRowView, comparisonCharts, measurementLabel, rowKey, variantLabel } from './benchmarkView';
 import { barChart } from './charts';
-import { DASH, fixedOr, kindLabel, MIB, modelName, signed } from './format';
-import { metricLabel, metricValue } from './metricsTable';
+import { basisDifference, evaluationBasis, Figure, formatFigure, runFigures } from './figures';
+import { DASH, fixedOr, kindLabel, MIB, signed } from './format';
 
 export interface CompareSide {
   run: RunResult;
@@ -17,10 +18,13 @@ export interface CompareInput {
   b: CompareSide & { label: string };
 }
 
-/** Names for the two sides: the models' names, with A/B added when they are the same model. */
+/** Names for the two sides: the runs' labels ("benchmark · tiny-llama"), with the start time added when they
+ *  are the same, and A/B only when that is the same too. */
 export function compareInput(a: CompareSide, b: CompareSide): CompareInput {
-  const [na, nb] = [modelName(a.run), modelName(b.run)];
-  return na === nb ? { a: { ...a, label: `${na} (A)` }, b: { ...b, label: `${nb} (B)` } } : { a: { ...a, label: na }, b: { ...b, label: nb } };
+  let [la, lb] = [runLabel(a.run), runLabel(b.run)];
+  if (la === lb) [la, lb] = [`${la}, ${runDate(a.run.startedAt)}`, `${lb}, ${runDate(b.run.startedAt)}`];
+  if (la === lb) [la, lb] = [`${la} (A)`, `${lb} (B)`];
+  return { a: { ...a, label: la }, b: { ...b, label: lb } };
 }
 
 const cell = (text: string, number = true): string => `<td${number ? ' class="number"' : ''}>${escapeHtml(text)}</td>`;
@@ -30,7 +34,7 @@ function runsTable({ a, b }: CompareInput): string {
     ['Kind', kindLabel(a.run.kind), kindLabel(b.run.kind)],
     ['Model', a.run.model.path ?? a.run.model.ref, b.run.model.path ?? b.run.model.ref],
     ['Method', String(a.run.config?.quant_method ?? DASH), String(b.run.config?.quant_method ?? DASH)],
-    ['Finished', a.run.finishedAt, b.run.finishedAt],
+    ['Finished', runDate(a.run.finishedAt), runDate(b.run.finishedAt)],
     ['Run file', a.file, b.file],
   ];
   const body = rows.map(([label, va, vb]) => `<tr><th scope="row">${label}</th>${cell(va, false)}${cell(vb, false)}</tr>`);
@@ -44,19 +48,31 @@ export function percentChange(a: number | undefined, b: number | undefined): num
   return finite(a) && finite(b) && a !== 0 ? (100 * (b - a)) / Math.abs(a) : undefined;
 }
 
+/** Why a figure has no difference: missing on one side or measured differently; undefined when comparable. */
+function whyNotCompared(fa: Figure | undefined, fb: Figure | undefined): string | undefined {
+  if (fa === undefined) return 'not measured in A';
+  if (fb === undefined) return 'not measured in B';
+  const differs = basisDifference(fa.basis, fb.basis);
+  return differs === undefined ? undefined : `not compared, measured differently (${differs})`;
+}
+
 export function metricsComparison({ a, b }: CompareInput): string {
-  const names = [...new Set([...Object.keys(a.run.metrics), ...Object.keys(b.run.metrics)])];
-  const rows = names.flatMap((name) => {
-    const [va, vb] = [a.run.metrics[name], b.run.metrics[name]];
-    if (!finite(va) && !finite(vb)) return [];
-    const diff = finite(va) && finite(vb) ? vb - va : undefined;
-    const diffText = diff === undefined ? DASH : `${diff > 0 ? '+' : ''}${metricValue(diff)}`;
-    const pct = percentChange(va, vb);
-    return [`<tr><th scope="row">${escapeHtml(metricLabel(name))}</th>${cell(finite(va) ? metricValue(va) : DASH)}${cell(finite(vb) ? metricValue(vb) : DASH)}${cell(diffText)}${cell(pct === undefined ? DASH : `${signed(pct, 1)}%`)}</tr>`];
+  const [fa, fb] = [runFigures(a.run), runFigures(b.run)];
+  const ids = [...new Set([...fa, ...fb].map((f) => f.id))];
+  const rows = ids.map((id) => {
+    const [xa, xb] = [fa.find((f) => f.id === id), fb.find((f) => f.id === id)];
+    const { label, unit } = (xa ?? xb) as Figure;
+    const values = cell(xa === undefined ? DASH : formatFigure(xa.value, unit)) + cell(xb === undefined ? DASH : formatFigure(xb.value, unit));
+    const why = whyNotCompared(xa, xb);
+    if (why !== undefined || xa === undefined || xb === undefined) {
+      return `<tr><th scope="row">${escapeHtml(label)}</th>${values}<td colspan="2" class="why">${escapeHtml(why ?? '')}</td></tr>`;
+    }
+    const pct = percentChange(xa.value, xb.value);
+    return `<tr><th scope="row">${escapeHtml(label)}</th>${values}${cell(formatFigure(xb.value - xa.value, unit, true))}${cell(pct === undefined ? DASH : `${signed(pct, 1)}%`)}</tr>`;
   });
   if (rows.length === 0) return '<p data-testid="compare-metrics">Neither run has metrics.</p>';
   return `<table data-testid="compare-metrics">
-<caption>Metrics (difference = B − A)</caption>
+<caption>Figures measured the same way, with their difference (B − A)</caption>
 <thead><tr><th scope="col">Metric</th><th scope="col">A</th><th scope="col">B</th><th scope="col">Difference</th><th scope="col">Change</th></tr></thead>
 <tbody>
 ${rows.join('\n')}
@@ -97,9 +113,10 @@ export function benchmarkComparison(a: readonly BenchmarkRowView[], b: readonly 
   ].join('');
   const rows = pairs.map(({ a: ra, b: rb }) => {
     const any = (ra ?? rb) as BenchmarkRowView;
+    const missing = ra === undefined ? 'not in A' : rb === undefined ? 'not in B' : undefined;
     const measures = MEASURES.flatMap((m) => {
       const [va, vb] = [ra && m.value(ra), rb && m.value(rb)];
-      return [cell(fixedOr(va, m.digits)), cell(fixedOr(vb, m.digits)), cell(va !== undefined && vb !== undefined ? signed(vb - va, m.digits) : DASH)];
+      return [cell(fixedOr(va, m.digits)), cell(fixedOr(vb, m.digits)), cell(va !== undefined && vb !== undefined ? signed(vb - va, m.digits) : missing ?? DASH)];
     });
     return `<tr><th scope="row">${escapeHtml(variantLabel(any))}</th>${hasPhase ? cell(measurementLabel(any) ?? DASH, false) : ''}${cell(String(any.batch))}${measures.join('')}</tr>`;
   });
@@ -118,9 +135,17 @@ export function headlinePerplexity(run: RunResult): number | undefined {
   return finite(m.perplexity) ? m.perplexity : finite(m.perplexityAfter) ? m.perplexityAfter : undefined;
 }
 
+/** Why two runs' perplexities cannot be set side by side, or undefined when they were taken the same way. */
+function evaluationDifference(a: RunResult, b: RunResult): string | undefined {
+  const differs = basisDifference(evaluationBasis(a), evaluationBasis(b));
+  return differs === undefined ? undefined : `No perplexity chart: the runs evaluated differently (${differs}).`;
+}
+
 function perplexityComparisonChart({ a, b }: CompareInput): string {
   const [pa, pb] = [headlinePerplexity(a.run), headlinePerplexity(b.run)];
   if (pa === undefined || pb === undefined) return '';
+  const why = evaluationDifference(a.run, b.run);
+  if (why !== undefined) return `<p data-testid="compare-chart-run-perplexity" class="why">${escapeHtml(why)}</p>`;
   const chart = barChart({
     title: 'Perplexity (delta to A)', unit: 'perplexity', categories: [`A: ${a.label}`, `B: ${b.label}`],
     series: [{ name: 'perplexity', values: [pa, pb] }],
@@ -138,7 +163,8 @@ export function compareBody(input: CompareInput): string {
     bothBenchmarks ? '' : perplexityComparisonChart(input),
   ];
   if (rowsA.length > 0 || rowsB.length > 0) {
-    parts.push(benchmarkComparison(rowsA, rowsB), comparisonCharts({ name: 'A', rows: rowsA }, { name: 'B', rows: rowsB }));
+    const why = bothBenchmarks ? evaluationDifference(input.a.run, input.b.run) : undefined;
+    parts.push(benchmarkComparison(rowsA, rowsB), comparisonCharts({ name: 'A', rows: rowsA }, { name: 'B', rows: rowsB }, why));
   }
   return `<main data-testid="compare-panel">\n${parts.filter((p) => p !== '').join('\n')}\n</main>`;
 }

@@ -1,6 +1,7 @@
 // Number and name formatting shared by the panels: one place decides how a figure reads.
 import * as path from 'path';
-import type { RunResult } from '../../jobs';
+import { type RunResult, runDate } from '../../jobs';
+import { escapeHtml } from './page';
 
 export const DASH = '—';
 
@@ -36,4 +37,9 @@ export function kindLabel(kind: RunResult['kind']): string {
 /** "QuantStudio: Benchmark — tiny-llama": the title tests and users find a panel by. */
 export function panelTitle(kind: string, name: string): string {
   return `QuantStudio: ${kind} — ${name}`;
+}
+
+/** A run's time in the reader's time zone ("2026-11-23 12:04"), the exact instant kept in the element. */
+export function localTime(iso: string): string {
+  return `<time datetime="${escapeHtml(iso)}">${escapeHtml(runDate(iso))}</time>`;
 }

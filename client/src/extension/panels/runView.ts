@@ -3,7 +3,7 @@
 import type { RunResult } from '../../jobs';
 import { escapeHtml } from './page';
 import { benchmarkCharts, benchmarkTable } from './benchmarkView';
-import { kindLabel, modelName, panelTitle } from './format';
+import { kindLabel, localTime, modelName, panelTitle } from './format';
 import { generateBody, GenerateSettings } from './generateView';
 import { metricsTable } from './metricsTable';
 import { perplexityBody } from './perplexityView';
@@ -40,7 +40,8 @@ function kindBody({ run, settings }: RunView): string {
 
 export function runHeader(run: RunResult, runFile: string): string {
   return `<h1>${escapeHtml(kindLabel(run.kind))} — ${escapeHtml(modelName(run))}</h1>
-<p class="meta">Model <code data-testid="run-model">${escapeHtml(run.model.path ?? run.model.ref)}</code> · finished ${escapeHtml(run.finishedAt)} in ${run.durationSeconds.toFixed(1)} s on ${escapeHtml(run.environment.cpu)} (${run.environment.threads} threads) · engine ${escapeHtml(run.environment.engineVersion)}</p>
+<p class="meta">Model <code data-testid="run-model">${escapeHtml(run.model.path ?? run.model.ref)}</code> · finished ${localTime(run.finishedAt)} in ${run.durationSeconds.toFixed(1)} s
+on ${escapeHtml(run.environment.cpu)} (${run.environment.threads} threads) · engine ${escapeHtml(run.environment.engineVersion)}</p>
 <p class="meta">Run saved as <code id="run-file" data-testid="run-file">${escapeHtml(runFile)}</code></p>`;
 }
 

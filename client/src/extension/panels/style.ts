@@ -3,7 +3,8 @@ import { CHART_CSS } from './charts';
 
 export const PANEL_CSS = `${CHART_CSS}
   h2 { font-size: 1.1em; font-weight: 600; margin-top: 1.5em; }
-  .meta, .muted { color: var(--vscode-descriptionForeground); }
+  .meta, .muted, .why { color: var(--vscode-descriptionForeground); }
+  td.why { font-style: italic; }
   .actions { display: flex; gap: 0.5em; margin: 1em 0; }
   button { font-family: inherit; font-size: inherit; padding: 0.3em 1em; border: 1px solid var(--vscode-button-border, transparent);
            color: var(--vscode-button-foreground); background: var(--vscode-button-background); cursor: pointer; }
