@@ -135,7 +135,9 @@ def run_case(case, sequences):
     for i, ids in enumerate(sequences):
         out[f"logits.{i}"] = model(torch.tensor([ids])).logits[0].float().contiguous()
     save_file(out, case["out"])
-    probe = dict(model.named_modules())["model.layers.0.self_attn.q_proj"]
+    modules = dict(model.named_modules())
+    # Phi-3 keeps q, k and v in one qkv_proj.
+    probe = modules.get("model.layers.0.self_attn.q_proj") or modules["model.layers.0.self_attn.qkv_proj"]
     return {"loader": loader, "linear": type(probe).__name__,
             "linearBases": [cls.__name__ for cls in type(probe).__mro__], "refused": refused,
             "modelDtype": str(model.model.embed_tokens.weight.dtype)}
