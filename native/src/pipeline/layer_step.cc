@@ -48,7 +48,7 @@ void StoreGroupQuantized(const LayerStep& step, LinearSlot& slot, const quant::G
     std::string name = t.name;
     step.edits.added[name] = std::move(t);
   }
-  step.edits.removed.insert(slot.name + ".weight");
+  step.edits.removed.insert(slot.SourceName() + ".weight");
   std::vector<float>& w = slot.linear->weight;
   for (int64_t r = 0; r < q.rows; ++r)
     for (int64_t c = 0; c < q.cols; ++c) w[r * q.cols + c] = q.Dequantize(r, c);

@@ -45,11 +45,11 @@ void Validate(const PipelineOptions& o, const runtime::Model& model) {
   if (Calibrated(o.method) && (o.calibration.empty() || o.seqLen <= 0))
     throw quant::QuantError("GPTQ and AWQ need calibration data; give a dataset with at least one window");
   for (int64_t i = 0; i < model.config().layers; ++i) {
-    const WorkingLayer layer = DescribeLayer(model, i);
+    const WorkingLayer layer = DescribeLayer(model, i, o.layout == Layout::Gptq);
     for (const LinearSlot& s : layer.slots) {
-      const io::TensorView* t = model.weights().Find(s.name + ".weight");
+      const io::TensorView* t = model.weights().Find(s.SourceName() + ".weight");
       if (!t || t->shape.size() != 2) continue;  // LoadLayer reports it with its name
-      const int64_t rows = t->shape[0], cols = t->shape[1];
+      const int64_t rows = s.sourceRows > 0 ? s.sourceRows : t->shape[0], cols = t->shape[1];
       const quant::WeightMatrix w{s.name, nullptr, rows, cols};
       if (o.method == Method::Gptq || o.method == Method::Rtn) {
         quant::CheckGroupOptions(w, o.gptq.bits, o.gptq.groupSize);
@@ -150,7 +150,9 @@ PipelineResult Quantize(const PipelineOptions& options, const std::function<void
   for (int64_t i = 0; i < config.layers; ++i) {
     ctx.CheckCancelled();
     const Clock::time_point layerStart = Clock::now();
-    WorkingLayer layer = LoadLayer(*model, i);
+    // GPTQ checkpoints follow GPTQModel's module tree, which splits Phi-3's gate_up_proj (transformers' AWQ and
+    // bitsandbytes layouts keep it fused, as the model does).
+    WorkingLayer layer = LoadLayer(*model, i, options.layout == Layout::Gptq);
     MarkSkipped(layer, options.skipModules);
     const LayerStep step{*model, layer, inputs, options, ctx, edits};
     LayerReport r;

@@ -39,7 +39,7 @@ runtime::LayerLinears WorkingLayer::View() const {
   return v;
 }
 
-WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index) {
+WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index, bool splitFusedMlp) {
   const runtime::ModelConfig& c = model.config();
   WorkingLayer layer;
   layer.index = index;
@@ -50,7 +50,14 @@ WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index) {
     if (c.fusedProjections) {  // Phi-3: quantized as stored, one linear each (as GPTQModel and transformers keep them)
       layer.slots.push_back({"qkv", p + "self_attn.qkv_proj", InputTap::Attn, nullptr});
       layer.slots.push_back({"o", p + "self_attn.o_proj", InputTap::O, nullptr});
-      layer.slots.push_back({"gate_up", p + "mlp.gate_up_proj", InputTap::Mlp, nullptr});
+      if (splitFusedMlp) {
+        const std::string fused = p + "mlp.gate_up_proj";
+        layer.slots.push_back({"gate", p + "mlp.gate_proj", InputTap::Mlp, nullptr, false, fused, 0, c.intermediateSize});
+        layer.slots.push_back({"up", p + "mlp.up_proj", InputTap::Mlp, nullptr, false, fused, c.intermediateSize,
+                               c.intermediateSize});
+      } else {
+        layer.slots.push_back({"gate_up", p + "mlp.gate_up_proj", InputTap::Mlp, nullptr});
+      }
     } else {
       layer.slots.push_back({"q", p + "self_attn.q_proj", InputTap::Attn, nullptr});
       layer.slots.push_back({"k", p + "self_attn.k_proj", InputTap::Attn, nullptr});
@@ -79,22 +86,30 @@ WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index) {
   return layer;
 }
 
-WorkingLayer LoadLayer(const runtime::Model& model, int64_t index) {
-  WorkingLayer layer = DescribeLayer(model, index);
+WorkingLayer LoadLayer(const runtime::Model& model, int64_t index, bool splitFusedMlp) {
+  WorkingLayer layer = DescribeLayer(model, index, splitFusedMlp);
   const io::ModelWeights& w = model.weights();
   for (LinearSlot& slot : layer.slots) {
-    const io::TensorView* t = w.Find(slot.name + ".weight");
+    const io::TensorView* t = w.Find(slot.SourceName() + ".weight");
     if (!t) {
-      throw std::runtime_error(slot.name + ".weight: not found as a dense weight (the source looks already quantized); "
-                               "quantize an fp16/bf16/fp32 checkpoint");
+      throw std::runtime_error(slot.SourceName() + ".weight: not found as a dense weight (the source looks already "
+                               "quantized); quantize an fp16/bf16/fp32 checkpoint");
     }
     if (t->shape.size() != 2 || (t->dtype != DType::F32 && t->dtype != DType::F16 && t->dtype != DType::BF16)) {
       throw std::runtime_error(slot.name + ".weight: expected a 2-D F32/F16/BF16 tensor, got " + DTypeName(t->dtype) +
                                " " + formats::ShapeString(t->shape));
     }
     std::vector<float> bias;
-    if (const io::TensorView* b = w.Find(slot.name + ".bias")) bias = formats::ReadFloats(*b);
-    slot.linear = std::make_unique<Fp32Linear>(formats::ReadFloats(*t), std::move(bias), t->shape[0], t->shape[1]);
+    if (const io::TensorView* b = w.Find(slot.SourceName() + ".bias")) bias = formats::ReadFloats(*b);
+    std::vector<float> weight = formats::ReadFloats(*t);
+    int64_t rows = t->shape[0];
+    if (slot.sourceRows > 0) {  // a row block of a fused projection
+      const int64_t cols = t->shape[1];
+      weight = std::vector<float>(weight.begin() + slot.sourceRow * cols, weight.begin() + (slot.sourceRow + slot.sourceRows) * cols);
+      if (!bias.empty()) bias = std::vector<float>(bias.begin() + slot.sourceRow, bias.begin() + slot.sourceRow + slot.sourceRows);
+      rows = slot.sourceRows;
+    }
+    slot.linear = std::make_unique<Fp32Linear>(std::move(weight), std::move(bias), rows, t->shape[1]);
   }
   layer.norms = model.layerNorms(index);
   return layer;

@@ -33,11 +33,17 @@ class Fp32Linear final : public runtime::Linear {
 enum class InputTap { Attn, O, Mlp, Down };
 
 struct LinearSlot {
-  std::string role;   // "q", "k", "v", "o", "gate", "up", "down"
+  std::string role;   // "q", "k", "v", "o", "gate", "up", "down" (fused: "qkv", "gate_up")
   std::string name;   // full module name, e.g. model.layers.0.self_attn.q_proj
   InputTap input;
   std::unique_ptr<Fp32Linear> linear;
   bool skipped = false;  // modules_to_not_convert / llm_int8_skip_modules
+  // Where the weights come from when not `name` itself: rows [sourceRow, sourceRow + sourceRows) of `source`
+  // (GPTQ's Phi-3 layout splits the model's gate_up_proj into gate_proj and up_proj).
+  std::string source;
+  int64_t sourceRow = 0, sourceRows = 0;
+
+  const std::string& SourceName() const { return source.empty() ? name : source; }
 };
 
 struct NormTensorNames {
@@ -55,12 +61,13 @@ struct WorkingLayer {
   runtime::LayerLinears View() const;
 };
 
-/** The module names of layer `index`'s linears and norms (Llama family or OPT naming). */
-WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index);
+/** The module names of layer `index`'s linears and norms (Llama family or OPT naming). splitFusedMlp: a fused
+ *  gate_up_proj becomes gate_proj and up_proj (GPTQModel 7.7's Phi-3 tree, which its loader expects). */
+WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index, bool splitFusedMlp = false);
 
 /** DescribeLayer plus fp32 copies of every weight and bias. Throws naming the tensor when a linear is not
  *  stored dense (e.g. the source is already quantized). */
-WorkingLayer LoadLayer(const runtime::Model& model, int64_t index);
+WorkingLayer LoadLayer(const runtime::Model& model, int64_t index, bool splitFusedMlp = false);
 
 /** x [tokens × cols] /= s per column; w [rows × cols] *= s per column; w rows /= s per row. */
 void DivideColumns(std::vector<float>& x, int64_t cols, const std::vector<float>& s);

@@ -71,7 +71,13 @@ void Model::LoadLlama() {
     }
     if (c.fusedProjections) {
       layer.qkv = LoadLinear(w, p + "self_attn.qkv_proj", c.hiddenSize, qWidth + 2 * kvWidth);
-      layer.gateUp = LoadLinear(w, p + "mlp.gate_up_proj", c.hiddenSize, 2 * c.intermediateSize);
+      // GPTQModel writes Phi-3's MLP as gate_proj and up_proj; the model itself (and AWQ, bitsandbytes) fuses them.
+      if (w.Find(p + "mlp.gate_up_proj.weight") || w.Find(p + "mlp.gate_up_proj.qweight")) {
+        layer.gateUp = LoadLinear(w, p + "mlp.gate_up_proj", c.hiddenSize, 2 * c.intermediateSize);
+      } else {
+        layer.gate = LoadLinear(w, p + "mlp.gate_proj", c.hiddenSize, c.intermediateSize);
+        layer.up = LoadLinear(w, p + "mlp.up_proj", c.hiddenSize, c.intermediateSize);
+      }
     } else {
       layer.q = LoadLinear(w, p + "self_attn.q_proj", c.hiddenSize, qWidth);
       layer.k = LoadLinear(w, p + "self_attn.k_proj", c.hiddenSize, kvWidth);
