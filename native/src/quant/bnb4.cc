@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/thread_pool.h"
+
 namespace quantstudio::quant {
 namespace {
 
@@ -78,13 +80,12 @@ void QuantizeBlocks(const float* x, int64_t n, int64_t blocksize, bool fourBit, 
   const int64_t blocks = (n + blocksize - 1) / blocksize;
   absmax.assign(static_cast<size_t>(blocks), 0.0f);
   codes.assign(static_cast<size_t>(n), 0);
-  for (int64_t b = 0; b < blocks; ++b) {
-    if ((b & 1023) == 0) ctx.CheckCancelled();
+  const auto quantizeBlock = [&](int64_t b) {
     const int64_t begin = b * blocksize;
     const int64_t end = std::min(begin + blocksize, n);
     float m = 0.0f;
     for (int64_t i = begin; i < end; ++i) m = std::max(m, std::fabs(x[i]));
-    if (!fourBit && m == 0.0f) continue;  // codes stay 0
+    if (!fourBit && m == 0.0f) return;  // codes stay 0
     const float clamped = fourBit ? std::max(m, kMinAbsmax) : m;
     const bool partial = fourBit && end - begin < blocksize;
     absmax[b] = partial ? clamped : m;
@@ -93,7 +94,12 @@ void QuantizeBlocks(const float* x, int64_t n, int64_t blocksize, bool fourBit, 
       const float scaled = std::clamp(partial ? x[i] / clamped : x[i] * inv, -1.0f, 1.0f);
       codes[i] = static_cast<uint8_t>(pick(scaled));
     }
-  }
+  };
+  // Blocks are independent, so they spread over the pool with results identical to one thread.
+  DefaultThreadPool().ParallelFor(static_cast<size_t>(blocks), 256, [&](size_t first, size_t last) {
+    ctx.CheckCancelled();
+    for (size_t b = first; b < last; ++b) quantizeBlock(static_cast<int64_t>(b));
+  });
 }
 
 }  // namespace
