@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { after, test } from 'node:test';
 
 import { FormatName, packLayer, unpackLayer } from '../../native/lib/formats';
-import { TensorToWrite, writeSafetensors } from '../../native/lib/io';
+import { TensorToWrite, bf16ToF32, f16ToF32, f32ToF16, writeSafetensors } from '../../native/lib/io';
 import { QuantResult, dequantize, quantize } from '../../native/lib/quant';
 import { actOrderRtn, matmulF64, qlinearForward, randomMatrix, relativeError } from './qlinearFixtures';
 import { simdLevels } from './simdLevels';
@@ -120,4 +120,54 @@ test('GPTQ checkpoints without g_idx load with groups in column order (bits and 
       assert.ok(relativeError(reference, expected) < 1e-4, `${bits}-bit m=${m} reference`);
     }
   }
+});
+
+/** fp32 → bf16 bits, round to nearest even (values here are finite). */
+function toBf16(values: Float32Array): Uint16Array {
+  const u = new Uint32Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
+  return Uint16Array.from(u, (x) => (x + 0x7fff + ((x >>> 16) & 1)) >>> 16);
+}
+
+// GPTQModel 7.x writes a bf16 model's GPTQ and AWQ scales in bf16 (and fp32 models' in fp32); AutoGPTQ and AutoAWQ
+// wrote fp16. The layer must compute with exactly the stored scales: a bf16 scale is exact in fp16 (8 significant
+// bits of 11, inside fp16's normal range here), so a file holding the same values as fp16 must give identical outputs.
+for (const format of ['gptq', 'awq-gemm'] as const) {
+  test(`${format} layers take bf16 and fp32 scales, computing with exactly the stored values`, async () => {
+    const rows = 96;
+    const w = randomMatrix(rows * cols, 0.05, 400);
+    const tensors = packLayer(format, prefix, await quantize('rtn', w, rows, cols, { bits: 4, groupSize: 64, sym: false }));
+    const scales = tensors.find((t) => t.name === `${prefix}.scales`) as TensorToWrite;
+    const bf16 = toBf16(f16ToF32(scales.data as Uint16Array));
+    const variants: Array<[string, TensorToWrite]> = [
+      ['bf16', { ...scales, dtype: 'BF16', data: bf16 }],
+      ['bf16-as-f16', { ...scales, dtype: 'F16', data: f32ToF16(bf16ToF32(bf16)) }],
+      ['f32', { ...scales, dtype: 'F32', data: f16ToF32(scales.data as Uint16Array) }],
+      ['f16', scales],
+    ];
+    const y: Record<string, Float32Array> = {};
+    const x = randomMatrix(3 * cols, 1, 401);
+    for (const [name, s] of variants) {
+      const file = path.join(tmp, `${format}-scales-${name}.safetensors`);
+      writeSafetensors(file, tensors.map((t) => (t.name === s.name ? s : t)));
+      for (const mode of ['reference', ...simdLevels] as const) {
+        const r = qlinearForward(file, prefix, x, 3, mode);
+        assert.equal(r.format, format);
+        y[`${name} ${mode}`] = r.y;
+      }
+    }
+    for (const mode of ['reference', ...simdLevels]) {
+      assert.deepEqual(Array.from(y[`bf16 ${mode}`]), Array.from(y[`bf16-as-f16 ${mode}`]), `bf16 scales, ${mode}`);
+      assert.deepEqual(Array.from(y[`f32 ${mode}`]), Array.from(y[`f16 ${mode}`]), `f32 scales, ${mode}`);
+    }
+    assert.notDeepEqual(Array.from(y['bf16 reference']), Array.from(y['f16 reference']), 'bf16 rounding changes the scales');
+  });
+}
+
+test('scales stored as an integer type are refused, naming the tensor', async () => {
+  const tensors = packLayer('gptq', prefix, await quantize('rtn', randomMatrix(64 * cols, 0.05, 402), 64, cols, { bits: 4, groupSize: 64 }));
+  const file = path.join(tmp, 'scales-i32.safetensors');
+  const asInt = (t: TensorToWrite): TensorToWrite =>
+    ({ ...t, dtype: 'I32', shape: [t.shape[0], t.shape[1] / 2], data: new Int32Array((t.data as Uint16Array).buffer.slice(0)) });
+  writeSafetensors(file, tensors.map((t) => (t.name.endsWith('.scales') ? asInt(t) : t)));
+  assert.throws(() => qlinearForward(file, prefix, randomMatrix(cols, 1, 403), 1, 'fast'), /"model\.layers\.0\.mlp\.up_proj\.scales" is I32 but scales are stored as F16, BF16 or F32/);
 });

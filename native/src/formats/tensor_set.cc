@@ -49,6 +49,16 @@ const io::TensorView& Require(const TensorLookup& lookup, const std::string& nam
   return *t;
 }
 
+const io::TensorView& RequireScales(const TensorLookup& lookup, const std::string& name,
+                                    const std::vector<int64_t>* shape) {
+  const io::TensorView* t = lookup(name);
+  if (t == nullptr) throw FormatError("tensor \"" + name + "\" is missing from the checkpoint");
+  if (t->dtype != DType::F16 && t->dtype != DType::BF16 && t->dtype != DType::F32) {
+    throw FormatError("tensor \"" + name + "\" is " + DTypeName(t->dtype) + " but scales are stored as F16, BF16 or F32");
+  }
+  return Require(lookup, name, t->dtype, shape);
+}
+
 std::vector<float> ReadFloats(const io::TensorView& t) {
   const int64_t n = t.numel();
   std::vector<float> out(static_cast<size_t>(n));

@@ -52,6 +52,11 @@ TensorLookup LookupIn(const TensorSet& set, std::vector<io::TensorView>& storage
 const io::TensorView& Require(const TensorLookup& lookup, const std::string& name, DType dtype,
                               const std::vector<int64_t>* shape = nullptr);
 
+/** A scales tensor: fp16 as AutoGPTQ and AutoAWQ write it, or bf16 / fp32 as GPTQModel 7.x writes it from a
+ *  model in that dtype; FormatError naming it otherwise. Shape checked when given. */
+const io::TensorView& RequireScales(const TensorLookup& lookup, const std::string& name,
+                                    const std::vector<int64_t>* shape = nullptr);
+
 template <typename T>
 std::vector<T> CopyOut(const io::TensorView& t) {
   std::vector<T> out(t.nbytes / sizeof(T));

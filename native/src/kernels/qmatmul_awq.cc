@@ -73,7 +73,7 @@ class AwqGemmMatrix final : public QuantMatrix {
 #endif
 
  private:
-  float Scale(int64_t g, int64_t r) const { return F16ToF32(LoadHalf(p_.scales, g * p_.out + r)); }
+  float Scale(int64_t g, int64_t r) const { return LoadScale(p_.scales, g * p_.out + r, p_.scalesType); }
   int32_t Zero(int64_t g, int64_t r) const {
     return static_cast<int32_t>(Nibble(LoadWord(p_.qzeros, g * (p_.out / 8) + r / 8), kNibbleOf[r % 8]));
   }

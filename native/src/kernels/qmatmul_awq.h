@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <memory>
 
+#include "core/dtype.h"
+
 #include "kernels/qmatmul.h"
 
 namespace quantstudio::kernels {
@@ -16,9 +18,10 @@ namespace quantstudio::kernels {
 struct AwqPacked {
   const uint8_t* qweight;
   const uint8_t* qzeros;
-  const uint8_t* scales;  // fp16
+  const uint8_t* scales;  // in scalesType (GEMV: fp16 only)
   int64_t in, out, groupSize;
   int64_t zerosWidth;     // GEMV only: words per row of qzeros
+  DType scalesType = DType::F16;  // GPTQModel 7.x writes a bf16 model's AWQ scales in bf16
 };
 
 std::unique_ptr<QuantMatrix> MakeAwqGemmMatrix(const AwqPacked& packed);

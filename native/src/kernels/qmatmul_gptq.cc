@@ -44,7 +44,7 @@ class GptqMatrix final : public QuantMatrix {
     f_.scaledZero.resize(f_.scale.size());
     for (int64_t g = 0; g < p.groups; ++g) {
       for (int64_t j = 0; j < p.out; ++j) {
-        const float s = F16ToF32(LoadHalf(p.scales, g * p.out + j));
+        const float s = LoadScale(p.scales, g * p.out + j, p.scalesType);
         f_.scale[g * p.out + j] = s;
         f_.scaledZero[g * p.out + j] = s * static_cast<float>(Zero(g, j));
       }
@@ -57,7 +57,7 @@ class GptqMatrix final : public QuantMatrix {
   float Weight(int64_t r, int64_t c) const override {
     const int64_t g = Group(c);
     const uint32_t q = StreamBits(p_.qweight + 4 * r, p_.out, c, p_.bits);
-    const float s = F16ToF32(LoadHalf(p_.scales, g * p_.out + r));
+    const float s = LoadScale(p_.scales, g * p_.out + r, p_.scalesType);
     return (static_cast<float>(q) - static_cast<float>(Zero(g, r))) * s;
   }
 

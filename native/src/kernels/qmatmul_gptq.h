@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "core/dtype.h"
 #include "kernels/qmatmul.h"
 
 namespace quantstudio::kernels {
@@ -14,11 +15,12 @@ namespace quantstudio::kernels {
 struct GptqPacked {
   const uint8_t* qweight;
   const uint8_t* qzeros;
-  const uint8_t* scales;  // fp16
+  const uint8_t* scales;  // [groups, out] in scalesType
   const uint8_t* gIdx;    // int32, each in [0, groups); null when the checkpoint has none
   int bits;               // 2, 3, 4 or 8
   int64_t in, out, groups;
   int64_t groupSize;      // the group of column c is c / groupSize when gIdx is null
+  DType scalesType = DType::F16;  // GPTQModel 7.x writes a bf16 model's scales in bf16
 };
 
 /** The data must outlive the matrix (it is read from the mapping on every call). */

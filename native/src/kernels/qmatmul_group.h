@@ -10,6 +10,7 @@
 #include <cstring>
 #include <vector>
 
+#include "core/dtype.h"
 #include "kernels/qmatmul.h"
 #include "kernels/qmatmul_simd.h"
 
@@ -25,6 +26,17 @@ inline uint16_t LoadHalf(const uint8_t* base, int64_t index) {
   uint16_t h;
   std::memcpy(&h, base + 2 * index, 2);
   return h;
+}
+
+/** Element `index` of a scales tensor stored as fp16, bf16 or fp32. */
+inline float LoadScale(const uint8_t* base, int64_t index, DType type) {
+  if (type == DType::F32) {
+    float v;
+    std::memcpy(&v, base + 4 * index, 4);
+    return v;
+  }
+  const uint16_t h = LoadHalf(base, index);
+  return type == DType::BF16 ? Bf16ToF32(h) : F16ToF32(h);
 }
 
 /** Columns [begin, end) that share one group. */

@@ -40,7 +40,7 @@ std::unique_ptr<QuantLinear> LoadAwqLinear(const io::ModelWeights& weights, cons
   const formats::TensorLookup lookup = formats::LookupIn(weights);
   const io::TensorView& qweight = formats::Require(lookup, prefix + ".qweight", DType::I32);
   const io::TensorView& qzeros = formats::Require(lookup, prefix + ".qzeros", DType::I32);
-  const io::TensorView& scales = formats::Require(lookup, prefix + ".scales", DType::F16);
+  const io::TensorView& scales = formats::RequireScales(lookup, prefix + ".scales");
   if (qweight.shape.size() != 2 || qzeros.shape.size() != 2 || scales.shape.size() != 2) {
     throw formats::FormatError(prefix + ": AWQ expects 2-D qweight, qzeros and scales");
   }
@@ -49,12 +49,15 @@ std::unique_ptr<QuantLinear> LoadAwqLinear(const io::ModelWeights& weights, cons
   const auto& sc = scales.shape;
   // GEMM: qweight [in, out/8], qzeros [groups, out/8], scales [groups, out].
   if (qz[1] == qw[1] && sc[1] == 8 * qw[1] && sc[0] == qz[0] && qz[0] > 0 && qw[0] % qz[0] == 0) {
-    const kernels::AwqPacked p{qweight.data, qzeros.data, scales.data, qw[0], 8 * qw[1], qw[0] / qz[0], 0};
+    const kernels::AwqPacked p{qweight.data, qzeros.data, scales.data, qw[0], 8 * qw[1], qw[0] / qz[0], 0, scales.dtype};
     return std::make_unique<QuantLinear>("awq-gemm", kernels::MakeAwqGemmMatrix(p),
                                          OptionalBias(weights, prefix, p.out));
   }
-  // GEMV: qweight [out, in/8], qzeros [out, width], scales [out, 8·width].
+  // GEMV: qweight [out, in/8], qzeros [out, width], scales [out, 8·width] (AutoAWQ writes them fp16 only).
   if (qz[0] == qw[0] && sc[0] == qw[0] && sc[1] == 8 * qz[1]) {
+    if (scales.dtype != DType::F16) {
+      throw formats::FormatError(prefix + ".scales: AWQ GEMV scales are F16, got " + DTypeName(scales.dtype));
+    }
     const int64_t in = 8 * qw[1];
     const int64_t groupSize = GemvGroupSize(scales, in, qz[1], prefix);
     const kernels::AwqPacked p{qweight.data, qzeros.data, scales.data, in, qw[0], groupSize, qz[1]};

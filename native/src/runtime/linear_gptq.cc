@@ -19,7 +19,8 @@ std::unique_ptr<QuantLinear> LoadWithoutGIdx(const io::ModelWeights& weights, co
   const io::TensorView* qzeros = weights.Find(prefix + ".qzeros");
   const io::TensorView* scales = weights.Find(prefix + ".scales");
   if (!qzeros || !scales || qweight->dtype != DType::I32 || qzeros->dtype != DType::I32 ||
-      scales->dtype != DType::F16 || qweight->shape.size() != 2 || qzeros->shape.size() != 2 ||
+      (scales->dtype != DType::F16 && scales->dtype != DType::BF16 && scales->dtype != DType::F32) ||
+      qweight->shape.size() != 2 || qzeros->shape.size() != 2 ||
       scales->shape.size() != 2) {
     return nullptr;
   }
@@ -37,7 +38,8 @@ std::unique_ptr<QuantLinear> LoadWithoutGIdx(const io::ModelWeights& weights, co
                                std::to_string(in) + " inputs, and there is no " + prefix +
                                ".g_idx to say which column is in which group");
   }
-  kernels::GptqPacked packed{qweight->data, qzeros->data, scales->data, nullptr, bits, in, out, groups, in / groups};
+  kernels::GptqPacked packed{qweight->data, qzeros->data, scales->data, nullptr, bits, in, out, groups, in / groups,
+                             scales->dtype};
   return std::make_unique<QuantLinear>("gptq", kernels::MakeGptqMatrix(packed), OptionalBias(weights, prefix, out));
 }
 
@@ -49,7 +51,7 @@ std::unique_ptr<QuantLinear> LoadGptqLinear(const io::ModelWeights& weights, con
   const formats::TensorLookup lookup = formats::LookupIn(weights);
   const io::TensorView& gIdx = formats::Require(lookup, prefix + ".g_idx", DType::I32);
   const io::TensorView& qweight = formats::Require(lookup, prefix + ".qweight", DType::I32);
-  const io::TensorView& scales = formats::Require(lookup, prefix + ".scales", DType::F16);
+  const io::TensorView& scales = formats::RequireScales(lookup, prefix + ".scales");
   if (gIdx.shape.size() != 1 || qweight.shape.size() != 2 || scales.shape.size() != 2) {
     throw formats::FormatError(prefix + ": GPTQ expects g_idx [in], qweight [in·bits/32, out] and scales "
                                "[groups, out], found " + formats::ShapeString(gIdx.shape) + ", " +
@@ -69,7 +71,7 @@ std::unique_ptr<QuantLinear> LoadGptqLinear(const io::ModelWeights& weights, con
                                std::to_string(bits) + " bits");
   }
   const std::vector<int64_t> scalesShape{groups, out}, zerosShape{groups, out * bits / 32};
-  formats::Require(lookup, prefix + ".scales", DType::F16, &scalesShape);
+  formats::RequireScales(lookup, prefix + ".scales", &scalesShape);
   const io::TensorView& qzeros = formats::Require(lookup, prefix + ".qzeros", DType::I32, &zerosShape);
   for (int64_t c = 0; c < in; ++c) {
     int32_t g;
@@ -79,7 +81,7 @@ std::unique_ptr<QuantLinear> LoadGptqLinear(const io::ModelWeights& weights, con
                                  " but scales has " + std::to_string(groups) + " groups");
     }
   }
-  kernels::GptqPacked packed{qweight.data, qzeros.data, scales.data, gIdx.data, bits, in, out, groups, 0};
+  kernels::GptqPacked packed{qweight.data, qzeros.data, scales.data, gIdx.data, bits, in, out, groups, 0, scales.dtype};
   return std::make_unique<QuantLinear>("gptq", kernels::MakeGptqMatrix(packed), OptionalBias(weights, prefix, out));
 }
 
