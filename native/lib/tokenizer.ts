@@ -2,6 +2,7 @@
 // and chat prompts through the tokenizer's own Jinja chat template (@huggingface/jinja).
 import * as fs from 'fs';
 import * as path from 'path';
+import { otherThanFile } from '../model';
 import type { Template as JinjaTemplate } from '@huggingface/jinja' with { 'resolution-mode': 'import' };
 import type { Tokenizer as HfTokenizer } from '@huggingface/tokenizers' with { 'resolution-mode': 'import' };
 
@@ -29,6 +30,8 @@ function tokenText(v: unknown): string | undefined {
 
 /** Reads a JSON object; errors name the file and what is wrong with it. */
 function readJsonObject(file: string): Json {
+  const other = otherThanFile(file);
+  if (other) throw new Error(`${file}: ${other}`);
   let value: unknown;
   try {
     value = JSON.parse(fs.readFileSync(file, 'utf8'));
