@@ -160,7 +160,12 @@ export class RuntimeModel {
       stopIds: toIds(options.stopIds ?? this.config.eosTokenIds, 'stopIds'),
     };
     const run = (flag: CancelFlag): Promise<GenerateIdsResult> => this.addon.runtimeGenerate(this.handle, toIds(prompt, 'prompt'), settings, flag, onToken);
-    return withCancel(this.addon, options.signal, run);
+    return withCancel(this.addon, options.signal, run)
+      .catch((e: unknown) => {
+        // The engine does not know the folder; a model whose numbers went bad is named here.
+        if (e instanceof Error && /logits are not finite/.test(e.message)) e.message = `${this.folder}: ${e.message}`;
+        throw e;
+      });
   }
 
   /** Prefill of `batch` sequences of equal length (ids.length = batch × length), each from position 0 with a fresh

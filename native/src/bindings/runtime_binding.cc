@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
@@ -138,6 +139,16 @@ CancelFlag CancelFrom(const Napi::Value& v) {
 namespace {
 
 using bindings::OptionalBool;
+
+/** Sampling from NaN or infinite logits emits arbitrary tokens; generation stops with an error instead. */
+void CheckFinite(const std::vector<float>& logits, int64_t generated) {
+  const auto bad = std::find_if(logits.begin(), logits.end(), [](float x) { return !std::isfinite(x); });
+  if (bad == logits.end()) return;
+  const std::string where = generated == 0 ? "after the prompt" : "after " + std::to_string(generated) + " generated tokens";
+  throw std::runtime_error("generate: the logits are not finite (" + std::to_string(*bad) + " at vocabulary index " +
+                           std::to_string(bad - logits.begin()) + ") " + where +
+                           "; the weights hold NaN or Inf values, or the activations overflow");
+}
 using bindings::OptionalNumber;
 using bindings::ReadModelConfig;
 using bindings::RequireInt;
@@ -374,6 +385,7 @@ class GenerateWorker : public Napi::AsyncProgressQueueWorker<int32_t> {
         stopReason_ = "cancelled";
         break;
       }
+      CheckFinite(logits, static_cast<int64_t>(generated_.size()));
       const int32_t next = sampler.Sample(logits.data(), vocab);
       generated_.push_back(next);
       progress.Send(&next, 1);
