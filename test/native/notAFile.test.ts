@@ -11,6 +11,7 @@ import { readSafetensorsHeader } from '../../native/lib/io';
 import { RuntimeModel } from '../../native/lib/runtime';
 import { TextTokenizer } from '../../native/lib/tokenizer';
 import { readLocalModel, readRuntimeConfig } from '../../native/model';
+import { validateJob } from '../../native/worker/validateJob';
 import { tinyLlamaDir } from './runtime-fixtures';
 
 const dirs: string[] = [];
@@ -65,3 +66,14 @@ for (const kind of ['directory', 'fifo'] as const) {
     assert.throws(() => TextTokenizer.load(tokenizer.dir), named(tokenizer.file, kind));
   });
 }
+
+test('a job input file that is a directory or a FIFO is refused as such before anything reads it', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qs-notafile-'));
+  dirs.push(dir);
+  const fifo = path.join(dir, 'text.fifo');
+  execFileSync('mkfifo', [fifo]);
+  const job = (text: string) => ({ kind: 'perplexity', model: tinyLlamaDir, options: { text } });
+  assert.throws(() => validateJob(job(dir)), new RegExp(`options\\.text: ${dir.replace(/[.\\/]/g, '\\$&')} is a directory, not a file`));
+  assert.throws(() => validateJob(job(fifo)), /options\.text: .*text\.fifo is a FIFO \(named pipe\), not a regular file/);
+  assert.throws(() => validateJob(job(path.join(dir, 'none.txt'))), /options\.text: file not found/);
+});
