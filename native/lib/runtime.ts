@@ -87,8 +87,19 @@ export function runtimeAddon(): RuntimeAddon {
   return loadAddon();
 }
 
-function toIds(ids: ArrayLike<number>): Int32Array {
-  return ids instanceof Int32Array ? ids : Int32Array.from(ids);
+/** Token ids as the engine takes them. Int32Array.from would wrap 2^32 + 5 to 5 and cut 1.5 to 1, so an id
+ *  that is not a non-negative integer within int32 is refused with its index instead. */
+export function toIds(ids: ArrayLike<number>, what = 'token ids'): Int32Array {
+  if (ids instanceof Int32Array) return ids;
+  const out = new Int32Array(ids.length);
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i];
+    if (!Number.isInteger(id) || id < 0 || id > 0x7fffffff) {
+      throw new RangeError(`${what}[${i}] is ${String(id)}, not a token id (a non-negative integer below 2^31)`);
+    }
+    out[i] = id;
+  }
+  return out;
 }
 
 /** Runs `call` with a cancel flag that follows `signal`. The listener goes when the call settles, so one signal
@@ -122,7 +133,7 @@ export class RuntimeModel {
   }
 
   /** Logits [ids.length × vocabSize], row-major, for one sequence from position 0. */
-  logits(ids: ArrayLike<number>): Promise<Float32Array> {
+  async logits(ids: ArrayLike<number>): Promise<Float32Array> {
     return this.addon.runtimeLogits(this.handle, toIds(ids));
   }
 
@@ -139,16 +150,22 @@ export class RuntimeModel {
   }
 
   /** Generates after `prompt`, calling onToken with each id as soon as it is produced. */
-  generateIds(prompt: ArrayLike<number>, options: GenerateIdsOptions = {}, onToken: (id: number) => void = () => undefined): Promise<GenerateIdsResult> {
+  async generateIds(prompt: ArrayLike<number>, options: GenerateIdsOptions = {}, onToken: (id: number) => void = () => undefined): Promise<GenerateIdsResult> {
     const settings = {
       maxTokens: options.maxTokens ?? 64,
       temperature: options.temperature ?? 0,
       topK: options.topK ?? 0,
       topP: options.topP ?? 1,
       seed: options.seed ?? 0,
-      stopIds: toIds(options.stopIds ?? this.config.eosTokenIds),
+      stopIds: toIds(options.stopIds ?? this.config.eosTokenIds, 'stopIds'),
     };
-    return withCancel(this.addon, options.signal, (flag) => this.addon.runtimeGenerate(this.handle, toIds(prompt), settings, flag, onToken));
+    const run = (flag: CancelFlag): Promise<GenerateIdsResult> => this.addon.runtimeGenerate(this.handle, toIds(prompt, 'prompt'), settings, flag, onToken);
+    return withCancel(this.addon, options.signal, run)
+      .catch((e: unknown) => {
+        // The engine does not know the folder; a model whose numbers went bad is named here.
+        if (e instanceof Error && /logits are not finite/.test(e.message)) e.message = `${this.folder}: ${e.message}`;
+        throw e;
+      });
   }
 
   /** Prefill of `batch` sequences of equal length (ids.length = batch × length), each from position 0 with a fresh
@@ -163,7 +180,7 @@ export class RuntimeModel {
    *  decode step (throttled: a slow listener sees the latest count). prefillSeconds: the batched prompt pass;
    *  decodeSeconds: the rest. Aborting rejects with "cancelled". */
   generateBatch(prompts: ArrayLike<number>, batch: number, newTokens: number, options: { signal?: AbortSignal } = {}, onStep?: (done: number) => void): Promise<BatchGenerateResult> {
-    return withCancel(this.addon, options.signal, async (flag) => this.addon.runtimeGenerateBatch(this.handle, toIds(prompts), batch, newTokens, flag, onStep));
+    return withCancel(this.addon, options.signal, async (flag) => this.addon.runtimeGenerateBatch(this.handle, toIds(prompts, 'prompts'), batch, newTokens, flag, onStep));
   }
 }
 

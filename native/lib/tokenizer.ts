@@ -2,6 +2,7 @@
 // and chat prompts through the tokenizer's own Jinja chat template (@huggingface/jinja).
 import * as fs from 'fs';
 import * as path from 'path';
+import { otherThanFile } from '../model';
 import type { Template as JinjaTemplate } from '@huggingface/jinja' with { 'resolution-mode': 'import' };
 import type { Tokenizer as HfTokenizer } from '@huggingface/tokenizers' with { 'resolution-mode': 'import' };
 
@@ -27,6 +28,22 @@ function tokenText(v: unknown): string | undefined {
   return undefined;
 }
 
+/** Reads a JSON object; errors name the file and what is wrong with it. */
+function readJsonObject(file: string): Json {
+  const other = otherThanFile(file);
+  if (other) throw new Error(`${file}: ${other}`);
+  let value: unknown;
+  try {
+    value = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${file}: ${e instanceof SyntaxError ? 'invalid JSON: ' : ''}${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new Error(`${file}: expected a JSON object, found ${Array.isArray(value) ? 'an array' : String(JSON.stringify(value)).slice(0, 40)}`);
+  }
+  return value as Json;
+}
+
 export class TextTokenizer {
   private constructor(
     private readonly tokenizer: HfTokenizer,
@@ -39,9 +56,13 @@ export class TextTokenizer {
       throw new Error(`${jsonPath}: not found; the runtime tokenizes with a Hugging Face tokenizer.json`);
     }
     const configPath = path.join(folder, 'tokenizer_config.json');
-    const config = fs.existsSync(configPath) ? (JSON.parse(fs.readFileSync(configPath, 'utf8')) as Json) : {};
-    const tokenizerJson = JSON.parse(fs.readFileSync(jsonPath, 'utf8')) as Json;
-    return new TextTokenizer(new Tokenizer(tokenizerJson, config), config);
+    const config = fs.existsSync(configPath) ? readJsonObject(configPath) : {};
+    const tokenizerJson = readJsonObject(jsonPath);
+    try {
+      return new TextTokenizer(new Tokenizer(tokenizerJson, config), config);
+    } catch (e) {
+      throw new Error(`${jsonPath}: not a usable tokenizer: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
   encode(text: string, options: EncodeOptions = {}): number[] {

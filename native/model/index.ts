@@ -9,6 +9,7 @@ export { DEFAULT_ENDPOINT, canCarryToken, environmentGrant, isDefaultEndpoint, i
 export type { TokenGrant } from './tokenGrant';
 export { isRunning } from './leftovers';
 export { readLocalModel } from './localFolder';
+export { notRegularFile, otherThanFile } from './fileKind';
 export { readLocalHeader, parseHeader, MAX_HEADER_BYTES } from './safetensorsHeader';
 export { defaultHubCacheDir, findCachedSnapshot, repoFolderName } from './hfCache';
 export { architectureOf } from './architecture';

@@ -3,6 +3,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { raise } from './errors';
+import { notRegularFile } from './fileKind';
 import { readLocalHeader } from './safetensorsHeader';
 import type { JsonObject, TensorMeta } from './types';
 
@@ -11,8 +12,13 @@ export const SINGLE_FILE = 'model.safetensors';
 export const INDEX_FILE = 'model.safetensors.index.json';
 const MAX_JSON_BYTES = 50_000_000;
 
+/** True for a regular file, false when nothing is there; raises when something else has the name. */
 async function exists(path: string): Promise<boolean> {
-  return (await stat(path).catch(() => undefined))?.isFile() ?? false;
+  const info = await stat(path).catch(() => undefined);
+  if (info === undefined) return false;
+  const other = notRegularFile(info);
+  if (other) raise('invalid', other, path, 'move it away or replace it with the file');
+  return true;
 }
 
 /** Parses a small JSON object file; raises a ModelError naming the file when it is not one. */
@@ -28,8 +34,8 @@ export function parseJsonObject(text: string, where: string): JsonObject {
 }
 
 async function readJsonObject(path: string): Promise<JsonObject> {
-  const info = await stat(path).catch(() => undefined);
-  if (!info?.isFile()) raise('not-found', 'file not found', path, 'check the model folder');
+  if (!(await exists(path))) raise('not-found', 'file not found', path, 'check the model folder');
+  const info = await stat(path);
   if (info.size > MAX_JSON_BYTES) raise('invalid', `${info.size} bytes is too large for a JSON metadata file`, path, 'check the file');
   return parseJsonObject(await readFile(path, 'utf8'), path);
 }

@@ -3,6 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
+import { otherThanFile } from './fileKind';
 import { gemmaConfig } from './gemmaConfig';
 import { RopeConfigError, RopeSettings, parseRope } from './ropeConfig';
 
@@ -224,6 +225,8 @@ export function readRuntimeConfig(folder: string): RuntimeConfig {
 /** The runtime config and config.json's text, from one read (the quantize pipeline writes the text back). */
 export function readRuntimeConfigWithText(folder: string): { config: RuntimeConfig; text: string } {
   const file = path.join(folder, 'config.json');
+  const other = otherThanFile(file);
+  if (other) throw new ModelConfigError(`${file}: ${other}`);
   if (!fs.existsSync(file)) throw new ModelConfigError(`${file}: not found; a model folder needs its config.json`);
   const text = fs.readFileSync(file, 'utf8');
   return { config: parseRuntimeConfig(parseJson(text, file), file, readGenerationConfig(folder)), text };
@@ -231,6 +234,8 @@ export function readRuntimeConfigWithText(folder: string): { config: RuntimeConf
 
 function readGenerationConfig(folder: string): Json {
   const file = path.join(folder, 'generation_config.json');
+  const other = otherThanFile(file);
+  if (other) throw new ModelConfigError(`${file}: ${other}`);
   return fs.existsSync(file) ? readJson(file) : {};
 }
 

@@ -1,9 +1,11 @@
 // Safetensors header parsing and validation. Format: 8-byte little-endian header length N, N bytes
 // of JSON {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {...}}, then the data.
 // Only the header is ever read; a careful reader checks the size cap, the JSON shape and the offsets.
-import { open } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
 import { DTYPE_BYTES, isSafetensorsDtype } from './dtypes';
 import { raise } from './errors';
+import { notRegularFile } from './fileKind';
 import type { TensorMeta } from './types';
 
 /** Same cap as the engine's reader: no real model header comes close to 100 MB. */
@@ -68,14 +70,21 @@ function parseEntry(name: string, entry: unknown, dataBytes: number, file: strin
 
 /** Reads only the header bytes of a local .safetensors file. */
 export async function readLocalHeader(path: string, file: string): Promise<TensorMeta[]> {
+  const info = await stat(path).catch(() => undefined);
+  const other = info && notRegularFile(info);
+  if (other) raise('invalid', other, path, 'move it away or replace it with the safetensors file');
   let handle;
   try {
-    handle = await open(path, 'r');
+    // O_NONBLOCK: a FIFO swapped in after the stat must not block the open.
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch {
     raise('not-found', 'cannot open safetensors file', path, 'check the path and the file permissions');
   }
   try {
-    const { size } = await handle.stat();
+    const opened = await handle.stat();
+    const changed = notRegularFile(opened);
+    if (changed) raise('invalid', changed, path, 'move it away or replace it with the safetensors file');
+    const { size } = opened;
     const prefix = new Uint8Array(8);
     await handle.read(prefix, 0, 8, 0);
     const length = headerLength(prefix.subarray(0, Math.min(8, size)), size, path);

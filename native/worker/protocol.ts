@@ -133,3 +133,6 @@ export type RunnerMessage = { type: 'run'; job: Job } | { type: 'cancel' };
 
 /** The suffix of the temp folder an output is staged in: `<out>.tmp-<pid>`, renamed to `<out>` on success. */
 export const STAGING_MARKER = '.tmp-';
+
+/** The lock beside an output folder while a job writes it: `<out>.lock`, holding the job's pid. */
+export const OUTPUT_LOCK_SUFFIX = '.lock';

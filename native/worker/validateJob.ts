@@ -2,6 +2,7 @@
 // exist, so a typo costs a clear message instead of a crash halfway through.
 import * as fs from 'fs';
 import * as path from 'path';
+import { notRegularFile } from '../model';
 import { JobFailure } from './jobFailure';
 import { JOB_KINDS, Job, JobKind, JsonObject } from './protocol';
 
@@ -65,10 +66,17 @@ function checkOption(name: string, type: OptionType, value: unknown): void {
       return;
     case 'file':
       if (typeof value !== 'string' || value === '') fail('a file path');
-      if (!fs.statSync(value as string, { throwIfNoEntry: false })?.isFile()) {
-        throw new JobFailure('INPUT_NOT_FOUND', `${where}: file not found: ${path.resolve(value as string)}`, path.resolve(value as string));
-      }
+      checkInputFile(where, value as string);
   }
+}
+
+/** An input file must be a regular file: a FIFO would block the read that follows, a directory is not missing. */
+function checkInputFile(where: string, value: string): void {
+  const file = path.resolve(value);
+  const info = fs.statSync(file, { throwIfNoEntry: false });
+  if (!info) throw new JobFailure('INPUT_NOT_FOUND', `${where}: file not found: ${file}`, file);
+  const other = notRegularFile(info);
+  if (other) throw new JobFailure('INVALID_JOB', `${where}: ${file} ${other}`, file);
 }
 
 /** The model folder must exist and hold config.json; returns its absolute path. */

@@ -44,3 +44,24 @@ test('a folder without tokenizer.json is an error that names the file', () => {
   const dir = path.join(repoRoot, 'test', 'fixtures', 'qwen2-random');
   assert.throws(() => TextTokenizer.load(dir), /qwen2-random\/tokenizer\.json: not found/);
 });
+
+test('a broken tokenizer.json or tokenizer_config.json is an error that names the file and the fault', (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qs-tokenizer-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const json = path.join(dir, 'tokenizer.json');
+  const at = (name: string) => new RegExp(`${path.join(dir, name).replace(/[.\\/]/g, '\\$&')}: `);
+  const fails = (name: string, fault: RegExp) => assert.throws(() => TextTokenizer.load(dir), (e: Error) => {
+    assert.match(e.message, at(name));
+    assert.match(e.message, fault);
+    return true;
+  });
+  fs.writeFileSync(json, '{"model": {"type": "BPE", ');
+  fails('tokenizer.json', /invalid JSON/);
+  fs.writeFileSync(json, '[1, 2]');
+  fails('tokenizer.json', /expected a JSON object, found an array/);
+  fs.writeFileSync(json, JSON.stringify({ model: { type: 'NoSuchModel' } }));
+  fails('tokenizer.json', /not a usable tokenizer/);
+  fs.copyFileSync(path.join(tinyLlamaDir, 'tokenizer.json'), json);
+  fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), '{,}');
+  fails('tokenizer_config.json', /invalid JSON/);
+});

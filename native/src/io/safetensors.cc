@@ -29,6 +29,21 @@ std::string RangeText(uint64_t b, uint64_t e) { return "[" + std::to_string(b) +
 
 [[noreturn]] void Fail(const std::string& path, const std::string& what) { throw IoError(path + ": " + what); }
 
+/** Why a stat'ed path is not a regular file ("is a directory", ...), or empty when it is one. */
+std::string NotRegular(const struct stat& st) {
+  if (S_ISREG(st.st_mode)) return "";
+  if (S_ISDIR(st.st_mode)) return "is a directory, not a file";
+  if (S_ISFIFO(st.st_mode)) return "is a FIFO (named pipe), not a regular file";
+  return "is not a regular file";
+}
+
+/** Fails when something other than a regular file has the name; a missing path passes. */
+void CheckNotOther(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return;
+  if (const std::string other = NotRegular(st); !other.empty()) Fail(path, other);
+}
+
 [[noreturn]] void FailTensor(const std::string& path, const std::string& name, const std::string& what) {
   Fail(path, "tensor " + json::Quote(name) + ": " + what);
 }
@@ -94,13 +109,19 @@ int64_t TensorView::numel() const { return ShapeProduct(shape); }
 std::unique_ptr<SafetensorsFile> SafetensorsFile::Open(const std::string& path) {
   std::unique_ptr<SafetensorsFile> file(new SafetensorsFile());
   file->path_ = path;
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  CheckNotOther(path);
+  // O_NONBLOCK: opening a FIFO for reading would wait for a writer; the type is checked after the open.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) Fail(path, std::string("cannot open: ") + std::strerror(errno));
   struct stat st;
   if (::fstat(fd, &st) != 0) {
     const int err = errno;
     ::close(fd);
     Fail(path, std::string("cannot stat: ") + std::strerror(err));
+  }
+  if (const std::string other = NotRegular(st); !other.empty()) {
+    ::close(fd);
+    Fail(path, other);
   }
   const uint64_t size = static_cast<uint64_t>(st.st_size);
   if (size < 8) {
@@ -228,6 +249,7 @@ std::unique_ptr<ModelWeights> ModelWeights::Open(const std::string& folder) {
   }
   const std::string indexPath = folder + "/model.safetensors.index.json";
   const std::string singlePath = folder + "/model.safetensors";
+  CheckNotOther(indexPath);
   if (IsFile(indexPath)) {
     json::Value index;
     try {
@@ -248,6 +270,7 @@ std::unique_ptr<ModelWeights> ModelWeights::Open(const std::string& folder) {
       auto it = shards.find(shard);
       if (it == shards.end()) {
         const std::string shardPath = folder + "/" + shard;
+        CheckNotOther(shardPath);
         if (!IsFile(shardPath)) {
           Fail(indexPath, "shard " + json::Quote(shard) + " (holding tensor " + json::Quote(tensor) +
                               ") is missing from the model folder; download it again");
@@ -263,6 +286,7 @@ std::unique_ptr<ModelWeights> ModelWeights::Open(const std::string& folder) {
     }
     return weights;
   }
+  CheckNotOther(singlePath);
   if (IsFile(singlePath)) {
     for (const TensorView& t : addFile(singlePath).tensors()) weights->index_[t.name] = &t;
     return weights;

@@ -67,6 +67,9 @@ class Model {
                const std::atomic<bool>* cancel = nullptr) const;
   /** One sequence: the batch-of-one case of the above. */
   void Forward(const int32_t* ids, int64_t m, KvCache& cache, float* logits, bool allRows) const;
+  /** For error messages: runs ids[0..m) from position 0 and returns the first stage whose output holds NaN or
+   *  Inf: -1 the embedding, 0..layers-1 a decoder layer, layers the head; layers + 1 when all stay finite. */
+  int64_t FirstNonFiniteStage(const int32_t* ids, int64_t m) const;
 
   // Layer-by-layer access for calibration: each call runs one sequence from position 0 with its own cache.
 

@@ -239,4 +239,25 @@ void Model::Forward(const int32_t* ids, int64_t m, KvCache& cache, float* logits
   Forward(ids, m, std::vector<KvCache*>{&cache}, logits, allRows);
 }
 
+int64_t Model::FirstNonFiniteStage(const int32_t* ids, int64_t m) const {
+  const auto finite = [](const std::vector<float>& v) {
+    return std::all_of(v.begin(), v.end(), [](float f) { return std::isfinite(f); });
+  };
+  KvCache cache = NewCache(m);
+  const std::vector<KvCache*> caches{&cache};
+  CheckForward(ids, m, caches);
+  std::vector<float> x(static_cast<size_t>(m * config_.hiddenSize));
+  const int64_t pos0 = 0;
+  Embed(ids, 1, m, &pos0, x.data());
+  if (!finite(x)) return -1;
+  for (int64_t l = 0; l < config_.layers; ++l) {
+    const Layer& layer = layers_[static_cast<size_t>(l)];
+    DecoderLayer(LinearsOf(layer), layer.norms, l, l, x.data(), m, caches, nullptr);
+    if (!finite(x)) return l;
+  }
+  std::vector<float> logits(static_cast<size_t>(m * config_.vocabSize));
+  Head(x.data(), m, logits.data());
+  return finite(logits) ? config_.layers + 1 : config_.layers;
+}
+
 }  // namespace quantstudio::runtime

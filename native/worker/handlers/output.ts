@@ -2,11 +2,16 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { HandlerOutput, JobContext } from '../context';
+import { OutputLock } from '../outputLock';
 import { StagedOutput } from '../stagedOutput';
 
 export async function withStagedResult(ctx: JobContext, run: () => Promise<HandlerOutput>): Promise<HandlerOutput> {
   const out = ctx.job.options.out as string | undefined;
   if (out === undefined) return run();
+  return OutputLock.around(out, () => writeStaged(out, run));
+}
+
+async function writeStaged(out: string, run: () => Promise<HandlerOutput>): Promise<HandlerOutput> {
   const staged = new StagedOutput(out);
   try {
     const result = await run();

@@ -7,6 +7,7 @@ import { CalibrationOptions, generateText, QuantAlgorithm, QuantizeConfigError, 
 import { etaSeconds, HandlerOutput, JobContext, seconds } from '../context';
 import { peakRssBytes } from '../environment';
 import { JobFailure } from '../jobFailure';
+import { OutputLock } from '../outputLock';
 import { RunMetrics } from '../protocol';
 
 interface EvaluateOptions {
@@ -38,6 +39,10 @@ function weightFileBytes(folder: string): number {
 }
 
 export async function runQuantize(ctx: JobContext): Promise<HandlerOutput> {
+  return OutputLock.around(ctx.job.options.out as string, () => quantize(ctx));
+}
+
+async function quantize(ctx: JobContext): Promise<HandlerOutput> {
   const o = ctx.job.options;
   if (ctx.job.config === undefined) throw new JobFailure('INVALID_JOB', 'quantize jobs need a quantization config (job.config)', 'config');
   const evaluate = (o.evaluate ?? {}) as EvaluateOptions;

@@ -12,6 +12,7 @@ import { ensureTrusted } from '../jobs/trust';
 import { pickModel } from '../pick/pickModel';
 import { openLiveRunPanel } from '../panels';
 import { createJobFile } from './newJobFile';
+import { isInsideWorkspace, realPath } from './outputPlace';
 
 const JOB_FILE_GLOB = '**/*.quant.json';
 const NEW_JOB_FILE = 'New job file…';
@@ -28,6 +29,7 @@ export async function quantizeModel(ctx: JobCommandContext, arg?: unknown): Prom
   }
   const job = target.job;
   const out = String(job.options.out);
+  if (!(await confirmOutsideWorkspace(out))) return;
   if (fs.existsSync(out)) {
     const choice = await vscode.window.showWarningMessage(`${out} already exists.`, { modal: true, detail: 'Quantizing replaces it once the new checkpoint is complete.' }, 'Overwrite');
     if (choice !== 'Overwrite') return;
@@ -74,6 +76,17 @@ async function fromConfigFile(ctx: JobCommandContext, configFile: string, model:
   const out = path.join(workspaceDir, '.quantstudio', 'models', `${path.basename(modelFolder)}-${String(config.quant_method)}`);
   const job: Job = { kind: 'quantize', model: modelFolder, config, options: { out, maxShardBytes: DEFAULT_MAX_SHARD_BYTES, evaluate: { before: true, after: true } } };
   return { job, uri };
+}
+
+/** A job file may name an output anywhere; one outside the open workspace folders is written only when the user agrees. */
+async function confirmOutsideWorkspace(out: string): Promise<boolean> {
+  const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+  if (isInsideWorkspace(out, folders)) return true;
+  const choice = await vscode.window.showWarningMessage(`Write the checkpoint to ${realPath(out)}?`, {
+    modal: true,
+    detail: 'The output folder is outside the workspace folders; a job file from a cloned repository can name any folder.',
+  }, 'Write There');
+  return choice === 'Write There';
 }
 
 /** The active editor's job file, else the only one in the workspace, else a pick; none → write a new one. */
