@@ -44,8 +44,39 @@ async function guarded<T>(what: string, fallback: T, work: (service: LanguageSer
 }
 
 // ---- diagnostics, debounced per document; stale results (an older version) are dropped ----
+// Validations run one at a time, the document validated longest ago first, and a document whose last
+// validation was slow waits as long again after an edit: a huge or pathological file never holds up the rest.
 
 const pending = new Map<string, NodeJS.Timeout>();
+const queue = new Set<string>();
+const lastRun = new Map<string, { finished: number; cost: number }>();
+let draining = false;
+/** Validations faster than this keep the plain debounce. */
+const SLOW_MS = 100;
+
+async function drain(): Promise<void> {
+  if (draining) return;
+  draining = true;
+  try {
+    while (queue.size > 0) {
+      await new Promise((resolve) => setImmediate(resolve)); // let waiting messages (edits, opens) in first
+      let next: string | undefined;
+      for (const uri of queue) if (next === undefined || (lastRun.get(uri)?.finished ?? 0) < (lastRun.get(next)?.finished ?? 0)) next = uri;
+      if (next === undefined) break;
+      queue.delete(next);
+      const started = performance.now();
+      await validate(next);
+      if (documents.get(next)) lastRun.set(next, { finished: performance.now(), cost: performance.now() - started });
+    }
+  } finally {
+    draining = false;
+  }
+}
+
+function enqueue(uri: string): void {
+  queue.add(uri);
+  void drain();
+}
 
 async function validate(uri: string): Promise<void> {
   const document = documents.get(uri);
@@ -87,16 +118,18 @@ function folderOf(uri: string | null | undefined): string | undefined {
 function schedule(uri: string): void {
   clearTimeout(pending.get(uri));
   pending.delete(uri);
-  if (settings.debounceMs <= 0) {
-    void validate(uri);
+  const cost = lastRun.get(uri)?.cost ?? 0;
+  const delay = Math.max(settings.debounceMs, cost > SLOW_MS ? cost : 0);
+  if (delay <= 0) {
+    enqueue(uri);
     return;
   }
   pending.set(
     uri,
     setTimeout(() => {
       pending.delete(uri);
-      void validate(uri);
-    }, settings.debounceMs),
+      enqueue(uri);
+    }, delay),
   );
 }
 
@@ -133,6 +166,8 @@ documents.onDidChangeContent((change) => schedule(change.document.uri));
 documents.onDidClose((event) => {
   clearTimeout(pending.get(event.document.uri));
   pending.delete(event.document.uri);
+  queue.delete(event.document.uri);
+  lastRun.delete(event.document.uri);
   void connection.sendDiagnostics({ uri: event.document.uri, diagnostics: [] });
 });
 

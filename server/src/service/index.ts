@@ -20,7 +20,7 @@ import type { ServiceFinding } from './finding';
 import type { ConfigSite, FileKind } from './model';
 import type { ParsedDocument } from './parse/document';
 import { parseJsonDocument } from './parse/json';
-import { maxLength } from './parse/limits';
+import { MAX_DOCUMENT_FINDINGS, maxLength } from './parse/limits';
 import { parsePythonDocument } from './parse/python';
 import { loadPythonParser } from './parse/treeSitter';
 import { ruleFindings } from './ruleRunner';
@@ -118,6 +118,17 @@ function toDiagnostic(finding: ServiceFinding): ServiceDiagnostic {
   return diagnostic;
 }
 
+/** At most MAX_DOCUMENT_FINDINGS, by position, then one note that says how many more there are. */
+function capped(diagnostics: ServiceDiagnostic[]): ServiceDiagnostic[] {
+  if (diagnostics.length <= MAX_DOCUMENT_FINDINGS) return diagnostics;
+  const kept = diagnostics.slice(0, MAX_DOCUMENT_FINDINGS);
+  const at = kept[kept.length - 1].range;
+  const more = diagnostics.length - kept.length;
+  const message = `${more} more findings in this file are not shown (at most ${MAX_DOCUMENT_FINDINGS} per file); fix the ones above first.`;
+  kept.push(toDiagnostic({ code: 'document/too-many-findings', severity: 'information', message, range: at }));
+  return kept;
+}
+
 function byPosition(a: ServiceDiagnostic, b: ServiceDiagnostic): number {
   return a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character || a.severity - b.severity;
 }
@@ -178,7 +189,7 @@ export function createLanguageService(options: LanguageServiceOptions = {}): Lan
     }
     const { findings: fromModel, pending } = models?.findings(parsed, doc.uri) ?? { findings: [] };
     findings.push(...fromModel);
-    const diagnostics = findings.map(toDiagnostic).sort(byPosition);
+    const diagnostics = capped(findings.map(toDiagnostic).sort(byPosition));
     return pending ? { fileKind, ours: true, sites: parsed.sites, diagnostics, modelPending: pending } : { fileKind, ours: true, sites: parsed.sites, diagnostics };
   }
 

@@ -1,12 +1,16 @@
 // Runs the semantic rules (rules/index.ts) over one config site: every rule whose methods include the
-// site's method, each with a RuleContext that turns its reports into findings with exact ranges.
+// site's method, each with a RuleContext that turns its reports into findings with exact ranges. A rule
+// reports at most MAX_RULE_FINDINGS per config (a file with 100,000 repeated keys gets one note, not 99,999).
 import type { ServiceFinding } from './finding';
 import type { ConfigSite } from './model';
+import { MAX_RULE_FINDINGS } from './parse/limits';
 import type { Rule, RuleContext } from './rules/rule';
 
-function contextFor(rule: Rule, site: ConfigSite, findings: ServiceFinding[]): RuleContext {
-  return {
+function contextFor(rule: Rule, site: ConfigSite, findings: ServiceFinding[]): { context: RuleContext; cut(): number } {
+  let reported = 0;
+  const context: RuleContext = {
     report(report) {
+      if (++reported > MAX_RULE_FINDINGS) return;
       const { at, on = 'value' } = report;
       const anchor = at ? (on === 'key' ? at.keyRange : on === 'entry' ? at.range : at.valueRange) : site.anchorRange;
       findings.push({
@@ -18,6 +22,7 @@ function contextFor(rule: Rule, site: ConfigSite, findings: ServiceFinding[]): R
       });
     },
   };
+  return { context, cut: () => Math.max(0, reported - MAX_RULE_FINDINGS) };
 }
 
 export function ruleFindings(rules: readonly Rule[], site: ConfigSite): ServiceFinding[] {
@@ -26,14 +31,23 @@ export function ruleFindings(rules: readonly Rule[], site: ConfigSite): ServiceF
   const findings: ServiceFinding[] = [];
   for (const rule of rules) {
     if (!rule.methods.includes(method)) continue;
+    const { context, cut } = contextFor(rule, site, findings);
     try {
-      rule.check(site, contextFor(rule, site, findings));
+      rule.check(site, context);
     } catch (error) {
       // One faulty rule must not take the other findings (or the server) with it.
       findings.push({
         code: 'internal/rule-failed',
         severity: 'information',
         message: `Rule ${rule.id} could not check this config: ${error instanceof Error ? error.message : String(error)}`,
+        range: site.anchorRange,
+      });
+    }
+    if (cut() > 0) {
+      findings.push({
+        code: rule.id,
+        severity: 'information',
+        message: `${cut()} more findings of ${rule.id} in this config are not shown (at most ${MAX_RULE_FINDINGS} per rule).`,
         range: site.anchorRange,
       });
     }

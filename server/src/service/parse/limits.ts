@@ -3,7 +3,7 @@
 /** Documents above this size get one information note instead of validation (UTF-16 code units). */
 export const MAX_DOCUMENT_LENGTH = 5 * 1024 * 1024;
 
-/** Python is parsed in full by tree-sitter (about a second per MB on this machine): a lower cap keeps the server responsive. */
+/** Python is parsed in full by tree-sitter (a few tenths of a second per MB of plain code): a lower cap keeps the server responsive. */
 export const MAX_PYTHON_LENGTH = 512 * 1024;
 
 export function maxLength(kind: 'python' | 'json'): number {
@@ -27,3 +27,21 @@ export const MAX_SCHEMA_FINDINGS = 200;
 
 /** Config calls checked per Python file; a file with more is generated code, not a config to edit. */
 export const MAX_PYTHON_SITES = 200;
+
+export interface ParseBudget {
+  /** Milliseconds for parsing a whole Python file; past them only the config calls are parsed. */
+  fileMs: number;
+  /** Milliseconds for parsing the config calls one by one; past them the rest are not checked (and we say so). */
+  windowsMs: number;
+  /** Longest config call parsed on its own (UTF-16 code units). */
+  windowLength: number;
+}
+
+/** Tree-sitter's time on some inputs grows with the square of the file: bounded so that no file holds the server up. */
+export const PYTHON_PARSE_BUDGET: ParseBudget = { fileMs: 400, windowsMs: 300, windowLength: 32 * 1024 };
+
+/** Findings one rule reports per config; beyond this one note says how many more there are. */
+export const MAX_RULE_FINDINGS = 50;
+
+/** Findings published per document; beyond this one note says how many more there are. */
+export const MAX_DOCUMENT_FINDINGS = 500;

@@ -1,7 +1,8 @@
 // For a GPTQConfig(...) / AwqConfig(...) / BitsAndBytesConfig(...) call: the model it is applied to, i.e.
 // the first argument of the `X.from_pretrained(model, quantization_config=...)` call that receives it —
 // directly, or through a variable the config call was assigned to. A model argument that is a variable
-// is followed to its last plain string assignment in the file.
+// is followed to its last plain string assignment in the file. The file's calls and assignments are indexed
+// once per tree, so a file with hundreds of config calls costs one walk, not one per call.
 import type { Node } from '@vscode/tree-sitter-wasm';
 import { namedChildrenOf, pythonLiteral } from './pythonLiteral';
 
@@ -25,36 +26,66 @@ function keywordValue(call: Node, keyword: string): Node | undefined {
   return undefined;
 }
 
+/** The from_pretrained calls and assignments of one tree, indexed on first use. */
+export class ModelTargets {
+  private receivers?: Map<string, Node>;
+  private assignments?: Map<string, Node[]>;
+
+  constructor(private readonly root: Node) {}
+
+  /** The first from_pretrained call whose quantization_config= is the variable `name`. */
+  receiverOf(name: string): Node | undefined {
+    if (!this.receivers) {
+      this.receivers = new Map();
+      for (const call of this.root.descendantsOfType('call')) {
+        const value = call && isFromPretrained(call) ? keywordValue(call, 'quantization_config')?.text : undefined;
+        if (call && value !== undefined && !this.receivers.has(value)) this.receivers.set(value, call);
+      }
+    }
+    return this.receivers.get(name);
+  }
+
+  /** The last `name = "..."` before `before` in the file. */
+  stringAssignedTo(name: string, before: Node): string | undefined {
+    if (!this.assignments) {
+      this.assignments = new Map();
+      for (const assignment of this.root.descendantsOfType('assignment')) {
+        const left = assignment?.childForFieldName('left')?.text;
+        if (!assignment || left === undefined) continue;
+        const list = this.assignments.get(left) ?? [];
+        list.push(assignment);
+        this.assignments.set(left, list);
+      }
+    }
+    const list = this.assignments.get(name) ?? [];
+    for (let i = list.length - 1; i >= 0; i--) {
+      if (list[i].startIndex > before.startIndex) continue;
+      const right = list[i].childForFieldName('right');
+      const value = right ? pythonLiteral(right) : undefined;
+      if (typeof value === 'string') return value;
+    }
+    return undefined;
+  }
+}
+
 /** The from_pretrained call whose quantization_config= is this config call, or a variable holding it. */
-function receivingCall(configCall: Node, root: Node): Node | undefined {
+function receivingCall(configCall: Node, targets: ModelTargets): Node | undefined {
   const keyword = configCall.parent;
   const call = keyword?.type === 'keyword_argument' && keyword.childForFieldName('name')?.text === 'quantization_config' ? keyword.parent?.parent : undefined;
   if (call?.type === 'call' && isFromPretrained(call)) return call;
   const assignment = configCall.parent;
   const variable = assignment?.type === 'assignment' && assignment.childForFieldName('right')?.id === configCall.id ? assignment.childForFieldName('left') : undefined;
   if (variable?.type !== 'identifier') return undefined;
-  return root.descendantsOfType('call').find((c): c is Node => c !== null && isFromPretrained(c) && keywordValue(c, 'quantization_config')?.text === variable.text);
+  return targets.receiverOf(variable.text);
 }
 
-/** The last `name = "..."` before `before` in the file. */
-function stringAssignedTo(name: string, before: Node, root: Node): string | undefined {
-  let found: string | undefined;
-  for (const assignment of root.descendantsOfType('assignment')) {
-    if (!assignment || assignment.startIndex > before.startIndex || assignment.childForFieldName('left')?.text !== name) continue;
-    const right = assignment.childForFieldName('right');
-    const value = right ? pythonLiteral(right) : undefined;
-    if (typeof value === 'string') found = value;
-  }
-  return found;
-}
-
-export function pythonModelTarget(configCall: Node, root: Node): PythonModelTarget | undefined {
-  const call = receivingCall(configCall, root);
+export function pythonModelTarget(configCall: Node, targets: ModelTargets): PythonModelTarget | undefined {
+  const call = receivingCall(configCall, targets);
   const args = call?.childForFieldName('arguments');
   const first = args?.type === 'argument_list' ? namedChildrenOf(args)[0] : undefined;
   if (!first || first.type === 'keyword_argument') return undefined;
   if (first.type === 'identifier') {
-    const ref = stringAssignedTo(first.text, first, root);
+    const ref = targets.stringAssignedTo(first.text, first);
     return ref ? { ref, node: first } : undefined;
   }
   const value = pythonLiteral(first);

@@ -1,4 +1,5 @@
 // Rules that hold for every method: how the file itself states its keys.
+import type { ConfigEntry } from '../model';
 import type { Rule } from './rule';
 
 const duplicateKey: Rule = {
@@ -8,11 +9,15 @@ const duplicateKey: Rule = {
   description:
     'A key given twice: Python json.load keeps only the last value; a repeated keyword argument is a SyntaxError (Python 3.12 json and call syntax).',
   check(site, ctx) {
-    const seen = new Map<string, number>();
-    for (const e of site.entries) seen.set(e.key, (seen.get(e.key) ?? 0) + 1);
-    for (const [key, count] of seen) {
+    const byKey = new Map<string, ConfigEntry[]>();
+    for (const e of site.entries) {
+      const list = byKey.get(e.key);
+      if (list) list.push(e);
+      else byKey.set(e.key, [e]);
+    }
+    for (const [key, occurrences] of byKey) {
+      const count = occurrences.length;
       if (count < 2) continue;
-      const occurrences = site.entries.filter((e) => e.key === key);
       if (site.style.syntax === 'python') {
         // Python rejects the call outright at the second keyword.
         for (const e of occurrences.slice(1)) {
