@@ -3,19 +3,8 @@
 // and full attention; Gemma 3 slides on five of every six layers), and Gemma 3's two RoPEs (full-attention
 // layers: rope_theta, default 1e6, with rope_scaling; sliding layers: rope_local_base_freq, default 1e4).
 import type { RuntimeConfig } from './runtimeConfig';
-import { RopeConfigError, RopeSettings, parseRope } from './ropeConfig';
-
-type Json = Record<string, unknown>;
-
-function fail(file: string, field: string, what: string): never {
-  throw new RopeConfigError(`${file}: \`${field}\` ${what}`);
-}
-
-function int(cfg: Json, file: string, field: string, fallback?: number): number {
-  const v = cfg[field] ?? fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) fail(file, field, `must be a positive integer, got ${JSON.stringify(v)}`);
-  return v;
-}
+import { Json, fail, int } from './configFields';
+import { RopeSettings, parseRope } from './ropeConfig';
 
 /** A positive number, the class default when absent, 0 when null (the feature off). */
 function optional(cfg: Json, file: string, field: string, fallback: number | null): number {

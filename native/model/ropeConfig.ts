@@ -3,7 +3,7 @@
 // `partial_rotary_factor`, the defaults of each type, and every field a type needs, checked here so a model
 // never runs with a setting silently ignored. The engine computes the frequencies (native/src/runtime/rope.cc).
 
-type Json = Record<string, unknown>;
+import { Json, fail } from './configFields';
 
 export const ROPE_TYPES = ['default', 'linear', 'dynamic', 'yarn', 'longrope', 'llama3'] as const;
 export type RopeType = (typeof ROPE_TYPES)[number];
@@ -28,12 +28,6 @@ export interface RopeSettings {
   truncate: boolean;
   shortFactor: number[];
   longFactor: number[];
-}
-
-export class RopeConfigError extends Error {}
-
-function fail(file: string, field: string, what: string): never {
-  throw new RopeConfigError(`${file}: \`${field}\` ${what}`);
 }
 
 function positive(v: unknown, file: string, field: string): number {

@@ -5,7 +5,10 @@ import * as path from 'path';
 
 import { otherThanFile } from './fileKind';
 import { gemmaConfig } from './gemmaConfig';
-import { RopeConfigError, RopeSettings, parseRope } from './ropeConfig';
+import { Json, ModelConfigError, fail, int, num } from './configFields';
+import { RopeSettings, parseRope } from './ropeConfig';
+
+export { ModelConfigError } from './configFields';
 
 export type ModelFamily = 'llama' | 'opt';
 
@@ -60,26 +63,6 @@ const familyOf: Record<string, ModelFamily> = {
   OPTForCausalLM: 'opt',
 };
 
-type Json = Record<string, unknown>;
-
-export class ModelConfigError extends Error {}
-
-function fail(file: string, field: string, what: string): never {
-  throw new ModelConfigError(`${file}: \`${field}\` ${what}`);
-}
-
-function int(cfg: Json, file: string, field: string, fallback?: number): number {
-  const v = cfg[field] ?? fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) fail(file, field, `must be a positive integer, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-function num(cfg: Json, file: string, field: string, fallback: number): number {
-  const v = cfg[field] ?? fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v)) fail(file, field, `must be a number, got ${JSON.stringify(v)}`);
-  return v;
-}
-
 function ids(v: unknown): number[] {
   if (typeof v === 'number') return [v];
   if (Array.isArray(v)) return v.filter((x): x is number => typeof x === 'number');
@@ -95,15 +78,6 @@ function parseJson(text: string, file: string): Json {
     return JSON.parse(text) as Json;
   } catch (e) {
     throw new ModelConfigError(`${file}: cannot read it as JSON (${(e as Error).message})`);
-  }
-}
-
-function rope(cfg: Json, file: string, headDim: number): RopeSettings {
-  try {
-    return parseRope(cfg, file, headDim);
-  } catch (e) {
-    if (e instanceof RopeConfigError) throw new ModelConfigError(e.message);
-    throw e;
   }
 }
 
@@ -131,7 +105,7 @@ function layerWindows(cfg: Json, file: string, architecture: string, layers: num
 // transformers 5.23's Llama, Mistral, Qwen2 and Qwen3 rotate the whole head (their apply_rotary_pos_emb has no
 // pass-through part), so a partial_rotary_factor below 1 fails there: refuse it here with the reason.
 function wholeHeadRope(cfg: Json, file: string, headDim: number, architecture: string): RopeSettings {
-  const settings = rope(cfg, file, headDim);
+  const settings = parseRope(cfg, file, headDim);
   if (settings.rotaryDim !== headDim) {
     fail(file, 'partial_rotary_factor', `rotates ${settings.rotaryDim} of ${headDim} head dimensions; ${architecture} rotates the whole head`);
   }
@@ -167,7 +141,7 @@ function llama(cfg: Json, file: string, architecture: string): Omit<RuntimeConfi
     vocabSize: int(cfg, file, 'vocab_size'),
     maxPositions: int(cfg, file, 'max_position_embeddings', 2048),
     normEps: num(cfg, file, 'rms_norm_eps', 1e-6),
-    rope: architecture === 'Phi3ForCausalLM' ? rope(phi3RopeNames(cfg), file, headDim) : wholeHeadRope(cfg, file, headDim, architecture),
+    rope: architecture === 'Phi3ForCausalLM' ? parseRope(phi3RopeNames(cfg), file, headDim) : wholeHeadRope(cfg, file, headDim, architecture),
     fusedProjections: architecture === 'Phi3ForCausalLM',
     qkNorm: architecture === 'Qwen3ForCausalLM',
     tieWordEmbeddings: cfg.tie_word_embeddings === true,
@@ -176,15 +150,6 @@ function llama(cfg: Json, file: string, architecture: string): Omit<RuntimeConfi
     wordEmbedProjDim: 0,
     layerWindows: layerWindows(cfg, file, architecture, layers),
   };
-}
-
-function gemma(cfg: Json, file: string, architecture: string): Omit<RuntimeConfig, 'eosTokenIds'> {
-  try {
-    return gemmaConfig(cfg, file, architecture);
-  } catch (e) {
-    if (e instanceof RopeConfigError) throw new ModelConfigError(e.message);
-    throw e;
-  }
 }
 
 function opt(cfg: Json, file: string, architecture: string): Omit<RuntimeConfig, 'eosTokenIds'> {
@@ -248,7 +213,7 @@ export function parseRuntimeConfig(cfg: Json, file: string, generation: Json = {
     fail(file, 'architectures', `names "${architecture}"; the runtime supports ${Object.keys(familyOf).join(', ')}`);
   }
   const base = family === 'opt' ? opt(cfg, file, architecture)
-    : architecture.startsWith('Gemma') ? gemma(cfg, file, architecture) : llama(cfg, file, architecture);
+    : architecture.startsWith('Gemma') ? gemmaConfig(cfg, file, architecture) : llama(cfg, file, architecture);
   const eos = [...new Set([...ids(cfg.eos_token_id), ...ids(generation.eos_token_id)])];
   return { ...base, eosTokenIds: eos };
 }

@@ -98,11 +98,6 @@ QS_AVX512 void PanelsTimesRowsAvx512(const float* x, int64_t m, int64_t k, const
   }
 }
 
-QS_AVX512 void PanelTimesRowsAvx512(const float* x, int64_t m, int64_t k, const float* panel, float* out, int64_t ldo,
-                                    const float* bias, int64_t nb) {
-  PanelsTimesRowsAvx512(x, m, k, &panel, 1, out, ldo, bias, nb);
-}
-
 }  // namespace quantstudio::kernels
 
 #endif  // QS_X86

@@ -237,14 +237,7 @@ class GptqMatrix final : public QuantMatrix {
         }
         for (int i = 0; i < kPer; ++i) xs += xw[i];
       }
-      // y += s·acc − s·z·Σx for the run's group.
-      const float* sc = f_.scale.data() + run.group * f_.out;
-      const float* sz = f_.scaledZero.data() + run.group * f_.out;
-      const __m512 xsb = _mm512_set1_ps(xs);
-      for (int64_t j = j0; j < j1; j += 16) {
-        const __m512 t = _mm512_fmadd_ps(_mm512_loadu_ps(sc + j), _mm512_loadu_ps(acc.data() + (j - j0)), _mm512_loadu_ps(y + j));
-        _mm512_storeu_ps(y + j, _mm512_fnmadd_ps(_mm512_loadu_ps(sz + j), xsb, t));
-      }
+      ApplyGroupAvx512(f_, run.group, xs, acc.data(), j0, j1, y);
     }
   }
 #endif

@@ -1,8 +1,5 @@
 #include "kernels/qmatmul_simd.h"
 
-#include "kernels/cpu.h"
-#include "kernels/simd_avx512.h"
-
 #ifdef QS_X86
 
 namespace quantstudio::kernels {
@@ -38,7 +35,6 @@ QS_AVX2 inline void Rows(const float* x, int64_t k, const float* panel, float* o
 
 QS_AVX2 void PanelTimesRows(const float* x, int64_t m, int64_t k, const float* panel, float* out, int64_t ldo,
                             const float* bias) {
-  if (UseAvx512()) return PanelTimesRowsAvx512(x, m, k, panel, out, ldo, bias);
   int64_t i = 0;
   for (; i + 6 <= m; i += 6) Rows<6>(x + i * k, k, panel, out + i * ldo, ldo, bias);
   const float* xr = x + i * k;

@@ -24,8 +24,8 @@ QS_AVX2 inline __m256 LoadF16x8(const uint16_t* p) {
   return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
 }
 
-/** out[i·ldo + c] = Σ_k x[i·k + kk] · panel[kk·16 + c] (+ bias[c]) for every row i < m and c < 16
- *  (with 16-lane registers when UseAvx512()). */
+/** out[i·ldo + c] = Σ_k x[i·k + kk] · panel[kk·16 + c] (+ bias[c]) for every row i < m and c < 16 (the
+ *  AVX-512 level sweeps up to four panels at once instead: PanelsTimesRowsAvx512). */
 void PanelTimesRows(const float* x, int64_t m, int64_t k, const float* panel, float* out, int64_t ldo,
                     const float* bias);
 

@@ -39,11 +39,6 @@ QS_AVX512 inline __m512 LoadBf16x16(const uint16_t* p) {
   return _mm512_castsi512_ps(_mm512_slli_epi32(wide, 16));
 }
 
-/** out[i·ldo + c] = Σ_k x[i·k + kk] · panel[kk·16 + c] (+ bias[c]) for every row i < m and c < nb (nb ≤ 16):
- *  the AVX-512 form of PanelTimesRows, one register per row of 16 outputs. */
-void PanelTimesRowsAvx512(const float* x, int64_t m, int64_t k, const float* panel, float* out, int64_t ldo,
-                          const float* bias, int64_t nb = 16);
-
 /** Up to kMaxPanels panels side by side, for outputs [0, 16·count): panel p covers out columns 16p..16p+15
  *  (bias likewise); only nbLast columns of the last one exist. Fewer loads per multiply-add than one at a time. */
 constexpr int kMaxPanels = 4;
