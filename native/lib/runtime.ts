@@ -58,20 +58,16 @@ export interface BatchGenerateResult {
 
 declare const handleBrand: unique symbol;
 type Handle = { readonly [handleBrand]: 'model' };
-declare const flagBrand: unique symbol;
-type CancelFlag = { readonly [flagBrand]: 'cancel' };
 
 /** The addon's runtime and kernel functions (native/src/bindings/runtime_binding.cc, kernels_binding.cc);
  *  part of the Addon interface in addon.ts. */
 export interface RuntimeAddon {
   runtimeOpen(folder: string, config: RuntimeConfig): Handle;
   runtimeLogits(handle: Handle, ids: Int32Array): Promise<Float32Array>;
-  runtimePerplexity(handle: Handle, ids: Int32Array, seq: number, onProgress: ((done: number, total: number) => void) | undefined, cancel: CancelFlag | undefined): Promise<WindowNll>;
-  runtimeGenerate(handle: Handle, prompt: Int32Array, options: { maxTokens: number; temperature: number; topK: number; topP: number; seed: number; stopIds: Int32Array }, cancel: CancelFlag, onToken: (id: number) => void): Promise<GenerateIdsResult>;
-  runtimeForwardBatch(handle: Handle, ids: Int32Array, batch: number, cancel: CancelFlag): Promise<BatchForwardResult>;
-  runtimeGenerateBatch(handle: Handle, prompts: Int32Array, batch: number, newTokens: number, cancel: CancelFlag, onStep: ((done: number) => void) | undefined): Promise<BatchGenerateResult>;
-  runtimeCancelFlag(): CancelFlag;
-  runtimeCancel(flag: CancelFlag): void;
+  runtimePerplexity(handle: Handle, ids: Int32Array, seq: number, onProgress: ((done: number, total: number) => void) | undefined, cancel: Int32Array | undefined): Promise<WindowNll>;
+  runtimeGenerate(handle: Handle, prompt: Int32Array, options: { maxTokens: number; temperature: number; topK: number; topP: number; seed: number; stopIds: Int32Array }, cancel: Int32Array, onToken: (id: number) => void): Promise<GenerateIdsResult>;
+  runtimeForwardBatch(handle: Handle, ids: Int32Array, batch: number, cancel: Int32Array): Promise<BatchForwardResult>;
+  runtimeGenerateBatch(handle: Handle, prompts: Int32Array, batch: number, newTokens: number, cancel: Int32Array, onStep: ((done: number) => void) | undefined): Promise<BatchGenerateResult>;
   kernelsMatMul(x: Float32Array, m: number, w: Float32Array | Uint16Array, dtype: 'F32' | 'F16' | 'BF16', n: number, k: number, bias: Float32Array | null, reference: boolean): Float32Array;
   kernelsAttention(q: Float32Array, m: number, pos0: number, kCache: Float32Array, vCache: Float32Array, shape: { heads: number; kvHeads: number; headDim: number; capacity: number; window?: number }, scale: number, reference: boolean): Float32Array;
   kernelsSoftmax(x: Float32Array, reference: boolean): Float32Array;
@@ -102,12 +98,12 @@ export function toIds(ids: ArrayLike<number>, what = 'token ids'): Int32Array {
   return out;
 }
 
-/** Runs `call` with a cancel flag that follows `signal`. The listener goes when the call settles, so one signal
- *  shared by many calls (a benchmark's repeats) does not collect listeners. */
-async function withCancel<T>(addon: RuntimeAddon, signal: AbortSignal | undefined, call: (flag: CancelFlag) => Promise<T>): Promise<T> {
-  const flag = addon.runtimeCancelFlag();
+/** Runs `call` with a cancel flag (the Int32Array every async binding polls) that follows `signal`. The listener
+ *  goes when the call settles, so one signal shared by many calls (a benchmark's repeats) does not collect listeners. */
+async function withCancel<T>(signal: AbortSignal | undefined, call: (flag: Int32Array) => Promise<T>): Promise<T> {
+  const flag = new Int32Array(1);
   if (!signal) return call(flag);
-  const onAbort = (): void => addon.runtimeCancel(flag);
+  const onAbort = (): void => { flag[0] = 1; };
   if (signal.aborted) onAbort();
   else signal.addEventListener('abort', onAbort, { once: true });
   try {
@@ -139,7 +135,7 @@ export class RuntimeModel {
 
   /** Summed NLL over consecutive non-overlapping windows of `seq` inputs (the last, partial one included). */
   windowNll(ids: ArrayLike<number>, seq: number, onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<WindowNll> {
-    return withCancel(this.addon, signal, (flag) => this.addon.runtimePerplexity(this.handle, toIds(ids), seq, onProgress, flag));
+    return withCancel(signal, (flag) => this.addon.runtimePerplexity(this.handle, toIds(ids), seq, onProgress, flag));
   }
 
   /** exp(mean NLL) over the windows of windowNll; `seq` defaults to 256 (the project's protocol). */
@@ -159,8 +155,8 @@ export class RuntimeModel {
       seed: options.seed ?? 0,
       stopIds: toIds(options.stopIds ?? this.config.eosTokenIds, 'stopIds'),
     };
-    const run = (flag: CancelFlag): Promise<GenerateIdsResult> => this.addon.runtimeGenerate(this.handle, toIds(prompt, 'prompt'), settings, flag, onToken);
-    return withCancel(this.addon, options.signal, run)
+    const run = (flag: Int32Array): Promise<GenerateIdsResult> => this.addon.runtimeGenerate(this.handle, toIds(prompt, 'prompt'), settings, flag, onToken);
+    return withCancel(options.signal, run)
       .catch((e: unknown) => {
         // The engine does not know the folder; a model whose numbers went bad is named here.
         if (e instanceof Error && /logits are not finite/.test(e.message)) e.message = `${this.folder}: ${e.message}`;
@@ -172,7 +168,7 @@ export class RuntimeModel {
    *  cache. Returns the last position's logits of each sequence [batch × vocab] and the wall time of the forward.
    *  Every linear runs on all batch·length rows at once. Aborting rejects with "cancelled". */
   forwardBatch(ids: ArrayLike<number>, batch: number, options: { signal?: AbortSignal } = {}): Promise<BatchForwardResult> {
-    return withCancel(this.addon, options.signal, async (flag) => this.addon.runtimeForwardBatch(this.handle, toIds(ids), batch, flag));
+    return withCancel(options.signal, async (flag) => this.addon.runtimeForwardBatch(this.handle, toIds(ids), batch, flag));
   }
 
   /** Greedy generation of exactly `newTokens` tokens for each of `batch` prompts of equal length (no stop on eos —
@@ -180,7 +176,7 @@ export class RuntimeModel {
    *  decode step (throttled: a slow listener sees the latest count). prefillSeconds: the batched prompt pass;
    *  decodeSeconds: the rest. Aborting rejects with "cancelled". */
   generateBatch(prompts: ArrayLike<number>, batch: number, newTokens: number, options: { signal?: AbortSignal } = {}, onStep?: (done: number) => void): Promise<BatchGenerateResult> {
-    return withCancel(this.addon, options.signal, async (flag) => this.addon.runtimeGenerateBatch(this.handle, toIds(prompts, 'prompts'), batch, newTokens, flag, onStep));
+    return withCancel(options.signal, async (flag) => this.addon.runtimeGenerateBatch(this.handle, toIds(prompts, 'prompts'), batch, newTokens, flag, onStep));
   }
 }
 

@@ -5,7 +5,9 @@
 //   {quantized, clipMax}: the scaled (and optionally clip-searched) weight, quantized.
 #include <napi.h>
 
-#include "bindings/quant_job.h"
+#include "bindings/async_job.h"
+#include "bindings/js_args.h"
+#include "bindings/quant_values.h"
 #include "bindings/register.h"
 #include "quant/awq.h"
 
@@ -65,14 +67,20 @@ Napi::Value AwqSearchScales(const Napi::CallbackInfo& info) {
   const std::string invalid = quant::ValidateAwqOptions(options, cols);
   if (!invalid.empty()) throw Napi::RangeError::New(env, invalid);
 
-  auto work = [weights = std::move(weights), rows = std::move(rows), x = std::move(x), cols,
-               options](const bindings::ProgressHook& progress) {
+  bindings::JobSpec<quant::AwqScaleResult, bindings::Steps> spec;
+  spec.work = [weights = std::move(weights), rows = std::move(rows), x = std::move(x), cols, options](
+                  const bindings::CancelFlag& cancel, const bindings::Report<bindings::Steps>& report) {
     std::vector<quant::AwqLinear> linears;
     for (size_t i = 0; i < weights.size(); ++i) linears.push_back({weights[i].data(), rows[i]});
-    return quant::SearchAwqScales(linears, cols, x.data(), static_cast<int64_t>(x.size()) / cols, options, nullptr,
-                                  progress);
+    quant::AwqScaleResult result = quant::SearchAwqScales(
+        linears, cols, x.data(), static_cast<int64_t>(x.size()) / cols, options, nullptr, [&](int64_t done, int64_t total) {
+          report({done, total});
+          return !cancel.Raised();
+        });
+    if (!result.ok) throw std::runtime_error(result.error);
+    return result;
   };
-  auto toJs = [](Napi::Env jsEnv, quant::AwqScaleResult& result) -> Napi::Value {
+  spec.toJs = [](Napi::Env jsEnv, quant::AwqScaleResult& result) -> Napi::Value {
     Napi::Object o = Napi::Object::New(jsEnv);
     o.Set("scales", ToFloat32(jsEnv, result.scales));
     o.Set("bestRatio", result.bestRatio);
@@ -82,11 +90,8 @@ Napi::Value AwqSearchScales(const Napi::CallbackInfo& info) {
     o.Set("lossByRatio", history);
     return o;
   };
-  auto failure = [](const quant::AwqScaleResult& result) { return result.ok ? std::string() : result.error; };
-  auto* job = new bindings::QuantJob<quant::AwqScaleResult>(env, std::move(work), toJs, failure, info[5], info[6]);
-  Napi::Promise promise = job->Promise();
-  job->Queue();
-  return promise;
+  spec.progressArgs = bindings::StepsArgs;
+  return bindings::RunAsync(env, std::move(spec), info[5], info[6]);
 }
 
 Napi::Value AwqQuantizeLinear(const Napi::CallbackInfo& info) {
@@ -107,12 +112,15 @@ Napi::Value AwqQuantizeLinear(const Napi::CallbackInfo& info) {
   const std::string invalid = quant::ValidateAwqOptions(options, cols);
   if (!invalid.empty()) throw Napi::RangeError::New(env, invalid);
 
-  auto work = [weight = std::move(weight), scales = std::move(scales), x = std::move(x), rows, cols, clip,
-               options](const bindings::ProgressHook&) {
-    return quant::QuantizeAwqLinear(weight.data(), rows, cols, scales, x.data(), static_cast<int64_t>(x.size()) / cols,
-                                    clip, options);
+  bindings::JobSpec<quant::AwqLinearResult, bindings::Steps> spec;
+  spec.work = [weight = std::move(weight), scales = std::move(scales), x = std::move(x), rows, cols, clip, options](
+                  const bindings::CancelFlag&, const bindings::Report<bindings::Steps>&) {
+    quant::AwqLinearResult result = quant::QuantizeAwqLinear(weight.data(), rows, cols, scales, x.data(),
+                                                             static_cast<int64_t>(x.size()) / cols, clip, options);
+    if (!result.ok) throw std::runtime_error(result.error);
+    return result;
   };
-  auto toJs = [](Napi::Env jsEnv, quant::AwqLinearResult& result) -> Napi::Value {
+  spec.toJs = [](Napi::Env jsEnv, quant::AwqLinearResult& result) -> Napi::Value {
     Napi::Object o = Napi::Object::New(jsEnv);
     o.Set("quantized", bindings::GroupQuantizedToJs(jsEnv, result.quantized));
     if (result.clipMax.empty()) {
@@ -122,11 +130,7 @@ Napi::Value AwqQuantizeLinear(const Napi::CallbackInfo& info) {
     }
     return o;
   };
-  auto failure = [](const quant::AwqLinearResult& result) { return result.ok ? std::string() : result.error; };
-  auto* job = new bindings::QuantJob<quant::AwqLinearResult>(env, std::move(work), toJs, failure, env.Undefined(), env.Undefined());
-  Napi::Promise promise = job->Promise();
-  job->Queue();
-  return promise;
+  return bindings::RunAsync(env, std::move(spec), env.Undefined(), env.Undefined());
 }
 
 const Registration kRegistration([](Napi::Env env, Napi::Object exports) {

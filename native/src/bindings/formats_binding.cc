@@ -5,7 +5,7 @@
 // format: 'gptq' | 'awq-gemm' | 'awq-gemv' | 'bnb4' | 'bnb8'.
 #include <napi.h>
 
-#include "bindings/quant_job.h"
+#include "bindings/js_args.h"
 #include "bindings/quant_values.h"
 #include "bindings/register.h"
 #include "formats/awq.h"

@@ -2,7 +2,9 @@
 // {quantized, loss, dampPercent}. The Hessian is accumulated from the batches on the worker thread.
 #include <napi.h>
 
-#include "bindings/quant_job.h"
+#include "bindings/async_job.h"
+#include "bindings/js_args.h"
+#include "bindings/quant_values.h"
 #include "bindings/register.h"
 #include "quant/gptq.h"
 #include "quant/hessian.h"
@@ -47,25 +49,29 @@ Napi::Value GptqQuantize(const Napi::CallbackInfo& info) {
   const std::string invalid = quant::ValidateGptqOptions(options, cols);
   if (!invalid.empty()) throw Napi::RangeError::New(env, invalid);
 
-  auto work = [weight = std::move(weight), batches = std::move(batches), rows, cols,
-               options](const bindings::ProgressHook& progress) {
+  bindings::JobSpec<quant::GptqResult, bindings::Steps> spec;
+  spec.work = [weight = std::move(weight), batches = std::move(batches), rows, cols, options](
+                  const bindings::CancelFlag& cancel, const bindings::Report<bindings::Steps>& report) {
     quant::HessianAccumulator hessian(cols);
     for (const std::vector<float>& batch : batches)
       hessian.AddBatch(batch.data(), static_cast<int64_t>(batch.size()) / cols);
-    return quant::QuantizeGptq(weight.data(), rows, cols, hessian.matrix(), hessian.samples(), options, progress);
+    quant::GptqResult result = quant::QuantizeGptq(weight.data(), rows, cols, hessian.matrix(), hessian.samples(), options,
+                                                   [&](int64_t done, int64_t total) {
+                                                     report({done, total});
+                                                     return !cancel.Raised();
+                                                   });
+    if (!result.ok) throw std::runtime_error(result.error);
+    return result;
   };
-  auto toJs = [](Napi::Env jsEnv, quant::GptqResult& result) -> Napi::Value {
+  spec.toJs = [](Napi::Env jsEnv, quant::GptqResult& result) -> Napi::Value {
     Napi::Object o = Napi::Object::New(jsEnv);
     o.Set("quantized", bindings::GroupQuantizedToJs(jsEnv, result.quantized));
     o.Set("loss", result.loss);
     o.Set("dampPercent", result.dampPercent);
     return o;
   };
-  auto failure = [](const quant::GptqResult& result) { return result.ok ? std::string() : result.error; };
-  auto* job = new bindings::QuantJob<quant::GptqResult>(env, std::move(work), toJs, failure, info[5], info[6]);
-  Napi::Promise promise = job->Promise();
-  job->Queue();
-  return promise;
+  spec.progressArgs = bindings::StepsArgs;
+  return bindings::RunAsync(env, std::move(spec), info[5], info[6]);
 }
 
 const Registration kRegistration([](Napi::Env env, Napi::Object exports) {

@@ -10,12 +10,11 @@
 #include <fstream>
 #include <memory>
 
-#include "bindings/quant_job.h"
+#include "bindings/async_job.h"
 #include "bindings/quant_values.h"
 #include "bindings/register.h"
 #include "io/output_folder.h"
 #include "io/safetensors.h"
-#include "quant/job.h"
 
 namespace quantstudio::bindings {
 namespace {
@@ -155,44 +154,33 @@ Napi::Value WriteCheckpoint(const Napi::CallbackInfo& info) {
     }
     files->push_back(std::move(f));
   }
-  const Napi::Value cancel = info.Length() > 5 ? info[5] : env.Undefined();
-  const int32_t* cancelWord = nullptr;
-  if (cancel.IsTypedArray() && cancel.As<Napi::TypedArray>().TypedArrayType() == napi_int32_array &&
-      cancel.As<Napi::Int32Array>().ElementLength() >= 1) {
-    cancelWord = cancel.As<Napi::Int32Array>().Data();
-  }
-  auto* job = new QuantJob<int>(
-      env,
-      [=](const ProgressHook& hook) {
-        quant::JobContext ctx;
-        ctx.cancel = cancelWord;
-        size_t total = 0, done = 0;
-        for (const OutputFile& f : *files) total += f.isText ? 1 : f.tensors.size();
-        io::OutputFolder folder(out, source, overwrite);
-        for (const OutputFile& f : *files) {
-          ctx.CheckCancelled();
-          const std::string path = folder.PathOf(f.name);
-          if (f.isText) {
-            std::ofstream stream(path, std::ios::binary);
-            stream << f.text;
-            if (!stream.flush()) throw io::IoError(path + ": cannot write");
-            hook(static_cast<int64_t>(++done), static_cast<int64_t>(total));
-            continue;
-          }
-          io::WriteSafetensors(path, Views(f.tensors), f.metadata, [&](size_t, size_t) {
-            hook(static_cast<int64_t>(++done), static_cast<int64_t>(total));
-            ctx.CheckCancelled();
-          });
-        }
-        ctx.CheckCancelled();
-        folder.Commit();
-        return 0;
-      },
-      [](Napi::Env e, int&) -> Napi::Value { return e.Undefined(); }, [](const int&) { return std::string(); },
-      info.Length() > 4 ? info[4] : env.Undefined(), cancel);
-  Napi::Promise promise = job->Promise();
-  job->Queue();
-  return promise;
+  JobSpec<bool, Steps> spec;
+  spec.work = [=](const CancelFlag& cancel, const Report<Steps>& report) {
+    int64_t total = 0, done = 0;
+    for (const OutputFile& f : *files) total += f.isText ? 1 : static_cast<int64_t>(f.tensors.size());
+    io::OutputFolder folder(out, source, overwrite);  // removed unless committed
+    for (const OutputFile& f : *files) {
+      cancel.Check();
+      const std::string path = folder.PathOf(f.name);
+      if (f.isText) {
+        std::ofstream stream(path, std::ios::binary);
+        stream << f.text;
+        if (!stream.flush()) throw io::IoError(path + ": cannot write");
+        report({++done, total});
+        continue;
+      }
+      io::WriteSafetensors(path, Views(f.tensors), f.metadata, [&](size_t, size_t) {
+        report({++done, total});
+        cancel.Check();
+      });
+    }
+    cancel.Check();
+    folder.Commit();
+    return true;
+  };
+  spec.toJs = [](Napi::Env e, bool&) -> Napi::Value { return e.Undefined(); };
+  spec.progressArgs = StepsArgs;
+  return RunAsync(env, std::move(spec), info[4], info[5]);
 }
 
 template <typename In, typename Out, napi_typedarray_type kType, typename Convert>

@@ -8,8 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "bindings/async_job.h"
+#include "bindings/js_args.h"
 #include "bindings/model_config_js.h"
-#include "bindings/quant_job.h"
 #include "bindings/register.h"
 #include "pipeline/pipeline.h"
 
@@ -118,79 +119,41 @@ Napi::Object LayerToJs(Napi::Env env, const pipeline::LayerReport& r) {
   return o;
 }
 
-class PipelineJob : public Napi::AsyncProgressQueueWorker<ProgressEvent> {
- public:
-  PipelineJob(Napi::Env env, pipeline::PipelineOptions options, Napi::Value onProgress, Napi::Value cancel)
-      : Napi::AsyncProgressQueueWorker<ProgressEvent>(env),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        options_(std::move(options)) {
-    if (onProgress.IsFunction()) onProgress_ = Napi::Persistent(onProgress.As<Napi::Function>());
-    if (cancel.IsTypedArray() && cancel.As<Napi::TypedArray>().TypedArrayType() == napi_int32_array &&
-        cancel.As<Napi::Int32Array>().ElementLength() >= 1) {
-      cancelRef_ = Napi::Persistent(cancel.As<Napi::Object>());
-      ctx_.cancel = cancel.As<Napi::Int32Array>().Data();
-    }
-  }
+std::vector<napi_value> ProgressArgs(Napi::Env env, const ProgressEvent& e) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("phase", e.phase);
+  o.Set("done", static_cast<double>(e.done));
+  o.Set("total", static_cast<double>(e.total));
+  if (e.hasLayer) o.Set("layer", LayerToJs(env, e.layer));
+  return {o};
+}
 
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
- protected:
-  void Execute(const ExecutionProgress& progress) override {
-    try {
-      result_ = pipeline::Quantize(options_, [&](const pipeline::Progress& p) {
-        ProgressEvent e{p.phase, p.done, p.total, p.layer != nullptr, p.layer ? *p.layer : pipeline::LayerReport()};
-        progress.Send(&e, 1);
-      }, ctx_);
-    } catch (const quant::Cancelled&) {
-      SetError("cancelled");
-    } catch (const std::exception& e) {
-      SetError(e.what());
-    }
-  }
-
-  void OnProgress(const ProgressEvent* data, size_t count) override {
-    if (onProgress_.IsEmpty()) return;
-    Napi::Env env = Env();
-    for (size_t i = 0; i < count; ++i) {
-      Napi::Object o = Napi::Object::New(env);
-      o.Set("phase", data[i].phase);
-      o.Set("done", static_cast<double>(data[i].done));
-      o.Set("total", static_cast<double>(data[i].total));
-      if (data[i].hasLayer) o.Set("layer", LayerToJs(env, data[i].layer));
-      onProgress_.Call({o});
-    }
-  }
-
-  void OnOK() override {
-    Napi::Env env = Env();
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("out", result_.out);
-    o.Set("bytes", static_cast<double>(result_.bytes));
-    o.Set("seconds", result_.seconds);
-    Napi::Array layers = Napi::Array::New(env, result_.layers.size());
-    for (size_t i = 0; i < result_.layers.size(); ++i) layers.Set(static_cast<uint32_t>(i), LayerToJs(env, result_.layers[i]));
-    o.Set("layers", layers);
-    deferred_.Resolve(o);
-  }
-
-  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  pipeline::PipelineOptions options_;
-  Napi::FunctionReference onProgress_;
-  Napi::ObjectReference cancelRef_;  // keeps the flag's memory alive while the job runs
-  quant::JobContext ctx_;
-  pipeline::PipelineResult result_;
-};
+Napi::Value ResultToJs(Napi::Env env, pipeline::PipelineResult& result) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("out", result.out);
+  o.Set("bytes", static_cast<double>(result.bytes));
+  o.Set("seconds", result.seconds);
+  Napi::Array layers = Napi::Array::New(env, result.layers.size());
+  for (size_t i = 0; i < result.layers.size(); ++i) layers.Set(static_cast<uint32_t>(i), LayerToJs(env, result.layers[i]));
+  o.Set("layers", layers);
+  return o;
+}
 
 Napi::Value QuantizePipeline(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsObject()) throw Napi::TypeError::New(env, "quantizePipeline needs an options object");
-  auto* job = new PipelineJob(env, ReadOptions(info[0].As<Napi::Object>()), info[1], info[2]);
-  Napi::Promise promise = job->Promise();
-  job->Queue();
-  return promise;
+  bindings::JobSpec<pipeline::PipelineResult, ProgressEvent> spec;
+  spec.work = [options = ReadOptions(info[0].As<Napi::Object>())](const bindings::CancelFlag& cancel,
+                                                                  const bindings::Report<ProgressEvent>& report) {
+    quant::JobContext ctx;
+    ctx.cancel = cancel.word();
+    return pipeline::Quantize(options, [&](const pipeline::Progress& p) {
+      report({p.phase, p.done, p.total, p.layer != nullptr, p.layer ? *p.layer : pipeline::LayerReport()});
+    }, ctx);
+  };
+  spec.toJs = ResultToJs;
+  spec.progressArgs = ProgressArgs;
+  return bindings::RunAsync(env, std::move(spec), info[1], info[2]);
 }
 
 const Registration kRegistration([](Napi::Env env, Napi::Object exports) {

@@ -5,7 +5,8 @@
 
 #include <memory>
 
-#include "bindings/quant_job.h"
+#include "bindings/async_job.h"
+#include "bindings/js_args.h"
 #include "bindings/quant_values.h"
 #include "bindings/register.h"
 #include "quant/registry.h"
@@ -45,26 +46,16 @@ Napi::Value Quantize(const Napi::CallbackInfo& info) {
   }
   const quant::QuantOptions options = OptionsFromJs(info[4]);
   const std::string name = info.Length() > 7 && info[7].IsString() ? info[7].As<Napi::String>().Utf8Value() : "weight";
-  const Napi::Value cancel = info.Length() > 6 ? info[6] : env.Undefined();
-  // The flag's memory is kept alive by the job; the context reads it directly.
-  const int32_t* cancelWord = nullptr;
-  if (cancel.IsTypedArray() && cancel.As<Napi::TypedArray>().TypedArrayType() == napi_int32_array &&
-      cancel.As<Napi::Int32Array>().ElementLength() >= 1) {
-    cancelWord = cancel.As<Napi::Int32Array>().Data();
-  }
-  auto* job = new QuantJob<quant::QuantResult>(
-      env,
-      [=](const ProgressHook& hook) {
-        quant::JobContext ctx;
-        ctx.cancel = cancelWord;
-        ctx.progress = [&hook](int64_t done, int64_t total) { hook(done, total); };
-        return fn(quant::WeightMatrix{name, weight->data(), rows, cols}, options, ctx);
-      },
-      [](Napi::Env e, quant::QuantResult& r) -> Napi::Value { return QuantResultToJs(e, r); },
-      [](const quant::QuantResult&) { return std::string(); }, info.Length() > 5 ? info[5] : env.Undefined(), cancel);
-  Napi::Promise promise = job->Promise();
-  job->Queue();
-  return promise;
+  JobSpec<quant::QuantResult, Steps> spec;
+  spec.work = [=](const CancelFlag& cancel, const Report<Steps>& report) {
+    quant::JobContext ctx;
+    ctx.cancel = cancel.word();
+    ctx.progress = [&report](int64_t done, int64_t total) { report({done, total}); };
+    return fn(quant::WeightMatrix{name, weight->data(), rows, cols}, options, ctx);
+  };
+  spec.toJs = [](Napi::Env e, quant::QuantResult& r) -> Napi::Value { return QuantResultToJs(e, r); };
+  spec.progressArgs = StepsArgs;
+  return RunAsync(env, std::move(spec), info[5], info[6]);
 }
 
 Napi::Value Dequantize(const Napi::CallbackInfo& info) {

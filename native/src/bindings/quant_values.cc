@@ -49,20 +49,30 @@ void FillArray(std::array<float, N>& out, const std::vector<float>& in, const ch
   std::copy(in.begin(), in.end(), out.begin());
 }
 
+void SetGroupFields(Napi::Env env, const quant::GroupQuantized& g, Napi::Object& o) {
+  o.Set("rows", static_cast<double>(g.rows));
+  o.Set("cols", static_cast<double>(g.cols));
+  o.Set("bits", g.bits);
+  o.Set("groupSize", static_cast<double>(g.groupSize));
+  o.Set("q", MakeArray<Napi::Uint8Array>(env, g.q));
+  o.Set("scales", MakeArray<Napi::Float32Array>(env, g.scales));
+  o.Set("zeros", MakeArray<Napi::Int32Array>(env, g.zeros));
+  o.Set("gIdx", MakeArray<Napi::Int32Array>(env, g.gIdx));
+}
+
 }  // namespace
+
+Napi::Object GroupQuantizedToJs(Napi::Env env, const quant::GroupQuantized& g) {
+  Napi::Object o = Napi::Object::New(env);
+  SetGroupFields(env, g, o);
+  return o;
+}
 
 Napi::Object QuantResultToJs(Napi::Env env, const quant::QuantResult& result) {
   Napi::Object o = Napi::Object::New(env);
   if (const auto* g = std::get_if<quant::GroupQuantized>(&result)) {
     o.Set("kind", "group");
-    o.Set("rows", static_cast<double>(g->rows));
-    o.Set("cols", static_cast<double>(g->cols));
-    o.Set("bits", g->bits);
-    o.Set("groupSize", static_cast<double>(g->groupSize));
-    o.Set("q", MakeArray<Napi::Uint8Array>(env, g->q));
-    o.Set("scales", MakeArray<Napi::Float32Array>(env, g->scales));
-    o.Set("zeros", MakeArray<Napi::Int32Array>(env, g->zeros));
-    o.Set("gIdx", MakeArray<Napi::Int32Array>(env, g->gIdx));
+    SetGroupFields(env, *g, o);
   } else if (const auto* b = std::get_if<quant::Bnb4Quantized>(&result)) {
     o.Set("kind", "bnb4");
     o.Set("quantType", quant::Bnb4TypeName(b->type));

@@ -12,6 +12,8 @@
 
 namespace quantstudio::bindings {
 
+/** GPTQ's and AWQ's result matrix: the 'group' kind's fields without `kind`. */
+Napi::Object GroupQuantizedToJs(Napi::Env env, const quant::GroupQuantized& g);
 Napi::Object QuantResultToJs(Napi::Env env, const quant::QuantResult& result);
 /** Throws Napi::TypeError naming the missing or mistyped field. */
 quant::QuantResult QuantResultFromJs(const Napi::Value& value);

@@ -1,21 +1,21 @@
 // The runtime's JS surface (typed in native/lib/runtime.ts):
 //   runtimeOpen(folder, config) → handle            (sync: mapping + shape checks only)
 //   runtimeLogits(handle, ids) → Promise<Float32Array [m × vocab]>
-//   runtimePerplexity(handle, ids, seq, onProgress(done, total)) → Promise<{nll, tokens, windows}>
-//   runtimeGenerate(handle, prompt, options, cancelFlag, onToken(id)) → Promise<GenerateResult>
-//   runtimeCancelFlag() → flag; runtimeCancel(flag)
+//   runtimePerplexity(handle, ids, seq, onProgress(done, total), cancel) → Promise<{nll, tokens, windows}>
+//   runtimeGenerate(handle, prompt, options, cancel, onToken(id)) → Promise<GenerateResult>
 //   (the batched calls, runtimeForwardBatch and runtimeGenerateBatch, are in runtime_batch_binding.cc)
-// Work runs off the JS thread; errors reject the promise with the engine's message.
+// cancel: an Int32Array flag. Work runs off the JS thread (bindings/async_job.h); errors reject the promise
+// with the engine's message.
 #include <napi.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "bindings/async_job.h"
 #include "bindings/model_config_js.h"
 #include "bindings/runtime_handles.h"
 #include "bindings/register.h"
@@ -129,11 +129,6 @@ std::vector<int32_t> IdsFrom(const Napi::Value& v) {
   return std::vector<int32_t>(a.Data(), a.Data() + a.ElementLength());
 }
 
-CancelFlag CancelFrom(const Napi::Value& v) {
-  if (v.IsExternal()) return *v.As<Napi::External<CancelFlag>>().Data();
-  return std::make_shared<std::atomic<bool>>(false);
-}
-
 }  // namespace bindings
 
 namespace {
@@ -167,10 +162,11 @@ using bindings::ReadModelConfig;
 using bindings::RequireInt;
 
 using bindings::CancelFlag;
-using bindings::CancelFrom;
 using bindings::IdsFrom;
+using bindings::JobSpec;
 using bindings::ModelFrom;
 using bindings::ModelPtr;
+using bindings::Report;
 using runtime::Model;
 using Clock = std::chrono::steady_clock;
 
@@ -189,125 +185,71 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
   }
 }
 
-class LogitsWorker : public Napi::AsyncWorker {
- public:
-  LogitsWorker(Napi::Env env, ModelPtr model, std::vector<int32_t> ids)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), model_(std::move(model)), ids_(std::move(ids)) {}
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
-  void Execute() override {
-    try {
-      const int64_t m = static_cast<int64_t>(ids_.size());
-      if (m == 0) throw std::runtime_error("logits: the id list is empty");
-      runtime::KvCache cache = model_->NewCache(m);
-      logits_.resize(static_cast<size_t>(m * model_->config().vocabSize));
-      model_->Forward(ids_.data(), m, cache, logits_.data(), true);
-    } catch (const std::exception& e) {
-      SetError(e.what());
-    }
-  }
-  void OnOK() override {
-    Napi::Float32Array out = Napi::Float32Array::New(Env(), logits_.size());
-    std::copy(logits_.begin(), logits_.end(), out.Data());
-    deferred_.Resolve(out);
-  }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  ModelPtr model_;
-  std::vector<int32_t> ids_;
-  std::vector<float> logits_;
-};
-
 Napi::Value Logits(const Napi::CallbackInfo& info) {
-  auto* worker = new LogitsWorker(info.Env(), ModelFrom(info[0]), IdsFrom(info[1]));
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  JobSpec<std::vector<float>, int64_t> spec;
+  spec.work = [model = ModelFrom(info[0]), ids = IdsFrom(info[1])](const CancelFlag&, const Report<int64_t>&) {
+    const int64_t m = static_cast<int64_t>(ids.size());
+    if (m == 0) throw std::runtime_error("logits: the id list is empty");
+    runtime::KvCache cache = model->NewCache(m);
+    std::vector<float> logits(static_cast<size_t>(m * model->config().vocabSize));
+    model->Forward(ids.data(), m, cache, logits.data(), true);
+    return logits;
+  };
+  spec.toJs = [](Napi::Env env, std::vector<float>& logits) -> Napi::Value {
+    Napi::Float32Array out = Napi::Float32Array::New(env, logits.size());
+    std::copy(logits.begin(), logits.end(), out.Data());
+    return out;
+  };
+  return bindings::RunAsync(info.Env(), std::move(spec), info.Env().Undefined(), info.Env().Undefined());
 }
 
-struct WindowProgress {
-  int64_t done;
-  int64_t total;
+struct WindowNll {
+  double nll = 0.0;
+  int64_t tokens = 0, windows = 0;
 };
 
 // Perplexity protocol: consecutive non-overlapping windows of `seq` inputs; window i predicts
 // ids[i*seq+1 .. i*seq+seq]; the last, partial window counts too.
-class PerplexityWorker : public Napi::AsyncProgressQueueWorker<WindowProgress> {
- public:
-  PerplexityWorker(Napi::Env env, ModelPtr model, std::vector<int32_t> ids, int64_t seq, Napi::Function onProgress,
-                   CancelFlag cancel)
-      : Napi::AsyncProgressQueueWorker<WindowProgress>(env), deferred_(Napi::Promise::Deferred::New(env)),
-        model_(std::move(model)), ids_(std::move(ids)), seq_(seq), cancel_(std::move(cancel)) {
-    if (!onProgress.IsEmpty()) onProgress_ = Napi::Persistent(onProgress);
-  }
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
-  void Execute(const ExecutionProgress& progress) override {
-    try {
-      const int64_t n = static_cast<int64_t>(ids_.size());
-      if (seq_ <= 0) throw std::runtime_error("perplexity: seq must be positive");
-      if (n < 2) throw std::runtime_error("perplexity needs at least 2 tokens, got " + std::to_string(n));
-      const int64_t vocab = model_->config().vocabSize;
-      const int64_t windows = (n - 1 + seq_ - 1) / seq_;
-      runtime::KvCache cache = model_->NewCache(seq_);
-      std::vector<float> logits(static_cast<size_t>(seq_ * vocab));
-      for (int64_t w = 0; w < windows; ++w) {
-        if (cancel_ && cancel_->load()) throw std::runtime_error("perplexity cancelled");
-        const int64_t start = w * seq_;
-        const int64_t len = std::min(seq_, n - 1 - start);
-        cache.Clear();
-        model_->Forward(ids_.data() + start, len, cache, logits.data(), true);
-        for (int64_t i = 0; i < len; ++i) {
-          nll_ += kernels::NegLogLikelihood(logits.data() + i * vocab, vocab, ids_[static_cast<size_t>(start + i + 1)]);
-        }
-        tokens_ += len;
-        WindowProgress p{w + 1, windows};
-        progress.Send(&p, 1);
-      }
-      windows_ = windows;
-    } catch (const std::exception& e) {
-      SetError(e.what());
+WindowNll RunPerplexity(const Model& model, const std::vector<int32_t>& ids, int64_t seq, const CancelFlag& cancel,
+                        const Report<bindings::Steps>& report) {
+  const int64_t n = static_cast<int64_t>(ids.size());
+  if (seq <= 0) throw std::runtime_error("perplexity: seq must be positive");
+  if (n < 2) throw std::runtime_error("perplexity needs at least 2 tokens, got " + std::to_string(n));
+  const int64_t vocab = model.config().vocabSize;
+  WindowNll result;
+  result.windows = (n - 1 + seq - 1) / seq;
+  runtime::KvCache cache = model.NewCache(seq);
+  std::vector<float> logits(static_cast<size_t>(seq * vocab));
+  for (int64_t w = 0; w < result.windows; ++w) {
+    if (cancel.Raised()) throw std::runtime_error("perplexity cancelled");
+    const int64_t start = w * seq;
+    const int64_t len = std::min(seq, n - 1 - start);
+    cache.Clear();
+    model.Forward(ids.data() + start, len, cache, logits.data(), true);
+    for (int64_t i = 0; i < len; ++i) {
+      result.nll += kernels::NegLogLikelihood(logits.data() + i * vocab, vocab, ids[static_cast<size_t>(start + i + 1)]);
     }
+    result.tokens += len;
+    report({w + 1, result.windows});
   }
-  void OnProgress(const WindowProgress* data, size_t count) override {
-    if (onProgress_.IsEmpty() || count == 0) return;
-    Napi::HandleScope scope(Env());
-    try {
-      onProgress_.Call({Napi::Number::New(Env(), static_cast<double>(data[count - 1].done)),
-                        Napi::Number::New(Env(), static_cast<double>(data[count - 1].total))});
-    } catch (const Napi::Error&) {
-      if (cancel_) cancel_->store(true);  // a throwing callback stops the run
-    }
-  }
-  void OnOK() override {
-    Napi::Object result = Napi::Object::New(Env());
-    result.Set("nll", nll_);
-    result.Set("tokens", static_cast<double>(tokens_));
-    result.Set("windows", static_cast<double>(windows_));
-    deferred_.Resolve(result);
-  }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  ModelPtr model_;
-  std::vector<int32_t> ids_;
-  int64_t seq_;
-  CancelFlag cancel_;
-  Napi::FunctionReference onProgress_;
-  double nll_ = 0.0;
-  int64_t tokens_ = 0, windows_ = 0;
-};
+  return result;
+}
 
 Napi::Value Perplexity(const Napi::CallbackInfo& info) {
-  Napi::Function onProgress = info[3].IsFunction() ? info[3].As<Napi::Function>() : Napi::Function();
-  auto* worker = new PerplexityWorker(info.Env(), ModelFrom(info[0]), IdsFrom(info[1]),
-                                      info[2].ToNumber().Int64Value(), onProgress, CancelFrom(info[4]));
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  JobSpec<WindowNll, bindings::Steps> spec;
+  spec.work = [model = ModelFrom(info[0]), ids = IdsFrom(info[1]), seq = info[2].ToNumber().Int64Value()](
+                  const CancelFlag& cancel, const Report<bindings::Steps>& report) {
+    return RunPerplexity(*model, ids, seq, cancel, report);
+  };
+  spec.toJs = [](Napi::Env env, WindowNll& r) -> Napi::Value {
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("nll", r.nll);
+    result.Set("tokens", static_cast<double>(r.tokens));
+    result.Set("windows", static_cast<double>(r.windows));
+    return result;
+  };
+  spec.progressArgs = bindings::StepsArgs;
+  return bindings::RunAsync(info.Env(), std::move(spec), info[3], info[4]);
 }
 
 struct GenerateOptions {
@@ -327,126 +269,82 @@ GenerateOptions ReadGenerateOptions(const Napi::Object& o) {
   return g;
 }
 
-// Prefill the prompt, then decode one token at a time; each token is sent to JS as soon as it exists.
-class GenerateWorker : public Napi::AsyncProgressQueueWorker<int32_t> {
- public:
-  GenerateWorker(Napi::Env env, ModelPtr model, std::vector<int32_t> prompt, GenerateOptions options,
-                 CancelFlag cancel, Napi::Function onToken)
-      : Napi::AsyncProgressQueueWorker<int32_t>(env), deferred_(Napi::Promise::Deferred::New(env)),
-        model_(std::move(model)), prompt_(std::move(prompt)), options_(std::move(options)), cancel_(std::move(cancel)) {
-    if (!onToken.IsEmpty()) onToken_ = Napi::Persistent(onToken);
-  }
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
-  void Execute(const ExecutionProgress& progress) override {
-    try {
-      Run(progress);
-    } catch (const std::exception& e) {
-      SetError(e.what());
-    }
-  }
-  void OnProgress(const int32_t* data, size_t count) override {
-    if (onToken_.IsEmpty()) return;
-    Napi::HandleScope scope(Env());
-    for (size_t i = 0; i < count; ++i) {
-      try {
-        onToken_.Call({Napi::Number::New(Env(), data[i])});
-      } catch (const Napi::Error&) {
-        cancel_->store(true);  // a throwing callback stops generation
-        return;
-      }
-    }
-  }
-  void OnOK() override {
-    Napi::Env env = Env();
-    Napi::Object result = Napi::Object::New(env);
-    Napi::Array tokens = Napi::Array::New(env, generated_.size());
-    for (size_t i = 0; i < generated_.size(); ++i) tokens.Set(static_cast<uint32_t>(i), generated_[i]);
-    result.Set("tokens", tokens);
-    result.Set("stopReason", stopReason_);
-    result.Set("promptTokens", static_cast<double>(prompt_.size()));
-    result.Set("prefillSeconds", prefillSeconds_);
-    result.Set("decodeSeconds", decodeSeconds_);
-    deferred_.Resolve(result);
-  }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
- private:
-  void Run(const ExecutionProgress& progress) {
-    const int64_t n = static_cast<int64_t>(prompt_.size());
-    if (n == 0) throw std::runtime_error("generate: the prompt has no tokens");
-    if (options_.maxTokens < 0) throw std::runtime_error("generate: maxTokens must be >= 0");
-    int64_t capacity = n + options_.maxTokens;
-    const int64_t limit = model_->positionLimit();
-    if (limit > 0 && n > limit) {
-      throw std::runtime_error("generate: the prompt has " + std::to_string(n) + " tokens, the model runs at most " +
-                               std::to_string(limit) + " (its " + model_->positionLimitReason() + ")");
-    }
-    if (limit > 0) capacity = std::min(capacity, limit);
-    const int64_t vocab = model_->config().vocabSize;
-    runtime::KvCache cache = model_->NewCache(capacity);
-    runtime::Sampler sampler(options_.sampling);
-    std::vector<float> logits(static_cast<size_t>(vocab));
-    stopReason_ = "maxTokens";
-    if (options_.maxTokens == 0) return;
-    auto started = Clock::now();
-    model_->Forward(prompt_.data(), n, cache, logits.data(), false);
-    prefillSeconds_ = Seconds(started);
-    started = Clock::now();
-    for (;;) {
-      if (cancel_->load()) {
-        stopReason_ = "cancelled";
-        break;
-      }
-      CheckFinite(logits, *model_, prompt_, generated_);
-      const int32_t next = sampler.Sample(logits.data(), vocab);
-      generated_.push_back(next);
-      progress.Send(&next, 1);
-      if (std::find(options_.stopIds.begin(), options_.stopIds.end(), next) != options_.stopIds.end()) {
-        stopReason_ = "eos";
-        break;
-      }
-      if (static_cast<int64_t>(generated_.size()) >= options_.maxTokens) break;
-      if (cache.length() >= cache.capacity()) {
-        stopReason_ = "contextFull";
-        break;
-      }
-      model_->Forward(&next, 1, cache, logits.data(), false);
-    }
-    decodeSeconds_ = Seconds(started);
-  }
-
-  Napi::Promise::Deferred deferred_;
-  ModelPtr model_;
-  std::vector<int32_t> prompt_;
-  GenerateOptions options_;
-  CancelFlag cancel_;
-  Napi::FunctionReference onToken_;
-  std::vector<int32_t> generated_;
-  std::string stopReason_;
-  double prefillSeconds_ = 0.0, decodeSeconds_ = 0.0;
+struct Generation {
+  int64_t promptTokens = 0;
+  std::vector<int32_t> generated;
+  std::string stopReason = "maxTokens";
+  double prefillSeconds = 0.0, decodeSeconds = 0.0;
 };
+
+// Prefill the prompt, then decode one token at a time; each token is reported as soon as it exists.
+Generation RunGenerate(const Model& model, const std::vector<int32_t>& prompt, const GenerateOptions& options,
+                       const CancelFlag& cancel, const Report<int32_t>& report) {
+  const int64_t n = static_cast<int64_t>(prompt.size());
+  if (n == 0) throw std::runtime_error("generate: the prompt has no tokens");
+  if (options.maxTokens < 0) throw std::runtime_error("generate: maxTokens must be >= 0");
+  int64_t capacity = n + options.maxTokens;
+  const int64_t limit = model.positionLimit();
+  if (limit > 0 && n > limit) {
+    throw std::runtime_error("generate: the prompt has " + std::to_string(n) + " tokens, the model runs at most " +
+                             std::to_string(limit) + " (its " + model.positionLimitReason() + ")");
+  }
+  if (limit > 0) capacity = std::min(capacity, limit);
+  const int64_t vocab = model.config().vocabSize;
+  runtime::KvCache cache = model.NewCache(capacity);
+  runtime::Sampler sampler(options.sampling);
+  std::vector<float> logits(static_cast<size_t>(vocab));
+  Generation g;
+  g.promptTokens = n;
+  if (options.maxTokens == 0) return g;
+  auto started = Clock::now();
+  model.Forward(prompt.data(), n, cache, logits.data(), false);
+  g.prefillSeconds = Seconds(started);
+  started = Clock::now();
+  for (;;) {
+    if (cancel.Raised()) {
+      g.stopReason = "cancelled";
+      break;
+    }
+    CheckFinite(logits, model, prompt, g.generated);
+    const int32_t next = sampler.Sample(logits.data(), vocab);
+    g.generated.push_back(next);
+    report(next);
+    if (std::find(options.stopIds.begin(), options.stopIds.end(), next) != options.stopIds.end()) {
+      g.stopReason = "eos";
+      break;
+    }
+    if (static_cast<int64_t>(g.generated.size()) >= options.maxTokens) break;
+    if (cache.length() >= cache.capacity()) {
+      g.stopReason = "contextFull";
+      break;
+    }
+    model.Forward(&next, 1, cache, logits.data(), false);
+  }
+  g.decodeSeconds = Seconds(started);
+  return g;
+}
 
 Napi::Value Generate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[2].IsObject()) throw Napi::TypeError::New(env, "runtimeGenerate(handle, prompt, options, cancel, onToken)");
-  Napi::Function onToken = info[4].IsFunction() ? info[4].As<Napi::Function>() : Napi::Function();
-  auto* worker = new GenerateWorker(env, ModelFrom(info[0]), IdsFrom(info[1]),
-                                    ReadGenerateOptions(info[2].As<Napi::Object>()), CancelFrom(info[3]), onToken);
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
-}
-
-Napi::Value NewCancelFlag(const Napi::CallbackInfo& info) {
-  auto* flag = new CancelFlag(std::make_shared<std::atomic<bool>>(false));
-  return Napi::External<CancelFlag>::New(info.Env(), flag, [](Napi::Env, CancelFlag* p) { delete p; });
-}
-
-Napi::Value Cancel(const Napi::CallbackInfo& info) {
-  if (!info[0].IsExternal()) throw Napi::TypeError::New(info.Env(), "runtimeCancel(flag)");
-  (*info[0].As<Napi::External<CancelFlag>>().Data())->store(true);
-  return info.Env().Undefined();
+  JobSpec<Generation, int32_t> spec;
+  spec.work = [model = ModelFrom(info[0]), prompt = IdsFrom(info[1]), options = ReadGenerateOptions(info[2].As<Napi::Object>())](
+                  const CancelFlag& cancel, const Report<int32_t>& report) {
+    return RunGenerate(*model, prompt, options, cancel, report);
+  };
+  spec.toJs = [](Napi::Env jsEnv, Generation& g) -> Napi::Value {
+    Napi::Object result = Napi::Object::New(jsEnv);
+    Napi::Array tokens = Napi::Array::New(jsEnv, g.generated.size());
+    for (size_t i = 0; i < g.generated.size(); ++i) tokens.Set(static_cast<uint32_t>(i), g.generated[i]);
+    result.Set("tokens", tokens);
+    result.Set("stopReason", g.stopReason);
+    result.Set("promptTokens", static_cast<double>(g.promptTokens));
+    result.Set("prefillSeconds", g.prefillSeconds);
+    result.Set("decodeSeconds", g.decodeSeconds);
+    return result;
+  };
+  spec.progressArgs = [](Napi::Env jsEnv, const int32_t& id) -> std::vector<napi_value> { return {Napi::Number::New(jsEnv, id)}; };
+  return bindings::RunAsync(env, std::move(spec), info[4], info[3]);
 }
 
 const Registration kRegistration([](Napi::Env env, Napi::Object exports) {
@@ -454,8 +352,6 @@ const Registration kRegistration([](Napi::Env env, Napi::Object exports) {
   exports.Set("runtimeLogits", Napi::Function::New(env, Logits, "runtimeLogits"));
   exports.Set("runtimePerplexity", Napi::Function::New(env, Perplexity, "runtimePerplexity"));
   exports.Set("runtimeGenerate", Napi::Function::New(env, Generate, "runtimeGenerate"));
-  exports.Set("runtimeCancelFlag", Napi::Function::New(env, NewCancelFlag, "runtimeCancelFlag"));
-  exports.Set("runtimeCancel", Napi::Function::New(env, Cancel, "runtimeCancel"));
 });
 
 }  // namespace

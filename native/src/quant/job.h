@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/cancel.h"
+
 namespace quantstudio::quant {
 
 /** A row-major fp32 matrix [rows × cols] (Hugging Face Linear: rows = out_features, cols = in_features). */
@@ -28,13 +30,13 @@ struct Cancelled : std::runtime_error {
   Cancelled() : std::runtime_error("cancelled") {}
 };
 
-/** Cancellation and progress, both optional. The cancel flag is a word shared with JS (an
- *  Int32Array element), read atomically; quantizers check it per block or row. */
+/** Cancellation and progress, both optional. The cancel flag is the word of core/cancel.h; quantizers
+ *  check it per block or row. */
 struct JobContext {
   const int32_t* cancel = nullptr;
   std::function<void(int64_t done, int64_t total)> progress;
 
-  bool IsCancelled() const { return cancel != nullptr && __atomic_load_n(cancel, __ATOMIC_RELAXED) != 0; }
+  bool IsCancelled() const { return CancelRaised(cancel); }
   void CheckCancelled() const {
     if (IsCancelled()) throw Cancelled();
   }

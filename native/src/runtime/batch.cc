@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/cancel.h"
 #include "runtime/sampler.h"
 
 namespace quantstudio::runtime {
@@ -33,8 +34,8 @@ void CheckPositions(const Model& model, const char* call, int64_t positions, con
   }
 }
 
-void ThrowIfCancelled(const std::atomic<bool>* cancel) {
-  if (cancel && cancel->load()) throw std::runtime_error("cancelled");
+void ThrowIfCancelled(const int32_t* cancel) {
+  if (CancelRaised(cancel)) throw std::runtime_error("cancelled");
 }
 
 /** `batch` empty caches of `capacity` positions and the pointer list Model::Forward takes. */
@@ -51,7 +52,7 @@ struct Caches {
 }  // namespace
 
 BatchForwardResult ForwardBatch(const Model& model, const int32_t* ids, int64_t count, int64_t batch,
-                                const std::atomic<bool>* cancel) {
+                                const int32_t* cancel) {
   const int64_t length = SequenceLength("forwardBatch", count, batch);
   CheckPositions(model, "forwardBatch", length, "its length");
   Caches caches(model, batch, length);
@@ -65,7 +66,7 @@ BatchForwardResult ForwardBatch(const Model& model, const int32_t* ids, int64_t 
 }
 
 BatchGenerateResult GenerateBatch(const Model& model, const int32_t* prompts, int64_t count, int64_t batch,
-                                  int64_t newTokens, const std::atomic<bool>* cancel,
+                                  int64_t newTokens, const int32_t* cancel,
                                   const std::function<void(int64_t done)>& onStep) {
   const int64_t length = SequenceLength("generateBatch", count, batch);
   if (newTokens < 1) {

@@ -3,7 +3,6 @@
 // for the whole batch (what makes batch 16 faster per token than batch 1).
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -18,9 +17,9 @@ struct BatchForwardResult {
 };
 
 /** Prefill of `batch` sequences of count / batch ids each, every one from position 0 with a fresh cache.
- *  Throws std::runtime_error naming the problem (batch, lengths, position limit, token ids, "cancelled"). */
+ *  Throws std::runtime_error naming the problem (batch, lengths, position limit, token ids, "cancelled"; `cancel` is the word of core/cancel.h). */
 BatchForwardResult ForwardBatch(const Model& model, const int32_t* ids, int64_t count, int64_t batch,
-                                const std::atomic<bool>* cancel);
+                                const int32_t* cancel);
 
 struct BatchGenerateResult {
   std::vector<int32_t> tokens;  // [batch × newTokens]
@@ -32,7 +31,7 @@ struct BatchGenerateResult {
  *  on eos). onStep(done) runs after each step with the tokens produced per sequence so far (1..newTokens).
  *  Throws like ForwardBatch; "cancelled" is checked before each step and between layers. */
 BatchGenerateResult GenerateBatch(const Model& model, const int32_t* prompts, int64_t count, int64_t batch,
-                                  int64_t newTokens, const std::atomic<bool>* cancel,
+                                  int64_t newTokens, const int32_t* cancel,
                                   const std::function<void(int64_t done)>& onStep);
 
 }  // namespace quantstudio::runtime

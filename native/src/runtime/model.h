@@ -2,7 +2,6 @@
 // safetensors files in their stored dtype; activations and the KV cache are fp32.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -62,9 +61,9 @@ class Model {
    *  *caches[b] (lengths may differ), appended to it. Every linear sees all batch·m rows in one product, so
    *  its weights are read once per call for the whole batch; attention runs per sequence against its own
    *  cache. logits receives [batch × m × vocab] when allRows, else each sequence's last row [batch × vocab].
-   *  A raised `cancel` stops between layers with std::runtime_error("cancelled"), the caches then unusable. */
+   *  A raised `cancel` (core/cancel.h) stops between layers with std::runtime_error("cancelled"), the caches then unusable. */
   void Forward(const int32_t* ids, int64_t m, const std::vector<KvCache*>& caches, float* logits, bool allRows,
-               const std::atomic<bool>* cancel = nullptr) const;
+               const int32_t* cancel = nullptr) const;
   /** One sequence: the batch-of-one case of the above. */
   void Forward(const int32_t* ids, int64_t m, KvCache& cache, float* logits, bool allRows) const;
   /** For error messages: runs ids[0..m) from position 0 and returns the first stage whose output holds NaN or

@@ -6,6 +6,7 @@
 #include <utility>
 #include <stdexcept>
 
+#include "core/cancel.h"
 #include "kernels/attention.h"
 #include "kernels/elementwise.h"
 #include "runtime/model.h"
@@ -212,7 +213,7 @@ void Model::Head(const float* x, int64_t rows, float* logits) const {
 }
 
 void Model::Forward(const int32_t* ids, int64_t m, const std::vector<KvCache*>& caches, float* logits, bool allRows,
-                    const std::atomic<bool>* cancel) const {
+                    const int32_t* cancel) const {
   CheckForward(ids, m, caches);
   const int64_t batch = static_cast<int64_t>(caches.size()), rows = batch * m, hidden = config_.hiddenSize;
   std::vector<int64_t> pos0(caches.size());
@@ -220,7 +221,7 @@ void Model::Forward(const int32_t* ids, int64_t m, const std::vector<KvCache*>& 
   std::vector<float> x(static_cast<size_t>(rows * hidden));
   Embed(ids, batch, m, pos0.data(), x.data());
   for (int64_t l = 0; l < config_.layers; ++l) {
-    if (cancel && cancel->load()) throw std::runtime_error("cancelled");
+    if (CancelRaised(cancel)) throw std::runtime_error("cancelled");
     const Layer& layer = layers_[static_cast<size_t>(l)];
     DecoderLayer(LinearsOf(layer), layer.norms, l, l, x.data(), m, caches, nullptr);
   }
