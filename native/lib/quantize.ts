@@ -15,7 +15,7 @@ import { loadAddon } from './addon';
 import { CalibrationDataset, CalibrationOptions, calibrationWindows } from './calibration';
 import { QUANT_DEFAULTS } from '../model';
 import { cancelFlag } from './groupQuantized';
-import { RuntimeConfig, readRuntimeConfigWithText } from '../model';
+import { LayoutName, RuntimeConfig, readRuntimeConfigWithText } from '../model';
 import { TextTokenizer } from './tokenizer';
 
 export type QuantAlgorithm = 'rtn' | 'gptq' | 'awq' | 'bitsandbytes';
@@ -74,7 +74,7 @@ export interface QuantizeModelResult {
 /** What the engine runs: the method, the layout written and their options (native/src/bindings/pipeline_binding.cc). */
 export interface PipelinePlan {
   method: 'rtn' | 'gptq' | 'awq' | 'nf4' | 'fp4' | 'int8';
-  layout: 'gptq' | 'awq-gemm' | 'awq-gemv' | 'bnb4' | 'bnb8';
+  layout: LayoutName;
   bits?: number;
   groupSize?: number;
   sym?: boolean;

@@ -35,7 +35,9 @@ int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 }  // namespace
 
-const char* AwqVersionName(AwqVersion v) { return v == AwqVersion::Gemm ? "gemm" : "gemv"; }
+LayoutId AwqLayout(AwqVersion v) { return v == AwqVersion::Gemm ? LayoutId::AwqGemm : LayoutId::AwqGemv; }
+
+const char* AwqVersionName(AwqVersion v) { return LayoutOf(AwqLayout(v)).version; }
 
 int64_t AwqGemvZerosWidth(int64_t inFeatures, int64_t groupSize) {
   int64_t multiplier;

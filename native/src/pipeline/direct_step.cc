@@ -42,8 +42,8 @@ double QuantizeLayerDirect(const LayerStep& step) {
     const quant::WeightMatrix w{slot.name + ".weight", l.weight.data(), l.outFeatures(), l.inFeatures()};
     std::vector<float> dequantized(l.weight.size());
     if (o.method == Method::Rtn) {
-      const bool awqLayout = o.layout == Layout::AwqGemm || o.layout == Layout::AwqGemv;
-      const quant::RtnOptions rtn{o.gptq.bits, o.gptq.groupSize, awqLayout ? false : o.gptq.sym};
+      // a layout that stores its own zero points (AWQ) takes asymmetric codes whatever sym says
+      const quant::RtnOptions rtn{o.gptq.bits, o.gptq.groupSize, formats::LayoutOf(o.layout).symmetric && o.gptq.sym};
       const quant::GroupQuantized q = quant::QuantizeRtn(w, rtn, step.ctx);
       for (int64_t r = 0; r < q.rows; ++r)
         for (int64_t c = 0; c < q.cols; ++c) dequantized[r * q.cols + c] = q.Dequantize(r, c);
