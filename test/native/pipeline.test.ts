@@ -173,6 +173,7 @@ test('configs map to the engine plan; contradictions are errors naming the key',
     method: 'nf4', layout: 'bnb4', doubleQuant: false, computeDtype: 'bfloat16', skipModules: [],
   });
   assert.deepEqual(planFromConfig({ quant_method: 'awq', w_bit: 4, q_group_size: 64, zero_point: true, version: 'GEMV' }).layout, 'awq-gemv');
+  assert.throws(() => planFromConfig({ quant_method: 'awq', version: 'exllama' }), /quantization_config\.version: "exllama" must be gemm or gemv/);
   assert.equal(planFromConfig({ quant_method: 'gptq', bits: 3 }, 'gptq').bits, 3);
   assert.throws(() => planFromConfig({ quant_method: 'gptq' }, 'awq'), QuantizeConfigError);
   assert.throws(() => planFromConfig({ quant_method: 'bitsandbytes', load_in_4bit: true, load_in_8bit: true }), /exactly one of load_in_4bit and load_in_8bit/);
