@@ -1,12 +1,14 @@
 // Checkpoint formats, both directions: pack a quantized layer into the tensors AutoGPTQ/GPTQModel
 // (v1), AutoAWQ (GEMM/GEMV) or bitsandbytes (4-bit/8-bit) store, unpack them back, and the config
 // entries (`quantization_config`, quantize_config.json / quant_config.json) their loaders read.
+import type { CheckpointLayout, LayoutName } from '../model';
 import { loadAddon } from './addon';
 import { GroupQuantized } from './groupQuantized';
 import { TensorToWrite } from './io';
 import { QuantResult } from './quant';
 
-export type FormatName = 'gptq' | 'awq-gemm' | 'awq-gemv' | 'bnb4' | 'bnb8';
+/** A row of the checkpoint layouts table (model/checkpointLayouts.ts). */
+export type FormatName = LayoutName;
 
 export type ComputeDtype = 'float16' | 'bfloat16' | 'float32';
 
@@ -48,6 +50,7 @@ export interface FormatsAddon {
   packLayer(format: FormatName, prefix: string, result: QuantResult | GroupQuantized, options?: PackOptions): TensorToWrite[];
   unpackLayer(format: FormatName, path: string, prefix: string, options?: UnpackOptions): QuantResult;
   checkpointConfig(format: FormatName, options?: ConfigOptions): { quantizationConfig: string; sideFile?: { name: string; text: string } };
+  formatLayouts(): CheckpointLayout[];
 }
 
 /** The tensors of one Linear layer named `<prefix>.qweight` etc. (prefix e.g. model.layers.0.self_attn.q_proj). */
@@ -66,4 +69,9 @@ export function checkpointConfig(format: FormatName, options: ConfigOptions = {}
   const raw = loadAddon().checkpointConfig(format, options);
   const quantizationConfig = JSON.parse(raw.quantizationConfig) as Record<string, unknown>;
   return raw.sideFile ? { quantizationConfig, sideFile: raw.sideFile } : { quantizationConfig };
+}
+
+/** The engine's checkpoint layouts table (native/src/formats/layouts.cc), row by row. */
+export function formatLayouts(): CheckpointLayout[] {
+  return loadAddon().formatLayouts();
 }

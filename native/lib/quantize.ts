@@ -15,7 +15,7 @@ import { loadAddon } from './addon';
 import { CalibrationDataset, CalibrationOptions, calibrationWindows } from './calibration';
 import { QUANT_DEFAULTS } from '../model';
 import { cancelFlag } from './groupQuantized';
-import { RuntimeConfig, readRuntimeConfigWithText } from '../model';
+import { CHECKPOINT_LAYOUTS, LayoutName, RuntimeConfig, readRuntimeConfigWithText } from '../model';
 import { TextTokenizer } from './tokenizer';
 
 export type QuantAlgorithm = 'rtn' | 'gptq' | 'awq' | 'bitsandbytes';
@@ -74,7 +74,7 @@ export interface QuantizeModelResult {
 /** What the engine runs: the method, the layout written and their options (native/src/bindings/pipeline_binding.cc). */
 export interface PipelinePlan {
   method: 'rtn' | 'gptq' | 'awq' | 'nf4' | 'fp4' | 'int8';
-  layout: 'gptq' | 'awq-gemm' | 'awq-gemv' | 'bnb4' | 'bnb8';
+  layout: LayoutName;
   bits?: number;
   groupSize?: number;
   sym?: boolean;
@@ -177,10 +177,12 @@ export function planFromConfig(config: Json, algorithm?: QuantAlgorithm): Pipeli
   const dataset = pick(config, ['dataset'], isDataset, 'a dataset name, a file path or a list of strings');
   if (awqLike) {
     const version = (pick(config, ['version'], isString, 'a string') ?? awq.version).toLowerCase();
-    if (version !== 'gemm' && version !== 'gemv') throw new QuantizeConfigError(`quantization_config.version: "${version}" must be gemm or gemv`);
+    const awqLayouts = CHECKPOINT_LAYOUTS.filter((l) => l.quantMethod === 'awq');
+    const layout = awqLayouts.find((l) => l.version === version);
+    if (!layout) throw new QuantizeConfigError(`quantization_config.version: "${version}" must be ${awqLayouts.map((l) => l.version).join(' or ')}`);
     const zeroPoint = pick(config, ['zero_point'], isBool, 'a boolean') ?? awq.zero_point;
     if (!zeroPoint) throw new QuantizeConfigError('quantization_config.zero_point: the AWQ GEMM/GEMV layouts store zero points; set it to true');
-    return { method: method === 'rtn' ? 'rtn' : 'awq', layout: version === 'gemm' ? 'awq-gemm' : 'awq-gemv', bits, groupSize, zeroPoint, sym: false, skipModules, dataset };
+    return { method: method === 'rtn' ? 'rtn' : 'awq', layout: layout.name, bits, groupSize, zeroPoint, sym: false, skipModules, dataset };
   }
   const format = pick(config, ['checkpoint_format'], isString, 'a string');
   if (format !== undefined && format !== gptq.checkpoint_format) {

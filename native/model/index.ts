@@ -17,6 +17,8 @@ export type { Architecture } from './architecture';
 export { quantSettingsOf, describeSettings } from './quantSettings';
 export type { QuantSettings } from './quantSettings';
 export { quantizedLinearLayout, bnbQuantStateBytes } from './quantizedLayout';
+export { CHECKPOINT_LAYOUTS, checkpointLayout, isWritten, layoutOfSettings } from './checkpointLayouts';
+export type { CheckpointLayout, CheckpointLayoutTensor, LayoutFeed, LayoutName } from './checkpointLayouts';
 export { isQuantizableLinear, isSkipped, moduleOf } from './weightLayout';
 export { estimateMemory, estimateWithSettings, compareMethods, kvCacheBytes, activationBytes, COMPARED_METHODS } from './estimate';
 export type { EstimateOptions, MemoryEstimate, BreakdownLine } from './estimate';

@@ -1,5 +1,7 @@
-// Bytes one Linear weight [out, in] takes in each quantized checkpoint layout — the tensors our
-// writer (and the upstream libraries) store for it. Biases are kept as they are and counted apart.
+// Bytes one Linear weight [out, in] takes in each quantized checkpoint layout: the tensors of its row in
+// checkpointLayouts.ts, each sized here. Biases are kept as they are and counted apart.
+import { isWritten, layoutOfSettings } from './checkpointLayouts';
+import { DTYPE_BYTES } from './dtypes';
 import type { QuantSettings } from './quantSettings';
 
 export interface LayoutTensor {
@@ -25,65 +27,54 @@ export function bnbQuantStateBytes(quantType: 'nf4' | 'fp4', shape: readonly num
   return Buffer.byteLength(json, 'utf8');
 }
 
-/** The tensors a quantized Linear of `out` × `in` is stored as. */
-export function quantizedLinearLayout(s: Exclude<QuantSettings, { method: 'none' }>, out: number, inFeatures: number, computeDtype: string): LayoutTensor[] {
+/** Elements of each tensor a quantized Linear of `out` × `in` is stored as, by table suffix. */
+function elementCounts(s: Exclude<QuantSettings, { method: 'none' }>, out: number, inFeatures: number, computeDtype: string): Record<string, number> {
   const numel = out * inFeatures;
   switch (s.method) {
     case 'gptq': {
-      // AutoGPTQ v1: qweight int32 [in·bits/32, out], qzeros int32 [groups, out·bits/32], scales fp16 [groups, out], g_idx int32 [in].
+      // AutoGPTQ v1: qweight [in·bits/32, out], qzeros [groups, out·bits/32], scales [groups, out], g_idx [in].
       const groups = s.groupSize === -1 ? 1 : ceilDiv(inFeatures, s.groupSize);
-      return [
-        { suffix: 'qweight', bytes: ceilDiv(inFeatures * s.bits, 32) * out * 4 },
-        { suffix: 'qzeros', bytes: groups * ceilDiv(out * s.bits, 32) * 4 },
-        { suffix: 'scales', bytes: groups * out * 2 },
-        { suffix: 'g_idx', bytes: inFeatures * 4 },
-      ];
+      return { qweight: ceilDiv(inFeatures * s.bits, 32) * out, qzeros: groups * ceilDiv(out * s.bits, 32), scales: groups * out, g_idx: inFeatures };
     }
     case 'awq': {
+      const groups = ceilDiv(inFeatures, s.groupSize);
       if (s.version === 'gemv') {
-        // AutoAWQ GEMV: qweight int32 [out, in/8], qzeros int32 [out, W], scales fp16 [out, 8·W], with W the
-        // group count in whole words, rounded up to 2 or 4 words for group sizes 64 and 32.
-        const groups = ceilDiv(inFeatures, s.groupSize);
+        // AutoAWQ GEMV: qweight [out, in/8], qzeros [out, W], scales [out, 8·W], with W the group count in
+        // whole words, rounded up to 2 or 4 words for group sizes 64 and 32.
         const multiple = s.groupSize >= 128 ? 1 : s.groupSize === 64 ? 2 : 4;
         const words = ceilDiv(ceilDiv(groups, 8), multiple) * multiple;
-        return [
-          { suffix: 'qweight', bytes: out * ceilDiv(inFeatures, 8) * 4 },
-          { suffix: 'qzeros', bytes: out * words * 4 },
-          { suffix: 'scales', bytes: out * 8 * words * 2 },
-        ];
+        return { qweight: out * ceilDiv(inFeatures, 8), qzeros: out * words, scales: out * 8 * words };
       }
-      // AutoAWQ GEMM: qweight int32 [in, out/8], qzeros int32 [groups, out/8], scales fp16 [groups, out].
-      const groups = ceilDiv(inFeatures, s.groupSize);
+      // AutoAWQ GEMM: qweight [in, out/8], qzeros [groups, out/8], scales [groups, out].
       const packedOut = ceilDiv(out * s.bits, 32);
-      return [
-        { suffix: 'qweight', bytes: inFeatures * packedOut * 4 },
-        { suffix: 'qzeros', bytes: groups * packedOut * 4 },
-        { suffix: 'scales', bytes: groups * out * 2 },
-      ];
+      return { qweight: inFeatures * packedOut, qzeros: groups * packedOut, scales: groups * out };
     }
     case 'bnb4': {
       const blocks = ceilDiv(numel, BNB_BLOCKSIZE);
-      const state = bnbQuantStateBytes(s.quantType, [out, inFeatures], computeDtype, s.doubleQuant);
-      const absmax: LayoutTensor[] = s.doubleQuant
-        ? [
-            { suffix: 'weight.absmax', bytes: blocks }, // uint8 codes
-            { suffix: 'weight.nested_absmax', bytes: ceilDiv(blocks, BNB_NESTED_BLOCKSIZE) * 4 },
-            { suffix: 'weight.nested_quant_map', bytes: 256 * 4 },
-          ]
-        : [{ suffix: 'weight.absmax', bytes: blocks * 4 }];
-      return [
-        { suffix: 'weight', bytes: ceilDiv(numel, 2) }, // two 4-bit codes per byte
-        ...absmax,
-        { suffix: 'weight.quant_map', bytes: 16 * 4 },
-        { suffix: `weight.quant_state.bitsandbytes__${s.quantType}`, bytes: state },
-      ];
+      return {
+        'weight': ceilDiv(numel, 2), // two 4-bit codes per byte
+        'weight.absmax': blocks, // fp32, or uint8 codes when double-quantized
+        'weight.nested_absmax': ceilDiv(blocks, BNB_NESTED_BLOCKSIZE),
+        'weight.nested_quant_map': 256,
+        'weight.quant_map': 16,
+        'weight.quant_state.bitsandbytes__{quant_type}': bnbQuantStateBytes(s.quantType, [out, inFeatures], computeDtype, s.doubleQuant),
+      };
     }
     case 'int8':
-      // LLM.int8: int8 weight [out, in], SCB fp32 [out] (row absmax), weight_format uint8 scalar.
-      return [
-        { suffix: 'weight', bytes: numel },
-        { suffix: 'SCB', bytes: out * 4 },
-        { suffix: 'weight_format', bytes: 1 },
-      ];
+      // LLM.int8: weight [out, in], SCB [out] (row absmax), weight_format a scalar.
+      return { 'weight': numel, 'SCB': out, 'weight_format': 1 };
   }
+}
+
+/** The tensors a quantized Linear of `out` × `in` is stored as: the layout table's, in its order. */
+export function quantizedLinearLayout(s: Exclude<QuantSettings, { method: 'none' }>, out: number, inFeatures: number, computeDtype: string): LayoutTensor[] {
+  const layout = layoutOfSettings(s);
+  const counts = elementCounts(s, out, inFeatures, computeDtype);
+  return layout.tensors
+    .filter((x) => isWritten(x, s.method === 'bnb4' && s.doubleQuant))
+    .map((x) => {
+      const n = counts[x.suffix];
+      if (n === undefined) throw new Error(`${layout.name} tensor ${x.suffix}: model/quantizedLayout.ts has no size for it`);
+      return { suffix: x.suffix.replace('{quant_type}', s.method === 'bnb4' ? s.quantType : ''), bytes: n * DTYPE_BYTES[x.dtype] };
+    });
 }

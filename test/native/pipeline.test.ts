@@ -7,7 +7,10 @@ import { calibrationTexts, calibrationWindows, sampleWindows } from '../../nativ
 import { checkpointConfig, unpackLayer } from '../../native/lib/formats';
 import { f16ToF32, f32ToF16, readSafetensorsHeader, readTensorFloat32 } from '../../native/lib/io';
 import { GroupResult, quantize } from '../../native/lib/quant';
-import { QuantizeConfigError, QuantizeProgress, planFromConfig, quantizeModel } from '../../native/lib/quantize';
+import { loadAddon } from '../../native/lib/addon';
+import { cancelFlag } from '../../native/lib/groupQuantized';
+import { PipelineAddon, PipelinePlan, QuantizeConfigError, QuantizeProgress, planFromConfig, quantizeModel } from '../../native/lib/quantize';
+import { readRuntimeConfigWithText } from '../../native/model';
 import { RuntimeModel } from '../../native/lib/runtime';
 import { TextTokenizer } from '../../native/lib/tokenizer';
 import { denseCopy, folderHash, removeTempDirs, tempDir, tensorTable } from './pipeline-fixtures';
@@ -129,6 +132,22 @@ test('a group size that does not divide in_features is refused before any work, 
   assert.deepEqual(fs.readdirSync(parent), []);
 });
 
+test('the layouts table refuses what a layout cannot hold before any work: method, width, name', async () => {
+  const parent = tempDir('badlayout');
+  const { config: model, text: sourceConfigJson } = readRuntimeConfigWithText(tinyLlamaDir);
+  const addon = loadAddon() as PipelineAddon;
+  const run = async (plan: Partial<PipelinePlan>) => addon.quantizePipeline(
+    { method: 'rtn', layout: 'gptq', skipModules: [], ...plan, source: tinyLlamaDir, out: path.join(parent, 'out'), overwrite: false, model, sourceConfigJson, maxShardBytes: 0 },
+    () => undefined, cancelFlag(undefined),
+  );
+  await assert.rejects(run({ method: 'nf4', layout: 'bnb8' }), /the method and the checkpoint layout do not match/);
+  await assert.rejects(run({ method: 'rtn', layout: 'bnb4' }), /the method and the checkpoint layout do not match/);
+  await assert.rejects(run({ layout: 'awq-gemv', bits: 3, groupSize: 128 }), /the awq-gemv layout holds 4-bit weights only \(bits 3\); use bits 4, or the gptq layout$/);
+  await assert.rejects(run({ layout: 'gptq', bits: 5, groupSize: 128 }), /the gptq layout holds 2, 3, 4 or 8-bit weights only \(bits 5\); use bits 2, 3, 4 or 8$/);
+  await assert.rejects(run({ layout: 'awq' as never }), /layout must be gptq, awq-gemm, awq-gemv, bnb4 or bnb8 \(got "awq"\)/);
+  assert.deepEqual(fs.readdirSync(parent), []);
+});
+
 test('writing into the source model folder is refused and the source stays untouched', async () => {
   await assert.rejects(
     quantizeModel({ model: tinyLlamaDir, config: { quant_method: 'gptq' }, algorithm: 'rtn', out: path.join(tinyLlamaDir, 'quantized') }),
@@ -154,6 +173,7 @@ test('configs map to the engine plan; contradictions are errors naming the key',
     method: 'nf4', layout: 'bnb4', doubleQuant: false, computeDtype: 'bfloat16', skipModules: [],
   });
   assert.deepEqual(planFromConfig({ quant_method: 'awq', w_bit: 4, q_group_size: 64, zero_point: true, version: 'GEMV' }).layout, 'awq-gemv');
+  assert.throws(() => planFromConfig({ quant_method: 'awq', version: 'exllama' }), /quantization_config\.version: "exllama" must be gemm or gemv/);
   assert.equal(planFromConfig({ quant_method: 'gptq', bits: 3 }, 'gptq').bits, 3);
   assert.throws(() => planFromConfig({ quant_method: 'gptq' }, 'awq'), QuantizeConfigError);
   assert.throws(() => planFromConfig({ quant_method: 'bitsandbytes', load_in_4bit: true, load_in_8bit: true }), /exactly one of load_in_4bit and load_in_8bit/);

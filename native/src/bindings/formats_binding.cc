@@ -2,33 +2,28 @@
 //   packLayer(format, prefix, result, options?) → [{name, dtype, shape, data}]
 //   unpackLayer(format, path, prefix, options?) → result   (path: a .safetensors file or a model folder)
 //   checkpointConfig(format, options?) → {quantizationConfig: JSON text, sideFile?: {name, text}}
-// format: 'gptq' | 'awq-gemm' | 'awq-gemv' | 'bnb4' | 'bnb8'.
+//   formatLayouts() → the layouts table (formats/layouts.h) as plain objects
+// format: a layout's name ('gptq' | 'awq-gemm' | 'awq-gemv' | 'bnb4' | 'bnb8').
 #include <napi.h>
 
 #include "bindings/js_args.h"
 #include "bindings/quant_values.h"
 #include "bindings/register.h"
-#include "formats/awq.h"
 #include "formats/bnb.h"
 #include "formats/checkpoint_config.h"
-#include "formats/gptq.h"
+#include "formats/layout_pack.h"
+#include "formats/layouts.h"
 
 namespace quantstudio::bindings {
 namespace {
 
-enum class Format { Gptq, AwqGemm, AwqGemv, Bnb4, Bnb8 };
+using formats::CheckpointLayout;
+using formats::LayoutId;
 
-Format FormatFromJs(const Napi::Value& value) {
-  static const struct {
-    const char* name;
-    Format format;
-  } kFormats[] = {{"gptq", Format::Gptq}, {"awq-gemm", Format::AwqGemm}, {"awq-gemv", Format::AwqGemv},
-                  {"bnb4", Format::Bnb4}, {"bnb8", Format::Bnb8}};
+const CheckpointLayout& FormatFromJs(const Napi::Value& value) {
   const std::string name = value.ToString().Utf8Value();
-  for (const auto& f : kFormats) {
-    if (name == f.name) return f.format;
-  }
-  throw Napi::TypeError::New(value.Env(), "unknown format '" + name + "'; use gptq, awq-gemm, awq-gemv, bnb4 or bnb8");
+  if (const CheckpointLayout* layout = formats::FindLayout(name)) return *layout;
+  throw Napi::TypeError::New(value.Env(), "unknown format '" + name + "'; use " + formats::LayoutNames());
 }
 
 Napi::Object OptionsObject(const Napi::CallbackInfo& info, size_t i) {
@@ -45,13 +40,6 @@ DType ComputeDtype(const Napi::Object& options) {
   throw Napi::TypeError::New(options.Env(), "computeDtype must be float16, bfloat16 or float32");
 }
 
-template <typename T>
-const T& Expect(Napi::Env env, const quant::QuantResult& r, const char* kind, const std::string& format) {
-  const T* v = std::get_if<T>(&r);
-  if (v == nullptr) throw Napi::TypeError::New(env, "format " + format + " packs a '" + kind + "' result");
-  return *v;
-}
-
 template <typename F>
 auto Guard(Napi::Env env, F&& f) -> decltype(f()) {
   try {
@@ -65,24 +53,15 @@ auto Guard(Napi::Env env, F&& f) -> decltype(f()) {
 
 Napi::Value PackLayer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const Format format = FormatFromJs(info[0]);
-  const std::string formatName = info[0].ToString().Utf8Value();
+  const CheckpointLayout& layout = FormatFromJs(info[0]);
   const std::string prefix = info[1].ToString().Utf8Value();
   const quant::QuantResult result = QuantResultFromJs(info[2]);
   const Napi::Object options = OptionsObject(info, 3);
-  const formats::TensorSet set = Guard(env, [&]() -> formats::TensorSet {
-    switch (format) {
-      case Format::Gptq: return formats::PackGptq(prefix, Expect<quant::GroupQuantized>(env, result, "group", formatName));
-      case Format::AwqGemm:
-        return formats::PackAwq(prefix, Expect<quant::GroupQuantized>(env, result, "group", formatName), formats::AwqVersion::Gemm);
-      case Format::AwqGemv:
-        return formats::PackAwq(prefix, Expect<quant::GroupQuantized>(env, result, "group", formatName), formats::AwqVersion::Gemv);
-      case Format::Bnb4:
-        return formats::PackBnb4(prefix, Expect<quant::Bnb4Quantized>(env, result, "bnb4", formatName), ComputeDtype(options));
-      case Format::Bnb8: return formats::PackBnb8(prefix, Expect<quant::Int8Quantized>(env, result, "int8", formatName));
-    }
-    return {};
-  });
+  if (formats::FeedOf(result) != layout.feed) {
+    throw Napi::TypeError::New(env, std::string("format ") + layout.name + " packs a '" + formats::FeedName(layout.feed) + "' result");
+  }
+  const DType computeDtype = layout.feed == formats::Feed::Bnb4 ? ComputeDtype(options) : DType::F16;
+  const formats::TensorSet set = Guard(env, [&] { return formats::PackLayout(layout.id, prefix, result, computeDtype); });
   Napi::Array out = Napi::Array::New(env, set.size());
   for (size_t i = 0; i < set.size(); ++i) {
     Napi::Object t = Napi::Object::New(env);
@@ -97,7 +76,7 @@ Napi::Value PackLayer(const Napi::CallbackInfo& info) {
 
 Napi::Value UnpackLayer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const Format format = FormatFromJs(info[0]);
+  const CheckpointLayout& layout = FormatFromJs(info[0]);
   const std::string path = info[1].ToString().Utf8Value();
   const std::string prefix = info[2].ToString().Utf8Value();
   const Napi::Object options = OptionsObject(info, 3);
@@ -105,66 +84,76 @@ Napi::Value UnpackLayer(const Napi::CallbackInfo& info) {
   const int64_t groupSize = static_cast<int64_t>(OptionNumber(options, "groupSize", 128));
   const quant::QuantResult result = Guard(env, [&]() -> quant::QuantResult {
     auto weights = io::ModelWeights::Open(path);
-    const formats::TensorLookup lookup = formats::LookupIn(*weights);
-    switch (format) {
-      case Format::Gptq: return formats::UnpackGptq(lookup, prefix, bits, groupSize);
-      case Format::AwqGemm: return formats::UnpackAwq(lookup, prefix, groupSize, formats::AwqVersion::Gemm);
-      case Format::AwqGemv: return formats::UnpackAwq(lookup, prefix, groupSize, formats::AwqVersion::Gemv);
-      case Format::Bnb4: return formats::UnpackBnb4(lookup, prefix);
-      case Format::Bnb8: return formats::UnpackBnb8(lookup, prefix);
-    }
-    return quant::QuantResult{};
+    return formats::UnpackLayout(layout.id, formats::LookupIn(*weights), prefix, bits, groupSize);
   });
   return QuantResultToJs(env, result);
 }
 
 Napi::Value CheckpointConfig(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const Format format = FormatFromJs(info[0]);
+  const CheckpointLayout& layout = FormatFromJs(info[0]);
   const Napi::Object o = OptionsObject(info, 1);
+  formats::CheckpointConfigOptions c;
+  formats::GptqConfigOptions& g = c.gptq;
+  g.bits = static_cast<int>(OptionNumber(o, "bits", g.bits));
+  g.groupSize = static_cast<int64_t>(OptionNumber(o, "groupSize", static_cast<double>(g.groupSize)));
+  g.descAct = OptionBool(o, "descAct", g.descAct);
+  g.sym = OptionBool(o, "sym", g.sym);
+  g.dampPercent = OptionNumber(o, "dampPercent", g.dampPercent);
+  g.trueSequential = OptionBool(o, "trueSequential", g.trueSequential);
+  g.staticGroups = OptionBool(o, "staticGroups", g.staticGroups);
+  // AWQ's width stays 4: its layouts hold no other.
+  c.awq.groupSize = g.groupSize;
+  c.awq.zeroPoint = OptionBool(o, "zeroPoint", c.awq.zeroPoint);
+  const Napi::Value type = o.Get("quantType");
+  c.bnb.quantType = type.IsString() && type.As<Napi::String>().Utf8Value() == "fp4" ? quant::Bnb4Type::FP4 : quant::Bnb4Type::NF4;
+  c.bnb.doubleQuant = OptionBool(o, "doubleQuant", c.bnb.doubleQuant);
+  c.bnb.int8Threshold = OptionNumber(o, "threshold", c.bnb.int8Threshold);
+  if (layout.feed == formats::Feed::Bnb4 || layout.feed == formats::Feed::Int8) c.bnb.computeDtype = ComputeDtype(o);
+  const formats::CheckpointConfig config = formats::CheckpointConfigFor(layout.id, c);
   Napi::Object out = Napi::Object::New(env);
-  auto side = [&](const char* name, const json::Value& v) {
+  out.Set("quantizationConfig", config.quantizationConfig.Dump());
+  if (!config.sideFileName.empty()) {
     Napi::Object f = Napi::Object::New(env);
-    f.Set("name", name);
-    f.Set("text", v.Dump(2) + "\n");
+    f.Set("name", config.sideFileName);
+    f.Set("text", config.sideFile.Dump(2) + "\n");
     out.Set("sideFile", f);
-  };
-  switch (format) {
-    case Format::Gptq: {
-      formats::GptqConfigOptions g;
-      g.bits = static_cast<int>(OptionNumber(o, "bits", g.bits));
-      g.groupSize = static_cast<int64_t>(OptionNumber(o, "groupSize", static_cast<double>(g.groupSize)));
-      g.descAct = OptionBool(o, "descAct", g.descAct);
-      g.sym = OptionBool(o, "sym", g.sym);
-      g.dampPercent = OptionNumber(o, "dampPercent", g.dampPercent);
-      g.trueSequential = OptionBool(o, "trueSequential", g.trueSequential);
-      g.staticGroups = OptionBool(o, "staticGroups", g.staticGroups);
-      out.Set("quantizationConfig", formats::GptqQuantizationConfig(g).Dump());
-      side("quantize_config.json", formats::GptqQuantizeConfigFile(g));
-      break;
+  }
+  return out;
+}
+
+// The table as plain objects, for the test that holds model/checkpointLayouts.ts equal to it.
+Napi::Value FormatLayouts(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::vector<CheckpointLayout>& layouts = formats::CheckpointLayouts();
+  Napi::Array out = Napi::Array::New(env, layouts.size());
+  for (size_t i = 0; i < layouts.size(); ++i) {
+    const CheckpointLayout& l = layouts[i];
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("name", l.name);
+    o.Set("feed", formats::FeedName(l.feed));
+    Napi::Array bits = Napi::Array::New(env, l.bits.size());
+    for (size_t b = 0; b < l.bits.size(); ++b) bits.Set(static_cast<uint32_t>(b), l.bits[b]);
+    o.Set("bits", bits);
+    o.Set("symmetric", l.symmetric);
+    o.Set("featureMultiple", l.featureMultiple);
+    o.Set("packing", l.packing);
+    Napi::Array tensors = Napi::Array::New(env, l.tensors.size());
+    for (size_t t = 0; t < l.tensors.size(); ++t) {
+      Napi::Object tensor = Napi::Object::New(env);
+      tensor.Set("suffix", l.tensors[t].suffix);
+      tensor.Set("dtype", DTypeName(l.tensors[t].dtype));
+      tensor.Set("when", formats::WhenName(l.tensors[t].when));
+      tensors.Set(static_cast<uint32_t>(t), tensor);
     }
-    case Format::AwqGemm:
-    case Format::AwqGemv: {
-      formats::AwqConfigOptions a;
-      a.groupSize = static_cast<int64_t>(OptionNumber(o, "groupSize", static_cast<double>(a.groupSize)));
-      a.zeroPoint = OptionBool(o, "zeroPoint", a.zeroPoint);
-      a.version = format == Format::AwqGemm ? formats::AwqVersion::Gemm : formats::AwqVersion::Gemv;
-      out.Set("quantizationConfig", formats::AwqQuantizationConfig(a).Dump());
-      side("quant_config.json", formats::AwqQuantConfigFile(a));
-      break;
-    }
-    case Format::Bnb4:
-    case Format::Bnb8: {
-      formats::BnbConfigOptions b;
-      b.load4bit = format == Format::Bnb4;
-      const Napi::Value type = o.Get("quantType");
-      b.quantType = type.IsString() && type.As<Napi::String>().Utf8Value() == "fp4" ? quant::Bnb4Type::FP4 : quant::Bnb4Type::NF4;
-      b.doubleQuant = OptionBool(o, "doubleQuant", b.doubleQuant);
-      b.computeDtype = ComputeDtype(o);
-      b.int8Threshold = OptionNumber(o, "threshold", b.int8Threshold);
-      out.Set("quantizationConfig", formats::BnbQuantizationConfig(b).Dump());
-      break;
-    }
+    o.Set("tensors", tensors);
+    o.Set("quantMethod", l.quantMethod);
+    o.Set("version", l.version);
+    o.Set("checkpointFormat", l.checkpointFormat);
+    o.Set("sideFile", l.sideFile);
+    o.Set("skipKey", l.skipKey);
+    o.Set("splitsFusedLinears", l.splitsFusedLinears);
+    out.Set(static_cast<uint32_t>(i), o);
   }
   return out;
 }
@@ -173,6 +162,7 @@ const Registration kRegistration([](Napi::Env env, Napi::Object exports) {
   exports.Set("packLayer", Napi::Function::New(env, PackLayer, "packLayer"));
   exports.Set("unpackLayer", Napi::Function::New(env, UnpackLayer, "unpackLayer"));
   exports.Set("checkpointConfig", Napi::Function::New(env, CheckpointConfig, "checkpointConfig"));
+  exports.Set("formatLayouts", Napi::Function::New(env, FormatLayouts, "formatLayouts"));
 });
 
 }  // namespace

@@ -44,12 +44,8 @@ Method ParseMethod(Napi::Env env, const std::string& s) {
 }
 
 Layout ParseLayout(Napi::Env env, const std::string& s) {
-  if (s == "gptq") return Layout::Gptq;
-  if (s == "awq-gemm") return Layout::AwqGemm;
-  if (s == "awq-gemv") return Layout::AwqGemv;
-  if (s == "bnb4") return Layout::Bnb4;
-  if (s == "bnb8") return Layout::Bnb8;
-  throw Napi::RangeError::New(env, "layout must be gptq, awq-gemm, awq-gemv, bnb4 or bnb8 (got \"" + s + "\")");
+  if (const formats::CheckpointLayout* layout = formats::FindLayout(s)) return layout->id;
+  throw Napi::RangeError::New(env, "layout must be " + formats::LayoutNames() + " (got \"" + s + "\")");
 }
 
 DType ParseComputeDtype(Napi::Env env, const std::string& s) {
@@ -86,7 +82,7 @@ pipeline::PipelineOptions ReadOptions(const Napi::Object& o) {
   p.awq.bits = bits;
   p.awq.groupSize = groupSize;
   p.awq.zeroPoint = OptionBool(o, "zeroPoint", true);
-  p.bnb.load4bit = p.layout != Layout::Bnb8;
+  p.bnb.load4bit = formats::LayoutOf(p.layout).feed != formats::Feed::Int8;
   p.bnb.quantType = p.method == Method::Fp4 ? quant::Bnb4Type::FP4 : quant::Bnb4Type::NF4;
   p.bnb.doubleQuant = OptionBool(o, "doubleQuant", false);
   p.bnb.computeDtype = ParseComputeDtype(env, StringOption(o, "computeDtype", "float16"));

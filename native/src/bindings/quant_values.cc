@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "formats/layouts.h"
+
 namespace quantstudio::bindings {
 namespace {
 
@@ -71,10 +73,10 @@ Napi::Object GroupQuantizedToJs(Napi::Env env, const quant::GroupQuantized& g) {
 Napi::Object QuantResultToJs(Napi::Env env, const quant::QuantResult& result) {
   Napi::Object o = Napi::Object::New(env);
   if (const auto* g = std::get_if<quant::GroupQuantized>(&result)) {
-    o.Set("kind", "group");
+    o.Set("kind", formats::FeedName(formats::Feed::Group));
     SetGroupFields(env, *g, o);
   } else if (const auto* b = std::get_if<quant::Bnb4Quantized>(&result)) {
-    o.Set("kind", "bnb4");
+    o.Set("kind", formats::FeedName(formats::Feed::Bnb4));
     o.Set("quantType", quant::Bnb4TypeName(b->type));
     o.Set("blocksize", static_cast<double>(b->blocksize));
     o.Set("shape", ShapeToJs(env, b->shape));
@@ -92,7 +94,7 @@ Napi::Object QuantResultToJs(Napi::Env env, const quant::QuantResult& result) {
     }
   } else {
     const auto& i = std::get<quant::Int8Quantized>(result);
-    o.Set("kind", "int8");
+    o.Set("kind", formats::FeedName(formats::Feed::Int8));
     o.Set("rows", static_cast<double>(i.rows));
     o.Set("cols", static_cast<double>(i.cols));
     o.Set("threshold", i.threshold);
@@ -108,8 +110,8 @@ quant::QuantResult QuantResultFromJs(const Napi::Value& value) {
   const Napi::Object o = value.As<Napi::Object>();
   const Napi::Value kindValue = o.Get("kind");
   // Objects from GPTQ/AWQ carry no kind: a group result is recognised by its fields.
-  const std::string kind = kindValue.IsString() ? kindValue.As<Napi::String>().Utf8Value() : "group";
-  if (kind == "group") {
+  const std::string kind = kindValue.IsString() ? kindValue.As<Napi::String>().Utf8Value() : formats::FeedName(formats::Feed::Group);
+  if (kind == formats::FeedName(formats::Feed::Group)) {
     quant::GroupQuantized g;
     g.rows = static_cast<int64_t>(Number(o, "rows"));
     g.cols = static_cast<int64_t>(Number(o, "cols"));
@@ -130,7 +132,7 @@ quant::QuantResult QuantResultFromJs(const Napi::Value& value) {
     }
     return g;
   }
-  if (kind == "bnb4") {
+  if (kind == formats::FeedName(formats::Feed::Bnb4)) {
     quant::Bnb4Quantized b;
     const std::string type = Field(o, "quantType").ToString().Utf8Value();
     if (type != "nf4" && type != "fp4") throw Napi::TypeError::New(env, "quantType must be 'nf4' or 'fp4'");
@@ -161,7 +163,7 @@ quant::QuantResult QuantResultFromJs(const Napi::Value& value) {
     }
     return b;
   }
-  if (kind == "int8") {
+  if (kind == formats::FeedName(formats::Feed::Int8)) {
     quant::Int8Quantized i;
     i.rows = static_cast<int64_t>(Number(o, "rows"));
     i.cols = static_cast<int64_t>(Number(o, "cols"));

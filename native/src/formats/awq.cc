@@ -1,19 +1,18 @@
 #include "formats/awq.h"
 
+#include "core/bitpack.h"
+
 namespace quantstudio::formats {
 namespace {
 
-// Nibble i of a GEMM word holds output channel kOrder[i] of its 8; kReverse inverts it.
-constexpr int kOrder[8] = {0, 2, 4, 6, 1, 3, 5, 7};
-
 uint32_t PackInterleaved(const int32_t* values8) {
   uint32_t w = 0;
-  for (int i = 0; i < 8; ++i) w |= (static_cast<uint32_t>(values8[kOrder[i]]) & 0xfu) << (4 * i);
+  for (int i = 0; i < 8; ++i) w |= (static_cast<uint32_t>(values8[kAwqOrder[i]]) & 0xfu) << (4 * i);
   return w;
 }
 
 void UnpackInterleaved(uint32_t w, int32_t* values8) {
-  for (int i = 0; i < 8; ++i) values8[kOrder[i]] = static_cast<int32_t>((w >> (4 * i)) & 0xfu);
+  for (int i = 0; i < 8; ++i) values8[kAwqOrder[i]] = static_cast<int32_t>(Nibble(w, i));
 }
 
 void CheckPackable(const std::string& prefix, const quant::GroupQuantized& q, AwqVersion version) {
@@ -36,7 +35,9 @@ int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 }  // namespace
 
-const char* AwqVersionName(AwqVersion v) { return v == AwqVersion::Gemm ? "gemm" : "gemv"; }
+LayoutId AwqLayout(AwqVersion v) { return v == AwqVersion::Gemm ? LayoutId::AwqGemm : LayoutId::AwqGemv; }
+
+const char* AwqVersionName(AwqVersion v) { return LayoutOf(AwqLayout(v)).version; }
 
 int64_t AwqGemvZerosWidth(int64_t inFeatures, int64_t groupSize) {
   int64_t multiplier;
@@ -72,13 +73,13 @@ TensorSet PackAwq(const std::string& prefix, const quant::GroupQuantized& q, Awq
   const int64_t width = AwqGemvZerosWidth(cols, q.groupSize);
   std::vector<uint32_t> qweight(static_cast<size_t>(rows * cols / 8), 0);
   for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t c = 0; c < cols; ++c) qweight[r * (cols / 8) + c / 8] |= static_cast<uint32_t>(q.q[r * cols + c]) << (4 * (c % 8));
+    for (int64_t c = 0; c < cols; ++c) PutBits(qweight.data() + r * (cols / 8), 1, c, 4, q.q[r * cols + c]);
   }
   std::vector<uint32_t> qzeros(static_cast<size_t>(rows * width), 0);
   std::vector<float> scales(static_cast<size_t>(rows * width * 8), 0.0f);
   for (int64_t r = 0; r < rows; ++r) {
     for (int64_t g = 0; g < groups; ++g) {
-      qzeros[r * width + g / 8] |= (static_cast<uint32_t>(q.zeros[g * rows + r]) & 0xfu) << (4 * (g % 8));
+      PutBits(qzeros.data() + r * width, 1, g, 4, static_cast<uint32_t>(q.zeros[g * rows + r]) & 0xfu);
       scales[r * width * 8 + g] = q.scales[g * rows + r];
     }
   }
@@ -134,9 +135,9 @@ quant::GroupQuantized UnpackAwq(const TensorLookup& lookup, const std::string& p
   const auto qzeros = CopyOut<uint32_t>(Require(lookup, prefix + ".qzeros", DType::I32, &zShape));
   const std::vector<float> scales = ReadFloats(Require(lookup, prefix + ".scales", DType::F16, &sShape));
   for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t c = 0; c < cols; ++c) q.q[r * cols + c] = static_cast<uint8_t>((qweight[r * (cols / 8) + c / 8] >> (4 * (c % 8))) & 0xfu);
+    for (int64_t c = 0; c < cols; ++c) q.q[r * cols + c] = static_cast<uint8_t>(GetBits(qweight.data() + r * (cols / 8), 1, c, 4));
     for (int64_t g = 0; g < groups; ++g) {
-      q.zeros[g * rows + r] = static_cast<int32_t>((qzeros[r * width + g / 8] >> (4 * (g % 8))) & 0xfu);
+      q.zeros[g * rows + r] = static_cast<int32_t>(GetBits(qzeros.data() + r * width, 1, g, 4));
       q.scales[g * rows + r] = scales[r * width * 8 + g];
     }
   }

@@ -8,6 +8,7 @@
 
 #include <string>
 
+#include "formats/layouts.h"
 #include "formats/tensor_set.h"
 #include "quant/group_quant.h"
 
@@ -15,7 +16,9 @@ namespace quantstudio::formats {
 
 enum class AwqVersion { Gemm, Gemv };
 
-const char* AwqVersionName(AwqVersion v);  // "gemm" / "gemv"
+/** "gemm" / "gemv": the layout's quantization_config version. */
+const char* AwqVersionName(AwqVersion v);
+LayoutId AwqLayout(AwqVersion v);
 
 /** Throws FormatError naming the layer for anything AWQ cannot hold (bits ≠ 4, act-order groups,
  *  shapes not multiples of 8, GEMV group sizes other than 32, 64 or ≥ 128). */

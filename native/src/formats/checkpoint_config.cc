@@ -1,5 +1,7 @@
 #include "formats/checkpoint_config.h"
 
+#include <cctype>
+
 #include "formats/bnb.h"
 
 namespace quantstudio::formats {
@@ -8,7 +10,8 @@ using json::Value;
 
 json::Value GptqQuantizationConfig(const GptqConfigOptions& o) {
   Value c = Value::Object();
-  c.Set("quant_method", Value::String("gptq"));
+  const CheckpointLayout& layout = LayoutOf(LayoutId::Gptq);
+  c.Set("quant_method", Value::String(layout.quantMethod));
   c.Set("bits", Value::Int(o.bits));
   c.Set("group_size", Value::Int(o.groupSize));
   c.Set("damp_percent", Value::Double(o.dampPercent));
@@ -17,8 +20,8 @@ json::Value GptqQuantizationConfig(const GptqConfigOptions& o) {
   c.Set("sym", Value::Bool(o.sym));
   c.Set("true_sequential", Value::Bool(o.trueSequential));
   c.Set("lm_head", Value::Bool(false));
-  c.Set("format", Value::String("gptq"));
-  c.Set("checkpoint_format", Value::String("gptq"));
+  c.Set("format", Value::String(layout.checkpointFormat));
+  c.Set("checkpoint_format", Value::String(layout.checkpointFormat));
   Value meta = Value::Object();
   meta.Set("quantizer", Value::Array({Value::String("quantstudio:0.1.0")}));
   c.Set("meta", meta);
@@ -29,7 +32,7 @@ json::Value GptqQuantizeConfigFile(const GptqConfigOptions& o) { return GptqQuan
 
 json::Value AwqQuantizationConfig(const AwqConfigOptions& o) {
   Value c = Value::Object();
-  c.Set("quant_method", Value::String("awq"));
+  c.Set("quant_method", Value::String(LayoutOf(AwqLayout(o.version)).quantMethod));
   c.Set("bits", Value::Int(o.bits));
   c.Set("group_size", Value::Int(o.groupSize));
   c.Set("zero_point", Value::Bool(o.zeroPoint));
@@ -43,13 +46,15 @@ json::Value AwqQuantConfigFile(const AwqConfigOptions& o) {
   c.Set("zero_point", Value::Bool(o.zeroPoint));
   c.Set("q_group_size", Value::Int(o.groupSize));
   c.Set("w_bit", Value::Int(o.bits));
-  c.Set("version", Value::String(o.version == AwqVersion::Gemm ? "GEMM" : "GEMV"));
+  std::string version = AwqVersionName(o.version);
+  for (char& ch : version) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  c.Set("version", Value::String(version));
   return c;
 }
 
 json::Value BnbQuantizationConfig(const BnbConfigOptions& o) {
   Value c = Value::Object();
-  c.Set("quant_method", Value::String("bitsandbytes"));
+  c.Set("quant_method", Value::String(LayoutOf(o.load4bit ? LayoutId::Bnb4 : LayoutId::Bnb8).quantMethod));
   c.Set("_load_in_8bit", Value::Bool(!o.load4bit));
   c.Set("_load_in_4bit", Value::Bool(o.load4bit));
   c.Set("llm_int8_threshold", Value::Double(o.int8Threshold));
@@ -63,6 +68,39 @@ json::Value BnbQuantizationConfig(const BnbConfigOptions& o) {
   c.Set("load_in_4bit", Value::Bool(o.load4bit));
   c.Set("load_in_8bit", Value::Bool(!o.load4bit));
   return c;
+}
+
+CheckpointConfig CheckpointConfigFor(LayoutId id, const CheckpointConfigOptions& o) {
+  const CheckpointLayout& layout = LayoutOf(id);
+  CheckpointConfig out;
+  out.sideFileName = layout.sideFile;
+  switch (id) {
+    case LayoutId::Gptq:
+      out.quantizationConfig = GptqQuantizationConfig(o.gptq);
+      out.sideFile = GptqQuantizeConfigFile(o.gptq);
+      break;
+    case LayoutId::AwqGemm:
+    case LayoutId::AwqGemv: {
+      AwqConfigOptions a = o.awq;
+      a.version = id == LayoutId::AwqGemm ? AwqVersion::Gemm : AwqVersion::Gemv;
+      out.quantizationConfig = AwqQuantizationConfig(a);
+      out.sideFile = AwqQuantConfigFile(a);
+      break;
+    }
+    case LayoutId::Bnb4:
+    case LayoutId::Bnb8: {
+      BnbConfigOptions b = o.bnb;
+      b.load4bit = layout.feed == Feed::Bnb4;
+      out.quantizationConfig = BnbQuantizationConfig(b);
+      break;
+    }
+  }
+  if (!o.skipModules.empty()) {
+    Value list = Value::Array();
+    for (const std::string& m : o.skipModules) list.Push(Value::String(m));
+    out.quantizationConfig.Set(layout.skipKey, list);
+  }
+  return out;
 }
 
 }  // namespace quantstudio::formats

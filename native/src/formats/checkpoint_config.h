@@ -5,9 +5,11 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/dtype.h"
 #include "formats/awq.h"
+#include "formats/layouts.h"
 #include "io/json.h"
 #include "quant/bnb4.h"
 
@@ -48,5 +50,23 @@ json::Value AwqQuantizationConfig(const AwqConfigOptions& o);
 json::Value AwqQuantConfigFile(const AwqConfigOptions& o);
 
 json::Value BnbQuantizationConfig(const BnbConfigOptions& o);
+
+/** Every option a layout's config reads; each layout reads its own (the AWQ version and bnb's 4/8-bit
+ *  choice come from the layout). */
+struct CheckpointConfigOptions {
+  GptqConfigOptions gptq;
+  AwqConfigOptions awq;
+  BnbConfigOptions bnb;
+  std::vector<std::string> skipModules;  // listed under the layout's skipKey when not empty
+};
+
+struct CheckpointConfig {
+  json::Value quantizationConfig;
+  std::string sideFileName;  // empty when the layout has no side file
+  json::Value sideFile;
+};
+
+/** The config entries a checkpoint in layout `id` carries. */
+CheckpointConfig CheckpointConfigFor(LayoutId id, const CheckpointConfigOptions& o);
 
 }  // namespace quantstudio::formats

@@ -1,17 +1,9 @@
 #include "formats/gptq.h"
 
-#include "formats/bitpack.h"
+#include "core/bitpack.h"
 
 namespace quantstudio::formats {
 namespace {
-
-/** One word whose every slot holds 1: v1 stores packed(zeros) minus this, word by word, and loaders
- *  add it back, so the conversion is exact even where a zero point of 0 borrows. */
-uint32_t OnesWord(int bits) {
-  uint32_t w = 0;
-  for (int k = 0; k * bits < 32; ++k) w |= 1u << (k * bits);
-  return w;
-}
 
 void CheckPackable(const std::string& prefix, const quant::GroupQuantized& q) {
   const int bits = q.bits;
@@ -46,6 +38,7 @@ TensorSet PackGptq(const std::string& prefix, const quant::GroupQuantized& q) {
       // 3-bit slots straddle words, so the −1 is applied per value there.
       PutBits(line, 1, r, bits, bits == 3 ? ((z - 1u) & 7u) : z);
     }
+    // v1 stores packed(zeros) − OnesWord and loaders add it back, exact even where a zero of 0 borrows.
     if (bits != 3) {
       for (int64_t k = 0; k < zeroWords; ++k) line[k] -= OnesWord(bits);
     }

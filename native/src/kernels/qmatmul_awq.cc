@@ -1,5 +1,6 @@
 #include "kernels/qmatmul_awq.h"
 
+#include "core/bitpack.h"
 #include "core/dtype.h"
 #include "kernels/cpu.h"
 #include "kernels/qmatmul_group.h"
@@ -8,11 +9,6 @@
 
 namespace quantstudio::kernels {
 namespace {
-
-// GEMM words: output i of 8 sits in nibble kNibbleOf[i] (the inverse of the packing order 0 2 4 6 1 3 5 7).
-constexpr int kNibbleOf[8] = {0, 4, 1, 5, 2, 6, 3, 7};
-
-uint32_t Nibble(uint32_t word, int i) { return (word >> (4 * i)) & 0xfu; }
 
 class AwqGemmMatrix final : public QuantMatrix {
  public:
@@ -37,7 +33,7 @@ class AwqGemmMatrix final : public QuantMatrix {
 
   float Weight(int64_t r, int64_t c) const override {
     const int64_t g = c / p_.groupSize;
-    const uint32_t q = Nibble(LoadWord(p_.qweight, c * (p_.out / 8) + r / 8), kNibbleOf[r % 8]);
+    const uint32_t q = Nibble(LoadWord(p_.qweight, c * (p_.out / 8) + r / 8), kAwqNibbleOf[r % 8]);
     return (static_cast<float>(q) - static_cast<float>(Zero(g, r))) * Scale(g, r);
   }
 
@@ -75,7 +71,7 @@ class AwqGemmMatrix final : public QuantMatrix {
  private:
   float Scale(int64_t g, int64_t r) const { return LoadScale(p_.scales, g * p_.out + r, p_.scalesType); }
   int32_t Zero(int64_t g, int64_t r) const {
-    return static_cast<int32_t>(Nibble(LoadWord(p_.qzeros, g * (p_.out / 8) + r / 8), kNibbleOf[r % 8]));
+    return static_cast<int32_t>(Nibble(LoadWord(p_.qzeros, g * (p_.out / 8) + r / 8), kAwqNibbleOf[r % 8]));
   }
 
   AwqPacked p_;
@@ -103,7 +99,7 @@ class AwqGemvMatrix final : public QuantMatrix {
 
   float Weight(int64_t r, int64_t c) const override {
     const int64_t g = c / p_.groupSize;
-    const uint32_t q = Nibble(LoadWord(p_.qweight, r * (p_.in / 8) + c / 8), static_cast<int>(c % 8));
+    const uint32_t q = GetBits(p_.qweight + 4 * r * (p_.in / 8), 1, c, 4);
     return (static_cast<float>(q) - static_cast<float>(Zero(r, g))) * Scale(r, g);
   }
 
@@ -131,7 +127,7 @@ class AwqGemvMatrix final : public QuantMatrix {
  private:
   float Scale(int64_t r, int64_t g) const { return F16ToF32(LoadHalf(p_.scales, r * p_.zerosWidth * 8 + g)); }
   int32_t Zero(int64_t r, int64_t g) const {
-    return static_cast<int32_t>(Nibble(LoadWord(p_.qzeros, r * p_.zerosWidth + g / 8), static_cast<int>(g % 8)));
+    return static_cast<int32_t>(GetBits(p_.qzeros + 4 * r * p_.zerosWidth, 1, g, 4));
   }
 
   AwqPacked p_;

@@ -1,6 +1,6 @@
 // AutoAWQ checkpoints read in place (4-bit, zero point, groups in column order):
 //   GEMM: qweight int32 [in, out/8] with each word holding 8 outputs in AWQ's interleaved nibble order
-//         (nibble i = output kOrder[i] of the 8, kOrder = 0 2 4 6 1 3 5 7), qzeros [groups, out/8] the
+//         (nibble i = output kAwqOrder[i] of the 8, core/bitpack.h), qzeros [groups, out/8] the
 //         same way, scales fp16 [groups, out].
 //   GEMV: qweight int32 [out, in/8] (nibble i = input 8w + i), qzeros int32 [out, width] (nibble i of
 //         word w = group 8w + i), scales fp16 [out, 8·width]; width ≥ groups, padded.

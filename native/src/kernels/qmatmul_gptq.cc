@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/bitpack.h"
 #include "core/dtype.h"
 #include "kernels/cpu.h"
 #include "kernels/qmatmul_group.h"
@@ -10,22 +11,6 @@
 
 namespace quantstudio::kernels {
 namespace {
-
-uint32_t OnesWord(int bits) {
-  uint32_t w = 0;
-  for (int k = 0; k * bits < 32; ++k) w |= 1u << (k * bits);
-  return w;
-}
-
-// Slot k of a little-endian bit stream whose consecutive words are `stride` words apart.
-uint32_t StreamBits(const uint8_t* words, int64_t stride, int64_t k, int bits) {
-  const int64_t bit = k * bits;
-  const int64_t word = bit / 32;
-  const int shift = static_cast<int>(bit % 32);
-  uint32_t v = LoadWord(words, word * stride) >> shift;
-  if (shift + bits > 32) v |= LoadWord(words, (word + 1) * stride) << (32 - shift);
-  return v & ((1u << bits) - 1u);
-}
 
 class GptqMatrix final : public QuantMatrix {
  public:
@@ -56,7 +41,7 @@ class GptqMatrix final : public QuantMatrix {
 
   float Weight(int64_t r, int64_t c) const override {
     const int64_t g = Group(c);
-    const uint32_t q = StreamBits(p_.qweight + 4 * r, p_.out, c, p_.bits);
+    const uint32_t q = GetBits(p_.qweight + 4 * r, p_.out, c, p_.bits);
     const float s = LoadScale(p_.scales, g * p_.out + r, p_.scalesType);
     return (static_cast<float>(q) - static_cast<float>(Zero(g, r))) * s;
   }
@@ -137,7 +122,7 @@ class GptqMatrix final : public QuantMatrix {
     sorted_.assign(static_cast<size_t>(p_.in * p_.bits / 32 * p_.out), 0u);
     for (int64_t j = 0; j < p_.out; ++j) {
       for (int64_t i = 0; i < p_.in; ++i) {
-        const uint32_t v = StreamBits(p_.qweight + 4 * j, p_.out, order_[i], p_.bits);
+        const uint32_t v = GetBits(p_.qweight + 4 * j, p_.out, order_[i], p_.bits);
         const int64_t bit = i * p_.bits;
         const int shift = static_cast<int>(bit % 32);
         sorted_[(bit / 32) * p_.out + j] |= v << shift;
@@ -160,7 +145,7 @@ class GptqMatrix final : public QuantMatrix {
   int32_t Zero(int64_t g, int64_t r) const {
     const int64_t words = p_.out * p_.bits / 32;
     const uint8_t* line = p_.qzeros + 4 * g * words;
-    if (p_.bits == 3) return static_cast<int32_t>((StreamBits(line, 1, r, 3) + 1u) & 7u);
+    if (p_.bits == 3) return static_cast<int32_t>((GetBits(line, 1, r, 3) + 1u) & 7u);
     const int64_t bit = r * p_.bits;
     const uint32_t word = LoadWord(line, bit / 32) + OnesWord(p_.bits);
     return static_cast<int32_t>((word >> (bit % 32)) & ((1u << p_.bits) - 1u));

@@ -10,17 +10,12 @@
 #include <cstring>
 #include <vector>
 
+#include "core/bitpack.h"
 #include "core/dtype.h"
 #include "kernels/qmatmul.h"
 #include "kernels/qmatmul_simd.h"
 
 namespace quantstudio::kernels {
-
-inline uint32_t LoadWord(const uint8_t* base, int64_t index) {
-  uint32_t w;
-  std::memcpy(&w, base + 4 * index, 4);
-  return w;
-}
 
 inline uint16_t LoadHalf(const uint8_t* base, int64_t index) {
   uint16_t h;

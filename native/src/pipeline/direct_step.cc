@@ -1,8 +1,9 @@
 // Weight-only methods (RTN, bitsandbytes NF4/FP4, LLM.int8): each linear is quantized from its own
 // weights; no calibration data is needed.
 #include <cmath>
+#include <utility>
 
-#include "formats/bnb.h"
+#include "formats/layout_pack.h"
 #include "pipeline/layer_step.h"
 #include "quant/bnb4.h"
 #include "quant/int8.h"
@@ -42,8 +43,8 @@ double QuantizeLayerDirect(const LayerStep& step) {
     const quant::WeightMatrix w{slot.name + ".weight", l.weight.data(), l.outFeatures(), l.inFeatures()};
     std::vector<float> dequantized(l.weight.size());
     if (o.method == Method::Rtn) {
-      const bool awqLayout = o.layout == Layout::AwqGemm || o.layout == Layout::AwqGemv;
-      const quant::RtnOptions rtn{o.gptq.bits, o.gptq.groupSize, awqLayout ? false : o.gptq.sym};
+      // a layout that stores its own zero points (AWQ) takes asymmetric codes whatever sym says
+      const quant::RtnOptions rtn{o.gptq.bits, o.gptq.groupSize, formats::LayoutOf(o.layout).symmetric && o.gptq.sym};
       const quant::GroupQuantized q = quant::QuantizeRtn(w, rtn, step.ctx);
       for (int64_t r = 0; r < q.rows; ++r)
         for (int64_t c = 0; c < q.cols; ++c) dequantized[r * q.cols + c] = q.Dequantize(r, c);
@@ -53,20 +54,22 @@ double QuantizeLayerDirect(const LayerStep& step) {
       StoreGroupQuantized(step, slot, q);
       continue;
     }
+    quant::QuantResult result;
     if (o.method == Method::Int8) {
-      const quant::Int8Quantized q = quant::QuantizeInt8(w, quant::Int8Options{static_cast<float>(o.bnb.int8Threshold)}, step.ctx);
+      quant::Int8Quantized q = quant::QuantizeInt8(w, quant::Int8Options{static_cast<float>(o.bnb.int8Threshold)}, step.ctx);
       for (int64_t r = 0; r < q.rows; ++r)
         for (int64_t c = 0; c < q.cols; ++c) dequantized[r * q.cols + c] = q.Dequantize(r, c);
-      AddPacked(step, formats::PackBnb8(slot.name, q));
+      result = std::move(q);
     } else {
       quant::Bnb4Options b;
       b.type = o.method == Method::Nf4 ? quant::Bnb4Type::NF4 : quant::Bnb4Type::FP4;
       b.blocksize = o.bnbBlocksize;
       b.doubleQuant = o.bnb.doubleQuant;
-      const quant::Bnb4Quantized q = quant::QuantizeBnb4(w, b, step.ctx);
+      quant::Bnb4Quantized q = quant::QuantizeBnb4(w, b, step.ctx);
       dequantized = q.Dequantize();
-      AddPacked(step, formats::PackBnb4(slot.name, q, o.bnb.computeDtype));
+      result = std::move(q);
     }
+    AddPacked(step, formats::PackLayout(o.layout, slot.name, result, o.bnb.computeDtype));
     // bitsandbytes keeps the name `<prefix>.weight`: the packed tensor replaces the source one.
     const std::pair<double, double> e = Replace(slot, dequantized);
     err += e.first;

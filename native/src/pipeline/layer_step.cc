@@ -2,8 +2,7 @@
 
 #include <algorithm>
 
-#include "formats/awq.h"
-#include "formats/gptq.h"
+#include "formats/layout_pack.h"
 
 namespace quantstudio::pipeline {
 
@@ -37,13 +36,7 @@ std::vector<float>& TapOf(runtime::LayerTaps& taps, InputTap input) {
 }
 
 void StoreGroupQuantized(const LayerStep& step, LinearSlot& slot, const quant::GroupQuantized& q) {
-  formats::TensorSet packed;
-  switch (step.options.layout) {
-    case Layout::Gptq: packed = formats::PackGptq(slot.name, q); break;
-    case Layout::AwqGemm: packed = formats::PackAwq(slot.name, q, formats::AwqVersion::Gemm); break;
-    case Layout::AwqGemv: packed = formats::PackAwq(slot.name, q, formats::AwqVersion::Gemv); break;
-    default: throw std::runtime_error(slot.name + ": group quantization needs a GPTQ or AWQ layout");
-  }
+  formats::TensorSet packed = formats::PackGroupLayout(step.options.layout, slot.name, q);
   for (formats::OwnedTensor& t : packed) {
     std::string name = t.name;
     step.edits.added[name] = std::move(t);

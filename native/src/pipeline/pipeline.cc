@@ -29,23 +29,43 @@ bool Matches(const std::string& name, const std::string& key) {
 }
 
 bool Calibrated(Method m) { return m == Method::Gptq || m == Method::Awq; }
-bool GroupLayout(Layout l) { return l == Layout::Gptq || l == Layout::AwqGemm || l == Layout::AwqGemv; }
+
+formats::Feed FeedOf(Method m) {
+  switch (m) {
+    case Method::Nf4:
+    case Method::Fp4: return formats::Feed::Bnb4;
+    case Method::Int8: return formats::Feed::Int8;
+    default: return formats::Feed::Group;
+  }
+}
+
+std::string BitsList(const std::vector<int>& bits) {
+  std::string s;
+  for (size_t i = 0; i < bits.size(); ++i) s += (i == 0 ? "" : i + 1 == bits.size() ? " or " : ", ") + std::to_string(bits[i]);
+  return s;
+}
+
+// "the awq-gemm layout holds 4-bit weights only (bits 3); use bits 4, or the gptq layout"
+std::string BitsError(const formats::CheckpointLayout& layout, int bits) {
+  std::string msg = std::string("the ") + layout.name + " layout holds " + BitsList(layout.bits) + "-bit weights only (bits " +
+                    std::to_string(bits) + "); use bits " + BitsList(layout.bits);
+  for (const formats::CheckpointLayout& other : formats::CheckpointLayouts())
+    if (other.feed == layout.feed && other.HoldsBits(bits)) return msg + ", or the " + other.name + " layout";
+  return msg;
+}
 
 // Checks every linear against the options before any work, so a bad config fails at once, naming the layer.
 void Validate(const PipelineOptions& o, const runtime::Model& model) {
-  const bool group = o.method == Method::Rtn || o.method == Method::Gptq || o.method == Method::Awq;
-  if (group != GroupLayout(o.layout))
+  const formats::CheckpointLayout& layout = formats::LayoutOf(o.layout);
+  if (FeedOf(o.method) != layout.feed)
     throw quant::QuantError("the method and the checkpoint layout do not match (group methods write GPTQ/AWQ, "
                             "bitsandbytes methods write bnb)");
-  const bool awqLayout = o.layout == Layout::AwqGemm || o.layout == Layout::AwqGemv;
   const int groupBits = o.method == Method::Awq ? o.awq.bits : o.gptq.bits;
-  if (awqLayout && groupBits != 4)
-    throw quant::QuantError("the AWQ GEMM/GEMV layouts hold 4-bit weights only (bits " + std::to_string(groupBits) +
-                            "); use bits 4, or GPTQ for other widths");
+  if (layout.feed == formats::Feed::Group && !layout.HoldsBits(groupBits)) throw quant::QuantError(BitsError(layout, groupBits));
   if (Calibrated(o.method) && (o.calibration.empty() || o.seqLen <= 0))
     throw quant::QuantError("GPTQ and AWQ need calibration data; give a dataset with at least one window");
   for (int64_t i = 0; i < model.config().layers; ++i) {
-    const WorkingLayer layer = DescribeLayer(model, i, o.layout == Layout::Gptq);
+    const WorkingLayer layer = DescribeLayer(model, i, layout.splitsFusedLinears);
     for (const LinearSlot& s : layer.slots) {
       const io::TensorView* t = model.weights().Find(s.SourceName() + ".weight");
       if (!t || t->shape.size() != 2) continue;  // LoadLayer reports it with its name
@@ -62,9 +82,11 @@ void Validate(const PipelineOptions& o, const runtime::Model& model) {
         const std::string e = quant::ValidateAwqOptions(o.awq, cols);
         if (!e.empty()) throw quant::QuantError(s.name + ": " + e);
       }
-      if (awqLayout && (rows % 8 != 0 || cols % 8 != 0)) {
-        throw quant::QuantError(s.name + ": AWQ packs 8 values per int32; in/out features " + std::to_string(cols) +
-                                "/" + std::to_string(rows) + " must be multiples of 8 (skip this module)");
+      const int64_t m = layout.featureMultiple;
+      if (m > 0 && (rows % m != 0 || cols % m != 0)) {
+        throw quant::QuantError(s.name + ": the " + layout.name + " layout packs " + std::to_string(m) + " values per int32; in/out features " +
+                                std::to_string(cols) + "/" + std::to_string(rows) + " must be multiples of " + std::to_string(m) +
+                                " (skip this module)");
       }
     }
   }
@@ -85,35 +107,16 @@ double RelativeOutputError(const std::vector<float>& x, const std::vector<float>
   return ref > 0.0 ? err / ref : 0.0;
 }
 
-json::Value QuantizationConfig(const PipelineOptions& o, std::string* sideName, json::Value* side, bool* hasSide) {
-  *hasSide = false;
-  json::Value c;
-  if (o.layout == Layout::Gptq) {
-    formats::GptqConfigOptions g{o.gptq.bits, o.gptq.groupSize, o.gptq.descAct, o.gptq.sym,
-                                 o.gptq.dampPercent, o.trueSequential, o.gptq.staticGroups};
-    c = formats::GptqQuantizationConfig(g);
-    *side = formats::GptqQuantizeConfigFile(g);
-    *sideName = "quantize_config.json";
-    *hasSide = true;
-  } else if (o.layout == Layout::AwqGemm || o.layout == Layout::AwqGemv) {
-    const int bits = o.method == Method::Rtn ? o.gptq.bits : o.awq.bits;
-    const int64_t groupSize = o.method == Method::Rtn ? o.gptq.groupSize : o.awq.groupSize;
-    formats::AwqConfigOptions a{bits, groupSize, true,
-                                o.layout == Layout::AwqGemm ? formats::AwqVersion::Gemm : formats::AwqVersion::Gemv};
-    c = formats::AwqQuantizationConfig(a);
-    *side = formats::AwqQuantConfigFile(a);
-    *sideName = "quant_config.json";
-    *hasSide = true;
-  } else {
-    c = formats::BnbQuantizationConfig(o.bnb);
-  }
-  if (!o.skipModules.empty()) {
-    json::Value list = json::Value::Array();
-    for (const std::string& m : o.skipModules) list.Push(json::Value::String(m));
-    c.Set(o.layout == Layout::Bnb4 || o.layout == Layout::Bnb8 ? "llm_int8_skip_modules" : "modules_to_not_convert",
-          list);
-  }
-  return c;
+formats::CheckpointConfig CheckpointConfigOf(const PipelineOptions& o) {
+  formats::CheckpointConfigOptions c;
+  c.gptq = {o.gptq.bits, o.gptq.groupSize, o.gptq.descAct, o.gptq.sym, o.gptq.dampPercent, o.trueSequential, o.gptq.staticGroups};
+  // RTN into an AWQ layout takes its width and groups from the group options.
+  c.awq.bits = o.method == Method::Rtn ? o.gptq.bits : o.awq.bits;
+  c.awq.groupSize = o.method == Method::Rtn ? o.gptq.groupSize : o.awq.groupSize;
+  c.awq.zeroPoint = true;
+  c.bnb = o.bnb;
+  c.skipModules = o.skipModules;
+  return formats::CheckpointConfigFor(o.layout, c);
 }
 
 }  // namespace
@@ -152,7 +155,7 @@ PipelineResult Quantize(const PipelineOptions& options, const std::function<void
     const Clock::time_point layerStart = Clock::now();
     // GPTQ checkpoints follow GPTQModel's module tree, which splits Phi-3's gate_up_proj (transformers' AWQ and
     // bitsandbytes layouts keep it fused, as the model does).
-    WorkingLayer layer = LoadLayer(*model, i, options.layout == Layout::Gptq);
+    WorkingLayer layer = LoadLayer(*model, i, formats::LayoutOf(options.layout).splitsFusedLinears);
     MarkSkipped(layer, options.skipModules);
     const LayerStep step{*model, layer, inputs, options, ctx, edits};
     LayerReport r;
@@ -183,11 +186,9 @@ PipelineResult Quantize(const PipelineOptions& options, const std::function<void
     report("write", done, total, nullptr);
   };
   WriteWeights(folder, model->weights(), edits, write);
-  std::string sideName;
-  json::Value side;
-  bool hasSide = false;
-  const json::Value qc = QuantizationConfig(options, &sideName, &side, &hasSide);
-  WriteConfigs(folder, options.sourceConfigJson, qc, sideName, hasSide ? &side : nullptr);
+  const formats::CheckpointConfig qc = CheckpointConfigOf(options);
+  WriteConfigs(folder, options.sourceConfigJson, qc.quantizationConfig, qc.sideFileName,
+               qc.sideFileName.empty() ? nullptr : &qc.sideFile);
   CopyModelFiles(folder, options.source);
   ctx.CheckCancelled();
   result.bytes = FolderBytes(folder.tempPath());

@@ -18,8 +18,9 @@
 namespace quantstudio::pipeline {
 
 enum class Method { Rtn, Gptq, Awq, Nf4, Fp4, Int8 };
-/** The checkpoint layout written: RTN goes to GPTQ's (sym or asym) or AWQ's (zero point) layout. */
-enum class Layout { Gptq, AwqGemm, AwqGemv, Bnb4, Bnb8 };
+/** The checkpoint layout written (a row of formats/layouts.h): RTN goes to GPTQ's (sym or asym) or AWQ's
+ *  (zero point) layout. */
+using Layout = formats::LayoutId;
 
 struct PipelineOptions {
   std::string source;          // model folder (config.json + safetensors)

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "formats/awq.h"
+#include "formats/layouts.h"
 #include "formats/tensor_set.h"
 #include "kernels/qmatmul_awq.h"
 
@@ -50,7 +51,8 @@ std::unique_ptr<QuantLinear> LoadAwqLinear(const io::ModelWeights& weights, cons
   // GEMM: qweight [in, out/8], qzeros [groups, out/8], scales [groups, out].
   if (qz[1] == qw[1] && sc[1] == 8 * qw[1] && sc[0] == qz[0] && qz[0] > 0 && qw[0] % qz[0] == 0) {
     const kernels::AwqPacked p{qweight.data, qzeros.data, scales.data, qw[0], 8 * qw[1], qw[0] / qz[0], 0, scales.dtype};
-    return std::make_unique<QuantLinear>("awq-gemm", kernels::MakeAwqGemmMatrix(p),
+    return std::make_unique<QuantLinear>(formats::LayoutOf(formats::LayoutId::AwqGemm).name,
+                                       kernels::MakeAwqGemmMatrix(p),
                                          OptionalBias(weights, prefix, p.out));
   }
   // GEMV: qweight [out, in/8], qzeros [out, width], scales [out, 8·width] (AutoAWQ writes them fp16 only).
@@ -61,7 +63,8 @@ std::unique_ptr<QuantLinear> LoadAwqLinear(const io::ModelWeights& weights, cons
     const int64_t in = 8 * qw[1];
     const int64_t groupSize = GemvGroupSize(scales, in, qz[1], prefix);
     const kernels::AwqPacked p{qweight.data, qzeros.data, scales.data, in, qw[0], groupSize, qz[1]};
-    return std::make_unique<QuantLinear>("awq-gemv", kernels::MakeAwqGemvMatrix(p),
+    return std::make_unique<QuantLinear>(formats::LayoutOf(formats::LayoutId::AwqGemv).name,
+                                       kernels::MakeAwqGemvMatrix(p),
                                          OptionalBias(weights, prefix, p.out));
   }
   throw formats::FormatError(prefix + ": qweight " + formats::ShapeString(qw) + ", qzeros " + formats::ShapeString(qz) +

@@ -1,6 +1,7 @@
 #include "runtime/linear_bnb4.h"
 
 #include "formats/bnb.h"
+#include "formats/layouts.h"
 #include "kernels/qmatmul_bnb.h"
 
 namespace quantstudio::runtime {
@@ -32,7 +33,8 @@ std::unique_ptr<QuantLinear> LoadBnb4Linear(const io::ModelWeights& weights, con
   kernels::Bnb4Packed p{weights.Get(prefix + ".weight").data, BlockScales(q), q.code, q.shape[1], q.shape[0],
                         q.blocksize};
   const int64_t out = p.out;
-  return std::make_unique<QuantLinear>("bnb4", kernels::MakeBnb4Matrix(std::move(p)),
+  return std::make_unique<QuantLinear>(formats::LayoutOf(formats::LayoutId::Bnb4).name,
+                                       kernels::MakeBnb4Matrix(std::move(p)),
                                        OptionalBias(weights, prefix, out));
 }
 

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "formats/layouts.h"
 #include "formats/tensor_set.h"
 #include "kernels/qmatmul_gptq.h"
 
@@ -40,7 +41,8 @@ std::unique_ptr<QuantLinear> LoadWithoutGIdx(const io::ModelWeights& weights, co
   }
   kernels::GptqPacked packed{qweight->data, qzeros->data, scales->data, nullptr, bits, in, out, groups, in / groups,
                              scales->dtype};
-  return std::make_unique<QuantLinear>("gptq", kernels::MakeGptqMatrix(packed), OptionalBias(weights, prefix, out));
+  return std::make_unique<QuantLinear>(formats::LayoutOf(formats::LayoutId::Gptq).name,
+                                       kernels::MakeGptqMatrix(packed), OptionalBias(weights, prefix, out));
 }
 
 }  // namespace
@@ -82,7 +84,8 @@ std::unique_ptr<QuantLinear> LoadGptqLinear(const io::ModelWeights& weights, con
     }
   }
   kernels::GptqPacked packed{qweight.data, qzeros.data, scales.data, gIdx.data, bits, in, out, groups, 0, scales.dtype};
-  return std::make_unique<QuantLinear>("gptq", kernels::MakeGptqMatrix(packed), OptionalBias(weights, prefix, out));
+  return std::make_unique<QuantLinear>(formats::LayoutOf(formats::LayoutId::Gptq).name,
+                                       kernels::MakeGptqMatrix(packed), OptionalBias(weights, prefix, out));
 }
 
 }  // namespace quantstudio::runtime

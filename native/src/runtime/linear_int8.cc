@@ -1,6 +1,7 @@
 #include "runtime/linear_int8.h"
 
 #include "formats/bnb.h"
+#include "formats/layouts.h"
 #include "kernels/qmatmul_bnb.h"
 
 namespace quantstudio::runtime {
@@ -15,7 +16,8 @@ std::unique_ptr<QuantLinear> LoadInt8Linear(const io::ModelWeights& weights, con
   if (!weights.Find(prefix + ".SCB")) return nullptr;
   const quant::Int8Quantized q = formats::UnpackBnb8(formats::LookupIn(weights), prefix);  // validates; a copy
   const kernels::Int8Packed p{weights.Get(prefix + ".weight").data, weights.Get(prefix + ".SCB").data, q.cols, q.rows};
-  return std::make_unique<QuantLinear>("bnb8", kernels::MakeInt8Matrix(p), OptionalBias(weights, prefix, q.rows));
+  return std::make_unique<QuantLinear>(formats::LayoutOf(formats::LayoutId::Bnb8).name,
+                                       kernels::MakeInt8Matrix(p), OptionalBias(weights, prefix, q.rows));
 }
 
 }  // namespace quantstudio::runtime

@@ -1,5 +1,6 @@
 #include "runtime/linear_quant.h"
 
+#include "formats/layouts.h"
 #include "runtime/linear_awq.h"
 #include "runtime/linear_bnb4.h"
 #include "runtime/linear_gptq.h"
@@ -23,11 +24,31 @@ std::vector<float> OptionalBias(const io::ModelWeights& weights, const std::stri
   return b ? WidenVector(*b, out) : std::vector<float>{};
 }
 
+namespace {
+
+using Loader = std::unique_ptr<QuantLinear> (*)(const io::ModelWeights&, const std::string&);
+
+// Each loader answers only for its own tensor names (one loader reads both AWQ versions).
+Loader LoaderOf(formats::LayoutId id) {
+  switch (id) {
+    case formats::LayoutId::Gptq: return LoadGptqLinear;
+    case formats::LayoutId::AwqGemm:
+    case formats::LayoutId::AwqGemv: return LoadAwqLinear;
+    case formats::LayoutId::Bnb4: return LoadBnb4Linear;
+    case formats::LayoutId::Bnb8: return LoadInt8Linear;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 std::unique_ptr<QuantLinear> LoadQuantLinear(const io::ModelWeights& weights, const std::string& prefix) {
-  // Each loader answers only for its own tensor names; GPTQ (qweight + g_idx) is tried before AWQ
-  // (qweight alone), and bnb 4-bit (quant_state) before int8 (SCB).
-  using Loader = std::unique_ptr<QuantLinear> (*)(const io::ModelWeights&, const std::string&);
-  for (Loader load : {Loader{LoadGptqLinear}, Loader{LoadAwqLinear}, Loader{LoadBnb4Linear}, Loader{LoadInt8Linear}}) {
+  // In the table's order: GPTQ (qweight + g_idx) before AWQ (qweight alone), bnb 4-bit (quant_state) before int8 (SCB).
+  Loader last = nullptr;
+  for (const formats::CheckpointLayout& layout : formats::CheckpointLayouts()) {
+    const Loader load = LoaderOf(layout.id);
+    if (load == last) continue;
+    last = load;
     if (auto layer = load(weights, prefix)) return layer;
   }
   return nullptr;

@@ -22,7 +22,7 @@ class QuantLinear final : public Linear {
   void Forward(const float* x, int64_t m, float* y) const override;
   /** The scalar reference product (tests compare the fast kernels with it). */
   void ForwardReference(const float* x, int64_t m, float* y) const;
-  /** "gptq", "awq-gemm", "awq-gemv", "bnb4" or "bnb8". */
+  /** The layout's name in formats/layouts.h ("gptq", "awq-gemm", ...). */
   const std::string& format() const { return format_; }
 
  private:
