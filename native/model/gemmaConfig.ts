@@ -3,7 +3,7 @@
 // and full attention; Gemma 3 slides on five of every six layers), and Gemma 3's two RoPEs (full-attention
 // layers: rope_theta, default 1e6, with rope_scaling; sliding layers: rope_local_base_freq, default 1e4).
 import type { RuntimeConfig } from './runtimeConfig';
-import { Json, fail, int } from './configFields';
+import { Json, fail, int } from './modelConfig';
 import { RopeSettings, parseRope } from './ropeConfig';
 
 /** A positive number, the class default when absent, 0 when null (the feature off). */

@@ -1,14 +1,12 @@
 // Reads a model folder's config.json into the plain shape the engine runs. Everything the runtime cannot
 // honour is an error naming the field, so a model never runs with a silently ignored setting.
-import * as fs from 'fs';
 import * as path from 'path';
 
-import { otherThanFile } from './fileKind';
 import { gemmaConfig } from './gemmaConfig';
-import { Json, ModelConfigError, fail, int, num } from './configFields';
+import { Json, fail, int, num, readJsonObjectFile, readModelConfig } from './modelConfig';
 import { RopeSettings, parseRope } from './ropeConfig';
 
-export { ModelConfigError } from './configFields';
+export { ModelConfigError } from './modelConfig';
 
 export type ModelFamily = 'llama' | 'opt';
 
@@ -67,18 +65,6 @@ function ids(v: unknown): number[] {
   if (typeof v === 'number') return [v];
   if (Array.isArray(v)) return v.filter((x): x is number => typeof x === 'number');
   return [];
-}
-
-function readJson(file: string): Json {
-  return parseJson(fs.readFileSync(file, 'utf8'), file);
-}
-
-function parseJson(text: string, file: string): Json {
-  try {
-    return JSON.parse(text) as Json;
-  } catch (e) {
-    throw new ModelConfigError(`${file}: cannot read it as JSON (${(e as Error).message})`);
-  }
 }
 
 // Which layers slide, as transformers 5.23 decides: Mistral and Phi-3 every layer when sliding_window is set; Qwen2 and
@@ -189,19 +175,9 @@ export function readRuntimeConfig(folder: string): RuntimeConfig {
 
 /** The runtime config and config.json's text, from one read (the quantize pipeline writes the text back). */
 export function readRuntimeConfigWithText(folder: string): { config: RuntimeConfig; text: string } {
-  const file = path.join(folder, 'config.json');
-  const other = otherThanFile(file);
-  if (other) throw new ModelConfigError(`${file}: ${other}`);
-  if (!fs.existsSync(file)) throw new ModelConfigError(`${file}: not found; a model folder needs its config.json`);
-  const text = fs.readFileSync(file, 'utf8');
-  return { config: parseRuntimeConfig(parseJson(text, file), file, readGenerationConfig(folder)), text };
-}
-
-function readGenerationConfig(folder: string): Json {
-  const file = path.join(folder, 'generation_config.json');
-  const other = otherThanFile(file);
-  if (other) throw new ModelConfigError(`${file}: ${other}`);
-  return fs.existsSync(file) ? readJson(file) : {};
+  const { config, text, file } = readModelConfig(folder);
+  const generation = readJsonObjectFile(path.join(folder, 'generation_config.json'))?.config ?? {};
+  return { config: parseRuntimeConfig(config, file, generation), text };
 }
 
 export function parseRuntimeConfig(cfg: Json, file: string, generation: Json = {}): RuntimeConfig {
