@@ -64,6 +64,34 @@ export function num(cfg: Json, file: string, field: string, fallback: number): n
   return v;
 }
 
+/** The decoder's size as the Llama family's configs (Llama, Mistral, Qwen, Phi-3, Gemma) name it. */
+export interface DecoderShape {
+  hiddenSize: number;
+  intermediateSize: number;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  vocabSize: number;
+  maxPositions: number;
+}
+
+/** A Llama-family decoder shape; `headDim` absent: hidden_size / num_attention_heads when the config has no head_dim. */
+export function decoderShape(cfg: Json, file: string, defaults: { headDim?: number; maxPositions: number }): DecoderShape {
+  const hiddenSize = int(cfg, file, 'hidden_size');
+  const heads = int(cfg, file, 'num_attention_heads');
+  return {
+    hiddenSize,
+    intermediateSize: int(cfg, file, 'intermediate_size'),
+    layers: int(cfg, file, 'num_hidden_layers'),
+    heads,
+    kvHeads: int(cfg, file, 'num_key_value_heads', heads),
+    headDim: cfg.head_dim == null && defaults.headDim === undefined ? hiddenSize / heads : int(cfg, file, 'head_dim', defaults.headDim),
+    vocabSize: int(cfg, file, 'vocab_size'),
+    maxPositions: int(cfg, file, 'max_position_embeddings', defaults.maxPositions),
+  };
+}
+
 /** The first of `keys` holding a positive integer (model families name a field differently); undefined when none does. */
 export function firstPositiveInt(cfg: Json, keys: readonly string[]): number | undefined {
   for (const key of keys) {

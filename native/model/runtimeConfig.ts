@@ -3,7 +3,7 @@
 import * as path from 'path';
 
 import { gemmaConfig } from './gemmaConfig';
-import { Json, fail, int, num, readJsonObjectFile, readModelConfig } from './modelConfig';
+import { DecoderShape, Json, decoderShape, fail, int, num, readJsonObjectFile, readModelConfig } from './modelConfig';
 import { RopeSettings, parseRope } from './ropeConfig';
 
 export { ModelConfigError } from './modelConfig';
@@ -11,17 +11,9 @@ export { ModelConfigError } from './modelConfig';
 export type ModelFamily = 'llama' | 'opt';
 
 /** What the engine needs to know about a model; passed to the addon as is. */
-export interface RuntimeConfig {
+export interface RuntimeConfig extends DecoderShape {
   family: ModelFamily;
   architecture: string;
-  hiddenSize: number;
-  intermediateSize: number;
-  layers: number;
-  heads: number;
-  kvHeads: number;
-  headDim: number;
-  vocabSize: number;
-  maxPositions: number;
   normEps: number;
   /** Llama family: the rotary embedding (ropeConfig.ts); OPT has learned positions instead. */
   rope?: RopeSettings;
@@ -109,23 +101,14 @@ function phi3RopeNames(cfg: Json): Json {
 }
 
 function llama(cfg: Json, file: string, architecture: string): Omit<RuntimeConfig, 'eosTokenIds'> {
-  const hiddenSize = int(cfg, file, 'hidden_size');
-  const heads = int(cfg, file, 'num_attention_heads');
   const act = cfg.hidden_act ?? 'silu';
   if (act !== 'silu') fail(file, 'hidden_act', `is "${String(act)}"; the ${architecture} runtime supports "silu"`);
-  const headDim = cfg.head_dim == null ? hiddenSize / heads : int(cfg, file, 'head_dim');
-  const layers = int(cfg, file, 'num_hidden_layers');
+  const shape = decoderShape(cfg, file, { maxPositions: 2048 });
+  const { headDim, layers } = shape;
   return {
     family: 'llama',
     architecture,
-    hiddenSize,
-    intermediateSize: int(cfg, file, 'intermediate_size'),
-    layers,
-    heads,
-    kvHeads: int(cfg, file, 'num_key_value_heads', heads),
-    headDim,
-    vocabSize: int(cfg, file, 'vocab_size'),
-    maxPositions: int(cfg, file, 'max_position_embeddings', 2048),
+    ...shape,
     normEps: num(cfg, file, 'rms_norm_eps', 1e-6),
     rope: architecture === 'Phi3ForCausalLM' ? parseRope(phi3RopeNames(cfg), file, headDim) : wholeHeadRope(cfg, file, headDim, architecture),
     fusedProjections: architecture === 'Phi3ForCausalLM',

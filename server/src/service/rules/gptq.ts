@@ -3,7 +3,8 @@
 import { AUTOGPTQ_DEFAULTS, QUANT_DEFAULTS } from '../../../../native/model';
 import type { ConfigSite } from '../model';
 import { groupSizeRule } from './group-size';
-import type { Rule } from './rule';
+import { overriddenKeyRule } from './overridden';
+import { reportIgnoredKey, type Rule } from './rule';
 import { valueRule } from './table';
 import { booleanOf, closest, effective, isTrue, numberOf, show, stringOf } from './values';
 
@@ -126,12 +127,7 @@ const legacyKernelKeys: Rule = {
     for (const e of site.entries) {
       if (!LEGACY_KERNEL_KEYS.includes(e.key)) continue;
       const replacement = legacyReplacement(e.key, e.value);
-      ctx.report({
-        at: e,
-        on: 'key',
-        message: `${e.key} is ignored by transformers 5.23 GPTQConfig (the AutoGPTQ exllama switches were removed). ${replacement} and remove this key.`,
-        fixes: [{ kind: 'removeKey', key: e.key, title: `Remove ${e.key}` }],
-      });
+      reportIgnoredKey(ctx, e, `${e.key} is ignored by transformers 5.23 GPTQConfig (the AutoGPTQ exllama switches were removed). ${replacement} and remove this key.`);
     }
   },
 };
@@ -145,27 +141,14 @@ function legacyReplacement(key: string, value: unknown): string {
   return 'Choose the kernel with "backend" ("auto" picks the fastest available)';
 }
 
-const formatConflict: Rule = {
+const formatConflict = overriddenKeyRule({
   id: 'gptq/format-conflict',
   methods: ['gptq'],
-  defaultSeverity: 'warning',
   description: 'format and checkpoint_format disagree; checkpoint_format wins (transformers 5.23 GPTQConfig.__init__, GPTQModel 7.7).',
-  check(site, ctx) {
-    const format = effective(site, 'format');
-    const checkpoint = effective(site, 'checkpoint_format');
-    const f = stringOf(format);
-    const c = stringOf(checkpoint);
-    if (format === undefined || f === undefined || c === undefined || f.toLowerCase() === c.toLowerCase()) return;
-    ctx.report({
-      at: format,
-      message: `format is "${f}" but checkpoint_format is "${c}": ${reader(site)} uses checkpoint_format and ignores format. Remove format or make them equal.`,
-      fixes: [
-        { kind: 'removeKey', key: 'format', title: 'Remove format' },
-        { kind: 'setValue', key: 'format', value: c, title: `Set format to "${c}"` },
-      ],
-    });
-  },
-};
+  overridden: 'format',
+  winner: 'checkpoint_format',
+  reader,
+});
 
 const formatKeyRenamed: Rule = {
   id: 'gptq/format-key-renamed',
