@@ -29,7 +29,7 @@ export type { HubRef } from './hubRef';
 export { ensureSnapshot } from './download';
 export type { DownloadProgress, Snapshot, SnapshotOptions } from './download';
 export { isJobFile, missingSnapshotFiles } from './snapshotFiles';
-export { contextLabel, humanBytes } from './units';
+export { contextLabel, humanBytes, inMiB, MIB } from './units';
 export { AUTOGPTQ_DEFAULTS, QUANT_DEFAULTS, quantizationConfigOf } from './quantConfig';
 export { CONFIG_FILE, parseJsonObject, readModelConfig } from './modelConfig';
 export { ModelConfigError, parseRuntimeConfig, readRuntimeConfig, readRuntimeConfigWithText } from './runtimeConfig';
