@@ -1,7 +1,7 @@
 // GPTQ rules: the checks of transformers 5.23 GPTQConfig (__init__/post_init) and of GPTQModel 7.7
 // (QuantizeConfig loading and kernel selection), for every file kind that holds a GPTQ config.
 import { AUTOGPTQ_DEFAULTS, QUANT_DEFAULTS } from '../../../../native/model';
-import type { ConfigSite } from '../model';
+import type { ConfigEntry, ConfigSite } from '../model';
 import { groupSizeRule } from './group-size';
 import { overriddenKeyRule } from './overridden';
 import { reportIgnoredKey, type Rule } from './rule';
@@ -168,26 +168,21 @@ const formatKeyRenamed: Rule = {
   },
 };
 
-const checkpointFormat: Rule = {
+/** The fix for an unknown checkpoint format: the closest known one. */
+const formatGuess = (e: ConfigEntry): string => closest(String(e.value), GPTQ_FORMATS) ?? 'gptq';
+
+const checkpointFormat = valueRule({
   id: 'gptq/checkpoint-format',
   methods: ['gptq'],
   defaultSeverity: 'error',
   description: "checkpoint_format must be 'gptq', 'gptq_v2', 'marlin' or 'bitblas' (GPTQModel 7.7 raises 'Unknown quantization format').",
-  check(site, ctx) {
-    for (const key of ['checkpoint_format', 'format']) {
-      const e = effective(site, key);
-      const v = stringOf(e);
-      if (e === undefined || v === undefined || GPTQ_FORMATS.includes(v.toLowerCase())) continue;
-      const guess = closest(v, GPTQ_FORMATS) ?? 'gptq';
-      ctx.report({
-        at: e,
-        message: `${key} "${v}" is not a GPTQ checkpoint format: ` +
-          `GPTQModel 7.7 knows 'gptq' (v1, read by every runtime), 'gptq_v2', 'marlin' and 'bitblas', and raises on anything else. Did you mean '${guess}'?`,
-        fixes: [{ kind: 'setValue', key, value: guess, title: `Set ${key} to "${guess}"` }],
-      });
-    }
-  },
-};
+  keys: ['checkpoint_format', 'format'],
+  eachKey: true,
+  accepts: { values: GPTQ_FORMATS, ignoreCase: true },
+  message: (e) => `${e.key} "${String(e.value)}" is not a GPTQ checkpoint format: ` +
+    `GPTQModel 7.7 knows 'gptq' (v1, read by every runtime), 'gptq_v2', 'marlin' and 'bitblas', and raises on anything else. Did you mean '${formatGuess(e)}'?`,
+  fixes: (e) => [{ value: formatGuess(e), title: `Set ${e.key} to "${formatGuess(e)}"` }],
+});
 
 const gptqV2Compat: Rule = {
   id: 'gptq/v2-format-compat',
