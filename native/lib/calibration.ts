@@ -77,7 +77,7 @@ export function calibrationTexts(dataset: CalibrationDataset): { texts: string[]
 }
 
 /** mulberry32: a small, well-mixed 32-bit PRNG; returns floats in [0, 1). */
-function seededRandom(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

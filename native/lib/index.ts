@@ -13,6 +13,7 @@ export * from './perplexity';
 export * from './quant';
 export * from './quantize';
 export * from './runtime';
+export { readModelConfig } from '../model';
 export { ModelConfigError, parseRuntimeConfig, readRuntimeConfig, readRuntimeConfigWithText } from '../model';
 export type { ModelFamily, RuntimeConfig } from '../model';
 export * from './tokenizer';

@@ -3,6 +3,7 @@
 import { COMPUTE_DTYPE_BYTES } from './dtypes';
 import type { Result } from './errors';
 import { fail, ok } from './errors';
+import { firstPositiveInt, objectAt } from './modelConfig';
 import type { JsonObject } from './types';
 
 export interface Architecture {
@@ -28,27 +29,19 @@ const FIELD_KEYS: Readonly<Record<'layers' | 'hidden' | 'heads' | 'intermediate'
   vocab: ['vocab_size'],
 };
 
-function positiveInt(config: JsonObject, keys: readonly string[]): number | undefined {
-  for (const key of keys) {
-    const v = config[key];
-    if (typeof v === 'number' && Number.isInteger(v) && v > 0) return v;
-  }
-  return undefined;
-}
-
 export function architectureOf(config: JsonObject, where: string, computeDtype?: string): Result<Architecture> {
   // Multimodal configs nest the language model's shapes under text_config.
-  const text = config['text_config'];
-  const c: JsonObject = typeof text === 'object' && text !== null && !Array.isArray(text) && positiveInt(config, FIELD_KEYS.layers) === undefined ? text : config;
+  const text = firstPositiveInt(config, FIELD_KEYS.layers) === undefined ? objectAt(config, 'text_config') : undefined;
+  const c = (text ?? config) as JsonObject;
   const fields: Partial<Record<keyof typeof FIELD_KEYS, number>> = {};
   for (const [field, keys] of Object.entries(FIELD_KEYS) as [keyof typeof FIELD_KEYS, readonly string[]][]) {
-    const value = positiveInt(c, keys);
+    const value = firstPositiveInt(c, keys);
     if (value === undefined) return fail('unsupported', `config.json has no positive integer ${keys.join(' / ')}`, where, 'only decoder-only transformer configs can be estimated');
     fields[field] = value;
   }
   const { layers, hidden, heads, intermediate, vocab } = fields as Record<keyof typeof FIELD_KEYS, number>;
-  const kvHeads = positiveInt(c, ['num_key_value_heads']) ?? heads;
-  const headDim = positiveInt(c, ['head_dim']) ?? Math.floor(hidden / heads);
+  const kvHeads = firstPositiveInt(c, ['num_key_value_heads']) ?? heads;
+  const headDim = firstPositiveInt(c, ['head_dim']) ?? Math.floor(hidden / heads);
   const stored = [c['dtype'], c['torch_dtype'], config['dtype'], config['torch_dtype']].find((d): d is string => typeof d === 'string');
   const dtype = computeDtype ?? stored ?? 'float16';
   const computeBytes = COMPUTE_DTYPE_BYTES[dtype];

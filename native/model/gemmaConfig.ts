@@ -3,7 +3,7 @@
 // and full attention; Gemma 3 slides on five of every six layers), and Gemma 3's two RoPEs (full-attention
 // layers: rope_theta, default 1e6, with rope_scaling; sliding layers: rope_local_base_freq, default 1e4).
 import type { RuntimeConfig } from './runtimeConfig';
-import { Json, fail, int } from './configFields';
+import { Json, decoderShape, fail } from './modelConfig';
 import { RopeSettings, parseRope } from './ropeConfig';
 
 /** A positive number, the class default when absent, 0 when null (the feature off). */
@@ -48,10 +48,8 @@ export function gemmaConfig(cfg: Json, file: string, architecture: string): Omit
   const act = cfg.hidden_activation ?? cfg.hidden_act ?? 'gelu_pytorch_tanh';
   if (act !== 'gelu_pytorch_tanh') fail(file, 'hidden_activation', `is "${String(act)}"; ${architecture} runs "gelu_pytorch_tanh"`);
   if (cfg.use_bidirectional_attention === true) fail(file, 'use_bidirectional_attention', 'is true; the runtime runs causal decoders');
-  const hiddenSize = int(cfg, file, 'hidden_size');
-  const heads = int(cfg, file, 'num_attention_heads');
-  const headDim = int(cfg, file, 'head_dim', 256);
-  const layers = int(cfg, file, 'num_hidden_layers');
+  const shape = decoderShape(cfg, file, { headDim: 256, maxPositions: d.maxPositions });
+  const { headDim, layers } = shape;
   const ropes = architecture === 'Gemma3ForCausalLM' ? gemma3Ropes(cfg, file, headDim) : undefined;
   const rope = ropes?.full ?? parseRope(cfg, file, headDim);
   for (const r of [rope, ropes?.sliding]) {
@@ -60,14 +58,7 @@ export function gemmaConfig(cfg: Json, file: string, architecture: string): Omit
   return {
     family: 'llama',
     architecture,
-    hiddenSize,
-    intermediateSize: int(cfg, file, 'intermediate_size'),
-    layers,
-    heads,
-    kvHeads: int(cfg, file, 'num_key_value_heads', heads),
-    headDim,
-    vocabSize: int(cfg, file, 'vocab_size'),
-    maxPositions: int(cfg, file, 'max_position_embeddings', d.maxPositions),
+    ...shape,
     normEps: optional(cfg, file, 'rms_norm_eps', 1e-6),
     rope,
     slidingRope: ropes?.sliding,

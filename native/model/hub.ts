@@ -2,7 +2,8 @@
 // model info for the commit, config.json, and the safetensors headers by HTTP range requests
 // (parseSafetensorsMetadata) — never the weights themselves.
 import { downloadFile, HubApiError, modelInfo, parseSafetensorsMetadata } from '@huggingface/hub';
-import { parseJsonObject } from './localFolder';
+import { jsonObjectOf } from './localFolder';
+import { CONFIG_FILE } from './modelConfig';
 import { raise, ModelErrorException } from './errors';
 import { tensorsOfHeader } from './safetensorsHeader';
 import type { JsonObject, TensorMeta } from './types';
@@ -55,7 +56,7 @@ export async function readHubModel(repoId: string, revision: string, options: Hu
     const repo = { type: 'model' as const, name: repoId };
     const configBlob = await downloadFile({ ...common, repo, revision: commit, path: 'config.json' });
     if (!configBlob) raise('not-found', 'the repo has no config.json', `${repoId}/config.json`, 'only transformers models (with a config.json) can be estimated');
-    const config = parseJsonObject(await configBlob.text(), `${repoId}/config.json`);
+    const config = jsonObjectOf(await configBlob.text(), `${repoId}/${CONFIG_FILE}`);
     const parsed = await parseSafetensorsMetadata({ ...common, repo, revision: commit });
     const where = (file: string): string => `${repoId}@${commit.slice(0, 8)}/${file}`;
     // parseSafetensorsMetadata already checked offsets against each file's size; shapes are checked here.

@@ -4,10 +4,10 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { raise } from './errors';
 import { notRegularFile } from './fileKind';
+import { CONFIG_FILE, ModelConfigError, parseJsonObject } from './modelConfig';
 import { readLocalHeader } from './safetensorsHeader';
 import type { JsonObject, TensorMeta } from './types';
 
-export const CONFIG_FILE = 'config.json';
 export const SINGLE_FILE = 'model.safetensors';
 export const INDEX_FILE = 'model.safetensors.index.json';
 const MAX_JSON_BYTES = 50_000_000;
@@ -21,23 +21,21 @@ async function exists(path: string): Promise<boolean> {
   return true;
 }
 
-/** Parses a small JSON object file; raises a ModelError naming the file when it is not one. */
-export function parseJsonObject(text: string, where: string): JsonObject {
-  let value: unknown;
+/** Parses a small JSON object file (modelConfig.ts); raises a ModelError naming the file when it is not one. */
+export function jsonObjectOf(text: string, where: string): JsonObject {
   try {
-    value = JSON.parse(text);
+    return parseJsonObject(text, where) as JsonObject;
   } catch (e) {
-    raise('invalid', `not valid JSON (${(e as Error).message})`, where, 'fix the JSON syntax');
+    if (e instanceof ModelConfigError) raise('invalid', e.problem, e.file, 'fix the file: it must be a JSON object');
+    throw e;
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) raise('invalid', 'expected a JSON object', where, 'fix the file');
-  return value as JsonObject;
 }
 
 async function readJsonObject(path: string): Promise<JsonObject> {
   if (!(await exists(path))) raise('not-found', 'file not found', path, 'check the model folder');
   const info = await stat(path);
   if (info.size > MAX_JSON_BYTES) raise('invalid', `${info.size} bytes is too large for a JSON metadata file`, path, 'check the file');
-  return parseJsonObject(await readFile(path, 'utf8'), path);
+  return jsonObjectOf(await readFile(path, 'utf8'), path);
 }
 
 /**

@@ -3,7 +3,7 @@
 // `partial_rotary_factor`, the defaults of each type, and every field a type needs, checked here so a model
 // never runs with a setting silently ignored. The engine computes the frequencies (native/src/runtime/rope.cc).
 
-import { Json, fail } from './configFields';
+import { Json, fail } from './modelConfig';
 
 export const ROPE_TYPES = ['default', 'linear', 'dynamic', 'yarn', 'longrope', 'llama3'] as const;
 export type RopeType = (typeof ROPE_TYPES)[number];

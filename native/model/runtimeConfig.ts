@@ -1,29 +1,19 @@
 // Reads a model folder's config.json into the plain shape the engine runs. Everything the runtime cannot
 // honour is an error naming the field, so a model never runs with a silently ignored setting.
-import * as fs from 'fs';
 import * as path from 'path';
 
-import { otherThanFile } from './fileKind';
 import { gemmaConfig } from './gemmaConfig';
-import { Json, ModelConfigError, fail, int, num } from './configFields';
+import { DecoderShape, Json, decoderShape, fail, int, num, readJsonObjectFile, readModelConfig } from './modelConfig';
 import { RopeSettings, parseRope } from './ropeConfig';
 
-export { ModelConfigError } from './configFields';
+export { ModelConfigError } from './modelConfig';
 
 export type ModelFamily = 'llama' | 'opt';
 
 /** What the engine needs to know about a model; passed to the addon as is. */
-export interface RuntimeConfig {
+export interface RuntimeConfig extends DecoderShape {
   family: ModelFamily;
   architecture: string;
-  hiddenSize: number;
-  intermediateSize: number;
-  layers: number;
-  heads: number;
-  kvHeads: number;
-  headDim: number;
-  vocabSize: number;
-  maxPositions: number;
   normEps: number;
   /** Llama family: the rotary embedding (ropeConfig.ts); OPT has learned positions instead. */
   rope?: RopeSettings;
@@ -69,18 +59,6 @@ function ids(v: unknown): number[] {
   return [];
 }
 
-function readJson(file: string): Json {
-  return parseJson(fs.readFileSync(file, 'utf8'), file);
-}
-
-function parseJson(text: string, file: string): Json {
-  try {
-    return JSON.parse(text) as Json;
-  } catch (e) {
-    throw new ModelConfigError(`${file}: cannot read it as JSON (${(e as Error).message})`);
-  }
-}
-
 // Which layers slide, as transformers 5.23 decides: Mistral and Phi-3 every layer when sliding_window is set; Qwen2 and
 // Qwen3 only with use_sliding_window, on the layers `layer_types` names (default: from max_window_layers on).
 function layerWindows(cfg: Json, file: string, architecture: string, layers: number): number[] {
@@ -123,23 +101,14 @@ function phi3RopeNames(cfg: Json): Json {
 }
 
 function llama(cfg: Json, file: string, architecture: string): Omit<RuntimeConfig, 'eosTokenIds'> {
-  const hiddenSize = int(cfg, file, 'hidden_size');
-  const heads = int(cfg, file, 'num_attention_heads');
   const act = cfg.hidden_act ?? 'silu';
   if (act !== 'silu') fail(file, 'hidden_act', `is "${String(act)}"; the ${architecture} runtime supports "silu"`);
-  const headDim = cfg.head_dim == null ? hiddenSize / heads : int(cfg, file, 'head_dim');
-  const layers = int(cfg, file, 'num_hidden_layers');
+  const shape = decoderShape(cfg, file, { maxPositions: 2048 });
+  const { headDim, layers } = shape;
   return {
     family: 'llama',
     architecture,
-    hiddenSize,
-    intermediateSize: int(cfg, file, 'intermediate_size'),
-    layers,
-    heads,
-    kvHeads: int(cfg, file, 'num_key_value_heads', heads),
-    headDim,
-    vocabSize: int(cfg, file, 'vocab_size'),
-    maxPositions: int(cfg, file, 'max_position_embeddings', 2048),
+    ...shape,
     normEps: num(cfg, file, 'rms_norm_eps', 1e-6),
     rope: architecture === 'Phi3ForCausalLM' ? parseRope(phi3RopeNames(cfg), file, headDim) : wholeHeadRope(cfg, file, headDim, architecture),
     fusedProjections: architecture === 'Phi3ForCausalLM',
@@ -189,19 +158,9 @@ export function readRuntimeConfig(folder: string): RuntimeConfig {
 
 /** The runtime config and config.json's text, from one read (the quantize pipeline writes the text back). */
 export function readRuntimeConfigWithText(folder: string): { config: RuntimeConfig; text: string } {
-  const file = path.join(folder, 'config.json');
-  const other = otherThanFile(file);
-  if (other) throw new ModelConfigError(`${file}: ${other}`);
-  if (!fs.existsSync(file)) throw new ModelConfigError(`${file}: not found; a model folder needs its config.json`);
-  const text = fs.readFileSync(file, 'utf8');
-  return { config: parseRuntimeConfig(parseJson(text, file), file, readGenerationConfig(folder)), text };
-}
-
-function readGenerationConfig(folder: string): Json {
-  const file = path.join(folder, 'generation_config.json');
-  const other = otherThanFile(file);
-  if (other) throw new ModelConfigError(`${file}: ${other}`);
-  return fs.existsSync(file) ? readJson(file) : {};
+  const { config, text, file } = readModelConfig(folder);
+  const generation = readJsonObjectFile(path.join(folder, 'generation_config.json'))?.config ?? {};
+  return { config: parseRuntimeConfig(config, file, generation), text };
 }
 
 export function parseRuntimeConfig(cfg: Json, file: string, generation: Json = {}): RuntimeConfig {

@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import type { Diagnostic } from 'vscode-languageserver-protocol';
 import { startHubServer } from '../helpers/hubServer';
 import type { HubServer } from '../helpers/hubServer';
 import { LspSession } from './lspSession';
@@ -26,21 +25,12 @@ function serverEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-async function publishedWith(session: LspSession, uri: string, code: string, timeoutMs = 10_000): Promise<Diagnostic[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const last = session.published(uri).at(-1);
-    if (last?.diagnostics.some((d) => d.code === code)) return last.diagnostics;
-    await session.nextDiagnostics(uri, Math.max(1, deadline - Date.now()));
-  }
-}
-
 /** Opens a Python file naming the gated model and waits until the server has resolved it (or failed to). */
 async function openGatedSite(session: LspSession, code: 'model/unresolved' | 'model/group-size-divides'): Promise<void> {
   const uri = pathToFileURL(join(temp, `site${++files}.py`)).href;
   const text = `from transformers import AutoModelForCausalLM, GPTQConfig\nAutoModelForCausalLM.from_pretrained("${GATED}", quantization_config=GPTQConfig(bits=4, group_size=96))\n`;
   await session.open(uri, text);
-  await publishedWith(session, uri, code);
+  await session.publishedWith(uri, code);
 }
 
 async function withServer(env: NodeJS.ProcessEnv, hub: Record<string, string>, run: (session: LspSession) => Promise<void>): Promise<void> {

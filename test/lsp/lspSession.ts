@@ -106,8 +106,12 @@ export class LspSession {
   diagnostics(uri: string, version?: number, timeoutMs = 10_000): Promise<Diagnostic[]> {
     const already = (this.received.get(uri) ?? []).find((p) => version === undefined || p.version === version);
     if (already) return Promise.resolve(already.diagnostics);
+    return this.waitFor(uri, version, timeoutMs, `no diagnostics for ${uri} version ${String(version)} within ${timeoutMs} ms`);
+  }
+
+  private waitFor(uri: string, version: number | undefined, timeoutMs: number, timeoutMessage: string): Promise<Diagnostic[]> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no diagnostics for ${uri} version ${String(version)} within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(() => reject(new Error(timeoutMessage)), timeoutMs);
       this.waiters.push({
         uri,
         version,
@@ -145,17 +149,17 @@ export class LspSession {
 
   /** The next publishDiagnostics for a document, ignoring those already received. */
   nextDiagnostics(uri: string, timeoutMs = 10_000): Promise<Diagnostic[]> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no new diagnostics for ${uri} within ${timeoutMs} ms`)), timeoutMs);
-      this.waiters.push({
-        uri,
-        version: undefined,
-        resolve: (params) => {
-          clearTimeout(timer);
-          resolve(params.diagnostics);
-        },
-      });
-    });
+    return this.waitFor(uri, undefined, timeoutMs, `no new diagnostics for ${uri} within ${timeoutMs} ms`);
+  }
+
+  /** The latest publish for a document once it holds a diagnostic with `code` (already received ones count). */
+  async publishedWith(uri: string, code: string, timeoutMs = 10_000): Promise<Diagnostic[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const last = this.published(uri).at(-1);
+      if (last?.diagnostics.some((d) => d.code === code)) return last.diagnostics;
+      await this.nextDiagnostics(uri, Math.max(1, deadline - Date.now()));
+    }
   }
 
   async completion(uri: string, position: Position): Promise<CompletionItem[]> {

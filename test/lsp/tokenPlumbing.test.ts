@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import type { Diagnostic } from 'vscode-languageserver-protocol';
 import { startHubServer } from '../helpers/hubServer';
 import type { HubServer } from '../helpers/hubServer';
 import { LspSession } from './lspSession';
@@ -23,16 +22,6 @@ function serverEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, HF_HUB_CACHE: join(temp, 'hf-cache') };
   for (const key of ['HF_ENDPOINT', 'HF_TOKEN', 'HF_HUB_OFFLINE']) delete env[key];
   return env;
-}
-
-/** The latest publish for a document once it holds a diagnostic with `code`. */
-async function publishedWith(session: LspSession, uri: string, code: string, timeoutMs = 10_000): Promise<Diagnostic[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const last = session.published(uri).at(-1);
-    if (last?.diagnostics.some((d) => d.code === code)) return last.diagnostics;
-    await session.nextDiagnostics(uri, Math.max(1, deadline - Date.now()));
-  }
 }
 
 function pythonSite(name: string): { uri: string; text: string } {
@@ -66,7 +55,7 @@ describe('Hub token and answer cache handed to the language server', () => {
     try {
       const site = pythonSite('init.py');
       await session.open(site.uri, site.text);
-      const diagnostics = await publishedWith(session, site.uri, 'model/group-size-divides');
+      const diagnostics = await session.publishedWith(site.uri, 'model/group-size-divides');
       assert.deepEqual(diagnostics.filter((d) => String(d.code).startsWith('model/')).map((d) => [d.code, d.range]), [['model/group-size-divides', rangeOf(site.text, '96')]]);
       const requests = hub.log.filter((r) => r.path.includes(GATED));
       assert.ok(requests.length > 0);
@@ -89,13 +78,13 @@ describe('Hub token and answer cache handed to the language server', () => {
     try {
       const site = pythonSite('later.py');
       await session.open(site.uri, site.text);
-      const before = await publishedWith(session, site.uri, 'model/unresolved');
+      const before = await session.publishedWith(site.uri, 'model/unresolved');
       assert.match(String(before.find((d) => d.code === 'model/unresolved')?.message), /gated|401|token/i);
       assert.ok(hub.log.some((r) => r.path.includes(GATED) && r.status === 401), 'the Hub refused the request without a token');
 
       const logged = hub.log.length;
       await session.configure({ quantstudio: { hub: { token: TOKEN, tokenEndpoint: hub.url, answerCacheDir: cacheDir } } });
-      await publishedWith(session, site.uri, 'model/group-size-divides');
+      await session.publishedWith(site.uri, 'model/group-size-divides');
       const after = hub.log.slice(logged).filter((r) => r.path.includes(GATED));
       assert.ok(after.length > 0 && after.every((r) => r.authorized && r.status !== 401), 'with the token every request is authorized');
       assert.equal(readdirSync(cacheDir).filter((f) => f.endsWith('.json')).length, 1);

@@ -13,6 +13,7 @@ import type { Job, RunResult } from '../../client/src/jobs/runner';
 import { quantizeModel } from '../../native/lib/quantize';
 import { RuntimeModel } from '../../native/lib/runtime';
 import { TextTokenizer } from '../../native/lib/tokenizer';
+import { isRunning } from '../../native/model';
 
 const root = path.join(__dirname, '..', '..', '..');
 const demo = path.join(root, 'examples', 'tiny-llama');
@@ -36,15 +37,6 @@ function evaluationIds(): number[] {
 
 async function perplexityOf(folder: string, ids: number[]): Promise<number> {
   return (await RuntimeModel.open(folder).perplexity(ids, { seq: 256 })).perplexity;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('benchmark job', () => {
@@ -153,7 +145,7 @@ describe('benchmark job', () => {
       assert.ok(Date.now() - cancelledAt < 1000);
       assert.deepEqual(fs.readdirSync(workerTmp), []);
       assert.ok(children.length > 0);
-      assert.deepEqual(children.filter(isAlive), []);
+      assert.deepEqual(children.filter(isRunning), []);
     }
   });
 

@@ -43,24 +43,20 @@ function makeFile(dir: string, name: string, header: object | string, data: Buff
   return file;
 }
 
-/** IEEE half bits → number, from the definition. */
-function halfToNumber(h: number): number {
+/** A 16-bit float's bits → number, from the IEEE definition: fp16 keeps 10 mantissa bits, bf16 7 (the rest: exponent). */
+function bits16ToNumber(h: number, mantissaBits: number): number {
+  const exponentMax = (1 << (15 - mantissaBits)) - 1;
+  const bias = exponentMax >> 1;
   const sign = h & 0x8000 ? -1 : 1;
-  const exponent = (h >> 10) & 0x1f;
-  const mantissa = h & 0x3ff;
-  if (exponent === 0) return sign * mantissa * 2 ** -24;
-  if (exponent === 31) return mantissa === 0 ? sign * Infinity : NaN;
-  return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
+  const exponent = (h >> mantissaBits) & exponentMax;
+  const mantissa = h & ((1 << mantissaBits) - 1);
+  if (exponent === 0) return sign * mantissa * 2 ** (1 - bias - mantissaBits);
+  if (exponent === exponentMax) return mantissa === 0 ? sign * Infinity : NaN;
+  return sign * (1 + mantissa / 2 ** mantissaBits) * 2 ** (exponent - bias);
 }
 
-function bf16ToNumber(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exponent = (h >> 7) & 0xff;
-  const mantissa = h & 0x7f;
-  if (exponent === 0) return sign * mantissa * 2 ** -133;
-  if (exponent === 255) return mantissa === 0 ? sign * Infinity : NaN;
-  return sign * (1 + mantissa / 128) * 2 ** (exponent - 127);
-}
+const halfToNumber = (h: number): number => bits16ToNumber(h, 10);
+const bf16ToNumber = (h: number): number => bits16ToNumber(h, 7);
 
 function roundHalfEven(x: number): number {
   const f = Math.floor(x);

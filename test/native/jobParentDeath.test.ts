@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { quantstudio, repoRoot } from '../helpers/cli';
+import { isRunning } from '../../native/model';
 
 const temp = mkdtempSync(join(tmpdir(), 'qs-parent-death-'));
 const configFile = join(temp, 'quantize_config.json');
@@ -43,15 +44,6 @@ async function until<T>(what: string, probe: () => T | undefined, timeoutMs: num
   }
 }
 
-/** A live (not zombie) process. */
-function isAlive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
 function workerOf(cliPid: number): number | undefined {
   const children = readFileSync(`/proc/${cliPid}/task/${cliPid}/children`, 'utf8').trim();
   return children ? Number(children.split(/\s+/)[0]) : undefined;
@@ -74,7 +66,7 @@ describe('a job dies with its CLI', { skip: !linux && 'reads /proc' }, () => {
     const worker = await midLayer(job);
     job.cli.kill('SIGKILL');
     await job.exited;
-    await until('the worker to end', () => (isAlive(worker) ? undefined : true), 3000);
+    await until('the worker to end', () => (isRunning(worker) ? undefined : true), 3000);
     await new Promise((r) => setTimeout(r, 1000));
     assert.equal(existsSync(out), false, 'no output folder');
     const left = readdirSync(temp).filter((n) => n.startsWith('killed.tmp-'));
@@ -94,7 +86,7 @@ describe('a job dies with its CLI', { skip: !linux && 'reads /proc' }, () => {
       const worker = await midLayer(job);
       job.cli.kill(signal);
       const { code } = await job.exited;
-      await until(`the worker to end after ${signal}`, () => (isAlive(worker) ? undefined : true), 3000);
+      await until(`the worker to end after ${signal}`, () => (isRunning(worker) ? undefined : true), 3000);
       assert.equal(existsSync(out), false, `no output after ${signal}`);
       assert.deepEqual(readdirSync(temp).filter((n) => n.startsWith(`signal-${signal}`)), [], `no staging folder after ${signal}`);
       outcomes.push({ signal, code, message: job.stderr().trim().split('\n').at(-1) ?? '' });

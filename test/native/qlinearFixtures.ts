@@ -58,6 +58,7 @@ export function matmulF64(x: Float32Array, m: number, w: Float32Array, n: number
 
 /** max |a − b| / max |b|: the error relative to the output's scale. */
 export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`relativeError: ${a.length} values against ${b.length}`);
   let err = 0;
   let scale = 0;
   for (let i = 0; i < b.length; i++) {

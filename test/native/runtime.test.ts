@@ -7,11 +7,11 @@ import * as path from 'path';
 import { openModel } from '../../native/lib/runtime';
 import { parseRuntimeConfig, readRuntimeConfig } from '../../native/model';
 import { goldenModels, goldenPrompts, maxAbsDiff, tinyLlamaDir } from './runtime-fixtures';
-import { atSimdLevelAsync, simdLevels } from './simdLevels';
+import { atSimdLevel, simdLevels } from './simdLevels';
 
 // Whole models at every SIMD level this CPU runs: each level's kernels, composed, give transformers' logits.
 for (const level of simdLevels) for (const fixture of goldenModels) {
-  test(`logits match transformers within 1e-4: ${fixture.name}, at ${level}`, () => atSimdLevelAsync(level, async () => {
+  test(`logits match transformers within 1e-4: ${fixture.name}, at ${level}`, () => atSimdLevel(level, async () => {
     const model = openModel(fixture.dir);
     const prompts = goldenPrompts(fixture.golden);
     assert.equal(prompts.length, 4);

@@ -6,6 +6,7 @@ import { getEventListeners } from 'events';
 import * as path from 'path';
 
 import { openModel, RuntimeModel } from '../../native/lib/runtime';
+import { relativeError } from './qlinearFixtures';
 import { repoRoot, tinyLlamaDir } from './runtime-fixtures';
 
 const fixtures = [
@@ -24,18 +25,6 @@ function sequences(count: number, length: number, vocab: number, seed: number): 
     return 1 + (s % (vocab - 1));
   };
   return Array.from({ length: count }, () => Array.from({ length }, next));
-}
-
-/** max |a − b| over the row, relative to the row's largest |b|. */
-function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / scale;
 }
 
 /** The rejection every cancelled engine call gives. */

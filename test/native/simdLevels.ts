@@ -5,24 +5,20 @@ import { runtimeAddon } from '../../native/lib/runtime';
 
 export const simdLevels: SimdLevel[] = runtimeAddon().kernelsSimd().available;
 
-/** Runs fn with the kernels capped at `level`, then restores the cap before (also when fn throws). */
+/** Runs fn with the kernels capped at `level`, then restores the cap before (also when fn throws); for a
+ *  promise (engine calls that run on a worker thread), when it settles. */
 export function atSimdLevel<T>(level: SimdLevel, fn: () => T): T {
   const addon = runtimeAddon();
   const previous = addon.kernelsSetSimdLevel(level);
+  const restore = (): void => void addon.kernelsSetSimdLevel(previous);
+  let result: T;
   try {
-    return fn();
-  } finally {
-    addon.kernelsSetSimdLevel(previous);
+    result = fn();
+  } catch (e) {
+    restore();
+    throw e;
   }
-}
-
-/** atSimdLevel for asynchronous work (engine calls that run on a worker thread). */
-export async function atSimdLevelAsync<T>(level: SimdLevel, fn: () => Promise<T>): Promise<T> {
-  const addon = runtimeAddon();
-  const previous = addon.kernelsSetSimdLevel(level);
-  try {
-    return await fn();
-  } finally {
-    addon.kernelsSetSimdLevel(previous);
-  }
+  if (result instanceof Promise) return result.finally(restore) as T;
+  restore();
+  return result;
 }

@@ -226,8 +226,7 @@ test('every registered command runs a module under extension/commands/ (or is a 
   for (const m of extension.matchAll(/^import \{([^}]+)\} from '([^']+)';/gm)) for (const name of m[1].split(',')) from.set(name.trim(), m[2]);
   const handlers = [...extension.matchAll(/\bcommand\(COMMANDS\.\w+, (?:async )?\(\w*\) => (?:\(await )?(\w+)\(/g)].map((m) => m[1]);
   assert.ok(handlers.length >= 10, `found ${handlers.length} handlers`);
-  // the token command stays beside the secret storage it writes (hubToken.ts)
-  const outside = handlers.filter((h) => from.has(h) && !from.get(h)!.startsWith('./commands/') && h !== 'setHubToken');
+  const outside = handlers.filter((h) => from.has(h) && !from.get(h)!.startsWith('./commands/'));
   assert.deepEqual(outside, []);
 });
 

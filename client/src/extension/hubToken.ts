@@ -9,7 +9,8 @@ import { decideToken, hubEndpoint, withAllowed } from './hubGrant';
 import type { TokenDecision } from './hubGrant';
 import { SETTINGS_SECTION, readSettings } from './settings';
 
-const SECRET_KEY = 'quantstudio.hub.token';
+/** Where the token lives in VS Code's SecretStorage (commands/setHubToken.ts writes it). */
+export const SECRET_KEY = 'quantstudio.hub.token';
 /** Application scope: only the user's own settings can allow an endpoint. */
 const ALLOWED_KEY = 'hub.tokenEndpoints';
 
@@ -102,27 +103,6 @@ export class HubSecretsState implements vscode.Disposable {
 
   dispose(): void {
     for (const subscription of this.subscriptions) subscription.dispose();
-  }
-}
-
-/** "QuantStudio: Set Hugging Face Token": an empty entry removes the stored token. */
-export async function setHubToken(context: vscode.ExtensionContext, output: vscode.LogOutputChannel): Promise<void> {
-  const token = await vscode.window.showInputBox({
-    title: 'Hugging Face Token',
-    prompt: 'A token (hf_…) to read gated or private models from the Hub; kept in VS Code\'s secret storage. Leave empty to remove it.',
-    password: true,
-    ignoreFocusOut: true,
-    placeHolder: 'hf_…',
-  });
-  if (token === undefined) return;
-  if (token.trim() === '') {
-    await context.secrets.delete(SECRET_KEY);
-    output.info('Hugging Face token removed.');
-    void vscode.window.showInformationMessage('QuantStudio: Hugging Face token removed.');
-  } else {
-    await context.secrets.store(SECRET_KEY, token.trim());
-    output.info('Hugging Face token stored in secret storage.');
-    void vscode.window.showInformationMessage('QuantStudio: Hugging Face token stored; gated models are resolved with it.');
   }
 }
 

@@ -17,6 +17,7 @@ import { DEFAULT_MODEL_SETTINGS, ModelAwareness } from './modelAware/modelAwaren
 import type { ModelSettings } from './modelAware/modelAwareness';
 import { fileKindOf, mayHoldConfig } from './fileKind';
 import type { ServiceFinding } from './finding';
+import { humanBytes } from '../../../native/model';
 import type { ConfigSite, FileKind } from './model';
 import type { ParsedDocument } from './parse/document';
 import { parseJsonDocument } from './parse/json';
@@ -174,7 +175,7 @@ export function createLanguageService(options: LanguageServiceOptions = {}): Lan
       const note: ServiceFinding = {
         code: 'document/too-large',
         severity: 'information',
-        message: `This file is too large to validate (${(doc.text.length / 1048576).toFixed(1)} MB; the limit is ${limit / 1048576} MB). A quantization config is a few kilobytes: is this the right file?`,
+        message: `This file is too large to validate (${humanBytes(doc.text.length)} of text; the limit is ${humanBytes(limit)}). A quantization config is a few kilobytes: is this the right file?`,
         range: { start, end: start },
       };
       return { fileKind, ours: true, sites: [], diagnostics: [toDiagnostic(note)] };

@@ -1,5 +1,6 @@
 // The job runner against the real worker process and the real engine on the bundled demo model.
 import { test } from 'node:test';
+import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -10,6 +11,7 @@ import { startJob, JobProgress } from '../../../client/src/jobs/runner';
 import { JobCancelledError, JobCrashedError, JobError } from '../../../client/src/jobs/errors';
 import { TextTokenizer } from '../../../native/lib/tokenizer';
 import { RuntimeModel } from '../../../native/lib/runtime';
+import { isRunning } from '../../../native/model';
 
 const root = path.join(__dirname, '..', '..', '..', '..');
 const model = path.join(root, 'examples', 'tiny-llama');
@@ -26,15 +28,6 @@ fs.writeFileSync(longText, wikitext.slice(0, 3000).repeat(12));
 const ajv = new Ajv({ allErrors: true, strict: true });
 addFormats(ajv);
 const validateRunResult = ajv.compile(JSON.parse(fs.readFileSync(path.join(root, 'schemas', 'run-result.schema.json'), 'utf8')));
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Elements of every tensor in a safetensors file, from its header (u64 length + JSON). */
 function parameterCount(file: string): number {
@@ -92,6 +85,17 @@ test('a generate job streams its text as tokens and saves it in the staged outpu
   assert.deepEqual(result.output, { folder: out, bytes });
 });
 
+/** The job rejects with JobCancelledError within a second of the cancel (at `cancelledAt()`), the worker
+ *  killed or stopped by itself as `killed` says. */
+async function rejectsAsCancelledWithinASecond(t: TestContext, job: Promise<unknown>, cancelledAt: () => bigint, { killed }: { killed: boolean }): Promise<void> {
+  const error = await job.then(() => undefined, (e: unknown) => e);
+  const ms = Number(process.hrtime.bigint() - cancelledAt()) / 1e6;
+  assert.ok(error instanceof JobCancelledError, String(error));
+  t.diagnostic(`rejected ${ms.toFixed(1)} ms after cancel`);
+  assert.equal(error.killed, killed, killed ? 'the worker had to be killed' : 'the worker stopped by itself');
+  assert.ok(cancelledAt() !== 0n && ms < 1000, `rejected ${ms.toFixed(0)} ms after cancel`);
+}
+
 test('cancel stops the worker within a second, leaves no output and rejects with JobCancelledError', async (t) => {
   const out = path.join(scratch, 'cancelled');
   const controller = new AbortController();
@@ -109,14 +113,9 @@ test('cancel stops the worker within a second, leaves no output and rejects with
       controller.abort();
     },
   });
-  const error = await job.then(() => undefined, (e: unknown) => e);
-  const ms = Number(process.hrtime.bigint() - cancelledAt) / 1e6;
-  assert.ok(error instanceof JobCancelledError, String(error));
-  t.diagnostic(`rejected ${ms.toFixed(1)} ms after cancel`);
-  assert.equal(error.killed, false, 'the worker stopped by itself');
-  assert.ok(cancelledAt !== 0n && ms < 1000, `rejected ${ms.toFixed(0)} ms after cancel`);
+  await rejectsAsCancelledWithinASecond(t, job, () => cancelledAt, { killed: false });
   assert.equal(stagedWhenCancelled, true);
-  assert.equal(isAlive(pid), false);
+  assert.equal(isRunning(pid), false);
   assert.deepEqual(outputsNamed('cancelled'), []);
 });
 
@@ -154,13 +153,8 @@ test('a worker busy in synchronous work is killed on cancel, still within a seco
       }
     },
   });
-  const error = await job.then(() => undefined, (e: unknown) => e);
-  const ms = Number(process.hrtime.bigint() - cancelledAt) / 1e6;
-  assert.ok(error instanceof JobCancelledError, String(error));
-  t.diagnostic(`rejected ${ms.toFixed(1)} ms after cancel`);
-  assert.equal(error.killed, true, 'the worker had to be killed');
-  assert.ok(cancelledAt !== 0n && ms < 1000, `rejected ${ms.toFixed(0)} ms after cancel`);
-  assert.equal(isAlive(pid), false);
+  await rejectsAsCancelledWithinASecond(t, job, () => cancelledAt, { killed: true });
+  assert.equal(isRunning(pid), false);
   assert.deepEqual(outputsNamed('killed-on-cancel'), []);
 });
 
@@ -183,7 +177,7 @@ test('a worker that dies (SIGKILL) becomes a JobCrashedError naming the signal, 
   assert.equal(error.exitCode, null);
   assert.match(error.message, /worker process was killed by SIGKILL/);
   assert.deepEqual(error.lastLogLines, [`[info] perplexity on ${model}`]);
-  assert.equal(isAlive(pid), false);
+  assert.equal(isRunning(pid), false);
   assert.deepEqual(outputsNamed('crashed'), []);
 });
 

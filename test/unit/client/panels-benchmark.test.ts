@@ -8,7 +8,7 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { benchmarkCharts, benchmarkTable, BenchmarkRowView, variantLabel } from '../../../client/src/extension/panels/benchmarkView';
 import { bars, byTestId, FIXTURES, fixtureRun, tableCells, texts } from './panels-html';
-import { MIB } from '../../../client/src/extension/panels/format';
+import { MIB } from '../../../native/model';
 
 const root = path.join(__dirname, '..', '..', '..', '..');
 

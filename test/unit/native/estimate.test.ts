@@ -6,22 +6,8 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { compareMethods, estimateMemory, quantSettingsOf, resolveModel } from '../../../native/model';
 import type { JsonObject, MemoryEstimate, ResolvedModel } from '../../../native/model';
+import { H, HD, HEADS, I, KV, L, LINEARS, V, repo, tinyLlamaDir } from './tinyLlamaShapes';
 
-const repo = join(__dirname, '..', '..', '..', '..');
-const tinyLlamaDir = join(repo, 'examples', 'tiny-llama');
-const config = JSON.parse(readFileSync(join(tinyLlamaDir, 'config.json'), 'utf8')) as Record<string, number>;
-const H = config['hidden_size']!;
-const I = config['intermediate_size']!;
-const V = config['vocab_size']!;
-const L = config['num_hidden_layers']!;
-const HEADS = config['num_attention_heads']!;
-const KV = config['num_key_value_heads']!;
-const HD = config['head_dim']!;
-/** tiny-llama's Linears per layer as [name, out, in], from config.json. */
-const LINEARS: Array<[string, number, number]> = [
-  ['q_proj', HEADS * HD, H], ['k_proj', KV * HD, H], ['v_proj', KV * HD, H], ['o_proj', H, HEADS * HD],
-  ['gate_proj', I, H], ['up_proj', I, H], ['down_proj', H, I],
-];
 const FP16 = 2;
 /** Everything that is never quantized: embeddings, lm_head, the final norm and two norms per layer. */
 const UNQUANTIZED_BYTES = (2 * V * H + H + L * 2 * H) * FP16;

@@ -2,26 +2,13 @@
 // engine's storage rules (fp32 KV cache and activations, weights mapped as stored, fp32 copies of norms and
 // of each quantized Linear's group factors), and the embedding rows a run maps.
 import assert from 'node:assert/strict';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { CPU_ENGINE_CONSTANTS, estimateCpuMemory, resolveModel } from '../../../native/model';
 import type { CpuEstimateOptions, JsonObject, MemoryEstimate, ResolvedModel, TensorMeta } from '../../../native/model';
+import { H, HD, HEADS, I, KV, L, LINEARS, V, tinyLlamaDir } from './tinyLlamaShapes';
 
-const repo = join(__dirname, '..', '..', '..', '..');
-const tinyLlamaDir = join(repo, 'examples', 'tiny-llama');
-const config = JSON.parse(readFileSync(join(tinyLlamaDir, 'config.json'), 'utf8')) as Record<string, number>;
-const H = config['hidden_size']!;
-const I = config['intermediate_size']!;
-const V = config['vocab_size']!;
-const L = config['num_hidden_layers']!;
-const HEADS = config['num_attention_heads']!;
-const KV = config['num_key_value_heads']!;
-const HD = config['head_dim']!;
-const LINEARS: Array<[string, number, number]> = [
-  ['q_proj', HEADS * HD, H], ['k_proj', KV * HD, H], ['v_proj', KV * HD, H], ['o_proj', H, HEADS * HD],
-  ['gate_proj', I, H], ['up_proj', I, H], ['down_proj', H, I],
-];
 const F32 = 4;
 const C = CPU_ENGINE_CONSTANTS;
 const TOKENIZER_BYTES = statSync(join(tinyLlamaDir, 'tokenizer.json')).size;

@@ -2,27 +2,15 @@
 // libuv's thread pool (as the engine's does) — process.exit would wait for that work to finish.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, it } from 'node:test';
+import { isRunning } from '../../../native/model';
 
 const watchModule = join(__dirname, '..', '..', '..', 'native', 'worker', 'parentWatch.js');
 const temp = mkdtempSync(join(tmpdir(), 'qs-parent-watch-'));
 after(() => rmSync(temp, { recursive: true, force: true }));
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true;
-  }
-}
 
 it('a child with long thread-pool work dies within a second of its parent being killed', async () => {
   const child = join(temp, 'child.js');
@@ -38,11 +26,11 @@ c.on('message', (pid) => console.log(pid));
   const p = spawn(process.execPath, [parent], { stdio: ['ignore', 'pipe', 'inherit'] });
   const pid = await new Promise<number>((resolve) => p.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
   await new Promise((r) => setTimeout(r, 300));
-  assert.ok(isAlive(pid), 'the child runs while its parent does');
+  assert.ok(isRunning(pid), 'the child runs while its parent does');
   p.kill('SIGKILL');
   const killedAt = Date.now();
-  while (isAlive(pid) && Date.now() - killedAt < 5000) await new Promise((r) => setTimeout(r, 50));
+  while (isRunning(pid) && Date.now() - killedAt < 5000) await new Promise((r) => setTimeout(r, 50));
   const took = Date.now() - killedAt;
-  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  if (isRunning(pid)) process.kill(pid, 'SIGKILL');
   assert.ok(took < 1000, `the child ended ${took} ms after its parent`);
 });

@@ -49,3 +49,22 @@ test('a value outside is reported on the entry that takes effect, with the rowâ€
     },
   ]);
 });
+
+test('eachKey checks every spelling written, and ignoreCase accepts a value the library lower-cases', () => {
+  const formats = valueRule({
+    id: 'test/format',
+    methods: ['gptq'],
+    defaultSeverity: 'error',
+    description: 'test 1.0',
+    keys: ['checkpoint_format', 'format'],
+    eachKey: true,
+    accepts: { values: ['gptq', 'marlin'], ignoreCase: true },
+    message: (e) => `${e.key} is ${e.valueText}`,
+  });
+  const found: Array<Partial<Finding>> = [];
+  formats.check(site(entry('checkpoint_format', 'GPTQ'), entry('format', 'gptq_v9')), { report: (f) => found.push(f) });
+  assert.deepEqual(found.map((f) => f.message), ['format is "gptq_v9"']);
+  found.length = 0;
+  formats.check(site(entry('checkpoint_format', 'awq'), entry('format', 'exl')), { report: (f) => found.push(f) });
+  assert.deepEqual(found.map((f) => f.message), ['checkpoint_format is "awq"', 'format is "exl"']);
+});

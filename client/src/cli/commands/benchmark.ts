@@ -10,6 +10,7 @@ import { benchmarkJobFromJobFile, configVariantOf } from '../../jobs';
 import { parseFlags, positiveInteger } from '../flags';
 import type { ParsedFlags } from '../flags';
 import { runCliJob } from '../runJob';
+import { inMiB } from '../../../../native/model';
 import type { Job, RunResult } from '../../jobs';
 
 const REPEATABLE = ['--config', '--variant'];
@@ -69,7 +70,7 @@ function table(run: RunResult): string {
   const header = ['variant', 'phase', 'batch', 'tokens', 'kernel', 'load s', 'ms/token', 'tokens/s', 'peak MiB', 'perplexity', 'delta'];
   const body = (run.rows ?? []).map((r) => [
     r.variant, r.phase, String(r.batch), r.phase === 'forward' ? String(r.promptTokens) : `${r.promptTokens}+${r.newTokens}`, r.kernel,
-    r.loadSeconds.toFixed(3), r.perTokenLatencyMs.toFixed(3), r.throughputTokensPerSecond.toFixed(1), (r.peakMemoryBytes / 2 ** 20).toFixed(1),
+    r.loadSeconds.toFixed(3), r.perTokenLatencyMs.toFixed(3), r.throughputTokensPerSecond.toFixed(1), inMiB(r.peakMemoryBytes),
     fixed(r.perplexity, 4), r.perplexityDelta === null ? '—' : `${r.perplexityDelta >= 0 ? '+' : ''}${r.perplexityDelta.toFixed(4)}`,
   ]);
   const lines = [header, ...body];

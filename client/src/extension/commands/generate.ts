@@ -2,9 +2,7 @@
 // quantstudio.generate.* settings. Tokens stream into the live Generate panel.
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { jobCommandArgs, runJobWithProgress, workspaceDirFor, type JobCommandContext } from '../jobs/runJob';
-import { ensureTrusted } from '../jobs/trust';
-import { pickModel } from '../pick/pickModel';
+import { runJobWithProgress, trustedModelJob, workspaceDirFor, type JobCommandContext } from '../jobs/runJob';
 import { openLiveRunPanel } from '../panels';
 import { readSettings, SETTINGS_SECTION } from '../settings';
 import { generateOptions, positiveIntegerProblem } from './jobOptions';
@@ -12,10 +10,9 @@ import { generateOptions, positiveIntegerProblem } from './jobOptions';
 const LAST_PROMPT_KEY = 'quantstudio.generate.lastPrompt';
 
 export async function generate(ctx: JobCommandContext, arg?: unknown): Promise<void> {
-  if (!ensureTrusted('Generation')) return;
-  const args = jobCommandArgs(arg);
-  const model = args.model ?? (await pickModel(ctx.extension, { title: 'Generate: model' }));
-  if (!model) return;
+  const start = await trustedModelJob(ctx, arg, 'Generation', 'Generate: model');
+  if (!start) return;
+  const { args, model } = start;
   const prompt = await vscode.window.showInputBox({
     title: `Generate with ${path.basename(model)}`,
     prompt: 'The prompt the model continues',

@@ -2,19 +2,16 @@
 // project's protocol: 256-token windows) or any text file.
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { jobCommandArgs, runJobWithProgress, workspaceDirFor, type JobCommandContext } from '../jobs/runJob';
-import { ensureTrusted } from '../jobs/trust';
-import { pickModel } from '../pick/pickModel';
+import { runJobWithProgress, trustedModelJob, workspaceDirFor, type JobCommandContext } from '../jobs/runJob';
 import { showRunPanel } from '../panels';
 import { perplexityOptions } from './jobOptions';
 
 const WIKITEXT = 'WikiText-2 test';
 
 export async function evaluatePerplexity(ctx: JobCommandContext, arg?: unknown): Promise<void> {
-  if (!ensureTrusted('Perplexity evaluation')) return;
-  const args = jobCommandArgs(arg);
-  const model = args.model ?? (await pickModel(ctx.extension, { title: 'Evaluate Perplexity: model' }));
-  if (!model) return;
+  const start = await trustedModelJob(ctx, arg, 'Perplexity evaluation', 'Evaluate Perplexity: model');
+  if (!start) return;
+  const { args, model } = start;
   const text = await pickText();
   if (text === undefined) return;
   const modelName = path.basename(model);

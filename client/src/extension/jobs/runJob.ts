@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { type Job, type RunResult, runsFolder, saveRun, startJob } from '../../jobs';
 import { jobHubAccess } from '../hubToken';
 import type { LiveRunPanel } from '../panels';
+import { pickModel } from '../pick/pickModel';
 import { readSettings, SETTINGS_SECTION } from '../settings';
 import { failureNotice } from './failureNotice';
 import { ProgressBridge } from './progressBridge';
@@ -36,6 +37,15 @@ export function jobCommandArgs(value: unknown): JobCommandArgs {
     ...(typeof v.config === 'string' && v.config !== '' ? { config: v.config } : {}),
     ...(uri ? { uri } : {}),
   };
+}
+
+/** A model job's start: the workspace trusted, the command's arguments, and the model they name or the user
+ *  picks; undefined when the workspace is not trusted or the pick is dismissed. */
+export async function trustedModelJob(ctx: JobCommandContext, arg: unknown, noun: string, pickTitle: string): Promise<{ args: JobCommandArgs; model: string } | undefined> {
+  if (!ensureTrusted(noun)) return undefined;
+  const args = jobCommandArgs(arg);
+  const model = args.model ?? (await pickModel(ctx.extension, { title: pickTitle }));
+  return model ? { args, model } : undefined;
 }
 
 /** A Uri that crossed JSON (a language server's lens argument): { scheme, path, ... }. */

@@ -4,7 +4,8 @@
 import type { RunResult } from '../../jobs';
 import { escapeHtml } from './page';
 import { barChart, BarSeries } from './charts';
-import { DASH, fixedOr, mib, MIB, signed } from './format';
+import { MIB } from '../../../../native/model';
+import { DASH, fixedOr, mib, signed } from './format';
 
 type SchemaRow = NonNullable<RunResult['rows']>[number];
 type RowLabels = 'variant' | 'phase' | 'promptTokens' | 'newTokens';

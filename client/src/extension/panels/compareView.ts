@@ -6,7 +6,8 @@ import { escapeHtml } from './page';
 import { BenchmarkRowView, comparisonCharts, measurementLabel, rowKey, variantLabel } from './benchmarkView';
 import { barChart } from './charts';
 import { basisDifference, evaluationBasis, Figure, formatFigure, runFigures } from './figures';
-import { DASH, fixedOr, kindLabel, MIB, signed } from './format';
+import { MIB } from '../../../../native/model';
+import { DASH, fixedOr, kindLabel, signed } from './format';
 
 export interface CompareSide {
   run: RunResult;

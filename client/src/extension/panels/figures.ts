@@ -3,7 +3,7 @@
 // Compare Runs sets two figures side by side only when their ids and their ways of measuring agree.
 import * as path from 'path';
 import type { RunResult } from '../../jobs';
-import { MIB } from './format';
+import { inMiB } from '../../../../native/model';
 
 export type Unit = 'perplexity' | 'bytes' | 'seconds' | 'tokensPerSecond' | 'count' | 'error' | 'plain';
 
@@ -116,7 +116,7 @@ export function formatFigure(value: number, unit: Unit, signed = false): string 
   const text = ((): string => {
     switch (unit) {
       case 'perplexity': return value.toFixed(3);
-      case 'bytes': return `${(value / MIB).toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 })} MiB`;
+      case 'bytes': return `${inMiB(value)} MiB`;
       case 'seconds': return Math.abs(value) < 1 ? `${plain(Number((value * 1000).toPrecision(3)))} ms` : `${value.toFixed(2)} s`;
       case 'tokensPerSecond': return `${value.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 })} tokens/s`;
       case 'count': return count(value);

@@ -1,5 +1,6 @@
 // Number and name formatting shared by the panels: one place decides how a figure reads.
 import * as path from 'path';
+import { inMiB } from '../../../../native/model';
 import { type RunResult, runDate } from '../../jobs';
 import { escapeHtml } from './page';
 
@@ -16,10 +17,9 @@ export function signed(value: number | null | undefined, digits: number): string
   return value > 0 ? `+${text}` : text;
 }
 
-export const MIB = 1024 * 1024;
-
+/** A table cell in MiB (native/model/units.ts), a dash when not measured. */
 export function mib(bytes: number | null | undefined): string {
-  return fixedOr(bytes === null || bytes === undefined ? bytes : bytes / MIB, 1);
+  return bytes === null || bytes === undefined || !Number.isFinite(bytes) ? DASH : inMiB(bytes);
 }
 
 /** The model's folder or hub id, last segment only ("tiny-llama" for examples/tiny-llama). */

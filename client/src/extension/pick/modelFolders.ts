@@ -2,6 +2,7 @@
 // quantized checkpoint (config.json with quantization_config) from a full-precision one. No `vscode` import.
 import * as fs from 'fs';
 import * as path from 'path';
+import { CONFIG_FILE, readModelConfig } from '../../../../native/model';
 
 export interface ModelFolder {
   folder: string;
@@ -17,12 +18,12 @@ export function readModelFolder(folder: string): ModelFolder | undefined {
   } catch {
     return undefined;
   }
-  if (!names.includes('config.json') || !names.some((n) => n.endsWith('.safetensors'))) return undefined;
+  if (!names.includes(CONFIG_FILE) || !names.some((n) => n.endsWith('.safetensors'))) return undefined;
   let quantMethod: string | undefined;
   try {
-    const config = JSON.parse(fs.readFileSync(path.join(folder, 'config.json'), 'utf8')) as { quantization_config?: { quant_method?: unknown } };
-    const method = config.quantization_config?.quant_method;
-    quantMethod = typeof method === 'string' ? method : config.quantization_config ? 'unknown' : undefined;
+    const quantization = readModelConfig(folder).config.quantization_config as { quant_method?: unknown } | undefined;
+    const method = quantization?.quant_method;
+    quantMethod = typeof method === 'string' ? method : quantization ? 'unknown' : undefined;
   } catch {
     return undefined; // an unreadable config.json is not a model the engine can open
   }

@@ -1,8 +1,6 @@
 // What a variant is, in the table's terms (quantization, bits, group size, act-order) and as a short label:
 // from the quantize plan of a config variant, or from the config.json of a checkpoint folder.
-import * as fs from 'fs';
-import * as path from 'path';
-import { PipelinePlan, planFromConfig } from '../../../lib';
+import { PipelinePlan, planFromConfig, readModelConfig } from '../../../lib';
 
 export interface QuantDescription {
   quantization: string;
@@ -34,7 +32,7 @@ const DTYPE_NAMES: Record<string, { quantization: string; bits: number }> = {
 
 /** A checkpoint folder: its quantization_config when it has one, else the dtype its config.json names. */
 export function describeFolder(folder: string): QuantDescription {
-  const config = JSON.parse(fs.readFileSync(path.join(folder, 'config.json'), 'utf8')) as Record<string, unknown>;
+  const { config } = readModelConfig(folder);
   const q = config.quantization_config;
   if (typeof q === 'object' && q !== null && !Array.isArray(q)) {
     try {

@@ -4,22 +4,14 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { isRunning } from '../../../model';
 
 const PREFIX = 'quantstudio-benchmark-';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function sweepAbandoned(root: string): void {
   for (const name of fs.readdirSync(root)) {
     const pid = Number(new RegExp(`^${PREFIX}(\\d+)-`).exec(name)?.[1]);
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid)) fs.rmSync(path.join(root, name), { recursive: true, force: true });
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isRunning(pid)) fs.rmSync(path.join(root, name), { recursive: true, force: true });
   }
 }
 

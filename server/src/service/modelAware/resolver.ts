@@ -3,7 +3,7 @@
 // whoever waits on `resolve()` (the LSP server) re-publishes when it is done.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
-import { AnswerCache, defaultHubCacheDir, findCachedSnapshot, readLocalModel, resolveModel } from '../../../../native/model';
+import { AnswerCache, CONFIG_FILE, defaultHubCacheDir, findCachedSnapshot, parseJsonObject, readLocalModel, resolveModel } from '../../../../native/model';
 import type { ModelError, ResolvedModel, TokenGrant } from '../../../../native/model';
 import type { ModelReference } from './reference';
 
@@ -31,8 +31,9 @@ async function holdsModel(folder: string): Promise<boolean> {
   const files = await readdir(folder).catch(() => [] as string[]);
   if (!files.some((f) => f.endsWith('.safetensors'))) return false;
   try {
-    const config = JSON.parse(await readFile(join(folder, 'config.json'), 'utf8')) as { architectures?: unknown };
-    return Array.isArray(config.architectures) && config.architectures.length > 0;
+    const file = join(folder, CONFIG_FILE);
+    const { architectures } = parseJsonObject(await readFile(file, 'utf8'), file);
+    return Array.isArray(architectures) && architectures.length > 0;
   } catch {
     return false;
   }

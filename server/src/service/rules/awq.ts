@@ -2,7 +2,8 @@
 // GPTQConfig) and of AutoAWQ 0.2.9 quant_config.json, which spells keys w_bit / q_group_size.
 import type { ConfigSite } from '../model';
 import { groupSizeRule } from './group-size';
-import type { Rule } from './rule';
+import { overriddenKeyRule } from './overridden';
+import { reportIgnoredKey, type Rule } from './rule';
 import { valueRule } from './table';
 import { booleanOf, closest, effective, numberOf, stringOf } from './values';
 
@@ -12,6 +13,11 @@ const TRANSFORMERS_VERSIONS = ['gemm', 'gemv', 'gemv_fast', 'llm-awq'];
 const AUTOAWQ_VERSIONS = ['gemm', 'gemv', 'gemv_fast', 'marlin'];
 /** transformers 5.23 AwqBackend values ('autoawq' is read as 'auto'; 'llm-awq' switches the format). */
 const BACKENDS = ['auto', 'auto_trainable', 'machete', 'marlin', 'exllama_v2', 'exllama_v1', 'gemm', 'gemm_triton', 'gemv', 'gemv_fast', 'torch_awq', 'torch_fused_awq'];
+/** Legacy backend names transformers 5.23 AwqConfig still reads, both as backend "auto". */
+const LEGACY_BACKENDS: ReadonlyMap<string, string> = new Map([
+  ['autoawq', 'backend "autoawq" is the legacy packing name; transformers 5.23 AwqConfig reads it as "auto" (kernels now come from GPTQModel). Write "auto".'],
+  ['llm-awq', 'backend "llm-awq" is the legacy spelling: transformers 5.23 AwqConfig turns it into version "llm-awq" with backend "auto". Write it that way.'],
+]);
 const LEGACY_KEYS = ['do_fuse', 'fuse_max_seq_len', 'modules_to_fuse', 'exllama_config'];
 /** GPTQModel 7.7 SUPPORTS_BACKEND_MAP for AWQ: which kernels read which packed layout. */
 const BACKENDS_BY_LAYOUT: Readonly<Record<string, readonly string[]>> = {
@@ -68,26 +74,14 @@ const version: Rule = {
   },
 };
 
-const versionFormatConflict: Rule = {
+const versionFormatConflict = overriddenKeyRule({
   id: 'awq/version-format-conflict',
   methods: ['awq'],
-  defaultSeverity: 'warning',
   description: 'version and format disagree; version wins (transformers 5.23 AwqConfig.__init__).',
-  check(site, ctx) {
-    const format = effective(site, 'format');
-    const f = stringOf(format);
-    const v = stringOf(effective(site, 'version'));
-    if (format === undefined || f === undefined || v === undefined || f.toLowerCase() === v.toLowerCase()) return;
-    ctx.report({
-      at: format,
-      message: `format is "${f}" but version is "${v}": transformers 5.23 AwqConfig uses version and ignores format. Remove format or make them equal.`,
-      fixes: [
-        { kind: 'removeKey', key: 'format', title: 'Remove format' },
-        { kind: 'setValue', key: 'format', value: v, title: `Set format to "${v}"` },
-      ],
-    });
-  },
-};
+  overridden: 'format',
+  winner: 'version',
+  reader: () => 'transformers 5.23 AwqConfig',
+});
 
 const backend: Rule = {
   id: 'awq/backend',
@@ -101,22 +95,9 @@ const backend: Rule = {
     if (e === undefined || raw === undefined) return;
     const v = raw.toLowerCase(); // GPTQConfig.__init__ lower-cases backend
     if (BACKENDS.includes(v)) return;
-    if (v === 'autoawq') {
-      ctx.report({
-        at: e,
-        severity: 'information',
-        message: 'backend "autoawq" is the legacy packing name; transformers 5.23 AwqConfig reads it as "auto" (kernels now come from GPTQModel). Write "auto".',
-        fixes: [{ kind: 'setValue', key: 'backend', value: 'auto', title: 'Set backend to "auto"' }],
-      });
-      return;
-    }
-    if (v === 'llm-awq') {
-      ctx.report({
-        at: e,
-        severity: 'information',
-        message: 'backend "llm-awq" is the legacy spelling: transformers 5.23 AwqConfig turns it into version "llm-awq" with backend "auto". Write it that way.',
-        fixes: [{ kind: 'setValue', key: 'backend', value: 'auto', title: 'Set backend to "auto"' }],
-      });
+    const legacy = LEGACY_BACKENDS.get(v);
+    if (legacy !== undefined) {
+      ctx.report({ at: e, severity: 'information', message: legacy, fixes: [{ kind: 'setValue', key: 'backend', value: 'auto', title: 'Set backend to "auto"' }] });
       return;
     }
     const guess = closest(v, BACKENDS) ?? 'auto';
@@ -214,12 +195,7 @@ const legacyKeys: Rule = {
         e.key === 'exllama_config'
           ? 'Choose the kernel with "backend": "exllama_v2" (or "exllama_v1")'
           : 'Module fusing was removed; nothing replaces it';
-      ctx.report({
-        at: e,
-        on: 'key',
-        message: `${e.key} is ignored by transformers 5.23 AwqConfig. ${instead}. Remove the key.`,
-        fixes: [{ kind: 'removeKey', key: e.key, title: `Remove ${e.key}` }],
-      });
+      reportIgnoredKey(ctx, e, `${e.key} is ignored by transformers 5.23 AwqConfig. ${instead}. Remove the key.`);
     }
   },
 };

@@ -1,7 +1,7 @@
 // bitsandbytes rules: transformers 5.23 BitsAndBytesConfig (__init__, post_init, to_dict) and what
 // bitsandbytes 0.50 accepts when the layers are built (quant types, compute dtypes).
 import type { ConfigEntry, ConfigSite } from '../model';
-import type { Rule } from './rule';
+import { reportIgnoredKey, type Rule } from './rule';
 import { valueRule } from './table';
 import { booleanOf, closest, effective, numberOf, stringOf, writtenAsInteger } from './values';
 
@@ -107,12 +107,7 @@ const fourBitOptionsIgnored: Rule = {
     if (loadFlag(site, 4) || (four && four.value === undefined)) return;
     for (const e of site.entries) {
       if (!e.key.startsWith('bnb_4bit_') || !changedFromDefault(e)) continue;
-      ctx.report({
-        at: e,
-        on: 'key',
-        message: `${e.key} only applies to 4-bit quantization, but load_in_4bit is not true, so it is silently ignored. Set "load_in_4bit": true or remove ${e.key}.`,
-        fixes: [{ kind: 'removeKey', key: e.key, title: `Remove ${e.key}` }],
-      });
+      reportIgnoredKey(ctx, e, `${e.key} only applies to 4-bit quantization, but load_in_4bit is not true, so it is silently ignored. Set "load_in_4bit": true or remove ${e.key}.`);
     }
   },
 };
@@ -127,21 +122,11 @@ const int8OptionsIgnored: Rule = {
     const threshold = effective(site, 'llm_int8_threshold');
     const t = numberOf(threshold);
     if (threshold && t !== undefined && t !== 6) {
-      ctx.report({
-        at: threshold,
-        on: 'key',
-        message: 'llm_int8_threshold is the LLM.int8() outlier threshold; 4-bit layers do not use it, so this value is ignored. Remove it (or switch to load_in_8bit).',
-        fixes: [{ kind: 'removeKey', key: 'llm_int8_threshold', title: 'Remove llm_int8_threshold' }],
-      });
+      reportIgnoredKey(ctx, threshold, 'llm_int8_threshold is the LLM.int8() outlier threshold; 4-bit layers do not use it, so this value is ignored. Remove it (or switch to load_in_8bit).');
     }
     const fp16 = effective(site, 'llm_int8_has_fp16_weight');
     if (fp16 && booleanOf(fp16) === true) {
-      ctx.report({
-        at: fp16,
-        on: 'key',
-        message: 'llm_int8_has_fp16_weight only applies to 8-bit (LLM.int8) layers; with load_in_4bit it is ignored. Remove it.',
-        fixes: [{ kind: 'removeKey', key: 'llm_int8_has_fp16_weight', title: 'Remove llm_int8_has_fp16_weight' }],
-      });
+      reportIgnoredKey(ctx, fp16, 'llm_int8_has_fp16_weight only applies to 8-bit (LLM.int8) layers; with load_in_4bit it is ignored. Remove it.');
     }
   },
 };

@@ -1,9 +1,10 @@
 // GPTQ rules: the checks of transformers 5.23 GPTQConfig (__init__/post_init) and of GPTQModel 7.7
 // (QuantizeConfig loading and kernel selection), for every file kind that holds a GPTQ config.
 import { AUTOGPTQ_DEFAULTS, QUANT_DEFAULTS } from '../../../../native/model';
-import type { ConfigSite } from '../model';
+import type { ConfigEntry, ConfigSite } from '../model';
 import { groupSizeRule } from './group-size';
-import type { Rule } from './rule';
+import { overriddenKeyRule } from './overridden';
+import { reportIgnoredKey, type Rule } from './rule';
 import { valueRule } from './table';
 import { booleanOf, closest, effective, isTrue, numberOf, show, stringOf } from './values';
 
@@ -126,12 +127,7 @@ const legacyKernelKeys: Rule = {
     for (const e of site.entries) {
       if (!LEGACY_KERNEL_KEYS.includes(e.key)) continue;
       const replacement = legacyReplacement(e.key, e.value);
-      ctx.report({
-        at: e,
-        on: 'key',
-        message: `${e.key} is ignored by transformers 5.23 GPTQConfig (the AutoGPTQ exllama switches were removed). ${replacement} and remove this key.`,
-        fixes: [{ kind: 'removeKey', key: e.key, title: `Remove ${e.key}` }],
-      });
+      reportIgnoredKey(ctx, e, `${e.key} is ignored by transformers 5.23 GPTQConfig (the AutoGPTQ exllama switches were removed). ${replacement} and remove this key.`);
     }
   },
 };
@@ -145,27 +141,14 @@ function legacyReplacement(key: string, value: unknown): string {
   return 'Choose the kernel with "backend" ("auto" picks the fastest available)';
 }
 
-const formatConflict: Rule = {
+const formatConflict = overriddenKeyRule({
   id: 'gptq/format-conflict',
   methods: ['gptq'],
-  defaultSeverity: 'warning',
   description: 'format and checkpoint_format disagree; checkpoint_format wins (transformers 5.23 GPTQConfig.__init__, GPTQModel 7.7).',
-  check(site, ctx) {
-    const format = effective(site, 'format');
-    const checkpoint = effective(site, 'checkpoint_format');
-    const f = stringOf(format);
-    const c = stringOf(checkpoint);
-    if (format === undefined || f === undefined || c === undefined || f.toLowerCase() === c.toLowerCase()) return;
-    ctx.report({
-      at: format,
-      message: `format is "${f}" but checkpoint_format is "${c}": ${reader(site)} uses checkpoint_format and ignores format. Remove format or make them equal.`,
-      fixes: [
-        { kind: 'removeKey', key: 'format', title: 'Remove format' },
-        { kind: 'setValue', key: 'format', value: c, title: `Set format to "${c}"` },
-      ],
-    });
-  },
-};
+  overridden: 'format',
+  winner: 'checkpoint_format',
+  reader,
+});
 
 const formatKeyRenamed: Rule = {
   id: 'gptq/format-key-renamed',
@@ -185,26 +168,21 @@ const formatKeyRenamed: Rule = {
   },
 };
 
-const checkpointFormat: Rule = {
+/** The fix for an unknown checkpoint format: the closest known one. */
+const formatGuess = (e: ConfigEntry): string => closest(String(e.value), GPTQ_FORMATS) ?? 'gptq';
+
+const checkpointFormat = valueRule({
   id: 'gptq/checkpoint-format',
   methods: ['gptq'],
   defaultSeverity: 'error',
   description: "checkpoint_format must be 'gptq', 'gptq_v2', 'marlin' or 'bitblas' (GPTQModel 7.7 raises 'Unknown quantization format').",
-  check(site, ctx) {
-    for (const key of ['checkpoint_format', 'format']) {
-      const e = effective(site, key);
-      const v = stringOf(e);
-      if (e === undefined || v === undefined || GPTQ_FORMATS.includes(v.toLowerCase())) continue;
-      const guess = closest(v, GPTQ_FORMATS) ?? 'gptq';
-      ctx.report({
-        at: e,
-        message: `${key} "${v}" is not a GPTQ checkpoint format: ` +
-          `GPTQModel 7.7 knows 'gptq' (v1, read by every runtime), 'gptq_v2', 'marlin' and 'bitblas', and raises on anything else. Did you mean '${guess}'?`,
-        fixes: [{ kind: 'setValue', key, value: guess, title: `Set ${key} to "${guess}"` }],
-      });
-    }
-  },
-};
+  keys: ['checkpoint_format', 'format'],
+  eachKey: true,
+  accepts: { values: GPTQ_FORMATS, ignoreCase: true },
+  message: (e) => `${e.key} "${String(e.value)}" is not a GPTQ checkpoint format: ` +
+    `GPTQModel 7.7 knows 'gptq' (v1, read by every runtime), 'gptq_v2', 'marlin' and 'bitblas', and raises on anything else. Did you mean '${formatGuess(e)}'?`,
+  fixes: (e) => [{ value: formatGuess(e), title: `Set ${e.key} to "${formatGuess(e)}"` }],
+});
 
 const gptqV2Compat: Rule = {
   id: 'gptq/v2-format-compat',

@@ -36,3 +36,8 @@ export interface Rule {
   description: string;
   check(site: ConfigSite, ctx: RuleContext): void;
 }
+
+/** A key the library ignores: reported on the key, and the fix removes it. */
+export function reportIgnoredKey(ctx: RuleContext, entry: ConfigEntry, message: string): void {
+  ctx.report({ at: entry, on: 'key', message, fixes: [{ kind: 'removeKey', key: entry.key, title: `Remove ${entry.key}` }] });
+}

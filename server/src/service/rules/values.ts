@@ -35,11 +35,6 @@ export function writtenAsInteger(e: ConfigEntry): boolean {
   return typeof e.value === 'number' && /^[+-]?\d+$/.test(e.valueText.trim());
 }
 
-/** The JSON file kinds whose config reaches transformers' from_dict (config.json, job files); Python calls construct the class directly. */
-export function isTransformersKind(site: ConfigSite): boolean {
-  return site.fileKind === 'model-config' || site.fileKind === 'job' || site.fileKind === 'python';
-}
-
 export function show(v: LiteralValue | undefined): string {
   return v === undefined ? '(not a literal)' : JSON.stringify(v);
 }

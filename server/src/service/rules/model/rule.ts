@@ -20,11 +20,5 @@ export interface ModelRule extends Omit<Rule, 'check'> {
 }
 
 export function bindToModel(rule: ModelRule, model: Omit<ModelRuleContext, keyof RuleContext>): Rule {
-  return {
-    id: rule.id,
-    methods: rule.methods,
-    defaultSeverity: rule.defaultSeverity,
-    description: rule.description,
-    check: (site, ctx) => rule.check(site, { report: (finding) => ctx.report(finding), ...model }),
-  };
+  return { ...rule, check: (site, ctx) => rule.check(site, { report: (finding) => ctx.report(finding), ...model }) };
 }
