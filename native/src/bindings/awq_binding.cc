@@ -18,8 +18,7 @@ quant::AwqOptions ReadAwqOptions(const Napi::Value& value) {
   quant::AwqOptions options;
   if (!value.IsObject()) return options;
   const Napi::Object o = value.As<Napi::Object>();
-  options.bits = static_cast<int>(bindings::OptionNumber(o, "bits", options.bits));
-  options.groupSize = static_cast<int64_t>(bindings::OptionNumber(o, "groupSize", static_cast<double>(options.groupSize)));
+  bindings::ReadBitsAndGroupSize(o, options);
   options.zeroPoint = bindings::OptionBool(o, "zeroPoint", options.zeroPoint);
   options.scaleGrid = static_cast<int>(bindings::OptionNumber(o, "scaleGrid", options.scaleGrid));
   options.duoScaling = bindings::OptionBool(o, "duoScaling", options.duoScaling);
@@ -96,12 +95,9 @@ Napi::Value AwqSearchScales(const Napi::CallbackInfo& info) {
 
 Napi::Value AwqQuantizeLinear(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::vector<float> weight = bindings::CopyFloat32(info[0], "weight");
-  const int64_t rows = bindings::PositiveInteger(info[1], "rows");
-  const int64_t cols = bindings::PositiveInteger(info[2], "cols");
-  if (static_cast<int64_t>(weight.size()) != rows * cols)
-    throw Napi::RangeError::New(env, "weight has " + std::to_string(weight.size()) + " values; rows × cols = " +
-                                         std::to_string(rows * cols));
+  bindings::WeightArg arg = bindings::ReadWeight(info[0], info[1], info[2]);
+  std::vector<float> weight = std::move(arg.values);
+  const int64_t rows = arg.rows, cols = arg.cols;
   std::vector<float> scales = bindings::CopyFloat32(info[3], "scales");
   if (static_cast<int64_t>(scales.size()) != cols)
     throw Napi::RangeError::New(env, "scales have " + std::to_string(scales.size()) + " values; expected cols = " +
@@ -133,9 +129,9 @@ Napi::Value AwqQuantizeLinear(const Napi::CallbackInfo& info) {
   return bindings::RunAsync(env, std::move(spec), env.Undefined(), env.Undefined());
 }
 
-const Registration kRegistration([](Napi::Env env, Napi::Object exports) {
-  exports.Set("awqSearchScales", Napi::Function::New(env, AwqSearchScales, "awqSearchScales"));
-  exports.Set("awqQuantizeLinear", Napi::Function::New(env, AwqQuantizeLinear, "awqQuantizeLinear"));
+const Registration kRegistration({
+    {"awqSearchScales", AwqSearchScales},
+    {"awqQuantizeLinear", AwqQuantizeLinear},
 });
 
 }  // namespace

@@ -95,8 +95,7 @@ Napi::Value CheckpointConfig(const Napi::CallbackInfo& info) {
   const Napi::Object o = OptionsObject(info, 1);
   formats::CheckpointConfigOptions c;
   formats::GptqConfigOptions& g = c.gptq;
-  g.bits = static_cast<int>(OptionNumber(o, "bits", g.bits));
-  g.groupSize = static_cast<int64_t>(OptionNumber(o, "groupSize", static_cast<double>(g.groupSize)));
+  ReadBitsAndGroupSize(o, g);
   g.descAct = OptionBool(o, "descAct", g.descAct);
   g.sym = OptionBool(o, "sym", g.sym);
   g.dampPercent = OptionNumber(o, "dampPercent", g.dampPercent);
@@ -158,11 +157,11 @@ Napi::Value FormatLayouts(const Napi::CallbackInfo& info) {
   return out;
 }
 
-const Registration kRegistration([](Napi::Env env, Napi::Object exports) {
-  exports.Set("packLayer", Napi::Function::New(env, PackLayer, "packLayer"));
-  exports.Set("unpackLayer", Napi::Function::New(env, UnpackLayer, "unpackLayer"));
-  exports.Set("checkpointConfig", Napi::Function::New(env, CheckpointConfig, "checkpointConfig"));
-  exports.Set("formatLayouts", Napi::Function::New(env, FormatLayouts, "formatLayouts"));
+const Registration kRegistration({
+    {"packLayer", PackLayer},
+    {"unpackLayer", UnpackLayer},
+    {"checkpointConfig", CheckpointConfig},
+    {"formatLayouts", FormatLayouts},
 });
 
 }  // namespace

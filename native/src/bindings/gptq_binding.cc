@@ -16,8 +16,7 @@ quant::GptqOptions ReadGptqOptions(const Napi::Value& value) {
   quant::GptqOptions options;
   if (!value.IsObject()) return options;
   const Napi::Object o = value.As<Napi::Object>();
-  options.bits = static_cast<int>(bindings::OptionNumber(o, "bits", options.bits));
-  options.groupSize = static_cast<int64_t>(bindings::OptionNumber(o, "groupSize", static_cast<double>(options.groupSize)));
+  bindings::ReadBitsAndGroupSize(o, options);
   options.sym = bindings::OptionBool(o, "sym", options.sym);
   options.descAct = bindings::OptionBool(o, "descAct", options.descAct);
   options.staticGroups = bindings::OptionBool(o, "staticGroups", options.staticGroups);
@@ -29,12 +28,9 @@ quant::GptqOptions ReadGptqOptions(const Napi::Value& value) {
 
 Napi::Value GptqQuantize(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::vector<float> weight = bindings::CopyFloat32(info[0], "weight");
-  const int64_t rows = bindings::PositiveInteger(info[1], "rows");
-  const int64_t cols = bindings::PositiveInteger(info[2], "cols");
-  if (static_cast<int64_t>(weight.size()) != rows * cols)
-    throw Napi::RangeError::New(env, "weight has " + std::to_string(weight.size()) + " values; rows × cols = " +
-                                         std::to_string(rows * cols));
+  bindings::WeightArg arg = bindings::ReadWeight(info[0], info[1], info[2]);
+  std::vector<float> weight = std::move(arg.values);
+  const int64_t rows = arg.rows, cols = arg.cols;
   if (!info[3].IsArray()) throw Napi::TypeError::New(env, "activation batches must be an array of Float32Array");
   Napi::Array batchArray = info[3].As<Napi::Array>();
   std::vector<std::vector<float>> batches;
@@ -74,8 +70,8 @@ Napi::Value GptqQuantize(const Napi::CallbackInfo& info) {
   return bindings::RunAsync(env, std::move(spec), info[5], info[6]);
 }
 
-const Registration kRegistration([](Napi::Env env, Napi::Object exports) {
-  exports.Set("gptqQuantize", Napi::Function::New(env, GptqQuantize, "gptqQuantize"));
+const Registration kRegistration({
+    {"gptqQuantize", GptqQuantize},
 });
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include <fstream>
 #include <memory>
+#include <type_traits>
 
 #include "bindings/async_job.h"
 #include "bindings/quant_values.h"
@@ -183,34 +184,29 @@ Napi::Value WriteCheckpoint(const Napi::CallbackInfo& info) {
   return RunAsync(env, std::move(spec), info[4], info[5]);
 }
 
-template <typename In, typename Out, napi_typedarray_type kType, typename Convert>
-Napi::Value ConvertArray(const Napi::CallbackInfo& info, const char* what, Convert convert) {
-  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != kType) {
-    throw Napi::TypeError::New(info.Env(), std::string("argument must be a ") + what);
+// f16ToF32, bf16ToF32, f32ToF16, f32ToBf16: a Uint16Array to a Float32Array or back, element by element.
+template <typename In, typename Out, Out (*kConvert)(In)>
+Napi::Value ConvertArray(const Napi::CallbackInfo& info) {
+  constexpr bool kFromHalf = std::is_same_v<In, uint16_t>;
+  if (!info[0].IsTypedArray() ||
+      info[0].As<Napi::TypedArray>().TypedArrayType() != (kFromHalf ? napi_uint16_array : napi_float32_array)) {
+    throw Napi::TypeError::New(info.Env(), std::string("argument must be a ") + (kFromHalf ? "Uint16Array" : "Float32Array"));
   }
   Napi::TypedArrayOf<In> in = info[0].As<Napi::TypedArrayOf<In>>();
   Napi::TypedArrayOf<Out> out = Napi::TypedArrayOf<Out>::New(info.Env(), in.ElementLength());
-  for (size_t i = 0; i < in.ElementLength(); ++i) out[i] = convert(in[i]);
+  for (size_t i = 0; i < in.ElementLength(); ++i) out[i] = kConvert(in[i]);
   return out;
 }
 
-const Registration kRegistration([](Napi::Env env, Napi::Object exports) {
-  exports.Set("readSafetensorsHeader", Napi::Function::New(env, ReadHeader, "readSafetensorsHeader"));
-  exports.Set("readTensor", Napi::Function::New(env, ReadTensor, "readTensor"));
-  exports.Set("writeSafetensors", Napi::Function::New(env, WriteFile, "writeSafetensors"));
-  exports.Set("writeCheckpoint", Napi::Function::New(env, WriteCheckpoint, "writeCheckpoint"));
-  exports.Set("f16ToF32", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
-    return ConvertArray<uint16_t, float, napi_uint16_array>(info, "Uint16Array", F16ToF32);
-  }, "f16ToF32"));
-  exports.Set("bf16ToF32", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
-    return ConvertArray<uint16_t, float, napi_uint16_array>(info, "Uint16Array", Bf16ToF32);
-  }, "bf16ToF32"));
-  exports.Set("f32ToF16", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
-    return ConvertArray<float, uint16_t, napi_float32_array>(info, "Float32Array", F32ToF16);
-  }, "f32ToF16"));
-  exports.Set("f32ToBf16", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
-    return ConvertArray<float, uint16_t, napi_float32_array>(info, "Float32Array", F32ToBf16);
-  }, "f32ToBf16"));
+const Registration kRegistration({
+    {"readSafetensorsHeader", ReadHeader},
+    {"readTensor", ReadTensor},
+    {"writeSafetensors", WriteFile},
+    {"writeCheckpoint", WriteCheckpoint},
+    {"f16ToF32", ConvertArray<uint16_t, float, F16ToF32>},
+    {"bf16ToF32", ConvertArray<uint16_t, float, Bf16ToF32>},
+    {"f32ToF16", ConvertArray<float, uint16_t, F32ToF16>},
+    {"f32ToBf16", ConvertArray<float, uint16_t, F32ToBf16>},
 });
 
 }  // namespace

@@ -26,21 +26,47 @@ inline int64_t PositiveInteger(const Napi::Value& value, const char* what) {
   return static_cast<int64_t>(d);
 }
 
+/** An option's value; undefined when the key is absent, so absent and undefined read alike. */
+inline Napi::Value OptionValue(const Napi::Object& options, const char* key) {
+  return options.Has(key) ? options.Get(key) : options.Env().Undefined();
+}
+
 /** Reads an optional option: returns `fallback` when absent or undefined. */
 inline double OptionNumber(const Napi::Object& options, const char* key, double fallback) {
-  if (!options.Has(key)) return fallback;
-  Napi::Value v = options.Get(key);
+  const Napi::Value v = OptionValue(options, key);
   if (v.IsUndefined()) return fallback;
   if (!v.IsNumber()) throw Napi::TypeError::New(options.Env(), std::string("option ") + key + " must be a number");
   return v.As<Napi::Number>().DoubleValue();
 }
 
 inline bool OptionBool(const Napi::Object& options, const char* key, bool fallback) {
-  if (!options.Has(key)) return fallback;
-  Napi::Value v = options.Get(key);
+  const Napi::Value v = OptionValue(options, key);
   if (v.IsUndefined()) return fallback;
   if (!v.IsBoolean()) throw Napi::TypeError::New(options.Env(), std::string("option ") + key + " must be a boolean");
   return v.As<Napi::Boolean>().Value();
+}
+
+/** A weight matrix argument: the Float32Array at `weight` and its `rows` and `cols`. */
+struct WeightArg {
+  std::vector<float> values;
+  int64_t rows;
+  int64_t cols;
+};
+
+/** Reads a weight and its shape; a RangeError when it does not hold rows × cols values. */
+inline WeightArg ReadWeight(const Napi::Value& weight, const Napi::Value& rows, const Napi::Value& cols) {
+  WeightArg w{CopyFloat32(weight, "weight"), PositiveInteger(rows, "rows"), PositiveInteger(cols, "cols")};
+  if (static_cast<int64_t>(w.values.size()) != w.rows * w.cols)
+    throw Napi::RangeError::New(weight.Env(), "weight has " + std::to_string(w.values.size()) + " values; rows × cols = " +
+                                                  std::to_string(w.rows * w.cols));
+  return w;
+}
+
+/** Reads the optional bits and groupSize every group quantizer's options carry, keeping the defaults when absent. */
+template <class Options>
+void ReadBitsAndGroupSize(const Napi::Object& o, Options& options) {
+  options.bits = static_cast<int>(OptionNumber(o, "bits", options.bits));
+  options.groupSize = static_cast<int64_t>(OptionNumber(o, "groupSize", static_cast<double>(options.groupSize)));
 }
 
 }  // namespace quantstudio::bindings

@@ -134,14 +134,14 @@ Napi::Value SetSimdLevelJs(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), SimdLevelName(previous));
 }
 
-const Registration kRegistration([](Napi::Env env, Napi::Object exports) {
-  exports.Set("kernelsMatMul", Napi::Function::New(env, MatMulJs, "kernelsMatMul"));
-  exports.Set("kernelsAttention", Napi::Function::New(env, AttentionJs, "kernelsAttention"));
-  exports.Set("kernelsSoftmax", Napi::Function::New(env, SoftmaxJs, "kernelsSoftmax"));
-  exports.Set("kernelsNll", Napi::Function::New(env, NllJs, "kernelsNll"));
-  exports.Set("kernelsMachinePeak", Napi::Function::New(env, MachinePeakJs, "kernelsMachinePeak"));
-  exports.Set("kernelsSimd", Napi::Function::New(env, SimdJs, "kernelsSimd"));
-  exports.Set("kernelsSetSimdLevel", Napi::Function::New(env, SetSimdLevelJs, "kernelsSetSimdLevel"));
+const Registration kRegistration({
+    {"kernelsMatMul", MatMulJs},
+    {"kernelsAttention", AttentionJs},
+    {"kernelsSoftmax", SoftmaxJs},
+    {"kernelsNll", NllJs},
+    {"kernelsMachinePeak", MachinePeakJs},
+    {"kernelsSimd", SimdJs},
+    {"kernelsSetSimdLevel", SetSimdLevelJs},
 });
 
 }  // namespace

@@ -37,13 +37,9 @@ Napi::Value Quantize(const Napi::CallbackInfo& info) {
     for (const auto& n : quant::QuantizerNames()) names += (names.empty() ? "" : ", ") + n;
     throw Napi::Error::New(env, "unknown quantizer '" + method + "'; available: " + names);
   }
-  auto weight = std::make_shared<std::vector<float>>(CopyFloat32(info[1], "weight"));
-  const int64_t rows = PositiveInteger(info[2], "rows");
-  const int64_t cols = PositiveInteger(info[3], "cols");
-  if (static_cast<int64_t>(weight->size()) != rows * cols) {
-    throw Napi::RangeError::New(env, "weight holds " + std::to_string(weight->size()) + " values, not rows × cols = " +
-                                         std::to_string(rows * cols));
-  }
+  WeightArg arg = ReadWeight(info[1], info[2], info[3]);
+  auto weight = std::make_shared<std::vector<float>>(std::move(arg.values));
+  const int64_t rows = arg.rows, cols = arg.cols;
   const quant::QuantOptions options = OptionsFromJs(info[4]);
   const std::string name = info.Length() > 7 && info[7].IsString() ? info[7].As<Napi::String>().Utf8Value() : "weight";
   JobSpec<quant::QuantResult, Steps> spec;
@@ -102,11 +98,11 @@ Napi::Value BnbCodeTables(const Napi::CallbackInfo& info) {
   return o;
 }
 
-const Registration kRegistration([](Napi::Env env, Napi::Object exports) {
-  exports.Set("quantize", Napi::Function::New(env, Quantize, "quantize"));
-  exports.Set("dequantize", Napi::Function::New(env, Dequantize, "dequantize"));
-  exports.Set("quantizerNames", Napi::Function::New(env, QuantizerNamesJs, "quantizerNames"));
-  exports.Set("bnbCodeTables", Napi::Function::New(env, BnbCodeTables, "bnbCodeTables"));
+const Registration kRegistration({
+    {"quantize", Quantize},
+    {"dequantize", Dequantize},
+    {"quantizerNames", QuantizerNamesJs},
+    {"bnbCodeTables", BnbCodeTables},
 });
 
 }  // namespace

@@ -8,11 +8,7 @@
 #include "core/thread_pool.h"
 #include "kernels/cpu.h"
 #include "kernels/matmul_avx512.h"
-
-#if defined(__x86_64__) || defined(_M_X64)
-#include <immintrin.h>
-#define QS_X86 1
-#endif
+#include "kernels/qmatmul_simd.h"
 
 namespace quantstudio::kernels {
 namespace {
@@ -55,8 +51,6 @@ void CheckDense(const MatrixRef& w) {
 }
 
 #ifdef QS_X86
-#define QS_AVX2 __attribute__((target("avx2,fma,f16c")))
-
 // Weight rows widened per GEMM panel: 16 outputs = two AVX2 registers per row of x.
 constexpr int64_t kPanelCols = 16;
 
@@ -79,14 +73,6 @@ inline float Load1(const uint8_t* row, int64_t i) {
   else return Bf16ToF32(LoadUnaligned<uint16_t>(row + 2 * i));
 }
 
-QS_AVX2 inline float HorizontalSum(__m256 v) {
-  __m128 sum = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  __m128 shuf = _mm_movehdup_ps(sum);
-  sum = _mm_add_ps(sum, shuf);
-  shuf = _mm_movehl_ps(shuf, sum);
-  return _mm_cvtss_f32(_mm_add_ss(sum, shuf));
-}
-
 // GEMV rows [j0, j1): four weight rows share each load of x.
 template <DType T>
 QS_AVX2 void GemvRows(const float* x, const MatrixRef& w, const float* bias, float* y, int64_t j0, int64_t j1) {
@@ -106,7 +92,7 @@ QS_AVX2 void GemvRows(const float* x, const MatrixRef& w, const float* bias, flo
       a2 = _mm256_fmadd_ps(Load8<T>(r2, i), xv, a2);
       a3 = _mm256_fmadd_ps(Load8<T>(r3, i), xv, a3);
     }
-    float s[4] = {HorizontalSum(a0), HorizontalSum(a1), HorizontalSum(a2), HorizontalSum(a3)};
+    float s[4] = {HSum(a0), HSum(a1), HSum(a2), HSum(a3)};
     const uint8_t* rows[4] = {r0, r1, r2, r3};
     for (int r = 0; r < 4; ++r) {
       for (int64_t i = k8; i < k; ++i) s[r] += Load1<T>(rows[r], i) * x[i];
@@ -117,7 +103,7 @@ QS_AVX2 void GemvRows(const float* x, const MatrixRef& w, const float* bias, flo
     const uint8_t* r = RowPtr(w, j);
     __m256 a = _mm256_setzero_ps();
     for (int64_t i = 0; i < k8; i += 8) a = _mm256_fmadd_ps(Load8<T>(r, i), _mm256_loadu_ps(x + i), a);
-    float s = HorizontalSum(a);
+    float s = HSum(a);
     for (int64_t i = k8; i < k; ++i) s += Load1<T>(r, i) * x[i];
     y[j] = s + (bias ? bias[j] : 0.0f);
   }

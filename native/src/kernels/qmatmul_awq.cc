@@ -78,7 +78,7 @@ class AwqGemmMatrix final : public QuantMatrix {
   GroupFactors f_;
 };
 
-class AwqGemvMatrix final : public QuantMatrix {
+class AwqGemvMatrix final : public RowCodesMatrix<AwqGemvMatrix> {
  public:
   explicit AwqGemvMatrix(const AwqPacked& p) : p_(p), groups_(p.in / p.groupSize) {
     for (int s = 0; s < 31; ++s) {
@@ -115,13 +115,6 @@ class AwqGemvMatrix final : public QuantMatrix {
     const int64_t at = r * groups_ + (c >> groupShift_);
     return _mm256_fmsub_ps(q, _mm256_set1_ps(scale_[at]), _mm256_set1_ps(scaledZero_[at]));
   }
-  QS_AVX2 void GemvAvx2(const float* x, int64_t j0, int64_t j1, float* y) const override {
-    RowGemv(*this, p_.in, x, j0, j1, y);
-  }
-  QS_AVX2 void DecodePanelAvx2(int64_t j0, float* panel) const override { RowDecodePanel(*this, p_.in, j0, panel); }
-#else
-  void GemvAvx2(const float*, int64_t, int64_t, float*) const override {}
-  void DecodePanelAvx2(int64_t, float*) const override {}
 #endif
 
  private:

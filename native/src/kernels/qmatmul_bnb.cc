@@ -16,7 +16,7 @@ int Log2(int64_t n) {
   return -1;
 }
 
-class Bnb4Matrix final : public QuantMatrix {
+class Bnb4Matrix final : public RowCodesMatrix<Bnb4Matrix> {
  public:
   explicit Bnb4Matrix(Bnb4Packed p) : p_(std::move(p)), blockShift_(Log2(p_.blocksize)) {}
 
@@ -52,12 +52,8 @@ class Bnb4Matrix final : public QuantMatrix {
   QS_AVX2 void GemvAvx2(const float* x, int64_t j0, int64_t j1, float* y) const override {
     if (p_.in % p_.blocksize == 0 && p_.blocksize % 32 == 0 && UseAvx512()) return GemvBlocksAvx512(x, j0, j1, y);
     if (p_.in % p_.blocksize == 0 && p_.blocksize % 16 == 0) return GemvBlocks(x, j0, j1, y);
-    RowGemv(*this, p_.in, x, j0, j1, y);
+    RowCodesMatrix::GemvAvx2(x, j0, j1, y);
   }
-  QS_AVX2 void DecodePanelAvx2(int64_t j0, float* panel) const override { RowDecodePanel(*this, p_.in, j0, panel); }
-#else
-  void GemvAvx2(const float*, int64_t, int64_t, float*) const override {}
-  void DecodePanelAvx2(int64_t, float*) const override {}
 #endif
 
  private:
@@ -135,7 +131,7 @@ class Bnb4Matrix final : public QuantMatrix {
   int blockShift_;  // log2(blocksize), −1 when not a power of two
 };
 
-class Int8Matrix final : public QuantMatrix {
+class Int8Matrix final : public RowCodesMatrix<Int8Matrix> {
  public:
   explicit Int8Matrix(const Int8Packed& p) : p_(p), rowScale_(static_cast<size_t>(p.out)) {
     for (int64_t r = 0; r < p.out; ++r) rowScale_[r] = Scb(r) * kInv127;
@@ -156,13 +152,6 @@ class Int8Matrix final : public QuantMatrix {
     const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p_.weight + r * p_.in + c));
     return _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(bytes)), _mm256_set1_ps(rowScale_[r]));
   }
-  QS_AVX2 void GemvAvx2(const float* x, int64_t j0, int64_t j1, float* y) const override {
-    RowGemv(*this, p_.in, x, j0, j1, y);
-  }
-  QS_AVX2 void DecodePanelAvx2(int64_t j0, float* panel) const override { RowDecodePanel(*this, p_.in, j0, panel); }
-#else
-  void GemvAvx2(const float*, int64_t, int64_t, float*) const override {}
-  void DecodePanelAvx2(int64_t, float*) const override {}
 #endif
 
  private:

@@ -42,4 +42,25 @@ QS_AVX2 void RowDecodePanel(const Codes& codes, int64_t k, int64_t j0, float* pa
 }
 #endif
 
+// The QuantMatrix side of a row-stored format: both AVX2 entry points served by Derived::Dequant8, so a
+// format class says only how it decodes 8 weights (and may still override GemvAvx2 with a faster path).
+template <class Derived>
+class RowCodesMatrix : public QuantMatrix {
+ public:
+#ifdef QS_X86
+  QS_AVX2 void GemvAvx2(const float* x, int64_t j0, int64_t j1, float* y) const override {
+    RowGemv(Self(), Self().cols(), x, j0, j1, y);
+  }
+  QS_AVX2 void DecodePanelAvx2(int64_t j0, float* panel) const override {
+    RowDecodePanel(Self(), Self().cols(), j0, panel);
+  }
+#else
+  void GemvAvx2(const float*, int64_t, int64_t, float*) const override {}
+  void DecodePanelAvx2(int64_t, float*) const override {}
+#endif
+
+ private:
+  const Derived& Self() const { return static_cast<const Derived&>(*this); }
+};
+
 }  // namespace quantstudio::kernels

@@ -1,4 +1,4 @@
-// AVX2 building blocks shared by the quantized kernels: the prefill panel sweep and small helpers.
+// AVX2 building blocks shared by the kernels (dense and quantized): the prefill panel sweep and small helpers.
 // Functions carry the target attribute, so this compiles without -mavx2 and runs only after UseAvx2().
 #pragma once
 

@@ -39,6 +39,17 @@ runtime::LayerLinears WorkingLayer::View() const {
   return v;
 }
 
+namespace {
+
+// The separate q, k, v and o projections under self_attn: the families differ only in o's leaf name.
+void AddAttentionSlots(WorkingLayer& layer, const std::string& p, const char* oProj) {
+  for (const char* role : {"q", "k", "v"})
+    layer.slots.push_back({role, p + "self_attn." + role + "_proj", InputTap::Attn, nullptr});
+  layer.slots.push_back({"o", p + "self_attn." + oProj, InputTap::O, nullptr});
+}
+
+}  // namespace
+
 WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index, bool splitFusedMlp) {
   const runtime::ModelConfig& c = model.config();
   WorkingLayer layer;
@@ -59,10 +70,7 @@ WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index, bool spli
         layer.slots.push_back({"gate_up", p + "mlp.gate_up_proj", InputTap::Mlp, nullptr});
       }
     } else {
-      layer.slots.push_back({"q", p + "self_attn.q_proj", InputTap::Attn, nullptr});
-      layer.slots.push_back({"k", p + "self_attn.k_proj", InputTap::Attn, nullptr});
-      layer.slots.push_back({"v", p + "self_attn.v_proj", InputTap::Attn, nullptr});
-      layer.slots.push_back({"o", p + "self_attn.o_proj", InputTap::O, nullptr});
+      AddAttentionSlots(layer, p, "o_proj");
       layer.slots.push_back({"gate", p + "mlp.gate_proj", InputTap::Mlp, nullptr});
       layer.slots.push_back({"up", p + "mlp.up_proj", InputTap::Mlp, nullptr});
     }
@@ -74,10 +82,7 @@ WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index, bool spli
     const std::string root = model.weights().Find("model.decoder.embed_tokens.weight") ? "model.decoder." : "decoder.";
     layer.name = root + "layers." + i;
     const std::string p = layer.name + ".";
-    layer.slots.push_back({"q", p + "self_attn.q_proj", InputTap::Attn, nullptr});
-    layer.slots.push_back({"k", p + "self_attn.k_proj", InputTap::Attn, nullptr});
-    layer.slots.push_back({"v", p + "self_attn.v_proj", InputTap::Attn, nullptr});
-    layer.slots.push_back({"o", p + "self_attn.out_proj", InputTap::O, nullptr});
+    AddAttentionSlots(layer, p, "out_proj");
     layer.slots.push_back({"up", p + "fc1", InputTap::Mlp, nullptr});
     layer.slots.push_back({"down", p + "fc2", InputTap::Down, nullptr});
     layer.normNames = {p + "self_attn_layer_norm.weight", p + "self_attn_layer_norm.bias",

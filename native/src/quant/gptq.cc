@@ -6,6 +6,7 @@
 
 #include "core/thread_pool.h"
 #include "quant/linalg.h"
+#include "quant/rtn.h"
 
 namespace quantstudio::quant {
 namespace {
@@ -24,14 +25,7 @@ RowGrid FindGrid(const float* x, int64_t count, int maxq, bool sym) {
     xmin = std::min(xmin, x[i]);
     xmax = std::max(xmax, x[i]);
   }
-  if (sym) {
-    xmax = std::max(std::fabs(xmin), xmax);
-    if (xmin < 0.0f) xmin = -xmax;
-  }
-  if (xmin == 0.0f && xmax == 0.0f) {
-    xmin = -1.0f;
-    xmax = 1.0f;
-  }
+  WidenRange(xmin, xmax, sym);
   RowGrid grid;
   grid.scale = (xmax - xmin) / static_cast<float>(maxq);
   grid.zero = sym ? static_cast<float>((maxq + 1) / 2) : std::nearbyint(-xmin / grid.scale);

@@ -5,10 +5,9 @@
 
 namespace quantstudio::quant {
 
-ScaleZero FindScaleZero(float min, float max, int bits, bool sym) {
-  const float maxq = static_cast<float>((1 << bits) - 1);
-  float xmin = std::min(min, 0.0f);
-  float xmax = std::max(max, 0.0f);
+void WidenRange(float& xmin, float& xmax, bool sym) {
+  xmin = std::min(xmin, 0.0f);
+  xmax = std::max(xmax, 0.0f);
   if (sym) {
     xmax = std::max(std::fabs(xmin), xmax);
     if (xmin < 0.0f) xmin = -xmax;
@@ -17,6 +16,13 @@ ScaleZero FindScaleZero(float min, float max, int bits, bool sym) {
     xmin = -1.0f;
     xmax = 1.0f;
   }
+}
+
+ScaleZero FindScaleZero(float min, float max, int bits, bool sym) {
+  const float maxq = static_cast<float>((1 << bits) - 1);
+  float xmin = min;
+  float xmax = max;
+  WidenRange(xmin, xmax, sym);
   ScaleZero sz;
   sz.scale = (xmax - xmin) / maxq;
   sz.zero = sym ? (1 << bits) / 2 : static_cast<int32_t>(std::nearbyint(-xmin / sz.scale));

@@ -22,6 +22,10 @@ struct ScaleZero {
   int32_t zero;
 };
 
+/** GPTQ's range rule, shared by RTN and GPTQ: [min, max] widened to include 0; sym: mirrored to ±max|x|
+ *  when negative; an all-zero range becomes [−1, 1]. */
+void WidenRange(float& xmin, float& xmax, bool sym);
+
 /** GPTQ's rule: range widened to include 0; sym: zero = (maxq+1)/2 and the range mirrored when
  *  negative; an all-zero range becomes [−1, 1]; asym: zero = round(−min/scale). */
 ScaleZero FindScaleZero(float min, float max, int bits, bool sym);
