@@ -90,5 +90,18 @@ test('model folders: config.json beside safetensors; quantized checkpoints name 
   assert.equal(readModelFolder(path.join(configs, 'gptq-checkpoint')), undefined, 'config.json without weights');
   assert.equal(readModelFolder(path.join(scratch, 'missing')), undefined);
   const found = modelFolders([path.join(gptq, 'config.json'), path.join(configs, 'gptq-checkpoint', 'config.json')], [path.join(root, 'examples', 'tiny-llama'), gptq]);
-  assert.deepEqual(found.map((m) => path.relative(root, m.folder)), ['examples/tiny-llama', 'test/fixtures/model-aware/gptq-8bit-g32']);
+  assert.deepEqual(found.map((m) => path.relative(root, m.folder)), ['test/fixtures/model-aware/gptq-8bit-g32', 'examples/tiny-llama']);
+});
+
+test('model folders: the extension\'s demo model is left out when the workspace holds a copy of it', () => {
+  const demo = path.join(root, 'examples', 'tiny-llama');
+  const copy = path.join(scratch, 'workspace', 'examples', 'tiny-llama');
+  fs.cpSync(demo, copy, { recursive: true });
+  const found = modelFolders([path.join(copy, 'config.json')], [demo]);
+  assert.deepEqual(found.map((m) => m.folder), [copy], 'one entry, the workspace path a run records');
+  // a folder with the same config but other weights is another model
+  const other = path.join(scratch, 'workspace', 'retrained');
+  fs.cpSync(demo, other, { recursive: true });
+  fs.appendFileSync(path.join(other, 'model.safetensors'), Buffer.alloc(8));
+  assert.deepEqual(modelFolders([path.join(other, 'config.json')], [demo]).map((m) => m.folder), [other, demo]);
 });
