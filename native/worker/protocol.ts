@@ -54,8 +54,15 @@ export interface BenchmarkRow {
   kernel: string;
   batch: number;
   loadSeconds: number;
+  /** The median run's; per step (one token of each of the batch's sequences), which is per token only at batch 1. */
   perTokenLatencyMs: number;
+  /** Fastest and slowest run (runs saved before repeats were recorded have none). */
+  perTokenLatencyMsRange?: [number, number];
   throughputTokensPerSecond: number;
+  /** Lowest and highest run. */
+  throughputTokensPerSecondRange?: [number, number];
+  /** Timed runs behind the figures, after one warm-up run. */
+  runs?: number;
   peakMemoryBytes: number;
   perplexity: number | null;
   perplexityDelta: number | null;
