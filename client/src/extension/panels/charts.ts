@@ -12,9 +12,9 @@ export interface BarSeries {
 }
 
 export interface BarChartSpec {
-  /** What the chart shows, e.g. "Per-token latency, generate"; the svg's accessible name starts with it. */
+  /** What the chart shows, e.g. "Latency per step, generate"; the svg's accessible name starts with it. */
   title: string;
-  /** The y axis' unit, e.g. "ms / token". */
+  /** The y axis' unit, e.g. "ms / step". */
   unit: string;
   categories: readonly string[];
   series: readonly BarSeries[];
