@@ -26,13 +26,14 @@ const CONFIG = `{
   }
 }
 `;
+// line 7: an indented empty line where a key is typed
 const JOB = `{
   "model": "../llama-bnb",
   "quantization_config": {
     "quant_method": "gptq",
     "bits": 4,
     "group_size": 128,
-    
+${'    '}
   }
 }
 `;
