@@ -60,12 +60,11 @@ export interface Column {
 const range = (r: readonly [number, number] | undefined, digits: number): string | undefined =>
   r === undefined ? undefined : `${r[0].toFixed(digits)}–${r[1].toFixed(digits)}`;
 
-// Quantization, bits, group size and act-order are one "Method" cell (methodLabel) so the table fits a panel.
-const COLUMNS: Column[] = [
-  { head: 'Variant', cell: (r) => variantLabel(r) },
-  { head: 'Method', cell: (r) => methodLabel(r) },
-  { head: 'Kernel', cell: (r) => r.kernel },
-];
+// Quantization, bits, group size and act-order are one "Method" cell (methodLabel), shown only where a variant's
+// own name hides them (a label is the method unless the job names it), so the table fits a panel.
+const VARIANT_COLUMN: Column = { head: 'Variant', cell: (r) => variantLabel(r) };
+const METHOD_COLUMN: Column = { head: 'Method', cell: (r) => methodLabel(r) };
+const KERNEL_COLUMN: Column = { head: 'Kernel', cell: (r) => r.kernel };
 const PHASE_COLUMNS: Column[] = [{ head: 'Phase', cell: (r) => r.phase ?? DASH }];
 const BATCH_COLUMN: Column = { head: 'Batch', cell: (r) => String(r.batch), number: true };
 /** "512" for a forward pass, "30 + 512" (prompt + new) for a generation. */
@@ -77,7 +76,7 @@ const MEASURE_COLUMNS: Column[] = [
   { head: 'Load (s)', cell: (r) => fixedOr(r.loadSeconds, 3), number: true },
   { head: 'Latency per step (ms)', cell: (r) => fixedOr(r.perTokenLatencyMs, 2), sub: (r) => range(r.perTokenLatencyMsRange, 2), number: true },
   { head: 'Throughput (tokens/s)', cell: (r) => fixedOr(r.throughputTokensPerSecond, 1), sub: (r) => range(r.throughputTokensPerSecondRange, 1), number: true },
-  { head: 'Peak memory (MiB)', cell: (r) => mib(r.peakMemoryBytes), number: true },
+  { head: 'Peak (MiB)', cell: (r) => mib(r.peakMemoryBytes), number: true },
   { head: 'Perplexity', cell: (r) => fixedOr(r.perplexity, 3), number: true },
   { head: 'Delta', cell: (r) => signed(r.perplexityDelta, 3), number: true },
 ];
@@ -85,7 +84,8 @@ const MEASURE_COLUMNS: Column[] = [
 export function benchmarkColumns(rows: readonly BenchmarkRowView[]): Column[] {
   const hasPhase = rows.some((r) => r.phase !== undefined);
   const hasTokens = rows.some((r) => r.promptTokens !== undefined || r.newTokens !== undefined);
-  return [...COLUMNS, ...(hasPhase ? PHASE_COLUMNS : []), BATCH_COLUMN, ...(hasTokens ? TOKEN_COLUMNS : []), ...MEASURE_COLUMNS];
+  const named = rows.some((r) => variantLabel(r) !== methodLabel(r));
+  return [VARIANT_COLUMN, ...(named ? [METHOD_COLUMN] : []), KERNEL_COLUMN, ...(hasPhase ? PHASE_COLUMNS : []), BATCH_COLUMN, ...(hasTokens ? TOKEN_COLUMNS : []), ...MEASURE_COLUMNS];
 }
 
 /** What the latency and throughput figures are: per step, and the median of the runs with their range below. */
