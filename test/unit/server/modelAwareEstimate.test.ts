@@ -172,6 +172,7 @@ describe('memory estimate lens and hover', () => {
     const cases: Array<[string, string]> = [
       ['GPTQConfig(group_size=128)', 'bits 4 (not given)'],
       ['GPTQConfig(bits="4", group_size=128)', 'bits 4 (bits "4" is not a number)'],
+      ['GPTQConfig(bits=n_bits, group_size=128)', 'bits 4 (bits=n_bits is not a literal)'],
     ];
     for (const [call, assumed] of cases) {
       const doc = { uri: pathToFileURL(join(temp, 'assumed.py')).href, text: hubPython(call) };

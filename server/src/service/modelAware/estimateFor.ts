@@ -62,7 +62,8 @@ function tokenizerBytes(model: ResolvedModel): number {
 }
 
 export function estimateSite(site: ConfigSite, model: ResolvedModel, settings: EstimateSettings, target: EstimateTarget = 'gpu'): SiteEstimateResult {
-  const read = quantSettingsRead(configObjectOf(site), 'quantization config');
+  const unread = new Map(site.entries.filter((e) => e.value === undefined).map((e) => [e.key, e.valueText]));
+  const read = quantSettingsRead(configObjectOf(site), 'quantization config', unread);
   if (!read.ok) return { model: model.ref, reason: why(read.error) };
   const arch = architectureOf(model.config, `${model.ref}/config.json`);
   if (!arch.ok) return { model: model.ref, reason: why(arch.error) };
