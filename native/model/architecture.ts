@@ -18,6 +18,8 @@ export interface Architecture {
   /** The dtype activations and the KV cache are held in (config `dtype` / `torch_dtype`, default float16). */
   computeDtype: string;
   computeBytes: number;
+  /** max_position_embeddings (n_positions for GPT-2 style configs), when the config gives one. */
+  maxPositions: number | undefined;
 }
 
 /** config.json keys per model family: [field, key] with the first present key winning. */
@@ -47,5 +49,6 @@ export function architectureOf(config: JsonObject, where: string, computeDtype?:
   const computeBytes = COMPUTE_DTYPE_BYTES[dtype];
   if (computeBytes === undefined) return fail('unsupported', `unknown compute dtype ${JSON.stringify(dtype)}`, where, 'use float16, bfloat16 or float32');
   const modelType = typeof c['model_type'] === 'string' ? c['model_type'] : 'unknown';
-  return ok({ modelType, layers, hidden, heads, kvHeads, headDim, intermediate, vocab, computeDtype: dtype, computeBytes });
+  const maxPositions = positiveInt(c, ['max_position_embeddings', 'n_positions']);
+  return ok({ modelType, layers, hidden, heads, kvHeads, headDim, intermediate, vocab, computeDtype: dtype, computeBytes, maxPositions });
 }

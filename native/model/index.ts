@@ -14,7 +14,8 @@ export { readLocalHeader, parseHeader, MAX_HEADER_BYTES } from './safetensorsHea
 export { defaultHubCacheDir, findCachedSnapshot, repoFolderName } from './hfCache';
 export { architectureOf } from './architecture';
 export type { Architecture } from './architecture';
-export { quantSettingsOf, describeSettings } from './quantSettings';
+export { quantSettingsOf, quantSettingsRead, describeSettings } from './quantSettings';
+export { THREADS_ENV, engineThreads } from './engineThreads';
 export type { QuantSettings } from './quantSettings';
 export { quantizedLinearLayout, bnbQuantStateBytes } from './quantizedLayout';
 export { CHECKPOINT_LAYOUTS, checkpointLayout, isWritten, layoutOfSettings } from './checkpointLayouts';

@@ -22,28 +22,56 @@ function strings(v: JsonValue | undefined): string[] {
   return Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : [];
 }
 
-function num(c: JsonObject, keys: readonly string[], fallback: number): number {
+/**
+ * The first of keys that holds a number, else the fallback. A key written with another type (bits: "4"),
+ * given as something other than a literal, or missing where the library has no default of its own (GPTQConfig
+ * requires bits), is noted in notes.assumed.
+ */
+function num(c: JsonObject, keys: readonly string[], fallback: number, notes: Notes, required = false): number {
   for (const k of keys) if (typeof c[k] === 'number') return c[k] as number;
+  const written = keys.find((k) => k in c);
+  const unread = keys.find((k) => notes.unread?.has(k));
+  if (written !== undefined) notes.assumed.push(`${keys[0]} ${fallback} (${written} ${JSON.stringify(c[written])} is not a number)`);
+  else if (unread !== undefined) notes.assumed.push(`${keys[0]} ${fallback} (${unread}=${notes.unread?.get(unread)} is not a literal)`);
+  else if (required) notes.assumed.push(`${keys[0]} ${fallback} (not given)`);
   return fallback;
 }
 
+/** What a read assumed; `unread`: keys written with a value that is not a literal (a Python variable), by their source text. */
+interface Notes {
+  assumed: string[];
+  unread?: ReadonlyMap<string, string>;
+}
+
 export function quantSettingsOf(json: JsonObject, where: string): Result<QuantSettings> {
-  if (isObject(json['quantization_config'])) return quantSettingsOf(json['quantization_config'], `${where} → quantization_config`);
+  const read = quantSettingsRead(json, where);
+  return read.ok ? ok(read.value.settings) : read;
+}
+
+/** The settings and what they assumed for values the config leaves out or writes with the wrong type. */
+export function quantSettingsRead(json: JsonObject, where: string, unread?: ReadonlyMap<string, string>): Result<{ settings: QuantSettings; assumed: string[] }> {
+  const notes: Notes = { assumed: [], unread };
+  const settings = settingsOf(json, where, notes);
+  return settings.ok ? ok({ settings: settings.value, assumed: notes.assumed }) : settings;
+}
+
+function settingsOf(json: JsonObject, where: string, notes: Notes): Result<QuantSettings> {
+  if (isObject(json['quantization_config'])) return settingsOf(json['quantization_config'], `${where} → quantization_config`, notes);
   const config = quantizationConfigOf(json);
   const method = typeof config?.['quant_method'] === 'string' ? config['quant_method'].toLowerCase() : undefined;
   json = config ?? json;
   const skip = [...ALWAYS_SKIPPED, ...strings(json['modules_to_not_convert']), ...strings(json['llm_int8_skip_modules'])];
   if (method === 'awq') {
-    const bits = num(json, ['bits', 'w_bit'], QUANT_DEFAULTS.awq.bits);
+    const bits = num(json, ['bits', 'w_bit'], QUANT_DEFAULTS.awq.bits, notes);
     if (bits !== 4) return fail('unsupported', `AWQ with ${bits} bits`, where, 'AWQ checkpoints are 4-bit; set bits (w_bit) to 4');
     // GEMV has its own tensor layout; every other kernel choice (gemm, exllama, marlin, ipex) loads GEMM tensors.
     const version = (typeof json['version'] === 'string' ? json['version'] : QUANT_DEFAULTS.awq.version).toLowerCase() === 'gemv' ? 'gemv' : 'gemm';
-    return ok({ method: 'awq', bits: 4, groupSize: num(json, ['group_size', 'q_group_size'], QUANT_DEFAULTS.awq.group_size), version, skip });
+    return ok({ method: 'awq', bits: 4, groupSize: num(json, ['group_size', 'q_group_size'], QUANT_DEFAULTS.awq.group_size, notes), version, skip });
   }
   if (method === 'gptq') {
-    const bits = num(json, ['bits'], QUANT_DEFAULTS.gptq.bits);
+    const bits = num(json, ['bits'], QUANT_DEFAULTS.gptq.bits, notes, true);
     if (bits !== 2 && bits !== 3 && bits !== 4 && bits !== 8) return fail('unsupported', `GPTQ with ${bits} bits`, where, 'use bits 2, 3, 4 or 8');
-    const groupSize = num(json, ['group_size'], QUANT_DEFAULTS.gptq.group_size);
+    const groupSize = num(json, ['group_size'], QUANT_DEFAULTS.gptq.group_size, notes);
     if (groupSize !== -1 && !(Number.isInteger(groupSize) && groupSize > 0)) return fail('invalid', `group_size ${groupSize}`, where, 'use -1 (per column) or a positive integer such as 128');
     return ok({ method: 'gptq', bits, groupSize, descAct: (json['desc_act'] ?? QUANT_DEFAULTS.gptq.desc_act) === true, skip });
   }

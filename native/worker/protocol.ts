@@ -6,18 +6,7 @@ export const JOB_KINDS: readonly JobKind[] = ['quantize', 'benchmark', 'generate
 
 export type JsonObject = { [key: string]: unknown };
 
-/** The variable the runner sets for the worker's thread count (quantstudio.engine.threads, --threads). */
-export const THREADS_ENV = 'QUANTSTUDIO_THREADS';
-
-/**
- * The threads the engine's pool runs with: QUANTSTUDIO_THREADS when it is a positive number, else one per
- * hardware thread — the rule of DefaultThreadPool() in native/src/core/thread_pool.cc (the addon does not
- * report its pool size, so the rule is mirrored here).
- */
-export function engineThreads(hardwareThreads: number, env: NodeJS.ProcessEnv = process.env): number {
-  const requested = Number.parseInt(env[THREADS_ENV] ?? '', 10);
-  return requested > 0 ? requested : Math.max(1, hardwareThreads);
-}
+export { THREADS_ENV, engineThreads } from '../model';
 
 export interface Job {
   kind: JobKind;
@@ -65,8 +54,15 @@ export interface BenchmarkRow {
   kernel: string;
   batch: number;
   loadSeconds: number;
+  /** The median run's; per step (one token of each of the batch's sequences), which is per token only at batch 1. */
   perTokenLatencyMs: number;
+  /** Fastest and slowest run (runs saved before repeats were recorded have none). */
+  perTokenLatencyMsRange?: [number, number];
   throughputTokensPerSecond: number;
+  /** Lowest and highest run. */
+  throughputTokensPerSecondRange?: [number, number];
+  /** Timed runs behind the figures, after one warm-up run. */
+  runs?: number;
   peakMemoryBytes: number;
   perplexity: number | null;
   perplexityDelta: number | null;

@@ -61,6 +61,18 @@ test('the Benchmark lens runs the job file and shows the table and the charts', 
   run.rows.forEach((r, i) => {
     for (const value of [r.variant, r.phase, String(r.batch)]) assert.ok(rows[i].includes(value), `row ${i} ${JSON.stringify(rows[i])} lacks ${value}`);
   });
+  // each latency and throughput: the median of 3 timed runs after a warm-up, the runs' range on a second line
+  run.rows.forEach((r, i) => {
+    assert.equal(r.runs, 3);
+    const [fast, slow] = r.perTokenLatencyMsRange;
+    assert.ok(rows[i].some((c) => c === `${r.perTokenLatencyMs.toFixed(2)}${fast.toFixed(2)}–${slow.toFixed(2)}`), `row ${i} ${JSON.stringify(rows[i])}`);
+  });
+  // the table fits the panel: the page never scrolls sideways (a table wider than the panel scrolls in its own box)
+  const table = panel.locator('[data-testid="benchmark-table"]');
+  const widths = await table.evaluate((el) => ({ page: document.documentElement.scrollWidth, view: document.documentElement.clientWidth, table: el.scrollWidth }));
+  assert.ok(widths.page <= widths.view, JSON.stringify(widths));
+  assert.ok(widths.table <= widths.view, `the table is wider than the panel: ${JSON.stringify(widths)}`);
+  await elementShot(table, '02-benchmark-table');
   assert.equal(run.rows.find((r) => r.variant === 'fp16').perplexityDelta, 0);
   assert.ok(run.rows.find((r) => r.variant === 'gptq 4-bit g128').perplexityDelta > 0);
 

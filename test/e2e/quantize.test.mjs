@@ -74,7 +74,14 @@ test('quantizes the active job file and shows the result panel', { skip }, (t) =
 
   await statusItem().first().waitFor({ state: 'detached', timeout: 10_000 });
   const log = await readLogOutputChannel(s.cs, EXTENSION_ID, 'QuantStudio', { expect: 'Run saved as' });
-  assert.match(log, /model\.layers\.3: [\d.]+ s, output error/);
+  assert.match(log, /model\.layers\.3: [\d.]+ s, reconstruction error \d\.\d{3}e-\d \(layer output\)/);
+  // one name for the per-layer figure: the log, the layer table and the summary all say "reconstruction error"
+  const layers = panel.locator('[data-testid="layer-table"]');
+  assert.equal((await layers.locator('caption').innerText()).trim(), "Layers (reconstruction error of each layer's output on the calibration data)");
+  assert.equal(await layers.locator('tbody tr').count(), 4);
+  assert.equal((await panel.locator('#mean-layer-error').locator('xpath=..').locator('th').innerText()).trim(), 'Mean reconstruction error');
+  await layers.scrollIntoViewIfNeeded();
+  await s.shot('03-result-layers');
 }));
 
 test('a run cancelled from the notification writes no output', { skip }, (t) => s.step(t, async () => {

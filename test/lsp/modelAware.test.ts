@@ -67,7 +67,7 @@ describe('model-aware language server over stdio', () => {
     const lenses: CodeLens[] | null = await session.connection.sendRequest(CodeLensRequest.type, { textDocument: { uri } });
     assert.equal(lenses?.length, 1);
     assert.deepEqual(lenses![0].range, rangeOf(text, '"quantization_config"'));
-    assert.match(lenses![0].command!.title, /^≈ \d+\.\d KiB weights · \d+\.\d MiB peak @ bs1, 2k ctx$/);
+    assert.match(lenses![0].command!.title, /^≈ \d+\.\d KiB weights · \d+\.\d MiB peak @ bs1, 256 \(model max\) ctx$/, "the 2k default capped at the fixture's max_position_embeddings");
     assert.equal(lenses![0].command!.command, 'quantstudio.showEstimate');
   });
 

@@ -30,7 +30,7 @@ function failure(options: JsonObject): [string, string | undefined, string] {
 describe('benchmark plan', () => {
   it('defaults: batch 1 and 16, prompt 512, generation 30 + 30 (30 + 512 needs more than its 512 positions), perplexity over 4096 tokens, 16 calibration samples', () => {
     const p = plan({ variants: [{ config: { ...gptq, desc_act: true } }, { config: { quant_method: 'bitsandbytes', load_in_8bit: true }, name: 'LLM.int8' }] }, gptq);
-    assert.deepEqual([p.batchSizes, p.promptLength, p.generate, p.evaluate, p.repeat], [[1, 16], 512, { promptTokens: 30, newTokens: [30] }, { maxTokens: 4096, seq: 256 }, 1]);
+    assert.deepEqual([p.batchSizes, p.promptLength, p.generate, p.evaluate, p.repeat], [[1, 16], 512, { promptTokens: 30, newTokens: [30] }, { maxTokens: 4096, seq: 256 }, 3]);
     assert.deepEqual(p.variants.map((v) => [v.label, v.where, v.description]), [
       ['fp16', 'model', { quantization: 'fp16', bits: 16, groupSize: null, actOrder: null }],
       ['gptq 4-bit g128', 'config', { quantization: 'gptq', bits: 4, groupSize: 128, actOrder: false }],

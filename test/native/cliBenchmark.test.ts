@@ -40,6 +40,16 @@ describe('quantstudio benchmark', () => {
     );
     assert.equal(result.metrics.evaluationTokens, 512);
     assert.ok(result.rows!.every((r) => r.perplexity! > 1 && r.throughputTokensPerSecond > 0 && r.peakMemoryBytes > 0));
+    // every timed figure: the median of 3 runs after a warm-up, inside the range of the runs
+    for (const r of result.rows!) {
+      const [fast, slow] = r.perTokenLatencyMsRange!;
+      const [low, high] = r.throughputTokensPerSecondRange!;
+      assert.equal(r.runs, 3);
+      assert.ok(fast <= r.perTokenLatencyMs && r.perTokenLatencyMs <= slow, JSON.stringify(r));
+      assert.ok(low <= r.throughputTokensPerSecond && r.throughputTokensPerSecond <= high, JSON.stringify(r));
+      // per step: a step yields one token of each sequence, so tokens/s = batch × 1000 / (ms per step)
+      assert.ok(Math.abs(high - (r.batch * 1000) / fast) < 1e-6 * high, 'the fastest run gives the highest throughput');
+    }
     assert.match(run.stderr, /^measure tiny-llama-nf4 bs2 /m);
     assert.deepEqual(readdirSync(workerTmp), []);
   });
@@ -60,8 +70,10 @@ describe('quantstudio benchmark', () => {
     assert.equal(run.status, 0, run.stderr);
     const lines = run.stdout.trimEnd().split('\n');
     assert.match(lines[0]!, new RegExp(`^benchmark of ${demo} in [0-9.]+ s \\([0-9]+ threads\\)$`));
-    assert.deepEqual(lines[1]!.split(/\s{2,}/), ['variant', 'phase', 'batch', 'tokens', 'kernel', 'load s', 'ms/token', 'tokens/s', 'peak MiB', 'perplexity', 'delta']);
-    const cells = lines.slice(2).map((l) => l.split(/\s{2,}/));
+    assert.deepEqual(lines[1]!.split(/\s{2,}/), ['variant', 'phase', 'batch', 'tokens', 'kernel', 'load s', 'ms/step', 'tokens/s', 'peak MiB', 'perplexity', 'delta']);
+    assert.equal(lines.at(-1), 'ms/step: one token of each sequence in the batch (per token at batch 1); median of 3 timed runs after a warm-up run (fastest–slowest in brackets)');
+    const cells = lines.slice(2, -1).map((l) => l.split(/\s{2,}/));
+    for (const c of cells) assert.match(`${c[6]} | ${c[7]}`, /^\d+\.\d{3} \(\d+\.\d{3}–\d+\.\d{3}\) \| \d+\.\d \(\d+\.\d–\d+\.\d\)$/);
     assert.deepEqual(cells.map((c) => [c[0], c[1], c[2], c[3], c[4], c[9], c[10]]), [
       ['fp16', 'forward', '1', '16', 'fp16 matmul', '—', '—'],
       ['fp16', 'generate', '1', '8+4', 'fp16 matmul', '—', '—'],

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { after, describe, it } from 'node:test';
 import { quantstudio, repoRoot } from '../helpers/cli';
 import { generateText } from '../../native/lib/generate';
@@ -44,6 +45,20 @@ describe('quantstudio perplexity / generate', () => {
     assert.equal(out.text, expected.text);
     assert.equal(out.tokens, expected.tokens.length);
     assert.ok(out.tokensPerSecond > 0);
+  });
+
+  it('on a terminal, the streamed text starts on a cleared line and no progress line is drawn over it', async (t) => {
+    // util-linux `script` runs the CLI on a real pseudo-terminal, where stdout and stderr share one line
+    if (spawnSync('script', ['--version']).status !== 0) return t.skip('util-linux script is not installed');
+    const expected = await generateText(RuntimeModel.open(demo), TextTokenizer.load(demo), { prompt: 'ROMEO:', maxTokens: 20 });
+    const bin = join(repo, 'client', 'bin', 'quantstudio.js');
+    const command = `'${process.execPath}' '${bin}' generate --model '${demo}' --prompt 'ROMEO:' --max-tokens 20`;
+    const tty = spawnSync('script', ['-qec', command, '/dev/null'], { cwd: repo, encoding: 'utf8' });
+    assert.equal(tty.status, 0, tty.stdout);
+    const start = tty.stdout.indexOf('ROMEO:');
+    assert.ok(start > 0 && tty.stdout.slice(0, start).endsWith('\r\x1b[2K'), `the progress line is cleared before the text: ${JSON.stringify(tty.stdout.slice(0, start))}`);
+    const rest = tty.stdout.slice(start).replace(/\r\n/g, '\n');
+    assert.match(rest, new RegExp(`^ROMEO:${expected.text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n${expected.tokens.length} tokens, [0-9.]+ tokens/s\n$`), JSON.stringify(rest));
   });
 
   it('a missing model folder is a clear error with exit 1; a bad flag is a usage error with exit 2', () => {

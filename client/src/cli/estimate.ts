@@ -141,8 +141,9 @@ export const estimateCommand: Command = {
       process.stdout.write(humanEstimate(`${title} · ${estimate.value.method}`, estimate.value));
       return 0;
     }
-    const sizes = (e: MemoryEstimate): string[] => [e.weightsBytes, e.kvCacheBytes, e.activationBytes, e.peakBytes].map((b) => humanBytes(b, 2));
-    const compare = [['method', 'weights', 'KV cache', 'activations', 'peak'], ...rows.map((r) => [r.label, ...sizes(r.estimate)])];
+    // every column that adds up to the peak, overhead included, so a row can be checked by hand
+    const sizes = (e: MemoryEstimate): string[] => [e.weightsBytes, e.kvCacheBytes, e.activationBytes, e.overheadBytes, e.peakBytes].map((b) => humanBytes(b, 2));
+    const compare = [['method', 'weights', 'KV cache', 'activations', 'overhead', 'peak'], ...rows.map((r) => [r.label, ...sizes(r.estimate)])];
     process.stdout.write(`${title}\n${table(compare)}`);
     return 0;
   },

@@ -14,12 +14,18 @@ function progressLine(p: JobProgress): string {
   return `${p.phase}${share}${eta}${p.message ? ` ${p.message}` : ''}`;
 }
 
-function progressReporter(): { report(p: JobProgress): void; done(): void } {
+/**
+ * hold(): generated text is about to stream to stdout, which shares the terminal line the progress redraws;
+ * the progress line is cleared and stays off from then on, so the text neither runs into it nor is erased by it.
+ */
+function progressReporter(): { report(p: JobProgress): void; hold(): void; done(): void } {
   const tty = process.stderr.isTTY === true;
   let lastPhase = '';
   let lastAt = 0;
+  let held = false;
   return {
     report(p) {
+      if (held) return;
       const line = progressLine(p);
       if (tty) {
         process.stderr.write(`\r\x1b[2K${line}`);
@@ -32,8 +38,12 @@ function progressReporter(): { report(p: JobProgress): void; done(): void } {
         lastAt = now;
       }
     },
+    hold() {
+      if (!held && tty) process.stderr.write('\r\x1b[2K');
+      held = true;
+    },
     done() {
-      if (tty) process.stderr.write('\r\x1b[2K');
+      if (tty && !held) process.stderr.write('\r\x1b[2K');
     },
   };
 }
@@ -52,7 +62,10 @@ export async function runCliJob(command: string, job: Job, options: CliJobOption
   try {
     return await startJob(job, {
       onProgress: (p) => reporter.report(p),
-      onToken: options.onToken,
+      onToken: options.onToken && ((text: string) => {
+        reporter.hold();
+        options.onToken!(text);
+      }),
       onLog: (level, text) => {
         if (level === 'warn' || level === 'error') process.stderr.write(`${text}\n`);
       },

@@ -12,6 +12,7 @@ import {
   type ServerOptions,
 } from 'vscode-languageclient/node';
 import { DOCUMENT_SELECTOR } from './documents';
+import { reportedByEditor } from './jsonSyntax';
 import type { HubSecrets } from './hubToken';
 import { RestartPolicy } from './restartPolicy';
 import { SETTINGS_SECTION, readSettings } from './settings';
@@ -71,6 +72,13 @@ export function createLanguageClient(context: vscode.ExtensionContext, output: v
     initializationOptions: () => initializationOptions(hub()),
     // no `synchronize`: HubSecretsState pushes the typed settings on every change (pushSettings)
     errorHandler: crashHandler(output),
+    middleware: {
+      // one source per finding: JSON syntax errors are VS Code's own in JSON documents
+      handleDiagnostics: (uri, diagnostics, next) => {
+        const languageId = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString())?.languageId;
+        next(uri, diagnostics.filter((d) => !reportedByEditor(typeof d.code === 'object' ? d.code.value : d.code, languageId)));
+      },
+    },
   };
   return new LanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, clientOptions);
 }

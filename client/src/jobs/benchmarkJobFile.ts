@@ -3,6 +3,7 @@
 // to it; a job file's own quantization_config (with its algorithm and calibration) is one of the variants.
 import { dirname, resolve } from 'node:path';
 import type { Job } from './runner';
+import { quantizedCheckpointOf } from './checkpointFolder';
 import { jobFileModel } from './jobFileModel';
 import { quantizationConfigOf, readJsonObject } from './quantizeJobFile';
 
@@ -18,8 +19,13 @@ function resolvedCalibration(calibration: unknown, base: string): Json | undefin
   return copy;
 }
 
-/** A --config file as a config variant: its quantization_config, and a job file's algorithm and calibration. */
+/**
+ * A --config file as a config variant: its quantization_config, and a job file's algorithm and calibration.
+ * The config of a quantized checkpoint (its quantize_config.json) stands for the checkpoint folder as it is.
+ */
 export function configVariantOf(file: string): Json | string {
+  const checkpoint = quantizedCheckpointOf(file);
+  if (checkpoint !== undefined) return { model: checkpoint };
   const value = readJsonObject(file);
   if (typeof value === 'string') return value;
   const config = quantizationConfigOf(file, value);

@@ -8,23 +8,29 @@ export const EXPORT_EXTENSIONS: Record<ExportFormat, string> = { csv: '.csv', js
 type Cell = string | number | boolean | null;
 
 // variant + phase + token counts tell the rows apart (one variant has a forward and generate rows per batch)
-const ROW_COLUMNS: ReadonlyArray<{ key: keyof BenchmarkRow; title: string }> = [
-  { key: 'variant', title: 'Variant' },
-  { key: 'phase', title: 'Phase' },
-  { key: 'promptTokens', title: 'Prompt tokens' },
-  { key: 'newTokens', title: 'New tokens' },
-  { key: 'quantization', title: 'Quantization' },
-  { key: 'bits', title: 'Bits' },
-  { key: 'groupSize', title: 'Group size' },
-  { key: 'actOrder', title: 'Act-order' },
-  { key: 'kernel', title: 'Kernel' },
-  { key: 'batch', title: 'Batch' },
-  { key: 'loadSeconds', title: 'Load (s)' },
-  { key: 'perTokenLatencyMs', title: 'Per-token latency (ms)' },
-  { key: 'throughputTokensPerSecond', title: 'Throughput (tokens/s)' },
-  { key: 'peakMemoryBytes', title: 'Peak memory (bytes)' },
-  { key: 'perplexity', title: 'Perplexity' },
-  { key: 'perplexityDelta', title: 'Perplexity delta' },
+const ROW_COLUMNS: ReadonlyArray<{ title: string; cell: (row: BenchmarkRow) => Cell }> = [
+  { title: 'Variant', cell: (r) => r.variant },
+  { title: 'Phase', cell: (r) => r.phase },
+  { title: 'Prompt tokens', cell: (r) => r.promptTokens },
+  { title: 'New tokens', cell: (r) => r.newTokens },
+  { title: 'Quantization', cell: (r) => r.quantization },
+  { title: 'Bits', cell: (r) => r.bits },
+  { title: 'Group size', cell: (r) => r.groupSize },
+  { title: 'Act-order', cell: (r) => r.actOrder },
+  { title: 'Kernel', cell: (r) => r.kernel },
+  { title: 'Batch', cell: (r) => r.batch },
+  { title: 'Load (s)', cell: (r) => r.loadSeconds },
+  // per step: one token of each of the batch's sequences (per token only at batch 1); the median run, then the range
+  { title: 'Latency per step (ms)', cell: (r) => r.perTokenLatencyMs },
+  { title: 'Latency min (ms)', cell: (r) => r.perTokenLatencyMsRange?.[0] ?? null },
+  { title: 'Latency max (ms)', cell: (r) => r.perTokenLatencyMsRange?.[1] ?? null },
+  { title: 'Throughput (tokens/s)', cell: (r) => r.throughputTokensPerSecond },
+  { title: 'Throughput min (tokens/s)', cell: (r) => r.throughputTokensPerSecondRange?.[0] ?? null },
+  { title: 'Throughput max (tokens/s)', cell: (r) => r.throughputTokensPerSecondRange?.[1] ?? null },
+  { title: 'Timed runs', cell: (r) => r.runs ?? null },
+  { title: 'Peak memory (bytes)', cell: (r) => r.peakMemoryBytes },
+  { title: 'Perplexity', cell: (r) => r.perplexity },
+  { title: 'Perplexity delta', cell: (r) => r.perplexityDelta },
 ];
 
 /** Numbers keep full precision in CSV/JSON; Markdown rounds to 4 significant digits for reading. */
@@ -41,7 +47,7 @@ function csvCell(v: Cell): string {
 
 function table(result: RunResult): { header: string[]; body: Cell[][] } {
   if (result.rows && result.rows.length > 0) {
-    return { header: ROW_COLUMNS.map((c) => c.title), body: result.rows.map((row) => ROW_COLUMNS.map((c) => row[c.key])) };
+    return { header: ROW_COLUMNS.map((c) => c.title), body: result.rows.map((row) => ROW_COLUMNS.map((c) => c.cell(row))) };
   }
   const body = Object.entries(result.metrics)
     .filter((e): e is [string, number] => e[1] !== undefined)

@@ -1,6 +1,7 @@
 // The job layer's face, shared by the extension and the CLI: job files → Job, the forked worker runner,
 // the run store and exports. No `vscode` import anywhere under this folder.
 export * from './benchmarkJobFile';
+export * from './checkpointFolder';
 export * from './errors';
 export * from './export';
 export * from './jobFileModel';

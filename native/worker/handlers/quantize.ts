@@ -3,12 +3,18 @@
 // the end, so a cancelled or failed job leaves nothing behind (the runner also sweeps `<out>.tmp-*`).
 import * as fs from 'fs';
 import * as path from 'path';
-import { CalibrationOptions, generateText, QuantAlgorithm, QuantizeConfigError, quantizeModel, RuntimeModel, TextTokenizer, wikitext2TestPath } from '../../lib';
+import {
+  calibrationDefaults, CalibrationOptions, generateText, QuantAlgorithm, QuantizeConfigError, quantizeModel, readRuntimeConfig, RuntimeModel, TextTokenizer, wikitext2TestPath,
+} from '../../lib';
 import { etaSeconds, HandlerOutput, JobContext, seconds } from '../context';
 import { peakRssBytes } from '../environment';
 import { JobFailure } from '../jobFailure';
 import { OutputLock } from '../outputLock';
 import { RunMetrics } from '../protocol';
+import { LayerProgress } from './quantizeProgress';
+
+/** How often the phase line says which layer runs while the engine is inside one. */
+const TICK_MS = 1000;
 
 interface EvaluateOptions {
   before?: boolean;
@@ -38,6 +44,15 @@ function weightFileBytes(folder: string): number {
   return fs.readdirSync(folder).filter((f) => f.endsWith('.safetensors')).reduce((sum, f) => sum + fs.statSync(path.join(folder, f)).size, 0);
 }
 
+/** The model's decoder layers for the ticks before the engine's first layer event; 0 (no ticks) when its config is unreadable, which the engine reports. */
+function layersOf(folder: string): number {
+  try {
+    return readRuntimeConfig(folder).layers;
+  } catch {
+    return 0;
+  }
+}
+
 export async function runQuantize(ctx: JobContext): Promise<HandlerOutput> {
   return OutputLock.around(ctx.job.options.out as string, () => quantize(ctx));
 }
@@ -55,6 +70,7 @@ async function quantize(ctx: JobContext): Promise<HandlerOutput> {
   let evalIds: number[] = [];
   const seq = evaluate.seq ?? 256;
   if (before || after) {
+    ctx.progress('read evaluation text', 0, 1); // tokenizing WikiText-2's test split takes seconds on its own
     const textPath = (o.text as string | undefined) ?? wikitext2TestPath();
     const all = TextTokenizer.load(ctx.modelFolder).encode(fs.readFileSync(textPath, 'utf8'), { addSpecialTokens: false });
     evalIds = evaluate.maxTokens === undefined ? all : all.slice(0, evaluate.maxTokens);
@@ -63,6 +79,14 @@ async function quantize(ctx: JobContext): Promise<HandlerOutput> {
   if (before) metrics.perplexityBefore = await perplexityOf(ctx, ctx.modelFolder, 'before', evalIds, seq);
 
   const started = process.hrtime.bigint();
+  const now = (): number => seconds(started);
+  const calibration = (o.calibration ?? {}) as CalibrationOptions;
+  const progress = new LayerProgress({ windows: calibration.nsamples ?? calibrationDefaults.nsamples, tokens: calibration.seqlen ?? calibrationDefaults.seqlen });
+  const layerCount = layersOf(ctx.modelFolder);
+  const ticker = setInterval(() => {
+    const tick = progress.tick(now(), layerCount);
+    if (tick) ctx.progress(tick.phase, tick.current, tick.total, tick);
+  }, TICK_MS);
   let result;
   try {
     result = await quantizeModel(
@@ -78,15 +102,17 @@ async function quantize(ctx: JobContext): Promise<HandlerOutput> {
       {
         signal: ctx.signal,
         onProgress: (p) => {
-          const layer = p.layer ? `${p.layer.name}: ${p.layer.seconds.toFixed(2)} s, ${p.layer.errorKind} error ${p.layer.error.toExponential(3)}` : undefined;
-          ctx.progress(p.phase, p.done, p.total, layer && p.layer ? { message: layer, detail: { layer: p.layer.name, seconds: p.layer.seconds, error: p.layer.error } } : {});
-          if (layer) ctx.log('info', layer);
+          const event = progress.onEngine(p, now());
+          ctx.progress(event.phase, event.current, event.total, event);
+          if (event.detail) ctx.log('info', event.message ?? event.detail.layer);
         },
       },
     );
   } catch (error) {
     if (error instanceof QuantizeConfigError) throw new JobFailure('INVALID_JOB', error.message, 'config');
     throw error;
+  } finally {
+    clearInterval(ticker);
   }
   metrics.quantizeSeconds = seconds(started);
   metrics.layers = result.layers.length;

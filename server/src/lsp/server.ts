@@ -102,6 +102,7 @@ function configureModels(): void {
     workspaceDir,
     batchSize: settings.batchSize,
     contextLength: settings.contextLength,
+    threads: settings.engineThreads,
     hub: { endpoint: settings.hubEndpoint, token: settings.hubToken, cacheDir: settings.hubCacheDir },
   });
 }

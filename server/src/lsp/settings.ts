@@ -19,6 +19,8 @@ export interface ServerSettings {
   /** quantstudio.estimate.batchSize / contextLength. */
   batchSize: number;
   contextLength: number;
+  /** quantstudio.engine.threads: a job file's estimate is for the CPU engine with this many threads (0 = one per hardware thread). */
+  engineThreads: number;
 }
 
 export const DEFAULT_SETTINGS: ServerSettings = {
@@ -30,6 +32,7 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   hubCacheDir: undefined,
   batchSize: SETTINGS.estimate.batchSize,
   contextLength: SETTINGS.estimate.contextLength,
+  engineThreads: SETTINGS.engine.threads,
 };
 
 function record(value: unknown): Record<string, unknown> | undefined {
@@ -57,7 +60,7 @@ function text(value: unknown, current: string | undefined): string | undefined {
 }
 
 /**
- * Reads `{ validation: { enable, debounceMs }, model, hub: { endpoint, token, tokenEndpoint, answerCacheDir }, estimate: { batchSize, contextLength } }`,
+ * Reads `{ validation: { enable, debounceMs }, model, hub: { endpoint, token, tokenEndpoint, answerCacheDir }, estimate: { batchSize, contextLength }, engine: { threads } }`,
  * also nested under `quantstudio` (as VS Code sends it), and a flat `debounceMs` for clients that pass plain
  * initializationOptions. Missing or invalid values keep `current`.
  */
@@ -67,6 +70,7 @@ export function readSettings(raw: unknown, current: ServerSettings): ServerSetti
   const validation = record(scope?.validation);
   const hub = record(scope?.hub);
   const estimate = record(scope?.estimate);
+  const threads = record(scope?.engine)?.threads;
   const debounce = validation?.debounceMs ?? scope?.debounceMs;
   const enable = validation?.enable;
   return {
@@ -78,5 +82,6 @@ export function readSettings(raw: unknown, current: ServerSettings): ServerSetti
     hubCacheDir: text(hub?.answerCacheDir, current.hubCacheDir),
     batchSize: positiveInteger(estimate?.batchSize, current.batchSize),
     contextLength: positiveInteger(estimate?.contextLength, current.contextLength),
+    engineThreads: typeof threads === 'number' && Number.isInteger(threads) && threads >= 0 ? threads : current.engineThreads,
   };
 }

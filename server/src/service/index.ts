@@ -240,7 +240,8 @@ export function createLanguageService(options: LanguageServiceOptions = {}): Lan
 export type { ConfigSite, FileKind } from './model';
 export type { Fix } from './rules/rule';
 export { fileKindOf } from './fileKind';
-export type { SiteEstimate } from './modelAware/estimateFor';
+export type { NoEstimate, SiteEstimate, SiteEstimateResult } from './modelAware/estimateFor';
+export { hasEstimate } from './modelAware/estimateFor';
 export type { HubSettings } from './modelAware/resolver';
 // the public Hub and a Hub token with the one endpoint it may be sent to (the LSP glue reads them from settings)
 export { DEFAULT_ENDPOINT } from '../../../native/model';

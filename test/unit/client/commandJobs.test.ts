@@ -10,6 +10,7 @@ import { failureNotice } from '../../../client/src/extension/jobs/failureNotice'
 import { ProgressBridge } from '../../../client/src/extension/jobs/progressBridge';
 import { modelFolders, readModelFolder } from '../../../client/src/extension/pick/modelFolders';
 import { JobCancelledError, JobCrashedError, JobError } from '../../../client/src/jobs/errors';
+import { configVariantOf, quantizedCheckpointOf } from '../../../client/src/jobs';
 
 const root = path.join(__dirname, '..', '..', '..', '..');
 const configs = path.join(root, 'examples', 'configs');
@@ -20,7 +21,8 @@ test('a benchmark variant from each config-file shape carries its quantization_c
   const job = JSON.parse(fs.readFileSync(path.join(configs, 'tiny-llama-gptq.quant.json'), 'utf8')) as { quantization_config: object };
   assert.deepEqual(configVariant(path.join(configs, 'tiny-llama-gptq.quant.json')), { name: 'tiny-llama-gptq', config: job.quantization_config });
   const autoGptq = JSON.parse(fs.readFileSync(path.join(configs, 'gptq-checkpoint', 'quantize_config.json'), 'utf8')) as object;
-  assert.deepEqual(configVariant(path.join(configs, 'gptq-checkpoint', 'quantize_config.json')), { name: 'quantize_config', config: autoGptq });
+  // a file name that says nothing of the variant: the worker labels it by method, bits and group size
+  assert.deepEqual(configVariant(path.join(configs, 'gptq-checkpoint', 'quantize_config.json')), { config: autoGptq });
   const awq = configVariant(path.join(configs, 'awq-checkpoint', 'quant_config.json'));
   assert.ok(typeof awq === 'object' && 'config' in awq);
   assert.equal(awq.config.quant_method, 'awq');
@@ -29,6 +31,17 @@ test('a benchmark variant from each config-file shape carries its quantization_c
   const rtn = path.join(scratch, 'rtn.quant.json');
   fs.writeFileSync(rtn, JSON.stringify({ model: '../m', algorithm: 'rtn', quantization_config: { quant_method: 'gptq', bits: 4, group_size: 64 } }));
   assert.deepEqual(configVariant(rtn), { name: 'rtn', config: { quant_method: 'gptq', bits: 4, group_size: 64 }, algorithm: 'rtn' });
+});
+
+test("a quantized checkpoint's own config file is the checkpoint as it is, never a config to quantize it again", () => {
+  const checkpoint = path.join(scratch, 'gptq-8bit-g32');
+  fs.cpSync(path.join(root, 'test', 'fixtures', 'model-aware', 'gptq-8bit-g32'), checkpoint, { recursive: true });
+  const configJson = path.join(checkpoint, 'config.json');
+  assert.deepEqual(configVariant(configJson), { name: 'gptq-8bit-g32', model: checkpoint }, 'config.json with a quantization_config beside the weights');
+  fs.writeFileSync(path.join(checkpoint, 'quantize_config.json'), JSON.stringify({ bits: 8, group_size: 32 }));
+  assert.deepEqual(configVariant(path.join(checkpoint, 'quantize_config.json')), { name: 'gptq-8bit-g32', model: checkpoint });
+  assert.deepEqual(configVariantOf(path.join(checkpoint, 'quantize_config.json')), { model: checkpoint }, 'quantstudio benchmark --config does the same');
+  assert.equal(quantizedCheckpointOf(path.join(configs, 'gptq-checkpoint', 'quantize_config.json')), undefined, 'no weights beside it: a config');
 });
 
 test('a file without a quantization config is an error naming it, not a variant', () => {
@@ -90,5 +103,18 @@ test('model folders: config.json beside safetensors; quantized checkpoints name 
   assert.equal(readModelFolder(path.join(configs, 'gptq-checkpoint')), undefined, 'config.json without weights');
   assert.equal(readModelFolder(path.join(scratch, 'missing')), undefined);
   const found = modelFolders([path.join(gptq, 'config.json'), path.join(configs, 'gptq-checkpoint', 'config.json')], [path.join(root, 'examples', 'tiny-llama'), gptq]);
-  assert.deepEqual(found.map((m) => path.relative(root, m.folder)), ['examples/tiny-llama', 'test/fixtures/model-aware/gptq-8bit-g32']);
+  assert.deepEqual(found.map((m) => path.relative(root, m.folder)), ['test/fixtures/model-aware/gptq-8bit-g32', 'examples/tiny-llama']);
+});
+
+test('model folders: the extension\'s demo model is left out when the workspace holds a copy of it', () => {
+  const demo = path.join(root, 'examples', 'tiny-llama');
+  const copy = path.join(scratch, 'workspace', 'examples', 'tiny-llama');
+  fs.cpSync(demo, copy, { recursive: true });
+  const found = modelFolders([path.join(copy, 'config.json')], [demo]);
+  assert.deepEqual(found.map((m) => m.folder), [copy], 'one entry, the workspace path a run records');
+  // a folder with the same config but other weights is another model
+  const other = path.join(scratch, 'workspace', 'retrained');
+  fs.cpSync(demo, other, { recursive: true });
+  fs.appendFileSync(path.join(other, 'model.safetensors'), Buffer.alloc(8));
+  assert.deepEqual(modelFolders([path.join(other, 'config.json')], [demo]).map((m) => m.folder), [other, demo]);
 });

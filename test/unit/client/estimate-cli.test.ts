@@ -61,6 +61,23 @@ describe('quantstudio estimate', () => {
     assert.match(stdout, /\nGPTQ 3-bit g128 +\d+\.\d\d MiB/);
   });
 
+  it("the comparison table's columns add up to each row's peak (the runtime overhead is a column)", () => {
+    const { status, stdout } = quantstudio(['estimate', '--model', 'examples/tiny-llama', '--seq', '512']);
+    assert.equal(status, 0);
+    const lines = stdout.trim().split('\n');
+    assert.deepEqual(lines[1]!.trim().split(/ {2,}/), ['method', 'weights', 'KV cache', 'activations', 'overhead', 'peak']);
+    const mib = (cell: string): number => {
+      const [n, unit] = cell.split(' ');
+      return Number(n) * { B: 2 ** -20, KiB: 2 ** -10, MiB: 1, GiB: 2 ** 10 }[unit as 'B' | 'KiB' | 'MiB' | 'GiB'];
+    };
+    for (const line of lines.slice(2)) {
+      const cells = line.trim().split(/ {2,}/);
+      assert.equal(cells.length, 6, line);
+      const parts = cells.slice(1, 5).map(mib).reduce((a, b) => a + b, 0);
+      assert.ok(Math.abs(parts - mib(cells[5]!)) <= 0.02, `${line}: parts ${parts.toFixed(3)} MiB`);
+    }
+  });
+
   it('fails with a message on stderr for a missing model, a bad config and a bad --batch', () => {
     const missing = quantstudio(['estimate', '--model', './no-such-model', '--json']);
     assert.equal(missing.status, 1);

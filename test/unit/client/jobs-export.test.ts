@@ -27,7 +27,7 @@ const benchmark: RunResult = {
   metrics: {},
   rows: [
     { variant: 'fp16', phase: 'forward', promptTokens: 512, newTokens: 0, quantization: 'fp16', bits: 16, groupSize: null, actOrder: null, kernel: 'f16-gemv', batch: 1, loadSeconds: 0.021, perTokenLatencyMs: 1.23456, throughputTokensPerSecond: 810, peakMemoryBytes: 20971520, perplexity: 57.77857, perplexityDelta: 0 },
-    { variant: 'gptq, desc_act', phase: 'forward', promptTokens: 512, newTokens: 0, quantization: 'gptq, desc_act', bits: 4, groupSize: 128, actOrder: true, kernel: 'gptq-int4', batch: 16, loadSeconds: 0.5, perTokenLatencyMs: 0.25, throughputTokensPerSecond: 4000, peakMemoryBytes: 8388608, perplexity: 59.1, perplexityDelta: 1.32143 },
+    { variant: 'gptq, desc_act', phase: 'forward', promptTokens: 512, newTokens: 0, quantization: 'gptq, desc_act', bits: 4, groupSize: 128, actOrder: true, kernel: 'gptq-int4', batch: 16, loadSeconds: 0.5, perTokenLatencyMs: 0.25, perTokenLatencyMsRange: [0.24, 0.3], throughputTokensPerSecond: 4000, throughputTokensPerSecondRange: [3333.3, 4166.7], runs: 3, peakMemoryBytes: 8388608, perplexity: 59.1, perplexityDelta: 1.32143 },
   ],
 };
 
@@ -51,9 +51,10 @@ test('the fixed results are valid RunResults', () => {
 
 test('a benchmark exports its table rows as CSV, quoting cells with commas and leaving nulls empty', () => {
   assert.equal(toCsv(benchmark), [
-    'Variant,Phase,Prompt tokens,New tokens,Quantization,Bits,Group size,Act-order,Kernel,Batch,Load (s),Per-token latency (ms),Throughput (tokens/s),Peak memory (bytes),Perplexity,Perplexity delta',
-    'fp16,forward,512,0,fp16,16,,,f16-gemv,1,0.021,1.23456,810,20971520,57.77857,0',
-    '"gptq, desc_act",forward,512,0,"gptq, desc_act",4,128,true,gptq-int4,16,0.5,0.25,4000,8388608,59.1,1.32143',
+    'Variant,Phase,Prompt tokens,New tokens,Quantization,Bits,Group size,Act-order,Kernel,Batch,Load (s),Latency per step (ms),Latency min (ms),Latency max (ms),'
+      + 'Throughput (tokens/s),Throughput min (tokens/s),Throughput max (tokens/s),Timed runs,Peak memory (bytes),Perplexity,Perplexity delta',
+    'fp16,forward,512,0,fp16,16,,,f16-gemv,1,0.021,1.23456,,,810,,,,20971520,57.77857,0',
+    '"gptq, desc_act",forward,512,0,"gptq, desc_act",4,128,true,gptq-int4,16,0.5,0.25,0.24,0.3,4000,3333.3,4166.7,3,8388608,59.1,1.32143',
     '',
   ].join('\r\n'));
 });
@@ -70,10 +71,11 @@ test('Markdown has a summary, a table with rounded numbers and the generated tex
     '- Duration: 90 s',
     '- Engine: 0.1.0, 2 threads, AMD EPYC (AVX2), linux 6.1 x64, Node v20.20.2',
     '',
-    '| Variant | Phase | Prompt tokens | New tokens | Quantization | Bits | Group size | Act-order | Kernel | Batch | Load (s) | Per-token latency (ms) | Throughput (tokens/s) | Peak memory (bytes) | Perplexity | Perplexity delta |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-    '| fp16 | forward | 512 | 0 | fp16 | 16 | — | — | f16-gemv | 1 | 0.021 | 1.235 | 810 | 20971520 | 57.78 | 0 |',
-    '| gptq, desc_act | forward | 512 | 0 | gptq, desc_act | 4 | 128 | true | gptq-int4 | 16 | 0.5 | 0.25 | 4000 | 8388608 | 59.1 | 1.321 |',
+    '| Variant | Phase | Prompt tokens | New tokens | Quantization | Bits | Group size | Act-order | Kernel | Batch | Load (s) | Latency per step (ms) | Latency min (ms) | Latency max (ms) '
+      + '| Throughput (tokens/s) | Throughput min (tokens/s) | Throughput max (tokens/s) | Timed runs | Peak memory (bytes) | Perplexity | Perplexity delta |',
+    `|${' --- |'.repeat(21)}`,
+    '| fp16 | forward | 512 | 0 | fp16 | 16 | — | — | f16-gemv | 1 | 0.021 | 1.235 | — | — | 810 | — | — | — | 20971520 | 57.78 | 0 |',
+    '| gptq, desc_act | forward | 512 | 0 | gptq, desc_act | 4 | 128 | true | gptq-int4 | 16 | 0.5 | 0.25 | 0.24 | 0.3 | 4000 | 3333 | 4167 | 3 | 8388608 | 59.1 | 1.321 |',
     '',
   ].join('\n'));
   assert.equal(toMarkdown(generation), [

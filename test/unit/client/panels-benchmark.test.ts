@@ -26,14 +26,20 @@ const rows = fixtureRun('benchmark').rows ?? [];
 test('the benchmark table has one row per measurement with the schema\'s columns, formatted', () => {
   const cells = tableCells(benchmarkTable(rows, 'caption'));
   assert.deepEqual(cells[0], [
-    'Variant', 'Quantization', 'Bits', 'Group size', 'Act-order', 'Kernel', 'Phase', 'Batch', 'Prompt tokens', 'New tokens',
-    'Load time (s)', 'Per-token latency (ms)', 'Throughput (tokens/s)', 'Peak memory (MiB)', 'Perplexity', 'Perplexity delta',
+    'Variant', 'Method', 'Kernel', 'Phase', 'Batch', 'Tokens', 'Load (s)', 'Latency per step (ms)', 'Throughput (tokens/s)', 'Peak (MiB)', 'Perplexity', 'Delta',
   ]);
   assert.equal(cells.length, 1 + 16);
-  assert.deepEqual(cells[1], ['fp16', 'fp16', '16', '—', '—', 'fp16 matmul', 'forward', '1', '512', '0', '0.021', '2.50', '400.0', '20.0', '57.778', '0.000']);
-  assert.deepEqual(cells[8], ['gptq 4-bit g128', 'gptq', '4', '128', 'yes', 'gptq fused', 'generate', '16', '30', '30', '0.034', '3.20', '5000.0', '16.0', '59.100', '+1.322']);
-  assert.deepEqual(cells[13], ['nf4', 'nf4', '4', '64', '—', 'bnb4 fused', 'forward', '1', '512', '0', '0.040', '2.00', '500.0', '9.0', '—', '—']);
-  assert.match(benchmarkTable(rows, 'c'), /<table data-testid="benchmark-table">\n<caption>c<\/caption>/);
+  assert.deepEqual(cells[1], ['fp16', 'fp16', 'fp16 matmul', 'forward', '1', '512', '0.021', '2.50', '400.0', '20.0', '57.778', '0.000']);
+  // a row measured over several runs: the median, and the fastest–slowest on a second line
+  assert.deepEqual(cells[8], [
+    'gptq 4-bit g128', 'gptq 4-bit g128 act-order', 'gptq fused', 'generate', '16', '30 + 30', '0.034',
+    '3.20<br><span class="range">3.10–3.50</span>', '5000.0<br><span class="range">4571.4–5161.3</span>', '16.0', '59.100', '+1.322',
+  ]);
+  assert.deepEqual(cells[13], ['nf4', 'nf4 4-bit g64', 'bnb4 fused', 'forward', '1', '512', '0.040', '2.00', '500.0', '9.0', '—', '—']);
+  const html = benchmarkTable(rows, 'c');
+  assert.match(html, /^<div class="table-wrap">\n<table data-testid="benchmark-table">\n<caption>c<\/caption>/, 'the table scrolls in its own box');
+  assert.equal(byTestId(html, 'benchmark-table-note').replace(/<[^>]+>/g, ''),
+    'Latency per step: one token of each sequence in the batch (per token at batch 1); median of 3 timed runs after a warm-up run, fastest–slowest below.');
 });
 
 test('rows of runs saved before variant labels and phases are named by method and have no phase columns', () => {
@@ -41,16 +47,26 @@ test('rows of runs saved before variant labels and phases are named by method an
   assert.deepEqual([...new Set(old.map(variantLabel))], ['fp16', 'gptq 4-bit g128 act-order', 'awq 4-bit g128', 'nf4 4-bit g64']);
   assert.equal(variantLabel({ ...old[2], groupSize: -1, actOrder: false }), 'gptq 4-bit per-row');
   const head = tableCells(benchmarkTable(old, 'c'))[0];
-  assert.deepEqual(head.slice(5, 8), ['Kernel', 'Batch', 'Load time (s)']);
+  // every variant is named by its method here: no Method column to repeat it
+  assert.deepEqual(head.slice(0, 4), ['Variant', 'Kernel', 'Batch', 'Load (s)']);
+  assert.match(benchmarkTable(old, 'c'), /one timed run each\.<\/p>/);
   const latency = byTestId(benchmarkCharts(old), 'chart-latency');
-  assert.deepEqual([...latency.matchAll(/<h3>(.*?)<\/h3>/g)].map((m) => m[1]), ['Per-token latency']);
+  assert.deepEqual([...latency.matchAll(/<h3>(.*?)<\/h3>/g)].map((m) => m[1]), ['Latency per step']);
+});
+
+test("the runs' spread is a whisker on the bar, in its tooltip and in the chart's data table", () => {
+  const generate = byTestId(benchmarkCharts(rows), 'chart-latency').split('<div class="chart">')[2];
+  const whiskers = [...generate.matchAll(/<path class="range" d="([^"]+)"\/>/g)].map((m) => m[1]);
+  assert.equal(whiskers.length, 1, 'only the row measured over several runs');
+  assert.match(generate, /<title>gptq 4-bit g128, batch 16: 3\.20 ms \/ step \(runs 3\.10–3\.50\)<\/title>/);
+  assert.ok(tableCells(generate).some((r) => r[0] === 'gptq 4-bit g128' && r.includes('3.20 (3.10–3.50)')), generate);
 });
 
 test('one chart per measurement and measure: variants along x, a bar per batch size', () => {
   const html = benchmarkCharts(rows);
   const latency = byTestId(html, 'chart-latency');
   assert.deepEqual([...latency.matchAll(/<h3>(.*?)<\/h3>/g)].map((m) => m[1]), [
-    'Per-token latency, forward, 512-token prompt', 'Per-token latency, generate, 30 new tokens after a 30-token prompt',
+    'Latency per step, forward, 512-token prompt', 'Latency per step, generate, 30 new tokens after a 30-token prompt',
   ]);
   assert.equal((latency.match(/role="img"/g) ?? []).length, 2);
   const [forward, generate] = latency.split('<div class="chart">').slice(1);

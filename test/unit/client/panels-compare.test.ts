@@ -50,7 +50,7 @@ test('the compare page tabulates metrics with differences and the matched benchm
   ]);
   const rows = tableCells(byTestId(html, 'compare-benchmark'));
   assert.deepEqual(rows[0], [
-    'Variant', 'Phase', 'Batch', 'Latency (ms/token) A', 'Latency (ms/token) B', 'Latency (ms/token) B − A',
+    'Variant', 'Phase', 'Batch', 'Latency per step (ms) A', 'Latency per step (ms) B', 'Latency per step (ms) B − A',
     'Throughput (tokens/s) A', 'Throughput (tokens/s) B', 'Throughput (tokens/s) B − A', 'Peak memory (MiB) A', 'Peak memory (MiB) B', 'Peak memory (MiB) B − A',
   ]);
   assert.deepEqual(rows[5], ['gptq 4-bit g128', 'forward, 512-token prompt', '1', '1.25', '1.00', '-0.25', '800.0', '800.0', '0.0', '8.0', '8.0', '0.0']);
@@ -59,7 +59,7 @@ test('the compare page tabulates metrics with differences and the matched benchm
   assert.deepEqual(rows[17], ['int8', 'forward, 512-token prompt', '1', '—', '1.75', 'not in A', '—', '400.0', 'not in A', '—', '20.0', 'not in A']);
   const forward = byTestId(html, 'compare-chart-latency').split('<div class="chart">')[1];
   assert.deepEqual(tableCells(forward), [
-    ['ms / token', 'A · batch 1', 'B · batch 1', 'A · batch 16', 'B · batch 16'],
+    ['ms / step', 'A · batch 1', 'B · batch 1', 'A · batch 16', 'B · batch 16'],
     ['fp16', '2.50', '2.50', '0.50', '0.50'],
     ['gptq 4-bit g128', '1.25', '1.00', '0.40', '0.32'],
     ['awq 4-bit g128', '1.50', '1.50', '0.45', '0.45'],
@@ -78,7 +78,7 @@ test('the compare page tabulates metrics with differences and the matched benchm
 test('a benchmark compared with a run without rows charts only the benchmark\'s bars', () => {
   const html = comparePage(compareInput({ run: fixtureRun('benchmark'), file: '/a' }, { run: fixtureRun('quantize'), file: '/q' }), ctx);
   const forward = byTestId(html, 'compare-chart-latency').split('<div class="chart">')[1];
-  assert.deepEqual(tableCells(forward)[0], ['ms / token', 'A · batch 1', 'A · batch 16']);
+  assert.deepEqual(tableCells(forward)[0], ['ms / step', 'A · batch 1', 'A · batch 16']);
   assert.deepEqual(tableCells(byTestId(html, 'compare-chart-perplexity'))[0], ['perplexity', 'A']);
   assert.deepEqual(tableCells(byTestId(html, 'compare-benchmark'))[1].slice(3, 6), ['2.50', '—', 'not in B']);
 });

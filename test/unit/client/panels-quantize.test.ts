@@ -24,7 +24,7 @@ test('the recorded layers are listed in order with time and error; runs without 
     { name: 'model.layers.<1>', seconds: 0.5, error: 0.25, errorKind: 'output' as const },
   ];
   const table = byTestId(quantizeBody({ ...base, layers }), 'layer-table');
-  assert.match(table, /<caption>Layers \(reconstruction error: output error on the calibration data\)<\/caption>/);
+  assert.match(table, /<caption>Layers \(reconstruction error of each layer's output on the calibration data\)<\/caption>/);
   assert.deepEqual(tableCells(table).slice(1), [['1/2', 'model.layers.0', '1.23', '1.230e-3'], ['2/2', 'model.layers.<1>', '0.50', '2.500e-1']]);
   assert.doesNotMatch(quantizeBody({ ...base, layers: undefined }), /data-testid="layer-table"/);
 });

@@ -1,5 +1,5 @@
 // The example files work wherever they are copied: none points at a schema by a relative path (an editor
-// outside this repository cannot load it; the manifest's jsonValidation maps each file name instead), and
+// outside this repository cannot load it; the language server picks each file's schema by its name), and
 // each one, copied out of the repository with the demo model beside it, validates without an error.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,6 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { pathToFileURL } from 'url';
 import { createLanguageService } from '../../../server/src/service';
+import { CONFIG_FILE_GLOBS } from '../../../client/src/extension/documents';
 
 const root = path.join(__dirname, '..', '..', '..', '..');
 const examples = path.join(root, 'examples');
@@ -21,10 +22,11 @@ function exampleFiles(dir = examples): string[] {
   });
 }
 
-/** VS Code's fileMatch globs as the manifest writes them: a file name, or `*` and a suffix. */
+// The document selector's globs as documents.ts writes them: any folder, then a file name or a star and a suffix.
 function matches(glob: string, file: string): boolean {
   const name = path.basename(file);
-  return glob.startsWith('*') ? name.endsWith(glob.slice(1)) : name === glob;
+  const last = glob.slice(glob.lastIndexOf('/') + 1);
+  return last.startsWith('*') ? name.endsWith(last.slice(1)) : name === last;
 }
 
 test('no example file names its schema by a relative path', () => {
@@ -37,15 +39,13 @@ test('no example file names its schema by a relative path', () => {
   assert.deepEqual(relative.map((f) => path.relative(root, f)), []);
 });
 
-test('the manifest maps every example config file name to its schema', () => {
-  const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { contributes: { jsonValidation: Array<{ fileMatch: string; url: string }> } };
-  const mappings = manifest.contributes.jsonValidation;
-  const configs = exampleFiles().filter((f) => /(\.quant|quantize_config|quant_config)\.json$/.test(f));
-  for (const file of configs) {
-    const mapping = mappings.find((m) => matches(m.fileMatch, file));
-    assert.ok(mapping, `${path.relative(root, file)}: no jsonValidation entry`);
-    assert.ok(fs.existsSync(path.join(root, mapping.url)), `${mapping.url} is missing`);
-  }
+test('the language server is the one source for every example config file: the manifest leaves VS Code\'s JSON schemas out', () => {
+  const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { contributes: { jsonValidation?: unknown } };
+  // a jsonValidation entry would make VS Code's JSON language features answer hovers and completions a second time
+  assert.equal(manifest.contributes.jsonValidation, undefined);
+  const configs = exampleFiles().filter((f) => /^(config|quantize_config|quant_config)\.json$|\.quant\.json$/.test(path.basename(f)));
+  assert.ok(configs.length >= 4, configs.join(', '));
+  for (const file of configs) assert.ok(CONFIG_FILE_GLOBS.some((g) => matches(g, file)), `${path.relative(root, file)}: not in the language client's document selector`);
 });
 
 test('every example validates without errors after being copied out of the repository', async (t) => {

@@ -66,18 +66,26 @@ function fixed(v: number | null, digits: number): string {
   return v === null ? '—' : v.toFixed(digits);
 }
 
+/** "0.123 (0.120–0.131)": the median run's figure and, when several runs were timed, the fastest–slowest. */
+function withRange(value: number, range: readonly [number, number] | undefined, digits: number): string {
+  return range === undefined ? value.toFixed(digits) : `${value.toFixed(digits)} (${range[0].toFixed(digits)}–${range[1].toFixed(digits)})`;
+}
+
 function table(run: RunResult): string {
-  const header = ['variant', 'phase', 'batch', 'tokens', 'kernel', 'load s', 'ms/token', 'tokens/s', 'peak MiB', 'perplexity', 'delta'];
+  const header = ['variant', 'phase', 'batch', 'tokens', 'kernel', 'load s', 'ms/step', 'tokens/s', 'peak MiB', 'perplexity', 'delta'];
   const body = (run.rows ?? []).map((r) => [
     r.variant, r.phase, String(r.batch), r.phase === 'forward' ? String(r.promptTokens) : `${r.promptTokens}+${r.newTokens}`, r.kernel,
-    r.loadSeconds.toFixed(3), r.perTokenLatencyMs.toFixed(3), r.throughputTokensPerSecond.toFixed(1), inMiB(r.peakMemoryBytes),
-    fixed(r.perplexity, 4), r.perplexityDelta === null ? '—' : `${r.perplexityDelta >= 0 ? '+' : ''}${r.perplexityDelta.toFixed(4)}`,
+    r.loadSeconds.toFixed(3), withRange(r.perTokenLatencyMs, r.perTokenLatencyMsRange, 3), withRange(r.throughputTokensPerSecond, r.throughputTokensPerSecondRange, 1),
+    inMiB(r.peakMemoryBytes), fixed(r.perplexity, 4), r.perplexityDelta === null ? '—' : `${r.perplexityDelta >= 0 ? '+' : ''}${r.perplexityDelta.toFixed(4)}`,
   ]);
   const lines = [header, ...body];
   const widths = header.map((_, c) => Math.max(...lines.map((l) => (l[c] ?? '').length)));
   const text = lines.map((l) => l.map((cell, c) => (c < 2 || c === 4 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd());
   const evaluated = run.metrics.evaluationTokens === undefined ? '' : `, perplexity over ${run.metrics.evaluationTokens} WikiText-2 test tokens`;
-  return `benchmark of ${run.model.ref} in ${run.durationSeconds.toFixed(1)} s (${run.environment.threads} threads${evaluated})\n${text.join('\n')}\n`;
+  const runs = run.rows?.[0]?.runs;
+  const how = runs === undefined ? '' : `; median of ${runs} timed runs after a warm-up run (fastest–slowest in brackets)`;
+  const note = `ms/step: one token of each sequence in the batch (per token at batch 1)${how}`;
+  return `benchmark of ${run.model.ref} in ${run.durationSeconds.toFixed(1)} s (${run.environment.threads} threads${evaluated})\n${text.join('\n')}\n${note}\n`;
 }
 
 export const benchmarkCommand: Command = {

@@ -1,11 +1,12 @@
-// "QuantStudio: Benchmark…": one model, the fp16 baseline plus the picked variants (quantization config
-// files — *.quant.json, quantize_config.json, quant_config.json — and quantized checkpoint folders), at the
+// "QuantStudio: Benchmark…": one model, the fp16 baseline plus the picked variants (quantized checkpoint folders,
+// run as they are, and quantization config files — *.quant.json, quantize_config.json, quant_config.json —
+// quantized for the run; a checkpoint's own config file counts as the checkpoint), at the
 // batch sizes of quantstudio.benchmark.batchSizes. From a job file's lens ({ uri }) it runs the job file as
 // `quantstudio benchmark <file>` does (its config and its `benchmark` section); from a panel
 // ({ model, config? }) it runs without asking.
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { benchmarkJobFromJobFile } from '../../jobs';
+import { benchmarkJobFromJobFile, quantizedCheckpointOf } from '../../jobs';
 import type { JsonObject } from '../../../../native/worker/protocol';
 import { jobCommandArgs, runJobWithProgress, workspaceDirFor, type JobCommandArgs, type JobCommandContext } from '../jobs/runJob';
 import { ensureTrusted } from '../jobs/trust';
@@ -65,11 +66,17 @@ async function planFrom(ctx: JobCommandContext, args: JobCommandArgs): Promise<P
 type VariantItem = vscode.QuickPickItem & { config?: string; checkpoint?: string; browse?: 'file' | 'folder' };
 
 async function pickVariants(ctx: JobCommandContext, model: string, preselected: string | undefined): Promise<Plan | string | undefined> {
-  const configs = await vscode.workspace.findFiles(CONFIG_GLOB, EXCLUDE, 200);
   const checkpoints = (await findModelFolders(ctx.extension)).filter((m) => m.quantMethod !== undefined);
+  // a checkpoint's own quantize_config.json is the checkpoint, offered once as its folder
+  const configs = (await vscode.workspace.findFiles(CONFIG_GLOB, EXCLUDE, 200)).filter((u) => quantizedCheckpointOf(u.fsPath) === undefined);
   const items: VariantItem[] = [
-    ...configs.map((u) => ({ label: path.basename(u.fsPath), description: 'config', detail: vscode.workspace.asRelativePath(u), config: u.fsPath, picked: u.fsPath === preselected })),
-    ...checkpoints.map((m) => ({ label: path.basename(m.folder), description: `${m.quantMethod} checkpoint`, detail: vscode.workspace.asRelativePath(m.folder), checkpoint: m.folder })),
+    ...checkpoints.map((m) => ({
+      label: path.basename(m.folder), description: `${m.quantMethod} checkpoint, run as it is`, detail: vscode.workspace.asRelativePath(m.folder), checkpoint: m.folder,
+      picked: preselected !== undefined && quantizedCheckpointOf(preselected) === m.folder,
+    })),
+    ...configs.map((u) => ({
+      label: path.basename(u.fsPath), description: 'config, quantized for the run', detail: vscode.workspace.asRelativePath(u), config: u.fsPath, picked: u.fsPath === preselected,
+    })),
     { label: 'Browse for a config file…', browse: 'file' as const },
     { label: 'Browse for a checkpoint folder…', browse: 'folder' as const },
   ];

@@ -2,7 +2,7 @@
 // native/worker/validateJob.ts accepts. No `vscode` import.
 import * as path from 'path';
 import type { JsonObject } from '../../../../native/worker/protocol';
-import { quantizationConfigOf, readJsonObject } from '../../jobs';
+import { quantizationConfigOf, quantizedCheckpointOf, readJsonObject } from '../../jobs';
 import type { GenerateSettings } from '../settings';
 
 /** An input box's check for a positive whole number: the message to show, or undefined when fine. */
@@ -20,13 +20,11 @@ export function perplexityOptions(textFile: string | undefined): JsonObject {
   return textFile ? { text: textFile, seq: 256 } : { seq: 256 };
 }
 
-/** A benchmark variant beside the fp16 baseline: a quantization_config to quantize with, or a quantized checkpoint folder. */
-export type BenchmarkVariant = { name: string; config: JsonObject; algorithm?: string } | { name: string; model: string };
-
-/** "tiny-llama-gptq.quant.json" → "tiny-llama-gptq"; a folder → its name. */
-function variantName(file: string): string {
-  return path.basename(file).replace(/(\.quant)?\.json$/, '');
-}
+/**
+ * A benchmark variant beside the fp16 baseline: a quantization_config to quantize with, or a quantized checkpoint
+ * folder. A config without a name is labelled by the worker from its method, bits and group size.
+ */
+export type BenchmarkVariant = { name?: string; config: JsonObject; algorithm?: string } | { name: string; model: string };
 
 /**
  * A config file in any supported shape (job file, config.json, quantize_config.json, quant_config.json,
@@ -34,15 +32,19 @@ function variantName(file: string): string {
  * the file when it holds no quantization config.
  */
 export function configVariant(file: string): BenchmarkVariant | string {
+  const checkpoint = quantizedCheckpointOf(file);
+  if (checkpoint !== undefined) return checkpointVariant(checkpoint); // never quantize quantized weights again
   const value = readJsonObject(file);
   if (typeof value === 'string') return value;
   const config = quantizationConfigOf(file, value);
   if (typeof config === 'string') return config;
-  return { name: variantName(file), config, ...(typeof value.algorithm === 'string' ? { algorithm: value.algorithm } : {}) };
+  // a job file's name says what it is; quantize_config.json and the like say nothing, so the method labels those
+  const name = file.endsWith('.quant.json') ? { name: path.basename(file, '.quant.json') } : {};
+  return { ...name, config, ...(typeof value.algorithm === 'string' ? { algorithm: value.algorithm } : {}) };
 }
 
 export function checkpointVariant(folder: string): BenchmarkVariant {
-  return { name: variantName(folder), model: folder };
+  return { name: path.basename(folder), model: folder };
 }
 
 export function benchmarkOptions(variants: readonly BenchmarkVariant[], batchSizes: readonly number[]): JsonObject {

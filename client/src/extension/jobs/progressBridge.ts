@@ -33,7 +33,7 @@ export const PHASE_WEIGHTS: Readonly<Record<JobKind, PhaseWeights>> = {
 };
 
 export interface ProgressStep {
-  /** What the notification shows, e.g. "layer 2/4: model.layers.1: 0.27 s, output error 3.1e-3". */
+  /** What the notification shows, e.g. "layer 2/4: model.layers.1: 0.27 s, reconstruction error 3.100e-3 (layer output)". */
   message: string;
   /** Percent to add to the bar (0 when it did not move). */
   increment: number;

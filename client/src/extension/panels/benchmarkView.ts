@@ -1,4 +1,4 @@
-// The benchmark table and its charts (per-token latency, throughput and peak memory by variant and batch size,
+// The benchmark table and its charts (latency per step, throughput and peak memory by variant and batch size,
 // one chart per way of measuring: phase, prompt and new tokens; perplexity with its delta to the baseline),
 // from a benchmark RunResult's rows.
 import type { RunResult } from '../../jobs';
@@ -50,54 +50,67 @@ function unique<T>(items: readonly T[]): T[] {
   return [...new Set(items)];
 }
 
-const yesNo = (v: boolean | null): string => (v === null ? DASH : v ? 'yes' : 'no');
-const groupSizeText = (g: number | null): string => (g === null ? DASH : g === -1 ? 'per row' : String(g));
-
 export interface Column {
   head: string;
   cell: (row: BenchmarkRowView) => string;
+  /** A second, muted line under the cell (the range of the timed runs). */
+  sub?: (row: BenchmarkRowView) => string | undefined;
   number?: boolean;
 }
 
-const COLUMNS: Column[] = [
-  { head: 'Variant', cell: (r) => variantLabel(r) },
-  { head: 'Quantization', cell: (r) => r.quantization },
-  { head: 'Bits', cell: (r) => (r.bits === null ? DASH : String(r.bits)), number: true },
-  { head: 'Group size', cell: (r) => groupSizeText(r.groupSize), number: true },
-  { head: 'Act-order', cell: (r) => yesNo(r.actOrder) },
-  { head: 'Kernel', cell: (r) => r.kernel },
-];
+const range = (r: readonly [number, number] | undefined, digits: number): string | undefined =>
+  r === undefined ? undefined : `${r[0].toFixed(digits)}–${r[1].toFixed(digits)}`;
+
+// Quantization, bits, group size and act-order are one "Method" cell (methodLabel), shown only where a variant's
+// own name hides them (a label is the method unless the job names it), so the table fits a panel.
+const VARIANT_COLUMN: Column = { head: 'Variant', cell: (r) => variantLabel(r) };
+const METHOD_COLUMN: Column = { head: 'Method', cell: (r) => methodLabel(r) };
+const KERNEL_COLUMN: Column = { head: 'Kernel', cell: (r) => r.kernel };
 const PHASE_COLUMNS: Column[] = [{ head: 'Phase', cell: (r) => r.phase ?? DASH }];
 const BATCH_COLUMN: Column = { head: 'Batch', cell: (r) => String(r.batch), number: true };
-const TOKEN_COLUMNS: Column[] = [
-  { head: 'Prompt tokens', cell: (r) => (r.promptTokens === undefined ? DASH : String(r.promptTokens)), number: true },
-  { head: 'New tokens', cell: (r) => (r.newTokens === undefined ? DASH : String(r.newTokens)), number: true },
-];
+/** "512" for a forward pass, "30 + 512" (prompt + new) for a generation. */
+const TOKEN_COLUMNS: Column[] = [{
+  head: 'Tokens', number: true,
+  cell: (r) => (r.promptTokens === undefined ? DASH : r.phase === 'generate' && r.newTokens !== undefined ? `${r.promptTokens} + ${r.newTokens}` : String(r.promptTokens)),
+}];
 const MEASURE_COLUMNS: Column[] = [
-  { head: 'Load time (s)', cell: (r) => fixedOr(r.loadSeconds, 3), number: true },
-  { head: 'Per-token latency (ms)', cell: (r) => fixedOr(r.perTokenLatencyMs, 2), number: true },
-  { head: 'Throughput (tokens/s)', cell: (r) => fixedOr(r.throughputTokensPerSecond, 1), number: true },
-  { head: 'Peak memory (MiB)', cell: (r) => mib(r.peakMemoryBytes), number: true },
+  { head: 'Load (s)', cell: (r) => fixedOr(r.loadSeconds, 3), number: true },
+  { head: 'Latency per step (ms)', cell: (r) => fixedOr(r.perTokenLatencyMs, 2), sub: (r) => range(r.perTokenLatencyMsRange, 2), number: true },
+  { head: 'Throughput (tokens/s)', cell: (r) => fixedOr(r.throughputTokensPerSecond, 1), sub: (r) => range(r.throughputTokensPerSecondRange, 1), number: true },
+  { head: 'Peak (MiB)', cell: (r) => mib(r.peakMemoryBytes), number: true },
   { head: 'Perplexity', cell: (r) => fixedOr(r.perplexity, 3), number: true },
-  { head: 'Perplexity delta', cell: (r) => signed(r.perplexityDelta, 3), number: true },
+  { head: 'Delta', cell: (r) => signed(r.perplexityDelta, 3), number: true },
 ];
 
 export function benchmarkColumns(rows: readonly BenchmarkRowView[]): Column[] {
   const hasPhase = rows.some((r) => r.phase !== undefined);
   const hasTokens = rows.some((r) => r.promptTokens !== undefined || r.newTokens !== undefined);
-  return [...COLUMNS, ...(hasPhase ? PHASE_COLUMNS : []), BATCH_COLUMN, ...(hasTokens ? TOKEN_COLUMNS : []), ...MEASURE_COLUMNS];
+  const named = rows.some((r) => variantLabel(r) !== methodLabel(r));
+  return [VARIANT_COLUMN, ...(named ? [METHOD_COLUMN] : []), KERNEL_COLUMN, ...(hasPhase ? PHASE_COLUMNS : []), BATCH_COLUMN, ...(hasTokens ? TOKEN_COLUMNS : []), ...MEASURE_COLUMNS];
+}
+
+/** What the latency and throughput figures are: per step, and the median of the runs with their range below. */
+export function timingNote(rows: readonly BenchmarkRowView[]): string {
+  const runs = unique(rows.map((r) => r.runs).filter((n): n is number => n !== undefined));
+  const how = runs.length === 0
+    ? 'one timed run each'
+    : `median of ${runs.join(' or ')} timed runs after a warm-up run, fastest–slowest below`;
+  return `Latency per step: one token of each sequence in the batch (per token at batch 1); ${how}.`;
 }
 
 export function benchmarkTable(rows: readonly BenchmarkRowView[], caption: string, testId = 'benchmark-table'): string {
   const columns = benchmarkColumns(rows);
   const head = `<tr>${columns.map((c) => `<th scope="col">${escapeHtml(c.head)}</th>`).join('')}</tr>`;
   const body = rows.map((row) => {
-    const cells = columns.map((c, i) =>
-      i === 0 ? `<th scope="row">${escapeHtml(c.cell(row))}</th>` : `<td${c.number ? ' class="number"' : ''}>${escapeHtml(c.cell(row))}</td>`,
-    );
+    const cells = columns.map((c, i) => {
+      const sub = c.sub?.(row);
+      const text = `${escapeHtml(c.cell(row))}${sub === undefined ? '' : `<br><span class="range">${escapeHtml(sub)}</span>`}`;
+      return i === 0 ? `<th scope="row">${text}</th>` : `<td${c.number ? ' class="number"' : ''}>${text}</td>`;
+    });
     return `<tr>${cells.join('')}</tr>`;
   });
-  return `<table data-testid="${testId}">\n<caption>${escapeHtml(caption)}</caption>\n<thead>${head}</thead>\n<tbody>\n${body.join('\n')}\n</tbody>\n</table>`;
+  const table = `<table data-testid="${testId}">\n<caption>${escapeHtml(caption)}</caption>\n<thead>${head}</thead>\n<tbody>\n${body.join('\n')}\n</tbody>\n</table>`;
+  return `<div class="table-wrap">\n${table}\n<p class="muted" data-testid="${testId}-note">${escapeHtml(timingNote(rows))}</p>\n</div>`;
 }
 
 interface Measure {
@@ -105,12 +118,19 @@ interface Measure {
   title: string;
   unit: string;
   value: (row: BenchmarkRowView) => number;
+  /** The runs' lowest and highest, drawn as a whisker on the bar. */
+  range?: (row: BenchmarkRowView) => readonly [number, number] | undefined;
   label: (value: number) => string;
 }
 
 const MEASURES: Measure[] = [
-  { testId: 'chart-latency', title: 'Per-token latency', unit: 'ms / token', value: (r) => r.perTokenLatencyMs, label: (v) => v.toFixed(2) },
-  { testId: 'chart-throughput', title: 'Throughput', unit: 'tokens / s', value: (r) => r.throughputTokensPerSecond, label: (v) => v.toFixed(1) },
+  {
+    testId: 'chart-latency', title: 'Latency per step', unit: 'ms / step', value: (r) => r.perTokenLatencyMs, range: (r) => r.perTokenLatencyMsRange, label: (v) => v.toFixed(2),
+  },
+  {
+    testId: 'chart-throughput', title: 'Throughput', unit: 'tokens / s', value: (r) => r.throughputTokensPerSecond, range: (r) => r.throughputTokensPerSecondRange,
+    label: (v) => v.toFixed(1),
+  },
   { testId: 'chart-memory', title: 'Peak memory', unit: 'MiB', value: (r) => r.peakMemoryBytes / MIB, label: (v) => v.toFixed(1) },
 ];
 
@@ -135,6 +155,10 @@ function measureChart(measure: Measure, sets: readonly RowSet[], measurement: st
       values: variants.map((v) => {
         const row = set.rows.find((r) => variantLabel(r) === v && r.batch === batch);
         return row === undefined ? null : measure.value(row);
+      }),
+      ranges: variants.map((v) => {
+        const row = set.rows.find((r) => variantLabel(r) === v && r.batch === batch);
+        return (row && measure.range?.(row)) ?? null;
       }),
     })),
   );

@@ -7,12 +7,14 @@ export interface BarSeries {
   name: string;
   /** One value per category; null = not measured (no bar, "n/a" label). */
   values: ReadonlyArray<number | null>;
+  /** Per category, the lowest and highest of the runs behind the value: a whisker over the bar, and in the labels. */
+  ranges?: ReadonlyArray<readonly [number, number] | null>;
 }
 
 export interface BarChartSpec {
-  /** What the chart shows, e.g. "Per-token latency, generate"; the svg's accessible name starts with it. */
+  /** What the chart shows, e.g. "Latency per step, generate"; the svg's accessible name starts with it. */
   title: string;
-  /** The y axis' unit, e.g. "ms / token". */
+  /** The y axis' unit, e.g. "ms / step". */
   unit: string;
   categories: readonly string[];
   series: readonly BarSeries[];
@@ -52,7 +54,7 @@ export const defaultValueLabel = (value: number): string => String(Number(value.
 
 /** The SVG (accessible name, axes, bars with their labels), its legend and its data table. */
 export function barChart(spec: BarChartSpec): string {
-  const values = spec.series.flatMap((s) => s.values.filter((v): v is number => v !== null && Number.isFinite(v)));
+  const values = spec.series.flatMap((s) => [...s.values, ...(s.ranges ?? []).map((r) => r?.[1] ?? null)].filter((v): v is number => v !== null && Number.isFinite(v)));
   const ticks = niceTicks(Math.max(0, ...values));
   const yMax = ticks[ticks.length - 1];
   const y = (v: number): number => CHART_BOX.top + PLOT_HEIGHT - (Math.max(0, v) / yMax) * PLOT_HEIGHT;
@@ -82,11 +84,15 @@ export function barChart(spec: BarChartSpec): string {
       }
       const top = y(value);
       const text = label(value, s, c);
+      const range = series.ranges?.[c] ?? null;
+      const spread = range === null ? '' : ` (runs ${label(range[0], s, c)}–${label(range[1], s, c)})`;
       parts.push(
-        `<rect class="bar series-${s % SERIES_COLOURS.length}" x="${coord(x)}" y="${coord(top)}" width="${coord(barWidth)}" height="${coord(axisY - top)}" data-value="${value}"><title>${escapeHtml(`${category}, ${series.name}: ${text} ${spec.unit}`)}</title></rect>`,
+        `<rect class="bar series-${s % SERIES_COLOURS.length}" x="${coord(x)}" y="${coord(top)}" width="${coord(barWidth)}" height="${coord(axisY - top)}" data-value="${value}"><title>${escapeHtml(`${category}, ${series.name}: ${text} ${spec.unit}${spread}`)}</title></rect>`,
       );
+      if (range !== null) parts.push(whisker(centre, y(range[0]), y(range[1]), barWidth));
+      const labelTop = range === null ? top : Math.min(top, y(range[1]));
       if (text.length * LABEL_CHAR_WIDTH <= barWidth * 1.1) {
-        parts.push(`<text class="value" x="${centre}" y="${coord(top - 4)}" text-anchor="middle">${escapeHtml(text)}</text>`);
+        parts.push(`<text class="value" x="${centre}" y="${coord(labelTop - 4)}" text-anchor="middle">${escapeHtml(text)}</text>`);
       }
     });
     parts.push(`<text class="category" x="${coord(CHART_BOX.left + (c + 0.5) * groupWidth)}" y="${axisY + 18}" text-anchor="middle">${escapeHtml(category)}</text>`);
@@ -95,6 +101,12 @@ export function barChart(spec: BarChartSpec): string {
   const name = `${spec.title} (${spec.unit}) by ${spec.series.map((s) => s.name).join(', ')}; the data table follows the chart`;
   const svg = `<svg class="chart-svg" role="img" aria-label="${escapeHtml(name)}" viewBox="0 0 ${CHART_BOX.width} ${CHART_BOX.height}">\n${parts.join('\n')}\n</svg>`;
   return `<div class="chart">\n<h3>${escapeHtml(spec.title)}</h3>\n${svg}\n${legend(spec.series)}\n${dataTable(spec, label)}\n</div>`;
+}
+
+/** A vertical line from low to high with short caps: the spread of the runs behind a bar. */
+function whisker(x: number, low: number, high: number, barWidth: number): string {
+  const cap = coord(Math.min(6, barWidth / 4));
+  return `<path class="range" d="M${x} ${coord(low)}V${coord(high)}M${coord(x - cap)} ${coord(low)}H${coord(x + cap)}M${coord(x - cap)} ${coord(high)}H${coord(x + cap)}"/>`;
 }
 
 function legend(series: readonly BarSeries[]): string {
@@ -107,7 +119,9 @@ function dataTable(spec: BarChartSpec, label: NonNullable<BarChartSpec['valueLab
   const rows = spec.categories.map((category, c) => {
     const cells = spec.series.map((s, i) => {
       const v = s.values[c] ?? null;
-      return `<td class="number">${v === null || !Number.isFinite(v) ? 'n/a' : escapeHtml(label(v, i, c))}</td>`;
+      const r = s.ranges?.[c] ?? null;
+      const spread = r === null ? '' : ` (${label(r[0], i, c)}–${label(r[1], i, c)})`;
+      return `<td class="number">${v === null || !Number.isFinite(v) ? 'n/a' : escapeHtml(label(v, i, c) + spread)}</td>`;
     });
     return `<tr><th scope="row">${escapeHtml(category)}</th>${cells.join('')}</tr>`;
   });
@@ -123,6 +137,7 @@ export const CHART_CSS = `
   .chart-svg .tick, .chart-svg .unit { fill: var(--vscode-descriptionForeground); }
   .chart-svg .grid { stroke: var(--vscode-charts-lines, var(--vscode-widget-border)); stroke-opacity: 0.4; }
   .chart-svg .axis { stroke: var(--vscode-charts-lines, var(--vscode-foreground)); }
+  .chart-svg .range { stroke: var(--vscode-foreground); stroke-width: 1.5; fill: none; }
   .legend { list-style: none; padding: 0; margin: 0.25em 0; display: flex; flex-wrap: wrap; gap: 1em; }
   .legend .swatch { width: 10px; height: 10px; margin-right: 0.4em; vertical-align: baseline; }
 ${SERIES_COLOURS.map((c, i) => `  .series-${i} { fill: var(--vscode-charts-${c}); }`).join('\n')}

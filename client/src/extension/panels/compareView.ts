@@ -100,7 +100,7 @@ export function pairRows(a: readonly BenchmarkRowView[], b: readonly BenchmarkRo
 }
 
 const MEASURES: Array<{ head: string; value: (r: BenchmarkRowView) => number; digits: number }> = [
-  { head: 'Latency (ms/token)', value: (r) => r.perTokenLatencyMs, digits: 2 },
+  { head: 'Latency per step (ms)', value: (r) => r.perTokenLatencyMs, digits: 2 },
   { head: 'Throughput (tokens/s)', value: (r) => r.throughputTokensPerSecond, digits: 1 },
   { head: 'Peak memory (MiB)', value: (r) => r.peakMemoryBytes / MIB, digits: 1 },
 ];

@@ -76,7 +76,7 @@ const MEANINGS: Record<string, Meaning> = {
   inputWeightBytes: { label: 'Source weights', unit: 'bytes' },
   quantizeSeconds: { label: 'Quantize time', unit: 'seconds' },
   layers: { label: 'Layers quantized', unit: 'count' },
-  meanLayerError: { label: 'Mean layer error', unit: 'error', basis: (run) => [['error of', run.layers?.[0]?.errorKind ?? 'unknown']] },
+  meanLayerError: { label: 'Mean reconstruction error', unit: 'error', basis: (run) => [['error of', run.layers?.[0]?.errorKind ?? 'unknown']] },
   variants: { label: 'Variants', unit: 'count' },
 };
 

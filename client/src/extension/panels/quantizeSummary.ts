@@ -24,7 +24,7 @@ export function quantizeSummary(result: RunResult): SummaryRow[] {
     ...(m.inputWeightBytes && result.output ? [{ id: 'size-ratio', label: 'Compression', value: `${(m.inputWeightBytes / result.output.bytes).toFixed(2)}× smaller` }] : []),
     { id: 'quantize-seconds', label: 'Quantize time', value: m.quantizeSeconds === undefined ? 'not measured' : `${m.quantizeSeconds.toFixed(1)} s` },
     { id: 'layers', label: 'Layers', value: m.layers === undefined ? 'not measured' : String(m.layers) },
-    { id: 'mean-layer-error', label: 'Mean layer error', value: m.meanLayerError === undefined ? 'not measured' : m.meanLayerError.toExponential(3) },
+    { id: 'mean-layer-error', label: 'Mean reconstruction error', value: m.meanLayerError === undefined ? 'not measured' : m.meanLayerError.toExponential(3) },
     { id: 'ppl-before', label: 'Perplexity before', value: fixed(m.perplexityBefore, 4) },
     { id: 'ppl-after', label: 'Perplexity after', value: fixed(m.perplexityAfter, 4) },
   ];

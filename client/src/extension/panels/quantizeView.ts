@@ -29,9 +29,9 @@ export function finishedLayerTable(run: RunResult): string {
   if (layers.length === 0) return '';
   const rows = layers.map((l, i) =>
     `<tr><th scope="row" class="number">${i + 1}/${layers.length}</th><td>${escapeHtml(l.name)}</td><td class="number">${l.seconds.toFixed(2)}</td><td class="number">${l.error.toExponential(3)}</td></tr>`);
-  const kind = layers[0].errorKind === 'output' ? 'output error on the calibration data' : 'weight error';
+  const kind = layers[0].errorKind === 'output' ? "of each layer's output on the calibration data" : 'of the weights';
   return `<table data-testid="layer-table">
-<caption>Layers (reconstruction error: ${kind})</caption>
+<caption>Layers (reconstruction error ${kind})</caption>
 <thead><tr><th scope="col">Layer</th><th scope="col">Name</th><th scope="col">Time (s)</th><th scope="col">Reconstruction error</th></tr></thead>
 <tbody>
 ${rows.join('\n')}

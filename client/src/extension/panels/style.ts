@@ -17,4 +17,9 @@ export const PANEL_CSS = `${CHART_CSS}
   figure > .chart { flex: 1 1 420px; }
   .columns { display: flex; flex-wrap: wrap; gap: 2em; }
   .columns > section { flex: 1 1 420px; min-width: 0; }
+  /* a wide table scrolls inside its own box instead of widening the page past the panel */
+  .table-wrap { max-width: 100%; overflow-x: auto; }
+  .table-wrap tbody td, .table-wrap tbody th { white-space: nowrap; }
+  .table-wrap thead th { vertical-align: bottom; }
+  .range { font-size: 0.85em; color: var(--vscode-descriptionForeground); }
 `;

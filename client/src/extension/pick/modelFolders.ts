@@ -30,11 +30,26 @@ export function readModelFolder(folder: string): ModelFolder | undefined {
   return { folder, quantMethod };
 }
 
-/** The model folders among the folders of some config.json files (and the demo model), without repeats, by path. */
+/** What makes two folders the same model: config.json's text and each weight file's name and size. */
+function fingerprint(folder: string): string | undefined {
+  try {
+    const weights = fs.readdirSync(folder).filter((n) => n.endsWith('.safetensors')).sort();
+    const sizes = weights.map((n) => `${n}:${fs.statSync(path.join(folder, n)).size}`);
+    return `${fs.readFileSync(path.join(folder, 'config.json'), 'utf8')}\n${sizes.join('\n')}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The model folders among the folders of some config.json files, without repeats, by path, then the extra
+ * folders (the extension's own demo model) that no workspace folder already holds a copy of: a run then
+ * records the workspace's path, not one inside the extension.
+ */
 export function modelFolders(configFiles: readonly string[], extra: readonly string[] = []): ModelFolder[] {
-  const folders = new Set([...configFiles.map((f) => path.dirname(path.resolve(f))), ...extra.map((f) => path.resolve(f))]);
-  return [...folders]
-    .sort()
-    .map(readModelFolder)
-    .filter((m): m is ModelFolder => m !== undefined);
+  const own = [...new Set(configFiles.map((f) => path.dirname(path.resolve(f))))].sort().map(readModelFolder).filter((m): m is ModelFolder => m !== undefined);
+  const seen = new Set(own.map((m) => path.resolve(m.folder)));
+  const prints = new Set(own.map((m) => fingerprint(m.folder)).filter((p): p is string => p !== undefined));
+  const added = extra.map((f) => path.resolve(f)).filter((f) => !seen.has(f)).map(readModelFolder).filter((m): m is ModelFolder => m !== undefined);
+  return [...own, ...added.filter((m) => !prints.has(fingerprint(m.folder) ?? ''))];
 }

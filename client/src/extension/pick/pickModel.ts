@@ -30,7 +30,7 @@ export async function findModelFolders(context: vscode.ExtensionContext): Promis
 
 function describe(m: ModelFolder, demo: string): string {
   const kind = m.quantMethod ? `${m.quantMethod} checkpoint` : 'full precision';
-  return path.resolve(m.folder) === path.resolve(demo) ? `${kind} · demo model` : kind;
+  return path.resolve(m.folder) === path.resolve(demo) ? `${kind} · demo model (in the extension)` : kind;
 }
 
 /** A typed Hub id: `org/name`, optionally `@revision`. */

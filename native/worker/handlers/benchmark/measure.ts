@@ -1,10 +1,11 @@
 // Measures one variant inside its own process: load, then per batch size a forward pass over the prompt and
-// a greedy generation per new-token count, each with its own peak memory, then perplexity.
+// a greedy generation per new-token count, each with its own peak memory, then perplexity. Every timed figure
+// is one warm-up run, then `repeat` timed runs: their median, with the fastest and slowest beside it.
 import { readLocalModel } from '../../../model';
 import { RuntimeModel } from '../../../lib';
 import { etaSeconds, seconds } from '../../context';
 import { kernelOf } from './kernel';
-import { MeasureReport, MeasureRequest, PhaseMeasurement } from './messages';
+import { MeasureReport, MeasureRequest, PhaseMeasurement, Timing, timingOf } from './messages';
 import { PeakMemory } from './peakMemory';
 
 export type MeasureProgress = (phase: string, current: number, total: number, extra?: { message?: string; etaSeconds?: number }) => void;
@@ -15,10 +16,12 @@ function sequences(pool: readonly number[], batch: number, length: number): numb
   return pool.slice(0, batch * length);
 }
 
-async function fastest(repeat: number, run: () => Promise<number>): Promise<number> {
-  let best = Infinity;
-  for (let i = 0; i < repeat; i++) best = Math.min(best, await run());
-  return best;
+/** Seconds of `repeat` timed runs after one untimed warm-up run (first-touch page faults, buffer growth). */
+async function timed(repeat: number, run: () => Promise<number>): Promise<Timing> {
+  await run();
+  const runs: number[] = [];
+  for (let i = 0; i < repeat; i++) runs.push(await run());
+  return timingOf(runs);
 }
 
 export async function measureVariant(req: MeasureRequest, signal: AbortSignal, progress: MeasureProgress): Promise<MeasureReport> {
@@ -40,16 +43,16 @@ export async function measureVariant(req: MeasureRequest, signal: AbortSignal, p
     progress(phase, phases.length, steps, { message: `forward ${batch} × ${req.promptLength} tokens` });
     peak.reset();
     const ids = sequences(req.pool, batch, req.promptLength);
-    const forwardSeconds = await fastest(req.repeat, async () => (await model.forwardBatch(ids, batch, { signal })).seconds);
-    phases.push({ batch, phase: 'forward', promptTokens: req.promptLength, newTokens: 0, seconds: forwardSeconds, timedTokens: req.promptLength, peakMemoryBytes: peak.read() });
+    const forward = await timed(req.repeat, async () => (await model.forwardBatch(ids, batch, { signal })).seconds);
+    phases.push({ batch, phase: 'forward', promptTokens: req.promptLength, newTokens: 0, ...forward, timedTokens: req.promptLength, peakMemoryBytes: peak.read() });
 
     const prompts = sequences(req.pool, batch, promptTokens);
     for (const n of newTokens) {
       progress(phase, phases.length, steps, { message: `generate ${batch} × (${promptTokens} + ${n}) tokens` });
       peak.reset();
       // The prefill yields the first new token; the decode steps produce the other n − 1.
-      const decodeSeconds = await fastest(req.repeat, async () => (await model.generateBatch(prompts, batch, n, { signal })).decodeSeconds);
-      phases.push({ batch, phase: 'generate', promptTokens, newTokens: n, seconds: decodeSeconds, timedTokens: n - 1, peakMemoryBytes: peak.read() });
+      const decode = await timed(req.repeat, async () => (await model.generateBatch(prompts, batch, n, { signal })).decodeSeconds);
+      phases.push({ batch, phase: 'generate', promptTokens, newTokens: n, ...decode, timedTokens: n - 1, peakMemoryBytes: peak.read() });
     }
   }
   progress(`measure ${req.label}`, steps, steps);

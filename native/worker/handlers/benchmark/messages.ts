@@ -26,12 +26,28 @@ export interface PhaseMeasurement {
   phase: BenchmarkPhase;
   promptTokens: number;
   newTokens: number;
-  /** Seconds of the timed part: the whole forward pass, or the decode steps after the prefill. */
+  /** Seconds of the timed part (the whole forward pass, or the decode steps after the prefill): the median of the runs. */
   seconds: number;
+  /** The fastest and the slowest run. */
+  secondsMin: number;
+  secondsMax: number;
+  /** Timed runs (after the warm-up). */
+  runs: number;
   /** Tokens per sequence the timed part produced or consumed (forward: promptTokens; generate: the decode steps). */
   timedTokens: number;
   /** Peak resident memory of the measuring process during this phase (model loaded). */
   peakMemoryBytes: number;
+}
+
+export type Timing = Pick<PhaseMeasurement, 'seconds' | 'secondsMin' | 'secondsMax' | 'runs'>;
+
+/** The median of the runs (the mean of the middle two for an even count), the fastest and the slowest. */
+export function timingOf(runs: readonly number[]): Timing {
+  if (runs.length === 0) throw new Error('timingOf needs at least one run');
+  const sorted = [...runs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { seconds: median, secondsMin: sorted[0]!, secondsMax: sorted[sorted.length - 1]!, runs: sorted.length };
 }
 
 export interface MeasureReport {

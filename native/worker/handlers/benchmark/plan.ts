@@ -42,7 +42,8 @@ export const BENCHMARK_DEFAULTS = {
   /** Small on purpose: a benchmark compares speed and memory first; pass more for a better quantization. The
    *  dataset is the config's own when it names one, else WikiText-2 valid (the pipeline's default). */
   calibration: { nsamples: 16, seqlen: 256, seed: 0 } as CalibrationOptions,
-  repeat: 1,
+  /** Timed runs per figure after a warm-up: the median, with min–max beside it. */
+  repeat: 3,
 } as const;
 
 const ALGORITHMS: readonly QuantAlgorithm[] = ['rtn', 'gptq', 'awq', 'bitsandbytes'];

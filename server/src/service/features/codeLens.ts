@@ -1,4 +1,4 @@
-// Code lenses: on each quantization config, the memory estimate's total for the target model (its command,
+// Code lenses: on each quantization config, the memory estimate's total for the target model, or why there is none (its command,
 // quantstudio.showEstimate, carries the whole estimate, so a client can show the breakdown); on a job file
 // (*.quant.json), the commands that run it, above its top-level object.
 import { dirname, resolve } from 'node:path';
@@ -8,7 +8,7 @@ import type { ConfigSite, Range } from '../model';
 import type { ParsedDocument } from '../parse/document';
 import { COMMANDS } from '../../protocol';
 import type { JobLensArgs } from '../../protocol';
-import type { SiteEstimate } from '../modelAware/estimateFor';
+import type { SiteEstimateResult } from '../modelAware/estimateFor';
 import { lensTitle } from '../modelAware/estimateFor';
 
 /** Where a site's lens and estimate hover sit: the quantization_config key, else the object's brace / the call's class name. */
@@ -17,7 +17,7 @@ export function estimateAnchor(doc: ParsedDocument, site: ConfigSite): Range {
   return site.anchorRange;
 }
 
-export function codeLenses(doc: ParsedDocument, estimates: ReadonlyArray<{ site: ConfigSite; estimate: SiteEstimate }>): CodeLens[] {
+export function codeLenses(doc: ParsedDocument, estimates: ReadonlyArray<{ site: ConfigSite; estimate: SiteEstimateResult }>): CodeLens[] {
   return estimates.map(({ site, estimate }) => ({
     range: estimateAnchor(doc, site),
     command: { title: lensTitle(estimate), command: COMMANDS.showEstimate, arguments: [estimate] },

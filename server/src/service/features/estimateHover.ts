@@ -1,8 +1,10 @@
 // Hover on the quantization config's key / first line / call: the memory estimate per module type beside
-// the unquantized figure, then the same model under each compared method.
+// the unquantized figure, then the same model under each compared method; a job file's as the CPU engine
+// names its lines; what the config did not say and the estimate assumed; or why there is no estimate.
 import type { MarkupContent } from 'vscode-languageserver-types';
-import type { SiteEstimate } from '../modelAware/estimateFor';
-import { contextLabel, humanBytes } from '../../../../native/model';
+import type { SiteEstimate, SiteEstimateResult } from '../modelAware/estimateFor';
+import { contextOf, hasEstimate } from '../modelAware/estimateFor';
+import { humanBytes } from '../../../../native/model';
 
 const NOT_WEIGHTS = new Set(['KV cache', 'activations (prefill)', 'runtime overhead']);
 const KEPT = new Set(['embeddings', 'lm_head', 'norms', 'biases', 'other']);
@@ -11,7 +13,41 @@ function row(cells: string[]): string {
   return `| ${cells.join(' | ')} |`;
 }
 
-export function estimateMarkdown(e: SiteEstimate): MarkupContent {
+export function estimateMarkdown(result: SiteEstimateResult): MarkupContent {
+  if (!hasEstimate(result)) return { kind: 'markdown', value: `**No memory estimate** for \`${result.model}\`: ${result.reason}` };
+  return { kind: 'markdown', value: [...headline(result), ...(result.target === 'cpu' ? cpuLines(result) : gpuLines(result)), ...methodLines(result)].join('\n') };
+}
+
+function headline(e: SiteEstimate): string[] {
+  const where = e.target === 'cpu' ? ' on the CPU engine (peak RSS of the job worker)' : '';
+  const lines = [`**Memory estimate: ${e.estimate.method}** for \`${e.model}\`${where} @ batch ${e.batch}, ${contextOf(e)} context`];
+  if (e.assumed.length > 0) lines.push('', `Assumed: ${e.assumed.join('; ')}.`);
+  return [...lines, ''];
+}
+
+/** The CPU engine's lines as it names them, beside the model as stored on the same engine. */
+function cpuLines(e: SiteEstimate): string[] {
+  const stored = new Map(e.asStored.breakdown.map((l) => [l.label, l.bytes]));
+  return [
+    row(['', 'count', 'this config', 'as stored']),
+    row(['---', '---:', '---:', '---:']),
+    ...e.estimate.breakdown.map((l) => row([l.label, String(l.count), humanBytes(l.bytes), stored.has(l.label) ? humanBytes(stored.get(l.label)!) : ''])),
+    row(['**peak**', '', `**${humanBytes(e.estimate.peakBytes)}**`, humanBytes(e.asStored.peakBytes)]),
+  ];
+}
+
+function methodLines(e: SiteEstimate): string[] {
+  return [
+    '',
+    '**Across methods**',
+    '',
+    row(['method', 'weights', 'peak']),
+    row(['---', '---:', '---:']),
+    ...e.methods.map((m) => row([m.label, humanBytes(m.estimate.weightsBytes), humanBytes(m.estimate.peakBytes)])),
+  ];
+}
+
+function gpuLines(e: SiteEstimate): string[] {
   const stored = new Map(e.asStored.breakdown.map((l) => [l.label, l.bytes]));
   const weightLines = e.estimate.breakdown.filter((l) => !NOT_WEIGHTS.has(l.label));
   const quantized = weightLines.filter((l) => !KEPT.has(l.label));
@@ -20,9 +56,7 @@ export function estimateMarkdown(e: SiteEstimate): MarkupContent {
     const bytes = stored.get(label);
     return bytes === undefined ? '' : humanBytes(bytes);
   };
-  const lines = [
-    `**Memory estimate: ${e.estimate.method}** for \`${e.model}\` @ batch ${e.batch}, ${contextLabel(e.seq)} context`,
-    '',
+  return [
     row(['', 'modules', 'this config', 'as stored']),
     row(['---', '---:', '---:', '---:']),
     ...quantized.map((l) => row([`${l.label} (quantized)`, String(l.count), humanBytes(l.bytes), asStored(l.label)])),
@@ -32,12 +66,5 @@ export function estimateMarkdown(e: SiteEstimate): MarkupContent {
     row(['activations (prefill)', '', humanBytes(e.estimate.activationBytes), humanBytes(e.asStored.activationBytes)]),
     row(['runtime overhead', '', humanBytes(e.estimate.overheadBytes), humanBytes(e.asStored.overheadBytes)]),
     row(['**peak**', '', `**${humanBytes(e.estimate.peakBytes)}**`, humanBytes(e.asStored.peakBytes)]),
-    '',
-    '**Across methods**',
-    '',
-    row(['method', 'weights', 'peak']),
-    row(['---', '---:', '---:']),
-    ...e.methods.map((m) => row([m.label, humanBytes(m.estimate.weightsBytes), humanBytes(m.estimate.peakBytes)])),
   ];
-  return { kind: 'markdown', value: lines.join('\n') };
 }

@@ -1,7 +1,8 @@
 // The model-aware part of the language service, per document: which model it targets (reference.ts),
 // what is known of it now (resolver.ts), the findings of the model rules, and the memory estimates.
 // Everything here answers from what is already resolved; resolution runs in the background.
-import { formatModelError } from '../../../../native/model';
+import { cpus } from 'node:os';
+import { engineThreads, formatModelError } from '../../../../native/model';
 import { DEFAULT_SETTINGS } from '../../protocol';
 import type { ServiceFinding } from '../finding';
 import type { ConfigSite } from '../model';
@@ -11,7 +12,7 @@ import { bindToModel, modelRules } from '../rules/model';
 import { currentModel, settledModel } from './documentModel';
 import type { DocumentModel } from './documentModel';
 import { estimateSite } from './estimateFor';
-import type { EstimateSettings, SiteEstimate } from './estimateFor';
+import type { EstimateSettings, SiteEstimateResult } from './estimateFor';
 import { modelView } from './modelView';
 import { modelReferencesOf } from './reference';
 import type { ModelReference } from './reference';
@@ -32,6 +33,7 @@ export const DEFAULT_MODEL_SETTINGS: ModelSettings = {
   workspaceDir: undefined,
   batchSize: DEFAULT_SETTINGS.estimate.batchSize,
   contextLength: DEFAULT_SETTINGS.estimate.contextLength,
+  threads: DEFAULT_SETTINGS.engine.threads,
   hub: {},
 };
 
@@ -65,24 +67,24 @@ export class ModelAwareness {
     return settledModel(this.resolver, this.referencesOf(parsed, uri));
   }
 
-  /** Estimates per config site, once the model is resolved (none before). */
-  estimates(parsed: ParsedDocument, uri: string): Array<{ site: ConfigSite; estimate: SiteEstimate }> {
+  /** Estimates per config site (or why there is none), once the model is resolved (none before); a job file's for the CPU engine it runs on. */
+  estimates(parsed: ParsedDocument, uri: string): Array<{ site: ConfigSite; estimate: SiteEstimateResult }> {
     const found = currentModel(this.resolver, this.referencesOf(parsed, uri)).model;
     if (found?.state.status !== 'ready') return [];
     const model = found.state.model;
     const settings = this.estimateSettingsOf(parsed);
-    return parsed.sites.flatMap((site) => {
-      if (typeof site.method !== 'string') return [];
-      const estimate = estimateSite(site, model, settings);
-      return estimate ? [{ site, estimate }] : [];
-    });
+    const target = parsed.kind === 'job' ? 'cpu' : 'gpu';
+    return parsed.sites.flatMap((site) => (typeof site.method === 'string' ? [{ site, estimate: estimateSite(site, model, settings, target) }] : []));
   }
 
   /** A job file's options.batchSize / contextLength, else the settings. */
   private estimateSettingsOf(parsed: ParsedDocument): EstimateSettings {
     const value = parsed.kind === 'job' ? parsed.documentValue : undefined;
     const options = typeof value === 'object' && value !== null ? (value as { options?: { batchSize?: unknown; contextLength?: unknown } }).options : undefined;
-    return { batchSize: positive(options?.batchSize, this.settings.batchSize), contextLength: positive(options?.contextLength, this.settings.contextLength) };
+    return {
+      batchSize: positive(options?.batchSize, this.settings.batchSize), contextLength: positive(options?.contextLength, this.settings.contextLength),
+      threads: this.settings.threads > 0 ? this.settings.threads : engineThreads(cpus().length),
+    };
   }
 
   /** The model rules' findings, or one note when the model cannot be resolved. */
