@@ -49,6 +49,6 @@ export function architectureOf(config: JsonObject, where: string, computeDtype?:
   const computeBytes = COMPUTE_DTYPE_BYTES[dtype];
   if (computeBytes === undefined) return fail('unsupported', `unknown compute dtype ${JSON.stringify(dtype)}`, where, 'use float16, bfloat16 or float32');
   const modelType = typeof c['model_type'] === 'string' ? c['model_type'] : 'unknown';
-  const maxPositions = positiveInt(c, ['max_position_embeddings', 'n_positions']);
+  const maxPositions = firstPositiveInt(c, ['max_position_embeddings', 'n_positions']);
   return ok({ modelType, layers, hidden, heads, kvHeads, headDim, intermediate, vocab, computeDtype: dtype, computeBytes, maxPositions });
 }
