@@ -118,10 +118,8 @@ Napi::Value UnpackLayer(const Napi::CallbackInfo& info) {
   return QuantResultToJs(env, result);
 }
 
-Napi::Value CheckpointConfig(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const Format format = FormatFromJs(info[0]);
-  const Napi::Object o = OptionsObject(info, 1);
+/** The config entries for one format as {quantizationConfig, sideFile?}; FormatError for options JSON cannot hold. */
+Napi::Value CheckpointConfigToJs(Napi::Env env, Format format, const Napi::Object& o) {
   Napi::Object out = Napi::Object::New(env);
   auto side = [&](const char* name, const json::Value& v) {
     Napi::Object f = Napi::Object::New(env);
@@ -167,6 +165,13 @@ Napi::Value CheckpointConfig(const Napi::CallbackInfo& info) {
     }
   }
   return out;
+}
+
+Napi::Value CheckpointConfig(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const Format format = FormatFromJs(info[0]);
+  const Napi::Object o = OptionsObject(info, 1);
+  return Guard(env, [&] { return CheckpointConfigToJs(env, format, o); });
 }
 
 const Registration kRegistration([](Napi::Env env, Napi::Object exports) {
