@@ -244,6 +244,51 @@ test('unpacking names what is missing or mismatched', () => {
   });
 });
 
+// Shapes found by the fuzzers (native/fuzz/): each once read past a buffer, divided by zero or overflowed.
+test('unpacking refuses layers whose shapes cannot be a packed layer', () => {
+  const file = (name: string, tensors: TensorToWrite[]) => {
+    const out = path.join(tmp, `${name}.safetensors`);
+    writeSafetensors(out, tensors);
+    return out;
+  };
+  // GPTQ: 3 output columns at 4 bits leave qzeros no whole word (its shape [1, 0] matched the config's arithmetic).
+  const narrow = file('gptq-narrow', [
+    { name: 'l.g_idx', dtype: 'I32', shape: [8], data: new Int32Array(8) },
+    { name: 'l.scales', dtype: 'F16', shape: [1, 3], data: new Uint16Array(3) },
+    { name: 'l.qweight', dtype: 'I32', shape: [1, 3], data: new Int32Array(3) },
+    { name: 'l.qzeros', dtype: 'I32', shape: [1, 0], data: new Int32Array(0) },
+  ]);
+  assert.throws(() => unpackLayer('gptq', narrow, 'l', { bits: 4, groupSize: -1 }), {
+    message: 'l: in_features 8 and out_features 3 (from g_idx and scales) do not fill whole 32-bit words at 4 bits, ' +
+      'so qweight and qzeros cannot hold them; check bits in the quantization config',
+  });
+  const emptyGptq = file('gptq-empty', [
+    { name: 'l.g_idx', dtype: 'I32', shape: [0], data: new Int32Array(0) },
+    { name: 'l.scales', dtype: 'F16', shape: [0, 8], data: new Uint16Array(0) },
+  ]);
+  assert.throws(() => unpackLayer('gptq', emptyGptq, 'l', { bits: 4, groupSize: -1 }), { message: 'l: g_idx [0] and scales [0, 8] describe an empty layer' });
+  // AWQ per channel with no input columns: the group size became 0 and divided.
+  const emptyAwq = file('awq-empty', [{ name: 'l.qweight', dtype: 'I32', shape: [0, 2], data: new Int32Array(0) }]);
+  assert.throws(() => unpackLayer('awq-gemm', emptyAwq, 'l', { groupSize: -1 }), {
+    message: 'l.qweight: expected a non-empty 2-D tensor, found [0, 2]',
+  });
+  const emptyInt8 = file('int8-empty', [{ name: 'l.weight', dtype: 'I8', shape: [0, 4], data: new Int8Array(0) }]);
+  assert.throws(() => unpackLayer('bnb8', emptyInt8, 'l'), { message: 'l.weight: expected a non-empty [out, in], found [0, 4]' });
+  // bitsandbytes: a quant state shape whose element count overflows int64.
+  const state = new TextEncoder().encode('{"quant_type": "nf4", "blocksize": 64, "shape": [4611686018427387904, 4]}');
+  const huge = file('bnb4-huge', [{ name: 'l.weight.quant_state.bitsandbytes__nf4', dtype: 'U8', shape: [state.length], data: state }]);
+  assert.throws(() => unpackLayer('bnb4', huge, 'l'), {
+    message: 'l.weight: quant state shape [4611686018427387904, 4] has more elements than a tensor can hold',
+  });
+});
+
+test('config entries refuse numbers JSON cannot hold', () => {
+  assert.throws(() => checkpointConfig('gptq', { dampPercent: NaN }), { message: 'quantization_config: damp_percent must be a finite number, not NaN' });
+  assert.throws(() => checkpointConfig('bnb8', { threshold: -Infinity }), {
+    message: 'quantization_config: llm_int8_threshold must be a finite number, not -Infinity',
+  });
+});
+
 test('config entries carry the keys the loaders read', () => {
   const gptq = checkpointConfig('gptq', { bits: 3, groupSize: 64, descAct: true, sym: false, dampPercent: 0.05 });
   assert.deepEqual(gptq.quantizationConfig, {

@@ -109,7 +109,8 @@ Napi::Value CheckpointConfig(const Napi::CallbackInfo& info) {
   c.bnb.doubleQuant = OptionBool(o, "doubleQuant", c.bnb.doubleQuant);
   c.bnb.int8Threshold = OptionNumber(o, "threshold", c.bnb.int8Threshold);
   if (layout.feed == formats::Feed::Bnb4 || layout.feed == formats::Feed::Int8) c.bnb.computeDtype = ComputeDtype(o);
-  const formats::CheckpointConfig config = formats::CheckpointConfigFor(layout.id, c);
+  // options JSON cannot hold (NaN, infinities) come back as an ordinary error
+  const formats::CheckpointConfig config = Guard(env, [&] { return formats::CheckpointConfigFor(layout.id, c); });
   Napi::Object out = Napi::Object::New(env);
   out.Set("quantizationConfig", config.quantizationConfig.Dump());
   if (!config.sideFileName.empty()) {

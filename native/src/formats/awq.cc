@@ -92,7 +92,9 @@ TensorSet PackAwq(const std::string& prefix, const quant::GroupQuantized& q, Awq
 quant::GroupQuantized UnpackAwq(const TensorLookup& lookup, const std::string& prefix, int64_t groupSize,
                                 AwqVersion version) {
   const io::TensorView& qweightView = Require(lookup, prefix + ".qweight", DType::I32);
-  if (qweightView.shape.size() != 2) throw FormatError(prefix + ".qweight: expected 2-D, found " + ShapeString(qweightView.shape));
+  if (qweightView.shape.size() != 2 || qweightView.numel() == 0) {
+    throw FormatError(prefix + ".qweight: expected a non-empty 2-D tensor, found " + ShapeString(qweightView.shape));
+  }
   quant::GroupQuantized q;
   q.bits = 4;
   if (version == AwqVersion::Gemm) {

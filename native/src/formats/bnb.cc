@@ -92,13 +92,18 @@ quant::Bnb4Quantized UnpackBnb4(const TensorLookup& lookup, const std::string& p
   q.blocksize = IntMember(state, "blocksize", where);
   const json::Value* shape = state.Get("shape");
   if (shape == nullptr || !shape->isArray()) throw FormatError(where + ": quant state has no \"shape\"");
+  int64_t n = 1;
   for (const json::Value& d : shape->items()) {
-    int64_t n;
-    if (!d.toInt64(&n) || n < 0) throw FormatError(where + ": quant state shape holds " + d.asString());
-    q.shape.push_back(n);
+    int64_t dim;
+    if (!d.toInt64(&dim) || dim < 0) throw FormatError(where + ": quant state shape holds " + d.asString());
+    q.shape.push_back(dim);
+    // The packed tensor must hold n elements, so a count past int64 cannot be a real weight.
+    if (dim != 0 && n > (INT64_MAX - 1) / dim) {
+      throw FormatError(where + ": quant state shape " + shape->Dump() + " has more elements than a tensor can hold");
+    }
+    n *= dim;
   }
   if (q.blocksize <= 0) throw FormatError(where + ": quant state blocksize must be positive");
-  const int64_t n = q.numel();
   const int64_t blocks = (n + q.blocksize - 1) / q.blocksize;
   const std::vector<int64_t> packedShape{(n + 1) / 2, 1}, blocksShape{blocks}, codeShape{16};
   q.packed = CopyOut<uint8_t>(Require(lookup, where, DType::U8, &packedShape));
@@ -130,7 +135,9 @@ TensorSet PackBnb8(const std::string& prefix, const quant::Int8Quantized& q) {
 
 quant::Int8Quantized UnpackBnb8(const TensorLookup& lookup, const std::string& prefix) {
   const io::TensorView& weight = Require(lookup, prefix + ".weight", DType::I8);
-  if (weight.shape.size() != 2) throw FormatError(prefix + ".weight: expected [out, in], found " + ShapeString(weight.shape));
+  if (weight.shape.size() != 2 || weight.numel() == 0) {
+    throw FormatError(prefix + ".weight: expected a non-empty [out, in], found " + ShapeString(weight.shape));
+  }
   if (const io::TensorView* format = lookup(prefix + ".weight_format")) {
     if (format->nbytes != 1 || format->data[0] != 0) {
       throw FormatError(prefix + ".weight_format: only row-major (0) int8 weights can be loaded");

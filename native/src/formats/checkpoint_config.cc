@@ -1,6 +1,7 @@
 #include "formats/checkpoint_config.h"
 
 #include <cctype>
+#include <cmath>
 
 #include "formats/bnb.h"
 
@@ -8,13 +9,26 @@ namespace quantstudio::formats {
 
 using json::Value;
 
+namespace {
+
+/** A number option written into a config: the loaders parse the config as JSON, which has no NaN or infinity. */
+Value Finite(const char* key, double d) {
+  if (!std::isfinite(d)) {
+    throw FormatError(std::string("quantization_config: ") + key + " must be a finite number, not " +
+                      (std::isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity"));
+  }
+  return Value::Double(d);
+}
+
+}  // namespace
+
 json::Value GptqQuantizationConfig(const GptqConfigOptions& o) {
   Value c = Value::Object();
   const CheckpointLayout& layout = LayoutOf(LayoutId::Gptq);
   c.Set("quant_method", Value::String(layout.quantMethod));
   c.Set("bits", Value::Int(o.bits));
   c.Set("group_size", Value::Int(o.groupSize));
-  c.Set("damp_percent", Value::Double(o.dampPercent));
+  c.Set("damp_percent", Finite("damp_percent", o.dampPercent));
   c.Set("desc_act", Value::Bool(o.descAct));
   c.Set("static_groups", Value::Bool(o.staticGroups));
   c.Set("sym", Value::Bool(o.sym));
@@ -57,7 +71,7 @@ json::Value BnbQuantizationConfig(const BnbConfigOptions& o) {
   c.Set("quant_method", Value::String(LayoutOf(o.load4bit ? LayoutId::Bnb4 : LayoutId::Bnb8).quantMethod));
   c.Set("_load_in_8bit", Value::Bool(!o.load4bit));
   c.Set("_load_in_4bit", Value::Bool(o.load4bit));
-  c.Set("llm_int8_threshold", Value::Double(o.int8Threshold));
+  c.Set("llm_int8_threshold", Finite("llm_int8_threshold", o.int8Threshold));
   c.Set("llm_int8_skip_modules", Value());
   c.Set("llm_int8_enable_fp32_cpu_offload", Value::Bool(false));
   c.Set("llm_int8_has_fp16_weight", Value::Bool(false));

@@ -61,10 +61,20 @@ quant::GroupQuantized UnpackGptq(const TensorLookup& lookup, const std::string& 
     throw FormatError(prefix + ": g_idx must be 1-D and scales 2-D, found " + ShapeString(gIdx.shape) + " and " +
                       ShapeString(scales.shape));
   }
+  // Checked before any size is derived from them: a zero dimension lets the others be arbitrarily large.
+  if (gIdx.numel() == 0 || scales.numel() == 0) {
+    throw FormatError(prefix + ": g_idx " + ShapeString(gIdx.shape) + " and scales " + ShapeString(scales.shape) +
+                      " describe an empty layer");
+  }
   quant::GroupQuantized q;
   q.bits = bits;
   q.cols = gIdx.shape[0];
   q.rows = scales.shape[1];
+  if ((q.cols * bits) % 32 != 0 || (q.rows * bits) % 32 != 0) {
+    throw FormatError(prefix + ": in_features " + std::to_string(q.cols) + " and out_features " + std::to_string(q.rows) +
+                      " (from g_idx and scales) do not fill whole 32-bit words at " + std::to_string(bits) +
+                      " bits, so qweight and qzeros cannot hold them; check bits in the quantization config");
+  }
   q.groupSize = groupSize > 0 ? groupSize : q.cols;
   const int64_t groups = q.numGroups();
   const std::vector<int64_t> scalesShape{groups, q.rows};

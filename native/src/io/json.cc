@@ -23,6 +23,10 @@ Value Value::Number(std::string text) {
 }
 
 Value Value::Double(double d) {
+  // printf would write "nan" or "inf", which no JSON reader (this one included) accepts.
+  if (!std::isfinite(d)) {
+    throw ValueError(std::string("JSON numbers are finite; cannot write ") + (std::isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity"));
+  }
   // Shortest text that reads back to the same double, like Python's repr.
   char buf[32];
   for (int precision = 1; precision <= 17; ++precision) {

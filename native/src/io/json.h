@@ -16,6 +16,11 @@ struct ParseError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/** Thrown by Value::Double for NaN and infinities, which JSON has no spelling for. */
+struct ValueError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 class Value {
  public:
   enum class Kind { Null, Bool, Number, String, Array, Object };
@@ -24,7 +29,7 @@ class Value {
   static Value Bool(bool b);
   static Value Number(std::string text);
   static Value Int(int64_t n) { return Number(std::to_string(n)); }
-  static Value Double(double d);
+  static Value Double(double d);  // ValueError when d is not finite
   static Value String(std::string s);
   static Value Array(std::vector<Value> items = {});
   static Value Object(std::vector<std::pair<std::string, Value>> members = {});

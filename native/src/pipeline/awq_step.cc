@@ -112,7 +112,8 @@ void SearchAndFold(const LayerStep& step, const ScaleGroup& g, runtime::LayerTap
   if (g.blockLoss) {
     const bool attention = g.input == InputTap::Attn;
     reference = BlockOutput(step, layer.View(), x, attention);
-    loss = [&](const Candidates& candidates) {
+    // attention by value: the lambda outlives this block (found by the sanitized test build).
+    loss = [&, attention](const Candidates& candidates) {
       step.ctx.CheckCancelled();
       const Substituted sub = Substitute(layer, slots, candidates);
       return MeanSquaredDiff(BlockOutput(step, sub.view, x, attention), reference);
