@@ -10,7 +10,7 @@ FLAGS=(-std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recov
        -I"$src" -I"$here")
 
 # The engine sources each harness needs (only these are compiled; the rest of the engine is not under test).
-COMMON=(core/dtype.cc io/json.cc io/safetensors.cc formats/tensor_set.cc)
+COMMON=(core/dtype.cc io/json.cc io/safetensors.cc formats/tensor_set.cc formats/layouts.cc)
 declare -A NEEDS=(
   [safetensors]=""
   [index]=""
