@@ -3,7 +3,8 @@
 import { COMPUTE_DTYPE_BYTES } from './dtypes';
 import type { Result } from './errors';
 import { fail, ok } from './errors';
-import { firstPositiveInt, objectAt } from './modelConfig';
+import { ModelConfigError, firstPositiveInt, objectAt } from './modelConfig';
+import { parseRuntimeConfig } from './runtimeConfig';
 import type { JsonObject } from './types';
 
 export interface Architecture {
@@ -18,6 +19,19 @@ export interface Architecture {
   /** The dtype activations and the KV cache are held in (config `dtype` / `torch_dtype`, default float16). */
   computeDtype: string;
   computeBytes: number;
+  /** Each layer's sliding window, 0 for full attention (runtimeConfig.ts decides, as transformers 5.23 does). */
+  layerWindows: number[];
+}
+
+/** The windows the runtime's parser reads; a config it cannot parse counts every layer as full (an upper bound). */
+function layerWindowsOf(c: JsonObject, layers: number): number[] {
+  try {
+    const windows = parseRuntimeConfig(c, 'config.json').layerWindows;
+    if (windows.length === layers) return windows;
+  } catch (error) {
+    if (!(error instanceof ModelConfigError)) throw error;
+  }
+  return Array<number>(layers).fill(0);
 }
 
 /** config.json keys per model family: [field, key] with the first present key winning. */
@@ -47,5 +61,6 @@ export function architectureOf(config: JsonObject, where: string, computeDtype?:
   const computeBytes = COMPUTE_DTYPE_BYTES[dtype];
   if (computeBytes === undefined) return fail('unsupported', `unknown compute dtype ${JSON.stringify(dtype)}`, where, 'use float16, bfloat16 or float32');
   const modelType = typeof c['model_type'] === 'string' ? c['model_type'] : 'unknown';
-  return ok({ modelType, layers, hidden, heads, kvHeads, headDim, intermediate, vocab, computeDtype: dtype, computeBytes });
+  const layerWindows = layerWindowsOf(c, layers);
+  return ok({ modelType, layers, hidden, heads, kvHeads, headDim, intermediate, vocab, computeDtype: dtype, computeBytes, layerWindows });
 }
