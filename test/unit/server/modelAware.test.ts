@@ -128,10 +128,16 @@ const CASES: Case[] = [
   {
     name: 'bitsandbytes 4-bit with the offending layers in llm_int8_skip_modules, or in 8-bit, passes',
     path: jobPath,
-    text: job({ quant_method: 'bitsandbytes', load_in_4bit: true, llm_int8_skip_modules: ['lm_head', 'mlp', 'self_attn'] }, '../../test/fixtures/model-aware/fp16-odd-widths'),
+    text: job({ quant_method: 'bitsandbytes', load_in_4bit: true, llm_int8_skip_modules: ['lm_head', 'mlp', 'self_attn'] },
+      '../../test/fixtures/model-aware/fp16-odd-widths'),
     expected: [],
   },
-  { name: 'bitsandbytes 8-bit on the odd widths passes', path: jobPath, text: job({ quant_method: 'bitsandbytes', load_in_8bit: true }, '../../test/fixtures/model-aware/fp16-odd-widths'), expected: [] },
+  {
+    name: 'bitsandbytes 8-bit on the odd widths passes',
+    path: jobPath,
+    text: job({ quant_method: 'bitsandbytes', load_in_8bit: true }, '../../test/fixtures/model-aware/fp16-odd-widths'),
+    expected: [],
+  },
   { name: 'bitsandbytes 4-bit on tiny-llama (out multiples of 32, in of 64) passes', path: jobPath, text: job({ quant_method: 'bitsandbytes', load_in_4bit: true }), expected: [] },
   {
     name: 'config.json says bits 4 beside 8-bit GPTQ tensors',
