@@ -101,6 +101,17 @@ const CASES: Case[] = [
     expected: [{ code: 'model/unknown-module', severity: 2, at: '"vision_tower"', message: '"vision_tower" in llm_int8_skip_modules names no module of ../tiny-llama: transformers 5.23 (bitsandbytes 0.50) matches nothing and converts the module after all. Use a module name from the model (e.g. lm_head, q_proj, mlp.down_proj).' }],
   },
   {
+    name: "a projection Phi-3 fuses: the fused module is the suggestion, not the nearest spelling",
+    path: jobPath,
+    text: job({ quant_method: 'gptq', bits: 4, group_size: 32, modules_to_not_convert: ['lm_head', 'mlp.up_proj'] }, '../../test/fixtures/phi3-random'),
+    expected: [{
+      code: 'model/unknown-module', severity: 2, at: '"mlp.up_proj"',
+      message: '"mlp.up_proj" in modules_to_not_convert names no module of ../../test/fixtures/phi3-random: transformers 5.23 matches nothing and quantizes the module after all. ' +
+        '../../test/fixtures/phi3-random fuses up_proj into gate_up_proj. Did you mean "mlp.gate_up_proj"?',
+      fixes: [['lm_head', 'mlp.gate_up_proj']],
+    }],
+  },
+  {
     name: 'backend marlin on a model whose widths are not multiples of 64',
     path: jobPath,
     text: job({ quant_method: 'gptq', bits: 4, group_size: 16, backend: 'marlin' }, '../../test/fixtures/model-aware/fp16-odd-widths'), // 160 and 80: not multiples of 64
