@@ -11,6 +11,8 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { Diagnostic } from 'vscode-languageserver-protocol';
 import { writeHeaderOnlyModel } from '../helpers/headerOnlyModel';
+import { startHubServer } from '../helpers/hubServer';
+import type { HubServer } from '../helpers/hubServer';
 import { LspSession } from './lspSession';
 import { rangeOf } from './textRanges';
 
@@ -101,20 +103,24 @@ const ENGINE_SUPPORT = 'model/engine-support';
 
 describe('model-aware rules on real checkpoint shapes over stdio', () => {
   let session: LspSession;
+  let hub: HubServer;
   before(async () => {
     for (const c of CASES) writeHeaderOnlyModel(c.model, temp);
-    session = await LspSession.start({ env: serverEnv(), initializationOptions: { quantstudio: { validation: { debounceMs: 0 } } } });
+    hub = await startHubServer({ 'meta-llama/Llama-3.1-70B': { folder: writeHeaderOnlyModel('llama-3.1-70b', join(temp, 'hub')) } });
+    session = await LspSession.start({ env: serverEnv(), initializationOptions: { quantstudio: { validation: { debounceMs: 0 }, hub: { endpoint: hub.url } } } });
   });
-  after(() => {
+  after(async () => {
     session.kill();
+    await hub.close();
     rmSync(temp, { recursive: true, force: true });
   });
 
   /** The model-aware diagnostics once the model is known: the first publish goes out before it resolves, the second with it. */
-  async function resolvedDiagnostics(c: Case): Promise<{ text: string; diagnostics: Diagnostic[] }> {
-    const uri = pathToFileURL(join(temp, `${c.model}.quant.json`)).href;
-    const text = `${JSON.stringify({ model: `./${c.model}`, quantization_config: c.quantizationConfig }, null, 2)}\n`;
-    writeFileSync(join(temp, `${c.model}.quant.json`), text);
+  async function resolvedDiagnostics(c: Case, model = `./${c.model}`): Promise<{ text: string; diagnostics: Diagnostic[] }> {
+    const file = join(temp, `${model.replace(/\W+/g, '-')}.quant.json`);
+    const uri = pathToFileURL(file).href;
+    const text = `${JSON.stringify({ model, quantization_config: c.quantizationConfig }, null, 2)}\n`;
+    writeFileSync(file, text);
     const first = await session.open(uri, text);
     assert.deepEqual(first.filter((d) => String(d.code).startsWith('model/')), [], `${c.model}: the first publish does not wait for the model`);
     const diagnostics = session.published(uri).length > 1 ? session.published(uri).at(-1)!.diagnostics : await session.nextDiagnostics(uri, 60_000);
@@ -136,4 +142,21 @@ describe('model-aware rules on real checkpoint shapes over stdio', () => {
       assert.deepEqual(actual, c.expected.map((e) => ({ code: e.code, severity: e.severity, range: rangeOf(text, e.at), message: e.message })));
     });
   }
+
+  it('Llama-3.1-70B from the Hub: 30 shard headers read by range requests, a few hundred kB of its 141 GB', async () => {
+    const c: Case = { model: 'llama-3.1-70b', quantizationConfig: { quant_method: 'gptq', bits: 4, group_size: 96 }, expected: [] };
+    const { text, diagnostics } = await resolvedDiagnostics(c, 'meta-llama/Llama-3.1-70B');
+    assert.deepEqual(diagnostics.map((d) => ({ code: d.code, severity: d.severity, range: d.range, message: d.message })), [{
+      code: 'model/group-size-divides', severity: 1, range: rangeOf(text, '96'),
+      message: 'group_size 96 does not divide the in_features of model.layers.*.self_attn.q_proj (in 8192), model.layers.*.self_attn.k_proj (in 8192), ' +
+        'model.layers.*.self_attn.v_proj (in 8192), model.layers.*.self_attn.o_proj (in 8192), model.layers.*.mlp.gate_proj (in 8192), model.layers.*.mlp.up_proj (in 8192), ' +
+        'and 1 more in meta-llama/Llama-3.1-70B: GPTQModel 7.7 kernels (loaded through transformers 5.23) require in_features % group_size == 0 and refuse these layers. ' +
+        'Use a group size that divides every in_features (128, 64, 32 do).',
+    }]);
+    const shardReads = hub.log.filter((r) => r.path.endsWith('.safetensors') && r.method === 'GET');
+    assert.ok(shardReads.every((r) => r.range !== undefined && r.status === 206), 'only ranged reads of the shards');
+    assert.equal(new Set(shardReads.map((r) => r.path)).size, 30);
+    const read = shardReads.reduce((a, r) => a + r.bytes, 0);
+    assert.ok(read < 1_000_000, `${read} bytes read`);
+  });
 });
