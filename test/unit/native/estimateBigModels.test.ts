@@ -67,16 +67,21 @@ function estimate(name: string, config: JsonObject | undefined, seq = 8192): Mem
 }
 
 const ceilDiv = (a: number, b: number): number => Math.ceil(a / b);
-/** Bytes of one [out, in] Linear in each layout (AutoGPTQ v1, AutoAWQ GEMM, bitsandbytes NF4 and LLM.int8). */
+/** Bytes of one [out, in] Linear in each layout (AutoGPTQ v1 4- and 3-bit, AutoAWQ GEMM and GEMV, bitsandbytes NF4 and LLM.int8). */
 const LAYOUT_BYTES: Record<string, (out: number, inF: number) => number> = {
   gptq: (out, inF) => (inF * 4 / 32) * out * 4 + ceilDiv(inF, 128) * (out * 4 / 32) * 4 + ceilDiv(inF, 128) * out * 2 + inF * 4,
+  gptq3: (out, inF) => ceilDiv(inF * 3, 32) * out * 4 + ceilDiv(inF, 128) * ceilDiv(out * 3, 32) * 4 + ceilDiv(inF, 128) * out * 2 + inF * 4,
   awq: (out, inF) => inF * (out / 8) * 4 + ceilDiv(inF, 128) * (out / 8) * 4 + ceilDiv(inF, 128) * out * 2,
+  // GEMV: qweight [out, in/8], zeros and scales per output row over the groups padded to whole 8-group words.
+  awqGemv: (out, inF) => out * (inF / 8) * 4 + out * ceilDiv(ceilDiv(inF, 128), 8) * 4 + out * 8 * ceilDiv(ceilDiv(inF, 128), 8) * 2,
   nf4: (out, inF) => out * inF / 2 + ceilDiv(out * inF, 64) * 4 + 16 * 4 + `{"quant_type": "nf4", "blocksize": 64, "dtype": "bfloat16", "shape": [${out}, ${inF}]}`.length,
   int8: (out, inF) => out * inF + out * 4 + 1,
 };
 const CONFIGS: Record<string, JsonObject> = {
   gptq: { quant_method: 'gptq', bits: 4, group_size: 128, desc_act: false },
+  gptq3: { quant_method: 'gptq', bits: 3, group_size: 128, desc_act: false },
   awq: { quant_method: 'awq', bits: 4, group_size: 128, version: 'gemm' },
+  awqGemv: { quant_method: 'awq', bits: 4, group_size: 128, version: 'gemv' },
   nf4: { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4' },
   int8: { quant_method: 'bitsandbytes', load_in_8bit: true },
 };
