@@ -23,10 +23,14 @@ export interface Architecture {
   layerWindows: number[];
 }
 
+/** The causal-LM class of a language model nested as text_config, which names no architecture of its own. */
+const TEXT_CONFIG_ARCHITECTURES: Readonly<Record<string, string>> = { gemma3_text: 'Gemma3ForCausalLM' };
+
 /** The windows the runtime's parser reads; a config it cannot parse counts every layer as full (an upper bound). */
 function layerWindowsOf(c: JsonObject, layers: number): number[] {
+  const nested = c['architectures'] === undefined && typeof c['model_type'] === 'string' ? TEXT_CONFIG_ARCHITECTURES[c['model_type']] : undefined;
   try {
-    const windows = parseRuntimeConfig(c, 'config.json').layerWindows;
+    const windows = parseRuntimeConfig(nested ? { ...c, architectures: [nested] } : c, 'config.json').layerWindows;
     if (windows.length === layers) return windows;
   } catch (error) {
     if (!(error instanceof ModelConfigError)) throw error;

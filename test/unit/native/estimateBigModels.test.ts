@@ -145,6 +145,17 @@ describe('estimate on the dense big models', () => {
     assert.equal(perPosition * w.layers * 131072 / 2 ** 30, 62);
   });
 
+  it('Gemma-3-27B as the Hub publishes it (Gemma3ForConditionalGeneration, the language model under text_config): the same cache', () => {
+    const text = models.get('gemma-3-27b-text')!;
+    const { architectures: _, ...textConfig } = text.config;
+    const multimodal: ResolvedModel = { ...text, config: { architectures: ['Gemma3ForConditionalGeneration'], model_type: 'gemma3', text_config: textConfig } };
+    for (const seq of [1023, 8192]) {
+      const e = estimateMemory(multimodal, undefined, { batch: 1, seq });
+      assert.ok(e.ok);
+      assert.equal(e.value.kvCacheBytes, estimate('gemma-3-27b-text', undefined, seq).kvCacheBytes, `seq ${seq}`);
+    }
+  });
+
   it('Phi-3-mini-4k slides on every layer (window 2047): its cache stops growing at 2046 positions', () => {
     const w = widthsOf('phi-3-mini-4k');
     assert.equal(estimate('phi-3-mini-4k', undefined, 4096).kvCacheBytes, 2 * w.layers * w.kv * w.hd * 2046 * BF16);
