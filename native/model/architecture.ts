@@ -3,7 +3,8 @@
 import { COMPUTE_DTYPE_BYTES } from './dtypes';
 import type { Result } from './errors';
 import { fail, ok } from './errors';
-import { firstPositiveInt, objectAt } from './modelConfig';
+import { ModelConfigError, firstPositiveInt, objectAt } from './modelConfig';
+import { parseRuntimeConfig } from './runtimeConfig';
 import type { JsonObject } from './types';
 
 export interface Architecture {
@@ -20,6 +21,23 @@ export interface Architecture {
   computeBytes: number;
   /** max_position_embeddings (n_positions for GPT-2 style configs), when the config gives one. */
   maxPositions: number | undefined;
+  /** Each layer's sliding window, 0 for full attention (runtimeConfig.ts decides, as transformers 5.23 does). */
+  layerWindows: number[];
+}
+
+/** The causal-LM class of a language model nested as text_config, which names no architecture of its own. */
+const TEXT_CONFIG_ARCHITECTURES: Readonly<Record<string, string>> = { gemma3_text: 'Gemma3ForCausalLM' };
+
+/** The windows the runtime's parser reads; a config it cannot parse counts every layer as full (an upper bound). */
+function layerWindowsOf(c: JsonObject, layers: number): number[] {
+  const nested = c['architectures'] === undefined && typeof c['model_type'] === 'string' ? TEXT_CONFIG_ARCHITECTURES[c['model_type']] : undefined;
+  try {
+    const windows = parseRuntimeConfig(nested ? { ...c, architectures: [nested] } : c, 'config.json').layerWindows;
+    if (windows.length === layers) return windows;
+  } catch (error) {
+    if (!(error instanceof ModelConfigError)) throw error;
+  }
+  return Array<number>(layers).fill(0);
 }
 
 /** config.json keys per model family: [field, key] with the first present key winning. */
@@ -50,5 +68,6 @@ export function architectureOf(config: JsonObject, where: string, computeDtype?:
   if (computeBytes === undefined) return fail('unsupported', `unknown compute dtype ${JSON.stringify(dtype)}`, where, 'use float16, bfloat16 or float32');
   const modelType = typeof c['model_type'] === 'string' ? c['model_type'] : 'unknown';
   const maxPositions = firstPositiveInt(c, ['max_position_embeddings', 'n_positions']);
-  return ok({ modelType, layers, hidden, heads, kvHeads, headDim, intermediate, vocab, computeDtype: dtype, computeBytes, maxPositions });
+  const layerWindows = layerWindowsOf(c, layers);
+  return ok({ modelType, layers, hidden, heads, kvHeads, headDim, intermediate, vocab, computeDtype: dtype, computeBytes, maxPositions, layerWindows });
 }

@@ -3,7 +3,8 @@
 //
 // Model of a prefill of `batch` × `seq` tokens (transformers semantics, checked against torch
 // max_memory_allocated on an H100 — see test/unit/native/estimate-reference.test.ts):
-//  - KV cache: 2 (K and V) × layers × kv_heads × head_dim × batch × seq × bytes(compute dtype).
+//  - KV cache: 2 (K and V) × kv_heads × head_dim × batch × bytes(compute dtype) × the positions each layer keeps:
+//    seq, or at most window − 1 on a sliding-window layer (Gemma's local layers, Mistral, Phi-3).
 //  - Activations: the largest set of transient buffers alive at once, which is the larger of
 //      attention: residual + normed hidden + q + k + v + attention output (all batch×seq×width);
 //                 sdpa fuses the score matrix away, eager materialises scores (compute dtype), their
@@ -53,8 +54,10 @@ export interface MemoryEstimate {
   breakdown: BreakdownLine[];
 }
 
+/** A sliding layer keeps only its last window − 1 positions (transformers 5.23 DynamicSlidingWindowLayer). */
 export function kvCacheBytes(arch: Architecture, batch: number, seq: number): number {
-  return 2 * arch.layers * arch.kvHeads * arch.headDim * batch * seq * arch.computeBytes;
+  const positions = arch.layerWindows.reduce((a, w) => a + (w > 0 ? Math.min(seq, w - 1) : seq), 0);
+  return 2 * positions * arch.kvHeads * arch.headDim * batch * arch.computeBytes;
 }
 
 export function activationBytes(arch: Architecture, batch: number, seq: number, attention: 'sdpa' | 'eager'): number {

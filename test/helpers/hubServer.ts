@@ -3,7 +3,7 @@
 // gated repos (401 without the right token), slow answers, and a log of every request so tests can
 // assert that only header byte ranges of weight files were fetched.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -72,25 +72,37 @@ function sendSlowly(res: ServerResponse, data: Buffer, pauseMs: number): void {
   next();
 }
 
+function readRange(path: string, start: number, length: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const body = Buffer.alloc(length);
+    return body.subarray(0, readSync(fd, body, 0, length, start));
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Serves a file honouring a single `bytes=a-b` range, as the Hub's resolve endpoint does. */
 function sendFile(req: IncomingMessage, res: ServerResponse, path: string, etag: string, pauseMs = 0, chunked = false): { status: number; bytes: number } {
-  const data = readFileSync(path);
   const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
   const common = { 'Accept-Ranges': 'bytes', ETag: `"${etag}"`, 'Content-Type': 'application/octet-stream' };
   if (range) {
+    // Only the range is read: a header-only shard (a sparse file, test/helpers/headerOnlyModel.ts) is gigabytes long.
+    const size = statSync(path).size;
     const start = Number(range[1]);
-    const end = Math.min(range[2] ? Number(range[2]) : data.length - 1, data.length - 1);
-    if (start >= data.length || end < start) {
-      res.writeHead(416, { 'Content-Range': `bytes */${data.length}` });
+    const end = Math.min(range[2] ? Number(range[2]) : size - 1, size - 1);
+    if (start >= size || end < start) {
+      res.writeHead(416, { 'Content-Range': `bytes */${size}` });
       res.end();
       return { status: 416, bytes: 0 };
     }
-    const body = data.subarray(start, end + 1);
-    res.writeHead(206, { ...common, 'Content-Range': `bytes ${start}-${end}/${data.length}`, 'Content-Length': String(body.length) });
+    const body = readRange(path, start, end + 1 - start);
+    res.writeHead(206, { ...common, 'Content-Range': `bytes ${start}-${end}/${size}`, 'Content-Length': String(body.length) });
     if (req.method === 'HEAD') return res.end(), { status: 206, bytes: 0 };
     res.end(body);
     return { status: 206, bytes: body.length };
   }
+  const data = readFileSync(path);
   res.writeHead(200, { ...common, ...(chunked ? {} : { 'Content-Length': String(data.length) }) });
   if (req.method === 'HEAD') return res.end(), { status: 200, bytes: 0 };
   if (pauseMs > 0) sendSlowly(res, data, pauseMs);

@@ -101,6 +101,17 @@ const CASES: Case[] = [
     expected: [{ code: 'model/unknown-module', severity: 2, at: '"vision_tower"', message: '"vision_tower" in llm_int8_skip_modules names no module of ../tiny-llama: transformers 5.23 (bitsandbytes 0.50) matches nothing and converts the module after all. Use a module name from the model (e.g. lm_head, q_proj, mlp.down_proj).' }],
   },
   {
+    name: "a projection Phi-3 fuses: the fused module is the suggestion, not the nearest spelling",
+    path: jobPath,
+    text: job({ quant_method: 'gptq', bits: 4, group_size: 32, modules_to_not_convert: ['lm_head', 'mlp.up_proj'] }, '../../test/fixtures/phi3-random'),
+    expected: [{
+      code: 'model/unknown-module', severity: 2, at: '"mlp.up_proj"',
+      message: '"mlp.up_proj" in modules_to_not_convert names no module of ../../test/fixtures/phi3-random: transformers 5.23 matches nothing and quantizes the module after all. ' +
+        '../../test/fixtures/phi3-random fuses up_proj into gate_up_proj. Did you mean "mlp.gate_up_proj"?',
+      fixes: [['lm_head', 'mlp.gate_up_proj']],
+    }],
+  },
+  {
     name: 'backend marlin on a model whose widths are not multiples of 64',
     path: jobPath,
     text: job({ quant_method: 'gptq', bits: 4, group_size: 16, backend: 'marlin' }, '../../test/fixtures/model-aware/fp16-odd-widths'), // 160 and 80: not multiples of 64
@@ -112,6 +123,33 @@ const CASES: Case[] = [
   },
   { name: 'backend marlin on tiny-llama (every width a multiple of 64) passes', path: jobPath, text: job({ quant_method: 'gptq', bits: 4, group_size: 128, backend: 'marlin' }), expected: [] },
   { name: 'backend exllama_v2 on tiny-llama passes', path: jobPath, text: job({ quant_method: 'gptq', bits: 4, group_size: 128, backend: 'exllama_v2' }), expected: [] },
+  {
+    name: 'bitsandbytes 4-bit on widths its fused CPU kernel cannot repack (out 80 not a multiple of 32, in 80 and 160 not of 64)',
+    path: jobPath,
+    text: job({ quant_method: 'bitsandbytes', load_in_4bit: true }, '../../test/fixtures/model-aware/fp16-odd-widths'),
+    expected: [{
+      code: 'model/bnb-cpu-4bit-shape', severity: 2, at: 'true',
+      message: 'On a CPU with AVX512-BF16, bitsandbytes 0.50 repacks every 4-bit Linear for its fused kernel (functional.py _convert_weight_packed_for_cpu), which needs out_features % 32 == 0 and ' +
+        'in_features % 64 == 0: model.layers.*.mlp.down_proj (in 160, out 80), model.layers.*.mlp.gate_proj (in 80, out 160), model.layers.*.mlp.up_proj (in 80, out 160), ' +
+        'model.layers.*.self_attn.k_proj (in 80, out 80), model.layers.*.self_attn.o_proj (in 80, out 80), model.layers.*.self_attn.q_proj (in 80, out 80), and 1 more in ' +
+        '../../test/fixtures/model-aware/fp16-odd-widths fail there (GPU inference is not affected). Keep these layers unquantized with llm_int8_skip_modules to run the model on such a CPU.',
+      fixes: [['lm_head', 'down_proj', 'gate_proj', 'up_proj', 'k_proj', 'o_proj', 'q_proj', 'v_proj']],
+    }],
+  },
+  {
+    name: 'bitsandbytes 4-bit with the offending layers in llm_int8_skip_modules, or in 8-bit, passes',
+    path: jobPath,
+    text: job({ quant_method: 'bitsandbytes', load_in_4bit: true, llm_int8_skip_modules: ['lm_head', 'mlp', 'self_attn'] },
+      '../../test/fixtures/model-aware/fp16-odd-widths'),
+    expected: [],
+  },
+  {
+    name: 'bitsandbytes 8-bit on the odd widths passes',
+    path: jobPath,
+    text: job({ quant_method: 'bitsandbytes', load_in_8bit: true }, '../../test/fixtures/model-aware/fp16-odd-widths'),
+    expected: [],
+  },
+  { name: 'bitsandbytes 4-bit on tiny-llama (out multiples of 32, in of 64) passes', path: jobPath, text: job({ quant_method: 'bitsandbytes', load_in_4bit: true }), expected: [] },
   {
     name: 'config.json says bits 4 beside 8-bit GPTQ tensors',
     path: join(fixtures, 'gptq-8bit-g32', 'config.json'),

@@ -1,4 +1,5 @@
 // Every model-aware rule, in reporting order. They run only when the document's target model is resolved.
+import { bnbCpuPackingRule } from './bnbCpuPacking';
 import { checkpointMatchRule } from './checkpointMatch';
 import { engineSupportRule } from './engineSupport';
 import { groupSizeDividesRule } from './groupSizeDivides';
@@ -9,4 +10,4 @@ import type { ModelRule } from './rule';
 export type { ModelRule, ModelRuleContext } from './rule';
 export { bindToModel } from './rule';
 
-export const modelRules: readonly ModelRule[] = [groupSizeDividesRule, moduleNamesRule, kernelShapesRule, checkpointMatchRule, engineSupportRule];
+export const modelRules: readonly ModelRule[] = [groupSizeDividesRule, moduleNamesRule, kernelShapesRule, bnbCpuPackingRule, checkpointMatchRule, engineSupportRule];

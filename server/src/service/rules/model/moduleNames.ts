@@ -5,6 +5,7 @@
 import type { ConfigEntry, LiteralValue, Method } from '../../model';
 import { didYouMean } from '../../didYouMean';
 import { moduleExists } from '../../modelAware/modelView';
+import type { ModelView } from '../../modelAware/modelView';
 import type { ModelRule } from './rule';
 
 interface ListKey {
@@ -22,6 +23,17 @@ const LIST_KEYS: readonly ListKey[] = [
 
 /** Module names always known to transformers even when no tensor holds them (lm_head of tied embeddings). */
 const IMPLICIT = new Set(['lm_head']);
+
+/** Projections Phi-3 (and Phi-3.5 / Phi-4-mini) fuse into one Linear: the name to skip there instead. */
+const FUSED_INTO: Readonly<Record<string, string>> = { q_proj: 'qkv_proj', k_proj: 'qkv_proj', v_proj: 'qkv_proj', gate_proj: 'gate_up_proj', up_proj: 'gate_up_proj' };
+
+/** `self_attn.q_proj` → `self_attn.qkv_proj` when the model has that fused module; spelling mistakes are didYouMean's. */
+function fusedName(name: string, view: ModelView): { name: string; part: string; fused: string } | undefined {
+  const part = name.split('.').pop() ?? name;
+  const fused = FUSED_INTO[part];
+  const candidate = fused && `${name.slice(0, name.length - part.length)}${fused}`;
+  return candidate && moduleExists(view, candidate) ? { name: candidate, part, fused } : undefined;
+}
 
 /** Every string inside the value with its path (lists may nest: modules_in_block_to_quantize). */
 function namesIn(value: LiteralValue | undefined, path: Array<string | number>): Array<{ name: string; path: Array<string | number> }> {
@@ -50,12 +62,15 @@ export const moduleNamesRule: ModelRule = {
       if (!entry || entry.value === undefined) continue;
       for (const { name, path } of namesIn(entry.value, [])) {
         if (IMPLICIT.has(name) || moduleExists(ctx.view, name)) continue;
-        const suggestion = didYouMean(name, ctx.view.suggestions);
+        const fused = fusedName(name, ctx.view);
+        const suggestion = fused?.name ?? didYouMean(name, ctx.view.suggestions);
         const value = entry.value;
+        const why = fused ? ` ${ctx.view.model.ref} fuses ${fused.part} into ${fused.fused}.` : '';
         ctx.report({
           at: entry,
           range: ctx.locate([entry.key, ...path]) ?? entry.valueRange,
-          message: `${JSON.stringify(name)} in ${entry.key} names no module of ${ctx.view.model.ref}: ${list.consequence}.${suggestion ? ` Did you mean ${JSON.stringify(suggestion)}?` : ' Use a module name from the model (e.g. lm_head, q_proj, mlp.down_proj).'}`,
+          message: `${JSON.stringify(name)} in ${entry.key} names no module of ${ctx.view.model.ref}: ${list.consequence}.${why}` +
+            (suggestion ? ` Did you mean ${JSON.stringify(suggestion)}?` : ' Use a module name from the model (e.g. lm_head, q_proj, mlp.down_proj).'),
           fixes: suggestion ? [{ kind: 'setValue', key: entry.key, value: replaced(value, path, suggestion), title: `Replace ${JSON.stringify(name)} with ${JSON.stringify(suggestion)}` }] : undefined,
         });
       }
