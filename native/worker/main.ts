@@ -101,8 +101,8 @@ if (!process.send) {
   process.stderr.write('this is the QuantStudio job worker; it is started by the job runner (child_process.fork), not by hand\n');
   process.exit(2);
 }
-// A runner that goes away takes its job with it, even while the engine computes.
-dieWithParent();
+// A runner that goes away takes its job with it, even while the engine computes or the event loop is blocked.
+dieWithParent(loadAddon);
 
 process.on('message', (message: RunnerMessage | MeasureMessage) => {
   if (message.type === 'cancel') controller.abort();
