@@ -174,7 +174,7 @@ export function createLanguageService(options: LanguageServiceOptions = {}): Lan
       const note: ServiceFinding = {
         code: 'document/too-large',
         severity: 'information',
-        message: `This file is too large to validate (${(doc.text.length / 1048576).toFixed(1)} MB; the limit is ${limit / 1048576} MB). A quantization config is a few kilobytes: is this the right file?`,
+        message: `This file is too large to validate (${(doc.text.length / 1048576).toFixed(1)} MB; the limit is ${limit / 1024} KB). A quantization config is a few kilobytes: is this the right file?`,
         range: { start, end: start },
       };
       return { fileKind, ours: true, sites: [], diagnostics: [toDiagnostic(note)] };
