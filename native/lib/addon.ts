@@ -26,6 +26,9 @@ export interface Addon extends IoAddon, QuantAddon, FormatsAddon, RuntimeAddon, 
   engineInfo(): EngineInfo;
   /** Returns the heap's free pages to the system (glibc malloc_trim); false where nothing was released. */
   releaseFreeMemory(): boolean;
+  /** Linux: the kernel SIGKILLs this process when its parent dies (killed now if `parentPid` is gone already);
+   *  false on platforms without such a call. */
+  dieWithParent(parentPid: number): boolean;
 }
 
 let cached: Addon | undefined;

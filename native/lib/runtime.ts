@@ -156,27 +156,31 @@ export class RuntimeModel {
       stopIds: toIds(options.stopIds ?? this.config.eosTokenIds, 'stopIds'),
     };
     const run = (flag: Int32Array): Promise<GenerateIdsResult> => this.addon.runtimeGenerate(this.handle, toIds(prompt, 'prompt'), settings, flag, onToken);
-    return withCancel(options.signal, run)
-      .catch((e: unknown) => {
-        // The engine does not know the folder; a model whose numbers went bad is named here.
-        if (e instanceof Error && /logits are not finite/.test(e.message)) e.message = `${this.folder}: ${e.message}`;
-        throw e;
-      });
+    return withCancel(options.signal, run).catch((e: unknown) => this.nameBadNumbers(e));
+  }
+
+  /** The engine does not know the folder; a model whose numbers went bad is named here. */
+  private nameBadNumbers(e: unknown): never {
+    if (e instanceof Error && /logits (of sequence \d+ )?are not finite/.test(e.message)) e.message = `${this.folder}: ${e.message}`;
+    throw e;
   }
 
   /** Prefill of `batch` sequences of equal length (ids.length = batch × length), each from position 0 with a fresh
    *  cache. Returns the last position's logits of each sequence [batch × vocab] and the wall time of the forward.
-   *  Every linear runs on all batch·length rows at once. Aborting rejects with "cancelled". */
+   *  Every linear runs on all batch·length rows at once. Aborting rejects with "cancelled"; logits that are
+   *  not finite reject naming the folder, the sequence and the stage where its numbers first went bad. */
   forwardBatch(ids: ArrayLike<number>, batch: number, options: { signal?: AbortSignal } = {}): Promise<BatchForwardResult> {
-    return withCancel(options.signal, async (flag) => this.addon.runtimeForwardBatch(this.handle, toIds(ids), batch, flag));
+    return withCancel(options.signal, async (flag) => this.addon.runtimeForwardBatch(this.handle, toIds(ids), batch, flag))
+      .catch((e: unknown) => this.nameBadNumbers(e));
   }
 
   /** Greedy generation of exactly `newTokens` tokens for each of `batch` prompts of equal length (no stop on eos —
    *  benchmarks generate a fixed count), with KV caches. tokens: [batch × newTokens]. onStep(done) after each
    *  decode step (throttled: a slow listener sees the latest count). prefillSeconds: the batched prompt pass;
-   *  decodeSeconds: the rest. Aborting rejects with "cancelled". */
+   *  decodeSeconds: the rest. Aborting rejects with "cancelled"; non-finite logits as in forwardBatch. */
   generateBatch(prompts: ArrayLike<number>, batch: number, newTokens: number, options: { signal?: AbortSignal } = {}, onStep?: (done: number) => void): Promise<BatchGenerateResult> {
-    return withCancel(options.signal, async (flag) => this.addon.runtimeGenerateBatch(this.handle, toIds(prompts, 'prompts'), batch, newTokens, flag, onStep));
+    const run = (flag: Int32Array): Promise<BatchGenerateResult> => this.addon.runtimeGenerateBatch(this.handle, toIds(prompts, 'prompts'), batch, newTokens, flag, onStep);
+    return withCancel(options.signal, run).catch((e: unknown) => this.nameBadNumbers(e));
   }
 }
 

@@ -50,6 +50,8 @@ export interface MemoryEstimate {
   activationBytes: number;
   overheadBytes: number;
   peakBytes: number;
+  /** CPU engine: the part of the peak that is mapped model files (page cache the system can drop). */
+  mappedBytes?: number;
   /** Weight lines per module type, then KV cache, activations and overhead. */
   breakdown: BreakdownLine[];
 }

@@ -158,6 +158,7 @@ export function estimateCpuWithSettings(model: ResolvedModel, settings: QuantSet
     activationBytes: activations + logits,
     overheadBytes,
     peakBytes: weightsBytes + overheadBytes + Math.max(runBuffers, loadCopy),
+    mappedBytes: weightLines.reduce((a, l) => a + l.bytes, 0),
     breakdown,
   });
 }

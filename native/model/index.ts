@@ -25,6 +25,8 @@ export { estimateMemory, estimateWithSettings, compareMethods, kvCacheBytes, act
 export type { EstimateOptions, MemoryEstimate, BreakdownLine } from './estimate';
 export { estimateCpuMemory, estimateCpuWithSettings, cpuActivationBytes, cpuKvCacheBytes } from './estimateCpu';
 export type { CpuEstimateOptions } from './estimateCpu';
+export { estimateCpuQuantize } from './estimateCpuQuantize';
+export type { CpuQuantizeOptions } from './estimateCpuQuantize';
 export { CPU_ENGINE_CONSTANTS } from './cpuEngineConstants';
 export type { CpuEngineConstants } from './cpuEngineConstants';
 export { parseHubRef } from './hubRef';

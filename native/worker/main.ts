@@ -17,6 +17,8 @@ import { readModelInfo } from './modelInfo';
 import { dieWithParent } from './parentWatch';
 import { JobKind, RunResult, RunnerMessage, WorkerMessage } from './protocol';
 import { jobModelFolder } from './jobModel';
+import { checkJobMemory } from './memoryCheck';
+import { humanBytes } from '../model';
 import { validateJob } from './validateJob';
 
 const HANDLERS: Record<JobKind, JobHandler> = {
@@ -54,6 +56,7 @@ async function run(raw: unknown): Promise<RunResult> {
     log: (text) => void post({ type: 'log', level: 'info', text }),
   });
   const modelInfo = await readModelInfo(modelFolder);
+  const memory = await checkJobMemory(job, modelFolder); // before any work: a job that cannot fit fails now
   const addon = openEngine();
   const ctx: JobContext = {
     job, modelFolder, addon, signal: controller.signal,
@@ -62,6 +65,7 @@ async function run(raw: unknown): Promise<RunResult> {
     log: (level, text) => void post({ type: 'log', level, text }),
   };
   ctx.log('info', `${job.kind} on ${modelFolder}`);
+  if (memory) ctx.log('info', `memory: about ${humanBytes(memory.needed)} needed at the peak, ${humanBytes(memory.available.bytes)} available`);
   const out = await HANDLERS[job.kind](ctx);
   if (controller.signal.aborted) throw new JobFailure('CANCELLED', 'the job was cancelled');
   const finishedAt = new Date();
@@ -101,8 +105,8 @@ if (!process.send) {
   process.stderr.write('this is the QuantStudio job worker; it is started by the job runner (child_process.fork), not by hand\n');
   process.exit(2);
 }
-// A runner that goes away takes its job with it, even while the engine computes.
-dieWithParent();
+// A runner that goes away takes its job with it, even while the engine computes or the event loop is blocked.
+dieWithParent(loadAddon);
 
 process.on('message', (message: RunnerMessage | MeasureMessage) => {
   if (message.type === 'cancel') controller.abort();

@@ -25,6 +25,8 @@ export type ErrorCode =
   | 'INVALID_MODEL'
   | 'INPUT_NOT_FOUND'
   | 'NOT_AVAILABLE'
+  /** The job's predicted peak memory exceeds what the machine has available (native/worker/memoryCheck.ts). */
+  | 'NOT_ENOUGH_MEMORY'
   | 'ENGINE_ERROR'
   | 'CANCELLED';
 

@@ -45,7 +45,7 @@ describe('malformed input', () => {
     const diagnostics = await session.open('file:///work/huge/config.json', text);
     assert.deepEqual(diagnostics.map((d) => [d.code, d.severity, d.range]), [['document/too-large', 3, { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }]]);
     assert.deepEqual(await session.completion('file:///work/huge/config.json', { line: 0, character: 30 }), []);
-    // Python has a lower cap (tree-sitter parses the whole file); without config calls it is not ours at all.
+    // Python has its own cap; without config calls it is not ours at all.
     const script = `from transformers import GPTQConfig\nq = GPTQConfig(bits=5)\n${'x = 1\n'.repeat(100_000)}`;
     assert.deepEqual((await session.open('file:///work/huge/train.py', script)).map((d) => d.code), ['document/too-large']);
     assert.deepEqual(await session.open('file:///work/huge/other.py', 'x = 1\n'.repeat(1_000_000)), []);

@@ -2,7 +2,9 @@
 // the engine computes a layer: after kill -9 the worker is gone within seconds and no output ever appears (it
 // used to run on and move its output into place half a minute later), and the next job into the same place
 // removes the staging folder the killed worker left. SIGTERM and SIGHUP cancel like Ctrl+C (SIGINT), with the
-// same message. Linux: the worker is found through /proc.
+// same message. The kernel's watch (PR_SET_PDEATHSIG) also ends a worker whose event loop is blocked — here by
+// tokenizing a 5 MB calibration text, seconds of synchronous work — where the IPC 'disconnect' is not seen
+// until the work is done. Linux: the worker is found through /proc.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -10,6 +12,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { wikitext2ValidPath } from '../../native/lib';
 import { quantstudio, repoRoot } from '../helpers/cli';
 import { isRunning } from '../../native/model';
 
@@ -24,8 +27,9 @@ interface Started {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-function startQuantize(out: string, algorithm?: string): Started {
-  const args = ['quantize', '--model', join(repoRoot, 'examples', 'tiny-llama'), '--config', configFile, '--out', out, ...(algorithm ? ['--algorithm', algorithm] : [])];
+function startQuantize(out: string, algorithm?: string, calib?: string): Started {
+  const args = ['quantize', '--model', join(repoRoot, 'examples', 'tiny-llama'), '--config', configFile, '--out', out];
+  args.push(...(algorithm ? ['--algorithm', algorithm] : []), ...(calib ? ['--calib', calib] : []));
   const cli = spawn(process.execPath, [join(repoRoot, 'client', 'bin', 'quantstudio.js'), ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   cli.stderr!.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
@@ -76,6 +80,22 @@ describe('a job dies with its CLI', { skip: !linux && 'reads /proc' }, () => {
     assert.equal(next.status, 0, next.stderr);
     assert.ok(existsSync(join(out, 'config.json')));
     assert.deepEqual(readdirSync(temp).filter((n) => n.startsWith('killed.tmp-')), [], 'the next job removed the leftover');
+  });
+
+  it('kill -9 of the CLI while the worker is blocked in synchronous work: the worker is gone within a second, no output ever appears', async () => {
+    const calib = join(temp, 'calibration-5x.txt');
+    writeFileSync(calib, readFileSync(wikitext2ValidPath(), 'utf8').repeat(5));
+    const out = join(temp, 'blocked');
+    const job = startQuantize(out, undefined, calib);
+    await until('the tokenize phase', () => (job.stderr().includes('tokenize') ? true : undefined), 60_000);
+    const worker = await until('the worker', () => workerOf(job.cli.pid!), 5000);
+    await new Promise((r) => setTimeout(r, 300)); // tokenizing 5 MB takes the worker's event loop for seconds
+    assert.ok(!job.stderr().includes('calibrate'), 'still tokenizing');
+    job.cli.kill('SIGKILL');
+    await job.exited;
+    await until('the worker to end', () => (isAlive(worker) ? undefined : true), 1000);
+    await new Promise((r) => setTimeout(r, 3000)); // long enough for a surviving worker to finish tokenizing and write
+    assert.equal(existsSync(out), false, 'no output folder');
   });
 
   it('SIGTERM and SIGHUP cancel like SIGINT: the same message, the worker gone, no output', async () => {

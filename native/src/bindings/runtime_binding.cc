@@ -21,6 +21,7 @@
 #include "bindings/register.h"
 #include "kernels/elementwise.h"
 #include "runtime/model.h"
+#include "runtime/non_finite.h"
 #include "runtime/sampler.h"
 
 namespace quantstudio {
@@ -135,28 +136,6 @@ namespace {
 
 using bindings::OptionalBool;
 
-/** Where a sequence's numbers first went non-finite, for the message: one extra forward, only on failure. */
-std::string FirstBadStage(const runtime::Model& model, const std::vector<int32_t>& ids) {
-  const int64_t layers = model.config().layers;
-  const int64_t stage = model.FirstNonFiniteStage(ids.data(), static_cast<int64_t>(ids.size()));
-  if (stage < 0) return "; first in the token embeddings";
-  if (stage < layers) return "; first in the output of layer " + std::to_string(stage) + " (model.layers." + std::to_string(stage) + ")";
-  if (stage == layers) return "; first in the final norm or lm_head";
-  return "";
-}
-
-/** Sampling from NaN or infinite logits emits arbitrary tokens; generation stops with an error instead. */
-void CheckFinite(const std::vector<float>& logits, const runtime::Model& model, const std::vector<int32_t>& prompt,
-                 const std::vector<int32_t>& generated) {
-  const auto bad = std::find_if(logits.begin(), logits.end(), [](float x) { return !std::isfinite(x); });
-  if (bad == logits.end()) return;
-  std::vector<int32_t> ids(prompt);
-  ids.insert(ids.end(), generated.begin(), generated.end());
-  const std::string where = generated.empty() ? "after the prompt" : "after " + std::to_string(generated.size()) + " generated tokens";
-  throw std::runtime_error("generate: the logits are not finite (" + std::to_string(*bad) + " at vocabulary index " +
-                           std::to_string(bad - logits.begin()) + ") " + where + FirstBadStage(model, ids) +
-                           "; the weights hold NaN or Inf values, or the activations overflow");
-}
 using bindings::OptionalNumber;
 using bindings::ReadModelConfig;
 using bindings::RequireInt;
@@ -305,7 +284,8 @@ Generation RunGenerate(const Model& model, const std::vector<int32_t>& prompt, c
       g.stopReason = "cancelled";
       break;
     }
-    CheckFinite(logits, model, prompt, g.generated);
+    runtime::CheckFiniteLogits(model, logits.data(), vocab, "generate: the logits", prompt.data(),
+                               static_cast<int64_t>(prompt.size()), g.generated);
     const int32_t next = sampler.Sample(logits.data(), vocab);
     g.generated.push_back(next);
     report(next);

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/cancel.h"
+#include "runtime/non_finite.h"
 #include "runtime/sampler.h"
 
 namespace quantstudio::runtime {
@@ -49,6 +50,18 @@ struct Caches {
   std::vector<KvCache*> pointers;
 };
 
+/** Each sequence's last-position logits [batch × vocab] checked like single-sequence generate; `generated`
+ *  holds each sequence's tokens so far ([batch × stride], the first `done` of each row). */
+void CheckFiniteRows(const Model& model, const char* call, const float* logits, const int32_t* prompts, int64_t length,
+                     int64_t batch, const std::vector<int32_t>& generated, int64_t stride, int64_t done) {
+  const int64_t vocab = model.config().vocabSize;
+  for (int64_t b = 0; b < batch; ++b) {
+    const auto row = generated.begin() + b * stride;
+    CheckFiniteLogits(model, logits + b * vocab, vocab, std::string(call) + ": the logits of sequence " + std::to_string(b),
+                      prompts + b * length, length, std::vector<int32_t>(row, row + done));
+  }
+}
+
 }  // namespace
 
 BatchForwardResult ForwardBatch(const Model& model, const int32_t* ids, int64_t count, int64_t batch,
@@ -62,6 +75,7 @@ BatchForwardResult ForwardBatch(const Model& model, const int32_t* ids, int64_t 
   const auto started = Clock::now();
   model.Forward(ids, length, caches.pointers, result.logits.data(), false, cancel);
   result.seconds = Seconds(started);
+  CheckFiniteRows(model, "forwardBatch", result.logits.data(), ids, length, batch, {}, 0, 0);
   return result;
 }
 
@@ -88,6 +102,7 @@ BatchGenerateResult GenerateBatch(const Model& model, const int32_t* prompts, in
   result.prefillSeconds = Seconds(started);
   started = Clock::now();
   for (int64_t step = 0;; ++step) {
+    CheckFiniteRows(model, "generateBatch", logits.data(), prompts, length, batch, result.tokens, newTokens, step);
     for (int64_t b = 0; b < batch; ++b) {
       next[b] = ArgMax(logits.data() + b * vocab, vocab);
       result.tokens[static_cast<size_t>(b * newTokens + step)] = next[b];

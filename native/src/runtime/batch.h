@@ -17,7 +17,9 @@ struct BatchForwardResult {
 };
 
 /** Prefill of `batch` sequences of count / batch ids each, every one from position 0 with a fresh cache.
- *  Throws std::runtime_error naming the problem (batch, lengths, position limit, token ids, "cancelled"; `cancel` is the word of core/cancel.h). */
+ *  Throws std::runtime_error naming the problem (batch, lengths, position limit, token ids, "cancelled", logits
+ *  that are not finite: the sequence, and the stage where its numbers first went bad; `cancel` is the word of
+ *  core/cancel.h). */
 BatchForwardResult ForwardBatch(const Model& model, const int32_t* ids, int64_t count, int64_t batch,
                                 const int32_t* cancel);
 
@@ -29,7 +31,8 @@ struct BatchGenerateResult {
 
 /** Greedy generation of exactly `newTokens` tokens after each of `batch` prompts of count / batch ids (no stop
  *  on eos). onStep(done) runs after each step with the tokens produced per sequence so far (1..newTokens).
- *  Throws like ForwardBatch; "cancelled" is checked before each step and between layers. */
+ *  Throws like ForwardBatch (each step's logits are checked before the argmax); "cancelled" is checked before
+ *  each step and between layers. */
 BatchGenerateResult GenerateBatch(const Model& model, const int32_t* prompts, int64_t count, int64_t batch,
                                   int64_t newTokens, const int32_t* cancel,
                                   const std::function<void(int64_t done)>& onStep);

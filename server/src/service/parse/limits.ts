@@ -1,9 +1,11 @@
 // Caps that keep one pathological document from stalling the server: beyond them we say so and stop.
 
-/** Documents above this size get one information note instead of validation (UTF-16 code units). */
-export const MAX_DOCUMENT_LENGTH = 5 * 1024 * 1024;
+/** Documents above this size get one information note instead of validation (UTF-16 code units). A validation
+ *  holds up requests on every other document, and parsing and checking dense JSON takes 0.2-0.3 s per MB (1 s
+ *  and more on a busy machine); a real config is a few kilobytes, the largest (long module lists) tens. */
+export const MAX_DOCUMENT_LENGTH = 256 * 1024;
 
-/** Python is parsed in full by tree-sitter (a few tenths of a second per MB of plain code): a lower cap keeps the server responsive. */
+/** Python parses run under PYTHON_PARSE_BUDGET; this cap bounds what falls back to reading around config calls. */
 export const MAX_PYTHON_LENGTH = 512 * 1024;
 
 export function maxLength(kind: 'python' | 'json'): number {

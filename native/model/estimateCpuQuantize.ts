@@ -1,0 +1,152 @@
+// The peak RSS of a quantize job on our CPU engine (native/src/pipeline), which works layer by layer:
+//  - the source weights stay mapped; every tensor is read once (the linears into the working layer, the rest
+//    by the writer), so by the end all its pages count, though the system can drop them (page cache). The peak
+//    is the larger of two phases: the last layer's step, with the decoder layers mapped (and the embedding rows
+//    calibration read), and the write, with everything mapped and the heap a layer's buffers left (freed, not
+//    returned: they lie between the packed tensors);
+//  - the packed tensors of every quantized linear stay on the heap until the writer streams them at the end;
+//  - one decoder layer's linears as fp32 copies (plus, for weight-only methods, one dequantized linear);
+//  - with calibration (GPTQ, AWQ): the activations entering the layer, the fp layer's outputs and the quantized
+//    layer's outputs [samples × seq × hidden] fp32, and the linears' inputs captured over all samples (attention
+//    input, o_proj input, MLP input, down_proj input), which a GPTQ group frees only after its own Hessian;
+//  - GPTQ per linear group: the Hessian [cols²] in double plus the damped copy and the three [cols²] doubles
+//    of the inverse's Cholesky factor (quant/gptq.cc, quant/linalg.cc), and a fp32 copy of the weight;
+//  - AWQ: the scale search's reference and candidate outputs of one block (two [tokens × hidden] fp32);
+//  - the worker process (a quantize job's own baseline), its tokenizer and what tokenizing the calibration text leaves in V8's heap
+//    (calibration only), and the engine threads (cpuEngineConstants.ts).
+import { architectureOf } from './architecture';
+import { CPU_ENGINE_CONSTANTS } from './cpuEngineConstants';
+import type { CpuEngineConstants } from './cpuEngineConstants';
+import type { Result } from './errors';
+import { fail, ok } from './errors';
+import type { BreakdownLine, MemoryEstimate } from './estimate';
+import type { QuantSettings } from './quantSettings';
+import { describeSettings } from './quantSettings';
+import type { ResolvedModel, TensorMeta } from './types';
+import { isQuantizableLinear, isSkipped, moduleOf, weightLayout } from './weightLayout';
+
+const F32 = 4;
+const F64 = 8;
+/** Rows of a kernel panel (as in estimateCpu.ts). */
+const PANEL_ROWS = 16;
+
+export interface CpuQuantizeOptions {
+  /** What the engine runs (lib/quantize.ts planFromConfig): the config's method, or RTN for --algorithm rtn. */
+  algorithm: 'gptq' | 'awq' | 'rtn' | 'nf4' | 'fp4' | 'int8';
+  /** Calibration windows and their tokens (GPTQ, AWQ). */
+  samples: number;
+  seqLen: number;
+  /** GPTQ re-captures the layer's inputs before each linear group (true_sequential, upstream's default). */
+  trueSequential: boolean;
+  threads: number;
+  /** Size of the model's tokenizer.json (loaded for calibration). */
+  tokenizerBytes: number;
+  /** Bytes of calibration text the job tokenizes (0 when it is given token ids). */
+  calibrationTextBytes: number;
+  constants?: CpuEngineConstants;
+}
+
+const numel = (t: TensorMeta): number => t.shape.reduce((a, b) => a * b, 1);
+const layerOf = (name: string): string | undefined => /^(.*?(?:layers|h|blocks)\.\d+)\./.exec(name)?.[1];
+
+/** GPTQ's heap for one linear of a group of `cols` inputs besides the Hessian: five [cols²] doubles at the
+ *  Cholesky step (the copy, the damped copy, the reversed factor, Ũ, U) and the weight's fp32 copy. */
+const gptqWork = (cols: number, rows: number): number => 5 * F64 * cols * cols + F32 * rows * cols;
+
+export function estimateCpuQuantize(model: ResolvedModel, settings: QuantSettings, o: CpuQuantizeOptions): Result<MemoryEstimate> {
+  const calibrated = o.algorithm === 'gptq' || o.algorithm === 'awq';
+  const counts = [['threads', o.threads, 1], ['tokenizerBytes', o.tokenizerBytes, 0], ['calibrationTextBytes', o.calibrationTextBytes, 0]];
+  const bad = [...counts, ...(calibrated ? [['samples', o.samples, 1], ['seqLen', o.seqLen, 1]] : [])]
+    .find(([, v, min]) => !(Number.isInteger(v) && (v as number) >= (min as number)));
+  if (bad) return fail('invalid', `${bad[0]} ${bad[1]} must be an integer of at least ${bad[2]}`, 'quantize estimate options', 'pass threads, the tokenizer size and the calibration windows');
+  if (settings.method === 'none') return fail('invalid', 'a quantize job needs a quantization method', 'quantize estimate options', 'pass the job\'s quantization config');
+  const archResult = architectureOf(model.config, `${model.ref}/config.json`);
+  if (!archResult.ok) return archResult;
+  const arch = archResult.value;
+  const c = o.constants ?? CPU_ENGINE_CONSTANTS;
+
+  // What is mapped, what the output holds on the heap until written.
+  const sourceBytes = model.tensors.reduce((a, t) => a + t.bytes, 0);
+  const quantized = (t: TensorMeta): boolean => isQuantizableLinear(t) && !isSkipped(moduleOf(t.name), settings.skip);
+  const keptBytes = model.tensors.filter((t) => !quantized(t)).reduce((a, t) => a + t.bytes, 0);
+  const packedBytes = weightLayout(model.tensors, settings, arch.computeDtype).totalBytes - keptBytes;
+
+  const inLayers = model.tensors.filter((t) => layerOf(t.name) !== undefined).reduce((a, t) => a + t.bytes, 0);
+  const embeddingBytes = model.tensors.filter((t) => /(^|\.)(embed_tokens|wte)\.weight$/.test(t.name)).reduce((a, t) => a + t.bytes, 0);
+  const rowsRead = calibrated ? Math.min(embeddingBytes, o.samples * o.seqLen * c.mappedWindowBytes) : 0;
+
+  // One decoder layer's linears in fp32 (the largest layer), and its largest linear.
+  const perLayer = new Map<string, number>();
+  let largestLinear = 0;
+  for (const t of model.tensors.filter(isQuantizableLinear)) {
+    const layer = layerOf(t.name) ?? t.name;
+    perLayer.set(layer, (perLayer.get(layer) ?? 0) + numel(t));
+    largestLinear = Math.max(largestLinear, numel(t));
+  }
+  const workingLayer = F32 * Math.max(0, ...perLayer.values());
+
+  const lines: BreakdownLine[] = [
+    { label: 'source weights (mapped, each read once)', bytes: sourceBytes, count: model.tensors.length },
+    { label: 'quantized tensors (held until written)', bytes: packedBytes, count: model.tensors.filter(quantized).length },
+    { label: 'working layer (fp32 linears)', bytes: workingLayer, count: perLayer.size > 0 ? 1 : 0 },
+  ];
+  // The heap that depends on the step: with calibration, the layer input and the fp outputs plus the largest of
+  // the capture / quantize steps or the quantized outputs (allocated after the steps); else one dequantized linear.
+  let stepBytes: number;
+  if (calibrated) {
+    const tokens = o.samples * o.seqLen;
+    const a = F32 * tokens * arch.hidden;
+    const qWidth = arch.heads * arch.headDim;
+    // The captured inputs of q/k/v, o, gate/up and down: each group's width (cols) and outputs (rows).
+    const groups = [
+      { cols: arch.hidden, rows: qWidth + 2 * arch.kvHeads * arch.headDim },
+      { cols: qWidth, rows: arch.hidden },
+      { cols: arch.hidden, rows: 2 * arch.intermediate },
+      { cols: arch.intermediate, rows: arch.hidden },
+    ];
+    const taps = groups.reduce((sum, g) => sum + F32 * tokens * g.cols, 0);
+    let step = taps;
+    if (o.algorithm === 'gptq') {
+      // A group's input is freed once its Hessian is built; the others are held meanwhile (all of them again
+      // when true_sequential re-captures before each group).
+      let held = taps;
+      for (const g of groups) {
+        held -= F32 * tokens * g.cols;
+        step = Math.max(step, held + F64 * g.cols * g.cols + gptqWork(g.cols, g.rows));
+        if (o.trueSequential) held = taps;
+      }
+    } else {
+      step = taps + 2 * a;
+    }
+    lines.push(
+      { label: 'calibration activations: layer input and fp outputs (fp32)', bytes: 2 * a, count: tokens },
+      { label: `captured linear inputs and ${o.algorithm === 'gptq' ? 'Hessian work' : 'scale search'} (largest step)`, bytes: Math.max(step, a), count: groups.length },
+    );
+    stepBytes = 2 * a + Math.max(step, a);
+  } else {
+    stepBytes = F32 * largestLinear;
+    lines.push({ label: 'one dequantized linear (fp32)', bytes: stepBytes, count: 1 });
+  }
+  const widest = Math.max(arch.hidden, arch.intermediate);
+  const threadBytes = o.threads * (c.perThreadBytes + PANEL_ROWS * widest * F32);
+  const tokenizer = calibrated ? Math.round(o.tokenizerBytes * c.tokenizerBytesPerFileByte + o.calibrationTextBytes * c.tokenizeBytesPerTextByte) : 0;
+  lines.push(
+    { label: 'engine threads', bytes: threadBytes, count: o.threads },
+    ...(tokenizer > 0 ? [{ label: 'tokenizer and tokenizing the calibration text', bytes: tokenizer, count: o.calibrationTextBytes }] : []),
+    { label: 'worker process (Node, addon)', bytes: c.quantizeProcessBaselineBytes, count: 1 },
+  );
+  const overheadBytes = threadBytes + tokenizer + c.quantizeProcessBaselineBytes;
+  const layerPhase = inLayers + rowsRead + packedBytes + workingLayer + stepBytes;
+  const writePhase = sourceBytes + packedBytes + workingLayer + (calibrated ? 0 : F32 * largestLinear);
+  const layerPeak = layerPhase >= writePhase;
+  return ok({
+    method: describeSettings(settings),
+    weightsBytes: (layerPeak ? inLayers + rowsRead : sourceBytes) + packedBytes + workingLayer,
+    kvCacheBytes: 0,
+    activationBytes: layerPeak ? stepBytes : writePhase - sourceBytes - packedBytes - workingLayer,
+    overheadBytes,
+    peakBytes: Math.max(layerPhase, writePhase) + overheadBytes,
+    mappedBytes: layerPeak ? inLayers + rowsRead : sourceBytes,
+    breakdown: lines,
+  });
+}
