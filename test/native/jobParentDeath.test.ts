@@ -93,7 +93,7 @@ describe('a job dies with its CLI', { skip: !linux && 'reads /proc' }, () => {
     assert.ok(!job.stderr().includes('calibrate'), 'still tokenizing');
     job.cli.kill('SIGKILL');
     await job.exited;
-    await until('the worker to end', () => (isAlive(worker) ? undefined : true), 1000);
+    await until('the worker to end', () => (isRunning(worker) ? undefined : true), 1000);
     await new Promise((r) => setTimeout(r, 3000)); // long enough for a surviving worker to finish tokenizing and write
     assert.equal(existsSync(out), false, 'no output folder');
   });
