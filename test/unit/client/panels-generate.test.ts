@@ -21,3 +21,10 @@ test('a run without options and no remembered settings says the prompt is not re
   assert.equal(run.options, undefined);
   assert.match(byTestId(generateBody(run, undefined), 'generate-prompt'), /not recorded/);
 });
+
+test('tokens/s stands above the generated text, so a long text does not push it out of view', () => {
+  const run = { ...fixtureRun('generate'), text: 'word '.repeat(2000) };
+  const html = generateBody(run, undefined);
+  assert.match(byTestId(html, 'tokens-per-second'), /tokens\/s|—/);
+  assert.ok(html.indexOf('data-testid="tokens-per-second"') < html.indexOf('data-testid="generate-text"'));
+});
