@@ -50,3 +50,17 @@ export function quantizationConfigOf(value: JsonObject, fileName?: string): Json
   if ('load_in_4bit' in value || 'load_in_8bit' in value) return { quant_method: 'bitsandbytes', ...value };
   return undefined;
 }
+
+/** GPTQ checkpoint formats whose tensors the runtime reads: v1 (AutoGPTQ's, qzeros hold zero − 1) and GPTQModel's v2 (zero as is). */
+export const GPTQ_CHECKPOINT_FORMATS = ['gptq', 'gptq_v2'] as const;
+
+/**
+ * The checkpoint format a GPTQ quantization_config declares: `checkpoint_format` (transformers' key) or
+ * `format` (GPTQModel 7.7 writes both, and reads `format`); 'gptq' (v1) when neither is there. A string
+ * naming the disagreement when the two keys differ.
+ */
+export function gptqCheckpointFormat(qc: JsonObject): { format: string } | { conflict: string } {
+  const named = (['checkpoint_format', 'format'] as const).filter((k) => typeof qc[k] === 'string').map((k) => ({ key: k, value: (qc[k] as string).toLowerCase() }));
+  if (named.length === 2 && named[0].value !== named[1].value) return { conflict: `checkpoint_format "${named[0].value}" and format "${named[1].value}" disagree` };
+  return { format: named[0]?.value ?? QUANT_DEFAULTS.gptq.checkpoint_format };
+}

@@ -38,10 +38,19 @@ const gptqChecks: GoldenCheck[] = [
 const fixtures: { folder: string; checks: GoldenCheck[] }[] = [
   { folder: 'gptq-4bit-g128', checks: gptqChecks },
   { folder: 'gptq-4bit-g128-desc-act', checks: gptqChecks },
+  ...['gptq-4bit-asym', 'gptq-4bit-asym-v2'].map((folder) => ({ folder, checks: gptqChecks })),
   {
     folder: 'bnb-nf4-double-quant',
     checks: [{ key: 'logits', ...exactWeights, why: 'transformers + bitsandbytes Linear4bit, the upstream forward, compute dtype fp32' }],
   },
+  ...['bnb-nf4', 'bnb-fp4'].map((folder) => ({
+    folder,
+    checks: [
+      { key: 'weights_only_logits' as const, ...exactWeights, why: 'bitsandbytes\' dequantize_4bit computed in fp32, in transformers\' fp32 Llama' },
+      // Measured 0.026 at the first position, 0.049 overall (logits reach about 3.5 in magnitude here).
+      { key: 'logits' as const, firstToken: 0.05, everyToken: 0.1, why: 'bitsandbytes 0.50\'s CPU gemv_4bit, the upstream forward: it casts the activations and absmax to bf16' },
+    ],
+  })),
   {
     folder: 'bnb-int8',
     checks: [
@@ -127,6 +136,20 @@ test('upstream-written gptq-4bit-g128-desc-act really permutes: its g_idx is not
   assert.equal(inGroupOrder, false);
 });
 
+test('upstream-written gptq-4bit-asym-v2 stores each zero point as is, gptq-4bit-asym (v1) the same zero − 1', () => {
+  // Both quantize the same source the same way (their weights-only goldens agree), so the v1 words plus 1 in
+  // every 4-bit slot are the v2 words.
+  const qzeros = (folder: string): Int32Array => {
+    const t = readSafetensors(path.join(fixturesDir, folder, 'model.safetensors')).get('model.layers.0.mlp.down_proj.qzeros');
+    assert.ok(t, `${folder}: model.layers.0.mlp.down_proj.qzeros missing`);
+    return t.data as Int32Array;
+  };
+  const v1 = qzeros('gptq-4bit-asym');
+  const v2 = qzeros('gptq-4bit-asym-v2');
+  assert.equal(v2.length, v1.length);
+  assert.deepEqual(Array.from(v1, (w) => (w + 0x11111111) | 0), Array.from(v2));
+});
+
 test('upstream-written fixtures are what they claim: the writing tool, method and layout settings', () => {
   const config = (folder: string): Record<string, unknown> =>
     (JSON.parse(fs.readFileSync(path.join(fixturesDir, folder, 'config.json'), 'utf8')) as { quantization_config: Record<string, unknown> }).quantization_config;
@@ -137,6 +160,18 @@ test('upstream-written fixtures are what they claim: the writing tool, method an
       { method: 'gptq', format: 'gptq', bits: 4, group: 128, sym: true, descAct, quantizer: ['gptqmodel:7.7.0'] },
       folder,
     );
+  }
+  for (const [folder, format, bits, sym] of [['gptq-4bit-asym', 'gptq', 4, false], ['gptq-4bit-asym-v2', 'gptq_v2', 4, false]] as const) {
+    const q = config(folder);
+    assert.deepEqual(
+      { method: q.quant_method, format: q.checkpoint_format, bits: q.bits, group: q.group_size, sym: q.sym, quantizer: (q.meta as { quantizer: string[] }).quantizer },
+      { method: 'gptq', format, bits, group: 128, sym, quantizer: ['gptqmodel:7.7.0'] },
+      folder,
+    );
+  }
+  for (const type of ['nf4', 'fp4']) {
+    const q = config(`bnb-${type}`);
+    assert.deepEqual([q.quant_method, q.load_in_4bit, q.bnb_4bit_quant_type, q.bnb_4bit_use_double_quant], ['bitsandbytes', true, type, false], `bnb-${type}`);
   }
   const nf4 = config('bnb-nf4-double-quant');
   assert.deepEqual([nf4.quant_method, nf4.load_in_4bit, nf4.bnb_4bit_quant_type, nf4.bnb_4bit_use_double_quant], ['bitsandbytes', true, 'nf4', true]);
