@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 import { RuntimeModel } from '../../native/lib/runtime';
+import { readLocalHeader } from '../../native/model';
 import { maxAbsDiff, readSafetensors, repoRoot } from './runtime-fixtures';
 
 const fixturesDir = path.join(repoRoot, 'test', 'fixtures', 'upstream-written');
@@ -38,7 +39,15 @@ const gptqChecks: GoldenCheck[] = [
 const fixtures: { folder: string; checks: GoldenCheck[] }[] = [
   { folder: 'gptq-4bit-g128', checks: gptqChecks },
   { folder: 'gptq-4bit-g128-desc-act', checks: gptqChecks },
-  ...['gptq-4bit-asym', 'gptq-4bit-asym-v2'].map((folder) => ({ folder, checks: gptqChecks })),
+  ...['gptq-4bit-asym', 'gptq-4bit-asym-v2', 'gptq-3bit', 'gptq-8bit'].map((folder) => ({ folder, checks: gptqChecks })),
+  {
+    folder: 'awq-gemm',
+    checks: [
+      { key: 'weights_only_logits', ...exactWeights, why: 'GPTQModel\'s dequantize_gemm with its bf16 scales widened to fp32, in transformers\' fp32 Llama' },
+      // Measured 1.8e-3 at the first position, 4.2e-3 overall.
+      { key: 'logits', firstToken: 3e-3, everyToken: 5e-3, why: 'GPTQModel AwqTorchLinear, the upstream forward: it dequantizes in fp16, its compute dtype, the bf16 scales rounded to fp16' },
+    ],
+  },
   {
     folder: 'bnb-nf4-double-quant',
     checks: [{ key: 'logits', ...exactWeights, why: 'transformers + bitsandbytes Linear4bit, the upstream forward, compute dtype fp32' }],
@@ -150,6 +159,12 @@ test('upstream-written gptq-4bit-asym-v2 stores each zero point as is, gptq-4bit
   assert.deepEqual(Array.from(v1, (w) => (w + 0x11111111) | 0), Array.from(v2));
 });
 
+test('upstream-written scales dtypes: GPTQModel 7.7 AWQ keeps the bf16 model\'s dtype, its GPTQ writes fp16', async () => {
+  const scalesDtype = async (folder: string): Promise<string | undefined> =>
+    (await readLocalHeader(path.join(fixturesDir, folder, 'model.safetensors'), 'model.safetensors')).find((t) => t.name === 'model.layers.0.mlp.down_proj.scales')?.dtype;
+  assert.deepEqual([await scalesDtype('awq-gemm'), await scalesDtype('gptq-8bit')], ['BF16', 'F16']);
+});
+
 test('upstream-written fixtures are what they claim: the writing tool, method and layout settings', () => {
   const config = (folder: string): Record<string, unknown> =>
     (JSON.parse(fs.readFileSync(path.join(fixturesDir, folder, 'config.json'), 'utf8')) as { quantization_config: Record<string, unknown> }).quantization_config;
@@ -161,7 +176,8 @@ test('upstream-written fixtures are what they claim: the writing tool, method an
       folder,
     );
   }
-  for (const [folder, format, bits, sym] of [['gptq-4bit-asym', 'gptq', 4, false], ['gptq-4bit-asym-v2', 'gptq_v2', 4, false]] as const) {
+  const gptq = [['gptq-4bit-asym', 'gptq', 4, false], ['gptq-4bit-asym-v2', 'gptq_v2', 4, false], ['gptq-3bit', 'gptq', 3, true], ['gptq-8bit', 'gptq', 8, true]] as const;
+  for (const [folder, format, bits, sym] of gptq) {
     const q = config(folder);
     assert.deepEqual(
       { method: q.quant_method, format: q.checkpoint_format, bits: q.bits, group: q.group_size, sym: q.sym, quantizer: (q.meta as { quantizer: string[] }).quantizer },
@@ -173,6 +189,11 @@ test('upstream-written fixtures are what they claim: the writing tool, method an
     const q = config(`bnb-${type}`);
     assert.deepEqual([q.quant_method, q.load_in_4bit, q.bnb_4bit_quant_type, q.bnb_4bit_use_double_quant], ['bitsandbytes', true, type, false], `bnb-${type}`);
   }
+  const awq = config('awq-gemm');
+  assert.deepEqual(
+    { method: awq.quant_method, version: awq.version, bits: awq.bits, group: awq.group_size, zeroPoint: awq.zero_point, quantizer: (awq.meta as { quantizer: string[] }).quantizer },
+    { method: 'awq', version: 'gemm', bits: 4, group: 128, zeroPoint: true, quantizer: ['gptqmodel:7.7.0'] },
+  );
   const nf4 = config('bnb-nf4-double-quant');
   assert.deepEqual([nf4.quant_method, nf4.load_in_4bit, nf4.bnb_4bit_quant_type, nf4.bnb_4bit_use_double_quant], ['bitsandbytes', true, 'nf4', true]);
   assert.ok(readSafetensors(path.join(fixturesDir, 'bnb-nf4-double-quant', 'model.safetensors')).has('model.layers.0.self_attn.q_proj.weight.nested_absmax'));
