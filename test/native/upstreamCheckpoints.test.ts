@@ -40,6 +40,14 @@ const fixtures: { folder: string; checks: GoldenCheck[] }[] = [
   { folder: 'gptq-4bit-g128', checks: gptqChecks },
   { folder: 'gptq-4bit-g128-desc-act', checks: gptqChecks },
   ...['gptq-4bit-asym', 'gptq-4bit-asym-v2', 'gptq-3bit', 'gptq-8bit'].map((folder) => ({ folder, checks: gptqChecks })),
+  ...['autoawq-gemm', 'autoawq-gemv'].map((folder) => ({
+    folder,
+    checks: [
+      { key: 'weights_only_logits' as const, ...exactWeights, why: 'the AutoAWQ GEMM twin dequantized by GPTQModel\'s dequantize_gemm in fp32, in transformers\' fp32 Llama' },
+      // Measured 1.0e-3 at the first position, 2.3e-3 overall.
+      { key: 'logits' as const, firstToken: 3e-3, everyToken: 5e-3, why: 'the AutoAWQ GEMM twin in transformers (GPTQModel\'s CPU AWQ kernel), the upstream forward: it dequantizes in fp16' },
+    ],
+  })),
   {
     folder: 'awq-gemm',
     checks: [
@@ -194,6 +202,13 @@ test('upstream-written fixtures are what they claim: the writing tool, method an
     { method: awq.quant_method, version: awq.version, bits: awq.bits, group: awq.group_size, zeroPoint: awq.zero_point, quantizer: (awq.meta as { quantizer: string[] }).quantizer },
     { method: 'awq', version: 'gemm', bits: 4, group: 128, zeroPoint: true, quantizer: ['gptqmodel:7.7.0'] },
   );
+  for (const version of ['gemm', 'gemv']) {
+    const q = config(`autoawq-${version}`);
+    assert.deepEqual([q.quant_method, q.version, q.bits, q.group_size, q.zero_point], ['awq', version, 4, 128, true], `autoawq-${version}`);
+  }
+  // AutoAWQ's GEMV packs qweight [out, in / 8] (GEMM: [in, out / 8]); down_proj is [128 out, 256 in].
+  const gemv = readSafetensors(path.join(fixturesDir, 'autoawq-gemv', 'model.safetensors')).get('model.layers.0.mlp.down_proj.qweight');
+  assert.deepEqual(gemv?.shape, [128, 32]);
   const nf4 = config('bnb-nf4-double-quant');
   assert.deepEqual([nf4.quant_method, nf4.load_in_4bit, nf4.bnb_4bit_quant_type, nf4.bnb_4bit_use_double_quant], ['bitsandbytes', true, 'nf4', true]);
   assert.ok(readSafetensors(path.join(fixturesDir, 'bnb-nf4-double-quant', 'model.safetensors')).has('model.layers.0.self_attn.q_proj.weight.nested_absmax'));
