@@ -4,6 +4,7 @@ import * as path from 'path';
 
 import { gemmaConfig } from './gemmaConfig';
 import { DecoderShape, Json, decoderShape, fail, int, num, readJsonObjectFile, readModelConfig } from './modelConfig';
+import { CHECKPOINT_LAYOUTS } from './checkpointLayouts';
 import { GPTQ_CHECKPOINT_FORMATS, gptqCheckpointFormat } from './quantConfig';
 import { RopeSettings, parseRope } from './ropeConfig';
 import type { JsonObject } from './types';
@@ -181,13 +182,22 @@ export function parseRuntimeConfig(cfg: Json, file: string, generation: Json = {
   return { ...base, gptqV2Zeros: gptqV2Zeros(cfg, file), eosTokenIds: eos };
 }
 
-/** Whether config.json's quantization_config declares a GPTQ checkpoint in format v2; a format whose tensors
- *  the runtime cannot read is an error rather than a silently misread zero point. */
+/** The quant_method values of the layouts the runtime loads (model/checkpointLayouts.ts). */
+const LOADED_METHODS = [...new Set(CHECKPOINT_LAYOUTS.map((l) => l.quantMethod))];
+
+/** Whether config.json's quantization_config declares a GPTQ checkpoint in format v2. A method or format
+ *  whose tensors the runtime cannot read is an error naming it, rather than a missing-tensor error later or
+ *  a silently misread zero point. */
 function gptqV2Zeros(cfg: Json, file: string): boolean {
   const qc = cfg.quantization_config;
   if (typeof qc !== 'object' || qc === null || Array.isArray(qc)) return false;
   const q = qc as JsonObject;
-  if (typeof q.quant_method !== 'string' || q.quant_method.toLowerCase() !== 'gptq') return false;
+  if (typeof q.quant_method !== 'string') return false;
+  const method = q.quant_method.toLowerCase();
+  if (!LOADED_METHODS.includes(method)) {
+    fail(file, 'quantization_config.quant_method', `is "${q.quant_method}"; the runtime loads ${LOADED_METHODS.join(', ')} checkpoints`);
+  }
+  if (method !== 'gptq') return false;
   const declared = gptqCheckpointFormat(q);
   if ('conflict' in declared) fail(file, 'quantization_config', declared.conflict);
   if (!(GPTQ_CHECKPOINT_FORMATS as readonly string[]).includes(declared.format)) {

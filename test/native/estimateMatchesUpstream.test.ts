@@ -39,9 +39,15 @@ function unquantizedView(tensors: readonly TensorMeta[], arch: Architecture): Te
   return [...kept, ...weights];
 }
 
-const folders = readdirSync(fixturesDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+// Kept for the loader to come: the estimate has no compressed-tensors layout yet either.
+const NOT_ESTIMATED = ['llmcompressor-w4a16'];
+const all = readdirSync(fixturesDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+const folders = all.filter((f) => !NOT_ESTIMATED.includes(f));
 
-test('upstream-written fixtures exist', () => assert.ok(folders.length >= 6, `only ${folders.join(', ')}`));
+test('upstream-written fixtures exist', () => {
+  assert.ok(folders.length >= 6, `only ${folders.join(', ')}`);
+  assert.deepEqual(all.filter((f) => NOT_ESTIMATED.includes(f)), NOT_ESTIMATED);
+});
 
 for (const folder of folders) {
   test(`estimate of upstream-written ${folder} = its tensor bytes`, async () => {

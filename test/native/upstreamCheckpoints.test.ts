@@ -173,6 +173,14 @@ test('upstream-written scales dtypes: GPTQModel 7.7 AWQ keeps the bf16 model\'s 
   assert.deepEqual([await scalesDtype('awq-gemm'), await scalesDtype('gptq-8bit')], ['BF16', 'F16']);
 });
 
+test('upstream-written llmcompressor-w4a16 (compressed-tensors pack-quantized) is refused by name until it has a loader', () => {
+  const dir = path.join(fixturesDir, 'llmcompressor-w4a16');
+  const q = (JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as { quantization_config: Record<string, unknown> }).quantization_config;
+  assert.deepEqual([q.quant_method, q.format], ['compressed-tensors', 'pack-quantized']);
+  assert.throws(() => RuntimeModel.open(dir),
+    /llmcompressor-w4a16\/config.json: `quantization_config.quant_method` is "compressed-tensors"; the runtime loads gptq, awq, bitsandbytes checkpoints/);
+});
+
 test('upstream-written fixtures are what they claim: the writing tool, method and layout settings', () => {
   const config = (folder: string): Record<string, unknown> =>
     (JSON.parse(fs.readFileSync(path.join(fixturesDir, folder, 'config.json'), 'utf8')) as { quantization_config: Record<string, unknown> }).quantization_config;
