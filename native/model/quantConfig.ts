@@ -55,12 +55,11 @@ export function quantizationConfigOf(value: JsonObject, fileName?: string): Json
 export const GPTQ_CHECKPOINT_FORMATS = ['gptq', 'gptq_v2'] as const;
 
 /**
- * The checkpoint format a GPTQ quantization_config declares: `checkpoint_format` (transformers' key) or
- * `format` (GPTQModel 7.7 writes both, and reads `format`); 'gptq' (v1) when neither is there. A string
- * naming the disagreement when the two keys differ.
+ * The checkpoint format a GPTQ quantization_config declares: `checkpoint_format`, else `format` (GPTQModel 7.7
+ * writes both; where they disagree checkpoint_format wins, as in transformers 5.23's GPTQConfig and GPTQModel
+ * 7.7, and the editor's gptq rules say so), else 'gptq' (v1).
  */
-export function gptqCheckpointFormat(qc: JsonObject): { format: string } | { conflict: string } {
-  const named = (['checkpoint_format', 'format'] as const).filter((k) => typeof qc[k] === 'string').map((k) => ({ key: k, value: (qc[k] as string).toLowerCase() }));
-  if (named.length === 2 && named[0].value !== named[1].value) return { conflict: `checkpoint_format "${named[0].value}" and format "${named[1].value}" disagree` };
-  return { format: named[0]?.value ?? QUANT_DEFAULTS.gptq.checkpoint_format };
+export function gptqCheckpointFormat(qc: JsonObject): string {
+  const declared = [qc.checkpoint_format, qc.format].find((v): v is string => typeof v === 'string');
+  return (declared ?? QUANT_DEFAULTS.gptq.checkpoint_format).toLowerCase();
 }

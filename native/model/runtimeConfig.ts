@@ -198,10 +198,9 @@ function gptqV2Zeros(cfg: Json, file: string): boolean {
     fail(file, 'quantization_config.quant_method', `is "${q.quant_method}"; the runtime loads ${LOADED_METHODS.join(', ')} checkpoints`);
   }
   if (method !== 'gptq') return false;
-  const declared = gptqCheckpointFormat(q);
-  if ('conflict' in declared) fail(file, 'quantization_config', declared.conflict);
-  if (!(GPTQ_CHECKPOINT_FORMATS as readonly string[]).includes(declared.format)) {
-    fail(file, 'quantization_config.checkpoint_format', `is "${declared.format}"; the runtime reads ${GPTQ_CHECKPOINT_FORMATS.join(' and ')}`);
+  const format = gptqCheckpointFormat(q);
+  if (!(GPTQ_CHECKPOINT_FORMATS as readonly string[]).includes(format)) {
+    fail(file, 'quantization_config.checkpoint_format', `is "${format}"; the runtime reads ${GPTQ_CHECKPOINT_FORMATS.join(' and ')}`);
   }
-  return declared.format === 'gptq_v2';
+  return format === 'gptq_v2';
 }
