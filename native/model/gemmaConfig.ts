@@ -42,7 +42,7 @@ function gemma3Ropes(cfg: Json, file: string, headDim: number): { full: RopeSett
   return { full: at(full), sliding: at(sliding) };
 }
 
-export function gemmaConfig(cfg: Json, file: string, architecture: string): Omit<RuntimeConfig, 'eosTokenIds'> {
+export function gemmaConfig(cfg: Json, file: string, architecture: string): Omit<RuntimeConfig, 'eosTokenIds' | 'gptqV2Zeros'> {
   const d = DEFAULTS[architecture as keyof typeof DEFAULTS];
   if (!d) fail(file, 'architectures', `names "${architecture}"; Gemma support covers Gemma2ForCausalLM and Gemma3ForCausalLM`);
   const act = cfg.hidden_activation ?? cfg.hidden_act ?? 'gelu_pytorch_tanh';

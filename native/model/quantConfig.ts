@@ -50,3 +50,16 @@ export function quantizationConfigOf(value: JsonObject, fileName?: string): Json
   if ('load_in_4bit' in value || 'load_in_8bit' in value) return { quant_method: 'bitsandbytes', ...value };
   return undefined;
 }
+
+/** GPTQ checkpoint formats whose tensors the runtime reads: v1 (AutoGPTQ's, qzeros hold zero − 1) and GPTQModel's v2 (zero as is). */
+export const GPTQ_CHECKPOINT_FORMATS = ['gptq', 'gptq_v2'] as const;
+
+/**
+ * The checkpoint format a GPTQ quantization_config declares: `checkpoint_format`, else `format` (GPTQModel 7.7
+ * writes both; where they disagree checkpoint_format wins, as in transformers 5.23's GPTQConfig and GPTQModel
+ * 7.7, and the editor's gptq rules say so), else 'gptq' (v1).
+ */
+export function gptqCheckpointFormat(qc: JsonObject): string {
+  const declared = [qc.checkpoint_format, qc.format].find((v): v is string => typeof v === 'string');
+  return (declared ?? QUANT_DEFAULTS.gptq.checkpoint_format).toLowerCase();
+}

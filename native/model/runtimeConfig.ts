@@ -4,7 +4,10 @@ import * as path from 'path';
 
 import { gemmaConfig } from './gemmaConfig';
 import { DecoderShape, Json, decoderShape, fail, int, num, readJsonObjectFile, readModelConfig } from './modelConfig';
+import { CHECKPOINT_LAYOUTS } from './checkpointLayouts';
+import { GPTQ_CHECKPOINT_FORMATS, gptqCheckpointFormat } from './quantConfig';
 import { RopeSettings, parseRope } from './ropeConfig';
+import type { JsonObject } from './types';
 
 export { ModelConfigError } from './modelConfig';
 
@@ -33,6 +36,8 @@ export interface RuntimeConfig extends DecoderShape {
   attentionSoftcap?: number;
   finalSoftcap?: number;
   tieWordEmbeddings: boolean;
+  /** A GPTQ checkpoint in GPTQModel's format v2: qzeros hold the zero points as is (v1: zero − 1). */
+  gptqV2Zeros: boolean;
   layerNormBefore: boolean;
   finalLayerNorm: boolean;
   wordEmbedProjDim: number;
@@ -100,7 +105,7 @@ function phi3RopeNames(cfg: Json): Json {
   return { ...cfg, [key]: { ...p, rope_type: 'longrope', type: 'longrope' } };
 }
 
-function llama(cfg: Json, file: string, architecture: string): Omit<RuntimeConfig, 'eosTokenIds'> {
+function llama(cfg: Json, file: string, architecture: string): Omit<RuntimeConfig, 'eosTokenIds' | 'gptqV2Zeros'> {
   const act = cfg.hidden_act ?? 'silu';
   if (act !== 'silu') fail(file, 'hidden_act', `is "${String(act)}"; the ${architecture} runtime supports "silu"`);
   const shape = decoderShape(cfg, file, { maxPositions: 2048 });
@@ -121,7 +126,7 @@ function llama(cfg: Json, file: string, architecture: string): Omit<RuntimeConfi
   };
 }
 
-function opt(cfg: Json, file: string, architecture: string): Omit<RuntimeConfig, 'eosTokenIds'> {
+function opt(cfg: Json, file: string, architecture: string): Omit<RuntimeConfig, 'eosTokenIds' | 'gptqV2Zeros'> {
   const hiddenSize = int(cfg, file, 'hidden_size');
   const heads = int(cfg, file, 'num_attention_heads');
   const act = cfg.activation_function ?? 'relu';
@@ -174,5 +179,28 @@ export function parseRuntimeConfig(cfg: Json, file: string, generation: Json = {
   const base = family === 'opt' ? opt(cfg, file, architecture)
     : architecture.startsWith('Gemma') ? gemmaConfig(cfg, file, architecture) : llama(cfg, file, architecture);
   const eos = [...new Set([...ids(cfg.eos_token_id), ...ids(generation.eos_token_id)])];
-  return { ...base, eosTokenIds: eos };
+  return { ...base, gptqV2Zeros: gptqV2Zeros(cfg, file), eosTokenIds: eos };
+}
+
+/** The quant_method values of the layouts the runtime loads (model/checkpointLayouts.ts). */
+const LOADED_METHODS = [...new Set(CHECKPOINT_LAYOUTS.map((l) => l.quantMethod))];
+
+/** Whether config.json's quantization_config declares a GPTQ checkpoint in format v2. A method or format
+ *  whose tensors the runtime cannot read is an error naming it, rather than a missing-tensor error later or
+ *  a silently misread zero point. */
+function gptqV2Zeros(cfg: Json, file: string): boolean {
+  const qc = cfg.quantization_config;
+  if (typeof qc !== 'object' || qc === null || Array.isArray(qc)) return false;
+  const q = qc as JsonObject;
+  if (typeof q.quant_method !== 'string') return false;
+  const method = q.quant_method.toLowerCase();
+  if (!LOADED_METHODS.includes(method)) {
+    fail(file, 'quantization_config.quant_method', `is "${q.quant_method}"; the runtime loads ${LOADED_METHODS.join(', ')} checkpoints`);
+  }
+  if (method !== 'gptq') return false;
+  const format = gptqCheckpointFormat(q);
+  if (!(GPTQ_CHECKPOINT_FORMATS as readonly string[]).includes(format)) {
+    fail(file, 'quantization_config.checkpoint_format', `is "${format}"; the runtime reads ${GPTQ_CHECKPOINT_FORMATS.join(' and ')}`);
+  }
+  return format === 'gptq_v2';
 }

@@ -65,6 +65,21 @@ test('config: rope_parameters and legacy rope_theta, head_dim, GQA, eos ids', ()
   assert.equal(legacy.headDim, 8);
 });
 
+test('config: a GPTQ checkpoint_format (else GPTQModel\'s format key) picks how qzeros are read; other formats and methods are errors', () => {
+  const base = { architectures: ['LlamaForCausalLM'], hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 4, vocab_size: 10 };
+  const v2 = (qc: Record<string, unknown>): boolean => parseRuntimeConfig({ ...base, quantization_config: qc }, 'm/config.json').gptqV2Zeros;
+  assert.deepEqual(
+    [v2({ quant_method: 'gptq' }), v2({ quant_method: 'gptq', checkpoint_format: 'gptq' }), v2({ quant_method: 'gptq', checkpoint_format: 'gptq_v2' }),
+      v2({ quant_method: 'gptq', format: 'gptq_v2' }), v2({ quant_method: 'awq', format: 'gemm' }), parseRuntimeConfig(base, 'm/config.json').gptqV2Zeros],
+    [false, false, true, true, false, false],
+  );
+  assert.throws(() => v2({ quant_method: 'fp8' }), /`quantization_config.quant_method` is "fp8"; the runtime loads gptq, awq, bitsandbytes checkpoints/);
+  assert.throws(() => v2({ quant_method: 'gptq', checkpoint_format: 'marlin' }),
+    /m\/config.json: `quantization_config.checkpoint_format` is "marlin"; the runtime reads gptq and gptq_v2/);
+  // Where the two keys disagree checkpoint_format wins, as in transformers and GPTQModel (and gptq/format-conflict says).
+  assert.deepEqual([v2({ quant_method: 'gptq', checkpoint_format: 'gptq', format: 'gptq_v2' }), v2({ quant_method: 'gptq', checkpoint_format: 'GPTQ_V2', format: 'gptq' })], [false, true]);
+});
+
 test('config: an unsupported architecture, RoPE type or missing RoPE field is an error naming the field', () => {
   const base = { hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 4, vocab_size: 10 };
   assert.throws(() => parseRuntimeConfig({ ...base, architectures: ['GPT2LMHeadModel'] }, 'm/config.json'),

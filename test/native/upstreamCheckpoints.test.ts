@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 import { RuntimeModel } from '../../native/lib/runtime';
+import { readLocalHeader } from '../../native/model';
 import { maxAbsDiff, readSafetensors, repoRoot } from './runtime-fixtures';
 
 const fixturesDir = path.join(repoRoot, 'test', 'fixtures', 'upstream-written');
@@ -38,10 +39,35 @@ const gptqChecks: GoldenCheck[] = [
 const fixtures: { folder: string; checks: GoldenCheck[] }[] = [
   { folder: 'gptq-4bit-g128', checks: gptqChecks },
   { folder: 'gptq-4bit-g128-desc-act', checks: gptqChecks },
+  ...['gptq-4bit-asym', 'gptq-4bit-asym-v2', 'gptq-3bit', 'gptq-8bit'].map((folder) => ({ folder, checks: gptqChecks })),
+  ...['autoawq-gemm', 'autoawq-gemv'].map((folder) => ({
+    folder,
+    checks: [
+      { key: 'weights_only_logits' as const, ...exactWeights, why: 'the AutoAWQ GEMM twin dequantized by GPTQModel\'s dequantize_gemm in fp32, in transformers\' fp32 Llama' },
+      // Measured 1.0e-3 at the first position, 2.3e-3 overall.
+      { key: 'logits' as const, firstToken: 3e-3, everyToken: 5e-3, why: 'the AutoAWQ GEMM twin in transformers (GPTQModel\'s CPU AWQ kernel), the upstream forward: it dequantizes in fp16' },
+    ],
+  })),
+  {
+    folder: 'awq-gemm',
+    checks: [
+      { key: 'weights_only_logits', ...exactWeights, why: 'GPTQModel\'s dequantize_gemm with its bf16 scales widened to fp32, in transformers\' fp32 Llama' },
+      // Measured 1.8e-3 at the first position, 4.2e-3 overall.
+      { key: 'logits', firstToken: 3e-3, everyToken: 5e-3, why: 'GPTQModel AwqTorchLinear, the upstream forward: it dequantizes in fp16, its compute dtype, the bf16 scales rounded to fp16' },
+    ],
+  },
   {
     folder: 'bnb-nf4-double-quant',
     checks: [{ key: 'logits', ...exactWeights, why: 'transformers + bitsandbytes Linear4bit, the upstream forward, compute dtype fp32' }],
   },
+  ...['bnb-nf4', 'bnb-fp4'].map((folder) => ({
+    folder,
+    checks: [
+      { key: 'weights_only_logits' as const, ...exactWeights, why: 'bitsandbytes\' dequantize_4bit computed in fp32, in transformers\' fp32 Llama' },
+      // Measured 0.026 at the first position, 0.049 overall (logits reach about 3.5 in magnitude here).
+      { key: 'logits' as const, firstToken: 0.05, everyToken: 0.1, why: 'bitsandbytes 0.50\'s CPU gemv_4bit, the upstream forward: it casts the activations and absmax to bf16' },
+    ],
+  })),
   {
     folder: 'bnb-int8',
     checks: [
@@ -127,6 +153,34 @@ test('upstream-written gptq-4bit-g128-desc-act really permutes: its g_idx is not
   assert.equal(inGroupOrder, false);
 });
 
+test('upstream-written gptq-4bit-asym-v2 stores each zero point as is, gptq-4bit-asym (v1) the same zero − 1', () => {
+  // Both quantize the same source the same way (their weights-only goldens agree), so the v1 words plus 1 in
+  // every 4-bit slot are the v2 words.
+  const qzeros = (folder: string): Int32Array => {
+    const t = readSafetensors(path.join(fixturesDir, folder, 'model.safetensors')).get('model.layers.0.mlp.down_proj.qzeros');
+    assert.ok(t, `${folder}: model.layers.0.mlp.down_proj.qzeros missing`);
+    return t.data as Int32Array;
+  };
+  const v1 = qzeros('gptq-4bit-asym');
+  const v2 = qzeros('gptq-4bit-asym-v2');
+  assert.equal(v2.length, v1.length);
+  assert.deepEqual(Array.from(v1, (w) => (w + 0x11111111) | 0), Array.from(v2));
+});
+
+test('upstream-written scales dtypes: GPTQModel 7.7 AWQ keeps the bf16 model\'s dtype, its GPTQ writes fp16', async () => {
+  const scalesDtype = async (folder: string): Promise<string | undefined> =>
+    (await readLocalHeader(path.join(fixturesDir, folder, 'model.safetensors'), 'model.safetensors')).find((t) => t.name === 'model.layers.0.mlp.down_proj.scales')?.dtype;
+  assert.deepEqual([await scalesDtype('awq-gemm'), await scalesDtype('gptq-8bit')], ['BF16', 'F16']);
+});
+
+test('upstream-written llmcompressor-w4a16 (compressed-tensors pack-quantized) is refused by name until it has a loader', () => {
+  const dir = path.join(fixturesDir, 'llmcompressor-w4a16');
+  const q = (JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as { quantization_config: Record<string, unknown> }).quantization_config;
+  assert.deepEqual([q.quant_method, q.format], ['compressed-tensors', 'pack-quantized']);
+  assert.throws(() => RuntimeModel.open(dir),
+    /llmcompressor-w4a16\/config.json: `quantization_config.quant_method` is "compressed-tensors"; the runtime loads gptq, awq, bitsandbytes checkpoints/);
+});
+
 test('upstream-written fixtures are what they claim: the writing tool, method and layout settings', () => {
   const config = (folder: string): Record<string, unknown> =>
     (JSON.parse(fs.readFileSync(path.join(fixturesDir, folder, 'config.json'), 'utf8')) as { quantization_config: Record<string, unknown> }).quantization_config;
@@ -138,6 +192,31 @@ test('upstream-written fixtures are what they claim: the writing tool, method an
       folder,
     );
   }
+  const gptq = [['gptq-4bit-asym', 'gptq', 4, false], ['gptq-4bit-asym-v2', 'gptq_v2', 4, false], ['gptq-3bit', 'gptq', 3, true], ['gptq-8bit', 'gptq', 8, true]] as const;
+  for (const [folder, format, bits, sym] of gptq) {
+    const q = config(folder);
+    assert.deepEqual(
+      { method: q.quant_method, format: q.checkpoint_format, bits: q.bits, group: q.group_size, sym: q.sym, quantizer: (q.meta as { quantizer: string[] }).quantizer },
+      { method: 'gptq', format, bits, group: 128, sym, quantizer: ['gptqmodel:7.7.0'] },
+      folder,
+    );
+  }
+  for (const type of ['nf4', 'fp4']) {
+    const q = config(`bnb-${type}`);
+    assert.deepEqual([q.quant_method, q.load_in_4bit, q.bnb_4bit_quant_type, q.bnb_4bit_use_double_quant], ['bitsandbytes', true, type, false], `bnb-${type}`);
+  }
+  const awq = config('awq-gemm');
+  assert.deepEqual(
+    { method: awq.quant_method, version: awq.version, bits: awq.bits, group: awq.group_size, zeroPoint: awq.zero_point, quantizer: (awq.meta as { quantizer: string[] }).quantizer },
+    { method: 'awq', version: 'gemm', bits: 4, group: 128, zeroPoint: true, quantizer: ['gptqmodel:7.7.0'] },
+  );
+  for (const version of ['gemm', 'gemv']) {
+    const q = config(`autoawq-${version}`);
+    assert.deepEqual([q.quant_method, q.version, q.bits, q.group_size, q.zero_point], ['awq', version, 4, 128, true], `autoawq-${version}`);
+  }
+  // AutoAWQ's GEMV packs qweight [out, in / 8] (GEMM: [in, out / 8]); down_proj is [128 out, 256 in].
+  const gemv = readSafetensors(path.join(fixturesDir, 'autoawq-gemv', 'model.safetensors')).get('model.layers.0.mlp.down_proj.qweight');
+  assert.deepEqual(gemv?.shape, [128, 32]);
   const nf4 = config('bnb-nf4-double-quant');
   assert.deepEqual([nf4.quant_method, nf4.load_in_4bit, nf4.bnb_4bit_quant_type, nf4.bnb_4bit_use_double_quant], ['bitsandbytes', true, 'nf4', true]);
   assert.ok(readSafetensors(path.join(fixturesDir, 'bnb-nf4-double-quant', 'model.safetensors')).has('model.layers.0.self_attn.q_proj.weight.nested_absmax'));

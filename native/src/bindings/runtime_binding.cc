@@ -106,6 +106,7 @@ runtime::ModelConfig ReadModelConfig(const Napi::Object& o) {
   c.attentionSoftcap = OptionalNumber(o, "attentionSoftcap", 0.0);
   c.finalSoftcap = OptionalNumber(o, "finalSoftcap", 0.0);
   c.tieWordEmbeddings = OptionalBool(o, "tieWordEmbeddings", false);
+  c.gptqV2Zeros = OptionalBool(o, "gptqV2Zeros", false);
   c.layerNormBefore = OptionalBool(o, "layerNormBefore", true);
   c.finalLayerNorm = OptionalBool(o, "finalLayerNorm", true);
   c.wordEmbedProjDim = static_cast<int64_t>(OptionalNumber(o, "wordEmbedProjDim", 0));

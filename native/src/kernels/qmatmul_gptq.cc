@@ -141,13 +141,14 @@ class GptqMatrix final : public QuantMatrix {
   }
 
   // v1 stores zero − 1: add the ones back word-wise (exact even where a zero of 0 borrowed), or per
-  // value for 3 bits, whose slots straddle words.
+  // value for 3 bits, whose slots straddle words. v2 stores the zero as is.
   int32_t Zero(int64_t g, int64_t r) const {
     const int64_t words = p_.out * p_.bits / 32;
     const uint8_t* line = p_.qzeros + 4 * g * words;
-    if (p_.bits == 3) return static_cast<int32_t>((GetBits(line, 1, r, 3) + 1u) & 7u);
+    const uint32_t offset = p_.v2Zeros ? 0u : 1u;
+    if (p_.bits == 3) return static_cast<int32_t>((GetBits(line, 1, r, 3) + offset) & 7u);
     const int64_t bit = r * p_.bits;
-    const uint32_t word = LoadWord(line, bit / 32) + OnesWord(p_.bits);
+    const uint32_t word = LoadWord(line, bit / 32) + (p_.v2Zeros ? 0u : OnesWord(p_.bits));
     return static_cast<int32_t>((word >> (bit % 32)) & ((1u << p_.bits) - 1u));
   }
 

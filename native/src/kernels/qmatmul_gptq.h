@@ -21,6 +21,7 @@ struct GptqPacked {
   int64_t in, out, groups;
   int64_t groupSize;      // the group of column c is c / groupSize when gIdx is null
   DType scalesType = DType::F16;  // GPTQModel 7.x writes a bf16 model's scales in bf16
+  bool v2Zeros = false;           // checkpoint_format "gptq_v2": qzeros hold the zero points (v1: zero − 1)
 };
 
 /** The data must outlive the matrix (it is read from the mapping on every call). */

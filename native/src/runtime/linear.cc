@@ -49,9 +49,10 @@ std::vector<float> WidenVector(const io::TensorView& t, int64_t n) {
   return out;
 }
 
-std::unique_ptr<Linear> LoadLinear(const io::ModelWeights& weights, const std::string& prefix, int64_t in, int64_t out) {
+std::unique_ptr<Linear> LoadLinear(const io::ModelWeights& weights, const std::string& prefix, int64_t in, int64_t out,
+                                   const LinearOptions& options) {
   for (const auto& loader : Loaders()) {
-    if (auto layer = loader(weights, prefix)) {
+    if (auto layer = loader(weights, prefix, options)) {
       if (layer->inFeatures() != in || layer->outFeatures() != out) {
         throw std::runtime_error("layer " + prefix + " is [" + std::to_string(layer->outFeatures()) + ", " +
                                  std::to_string(layer->inFeatures()) + "], config.json implies [" +

@@ -37,15 +37,23 @@ class DenseLinear final : public Linear {
   std::vector<float> bias_;
 };
 
+/** What config.json says about the stored tensors that their names and shapes do not. */
+struct LinearOptions {
+  // GPTQModel's checkpoint_format "gptq_v2": qzeros hold the zero points themselves (v1 stores zero − 1).
+  bool gptqV2Zeros = false;
+};
+
 /** Returns a layer when the tensors under `prefix` are in its format, nullptr when they are not. */
-using LinearLoader = std::function<std::unique_ptr<Linear>(const io::ModelWeights&, const std::string& prefix)>;
+using LinearLoader =
+    std::function<std::unique_ptr<Linear>(const io::ModelWeights&, const std::string& prefix, const LinearOptions&)>;
 
 /** Adds a loader tried before the dense one (call from a format's static registration). */
 void RegisterLinearLoader(LinearLoader loader);
 
 /** Loads `<prefix>` as a [out, in] layer; throws std::runtime_error naming the tensor on a missing tensor,
  *  a shape mismatch or an unsupported storage. */
-std::unique_ptr<Linear> LoadLinear(const io::ModelWeights& weights, const std::string& prefix, int64_t in, int64_t out);
+std::unique_ptr<Linear> LoadLinear(const io::ModelWeights& weights, const std::string& prefix, int64_t in, int64_t out,
+                                   const LinearOptions& options = {});
 
 /** A matrix view of a dense 2-D tensor, checked against the expected shape. */
 kernels::MatrixRef DenseMatrix(const io::TensorView& t, int64_t rows, int64_t cols);

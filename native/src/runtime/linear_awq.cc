@@ -36,7 +36,7 @@ int64_t GemvGroupSize(const io::TensorView& scales, int64_t in, int64_t width, c
 
 }  // namespace
 
-std::unique_ptr<QuantLinear> LoadAwqLinear(const io::ModelWeights& weights, const std::string& prefix) {
+std::unique_ptr<QuantLinear> LoadAwqLinear(const io::ModelWeights& weights, const std::string& prefix, const LinearOptions&) {
   if (!weights.Find(prefix + ".qweight") || weights.Find(prefix + ".g_idx")) return nullptr;
   const formats::TensorLookup lookup = formats::LookupIn(weights);
   const io::TensorView& qweight = formats::Require(lookup, prefix + ".qweight", DType::I32);

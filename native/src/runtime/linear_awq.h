@@ -10,6 +10,6 @@
 namespace quantstudio::runtime {
 
 /** nullptr unless `<prefix>.qweight` exists without `<prefix>.g_idx` (tried after GPTQ). */
-std::unique_ptr<QuantLinear> LoadAwqLinear(const io::ModelWeights& weights, const std::string& prefix);
+std::unique_ptr<QuantLinear> LoadAwqLinear(const io::ModelWeights& weights, const std::string& prefix, const LinearOptions& options);
 
 }  // namespace quantstudio::runtime

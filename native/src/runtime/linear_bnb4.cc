@@ -20,7 +20,7 @@ std::vector<float> BlockScales(const quant::Bnb4Quantized& q) {
 
 }  // namespace
 
-std::unique_ptr<QuantLinear> LoadBnb4Linear(const io::ModelWeights& weights, const std::string& prefix) {
+std::unique_ptr<QuantLinear> LoadBnb4Linear(const io::ModelWeights& weights, const std::string& prefix, const LinearOptions&) {
   const std::string state = prefix + ".weight.quant_state.bitsandbytes__";
   if (!weights.Find(state + "nf4") && !weights.Find(state + "fp4")) return nullptr;
   // The unpacker validates the quant state and every tensor's dtype and shape; the codes are then read

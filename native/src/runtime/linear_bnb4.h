@@ -9,6 +9,6 @@
 namespace quantstudio::runtime {
 
 /** nullptr unless `<prefix>.weight.quant_state.bitsandbytes__nf4` (or `__fp4`) exists. */
-std::unique_ptr<QuantLinear> LoadBnb4Linear(const io::ModelWeights& weights, const std::string& prefix);
+std::unique_ptr<QuantLinear> LoadBnb4Linear(const io::ModelWeights& weights, const std::string& prefix, const LinearOptions& options);
 
 }  // namespace quantstudio::runtime

@@ -15,7 +15,8 @@ bool GptqBits(int bits) { return bits == 2 || bits == 3 || bits == 4 || bits == 
 // Checkpoints written without g_idx (groups in column order) are still GPTQ when the shapes say so:
 // scales [groups, out] with out = qweight's columns, qzeros [groups, out·bits/32]. AWQ's layouts never
 // match (GEMM's qzeros has as many columns as qweight, GEMV's tensors share their row count).
-std::unique_ptr<QuantLinear> LoadWithoutGIdx(const io::ModelWeights& weights, const std::string& prefix) {
+std::unique_ptr<QuantLinear> LoadWithoutGIdx(const io::ModelWeights& weights, const std::string& prefix,
+                                             const LinearOptions& options) {
   const io::TensorView* qweight = weights.Find(prefix + ".qweight");
   const io::TensorView* qzeros = weights.Find(prefix + ".qzeros");
   const io::TensorView* scales = weights.Find(prefix + ".scales");
@@ -40,16 +41,17 @@ std::unique_ptr<QuantLinear> LoadWithoutGIdx(const io::ModelWeights& weights, co
                                ".g_idx to say which column is in which group");
   }
   kernels::GptqPacked packed{qweight->data, qzeros->data, scales->data, nullptr, bits, in, out, groups, in / groups,
-                             scales->dtype};
+                             scales->dtype, options.gptqV2Zeros};
   return std::make_unique<QuantLinear>(formats::LayoutOf(formats::LayoutId::Gptq).name,
                                        kernels::MakeGptqMatrix(packed), OptionalBias(weights, prefix, out));
 }
 
 }  // namespace
 
-std::unique_ptr<QuantLinear> LoadGptqLinear(const io::ModelWeights& weights, const std::string& prefix) {
+std::unique_ptr<QuantLinear> LoadGptqLinear(const io::ModelWeights& weights, const std::string& prefix,
+                                            const LinearOptions& options) {
   if (!weights.Find(prefix + ".qweight")) return nullptr;
-  if (!weights.Find(prefix + ".g_idx")) return LoadWithoutGIdx(weights, prefix);
+  if (!weights.Find(prefix + ".g_idx")) return LoadWithoutGIdx(weights, prefix, options);
   const formats::TensorLookup lookup = formats::LookupIn(weights);
   const io::TensorView& gIdx = formats::Require(lookup, prefix + ".g_idx", DType::I32);
   const io::TensorView& qweight = formats::Require(lookup, prefix + ".qweight", DType::I32);
@@ -83,7 +85,8 @@ std::unique_ptr<QuantLinear> LoadGptqLinear(const io::ModelWeights& weights, con
                                  " but scales has " + std::to_string(groups) + " groups");
     }
   }
-  kernels::GptqPacked packed{qweight.data, qzeros.data, scales.data, gIdx.data, bits, in, out, groups, 0, scales.dtype};
+  kernels::GptqPacked packed{qweight.data, qzeros.data, scales.data, gIdx.data, bits, in, out, groups, 0, scales.dtype,
+                             options.gptqV2Zeros};
   return std::make_unique<QuantLinear>(formats::LayoutOf(formats::LayoutId::Gptq).name,
                                        kernels::MakeGptqMatrix(packed), OptionalBias(weights, prefix, out));
 }

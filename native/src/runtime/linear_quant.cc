@@ -26,7 +26,7 @@ std::vector<float> OptionalBias(const io::ModelWeights& weights, const std::stri
 
 namespace {
 
-using Loader = std::unique_ptr<QuantLinear> (*)(const io::ModelWeights&, const std::string&);
+using Loader = std::unique_ptr<QuantLinear> (*)(const io::ModelWeights&, const std::string&, const LinearOptions&);
 
 // Each loader answers only for its own tensor names (one loader reads both AWQ versions).
 Loader LoaderOf(formats::LayoutId id) {
@@ -42,14 +42,15 @@ Loader LoaderOf(formats::LayoutId id) {
 
 }  // namespace
 
-std::unique_ptr<QuantLinear> LoadQuantLinear(const io::ModelWeights& weights, const std::string& prefix) {
+std::unique_ptr<QuantLinear> LoadQuantLinear(const io::ModelWeights& weights, const std::string& prefix,
+                                             const LinearOptions& options) {
   // In the table's order: GPTQ (qweight + g_idx) before AWQ (qweight alone), bnb 4-bit (quant_state) before int8 (SCB).
   Loader last = nullptr;
   for (const formats::CheckpointLayout& layout : formats::CheckpointLayouts()) {
     const Loader load = LoaderOf(layout.id);
     if (load == last) continue;
     last = load;
-    if (auto layer = load(weights, prefix)) return layer;
+    if (auto layer = load(weights, prefix, options)) return layer;
   }
   return nullptr;
 }
@@ -57,8 +58,9 @@ std::unique_ptr<QuantLinear> LoadQuantLinear(const io::ModelWeights& weights, co
 namespace {
 
 const bool kRegistered = [] {
-  RegisterLinearLoader([](const io::ModelWeights& weights, const std::string& prefix) -> std::unique_ptr<Linear> {
-    return LoadQuantLinear(weights, prefix);
+  RegisterLinearLoader([](const io::ModelWeights& weights, const std::string& prefix,
+                          const LinearOptions& options) -> std::unique_ptr<Linear> {
+    return LoadQuantLinear(weights, prefix, options);
   });
   return true;
 }();

@@ -33,7 +33,8 @@ class QuantLinear final : public Linear {
 
 /** The layer under `prefix` when its tensors are in a quantized format, nullptr when they are dense.
  *  Throws std::runtime_error naming the tensor when a quantized layer's tensors disagree. */
-std::unique_ptr<QuantLinear> LoadQuantLinear(const io::ModelWeights& weights, const std::string& prefix);
+std::unique_ptr<QuantLinear> LoadQuantLinear(const io::ModelWeights& weights, const std::string& prefix,
+                                             const LinearOptions& options = {});
 
 /** `<prefix>.bias` widened to fp32, or empty when the layer has none. */
 std::vector<float> OptionalBias(const io::ModelWeights& weights, const std::string& prefix, int64_t out);

@@ -50,6 +50,7 @@ std::unique_ptr<Model> Model::Load(const std::string& folder, const ModelConfig&
 
 void Model::LoadLlama() {
   const ModelConfig& c = config_;
+  const LinearOptions linear{c.gptqV2Zeros};
   const io::ModelWeights& w = *weights_;
   const int64_t qWidth = c.heads * c.headDim, kvWidth = c.kvHeads * c.headDim;
   embedTokens_ = DenseMatrix(w.Get("model.embed_tokens.weight"), c.vocabSize, c.hiddenSize);
@@ -70,29 +71,29 @@ void Model::LoadLlama() {
       layer.norms.kNormWeight = NormVector(c, w.Get(p + "self_attn.k_norm.weight"), c.headDim);
     }
     if (c.fusedProjections) {
-      layer.qkv = LoadLinear(w, p + "self_attn.qkv_proj", c.hiddenSize, qWidth + 2 * kvWidth);
+      layer.qkv = LoadLinear(w, p + "self_attn.qkv_proj", c.hiddenSize, qWidth + 2 * kvWidth, linear);
       // GPTQModel writes Phi-3's MLP as gate_proj and up_proj; the model itself (and AWQ, bitsandbytes) fuses them.
       if (w.Find(p + "mlp.gate_up_proj.weight") || w.Find(p + "mlp.gate_up_proj.qweight")) {
-        layer.gateUp = LoadLinear(w, p + "mlp.gate_up_proj", c.hiddenSize, 2 * c.intermediateSize);
+        layer.gateUp = LoadLinear(w, p + "mlp.gate_up_proj", c.hiddenSize, 2 * c.intermediateSize, linear);
       } else {
-        layer.gate = LoadLinear(w, p + "mlp.gate_proj", c.hiddenSize, c.intermediateSize);
-        layer.up = LoadLinear(w, p + "mlp.up_proj", c.hiddenSize, c.intermediateSize);
+        layer.gate = LoadLinear(w, p + "mlp.gate_proj", c.hiddenSize, c.intermediateSize, linear);
+        layer.up = LoadLinear(w, p + "mlp.up_proj", c.hiddenSize, c.intermediateSize, linear);
       }
     } else {
-      layer.q = LoadLinear(w, p + "self_attn.q_proj", c.hiddenSize, qWidth);
-      layer.k = LoadLinear(w, p + "self_attn.k_proj", c.hiddenSize, kvWidth);
-      layer.v = LoadLinear(w, p + "self_attn.v_proj", c.hiddenSize, kvWidth);
-      layer.gate = LoadLinear(w, p + "mlp.gate_proj", c.hiddenSize, c.intermediateSize);
-      layer.up = LoadLinear(w, p + "mlp.up_proj", c.hiddenSize, c.intermediateSize);
+      layer.q = LoadLinear(w, p + "self_attn.q_proj", c.hiddenSize, qWidth, linear);
+      layer.k = LoadLinear(w, p + "self_attn.k_proj", c.hiddenSize, kvWidth, linear);
+      layer.v = LoadLinear(w, p + "self_attn.v_proj", c.hiddenSize, kvWidth, linear);
+      layer.gate = LoadLinear(w, p + "mlp.gate_proj", c.hiddenSize, c.intermediateSize, linear);
+      layer.up = LoadLinear(w, p + "mlp.up_proj", c.hiddenSize, c.intermediateSize, linear);
     }
-    layer.o = LoadLinear(w, p + "self_attn.o_proj", qWidth, c.hiddenSize);
-    layer.down = LoadLinear(w, p + "mlp.down_proj", c.intermediateSize, c.hiddenSize);
+    layer.o = LoadLinear(w, p + "self_attn.o_proj", qWidth, c.hiddenSize, linear);
+    layer.down = LoadLinear(w, p + "mlp.down_proj", c.intermediateSize, c.hiddenSize, linear);
     layers_.push_back(std::move(layer));
   }
   finalNormWeight_ = NormVector(c, w.Get("model.norm.weight"), c.hiddenSize);
   // Tied (or lm_head.weight absent): the head is the embedding matrix.
   if (!c.tieWordEmbeddings && (w.Find("lm_head.weight") || w.Find("lm_head.qweight"))) {
-    lmHead_ = LoadLinear(w, "lm_head", c.hiddenSize, c.vocabSize);
+    lmHead_ = LoadLinear(w, "lm_head", c.hiddenSize, c.vocabSize, linear);
   } else {
     lmHead_ = std::make_unique<DenseLinear>(embedTokens_, std::vector<float>());
   }
@@ -110,6 +111,7 @@ void Model::LoadLlama() {
 
 void Model::LoadOpt() {
   const ModelConfig& c = config_;
+  const LinearOptions linear{c.gptqV2Zeros};
   const io::ModelWeights& w = *weights_;
   // Checkpoints name the decoder "model.decoder." (transformers) or "decoder." (early facebook/opt-* files).
   const std::string root = w.Find("model.decoder.embed_tokens.weight") ? "model.decoder." : "decoder.";
@@ -117,8 +119,8 @@ void Model::LoadOpt() {
   embedTokens_ = DenseMatrix(w.Get(root + "embed_tokens.weight"), c.vocabSize, projDim);
   embedPositions_ = DenseMatrix(w.Get(root + "embed_positions.weight"), c.maxPositions + 2, c.hiddenSize);
   if (projDim != c.hiddenSize) {
-    projectIn_ = LoadLinear(w, root + "project_in", projDim, c.hiddenSize);
-    projectOut_ = LoadLinear(w, root + "project_out", c.hiddenSize, projDim);
+    projectIn_ = LoadLinear(w, root + "project_in", projDim, c.hiddenSize, linear);
+    projectOut_ = LoadLinear(w, root + "project_out", c.hiddenSize, projDim, linear);
   }
   for (int64_t i = 0; i < c.layers; ++i) {
     const std::string p = LayerPrefix(root + "layers.", i);
@@ -127,12 +129,12 @@ void Model::LoadOpt() {
     layer.norms.norm1Bias = WidenVector(w.Get(p + "self_attn_layer_norm.bias"), c.hiddenSize);
     layer.norms.norm2Weight = WidenVector(w.Get(p + "final_layer_norm.weight"), c.hiddenSize);
     layer.norms.norm2Bias = WidenVector(w.Get(p + "final_layer_norm.bias"), c.hiddenSize);
-    layer.q = LoadLinear(w, p + "self_attn.q_proj", c.hiddenSize, c.hiddenSize);
-    layer.k = LoadLinear(w, p + "self_attn.k_proj", c.hiddenSize, c.hiddenSize);
-    layer.v = LoadLinear(w, p + "self_attn.v_proj", c.hiddenSize, c.hiddenSize);
-    layer.o = LoadLinear(w, p + "self_attn.out_proj", c.hiddenSize, c.hiddenSize);
-    layer.up = LoadLinear(w, p + "fc1", c.hiddenSize, c.intermediateSize);
-    layer.down = LoadLinear(w, p + "fc2", c.intermediateSize, c.hiddenSize);
+    layer.q = LoadLinear(w, p + "self_attn.q_proj", c.hiddenSize, c.hiddenSize, linear);
+    layer.k = LoadLinear(w, p + "self_attn.k_proj", c.hiddenSize, c.hiddenSize, linear);
+    layer.v = LoadLinear(w, p + "self_attn.v_proj", c.hiddenSize, c.hiddenSize, linear);
+    layer.o = LoadLinear(w, p + "self_attn.out_proj", c.hiddenSize, c.hiddenSize, linear);
+    layer.up = LoadLinear(w, p + "fc1", c.hiddenSize, c.intermediateSize, linear);
+    layer.down = LoadLinear(w, p + "fc2", c.intermediateSize, c.hiddenSize, linear);
     layers_.push_back(std::move(layer));
   }
   if (c.finalLayerNorm) {
@@ -140,7 +142,7 @@ void Model::LoadOpt() {
     finalNormBias_ = WidenVector(w.Get(root + "final_layer_norm.bias"), c.hiddenSize);
   }
   if (!c.tieWordEmbeddings && w.Find("lm_head.weight")) {
-    lmHead_ = LoadLinear(w, "lm_head", projDim, c.vocabSize);
+    lmHead_ = LoadLinear(w, "lm_head", projDim, c.vocabSize, linear);
   } else {
     lmHead_ = std::make_unique<DenseLinear>(embedTokens_, std::vector<float>());
   }

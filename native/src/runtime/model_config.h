@@ -38,6 +38,7 @@ struct ModelConfig {
   double attentionSoftcap = 0.0; // attn_logit_softcapping; 0 = none
   double finalSoftcap = 0.0;     // final_logit_softcapping; 0 = none
   bool tieWordEmbeddings = false;
+  bool gptqV2Zeros = false;      // quantization_config.checkpoint_format "gptq_v2" (GPTQModel): zero points stored as is
   // Llama family: each layer's sliding window (a token sees itself and window − 1 earlier positions); empty or
   // 0 = full attention. Mistral: every layer; Qwen2/Qwen3 with use_sliding_window: layers past max_window_layers.
   std::vector<int64_t> layerWindows;
