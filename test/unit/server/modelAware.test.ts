@@ -200,13 +200,14 @@ describe('model-aware diagnostics', () => {
     mkdirSync(folder, { recursive: true });
     copyFileSync(join(repo, 'examples', 'tiny-llama', 'model.safetensors'), join(folder, 'model.safetensors'));
     const config = JSON.parse(readFileSync(join(repo, 'examples', 'tiny-llama', 'config.json'), 'utf8'));
-    writeFileSync(join(folder, 'config.json'), JSON.stringify({ ...config, architectures: ['MixtralForCausalLM'] }));
-    const supported = 'LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Phi3ForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM, OPTForCausalLM';
-    const reason = `config.json: \`architectures\` names "MixtralForCausalLM"; the runtime supports ${supported}`;
+    writeFileSync(join(folder, 'config.json'), JSON.stringify({ ...config, architectures: ['DbrxForCausalLM'] }));
+    const supported = 'LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Phi3ForCausalLM, MixtralForCausalLM, '
+      + 'Qwen2MoeForCausalLM, Qwen3MoeForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM, OPTForCausalLM';
+    const reason = `config.json: \`architectures\` names "DbrxForCausalLM"; the runtime supports ${supported}`;
     const inJob = (await modelDiagnostics(jobPath, job({ quant_method: 'gptq', bits: 4 }, folder))).filter((d) => d.code === 'model/engine-support');
     const refusal = 'Quantize, Benchmark and Generate refuse this job before they start; validation and the memory estimate still work.';
     assert.deepEqual(inJob.map((d) => [d.severity, d.message]), [[2, `QuantStudio's engine cannot run ${folder}: ${reason}. ${refusal}`]]);
-    const ownConfig = JSON.stringify({ ...config, architectures: ['MixtralForCausalLM'], quantization_config: { quant_method: 'bitsandbytes', load_in_4bit: true } }, null, 2);
+    const ownConfig = JSON.stringify({ ...config, architectures: ['DbrxForCausalLM'], quantization_config: { quant_method: 'bitsandbytes', load_in_4bit: true } }, null, 2);
     const inConfig = (await modelDiagnostics(join(folder, 'config.json'), ownConfig)).filter((d) => d.code === 'model/engine-support');
     assert.deepEqual(inConfig.map((d) => d.severity), [3]);
     // A model the engine runs gets no such finding.
