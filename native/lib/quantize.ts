@@ -15,7 +15,7 @@ import { loadAddon } from './addon';
 import { CalibrationDataset, CalibrationOptions, calibrationWindows } from './calibration';
 import { QUANT_DEFAULTS } from '../model';
 import { cancelFlag } from './groupQuantized';
-import { RuntimeConfig, readRuntimeConfigWithText } from '../model';
+import { checkQuantizable, RuntimeConfig, readRuntimeConfigWithText } from '../model';
 import { TextTokenizer } from './tokenizer';
 
 export type QuantAlgorithm = 'rtn' | 'gptq' | 'awq' | 'bitsandbytes';
@@ -216,6 +216,7 @@ export async function quantizeModel(options: QuantizeModelOptions, control: Quan
   const { dataset, ...engine } = plan;
   const source = path.resolve(options.model);
   const { config: model, text: sourceConfigJson } = readRuntimeConfigWithText(source);
+  checkQuantizable(model, path.join(source, 'config.json'));
   const native: PipelineNativeOptions = {
     ...engine, source, out: path.resolve(options.out), overwrite: options.overwrite ?? false, model, sourceConfigJson,
     maxShardBytes: options.maxShardBytes ?? 0,

@@ -31,7 +31,7 @@ export type { DownloadProgress, Snapshot, SnapshotOptions } from './download';
 export { isJobFile, missingSnapshotFiles } from './snapshotFiles';
 export { contextLabel, humanBytes } from './units';
 export { AUTOGPTQ_DEFAULTS, QUANT_DEFAULTS, quantizationConfigOf } from './quantConfig';
-export { ModelConfigError, parseRuntimeConfig, readRuntimeConfig, readRuntimeConfigWithText } from './runtimeConfig';
+export { checkQuantizable, ModelConfigError, parseRuntimeConfig, readRuntimeConfig, readRuntimeConfigWithText } from './runtimeConfig';
 export type { ModelFamily, RuntimeConfig } from './runtimeConfig';
 export { ROPE_TYPES } from './ropeConfig';
 export type { RopeSettings, RopeType } from './ropeConfig';

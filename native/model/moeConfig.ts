@@ -62,3 +62,10 @@ export function moeConfig(cfg: Json, file: string, architecture: string, layers:
     sparseLayers: mixtral ? Array<boolean>(layers).fill(true) : qwenSparseLayers(cfg, file, layers, experts),
   };
 }
+
+/** The quantize pipeline calibrates dense MLPs only: a MoE model is refused before any work, naming the reason. */
+export function checkQuantizable(config: { architecture: string; moe?: MoeSettings }, file: string): void {
+  if (!config.moe) return;
+  fail(file, 'architectures', `names "${config.architecture}", a Mixture-of-Experts model (${config.moe.experts} experts, top-${config.moe.topK}): ` +
+    'the engine runs it, but quantizing experts from the tokens routed to each is not supported yet');
+}

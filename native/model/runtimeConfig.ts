@@ -11,6 +11,7 @@ import { RopeSettings, parseRope } from './ropeConfig';
 
 export { ModelConfigError } from './configFields';
 export type { MoeSettings } from './moeConfig';
+export { checkQuantizable } from './moeConfig';
 
 export type ModelFamily = 'llama' | 'opt';
 

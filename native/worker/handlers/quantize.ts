@@ -3,7 +3,10 @@
 // the end, so a cancelled or failed job leaves nothing behind (the runner also sweeps `<out>.tmp-*`).
 import * as fs from 'fs';
 import * as path from 'path';
-import { CalibrationOptions, generateText, QuantAlgorithm, QuantizeConfigError, quantizeModel, RuntimeModel, TextTokenizer, wikitext2TestPath } from '../../lib';
+import {
+  CalibrationOptions, checkQuantizable, generateText, ModelConfigError, readRuntimeConfig, QuantAlgorithm, QuantizeConfigError, quantizeModel, RuntimeModel,
+  TextTokenizer, wikitext2TestPath,
+} from '../../lib';
 import { etaSeconds, HandlerOutput, JobContext, seconds } from '../context';
 import { peakRssBytes } from '../environment';
 import { JobFailure } from '../jobFailure';
@@ -45,6 +48,13 @@ export async function runQuantize(ctx: JobContext): Promise<HandlerOutput> {
 async function quantize(ctx: JobContext): Promise<HandlerOutput> {
   const o = ctx.job.options;
   if (ctx.job.config === undefined) throw new JobFailure('INVALID_JOB', 'quantize jobs need a quantization config (job.config)', 'config');
+  try {
+    // Before the evaluation of the source model: a model the pipeline cannot quantize costs no work.
+    checkQuantizable(readRuntimeConfig(ctx.modelFolder), path.join(ctx.modelFolder, 'config.json'));
+  } catch (error) {
+    if (error instanceof ModelConfigError) throw new JobFailure('INVALID_MODEL', error.message, 'model');
+    throw error;
+  }
   const evaluate = (o.evaluate ?? {}) as EvaluateOptions;
   // job.schema.json: with `evaluate` given, `before` defaults to false and `after` to true; without it, neither
   const before = evaluate.before ?? false;

@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { CalibrationOptions } from '../../../lib';
-import { ModelConfigError, planFromConfig, QuantAlgorithm, QuantizeConfigError, readRuntimeConfig, RuntimeConfig } from '../../../lib';
+import { checkQuantizable, ModelConfigError, planFromConfig, QuantAlgorithm, QuantizeConfigError, readRuntimeConfig, RuntimeConfig } from '../../../lib';
 import { JobFailure } from '../../jobFailure';
 import type { Job, JsonObject } from '../../protocol';
 import { QuantDescription, describeFolder, describePlan, labelOf } from './describe';
@@ -73,6 +73,15 @@ function runtimeConfigOf(folder: string, where: string): RuntimeConfig {
   }
 }
 
+function quantizable(config: RuntimeConfig, folder: string, where: string): void {
+  try {
+    checkQuantizable(config, path.join(folder, 'config.json'));
+  } catch (error) {
+    if (error instanceof ModelConfigError) throw new JobFailure('INVALID_MODEL', `${where}: ${error.message}`, where);
+    throw error;
+  }
+}
+
 /** A checkpoint variant's folder, absolute, checked to exist and to share the model's vocabulary. */
 function checkpointFolder(value: unknown, where: string, baseline: RuntimeConfig): string {
   if (typeof value !== 'string' || value === '') invalid(where, `must be a checkpoint folder path, got ${JSON.stringify(value)}`);
@@ -127,6 +136,7 @@ function variantsOf(job: Job, modelFolder: string, baseline: RuntimeConfig): Var
       const folder = checkpointFolder(item.model, `${where}.model`, baseline);
       variants.push({ label: typeof item.name === 'string' ? item.name : path.basename(folder), where, description: describeFolder(folder), source: { kind: 'model', folder } });
     } else {
+      quantizable(baseline, modelFolder, where);
       const { source, description } = configVariant(item, where, calibration);
       variants.push({ label: typeof item.name === 'string' ? item.name : '', where, description, source });
     }
