@@ -44,6 +44,10 @@ export interface LayerReport {
    *  'weight': ‖Ŵ − W‖² / ‖W‖² over the layer's linears (methods without calibration). */
   error: number;
   errorKind: 'output' | 'weight';
+  /** MoE layers under GPTQ: the calibration tokens routed to each expert (index = expert). */
+  expertTokens?: number[];
+  /** The experts quantized round-to-nearest for too few tokens (GPTQModel 7.7's fallback: under 0.5% of calibration). */
+  fallbackExperts?: number[];
 }
 
 export type QuantizePhase = 'tokenize' | 'load' | 'calibrate' | 'layer' | 'write' | 'done';
@@ -216,7 +220,7 @@ export async function quantizeModel(options: QuantizeModelOptions, control: Quan
   const { dataset, ...engine } = plan;
   const source = path.resolve(options.model);
   const { config: model, text: sourceConfigJson } = readRuntimeConfigWithText(source);
-  checkQuantizable(model, path.join(source, 'config.json'));
+  checkQuantizable(model, path.join(source, 'config.json'), plan.method);
   const native: PipelineNativeOptions = {
     ...engine, source, out: path.resolve(options.out), overwrite: options.overwrite ?? false, model, sourceConfigJson,
     maxShardBytes: options.maxShardBytes ?? 0,

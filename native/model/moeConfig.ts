@@ -63,9 +63,10 @@ export function moeConfig(cfg: Json, file: string, architecture: string, layers:
   };
 }
 
-/** The quantize pipeline calibrates dense MLPs only: a MoE model is refused before any work, naming the reason. */
-export function checkQuantizable(config: { architecture: string; moe?: MoeSettings }, file: string): void {
-  if (!config.moe) return;
+/** AWQ's scale search covers dense MLPs only: AWQ on a MoE model is refused before any work, naming the reason
+ *  (GPTQ, RTN and bitsandbytes quantize every expert). `method`: the pipeline method (rtn, gptq, awq, nf4, fp4, int8). */
+export function checkQuantizable(config: { architecture: string; moe?: MoeSettings }, file: string, method: string): void {
+  if (!config.moe || method !== 'awq') return;
   fail(file, 'architectures', `names "${config.architecture}", a Mixture-of-Experts model (${config.moe.experts} experts, top-${config.moe.topK}): ` +
-    'the engine runs it, but quantizing experts from the tokens routed to each is not supported yet');
+    'AWQ\'s scale search over experts is not supported; quantize it with GPTQ, RTN or bitsandbytes');
 }

@@ -8,7 +8,6 @@ import * as path from 'path';
 
 import { bf16ToF32, f32ToBf16, f32ToF16, readSafetensorsHeader, readTensor, writeSafetensors } from '../../native/lib/io';
 import { idsPerplexity } from '../../native/lib/perplexity';
-import { quantizeModel } from '../../native/lib/quantize';
 import { openModel } from '../../native/lib/runtime';
 import { goldenModels, goldenPrompts, maxAbsDiff, nll } from './runtime-fixtures';
 
@@ -81,12 +80,4 @@ test('a one-token step computes only the experts it is routed to: a NaN expert p
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
-});
-
-test('quantizing a MoE model is refused before any work, naming the model and the reason', async () => {
-  const fixture = moeFixtures[1];
-  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'qs-moe-out-')), 'q');
-  await assert.rejects(quantizeModel({ model: fixture.dir, config: { quant_method: 'bitsandbytes', load_in_4bit: true }, out }),
-    new RegExp(`${fixture.dir}/config.json: \`architectures\` names "Qwen2MoeForCausalLM", a Mixture-of-Experts model \\(8 experts, top-2\\)`));
-  assert.equal(fs.existsSync(out), false);
 });

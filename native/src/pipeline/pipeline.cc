@@ -47,6 +47,7 @@ void Validate(const PipelineOptions& o, const runtime::Model& model) {
   for (int64_t i = 0; i < model.config().layers; ++i) {
     const WorkingLayer layer = DescribeLayer(model, i, o.layout == Layout::Gptq);
     for (const LinearSlot& s : layer.slots) {
+      if (s.Router()) continue;  // never quantized
       const io::TensorView* t = model.weights().Find(s.SourceName() + ".weight");
       if (!t || t->shape.size() != 2) continue;  // LoadLayer reports it with its name
       const int64_t rows = s.sourceRows > 0 ? s.sourceRows : t->shape[0], cols = t->shape[1];
@@ -154,9 +155,9 @@ PipelineResult Quantize(const PipelineOptions& options, const std::function<void
     // bitsandbytes layouts keep it fused, as the model does).
     WorkingLayer layer = LoadLayer(*model, i, options.layout == Layout::Gptq);
     MarkSkipped(layer, options.skipModules);
-    const LayerStep step{*model, layer, inputs, options, ctx, edits};
     LayerReport r;
     r.name = layer.name;
+    const LayerStep step{*model, layer, inputs, options, ctx, edits, &r};
     if (calibrated) {
       std::vector<float> fpOut, qOut;
       runtime::LayerTaps taps;

@@ -35,8 +35,46 @@ runtime::LayerLinears WorkingLayer::View() const {
     else if (s.role == "gate") v.gate = l;
     else if (s.role == "up") v.up = l;
     else if (s.role == "down") v.down = l;
+    else if (s.role == "router") v.router = l;
+    else if (s.role == "shared_expert_gate") v.sharedExpertGate = l;
+    if (s.expert < 0) continue;
+    if (v.experts.size() <= static_cast<size_t>(s.expert)) v.experts.resize(static_cast<size_t>(s.expert) + 1);
+    runtime::ExpertLinears& e = v.experts[static_cast<size_t>(s.expert)];
+    if (s.role == "expert_gate") e.gate = l;
+    else if (s.role == "expert_up") e.up = l;
+    else if (s.role == "expert_down") e.down = l;
   }
   return v;
+}
+
+// A MoE block under the names the source checkpoint uses (runtime/model.cc LoadMoe): the router and Qwen2-MoE's
+// shared_expert_gate as full-precision slots, the shared expert, then each routed expert's gate, up, down.
+static void DescribeMoe(const runtime::Model& model, const std::string& p, WorkingLayer& layer) {
+  const runtime::MoeSettings& moe = model.config().moe;
+  const std::string block = moe.mixtralNames && model.weights().Find(p + "block_sparse_moe.gate.weight") ? p + "block_sparse_moe." : p + "mlp.";
+  const char* names[3] = {"gate_proj", "up_proj", "down_proj"};
+  if (moe.mixtralNames) names[0] = "w1", names[1] = "w3", names[2] = "w2";
+  LinearSlot router{"router", block + "gate", InputTap::Mlp, nullptr};
+  router.skipped = true;
+  layer.slots.push_back(std::move(router));
+  if (moe.sharedExpertIntermediateSize > 0) {
+    LinearSlot gate{"shared_expert_gate", block + "shared_expert_gate", InputTap::Mlp, nullptr};
+    gate.skipped = true;
+    layer.slots.push_back(std::move(gate));
+    layer.slots.push_back({"gate", block + "shared_expert.gate_proj", InputTap::Mlp, nullptr});
+    layer.slots.push_back({"up", block + "shared_expert.up_proj", InputTap::Mlp, nullptr});
+    layer.slots.push_back({"down", block + "shared_expert.down_proj", InputTap::Down, nullptr});
+  }
+  for (int64_t e = 0; e < moe.experts; ++e) {
+    const std::string ep = block + "experts." + std::to_string(e) + ".";
+    const std::pair<const char*, InputTap> parts[3] = {
+        {"expert_gate", InputTap::ExpertIn}, {"expert_up", InputTap::ExpertIn}, {"expert_down", InputTap::ExpertDown}};
+    for (int k = 0; k < 3; ++k) {
+      LinearSlot slot{parts[k].first, ep + names[k], parts[k].second, nullptr};
+      slot.expert = e;
+      layer.slots.push_back(std::move(slot));
+    }
+  }
 }
 
 WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index, bool splitFusedMlp) {
@@ -63,10 +101,13 @@ WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index, bool spli
       layer.slots.push_back({"k", p + "self_attn.k_proj", InputTap::Attn, nullptr});
       layer.slots.push_back({"v", p + "self_attn.v_proj", InputTap::Attn, nullptr});
       layer.slots.push_back({"o", p + "self_attn.o_proj", InputTap::O, nullptr});
-      layer.slots.push_back({"gate", p + "mlp.gate_proj", InputTap::Mlp, nullptr});
-      layer.slots.push_back({"up", p + "mlp.up_proj", InputTap::Mlp, nullptr});
+      if (!c.moe.Sparse(index)) {
+        layer.slots.push_back({"gate", p + "mlp.gate_proj", InputTap::Mlp, nullptr});
+        layer.slots.push_back({"up", p + "mlp.up_proj", InputTap::Mlp, nullptr});
+      }
     }
-    layer.slots.push_back({"down", p + "mlp.down_proj", InputTap::Down, nullptr});
+    if (c.moe.Sparse(index)) DescribeMoe(model, p, layer);
+    else layer.slots.push_back({"down", p + "mlp.down_proj", InputTap::Down, nullptr});
     // Gemma's MLP input norm is pre_feedforward_layernorm (its post_attention_layernorm norms the attention output).
     const std::string mlpNorm = c.sandwichNorms ? "pre_feedforward_layernorm" : "post_attention_layernorm";
     layer.normNames = {p + "input_layernorm.weight", "", p + mlpNorm + ".weight", ""};

@@ -29,11 +29,14 @@ class Fp32Linear final : public runtime::Linear {
   int64_t rows_, cols_;
 };
 
-/** Which captured input a linear reads (q/k/v share one, gate/up share one). */
-enum class InputTap { Attn, O, Mlp, Down };
+/** Which captured input a linear reads (q/k/v share one, gate/up share one; a MoE expert's gate/up read the rows
+ *  routed to it, ExpertIn, and its down its own product, ExpertDown). */
+enum class InputTap { Attn, O, Mlp, Down, ExpertIn, ExpertDown };
 
 struct LinearSlot {
-  std::string role;   // "q", "k", "v", "o", "gate", "up", "down" (fused: "qkv", "gate_up")
+  // "q", "k", "v", "o", "gate", "up", "down" (fused: "qkv", "gate_up"; MoE: "router", "shared_expert_gate", which stay
+  // full precision, and "expert_gate", "expert_up", "expert_down"; gate/up/down are then the shared expert's)
+  std::string role;
   std::string name;   // full module name, e.g. model.layers.0.self_attn.q_proj
   InputTap input;
   std::unique_ptr<Fp32Linear> linear;
@@ -42,8 +45,11 @@ struct LinearSlot {
   // (GPTQ's Phi-3 layout splits the model's gate_up_proj into gate_proj and up_proj).
   std::string source;
   int64_t sourceRow = 0, sourceRows = 0;
+  int64_t expert = -1;  // MoE: the routed expert this linear belongs to
 
   const std::string& SourceName() const { return source.empty() ? name : source; }
+  /** MoE routers: never quantized (GPTQModel 7.7 and transformers 5.23 keep them full precision). */
+  bool Router() const { return role == "router" || role == "shared_expert_gate"; }
 };
 
 struct NormTensorNames {

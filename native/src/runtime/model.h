@@ -53,6 +53,9 @@ struct LayerNorms {
  *  oIn is the attention output, downIn the MLP product (OPT: relu(fc1)). */
 struct LayerTaps {
   std::vector<float> attnIn, oIn, mlpIn, downIn;
+  // MoE: per expert, the rows routed to it ([n × hidden]) and its down_proj input ([n × width]); a shared expert's
+  // inputs are mlpIn and downIn.
+  std::vector<std::vector<float>> expertIn, expertDownIn;
 };
 
 class Model {
@@ -124,7 +127,7 @@ class Model {
                 std::vector<float>* product = nullptr) const;
   /** The MoE block (moe_forward.cc): routing in fp32, each expert on the rows routed to it only, plus Qwen2-MoE's
    *  gated shared expert. */
-  void MoeBlock(const LayerLinears& layer, const float* h, int64_t rows, float* out) const;
+  void MoeBlock(const LayerLinears& layer, const float* h, int64_t rows, float* out, LayerTaps* taps = nullptr) const;
   void LoadMoe(const std::string& prefix, Layer& layer);
   static LayerLinears LinearsOf(const Layer& layer);
   void Norm(const std::vector<float>& weight, const std::vector<float>& bias, const float* x, int64_t m, float* out) const;

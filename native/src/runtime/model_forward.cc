@@ -153,7 +153,7 @@ void Model::DecoderLayer(const LayerLinears& linears, const LayerNorms& norms, i
   if (preNorm) Norm(norms.norm2Weight, norms.norm2Bias, x, rows, h.data());
   const float* mlpIn = preNorm ? h.data() : x;
   if (taps) taps->mlpIn.assign(mlpIn, mlpIn + size);
-  if (linears.router) MoeBlock(linears, mlpIn, rows, delta.data());
+  if (linears.router) MoeBlock(linears, mlpIn, rows, delta.data(), taps);
   else MlpBlock(linears, mlpIn, rows, delta.data(), taps ? &taps->downIn : nullptr);
   if (!norms.postMlpWeight.empty()) Norm(norms.postMlpWeight, {}, delta.data(), rows, delta.data());
   kernels::AddInPlace(x, delta.data(), rows * hidden);

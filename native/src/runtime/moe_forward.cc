@@ -44,13 +44,17 @@ Routing Route(const std::vector<float>& logits, int64_t rows, const MoeSettings&
 
 }  // namespace
 
-void Model::MoeBlock(const LayerLinears& layer, const float* h, int64_t rows, float* out) const {
+void Model::MoeBlock(const LayerLinears& layer, const float* h, int64_t rows, float* out, LayerTaps* taps) const {
   const MoeSettings& moe = config_.moe;
   const int64_t hidden = config_.hiddenSize;
   std::vector<float> logits(static_cast<size_t>(rows * moe.experts));
   Project(*layer.router, h, rows, logits.data());
   const Routing routing = Route(logits, rows, moe);
   std::fill(out, out + rows * hidden, 0.0f);
+  if (taps) {
+    taps->expertIn.assign(static_cast<size_t>(moe.experts), {});
+    taps->expertDownIn.assign(static_cast<size_t>(moe.experts), {});
+  }
   std::vector<float> x, y;
   for (int64_t e = 0; e < moe.experts; ++e) {
     const std::vector<int64_t>& routed = routing.rows[e];
@@ -63,7 +67,8 @@ void Model::MoeBlock(const LayerLinears& layer, const float* h, int64_t rows, fl
     expert.gate = layer.experts[e].gate;
     expert.up = layer.experts[e].up;
     expert.down = layer.experts[e].down;
-    MlpBlock(expert, x.data(), n, y.data());
+    MlpBlock(expert, x.data(), n, y.data(), taps ? &taps->expertDownIn[e] : nullptr);
+    if (taps) taps->expertIn[e] = x;
     for (int64_t i = 0; i < n; ++i) {
       float* row = out + routed[i] * hidden;
       const float weight = routing.weights[e][i];
@@ -76,7 +81,7 @@ void Model::MoeBlock(const LayerLinears& layer, const float* h, int64_t rows, fl
   sharedExpert.gate = layer.gate;
   sharedExpert.up = layer.up;
   sharedExpert.down = layer.down;
-  MlpBlock(sharedExpert, h, rows, shared.data());
+  MlpBlock(sharedExpert, h, rows, shared.data(), taps ? &taps->downIn : nullptr);
   Project(*layer.sharedExpertGate, h, rows, gate.data());
   for (int64_t r = 0; r < rows; ++r) {
     const float g = 1.0f / (1.0f + std::exp(-gate[r]));

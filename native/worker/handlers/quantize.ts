@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  CalibrationOptions, checkQuantizable, generateText, ModelConfigError, readRuntimeConfig, QuantAlgorithm, QuantizeConfigError, quantizeModel, RuntimeModel,
+  CalibrationOptions, checkQuantizable, generateText, ModelConfigError, planFromConfig, readRuntimeConfig, QuantAlgorithm, QuantizeConfigError, quantizeModel, RuntimeModel,
   TextTokenizer, wikitext2TestPath,
 } from '../../lib';
 import { etaSeconds, HandlerOutput, JobContext, seconds } from '../context';
@@ -50,9 +50,11 @@ async function quantize(ctx: JobContext): Promise<HandlerOutput> {
   if (ctx.job.config === undefined) throw new JobFailure('INVALID_JOB', 'quantize jobs need a quantization config (job.config)', 'config');
   try {
     // Before the evaluation of the source model: a model the pipeline cannot quantize costs no work.
-    checkQuantizable(readRuntimeConfig(ctx.modelFolder), path.join(ctx.modelFolder, 'config.json'));
+    const method = planFromConfig(ctx.job.config, o.algorithm as QuantAlgorithm | undefined).method;
+    checkQuantizable(readRuntimeConfig(ctx.modelFolder), path.join(ctx.modelFolder, 'config.json'), method);
   } catch (error) {
     if (error instanceof ModelConfigError) throw new JobFailure('INVALID_MODEL', error.message, 'model');
+    if (error instanceof QuantizeConfigError) throw new JobFailure('INVALID_JOB', error.message, 'config');
     throw error;
   }
   const evaluate = (o.evaluate ?? {}) as EvaluateOptions;
@@ -118,6 +120,9 @@ async function quantize(ctx: JobContext): Promise<HandlerOutput> {
   }
   metrics.peakRssBytes = peakRssBytes();
   metrics.inputWeightBytes = weightFileBytes(ctx.modelFolder);
-  const layers = result.layers.map(({ name, seconds: s, error, errorKind }) => ({ name, seconds: s, error, errorKind }));
+  const layers = result.layers.map(({ name, seconds: s, error, errorKind, expertTokens, fallbackExperts }) =>
+    ({ name, seconds: s, error, errorKind, ...(expertTokens ? { expertTokens, fallbackExperts } : {}) }));
+  const starved = result.layers.flatMap((l) => (l.fallbackExperts ?? []).map((e) => `${l.name} expert ${e} (${l.expertTokens?.[e] ?? 0} tokens)`));
+  if (starved.length > 0) ctx.log('warn', `quantized round-to-nearest for too few calibration tokens (GPTQModel 7.7's fallback): ${starved.join(', ')}`);
   return { metrics, layers, output: { folder: result.out, bytes: result.bytes }, ...(text === undefined ? {} : { text }) };
 }

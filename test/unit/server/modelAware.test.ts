@@ -214,15 +214,17 @@ describe('model-aware diagnostics', () => {
     assert.deepEqual((await modelDiagnostics(jobPath, job({ quant_method: 'gptq', bits: 4 }))).filter((d) => d.code === 'model/engine-support'), []);
   });
 
-  it('MoE models: quantizing one is refused up front, an unsupported MoE field is named, expert and router names are modules', async () => {
+  it('MoE models: AWQ on one is refused up front (GPTQ is not), an unsupported MoE field is named, expert and router names are modules', async () => {
     const mixtral = join(repo, 'test', 'fixtures', 'mixtral-random');
-    const text = job({ quant_method: 'gptq', bits: 4, group_size: 32, modules_to_not_convert: ['block_sparse_moe.gate', 'experts', 'block_sparse_moe.experts', 'experts.w1'] }, mixtral);
+    const text = job({ quant_method: 'awq', bits: 4, group_size: 32, modules_to_not_convert: ['block_sparse_moe.gate', 'experts', 'block_sparse_moe.experts', 'experts.w1'] }, mixtral);
     const found = (await modelDiagnostics(jobPath, text)).map((d) => [d.code, d.severity, d.message]);
-    const refusal = 'config.json: `architectures` names "MixtralForCausalLM", a Mixture-of-Experts model (8 experts, top-2): the engine runs it, '
-      + 'but quantizing experts from the tokens routed to each is not supported yet';
+    const refusal = 'config.json: `architectures` names "MixtralForCausalLM", a Mixture-of-Experts model (8 experts, top-2): '
+      + 'AWQ\'s scale search over experts is not supported; quantize it with GPTQ, RTN or bitsandbytes';
     assert.deepEqual(found.filter(([code]) => code === 'model/engine-support'), [['model/engine-support', 2,
       `QuantStudio's engine cannot quantize ${mixtral}: ${refusal}. Quantize refuses this job before it starts; `
       + 'Generate, benchmarks of checkpoints, validation and the memory estimate still work.']]);
+    const gptqJob = job({ quant_method: 'gptq', bits: 4, group_size: 32 }, mixtral);
+    assert.deepEqual((await modelDiagnostics(jobPath, gptqJob)).filter((d) => d.code === 'model/engine-support'), []);
     // The router and the experts as a whole match (transformers matches by name, prefix or suffix); "experts.w1" names
     // no module (each expert's is experts.<index>.w1), and the suggestions hold the experts' names.
     assert.deepEqual(found.filter(([code]) => code === 'model/unknown-module').map(([, , m]) => m), [

@@ -73,9 +73,9 @@ function runtimeConfigOf(folder: string, where: string): RuntimeConfig {
   }
 }
 
-function quantizable(config: RuntimeConfig, folder: string, where: string): void {
+function quantizable(config: RuntimeConfig, folder: string, where: string, method: string): void {
   try {
-    checkQuantizable(config, path.join(folder, 'config.json'));
+    checkQuantizable(config, path.join(folder, 'config.json'), method);
   } catch (error) {
     if (error instanceof ModelConfigError) throw new JobFailure('INVALID_MODEL', `${where}: ${error.message}`, where);
     throw error;
@@ -136,8 +136,8 @@ function variantsOf(job: Job, modelFolder: string, baseline: RuntimeConfig): Var
       const folder = checkpointFolder(item.model, `${where}.model`, baseline);
       variants.push({ label: typeof item.name === 'string' ? item.name : path.basename(folder), where, description: describeFolder(folder), source: { kind: 'model', folder } });
     } else {
-      quantizable(baseline, modelFolder, where);
       const { source, description } = configVariant(item, where, calibration);
+      quantizable(baseline, modelFolder, where, planFromConfig(item.config as JsonObject, item.algorithm as QuantAlgorithm | undefined).method);
       variants.push({ label: typeof item.name === 'string' ? item.name : '', where, description, source });
     }
   }
