@@ -43,6 +43,19 @@ export function isQuantizableLinear(t: TensorMeta): boolean {
   return t.name.endsWith('.weight') && t.shape.length === 2 && FLOAT_DTYPES.has(t.dtype) && DECODER_LAYER.test(t.name) && !isRouter(t.name);
 }
 
+// transformers 5.23 with bitsandbytes 0.50 converts nn.Linear modules only: the routed experts (3-D parameters of
+// MixtralExperts / Qwen2MoeExperts) stay as stored, and Qwen2-MoE's shared_expert_gate (a Linear) is quantized
+// (native/src/pipeline/working_layer.cc DescribeMoe writes the same).
+// GPTQModel 7.7's Qwen2-MoE / Qwen3-MoE trees hold no dense MLP, so a MoE model's dense layers (mlp_only_layers) keep it.
+const DENSE_MLP = /\.layers\.\d+\.mlp\.(gate_proj|up_proj|down_proj)\.weight$/;
+
+function quantizedBy(t: TensorMeta, method: QuantSettings['method'], moeModel: boolean): boolean {
+  if (method === 'none') return false;
+  if (method !== 'bnb4' && method !== 'int8') return isQuantizableLinear(t) && !(moeModel && DENSE_MLP.test(t.name));
+  if (EXPERT.test(moduleOf(t.name))) return false;
+  return isQuantizableLinear(t) || (/\.shared_expert_gate\.weight$/.test(t.name) && FLOAT_DTYPES.has(t.dtype));
+}
+
 /** A quantized linear's breakdown label: its own name, experts' linears together per name ("experts.down_proj"). */
 function linearLabel(module: string): string {
   const expert = EXPERT.exec(module);
@@ -86,9 +99,10 @@ export function weightLayout(tensors: readonly TensorMeta[], settings: QuantSett
     line.count = units.size;
     lines.set(label, line);
   };
+  const moeModel = tensors.some((t) => EXPERT.test(moduleOf(t.name)));
   for (const t of tensors) {
     const module = moduleOf(t.name);
-    if (settings.method !== 'none' && isQuantizableLinear(t) && !isSkipped(module, settings.skip)) {
+    if (settings.method !== 'none' && quantizedBy(t, settings.method, moeModel) && !isSkipped(module, settings.skip)) {
       const [out, inFeatures] = t.shape as [number, number];
       const bytes = quantizedLinearLayout(settings, out, inFeatures, computeDtype).reduce((a, p) => a + p.bytes, 0);
       largestQuantizedNumel = Math.max(largestQuantizedNumel, out * inFeatures);

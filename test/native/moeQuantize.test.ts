@@ -25,31 +25,49 @@ const methods = [
 // 16 windows of 64 tokens, spread over the vocabulary.
 const calibration = { tokens: Array.from({ length: 1024 }, (_, i) => (i * 7919 + 13) % 1000), nsamples: 16, seqlen: 64 };
 
-/** The MoE block's module names of layer `i` as the fixture's checkpoint holds them. */
-function moeModules(dir: string, i: number): { routers: string[]; experts: string[] } {
+/** Layer i's MoE linears in the checkpoint `tree`: GPTQModel 7.7's (every expert quantized, under mlp. and
+ *  gate/up/down_proj even for Mixtral; router and shared_expert_gate kept) or transformers 5.23 + bitsandbytes 0.50's
+ *  (source names; the shared expert and shared_expert_gate quantized, routed experts and router kept). */
+function moeModules(dir: string, i: number, tree: 'gptq' | 'bnb'): { kept: Array<[string, string]>; packed: string[] } {
   const moe = readRuntimeConfig(dir).moe!;
-  const block = moe.mixtralNames ? `model.layers.${i}.block_sparse_moe` : `model.layers.${i}.mlp`;
-  const names = moe.mixtralNames ? ['w1', 'w3', 'w2'] : ['gate_proj', 'up_proj', 'down_proj'];
-  const experts = Array.from({ length: moe.experts }, (_, e) => names.map((n) => `${block}.experts.${e}.${n}`)).flat();
-  if (moe.sharedExpertIntermediateSize > 0) experts.push(...names.map((n) => `${block}.shared_expert.${n}`));
-  return { routers: [`${block}.gate`, ...(moe.sharedExpertIntermediateSize > 0 ? [`${block}.shared_expert_gate`] : [])], experts };
+  const source = moe.mixtralNames ? `model.layers.${i}.block_sparse_moe` : `model.layers.${i}.mlp`;
+  const written = tree === 'gptq' ? `model.layers.${i}.mlp` : source;
+  const sourceNames = moe.mixtralNames ? ['w1', 'w3', 'w2'] : ['gate_proj', 'up_proj', 'down_proj'];
+  const writtenNames = tree === 'gptq' ? ['gate_proj', 'up_proj', 'down_proj'] : sourceNames;
+  const experts = Array.from({ length: moe.experts }, (_, e) => sourceNames.map((n, k) => [`${written}.experts.${e}.${writtenNames[k]}`, `${source}.experts.${e}.${n}`]));
+  const shared = moe.sharedExpertIntermediateSize > 0 ? ['gate_proj', 'up_proj', 'down_proj'].map((n) => `${written}.shared_expert.${n}`) : [];
+  const kept: Array<[string, string]> = [[`${written}.gate`, `${source}.gate`]];
+  const packed = [...shared];
+  if (tree === 'gptq') {
+    packed.push(...experts.flat().map(([name]) => name));
+    if (shared.length > 0) kept.push([`${written}.shared_expert_gate`, `${source}.shared_expert_gate`]);
+  } else {
+    kept.push(...experts.flat() as Array<[string, string]>);
+    if (shared.length > 0) packed.push(`${written}.shared_expert_gate`);
+  }
+  return { kept, packed };
 }
 
 for (const fixture of fixtures) for (const method of methods) {
-  test(`${method.label} on ${fixture.name}: every expert packed, routers as stored, the checkpoint runs`, async () => {
+  test(`${method.label} on ${fixture.name}: the loading library's experts packed, the rest as stored, the checkpoint runs`, async () => {
     const out = path.join(tempDir(`moe-${method.label}`), 'out');
     const r = await quantizeModel({ model: fixture.dir, config: method.config, algorithm: method.algorithm, out, calibration });
     const config = readRuntimeConfig(fixture.dir);
-    const header = new Map(readSafetensorsHeader(path.join(out, 'model.safetensors')).tensors.map((t) => [t.name, t]));
-    const source = path.join(fixture.dir, 'model.safetensors');
+    const written = path.join(out, 'model.safetensors'), source = path.join(fixture.dir, 'model.safetensors');
+    const header = new Map(readSafetensorsHeader(written).tensors.map((t) => [t.name, t]));
     for (let i = 0; i < config.layers; i++) {
-      if (!config.moe!.sparseLayers[i]) continue;
-      const { routers, experts } = moeModules(fixture.dir, i);
-      for (const router of routers) {
-        assert.equal(header.get(`${router}.weight`)?.dtype, 'BF16', router);
-        assert.deepEqual(readTensor(path.join(out, 'model.safetensors'), `${router}.weight`).data, readTensor(source, `${router}.weight`).data);
+      if (!config.moe!.sparseLayers[i]) {
+        // A dense layer's MLP (Qwen3-MoE's mlp_only_layers): GPTQModel 7.7's MoE tree has none, so GPTQ keeps it.
+        const down = header.get(`model.layers.${i}.mlp.down_proj.weight`);
+        assert.equal(down?.dtype, method.packed === 'qweight' ? 'BF16' : method.dtype, `layer ${i} down_proj`);
+        continue;
       }
-      for (const expert of experts) assert.equal(header.get(`${expert}.${method.packed}`)?.dtype, method.dtype, expert);
+      const { kept, packed } = moeModules(fixture.dir, i, method.packed === 'qweight' ? 'gptq' : 'bnb');
+      for (const [name, from] of kept) {
+        assert.equal(header.get(`${name}.weight`)?.dtype, 'BF16', name);
+        assert.deepEqual(readTensor(written, `${name}.weight`).data, readTensor(source, `${from}.weight`).data, name);
+      }
+      for (const name of packed) assert.equal(header.get(`${name}.${method.packed}`)?.dtype, method.dtype, name);
     }
     // Tokens per expert: GPTQ only, on MoE layers, each token counted once per expert it is routed to.
     r.layers.forEach((layer, i) => {
@@ -77,7 +95,7 @@ test('GPTQ: an expert under 0.5% of the calibration tokens is quantized round-to
   // The fallen-back experts hold exactly RTN's codes; the calibrated ones GPTQ's, which differ.
   const rtnOut = path.join(tempDir('moe-rtn'), 'out');
   await quantizeModel({ model: fixture.dir, config: gptq, algorithm: 'rtn', out: rtnOut });
-  const qweight = (folder: string, e: number) => readTensor(path.join(folder, 'model.safetensors'), `model.layers.0.block_sparse_moe.experts.${e}.w1.qweight`).data;
+  const qweight = (folder: string, e: number) => readTensor(path.join(folder, 'model.safetensors'), `model.layers.0.mlp.experts.${e}.gate_proj.qweight`).data;
   for (const e of starved) assert.deepEqual(qweight(out, e), qweight(rtnOut, e), `expert ${e}`);
   const used = tokens.findIndex((n) => n > 0);
   assert.notDeepEqual(qweight(out, used), qweight(rtnOut, used));

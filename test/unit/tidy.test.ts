@@ -39,7 +39,7 @@ const LONG_LINES: Readonly<Record<string, number>> = {
   'test/native/benchmarkPlan.test.ts': 5,
   'test/native/formats.test.ts': 1,
   'test/native/pipeline.test.ts': 1,
-  'test/native/runtime.test.ts': 4,
+  'test/native/runtime.test.ts': 3,
   'test/native/upstreamCheckpoints.test.ts': 1,
   'test/reference/checkpoint-load.test.mjs': 2,
   'test/reference/families-load.test.mjs': 1,

@@ -71,9 +71,23 @@ void Validate(const PipelineOptions& o, const runtime::Model& model) {
   }
 }
 
+// A linear kept as stored whose checkpoint name differs from the source's (GPTQModel 7.7's Mixtral tree writes the
+// router and skipped experts under mlp.): the same bytes under the written name.
+void RenameKept(const runtime::Model& model, const WorkingLayer& layer, TensorEdits& edits) {
+  for (const LinearSlot& s : layer.slots) {
+    if (!s.skipped || s.source.empty() || s.sourceRows > 0) continue;
+    for (const char* part : {".weight", ".bias"}) {
+      const io::TensorView* t = model.weights().Find(s.source + part);
+      if (!t) continue;
+      edits.removed.insert(t->name);
+      edits.added[s.name + part] = formats::OwnedTensor{s.name + part, t->dtype, t->shape, std::vector<uint8_t>(t->data, t->data + t->nbytes)};
+    }
+  }
+}
+
 void MarkSkipped(WorkingLayer& layer, const std::vector<std::string>& skip) {
   for (LinearSlot& s : layer.slots)
-    for (const std::string& key : skip) s.skipped = s.skipped || Matches(s.name, key);
+    for (const std::string& key : skip) s.skipped = s.skipped || Matches(s.name, key) || Matches(s.SourceName(), key);
 }
 
 // ‖ŷ − y‖² / ‖y − x‖²: the output error relative to what the layer adds to the residual stream.
@@ -171,6 +185,7 @@ PipelineResult Quantize(const PipelineOptions& options, const std::function<void
     } else {
       r.error = QuantizeLayerDirect(step);
     }
+    RenameKept(*model, layer, edits);
     r.seconds = Since(layerStart);
     result.layers.push_back(r);
     report("layer", i + 1, config.layers, &result.layers.back());

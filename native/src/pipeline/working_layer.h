@@ -67,13 +67,14 @@ struct WorkingLayer {
   runtime::LayerLinears View() const;
 };
 
-/** The module names of layer `index`'s linears and norms (Llama family or OPT naming). splitFusedMlp: a fused
- *  gate_up_proj becomes gate_proj and up_proj (GPTQModel 7.7's Phi-3 tree, which its loader expects). */
-WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index, bool splitFusedMlp = false);
+/** The module names of layer `index`'s linears and norms (Llama family or OPT naming). gptqTree: GPTQModel 7.7's
+ *  module tree, which its loader expects: a fused gate_up_proj becomes gate_proj and up_proj (Phi-3); MoE blocks
+ *  quantize every expert under mlp.experts.N.{gate,up,down}_proj (working_layer.cc DescribeMoe). */
+WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index, bool gptqTree = false);
 
 /** DescribeLayer plus fp32 copies of every weight and bias. Throws naming the tensor when a linear is not
  *  stored dense (e.g. the source is already quantized). */
-WorkingLayer LoadLayer(const runtime::Model& model, int64_t index, bool splitFusedMlp = false);
+WorkingLayer LoadLayer(const runtime::Model& model, int64_t index, bool gptqTree = false);
 
 /** x [tokens × cols] /= s per column; w [rows × cols] *= s per column; w rows /= s per row. */
 void DivideColumns(std::vector<float>& x, int64_t cols, const std::vector<float>& s);

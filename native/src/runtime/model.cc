@@ -114,14 +114,15 @@ void Model::LoadLlama() {
 
 // The experts as the Hub checkpoints and transformers 5.23's save_pretrained name them, one linear each (5.23 fuses
 // them into 3-D experts.gate_up_proj / down_proj in memory only): Mixtral's under block_sparse_moe. (or mlp., the
-// name 5.23 renames it to) as w1 (gate), w3 (up), w2 (down); Qwen's under mlp. as gate_proj, up_proj, down_proj.
+// name 5.23 renames it to) as w1 (gate), w3 (up), w2 (down); Qwen's, and GPTQModel 7.7's Mixtral, under mlp. as
+// gate_proj, up_proj, down_proj.
 void Model::LoadMoe(const std::string& p, Layer& layer) {
   const ModelConfig& c = config_;
   const io::ModelWeights& w = *weights_;
   const MoeSettings& moe = c.moe;
   const std::string block = moe.mixtralNames && w.Find(p + "block_sparse_moe.gate.weight") ? p + "block_sparse_moe." : p + "mlp.";
   const char* names[3] = {"gate_proj", "up_proj", "down_proj"};
-  if (moe.mixtralNames) names[0] = "w1", names[1] = "w3", names[2] = "w2";
+  if (w.Find(block + "experts.0.w1.weight") || w.Find(block + "experts.0.w1.qweight")) names[0] = "w1", names[1] = "w3", names[2] = "w2";
   layer.router = LoadLinear(w, block + "gate", c.hiddenSize, moe.experts);
   const int64_t width = moe.expertIntermediateSize;
   for (int64_t e = 0; e < moe.experts; ++e) {

@@ -32,9 +32,9 @@ describe('MoE memory estimate', () => {
     const file = join(fixtures, 'mixtral-random', 'model.safetensors');
     assert.equal(stored.weightsBytes, model.tensors.reduce((n, t) => n + t.bytes, 0));
     assert.ok(stored.weightsBytes < statSync(file).size);
-    // hidden 64, intermediate 128, 8 experts, 2 layers: w1 is [128 × 64] in bf16 in each of 16 experts.
-    assert.deepEqual(line(stored, 'experts.w1'), { label: 'experts.w1', bytes: 16 * 128 * 64 * BF16, count: 16 });
-    assert.deepEqual(line(stored, 'routers'), { label: 'routers', bytes: 2 * 8 * 64 * BF16, count: 2 });
+    // hidden 128, intermediate 128, 8 experts, 2 layers: w1 is [128 × 128] in bf16 in each of 16 experts.
+    assert.deepEqual(line(stored, 'experts.w1'), { label: 'experts.w1', bytes: 16 * 128 * 128 * BF16, count: 16 });
+    assert.deepEqual(line(stored, 'routers'), { label: 'routers', bytes: 2 * 8 * 128 * BF16, count: 2 });
     const gptq = estimate(model, { quant_method: 'gptq', bits: 4, group_size: 32, desc_act: false, sym: true });
     assert.deepEqual(line(gptq, 'routers'), line(stored, 'routers'));
     for (const name of ['experts.w1', 'experts.w3', 'experts.w2']) {
@@ -45,13 +45,26 @@ describe('MoE memory estimate', () => {
     assert.equal(line(gptq, 'gate'), undefined);
   });
 
-  it('Qwen2-MoE: the shared expert is quantized, its sigmoid gate and the router are not', async () => {
+  it('Qwen2-MoE under GPTQ: every expert and the shared expert quantized, the router and shared_expert_gate not', async () => {
     const model = await open('qwen2-moe-random');
-    const nf4 = estimate(model, { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4' });
+    const gptq = estimate(model, { quant_method: 'gptq', bits: 4, group_size: 32, desc_act: false, sym: true });
     // Router [8 × 64] and shared_expert_gate [1 × 64] per layer, 2 layers.
-    assert.deepEqual(line(nf4, 'routers'), { label: 'routers', bytes: 2 * (8 + 1) * 64 * BF16, count: 4 });
-    assert.equal(line(nf4, 'shared_expert.gate_proj')!.count, 2);
-    assert.ok(line(nf4, 'shared_expert.gate_proj')!.bytes < 2 * 128 * 64 * BF16 / 3);
-    assert.equal(line(nf4, 'experts.down_proj')!.count, 16);
+    assert.deepEqual(line(gptq, 'routers'), { label: 'routers', bytes: 2 * (8 + 1) * 64 * BF16, count: 4 });
+    assert.equal(line(gptq, 'shared_expert.gate_proj')!.count, 2);
+    assert.ok(line(gptq, 'shared_expert.gate_proj')!.bytes < 2 * 128 * 64 * BF16 / 3);
+    assert.equal(line(gptq, 'experts.down_proj')!.count, 16);
+    assert.ok(line(gptq, 'experts.down_proj')!.bytes < 16 * 64 * 64 * BF16 / 3);
+  });
+
+  it('Qwen2-MoE under bitsandbytes: routed experts and the router as stored, the shared expert and its gate quantized (transformers 5.23)', async () => {
+    const model = await open('qwen2-moe-random');
+    const configs: JsonObject[] = [{ quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4' }, { quant_method: 'bitsandbytes', load_in_8bit: true }];
+    for (const config of configs) {
+      const bnb = estimate(model, config);
+      assert.deepEqual(line(bnb, 'experts.down_proj'), { label: 'experts.down_proj', bytes: 16 * 64 * 64 * BF16, count: 16 });
+      assert.deepEqual(line(bnb, 'routers'), { label: 'routers', bytes: 2 * 8 * 64 * BF16, count: 2 });
+      assert.equal(line(bnb, 'shared_expert_gate')!.count, 2);
+      assert.ok(line(bnb, 'shared_expert.up_proj')!.bytes < 2 * 128 * 64 * BF16 * 0.6);
+    }
   });
 });
