@@ -220,7 +220,7 @@ export async function quantizeModel(options: QuantizeModelOptions, control: Quan
   const { dataset, ...engine } = plan;
   const source = path.resolve(options.model);
   const { config: model, text: sourceConfigJson } = readRuntimeConfigWithText(source);
-  checkQuantizable(model, path.join(source, 'config.json'), plan.method);
+  checkQuantizable(model, path.join(source, 'config.json'), plan);
   const native: PipelineNativeOptions = {
     ...engine, source, out: path.resolve(options.out), overwrite: options.overwrite ?? false, model, sourceConfigJson,
     maxShardBytes: options.maxShardBytes ?? 0,

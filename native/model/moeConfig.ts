@@ -63,10 +63,10 @@ export function moeConfig(cfg: Json, file: string, architecture: string, layers:
   };
 }
 
-/** AWQ's scale search covers dense MLPs only: AWQ on a MoE model is refused before any work, naming the reason
- *  (GPTQ, RTN and bitsandbytes quantize every expert). `method`: the pipeline method (rtn, gptq, awq, nf4, fp4, int8). */
-export function checkQuantizable(config: { architecture: string; moe?: MoeSettings }, file: string, method: string): void {
-  if (!config.moe || method !== 'awq') return;
+/** AWQ covers dense MLPs only: AWQ, or RTN into an AWQ layout, on a MoE model is refused before any work, naming the
+ *  reason (GPTQ, RTN into GPTQ's layout and bitsandbytes handle experts). `target`: the pipeline method and layout. */
+export function checkQuantizable(config: { architecture: string; moe?: MoeSettings }, file: string, target: { method: string; layout?: string }): void {
+  if (!config.moe || (target.method !== 'awq' && !target.layout?.startsWith('awq'))) return;
   fail(file, 'architectures', `names "${config.architecture}", a Mixture-of-Experts model (${config.moe.experts} experts, top-${config.moe.topK}): ` +
     'AWQ\'s scale search over experts is not supported; quantize it with GPTQ, RTN or bitsandbytes');
 }

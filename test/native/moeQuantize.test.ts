@@ -102,10 +102,13 @@ test('GPTQ: an expert under 0.5% of the calibration tokens is quantized round-to
   fs.rmSync(rtnOut, { recursive: true, force: true });
 });
 
-test('AWQ on a MoE model is refused before any work, naming the model and what to use instead', async () => {
-  const out = path.join(tempDir('moe-awq'), 'out');
-  await assert.rejects(quantizeModel({ model: fixtures[2].dir, config: { quant_method: 'awq', bits: 4, group_size: 32, version: 'gemm', zero_point: true }, out, calibration }),
-    new RegExp('config.json: `architectures` names "Qwen3MoeForCausalLM", a Mixture-of-Experts model \\(8 experts, top-2\\): '
-      + "AWQ's scale search over experts is not supported; quantize it with GPTQ, RTN or bitsandbytes"));
-  assert.equal(fs.existsSync(out), false);
+test('AWQ, or RTN into an AWQ layout, on a MoE model is refused before any work, naming the model and what to use instead', async () => {
+  const awq = { quant_method: 'awq', bits: 4, group_size: 32, version: 'gemm', zero_point: true };
+  const refusal = new RegExp('config.json: `architectures` names "Qwen3MoeForCausalLM", a Mixture-of-Experts model \\(8 experts, top-2\\): '
+    + "AWQ's scale search over experts is not supported; quantize it with GPTQ, RTN or bitsandbytes");
+  for (const algorithm of [undefined, 'rtn' as const]) {
+    const out = path.join(tempDir('moe-awq'), 'out');
+    await assert.rejects(quantizeModel({ model: fixtures[2].dir, config: awq, algorithm, out, calibration }), refusal);
+    assert.equal(fs.existsSync(out), false);
+  }
 });

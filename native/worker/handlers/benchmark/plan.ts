@@ -73,9 +73,9 @@ function runtimeConfigOf(folder: string, where: string): RuntimeConfig {
   }
 }
 
-function quantizable(config: RuntimeConfig, folder: string, where: string, method: string): void {
+function quantizable(config: RuntimeConfig, folder: string, where: string, plan: { method: string; layout: string }): void {
   try {
-    checkQuantizable(config, path.join(folder, 'config.json'), method);
+    checkQuantizable(config, path.join(folder, 'config.json'), plan);
   } catch (error) {
     if (error instanceof ModelConfigError) throw new JobFailure('INVALID_MODEL', `${where}: ${error.message}`, where);
     throw error;
@@ -137,7 +137,7 @@ function variantsOf(job: Job, modelFolder: string, baseline: RuntimeConfig): Var
       variants.push({ label: typeof item.name === 'string' ? item.name : path.basename(folder), where, description: describeFolder(folder), source: { kind: 'model', folder } });
     } else {
       const { source, description } = configVariant(item, where, calibration);
-      quantizable(baseline, modelFolder, where, planFromConfig(item.config as JsonObject, item.algorithm as QuantAlgorithm | undefined).method);
+      quantizable(baseline, modelFolder, where, planFromConfig(item.config as JsonObject, item.algorithm as QuantAlgorithm | undefined));
       variants.push({ label: typeof item.name === 'string' ? item.name : '', where, description, source });
     }
   }

@@ -28,7 +28,7 @@ export const engineSupportRule: ModelRule = {
     }
     if (site.fileKind !== 'job') return;
     try {
-      checkQuantizable(config, 'config.json', typeof site.method === 'string' ? site.method : site.method.other);
+      checkQuantizable(config, 'config.json', { method: typeof site.method === 'string' ? site.method : site.method.other });
     } catch (error) {
       if (!(error instanceof ModelConfigError)) throw error;
       ctx.report({
