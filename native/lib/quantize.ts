@@ -15,7 +15,7 @@ import { loadAddon } from './addon';
 import { CalibrationDataset, CalibrationOptions, calibrationWindows } from './calibration';
 import { QUANT_DEFAULTS } from '../model';
 import { cancelFlag } from './groupQuantized';
-import { CHECKPOINT_LAYOUTS, LayoutName, RuntimeConfig, readRuntimeConfigWithText } from '../model';
+import { CHECKPOINT_LAYOUTS, checkQuantizable, LayoutName, RuntimeConfig, readRuntimeConfigWithText } from '../model';
 import { TextTokenizer } from './tokenizer';
 
 export type QuantAlgorithm = 'rtn' | 'gptq' | 'awq' | 'bitsandbytes';
@@ -44,6 +44,10 @@ export interface LayerReport {
    *  'weight': ‖Ŵ − W‖² / ‖W‖² over the layer's linears (methods without calibration). */
   error: number;
   errorKind: 'output' | 'weight';
+  /** MoE layers under GPTQ: the calibration tokens routed to each expert (index = expert). */
+  expertTokens?: number[];
+  /** The experts quantized round-to-nearest for too few tokens (GPTQModel 7.7's fallback: under 0.5% of calibration). */
+  fallbackExperts?: number[];
 }
 
 export type QuantizePhase = 'tokenize' | 'load' | 'calibrate' | 'layer' | 'write' | 'done';
@@ -218,6 +222,7 @@ export async function quantizeModel(options: QuantizeModelOptions, control: Quan
   const { dataset, ...engine } = plan;
   const source = path.resolve(options.model);
   const { config: model, text: sourceConfigJson } = readRuntimeConfigWithText(source);
+  checkQuantizable(model, path.join(source, 'config.json'), plan);
   const native: PipelineNativeOptions = {
     ...engine, source, out: path.resolve(options.out), overwrite: options.overwrite ?? false, model, sourceConfigJson,
     maxShardBytes: options.maxShardBytes ?? 0,

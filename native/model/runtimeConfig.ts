@@ -6,10 +6,13 @@ import { gemmaConfig } from './gemmaConfig';
 import { DecoderShape, Json, decoderShape, fail, int, num, readJsonObjectFile, readModelConfig } from './modelConfig';
 import { CHECKPOINT_LAYOUTS } from './checkpointLayouts';
 import { GPTQ_CHECKPOINT_FORMATS, gptqCheckpointFormat } from './quantConfig';
+import { MoeSettings, moeConfig } from './moeConfig';
 import { RopeSettings, parseRope } from './ropeConfig';
 import type { JsonObject } from './types';
 
 export { ModelConfigError } from './modelConfig';
+export type { MoeSettings } from './moeConfig';
+export { checkQuantizable } from './moeConfig';
 
 export type ModelFamily = 'llama' | 'opt';
 
@@ -38,6 +41,8 @@ export interface RuntimeConfig extends DecoderShape {
   tieWordEmbeddings: boolean;
   /** A GPTQ checkpoint in GPTQModel's format v2: qzeros hold the zero points as is (v1: zero − 1). */
   gptqV2Zeros: boolean;
+  /** Mixtral, Qwen2-MoE, Qwen3-MoE (moeConfig.ts): routed experts in place of (some) dense MLPs. */
+  moe?: MoeSettings;
   layerNormBefore: boolean;
   finalLayerNorm: boolean;
   wordEmbedProjDim: number;
@@ -53,6 +58,9 @@ const familyOf: Record<string, ModelFamily> = {
   Qwen2ForCausalLM: 'llama',
   Qwen3ForCausalLM: 'llama',
   Phi3ForCausalLM: 'llama',
+  MixtralForCausalLM: 'llama',
+  Qwen2MoeForCausalLM: 'llama',
+  Qwen3MoeForCausalLM: 'llama',
   Gemma2ForCausalLM: 'llama',
   Gemma3ForCausalLM: 'llama',
   OPTForCausalLM: 'opt',
@@ -64,14 +72,16 @@ function ids(v: unknown): number[] {
   return [];
 }
 
-// Which layers slide, as transformers 5.23 decides: Mistral and Phi-3 every layer when sliding_window is set; Qwen2 and
-// Qwen3 only with use_sliding_window, on the layers `layer_types` names (default: from max_window_layers on).
+// Which layers slide, as transformers 5.23 decides: Mistral, Mixtral and Phi-3 every layer when sliding_window is set;
+// Qwen3-MoE every layer with use_sliding_window; Qwen2, Qwen3 and Qwen2-MoE only with use_sliding_window, on the layers
+// `layer_types` names (default: Qwen2/Qwen3 from max_window_layers on, Qwen2-MoE the even layers below it).
 function layerWindows(cfg: Json, file: string, architecture: string, layers: number): number[] {
-  if (architecture === 'MistralForCausalLM' || architecture === 'Phi3ForCausalLM') {
+  if (architecture === 'MistralForCausalLM' || architecture === 'Phi3ForCausalLM' || architecture === 'MixtralForCausalLM') {
     return Array<number>(layers).fill(cfg.sliding_window == null ? 0 : int(cfg, file, 'sliding_window'));
   }
-  if (architecture !== 'Qwen2ForCausalLM' && architecture !== 'Qwen3ForCausalLM') return Array<number>(layers).fill(0);
   const window = cfg.use_sliding_window === true && cfg.sliding_window != null ? int(cfg, file, 'sliding_window') : 0;
+  if (architecture === 'Qwen3MoeForCausalLM') return Array<number>(layers).fill(window);
+  if (!['Qwen2ForCausalLM', 'Qwen3ForCausalLM', 'Qwen2MoeForCausalLM'].includes(architecture)) return Array<number>(layers).fill(0);
   const types = cfg.layer_types;
   if (Array.isArray(types)) {
     if (types.length !== layers) fail(file, 'layer_types', `lists ${types.length} layers; num_hidden_layers is ${layers}`);
@@ -82,6 +92,7 @@ function layerWindows(cfg: Json, file: string, architecture: string, layers: num
   }
   const first = cfg.max_window_layers ?? 28;
   if (typeof first !== 'number' || !Number.isInteger(first) || first < 0) fail(file, 'max_window_layers', `must be a non-negative integer, got ${JSON.stringify(first)}`);
+  if (architecture === 'Qwen2MoeForCausalLM') return Array.from({ length: layers }, (_, i) => ((i + 1) % 2 === 1 && i < first ? window : 0));
   return Array.from({ length: layers }, (_, i) => (i >= first ? window : 0));
 }
 
@@ -117,8 +128,9 @@ function llama(cfg: Json, file: string, architecture: string): Omit<RuntimeConfi
     normEps: num(cfg, file, 'rms_norm_eps', 1e-6),
     rope: architecture === 'Phi3ForCausalLM' ? parseRope(phi3RopeNames(cfg), file, headDim) : wholeHeadRope(cfg, file, headDim, architecture),
     fusedProjections: architecture === 'Phi3ForCausalLM',
-    qkNorm: architecture === 'Qwen3ForCausalLM',
+    qkNorm: architecture === 'Qwen3ForCausalLM' || architecture === 'Qwen3MoeForCausalLM',
     tieWordEmbeddings: cfg.tie_word_embeddings === true,
+    moe: moeConfig(cfg, file, architecture, layers),
     layerNormBefore: true,
     finalLayerNorm: true,
     wordEmbedProjDim: 0,

@@ -1,6 +1,6 @@
 // Which tensors a method quantizes, and what every tensor of the model costs under that method.
 // Quantized: every 2-D floating `.weight` inside a decoder layer (the Linears: q/k/v/o, gate/up/down,
-// OPT's q/k/v/out_proj and fc1/fc2). Kept as stored: embeddings, lm_head, norms, biases, and modules
+// OPT's q/k/v/out_proj and fc1/fc2, every MoE expert's) but MoE routers. Kept as stored: embeddings, lm_head, norms, biases, and modules
 // named by modules_to_not_convert / llm_int8_skip_modules.
 import { FLOAT_DTYPES } from './dtypes';
 import type { QuantSettings } from './quantSettings';
@@ -27,16 +27,51 @@ export function isSkipped(module: string, skip: readonly string[]): boolean {
   return skip.some((s) => module === s || module.endsWith(`.${s}`) || module.startsWith(`${s}.`) || module.includes(`.${s}.`));
 }
 
+// MoE routers: Mixtral's block_sparse_moe.gate, Qwen2/3-MoE's mlp.gate and Qwen2-MoE's mlp.shared_expert_gate. GPTQModel 7.7
+// marks them "!" (never quantized) in its Mixtral / Qwen2-MoE / Qwen3-MoE module trees, and transformers 5.23 holds the
+// top-k routers as plain parameters (MixtralTopKRouter, Qwen2MoeTopKRouter), not Linears a quantizer converts.
+const ROUTER = /\.(mlp|block_sparse_moe)\.(gate|shared_expert_gate)\.weight$/;
+// A routed expert's linear (…mlp.experts.3.down_proj, …block_sparse_moe.experts.3.w2) and the shared expert's.
+const EXPERT = /\.experts\.\d+\.([^.]+)$/;
+const SHARED_EXPERT = /\.shared_expert\.([^.]+)$/;
+
+export function isRouter(tensorName: string): boolean {
+  return ROUTER.test(tensorName);
+}
+
 export function isQuantizableLinear(t: TensorMeta): boolean {
-  return t.name.endsWith('.weight') && t.shape.length === 2 && FLOAT_DTYPES.has(t.dtype) && DECODER_LAYER.test(t.name);
+  return t.name.endsWith('.weight') && t.shape.length === 2 && FLOAT_DTYPES.has(t.dtype) && DECODER_LAYER.test(t.name) && !isRouter(t.name);
+}
+
+// transformers 5.23 with bitsandbytes 0.50 converts nn.Linear modules only: the routed experts (3-D parameters of
+// MixtralExperts / Qwen2MoeExperts) stay as stored, and Qwen2-MoE's shared_expert_gate (a Linear) is quantized
+// (native/src/pipeline/working_layer.cc DescribeMoe writes the same).
+// GPTQModel 7.7's Qwen2-MoE / Qwen3-MoE trees hold no dense MLP, so a MoE model's dense layers (mlp_only_layers) keep it.
+const DENSE_MLP = /\.layers\.\d+\.mlp\.(gate_proj|up_proj|down_proj)\.weight$/;
+
+function quantizedBy(t: TensorMeta, method: QuantSettings['method'], moeModel: boolean): boolean {
+  if (method === 'none') return false;
+  if (method !== 'bnb4' && method !== 'int8') return isQuantizableLinear(t) && !(moeModel && DENSE_MLP.test(t.name));
+  if (EXPERT.test(moduleOf(t.name))) return false;
+  return isQuantizableLinear(t) || (/\.shared_expert_gate\.weight$/.test(t.name) && FLOAT_DTYPES.has(t.dtype));
+}
+
+/** A quantized linear's breakdown label: its own name, experts' linears together per name ("experts.down_proj"). */
+function linearLabel(module: string): string {
+  const expert = EXPERT.exec(module);
+  if (expert) return `experts.${expert[1]}`;
+  const shared = SHARED_EXPERT.exec(module);
+  if (shared) return `shared_expert.${shared[1]}`;
+  return module.split('.').pop() ?? module;
 }
 
 /** A breakdown label for a tensor kept as stored. */
 function storedLabel(t: TensorMeta): string {
   if (DECODER_LAYER.test(t.name)) {
+    if (isRouter(t.name)) return 'routers';
     if (/norm/.test(t.name)) return 'norms';
     if (t.name.endsWith('.bias')) return 'biases';
-    return moduleOf(t.name).split('.').pop() ?? 'other';
+    return linearLabel(moduleOf(t.name));
   }
   if (/embed|wte|wpe/.test(t.name)) return 'embeddings';
   if (/lm_head/.test(t.name)) return 'lm_head';
@@ -64,16 +99,17 @@ export function weightLayout(tensors: readonly TensorMeta[], settings: QuantSett
     line.count = units.size;
     lines.set(label, line);
   };
+  const moeModel = tensors.some((t) => EXPERT.test(moduleOf(t.name)));
   for (const t of tensors) {
     const module = moduleOf(t.name);
-    if (settings.method !== 'none' && isQuantizableLinear(t) && !isSkipped(module, settings.skip)) {
+    if (settings.method !== 'none' && quantizedBy(t, settings.method, moeModel) && !isSkipped(module, settings.skip)) {
       const [out, inFeatures] = t.shape as [number, number];
       const bytes = quantizedLinearLayout(settings, out, inFeatures, computeDtype).reduce((a, p) => a + p.bytes, 0);
       largestQuantizedNumel = Math.max(largestQuantizedNumel, out * inFeatures);
-      add(module.split('.').pop() ?? module, bytes, module);
+      add(linearLabel(module), bytes, module);
     } else {
       const label = storedLabel(t);
-      const isLinear = !['embeddings', 'lm_head', 'norms', 'biases', 'other'].includes(label);
+      const isLinear = !['embeddings', 'lm_head', 'norms', 'biases', 'other', 'routers'].includes(label);
       add(label, t.bytes, isLinear ? module : t.name);
     }
   }

@@ -90,8 +90,8 @@ test('config: an unsupported architecture, RoPE type or missing RoPE field is an
     /`rope_parameters.low_freq_factor` must be a positive number, got undefined/);
   assert.throws(() => parseRuntimeConfig({ ...base, architectures: ['LlamaForCausalLM'], rope_scaling: { type: 'linear' } }, 'config.json'),
     /`rope_scaling.factor` must be a positive number/);
-  assert.throws(() => parseRuntimeConfig({ ...base, architectures: ['MixtralForCausalLM'], num_local_experts: 8 }, 'config.json'),
-    /`architectures` names "MixtralForCausalLM"/);
+  assert.throws(() => parseRuntimeConfig({ ...base, architectures: ['DbrxForCausalLM'] }, 'config.json'),
+    /`architectures` names "DbrxForCausalLM"/);
   assert.throws(() => parseRuntimeConfig({ ...base, architectures: ['LlamaForCausalLM'], rope_scaling: { type: 'longrope', short_factor: [1, 1], long_factor: [1] } }, 'config.json'),
     /`rope_scaling.short_factor` must list 8 positive numbers/);
   assert.throws(() => parseRuntimeConfig({ ...base, architectures: ['LlamaForCausalLM'], partial_rotary_factor: 0.1 }, 'config.json'),
@@ -162,4 +162,30 @@ test('config: Phi-3 fuses its projections, rotates a partial head, and reads "su
   // The Llama family rotates whole heads: the same factor there is refused, naming it.
   assert.throws(() => parseRuntimeConfig({ ...phi, architectures: ['LlamaForCausalLM'] }, 'config.json'),
     /`partial_rotary_factor` rotates 12 of 16 head dimensions; LlamaForCausalLM rotates the whole head/);
+});
+
+test('config: MoE settings as transformers 5.23 reads them, unsupported values named', () => {
+  const base = { hidden_size: 64, intermediate_size: 128, num_hidden_layers: 4, num_attention_heads: 4, vocab_size: 10 };
+  const mixtral = parseRuntimeConfig({ ...base, architectures: ['MixtralForCausalLM'] }, 'config.json').moe;
+  assert.deepEqual(mixtral, { experts: 8, topK: 2, expertIntermediateSize: 128, normTopkProb: true, sharedExpertIntermediateSize: 0,
+    mixtralNames: true, sparseLayers: [true, true, true, true] });
+  const qwen2 = { ...base, architectures: ['Qwen2MoeForCausalLM'], moe_intermediate_size: 32, decoder_sparse_step: 2 };
+  assert.deepEqual(parseRuntimeConfig(qwen2, 'config.json').moe, { experts: 60, topK: 4, expertIntermediateSize: 32, normTopkProb: false,
+    sharedExpertIntermediateSize: 5632, mixtralNames: false, sparseLayers: [false, true, false, true] });
+  // Qwen2-MoE's default layer_types slide the even layers below max_window_layers; Qwen3-MoE slides every layer.
+  assert.deepEqual(parseRuntimeConfig({ ...qwen2, use_sliding_window: true, sliding_window: 8, max_window_layers: 3 }, 'config.json').layerWindows, [8, 0, 8, 0]);
+  const qwen3 = { ...base, architectures: ['Qwen3MoeForCausalLM'], num_experts: 16, mlp_only_layers: [0, 2] };
+  const parsed = parseRuntimeConfig({ ...qwen3, use_sliding_window: true, sliding_window: 8 }, 'config.json');
+  assert.deepEqual([parsed.qkNorm, parsed.moe?.experts, parsed.moe?.topK, parsed.moe?.sparseLayers, parsed.layerWindows],
+    [true, 16, 8, [false, true, false, true], [8, 8, 8, 8]]);
+  // 5.23 saves Qwen3-MoE's and Mixtral's count as num_local_experts (attribute_map), which wins over num_experts.
+  assert.equal(parseRuntimeConfig({ ...qwen3, num_local_experts: 4, num_experts_per_tok: 2 }, 'config.json').moe?.experts, 4);
+  assert.equal(parseRuntimeConfig({ ...base, architectures: ['LlamaForCausalLM'] }, 'config.json').moe, undefined);
+  assert.throws(() => parseRuntimeConfig({ ...qwen3, num_experts_per_tok: 17 }, 'm/config.json'),
+    /m\/config.json: `num_experts_per_tok` \(17\) exceeds the 16 experts/);
+  assert.throws(() => parseRuntimeConfig({ ...qwen3, decoder_sparse_step: 0 }, 'config.json'), /`decoder_sparse_step` must be a positive integer, got 0/);
+  assert.throws(() => parseRuntimeConfig({ ...qwen3, mlp_only_layers: 'all' }, 'config.json'), /`mlp_only_layers` must be a list of layer indices/);
+  assert.throws(() => parseRuntimeConfig({ ...qwen3, norm_topk_prob: 1 }, 'config.json'), /`norm_topk_prob` must be true or false, got 1/);
+  assert.throws(() => parseRuntimeConfig({ ...base, architectures: ['MixtralForCausalLM'], hidden_act: 'gelu' }, 'config.json'),
+    /`hidden_act` is "gelu"; the MixtralForCausalLM runtime supports "silu"/);
 });

@@ -1,6 +1,6 @@
 // Checkpoints the engine writes for today's families load upstream and give our runtime's logits: the
 // Llama-3.2 (llama3 RoPE, tied embeddings), Qwen3 (q_norm/k_norm), Gemma 2, Gemma 3, Phi-3 and Phi-4-mini (fused qkv_proj
-// and gate_up_proj, partial rotary, longrope) fixtures (test/fixtures/README.md) are
+// and gate_up_proj, partial rotary, longrope), Mixtral, Qwen2-MoE and Qwen3-MoE fixtures (test/fixtures/README.md) are
 // quantized with GPTQ (act-order), AWQ GEMM and NF4, and checkpoint_load_reference.py loads each with transformers
 // 5.23 (GPTQ: GPTQModel 7.7's own loader, since transformers needs optimum for GPTQ). Every quantized Linear the
 // loader holds must dequantize to exactly our weights (after its compute dtype's rounding), and the logits of the
@@ -21,7 +21,33 @@ const built = existsSync(join(compiled, 'native', 'lib', 'quantize.js')) && exis
 const skip = venv.skip ?? (built ? false : 'the engine is not built; run `npm run build` first');
 if (skip && process.env.CI === 'true') throw new Error(skip);
 
-const families = ['llama3.2-random', 'qwen3-random', 'gemma2-random', 'gemma3-random', 'phi3-random', 'phi4-mini-random'];
+const families = ['llama3.2-random', 'qwen3-random', 'gemma2-random', 'gemma3-random', 'phi3-random', 'phi4-mini-random',
+  'mixtral-random', 'qwen2-moe-random', 'qwen3-moe-random'];
+// Mixture-of-Experts: GPTQ and NF4 (AWQ on a MoE model is refused before any work; test/native/moeQuantize.test.ts).
+// Not Qwen2-MoE's NF4: transformers 5.23 quantizes its shared_expert_gate ([1 × hidden]) to Linear4bit, whose CPU kernel
+// in bitsandbytes 0.50 needs out_features divisible by 32 and fails ("N must be divisible by block_n"), with
+// transformers' own quantized model as with ours; moeQuantize.test.ts checks that checkpoint's layout.
+const moeFamilies = new Set(['mixtral-random', 'qwen2-moe-random', 'qwen3-moe-random']);
+const runsUpstream = (family, format) => !moeFamilies.has(family) || (format !== 'awq-gemm' && !(family === 'qwen2-moe-random' && format === 'bnb4'));
+
+/** The quantized Linears a checkpoint holds: 7 a layer (Phi-3: 4 fused, GPTQ 5 as GPTQModel 7.7's tree splits the MLP);
+ *  a MoE model's dense layer 4 under GPTQ (its MLP kept); a MoE layer 4 attention Linears plus, under GPTQModel 7.7's
+ *  tree, every routed and shared expert's 3, and under
+ *  transformers 5.23 + bitsandbytes 0.50 the shared expert's 3 and its shared_expert_gate (routed experts stay 3-D). */
+function quantizedLinears(config, format) {
+  const architecture = config.architectures[0];
+  if (architecture === 'Phi3ForCausalLM') return (format === 'gptq' ? 5 : 4) * config.num_hidden_layers;
+  const experts = config.num_local_experts ?? config.num_experts ?? 0;
+  const shared = config.shared_expert_intermediate_size ? 3 : 0;
+  const only = config.mlp_only_layers ?? [];
+  let total = 0;
+  for (let i = 0; i < config.num_hidden_layers; i++) {
+    const sparse = experts > 0 && !only.includes(i) && (i + 1) % (config.decoder_sparse_step ?? 1) === 0;
+    if (!sparse) total += experts > 0 && format === 'gptq' ? 4 : 7;  // GPTQModel 7.7's MoE trees keep a dense MLP
+    else total += 4 + (format === 'gptq' ? 3 * experts + shared : shared + (shared ? 1 : 0));
+  }
+  return total;
+}
 // Group 32 divides every width of the fixtures (32 to 256).
 // Tolerances (max |Δlogit| / max |logit|): GPTQModel and transformers' AWQ dequantize in the scales' fp16, the
 // runtime keeps the exact fp32 products (the layers above are compared after that rounding); random weights
@@ -34,6 +60,15 @@ const methods = [
   // are compared exactly above).
   { name: 'nf4', format: 'bnb4', config: { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4', bnb_4bit_compute_dtype: 'float32' }, loader: 'transformers', tolerance: 5e-4, bf16Tolerance: 5e-2 },
 ];
+
+/** −log softmax(row)[target] of the vocab-wide row at `offset`. */
+function rowNll(logits, offset, vocab, target) {
+  let max = -Infinity;
+  for (let v = 0; v < vocab; v++) max = Math.max(max, logits[offset + v]);
+  let sum = 0;
+  for (let v = 0; v < vocab; v++) sum += Math.exp(logits[offset + v] - max);
+  return Math.log(sum) + max - logits[offset + target];
+}
 
 test('today\'s families: GPTQ, AWQ and NF4 checkpoints the engine writes load upstream and give the runtime\'s logits', { skip, timeout: 600_000 }, async (t) => {
   const { quantizeModel } = require(join(compiled, 'native', 'lib', 'quantize.js'));
@@ -51,7 +86,7 @@ test('today\'s families: GPTQ, AWQ and NF4 checkpoints the engine writes load up
   for (const family of families) {
     const source = join(repoRoot, 'test', 'fixtures', family);
     const ids = goldenPrompts(join(source, 'golden_logits.safetensors')).map((p) => Array.from(p.ids)).filter((p) => p.length > 1);
-    for (const m of methods) {
+    for (const m of methods.filter((method) => runsUpstream(family, method.format))) {
       const folder = join(dir, `${family}-${m.name}`);
       await quantizeModel({ model: source, config: m.config, out: folder, calibration: { tokens, nsamples: 8, seqlen: 32 } });
       // GPTQModel 7.7 loads a Llama's tokenizer with the model and refuses a folder without one; the fixtures have
@@ -75,11 +110,8 @@ test('today\'s families: GPTQ, AWQ and NF4 checkpoints the engine writes load up
     const got = reply.cases[c.name];
     assert.equal(got.loader, c.loader, `${c.name}: loader (refused: ${got.refused.join(' | ')})`);
     const layers = io.readSafetensorsHeader(c.out).tensors.map((info) => info.name).filter((n) => !n.startsWith('logits.'));
-    // Phi-3 keeps qkv_proj and gate_up_proj fused as transformers does (4 linears a layer); GPTQ follows GPTQModel
-    // 7.7's Phi-3 tree, which keeps qkv_proj but splits the MLP into gate_proj and up_proj (5), as its loader expects.
     const written = JSON.parse(readFileSync(join(c.folder, 'config.json'), 'utf8'));
-    const perLayer = written.architectures[0] !== 'Phi3ForCausalLM' ? 7 : c.format === 'gptq' ? 5 : 4;
-    assert.equal(layers.length, perLayer * written.num_hidden_layers, `${c.name}: quantized Linear count`);
+    assert.equal(layers.length, quantizedLinears(written, c.format), `${c.name}: quantized Linear count`);
     const unpackOptions = c.format === 'gptq' ? { bits: 4, groupSize: 32 } : { groupSize: c.config.group_size };
     for (const layer of layers) {
       const theirs = io.readTensor(c.out, layer);
@@ -93,21 +125,37 @@ test('today\'s families: GPTQ, AWQ and NF4 checkpoints the engine writes load up
     // GPTQ 7.7e-3, AWQ 4.0e-3, NF4 on the bf16 kernel 6.4e-2, with every layer identical).
     const amplified = c.family === 'gemma3-random' ? 3 : 1;
     const tolerance = amplified * (reply.bnb4Bf16 && c.bf16Tolerance !== undefined ? c.bf16Tolerance : c.tolerance);
+    // A MoE model under bitsandbytes' bf16 CPU kernel: bf16-rounded activations can flip a router's top-k choice (a
+    // discontinuity no tolerance covers; measured on Qwen3-MoE: 0.65 of a 2.7 logit), so its logits are reported, not
+    // held; the layers above are still identical, and on CPUs without AVX512-BF16 the fp32 kernel is held to 5e-4.
+    const routedBf16 = moeFamilies.has(c.family) && reply.bnb4Bf16 && c.format === 'bnb4';
     const runtime = openModel(c.folder);
     const vocab = runtime.config.vocabSize;
     let worst = 0;
+    const nll = { ours: 0, theirs: 0, tokens: 0 };
     for (const [i, ids] of c.ids.entries()) {
       const theirs = io.readTensor(c.out, `logits.${i}`).data;
       const ours = await runtime.logits(ids);
+      for (let k = 0; k + 1 < ids.length; k++) {
+        nll.ours += rowNll(ours, k * vocab, vocab, ids[k + 1]);
+        nll.theirs += rowNll(theirs, k * vocab, vocab, ids[k + 1]);
+        nll.tokens++;
+      }
       let maxAbs = 0, scale = 0;
       for (let k = 0; k < theirs.length; k++) {
         maxAbs = Math.max(maxAbs, Math.abs(ours[k] - theirs[k]));
         scale = Math.max(scale, Math.abs(theirs[k]));
       }
       assert.equal(ours.length, ids.length * vocab);
-      assert.ok(maxAbs <= tolerance * scale, `${c.name}, prompt ${i}: max |Δlogit| ${maxAbs} > ${tolerance} × ${scale}`);
+      if (!routedBf16) assert.ok(maxAbs <= tolerance * scale, `${c.name}, prompt ${i}: max |Δlogit| ${maxAbs} > ${tolerance} × ${scale}`);
       worst = Math.max(worst, maxAbs / scale);
     }
-    t.diagnostic(`${c.name}: ${got.loader} (${got.linear}); ${layers.length} layers identical; max |Δlogit| ${worst.toExponential(2)} of max |logit|`);
+    // Perplexity over the golden prompts' next tokens, ours against the upstream model's: within 0.1 %, but where
+    // bitsandbytes' bf16 CPU kernel computes upstream (its own rounding, held by the logit tolerance above).
+    const [pplOurs, pplTheirs] = [Math.exp(nll.ours / nll.tokens), Math.exp(nll.theirs / nll.tokens)];
+    const pplDelta = Math.abs(pplOurs - pplTheirs) / pplTheirs;
+    if (!(reply.bnb4Bf16 && c.format === 'bnb4')) assert.ok(pplDelta <= 1e-3, `${c.name}: perplexity ${pplOurs} vs upstream ${pplTheirs}`);
+    t.diagnostic(`${c.name}: ${got.loader} (${got.linear}); ${layers.length} layers identical; max |Δlogit| ${worst.toExponential(2)} of max |logit|`
+      + `; perplexity ${pplOurs.toFixed(3)} vs ${pplTheirs.toFixed(3)} (${(100 * pplDelta).toFixed(4)} %)` + (routedBf16 ? ' (bf16 kernel routing: not held)' : ''));
   }
 });

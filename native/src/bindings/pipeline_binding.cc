@@ -112,6 +112,14 @@ Napi::Object LayerToJs(Napi::Env env, const pipeline::LayerReport& r) {
   o.Set("seconds", r.seconds);
   o.Set("error", r.error);
   o.Set("errorKind", r.outputError ? "output" : "weight");
+  if (!r.expertTokens.empty()) {
+    Napi::Array tokens = Napi::Array::New(env, r.expertTokens.size());
+    for (size_t e = 0; e < r.expertTokens.size(); ++e) tokens.Set(static_cast<uint32_t>(e), static_cast<double>(r.expertTokens[e]));
+    o.Set("expertTokens", tokens);
+    Napi::Array fallback = Napi::Array::New(env, r.fallbackExperts.size());
+    for (size_t i = 0; i < r.fallbackExperts.size(); ++i) fallback.Set(static_cast<uint32_t>(i), static_cast<double>(r.fallbackExperts[i]));
+    o.Set("fallbackExperts", fallback);
+  }
   return o;
 }
 

@@ -75,6 +75,22 @@ runtime::RopeSettings ReadRope(const Napi::Value& v, int64_t headDim) {
   return r;
 }
 
+runtime::MoeSettings ReadMoe(const Napi::Object& o) {
+  runtime::MoeSettings m;
+  m.experts = RequireInt(o, "experts");
+  m.topK = RequireInt(o, "topK");
+  m.expertIntermediateSize = RequireInt(o, "expertIntermediateSize");
+  m.normTopkProb = OptionalBool(o, "normTopkProb", false);
+  m.sharedExpertIntermediateSize = static_cast<int64_t>(OptionalNumber(o, "sharedExpertIntermediateSize", 0));
+  m.mixtralNames = OptionalBool(o, "mixtralNames", false);
+  const Napi::Value sparse = o.Get("sparseLayers");
+  if (sparse.IsArray()) {
+    const Napi::Array a = sparse.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); ++i) m.sparseLayers.push_back(a.Get(i).ToBoolean().Value() ? 1 : 0);
+  }
+  return m;
+}
+
 runtime::ModelConfig ReadModelConfig(const Napi::Object& o) {
   runtime::ModelConfig c;
   const std::string family = o.Get("family").ToString().Utf8Value();
@@ -110,6 +126,7 @@ runtime::ModelConfig ReadModelConfig(const Napi::Object& o) {
   c.layerNormBefore = OptionalBool(o, "layerNormBefore", true);
   c.finalLayerNorm = OptionalBool(o, "finalLayerNorm", true);
   c.wordEmbedProjDim = static_cast<int64_t>(OptionalNumber(o, "wordEmbedProjDim", 0));
+  if (o.Has("moe") && o.Get("moe").IsObject()) c.moe = ReadMoe(o.Get("moe").As<Napi::Object>());
   const Napi::Value windows = o.Get("layerWindows");
   if (windows.IsArray()) {
     const Napi::Array a = windows.As<Napi::Array>();

@@ -23,6 +23,12 @@ void RunOverCalibration(const LayerStep& step, std::vector<float>* out, runtime:
     taps->oIn.insert(taps->oIn.end(), one.oIn.begin(), one.oIn.end());
     taps->mlpIn.insert(taps->mlpIn.end(), one.mlpIn.begin(), one.mlpIn.end());
     taps->downIn.insert(taps->downIn.end(), one.downIn.begin(), one.downIn.end());
+    taps->expertIn.resize(one.expertIn.size());
+    taps->expertDownIn.resize(one.expertDownIn.size());
+    for (size_t e = 0; e < one.expertIn.size(); ++e) {
+      taps->expertIn[e].insert(taps->expertIn[e].end(), one.expertIn[e].begin(), one.expertIn[e].end());
+      taps->expertDownIn[e].insert(taps->expertDownIn[e].end(), one.expertDownIn[e].begin(), one.expertDownIn[e].end());
+    }
   }
 }
 
@@ -33,6 +39,12 @@ std::vector<float>& TapOf(runtime::LayerTaps& taps, InputTap input) {
     case InputTap::Mlp: return taps.mlpIn;
     default: return taps.downIn;
   }
+}
+
+std::vector<float>& TapOf(runtime::LayerTaps& taps, const LinearSlot& slot) {
+  if (slot.input == InputTap::ExpertIn) return taps.expertIn.at(static_cast<size_t>(slot.expert));
+  if (slot.input == InputTap::ExpertDown) return taps.expertDownIn.at(static_cast<size_t>(slot.expert));
+  return TapOf(taps, slot.input);
 }
 
 void StoreGroupQuantized(const LayerStep& step, LinearSlot& slot, const quant::GroupQuantized& q) {

@@ -38,14 +38,16 @@ struct LayerStep {
   const PipelineOptions& options;
   const quant::JobContext& ctx;
   TensorEdits& edits;
+  LayerReport* report = nullptr;  // MoE: receives the tokens per expert and the experts that fell back to RTN
 };
 
 /** Runs the working layer over every calibration sequence; taps (when given) receive the linears' inputs
  *  concatenated over the sequences, out (when given) the layer outputs. */
 void RunOverCalibration(const LayerStep& step, std::vector<float>* out, runtime::LayerTaps* taps);
 
-/** The tap of `input` in a LayerTaps. */
+/** The tap of `input` in a LayerTaps; a slot's (an expert's: the rows routed to it). */
 std::vector<float>& TapOf(runtime::LayerTaps& taps, InputTap input);
+std::vector<float>& TapOf(runtime::LayerTaps& taps, const LinearSlot& slot);
 
 /** Packs a group-quantized linear in the chosen layout, and replaces its working weight by the
  *  dequantized one. */

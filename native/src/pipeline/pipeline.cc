@@ -67,6 +67,7 @@ void Validate(const PipelineOptions& o, const runtime::Model& model) {
   for (int64_t i = 0; i < model.config().layers; ++i) {
     const WorkingLayer layer = DescribeLayer(model, i, layout.splitsFusedLinears);
     for (const LinearSlot& s : layer.slots) {
+      if (s.Router()) continue;  // never quantized
       const io::TensorView* t = model.weights().Find(s.SourceName() + ".weight");
       if (!t || t->shape.size() != 2) continue;  // LoadLayer reports it with its name
       const int64_t rows = s.sourceRows > 0 ? s.sourceRows : t->shape[0], cols = t->shape[1];
@@ -92,9 +93,23 @@ void Validate(const PipelineOptions& o, const runtime::Model& model) {
   }
 }
 
+// A linear kept as stored whose checkpoint name differs from the source's (GPTQModel 7.7's Mixtral tree writes the
+// router and skipped experts under mlp.): the same bytes under the written name.
+void RenameKept(const runtime::Model& model, const WorkingLayer& layer, TensorEdits& edits) {
+  for (const LinearSlot& s : layer.slots) {
+    if (!s.skipped || s.source.empty() || s.sourceRows > 0) continue;
+    for (const char* part : {".weight", ".bias"}) {
+      const io::TensorView* t = model.weights().Find(s.source + part);
+      if (!t) continue;
+      edits.removed.insert(t->name);
+      edits.added[s.name + part] = formats::OwnedTensor{s.name + part, t->dtype, t->shape, std::vector<uint8_t>(t->data, t->data + t->nbytes)};
+    }
+  }
+}
+
 void MarkSkipped(WorkingLayer& layer, const std::vector<std::string>& skip) {
   for (LinearSlot& s : layer.slots)
-    for (const std::string& key : skip) s.skipped = s.skipped || Matches(s.name, key);
+    for (const std::string& key : skip) s.skipped = s.skipped || Matches(s.name, key) || Matches(s.SourceName(), key);
 }
 
 // ‖ŷ − y‖² / ‖y − x‖²: the output error relative to what the layer adds to the residual stream.
@@ -157,9 +172,9 @@ PipelineResult Quantize(const PipelineOptions& options, const std::function<void
     // bitsandbytes layouts keep it fused, as the model does).
     WorkingLayer layer = LoadLayer(*model, i, formats::LayoutOf(options.layout).splitsFusedLinears);
     MarkSkipped(layer, options.skipModules);
-    const LayerStep step{*model, layer, inputs, options, ctx, edits};
     LayerReport r;
     r.name = layer.name;
+    const LayerStep step{*model, layer, inputs, options, ctx, edits, &r};
     if (calibrated) {
       std::vector<float> fpOut, qOut;
       runtime::LayerTaps taps;
@@ -173,6 +188,7 @@ PipelineResult Quantize(const PipelineOptions& options, const std::function<void
     } else {
       r.error = QuantizeLayerDirect(step);
     }
+    RenameKept(*model, layer, edits);
     r.seconds = Since(layerStart);
     result.layers.push_back(r);
     report("layer", i + 1, config.layers, &result.layers.back());

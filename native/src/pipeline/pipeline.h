@@ -52,6 +52,10 @@ struct LayerReport {
    *  (y from the fp layer, ŷ from the quantized one, same inputs), else of the weights. */
   double error = 0.0;
   bool outputError = false;
+  /** MoE layers under GPTQ: the calibration tokens routed to each expert, and the experts quantized round-to-nearest
+   *  for having too few (GPTQModel 7.7's fallback: under 0.5% of the calibration tokens). */
+  std::vector<int64_t> expertTokens;
+  std::vector<int64_t> fallbackExperts;
 };
 
 struct Progress {

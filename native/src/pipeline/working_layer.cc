@@ -35,6 +35,14 @@ runtime::LayerLinears WorkingLayer::View() const {
     else if (s.role == "gate") v.gate = l;
     else if (s.role == "up") v.up = l;
     else if (s.role == "down") v.down = l;
+    else if (s.role == "router") v.router = l;
+    else if (s.role == "shared_expert_gate") v.sharedExpertGate = l;
+    if (s.expert < 0) continue;
+    if (v.experts.size() <= static_cast<size_t>(s.expert)) v.experts.resize(static_cast<size_t>(s.expert) + 1);
+    runtime::ExpertLinears& e = v.experts[static_cast<size_t>(s.expert)];
+    if (s.role == "expert_gate") e.gate = l;
+    else if (s.role == "expert_up") e.up = l;
+    else if (s.role == "expert_down") e.down = l;
   }
   return v;
 }
@@ -50,7 +58,48 @@ void AddAttentionSlots(WorkingLayer& layer, const std::string& p, const char* oP
 
 }  // namespace
 
-WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index, bool splitFusedMlp) {
+// A MoE block: the router and Qwen2-MoE's shared_expert_gate, the shared expert, then each routed expert's gate, up,
+// down. Which are quantized and under which names follows the library that loads the checkpoint:
+//  - gptqTree (GPTQModel 7.7's module trees, models/definitions/{mixtral,qwen2_moe,qwen3_moe}.py): every routed and
+//    shared expert; the router and shared_expert_gate are "!" (kept). Mixtral's block is written as mlp. and its
+//    w1/w3/w2 as gate_proj/up_proj/down_proj, the names its loader requires.
+//  - otherwise (transformers 5.23 with bitsandbytes 0.50, which converts nn.Linear modules only): the shared expert
+//    and shared_expert_gate (Linears), not the routed experts (3-D parameters of MixtralExperts / Qwen2MoeExperts) nor
+//    the router (a parameter of its TopKRouter); names as stored.
+static void DescribeMoe(const runtime::Model& model, const std::string& p, bool gptqTree, WorkingLayer& layer) {
+  const runtime::MoeSettings& moe = model.config().moe;
+  const std::string block = moe.mixtralNames && model.weights().Find(p + "block_sparse_moe.gate.weight") ? p + "block_sparse_moe." : p + "mlp.";
+  const std::string written = gptqTree ? p + "mlp." : block;
+  const bool wNames = model.weights().Find(block + "experts.0.w1.weight") != nullptr;
+  const char* proj[3] = {"gate_proj", "up_proj", "down_proj"};
+  const char* w[3] = {"w1", "w3", "w2"};
+  const auto slot = [&](const std::string& role, const std::string& name, const std::string& source, InputTap input, bool kept) {
+    LinearSlot s{role, name, input, nullptr};
+    if (source != name) s.source = source;
+    s.skipped = kept;
+    return s;
+  };
+  layer.slots.push_back(slot("router", written + "gate", block + "gate", InputTap::Mlp, true));
+  if (moe.sharedExpertIntermediateSize > 0) {
+    layer.slots.push_back(slot("shared_expert_gate", written + "shared_expert_gate", block + "shared_expert_gate", InputTap::Mlp, gptqTree));
+    layer.slots.push_back(slot("gate", written + "shared_expert.gate_proj", block + "shared_expert.gate_proj", InputTap::Mlp, false));
+    layer.slots.push_back(slot("up", written + "shared_expert.up_proj", block + "shared_expert.up_proj", InputTap::Mlp, false));
+    layer.slots.push_back(slot("down", written + "shared_expert.down_proj", block + "shared_expert.down_proj", InputTap::Down, false));
+  }
+  const char* roles[3] = {"expert_gate", "expert_up", "expert_down"};
+  const InputTap taps[3] = {InputTap::ExpertIn, InputTap::ExpertIn, InputTap::ExpertDown};
+  for (int64_t e = 0; e < moe.experts; ++e) {
+    const std::string ep = "experts." + std::to_string(e) + ".";
+    for (int k = 0; k < 3; ++k) {
+      const std::string name = written + ep + (gptqTree || !wNames ? proj[k] : w[k]);
+      LinearSlot s = slot(roles[k], name, block + ep + (wNames ? w[k] : proj[k]), taps[k], !gptqTree);
+      s.expert = e;
+      layer.slots.push_back(std::move(s));
+    }
+  }
+}
+
+WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index, bool gptqTree) {
   const runtime::ModelConfig& c = model.config();
   WorkingLayer layer;
   layer.index = index;
@@ -61,7 +110,7 @@ WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index, bool spli
     if (c.fusedProjections) {  // Phi-3: quantized as stored, one linear each (as GPTQModel and transformers keep them)
       layer.slots.push_back({"qkv", p + "self_attn.qkv_proj", InputTap::Attn, nullptr});
       layer.slots.push_back({"o", p + "self_attn.o_proj", InputTap::O, nullptr});
-      if (splitFusedMlp) {
+      if (gptqTree) {
         const std::string fused = p + "mlp.gate_up_proj";
         layer.slots.push_back({"gate", p + "mlp.gate_proj", InputTap::Mlp, nullptr, false, fused, 0, c.intermediateSize});
         layer.slots.push_back({"up", p + "mlp.up_proj", InputTap::Mlp, nullptr, false, fused, c.intermediateSize,
@@ -71,10 +120,17 @@ WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index, bool spli
       }
     } else {
       AddAttentionSlots(layer, p, "o_proj");
-      layer.slots.push_back({"gate", p + "mlp.gate_proj", InputTap::Mlp, nullptr});
-      layer.slots.push_back({"up", p + "mlp.up_proj", InputTap::Mlp, nullptr});
+      if (!c.moe.Sparse(index)) {
+        layer.slots.push_back({"gate", p + "mlp.gate_proj", InputTap::Mlp, nullptr});
+        layer.slots.push_back({"up", p + "mlp.up_proj", InputTap::Mlp, nullptr});
+      }
     }
-    layer.slots.push_back({"down", p + "mlp.down_proj", InputTap::Down, nullptr});
+    if (c.moe.Sparse(index)) DescribeMoe(model, p, gptqTree, layer);
+    else layer.slots.push_back({"down", p + "mlp.down_proj", InputTap::Down, nullptr});
+    // GPTQModel 7.7's Qwen2-MoE / Qwen3-MoE trees hold no dense MLP: a layer in mlp_only_layers keeps it as stored.
+    if (gptqTree && c.moe.experts > 0 && !c.moe.Sparse(index)) {
+      for (LinearSlot& s : layer.slots) s.skipped = s.skipped || s.role == "gate" || s.role == "up" || s.role == "down";
+    }
     // Gemma's MLP input norm is pre_feedforward_layernorm (its post_attention_layernorm norms the attention output).
     const std::string mlpNorm = c.sandwichNorms ? "pre_feedforward_layernorm" : "post_attention_layernorm";
     layer.normNames = {p + "input_layernorm.weight", "", p + mlpNorm + ".weight", ""};
@@ -91,8 +147,8 @@ WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index, bool spli
   return layer;
 }
 
-WorkingLayer LoadLayer(const runtime::Model& model, int64_t index, bool splitFusedMlp) {
-  WorkingLayer layer = DescribeLayer(model, index, splitFusedMlp);
+WorkingLayer LoadLayer(const runtime::Model& model, int64_t index, bool gptqTree) {
+  WorkingLayer layer = DescribeLayer(model, index, gptqTree);
   const io::ModelWeights& w = model.weights();
   for (LinearSlot& slot : layer.slots) {
     const io::TensorView* t = w.Find(slot.SourceName() + ".weight");

@@ -29,11 +29,14 @@ class Fp32Linear final : public runtime::Linear {
   int64_t rows_, cols_;
 };
 
-/** Which captured input a linear reads (q/k/v share one, gate/up share one). */
-enum class InputTap { Attn, O, Mlp, Down };
+/** Which captured input a linear reads (q/k/v share one, gate/up share one; a MoE expert's gate/up read the rows
+ *  routed to it, ExpertIn, and its down its own product, ExpertDown). */
+enum class InputTap { Attn, O, Mlp, Down, ExpertIn, ExpertDown };
 
 struct LinearSlot {
-  std::string role;   // "q", "k", "v", "o", "gate", "up", "down" (fused: "qkv", "gate_up")
+  // "q", "k", "v", "o", "gate", "up", "down" (fused: "qkv", "gate_up"; MoE: "router", "shared_expert_gate", which stay
+  // full precision, and "expert_gate", "expert_up", "expert_down"; gate/up/down are then the shared expert's)
+  std::string role;
   std::string name;   // full module name, e.g. model.layers.0.self_attn.q_proj
   InputTap input;
   std::unique_ptr<Fp32Linear> linear;
@@ -42,8 +45,11 @@ struct LinearSlot {
   // (GPTQ's Phi-3 layout splits the model's gate_up_proj into gate_proj and up_proj).
   std::string source;
   int64_t sourceRow = 0, sourceRows = 0;
+  int64_t expert = -1;  // MoE: the routed expert this linear belongs to
 
   const std::string& SourceName() const { return source.empty() ? name : source; }
+  /** MoE routers: never quantized (GPTQModel 7.7 and transformers 5.23 keep them full precision). */
+  bool Router() const { return role == "router" || role == "shared_expert_gate"; }
 };
 
 struct NormTensorNames {
@@ -61,13 +67,14 @@ struct WorkingLayer {
   runtime::LayerLinears View() const;
 };
 
-/** The module names of layer `index`'s linears and norms (Llama family or OPT naming). splitFusedMlp: a fused
- *  gate_up_proj becomes gate_proj and up_proj (GPTQModel 7.7's Phi-3 tree, which its loader expects). */
-WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index, bool splitFusedMlp = false);
+/** The module names of layer `index`'s linears and norms (Llama family or OPT naming). gptqTree: GPTQModel 7.7's
+ *  module tree, which its loader expects: a fused gate_up_proj becomes gate_proj and up_proj (Phi-3); MoE blocks
+ *  quantize every expert under mlp.experts.N.{gate,up,down}_proj (working_layer.cc DescribeMoe). */
+WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index, bool gptqTree = false);
 
 /** DescribeLayer plus fp32 copies of every weight and bias. Throws naming the tensor when a linear is not
  *  stored dense (e.g. the source is already quantized). */
-WorkingLayer LoadLayer(const runtime::Model& model, int64_t index, bool splitFusedMlp = false);
+WorkingLayer LoadLayer(const runtime::Model& model, int64_t index, bool gptqTree = false);
 
 /** x [tokens × cols] /= s per column; w [rows × cols] *= s per column; w rows /= s per row. */
 void DivideColumns(std::vector<float>& x, int64_t cols, const std::vector<float>& s);

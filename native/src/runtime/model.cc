@@ -83,11 +83,15 @@ void Model::LoadLlama() {
       layer.q = LoadLinear(w, p + "self_attn.q_proj", c.hiddenSize, qWidth, linear);
       layer.k = LoadLinear(w, p + "self_attn.k_proj", c.hiddenSize, kvWidth, linear);
       layer.v = LoadLinear(w, p + "self_attn.v_proj", c.hiddenSize, kvWidth, linear);
+    }
+    layer.o = LoadLinear(w, p + "self_attn.o_proj", qWidth, c.hiddenSize, linear);
+    if (c.moe.Sparse(i)) {
+      LoadMoe(p, layer);
+    } else if (!c.fusedProjections) {
       layer.gate = LoadLinear(w, p + "mlp.gate_proj", c.hiddenSize, c.intermediateSize, linear);
       layer.up = LoadLinear(w, p + "mlp.up_proj", c.hiddenSize, c.intermediateSize, linear);
     }
-    layer.o = LoadLinear(w, p + "self_attn.o_proj", qWidth, c.hiddenSize, linear);
-    layer.down = LoadLinear(w, p + "mlp.down_proj", c.intermediateSize, c.hiddenSize, linear);
+    if (!c.moe.Sparse(i)) layer.down = LoadLinear(w, p + "mlp.down_proj", c.intermediateSize, c.hiddenSize, linear);
     layers_.push_back(std::move(layer));
   }
   finalNormWeight_ = NormVector(c, w.Get("model.norm.weight"), c.hiddenSize);
@@ -106,6 +110,35 @@ void Model::LoadLlama() {
     if (c.hasSlidingRope) slidingRope_ = BuildRopeTable(c.slidingRope);
   } catch (const std::invalid_argument& e) {
     throw std::runtime_error(std::string("config.json: ") + e.what());
+  }
+}
+
+// The experts as the Hub checkpoints and transformers 5.23's save_pretrained name them, one linear each (5.23 fuses
+// them into 3-D experts.gate_up_proj / down_proj in memory only): Mixtral's under block_sparse_moe. (or mlp., the
+// name 5.23 renames it to) as w1 (gate), w3 (up), w2 (down); Qwen's, and GPTQModel 7.7's Mixtral, under mlp. as
+// gate_proj, up_proj, down_proj.
+void Model::LoadMoe(const std::string& p, Layer& layer) {
+  const ModelConfig& c = config_;
+  const io::ModelWeights& w = *weights_;
+  const MoeSettings& moe = c.moe;
+  const LinearOptions linear{c.gptqV2Zeros};
+  const std::string block = moe.mixtralNames && w.Find(p + "block_sparse_moe.gate.weight") ? p + "block_sparse_moe." : p + "mlp.";
+  const char* names[3] = {"gate_proj", "up_proj", "down_proj"};
+  if (w.Find(block + "experts.0.w1.weight") || w.Find(block + "experts.0.w1.qweight")) names[0] = "w1", names[1] = "w3", names[2] = "w2";
+  layer.router = LoadLinear(w, block + "gate", c.hiddenSize, moe.experts, linear);
+  const int64_t width = moe.expertIntermediateSize;
+  for (int64_t e = 0; e < moe.experts; ++e) {
+    const std::string ep = block + "experts." + std::to_string(e) + ".";
+    layer.experts.push_back(LoadLinear(w, ep + names[0], c.hiddenSize, width, linear));
+    layer.experts.push_back(LoadLinear(w, ep + names[1], c.hiddenSize, width, linear));
+    layer.experts.push_back(LoadLinear(w, ep + names[2], width, c.hiddenSize, linear));
+  }
+  if (moe.sharedExpertIntermediateSize > 0) {
+    const int64_t shared = moe.sharedExpertIntermediateSize;
+    layer.gate = LoadLinear(w, block + "shared_expert.gate_proj", c.hiddenSize, shared, linear);
+    layer.up = LoadLinear(w, block + "shared_expert.up_proj", c.hiddenSize, shared, linear);
+    layer.down = LoadLinear(w, block + "shared_expert.down_proj", shared, c.hiddenSize, linear);
+    layer.sharedExpertGate = LoadLinear(w, block + "shared_expert_gate", c.hiddenSize, 1, linear);
   }
 }
 
@@ -174,6 +207,11 @@ LayerLinears Model::LinearsOf(const Layer& layer) {
   l.up = layer.up.get();
   l.gateUp = layer.gateUp.get();
   l.down = layer.down.get();
+  l.router = layer.router.get();
+  l.sharedExpertGate = layer.sharedExpertGate.get();
+  for (size_t e = 0; e + 2 < layer.experts.size(); e += 3) {
+    l.experts.push_back({layer.experts[e].get(), layer.experts[e + 1].get(), layer.experts[e + 2].get()});
+  }
   return l;
 }
 

@@ -1,4 +1,4 @@
-// A decoder-only model on CPU: Llama family (Llama, Mistral, Qwen2) and OPT. Weights stay in the mapped
+// A decoder-only model on CPU: Llama family (Llama, Mistral, Qwen2/3, Phi-3, Gemma 2/3, Mixtral, Qwen2/3-MoE) and OPT. Weights stay in the mapped
 // safetensors files in their stored dtype; activations and the KV cache are fp32.
 #pragma once
 
@@ -16,8 +16,16 @@
 
 namespace quantstudio::runtime {
 
+/** One MoE expert's SwiGLU linears (Mixtral: w1, w3, w2). */
+struct ExpertLinears {
+  const Linear* gate = nullptr;
+  const Linear* up = nullptr;
+  const Linear* down = nullptr;
+};
+
 /** The linears of one decoder layer by role (OPT: gate is null, up = fc1, down = fc2). Non-owning, so a
- *  caller can run a layer with substitute weights (e.g. partially quantized copies). */
+ *  caller can run a layer with substitute weights (e.g. partially quantized copies). A MoE layer has a router
+ *  and its experts; its gate/up/down are Qwen2-MoE's shared expert (null without one). */
 struct LayerLinears {
   const Linear* q = nullptr;
   const Linear* k = nullptr;
@@ -28,6 +36,9 @@ struct LayerLinears {
   const Linear* gate = nullptr;
   const Linear* up = nullptr;
   const Linear* down = nullptr;
+  const Linear* router = nullptr;            // MoE: [experts × hidden], kept full precision
+  const Linear* sharedExpertGate = nullptr;  // Qwen2-MoE: [1 × hidden], sigmoid-gates the shared expert
+  std::vector<ExpertLinears> experts;
 };
 
 /** The norm parameters of one decoder layer (biases empty for RMSNorm; q/k norms empty unless qkNorm). */
@@ -41,6 +52,9 @@ struct LayerNorms {
  *  oIn is the attention output, downIn the MLP product (OPT: relu(fc1)). */
 struct LayerTaps {
   std::vector<float> attnIn, oIn, mlpIn, downIn;
+  // MoE: per expert, the rows routed to it ([n × hidden]) and its down_proj input ([n × width]); a shared expert's
+  // inputs are mlpIn and downIn.
+  std::vector<std::vector<float>> expertIn, expertDownIn;
 };
 
 class Model {
@@ -93,7 +107,9 @@ class Model {
   struct Layer {
     LayerNorms norms;
     std::unique_ptr<Linear> q, k, v, o, qkv, gateUp;
-    std::unique_ptr<Linear> gate, up, down;  // Llama: gate/up/down; OPT: up = fc1, down = fc2
+    std::unique_ptr<Linear> gate, up, down;  // Llama: gate/up/down; OPT: up = fc1, down = fc2; MoE: shared expert
+    std::unique_ptr<Linear> router, sharedExpertGate;
+    std::vector<std::unique_ptr<Linear>> experts;  // MoE: gate, up, down of expert 0, then expert 1, ...
   };
 
   Model() = default;
@@ -108,6 +124,10 @@ class Model {
                       const std::vector<KvCache*>& caches, float* out, std::vector<float>* attended = nullptr) const;
   void MlpBlock(const LayerLinears& layer, const float* h, int64_t m, float* out,
                 std::vector<float>* product = nullptr) const;
+  /** The MoE block (moe_forward.cc): routing in fp32, each expert on the rows routed to it only, plus Qwen2-MoE's
+   *  gated shared expert. */
+  void MoeBlock(const LayerLinears& layer, const float* h, int64_t rows, float* out, LayerTaps* taps = nullptr) const;
+  void LoadMoe(const std::string& prefix, Layer& layer);
   static LayerLinears LinearsOf(const Layer& layer);
   void Norm(const std::vector<float>& weight, const std::vector<float>& bias, const float* x, int64_t m, float* out) const;
   /** One decoder layer in place on x [caches.size() · m × hidden] (cache slot `index`); the body of both

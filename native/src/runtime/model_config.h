@@ -12,6 +12,21 @@ namespace quantstudio::runtime {
 
 enum class Family { Llama, Opt };  // Llama also covers Mistral, Qwen2 and Qwen3: same block, biases by presence
 
+/** Mixture-of-Experts MLPs (Mixtral, Qwen2-MoE, Qwen3-MoE): a router picks topK of `experts` SwiGLU experts per token. */
+struct MoeSettings {
+  int64_t experts = 0;                 // 0: every layer has a dense MLP
+  int64_t topK = 0;                    // num_experts_per_tok
+  int64_t expertIntermediateSize = 0;  // each expert's width (Mixtral: intermediate_size; Qwen: moe_intermediate_size)
+  bool normTopkProb = false;           // the top-k probabilities renormalised to sum to one (Mixtral always)
+  int64_t sharedExpertIntermediateSize = 0;  // Qwen2-MoE's shared expert (with its sigmoid gate); 0 = none
+  bool mixtralNames = false;           // block_sparse_moe.experts.N.w1/w3/w2, else mlp.experts.N.gate/up/down_proj
+  std::vector<int64_t> sparseLayers;   // per layer: 1 = MoE block, 0 = dense MLP (mlp_only_layers, decoder_sparse_step)
+
+  bool Sparse(int64_t layer) const {
+    return experts > 0 && static_cast<size_t>(layer) < sparseLayers.size() && sparseLayers[layer] != 0;
+  }
+};
+
 struct ModelConfig {
   Family family = Family::Llama;
   std::string architecture;    // for messages
@@ -39,6 +54,7 @@ struct ModelConfig {
   double finalSoftcap = 0.0;     // final_logit_softcapping; 0 = none
   bool tieWordEmbeddings = false;
   bool gptqV2Zeros = false;      // quantization_config.checkpoint_format "gptq_v2" (GPTQModel): zero points stored as is
+  MoeSettings moe;
   // Llama family: each layer's sliding window (a token sees itself and window − 1 earlier positions); empty or
   // 0 = full attention. Mistral: every layer; Qwen2/Qwen3 with use_sliding_window: layers past max_window_layers.
   std::vector<int64_t> layerWindows;

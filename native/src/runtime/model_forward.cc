@@ -10,22 +10,10 @@
 #include "kernels/attention.h"
 #include "kernels/elementwise.h"
 #include "runtime/model.h"
+#include "runtime/project.h"
 
 namespace quantstudio::runtime {
 namespace {
-
-// The product kernels block over weight rows and sweep all of x per block, which is fast while x stays in
-// cache; a batch of long prompts (16 × 512 rows) does not, so such products run in cache-sized row blocks
-// (tiny-llama, 16 × 512 prefill: about 30% less CPU time than one product over all rows).
-constexpr int64_t kBlockBytes = 1 << 20;
-
-void Project(const Linear& linear, const float* x, int64_t rows, float* y) {
-  const int64_t in = linear.inFeatures(), out = linear.outFeatures();
-  const int64_t blocks = std::max<int64_t>(1, rows * in * 4 / kBlockBytes);
-  // Equal blocks, so none is a single row (which would take the decode GEMV and round differently).
-  const int64_t per = (rows + blocks - 1) / blocks;
-  for (int64_t r = 0; r < rows; r += per) linear.Forward(x + r * in, std::min(per, rows - r), y + r * out);
-}
 
 /** Copies the column blocks of x [rows × Σ width] into separate row-major outputs [rows × width]. */
 void SplitColumns(const float* x, int64_t rows, std::initializer_list<std::pair<float*, int64_t>> parts) {
@@ -121,7 +109,8 @@ void Model::AttentionBlock(const LayerLinears& layer, const LayerNorms& norms, i
 }
 
 void Model::MlpBlock(const LayerLinears& layer, const float* h, int64_t m, float* out, std::vector<float>* tap) const {
-  const int64_t width = config_.intermediateSize;
+  // From the linears: a dense MLP (intermediate_size), a MoE expert or Qwen2-MoE's shared expert differ in width.
+  const int64_t width = layer.gateUp ? layer.gateUp->outFeatures() / 2 : layer.up->outFeatures();
   std::vector<float> up(static_cast<size_t>(m * width));
   if (layer.gateUp) {
     // Phi-3's gate_up_proj: each row's gate columns, then its up columns.
@@ -165,7 +154,8 @@ void Model::DecoderLayer(const LayerLinears& linears, const LayerNorms& norms, i
   if (preNorm) Norm(norms.norm2Weight, norms.norm2Bias, x, rows, h.data());
   const float* mlpIn = preNorm ? h.data() : x;
   if (taps) taps->mlpIn.assign(mlpIn, mlpIn + size);
-  MlpBlock(linears, mlpIn, rows, delta.data(), taps ? &taps->downIn : nullptr);
+  if (linears.router) MoeBlock(linears, mlpIn, rows, delta.data(), taps);
+  else MlpBlock(linears, mlpIn, rows, delta.data(), taps ? &taps->downIn : nullptr);
   if (!norms.postMlpWeight.empty()) Norm(norms.postMlpWeight, {}, delta.data(), rows, delta.data());
   kernels::AddInPlace(x, delta.data(), rows * hidden);
   if (!preNorm) Norm(norms.norm2Weight, norms.norm2Bias, x, rows, x);

@@ -4,7 +4,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  calibrationDefaults, CalibrationOptions, generateText, QuantAlgorithm, QuantizeConfigError, quantizeModel, readRuntimeConfig, RuntimeModel, TextTokenizer, wikitext2TestPath,
+  calibrationDefaults, CalibrationOptions, checkQuantizable, generateText, ModelConfigError, planFromConfig, QuantAlgorithm, QuantizeConfigError, quantizeModel,
+  readRuntimeConfig, RuntimeModel, TextTokenizer, wikitext2TestPath,
 } from '../../lib';
 import { etaSeconds, HandlerOutput, JobContext, seconds } from '../context';
 import { peakRssBytes } from '../environment';
@@ -60,6 +61,15 @@ export async function runQuantize(ctx: JobContext): Promise<HandlerOutput> {
 async function quantize(ctx: JobContext): Promise<HandlerOutput> {
   const o = ctx.job.options;
   if (ctx.job.config === undefined) throw new JobFailure('INVALID_JOB', 'quantize jobs need a quantization config (job.config)', 'config');
+  try {
+    // Before the evaluation of the source model: a model the pipeline cannot quantize costs no work.
+    const plan = planFromConfig(ctx.job.config, o.algorithm as QuantAlgorithm | undefined);
+    checkQuantizable(readRuntimeConfig(ctx.modelFolder), path.join(ctx.modelFolder, 'config.json'), plan);
+  } catch (error) {
+    if (error instanceof ModelConfigError) throw new JobFailure('INVALID_MODEL', error.message, 'model');
+    if (error instanceof QuantizeConfigError) throw new JobFailure('INVALID_JOB', error.message, 'config');
+    throw error;
+  }
   const evaluate = (o.evaluate ?? {}) as EvaluateOptions;
   // job.schema.json: with `evaluate` given, `before` defaults to false and `after` to true; without it, neither
   const before = evaluate.before ?? false;
@@ -134,6 +144,9 @@ async function quantize(ctx: JobContext): Promise<HandlerOutput> {
   }
   metrics.peakRssBytes = peakRssBytes();
   metrics.inputWeightBytes = weightFileBytes(ctx.modelFolder);
-  const layers = result.layers.map(({ name, seconds: s, error, errorKind }) => ({ name, seconds: s, error, errorKind }));
+  const layers = result.layers.map(({ name, seconds: s, error, errorKind, expertTokens, fallbackExperts }) =>
+    ({ name, seconds: s, error, errorKind, ...(expertTokens ? { expertTokens, fallbackExperts } : {}) }));
+  const starved = result.layers.flatMap((l) => (l.fallbackExperts ?? []).map((e) => `${l.name} expert ${e} (${l.expertTokens?.[e] ?? 0} tokens)`));
+  if (starved.length > 0) ctx.log('warn', `quantized round-to-nearest for too few calibration tokens (GPTQModel 7.7's fallback): ${starved.join(', ')}`);
   return { metrics, layers, output: { folder: result.out, bytes: result.bytes }, ...(text === undefined ? {} : { text }) };
 }

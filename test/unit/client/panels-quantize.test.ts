@@ -28,3 +28,19 @@ test('the recorded layers are listed in order with time and error; runs without 
   assert.deepEqual(tableCells(table).slice(1), [['1/2', 'model.layers.0', '1.23', '1.230e-3'], ['2/2', 'model.layers.<1>', '0.50', '2.500e-1']]);
   assert.doesNotMatch(quantizeBody({ ...base, layers: undefined }), /data-testid="layer-table"/);
 });
+
+test('MoE layers list the calibration tokens per expert, the never-reached and round-to-nearest ones marked', () => {
+  const base = fixtureRun('quantize');
+  const layers = [
+    { name: 'model.layers.0', seconds: 1, error: 0.01, errorKind: 'output' as const, expertTokens: [1024, 0, 3, 1021], fallbackExperts: [1, 2] },
+    { name: 'model.layers.1', seconds: 1, error: 0.01, errorKind: 'output' as const },
+    { name: 'model.layers.2', seconds: 1, error: 0.01, errorKind: 'output' as const, expertTokens: [500, 600, 500, 448], fallbackExperts: [] },
+  ];
+  const table = byTestId(quantizeBody({ ...base, layers }), 'expert-tokens');
+  assert.match(table, /<caption>Calibration tokens per expert: 1 expert never reached \(under 0.5% of the calibration: quantized round-to-nearest, as GPTQModel 7.7 falls back\)<\/caption>/);
+  assert.deepEqual(tableCells(table), [['Layer', '0', '1', '2', '3', 'Round-to-nearest'],
+    ['model.layers.0', '1024', '0', '3', '1021', '1, 2'], ['model.layers.2', '500', '600', '500', '448', 'none']]);
+  assert.match(table, /class="number worse" data-testid="expert-model.layers.0-1">0</);
+  assert.match(table, /class="number" data-testid="expert-model.layers.0-0">1024</);
+  assert.doesNotMatch(quantizeBody({ ...base, layers: layers.slice(1, 2) }), /expert-tokens/);
+});

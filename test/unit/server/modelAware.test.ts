@@ -238,17 +238,43 @@ describe('model-aware diagnostics', () => {
     mkdirSync(folder, { recursive: true });
     copyFileSync(join(repo, 'examples', 'tiny-llama', 'model.safetensors'), join(folder, 'model.safetensors'));
     const config = JSON.parse(readFileSync(join(repo, 'examples', 'tiny-llama', 'config.json'), 'utf8'));
-    writeFileSync(join(folder, 'config.json'), JSON.stringify({ ...config, architectures: ['MixtralForCausalLM'] }));
-    const supported = 'LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Phi3ForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM, OPTForCausalLM';
-    const reason = `config.json: \`architectures\` names "MixtralForCausalLM"; the runtime supports ${supported}`;
+    writeFileSync(join(folder, 'config.json'), JSON.stringify({ ...config, architectures: ['DbrxForCausalLM'] }));
+    const supported = 'LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Phi3ForCausalLM, MixtralForCausalLM, '
+      + 'Qwen2MoeForCausalLM, Qwen3MoeForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM, OPTForCausalLM';
+    const reason = `config.json: \`architectures\` names "DbrxForCausalLM"; the runtime supports ${supported}`;
     const inJob = (await modelDiagnostics(jobPath, job({ quant_method: 'gptq', bits: 4 }, folder))).filter((d) => d.code === 'model/engine-support');
     const refusal = 'Quantize, Benchmark and Generate refuse this job before they start; validation and the memory estimate still work.';
     assert.deepEqual(inJob.map((d) => [d.severity, d.message]), [[2, `QuantStudio's engine cannot run ${folder}: ${reason}. ${refusal}`]]);
-    const ownConfig = JSON.stringify({ ...config, architectures: ['MixtralForCausalLM'], quantization_config: { quant_method: 'bitsandbytes', load_in_4bit: true } }, null, 2);
+    const ownConfig = JSON.stringify({ ...config, architectures: ['DbrxForCausalLM'], quantization_config: { quant_method: 'bitsandbytes', load_in_4bit: true } }, null, 2);
     const inConfig = (await modelDiagnostics(join(folder, 'config.json'), ownConfig)).filter((d) => d.code === 'model/engine-support');
     assert.deepEqual(inConfig.map((d) => d.severity), [3]);
     // A model the engine runs gets no such finding.
     assert.deepEqual((await modelDiagnostics(jobPath, job({ quant_method: 'gptq', bits: 4 }))).filter((d) => d.code === 'model/engine-support'), []);
+  });
+
+  it('MoE models: AWQ on one is refused up front (GPTQ is not), an unsupported MoE field is named, expert and router names are modules', async () => {
+    const mixtral = join(repo, 'test', 'fixtures', 'mixtral-random');
+    const text = job({ quant_method: 'awq', bits: 4, group_size: 32, modules_to_not_convert: ['block_sparse_moe.gate', 'experts', 'block_sparse_moe.experts', 'experts.w1'] }, mixtral);
+    const found = (await modelDiagnostics(jobPath, text)).map((d) => [d.code, d.severity, d.message]);
+    const refusal = 'config.json: `architectures` names "MixtralForCausalLM", a Mixture-of-Experts model (8 experts, top-2): '
+      + 'AWQ\'s scale search over experts is not supported; quantize it with GPTQ, RTN or bitsandbytes';
+    assert.deepEqual(found.filter(([code]) => code === 'model/engine-support'), [['model/engine-support', 2,
+      `QuantStudio's engine cannot quantize ${mixtral}: ${refusal}. Quantize refuses this job before it starts; `
+      + 'Generate, benchmarks of checkpoints, validation and the memory estimate still work.']]);
+    const gptqJob = job({ quant_method: 'gptq', bits: 4, group_size: 32 }, mixtral);
+    assert.deepEqual((await modelDiagnostics(jobPath, gptqJob)).filter((d) => d.code === 'model/engine-support'), []);
+    // The router and the experts as a whole match (transformers matches by name, prefix or suffix); "experts.w1" names
+    // no module (each expert's is experts.<index>.w1), and the suggestions hold the experts' names.
+    assert.deepEqual(found.filter(([code]) => code === 'model/unknown-module').map(([, , m]) => m), [
+      `"experts.w1" in modules_to_not_convert names no module of ${mixtral}: transformers 5.23 matches nothing and quantizes the module after all. Did you mean "experts"?`]);
+    const folder = join(temp, 'mixtral-top9');
+    mkdirSync(folder, { recursive: true });
+    copyFileSync(join(mixtral, 'model.safetensors'), join(folder, 'model.safetensors'));
+    const config = JSON.parse(readFileSync(join(mixtral, 'config.json'), 'utf8'));
+    writeFileSync(join(folder, 'config.json'), JSON.stringify({ ...config, num_experts_per_tok: 9 }));
+    const unsupported = (await modelDiagnostics(jobPath, job({ quant_method: 'gptq', bits: 4, group_size: 32 }, folder))).filter((d) => d.code === 'model/engine-support');
+    assert.deepEqual(unsupported.map((d) => d.message), [`QuantStudio's engine cannot run ${folder}: config.json: \`num_experts_per_tok\` (9) exceeds the 8 experts. `
+      + 'Quantize, Benchmark and Generate refuse this job before they start; validation and the memory estimate still work.']);
   });
 
   it('diagnoses at once while the model resolves, then with the model-aware findings', async () => {

@@ -1,6 +1,7 @@
 // The Quantize panel's parts: the final summary (the cells keep the ids tests and readers look up), buttons to
 // benchmark or generate with the written checkpoint, and the live per-layer table.
 import type { RunResult } from '../../jobs';
+import { expertTokenTable } from './expertView';
 import { quantizeSummary } from './quantizeSummary';
 import { escapeHtml } from './page';
 
@@ -42,7 +43,8 @@ ${rows.join('\n')}
 export function quantizeBody(run: RunResult): string {
   const sample = run.text === undefined ? '' : `\n<h2>Sample from the quantized model</h2>\n<pre data-testid="sample-text">${escapeHtml(run.text)}</pre>`;
   const layers = finishedLayerTable(run);
-  return `${summaryTable(run)}\n${actionButtons(run)}${sample}${layers ? `\n${layers}` : ''}`;
+  const experts = expertTokenTable(run);
+  return `${summaryTable(run)}\n${actionButtons(run)}${sample}${layers ? `\n${layers}` : ''}${experts ? `\n${experts}` : ''}`;
 }
 
 /** The live table the script appends rows to (one per finished layer). */

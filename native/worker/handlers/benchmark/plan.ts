@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { CalibrationOptions } from '../../../lib';
-import { ModelConfigError, planFromConfig, QuantAlgorithm, QuantizeConfigError, readRuntimeConfig, RuntimeConfig } from '../../../lib';
+import { checkQuantizable, ModelConfigError, planFromConfig, QuantAlgorithm, QuantizeConfigError, readRuntimeConfig, RuntimeConfig } from '../../../lib';
 import { JobFailure } from '../../jobFailure';
 import type { Job, JsonObject } from '../../protocol';
 import { QuantDescription, describeFolder, describePlan, labelOf } from './describe';
@@ -74,6 +74,15 @@ function runtimeConfigOf(folder: string, where: string): RuntimeConfig {
   }
 }
 
+function quantizable(config: RuntimeConfig, folder: string, where: string, plan: { method: string; layout: string }): void {
+  try {
+    checkQuantizable(config, path.join(folder, 'config.json'), plan);
+  } catch (error) {
+    if (error instanceof ModelConfigError) throw new JobFailure('INVALID_MODEL', `${where}: ${error.message}`, where);
+    throw error;
+  }
+}
+
 /** A checkpoint variant's folder, absolute, checked to exist and to share the model's vocabulary. */
 function checkpointFolder(value: unknown, where: string, baseline: RuntimeConfig): string {
   if (typeof value !== 'string' || value === '') invalid(where, `must be a checkpoint folder path, got ${JSON.stringify(value)}`);
@@ -129,6 +138,7 @@ function variantsOf(job: Job, modelFolder: string, baseline: RuntimeConfig): Var
       variants.push({ label: typeof item.name === 'string' ? item.name : path.basename(folder), where, description: describeFolder(folder), source: { kind: 'model', folder } });
     } else {
       const { source, description } = configVariant(item, where, calibration);
+      quantizable(baseline, modelFolder, where, planFromConfig(item.config as JsonObject, item.algorithm as QuantAlgorithm | undefined));
       variants.push({ label: typeof item.name === 'string' ? item.name : '', where, description, source });
     }
   }

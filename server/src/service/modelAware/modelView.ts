@@ -22,12 +22,17 @@ export interface ModelView {
 
 const views = new WeakMap<ResolvedModel, ModelView>();
 
-/** Names a user may mean: dotted suffixes up to a layer index, and the block list before it (model.layers). */
+/** Names a user may mean: dotted suffixes up to a layer index (past an expert's), and the block list before it (model.layers). */
 function suffixesOf(module: string): string[] {
   const parts = module.split('.');
   const out: string[] = [];
   let i = parts.length - 1;
   for (; i >= 0 && !/^\d+$/.test(parts[i]); i--) out.push(parts.slice(i).join('.'));
+  // An expert's index (…mlp.experts.3.w2): the names up to the layer index cover every expert ("experts", "mlp.experts").
+  if (i > 0 && parts[i - 1] === 'experts') {
+    const end = i;
+    for (i -= 1; i >= 0 && !/^\d+$/.test(parts[i]); i--) out.push(parts.slice(i, end).join('.'));
+  }
   if (i > 0) out.push(parts.slice(0, i).join('.'));
   return out;
 }
