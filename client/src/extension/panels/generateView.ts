@@ -41,10 +41,11 @@ export function settingsTable(settings: GenerateSettings | undefined, metrics: R
   return `<table data-testid="generate-settings">\n<caption>Sampling settings</caption>\n<tbody>\n${body.join('\n')}\n</tbody>\n</table>`;
 }
 
-/** The rate above the text (a long text would push it out of view), and the text; ids let the live script update them. */
+/** The rate above the text (a long text would push it out of view), then the text; ids let the live script update them. */
 export function streamSection(text: string, rate: string, tokens: string): string {
   return `<h2>Generated text</h2>
-<p data-testid="generate-rate">Tokens: <span id="token-count" data-testid="token-count">${escapeHtml(tokens)}</span> · <span id="tokens-per-second" data-testid="tokens-per-second">${escapeHtml(rate)}</span></p>
+<p data-testid="generate-rate">Tokens: <span id="token-count" data-testid="token-count">${escapeHtml(tokens)}</span> ·
+<span id="tokens-per-second" data-testid="tokens-per-second">${escapeHtml(rate)}</span></p>
 <pre id="generate-text" data-testid="generate-text">${escapeHtml(text)}</pre>`;
 }
 
