@@ -228,6 +228,28 @@ void MatMulReference(const float* x, int64_t m, const MatrixRef& w, const float*
   }
 }
 
+void GemvRange(const float* x, const MatrixRef& w, const float* bias, float* y, int64_t j0, int64_t j1) {
+  CheckDense(w);
+#ifdef QS_X86
+  if (UseAvx512()) return GemvRangeAvx512(x, w, bias, y, j0, j1);
+  if (UseAvx2()) {
+    switch (w.dtype) {
+      case DType::F32: return GemvRows<DType::F32>(x, w, bias, y, j0, j1);
+      case DType::F16: return GemvRows<DType::F16>(x, w, bias, y, j0, j1);
+      case DType::BF16: return GemvRows<DType::BF16>(x, w, bias, y, j0, j1);
+      default: break;
+    }
+  }
+#endif
+  std::vector<float> row(static_cast<size_t>(w.cols));
+  for (int64_t j = j0; j < j1; ++j) {
+    WidenScalar(w.dtype, RowPtr(w, j), w.cols, row.data());
+    float acc = 0.0f;
+    for (int64_t kk = 0; kk < w.cols; ++kk) acc += x[kk] * row[kk];
+    y[j] = acc + (bias ? bias[j] : 0.0f);
+  }
+}
+
 void MatMul(const float* x, int64_t m, const MatrixRef& w, const float* bias, float* y) {
   CheckDense(w);
   if (m <= 0 || w.rows == 0) return;

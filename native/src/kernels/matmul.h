@@ -22,6 +22,11 @@ struct MatrixRef {
 /** y[m, n] = x[m, k] · wᵀ + bias (bias may be null). Threads from the default pool; SIMD when available. */
 void MatMul(const float* x, int64_t m, const MatrixRef& w, const float* bias, float* y);
 
+/** Decode's product for outputs [j0, j1) only: y[j] = x · w[j] + bias[j] for one row x, on the calling thread, at
+ *  the best SIMD level. Each output's sum is the one MatMul computes at m == 1, whatever the range, so a caller
+ *  may cut several matrices' outputs into one parallel region. */
+void GemvRange(const float* x, const MatrixRef& w, const float* bias, float* y, int64_t j0, int64_t j1);
+
 /** The plain scalar reference: one thread, no SIMD, straight fp32 loops. */
 void MatMulReference(const float* x, int64_t m, const MatrixRef& w, const float* bias, float* y);
 

@@ -154,12 +154,22 @@ void MatMulAvx512(const float* x, int64_t m, const MatrixRef& w, const float* bi
   }
 }
 
+void GemvRangeAvx512(const float* x, const MatrixRef& w, const float* bias, float* y, int64_t j0, int64_t j1) {
+  switch (w.dtype) {
+    case DType::F32: return GemvRows<DType::F32>(x, w, bias, y, j0, j1);
+    case DType::F16: return GemvRows<DType::F16>(x, w, bias, y, j0, j1);
+    case DType::BF16: return GemvRows<DType::BF16>(x, w, bias, y, j0, j1);
+    default: break;
+  }
+}
+
 }  // namespace quantstudio::kernels
 
 #else
 
 namespace quantstudio::kernels {
 void MatMulAvx512(const float*, int64_t, const MatrixRef&, const float*, float*) {}
+void GemvRangeAvx512(const float*, const MatrixRef&, const float*, float*, int64_t, int64_t) {}
 }  // namespace quantstudio::kernels
 
 #endif  // QS_X86

@@ -87,6 +87,27 @@ void QMatMulReference(const QuantMatrix& w, const float* x, int64_t m, const flo
   ScalarRows(w, x, m, bias, y, 0, w.rows(), row);
 }
 
+void QGemvRange(const QuantMatrix& w, const float* x, const float* bias, float* y, int64_t j0, int64_t j1) {
+  int64_t scalarFrom = j0;
+#ifdef QS_X86
+  if (UseAvx2() && w.HasAvx2()) {
+    // Whole panels as QMatMulAvx2's decode; the rows past the last whole panel as its scalar tail.
+    const int64_t end = std::min(j1, w.rows() / kQPanelRows * kQPanelRows);
+    if (end > j0) {
+      w.GemvAvx2(x, j0, end, y);
+      if (bias) {
+        for (int64_t j = j0; j < end; ++j) y[j] += bias[j];
+      }
+      scalarFrom = end;
+    }
+  }
+#endif
+  if (scalarFrom < j1) {
+    std::vector<float> row;
+    ScalarRows(w, x, 1, bias, y, scalarFrom, j1, row);
+  }
+}
+
 void QMatMul(const QuantMatrix& w, const float* x, int64_t m, const float* bias, float* y) {
   if (m <= 0 || w.rows() == 0) return;
 #ifdef QS_X86

@@ -38,6 +38,10 @@ class QuantMatrix {
 /** y[m, n] = x[m, k] · Wᵀ + bias (bias may be null): threaded over output rows, AVX2 when available. */
 void QMatMul(const QuantMatrix& w, const float* x, int64_t m, const float* bias, float* y);
 
+/** Decode's product for outputs [j0, j1) only (j0 a multiple of kQPanelRows), on the calling thread: each output
+ *  equals QMatMul's at m == 1, so a caller may cut several matrices' outputs into one parallel region. */
+void QGemvRange(const QuantMatrix& w, const float* x, const float* bias, float* y, int64_t j0, int64_t j1);
+
 /** The scalar reference: one thread, Weight(r, c) per element, straight fp32 loops. */
 void QMatMulReference(const QuantMatrix& w, const float* x, int64_t m, const float* bias, float* y);
 

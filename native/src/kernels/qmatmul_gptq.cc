@@ -159,6 +159,7 @@ class GptqMatrix final : public QuantMatrix {
   template <int BITS>
   QS_AVX2 void GemvWords(const float* x, int64_t j0, int64_t j1, float* y) const {
     constexpr int kPer = 32 / BITS;
+    const int64_t words = p_.in / kPer;
     const __m256i mask = _mm256_set1_epi32((1 << BITS) - 1);
     thread_local std::vector<float> acc;
     acc.assign(static_cast<size_t>(j1 - j0), 0.0f);
@@ -168,8 +169,10 @@ class GptqMatrix final : public QuantMatrix {
       float xs = 0.0f;
       for (int64_t word = run.begin / kPer; word < run.end / kPer; ++word) {
         const uint8_t* row = codes_ + 4 * word * p_.out;
+        const uint8_t* ahead = word + kPrefetchRows < words ? row + 4 * kPrefetchRows * p_.out : nullptr;
         const float* xw = x + word * kPer;
         for (int64_t j = j0; j < j1; j += 16) {
+          if (ahead) _mm_prefetch(reinterpret_cast<const char*>(ahead + 4 * j), _MM_HINT_T0);
           const auto* w = reinterpret_cast<const __m256i*>(row + 4 * j);
           const __m256i v0 = _mm256_loadu_si256(w), v1 = _mm256_loadu_si256(w + 1);
           float* a = acc.data() + (j - j0);
@@ -197,6 +200,7 @@ class GptqMatrix final : public QuantMatrix {
   template <int BITS>
   QS_AVX512 void GemvWordsAvx512(const float* x, int64_t j0, int64_t j1, float* y) const {
     constexpr int kPer = 32 / BITS;
+    const int64_t words = p_.in / kPer;
     const __m512i mask = _mm512_set1_epi32((1 << BITS) - 1);
     thread_local std::vector<float> acc;
     acc.assign(static_cast<size_t>(j1 - j0), 0.0f);
@@ -206,8 +210,10 @@ class GptqMatrix final : public QuantMatrix {
       float xs = 0.0f;
       for (int64_t word = run.begin / kPer; word < run.end / kPer; ++word) {
         const uint8_t* row = codes_ + 4 * word * p_.out;
+        const uint8_t* ahead = word + kPrefetchRows < words ? row + 4 * kPrefetchRows * p_.out : nullptr;
         const float* xw = x + word * kPer;
         for (int64_t j = j0; j < j1; j += 16) {
+          if (ahead) _mm_prefetch(reinterpret_cast<const char*>(ahead + 4 * j), _MM_HINT_T0);
           const __m512i v = _mm512_loadu_si512(row + 4 * j);
           float* a = acc.data() + (j - j0);
           // Two chains: even and odd inputs.

@@ -25,6 +25,10 @@ void DenseLinear::Forward(const float* x, int64_t m, float* y) const {
   kernels::MatMul(x, m, weight_, bias_.empty() ? nullptr : bias_.data(), y);
 }
 
+void DenseLinear::ForwardRange(const float* x, int64_t j0, int64_t j1, float* y) const {
+  kernels::GemvRange(x, weight_, bias_.empty() ? nullptr : bias_.data(), y, j0, j1);
+}
+
 void RegisterLinearLoader(LinearLoader loader) { Loaders().push_back(std::move(loader)); }
 
 kernels::MatrixRef DenseMatrix(const io::TensorView& t, int64_t rows, int64_t cols) {

@@ -21,6 +21,11 @@ class Linear {
   virtual int64_t outFeatures() const = 0;
   /** y[m, out] = x[m, in] · Wᵀ + b. */
   virtual void Forward(const float* x, int64_t m, float* y) const = 0;
+  /** Whether ForwardRange is available (the runtime's dense and quantized layers; not every Linear elsewhere). */
+  virtual bool HasForwardRange() const { return false; }
+  /** Outputs [j0, j1) of Forward at m == 1, on the calling thread (j0 a multiple of 16): decode cuts the linears
+   *  that share an input (q/k/v, gate/up) into one parallel region with it. Only called when HasForwardRange(). */
+  virtual void ForwardRange(const float* /*x*/, int64_t /*j0*/, int64_t /*j1*/, float* /*y*/) const {}
 };
 
 /** Weights read from the mapping in their file dtype; the bias, when present, widened to fp32 once. */
@@ -30,6 +35,8 @@ class DenseLinear final : public Linear {
   int64_t inFeatures() const override { return weight_.cols; }
   int64_t outFeatures() const override { return weight_.rows; }
   void Forward(const float* x, int64_t m, float* y) const override;
+  bool HasForwardRange() const override { return true; }
+  void ForwardRange(const float* x, int64_t j0, int64_t j1, float* y) const override;
   const kernels::MatrixRef& weight() const { return weight_; }
 
  private:

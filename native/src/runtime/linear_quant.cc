@@ -15,6 +15,10 @@ void QuantLinear::Forward(const float* x, int64_t m, float* y) const {
   kernels::QMatMul(*matrix_, x, m, bias_.empty() ? nullptr : bias_.data(), y);
 }
 
+void QuantLinear::ForwardRange(const float* x, int64_t j0, int64_t j1, float* y) const {
+  kernels::QGemvRange(*matrix_, x, bias_.empty() ? nullptr : bias_.data(), y, j0, j1);
+}
+
 void QuantLinear::ForwardReference(const float* x, int64_t m, float* y) const {
   kernels::QMatMulReference(*matrix_, x, m, bias_.empty() ? nullptr : bias_.data(), y);
 }

@@ -20,6 +20,8 @@ class QuantLinear final : public Linear {
   int64_t inFeatures() const override { return matrix_->cols(); }
   int64_t outFeatures() const override { return matrix_->rows(); }
   void Forward(const float* x, int64_t m, float* y) const override;
+  bool HasForwardRange() const override { return true; }
+  void ForwardRange(const float* x, int64_t j0, int64_t j1, float* y) const override;
   /** The scalar reference product (tests compare the fast kernels with it). */
   void ForwardReference(const float* x, int64_t m, float* y) const;
   /** The layout's name in formats/layouts.h ("gptq", "awq-gemm", ...). */

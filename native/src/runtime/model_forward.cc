@@ -4,9 +4,11 @@
 #include <cmath>
 #include <initializer_list>
 #include <utility>
+#include <vector>
 #include <stdexcept>
 
 #include "core/cancel.h"
+#include "core/thread_pool.h"
 #include "kernels/attention.h"
 #include "kernels/elementwise.h"
 #include "runtime/model.h"
@@ -14,6 +16,33 @@
 
 namespace quantstudio::runtime {
 namespace {
+
+/** Decode (one row x) through linears that share their input: one parallel region over all their outputs, in
+ *  16-output units, instead of one region per linear (a handoff to the workers costs about as much as a small
+ *  linear's share of the work). Each output is the one Project computes. */
+void ProjectShared(const float* x, std::initializer_list<std::pair<const Linear*, float*>> linears) {
+  constexpr int64_t kUnit = 16;
+  std::vector<std::pair<const Linear*, float*>> parts(linears);
+  if (!std::all_of(parts.begin(), parts.end(), [](const auto& part) { return part.first->HasForwardRange(); })) {
+    for (const auto& [linear, y] : parts) linear->Forward(x, 1, y);
+    return;
+  }
+  std::vector<size_t> firstUnit{0};
+  for (const auto& [linear, y] : parts) firstUnit.push_back(firstUnit.back() + static_cast<size_t>((linear->outFeatures() + kUnit - 1) / kUnit));
+  ThreadPool& pool = DefaultThreadPool();
+  // A few chunks per thread, as the single-linear GEMVs, to rebalance around a descheduled thread.
+  const size_t grain = std::max<size_t>(4, firstUnit.back() / (4 * pool.size()));
+  pool.ParallelFor(firstUnit.back(), grain, [&](size_t b, size_t e) {
+    for (size_t i = 0; i < parts.size(); ++i) {
+      const size_t from = std::max(b, firstUnit[i]), to = std::min(e, firstUnit[i + 1]);
+      if (from >= to) continue;
+      const Linear& linear = *parts[i].first;
+      const int64_t j0 = static_cast<int64_t>(from - firstUnit[i]) * kUnit;
+      const int64_t j1 = std::min(linear.outFeatures(), static_cast<int64_t>(to - firstUnit[i]) * kUnit);
+      linear.ForwardRange(x, j0, j1, parts[i].second);
+    }
+  });
+}
 
 /** Copies the column blocks of x [rows × Σ width] into separate row-major outputs [rows × width]. */
 void SplitColumns(const float* x, int64_t rows, std::initializer_list<std::pair<float*, int64_t>> parts) {
@@ -68,6 +97,8 @@ void Model::AttentionBlock(const LayerLinears& layer, const LayerNorms& norms, i
     std::vector<float> qkv(static_cast<size_t>(rows * (qWidth + 2 * kvWidth)));
     Project(*layer.qkv, h, rows, qkv.data());
     SplitColumns(qkv.data(), rows, {{q.data(), qWidth}, {k.data(), kvWidth}, {v.data(), kvWidth}});
+  } else if (rows == 1) {
+    ProjectShared(h, {{layer.q, q.data()}, {layer.k, k.data()}, {layer.v, v.data()}});
   } else {
     Project(*layer.q, h, rows, q.data());
     Project(*layer.k, h, rows, k.data());
@@ -122,15 +153,20 @@ void Model::MlpBlock(const LayerLinears& layer, const float* h, int64_t m, float
     if (tap) *tap = std::move(gate);
     return;
   }
-  Project(*layer.up, h, m, up.data());
   if (config_.family == Family::Llama) {
     std::vector<float> gate(static_cast<size_t>(m * width));
-    Project(*layer.gate, h, m, gate.data());
+    if (m == 1) {
+      ProjectShared(h, {{layer.gate, gate.data()}, {layer.up, up.data()}});
+    } else {
+      Project(*layer.up, h, m, up.data());
+      Project(*layer.gate, h, m, gate.data());
+    }
     if (config_.geluTanh) kernels::GeluTanhMul(gate.data(), up.data(), m * width);
     else kernels::SiluMul(gate.data(), up.data(), m * width);
     Project(*layer.down, gate.data(), m, out);
     if (tap) *tap = std::move(gate);
   } else {
+    Project(*layer.up, h, m, up.data());
     kernels::Relu(up.data(), m * width);
     Project(*layer.down, up.data(), m, out);
     if (tap) *tap = std::move(up);
