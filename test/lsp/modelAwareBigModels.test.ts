@@ -135,7 +135,7 @@ describe('model-aware rules on real checkpoint shapes over stdio', () => {
       if (awqOnMoe) {
         assert.equal(engine.length, 1, `${c.model}: the engine names what it does not run`);
         assert.equal(engine[0].severity, 2);
-        assert.match(engine[0].message, /Mixture-of-Experts model \(128 experts, top-8\): AWQ's scale search over experts is not supported/);
+        assert.match(String(engine[0].message), /Mixture-of-Experts model \(128 experts, top-8\): AWQ's scale search over experts is not supported/);
       } else {
         assert.deepEqual(engine, [], `${c.model}: the engine runs it`);
       }
