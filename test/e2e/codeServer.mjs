@@ -189,7 +189,7 @@ export async function startCodeServer(options = {}) {
       if (res.ok) break;
     } catch { /* not listening yet */ }
     if (Date.now() - t0 > timeoutMs) {
-      try { process.kill(-child.pid, 'SIGKILL'); } catch {}
+      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
       throw new Error(`code-server did not answer within ${timeoutMs} ms; log ${logFile}:\n${fs.readFileSync(logFile, 'utf8')}`);
     }
     await new Promise((r) => setTimeout(r, 100));
@@ -200,11 +200,11 @@ export async function startCodeServer(options = {}) {
     if (exited) return;
     const gone = new Promise((r) => child.once('exit', r));
     try { process.kill(-child.pid, 'SIGTERM'); } catch { return; }
-    const t = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch {} }, 5000);
+    const t = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ } }, 5000);
     await gone;
     clearTimeout(t);
     // reap stragglers of the group (extension host, pty host) if any survived SIGTERM
-    try { process.kill(-child.pid, 'SIGKILL'); } catch {}
+    try { process.kill(-child.pid, 'SIGKILL'); } catch { /* none left */ }
   }
 
   return {
