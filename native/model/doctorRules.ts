@@ -114,7 +114,8 @@ export function verdictsOf(inference: CheckpointInference, expected: Expected | 
       const why = shapeWhy || (marlinBlock ? 'needs sym and 4 or 8 bits' : '');
       return `${k.kernel} ${why ? `no (${why})` : 'yes'}`;
     });
-    verdicts.push({ target: 'GPTQModel 7.7', loads: configErrors.length === 0, detail: `kernels: ${kernels.join('; ')}` });
+    const prefix = configErrors.length === 0 ? '' : 'not with these configs; ';
+    verdicts.push({ target: 'GPTQModel 7.7', loads: configErrors.length === 0, detail: `${prefix}kernels: ${kernels.join('; ')}` });
     const v2 = checkpointFormat === 'gptq_v2';
     verdicts.push({ target: 'vLLM', loads: v2 ? false : undefined, detail: v2 ? "reads only checkpoint_format 'gptq' (v1), not gptq_v2" : 'no rule in QuantStudio for its loader' });
   }

@@ -54,6 +54,14 @@ describe('quantstudio doctor', () => {
     assert.match(run.stdout, /load: GPTQModel 7\.7: yes, kernels: MarlinQuantLinear yes; ExllamaV2QuantLinear yes/);
   });
 
+  it('usage errors exit 2; a folder that is not a checkpoint is named with exit 1', () => {
+    assert.equal(quantstudio(['doctor']).status, 2);
+    assert.equal(quantstudio(['doctor', gptq, '--write']).status, 2);
+    const missing = quantstudio(['doctor', join(scratch, 'nowhere')]);
+    assert.equal(missing.status, 1);
+    assert.equal(missing.stderr, `quantstudio doctor: ${join(scratch, 'nowhere')}: model folder not found (give a folder holding config.json and model.safetensors, or a hub id like org/name)\n`);
+  });
+
   it('bits 4 in the configs over 8-bit tensors: config/bits in both files, fixed to 8', async () => {
     const folder = copy(gptq);
     repackGptq(folder, 8);
