@@ -16,8 +16,8 @@ export interface ModuleInference {
   groups?: number;
   /** GPTQ: g_idx is not the trivial i // group_size. */
   actOrder?: boolean;
-  /** GPTQ: every zero point is the midpoint (in the stored convention). */
-  symmetric?: boolean;
+  /** GPTQ: the convention whose symmetric midpoint every stored zero point is ('none': asymmetric). */
+  midZeros?: GptqZeroConvention | 'none';
   quantType?: 'nf4' | 'fp4';
   blocksize?: number;
   doubleQuant?: boolean;
@@ -32,9 +32,11 @@ export interface CheckpointInference {
   unreadable: { module: string; why: string }[];
 }
 
-/** GPTQ v1 (AutoGPTQ, checkpoint_format "gptq") stores zero − 1; v2 ("gptq_v2") stores the zero itself. */
-export function gptqZeroOffset(checkpointFormat: string | undefined): number {
-  return checkpointFormat === 'gptq_v2' ? 0 : 1;
+export type GptqZeroConvention = 'gptq' | 'gptq_v2';
+
+/** The symmetric zero point as stored: GPTQ v1 (checkpoint_format "gptq") stores zero − 1, "gptq_v2" the zero itself. */
+export function gptqStoredMidpoint(bits: number, convention: GptqZeroConvention): number {
+  return 2 ** (bits - 1) - (convention === 'gptq' ? 1 : 0);
 }
 
 /** The group size that `groups` groups over `inFeatures` come from: -1 for one group. */
@@ -63,7 +65,7 @@ function unpack(words: Int32Array, bits: number): number[] {
   return values;
 }
 
-async function gptqModule(folder: string, module: string, get: (s: string) => TensorMeta | undefined, zeroOffset: number): Promise<ModuleInference | string> {
+async function gptqModule(folder: string, module: string, get: (s: string) => TensorMeta | undefined): Promise<ModuleInference | string> {
   const [qweight, scales, gIdx, qzeros] = ['qweight', 'scales', 'g_idx', 'qzeros'].map(get);
   if (!qweight || !scales || !gIdx || !qzeros || qweight.shape.length !== 2 || scales.shape.length !== 2) return 'GPTQ module lacks qweight, scales, qzeros or g_idx of the usual rank';
   const inFeatures = gIdx.shape[0]!;
@@ -76,8 +78,8 @@ async function gptqModule(folder: string, module: string, get: (s: string) => Te
   let actOrder = false;
   for (let i = 0; i < g.length && !actOrder; i++) actOrder = g[i] !== Math.floor(i / step);
   const zeros = unpack(int32s(await readTensorBytes(folder, qzeros)), bits).slice(0, groups * out);
-  const mid = 2 ** (bits - 1) - zeroOffset;
-  return { module, layout: 'gptq', inFeatures, outFeatures: out, bits, groups, actOrder, symmetric: zeros.every((z) => z === mid) };
+  const midZeros = (['gptq', 'gptq_v2'] as const).find((c) => zeros.every((z) => z === gptqStoredMidpoint(bits, c))) ?? 'none';
+  return { module, layout: 'gptq', inFeatures, outFeatures: out, bits, groups, actOrder, midZeros };
 }
 
 function awqModule(module: string, get: (s: string) => TensorMeta | undefined): ModuleInference | string {
@@ -108,8 +110,8 @@ async function bnb4Module(folder: string, module: string, state: TensorMeta, get
   };
 }
 
-/** Reads the checkpoint in `folder` whose headers are `tensors`; `checkpointFormat` picks the GPTQ zero convention. */
-export async function inferCheckpoint(folder: string, tensors: readonly TensorMeta[], checkpointFormat?: string): Promise<CheckpointInference> {
+/** Reads the checkpoint in `folder` whose headers are `tensors`. */
+export async function inferCheckpoint(folder: string, tensors: readonly TensorMeta[]): Promise<CheckpointInference> {
   const byName = new Map(tensors.map((t) => [t.name, t]));
   const modules = new Map<string, TensorMeta[]>();
   for (const t of tensors) {
@@ -121,7 +123,7 @@ export async function inferCheckpoint(folder: string, tensors: readonly TensorMe
     const get = (suffix: string): TensorMeta | undefined => byName.get(`${module}.${suffix}`);
     const state = own.find((t) => /\.weight\.quant_state\.bitsandbytes__(nf4|fp4)$/.test(t.name));
     let found: ModuleInference | string | undefined;
-    if (get('qweight')) found = get('g_idx') ? await gptqModule(folder, module, get, gptqZeroOffset(checkpointFormat)) : awqModule(module, get);
+    if (get('qweight')) found = get('g_idx') ? await gptqModule(folder, module, get) : awqModule(module, get);
     else if (state) found = await bnb4Module(folder, module, state, get);
     else if (get('SCB') && get('weight')?.dtype === 'I8') {
       const w = get('weight')!;

@@ -144,9 +144,9 @@ export async function doctorFolder(folder: string): Promise<DoctorReport> {
   const { config, tensors } = await readLocalModel(folder);
   const configs = await readConfigs(folder, config);
   const format = configs.map((c) => c.quant.checkpoint_format ?? c.quant.format).find((f): f is string => typeof f === 'string');
-  const inference = await inferCheckpoint(folder, tensors, format);
+  const inference = await inferCheckpoint(folder, tensors);
   const findings: DoctorFinding[] = [];
-  const inferred = inference.layout ? expectedSettings(inference, format) : undefined;
+  const inferred = inference.layout ? expectedSettings(inference) : undefined;
   for (const u of inference.unreadable) findings.push({ code: 'tensors/unreadable', severity: 'error', message: `${u.module}: ${u.why}.` });
   if (inferred) {
     if (configs.length === 0) {
@@ -172,7 +172,11 @@ export async function correctedConfigs(report: DoctorReport): Promise<Map<string
     if ('remove' in f.fix) {
       const remove = f.fix.remove;
       quant[f.fix.key] = (quant[f.fix.key] as JsonValue[]).filter((s) => typeof s !== 'string' || !remove.includes(s));
-    } else quant[f.fix.key] = f.fix.value;
+    } else {
+      // Every spelling the file holds gets the value (GPTQModel writes both checkpoint_format and format).
+      const present = (KEY_SPELLINGS[f.code.slice('config/'.length)] ?? []).filter((s) => s in quant);
+      for (const key of present.length > 0 ? present : [f.fix.key]) quant[key] = f.fix.value;
+    }
     out.set(f.file, json);
   }
   return out;

@@ -2,7 +2,7 @@
 // a config may say instead without harm, and which loaders take the folder. Loader rules are only those the
 // repository already states elsewhere (the layouts table, GPTQModel's kernel shapes, the gptq rules).
 import type { CheckpointInference, ModuleInference } from './checkpointInference';
-import { groupSizeFits, groupSizeOf } from './checkpointInference';
+import { groupSizeFits, groupSizeOf, gptqStoredMidpoint } from './checkpointInference';
 import { checkpointLayout } from './checkpointLayouts';
 import type { LayoutName } from './checkpointLayouts';
 import { GPTQ_KERNEL_SHAPES, kernelTakes } from './gptqKernels';
@@ -13,6 +13,7 @@ import type { JsonValue } from './types';
 export const KEY_SPELLINGS: Readonly<Record<string, readonly string[]>> = {
   bits: ['bits', 'w_bit'],
   group_size: ['group_size', 'q_group_size'],
+  checkpoint_format: ['checkpoint_format', 'format'],
 };
 
 export interface Expected {
@@ -33,11 +34,14 @@ function values(layout: LayoutName, mods: ModuleInference[]): Record<string, Jso
   const first = mods[0]!;
   const grouped = mods.find((m) => (m.groups ?? 1) > 1) ?? first;
   switch (layout) {
-    case 'gptq':
-      return {
-        quant_method: 'gptq', bits: first.bits, group_size: groupSizeOf(grouped.inFeatures, grouped.groups ?? 1),
-        sym: mods.every((m) => m.symmetric), desc_act: mods.some((m) => m.actOrder),
-      };
+    case 'gptq': {
+      // Zero points all at one convention's midpoint tell both sym and the convention; asymmetric ones tell neither.
+      const mids = new Set(mods.map((m) => m.midZeros));
+      const mid = mids.size === 1 ? first.midZeros : 'none';
+      const sym = mid !== 'none' && mid !== undefined;
+      const format: Record<string, JsonValue> = sym ? { checkpoint_format: mid } : {};
+      return { quant_method: 'gptq', bits: first.bits, group_size: groupSizeOf(grouped.inFeatures, grouped.groups ?? 1), sym, desc_act: mods.some((m) => m.actOrder), ...format };
+    }
     case 'awq-gemm': return { quant_method: 'awq', bits: 4, group_size: groupSizeOf(grouped.inFeatures, grouped.groups ?? 1), version: 'gemm' };
     case 'awq-gemv': return { quant_method: 'awq', bits: 4, version: 'gemv' };
     case 'bnb4': return { quant_method: 'bitsandbytes', load_in_4bit: true, load_in_8bit: false, bnb_4bit_quant_type: first.quantType ?? 'fp4', bnb_4bit_use_double_quant: first.doubleQuant ?? false };
@@ -45,26 +49,26 @@ function values(layout: LayoutName, mods: ModuleInference[]): Record<string, Jso
   }
 }
 
-function evidenceOf(layout: LayoutName, mods: ModuleInference[], key: string, zeroOffset: number): string {
-  const m = mods.find((x) => (key === 'desc_act' ? x.actOrder : key === 'sym' ? !x.symmetric : (x.groups ?? 1) > 1)) ?? mods[0]!;
+function evidenceOf(layout: LayoutName, mods: ModuleInference[], key: string): string {
+  const m = mods.find((x) => (key === 'desc_act' ? x.actOrder : key === 'sym' ? x.midZeros === 'none' : (x.groups ?? 1) > 1)) ?? mods[0]!;
   switch (key) {
     case 'bits': return `${m.module}.qweight packs in_features ${m.inFeatures} into ${(m.inFeatures * m.bits) / 32} int32 rows, ${m.bits} bits each`;
     case 'group_size': return `${m.module}.scales holds ${m.groups} group${m.groups === 1 ? '' : 's'} over in_features ${m.inFeatures}`;
     case 'desc_act': return `${m.module}.g_idx is ${m.actOrder ? 'permuted (not i // group_size)' : 'the trivial i // group_size in every module'}`;
     case 'sym':
-      return m.symmetric
-        ? `every zero point in qzeros is ${2 ** (m.bits - 1) - zeroOffset}, the symmetric midpoint${zeroOffset ? ' as GPTQ v1 stores it (zero − 1)' : ''}`
-        : `${m.module}.qzeros holds zero points other than the symmetric ${2 ** (m.bits - 1) - zeroOffset}`;
+    case 'checkpoint_format':
+      if (m.midZeros === 'gptq') return `every zero point in qzeros is ${gptqStoredMidpoint(m.bits, 'gptq')}, the symmetric midpoint as GPTQ v1 ('gptq') stores it (zero − 1)`;
+      if (m.midZeros === 'gptq_v2') return `every zero point in qzeros is ${gptqStoredMidpoint(m.bits, 'gptq_v2')}, the symmetric midpoint as 'gptq_v2' stores it`;
+      return `${m.module}.qzeros holds zero points other than the symmetric ${gptqStoredMidpoint(m.bits, 'gptq')} (v1) or ${gptqStoredMidpoint(m.bits, 'gptq_v2')} (v2)`;
     default: return `${mods.length} modules are stored in the ${layout} layout (${m.module})`;
   }
 }
 
-export function expectedSettings(inference: CheckpointInference, checkpointFormat: string | undefined): Expected {
+export function expectedSettings(inference: CheckpointInference): Expected {
   const layout = inference.layout!;
   const mods = inference.modules.filter((m) => m.layout === layout);
   const want = values(layout, mods);
   const defaults = DEFAULTS[METHOD[layout]] ?? {};
-  const zeroOffset = checkpointFormat === 'gptq_v2' ? 0 : 1;
   const effective = (key: string, value: JsonValue | undefined): JsonValue | undefined => value ?? defaults[key];
   return {
     layout,
@@ -78,7 +82,7 @@ export function expectedSettings(inference: CheckpointInference, checkpointForma
       return value === want[key];
     },
     severity: (key, raw) => (key === 'sym' && effective(key, raw) === false ? 'warning' : 'error'),
-    evidence: (key) => evidenceOf(layout, mods, key, zeroOffset),
+    evidence: (key) => evidenceOf(layout, mods, key),
   };
 }
 
@@ -116,7 +120,7 @@ export function verdictsOf(inference: CheckpointInference, expected: Expected | 
     });
     const prefix = configErrors.length === 0 ? '' : 'not with these configs; ';
     verdicts.push({ target: 'GPTQModel 7.7', loads: configErrors.length === 0, detail: `${prefix}kernels: ${kernels.join('; ')}` });
-    const v2 = checkpointFormat === 'gptq_v2';
+    const v2 = (expected.values.checkpoint_format ?? checkpointFormat) === 'gptq_v2';
     verdicts.push({ target: 'vLLM', loads: v2 ? false : undefined, detail: v2 ? "reads only checkpoint_format 'gptq' (v1), not gptq_v2" : 'no rule in QuantStudio for its loader' });
   }
   const row = checkpointLayout(expected.layout);

@@ -24,7 +24,8 @@ describe('quantstudio doctor on our own checkpoints', () => {
 
   const cases: Array<[string, Record<string, unknown>, Record<string, unknown>]> = [
     ['gptq-asym-act-order', { quant_method: 'gptq', bits: 4, group_size: 64, sym: false, desc_act: true }, { quant_method: 'gptq', bits: 4, group_size: 64, sym: false, desc_act: true }],
-    ['gptq-8bit', { quant_method: 'gptq', bits: 8, group_size: 128, sym: true, desc_act: false }, { quant_method: 'gptq', bits: 8, group_size: 128, sym: true, desc_act: false }],
+    ['gptq-8bit', { quant_method: 'gptq', bits: 8, group_size: 128, sym: true, desc_act: false },
+      { quant_method: 'gptq', bits: 8, group_size: 128, sym: true, desc_act: false, checkpoint_format: 'gptq' }],
     ['awq-gemm', { quant_method: 'awq', bits: 4, group_size: 128, version: 'gemm', zero_point: true }, { quant_method: 'awq', bits: 4, group_size: 128, version: 'gemm' }],
     ['nf4', { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4' },
       { quant_method: 'bitsandbytes', load_in_4bit: true, load_in_8bit: false, bnb_4bit_quant_type: 'nf4', bnb_4bit_use_double_quant: false }],
@@ -37,6 +38,16 @@ describe('quantstudio doctor on our own checkpoints', () => {
       assert.equal(r.inference.modules.length, 28, '4 layers × 7 Linears');
     });
   }
+
+  it('q_group_size 64 in quant_config.json over 128-wide AWQ groups: fixed under its AutoAWQ spelling', async () => {
+    const folder = join(scratch, 'awq-gemm');
+    const side = join(folder, 'quant_config.json');
+    writeFileSync(side, JSON.stringify({ ...JSON.parse(readFileSync(side, 'utf8')), q_group_size: 64 }));
+    const r = await doctorFolder(folder);
+    assert.deepEqual(r.findings.map((f) => [f.file, f.code, f.fix]), [['quant_config.json', 'config/group_size', { key: 'q_group_size', value: 128 }]]);
+    assert.equal(quantstudio(['doctor', folder, '--fix']).status, 0);
+    assert.equal(JSON.parse(readFileSync(side, 'utf8')).q_group_size, 128);
+  });
 
   it('sym true written over the asymmetric checkpoint: config/sym, and --fix restores sym false', async () => {
     const folder = join(scratch, 'gptq-asym-act-order');

@@ -36,8 +36,8 @@ describe('quantstudio doctor', () => {
 
   it('reads the upstream checkpoints as written: settings from the tensors match their configs', async () => {
     const expected: Record<string, Record<string, unknown>> = {
-      'gptq-4bit-g128': { quant_method: 'gptq', bits: 4, group_size: 128, sym: true, desc_act: false },
-      'gptq-4bit-g128-desc-act': { quant_method: 'gptq', bits: 4, group_size: 128, sym: true, desc_act: true },
+      'gptq-4bit-g128': { quant_method: 'gptq', bits: 4, group_size: 128, sym: true, desc_act: false, checkpoint_format: 'gptq' },
+      'gptq-4bit-g128-desc-act': { quant_method: 'gptq', bits: 4, group_size: 128, sym: true, desc_act: true, checkpoint_format: 'gptq' },
       'bnb-nf4-double-quant': { quant_method: 'bitsandbytes', load_in_4bit: true, load_in_8bit: false, bnb_4bit_quant_type: 'nf4', bnb_4bit_use_double_quant: true },
       'bnb-int8': { quant_method: 'bitsandbytes', load_in_8bit: true, load_in_4bit: false },
     };
@@ -90,9 +90,20 @@ describe('quantstudio doctor', () => {
     const r = await doctorFolder(folder);
     assert.deepEqual(codes(r), ['config.json config/sym', 'quantize_config.json config/sym']);
     assert.equal(r.findings[0]?.severity, 'error');
-    assert.match(r.findings[0]!.message, /model\.layers\.1\.mlp\.up_proj\.qzeros holds zero points other than the symmetric 7/);
+    assert.match(r.findings[0]!.message, /model\.layers\.1\.mlp\.up_proj\.qzeros holds zero points other than the symmetric 7 \(v1\) or 8 \(v2\)/);
     assert.match(quantstudio(['doctor', folder]).stdout, /MarlinQuantLinear no \(needs sym and 4 or 8 bits\)/);
     await fixAndRecheck(folder);
+  });
+
+  it("checkpoint_format gptq_v2 over v1 zero points (7 for 4-bit): config/checkpoint_format, both spellings fixed to 'gptq'", async () => {
+    const folder = copy(gptq);
+    editConfigs(folder, (q) => { q.checkpoint_format = 'gptq_v2'; q.format = 'gptq_v2'; });
+    const r = await doctorFolder(folder);
+    assert.deepEqual(codes(r), ['config.json config/checkpoint_format', 'quantize_config.json config/checkpoint_format']);
+    assert.match(r.findings[0]!.message, /every zero point in qzeros is 7, the symmetric midpoint as GPTQ v1 \('gptq'\) stores it/);
+    await fixAndRecheck(folder);
+    const fixed = JSON.parse(readFileSync(join(folder, 'quantize_config.json'), 'utf8')) as Record<string, unknown>;
+    assert.deepEqual([fixed.checkpoint_format, fixed.format], ['gptq', 'gptq']);
   });
 
   it('group_size 64 over 128-wide groups: config/group_size, fixed to 128', async () => {
