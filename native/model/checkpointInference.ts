@@ -4,7 +4,8 @@
 import type { LayoutName } from './checkpointLayouts';
 import { int32s, readTensorBytes } from './tensorData';
 import type { TensorMeta } from './types';
-import { moduleOf } from './weightLayout';
+import { FLOAT_DTYPES } from './dtypes';
+import { isQuantizableLinear, moduleOf } from './weightLayout';
 
 export interface ModuleInference {
   module: string;
@@ -28,6 +29,8 @@ export interface CheckpointInference {
   modules: ModuleInference[];
   /** 2-D float `.weight` tensors: Linears, embeddings and lm_head left unquantized. */
   unquantized: string[];
+  /** Of those, the Linears inside decoder layers: a loader quantizes them unless the skip list names them. */
+  keptLinears: string[];
   /** Modules whose tensors fit no layout, with why. */
   unreadable: { module: string; why: string }[];
 }
@@ -118,7 +121,7 @@ export async function inferCheckpoint(folder: string, tensors: readonly TensorMe
     const m = moduleOf(t.name);
     modules.set(m, [...(modules.get(m) ?? []), t]);
   }
-  const result: CheckpointInference = { layout: undefined, modules: [], unquantized: [], unreadable: [] };
+  const result: CheckpointInference = { layout: undefined, modules: [], unquantized: [], keptLinears: [], unreadable: [] };
   for (const [module, own] of modules) {
     const get = (suffix: string): TensorMeta | undefined => byName.get(`${module}.${suffix}`);
     const state = own.find((t) => /\.weight\.quant_state\.bitsandbytes__(nf4|fp4)$/.test(t.name));
@@ -128,7 +131,10 @@ export async function inferCheckpoint(folder: string, tensors: readonly TensorMe
     else if (get('SCB') && get('weight')?.dtype === 'I8') {
       const w = get('weight')!;
       found = { module, layout: 'bnb8', inFeatures: w.shape[1] ?? 0, outFeatures: w.shape[0] ?? 0, bits: 8 };
-    } else if (own.some((t) => t.name === `${module}.weight` && t.shape.length === 2 && ['F16', 'BF16', 'F32'].includes(t.dtype))) result.unquantized.push(module);
+    } else if (own.some((t) => t.name === `${module}.weight` && t.shape.length === 2 && FLOAT_DTYPES.has(t.dtype))) {
+      result.unquantized.push(module);
+      if (own.some(isQuantizableLinear)) result.keptLinears.push(module);
+    }
     if (typeof found === 'string') result.unreadable.push({ module, why: found });
     else if (found) result.modules.push(found);
   }

@@ -27,7 +27,7 @@ export interface DoctorFinding {
   message: string;
   /** The config file it is about, and the edit that fixes it. */
   file?: string;
-  fix?: { key: string; value: JsonValue } | { key: string; remove: string[] };
+  fix?: { key: string; value: JsonValue } | { key: string; remove: string[] } | { key: string; add: string[] };
 }
 
 export interface ScanResult {
@@ -96,6 +96,17 @@ function compareConfig(c: ConfigFile, expected: Expected, inference: CheckpointI
   }
   const skipKey = checkpointLayout(expected.layout).skipKey;
   const list = c.quant[skipKey];
+  const listed = Array.isArray(list) ? list.filter((s): s is string => typeof s === 'string') : [];
+  const unlisted = inference.keptLinears.filter((m) => !isSkipped(m, listed));
+  if (unlisted.length > 0) {
+    const one = unlisted.length === 1;
+    const names = `${unlisted.slice(0, LISTED).join(', ')}${unlisted.length > LISTED ? ` and ${unlisted.length - LISTED} more` : ''}`;
+    findings.push({
+      code: `config/${skipKey}`, severity: 'error', file: c.file, fix: { key: skipKey, add: unlisted },
+      message: `${c.file}: ${names} ${one ? 'is' : 'are'} stored in float, but ${skipKey} does not list ${one ? 'it' : 'them'}: ` +
+        `transformers 5.23 builds a quantized Linear and finds no quantized tensors for it. Add ${one ? 'it' : 'them'} to the list.`,
+    });
+  }
   if (Array.isArray(list)) {
     const quantized = (s: string): string | undefined => inference.modules.find((m) => isSkipped(m.module, [s]))?.module;
     const wrong = list.filter((s): s is string => typeof s === 'string' && quantized(s) !== undefined);
@@ -169,7 +180,10 @@ export async function correctedConfigs(report: DoctorReport): Promise<Map<string
     if (!f.file || !f.fix) continue;
     const json = out.get(f.file) ?? (JSON.parse(await readFile(join(report.folder, f.file), 'utf8')) as JsonObject);
     const quant = (f.file === 'config.json' ? json.quantization_config : json) as JsonObject;
-    if ('remove' in f.fix) {
+    if ('add' in f.fix) {
+      const had = Array.isArray(quant[f.fix.key]) ? (quant[f.fix.key] as JsonValue[]) : [];
+      quant[f.fix.key] = [...had, ...f.fix.add];
+    } else if ('remove' in f.fix) {
       const remove = f.fix.remove;
       quant[f.fix.key] = (quant[f.fix.key] as JsonValue[]).filter((s) => typeof s !== 'string' || !remove.includes(s));
     } else {

@@ -8,7 +8,7 @@ import { after, describe, it } from 'node:test';
 import { doctorFolder } from '../../../native/model';
 import type { DoctorReport } from '../../../native/model';
 import { quantstudio, repoRoot } from '../../helpers/cli';
-import { copyCheckpoint, editConfigs, editTensor, repackGptq } from './doctorCheckpoints';
+import { copyCheckpoint, editConfigs, editTensor, readSafetensors, repackGptq, writeSafetensors } from './doctorCheckpoints';
 
 const fixtures = join(repoRoot, 'test', 'fixtures', 'upstream-written');
 const gptq = join(fixtures, 'gptq-4bit-g128');
@@ -122,6 +122,21 @@ describe('quantstudio doctor', () => {
     assert.deepEqual(codes(r), ['config.json config/modules_to_not_convert', 'quantize_config.json config/modules_to_not_convert']);
     await fixAndRecheck(folder);
     assert.deepEqual(JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8')).quantization_config.modules_to_not_convert, ['lm_head']);
+  });
+
+  it('a decoder Linear stored in float but not listed as not converted: added to the list', async () => {
+    const folder = copy(gptq);
+    const file = join(folder, 'model.safetensors');
+    const { tensors, metadata } = readSafetensors(file);
+    for (const s of ['qweight', 'qzeros', 'scales', 'g_idx']) tensors.delete(`model.layers.1.mlp.down_proj.${s}`);
+    tensors.set('model.layers.1.mlp.down_proj.weight', { dtype: 'F16', shape: [256, 768], data: Buffer.alloc(256 * 768 * 2) });
+    writeSafetensors(file, tensors, metadata);
+    const r = await doctorFolder(folder);
+    assert.deepEqual(codes(r), ['config.json config/modules_to_not_convert', 'quantize_config.json config/modules_to_not_convert']);
+    assert.deepEqual(r.findings[0]?.fix, { key: 'modules_to_not_convert', add: ['model.layers.1.mlp.down_proj'] });
+    assert.deepEqual(r.inference.keptLinears, ['model.layers.1.mlp.down_proj']);
+    await fixAndRecheck(folder);
+    assert.deepEqual(JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8')).quantization_config.modules_to_not_convert, ['model.layers.1.mlp.down_proj']);
   });
 
   it('bnb_4bit_quant_type fp4 over nf4 weights', async () => {
