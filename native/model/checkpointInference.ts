@@ -52,6 +52,9 @@ export function groupSizeFits(groupSize: number, inFeatures: number, groups: num
   return groupSize === -1 || groupSize <= 0 ? groups === 1 : Math.ceil(inFeatures / groupSize) === groups;
 }
 
+/** Mixture-of-Experts routers: Linears inside decoder layers that GPTQModel and transformers keep in float. */
+const ROUTER = /\.(gate|router|shared_expert_gate)$/;
+
 function unpack(words: Int32Array, bits: number): number[] {
   const values: number[] = [];
   const mask = (1 << bits) - 1;
@@ -133,7 +136,7 @@ export async function inferCheckpoint(folder: string, tensors: readonly TensorMe
       found = { module, layout: 'bnb8', inFeatures: w.shape[1] ?? 0, outFeatures: w.shape[0] ?? 0, bits: 8 };
     } else if (own.some((t) => t.name === `${module}.weight` && t.shape.length === 2 && FLOAT_DTYPES.has(t.dtype))) {
       result.unquantized.push(module);
-      if (own.some(isQuantizableLinear)) result.keptLinears.push(module);
+      if (own.some(isQuantizableLinear) && !ROUTER.test(module)) result.keptLinears.push(module);
     }
     if (typeof found === 'string') result.unreadable.push({ module, why: found });
     else if (found) result.modules.push(found);
