@@ -2,18 +2,17 @@
 // configs say (config.json's quantization_config, quantize_config.json, quant_config.json, read through
 // quantConfig.ts), a NaN / Inf / fp16-overflow scan of every float tensor, which loaders take it, and the
 // corrected configs. Reading only: writeCorrectedConfigs is the one function that writes, and only when called.
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inferCheckpoint } from './checkpointInference';
 import type { CheckpointInference } from './checkpointInference';
 import { checkpointLayout } from './checkpointLayouts';
-import type { LayoutName } from './checkpointLayouts';
 import { countChunk, SCANNED_DTYPES } from './floatScan';
 import type { FloatCounts } from './floatScan';
 import { jsonObjectOf, readLocalModel } from './localFolder';
 import { quantizationConfigOf } from './quantConfig';
 import { forEachChunk } from './tensorData';
-import type { JsonObject, JsonValue } from './types';
+import type { JsonObject, JsonValue, TensorMeta } from './types';
 import { expectedSettings, KEY_SPELLINGS, verdictsOf } from './doctorRules';
 import type { Expected, TargetVerdict } from './doctorRules';
 import { isSkipped } from './weightLayout';
@@ -120,9 +119,9 @@ function compareConfig(c: ConfigFile, expected: Expected, inference: CheckpointI
   }
 }
 
-async function scanFloats(folder: string, inference: { tensors: Parameters<typeof forEachChunk>[1][] }): Promise<ScanResult> {
+async function scanFloats(folder: string, tensors: readonly TensorMeta[]): Promise<ScanResult> {
   const result: ScanResult = { tensors: 0, bytes: 0, counts: { nan: 0, inf: 0, overFp16: 0 }, first: { nan: [], inf: [], overFp16: [] }, tensorsWith: { nan: 0, inf: 0, overFp16: 0 } };
-  for (const t of inference.tensors) {
+  for (const t of tensors) {
     if (!SCANNED_DTYPES.has(t.dtype)) continue;
     const own: FloatCounts = { nan: 0, inf: 0, overFp16: 0 };
     await forEachChunk(folder, t, (chunk) => countChunk(t.dtype, chunk, own));
@@ -168,7 +167,7 @@ export async function doctorFolder(folder: string): Promise<DoctorReport> {
   } else if (configs.length > 0) {
     findings.push({ code: 'config/quant_method', severity: 'error', message: `${configs.map((c) => c.file).join(', ')} describe a quantized checkpoint, but the tensors hold no quantized module.` });
   }
-  const scan = await scanFloats(folder, { tensors });
+  const scan = await scanFloats(folder, tensors);
   findings.push(...scanFindings(scan));
   return { folder, inference, inferred, configFiles: configs.map((c) => c.file), findings, scan, targets: verdictsOf(inference, inferred, findings, format) };
 }
@@ -202,11 +201,15 @@ export async function writeCorrectedConfigs(report: DoctorReport): Promise<strin
   for (const [file, json] of await correctedConfigs(report)) {
     const path = join(report.folder, file);
     const temp = `${path}.doctor-${process.pid}.tmp`;
-    await writeFile(temp, `${JSON.stringify(json, null, 2)}\n`, 'utf8');
-    await rename(temp, path);
+    try {
+      await writeFile(temp, `${JSON.stringify(json, null, 2)}\n`, { encoding: 'utf8', flag: 'wx' });
+      await rename(temp, path);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
     written.push(file);
   }
   return written;
 }
 
-export type { LayoutName };
