@@ -71,6 +71,9 @@ describe('quantstudio doctor', () => {
     assert.match(r.findings[0]!.message, /model\.layers\.0\.self_attn\.q_proj\.qweight packs in_features 256 into 64 int32 rows, 8 bits each/);
     assert.equal(r.targets[0]?.loads, false);
     assert.equal(quantstudio(['doctor', folder]).status, 1, 'without --fix the folder is only read');
+    // The editor's header-only model/checkpoint-mismatch rule agrees on the same copy.
+    const validate = quantstudio(['validate', join(folder, 'config.json')], repoRoot, { ...process.env, HF_HUB_OFFLINE: '1' });
+    assert.match(validate.stdout, /error model\/checkpoint-mismatch: bits is 4, but model\.layers\.0\.self_attn\.q_proj\.qweight is \[64, 256\] I32, the packing of 8-bit weights/);
     await fixAndRecheck(folder);
     assert.equal(JSON.parse(readFileSync(join(folder, 'quantize_config.json'), 'utf8')).bits, 8);
   });
