@@ -65,7 +65,7 @@ function parseEntry(name: string, entry: unknown, dataBytes: number, file: strin
   const dims = shape as number[];
   const expected = dims.reduce((a, d) => a * d, 1) * DTYPE_BYTES[dtype];
   if (expected !== end - begin) return bad(`shape [${dims.join(', ')}] × ${dtype} is ${expected} bytes but data_offsets span ${end - begin}`);
-  return { name, dtype, shape: dims, bytes: end - begin, file };
+  return { name, dtype, shape: dims, bytes: end - begin, file, offset: begin };
 }
 
 /** Reads only the header bytes of a local .safetensors file. */

@@ -18,6 +18,8 @@ export interface TensorMeta {
   bytes: number;
   /** Shard file the tensor lives in, relative to the model root. */
   file: string;
+  /** Start of its data within the file's data buffer (after the header); absent where only sizes are known. */
+  offset?: number;
 }
 
 /** Where a model was found. */

@@ -1,6 +1,7 @@
 // The quantstudio CLI: parses the command line and dispatches to one command module each.
 // Commands are a table: adding one is adding a row.
 import { benchmarkCommand } from './commands/benchmark';
+import { doctorCommand } from './commands/doctor';
 import { generateCommand } from './commands/generate';
 import { perplexityCommand } from './commands/perplexity';
 import { quantizeCommand } from './commands/quantize';
@@ -9,7 +10,7 @@ import { estimateCommand } from './estimate';
 import type { Command } from './command';
 import { packageVersion } from './version';
 
-const COMMANDS: ReadonlyArray<Command> = [validateCommand, estimateCommand, quantizeCommand, perplexityCommand, generateCommand, benchmarkCommand];
+const COMMANDS: ReadonlyArray<Command> = [validateCommand, estimateCommand, quantizeCommand, perplexityCommand, generateCommand, benchmarkCommand, doctorCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

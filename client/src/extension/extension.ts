@@ -6,6 +6,7 @@ import type { LanguageClient } from 'vscode-languageclient/node';
 import { COMMANDS } from '../../../server/src/protocol';
 import type { CommandId } from '../../../server/src/protocol';
 import { benchmark } from './commands/benchmark';
+import { checkpointDoctor } from './commands/checkpointDoctor';
 import { estimateMemory } from './commands/estimateMemory';
 import { generate } from './commands/generate';
 import { evaluatePerplexity } from './commands/perplexity';
@@ -51,6 +52,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     command(COMMANDS.runsExport, (arg) => exportRunCommand(arg)),
     command(COMMANDS.runsDelete, async (arg) => (await deleteRun(arg)) && runs.refresh()),
     command(COMMANDS.setHubToken, () => setHubToken(context, output)),
+    command(COMMANDS.checkpointDoctor, (arg) => checkpointDoctor(arg)),
   );
   context.subscriptions.push(registerPanels());
 

@@ -109,7 +109,7 @@ describe('safetensors header validation', () => {
 
   it('accepts a well-formed header', async () => {
     const tensors = await readLocalHeader(writeSafetensors('ok.safetensors', entry('F32', [2, 3], [0, 24]), 24), 'ok.safetensors');
-    assert.deepEqual(tensors, [{ name: 'w', dtype: 'F32', shape: [2, 3], bytes: 24, file: 'ok.safetensors' }]);
+    assert.deepEqual(tensors, [{ name: 'w', dtype: 'F32', shape: [2, 3], bytes: 24, file: 'ok.safetensors', offset: 0 }]);
   });
 
   const cases: Array<[string, () => string, RegExp]> = [

@@ -1,17 +1,11 @@
 // The GPTQ kernel a config picks with `backend` must take every quantized Linear's shape: GPTQModel 7.7
 // validates in_features / out_features against each kernel's tile sizes and refuses the kernel otherwise.
 // (desc_act against the kernel and checkpoint format is checked without the model, in rules/gptq.ts.)
-import { isSkipped } from '../../../../../native/model';
+import { GPTQ_KERNEL_SHAPES, isSkipped, kernelTakes } from '../../../../../native/model';
 import { layerPattern } from '../../modelAware/modelView';
 import { effective, stringOf } from '../values';
 import type { ModelRule } from './rule';
 import { skipListOf } from './skipList';
-
-/** backend → the divisors GPTQModel 7.7's kernel declares (SUPPORTS_IN/OUT_FEATURES_DIVISIBLE_BY). */
-const KERNEL_SHAPES: Readonly<Record<string, { kernel: string; inBy: number; outBy: number }>> = {
-  marlin: { kernel: 'MarlinQuantLinear', inBy: 1, outBy: 64 },
-  exllama_v2: { kernel: 'ExllamaV2QuantLinear', inBy: 32, outBy: 32 },
-};
 
 const LISTED = 6;
 
@@ -23,12 +17,12 @@ export const kernelShapesRule: ModelRule = {
   check(site, ctx) {
     const backendEntry = effective(site, 'backend');
     const backend = stringOf(backendEntry)?.toLowerCase();
-    const shape = backend === undefined ? undefined : KERNEL_SHAPES[backend];
+    const shape = backend === undefined ? undefined : GPTQ_KERNEL_SHAPES[backend];
     if (!backendEntry || !backend || !shape) return;
     const skip = skipListOf(site);
     const bad = new Map<string, string>();
     for (const l of ctx.view.linears) {
-      if (isSkipped(l.module, skip) || (l.in % shape.inBy === 0 && l.out % shape.outBy === 0)) continue;
+      if (isSkipped(l.module, skip) || kernelTakes(shape, l.in, l.out)) continue;
       bad.set(layerPattern(l.module), `${layerPattern(l.module)} (in ${l.in}, out ${l.out})`);
     }
     if (bad.size === 0) return;
