@@ -4,7 +4,8 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['out/**', 'node_modules/**', 'native/build*/**', 'client/dist/**', '**/*.d.ts'] },
+  // what .gitignore ignores (builds, bundles, results), and declaration files
+  { ignores: ['out/**', 'dist/**', 'node_modules/**', 'native/build*/**', 'bench-results/**', '.whl/**', '.device/**', '**/*.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -44,12 +44,19 @@ console.log(`running ${files.length} test files: ${files.map((f) => relative(roo
 const scratch = mkdtempSync(join(tmpdir(), 'qs-test-run-'));
 const skipsFile = join(scratch, 'skips.jsonl');
 const reporters = [
-  `--test-reporter=${process.stdout.isTTY ? 'spec' : 'tap'}`, '--test-reporter-destination=stdout',
-  `--test-reporter=${pathToFileURL(join(root, 'test', 'skipSummary.mjs')).href}`, `--test-reporter-destination=${skipsFile}`,
+  `--test-reporter=${process.stdout.isTTY ? 'spec' : 'tap'}`,
+  '--test-reporter-destination=stdout',
+  `--test-reporter=${pathToFileURL(join(root, 'test', 'skipSummary.mjs')).href}`,
+  `--test-reporter-destination=${skipsFile}`,
 ];
 const result = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...reporters, ...files], { cwd: root, stdio: 'inherit' });
 
-const skips = existsSync(skipsFile) ? readFileSync(skipsFile, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l)) : [];
+const skips = existsSync(skipsFile)
+  ? readFileSync(skipsFile, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l))
+  : [];
 rmSync(scratch, { recursive: true, force: true });
 const suiteOf = (file) => Object.keys(suites).find((name) => suites[name].includes(file)) ?? relative(root, file);
 for (const line of skipSummary(skips, suiteOf)) console.log(line);

@@ -15,8 +15,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const size_t stateBytes = in.Byte() | (in.Byte() << 8);
   const std::string state = in.Bytes(stateBytes);
   formats::TensorSet set;
-  set.push_back({std::string("layer.weight.quant_state.bitsandbytes__") + (fp4 ? "fp4" : "nf4"), DType::U8,
-                 {static_cast<int64_t>(state.size())}, std::vector<uint8_t>(state.begin(), state.end())});
+  set.push_back({std::string("layer.weight.quant_state.bitsandbytes__") + (fp4 ? "fp4" : "nf4"),
+                 DType::U8,
+                 {static_cast<int64_t>(state.size())},
+                 std::vector<uint8_t>(state.begin(), state.end())});
   for (const char* name : {"", ".absmax", ".quant_map", ".nested_absmax", ".nested_quant_map"}) {
     if (!in.Tensor(std::string("layer.weight") + name, set)) return 0;
   }

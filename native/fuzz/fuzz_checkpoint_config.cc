@@ -13,7 +13,8 @@ using namespace quantstudio;
 namespace {
 
 double Double(fuzz::Reader& in) {
-  const uint64_t bits = static_cast<uint32_t>(in.Int32()) | (static_cast<uint64_t>(static_cast<uint32_t>(in.Int32())) << 32);
+  const uint64_t bits =
+      static_cast<uint32_t>(in.Int32()) | (static_cast<uint64_t>(static_cast<uint32_t>(in.Int32())) << 32);
   double d;
   std::memcpy(&d, &bits, sizeof d);
   return d;

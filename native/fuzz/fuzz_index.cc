@@ -16,7 +16,8 @@ namespace {
 std::string folderMade;
 
 void RemoveFolder() {
-  for (const char* f : {"/model-00001-of-00002.safetensors", "/model-00002-of-00002.safetensors", "/model.safetensors.index.json"}) {
+  for (const char* f :
+       {"/model-00001-of-00002.safetensors", "/model-00002-of-00002.safetensors", "/model.safetensors.index.json"}) {
     ::unlink((folderMade + f).c_str());
   }
   ::rmdir(folderMade.c_str());

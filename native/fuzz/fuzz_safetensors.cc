@@ -37,7 +37,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (int i = 7; i >= 0; --i) headerLen = (headerLen << 8) | data[i];
   std::vector<std::pair<const uint8_t*, size_t>> ranges;
   for (const io::TensorView& t : file->tensors()) {
-    if (t.numel() < 0 || static_cast<uint64_t>(t.numel()) * DTypeSize(t.dtype) != t.nbytes) Broken("bytes != shape x dtype");
+    if (t.numel() < 0 || static_cast<uint64_t>(t.numel()) * DTypeSize(t.dtype) != t.nbytes)
+      Broken("bytes != shape x dtype");
     if (file->Find(t.name) != &t) Broken("Find does not return the tensor");
     ranges.emplace_back(t.data, t.nbytes);
     volatile uint8_t sink = 0;
@@ -49,7 +50,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::sort(ranges.begin(), ranges.end());
   size_t covered = 0;
   for (size_t i = 0; i < ranges.size(); ++i) {
-    if (i > 0 && ranges[i - 1].first + ranges[i - 1].second != ranges[i].first) Broken("tensors do not tile the buffer");
+    if (i > 0 && ranges[i - 1].first + ranges[i - 1].second != ranges[i].first)
+      Broken("tensors do not tile the buffer");
     covered += ranges[i].second;
   }
   if (covered != size - 8 - headerLen) Broken("tensors do not cover the data buffer");

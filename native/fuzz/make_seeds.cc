@@ -58,7 +58,8 @@ quant::GroupQuantized Layer(int64_t rows, int64_t cols, int bits, int64_t groupS
     q.zeros.push_back(static_cast<int32_t>(i % (1 << bits)));
     q.scales.push_back(0.01f * static_cast<float>(i % 5 + 1));
   }
-  for (int64_t c = 0; c < cols; ++c) q.gIdx.push_back(static_cast<int32_t>((actOrder ? (c * 5) % cols : c) / q.groupSize));
+  for (int64_t c = 0; c < cols; ++c)
+    q.gIdx.push_back(static_cast<int32_t>((actOrder ? (c * 5) % cols : c) / q.groupSize));
   return q;
 }
 
@@ -116,7 +117,8 @@ void SafetensorsSeeds() {
   const std::string dir = corpus + "/safetensors";
   const float f[6] = {1, 2, 3, 4, 5, 6};
   const int8_t i8[4] = {-1, 2, -3, 4};
-  io::WriteSafetensors(dir + "/small-with-metadata", {{"w", DType::F32, {2, 3}, f, sizeof f}, {"q", DType::I8, {4}, i8, sizeof i8}},
+  io::WriteSafetensors(dir + "/small-with-metadata",
+                       {{"w", DType::F32, {2, 3}, f, sizeof f}, {"q", DType::I8, {4}, i8, sizeof i8}},
                        {{"format", "pt"}});
   io::WriteSafetensors(dir + "/scalar-and-empty", {{"s", DType::F16, {}, f, 2}, {"e", DType::BF16, {0, 3}, f, 0}}, {});
 }
@@ -125,7 +127,8 @@ void JsonSeeds() {
   Write("json", "config-awq", Read(fixtures + "/model-aware/awq-g32/config.json"));
   Write("json", "config-bnb-nf4", Read(fixtures + "/upstream-written/bnb-nf4-double-quant/config.json"));
   Write("json", "quantize-config-gptq", Read(fixtures + "/upstream-written/gptq-4bit-g128/quantize_config.json"));
-  Write("json", "escapes-and-numbers", R"({"a":"\u00e9\ud83d\ude00\n\"","n":[-0,1e308,-1.5E-7,12345678901234567890],"t":true,"f":false,"z":null})");
+  Write("json", "escapes-and-numbers",
+        R"({"a":"\u00e9\ud83d\ude00\n\"","n":[-0,1e308,-1.5E-7,12345678901234567890],"t":true,"f":false,"z":null})");
 }
 
 void IndexSeeds() {
@@ -163,26 +166,32 @@ int main(int argc, char** argv) {
     return 2;
   }
   fixtures = argv[1], corpus = argv[2];
-  Write("gptq", "fixture-gptq-8bit-g32", EncodeAll(GptqHead(8, 32), FixtureLayer("model-aware/gptq-8bit-g32", kGptq), kGptq));
-  Write("gptq", "upstream-gptq-4bit-g128", EncodeAll(GptqHead(4, 128), FixtureLayer("upstream-written/gptq-4bit-g128", kGptq), kGptq));
+  Write("gptq", "fixture-gptq-8bit-g32",
+        EncodeAll(GptqHead(8, 32), FixtureLayer("model-aware/gptq-8bit-g32", kGptq), kGptq));
+  Write("gptq", "upstream-gptq-4bit-g128",
+        EncodeAll(GptqHead(4, 128), FixtureLayer("upstream-written/gptq-4bit-g128", kGptq), kGptq));
   Write("gptq", "upstream-gptq-4bit-g128-desc-act",
         EncodeAll(GptqHead(4, 128), FixtureLayer("upstream-written/gptq-4bit-g128-desc-act", kGptq), kGptq));
   for (int bits : {2, 3, 4, 8}) {
     const auto set = formats::PackGptq("layer", Layer(32, 64, bits, 16, bits == 3));
     Write("gptq", "packed-" + std::to_string(bits) + "bit-g16", EncodeAll(GptqHead(bits, 16), set, kGptq));
   }
-  Write("gptq", "packed-4bit-per-channel", EncodeAll(GptqHead(4, -1), formats::PackGptq("layer", Layer(8, 32, 4, -1, false)), kGptq));
+  Write("gptq", "packed-4bit-per-channel",
+        EncodeAll(GptqHead(4, -1), formats::PackGptq("layer", Layer(8, 32, 4, -1, false)), kGptq));
 
-  Write("awq", "fixture-awq-gemm-g32", EncodeAll(AwqHead(formats::AwqVersion::Gemm, 32), FixtureLayer("model-aware/awq-g32", kAwq), kAwq));
+  Write("awq", "fixture-awq-gemm-g32",
+        EncodeAll(AwqHead(formats::AwqVersion::Gemm, 32), FixtureLayer("model-aware/awq-g32", kAwq), kAwq));
   for (auto v : {formats::AwqVersion::Gemm, formats::AwqVersion::Gemv}) {
     for (int32_t g : {32, 64, 128}) {
       const auto set = formats::PackAwq("layer", Layer(16, 128, 4, g, false), v);
-      Write("awq", std::string("packed-") + formats::AwqVersionName(v) + "-g" + std::to_string(g), EncodeAll(AwqHead(v, g), set, kAwq));
+      Write("awq", std::string("packed-") + formats::AwqVersionName(v) + "-g" + std::to_string(g),
+            EncodeAll(AwqHead(v, g), set, kAwq));
     }
   }
 
-  Write("bnb4", "fixture-nf4", Bnb4Seed(FixtureLayer("model-aware/bnb-nf4", {".weight", ".weight.absmax", ".weight.quant_map",
-                                                                               ".weight.quant_state.bitsandbytes__nf4"})));
+  Write("bnb4", "fixture-nf4",
+        Bnb4Seed(FixtureLayer("model-aware/bnb-nf4", {".weight", ".weight.absmax", ".weight.quant_map",
+                                                      ".weight.quant_state.bitsandbytes__nf4"})));
   Write("bnb4", "upstream-nf4-double-quant",
         Bnb4Seed(FixtureLayer("upstream-written/bnb-nf4-double-quant",
                               {".weight", ".weight.absmax", ".weight.quant_map", ".weight.nested_absmax",

@@ -40,11 +40,21 @@ export interface AwqLinearResult {
 
 interface AwqAddon {
   awqSearchScales(
-    weights: Float32Array[], rowsEach: number[], cols: number, activations: Float32Array, options: AwqOptions,
-    onProgress: ((done: number, total: number) => void) | undefined, cancel: Int32Array,
+    weights: Float32Array[],
+    rowsEach: number[],
+    cols: number,
+    activations: Float32Array,
+    options: AwqOptions,
+    onProgress: ((done: number, total: number) => void) | undefined,
+    cancel: Int32Array,
   ): Promise<AwqScaleSearch>;
   awqQuantizeLinear(
-    weight: Float32Array, rows: number, cols: number, scales: Float32Array, activations: Float32Array, clip: boolean,
+    weight: Float32Array,
+    rows: number,
+    cols: number,
+    scales: Float32Array,
+    activations: Float32Array,
+    clip: boolean,
     options: AwqOptions,
   ): Promise<AwqLinearResult>;
 }
@@ -55,18 +65,31 @@ function addon(): AwqAddon {
 
 /** Scale search where the inspected module is the linears themselves (their outputs concatenated). */
 export function awqSearchScales(
-  linears: AwqLinearInput[], cols: number, activations: Float32Array, options: AwqOptions = {},
+  linears: AwqLinearInput[],
+  cols: number,
+  activations: Float32Array,
+  options: AwqOptions = {},
   control: QuantRunControl = {},
 ): Promise<AwqScaleSearch> {
   return addon().awqSearchScales(
-    linears.map((l) => l.weight), linears.map((l) => l.rows), cols, activations, options, control.onProgress,
+    linears.map((l) => l.weight),
+    linears.map((l) => l.rows),
+    cols,
+    activations,
+    options,
+    control.onProgress,
     cancelFlag(control.signal),
   );
 }
 
 /** Quantizes one linear's weight scaled by `scales`; with `clip`, runs the clip search on `activations`. */
 export function awqQuantizeLinear(
-  weight: Float32Array, rows: number, cols: number, scales: Float32Array, activations: Float32Array, clip: boolean,
+  weight: Float32Array,
+  rows: number,
+  cols: number,
+  scales: Float32Array,
+  activations: Float32Array,
+  clip: boolean,
   options: AwqOptions = {},
 ): Promise<AwqLinearResult> {
   return addon().awqQuantizeLinear(weight, rows, cols, scales, activations, clip, options);

@@ -44,18 +44,20 @@ export function wikitext2ValidPath(): string {
 
 function readJsonl(file: string): string[] {
   const texts: string[] = [];
-  fs.readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    let row: unknown;
-    try {
-      row = JSON.parse(line);
-    } catch (e) {
-      throw new Error(`${file}:${i + 1}: not valid JSON (${(e as Error).message}); each line must be {"text": "..."}`);
-    }
-    const text = row && typeof row === 'object' ? (row as Record<string, unknown>).text : undefined;
-    if (typeof text !== 'string') throw new Error(`${file}:${i + 1}: has no string "text" field; each line must be {"text": "..."}`);
-    texts.push(text);
-  });
+  fs.readFileSync(file, 'utf8')
+    .split('\n')
+    .forEach((line, i) => {
+      if (line.trim() === '') return;
+      let row: unknown;
+      try {
+        row = JSON.parse(line);
+      } catch (e) {
+        throw new Error(`${file}:${i + 1}: not valid JSON (${(e as Error).message}); each line must be {"text": "..."}`);
+      }
+      const text = row && typeof row === 'object' ? (row as Record<string, unknown>).text : undefined;
+      if (typeof text !== 'string') throw new Error(`${file}:${i + 1}: has no string "text" field; each line must be {"text": "..."}`);
+      texts.push(text);
+    });
   return texts;
 }
 
@@ -67,10 +69,13 @@ export function calibrationTexts(dataset: CalibrationDataset): { texts: string[]
     }
     return { texts: dataset, source: `${dataset.length} texts from the config` };
   }
-  if (dataset === 'wikitext2') return { texts: [fs.readFileSync(wikitext2ValidPath(), 'utf8')], source: 'wikitext2 (validation split, bundled)' };
+  if (dataset === 'wikitext2')
+    return { texts: [fs.readFileSync(wikitext2ValidPath(), 'utf8')], source: 'wikitext2 (validation split, bundled)' };
   if (!fs.existsSync(dataset)) {
-    throw new Error(`calibration dataset "${dataset}": neither the built-in "wikitext2" nor an existing file; ` +
-      'give "wikitext2", a .txt or .jsonl file path, or a list of strings');
+    throw new Error(
+      `calibration dataset "${dataset}": neither the built-in "wikitext2" nor an existing file; ` +
+        'give "wikitext2", a .txt or .jsonl file path, or a list of strings',
+    );
   }
   if (dataset.endsWith('.jsonl')) return { texts: readJsonl(dataset), source: dataset };
   return { texts: [fs.readFileSync(dataset, 'utf8')], source: dataset };
@@ -119,7 +124,13 @@ export function calibrationWindows(tokenizer: TextTokenizer | undefined, options
     return { ids, nsamples, seqlen, sourceTokens: options.tokens.length, source: 'token ids' };
   }
   const { texts, source } = calibrationTexts(options.dataset ?? calibrationDefaults.dataset);
-  if (!tokenizer) throw new Error('calibration from text needs the model\'s tokenizer (tokenizer.json)');
+  if (!tokenizer) throw new Error("calibration from text needs the model's tokenizer (tokenizer.json)");
   const tokens = tokenizer.encode(texts.join('\n\n'), { addSpecialTokens: false });
-  return { ids: sampleWindows(tokens, nsamples, seqlen, options.seed ?? calibrationDefaults.seed), nsamples, seqlen, sourceTokens: tokens.length, source };
+  return {
+    ids: sampleWindows(tokens, nsamples, seqlen, options.seed ?? calibrationDefaults.seed),
+    nsamples,
+    seqlen,
+    sourceTokens: tokens.length,
+    source,
+  };
 }

@@ -55,7 +55,10 @@ export interface FormatsAddon {
 
 /** The tensors of one Linear layer named `<prefix>.qweight` etc. (prefix e.g. model.layers.0.self_attn.q_proj). */
 export function packLayer(
-  format: FormatName, prefix: string, result: QuantResult | GroupQuantized, options: PackOptions = {},
+  format: FormatName,
+  prefix: string,
+  result: QuantResult | GroupQuantized,
+  options: PackOptions = {},
 ): TensorToWrite[] {
   return loadAddon().packLayer(format, prefix, result, options);
 }

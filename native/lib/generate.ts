@@ -27,12 +27,15 @@ export class TextStream {
   private ids: number[] = [];
   private emitted = 0;
 
-  constructor(private readonly tokenizer: TextTokenizer, private readonly onText: (chunk: string) => void) {}
+  constructor(
+    private readonly tokenizer: TextTokenizer,
+    private readonly onText: (chunk: string) => void,
+  ) {}
 
   push(id: number): void {
     this.ids.push(id);
     const text = this.tokenizer.decode(this.ids);
-    if (text.endsWith('\uFFFD')) return;  // wait for the rest of a multi-byte character
+    if (text.endsWith('\uFFFD')) return; // wait for the rest of a multi-byte character
     if (text.length > this.emitted) {
       this.onText(text.slice(this.emitted));
       this.emitted = text.length;
@@ -46,7 +49,10 @@ export function promptIds(tokenizer: TextTokenizer, prompt: string | ChatMessage
 }
 
 export async function generateText(
-  model: RuntimeModel, tokenizer: TextTokenizer, options: GenerateTextOptions, onText: (chunk: string) => void = () => undefined,
+  model: RuntimeModel,
+  tokenizer: TextTokenizer,
+  options: GenerateTextOptions,
+  onText: (chunk: string) => void = () => undefined,
 ): Promise<GenerateTextResult> {
   const prompt = promptIds(tokenizer, options.prompt);
   const stream = new TextStream(tokenizer, onText);

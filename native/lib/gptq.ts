@@ -31,8 +31,13 @@ export const REFERENCE_DAMP_PERCENT = 0.01;
 
 interface GptqAddon {
   gptqQuantize(
-    weight: Float32Array, rows: number, cols: number, activationBatches: Float32Array[], options: GptqOptions,
-    onProgress: ((done: number, total: number) => void) | undefined, cancel: Int32Array,
+    weight: Float32Array,
+    rows: number,
+    cols: number,
+    activationBatches: Float32Array[],
+    options: GptqOptions,
+    onProgress: ((done: number, total: number) => void) | undefined,
+    cancel: Int32Array,
   ): Promise<GptqResult>;
 }
 
@@ -41,7 +46,11 @@ interface GptqAddon {
  * (each [tokens × cols], row-major; batches are averaged as they come).
  */
 export function gptqQuantize(
-  weight: Float32Array, rows: number, cols: number, activationBatches: Float32Array[], options: GptqOptions = {},
+  weight: Float32Array,
+  rows: number,
+  cols: number,
+  activationBatches: Float32Array[],
+  options: GptqOptions = {},
   control: QuantRunControl = {},
 ): Promise<GptqResult> {
   const addon = loadAddon() as unknown as GptqAddon;

@@ -24,7 +24,14 @@ export function cancelFlag(signal: AbortSignal | undefined): Int32Array {
   const flag = new Int32Array(1);
   if (signal) {
     if (signal.aborted) flag[0] = 1;
-    else signal.addEventListener('abort', () => { flag[0] = 1; }, { once: true });
+    else
+      signal.addEventListener(
+        'abort',
+        () => {
+          flag[0] = 1;
+        },
+        { once: true },
+      );
   }
   return flag;
 }

@@ -32,9 +32,7 @@ export interface TensorToWrite {
 }
 
 /** One file of a checkpoint folder: a safetensors file, or text such as config.json. */
-export type CheckpointFile =
-  | { name: string; text: string }
-  | { name: string; tensors: TensorToWrite[]; metadata?: Record<string, string> };
+export type CheckpointFile = { name: string; text: string } | { name: string; tensors: TensorToWrite[]; metadata?: Record<string, string> };
 
 export interface WriteCheckpointOptions {
   /** The model the checkpoint comes from: writing into (or over) it is refused. */
@@ -52,8 +50,12 @@ export interface IoAddon {
   readTensor(path: string, name: string): Tensor;
   writeSafetensors(path: string, tensors: TensorToWrite[], metadata?: Record<string, string>): void;
   writeCheckpoint(
-    out: string, source: string | undefined, overwrite: boolean, files: CheckpointFile[],
-    onProgress: ((done: number, total: number) => void) | undefined, cancel: Int32Array,
+    out: string,
+    source: string | undefined,
+    overwrite: boolean,
+    files: CheckpointFile[],
+    onProgress: ((done: number, total: number) => void) | undefined,
+    cancel: Int32Array,
   ): Promise<void>;
   f16ToF32(bits: Uint16Array): Float32Array;
   bf16ToF32(bits: Uint16Array): Float32Array;
@@ -76,10 +78,14 @@ export function readTensorFloat32(path: string, name: string): { shape: number[]
   const t = readTensor(path, name);
   const addon = loadAddon();
   switch (t.dtype) {
-    case 'F32': return { shape: t.shape, data: t.data as Float32Array };
-    case 'F16': return { shape: t.shape, data: addon.f16ToF32(t.data as Uint16Array) };
-    case 'BF16': return { shape: t.shape, data: addon.bf16ToF32(t.data as Uint16Array) };
-    default: throw new Error(`tensor "${name}" in ${path} is ${t.dtype}, not a float tensor`);
+    case 'F32':
+      return { shape: t.shape, data: t.data as Float32Array };
+    case 'F16':
+      return { shape: t.shape, data: addon.f16ToF32(t.data as Uint16Array) };
+    case 'BF16':
+      return { shape: t.shape, data: addon.bf16ToF32(t.data as Uint16Array) };
+    default:
+      throw new Error(`tensor "${name}" in ${path} is ${t.dtype}, not a float tensor`);
   }
 }
 
@@ -91,7 +97,12 @@ export function writeSafetensors(path: string, tensors: TensorToWrite[], metadat
 /** Writes every file into `<out>.tmp-<pid>` and renames it to `out` once all are written. */
 export function writeCheckpoint(out: string, files: CheckpointFile[], options: WriteCheckpointOptions = {}): Promise<void> {
   return loadAddon().writeCheckpoint(
-    out, options.source, options.overwrite ?? false, files, options.onProgress, cancelFlag(options.signal),
+    out,
+    options.source,
+    options.overwrite ?? false,
+    files,
+    options.onProgress,
+    cancelFlag(options.signal),
   );
 }
 

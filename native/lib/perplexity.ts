@@ -31,7 +31,12 @@ export async function idsPerplexity(model: RuntimeModel, ids: number[], options:
   return { perplexity: r.perplexity, tokens: used.length, predicted: r.tokens, windows: r.windows, seq, seconds: r.seconds };
 }
 
-export function textPerplexity(model: RuntimeModel, tokenizer: TextTokenizer, text: string, options: PerplexityOptions = {}): Promise<PerplexityResult> {
+export function textPerplexity(
+  model: RuntimeModel,
+  tokenizer: TextTokenizer,
+  text: string,
+  options: PerplexityOptions = {},
+): Promise<PerplexityResult> {
   return idsPerplexity(model, tokenizer.encode(text, { addSpecialTokens: false }), options);
 }
 

@@ -69,8 +69,14 @@ export interface BnbCodeTables {
 
 export interface QuantAddon {
   quantize(
-    method: string, weight: Float32Array, rows: number, cols: number, options: QuantizeOptions,
-    onProgress: ((done: number, total: number) => void) | undefined, cancel: Int32Array, tensorName: string,
+    method: string,
+    weight: Float32Array,
+    rows: number,
+    cols: number,
+    options: QuantizeOptions,
+    onProgress: ((done: number, total: number) => void) | undefined,
+    cancel: Int32Array,
+    tensorName: string,
   ): Promise<QuantResult>;
   dequantize(result: QuantResult | GroupQuantized): Float32Array;
   quantizerNames(): string[];
@@ -79,11 +85,22 @@ export interface QuantAddon {
 
 /** Quantizes `weight` [rows × cols] (row-major, out × in) with the named quantizer. */
 export function quantize(
-  method: QuantizerName, weight: Float32Array, rows: number, cols: number, options: QuantizeOptions = {},
+  method: QuantizerName,
+  weight: Float32Array,
+  rows: number,
+  cols: number,
+  options: QuantizeOptions = {},
   control: QuantizeControl = {},
 ): Promise<QuantResult> {
   return loadAddon().quantize(
-    method, weight, rows, cols, options, control.onProgress, cancelFlag(control.signal), control.tensorName ?? 'weight',
+    method,
+    weight,
+    rows,
+    cols,
+    options,
+    control.onProgress,
+    cancelFlag(control.signal),
+    control.tensorName ?? 'weight',
   );
 }
 

@@ -108,7 +108,11 @@ interface PipelineNativeOptions extends Omit<PipelinePlan, 'dataset'> {
 }
 
 export interface PipelineAddon {
-  quantizePipeline(options: PipelineNativeOptions, onProgress: (p: QuantizeProgress) => void, cancel: Int32Array): Promise<QuantizeModelResult>;
+  quantizePipeline(
+    options: PipelineNativeOptions,
+    onProgress: (p: QuantizeProgress) => void,
+    cancel: Int32Array,
+  ): Promise<QuantizeModelResult>;
 }
 
 /** A config the pipeline cannot run; the message names the key and what to change. */
@@ -137,14 +141,20 @@ function methodOf(config: Json, algorithm: QuantAlgorithm | undefined): QuantAlg
   const q = config.quant_method;
   const declared = typeof q === 'string' ? q.toLowerCase() : undefined;
   if (declared !== undefined && !['gptq', 'awq', 'bitsandbytes'].includes(declared)) {
-    throw new QuantizeConfigError(`quantization_config.quant_method: "${declared}" is not one the pipeline writes; use gptq, awq or bitsandbytes`);
+    throw new QuantizeConfigError(
+      `quantization_config.quant_method: "${declared}" is not one the pipeline writes; use gptq, awq or bitsandbytes`,
+    );
   }
   if (algorithm === undefined) {
-    if (declared === undefined) throw new QuantizeConfigError('quantization_config.quant_method is missing; set gptq, awq or bitsandbytes (or pass algorithm)');
+    if (declared === undefined)
+      throw new QuantizeConfigError('quantization_config.quant_method is missing; set gptq, awq or bitsandbytes (or pass algorithm)');
     return declared as QuantAlgorithm;
   }
   if (algorithm === 'rtn') {
-    if (declared === 'bitsandbytes') throw new QuantizeConfigError('algorithm rtn writes a GPTQ or AWQ layout; a bitsandbytes config is quantized by algorithm bitsandbytes');
+    if (declared === 'bitsandbytes')
+      throw new QuantizeConfigError(
+        'algorithm rtn writes a GPTQ or AWQ layout; a bitsandbytes config is quantized by algorithm bitsandbytes',
+      );
     return 'rtn';
   }
   if (declared !== undefined && declared !== algorithm) {
@@ -167,13 +177,29 @@ export function planFromConfig(config: Json, algorithm?: QuantAlgorithm): Pipeli
     const load4 = pick(config, ['load_in_4bit', '_load_in_4bit'], isBool, 'a boolean') ?? bnb.load_in_4bit;
     const load8 = pick(config, ['load_in_8bit', '_load_in_8bit'], isBool, 'a boolean') ?? bnb.load_in_8bit;
     if (load4 === load8) throw new QuantizeConfigError('quantization_config: set exactly one of load_in_4bit and load_in_8bit to true');
-    if (load8) return { method: 'int8', layout: 'bnb8', threshold: pick(config, ['llm_int8_threshold'], isNumber, 'a number') ?? bnb.llm_int8_threshold, skipModules };
+    if (load8)
+      return {
+        method: 'int8',
+        layout: 'bnb8',
+        threshold: pick(config, ['llm_int8_threshold'], isNumber, 'a number') ?? bnb.llm_int8_threshold,
+        skipModules,
+      };
     const type = (pick(config, ['bnb_4bit_quant_type'], isString, 'a string') ?? bnb.bnb_4bit_quant_type).toLowerCase();
-    if (type !== 'nf4' && type !== 'fp4') throw new QuantizeConfigError(`quantization_config.bnb_4bit_quant_type: "${type}" must be nf4 or fp4`);
+    if (type !== 'nf4' && type !== 'fp4')
+      throw new QuantizeConfigError(`quantization_config.bnb_4bit_quant_type: "${type}" must be nf4 or fp4`);
     const dtype = (pick(config, ['bnb_4bit_compute_dtype'], isString, 'a string') ?? bnb.bnb_4bit_compute_dtype).replace(/^torch\./, '');
-    const computeDtype = ({ float16: 'float16', fp16: 'float16', bfloat16: 'bfloat16', bf16: 'bfloat16', float32: 'float32', fp32: 'float32' } as const)[dtype as 'float16'];
-    if (!computeDtype) throw new QuantizeConfigError(`quantization_config.bnb_4bit_compute_dtype: "${dtype}" must be float16, bfloat16 or float32`);
-    return { method: type, layout: 'bnb4', doubleQuant: pick(config, ['bnb_4bit_use_double_quant'], isBool, 'a boolean') ?? bnb.bnb_4bit_use_double_quant, computeDtype, skipModules };
+    const computeDtype = (
+      { float16: 'float16', fp16: 'float16', bfloat16: 'bfloat16', bf16: 'bfloat16', float32: 'float32', fp32: 'float32' } as const
+    )[dtype as 'float16'];
+    if (!computeDtype)
+      throw new QuantizeConfigError(`quantization_config.bnb_4bit_compute_dtype: "${dtype}" must be float16, bfloat16 or float32`);
+    return {
+      method: type,
+      layout: 'bnb4',
+      doubleQuant: pick(config, ['bnb_4bit_use_double_quant'], isBool, 'a boolean') ?? bnb.bnb_4bit_use_double_quant,
+      computeDtype,
+      skipModules,
+    };
   }
   const awqLike = method === 'awq' || (method === 'rtn' && String(config.quant_method).toLowerCase() === 'awq');
   const bits = pick(config, ['bits', 'w_bit'], isNumber, 'a number') ?? (awqLike ? awq.bits : gptq.bits);
@@ -183,9 +209,11 @@ export function planFromConfig(config: Json, algorithm?: QuantAlgorithm): Pipeli
     const version = (pick(config, ['version'], isString, 'a string') ?? awq.version).toLowerCase();
     const awqLayouts = CHECKPOINT_LAYOUTS.filter((l) => l.quantMethod === 'awq');
     const layout = awqLayouts.find((l) => l.version === version);
-    if (!layout) throw new QuantizeConfigError(`quantization_config.version: "${version}" must be ${awqLayouts.map((l) => l.version).join(' or ')}`);
+    if (!layout)
+      throw new QuantizeConfigError(`quantization_config.version: "${version}" must be ${awqLayouts.map((l) => l.version).join(' or ')}`);
     const zeroPoint = pick(config, ['zero_point'], isBool, 'a boolean') ?? awq.zero_point;
-    if (!zeroPoint) throw new QuantizeConfigError('quantization_config.zero_point: the AWQ GEMM/GEMV layouts store zero points; set it to true');
+    if (!zeroPoint)
+      throw new QuantizeConfigError('quantization_config.zero_point: the AWQ GEMM/GEMV layouts store zero points; set it to true');
     return { method: method === 'rtn' ? 'rtn' : 'awq', layout: layout.name, bits, groupSize, zeroPoint, sym: false, skipModules, dataset };
   }
   const format = pick(config, ['checkpoint_format'], isString, 'a string');
@@ -224,7 +252,12 @@ export async function quantizeModel(options: QuantizeModelOptions, control: Quan
   const { config: model, text: sourceConfigJson } = readRuntimeConfigWithText(source);
   checkQuantizable(model, path.join(source, 'config.json'), plan);
   const native: PipelineNativeOptions = {
-    ...engine, source, out: path.resolve(options.out), overwrite: options.overwrite ?? false, model, sourceConfigJson,
+    ...engine,
+    source,
+    out: path.resolve(options.out),
+    overwrite: options.overwrite ?? false,
+    model,
+    sourceConfigJson,
     maxShardBytes: options.maxShardBytes ?? 0,
   };
   if (plan.method === 'gptq' || plan.method === 'awq') {

@@ -64,12 +64,49 @@ type Handle = { readonly [handleBrand]: 'model' };
 export interface RuntimeAddon {
   runtimeOpen(folder: string, config: RuntimeConfig): Handle;
   runtimeLogits(handle: Handle, ids: Int32Array): Promise<Float32Array>;
-  runtimePerplexity(handle: Handle, ids: Int32Array, seq: number, onProgress: ((done: number, total: number) => void) | undefined, cancel: Int32Array | undefined): Promise<WindowNll>;
-  runtimeGenerate(handle: Handle, prompt: Int32Array, options: { maxTokens: number; temperature: number; topK: number; topP: number; seed: number; stopIds: Int32Array }, cancel: Int32Array, onToken: (id: number) => void): Promise<GenerateIdsResult>;
+  runtimePerplexity(
+    handle: Handle,
+    ids: Int32Array,
+    seq: number,
+    onProgress: ((done: number, total: number) => void) | undefined,
+    cancel: Int32Array | undefined,
+  ): Promise<WindowNll>;
+  runtimeGenerate(
+    handle: Handle,
+    prompt: Int32Array,
+    options: { maxTokens: number; temperature: number; topK: number; topP: number; seed: number; stopIds: Int32Array },
+    cancel: Int32Array,
+    onToken: (id: number) => void,
+  ): Promise<GenerateIdsResult>;
   runtimeForwardBatch(handle: Handle, ids: Int32Array, batch: number, cancel: Int32Array): Promise<BatchForwardResult>;
-  runtimeGenerateBatch(handle: Handle, prompts: Int32Array, batch: number, newTokens: number, cancel: Int32Array, onStep: ((done: number) => void) | undefined): Promise<BatchGenerateResult>;
-  kernelsMatMul(x: Float32Array, m: number, w: Float32Array | Uint16Array, dtype: 'F32' | 'F16' | 'BF16', n: number, k: number, bias: Float32Array | null, reference: boolean): Float32Array;
-  kernelsAttention(q: Float32Array, m: number, pos0: number, kCache: Float32Array, vCache: Float32Array, shape: { heads: number; kvHeads: number; headDim: number; capacity: number; window?: number }, scale: number, reference: boolean): Float32Array;
+  runtimeGenerateBatch(
+    handle: Handle,
+    prompts: Int32Array,
+    batch: number,
+    newTokens: number,
+    cancel: Int32Array,
+    onStep: ((done: number) => void) | undefined,
+  ): Promise<BatchGenerateResult>;
+  kernelsMatMul(
+    x: Float32Array,
+    m: number,
+    w: Float32Array | Uint16Array,
+    dtype: 'F32' | 'F16' | 'BF16',
+    n: number,
+    k: number,
+    bias: Float32Array | null,
+    reference: boolean,
+  ): Float32Array;
+  kernelsAttention(
+    q: Float32Array,
+    m: number,
+    pos0: number,
+    kCache: Float32Array,
+    vCache: Float32Array,
+    shape: { heads: number; kvHeads: number; headDim: number; capacity: number; window?: number },
+    scale: number,
+    reference: boolean,
+  ): Float32Array;
   kernelsSoftmax(x: Float32Array, reference: boolean): Float32Array;
   kernelsNll(logits: Float32Array, target: number, reference: boolean): number;
   kernelsMachinePeak(seconds: number): { gflops: number; memcpyGBs: number; threads: number; avx2: boolean; simd: SimdLevel };
@@ -103,7 +140,9 @@ export function toIds(ids: ArrayLike<number>, what = 'token ids'): Int32Array {
 async function withCancel<T>(signal: AbortSignal | undefined, call: (flag: Int32Array) => Promise<T>): Promise<T> {
   const flag = new Int32Array(1);
   if (!signal) return call(flag);
-  const onAbort = (): void => { flag[0] = 1; };
+  const onAbort = (): void => {
+    flag[0] = 1;
+  };
   if (signal.aborted) onAbort();
   else signal.addEventListener('abort', onAbort, { once: true });
   try {
@@ -134,19 +173,32 @@ export class RuntimeModel {
   }
 
   /** Summed NLL over consecutive non-overlapping windows of `seq` inputs (the last, partial one included). */
-  windowNll(ids: ArrayLike<number>, seq: number, onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<WindowNll> {
+  windowNll(
+    ids: ArrayLike<number>,
+    seq: number,
+    onProgress?: (done: number, total: number) => void,
+    signal?: AbortSignal,
+  ): Promise<WindowNll> {
     return withCancel(signal, (flag) => this.addon.runtimePerplexity(this.handle, toIds(ids), seq, onProgress, flag));
   }
 
   /** exp(mean NLL) over the windows of windowNll; `seq` defaults to 256 (the project's protocol). */
-  async perplexity(ids: ArrayLike<number>, options: { seq?: number; signal?: AbortSignal } = {}, onProgress?: (done: number, total: number) => void): Promise<WindowNll & { perplexity: number; seconds: number }> {
+  async perplexity(
+    ids: ArrayLike<number>,
+    options: { seq?: number; signal?: AbortSignal } = {},
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<WindowNll & { perplexity: number; seconds: number }> {
     const started = process.hrtime.bigint();
     const r = await this.windowNll(ids, options.seq ?? 256, onProgress, options.signal);
     return { ...r, perplexity: Math.exp(r.nll / r.tokens), seconds: Number(process.hrtime.bigint() - started) / 1e9 };
   }
 
   /** Generates after `prompt`, calling onToken with each id as soon as it is produced. */
-  async generateIds(prompt: ArrayLike<number>, options: GenerateIdsOptions = {}, onToken: (id: number) => void = () => undefined): Promise<GenerateIdsResult> {
+  async generateIds(
+    prompt: ArrayLike<number>,
+    options: GenerateIdsOptions = {},
+    onToken: (id: number) => void = () => undefined,
+  ): Promise<GenerateIdsResult> {
     const settings = {
       maxTokens: options.maxTokens ?? 64,
       temperature: options.temperature ?? 0,
@@ -155,7 +207,8 @@ export class RuntimeModel {
       seed: options.seed ?? 0,
       stopIds: toIds(options.stopIds ?? this.config.eosTokenIds, 'stopIds'),
     };
-    const run = (flag: Int32Array): Promise<GenerateIdsResult> => this.addon.runtimeGenerate(this.handle, toIds(prompt, 'prompt'), settings, flag, onToken);
+    const run = (flag: Int32Array): Promise<GenerateIdsResult> =>
+      this.addon.runtimeGenerate(this.handle, toIds(prompt, 'prompt'), settings, flag, onToken);
     return withCancel(options.signal, run).catch((e: unknown) => this.nameBadNumbers(e));
   }
 
@@ -170,16 +223,24 @@ export class RuntimeModel {
    *  Every linear runs on all batch·length rows at once. Aborting rejects with "cancelled"; logits that are
    *  not finite reject naming the folder, the sequence and the stage where its numbers first went bad. */
   forwardBatch(ids: ArrayLike<number>, batch: number, options: { signal?: AbortSignal } = {}): Promise<BatchForwardResult> {
-    return withCancel(options.signal, async (flag) => this.addon.runtimeForwardBatch(this.handle, toIds(ids), batch, flag))
-      .catch((e: unknown) => this.nameBadNumbers(e));
+    return withCancel(options.signal, async (flag) => this.addon.runtimeForwardBatch(this.handle, toIds(ids), batch, flag)).catch(
+      (e: unknown) => this.nameBadNumbers(e),
+    );
   }
 
   /** Greedy generation of exactly `newTokens` tokens for each of `batch` prompts of equal length (no stop on eos —
    *  benchmarks generate a fixed count), with KV caches. tokens: [batch × newTokens]. onStep(done) after each
    *  decode step (throttled: a slow listener sees the latest count). prefillSeconds: the batched prompt pass;
    *  decodeSeconds: the rest. Aborting rejects with "cancelled"; non-finite logits as in forwardBatch. */
-  generateBatch(prompts: ArrayLike<number>, batch: number, newTokens: number, options: { signal?: AbortSignal } = {}, onStep?: (done: number) => void): Promise<BatchGenerateResult> {
-    const run = (flag: Int32Array): Promise<BatchGenerateResult> => this.addon.runtimeGenerateBatch(this.handle, toIds(prompts, 'prompts'), batch, newTokens, flag, onStep);
+  generateBatch(
+    prompts: ArrayLike<number>,
+    batch: number,
+    newTokens: number,
+    options: { signal?: AbortSignal } = {},
+    onStep?: (done: number) => void,
+  ): Promise<BatchGenerateResult> {
+    const run = (flag: Int32Array): Promise<BatchGenerateResult> =>
+      this.addon.runtimeGenerateBatch(this.handle, toIds(prompts, 'prompts'), batch, newTokens, flag, onStep);
     return withCancel(options.signal, run).catch((e: unknown) => this.nameBadNumbers(e));
   }
 }

@@ -39,7 +39,9 @@ function readJsonObject(file: string): Json {
     throw new Error(`${file}: ${e instanceof SyntaxError ? 'invalid JSON: ' : ''}${e instanceof Error ? e.message : String(e)}`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new Error(`${file}: expected a JSON object, found ${Array.isArray(value) ? 'an array' : String(JSON.stringify(value)).slice(0, 40)}`);
+    throw new Error(
+      `${file}: expected a JSON object, found ${Array.isArray(value) ? 'an array' : String(JSON.stringify(value)).slice(0, 40)}`,
+    );
   }
   return value as Json;
 }

@@ -30,7 +30,8 @@ const TEXT_CONFIG_ARCHITECTURES: Readonly<Record<string, string>> = { gemma3_tex
 
 /** The windows the runtime's parser reads; a config it cannot parse counts every layer as full (an upper bound). */
 function layerWindowsOf(c: JsonObject, layers: number): number[] {
-  const nested = c['architectures'] === undefined && typeof c['model_type'] === 'string' ? TEXT_CONFIG_ARCHITECTURES[c['model_type']] : undefined;
+  const nested =
+    c['architectures'] === undefined && typeof c['model_type'] === 'string' ? TEXT_CONFIG_ARCHITECTURES[c['model_type']] : undefined;
   try {
     const windows = parseRuntimeConfig(nested ? { ...c, architectures: [nested] } : c, 'config.json').layerWindows;
     if (windows.length === layers) return windows;
@@ -56,7 +57,13 @@ export function architectureOf(config: JsonObject, where: string, computeDtype?:
   const fields: Partial<Record<keyof typeof FIELD_KEYS, number>> = {};
   for (const [field, keys] of Object.entries(FIELD_KEYS) as [keyof typeof FIELD_KEYS, readonly string[]][]) {
     const value = firstPositiveInt(c, keys);
-    if (value === undefined) return fail('unsupported', `config.json has no positive integer ${keys.join(' / ')}`, where, 'only decoder-only transformer configs can be estimated');
+    if (value === undefined)
+      return fail(
+        'unsupported',
+        `config.json has no positive integer ${keys.join(' / ')}`,
+        where,
+        'only decoder-only transformer configs can be estimated',
+      );
     fields[field] = value;
   }
   const { layers, hidden, heads, intermediate, vocab } = fields as Record<keyof typeof FIELD_KEYS, number>;
@@ -65,9 +72,23 @@ export function architectureOf(config: JsonObject, where: string, computeDtype?:
   const stored = [c['dtype'], c['torch_dtype'], config['dtype'], config['torch_dtype']].find((d): d is string => typeof d === 'string');
   const dtype = computeDtype ?? stored ?? 'float16';
   const computeBytes = COMPUTE_DTYPE_BYTES[dtype];
-  if (computeBytes === undefined) return fail('unsupported', `unknown compute dtype ${JSON.stringify(dtype)}`, where, 'use float16, bfloat16 or float32');
+  if (computeBytes === undefined)
+    return fail('unsupported', `unknown compute dtype ${JSON.stringify(dtype)}`, where, 'use float16, bfloat16 or float32');
   const modelType = typeof c['model_type'] === 'string' ? c['model_type'] : 'unknown';
   const maxPositions = firstPositiveInt(c, ['max_position_embeddings', 'n_positions']);
   const layerWindows = layerWindowsOf(c, layers);
-  return ok({ modelType, layers, hidden, heads, kvHeads, headDim, intermediate, vocab, computeDtype: dtype, computeBytes, maxPositions, layerWindows });
+  return ok({
+    modelType,
+    layers,
+    hidden,
+    heads,
+    kvHeads,
+    headDim,
+    intermediate,
+    vocab,
+    computeDtype: dtype,
+    computeBytes,
+    maxPositions,
+    layerWindows,
+  });
 }

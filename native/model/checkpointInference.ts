@@ -73,11 +73,13 @@ function unpack(words: Int32Array, bits: number): number[] {
 
 async function gptqModule(folder: string, module: string, get: (s: string) => TensorMeta | undefined): Promise<ModuleInference | string> {
   const [qweight, scales, gIdx, qzeros] = ['qweight', 'scales', 'g_idx', 'qzeros'].map(get);
-  if (!qweight || !scales || !gIdx || !qzeros || qweight.shape.length !== 2 || scales.shape.length !== 2) return 'GPTQ module lacks qweight, scales, qzeros or g_idx of the usual rank';
+  if (!qweight || !scales || !gIdx || !qzeros || qweight.shape.length !== 2 || scales.shape.length !== 2)
+    return 'GPTQ module lacks qweight, scales, qzeros or g_idx of the usual rank';
   const inFeatures = gIdx.shape[0]!;
   const [groups, out] = scales.shape as [number, number];
   const bits = (qweight.shape[0]! * 32) / inFeatures;
-  if (!Number.isInteger(bits) || qweight.shape[1] !== out) return `qweight [${qweight.shape.join(', ')}] is no GPTQ packing of in_features ${inFeatures} × out ${out}`;
+  if (!Number.isInteger(bits) || qweight.shape[1] !== out)
+    return `qweight [${qweight.shape.join(', ')}] is no GPTQ packing of in_features ${inFeatures} × out ${out}`;
   const g = int32s(await readTensorBytes(folder, gIdx));
   const groupSize = groupSizeOf(inFeatures, groups);
   const step = groupSize === -1 ? inFeatures : groupSize;
@@ -90,7 +92,8 @@ async function gptqModule(folder: string, module: string, get: (s: string) => Te
 
 function awqModule(module: string, get: (s: string) => TensorMeta | undefined): ModuleInference | string {
   const [qweight, scales, qzeros] = ['qweight', 'scales', 'qzeros'].map(get);
-  if (!qweight || !scales || !qzeros || qweight.shape.length !== 2 || scales.shape.length !== 2 || qzeros.shape.length !== 2) return 'AWQ module lacks qweight, scales or qzeros of rank 2';
+  if (!qweight || !scales || !qzeros || qweight.shape.length !== 2 || scales.shape.length !== 2 || qzeros.shape.length !== 2)
+    return 'AWQ module lacks qweight, scales or qzeros of rank 2';
   // GEMM: qweight [in, out/8], qzeros [groups, out/8], scales [groups, out]. GEMV: qweight [out, in/8], qzeros [out, W], scales [out, 8W].
   if (scales.shape[1] === qweight.shape[1]! * 8 && qzeros.shape[1] === qweight.shape[1]) {
     return { module, layout: 'awq-gemm', inFeatures: qweight.shape[0]!, outFeatures: scales.shape[1]!, bits: 4, groups: scales.shape[0]! };
@@ -101,7 +104,12 @@ function awqModule(module: string, get: (s: string) => TensorMeta | undefined): 
   return `qweight [${qweight.shape.join(', ')}], scales [${scales.shape.join(', ')}] fit neither AWQ GEMM nor GEMV`;
 }
 
-async function bnb4Module(folder: string, module: string, state: TensorMeta, get: (s: string) => TensorMeta | undefined): Promise<ModuleInference | string> {
+async function bnb4Module(
+  folder: string,
+  module: string,
+  state: TensorMeta,
+  get: (s: string) => TensorMeta | undefined,
+): Promise<ModuleInference | string> {
   let parsed: Record<string, unknown>;
   try {
     parsed = JSON.parse(Buffer.from(await readTensorBytes(folder, state, 1 << 20)).toString('utf8')) as Record<string, unknown>;
@@ -111,8 +119,14 @@ async function bnb4Module(folder: string, module: string, state: TensorMeta, get
   const shape = Array.isArray(parsed.shape) ? (parsed.shape as number[]) : [];
   const quantType = state.name.endsWith('nf4') ? 'nf4' : 'fp4';
   return {
-    module, layout: 'bnb4', inFeatures: shape[1] ?? 0, outFeatures: shape[0] ?? 0, bits: 4, quantType,
-    blocksize: typeof parsed.blocksize === 'number' ? parsed.blocksize : undefined, doubleQuant: get('weight.nested_absmax') !== undefined,
+    module,
+    layout: 'bnb4',
+    inFeatures: shape[1] ?? 0,
+    outFeatures: shape[0] ?? 0,
+    bits: 4,
+    quantType,
+    blocksize: typeof parsed.blocksize === 'number' ? parsed.blocksize : undefined,
+    doubleQuant: get('weight.nested_absmax') !== undefined,
   };
 }
 

@@ -42,39 +42,97 @@ export interface CheckpointLayout {
 
 export type LayoutName = CheckpointLayout['name'];
 
-const t = (suffix: string, dtype: SafetensorsDtype, when: CheckpointLayoutTensor['when'] = 'always'): CheckpointLayoutTensor => ({ suffix, dtype, when });
+const t = (suffix: string, dtype: SafetensorsDtype, when: CheckpointLayoutTensor['when'] = 'always'): CheckpointLayoutTensor => ({
+  suffix,
+  dtype,
+  when,
+});
 const groupTensors = [t('qweight', 'I32'), t('qzeros', 'I32'), t('scales', 'F16')];
 
 /** In the order the runtime tries them on a folder. */
 export const CHECKPOINT_LAYOUTS: readonly CheckpointLayout[] = [
   {
-    name: 'gptq', feed: 'group', bits: [2, 3, 4, 8], symmetric: true, featureMultiple: 0, packing: 'gptq-v1-bitstream',
+    name: 'gptq',
+    feed: 'group',
+    bits: [2, 3, 4, 8],
+    symmetric: true,
+    featureMultiple: 0,
+    packing: 'gptq-v1-bitstream',
     tensors: [...groupTensors, t('g_idx', 'I32')],
-    quantMethod: 'gptq', version: '', checkpointFormat: 'gptq', sideFile: 'quantize_config.json', skipKey: 'modules_to_not_convert', splitsFusedLinears: true,
+    quantMethod: 'gptq',
+    version: '',
+    checkpointFormat: 'gptq',
+    sideFile: 'quantize_config.json',
+    skipKey: 'modules_to_not_convert',
+    splitsFusedLinears: true,
   },
   {
-    name: 'awq-gemm', feed: 'group', bits: [4], symmetric: false, featureMultiple: 8, packing: 'awq-gemm-interleaved',
+    name: 'awq-gemm',
+    feed: 'group',
+    bits: [4],
+    symmetric: false,
+    featureMultiple: 8,
+    packing: 'awq-gemm-interleaved',
     tensors: groupTensors,
-    quantMethod: 'awq', version: 'gemm', checkpointFormat: '', sideFile: 'quant_config.json', skipKey: 'modules_to_not_convert', splitsFusedLinears: false,
+    quantMethod: 'awq',
+    version: 'gemm',
+    checkpointFormat: '',
+    sideFile: 'quant_config.json',
+    skipKey: 'modules_to_not_convert',
+    splitsFusedLinears: false,
   },
   {
-    name: 'awq-gemv', feed: 'group', bits: [4], symmetric: false, featureMultiple: 8, packing: 'awq-gemv-nibbles',
+    name: 'awq-gemv',
+    feed: 'group',
+    bits: [4],
+    symmetric: false,
+    featureMultiple: 8,
+    packing: 'awq-gemv-nibbles',
     tensors: groupTensors,
-    quantMethod: 'awq', version: 'gemv', checkpointFormat: '', sideFile: 'quant_config.json', skipKey: 'modules_to_not_convert', splitsFusedLinears: false,
+    quantMethod: 'awq',
+    version: 'gemv',
+    checkpointFormat: '',
+    sideFile: 'quant_config.json',
+    skipKey: 'modules_to_not_convert',
+    splitsFusedLinears: false,
   },
   {
-    name: 'bnb4', feed: 'bnb4', bits: [4], symmetric: false, featureMultiple: 0, packing: 'bnb4-nibbles',
+    name: 'bnb4',
+    feed: 'bnb4',
+    bits: [4],
+    symmetric: false,
+    featureMultiple: 0,
+    packing: 'bnb4-nibbles',
     tensors: [
-      t('weight', 'U8'), t('weight.absmax', 'F32', 'single-quant'), t('weight.absmax', 'U8', 'double-quant'),
-      t('weight.nested_absmax', 'F32', 'double-quant'), t('weight.nested_quant_map', 'F32', 'double-quant'),
-      t('weight.quant_map', 'F32'), t('weight.quant_state.bitsandbytes__{quant_type}', 'U8'),
+      t('weight', 'U8'),
+      t('weight.absmax', 'F32', 'single-quant'),
+      t('weight.absmax', 'U8', 'double-quant'),
+      t('weight.nested_absmax', 'F32', 'double-quant'),
+      t('weight.nested_quant_map', 'F32', 'double-quant'),
+      t('weight.quant_map', 'F32'),
+      t('weight.quant_state.bitsandbytes__{quant_type}', 'U8'),
     ],
-    quantMethod: 'bitsandbytes', version: '', checkpointFormat: '', sideFile: '', skipKey: 'llm_int8_skip_modules', splitsFusedLinears: false,
+    quantMethod: 'bitsandbytes',
+    version: '',
+    checkpointFormat: '',
+    sideFile: '',
+    skipKey: 'llm_int8_skip_modules',
+    splitsFusedLinears: false,
   },
   {
-    name: 'bnb8', feed: 'int8', bits: [8], symmetric: false, featureMultiple: 0, packing: 'int8-rows',
+    name: 'bnb8',
+    feed: 'int8',
+    bits: [8],
+    symmetric: false,
+    featureMultiple: 0,
+    packing: 'int8-rows',
     tensors: [t('weight', 'I8'), t('SCB', 'F32'), t('weight_format', 'U8')],
-    quantMethod: 'bitsandbytes', version: '', checkpointFormat: '', sideFile: '', skipKey: 'llm_int8_skip_modules', splitsFusedLinears: false,
+    quantMethod: 'bitsandbytes',
+    version: '',
+    checkpointFormat: '',
+    sideFile: '',
+    skipKey: 'llm_int8_skip_modules',
+    splitsFusedLinears: false,
   },
 ];
 
@@ -87,10 +145,14 @@ export function checkpointLayout(name: LayoutName): CheckpointLayout {
 /** The layout a checkpoint with these settings is stored in. */
 export function layoutOfSettings(s: Exclude<QuantSettings, { method: 'none' }>): CheckpointLayout {
   switch (s.method) {
-    case 'gptq': return checkpointLayout('gptq');
-    case 'awq': return checkpointLayout(s.version === 'gemv' ? 'awq-gemv' : 'awq-gemm');
-    case 'bnb4': return checkpointLayout('bnb4');
-    case 'int8': return checkpointLayout('bnb8');
+    case 'gptq':
+      return checkpointLayout('gptq');
+    case 'awq':
+      return checkpointLayout(s.version === 'gemv' ? 'awq-gemv' : 'awq-gemm');
+    case 'bnb4':
+      return checkpointLayout('bnb4');
+    case 'int8':
+      return checkpointLayout('bnb8');
   }
 }
 

@@ -88,7 +88,10 @@ function compareConfig(c: ConfigFile, expected: Expected, inference: CheckpointI
       const said = value === undefined ? 'absent' : JSON.stringify(value);
       const default_ = key in c.quant || spelling in c.quant ? '' : ' (its default)';
       findings.push({
-        code: `config/${key}`, severity: expected.severity(key, value), file: c.file, fix: { key: spelling, value: want },
+        code: `config/${key}`,
+        severity: expected.severity(key, value),
+        file: c.file,
+        fix: { key: spelling, value: want },
         message: `${c.file}: ${spelling} is ${said}${default_}, but the tensors say ${JSON.stringify(want)}: ${expected.evidence(key)}. Set ${spelling} to ${JSON.stringify(want)}.`,
       });
     }
@@ -101,8 +104,12 @@ function compareConfig(c: ConfigFile, expected: Expected, inference: CheckpointI
     const one = unlisted.length === 1;
     const names = `${unlisted.slice(0, LISTED).join(', ')}${unlisted.length > LISTED ? ` and ${unlisted.length - LISTED} more` : ''}`;
     findings.push({
-      code: `config/${skipKey}`, severity: 'error', file: c.file, fix: { key: skipKey, add: unlisted },
-      message: `${c.file}: ${names} ${one ? 'is' : 'are'} stored in float, but ${skipKey} does not list ${one ? 'it' : 'them'}: ` +
+      code: `config/${skipKey}`,
+      severity: 'error',
+      file: c.file,
+      fix: { key: skipKey, add: unlisted },
+      message:
+        `${c.file}: ${names} ${one ? 'is' : 'are'} stored in float, but ${skipKey} does not list ${one ? 'it' : 'them'}: ` +
         `transformers 5.23 builds a quantized Linear and finds no quantized tensors for it. Add ${one ? 'it' : 'them'} to the list.`,
     });
   }
@@ -111,8 +118,12 @@ function compareConfig(c: ConfigFile, expected: Expected, inference: CheckpointI
     const wrong = list.filter((s): s is string => typeof s === 'string' && quantized(s) !== undefined);
     if (wrong.length > 0) {
       findings.push({
-        code: `config/${skipKey}`, severity: 'error', file: c.file, fix: { key: skipKey, remove: wrong },
-        message: `${c.file}: ${skipKey} lists ${wrong.map((s) => JSON.stringify(s)).join(', ')}, but ${quantized(wrong[0]!)} is stored quantized: ` +
+        code: `config/${skipKey}`,
+        severity: 'error',
+        file: c.file,
+        fix: { key: skipKey, remove: wrong },
+        message:
+          `${c.file}: ${skipKey} lists ${wrong.map((s) => JSON.stringify(s)).join(', ')}, but ${quantized(wrong[0]!)} is stored quantized: ` +
           'transformers 5.23 builds it as a float Linear and the quantized tensors do not fit it. Remove them from the list.',
       });
     }
@@ -120,7 +131,13 @@ function compareConfig(c: ConfigFile, expected: Expected, inference: CheckpointI
 }
 
 async function scanFloats(folder: string, tensors: readonly TensorMeta[]): Promise<ScanResult> {
-  const result: ScanResult = { tensors: 0, bytes: 0, counts: { nan: 0, inf: 0, overFp16: 0 }, first: { nan: [], inf: [], overFp16: [] }, tensorsWith: { nan: 0, inf: 0, overFp16: 0 } };
+  const result: ScanResult = {
+    tensors: 0,
+    bytes: 0,
+    counts: { nan: 0, inf: 0, overFp16: 0 },
+    first: { nan: [], inf: [], overFp16: [] },
+    tensorsWith: { nan: 0, inf: 0, overFp16: 0 },
+  };
   for (const t of tensors) {
     if (!SCANNED_DTYPES.has(t.dtype)) continue;
     const own: FloatCounts = { nan: 0, inf: 0, overFp16: 0 };
@@ -136,16 +153,45 @@ async function scanFloats(folder: string, tensors: readonly TensorMeta[]): Promi
   return result;
 }
 
-const SCAN_FINDINGS: ReadonlyArray<{ key: keyof FloatCounts; code: string; severity: DoctorFinding['severity']; what: string; effect: string }> = [
-  { key: 'nan', code: 'data/nan', severity: 'error', what: 'NaN values', effect: 'every output that reads them is NaN. Re-quantize or re-download.' },
-  { key: 'inf', code: 'data/inf', severity: 'error', what: 'infinite values', effect: 'outputs that read them are Inf or NaN. Re-quantize or re-download.' },
-  { key: 'overFp16', code: 'data/fp16-overflow', severity: 'warning', what: 'values beyond ±65504', effect: 'a float16 kernel turns them into Inf. Load in bfloat16 or float32.' },
+const SCAN_FINDINGS: ReadonlyArray<{
+  key: keyof FloatCounts;
+  code: string;
+  severity: DoctorFinding['severity'];
+  what: string;
+  effect: string;
+}> = [
+  {
+    key: 'nan',
+    code: 'data/nan',
+    severity: 'error',
+    what: 'NaN values',
+    effect: 'every output that reads them is NaN. Re-quantize or re-download.',
+  },
+  {
+    key: 'inf',
+    code: 'data/inf',
+    severity: 'error',
+    what: 'infinite values',
+    effect: 'outputs that read them are Inf or NaN. Re-quantize or re-download.',
+  },
+  {
+    key: 'overFp16',
+    code: 'data/fp16-overflow',
+    severity: 'warning',
+    what: 'values beyond ±65504',
+    effect: 'a float16 kernel turns them into Inf. Load in bfloat16 or float32.',
+  },
 ];
 
 function scanFindings(scan: ScanResult): DoctorFinding[] {
   return SCAN_FINDINGS.filter((s) => scan.counts[s.key] > 0).map((s) => {
-    const more = scan.tensorsWith[s.key] > scan.first[s.key].length ? `, and ${scan.tensorsWith[s.key] - scan.first[s.key].length} more tensors` : '';
-    return { code: s.code, severity: s.severity, message: `${scan.counts[s.key]} ${s.what} in ${scan.first[s.key].join(', ')}${more}: ${s.effect}` };
+    const more =
+      scan.tensorsWith[s.key] > scan.first[s.key].length ? `, and ${scan.tensorsWith[s.key] - scan.first[s.key].length} more tensors` : '';
+    return {
+      code: s.code,
+      severity: s.severity,
+      message: `${scan.counts[s.key]} ${s.what} in ${scan.first[s.key].join(', ')}${more}: ${s.effect}`,
+    };
   });
 }
 
@@ -165,11 +211,23 @@ export async function doctorFolder(folder: string): Promise<DoctorReport> {
     }
     for (const c of configs) compareConfig(c, inferred, inference, findings);
   } else if (configs.length > 0) {
-    findings.push({ code: 'config/quant_method', severity: 'error', message: `${configs.map((c) => c.file).join(', ')} describe a quantized checkpoint, but the tensors hold no quantized module.` });
+    findings.push({
+      code: 'config/quant_method',
+      severity: 'error',
+      message: `${configs.map((c) => c.file).join(', ')} describe a quantized checkpoint, but the tensors hold no quantized module.`,
+    });
   }
   const scan = await scanFloats(folder, tensors);
   findings.push(...scanFindings(scan));
-  return { folder, inference, inferred, configFiles: configs.map((c) => c.file), findings, scan, targets: verdictsOf(inference, inferred, findings, format) };
+  return {
+    folder,
+    inference,
+    inferred,
+    configFiles: configs.map((c) => c.file),
+    findings,
+    scan,
+    targets: verdictsOf(inference, inferred, findings, format),
+  };
 }
 
 /** Each config file with the doctor's fixes applied, by file name (only files that change). */
@@ -212,4 +270,3 @@ export async function writeCorrectedConfigs(report: DoctorReport): Promise<strin
   }
   return written;
 }
-

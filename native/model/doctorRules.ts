@@ -27,8 +27,18 @@ export interface Expected {
   evidence(key: string): string;
 }
 
-const METHOD: Record<LayoutName, string> = { 'gptq': 'gptq', 'awq-gemm': 'awq', 'awq-gemv': 'awq', 'bnb4': 'bitsandbytes', 'bnb8': 'bitsandbytes' };
-const DEFAULTS: Record<string, Record<string, JsonValue>> = { gptq: QUANT_DEFAULTS.gptq, awq: QUANT_DEFAULTS.awq, bitsandbytes: QUANT_DEFAULTS.bitsandbytes };
+const METHOD: Record<LayoutName, string> = {
+  gptq: 'gptq',
+  'awq-gemm': 'awq',
+  'awq-gemv': 'awq',
+  bnb4: 'bitsandbytes',
+  bnb8: 'bitsandbytes',
+};
+const DEFAULTS: Record<string, Record<string, JsonValue>> = {
+  gptq: QUANT_DEFAULTS.gptq,
+  awq: QUANT_DEFAULTS.awq,
+  bitsandbytes: QUANT_DEFAULTS.bitsandbytes,
+};
 
 function values(layout: LayoutName, mods: ModuleInference[]): Record<string, JsonValue> {
   const first = mods[0]!;
@@ -40,27 +50,50 @@ function values(layout: LayoutName, mods: ModuleInference[]): Record<string, Jso
       const mid = mids.size === 1 ? first.midZeros : 'none';
       const sym = mid !== 'none' && mid !== undefined;
       const format: Record<string, JsonValue> = sym ? { checkpoint_format: mid } : {};
-      return { quant_method: 'gptq', bits: first.bits, group_size: groupSizeOf(grouped.inFeatures, grouped.groups ?? 1), sym, desc_act: mods.some((m) => m.actOrder), ...format };
+      return {
+        quant_method: 'gptq',
+        bits: first.bits,
+        group_size: groupSizeOf(grouped.inFeatures, grouped.groups ?? 1),
+        sym,
+        desc_act: mods.some((m) => m.actOrder),
+        ...format,
+      };
     }
-    case 'awq-gemm': return { quant_method: 'awq', bits: 4, group_size: groupSizeOf(grouped.inFeatures, grouped.groups ?? 1), version: 'gemm' };
-    case 'awq-gemv': return { quant_method: 'awq', bits: 4, version: 'gemv' };
-    case 'bnb4': return { quant_method: 'bitsandbytes', load_in_4bit: true, load_in_8bit: false, bnb_4bit_quant_type: first.quantType ?? 'fp4', bnb_4bit_use_double_quant: first.doubleQuant ?? false };
-    case 'bnb8': return { quant_method: 'bitsandbytes', load_in_8bit: true, load_in_4bit: false };
+    case 'awq-gemm':
+      return { quant_method: 'awq', bits: 4, group_size: groupSizeOf(grouped.inFeatures, grouped.groups ?? 1), version: 'gemm' };
+    case 'awq-gemv':
+      return { quant_method: 'awq', bits: 4, version: 'gemv' };
+    case 'bnb4':
+      return {
+        quant_method: 'bitsandbytes',
+        load_in_4bit: true,
+        load_in_8bit: false,
+        bnb_4bit_quant_type: first.quantType ?? 'fp4',
+        bnb_4bit_use_double_quant: first.doubleQuant ?? false,
+      };
+    case 'bnb8':
+      return { quant_method: 'bitsandbytes', load_in_8bit: true, load_in_4bit: false };
   }
 }
 
 function evidenceOf(layout: LayoutName, mods: ModuleInference[], key: string): string {
   const m = mods.find((x) => (key === 'desc_act' ? x.actOrder : key === 'sym' ? x.midZeros === 'none' : (x.groups ?? 1) > 1)) ?? mods[0]!;
   switch (key) {
-    case 'bits': return `${m.module}.qweight packs in_features ${m.inFeatures} into ${(m.inFeatures * m.bits) / 32} int32 rows, ${m.bits} bits each`;
-    case 'group_size': return `${m.module}.scales holds ${m.groups} group${m.groups === 1 ? '' : 's'} over in_features ${m.inFeatures}`;
-    case 'desc_act': return `${m.module}.g_idx is ${m.actOrder ? 'permuted (not i // group_size)' : 'the trivial i // group_size in every module'}`;
+    case 'bits':
+      return `${m.module}.qweight packs in_features ${m.inFeatures} into ${(m.inFeatures * m.bits) / 32} int32 rows, ${m.bits} bits each`;
+    case 'group_size':
+      return `${m.module}.scales holds ${m.groups} group${m.groups === 1 ? '' : 's'} over in_features ${m.inFeatures}`;
+    case 'desc_act':
+      return `${m.module}.g_idx is ${m.actOrder ? 'permuted (not i // group_size)' : 'the trivial i // group_size in every module'}`;
     case 'sym':
     case 'checkpoint_format':
-      if (m.midZeros === 'gptq') return `every zero point in qzeros is ${gptqStoredMidpoint(m.bits, 'gptq')}, the symmetric midpoint as GPTQ v1 ('gptq') stores it (zero − 1)`;
-      if (m.midZeros === 'gptq_v2') return `every zero point in qzeros is ${gptqStoredMidpoint(m.bits, 'gptq_v2')}, the symmetric midpoint as 'gptq_v2' stores it`;
+      if (m.midZeros === 'gptq')
+        return `every zero point in qzeros is ${gptqStoredMidpoint(m.bits, 'gptq')}, the symmetric midpoint as GPTQ v1 ('gptq') stores it (zero − 1)`;
+      if (m.midZeros === 'gptq_v2')
+        return `every zero point in qzeros is ${gptqStoredMidpoint(m.bits, 'gptq_v2')}, the symmetric midpoint as 'gptq_v2' stores it`;
       return `${m.module}.qzeros holds zero points other than the symmetric ${gptqStoredMidpoint(m.bits, 'gptq')} (v1) or ${gptqStoredMidpoint(m.bits, 'gptq_v2')} (v2)`;
-    default: return `${mods.length} modules are stored in the ${layout} layout (${m.module})`;
+    default:
+      return `${mods.length} modules are stored in the ${layout} layout (${m.module})`;
   }
 }
 
@@ -75,7 +108,8 @@ export function expectedSettings(inference: CheckpointInference): Expected {
     values: want,
     accepts(key, raw) {
       const value = effective(key, raw);
-      if (key === 'group_size') return typeof value === 'number' && mods.every((m) => m.groups === undefined || groupSizeFits(value, m.inFeatures, m.groups));
+      if (key === 'group_size')
+        return typeof value === 'number' && mods.every((m) => m.groups === undefined || groupSizeFits(value, m.inFeatures, m.groups));
       // Act-order declared over a trivial g_idx loads and computes the same; only the reverse is wrong.
       if (key === 'desc_act') return value === want.desc_act || value === true;
       if (key === 'load_in_8bit' || key === 'load_in_4bit' || key === 'bnb_4bit_use_double_quant') return (value ?? false) === want[key];
@@ -94,38 +128,60 @@ export interface TargetVerdict {
   detail: string;
 }
 
-interface Finding { code: string; severity: string; message: string }
+interface Finding {
+  code: string;
+  severity: string;
+  message: string;
+}
 
-export function verdictsOf(inference: CheckpointInference, expected: Expected | undefined, findings: readonly Finding[], checkpointFormat: string | undefined): TargetVerdict[] {
+export function verdictsOf(
+  inference: CheckpointInference,
+  expected: Expected | undefined,
+  findings: readonly Finding[],
+  checkpointFormat: string | undefined,
+): TargetVerdict[] {
   if (!expected) return [];
   const configErrors = findings.filter((f) => f.severity === 'error' && !f.code.startsWith('data/'));
   const dataErrors = findings.filter((f) => f.severity === 'error' && f.code.startsWith('data/'));
   const badData = dataErrors.length > 0 ? '; the stored NaN/Inf values still reach the outputs' : '';
-  const verdicts: TargetVerdict[] = [{
-    target: 'transformers 5.23',
-    loads: configErrors.length === 0,
-    detail: configErrors.length === 0
-      ? `loads as quant_method ${expected.values.quant_method}${badData}`
-      : `fails: ${configErrors.length} config mismatch${configErrors.length === 1 ? '' : 'es'} (${configErrors[0]!.code})`,
-  }];
+  const verdicts: TargetVerdict[] = [
+    {
+      target: 'transformers 5.23',
+      loads: configErrors.length === 0,
+      detail:
+        configErrors.length === 0
+          ? `loads as quant_method ${expected.values.quant_method}${badData}`
+          : `fails: ${configErrors.length} config mismatch${configErrors.length === 1 ? '' : 'es'} (${configErrors[0]!.code})`,
+    },
+  ];
   const mods = inference.modules.filter((m) => m.layout === expected.layout);
   if (expected.layout === 'gptq') {
     const kernels = Object.values(GPTQ_KERNEL_SHAPES).map((k) => {
       const misfit = mods.find((m) => !kernelTakes(k, m.inFeatures, m.outFeatures));
       // gptq/marlin-settings: Marlin needs sym and 4 or 8 bits (GPTQModel 7.7).
-      const marlinBlock = k.kernel.startsWith('Marlin') && (expected.values.sym !== true || ![4, 8].includes(expected.values.bits as number));
-      const shapeWhy = misfit && `${misfit.module} is in ${misfit.inFeatures}, out ${misfit.outFeatures}; needs in % ${k.inBy}, out % ${k.outBy}`;
+      const marlinBlock =
+        k.kernel.startsWith('Marlin') && (expected.values.sym !== true || ![4, 8].includes(expected.values.bits as number));
+      const shapeWhy =
+        misfit && `${misfit.module} is in ${misfit.inFeatures}, out ${misfit.outFeatures}; needs in % ${k.inBy}, out % ${k.outBy}`;
       const why = shapeWhy || (marlinBlock ? 'needs sym and 4 or 8 bits' : '');
       return `${k.kernel} ${why ? `no (${why})` : 'yes'}`;
     });
     const prefix = configErrors.length === 0 ? '' : 'not with these configs; ';
     verdicts.push({ target: 'GPTQModel 7.7', loads: configErrors.length === 0, detail: `${prefix}kernels: ${kernels.join('; ')}` });
     const v2 = (expected.values.checkpoint_format ?? checkpointFormat) === 'gptq_v2';
-    verdicts.push({ target: 'vLLM', loads: v2 ? false : undefined, detail: v2 ? "reads only checkpoint_format 'gptq' (v1), not gptq_v2" : 'no rule in QuantStudio for its loader' });
+    verdicts.push({
+      target: 'vLLM',
+      loads: v2 ? false : undefined,
+      detail: v2 ? "reads only checkpoint_format 'gptq' (v1), not gptq_v2" : 'no rule in QuantStudio for its loader',
+    });
   }
   const row = checkpointLayout(expected.layout);
   const bits = mods[0]?.bits ?? 0;
   const takes = row.bits.includes(bits);
-  verdicts.push({ target: 'QuantStudio engine', loads: takes, detail: `layout ${row.name} (${row.packing}), ${bits}-bit${takes ? '' : ` not among its ${row.bits.join('/')}`}` });
+  verdicts.push({
+    target: 'QuantStudio engine',
+    loads: takes,
+    detail: `layout ${row.name} (${row.packing}), ${bits}-bit${takes ? '' : ` not among its ${row.bits.join('/')}`}`,
+  });
   return verdicts;
 }

@@ -6,7 +6,9 @@ export function formatDoctorReport(r: DoctorReport): string {
   const lines: string[] = [`checkpoint: ${r.folder}`];
   const inf = r.inference;
   if (r.inferred) {
-    const settings = Object.entries(r.inferred.values).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(', ');
+    const settings = Object.entries(r.inferred.values)
+      .map(([k, v]) => `${k} ${JSON.stringify(v)}`)
+      .join(', ');
     lines.push(`tensors: ${r.inferred.layout}, ${inf.modules.length} quantized modules; ${settings}`);
   } else lines.push('tensors: no quantized module');
   const more = inf.unquantized.length > 6 ? `, and ${inf.unquantized.length - 6} more` : '';
@@ -19,6 +21,8 @@ export function formatDoctorReport(r: DoctorReport): string {
   const errors = r.findings.filter((f) => f.severity === 'error').length;
   const fixable = r.findings.filter((f) => f.fix).length;
   const others = r.findings.length - errors;
-  lines.push(`${errors} error${errors === 1 ? '' : 's'}, ${others} other finding${others === 1 ? '' : 's'}${fixable ? `; ${fixable} fixable with --fix` : ''}.`);
+  lines.push(
+    `${errors} error${errors === 1 ? '' : 's'}, ${others} other finding${others === 1 ? '' : 's'}${fixable ? `; ${fixable} fixable with --fix` : ''}.`,
+  );
   return lines.join('\n') + '\n';
 }

@@ -94,7 +94,12 @@ async function download(ref: HubRef, cacheDir: string, s: Settings, onProgress: 
   const info = await modelInfo({ ...common, name: s.repoId, revision: ref.revision, additionalFields: ['sha'] });
   const commit = info.sha;
   if (typeof commit !== 'string' || !/^[0-9a-f]{40}$/.test(commit)) {
-    throw new ModelErrorException({ code: 'invalid', message: `${s.endpoint} gave no commit hash for the model`, where: s.repoId, hint: 'the endpoint is not Hub-compatible; check HF_ENDPOINT' });
+    throw new ModelErrorException({
+      code: 'invalid',
+      message: `${s.endpoint} gave no commit hash for the model`,
+      where: s.repoId,
+      hint: 'the endpoint is not Hub-compatible; check HF_ENDPOINT',
+    });
   }
   const files: PlannedFile[] = [];
   for await (const entry of listFiles({ ...common, repo: { type: 'model', name: s.repoId }, revision: commit })) {
@@ -123,7 +128,12 @@ async function download(ref: HubRef, cacheDir: string, s: Settings, onProgress: 
   for (const file of files) linkIntoSnapshot(snapshotDir, file, path.join(blobsDir, file.etag));
   const missing = missingSnapshotFiles(snapshotDir);
   if (missing.length > 0) {
-    throw new ModelErrorException({ code: 'unsupported', message: `the repo lacks ${missing.join(', ')} at commit ${commit.slice(0, 8)}`, where: s.repoId, hint: 'the engine runs models with config.json, safetensors weights and tokenizer.json' });
+    throw new ModelErrorException({
+      code: 'unsupported',
+      message: `the repo lacks ${missing.join(', ')} at commit ${commit.slice(0, 8)}`,
+      where: s.repoId,
+      hint: 'the engine runs models with config.json, safetensors weights and tokenizer.json',
+    });
   }
   if (ref.revision !== commit) writeAtomically(path.join(repoDir, 'refs', ref.revision), commit);
   return { folder: snapshotDir, commit, downloaded };
@@ -144,7 +154,10 @@ function plannedFile(entry: ListFileEntry): PlannedFile | undefined {
 async function fetchBlob(file: PlannedFile, blob: string, commit: string, s: Settings, onBytes: (n: number) => void): Promise<void> {
   const url = `${s.endpoint}/${s.repoId}/resolve/${commit}/${file.path.split('/').map(encodeURIComponent).join('/')}`;
   // identity: a compressed transfer would make the byte count differ from the size the tree lists.
-  const headers: Record<string, string> = { 'Accept-Encoding': 'identity', ...(s.accessToken ? { Authorization: `Bearer ${s.accessToken}` } : {}) };
+  const headers: Record<string, string> = {
+    'Accept-Encoding': 'identity',
+    ...(s.accessToken ? { Authorization: `Bearer ${s.accessToken}` } : {}),
+  };
   const body = new AbortController();
   const response = await boundedFetch(s)(url, { headers, signal: body.signal });
   if (!response.ok) throw new HubApiError(url, response.status);
@@ -189,7 +202,12 @@ async function fetchBlob(file: PlannedFile, blob: string, commit: string, s: Set
     clearTimeout(idleTimer);
     await out.close();
     if (written !== file.size) {
-      throw new ModelErrorException({ code: 'offline', message: `${file.path}: got ${written} of ${file.size} bytes`, where: s.repoId, hint: 'the connection broke off; run the job again' });
+      throw new ModelErrorException({
+        code: 'offline',
+        message: `${file.path}: got ${written} of ${file.size} bytes`,
+        where: s.repoId,
+        hint: 'the connection broke off; run the job again',
+      });
     }
     fs.renameSync(temp, blob);
   } catch (error) {
@@ -209,7 +227,12 @@ function linkIntoSnapshot(snapshotDir: string, file: PlannedFile, blob: string):
   const link = path.join(snapshotDir, file.path);
   // plannedFile took plain names only; this platform's path rules must agree before anything is written
   if (path.dirname(link) !== snapshotDir) {
-    throw new ModelErrorException({ code: 'invalid', message: `the repo lists an unsafe file name ${JSON.stringify(file.path)}`, where: file.path, hint: 'the endpoint is not trustworthy' });
+    throw new ModelErrorException({
+      code: 'invalid',
+      message: `the repo lists an unsafe file name ${JSON.stringify(file.path)}`,
+      where: file.path,
+      hint: 'the endpoint is not trustworthy',
+    });
   }
   fs.mkdirSync(path.dirname(link), { recursive: true });
   fs.rmSync(link, { force: true });
@@ -254,16 +277,28 @@ function toModelError(error: unknown, ref: HubRef, s: Settings): ModelErrorExcep
       const message = s.accessToken
         ? `${s.endpoint} refused the Hugging Face token (HTTP ${status})`
         : `the model needs a Hugging Face token (QuantStudio: Set Hugging Face Token or HF_TOKEN)`;
-      const hint = s.accessToken ? 'check that the token is valid and that you accepted the model\'s terms on the Hub' : 'the model is gated or private';
+      const hint = s.accessToken
+        ? "check that the token is valid and that you accepted the model's terms on the Hub"
+        : 'the model is gated or private';
       return new ModelErrorException({ code: 'needs-token', message, where, hint });
     }
     if (status === 404) {
-      return new ModelErrorException({ code: 'not-found', message: `no such model on ${s.endpoint}`, where, hint: 'check the model id and revision spelling' });
+      return new ModelErrorException({
+        code: 'not-found',
+        message: `no such model on ${s.endpoint}`,
+        where,
+        hint: 'check the model id and revision spelling',
+      });
     }
     return new ModelErrorException({ code: 'offline', message: `${s.endpoint} answered HTTP ${status}`, where, hint: 'try again later' });
   }
   const cause = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
   const timedOut = error instanceof Error && error.name === 'TimeoutError';
   const message = timedOut ? `no answer from ${s.endpoint} in time` : `cannot reach ${s.endpoint} (${cause})`;
-  return new ModelErrorException({ code: 'offline', message, where, hint: 'check the network connection, or HF_ENDPOINT / the quantstudio.hub.endpoint setting' });
+  return new ModelErrorException({
+    code: 'offline',
+    message,
+    where,
+    hint: 'check the network connection, or HF_ENDPOINT / the quantstudio.hub.endpoint setting',
+  });
 }

@@ -81,7 +81,12 @@ const DEQUANTIZING_METHODS: ReadonlySet<QuantSettings['method']> = new Set(['gpt
 
 export function estimateWithSettings(model: ResolvedModel, settings: QuantSettings, options: EstimateOptions): Result<MemoryEstimate> {
   if (!(Number.isInteger(options.batch) && options.batch > 0 && Number.isInteger(options.seq) && options.seq > 0)) {
-    return fail('invalid', `batch ${options.batch} and seq ${options.seq} must be positive integers`, 'estimate options', 'pass a batch size and a sequence length of at least 1');
+    return fail(
+      'invalid',
+      `batch ${options.batch} and seq ${options.seq} must be positive integers`,
+      'estimate options',
+      'pass a batch size and a sequence length of at least 1',
+    );
   }
   const archResult = architectureOf(model.config, `${model.ref}/config.json`, options.computeDtype);
   if (!archResult.ok) return archResult;

@@ -53,16 +53,21 @@ export interface CpuEstimateOptions {
   constants?: CpuEngineConstants;
 }
 
-
 const isNorm = (t: TensorMeta): boolean => /norm/.test(t.name) && t.shape.length === 1;
 const isBias = (t: TensorMeta): boolean => t.name.endsWith('.bias') && !isNorm(t);
 const isEmbedding = (t: TensorMeta): boolean => /(^|\.)(embed_tokens|embed_positions|wte|wpe)\.weight$/.test(t.name);
 const numel = (t: TensorMeta): number => t.shape.reduce((a, b) => a * b, 1);
 
 /** What reading embedding rows maps: a window per row read, prompt rows only among the ids a prompt can hold. */
-function embeddingMappedBytes(t: TensorMeta, reads: { prompt: number; generated: number }, promptVocab: number | undefined, window: number): number {
+function embeddingMappedBytes(
+  t: TensorMeta,
+  reads: { prompt: number; generated: number },
+  promptVocab: number | undefined,
+  window: number,
+): number {
   const rows = t.shape[0] ?? 1;
-  const reachable = promptVocab === undefined || promptVocab >= rows ? t.bytes : Math.ceil((promptVocab * t.bytes) / rows / window) * window;
+  const reachable =
+    promptVocab === undefined || promptVocab >= rows ? t.bytes : Math.ceil((promptVocab * t.bytes) / rows / window) * window;
   return Math.min(t.bytes, Math.min(reachable, reads.prompt * window) + reads.generated * window);
 }
 
@@ -70,7 +75,8 @@ function embeddingMappedBytes(t: TensorMeta, reads: { prompt: number; generated:
  *  thread's per-head scratch) or the MLP (gate and up), whichever is larger. */
 export function cpuActivationBytes(arch: Architecture, batch: number, promptTokens: number, threads: number): number {
   const rows = batch * promptTokens;
-  const qWidth = arch.heads * arch.headDim, kvWidth = arch.kvHeads * arch.headDim;
+  const qWidth = arch.heads * arch.headDim,
+    kvWidth = arch.kvHeads * arch.headDim;
   const headScratch = 2 * promptTokens * arch.headDim + promptTokens * promptTokens + arch.headDim * promptTokens;
   const attention = rows * (2 * qWidth + 2 * kvWidth) + Math.min(threads, arch.heads) * headScratch;
   const mlp = 2 * rows * arch.intermediate;
@@ -84,17 +90,32 @@ export function cpuKvCacheBytes(arch: Architecture, batch: number, promptTokens:
 
 function checkOptions(o: CpuEstimateOptions): string | undefined {
   const counts: Array<[string, number, number]> = [
-    ['batch', o.batch, 1], ['promptTokens', o.promptTokens, 1], ['newTokens', o.newTokens, 0], ['threads', o.threads, 1],
-    ['tokenizerBytes', o.tokenizerBytes, 0], ['tokensRead.prompt', o.tokensRead?.prompt ?? 0, 0],
-    ['tokensRead.generated', o.tokensRead?.generated ?? 0, 0], ['promptVocab', o.promptVocab ?? 1, 1],
+    ['batch', o.batch, 1],
+    ['promptTokens', o.promptTokens, 1],
+    ['newTokens', o.newTokens, 0],
+    ['threads', o.threads, 1],
+    ['tokenizerBytes', o.tokenizerBytes, 0],
+    ['tokensRead.prompt', o.tokensRead?.prompt ?? 0, 0],
+    ['tokensRead.generated', o.tokensRead?.generated ?? 0, 0],
+    ['promptVocab', o.promptVocab ?? 1, 1],
   ];
   const bad = counts.find(([, v, min]) => !(Number.isInteger(v) && v >= min));
   return bad && `${bad[0]} ${bad[1]} must be an integer of at least ${bad[2]}`;
 }
 
-export function estimateCpuWithSettings(model: ResolvedModel, settings: QuantSettings, options: CpuEstimateOptions): Result<MemoryEstimate> {
+export function estimateCpuWithSettings(
+  model: ResolvedModel,
+  settings: QuantSettings,
+  options: CpuEstimateOptions,
+): Result<MemoryEstimate> {
   const problem = checkOptions(options);
-  if (problem) return fail('invalid', problem, 'estimate options', 'pass a batch, a prompt of at least one token, new tokens, threads and the tokenizer size');
+  if (problem)
+    return fail(
+      'invalid',
+      problem,
+      'estimate options',
+      'pass a batch, a prompt of at least one token, new tokens, threads and the tokenizer size',
+    );
   const archResult = architectureOf(model.config, `${model.ref}/config.json`);
   if (!archResult.ok) return archResult;
   const arch = archResult.value;
@@ -109,10 +130,14 @@ export function estimateCpuWithSettings(model: ResolvedModel, settings: QuantSet
   let embeddingsMapped = 0;
   for (const t of model.tensors.filter(isEmbedding)) {
     embeddingsStored += t.bytes;
-    embeddingsMapped += tiedHead && /embed_tokens|wte/.test(t.name) ? t.bytes : embeddingMappedBytes(t, reads, options.promptVocab, c.mappedWindowBytes);
+    embeddingsMapped +=
+      tiedHead && /embed_tokens|wte/.test(t.name) ? t.bytes : embeddingMappedBytes(t, reads, options.promptVocab, c.mappedWindowBytes);
   }
   const weightLines: BreakdownLine[] = layout.lines.map((l) =>
-    l.label === 'embeddings' ? { label: 'embeddings (mapped rows)', bytes: l.bytes - embeddingsStored + embeddingsMapped, count: l.count } : l);
+    l.label === 'embeddings'
+      ? { label: 'embeddings (mapped rows)', bytes: l.bytes - embeddingsStored + embeddingsMapped, count: l.count }
+      : l,
+  );
 
   // Heap copies the loaders and kernels keep.
   const copies = quantizedLinearCopies(model, arch, settings);
@@ -149,7 +174,11 @@ export function estimateCpuWithSettings(model: ResolvedModel, settings: QuantSet
     ...(loadCopy > 0 ? [{ label: 'load-time layer copy (freed before the run)', bytes: loadCopy, count: 1 }] : []),
     { label: 'engine threads', bytes: threadBytes, count: threads },
     ...(tokenizer > 0 ? [{ label: 'tokenizer', bytes: tokenizer, count: options.tokenizerBytes }] : []),
-    { label: options.process === 'measuring' ? 'measuring process (Node, addon)' : 'worker process (Node, addon)', bytes: baseline, count: 1 },
+    {
+      label: options.process === 'measuring' ? 'measuring process (Node, addon)' : 'worker process (Node, addon)',
+      bytes: baseline,
+      count: 1,
+    },
   ];
   return ok({
     method: describeSettings(settings),
@@ -164,9 +193,12 @@ export function estimateCpuWithSettings(model: ResolvedModel, settings: QuantSet
 }
 
 /** The CPU engine estimate under a quantization config as users write it; no config → the model as stored. */
-export function estimateCpuMemory(model: ResolvedModel, config: JsonObject | undefined, options: CpuEstimateOptions): Result<MemoryEstimate> {
+export function estimateCpuMemory(
+  model: ResolvedModel,
+  config: JsonObject | undefined,
+  options: CpuEstimateOptions,
+): Result<MemoryEstimate> {
   if (config === undefined) return estimateCpuWithSettings(model, { method: 'none' }, options);
   const settings = quantSettingsOf(config, 'quantization config');
   return settings.ok ? estimateCpuWithSettings(model, settings.value, options) : settings;
 }
-

@@ -59,12 +59,19 @@ function loadCopyBytes(l: QuantizedLinear): number {
 
 /** [out, in] of a decoder Linear from its role, for checkpoints whose packed tensors hide the shape. */
 function roleShape(module: string, a: Architecture): [number, number] | undefined {
-  const qWidth = a.heads * a.headDim, kvWidth = a.kvHeads * a.headDim;
+  const qWidth = a.heads * a.headDim,
+    kvWidth = a.kvHeads * a.headDim;
   const shapes: Record<string, [number, number]> = {
-    q_proj: [qWidth, a.hidden], k_proj: [kvWidth, a.hidden], v_proj: [kvWidth, a.hidden],
-    o_proj: [a.hidden, qWidth], out_proj: [a.hidden, qWidth],
-    gate_proj: [a.intermediate, a.hidden], up_proj: [a.intermediate, a.hidden], fc1: [a.intermediate, a.hidden],
-    down_proj: [a.hidden, a.intermediate], fc2: [a.hidden, a.intermediate],
+    q_proj: [qWidth, a.hidden],
+    k_proj: [kvWidth, a.hidden],
+    v_proj: [kvWidth, a.hidden],
+    o_proj: [a.hidden, qWidth],
+    out_proj: [a.hidden, qWidth],
+    gate_proj: [a.intermediate, a.hidden],
+    up_proj: [a.intermediate, a.hidden],
+    fc1: [a.intermediate, a.hidden],
+    down_proj: [a.hidden, a.intermediate],
+    fc2: [a.hidden, a.intermediate],
   };
   return shapes[module.split('.').pop() ?? ''];
 }
@@ -112,13 +119,17 @@ function engineDetails(settings: QuantSettings, modelConfig: JsonObject): Engine
   const s = settings.method !== 'none' ? settings : own.ok ? own.value : settings;
   // Static groups keep g_idx in column order even under act-order, so nothing is re-sorted.
   const stored = modelConfig['quantization_config'];
-  const staticGroups = settings.method === 'none' && typeof stored === 'object' && stored !== null && !Array.isArray(stored) && stored['static_groups'] === true;
+  const staticGroups =
+    settings.method === 'none' &&
+    typeof stored === 'object' &&
+    stored !== null &&
+    !Array.isArray(stored) &&
+    stored['static_groups'] === true;
   return {
     descAct: s.method === 'gptq' && s.descAct && !staticGroups,
     awqGemvGroupSize: s.method === 'awq' && s.version === 'gemv' ? s.groupSize : undefined,
   };
 }
-
 
 export interface QuantizedLinearCopies {
   /** Quantized Linears the engine builds kernels for. */
@@ -135,8 +146,12 @@ export interface QuantizedLinearCopies {
 /** What the engine copies for the model's quantized Linears: stored ones, or those `settings` would quantize. */
 export function quantizedLinearCopies(model: ResolvedModel, arch: Architecture, settings: QuantSettings): QuantizedLinearCopies {
   const own = model.config['quantization_config'];
-  const quantMethod = typeof own === 'object' && own !== null && !Array.isArray(own) ? String(own['quant_method'] ?? '').toLowerCase() : undefined;
-  const linears = [...storedQuantizedLinears(model.tensors, arch, quantMethod), ...plannedQuantizedLinears(model.tensors, settings, arch.computeDtype)];
+  const quantMethod =
+    typeof own === 'object' && own !== null && !Array.isArray(own) ? String(own['quant_method'] ?? '').toLowerCase() : undefined;
+  const linears = [
+    ...storedQuantizedLinears(model.tensors, arch, quantMethod),
+    ...plannedQuantizedLinears(model.tensors, settings, arch.computeDtype),
+  ];
   const details = engineDetails(settings, model.config);
   const perLinear = linears.map((l) => factorBytes(l, details));
   return {

@@ -55,11 +55,29 @@ const gptqWork = (cols: number, rows: number): number => 5 * F64 * cols * cols +
 
 export function estimateCpuQuantize(model: ResolvedModel, settings: QuantSettings, o: CpuQuantizeOptions): Result<MemoryEstimate> {
   const calibrated = o.algorithm === 'gptq' || o.algorithm === 'awq';
-  const counts = [['threads', o.threads, 1], ['tokenizerBytes', o.tokenizerBytes, 0], ['calibrationTextBytes', o.calibrationTextBytes, 0]];
-  const bad = [...counts, ...(calibrated ? [['samples', o.samples, 1], ['seqLen', o.seqLen, 1]] : [])]
-    .find(([, v, min]) => !(Number.isInteger(v) && (v as number) >= (min as number)));
-  if (bad) return fail('invalid', `${bad[0]} ${bad[1]} must be an integer of at least ${bad[2]}`, 'quantize estimate options', 'pass threads, the tokenizer size and the calibration windows');
-  if (settings.method === 'none') return fail('invalid', 'a quantize job needs a quantization method', 'quantize estimate options', 'pass the job\'s quantization config');
+  const counts = [
+    ['threads', o.threads, 1],
+    ['tokenizerBytes', o.tokenizerBytes, 0],
+    ['calibrationTextBytes', o.calibrationTextBytes, 0],
+  ];
+  const bad = [
+    ...counts,
+    ...(calibrated
+      ? [
+          ['samples', o.samples, 1],
+          ['seqLen', o.seqLen, 1],
+        ]
+      : []),
+  ].find(([, v, min]) => !(Number.isInteger(v) && (v as number) >= (min as number)));
+  if (bad)
+    return fail(
+      'invalid',
+      `${bad[0]} ${bad[1]} must be an integer of at least ${bad[2]}`,
+      'quantize estimate options',
+      'pass threads, the tokenizer size and the calibration windows',
+    );
+  if (settings.method === 'none')
+    return fail('invalid', 'a quantize job needs a quantization method', 'quantize estimate options', "pass the job's quantization config");
   const archResult = architectureOf(model.config, `${model.ref}/config.json`);
   if (!archResult.ok) return archResult;
   const arch = archResult.value;
@@ -120,7 +138,11 @@ export function estimateCpuQuantize(model: ResolvedModel, settings: QuantSetting
     }
     lines.push(
       { label: 'calibration activations: layer input and fp outputs (fp32)', bytes: 2 * a, count: tokens },
-      { label: `captured linear inputs and ${o.algorithm === 'gptq' ? 'Hessian work' : 'scale search'} (largest step)`, bytes: Math.max(step, a), count: groups.length },
+      {
+        label: `captured linear inputs and ${o.algorithm === 'gptq' ? 'Hessian work' : 'scale search'} (largest step)`,
+        bytes: Math.max(step, a),
+        count: groups.length,
+      },
     );
     stepBytes = 2 * a + Math.max(step, a);
   } else {
@@ -129,7 +151,9 @@ export function estimateCpuQuantize(model: ResolvedModel, settings: QuantSetting
   }
   const widest = Math.max(arch.hidden, arch.intermediate);
   const threadBytes = o.threads * (c.perThreadBytes + PANEL_ROWS * widest * F32);
-  const tokenizer = calibrated ? Math.round(o.tokenizerBytes * c.tokenizerBytesPerFileByte + o.calibrationTextBytes * c.tokenizeBytesPerTextByte) : 0;
+  const tokenizer = calibrated
+    ? Math.round(o.tokenizerBytes * c.tokenizerBytesPerFileByte + o.calibrationTextBytes * c.tokenizeBytesPerTextByte)
+    : 0;
   lines.push(
     { label: 'engine threads', bytes: threadBytes, count: o.threads },
     ...(tokenizer > 0 ? [{ label: 'tokenizer and tokenizing the calibration text', bytes: tokenizer, count: o.calibrationTextBytes }] : []),

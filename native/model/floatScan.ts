@@ -34,14 +34,19 @@ export function countChunk(dtype: SafetensorsDtype, chunk: Uint8Array, into: Flo
   if (dtype === 'F16') {
     const h = halves(chunk);
     for (let i = 0; i < h.length; i++) {
-      if ((h[i]! & 0x7c00) === 0x7c00) (h[i]! & 0x03ff ? into.nan++ : into.inf++);
+      if ((h[i]! & 0x7c00) === 0x7c00) {
+        if (h[i]! & 0x03ff) into.nan++;
+        else into.inf++;
+      }
     }
   } else if (dtype === 'BF16') {
     const b = halves(chunk);
     for (let i = 0; i < b.length; i++) {
       const v = b[i]!;
-      if ((v & 0x7f80) === 0x7f80) (v & 0x007f ? into.nan++ : into.inf++);
-      else if ((v & 0x7fff) > 0x477f) into.overFp16++; // 0x477f (65280) is the largest bf16 not above 65504; 0x4780 is 65536
+      if ((v & 0x7f80) === 0x7f80) {
+        if (v & 0x007f) into.nan++;
+        else into.inf++;
+      } else if ((v & 0x7fff) > 0x477f) into.overFp16++; // 0x477f (65280) is the largest bf16 not above 65504; 0x4780 is 65536
     }
   } else if (dtype === 'F32') {
     const f = singles(chunk);

@@ -10,7 +10,8 @@ import { RopeSettings, parseRope } from './ropeConfig';
 function optional(cfg: Json, file: string, field: string, fallback: number | null): number {
   const v = field in cfg ? cfg[field] : fallback;
   if (v === null) return 0;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) fail(file, field, `must be a positive number or null, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
+    fail(file, field, `must be a positive number or null, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -21,11 +22,17 @@ const DEFAULTS = {
 
 function layerWindows(cfg: Json, file: string, layers: number, pattern: number): number[] {
   const window = optional(cfg, file, 'sliding_window', 4096);
-  const types = Array.isArray(cfg.layer_types) ? cfg.layer_types
-    : Array.from({ length: layers }, (_, i) => ((i + 1) % (typeof cfg.sliding_window_pattern === 'number' ? cfg.sliding_window_pattern : pattern) ? 'sliding_attention' : 'full_attention'));
+  const types = Array.isArray(cfg.layer_types)
+    ? cfg.layer_types
+    : Array.from({ length: layers }, (_, i) =>
+        (i + 1) % (typeof cfg.sliding_window_pattern === 'number' ? cfg.sliding_window_pattern : pattern)
+          ? 'sliding_attention'
+          : 'full_attention',
+      );
   if (types.length !== layers) fail(file, 'layer_types', `lists ${types.length} layers; num_hidden_layers is ${layers}`);
   return types.map((t, i) => {
-    if (t !== 'sliding_attention' && t !== 'full_attention') fail(file, `layer_types[${i}]`, `is ${JSON.stringify(t)}; expected "full_attention" or "sliding_attention"`);
+    if (t !== 'sliding_attention' && t !== 'full_attention')
+      fail(file, `layer_types[${i}]`, `is ${JSON.stringify(t)}; expected "full_attention" or "sliding_attention"`);
     return t === 'sliding_attention' ? window : 0;
   });
 }
@@ -53,7 +60,8 @@ export function gemmaConfig(cfg: Json, file: string, architecture: string): Omit
   const ropes = architecture === 'Gemma3ForCausalLM' ? gemma3Ropes(cfg, file, headDim) : undefined;
   const rope = ropes?.full ?? parseRope(cfg, file, headDim);
   for (const r of [rope, ropes?.sliding]) {
-    if (r && r.rotaryDim !== headDim) fail(file, 'partial_rotary_factor', `rotates ${r.rotaryDim} of ${headDim} head dimensions; ${architecture} rotates the whole head`);
+    if (r && r.rotaryDim !== headDim)
+      fail(file, 'partial_rotary_factor', `rotates ${r.rotaryDim} of ${headDim} head dimensions; ${architecture} rotates the whole head`);
   }
   return {
     family: 'llama',

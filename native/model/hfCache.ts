@@ -23,7 +23,11 @@ const COMMIT_HASH = /^[0-9a-f]{40}$/;
  * The snapshot folder for (repo, revision) when the cache has one with a config.json, else undefined.
  * A revision that is a commit hash names the snapshot directly; a branch or tag goes through refs/.
  */
-export async function findCachedSnapshot(cacheDir: string, repoId: string, revision: string): Promise<{ folder: string; commit: string } | undefined> {
+export async function findCachedSnapshot(
+  cacheDir: string,
+  repoId: string,
+  revision: string,
+): Promise<{ folder: string; commit: string } | undefined> {
   const repoDir = join(cacheDir, repoFolderName(repoId));
   let commit = revision;
   if (!COMMIT_HASH.test(revision)) {

@@ -5,7 +5,15 @@ export * from './errors';
 export { resolveModel } from './resolve';
 export type { ResolveOptions, ModelResolution } from './resolve';
 export { AnswerCache } from './answerCache';
-export { DEFAULT_ENDPOINT, canCarryToken, environmentGrant, isDefaultEndpoint, isLoopback, normalizeEndpoint, tokenFor } from './tokenGrant';
+export {
+  DEFAULT_ENDPOINT,
+  canCarryToken,
+  environmentGrant,
+  isDefaultEndpoint,
+  isLoopback,
+  normalizeEndpoint,
+  tokenFor,
+} from './tokenGrant';
 export type { TokenGrant } from './tokenGrant';
 export { isRunning } from './leftovers';
 export { readLocalModel } from './localFolder';

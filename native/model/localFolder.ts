@@ -44,11 +44,17 @@ async function readJsonObject(path: string): Promise<JsonObject> {
  */
 export function shardsOfIndex(index: JsonObject, where: string): { shards: string[]; weightMap: Map<string, string> } {
   const map = index['weight_map'];
-  if (typeof map !== 'object' || map === null || Array.isArray(map)) raise('invalid', 'weight_map is missing or not an object', where, 'fix or re-download the index');
+  if (typeof map !== 'object' || map === null || Array.isArray(map))
+    raise('invalid', 'weight_map is missing or not an object', where, 'fix or re-download the index');
   const weightMap = new Map<string, string>();
   for (const [tensor, shard] of Object.entries(map)) {
     if (typeof shard !== 'string' || !/^[\w.-]+\.safetensors$/.test(shard) || shard.startsWith('.')) {
-      raise('invalid', `weight_map entry for ${tensor} names an unsafe or non-safetensors file ${JSON.stringify(shard)}`, where, 'fix or re-download the index');
+      raise(
+        'invalid',
+        `weight_map entry for ${tensor} names an unsafe or non-safetensors file ${JSON.stringify(shard)}`,
+        where,
+        'fix or re-download the index',
+      );
     }
     weightMap.set(tensor, shard);
   }
@@ -58,18 +64,35 @@ export function shardsOfIndex(index: JsonObject, where: string): { shards: strin
 /** Every tensor the index lists must be in the shard it names, and every shard tensor in the index. */
 export function checkIndexAgainstShards(weightMap: Map<string, string>, tensors: readonly TensorMeta[], where: string): void {
   for (const t of tensors) {
-    if (weightMap.get(t.name) !== t.file) raise('invalid', `tensor ${t.name} is in ${t.file} but the index says ${weightMap.get(t.name) ?? 'nothing'}`, where, 'the index and the shards disagree; re-download the model');
+    if (weightMap.get(t.name) !== t.file)
+      raise(
+        'invalid',
+        `tensor ${t.name} is in ${t.file} but the index says ${weightMap.get(t.name) ?? 'nothing'}`,
+        where,
+        'the index and the shards disagree; re-download the model',
+      );
   }
   if (tensors.length !== weightMap.size) {
     const found = new Set(tensors.map((t) => t.name));
     const missing = [...weightMap.keys()].filter((n) => !found.has(n));
-    raise('invalid', `${missing.length} indexed tensors are in no shard (first: ${missing[0]})`, where, 'a shard is missing or truncated; re-download the model');
+    raise(
+      'invalid',
+      `${missing.length} indexed tensors are in no shard (first: ${missing[0]})`,
+      where,
+      'a shard is missing or truncated; re-download the model',
+    );
   }
 }
 
 export async function readLocalModel(folder: string): Promise<{ config: JsonObject; tensors: TensorMeta[] }> {
   const folderInfo = await stat(folder).catch(() => undefined);
-  if (!folderInfo?.isDirectory()) raise('not-found', 'model folder not found', folder, 'give a folder holding config.json and model.safetensors, or a hub id like org/name');
+  if (!folderInfo?.isDirectory())
+    raise(
+      'not-found',
+      'model folder not found',
+      folder,
+      'give a folder holding config.json and model.safetensors, or a hub id like org/name',
+    );
   const config = await readJsonObject(join(folder, CONFIG_FILE));
   const indexPath = join(folder, INDEX_FILE);
   if (await exists(indexPath)) {
@@ -80,5 +103,10 @@ export async function readLocalModel(folder: string): Promise<{ config: JsonObje
   }
   const single = join(folder, SINGLE_FILE);
   if (await exists(single)) return { config, tensors: await readLocalHeader(single, SINGLE_FILE) };
-  return raise('unsupported', `neither ${SINGLE_FILE} nor ${INDEX_FILE} found`, folder, 'convert the weights to safetensors (e.g. save_pretrained(safe_serialization=True))');
+  return raise(
+    'unsupported',
+    `neither ${SINGLE_FILE} nor ${INDEX_FILE} found`,
+    folder,
+    'convert the weights to safetensors (e.g. save_pretrained(safe_serialization=True))',
+  );
 }

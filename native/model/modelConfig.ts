@@ -12,7 +12,10 @@ export const CONFIG_FILE = 'config.json';
 
 /** A config file that cannot be read or a field it lacks: `file` is where, `problem` what (message: both). */
 export class ModelConfigError extends Error {
-  constructor(readonly file: string, readonly problem: string) {
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+  ) {
     super(`${file}: ${problem}`);
   }
 }

@@ -55,7 +55,9 @@ export function moeConfig(cfg: Json, file: string, architecture: string, layers:
   return {
     experts,
     topK,
-    expertIntermediateSize: mixtral ? int(cfg, file, 'intermediate_size') : int(cfg, file, 'moe_intermediate_size', architecture === 'Qwen2MoeForCausalLM' ? 1408 : 768),
+    expertIntermediateSize: mixtral
+      ? int(cfg, file, 'intermediate_size')
+      : int(cfg, file, 'moe_intermediate_size', architecture === 'Qwen2MoeForCausalLM' ? 1408 : 768),
     normTopkProb: mixtral ? true : bool(cfg, file, 'norm_topk_prob', false),
     sharedExpertIntermediateSize: architecture === 'Qwen2MoeForCausalLM' ? int(cfg, file, 'shared_expert_intermediate_size', 5632) : 0,
     mixtralNames: mixtral,
@@ -65,8 +67,16 @@ export function moeConfig(cfg: Json, file: string, architecture: string, layers:
 
 /** AWQ covers dense MLPs only: AWQ, or RTN into an AWQ layout, on a MoE model is refused before any work, naming the
  *  reason (GPTQ, RTN into GPTQ's layout and bitsandbytes handle experts). `target`: the pipeline method and layout. */
-export function checkQuantizable(config: { architecture: string; moe?: MoeSettings }, file: string, target: { method: string; layout?: string }): void {
+export function checkQuantizable(
+  config: { architecture: string; moe?: MoeSettings },
+  file: string,
+  target: { method: string; layout?: string },
+): void {
   if (!config.moe || (target.method !== 'awq' && !target.layout?.startsWith('awq'))) return;
-  fail(file, 'architectures', `names "${config.architecture}", a Mixture-of-Experts model (${config.moe.experts} experts, top-${config.moe.topK}): ` +
-    'AWQ\'s scale search over experts is not supported; quantize it with GPTQ, RTN or bitsandbytes');
+  fail(
+    file,
+    'architectures',
+    `names "${config.architecture}", a Mixture-of-Experts model (${config.moe.experts} experts, top-${config.moe.topK}): ` +
+      "AWQ's scale search over experts is not supported; quantize it with GPTQ, RTN or bitsandbytes",
+  );
 }

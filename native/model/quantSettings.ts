@@ -49,7 +49,11 @@ export function quantSettingsOf(json: JsonObject, where: string): Result<QuantSe
 }
 
 /** The settings and what they assumed for values the config leaves out or writes with the wrong type. */
-export function quantSettingsRead(json: JsonObject, where: string, unread?: ReadonlyMap<string, string>): Result<{ settings: QuantSettings; assumed: string[] }> {
+export function quantSettingsRead(
+  json: JsonObject,
+  where: string,
+  unread?: ReadonlyMap<string, string>,
+): Result<{ settings: QuantSettings; assumed: string[] }> {
   const notes: Notes = { assumed: [], unread };
   const settings = settingsOf(json, where, notes);
   return settings.ok ? ok({ settings: settings.value, assumed: notes.assumed }) : settings;
@@ -65,35 +69,65 @@ function settingsOf(json: JsonObject, where: string, notes: Notes): Result<Quant
     const bits = num(json, ['bits', 'w_bit'], QUANT_DEFAULTS.awq.bits, notes);
     if (bits !== 4) return fail('unsupported', `AWQ with ${bits} bits`, where, 'AWQ checkpoints are 4-bit; set bits (w_bit) to 4');
     // GEMV has its own tensor layout; every other kernel choice (gemm, exllama, marlin, ipex) loads GEMM tensors.
-    const version = (typeof json['version'] === 'string' ? json['version'] : QUANT_DEFAULTS.awq.version).toLowerCase() === 'gemv' ? 'gemv' : 'gemm';
-    return ok({ method: 'awq', bits: 4, groupSize: num(json, ['group_size', 'q_group_size'], QUANT_DEFAULTS.awq.group_size, notes), version, skip });
+    const version =
+      (typeof json['version'] === 'string' ? json['version'] : QUANT_DEFAULTS.awq.version).toLowerCase() === 'gemv' ? 'gemv' : 'gemm';
+    return ok({
+      method: 'awq',
+      bits: 4,
+      groupSize: num(json, ['group_size', 'q_group_size'], QUANT_DEFAULTS.awq.group_size, notes),
+      version,
+      skip,
+    });
   }
   if (method === 'gptq') {
     const bits = num(json, ['bits'], QUANT_DEFAULTS.gptq.bits, notes, true);
-    if (bits !== 2 && bits !== 3 && bits !== 4 && bits !== 8) return fail('unsupported', `GPTQ with ${bits} bits`, where, 'use bits 2, 3, 4 or 8');
+    if (bits !== 2 && bits !== 3 && bits !== 4 && bits !== 8)
+      return fail('unsupported', `GPTQ with ${bits} bits`, where, 'use bits 2, 3, 4 or 8');
     const groupSize = num(json, ['group_size'], QUANT_DEFAULTS.gptq.group_size, notes);
-    if (groupSize !== -1 && !(Number.isInteger(groupSize) && groupSize > 0)) return fail('invalid', `group_size ${groupSize}`, where, 'use -1 (per column) or a positive integer such as 128');
+    if (groupSize !== -1 && !(Number.isInteger(groupSize) && groupSize > 0))
+      return fail('invalid', `group_size ${groupSize}`, where, 'use -1 (per column) or a positive integer such as 128');
     return ok({ method: 'gptq', bits, groupSize, descAct: (json['desc_act'] ?? QUANT_DEFAULTS.gptq.desc_act) === true, skip });
   }
   if (method === 'bitsandbytes') {
     if (json['load_in_8bit'] === true) return ok({ method: 'int8', skip });
     if (json['load_in_4bit'] === true) {
       const type = json['bnb_4bit_quant_type'] ?? QUANT_DEFAULTS.bitsandbytes.bnb_4bit_quant_type;
-      if (type !== 'nf4' && type !== 'fp4') return fail('invalid', `bnb_4bit_quant_type ${JSON.stringify(type)}`, where, 'use "nf4" or "fp4"');
-      return ok({ method: 'bnb4', quantType: type, doubleQuant: (json['bnb_4bit_use_double_quant'] ?? QUANT_DEFAULTS.bitsandbytes.bnb_4bit_use_double_quant) === true, skip });
+      if (type !== 'nf4' && type !== 'fp4')
+        return fail('invalid', `bnb_4bit_quant_type ${JSON.stringify(type)}`, where, 'use "nf4" or "fp4"');
+      return ok({
+        method: 'bnb4',
+        quantType: type,
+        doubleQuant: (json['bnb_4bit_use_double_quant'] ?? QUANT_DEFAULTS.bitsandbytes.bnb_4bit_use_double_quant) === true,
+        skip,
+      });
     }
-    return fail('invalid', 'bitsandbytes config with neither load_in_4bit nor load_in_8bit true', where, 'set load_in_4bit or load_in_8bit to true');
+    return fail(
+      'invalid',
+      'bitsandbytes config with neither load_in_4bit nor load_in_8bit true',
+      where,
+      'set load_in_4bit or load_in_8bit to true',
+    );
   }
-  return fail('unsupported', method ? `quant_method ${JSON.stringify(method)} is not estimated` : 'no quantization config found', where, 'give a GPTQ, AWQ or bitsandbytes config');
+  return fail(
+    'unsupported',
+    method ? `quant_method ${JSON.stringify(method)} is not estimated` : 'no quantization config found',
+    where,
+    'give a GPTQ, AWQ or bitsandbytes config',
+  );
 }
 
 /** Short name for tables: "GPTQ 4-bit g128", "NF4 + double quant", … */
 export function describeSettings(s: QuantSettings): string {
   switch (s.method) {
-    case 'none': return 'as stored';
-    case 'gptq': return `GPTQ ${s.bits}-bit ${s.groupSize === -1 ? 'per-column' : `g${s.groupSize}`}${s.descAct ? ' act-order' : ''}`;
-    case 'awq': return `AWQ ${s.bits}-bit g${s.groupSize}${s.version === 'gemv' ? ' GEMV' : ''}`;
-    case 'bnb4': return `${s.quantType.toUpperCase()}${s.doubleQuant ? ' + double quant' : ''}`;
-    case 'int8': return 'LLM.int8';
+    case 'none':
+      return 'as stored';
+    case 'gptq':
+      return `GPTQ ${s.bits}-bit ${s.groupSize === -1 ? 'per-column' : `g${s.groupSize}`}${s.descAct ? ' act-order' : ''}`;
+    case 'awq':
+      return `AWQ ${s.bits}-bit g${s.groupSize}${s.version === 'gemv' ? ' GEMV' : ''}`;
+    case 'bnb4':
+      return `${s.quantType.toUpperCase()}${s.doubleQuant ? ' + double quant' : ''}`;
+    case 'int8':
+      return 'LLM.int8';
   }
 }

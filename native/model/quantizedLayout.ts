@@ -23,18 +23,31 @@ export const BNB_NESTED_BLOCKSIZE = 256;
 export function bnbQuantStateBytes(quantType: 'nf4' | 'fp4', shape: readonly number[], computeDtype: string, doubleQuant: boolean): number {
   const state: Record<string, unknown> = { quant_type: quantType, blocksize: BNB_BLOCKSIZE, dtype: computeDtype, shape };
   if (doubleQuant) Object.assign(state, { nested_blocksize: BNB_NESTED_BLOCKSIZE, nested_dtype: 'float32', nested_offset: 0 });
-  const json = JSON.stringify(state).replace(/,/g, ', ').replace(/":/g, '": ').replace('"nested_offset": 0', '"nested_offset": 0.01234567891234567');
+  const json = JSON.stringify(state)
+    .replace(/,/g, ', ')
+    .replace(/":/g, '": ')
+    .replace('"nested_offset": 0', '"nested_offset": 0.01234567891234567');
   return Buffer.byteLength(json, 'utf8');
 }
 
 /** Elements of each tensor a quantized Linear of `out` × `in` is stored as, by table suffix. */
-function elementCounts(s: Exclude<QuantSettings, { method: 'none' }>, out: number, inFeatures: number, computeDtype: string): Record<string, number> {
+function elementCounts(
+  s: Exclude<QuantSettings, { method: 'none' }>,
+  out: number,
+  inFeatures: number,
+  computeDtype: string,
+): Record<string, number> {
   const numel = out * inFeatures;
   switch (s.method) {
     case 'gptq': {
       // AutoGPTQ v1: qweight [in·bits/32, out], qzeros [groups, out·bits/32], scales [groups, out], g_idx [in].
       const groups = s.groupSize === -1 ? 1 : ceilDiv(inFeatures, s.groupSize);
-      return { qweight: ceilDiv(inFeatures * s.bits, 32) * out, qzeros: groups * ceilDiv(out * s.bits, 32), scales: groups * out, g_idx: inFeatures };
+      return {
+        qweight: ceilDiv(inFeatures * s.bits, 32) * out,
+        qzeros: groups * ceilDiv(out * s.bits, 32),
+        scales: groups * out,
+        g_idx: inFeatures,
+      };
     }
     case 'awq': {
       const groups = ceilDiv(inFeatures, s.groupSize);
@@ -52,7 +65,7 @@ function elementCounts(s: Exclude<QuantSettings, { method: 'none' }>, out: numbe
     case 'bnb4': {
       const blocks = ceilDiv(numel, BNB_BLOCKSIZE);
       return {
-        'weight': ceilDiv(numel, 2), // two 4-bit codes per byte
+        weight: ceilDiv(numel, 2), // two 4-bit codes per byte
         'weight.absmax': blocks, // fp32, or uint8 codes when double-quantized
         'weight.nested_absmax': ceilDiv(blocks, BNB_NESTED_BLOCKSIZE),
         'weight.nested_quant_map': 256,
@@ -62,12 +75,17 @@ function elementCounts(s: Exclude<QuantSettings, { method: 'none' }>, out: numbe
     }
     case 'int8':
       // LLM.int8: weight [out, in], SCB [out] (row absmax), weight_format a scalar.
-      return { 'weight': numel, 'SCB': out, 'weight_format': 1 };
+      return { weight: numel, SCB: out, weight_format: 1 };
   }
 }
 
 /** The tensors a quantized Linear of `out` × `in` is stored as: the layout table's, in its order. */
-export function quantizedLinearLayout(s: Exclude<QuantSettings, { method: 'none' }>, out: number, inFeatures: number, computeDtype: string): LayoutTensor[] {
+export function quantizedLinearLayout(
+  s: Exclude<QuantSettings, { method: 'none' }>,
+  out: number,
+  inFeatures: number,
+  computeDtype: string,
+): LayoutTensor[] {
   const layout = layoutOfSettings(s);
   const counts = elementCounts(s, out, inFeatures, computeDtype);
   return layout.tensors

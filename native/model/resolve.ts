@@ -72,7 +72,15 @@ export async function resolveModel(ref: string, options: ResolveOptions = {}): P
       return { ok: true, model: { ref, source: 'local', revision: undefined, folder, config, tensors } };
     }
     if (looksLikePath(ref)) {
-      return { ok: false, error: { code: 'not-found', message: 'model folder not found', where: folder, hint: 'give an existing folder with config.json and safetensors weights, or a hub id like org/name' } };
+      return {
+        ok: false,
+        error: {
+          code: 'not-found',
+          message: 'model folder not found',
+          where: folder,
+          hint: 'give an existing folder with config.json and safetensors weights, or a hub id like org/name',
+        },
+      };
     }
   } catch (error) {
     return { ok: false, error: asError(error) };
@@ -100,14 +108,26 @@ async function resolveHubId(repoId: string, options: ResolveOptions, env: NodeJS
   try {
     const accessToken = tokenFor(endpoint, [options.token, environmentGrant(env)]);
     const hub = await readHubModel(repoId, revision, { endpoint, accessToken, timeoutMs: options.timeoutMs ?? 10_000 });
-    const model: ResolvedModel = { ref: repoId, source: 'hub', revision: hub.commit, folder: undefined, config: hub.config, tensors: hub.tensors };
+    const model: ResolvedModel = {
+      ref: repoId,
+      source: 'hub',
+      revision: hub.commit,
+      folder: undefined,
+      config: hub.config,
+      tensors: hub.tensors,
+    };
     await cache.put(key, model).catch(() => undefined); // a read-only cache folder must not fail the answer
     return { ok: true, model };
   } catch (error) {
     const modelError = asError(error);
     if (modelError.code === 'offline') {
       const last = await cache.get(key);
-      if (last) return { ok: true, model: last.model, stale: { ...modelError, message: `${modelError.message}; using the answer cached at ${last.savedAt}` } };
+      if (last)
+        return {
+          ok: true,
+          model: last.model,
+          stale: { ...modelError, message: `${modelError.message}; using the answer cached at ${last.savedAt}` },
+        };
     }
     return { ok: false, error: modelError };
   }

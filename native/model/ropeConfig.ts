@@ -57,27 +57,54 @@ export function parseRope(cfg: Json, file: string, headDim: number): RopeSetting
   const type = p.rope_type ?? p.type ?? 'default';
   if (!(ROPE_TYPES as readonly unknown[]).includes(type)) {
     const nested = ['full_attention', 'sliding_attention'].some((k) => k in p);
-    fail(file, nested ? field : `${field}.rope_type`, nested
-      ? 'holds one RoPE per layer type; the runtime supports one RoPE for every layer'
-      : `is "${String(type)}"; the runtime supports ${ROPE_TYPES.join(', ')}`);
+    fail(
+      file,
+      nested ? field : `${field}.rope_type`,
+      nested
+        ? 'holds one RoPE per layer type; the runtime supports one RoPE for every layer'
+        : `is "${String(type)}"; the runtime supports ${ROPE_TYPES.join(', ')}`,
+    );
   }
   const theta = positive(p.rope_theta ?? cfg.rope_theta ?? 10000, file, p.rope_theta !== undefined ? `${field}.rope_theta` : 'rope_theta');
   const partial = optionalPositive(p.partial_rotary_factor ?? cfg.partial_rotary_factor, file, 'partial_rotary_factor', 1);
   const rotaryDim = Math.trunc(headDim * partial);
   if (partial > 1 || rotaryDim < 2 || rotaryDim % 2 !== 0) {
-    fail(file, 'partial_rotary_factor', `(${partial}) must leave an even rotary dimension of at most head_dim ${headDim}, got ${rotaryDim}`);
+    fail(
+      file,
+      'partial_rotary_factor',
+      `(${partial}) must leave an even rotary dimension of at most head_dim ${headDim}, got ${rotaryDim}`,
+    );
   }
   const maxPositions = optionalPositive(cfg.max_position_embeddings, file, 'max_position_embeddings', 2048);
   // Phi-3 keeps the pretraining length at the top level, and transformers prefers it there.
-  const originalMaxPositions = type === 'llama3' || type === 'yarn' || type === 'longrope'
-    ? positive(cfg.original_max_position_embeddings ?? p.original_max_position_embeddings ?? maxPositions, file,
-      cfg.original_max_position_embeddings !== undefined ? 'original_max_position_embeddings' : `${field}.original_max_position_embeddings`)
-    : 0;
+  const originalMaxPositions =
+    type === 'llama3' || type === 'yarn' || type === 'longrope'
+      ? positive(
+          cfg.original_max_position_embeddings ?? p.original_max_position_embeddings ?? maxPositions,
+          file,
+          cfg.original_max_position_embeddings !== undefined
+            ? 'original_max_position_embeddings'
+            : `${field}.original_max_position_embeddings`,
+        )
+      : 0;
   const need = (key: string) => positive(p[key], file, `${field}.${key}`);
   const settings: RopeSettings = {
-    type: type as RopeType, theta, rotaryDim, factor: 1, originalMaxPositions, maxPositions,
-    lowFreqFactor: 1, highFreqFactor: 4, attentionFactor: 0, betaFast: 32, betaSlow: 1, mscale: 0, mscaleAllDim: 0,
-    truncate: true, shortFactor: [], longFactor: [],
+    type: type as RopeType,
+    theta,
+    rotaryDim,
+    factor: 1,
+    originalMaxPositions,
+    maxPositions,
+    lowFreqFactor: 1,
+    highFreqFactor: 4,
+    attentionFactor: 0,
+    betaFast: 32,
+    betaSlow: 1,
+    mscale: 0,
+    mscaleAllDim: 0,
+    truncate: true,
+    shortFactor: [],
+    longFactor: [],
   };
   switch (settings.type) {
     case 'linear':

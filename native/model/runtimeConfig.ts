@@ -86,13 +86,16 @@ function layerWindows(cfg: Json, file: string, architecture: string, layers: num
   if (Array.isArray(types)) {
     if (types.length !== layers) fail(file, 'layer_types', `lists ${types.length} layers; num_hidden_layers is ${layers}`);
     return types.map((t, i) => {
-      if (t !== 'sliding_attention' && t !== 'full_attention') fail(file, `layer_types[${i}]`, `is ${JSON.stringify(t)}; expected "full_attention" or "sliding_attention"`);
+      if (t !== 'sliding_attention' && t !== 'full_attention')
+        fail(file, `layer_types[${i}]`, `is ${JSON.stringify(t)}; expected "full_attention" or "sliding_attention"`);
       return t === 'sliding_attention' ? window : 0;
     });
   }
   const first = cfg.max_window_layers ?? 28;
-  if (typeof first !== 'number' || !Number.isInteger(first) || first < 0) fail(file, 'max_window_layers', `must be a non-negative integer, got ${JSON.stringify(first)}`);
-  if (architecture === 'Qwen2MoeForCausalLM') return Array.from({ length: layers }, (_, i) => ((i + 1) % 2 === 1 && i < first ? window : 0));
+  if (typeof first !== 'number' || !Number.isInteger(first) || first < 0)
+    fail(file, 'max_window_layers', `must be a non-negative integer, got ${JSON.stringify(first)}`);
+  if (architecture === 'Qwen2MoeForCausalLM')
+    return Array.from({ length: layers }, (_, i) => ((i + 1) % 2 === 1 && i < first ? window : 0));
   return Array.from({ length: layers }, (_, i) => (i >= first ? window : 0));
 }
 
@@ -101,7 +104,11 @@ function layerWindows(cfg: Json, file: string, architecture: string, layers: num
 function wholeHeadRope(cfg: Json, file: string, headDim: number, architecture: string): RopeSettings {
   const settings = parseRope(cfg, file, headDim);
   if (settings.rotaryDim !== headDim) {
-    fail(file, 'partial_rotary_factor', `rotates ${settings.rotaryDim} of ${headDim} head dimensions; ${architecture} rotates the whole head`);
+    fail(
+      file,
+      'partial_rotary_factor',
+      `rotates ${settings.rotaryDim} of ${headDim} head dimensions; ${architecture} rotates the whole head`,
+    );
   }
   return settings;
 }
@@ -126,7 +133,8 @@ function llama(cfg: Json, file: string, architecture: string): Omit<RuntimeConfi
     architecture,
     ...shape,
     normEps: num(cfg, file, 'rms_norm_eps', 1e-6),
-    rope: architecture === 'Phi3ForCausalLM' ? parseRope(phi3RopeNames(cfg), file, headDim) : wholeHeadRope(cfg, file, headDim, architecture),
+    rope:
+      architecture === 'Phi3ForCausalLM' ? parseRope(phi3RopeNames(cfg), file, headDim) : wholeHeadRope(cfg, file, headDim, architecture),
     fusedProjections: architecture === 'Phi3ForCausalLM',
     qkNorm: architecture === 'Qwen3ForCausalLM' || architecture === 'Qwen3MoeForCausalLM',
     tieWordEmbeddings: cfg.tie_word_embeddings === true,
@@ -188,8 +196,12 @@ export function parseRuntimeConfig(cfg: Json, file: string, generation: Json = {
   if (!family) {
     fail(file, 'architectures', `names "${architecture}"; the runtime supports ${Object.keys(familyOf).join(', ')}`);
   }
-  const base = family === 'opt' ? opt(cfg, file, architecture)
-    : architecture.startsWith('Gemma') ? gemmaConfig(cfg, file, architecture) : llama(cfg, file, architecture);
+  const base =
+    family === 'opt'
+      ? opt(cfg, file, architecture)
+      : architecture.startsWith('Gemma')
+        ? gemmaConfig(cfg, file, architecture)
+        : llama(cfg, file, architecture);
   const eos = [...new Set([...ids(cfg.eos_token_id), ...ids(generation.eos_token_id)])];
   return { ...base, gptqV2Zeros: gptqV2Zeros(cfg, file), eosTokenIds: eos };
 }

@@ -13,13 +13,25 @@ export const MAX_HEADER_BYTES = 100_000_000;
 
 /** Header length from the first 8 bytes; raises when it is absurd for a file of `fileSize` bytes. */
 export function headerLength(prefix: Uint8Array, fileSize: number, where: string): number {
-  if (prefix.length < 8) raise('invalid', 'file is shorter than the 8-byte safetensors header length', where, 'the file is truncated; download it again');
+  if (prefix.length < 8)
+    raise('invalid', 'file is shorter than the 8-byte safetensors header length', where, 'the file is truncated; download it again');
   const n = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
   if (n === 0n || n > BigInt(MAX_HEADER_BYTES)) {
-    raise('invalid', `safetensors header length ${n} is outside 1..${MAX_HEADER_BYTES}`, where, 'the file is not a safetensors file or is corrupt');
+    raise(
+      'invalid',
+      `safetensors header length ${n} is outside 1..${MAX_HEADER_BYTES}`,
+      where,
+      'the file is not a safetensors file or is corrupt',
+    );
   }
   const length = Number(n);
-  if (8 + length > fileSize) raise('invalid', `header length ${length} runs past the end of the ${fileSize}-byte file`, where, 'the file is truncated; download it again');
+  if (8 + length > fileSize)
+    raise(
+      'invalid',
+      `header length ${length} runs past the end of the ${fileSize}-byte file`,
+      where,
+      'the file is truncated; download it again',
+    );
   return length;
 }
 
@@ -56,7 +68,8 @@ function parseEntry(name: string, entry: unknown, dataBytes: number, file: strin
   if (typeof entry !== 'object' || entry === null) return bad('tensor entry is not an object');
   const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
   if (typeof dtype !== 'string' || !isSafetensorsDtype(dtype)) return bad(`unknown dtype ${JSON.stringify(dtype)}`);
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) return bad('shape is not a list of non-negative integers');
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+    return bad('shape is not a list of non-negative integers');
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
     return bad('data_offsets is not [begin, end]');
   }
@@ -64,7 +77,8 @@ function parseEntry(name: string, entry: unknown, dataBytes: number, file: strin
   if (end < begin || end > dataBytes) return bad(`data_offsets [${begin}, ${end}] lie outside the ${dataBytes}-byte data buffer`);
   const dims = shape as number[];
   const expected = dims.reduce((a, d) => a * d, 1) * DTYPE_BYTES[dtype];
-  if (expected !== end - begin) return bad(`shape [${dims.join(', ')}] × ${dtype} is ${expected} bytes but data_offsets span ${end - begin}`);
+  if (expected !== end - begin)
+    return bad(`shape [${dims.join(', ')}] × ${dtype} is ${expected} bytes but data_offsets span ${end - begin}`);
   return { name, dtype, shape: dims, bytes: end - begin, file, offset: begin };
 }
 

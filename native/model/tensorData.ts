@@ -10,7 +10,12 @@ import type { TensorMeta } from './types';
 export const CHUNK_BYTES = 4 * 1024 * 1024;
 
 /** Calls `each` with consecutive chunks of the tensor's data (views into one reused buffer). */
-export async function forEachChunk(folder: string, t: TensorMeta, each: (chunk: Uint8Array) => void, chunkBytes = CHUNK_BYTES): Promise<void> {
+export async function forEachChunk(
+  folder: string,
+  t: TensorMeta,
+  each: (chunk: Uint8Array) => void,
+  chunkBytes = CHUNK_BYTES,
+): Promise<void> {
   const path = join(folder, t.file);
   if (t.offset === undefined) raise('invalid', `tensor ${t.name} has no data offset`, path, 'read the header with readLocalHeader');
   const handle = await open(path, 'r');
@@ -23,7 +28,13 @@ export async function forEachChunk(folder: string, t: TensorMeta, each: (chunk: 
     for (let done = 0; done < t.bytes;) {
       const want = Math.min(buffer.length, t.bytes - done);
       const { bytesRead } = await handle.read(buffer, 0, want, start + done);
-      if (bytesRead !== want) raise('invalid', `tensor ${t.name} ends early (${done + bytesRead} of ${t.bytes} bytes)`, path, 'the file is truncated; download it again');
+      if (bytesRead !== want)
+        raise(
+          'invalid',
+          `tensor ${t.name} ends early (${done + bytesRead} of ${t.bytes} bytes)`,
+          path,
+          'the file is truncated; download it again',
+        );
       each(buffer.subarray(0, want));
       done += want;
     }
@@ -34,7 +45,13 @@ export async function forEachChunk(folder: string, t: TensorMeta, each: (chunk: 
 
 /** A small tensor's whole data (g_idx, qzeros, a quant-state blob); refuses more than `limit` bytes. */
 export async function readTensorBytes(folder: string, t: TensorMeta, limit = 64 * 1024 * 1024): Promise<Uint8Array> {
-  if (t.bytes > limit) raise('invalid', `tensor ${t.name} is ${t.bytes} bytes, more than the ${limit} read whole`, join(folder, t.file), 'this tensor is scanned in chunks instead');
+  if (t.bytes > limit)
+    raise(
+      'invalid',
+      `tensor ${t.name} is ${t.bytes} bytes, more than the ${limit} read whole`,
+      join(folder, t.file),
+      'this tensor is scanned in chunks instead',
+    );
   const out = new Uint8Array(t.bytes);
   let at = 0;
   await forEachChunk(folder, t, (chunk) => {

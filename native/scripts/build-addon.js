@@ -62,7 +62,8 @@ function gyp(args) {
 // make rebuilds just the files that changed.
 const sources = require('child_process').execFileSync(process.execPath, [path.join(__dirname, 'list-sources.js')], { encoding: 'utf8' });
 const stamp = path.join(nativeDir, 'build', 'configured-sources.txt');
-const configured = fs.existsSync(path.join(nativeDir, 'build', 'Makefile')) && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === sources;
+const configured =
+  fs.existsSync(path.join(nativeDir, 'build', 'Makefile')) && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === sources;
 if (force || !configured) {
   gyp(['configure']);
   fs.writeFileSync(stamp, sources);

@@ -11,4 +11,9 @@ function walk(dir) {
 }
 
 const root = path.join(__dirname, '..');
-console.log(walk(path.join(root, 'src')).map((f) => path.relative(root, f)).sort().join(' '));
+console.log(
+  walk(path.join(root, 'src'))
+    .map((f) => path.relative(root, f))
+    .sort()
+    .join(' '),
+);

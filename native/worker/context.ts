@@ -8,15 +8,21 @@ export interface JobContext {
   modelFolder: string;
   addon: Addon;
   signal: AbortSignal;
-  progress(phase: string, current: number, total: number, extra?: { message?: string; etaSeconds?: number; detail?: ProgressDetail; overall?: number }): void;
+  progress(
+    phase: string,
+    current: number,
+    total: number,
+    extra?: { message?: string; etaSeconds?: number; detail?: ProgressDetail; overall?: number },
+  ): void;
   token(text: string): void;
   log(level: LogLevel, text: string): void;
 }
 
 /** What a handler returns; the worker adds ids, timing, model and environment. */
-export type HandlerOutput = Pick<RunResult, 'metrics'> & Partial<Pick<RunResult, 'rows' | 'layers' | 'text' | 'output'>> & {
-  model?: Partial<RunResult['model']>;
-};
+export type HandlerOutput = Pick<RunResult, 'metrics'> &
+  Partial<Pick<RunResult, 'rows' | 'layers' | 'text' | 'output'>> & {
+    model?: Partial<RunResult['model']>;
+  };
 
 export type JobHandler = (ctx: JobContext) => Promise<HandlerOutput>;
 

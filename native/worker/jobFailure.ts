@@ -2,12 +2,18 @@
 import type { ErrorCode, JobErrorInfo } from './protocol';
 
 export class JobFailure extends Error {
-  constructor(readonly code: ErrorCode, message: string, readonly where?: string) {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly where?: string,
+  ) {
     super(message);
   }
 
   toInfo(): JobErrorInfo {
-    return this.where === undefined ? { message: this.message, code: this.code } : { message: this.message, code: this.code, where: this.where };
+    return this.where === undefined
+      ? { message: this.message, code: this.code }
+      : { message: this.message, code: this.code, where: this.where };
   }
 }
 

@@ -30,7 +30,11 @@ export async function jobModelFolder(model: string, options: JobModelOptions): P
   // A folder that happens to be named like a Hub id (`org/name` under the working directory) wins.
   if (!hubRef || fs.statSync(path.resolve(model), { throwIfNoEntry: false })?.isDirectory()) return checkModelFolder(model);
   try {
-    const snapshot = await ensureSnapshot(hubRef, { signal: options.signal, onProgress: options.onDownload, ...(options.env ? { env: options.env } : {}) });
+    const snapshot = await ensureSnapshot(hubRef, {
+      signal: options.signal,
+      onProgress: options.onDownload,
+      ...(options.env ? { env: options.env } : {}),
+    });
     if (snapshot.downloaded.length > 0) options.log(`downloaded ${snapshot.downloaded.join(', ')} of ${model} into ${snapshot.folder}`);
     return checkModelFolder(snapshot.folder);
   } catch (error) {

@@ -42,7 +42,10 @@ function openEngine(): Addon {
   try {
     return loadAddon();
   } catch (error) {
-    throw new JobFailure('ENGINE_ERROR', `the native engine could not be loaded: ${error instanceof Error ? error.message : String(error)}`);
+    throw new JobFailure(
+      'ENGINE_ERROR',
+      `the native engine could not be loaded: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 
@@ -59,13 +62,17 @@ async function run(raw: unknown): Promise<RunResult> {
   const memory = await checkJobMemory(job, modelFolder); // before any work: a job that cannot fit fails now
   const addon = openEngine();
   const ctx: JobContext = {
-    job, modelFolder, addon, signal: controller.signal,
+    job,
+    modelFolder,
+    addon,
+    signal: controller.signal,
     progress: (phase, current, total, extra = {}) => void post({ type: 'progress', phase, current, total, ...extra }),
     token: (text) => void post({ type: 'token', text }),
     log: (level, text) => void post({ type: 'log', level, text }),
   };
   ctx.log('info', `${job.kind} on ${modelFolder}`);
-  if (memory) ctx.log('info', `memory: about ${humanBytes(memory.needed)} needed at the peak, ${humanBytes(memory.available.bytes)} available`);
+  if (memory)
+    ctx.log('info', `memory: about ${humanBytes(memory.needed)} needed at the peak, ${humanBytes(memory.available.bytes)} available`);
   const out = await HANDLERS[job.kind](ctx);
   if (controller.signal.aborted) throw new JobFailure('CANCELLED', 'the job was cancelled');
   const finishedAt = new Date();

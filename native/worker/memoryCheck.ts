@@ -35,7 +35,8 @@ export function availableMemory(env: NodeJS.ProcessEnv = process.env): Available
     // not Linux: os.freemem() stands
   }
   const cap = Number(env[MEMORY_AVAILABLE_ENV]);
-  if (env[MEMORY_AVAILABLE_ENV] !== undefined && Number.isFinite(cap) && cap >= 0 && cap < found.bytes) found = { bytes: cap, source: `${MEMORY_AVAILABLE_ENV}` };
+  if (env[MEMORY_AVAILABLE_ENV] !== undefined && Number.isFinite(cap) && cap >= 0 && cap < found.bytes)
+    found = { bytes: cap, source: `${MEMORY_AVAILABLE_ENV}` };
   return found;
 }
 
@@ -57,7 +58,11 @@ function textBytes(dataset: CalibrationDataset | undefined): number {
 }
 
 /** The job's estimate, or undefined for a kind not checked or a job whose own run will report its problem. */
-export async function predictJobMemory(job: Job, modelFolder: string, env: NodeJS.ProcessEnv = process.env): Promise<MemoryEstimate | undefined> {
+export async function predictJobMemory(
+  job: Job,
+  modelFolder: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<MemoryEstimate | undefined> {
   if (job.kind !== 'quantize' && job.kind !== 'generate') return undefined;
   const resolved = await resolveModel(modelFolder, { env: {} });
   if (!resolved.ok) return undefined;
@@ -81,7 +86,15 @@ export async function predictJobMemory(job: Job, modelFolder: string, env: NodeJ
     const dataset = (calibration.dataset as CalibrationDataset | undefined) ?? plan.dataset;
     const calibrated = plan.method === 'gptq' || plan.method === 'awq';
     const calibrationTextBytes = calibrated && calibration.tokens === undefined ? textBytes(dataset) : 0;
-    const options = { algorithm: plan.method, samples, seqLen, trueSequential: plan.trueSequential ?? true, threads, tokenizerBytes, calibrationTextBytes };
+    const options = {
+      algorithm: plan.method,
+      samples,
+      seqLen,
+      trueSequential: plan.trueSequential ?? true,
+      threads,
+      tokenizerBytes,
+      calibrationTextBytes,
+    };
     estimate = estimateCpuQuantize(resolved.model, settings.value, options);
   } else {
     // The prompt's tokens are not known before tokenizing: its UTF-8 bytes (plus specials) bound them.
@@ -94,7 +107,11 @@ export async function predictJobMemory(job: Job, modelFolder: string, env: NodeJ
 }
 
 /** Throws NOT_ENOUGH_MEMORY when the job's allocations would not fit; returns the figures it compared. */
-export async function checkJobMemory(job: Job, modelFolder: string, env: NodeJS.ProcessEnv = process.env): Promise<{ needed: number; available: AvailableMemory } | undefined> {
+export async function checkJobMemory(
+  job: Job,
+  modelFolder: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ needed: number; available: AvailableMemory } | undefined> {
   if (env[MEMORY_CHECK_ENV] === 'off') return undefined;
   const estimate = await predictJobMemory(job, modelFolder, env);
   if (!estimate) return undefined;

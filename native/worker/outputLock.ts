@@ -29,8 +29,12 @@ export class OutputLock {
       }
       const holder = holderOf(file);
       if (holder !== undefined && holder !== process.pid && isRunning(holder)) {
-        throw new JobFailure('INVALID_JOB', `output folder ${final} is being written by another job (pid ${holder}); `
-          + `wait for it to finish or choose another folder (lock: ${file})`, final);
+        throw new JobFailure(
+          'INVALID_JOB',
+          `output folder ${final} is being written by another job (pid ${holder}); ` +
+            `wait for it to finish or choose another folder (lock: ${file})`,
+          final,
+        );
       }
       fs.rmSync(file, { force: true }); // stale: its process is gone
     }

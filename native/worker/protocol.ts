@@ -103,7 +103,15 @@ export interface RunResult {
   config?: JsonObject;
   /** The job's options as it ran. */
   options?: JsonObject;
-  environment: { engineVersion: string; threads: number; cpu: string; avx2: boolean; simd?: 'scalar' | 'avx2' | 'avx512'; os: string; node: string };
+  environment: {
+    engineVersion: string;
+    threads: number;
+    cpu: string;
+    avx2: boolean;
+    simd?: 'scalar' | 'avx2' | 'avx512';
+    os: string;
+    node: string;
+  };
   metrics: RunMetrics;
   rows?: BenchmarkRow[];
   /** Quantize jobs: each layer's time and reconstruction error, in order. */
@@ -125,7 +133,16 @@ export interface ProgressDetail {
 }
 
 export type WorkerMessage =
-  | { type: 'progress'; phase: string; current: number; total: number; message?: string; etaSeconds?: number; detail?: ProgressDetail; overall?: number }
+  | {
+      type: 'progress';
+      phase: string;
+      current: number;
+      total: number;
+      message?: string;
+      etaSeconds?: number;
+      detail?: ProgressDetail;
+      overall?: number;
+    }
   | { type: 'token'; text: string }
   | { type: 'log'; level: LogLevel; text: string }
   | { type: 'result'; result: RunResult }

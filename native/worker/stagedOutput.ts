@@ -12,7 +12,11 @@ export class StagedOutput {
   constructor(out: string) {
     this.finalFolder = path.resolve(out);
     if (fs.existsSync(this.finalFolder)) {
-      throw new JobFailure('INVALID_JOB', `output folder already exists: ${this.finalFolder}; choose a new folder or delete it first`, this.finalFolder);
+      throw new JobFailure(
+        'INVALID_JOB',
+        `output folder already exists: ${this.finalFolder}; choose a new folder or delete it first`,
+        this.finalFolder,
+      );
     }
     this.folder = `${this.finalFolder}${STAGING_MARKER}${process.pid}`;
     fs.mkdirSync(this.folder, { recursive: true });
@@ -20,7 +24,8 @@ export class StagedOutput {
 
   /** Moves the staged folder into place; returns its size in bytes. */
   commit(): { folder: string; bytes: number } {
-    const bytes = fs.readdirSync(this.folder, { recursive: true, withFileTypes: true })
+    const bytes = fs
+      .readdirSync(this.folder, { recursive: true, withFileTypes: true })
       .filter((e) => e.isFile())
       .reduce((sum, e) => sum + fs.statSync(path.join(e.parentPath, e.name)).size, 0);
     fs.renameSync(this.folder, this.finalFolder);

@@ -6,24 +6,40 @@ import { notRegularFile } from '../model';
 import { JobFailure } from './jobFailure';
 import { JOB_KINDS, Job, JobKind, JsonObject } from './protocol';
 
-type OptionType = 'string' | 'positiveInteger' | 'positiveIntegers' | 'number' | 'boolean' | 'object' | 'objectOrFalse' | 'list' | 'file' | 'folder';
+type OptionType =
+  'string' | 'positiveInteger' | 'positiveIntegers' | 'number' | 'boolean' | 'object' | 'objectOrFalse' | 'list' | 'file' | 'folder';
 
 /** The options each kind accepts; `required` ones must be present. */
 const OPTION_TABLE: Record<JobKind, Record<string, { type: OptionType; required?: boolean }>> = {
   perplexity: { text: { type: 'file' }, seq: { type: 'positiveInteger' }, maxTokens: { type: 'positiveInteger' }, out: { type: 'folder' } },
   generate: {
-    prompt: { type: 'string', required: true }, maxTokens: { type: 'positiveInteger' }, temperature: { type: 'number' },
-    topK: { type: 'number' }, topP: { type: 'number' }, seed: { type: 'number' }, out: { type: 'folder' },
+    prompt: { type: 'string', required: true },
+    maxTokens: { type: 'positiveInteger' },
+    temperature: { type: 'number' },
+    topK: { type: 'number' },
+    topP: { type: 'number' },
+    seed: { type: 'number' },
+    out: { type: 'folder' },
   },
   quantize: {
-    out: { type: 'folder', required: true }, algorithm: { type: 'string' }, calibration: { type: 'object' },
-    overwrite: { type: 'boolean' }, maxShardBytes: { type: 'positiveInteger' }, evaluate: { type: 'object' },
-    generate: { type: 'object' }, text: { type: 'file' },
+    out: { type: 'folder', required: true },
+    algorithm: { type: 'string' },
+    calibration: { type: 'object' },
+    overwrite: { type: 'boolean' },
+    maxShardBytes: { type: 'positiveInteger' },
+    evaluate: { type: 'object' },
+    generate: { type: 'object' },
+    text: { type: 'file' },
   },
   // Nested fields (each variant, generate, evaluate) are checked by the benchmark's plan (handlers/benchmark/plan.ts).
   benchmark: {
-    variants: { type: 'list' }, batchSizes: { type: 'positiveIntegers' }, promptLength: { type: 'positiveInteger' },
-    generate: { type: 'object' }, evaluate: { type: 'objectOrFalse' }, calibration: { type: 'object' }, repeat: { type: 'positiveInteger' },
+    variants: { type: 'list' },
+    batchSizes: { type: 'positiveIntegers' },
+    promptLength: { type: 'positiveInteger' },
+    generate: { type: 'object' },
+    evaluate: { type: 'objectOrFalse' },
+    calibration: { type: 'object' },
+    repeat: { type: 'positiveInteger' },
   },
 };
 
@@ -59,7 +75,8 @@ function checkOption(name: string, type: OptionType, value: unknown): void {
       if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) fail('a positive integer');
       return;
     case 'positiveIntegers':
-      if (!Array.isArray(value) || value.length === 0 || !value.every((v) => typeof v === 'number' && Number.isInteger(v) && v > 0)) fail('a non-empty list of positive integers');
+      if (!Array.isArray(value) || value.length === 0 || !value.every((v) => typeof v === 'number' && Number.isInteger(v) && v > 0))
+        fail('a non-empty list of positive integers');
       return;
     case 'folder':
       if (typeof value !== 'string' || value === '') fail('a folder path');
@@ -83,7 +100,11 @@ function checkInputFile(where: string, value: string): void {
 export function checkModelFolder(model: string): string {
   const folder = path.resolve(model);
   if (!fs.statSync(folder, { throwIfNoEntry: false })?.isDirectory()) {
-    throw new JobFailure('MODEL_NOT_FOUND', `model folder not found: ${folder}; pick a local folder holding config.json and the weights`, folder);
+    throw new JobFailure(
+      'MODEL_NOT_FOUND',
+      `model folder not found: ${folder}; pick a local folder holding config.json and the weights`,
+      folder,
+    );
   }
   const config = path.join(folder, 'config.json');
   if (!fs.existsSync(config)) {
@@ -98,18 +119,25 @@ export function validateJob(value: unknown): Job {
   if (typeof kind !== 'string' || !(JOB_KINDS as readonly string[]).includes(kind)) {
     throw new JobFailure('INVALID_JOB', `job.kind must be one of ${JOB_KINDS.join(', ')}, got ${JSON.stringify(kind)}`, 'kind');
   }
-  if (typeof model !== 'string' || model === '') throw new JobFailure('INVALID_JOB', 'job.model must name a model folder or a Hugging Face model id (org/name)', 'model');
+  if (typeof model !== 'string' || model === '')
+    throw new JobFailure('INVALID_JOB', 'job.model must name a model folder or a Hugging Face model id (org/name)', 'model');
   if (config !== undefined && !isObject(config)) throw new JobFailure('INVALID_JOB', 'job.config must be an object', 'config');
   const opts = options ?? {};
   if (!isObject(opts)) throw new JobFailure('INVALID_JOB', 'job.options must be an object', 'options');
   const table = OPTION_TABLE[kind as JobKind];
   for (const name of Object.keys(opts)) {
     const spec = table[name];
-    if (!spec) throw new JobFailure('INVALID_JOB', `options.${name} is not an option of ${kind} jobs (known: ${Object.keys(table).join(', ')})`, `options.${name}`);
+    if (!spec)
+      throw new JobFailure(
+        'INVALID_JOB',
+        `options.${name} is not an option of ${kind} jobs (known: ${Object.keys(table).join(', ')})`,
+        `options.${name}`,
+      );
     checkOption(name, spec.type, opts[name]);
   }
   for (const [name, spec] of Object.entries(table)) {
-    if (spec.required && opts[name] === undefined) throw new JobFailure('INVALID_JOB', `${kind} jobs need options.${name}`, `options.${name}`);
+    if (spec.required && opts[name] === undefined)
+      throw new JobFailure('INVALID_JOB', `${kind} jobs need options.${name}`, `options.${name}`);
   }
   return { kind: kind as JobKind, model, ...(config === undefined ? {} : { config: config as JsonObject }), options: opts };
 }

@@ -12,7 +12,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export const DECODE_FORMATS = [
   { label: 'fp16', name: null },
-  { label: 'GPTQ 4-bit g128', name: 'gptq-4bit-g128-rtn', algorithm: 'rtn', config: { quant_method: 'gptq', bits: 4, group_size: 128, desc_act: false, sym: true } },
+  {
+    label: 'GPTQ 4-bit g128',
+    name: 'gptq-4bit-g128-rtn',
+    algorithm: 'rtn',
+    config: { quant_method: 'gptq', bits: 4, group_size: 128, desc_act: false, sym: true },
+  },
   { label: 'NF4', name: 'nf4', config: { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4' } },
 ];
 
@@ -21,7 +26,11 @@ export async function decodeModel(format, log = (line) => process.stderr.write(`
   const source = ensureRandomLlama(undefined, log);
   if (!format.name) return source;
   const out = join(benchCacheDir(), `random-llama-350m-${format.name}`);
-  const stamp = JSON.stringify({ config: format.config, algorithm: format.algorithm ?? null, source: readFileSync(join(source, 'generator.json'), 'utf8') });
+  const stamp = JSON.stringify({
+    config: format.config,
+    algorithm: format.algorithm ?? null,
+    source: readFileSync(join(source, 'generator.json'), 'utf8'),
+  });
   const stampFile = join(out, 'bench-source.json');
   if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return out;
   log(`decode models: quantizing ${source} → ${out} …`);

@@ -10,10 +10,11 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { openModel } = require(join(root, 'out', 'native', 'lib', 'runtime.js'));
 
 const [folder, promptText, stepsText] = process.argv.slice(2);
-const promptLength = Number(promptText), steps = Number(stepsText);
+const promptLength = Number(promptText),
+  steps = Number(stepsText);
 const model = openModel(folder);
 // Ids the demo tokenizer can produce, spread over the vocabulary (random weights: the text does not matter).
 const prompt = Array.from({ length: promptLength }, (_, i) => ((i * 37) % 4000) + 10);
-await model.generateIds(prompt.slice(0, 8), { maxTokens: 4, stopIds: [] });  // warm-up: page in the weights
+await model.generateIds(prompt.slice(0, 8), { maxTokens: 4, stopIds: [] }); // warm-up: page in the weights
 const r = await model.generateIds(prompt, { maxTokens: steps + 1, stopIds: [] });
 console.log(JSON.stringify({ prefill: promptLength / r.prefillSeconds, decode: (r.tokens.length - 1) / r.decodeSeconds }));

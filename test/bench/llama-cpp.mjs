@@ -26,20 +26,29 @@ const THREADS = arg('--threads', 2);
 const PROMPT = 512;
 const STEPS = 128;
 const log = (line) => process.stderr.write(`${line}\n`);
-const load = () => loadavg().map((v) => v.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((v) => v.toFixed(2))
+    .join(' ');
 
 class Skip extends Error {}
 
 function run(command, args, options = {}) {
   const r = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 << 20, ...options });
   if (r.error) throw new Skip(`${command} could not run: ${r.error.message}`);
-  if (r.status !== 0) throw new Skip(`${command} ${args.slice(0, 3).join(' ')} … exited with ${r.status}: ${(r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' | ')}`);
+  if (r.status !== 0)
+    throw new Skip(
+      `${command} ${args.slice(0, 3).join(' ')} … exited with ${r.status}: ${(r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' | ')}`,
+    );
   return r.stdout;
 }
 
 /** The reference venv's python (test/reference/setup.sh creates it once). */
 function referencePython() {
-  const venv = run('bash', [join(root, 'test', 'reference', 'setup.sh')], { stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop();
+  const venv = run('bash', [join(root, 'test', 'reference', 'setup.sh')], { stdio: ['ignore', 'pipe', 'inherit'] })
+    .trim()
+    .split('\n')
+    .pop();
   const python = join(venv, 'bin', 'python');
   if (!existsSync(python)) throw new Skip(`the reference venv has no python at ${python}`);
   return python;
@@ -49,11 +58,18 @@ function referencePython() {
 function llamaSource(cache, python) {
   const srcDir = join(cache, 'src');
   mkdirSync(srcDir, { recursive: true });
-  const unpacked = () => readdirSync(srcDir).filter((n) => n.startsWith('llama_cpp_python-') && !n.endsWith('.tar.gz')).sort().pop();
+  const unpacked = () =>
+    readdirSync(srcDir)
+      .filter((n) => n.startsWith('llama_cpp_python-') && !n.endsWith('.tar.gz'))
+      .sort()
+      .pop();
   if (!unpacked()) {
     log('llama-cpp: downloading the llama-cpp-python sdist …');
     run(python, ['-m', 'pip', 'download', 'llama-cpp-python', '--no-binary', ':all:', '--no-deps', '-d', srcDir]);
-    const tarball = readdirSync(srcDir).filter((n) => n.endsWith('.tar.gz')).sort().pop();
+    const tarball = readdirSync(srcDir)
+      .filter((n) => n.endsWith('.tar.gz'))
+      .sort()
+      .pop();
     if (!tarball) throw new Skip(`pip download left no llama-cpp-python sdist in ${srcDir}`);
     run('tar', ['xzf', join(srcDir, tarball), '-C', srcDir]);
   }
@@ -68,8 +84,19 @@ function llamaBinaries(cache, source) {
   const bin = (name) => join(build, 'bin', name);
   if (!existsSync(bin('llama-bench')) || !existsSync(bin('llama-quantize'))) {
     log(`llama-cpp: building llama-bench and llama-quantize in ${build} (once; tens of minutes on 2 cores) …`);
-    run('cmake', ['-S', source, '-B', build, '-DCMAKE_BUILD_TYPE=Release', '-DGGML_NATIVE=ON', '-DLLAMA_CURL=OFF', '-DLLAMA_OPENSSL=OFF',
-      '-DLLAMA_BUILD_TESTS=OFF', '-DLLAMA_BUILD_EXAMPLES=OFF', '-DLLAMA_BUILD_SERVER=OFF']);
+    run('cmake', [
+      '-S',
+      source,
+      '-B',
+      build,
+      '-DCMAKE_BUILD_TYPE=Release',
+      '-DGGML_NATIVE=ON',
+      '-DLLAMA_CURL=OFF',
+      '-DLLAMA_OPENSSL=OFF',
+      '-DLLAMA_BUILD_TESTS=OFF',
+      '-DLLAMA_BUILD_EXAMPLES=OFF',
+      '-DLLAMA_BUILD_SERVER=OFF',
+    ]);
     run('cmake', ['--build', build, '--target', 'llama-bench', 'llama-quantize', '-j', String(THREADS)]);
   }
   return { bench: bin('llama-bench'), quantize: bin('llama-quantize') };
@@ -81,7 +108,8 @@ function ggufModels(cache, source, python, binaries, folder) {
   mkdirSync(dir, { recursive: true });
   const stamp = readFileSync(join(folder, 'generator.json'), 'utf8');
   const stampFile = join(dir, 'random-llama-350m.source.json');
-  const f16 = join(dir, 'random-llama-350m-f16.gguf'), q4 = join(dir, 'random-llama-350m-q4_0.gguf');
+  const f16 = join(dir, 'random-llama-350m-f16.gguf'),
+    q4 = join(dir, 'random-llama-350m-q4_0.gguf');
   const fresh = existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp;
   if (!fresh || !existsSync(f16)) {
     if (spawnSync(python, ['-c', 'import gguf'], { encoding: 'utf8' }).status !== 0) {
@@ -100,9 +128,12 @@ function ggufModels(cache, source, python, binaries, folder) {
 
 /** Our prefill (PROMPT tokens) and decode (STEPS steps after it) in a fresh process. */
 function ours(folder) {
-  const r = spawnSync(process.execPath, [join(here, '_decode-ours.mjs'), folder, String(PROMPT), String(STEPS)],
-    { encoding: 'utf8', env: { ...process.env, QUANTSTUDIO_THREADS: String(THREADS) } });
-  if (r.status !== 0) throw new Error(`our decode of ${folder} exited with ${r.status}: ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`);
+  const r = spawnSync(process.execPath, [join(here, '_decode-ours.mjs'), folder, String(PROMPT), String(STEPS)], {
+    encoding: 'utf8',
+    env: { ...process.env, QUANTSTUDIO_THREADS: String(THREADS) },
+  });
+  if (r.status !== 0)
+    throw new Error(`our decode of ${folder} exited with ${r.status}: ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`);
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
 
@@ -127,16 +158,31 @@ try {
   const folders = new Map();
   for (const format of DECODE_FORMATS) folders.set(format.label, await decodeModel(format, log));
   const gguf = ggufModels(cache, source, python, binaries, folders.get('fp16'));
-  const pairs = [['fp16', 'F16', gguf.f16], ['GPTQ 4-bit g128', 'Q4_0', gguf.q4], ['NF4', 'Q4_0', gguf.q4]];
+  const pairs = [
+    ['fp16', 'F16', gguf.f16],
+    ['GPTQ 4-bit g128', 'Q4_0', gguf.q4],
+    ['NF4', 'Q4_0', gguf.q4],
+  ];
   for (let round = 0; round < ROUNDS; round++) {
     for (const [label, theirLabel, file] of pairs) {
       const before = load();
       const a = ours(folders.get(label));
       const b = theirs(binaries, file);
-      const row = { round, ours: label, theirs: theirLabel, ourPrefill: a.prefill, ourDecode: a.decode, theirPrefill: b.prefill, theirDecode: b.decode, load: `${before} → ${load()}` };
+      const row = {
+        round,
+        ours: label,
+        theirs: theirLabel,
+        ourPrefill: a.prefill,
+        ourDecode: a.decode,
+        theirPrefill: b.prefill,
+        theirDecode: b.decode,
+        load: `${before} → ${load()}`,
+      };
       details.rounds.push(row);
-      log(`llama-cpp: round ${round + 1} ${label} vs ${theirLabel}: decode ${a.decode.toFixed(1)} / ${b.decode.toFixed(1)} tok/s = ${(a.decode / b.decode).toFixed(2)}×, ` +
-        `prefill ${a.prefill.toFixed(1)} / ${b.prefill.toFixed(1)} = ${(a.prefill / b.prefill).toFixed(2)}× (load average ${row.load})`);
+      log(
+        `llama-cpp: round ${round + 1} ${label} vs ${theirLabel}: decode ${a.decode.toFixed(1)} / ${b.decode.toFixed(1)} tok/s = ${(a.decode / b.decode).toFixed(2)}×, ` +
+          `prefill ${a.prefill.toFixed(1)} / ${b.prefill.toFixed(1)} = ${(a.prefill / b.prefill).toFixed(2)}× (load average ${row.load})`,
+      );
     }
   }
   results = pairs.flatMap(([label, theirLabel]) => {
@@ -144,10 +190,26 @@ try {
     const decodeRatio = median(rows.map((r) => r.ourDecode / r.theirDecode));
     const prefillRatio = median(rows.map((r) => r.ourPrefill / r.theirPrefill));
     return [
-      { metric: `${label} decode (prompt ${PROMPT}, ${STEPS} steps, ${THREADS} threads)`, value: median(rows.map((r) => r.ourDecode)), unit: 'tokens/s' },
+      {
+        metric: `${label} decode (prompt ${PROMPT}, ${STEPS} steps, ${THREADS} threads)`,
+        value: median(rows.map((r) => r.ourDecode)),
+        unit: 'tokens/s',
+      },
       { metric: `llama.cpp ${theirLabel} decode`, value: median(rows.map((r) => r.theirDecode)), unit: 'tokens/s' },
-      { metric: `${label} / llama.cpp ${theirLabel} decode (median of ${rows.length} rounds)`, value: decodeRatio, unit: 'ratio', target: '≥ 1.0', pass: decodeRatio >= 1 },
-      { metric: `${label} / llama.cpp ${theirLabel} prefill ${PROMPT}`, value: prefillRatio, unit: 'ratio', target: '≥ 1.0', pass: prefillRatio >= 1 },
+      {
+        metric: `${label} / llama.cpp ${theirLabel} decode (median of ${rows.length} rounds)`,
+        value: decodeRatio,
+        unit: 'ratio',
+        target: '≥ 1.0',
+        pass: decodeRatio >= 1,
+      },
+      {
+        metric: `${label} / llama.cpp ${theirLabel} prefill ${PROMPT}`,
+        value: prefillRatio,
+        unit: 'ratio',
+        target: '≥ 1.0',
+        pass: prefillRatio >= 1,
+      },
     ];
   });
   results.push({ metric: 'load average (1, 5, 15 min) at the end', value: load(), unit: '' });

@@ -72,7 +72,12 @@ function bigConfig() {
         ['mlp.up_proj', 'mlp.gate_proj'],
         ['mlp.down_proj'],
       ],
-      meta: { quantizer: ['gptqmodel:7.7.0'], uri: 'https://github.com/modelcloud/gptqmodel', damp_percent: 0.01, damp_auto_increment: 0.0025 },
+      meta: {
+        quantizer: ['gptqmodel:7.7.0'],
+        uri: 'https://github.com/modelcloud/gptqmodel',
+        damp_percent: 0.01,
+        damp_auto_increment: 0.0025,
+      },
     },
   };
   let text = JSON.stringify(config, null, 2);
@@ -109,7 +114,10 @@ async function main() {
 
     // didChange → publishDiagnostics: flip bits between 4 and 8 (both valid; every change re-validates).
     const bitsValue = positionOf(text, '"bits": 4');
-    const valueRange = { start: { line: bitsValue.line, character: bitsValue.character + 8 }, end: { line: bitsValue.line, character: bitsValue.character + 9 } };
+    const valueRange = {
+      start: { line: bitsValue.line, character: bitsValue.character + 8 },
+      end: { line: bitsValue.line, character: bitsValue.character + 9 },
+    };
     const diagnostics = [];
     for (let i = 0; i < WARMUP + ITERATIONS; i++) {
       const start = process.hrtime.bigint();
@@ -148,7 +156,13 @@ async function main() {
       iterations: ITERATIONS,
       warmup: WARMUP,
       // Load average before/after: on a shared machine, other work shows up in the p99.
-      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, loadAverage1mAtEnd: loadavg()[0], loadAverage1mAtStart: loadStart },
+      machine: {
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model,
+        node: process.version,
+        loadAverage1mAtEnd: loadavg()[0],
+        loadAverage1mAtStart: loadStart,
+      },
       diagnosticsMs: d,
       completionMs: c,
       roundTripBaselineMs: b,

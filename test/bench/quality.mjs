@@ -18,7 +18,16 @@ const { TextTokenizer } = require(join(root, 'out', 'native', 'lib', 'tokenizer.
 const { wikitext2TestPath } = require(join(root, 'out', 'native', 'lib', 'perplexity.js'));
 
 const source = join(root, 'examples', 'tiny-llama');
-const gptq = (bits, extra = {}) => ({ quant_method: 'gptq', bits, group_size: 128, sym: true, desc_act: false, damp_percent: 0.01, true_sequential: true, ...extra });
+const gptq = (bits, extra = {}) => ({
+  quant_method: 'gptq',
+  bits,
+  group_size: 128,
+  sym: true,
+  desc_act: false,
+  damp_percent: 0.01,
+  true_sequential: true,
+  ...extra,
+});
 const METHODS = [
   { label: 'fp16', bits: 16 },
   { label: 'RTN 4-bit g128', bits: 4, algorithm: 'rtn', config: gptq(4) },
@@ -27,7 +36,11 @@ const METHODS = [
   { label: 'AWQ 4-bit g128 (GEMM)', bits: 4, config: { quant_method: 'awq', bits: 4, group_size: 128, zero_point: true, version: 'gemm' } },
   { label: 'RTN 3-bit g128', bits: 3, algorithm: 'rtn', config: gptq(3) },
   { label: 'GPTQ 3-bit g128', bits: 3, config: gptq(3) },
-  { label: 'NF4 (double quant)', bits: 4, config: { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4', bnb_4bit_use_double_quant: true } },
+  {
+    label: 'NF4 (double quant)',
+    bits: 4,
+    config: { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4', bnb_4bit_use_double_quant: true },
+  },
   { label: 'FP4', bits: 4, config: { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'fp4' } },
   { label: 'LLM.int8', bits: 8, config: { quant_method: 'bitsandbytes', load_in_8bit: true } },
 ];
@@ -49,15 +62,24 @@ try {
     }
     const r = await openModel(folder).perplexity(ids, { seq: 256 });
     rows.push({ method: m.label, bits: m.bits, perplexity: r.perplexity, quantizeSeconds, evalSeconds: r.seconds });
-    process.stderr.write(`${m.label}: perplexity ${r.perplexity.toFixed(4)}, quantize ${quantizeSeconds?.toFixed(1) ?? '-'} s, eval ${r.seconds.toFixed(1)} s\n`);
+    process.stderr.write(
+      `${m.label}: perplexity ${r.perplexity.toFixed(4)}, quantize ${quantizeSeconds?.toFixed(1) ?? '-'} s, eval ${r.seconds.toFixed(1)} s\n`,
+    );
   }
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }
-const table = ['| method | bits | WikiText-2 test perplexity | quantize time (s) |', '| --- | --- | --- | --- |',
-  ...rows.map((r) => `| ${r.method} | ${r.bits} | ${r.perplexity.toFixed(4)} | ${r.quantizeSeconds === null ? '—' : r.quantizeSeconds.toFixed(1)} |`)].join('\n');
+const table = [
+  '| method | bits | WikiText-2 test perplexity | quantize time (s) |',
+  '| --- | --- | --- | --- |',
+  ...rows.map(
+    (r) => `| ${r.method} | ${r.bits} | ${r.perplexity.toFixed(4)} | ${r.quantizeSeconds === null ? '—' : r.quantizeSeconds.toFixed(1)} |`,
+  ),
+].join('\n');
 mkdirSync(join(root, 'bench-results'), { recursive: true });
 writeFileSync(join(root, 'bench-results', 'quality.md'), table + '\n');
 writeFileSync(join(root, 'bench-results', 'quality.json'), JSON.stringify(rows, null, 2) + '\n');
 console.error(table);
-console.log(JSON.stringify({ name: 'quality', results: rows.map((r) => ({ metric: `${r.method} perplexity`, value: r.perplexity, unit: 'ppl' })) }));
+console.log(
+  JSON.stringify({ name: 'quality', results: rows.map((r) => ({ metric: `${r.method} perplexity`, value: r.perplexity, unit: 'ppl' })) }),
+);

@@ -34,9 +34,20 @@ async function measure(label, model, config, options) {
     const measured = r.metrics.peakRssBytes;
     const ratio = predicted.peakBytes / measured;
     const unmappedBytes = predicted.peakBytes - predicted.mappedBytes;
-    log(`  predicted ${(predicted.peakBytes / MiB).toFixed(1)} MiB (${(unmappedBytes / MiB).toFixed(1)} unmapped), measured ${(measured / MiB).toFixed(1)} MiB, ratio ${ratio.toFixed(3)}`);
+    log(
+      `  predicted ${(predicted.peakBytes / MiB).toFixed(1)} MiB (${(unmappedBytes / MiB).toFixed(1)} unmapped), measured ${(measured / MiB).toFixed(1)} MiB, ratio ${ratio.toFixed(3)}`,
+    );
     const pass = Math.abs(ratio - 1) <= TARGET;
-    return { label, predictedBytes: predicted.peakBytes, unmappedBytes, measuredBytes: measured, ratio, pass, threads: r.environment.threads, breakdown: predicted.breakdown };
+    return {
+      label,
+      predictedBytes: predicted.peakBytes,
+      unmappedBytes,
+      measuredBytes: measured,
+      ratio,
+      pass,
+      threads: r.environment.threads,
+      breakdown: predicted.breakdown,
+    };
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
@@ -58,7 +69,15 @@ if (!process.argv.includes('tiny')) {
 }
 mkdirSync(join(root, 'bench-results'), { recursive: true });
 writeFileSync(join(root, 'bench-results', 'quantize-memory.json'), JSON.stringify(rows, null, 2) + '\n');
-console.log(JSON.stringify({
-  name: 'quantize-memory',
-  results: rows.map((r) => ({ metric: `${r.label} predicted/measured peak RSS`, value: r.ratio, unit: 'ratio', target: `1 ± ${TARGET}`, pass: r.pass })),
-}));
+console.log(
+  JSON.stringify({
+    name: 'quantize-memory',
+    results: rows.map((r) => ({
+      metric: `${r.label} predicted/measured peak RSS`,
+      value: r.ratio,
+      unit: 'ratio',
+      target: `1 ± ${TARGET}`,
+      pass: r.pass,
+    })),
+  }),
+);

@@ -18,15 +18,22 @@ const source = join(root, 'examples', 'tiny-llama');
 const FORMATS = [
   { label: 'GPTQ 4-bit g128', algorithm: 'rtn', config: { quant_method: 'gptq', bits: 4, group_size: 128, sym: true } },
   { label: 'GPTQ 3-bit g128', algorithm: 'rtn', config: { quant_method: 'gptq', bits: 3, group_size: 128, sym: true } },
-  { label: 'AWQ GEMM 4-bit g128', algorithm: 'rtn', config: { quant_method: 'awq', bits: 4, group_size: 128, zero_point: true, version: 'gemm' } },
-  { label: 'NF4 double quant', config: { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4', bnb_4bit_use_double_quant: true } },
+  {
+    label: 'AWQ GEMM 4-bit g128',
+    algorithm: 'rtn',
+    config: { quant_method: 'awq', bits: 4, group_size: 128, zero_point: true, version: 'gemm' },
+  },
+  {
+    label: 'NF4 double quant',
+    config: { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4', bnb_4bit_use_double_quant: true },
+  },
   { label: 'int8', config: { quant_method: 'bitsandbytes', load_in_8bit: true } },
 ];
 
 async function speeds(folder) {
   const model = openModel(folder);
-  const prompt = Array.from({ length: 256 }, (_, i) => (i * 37) % 4000 + 10);
-  await model.logits(prompt);  // warm-up
+  const prompt = Array.from({ length: 256 }, (_, i) => ((i * 37) % 4000) + 10);
+  await model.logits(prompt); // warm-up
   let prefill = 0;
   for (let i = 0; i < 3; i++) {
     const t = process.hrtime.bigint();

@@ -36,11 +36,22 @@ for (const script of scripts) {
 const rows = summary.flatMap((bench) =>
   bench.error
     ? [[bench.name, 'ERROR', bench.error, '', '', '']]
-    : bench.results.map((r) => [bench.name, r.metric, typeof r.value === 'number' ? r.value.toFixed(3) : String(r.value), r.unit ?? '', r.target ?? '', r.pass === undefined ? '' : r.pass ? 'ok' : 'MISSED']),
+    : bench.results.map((r) => [
+        bench.name,
+        r.metric,
+        typeof r.value === 'number' ? r.value.toFixed(3) : String(r.value),
+        r.unit ?? '',
+        r.target ?? '',
+        r.pass === undefined ? '' : r.pass ? 'ok' : 'MISSED',
+      ]),
 );
 const header = ['bench', 'metric', 'value', 'unit', 'target', ''];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => String(row[i]).length)));
-const format = (row) => row.map((cell, i) => String(cell).padEnd(widths[i])).join('  ').trimEnd();
+const format = (row) =>
+  row
+    .map((cell, i) => String(cell).padEnd(widths[i]))
+    .join('  ')
+    .trimEnd();
 console.log([format(header), format(widths.map((w) => '-'.repeat(w))), ...rows.map(format)].join('\n'));
 console.log(JSON.stringify(summary, null, 2));
 mkdirSync(join(root, 'bench-results'), { recursive: true });

@@ -16,15 +16,19 @@ const { TextTokenizer } = require(join(root, 'out', 'native', 'lib', 'tokenizer.
 const { textPerplexity, wikitext2TestPath } = require(join(root, 'out', 'native', 'lib', 'perplexity.js'));
 
 const modelDir = join(root, 'examples', 'tiny-llama');
-const expectedPerplexity = 70.5563;  // transformers fp32 on the fp16 weights (models README)
-const quick = process.argv.includes('--quick');  // skips the full perplexity run
+const expectedPerplexity = 70.5563; // transformers fp32 on the fp16 weights (models README)
+const quick = process.argv.includes('--quick'); // skips the full perplexity run
 
 /** Bytes of every tensor in model.safetensors, by name. */
 function tensorBytes(dir) {
   const buf = readFileSync(join(dir, 'model.safetensors'));
   const n = Number(buf.readBigUInt64LE(0));
   const header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8'));
-  return Object.fromEntries(Object.entries(header).filter(([k]) => k !== '__metadata__').map(([k, v]) => [k, v.data_offsets[1] - v.data_offsets[0]]));
+  return Object.fromEntries(
+    Object.entries(header)
+      .filter(([k]) => k !== '__metadata__')
+      .map(([k, v]) => [k, v.data_offsets[1] - v.data_offsets[0]]),
+  );
 }
 
 async function best(times, fn) {
@@ -48,12 +52,14 @@ const ids = tokenizer.encode(text);
 // since logits() produces every row) + attention's QKᵀ and PV.
 const qWidth = c.heads * c.headDim;
 const kvWidth = c.kvHeads * c.headDim;
-const linearWeights = c.layers * (c.hiddenSize * (qWidth + 2 * kvWidth) + qWidth * c.hiddenSize + 3 * c.hiddenSize * c.intermediateSize) + c.hiddenSize * c.vocabSize;
+const linearWeights =
+  c.layers * (c.hiddenSize * (qWidth + 2 * kvWidth) + qWidth * c.hiddenSize + 3 * c.hiddenSize * c.intermediateSize) +
+  c.hiddenSize * c.vocabSize;
 const prefillLen = 256;
 const flopsPerPrefillToken = 2 * linearWeights + 4 * c.layers * c.heads * c.headDim * ((prefillLen + 1) / 2);
 
 const prefillIds = ids.slice(1000, 1000 + prefillLen);
-await model.logits(prefillIds);  // warm-up: page in the weights
+await model.logits(prefillIds); // warm-up: page in the weights
 const prefill = await best(5, async () => {
   const t = process.hrtime.bigint();
   await model.logits(prefillIds);
@@ -121,13 +127,25 @@ const results = [
 ];
 if (perplexity) {
   results.push(
-    { metric: 'wikitext2-test perplexity (tiny-llama fp16)', value: perplexity.value, unit: 'ppl', target: '70.56 ± 0.05', pass: Math.abs(perplexity.value - expectedPerplexity) <= 0.05 },
+    {
+      metric: 'wikitext2-test perplexity (tiny-llama fp16)',
+      value: perplexity.value,
+      unit: 'ppl',
+      target: '70.56 ± 0.05',
+      pass: Math.abs(perplexity.value - expectedPerplexity) <= 0.05,
+    },
     { metric: 'wikitext2-test perplexity time', value: perplexity.seconds, unit: 's' },
   );
 }
 const details = {
-  machine, model: { dir: modelDir, ...c }, flopsPerPrefillToken, prefill: { ...prefill, gflops: prefillGflops },
-  decode: { ...decode, weightBytesPerToken, kvBytesPerToken, gbPerSecond: decodeGBs }, gemm: { ...gemm, speedup: gemmSpeedup }, batchDecode, perplexity,
+  machine,
+  model: { dir: modelDir, ...c },
+  flopsPerPrefillToken,
+  prefill: { ...prefill, gflops: prefillGflops },
+  decode: { ...decode, weightBytesPerToken, kvBytesPerToken, gbPerSecond: decodeGBs },
+  gemm: { ...gemm, speedup: gemmSpeedup },
+  batchDecode,
+  perplexity,
 };
 mkdirSync(join(root, 'bench-results'), { recursive: true });
 writeFileSync(join(root, 'bench-results', 'runtime.json'), JSON.stringify(details, null, 2));

@@ -19,7 +19,10 @@ const { quantize } = require(join(root, 'out', 'native', 'lib', 'quant.js'));
 const { writeSafetensors } = require(join(root, 'out', 'native', 'lib', 'io.js'));
 
 const quick = process.env.QUANTSTUDIO_BENCH_QUICK === '1';
-const N = quick ? 4096 : 14336, K = 4096, PREFILL_ROWS = 128, ROUNDS = quick ? 2 : 5;
+const N = quick ? 4096 : 14336,
+  K = 4096,
+  PREFILL_ROWS = 128,
+  ROUNDS = quick ? 2 : 5;
 const addon = loadAddon();
 const simd = addon.kernelsSimd();
 const loadBefore = loadavg()[0];
@@ -57,12 +60,20 @@ const kernels = [
   { name: `fp16 prefill GEMM (${PREFILL_ROWS} rows)`, time: (reps) => timeDense(xPrefill, PREFILL_ROWS, reps) },
   { name: 'GPTQ 4-bit g128 decode GEMV', time: (reps) => addon.qlinearTime(gptqFile, prefix, 1, reps) },
   { name: `GPTQ 4-bit g128 prefill (${PREFILL_ROWS} rows)`, time: (reps) => addon.qlinearTime(gptqFile, prefix, PREFILL_ROWS, reps) },
-  { name: 'AWQ GEMM 4-bit g128 decode GEMV', bytes: N * K / 2 + (N * K / 128) * 2.5, time: (reps) => addon.qlinearTime(awqFile, prefix, 1, reps) },
-  { name: 'NF4 (block 64) decode GEMV', bytes: N * K / 2 + (N * K / 64) * 4, time: (reps) => addon.qlinearTime(nf4File, prefix, 1, reps) },
+  {
+    name: 'AWQ GEMM 4-bit g128 decode GEMV',
+    bytes: (N * K) / 2 + ((N * K) / 128) * 2.5,
+    time: (reps) => addon.qlinearTime(awqFile, prefix, 1, reps),
+  },
+  {
+    name: 'NF4 (block 64) decode GEMV',
+    bytes: (N * K) / 2 + ((N * K) / 64) * 4,
+    time: (reps) => addon.qlinearTime(nf4File, prefix, 1, reps),
+  },
 ];
 
 function timeDense(x, m, reps) {
-  addon.kernelsMatMul(x, m, wF16, 'F16', N, K, null, false);  // warm the pages
+  addon.kernelsMatMul(x, m, wF16, 'F16', N, K, null, false); // warm the pages
   const t = process.hrtime.bigint();
   for (let i = 0; i < reps; i++) addon.kernelsMatMul(x, m, wF16, 'F16', N, K, null, false);
   return Number(process.hrtime.bigint() - t) / 1e9 / reps;
@@ -89,7 +100,7 @@ try {
   rmSync(scratch, { recursive: true, force: true });
 }
 
-const weightBytes = { fp16: N * K * 2, gptq: N * K / 2 + (N * K / 128) * 2 };
+const weightBytes = { fp16: N * K * 2, gptq: (N * K) / 2 + ((N * K) / 128) * 2 };
 const results = [
   { metric: 'SIMD level the engine picks on this CPU', value: simd.cpu, unit: '' },
   { metric: 'load average (1 min) before / after', value: `${loadBefore.toFixed(2)} / ${loadavg()[0].toFixed(2)}`, unit: '' },
@@ -100,12 +111,17 @@ for (const k of kernels) {
     const s = best.get(`${k.name}|${level}`);
     details.seconds[`${k.name} at ${level}`] = s;
     const bytes = k.bytes ?? (k.name.startsWith('fp16') ? weightBytes.fp16 : weightBytes.gptq);
-    const rate = k.name.includes('decode') ? { value: bytes / s / 1e9, unit: 'GB/s of weights' }
-      : { value: 2 * N * K * PREFILL_ROWS / s / 1e9, unit: 'GFLOP/s' };
+    const rate = k.name.includes('decode')
+      ? { value: bytes / s / 1e9, unit: 'GB/s of weights' }
+      : { value: (2 * N * K * PREFILL_ROWS) / s / 1e9, unit: 'GFLOP/s' };
     results.push({ metric: `${k.name} ${N}×${K} at ${level}`, ...rate });
   }
   if (levels.includes('avx512') && levels.includes('avx2')) {
-    results.push({ metric: `${k.name}: AVX-512 / AVX2 speed-up`, value: best.get(`${k.name}|avx2`) / best.get(`${k.name}|avx512`), unit: 'x' });
+    results.push({
+      metric: `${k.name}: AVX-512 / AVX2 speed-up`,
+      value: best.get(`${k.name}|avx2`) / best.get(`${k.name}|avx512`),
+      unit: 'x',
+    });
   }
 }
 mkdirSync(join(root, 'bench-results'), { recursive: true });

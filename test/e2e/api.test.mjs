@@ -22,7 +22,11 @@ let summary;
 before(async () => {
   if (skip) return;
   // test/electron is its own TS project (not in `tsc -b`: npm run test:electron builds it for desktop)
-  execFileSync(process.execPath, [path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(REPO_ROOT, 'test', 'electron')], { cwd: REPO_ROOT, stdio: 'pipe' });
+  execFileSync(
+    process.execPath,
+    [path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(REPO_ROOT, 'test', 'electron')],
+    { cwd: REPO_ROOT, stdio: 'pipe' },
+  );
   workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'qs-e2e-api-'));
   fs.cpSync(path.join(REPO_ROOT, 'test', 'e2e', 'fixtures', 'workspace'), workspace, { recursive: true });
   cs = await startCodeServer({ workspace });
@@ -45,7 +49,12 @@ before(async () => {
   ];
   await page.goto(`${cs.workbenchUrl}&payload=${encodeURIComponent(JSON.stringify(payload))}`);
   let timer;
-  await Promise.race([done, new Promise((resolve) => { timer = setTimeout(resolve, 120_000); })]);
+  await Promise.race([
+    done,
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, 120_000);
+    }),
+  ]);
   clearTimeout(timer); // a pending timer would keep this test process alive
   fs.mkdirSync(path.join(SCREENSHOTS, 'api'), { recursive: true });
   await page.screenshot({ path: path.join(SCREENSHOTS, 'api', '01-after-suite.png') });
@@ -67,5 +76,8 @@ test('every scenario of the test/electron suite passes', { skip }, async (t) => 
   for (const r of results) {
     await t.test(r.name, () => assert.ok(r.ok, r.detail));
   }
-  assert.deepEqual(results.filter((r) => !r.ok).map((r) => r.name), []);
+  assert.deepEqual(
+    results.filter((r) => !r.ok).map((r) => r.name),
+    [],
+  );
 });

@@ -93,8 +93,12 @@ function run(cmd, args, opts) {
   return new Promise((resolve, reject) => {
     const p = spawn(cmd, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.stderr.on('data', (d) => { out += d; });
+    p.stdout.on('data', (d) => {
+      out += d;
+    });
+    p.stderr.on('data', (d) => {
+      out += d;
+    });
     p.on('error', reject);
     p.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}:\n${out}`))));
   });
@@ -130,10 +134,16 @@ export async function startCodeServer(options = {}) {
   fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
   fs.mkdirSync(extensionsDir, { recursive: true });
   const trust = options.workspaceTrust
-    ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.emptyWindow': false }
+    ? {
+        'security.workspace.trust.enabled': true,
+        'security.workspace.trust.startupPrompt': 'never',
+        'security.workspace.trust.emptyWindow': false,
+      }
     : {};
-  fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'),
-    JSON.stringify({ ...DEFAULT_SETTINGS, ...trust, ...(options.settings || {}) }, null, 2));
+  fs.writeFileSync(
+    path.join(userDataDir, 'User', 'settings.json'),
+    JSON.stringify({ ...DEFAULT_SETTINGS, ...trust, ...(options.settings || {}) }, null, 2),
+  );
   if (options.machineSettings) {
     fs.mkdirSync(path.join(userDataDir, 'Machine'), { recursive: true });
     fs.writeFileSync(path.join(userDataDir, 'Machine', 'settings.json'), JSON.stringify(options.machineSettings, null, 2));
@@ -146,7 +156,9 @@ export async function startCodeServer(options = {}) {
     ...process.env,
     ...(options.env || {}),
     // never let a developer's PASSWORD / GITHUB_TOKEN leak into the test server
-    PASSWORD: '', HASHED_PASSWORD: '', GITHUB_TOKEN: '',
+    PASSWORD: '',
+    HASHED_PASSWORD: '',
+    GITHUB_TOKEN: '',
     // keep code-server from touching the real ~/.local/share, ~/.config
     XDG_DATA_HOME: path.join(tmpDir, 'xdg-data'),
     XDG_CONFIG_HOME: path.join(tmpDir, 'xdg-config'),
@@ -161,9 +173,12 @@ export async function startCodeServer(options = {}) {
 
   const port = options.port || (await freePort());
   const args = [
-    ENTRY, ...common,
-    '--bind-addr', `127.0.0.1:${port}`,
-    '--auth', 'none',
+    ENTRY,
+    ...common,
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--auth',
+    'none',
     '--disable-telemetry',
     '--disable-update-check',
     ...(options.workspaceTrust ? [] : ['--disable-workspace-trust']),
@@ -178,18 +193,27 @@ export async function startCodeServer(options = {}) {
   const child = spawn(NODE, args, { env, cwd: workspace, detached: true, stdio: ['ignore', log, log] });
   fs.closeSync(log);
   let exited = null;
-  child.on('exit', (code, signal) => { exited = { code, signal }; });
+  child.on('exit', (code, signal) => {
+    exited = { code, signal };
+  });
 
   const url = `http://127.0.0.1:${port}/`;
   const timeoutMs = options.timeoutMs ?? 60_000;
   for (;;) {
-    if (exited) throw new Error(`code-server exited early (${JSON.stringify(exited)}); log ${logFile}:\n${fs.readFileSync(logFile, 'utf8')}`);
+    if (exited)
+      throw new Error(`code-server exited early (${JSON.stringify(exited)}); log ${logFile}:\n${fs.readFileSync(logFile, 'utf8')}`);
     try {
       const res = await fetch(`${url}healthz`);
       if (res.ok) break;
-    } catch { /* not listening yet */ }
+    } catch {
+      /* not listening yet */
+    }
     if (Date.now() - t0 > timeoutMs) {
-      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
       throw new Error(`code-server did not answer within ${timeoutMs} ms; log ${logFile}:\n${fs.readFileSync(logFile, 'utf8')}`);
     }
     await new Promise((r) => setTimeout(r, 100));
@@ -199,19 +223,40 @@ export async function startCodeServer(options = {}) {
   async function stop() {
     if (exited) return;
     const gone = new Promise((r) => child.once('exit', r));
-    try { process.kill(-child.pid, 'SIGTERM'); } catch { return; }
-    const t = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ } }, 5000);
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      return;
+    }
+    const t = setTimeout(() => {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }, 5000);
     await gone;
     clearTimeout(t);
     // reap stragglers of the group (extension host, pty host) if any survived SIGTERM
-    try { process.kill(-child.pid, 'SIGKILL'); } catch { /* none left */ }
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      /* none left */
+    }
   }
 
   return {
     url,
     workbenchUrl: `${url}?folder=${encodeURIComponent(workspace)}`,
-    workspace, port, pid: child.pid, startMs,
-    tmpDir, userDataDir, extensionsDir, logFile, extensionIds,
+    workspace,
+    port,
+    pid: child.pid,
+    startMs,
+    tmpDir,
+    userDataDir,
+    extensionsDir,
+    logFile,
+    extensionIds,
     /** Folder with VS Code's own logs (remoteagent.log, exthost*\/remoteexthost.log, output channels). */
     logsDir: path.join(userDataDir, 'logs'),
     stop,
@@ -245,7 +290,11 @@ export async function launchBrowser(options = {}) {
  * the workbench DOM exists, the explorer shows the folder, and (optionally) the
  * given extensions are activated (checked in the extension host log).
  */
-export async function openWorkbench(browser, cs, { viewport = { width: 1400, height: 900 }, waitForExtensions = true, timeoutMs = 90_000 } = {}) {
+export async function openWorkbench(
+  browser,
+  cs,
+  { viewport = { width: 1400, height: 900 }, waitForExtensions = true, timeoutMs = 90_000 } = {},
+) {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   page.setDefaultTimeout(30_000);
@@ -274,9 +323,18 @@ export async function waitForExtensionActivated(cs, extensionId, timeoutMs = 60_
     }
     if (Date.now() - t0 > timeoutMs) {
       // e.g. "[.../extensions/pub.name-1.0.0]: Extension is not compatible with Code 1.100.3. Extension requires: ^1.105.0."
-      const why = [...new Set(fs.readFileSync(cs.logFile, 'utf8').split('\n')
-        .filter((l) => l.toLowerCase().includes(extensionId.toLowerCase())).map((l) => l.replace(/^\[[^\]]*\] /, '')))].slice(0, 5);
-      throw new Error(`extension ${extensionId} was not activated within ${timeoutMs} ms (see ${cs.logFile} and ${cs.logsDir})${why.length ? `:\n${why.join('\n')}` : ''}`);
+      const why = [
+        ...new Set(
+          fs
+            .readFileSync(cs.logFile, 'utf8')
+            .split('\n')
+            .filter((l) => l.toLowerCase().includes(extensionId.toLowerCase()))
+            .map((l) => l.replace(/^\[[^\]]*\] /, '')),
+        ),
+      ].slice(0, 5);
+      throw new Error(
+        `extension ${extensionId} was not activated within ${timeoutMs} ms (see ${cs.logFile} and ${cs.logsDir})${why.length ? `:\n${why.join('\n')}` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -290,10 +348,13 @@ export async function waitForExtensionActivated(cs, extensionId, timeoutMs = 60_
 export async function readOutputChannel(cs, channelName, { expect, timeout = 15_000 } = {}) {
   const t0 = Date.now();
   for (;;) {
-    const files = listFiles(cs.logsDir).filter((f) => /output_logging_/.test(f) && path.basename(f).replace(/^\d+-/, '') === `${channelName}.log`);
+    const files = listFiles(cs.logsDir).filter(
+      (f) => /output_logging_/.test(f) && path.basename(f).replace(/^\d+-/, '') === `${channelName}.log`,
+    );
     const text = files.map((f) => fs.readFileSync(f, 'utf8')).join('');
     if (files.length && (!expect || (typeof expect === 'string' ? text.includes(expect) : expect.test(text)))) return text;
-    if (Date.now() - t0 > timeout) throw new Error(`output channel "${channelName}" ${files.length ? `has no ${expect}` : 'not found'} in ${cs.logsDir}`);
+    if (Date.now() - t0 > timeout)
+      throw new Error(`output channel "${channelName}" ${files.length ? `has no ${expect}` : 'not found'} in ${cs.logsDir}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -310,7 +371,10 @@ export async function readLogOutputChannel(cs, extensionId, channelName, { expec
     const files = listFiles(cs.logsDir).filter((f) => f.toLowerCase().includes(dir) && path.basename(f) === `${channelName}.log`);
     const text = files.map((f) => fs.readFileSync(f, 'utf8')).join('');
     if (files.length && (!expect || (typeof expect === 'string' ? text.includes(expect) : expect.test(text)))) return text;
-    if (Date.now() - t0 > timeout) throw new Error(`log output channel "${channelName}" of ${extensionId} ${files.length ? `has no ${expect}:\n${text}` : 'not found'} in ${cs.logsDir}`);
+    if (Date.now() - t0 > timeout)
+      throw new Error(
+        `log output channel "${channelName}" of ${extensionId} ${files.length ? `has no ${expect}:\n${text}` : 'not found'} in ${cs.logsDir}`,
+      );
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -318,7 +382,8 @@ export async function readLogOutputChannel(cs, extensionId, channelName, { expec
 /** All files below dir (for reading VS Code's logs). */
 export function listFiles(dir) {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { recursive: true, withFileTypes: true })
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((d) => d.isFile())
     .map((d) => path.join(d.parentPath ?? d.path, d.name));
 }
@@ -428,7 +493,13 @@ export async function webviewFrame(page, selector, timeout = 30_000) {
     const n = await outers.count();
     for (let i = 0; i < n; i++) {
       const inner = outers.nth(i).contentFrame().frameLocator('#active-frame');
-      if ((await inner.locator(selector).count().catch(() => 0)) > 0) return inner;
+      if (
+        (await inner
+          .locator(selector)
+          .count()
+          .catch(() => 0)) > 0
+      )
+        return inner;
     }
     if (Date.now() > deadline) throw new Error(`no webview containing ${selector} within ${timeout} ms (${n} webview iframes)`);
     await new Promise((r) => setTimeout(r, 250));

@@ -11,9 +11,11 @@ export async function openFile(page, relativePath) {
   await input.waitFor({ state: 'visible' });
   await input.fill(relativePath);
   // a row shows the name and, separately, its folder: wait for the row of exactly this file
-  const row = page.locator('.quick-input-widget .monaco-list-row')
+  const row = page
+    .locator('.quick-input-widget .monaco-list-row')
     .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${base.replace(/\./g, '\\.')}$`) }) })
-    .filter({ hasText: dir }).first();
+    .filter({ hasText: dir })
+    .first();
   await row.waitFor({ state: 'visible' });
   await row.click();
   await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
@@ -88,7 +90,11 @@ export async function applyQuickFix(page, title) {
 
 /** The visible text of the active editor (Monaco renders only the visible lines: fine for short files). */
 export async function editorText(page) {
-  const lines = await page.locator('.editor-instance .monaco-editor .view-lines .view-line').evaluateAll((els) =>
-    els.map((el) => ({ top: parseFloat(el.style.top) || 0, text: el.textContent.replace(/\u00a0/g, ' ') })));
-  return lines.sort((a, b) => a.top - b.top).map((l) => l.text).join('\n');
+  const lines = await page
+    .locator('.editor-instance .monaco-editor .view-lines .view-line')
+    .evaluateAll((els) => els.map((el) => ({ top: parseFloat(el.style.top) || 0, text: el.textContent.replace(/\u00a0/g, ' ') })));
+  return lines
+    .sort((a, b) => a.top - b.top)
+    .map((l) => l.text)
+    .join('\n');
 }

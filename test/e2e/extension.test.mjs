@@ -15,8 +15,12 @@ const count = (severity) => files.flatMap((f) => f.diagnostics).filter((d) => d.
 const filesWithProblems = files.filter((f) => f.diagnostics.length > 0).length;
 let s;
 
-before(async () => { if (!skip) s = await openSession('extension', { extensionDir: REPO_ROOT }); });
-after(async () => { await s?.close(); });
+before(async () => {
+  if (!skip) s = await openSession('extension', { extensionDir: REPO_ROOT });
+});
+after(async () => {
+  await s?.close();
+});
 
 test('activates and starts the language server', { skip }, async () => {
   const log = await readLogOutputChannel(s.cs, EXTENSION_ID, 'QuantStudio', { expect: 'Language server started.' });
@@ -36,15 +40,24 @@ test('"QuantStudio: Show Language Server Log" shows the output channel', { skip 
 /** Pids of the language servers this code-server started (its process group, running the extension's dist/server.js). */
 function languageServerPids() {
   const server = `${path.sep}dist${path.sep}server.js`;
-  return fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((pid) => {
-    try {
-      const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      const pgrp = Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[2]);
-      return pgrp === s.cs.pid && cmdline.some((arg) => arg.endsWith(server));
-    } catch {
-      return false; // the process ended while we looked
-    }
-  }).map(Number);
+  return fs
+    .readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((pid) => {
+      try {
+        const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        const pgrp = Number(
+          fs
+            .readFileSync(`/proc/${pid}/stat`, 'utf8')
+            .replace(/^.*\) /, '')
+            .split(' ')[2],
+        );
+        return pgrp === s.cs.pid && cmdline.some((arg) => arg.endsWith(server));
+      } catch {
+        return false; // the process ended while we looked
+      }
+    })
+    .map(Number);
 }
 
 test('a crashed language server is restarted by the client', { skip }, async () => {
@@ -71,6 +84,9 @@ test('"QuantStudio: Validate Quantization Configs in Workspace" diagnoses every 
   const rows = (await readProblems(s.page, { expect: 'quantstudio' })).map((r) => r.replace(/\s+/g, ' ').trim());
   await s.shot('04-validate-workspace-problems');
   for (const d of files.flatMap((f) => f.diagnostics)) {
-    assert.ok(rows.some((r) => r.startsWith(d.message) && r.endsWith(`[Ln ${d.line}, Col ${d.column}]`)), `no row for "${d.message}" in ${JSON.stringify(rows)}`);
+    assert.ok(
+      rows.some((r) => r.startsWith(d.message) && r.endsWith(`[Ln ${d.line}, Col ${d.column}]`)),
+      `no row for "${d.message}" in ${JSON.stringify(rows)}`,
+    );
   }
 });

@@ -40,21 +40,28 @@ after(async () => {
 
 /** A session on a workspace whose settings name the repo's Hub, with a Python file using the gated model. */
 function open(name, { workspaceTrust, settings = {} }) {
-  return openSession(name, { extensionDir: REPO_ROOT }, {
-    workspaceTrust,
-    // a machine-scope setting: in a remote window (code-server) it is read from the remote (Machine) settings
-    machineSettings: { 'quantstudio.hub.endpoint': userHub.url },
-    settings,
-    env: { HF_TOKEN: TOKEN, HF_ENDPOINT: '', HF_HUB_OFFLINE: '', HF_HUB_CACHE: hfCache },
-    prepare: (workspace) => {
-      fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
-      fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({
-        'quantstudio.hub.endpoint': repoHub.url,
-        'quantstudio.hub.tokenEndpoints': [repoHub.url],
-      }));
-      fs.writeFileSync(path.join(workspace, 'scripts', 'gated.py'), SITE);
+  return openSession(
+    name,
+    { extensionDir: REPO_ROOT },
+    {
+      workspaceTrust,
+      // a machine-scope setting: in a remote window (code-server) it is read from the remote (Machine) settings
+      machineSettings: { 'quantstudio.hub.endpoint': userHub.url },
+      settings,
+      env: { HF_TOKEN: TOKEN, HF_ENDPOINT: '', HF_HUB_OFFLINE: '', HF_HUB_CACHE: hfCache },
+      prepare: (workspace) => {
+        fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
+        fs.writeFileSync(
+          path.join(workspace, '.vscode', 'settings.json'),
+          JSON.stringify({
+            'quantstudio.hub.endpoint': repoHub.url,
+            'quantstudio.hub.tokenEndpoints': [repoHub.url],
+          }),
+        );
+        fs.writeFileSync(path.join(workspace, 'scripts', 'gated.py'), SITE);
+      },
     },
-  });
+  );
 }
 
 async function until(what, probe, timeoutMs = 30_000) {
@@ -65,38 +72,48 @@ async function until(what, probe, timeoutMs = 30_000) {
 
 const gatedRequests = (hub) => hub.log.filter((r) => r.path.includes(GATED));
 
-test('Restricted Mode: the repo\'s endpoint is ignored and no Hub request carries the token', { skip }, async () => {
+test("Restricted Mode: the repo's endpoint is ignored and no Hub request carries the token", { skip }, async () => {
   const s = await open('hub-token-restricted', { workspaceTrust: true, settings: { 'quantstudio.hub.tokenEndpoints': [userHub.url] } });
   try {
     await s.step({ name: 'restricted' }, async () => {
       userHub.log.length = 0;
       await openFile(s.page, 'scripts/gated.py');
-      await until('the language server to ask the user\'s Hub', () => gatedRequests(userHub).length > 0);
+      await until("the language server to ask the user's Hub", () => gatedRequests(userHub).length > 0);
       await new Promise((r) => setTimeout(r, 2000)); // any later request would show up meanwhile
       await s.shot('01-restricted');
-      assert.deepEqual(repoHub.log, [], 'the repo\'s endpoint got no request');
-      assert.deepEqual(userHub.log.filter((r) => r.bearer), [], 'no request carried the token');
+      assert.deepEqual(repoHub.log, [], "the repo's endpoint got no request");
+      assert.deepEqual(
+        userHub.log.filter((r) => r.bearer),
+        [],
+        'no request carried the token',
+      );
     });
   } finally {
     await s.close();
   }
 });
 
-test('trusted: the token goes to the user\'s endpoint only after the user allows it, and the yes is remembered', { skip }, async () => {
+test("trusted: the token goes to the user's endpoint only after the user allows it, and the yes is remembered", { skip }, async () => {
   const s = await open('hub-token-trusted', { workspaceTrust: false });
   try {
     await s.step({ name: 'trusted' }, async () => {
       userHub.log.length = 0;
       await openFile(s.page, 'scripts/gated.py');
       const toast = await waitForNotification(s.page, 'is not huggingface.co');
-      await until('the language server to ask the user\'s Hub', () => gatedRequests(userHub).length > 0);
-      assert.deepEqual(userHub.log.filter((r) => r.bearer), [], 'no token before the user said yes');
+      await until("the language server to ask the user's Hub", () => gatedRequests(userHub).length > 0);
+      assert.deepEqual(
+        userHub.log.filter((r) => r.bearer),
+        [],
+        'no token before the user said yes',
+      );
       await s.shot('01-prompt');
       await toast.getByRole('button', { name: 'Send Token to This Endpoint' }).click();
-      await until('an authorized request to the user\'s Hub', () => userHub.log.some((r) => r.bearer && r.authorized && r.path.includes(GATED)));
+      await until("an authorized request to the user's Hub", () =>
+        userHub.log.some((r) => r.bearer && r.authorized && r.path.includes(GATED)),
+      );
       const settings = JSON.parse(fs.readFileSync(path.join(s.cs.userDataDir, 'User', 'settings.json'), 'utf8'));
       assert.deepEqual(settings['quantstudio.hub.tokenEndpoints'], [userHub.url]);
-      assert.deepEqual(repoHub.log, [], 'the repo\'s endpoint got no request');
+      assert.deepEqual(repoHub.log, [], "the repo's endpoint got no request");
     });
   } finally {
     await s.close();

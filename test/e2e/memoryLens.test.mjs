@@ -13,19 +13,26 @@ const skip = e2eSkipReason();
 const MODEL = path.join(REPO_ROOT, 'examples', 'tiny-llama');
 let s;
 
-const job = (bits) => `${JSON.stringify({ model: MODEL, quantization_config: { quant_method: 'gptq', bits, group_size: 128 } }, null, 2)}\n`;
+const job = (bits) =>
+  `${JSON.stringify({ model: MODEL, quantization_config: { quant_method: 'gptq', bits, group_size: 128 } }, null, 2)}\n`;
 
 before(async () => {
   if (skip) return;
-  s = await openSession('memory-lens', { extensionDir: REPO_ROOT }, {
-    prepare: (workspace) => {
-      fs.mkdirSync(path.join(workspace, 'lens'));
-      fs.writeFileSync(path.join(workspace, 'lens', 'four.quant.json'), job(4));
-      fs.writeFileSync(path.join(workspace, 'lens', 'five.quant.json'), job(5));
+  s = await openSession(
+    'memory-lens',
+    { extensionDir: REPO_ROOT },
+    {
+      prepare: (workspace) => {
+        fs.mkdirSync(path.join(workspace, 'lens'));
+        fs.writeFileSync(path.join(workspace, 'lens', 'four.quant.json'), job(4));
+        fs.writeFileSync(path.join(workspace, 'lens', 'five.quant.json'), job(5));
+      },
     },
-  });
+  );
 });
-after(async () => { await s?.close(); });
+after(async () => {
+  await s?.close();
+});
 
 /** The code lens titles of the active editor once one matches `pattern`. */
 async function lensTitles(pattern) {
@@ -34,16 +41,28 @@ async function lensTitles(pattern) {
   return s.page.locator('.codelens-decoration').allInnerTexts();
 }
 
-test("a job file's lens: the CPU engine's peak at the model's 512 positions", { skip }, (t) => s.step(t, async () => {
-  await openFile(s.page, 'lens/four.quant.json');
-  const titles = await lensTitles(/peak RSS on the CPU engine/);
-  await s.shot('01-job-file-lens');
-  assert.ok(titles.some((text) => /^≈ \d+\.\d MiB weights · \d+\.\d MiB peak RSS on the CPU engine @ bs1, 512 \(model max\) ctx$/.test(text.trim())), JSON.stringify(titles));
-}));
+test("a job file's lens: the CPU engine's peak at the model's 512 positions", { skip }, (t) =>
+  s.step(t, async () => {
+    await openFile(s.page, 'lens/four.quant.json');
+    const titles = await lensTitles(/peak RSS on the CPU engine/);
+    await s.shot('01-job-file-lens');
+    assert.ok(
+      titles.some((text) =>
+        /^≈ \d+\.\d MiB weights · \d+\.\d MiB peak RSS on the CPU engine @ bs1, 512 \(model max\) ctx$/.test(text.trim()),
+      ),
+      JSON.stringify(titles),
+    );
+  }),
+);
 
-test('bits 5: the lens says why there is no estimate', { skip }, (t) => s.step(t, async () => {
-  await openFile(s.page, 'lens/five.quant.json');
-  const titles = await lensTitles(/No memory estimate/);
-  await s.shot('02-no-estimate-lens');
-  assert.ok(titles.some((text) => text.trim() === 'No memory estimate: GPTQ with 5 bits (use bits 2, 3, 4 or 8)'), JSON.stringify(titles));
-}));
+test('bits 5: the lens says why there is no estimate', { skip }, (t) =>
+  s.step(t, async () => {
+    await openFile(s.page, 'lens/five.quant.json');
+    const titles = await lensTitles(/No memory estimate/);
+    await s.shot('02-no-estimate-lens');
+    assert.ok(
+      titles.some((text) => text.trim() === 'No memory estimate: GPTQ with 5 bits (use bits 2, 3, 4 or 8)'),
+      JSON.stringify(titles),
+    );
+  }),
+);

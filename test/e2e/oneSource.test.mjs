@@ -40,15 +40,21 @@ ${'    '}
 
 before(async () => {
   if (skip) return;
-  s = await openSession('one-source', { extensionDir: REPO_ROOT }, {
-    prepare: (workspace) => {
-      fs.mkdirSync(path.join(workspace, 'syntax'));
-      fs.writeFileSync(path.join(workspace, 'syntax', 'config.json'), CONFIG);
-      fs.writeFileSync(path.join(workspace, 'syntax', 'gptq.quant.json'), JOB);
+  s = await openSession(
+    'one-source',
+    { extensionDir: REPO_ROOT },
+    {
+      prepare: (workspace) => {
+        fs.mkdirSync(path.join(workspace, 'syntax'));
+        fs.writeFileSync(path.join(workspace, 'syntax', 'config.json'), CONFIG);
+        fs.writeFileSync(path.join(workspace, 'syntax', 'gptq.quant.json'), JOB);
+      },
     },
-  });
+  );
 });
-after(async () => { await s?.close(); });
+after(async () => {
+  await s?.close();
+});
 
 const normalise = (text) => text.replace(/\s+/g, ' ').trim();
 
@@ -63,39 +69,50 @@ async function problemRows(until, timeout = 20_000) {
   }
 }
 
-test('config.json: one Problems row for a syntax error, VS Code\'s own; the server\'s rule findings still show', { skip }, (t) => s.step(t, async () => {
-  await openFile(s.page, 'syntax/config.json');
-  const rows = await problemRows((r) => r.some((row) => row.includes(' quantstudio gptq/bits ')) && r.some((row) => row.endsWith('[Ln 6, Col 5]')));
-  await s.page.waitForTimeout(1500); // a second source would publish by now
-  const settled = await problemRows(() => true);
-  await s.shot('config-json-problems');
-  const atError = settled.filter((r) => r.endsWith('[Ln 6, Col 5]'));
-  assert.deepEqual(atError, ['Expected comma json 514 [Ln 6, Col 5]'], JSON.stringify(settled, null, 1));
-  assert.ok(rows.some((r) => r.includes(' quantstudio gptq/bits ') && r.endsWith('[Ln 5, Col 13]')), JSON.stringify(rows, null, 1));
-}));
+test("config.json: one Problems row for a syntax error, VS Code's own; the server's rule findings still show", { skip }, (t) =>
+  s.step(t, async () => {
+    await openFile(s.page, 'syntax/config.json');
+    const rows = await problemRows(
+      (r) => r.some((row) => row.includes(' quantstudio gptq/bits ')) && r.some((row) => row.endsWith('[Ln 6, Col 5]')),
+    );
+    await s.page.waitForTimeout(1500); // a second source would publish by now
+    const settled = await problemRows(() => true);
+    await s.shot('config-json-problems');
+    const atError = settled.filter((r) => r.endsWith('[Ln 6, Col 5]'));
+    assert.deepEqual(atError, ['Expected comma json 514 [Ln 6, Col 5]'], JSON.stringify(settled, null, 1));
+    assert.ok(
+      rows.some((r) => r.includes(' quantstudio gptq/bits ') && r.endsWith('[Ln 5, Col 13]')),
+      JSON.stringify(rows, null, 1),
+    );
+  }),
+);
 
 const BITS_DOC = 'Number of bits to quantize weights to: 2, 3, 4 or 8.';
 
-test('config.json: the hover on a key has its doc once', { skip }, (t) => s.step(t, async () => {
-  await openFile(s.page, 'syntax/config.json');
-  await hoverAt(s.page, 5, 8, BITS_DOC);
-  await s.page.waitForTimeout(1500); // a second provider's part arrives later
-  const texts = await s.page.locator('.monaco-hover:not(.hidden) .hover-row').allInnerTexts();
-  await s.shot('config-json-hover');
-  assert.equal(texts.filter((text) => text.includes(BITS_DOC)).length, 1, JSON.stringify(texts, null, 1));
-  await s.page.keyboard.press('Escape');
-}));
+test('config.json: the hover on a key has its doc once', { skip }, (t) =>
+  s.step(t, async () => {
+    await openFile(s.page, 'syntax/config.json');
+    await hoverAt(s.page, 5, 8, BITS_DOC);
+    await s.page.waitForTimeout(1500); // a second provider's part arrives later
+    const texts = await s.page.locator('.monaco-hover:not(.hidden) .hover-row').allInnerTexts();
+    await s.shot('config-json-hover');
+    assert.equal(texts.filter((text) => text.includes(BITS_DOC)).length, 1, JSON.stringify(texts, null, 1));
+    await s.page.keyboard.press('Escape');
+  }),
+);
 
-test('a job file: each key is offered once in the completion list', { skip }, (t) => s.step(t, async () => {
-  await openFile(s.page, 'syntax/gptq.quant.json');
-  await goTo(s.page, 7, 5);
-  await s.page.keyboard.type('"desc');
-  await runCommand(s.page, 'Trigger Suggest');
-  const rows = s.page.locator('.suggest-widget .monaco-list-row');
-  await rows.first().waitFor({ state: 'visible' });
-  await s.page.waitForTimeout(1500); // a second provider's items arrive later
-  const labels = (await rows.allInnerTexts()).map(normalise);
-  await s.shot('job-file-completion');
-  assert.equal(labels.filter((l) => l.startsWith('desc_act')).length, 1, JSON.stringify(labels, null, 1));
-  await s.page.keyboard.press('Escape');
-}));
+test('a job file: each key is offered once in the completion list', { skip }, (t) =>
+  s.step(t, async () => {
+    await openFile(s.page, 'syntax/gptq.quant.json');
+    await goTo(s.page, 7, 5);
+    await s.page.keyboard.type('"desc');
+    await runCommand(s.page, 'Trigger Suggest');
+    const rows = s.page.locator('.suggest-widget .monaco-list-row');
+    await rows.first().waitFor({ state: 'visible' });
+    await s.page.waitForTimeout(1500); // a second provider's items arrive later
+    const labels = (await rows.allInnerTexts()).map(normalise);
+    await s.shot('job-file-completion');
+    assert.equal(labels.filter((l) => l.startsWith('desc_act')).length, 1, JSON.stringify(labels, null, 1));
+    await s.page.keyboard.press('Escape');
+  }),
+);

@@ -9,7 +9,8 @@ import { CHROMIUM, E2E_HOME } from './codeServer.mjs';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 function missing() {
-  if (!fs.existsSync(path.join(E2E_HOME, '.install-ok'))) return `code-server is not installed in ${E2E_HOME}: run \`bash test/e2e/install.sh\` (about 1.5 min)`;
+  if (!fs.existsSync(path.join(E2E_HOME, '.install-ok')))
+    return `code-server is not installed in ${E2E_HOME}: run \`bash test/e2e/install.sh\` (about 1.5 min)`;
   if (!fs.existsSync(CHROMIUM)) return `${CHROMIUM} is missing: run \`bash test/e2e/install.sh\``;
   for (const f of ['dist/extension.js', 'dist/server.js']) {
     if (!fs.existsSync(path.join(REPO_ROOT, f))) return `${f} is missing: run \`npm run build\` first`;

@@ -17,12 +17,20 @@ const FIXTURE_WORKSPACE = path.join(REPO_ROOT, 'test', 'e2e', 'fixtures', 'works
  * to copy; `prepare(workspace)`, run on the copy before VS Code opens it; `settings` (user settings),
  * `machineSettings`, `env` and `workspaceTrust` as startCodeServer takes them.
  */
-export async function openSession(name, install, { fixture = FIXTURE_WORKSPACE, prepare, settings, machineSettings, env, workspaceTrust } = {}) {
+export async function openSession(
+  name,
+  install,
+  { fixture = FIXTURE_WORKSPACE, prepare, settings, machineSettings, env, workspaceTrust } = {},
+) {
   const workspace = fs.mkdtempSync(path.join(os.tmpdir(), `qs-e2e-${name}-`));
   fs.cpSync(fixture, workspace, { recursive: true });
   prepare?.(workspace); // e.g. write absolute paths into the copy before VS Code sees it
   const cs = await startCodeServer({
-    workspace, settings, machineSettings, env, workspaceTrust,
+    workspace,
+    settings,
+    machineSettings,
+    env,
+    workspaceTrust,
     ...(install.vsix ? { vsix: [install.vsix] } : { extensions: [install.extensionDir], linkExtensions: true }),
   });
   if (install.vsix) cs.extensionIds.push(EXTENSION_ID); // openWorkbench waits for the activation of these
@@ -39,7 +47,10 @@ export async function openSession(name, install, { fixture = FIXTURE_WORKSPACE, 
   fs.rmSync(shots, { recursive: true, force: true }); // only this run's pictures and logs
   fs.mkdirSync(shots, { recursive: true });
   return {
-    cs, browser, page, workspace,
+    cs,
+    browser,
+    page,
+    workspace,
     /** Saves a screenshot of the whole workbench as screenshots/<name>/<file>.png. */
     shot: (file) => page.screenshot({ path: path.join(shots, `${file}.png`) }),
     /** Runs a test body; on failure saves a screenshot named after the test before rethrowing. */

@@ -28,13 +28,30 @@ after(async () => {
 
 test('the .vsix holds only the manifest, docs, bundles, schemas, icons, examples and the addon', { skip }, () => {
   const listing = execFileSync(vsce, ['ls', '--no-dependencies'], { cwd: REPO_ROOT, encoding: 'utf8' })
-    .split('\n').map((l) => l.trim()).filter(Boolean);
-  const allowed = /^(package\.json|README\.md|LICENSE|dist\/(extension|server|worker)\.js|dist\/[\w-]+\.wasm|schemas\/[\w.-]+\.json|media\/[\w.-]+\.svg|examples\/.+|native\/build\/Release\/quantstudio\.node)$/;
-  assert.deepEqual(listing.filter((f) => !allowed.test(f)), [], 'files that should not be packaged');
-  for (const f of ['package.json', 'dist/extension.js', 'dist/server.js', 'dist/worker.js', 'media/quantstudio.svg', 'examples/tiny-llama/model.safetensors']) {
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const allowed =
+    /^(package\.json|README\.md|LICENSE|dist\/(extension|server|worker)\.js|dist\/[\w-]+\.wasm|schemas\/[\w.-]+\.json|media\/[\w.-]+\.svg|examples\/.+|native\/build\/Release\/quantstudio\.node)$/;
+  assert.deepEqual(
+    listing.filter((f) => !allowed.test(f)),
+    [],
+    'files that should not be packaged',
+  );
+  for (const f of [
+    'package.json',
+    'dist/extension.js',
+    'dist/server.js',
+    'dist/worker.js',
+    'media/quantstudio.svg',
+    'examples/tiny-llama/model.safetensors',
+  ]) {
     assert.ok(listing.includes(f), `${f} missing from the .vsix`);
   }
-  assert.ok(listing.some((f) => f.startsWith('schemas/')), 'no schemas in the .vsix');
+  assert.ok(
+    listing.some((f) => f.startsWith('schemas/')),
+    'no schemas in the .vsix',
+  );
 });
 
 test('installs into code-server and activates', { skip }, async () => {

@@ -90,6 +90,9 @@ export function writeHeaderOnlyModel(name: string, dir: string): string {
       closeSync(fd);
     }
   });
-  writeFileSync(join(folder, 'model.safetensors.index.json'), `${JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }, null, 2)}\n`);
+  writeFileSync(
+    join(folder, 'model.safetensors.index.json'),
+    `${JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }, null, 2)}\n`,
+  );
   return folder;
 }

@@ -50,7 +50,9 @@ function commitHash(repoId: string): string {
 }
 
 function filesOf(folder: string): string[] {
-  return readdirSync(folder).filter((f) => statSync(join(folder, f)).isFile()).sort();
+  return readdirSync(folder)
+    .filter((f) => statSync(join(folder, f)).isFile())
+    .sort();
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): number {
@@ -83,7 +85,14 @@ function readRange(path: string, start: number, length: number): Buffer {
 }
 
 /** Serves a file honouring a single `bytes=a-b` range, as the Hub's resolve endpoint does. */
-function sendFile(req: IncomingMessage, res: ServerResponse, path: string, etag: string, pauseMs = 0, chunked = false): { status: number; bytes: number } {
+function sendFile(
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  etag: string,
+  pauseMs = 0,
+  chunked = false,
+): { status: number; bytes: number } {
   const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
   const common = { 'Accept-Ranges': 'bytes', ETag: `"${etag}"`, 'Content-Type': 'application/octet-stream' };
   if (range) {
@@ -98,13 +107,13 @@ function sendFile(req: IncomingMessage, res: ServerResponse, path: string, etag:
     }
     const body = readRange(path, start, end + 1 - start);
     res.writeHead(206, { ...common, 'Content-Range': `bytes ${start}-${end}/${size}`, 'Content-Length': String(body.length) });
-    if (req.method === 'HEAD') return res.end(), { status: 206, bytes: 0 };
+    if (req.method === 'HEAD') return (res.end(), { status: 206, bytes: 0 });
     res.end(body);
     return { status: 206, bytes: body.length };
   }
   const data = readFileSync(path);
   res.writeHead(200, { ...common, ...(chunked ? {} : { 'Content-Length': String(data.length) }) });
-  if (req.method === 'HEAD') return res.end(), { status: 200, bytes: 0 };
+  if (req.method === 'HEAD') return (res.end(), { status: 200, bytes: 0 });
   if (pauseMs > 0) sendSlowly(res, data, pauseMs);
   else res.end(data);
   return { status: 200, bytes: data.length };
@@ -124,10 +133,24 @@ export async function startHubServer(repos: Readonly<Record<string, HubRepo>>): 
     const [org, name, ...rest] = api ? parts.slice(2) : parts;
     const repoId = `${org}/${name}`;
     const repo = repos[repoId];
-    const notFound = (code: string): { status: number; bytes: number; authorized: boolean } => ({ status: 404, bytes: sendJson(res, 404, { error: `${code}: ${repoId}` }, { 'X-Error-Code': code }), authorized: true });
+    const notFound = (code: string): { status: number; bytes: number; authorized: boolean } => ({
+      status: 404,
+      bytes: sendJson(res, 404, { error: `${code}: ${repoId}` }, { 'X-Error-Code': code }),
+      authorized: true,
+    });
     if (!repo) return notFound('RepoNotFound');
     const authorized = repo.token === undefined || req.headers.authorization === `Bearer ${repo.token}`;
-    if (!authorized) return { status: 401, bytes: sendJson(res, 401, { error: 'Access to this model is restricted. You must be authenticated.' }, { 'X-Error-Code': 'GatedRepo' }), authorized };
+    if (!authorized)
+      return {
+        status: 401,
+        bytes: sendJson(
+          res,
+          401,
+          { error: 'Access to this model is restricted. You must be authenticated.' },
+          { 'X-Error-Code': 'GatedRepo' },
+        ),
+        authorized,
+      };
     const commit = commitHash(repoId);
     const files = filesOf(repo.folder);
     if (api) {
@@ -135,10 +158,26 @@ export async function startHubServer(repos: Readonly<Record<string, HubRepo>>): 
       const [kind, rev = 'main'] = rest;
       if (kind !== undefined && !revisionOk(repoId, rev)) return notFound('RevisionNotFound');
       if (kind === 'tree') {
-        const tree = files.map((f) => ({ type: 'file', path: f, size: repo.listedSizes?.[f] ?? statSync(join(repo.folder, f)).size, oid: createHash('sha1').update(f).digest('hex') }));
+        const tree = files.map((f) => ({
+          type: 'file',
+          path: f,
+          size: repo.listedSizes?.[f] ?? statSync(join(repo.folder, f)).size,
+          oid: createHash('sha1').update(f).digest('hex'),
+        }));
         return { status: 200, bytes: sendJson(res, 200, tree), authorized };
       }
-      const info = { _id: commit.slice(0, 24), id: repoId, sha: commit, private: false, gated: repo.token ? 'auto' : false, downloads: 0, likes: 0, lastModified: '2026-01-01T00:00:00.000Z', pipeline_tag: 'text-generation', siblings: files.map((rfilename) => ({ rfilename })) };
+      const info = {
+        _id: commit.slice(0, 24),
+        id: repoId,
+        sha: commit,
+        private: false,
+        gated: repo.token ? 'auto' : false,
+        downloads: 0,
+        likes: 0,
+        lastModified: '2026-01-01T00:00:00.000Z',
+        pipeline_tag: 'text-generation',
+        siblings: files.map((rfilename) => ({ rfilename })),
+      };
       return { status: 200, bytes: sendJson(res, 200, info), authorized };
     }
     // /:org/:name/(resolve|raw)/:rev/:path
@@ -147,7 +186,10 @@ export async function startHubServer(repos: Readonly<Record<string, HubRepo>>): 
     if (!revisionOk(repoId, rev)) return notFound('RevisionNotFound');
     const file = pathParts.join('/');
     if (!files.includes(file)) return notFound('EntryNotFound');
-    return { ...sendFile(req, res, join(repo.folder, file), createHash('sha1').update(`${commit}/${file}`).digest('hex'), bodyPauseMs, chunked), authorized };
+    return {
+      ...sendFile(req, res, join(repo.folder, file), createHash('sha1').update(`${commit}/${file}`).digest('hex'), bodyPauseMs, chunked),
+      authorized,
+    };
   };
 
   const server: Server = createServer((req, res) => {
@@ -155,7 +197,15 @@ export async function startHubServer(repos: Readonly<Record<string, HubRepo>>): 
       if (res.destroyed) return;
       const { status, bytes, authorized } = handle(req, res);
       const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
-      log.push({ method: req.method ?? 'GET', path, range: req.headers.range, status, bytes, authorized, bearer: req.headers.authorization !== undefined });
+      log.push({
+        method: req.method ?? 'GET',
+        path,
+        range: req.headers.range,
+        status,
+        bytes,
+        authorized,
+        bearer: req.headers.authorization !== undefined,
+      });
     }, delayMs);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -30,12 +30,14 @@ interface Case {
 /** test/fixtures/rules/*.json, each case in its own folder under its own file name, markers removed. */
 function rulesCorpus(): string[] {
   const dir = join(repo, 'test', 'fixtures', 'rules');
-  return readdirSync(dir).flatMap((name) => (JSON.parse(readFileSync(join(dir, name), 'utf8')) as Case[]).map((c, i) => {
-    const folder = join(temp, 'rules', `${name.replace('.json', '')}-${i}`);
-    mkdirSync(folder, { recursive: true });
-    writeFileSync(join(folder, c.file), c.lines.join('\n').replace(/[⟦⟧]/g, '') + '\n');
-    return join(folder, c.file);
-  }));
+  return readdirSync(dir).flatMap((name) =>
+    (JSON.parse(readFileSync(join(dir, name), 'utf8')) as Case[]).map((c, i) => {
+      const folder = join(temp, 'rules', `${name.replace('.json', '')}-${i}`);
+      mkdirSync(folder, { recursive: true });
+      writeFileSync(join(folder, c.file), c.lines.join('\n').replace(/[⟦⟧]/g, '') + '\n');
+      return join(folder, c.file);
+    }),
+  );
 }
 
 /** The model-aware fixture models copied, with configs that agree and disagree with their weights. */
@@ -51,7 +53,10 @@ function modelAwareCorpus(): string[] {
   };
   const odd = join(models, 'fp16-odd-widths');
   writeFileSync(join(odd, 'quantize_config.json'), '{\n  "bits": 4,\n  "group_size": 32\n}\n');
-  writeFileSync(join(models, 'odd.quant.json'), JSON.stringify({ model: './fp16-odd-widths', quantization_config: { quant_method: 'awq', bits: 4, group_size: 64 } }, null, 2));
+  writeFileSync(
+    join(models, 'odd.quant.json'),
+    JSON.stringify({ model: './fp16-odd-widths', quantization_config: { quant_method: 'awq', bits: 4, group_size: 64 } }, null, 2),
+  );
   return [
     ...['awq-g32', 'bnb-int8', 'bnb-nf4', 'gptq-8bit-g32'].map((f) => join(models, f, 'config.json')),
     edit('gptq-8bit-g32', '"bits": 8', '"bits": 4'),
@@ -101,7 +106,8 @@ describe('quantstudio validate reports what the language server publishes', () =
     const all = [...files.rules, ...files.models];
     const cli = cliReports(all);
     const codes = [...cli.values()].flat().map((d) => String(d.code));
-    for (const code of ['model/checkpoint-mismatch', 'model/group-size-divides']) assert.ok(codes.includes(code), `the CLI reports no ${code}`);
+    for (const code of ['model/checkpoint-mismatch', 'model/group-size-divides'])
+      assert.ok(codes.includes(code), `the CLI reports no ${code}`);
     const session = await LspSession.start({ env: env() });
     try {
       for (const file of all) await serverAgrees(session, file, cli.get(file) ?? []);
@@ -115,9 +121,15 @@ describe('quantstudio validate reports what the language server publishes', () =
     writeFileSync(file, 'from transformers import GPTQConfig\nconfig = GPTQConfig(bits=4, group_size=32, dataset="c4")\n');
     const model = join(modelAware, 'fp16-odd-widths');
     const cli = cliReports([file], ['--model', model]).get(file) ?? [];
-    assert.deepEqual(cli.map((d) => d.code), ['model/group-size-divides']);
+    assert.deepEqual(
+      cli.map((d) => d.code),
+      ['model/group-size-divides'],
+    );
     assert.deepEqual(cliReports([file]).get(file), [], 'without --model there is no model to check against');
-    const session = await LspSession.start({ env: env(), initializationOptions: { quantstudio: { validation: { debounceMs: 0 }, model } } });
+    const session = await LspSession.start({
+      env: env(),
+      initializationOptions: { quantstudio: { validation: { debounceMs: 0 }, model } },
+    });
     try {
       await serverAgrees(session, file, cli);
     } finally {

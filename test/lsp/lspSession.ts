@@ -61,7 +61,9 @@ export class LspSession {
   }
 
   /** Starts the server and runs initialize/initialized; debounce 0 so diagnostics follow each change at once. */
-  static async start(options: { transport?: 'stdio' | 'ipc'; initializationOptions?: unknown; serverPath?: string; env?: NodeJS.ProcessEnv } = {}): Promise<LspSession> {
+  static async start(
+    options: { transport?: 'stdio' | 'ipc'; initializationOptions?: unknown; serverPath?: string; env?: NodeJS.ProcessEnv } = {},
+  ): Promise<LspSession> {
     const transport = options.transport ?? 'stdio';
     const serverPath = options.serverPath ?? SERVER_PATH;
     // Tests never reach the real Hub: HF_HUB_OFFLINE unless a test gives the server its own environment.
@@ -138,7 +140,10 @@ export class LspSession {
   async sendChange(uri: string, changes: TextDocumentContentChangeEvent[]): Promise<number> {
     const version = (this.versions.get(uri) ?? 1) + 1;
     this.versions.set(uri, version);
-    await this.connection.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version }, contentChanges: changes });
+    await this.connection.sendNotification(DidChangeTextDocumentNotification.type, {
+      textDocument: { uri, version },
+      contentChanges: changes,
+    });
     return version;
   }
 
@@ -163,7 +168,10 @@ export class LspSession {
   }
 
   async completion(uri: string, position: Position): Promise<CompletionItem[]> {
-    const result: CompletionItem[] | CompletionList | null = await this.connection.sendRequest(CompletionRequest.type, { textDocument: { uri }, position });
+    const result: CompletionItem[] | CompletionList | null = await this.connection.sendRequest(CompletionRequest.type, {
+      textDocument: { uri },
+      position,
+    });
     return Array.isArray(result) ? result : (result?.items ?? []);
   }
 
@@ -177,7 +185,9 @@ export class LspSession {
   }
 
   async symbols(uri: string): Promise<DocumentSymbol[]> {
-    const result: DocumentSymbol[] | SymbolInformation[] | null = await this.connection.sendRequest(DocumentSymbolRequest.type, { textDocument: { uri } });
+    const result: DocumentSymbol[] | SymbolInformation[] | null = await this.connection.sendRequest(DocumentSymbolRequest.type, {
+      textDocument: { uri },
+    });
     return (result ?? []).filter((s): s is DocumentSymbol => 'selectionRange' in s);
   }
 

@@ -24,7 +24,12 @@ function serverEnv(): NodeJS.ProcessEnv {
 }
 
 /** The latest publish for a document once it satisfies `done` (waiting for further publishes as needed). */
-async function publishedWhen(session: LspSession, uri: string, done: (d: Diagnostic[]) => boolean, timeoutMs = 10_000): Promise<Diagnostic[]> {
+async function publishedWhen(
+  session: LspSession,
+  uri: string,
+  done: (d: Diagnostic[]) => boolean,
+  timeoutMs = 10_000,
+): Promise<Diagnostic[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const last = session.published(uri).at(-1);
@@ -40,7 +45,10 @@ describe('model-aware language server over stdio', () => {
   let session: LspSession;
   before(async () => {
     hub = await startHubServer({ 'test-org/tiny-llama': { folder: join(repo, 'examples', 'tiny-llama') } });
-    session = await LspSession.start({ env: serverEnv(), initializationOptions: { quantstudio: { validation: { debounceMs: 0 }, hub: { endpoint: hub.url } } } });
+    session = await LspSession.start({
+      env: serverEnv(),
+      initializationOptions: { quantstudio: { validation: { debounceMs: 0 }, hub: { endpoint: hub.url } } },
+    });
   });
   after(async () => {
     session.kill();
@@ -57,23 +65,35 @@ describe('model-aware language server over stdio', () => {
     const uri = pathToFileURL(join(folder, 'config.json')).href;
     const text = readFileSync(join(folder, 'config.json'), 'utf8').replace('"bits": 8', '"bits": 4');
     const first = await session.open(uri, text);
-    assert.deepEqual(first.filter((d) => String(d.code).startsWith('model/')), [], 'the first publish does not wait for the model');
+    assert.deepEqual(
+      first.filter((d) => String(d.code).startsWith('model/')),
+      [],
+      'the first publish does not wait for the model',
+    );
     const diagnostics = await publishedWhen(session, uri, hasCode('model/checkpoint-mismatch'));
     const mismatch = diagnostics.find((d) => d.code === 'model/checkpoint-mismatch')!;
     const bits = rangeOf(text, '"bits": 4');
     assert.deepEqual(mismatch.range, { start: { line: bits.start.line, character: bits.end.character - 1 }, end: bits.end });
     assert.equal(mismatch.severity, 1);
-    assert.match(String(mismatch.message), /^bits is 4, but model\.layers\.0\.mlp\.down_proj\.qweight is \[32, 64\] I32, the packing of 8-bit weights/);
+    assert.match(
+      String(mismatch.message),
+      /^bits is 4, but model\.layers\.0\.mlp\.down_proj\.qweight is \[32, 64\] I32, the packing of 8-bit weights/,
+    );
     const lenses: CodeLens[] | null = await session.connection.sendRequest(CodeLensRequest.type, { textDocument: { uri } });
     assert.equal(lenses?.length, 1);
     assert.deepEqual(lenses![0].range, rangeOf(text, '"quantization_config"'));
-    assert.match(lenses![0].command!.title, /^≈ \d+\.\d KiB weights · \d+\.\d MiB peak @ bs1, 256 \(model max\) ctx$/, "the 2k default capped at the fixture's max_position_embeddings");
+    assert.match(
+      lenses![0].command!.title,
+      /^≈ \d+\.\d KiB weights · \d+\.\d MiB peak @ bs1, 256 \(model max\) ctx$/,
+      "the 2k default capped at the fixture's max_position_embeddings",
+    );
     assert.equal(lenses![0].command!.command, 'quantstudio.showEstimate');
   });
 
   it('resolves a Hub id through the endpoint from initializationOptions, asking only for header ranges', async () => {
     const uri = pathToFileURL(join(temp, 'load.py')).href;
-    const text = 'from transformers import AutoModelForCausalLM, GPTQConfig\nmodel = AutoModelForCausalLM.from_pretrained("test-org/tiny-llama", quantization_config=GPTQConfig(bits=4, group_size=96))\n';
+    const text =
+      'from transformers import AutoModelForCausalLM, GPTQConfig\nmodel = AutoModelForCausalLM.from_pretrained("test-org/tiny-llama", quantization_config=GPTQConfig(bits=4, group_size=96))\n';
     await session.open(uri, text);
     const diagnostics = await publishedWhen(session, uri, hasCode('model/group-size-divides'));
     assert.deepEqual(
@@ -81,22 +101,39 @@ describe('model-aware language server over stdio', () => {
       [['model/group-size-divides', rangeOf(text, '96')]],
     );
     const weightGets = hub.log.filter((r) => r.path.endsWith('.safetensors') && r.method === 'GET');
-    assert.ok(weightGets.length > 0 && weightGets.every((r) => r.range !== undefined && r.status === 206), 'only ranged reads of the weights');
+    assert.ok(
+      weightGets.length > 0 && weightGets.every((r) => r.range !== undefined && r.status === 206),
+      'only ranged reads of the weights',
+    );
     const lenses: CodeLens[] | null = await session.connection.sendRequest(CodeLensRequest.type, { textDocument: { uri } });
-    assert.deepEqual(lenses?.map((l) => l.range), [rangeOf(text, 'GPTQConfig', 1)]);
+    assert.deepEqual(
+      lenses?.map((l) => l.range),
+      [rangeOf(text, 'GPTQConfig', 1)],
+    );
   });
 
   it('with HF_HUB_OFFLINE set, a Hub id missing from the HF cache is one information note and no request', async () => {
-    const offline = await LspSession.start({ env: { ...serverEnv(), HF_HUB_OFFLINE: '1' }, initializationOptions: { quantstudio: { validation: { debounceMs: 0 }, hub: { endpoint: hub.url } } } });
+    const offline = await LspSession.start({
+      env: { ...serverEnv(), HF_HUB_OFFLINE: '1' },
+      initializationOptions: { quantstudio: { validation: { debounceMs: 0 }, hub: { endpoint: hub.url } } },
+    });
     try {
       const requestsBefore = hub.log.length;
       const uri = pathToFileURL(join(temp, 'offline.py')).href;
-      const text = 'from transformers import AutoModelForCausalLM, GPTQConfig\nAutoModelForCausalLM.from_pretrained("test-org/tiny-llama", quantization_config=GPTQConfig(bits=4, group_size=96))\n';
+      const text =
+        'from transformers import AutoModelForCausalLM, GPTQConfig\nAutoModelForCausalLM.from_pretrained("test-org/tiny-llama", quantization_config=GPTQConfig(bits=4, group_size=96))\n';
       await offline.open(uri, text);
       const diagnostics = await publishedWhen(offline, uri, hasCode('model/unresolved'));
       assert.deepEqual(
         diagnostics.filter((d) => String(d.code).startsWith('model/')).map((d) => [d.code, d.severity, d.range, d.message]),
-        [['model/unresolved', 3, rangeOf(text, '"test-org/tiny-llama"'), 'Model "test-org/tiny-llama" could not be resolved: test-org/tiny-llama: HF_HUB_OFFLINE is set and the model is not in the Hugging Face cache (download it once with the Hub reachable, or unset HF_HUB_OFFLINE). Model-aware checks and the memory estimate are off for this file.']],
+        [
+          [
+            'model/unresolved',
+            3,
+            rangeOf(text, '"test-org/tiny-llama"'),
+            'Model "test-org/tiny-llama" could not be resolved: test-org/tiny-llama: HF_HUB_OFFLINE is set and the model is not in the Hugging Face cache (download it once with the Hub reachable, or unset HF_HUB_OFFLINE). Model-aware checks and the memory estimate are off for this file.',
+          ],
+        ],
       );
       assert.equal(hub.log.length, requestsBefore);
     } finally {
@@ -110,6 +147,9 @@ describe('model-aware language server over stdio', () => {
     const text = '{ "bits": 4, "group_size": 96, "desc_act": false, "sym": true }';
     await session.open(uri, text);
     const diagnostics = await publishedWhen(session, uri, hasCode('model/group-size-divides'));
-    assert.deepEqual(diagnostics.filter((d) => d.code === 'model/group-size-divides').map((d) => d.range), [rangeOf(text, '96')]);
+    assert.deepEqual(
+      diagnostics.filter((d) => d.code === 'model/group-size-divides').map((d) => d.range),
+      [rangeOf(text, '96')],
+    );
   });
 });

@@ -38,7 +38,8 @@ interface Case {
   expected: Expected[];
 }
 
-const GROUP_512_GEMMA = 'group_size 512 does not divide the in_features of model.layers.*.self_attn.q_proj (in 5376), model.layers.*.self_attn.k_proj (in 5376), ' +
+const GROUP_512_GEMMA =
+  'group_size 512 does not divide the in_features of model.layers.*.self_attn.q_proj (in 5376), model.layers.*.self_attn.k_proj (in 5376), ' +
   'model.layers.*.self_attn.v_proj (in 5376), model.layers.*.mlp.gate_proj (in 5376), model.layers.*.mlp.up_proj (in 5376) in ./gemma-3-27b-text: ' +
   'GPTQModel 7.7 kernels (loaded through transformers 5.23) require in_features % group_size == 0 and refuse these layers. Use a group size that divides every in_features (128, 64, 32 do).';
 
@@ -46,54 +47,104 @@ const CASES: Case[] = [
   {
     // Layers run 0 … 31; lm_head and a real layer's down_proj are accepted.
     model: 'llama-3.1-8b',
-    quantizationConfig: { quant_method: 'gptq', bits: 4, group_size: 128, backend: 'marlin', modules_to_not_convert: ['lm_head', 'model.layers.0.mlp.down_proj', 'model.layers.32.mlp.down_proj'] },
-    expected: [{
-      code: 'model/unknown-module', severity: 2, at: '"model.layers.32.mlp.down_proj"',
-      message: '"model.layers.32.mlp.down_proj" in modules_to_not_convert names no module of ./llama-3.1-8b: transformers 5.23 matches nothing and quantizes the module after all. ' +
-        'Use a module name from the model (e.g. lm_head, q_proj, mlp.down_proj).',
-    }],
+    quantizationConfig: {
+      quant_method: 'gptq',
+      bits: 4,
+      group_size: 128,
+      backend: 'marlin',
+      modules_to_not_convert: ['lm_head', 'model.layers.0.mlp.down_proj', 'model.layers.32.mlp.down_proj'],
+    },
+    expected: [
+      {
+        code: 'model/unknown-module',
+        severity: 2,
+        at: '"model.layers.32.mlp.down_proj"',
+        message:
+          '"model.layers.32.mlp.down_proj" in modules_to_not_convert names no module of ./llama-3.1-8b: transformers 5.23 matches nothing and quantizes the module after all. ' +
+          'Use a module name from the model (e.g. lm_head, q_proj, mlp.down_proj).',
+      },
+    ],
   },
   {
     model: 'llama-3.1-70b',
-    quantizationConfig: { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4', llm_int8_skip_modules: ['lm_head', 'mlp.down_proj'] },
+    quantizationConfig: {
+      quant_method: 'bitsandbytes',
+      load_in_4bit: true,
+      bnb_4bit_quant_type: 'nf4',
+      llm_int8_skip_modules: ['lm_head', 'mlp.down_proj'],
+    },
     expected: [],
   },
   {
     // 5376 / 512 is not whole; 21504 (down_proj's input) and 4096 (o_proj's) are. Tied: lm_head has no tensor but is a module.
     model: 'gemma-3-27b-text',
-    quantizationConfig: { quant_method: 'gptq', bits: 4, group_size: 512, modules_to_not_convert: ['lm_head', 'model.embed_tokens', 'self_attn.q_norm', 'post_feedforward_layernorm'] },
+    quantizationConfig: {
+      quant_method: 'gptq',
+      bits: 4,
+      group_size: 512,
+      modules_to_not_convert: ['lm_head', 'model.embed_tokens', 'self_attn.q_norm', 'post_feedforward_layernorm'],
+    },
     expected: [{ code: 'model/group-size-divides', severity: 1, at: '512', message: GROUP_512_GEMMA }],
   },
   {
     // Phi-3 fuses q/k/v and gate/up: q_proj is no module of it. down_proj's input is 8192, which 96 does not divide.
     model: 'phi-3-mini-4k',
-    quantizationConfig: { quant_method: 'awq', bits: 4, group_size: 96, version: 'gemm', modules_to_not_convert: ['lm_head', 'q_proj', 'qkv_proj'] },
+    quantizationConfig: {
+      quant_method: 'awq',
+      bits: 4,
+      group_size: 96,
+      version: 'gemm',
+      modules_to_not_convert: ['lm_head', 'q_proj', 'qkv_proj'],
+    },
     expected: [
       {
-        code: 'model/group-size-divides', severity: 1, at: '96',
-        message: 'group_size 96 does not divide the in_features of model.layers.*.mlp.down_proj (in 8192) in ./phi-3-mini-4k: AutoAWQ 0.2 WQLinear asserts in_features % group_size == 0, ' +
+        code: 'model/group-size-divides',
+        severity: 1,
+        at: '96',
+        message:
+          'group_size 96 does not divide the in_features of model.layers.*.mlp.down_proj (in 8192) in ./phi-3-mini-4k: AutoAWQ 0.2 WQLinear asserts in_features % group_size == 0, ' +
           'so quantizing or loading fails on these layers. Use a group size that divides every in_features (128, 64, 32 do).',
       },
       {
-        code: 'model/unknown-module', severity: 2, at: '"q_proj"',
-        message: '"q_proj" in modules_to_not_convert names no module of ./phi-3-mini-4k: transformers 5.23 matches nothing and quantizes the module after all. ' +
+        code: 'model/unknown-module',
+        severity: 2,
+        at: '"q_proj"',
+        message:
+          '"q_proj" in modules_to_not_convert names no module of ./phi-3-mini-4k: transformers 5.23 matches nothing and quantizes the module after all. ' +
           './phi-3-mini-4k fuses q_proj into qkv_proj. Did you mean "qkv_proj"?',
       },
     ],
   },
   {
     model: 'qwen3-8b',
-    quantizationConfig: { quant_method: 'gptq', bits: 4, group_size: 128, backend: 'exllama_v2', modules_to_not_convert: ['lm_head', 'self_attn.k_norm'] },
+    quantizationConfig: {
+      quant_method: 'gptq',
+      bits: 4,
+      group_size: 128,
+      backend: 'exllama_v2',
+      modules_to_not_convert: ['lm_head', 'self_attn.k_norm'],
+    },
     expected: [],
   },
   {
     model: 'mixtral-8x7b',
-    quantizationConfig: { quant_method: 'gptq', bits: 4, group_size: 128, modules_to_not_convert: ['lm_head', 'block_sparse_moe.gate', 'block_sparse_moe.experts.0.w2'] },
+    quantizationConfig: {
+      quant_method: 'gptq',
+      bits: 4,
+      group_size: 128,
+      modules_to_not_convert: ['lm_head', 'block_sparse_moe.gate', 'block_sparse_moe.experts.0.w2'],
+    },
     expected: [],
   },
   {
     model: 'qwen3-30b-a3b',
-    quantizationConfig: { quant_method: 'awq', bits: 4, group_size: 128, version: 'gemm', modules_to_not_convert: ['lm_head', 'mlp.gate', 'mlp.experts.127.down_proj'] },
+    quantizationConfig: {
+      quant_method: 'awq',
+      bits: 4,
+      group_size: 128,
+      version: 'gemm',
+      modules_to_not_convert: ['lm_head', 'mlp.gate', 'mlp.experts.127.down_proj'],
+    },
     expected: [],
   },
 ];
@@ -107,7 +158,10 @@ describe('model-aware rules on real checkpoint shapes over stdio', () => {
   before(async () => {
     for (const c of CASES) writeHeaderOnlyModel(c.model, temp);
     hub = await startHubServer({ 'meta-llama/Llama-3.1-70B': { folder: writeHeaderOnlyModel('llama-3.1-70b', join(temp, 'hub')) } });
-    session = await LspSession.start({ env: serverEnv(), initializationOptions: { quantstudio: { validation: { debounceMs: 0 }, hub: { endpoint: hub.url } } } });
+    session = await LspSession.start({
+      env: serverEnv(),
+      initializationOptions: { quantstudio: { validation: { debounceMs: 0 }, hub: { endpoint: hub.url } } },
+    });
   });
   after(async () => {
     session.kill();
@@ -122,8 +176,13 @@ describe('model-aware rules on real checkpoint shapes over stdio', () => {
     const text = `${JSON.stringify({ model, quantization_config: c.quantizationConfig }, null, 2)}\n`;
     writeFileSync(file, text);
     const first = await session.open(uri, text);
-    assert.deepEqual(first.filter((d) => String(d.code).startsWith('model/')), [], `${c.model}: the first publish does not wait for the model`);
-    const diagnostics = session.published(uri).length > 1 ? session.published(uri).at(-1)!.diagnostics : await session.nextDiagnostics(uri, 60_000);
+    assert.deepEqual(
+      first.filter((d) => String(d.code).startsWith('model/')),
+      [],
+      `${c.model}: the first publish does not wait for the model`,
+    );
+    const diagnostics =
+      session.published(uri).length > 1 ? session.published(uri).at(-1)!.diagnostics : await session.nextDiagnostics(uri, 60_000);
     return { text, diagnostics: diagnostics.filter((d) => String(d.code).startsWith('model/')) };
   }
 
@@ -135,27 +194,46 @@ describe('model-aware rules on real checkpoint shapes over stdio', () => {
       if (awqOnMoe) {
         assert.equal(engine.length, 1, `${c.model}: the engine names what it does not run`);
         assert.equal(engine[0].severity, 2);
-        assert.match(String(engine[0].message), /Mixture-of-Experts model \(128 experts, top-8\): AWQ's scale search over experts is not supported/);
+        assert.match(
+          String(engine[0].message),
+          /Mixture-of-Experts model \(128 experts, top-8\): AWQ's scale search over experts is not supported/,
+        );
       } else {
         assert.deepEqual(engine, [], `${c.model}: the engine runs it`);
       }
-      const actual = diagnostics.filter((d) => d.code !== ENGINE_SUPPORT).map((d) => ({ code: d.code, severity: d.severity, range: d.range, message: d.message }));
-      assert.deepEqual(actual, c.expected.map((e) => ({ code: e.code, severity: e.severity, range: rangeOf(text, e.at), message: e.message })));
+      const actual = diagnostics
+        .filter((d) => d.code !== ENGINE_SUPPORT)
+        .map((d) => ({ code: d.code, severity: d.severity, range: d.range, message: d.message }));
+      assert.deepEqual(
+        actual,
+        c.expected.map((e) => ({ code: e.code, severity: e.severity, range: rangeOf(text, e.at), message: e.message })),
+      );
     });
   }
 
   it('Llama-3.1-70B from the Hub: 30 shard headers read by range requests, a few hundred kB of its 141 GB', async () => {
     const c: Case = { model: 'llama-3.1-70b', quantizationConfig: { quant_method: 'gptq', bits: 4, group_size: 96 }, expected: [] };
     const { text, diagnostics } = await resolvedDiagnostics(c, 'meta-llama/Llama-3.1-70B');
-    assert.deepEqual(diagnostics.map((d) => ({ code: d.code, severity: d.severity, range: d.range, message: d.message })), [{
-      code: 'model/group-size-divides', severity: 1, range: rangeOf(text, '96'),
-      message: 'group_size 96 does not divide the in_features of model.layers.*.self_attn.q_proj (in 8192), model.layers.*.self_attn.k_proj (in 8192), ' +
-        'model.layers.*.self_attn.v_proj (in 8192), model.layers.*.self_attn.o_proj (in 8192), model.layers.*.mlp.gate_proj (in 8192), model.layers.*.mlp.up_proj (in 8192), ' +
-        'and 1 more in meta-llama/Llama-3.1-70B: GPTQModel 7.7 kernels (loaded through transformers 5.23) require in_features % group_size == 0 and refuse these layers. ' +
-        'Use a group size that divides every in_features (128, 64, 32 do).',
-    }]);
+    assert.deepEqual(
+      diagnostics.map((d) => ({ code: d.code, severity: d.severity, range: d.range, message: d.message })),
+      [
+        {
+          code: 'model/group-size-divides',
+          severity: 1,
+          range: rangeOf(text, '96'),
+          message:
+            'group_size 96 does not divide the in_features of model.layers.*.self_attn.q_proj (in 8192), model.layers.*.self_attn.k_proj (in 8192), ' +
+            'model.layers.*.self_attn.v_proj (in 8192), model.layers.*.self_attn.o_proj (in 8192), model.layers.*.mlp.gate_proj (in 8192), model.layers.*.mlp.up_proj (in 8192), ' +
+            'and 1 more in meta-llama/Llama-3.1-70B: GPTQModel 7.7 kernels (loaded through transformers 5.23) require in_features % group_size == 0 and refuse these layers. ' +
+            'Use a group size that divides every in_features (128, 64, 32 do).',
+        },
+      ],
+    );
     const shardReads = hub.log.filter((r) => r.path.endsWith('.safetensors') && r.method === 'GET');
-    assert.ok(shardReads.every((r) => r.range !== undefined && r.status === 206), 'only ranged reads of the shards');
+    assert.ok(
+      shardReads.every((r) => r.range !== undefined && r.status === 206),
+      'only ranged reads of the shards',
+    );
     assert.equal(new Set(shardReads.map((r) => r.path)).size, 30);
     const read = shardReads.reduce((a, r) => a + r.bytes, 0);
     assert.ok(read < 1_000_000, `${read} bytes read`);

@@ -26,7 +26,10 @@ describe('parse budget', () => {
   it('diagnoses 100,000 lines after an unclosed string within 2 s', async () => {
     const [diagnostics, ms] = await timed(session.open('file:///work/slow/train.py', UNCLOSED));
     assert.ok(ms < 2000, `took ${Math.round(ms)} ms`);
-    assert.deepEqual(diagnostics.map((d) => d.code), ['python/parse-budget', 'gptq/bits']);
+    assert.deepEqual(
+      diagnostics.map((d) => d.code),
+      ['python/parse-budget', 'gptq/bits'],
+    );
   });
 
   it('keeps other documents diagnosed while a slow one is being edited', async () => {
@@ -46,10 +49,16 @@ describe('parse budget', () => {
     }
     const [healthy, ms] = await other!;
     assert.ok(ms < 1500, `the other document waited ${Math.round(ms)} ms`);
-    assert.deepEqual((healthy as { code?: unknown }[]).map((d) => d.code), ['gptq/bits']);
+    assert.deepEqual(
+      (healthy as { code?: unknown }[]).map((d) => d.code),
+      ['gptq/bits'],
+    );
     assert.ok(Math.max(...answers) < 250, `requests waited ${answers.map(Math.round).join(', ')} ms`);
     const last = await session.diagnostics(uri, version, 5000); // the slow one still gets its latest version
-    assert.deepEqual(last.map((d) => d.code), ['python/parse-budget', 'gptq/bits']);
+    assert.deepEqual(
+      last.map((d) => d.code),
+      ['python/parse-budget', 'gptq/bits'],
+    );
   });
 
   it('publishes at most the cap for 20,000 repeated keys', async () => {

@@ -28,20 +28,49 @@ function random(seed: number): () => number {
 }
 
 const BASE: Record<string, string> = {
-  'file:///fuzz/model/config.json': JSON.stringify({
-    architectures: ['LlamaForCausalLM'], hidden_size: 4096, num_hidden_layers: 32,
-    quantization_config: { quant_method: 'gptq', bits: 4, group_size: 128, desc_act: false, sym: true },
-  }, null, 2),
-  'file:///fuzz/gptq/quantize_config.json': JSON.stringify({ bits: 4, group_size: 128, damp_percent: 0.01, desc_act: false, sym: true }, null, 2),
-  'file:///fuzz/job/run.quant.json': JSON.stringify({
-    model: './nowhere', quantization_config: { quant_method: 'awq', bits: 4, group_size: 128, version: 'gemm' },
-    calibration: { dataset: 'wikitext2', nsamples: 16, seqlen: 128 }, output: './out', options: { evaluate: { before: true } },
-  }, null, 2),
-  'file:///fuzz/py/train.py': 'from transformers import GPTQConfig, BitsAndBytesConfig\nq = GPTQConfig(bits=4, group_size=128)\nb = BitsAndBytesConfig(load_in_4bit=True)\n',
+  'file:///fuzz/model/config.json': JSON.stringify(
+    {
+      architectures: ['LlamaForCausalLM'],
+      hidden_size: 4096,
+      num_hidden_layers: 32,
+      quantization_config: { quant_method: 'gptq', bits: 4, group_size: 128, desc_act: false, sym: true },
+    },
+    null,
+    2,
+  ),
+  'file:///fuzz/gptq/quantize_config.json': JSON.stringify(
+    { bits: 4, group_size: 128, damp_percent: 0.01, desc_act: false, sym: true },
+    null,
+    2,
+  ),
+  'file:///fuzz/job/run.quant.json': JSON.stringify(
+    {
+      model: './nowhere',
+      quantization_config: { quant_method: 'awq', bits: 4, group_size: 128, version: 'gemm' },
+      calibration: { dataset: 'wikitext2', nsamples: 16, seqlen: 128 },
+      output: './out',
+      options: { evaluate: { before: true } },
+    },
+    null,
+    2,
+  ),
+  'file:///fuzz/py/train.py':
+    'from transformers import GPTQConfig, BitsAndBytesConfig\nq = GPTQConfig(bits=4, group_size=128)\nb = BitsAndBytesConfig(load_in_4bit=True)\n',
 };
 const PROBE = 'file:///fuzz/probe/quantize_config.json';
 
-const HUGE_NUMBERS = ['1e400', '-1e400', '9'.repeat(400), '1e-400', '-0', '4.00000000000000000000001', '0x10', 'NaN', 'Infinity', '18446744073709551617'];
+const HUGE_NUMBERS = [
+  '1e400',
+  '-1e400',
+  '9'.repeat(400),
+  '1e-400',
+  '-0',
+  '4.00000000000000000000001',
+  '0x10',
+  'NaN',
+  'Infinity',
+  '18446744073709551617',
+];
 const JUNK = '{}[]",:\\ \n\t0123456789abcdefeE.-+\u0000';
 
 type Rand = () => number;
@@ -67,7 +96,12 @@ function pathological(rand: Rand, uri: string): { label: string; text: string } 
     { label: '10,000 unclosed arrays', text: withBits('['.repeat(10_000)) },
     { label: '10 MB document', text: `${base.slice(0, -1)}, "pad": "${'x'.repeat(10 * 1024 * 1024)}"}` },
     { label: '4 MB array', text: `${base.slice(0, -1)}, "pad": [${Array(2_000_000).fill('1').join(',')}]}` },
-    { label: 'an array just under the size cap', text: `${base.slice(0, -1)}, "pad": [${Array(Math.floor((MAX_DOCUMENT_LENGTH - base.length) / 2) - 10).fill('1').join(',')}]}` },
+    {
+      label: 'an array just under the size cap',
+      text: `${base.slice(0, -1)}, "pad": [${Array(Math.floor((MAX_DOCUMENT_LENGTH - base.length) / 2) - 10)
+        .fill('1')
+        .join(',')}]}`,
+    },
     { label: 'truncated', text: base.slice(0, Math.floor(rand() * base.length)) },
     { label: 'NUL bytes', text: base.replace(/ /g, () => (rand() < 0.3 ? '\u0000' : ' ')) },
   ]);
@@ -94,7 +128,11 @@ function edit(rand: Rand, uri: string, text: string): { label: string; change: T
   const end = roll < 0.5 ? Math.min(text.length, start + Math.floor(rand() * 40)) : start;
   const inserted = roll < 0.5 ? '' : Array.from({ length: 1 + Math.floor(rand() * 8) }, () => pick(rand, [...JUNK])).join('');
   const range = { start: positionAt(text, start), end: positionAt(text, end) };
-  return { label: inserted ? `insert ${JSON.stringify(inserted)} at ${start}` : `delete ${start}..${end}`, change: { range, text: inserted }, text: text.slice(0, start) + inserted + text.slice(end) };
+  return {
+    label: inserted ? `insert ${JSON.stringify(inserted)} at ${start}` : `delete ${start}..${end}`,
+    change: { range, text: inserted },
+    text: text.slice(0, start) + inserted + text.slice(end),
+  };
 }
 
 describe(`random edits (seed ${SEED})`, () => {
@@ -125,13 +163,21 @@ describe(`random edits (seed ${SEED})`, () => {
       const symbols = await session.symbols(PROBE);
       waits.push(performance.now() - started);
       if (process.env.QS_RANDOM_EDITS_TRACE) console.log(`${history[i]}: ${Math.round(waits[i]!)} ms`);
-      assert.deepEqual(symbols.map((s) => s.name), probeSymbols, context());
+      assert.deepEqual(
+        symbols.map((s) => s.name),
+        probeSymbols,
+        context(),
+      );
       assert.equal(session.child.exitCode, null, `the server exited; ${context()}`);
     }
-    for (const [uri, version] of versions) await session.diagnostics(uri, version, 15_000).catch((e: Error) => assert.fail(`${e.message}; ${context()}`));
+    for (const [uri, version] of versions)
+      await session.diagnostics(uri, version, 15_000).catch((e: Error) => assert.fail(`${e.message}; ${context()}`));
     for (const uri of texts.keys()) {
       for (const published of session.published(uri)) {
-        assert.ok(published.diagnostics.length <= MAX_DOCUMENT_FINDINGS + 1, `${uri} v${published.version}: ${published.diagnostics.length} diagnostics; ${context()}`);
+        assert.ok(
+          published.diagnostics.length <= MAX_DOCUMENT_FINDINGS + 1,
+          `${uri} v${published.version}: ${published.diagnostics.length} diagnostics; ${context()}`,
+        );
       }
     }
     const worst = Math.max(...waits);

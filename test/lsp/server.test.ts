@@ -10,7 +10,9 @@ import { LspSession } from './lspSession';
 import { after, rangeOf } from './textRanges';
 
 const repo = join(__dirname, '..', '..', '..');
-const gptqSchema = JSON.parse(readFileSync(join(repo, 'schemas', 'gptq.schema.json'), 'utf8')) as { properties: Record<string, { description: string }> };
+const gptqSchema = JSON.parse(readFileSync(join(repo, 'schemas', 'gptq.schema.json'), 'utf8')) as {
+  properties: Record<string, { description: string }>;
+};
 
 const CONFIG_URI = 'file:///work/model/config.json';
 const CONFIG = `{
@@ -78,14 +80,18 @@ describe('language server over stdio', () => {
 
   it('completes keys not yet present, and enum values', async () => {
     const uri = 'file:///work/new/config.json';
-    const text = '{\n  "quantization_config": {\n    "quant_method": "gptq",\n    "bits": 4,\n    \n  },\n  "pack": {"pack_dtype": ""}\n}\n';
+    const text =
+      '{\n  "quantization_config": {\n    "quant_method": "gptq",\n    "bits": 4,\n    \n  },\n  "pack": {"pack_dtype": ""}\n}\n';
     await session.open(uri, text);
     const keys = await session.completion(uri, { line: 4, character: 4 });
     const labels = keys.map((item) => item.label);
     assert.ok(labels.includes('group_size') && labels.includes('desc_act') && labels.includes('damp_percent'), labels.join(','));
     assert.ok(!labels.includes('bits') && !labels.includes('quant_method'), 'keys already present are not offered');
     const groupSize = keys.find((item) => item.label === 'group_size');
-    assert.deepEqual(groupSize?.textEdit, { range: { start: { line: 4, character: 4 }, end: { line: 4, character: 4 } }, newText: '"group_size": ${1:128}' });
+    assert.deepEqual(groupSize?.textEdit, {
+      range: { start: { line: 4, character: 4 }, end: { line: 4, character: 4 } },
+      newText: '"group_size": ${1:128}',
+    });
 
     const enumText = '{\n  "quantization_config": {\n    "quant_method": "gptq",\n    "bits": 4,\n    "pack_dtype": ""\n  }\n}\n';
     await session.change(uri, [{ text: enumText }]);
@@ -108,11 +114,17 @@ describe('language server over stdio', () => {
     const unknownKey = diagnostics.find((d) => d.code === 'schema/additionalProperties');
     assert.ok(unknownKey);
     const actions = await session.codeActions(uri, unknownKey.range, [unknownKey]);
-    assert.deepEqual(actions.map((a) => [a.title, a.kind, a.isPreferred]), [['Rename to "group_size"', 'quickfix', true]]);
+    assert.deepEqual(
+      actions.map((a) => [a.title, a.kind, a.isPreferred]),
+      [['Rename to "group_size"', 'quickfix', true]],
+    );
     const fixed = apply(CONFIG, actions[0].edit?.changes?.[uri] ?? []);
     assert.equal(fixed, CONFIG.replace('"grup_size"', '"group_size"'));
     const after = await session.change(uri, [{ text: fixed }]);
-    assert.deepEqual(after.map((d) => d.code), ['schema/type', 'schema/enum']);
+    assert.deepEqual(
+      after.map((d) => d.code),
+      ['schema/type', 'schema/enum'],
+    );
   });
 
   it('lists the config and its keys as document symbols', async () => {
@@ -120,7 +132,10 @@ describe('language server over stdio', () => {
     assert.equal(symbols.length, 1);
     assert.equal(symbols[0].name, 'quantization_config');
     assert.equal(symbols[0].detail, 'gptq');
-    assert.deepEqual(symbols[0].children?.map((c) => c.name), ['quant_method', 'bits', 'grup_size', 'desc_act', 'pack_dtype']);
+    assert.deepEqual(
+      symbols[0].children?.map((c) => c.name),
+      ['quant_method', 'bits', 'grup_size', 'desc_act', 'pack_dtype'],
+    );
   });
 
   it('checks Python config calls, skipping non-literal arguments', async () => {
@@ -133,7 +148,7 @@ describe('language server over stdio', () => {
       "    'meta-llama/Llama-3.2-1B',",
       '    quantization_config=BitsAndBytesConfig(',
       '        load_in_4bit=True,',
-      "        bnb_4bit_compute_dtype=torch.bfloat16,",
+      '        bnb_4bit_compute_dtype=torch.bfloat16,',
       "        llm_int8_threshold='6',",
       '    ),',
       ')',
@@ -148,12 +163,16 @@ describe('language server over stdio', () => {
     const labels = keys.map((item) => item.label);
     assert.ok(labels.includes('bnb_4bit_quant_type') && labels.includes('bnb_4bit_use_double_quant'), labels.join(','));
     assert.ok(!labels.includes('load_in_4bit') && !labels.includes('quant_method') && !labels.includes('_load_in_4bit'));
-    assert.equal(keys.find((item) => item.label === 'bnb_4bit_use_double_quant')?.textEdit?.newText, 'bnb_4bit_use_double_quant=${1|False,True|}');
+    assert.equal(
+      keys.find((item) => item.label === 'bnb_4bit_use_double_quant')?.textEdit?.newText,
+      'bnb_4bit_use_double_quant=${1|False,True|}',
+    );
 
     const symbols = await session.symbols(uri);
-    assert.deepEqual(symbols.map((s) => [s.name, s.detail, s.children?.map((c) => c.name)]), [
-      ['BitsAndBytesConfig', 'bitsandbytes', ['load_in_4bit', 'bnb_4bit_compute_dtype', 'llm_int8_threshold']],
-    ]);
+    assert.deepEqual(
+      symbols.map((s) => [s.name, s.detail, s.children?.map((c) => c.name)]),
+      [['BitsAndBytesConfig', 'bitsandbytes', ['load_in_4bit', 'bnb_4bit_compute_dtype', 'llm_int8_threshold']]],
+    );
   });
 
   it('completes booleans in Python syntax after `key=`', async () => {
@@ -161,7 +180,10 @@ describe('language server over stdio', () => {
     const text = 'from transformers import GPTQConfig\nq = GPTQConfig(bits=4, desc_act=)\n';
     await session.open(uri, text);
     const values = await session.completion(uri, after(text, 'desc_act='));
-    assert.deepEqual(values.map((item) => item.label), ['True', 'False']);
+    assert.deepEqual(
+      values.map((item) => item.label),
+      ['True', 'False'],
+    );
   });
 
   it('notes config.json methods it does not validate, never as an error', async () => {
@@ -186,7 +208,10 @@ describe('language server over IPC', () => {
     const session = await LspSession.start({ transport: 'ipc' });
     try {
       const diagnostics = await session.open(CONFIG_URI, CONFIG);
-      assert.deepEqual(diagnostics.map((d) => d.code), ['schema/type', 'schema/additionalProperties', 'schema/enum']);
+      assert.deepEqual(
+        diagnostics.map((d) => d.code),
+        ['schema/type', 'schema/additionalProperties', 'schema/enum'],
+      );
       assert.equal(await session.stop(), 0);
     } finally {
       session.kill();
@@ -204,9 +229,15 @@ describe('bundled language server (dist/server.js, as the extension ships it)', 
     }
     const session = await LspSession.start({ serverPath: bundled });
     try {
-      assert.deepEqual((await session.open(CONFIG_URI, CONFIG)).map((d) => d.code), ['schema/type', 'schema/additionalProperties', 'schema/enum']);
+      assert.deepEqual(
+        (await session.open(CONFIG_URI, CONFIG)).map((d) => d.code),
+        ['schema/type', 'schema/additionalProperties', 'schema/enum'],
+      );
       const python = await session.open('file:///work/bundled.py', "from transformers import GPTQConfig\nq = GPTQConfig(bits='4')\n");
-      assert.deepEqual(python.map((d) => d.code), ['schema/type']);
+      assert.deepEqual(
+        python.map((d) => d.code),
+        ['schema/type'],
+      );
       assert.equal(await session.stop(), 0);
     } finally {
       session.kill();
@@ -224,8 +255,14 @@ describe('server settings', () => {
       await session.sendChange(uri, [{ text: '{"bits": "8"}' }]);
       const last = await session.sendChange(uri, [{ text: '{"bits": "3"}' }]);
       const diagnostics = await session.diagnostics(uri, last);
-      assert.deepEqual(diagnostics.map((d) => d.code), ['schema/type']);
-      assert.deepEqual(session.published(uri).map((p) => p.version), [1, last]);
+      assert.deepEqual(
+        diagnostics.map((d) => d.code),
+        ['schema/type'],
+      );
+      assert.deepEqual(
+        session.published(uri).map((p) => p.version),
+        [1, last],
+      );
     } finally {
       session.kill();
     }
@@ -241,7 +278,10 @@ describe('server settings', () => {
       assert.deepEqual(await cleared, []);
       const back = session.nextDiagnostics(uri);
       await session.configure({ quantstudio: { validation: { enable: true } } });
-      assert.deepEqual((await back).map((d) => d.code), ['schema/type']);
+      assert.deepEqual(
+        (await back).map((d) => d.code),
+        ['schema/type'],
+      );
     } finally {
       session.kill();
     }

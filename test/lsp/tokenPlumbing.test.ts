@@ -33,7 +33,10 @@ function pythonSite(name: string): { uri: string; text: string } {
 
 /** Starts a server and records every log message it sends the client. */
 async function start(hub: HubServer, hubOptions: Record<string, string>): Promise<{ session: LspSession; logs: string[] }> {
-  const session = await LspSession.start({ env: serverEnv(), initializationOptions: { quantstudio: { validation: { debounceMs: 0 }, hub: { endpoint: hub.url, ...hubOptions } } } });
+  const session = await LspSession.start({
+    env: serverEnv(),
+    initializationOptions: { quantstudio: { validation: { debounceMs: 0 }, hub: { endpoint: hub.url, ...hubOptions } } },
+  });
   const logs: string[] = [];
   session.connection.onNotification('window/logMessage', (p: { message: string }) => void logs.push(p.message));
   return { session, logs };
@@ -56,10 +59,17 @@ describe('Hub token and answer cache handed to the language server', () => {
       const site = pythonSite('init.py');
       await session.open(site.uri, site.text);
       const diagnostics = await session.publishedWith(site.uri, 'model/group-size-divides');
-      assert.deepEqual(diagnostics.filter((d) => String(d.code).startsWith('model/')).map((d) => [d.code, d.range]), [['model/group-size-divides', rangeOf(site.text, '96')]]);
+      assert.deepEqual(
+        diagnostics.filter((d) => String(d.code).startsWith('model/')).map((d) => [d.code, d.range]),
+        [['model/group-size-divides', rangeOf(site.text, '96')]],
+      );
       const requests = hub.log.filter((r) => r.path.includes(GATED));
       assert.ok(requests.length > 0);
-      assert.deepEqual(requests.filter((r) => !r.authorized || r.status === 401), [], 'every request carried Authorization: Bearer <token>');
+      assert.deepEqual(
+        requests.filter((r) => !r.authorized || r.status === 401),
+        [],
+        'every request carried Authorization: Bearer <token>',
+      );
 
       const cached = readdirSync(cacheDir).filter((f) => f.endsWith('.json'));
       assert.equal(cached.length, 1, `cache folder holds ${JSON.stringify(readdirSync(cacheDir))}`);
@@ -80,7 +90,10 @@ describe('Hub token and answer cache handed to the language server', () => {
       await session.open(site.uri, site.text);
       const before = await session.publishedWith(site.uri, 'model/unresolved');
       assert.match(String(before.find((d) => d.code === 'model/unresolved')?.message), /gated|401|token/i);
-      assert.ok(hub.log.some((r) => r.path.includes(GATED) && r.status === 401), 'the Hub refused the request without a token');
+      assert.ok(
+        hub.log.some((r) => r.path.includes(GATED) && r.status === 401),
+        'the Hub refused the request without a token',
+      );
 
       const logged = hub.log.length;
       await session.configure({ quantstudio: { hub: { token: TOKEN, tokenEndpoint: hub.url, answerCacheDir: cacheDir } } });

@@ -23,7 +23,14 @@ after(removeTempDirs);
 function abortOnFirst(): { signal: AbortSignal; seen: number[]; onProgress: (done: number) => void } {
   const controller = new AbortController();
   const seen: number[] = [];
-  return { signal: controller.signal, seen, onProgress: (done) => { seen.push(done); controller.abort(); } };
+  return {
+    signal: controller.signal,
+    seen,
+    onProgress: (done) => {
+      seen.push(done);
+      controller.abort();
+    },
+  };
 }
 
 test('quantize (rtn, int8) stops mid-matrix with "cancelled"', async () => {
@@ -38,7 +45,7 @@ test('quantize (rtn, int8) stops mid-matrix with "cancelled"', async () => {
 });
 
 test('gptqQuantize stops between lazy blocks with "cancelled"', async () => {
-  const rows = 2048;  // the lazy blocks after the first take ~0.1 s here: room for the abort to land
+  const rows = 2048; // the lazy blocks after the first take ~0.1 s here: room for the abort to land
   const cols = 1024;
   const run = abortOnFirst();
   const x = correlatedActivations(256, cols, 3);
@@ -60,7 +67,7 @@ test('awqSearchScales stops between grid points with "cancelled"', async () => {
 });
 
 test('a throwing progress listener stops the job like an abort', async () => {
-  const rows = 2048;  // the lazy blocks after the first take ~0.1 s here: room for the abort to land
+  const rows = 2048; // the lazy blocks after the first take ~0.1 s here: room for the abort to land
   const cols = 1024;
   const calls: number[] = [];
   const onProgress = (done: number): void => {
@@ -77,8 +84,16 @@ test('a throwing progress listener stops the job like an abort', async () => {
 test('writeCheckpoint stops between tensors with "cancelled" and leaves no output or temp folder', async () => {
   const parent = tempDir('cancel-writer');
   const out = path.join(parent, 'out');
-  const tensors = Array.from({ length: 64 }, (_, i) => ({ name: `t${i}`, dtype: 'F32' as const, shape: [256, 256], data: randomMatrix(256, 256, i) }));
-  const files = [{ name: 'config.json', text: '{}\n' }, { name: 'model.safetensors', tensors }];
+  const tensors = Array.from({ length: 64 }, (_, i) => ({
+    name: `t${i}`,
+    dtype: 'F32' as const,
+    shape: [256, 256],
+    data: randomMatrix(256, 256, i),
+  }));
+  const files = [
+    { name: 'config.json', text: '{}\n' },
+    { name: 'model.safetensors', tensors },
+  ];
   const run = abortOnFirst();
   await assert.rejects(writeCheckpoint(out, files, run), { message: 'cancelled' });
   assert.ok(run.seen.length >= 1 && run.seen.at(-1)! < 65, `progress ${run.seen.join(',')} of 65 items`);

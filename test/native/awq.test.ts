@@ -58,7 +58,15 @@ test('the searched scales lower the output error below RTN, and the loss curve n
   const up = randomMatrix(rows, cols, 24, 0.05);
   const x = outlierActivations(tokens, cols, 25);
   for (const duoScaling of [false, true]) {
-    const search = await awqSearchScales([{ weight: w, rows }, { weight: up, rows }], cols, x, { groupSize: 32, duoScaling });
+    const search = await awqSearchScales(
+      [
+        { weight: w, rows },
+        { weight: up, rows },
+      ],
+      cols,
+      x,
+      { groupSize: 32, duoScaling },
+    );
     assert.equal(search.lossByRatio.length, 20);
     assert.equal(search.bestLoss, Math.min(...search.lossByRatio));
     assert.equal(search.bestRatio, search.lossByRatio.indexOf(search.bestLoss) / 20);
@@ -74,14 +82,14 @@ test('the searched scales lower the output error below RTN, and the loss curve n
 
 for (const tokens of [200, 40]) {
   test(`the loss the search reports is the mean squared output error of its candidate (${tokens} tokens, 64 channels)`, async () => {
-  const rows = 16;
-  const cols = 64;
-  const w = randomMatrix(rows, cols, 26, 0.05);
-  const x = outlierActivations(tokens, cols, 27);
-  const search = await awqSearchScales([{ weight: w, rows }], cols, x, { groupSize: 32, scaleGrid: 1, duoScaling: false });
-  const plain = await awqQuantizeLinear(w, rows, cols, search.scales, x, false, { groupSize: 32 });
-  const mse = outputError(x, tokens, w, dequantize(plain.quantized), rows, cols) / (tokens * rows);
-  assert.ok(Math.abs(search.bestLoss - mse) <= 1e-4 * mse, `${search.bestLoss} vs ${mse}`);
+    const rows = 16;
+    const cols = 64;
+    const w = randomMatrix(rows, cols, 26, 0.05);
+    const x = outlierActivations(tokens, cols, 27);
+    const search = await awqSearchScales([{ weight: w, rows }], cols, x, { groupSize: 32, scaleGrid: 1, duoScaling: false });
+    const plain = await awqQuantizeLinear(w, rows, cols, search.scales, x, false, { groupSize: 32 });
+    const mse = outputError(x, tokens, w, dequantize(plain.quantized), rows, cols) / (tokens * rows);
+    assert.ok(Math.abs(search.bestLoss - mse) <= 1e-4 * mse, `${search.bestLoss} vs ${mse}`);
   });
 }
 
@@ -138,6 +146,8 @@ test('progress counts the grid points and an aborted signal cancels the search',
 
 test('a group size that does not divide in_features is refused with what to change', () => {
   const w = randomMatrix(2, 48, 1);
-  assert.throws(() => awqSearchScales([{ weight: w, rows: 2 }], 48, new Float32Array(48), { groupSize: 32 }),
-    /in_features 48 is not a multiple of group_size 32/);
+  assert.throws(
+    () => awqSearchScales([{ weight: w, rows: 2 }], 48, new Float32Array(48), { groupSize: 32 }),
+    /in_features 48 is not a multiple of group_size 32/,
+  );
 });

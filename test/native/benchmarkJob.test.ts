@@ -25,14 +25,19 @@ addFormats(ajv);
 const validateRunResult = ajv.compile(JSON.parse(fs.readFileSync(path.join(root, 'schemas', 'run-result.schema.json'), 'utf8')));
 
 function weightBytes(folder: string): number {
-  return fs.readdirSync(folder).filter((f) => f.endsWith('.safetensors')).reduce((sum, f) => sum + fs.statSync(path.join(folder, f)).size, 0);
+  return fs
+    .readdirSync(folder)
+    .filter((f) => f.endsWith('.safetensors'))
+    .reduce((sum, f) => sum + fs.statSync(path.join(folder, f)).size, 0);
 }
 
 /** The protocol's first evalTokens ids of the WikiText-2 test text (tokenizing a generous prefix gives the
  *  same first ids as the whole text, in a fraction of the time). */
 function evaluationIds(): number[] {
   const text = fs.readFileSync(path.join(root, 'examples', 'data', 'wikitext2-test.txt'), 'utf8');
-  return TextTokenizer.load(demo).encode(text.slice(0, 64 * evalTokens), { addSpecialTokens: false }).slice(0, evalTokens);
+  return TextTokenizer.load(demo)
+    .encode(text.slice(0, 64 * evalTokens), { addSpecialTokens: false })
+    .slice(0, evalTokens);
 }
 
 async function perplexityOf(folder: string, ids: number[]): Promise<number> {
@@ -48,7 +53,11 @@ describe('benchmark job', () => {
   before(async () => {
     fs.mkdirSync(workerTmp);
     process.env.TMPDIR = workerTmp;
-    await quantizeModel({ model: demo, config: { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4' }, out: nf4 });
+    await quantizeModel({
+      model: demo,
+      config: { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4' },
+      out: nf4,
+    });
   });
   after(() => {
     if (savedTmp === undefined) delete process.env.TMPDIR;
@@ -74,23 +83,39 @@ describe('benchmark job', () => {
   it('measures the baseline, a quantized config and a checkpoint side by side, and leaves no scratch folder', async () => {
     const phases: string[] = [];
     const overall: number[] = [];
-    const run: RunResult = await startJob(job, { onProgress: (p) => { phases.push(p.phase); if (p.overall !== undefined) overall.push(p.overall); } });
+    const run: RunResult = await startJob(job, {
+      onProgress: (p) => {
+        phases.push(p.phase);
+        if (p.overall !== undefined) overall.push(p.overall);
+      },
+    });
     assert.ok(validateRunResult(run), JSON.stringify(validateRunResult.errors));
     assert.deepEqual(fs.readdirSync(workerTmp), []);
     const rows = run.rows ?? [];
 
     // Per variant (baseline first), per batch size ascending: a forward row, then a generate row.
     const shape = rows.map((r) => [r.variant, r.phase, r.batch, r.promptTokens, r.newTokens]);
-    const expected = ['fp16', 'gptq 4-bit g128', 'tiny-llama-nf4'].flatMap((v) => [1, 4].flatMap((b) => [[v, 'forward', b, 16, 0], [v, 'generate', b, 8, 16]]));
+    const expected = ['fp16', 'gptq 4-bit g128', 'tiny-llama-nf4'].flatMap((v) =>
+      [1, 4].flatMap((b) => [
+        [v, 'forward', b, 16, 0],
+        [v, 'generate', b, 8, 16],
+      ]),
+    );
     assert.deepEqual(shape, expected);
     const byVariant = (v: string) => rows.filter((r) => r.variant === v);
-    const describe = (v: string) => { const r = byVariant(v)[0]!; return [r.quantization, r.bits, r.groupSize, r.actOrder, r.kernel]; };
+    const describe = (v: string) => {
+      const r = byVariant(v)[0]!;
+      return [r.quantization, r.bits, r.groupSize, r.actOrder, r.kernel];
+    };
     assert.deepEqual(describe('fp16'), ['fp16', 16, null, null, 'fp16 matmul']);
     assert.deepEqual(describe('gptq 4-bit g128'), ['gptq', 4, 128, false, 'gptq fused']);
     assert.deepEqual(describe('tiny-llama-nf4'), ['nf4', 4, 64, null, 'bnb4 fused']);
     assert.ok(phases.includes('quantize gptq 4-bit g128') && phases.includes('measure tiny-llama-nf4 bs4'), phases.join(', '));
     // the whole job's progress only moves forward and ends complete
-    assert.deepEqual(overall, [...overall].sort((a, b) => a - b));
+    assert.deepEqual(
+      overall,
+      [...overall].sort((a, b) => a - b),
+    );
     assert.equal(overall.at(-1), 1);
 
     // Perplexity: the baseline's and the checkpoint's equal the in-process protocol on the same slice.
@@ -123,7 +148,10 @@ describe('benchmark job', () => {
   it('a cancel while quantizing or measuring stops every process and removes the scratch folder', async () => {
     // While GPTQ quantizes; and while measuring a checkpoint in the scratch folder (RTN: quick to write).
     const rtnJob: Job = { ...job, config: undefined, options: { ...job.options, variants: [{ config: gptq, algorithm: 'rtn' }] } };
-    for (const [cancelJob, phasePrefix] of [[job, 'quantize '], [rtnJob, 'measure rtn']] as const) {
+    for (const [cancelJob, phasePrefix] of [
+      [job, 'quantize '],
+      [rtnJob, 'measure rtn'],
+    ] as const) {
       const controller = new AbortController();
       const children: number[] = [];
       let cancelledAt = 0;
@@ -139,7 +167,10 @@ describe('benchmark job', () => {
             controller.abort();
           }
         },
-      }).then(() => undefined, (e: unknown) => e);
+      }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(outcome instanceof JobCancelledError, String(outcome));
       assert.equal(outcome.killed, false, 'the worker stopped by itself');
       assert.ok(Date.now() - cancelledAt < 1000);
@@ -151,11 +182,17 @@ describe('benchmark job', () => {
 
   it('a variant folder that does not exist is INPUT_NOT_FOUND naming it, before any work', async () => {
     const missing = path.join(scratch, 'no-such-checkpoint');
-    const outcome = await startJob({ ...job, options: { ...job.options, variants: [{ model: nf4 }, { model: missing }] } }).then(() => undefined, (e: unknown) => e);
+    const outcome = await startJob({ ...job, options: { ...job.options, variants: [{ model: nf4 }, { model: missing }] } }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(outcome instanceof JobError);
     assert.equal(outcome.code, 'INPUT_NOT_FOUND');
     assert.equal(outcome.where, missing);
-    assert.equal(outcome.message, `options.variants[1].model: checkpoint folder not found: ${missing}; name a folder holding config.json and the weights`);
+    assert.equal(
+      outcome.message,
+      `options.variants[1].model: checkpoint folder not found: ${missing}; name a folder holding config.json and the weights`,
+    );
     assert.deepEqual(fs.readdirSync(workerTmp), []);
   });
 });

@@ -29,14 +29,28 @@ function failure(options: JsonObject): [string, string | undefined, string] {
 
 describe('benchmark plan', () => {
   it('defaults: batch 1 and 16, prompt 512, generation 30 + 30 (30 + 512 needs more than its 512 positions), perplexity over 4096 tokens, 16 calibration samples', () => {
-    const p = plan({ variants: [{ config: { ...gptq, desc_act: true } }, { config: { quant_method: 'bitsandbytes', load_in_8bit: true }, name: 'LLM.int8' }] }, gptq);
-    assert.deepEqual([p.batchSizes, p.promptLength, p.generate, p.evaluate, p.repeat], [[1, 16], 512, { promptTokens: 30, newTokens: [30] }, { maxTokens: 4096, seq: 256 }, 3]);
-    assert.deepEqual(p.variants.map((v) => [v.label, v.where, v.description]), [
-      ['fp16', 'model', { quantization: 'fp16', bits: 16, groupSize: null, actOrder: null }],
-      ['gptq 4-bit g128', 'config', { quantization: 'gptq', bits: 4, groupSize: 128, actOrder: false }],
-      ['gptq 4-bit g128 act-order', 'options.variants[0]', { quantization: 'gptq', bits: 4, groupSize: 128, actOrder: true }],
-      ['LLM.int8', 'options.variants[1]', { quantization: 'int8', bits: 8, groupSize: -1, actOrder: null }],
-    ]);
+    const p = plan(
+      {
+        variants: [
+          { config: { ...gptq, desc_act: true } },
+          { config: { quant_method: 'bitsandbytes', load_in_8bit: true }, name: 'LLM.int8' },
+        ],
+      },
+      gptq,
+    );
+    assert.deepEqual(
+      [p.batchSizes, p.promptLength, p.generate, p.evaluate, p.repeat],
+      [[1, 16], 512, { promptTokens: 30, newTokens: [30] }, { maxTokens: 4096, seq: 256 }, 3],
+    );
+    assert.deepEqual(
+      p.variants.map((v) => [v.label, v.where, v.description]),
+      [
+        ['fp16', 'model', { quantization: 'fp16', bits: 16, groupSize: null, actOrder: null }],
+        ['gptq 4-bit g128', 'config', { quantization: 'gptq', bits: 4, groupSize: 128, actOrder: false }],
+        ['gptq 4-bit g128 act-order', 'options.variants[0]', { quantization: 'gptq', bits: 4, groupSize: 128, actOrder: true }],
+        ['LLM.int8', 'options.variants[1]', { quantization: 'int8', bits: 8, groupSize: -1, actOrder: null }],
+      ],
+    );
     const source = p.variants[1]!.source;
     assert.ok(source.kind === 'config');
     assert.deepEqual(source.calibration, { nsamples: 16, seqlen: 256, seed: 0 });
@@ -56,24 +70,66 @@ describe('benchmark plan', () => {
   });
 
   it('batch sizes are sorted and deduplicated, newTokens may be a list, repeated labels are numbered', () => {
-    const p = plan({ batchSizes: [16, 1, 16], generate: { newTokens: [64, 30, 64] }, variants: [{ config: gptq }, { config: gptq, calibration: { nsamples: 4 } }] }, gptq);
+    const p = plan(
+      {
+        batchSizes: [16, 1, 16],
+        generate: { newTokens: [64, 30, 64] },
+        variants: [{ config: gptq }, { config: gptq, calibration: { nsamples: 4 } }],
+      },
+      gptq,
+    );
     assert.deepEqual(p.batchSizes, [1, 16]);
     assert.deepEqual(p.generate.newTokens, [30, 64]);
-    assert.deepEqual(p.variants.map((v) => v.label), ['fp16', 'gptq 4-bit g128', 'gptq 4-bit g128 (2)', 'gptq 4-bit g128 (3)']);
+    assert.deepEqual(
+      p.variants.map((v) => v.label),
+      ['fp16', 'gptq 4-bit g128', 'gptq 4-bit g128 (2)', 'gptq 4-bit g128 (3)'],
+    );
     const last = p.variants[3]!.source;
     assert.ok(last.kind === 'config');
     assert.equal(last.calibration.nsamples, 4);
   });
 
   it('each mistake names its option', () => {
-    assert.deepEqual(failure({ promptLength: 513 }), ['INVALID_JOB', 'options.promptLength', 'options.promptLength is 513; the model runs at most 512 positions']);
-    assert.deepEqual(failure({ generate: { promptTokens: 500, newTokens: [4, 13] } }), ['INVALID_JOB', 'options.generate', 'options.generate asks for 500 + 13 tokens; the model runs at most 512 positions']);
-    assert.deepEqual(failure({ generate: { newTokens: 1 } }), ['INVALID_JOB', 'options.generate.newTokens[0]', 'options.generate.newTokens[0] must be an integer ≥ 2, got 1']);
-    assert.deepEqual(failure({ evaluate: { tokens: 10 } }), ['INVALID_JOB', 'options.evaluate.tokens', 'options.evaluate.tokens is not an option (known: maxTokens, seq)']);
-    assert.deepEqual(failure({ variants: [{ config: gptq, model: demo }] }), ['INVALID_JOB', 'options.variants[0]', 'options.variants[0] needs exactly one of "config" (a quantization_config to quantize with) and "model" (a checkpoint folder)']);
-    assert.deepEqual(failure({ variants: [{ config: { ...gptq, desc_act: 'yes' } }] }), ['INVALID_JOB', 'options.variants[0].config', 'options.variants[0].config: quantization_config.desc_act: must be a boolean (got "yes")']);
-    assert.deepEqual(failure({ variants: [{ model: demo, algorithm: 'rtn' }] }), ['INVALID_JOB', 'options.variants[0]', 'options.variants[0] is a checkpoint (model) variant; algorithm and calibration apply to config variants only']);
+    assert.deepEqual(failure({ promptLength: 513 }), [
+      'INVALID_JOB',
+      'options.promptLength',
+      'options.promptLength is 513; the model runs at most 512 positions',
+    ]);
+    assert.deepEqual(failure({ generate: { promptTokens: 500, newTokens: [4, 13] } }), [
+      'INVALID_JOB',
+      'options.generate',
+      'options.generate asks for 500 + 13 tokens; the model runs at most 512 positions',
+    ]);
+    assert.deepEqual(failure({ generate: { newTokens: 1 } }), [
+      'INVALID_JOB',
+      'options.generate.newTokens[0]',
+      'options.generate.newTokens[0] must be an integer ≥ 2, got 1',
+    ]);
+    assert.deepEqual(failure({ evaluate: { tokens: 10 } }), [
+      'INVALID_JOB',
+      'options.evaluate.tokens',
+      'options.evaluate.tokens is not an option (known: maxTokens, seq)',
+    ]);
+    assert.deepEqual(failure({ variants: [{ config: gptq, model: demo }] }), [
+      'INVALID_JOB',
+      'options.variants[0]',
+      'options.variants[0] needs exactly one of "config" (a quantization_config to quantize with) and "model" (a checkpoint folder)',
+    ]);
+    assert.deepEqual(failure({ variants: [{ config: { ...gptq, desc_act: 'yes' } }] }), [
+      'INVALID_JOB',
+      'options.variants[0].config',
+      'options.variants[0].config: quantization_config.desc_act: must be a boolean (got "yes")',
+    ]);
+    assert.deepEqual(failure({ variants: [{ model: demo, algorithm: 'rtn' }] }), [
+      'INVALID_JOB',
+      'options.variants[0]',
+      'options.variants[0] is a checkpoint (model) variant; algorithm and calibration apply to config variants only',
+    ]);
     const qwen = path.join(root, 'test', 'fixtures', 'qwen2-random');
-    assert.deepEqual(failure({ variants: [{ model: qwen }] }), ['INVALID_JOB', 'options.variants[0].model', `options.variants[0].model (${qwen}) has a vocabulary of 1000 tokens, the model 4096; variants must share the model's tokenizer`]);
+    assert.deepEqual(failure({ variants: [{ model: qwen }] }), [
+      'INVALID_JOB',
+      'options.variants[0].model',
+      `options.variants[0].model (${qwen}) has a vocabulary of 1000 tokens, the model 4096; variants must share the model's tokenizer`,
+    ]);
   });
 });

@@ -21,7 +21,11 @@ describe('quantstudio benchmark', () => {
     mkdirSync(workerTmp);
     // The CLI's worker puts its scratch folder under os.tmpdir(): a private one shows it is removed.
     process.env.TMPDIR = workerTmp;
-    await quantizeModel({ model: demo, config: { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4' }, out: nf4 });
+    await quantizeModel({
+      model: demo,
+      config: { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4' },
+      out: nf4,
+    });
   });
   after(() => {
     if (savedTmp === undefined) delete process.env.TMPDIR;
@@ -36,7 +40,15 @@ describe('quantstudio benchmark', () => {
     assert.equal(result.kind, 'benchmark');
     assert.deepEqual(
       result.rows?.map((r) => [r.variant, r.quantization, r.kernel, r.phase, r.batch, r.promptTokens, r.newTokens]),
-      [['fp16', 'fp16', 'fp16 matmul'], ['tiny-llama-nf4', 'nf4', 'bnb4 fused']].flatMap((v) => [1, 2].flatMap((b) => [[...v, 'forward', b, 16, 0], [...v, 'generate', b, 8, 4]])),
+      [
+        ['fp16', 'fp16', 'fp16 matmul'],
+        ['tiny-llama-nf4', 'nf4', 'bnb4 fused'],
+      ].flatMap((v) =>
+        [1, 2].flatMap((b) => [
+          [...v, 'forward', b, 16, 0],
+          [...v, 'generate', b, 8, 4],
+        ]),
+      ),
     );
     assert.equal(result.metrics.evaluationTokens, 512);
     assert.ok(result.rows!.every((r) => r.perplexity! > 1 && r.throughputTokensPerSecond > 0 && r.peakMemoryBytes > 0));
@@ -56,12 +68,21 @@ describe('quantstudio benchmark', () => {
 
   it('a job file with a benchmark section runs its model, its config and its variants, printed as a table', () => {
     const jobFile = join(scratch, 'bench.quant.json');
-    writeFileSync(jobFile, JSON.stringify({
-      model: relative(scratch, demo),
-      quantization_config: { quant_method: 'gptq', bits: 4, group_size: 64 },
-      algorithm: 'rtn',
-      benchmark: { batchSizes: [1], promptLength: 16, generate: { promptTokens: 8, newTokens: 4 }, evaluate: false, variants: [{ model: './tiny-llama-nf4', name: 'nf4 checkpoint' }] },
-    }));
+    writeFileSync(
+      jobFile,
+      JSON.stringify({
+        model: relative(scratch, demo),
+        quantization_config: { quant_method: 'gptq', bits: 4, group_size: 64 },
+        algorithm: 'rtn',
+        benchmark: {
+          batchSizes: [1],
+          promptLength: 16,
+          generate: { promptTokens: 8, newTokens: 4 },
+          evaluate: false,
+          variants: [{ model: './tiny-llama-nf4', name: 'nf4 checkpoint' }],
+        },
+      }),
+    );
     // The section is part of the job file schema: the file validates clean.
     const validation = quantstudio(['validate', jobFile]);
     assert.equal(validation.status, 0, validation.stdout);
@@ -70,18 +91,36 @@ describe('quantstudio benchmark', () => {
     assert.equal(run.status, 0, run.stderr);
     const lines = run.stdout.trimEnd().split('\n');
     assert.match(lines[0]!, new RegExp(`^benchmark of ${demo} in [0-9.]+ s \\([0-9]+ threads\\)$`));
-    assert.deepEqual(lines[1]!.split(/\s{2,}/), ['variant', 'phase', 'batch', 'tokens', 'kernel', 'load s', 'ms/step', 'tokens/s', 'peak MiB', 'perplexity', 'delta']);
-    assert.equal(lines.at(-1), 'ms/step: one token of each sequence in the batch (per token at batch 1); median of 3 timed runs after a warm-up run (fastest–slowest in brackets)');
+    assert.deepEqual(lines[1]!.split(/\s{2,}/), [
+      'variant',
+      'phase',
+      'batch',
+      'tokens',
+      'kernel',
+      'load s',
+      'ms/step',
+      'tokens/s',
+      'peak MiB',
+      'perplexity',
+      'delta',
+    ]);
+    assert.equal(
+      lines.at(-1),
+      'ms/step: one token of each sequence in the batch (per token at batch 1); median of 3 timed runs after a warm-up run (fastest–slowest in brackets)',
+    );
     const cells = lines.slice(2, -1).map((l) => l.split(/\s{2,}/));
     for (const c of cells) assert.match(`${c[6]} | ${c[7]}`, /^\d+\.\d{3} \(\d+\.\d{3}–\d+\.\d{3}\) \| \d+\.\d \(\d+\.\d–\d+\.\d\)$/);
-    assert.deepEqual(cells.map((c) => [c[0], c[1], c[2], c[3], c[4], c[9], c[10]]), [
-      ['fp16', 'forward', '1', '16', 'fp16 matmul', '—', '—'],
-      ['fp16', 'generate', '1', '8+4', 'fp16 matmul', '—', '—'],
-      ['rtn 4-bit g64', 'forward', '1', '16', 'gptq fused', '—', '—'],
-      ['rtn 4-bit g64', 'generate', '1', '8+4', 'gptq fused', '—', '—'],
-      ['nf4 checkpoint', 'forward', '1', '16', 'bnb4 fused', '—', '—'],
-      ['nf4 checkpoint', 'generate', '1', '8+4', 'bnb4 fused', '—', '—'],
-    ]);
+    assert.deepEqual(
+      cells.map((c) => [c[0], c[1], c[2], c[3], c[4], c[9], c[10]]),
+      [
+        ['fp16', 'forward', '1', '16', 'fp16 matmul', '—', '—'],
+        ['fp16', 'generate', '1', '8+4', 'fp16 matmul', '—', '—'],
+        ['rtn 4-bit g64', 'forward', '1', '16', 'gptq fused', '—', '—'],
+        ['rtn 4-bit g64', 'generate', '1', '8+4', 'gptq fused', '—', '—'],
+        ['nf4 checkpoint', 'forward', '1', '16', 'bnb4 fused', '—', '—'],
+        ['nf4 checkpoint', 'generate', '1', '8+4', 'bnb4 fused', '—', '—'],
+      ],
+    );
     assert.deepEqual(readdirSync(workerTmp), []);
   });
 
@@ -90,7 +129,10 @@ describe('quantstudio benchmark', () => {
     const run = quantstudio(['benchmark', '--model', demo, '--variant', missing, ...small]);
     assert.equal(run.status, 1);
     assert.equal(run.stdout, '');
-    assert.match(run.stderr, new RegExp(`^quantstudio benchmark: options\\.variants\\[0\\]\\.model: checkpoint folder not found: ${missing};`, 'm'));
+    assert.match(
+      run.stderr,
+      new RegExp(`^quantstudio benchmark: options\\.variants\\[0\\]\\.model: checkpoint folder not found: ${missing};`, 'm'),
+    );
     const usage = quantstudio(['benchmark', '--model', demo, '--batch', '1,x']);
     assert.equal(usage.status, 2);
     assert.match(usage.stderr, /--batch must be positive integers separated by commas, got '1,x'/);

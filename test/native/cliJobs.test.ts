@@ -56,9 +56,16 @@ describe('quantstudio perplexity / generate', () => {
     const tty = spawnSync('script', ['-qec', command, '/dev/null'], { cwd: repo, encoding: 'utf8' });
     assert.equal(tty.status, 0, tty.stdout);
     const start = tty.stdout.indexOf('ROMEO:');
-    assert.ok(start > 0 && tty.stdout.slice(0, start).endsWith('\r\x1b[2K'), `the progress line is cleared before the text: ${JSON.stringify(tty.stdout.slice(0, start))}`);
+    assert.ok(
+      start > 0 && tty.stdout.slice(0, start).endsWith('\r\x1b[2K'),
+      `the progress line is cleared before the text: ${JSON.stringify(tty.stdout.slice(0, start))}`,
+    );
     const rest = tty.stdout.slice(start).replace(/\r\n/g, '\n');
-    assert.match(rest, new RegExp(`^ROMEO:${expected.text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n${expected.tokens.length} tokens, [0-9.]+ tokens/s\n$`), JSON.stringify(rest));
+    assert.match(
+      rest,
+      new RegExp(`^ROMEO:${expected.text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n${expected.tokens.length} tokens, [0-9.]+ tokens/s\n$`),
+      JSON.stringify(rest),
+    );
   });
 
   it('a missing model folder is a clear error with exit 1; a bad flag is a usage error with exit 2', () => {

@@ -29,13 +29,19 @@ describe('quantstudio quantize', () => {
     writeFileSync(join(jobDir, 'tiny.quant.json'), JSON.stringify(job));
     const run = quantstudio(['quantize', join(jobDir, 'tiny.quant.json'), '--json']);
     assert.equal(run.status, 0, run.stderr);
-    const result = JSON.parse(run.stdout) as { kind: string; output: { folder: string; bytes: number }; metrics: Record<string, number>; text: string };
+    const result = JSON.parse(run.stdout) as {
+      kind: string;
+      output: { folder: string; bytes: number };
+      metrics: Record<string, number>;
+      text: string;
+    };
     const out = join(jobDir, 'out', 'gptq');
     assert.equal(result.kind, 'quantize');
     assert.equal(result.output.folder, out);
     assert.deepEqual(readdirSync(join(jobDir, 'out')), ['gptq'], 'no temp folder is left next to the output');
     const written = readdirSync(out).sort();
-    for (const f of ['config.json', 'model.safetensors', 'quantize_config.json', 'tokenizer.json']) assert.ok(written.includes(f), `${f} missing`);
+    for (const f of ['config.json', 'model.safetensors', 'quantize_config.json', 'tokenizer.json'])
+      assert.ok(written.includes(f), `${f} missing`);
     const sizes = written.reduce((sum, f) => sum + readFileSync(join(out, f)).length, 0);
     assert.equal(result.output.bytes, sizes);
     const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { quantization_config: Record<string, unknown> };
@@ -43,8 +49,11 @@ describe('quantstudio quantize', () => {
     assert.equal(config.quantization_config.bits, 4);
     assert.equal(config.quantization_config.group_size, 128);
     assert.equal(result.metrics.evaluationTokens, 512);
-    assert.ok(result.metrics.perplexityAfter > result.metrics.perplexityBefore * 0.97 && result.metrics.perplexityAfter < result.metrics.perplexityBefore * 1.1,
-      `4-bit GPTQ perplexity ${result.metrics.perplexityAfter} vs fp16 ${result.metrics.perplexityBefore}`);
+    assert.ok(
+      result.metrics.perplexityAfter > result.metrics.perplexityBefore * 0.97 &&
+        result.metrics.perplexityAfter < result.metrics.perplexityBefore * 1.1,
+      `4-bit GPTQ perplexity ${result.metrics.perplexityAfter} vs fp16 ${result.metrics.perplexityBefore}`,
+    );
     assert.equal(result.metrics.perplexityDelta, result.metrics.perplexityAfter - result.metrics.perplexityBefore);
     assert.ok(result.text.length > 0, 'a sample was generated');
     // The checkpoint opens in the runtime through its quantized layers.
@@ -54,7 +63,10 @@ describe('quantstudio quantize', () => {
 
   it('--model/--config/--out with an AutoAWQ-style file is not needed for bitsandbytes: NF4 from a bare quantization_config', () => {
     const configFile = join(scratch, 'nf4.json');
-    writeFileSync(configFile, JSON.stringify({ quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4', bnb_4bit_use_double_quant: true }));
+    writeFileSync(
+      configFile,
+      JSON.stringify({ quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4', bnb_4bit_use_double_quant: true }),
+    );
     const out = join(scratch, 'nf4');
     const run = quantstudio(['quantize', '--model', demo, '--config', configFile, '--out', out]);
     assert.equal(run.status, 0, run.stderr);
@@ -83,7 +95,10 @@ describe('quantstudio quantize', () => {
     assert.match(bad.stderr, /quantstudio quantize: .*100.*/);
     assert.match(bad.stderr, /model\.layers\.0\.self_attn\.q_proj|q_proj/);
     assert.ok(!existsSync(out), 'no output folder after a failed run');
-    assert.deepEqual(readdirSync(scratch).filter((f) => f.includes('.tmp-')), []);
+    assert.deepEqual(
+      readdirSync(scratch).filter((f) => f.includes('.tmp-')),
+      [],
+    );
   });
 });
 
@@ -102,14 +117,21 @@ describe('job file shard sizes', () => {
     const scratch = mkdtempSync(join(tmpdir(), 'qs-cli-shards-'));
     try {
       const jobFile = join(scratch, 'sharded.quant.json');
-      writeFileSync(jobFile, JSON.stringify({
-        model: demo, algorithm: 'rtn', output: 'out',
-        quantization_config: { quant_method: 'gptq', bits: 4, group_size: 128 },
-        options: { maxShardSize: '2MB' },
-      }));
+      writeFileSync(
+        jobFile,
+        JSON.stringify({
+          model: demo,
+          algorithm: 'rtn',
+          output: 'out',
+          quantization_config: { quant_method: 'gptq', bits: 4, group_size: 128 },
+          options: { maxShardSize: '2MB' },
+        }),
+      );
       const run = quantstudio(['quantize', jobFile]);
       assert.equal(run.status, 0, run.stderr);
-      const files = readdirSync(join(scratch, 'out')).filter((f) => f.includes('safetensors')).sort();
+      const files = readdirSync(join(scratch, 'out'))
+        .filter((f) => f.includes('safetensors'))
+        .sort();
       assert.ok(files.includes('model.safetensors.index.json'), files.join(', '));
       assert.ok(files.filter((f) => /^model-\d{5}-of-\d{5}\.safetensors$/.test(f)).length >= 2, files.join(', '));
     } finally {

@@ -23,12 +23,32 @@ describe('quantstudio doctor on our own checkpoints', () => {
   };
 
   const cases: Array<[string, Record<string, unknown>, Record<string, unknown>]> = [
-    ['gptq-asym-act-order', { quant_method: 'gptq', bits: 4, group_size: 64, sym: false, desc_act: true }, { quant_method: 'gptq', bits: 4, group_size: 64, sym: false, desc_act: true }],
-    ['gptq-8bit', { quant_method: 'gptq', bits: 8, group_size: 128, sym: true, desc_act: false },
-      { quant_method: 'gptq', bits: 8, group_size: 128, sym: true, desc_act: false, checkpoint_format: 'gptq' }],
-    ['awq-gemm', { quant_method: 'awq', bits: 4, group_size: 128, version: 'gemm', zero_point: true }, { quant_method: 'awq', bits: 4, group_size: 128, version: 'gemm' }],
-    ['nf4', { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4' },
-      { quant_method: 'bitsandbytes', load_in_4bit: true, load_in_8bit: false, bnb_4bit_quant_type: 'nf4', bnb_4bit_use_double_quant: false }],
+    [
+      'gptq-asym-act-order',
+      { quant_method: 'gptq', bits: 4, group_size: 64, sym: false, desc_act: true },
+      { quant_method: 'gptq', bits: 4, group_size: 64, sym: false, desc_act: true },
+    ],
+    [
+      'gptq-8bit',
+      { quant_method: 'gptq', bits: 8, group_size: 128, sym: true, desc_act: false },
+      { quant_method: 'gptq', bits: 8, group_size: 128, sym: true, desc_act: false, checkpoint_format: 'gptq' },
+    ],
+    [
+      'awq-gemm',
+      { quant_method: 'awq', bits: 4, group_size: 128, version: 'gemm', zero_point: true },
+      { quant_method: 'awq', bits: 4, group_size: 128, version: 'gemm' },
+    ],
+    [
+      'nf4',
+      { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4' },
+      {
+        quant_method: 'bitsandbytes',
+        load_in_4bit: true,
+        load_in_8bit: false,
+        bnb_4bit_quant_type: 'nf4',
+        bnb_4bit_use_double_quant: false,
+      },
+    ],
   ];
   for (const [name, config, inferred] of cases) {
     it(`${name}: the tensors say what the job asked for, and the configs agree`, async () => {
@@ -44,7 +64,10 @@ describe('quantstudio doctor on our own checkpoints', () => {
     const side = join(folder, 'quant_config.json');
     writeFileSync(side, JSON.stringify({ ...JSON.parse(readFileSync(side, 'utf8')), q_group_size: 64 }));
     const r = await doctorFolder(folder);
-    assert.deepEqual(r.findings.map((f) => [f.file, f.code, f.fix]), [['quant_config.json', 'config/group_size', { key: 'q_group_size', value: 128 }]]);
+    assert.deepEqual(
+      r.findings.map((f) => [f.file, f.code, f.fix]),
+      [['quant_config.json', 'config/group_size', { key: 'q_group_size', value: 128 }]],
+    );
     assert.equal(quantstudio(['doctor', folder, '--fix']).status, 0);
     assert.equal(JSON.parse(readFileSync(side, 'utf8')).q_group_size, 128);
   });
@@ -56,7 +79,10 @@ describe('quantstudio doctor on our own checkpoints', () => {
     config.quantization_config.sym = true;
     writeFileSync(configPath, JSON.stringify(config));
     const r = await doctorFolder(folder);
-    assert.deepEqual(r.findings.map((f) => `${f.file} ${f.code} ${f.severity}`), ['config.json config/sym error']);
+    assert.deepEqual(
+      r.findings.map((f) => `${f.file} ${f.code} ${f.severity}`),
+      ['config.json config/sym error'],
+    );
     assert.equal(quantstudio(['doctor', folder, '--fix']).status, 0);
     assert.equal(JSON.parse(readFileSync(configPath, 'utf8')).quantization_config.sym, false);
   });

@@ -20,11 +20,23 @@ after(() => rmSync(scratch, { recursive: true, force: true }));
 function writeRandomLlama(folder: string): void {
   const c = { hidden: 512, intermediate: 1408, layers: 6, heads: 8, kvHeads: 2, headDim: 64, vocab: 16000 };
   const config = {
-    architectures: ['LlamaForCausalLM'], model_type: 'llama', hidden_size: c.hidden, intermediate_size: c.intermediate,
-    num_hidden_layers: c.layers, num_attention_heads: c.heads, num_key_value_heads: c.kvHeads, head_dim: c.headDim,
-    vocab_size: c.vocab, max_position_embeddings: 2048, rms_norm_eps: 1e-5, hidden_act: 'silu',
-    rope_parameters: { rope_theta: 10000, rope_type: 'default' }, tie_word_embeddings: false, torch_dtype: 'float16',
-    bos_token_id: 1, eos_token_id: 2,
+    architectures: ['LlamaForCausalLM'],
+    model_type: 'llama',
+    hidden_size: c.hidden,
+    intermediate_size: c.intermediate,
+    num_hidden_layers: c.layers,
+    num_attention_heads: c.heads,
+    num_key_value_heads: c.kvHeads,
+    head_dim: c.headDim,
+    vocab_size: c.vocab,
+    max_position_embeddings: 2048,
+    rms_norm_eps: 1e-5,
+    hidden_act: 'silu',
+    rope_parameters: { rope_theta: 10000, rope_type: 'default' },
+    tie_word_embeddings: false,
+    torch_dtype: 'float16',
+    bos_token_id: 1,
+    eos_token_id: 2,
   };
   let seed = 12345;
   const random = (): number => {
@@ -35,7 +47,8 @@ function writeRandomLlama(folder: string): void {
   const f16 = (shape: number[]): TensorToWrite => {
     const n = shape.reduce((a, b) => a * b, 1);
     const data = new Uint16Array(n);
-    for (let i = 0; i < n; i++) data[i] = (random() < 0 ? 0x8000 : 0) | ((10 + Math.floor((random() + 0.5) * 4)) << 10) | Math.floor((random() + 0.5) * 1023);
+    for (let i = 0; i < n; i++)
+      data[i] = (random() < 0 ? 0x8000 : 0) | ((10 + Math.floor((random() + 0.5) * 4)) << 10) | Math.floor((random() + 0.5) * 1023);
     return { name: '', dtype: 'F16', shape, data };
   };
   const ones = (n: number): TensorToWrite => ({ name: '', dtype: 'F16', shape: [n], data: new Uint16Array(n).fill(0x3c00) });
@@ -65,18 +78,34 @@ const METHODS: Array<{ label: string; config: JsonObject; algorithm?: 'rtn' }> =
   { label: 'GPTQ 4-bit g128', algorithm: 'rtn', config: { quant_method: 'gptq', bits: 4, group_size: 128 } },
   { label: 'GPTQ 3-bit g128', algorithm: 'rtn', config: { quant_method: 'gptq', bits: 3, group_size: 128 } },
   { label: 'GPTQ 8-bit per channel', algorithm: 'rtn', config: { quant_method: 'gptq', bits: 8, group_size: -1 } },
-  { label: 'AWQ GEMM 4-bit g128', algorithm: 'rtn', config: { quant_method: 'awq', bits: 4, group_size: 128, zero_point: true, version: 'gemm' } },
-  { label: 'AWQ GEMV 4-bit g64', algorithm: 'rtn', config: { quant_method: 'awq', bits: 4, group_size: 64, zero_point: true, version: 'gemv' } },
-  { label: 'NF4 double quant', config: { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4', bnb_4bit_use_double_quant: true } },
+  {
+    label: 'AWQ GEMM 4-bit g128',
+    algorithm: 'rtn',
+    config: { quant_method: 'awq', bits: 4, group_size: 128, zero_point: true, version: 'gemm' },
+  },
+  {
+    label: 'AWQ GEMV 4-bit g64',
+    algorithm: 'rtn',
+    config: { quant_method: 'awq', bits: 4, group_size: 64, zero_point: true, version: 'gemv' },
+  },
+  {
+    label: 'NF4 double quant',
+    config: { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4', bnb_4bit_use_double_quant: true },
+  },
   { label: 'FP4', config: { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'fp4' } },
   { label: 'int8', config: { quant_method: 'bitsandbytes', load_in_8bit: true } },
 ];
 
 function safetensorsBytes(folder: string): number {
-  return readdirSync(folder).filter((f) => f.endsWith('.safetensors')).reduce((sum, f) => sum + statSync(join(folder, f)).size, 0);
+  return readdirSync(folder)
+    .filter((f) => f.endsWith('.safetensors'))
+    .reduce((sum, f) => sum + statSync(join(folder, f)).size, 0);
 }
 
-for (const [name, source] of [['tiny-llama', join(repo, 'examples', 'tiny-llama')], ['random Llama (40M)', join(scratch, 'random-llama')]] as const) {
+for (const [name, source] of [
+  ['tiny-llama', join(repo, 'examples', 'tiny-llama')],
+  ['random Llama (40M)', join(scratch, 'random-llama')],
+] as const) {
   describe(`estimated weights = written checkpoint within 0.5 %: ${name}`, () => {
     before(() => {
       if (source.startsWith(scratch)) writeRandomLlama(source);
@@ -91,7 +120,10 @@ for (const [name, source] of [['tiny-llama', join(repo, 'examples', 'tiny-llama'
         assert.ok(estimate.ok);
         const written = safetensorsBytes(out);
         const ratio = estimate.value.weightsBytes / written;
-        assert.ok(Math.abs(ratio - 1) <= 0.005, `${m.label}: estimated ${estimate.value.weightsBytes} B, written ${written} B (ratio ${ratio.toFixed(5)})`);
+        assert.ok(
+          Math.abs(ratio - 1) <= 0.005,
+          `${m.label}: estimated ${estimate.value.weightsBytes} B, written ${written} B (ratio ${ratio.toFixed(5)})`,
+        );
         rmSync(out, { recursive: true, force: true });
       });
     }

@@ -19,8 +19,13 @@ function linearShape(leaf: string, a: Architecture): [number, number] {
   const q = a.heads * a.headDim;
   const kv = a.kvHeads * a.headDim;
   const shapes: Record<string, [number, number]> = {
-    q_proj: [q, a.hidden], k_proj: [kv, a.hidden], v_proj: [kv, a.hidden], o_proj: [a.hidden, q],
-    gate_proj: [a.intermediate, a.hidden], up_proj: [a.intermediate, a.hidden], down_proj: [a.hidden, a.intermediate],
+    q_proj: [q, a.hidden],
+    k_proj: [kv, a.hidden],
+    v_proj: [kv, a.hidden],
+    o_proj: [a.hidden, q],
+    gate_proj: [a.intermediate, a.hidden],
+    up_proj: [a.intermediate, a.hidden],
+    down_proj: [a.hidden, a.intermediate],
   };
   const shape = shapes[leaf];
   if (!shape) throw new Error(`no Llama Linear named ${leaf}`);
@@ -41,12 +46,18 @@ function unquantizedView(tensors: readonly TensorMeta[], arch: Architecture): Te
 
 // Kept for the loader to come: the estimate has no compressed-tensors layout yet either.
 const NOT_ESTIMATED = ['llmcompressor-w4a16'];
-const all = readdirSync(fixturesDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+const all = readdirSync(fixturesDir, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name)
+  .sort();
 const folders = all.filter((f) => !NOT_ESTIMATED.includes(f));
 
 test('upstream-written fixtures exist', () => {
   assert.ok(folders.length >= 6, `only ${folders.join(', ')}`);
-  assert.deepEqual(all.filter((f) => NOT_ESTIMATED.includes(f)), NOT_ESTIMATED);
+  assert.deepEqual(
+    all.filter((f) => NOT_ESTIMATED.includes(f)),
+    NOT_ESTIMATED,
+  );
 });
 
 for (const folder of folders) {
@@ -63,6 +74,9 @@ for (const folder of folders) {
     // Double-quantized bitsandbytes stores nested_offset, a float whose printed length varies, in each quant-state
     // JSON; the estimate counts a typical 19 characters for it (model/quantizedLayout.ts).
     const slack = config.bnb_4bit_use_double_quant === true ? 4 * model.tensors.filter((t) => t.name.includes('quant_state')).length : 0;
-    assert.ok(Math.abs(estimate.value.weightsBytes - written) <= slack, `${folder}: estimated ${estimate.value.weightsBytes} B, written ${written} B (slack ${slack})`);
+    assert.ok(
+      Math.abs(estimate.value.weightsBytes - written) <= slack,
+      `${folder}: estimated ${estimate.value.weightsBytes} B, written ${written} B (slack ${slack})`,
+    );
   });
 }

@@ -38,10 +38,16 @@ function syntheticGroup(rows: number, cols: number, bits: number, groupSize: num
     }
   }
   const gIdx = new Int32Array(cols);
-  perm.forEach((column, position) => { gIdx[column] = Math.floor(position / groupSize); });
+  perm.forEach((column, position) => {
+    gIdx[column] = Math.floor(position / groupSize);
+  });
   const zeros = Int32Array.from({ length: groups * rows }, (_, i) => (i < 2 ? [0, maxq - 1][i] : Math.floor(next() * maxq)));
   return {
-    kind: 'group', rows, cols, bits, groupSize,
+    kind: 'group',
+    rows,
+    cols,
+    bits,
+    groupSize,
     q: Uint8Array.from({ length: rows * cols }, () => Math.floor(next() * maxq)),
     scales: Float32Array.from({ length: groups * rows }, () => next() * 0.01 + 1e-4),
     zeros,
@@ -49,7 +55,12 @@ function syntheticGroup(rows: number, cols: number, bits: number, groupSize: num
   };
 }
 
-function roundTrip(format: FormatName, prefix: string, result: QuantResult | GroupQuantized, options: { bits?: number; groupSize?: number } = {}): { tensors: TensorToWrite[]; back: QuantResult; file: string } {
+function roundTrip(
+  format: FormatName,
+  prefix: string,
+  result: QuantResult | GroupQuantized,
+  options: { bits?: number; groupSize?: number } = {},
+): { tensors: TensorToWrite[]; back: QuantResult; file: string } {
   const tensors = packLayer(format, prefix, result);
   const file = path.join(tmp, `layer-${fileCount++}.safetensors`);
   writeSafetensors(file, tensors);
@@ -69,7 +80,11 @@ function assertSameGroup(back: QuantResult, original: GroupResult, label: string
 }
 
 function assertSameTensors(a: TensorToWrite[], b: TensorToWrite[], label: string): void {
-  assert.deepEqual(a.map((t) => [t.name, t.dtype, t.shape]), b.map((t) => [t.name, t.dtype, t.shape]), label);
+  assert.deepEqual(
+    a.map((t) => [t.name, t.dtype, t.shape]),
+    b.map((t) => [t.name, t.dtype, t.shape]),
+    label,
+  );
   for (let i = 0; i < a.length; i++) assert.deepEqual(Array.from(a[i].data), Array.from(b[i].data), `${label}: ${a[i].name}`);
 }
 
@@ -91,22 +106,30 @@ test('GPTQ v1: qweight, qzeros (zero − 1), scales and g_idx survive a file rou
       const label = `${bits}-bit act-order ${actOrder}`;
       const g = syntheticGroup(rows, cols, bits, 32, actOrder, bits * 10 + Number(actOrder));
       const { tensors, back } = roundTrip('gptq', 'model.layers.0.mlp.up_proj', g, { bits, groupSize: 32 });
-      assert.deepEqual(tensors.map((t) => [t.name, t.dtype, t.shape]), [
-        ['model.layers.0.mlp.up_proj.qweight', 'I32', [cols * bits / 32, rows]],
-        ['model.layers.0.mlp.up_proj.qzeros', 'I32', [3, rows * bits / 32]],
-        ['model.layers.0.mlp.up_proj.scales', 'F16', [3, rows]],
-        ['model.layers.0.mlp.up_proj.g_idx', 'I32', [cols]],
-      ], label);
+      assert.deepEqual(
+        tensors.map((t) => [t.name, t.dtype, t.shape]),
+        [
+          ['model.layers.0.mlp.up_proj.qweight', 'I32', [(cols * bits) / 32, rows]],
+          ['model.layers.0.mlp.up_proj.qzeros', 'I32', [3, (rows * bits) / 32]],
+          ['model.layers.0.mlp.up_proj.scales', 'F16', [3, rows]],
+          ['model.layers.0.mlp.up_proj.g_idx', 'I32', [cols]],
+        ],
+        label,
+      );
       // Independent layout check: codes of column r are a bit stream down qweight's column r.
       const qweight = tensors[0].data as Int32Array;
       for (let r = 0; r < rows; r += 7) {
         for (let c = 0; c < cols; c++) {
-          assert.equal(streamValue((w) => qweight[w * rows + r], c, bits), g.q[r * cols + c], `${label} q[${r}][${c}]`);
+          assert.equal(
+            streamValue((w) => qweight[w * rows + r], c, bits),
+            g.q[r * cols + c],
+            `${label} q[${r}][${c}]`,
+          );
         }
       }
       // v1 stores packed zeros minus one in every slot, word by word (3-bit: value by value).
       const qzeros = tensors[1].data as Int32Array;
-      const words = rows * bits / 32;
+      const words = (rows * bits) / 32;
       for (let group = 0; group < 3; group++) {
         for (let w = 0; w < words; w++) {
           let packed = 0;
@@ -134,7 +157,10 @@ test('GPTQ symmetric 4-bit stores zero 8 as 7 in every nibble', async () => {
   const r = (await quantize('rtn', w, 32, 64, { bits: 4, groupSize: 32, sym: true })) as GroupResult;
   const tensors = packLayer('gptq', 'l', r);
   assert.deepEqual(Array.from(tensors[1].data), new Array(2 * 4).fill(0x77777777));
-  assert.deepEqual(Array.from(tensors[3].data), Array.from({ length: 64 }, (_, c) => Math.floor(c / 32)));
+  assert.deepEqual(
+    Array.from(tensors[3].data),
+    Array.from({ length: 64 }, (_, c) => Math.floor(c / 32)),
+  );
 });
 
 test('AWQ GEMM packs 8 output channels per word in the order 0 2 4 6 1 3 5 7; GEMV packs along the input', () => {
@@ -142,9 +168,14 @@ test('AWQ GEMM packs 8 output channels per word in the order 0 2 4 6 1 3 5 7; GE
   const cols = 256;
   const g = syntheticGroup(rows, cols, 4, 64, false, 99);
   const gemm = roundTrip('awq-gemm', 'model.layers.1.self_attn.o_proj', g, { groupSize: 64 });
-  assert.deepEqual(gemm.tensors.map((t) => [t.name.split('.').pop(), t.dtype, t.shape]), [
-    ['qweight', 'I32', [cols, rows / 8]], ['qzeros', 'I32', [4, rows / 8]], ['scales', 'F16', [4, rows]],
-  ]);
+  assert.deepEqual(
+    gemm.tensors.map((t) => [t.name.split('.').pop(), t.dtype, t.shape]),
+    [
+      ['qweight', 'I32', [cols, rows / 8]],
+      ['qzeros', 'I32', [4, rows / 8]],
+      ['scales', 'F16', [4, rows]],
+    ],
+  );
   const order = [0, 2, 4, 6, 1, 3, 5, 7];
   const qweight = gemm.tensors[0].data as Int32Array;
   for (let c = 0; c < cols; c++) {
@@ -160,9 +191,14 @@ test('AWQ GEMM packs 8 output channels per word in the order 0 2 4 6 1 3 5 7; GE
 
   const gemv = roundTrip('awq-gemv', 'model.layers.1.self_attn.o_proj', g, { groupSize: 64 });
   // 4 groups → 1 word of zeros, rounded up to 2 words for group size 64; scales padded to 16 columns.
-  assert.deepEqual(gemv.tensors.map((t) => [t.name.split('.').pop(), t.dtype, t.shape]), [
-    ['qweight', 'I32', [rows, cols / 8]], ['qzeros', 'I32', [rows, 2]], ['scales', 'F16', [rows, 16]],
-  ]);
+  assert.deepEqual(
+    gemv.tensors.map((t) => [t.name.split('.').pop(), t.dtype, t.shape]),
+    [
+      ['qweight', 'I32', [rows, cols / 8]],
+      ['qzeros', 'I32', [rows, 2]],
+      ['scales', 'F16', [rows, 16]],
+    ],
+  );
   const vweight = gemv.tensors[0].data as Int32Array;
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) assert.equal((vweight[r * (cols / 8) + (c >> 3)] >>> (4 * (c % 8))) & 15, g.q[r * cols + c]);
@@ -179,7 +215,7 @@ test('AWQ GEMM packs 8 output channels per word in the order 0 2 4 6 1 3 5 7; GE
   });
 });
 
-test('bitsandbytes 4-bit: NF4/FP4 with and without double quant round-trip with bitsandbytes\' tensor names and quant state', async () => {
+test("bitsandbytes 4-bit: NF4/FP4 with and without double quant round-trip with bitsandbytes' tensor names and quant state", async () => {
   const rows = 24;
   const cols = 50; // 1200 values: 19 blocks of 64, the last partial
   const w = Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(i * 0.7) * 0.03);
@@ -192,11 +228,17 @@ test('bitsandbytes 4-bit: NF4/FP4 with and without double quant round-trip with 
       const stateName = `weight.quant_state.bitsandbytes__${type}`;
       const stateText = JSON.stringify({ quant_type: type, blocksize: 64, dtype: 'float16', shape: [rows, cols] }).slice(0, -1);
       if (doubleQuant) {
-        assert.deepEqual(names.map((n) => n[0]), ['weight', 'weight.absmax', 'weight.nested_absmax', 'weight.nested_quant_map', 'weight.quant_map', stateName]);
+        assert.deepEqual(
+          names.map((n) => n[0]),
+          ['weight', 'weight.absmax', 'weight.nested_absmax', 'weight.nested_quant_map', 'weight.quant_map', stateName],
+        );
         assert.deepEqual(names[1].slice(1), ['U8', [19]]);
         assert.deepEqual(names[2].slice(1), ['F32', [1]]);
       } else {
-        assert.deepEqual(names.map((n) => n[0]), ['weight', 'weight.absmax', 'weight.quant_map', stateName]);
+        assert.deepEqual(
+          names.map((n) => n[0]),
+          ['weight', 'weight.absmax', 'weight.quant_map', stateName],
+        );
         assert.deepEqual(names[1].slice(1), ['F32', [19]]);
       }
       assert.deepEqual(names[0].slice(1), ['U8', [600, 1]]);
@@ -204,8 +246,15 @@ test('bitsandbytes 4-bit: NF4/FP4 with and without double quant round-trip with 
       const state = Buffer.from(tensors[tensors.length - 1].data as Uint8Array).toString('utf8');
       const pythonStyle = (o: object) => JSON.stringify(o).replace(/,"/g, ', "').replace(/":/g, '": ').replace(/,(\d)/g, ', $1');
       const expectedState = doubleQuant
-        ? pythonStyle({ quant_type: type, blocksize: 64, dtype: 'float16', shape: [rows, cols], nested_blocksize: 256, nested_dtype: 'float32', nested_offset: 0 })
-          .replace('"nested_offset": 0', `"nested_offset": ${r.offset}`)
+        ? pythonStyle({
+            quant_type: type,
+            blocksize: 64,
+            dtype: 'float16',
+            shape: [rows, cols],
+            nested_blocksize: 256,
+            nested_dtype: 'float32',
+            nested_offset: 0,
+          }).replace('"nested_offset": 0', `"nested_offset": ${r.offset}`)
         : pythonStyle({ quant_type: type, blocksize: 64, dtype: 'float16', shape: [rows, cols] });
       assert.ok(state.startsWith(pythonStyle(JSON.parse(stateText + '}')).slice(0, -1)), label);
       assert.equal(state, expectedState, label);
@@ -220,11 +269,14 @@ test('bitsandbytes 8-bit: weight int8, SCB and a row-major weight_format round-t
   const w = Float32Array.from({ length: 6 * 10 }, (_, i) => Math.cos(i) * (i % 7));
   const r = (await quantize('int8', w, 6, 10)) as Int8Result;
   const { tensors, back } = roundTrip('bnb8', 'model.layers.0.self_attn.v_proj', r);
-  assert.deepEqual(tensors.map((t) => [t.name, t.dtype, t.shape]), [
-    ['model.layers.0.self_attn.v_proj.weight', 'I8', [6, 10]],
-    ['model.layers.0.self_attn.v_proj.SCB', 'F32', [6]],
-    ['model.layers.0.self_attn.v_proj.weight_format', 'U8', []],
-  ]);
+  assert.deepEqual(
+    tensors.map((t) => [t.name, t.dtype, t.shape]),
+    [
+      ['model.layers.0.self_attn.v_proj.weight', 'I8', [6, 10]],
+      ['model.layers.0.self_attn.v_proj.SCB', 'F32', [6]],
+      ['model.layers.0.self_attn.v_proj.weight_format', 'U8', []],
+    ],
+  );
   assert.deepEqual(Array.from(tensors[2].data), [0]);
   const expected: Int8Result = { ...r, threshold: 6 };
   assert.deepEqual(back, expected);
@@ -235,7 +287,9 @@ test('unpacking names what is missing or mismatched', () => {
   const tensors = packLayer('gptq', 'l', g).filter((t) => !t.name.endsWith('qzeros'));
   const file = path.join(tmp, 'missing.safetensors');
   writeSafetensors(file, tensors);
-  assert.throws(() => unpackLayer('gptq', file, 'l', { bits: 4, groupSize: 32 }), { message: 'tensor "l.qzeros" is missing from the checkpoint' });
+  assert.throws(() => unpackLayer('gptq', file, 'l', { bits: 4, groupSize: 32 }), {
+    message: 'tensor "l.qzeros" is missing from the checkpoint',
+  });
   assert.throws(() => unpackLayer('gptq', file, 'l', { bits: 4, groupSize: 16 }), {
     message: 'tensor "l.scales" has shape [2, 32] but [4, 32] was expected from the quantization config',
   });
@@ -259,14 +313,17 @@ test('unpacking refuses layers whose shapes cannot be a packed layer', () => {
     { name: 'l.qzeros', dtype: 'I32', shape: [1, 0], data: new Int32Array(0) },
   ]);
   assert.throws(() => unpackLayer('gptq', narrow, 'l', { bits: 4, groupSize: -1 }), {
-    message: 'l: in_features 8 and out_features 3 (from g_idx and scales) do not fill whole 32-bit words at 4 bits, ' +
+    message:
+      'l: in_features 8 and out_features 3 (from g_idx and scales) do not fill whole 32-bit words at 4 bits, ' +
       'so qweight and qzeros cannot hold them; check bits in the quantization config',
   });
   const emptyGptq = file('gptq-empty', [
     { name: 'l.g_idx', dtype: 'I32', shape: [0], data: new Int32Array(0) },
     { name: 'l.scales', dtype: 'F16', shape: [0, 8], data: new Uint16Array(0) },
   ]);
-  assert.throws(() => unpackLayer('gptq', emptyGptq, 'l', { bits: 4, groupSize: -1 }), { message: 'l: g_idx [0] and scales [0, 8] describe an empty layer' });
+  assert.throws(() => unpackLayer('gptq', emptyGptq, 'l', { bits: 4, groupSize: -1 }), {
+    message: 'l: g_idx [0] and scales [0, 8] describe an empty layer',
+  });
   // AWQ per channel with no input columns: the group size became 0 and divided.
   const emptyAwq = file('awq-empty', [{ name: 'l.qweight', dtype: 'I32', shape: [0, 2], data: new Int32Array(0) }]);
   assert.throws(() => unpackLayer('awq-gemm', emptyAwq, 'l', { groupSize: -1 }), {
@@ -283,7 +340,9 @@ test('unpacking refuses layers whose shapes cannot be a packed layer', () => {
 });
 
 test('config entries refuse numbers JSON cannot hold', () => {
-  assert.throws(() => checkpointConfig('gptq', { dampPercent: NaN }), { message: 'quantization_config: damp_percent must be a finite number, not NaN' });
+  assert.throws(() => checkpointConfig('gptq', { dampPercent: NaN }), {
+    message: 'quantization_config: damp_percent must be a finite number, not NaN',
+  });
   assert.throws(() => checkpointConfig('bnb8', { threshold: -Infinity }), {
     message: 'quantization_config: llm_int8_threshold must be a finite number, not -Infinity',
   });
@@ -292,19 +351,45 @@ test('config entries refuse numbers JSON cannot hold', () => {
 test('config entries carry the keys the loaders read', () => {
   const gptq = checkpointConfig('gptq', { bits: 3, groupSize: 64, descAct: true, sym: false, dampPercent: 0.05 });
   assert.deepEqual(gptq.quantizationConfig, {
-    quant_method: 'gptq', bits: 3, group_size: 64, damp_percent: 0.05, desc_act: true, static_groups: false, sym: false,
-    true_sequential: true, lm_head: false, format: 'gptq', checkpoint_format: 'gptq', meta: { quantizer: ['quantstudio:0.1.0'] },
+    quant_method: 'gptq',
+    bits: 3,
+    group_size: 64,
+    damp_percent: 0.05,
+    desc_act: true,
+    static_groups: false,
+    sym: false,
+    true_sequential: true,
+    lm_head: false,
+    format: 'gptq',
+    checkpoint_format: 'gptq',
+    meta: { quantizer: ['quantstudio:0.1.0'] },
   });
   assert.equal(gptq.sideFile?.name, 'quantize_config.json');
   assert.deepEqual(JSON.parse(gptq.sideFile?.text ?? ''), gptq.quantizationConfig);
   const awq = checkpointConfig('awq-gemv', { groupSize: 128 });
-  assert.deepEqual(awq.quantizationConfig, { quant_method: 'awq', bits: 4, group_size: 128, zero_point: true, version: 'gemv', modules_to_not_convert: null });
+  assert.deepEqual(awq.quantizationConfig, {
+    quant_method: 'awq',
+    bits: 4,
+    group_size: 128,
+    zero_point: true,
+    version: 'gemv',
+    modules_to_not_convert: null,
+  });
   assert.deepEqual(JSON.parse(awq.sideFile?.text ?? ''), { zero_point: true, q_group_size: 128, w_bit: 4, version: 'GEMV' });
   assert.deepEqual(checkpointConfig('bnb4', { quantType: 'fp4', doubleQuant: true, computeDtype: 'bfloat16' }).quantizationConfig, {
-    quant_method: 'bitsandbytes', _load_in_8bit: false, _load_in_4bit: true, llm_int8_threshold: 6, llm_int8_skip_modules: null,
-    llm_int8_enable_fp32_cpu_offload: false, llm_int8_has_fp16_weight: false, bnb_4bit_quant_type: 'fp4',
-    bnb_4bit_use_double_quant: true, bnb_4bit_compute_dtype: 'bfloat16', bnb_4bit_quant_storage: 'uint8',
-    load_in_4bit: true, load_in_8bit: false,
+    quant_method: 'bitsandbytes',
+    _load_in_8bit: false,
+    _load_in_4bit: true,
+    llm_int8_threshold: 6,
+    llm_int8_skip_modules: null,
+    llm_int8_enable_fp32_cpu_offload: false,
+    llm_int8_has_fp16_weight: false,
+    bnb_4bit_quant_type: 'fp4',
+    bnb_4bit_use_double_quant: true,
+    bnb_4bit_compute_dtype: 'bfloat16',
+    bnb_4bit_quant_storage: 'uint8',
+    load_in_4bit: true,
+    load_in_8bit: false,
   });
   const int8 = checkpointConfig('bnb8', { threshold: 5 }).quantizationConfig;
   assert.deepEqual([int8.load_in_8bit, int8.load_in_4bit, int8.llm_int8_threshold], [true, false, 5]);

@@ -41,6 +41,9 @@ test('a short run of every harness finds nothing', { skip, timeout: 120_000 }, (
   const r = spawnSync('bash', [path.join(fuzzDir, 'run.sh'), '3'], { encoding: 'utf8', env: { ...process.env, FUZZ_OUT: scratch } });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   const lines = r.stdout.trim().split('\n');
-  assert.deepEqual(lines.map((l) => l.split(/\s+/)[0]), harnesses);
+  assert.deepEqual(
+    lines.map((l) => l.split(/\s+/)[0]),
+    harnesses,
+  );
   for (const line of lines) assert.match(line, /execs [1-9]\d* +cov: \d+ ft: \d+ +new inputs \d+ +crashes 0$/, line);
 });

@@ -6,7 +6,7 @@ import { openModel } from '../../native/lib/runtime';
 import { TextTokenizer } from '../../native/lib/tokenizer';
 import { tinyLlamaDir } from './runtime-fixtures';
 
-const prompt = [1260, 26];  // "ROMEO:"
+const prompt = [1260, 26]; // "ROMEO:"
 
 test('tokens stream to the callback in order, before the promise resolves', async () => {
   const model = openModel(tinyLlamaDir);

@@ -39,14 +39,23 @@ function identityActivations(cols: number): Float32Array {
   return x;
 }
 
-for (const { bits, sym } of [{ bits: 4, sym: true }, { bits: 4, sym: false }, { bits: 3, sym: false }, { bits: 2, sym: true }, { bits: 8, sym: false }]) {
+for (const { bits, sym } of [
+  { bits: 4, sym: true },
+  { bits: 4, sym: false },
+  { bits: 3, sym: false },
+  { bits: 2, sym: true },
+  { bits: 8, sym: false },
+]) {
   test(`with an identity Hessian GPTQ equals round-to-nearest exactly (${bits}-bit, ${sym ? 'sym' : 'asym'})`, async () => {
     const rows = 24;
     const cols = 64;
     const w = randomMatrix(rows, cols, 11 + bits);
     const result = await gptqQuantize(w, rows, cols, [identityActivations(cols)], { bits: bits as 2 | 3 | 4 | 8, groupSize: 16, sym });
     assert.deepEqual(result.quantized.q, rtnCodes(w, rows, cols, bits, 16, sym));
-    assert.deepEqual(Array.from(result.quantized.gIdx), Array.from({ length: cols }, (_, c) => Math.floor(c / 16)));
+    assert.deepEqual(
+      Array.from(result.quantized.gIdx),
+      Array.from({ length: cols }, (_, c) => Math.floor(c / 16)),
+    );
   });
 }
 
@@ -59,7 +68,10 @@ test('GPTQ reconstructs WX better than round-to-nearest on correlated activation
   const rtn = await gptqQuantize(w, rows, cols, [identityActivations(cols)], { bits: 4, groupSize: 32, sym: false });
   for (const descAct of [false, true]) {
     const gptq = await gptqQuantize(w, rows, cols, [x.subarray(0, 256 * cols), x.subarray(256 * cols)], {
-      bits: 4, groupSize: 32, sym: false, descAct,
+      bits: 4,
+      groupSize: 32,
+      sym: false,
+      descAct,
     });
     const gptqError = outputError(x, tokens, w, dequantize(gptq.quantized), rows, cols);
     const rtnError = outputError(x, tokens, w, dequantize(rtn.quantized), rows, cols);
@@ -76,14 +88,26 @@ test('act-order g_idx assigns every group exactly group_size columns, largest He
   const result = await gptqQuantize(randomMatrix(rows, cols, 2), rows, cols, [x], { bits: 4, groupSize: 32, descAct: true });
   const counts = new Map<number, number>();
   for (const g of result.quantized.gIdx) counts.set(g, (counts.get(g) ?? 0) + 1);
-  assert.deepEqual([...counts.entries()].sort((a, b) => a[0] - b[0]), [[0, 32], [1, 32], [2, 32]]);
+  assert.deepEqual(
+    [...counts.entries()].sort((a, b) => a[0] - b[0]),
+    [
+      [0, 32],
+      [1, 32],
+      [2, 32],
+    ],
+  );
   // diag H ∝ Σ x_c²: the 32 most active columns form group 0.
   const energy = Array.from({ length: cols }, (_, c) => {
     let s = 0;
     for (let t = 0; t < 300; t++) s += x[t * cols + c] ** 2;
     return s;
   });
-  const top = energy.map((e, c) => [e, c]).sort((a, b) => b[0] - a[0]).slice(0, 32).map(([, c]) => c).sort((a, b) => a - b);
+  const top = energy
+    .map((e, c) => [e, c])
+    .sort((a, b) => b[0] - a[0])
+    .slice(0, 32)
+    .map(([, c]) => c)
+    .sort((a, b) => a - b);
   const group0 = Array.from(result.quantized.gIdx).flatMap((g, c) => (g === 0 ? [c] : []));
   assert.deepEqual(group0, top);
 });
@@ -92,9 +116,15 @@ test('static groups with act-order keep each column in the group of its own inde
   const rows = 8;
   const cols = 64;
   const result = await gptqQuantize(randomMatrix(rows, cols, 4), rows, cols, [correlatedActivations(200, cols, 6)], {
-    bits: 4, groupSize: 16, descAct: true, staticGroups: true,
+    bits: 4,
+    groupSize: 16,
+    descAct: true,
+    staticGroups: true,
   });
-  assert.deepEqual(Array.from(result.quantized.gIdx), Array.from({ length: cols }, (_, c) => Math.floor(c / 16)));
+  assert.deepEqual(
+    Array.from(result.quantized.gIdx),
+    Array.from({ length: cols }, (_, c) => Math.floor(c / 16)),
+  );
 });
 
 test('a dead input column (never active) is quantized to exactly zero', async () => {
@@ -110,7 +140,10 @@ test('a dead input column (never active) is quantized to exactly zero', async ()
 test('per-channel GPTQ (group_size −1) yields one group per row', async () => {
   const rows = 8;
   const cols = 40;
-  const result = await gptqQuantize(randomMatrix(rows, cols, 12), rows, cols, [correlatedActivations(100, cols, 13)], { bits: 4, groupSize: -1 });
+  const result = await gptqQuantize(randomMatrix(rows, cols, 12), rows, cols, [correlatedActivations(100, cols, 13)], {
+    bits: 4,
+    groupSize: -1,
+  });
   assert.equal(result.quantized.scales.length, rows);
   assert.ok(result.quantized.gIdx.every((g) => g === 0));
 });

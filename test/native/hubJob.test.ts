@@ -27,7 +27,10 @@ function generateJob(model: string): Job {
 }
 
 async function failure(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(() => assert.fail('the job should have failed'), (e: unknown) => e);
+  return promise.then(
+    () => assert.fail('the job should have failed'),
+    (e: unknown) => e,
+  );
 }
 
 function resolveRequests(hub: HubServer): string[] {
@@ -95,11 +98,20 @@ describe('jobs on a Hub id', () => {
     assert.ok(downloads.length >= JOB_FILES.length, `a download progress message per file at least (${downloads.length})`);
     assert.ok(downloads.every((p) => p.total === total && p.current <= total));
     assert.deepEqual(downloads.at(-1), { phase: 'download', current: total, total, message: 'tokenizer_config.json' });
-    assert.deepEqual(resolveRequests(hub).map((p) => p.split('/').at(-1)).sort(), JOB_FILES, 'each needed file fetched once, nothing else');
+    assert.deepEqual(
+      resolveRequests(hub)
+        .map((p) => p.split('/').at(-1))
+        .sort(),
+      JOB_FILES,
+      'each needed file fetched once, nothing else',
+    );
 
     // A second run, through the CLI this time, finds the complete snapshot and asks the Hub nothing.
     const before = hub.log.length;
-    const cli = await quantstudioAsync(['generate', '--model', PUBLIC, '--prompt', 'ROMEO:', '--max-tokens', '8', '--json'], { HF_ENDPOINT: hub.url, HF_HUB_CACHE: cache });
+    const cli = await quantstudioAsync(['generate', '--model', PUBLIC, '--prompt', 'ROMEO:', '--max-tokens', '8', '--json'], {
+      HF_ENDPOINT: hub.url,
+      HF_HUB_CACHE: cache,
+    });
     assert.equal(cli.status, 0, cli.stderr);
     const out = JSON.parse(cli.stdout) as { text: string; run: RunResult };
     assert.equal(out.run.model.path, snapshot);
@@ -119,7 +131,10 @@ describe('jobs on a Hub id', () => {
     const run = await startJob(generateJob(GATED), { hub: { endpoint: hub.url, token: TOKEN } });
     const requests = hub.log.slice(before);
     assert.ok(requests.length > JOB_FILES.length);
-    assert.ok(requests.every((r) => r.authorized && r.status === 200), 'every request carried the token');
+    assert.ok(
+      requests.every((r) => r.authorized && r.status === 200),
+      'every request carried the token',
+    );
     assert.equal(run.model.ref, GATED);
     assert.ok(!JSON.stringify(run).includes(TOKEN));
   });
@@ -176,7 +191,10 @@ describe('jobs on a Hub id', () => {
 /** The CLI in a child process, without blocking this process's loopback Hub. */
 function quantstudioAsync(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'client', 'bin', 'quantstudio.js'), ...args], { cwd: repoRoot, env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, [join(repoRoot, 'client', 'bin', 'quantstudio.js'), ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

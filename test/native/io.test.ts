@@ -7,7 +7,14 @@ import * as path from 'node:path';
 import { after, test } from 'node:test';
 
 import {
-  bf16ToF32, f16ToF32, f32ToBf16, f32ToF16, readSafetensorsHeader, readTensor, writeCheckpoint, writeSafetensors,
+  bf16ToF32,
+  f16ToF32,
+  f32ToBf16,
+  f32ToF16,
+  readSafetensorsHeader,
+  readTensor,
+  writeCheckpoint,
+  writeSafetensors,
   TensorToWrite,
 } from '../../native/lib/io';
 
@@ -25,7 +32,11 @@ function tempDir(): string {
 }
 
 /** An independent reader of the header: the 8-byte length, the JSON, the data start. */
-function parseHeader(file: string): { header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>; dataStart: number; bytes: Buffer } {
+function parseHeader(file: string): {
+  header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  dataStart: number;
+  bytes: Buffer;
+} {
   const bytes = fs.readFileSync(file);
   const length = Number(bytes.readBigUInt64LE(0));
   const header = JSON.parse(bytes.subarray(8, 8 + length).toString('utf8'));
@@ -88,10 +99,7 @@ test('reads tiny-llama: names, dtypes, shapes and bytes match an independent hea
   const { header, dataStart, bytes } = parseHeader(tinyFile);
   const read = readSafetensorsHeader(tinyFile);
   assert.deepEqual(read.metadata, { format: 'pt' });
-  assert.deepEqual(
-    read.tensors.map((t) => t.name).sort(),
-    Object.keys(header).sort(),
-  );
+  assert.deepEqual(read.tensors.map((t) => t.name).sort(), Object.keys(header).sort());
   for (const t of read.tensors) {
     assert.equal(t.dtype, header[t.name].dtype, t.name);
     assert.deepEqual(t.shape, header[t.name].shape, t.name);
@@ -136,27 +144,65 @@ test('malformed files fail with errors that name the problem', () => {
   const truncatedHeader = { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } };
   const truncatedSize = 8 + JSON.stringify(truncatedHeader).length + 8;
   const cases: Array<[string, () => string, string]> = [
-    ['short', () => { const f = path.join(dir, 'short'); fs.writeFileSync(f, Buffer.alloc(5)); return f; },
-      'not a safetensors file: 5 bytes is shorter than the 8-byte header length'],
-    ['truncated header', () => makeFile(dir, 'trunc', truncatedHeader, eight, 4000n),
-      `header length 4000 runs past the end of the file (${truncatedSize} bytes); the file is truncated`],
-    ['header too large', () => makeFile(dir, 'large', '{}', Buffer.alloc(0), 100_000_001n),
-      'header length 100000001 exceeds the 100 MB limit; the file is corrupt or not a safetensors file'],
-    ['truncated data', () => makeFile(dir, 'data', { a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, eight),
-      'tensor "a": data_offsets [0, 16] lie outside the data buffer (8 bytes); the file is truncated or corrupt'],
-    ['overlap', () => makeFile(dir, 'overlap', {
-      a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] },
-    }, Buffer.alloc(12)), 'tensors "a" and "b" overlap (data_offsets [0, 8] and [4, 12])'],
-    ['gap', () => makeFile(dir, 'gap', { a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, eight),
-      'tensor "a": data starts at byte 4 but the previous tensor ends at byte 0 (a gap in the data buffer)'],
-    ['trailing bytes', () => makeFile(dir, 'trailing', { a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, eight),
-      'tensors cover 4 bytes but the data buffer holds 8 bytes'],
-    ['bad dtype', () => makeFile(dir, 'dtype', { w: { dtype: 'F64', shape: [1], data_offsets: [0, 8] } }, eight),
-      'tensor "w": unsupported dtype "F64" (the engine reads F32, F16, BF16, I8, U8, I32); convert the checkpoint first'],
-    ['shape/bytes mismatch', () => makeFile(dir, 'shape', { w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, eight),
-      'tensor "w": shape [3] of F32 needs 12 bytes but data_offsets [0, 8] hold 8'],
-    ['not JSON', () => makeFile(dir, 'json', '{"a": ', eight),
-      'header: invalid JSON at byte 6: expected a value'],
+    [
+      'short',
+      () => {
+        const f = path.join(dir, 'short');
+        fs.writeFileSync(f, Buffer.alloc(5));
+        return f;
+      },
+      'not a safetensors file: 5 bytes is shorter than the 8-byte header length',
+    ],
+    [
+      'truncated header',
+      () => makeFile(dir, 'trunc', truncatedHeader, eight, 4000n),
+      `header length 4000 runs past the end of the file (${truncatedSize} bytes); the file is truncated`,
+    ],
+    [
+      'header too large',
+      () => makeFile(dir, 'large', '{}', Buffer.alloc(0), 100_000_001n),
+      'header length 100000001 exceeds the 100 MB limit; the file is corrupt or not a safetensors file',
+    ],
+    [
+      'truncated data',
+      () => makeFile(dir, 'data', { a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, eight),
+      'tensor "a": data_offsets [0, 16] lie outside the data buffer (8 bytes); the file is truncated or corrupt',
+    ],
+    [
+      'overlap',
+      () =>
+        makeFile(
+          dir,
+          'overlap',
+          {
+            a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+            b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] },
+          },
+          Buffer.alloc(12),
+        ),
+      'tensors "a" and "b" overlap (data_offsets [0, 8] and [4, 12])',
+    ],
+    [
+      'gap',
+      () => makeFile(dir, 'gap', { a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, eight),
+      'tensor "a": data starts at byte 4 but the previous tensor ends at byte 0 (a gap in the data buffer)',
+    ],
+    [
+      'trailing bytes',
+      () => makeFile(dir, 'trailing', { a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, eight),
+      'tensors cover 4 bytes but the data buffer holds 8 bytes',
+    ],
+    [
+      'bad dtype',
+      () => makeFile(dir, 'dtype', { w: { dtype: 'F64', shape: [1], data_offsets: [0, 8] } }, eight),
+      'tensor "w": unsupported dtype "F64" (the engine reads F32, F16, BF16, I8, U8, I32); convert the checkpoint first',
+    ],
+    [
+      'shape/bytes mismatch',
+      () => makeFile(dir, 'shape', { w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, eight),
+      'tensor "w": shape [3] of F32 needs 12 bytes but data_offsets [0, 8] hold 8',
+    ],
+    ['not JSON', () => makeFile(dir, 'json', '{"a": ', eight), 'header: invalid JSON at byte 6: expected a value'],
   ];
   for (const [label, make, message] of cases) {
     const file = make();
@@ -184,7 +230,10 @@ test('write → read round trip keeps every dtype, shape, value and the metadata
   assert.match(bytes.subarray(8, dataStart).toString('utf8'), /^\{"__metadata__":\{"format":"pt","note":"α \\"quoted\\""\},"a\.f16":/);
   const header = readSafetensorsHeader(file);
   assert.deepEqual(header.metadata, { format: 'pt', note: 'α "quoted"' });
-  assert.deepEqual(header.tensors.map((t) => t.name), ['a.f16', 'i32', 'i8', 'm.bf16', 'u8', 'z.f32']);
+  assert.deepEqual(
+    header.tensors.map((t) => t.name),
+    ['a.f16', 'i32', 'i8', 'm.bf16', 'u8', 'z.f32'],
+  );
   for (const t of tensors) {
     const back = readTensor(file, t.name);
     assert.equal(back.dtype, t.dtype);
@@ -200,7 +249,11 @@ test('rewriting tiny-llama gives the same bytes as the reference writer', () => 
   const dir = tempDir();
   const out = path.join(dir, 'copy.safetensors');
   const header = readSafetensorsHeader(tinyFile);
-  writeSafetensors(out, header.tensors.map((t) => readTensor(tinyFile, t.name)), header.metadata);
+  writeSafetensors(
+    out,
+    header.tensors.map((t) => readTensor(tinyFile, t.name)),
+    header.metadata,
+  );
   assert.ok(fs.readFileSync(out).equals(fs.readFileSync(tinyFile)));
 });
 

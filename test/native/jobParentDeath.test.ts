@@ -30,11 +30,16 @@ interface Started {
 function startQuantize(out: string, algorithm?: string, calib?: string): Started {
   const args = ['quantize', '--model', join(repoRoot, 'examples', 'tiny-llama'), '--config', configFile, '--out', out];
   args.push(...(algorithm ? ['--algorithm', algorithm] : []), ...(calib ? ['--calib', calib] : []));
-  const cli = spawn(process.execPath, [join(repoRoot, 'client', 'bin', 'quantstudio.js'), ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const cli = spawn(process.execPath, [join(repoRoot, 'client', 'bin', 'quantstudio.js'), ...args], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   cli.stderr!.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
   cli.stdout!.resume();
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => cli.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    cli.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   return { cli, stderr: () => stderr, exited };
 }
 
@@ -76,10 +81,24 @@ describe('a job dies with its CLI', { skip: !linux && 'reads /proc' }, () => {
     const left = readdirSync(temp).filter((n) => n.startsWith('killed.tmp-'));
     assert.deepEqual(left, [`killed.tmp-${worker}`], 'the killed worker left its staging folder');
 
-    const next = quantstudio(['quantize', '--model', join(repoRoot, 'examples', 'tiny-llama'), '--config', configFile, '--out', out, '--algorithm', 'rtn']);
+    const next = quantstudio([
+      'quantize',
+      '--model',
+      join(repoRoot, 'examples', 'tiny-llama'),
+      '--config',
+      configFile,
+      '--out',
+      out,
+      '--algorithm',
+      'rtn',
+    ]);
     assert.equal(next.status, 0, next.stderr);
     assert.ok(existsSync(join(out, 'config.json')));
-    assert.deepEqual(readdirSync(temp).filter((n) => n.startsWith('killed.tmp-')), [], 'the next job removed the leftover');
+    assert.deepEqual(
+      readdirSync(temp).filter((n) => n.startsWith('killed.tmp-')),
+      [],
+      'the next job removed the leftover',
+    );
   });
 
   it('kill -9 of the CLI while the worker is blocked in synchronous work: the worker is gone within a second, no output ever appears', async () => {
@@ -108,10 +127,19 @@ describe('a job dies with its CLI', { skip: !linux && 'reads /proc' }, () => {
       const { code } = await job.exited;
       await until(`the worker to end after ${signal}`, () => (isRunning(worker) ? undefined : true), 3000);
       assert.equal(existsSync(out), false, `no output after ${signal}`);
-      assert.deepEqual(readdirSync(temp).filter((n) => n.startsWith(`signal-${signal}`)), [], `no staging folder after ${signal}`);
+      assert.deepEqual(
+        readdirSync(temp).filter((n) => n.startsWith(`signal-${signal}`)),
+        [],
+        `no staging folder after ${signal}`,
+      );
       outcomes.push({ signal, code, message: job.stderr().trim().split('\n').at(-1) ?? '' });
     }
     assert.match(outcomes[0]!.message, /^quantstudio quantize: the job was cancelled/);
-    for (const outcome of outcomes) assert.deepEqual({ code: outcome.code, message: outcome.message }, { code: outcomes[0]!.code, message: outcomes[0]!.message }, outcome.signal);
+    for (const outcome of outcomes)
+      assert.deepEqual(
+        { code: outcome.code, message: outcome.message },
+        { code: outcomes[0]!.code, message: outcomes[0]!.message },
+        outcome.signal,
+      );
   });
 });

@@ -19,8 +19,8 @@ function toHalfBits(values: Float32Array): Uint16Array {
     const sign = (x >>> 16) & 0x8000;
     const exp = ((x >>> 23) & 0xff) - 127 + 15;
     const mant = x & 0x7fffff;
-    if (exp <= 0) return sign;  // test values stay well inside the normal range
-    const rounded = (exp << 10) + (mant >>> 13) + ((mant & 0x1fff) > 0x1000 || ((mant & 0x1fff) === 0x1000 && (mant & 0x2000)) ? 1 : 0);
+    if (exp <= 0) return sign; // test values stay well inside the normal range
+    const rounded = (exp << 10) + (mant >>> 13) + ((mant & 0x1fff) > 0x1000 || ((mant & 0x1fff) === 0x1000 && mant & 0x2000) ? 1 : 0);
     return sign | rounded;
   });
 }
@@ -46,26 +46,28 @@ const shapes = [
   { m: 25, n: 200, k: 129 },
 ];
 
-for (const level of simdLevels) for (const dtype of ['F32', 'F16', 'BF16'] as const) {
-  test(`matmul ${dtype} at ${level}: fast kernel = scalar reference (GEMV and GEMM, with and without bias)`, () => atSimdLevel(level, () => {
-    for (const { m, n, k } of shapes) {
-      const x = randomFloats(m * k, m * 1000 + k);
-      const w32 = randomFloats(n * k, n * 7 + 1);
-      const w = dtype === 'F32' ? w32 : dtype === 'F16' ? toHalfBits(w32) : toBf16Bits(w32);
-      for (const bias of [null, randomFloats(n, 99)]) {
-        const fast = addon.kernelsMatMul(x, m, w, dtype, n, k, bias, false);
-        const ref = addon.kernelsMatMul(x, m, w, dtype, n, k, bias, true);
-        assert.equal(fast.length, m * n);
-        const err = maxAbsDiff(fast, ref);
-        assert.ok(err < 1e-4 * Math.sqrt(k), `${dtype} m=${m} n=${n} k=${k} bias=${bias !== null}: ${err}`);
-      }
-    }
-  }));
-}
+for (const level of simdLevels)
+  for (const dtype of ['F32', 'F16', 'BF16'] as const) {
+    test(`matmul ${dtype} at ${level}: fast kernel = scalar reference (GEMV and GEMM, with and without bias)`, () =>
+      atSimdLevel(level, () => {
+        for (const { m, n, k } of shapes) {
+          const x = randomFloats(m * k, m * 1000 + k);
+          const w32 = randomFloats(n * k, n * 7 + 1);
+          const w = dtype === 'F32' ? w32 : dtype === 'F16' ? toHalfBits(w32) : toBf16Bits(w32);
+          for (const bias of [null, randomFloats(n, 99)]) {
+            const fast = addon.kernelsMatMul(x, m, w, dtype, n, k, bias, false);
+            const ref = addon.kernelsMatMul(x, m, w, dtype, n, k, bias, true);
+            assert.equal(fast.length, m * n);
+            const err = maxAbsDiff(fast, ref);
+            assert.ok(err < 1e-4 * Math.sqrt(k), `${dtype} m=${m} n=${n} k=${k} bias=${bias !== null}: ${err}`);
+          }
+        }
+      }));
+  }
 
 test('matmul reference computes x·Wᵀ + b (a hand-checked 2×3 case)', () => {
-  const x = Float32Array.from([1, 2, 3, 4]);           // [2, 2]
-  const w = Float32Array.from([1, 0, 0, 1, 1, 1]);     // [3, 2]
+  const x = Float32Array.from([1, 2, 3, 4]); // [2, 2]
+  const w = Float32Array.from([1, 0, 0, 1, 1, 1]); // [3, 2]
   const b = Float32Array.from([0.5, 0, -1]);
   for (const reference of [true, false]) {
     assert.deepEqual(Array.from(addon.kernelsMatMul(x, 2, w, 'F32', 3, 2, b, reference)), [1.5, 2, 2, 3.5, 4, 6]);
@@ -77,23 +79,24 @@ test('matmul rejects buffers that do not match the shape', () => {
 });
 
 for (const level of simdLevels) {
-  test(`attention: fast kernel = scalar reference, GQA and MQA, prefill and decode positions, at ${level}`, () => atSimdLevel(level, () => {
-    for (const { heads, kvHeads, headDim, m, pos0 } of [
-      { heads: 8, kvHeads: 4, headDim: 32, m: 20, pos0: 0 },
-      { heads: 8, kvHeads: 1, headDim: 16, m: 1, pos0: 30 },
-      { heads: 4, kvHeads: 4, headDim: 12, m: 5, pos0: 7 },
-    ]) {
-      const capacity = pos0 + m + 3;
-      const shape = { heads, kvHeads, headDim, capacity };
-      const q = randomFloats(m * heads * headDim, heads + m);
-      const kc = randomFloats(kvHeads * capacity * headDim, 3);
-      const vc = randomFloats(kvHeads * capacity * headDim, 4);
-      const scale = 1 / Math.sqrt(headDim);
-      const fast = addon.kernelsAttention(q, m, pos0, kc, vc, shape, scale, false);
-      const ref = addon.kernelsAttention(q, m, pos0, kc, vc, shape, scale, true);
-      assert.ok(maxAbsDiff(fast, ref) < 1e-5, `heads=${heads} kv=${kvHeads} m=${m} pos0=${pos0}`);
-    }
-  }));
+  test(`attention: fast kernel = scalar reference, GQA and MQA, prefill and decode positions, at ${level}`, () =>
+    atSimdLevel(level, () => {
+      for (const { heads, kvHeads, headDim, m, pos0 } of [
+        { heads: 8, kvHeads: 4, headDim: 32, m: 20, pos0: 0 },
+        { heads: 8, kvHeads: 1, headDim: 16, m: 1, pos0: 30 },
+        { heads: 4, kvHeads: 4, headDim: 12, m: 5, pos0: 7 },
+      ]) {
+        const capacity = pos0 + m + 3;
+        const shape = { heads, kvHeads, headDim, capacity };
+        const q = randomFloats(m * heads * headDim, heads + m);
+        const kc = randomFloats(kvHeads * capacity * headDim, 3);
+        const vc = randomFloats(kvHeads * capacity * headDim, 4);
+        const scale = 1 / Math.sqrt(headDim);
+        const fast = addon.kernelsAttention(q, m, pos0, kc, vc, shape, scale, false);
+        const ref = addon.kernelsAttention(q, m, pos0, kc, vc, shape, scale, true);
+        assert.ok(maxAbsDiff(fast, ref) < 1e-5, `heads=${heads} kv=${kvHeads} m=${m} pos0=${pos0}`);
+      }
+    }));
 }
 
 /** The fast kernel against the scalar reference, with NaN in every cache slot past pos0 + m: a kernel that
@@ -101,7 +104,7 @@ for (const level of simdLevels) {
 function assertAttentionMatchesReference(heads: number, kvHeads: number, headDim: number, m: number, pos0: number, window = 0): void {
   const capacity = pos0 + m + 5;
   const shape = { heads, kvHeads, headDim, capacity, window };
-  const q = randomFloats(m * heads * headDim, 11 * m + pos0).map((x) => 3 * x);  // peaked softmax rows too
+  const q = randomFloats(m * heads * headDim, 11 * m + pos0).map((x) => 3 * x); // peaked softmax rows too
   const kc = randomFloats(kvHeads * capacity * headDim, 12 + pos0);
   const vc = randomFloats(kvHeads * capacity * headDim, 13 + pos0);
   for (let g = 0; g < kvHeads; g++) {
@@ -118,23 +121,25 @@ function assertAttentionMatchesReference(heads: number, kvHeads: number, headDim
 }
 
 for (const level of simdLevels) {
-  test(`attention decode shapes (a few query rows, long cache) = scalar reference, at ${level}`, () => atSimdLevel(level, () => {
-    for (const headDim of [32, 64]) {
-      for (const pos0 of [0, 1, 511]) assertAttentionMatchesReference(8, 4, headDim, 1, pos0);
-      for (const pos0 of [0, 7, 509]) assertAttentionMatchesReference(8, 4, headDim, 3, pos0);
-    }
-    assertAttentionMatchesReference(8, 1, 64, 3, 100);   // MQA: one kv head feeds tiles of several query heads
-    assertAttentionMatchesReference(4, 4, 128, 2, 300);  // no GQA, wide heads
-    assertAttentionMatchesReference(8, 4, 40, 1, 61);    // headDim not a multiple of 16
-    assertAttentionMatchesReference(8, 4, 12, 3, 20);    // headDim not a multiple of 8: the portable loops
-  }));
+  test(`attention decode shapes (a few query rows, long cache) = scalar reference, at ${level}`, () =>
+    atSimdLevel(level, () => {
+      for (const headDim of [32, 64]) {
+        for (const pos0 of [0, 1, 511]) assertAttentionMatchesReference(8, 4, headDim, 1, pos0);
+        for (const pos0 of [0, 7, 509]) assertAttentionMatchesReference(8, 4, headDim, 3, pos0);
+      }
+      assertAttentionMatchesReference(8, 1, 64, 3, 100); // MQA: one kv head feeds tiles of several query heads
+      assertAttentionMatchesReference(4, 4, 128, 2, 300); // no GQA, wide heads
+      assertAttentionMatchesReference(8, 4, 40, 1, 61); // headDim not a multiple of 16
+      assertAttentionMatchesReference(8, 4, 12, 3, 20); // headDim not a multiple of 8: the portable loops
+    }));
 }
 
 for (const level of simdLevels) {
-  test(`attention around the decode/prefill switch (16 and 17 query rows) = scalar reference, at ${level}`, () => atSimdLevel(level, () => {
-    for (const m of [8, 15, 16, 17]) assertAttentionMatchesReference(8, 4, 32, m, 40);
-    assertAttentionMatchesReference(8, 2, 64, 64, 0);
-  }));
+  test(`attention around the decode/prefill switch (16 and 17 query rows) = scalar reference, at ${level}`, () =>
+    atSimdLevel(level, () => {
+      for (const m of [8, 15, 16, 17]) assertAttentionMatchesReference(8, 4, 32, m, 40);
+      assertAttentionMatchesReference(8, 2, 64, 64, 0);
+    }));
 }
 
 test('attention is causal: the first query only sees the first position (output = its value row)', () => {
@@ -150,31 +155,33 @@ test('attention is causal: the first query only sees the first position (output 
 });
 
 for (const level of simdLevels) {
-  test(`softmax and NLL: fast (vector exp) = scalar reference, at ${level}`, () => atSimdLevel(level, () => {
-    for (const n of [1, 7, 64, 1000, 4099]) {
-      const x = randomFloats(n, n).map((v) => v * 30);
-      const fast = addon.kernelsSoftmax(x, false);
-      const ref = addon.kernelsSoftmax(x, true);
-      assert.ok(maxAbsDiff(fast, ref) < 1e-6, `softmax n=${n}`);
-      assert.ok(Math.abs(fast.reduce((a, b) => a + b, 0) - 1) < 1e-5);
-      const target = n - 1;
-      const a = addon.kernelsNll(x, target, false);
-      const b = addon.kernelsNll(x, target, true);
-      assert.ok(Math.abs(a - b) < 1e-5 * Math.max(1, Math.abs(b)), `nll n=${n}: ${a} vs ${b}`);
-    }
-  }));
+  test(`softmax and NLL: fast (vector exp) = scalar reference, at ${level}`, () =>
+    atSimdLevel(level, () => {
+      for (const n of [1, 7, 64, 1000, 4099]) {
+        const x = randomFloats(n, n).map((v) => v * 30);
+        const fast = addon.kernelsSoftmax(x, false);
+        const ref = addon.kernelsSoftmax(x, true);
+        assert.ok(maxAbsDiff(fast, ref) < 1e-6, `softmax n=${n}`);
+        assert.ok(Math.abs(fast.reduce((a, b) => a + b, 0) - 1) < 1e-5);
+        const target = n - 1;
+        const a = addon.kernelsNll(x, target, false);
+        const b = addon.kernelsNll(x, target, true);
+        assert.ok(Math.abs(a - b) < 1e-5 * Math.max(1, Math.abs(b)), `nll n=${n}: ${a} vs ${b}`);
+      }
+    }));
 }
 
 for (const level of simdLevels) {
-  test(`machine peak: positive FLOP/s and bandwidth on every pool thread, at ${level}`, () => atSimdLevel(level, () => {
-    const peak = addon.kernelsMachinePeak(0.05);
-    assert.ok(peak.gflops > 0.1 && peak.memcpyGBs > 0.1, JSON.stringify(peak));
-    assert.ok(peak.threads >= 1);
-    assert.equal(peak.simd, level, 'the peak is measured at the level in force');
-  }));
+  test(`machine peak: positive FLOP/s and bandwidth on every pool thread, at ${level}`, () =>
+    atSimdLevel(level, () => {
+      const peak = addon.kernelsMachinePeak(0.05);
+      assert.ok(peak.gflops > 0.1 && peak.memcpyGBs > 0.1, JSON.stringify(peak));
+      assert.ok(peak.threads >= 1);
+      assert.equal(peak.simd, level, 'the peak is measured at the level in force');
+    }));
 }
 
-test('SIMD levels: the CPU\'s best runs by default (or QUANTSTUDIO_SIMD\'s cap), and every level below it is available', () => {
+test("SIMD levels: the CPU's best runs by default (or QUANTSTUDIO_SIMD's cap), and every level below it is available", () => {
   const simd = addon.kernelsSimd();
   const order = ['scalar', 'avx2', 'avx512'];
   const cap = process.env.QUANTSTUDIO_SIMD || 'avx512';
@@ -185,42 +192,61 @@ test('SIMD levels: the CPU\'s best runs by default (or QUANTSTUDIO_SIMD\'s cap),
   if (process.platform === 'linux' && process.arch === 'x64') {
     const flags = new Set((fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? '').trim().split(/\s+/));
     const has = (...names: string[]) => names.every((n) => flags.has(n));
-    const expected = has('avx512f', 'avx512bw', 'avx512dq', 'avx512vl', 'avx2', 'fma', 'f16c') ? 'avx512' : has('avx2', 'fma', 'f16c') ? 'avx2' : 'scalar';
+    const expected = has('avx512f', 'avx512bw', 'avx512dq', 'avx512vl', 'avx2', 'fma', 'f16c')
+      ? 'avx512'
+      : has('avx2', 'fma', 'f16c')
+        ? 'avx2'
+        : 'scalar';
     assert.equal(simd.cpu, expected);
   }
 });
 
 test('QUANTSTUDIO_SIMD caps the level in a fresh process; an unknown value is refused with a message', () => {
-  const run = (value: string) => spawnSync(process.execPath, ['-e', `
+  const run = (value: string) =>
+    spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `
     const { loadAddon } = require(${JSON.stringify(require.resolve('../../native/lib/addon'))});
     try { process.stdout.write(loadAddon().engineInfo().simd); } catch (e) { process.stdout.write('error: ' + e.message); }
-  `], { env: { ...process.env, QUANTSTUDIO_SIMD: value }, encoding: 'utf8' });
+  `,
+      ],
+      { env: { ...process.env, QUANTSTUDIO_SIMD: value }, encoding: 'utf8' },
+    );
   const cpu = addon.kernelsSimd().cpu;
   const rank = (l: string) => ['scalar', 'avx2', 'avx512'].indexOf(l);
   for (const level of ['scalar', 'avx2', 'avx512']) {
     assert.equal(run(level).stdout, rank(level) <= rank(cpu) ? level : cpu, `QUANTSTUDIO_SIMD=${level}`);
   }
-  assert.equal(run('').stdout, cpu, 'empty = the CPU\'s best');
-  assert.equal(run('avx512f').stdout, 'error: QUANTSTUDIO_SIMD must be one of scalar, avx2, avx512 (or unset for the CPU\'s best), got "avx512f"');
+  assert.equal(run('').stdout, cpu, "empty = the CPU's best");
+  assert.equal(
+    run('avx512f').stdout,
+    'error: QUANTSTUDIO_SIMD must be one of scalar, avx2, avx512 (or unset for the CPU\'s best), got "avx512f"',
+  );
 });
 
 for (const level of simdLevels) {
-  test(`sliding-window attention (decode tiles and prefill) = scalar reference, at ${level}`, () => atSimdLevel(level, () => {
-    for (const window of [1, 7, 32]) {
-      assertAttentionMatchesReference(8, 4, 32, 1, 100, window);   // decode, long past the window
-      assertAttentionMatchesReference(8, 4, 32, 3, 5, window);     // rows that start inside and past it
-      assertAttentionMatchesReference(8, 2, 16, 40, 0, window);    // prefill from the start
-      assertAttentionMatchesReference(4, 4, 12, 20, 30, window);   // prefill on a cache, portable loops
-    }
-  }));
+  test(`sliding-window attention (decode tiles and prefill) = scalar reference, at ${level}`, () =>
+    atSimdLevel(level, () => {
+      for (const window of [1, 7, 32]) {
+        assertAttentionMatchesReference(8, 4, 32, 1, 100, window); // decode, long past the window
+        assertAttentionMatchesReference(8, 4, 32, 3, 5, window); // rows that start inside and past it
+        assertAttentionMatchesReference(8, 2, 16, 40, 0, window); // prefill from the start
+        assertAttentionMatchesReference(4, 4, 12, 20, 30, window); // prefill on a cache, portable loops
+      }
+    }));
 }
 
-test('sliding-window reference: a window of 1 returns each token\'s own value row; a window past the sequence changes nothing', () => {
+test("sliding-window reference: a window of 1 returns each token's own value row; a window past the sequence changes nothing", () => {
   const shape = { heads: 2, kvHeads: 1, headDim: 4, capacity: 6 };
-  const q = randomFloats(6 * 2 * 4, 21), kc = randomFloats(6 * 4, 22), vc = randomFloats(6 * 4, 23);
+  const q = randomFloats(6 * 2 * 4, 21),
+    kc = randomFloats(6 * 4, 22),
+    vc = randomFloats(6 * 4, 23);
   const own = addon.kernelsAttention(q, 6, 0, kc, vc, { ...shape, window: 1 }, 0.5, true);
   for (let i = 0; i < 6; i++) {
-    for (let h = 0; h < 2; h++) assert.ok(maxAbsDiff(own.subarray((i * 2 + h) * 4, (i * 2 + h + 1) * 4), vc.subarray(i * 4, (i + 1) * 4)) < 1e-6);
+    for (let h = 0; h < 2; h++)
+      assert.ok(maxAbsDiff(own.subarray((i * 2 + h) * 4, (i * 2 + h + 1) * 4), vc.subarray(i * 4, (i + 1) * 4)) < 1e-6);
   }
   const wide = addon.kernelsAttention(q, 6, 0, kc, vc, { ...shape, window: 6 }, 0.5, true);
   assert.deepEqual(Array.from(wide), Array.from(addon.kernelsAttention(q, 6, 0, kc, vc, shape, 0.5, true)));

@@ -8,7 +8,7 @@ import { CHECKPOINT_LAYOUTS, LayoutName, checkpointLayout, isWritten, quantizedL
 import { checkpointConfig, formatLayouts, packLayer } from '../../native/lib/formats';
 import { QuantResult, quantize } from '../../native/lib/quant';
 
-test('the engine\'s layouts table equals model/checkpointLayouts.ts, row by row', () => {
+test("the engine's layouts table equals model/checkpointLayouts.ts, row by row", () => {
   assert.deepEqual(formatLayouts(), CHECKPOINT_LAYOUTS);
 });
 
@@ -21,24 +21,40 @@ async function results(name: LayoutName): Promise<{ label: string; r: QuantResul
   if (name === 'bnb4') {
     const out = [];
     for (const quantType of ['nf4', 'fp4'] as const) {
-      for (const doubleQuant of [false, true]) out.push({ label: `${quantType} double ${doubleQuant}`, r: await quantize(quantType, w, rows, cols, { doubleQuant }), doubleQuant, quantType });
+      for (const doubleQuant of [false, true])
+        out.push({
+          label: `${quantType} double ${doubleQuant}`,
+          r: await quantize(quantType, w, rows, cols, { doubleQuant }),
+          doubleQuant,
+          quantType,
+        });
     }
     return out;
   }
   if (name === 'bnb8') return [{ label: 'int8', r: await quantize('int8', w, rows, cols), doubleQuant: false, quantType: '' }];
   const out = [];
   for (const bits of checkpointLayout(name).bits) {
-    out.push({ label: `${bits}-bit`, r: await quantize('rtn', w, rows, cols, { bits, groupSize: 32, sym: false }), doubleQuant: false, quantType: '' });
+    out.push({
+      label: `${bits}-bit`,
+      r: await quantize('rtn', w, rows, cols, { bits, groupSize: 32, sym: false }),
+      doubleQuant: false,
+      quantType: '',
+    });
   }
   return out;
 }
 
-test('each layout\'s packer writes exactly the table\'s tensors, in its order and dtypes', async () => {
+test("each layout's packer writes exactly the table's tensors, in its order and dtypes", async () => {
   for (const layout of CHECKPOINT_LAYOUTS) {
     for (const { label, r, doubleQuant, quantType } of await results(layout.name)) {
       assert.equal(r.kind, layout.feed, `${layout.name} ${label}`);
-      const packed = packLayer(layout.name, 'model.layers.0.mlp.up_proj', r).map((t) => [t.name.replace('model.layers.0.mlp.up_proj.', ''), t.dtype]);
-      const expected = layout.tensors.filter((t) => isWritten(t, doubleQuant)).map((t) => [t.suffix.replace('{quant_type}', quantType), t.dtype]);
+      const packed = packLayer(layout.name, 'model.layers.0.mlp.up_proj', r).map((t) => [
+        t.name.replace('model.layers.0.mlp.up_proj.', ''),
+        t.dtype,
+      ]);
+      const expected = layout.tensors
+        .filter((t) => isWritten(t, doubleQuant))
+        .map((t) => [t.suffix.replace('{quant_type}', quantType), t.dtype]);
       assert.deepEqual(packed, expected, `${layout.name} ${label}`);
     }
   }
@@ -46,7 +62,7 @@ test('each layout\'s packer writes exactly the table\'s tensors, in its order an
 
 test('the estimate sizes the tensors the packer writes, byte for byte', async () => {
   const settingsOf = {
-    'gptq': (bits: number) => ({ method: 'gptq' as const, bits: bits as 2 | 3 | 4 | 8, groupSize: 32, descAct: false, skip: [] }),
+    gptq: (bits: number) => ({ method: 'gptq' as const, bits: bits as 2 | 3 | 4 | 8, groupSize: 32, descAct: false, skip: [] }),
     'awq-gemm': () => ({ method: 'awq' as const, bits: 4 as const, groupSize: 32, version: 'gemm' as const, skip: [] }),
     'awq-gemv': () => ({ method: 'awq' as const, bits: 4 as const, groupSize: 32, version: 'gemv' as const, skip: [] }),
   };
@@ -59,12 +75,21 @@ test('the estimate sizes the tensors the packer writes, byte for byte', async ()
     }
   }
   const int8 = packLayer('bnb8', 'l', await quantize('int8', w, rows, cols)).map((t) => [t.name.slice(2), t.data.byteLength]);
-  assert.deepEqual(quantizedLinearLayout({ method: 'int8', skip: [] }, rows, cols, 'float16').map((t) => [t.suffix, t.bytes]), int8);
+  assert.deepEqual(
+    quantizedLinearLayout({ method: 'int8', skip: [] }, rows, cols, 'float16').map((t) => [t.suffix, t.bytes]),
+    int8,
+  );
   const nf4 = packLayer('bnb4', 'l', await quantize('nf4', w, rows, cols)).map((t) => [t.name.slice(2), t.data.byteLength]);
-  assert.deepEqual(quantizedLinearLayout({ method: 'bnb4', quantType: 'nf4', doubleQuant: false, skip: [] }, rows, cols, 'float16').map((t) => [t.suffix, t.bytes]), nf4);
+  assert.deepEqual(
+    quantizedLinearLayout({ method: 'bnb4', quantType: 'nf4', doubleQuant: false, skip: [] }, rows, cols, 'float16').map((t) => [
+      t.suffix,
+      t.bytes,
+    ]),
+    nf4,
+  );
 });
 
-test('each layout\'s quantization_config carries the table\'s method, version, checkpoint format and side file', () => {
+test("each layout's quantization_config carries the table's method, version, checkpoint format and side file", () => {
   for (const layout of CHECKPOINT_LAYOUTS) {
     const { quantizationConfig: c, sideFile } = checkpointConfig(layout.name);
     assert.equal(c.quant_method, layout.quantMethod, layout.name);

@@ -17,7 +17,11 @@ const GPTQ = { quant_method: 'gptq', bits: 4, group_size: 128, desc_act: false, 
 const configFile = join(temp, 'quantize_config.json');
 writeFileSync(configFile, JSON.stringify(GPTQ));
 const MiB = 2 ** 20;
-const capped = (bytes: number, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({ ...process.env, QUANTSTUDIO_MEMORY_AVAILABLE: String(bytes), ...extra });
+const capped = (bytes: number, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
+  ...process.env,
+  QUANTSTUDIO_MEMORY_AVAILABLE: String(bytes),
+  ...extra,
+});
 
 describe('the memory check before a job', () => {
   after(() => rmSync(temp, { recursive: true, force: true }));
@@ -29,21 +33,36 @@ describe('the memory check before a job', () => {
     const predicted = await predictJobMemory({ kind: 'quantize', model: demo, config: GPTQ, options: { out } }, demo);
     assert.ok(predicted && predicted.mappedBytes !== undefined);
     const needed = humanBytes(predicted.peakBytes - predicted.mappedBytes);
-    assert.equal(run.stderr.trim().split('\n').at(-1), `quantstudio quantize: this quantize job needs about ${needed} of memory at its peak (besides ` +
-      `${humanBytes(predicted.mappedBytes)} of model files it maps, which the system can page), and 50.0 MiB is available (QUANTSTUDIO_MEMORY_AVAILABLE); ` +
-      'free memory or use a smaller calibration set (calibration.nsamples, calibration.seqlen). To run it anyway, set QUANTSTUDIO_MEMORY_CHECK=off.');
+    assert.equal(
+      run.stderr.trim().split('\n').at(-1),
+      `quantstudio quantize: this quantize job needs about ${needed} of memory at its peak (besides ` +
+        `${humanBytes(predicted.mappedBytes)} of model files it maps, which the system can page), and 50.0 MiB is available (QUANTSTUDIO_MEMORY_AVAILABLE); ` +
+        'free memory or use a smaller calibration set (calibration.nsamples, calibration.seqlen). To run it anyway, set QUANTSTUDIO_MEMORY_CHECK=off.',
+    );
     assert.ok(!run.stderr.includes('tokenize'), 'no work started');
-    assert.deepEqual(readdirSync(temp).filter((n) => n.startsWith('refused')), [], 'no output and no staging folder');
+    assert.deepEqual(
+      readdirSync(temp).filter((n) => n.startsWith('refused')),
+      [],
+      'no output and no staging folder',
+    );
   });
 
   it('counts the calibration set: fewer windows need less, and the same cap then lets the job run', async () => {
-    const job = (nsamples: number) => ({ kind: 'quantize' as const, model: demo, config: GPTQ, options: { out: join(temp, 'x'), calibration: { nsamples, seqlen: 256 } } });
+    const job = (nsamples: number) => ({
+      kind: 'quantize' as const,
+      model: demo,
+      config: GPTQ,
+      options: { out: join(temp, 'x'), calibration: { nsamples, seqlen: 256 } },
+    });
     const big = await predictJobMemory(job(128), demo);
     const small = await predictJobMemory(job(8), demo);
     assert.ok(big && small && big.peakBytes > small.peakBytes);
     const cap = small.peakBytes - small.mappedBytes! + 5 * MiB;
     const jobFile = join(temp, 'small.quant.json');
-    writeFileSync(jobFile, JSON.stringify({ model: demo, quantization_config: GPTQ, calibration: { nsamples: 8, seqlen: 256 }, output: 'small' }));
+    writeFileSync(
+      jobFile,
+      JSON.stringify({ model: demo, quantization_config: GPTQ, calibration: { nsamples: 8, seqlen: 256 }, output: 'small' }),
+    );
     const run = quantstudio(['quantize', jobFile], repoRoot, capped(cap));
     assert.equal(run.status, 0, run.stderr);
     assert.ok(existsSync(join(temp, 'small', 'model.safetensors')));
@@ -51,9 +70,17 @@ describe('the memory check before a job', () => {
 
   it('QUANTSTUDIO_MEMORY_CHECK=off runs a job the check would refuse', () => {
     const out = join(temp, 'override');
-    const refused = quantstudio(['quantize', '--model', demo, '--config', configFile, '--out', out, '--algorithm', 'rtn'], repoRoot, capped(MiB));
+    const refused = quantstudio(
+      ['quantize', '--model', demo, '--config', configFile, '--out', out, '--algorithm', 'rtn'],
+      repoRoot,
+      capped(MiB),
+    );
     assert.match(refused.stderr, /this quantize job needs about [\d.]+ MiB of memory at its peak .* and 1\.0 MiB is available/);
-    const run = quantstudio(['quantize', '--model', demo, '--config', configFile, '--out', out, '--algorithm', 'rtn'], repoRoot, capped(MiB, { QUANTSTUDIO_MEMORY_CHECK: 'off' }));
+    const run = quantstudio(
+      ['quantize', '--model', demo, '--config', configFile, '--out', out, '--algorithm', 'rtn'],
+      repoRoot,
+      capped(MiB, { QUANTSTUDIO_MEMORY_CHECK: 'off' }),
+    );
     assert.equal(run.status, 0, run.stderr);
     assert.ok(existsSync(join(out, 'model.safetensors')));
   });
@@ -61,16 +88,26 @@ describe('the memory check before a job', () => {
   it('refuses a generate job the same way', () => {
     const run = quantstudio(['generate', '--model', demo, '--prompt', 'ROMEO:', '--max-tokens', '4'], repoRoot, capped(10 * MiB));
     assert.notEqual(run.status, 0);
-    assert.match(run.stderr, /this generate job needs about [\d.]+ MiB of memory at its peak \(besides [\d.]+ MiB of model files it maps, which the system can page\), and 10\.0 MiB is available/);
+    assert.match(
+      run.stderr,
+      /this generate job needs about [\d.]+ MiB of memory at its peak \(besides [\d.]+ MiB of model files it maps, which the system can page\), and 10\.0 MiB is available/,
+    );
     assert.match(run.stderr, /free memory or use a smaller model or prompt\. To run it anyway, set QUANTSTUDIO_MEMORY_CHECK=off\./);
   });
 
-  it('available memory is MemAvailable, lowered (never raised) by QUANTSTUDIO_MEMORY_AVAILABLE', { skip: process.platform !== 'linux' && 'reads /proc/meminfo' }, () => {
-    const memAvailable = 1024 * Number(/^MemAvailable:\s+(\d+) kB$/m.exec(readFileSync('/proc/meminfo', 'utf8'))![1]);
-    const found = availableMemory({});
-    assert.equal(found.source, 'MemAvailable in /proc/meminfo');
-    assert.ok(Math.abs(found.bytes - memAvailable) < 256 * MiB, `${found.bytes} vs ${memAvailable}`);
-    assert.deepEqual(availableMemory({ QUANTSTUDIO_MEMORY_AVAILABLE: String(MiB) }), { bytes: MiB, source: 'QUANTSTUDIO_MEMORY_AVAILABLE' });
-    assert.equal(availableMemory({ QUANTSTUDIO_MEMORY_AVAILABLE: String(2 ** 60) }).source, 'MemAvailable in /proc/meminfo');
-  });
+  it(
+    'available memory is MemAvailable, lowered (never raised) by QUANTSTUDIO_MEMORY_AVAILABLE',
+    { skip: process.platform !== 'linux' && 'reads /proc/meminfo' },
+    () => {
+      const memAvailable = 1024 * Number(/^MemAvailable:\s+(\d+) kB$/m.exec(readFileSync('/proc/meminfo', 'utf8'))![1]);
+      const found = availableMemory({});
+      assert.equal(found.source, 'MemAvailable in /proc/meminfo');
+      assert.ok(Math.abs(found.bytes - memAvailable) < 256 * MiB, `${found.bytes} vs ${memAvailable}`);
+      assert.deepEqual(availableMemory({ QUANTSTUDIO_MEMORY_AVAILABLE: String(MiB) }), {
+        bytes: MiB,
+        source: 'QUANTSTUDIO_MEMORY_AVAILABLE',
+      });
+      assert.equal(availableMemory({ QUANTSTUDIO_MEMORY_AVAILABLE: String(2 ** 60) }).source, 'MemAvailable in /proc/meminfo');
+    },
+  );
 });

@@ -14,19 +14,38 @@ process.on('exit', () => fs.rmSync(scratch, { recursive: true, force: true }));
 const calibration = { tokens: Array.from({ length: 512 }, (_, i) => (i * 7919 + 13) % 1000), nsamples: 8, seqlen: 64 };
 
 test('a GPTQ job records the tokens routed to each expert of every MoE layer in its run result', async () => {
-  const result = await startJob({ kind: 'quantize', model, config: { quant_method: 'gptq', bits: 4, group_size: 32, desc_act: false },
-    options: { out: path.join(scratch, 'gptq'), calibration } });
-  assert.deepEqual(result.layers!.map((l) => [l.name, l.expertTokens!.length, l.expertTokens!.reduce((a, b) => a + b, 0), l.fallbackExperts]),
-    [['model.layers.0', 8, 1024, []], ['model.layers.1', 8, 1024, []]]);
+  const result = await startJob({
+    kind: 'quantize',
+    model,
+    config: { quant_method: 'gptq', bits: 4, group_size: 32, desc_act: false },
+    options: { out: path.join(scratch, 'gptq'), calibration },
+  });
+  assert.deepEqual(
+    result.layers!.map((l) => [l.name, l.expertTokens!.length, l.expertTokens!.reduce((a, b) => a + b, 0), l.fallbackExperts]),
+    [
+      ['model.layers.0', 8, 1024, []],
+      ['model.layers.1', 8, 1024, []],
+    ],
+  );
 });
 
 test('an AWQ job on a MoE model fails as INVALID_MODEL before writing anything', async () => {
   const out = path.join(scratch, 'awq');
-  await assert.rejects(startJob({ kind: 'quantize', model, config: { quant_method: 'awq', bits: 4, group_size: 32, version: 'gemm', zero_point: true },
-    options: { out, calibration } }), (e: Error & { code?: string }) => {
-    assert.equal(e.code, 'INVALID_MODEL');
-    assert.match(e.message, /`architectures` names "MixtralForCausalLM", a Mixture-of-Experts model \(8 experts, top-2\): AWQ's scale search/);
-    return true;
-  });
+  await assert.rejects(
+    startJob({
+      kind: 'quantize',
+      model,
+      config: { quant_method: 'awq', bits: 4, group_size: 32, version: 'gemm', zero_point: true },
+      options: { out, calibration },
+    }),
+    (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'INVALID_MODEL');
+      assert.match(
+        e.message,
+        /`architectures` names "MixtralForCausalLM", a Mixture-of-Experts model \(8 experts, top-2\): AWQ's scale search/,
+      );
+      return true;
+    },
+  );
   assert.equal(fs.existsSync(out), false);
 });

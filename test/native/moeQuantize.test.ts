@@ -19,7 +19,13 @@ const gptq = { quant_method: 'gptq', bits: 4, group_size: 32, desc_act: false, s
 const methods = [
   { label: 'RTN', config: gptq, algorithm: 'rtn' as const, packed: 'qweight', dtype: 'I32' },
   { label: 'GPTQ', config: gptq, algorithm: undefined, packed: 'qweight', dtype: 'I32' },
-  { label: 'NF4', config: { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4' }, algorithm: undefined, packed: 'weight', dtype: 'U8' },
+  {
+    label: 'NF4',
+    config: { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4' },
+    algorithm: undefined,
+    packed: 'weight',
+    dtype: 'U8',
+  },
   { label: 'int8', config: { quant_method: 'bitsandbytes', load_in_8bit: true }, algorithm: undefined, packed: 'weight', dtype: 'I8' },
 ];
 // 16 windows of 64 tokens, spread over the vocabulary.
@@ -34,52 +40,61 @@ function moeModules(dir: string, i: number, tree: 'gptq' | 'bnb'): { kept: Array
   const written = tree === 'gptq' ? `model.layers.${i}.mlp` : source;
   const sourceNames = moe.mixtralNames ? ['w1', 'w3', 'w2'] : ['gate_proj', 'up_proj', 'down_proj'];
   const writtenNames = tree === 'gptq' ? ['gate_proj', 'up_proj', 'down_proj'] : sourceNames;
-  const experts = Array.from({ length: moe.experts }, (_, e) => sourceNames.map((n, k) => [`${written}.experts.${e}.${writtenNames[k]}`, `${source}.experts.${e}.${n}`]));
-  const shared = moe.sharedExpertIntermediateSize > 0 ? ['gate_proj', 'up_proj', 'down_proj'].map((n) => `${written}.shared_expert.${n}`) : [];
+  const experts = Array.from({ length: moe.experts }, (_, e) =>
+    sourceNames.map((n, k) => [`${written}.experts.${e}.${writtenNames[k]}`, `${source}.experts.${e}.${n}`]),
+  );
+  const shared =
+    moe.sharedExpertIntermediateSize > 0 ? ['gate_proj', 'up_proj', 'down_proj'].map((n) => `${written}.shared_expert.${n}`) : [];
   const kept: Array<[string, string]> = [[`${written}.gate`, `${source}.gate`]];
   const packed = [...shared];
   if (tree === 'gptq') {
     packed.push(...experts.flat().map(([name]) => name));
     if (shared.length > 0) kept.push([`${written}.shared_expert_gate`, `${source}.shared_expert_gate`]);
   } else {
-    kept.push(...experts.flat() as Array<[string, string]>);
+    kept.push(...(experts.flat() as Array<[string, string]>));
     if (shared.length > 0) packed.push(`${written}.shared_expert_gate`);
   }
   return { kept, packed };
 }
 
-for (const fixture of fixtures) for (const method of methods) {
-  test(`${method.label} on ${fixture.name}: the loading library's experts packed, the rest as stored, the checkpoint runs`, async () => {
-    const out = path.join(tempDir(`moe-${method.label}`), 'out');
-    const r = await quantizeModel({ model: fixture.dir, config: method.config, algorithm: method.algorithm, out, calibration });
-    const config = readRuntimeConfig(fixture.dir);
-    const written = path.join(out, 'model.safetensors'), source = path.join(fixture.dir, 'model.safetensors');
-    const header = new Map(readSafetensorsHeader(written).tensors.map((t) => [t.name, t]));
-    for (let i = 0; i < config.layers; i++) {
-      if (!config.moe!.sparseLayers[i]) {
-        // A dense layer's MLP (Qwen3-MoE's mlp_only_layers): GPTQModel 7.7's MoE tree has none, so GPTQ keeps it.
-        const down = header.get(`model.layers.${i}.mlp.down_proj.weight`);
-        assert.equal(down?.dtype, method.packed === 'qweight' ? 'BF16' : method.dtype, `layer ${i} down_proj`);
-        continue;
+for (const fixture of fixtures)
+  for (const method of methods) {
+    test(`${method.label} on ${fixture.name}: the loading library's experts packed, the rest as stored, the checkpoint runs`, async () => {
+      const out = path.join(tempDir(`moe-${method.label}`), 'out');
+      const r = await quantizeModel({ model: fixture.dir, config: method.config, algorithm: method.algorithm, out, calibration });
+      const config = readRuntimeConfig(fixture.dir);
+      const written = path.join(out, 'model.safetensors'),
+        source = path.join(fixture.dir, 'model.safetensors');
+      const header = new Map(readSafetensorsHeader(written).tensors.map((t) => [t.name, t]));
+      for (let i = 0; i < config.layers; i++) {
+        if (!config.moe!.sparseLayers[i]) {
+          // A dense layer's MLP (Qwen3-MoE's mlp_only_layers): GPTQModel 7.7's MoE tree has none, so GPTQ keeps it.
+          const down = header.get(`model.layers.${i}.mlp.down_proj.weight`);
+          assert.equal(down?.dtype, method.packed === 'qweight' ? 'BF16' : method.dtype, `layer ${i} down_proj`);
+          continue;
+        }
+        const { kept, packed } = moeModules(fixture.dir, i, method.packed === 'qweight' ? 'gptq' : 'bnb');
+        for (const [name, from] of kept) {
+          assert.equal(header.get(`${name}.weight`)?.dtype, 'BF16', name);
+          assert.deepEqual(readTensor(written, `${name}.weight`).data, readTensor(source, `${from}.weight`).data, name);
+        }
+        for (const name of packed) assert.equal(header.get(`${name}.${method.packed}`)?.dtype, method.dtype, name);
       }
-      const { kept, packed } = moeModules(fixture.dir, i, method.packed === 'qweight' ? 'gptq' : 'bnb');
-      for (const [name, from] of kept) {
-        assert.equal(header.get(`${name}.weight`)?.dtype, 'BF16', name);
-        assert.deepEqual(readTensor(written, `${name}.weight`).data, readTensor(source, `${from}.weight`).data, name);
-      }
-      for (const name of packed) assert.equal(header.get(`${name}.${method.packed}`)?.dtype, method.dtype, name);
-    }
-    // Tokens per expert: GPTQ only, on MoE layers, each token counted once per expert it is routed to.
-    r.layers.forEach((layer, i) => {
-      if (method.label !== 'GPTQ' || !config.moe!.sparseLayers[i]) return assert.equal(layer.expertTokens, undefined, layer.name);
-      assert.equal(layer.expertTokens!.length, config.moe!.experts);
-      assert.equal(layer.expertTokens!.reduce((a, b) => a + b, 0), 1024 * config.moe!.topK, layer.name);
-      assert.deepEqual(layer.fallbackExperts, []);
+      // Tokens per expert: GPTQ only, on MoE layers, each token counted once per expert it is routed to.
+      r.layers.forEach((layer, i) => {
+        if (method.label !== 'GPTQ' || !config.moe!.sparseLayers[i]) return assert.equal(layer.expertTokens, undefined, layer.name);
+        assert.equal(layer.expertTokens!.length, config.moe!.experts);
+        assert.equal(
+          layer.expertTokens!.reduce((a, b) => a + b, 0),
+          1024 * config.moe!.topK,
+          layer.name,
+        );
+        assert.deepEqual(layer.fallbackExperts, []);
+      });
+      const logits = await openModel(out).logits([5, 17, 300, 41, 999, 2, 77]);
+      assert.ok(logits.every(Number.isFinite));
     });
-    const logits = await openModel(out).logits([5, 17, 300, 41, 999, 2, 77]);
-    assert.ok(logits.every(Number.isFinite));
-  });
-}
+  }
 
 test('GPTQ: an expert under 0.5% of the calibration tokens is quantized round-to-nearest, as GPTQModel 7.7 falls back', async () => {
   const fixture = fixtures[0];
@@ -89,13 +104,17 @@ test('GPTQ: an expert under 0.5% of the calibration tokens is quantized round-to
   const out = path.join(tempDir('moe-fallback'), 'out');
   const r = await quantizeModel({ model: fixture.dir, config: gptq, out, calibration: same });
   const tokens = r.layers[0].expertTokens!;
-  assert.deepEqual([...tokens].sort((a, b) => a - b), [0, 0, 0, 0, 0, 0, 1024, 1024]);
+  assert.deepEqual(
+    [...tokens].sort((a, b) => a - b),
+    [0, 0, 0, 0, 0, 0, 1024, 1024],
+  );
   const starved = tokens.flatMap((n, e) => (n === 0 ? [e] : []));
   assert.deepEqual(r.layers[0].fallbackExperts, starved);
   // The fallen-back experts hold exactly RTN's codes; the calibrated ones GPTQ's, which differ.
   const rtnOut = path.join(tempDir('moe-rtn'), 'out');
   await quantizeModel({ model: fixture.dir, config: gptq, algorithm: 'rtn', out: rtnOut });
-  const qweight = (folder: string, e: number) => readTensor(path.join(folder, 'model.safetensors'), `model.layers.0.mlp.experts.${e}.gate_proj.qweight`).data;
+  const qweight = (folder: string, e: number) =>
+    readTensor(path.join(folder, 'model.safetensors'), `model.layers.0.mlp.experts.${e}.gate_proj.qweight`).data;
   for (const e of starved) assert.deepEqual(qweight(out, e), qweight(rtnOut, e), `expert ${e}`);
   const used = tokens.findIndex((n) => n > 0);
   assert.notDeepEqual(qweight(out, used), qweight(rtnOut, used));
@@ -104,8 +123,10 @@ test('GPTQ: an expert under 0.5% of the calibration tokens is quantized round-to
 
 test('AWQ, or RTN into an AWQ layout, on a MoE model is refused before any work, naming the model and what to use instead', async () => {
   const awq = { quant_method: 'awq', bits: 4, group_size: 32, version: 'gemm', zero_point: true };
-  const refusal = new RegExp('config.json: `architectures` names "Qwen3MoeForCausalLM", a Mixture-of-Experts model \\(8 experts, top-2\\): '
-    + "AWQ's scale search over experts is not supported; quantize it with GPTQ, RTN or bitsandbytes");
+  const refusal = new RegExp(
+    'config.json: `architectures` names "Qwen3MoeForCausalLM", a Mixture-of-Experts model \\(8 experts, top-2\\): ' +
+      "AWQ's scale search over experts is not supported; quantize it with GPTQ, RTN or bitsandbytes",
+  );
   for (const algorithm of [undefined, 'rtn' as const]) {
     const out = path.join(tempDir('moe-awq'), 'out');
     await assert.rejects(quantizeModel({ model: fixtures[2].dir, config: awq, algorithm, out, calibration }), refusal);

@@ -27,10 +27,13 @@ test('the lock is taken, refused while its holder runs, taken over from a dead h
   const sleeper = spawn('sleep', ['30']);
   t.after(() => sleeper.kill());
   writeFileSync(`${out}.lock`, `${sleeper.pid}\n`);
-  assert.throws(() => OutputLock.acquire(out), (e: Error) => {
-    assert.match(e.message, new RegExp(`output folder ${out} is being written by another job \\(pid ${sleeper.pid}\\)`));
-    return true;
-  });
+  assert.throws(
+    () => OutputLock.acquire(out),
+    (e: Error) => {
+      assert.match(e.message, new RegExp(`output folder ${out} is being written by another job \\(pid ${sleeper.pid}\\)`));
+      return true;
+    },
+  );
   writeFileSync(`${out}.lock`, `${deadPid()}\n`);
   const lock = OutputLock.acquire(out);
   assert.deepEqual(readdirSync(scratch), ['unit.lock']);
@@ -45,7 +48,9 @@ test('two quantize --overwrite jobs into one folder: the second fails at once, t
   const args = ['quantize', '--model', demo, '--config', config, '--out', out, '--overwrite'];
   const first = spawn(process.execPath, [bin, ...args, '--calib', 'wikitext2'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
-  first.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  first.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const exited = new Promise<number | null>((resolve) => first.on('exit', resolve));
   while (!existsSync(`${out}.lock`)) {
     assert.equal(first.exitCode, null, `the first job ended before taking its lock: ${stderr}`);
@@ -71,14 +76,14 @@ test('a lock left by a killed job does not block the next one', () => {
   assert.ok(!existsSync(`${out}.lock`));
 });
 
-test('the runner removes the lock of a worker that died, and leaves a running job\'s lock alone', (t) => {
+test("the runner removes the lock of a worker that died, and leaves a running job's lock alone", (t) => {
   const out = join(scratch, 'runner');
   const dead = deadPid();
   writeFileSync(`${out}.lock`, `${dead}\n`);
   removeStagingLeftovers(out, dead + 1);
-  assert.ok(existsSync(`${out}.lock`), 'another worker\'s lock stays');
+  assert.ok(existsSync(`${out}.lock`), "another worker's lock stays");
   removeStagingLeftovers(out, dead);
-  assert.ok(!existsSync(`${out}.lock`), 'the exited worker\'s lock goes');
+  assert.ok(!existsSync(`${out}.lock`), "the exited worker's lock goes");
 
   const sleeper = spawn('sleep', ['30']);
   t.after(() => sleeper.kill());
@@ -87,5 +92,5 @@ test('the runner removes the lock of a worker that died, and leaves a running jo
   assert.ok(existsSync(`${out}.lock`), 'a running job keeps its lock');
   writeFileSync(`${out}.lock`, `${dead}\n`);
   removeDeadStaging(out);
-  assert.ok(!existsSync(`${out}.lock`), 'a dead job\'s lock goes before the next job');
+  assert.ok(!existsSync(`${out}.lock`), "a dead job's lock goes before the next job");
 });

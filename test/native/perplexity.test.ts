@@ -49,5 +49,12 @@ test('perplexity errors: fewer than two tokens, cancelled runs', async () => {
   await assert.rejects(idsPerplexity(model, [5]), /perplexity needs at least 2 tokens, got 1/);
   const controller = new AbortController();
   controller.abort();
-  await assert.rejects(idsPerplexity(model, Array.from({ length: 600 }, (_, i) => i % 4000), { signal: controller.signal }), /cancelled/);
+  await assert.rejects(
+    idsPerplexity(
+      model,
+      Array.from({ length: 600 }, (_, i) => i % 4000),
+      { signal: controller.signal },
+    ),
+    /cancelled/,
+  );
 });

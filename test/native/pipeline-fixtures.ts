@@ -36,7 +36,10 @@ export function folderHash(folder: string): string {
 /** name → {dtype, shape} over all safetensors files of a folder (single or sharded). */
 export function tensorTable(folder: string): Map<string, { dtype: string; shape: number[] }> {
   const table = new Map<string, { dtype: string; shape: number[] }>();
-  for (const file of fs.readdirSync(folder).filter((f) => f.endsWith('.safetensors')).sort()) {
+  for (const file of fs
+    .readdirSync(folder)
+    .filter((f) => f.endsWith('.safetensors'))
+    .sort()) {
     for (const t of readSafetensorsHeader(path.join(folder, file)).tensors) table.set(t.name, { dtype: t.dtype, shape: t.shape });
   }
   return table;

@@ -26,7 +26,11 @@ async function perplexity(folder: string): Promise<number> {
 }
 
 /** Quantizes, then checks the runtime's direct load against the dense copy; returns the perplexity. */
-async function quantizeAndScore(label: string, config: Record<string, unknown>, algorithm?: 'rtn'): Promise<{ ppl: number; out: string; errors: number[] }> {
+async function quantizeAndScore(
+  label: string,
+  config: Record<string, unknown>,
+  algorithm?: 'rtn',
+): Promise<{ ppl: number; out: string; errors: number[] }> {
   const out = path.join(tempDir(label), 'out');
   const r = await quantizeModel({ model: tinyLlamaDir, config, algorithm, out, calibration });
   const dense = path.join(tempDir(`${label}-dense`), 'out');
@@ -45,7 +49,10 @@ test('GPTQ 4-bit g128 stays close to fp16 and beats RTN on the same text', async
   const gptq = await quantizeAndScore('gptq', { quant_method: 'gptq', bits: 4, group_size: 128 });
   assert.ok(gptq.ppl < rtn.ppl, `GPTQ ${gptq.ppl} vs RTN ${rtn.ppl}`);
   assert.ok(gptq.ppl < base * 1.02, `GPTQ ${gptq.ppl} vs fp16 ${base}`);
-  assert.ok(gptq.errors.every((e) => e > 0 && e < 0.02), gptq.errors.join());
+  assert.ok(
+    gptq.errors.every((e) => e > 0 && e < 0.02),
+    gptq.errors.join(),
+  );
 });
 
 test('GPTQ 3-bit with act-order beats RTN 3-bit', async () => {
@@ -72,7 +79,12 @@ test('AWQ 4-bit writes the GEMM layout with folded norms and stays close to fp16
 
 test('NF4 and int8 checkpoints load and stay close to fp16', async () => {
   const base = await fp;
-  const nf4 = await quantizeAndScore('nf4', { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4', bnb_4bit_compute_dtype: 'float16' });
+  const nf4 = await quantizeAndScore('nf4', {
+    quant_method: 'bitsandbytes',
+    load_in_4bit: true,
+    bnb_4bit_quant_type: 'nf4',
+    bnb_4bit_compute_dtype: 'float16',
+  });
   const int8 = await quantizeAndScore('int8', { quant_method: 'bitsandbytes', load_in_8bit: true });
   assert.ok(nf4.ppl < base * 1.03, `NF4 ${nf4.ppl} vs fp16 ${base}`);
   assert.ok(Math.abs(int8.ppl - base) < 0.005 * base, `int8 ${int8.ppl} vs fp16 ${base}`);

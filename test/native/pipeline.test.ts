@@ -9,7 +9,14 @@ import { f16ToF32, f32ToF16, readSafetensorsHeader, readTensorFloat32 } from '..
 import { GroupResult, quantize } from '../../native/lib/quant';
 import { loadAddon } from '../../native/lib/addon';
 import { cancelFlag } from '../../native/lib/groupQuantized';
-import { PipelineAddon, PipelinePlan, QuantizeConfigError, QuantizeProgress, planFromConfig, quantizeModel } from '../../native/lib/quantize';
+import {
+  PipelineAddon,
+  PipelinePlan,
+  QuantizeConfigError,
+  QuantizeProgress,
+  planFromConfig,
+  quantizeModel,
+} from '../../native/lib/quantize';
 import { readRuntimeConfigWithText } from '../../native/model';
 import { RuntimeModel } from '../../native/lib/runtime';
 import { TextTokenizer } from '../../native/lib/tokenizer';
@@ -19,7 +26,15 @@ import { repoRoot, tinyLlamaDir } from './runtime-fixtures';
 after(removeTempDirs);
 
 const sourceHash = folderHash(tinyLlamaDir);
-const linearRoles = ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.o_proj', 'mlp.gate_proj', 'mlp.up_proj', 'mlp.down_proj'];
+const linearRoles = [
+  'self_attn.q_proj',
+  'self_attn.k_proj',
+  'self_attn.v_proj',
+  'self_attn.o_proj',
+  'mlp.gate_proj',
+  'mlp.up_proj',
+  'mlp.down_proj',
+];
 const sourceConfig = JSON.parse(fs.readFileSync(path.join(tinyLlamaDir, 'config.json'), 'utf8')) as Record<string, unknown>;
 
 function readJson(file: string): Record<string, unknown> {
@@ -34,9 +49,18 @@ test('RTN 4-bit g128 writes the GPTQ v1 layout: exact tensor table, configs and 
     { onProgress: (p) => events.push(p) },
   );
   assert.equal(r.out, out);
-  assert.deepEqual(r.layers.map((l) => l.name), [0, 1, 2, 3].map((i) => `model.layers.${i}`));
-  assert.ok(r.layers.every((l) => l.errorKind === 'weight' && l.error > 0 && l.error < 0.05), JSON.stringify(r.layers));
-  assert.deepEqual(events.filter((e) => e.phase === 'layer').map((e) => `${e.done}/${e.total}`), ['1/4', '2/4', '3/4', '4/4']);
+  assert.deepEqual(
+    r.layers.map((l) => l.name),
+    [0, 1, 2, 3].map((i) => `model.layers.${i}`),
+  );
+  assert.ok(
+    r.layers.every((l) => l.errorKind === 'weight' && l.error > 0 && l.error < 0.05),
+    JSON.stringify(r.layers),
+  );
+  assert.deepEqual(
+    events.filter((e) => e.phase === 'layer').map((e) => `${e.done}/${e.total}`),
+    ['1/4', '2/4', '3/4', '4/4'],
+  );
   assert.equal(events.at(-1)?.phase, 'done');
 
   const expected = new Map<string, { dtype: string; shape: number[] }>();
@@ -58,14 +82,32 @@ test('RTN 4-bit g128 writes the GPTQ v1 layout: exact tensor table, configs and 
   for (const [name, info] of expected) assert.deepEqual(written.get(name), info, name);
 
   const files = fs.readdirSync(out).sort();
-  assert.deepEqual(files, ['config.json', 'generation_config.json', 'model.safetensors', 'quantize_config.json', 'tokenizer.json', 'tokenizer_config.json']);
-  const cc = checkpointConfig('gptq', { bits: 4, groupSize: 128, descAct: false, sym: true, dampPercent: 0.1, trueSequential: true, staticGroups: false });
+  assert.deepEqual(files, [
+    'config.json',
+    'generation_config.json',
+    'model.safetensors',
+    'quantize_config.json',
+    'tokenizer.json',
+    'tokenizer_config.json',
+  ]);
+  const cc = checkpointConfig('gptq', {
+    bits: 4,
+    groupSize: 128,
+    descAct: false,
+    sym: true,
+    dampPercent: 0.1,
+    trueSequential: true,
+    staticGroups: false,
+  });
   assert.deepEqual(readJson(path.join(out, 'config.json')), { ...sourceConfig, quantization_config: cc.quantizationConfig });
   assert.deepEqual(readJson(path.join(out, 'quantize_config.json')), JSON.parse(cc.sideFile?.text ?? 'null'));
   for (const f of ['tokenizer.json', 'tokenizer_config.json', 'generation_config.json']) {
     assert.ok(fs.readFileSync(path.join(out, f)).equals(fs.readFileSync(path.join(tinyLlamaDir, f))), f);
   }
-  assert.equal(r.bytes, files.reduce((s, f) => s + fs.statSync(path.join(out, f)).size, 0));
+  assert.equal(
+    r.bytes,
+    files.reduce((s, f) => s + fs.statSync(path.join(out, f)).size, 0),
+  );
   assert.equal(folderHash(tinyLlamaDir), sourceHash);
 });
 
@@ -86,11 +128,26 @@ test('a written GPTQ layer unpacks to exactly RTN of the original weight', async
 
 test('weights past maxShardBytes are sharded with an index naming every tensor', async () => {
   const out = path.join(tempDir('shards'), 'out');
-  await quantizeModel({ model: tinyLlamaDir, config: { quant_method: 'gptq', bits: 4, group_size: 128 }, algorithm: 'rtn', out, maxShardBytes: 1 << 20 });
-  const index = readJson(path.join(out, 'model.safetensors.index.json')) as { metadata: { total_size: number }; weight_map: Record<string, string> };
-  const shards = fs.readdirSync(out).filter((f) => f.endsWith('.safetensors')).sort();
+  await quantizeModel({
+    model: tinyLlamaDir,
+    config: { quant_method: 'gptq', bits: 4, group_size: 128 },
+    algorithm: 'rtn',
+    out,
+    maxShardBytes: 1 << 20,
+  });
+  const index = readJson(path.join(out, 'model.safetensors.index.json')) as {
+    metadata: { total_size: number };
+    weight_map: Record<string, string>;
+  };
+  const shards = fs
+    .readdirSync(out)
+    .filter((f) => f.endsWith('.safetensors'))
+    .sort();
   assert.ok(shards.length > 1 && !shards.includes('model.safetensors'), shards.join());
-  assert.deepEqual(shards, shards.map((_, i) => `model-${String(i + 1).padStart(5, '0')}-of-${String(shards.length).padStart(5, '0')}.safetensors`));
+  assert.deepEqual(
+    shards,
+    shards.map((_, i) => `model-${String(i + 1).padStart(5, '0')}-of-${String(shards.length).padStart(5, '0')}.safetensors`),
+  );
   const table = tensorTable(out);
   assert.deepEqual(Object.keys(index.weight_map).sort(), [...table.keys()].sort());
   let total = 0;
@@ -114,7 +171,12 @@ test('cancelling mid-run rejects with AbortError and leaves no folder (nor temp 
   await assert.rejects(
     quantizeModel(
       { model: tinyLlamaDir, config: { quant_method: 'gptq', bits: 4, group_size: 128 }, out, calibration: { nsamples: 4, seqlen: 64 } },
-      { signal: controller.signal, onProgress: (p) => { if (p.phase === 'layer' && p.done === 1) controller.abort(); } },
+      {
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (p.phase === 'layer' && p.done === 1) controller.abort();
+        },
+      },
     ),
     (e: Error) => e.name === 'AbortError',
   );
@@ -136,14 +198,33 @@ test('the layouts table refuses what a layout cannot hold before any work: metho
   const parent = tempDir('badlayout');
   const { config: model, text: sourceConfigJson } = readRuntimeConfigWithText(tinyLlamaDir);
   const addon = loadAddon() as PipelineAddon;
-  const run = async (plan: Partial<PipelinePlan>) => addon.quantizePipeline(
-    { method: 'rtn', layout: 'gptq', skipModules: [], ...plan, source: tinyLlamaDir, out: path.join(parent, 'out'), overwrite: false, model, sourceConfigJson, maxShardBytes: 0 },
-    () => undefined, cancelFlag(undefined),
-  );
+  const run = async (plan: Partial<PipelinePlan>) =>
+    addon.quantizePipeline(
+      {
+        method: 'rtn',
+        layout: 'gptq',
+        skipModules: [],
+        ...plan,
+        source: tinyLlamaDir,
+        out: path.join(parent, 'out'),
+        overwrite: false,
+        model,
+        sourceConfigJson,
+        maxShardBytes: 0,
+      },
+      () => undefined,
+      cancelFlag(undefined),
+    );
   await assert.rejects(run({ method: 'nf4', layout: 'bnb8' }), /the method and the checkpoint layout do not match/);
   await assert.rejects(run({ method: 'rtn', layout: 'bnb4' }), /the method and the checkpoint layout do not match/);
-  await assert.rejects(run({ layout: 'awq-gemv', bits: 3, groupSize: 128 }), /the awq-gemv layout holds 4-bit weights only \(bits 3\); use bits 4, or the gptq layout$/);
-  await assert.rejects(run({ layout: 'gptq', bits: 5, groupSize: 128 }), /the gptq layout holds 2, 3, 4 or 8-bit weights only \(bits 5\); use bits 2, 3, 4 or 8$/);
+  await assert.rejects(
+    run({ layout: 'awq-gemv', bits: 3, groupSize: 128 }),
+    /the awq-gemv layout holds 4-bit weights only \(bits 3\); use bits 4, or the gptq layout$/,
+  );
+  await assert.rejects(
+    run({ layout: 'gptq', bits: 5, groupSize: 128 }),
+    /the gptq layout holds 2, 3, 4 or 8-bit weights only \(bits 5\); use bits 2, 3, 4 or 8$/,
+  );
   await assert.rejects(run({ layout: 'awq' as never }), /layout must be gptq, awq-gemm, awq-gemv, bnb4 or bnb8 \(got "awq"\)/);
   assert.deepEqual(fs.readdirSync(parent), []);
 });
@@ -158,25 +239,54 @@ test('writing into the source model folder is refused and the source stays untou
 
 test('modules_to_not_convert keeps those linears dense', async () => {
   const out = path.join(tempDir('skip'), 'out');
-  await quantizeModel({ model: tinyLlamaDir, config: { quant_method: 'gptq', bits: 4, group_size: 128, modules_to_not_convert: ['mlp.down_proj', 'model.layers.0.self_attn.q_proj'] }, algorithm: 'rtn', out });
+  await quantizeModel({
+    model: tinyLlamaDir,
+    config: {
+      quant_method: 'gptq',
+      bits: 4,
+      group_size: 128,
+      modules_to_not_convert: ['mlp.down_proj', 'model.layers.0.self_attn.q_proj'],
+    },
+    algorithm: 'rtn',
+    out,
+  });
   const table = tensorTable(out);
   for (let i = 0; i < 4; i++) {
     assert.equal(table.get(`model.layers.${i}.mlp.down_proj.weight`)?.dtype, 'F16');
     assert.equal(table.has(`model.layers.${i}.mlp.down_proj.qweight`), false);
     assert.equal(table.has(`model.layers.${i}.self_attn.q_proj.qweight`), i !== 0);
   }
-  assert.deepEqual((readJson(path.join(out, 'config.json')).quantization_config as Record<string, unknown>).modules_to_not_convert, ['mlp.down_proj', 'model.layers.0.self_attn.q_proj']);
+  assert.deepEqual((readJson(path.join(out, 'config.json')).quantization_config as Record<string, unknown>).modules_to_not_convert, [
+    'mlp.down_proj',
+    'model.layers.0.self_attn.q_proj',
+  ]);
 });
 
 test('configs map to the engine plan; contradictions are errors naming the key', () => {
-  assert.deepEqual(planFromConfig({ quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4', bnb_4bit_compute_dtype: 'bfloat16' }), {
-    method: 'nf4', layout: 'bnb4', doubleQuant: false, computeDtype: 'bfloat16', skipModules: [],
-  });
-  assert.deepEqual(planFromConfig({ quant_method: 'awq', w_bit: 4, q_group_size: 64, zero_point: true, version: 'GEMV' }).layout, 'awq-gemv');
-  assert.throws(() => planFromConfig({ quant_method: 'awq', version: 'exllama' }), /quantization_config\.version: "exllama" must be gemm or gemv/);
+  assert.deepEqual(
+    planFromConfig({ quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4', bnb_4bit_compute_dtype: 'bfloat16' }),
+    {
+      method: 'nf4',
+      layout: 'bnb4',
+      doubleQuant: false,
+      computeDtype: 'bfloat16',
+      skipModules: [],
+    },
+  );
+  assert.deepEqual(
+    planFromConfig({ quant_method: 'awq', w_bit: 4, q_group_size: 64, zero_point: true, version: 'GEMV' }).layout,
+    'awq-gemv',
+  );
+  assert.throws(
+    () => planFromConfig({ quant_method: 'awq', version: 'exllama' }),
+    /quantization_config\.version: "exllama" must be gemm or gemv/,
+  );
   assert.equal(planFromConfig({ quant_method: 'gptq', bits: 3 }, 'gptq').bits, 3);
   assert.throws(() => planFromConfig({ quant_method: 'gptq' }, 'awq'), QuantizeConfigError);
-  assert.throws(() => planFromConfig({ quant_method: 'bitsandbytes', load_in_4bit: true, load_in_8bit: true }), /exactly one of load_in_4bit and load_in_8bit/);
+  assert.throws(
+    () => planFromConfig({ quant_method: 'bitsandbytes', load_in_4bit: true, load_in_8bit: true }),
+    /exactly one of load_in_4bit and load_in_8bit/,
+  );
   assert.throws(() => planFromConfig({ quant_method: 'gptq', group_size: '128' }), /quantization_config\.group_size: must be a number/);
   assert.throws(() => planFromConfig({ quant_method: 'gptq', checkpoint_format: 'gptq_v2' }), /checkpoint_format/);
 });
@@ -209,15 +319,23 @@ test('calibration windows: seeded, contiguous slices of the tokenized text', () 
 });
 
 test('OPT (LayerNorm with bias, fc1/fc2) and Qwen2 (q/k/v bias) go through GPTQ and AWQ and reload', async () => {
-  const tokens = Array.from({ length: 500 }, (_, i) => (i * 7919) % 97 + 3);
+  const tokens = Array.from({ length: 500 }, (_, i) => ((i * 7919) % 97) + 3);
   const ids = tokens.slice(0, 64);
   for (const name of ['opt-random', 'qwen2-random']) {
     const source = path.join(repoRoot, 'test', 'fixtures', name);
     const before = folderHash(source);
     for (const quantMethod of ['gptq', 'awq']) {
       const out = path.join(tempDir(`${name}-${quantMethod}`), 'out');
-      const r = await quantizeModel({ model: source, config: { quant_method: quantMethod, bits: 4, group_size: 32 }, out, calibration: { tokens, nsamples: 4, seqlen: 32 } });
-      assert.ok(r.layers.every((l) => l.errorKind === 'output' && l.error > 0 && l.error < 0.05), `${name} ${quantMethod}: ${JSON.stringify(r.layers)}`);
+      const r = await quantizeModel({
+        model: source,
+        config: { quant_method: quantMethod, bits: 4, group_size: 32 },
+        out,
+        calibration: { tokens, nsamples: 4, seqlen: 32 },
+      });
+      assert.ok(
+        r.layers.every((l) => l.errorKind === 'output' && l.error > 0 && l.error < 0.05),
+        `${name} ${quantMethod}: ${JSON.stringify(r.layers)}`,
+      );
       const dense = path.join(tempDir(`${name}-${quantMethod}-dense`), 'out');
       await denseCopy(out, dense);
       const direct = (await RuntimeModel.open(out).perplexity(ids, { seq: 32 })).perplexity;

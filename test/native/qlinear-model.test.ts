@@ -31,23 +31,33 @@ interface Recipe {
 
 const recipes: Record<string, Recipe> = {
   'GPTQ 4-bit g128': {
-    format: 'gptq', config: { bits: 4, groupSize: 128 }, unpack: { bits: 4, groupSize: 128 },
+    format: 'gptq',
+    config: { bits: 4, groupSize: 128 },
+    unpack: { bits: 4, groupSize: 128 },
     quantize: (w, rows, cols) => quantize('rtn', w, rows, cols, { bits: 4, groupSize: 128, sym: true }),
   },
   'AWQ GEMM 4-bit g64': {
-    format: 'awq-gemm', config: { bits: 4, groupSize: 64 }, unpack: { groupSize: 64 },
+    format: 'awq-gemm',
+    config: { bits: 4, groupSize: 64 },
+    unpack: { groupSize: 64 },
     quantize: (w, rows, cols) => quantize('rtn', w, rows, cols, { bits: 4, groupSize: 64, sym: false }),
   },
   'AWQ GEMV 4-bit g128': {
-    format: 'awq-gemv', config: { bits: 4, groupSize: 128 }, unpack: { groupSize: 128 },
+    format: 'awq-gemv',
+    config: { bits: 4, groupSize: 128 },
+    unpack: { groupSize: 128 },
     quantize: (w, rows, cols) => quantize('rtn', w, rows, cols, { bits: 4, groupSize: 128, sym: false }),
   },
   'bitsandbytes NF4 double quant': {
-    format: 'bnb4', config: { quantType: 'nf4', doubleQuant: true }, unpack: {},
+    format: 'bnb4',
+    config: { quantType: 'nf4', doubleQuant: true },
+    unpack: {},
     quantize: (w, rows, cols) => quantize('nf4', w, rows, cols, { blocksize: 64, doubleQuant: true }),
   },
   'bitsandbytes int8': {
-    format: 'bnb8', config: {}, unpack: {},
+    format: 'bnb8',
+    config: {},
+    unpack: {},
     quantize: (w, rows, cols) => quantize('int8', w, rows, cols),
   },
 };
@@ -81,7 +91,10 @@ async function writeFolders(label: string, recipe: Recipe): Promise<{ quantDir: 
   fs.mkdirSync(denseDir);
   fs.writeFileSync(path.join(denseDir, 'config.json'), JSON.stringify(baseConfig, null, 2));
   const dense = quantized.map(({ prefix, shape }): TensorToWrite => ({
-    name: `${prefix}.weight`, dtype: 'F32', shape, data: dequantize(unpackLayer(recipe.format, quantDir, prefix, recipe.unpack)),
+    name: `${prefix}.weight`,
+    dtype: 'F32',
+    shape,
+    data: dequantize(unpackLayer(recipe.format, quantDir, prefix, recipe.unpack)),
   }));
   writeSafetensors(path.join(denseDir, 'model.safetensors'), [...untouched, ...dense]);
   return { quantDir, denseDir };

@@ -40,20 +40,37 @@ const cases: Case[] = [
     return [
       { name: `gptq ${bits}-bit g64`, format: 'gptq', loaded: 'gptq', rows, quantize: rtn(bits, 64), unpack: { bits, groupSize: 64 } },
       {
-        name: `gptq ${bits}-bit g64 act-order`, format: 'gptq', loaded: 'gptq', rows, unpack: { bits, groupSize: 64 },
+        name: `gptq ${bits}-bit g64 act-order`,
+        format: 'gptq',
+        loaded: 'gptq',
+        rows,
+        unpack: { bits, groupSize: 64 },
         quantize: (w, r) => actOrderRtn(w, r, cols, bits, 64, 7 + bits),
       },
     ];
   }),
-  { name: 'gptq 4-bit per-channel with bias', format: 'gptq', loaded: 'gptq', rows: 96, quantize: rtn(4, -1), unpack: { bits: 4, groupSize: -1 }, bias: true },
+  {
+    name: 'gptq 4-bit per-channel with bias',
+    format: 'gptq',
+    loaded: 'gptq',
+    rows: 96,
+    quantize: rtn(4, -1),
+    unpack: { bits: 4, groupSize: -1 },
+    bias: true,
+  },
   { name: 'awq gemm g64', format: 'awq-gemm', loaded: 'awq-gemm', rows: 104, quantize: rtn(4, 64), unpack: { groupSize: 64 } },
   { name: 'awq gemv g64', format: 'awq-gemv', loaded: 'awq-gemv', rows: 104, quantize: rtn(4, 64), unpack: { groupSize: 64 } },
   // 2 groups in one padded zeros word: the loader must tell g128 from g256 by the padding.
   { name: 'awq gemv g128', format: 'awq-gemv', loaded: 'awq-gemv', rows: 96, quantize: rtn(4, 128), unpack: { groupSize: 128 } },
-  ...(['nf4', 'fp4'] as const).flatMap((type): Case[] => [false, true].map((doubleQuant) => ({
-    name: `bnb ${type}${doubleQuant ? ' double quant' : ''}`, format: 'bnb4' as FormatName, loaded: 'bnb4', rows: 104,
-    quantize: (w: Float32Array, rows: number) => quantize(type, w, rows, cols, { blocksize: 64, doubleQuant }),
-  }))),
+  ...(['nf4', 'fp4'] as const).flatMap((type): Case[] =>
+    [false, true].map((doubleQuant) => ({
+      name: `bnb ${type}${doubleQuant ? ' double quant' : ''}`,
+      format: 'bnb4' as FormatName,
+      loaded: 'bnb4',
+      rows: 104,
+      quantize: (w: Float32Array, rows: number) => quantize(type, w, rows, cols, { blocksize: 64, doubleQuant }),
+    })),
+  ),
   { name: 'bnb int8', format: 'bnb8', loaded: 'bnb8', rows: 104, quantize: (w, rows) => quantize('int8', w, rows, cols) },
 ];
 
@@ -92,12 +109,21 @@ test('a GPTQ layer with a missing or mis-shaped tensor is refused, naming the te
   const x = randomMatrix(cols, 1, 100);
 
   const missing = path.join(tmp, 'missing-qzeros.safetensors');
-  writeSafetensors(missing, g64.filter((t) => !t.name.endsWith('.qzeros')));
+  writeSafetensors(
+    missing,
+    g64.filter((t) => !t.name.endsWith('.qzeros')),
+  );
   assert.throws(() => qlinearForward(missing, prefix, x, 1, 'fast'), /"model\.layers\.0\.mlp\.up_proj\.qzeros" is missing/);
 
   const mixed = path.join(tmp, 'mixed-groups.safetensors');
-  writeSafetensors(mixed, g64.map((t) => (t.name.endsWith('.qzeros') ? g128.find((u) => u.name === t.name) as TensorToWrite : t)));
-  assert.throws(() => qlinearForward(mixed, prefix, x, 1, 'fast'), /"model\.layers\.0\.mlp\.up_proj\.qzeros" has shape \[2, 8\] but \[4, 8\]/);
+  writeSafetensors(
+    mixed,
+    g64.map((t) => (t.name.endsWith('.qzeros') ? (g128.find((u) => u.name === t.name) as TensorToWrite) : t)),
+  );
+  assert.throws(
+    () => qlinearForward(mixed, prefix, x, 1, 'fast'),
+    /"model\.layers\.0\.mlp\.up_proj\.qzeros" has shape \[2, 8\] but \[4, 8\]/,
+  );
 });
 
 test('GPTQ checkpoints without g_idx load with groups in column order (bits and group size from the shapes)', async () => {
@@ -108,7 +134,10 @@ test('GPTQ checkpoints without g_idx load with groups in column order (bits and 
     const withIdx = path.join(tmp, `with-g-idx-${bits}.safetensors`);
     const withoutIdx = path.join(tmp, `without-g-idx-${bits}.safetensors`);
     writeSafetensors(withIdx, tensors);
-    writeSafetensors(withoutIdx, tensors.filter((t) => !t.name.endsWith('.g_idx')));
+    writeSafetensors(
+      withoutIdx,
+      tensors.filter((t) => !t.name.endsWith('.g_idx')),
+    );
     const wHat = dequantize(unpackLayer('gptq', withIdx, prefix, { bits, groupSize: 64 }));
     for (const m of [1, 7]) {
       const x = randomMatrix(m * cols, 1, 300 + m);
@@ -148,7 +177,10 @@ for (const format of ['gptq', 'awq-gemm'] as const) {
     const x = randomMatrix(3 * cols, 1, 401);
     for (const [name, s] of variants) {
       const file = path.join(tmp, `${format}-scales-${name}.safetensors`);
-      writeSafetensors(file, tensors.map((t) => (t.name === s.name ? s : t)));
+      writeSafetensors(
+        file,
+        tensors.map((t) => (t.name === s.name ? s : t)),
+      );
       for (const mode of ['reference', ...simdLevels] as const) {
         const r = qlinearForward(file, prefix, x, 3, mode);
         assert.equal(r.format, format);
@@ -164,10 +196,24 @@ for (const format of ['gptq', 'awq-gemm'] as const) {
 }
 
 test('scales stored as an integer type are refused, naming the tensor', async () => {
-  const tensors = packLayer('gptq', prefix, await quantize('rtn', randomMatrix(64 * cols, 0.05, 402), 64, cols, { bits: 4, groupSize: 64 }));
+  const tensors = packLayer(
+    'gptq',
+    prefix,
+    await quantize('rtn', randomMatrix(64 * cols, 0.05, 402), 64, cols, { bits: 4, groupSize: 64 }),
+  );
   const file = path.join(tmp, 'scales-i32.safetensors');
-  const asInt = (t: TensorToWrite): TensorToWrite =>
-    ({ ...t, dtype: 'I32', shape: [t.shape[0], t.shape[1] / 2], data: new Int32Array((t.data as Uint16Array).buffer.slice(0)) });
-  writeSafetensors(file, tensors.map((t) => (t.name.endsWith('.scales') ? asInt(t) : t)));
-  assert.throws(() => qlinearForward(file, prefix, randomMatrix(cols, 1, 403), 1, 'fast'), /"model\.layers\.0\.mlp\.up_proj\.scales" is I32 but scales are stored as F16, BF16 or F32/);
+  const asInt = (t: TensorToWrite): TensorToWrite => ({
+    ...t,
+    dtype: 'I32',
+    shape: [t.shape[0], t.shape[1] / 2],
+    data: new Int32Array((t.data as Uint16Array).buffer.slice(0)),
+  });
+  writeSafetensors(
+    file,
+    tensors.map((t) => (t.name.endsWith('.scales') ? asInt(t) : t)),
+  );
+  assert.throws(
+    () => qlinearForward(file, prefix, randomMatrix(cols, 1, 403), 1, 'fast'),
+    /"model\.layers\.0\.mlp\.up_proj\.scales" is I32 but scales are stored as F16, BF16 or F32/,
+  );
 });

@@ -37,7 +37,14 @@ export function randomMatrix(count: number, scale: number, seed: number): Float3
 }
 
 /** y[m × n] = x[m × k] · wᵀ (+ bias) in float64, and the per-output bound Σ|x||w| for rounding checks. */
-export function matmulF64(x: Float32Array, m: number, w: Float32Array, n: number, k: number, bias?: Float32Array): { y: Float64Array; magnitude: Float64Array } {
+export function matmulF64(
+  x: Float32Array,
+  m: number,
+  w: Float32Array,
+  n: number,
+  k: number,
+  bias?: Float32Array,
+): { y: Float64Array; magnitude: Float64Array } {
   const y = new Float64Array(m * n);
   const magnitude = new Float64Array(m * n);
   for (let i = 0; i < m; i++) {
@@ -70,7 +77,14 @@ export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): numbe
 
 /** RTN with act-order: columns are quantized in the order of a random permutation, so g_idx is not
  *  monotonic (what GPTQ's desc_act writes). Asymmetric, so zero points vary. */
-export async function actOrderRtn(w: Float32Array, rows: number, cols: number, bits: number, groupSize: number, seed: number): Promise<GroupResult> {
+export async function actOrderRtn(
+  w: Float32Array,
+  rows: number,
+  cols: number,
+  bits: number,
+  groupSize: number,
+  seed: number,
+): Promise<GroupResult> {
   const next = random(seed);
   const perm = Array.from({ length: cols }, (_, i) => i);
   for (let i = cols - 1; i > 0; i--) {

@@ -23,7 +23,8 @@ function referenceDynamicMap(): number[] {
     const steps = 2 ** i + 1;
     const step = f((1 - f(0.1)) / (steps - 1));
     const bounds = Array.from({ length: steps }, (_, k) =>
-      k < Math.floor(steps / 2) ? f(f(0.1) + step * k) : f(1 - step * (steps - k - 1)));
+      k < Math.floor(steps / 2) ? f(f(0.1) + step * k) : f(1 - step * (steps - k - 1)),
+    );
     const decade = f(10 ** (i - 6));
     for (let k = 0; k + 1 < steps; k++) {
       const mean = f(f(bounds[k] + bounds[k + 1]) / 2);
@@ -68,7 +69,7 @@ test('the registry names its quantizers', () => {
   assert.deepEqual(quantizerNames(), ['rtn', 'nf4', 'fp4', 'int8']);
 });
 
-test('RTN matches GPTQ\'s scale/zero rule for every bit width, sym and asym, grouped and per channel', async () => {
+test("RTN matches GPTQ's scale/zero rule for every bit width, sym and asym, grouped and per channel", async () => {
   const rows = 3;
   const cols = 16;
   const w = weights(rows * cols, 7, 2);
@@ -81,7 +82,10 @@ test('RTN matches GPTQ\'s scale/zero rule for every bit width, sym and asym, gro
         const g = groupSize > 0 ? groupSize : cols;
         assert.equal(r.kind, 'group');
         assert.equal(r.groupSize, g);
-        assert.deepEqual(Array.from(r.gIdx), Array.from({ length: cols }, (_, c) => Math.floor(c / g)));
+        assert.deepEqual(
+          Array.from(r.gIdx),
+          Array.from({ length: cols }, (_, c) => Math.floor(c / g)),
+        );
         for (let row = 0; row < rows; row++) {
           for (let group = 0; group < cols / g; group++) {
             const values = Array.from(w.subarray(row * cols + group * g, row * cols + (group + 1) * g));
@@ -128,9 +132,11 @@ test('bad weights and options are errors naming the tensor', async () => {
 test('NF4 and FP4 code tables are the published ones; the 8-bit dynamic map follows create_dynamic_map', () => {
   const tables = bnbCodeTables();
   // QLoRA (Dettmers et al. 2023), appendix E, as bitsandbytes ships it.
-  const nf4 = [-1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453, -0.28444138169288635,
-    -0.18477343022823334, -0.09105003625154495, 0.0, 0.07958029955625534, 0.16093020141124725, 0.24611230194568634,
-    0.33791524171829224, 0.44070982933044434, 0.5626170039176941, 0.7229568362236023, 1.0];
+  const nf4 = [
+    -1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453, -0.28444138169288635, -0.18477343022823334, -0.09105003625154495,
+    0.0, 0.07958029955625534, 0.16093020141124725, 0.24611230194568634, 0.33791524171829224, 0.44070982933044434, 0.5626170039176941,
+    0.7229568362236023, 1.0,
+  ];
   assert.deepEqual(Array.from(tables.nf4), nf4.map(f));
   const fp4 = [0, 0.0625, 8, 12, 4, 6, 2, 3, -0, -0.0625, -8, -12, -4, -6, -2, -3].map((v) => f(v / 12));
   assert.deepEqual(Array.from(tables.fp4), fp4);
@@ -177,7 +183,7 @@ function referenceNearest(x: Float32Array, blocksize: number, code: Float32Array
   return { absmax, codes };
 }
 
-test('NF4 / FP4 blockwise quantization, packing and double quant match bitsandbytes\' rules', async () => {
+test("NF4 / FP4 blockwise quantization, packing and double quant match bitsandbytes' rules", async () => {
   const rows = 9;
   const cols = 101; // 909 values: 14 full blocks of 64, a partial one, and an odd count (padded)
   const w = weights(rows * cols, 11, 0.05);

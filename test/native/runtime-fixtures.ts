@@ -11,11 +11,32 @@ export const tinyLlamaDir = path.join(repoRoot, 'examples', 'tiny-llama');
 
 /** Golden prompts: model folder + golden file; the random-weight models keep their weights next to the goldens. */
 export const goldenModels = [
-  { name: 'tiny-llama (Llama, fp16, GQA)', dir: tinyLlamaDir, golden: path.join(repoRoot, 'test', 'fixtures', 'tiny-llama', 'golden_logits.safetensors') },
-  ...['qwen2-random', 'mistral-random', 'opt-random', 'opt-350m-style-random', 'llama3.2-random', 'qwen3-random',
-    'llama-linear-random', 'llama-dynamic-random', 'llama-yarn-random', 'llama-longrope-random', 'mistral-window-random',
-    'qwen2-window-random', 'gemma2-random', 'gemma3-random', 'phi3-random', 'phi4-mini-random', 'mixtral-random', 'qwen2-moe-random',
-    'qwen3-moe-random'].map((name) => ({
+  {
+    name: 'tiny-llama (Llama, fp16, GQA)',
+    dir: tinyLlamaDir,
+    golden: path.join(repoRoot, 'test', 'fixtures', 'tiny-llama', 'golden_logits.safetensors'),
+  },
+  ...[
+    'qwen2-random',
+    'mistral-random',
+    'opt-random',
+    'opt-350m-style-random',
+    'llama3.2-random',
+    'qwen3-random',
+    'llama-linear-random',
+    'llama-dynamic-random',
+    'llama-yarn-random',
+    'llama-longrope-random',
+    'mistral-window-random',
+    'qwen2-window-random',
+    'gemma2-random',
+    'gemma3-random',
+    'phi3-random',
+    'phi4-mini-random',
+    'mixtral-random',
+    'qwen2-moe-random',
+    'qwen3-moe-random',
+  ].map((name) => ({
     name,
     dir: path.join(repoRoot, 'test', 'fixtures', name),
     golden: path.join(repoRoot, 'test', 'fixtures', name, 'golden_logits.safetensors'),

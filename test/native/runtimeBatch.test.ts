@@ -14,7 +14,10 @@ const fixtures = [
   { name: 'qwen2-random (q/k/v bias, tied)', dir: path.join(repoRoot, 'test', 'fixtures', 'qwen2-random') },
   { name: 'opt-random (LayerNorm, learned positions)', dir: path.join(repoRoot, 'test', 'fixtures', 'opt-random') },
   { name: 'gptq-4bit-g128 (GPTQModel checkpoint)', dir: path.join(repoRoot, 'test', 'fixtures', 'upstream-written', 'gptq-4bit-g128') },
-  { name: 'bnb-nf4-double-quant (bitsandbytes checkpoint)', dir: path.join(repoRoot, 'test', 'fixtures', 'upstream-written', 'bnb-nf4-double-quant') },
+  {
+    name: 'bnb-nf4-double-quant (bitsandbytes checkpoint)',
+    dir: path.join(repoRoot, 'test', 'fixtures', 'upstream-written', 'bnb-nf4-double-quant'),
+  },
 ];
 
 /** `count` sequences of `length` different ids in the vocabulary (a fixed LCG, so every run sees the same ids). */
@@ -60,7 +63,11 @@ for (const fixture of fixtures) {
     assert.ok(r.tokens instanceof Int32Array);
     assert.equal(r.tokens.length, 3 * newTokens);
     for (let b = 0; b < 3; b++) {
-      assert.deepEqual(Array.from(r.tokens.subarray(b * newTokens, (b + 1) * newTokens)), await greedyOne(model, prompts[b], newTokens), `prompt ${b}`);
+      assert.deepEqual(
+        Array.from(r.tokens.subarray(b * newTokens, (b + 1) * newTokens)),
+        await greedyOne(model, prompts[b], newTokens),
+        `prompt ${b}`,
+      );
     }
     assert.ok(steps.length >= 1 && steps.every((d, i) => i === 0 || d > steps[i - 1]), `steps ${steps.join(',')}`);
     assert.equal(steps[steps.length - 1], newTokens);
@@ -92,11 +99,16 @@ test('bad batches and lengths reject with a message naming the problem', async (
   await assert.rejects(model.generateBatch([1, 2, 3, 4], -1, 3), /generateBatch: batch must be at least 1, got -1/);
 });
 
-test('a batch beyond the model\'s position limit is refused before any work, naming the limit', async () => {
+test("a batch beyond the model's position limit is refused before any work, naming the limit", async () => {
   const opt = openModel(path.join(repoRoot, 'test', 'fixtures', 'opt-random'));
-  await assert.rejects(opt.generateBatch(new Array(2 * 100).fill(5), 2, 30),
-    /generateBatch: each sequence needs 129 positions \(100 prompt tokens \+ 30 new tokens − 1\), OPTForCausalLM runs at most 128 \(its learned positions \(max_position_embeddings\)\)/);
-  await assert.rejects(opt.forwardBatch(new Array(2 * 129).fill(5), 2), /forwardBatch: each sequence needs 129 positions \(its length\), OPTForCausalLM runs at most 128/);
+  await assert.rejects(
+    opt.generateBatch(new Array(2 * 100).fill(5), 2, 30),
+    /generateBatch: each sequence needs 129 positions \(100 prompt tokens \+ 30 new tokens − 1\), OPTForCausalLM runs at most 128 \(its learned positions \(max_position_embeddings\)\)/,
+  );
+  await assert.rejects(
+    opt.forwardBatch(new Array(2 * 129).fill(5), 2),
+    /forwardBatch: each sequence needs 129 positions \(its length\), OPTForCausalLM runs at most 128/,
+  );
   // Exactly at the limit runs.
   const r = await opt.generateBatch(new Array(2 * 100).fill(5), 2, 29);
   assert.equal(r.tokens.length, 58);

@@ -6,7 +6,13 @@ import { test } from 'node:test';
 import { RuntimeModel, toIds } from '../../native/lib/runtime';
 import { tinyLlamaDir } from './runtime-fixtures';
 
-const BAD: Array<[number, string]> = [[2 ** 32 + 5, '4294967301'], [2 ** 31, '2147483648'], [-1, '-1'], [1.5, '1.5'], [NaN, 'NaN']];
+const BAD: Array<[number, string]> = [
+  [2 ** 32 + 5, '4294967301'],
+  [2 ** 31, '2147483648'],
+  [-1, '-1'],
+  [1.5, '1.5'],
+  [NaN, 'NaN'],
+];
 
 test('toIds keeps valid ids and refuses the others, naming the index', () => {
   assert.deepEqual([...toIds([0, 7, 2 ** 31 - 1])], [0, 7, 2 ** 31 - 1]);

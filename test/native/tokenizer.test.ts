@@ -7,9 +7,9 @@ import * as path from 'path';
 import { TextTokenizer } from '../../native/lib/tokenizer';
 import { goldenPrompts, goldenModels, repoRoot, tinyLlamaDir } from './runtime-fixtures';
 
-const fixtureInfo = JSON.parse(
-  fs.readFileSync(path.join(repoRoot, 'test', 'fixtures', 'tiny-llama', 'fixture_info.json'), 'utf8'),
-) as { prompts: string[] };
+const fixtureInfo = JSON.parse(fs.readFileSync(path.join(repoRoot, 'test', 'fixtures', 'tiny-llama', 'fixture_info.json'), 'utf8')) as {
+  prompts: string[];
+};
 
 test('tiny-llama prompts encode to the golden input ids (no special tokens added)', () => {
   const tokenizer = TextTokenizer.load(tinyLlamaDir);
@@ -31,11 +31,15 @@ test('a chat template renders the messages and opens the assistant turn', (t) =>
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qs-tokenizer-'));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   fs.copyFileSync(path.join(tinyLlamaDir, 'tokenizer.json'), path.join(dir, 'tokenizer.json'));
-  const template = "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}{{ eos_token }}{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}";
+  const template =
+    '{% for m in messages %}<|{{ m.role }}|>{{ m.content }}{{ eos_token }}{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}';
   fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify({ eos_token: '<|endoftext|>', chat_template: template }));
   const tokenizer = TextTokenizer.load(dir);
   assert.equal(
-    tokenizer.applyChatTemplate([{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hello' }]),
+    tokenizer.applyChatTemplate([
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'Hello' },
+    ]),
     '<|system|>Be brief.<|endoftext|><|user|>Hello<|endoftext|><|assistant|>',
   );
 });
@@ -50,11 +54,15 @@ test('a broken tokenizer.json or tokenizer_config.json is an error that names th
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const json = path.join(dir, 'tokenizer.json');
   const at = (name: string) => new RegExp(`${path.join(dir, name).replace(/[.\\/]/g, '\\$&')}: `);
-  const fails = (name: string, fault: RegExp) => assert.throws(() => TextTokenizer.load(dir), (e: Error) => {
-    assert.match(e.message, at(name));
-    assert.match(e.message, fault);
-    return true;
-  });
+  const fails = (name: string, fault: RegExp) =>
+    assert.throws(
+      () => TextTokenizer.load(dir),
+      (e: Error) => {
+        assert.match(e.message, at(name));
+        assert.match(e.message, fault);
+        return true;
+      },
+    );
   fs.writeFileSync(json, '{"model": {"type": "BPE", ');
   fails('tokenizer.json', /invalid JSON/);
   fs.writeFileSync(json, '[1, 2]');

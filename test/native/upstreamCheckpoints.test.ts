@@ -31,9 +31,18 @@ interface GoldenCheck {
 const exactWeights = { firstToken: 1e-4, everyToken: 5e-3 };
 
 const gptqChecks: GoldenCheck[] = [
-  { key: 'weights_only_logits', ...exactWeights, why: 'GPTQModel\'s own dequantization with its fp16 scales widened to fp32, in transformers\' fp32 Llama' },
+  {
+    key: 'weights_only_logits',
+    ...exactWeights,
+    why: "GPTQModel's own dequantization with its fp16 scales widened to fp32, in transformers' fp32 Llama",
+  },
   // Measured 1.8e-3 at the first position, 3.3e-3 overall.
-  { key: 'logits', firstToken: 3e-3, everyToken: 5e-3, why: 'GPTQModel TorchLinear, the upstream forward: it rounds each dequantized weight to fp16 (its scales\' dtype) before the fp32 matmul' },
+  {
+    key: 'logits',
+    firstToken: 3e-3,
+    everyToken: 5e-3,
+    why: "GPTQModel TorchLinear, the upstream forward: it rounds each dequantized weight to fp16 (its scales' dtype) before the fp32 matmul",
+  },
 ];
 
 const fixtures: { folder: string; checks: GoldenCheck[] }[] = [
@@ -43,17 +52,35 @@ const fixtures: { folder: string; checks: GoldenCheck[] }[] = [
   ...['autoawq-gemm', 'autoawq-gemv'].map((folder) => ({
     folder,
     checks: [
-      { key: 'weights_only_logits' as const, ...exactWeights, why: 'the AutoAWQ GEMM twin dequantized by GPTQModel\'s dequantize_gemm in fp32, in transformers\' fp32 Llama' },
+      {
+        key: 'weights_only_logits' as const,
+        ...exactWeights,
+        why: "the AutoAWQ GEMM twin dequantized by GPTQModel's dequantize_gemm in fp32, in transformers' fp32 Llama",
+      },
       // Measured 1.0e-3 at the first position, 2.3e-3 overall.
-      { key: 'logits' as const, firstToken: 3e-3, everyToken: 5e-3, why: 'the AutoAWQ GEMM twin in transformers (GPTQModel\'s CPU AWQ kernel), the upstream forward: it dequantizes in fp16' },
+      {
+        key: 'logits' as const,
+        firstToken: 3e-3,
+        everyToken: 5e-3,
+        why: "the AutoAWQ GEMM twin in transformers (GPTQModel's CPU AWQ kernel), the upstream forward: it dequantizes in fp16",
+      },
     ],
   })),
   {
     folder: 'awq-gemm',
     checks: [
-      { key: 'weights_only_logits', ...exactWeights, why: 'GPTQModel\'s dequantize_gemm with its bf16 scales widened to fp32, in transformers\' fp32 Llama' },
+      {
+        key: 'weights_only_logits',
+        ...exactWeights,
+        why: "GPTQModel's dequantize_gemm with its bf16 scales widened to fp32, in transformers' fp32 Llama",
+      },
       // Measured 1.8e-3 at the first position, 4.2e-3 overall.
-      { key: 'logits', firstToken: 3e-3, everyToken: 5e-3, why: 'GPTQModel AwqTorchLinear, the upstream forward: it dequantizes in fp16, its compute dtype, the bf16 scales rounded to fp16' },
+      {
+        key: 'logits',
+        firstToken: 3e-3,
+        everyToken: 5e-3,
+        why: 'GPTQModel AwqTorchLinear, the upstream forward: it dequantizes in fp16, its compute dtype, the bf16 scales rounded to fp16',
+      },
     ],
   },
   {
@@ -63,17 +90,31 @@ const fixtures: { folder: string; checks: GoldenCheck[] }[] = [
   ...['bnb-nf4', 'bnb-fp4'].map((folder) => ({
     folder,
     checks: [
-      { key: 'weights_only_logits' as const, ...exactWeights, why: 'bitsandbytes\' dequantize_4bit computed in fp32, in transformers\' fp32 Llama' },
+      {
+        key: 'weights_only_logits' as const,
+        ...exactWeights,
+        why: "bitsandbytes' dequantize_4bit computed in fp32, in transformers' fp32 Llama",
+      },
       // Measured 0.026 at the first position, 0.049 overall (logits reach about 3.5 in magnitude here).
-      { key: 'logits' as const, firstToken: 0.05, everyToken: 0.1, why: 'bitsandbytes 0.50\'s CPU gemv_4bit, the upstream forward: it casts the activations and absmax to bf16' },
+      {
+        key: 'logits' as const,
+        firstToken: 0.05,
+        everyToken: 0.1,
+        why: "bitsandbytes 0.50's CPU gemv_4bit, the upstream forward: it casts the activations and absmax to bf16",
+      },
     ],
   })),
   {
     folder: 'bnb-int8',
     checks: [
-      { key: 'weights_only_logits', ...exactWeights, why: 'bitsandbytes\' int8_vectorwise_dequant weights in transformers\' fp32 Llama' },
+      { key: 'weights_only_logits', ...exactWeights, why: "bitsandbytes' int8_vectorwise_dequant weights in transformers' fp32 Llama" },
       // Measured 0.13 at the first position, 0.22 overall.
-      { key: 'logits', firstToken: 0.5, everyToken: 0.5, why: 'bitsandbytes\' CPU int8 matmul, the upstream forward: it also rounds the activations to fp16 and then to int8 per row; the runtime keeps them fp32' },
+      {
+        key: 'logits',
+        firstToken: 0.5,
+        everyToken: 0.5,
+        why: "bitsandbytes' CPU int8 matmul, the upstream forward: it also rounds the activations to fp16 and then to int8 per row; the runtime keeps them fp32",
+      },
     ],
   },
 ];
@@ -164,50 +205,93 @@ test('upstream-written gptq-4bit-asym-v2 stores each zero point as is, gptq-4bit
   const v1 = qzeros('gptq-4bit-asym');
   const v2 = qzeros('gptq-4bit-asym-v2');
   assert.equal(v2.length, v1.length);
-  assert.deepEqual(Array.from(v1, (w) => (w + 0x11111111) | 0), Array.from(v2));
+  assert.deepEqual(
+    Array.from(v1, (w) => (w + 0x11111111) | 0),
+    Array.from(v2),
+  );
 });
 
-test('upstream-written scales dtypes: GPTQModel 7.7 AWQ keeps the bf16 model\'s dtype, its GPTQ writes fp16', async () => {
+test("upstream-written scales dtypes: GPTQModel 7.7 AWQ keeps the bf16 model's dtype, its GPTQ writes fp16", async () => {
   const scalesDtype = async (folder: string): Promise<string | undefined> =>
-    (await readLocalHeader(path.join(fixturesDir, folder, 'model.safetensors'), 'model.safetensors')).find((t) => t.name === 'model.layers.0.mlp.down_proj.scales')?.dtype;
+    (await readLocalHeader(path.join(fixturesDir, folder, 'model.safetensors'), 'model.safetensors')).find(
+      (t) => t.name === 'model.layers.0.mlp.down_proj.scales',
+    )?.dtype;
   assert.deepEqual([await scalesDtype('awq-gemm'), await scalesDtype('gptq-8bit')], ['BF16', 'F16']);
 });
 
 test('upstream-written llmcompressor-w4a16 (compressed-tensors pack-quantized) is refused by name until it has a loader', () => {
   const dir = path.join(fixturesDir, 'llmcompressor-w4a16');
-  const q = (JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as { quantization_config: Record<string, unknown> }).quantization_config;
+  const q = (JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as { quantization_config: Record<string, unknown> })
+    .quantization_config;
   assert.deepEqual([q.quant_method, q.format], ['compressed-tensors', 'pack-quantized']);
-  assert.throws(() => RuntimeModel.open(dir),
-    /llmcompressor-w4a16\/config.json: `quantization_config.quant_method` is "compressed-tensors"; the runtime loads gptq, awq, bitsandbytes checkpoints/);
+  assert.throws(
+    () => RuntimeModel.open(dir),
+    /llmcompressor-w4a16\/config.json: `quantization_config.quant_method` is "compressed-tensors"; the runtime loads gptq, awq, bitsandbytes checkpoints/,
+  );
 });
 
 test('upstream-written fixtures are what they claim: the writing tool, method and layout settings', () => {
   const config = (folder: string): Record<string, unknown> =>
-    (JSON.parse(fs.readFileSync(path.join(fixturesDir, folder, 'config.json'), 'utf8')) as { quantization_config: Record<string, unknown> }).quantization_config;
-  for (const [folder, descAct] of [['gptq-4bit-g128', false], ['gptq-4bit-g128-desc-act', true]] as const) {
+    (JSON.parse(fs.readFileSync(path.join(fixturesDir, folder, 'config.json'), 'utf8')) as { quantization_config: Record<string, unknown> })
+      .quantization_config;
+  for (const [folder, descAct] of [
+    ['gptq-4bit-g128', false],
+    ['gptq-4bit-g128-desc-act', true],
+  ] as const) {
     const q = config(folder);
     assert.deepEqual(
-      { method: q.quant_method, format: q.checkpoint_format, bits: q.bits, group: q.group_size, sym: q.sym, descAct: q.desc_act, quantizer: (q.meta as { quantizer: string[] }).quantizer },
+      {
+        method: q.quant_method,
+        format: q.checkpoint_format,
+        bits: q.bits,
+        group: q.group_size,
+        sym: q.sym,
+        descAct: q.desc_act,
+        quantizer: (q.meta as { quantizer: string[] }).quantizer,
+      },
       { method: 'gptq', format: 'gptq', bits: 4, group: 128, sym: true, descAct, quantizer: ['gptqmodel:7.7.0'] },
       folder,
     );
   }
-  const gptq = [['gptq-4bit-asym', 'gptq', 4, false], ['gptq-4bit-asym-v2', 'gptq_v2', 4, false], ['gptq-3bit', 'gptq', 3, true], ['gptq-8bit', 'gptq', 8, true]] as const;
+  const gptq = [
+    ['gptq-4bit-asym', 'gptq', 4, false],
+    ['gptq-4bit-asym-v2', 'gptq_v2', 4, false],
+    ['gptq-3bit', 'gptq', 3, true],
+    ['gptq-8bit', 'gptq', 8, true],
+  ] as const;
   for (const [folder, format, bits, sym] of gptq) {
     const q = config(folder);
     assert.deepEqual(
-      { method: q.quant_method, format: q.checkpoint_format, bits: q.bits, group: q.group_size, sym: q.sym, quantizer: (q.meta as { quantizer: string[] }).quantizer },
+      {
+        method: q.quant_method,
+        format: q.checkpoint_format,
+        bits: q.bits,
+        group: q.group_size,
+        sym: q.sym,
+        quantizer: (q.meta as { quantizer: string[] }).quantizer,
+      },
       { method: 'gptq', format, bits, group: 128, sym, quantizer: ['gptqmodel:7.7.0'] },
       folder,
     );
   }
   for (const type of ['nf4', 'fp4']) {
     const q = config(`bnb-${type}`);
-    assert.deepEqual([q.quant_method, q.load_in_4bit, q.bnb_4bit_quant_type, q.bnb_4bit_use_double_quant], ['bitsandbytes', true, type, false], `bnb-${type}`);
+    assert.deepEqual(
+      [q.quant_method, q.load_in_4bit, q.bnb_4bit_quant_type, q.bnb_4bit_use_double_quant],
+      ['bitsandbytes', true, type, false],
+      `bnb-${type}`,
+    );
   }
   const awq = config('awq-gemm');
   assert.deepEqual(
-    { method: awq.quant_method, version: awq.version, bits: awq.bits, group: awq.group_size, zeroPoint: awq.zero_point, quantizer: (awq.meta as { quantizer: string[] }).quantizer },
+    {
+      method: awq.quant_method,
+      version: awq.version,
+      bits: awq.bits,
+      group: awq.group_size,
+      zeroPoint: awq.zero_point,
+      quantizer: (awq.meta as { quantizer: string[] }).quantizer,
+    },
     { method: 'awq', version: 'gemm', bits: 4, group: 128, zeroPoint: true, quantizer: ['gptqmodel:7.7.0'] },
   );
   for (const version of ['gemm', 'gemv']) {
@@ -218,8 +302,15 @@ test('upstream-written fixtures are what they claim: the writing tool, method an
   const gemv = readSafetensors(path.join(fixturesDir, 'autoawq-gemv', 'model.safetensors')).get('model.layers.0.mlp.down_proj.qweight');
   assert.deepEqual(gemv?.shape, [128, 32]);
   const nf4 = config('bnb-nf4-double-quant');
-  assert.deepEqual([nf4.quant_method, nf4.load_in_4bit, nf4.bnb_4bit_quant_type, nf4.bnb_4bit_use_double_quant], ['bitsandbytes', true, 'nf4', true]);
-  assert.ok(readSafetensors(path.join(fixturesDir, 'bnb-nf4-double-quant', 'model.safetensors')).has('model.layers.0.self_attn.q_proj.weight.nested_absmax'));
+  assert.deepEqual(
+    [nf4.quant_method, nf4.load_in_4bit, nf4.bnb_4bit_quant_type, nf4.bnb_4bit_use_double_quant],
+    ['bitsandbytes', true, 'nf4', true],
+  );
+  assert.ok(
+    readSafetensors(path.join(fixturesDir, 'bnb-nf4-double-quant', 'model.safetensors')).has(
+      'model.layers.0.self_attn.q_proj.weight.nested_absmax',
+    ),
+  );
   const int8 = config('bnb-int8');
   assert.deepEqual([int8.quant_method, int8.load_in_8bit], ['bitsandbytes', true]);
 });

@@ -41,20 +41,84 @@ const gptqAsymRefused = 'gptqmodel: ValueError: Format: Loading of a sym=False m
 // and absmax cast to bf16 (8 significant bits) while its weights still dequantize to exactly ours: measured ≤ 6.1e-3.
 const cases = [
   { name: 'unquantized-fp16', format: 'none', loader: 'transformers', linear: 'Linear', refused: [], tolerance: 3e-4 },
-  { name: 'gptq-4bit-g128-sym', format: 'gptq', algorithm: 'rtn', config: { quant_method: 'gptq', bits: 4, group_size: 128, sym: true, desc_act: false },
-    loader: 'gptqmodel', linear: 'GPTQQuantLinear', refused: [gptqRefused], tolerance: 5e-4 },
-  { name: 'gptq-4bit-g128-asym-act-order', format: 'gptq', algorithm: 'gptq', config: { quant_method: 'gptq', bits: 4, group_size: 128, sym: false, desc_act: true },
-    loader: 'transformers-llama+gptqmodel-dequantize', linear: 'Linear', refused: [gptqRefused, gptqAsymRefused], tolerance: 5e-4 },
-  { name: 'gptq-3bit-g128-sym', format: 'gptq', algorithm: 'rtn', config: { quant_method: 'gptq', bits: 3, group_size: 128, sym: true, desc_act: false },
-    loader: 'gptqmodel', linear: 'GPTQQuantLinear', refused: [gptqRefused], tolerance: 5e-4 },
-  { name: 'awq-gemm-4bit-g128', format: 'awq-gemm', algorithm: 'awq', config: { quant_method: 'awq', bits: 4, group_size: 128, zero_point: true, version: 'gemm' },
-    loader: 'transformers', linear: 'AWQuantLinear', refused: [], tolerance: 5e-4 },
-  { name: 'bnb-nf4-double-quant', format: 'bnb4', config: { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4', bnb_4bit_use_double_quant: true, bnb_4bit_compute_dtype: 'float32' },
-    loader: 'transformers', linear: 'Linear4bit', refused: [], tolerance: 3e-4, bf16Tolerance: 1.5e-2, bf16ArgmaxMisses: 4 },
-  { name: 'bnb-fp4', format: 'bnb4', config: { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'fp4', bnb_4bit_compute_dtype: 'float32' },
-    loader: 'transformers', linear: 'Linear4bit', refused: [], tolerance: 3e-4, bf16Tolerance: 1.5e-2, bf16ArgmaxMisses: 4 },
-  { name: 'bnb-int8', format: 'bnb8', config: { quant_method: 'bitsandbytes', load_in_8bit: true },
-    loader: 'transformers', linear: 'Linear8bitLt', refused: [], tolerance: 2.5e-2, argmaxMisses: 4 },
+  {
+    name: 'gptq-4bit-g128-sym',
+    format: 'gptq',
+    algorithm: 'rtn',
+    config: { quant_method: 'gptq', bits: 4, group_size: 128, sym: true, desc_act: false },
+    loader: 'gptqmodel',
+    linear: 'GPTQQuantLinear',
+    refused: [gptqRefused],
+    tolerance: 5e-4,
+  },
+  {
+    name: 'gptq-4bit-g128-asym-act-order',
+    format: 'gptq',
+    algorithm: 'gptq',
+    config: { quant_method: 'gptq', bits: 4, group_size: 128, sym: false, desc_act: true },
+    loader: 'transformers-llama+gptqmodel-dequantize',
+    linear: 'Linear',
+    refused: [gptqRefused, gptqAsymRefused],
+    tolerance: 5e-4,
+  },
+  {
+    name: 'gptq-3bit-g128-sym',
+    format: 'gptq',
+    algorithm: 'rtn',
+    config: { quant_method: 'gptq', bits: 3, group_size: 128, sym: true, desc_act: false },
+    loader: 'gptqmodel',
+    linear: 'GPTQQuantLinear',
+    refused: [gptqRefused],
+    tolerance: 5e-4,
+  },
+  {
+    name: 'awq-gemm-4bit-g128',
+    format: 'awq-gemm',
+    algorithm: 'awq',
+    config: { quant_method: 'awq', bits: 4, group_size: 128, zero_point: true, version: 'gemm' },
+    loader: 'transformers',
+    linear: 'AWQuantLinear',
+    refused: [],
+    tolerance: 5e-4,
+  },
+  {
+    name: 'bnb-nf4-double-quant',
+    format: 'bnb4',
+    config: {
+      quant_method: 'bitsandbytes',
+      load_in_4bit: true,
+      bnb_4bit_quant_type: 'nf4',
+      bnb_4bit_use_double_quant: true,
+      bnb_4bit_compute_dtype: 'float32',
+    },
+    loader: 'transformers',
+    linear: 'Linear4bit',
+    refused: [],
+    tolerance: 3e-4,
+    bf16Tolerance: 1.5e-2,
+    bf16ArgmaxMisses: 4,
+  },
+  {
+    name: 'bnb-fp4',
+    format: 'bnb4',
+    config: { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'fp4', bnb_4bit_compute_dtype: 'float32' },
+    loader: 'transformers',
+    linear: 'Linear4bit',
+    refused: [],
+    tolerance: 3e-4,
+    bf16Tolerance: 1.5e-2,
+    bf16ArgmaxMisses: 4,
+  },
+  {
+    name: 'bnb-int8',
+    format: 'bnb8',
+    config: { quant_method: 'bitsandbytes', load_in_8bit: true },
+    loader: 'transformers',
+    linear: 'Linear8bitLt',
+    refused: [],
+    tolerance: 2.5e-2,
+    argmaxMisses: 4,
+  },
 ];
 
 /** Token sequences of WikiText-2 text, 7, 64 and 96 tokens long. */
@@ -77,7 +141,8 @@ function firstDifference(theirs, ours) {
     first ??= i;
     count++;
   }
-  return first === undefined && theirs.length === ours.length ? undefined
+  return first === undefined && theirs.length === ours.length
+    ? undefined
     : `${count} of ${ours.length} differ, first at ${first}: ${theirs[first]} vs ${ours[first]}`;
 }
 
@@ -101,7 +166,7 @@ function compareLogits(ours, theirs, vocab) {
   return { maxAbs, scale, argmaxAgree, positions };
 }
 
-test('checkpoints the engine writes load upstream whole and give the runtime\'s logits', { skip, timeout: 600_000 }, async (t) => {
+test("checkpoints the engine writes load upstream whole and give the runtime's logits", { skip, timeout: 600_000 }, async (t) => {
   const { quantizeModel } = require(join(compiledLib, 'quantize.js'));
   const { RuntimeModel } = require(join(compiledLib, 'runtime.js'));
   const { TextTokenizer } = require(join(compiledLib, 'tokenizer.js'));
@@ -122,7 +187,8 @@ test('checkpoints the engine writes load upstream whole and give the runtime\'s 
   }
   const ids = sequences(TextTokenizer.load(model));
   const reply = await runPython(venv.python, 'checkpoint_load_reference.py', {
-    ids, cases: cases.map(({ name, folder, format, out }) => ({ name, folder, format, out })),
+    ids,
+    cases: cases.map(({ name, folder, format, out }) => ({ name, folder, format, out })),
   });
 
   const f16 = (a) => io.f16ToF32(io.f32ToF16(a));
@@ -135,9 +201,13 @@ test('checkpoints the engine writes load upstream whole and give the runtime\'s 
 
     // Every quantized Linear the upstream loader holds, dequantized by its own code in the dtype it computes in,
     // equals ours rounded once to that dtype (GPTQModel and AutoAWQ's dequantize run in the scales' fp16).
-    const layers = io.readSafetensorsHeader(c.out).tensors.map((info) => info.name).filter((n) => !n.startsWith('logits.'));
+    const layers = io
+      .readSafetensorsHeader(c.out)
+      .tensors.map((info) => info.name)
+      .filter((n) => !n.startsWith('logits.'));
     assert.equal(layers.length, c.format === 'none' ? 0 : 4 * 7, `${c.name}: quantized Linear count`);
-    const unpackOptions = c.format === 'gptq' ? { bits: c.config.bits, groupSize: c.config.group_size } : { groupSize: c.config?.group_size };
+    const unpackOptions =
+      c.format === 'gptq' ? { bits: c.config.bits, groupSize: c.config.group_size } : { groupSize: c.config?.group_size };
     const dtypes = new Set();
     for (const layer of layers) {
       const theirs = io.readTensor(c.out, layer);
@@ -166,8 +236,10 @@ test('checkpoints the engine writes load upstream whole and give the runtime\'s 
     const agree = figures.reduce((n, r) => n + r.argmaxAgree, 0);
     const positions = figures.reduce((n, r) => n + r.positions, 0);
     const layerNote = layers.length ? `; ${layers.length} dequantized layers identical (${[...dtypes].join()})` : '';
-    t.diagnostic(`${c.name}: ${got.loader} (${got.linear}${bf16 ? ', bf16 CPU kernel' : ''})${layerNote}; max |Δlogit| ${maxAbs.toExponential(2)} (${relative.toExponential(2)} of max |logit|); argmax ${agree}/${positions}` +
-      (got.refused.length ? `; refused: ${got.refused.join(' | ')}` : ''));
+    t.diagnostic(
+      `${c.name}: ${got.loader} (${got.linear}${bf16 ? ', bf16 CPU kernel' : ''})${layerNote}; max |Δlogit| ${maxAbs.toExponential(2)} (${relative.toExponential(2)} of max |logit|); argmax ${agree}/${positions}` +
+        (got.refused.length ? `; refused: ${got.refused.join(' | ')}` : ''),
+    );
     assert.ok(agree >= positions - argmaxMisses, `${c.name}: argmax agrees at ${agree} of ${positions} positions`);
   }
 });

@@ -17,18 +17,29 @@ import { referenceVenv, repoRoot, runPython } from './venv.mjs';
 const require = createRequire(import.meta.url);
 const venv = referenceVenv();
 const compiled = join(repoRoot, 'out');
-const built = existsSync(join(compiled, 'native', 'lib', 'quantize.js')) && existsSync(join(compiled, 'test', 'native', 'runtime-fixtures.js'));
+const built =
+  existsSync(join(compiled, 'native', 'lib', 'quantize.js')) && existsSync(join(compiled, 'test', 'native', 'runtime-fixtures.js'));
 const skip = venv.skip ?? (built ? false : 'the engine is not built; run `npm run build` first');
 if (skip && process.env.CI === 'true') throw new Error(skip);
 
-const families = ['llama3.2-random', 'qwen3-random', 'gemma2-random', 'gemma3-random', 'phi3-random', 'phi4-mini-random',
-  'mixtral-random', 'qwen2-moe-random', 'qwen3-moe-random'];
+const families = [
+  'llama3.2-random',
+  'qwen3-random',
+  'gemma2-random',
+  'gemma3-random',
+  'phi3-random',
+  'phi4-mini-random',
+  'mixtral-random',
+  'qwen2-moe-random',
+  'qwen3-moe-random',
+];
 // Mixture-of-Experts: GPTQ and NF4 (AWQ on a MoE model is refused before any work; test/native/moeQuantize.test.ts).
 // Not Qwen2-MoE's NF4: transformers 5.23 quantizes its shared_expert_gate ([1 × hidden]) to Linear4bit, whose CPU kernel
 // in bitsandbytes 0.50 needs out_features divisible by 32 and fails ("N must be divisible by block_n"), with
 // transformers' own quantized model as with ours; moeQuantize.test.ts checks that checkpoint's layout.
 const moeFamilies = new Set(['mixtral-random', 'qwen2-moe-random', 'qwen3-moe-random']);
-const runsUpstream = (family, format) => !moeFamilies.has(family) || (format !== 'awq-gemm' && !(family === 'qwen2-moe-random' && format === 'bnb4'));
+const runsUpstream = (family, format) =>
+  !moeFamilies.has(family) || (format !== 'awq-gemm' && !(family === 'qwen2-moe-random' && format === 'bnb4'));
 
 /** The quantized Linears a checkpoint holds: 7 a layer (Phi-3: 4 fused, GPTQ 5 as GPTQModel 7.7's tree splits the MLP);
  *  a MoE model's dense layer 4 under GPTQ (its MLP kept); a MoE layer 4 attention Linears plus, under GPTQModel 7.7's
@@ -43,7 +54,8 @@ function quantizedLinears(config, format) {
   let total = 0;
   for (let i = 0; i < config.num_hidden_layers; i++) {
     const sparse = experts > 0 && !only.includes(i) && (i + 1) % (config.decoder_sparse_step ?? 1) === 0;
-    if (!sparse) total += experts > 0 && format === 'gptq' ? 4 : 7;  // GPTQModel 7.7's MoE trees keep a dense MLP
+    if (!sparse)
+      total += experts > 0 && format === 'gptq' ? 4 : 7; // GPTQModel 7.7's MoE trees keep a dense MLP
     else total += 4 + (format === 'gptq' ? 3 * experts + shared : shared + (shared ? 1 : 0));
   }
   return total;
@@ -53,12 +65,31 @@ function quantizedLinears(config, format) {
 // runtime keeps the exact fp32 products (the layers above are compared after that rounding); random weights
 // amplify it layer by layer more than a trained model does (tiny-llama: ≤ 3.1e-4, checkpoint-load.test.mjs).
 const methods = [
-  { name: 'gptq-4bit-g32-act-order', format: 'gptq', config: { quant_method: 'gptq', bits: 4, group_size: 32, sym: true, desc_act: true }, loader: 'gptqmodel', tolerance: 3e-3 },
-  { name: 'awq-gemm-4bit-g32', format: 'awq-gemm', config: { quant_method: 'awq', bits: 4, group_size: 32, zero_point: true, version: 'gemm' }, loader: 'transformers', tolerance: 3e-3 },
+  {
+    name: 'gptq-4bit-g32-act-order',
+    format: 'gptq',
+    config: { quant_method: 'gptq', bits: 4, group_size: 32, sym: true, desc_act: true },
+    loader: 'gptqmodel',
+    tolerance: 3e-3,
+  },
+  {
+    name: 'awq-gemm-4bit-g32',
+    format: 'awq-gemm',
+    config: { quant_method: 'awq', bits: 4, group_size: 32, zero_point: true, version: 'gemm' },
+    loader: 'transformers',
+    tolerance: 3e-3,
+  },
   // bitsandbytes' fused CPU 4-bit kernel computes in bf16 on AVX512-BF16 CPUs (checkpoint-load.test.mjs): 8-bit
   // mantissas through every layer, measured up to 2.7e-2 on Gemma 2's four soft-capped layers (the layers themselves
   // are compared exactly above).
-  { name: 'nf4', format: 'bnb4', config: { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4', bnb_4bit_compute_dtype: 'float32' }, loader: 'transformers', tolerance: 5e-4, bf16Tolerance: 5e-2 },
+  {
+    name: 'nf4',
+    format: 'bnb4',
+    config: { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4', bnb_4bit_compute_dtype: 'float32' },
+    loader: 'transformers',
+    tolerance: 5e-4,
+    bf16Tolerance: 5e-2,
+  },
 ];
 
 /** −log softmax(row)[target] of the vocab-wide row at `offset`. */
@@ -70,92 +101,110 @@ function rowNll(logits, offset, vocab, target) {
   return Math.log(sum) + max - logits[offset + target];
 }
 
-test('today\'s families: GPTQ, AWQ and NF4 checkpoints the engine writes load upstream and give the runtime\'s logits', { skip, timeout: 600_000 }, async (t) => {
-  const { quantizeModel } = require(join(compiled, 'native', 'lib', 'quantize.js'));
-  const { openModel } = require(join(compiled, 'native', 'lib', 'runtime.js'));
-  const { goldenPrompts } = require(join(compiled, 'test', 'native', 'runtime-fixtures.js'));
-  const formats = require(join(compiled, 'native', 'lib', 'formats.js'));
-  const quant = require(join(compiled, 'native', 'lib', 'quant.js'));
-  const io = require(join(compiled, 'native', 'lib', 'io.js'));
-  const dir = mkdtempSync(join(tmpdir(), 'qs-families-load-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+test(
+  "today's families: GPTQ, AWQ and NF4 checkpoints the engine writes load upstream and give the runtime's logits",
+  { skip, timeout: 600_000 },
+  async (t) => {
+    const { quantizeModel } = require(join(compiled, 'native', 'lib', 'quantize.js'));
+    const { openModel } = require(join(compiled, 'native', 'lib', 'runtime.js'));
+    const { goldenPrompts } = require(join(compiled, 'test', 'native', 'runtime-fixtures.js'));
+    const formats = require(join(compiled, 'native', 'lib', 'formats.js'));
+    const quant = require(join(compiled, 'native', 'lib', 'quant.js'));
+    const io = require(join(compiled, 'native', 'lib', 'io.js'));
+    const dir = mkdtempSync(join(tmpdir(), 'qs-families-load-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
 
-  // Calibration from a fixed token stream (the fixtures have no tokenizer).
-  const tokens = Array.from({ length: 4000 }, (_, i) => (i * 7919 + 13) % 1000);
-  const cases = [];
-  for (const family of families) {
-    const source = join(repoRoot, 'test', 'fixtures', family);
-    const ids = goldenPrompts(join(source, 'golden_logits.safetensors')).map((p) => Array.from(p.ids)).filter((p) => p.length > 1);
-    for (const m of methods.filter((method) => runsUpstream(family, method.format))) {
-      const folder = join(dir, `${family}-${m.name}`);
-      await quantizeModel({ model: source, config: m.config, out: folder, calibration: { tokens, nsamples: 8, seqlen: 32 } });
-      // GPTQModel 7.7 loads a Llama's tokenizer with the model and refuses a folder without one; the fixtures have
-      // none (random vocabularies), so the demo model's tokenizer files stand in (only loading needs them).
-      for (const file of ['tokenizer.json', 'tokenizer_config.json']) copyFileSync(join(repoRoot, 'examples', 'tiny-llama', file), join(folder, file));
-      cases.push({ ...m, family, ids, name: `${family} ${m.name}`, folder, out: `${folder}.upstream.safetensors` });
+    // Calibration from a fixed token stream (the fixtures have no tokenizer).
+    const tokens = Array.from({ length: 4000 }, (_, i) => (i * 7919 + 13) % 1000);
+    const cases = [];
+    for (const family of families) {
+      const source = join(repoRoot, 'test', 'fixtures', family);
+      const ids = goldenPrompts(join(source, 'golden_logits.safetensors'))
+        .map((p) => Array.from(p.ids))
+        .filter((p) => p.length > 1);
+      for (const m of methods.filter((method) => runsUpstream(family, method.format))) {
+        const folder = join(dir, `${family}-${m.name}`);
+        await quantizeModel({ model: source, config: m.config, out: folder, calibration: { tokens, nsamples: 8, seqlen: 32 } });
+        // GPTQModel 7.7 loads a Llama's tokenizer with the model and refuses a folder without one; the fixtures have
+        // none (random vocabularies), so the demo model's tokenizer files stand in (only loading needs them).
+        for (const file of ['tokenizer.json', 'tokenizer_config.json'])
+          copyFileSync(join(repoRoot, 'examples', 'tiny-llama', file), join(folder, file));
+        cases.push({ ...m, family, ids, name: `${family} ${m.name}`, folder, out: `${folder}.upstream.safetensors` });
+      }
     }
-  }
-  // One Python process per family (the script takes one set of prompts per call).
-  const replies = {};
-  for (const family of families) {
-    const own = cases.filter((c) => c.family === family);
-    Object.assign(replies, { [family]: await runPython(venv.python, 'checkpoint_load_reference.py', {
-      ids: own[0].ids, cases: own.map(({ name, folder, format, out }) => ({ name, folder, format, out })),
-    }) });
-  }
+    // One Python process per family (the script takes one set of prompts per call).
+    const replies = {};
+    for (const family of families) {
+      const own = cases.filter((c) => c.family === family);
+      Object.assign(replies, {
+        [family]: await runPython(venv.python, 'checkpoint_load_reference.py', {
+          ids: own[0].ids,
+          cases: own.map(({ name, folder, format, out }) => ({ name, folder, format, out })),
+        }),
+      });
+    }
 
-  const f16 = (a) => io.f16ToF32(io.f32ToF16(a));
-  for (const c of cases) {
-    const reply = replies[c.family];
-    const got = reply.cases[c.name];
-    assert.equal(got.loader, c.loader, `${c.name}: loader (refused: ${got.refused.join(' | ')})`);
-    const layers = io.readSafetensorsHeader(c.out).tensors.map((info) => info.name).filter((n) => !n.startsWith('logits.'));
-    const written = JSON.parse(readFileSync(join(c.folder, 'config.json'), 'utf8'));
-    assert.equal(layers.length, quantizedLinears(written, c.format), `${c.name}: quantized Linear count`);
-    const unpackOptions = c.format === 'gptq' ? { bits: 4, groupSize: 32 } : { groupSize: c.config.group_size };
-    for (const layer of layers) {
-      const theirs = io.readTensor(c.out, layer);
-      const ours = quant.dequantize(formats.unpackLayer(c.format, c.folder, layer, unpackOptions));
-      const [expected, actual] = theirs.dtype === 'F16' ? [f16(ours), io.f16ToF32(theirs.data)] : [ours, theirs.data];
-      let differing = 0;
-      for (let i = 0; i < expected.length; i++) if (expected[i] !== actual[i]) differing++;
-      assert.equal(differing, 0, `${c.name}: ${layer} dequantized (${theirs.dtype}) differs at ${differing} values`);
-    }
-    // Gemma 3's six random-weight layers, each through q/k norms, amplify the upstream rounding more (measured:
-    // GPTQ 7.7e-3, AWQ 4.0e-3, NF4 on the bf16 kernel 6.4e-2, with every layer identical).
-    const amplified = c.family === 'gemma3-random' ? 3 : 1;
-    const tolerance = amplified * (reply.bnb4Bf16 && c.bf16Tolerance !== undefined ? c.bf16Tolerance : c.tolerance);
-    // A MoE model under bitsandbytes' bf16 CPU kernel: bf16-rounded activations can flip a router's top-k choice (a
-    // discontinuity no tolerance covers; measured on Qwen3-MoE: 0.65 of a 2.7 logit), so its logits are reported, not
-    // held; the layers above are still identical, and on CPUs without AVX512-BF16 the fp32 kernel is held to 5e-4.
-    const routedBf16 = moeFamilies.has(c.family) && reply.bnb4Bf16 && c.format === 'bnb4';
-    const runtime = openModel(c.folder);
-    const vocab = runtime.config.vocabSize;
-    let worst = 0;
-    const nll = { ours: 0, theirs: 0, tokens: 0 };
-    for (const [i, ids] of c.ids.entries()) {
-      const theirs = io.readTensor(c.out, `logits.${i}`).data;
-      const ours = await runtime.logits(ids);
-      for (let k = 0; k + 1 < ids.length; k++) {
-        nll.ours += rowNll(ours, k * vocab, vocab, ids[k + 1]);
-        nll.theirs += rowNll(theirs, k * vocab, vocab, ids[k + 1]);
-        nll.tokens++;
+    const f16 = (a) => io.f16ToF32(io.f32ToF16(a));
+    for (const c of cases) {
+      const reply = replies[c.family];
+      const got = reply.cases[c.name];
+      assert.equal(got.loader, c.loader, `${c.name}: loader (refused: ${got.refused.join(' | ')})`);
+      const layers = io
+        .readSafetensorsHeader(c.out)
+        .tensors.map((info) => info.name)
+        .filter((n) => !n.startsWith('logits.'));
+      const written = JSON.parse(readFileSync(join(c.folder, 'config.json'), 'utf8'));
+      assert.equal(layers.length, quantizedLinears(written, c.format), `${c.name}: quantized Linear count`);
+      const unpackOptions = c.format === 'gptq' ? { bits: 4, groupSize: 32 } : { groupSize: c.config.group_size };
+      for (const layer of layers) {
+        const theirs = io.readTensor(c.out, layer);
+        const ours = quant.dequantize(formats.unpackLayer(c.format, c.folder, layer, unpackOptions));
+        const [expected, actual] = theirs.dtype === 'F16' ? [f16(ours), io.f16ToF32(theirs.data)] : [ours, theirs.data];
+        let differing = 0;
+        for (let i = 0; i < expected.length; i++) if (expected[i] !== actual[i]) differing++;
+        assert.equal(differing, 0, `${c.name}: ${layer} dequantized (${theirs.dtype}) differs at ${differing} values`);
       }
-      let maxAbs = 0, scale = 0;
-      for (let k = 0; k < theirs.length; k++) {
-        maxAbs = Math.max(maxAbs, Math.abs(ours[k] - theirs[k]));
-        scale = Math.max(scale, Math.abs(theirs[k]));
+      // Gemma 3's six random-weight layers, each through q/k norms, amplify the upstream rounding more (measured:
+      // GPTQ 7.7e-3, AWQ 4.0e-3, NF4 on the bf16 kernel 6.4e-2, with every layer identical).
+      const amplified = c.family === 'gemma3-random' ? 3 : 1;
+      const tolerance = amplified * (reply.bnb4Bf16 && c.bf16Tolerance !== undefined ? c.bf16Tolerance : c.tolerance);
+      // A MoE model under bitsandbytes' bf16 CPU kernel: bf16-rounded activations can flip a router's top-k choice (a
+      // discontinuity no tolerance covers; measured on Qwen3-MoE: 0.65 of a 2.7 logit), so its logits are reported, not
+      // held; the layers above are still identical, and on CPUs without AVX512-BF16 the fp32 kernel is held to 5e-4.
+      const routedBf16 = moeFamilies.has(c.family) && reply.bnb4Bf16 && c.format === 'bnb4';
+      const runtime = openModel(c.folder);
+      const vocab = runtime.config.vocabSize;
+      let worst = 0;
+      const nll = { ours: 0, theirs: 0, tokens: 0 };
+      for (const [i, ids] of c.ids.entries()) {
+        const theirs = io.readTensor(c.out, `logits.${i}`).data;
+        const ours = await runtime.logits(ids);
+        for (let k = 0; k + 1 < ids.length; k++) {
+          nll.ours += rowNll(ours, k * vocab, vocab, ids[k + 1]);
+          nll.theirs += rowNll(theirs, k * vocab, vocab, ids[k + 1]);
+          nll.tokens++;
+        }
+        let maxAbs = 0,
+          scale = 0;
+        for (let k = 0; k < theirs.length; k++) {
+          maxAbs = Math.max(maxAbs, Math.abs(ours[k] - theirs[k]));
+          scale = Math.max(scale, Math.abs(theirs[k]));
+        }
+        assert.equal(ours.length, ids.length * vocab);
+        if (!routedBf16) assert.ok(maxAbs <= tolerance * scale, `${c.name}, prompt ${i}: max |Δlogit| ${maxAbs} > ${tolerance} × ${scale}`);
+        worst = Math.max(worst, maxAbs / scale);
       }
-      assert.equal(ours.length, ids.length * vocab);
-      if (!routedBf16) assert.ok(maxAbs <= tolerance * scale, `${c.name}, prompt ${i}: max |Δlogit| ${maxAbs} > ${tolerance} × ${scale}`);
-      worst = Math.max(worst, maxAbs / scale);
+      // Perplexity over the golden prompts' next tokens, ours against the upstream model's: within 0.1 %, but where
+      // bitsandbytes' bf16 CPU kernel computes upstream (its own rounding, held by the logit tolerance above).
+      const [pplOurs, pplTheirs] = [Math.exp(nll.ours / nll.tokens), Math.exp(nll.theirs / nll.tokens)];
+      const pplDelta = Math.abs(pplOurs - pplTheirs) / pplTheirs;
+      if (!(reply.bnb4Bf16 && c.format === 'bnb4'))
+        assert.ok(pplDelta <= 1e-3, `${c.name}: perplexity ${pplOurs} vs upstream ${pplTheirs}`);
+      t.diagnostic(
+        `${c.name}: ${got.loader} (${got.linear}); ${layers.length} layers identical; max |Δlogit| ${worst.toExponential(2)} of max |logit|` +
+          `; perplexity ${pplOurs.toFixed(3)} vs ${pplTheirs.toFixed(3)} (${(100 * pplDelta).toFixed(4)} %)` +
+          (routedBf16 ? ' (bf16 kernel routing: not held)' : ''),
+      );
     }
-    // Perplexity over the golden prompts' next tokens, ours against the upstream model's: within 0.1 %, but where
-    // bitsandbytes' bf16 CPU kernel computes upstream (its own rounding, held by the logit tolerance above).
-    const [pplOurs, pplTheirs] = [Math.exp(nll.ours / nll.tokens), Math.exp(nll.theirs / nll.tokens)];
-    const pplDelta = Math.abs(pplOurs - pplTheirs) / pplTheirs;
-    if (!(reply.bnb4Bf16 && c.format === 'bnb4')) assert.ok(pplDelta <= 1e-3, `${c.name}: perplexity ${pplOurs} vs upstream ${pplTheirs}`);
-    t.diagnostic(`${c.name}: ${got.loader} (${got.linear}); ${layers.length} layers identical; max |Δlogit| ${worst.toExponential(2)} of max |logit|`
-      + `; perplexity ${pplOurs.toFixed(3)} vs ${pplTheirs.toFixed(3)} (${(100 * pplDelta).toFixed(4)} %)` + (routedBf16 ? ' (bf16 kernel routing: not held)' : ''));
-  }
-});
+  },
+);

@@ -58,7 +58,11 @@ test('GPTQ and AWQ match the upstream libraries on real tiny-llama layers', { sk
   const summary = await runPython(venv.python, 'gptq_awq_reference.py', {
     model: join(repoRoot, 'examples', 'tiny-llama'),
     text: join(repoRoot, 'examples', 'data', 'wikitext2-valid.txt'),
-    out, tokens, layers, gptq: gptqConfigs, awq: awqConfig,
+    out,
+    tokens,
+    layers,
+    gptq: gptqConfigs,
+    awq: awqConfig,
   });
   for (const layer of summary.layers) {
     const { rows, cols } = layer;
@@ -76,9 +80,11 @@ test('GPTQ and AWQ match the upstream libraries on real tiny-llama layers', { sk
       const fraction = mismatches / codes.length;
       const ourError = outputError(x, layer.tokens, w, dequantize(ours.quantized), rows, cols);
       const label = `${layer.name} ${JSON.stringify(ref.config)}`;
-      t.diagnostic(`${label}: code mismatch ${(100 * fraction).toFixed(3)}%, ‖WX−ŴX‖² ours ${ourError.toFixed(4)} ` +
-        `upstream ${ref.upstreamError.toFixed(4)} RTN ${ref.rtnError.toFixed(4)}, avg_loss ours ${ours.loss.toExponential(4)} ` +
-        `upstream ${ref.avgLoss.toExponential(4)}; time ours ${seconds.toFixed(3)} s upstream ${ref.seconds.toFixed(3)} s`);
+      t.diagnostic(
+        `${label}: code mismatch ${(100 * fraction).toFixed(3)}%, ‖WX−ŴX‖² ours ${ourError.toFixed(4)} ` +
+          `upstream ${ref.upstreamError.toFixed(4)} RTN ${ref.rtnError.toFixed(4)}, avg_loss ours ${ours.loss.toExponential(4)} ` +
+          `upstream ${ref.avgLoss.toExponential(4)}; time ours ${seconds.toFixed(3)} s upstream ${ref.seconds.toFixed(3)} s`,
+      );
       assert.deepEqual(Array.from(ours.quantized.gIdx), Array.from(read(ref.gIdx, Int32Array)), `${label}: g_idx`);
       assert.ok(fraction < 0.01, `${label}: ${mismatches} of ${codes.length} codes differ`);
       assert.ok(Math.abs(ourError - ref.upstreamError) <= 0.02 * ref.upstreamError, `${label}: error ${ourError} vs ${ref.upstreamError}`);
@@ -93,9 +99,11 @@ test('GPTQ and AWQ match the upstream libraries on real tiny-llama layers', { sk
     let worst = 0;
     for (let c = 0; c < cols; c++) worst = Math.max(worst, Math.abs(ours.scales[c] - refScales[c]) / refScales[c]);
     const worstLoss = Math.max(...ours.lossByRatio.map((l, i) => Math.abs(l - ref.history[i]) / ref.history[i]));
-    t.diagnostic(`${layer.name} AWQ: ratio ours ${ours.bestRatio} upstream ${ref.ratio}, loss ours ${ours.bestLoss.toExponential(4)} ` +
-      `upstream ${ref.loss.toExponential(4)}, worst loss-curve deviation ${(100 * worstLoss).toFixed(4)}%, worst scale deviation ` +
-      `${(100 * worst).toExponential(2)}%; time ours ${seconds.toFixed(3)} s upstream ${ref.seconds.toFixed(3)} s`);
+    t.diagnostic(
+      `${layer.name} AWQ: ratio ours ${ours.bestRatio} upstream ${ref.ratio}, loss ours ${ours.bestLoss.toExponential(4)} ` +
+        `upstream ${ref.loss.toExponential(4)}, worst loss-curve deviation ${(100 * worstLoss).toFixed(4)}%, worst scale deviation ` +
+        `${(100 * worst).toExponential(2)}%; time ours ${seconds.toFixed(3)} s upstream ${ref.seconds.toFixed(3)} s`,
+    );
     assert.equal(ours.bestRatio, ref.ratio, `${layer.name}: AWQ ratio`);
     assert.ok(worst < 1e-4, `${layer.name}: AWQ scales deviate by ${worst}`);
     assert.ok(worstLoss < 1e-3, `${layer.name}: AWQ loss curve deviates by ${worstLoss}`);
@@ -108,8 +116,10 @@ test('GPTQ and AWQ match the upstream libraries on real tiny-llama layers', { sk
     for (let i = 0; i < refClip.length; i++) if (Math.abs(clipped.clipMax[i] - refClip[i]) > 1e-6 * refClip[i]) clipDiffer++;
     let codeDiffer = 0;
     for (let i = 0; i < refCodes.length; i++) if (refCodes[i] !== clipped.quantized.q[i]) codeDiffer++;
-    t.diagnostic(`${layer.name} AWQ clip: ${clipDiffer} of ${refClip.length} group bounds differ, ` +
-      `code mismatch ${(100 * codeDiffer / refCodes.length).toFixed(3)}%`);
+    t.diagnostic(
+      `${layer.name} AWQ clip: ${clipDiffer} of ${refClip.length} group bounds differ, ` +
+        `code mismatch ${((100 * codeDiffer) / refCodes.length).toFixed(3)}%`,
+    );
     assert.ok(clipDiffer <= 0.01 * refClip.length, `${layer.name}: ${clipDiffer} clip bounds differ`);
     assert.ok(codeDiffer <= 0.01 * refCodes.length, `${layer.name}: ${codeDiffer} AWQ codes differ`);
   }

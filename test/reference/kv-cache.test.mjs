@@ -16,22 +16,36 @@ const compiled = join(repoRoot, 'out', 'native', 'model', 'index.js');
 const skip = venv.skip ?? (existsSync(compiled) ? false : 'the TypeScript is not built; run `npm run build` first');
 if (skip && process.env.CI === 'true') throw new Error(skip);
 
-const fixtures = ['gemma2-random', 'gemma3-random', 'phi3-random', 'mistral-window-random', 'qwen2-window-random', 'llama3.2-random', 'qwen3-random'];
+const fixtures = [
+  'gemma2-random',
+  'gemma3-random',
+  'phi3-random',
+  'mistral-window-random',
+  'qwen2-window-random',
+  'llama3.2-random',
+  'qwen3-random',
+];
 const batch = 2;
 const seqs = [1, 7, 8, 33];
 
-test('the KV cache estimate is the bytes transformers caches after a prefill, sliding windows included', { skip, timeout: 600_000 }, async () => {
-  const { estimateMemory, resolveModel } = require(compiled);
-  const folders = fixtures.map((f) => join('test', 'fixtures', f));
-  const measured = await runPython(venv.python, 'kv_cache_reference.py', { fixtures: folders, batch, seqs });
-  for (const folder of folders) {
-    const resolved = await resolveModel(join(repoRoot, folder), { env: {} });
-    assert.ok(resolved.ok, folder);
-    const estimated = Object.fromEntries(seqs.map((seq) => {
-      const e = estimateMemory(resolved.model, undefined, { batch, seq });
-      assert.ok(e.ok, folder);
-      return [String(seq), e.value.kvCacheBytes];
-    }));
-    assert.deepEqual(estimated, measured[folder], folder);
-  }
-});
+test(
+  'the KV cache estimate is the bytes transformers caches after a prefill, sliding windows included',
+  { skip, timeout: 600_000 },
+  async () => {
+    const { estimateMemory, resolveModel } = require(compiled);
+    const folders = fixtures.map((f) => join('test', 'fixtures', f));
+    const measured = await runPython(venv.python, 'kv_cache_reference.py', { fixtures: folders, batch, seqs });
+    for (const folder of folders) {
+      const resolved = await resolveModel(join(repoRoot, folder), { env: {} });
+      assert.ok(resolved.ok, folder);
+      const estimated = Object.fromEntries(
+        seqs.map((seq) => {
+          const e = estimateMemory(resolved.model, undefined, { batch, seq });
+          assert.ok(e.ok, folder);
+          return [String(seq), e.value.kvCacheBytes];
+        }),
+      );
+      assert.deepEqual(estimated, measured[folder], folder);
+    }
+  },
+);

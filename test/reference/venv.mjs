@@ -13,7 +13,10 @@ export const repoRoot = join(referenceDir, '..', '..');
 
 /** The venv path setup.sh uses for the current requirements.txt. */
 export function venvPath() {
-  const hash = createHash('sha256').update(readFileSync(join(referenceDir, 'requirements.txt'))).digest('hex').slice(0, 12);
+  const hash = createHash('sha256')
+    .update(readFileSync(join(referenceDir, 'requirements.txt')))
+    .digest('hex')
+    .slice(0, 12);
   const cache = process.env.QUANTSTUDIO_REF_CACHE ?? join(homedir(), '.cache', 'quantstudio-ref');
   return join(cache, `venv-${hash}`);
 }
@@ -38,8 +41,12 @@ export function runPython(python, script, input, { timeoutMs = 600_000 } = {}) {
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);

@@ -20,7 +20,17 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { startJob } = require(join(root, 'out', 'client', 'src', 'jobs', 'runner.js'));
 const model = require(join(root, 'out', 'native', 'model', 'index.js'));
 
-export const MICRO_LLAMA = { name: 'micro-llama', hidden: 64, intermediate: 128, layers: 1, heads: 2, kvHeads: 1, headDim: 32, vocab: 4096, seed: 7 };
+export const MICRO_LLAMA = {
+  name: 'micro-llama',
+  hidden: 64,
+  intermediate: 128,
+  layers: 1,
+  heads: 2,
+  kvHeads: 1,
+  headDim: 32,
+  vocab: 4096,
+  seed: 7,
+};
 export const GENERATE_PROMPT = "ROMEO: Is the day so young? O, I am fortune's fool, and yet I know not why I am so sad.";
 const MiB = 2 ** 20;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -49,17 +59,23 @@ const statusField = String.raw`(k) => 1024 * Number(require('fs').readFileSync('
 
 function tokenizerPerByte() {
   const file = join(root, 'examples', 'tiny-llama', 'tokenizer.json');
-  const growth = [0, 1, 2].map(() => inFreshNode(`
+  const growth = [0, 1, 2].map(() =>
+    inFreshNode(`
     const field = ${statusField};
     const { TextTokenizer } = require('./out/native/lib/tokenizer.js');
     const before = field('VmRSS');
     TextTokenizer.load('examples/tiny-llama').encode('warm up');
-    console.log(JSON.stringify(field('VmHWM') - before));`));
+    console.log(JSON.stringify(field('VmHWM') - before));`),
+  );
   return median(growth) / statSync(file).size;
 }
 
 async function measuringPeak(folder) {
-  const r = await startJob({ kind: 'benchmark', model: folder, options: { batchSizes: [1], promptLength: 30, generate: { promptTokens: 30, newTokens: [2] }, evaluate: false } });
+  const r = await startJob({
+    kind: 'benchmark',
+    model: folder,
+    options: { batchSizes: [1], promptLength: 30, generate: { promptTokens: 30, newTokens: [2] }, evaluate: false },
+  });
   const forward = r.rows.find((row) => row.phase === 'forward');
   return { peak: forward.peakMemoryBytes, promptTokens: forward.promptTokens, threads: r.environment.threads };
 }
@@ -90,13 +106,26 @@ const usual = [await generatePeak(micro), await generatePeak(micro), await gener
 const threads = usual[0].threads;
 const processBaselineBytes = median(usual.map((r) => r.peak)) - predicted({ ...zero, perThreadBytes }, threads, promptTokens);
 const measuring = [await measuringPeak(micro), await measuringPeak(micro), await measuringPeak(micro)];
-const measuringProcessBaselineBytes = median(measuring.map((r) => r.peak))
-  - predicted({ ...zero, perThreadBytes }, measuring[0].threads, measuring[0].promptTokens, { newTokens: 0, tokenizerBytes: 0, process: 'measuring' });
+const measuringProcessBaselineBytes =
+  median(measuring.map((r) => r.peak)) -
+  predicted({ ...zero, perThreadBytes }, measuring[0].threads, measuring[0].promptTokens, {
+    newTokens: 0,
+    tokenizerBytes: 0,
+    process: 'measuring',
+  });
 
-console.log(`measured on ${threads} engine threads (peaks: 1 thread ${one.map((r) => (r.peak / MiB).toFixed(2)).join(', ')} MiB; 16 threads ${many.map((r) => (r.peak / MiB).toFixed(2)).join(', ')} MiB; default ${usual.map((r) => (r.peak / MiB).toFixed(2)).join(', ')} MiB)`);
-console.log(JSON.stringify({
-  processBaselineBytes: `${(processBaselineBytes / MiB).toFixed(1)} * 2 ** 20`,
-  measuringProcessBaselineBytes: `${(measuringProcessBaselineBytes / MiB).toFixed(1)} * 2 ** 20`,
-  tokenizerBytesPerFileByte: Number(tokenizerBytesPerFileByte.toFixed(1)),
-  perThreadBytes: `${Math.round(perThreadBytes / 1024)} * 2 ** 10`,
-}, null, 2));
+console.log(
+  `measured on ${threads} engine threads (peaks: 1 thread ${one.map((r) => (r.peak / MiB).toFixed(2)).join(', ')} MiB; 16 threads ${many.map((r) => (r.peak / MiB).toFixed(2)).join(', ')} MiB; default ${usual.map((r) => (r.peak / MiB).toFixed(2)).join(', ')} MiB)`,
+);
+console.log(
+  JSON.stringify(
+    {
+      processBaselineBytes: `${(processBaselineBytes / MiB).toFixed(1)} * 2 ** 20`,
+      measuringProcessBaselineBytes: `${(measuringProcessBaselineBytes / MiB).toFixed(1)} * 2 ** 20`,
+      tokenizerBytesPerFileByte: Number(tokenizerBytesPerFileByte.toFixed(1)),
+      perThreadBytes: `${Math.round(perThreadBytes / 1024)} * 2 ** 10`,
+    },
+    null,
+    2,
+  ),
+);

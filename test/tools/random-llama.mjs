@@ -7,7 +7,18 @@
 //   node test/tools/random-llama.mjs            → prints the folder (writing it first when missing)
 //
 // The folder is <XDG_CACHE_HOME or ~/.cache>/quantstudio-bench/random-llama-350m.
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +27,15 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** hidden 1024 · 24 layers · intermediate 2816 · 16 heads (8 KV) · vocab 32000, untied: 348.7M parameters. */
 export const RANDOM_LLAMA = {
-  name: 'random-llama-350m', hidden: 1024, intermediate: 2816, layers: 24, heads: 16, kvHeads: 8, headDim: 64, vocab: 32000, seed: 20251123,
+  name: 'random-llama-350m',
+  hidden: 1024,
+  intermediate: 2816,
+  layers: 24,
+  heads: 16,
+  kvHeads: 8,
+  headDim: 64,
+  vocab: 32000,
+  seed: 20251123,
 };
 
 export function benchCacheDir() {
@@ -25,11 +44,23 @@ export function benchCacheDir() {
 
 function configJson(c) {
   return {
-    architectures: ['LlamaForCausalLM'], model_type: 'llama', hidden_size: c.hidden, intermediate_size: c.intermediate,
-    num_hidden_layers: c.layers, num_attention_heads: c.heads, num_key_value_heads: c.kvHeads, head_dim: c.headDim,
-    vocab_size: c.vocab, max_position_embeddings: 2048, rms_norm_eps: 1e-5, hidden_act: 'silu',
-    rope_parameters: { rope_theta: 10000, rope_type: 'default' }, tie_word_embeddings: false, dtype: 'float16',
-    bos_token_id: 0, eos_token_id: 0,
+    architectures: ['LlamaForCausalLM'],
+    model_type: 'llama',
+    hidden_size: c.hidden,
+    intermediate_size: c.intermediate,
+    num_hidden_layers: c.layers,
+    num_attention_heads: c.heads,
+    num_key_value_heads: c.kvHeads,
+    head_dim: c.headDim,
+    vocab_size: c.vocab,
+    max_position_embeddings: 2048,
+    rms_norm_eps: 1e-5,
+    hidden_act: 'silu',
+    rope_parameters: { rope_theta: 10000, rope_type: 'default' },
+    tie_word_embeddings: false,
+    dtype: 'float16',
+    bos_token_id: 0,
+    eos_token_id: 0,
   };
 }
 
@@ -69,7 +100,7 @@ function writeWeights(file, c) {
     offset += bytes;
   }
   let json = JSON.stringify(header);
-  json += ' '.repeat((8 - (json.length % 8)) % 8);  // the data starts 8-byte aligned
+  json += ' '.repeat((8 - (json.length % 8)) % 8); // the data starts 8-byte aligned
   const prefix = Buffer.alloc(8);
   prefix.writeBigUInt64LE(BigInt(json.length));
   const fd = openSync(file, 'w');
@@ -85,9 +116,11 @@ function writeWeights(file, c) {
       if (kind === 'ones') data.fill(0x3c00);
       else {
         for (let i = 0; i < n; i++) {
-          state ^= state << 13; state >>>= 0;
+          state ^= state << 13;
+          state >>>= 0;
           state ^= state >>> 17;
-          state ^= state << 5; state >>>= 0;
+          state ^= state << 5;
+          state >>>= 0;
           data[i] = (state & 0x8000) | ((8 + (state >>> 30)) << 10) | ((state >>> 16) & 0x3ff);
         }
       }
@@ -109,7 +142,8 @@ export function ensureRandomLlama(c = RANDOM_LLAMA, log = (line) => process.stde
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
   writeFileSync(join(staging, 'config.json'), JSON.stringify(configJson(c), null, 2) + '\n');
-  for (const name of ['tokenizer.json', 'tokenizer_config.json']) copyFileSync(join(root, 'examples', 'tiny-llama', name), join(staging, name));
+  for (const name of ['tokenizer.json', 'tokenizer_config.json'])
+    copyFileSync(join(root, 'examples', 'tiny-llama', name), join(staging, name));
   writeWeights(join(staging, 'model.safetensors'), c);
   writeFileSync(join(staging, 'generator.json'), stamp);
   rmSync(folder, { recursive: true, force: true });

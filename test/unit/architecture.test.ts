@@ -79,7 +79,8 @@ function violations(rows: readonly Row[], tree: Tree): string[] {
         if (!other) found.push(`${file}: imports ${target}, which is in no folder of the map`);
         else if (other !== own) {
           if (!own.may.includes(other.folder)) found.push(`${file}: imports ${target}, but ${own.folder} may not import ${other.folder}`);
-          else if (!other.face || target !== facePath(other)) found.push(`${file}: imports ${target}; outside ${other.folder} import only ${other.face ? facePath(other) : 'nothing'}`);
+          else if (!other.face || target !== facePath(other))
+            found.push(`${file}: imports ${target}; outside ${other.folder} import only ${other.face ? facePath(other) : 'nothing'}`);
         }
       }
     } else {
@@ -88,7 +89,8 @@ function violations(rows: readonly Row[], tree: Tree): string[] {
         if (m[1] !== '"') continue;
         const other = rowOf(rows, `native/src/${m[2]}`);
         if (!other) found.push(`${file}: includes ${m[2]}, which is in no folder of the map`);
-        else if (other !== own && !own.may.includes(other.folder)) found.push(`${file}: includes ${m[2]}, but ${own.folder} may not include ${other.folder}`);
+        else if (other !== own && !own.may.includes(other.folder))
+          found.push(`${file}: includes ${m[2]}, but ${own.folder} may not include ${other.folder}`);
       }
     }
   }
@@ -119,7 +121,10 @@ const map = readMap(fs.readFileSync(path.join(root, 'README.md'), 'utf8'));
 test('the map names existing folders, each once, and lists only folders of the map', () => {
   assert.ok(map.length >= 10, `the map has ${map.length} rows`);
   const folders = map.map((r) => r.folder);
-  assert.deepEqual(folders.filter((f, i) => folders.indexOf(f) !== i), []);
+  assert.deepEqual(
+    folders.filter((f, i) => folders.indexOf(f) !== i),
+    [],
+  );
   for (const row of map) {
     assert.ok(fs.existsSync(path.join(root, row.folder)), `${row.folder} does not exist`);
     if (row.face) assert.ok(fs.existsSync(path.join(root, facePath(row))), `${row.folder}'s face ${facePath(row)} does not exist`);
@@ -179,7 +184,9 @@ test('the extension registers every command once, by its protocol name, and no s
   const ids = new Set<string>(Object.values(COMMANDS));
   const spelled = [...sourceTree()]
     .filter(([file]) => file.endsWith('.ts') && file !== 'server/src/protocol.ts')
-    .flatMap(([file, text]) => [...text.matchAll(/['"`](quantstudio\.[\w.]+)['"`]/g)].filter((m) => ids.has(m[1])).map((m) => `${file}: ${m[1]}`));
+    .flatMap(([file, text]) =>
+      [...text.matchAll(/['"`](quantstudio\.[\w.]+)['"`]/g)].filter((m) => ids.has(m[1])).map((m) => `${file}: ${m[1]}`),
+    );
   assert.deepEqual(spelled, []);
 });
 
@@ -187,14 +194,18 @@ test('the extension registers every command once, by its protocol name, and no s
 function flatten(value: object, prefix = ''): Record<string, unknown> {
   return Object.fromEntries(
     Object.entries(value).flatMap(([key, v]) =>
-      typeof v === 'object' && v !== null && !Array.isArray(v) ? Object.entries(flatten(v as object, `${prefix}${key}.`)) : [[`${prefix}${key}`, v]],
+      typeof v === 'object' && v !== null && !Array.isArray(v)
+        ? Object.entries(flatten(v as object, `${prefix}${key}.`))
+        : [[`${prefix}${key}`, v]],
     ),
   );
 }
 
 test('package.json declares exactly the settings of server/src/protocol.ts, with the same defaults', () => {
   const declared = Object.fromEntries(Object.entries(manifest.contributes.configuration.properties).map(([key, p]) => [key, p.default]));
-  const inCode = Object.fromEntries(Object.entries({ ...flatten(DEFAULT_SETTINGS), ...LIBRARY_SETTINGS }).map(([key, v]) => [`quantstudio.${key}`, v]));
+  const inCode = Object.fromEntries(
+    Object.entries({ ...flatten(DEFAULT_SETTINGS), ...LIBRARY_SETTINGS }).map(([key, v]) => [`quantstudio.${key}`, v]),
+  );
   assert.deepEqual(declared, inCode);
 });
 
@@ -223,7 +234,8 @@ test('panels: only host.ts touches vscode; the other modules build HTML', () => 
 test('every registered command runs a module under extension/commands/ (or is a one-line inline action)', () => {
   const extension = fs.readFileSync(path.join(root, 'client/src/extension/extension.ts'), 'utf8');
   const from = new Map<string, string>();
-  for (const m of extension.matchAll(/^import \{([^}]+)\} from '([^']+)';/gm)) for (const name of m[1].split(',')) from.set(name.trim(), m[2]);
+  for (const m of extension.matchAll(/^import \{([^}]+)\} from '([^']+)';/gm))
+    for (const name of m[1].split(',')) from.set(name.trim(), m[2]);
   const handlers = [...extension.matchAll(/\bcommand\(COMMANDS\.\w+, (?:async )?\(\w*\) => (?:\(await )?(\w+)\(/g)].map((m) => m[1]);
   assert.ok(handlers.length >= 10, `found ${handlers.length} handlers`);
   const outside = handlers.filter((h) => from.has(h) && !from.get(h)!.startsWith('./commands/'));
@@ -240,11 +252,15 @@ test('each TypeScript project references only what the map lets its folders impo
   };
   const strip = (text: string): string => text.replace(/^\s*\/\/.*$/gm, '');
   for (const [project, folders] of Object.entries(projects)) {
-    const config = JSON.parse(strip(fs.readFileSync(path.join(root, project, 'tsconfig.json'), 'utf8'))) as { references?: Array<{ path: string }> };
+    const config = JSON.parse(strip(fs.readFileSync(path.join(root, project, 'tsconfig.json'), 'utf8'))) as {
+      references?: Array<{ path: string }>;
+    };
     const allowed = new Set(folders.flatMap((f) => map.find((r) => r.folder === f)?.may ?? []));
     for (const ref of config.references ?? []) {
       const target = path.posix.normalize(path.posix.join(project, ref.path)).replace(/\/tsconfig(\.\w+)?\.json$/, '');
-      const covered = [...allowed].some((a) => a === target || a.startsWith(`${target}/`) || target.startsWith(`${a}/`) || (target === project));
+      const covered = [...allowed].some(
+        (a) => a === target || a.startsWith(`${target}/`) || target.startsWith(`${a}/`) || target === project,
+      );
       assert.ok(covered, `${project}/tsconfig.json references ${target}, which the map does not let ${project} import`);
     }
   }

@@ -16,7 +16,9 @@ function run(command: string, args: string[]): { status: number | null; output: 
 }
 
 function tracked(...patterns: string[]): string[] {
-  return run('git', ['ls-files', '--', ...patterns]).output.split('\n').filter((line) => line !== '');
+  return run('git', ['ls-files', '--', ...patterns])
+    .output.split('\n')
+    .filter((line) => line !== '');
 }
 
 test('TypeScript and JavaScript are laid out as Prettier lays them out (npm run format)', () => {

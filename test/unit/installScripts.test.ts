@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 
 const root = path.join(__dirname, '..', '..', '..');
-const read = (file: string): Record<string, unknown> => JSON.parse(fs.readFileSync(path.join(root, file), 'utf8')) as Record<string, unknown>;
+const read = (file: string): Record<string, unknown> =>
+  JSON.parse(fs.readFileSync(path.join(root, file), 'utf8')) as Record<string, unknown>;
 
 test('every dependency with an install script is approved or denied by name in allowScripts', () => {
   const lock = read('package-lock.json') as { packages: Record<string, { hasInstallScript?: boolean }> };
@@ -16,6 +17,14 @@ test('every dependency with an install script is approved or denied by name in a
     .filter(([where, p]) => where !== '' && p.hasInstallScript === true)
     .map(([where]) => where.slice(where.lastIndexOf('node_modules/') + 'node_modules/'.length));
   assert.ok(withScripts.includes('esbuild'), 'the lockfile is read (esbuild has a postinstall)');
-  assert.deepEqual([...new Set(withScripts)].filter((name) => typeof allow[name] !== 'boolean'), [], 'undecided install scripts');
-  assert.deepEqual(Object.keys(allow).filter((name) => !withScripts.includes(name)), [], 'entries for packages without install scripts');
+  assert.deepEqual(
+    [...new Set(withScripts)].filter((name) => typeof allow[name] !== 'boolean'),
+    [],
+    'undecided install scripts',
+  );
+  assert.deepEqual(
+    Object.keys(allow).filter((name) => !withScripts.includes(name)),
+    [],
+    'entries for packages without install scripts',
+  );
 });

@@ -42,7 +42,9 @@ function parseArgs(args: readonly string[]): EstimateArgs | string {
     const text = values.get(flag);
     if (text === undefined) return fallback;
     const n = Number(text);
-    return Number.isInteger(n) && n >= minimum ? n : `${flag} must be a ${minimum > 0 ? 'positive' : 'non-negative'} integer, got '${text}'`;
+    return Number.isInteger(n) && n >= minimum
+      ? n
+      : `${flag} must be a ${minimum > 0 ? 'positive' : 'non-negative'} integer, got '${text}'`;
   };
   const batch = count('--batch', 1);
   const seq = count('--seq', 2048);
@@ -52,8 +54,14 @@ function parseArgs(args: readonly string[]): EstimateArgs | string {
   const target = values.get('--target') ?? 'cuda';
   if (target !== 'cuda' && target !== 'cpu') return `--target must be cuda or cpu, got '${target}'`;
   return {
-    model: values.get('--model'), config: values.get('--config'), batch: batch as number, seq: seq as number, json, target,
-    newTokens: newTokens as number, threads: threads as number | undefined,
+    model: values.get('--model'),
+    config: values.get('--config'),
+    batch: batch as number,
+    seq: seq as number,
+    json,
+    target,
+    newTokens: newTokens as number,
+    threads: threads as number | undefined,
   };
 }
 
@@ -91,15 +99,19 @@ function summary(e: MemoryEstimate): Record<string, unknown> {
 function cpuEstimate(model: ResolvedModel, config: JsonObject | undefined, args: EstimateArgs): Result<MemoryEstimate> {
   const tokenizer = model.folder === undefined ? undefined : statSync(join(model.folder, 'tokenizer.json'), { throwIfNoEntry: false });
   return estimateCpuMemory(model, config, {
-    batch: args.batch, promptTokens: args.seq, newTokens: args.newTokens,
-    threads: args.threads ?? engineThreads(cpus().length), tokenizerBytes: tokenizer?.isFile() ? tokenizer.size : 0,
+    batch: args.batch,
+    promptTokens: args.seq,
+    newTokens: args.newTokens,
+    threads: args.threads ?? engineThreads(cpus().length),
+    tokenizerBytes: tokenizer?.isFile() ? tokenizer.size : 0,
   });
 }
 
 export const estimateCommand: Command = {
   name: 'estimate',
   summary: 'memory estimate (weights, KV cache, peak) of a model under a quantization config, or of every method',
-  usage: 'quantstudio estimate --model <dir|hub id> [--config <file>] [--batch N] [--seq N] [--target cuda|cpu] [--new-tokens N] [--threads N] [--json]',
+  usage:
+    'quantstudio estimate --model <dir|hub id> [--config <file>] [--batch N] [--seq N] [--target cuda|cpu] [--new-tokens N] [--threads N] [--json]',
   async run(args) {
     const parsed = parseArgs(args);
     if (typeof parsed === 'string') return usageError(this, parsed);
@@ -129,21 +141,35 @@ export const estimateCommand: Command = {
     const rows = methods?.ok ? methods.value : undefined;
     if (parsed.json) {
       const cpu = parsed.target === 'cpu' ? { newTokens: parsed.newTokens } : {};
-      const out = { model: modelRef, source: model.source, revision: model.revision ?? null, target: parsed.target, batch: parsed.batch, seq: parsed.seq, ...cpu, ...summary(estimate.value) };
+      const out = {
+        model: modelRef,
+        source: model.source,
+        revision: model.revision ?? null,
+        target: parsed.target,
+        batch: parsed.batch,
+        seq: parsed.seq,
+        ...cpu,
+        ...summary(estimate.value),
+      };
       const withMethods = rows ? { ...out, methods: rows.map((r) => ({ label: r.label, ...summary(r.estimate) })) } : out;
       process.stdout.write(`${JSON.stringify(withMethods, null, 2)}\n`);
       return 0;
     }
-    const title = parsed.target === 'cpu'
-      ? `${modelRef} (${model.source}) · CPU engine · batch ${parsed.batch} · prompt ${parsed.seq} + ${parsed.newTokens} new tokens`
-      : `${modelRef} (${model.source}) · batch ${parsed.batch} · seq ${parsed.seq}`;
+    const title =
+      parsed.target === 'cpu'
+        ? `${modelRef} (${model.source}) · CPU engine · batch ${parsed.batch} · prompt ${parsed.seq} + ${parsed.newTokens} new tokens`
+        : `${modelRef} (${model.source}) · batch ${parsed.batch} · seq ${parsed.seq}`;
     if (!rows) {
       process.stdout.write(humanEstimate(`${title} · ${estimate.value.method}`, estimate.value));
       return 0;
     }
     // every column that adds up to the peak, overhead included, so a row can be checked by hand
-    const sizes = (e: MemoryEstimate): string[] => [e.weightsBytes, e.kvCacheBytes, e.activationBytes, e.overheadBytes, e.peakBytes].map((b) => humanBytes(b, 2));
-    const compare = [['method', 'weights', 'KV cache', 'activations', 'overhead', 'peak'], ...rows.map((r) => [r.label, ...sizes(r.estimate)])];
+    const sizes = (e: MemoryEstimate): string[] =>
+      [e.weightsBytes, e.kvCacheBytes, e.activationBytes, e.overheadBytes, e.peakBytes].map((b) => humanBytes(b, 2));
+    const compare = [
+      ['method', 'weights', 'KV cache', 'activations', 'overhead', 'peak'],
+      ...rows.map((r) => [r.label, ...sizes(r.estimate)]),
+    ];
     process.stdout.write(`${title}\n${table(compare)}`);
     return 0;
   },

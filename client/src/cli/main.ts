@@ -10,7 +10,15 @@ import { estimateCommand } from './estimate';
 import type { Command } from './command';
 import { packageVersion } from './version';
 
-const COMMANDS: ReadonlyArray<Command> = [validateCommand, estimateCommand, quantizeCommand, perplexityCommand, generateCommand, benchmarkCommand, doctorCommand];
+const COMMANDS: ReadonlyArray<Command> = [
+  validateCommand,
+  estimateCommand,
+  quantizeCommand,
+  perplexityCommand,
+  generateCommand,
+  benchmarkCommand,
+  doctorCommand,
+];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

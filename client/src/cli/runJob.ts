@@ -62,10 +62,12 @@ export async function runCliJob(command: string, job: Job, options: CliJobOption
   try {
     return await startJob(job, {
       onProgress: (p) => reporter.report(p),
-      onToken: options.onToken && ((text: string) => {
-        reporter.hold();
-        options.onToken!(text);
-      }),
+      onToken:
+        options.onToken &&
+        ((text: string) => {
+          reporter.hold();
+          options.onToken!(text);
+        }),
       onLog: (level, text) => {
         if (level === 'warn' || level === 'error') process.stderr.write(`${text}\n`);
       },

@@ -48,7 +48,9 @@ async function askToAllow(endpoint: string): Promise<boolean> {
     await config.update(ALLOWED_KEY, withAllowed(allowedEndpoints(), endpoint), vscode.ConfigurationTarget.Global);
     return true;
   } catch (error) {
-    void vscode.window.showErrorMessage(`QuantStudio: could not save quantstudio.hub.tokenEndpoints: ${error instanceof Error ? error.message : String(error)}`);
+    void vscode.window.showErrorMessage(
+      `QuantStudio: could not save quantstudio.hub.tokenEndpoints: ${error instanceof Error ? error.message : String(error)}`,
+    );
     return false;
   }
 }

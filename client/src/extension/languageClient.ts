@@ -49,7 +49,8 @@ export function initializationOptions(hub: HubSecrets): object {
 
 /** Sends the current settings to a running server (a settings, token or trust change). */
 export function pushSettings(client: LanguageClient | undefined, hub: HubSecrets): void {
-  if (client?.isRunning()) void client.sendNotification(DidChangeConfigurationNotification.type, { settings: { quantstudio: initializationOptions(hub) } });
+  if (client?.isRunning())
+    void client.sendNotification(DidChangeConfigurationNotification.type, { settings: { quantstudio: initializationOptions(hub) } });
 }
 
 /** The server's environment without HF_TOKEN: the server gets a token only with the endpoint it is for. */
@@ -59,7 +60,11 @@ function serverEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-export function createLanguageClient(context: vscode.ExtensionContext, output: vscode.LogOutputChannel, hub: () => HubSecrets): LanguageClient {
+export function createLanguageClient(
+  context: vscode.ExtensionContext,
+  output: vscode.LogOutputChannel,
+  hub: () => HubSecrets,
+): LanguageClient {
   const serverModule = context.asAbsolutePath('dist/server.js');
   const serverOptions: ServerOptions = {
     run: { module: serverModule, transport: TransportKind.ipc, options: { env: serverEnv() } },
@@ -76,7 +81,10 @@ export function createLanguageClient(context: vscode.ExtensionContext, output: v
       // one source per finding: JSON syntax errors are VS Code's own in JSON documents
       handleDiagnostics: (uri, diagnostics, next) => {
         const languageId = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString())?.languageId;
-        next(uri, diagnostics.filter((d) => !reportedByEditor(typeof d.code === 'object' ? d.code.value : d.code, languageId)));
+        next(
+          uri,
+          diagnostics.filter((d) => !reportedByEditor(typeof d.code === 'object' ? d.code.value : d.code, languageId)),
+        );
       },
     },
   };

@@ -25,7 +25,10 @@ export class RestartPolicy {
     const minutes = this.windowMs / 60_000;
     const window = `${minutes} minute${minutes === 1 ? '' : 's'}`;
     if (recent <= this.maxRestarts) {
-      return { restart: true, message: `QuantStudio language server stopped unexpectedly; restarting it (${recent} of ${this.maxRestarts} restarts allowed in ${window}).` };
+      return {
+        restart: true,
+        message: `QuantStudio language server stopped unexpectedly; restarting it (${recent} of ${this.maxRestarts} restarts allowed in ${window}).`,
+      };
     }
     return {
       restart: false,

@@ -15,7 +15,9 @@ const d = DEFAULT_SETTINGS;
  * endpoint and the endpoints allowed the token come from the user's settings only (when `inspect` is there to
  * tell): a workspace must not choose where Hub requests go, nor where the token may go.
  */
-export function readSettings(config: Pick<vscode.WorkspaceConfiguration, 'get'> & Partial<Pick<vscode.WorkspaceConfiguration, 'inspect'>>): QuantStudioSettings {
+export function readSettings(
+  config: Pick<vscode.WorkspaceConfiguration, 'get'> & Partial<Pick<vscode.WorkspaceConfiguration, 'inspect'>>,
+): QuantStudioSettings {
   const bool = (key: string, fallback: boolean): boolean => {
     const v = config.get<unknown>(key);
     return typeof v === 'boolean' ? v : fallback;
@@ -47,10 +49,16 @@ export function readSettings(config: Pick<vscode.WorkspaceConfiguration, 'get'> 
     return v >= min && v <= max ? v : fallback;
   };
   return {
-    validation: { enable: bool('validation.enable', d.validation.enable), debounceMs: num('validation.debounceMs', d.validation.debounceMs) },
+    validation: {
+      enable: bool('validation.enable', d.validation.enable),
+      debounceMs: num('validation.debounceMs', d.validation.debounceMs),
+    },
     model: str('model', d.model),
     hub: { endpoint: userStr('hub.endpoint', d.hub.endpoint), tokenEndpoints: userStrings('hub.tokenEndpoints', d.hub.tokenEndpoints) },
-    estimate: { batchSize: num('estimate.batchSize', d.estimate.batchSize), contextLength: num('estimate.contextLength', d.estimate.contextLength) },
+    estimate: {
+      batchSize: num('estimate.batchSize', d.estimate.batchSize),
+      contextLength: num('estimate.contextLength', d.estimate.contextLength),
+    },
     engine: { threads: count('engine.threads', d.engine.threads, 0) },
     runsFolder: str('runsFolder', d.runsFolder),
     benchmark: { batchSizes: batchSizes(config.get<unknown>('benchmark.batchSizes')) },

@@ -30,7 +30,17 @@ export function quantizationConfigOf(file: string, value: Json): Json | string {
   );
 }
 
-const SIZE_UNITS: Record<string, number> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KIB: 2 ** 10, MIB: 2 ** 20, GIB: 2 ** 30, TIB: 2 ** 40 };
+const SIZE_UNITS: Record<string, number> = {
+  B: 1,
+  KB: 1e3,
+  MB: 1e6,
+  GB: 1e9,
+  TB: 1e12,
+  KIB: 2 ** 10,
+  MIB: 2 ** 20,
+  GIB: 2 ** 30,
+  TIB: 2 ** 40,
+};
 
 /** "5GB", "500MB", "2GiB" or a byte count → bytes (decimal units, as transformers' max_shard_size reads them). */
 export function parseShardSize(value: unknown): number | undefined {
@@ -59,14 +69,16 @@ export function jobFromJobFile(file: string): Job | string {
   if (isObject(value.calibration)) {
     const calibration = { ...value.calibration };
     // A dataset that is not a built-in name is a file path, relative to the job file.
-    if (typeof calibration.dataset === 'string' && calibration.dataset !== 'wikitext2') calibration.dataset = resolve(base, calibration.dataset);
+    if (typeof calibration.dataset === 'string' && calibration.dataset !== 'wikitext2')
+      calibration.dataset = resolve(base, calibration.dataset);
     options.calibration = calibration;
   }
   const runOptions = isObject(value.options) ? value.options : {};
   for (const key of ['evaluate', 'generate'] as const) if (isObject(runOptions[key])) options[key] = runOptions[key];
   if (runOptions.maxShardSize !== undefined) {
     const bytes = parseShardSize(runOptions.maxShardSize);
-    if (bytes === undefined) return `${file}: options.maxShardSize ${JSON.stringify(runOptions.maxShardSize)} is not a size such as "5GB", "500MB" or a byte count`;
+    if (bytes === undefined)
+      return `${file}: options.maxShardSize ${JSON.stringify(runOptions.maxShardSize)} is not a size such as "5GB", "500MB" or a byte count`;
     options.maxShardBytes = bytes;
   } else options.maxShardBytes = DEFAULT_MAX_SHARD_BYTES;
   return { kind: 'quantize', model: jobFileModel(base, value.model), config, options };

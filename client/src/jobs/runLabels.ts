@@ -8,7 +8,12 @@ const fixed = (v: number | undefined, digits: number): string | undefined => (v 
 
 /** The model's folder name (or the Hub id), e.g. "tiny-llama". */
 export function modelName(run: RunResult): string {
-  return run.model.path ? path.basename(run.model.path) : run.model.ref.replace(/[\\/]+$/, '').split(/[\\/]/).pop() || run.model.ref;
+  return run.model.path
+    ? path.basename(run.model.path)
+    : run.model.ref
+        .replace(/[\\/]+$/, '')
+        .split(/[\\/]/)
+        .pop() || run.model.ref;
 }
 
 /** "quantize · tiny-llama". */

@@ -53,7 +53,12 @@ export function readRun(file: string): RunResult {
   if (!r || typeof r !== 'object' || r.schemaVersion !== 1) {
     throw new Error(`${file}: not a run result of schema version 1 (schemaVersion is ${JSON.stringify(r?.schemaVersion)})`);
   }
-  if (typeof r.id !== 'string' || !JOB_KINDS.includes(r.kind as JobKind) || typeof r.startedAt !== 'string' || typeof r.model?.ref !== 'string') {
+  if (
+    typeof r.id !== 'string' ||
+    !JOB_KINDS.includes(r.kind as JobKind) ||
+    typeof r.startedAt !== 'string' ||
+    typeof r.model?.ref !== 'string'
+  ) {
     throw new Error(`${file}: a run result needs id, kind, startedAt and model.ref`);
   }
   return r as RunResult;

@@ -70,7 +70,11 @@ export function startJob(job: Job, callbacks: JobCallbacks = {}): Promise<RunRes
         // unreadable or busy: the job's own writing reports what matters
       }
     }
-    const child: ChildProcess = fork(workerPath(), [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'json', env: workerEnv(callbacks.threads, process.env, callbacks.hub) });
+    const child: ChildProcess = fork(workerPath(), [], {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'json',
+      env: workerEnv(callbacks.threads, process.env, callbacks.hub),
+    });
     const logTail: string[] = [];
     const remember = (line: string): void => {
       logTail.push(line);
@@ -92,7 +96,10 @@ export function startJob(job: Job, callbacks: JobCallbacks = {}): Promise<RunRes
     };
 
     // Whatever the engine prints goes to the log too: it is often the only clue before a native crash.
-    for (const [stream, level] of [[child.stdout, 'info'], [child.stderr, 'warn']] as const) {
+    for (const [stream, level] of [
+      [child.stdout, 'info'],
+      [child.stderr, 'warn'],
+    ] as const) {
       stream?.setEncoding('utf8');
       stream?.on('data', (chunk: string) => {
         for (const line of chunk.split('\n').filter((l) => l.trim() !== '')) {

@@ -1,8 +1,8 @@
 // The one form of every asynchronous binding: the work runs off the JS thread and the call returns a Promise.
 // Progress payloads of the job's own type go, one per Report, to an optional JS listener; a listener that
-// throws raises the cancel flag and hears nothing more. The flag is the one cancel mechanism (core/cancel.h: cancel[0] of an
-// Int32Array). What the work throws becomes the rejection with its message (quant::Cancelled: "cancelled"),
-// so no C++ exception crosses into JS.
+// throws raises the cancel flag and hears nothing more. The flag is the one cancel mechanism (core/cancel.h: cancel[0]
+// of an Int32Array). What the work throws becomes the rejection with its message (quant::Cancelled: "cancelled"), so no
+// C++ exception crosses into JS.
 #pragma once
 
 #include <napi.h>

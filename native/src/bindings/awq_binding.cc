@@ -24,8 +24,8 @@ quant::AwqOptions ReadAwqOptions(const Napi::Value& value) {
   options.duoScaling = bindings::OptionBool(o, "duoScaling", options.duoScaling);
   options.clipGrid = static_cast<int>(bindings::OptionNumber(o, "clipGrid", options.clipGrid));
   options.clipMaxShrink = bindings::OptionNumber(o, "clipMaxShrink", options.clipMaxShrink);
-  options.clipSampleTokens =
-      static_cast<int64_t>(bindings::OptionNumber(o, "clipSampleTokens", static_cast<double>(options.clipSampleTokens)));
+  options.clipSampleTokens = static_cast<int64_t>(
+      bindings::OptionNumber(o, "clipSampleTokens", static_cast<double>(options.clipSampleTokens)));
   return options;
 }
 
@@ -33,7 +33,8 @@ std::vector<float> CopyActivations(const Napi::Value& value, int64_t cols) {
   std::vector<float> x = bindings::CopyFloat32(value, "activations");
   if (x.empty() || x.size() % static_cast<size_t>(cols) != 0)
     throw Napi::RangeError::New(value.Env(), "activations have " + std::to_string(x.size()) +
-                                                 " values; expected a non-zero multiple of cols " + std::to_string(cols));
+                                                 " values; expected a non-zero multiple of cols " +
+                                                 std::to_string(cols));
   return x;
 }
 
@@ -71,11 +72,12 @@ Napi::Value AwqSearchScales(const Napi::CallbackInfo& info) {
                   const bindings::CancelFlag& cancel, const bindings::Report<bindings::Steps>& report) {
     std::vector<quant::AwqLinear> linears;
     for (size_t i = 0; i < weights.size(); ++i) linears.push_back({weights[i].data(), rows[i]});
-    quant::AwqScaleResult result = quant::SearchAwqScales(
-        linears, cols, x.data(), static_cast<int64_t>(x.size()) / cols, options, nullptr, [&](int64_t done, int64_t total) {
-          report({done, total});
-          return !cancel.Raised();
-        });
+    quant::AwqScaleResult result =
+        quant::SearchAwqScales(linears, cols, x.data(), static_cast<int64_t>(x.size()) / cols, options, nullptr,
+                               [&](int64_t done, int64_t total) {
+                                 report({done, total});
+                                 return !cancel.Raised();
+                               });
     if (!result.ok) throw std::runtime_error(result.error);
     return result;
   };
@@ -100,8 +102,8 @@ Napi::Value AwqQuantizeLinear(const Napi::CallbackInfo& info) {
   const int64_t rows = arg.rows, cols = arg.cols;
   std::vector<float> scales = bindings::CopyFloat32(info[3], "scales");
   if (static_cast<int64_t>(scales.size()) != cols)
-    throw Napi::RangeError::New(env, "scales have " + std::to_string(scales.size()) + " values; expected cols = " +
-                                         std::to_string(cols));
+    throw Napi::RangeError::New(
+        env, "scales have " + std::to_string(scales.size()) + " values; expected cols = " + std::to_string(cols));
   const bool clip = info[5].IsBoolean() && info[5].As<Napi::Boolean>().Value();
   std::vector<float> x = clip ? CopyActivations(info[4], cols) : std::vector<float>();
   const quant::AwqOptions options = ReadAwqOptions(info[6]);

@@ -58,10 +58,12 @@ Napi::Value PackLayer(const Napi::CallbackInfo& info) {
   const quant::QuantResult result = QuantResultFromJs(info[2]);
   const Napi::Object options = OptionsObject(info, 3);
   if (formats::FeedOf(result) != layout.feed) {
-    throw Napi::TypeError::New(env, std::string("format ") + layout.name + " packs a '" + formats::FeedName(layout.feed) + "' result");
+    throw Napi::TypeError::New(
+        env, std::string("format ") + layout.name + " packs a '" + formats::FeedName(layout.feed) + "' result");
   }
   const DType computeDtype = layout.feed == formats::Feed::Bnb4 ? ComputeDtype(options) : DType::F16;
-  const formats::TensorSet set = Guard(env, [&] { return formats::PackLayout(layout.id, prefix, result, computeDtype); });
+  const formats::TensorSet set =
+      Guard(env, [&] { return formats::PackLayout(layout.id, prefix, result, computeDtype); });
   Napi::Array out = Napi::Array::New(env, set.size());
   for (size_t i = 0; i < set.size(); ++i) {
     Napi::Object t = Napi::Object::New(env);
@@ -105,7 +107,8 @@ Napi::Value CheckpointConfig(const Napi::CallbackInfo& info) {
   c.awq.groupSize = g.groupSize;
   c.awq.zeroPoint = OptionBool(o, "zeroPoint", c.awq.zeroPoint);
   const Napi::Value type = o.Get("quantType");
-  c.bnb.quantType = type.IsString() && type.As<Napi::String>().Utf8Value() == "fp4" ? quant::Bnb4Type::FP4 : quant::Bnb4Type::NF4;
+  c.bnb.quantType =
+      type.IsString() && type.As<Napi::String>().Utf8Value() == "fp4" ? quant::Bnb4Type::FP4 : quant::Bnb4Type::NF4;
   c.bnb.doubleQuant = OptionBool(o, "doubleQuant", c.bnb.doubleQuant);
   c.bnb.int8Threshold = OptionNumber(o, "threshold", c.bnb.int8Threshold);
   if (layout.feed == formats::Feed::Bnb4 || layout.feed == formats::Feed::Int8) c.bnb.computeDtype = ComputeDtype(o);

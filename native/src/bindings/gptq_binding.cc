@@ -22,7 +22,8 @@ quant::GptqOptions ReadGptqOptions(const Napi::Value& value) {
   options.staticGroups = bindings::OptionBool(o, "staticGroups", options.staticGroups);
   options.dampPercent = bindings::OptionNumber(o, "dampPercent", options.dampPercent);
   options.dampAutoIncrement = bindings::OptionNumber(o, "dampAutoIncrement", options.dampAutoIncrement);
-  options.blockSize = static_cast<int64_t>(bindings::OptionNumber(o, "blockSize", static_cast<double>(options.blockSize)));
+  options.blockSize =
+      static_cast<int64_t>(bindings::OptionNumber(o, "blockSize", static_cast<double>(options.blockSize)));
   return options;
 }
 
@@ -51,8 +52,8 @@ Napi::Value GptqQuantize(const Napi::CallbackInfo& info) {
     quant::HessianAccumulator hessian(cols);
     for (const std::vector<float>& batch : batches)
       hessian.AddBatch(batch.data(), static_cast<int64_t>(batch.size()) / cols);
-    quant::GptqResult result = quant::QuantizeGptq(weight.data(), rows, cols, hessian.matrix(), hessian.samples(), options,
-                                                   [&](int64_t done, int64_t total) {
+    quant::GptqResult result = quant::QuantizeGptq(weight.data(), rows, cols, hessian.matrix(), hessian.samples(),
+                                                   options, [&](int64_t done, int64_t total) {
                                                      report({done, total});
                                                      return !cancel.Raised();
                                                    });

@@ -21,7 +21,8 @@ namespace quantstudio::bindings {
 namespace {
 
 std::string StringArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
-  if (info.Length() <= i || !info[i].IsString()) throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a string");
+  if (info.Length() <= i || !info[i].IsString())
+    throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a string");
   return info[i].As<Napi::String>().Utf8Value();
 }
 
@@ -49,7 +50,8 @@ Napi::Value ReadHeader(const Napi::CallbackInfo& info) {
   const std::string path = StringArg(info, 0, "path");
   auto file = Guard(env, [&] { return io::SafetensorsFile::Open(path); });
   Napi::Array tensors = Napi::Array::New(env, file->tensors().size());
-  for (size_t i = 0; i < file->tensors().size(); ++i) tensors.Set(static_cast<uint32_t>(i), TensorInfo(env, file->tensors()[i]));
+  for (size_t i = 0; i < file->tensors().size(); ++i)
+    tensors.Set(static_cast<uint32_t>(i), TensorInfo(env, file->tensors()[i]));
   Napi::Object metadata = Napi::Object::New(env);
   for (const auto& [k, v] : file->metadata()) metadata.Set(k, v);
   Napi::Object result = Napi::Object::New(env);
@@ -77,12 +79,14 @@ struct OwnedSpec {
 };
 
 std::vector<OwnedSpec> SpecsFromJs(const Napi::Value& value) {
-  if (!value.IsArray()) throw Napi::TypeError::New(value.Env(), "tensors must be an array of {name, dtype, shape, data}");
+  if (!value.IsArray())
+    throw Napi::TypeError::New(value.Env(), "tensors must be an array of {name, dtype, shape, data}");
   Napi::Array a = value.As<Napi::Array>();
   std::vector<OwnedSpec> specs;
   for (uint32_t i = 0; i < a.Length(); ++i) {
     Napi::Value item = a.Get(i);
-    if (!item.IsObject()) throw Napi::TypeError::New(value.Env(), "tensors[" + std::to_string(i) + "] must be an object");
+    if (!item.IsObject())
+      throw Napi::TypeError::New(value.Env(), "tensors[" + std::to_string(i) + "] must be an object");
     Napi::Object o = item.As<Napi::Object>();
     const std::string where = "tensors[" + std::to_string(i) + "]";
     if (!o.Get("name").IsString()) throw Napi::TypeError::New(value.Env(), where + ".name must be a string");
@@ -190,7 +194,8 @@ Napi::Value ConvertArray(const Napi::CallbackInfo& info) {
   constexpr bool kFromHalf = std::is_same_v<In, uint16_t>;
   if (!info[0].IsTypedArray() ||
       info[0].As<Napi::TypedArray>().TypedArrayType() != (kFromHalf ? napi_uint16_array : napi_float32_array)) {
-    throw Napi::TypeError::New(info.Env(), std::string("argument must be a ") + (kFromHalf ? "Uint16Array" : "Float32Array"));
+    throw Napi::TypeError::New(info.Env(),
+                               std::string("argument must be a ") + (kFromHalf ? "Uint16Array" : "Float32Array"));
   }
   Napi::TypedArrayOf<In> in = info[0].As<Napi::TypedArrayOf<In>>();
   Napi::TypedArrayOf<Out> out = Napi::TypedArrayOf<Out>::New(info.Env(), in.ElementLength());

@@ -57,8 +57,8 @@ struct WeightArg {
 inline WeightArg ReadWeight(const Napi::Value& weight, const Napi::Value& rows, const Napi::Value& cols) {
   WeightArg w{CopyFloat32(weight, "weight"), PositiveInteger(rows, "rows"), PositiveInteger(cols, "cols")};
   if (static_cast<int64_t>(w.values.size()) != w.rows * w.cols)
-    throw Napi::RangeError::New(weight.Env(), "weight has " + std::to_string(w.values.size()) + " values; rows × cols = " +
-                                                  std::to_string(w.rows * w.cols));
+    throw Napi::RangeError::New(weight.Env(), "weight has " + std::to_string(w.values.size()) +
+                                                  " values; rows × cols = " + std::to_string(w.rows * w.cols));
   return w;
 }
 

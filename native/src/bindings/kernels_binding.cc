@@ -1,7 +1,7 @@
 // Kernel entry points for tests and benchmarks (typed in native/lib/runtime.ts):
 //   kernelsMatMul(x, m, w, dtype, n, k, bias|null, reference) → Float32Array [m × n]
-//   kernelsAttention(q, m, pos0, kCache, vCache, {heads, kvHeads, headDim, capacity, window?}, scale, reference) → Float32Array
-//   kernelsSoftmax(x, reference) → Float32Array;  kernelsNll(logits, target, reference) → number
+//   kernelsAttention(q, m, pos0, kCache, vCache, {heads, kvHeads, headDim, capacity, window?}, scale, reference) →
+//   Float32Array kernelsSoftmax(x, reference) → Float32Array;  kernelsNll(logits, target, reference) → number
 //   kernelsMachinePeak(seconds) → {gflops, memcpyGBs, threads, avx2, simd}
 //   kernelsSimd() → {cpu, active, available: [levels this CPU runs, lowest first]}
 //   kernelsSetSimdLevel(level) → the cap before (kernels then run at min(level, the CPU's best))
@@ -38,15 +38,18 @@ Napi::Value MatMulJs(const Napi::CallbackInfo& info) {
   const int64_t n = info[4].ToNumber().Int64Value(), k = info[5].ToNumber().Int64Value();
   const float* bias = info[6].IsTypedArray() ? Floats(info[6], "bias").Data() : nullptr;
   const bool reference = info[7].ToBoolean().Value();
-  if (static_cast<int64_t>(x.ElementLength()) != m * k || static_cast<int64_t>(w.ByteLength()) != n * k * static_cast<int64_t>(DTypeSize(dtype))) {
+  if (static_cast<int64_t>(x.ElementLength()) != m * k ||
+      static_cast<int64_t>(w.ByteLength()) != n * k * static_cast<int64_t>(DTypeSize(dtype))) {
     throw Napi::RangeError::New(env, "kernelsMatMul: x must hold m×k floats and w n×k elements");
   }
   const uint8_t* wData = static_cast<const uint8_t*>(w.ArrayBuffer().Data()) + w.ByteOffset();
   Napi::Float32Array y = Napi::Float32Array::New(env, static_cast<size_t>(m * n));
   const MatrixRef ref{dtype, wData, n, k};
   try {
-    if (reference) MatMulReference(x.Data(), m, ref, bias, y.Data());
-    else MatMul(x.Data(), m, ref, bias, y.Data());
+    if (reference)
+      MatMulReference(x.Data(), m, ref, bias, y.Data());
+    else
+      MatMul(x.Data(), m, ref, bias, y.Data());
   } catch (const std::exception& e) {
     throw Napi::Error::New(env, e.what());
   }
@@ -71,8 +74,10 @@ Napi::Value AttentionJs(const Napi::CallbackInfo& info) {
     throw Napi::RangeError::New(env, "kernelsAttention: buffer sizes do not match the shape");
   }
   Napi::Float32Array out = Napi::Float32Array::New(env, q.ElementLength());
-  if (reference) AttentionReference(q.Data(), m, pos0, kc.Data(), vc.Data(), shape, scale, out.Data());
-  else Attention(q.Data(), m, pos0, kc.Data(), vc.Data(), shape, scale, out.Data());
+  if (reference)
+    AttentionReference(q.Data(), m, pos0, kc.Data(), vc.Data(), shape, scale, out.Data());
+  else
+    Attention(q.Data(), m, pos0, kc.Data(), vc.Data(), shape, scale, out.Data());
   return out;
 }
 
@@ -82,8 +87,10 @@ Napi::Value SoftmaxJs(const Napi::CallbackInfo& info) {
   Napi::Float32Array out = Napi::Float32Array::New(info.Env(), x.ElementLength());
   std::copy(x.Data(), x.Data() + x.ElementLength(), out.Data());
   const int64_t n = static_cast<int64_t>(x.ElementLength());
-  if (info[1].ToBoolean().Value()) SoftmaxReference(out.Data(), n);
-  else Softmax(out.Data(), n);
+  if (info[1].ToBoolean().Value())
+    SoftmaxReference(out.Data(), n);
+  else
+    Softmax(out.Data(), n);
   return out;
 }
 

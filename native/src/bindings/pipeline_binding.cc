@@ -114,10 +114,12 @@ Napi::Object LayerToJs(Napi::Env env, const pipeline::LayerReport& r) {
   o.Set("errorKind", r.outputError ? "output" : "weight");
   if (!r.expertTokens.empty()) {
     Napi::Array tokens = Napi::Array::New(env, r.expertTokens.size());
-    for (size_t e = 0; e < r.expertTokens.size(); ++e) tokens.Set(static_cast<uint32_t>(e), static_cast<double>(r.expertTokens[e]));
+    for (size_t e = 0; e < r.expertTokens.size(); ++e)
+      tokens.Set(static_cast<uint32_t>(e), static_cast<double>(r.expertTokens[e]));
     o.Set("expertTokens", tokens);
     Napi::Array fallback = Napi::Array::New(env, r.fallbackExperts.size());
-    for (size_t i = 0; i < r.fallbackExperts.size(); ++i) fallback.Set(static_cast<uint32_t>(i), static_cast<double>(r.fallbackExperts[i]));
+    for (size_t i = 0; i < r.fallbackExperts.size(); ++i)
+      fallback.Set(static_cast<uint32_t>(i), static_cast<double>(r.fallbackExperts[i]));
     o.Set("fallbackExperts", fallback);
   }
   return o;
@@ -138,7 +140,8 @@ Napi::Value ResultToJs(Napi::Env env, pipeline::PipelineResult& result) {
   o.Set("bytes", static_cast<double>(result.bytes));
   o.Set("seconds", result.seconds);
   Napi::Array layers = Napi::Array::New(env, result.layers.size());
-  for (size_t i = 0; i < result.layers.size(); ++i) layers.Set(static_cast<uint32_t>(i), LayerToJs(env, result.layers[i]));
+  for (size_t i = 0; i < result.layers.size(); ++i)
+    layers.Set(static_cast<uint32_t>(i), LayerToJs(env, result.layers[i]));
   o.Set("layers", layers);
   return o;
 }
@@ -151,9 +154,12 @@ Napi::Value QuantizePipeline(const Napi::CallbackInfo& info) {
                                                                   const bindings::Report<ProgressEvent>& report) {
     quant::JobContext ctx;
     ctx.cancel = cancel.word();
-    return pipeline::Quantize(options, [&](const pipeline::Progress& p) {
-      report({p.phase, p.done, p.total, p.layer != nullptr, p.layer ? *p.layer : pipeline::LayerReport()});
-    }, ctx);
+    return pipeline::Quantize(
+        options,
+        [&](const pipeline::Progress& p) {
+          report({p.phase, p.done, p.total, p.layer != nullptr, p.layer ? *p.layer : pipeline::LayerReport()});
+        },
+        ctx);
   };
   spec.toJs = ResultToJs;
   spec.progressArgs = ProgressArgs;

@@ -47,7 +47,8 @@ std::vector<T> Typed(const Napi::Object& o, const char* key, napi_typedarray_typ
 
 template <size_t N>
 void FillArray(std::array<float, N>& out, const std::vector<float>& in, const char* key, Napi::Env env) {
-  if (in.size() != N) throw Napi::TypeError::New(env, std::string("field '") + key + "' must hold " + std::to_string(N) + " values");
+  if (in.size() != N)
+    throw Napi::TypeError::New(env, std::string("field '") + key + "' must hold " + std::to_string(N) + " values");
   std::copy(in.begin(), in.end(), out.begin());
 }
 
@@ -110,7 +111,8 @@ quant::QuantResult QuantResultFromJs(const Napi::Value& value) {
   const Napi::Object o = value.As<Napi::Object>();
   const Napi::Value kindValue = o.Get("kind");
   // Objects from GPTQ/AWQ carry no kind: a group result is recognised by its fields.
-  const std::string kind = kindValue.IsString() ? kindValue.As<Napi::String>().Utf8Value() : formats::FeedName(formats::Feed::Group);
+  const std::string kind =
+      kindValue.IsString() ? kindValue.As<Napi::String>().Utf8Value() : formats::FeedName(formats::Feed::Group);
   if (kind == formats::FeedName(formats::Feed::Group)) {
     quant::GroupQuantized g;
     g.rows = static_cast<int64_t>(Number(o, "rows"));
@@ -159,7 +161,8 @@ quant::QuantResult QuantResultFromJs(const Napi::Value& value) {
       }
     } else {
       b.absmax = Typed<float>(o, "absmax", napi_float32_array, "Float32Array");
-      if (static_cast<int64_t>(b.absmax.size()) != blocks) throw Napi::RangeError::New(env, "absmax must hold one value per block");
+      if (static_cast<int64_t>(b.absmax.size()) != blocks)
+        throw Napi::RangeError::New(env, "absmax must hold one value per block");
     }
     return b;
   }

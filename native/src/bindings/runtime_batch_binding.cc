@@ -2,7 +2,8 @@
 //   runtimeForwardBatch(handle, ids, batch, cancel) → Promise<{logits: Float32Array [batch × vocab], seconds}>
 //   runtimeGenerateBatch(handle, prompts, batch, newTokens, cancel, onStep(done))
 //     → Promise<{tokens: Int32Array [batch × newTokens], prefillSeconds, decodeSeconds}>
-// Work runs off the JS thread (bindings/async_job.h); errors (and a raised cancel flag: "cancelled") reject the promise.
+// Work runs off the JS thread (bindings/async_job.h); errors (and a raised cancel flag: "cancelled") reject the
+// promise.
 #include <napi.h>
 
 #include <algorithm>
@@ -26,16 +27,17 @@ using bindings::ModelPtr;
 int64_t IntegerArg(const Napi::Value& v, const char* call, const char* name) {
   const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
   if (!std::isfinite(d) || std::floor(d) != d) {
-    throw Napi::TypeError::New(v.Env(), std::string(call) + ": " + name + " must be an integer, got " +
-                                            v.ToString().Utf8Value());
+    throw Napi::TypeError::New(
+        v.Env(), std::string(call) + ": " + name + " must be an integer, got " + v.ToString().Utf8Value());
   }
   return static_cast<int64_t>(d);
 }
 
 Napi::Value ForwardBatch(const Napi::CallbackInfo& info) {
   bindings::JobSpec<runtime::BatchForwardResult, int64_t> spec;
-  spec.work = [model = ModelFrom(info[0]), ids = IdsFrom(info[1]), batch = IntegerArg(info[2], "forwardBatch", "batch")](
-                  const bindings::CancelFlag& cancel, const bindings::Report<int64_t>&) {
+  spec.work = [model = ModelFrom(info[0]), ids = IdsFrom(info[1]),
+               batch = IntegerArg(info[2], "forwardBatch", "batch")](const bindings::CancelFlag& cancel,
+                                                                     const bindings::Report<int64_t>&) {
     return runtime::ForwardBatch(*model, ids.data(), static_cast<int64_t>(ids.size()), batch, cancel.word());
   };
   spec.toJs = [](Napi::Env env, runtime::BatchForwardResult& result) -> Napi::Value {
@@ -52,9 +54,10 @@ Napi::Value ForwardBatch(const Napi::CallbackInfo& info) {
 // Steps are reported as the count of tokens produced per sequence so far.
 Napi::Value GenerateBatch(const Napi::CallbackInfo& info) {
   bindings::JobSpec<runtime::BatchGenerateResult, int64_t> spec;
-  spec.work = [model = ModelFrom(info[0]), prompts = IdsFrom(info[1]), batch = IntegerArg(info[2], "generateBatch", "batch"),
+  spec.work = [model = ModelFrom(info[0]), prompts = IdsFrom(info[1]),
+               batch = IntegerArg(info[2], "generateBatch", "batch"),
                newTokens = IntegerArg(info[3], "generateBatch", "newTokens")](const bindings::CancelFlag& cancel,
-                                                                               const bindings::Report<int64_t>& report) {
+                                                                              const bindings::Report<int64_t>& report) {
     return runtime::GenerateBatch(*model, prompts.data(), static_cast<int64_t>(prompts.size()), batch, newTokens,
                                   cancel.word(), report);
   };

@@ -94,9 +94,12 @@ runtime::MoeSettings ReadMoe(const Napi::Object& o) {
 runtime::ModelConfig ReadModelConfig(const Napi::Object& o) {
   runtime::ModelConfig c;
   const std::string family = o.Get("family").ToString().Utf8Value();
-  if (family == "llama") c.family = runtime::Family::Llama;
-  else if (family == "opt") c.family = runtime::Family::Opt;
-  else throw Napi::TypeError::New(o.Env(), "model config: family must be \"llama\" or \"opt\", got \"" + family + "\"");
+  if (family == "llama")
+    c.family = runtime::Family::Llama;
+  else if (family == "opt")
+    c.family = runtime::Family::Opt;
+  else
+    throw Napi::TypeError::New(o.Env(), "model config: family must be \"llama\" or \"opt\", got \"" + family + "\"");
   c.architecture = o.Get("architecture").ToString().Utf8Value();
   c.hiddenSize = RequireInt(o, "hiddenSize");
   c.intermediateSize = RequireInt(o, "intermediateSize");
@@ -173,7 +176,8 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsString() || !info[1].IsObject()) throw Napi::TypeError::New(env, "runtimeOpen(folder, config)");
   try {
-    auto* holder = new ModelPtr(Model::Load(info[0].As<Napi::String>().Utf8Value(), ReadModelConfig(info[1].As<Napi::Object>())));
+    auto* holder =
+        new ModelPtr(Model::Load(info[0].As<Napi::String>().Utf8Value(), ReadModelConfig(info[1].As<Napi::Object>())));
     return Napi::External<ModelPtr>::New(env, holder, [](Napi::Env, ModelPtr* p) { delete p; });
   } catch (const Napi::Error&) {
     throw;
@@ -224,7 +228,8 @@ WindowNll RunPerplexity(const Model& model, const std::vector<int32_t>& ids, int
     cache.Clear();
     model.Forward(ids.data() + start, len, cache, logits.data(), true);
     for (int64_t i = 0; i < len; ++i) {
-      result.nll += kernels::NegLogLikelihood(logits.data() + i * vocab, vocab, ids[static_cast<size_t>(start + i + 1)]);
+      result.nll +=
+          kernels::NegLogLikelihood(logits.data() + i * vocab, vocab, ids[static_cast<size_t>(start + i + 1)]);
     }
     result.tokens += len;
     report({w + 1, result.windows});
@@ -326,8 +331,9 @@ Napi::Value Generate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[2].IsObject()) throw Napi::TypeError::New(env, "runtimeGenerate(handle, prompt, options, cancel, onToken)");
   JobSpec<Generation, int32_t> spec;
-  spec.work = [model = ModelFrom(info[0]), prompt = IdsFrom(info[1]), options = ReadGenerateOptions(info[2].As<Napi::Object>())](
-                  const CancelFlag& cancel, const Report<int32_t>& report) {
+  spec.work = [model = ModelFrom(info[0]), prompt = IdsFrom(info[1]),
+               options = ReadGenerateOptions(info[2].As<Napi::Object>())](const CancelFlag& cancel,
+                                                                          const Report<int32_t>& report) {
     return RunGenerate(*model, prompt, options, cancel, report);
   };
   spec.toJs = [](Napi::Env jsEnv, Generation& g) -> Napi::Value {
@@ -341,7 +347,9 @@ Napi::Value Generate(const Napi::CallbackInfo& info) {
     result.Set("decodeSeconds", g.decodeSeconds);
     return result;
   };
-  spec.progressArgs = [](Napi::Env jsEnv, const int32_t& id) -> std::vector<napi_value> { return {Napi::Number::New(jsEnv, id)}; };
+  spec.progressArgs = [](Napi::Env jsEnv, const int32_t& id) -> std::vector<napi_value> {
+    return {Napi::Number::New(jsEnv, id)};
+  };
   return bindings::RunAsync(env, std::move(spec), info[4], info[3]);
 }
 

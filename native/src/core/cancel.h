@@ -6,6 +6,8 @@
 
 namespace quantstudio {
 
-inline bool CancelRaised(const int32_t* word) { return word != nullptr && __atomic_load_n(word, __ATOMIC_RELAXED) != 0; }
+inline bool CancelRaised(const int32_t* word) {
+  return word != nullptr && __atomic_load_n(word, __ATOMIC_RELAXED) != 0;
+}
 
 }  // namespace quantstudio

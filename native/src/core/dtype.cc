@@ -15,7 +15,10 @@ const char* DTypeName(DType t) {
 }
 
 bool ParseDType(const std::string& name, DType* out) {
-  static const struct { const char* name; DType type; } kTypes[] = {
+  static const struct {
+    const char* name;
+    DType type;
+  } kTypes[] = {
       {"F32", DType::F32}, {"F16", DType::F16}, {"BF16", DType::BF16},
       {"I8", DType::I8},   {"U8", DType::U8},   {"I32", DType::I32},
   };
@@ -60,10 +63,10 @@ uint16_t F32ToF16(float f) {
   std::memcpy(&bits, &f, 4);
   const uint16_t sign = static_cast<uint16_t>((bits >> 16) & 0x8000u);
   const uint32_t abs = bits & 0x7fffffffu;
-  if (abs > 0x7f800000u) return sign | 0x7e00u;  // NaN
+  if (abs > 0x7f800000u) return sign | 0x7e00u;   // NaN
   if (abs >= 0x477ff000u) return sign | 0x7c00u;  // rounds to Inf (>= 65520)
-  if (abs < 0x38800000u) {                         // below the smallest normal half: subnormal or zero
-    if (abs < 0x33000000u) return sign;            // < 2^-25 rounds to zero
+  if (abs < 0x38800000u) {                        // below the smallest normal half: subnormal or zero
+    if (abs < 0x33000000u) return sign;           // < 2^-25 rounds to zero
     const uint32_t exponent = abs >> 23;
     const uint32_t mantissa = (abs & 0x7fffffu) | 0x800000u;
     const uint32_t shift = 126 - exponent;  // 14 + (113 - exponent) - 1 ... places the value in 10 bits

@@ -13,9 +13,12 @@ enum class DType { F32, F16, BF16, I8, U8, I32 };
 /** Bytes per element. */
 inline size_t DTypeSize(DType t) {
   switch (t) {
-    case DType::F32: case DType::I32: return 4;
-    case DType::F16: case DType::BF16: return 2;
-    case DType::I8: case DType::U8: return 1;
+    case DType::F32:
+    case DType::I32: return 4;
+    case DType::F16:
+    case DType::BF16: return 2;
+    case DType::I8:
+    case DType::U8: return 1;
   }
   return 0;
 }

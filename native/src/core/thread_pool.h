@@ -46,7 +46,7 @@ class ThreadPool {
   size_t jobSize_ = 0;
   size_t chunks_ = 0;
   std::atomic<size_t> nextChunk_{0};
-  size_t chunksDone_ = 0;    // under mutex_
+  size_t chunksDone_ = 0;     // under mutex_
   size_t activeWorkers_ = 0;  // workers inside RunChunks, under mutex_
   uint64_t generation_ = 0;
   bool stopping_ = false;

@@ -41,10 +41,14 @@ const char* AwqVersionName(AwqVersion v) { return LayoutOf(AwqLayout(v)).version
 
 int64_t AwqGemvZerosWidth(int64_t inFeatures, int64_t groupSize) {
   int64_t multiplier;
-  if (groupSize >= 128) multiplier = 1;
-  else if (groupSize == 64) multiplier = 2;
-  else if (groupSize == 32) multiplier = 4;
-  else throw FormatError("AWQ GEMV supports group sizes 32, 64 and >= 128, not " + std::to_string(groupSize));
+  if (groupSize >= 128)
+    multiplier = 1;
+  else if (groupSize == 64)
+    multiplier = 2;
+  else if (groupSize == 32)
+    multiplier = 4;
+  else
+    throw FormatError("AWQ GEMV supports group sizes 32, 64 and >= 128, not " + std::to_string(groupSize));
   return CeilDiv(CeilDiv(inFeatures / groupSize, 8), multiplier) * multiplier;
 }
 
@@ -137,7 +141,8 @@ quant::GroupQuantized UnpackAwq(const TensorLookup& lookup, const std::string& p
   const auto qzeros = CopyOut<uint32_t>(Require(lookup, prefix + ".qzeros", DType::I32, &zShape));
   const std::vector<float> scales = ReadFloats(Require(lookup, prefix + ".scales", DType::F16, &sShape));
   for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t c = 0; c < cols; ++c) q.q[r * cols + c] = static_cast<uint8_t>(GetBits(qweight.data() + r * (cols / 8), 1, c, 4));
+    for (int64_t c = 0; c < cols; ++c)
+      q.q[r * cols + c] = static_cast<uint8_t>(GetBits(qweight.data() + r * (cols / 8), 1, c, 4));
     for (int64_t g = 0; g < groups; ++g) {
       q.zeros[g * rows + r] = static_cast<int32_t>(GetBits(qzeros.data() + r * width, 1, g, 4));
       q.scales[g * rows + r] = scales[r * width * 8 + g];

@@ -55,7 +55,8 @@ TensorSet PackBnb4(const std::string& prefix, const quant::Bnb4Quantized& q, DTy
   out.push_back(MakeTensor(w, DType::U8, {static_cast<int64_t>(q.packed.size()), 1}, q.packed));
   if (q.nested) {
     out.push_back(MakeTensor(w + ".absmax", DType::U8, {static_cast<int64_t>(q.absmaxCodes.size())}, q.absmaxCodes));
-    out.push_back(MakeTensor(w + ".nested_absmax", DType::F32, {static_cast<int64_t>(q.nestedAbsmax.size())}, q.nestedAbsmax));
+    out.push_back(
+        MakeTensor(w + ".nested_absmax", DType::F32, {static_cast<int64_t>(q.nestedAbsmax.size())}, q.nestedAbsmax));
     out.push_back(MakeTensor(w + ".nested_quant_map", DType::F32, {256}, ToVector(q.nestedCode)));
   } else {
     out.push_back(MakeTensor(w + ".absmax", DType::F32, {static_cast<int64_t>(q.absmax.size())}, q.absmax));

@@ -15,7 +15,9 @@ namespace {
 Value Finite(const char* key, double d) {
   if (!std::isfinite(d)) {
     throw FormatError(std::string("quantization_config: ") + key + " must be a finite number, not " +
-                      (std::isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity"));
+                      (std::isnan(d) ? "NaN"
+                       : d > 0       ? "Infinity"
+                                     : "-Infinity"));
   }
   return Value::Double(d);
 }

@@ -33,7 +33,7 @@ struct AwqConfigOptions {
 };
 
 struct BnbConfigOptions {
-  bool load4bit = true;                       // false = LLM.int8
+  bool load4bit = true;  // false = LLM.int8
   quant::Bnb4Type quantType = quant::Bnb4Type::NF4;
   bool doubleQuant = false;
   DType computeDtype = DType::F16;

@@ -71,8 +71,9 @@ quant::GroupQuantized UnpackGptq(const TensorLookup& lookup, const std::string& 
   q.cols = gIdx.shape[0];
   q.rows = scales.shape[1];
   if ((q.cols * bits) % 32 != 0 || (q.rows * bits) % 32 != 0) {
-    throw FormatError(prefix + ": in_features " + std::to_string(q.cols) + " and out_features " + std::to_string(q.rows) +
-                      " (from g_idx and scales) do not fill whole 32-bit words at " + std::to_string(bits) +
+    throw FormatError(prefix + ": in_features " + std::to_string(q.cols) + " and out_features " +
+                      std::to_string(q.rows) + " (from g_idx and scales) do not fill whole 32-bit words at " +
+                      std::to_string(bits) +
                       " bits, so qweight and qzeros cannot hold them; check bits in the quantization config");
   }
   q.groupSize = groupSize > 0 ? groupSize : q.cols;
@@ -93,7 +94,8 @@ quant::GroupQuantized UnpackGptq(const TensorLookup& lookup, const std::string& 
   q.scales = ReadFloats(scales);
   q.q.resize(static_cast<size_t>(q.rows * q.cols));
   for (int64_t r = 0; r < q.rows; ++r) {
-    for (int64_t c = 0; c < q.cols; ++c) q.q[r * q.cols + c] = static_cast<uint8_t>(GetBits(qweight.data() + r, q.rows, c, bits));
+    for (int64_t c = 0; c < q.cols; ++c)
+      q.q[r * q.cols + c] = static_cast<uint8_t>(GetBits(qweight.data() + r, q.rows, c, bits));
   }
   const int64_t zeroWords = q.rows * bits / 32;
   q.zeros.resize(static_cast<size_t>(groups * q.rows));

@@ -28,19 +28,19 @@ struct LayoutTensor {
 
 struct CheckpointLayout {
   LayoutId id;
-  const char* name;              // the engine's name of it ("gptq", "awq-gemm", ...), as the bindings take it
+  const char* name;  // the engine's name of it ("gptq", "awq-gemm", ...), as the bindings take it
   Feed feed;
-  std::vector<int> bits;         // code widths it holds
-  bool symmetric;                // accepts the group quantizer's sym option (AWQ always stores its zero points)
-  int featureMultiple;           // in/out features must be multiples of this; 0 when the packer checks per width
-  const char* packing;           // how the codes sit in the stored words (see the packers)
+  std::vector<int> bits;              // code widths it holds
+  bool symmetric;                     // accepts the group quantizer's sym option (AWQ always stores its zero points)
+  int featureMultiple;                // in/out features must be multiples of this; 0 when the packer checks per width
+  const char* packing;                // how the codes sit in the stored words (see the packers)
   std::vector<LayoutTensor> tensors;  // in the order the packer writes them
-  const char* quantMethod;       // quantization_config.quant_method
-  const char* version;           // quantization_config.version; "" when the method has none
-  const char* checkpointFormat;  // quantization_config.checkpoint_format; "" when none
-  const char* sideFile;          // the library's own config file beside config.json; "" when none
-  const char* skipKey;           // the quantization_config key listing the modules kept unquantized
-  bool splitsFusedLinears;       // follows GPTQModel's module tree (Phi-3's gate_up_proj split in two)
+  const char* quantMethod;            // quantization_config.quant_method
+  const char* version;                // quantization_config.version; "" when the method has none
+  const char* checkpointFormat;       // quantization_config.checkpoint_format; "" when none
+  const char* sideFile;               // the library's own config file beside config.json; "" when none
+  const char* skipKey;                // the quantization_config key listing the modules kept unquantized
+  bool splitsFusedLinears;            // follows GPTQModel's module tree (Phi-3's gate_up_proj split in two)
 
   bool HoldsBits(int b) const;
 };

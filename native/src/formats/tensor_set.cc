@@ -54,7 +54,8 @@ const io::TensorView& RequireScales(const TensorLookup& lookup, const std::strin
   const io::TensorView* t = lookup(name);
   if (t == nullptr) throw FormatError("tensor \"" + name + "\" is missing from the checkpoint");
   if (t->dtype != DType::F16 && t->dtype != DType::BF16 && t->dtype != DType::F32) {
-    throw FormatError("tensor \"" + name + "\" is " + DTypeName(t->dtype) + " but scales are stored as F16, BF16 or F32");
+    throw FormatError("tensor \"" + name + "\" is " + DTypeName(t->dtype) +
+                      " but scales are stored as F16, BF16 or F32");
   }
   return Require(lookup, name, t->dtype, shape);
 }
@@ -77,8 +78,7 @@ std::vector<float> ReadFloats(const io::TensorView& t) {
         out[i] = Bf16ToF32(h);
         break;
       }
-      default:
-        throw FormatError("tensor \"" + t.name + "\" is " + DTypeName(t.dtype) + ", not a float tensor");
+      default: throw FormatError("tensor \"" + t.name + "\" is " + DTypeName(t.dtype) + ", not a float tensor");
     }
   }
   return out;

@@ -25,7 +25,9 @@ Value Value::Number(std::string text) {
 Value Value::Double(double d) {
   // printf would write "nan" or "inf", which no JSON reader (this one included) accepts.
   if (!std::isfinite(d)) {
-    throw ValueError(std::string("JSON numbers are finite; cannot write ") + (std::isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity"));
+    throw ValueError(std::string("JSON numbers are finite; cannot write ") + (std::isnan(d) ? "NaN"
+                                                                              : d > 0       ? "Infinity"
+                                                                                            : "-Infinity"));
   }
   // Shortest text that reads back to the same double, like Python's repr.
   char buf[32];
@@ -206,9 +208,15 @@ class Parser {
       case '{': return ParseObject(depth);
       case '[': return ParseArray(depth);
       case '"': return Value::String(ParseString());
-      case 't': if (Literal("true")) return Value::Bool(true); break;
-      case 'f': if (Literal("false")) return Value::Bool(false); break;
-      case 'n': if (Literal("null")) return Value(); break;
+      case 't':
+        if (Literal("true")) return Value::Bool(true);
+        break;
+      case 'f':
+        if (Literal("false")) return Value::Bool(false);
+        break;
+      case 'n':
+        if (Literal("null")) return Value();
+        break;
       default:
         if (*p_ == '-' || (*p_ >= '0' && *p_ <= '9')) return ParseNumber();
     }
@@ -242,10 +250,14 @@ class Parser {
       if (p_ >= end_) Fail("4 hex digits");
       const char c = *p_;
       code <<= 4;
-      if (c >= '0' && c <= '9') code |= c - '0';
-      else if (c >= 'a' && c <= 'f') code |= c - 'a' + 10;
-      else if (c >= 'A' && c <= 'F') code |= c - 'A' + 10;
-      else Fail("4 hex digits");
+      if (c >= '0' && c <= '9')
+        code |= c - '0';
+      else if (c >= 'a' && c <= 'f')
+        code |= c - 'a' + 10;
+      else if (c >= 'A' && c <= 'F')
+        code |= c - 'A' + 10;
+      else
+        Fail("4 hex digits");
     }
     return code;
   }
@@ -318,8 +330,14 @@ class Parser {
     while (true) {
       array.Push(ParseValue(depth + 1));
       SkipSpace();
-      if (p_ < end_ && *p_ == ',') { ++p_; continue; }
-      if (p_ < end_ && *p_ == ']') { ++p_; return array; }
+      if (p_ < end_ && *p_ == ',') {
+        ++p_;
+        continue;
+      }
+      if (p_ < end_ && *p_ == ']') {
+        ++p_;
+        return array;
+      }
       Fail("',' or ']'");
     }
   }
@@ -343,8 +361,14 @@ class Parser {
       ++p_;
       object.AppendMember(std::move(key), ParseValue(depth + 1));
       SkipSpace();
-      if (p_ < end_ && *p_ == ',') { ++p_; continue; }
-      if (p_ < end_ && *p_ == '}') { ++p_; return object; }
+      if (p_ < end_ && *p_ == ',') {
+        ++p_;
+        continue;
+      }
+      if (p_ < end_ && *p_ == '}') {
+        ++p_;
+        return object;
+      }
       Fail("',' or '}'");
     }
   }

@@ -77,8 +77,9 @@ Entry ParseEntry(const std::string& path, const std::string& name, const json::V
   Entry e{};
   e.view.name = name;
   if (!ParseDType(dtype->asString(), &e.view.dtype)) {
-    FailTensor(path, name, "unsupported dtype " + json::Quote(dtype->asString()) +
-                               " (the engine reads F32, F16, BF16, I8, U8, I32); convert the checkpoint first");
+    FailTensor(path, name,
+               "unsupported dtype " + json::Quote(dtype->asString()) +
+                   " (the engine reads F32, F16, BF16, I8, U8, I32); convert the checkpoint first");
   }
   for (const json::Value& d : shape->items()) {
     int64_t n;
@@ -94,9 +95,10 @@ Entry ParseEntry(const std::string& path, const std::string& name, const json::V
   const int64_t numel = ShapeProduct(e.view.shape);
   const uint64_t expected = numel < 0 ? UINT64_MAX : static_cast<uint64_t>(numel) * DTypeSize(e.view.dtype);
   if (numel < 0 || expected != e.end - e.begin) {
-    FailTensor(path, name, "shape " + ShapeText(e.view.shape) + " of " + DTypeName(e.view.dtype) + " needs " +
-                               std::to_string(expected) + " bytes but data_offsets " + RangeText(e.begin, e.end) +
-                               " hold " + std::to_string(e.end - e.begin));
+    FailTensor(path, name,
+               "shape " + ShapeText(e.view.shape) + " of " + DTypeName(e.view.dtype) + " needs " +
+                   std::to_string(expected) + " bytes but data_offsets " + RangeText(e.begin, e.end) + " hold " +
+                   std::to_string(e.end - e.begin));
   }
   e.view.nbytes = static_cast<size_t>(e.end - e.begin);
   return e;
@@ -169,8 +171,9 @@ std::unique_ptr<SafetensorsFile> SafetensorsFile::Open(const std::string& path) 
     }
     Entry e = ParseEntry(path, name, value);
     if (e.end > bufferSize) {
-      FailTensor(path, name, "data_offsets " + RangeText(e.begin, e.end) + " lie outside the data buffer (" +
-                                 std::to_string(bufferSize) + " bytes); the file is truncated or corrupt");
+      FailTensor(path, name,
+                 "data_offsets " + RangeText(e.begin, e.end) + " lie outside the data buffer (" +
+                     std::to_string(bufferSize) + " bytes); the file is truncated or corrupt");
     }
     e.view.data = buffer + e.begin;
     entries.push_back(std::move(e));
@@ -190,9 +193,9 @@ std::unique_ptr<SafetensorsFile> SafetensorsFile::Open(const std::string& path) 
                      RangeText(e->begin, e->end) + ")");
     }
     if (e->begin > cursor) {
-      FailTensor(path, e->view.name, "data starts at byte " + std::to_string(e->begin) +
-                                         " but the previous tensor ends at byte " + std::to_string(cursor) +
-                                         " (a gap in the data buffer)");
+      FailTensor(path, e->view.name,
+                 "data starts at byte " + std::to_string(e->begin) + " but the previous tensor ends at byte " +
+                     std::to_string(cursor) + " (a gap in the data buffer)");
     }
     cursor = e->end;
     previous = e;
@@ -302,7 +305,8 @@ const TensorView* ModelWeights::Find(const std::string& name) const {
 const TensorView& ModelWeights::Get(const std::string& name) const {
   const TensorView* view = Find(name);
   if (view == nullptr) {
-    throw IoError(source_ + ": tensor " + json::Quote(name) + " not found in the weights; the model does not match its config");
+    throw IoError(source_ + ": tensor " + json::Quote(name) +
+                  " not found in the weights; the model does not match its config");
   }
   return *view;
 }
@@ -332,7 +336,8 @@ void WriteAll(int fd, const std::string& path, const void* data, size_t n) {
 
 }  // namespace
 
-std::string SafetensorsHeader(const std::vector<TensorSpec>& sorted, const std::map<std::string, std::string>& metadata) {
+std::string SafetensorsHeader(const std::vector<TensorSpec>& sorted,
+                              const std::map<std::string, std::string>& metadata) {
   std::string header = "{";
   bool first = true;
   if (!metadata.empty()) {
@@ -376,8 +381,9 @@ void WriteSafetensors(const std::string& path, const std::vector<TensorSpec>& te
     if (i > 0 && sorted[i - 1].name == t.name) FailTensor(path, t.name, "is given twice");
     const int64_t numel = ShapeProduct(t.shape);
     if (numel < 0 || static_cast<uint64_t>(numel) * DTypeSize(t.dtype) != t.nbytes) {
-      FailTensor(path, t.name, "shape " + ShapeText(t.shape) + " of " + DTypeName(t.dtype) + " does not match its " +
-                                   std::to_string(t.nbytes) + " bytes of data");
+      FailTensor(path, t.name,
+                 "shape " + ShapeText(t.shape) + " of " + DTypeName(t.dtype) + " does not match its " +
+                     std::to_string(t.nbytes) + " bytes of data");
     }
   }
   const std::string header = SafetensorsHeader(sorted, metadata);

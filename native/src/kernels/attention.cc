@@ -52,7 +52,7 @@ void RunAsMatMuls(const float* q, int64_t m, int64_t pos0, const float* kCache, 
       MatMul(qh.data(), m, MatrixRef{DType::F32, kCache + base, visible, d}, nullptr, scores.data());
       for (int64_t i = 0; i < m; ++i) {
         float* row = scores.data() + i * visible;
-        const int64_t seen = pos0 + i + 1;  // causal: later positions get zero weight
+        const int64_t seen = pos0 + i + 1;                      // causal: later positions get zero weight
         const int64_t from = FirstVisible(pos0 + i, s.window);  // and earlier ones outside the window
         if (s.softcap > 0.0f) Softcap(row + from, seen - from, s.softcap);
         Softmax(row + from, seen - from);

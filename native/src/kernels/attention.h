@@ -10,8 +10,8 @@ struct AttentionShape {
   int64_t heads;
   int64_t kvHeads;
   int64_t headDim;
-  int64_t capacity;  // positions per kv head in the cache
-  int64_t window = 0;  // sliding window: a token sees itself and the window − 1 positions before it; 0 = all
+  int64_t capacity;      // positions per kv head in the cache
+  int64_t window = 0;    // sliding window: a token sees itself and the window − 1 positions before it; 0 = all
   float softcap = 0.0f;  // scores → softcap · tanh(scores / softcap) before the softmax (Gemma 2); 0 = none
 };
 

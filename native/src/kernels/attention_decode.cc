@@ -30,9 +30,9 @@ struct Tile {
   const float* q[kTileRows];
   float* scores[kTileRows];  // room for every visible position; the first `until` are used
   float* out[kTileRows];
-  int64_t from[kTileRows];   // row r sees positions from[r] .. seen[r]-1 (from > 0 under a sliding window)
+  int64_t from[kTileRows];  // row r sees positions from[r] .. seen[r]-1 (from > 0 under a sliding window)
   int64_t seen[kTileRows];
-  int64_t until = 0;         // the largest seen: scores and values are swept up to here
+  int64_t until = 0;  // the largest seen: scores and values are swept up to here
 };
 
 // scores[r][t] = q[r] · k[t] for t < until (positions past seen[r] are zeroed later by the softmax step).
@@ -173,37 +173,40 @@ void AttentionDecode(const float* q, int64_t m, int64_t pos0, const float* kCach
   const int64_t tilesPerKvHead = (rowsPerKvHead + kTileRows - 1) / kTileRows;
   const int64_t macsPerTile = 2 * kTileRows * visible * d;
   const size_t grain = static_cast<size_t>(std::max<int64_t>(1, kMinMacsPerChunk / macsPerTile));
-  DefaultThreadPool().ParallelFor(static_cast<size_t>(s.kvHeads * tilesPerKvHead), grain, [&](size_t begin, size_t end) {
-    std::vector<float> scaledQ(static_cast<size_t>(kTileRows * d)), scores(static_cast<size_t>(kTileRows * visible));
-    for (size_t unit = begin; unit < end; ++unit) {
-      const int64_t g = static_cast<int64_t>(unit) / tilesPerKvHead;
-      const int64_t first = (static_cast<int64_t>(unit) % tilesPerKvHead) * kTileRows;
-      Tile tile;
-      tile.rows = std::min(kTileRows, rowsPerKvHead - first);
-      for (int64_t r = 0; r < tile.rows; ++r) {
-        const int64_t h = g * group + (first + r) % group, i = (first + r) / group;
-        const float* qr = q + i * width + h * d;
-        float* qs = scaledQ.data() + r * d;
-        for (int64_t j = 0; j < d; ++j) qs[j] = qr[j] * scale;
-        tile.q[r] = qs;
-        tile.scores[r] = scores.data() + r * visible;
-        tile.out[r] = out + i * width + h * d;
-        tile.seen[r] = pos0 + i + 1;
-        tile.from[r] = FirstVisible(pos0 + i, s.window);
-        tile.until = std::max(tile.until, tile.seen[r]);
-      }
-      // The sweep starts at the earliest position any row sees: positions are counted from there.
-      int64_t start = tile.from[0];
-      for (int64_t r = 1; r < tile.rows; ++r) start = std::min(start, tile.from[r]);
-      for (int64_t r = 0; r < tile.rows; ++r) {
-        tile.from[r] -= start;
-        tile.seen[r] -= start;
-      }
-      tile.until -= start;
-      const size_t base = static_cast<size_t>((g * s.capacity + start) * d);
-      AttendTile(tile, kCache + base, vCache + base, d, s.softcap);
-    }
-  });
+  DefaultThreadPool().ParallelFor(static_cast<size_t>(s.kvHeads * tilesPerKvHead), grain,
+                                  [&](size_t begin, size_t end) {
+                                    std::vector<float> scaledQ(static_cast<size_t>(kTileRows * d)),
+                                        scores(static_cast<size_t>(kTileRows * visible));
+                                    for (size_t unit = begin; unit < end; ++unit) {
+                                      const int64_t g = static_cast<int64_t>(unit) / tilesPerKvHead;
+                                      const int64_t first = (static_cast<int64_t>(unit) % tilesPerKvHead) * kTileRows;
+                                      Tile tile;
+                                      tile.rows = std::min(kTileRows, rowsPerKvHead - first);
+                                      for (int64_t r = 0; r < tile.rows; ++r) {
+                                        const int64_t h = g * group + (first + r) % group, i = (first + r) / group;
+                                        const float* qr = q + i * width + h * d;
+                                        float* qs = scaledQ.data() + r * d;
+                                        for (int64_t j = 0; j < d; ++j) qs[j] = qr[j] * scale;
+                                        tile.q[r] = qs;
+                                        tile.scores[r] = scores.data() + r * visible;
+                                        tile.out[r] = out + i * width + h * d;
+                                        tile.seen[r] = pos0 + i + 1;
+                                        tile.from[r] = FirstVisible(pos0 + i, s.window);
+                                        tile.until = std::max(tile.until, tile.seen[r]);
+                                      }
+                                      // The sweep starts at the earliest position any row sees: positions are counted
+                                      // from there.
+                                      int64_t start = tile.from[0];
+                                      for (int64_t r = 1; r < tile.rows; ++r) start = std::min(start, tile.from[r]);
+                                      for (int64_t r = 0; r < tile.rows; ++r) {
+                                        tile.from[r] -= start;
+                                        tile.seen[r] -= start;
+                                      }
+                                      tile.until -= start;
+                                      const size_t base = static_cast<size_t>((g * s.capacity + start) * d);
+                                      AttendTile(tile, kCache + base, vCache + base, d, s.softcap);
+                                    }
+                                  });
 }
 
 }  // namespace quantstudio::kernels

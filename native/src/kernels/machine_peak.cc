@@ -88,15 +88,18 @@ double MeasurePeakGflops(double seconds) {
   double elapsed = 0.0;
 #ifdef QS_X86
   if (UseAvx512()) {
-    const double bursts = RepeatOnAllThreads(seconds, [](float s) { return FmaBurst512(s); }, &elapsed);
+    const double bursts = RepeatOnAllThreads(
+        seconds, [](float s) { return FmaBurst512(s); }, &elapsed);
     return bursts * kFlopsPerBurstAvx512 / elapsed / 1e9;
   }
   if (UseAvx2()) {
-    const double bursts = RepeatOnAllThreads(seconds, [](float s) { return FmaBurst(s); }, &elapsed);
+    const double bursts = RepeatOnAllThreads(
+        seconds, [](float s) { return FmaBurst(s); }, &elapsed);
     return bursts * kFlopsPerBurstAvx2 / elapsed / 1e9;
   }
 #endif
-  const double bursts = RepeatOnAllThreads(seconds, [](float s) { return ScalarBurst(s); }, &elapsed);
+  const double bursts = RepeatOnAllThreads(
+      seconds, [](float s) { return ScalarBurst(s); }, &elapsed);
   return bursts * kFlopsPerBurstScalar / elapsed / 1e9;
 }
 

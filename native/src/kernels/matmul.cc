@@ -28,9 +28,7 @@ T LoadUnaligned(const uint8_t* p) {
 
 void WidenScalar(DType t, const uint8_t* src, int64_t count, float* out) {
   switch (t) {
-    case DType::F32:
-      std::memcpy(out, src, static_cast<size_t>(count) * 4);
-      return;
+    case DType::F32: std::memcpy(out, src, static_cast<size_t>(count) * 4); return;
     case DType::F16:
       for (int64_t i = 0; i < count; ++i) out[i] = F16ToF32(LoadUnaligned<uint16_t>(src + 2 * i));
       return;
@@ -68,9 +66,12 @@ QS_AVX2 inline __m256 Load8(const uint8_t* row, int64_t i) {
 
 template <DType T>
 inline float Load1(const uint8_t* row, int64_t i) {
-  if constexpr (T == DType::F32) return LoadUnaligned<float>(row + 4 * i);
-  else if constexpr (T == DType::F16) return F16ToF32(LoadUnaligned<uint16_t>(row + 2 * i));
-  else return Bf16ToF32(LoadUnaligned<uint16_t>(row + 2 * i));
+  if constexpr (T == DType::F32)
+    return LoadUnaligned<float>(row + 4 * i);
+  else if constexpr (T == DType::F16)
+    return F16ToF32(LoadUnaligned<uint16_t>(row + 2 * i));
+  else
+    return Bf16ToF32(LoadUnaligned<uint16_t>(row + 2 * i));
 }
 
 // GEMV rows [j0, j1): four weight rows share each load of x.

@@ -13,7 +13,8 @@ namespace quantstudio::kernels {
 namespace {
 
 const uint8_t* RowPtr(const MatrixRef& w, int64_t row) {
-  return static_cast<const uint8_t*>(w.data) + static_cast<size_t>(row) * static_cast<size_t>(w.cols) * DTypeSize(w.dtype);
+  return static_cast<const uint8_t*>(w.data) +
+         static_cast<size_t>(row) * static_cast<size_t>(w.cols) * DTypeSize(w.dtype);
 }
 
 // 16 weights of one row from element i on, widened to fp32; `lanes` masks a tail shorter than 16.

@@ -40,7 +40,8 @@ QS_AVX512 inline void Rows(const float* x, int64_t ldx, int64_t k0, int64_t dept
   for (int q = 0; q < NP; ++q) {
     const __m512 start = bias && k0 == 0 ? _mm512_maskz_loadu_ps(columns[q], bias + 16 * q) : _mm512_setzero_ps();
 #pragma GCC unroll 16
-    for (int r = 0; r < MR; ++r) acc[r][q] = k0 == 0 ? start : _mm512_maskz_loadu_ps(columns[q], out + r * ldo + 16 * q);
+    for (int r = 0; r < MR; ++r)
+      acc[r][q] = k0 == 0 ? start : _mm512_maskz_loadu_ps(columns[q], out + r * ldo + 16 * q);
   }
   const float* xk = x + k0;
   const float* pk[NP];
@@ -74,7 +75,8 @@ QS_AVX512 void Tail(const float* x, int64_t rows, int64_t ldx, int64_t k0, int64
 }
 
 template <int NP>
-QS_AVX512 void Sweep(const float* x, int64_t m, int64_t k, const Panels& p, float* out, int64_t ldo, const float* bias) {
+QS_AVX512 void Sweep(const float* x, int64_t m, int64_t k, const Panels& p, float* out, int64_t ldo,
+                     const float* bias) {
   constexpr int kRows = RowsFor<NP>();
   for (int64_t k0 = 0; k0 < k; k0 += DepthFor<NP>()) {
     const int64_t depth = std::min(DepthFor<NP>(), k - k0);

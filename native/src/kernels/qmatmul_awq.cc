@@ -53,9 +53,9 @@ class AwqGemmMatrix final : public QuantMatrix {
   QS_AVX512 __m512 Load16x16(int64_t c, int64_t j) const {
     const __m512i shifts = _mm512_setr_epi32(0, 16, 4, 20, 8, 24, 12, 28, 0, 16, 4, 20, 8, 24, 12, 28);
     const int64_t word = c * (p_.out / 8) + j / 8;
-    const __m512i words = _mm512_inserti64x4(
-        _mm512_castsi256_si512(_mm256_set1_epi32(static_cast<int>(LoadWord(p_.qweight, word)))),
-        _mm256_set1_epi32(static_cast<int>(LoadWord(p_.qweight, word + 1))), 1);
+    const __m512i words =
+        _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi32(static_cast<int>(LoadWord(p_.qweight, word)))),
+                           _mm256_set1_epi32(static_cast<int>(LoadWord(p_.qweight, word + 1))), 1);
     return _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srlv_epi32(words, shifts), _mm512_set1_epi32(0xf)));
   }
   QS_AVX2 void GemvAvx2(const float* x, int64_t j0, int64_t j1, float* y) const override {
@@ -125,7 +125,7 @@ class AwqGemvMatrix final : public RowCodesMatrix<AwqGemvMatrix> {
 
   AwqPacked p_;
   int64_t groups_;
-  int groupShift_ = -1;  // log2(groupSize), −1 when not a power of two
+  int groupShift_ = -1;                    // log2(groupSize), −1 when not a power of two
   std::vector<float> scale_, scaledZero_;  // [out × groups]
 };
 

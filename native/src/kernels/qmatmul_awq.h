@@ -20,7 +20,7 @@ struct AwqPacked {
   const uint8_t* qzeros;
   const uint8_t* scales;  // in scalesType (GEMV: fp16 only)
   int64_t in, out, groupSize;
-  int64_t zerosWidth;     // GEMV only: words per row of qzeros
+  int64_t zerosWidth;             // GEMV only: words per row of qzeros
   DType scalesType = DType::F16;  // GPTQModel 7.x writes a bf16 model's AWQ scales in bf16
 };
 

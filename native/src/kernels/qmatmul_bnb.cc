@@ -85,8 +85,10 @@ class Bnb4Matrix final : public RowCodesMatrix<Bnb4Matrix> {
         __m256 even = _mm256_setzero_ps(), odd = _mm256_setzero_ps();
         for (int64_t c = b * p_.blocksize; c < (b + 1) * p_.blocksize; c += 16) {
           const __m256i bytes = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(row + c / 2)));
-          even = _mm256_fmadd_ps(Lookup(low, high, _mm256_srli_epi32(bytes, 4)), _mm256_loadu_ps(split.data() + c), even);
-          odd = _mm256_fmadd_ps(Lookup(low, high, _mm256_and_si256(bytes, mask)), _mm256_loadu_ps(split.data() + c + 8), odd);
+          even =
+              _mm256_fmadd_ps(Lookup(low, high, _mm256_srli_epi32(bytes, 4)), _mm256_loadu_ps(split.data() + c), even);
+          odd = _mm256_fmadd_ps(Lookup(low, high, _mm256_and_si256(bytes, mask)), _mm256_loadu_ps(split.data() + c + 8),
+                                odd);
         }
         total = _mm256_fmadd_ps(_mm256_set1_ps(p_.absmax[r * blocksPerRow + b]), _mm256_add_ps(even, odd), total);
       }
@@ -169,7 +171,9 @@ class Int8Matrix final : public RowCodesMatrix<Int8Matrix> {
 
 }  // namespace
 
-std::unique_ptr<QuantMatrix> MakeBnb4Matrix(Bnb4Packed packed) { return std::make_unique<Bnb4Matrix>(std::move(packed)); }
+std::unique_ptr<QuantMatrix> MakeBnb4Matrix(Bnb4Packed packed) {
+  return std::make_unique<Bnb4Matrix>(std::move(packed));
+}
 std::unique_ptr<QuantMatrix> MakeInt8Matrix(const Int8Packed& packed) { return std::make_unique<Int8Matrix>(packed); }
 
 }  // namespace quantstudio::kernels

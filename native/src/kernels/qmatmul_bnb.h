@@ -14,9 +14,9 @@
 namespace quantstudio::kernels {
 
 struct Bnb4Packed {
-  const uint8_t* packed;        // (out·in + 1) / 2 bytes
-  std::vector<float> absmax;    // [ceil(out·in / blocksize)]
-  std::array<float, 16> code;   // quant_map
+  const uint8_t* packed;       // (out·in + 1) / 2 bytes
+  std::vector<float> absmax;   // [ceil(out·in / blocksize)]
+  std::array<float, 16> code;  // quant_map
   int64_t in, out, blocksize;
 };
 

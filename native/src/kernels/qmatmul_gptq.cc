@@ -184,8 +184,10 @@ class GptqMatrix final : public QuantMatrix {
             const __m256 xe = _mm256_broadcast_ss(xw + i), xo = _mm256_broadcast_ss(xw + i + 1);
             e0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(v0, i * BITS), mask)), xe, e0);
             e1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(v1, i * BITS), mask)), xe, e1);
-            o0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(v0, (i + 1) * BITS), mask)), xo, o0);
-            o1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(v1, (i + 1) * BITS), mask)), xo, o1);
+            o0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(v0, (i + 1) * BITS), mask)), xo,
+                                 o0);
+            o1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(v1, (i + 1) * BITS), mask)), xo,
+                                 o1);
           }
           _mm256_storeu_ps(a, _mm256_add_ps(e0, o0));
           _mm256_storeu_ps(a + 8, _mm256_add_ps(e1, o1));

@@ -19,7 +19,7 @@ struct GptqPacked {
   const uint8_t* gIdx;    // int32, each in [0, groups); null when the checkpoint has none
   int bits;               // 2, 3, 4 or 8
   int64_t in, out, groups;
-  int64_t groupSize;      // the group of column c is c / groupSize when gIdx is null
+  int64_t groupSize;              // the group of column c is c / groupSize when gIdx is null
   DType scalesType = DType::F16;  // GPTQModel 7.x writes a bf16 model's scales in bf16
   bool v2Zeros = false;           // checkpoint_format "gptq_v2": qzeros hold the zero points (v1: zero − 1)
 };

@@ -58,8 +58,10 @@ struct GroupFactors {
   void BuildRuns() {
     runs.clear();
     for (int64_t c = 0; c < static_cast<int64_t>(gIdx.size()); ++c) {
-      if (runs.empty() || runs.back().group != gIdx[c]) runs.push_back({c, c + 1, gIdx[c]});
-      else runs.back().end = c + 1;
+      if (runs.empty() || runs.back().group != gIdx[c])
+        runs.push_back({c, c + 1, gIdx[c]});
+      else
+        runs.back().end = c + 1;
     }
   }
 };

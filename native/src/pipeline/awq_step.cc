@@ -37,13 +37,20 @@ Substituted Substitute(const WorkingLayer& layer, const std::vector<LinearSlot*>
     s.owned.push_back(std::make_unique<Fp32Linear>(weights[i], l.bias, l.outFeatures(), l.inFeatures()));
     const runtime::Linear* p = s.owned.back().get();
     const std::string& role = slots[i]->role;
-    if (role == "q") s.view.q = p;
-    else if (role == "k") s.view.k = p;
-    else if (role == "v") s.view.v = p;
-    else if (role == "gate") s.view.gate = p;
-    else if (role == "up") s.view.up = p;
-    else if (role == "qkv") s.view.qkv = p;
-    else if (role == "gate_up") s.view.gateUp = p;
+    if (role == "q")
+      s.view.q = p;
+    else if (role == "k")
+      s.view.k = p;
+    else if (role == "v")
+      s.view.v = p;
+    else if (role == "gate")
+      s.view.gate = p;
+    else if (role == "up")
+      s.view.up = p;
+    else if (role == "qkv")
+      s.view.qkv = p;
+    else if (role == "gate_up")
+      s.view.gateUp = p;
   }
   return s;
 }
@@ -57,8 +64,10 @@ std::vector<float> BlockOutput(const LayerStep& step, const runtime::LayerLinear
   for (int64_t s = 0; s < step.inputs.samples; ++s) {
     const float* in = x.data() + s * seq * hidden;
     float* y = out.data() + s * seq * hidden;
-    if (attention) step.model.RunAttention(step.layer.index, view, step.layer.norms, in, seq, y);
-    else step.model.RunMlp(view, in, seq, y);
+    if (attention)
+      step.model.RunAttention(step.layer.index, view, step.layer.norms, in, seq, y);
+    else
+      step.model.RunMlp(view, in, seq, y);
   }
   return out;
 }
@@ -66,9 +75,9 @@ std::vector<float> BlockOutput(const LayerStep& step, const runtime::LayerLinear
 struct ScaleGroup {
   std::vector<std::string> roles;  // linears sharing the input
   InputTap input;
-  std::string foldRole;            // the previous linear whose rows absorb 1/s; empty: a norm
-  bool normIsFirst = true;         // which norm absorbs 1/s when foldRole is empty
-  bool blockLoss = false;          // inspect the attention / MLP block output
+  std::string foldRole;     // the previous linear whose rows absorb 1/s; empty: a norm
+  bool normIsFirst = true;  // which norm absorbs 1/s when foldRole is empty
+  bool blockLoss = false;   // inspect the attention / MLP block output
 };
 
 void SearchAndFold(const LayerStep& step, const ScaleGroup& g, runtime::LayerTaps& taps) {
@@ -173,9 +182,9 @@ void QuantizeLayerAwq(const LayerStep& step, runtime::LayerTaps taps) {
     const int64_t cols = s.linear->inFeatures();
     const std::vector<float> ones(static_cast<size_t>(cols), 1.0f);
     const bool clip = s.role != "q" && s.role != "k";
-    quant::AwqLinearResult r = quant::QuantizeAwqLinear(s.linear->weight.data(), s.linear->outFeatures(), cols, ones,
-                                                        x.data(), static_cast<int64_t>(x.size()) / cols, clip,
-                                                        step.options.awq);
+    quant::AwqLinearResult r =
+        quant::QuantizeAwqLinear(s.linear->weight.data(), s.linear->outFeatures(), cols, ones, x.data(),
+                                 static_cast<int64_t>(x.size()) / cols, clip, step.options.awq);
     if (!r.ok) throw quant::QuantError(s.name + ": " + r.error);
     StoreGroupQuantized(step, s, r.quantized);
   }

@@ -11,9 +11,9 @@ namespace quantstudio::pipeline {
 namespace fs = std::filesystem;
 namespace {
 
-const char* const kCopiedFiles[] = {"tokenizer.json",   "tokenizer_config.json", "special_tokens_map.json",
-                                    "tokenizer.model",  "vocab.json",            "merges.txt",
-                                    "added_tokens.json", "chat_template.jinja",  "generation_config.json"};
+const char* const kCopiedFiles[] = {
+    "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model",       "vocab.json",
+    "merges.txt",     "added_tokens.json",     "chat_template.jinja",     "generation_config.json"};
 
 void WriteText(const std::string& path, const std::string& text) {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
@@ -38,7 +38,8 @@ void WriteWeights(const io::OutputFolder& folder, const io::ModelWeights& source
     specs.push_back({t->name, t->dtype, t->shape, t->data, t->nbytes});
   }
   for (const auto& entry : edits.added) specs.push_back(entry.second.Spec());
-  std::sort(specs.begin(), specs.end(), [](const io::TensorSpec& a, const io::TensorSpec& b) { return a.name < b.name; });
+  std::sort(specs.begin(), specs.end(),
+            [](const io::TensorSpec& a, const io::TensorSpec& b) { return a.name < b.name; });
 
   // Greedy shards in name order, each up to maxShardBytes (a larger single tensor gets its own).
   std::vector<std::vector<io::TensorSpec>> shards(1);

@@ -56,7 +56,8 @@ double QuantizeLayerDirect(const LayerStep& step) {
     }
     quant::QuantResult result;
     if (o.method == Method::Int8) {
-      quant::Int8Quantized q = quant::QuantizeInt8(w, quant::Int8Options{static_cast<float>(o.bnb.int8Threshold)}, step.ctx);
+      quant::Int8Quantized q =
+          quant::QuantizeInt8(w, quant::Int8Options{static_cast<float>(o.bnb.int8Threshold)}, step.ctx);
       for (int64_t r = 0; r < q.rows; ++r)
         for (int64_t c = 0; c < q.cols; ++c) dequantized[r * q.cols + c] = q.Dequantize(r, c);
       result = std::move(q);

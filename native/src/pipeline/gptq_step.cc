@@ -70,14 +70,18 @@ void QuantizeInputs(const LayerStep& step, const std::vector<InputTap>& inputs, 
 
 void QuantizeLayerGptq(const LayerStep& step, runtime::LayerTaps fpTaps) {
   if (!step.options.trueSequential) {
-    QuantizeInputs(step, {InputTap::Attn, InputTap::O, InputTap::Mlp, InputTap::ExpertIn, InputTap::Down, InputTap::ExpertDown}, fpTaps);
+    QuantizeInputs(
+        step, {InputTap::Attn, InputTap::O, InputTap::Mlp, InputTap::ExpertIn, InputTap::Down, InputTap::ExpertDown},
+        fpTaps);
     return;
   }
   for (size_t g = 0; g < kSequentialGroups.size(); ++g) {
     // The first group's inputs do not depend on any quantized linear: the fp pass already has them.
     runtime::LayerTaps taps;
-    if (g == 0) taps = std::move(fpTaps);
-    else RunOverCalibration(step, nullptr, &taps);
+    if (g == 0)
+      taps = std::move(fpTaps);
+    else
+      RunOverCalibration(step, nullptr, &taps);
     QuantizeInputs(step, kSequentialGroups[g], taps);
   }
 }

@@ -41,14 +41,15 @@ formats::Feed FeedOf(Method m) {
 
 std::string BitsList(const std::vector<int>& bits) {
   std::string s;
-  for (size_t i = 0; i < bits.size(); ++i) s += (i == 0 ? "" : i + 1 == bits.size() ? " or " : ", ") + std::to_string(bits[i]);
+  for (size_t i = 0; i < bits.size(); ++i)
+    s += (i == 0 ? "" : i + 1 == bits.size() ? " or " : ", ") + std::to_string(bits[i]);
   return s;
 }
 
 // "the awq-gemm layout holds 4-bit weights only (bits 3); use bits 4, or the gptq layout"
 std::string BitsError(const formats::CheckpointLayout& layout, int bits) {
-  std::string msg = std::string("the ") + layout.name + " layout holds " + BitsList(layout.bits) + "-bit weights only (bits " +
-                    std::to_string(bits) + "); use bits " + BitsList(layout.bits);
+  std::string msg = std::string("the ") + layout.name + " layout holds " + BitsList(layout.bits) +
+                    "-bit weights only (bits " + std::to_string(bits) + "); use bits " + BitsList(layout.bits);
   for (const formats::CheckpointLayout& other : formats::CheckpointLayouts())
     if (other.feed == layout.feed && other.HoldsBits(bits)) return msg + ", or the " + other.name + " layout";
   return msg;
@@ -58,10 +59,12 @@ std::string BitsError(const formats::CheckpointLayout& layout, int bits) {
 void Validate(const PipelineOptions& o, const runtime::Model& model) {
   const formats::CheckpointLayout& layout = formats::LayoutOf(o.layout);
   if (FeedOf(o.method) != layout.feed)
-    throw quant::QuantError("the method and the checkpoint layout do not match (group methods write GPTQ/AWQ, "
-                            "bitsandbytes methods write bnb)");
+    throw quant::QuantError(
+        "the method and the checkpoint layout do not match (group methods write GPTQ/AWQ, "
+        "bitsandbytes methods write bnb)");
   const int groupBits = o.method == Method::Awq ? o.awq.bits : o.gptq.bits;
-  if (layout.feed == formats::Feed::Group && !layout.HoldsBits(groupBits)) throw quant::QuantError(BitsError(layout, groupBits));
+  if (layout.feed == formats::Feed::Group && !layout.HoldsBits(groupBits))
+    throw quant::QuantError(BitsError(layout, groupBits));
   if (Calibrated(o.method) && (o.calibration.empty() || o.seqLen <= 0))
     throw quant::QuantError("GPTQ and AWQ need calibration data; give a dataset with at least one window");
   for (int64_t i = 0; i < model.config().layers; ++i) {
@@ -85,8 +88,9 @@ void Validate(const PipelineOptions& o, const runtime::Model& model) {
       }
       const int64_t m = layout.featureMultiple;
       if (m > 0 && (rows % m != 0 || cols % m != 0)) {
-        throw quant::QuantError(s.name + ": the " + layout.name + " layout packs " + std::to_string(m) + " values per int32; in/out features " +
-                                std::to_string(cols) + "/" + std::to_string(rows) + " must be multiples of " + std::to_string(m) +
+        throw quant::QuantError(s.name + ": the " + layout.name + " layout packs " + std::to_string(m) +
+                                " values per int32; in/out features " + std::to_string(cols) + "/" +
+                                std::to_string(rows) + " must be multiples of " + std::to_string(m) +
                                 " (skip this module)");
       }
     }
@@ -102,7 +106,8 @@ void RenameKept(const runtime::Model& model, const WorkingLayer& layer, TensorEd
       const io::TensorView* t = model.weights().Find(s.source + part);
       if (!t) continue;
       edits.removed.insert(t->name);
-      edits.added[s.name + part] = formats::OwnedTensor{s.name + part, t->dtype, t->shape, std::vector<uint8_t>(t->data, t->data + t->nbytes)};
+      edits.added[s.name + part] =
+          formats::OwnedTensor{s.name + part, t->dtype, t->shape, std::vector<uint8_t>(t->data, t->data + t->nbytes)};
     }
   }
 }
@@ -124,7 +129,8 @@ double RelativeOutputError(const std::vector<float>& x, const std::vector<float>
 
 formats::CheckpointConfig CheckpointConfigOf(const PipelineOptions& o) {
   formats::CheckpointConfigOptions c;
-  c.gptq = {o.gptq.bits, o.gptq.groupSize, o.gptq.descAct, o.gptq.sym, o.gptq.dampPercent, o.trueSequential, o.gptq.staticGroups};
+  c.gptq = {o.gptq.bits,        o.gptq.groupSize, o.gptq.descAct,     o.gptq.sym,
+            o.gptq.dampPercent, o.trueSequential, o.gptq.staticGroups};
   // RTN into an AWQ layout takes its width and groups from the group options.
   c.awq.bits = o.method == Method::Rtn ? o.gptq.bits : o.awq.bits;
   c.awq.groupSize = o.method == Method::Rtn ? o.gptq.groupSize : o.awq.groupSize;
@@ -179,8 +185,10 @@ PipelineResult Quantize(const PipelineOptions& options, const std::function<void
       std::vector<float> fpOut, qOut;
       runtime::LayerTaps taps;
       RunOverCalibration(step, &fpOut, &taps);
-      if (options.method == Method::Gptq) QuantizeLayerGptq(step, std::move(taps));
-      else QuantizeLayerAwq(step, std::move(taps));
+      if (options.method == Method::Gptq)
+        QuantizeLayerGptq(step, std::move(taps));
+      else
+        QuantizeLayerAwq(step, std::move(taps));
       RunOverCalibration(step, &qOut, nullptr);  // the quantized layer feeds the next one
       r.error = RelativeOutputError(inputs.x, fpOut, qOut);
       r.outputError = true;

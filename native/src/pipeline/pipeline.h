@@ -23,8 +23,8 @@ enum class Method { Rtn, Gptq, Awq, Nf4, Fp4, Int8 };
 using Layout = formats::LayoutId;
 
 struct PipelineOptions {
-  std::string source;          // model folder (config.json + safetensors)
-  std::string out;             // output folder, written through a temp folder and renamed
+  std::string source;  // model folder (config.json + safetensors)
+  std::string out;     // output folder, written through a temp folder and renamed
   bool overwrite = false;
   runtime::ModelConfig model;  // parsed on the TS side (native/lib/runtime-config.ts)
   Method method = Method::Gptq;
@@ -46,7 +46,7 @@ struct PipelineOptions {
 };
 
 struct LayerReport {
-  std::string name;       // e.g. model.layers.3
+  std::string name;  // e.g. model.layers.3
   double seconds = 0.0;
   /** Relative error ‖y − ŷ‖² / ‖y‖²: of the layer output on the calibration data when there is some
    *  (y from the fp layer, ŷ from the quantized one, same inputs), else of the weights. */
@@ -59,14 +59,14 @@ struct LayerReport {
 };
 
 struct Progress {
-  std::string phase;       // "load", "calibrate", "layer", "write", "done"
+  std::string phase;  // "load", "calibrate", "layer", "write", "done"
   int64_t done = 0, total = 0;
   const LayerReport* layer = nullptr;  // phase "layer", after each layer
 };
 
 struct PipelineResult {
   std::string out;
-  int64_t bytes = 0;       // all files written
+  int64_t bytes = 0;  // all files written
   double seconds = 0.0;
   std::vector<LayerReport> layers;
 };

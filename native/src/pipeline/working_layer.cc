@@ -26,23 +26,37 @@ runtime::LayerLinears WorkingLayer::View() const {
   runtime::LayerLinears v;
   for (const LinearSlot& s : slots) {
     const runtime::Linear* l = s.linear.get();
-    if (s.role == "q") v.q = l;
-    else if (s.role == "k") v.k = l;
-    else if (s.role == "v") v.v = l;
-    else if (s.role == "o") v.o = l;
-    else if (s.role == "qkv") v.qkv = l;
-    else if (s.role == "gate_up") v.gateUp = l;
-    else if (s.role == "gate") v.gate = l;
-    else if (s.role == "up") v.up = l;
-    else if (s.role == "down") v.down = l;
-    else if (s.role == "router") v.router = l;
-    else if (s.role == "shared_expert_gate") v.sharedExpertGate = l;
+    if (s.role == "q")
+      v.q = l;
+    else if (s.role == "k")
+      v.k = l;
+    else if (s.role == "v")
+      v.v = l;
+    else if (s.role == "o")
+      v.o = l;
+    else if (s.role == "qkv")
+      v.qkv = l;
+    else if (s.role == "gate_up")
+      v.gateUp = l;
+    else if (s.role == "gate")
+      v.gate = l;
+    else if (s.role == "up")
+      v.up = l;
+    else if (s.role == "down")
+      v.down = l;
+    else if (s.role == "router")
+      v.router = l;
+    else if (s.role == "shared_expert_gate")
+      v.sharedExpertGate = l;
     if (s.expert < 0) continue;
     if (v.experts.size() <= static_cast<size_t>(s.expert)) v.experts.resize(static_cast<size_t>(s.expert) + 1);
     runtime::ExpertLinears& e = v.experts[static_cast<size_t>(s.expert)];
-    if (s.role == "expert_gate") e.gate = l;
-    else if (s.role == "expert_up") e.up = l;
-    else if (s.role == "expert_down") e.down = l;
+    if (s.role == "expert_gate")
+      e.gate = l;
+    else if (s.role == "expert_up")
+      e.up = l;
+    else if (s.role == "expert_down")
+      e.down = l;
   }
   return v;
 }
@@ -68,12 +82,15 @@ void AddAttentionSlots(WorkingLayer& layer, const std::string& p, const char* oP
 //    the router (a parameter of its TopKRouter); names as stored.
 static void DescribeMoe(const runtime::Model& model, const std::string& p, bool gptqTree, WorkingLayer& layer) {
   const runtime::MoeSettings& moe = model.config().moe;
-  const std::string block = moe.mixtralNames && model.weights().Find(p + "block_sparse_moe.gate.weight") ? p + "block_sparse_moe." : p + "mlp.";
+  const std::string block = moe.mixtralNames && model.weights().Find(p + "block_sparse_moe.gate.weight")
+                                ? p + "block_sparse_moe."
+                                : p + "mlp.";
   const std::string written = gptqTree ? p + "mlp." : block;
   const bool wNames = model.weights().Find(block + "experts.0.w1.weight") != nullptr;
   const char* proj[3] = {"gate_proj", "up_proj", "down_proj"};
   const char* w[3] = {"w1", "w3", "w2"};
-  const auto slot = [&](const std::string& role, const std::string& name, const std::string& source, InputTap input, bool kept) {
+  const auto slot = [&](const std::string& role, const std::string& name, const std::string& source, InputTap input,
+                        bool kept) {
     LinearSlot s{role, name, input, nullptr};
     if (source != name) s.source = source;
     s.skipped = kept;
@@ -81,10 +98,14 @@ static void DescribeMoe(const runtime::Model& model, const std::string& p, bool 
   };
   layer.slots.push_back(slot("router", written + "gate", block + "gate", InputTap::Mlp, true));
   if (moe.sharedExpertIntermediateSize > 0) {
-    layer.slots.push_back(slot("shared_expert_gate", written + "shared_expert_gate", block + "shared_expert_gate", InputTap::Mlp, gptqTree));
-    layer.slots.push_back(slot("gate", written + "shared_expert.gate_proj", block + "shared_expert.gate_proj", InputTap::Mlp, false));
-    layer.slots.push_back(slot("up", written + "shared_expert.up_proj", block + "shared_expert.up_proj", InputTap::Mlp, false));
-    layer.slots.push_back(slot("down", written + "shared_expert.down_proj", block + "shared_expert.down_proj", InputTap::Down, false));
+    layer.slots.push_back(slot("shared_expert_gate", written + "shared_expert_gate", block + "shared_expert_gate",
+                               InputTap::Mlp, gptqTree));
+    layer.slots.push_back(
+        slot("gate", written + "shared_expert.gate_proj", block + "shared_expert.gate_proj", InputTap::Mlp, false));
+    layer.slots.push_back(
+        slot("up", written + "shared_expert.up_proj", block + "shared_expert.up_proj", InputTap::Mlp, false));
+    layer.slots.push_back(
+        slot("down", written + "shared_expert.down_proj", block + "shared_expert.down_proj", InputTap::Down, false));
   }
   const char* roles[3] = {"expert_gate", "expert_up", "expert_down"};
   const InputTap taps[3] = {InputTap::ExpertIn, InputTap::ExpertIn, InputTap::ExpertDown};
@@ -112,9 +133,10 @@ WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index, bool gptq
       layer.slots.push_back({"o", p + "self_attn.o_proj", InputTap::O, nullptr});
       if (gptqTree) {
         const std::string fused = p + "mlp.gate_up_proj";
-        layer.slots.push_back({"gate", p + "mlp.gate_proj", InputTap::Mlp, nullptr, false, fused, 0, c.intermediateSize});
-        layer.slots.push_back({"up", p + "mlp.up_proj", InputTap::Mlp, nullptr, false, fused, c.intermediateSize,
-                               c.intermediateSize});
+        layer.slots.push_back(
+            {"gate", p + "mlp.gate_proj", InputTap::Mlp, nullptr, false, fused, 0, c.intermediateSize});
+        layer.slots.push_back(
+            {"up", p + "mlp.up_proj", InputTap::Mlp, nullptr, false, fused, c.intermediateSize, c.intermediateSize});
       } else {
         layer.slots.push_back({"gate_up", p + "mlp.gate_up_proj", InputTap::Mlp, nullptr});
       }
@@ -125,8 +147,10 @@ WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index, bool gptq
         layer.slots.push_back({"up", p + "mlp.up_proj", InputTap::Mlp, nullptr});
       }
     }
-    if (c.moe.Sparse(index)) DescribeMoe(model, p, gptqTree, layer);
-    else layer.slots.push_back({"down", p + "mlp.down_proj", InputTap::Down, nullptr});
+    if (c.moe.Sparse(index))
+      DescribeMoe(model, p, gptqTree, layer);
+    else
+      layer.slots.push_back({"down", p + "mlp.down_proj", InputTap::Down, nullptr});
     // GPTQModel 7.7's Qwen2-MoE / Qwen3-MoE trees hold no dense MLP: a layer in mlp_only_layers keeps it as stored.
     if (gptqTree && c.moe.experts > 0 && !c.moe.Sparse(index)) {
       for (LinearSlot& s : layer.slots) s.skipped = s.skipped || s.role == "gate" || s.role == "up" || s.role == "down";
@@ -153,7 +177,8 @@ WorkingLayer LoadLayer(const runtime::Model& model, int64_t index, bool gptqTree
   for (LinearSlot& slot : layer.slots) {
     const io::TensorView* t = w.Find(slot.SourceName() + ".weight");
     if (!t) {
-      throw std::runtime_error(slot.SourceName() + ".weight: not found as a dense weight (the source looks already "
+      throw std::runtime_error(slot.SourceName() +
+                               ".weight: not found as a dense weight (the source looks already "
                                "quantized); quantize an fp16/bf16/fp32 checkpoint");
     }
     if (t->shape.size() != 2 || (t->dtype != DType::F32 && t->dtype != DType::F16 && t->dtype != DType::BF16)) {
@@ -166,8 +191,10 @@ WorkingLayer LoadLayer(const runtime::Model& model, int64_t index, bool gptqTree
     int64_t rows = t->shape[0];
     if (slot.sourceRows > 0) {  // a row block of a fused projection
       const int64_t cols = t->shape[1];
-      weight = std::vector<float>(weight.begin() + slot.sourceRow * cols, weight.begin() + (slot.sourceRow + slot.sourceRows) * cols);
-      if (!bias.empty()) bias = std::vector<float>(bias.begin() + slot.sourceRow, bias.begin() + slot.sourceRow + slot.sourceRows);
+      weight = std::vector<float>(weight.begin() + slot.sourceRow * cols,
+                                  weight.begin() + (slot.sourceRow + slot.sourceRows) * cols);
+      if (!bias.empty())
+        bias = std::vector<float>(bias.begin() + slot.sourceRow, bias.begin() + slot.sourceRow + slot.sourceRows);
       rows = slot.sourceRows;
     }
     slot.linear = std::make_unique<Fp32Linear>(std::move(weight), std::move(bias), rows, t->shape[1]);

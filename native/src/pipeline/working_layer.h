@@ -37,7 +37,7 @@ struct LinearSlot {
   // "q", "k", "v", "o", "gate", "up", "down" (fused: "qkv", "gate_up"; MoE: "router", "shared_expert_gate", which stay
   // full precision, and "expert_gate", "expert_up", "expert_down"; gate/up/down are then the shared expert's)
   std::string role;
-  std::string name;   // full module name, e.g. model.layers.0.self_attn.q_proj
+  std::string name;  // full module name, e.g. model.layers.0.self_attn.q_proj
   InputTap input;
   std::unique_ptr<Fp32Linear> linear;
   bool skipped = false;  // modules_to_not_convert / llm_int8_skip_modules
@@ -58,7 +58,7 @@ struct NormTensorNames {
 
 struct WorkingLayer {
   int64_t index = 0;
-  std::string name;  // e.g. model.layers.0
+  std::string name;               // e.g. model.layers.0
   std::vector<LinearSlot> slots;  // in the model's order: q, k, v, o, [gate], up, down
   runtime::LayerNorms norms;
   NormTensorNames normNames;

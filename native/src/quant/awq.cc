@@ -117,12 +117,13 @@ double QuadraticErrorRows(const float* a, const float* b, int64_t r0, int64_t r1
 }  // namespace
 
 std::string ValidateAwqOptions(const AwqOptions& options, int64_t cols) {
-  if (options.bits < 2 || options.bits > 8) return "AWQ bits must be between 2 and 8 (got " + std::to_string(options.bits) + ")";
+  if (options.bits < 2 || options.bits > 8)
+    return "AWQ bits must be between 2 and 8 (got " + std::to_string(options.bits) + ")";
   if (options.groupSize != -1 && options.groupSize <= 0)
     return "group_size must be -1 or a positive column count (got " + std::to_string(options.groupSize) + ")";
   if (options.groupSize > 0 && cols % options.groupSize != 0)
-    return "in_features " + std::to_string(cols) + " is not a multiple of group_size " + std::to_string(options.groupSize) +
-           "; AWQ needs whole groups: pick a group_size that divides it";
+    return "in_features " + std::to_string(cols) + " is not a multiple of group_size " +
+           std::to_string(options.groupSize) + "; AWQ needs whole groups: pick a group_size that divides it";
   if (options.scaleGrid < 1) return "the AWQ scale grid needs at least one point";
   if (options.clipGrid < 1 || !(options.clipMaxShrink >= 0.0 && options.clipMaxShrink < 1.0))
     return "the AWQ clip search needs clipGrid >= 1 and clipMaxShrink in [0, 1)";
@@ -150,7 +151,8 @@ GroupQuantized PseudoQuantizeAwq(const float* w, int64_t rows, int64_t cols, con
       const GroupGrid grid = FindAwqGrid(w + r * cols + c0, n, options.bits, options.zeroPoint);
       out.scales[g * rows + r] = grid.scale;
       out.zeros[g * rows + r] = grid.zero;
-      for (int64_t i = 0; i < n; ++i) out.q[r * cols + c0 + i] = static_cast<uint8_t>(AwqCode(w[r * cols + c0 + i], grid));
+      for (int64_t i = 0; i < n; ++i)
+        out.q[r * cols + c0 + i] = static_cast<uint8_t>(AwqCode(w[r * cols + c0 + i], grid));
     }
   }
   return out;
@@ -331,7 +333,8 @@ std::vector<float> SearchAwqClip(const float* w, int64_t rows, int64_t cols, con
           for (int64_t i = 0; i < groupSize; ++i) clipped[i] = std::min(std::max(wg[i], -maxVal), maxVal);
           FakeQuantizeRow(clipped.data(), groupSize, groupSize, options);
           const double err =
-              QuadraticError(clipped.data(), wg, &gram[g * groupSize * groupSize], groupSize, groupSize, diff) / static_cast<double>(sampled);
+              QuadraticError(clipped.data(), wg, &gram[g * groupSize * groupSize], groupSize, groupSize, diff) /
+              static_cast<double>(sampled);
           if (err < minErr) {
             minErr = err;
             bestMax = maxVal;
@@ -349,7 +352,8 @@ AwqLinearResult QuantizeAwqLinear(const float* w, int64_t rows, int64_t cols, co
   AwqLinearResult result;
   result.error = ValidateAwqOptions(options, cols);
   if (result.error.empty() && static_cast<int64_t>(scales.size()) != cols)
-    result.error = "AWQ scales have " + std::to_string(scales.size()) + " values; expected in_features = " + std::to_string(cols);
+    result.error =
+        "AWQ scales have " + std::to_string(scales.size()) + " values; expected in_features = " + std::to_string(cols);
   if (result.error.empty() && clip && tokens <= 0) result.error = "the AWQ clip search needs calibration activations";
   if (!result.error.empty()) return result;
   const int64_t groupSize = EffectiveGroupSize(options, cols);

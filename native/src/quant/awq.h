@@ -17,13 +17,13 @@ namespace quantstudio::quant {
 
 struct AwqOptions {
   int bits = 4;
-  int64_t groupSize = 128;        // −1: one group per row
-  bool zeroPoint = true;          // asymmetric (AutoAWQ's default "GEMM" layout) or symmetric
-  int scaleGrid = 20;             // ratios 0, 1/n, …, (n−1)/n
-  bool duoScaling = true;         // s = x_mean^r / w_mean^(1−r) (AutoAWQ's default); false: s = x_mean^r
-  int clipGrid = 20;              // clip search: shrink steps of 1/n …
-  double clipMaxShrink = 0.5;     // … down to this fraction of the group's max |w|
-  int64_t clipSampleTokens = 512; // tokens the clip search strides down to
+  int64_t groupSize = 128;         // −1: one group per row
+  bool zeroPoint = true;           // asymmetric (AutoAWQ's default "GEMM" layout) or symmetric
+  int scaleGrid = 20;              // ratios 0, 1/n, …, (n−1)/n
+  bool duoScaling = true;          // s = x_mean^r / w_mean^(1−r) (AutoAWQ's default); false: s = x_mean^r
+  int clipGrid = 20;               // clip search: shrink steps of 1/n …
+  double clipMaxShrink = 0.5;      // … down to this fraction of the group's max |w|
+  int64_t clipSampleTokens = 512;  // tokens the clip search strides down to
 };
 
 /** One linear whose input channels are scaled together (e.g. gate and up share the same input). */
@@ -44,7 +44,7 @@ struct AwqScaleResult {
   bool ok = false;
   bool cancelled = false;
   std::string error;
-  std::vector<float> scales;        // [cols], the chosen per-input-channel scales
+  std::vector<float> scales;  // [cols], the chosen per-input-channel scales
   double bestRatio = -1.0;
   double bestLoss = 0.0;
   std::vector<double> lossByRatio;  // [scaleGrid]
@@ -69,8 +69,8 @@ std::vector<float> SearchAwqClip(const float* w, int64_t rows, int64_t cols, con
 struct AwqLinearResult {
   bool ok = false;
   std::string error;
-  GroupQuantized quantized;     // of W·diag(scales), clipped when asked
-  std::vector<float> clipMax;   // [rows × numGroups] when clipped, else empty
+  GroupQuantized quantized;    // of W·diag(scales), clipped when asked
+  std::vector<float> clipMax;  // [rows × numGroups] when clipped, else empty
 };
 
 /** Scales w by `scales`, optionally clip-searches on x / scales, and quantizes. */

@@ -108,18 +108,29 @@ const char* Bnb4TypeName(Bnb4Type t) { return t == Bnb4Type::NF4 ? "nf4" : "fp4"
 
 const std::array<float, 16>& Nf4Code() {
   // Quantiles of N(0, 1) normalised to [-1, 1] with an exact zero (QLoRA, appendix E).
-  static const std::array<float, 16> kCode = {
-      -1.0f, -0.6961928009986877f, -0.5250730514526367f, -0.39491748809814453f,
-      -0.28444138169288635f, -0.18477343022823334f, -0.09105003625154495f, 0.0f,
-      0.07958029955625534f, 0.16093020141124725f, 0.24611230194568634f, 0.33791524171829224f,
-      0.44070982933044434f, 0.5626170039176941f, 0.7229568362236023f, 1.0f};
+  static const std::array<float, 16> kCode = {-1.0f,
+                                              -0.6961928009986877f,
+                                              -0.5250730514526367f,
+                                              -0.39491748809814453f,
+                                              -0.28444138169288635f,
+                                              -0.18477343022823334f,
+                                              -0.09105003625154495f,
+                                              0.0f,
+                                              0.07958029955625534f,
+                                              0.16093020141124725f,
+                                              0.24611230194568634f,
+                                              0.33791524171829224f,
+                                              0.44070982933044434f,
+                                              0.5626170039176941f,
+                                              0.7229568362236023f,
+                                              1.0f};
   return kCode;
 }
 
 const std::array<float, 16>& Fp4Code() {
   // E2M1 with bitsandbytes' own code order (sign bit 3), normalised by the largest magnitude 12.
   static const std::array<float, 16> kCode = [] {
-    const float raw[16] = {0.0f, 0.0625f, 8.0f, 12.0f, 4.0f, 6.0f, 2.0f, 3.0f,
+    const float raw[16] = {0.0f,  0.0625f,  8.0f,  12.0f,  4.0f,  6.0f,  2.0f,  3.0f,
                            -0.0f, -0.0625f, -8.0f, -12.0f, -4.0f, -6.0f, -2.0f, -3.0f};
     std::array<float, 16> c{};
     for (int i = 0; i < 16; ++i) c[i] = raw[i] / 12.0f;
@@ -188,7 +199,8 @@ Bnb4Quantized QuantizeBnb4(const WeightMatrix& w, const Bnb4Options& options, co
   const int64_t n = w.rows * w.cols;
   std::vector<uint8_t> codes;
   const Bnb4Buckets buckets = MakeBuckets(options.type);
-  QuantizeBlocks(w.data, n, options.blocksize, true, ctx, [&](float s) { return buckets.Code(s); }, out.absmax, codes);
+  QuantizeBlocks(
+      w.data, n, options.blocksize, true, ctx, [&](float s) { return buckets.Code(s); }, out.absmax, codes);
   // An odd count is padded with a zero value, as bitsandbytes pads before packing pairs.
   if (n % 2 != 0) codes.push_back(static_cast<uint8_t>(buckets.Code(0.0f)));
   out.packed.assign(static_cast<size_t>((n + 1) / 2), 0);
@@ -203,8 +215,9 @@ Bnb4Quantized QuantizeBnb4(const WeightMatrix& w, const Bnb4Options& options, co
     std::vector<float> centred(out.absmax.size());
     for (size_t i = 0; i < centred.size(); ++i) centred[i] = out.absmax[i] - out.offset;
     const auto& map = DynamicMap8();
-    QuantizeBlocks(centred.data(), static_cast<int64_t>(centred.size()), options.nestedBlocksize, false, ctx,
-                   [&](float s) { return NearestCode(map.data(), 256, s); }, out.nestedAbsmax, out.absmaxCodes);
+    QuantizeBlocks(
+        centred.data(), static_cast<int64_t>(centred.size()), options.nestedBlocksize, false, ctx,
+        [&](float s) { return NearestCode(map.data(), 256, s); }, out.nestedAbsmax, out.absmaxCodes);
     out.nested = true;
     out.nestedBlocksize = options.nestedBlocksize;
     out.absmax.clear();

@@ -33,17 +33,17 @@ struct Bnb4Options {
 struct Bnb4Quantized {
   Bnb4Type type = Bnb4Type::NF4;
   int64_t blocksize = 64;
-  std::vector<int64_t> shape;       // the original weight shape
-  std::array<float, 16> code{};     // the code table (stored in checkpoints as quant_map)
-  std::vector<uint8_t> packed;      // (n+1)/2 bytes; element 2i in the high nibble, 2i+1 in the low one
-                                    // (bitsandbytes' bucket rule: nearest code, ties to the lower value)
-  std::vector<float> absmax;        // [blocks] when not nested
+  std::vector<int64_t> shape;    // the original weight shape
+  std::array<float, 16> code{};  // the code table (stored in checkpoints as quant_map)
+  std::vector<uint8_t> packed;   // (n+1)/2 bytes; element 2i in the high nibble, 2i+1 in the low one
+                                 // (bitsandbytes' bucket rule: nearest code, ties to the lower value)
+  std::vector<float> absmax;     // [blocks] when not nested
   bool nested = false;
-  std::vector<uint8_t> absmaxCodes; // [blocks] when nested: indices into DynamicMap8()
-  std::vector<float> nestedAbsmax;  // [ceil(blocks / nestedBlocksize)]
+  std::vector<uint8_t> absmaxCodes;  // [blocks] when nested: indices into DynamicMap8()
+  std::vector<float> nestedAbsmax;   // [ceil(blocks / nestedBlocksize)]
   int64_t nestedBlocksize = 256;
   std::array<float, 256> nestedCode{};  // nested_quant_map
-  float offset = 0.0f;              // mean absmax subtracted before the nested quantization
+  float offset = 0.0f;                  // mean absmax subtracted before the nested quantization
 
   int64_t numel() const;
   /** The per-block absmax a loader reconstructs (dequantized when nested). */

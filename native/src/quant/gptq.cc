@@ -44,8 +44,8 @@ std::string ValidateGptqOptions(const GptqOptions& options, int64_t cols) {
   if (options.bits != 2 && options.bits != 3 && options.bits != 4 && options.bits != 8)
     return "bits must be 2, 3, 4 or 8 (got " + std::to_string(options.bits) + ")";
   if (options.groupSize != -1 && options.groupSize <= 0)
-    return "group_size must be -1 (per channel) or a positive column count (got " +
-           std::to_string(options.groupSize) + ")";
+    return "group_size must be -1 (per channel) or a positive column count (got " + std::to_string(options.groupSize) +
+           ")";
   if (!(options.dampPercent > 0.0 && options.dampPercent < 1.0))
     return "damp_percent must be in (0, 1) (got " + std::to_string(options.dampPercent) + ")";
   if (options.dampAutoIncrement < 0.0) return "damp_auto_increment must be >= 0";
@@ -56,14 +56,14 @@ std::string ValidateGptqOptions(const GptqOptions& options, int64_t cols) {
   return "";
 }
 
-GptqResult QuantizeGptq(const float* wIn, int64_t rows, int64_t cols, const std::vector<double>& hIn,
-                        int64_t samples, const GptqOptions& options, const GptqProgress& progress) {
+GptqResult QuantizeGptq(const float* wIn, int64_t rows, int64_t cols, const std::vector<double>& hIn, int64_t samples,
+                        const GptqOptions& options, const GptqProgress& progress) {
   GptqResult result;
   result.error = ValidateGptqOptions(options, cols);
   if (!result.error.empty()) return result;
   if (static_cast<int64_t>(hIn.size()) != cols * cols) {
-    result.error = "the Hessian is " + std::to_string(hIn.size()) + " values; expected in_features² = " +
-                   std::to_string(cols * cols);
+    result.error = "the Hessian is " + std::to_string(hIn.size()) +
+                   " values; expected in_features² = " + std::to_string(cols * cols);
     return result;
   }
   const int maxq = (1 << options.bits) - 1;
@@ -76,7 +76,8 @@ GptqResult QuantizeGptq(const float* wIn, int64_t rows, int64_t cols, const std:
 
   // Per-channel grids come from the weight as given, before dead columns are zeroed (as upstream).
   std::vector<RowGrid> channelGrid(static_cast<size_t>(perChannel ? rows : 0));
-  for (int64_t r = 0; r < (perChannel ? rows : 0); ++r) channelGrid[r] = FindGrid(&w[r * cols], cols, maxq, options.sym);
+  for (int64_t r = 0; r < (perChannel ? rows : 0); ++r)
+    channelGrid[r] = FindGrid(&w[r * cols], cols, maxq, options.sym);
 
   // Dead inputs (never active in calibration) carry no information: quantize them as zeros.
   for (int64_t c = 0; c < cols; ++c) {
@@ -101,8 +102,7 @@ GptqResult QuantizeGptq(const float* wIn, int64_t rows, int64_t cols, const std:
   std::iota(perm.begin(), perm.end(), 0);
   if (options.descAct) {
     // Descending diag H; stable so equal diagonals keep column order.
-    std::stable_sort(perm.begin(), perm.end(),
-                     [&](int64_t a, int64_t b) { return h[a * cols + a] > h[b * cols + b]; });
+    std::stable_sort(perm.begin(), perm.end(), [&](int64_t a, int64_t b) { return h[a * cols + a] > h[b * cols + b]; });
     std::vector<float> wp(w.size());
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t k = 0; k < cols; ++k) wp[r * cols + k] = w[r * cols + perm[k]];
@@ -137,7 +137,7 @@ GptqResult QuantizeGptq(const float* wIn, int64_t rows, int64_t cols, const std:
   hinvDouble.clear();
   hinvDouble.shrink_to_fit();
 
-  std::vector<uint8_t> codes(static_cast<size_t>(rows * cols));     // in quantization order
+  std::vector<uint8_t> codes(static_cast<size_t>(rows * cols));           // in quantization order
   std::vector<RowGrid> groupGrid(static_cast<size_t>(numGroups * rows));  // dynamic groups, permuted order
   std::vector<double> rowLoss(static_cast<size_t>(rows), 0.0);
   const int64_t blockSize = options.blockSize;
@@ -213,7 +213,9 @@ GptqResult QuantizeGptq(const float* wIn, int64_t rows, int64_t cols, const std:
   }
   for (int64_t g = 0; g < numGroups; ++g) {
     for (int64_t r = 0; r < rows; ++r) {
-      const RowGrid& grid = perChannel ? channelGrid[r] : options.staticGroups ? staticGrid[g * rows + r] : groupGrid[g * rows + r];
+      const RowGrid& grid = perChannel             ? channelGrid[r]
+                            : options.staticGroups ? staticGrid[g * rows + r]
+                                                   : groupGrid[g * rows + r];
       out.scales[g * rows + r] = grid.scale;
       out.zeros[g * rows + r] = static_cast<int32_t>(grid.zero);
     }

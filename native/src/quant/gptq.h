@@ -14,15 +14,15 @@
 namespace quantstudio::quant {
 
 struct GptqOptions {
-  int bits = 4;                      // 2, 3, 4 or 8
-  int64_t groupSize = 128;           // −1: one group per row (per-channel)
-  bool sym = true;                   // symmetric: zero point fixed at 2^(bits−1)
-  bool descAct = false;              // act-order: quantize columns by descending Hessian diagonal
-  bool staticGroups = false;         // group scales from the unpermuted weights, before any update
+  int bits = 4;               // 2, 3, 4 or 8
+  int64_t groupSize = 128;    // −1: one group per row (per-channel)
+  bool sym = true;            // symmetric: zero point fixed at 2^(bits−1)
+  bool descAct = false;       // act-order: quantize columns by descending Hessian diagonal
+  bool staticGroups = false;  // group scales from the unpermuted weights, before any update
   // transformers GPTQConfig defaults (native/model/quantConfig.ts QUANT_DEFAULTS, from schemas/gptq.schema.json)
-  double dampPercent = 0.1;          // damping added to diag H, as a fraction of its mean
-  double dampAutoIncrement = 0.0025; // on a failed factorisation retry with more damping; 0: fail
-  int64_t blockSize = 128;           // lazy-update block width
+  double dampPercent = 0.1;           // damping added to diag H, as a fraction of its mean
+  double dampAutoIncrement = 0.0025;  // on a failed factorisation retry with more damping; 0: fail
+  int64_t blockSize = 128;            // lazy-update block width
 };
 
 /** Called after each lazy block with the columns done so far; return false to cancel. */
@@ -30,18 +30,18 @@ using GptqProgress = std::function<bool(int64_t done, int64_t total)>;
 
 struct GptqResult {
   bool ok = false;
-  std::string error;        // set when !ok: what went wrong and what to change
+  std::string error;  // set when !ok: what went wrong and what to change
   bool cancelled = false;
   GroupQuantized quantized;
-  double loss = 0.0;        // upstream's avg_loss: Σ (w − q)² / (2·d²) / calibration tokens
-  double dampPercent = 0.0; // the damping that made H factorisable
+  double loss = 0.0;         // upstream's avg_loss: Σ (w − q)² / (2·d²) / calibration tokens
+  double dampPercent = 0.0;  // the damping that made H factorisable
 };
 
 /** Checks options against the weight shape; returns an empty string when valid. */
 std::string ValidateGptqOptions(const GptqOptions& options, int64_t cols);
 
 /** Quantizes w [rows × cols] (row-major fp32) with the Hessian h [cols × cols] of `samples` tokens. */
-GptqResult QuantizeGptq(const float* w, int64_t rows, int64_t cols, const std::vector<double>& h,
-                        int64_t samples, const GptqOptions& options, const GptqProgress& progress = nullptr);
+GptqResult QuantizeGptq(const float* w, int64_t rows, int64_t cols, const std::vector<double>& h, int64_t samples,
+                        const GptqOptions& options, const GptqProgress& progress = nullptr);
 
 }  // namespace quantstudio::quant

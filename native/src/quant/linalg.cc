@@ -93,8 +93,8 @@ std::vector<double> UpperCholeskyOfInverse(const std::vector<double>& h, int64_t
   return u;
 }
 
-void SubtractProduct(const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc,
-                     int64_t m, int64_t k, int64_t n) {
+void SubtractProduct(const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, int64_t m,
+                     int64_t k, int64_t n) {
   if (m <= 0 || n <= 0 || k <= 0) return;
   DefaultThreadPool().ParallelFor(static_cast<size_t>(m), 8, [&](size_t begin, size_t end) {
     for (size_t r = begin; r < end; ++r)

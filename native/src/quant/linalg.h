@@ -25,8 +25,8 @@ bool CholeskyLower(std::vector<double>& a, int64_t n);
 std::vector<double> UpperCholeskyOfInverse(const std::vector<double>& h, int64_t n);
 
 /** c[m×n] −= a[m×k] · b[k×n] (all row-major; lda/ldb/ldc are row strides). Threaded over rows of c. */
-void SubtractProduct(const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc,
-                     int64_t m, int64_t k, int64_t n);
+void SubtractProduct(const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, int64_t m,
+                     int64_t k, int64_t n);
 
 /** y[m×n] = x[m×k] · wᵀ with w row-major [n×k]. Threaded over rows of x. */
 void MultiplyTransposed(const float* x, int64_t m, const float* w, int64_t n, int64_t k, float* y);

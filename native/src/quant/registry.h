@@ -15,12 +15,12 @@ namespace quantstudio::quant {
 
 /** Every option any registered quantizer reads; each reads only its own. */
 struct QuantOptions {
-  int bits = 4;                // rtn
-  int64_t groupSize = 128;     // rtn
-  bool sym = true;             // rtn
-  int64_t blocksize = 64;      // nf4, fp4
-  bool doubleQuant = false;    // nf4, fp4
-  float threshold = 6.0f;      // int8
+  int bits = 4;              // rtn
+  int64_t groupSize = 128;   // rtn
+  bool sym = true;           // rtn
+  int64_t blocksize = 64;    // nf4, fp4
+  bool doubleQuant = false;  // nf4, fp4
+  float threshold = 6.0f;    // int8
 };
 
 using QuantResult = std::variant<GroupQuantized, Bnb4Quantized, Int8Quantized>;

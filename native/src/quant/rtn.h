@@ -11,7 +11,7 @@
 namespace quantstudio::quant {
 
 struct RtnOptions {
-  int bits = 4;            // 2, 3, 4 or 8
+  int bits = 4;             // 2, 3, 4 or 8
   int64_t groupSize = 128;  // input columns per group; -1 = one group per output channel
   bool sym = true;
 };

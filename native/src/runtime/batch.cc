@@ -17,7 +17,8 @@ double Seconds(Clock::time_point since) { return std::chrono::duration<double>(C
 
 /** The length of each of `batch` equal sequences in `count` ids. */
 int64_t SequenceLength(const char* call, int64_t count, int64_t batch) {
-  if (batch < 1) throw std::runtime_error(std::string(call) + ": batch must be at least 1, got " + std::to_string(batch));
+  if (batch < 1)
+    throw std::runtime_error(std::string(call) + ": batch must be at least 1, got " + std::to_string(batch));
   if (count == 0) throw std::runtime_error(std::string(call) + ": the id list is empty");
   if (count % batch != 0) {
     throw std::runtime_error(std::string(call) + ": " + std::to_string(count) + " ids do not split into " +
@@ -57,8 +58,9 @@ void CheckFiniteRows(const Model& model, const char* call, const float* logits, 
   const int64_t vocab = model.config().vocabSize;
   for (int64_t b = 0; b < batch; ++b) {
     const auto row = generated.begin() + b * stride;
-    CheckFiniteLogits(model, logits + b * vocab, vocab, std::string(call) + ": the logits of sequence " + std::to_string(b),
-                      prompts + b * length, length, std::vector<int32_t>(row, row + done));
+    CheckFiniteLogits(model, logits + b * vocab, vocab,
+                      std::string(call) + ": the logits of sequence " + std::to_string(b), prompts + b * length, length,
+                      std::vector<int32_t>(row, row + done));
   }
 }
 

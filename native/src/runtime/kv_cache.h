@@ -9,7 +9,9 @@ namespace quantstudio::runtime {
 class KvCache {
  public:
   KvCache(int64_t layers, int64_t kvHeads, int64_t headDim, int64_t capacity)
-      : kvHeads_(kvHeads), headDim_(headDim), capacity_(capacity),
+      : kvHeads_(kvHeads),
+        headDim_(headDim),
+        capacity_(capacity),
         keys_(static_cast<size_t>(layers * kvHeads * capacity * headDim)),
         values_(keys_.size()) {}
 

@@ -36,7 +36,8 @@ int64_t GemvGroupSize(const io::TensorView& scales, int64_t in, int64_t width, c
 
 }  // namespace
 
-std::unique_ptr<QuantLinear> LoadAwqLinear(const io::ModelWeights& weights, const std::string& prefix, const LinearOptions&) {
+std::unique_ptr<QuantLinear> LoadAwqLinear(const io::ModelWeights& weights, const std::string& prefix,
+                                           const LinearOptions&) {
   if (!weights.Find(prefix + ".qweight") || weights.Find(prefix + ".g_idx")) return nullptr;
   const formats::TensorLookup lookup = formats::LookupIn(weights);
   const io::TensorView& qweight = formats::Require(lookup, prefix + ".qweight", DType::I32);
@@ -50,10 +51,10 @@ std::unique_ptr<QuantLinear> LoadAwqLinear(const io::ModelWeights& weights, cons
   const auto& sc = scales.shape;
   // GEMM: qweight [in, out/8], qzeros [groups, out/8], scales [groups, out].
   if (qz[1] == qw[1] && sc[1] == 8 * qw[1] && sc[0] == qz[0] && qz[0] > 0 && qw[0] % qz[0] == 0) {
-    const kernels::AwqPacked p{qweight.data, qzeros.data, scales.data, qw[0], 8 * qw[1], qw[0] / qz[0], 0, scales.dtype};
+    const kernels::AwqPacked p{qweight.data, qzeros.data,   scales.data, qw[0],
+                               8 * qw[1],    qw[0] / qz[0], 0,           scales.dtype};
     return std::make_unique<QuantLinear>(formats::LayoutOf(formats::LayoutId::AwqGemm).name,
-                                       kernels::MakeAwqGemmMatrix(p),
-                                         OptionalBias(weights, prefix, p.out));
+                                         kernels::MakeAwqGemmMatrix(p), OptionalBias(weights, prefix, p.out));
   }
   // GEMV: qweight [out, in/8], qzeros [out, width], scales [out, 8·width] (AutoAWQ writes them fp16 only).
   if (qz[0] == qw[0] && sc[0] == qw[0] && sc[1] == 8 * qz[1]) {
@@ -64,8 +65,7 @@ std::unique_ptr<QuantLinear> LoadAwqLinear(const io::ModelWeights& weights, cons
     const int64_t groupSize = GemvGroupSize(scales, in, qz[1], prefix);
     const kernels::AwqPacked p{qweight.data, qzeros.data, scales.data, in, qw[0], groupSize, qz[1]};
     return std::make_unique<QuantLinear>(formats::LayoutOf(formats::LayoutId::AwqGemv).name,
-                                       kernels::MakeAwqGemvMatrix(p),
-                                         OptionalBias(weights, prefix, p.out));
+                                         kernels::MakeAwqGemvMatrix(p), OptionalBias(weights, prefix, p.out));
   }
   throw formats::FormatError(prefix + ": qweight " + formats::ShapeString(qw) + ", qzeros " + formats::ShapeString(qz) +
                              " and scales " + formats::ShapeString(sc) +

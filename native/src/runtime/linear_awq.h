@@ -10,6 +10,7 @@
 namespace quantstudio::runtime {
 
 /** nullptr unless `<prefix>.qweight` exists without `<prefix>.g_idx` (tried after GPTQ). */
-std::unique_ptr<QuantLinear> LoadAwqLinear(const io::ModelWeights& weights, const std::string& prefix, const LinearOptions& options);
+std::unique_ptr<QuantLinear> LoadAwqLinear(const io::ModelWeights& weights, const std::string& prefix,
+                                           const LinearOptions& options);
 
 }  // namespace quantstudio::runtime

@@ -20,7 +20,8 @@ std::vector<float> BlockScales(const quant::Bnb4Quantized& q) {
 
 }  // namespace
 
-std::unique_ptr<QuantLinear> LoadBnb4Linear(const io::ModelWeights& weights, const std::string& prefix, const LinearOptions&) {
+std::unique_ptr<QuantLinear> LoadBnb4Linear(const io::ModelWeights& weights, const std::string& prefix,
+                                            const LinearOptions&) {
   const std::string state = prefix + ".weight.quant_state.bitsandbytes__";
   if (!weights.Find(state + "nf4") && !weights.Find(state + "fp4")) return nullptr;
   // The unpacker validates the quant state and every tensor's dtype and shape; the codes are then read
@@ -30,12 +31,11 @@ std::unique_ptr<QuantLinear> LoadBnb4Linear(const io::ModelWeights& weights, con
     throw formats::FormatError(prefix + ".weight: quant state shape " + formats::ShapeString(q.shape) +
                                " is not a [out, in] matrix");
   }
-  kernels::Bnb4Packed p{weights.Get(prefix + ".weight").data, BlockScales(q), q.code, q.shape[1], q.shape[0],
-                        q.blocksize};
+  kernels::Bnb4Packed p{
+      weights.Get(prefix + ".weight").data, BlockScales(q), q.code, q.shape[1], q.shape[0], q.blocksize};
   const int64_t out = p.out;
   return std::make_unique<QuantLinear>(formats::LayoutOf(formats::LayoutId::Bnb4).name,
-                                       kernels::MakeBnb4Matrix(std::move(p)),
-                                       OptionalBias(weights, prefix, out));
+                                       kernels::MakeBnb4Matrix(std::move(p)), OptionalBias(weights, prefix, out));
 }
 
 }  // namespace quantstudio::runtime

@@ -9,6 +9,7 @@
 namespace quantstudio::runtime {
 
 /** nullptr unless `<prefix>.weight.quant_state.bitsandbytes__nf4` (or `__fp4`) exists. */
-std::unique_ptr<QuantLinear> LoadBnb4Linear(const io::ModelWeights& weights, const std::string& prefix, const LinearOptions& options);
+std::unique_ptr<QuantLinear> LoadBnb4Linear(const io::ModelWeights& weights, const std::string& prefix,
+                                            const LinearOptions& options);
 
 }  // namespace quantstudio::runtime

@@ -22,8 +22,7 @@ std::unique_ptr<QuantLinear> LoadWithoutGIdx(const io::ModelWeights& weights, co
   const io::TensorView* scales = weights.Find(prefix + ".scales");
   if (!qzeros || !scales || qweight->dtype != DType::I32 || qzeros->dtype != DType::I32 ||
       (scales->dtype != DType::F16 && scales->dtype != DType::BF16 && scales->dtype != DType::F32) ||
-      qweight->shape.size() != 2 || qzeros->shape.size() != 2 ||
-      scales->shape.size() != 2) {
+      qweight->shape.size() != 2 || qzeros->shape.size() != 2 || scales->shape.size() != 2) {
     return nullptr;
   }
   const auto &qw = qweight->shape, &qz = qzeros->shape, &sc = scales->shape;
@@ -40,10 +39,10 @@ std::unique_ptr<QuantLinear> LoadWithoutGIdx(const io::ModelWeights& weights, co
                                std::to_string(in) + " inputs, and there is no " + prefix +
                                ".g_idx to say which column is in which group");
   }
-  kernels::GptqPacked packed{qweight->data, qzeros->data, scales->data, nullptr, bits, in, out, groups, in / groups,
-                             scales->dtype, options.gptqV2Zeros};
-  return std::make_unique<QuantLinear>(formats::LayoutOf(formats::LayoutId::Gptq).name,
-                                       kernels::MakeGptqMatrix(packed), OptionalBias(weights, prefix, out));
+  kernels::GptqPacked packed{qweight->data, qzeros->data,  scales->data,       nullptr, bits, in, out, groups,
+                             in / groups,   scales->dtype, options.gptqV2Zeros};
+  return std::make_unique<QuantLinear>(formats::LayoutOf(formats::LayoutId::Gptq).name, kernels::MakeGptqMatrix(packed),
+                                       OptionalBias(weights, prefix, out));
 }
 
 }  // namespace
@@ -57,9 +56,11 @@ std::unique_ptr<QuantLinear> LoadGptqLinear(const io::ModelWeights& weights, con
   const io::TensorView& qweight = formats::Require(lookup, prefix + ".qweight", DType::I32);
   const io::TensorView& scales = formats::RequireScales(lookup, prefix + ".scales");
   if (gIdx.shape.size() != 1 || qweight.shape.size() != 2 || scales.shape.size() != 2) {
-    throw formats::FormatError(prefix + ": GPTQ expects g_idx [in], qweight [in·bits/32, out] and scales "
-                               "[groups, out], found " + formats::ShapeString(gIdx.shape) + ", " +
-                               formats::ShapeString(qweight.shape) + " and " + formats::ShapeString(scales.shape));
+    throw formats::FormatError(prefix +
+                               ": GPTQ expects g_idx [in], qweight [in·bits/32, out] and scales "
+                               "[groups, out], found " +
+                               formats::ShapeString(gIdx.shape) + ", " + formats::ShapeString(qweight.shape) + " and " +
+                               formats::ShapeString(scales.shape));
   }
   const int64_t in = gIdx.shape[0], out = qweight.shape[1], groups = scales.shape[0];
   // qweight holds in·bits/32 rows: the only place the bit width shows.
@@ -85,10 +86,10 @@ std::unique_ptr<QuantLinear> LoadGptqLinear(const io::ModelWeights& weights, con
                                  " but scales has " + std::to_string(groups) + " groups");
     }
   }
-  kernels::GptqPacked packed{qweight.data, qzeros.data, scales.data, gIdx.data, bits, in, out, groups, 0, scales.dtype,
-                             options.gptqV2Zeros};
-  return std::make_unique<QuantLinear>(formats::LayoutOf(formats::LayoutId::Gptq).name,
-                                       kernels::MakeGptqMatrix(packed), OptionalBias(weights, prefix, out));
+  kernels::GptqPacked packed{qweight.data, qzeros.data, scales.data,  gIdx.data,          bits, in, out,
+                             groups,       0,           scales.dtype, options.gptqV2Zeros};
+  return std::make_unique<QuantLinear>(formats::LayoutOf(formats::LayoutId::Gptq).name, kernels::MakeGptqMatrix(packed),
+                                       OptionalBias(weights, prefix, out));
 }
 
 }  // namespace quantstudio::runtime

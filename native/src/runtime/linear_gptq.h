@@ -11,6 +11,7 @@
 namespace quantstudio::runtime {
 
 /** nullptr unless `<prefix>.qweight` exists with `<prefix>.g_idx`, or without it in GPTQ's shapes. */
-std::unique_ptr<QuantLinear> LoadGptqLinear(const io::ModelWeights& weights, const std::string& prefix, const LinearOptions& options);
+std::unique_ptr<QuantLinear> LoadGptqLinear(const io::ModelWeights& weights, const std::string& prefix,
+                                            const LinearOptions& options);
 
 }  // namespace quantstudio::runtime

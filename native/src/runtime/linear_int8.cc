@@ -12,12 +12,13 @@ namespace quantstudio::runtime {
 // goes through int8 × int8 with row-wise scales for both activations and weights. We do not quantize
 // activations: every column is multiplied in fp32 against W = q · SCB / 127, which is what the outlier
 // path computes for all columns, so our result is the outlier-free ideal (closer to fp16 than bnb's).
-std::unique_ptr<QuantLinear> LoadInt8Linear(const io::ModelWeights& weights, const std::string& prefix, const LinearOptions&) {
+std::unique_ptr<QuantLinear> LoadInt8Linear(const io::ModelWeights& weights, const std::string& prefix,
+                                            const LinearOptions&) {
   if (!weights.Find(prefix + ".SCB")) return nullptr;
   const quant::Int8Quantized q = formats::UnpackBnb8(formats::LookupIn(weights), prefix);  // validates; a copy
   const kernels::Int8Packed p{weights.Get(prefix + ".weight").data, weights.Get(prefix + ".SCB").data, q.cols, q.rows};
-  return std::make_unique<QuantLinear>(formats::LayoutOf(formats::LayoutId::Bnb8).name,
-                                       kernels::MakeInt8Matrix(p), OptionalBias(weights, prefix, q.rows));
+  return std::make_unique<QuantLinear>(formats::LayoutOf(formats::LayoutId::Bnb8).name, kernels::MakeInt8Matrix(p),
+                                       OptionalBias(weights, prefix, q.rows));
 }
 
 }  // namespace quantstudio::runtime

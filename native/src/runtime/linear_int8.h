@@ -9,6 +9,7 @@
 namespace quantstudio::runtime {
 
 /** nullptr unless `<prefix>.SCB` exists. */
-std::unique_ptr<QuantLinear> LoadInt8Linear(const io::ModelWeights& weights, const std::string& prefix, const LinearOptions& options);
+std::unique_ptr<QuantLinear> LoadInt8Linear(const io::ModelWeights& weights, const std::string& prefix,
+                                            const LinearOptions& options);
 
 }  // namespace quantstudio::runtime

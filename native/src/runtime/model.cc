@@ -31,9 +31,10 @@ float EmbeddingScale(int64_t hidden, DType storage) {
 }  // namespace
 
 std::unique_ptr<Model> Model::Load(const std::string& folder, const ModelConfig& config) {
-  if (config.hiddenSize <= 0 || config.layers <= 0 || config.heads <= 0 || config.kvHeads <= 0 ||
-      config.headDim <= 0 || config.vocabSize <= 0) {
-    throw std::runtime_error(folder + "/config.json: hidden_size, num_hidden_layers, num_attention_heads, "
+  if (config.hiddenSize <= 0 || config.layers <= 0 || config.heads <= 0 || config.kvHeads <= 0 || config.headDim <= 0 ||
+      config.vocabSize <= 0) {
+    throw std::runtime_error(folder +
+                             "/config.json: hidden_size, num_hidden_layers, num_attention_heads, "
                              "num_key_value_heads, head_dim and vocab_size must all be positive");
   }
   if (config.heads % config.kvHeads != 0) {
@@ -43,8 +44,10 @@ std::unique_ptr<Model> Model::Load(const std::string& folder, const ModelConfig&
   std::unique_ptr<Model> model(new Model());
   model->config_ = config;
   model->weights_ = io::ModelWeights::Open(folder);
-  if (config.family == Family::Llama) model->LoadLlama();
-  else model->LoadOpt();
+  if (config.family == Family::Llama)
+    model->LoadLlama();
+  else
+    model->LoadOpt();
   return model;
 }
 
@@ -122,9 +125,11 @@ void Model::LoadMoe(const std::string& p, Layer& layer) {
   const io::ModelWeights& w = *weights_;
   const MoeSettings& moe = c.moe;
   const LinearOptions linear{c.gptqV2Zeros};
-  const std::string block = moe.mixtralNames && w.Find(p + "block_sparse_moe.gate.weight") ? p + "block_sparse_moe." : p + "mlp.";
+  const std::string block =
+      moe.mixtralNames && w.Find(p + "block_sparse_moe.gate.weight") ? p + "block_sparse_moe." : p + "mlp.";
   const char* names[3] = {"gate_proj", "up_proj", "down_proj"};
-  if (w.Find(block + "experts.0.w1.weight") || w.Find(block + "experts.0.w1.qweight")) names[0] = "w1", names[1] = "w3", names[2] = "w2";
+  if (w.Find(block + "experts.0.w1.weight") || w.Find(block + "experts.0.w1.qweight"))
+    names[0] = "w1", names[1] = "w3", names[2] = "w2";
   layer.router = LoadLinear(w, block + "gate", c.hiddenSize, moe.experts, linear);
   const int64_t width = moe.expertIntermediateSize;
   for (int64_t e = 0; e < moe.experts; ++e) {
@@ -226,9 +231,7 @@ void Model::EmbedSequence(const int32_t* ids, int64_t m, float* x) const {
   Embed(ids, 1, m, &start, x);
 }
 
-LayerNorms Model::layerNorms(int64_t index) const {
-  return layers_.at(static_cast<size_t>(index)).norms;
-}
+LayerNorms Model::layerNorms(int64_t index) const { return layers_.at(static_cast<size_t>(index)).norms; }
 
 void Model::RunAttention(int64_t layer, const LayerLinears& linears, const LayerNorms& norms, const float* h, int64_t m,
                          float* out, LayerTaps* taps) const {

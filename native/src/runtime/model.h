@@ -1,5 +1,5 @@
-// A decoder-only model on CPU: Llama family (Llama, Mistral, Qwen2/3, Phi-3, Gemma 2/3, Mixtral, Qwen2/3-MoE) and OPT. Weights stay in the mapped
-// safetensors files in their stored dtype; activations and the KV cache are fp32.
+// A decoder-only model on CPU: Llama family (Llama, Mistral, Qwen2/3, Phi-3, Gemma 2/3, Mixtral, Qwen2/3-MoE) and OPT.
+// Weights stay in the mapped safetensors files in their stored dtype; activations and the KV cache are fp32.
 #pragma once
 
 #include <cstdint>
@@ -44,7 +44,7 @@ struct LayerLinears {
 /** The norm parameters of one decoder layer (biases empty for RMSNorm; q/k norms empty unless qkNorm). */
 struct LayerNorms {
   std::vector<float> norm1Weight, norm1Bias, norm2Weight, norm2Bias;
-  std::vector<float> qNormWeight, kNormWeight;  // [headDim] each
+  std::vector<float> qNormWeight, kNormWeight;       // [headDim] each
   std::vector<float> postAttnWeight, postMlpWeight;  // Gemma's norms on the attention and MLP outputs
 };
 
@@ -75,7 +75,8 @@ class Model {
    *  *caches[b] (lengths may differ), appended to it. Every linear sees all batch·m rows in one product, so
    *  its weights are read once per call for the whole batch; attention runs per sequence against its own
    *  cache. logits receives [batch × m × vocab] when allRows, else each sequence's last row [batch × vocab].
-   *  A raised `cancel` (core/cancel.h) stops between layers with std::runtime_error("cancelled"), the caches then unusable. */
+   *  A raised `cancel` (core/cancel.h) stops between layers with std::runtime_error("cancelled"), the caches then
+   * unusable. */
   void Forward(const int32_t* ids, int64_t m, const std::vector<KvCache*>& caches, float* logits, bool allRows,
                const int32_t* cancel = nullptr) const;
   /** One sequence: the batch-of-one case of the above. */
@@ -119,9 +120,9 @@ class Model {
   void Embed(const int32_t* ids, int64_t batch, int64_t m, const int64_t* pos0, float* x) const;
   /** h: [caches.size() · m × hidden], sequence b's rows attending over *caches[b]. */
   /** `layer`: the model layer (its attention window); `slot`: its slot in the caches. */
-  void AttentionBlock(const LayerLinears& layer, const LayerNorms& norms, int64_t layerIndex, int64_t slot, const float* h,
-                      int64_t m,
-                      const std::vector<KvCache*>& caches, float* out, std::vector<float>* attended = nullptr) const;
+  void AttentionBlock(const LayerLinears& layer, const LayerNorms& norms, int64_t layerIndex, int64_t slot,
+                      const float* h, int64_t m, const std::vector<KvCache*>& caches, float* out,
+                      std::vector<float>* attended = nullptr) const;
   void MlpBlock(const LayerLinears& layer, const float* h, int64_t m, float* out,
                 std::vector<float>* product = nullptr) const;
   /** The MoE block (moe_forward.cc): routing in fp32, each expert on the rows routed to it only, plus Qwen2-MoE's
@@ -129,7 +130,8 @@ class Model {
   void MoeBlock(const LayerLinears& layer, const float* h, int64_t rows, float* out, LayerTaps* taps = nullptr) const;
   void LoadMoe(const std::string& prefix, Layer& layer);
   static LayerLinears LinearsOf(const Layer& layer);
-  void Norm(const std::vector<float>& weight, const std::vector<float>& bias, const float* x, int64_t m, float* out) const;
+  void Norm(const std::vector<float>& weight, const std::vector<float>& bias, const float* x, int64_t m,
+            float* out) const;
   /** One decoder layer in place on x [caches.size() · m × hidden] (cache slot `index`); the body of both
    *  Forward and RunLayer. */
   void DecoderLayer(const LayerLinears& linears, const LayerNorms& norms, int64_t layerIndex, int64_t slot, float* x,
@@ -141,7 +143,7 @@ class Model {
   ModelConfig config_;
   std::unique_ptr<io::ModelWeights> weights_;
   kernels::MatrixRef embedTokens_{};
-  kernels::MatrixRef embedPositions_{};  // OPT
+  kernels::MatrixRef embedPositions_{};             // OPT
   std::unique_ptr<Linear> projectIn_, projectOut_;  // OPT with word_embed_proj_dim != hidden_size
   std::vector<Layer> layers_;
   std::vector<float> finalNormWeight_, finalNormBias_;

@@ -28,7 +28,8 @@ void ProjectShared(const float* x, std::initializer_list<std::pair<const Linear*
     return;
   }
   std::vector<size_t> firstUnit{0};
-  for (const auto& [linear, y] : parts) firstUnit.push_back(firstUnit.back() + static_cast<size_t>((linear->outFeatures() + kUnit - 1) / kUnit));
+  for (const auto& [linear, y] : parts)
+    firstUnit.push_back(firstUnit.back() + static_cast<size_t>((linear->outFeatures() + kUnit - 1) / kUnit));
   ThreadPool& pool = DefaultThreadPool();
   // A few chunks per thread, as the single-linear GEMVs, to rebalance around a descheduled thread.
   const size_t grain = std::max<size_t>(4, firstUnit.back() / (4 * pool.size()));
@@ -61,16 +62,20 @@ void SplitColumns(const float* x, int64_t rows, std::initializer_list<std::pair<
 
 void Model::Norm(const std::vector<float>& weight, const std::vector<float>& bias, const float* x, int64_t m,
                  float* out) const {
-  if (config_.family == Family::Llama) kernels::RmsNorm(x, m, config_.hiddenSize, weight.data(), config_.normEps, out);
-  else kernels::LayerNorm(x, m, config_.hiddenSize, weight.data(), bias.data(), config_.normEps, out);
+  if (config_.family == Family::Llama)
+    kernels::RmsNorm(x, m, config_.hiddenSize, weight.data(), config_.normEps, out);
+  else
+    kernels::LayerNorm(x, m, config_.hiddenSize, weight.data(), bias.data(), config_.normEps, out);
 }
 
 void Model::Embed(const int32_t* ids, int64_t batch, int64_t m, const int64_t* pos0, float* x) const {
   const int64_t rows = batch * m, width = embedTokens_.cols, hidden = config_.hiddenSize;
   std::vector<float> tokens(static_cast<size_t>(rows * width));
   for (int64_t i = 0; i < rows; ++i) kernels::WidenRow(embedTokens_, ids[i], tokens.data() + i * width);
-  if (projectIn_) Project(*projectIn_, tokens.data(), rows, x);
-  else std::copy(tokens.begin(), tokens.end(), x);
+  if (projectIn_)
+    Project(*projectIn_, tokens.data(), rows, x);
+  else
+    std::copy(tokens.begin(), tokens.end(), x);
   if (config_.scaleEmbeddings) {
     for (int64_t i = 0; i < rows * hidden; ++i) x[i] *= embedScale_;
   }
@@ -85,8 +90,8 @@ void Model::Embed(const int32_t* ids, int64_t batch, int64_t m, const int64_t* p
 }
 
 void Model::AttentionBlock(const LayerLinears& layer, const LayerNorms& norms, int64_t layerIndex, int64_t slot,
-                           const float* h, int64_t m,
-                           const std::vector<KvCache*>& caches, float* out, std::vector<float>* tap) const {
+                           const float* h, int64_t m, const std::vector<KvCache*>& caches, float* out,
+                           std::vector<float>* tap) const {
   const ModelConfig& c = config_;
   const int64_t qWidth = c.heads * c.headDim, kvWidth = c.kvHeads * c.headDim;
   const int64_t rows = static_cast<int64_t>(caches.size()) * m;
@@ -104,8 +109,8 @@ void Model::AttentionBlock(const LayerLinears& layer, const LayerNorms& norms, i
     Project(*layer.k, h, rows, k.data());
     Project(*layer.v, h, rows, v.data());
   }
-  const float scale = c.attentionScale > 0 ? static_cast<float>(c.attentionScale)
-                                           : 1.0f / std::sqrt(static_cast<float>(c.headDim));
+  const float scale =
+      c.attentionScale > 0 ? static_cast<float>(c.attentionScale) : 1.0f / std::sqrt(static_cast<float>(c.headDim));
   // Gemma 3: sliding layers rotate with their own RoPE.
   const int64_t window = static_cast<size_t>(layerIndex) < c.layerWindows.size() ? c.layerWindows[layerIndex] : 0;
   const RopeTable& ropeTable = window > 0 && !slidingRope_.invFreq.empty() ? slidingRope_ : rope_;
@@ -130,8 +135,8 @@ void Model::AttentionBlock(const LayerLinears& layer, const LayerNorms& norms, i
       }
     }
     cache.Store(slot, kb, v.data() + row0 * kvWidth, m);
-    const kernels::AttentionShape shape{c.heads, c.kvHeads, c.headDim, cache.capacity(), window,
-                                        static_cast<float>(c.attentionSoftcap)};
+    const kernels::AttentionShape shape{c.heads,          c.kvHeads, c.headDim,
+                                        cache.capacity(), window,    static_cast<float>(c.attentionSoftcap)};
     kernels::Attention(qb, m, pos0, cache.keys(slot), cache.values(slot), shape, scale,
                        attended.data() + row0 * qWidth);
   }
@@ -161,8 +166,10 @@ void Model::MlpBlock(const LayerLinears& layer, const float* h, int64_t m, float
       Project(*layer.up, h, m, up.data());
       Project(*layer.gate, h, m, gate.data());
     }
-    if (config_.geluTanh) kernels::GeluTanhMul(gate.data(), up.data(), m * width);
-    else kernels::SiluMul(gate.data(), up.data(), m * width);
+    if (config_.geluTanh)
+      kernels::GeluTanhMul(gate.data(), up.data(), m * width);
+    else
+      kernels::SiluMul(gate.data(), up.data(), m * width);
     Project(*layer.down, gate.data(), m, out);
     if (tap) *tap = std::move(gate);
   } else {
@@ -173,9 +180,8 @@ void Model::MlpBlock(const LayerLinears& layer, const float* h, int64_t m, float
   }
 }
 
-void Model::DecoderLayer(const LayerLinears& linears, const LayerNorms& norms, int64_t layerIndex, int64_t slot, float* x,
-                         int64_t m,
-                         const std::vector<KvCache*>& caches, LayerTaps* taps) const {
+void Model::DecoderLayer(const LayerLinears& linears, const LayerNorms& norms, int64_t layerIndex, int64_t slot,
+                         float* x, int64_t m, const std::vector<KvCache*>& caches, LayerTaps* taps) const {
   const int64_t rows = static_cast<int64_t>(caches.size()) * m, hidden = config_.hiddenSize;
   const size_t size = static_cast<size_t>(rows * hidden);
   std::vector<float> h(size), delta(size);
@@ -190,8 +196,10 @@ void Model::DecoderLayer(const LayerLinears& linears, const LayerNorms& norms, i
   if (preNorm) Norm(norms.norm2Weight, norms.norm2Bias, x, rows, h.data());
   const float* mlpIn = preNorm ? h.data() : x;
   if (taps) taps->mlpIn.assign(mlpIn, mlpIn + size);
-  if (linears.router) MoeBlock(linears, mlpIn, rows, delta.data(), taps);
-  else MlpBlock(linears, mlpIn, rows, delta.data(), taps ? &taps->downIn : nullptr);
+  if (linears.router)
+    MoeBlock(linears, mlpIn, rows, delta.data(), taps);
+  else
+    MlpBlock(linears, mlpIn, rows, delta.data(), taps ? &taps->downIn : nullptr);
   if (!norms.postMlpWeight.empty()) Norm(norms.postMlpWeight, {}, delta.data(), rows, delta.data());
   kernels::AddInPlace(x, delta.data(), rows * hidden);
   if (!preNorm) Norm(norms.norm2Weight, norms.norm2Bias, x, rows, x);
@@ -235,7 +243,8 @@ void Model::Head(const float* x, int64_t rows, float* logits) const {
     return;
   }
   Project(*lmHead_, x, rows, logits);
-  if (config_.finalSoftcap > 0) kernels::Softcap(logits, rows * config_.vocabSize, static_cast<float>(config_.finalSoftcap));
+  if (config_.finalSoftcap > 0)
+    kernels::Softcap(logits, rows * config_.vocabSize, static_cast<float>(config_.finalSoftcap));
 }
 
 void Model::Forward(const int32_t* ids, int64_t m, const std::vector<KvCache*>& caches, float* logits, bool allRows,

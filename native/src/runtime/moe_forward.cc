@@ -15,8 +15,8 @@ namespace quantstudio::runtime {
 namespace {
 
 struct Routing {
-  std::vector<std::vector<int64_t>> rows;    // per expert: the rows routed to it, ascending
-  std::vector<std::vector<float>> weights;   // per expert: each routed row's weight
+  std::vector<std::vector<int64_t>> rows;   // per expert: the rows routed to it, ascending
+  std::vector<std::vector<float>> weights;  // per expert: each routed row's weight
 };
 
 Routing Route(const std::vector<float>& logits, int64_t rows, const MoeSettings& moe) {
@@ -62,7 +62,8 @@ void Model::MoeBlock(const LayerLinears& layer, const float* h, int64_t rows, fl
     const int64_t n = static_cast<int64_t>(routed.size());
     x.resize(static_cast<size_t>(n * hidden));
     y.resize(static_cast<size_t>(n * hidden));
-    for (int64_t i = 0; i < n; ++i) std::copy(h + routed[i] * hidden, h + (routed[i] + 1) * hidden, x.data() + i * hidden);
+    for (int64_t i = 0; i < n; ++i)
+      std::copy(h + routed[i] * hidden, h + (routed[i] + 1) * hidden, x.data() + i * hidden);
     LayerLinears expert;
     expert.gate = layer.experts[e].gate;
     expert.up = layer.experts[e].up;

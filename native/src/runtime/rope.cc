@@ -51,11 +51,12 @@ void Yarn(const RopeSettings& s, int64_t dim, RopeTable& t) {
   double attention = s.attentionFactor;
   if (attention <= 0) {
     attention = s.mscale != 0 && s.mscaleAllDim != 0 ? YarnMscale(factor, s.mscale) / YarnMscale(factor, s.mscaleAllDim)
-                                                      : YarnMscale(factor, 1.0);
+                                                     : YarnMscale(factor, 1.0);
   }
   t.attentionScaling = static_cast<float>(attention);
   const auto correctionDim = [&](double rotations) {
-    return dim * std::log(static_cast<double>(s.originalMaxPositions) / (rotations * 2 * kPi)) / (2 * std::log(s.theta));
+    return dim * std::log(static_cast<double>(s.originalMaxPositions) / (rotations * 2 * kPi)) /
+           (2 * std::log(s.theta));
   };
   double low = correctionDim(s.betaFast), high = correctionDim(s.betaSlow);
   if (s.truncate) {
@@ -69,7 +70,8 @@ void Yarn(const RopeSettings& s, int64_t dim, RopeTable& t) {
     const float pos = Power(s.theta, i, dim);
     const float extrapolation = 1.0f / pos;
     const float interpolation = 1.0f / (static_cast<float>(factor) * pos);
-    const float ramp = std::clamp((static_cast<float>(i) - static_cast<float>(low)) / static_cast<float>(high - low), 0.0f, 1.0f);
+    const float ramp =
+        std::clamp((static_cast<float>(i) - static_cast<float>(low)) / static_cast<float>(high - low), 0.0f, 1.0f);
     const float extrapolationFactor = 1.0f - ramp;
     t.invFreq[i] = interpolation * (1.0f - extrapolationFactor) + extrapolation * extrapolationFactor;
   }
@@ -84,7 +86,8 @@ void LongRope(const RopeSettings& s, int64_t dim, RopeTable& t) {
   const double factor = s.factor > 0 ? s.factor : static_cast<double>(s.maxPositions) / s.originalMaxPositions;
   double attention = s.attentionFactor;
   if (attention <= 0) {
-    attention = factor <= 1.0 ? 1.0 : std::sqrt(1 + std::log(factor) / std::log(static_cast<double>(s.originalMaxPositions)));
+    attention =
+        factor <= 1.0 ? 1.0 : std::sqrt(1 + std::log(factor) / std::log(static_cast<double>(s.originalMaxPositions)));
   }
   t.attentionScaling = static_cast<float>(attention);
   t.invFreqLong.resize(half);
@@ -95,7 +98,6 @@ void LongRope(const RopeSettings& s, int64_t dim, RopeTable& t) {
   }
   t.longFrom = s.originalMaxPositions;
 }
-
 
 }  // namespace
 

@@ -13,15 +13,15 @@ namespace quantstudio::runtime {
 struct RopeSettings {
   std::string type = "default";  // default, linear, dynamic, yarn, longrope, llama3
   double theta = 10000.0;
-  int64_t rotaryDim = 0;          // head_dim × partial_rotary_factor (even); the rest of the head is not rotated
-  double factor = 1.0;            // linear, dynamic, yarn, llama3; longrope: 0 = max_position / original
+  int64_t rotaryDim = 0;             // head_dim × partial_rotary_factor (even); the rest of the head is not rotated
+  double factor = 1.0;               // linear, dynamic, yarn, llama3; longrope: 0 = max_position / original
   int64_t originalMaxPositions = 0;  // yarn, longrope, llama3
-  int64_t maxPositions = 0;       // config.max_position_embeddings
-  double lowFreqFactor = 1.0, highFreqFactor = 4.0;  // llama3
-  double attentionFactor = 0.0;   // yarn, longrope: 0 = the type's default
+  int64_t maxPositions = 0;          // config.max_position_embeddings
+  double lowFreqFactor = 1.0, highFreqFactor = 4.0;                          // llama3
+  double attentionFactor = 0.0;                                              // yarn, longrope: 0 = the type's default
   double betaFast = 32.0, betaSlow = 1.0, mscale = 0.0, mscaleAllDim = 0.0;  // yarn
-  bool truncate = true;           // yarn
-  std::vector<double> shortFactor, longFactor;  // longrope, rotaryDim / 2 each
+  bool truncate = true;                                                      // yarn
+  std::vector<double> shortFactor, longFactor;                               // longrope, rotaryDim / 2 each
 };
 
 /** What the forward pass rotates with. */
@@ -30,7 +30,7 @@ struct RopeTable {
   std::vector<float> invFreq;      // rotaryDim / 2
   std::vector<float> invFreqLong;  // longrope: used when a call reaches past longFrom positions
   int64_t longFrom = 0;
-  float attentionScaling = 1.0f;   // multiplies cos and sin (yarn, longrope)
+  float attentionScaling = 1.0f;  // multiplies cos and sin (yarn, longrope)
 
   /** The frequencies a forward call whose last position is lastPosition uses (longrope switches on it). */
   const float* FrequenciesFor(int64_t lastPosition) const {

@@ -23,7 +23,9 @@ int32_t Sampler::Sample(const float* logits, int64_t vocab) {
   if (options_.temperature <= 0.0f) return ArgMax(logits, vocab);
   candidates_.resize(static_cast<size_t>(vocab));
   for (int64_t i = 0; i < vocab; ++i) candidates_[i] = {logits[i] / options_.temperature, static_cast<int32_t>(i)};
-  auto byLogit = [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); };
+  auto byLogit = [](const auto& a, const auto& b) {
+    return a.first > b.first || (a.first == b.first && a.second < b.second);
+  };
   size_t kept = candidates_.size();
   if (options_.topK > 0 && static_cast<size_t>(options_.topK) < kept) {
     kept = static_cast<size_t>(options_.topK);

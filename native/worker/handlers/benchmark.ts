@@ -18,18 +18,40 @@ type Spans = ReadonlyArray<readonly [phase: string, start: number, end: number]>
 /** Where a phase sits within its variant's share of the job, [start, end) as fractions: first the quantize
  *  worker's phases (a config variant), then the measuring child's ("load <variant>", "measure <variant> bs16"…). */
 const STAGE_SPANS: Readonly<Record<'quantize' | 'measure', Spans>> = {
-  quantize: [['tokenize', 0, 0.02], ['load', 0.02, 0.03], ['calibrate', 0.03, 0.06], ['layer', 0.06, 0.36], ['write', 0.36, 0.4], ['done', 0.4, 0.4]],
-  measure: [['load', 0.4, 0.45], ['measure', 0.45, 0.85], ['perplexity', 0.85, 1]],
+  quantize: [
+    ['tokenize', 0, 0.02],
+    ['load', 0.02, 0.03],
+    ['calibrate', 0.03, 0.06],
+    ['layer', 0.06, 0.36],
+    ['write', 0.36, 0.4],
+    ['done', 0.4, 0.4],
+  ],
+  measure: [
+    ['load', 0.4, 0.45],
+    ['measure', 0.45, 0.85],
+    ['perplexity', 0.85, 1],
+  ],
 };
 
 /** The whole job's progress, 0..1, from variant `index` of `count` being at `current/total` of a `stage` phase. */
-export function overallProgress(index: number, count: number, stage: 'quantize' | 'measure', phase: string, current: number, total: number): number {
+export function overallProgress(
+  index: number,
+  count: number,
+  stage: 'quantize' | 'measure',
+  phase: string,
+  current: number,
+  total: number,
+): number {
   const span = STAGE_SPANS[stage].find(([name]) => phase === name || phase.startsWith(`${name} `));
   const within = span ? span[1] + (span[2] - span[1]) * (total > 0 ? Math.min(1, current / total) : 0) : 0;
   return Math.min(1, (index + within) / count);
 }
 
-function relayTo(ctx: JobContext, variant: { index: number; count: number; stage: 'quantize' | 'measure' }, rename?: (phase: string, message?: string) => { phase: string; message?: string }): ChildRelay {
+function relayTo(
+  ctx: JobContext,
+  variant: { index: number; count: number; stage: 'quantize' | 'measure' },
+  rename?: (phase: string, message?: string) => { phase: string; message?: string },
+): ChildRelay {
   return {
     progress: (phase, current, total, extra) => {
       const named = rename ? rename(phase, extra.message) : { phase, message: extra.message };
@@ -43,24 +65,61 @@ function relayTo(ctx: JobContext, variant: { index: number; count: number; stage
   };
 }
 
-async function quantizeVariant(ctx: JobContext, variant: VariantPlan, out: string, position: { index: number; count: number }): Promise<string> {
+async function quantizeVariant(
+  ctx: JobContext,
+  variant: VariantPlan,
+  out: string,
+  position: { index: number; count: number },
+): Promise<string> {
   if (variant.source.kind !== 'config') return variant.source.folder;
   const { config, algorithm, calibration } = variant.source;
-  const job: Job = { kind: 'quantize', model: ctx.modelFolder, config, options: { out, calibration, ...(algorithm === undefined ? {} : { algorithm }) } };
+  const job: Job = {
+    kind: 'quantize',
+    model: ctx.modelFolder,
+    config,
+    options: { out, calibration, ...(algorithm === undefined ? {} : { algorithm }) },
+  };
   const message: RunnerMessage = { type: 'run', job };
   // The quantize worker's phases (tokenize, calibrate, layer, write) become details of one "quantize <variant>" phase.
-  const relay = relayTo(ctx, { ...position, stage: 'quantize' }, (phase, detail) => ({ phase: `quantize ${variant.label}`, message: detail === undefined ? phase : `${phase}: ${detail}` }));
-  const result = await runInChild(message, `quantizing "${variant.label}" (${variant.where})`, ctx.signal, relay, (m) => (m.type === 'result' ? m.result : undefined));
+  const relay = relayTo(ctx, { ...position, stage: 'quantize' }, (phase, detail) => ({
+    phase: `quantize ${variant.label}`,
+    message: detail === undefined ? phase : `${phase}: ${detail}`,
+  }));
+  const result = await runInChild(message, `quantizing "${variant.label}" (${variant.where})`, ctx.signal, relay, (m) =>
+    m.type === 'result' ? m.result : undefined,
+  );
   ctx.log('info', `quantized "${variant.label}" in ${(result.metrics.quantizeSeconds ?? 0).toFixed(1)} s`);
   return result.output?.folder ?? out;
 }
 
-function measure(ctx: JobContext, plan: BenchmarkPlan, pool: number[], variant: VariantPlan, folder: string, position: { index: number; count: number }): Promise<MeasureReport> {
+function measure(
+  ctx: JobContext,
+  plan: BenchmarkPlan,
+  pool: number[],
+  variant: VariantPlan,
+  folder: string,
+  position: { index: number; count: number },
+): Promise<MeasureReport> {
   const message: MeasureMessage = {
     type: 'measure',
-    request: { label: variant.label, folder, pool, batchSizes: plan.batchSizes, promptLength: plan.promptLength, generate: plan.generate, evaluate: plan.evaluate, repeat: plan.repeat },
+    request: {
+      label: variant.label,
+      folder,
+      pool,
+      batchSizes: plan.batchSizes,
+      promptLength: plan.promptLength,
+      generate: plan.generate,
+      evaluate: plan.evaluate,
+      repeat: plan.repeat,
+    },
   };
-  return runInChild(message, `measuring "${variant.label}" (${variant.where})`, ctx.signal, relayTo(ctx, { ...position, stage: 'measure' }), (m) => (m.type === 'measured' ? m.report : undefined));
+  return runInChild(
+    message,
+    `measuring "${variant.label}" (${variant.where})`,
+    ctx.signal,
+    relayTo(ctx, { ...position, stage: 'measure' }),
+    (m) => (m.type === 'measured' ? m.report : undefined),
+  );
 }
 
 export async function runBenchmark(ctx: JobContext): Promise<HandlerOutput> {

@@ -14,24 +14,32 @@ export async function runGenerate(ctx: JobContext): Promise<HandlerOutput> {
     // Live feedback is the token stream; generateText calls back per decoded text chunk, not per token,
     // so progress is reported at the start and the end only.
     ctx.progress('generate', 0, maxTokens);
-    const r = await generateText(model, tokenizer, {
-      prompt: o.prompt as string,
-      maxTokens,
-      temperature: o.temperature as number | undefined,
-      topK: o.topK as number | undefined,
-      topP: o.topP as number | undefined,
-      seed: o.seed as number | undefined,
-      signal: ctx.signal,
-    }, (chunk) => ctx.token(chunk));
+    const r = await generateText(
+      model,
+      tokenizer,
+      {
+        prompt: o.prompt as string,
+        maxTokens,
+        temperature: o.temperature as number | undefined,
+        topK: o.topK as number | undefined,
+        topP: o.topP as number | undefined,
+        seed: o.seed as number | undefined,
+        signal: ctx.signal,
+      },
+      (chunk) => ctx.token(chunk),
+    );
     if (r.stopReason === 'cancelled') throw new Error('generation cancelled');
     ctx.progress('generate', r.tokens.length, maxTokens, { message: `stopped: ${r.stopReason}` });
     return {
       model: { architecture: model.config.architecture },
       text: r.text,
       metrics: {
-        tokens: r.tokens.length, promptTokens: r.promptTokens, tokensPerSecond: r.tokensPerSecond,
+        tokens: r.tokens.length,
+        promptTokens: r.promptTokens,
+        tokensPerSecond: r.tokensPerSecond,
         prefillTokensPerSecond: r.prefillSeconds > 0 ? r.promptTokens / r.prefillSeconds : undefined,
-        loadSeconds, peakRssBytes: peakRssBytes(),
+        loadSeconds,
+        peakRssBytes: peakRssBytes(),
       },
     };
   });

@@ -27,8 +27,14 @@ export async function runPerplexity(ctx: JobContext): Promise<HandlerOutput> {
     return {
       model: { architecture: model.config.architecture },
       metrics: {
-        perplexity: r.perplexity, tokens: ids.length, predictedTokens: r.tokens, windows: r.windows, seq,
-        tokensPerSecond: r.tokens / evalSeconds, loadSeconds, peakRssBytes: peakRssBytes(),
+        perplexity: r.perplexity,
+        tokens: ids.length,
+        predictedTokens: r.tokens,
+        windows: r.windows,
+        seq,
+        tokensPerSecond: r.tokens / evalSeconds,
+        loadSeconds,
+        peakRssBytes: peakRssBytes(),
       },
     };
   });

@@ -4,8 +4,19 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  calibrationDefaults, CalibrationOptions, checkQuantizable, generateText, ModelConfigError, planFromConfig, QuantAlgorithm, QuantizeConfigError, quantizeModel,
-  readRuntimeConfig, RuntimeModel, TextTokenizer, wikitext2TestPath,
+  calibrationDefaults,
+  CalibrationOptions,
+  checkQuantizable,
+  generateText,
+  ModelConfigError,
+  planFromConfig,
+  QuantAlgorithm,
+  QuantizeConfigError,
+  quantizeModel,
+  readRuntimeConfig,
+  RuntimeModel,
+  TextTokenizer,
+  wikitext2TestPath,
 } from '../../lib';
 import { etaSeconds, HandlerOutput, JobContext, seconds } from '../context';
 import { peakRssBytes } from '../environment';
@@ -42,7 +53,10 @@ async function perplexityOf(ctx: JobContext, folder: string, label: string, ids:
 
 /** The bytes of a model folder's weight files (what the quantized checkpoint replaces). */
 function weightFileBytes(folder: string): number {
-  return fs.readdirSync(folder).filter((f) => f.endsWith('.safetensors')).reduce((sum, f) => sum + fs.statSync(path.join(folder, f)).size, 0);
+  return fs
+    .readdirSync(folder)
+    .filter((f) => f.endsWith('.safetensors'))
+    .reduce((sum, f) => sum + fs.statSync(path.join(folder, f)).size, 0);
 }
 
 /** The model's decoder layers for the ticks before the engine's first layer event; 0 (no ticks) when its config is unreadable, which the engine reports. */
@@ -91,7 +105,10 @@ async function quantize(ctx: JobContext): Promise<HandlerOutput> {
   const started = process.hrtime.bigint();
   const now = (): number => seconds(started);
   const calibration = (o.calibration ?? {}) as CalibrationOptions;
-  const progress = new LayerProgress({ windows: calibration.nsamples ?? calibrationDefaults.nsamples, tokens: calibration.seqlen ?? calibrationDefaults.seqlen });
+  const progress = new LayerProgress({
+    windows: calibration.nsamples ?? calibrationDefaults.nsamples,
+    tokens: calibration.seqlen ?? calibrationDefaults.seqlen,
+  });
   const layerCount = layersOf(ctx.modelFolder);
   const ticker = setInterval(() => {
     const tick = progress.tick(now(), layerCount);
@@ -135,18 +152,33 @@ async function quantize(ctx: JobContext): Promise<HandlerOutput> {
   let text: string | undefined;
   if (sample) {
     ctx.progress('generate', 0, 1);
-    const r = await generateText(RuntimeModel.open(result.out), TextTokenizer.load(result.out), {
-      prompt: sample.prompt, maxTokens: sample.maxTokens ?? 32, signal: ctx.signal,
-    }, (chunk) => ctx.token(chunk));
+    const r = await generateText(
+      RuntimeModel.open(result.out),
+      TextTokenizer.load(result.out),
+      {
+        prompt: sample.prompt,
+        maxTokens: sample.maxTokens ?? 32,
+        signal: ctx.signal,
+      },
+      (chunk) => ctx.token(chunk),
+    );
     text = r.text;
     metrics.tokensPerSecond = r.tokensPerSecond;
     ctx.progress('generate', 1, 1);
   }
   metrics.peakRssBytes = peakRssBytes();
   metrics.inputWeightBytes = weightFileBytes(ctx.modelFolder);
-  const layers = result.layers.map(({ name, seconds: s, error, errorKind, expertTokens, fallbackExperts }) =>
-    ({ name, seconds: s, error, errorKind, ...(expertTokens ? { expertTokens, fallbackExperts } : {}) }));
-  const starved = result.layers.flatMap((l) => (l.fallbackExperts ?? []).map((e) => `${l.name} expert ${e} (${l.expertTokens?.[e] ?? 0} tokens)`));
-  if (starved.length > 0) ctx.log('warn', `quantized round-to-nearest for too few calibration tokens (GPTQModel 7.7's fallback): ${starved.join(', ')}`);
+  const layers = result.layers.map(({ name, seconds: s, error, errorKind, expertTokens, fallbackExperts }) => ({
+    name,
+    seconds: s,
+    error,
+    errorKind,
+    ...(expertTokens ? { expertTokens, fallbackExperts } : {}),
+  }));
+  const starved = result.layers.flatMap((l) =>
+    (l.fallbackExperts ?? []).map((e) => `${l.name} expert ${e} (${l.expertTokens?.[e] ?? 0} tokens)`),
+  );
+  if (starved.length > 0)
+    ctx.log('warn', `quantized round-to-nearest for too few calibration tokens (GPTQModel 7.7's fallback): ${starved.join(', ')}`);
   return { metrics, layers, output: { folder: result.out, bytes: result.bytes }, ...(text === undefined ? {} : { text }) };
 }

@@ -42,7 +42,11 @@ export class LayerProgress {
     this.layerStarted = now;
     const eta = this.eta(now);
     return {
-      phase: 'layer', current: p.done, total: p.total, message: layerMessage(p.layer), ...(eta === undefined ? {} : { etaSeconds: eta }),
+      phase: 'layer',
+      current: p.done,
+      total: p.total,
+      message: layerMessage(p.layer),
+      ...(eta === undefined ? {} : { etaSeconds: eta }),
       detail: { layer: p.layer.name, seconds: p.layer.seconds, error: p.layer.error },
     };
   }

@@ -1,7 +1,14 @@
 // The QuantStudio language server over stdio (--stdio) or IPC (--node-ipc, as the extension starts it),
 // built on vscode-languageserver. Transport glue only: every answer comes from the transport-agnostic
 // service in ../service. It never loads the native engine: a native crash must never cost the editor.
-import { CodeActionKind, CodeLensRefreshRequest, createConnection, ProposedFeatures, TextDocuments, TextDocumentSyncKind } from 'vscode-languageserver/node';
+import {
+  CodeActionKind,
+  CodeLensRefreshRequest,
+  createConnection,
+  ProposedFeatures,
+  TextDocuments,
+  TextDocumentSyncKind,
+} from 'vscode-languageserver/node';
 import type { Connection } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { fileURLToPath } from 'node:url';
@@ -82,7 +89,9 @@ async function validate(uri: string): Promise<void> {
   const document = documents.get(uri);
   if (!document) return;
   const version = document.version;
-  const analysis = settings.validationEnabled ? await guarded(`validating ${uri}`, undefined, (s) => s.analyze(input(document))) : undefined;
+  const analysis = settings.validationEnabled
+    ? await guarded(`validating ${uri}`, undefined, (s) => s.analyze(input(document)))
+    : undefined;
   const latest = documents.get(uri);
   if (!latest || latest.version !== version) return;
   await connection.sendDiagnostics({ uri, version, diagnostics: analysis?.diagnostics ?? [] });

@@ -19,10 +19,13 @@ export function formatLiteral(value: LiteralValue, site: Pick<ConfigSite, 'style
   if (value === null) return 'None';
   if (value === true) return 'True';
   if (value === false) return 'False';
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : value > 0 ? "float('inf')" : value < 0 ? "float('-inf')" : "float('nan')";
+  if (typeof value === 'number')
+    return Number.isFinite(value) ? String(value) : value > 0 ? "float('inf')" : value < 0 ? "float('-inf')" : "float('nan')";
   if (typeof value === 'string') return pythonString(value, quote);
   if (Array.isArray(value)) return `[${value.map((item) => formatLiteral(item, site)).join(', ')}]`;
-  return `{${Object.entries(value).map(([key, item]) => `${pythonString(key, quote)}: ${formatLiteral(item, site)}`).join(', ')}}`;
+  return `{${Object.entries(value)
+    .map(([key, item]) => `${pythonString(key, quote)}: ${formatLiteral(item, site)}`)
+    .join(', ')}}`;
 }
 
 /** `"key": value` or `key=value`. */
@@ -75,7 +78,9 @@ export function fixToEdits(site: ConfigSite, fix: Fix, lines: LineIndex): TextEd
   const entry = site.entries.find((e) => e.key === fix.key);
   switch (fix.kind) {
     case 'setValue':
-      return entry ? [{ range: entry.valueRange, newText: formatLiteral(fix.value, site) }] : [addEntryEdit(site, fix.key, fix.value, lines)];
+      return entry
+        ? [{ range: entry.valueRange, newText: formatLiteral(fix.value, site) }]
+        : [addEntryEdit(site, fix.key, fix.value, lines)];
     case 'renameKey':
       return entry ? [{ range: entry.keyRange, newText: site.style.syntax === 'json' ? JSON.stringify(fix.newKey) : fix.newKey }] : [];
     case 'removeKey': {
@@ -83,7 +88,9 @@ export function fixToEdits(site: ConfigSite, fix: Fix, lines: LineIndex): TextEd
       return edit ? [edit] : [];
     }
     case 'addKey':
-      return entry ? [{ range: entry.valueRange, newText: formatLiteral(fix.value, site) }] : [addEntryEdit(site, fix.key, fix.value, lines)];
+      return entry
+        ? [{ range: entry.valueRange, newText: formatLiteral(fix.value, site) }]
+        : [addEntryEdit(site, fix.key, fix.value, lines)];
   }
 }
 

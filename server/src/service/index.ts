@@ -95,7 +95,8 @@ function unvalidatedMethodFinding(site: ConfigSite): ServiceFinding | undefined 
     return {
       code: 'config/missing-quant-method',
       severity: 'error',
-      message: 'quantization_config has no "quant_method": transformers 5.23 AutoQuantizationConfig.from_dict raises ValueError. Add "quant_method": "gptq", "awq" or "bitsandbytes" (or the method the checkpoint was made with).',
+      message:
+        'quantization_config has no "quant_method": transformers 5.23 AutoQuantizationConfig.from_dict raises ValueError. Add "quant_method": "gptq", "awq" or "bitsandbytes" (or the method the checkpoint was made with).',
       range: site.anchorRange,
     };
   }
@@ -191,7 +192,9 @@ export function createLanguageService(options: LanguageServiceOptions = {}): Lan
     const { findings: fromModel, pending } = models?.findings(parsed, doc.uri) ?? { findings: [] };
     findings.push(...fromModel);
     const diagnostics = capped(findings.map(toDiagnostic).sort(byPosition));
-    return pending ? { fileKind, ours: true, sites: parsed.sites, diagnostics, modelPending: pending } : { fileKind, ours: true, sites: parsed.sites, diagnostics };
+    return pending
+      ? { fileKind, ours: true, sites: parsed.sites, diagnostics, modelPending: pending }
+      : { fileKind, ours: true, sites: parsed.sites, diagnostics };
   }
 
   return {

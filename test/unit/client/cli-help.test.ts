@@ -19,7 +19,12 @@ test('--version prints the package version', () => {
 
 test('every command answers --help with its summary and usage', () => {
   for (const name of COMMANDS) {
-    for (const args of [[name, '--help'], [name, '-h'], ['help', name], [name, '--model', 'nowhere', '--help']]) {
+    for (const args of [
+      [name, '--help'],
+      [name, '-h'],
+      ['help', name],
+      [name, '--model', 'nowhere', '--help'],
+    ]) {
       const run = quantstudio(args);
       assert.equal(run.status, 0, `${args.join(' ')}: ${run.stderr}`);
       const [summary, usage] = run.stdout.split('\n');

@@ -16,7 +16,10 @@ const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'qs-templates-'));
 process.on('exit', () => fs.rmSync(workspace, { recursive: true, force: true }));
 
 test('the five methods, in the order offered', () => {
-  assert.deepEqual(METHOD_TEMPLATES.map((t) => t.id), ['gptq-4bit-g128', 'gptq-3bit-g128', 'awq-4bit-g128', 'bnb-nf4', 'bnb-int8']);
+  assert.deepEqual(
+    METHOD_TEMPLATES.map((t) => t.id),
+    ['gptq-4bit-g128', 'gptq-3bit-g128', 'awq-4bit-g128', 'bnb-nf4', 'bnb-int8'],
+  );
   assert.equal(new Set(METHOD_TEMPLATES.map((t) => t.label)).size, METHOD_TEMPLATES.length);
 });
 
@@ -31,9 +34,12 @@ for (const template of METHOD_TEMPLATES) {
     // with model-aware checks on: the template also fits the demo model's shapes
     const service = createLanguageService({ models: {} });
     const doc = { uri: pathToFileURL(jobFile).href, text };
-    assert.ok(await service.resolveModel(doc), 'the job file\'s model resolves');
+    assert.ok(await service.resolveModel(doc), "the job file's model resolves");
     const diagnostics = await service.diagnose(doc);
-    assert.deepEqual(diagnostics.map((d) => `${d.code}: ${d.message}`), []);
+    assert.deepEqual(
+      diagnostics.map((d) => `${d.code}: ${d.message}`),
+      [],
+    );
 
     const job = jobFromJobFile(jobFile);
     assert.ok(typeof job !== 'string', String(job));
@@ -46,9 +52,14 @@ for (const template of METHOD_TEMPLATES) {
   });
 }
 
-test('paths inside the job file\'s folder are relative with forward slashes; outside ones stay absolute', () => {
+test("paths inside the job file's folder are relative with forward slashes; outside ones stay absolute", () => {
   const template = METHOD_TEMPLATES[0];
-  const inside = jobFileObject(template, path.join(workspace, 'a.quant.json'), path.join(workspace, 'models', 'llama'), path.join(workspace, 'out', 'llama-q'));
+  const inside = jobFileObject(
+    template,
+    path.join(workspace, 'a.quant.json'),
+    path.join(workspace, 'models', 'llama'),
+    path.join(workspace, 'out', 'llama-q'),
+  );
   assert.equal(inside.model, 'models/llama');
   assert.equal(inside.output, 'out/llama-q');
   assert.deepEqual(inside.calibration, { dataset: 'wikitext2', nsamples: 128, seqlen: 256, seed: 0 });

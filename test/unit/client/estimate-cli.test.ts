@@ -32,13 +32,28 @@ const tiny = JSON.parse(readFileSync(join(repo, 'examples', 'tiny-llama', 'confi
 
 describe('quantstudio estimate', () => {
   it('--json without --config: weights as stored plus every compared method', () => {
-    const { status, stdout, stderr } = quantstudio(['estimate', '--model', 'examples/tiny-llama', '--batch', '2', '--seq', '300', '--json']);
+    const { status, stdout, stderr } = quantstudio([
+      'estimate',
+      '--model',
+      'examples/tiny-llama',
+      '--batch',
+      '2',
+      '--seq',
+      '300',
+      '--json',
+    ]);
     assert.equal(status, 0, stderr);
     const out = JSON.parse(stdout) as EstimateJson;
     assert.equal(out.weightsBytes, tinyWeights);
     assert.equal(out.kvCacheBytes, 2 * tiny['num_hidden_layers']! * tiny['num_key_value_heads']! * tiny['head_dim']! * 2 * 300 * 2);
-    assert.equal(out.breakdown.reduce((a, l) => a + l.bytes, 0), out.peakBytes);
-    assert.deepEqual(out.methods?.map((m) => m.label), ['fp16 (as stored)', 'GPTQ 4-bit g128', 'GPTQ 3-bit g128', 'AWQ 4-bit g128', 'NF4', 'int8']);
+    assert.equal(
+      out.breakdown.reduce((a, l) => a + l.bytes, 0),
+      out.peakBytes,
+    );
+    assert.deepEqual(
+      out.methods?.map((m) => m.label),
+      ['fp16 (as stored)', 'GPTQ 4-bit g128', 'GPTQ 3-bit g128', 'AWQ 4-bit g128', 'NF4', 'int8'],
+    );
   });
 
   it('--config with an AutoGPTQ quantize_config.json', () => {
@@ -51,7 +66,11 @@ describe('quantstudio estimate', () => {
     assert.equal(out.methods, undefined);
     const qProj = out.breakdown.find((l) => l.label === 'q_proj');
     const [o, i] = [tiny['num_attention_heads']! * tiny['head_dim']!, tiny['hidden_size']!];
-    assert.deepEqual(qProj, { label: 'q_proj', count: tiny['num_hidden_layers']!, bytes: tiny['num_hidden_layers']! * ((i / 8) * o * 4 + (i / 128) * (o / 8) * 4 + (i / 128) * o * 2 + i * 4) });
+    assert.deepEqual(qProj, {
+      label: 'q_proj',
+      count: tiny['num_hidden_layers']!,
+      bytes: tiny['num_hidden_layers']! * ((i / 8) * o * 4 + (i / 128) * (o / 8) * 4 + (i / 128) * o * 2 + i * 4),
+    });
   });
 
   it('prints a human table', () => {
@@ -73,7 +92,10 @@ describe('quantstudio estimate', () => {
     for (const line of lines.slice(2)) {
       const cells = line.trim().split(/ {2,}/);
       assert.equal(cells.length, 6, line);
-      const parts = cells.slice(1, 5).map(mib).reduce((a, b) => a + b, 0);
+      const parts = cells
+        .slice(1, 5)
+        .map(mib)
+        .reduce((a, b) => a + b, 0);
       assert.ok(Math.abs(parts - mib(cells[5]!)) <= 0.02, `${line}: parts ${parts.toFixed(3)} MiB`);
     }
   });

@@ -11,7 +11,11 @@ const C1 = '1'.repeat(40);
 const C2 = '2'.repeat(40);
 const C3 = '3'.repeat(40);
 const FP16_CONFIG = JSON.stringify({ architectures: ['LlamaForCausalLM'], model_type: 'llama' });
-const GPTQ_CONFIG = JSON.stringify({ architectures: ['LlamaForCausalLM'], model_type: 'llama', quantization_config: { quant_method: 'gptq', bits: 4 } });
+const GPTQ_CONFIG = JSON.stringify({
+  architectures: ['LlamaForCausalLM'],
+  model_type: 'llama',
+  quantization_config: { quant_method: 'gptq', bits: 4 },
+});
 
 describe('cachedHubModels', () => {
   const cache = mkdtempSync(join(tmpdir(), 'qs-hf-cache-'));
@@ -33,7 +37,11 @@ describe('cachedHubModels', () => {
       writeFileSync(join(repoDir, 'refs', ref), target);
     }
   }
-  const complete = (config = FP16_CONFIG): Record<string, string> => ({ 'config.json': config, 'model.safetensors': 'w', 'tokenizer.json': '{}' });
+  const complete = (config = FP16_CONFIG): Record<string, string> => ({
+    'config.json': config,
+    'model.safetensors': 'w',
+    'tokenizer.json': '{}',
+  });
 
   it('lists complete snapshots by Hub id, main first, other refs and unreferenced commits with @', () => {
     snapshot('models--org--complete', C1, complete(), { main: C1 });
@@ -45,8 +53,29 @@ describe('cachedHubModels', () => {
     snapshot('models--org--no-tokenizer', C1, { 'config.json': FP16_CONFIG, 'model.safetensors': 'w' }, { main: C1 });
     snapshot('models--org--dangling', C1, { ...complete(), 'model.safetensors': null }, { main: C1 });
     const index = JSON.stringify({ weight_map: { a: 'model-00001-of-00002.safetensors', b: 'model-00002-of-00002.safetensors' } });
-    snapshot('models--org--half-sharded', C1, { 'config.json': FP16_CONFIG, 'tokenizer.json': '{}', 'model.safetensors.index.json': index, 'model-00001-of-00002.safetensors': 'w' }, { main: C1 });
-    snapshot('models--org--sharded', C1, { 'config.json': FP16_CONFIG, 'tokenizer.json': '{}', 'model.safetensors.index.json': index, 'model-00001-of-00002.safetensors': 'w', 'model-00002-of-00002.safetensors': 'w' }, { main: C1 });
+    snapshot(
+      'models--org--half-sharded',
+      C1,
+      {
+        'config.json': FP16_CONFIG,
+        'tokenizer.json': '{}',
+        'model.safetensors.index.json': index,
+        'model-00001-of-00002.safetensors': 'w',
+      },
+      { main: C1 },
+    );
+    snapshot(
+      'models--org--sharded',
+      C1,
+      {
+        'config.json': FP16_CONFIG,
+        'tokenizer.json': '{}',
+        'model.safetensors.index.json': index,
+        'model-00001-of-00002.safetensors': 'w',
+        'model-00002-of-00002.safetensors': 'w',
+      },
+      { main: C1 },
+    );
     snapshot('models--org--stale-ref', C1, complete(), { main: C2 });
     snapshot('datasets--org--data', C1, complete(), { main: C1 });
     mkdirSync(join(cache, '.locks'));

@@ -54,7 +54,10 @@ describe('decideToken: the editor sends its token only where the user allowed it
   it('another endpoint: ask, until the user allowed it (loopback included); plain http to another machine: never', () => {
     assert.deepEqual(decideToken({ ...base, endpoint: 'https://mirror.example' }), { kind: 'ask', endpoint: 'https://mirror.example' });
     assert.deepEqual(decideToken({ ...base, endpoint: LOOPBACK }), { kind: 'ask', endpoint: LOOPBACK });
-    assert.deepEqual(decideToken({ ...base, endpoint: `${LOOPBACK}/`, allowed: [LOOPBACK] }), { kind: 'grant', grant: { token: 'hf_x', endpoint: `${LOOPBACK}/` } });
+    assert.deepEqual(decideToken({ ...base, endpoint: `${LOOPBACK}/`, allowed: [LOOPBACK] }), {
+      kind: 'grant',
+      grant: { token: 'hf_x', endpoint: `${LOOPBACK}/` },
+    });
     assert.equal(decideToken({ ...base, endpoint: 'http://mirror.example', allowed: ['http://mirror.example'] }).kind, 'none');
     assert.equal(decideToken({ ...base, endpoint: 'https://other.example', allowed: [LOOPBACK, 42] }).kind, 'ask');
     assert.deepEqual(decideToken({ ...base, token: '' }), { kind: 'none' });
@@ -73,7 +76,9 @@ describe('decideToken: the editor sends its token only where the user allowed it
 
 describe('the endpoint setting', () => {
   it('is read from the user settings only: a workspace value is ignored', () => {
-    const values: Record<string, { globalValue?: unknown; workspaceValue?: unknown }> = { 'hub.endpoint': { workspaceValue: 'https://evil.example' } };
+    const values: Record<string, { globalValue?: unknown; workspaceValue?: unknown }> = {
+      'hub.endpoint': { workspaceValue: 'https://evil.example' },
+    };
     const config = {
       get: <T>(key: string): T | undefined => (values[key]?.workspaceValue ?? values[key]?.globalValue) as T | undefined,
       inspect: <T>(key: string) => ({ key, ...(values[key] ?? {}) }) as { key: string; globalValue?: T },
@@ -89,7 +94,8 @@ describe('the endpoint setting', () => {
     assert.equal(properties['quantstudio.hub.endpoint'].scope, 'machine');
     assert.equal(properties['quantstudio.hub.tokenEndpoints'].scope, 'application');
     const restricted: string[] = manifest.capabilities.untrustedWorkspaces.restrictedConfigurations;
-    for (const key of ['quantstudio.model', 'quantstudio.hub.endpoint', 'quantstudio.hub.tokenEndpoints']) assert.ok(restricted.includes(key), `${key} is restricted`);
+    for (const key of ['quantstudio.model', 'quantstudio.hub.endpoint', 'quantstudio.hub.tokenEndpoints'])
+      assert.ok(restricted.includes(key), `${key} is restricted`);
   });
 });
 

@@ -5,9 +5,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { reportedByEditor } from '../../../client/src/extension/jsonSyntax';
 
-test('JSON syntax is the editor\'s; comments and trailing commas only where the editor flags them', () => {
-  assert.deepEqual(['json/syntax', 'json/comment', 'json/trailing-comma', 'common/duplicate-key', 'gptq/bits'].map((c) => reportedByEditor(c, 'json')), [true, true, true, false, false]);
-  assert.deepEqual(['json/syntax', 'json/comment', 'json/trailing-comma'].map((c) => reportedByEditor(c, 'jsonc')), [true, false, false]);
+test("JSON syntax is the editor's; comments and trailing commas only where the editor flags them", () => {
+  assert.deepEqual(
+    ['json/syntax', 'json/comment', 'json/trailing-comma', 'common/duplicate-key', 'gptq/bits'].map((c) => reportedByEditor(c, 'json')),
+    [true, true, true, false, false],
+  );
+  assert.deepEqual(
+    ['json/syntax', 'json/comment', 'json/trailing-comma'].map((c) => reportedByEditor(c, 'jsonc')),
+    [true, false, false],
+  );
   assert.equal(reportedByEditor('json/syntax', 'python'), false);
   assert.equal(reportedByEditor('json/syntax', undefined), false, 'a document the editor has not opened keeps every finding');
 });

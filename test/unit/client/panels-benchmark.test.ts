@@ -17,33 +17,66 @@ test('the panel fixtures are valid run results', () => {
   addFormats(ajv);
   const validate = ajv.compile(JSON.parse(fs.readFileSync(path.join(root, 'schemas', 'run-result.schema.json'), 'utf8')));
   for (const file of fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.run.json'))) {
-    assert.equal(validate(JSON.parse(fs.readFileSync(path.join(FIXTURES, file), 'utf8'))), true, `${file}: ${JSON.stringify(validate.errors)}`);
+    assert.equal(
+      validate(JSON.parse(fs.readFileSync(path.join(FIXTURES, file), 'utf8'))),
+      true,
+      `${file}: ${JSON.stringify(validate.errors)}`,
+    );
   }
 });
 
 const rows = fixtureRun('benchmark').rows ?? [];
 
-test('the benchmark table has one row per measurement with the schema\'s columns, formatted', () => {
+test("the benchmark table has one row per measurement with the schema's columns, formatted", () => {
   const cells = tableCells(benchmarkTable(rows, 'caption'));
   assert.deepEqual(cells[0], [
-    'Variant', 'Method', 'Kernel', 'Phase', 'Batch', 'Tokens', 'Load (s)', 'Latency per step (ms)', 'Throughput (tokens/s)', 'Peak (MiB)', 'Perplexity', 'Delta',
+    'Variant',
+    'Method',
+    'Kernel',
+    'Phase',
+    'Batch',
+    'Tokens',
+    'Load (s)',
+    'Latency per step (ms)',
+    'Throughput (tokens/s)',
+    'Peak (MiB)',
+    'Perplexity',
+    'Delta',
   ]);
   assert.equal(cells.length, 1 + 16);
   assert.deepEqual(cells[1], ['fp16', 'fp16', 'fp16 matmul', 'forward', '1', '512', '0.021', '2.50', '400.0', '20.0', '57.778', '0.000']);
   // a row measured over several runs: the median, and the fastest–slowest on a second line
   assert.deepEqual(cells[8], [
-    'gptq 4-bit g128', 'gptq 4-bit g128 act-order', 'gptq fused', 'generate', '16', '30 + 30', '0.034',
-    '3.20<br><span class="range">3.10–3.50</span>', '5000.0<br><span class="range">4571.4–5161.3</span>', '16.0', '59.100', '+1.322',
+    'gptq 4-bit g128',
+    'gptq 4-bit g128 act-order',
+    'gptq fused',
+    'generate',
+    '16',
+    '30 + 30',
+    '0.034',
+    '3.20<br><span class="range">3.10–3.50</span>',
+    '5000.0<br><span class="range">4571.4–5161.3</span>',
+    '16.0',
+    '59.100',
+    '+1.322',
   ]);
   assert.deepEqual(cells[13], ['nf4', 'nf4 4-bit g64', 'bnb4 fused', 'forward', '1', '512', '0.040', '2.00', '500.0', '9.0', '—', '—']);
   const html = benchmarkTable(rows, 'c');
-  assert.match(html, /^<div class="table-wrap">\n<table data-testid="benchmark-table">\n<caption>c<\/caption>/, 'the table scrolls in its own box');
-  assert.equal(byTestId(html, 'benchmark-table-note').replace(/<[^>]+>/g, ''),
-    'Latency per step: one token of each sequence in the batch (per token at batch 1); median of 3 timed runs after a warm-up run, fastest–slowest below.');
+  assert.match(
+    html,
+    /^<div class="table-wrap">\n<table data-testid="benchmark-table">\n<caption>c<\/caption>/,
+    'the table scrolls in its own box',
+  );
+  assert.equal(
+    byTestId(html, 'benchmark-table-note').replace(/<[^>]+>/g, ''),
+    'Latency per step: one token of each sequence in the batch (per token at batch 1); median of 3 timed runs after a warm-up run, fastest–slowest below.',
+  );
 });
 
 test('rows of runs saved before variant labels and phases are named by method and have no phase columns', () => {
-  const old: BenchmarkRowView[] = rows.filter((r) => r.phase === 'forward').map(({ variant: _v, phase: _p, promptTokens: _t, newTokens: _n, ...rest }) => rest);
+  const old: BenchmarkRowView[] = rows
+    .filter((r) => r.phase === 'forward')
+    .map(({ variant: _v, phase: _p, promptTokens: _t, newTokens: _n, ...rest }) => rest);
   assert.deepEqual([...new Set(old.map(variantLabel))], ['fp16', 'gptq 4-bit g128 act-order', 'awq 4-bit g128', 'nf4 4-bit g64']);
   assert.equal(variantLabel({ ...old[2], groupSize: -1, actOrder: false }), 'gptq 4-bit per-row');
   const head = tableCells(benchmarkTable(old, 'c'))[0];
@@ -51,7 +84,10 @@ test('rows of runs saved before variant labels and phases are named by method an
   assert.deepEqual(head.slice(0, 4), ['Variant', 'Kernel', 'Batch', 'Load (s)']);
   assert.match(benchmarkTable(old, 'c'), /one timed run each\.<\/p>/);
   const latency = byTestId(benchmarkCharts(old), 'chart-latency');
-  assert.deepEqual([...latency.matchAll(/<h3>(.*?)<\/h3>/g)].map((m) => m[1]), ['Latency per step']);
+  assert.deepEqual(
+    [...latency.matchAll(/<h3>(.*?)<\/h3>/g)].map((m) => m[1]),
+    ['Latency per step'],
+  );
 });
 
 test("the runs' spread is a whisker on the bar, in its tooltip and in the chart's data table", () => {
@@ -59,22 +95,35 @@ test("the runs' spread is a whisker on the bar, in its tooltip and in the chart'
   const whiskers = [...generate.matchAll(/<path class="range" d="([^"]+)"\/>/g)].map((m) => m[1]);
   assert.equal(whiskers.length, 1, 'only the row measured over several runs');
   assert.match(generate, /<title>gptq 4-bit g128, batch 16: 3\.20 ms \/ step \(runs 3\.10–3\.50\)<\/title>/);
-  assert.ok(tableCells(generate).some((r) => r[0] === 'gptq 4-bit g128' && r.includes('3.20 (3.10–3.50)')), generate);
+  assert.ok(
+    tableCells(generate).some((r) => r[0] === 'gptq 4-bit g128' && r.includes('3.20 (3.10–3.50)')),
+    generate,
+  );
 });
 
 test('one chart per measurement and measure: variants along x, a bar per batch size', () => {
   const html = benchmarkCharts(rows);
   const latency = byTestId(html, 'chart-latency');
-  assert.deepEqual([...latency.matchAll(/<h3>(.*?)<\/h3>/g)].map((m) => m[1]), [
-    'Latency per step, forward, 512-token prompt', 'Latency per step, generate, 30 new tokens after a 30-token prompt',
-  ]);
+  assert.deepEqual(
+    [...latency.matchAll(/<h3>(.*?)<\/h3>/g)].map((m) => m[1]),
+    ['Latency per step, forward, 512-token prompt', 'Latency per step, generate, 30 new tokens after a 30-token prompt'],
+  );
   assert.equal((latency.match(/role="img"/g) ?? []).length, 2);
   const [forward, generate] = latency.split('<div class="chart">').slice(1);
   assert.deepEqual(texts(forward, 'category'), ['fp16', 'gptq 4-bit g128', 'awq 4-bit g128', 'nf4']);
-  assert.deepEqual(bars(forward).map((b) => [b.class, b['data-value']]), [
-    ['bar series-0', '2.5'], ['bar series-1', '0.5'], ['bar series-0', '1.25'], ['bar series-1', '0.4'],
-    ['bar series-0', '1.5'], ['bar series-1', '0.45'], ['bar series-0', '2'], ['bar series-1', '0.6'],
-  ]);
+  assert.deepEqual(
+    bars(forward).map((b) => [b.class, b['data-value']]),
+    [
+      ['bar series-0', '2.5'],
+      ['bar series-1', '0.5'],
+      ['bar series-0', '1.25'],
+      ['bar series-1', '0.4'],
+      ['bar series-0', '1.5'],
+      ['bar series-1', '0.45'],
+      ['bar series-0', '2'],
+      ['bar series-1', '0.6'],
+    ],
+  );
   // the axis tops at 2.5 (ticks 0…2.5 by 0.5): the fp16 batch-1 bar fills the 220-unit plot height
   assert.deepEqual(texts(forward, 'tick'), ['0', '0.5', '1', '1.5', '2', '2.5']);
   assert.deepEqual([bars(forward)[0].height, bars(forward)[7].height], ['220', '52.8']);
@@ -119,7 +168,8 @@ test('a measured benchmark run (tiny-llama, fp16 and GPTQ, batch 1 and 2) render
     // heights are value / axis top × the 220-unit plot height, to the 0.01 the coordinates are rounded to
     for (const part of parts) {
       const top = Number(texts(part, 'tick').at(-1));
-      for (const b of bars(part)) assert.ok(Math.abs(Number(b.height) - (Number(b['data-value']) / top) * 220) <= 0.005 + 1e-9, `${id}: ${JSON.stringify(b)}`);
+      for (const b of bars(part))
+        assert.ok(Math.abs(Number(b.height) - (Number(b['data-value']) / top) * 220) <= 0.005 + 1e-9, `${id}: ${JSON.stringify(b)}`);
     }
   }
 });

@@ -56,7 +56,10 @@ test('the chart is an image with an accessible name, a legend and its data as a 
   const svgTag = /<svg class="chart-svg"[^>]*>/.exec(html)?.[0] ?? '';
   assert.equal(attributes(svgTag).role, 'img');
   assert.equal(attributes(svgTag)['aria-label'], 'Per-token latency (ms / token) by batch 1, batch 16; the data table follows the chart');
-  assert.deepEqual([...html.matchAll(/<li>.*?<\/svg>(.*?)<\/li>/g)].map((m) => m[1]), ['batch 1', 'batch 16']);
+  assert.deepEqual(
+    [...html.matchAll(/<li>.*?<\/svg>(.*?)<\/li>/g)].map((m) => m[1]),
+    ['batch 1', 'batch 16'],
+  );
   assert.deepEqual(tableCells(html), [
     ['ms / token', 'batch 1', 'batch 16'],
     ['fp16', '2.50 ms', '0.50 ms'],
@@ -67,7 +70,12 @@ test('the chart is an image with an accessible name, a legend and its data as a 
 });
 
 test('hostile names are escaped everywhere they appear', () => {
-  const html = barChart({ title: '<img src=x>', unit: '"u"', categories: ['<script>alert(1)</script>'], series: [{ name: '</svg><script>', values: [1] }] });
+  const html = barChart({
+    title: '<img src=x>',
+    unit: '"u"',
+    categories: ['<script>alert(1)</script>'],
+    series: [{ name: '</svg><script>', values: [1] }],
+  });
   assert.doesNotMatch(html, /<script|<img|<\/svg><script/);
   assert.match(html, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
   assert.match(html, /aria-label="&lt;img src=x&gt; \(&quot;u&quot;\)/);
@@ -76,7 +84,10 @@ test('hostile names are escaped everywhere they appear', () => {
 test('an all-zero or empty chart still has an axis from 0 to 1 and no bar taller than the plot', () => {
   const zero = barChart({ title: 't', unit: 'u', categories: ['a'], series: [{ name: 's', values: [0] }] });
   assert.deepEqual(texts(zero, 'tick'), ['0', '1']);
-  assert.deepEqual(bars(zero).map((b) => [b.y, b.height]), [['244', '0']]);
+  assert.deepEqual(
+    bars(zero).map((b) => [b.y, b.height]),
+    [['244', '0']],
+  );
   const empty = barChart({ title: 't', unit: 'u', categories: [], series: [] });
   assert.deepEqual(bars(empty), []);
 });
@@ -84,10 +95,21 @@ test('an all-zero or empty chart still has an axis from 0 to 1 and no bar taller
 test('a value label wider than its bar is left out of the drawing but kept in the tooltip and the table', () => {
   const categories = Array.from({ length: 8 }, (_, i) => `v${i}`);
   // 8 categories × 2 series: bars 26 units wide, room for 4 characters of label
-  const html = barChart({ title: 't', unit: 'u', categories, series: [{ name: 'a', values: categories.map(() => 12.5) }, { name: 'b', values: categories.map(() => 1) }],
-    valueLabel: (v) => (v > 10 ? `${v} (long)` : String(v)) });
+  const html = barChart({
+    title: 't',
+    unit: 'u',
+    categories,
+    series: [
+      { name: 'a', values: categories.map(() => 12.5) },
+      { name: 'b', values: categories.map(() => 1) },
+    ],
+    valueLabel: (v) => (v > 10 ? `${v} (long)` : String(v)),
+  });
   assert.deepEqual([...new Set(bars(html).map((b) => b.width))], ['26']);
-  assert.deepEqual(texts(html, 'value'), categories.map(() => '1'));
+  assert.deepEqual(
+    texts(html, 'value'),
+    categories.map(() => '1'),
+  );
   assert.equal(bars(html).length, 16);
   assert.match(html, /<title>v0, a: 12\.5 \(long\) u<\/title>/);
   assert.deepEqual(tableCells(html)[1], ['v0', '12.5 (long)', '1']);

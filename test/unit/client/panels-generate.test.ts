@@ -8,12 +8,20 @@ import { byTestId, fixtureRun, tableCells } from './panels-html';
 test("a run's options give the prompt and settings; the panel's memory fills only what they lack", () => {
   const run = { ...fixtureRun('generate'), options: { prompt: 'The <b>cat</b>', maxTokens: 12, seed: 7, out: '/x' } };
   assert.deepEqual(runSettings(run, { prompt: 'old', temperature: 0.5, seed: 1 }), {
-    prompt: 'The <b>cat</b>', maxTokens: 12, temperature: 0.5, topK: undefined, topP: undefined, seed: 7,
+    prompt: 'The <b>cat</b>',
+    maxTokens: 12,
+    temperature: 0.5,
+    topK: undefined,
+    topP: undefined,
+    seed: 7,
   });
   const html = generateBody(run, undefined);
   assert.match(byTestId(html, 'generate-prompt'), /The &lt;b&gt;cat&lt;\/b&gt;/);
   const cells = tableCells(byTestId(html, 'generate-settings'));
-  assert.deepEqual(cells.slice(0, 2), [['Max new tokens', '12'], ['Temperature', 'engine default']]);
+  assert.deepEqual(cells.slice(0, 2), [
+    ['Max new tokens', '12'],
+    ['Temperature', 'engine default'],
+  ]);
 });
 
 test('a run without options and no remembered settings says the prompt is not recorded', () => {

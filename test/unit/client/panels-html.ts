@@ -12,7 +12,12 @@ export function fixtureRun(name: string): RunResult {
 }
 
 export function unescape(text: string): string {
-  return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+  return text
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&');
 }
 
 /** The element with this data-testid up to its closing tag (elements of one name are not nested in panels). */
@@ -25,7 +30,9 @@ export function byTestId(html: string, testId: string): string {
 
 /** Each row's cells (th and td) as text, header rows included. */
 export function tableCells(table: string): string[][] {
-  return [...table.matchAll(/<tr>(.*?)<\/tr>/gs)].map((row) => [...row[1].matchAll(/<t[hd][^>]*>(.*?)<\/t[hd]>/gs)].map((c) => unescape(c[1])));
+  return [...table.matchAll(/<tr>(.*?)<\/tr>/gs)].map((row) =>
+    [...row[1].matchAll(/<t[hd][^>]*>(.*?)<\/t[hd]>/gs)].map((c) => unescape(c[1])),
+  );
 }
 
 export function attributes(element: string): Record<string, string> {

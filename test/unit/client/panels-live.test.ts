@@ -8,15 +8,33 @@ import { metricLabel, metricsTable, metricValue } from '../../../client/src/exte
 import { fixtureRun, tableCells } from './panels-html';
 
 test('the phase line shows the step, its message and the time left', () => {
-  assert.equal(progressText({ phase: 'perplexity before', current: 3, total: 8, etaSeconds: 4.2 }), 'perplexity before 3/8 (about 5 s left)');
-  assert.equal(progressText({ phase: 'layer', current: 2, total: 4, message: 'model.layers.1: 0.30 s' }), 'layer 2/4: model.layers.1: 0.30 s');
+  assert.equal(
+    progressText({ phase: 'perplexity before', current: 3, total: 8, etaSeconds: 4.2 }),
+    'perplexity before 3/8 (about 5 s left)',
+  );
+  assert.equal(
+    progressText({ phase: 'layer', current: 2, total: 4, message: 'model.layers.1: 0.30 s' }),
+    'layer 2/4: model.layers.1: 0.30 s',
+  );
 });
 
 test('a layer event becomes a table row from its structured detail, or from its message', () => {
-  assert.deepEqual(layerCells({ phase: 'layer', current: 2, total: 4, message: 'x', detail: { layer: 'model.layers.1', seconds: 0.3049, error: 0.0046543 } }), [
-    '2/4', 'model.layers.1', '0.30', '4.654e-3',
+  assert.deepEqual(
+    layerCells({
+      phase: 'layer',
+      current: 2,
+      total: 4,
+      message: 'x',
+      detail: { layer: 'model.layers.1', seconds: 0.3049, error: 0.0046543 },
+    }),
+    ['2/4', 'model.layers.1', '0.30', '4.654e-3'],
+  );
+  assert.deepEqual(layerCells({ phase: 'layer', current: 1, total: 4, message: 'model.layers.0: 0.30 s' }), [
+    '1/4',
+    'model.layers.0: 0.30 s',
+    '—',
+    '—',
   ]);
-  assert.deepEqual(layerCells({ phase: 'layer', current: 1, total: 4, message: 'model.layers.0: 0.30 s' }), ['1/4', 'model.layers.0: 0.30 s', '—', '—']);
   assert.equal(layerCells({ phase: 'write', current: 1, total: 10 }), undefined);
 });
 
@@ -56,12 +74,28 @@ test('a page that loads late gets the latest phase, every layer row, the text so
 test('a restored state is checked: unknown views, kinds and settings of the wrong type are dropped', () => {
   assert.deepEqual(parsePanelState({ view: 'run', runFile: '/r.json' }), { view: 'run', runFile: '/r.json' });
   assert.deepEqual(parsePanelState({ view: 'run', runFile: '/r.json', settings: { prompt: 'p', topK: '40', seed: 3, extra: 1 } }), {
-    view: 'run', runFile: '/r.json', settings: { prompt: 'p', seed: 3 },
+    view: 'run',
+    runFile: '/r.json',
+    settings: { prompt: 'p', seed: 3 },
   });
   assert.deepEqual(parsePanelState({ view: 'live', kind: 'generate', title: 'm' }), { view: 'live', kind: 'generate', title: 'm' });
-  assert.deepEqual(parsePanelState({ view: 'live', kind: 'quantize', title: 'm', failed: 'boom' }), { view: 'live', kind: 'quantize', title: 'm', failed: 'boom' });
+  assert.deepEqual(parsePanelState({ view: 'live', kind: 'quantize', title: 'm', failed: 'boom' }), {
+    view: 'live',
+    kind: 'quantize',
+    title: 'm',
+    failed: 'boom',
+  });
   assert.deepEqual(parsePanelState({ view: 'compare', a: '/a', b: '/b' }), { view: 'compare', a: '/a', b: '/b' });
-  for (const bad of [undefined, null, 'run', [], { view: 'run' }, { view: 'run', runFile: '' }, { view: 'live', kind: 'train', title: 'm' }, { view: 'compare', a: '/a' }]) {
+  for (const bad of [
+    undefined,
+    null,
+    'run',
+    [],
+    { view: 'run' },
+    { view: 'run', runFile: '' },
+    { view: 'live', kind: 'train', title: 'm' },
+    { view: 'compare', a: '/a' },
+  ]) {
     assert.equal(parsePanelState(bad), undefined, JSON.stringify(bad));
   }
 });
@@ -78,8 +112,17 @@ test('metric names and values read plainly', () => {
 
 test('a run panel lists its metrics in human units, not raw metric keys', () => {
   const cells = tableCells(metricsTable(fixtureRun('quantize')));
-  assert.deepEqual(cells.find((r) => r[0] === 'Peak memory'), ['Peak memory', '50.0 MiB']);
-  assert.deepEqual(cells.find((r) => r[0] === 'Speed'), ['Speed', '120.5 tokens/s']);
-  assert.deepEqual(cells.find((r) => r[0] === 'Quantize time'), ['Quantize time', '3.46 s']);
+  assert.deepEqual(
+    cells.find((r) => r[0] === 'Peak memory'),
+    ['Peak memory', '50.0 MiB'],
+  );
+  assert.deepEqual(
+    cells.find((r) => r[0] === 'Speed'),
+    ['Speed', '120.5 tokens/s'],
+  );
+  assert.deepEqual(
+    cells.find((r) => r[0] === 'Quantize time'),
+    ['Quantize time', '3.46 s'],
+  );
   assert.ok(!cells.some((r) => /bytes|seconds/.test(r[0])), JSON.stringify(cells));
 });

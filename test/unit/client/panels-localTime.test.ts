@@ -19,9 +19,12 @@ test('a run panel says when the run finished in local time, keeping the instant 
   assert.doesNotMatch(meta.replace(/<[^>]+>/g, ''), ISO);
 });
 
-test('the compare panel and the runs\' tooltips show local times', () => {
+test("the compare panel and the runs' tooltips show local times", () => {
   const html = comparePage(compareInput({ run: fixtureRun('quantize'), file: '/q' }, { run: fixtureRun('perplexity'), file: '/p' }), ctx);
-  assert.deepEqual(tableCells(byTestId(html, 'compare-runs')).find((r) => r[0] === 'Finished'), ['Finished', '2026-11-23 14:30', '2026-11-23 14:50']);
+  assert.deepEqual(
+    tableCells(byTestId(html, 'compare-runs')).find((r) => r[0] === 'Finished'),
+    ['Finished', '2026-11-23 14:30', '2026-11-23 14:50'],
+  );
   const started = runDetails(fixtureRun('quantize'), '/q').find((l) => l.startsWith('Started'));
   assert.equal(started, 'Started 2026-11-23 14:30, took 7.6 s');
 });

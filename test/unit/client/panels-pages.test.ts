@@ -17,7 +17,10 @@ test('every page allows only its own nonce-tagged style and script, and loads no
   for (const kind of KINDS) {
     const html = runPage({ run: fixtureRun(kind), runFile: `/w/.quantstudio/runs/x-${kind}.json` }, ctx);
     const csp = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1];
-    assert.equal(csp, "default-src 'none'; style-src vscode-webview://abc 'nonce-N0nce'; img-src vscode-webview://abc; font-src vscode-webview://abc; script-src 'nonce-N0nce'");
+    assert.equal(
+      csp,
+      "default-src 'none'; style-src vscode-webview://abc 'nonce-N0nce'; img-src vscode-webview://abc; font-src vscode-webview://abc; script-src 'nonce-N0nce'",
+    );
     assert.deepEqual(html.match(/<script[^>]*>/g), ['<script nonce="N0nce">']);
     assert.deepEqual(html.match(/<style[^>]*>/g), ['<style nonce="N0nce">']);
     assert.doesNotMatch(html, /https?:\/\//, kind);
@@ -32,7 +35,12 @@ test('each kind has its title and markers, and persists the run file it shows', 
     generate: ['generate-prompt', 'generate-text', 'tokens-per-second', 'generate-settings'],
     perplexity: ['perplexity-summary'],
   };
-  const titles = { quantize: 'Quantize — tiny-llama', benchmark: 'Benchmark — tiny-llama', generate: 'Generate — tiny-llama-gptq', perplexity: 'Perplexity — tiny-llama' };
+  const titles = {
+    quantize: 'Quantize — tiny-llama',
+    benchmark: 'Benchmark — tiny-llama',
+    generate: 'Generate — tiny-llama-gptq',
+    perplexity: 'Perplexity — tiny-llama',
+  };
   for (const kind of KINDS) {
     const runFile = `/w/runs/${kind}.json`;
     const html = runPage({ run: fixtureRun(kind), runFile }, ctx);
@@ -52,7 +60,13 @@ test('the quantize panel keeps its summary cell ids and offers Benchmark and Gen
   assert.equal(cell('output-folder'), '/work/out/tiny-llama-gptq');
   assert.equal(cell('method'), 'gptq, 4-bit, group 128');
   assert.equal(unescape(/<code id="run-file"[^>]*>(.*?)<\/code>/.exec(html)?.[1] ?? ''), '/w/runs/q.json');
-  assert.deepEqual([...html.matchAll(/<button type="button" data-action="(\w+)"[^>]*>(\w+)<\/button>/g)].map((m) => [m[1], m[2]]), [['benchmark', 'Benchmark'], ['generate', 'Generate']]);
+  assert.deepEqual(
+    [...html.matchAll(/<button type="button" data-action="(\w+)"[^>]*>(\w+)<\/button>/g)].map((m) => [m[1], m[2]]),
+    [
+      ['benchmark', 'Benchmark'],
+      ['generate', 'Generate'],
+    ],
+  );
   const { output: _output, ...withoutOutput } = run;
   assert.doesNotMatch(runPage({ run: withoutOutput, runFile: 'not saved' }, ctx), /<button/);
 });
@@ -75,12 +89,22 @@ test('the generate panel shows the prompt, the text, tokens/s and the settings i
   const settings = { prompt: 'Once <upon>', maxTokens: 32, temperature: 0.7, topK: 40, seed: 7 };
   const html = runPage({ run, runFile: '/w/runs/g.json', settings }, ctx);
   assert.equal(unescape(/<pre data-testid="generate-prompt">(.*?)<\/pre>/s.exec(html)?.[1] ?? ''), 'Once <upon>');
-  assert.equal(unescape(/<pre id="generate-text"[^>]*>(.*?)<\/pre>/s.exec(html)?.[1] ?? ''), ' the river & the <b>bridge</b> were built in 1890.');
+  assert.equal(
+    unescape(/<pre id="generate-text"[^>]*>(.*?)<\/pre>/s.exec(html)?.[1] ?? ''),
+    ' the river & the <b>bridge</b> were built in 1890.',
+  );
   assert.doesNotMatch(html, /<b>bridge/);
   assert.equal(/data-testid="tokens-per-second">(.*?)</.exec(html)?.[1], '95.3 tokens/s');
   assert.deepEqual(tableCells(byTestId(html, 'generate-settings')), [
-    ['Max new tokens', '32'], ['Temperature', '0.7'], ['Top-k', '40'], ['Top-p', 'engine default'], ['Seed', '7'],
-    ['Prompt tokens', '5'], ['Generated tokens', '32'], ['Prefill', '410.2 tokens/s'], ['Load time', '0.05 s'],
+    ['Max new tokens', '32'],
+    ['Temperature', '0.7'],
+    ['Top-k', '40'],
+    ['Top-p', 'engine default'],
+    ['Seed', '7'],
+    ['Prompt tokens', '5'],
+    ['Generated tokens', '32'],
+    ['Prefill', '410.2 tokens/s'],
+    ['Load time', '0.05 s'],
   ]);
   assert.deepEqual(state(html), { view: 'run', runFile: '/w/runs/g.json', settings });
   assert.match(runPage({ run, runFile: '/w/runs/g.json' }, ctx), /The prompt is not recorded in the run file\./);
@@ -89,8 +113,12 @@ test('the generate panel shows the prompt, the text, tokens/s and the settings i
 test('the perplexity panel shows the figure and how it was measured', () => {
   const html = runPage({ run: fixtureRun('perplexity'), runFile: '/w/runs/p.json' }, ctx);
   assert.deepEqual(tableCells(byTestId(html, 'perplexity-summary')), [
-    ['Perplexity', '57.7781'], ['Tokens evaluated', '2048'], ['Window (tokens)', '256'], ['Windows', '8'],
-    ['Evaluation speed', '1500.4 tokens/s'], ['Load time', '0.02 s'],
+    ['Perplexity', '57.7781'],
+    ['Tokens evaluated', '2048'],
+    ['Window (tokens)', '256'],
+    ['Windows', '8'],
+    ['Evaluation speed', '1500.4 tokens/s'],
+    ['Load time', '0.02 s'],
   ]);
 });
 
@@ -125,7 +153,10 @@ test('live pages have the elements their script fills, and a reload says the job
   assert.doesNotMatch(generate, /layer-table/);
 
   const stopped = interruptedLivePage({ kind: 'quantize', title: 'tiny-llama' }, ctx);
-  assert.match(stopped, /<p role="alert">The window was reloaded while this job ran, which stopped it; no result was saved\. Run it again\.<\/p>/);
+  assert.match(
+    stopped,
+    /<p role="alert">The window was reloaded while this job ran, which stopped it; no result was saved\. Run it again\.<\/p>/,
+  );
   assert.ok(byTestId(stopped, 'live-interrupted'));
   const failed = interruptedLivePage({ kind: 'generate', title: 'm', failed: 'the model folder <x> has no config.json' }, ctx);
   assert.match(failed, /<p role="alert">This job failed: the model folder &lt;x&gt; has no config\.json<\/p>/);

@@ -12,9 +12,19 @@ test('a run that records its input weights shows the size before, after and the 
   const base = fixtureRun('quantize');
   const run = { ...base, metrics: { ...base.metrics, inputWeightBytes: 10 * MIB }, output: { folder: '/o', bytes: 2.5 * MIB } };
   const rows = quantizeSummary(run).filter((r) => ['input-size', 'output-size', 'size-ratio'].includes(r.id));
-  assert.deepEqual(rows.map((r) => [r.label, r.value]), [['Weights before', '10.00 MiB'], ['Size after', '2.50 MiB'], ['Compression', '4.00× smaller']]);
+  assert.deepEqual(
+    rows.map((r) => [r.label, r.value]),
+    [
+      ['Weights before', '10.00 MiB'],
+      ['Size after', '2.50 MiB'],
+      ['Compression', '4.00× smaller'],
+    ],
+  );
   const older = quantizeSummary({ ...base, output: { folder: '/o', bytes: 2.5 * MIB } }).filter((r) => r.id.includes('size'));
-  assert.deepEqual(older.map((r) => [r.label, r.value]), [['Size', '2.50 MiB']]);
+  assert.deepEqual(
+    older.map((r) => [r.label, r.value]),
+    [['Size', '2.50 MiB']],
+  );
 });
 
 test('the recorded layers are listed in order with time and error; runs without them get no table', () => {
@@ -25,21 +35,44 @@ test('the recorded layers are listed in order with time and error; runs without 
   ];
   const table = byTestId(quantizeBody({ ...base, layers }), 'layer-table');
   assert.match(table, /<caption>Layers \(reconstruction error of each layer's output on the calibration data\)<\/caption>/);
-  assert.deepEqual(tableCells(table).slice(1), [['1/2', 'model.layers.0', '1.23', '1.230e-3'], ['2/2', 'model.layers.<1>', '0.50', '2.500e-1']]);
+  assert.deepEqual(tableCells(table).slice(1), [
+    ['1/2', 'model.layers.0', '1.23', '1.230e-3'],
+    ['2/2', 'model.layers.<1>', '0.50', '2.500e-1'],
+  ]);
   assert.doesNotMatch(quantizeBody({ ...base, layers: undefined }), /data-testid="layer-table"/);
 });
 
 test('MoE layers list the calibration tokens per expert, the never-reached and round-to-nearest ones marked', () => {
   const base = fixtureRun('quantize');
   const layers = [
-    { name: 'model.layers.0', seconds: 1, error: 0.01, errorKind: 'output' as const, expertTokens: [1024, 0, 3, 1021], fallbackExperts: [1, 2] },
+    {
+      name: 'model.layers.0',
+      seconds: 1,
+      error: 0.01,
+      errorKind: 'output' as const,
+      expertTokens: [1024, 0, 3, 1021],
+      fallbackExperts: [1, 2],
+    },
     { name: 'model.layers.1', seconds: 1, error: 0.01, errorKind: 'output' as const },
-    { name: 'model.layers.2', seconds: 1, error: 0.01, errorKind: 'output' as const, expertTokens: [500, 600, 500, 448], fallbackExperts: [] },
+    {
+      name: 'model.layers.2',
+      seconds: 1,
+      error: 0.01,
+      errorKind: 'output' as const,
+      expertTokens: [500, 600, 500, 448],
+      fallbackExperts: [],
+    },
   ];
   const table = byTestId(quantizeBody({ ...base, layers }), 'expert-tokens');
-  assert.match(table, /<caption>Calibration tokens per expert: 1 expert never reached \(under 0.5% of the calibration: quantized round-to-nearest, as GPTQModel 7.7 falls back\)<\/caption>/);
-  assert.deepEqual(tableCells(table), [['Layer', '0', '1', '2', '3', 'Round-to-nearest'],
-    ['model.layers.0', '1024', '0', '3', '1021', '1, 2'], ['model.layers.2', '500', '600', '500', '448', 'none']]);
+  assert.match(
+    table,
+    /<caption>Calibration tokens per expert: 1 expert never reached \(under 0.5% of the calibration: quantized round-to-nearest, as GPTQModel 7.7 falls back\)<\/caption>/,
+  );
+  assert.deepEqual(tableCells(table), [
+    ['Layer', '0', '1', '2', '3', 'Round-to-nearest'],
+    ['model.layers.0', '1024', '0', '3', '1021', '1, 2'],
+    ['model.layers.2', '500', '600', '500', '448', 'none'],
+  ]);
   assert.match(table, /class="number worse" data-testid="expert-model.layers.0-1">0</);
   assert.match(table, /class="number" data-testid="expert-model.layers.0-0">1024</);
   assert.doesNotMatch(quantizeBody({ ...base, layers: layers.slice(1, 2) }), /expert-tokens/);

@@ -13,9 +13,18 @@ function quantizeEvents(layers: number): Array<{ phase: string; current: number;
   const ppl = (label: string) => Array.from({ length: 9 }, (_, i) => ({ phase: `perplexity ${label}`, current: i, total: 8 }));
   return [
     ...ppl('before'),
-    { phase: 'tokenize', current: 0, total: 1 }, { phase: 'load', current: 0, total: 1 }, { phase: 'calibrate', current: 0, total: 1 },
-    ...Array.from({ length: layers }, (_, i) => ({ phase: 'layer', current: i + 1, total: layers, message: `model.layers.${i}: 0.30 s, output error 3.000e-3` })),
-    { phase: 'write', current: 1, total: 10 }, { phase: 'write', current: 10, total: 10 }, { phase: 'done', current: 1, total: 1 },
+    { phase: 'tokenize', current: 0, total: 1 },
+    { phase: 'load', current: 0, total: 1 },
+    { phase: 'calibrate', current: 0, total: 1 },
+    ...Array.from({ length: layers }, (_, i) => ({
+      phase: 'layer',
+      current: i + 1,
+      total: layers,
+      message: `model.layers.${i}: 0.30 s, output error 3.000e-3`,
+    })),
+    { phase: 'write', current: 1, total: 10 },
+    { phase: 'write', current: 10, total: 10 },
+    { phase: 'done', current: 1, total: 1 },
     ...ppl('after'),
   ];
 }
@@ -35,11 +44,24 @@ test('a phase event the bar does not know moves nothing but is still shown', () 
 });
 
 const result: RunResult = {
-  schemaVersion: 1, id: 'r1', kind: 'quantize', startedAt: '2026-11-23T12:00:00.000Z', finishedAt: '2026-11-23T12:00:07.600Z', durationSeconds: 7.6,
+  schemaVersion: 1,
+  id: 'r1',
+  kind: 'quantize',
+  startedAt: '2026-11-23T12:00:00.000Z',
+  finishedAt: '2026-11-23T12:00:07.600Z',
+  durationSeconds: 7.6,
   model: { ref: 'examples/tiny-llama', path: '/m/tiny-llama' },
   config: { quant_method: 'gptq', bits: 4, group_size: 128 },
   environment: { engineVersion: '0.1.0', threads: 2, cpu: 'cpu', avx2: true, os: 'linux', node: '20' },
-  metrics: { quantizeSeconds: 3.46, layers: 4, meanLayerError: 4.654e-3, perplexityBefore: 50, perplexityAfter: 51, perplexityDelta: 1, evaluationTokens: 2048 },
+  metrics: {
+    quantizeSeconds: 3.46,
+    layers: 4,
+    meanLayerError: 4.654e-3,
+    perplexityBefore: 50,
+    perplexityAfter: 51,
+    perplexityDelta: 1,
+    evaluationTokens: 2048,
+  },
   output: { folder: '/w/out/q', bytes: 6_144_000 },
 };
 
@@ -64,7 +86,10 @@ test('a run without evaluation says so instead of showing numbers', () => {
 test('the webview page allows no script and only its own nonce-tagged style', () => {
   const html = buildPage({ title: 'A <b>', body: '<p>x</p>', cspSource: 'vscode-webview://abc', nonce: 'N0nce' });
   const csp = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1] ?? '';
-  assert.equal(csp, "default-src 'none'; style-src vscode-webview://abc 'nonce-N0nce'; img-src vscode-webview://abc; font-src vscode-webview://abc");
+  assert.equal(
+    csp,
+    "default-src 'none'; style-src vscode-webview://abc 'nonce-N0nce'; img-src vscode-webview://abc; font-src vscode-webview://abc",
+  );
   assert.match(html, /<style nonce="N0nce">/);
   assert.doesNotMatch(html, /<script|https?:\/\//);
   assert.match(html, /<title>A &lt;b&gt;<\/title>/);

@@ -5,7 +5,12 @@ import { RestartPolicy } from '../../../client/src/extension/restartPolicy';
 
 function clock(start = 0): { now: () => number; advance: (ms: number) => void } {
   let t = start;
-  return { now: () => t, advance: (ms) => { t += ms; } };
+  return {
+    now: () => t,
+    advance: (ms) => {
+      t += ms;
+    },
+  };
 }
 
 test('restarts up to 4 crashes within 3 minutes, then gives up with a message saying what to do', () => {
@@ -20,7 +25,8 @@ test('restarts up to 4 crashes within 3 minutes, then gives up with a message sa
   }
   assert.deepEqual(policy.onCrash(), {
     restart: false,
-    message: 'QuantStudio language server crashed 5 times in 3 minutes and will not be restarted. Run "QuantStudio: Show Language Server Log" to see why, then reload the window.',
+    message:
+      'QuantStudio language server crashed 5 times in 3 minutes and will not be restarted. Run "QuantStudio: Show Language Server Log" to see why, then reload the window.',
   });
 });
 

@@ -30,7 +30,10 @@ describe('quantstudio validate', () => {
     assert.equal(run.status, 1);
     const lines = run.stdout.trim().split('\n');
     assert.equal(lines[0], `${file}:2:11: error schema/type: "bits" must be a number, not a string: write 4 without quotes.`);
-    assert.match(lines[1], new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3:3: warning schema/additionalProperties: Unknown key "grup_size"`));
+    assert.match(
+      lines[1],
+      new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3:3: warning schema/additionalProperties: Unknown key "grup_size"`),
+    );
     assert.equal(lines[lines.length - 1], '1 file checked: 1 error, 1 warning.');
   });
 
@@ -40,10 +43,13 @@ describe('quantstudio validate', () => {
     const run = quantstudio(['validate', '--json', file, join(repo, 'package.json')]);
     assert.equal(run.status, 1);
     const reports = JSON.parse(run.stdout) as JsonReport[];
-    assert.deepEqual(reports.map((r) => [r.file, r.skipped, r.diagnostics.map((d) => [d.code, d.severity, d.range.start])]), [
-      [file, undefined, [['schema/type', 1, { line: 0, character: 9 }]]],
-      ['package.json', 'not a quantization config file name', []],
-    ]);
+    assert.deepEqual(
+      reports.map((r) => [r.file, r.skipped, r.diagnostics.map((d) => [d.code, d.severity, d.range.start])]),
+      [
+        [file, undefined, [['schema/type', 1, { line: 0, character: 9 }]]],
+        ['package.json', 'not a quantization config file name', []],
+      ],
+    );
   });
 
   it('walks directories for config files, skipping node_modules and .git', () => {
@@ -55,7 +61,10 @@ describe('quantstudio validate', () => {
     writeFileSync(join(dir, 'notes.txt'), 'bits=5');
     const run = quantstudio(['validate', '--json', dir]);
     assert.equal(run.status, 0, run.stdout);
-    assert.deepEqual((JSON.parse(run.stdout) as JsonReport[]).map((r) => [r.file, r.diagnostics.length]), [[join(dir, 'model', 'quant_config.json'), 0]]);
+    assert.deepEqual(
+      (JSON.parse(run.stdout) as JsonReport[]).map((r) => [r.file, r.diagnostics.length]),
+      [[join(dir, 'model', 'quant_config.json'), 0]],
+    );
   });
 
   it('exits 2 on usage errors', () => {

@@ -23,10 +23,19 @@ test('no settings: the documented defaults', () => {
 });
 
 test('set values are read as given', () => {
-  const s = readSettings(scope({
-    'engine.threads': 3, 'benchmark.batchSizes': [16, 1, 4], 'generate.maxTokens': 200, 'generate.temperature': 0.7,
-    'generate.topK': 40, 'generate.topP': 0.9, 'generate.seed': 1234, runsFolder: 'results/runs', 'hub.endpoint': 'http://127.0.0.1:8080',
-  }));
+  const s = readSettings(
+    scope({
+      'engine.threads': 3,
+      'benchmark.batchSizes': [16, 1, 4],
+      'generate.maxTokens': 200,
+      'generate.temperature': 0.7,
+      'generate.topK': 40,
+      'generate.topP': 0.9,
+      'generate.seed': 1234,
+      runsFolder: 'results/runs',
+      'hub.endpoint': 'http://127.0.0.1:8080',
+    }),
+  );
   assert.deepEqual(s.engine, { threads: 3 });
   assert.deepEqual(s.benchmark, { batchSizes: [1, 4, 16] });
   assert.deepEqual(s.generate, { maxTokens: 200, temperature: 0.7, topK: 40, topP: 0.9, seed: 1234 });
@@ -35,9 +44,16 @@ test('set values are read as given', () => {
 });
 
 test('out-of-range or mistyped values fall back to their defaults, one by one', () => {
-  const s = readSettings(scope({
-    'engine.threads': -2, 'generate.maxTokens': 0, 'generate.temperature': '0.5', 'generate.topK': 2.5, 'generate.topP': 1.5, 'generate.seed': -1,
-  }));
+  const s = readSettings(
+    scope({
+      'engine.threads': -2,
+      'generate.maxTokens': 0,
+      'generate.temperature': '0.5',
+      'generate.topK': 2.5,
+      'generate.topP': 1.5,
+      'generate.seed': -1,
+    }),
+  );
   assert.deepEqual(s.engine, { threads: 0 });
   assert.deepEqual(s.generate, { maxTokens: 64, temperature: 0, topK: 0, topP: 1, seed: 0 });
 });

@@ -30,7 +30,10 @@ describe('quantstudio doctor', () => {
     assert.match(run.stdout, /^wrote corrected config\.json/, run.stderr);
     assert.deepEqual(readFileSync(join(folder, 'model.safetensors')), weights, 'the weights are never rewritten');
     const after = await doctorFolder(folder);
-    assert.deepEqual(after.findings.filter((f) => f.code.startsWith('config/')), []);
+    assert.deepEqual(
+      after.findings.filter((f) => f.code.startsWith('config/')),
+      [],
+    );
     return after;
   };
 
@@ -38,7 +41,13 @@ describe('quantstudio doctor', () => {
     const expected: Record<string, Record<string, unknown>> = {
       'gptq-4bit-g128': { quant_method: 'gptq', bits: 4, group_size: 128, sym: true, desc_act: false, checkpoint_format: 'gptq' },
       'gptq-4bit-g128-desc-act': { quant_method: 'gptq', bits: 4, group_size: 128, sym: true, desc_act: true, checkpoint_format: 'gptq' },
-      'bnb-nf4-double-quant': { quant_method: 'bitsandbytes', load_in_4bit: true, load_in_8bit: false, bnb_4bit_quant_type: 'nf4', bnb_4bit_use_double_quant: true },
+      'bnb-nf4-double-quant': {
+        quant_method: 'bitsandbytes',
+        load_in_4bit: true,
+        load_in_8bit: false,
+        bnb_4bit_quant_type: 'nf4',
+        bnb_4bit_use_double_quant: true,
+      },
       'bnb-int8': { quant_method: 'bitsandbytes', load_in_8bit: true, load_in_4bit: false },
     };
     for (const [name, values] of Object.entries(expected)) {
@@ -59,7 +68,10 @@ describe('quantstudio doctor', () => {
     assert.equal(quantstudio(['doctor', gptq, '--write']).status, 2);
     const missing = quantstudio(['doctor', join(scratch, 'nowhere')]);
     assert.equal(missing.status, 1);
-    assert.equal(missing.stderr, `quantstudio doctor: ${join(scratch, 'nowhere')}: model folder not found (give a folder holding config.json and model.safetensors, or a hub id like org/name)\n`);
+    assert.equal(
+      missing.stderr,
+      `quantstudio doctor: ${join(scratch, 'nowhere')}: model folder not found (give a folder holding config.json and model.safetensors, or a hub id like org/name)\n`,
+    );
   });
 
   it('bits 4 in the configs over 8-bit tensors: config/bits in both files, fixed to 8', async () => {
@@ -68,19 +80,27 @@ describe('quantstudio doctor', () => {
     const r = await doctorFolder(folder);
     assert.deepEqual(codes(r), ['config.json config/bits', 'quantize_config.json config/bits']);
     assert.deepEqual(r.findings[0]?.fix, { key: 'bits', value: 8 });
-    assert.match(r.findings[0]!.message, /model\.layers\.0\.self_attn\.q_proj\.qweight packs in_features 256 into 64 int32 rows, 8 bits each/);
+    assert.match(
+      r.findings[0]!.message,
+      /model\.layers\.0\.self_attn\.q_proj\.qweight packs in_features 256 into 64 int32 rows, 8 bits each/,
+    );
     assert.equal(r.targets[0]?.loads, false);
     assert.equal(quantstudio(['doctor', folder]).status, 1, 'without --fix the folder is only read');
     // The editor's header-only model/checkpoint-mismatch rule agrees on the same copy.
     const validate = quantstudio(['validate', join(folder, 'config.json')], repoRoot, { ...process.env, HF_HUB_OFFLINE: '1' });
-    assert.match(validate.stdout, /error model\/checkpoint-mismatch: bits is 4, but model\.layers\.0\.self_attn\.q_proj\.qweight is \[64, 256\] I32, the packing of 8-bit weights/);
+    assert.match(
+      validate.stdout,
+      /error model\/checkpoint-mismatch: bits is 4, but model\.layers\.0\.self_attn\.q_proj\.qweight is \[64, 256\] I32, the packing of 8-bit weights/,
+    );
     await fixAndRecheck(folder);
     assert.equal(JSON.parse(readFileSync(join(folder, 'quantize_config.json'), 'utf8')).bits, 8);
   });
 
   it('desc_act false over a permuted g_idx: config/desc_act', async () => {
     const folder = copy(descAct);
-    editConfigs(folder, (q) => { q.desc_act = false; });
+    editConfigs(folder, (q) => {
+      q.desc_act = false;
+    });
     const r = await doctorFolder(folder);
     assert.deepEqual(codes(r), ['config.json config/desc_act', 'quantize_config.json config/desc_act']);
     assert.match(r.findings[0]!.message, /g_idx is permuted/);
@@ -93,14 +113,20 @@ describe('quantstudio doctor', () => {
     const r = await doctorFolder(folder);
     assert.deepEqual(codes(r), ['config.json config/sym', 'quantize_config.json config/sym']);
     assert.equal(r.findings[0]?.severity, 'error');
-    assert.match(r.findings[0]!.message, /model\.layers\.1\.mlp\.up_proj\.qzeros holds zero points other than the symmetric 7 \(v1\) or 8 \(v2\)/);
+    assert.match(
+      r.findings[0]!.message,
+      /model\.layers\.1\.mlp\.up_proj\.qzeros holds zero points other than the symmetric 7 \(v1\) or 8 \(v2\)/,
+    );
     assert.match(quantstudio(['doctor', folder]).stdout, /MarlinQuantLinear no \(needs sym and 4 or 8 bits\)/);
     await fixAndRecheck(folder);
   });
 
   it("checkpoint_format gptq_v2 over v1 zero points (7 for 4-bit): config/checkpoint_format, both spellings fixed to 'gptq'", async () => {
     const folder = copy(gptq);
-    editConfigs(folder, (q) => { q.checkpoint_format = 'gptq_v2'; q.format = 'gptq_v2'; });
+    editConfigs(folder, (q) => {
+      q.checkpoint_format = 'gptq_v2';
+      q.format = 'gptq_v2';
+    });
     const r = await doctorFolder(folder);
     assert.deepEqual(codes(r), ['config.json config/checkpoint_format', 'quantize_config.json config/checkpoint_format']);
     assert.match(r.findings[0]!.message, /every zero point in qzeros is 7, the symmetric midpoint as GPTQ v1 \('gptq'\) stores it/);
@@ -111,7 +137,9 @@ describe('quantstudio doctor', () => {
 
   it('group_size 64 over 128-wide groups: config/group_size, fixed to 128', async () => {
     const folder = copy(gptq);
-    editConfigs(folder, (q) => { q.group_size = 64; });
+    editConfigs(folder, (q) => {
+      q.group_size = 64;
+    });
     const r = await doctorFolder(folder);
     assert.deepEqual(codes(r), ['config.json config/group_size', 'quantize_config.json config/group_size']);
     assert.deepEqual(r.findings[1]?.fix, { key: 'group_size', value: 128 });
@@ -120,7 +148,9 @@ describe('quantstudio doctor', () => {
 
   it('a module listed in modules_to_not_convert but stored quantized: that entry is removed, lm_head kept', async () => {
     const folder = copy(gptq);
-    editConfigs(folder, (q) => { q.modules_to_not_convert = ['lm_head', 'model.layers.0.mlp.down_proj']; });
+    editConfigs(folder, (q) => {
+      q.modules_to_not_convert = ['lm_head', 'model.layers.0.mlp.down_proj'];
+    });
     const r = await doctorFolder(folder);
     assert.deepEqual(codes(r), ['config.json config/modules_to_not_convert', 'quantize_config.json config/modules_to_not_convert']);
     await fixAndRecheck(folder);
@@ -139,12 +169,16 @@ describe('quantstudio doctor', () => {
     assert.deepEqual(r.findings[0]?.fix, { key: 'modules_to_not_convert', add: ['model.layers.1.mlp.down_proj'] });
     assert.deepEqual(r.inference.keptLinears, ['model.layers.1.mlp.down_proj']);
     await fixAndRecheck(folder);
-    assert.deepEqual(JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8')).quantization_config.modules_to_not_convert, ['model.layers.1.mlp.down_proj']);
+    assert.deepEqual(JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8')).quantization_config.modules_to_not_convert, [
+      'model.layers.1.mlp.down_proj',
+    ]);
   });
 
   it('bnb_4bit_quant_type fp4 over nf4 weights', async () => {
     const folder = copy(nf4);
-    editConfigs(folder, (q) => { q.bnb_4bit_quant_type = 'fp4'; });
+    editConfigs(folder, (q) => {
+      q.bnb_4bit_quant_type = 'fp4';
+    });
     const r = await doctorFolder(folder);
     assert.deepEqual(codes(r), ['config.json config/bnb_4bit_quant_type']);
     await fixAndRecheck(folder);
@@ -152,14 +186,28 @@ describe('quantstudio doctor', () => {
 
   it('a NaN in scales and a bf16 weight beyond fp16 range: counted, named, and not "fixed"', async () => {
     const folder = copy(gptq);
-    editTensor(folder, 'model.layers.0.self_attn.k_proj.scales', (d) => { d.writeUInt16LE(0x7e00, 6); d.writeUInt16LE(0x7c00, 8); });
+    editTensor(folder, 'model.layers.0.self_attn.k_proj.scales', (d) => {
+      d.writeUInt16LE(0x7e00, 6);
+      d.writeUInt16LE(0x7c00, 8);
+    });
     editTensor(folder, 'model.embed_tokens.weight', (d) => d.writeUInt16LE(0x4780, 2)); // bf16 65536
     const r = await doctorFolder(folder);
     assert.deepEqual(codes(r), ['- data/nan', '- data/inf', '- data/fp16-overflow']);
     assert.deepEqual(r.scan.counts, { nan: 1, inf: 1, overFp16: 1 });
-    assert.deepEqual(r.scan.first, { nan: ['model.layers.0.self_attn.k_proj.scales'], inf: ['model.layers.0.self_attn.k_proj.scales'], overFp16: ['model.embed_tokens.weight'] });
-    assert.equal(r.findings[0]?.message, '1 NaN values in model.layers.0.self_attn.k_proj.scales: every output that reads them is NaN. Re-quantize or re-download.');
-    assert.equal(r.scan.tensors, 21, 'every F16/BF16/F32 tensor is scanned: 14 scales, 2 norms per layer, the final norm, embeddings, lm_head');
+    assert.deepEqual(r.scan.first, {
+      nan: ['model.layers.0.self_attn.k_proj.scales'],
+      inf: ['model.layers.0.self_attn.k_proj.scales'],
+      overFp16: ['model.embed_tokens.weight'],
+    });
+    assert.equal(
+      r.findings[0]?.message,
+      '1 NaN values in model.layers.0.self_attn.k_proj.scales: every output that reads them is NaN. Re-quantize or re-download.',
+    );
+    assert.equal(
+      r.scan.tensors,
+      21,
+      'every F16/BF16/F32 tensor is scanned: 14 scales, 2 norms per layer, the final norm, embeddings, lm_head',
+    );
     const run = quantstudio(['doctor', folder, '--fix']);
     assert.equal(run.status, 1);
     assert.doesNotMatch(run.stdout, /wrote corrected/);

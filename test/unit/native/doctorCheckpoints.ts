@@ -12,11 +12,18 @@ export interface RawTensor {
 export function readSafetensors(path: string): { tensors: Map<string, RawTensor>; metadata: unknown } {
   const bytes = readFileSync(path);
   const n = Number(bytes.readBigUInt64LE(0));
-  const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8')) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8')) as Record<
+    string,
+    { dtype: string; shape: number[]; data_offsets: [number, number] }
+  >;
   const tensors = new Map<string, RawTensor>();
   for (const [name, e] of Object.entries(header)) {
     if (name === '__metadata__') continue;
-    tensors.set(name, { dtype: e.dtype, shape: e.shape, data: Buffer.from(bytes.subarray(8 + n + e.data_offsets[0], 8 + n + e.data_offsets[1])) });
+    tensors.set(name, {
+      dtype: e.dtype,
+      shape: e.shape,
+      data: Buffer.from(bytes.subarray(8 + n + e.data_offsets[0], 8 + n + e.data_offsets[1])),
+    });
   }
   return { tensors, metadata: header.__metadata__ };
 }
@@ -83,7 +90,11 @@ export function repackGptq(folder: string, bits: number): void {
     const codes = Array.from({ length: inFeatures * out }, (_, i) => i % 2 ** bits);
     tensors.set(name, { dtype: 'I32', shape: [rows, out], data: pack(codes, bits, rows * out) });
     const zeroWords = (out * bits) / 32;
-    tensors.set(`${base}qzeros`, { dtype: 'I32', shape: [groups, zeroWords], data: pack(Array(groups * out).fill(2 ** (bits - 1) - 1), bits, groups * zeroWords) });
+    tensors.set(`${base}qzeros`, {
+      dtype: 'I32',
+      shape: [groups, zeroWords],
+      data: pack(Array(groups * out).fill(2 ** (bits - 1) - 1), bits, groups * zeroWords),
+    });
     t.data = Buffer.alloc(0);
   }
   writeSafetensors(file, tensors, metadata);

@@ -24,7 +24,10 @@ let hub: HubServer;
 let caches = 0;
 
 before(async () => {
-  hub = await startHubServer({ [PLAIN]: { folder: tinyLlama }, [SHORT]: { folder: tinyLlama, listedSizes: { 'model.safetensors': LISTED } } });
+  hub = await startHubServer({
+    [PLAIN]: { folder: tinyLlama },
+    [SHORT]: { folder: tinyLlama, listedSizes: { 'model.safetensors': LISTED } },
+  });
 });
 after(async () => {
   await hub.close();
@@ -33,7 +36,8 @@ after(async () => {
 
 const freshCache = (): string => join(temp, `cache-${++caches}`);
 const blobsOf = (cacheDir: string, repoId: string): string => join(cacheDir, repoFolderName(repoId), 'blobs');
-const leftovers = (cacheDir: string, repoId: string): string[] => (existsSync(blobsOf(cacheDir, repoId)) ? readdirSync(blobsOf(cacheDir, repoId)).filter((f) => f.endsWith('.incomplete')) : []);
+const leftovers = (cacheDir: string, repoId: string): string[] =>
+  existsSync(blobsOf(cacheDir, repoId)) ? readdirSync(blobsOf(cacheDir, repoId)).filter((f) => f.endsWith('.incomplete')) : [];
 
 function modelError(code: string, message: RegExp): (error: unknown) => boolean {
   return (error) => {
@@ -51,7 +55,13 @@ describe('download limits', () => {
     try {
       const started = Date.now();
       const download = ensureSnapshot({ repoId: PLAIN, revision: 'main' }, { endpoint: hub.url, cacheDir, env: {}, idleTimeoutMs: 500 });
-      const outcome = await Promise.race([download.then(() => 'finished', (error: unknown) => error), new Promise((r) => setTimeout(() => r('still waiting after 10 s'), 10_000))]);
+      const outcome = await Promise.race([
+        download.then(
+          () => 'finished',
+          (error: unknown) => error,
+        ),
+        new Promise((r) => setTimeout(() => r('still waiting after 10 s'), 10_000)),
+      ]);
       modelError('offline', /^model\.safetensors: http:\/\/127\.0\.0\.1:\d+ sent nothing for 1 s$/)(outcome);
       assert.ok(Date.now() - started < 5000, `gave up after ${Date.now() - started} ms`);
       assert.deepEqual(leftovers(cacheDir, PLAIN), []);
@@ -67,7 +77,10 @@ describe('download limits', () => {
       hub.setChunked(chunked);
       try {
         await assert.rejects(
-          ensureSnapshot({ repoId: SHORT, revision: 'main' }, { endpoint: hub.url, cacheDir, env: {}, onProgress: (p) => progress.push(p) }),
+          ensureSnapshot(
+            { repoId: SHORT, revision: 'main' },
+            { endpoint: hub.url, cacheDir, env: {}, onProgress: (p) => progress.push(p) },
+          ),
           modelError('invalid', /^model\.safetensors: .* sent more than the 1000000 bytes the repo lists$/),
         );
       } finally {
@@ -75,12 +88,15 @@ describe('download limits', () => {
       }
       const before = progress.filter((p) => p.file !== 'model.safetensors').reduce((max, p) => Math.max(max, p.bytesDone), 0);
       const weights = progress.filter((p) => p.file === 'model.safetensors').map((p) => p.bytesDone - before);
-      assert.ok(weights.every((n) => n <= LISTED), `wrote up to ${Math.max(...weights)} bytes`);
+      assert.ok(
+        weights.every((n) => n <= LISTED),
+        `wrote up to ${Math.max(...weights)} bytes`,
+      );
       assert.deepEqual(leftovers(cacheDir, SHORT), []);
     });
   }
 
-  it('the next download removes the partial blobs of a killed one and keeps a running one\'s', async () => {
+  it("the next download removes the partial blobs of a killed one and keeps a running one's", async () => {
     const cacheDir = freshCache();
     const blobs = blobsOf(cacheDir, PLAIN);
     mkdirSync(blobs, { recursive: true });

@@ -19,7 +19,9 @@ interface Run {
   weights_bytes: number;
   peak_allocated: number;
 }
-const reference = JSON.parse(readFileSync(join(repo, 'test', 'fixtures', 'reference-measurements', 'gpu-memory-transformers-h100.json'), 'utf8')) as { runs: Run[] };
+const reference = JSON.parse(
+  readFileSync(join(repo, 'test', 'fixtures', 'reference-measurements', 'gpu-memory-transformers-h100.json'), 'utf8'),
+) as { runs: Run[] };
 
 /** LlamaConfig(**shape) as the measuring script made them (untied embeddings, fp16). */
 const SHAPES: Record<string, { hidden: number; inter: number; layers: number; heads: number; kvHeads: number; vocab: number }> = {
@@ -31,7 +33,8 @@ function llama(name: string): ResolvedModel {
   const s = SHAPES[name]!;
   const headDim = s.hidden / s.heads;
   const tensors: TensorMeta[] = [];
-  const add = (tensor: string, shape: number[]): void => void tensors.push({ name: tensor, dtype: 'F16', shape, bytes: shape.reduce((a, d) => a * d, 2), file: 'model.safetensors' });
+  const add = (tensor: string, shape: number[]): void =>
+    void tensors.push({ name: tensor, dtype: 'F16', shape, bytes: shape.reduce((a, d) => a * d, 2), file: 'model.safetensors' });
   add('model.embed_tokens.weight', [s.vocab, s.hidden]);
   for (let i = 0; i < s.layers; i++) {
     const p = `model.layers.${i}.`;
@@ -47,7 +50,16 @@ function llama(name: string): ResolvedModel {
   }
   add('model.norm.weight', [s.hidden]);
   add('lm_head.weight', [s.vocab, s.hidden]);
-  const config = { model_type: 'llama', hidden_size: s.hidden, intermediate_size: s.inter, num_hidden_layers: s.layers, num_attention_heads: s.heads, num_key_value_heads: s.kvHeads, vocab_size: s.vocab, dtype: 'float16' };
+  const config = {
+    model_type: 'llama',
+    hidden_size: s.hidden,
+    intermediate_size: s.inter,
+    num_hidden_layers: s.layers,
+    num_attention_heads: s.heads,
+    num_key_value_heads: s.kvHeads,
+    vocab_size: s.vocab,
+    dtype: 'float16',
+  };
   return { ref: name, source: 'local', revision: undefined, folder: undefined, config, tensors };
 }
 

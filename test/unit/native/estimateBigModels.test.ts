@@ -26,7 +26,14 @@ const PUBLISHED_BYTES: Record<string, number> = {
 };
 
 interface Widths {
-  h: number; inter: number; layers: number; heads: number; kv: number; hd: number; vocab: number; tied: boolean;
+  h: number;
+  inter: number;
+  layers: number;
+  heads: number;
+  kv: number;
+  hd: number;
+  vocab: number;
+  tied: boolean;
   /** Linears per layer as [name, out, in]. */
   linears: Array<[string, number, number]>;
   /** Unquantized bytes: embeddings, lm_head when untied, every norm. */
@@ -36,14 +43,33 @@ interface Widths {
 /** A dense model's widths from its config.json alone. */
 function widthsOf(name: string): Widths {
   const c = JSON.parse(readFileSync(join(bigModelsDir, name, 'config.json'), 'utf8')) as Record<string, unknown>;
-  const h = c['hidden_size'] as number, heads = c['num_attention_heads'] as number, kv = c['num_key_value_heads'] as number;
-  const hd = (c['head_dim'] as number | undefined) ?? h / heads, inter = c['intermediate_size'] as number;
-  const layers = c['num_hidden_layers'] as number, vocab = c['vocab_size'] as number;
-  const gemma = c['model_type'] === 'gemma3_text', phi = c['model_type'] === 'phi3', qkNorm = gemma || c['model_type'] === 'qwen3';
+  const h = c['hidden_size'] as number,
+    heads = c['num_attention_heads'] as number,
+    kv = c['num_key_value_heads'] as number;
+  const hd = (c['head_dim'] as number | undefined) ?? h / heads,
+    inter = c['intermediate_size'] as number;
+  const layers = c['num_hidden_layers'] as number,
+    vocab = c['vocab_size'] as number;
+  const gemma = c['model_type'] === 'gemma3_text',
+    phi = c['model_type'] === 'phi3',
+    qkNorm = gemma || c['model_type'] === 'qwen3';
   const tied = gemma ? c['tie_word_embeddings'] !== false : c['tie_word_embeddings'] === true;
   const linears: Array<[string, number, number]> = phi
-    ? [['qkv_proj', (heads + 2 * kv) * hd, h], ['o_proj', h, heads * hd], ['gate_up_proj', 2 * inter, h], ['down_proj', h, inter]]
-    : [['q_proj', heads * hd, h], ['k_proj', kv * hd, h], ['v_proj', kv * hd, h], ['o_proj', h, heads * hd], ['gate_proj', inter, h], ['up_proj', inter, h], ['down_proj', h, inter]];
+    ? [
+        ['qkv_proj', (heads + 2 * kv) * hd, h],
+        ['o_proj', h, heads * hd],
+        ['gate_up_proj', 2 * inter, h],
+        ['down_proj', h, inter],
+      ]
+    : [
+        ['q_proj', heads * hd, h],
+        ['k_proj', kv * hd, h],
+        ['v_proj', kv * hd, h],
+        ['o_proj', h, heads * hd],
+        ['gate_proj', inter, h],
+        ['up_proj', inter, h],
+        ['down_proj', h, inter],
+      ];
   const normsPerLayer = (gemma ? 4 : 2) * h + (qkNorm ? 2 * hd : 0);
   const kept = BF16 * ((tied ? 1 : 2) * vocab * h + layers * normsPerLayer + h);
   return { h, inter, layers, heads, kv, hd, vocab, tied, linears, kept };
@@ -69,12 +95,17 @@ function estimate(name: string, config: JsonObject | undefined, seq = 8192): Mem
 const ceilDiv = (a: number, b: number): number => Math.ceil(a / b);
 /** Bytes of one [out, in] Linear in each layout (AutoGPTQ v1 4- and 3-bit, AutoAWQ GEMM and GEMV, bitsandbytes NF4 and LLM.int8). */
 const LAYOUT_BYTES: Record<string, (out: number, inF: number) => number> = {
-  gptq: (out, inF) => (inF * 4 / 32) * out * 4 + ceilDiv(inF, 128) * (out * 4 / 32) * 4 + ceilDiv(inF, 128) * out * 2 + inF * 4,
-  gptq3: (out, inF) => ceilDiv(inF * 3, 32) * out * 4 + ceilDiv(inF, 128) * ceilDiv(out * 3, 32) * 4 + ceilDiv(inF, 128) * out * 2 + inF * 4,
+  gptq: (out, inF) => ((inF * 4) / 32) * out * 4 + ceilDiv(inF, 128) * ((out * 4) / 32) * 4 + ceilDiv(inF, 128) * out * 2 + inF * 4,
+  gptq3: (out, inF) =>
+    ceilDiv(inF * 3, 32) * out * 4 + ceilDiv(inF, 128) * ceilDiv(out * 3, 32) * 4 + ceilDiv(inF, 128) * out * 2 + inF * 4,
   awq: (out, inF) => inF * (out / 8) * 4 + ceilDiv(inF, 128) * (out / 8) * 4 + ceilDiv(inF, 128) * out * 2,
   // GEMV: qweight [out, in/8], zeros and scales per output row over the groups padded to whole 8-group words.
   awqGemv: (out, inF) => out * (inF / 8) * 4 + out * ceilDiv(ceilDiv(inF, 128), 8) * 4 + out * 8 * ceilDiv(ceilDiv(inF, 128), 8) * 2,
-  nf4: (out, inF) => out * inF / 2 + ceilDiv(out * inF, 64) * 4 + 16 * 4 + `{"quant_type": "nf4", "blocksize": 64, "dtype": "bfloat16", "shape": [${out}, ${inF}]}`.length,
+  nf4: (out, inF) =>
+    (out * inF) / 2 +
+    ceilDiv(out * inF, 64) * 4 +
+    16 * 4 +
+    `{"quant_type": "nf4", "blocksize": 64, "dtype": "bfloat16", "shape": [${out}, ${inF}]}`.length,
   int8: (out, inF) => out * inF + out * 4 + 1,
 };
 const CONFIGS: Record<string, JsonObject> = {
@@ -89,12 +120,18 @@ const CONFIGS: Record<string, JsonObject> = {
 describe('header-only big models: the files', () => {
   it('shards at 5 GB as save_pretrained does, data a hole: the 70B is 141 GB long and takes under 1 MB of disk', () => {
     const folder = models.get('llama-3.1-70b')!.folder!;
-    const index = JSON.parse(readFileSync(join(folder, 'model.safetensors.index.json'), 'utf8')) as { metadata: { total_size: number }; weight_map: Record<string, string> };
+    const index = JSON.parse(readFileSync(join(folder, 'model.safetensors.index.json'), 'utf8')) as {
+      metadata: { total_size: number };
+      weight_map: Record<string, string>;
+    };
     const shards = [...new Set(Object.values(index.weight_map))];
     assert.equal(index.metadata.total_size, PUBLISHED_BYTES['llama-3.1-70b']);
     assert.equal(Object.keys(index.weight_map).length, 3 + 80 * 9);
     const sizes = shards.map((s) => statSync(join(folder, s)));
-    assert.ok(sizes.every((s) => s.size <= 5_000_000_000 + 100_000), 'no shard above 5 GB');
+    assert.ok(
+      sizes.every((s) => s.size <= 5_000_000_000 + 100_000),
+      'no shard above 5 GB',
+    );
     assert.equal(sizes.reduce((a, s) => a + s.size, 0) > PUBLISHED_BYTES['llama-3.1-70b'], true);
     assert.ok(sizes.reduce((a, s) => a + s.blocks * 512, 0) < 1_000_000, 'sparse');
   });
@@ -108,7 +145,11 @@ describe('estimate on the dense big models', () => {
       const e = estimate(name, undefined);
       assert.equal(e.weightsBytes, expected);
       if (PUBLISHED_BYTES[name]) assert.equal(e.weightsBytes, PUBLISHED_BYTES[name]);
-      assert.equal(e.breakdown.find((l) => l.label === 'lm_head') === undefined, w.tied, 'a tied lm_head has no tensor and is not counted twice');
+      assert.equal(
+        e.breakdown.find((l) => l.label === 'lm_head') === undefined,
+        w.tied,
+        'a tied lm_head has no tensor and is not counted twice',
+      );
     });
     for (const method of Object.keys(LAYOUT_BYTES)) {
       it(`${name}: ${method} weights are every Linear's layout bytes plus embeddings, lm_head and norms as stored`, () => {
@@ -138,17 +179,24 @@ describe('estimate on the dense big models', () => {
     assert.equal(global, 10);
     const perPosition = 2 * w.kv * w.hd * BF16;
     for (const seq of [512, 1023, 1024, 8192, 131072]) {
-      assert.equal(estimate('gemma-3-27b-text', undefined, seq).kvCacheBytes, perPosition * (global * seq + (w.layers - global) * Math.min(seq, 1023)), `seq ${seq}`);
+      assert.equal(
+        estimate('gemma-3-27b-text', undefined, seq).kvCacheBytes,
+        perPosition * (global * seq + (w.layers - global) * Math.min(seq, 1023)),
+        `seq ${seq}`,
+      );
     }
     // At 128k tokens the windows leave 10.4 GiB of the 62 GiB a cache without them would take.
     assert.equal((estimate('gemma-3-27b-text', undefined, 131072).kvCacheBytes / 2 ** 30).toFixed(1), '10.4');
-    assert.equal(perPosition * w.layers * 131072 / 2 ** 30, 62);
+    assert.equal((perPosition * w.layers * 131072) / 2 ** 30, 62);
   });
 
   it('Gemma-3-27B as the Hub publishes it (Gemma3ForConditionalGeneration, the language model under text_config): the same cache', () => {
     const text = models.get('gemma-3-27b-text')!;
     const { architectures: _, ...textConfig } = text.config;
-    const multimodal: ResolvedModel = { ...text, config: { architectures: ['Gemma3ForConditionalGeneration'], model_type: 'gemma3', text_config: textConfig } };
+    const multimodal: ResolvedModel = {
+      ...text,
+      config: { architectures: ['Gemma3ForConditionalGeneration'], model_type: 'gemma3', text_config: textConfig },
+    };
     for (const seq of [1023, 8192]) {
       const e = estimateMemory(multimodal, undefined, { batch: 1, seq });
       assert.ok(e.ok);
@@ -170,13 +218,24 @@ describe('estimate on the MoE big models (what the estimate does before MoE supp
     });
   }
   it('their attention: the KV cache with GQA and the GPTQ bytes of q/k/v/o', () => {
-    const attention = { 'mixtral-8x7b': { layers: 32, h: 4096, q: 4096, kv: 1024 }, 'qwen3-30b-a3b': { layers: 48, h: 2048, q: 4096, kv: 512 } };
+    const attention = {
+      'mixtral-8x7b': { layers: 32, h: 4096, q: 4096, kv: 1024 },
+      'qwen3-30b-a3b': { layers: 48, h: 2048, q: 4096, kv: 512 },
+    };
     for (const [name, a] of Object.entries(attention)) {
       const e = estimate(name, CONFIGS['gptq'], 4096);
       assert.equal(e.kvCacheBytes, 2 * a.layers * a.kv * 4096 * BF16, name);
       const line = (label: string): number => e.breakdown.find((l) => l.label === label)?.bytes ?? -1;
-      assert.deepEqual([line('q_proj'), line('k_proj'), line('v_proj'), line('o_proj')],
-        [[a.q, a.h], [a.kv, a.h], [a.kv, a.h], [a.h, a.q]].map(([out, inF]) => a.layers * LAYOUT_BYTES['gptq'](out, inF)), name);
+      assert.deepEqual(
+        [line('q_proj'), line('k_proj'), line('v_proj'), line('o_proj')],
+        [
+          [a.q, a.h],
+          [a.kv, a.h],
+          [a.kv, a.h],
+          [a.h, a.q],
+        ].map(([out, inF]) => a.layers * LAYOUT_BYTES['gptq'](out, inF)),
+        name,
+      );
     }
     // 98 304 bytes of cache a token for Qwen3-30B-A3B (48 layers × 4 KV heads × 128 × K and V × bf16).
     assert.equal(estimate('qwen3-30b-a3b', undefined, 1).kvCacheBytes, 98_304);

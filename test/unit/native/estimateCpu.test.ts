@@ -30,7 +30,8 @@ function estimate(model: ResolvedModel, quantization: JsonObject | undefined, op
 const line = (e: MemoryEstimate, label: string): number => e.breakdown.find((l) => l.label === label)?.bytes ?? 0;
 /** Per engine thread: the measured constant plus a dense kernel panel (16 rows of the widest input), and a
  *  dequantized one when any Linear is quantized. */
-const threadBytes = (threads: number, quantized: boolean): number => threads * (C.perThreadBytes + 16 * Math.max(H, I) * F32 * (quantized ? 2 : 1));
+const threadBytes = (threads: number, quantized: boolean): number =>
+  threads * (C.perThreadBytes + 16 * Math.max(H, I) * F32 * (quantized ? 2 : 1));
 
 describe('CPU engine estimate on tiny-llama', () => {
   it('holds the KV cache in fp32 for prompt + new tokens per sequence', () => {
@@ -42,12 +43,21 @@ describe('CPU engine estimate on tiny-llama', () => {
   });
 
   it("sizes activations by the prompt pass's largest buffers: x, h, delta and the larger of attention and MLP", () => {
-    for (const [batch, prompt, threads] of [[1, 27, 2], [16, 512, 2], [1, 512, 16]] as const) {
+    for (const [batch, prompt, threads] of [
+      [1, 27, 2],
+      [16, 512, 2],
+      [1, 512, 16],
+    ] as const) {
       const rows = batch * prompt;
-      const attention = rows * (2 * HEADS * HD + 2 * KV * HD) + Math.min(threads, HEADS) * (2 * prompt * HD + prompt * prompt + HD * prompt);
+      const attention =
+        rows * (2 * HEADS * HD + 2 * KV * HD) + Math.min(threads, HEADS) * (2 * prompt * HD + prompt * prompt + HD * prompt);
       const mlp = 2 * rows * I;
       const e = estimate(tiny, undefined, { ...GENERATE, batch, promptTokens: prompt, threads });
-      assert.equal(line(e, 'activations (fp32, prompt pass)'), F32 * (3 * rows * H + Math.max(attention, mlp)), `batch ${batch} × ${prompt}`);
+      assert.equal(
+        line(e, 'activations (fp32, prompt pass)'),
+        F32 * (3 * rows * H + Math.max(attention, mlp)),
+        `batch ${batch} × ${prompt}`,
+      );
       assert.equal(line(e, 'logits (fp32)'), F32 * V * batch);
     }
   });
@@ -62,7 +72,10 @@ describe('CPU engine estimate on tiny-llama', () => {
     assert.equal(line(e, 'tokenizer'), Math.round(TOKENIZER_BYTES * C.tokenizerBytesPerFileByte));
     assert.equal(e.overheadBytes, C.processBaselineBytes + line(e, 'tokenizer') + threadBytes(2, false));
     assert.equal(e.peakBytes, e.weightsBytes + e.overheadBytes + e.kvCacheBytes + e.activationBytes);
-    assert.equal(e.peakBytes, e.breakdown.reduce((sum, l) => sum + l.bytes, 0));
+    assert.equal(
+      e.peakBytes,
+      e.breakdown.reduce((sum, l) => sum + l.bytes, 0),
+    );
   });
 
   it('keeps fp32 scale and scale·zero per group and output, and a column → group table, per GPTQ Linear', () => {
@@ -79,7 +92,7 @@ describe('CPU engine estimate on tiny-llama', () => {
 
   it('keeps one fp32 absmax per 64-weight block for NF4, and counts the validation copy while loading', () => {
     const e = estimate(tiny, { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4' }, GENERATE);
-    assert.equal(line(e, 'dequantization factors (fp32)'), L * LINEARS.reduce((sum, [, out, inF]) => sum + F32 * (out * inF) / 64, 0));
+    assert.equal(line(e, 'dequantization factors (fp32)'), L * LINEARS.reduce((sum, [, out, inF]) => sum + (F32 * (out * inF)) / 64, 0));
     // The largest Linear's packed codes (two per byte) and its fp32 absmax, copied then freed.
     const largest = I * H;
     assert.equal(line(e, 'load-time layer copy (freed before the run)'), largest / 2 + (largest / 64) * F32);
@@ -111,7 +124,8 @@ describe('CPU engine estimate: embedding rows mapped', () => {
     return { ...tiny, config: { ...tiny.config, vocab_size: BIG_VOCAB }, tensors };
   }
   const embedding = BIG_VOCAB * H * 2;
-  const storedWithout = (m: ResolvedModel): number => m.tensors.filter((t) => !/embed_tokens/.test(t.name)).reduce((s, t) => s + t.bytes, 0);
+  const storedWithout = (m: ResolvedModel): number =>
+    m.tensors.filter((t) => !/embed_tokens/.test(t.name)).reduce((s, t) => s + t.bytes, 0);
 
   it('maps a fault-around window per row read, prompt rows only among the ids the tokenizer has', () => {
     const m = bigVocab(false);

@@ -18,8 +18,15 @@ after(() => rmSync(scratch, { recursive: true, force: true }));
 const OPTIONS = { batch: 1, promptTokens: 27, newTokens: 64, threads: 2, tokenizerBytes: 0 };
 const METHODS: Array<{ label: string; config: JsonObject; algorithm?: QuantAlgorithm }> = [
   { label: 'GPTQ 4-bit g128', algorithm: 'rtn', config: { quant_method: 'gptq', bits: 4, group_size: 128 } },
-  { label: 'AWQ GEMM 4-bit g128', algorithm: 'rtn', config: { quant_method: 'awq', bits: 4, group_size: 128, zero_point: true, version: 'gemm' } },
-  { label: 'NF4 double quant', config: { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4', bnb_4bit_use_double_quant: true } },
+  {
+    label: 'AWQ GEMM 4-bit g128',
+    algorithm: 'rtn',
+    config: { quant_method: 'awq', bits: 4, group_size: 128, zero_point: true, version: 'gemm' },
+  },
+  {
+    label: 'NF4 double quant',
+    config: { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4', bnb_4bit_use_double_quant: true },
+  },
   { label: 'int8', config: { quant_method: 'bitsandbytes', load_in_8bit: true } },
 ];
 
@@ -45,7 +52,12 @@ describe('CPU estimate of a stored quantized checkpoint = the estimate planned f
       const planned = cpuEstimate(await resolved(tinyLlamaDir), m.config);
       const stored = cpuEstimate(await resolved(out), undefined);
       assert.ok(line(planned, 'dequantization factors (fp32)') > 0);
-      for (const label of ['dequantization factors (fp32)', 'load-time layer copy (freed before the run)', 'engine threads', 'KV cache (fp32)']) {
+      for (const label of [
+        'dequantization factors (fp32)',
+        'load-time layer copy (freed before the run)',
+        'engine threads',
+        'KV cache (fp32)',
+      ]) {
         assert.equal(line(stored, label), line(planned, label), label);
       }
       // Mapped weights differ only by the quantized files' JSON headers and bitsandbytes' printed quant state.

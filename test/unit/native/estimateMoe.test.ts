@@ -30,7 +30,10 @@ describe('MoE memory estimate', () => {
     const stored = estimate(model, undefined);
     // Every tensor of the file counts: the weights are the file's tensor bytes.
     const file = join(fixtures, 'mixtral-random', 'model.safetensors');
-    assert.equal(stored.weightsBytes, model.tensors.reduce((n, t) => n + t.bytes, 0));
+    assert.equal(
+      stored.weightsBytes,
+      model.tensors.reduce((n, t) => n + t.bytes, 0),
+    );
     assert.ok(stored.weightsBytes < statSync(file).size);
     // hidden 128, intermediate 128, 8 experts, 2 layers: w1 is [128 × 128] in bf16 in each of 16 experts.
     assert.deepEqual(line(stored, 'experts.w1'), { label: 'experts.w1', bytes: 16 * 128 * 128 * BF16, count: 16 });
@@ -51,14 +54,17 @@ describe('MoE memory estimate', () => {
     // Router [8 × 64] and shared_expert_gate [1 × 64] per layer, 2 layers.
     assert.deepEqual(line(gptq, 'routers'), { label: 'routers', bytes: 2 * (8 + 1) * 64 * BF16, count: 4 });
     assert.equal(line(gptq, 'shared_expert.gate_proj')!.count, 2);
-    assert.ok(line(gptq, 'shared_expert.gate_proj')!.bytes < 2 * 128 * 64 * BF16 / 3);
+    assert.ok(line(gptq, 'shared_expert.gate_proj')!.bytes < (2 * 128 * 64 * BF16) / 3);
     assert.equal(line(gptq, 'experts.down_proj')!.count, 16);
-    assert.ok(line(gptq, 'experts.down_proj')!.bytes < 16 * 64 * 64 * BF16 / 3);
+    assert.ok(line(gptq, 'experts.down_proj')!.bytes < (16 * 64 * 64 * BF16) / 3);
   });
 
   it('Qwen2-MoE under bitsandbytes: routed experts and the router as stored, the shared expert and its gate quantized (transformers 5.23)', async () => {
     const model = await open('qwen2-moe-random');
-    const configs: JsonObject[] = [{ quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4' }, { quant_method: 'bitsandbytes', load_in_8bit: true }];
+    const configs: JsonObject[] = [
+      { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4' },
+      { quant_method: 'bitsandbytes', load_in_8bit: true },
+    ];
     for (const config of configs) {
       const bnb = estimate(model, config);
       assert.deepEqual(line(bnb, 'experts.down_proj'), { label: 'experts.down_proj', bytes: 16 * 64 * 64 * BF16, count: 16 });

@@ -48,14 +48,24 @@ test('a tensor streamed in 8-byte chunks gives the counts of one read', async ()
   try {
     const data = Buffer.alloc(4 * 10);
     for (let i = 0; i < 10; i++) data.writeFloatLE(i % 3 === 0 ? NaN : i * 1e5, 4 * i);
-    const header = Buffer.from(JSON.stringify({ pad: { dtype: 'U8', shape: [2], data_offsets: [0, 2] }, t: { dtype: 'F32', shape: [10], data_offsets: [2, 42] } }));
+    const header = Buffer.from(
+      JSON.stringify({ pad: { dtype: 'U8', shape: [2], data_offsets: [0, 2] }, t: { dtype: 'F32', shape: [10], data_offsets: [2, 42] } }),
+    );
     const length = Buffer.alloc(8);
     length.writeBigUInt64LE(BigInt(header.length));
     writeFileSync(join(dir, 'm.safetensors'), Buffer.concat([length, header, Buffer.from([7, 7]), data]));
     const t = (await readLocalHeader(join(dir, 'm.safetensors'), 'm.safetensors')).find((x) => x.name === 't')!;
     const chunked = { nan: 0, inf: 0, overFp16: 0 };
     const sizes: number[] = [];
-    await forEachChunk(dir, t, (c) => { sizes.push(c.length); countChunk('F32', c, chunked); }, 8);
+    await forEachChunk(
+      dir,
+      t,
+      (c) => {
+        sizes.push(c.length);
+        countChunk('F32', c, chunked);
+      },
+      8,
+    );
     assert.deepEqual(sizes, [8, 8, 8, 8, 8]);
     assert.deepEqual(chunked, { nan: 4, inf: 0, overFp16: 6 }); // i = 0, 3, 6, 9 NaN; the other six are 1e5 · i, beyond 65504
   } finally {

@@ -27,7 +27,14 @@ const UNSAFE = [
   'nul.safetensors',
   'model.safetensors\u0000.json',
 ];
-const SAFE = ['model.safetensors', 'model-00001-of-00002.safetensors', 'model.safetensors.index.json', 'config.json', 'tokenizer.json', 'tokenizer_config.json'];
+const SAFE = [
+  'model.safetensors',
+  'model-00001-of-00002.safetensors',
+  'model.safetensors.index.json',
+  'config.json',
+  'tokenizer.json',
+  'tokenizer_config.json',
+];
 
 describe('Hub file names', () => {
   it('names with a backslash, a leading dot, a drive, a space or a device name are not job files', () => {
@@ -47,24 +54,36 @@ describe('Hub file names', () => {
     mkdirSync(folder);
     for (const f of ['config.json', 'tokenizer.json']) copyFileSync(join(tinyLlama, f), join(folder, f));
     writeFileSync(join(folder, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { 'a.weight': '..\\..\\evil.safetensors' } }));
-    assert.deepEqual(missingSnapshotFiles(folder), ['model.safetensors.index.json names a shard outside the snapshot folder ("..\\\\..\\\\evil.safetensors")']);
+    assert.deepEqual(missingSnapshotFiles(folder), [
+      'model.safetensors.index.json names a shard outside the snapshot folder ("..\\\\..\\\\evil.safetensors")',
+    ]);
   });
 
-  it('a download skips such names: never requested, never linked', { skip: process.platform === 'win32' && 'these names cannot be files here' }, async () => {
-    const served = join(temp, 'served');
-    mkdirSync(served);
-    for (const f of readdirSync(tinyLlama)) copyFileSync(join(tinyLlama, f), join(served, f));
-    for (const name of ['x\\..\\..\\evil.safetensors', '.hidden.safetensors']) writeFileSync(join(served, name), 'not a model');
-    const hub = await startHubServer({ 'test-org/names': { folder: served } });
-    try {
-      const cacheDir = join(temp, 'hf-cache');
-      const snapshot = await ensureSnapshot({ repoId: 'test-org/names', revision: 'main' }, { endpoint: hub.url, cacheDir, env: {} });
-      const requested = hub.log.map((r) => decodeURIComponent(r.path));
-      assert.deepEqual(requested.filter((p) => p.includes('evil') || p.includes('.hidden')), []);
-      assert.deepEqual(readdirSync(snapshot.folder).filter((f) => f.includes('evil') || f.startsWith('.')), []);
-      assert.ok(snapshot.downloaded.includes('model.safetensors'));
-    } finally {
-      await hub.close();
-    }
-  });
+  it(
+    'a download skips such names: never requested, never linked',
+    { skip: process.platform === 'win32' && 'these names cannot be files here' },
+    async () => {
+      const served = join(temp, 'served');
+      mkdirSync(served);
+      for (const f of readdirSync(tinyLlama)) copyFileSync(join(tinyLlama, f), join(served, f));
+      for (const name of ['x\\..\\..\\evil.safetensors', '.hidden.safetensors']) writeFileSync(join(served, name), 'not a model');
+      const hub = await startHubServer({ 'test-org/names': { folder: served } });
+      try {
+        const cacheDir = join(temp, 'hf-cache');
+        const snapshot = await ensureSnapshot({ repoId: 'test-org/names', revision: 'main' }, { endpoint: hub.url, cacheDir, env: {} });
+        const requested = hub.log.map((r) => decodeURIComponent(r.path));
+        assert.deepEqual(
+          requested.filter((p) => p.includes('evil') || p.includes('.hidden')),
+          [],
+        );
+        assert.deepEqual(
+          readdirSync(snapshot.folder).filter((f) => f.includes('evil') || f.startsWith('.')),
+          [],
+        );
+        assert.ok(snapshot.downloaded.includes('model.safetensors'));
+      } finally {
+        await hub.close();
+      }
+    },
+  );
 });

@@ -40,7 +40,8 @@ function headerBytes(path: string): number {
   return 8 + Number(readFileSync(path).readBigUInt64LE(0));
 }
 
-const strip = (ts: readonly TensorMeta[]) => ts.map(({ name, dtype, shape, bytes, file }) => ({ name, dtype, shape, bytes, file })).sort((a, b) => a.name.localeCompare(b.name));
+const strip = (ts: readonly TensorMeta[]) =>
+  ts.map(({ name, dtype, shape, bytes, file }) => ({ name, dtype, shape, bytes, file })).sort((a, b) => a.name.localeCompare(b.name));
 
 /** Every request for a weight file asked for a byte range inside the header. */
 function assertHeaderRangesOnly(log: readonly LoggedRequest[], folder: string): void {
@@ -71,7 +72,7 @@ describe('resolveModel over the Hub', () => {
     assert.ok(served <= headerBytes(join(tinyLlama, 'model.safetensors')) + 1, `served ${served} bytes of weights`);
   });
 
-  it('resolves a sharded model from its index, fetching only each shard\'s header', async () => {
+  it("resolves a sharded model from its index, fetching only each shard's header", async () => {
     hub.log.length = 0;
     const started = Date.now();
     const result = await resolveModel('test-org/sharded-qwen2', options());
@@ -80,7 +81,10 @@ describe('resolveModel over the Hub', () => {
     assert.deepEqual(strip(result.model.tensors), strip((await readLocalModel(sharded)).tensors));
     assertHeaderRangesOnly(hub.log, sharded);
     for (const shard of readdirSync(sharded).filter((f) => f.endsWith('.safetensors'))) {
-      assert.ok(hub.log.some((r) => r.path.endsWith(`/${shard}`)), `${shard} was read`);
+      assert.ok(
+        hub.log.some((r) => r.path.endsWith(`/${shard}`)),
+        `${shard} was read`,
+      );
       assert.ok(statSync(join(sharded, shard)).size > headerBytes(join(sharded, shard)));
     }
   });
@@ -93,13 +97,15 @@ describe('resolveModel over the Hub', () => {
     assert.match(denied.error.hint, /needs a token \(set HF_TOKEN or the quantstudio\.hub token\)/);
     const allowed = await resolveModel('test-org/gated-llama', options({ cacheDir, env: { HF_TOKEN: TOKEN, HF_ENDPOINT: hub.url } }));
     assert.ok(allowed.ok);
-    for (const file of readdirSync(cacheDir)) assert.ok(!readFileSync(join(cacheDir, file), 'utf8').includes(TOKEN), `${file} holds the token`);
+    for (const file of readdirSync(cacheDir))
+      assert.ok(!readFileSync(join(cacheDir, file), 'utf8').includes(TOKEN), `${file} holds the token`);
     assert.ok(hub.log.filter((r) => r.path.includes('gated-llama') && r.status !== 401).every((r) => r.authorized));
   });
 
-  it('the loopback Hub lists a repo\'s files the way the Hub client reads them', async () => {
+  it("the loopback Hub lists a repo's files the way the Hub client reads them", async () => {
     const paths: string[] = [];
-    for await (const entry of listFiles({ repo: { type: 'model', name: 'test-org/sharded-qwen2' }, hubUrl: hub.url })) paths.push(entry.path);
+    for await (const entry of listFiles({ repo: { type: 'model', name: 'test-org/sharded-qwen2' }, hubUrl: hub.url }))
+      paths.push(entry.path);
     assert.deepEqual(paths.sort(), readdirSync(sharded).sort());
   });
 

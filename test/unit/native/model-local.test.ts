@@ -1,6 +1,18 @@
 // Model resolution from local folders and the Hugging Face cache: safetensors headers only, validated.
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, openSync, readSync, closeSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readSync,
+  closeSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -81,10 +93,14 @@ describe('local folder: sharded checkpoint', () => {
     const single = await readLocalModel(qwen2);
     const index = JSON.parse(readFileSync(join(sharded, 'model.safetensors.index.json'), 'utf8')) as { weight_map: Record<string, string> };
     assert.equal(tensors.length, Object.keys(index.weight_map).length);
-    assert.deepEqual(new Set(tensors.map((t) => t.file)), new Set(['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors']));
+    assert.deepEqual(
+      new Set(tensors.map((t) => t.file)),
+      new Set(['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors']),
+    );
     for (const t of tensors) assert.equal(t.file, index.weight_map[t.name], t.name);
     // Same tensors as the unsharded original.
-    const byName = (ts: typeof tensors) => ts.map(({ name, dtype, shape, bytes }) => ({ name, dtype, shape, bytes })).sort((a, b) => a.name.localeCompare(b.name));
+    const byName = (ts: typeof tensors) =>
+      ts.map(({ name, dtype, shape, bytes }) => ({ name, dtype, shape, bytes })).sort((a, b) => a.name.localeCompare(b.name));
     assert.deepEqual(byName(tensors), byName(single.tensors));
   });
 
@@ -105,7 +121,8 @@ describe('local folder: sharded checkpoint', () => {
 });
 
 describe('safetensors header validation', () => {
-  const entry = (dtype: string, shape: number[], offsets: [number, number]): string => JSON.stringify({ w: { dtype, shape, data_offsets: offsets } });
+  const entry = (dtype: string, shape: number[], offsets: [number, number]): string =>
+    JSON.stringify({ w: { dtype, shape, data_offsets: offsets } });
 
   it('accepts a well-formed header', async () => {
     const tensors = await readLocalHeader(writeSafetensors('ok.safetensors', entry('F32', [2, 3], [0, 24]), 24), 'ok.safetensors');
@@ -118,8 +135,16 @@ describe('safetensors header validation', () => {
     ['a header that is not JSON', () => writeSafetensors('json.safetensors', '{"w": ', 0), /not valid JSON/],
     ['a header that is a JSON array', () => writeSafetensors('array.safetensors', '[]', 0), /not a JSON object/],
     ['an unknown dtype', () => writeSafetensors('dtype.safetensors', entry('F12', [1], [0, 2]), 2), /unknown dtype/],
-    ['offsets past the data buffer', () => writeSafetensors('past.safetensors', entry('F32', [2, 3], [0, 24]), 20), /outside the 20-byte data buffer/],
-    ['offsets that disagree with the shape', () => writeSafetensors('span.safetensors', entry('F32', [2, 3], [0, 20]), 24), /24 bytes but data_offsets span 20/],
+    [
+      'offsets past the data buffer',
+      () => writeSafetensors('past.safetensors', entry('F32', [2, 3], [0, 24]), 20),
+      /outside the 20-byte data buffer/,
+    ],
+    [
+      'offsets that disagree with the shape',
+      () => writeSafetensors('span.safetensors', entry('F32', [2, 3], [0, 20]), 24),
+      /24 bytes but data_offsets span 20/,
+    ],
     ['a negative dimension', () => writeSafetensors('neg.safetensors', entry('F32', [-1], [0, 4]), 4), /shape/],
   ];
   for (const [what, make, message] of cases) {
@@ -171,7 +196,11 @@ describe('resolveModel: folders and the Hugging Face cache', () => {
     const home = join(temp, 'hf-home');
     mkdirSync(home);
     cpSync(cache, join(home, 'hub'), { recursive: true, verbatimSymlinks: true });
-    const byCommit = await resolveModel('test-org/tiny-llama', { env: { HF_HOME: home }, revision: commit, endpoint: 'http://127.0.0.1:9' });
+    const byCommit = await resolveModel('test-org/tiny-llama', {
+      env: { HF_HOME: home },
+      revision: commit,
+      endpoint: 'http://127.0.0.1:9',
+    });
     assert.ok(byCommit.ok);
     assert.equal(byCommit.model.folder, join(home, 'hub', 'models--test-org--tiny-llama', 'snapshots', commit));
   });

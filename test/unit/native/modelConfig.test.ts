@@ -29,25 +29,45 @@ it('reads config.json once for both sides: the text as stored, the object the ru
   const runtime = readRuntimeConfig(tinyLlama);
   const arch = architectureOf(config as JsonObject, file);
   assert.ok(arch.ok);
-  for (const key of ['layers', 'hidden', 'heads', 'kvHeads', 'headDim'] as const) assert.equal(arch.value[key], runtime[key === 'hidden' ? 'hiddenSize' : key]);
+  for (const key of ['layers', 'hidden', 'heads', 'kvHeads', 'headDim'] as const)
+    assert.equal(arch.value[key], runtime[key === 'hidden' ? 'hiddenSize' : key]);
   assert.equal(arch.value.vocab, runtime.vocabSize);
   assert.equal(arch.value.intermediate, runtime.intermediateSize);
 });
 
 it('a config.json that is not a JSON object is the same error, naming the file, on the runtime side and the estimate side', async () => {
-  const cases = [['broken', '{"hidden_size": ', /: cannot read it as JSON \(/], ['array', '[1, 2]', /: expected a JSON object$/]] as const;
+  const cases = [
+    ['broken', '{"hidden_size": ', /: cannot read it as JSON \(/],
+    ['array', '[1, 2]', /: expected a JSON object$/],
+  ] as const;
   for (const [name, text, problem] of cases) {
     const { folder, file } = folderWith(name, text);
-    assert.throws(() => readModelConfig(folder), (e: unknown) => e instanceof ModelConfigError && e.file === file && problem.test(e.message));
-    assert.throws(() => readRuntimeConfig(folder), (e: unknown) => e instanceof ModelConfigError && e.message.startsWith(`${file}: `));
-    await assert.rejects(readLocalModel(folder), (e: unknown) => e instanceof ModelErrorException && e.error.code === 'invalid' && e.error.where === file && problem.test(`: ${e.error.message}`));
+    assert.throws(
+      () => readModelConfig(folder),
+      (e: unknown) => e instanceof ModelConfigError && e.file === file && problem.test(e.message),
+    );
+    assert.throws(
+      () => readRuntimeConfig(folder),
+      (e: unknown) => e instanceof ModelConfigError && e.message.startsWith(`${file}: `),
+    );
+    await assert.rejects(
+      readLocalModel(folder),
+      (e: unknown) =>
+        e instanceof ModelErrorException && e.error.code === 'invalid' && e.error.where === file && problem.test(`: ${e.error.message}`),
+    );
   }
 });
 
 it('a missing config.json and a field out of range name the file and the field', () => {
   const empty = join(temp, 'empty');
   mkdirSync(empty);
-  assert.throws(() => readModelConfig(empty), new ModelConfigError(join(empty, 'config.json'), 'not found; a model folder needs its config.json'));
-  const { folder, file } = folderWith('zero-layers', JSON.stringify({ ...JSON.parse(readFileSync(join(tinyLlama, 'config.json'), 'utf8')), num_hidden_layers: 0 }));
+  assert.throws(
+    () => readModelConfig(empty),
+    new ModelConfigError(join(empty, 'config.json'), 'not found; a model folder needs its config.json'),
+  );
+  const { folder, file } = folderWith(
+    'zero-layers',
+    JSON.stringify({ ...JSON.parse(readFileSync(join(tinyLlama, 'config.json'), 'utf8')), num_hidden_layers: 0 }),
+  );
   assert.throws(() => readRuntimeConfig(folder), { message: `${file}: \`num_hidden_layers\` must be a positive integer, got 0` });
 });

@@ -16,13 +16,19 @@ it('a child with long thread-pool work dies within a second of its parent being 
   const child = join(temp, 'child.js');
   const parent = join(temp, 'parent.js');
   // pbkdf2 with a huge iteration count: minutes of work on a thread-pool thread, like a quantization layer
-  writeFileSync(child, `require(${JSON.stringify(watchModule)}).dieWithParent();
+  writeFileSync(
+    child,
+    `require(${JSON.stringify(watchModule)}).dieWithParent();
 require('crypto').pbkdf2('p', 's', 1e9, 32, 'sha512', () => {});
 process.send(process.pid);
-`);
-  writeFileSync(parent, `const c = require('child_process').fork(${JSON.stringify(child)});
+`,
+  );
+  writeFileSync(
+    parent,
+    `const c = require('child_process').fork(${JSON.stringify(child)});
 c.on('message', (pid) => console.log(pid));
-`);
+`,
+  );
   const p = spawn(process.execPath, [parent], { stdio: ['ignore', 'pipe', 'inherit'] });
   const pid = await new Promise<number>((resolve) => p.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
   await new Promise((r) => setTimeout(r, 300));

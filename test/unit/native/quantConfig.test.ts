@@ -9,8 +9,14 @@ import { planFromConfig } from '../../../native/lib/quantize';
 
 const schemasDir = path.join(__dirname, '..', '..', '..', '..', 'schemas');
 function schemaDefaults(name: string): Record<string, unknown> {
-  const schema = JSON.parse(fs.readFileSync(path.join(schemasDir, `${name}.schema.json`), 'utf8')) as { properties: Record<string, { default?: unknown }> };
-  return Object.fromEntries(Object.entries(schema.properties).filter(([, p]) => 'default' in p).map(([k, p]) => [k, p.default]));
+  const schema = JSON.parse(fs.readFileSync(path.join(schemasDir, `${name}.schema.json`), 'utf8')) as {
+    properties: Record<string, { default?: unknown }>;
+  };
+  return Object.fromEntries(
+    Object.entries(schema.properties)
+      .filter(([, p]) => 'default' in p)
+      .map(([k, p]) => [k, p.default]),
+  );
 }
 
 test('QUANT_DEFAULTS are the schemas’ defaults (GPTQConfig has none for bits; the AutoGPTQ file’s is used)', () => {
@@ -26,7 +32,9 @@ test('QUANT_DEFAULTS are the schemas’ defaults (GPTQConfig has none for bits; 
 
 test('where an AutoGPTQ / AutoAWQ file’s library defaults a key differently, the difference is written down', () => {
   const autogptq = schemaDefaults('autogptq-quantize-config');
-  const differing = Object.keys(QUANT_DEFAULTS.gptq).filter((k) => k in autogptq && autogptq[k] !== QUANT_DEFAULTS.gptq[k as keyof typeof QUANT_DEFAULTS.gptq]);
+  const differing = Object.keys(QUANT_DEFAULTS.gptq).filter(
+    (k) => k in autogptq && autogptq[k] !== QUANT_DEFAULTS.gptq[k as keyof typeof QUANT_DEFAULTS.gptq],
+  );
   assert.deepEqual(differing, Object.keys(AUTOGPTQ_DEFAULTS));
   for (const [key, value] of Object.entries(AUTOGPTQ_DEFAULTS)) assert.equal(value, autogptq[key], key);
   const autoawq = schemaDefaults('autoawq-quant-config');
@@ -40,31 +48,75 @@ test('any shape becomes one quantization_config with quant_method', () => {
   const qc = { quant_method: 'gptq', bits: 4 };
   assert.equal(quantizationConfigOf({ architectures: ['LlamaForCausalLM'], quantization_config: qc }), qc);
   assert.equal(quantizationConfigOf(qc), qc);
-  assert.deepEqual(quantizationConfigOf({ bits: 3, group_size: 64 }), { quant_method: 'gptq', damp_percent: 0.05, bits: 3, group_size: 64 });
-  assert.deepEqual(quantizationConfigOf({ quant_method: 'gptq', bits: 4 }, '/m/quantize_config.json'), { quant_method: 'gptq', damp_percent: 0.05, bits: 4 });
-  assert.deepEqual(quantizationConfigOf({ bits: 4, damp_percent: 0.2 }, 'quantize_config.json'), { quant_method: 'gptq', damp_percent: 0.2, bits: 4 });
+  assert.deepEqual(quantizationConfigOf({ bits: 3, group_size: 64 }), {
+    quant_method: 'gptq',
+    damp_percent: 0.05,
+    bits: 3,
+    group_size: 64,
+  });
+  assert.deepEqual(quantizationConfigOf({ quant_method: 'gptq', bits: 4 }, '/m/quantize_config.json'), {
+    quant_method: 'gptq',
+    damp_percent: 0.05,
+    bits: 4,
+  });
+  assert.deepEqual(quantizationConfigOf({ bits: 4, damp_percent: 0.2 }, 'quantize_config.json'), {
+    quant_method: 'gptq',
+    damp_percent: 0.2,
+    bits: 4,
+  });
   assert.deepEqual(quantizationConfigOf({ quant_method: 'awq', bits: 4 }, 'quantize_config.json'), { quant_method: 'awq', bits: 4 });
-  assert.deepEqual(quantizationConfigOf({ w_bit: 4, q_group_size: 128, zero_point: true }), { quant_method: 'awq', w_bit: 4, q_group_size: 128, zero_point: true });
+  assert.deepEqual(quantizationConfigOf({ w_bit: 4, q_group_size: 128, zero_point: true }), {
+    quant_method: 'awq',
+    w_bit: 4,
+    q_group_size: 128,
+    zero_point: true,
+  });
   assert.deepEqual(quantizationConfigOf({ load_in_4bit: true }), { quant_method: 'bitsandbytes', load_in_4bit: true });
   assert.equal(quantizationConfigOf({ model_type: 'llama' }), undefined);
 });
 
 test('the engine’s plan takes every missing key from QUANT_DEFAULTS', () => {
-  const { bits, groupSize, dampPercent, dampAutoIncrement, sym, descAct, staticGroups, trueSequential } = planFromConfig({ quant_method: 'gptq' });
+  const { bits, groupSize, dampPercent, dampAutoIncrement, sym, descAct, staticGroups, trueSequential } = planFromConfig({
+    quant_method: 'gptq',
+  });
   assert.deepEqual(
     { bits, groupSize, dampPercent, dampAutoIncrement, sym, descAct, staticGroups, trueSequential },
-    { bits: 4, groupSize: 128, dampPercent: 0.1, dampAutoIncrement: 0.0025, sym: true, descAct: false, staticGroups: false, trueSequential: true },
+    {
+      bits: 4,
+      groupSize: 128,
+      dampPercent: 0.1,
+      dampAutoIncrement: 0.0025,
+      sym: true,
+      descAct: false,
+      staticGroups: false,
+      trueSequential: true,
+    },
   );
   assert.equal(planFromConfig(quantizationConfigOf({ bits: 4 }, 'quantize_config.json')!).dampPercent, 0.05);
   const awq = planFromConfig({ quant_method: 'awq' });
-  assert.deepEqual({ bits: awq.bits, groupSize: awq.groupSize, zeroPoint: awq.zeroPoint, layout: awq.layout }, { bits: 4, groupSize: 128, zeroPoint: true, layout: 'awq-gemm' });
+  assert.deepEqual(
+    { bits: awq.bits, groupSize: awq.groupSize, zeroPoint: awq.zeroPoint, layout: awq.layout },
+    { bits: 4, groupSize: 128, zeroPoint: true, layout: 'awq-gemm' },
+  );
   const bnb4 = planFromConfig({ quant_method: 'bitsandbytes', load_in_4bit: true });
-  assert.deepEqual({ method: bnb4.method, computeDtype: bnb4.computeDtype, doubleQuant: bnb4.doubleQuant }, { method: 'fp4', computeDtype: 'float32', doubleQuant: false });
+  assert.deepEqual(
+    { method: bnb4.method, computeDtype: bnb4.computeDtype, doubleQuant: bnb4.doubleQuant },
+    { method: 'fp4', computeDtype: 'float32', doubleQuant: false },
+  );
   assert.equal(planFromConfig({ quant_method: 'bitsandbytes', load_in_8bit: true }).threshold, 6);
 });
 
 test('the memory estimate reads the same defaults and the same shapes', () => {
-  assert.deepEqual(quantSettingsOf({ quant_method: 'bitsandbytes', load_in_4bit: true }, 'x'), { ok: true, value: { method: 'bnb4', quantType: 'fp4', doubleQuant: false, skip: ['lm_head'] } });
-  assert.deepEqual(quantSettingsOf({ w_bit: 4 }, 'x'), { ok: true, value: { method: 'awq', bits: 4, groupSize: 128, version: 'gemm', skip: ['lm_head'] } });
-  assert.deepEqual(quantSettingsOf({ bits: 3 }, 'x'), { ok: true, value: { method: 'gptq', bits: 3, groupSize: 128, descAct: false, skip: ['lm_head'] } });
+  assert.deepEqual(quantSettingsOf({ quant_method: 'bitsandbytes', load_in_4bit: true }, 'x'), {
+    ok: true,
+    value: { method: 'bnb4', quantType: 'fp4', doubleQuant: false, skip: ['lm_head'] },
+  });
+  assert.deepEqual(quantSettingsOf({ w_bit: 4 }, 'x'), {
+    ok: true,
+    value: { method: 'awq', bits: 4, groupSize: 128, version: 'gemm', skip: ['lm_head'] },
+  });
+  assert.deepEqual(quantSettingsOf({ bits: 3 }, 'x'), {
+    ok: true,
+    value: { method: 'gptq', bits: 3, groupSize: 128, descAct: false, skip: ['lm_head'] },
+  });
 });

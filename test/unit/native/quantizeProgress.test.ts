@@ -12,13 +12,28 @@ test('ticks name the running layer and its calibration set; the time left appear
   assert.equal(p.tick(1, 4), undefined, 'nothing before the engine starts the layers');
   assert.deepEqual(p.onEngine({ phase: 'load', done: 0, total: 1 }, 2), { phase: 'load', current: 0, total: 1 });
   p.onEngine({ phase: 'calibrate', done: 0, total: 1 }, 3);
-  assert.deepEqual(p.tick(10.5, 4), { phase: 'quantize', current: 0, total: 4, message: 'model.layers.0 running on 128 calibration windows of 256 tokens, 7 s so far' });
+  assert.deepEqual(p.tick(10.5, 4), {
+    phase: 'quantize',
+    current: 0,
+    total: 4,
+    message: 'model.layers.0 running on 128 calibration windows of 256 tokens, 7 s so far',
+  });
   const first = p.onEngine({ phase: 'layer', done: 1, total: 4, layer: layer(0, 16.74, 5.807e-3) }, 19);
   assert.deepEqual(first, {
-    phase: 'layer', current: 1, total: 4, message: 'model.layers.0: 16.74 s, reconstruction error 5.807e-3 (layer output)', etaSeconds: 48,
+    phase: 'layer',
+    current: 1,
+    total: 4,
+    message: 'model.layers.0: 16.74 s, reconstruction error 5.807e-3 (layer output)',
+    etaSeconds: 48,
     detail: { layer: 'model.layers.0', seconds: 16.74, error: 5.807e-3 },
   });
-  assert.deepEqual(p.tick(24, 4), { phase: 'quantize', current: 1, total: 4, message: 'model.layers.1 running on 128 calibration windows of 256 tokens, 5 s so far', etaSeconds: 43 });
+  assert.deepEqual(p.tick(24, 4), {
+    phase: 'quantize',
+    current: 1,
+    total: 4,
+    message: 'model.layers.1 running on 128 calibration windows of 256 tokens, 5 s so far',
+    etaSeconds: 43,
+  });
   p.onEngine({ phase: 'layer', done: 2, total: 4, layer: layer(1, 13, 9e-3) }, 33);
   assert.equal(p.tick(34, 4)?.etaSeconds, 30 - 1, 'two layers in 30 s: 15 s each for the two left, less the second the third has had');
   p.onEngine({ phase: 'layer', done: 4, total: 4, layer: layer(3, 13, 9e-3) }, 60);
@@ -31,5 +46,8 @@ test('without calibration (RTN, bitsandbytes) the ticks start at load and say no
   assert.equal(p.tick(2, 2)?.message, 'model.layers.0 running, 2 s so far');
   p.onEngine({ phase: 'write', done: 1, total: 10 }, 3);
   assert.equal(p.tick(4, 2), undefined, 'no tick once writing started');
-  assert.equal(layerMessage({ name: 'model.layers.1', seconds: 0.5, error: 0.25, errorKind: 'weight' }), 'model.layers.1: 0.50 s, reconstruction error 2.500e-1 (weights)');
+  assert.equal(
+    layerMessage({ name: 'model.layers.1', seconds: 0.5, error: 0.25, errorKind: 'weight' }),
+    'model.layers.1: 0.50 s, reconstruction error 2.500e-1 (weights)',
+  );
 });

@@ -15,6 +15,11 @@ export const KV = config['num_key_value_heads']!;
 export const HD = config['head_dim']!;
 /** tiny-llama's Linears per layer as [name, out, in]. */
 export const LINEARS: ReadonlyArray<[string, number, number]> = [
-  ['q_proj', HEADS * HD, H], ['k_proj', KV * HD, H], ['v_proj', KV * HD, H], ['o_proj', H, HEADS * HD],
-  ['gate_proj', I, H], ['up_proj', I, H], ['down_proj', H, I],
+  ['q_proj', HEADS * HD, H],
+  ['k_proj', KV * HD, H],
+  ['v_proj', KV * HD, H],
+  ['o_proj', H, HEADS * HD],
+  ['gate_proj', I, H],
+  ['up_proj', I, H],
+  ['down_proj', H, I],
 ];

@@ -22,7 +22,14 @@ test('a job file gets the three command lenses on its opening brace, with { uri 
   assert.deepEqual(lenses, [
     { range: top, command: { title: '▶ Quantize', command: 'quantstudio.quantize', arguments: [{ uri }] } },
     { range: top, command: { title: 'Benchmark', command: 'quantstudio.benchmark', arguments: [{ uri }] } },
-    { range: top, command: { title: 'Generate', command: 'quantstudio.generate', arguments: [{ model: path.join(root, 'examples', 'tiny-llama'), uri }] } },
+    {
+      range: top,
+      command: {
+        title: 'Generate',
+        command: 'quantstudio.generate',
+        arguments: [{ model: path.join(root, 'examples', 'tiny-llama'), uri }],
+      },
+    },
   ]);
 });
 
@@ -30,7 +37,14 @@ test('the lenses sit where the object starts, after leading comments', async () 
   const uri = pathToFileURL('/work/jobs/x.quant.json').href;
   const text = '// a job\n\n  {"model": "m", "quantization_config": {"quant_method": "gptq", "bits": 4}}\n';
   const lenses = commandLenses(await createLanguageService().codeLenses({ uri, text }));
-  assert.deepEqual(lenses.map((l) => l.range.start), [{ line: 2, character: 2 }, { line: 2, character: 2 }, { line: 2, character: 2 }]);
+  assert.deepEqual(
+    lenses.map((l) => l.range.start),
+    [
+      { line: 2, character: 2 },
+      { line: 2, character: 2 },
+      { line: 2, character: 2 },
+    ],
+  );
   assert.deepEqual(lenses[2].command?.arguments, [{ model: '/work/jobs/m', uri }]);
 });
 

@@ -31,21 +31,31 @@ function matches(glob: string, file: string): boolean {
 
 test('no example file names its schema by a relative path', () => {
   const files = exampleFiles().filter((f) => f.endsWith('.json'));
-  assert.ok(files.some((f) => f.endsWith('.quant.json')), 'no job files found under examples/');
+  assert.ok(
+    files.some((f) => f.endsWith('.quant.json')),
+    'no job files found under examples/',
+  );
   const relative = files.filter((f) => {
     const schema = (JSON.parse(fs.readFileSync(f, 'utf8')) as { $schema?: unknown }).$schema;
     return schema !== undefined && !(typeof schema === 'string' && /^https?:\/\//.test(schema));
   });
-  assert.deepEqual(relative.map((f) => path.relative(root, f)), []);
+  assert.deepEqual(
+    relative.map((f) => path.relative(root, f)),
+    [],
+  );
 });
 
-test('the language server is the one source for every example config file: the manifest leaves VS Code\'s JSON schemas out', () => {
+test("the language server is the one source for every example config file: the manifest leaves VS Code's JSON schemas out", () => {
   const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { contributes: { jsonValidation?: unknown } };
   // a jsonValidation entry would make VS Code's JSON language features answer hovers and completions a second time
   assert.equal(manifest.contributes.jsonValidation, undefined);
   const configs = exampleFiles().filter((f) => /^(config|quantize_config|quant_config)\.json$|\.quant\.json$/.test(path.basename(f)));
   assert.ok(configs.length >= 4, configs.join(', '));
-  for (const file of configs) assert.ok(CONFIG_FILE_GLOBS.some((g) => matches(g, file)), `${path.relative(root, file)}: not in the language client's document selector`);
+  for (const file of configs)
+    assert.ok(
+      CONFIG_FILE_GLOBS.some((g) => matches(g, file)),
+      `${path.relative(root, file)}: not in the language client's document selector`,
+    );
 });
 
 test('every example validates without errors after being copied out of the repository', async (t) => {
@@ -57,6 +67,10 @@ test('every example validates without errors after being copied out of the repos
     const doc = { uri: pathToFileURL(file).href, text: fs.readFileSync(file, 'utf8') };
     await service.resolveModel(doc);
     const errors = (await service.diagnose(doc)).filter((d) => d.severity === 1);
-    assert.deepEqual(errors.map((d) => `${d.code}: ${d.message}`), [], path.relative(copy, file));
+    assert.deepEqual(
+      errors.map((d) => `${d.code}: ${d.message}`),
+      [],
+      path.relative(copy, file),
+    );
   }
 });

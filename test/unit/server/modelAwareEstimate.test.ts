@@ -9,7 +9,14 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { MarkupContent } from 'vscode-languageserver-types';
-import { compareMethods, engineThreads, estimateCpuMemory, estimateMemory, estimateWithSettings, resolveModel } from '../../../native/model';
+import {
+  compareMethods,
+  engineThreads,
+  estimateCpuMemory,
+  estimateMemory,
+  estimateWithSettings,
+  resolveModel,
+} from '../../../native/model';
 import type { JsonObject, MemoryEstimate, ResolvedModel } from '../../../native/model';
 import { createLanguageService } from '../../../server/src/service';
 import type { LanguageService, ModelSettings } from '../../../server/src/service';
@@ -68,7 +75,13 @@ function estimateOf(model: ResolvedModel, config: JsonObject | undefined, batch:
 /** What a job worker on this machine would hold: the engine's threads, the model's tokenizer, a prompt of seq tokens. */
 function cpuEstimateOf(model: ResolvedModel, config: JsonObject, batch: number, seq: number): MemoryEstimate {
   const tokenizerBytes = statSync(join(tinyLlama, 'tokenizer.json')).size;
-  const result = estimateCpuMemory(model, config, { batch, promptTokens: seq, newTokens: 0, threads: engineThreads(cpus().length), tokenizerBytes });
+  const result = estimateCpuMemory(model, config, {
+    batch,
+    promptTokens: seq,
+    newTokens: 0,
+    threads: engineThreads(cpus().length),
+    tokenizerBytes,
+  });
   assert.ok(result.ok);
   return result.value;
 }
@@ -92,7 +105,10 @@ describe('memory estimate lens and hover', () => {
       const expected = cpuEstimateOf(await tiny(), config, 1, TINY_MAX);
       const estimateLenses = lenses.filter((l) => l.command?.command === 'quantstudio.showEstimate'); // job files also carry command lenses
       const title = expectedCpuTitle(expected, 1, '512 (model max)');
-      assert.deepEqual(estimateLenses.map((l) => [l.range, l.command?.title, l.command?.command]), [[rangeOf(text, '"quantization_config"'), title, 'quantstudio.showEstimate']]);
+      assert.deepEqual(
+        estimateLenses.map((l) => [l.range, l.command?.title, l.command?.command]),
+        [[rangeOf(text, '"quantization_config"'), title, 'quantstudio.showEstimate']],
+      );
       const argument = lenses[0].command?.arguments?.[0] as { estimate: MemoryEstimate; target: string };
       assert.deepEqual([argument.target, argument.estimate], ['cpu', expected]);
     });
@@ -132,7 +148,10 @@ describe('memory estimate lens and hover', () => {
     const storedDown = stored.value.breakdown.find((l) => l.label === 'down_proj')!;
     const down = estimate.breakdown.find((l) => l.label === 'down_proj')!;
     const lines = markdown.split('\n');
-    assert.ok(lines.includes('**Memory estimate: GPTQ 4-bit g128** for `test-org/tiny-llama` @ batch 1, 512 (model max) context'), markdown);
+    assert.ok(
+      lines.includes('**Memory estimate: GPTQ 4-bit g128** for `test-org/tiny-llama` @ batch 1, 512 (model max) context'),
+      markdown,
+    );
     assert.ok(lines.includes(`| down_proj (quantized) | 4 | ${size(down.bytes)} | ${size(storedDown.bytes)} |`), markdown);
     const embeddings = estimate.breakdown.find((l) => l.label === 'embeddings')!;
     assert.ok(lines.includes(`| embeddings (kept) | 1 | ${size(embeddings.bytes)} | ${size(embeddings.bytes)} |`), markdown);
@@ -140,7 +159,8 @@ describe('memory estimate lens and hover', () => {
     assert.ok(lines.includes(`| **peak** |  | **${size(estimate.peakBytes)}** | ${size(stored.value.peakBytes)} |`), markdown);
     const methods = compareMethods(model, { batch: 1, seq: TINY_MAX });
     assert.ok(methods.ok);
-    for (const m of methods.value) assert.ok(lines.includes(`| ${m.label} | ${size(m.estimate.weightsBytes)} | ${size(m.estimate.peakBytes)} |`), m.label);
+    for (const m of methods.value)
+      assert.ok(lines.includes(`| ${m.label} | ${size(m.estimate.weightsBytes)} | ${size(m.estimate.peakBytes)} |`), m.label);
   });
 
   it("hover on a job file's quantization_config key: the CPU engine's lines, after the schema's docs", async () => {
@@ -153,7 +173,10 @@ describe('memory estimate lens and hover', () => {
     assert.match(markdown, /^\*\*quantization_config\*\*/);
     assert.ok(markdown.includes('on the CPU engine (peak RSS of the job worker) @ batch 1, 512 (model max) context'), markdown);
     const kv = estimate.breakdown.find((l) => l.label === 'KV cache (fp32)')!;
-    assert.ok(markdown.split('\n').some((l) => l.startsWith(`| KV cache (fp32) | ${kv.count} | ${size(kv.bytes)} |`)), markdown);
+    assert.ok(
+      markdown.split('\n').some((l) => l.startsWith(`| KV cache (fp32) | ${kv.count} | ${size(kv.bytes)} |`)),
+      markdown,
+    );
   });
 
   it('a config the estimate cannot take says why on the lens and the hover, instead of no lens', async () => {
@@ -161,7 +184,10 @@ describe('memory estimate lens and hover', () => {
     const doc = { uri: pathToFileURL(join(temp, 'five.py')).href, text: hubPython('GPTQConfig(bits=5, group_size=128)') };
     await svc.resolveModel(doc);
     const lenses = await svc.codeLenses(doc);
-    assert.deepEqual(lenses.map((l) => [l.range, l.command?.title]), [[rangeOf(doc.text, 'GPTQConfig', 1), 'No memory estimate: GPTQ with 5 bits (use bits 2, 3, 4 or 8)']]);
+    assert.deepEqual(
+      lenses.map((l) => [l.range, l.command?.title]),
+      [[rangeOf(doc.text, 'GPTQConfig', 1), 'No memory estimate: GPTQ with 5 bits (use bits 2, 3, 4 or 8)']],
+    );
     const hover = ((await svc.hover(doc, rangeOf(doc.text, 'GPTQConfig', 1).start))?.contents as MarkupContent).value;
     assert.ok(hover.endsWith('**No memory estimate** for `test-org/tiny-llama`: GPTQ with 5 bits (use bits 2, 3, 4 or 8)'), hover);
   });
@@ -179,7 +205,11 @@ describe('memory estimate lens and hover', () => {
       await svc.resolveModel(doc);
       const lenses = await svc.codeLenses(doc);
       const expected = estimateOf(model, { quant_method: 'gptq', bits: 4, group_size: 128 }, 1, TINY_MAX);
-      assert.deepEqual(lenses.map((l) => l.command?.title), [`${expectedTitle(expected, 1, '512 (model max)')} · assumed ${assumed}`], call);
+      assert.deepEqual(
+        lenses.map((l) => l.command?.title),
+        [`${expectedTitle(expected, 1, '512 (model max)')} · assumed ${assumed}`],
+        call,
+      );
     }
     // a complete config assumes nothing
     const doc = { uri: pathToFileURL(join(temp, 'complete.py')).href, text: hubPython('GPTQConfig(bits=4, group_size=128)') };
@@ -192,14 +222,26 @@ describe('memory estimate lens and hover', () => {
     const text = readFileSync(path, 'utf8');
     const svc = newService();
     const { lenses } = await lensesOf(svc, path);
-    const expected = estimateOf(await tiny(), { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4', bnb_4bit_use_double_quant: true }, 1, TINY_MAX);
-    assert.deepEqual(lenses.map((l) => [l.range, l.command?.title]), [[rangeOf(text, 'BitsAndBytesConfig', 1), expectedTitle(expected, 1, '512 (model max)')]]);
-    assert.ok(hub.log.some((r) => r.path.includes('meta-llama/Llama-3.2-1B')), 'the loopback Hub was asked');
+    const expected = estimateOf(
+      await tiny(),
+      { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4', bnb_4bit_use_double_quant: true },
+      1,
+      TINY_MAX,
+    );
+    assert.deepEqual(
+      lenses.map((l) => [l.range, l.command?.title]),
+      [[rangeOf(text, 'BitsAndBytesConfig', 1), expectedTitle(expected, 1, '512 (model max)')]],
+    );
+    assert.ok(
+      hub.log.some((r) => r.path.includes('meta-llama/Llama-3.2-1B')),
+      'the loopback Hub was asked',
+    );
   });
 
   it('a Hub that goes away: the answer cached on disk is used, with one information note, and the checks still run', async () => {
     const answers = join(temp, 'answers');
-    const text = 'from transformers import AutoModelForCausalLM, GPTQConfig\nAutoModelForCausalLM.from_pretrained("test-org/tiny-llama", quantization_config=GPTQConfig(bits=4, group_size=96))\n';
+    const text =
+      'from transformers import AutoModelForCausalLM, GPTQConfig\nAutoModelForCausalLM.from_pretrained("test-org/tiny-llama", quantization_config=GPTQConfig(bits=4, group_size=96))\n';
     const doc = { uri: pathToFileURL(join(temp, 'stale.py')).href, text };
     const shortLived = await startHubServer({ 'test-org/tiny-llama': { folder: tinyLlama } });
     const hubSettings = { endpoint: shortLived.url, env: {}, hubCacheDir: join(temp, 'hf-cache'), cacheDir: answers, timeoutMs: 2000 };
@@ -209,23 +251,35 @@ describe('memory estimate lens and hover', () => {
     const offline = createLanguageService({ models: { hub: hubSettings } });
     await offline.resolveModel(doc);
     const notes = (await offline.diagnose(doc)).filter((d) => d.code.startsWith('model/'));
-    assert.deepEqual(notes.map((d) => [d.code, d.severity, d.range]), [
-      ['model/stale', 3, rangeOf(text, '"test-org/tiny-llama"')],
-      ['model/group-size-divides', 1, rangeOf(text, '96')],
-    ]);
+    assert.deepEqual(
+      notes.map((d) => [d.code, d.severity, d.range]),
+      [
+        ['model/stale', 3, rangeOf(text, '"test-org/tiny-llama"')],
+        ['model/group-size-divides', 1, rangeOf(text, '96')],
+      ],
+    );
     assert.match(notes[0].message, /^Model "test-org\/tiny-llama": .*using the answer cached at \d{4}-\d\d-\d\dT/);
   });
 
   it('an unreachable Hub is one information note on the model reference, and no lens', async () => {
-    const svc = createLanguageService({ models: { hub: { endpoint: 'http://127.0.0.1:9', env: {}, hubCacheDir: join(temp, 'hf-cache'), timeoutMs: 2000 } } });
-    const text = 'from transformers import AutoModelForCausalLM, GPTQConfig\nAutoModelForCausalLM.from_pretrained("test-org/offline-model", quantization_config=GPTQConfig(bits=4, group_size=128))\n';
+    const svc = createLanguageService({
+      models: { hub: { endpoint: 'http://127.0.0.1:9', env: {}, hubCacheDir: join(temp, 'hf-cache'), timeoutMs: 2000 } },
+    });
+    const text =
+      'from transformers import AutoModelForCausalLM, GPTQConfig\nAutoModelForCausalLM.from_pretrained("test-org/offline-model", quantization_config=GPTQConfig(bits=4, group_size=128))\n';
     const path = join(temp, 'offline.py');
     const started = Date.now();
     const { doc, lenses } = await lensesOf(svc, path, text);
     assert.ok(Date.now() - started < 5000, 'no hang');
     const notes = (await svc.diagnose(doc)).filter((d) => d.code.startsWith('model/'));
-    assert.deepEqual(notes.map((d) => [d.code, d.severity, d.range]), [['model/unresolved', 3, rangeOf(text, '"test-org/offline-model"')]]);
-    assert.match(notes[0].message, /^Model "test-org\/offline-model" could not be resolved: .*Model-aware checks and the memory estimate are off for this file\.$/);
+    assert.deepEqual(
+      notes.map((d) => [d.code, d.severity, d.range]),
+      [['model/unresolved', 3, rangeOf(text, '"test-org/offline-model"')]],
+    );
+    assert.match(
+      notes[0].message,
+      /^Model "test-org\/offline-model" could not be resolved: .*Model-aware checks and the memory estimate are off for this file\.$/,
+    );
     assert.deepEqual(lenses, []);
   });
 });

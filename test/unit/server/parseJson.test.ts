@@ -6,7 +6,8 @@ import { rangeOf } from '../../lsp/textRanges';
 
 describe('parseJsonDocument', () => {
   it('reads the quantization_config of a config.json with exact key, value and entry ranges', () => {
-    const text = '{\n  "hidden_size": 256,\n  "quantization_config": {\n    "quant_method": "gptq",\n    "bits": 4,\n    "dataset": ["a", "b"]\n  }\n}\n';
+    const text =
+      '{\n  "hidden_size": 256,\n  "quantization_config": {\n    "quant_method": "gptq",\n    "bits": 4,\n    "dataset": ["a", "b"]\n  }\n}\n';
     const doc = parseJsonDocument(text, 'model-config');
     assert.equal(doc.ours, true);
     assert.deepEqual(doc.findings, []);
@@ -58,10 +59,13 @@ describe('parseJsonDocument', () => {
     assert.equal(parseJsonDocument('{"quantization_config": null}', 'model-config').ours, false);
   });
 
-  it("tolerates comments and trailing commas but reports them where json.load fails", () => {
+  it('tolerates comments and trailing commas but reports them where json.load fails', () => {
     const text = '{\n  // 4-bit\n  "bits": 4,\n}\n';
     const doc = parseJsonDocument(text, 'autogptq-quantize-config');
-    assert.deepEqual(doc.sites[0].entries.map((e) => [e.key, e.value]), [['bits', 4]]);
+    assert.deepEqual(
+      doc.sites[0].entries.map((e) => [e.key, e.value]),
+      [['bits', 4]],
+    );
     assert.deepEqual(
       doc.findings.map((f) => [f.code, f.severity, f.range]),
       [
@@ -83,7 +87,10 @@ describe('parseJsonDocument', () => {
     const deep = '['.repeat(10_000) + ']'.repeat(10_000);
     const doc = parseJsonDocument(`{"meta": ${deep}}`, 'autogptq-quantize-config');
     assert.deepEqual(doc.sites, []);
-    assert.deepEqual(doc.findings.map((f) => f.code), ['json/too-deep']);
+    assert.deepEqual(
+      doc.findings.map((f) => f.code),
+      ['json/too-deep'],
+    );
     assert.equal(parseJsonDocument(`{"other": ${deep}}`, 'model-config').ours, false);
   });
 });

@@ -23,14 +23,18 @@ describe('parsePythonDocument', () => {
     ].join('\n');
     const doc = parsePythonDocument(text, parser);
     assert.equal(doc.ours, true);
-    assert.deepEqual(doc.sites.map((s) => s.method), ['gptq', 'awq', 'bitsandbytes']);
+    assert.deepEqual(
+      doc.sites.map((s) => s.method),
+      ['gptq', 'awq', 'bitsandbytes'],
+    );
     assert.deepEqual(doc.sites[0].anchorRange, rangeOf(text, 'GPTQConfig'));
     assert.deepEqual(doc.sites[0].range, rangeOf(text, 'transformers.GPTQConfig(bits=4)'));
     assert.deepEqual(doc.sites[2].range, rangeOf(text, 'BitsAndBytesConfig(load_in_8bit=True)', 0));
   });
 
   it('reads literal keyword values with exact ranges', () => {
-    const text = "q = GPTQConfig(bits=4, damp_percent=-0.01, group_size=-1, desc_act=False, tokenizer=None, dataset=['a', \"b\"], modules=('x',), meta={'k': 1_000}, name='a' 'b', esc='\\n', h=0x10)";
+    const text =
+      "q = GPTQConfig(bits=4, damp_percent=-0.01, group_size=-1, desc_act=False, tokenizer=None, dataset=['a', \"b\"], modules=('x',), meta={'k': 1_000}, name='a' 'b', esc='\\n', h=0x10)";
     const [site] = parsePythonDocument(text, parser).sites;
     assert.deepEqual(
       site.entries.map((e) => [e.key, e.value]),
@@ -58,7 +62,8 @@ describe('parsePythonDocument', () => {
   });
 
   it('leaves non-literal values unknown, never guessed', () => {
-    const text = 'q = BitsAndBytesConfig(load_in_4bit=flag, bnb_4bit_compute_dtype=torch.bfloat16, a=f"{x}", b=b"raw", c=[1, n], d=get(), e=-x, f=1j)';
+    const text =
+      'q = BitsAndBytesConfig(load_in_4bit=flag, bnb_4bit_compute_dtype=torch.bfloat16, a=f"{x}", b=b"raw", c=[1, n], d=get(), e=-x, f=1j)';
     const [site] = parsePythonDocument(text, parser).sites;
     assert.deepEqual(
       site.entries.map((e) => [e.key, e.value, e.valueText]),
@@ -85,10 +90,13 @@ describe('parsePythonDocument', () => {
 
   it('marks calls with positional or ** arguments as incomplete', () => {
     const doc = parsePythonDocument('a = GPTQConfig(4, dataset="c4")\nb = AwqConfig(**kwargs)\n', parser);
-    assert.deepEqual(doc.sites.map((s) => [s.incomplete, s.entries.map((e) => e.key)]), [
-      [true, ['dataset']],
-      [true, []],
-    ]);
+    assert.deepEqual(
+      doc.sites.map((s) => [s.incomplete, s.entries.map((e) => e.key)]),
+      [
+        [true, ['dataset']],
+        [true, []],
+      ],
+    );
   });
 
   it('knows where to insert a new argument and how the call is laid out', () => {
@@ -110,8 +118,14 @@ describe('parsePythonDocument', () => {
   it('warns that a call with a syntax error is only partly checked', () => {
     const text = 'q = GPTQConfig(bits=4, desc_act=)\n';
     const doc = parsePythonDocument(text, parser);
-    assert.deepEqual(doc.sites[0].entries.map((e) => [e.key, e.value]), [['bits', 4]]);
-    assert.deepEqual(doc.findings.map((f) => [f.code, f.severity, f.range]), [['python/syntax', 'warning', rangeOf(text, 'GPTQConfig(bits=4, desc_act=)')]]);
+    assert.deepEqual(
+      doc.sites[0].entries.map((e) => [e.key, e.value]),
+      [['bits', 4]],
+    );
+    assert.deepEqual(
+      doc.findings.map((f) => [f.code, f.severity, f.range]),
+      [['python/syntax', 'warning', rangeOf(text, 'GPTQConfig(bits=4, desc_act=)')]],
+    );
   });
 
   it('is not ours without config calls', () => {

@@ -30,10 +30,21 @@ describe('parsePythonDocument within a budget', () => {
       const text = `def f():\n    x = 1\n\n${readFileSync(join(corpus, file), 'utf8')}\nz = transformers.AwqConfig(bits=4, # note (\n  zero_point=")")\n`;
       const full = parsePythonDocument(text, parser);
       const windowed = parsePythonDocument(text, parser, NO_TIME);
-      const shape = (doc: typeof full) => doc.sites.map((s) => [s.method, s.range, s.anchorRange, s.insertAt, s.style, s.entries.map((e) => [e.key, e.value, e.keyRange, e.valueRange])]);
+      const shape = (doc: typeof full) =>
+        doc.sites.map((s) => [
+          s.method,
+          s.range,
+          s.anchorRange,
+          s.insertAt,
+          s.style,
+          s.entries.map((e) => [e.key, e.value, e.keyRange, e.valueRange]),
+        ]);
       assert.ok(full.sites.length >= 2, file);
       assert.deepEqual(shape(windowed), shape(full), file);
-      assert.deepEqual(windowed.findings.map((f) => f.code), ['python/parse-budget']);
+      assert.deepEqual(
+        windowed.findings.map((f) => f.code),
+        ['python/parse-budget'],
+      );
     }
   });
 
@@ -46,14 +57,23 @@ describe('parsePythonDocument within a budget', () => {
     it(`reads ${name} within a second`, () => {
       const [doc, ms] = timed(() => parsePythonDocument(text, parser));
       assert.ok(ms < 1000, `took ${Math.round(ms)} ms`);
-      assert.deepEqual(doc.sites.map((s) => s.entries.map((e) => [e.key, e.value])), [[['bits', 5]]]);
+      assert.deepEqual(
+        doc.sites.map((s) => s.entries.map((e) => [e.key, e.value])),
+        [[['bits', 5]]],
+      );
     });
   }
 
   it('reads the first arguments of a call longer than a window', () => {
     const text = `q = GPTQConfig(bits=5, ${'desc_act=True, '.repeat(10_000)})\n`;
     const [site] = parsePythonDocument(text, parser, { ...NO_TIME, windowLength: 1024 }).sites;
-    assert.deepEqual(site.entries.slice(0, 2).map((e) => [e.key, e.value]), [['bits', 5], ['desc_act', true]]);
+    assert.deepEqual(
+      site.entries.slice(0, 2).map((e) => [e.key, e.value]),
+      [
+        ['bits', 5],
+        ['desc_act', true],
+      ],
+    );
   });
 
   it('says which calls it could not read in time', () => {
@@ -61,9 +81,12 @@ describe('parsePythonDocument within a budget', () => {
     const doc = parsePythonDocument(calls, parser, { fileMs: 0, windowsMs: 0, windowLength: 1024 });
     assert.deepEqual(doc.sites, []);
     assert.equal(doc.ours, true); // its notes are published
-    assert.deepEqual(doc.findings.map((f) => [f.code, f.range.start]), [
-      ['python/parse-budget', { line: 0, character: 0 }],
-      ['python/parse-budget', { line: 0, character: 5 }],
-    ]);
+    assert.deepEqual(
+      doc.findings.map((f) => [f.code, f.range.start]),
+      [
+        ['python/parse-budget', { line: 0, character: 0 }],
+        ['python/parse-budget', { line: 0, character: 5 }],
+      ],
+    );
   });
 });

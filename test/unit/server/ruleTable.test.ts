@@ -6,9 +6,22 @@ import type { Finding } from '../../../server/src/service/rules';
 import { valueRule } from '../../../server/src/service/rules/table';
 
 const range = { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } };
-const entry = (key: string, value: LiteralValue | undefined): ConfigEntry => ({ key, value, valueText: JSON.stringify(value) ?? 'x', keyRange: range, valueRange: range, range });
+const entry = (key: string, value: LiteralValue | undefined): ConfigEntry => ({
+  key,
+  value,
+  valueText: JSON.stringify(value) ?? 'x',
+  keyRange: range,
+  valueRange: range,
+  range,
+});
 const site = (...entries: ConfigEntry[]): ConfigSite => ({
-  fileKind: 'model-config', method: 'gptq', entries, range, anchorRange: range, insertAt: range.start, style: { indent: '', syntax: 'json' },
+  fileKind: 'model-config',
+  method: 'gptq',
+  entries,
+  range,
+  anchorRange: range,
+  insertAt: range.start,
+  style: { indent: '', syntax: 'json' },
 });
 
 const rule = valueRule({
@@ -63,8 +76,14 @@ test('eachKey checks every spelling written, and ignoreCase accepts a value the 
   });
   const found: Array<Partial<Finding>> = [];
   formats.check(site(entry('checkpoint_format', 'GPTQ'), entry('format', 'gptq_v9')), { report: (f) => found.push(f) });
-  assert.deepEqual(found.map((f) => f.message), ['format is "gptq_v9"']);
+  assert.deepEqual(
+    found.map((f) => f.message),
+    ['format is "gptq_v9"'],
+  );
   found.length = 0;
   formats.check(site(entry('checkpoint_format', 'awq'), entry('format', 'exl')), { report: (f) => found.push(f) });
-  assert.deepEqual(found.map((f) => f.message), ['checkpoint_format is "awq"', 'format is "exl"']);
+  assert.deepEqual(
+    found.map((f) => f.message),
+    ['checkpoint_format is "awq"', 'format is "exl"'],
+  );
 });

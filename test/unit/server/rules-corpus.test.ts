@@ -37,7 +37,9 @@ describe('valid config corpus', () => {
     const rel = relative(corpusDir, file).split(/[\\/]/).join('/');
     it(`${rel} has no errors`, async () => {
       const diags = await service.diagnose({ uri: `file:///corpus/${rel}`, text: readFileSync(file, 'utf8') });
-      const errors = diags.filter((d) => d.severity === 1).map((d) => `${d.range.start.line + 1}:${d.range.start.character + 1} ${String(d.code)} ${d.message}`);
+      const errors = diags
+        .filter((d) => d.severity === 1)
+        .map((d) => `${d.range.start.line + 1}:${d.range.start.character + 1} ${String(d.code)} ${d.message}`);
       assert.deepEqual(errors, []);
     });
   }
@@ -47,7 +49,9 @@ describe('example configs', () => {
   for (const file of listFiles(examplesDir).sort()) {
     it(`${relative(examplesDir, file)} is clean (no errors, no warnings)`, async () => {
       const diags = await service.diagnose({ uri: uriOf(file), text: readFileSync(file, 'utf8') });
-      const problems = diags.filter((d) => d.severity === 1 || d.severity === 2).map((d) => `${d.range.start.line + 1} ${String(d.code)} ${d.message}`);
+      const problems = diags
+        .filter((d) => d.severity === 1 || d.severity === 2)
+        .map((d) => `${d.range.start.line + 1} ${String(d.code)} ${d.message}`);
       assert.deepEqual(problems, []);
     });
   }
@@ -63,6 +67,11 @@ describe('deliberately broken example', () => {
     }
     // "sym": "yes" and "nsamples": 0 are schema errors (type, minimum), reported by the schema layer.
     assert.equal(errors.length, 7, `errors: ${errors.join(', ')}`);
-    assert.deepEqual(codes(2).filter((c) => c.startsWith('gptq/')).sort(), ['gptq/act-group-aware-with-desc-act', 'gptq/legacy-kernel-keys']);
+    assert.deepEqual(
+      codes(2)
+        .filter((c) => c.startsWith('gptq/'))
+        .sort(),
+      ['gptq/act-group-aware-with-desc-act', 'gptq/legacy-kernel-keys'],
+    );
   });
 });

@@ -41,7 +41,13 @@ describe('config schemas', () => {
     assert.equal(modelConfig({ architectures: ['LlamaForCausalLM'], hidden_size: 4096 }), true);
   });
 
-  for (const file of ['gptq.schema.json', 'awq.schema.json', 'bitsandbytes.schema.json', 'autogptq-quantize-config.schema.json', 'autoawq-quant-config.schema.json']) {
+  for (const file of [
+    'gptq.schema.json',
+    'awq.schema.json',
+    'bitsandbytes.schema.json',
+    'autogptq-quantize-config.schema.json',
+    'autoawq-quant-config.schema.json',
+  ]) {
     it(`${file}: every key is typed, documented and attributed`, () => {
       const schema = load(file);
       assert.equal(schema.additionalProperties, false, 'method objects are closed (unknown keys become warnings)');

@@ -67,8 +67,14 @@ describe('semantic rules', () => {
   it('every rule has at least one failing and one passing case', () => {
     for (const id of ruleIds) {
       const own = cases.filter((c) => c.rule === id);
-      assert.ok(own.some((c) => c.expect.some((e) => e.code === id)), `${id}: no failing case`);
-      assert.ok(own.some((c) => !c.expect.some((e) => e.code === id)), `${id}: no passing case`);
+      assert.ok(
+        own.some((c) => c.expect.some((e) => e.code === id)),
+        `${id}: no failing case`,
+      );
+      assert.ok(
+        own.some((c) => !c.expect.some((e) => e.code === id)),
+        `${id}: no passing case`,
+      );
     }
     for (const c of cases) assert.ok(ruleIds.has(c.rule), `case "${c.name}" names unknown rule ${c.rule}`);
   });
@@ -88,7 +94,9 @@ describe('semantic rules', () => {
         .filter((d) => typeof d.code === 'string' && ruleIds.has(d.code))
         .map((d) => ({ code: d.code, severity: d.severity, range: d.range }));
       const byPosition = (a: { range: Marked['ranges'][number]; code: unknown }, b: { range: Marked['ranges'][number]; code: unknown }) =>
-        a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character || String(a.code).localeCompare(String(b.code));
+        a.range.start.line - b.range.start.line ||
+        a.range.start.character - b.range.start.character ||
+        String(a.code).localeCompare(String(b.code));
       assert.deepEqual(actualRuleFindings.sort(byPosition), expected.sort(byPosition));
       const unexpectedErrors = diags.filter((d) => d.severity === 1 && !(typeof d.code === 'string' && ruleIds.has(d.code)));
       assert.deepEqual(unexpectedErrors, [], 'no error besides the expected rule findings');

@@ -21,7 +21,10 @@ describe('completion', () => {
   it('replaces the partly typed keyword', async () => {
     const text = 'q = GPTQConfig(bits=4, gro)';
     const items = await service.complete({ uri: 'file:///w/a.py', text }, after(text, 'gro'));
-    assert.deepEqual(items.find((i) => i.label === 'group_size')?.textEdit, { range: rangeOf(text, 'gro'), newText: 'group_size=${1:128}' });
+    assert.deepEqual(items.find((i) => i.label === 'group_size')?.textEdit, {
+      range: rangeOf(text, 'gro'),
+      newText: 'group_size=${1:128}',
+    });
   });
 
   it('completes string values in the quotes already typed', async () => {
@@ -36,7 +39,10 @@ describe('completion', () => {
     const keys = await service.complete({ uri: 'file:///w/quantize_config.json', text }, { line: 2, character: 2 });
     assert.equal(keys.find((i) => i.label === 'desc_act')?.textEdit?.newText, '"desc_act": ${1|false,true|},');
     const values = await service.complete({ uri: 'file:///w/quantize_config.json', text }, after(text, '"sym": '));
-    assert.deepEqual(values.map((i) => i.label), ['true', 'false']);
+    assert.deepEqual(
+      values.map((i) => i.label),
+      ['true', 'false'],
+    );
   });
 
   it('offers nothing in files that are not ours', async () => {
@@ -67,7 +73,10 @@ describe('code actions', () => {
     const uri = 'file:///w/quant_config.json';
     const text = '{\n  // AutoAWQ defaults\n  "zero_point": true, /* GEMM */\n  "w_bit": 4,\n}\n';
     const diagnostics = await service.diagnose({ uri, text });
-    assert.deepEqual(diagnostics.map((d) => d.code), ['json/comment', 'json/comment', 'json/trailing-comma']);
+    assert.deepEqual(
+      diagnostics.map((d) => d.code),
+      ['json/comment', 'json/comment', 'json/trailing-comma'],
+    );
     let fixed = text;
     // Apply from the end of the file backwards so earlier ranges stay valid.
     for (const diagnostic of [...diagnostics].reverse()) {
@@ -84,9 +93,20 @@ describe('symbols', () => {
   it('names each Python config call after its class', async () => {
     const text = 'a = GPTQConfig(bits=4)\nb = transformers.AwqConfig(bits=4, zero_point=True)\n';
     const symbols = await service.symbols({ uri: 'file:///w/a.py', text });
-    assert.deepEqual(symbols.map((s) => [s.name, s.detail, s.range, s.children?.map((c) => [c.name, c.detail])]), [
-      ['GPTQConfig', 'gptq', rangeOf(text, 'GPTQConfig(bits=4)'), [['bits', '4']]],
-      ['AwqConfig', 'awq', rangeOf(text, 'transformers.AwqConfig(bits=4, zero_point=True)'), [['bits', '4'], ['zero_point', 'True']]],
-    ]);
+    assert.deepEqual(
+      symbols.map((s) => [s.name, s.detail, s.range, s.children?.map((c) => [c.name, c.detail])]),
+      [
+        ['GPTQConfig', 'gptq', rangeOf(text, 'GPTQConfig(bits=4)'), [['bits', '4']]],
+        [
+          'AwqConfig',
+          'awq',
+          rangeOf(text, 'transformers.AwqConfig(bits=4, zero_point=True)'),
+          [
+            ['bits', '4'],
+            ['zero_point', 'True'],
+          ],
+        ],
+      ],
+    );
   });
 });

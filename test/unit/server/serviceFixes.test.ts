@@ -26,7 +26,10 @@ describe('fixes in JSON', () => {
   });
 
   it('renames a key', () => {
-    assert.equal(applyFix(json(multiLine), { kind: 'renameKey', key: 'use_exllama', newKey: 'backend' }), multiLine.replace('"use_exllama"', '"backend"'));
+    assert.equal(
+      applyFix(json(multiLine), { kind: 'renameKey', key: 'use_exllama', newKey: 'backend' }),
+      multiLine.replace('"use_exllama"', '"backend"'),
+    );
   });
 
   it('removes the first, a middle and the last key with their commas', () => {
@@ -38,7 +41,10 @@ describe('fixes in JSON', () => {
   });
 
   it('adds a key on its own line, on the same line, or into an empty object', () => {
-    assert.equal(applyFix(json(multiLine), { kind: 'addKey', key: 'sym', value: true }), '{\n  "bits": "4",\n  "use_exllama": false,\n  "desc_act": true,\n  "sym": true\n}\n');
+    assert.equal(
+      applyFix(json(multiLine), { kind: 'addKey', key: 'sym', value: true }),
+      '{\n  "bits": "4",\n  "use_exllama": false,\n  "desc_act": true,\n  "sym": true\n}\n',
+    );
     assert.equal(applyFix(json('{"a": 1}'), { kind: 'addKey', key: 'b', value: 'x' }), '{"a": 1, "b": "x"}');
     assert.equal(applyFix(json('{}'), { kind: 'addKey', key: 'bits', value: 4 }), '{"bits": 4}');
   });
@@ -56,14 +62,29 @@ describe('fixes in Python', () => {
   const py = (text: string): ParsedDocument => parsePythonDocument(text, parser);
 
   it('writes True/False/None and strings in the quotes the file uses', () => {
-    assert.equal(applyFix(py("GPTQConfig(bits='4', desc_act=1)"), { kind: 'setValue', key: 'desc_act', value: true }), "GPTQConfig(bits='4', desc_act=True)");
-    assert.equal(applyFix(py("GPTQConfig(bits='4', dataset='x')"), { kind: 'setValue', key: 'dataset', value: "it's" }), "GPTQConfig(bits='4', dataset='it\\'s')");
-    assert.equal(applyFix(py('GPTQConfig(bits=4, dataset="x")'), { kind: 'setValue', key: 'dataset', value: 'c4' }), 'GPTQConfig(bits=4, dataset="c4")');
-    assert.equal(applyFix(py('GPTQConfig(bits=4, tokenizer="t")'), { kind: 'setValue', key: 'tokenizer', value: null }), 'GPTQConfig(bits=4, tokenizer=None)');
+    assert.equal(
+      applyFix(py("GPTQConfig(bits='4', desc_act=1)"), { kind: 'setValue', key: 'desc_act', value: true }),
+      "GPTQConfig(bits='4', desc_act=True)",
+    );
+    assert.equal(
+      applyFix(py("GPTQConfig(bits='4', dataset='x')"), { kind: 'setValue', key: 'dataset', value: "it's" }),
+      "GPTQConfig(bits='4', dataset='it\\'s')",
+    );
+    assert.equal(
+      applyFix(py('GPTQConfig(bits=4, dataset="x")'), { kind: 'setValue', key: 'dataset', value: 'c4' }),
+      'GPTQConfig(bits=4, dataset="c4")',
+    );
+    assert.equal(
+      applyFix(py('GPTQConfig(bits=4, tokenizer="t")'), { kind: 'setValue', key: 'tokenizer', value: null }),
+      'GPTQConfig(bits=4, tokenizer=None)',
+    );
   });
 
   it('renames keyword arguments without quotes', () => {
-    assert.equal(applyFix(py('GPTQConfig(bits=4, grup_size=128)'), { kind: 'renameKey', key: 'grup_size', newKey: 'group_size' }), 'GPTQConfig(bits=4, group_size=128)');
+    assert.equal(
+      applyFix(py('GPTQConfig(bits=4, grup_size=128)'), { kind: 'renameKey', key: 'grup_size', newKey: 'group_size' }),
+      'GPTQConfig(bits=4, group_size=128)',
+    );
   });
 
   it('removes arguments with their commas, in one line and across lines', () => {
@@ -78,7 +99,10 @@ describe('fixes in Python', () => {
     assert.equal(applyFix(py('GPTQConfig()'), { kind: 'addKey', key: 'bits', value: 4 }), 'GPTQConfig(bits=4)');
     assert.equal(applyFix(py('GPTQConfig(4)'), { kind: 'addKey', key: 'dataset', value: 'c4' }), 'GPTQConfig(4, dataset="c4")');
     const multi = 'q = GPTQConfig(\n    bits=4,\n)\n';
-    assert.equal(applyFix(py(multi), { kind: 'addKey', key: 'dataset', value: ['a', 'b'] }), 'q = GPTQConfig(\n    bits=4,\n    dataset=["a", "b"],\n)\n');
+    assert.equal(
+      applyFix(py(multi), { kind: 'addKey', key: 'dataset', value: ['a', 'b'] }),
+      'q = GPTQConfig(\n    bits=4,\n    dataset=["a", "b"],\n)\n',
+    );
   });
 
   it('formats nested literals and titles fixes in the file syntax', () => {

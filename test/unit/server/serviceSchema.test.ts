@@ -26,7 +26,9 @@ describe('schema validation', () => {
     const [d] = schemaOnly(await service.diagnose({ uri: 'file:///m/config.json', text }));
     assert.deepEqual([d.code, d.severity, d.range], ['schema/additionalProperties', 2, rangeOf(text, '"bnb_4bit_quant_typ"')]);
     assert.match(d.message, /^Unknown key "bnb_4bit_quant_typ" in .*Did you mean "bnb_4bit_quant_type"\?$/);
-    assert.deepEqual(d.data?.fixes, [{ kind: 'renameKey', key: 'bnb_4bit_quant_typ', newKey: 'bnb_4bit_quant_type', title: 'Rename to "bnb_4bit_quant_type"' }]);
+    assert.deepEqual(d.data?.fixes, [
+      { kind: 'renameKey', key: 'bnb_4bit_quant_typ', newKey: 'bnb_4bit_quant_type', title: 'Rename to "bnb_4bit_quant_type"' },
+    ]);
   });
 
   it('gives no rename for an unknown key that resembles nothing', async () => {
@@ -67,7 +69,10 @@ describe('schema validation', () => {
 
   it('never calls a key missing when a Python call may pass it positionally or via **kwargs', async () => {
     const positional = await service.diagnose({ uri: 'file:///m/a.py', text: 'AwqConfig(4, zero_point=True)' });
-    assert.deepEqual(positional.filter((d) => d.code === 'schema/required'), []);
+    assert.deepEqual(
+      positional.filter((d) => d.code === 'schema/required'),
+      [],
+    );
   });
 
   it('skips Python values that are not literals', async () => {
@@ -76,11 +81,20 @@ describe('schema validation', () => {
   });
 
   it('notes unvalidated methods and flags a missing quant_method', async () => {
-    const hqq = await service.diagnose({ uri: 'file:///m/config.json', text: '{"quantization_config": {"quant_method": "hqq", "nbits": "x"}}' });
-    assert.deepEqual(hqq.map((d) => [d.code, d.severity]), [['config/unvalidated-method', 3]]);
+    const hqq = await service.diagnose({
+      uri: 'file:///m/config.json',
+      text: '{"quantization_config": {"quant_method": "hqq", "nbits": "x"}}',
+    });
+    assert.deepEqual(
+      hqq.map((d) => [d.code, d.severity]),
+      [['config/unvalidated-method', 3]],
+    );
     const text = '{"quantization_config": {"bits": 4}}';
     const missing = await service.diagnose({ uri: 'file:///m/config.json', text });
-    assert.deepEqual(missing.map((d) => [d.code, d.severity, d.range]), [['config/missing-quant-method', 1, rangeOf(text, '{', 1)]]);
+    assert.deepEqual(
+      missing.map((d) => [d.code, d.severity, d.range]),
+      [['config/missing-quant-method', 1, rangeOf(text, '{', 1)]],
+    );
   });
 
   it('ignores files that are not ours', async () => {

@@ -74,14 +74,28 @@ function withRange(value: number, range: readonly [number, number] | undefined, 
 function table(run: RunResult): string {
   const header = ['variant', 'phase', 'batch', 'tokens', 'kernel', 'load s', 'ms/step', 'tokens/s', 'peak MiB', 'perplexity', 'delta'];
   const body = (run.rows ?? []).map((r) => [
-    r.variant, r.phase, String(r.batch), r.phase === 'forward' ? String(r.promptTokens) : `${r.promptTokens}+${r.newTokens}`, r.kernel,
-    r.loadSeconds.toFixed(3), withRange(r.perTokenLatencyMs, r.perTokenLatencyMsRange, 3), withRange(r.throughputTokensPerSecond, r.throughputTokensPerSecondRange, 1),
-    inMiB(r.peakMemoryBytes), fixed(r.perplexity, 4), r.perplexityDelta === null ? '—' : `${r.perplexityDelta >= 0 ? '+' : ''}${r.perplexityDelta.toFixed(4)}`,
+    r.variant,
+    r.phase,
+    String(r.batch),
+    r.phase === 'forward' ? String(r.promptTokens) : `${r.promptTokens}+${r.newTokens}`,
+    r.kernel,
+    r.loadSeconds.toFixed(3),
+    withRange(r.perTokenLatencyMs, r.perTokenLatencyMsRange, 3),
+    withRange(r.throughputTokensPerSecond, r.throughputTokensPerSecondRange, 1),
+    inMiB(r.peakMemoryBytes),
+    fixed(r.perplexity, 4),
+    r.perplexityDelta === null ? '—' : `${r.perplexityDelta >= 0 ? '+' : ''}${r.perplexityDelta.toFixed(4)}`,
   ]);
   const lines = [header, ...body];
   const widths = header.map((_, c) => Math.max(...lines.map((l) => (l[c] ?? '').length)));
-  const text = lines.map((l) => l.map((cell, c) => (c < 2 || c === 4 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd());
-  const evaluated = run.metrics.evaluationTokens === undefined ? '' : `, perplexity over ${run.metrics.evaluationTokens} WikiText-2 test tokens`;
+  const text = lines.map((l) =>
+    l
+      .map((cell, c) => (c < 2 || c === 4 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)))
+      .join('  ')
+      .trimEnd(),
+  );
+  const evaluated =
+    run.metrics.evaluationTokens === undefined ? '' : `, perplexity over ${run.metrics.evaluationTokens} WikiText-2 test tokens`;
   const runs = run.rows?.[0]?.runs;
   const how = runs === undefined ? '' : `; median of ${runs} timed runs after a warm-up run (fastest–slowest in brackets)`;
   const note = `ms/step: one token of each sequence in the batch (per token at batch 1)${how}`;
@@ -91,7 +105,8 @@ function table(run: RunResult): string {
 export const benchmarkCommand: Command = {
   name: 'benchmark',
   summary: 'latency, throughput, peak memory and perplexity of a model and its quantized variants side by side',
-  usage: 'quantstudio benchmark <job.quant.json> | --model <dir|hub id> [--config <file>]... [--variant <dir>]... [--batch 1,16] [--prompt-length N] [--prompt-tokens N] [--new-tokens N[,N]] [--eval-tokens N | --no-eval] [--repeat N] [--json]',
+  usage:
+    'quantstudio benchmark <job.quant.json> | --model <dir|hub id> [--config <file>]... [--variant <dir>]... [--batch 1,16] [--prompt-length N] [--prompt-tokens N] [--new-tokens N[,N]] [--eval-tokens N | --no-eval] [--repeat N] [--json]',
   async run(args) {
     const taken = takeRepeatable(args);
     if (typeof taken === 'string') return usageError(this, taken);

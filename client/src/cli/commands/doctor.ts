@@ -1,7 +1,14 @@
 // `quantstudio doctor <folder> [--json] [--fix]`: what a quantized checkpoint's tensors say against its
 // configs, a NaN / Inf / fp16-overflow scan, and which loaders take it. Prints only; --fix writes the
 // corrected configs (temp file + rename) and examines the folder again. Exit 1 while an error remains.
-import { correctedConfigs, doctorFolder, formatDoctorReport, formatModelError, ModelErrorException, writeCorrectedConfigs } from '../../../../native/model';
+import {
+  correctedConfigs,
+  doctorFolder,
+  formatDoctorReport,
+  formatModelError,
+  ModelErrorException,
+  writeCorrectedConfigs,
+} from '../../../../native/model';
 import type { Command } from '../command';
 import { usageError } from '../command';
 import { parseFlags } from '../flags';

@@ -9,7 +9,8 @@ import { runCliJob } from '../runJob';
 export const generateCommand: Command = {
   name: 'generate',
   summary: 'generate text from a prompt',
-  usage: 'quantstudio generate --model <dir|hub id> --prompt <text> [--max-tokens N] [--seed N] [--temperature T] [--top-k K] [--top-p P] [--json]',
+  usage:
+    'quantstudio generate --model <dir|hub id> --prompt <text> [--max-tokens N] [--seed N] [--temperature T] [--top-k K] [--top-p P] [--json]',
   async run(args) {
     const flags = parseFlags(args, {
       values: ['--model', '--prompt', '--max-tokens', '--seed', '--temperature', '--top-k', '--top-p'],

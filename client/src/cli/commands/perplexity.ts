@@ -26,7 +26,9 @@ export const perplexityCommand: Command = {
     if (!run) return 1;
     const m = run.metrics;
     if (flags.switches.has('--json')) {
-      process.stdout.write(JSON.stringify({ perplexity: m.perplexity, tokens: m.tokens, seq, seconds: run.durationSeconds, run }, null, 2) + '\n');
+      process.stdout.write(
+        JSON.stringify({ perplexity: m.perplexity, tokens: m.tokens, seq, seconds: run.durationSeconds, run }, null, 2) + '\n',
+      );
     } else {
       process.stdout.write(
         `perplexity ${m.perplexity?.toFixed(4)} over ${m.tokens} tokens (${m.windows} windows of ${seq}) ` +

@@ -9,7 +9,6 @@ import { DEFAULT_MAX_SHARD_BYTES, jobFromJobFile, quantizationConfigOf, readJson
 import { runCliJob } from '../runJob';
 import type { Job, RunResult } from '../../jobs';
 
-
 function summary(run: RunResult): string {
   const m = run.metrics;
   const lines = [`wrote ${run.output?.folder} (${humanBytes(run.output?.bytes ?? 0, 2)}) in ${(m.quantizeSeconds ?? 0).toFixed(1)} s`];
@@ -24,14 +23,20 @@ function summary(run: RunResult): string {
 export const quantizeCommand: Command = {
   name: 'quantize',
   summary: 'quantize a model folder into a GPTQ, AWQ or bitsandbytes checkpoint',
-  usage: 'quantstudio quantize <job.quant.json> | --model <dir|hub id> --config <file> --out <dir> [--calib wikitext2|<file>] [--algorithm rtn] [--overwrite] [--json]',
+  usage:
+    'quantstudio quantize <job.quant.json> | --model <dir|hub id> --config <file> --out <dir> [--calib wikitext2|<file>] [--algorithm rtn] [--overwrite] [--json]',
   async run(args) {
-    const flags = parseFlags(args, { values: ['--model', '--config', '--out', '--calib', '--algorithm'], switches: ['--json', '--overwrite'], positional: 1 });
+    const flags = parseFlags(args, {
+      values: ['--model', '--config', '--out', '--calib', '--algorithm'],
+      switches: ['--json', '--overwrite'],
+      positional: 1,
+    });
     if (typeof flags === 'string') return usageError(this, flags);
     let job: Job;
     const [jobFile] = flags.positional;
     if (jobFile !== undefined) {
-      if (flags.values.has('--model') || flags.values.has('--config')) return usageError(this, 'give either a job file or --model/--config, not both');
+      if (flags.values.has('--model') || flags.values.has('--config'))
+        return usageError(this, 'give either a job file or --model/--config, not both');
       const fromFile = jobFromJobFile(jobFile);
       if (typeof fromFile === 'string') return usageError(this, fromFile);
       job = fromFile;
@@ -55,11 +60,13 @@ export const quantizeCommand: Command = {
     let sampled = false;
     const sample = (job.options.generate as { prompt?: string } | undefined)?.prompt;
     const run = await runCliJob(this.name, job, {
-      onToken: json ? undefined : (text) => {
-        if (!sampled) process.stdout.write(`sample: ${sample ?? ''}`);
-        sampled = true;
-        process.stdout.write(text);
-      },
+      onToken: json
+        ? undefined
+        : (text) => {
+            if (!sampled) process.stdout.write(`sample: ${sample ?? ''}`);
+            sampled = true;
+            process.stdout.write(text);
+          },
     });
     if (!run) return 1;
     if (json) process.stdout.write(JSON.stringify(run, null, 2) + '\n');

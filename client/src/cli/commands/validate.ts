@@ -52,13 +52,17 @@ function formatHuman(reports: readonly FileReport[]): string {
     for (const d of report.diagnostics) {
       if (d.severity === 1) errors++;
       if (d.severity === 2) warnings++;
-      lines.push(`${report.file}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${SEVERITY_NAME[d.severity]} ${d.code}: ${d.message}`);
+      lines.push(
+        `${report.file}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${SEVERITY_NAME[d.severity]} ${d.code}: ${d.message}`,
+      );
     }
   }
   const checked = reports.filter((r) => !r.skipped).length;
   const skipped = reports.length - checked;
   const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
-  lines.push(`${plural(checked, 'file')} checked${skipped ? `, ${skipped} skipped` : ''}: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}.`);
+  lines.push(
+    `${plural(checked, 'file')} checked${skipped ? `, ${skipped} skipped` : ''}: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}.`,
+  );
   return lines.join('\n') + '\n';
 }
 

@@ -38,7 +38,11 @@ export async function benchmark(ctx: JobCommandContext, arg?: unknown): Promise<
   const settings = readSettings(vscode.workspace.getConfiguration(SETTINGS_SECTION));
   const modelName = path.basename(plan.model);
   await runJobWithProgress(ctx, {
-    job: { kind: 'benchmark', model: plan.model, options: { ...benchmarkOptions(plan.variants, settings.benchmark.batchSizes), ...plan.options } },
+    job: {
+      kind: 'benchmark',
+      model: plan.model,
+      options: { ...benchmarkOptions(plan.variants, settings.benchmark.batchSizes), ...plan.options },
+    },
     title: `Benchmarking ${modelName}`,
     noun: 'Benchmark',
     workspaceDir: workspaceDirFor(plan.uri, plan.model),
@@ -68,14 +72,23 @@ type VariantItem = vscode.QuickPickItem & { config?: string; checkpoint?: string
 async function pickVariants(ctx: JobCommandContext, model: string, preselected: string | undefined): Promise<Plan | string | undefined> {
   const checkpoints = (await findModelFolders(ctx.extension)).filter((m) => m.quantMethod !== undefined);
   // a checkpoint's own quantize_config.json is the checkpoint, offered once as its folder
-  const configs = (await vscode.workspace.findFiles(CONFIG_GLOB, EXCLUDE, 200)).filter((u) => quantizedCheckpointOf(u.fsPath) === undefined);
+  const configs = (await vscode.workspace.findFiles(CONFIG_GLOB, EXCLUDE, 200)).filter(
+    (u) => quantizedCheckpointOf(u.fsPath) === undefined,
+  );
   const items: VariantItem[] = [
     ...checkpoints.map((m) => ({
-      label: path.basename(m.folder), description: `${m.quantMethod} checkpoint, run as it is`, detail: vscode.workspace.asRelativePath(m.folder), checkpoint: m.folder,
+      label: path.basename(m.folder),
+      description: `${m.quantMethod} checkpoint, run as it is`,
+      detail: vscode.workspace.asRelativePath(m.folder),
+      checkpoint: m.folder,
       picked: preselected !== undefined && quantizedCheckpointOf(preselected) === m.folder,
     })),
     ...configs.map((u) => ({
-      label: path.basename(u.fsPath), description: 'config, quantized for the run', detail: vscode.workspace.asRelativePath(u), config: u.fsPath, picked: u.fsPath === preselected,
+      label: path.basename(u.fsPath),
+      description: 'config, quantized for the run',
+      detail: vscode.workspace.asRelativePath(u),
+      config: u.fsPath,
+      picked: u.fsPath === preselected,
     })),
     { label: 'Browse for a config file…', browse: 'file' as const },
     { label: 'Browse for a checkpoint folder…', browse: 'folder' as const },
@@ -90,7 +103,13 @@ async function pickVariants(ctx: JobCommandContext, model: string, preselected: 
   const folders = picked.flatMap((i) => (i.checkpoint ? [i.checkpoint] : []));
   for (const item of picked.filter((i) => i.browse)) {
     const folder = item.browse === 'folder';
-    const chosen = await vscode.window.showOpenDialog({ title: item.label, canSelectFiles: !folder, canSelectFolders: folder, canSelectMany: true, ...(folder ? {} : { filters: { JSON: ['json'] } }) });
+    const chosen = await vscode.window.showOpenDialog({
+      title: item.label,
+      canSelectFiles: !folder,
+      canSelectFolders: folder,
+      canSelectMany: true,
+      ...(folder ? {} : { filters: { JSON: ['json'] } }),
+    });
     for (const uri of chosen ?? []) (folder ? folders : configFiles).push(uri.fsPath);
   }
   const variants: BenchmarkVariant[] = [];

@@ -2,19 +2,33 @@
 // folder), its report in a read-only text editor, and "Write the corrected config" — the folder is written
 // only after that yes, through the doctor's temp-file-and-rename writer.
 import * as vscode from 'vscode';
-import { correctedConfigs, doctorFolder, formatDoctorReport, formatModelError, ModelErrorException, writeCorrectedConfigs } from '../../../../native/model';
+import {
+  correctedConfigs,
+  doctorFolder,
+  formatDoctorReport,
+  formatModelError,
+  ModelErrorException,
+  writeCorrectedConfigs,
+} from '../../../../native/model';
 import type { DoctorReport } from '../../../../native/model';
 
 const WRITE = 'Write the corrected config';
 
 async function pickFolder(arg: unknown): Promise<string | undefined> {
   if (arg instanceof vscode.Uri) return arg.fsPath;
-  const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Check checkpoint', title: 'A quantized checkpoint folder' });
+  const picked = await vscode.window.showOpenDialog({
+    canSelectFolders: true,
+    canSelectFiles: false,
+    openLabel: 'Check checkpoint',
+    title: 'A quantized checkpoint folder',
+  });
   return picked?.[0]?.fsPath;
 }
 
 async function examine(folder: string): Promise<DoctorReport> {
-  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Checking ${folder}` }, () => doctorFolder(folder));
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Checking ${folder}` }, () =>
+    doctorFolder(folder),
+  );
 }
 
 async function show(report: DoctorReport, prefix = ''): Promise<void> {

@@ -15,7 +15,14 @@ export interface MethodTemplate {
   calibrated: boolean;
 }
 
-const GPTQ_DEFAULTS = { quant_method: 'gptq', damp_percent: 0.01, desc_act: false, sym: true, true_sequential: true, checkpoint_format: 'gptq' };
+const GPTQ_DEFAULTS = {
+  quant_method: 'gptq',
+  damp_percent: 0.01,
+  desc_act: false,
+  sym: true,
+  true_sequential: true,
+  checkpoint_format: 'gptq',
+};
 
 export const METHOD_TEMPLATES: readonly MethodTemplate[] = [
   {
@@ -43,7 +50,13 @@ export const METHOD_TEMPLATES: readonly MethodTemplate[] = [
     id: 'bnb-nf4',
     label: 'bitsandbytes NF4',
     detail: '4-bit NormalFloat, blocks of 64 with double quantization; no calibration.',
-    config: { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4', bnb_4bit_use_double_quant: true, bnb_4bit_compute_dtype: 'float16' },
+    config: {
+      quant_method: 'bitsandbytes',
+      load_in_4bit: true,
+      bnb_4bit_quant_type: 'nf4',
+      bnb_4bit_use_double_quant: true,
+      bnb_4bit_compute_dtype: 'float16',
+    },
     calibrated: false,
   },
   {

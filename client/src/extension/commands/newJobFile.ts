@@ -29,12 +29,16 @@ export async function createJobFile(ctx: JobCommandContext): Promise<vscode.Uri 
   try {
     fs.writeFileSync(jobFile, jobFileText(template.template, jobFile, model, paths.output), { flag: 'wx' });
   } catch (error) {
-    void vscode.window.showErrorMessage(`QuantStudio: could not write ${jobFile}: ${error instanceof Error ? error.message : String(error)}`);
+    void vscode.window.showErrorMessage(
+      `QuantStudio: could not write ${jobFile}: ${error instanceof Error ? error.message : String(error)}`,
+    );
     return undefined;
   }
   ctx.output.info(`Wrote the job file ${jobFile}.`);
   const uri = vscode.Uri.file(jobFile);
   await vscode.window.showTextDocument(uri);
-  void vscode.window.showInformationMessage(`QuantStudio: wrote ${path.basename(jobFile)}. Review it, then run it with "▶ Quantize" above it or "QuantStudio: Quantize Model…".`);
+  void vscode.window.showInformationMessage(
+    `QuantStudio: wrote ${path.basename(jobFile)}. Review it, then run it with "▶ Quantize" above it or "QuantStudio: Quantize Model…".`,
+  );
   return uri;
 }

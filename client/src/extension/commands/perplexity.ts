@@ -39,6 +39,11 @@ async function pickText(): Promise<string | undefined> {
   );
   if (!picked) return undefined;
   if (picked.file !== undefined) return picked.file;
-  const chosen = await vscode.window.showOpenDialog({ title: 'Evaluate Perplexity: text', canSelectMany: false, openLabel: 'Measure on this text', filters: { Text: ['txt', 'md', 'raw'], 'All files': ['*'] } });
+  const chosen = await vscode.window.showOpenDialog({
+    title: 'Evaluate Perplexity: text',
+    canSelectMany: false,
+    openLabel: 'Measure on this text',
+    filters: { Text: ['txt', 'md', 'raw'], 'All files': ['*'] },
+  });
   return chosen?.[0]?.fsPath;
 }

@@ -31,7 +31,11 @@ export async function quantizeModel(ctx: JobCommandContext, arg?: unknown): Prom
   const out = String(job.options.out);
   if (!(await confirmOutsideWorkspace(out))) return;
   if (fs.existsSync(out)) {
-    const choice = await vscode.window.showWarningMessage(`${out} already exists.`, { modal: true, detail: 'Quantizing replaces it once the new checkpoint is complete.' }, 'Overwrite');
+    const choice = await vscode.window.showWarningMessage(
+      `${out} already exists.`,
+      { modal: true, detail: 'Quantizing replaces it once the new checkpoint is complete.' },
+      'Overwrite',
+    );
     if (choice !== 'Overwrite') return;
     job.options.overwrite = true;
   }
@@ -74,7 +78,12 @@ async function fromConfigFile(ctx: JobCommandContext, configFile: string, model:
   const uri = vscode.Uri.file(configFile);
   const workspaceDir = workspaceDirFor(uri, path.dirname(configFile));
   const out = path.join(workspaceDir, '.quantstudio', 'models', `${path.basename(modelFolder)}-${String(config.quant_method)}`);
-  const job: Job = { kind: 'quantize', model: modelFolder, config, options: { out, maxShardBytes: DEFAULT_MAX_SHARD_BYTES, evaluate: { before: true, after: true } } };
+  const job: Job = {
+    kind: 'quantize',
+    model: modelFolder,
+    config,
+    options: { out, maxShardBytes: DEFAULT_MAX_SHARD_BYTES, evaluate: { before: true, after: true } },
+  };
   return { job, uri };
 }
 
@@ -82,10 +91,14 @@ async function fromConfigFile(ctx: JobCommandContext, configFile: string, model:
 async function confirmOutsideWorkspace(out: string): Promise<boolean> {
   const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
   if (isInsideWorkspace(out, folders)) return true;
-  const choice = await vscode.window.showWarningMessage(`Write the checkpoint to ${realPath(out)}?`, {
-    modal: true,
-    detail: 'The output folder is outside the workspace folders; a job file from a cloned repository can name any folder.',
-  }, 'Write There');
+  const choice = await vscode.window.showWarningMessage(
+    `Write the checkpoint to ${realPath(out)}?`,
+    {
+      modal: true,
+      detail: 'The output folder is outside the workspace folders; a job file from a cloned repository can name any folder.',
+    },
+    'Write There',
+  );
   return choice === 'Write There';
 }
 
@@ -99,9 +112,16 @@ async function chooseJobFile(ctx: JobCommandContext): Promise<vscode.Uri | undef
     await createJobFile(ctx);
     return undefined;
   }
-  const items: Array<vscode.QuickPickItem & { uri?: vscode.Uri }> = files.map((uri) => ({ label: path.basename(uri.fsPath), description: vscode.workspace.asRelativePath(uri), uri }));
+  const items: Array<vscode.QuickPickItem & { uri?: vscode.Uri }> = files.map((uri) => ({
+    label: path.basename(uri.fsPath),
+    description: vscode.workspace.asRelativePath(uri),
+    uri,
+  }));
   items.push({ label: NEW_JOB_FILE, description: 'pick a method and a model; writes a *.quant.json to review' });
-  const picked = await vscode.window.showQuickPick(items, { title: 'Quantize Model', placeHolder: 'Pick the job file (*.quant.json) to run' });
+  const picked = await vscode.window.showQuickPick(items, {
+    title: 'Quantize Model',
+    placeHolder: 'Pick the job file (*.quant.json) to run',
+  });
   if (picked && !picked.uri) await createJobFile(ctx);
   return picked?.uri;
 }

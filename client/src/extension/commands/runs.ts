@@ -48,7 +48,10 @@ const FORMATS: ReadonlyArray<{ label: string; format: ExportFormat; filter: stri
 export async function exportRunCommand(arg?: unknown): Promise<void> {
   const picked = await runOrPick(arg, 'Export Run');
   if (!picked) return;
-  const choice = await vscode.window.showQuickPick(FORMATS.map((f) => ({ label: f.label, description: `*${EXPORT_EXTENSIONS[f.format]}`, f })), { title: `Export ${path.basename(picked.file)} as` });
+  const choice = await vscode.window.showQuickPick(
+    FORMATS.map((f) => ({ label: f.label, description: `*${EXPORT_EXTENSIONS[f.format]}`, f })),
+    { title: `Export ${path.basename(picked.file)} as` },
+  );
   if (!choice) return;
   const ext = EXPORT_EXTENSIONS[choice.f.format];
   const defaultUri = vscode.Uri.file(picked.file.replace(/\.json$/, '') + ext);
@@ -57,7 +60,9 @@ export async function exportRunCommand(arg?: unknown): Promise<void> {
   try {
     fs.writeFileSync(target.fsPath, exportRun(picked.run, choice.f.format));
   } catch (error) {
-    void vscode.window.showErrorMessage(`QuantStudio: could not write ${target.fsPath}: ${error instanceof Error ? error.message : String(error)}`);
+    void vscode.window.showErrorMessage(
+      `QuantStudio: could not write ${target.fsPath}: ${error instanceof Error ? error.message : String(error)}`,
+    );
     return;
   }
   const open = await vscode.window.showInformationMessage(`QuantStudio: exported to ${target.fsPath}.`, 'Open');
@@ -69,13 +74,19 @@ export async function deleteRun(arg?: unknown): Promise<boolean> {
   const file = typeof arg === 'object' && arg !== null ? (arg as { file?: unknown }).file : undefined;
   const target = typeof file === 'string' ? file : (await pickRun('Delete Run'))?.file;
   if (!target) return false;
-  const confirm = await vscode.window.showWarningMessage(`Delete the run ${path.basename(target)}?`, { modal: true, detail: `${target} is deleted from disk.` }, 'Delete');
+  const confirm = await vscode.window.showWarningMessage(
+    `Delete the run ${path.basename(target)}?`,
+    { modal: true, detail: `${target} is deleted from disk.` },
+    'Delete',
+  );
   if (confirm !== 'Delete') return false;
   try {
     fs.rmSync(target, { force: true });
     return true;
   } catch (error) {
-    void vscode.window.showErrorMessage(`QuantStudio: could not delete ${target}: ${error instanceof Error ? error.message : String(error)}`);
+    void vscode.window.showErrorMessage(
+      `QuantStudio: could not delete ${target}: ${error instanceof Error ? error.message : String(error)}`,
+    );
     return false;
   }
 }

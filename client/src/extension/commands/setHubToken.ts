@@ -6,7 +6,7 @@ import { SECRET_KEY } from '../hubToken';
 export async function setHubToken(context: vscode.ExtensionContext, output: vscode.LogOutputChannel): Promise<void> {
   const token = await vscode.window.showInputBox({
     title: 'Hugging Face Token',
-    prompt: 'A token (hf_…) to read gated or private models from the Hub; kept in VS Code\'s secret storage. Leave empty to remove it.',
+    prompt: "A token (hf_…) to read gated or private models from the Hub; kept in VS Code's secret storage. Leave empty to remove it.",
     password: true,
     ignoreFocusOut: true,
     placeHolder: 'hf_…',

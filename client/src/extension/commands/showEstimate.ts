@@ -11,7 +11,9 @@ export function estimateSummary(e: SiteEstimate): { message: string; detail: str
   const assumed = e.assumed.length > 0 ? `; assumed ${e.assumed.join(', ')}` : '';
   const message = `${e.estimate.method} for ${e.model}: ≈ ${humanBytes(e.estimate.weightsBytes)} weights, ${humanBytes(e.estimate.peakBytes)} ${peak} @ batch ${e.batch}, ${context} context${assumed}`;
   const lines = e.estimate.breakdown.map((l) => `${l.label}: ${humanBytes(l.bytes)}`);
-  const methods = e.methods.map((m) => `${m.label}: ${humanBytes(m.estimate.weightsBytes)} weights, ${humanBytes(m.estimate.peakBytes)} peak`);
+  const methods = e.methods.map(
+    (m) => `${m.label}: ${humanBytes(m.estimate.weightsBytes)} weights, ${humanBytes(m.estimate.peakBytes)} peak`,
+  );
   return { message, detail: [...lines, '', 'Across methods:', ...methods].join('\n') };
 }
 

@@ -31,7 +31,9 @@ export function failureNotice(error: unknown, ctx: FailureContext): FailureNotic
   if (error instanceof JobCancelledError) {
     const o = ctx.output;
     const written = o !== undefined && !o.existedBefore && o.existsNow;
-    const message = written ? `${ctx.noun} cancelled after the output was written to ${o.folder}.` : `${ctx.noun} cancelled; no output was written.`;
+    const message = written
+      ? `${ctx.noun} cancelled after the output was written to ${o.folder}.`
+      : `${ctx.noun} cancelled; no output was written.`;
     return { severity: 'info', message, log: message, showLog: false };
   }
   const lower = ctx.noun.toLowerCase();
@@ -43,7 +45,13 @@ export function failureNotice(error: unknown, ctx: FailureContext): FailureNotic
   if (error instanceof JobError) {
     const where = error.where ? ` (${error.where})` : '';
     const fix = FIXES[error.code];
-    return { severity: 'error', message: `QuantStudio: ${lower} failed: ${error.message}${where}`, log: `${error.code}: ${error.message}${where}`, showLog: true, ...(fix ? { fix } : {}) };
+    return {
+      severity: 'error',
+      message: `QuantStudio: ${lower} failed: ${error.message}${where}`,
+      log: `${error.code}: ${error.message}${where}`,
+      showLog: true,
+      ...(fix ? { fix } : {}),
+    };
   }
   const text = error instanceof Error ? error.message : String(error);
   return { severity: 'error', message: `QuantStudio: ${lower} failed: ${text}`, log: text, showLog: true };

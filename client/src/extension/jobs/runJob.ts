@@ -31,7 +31,14 @@ export function jobCommandArgs(value: unknown): JobCommandArgs {
   if (value instanceof vscode.Uri) return { uri: value };
   if (typeof value !== 'object' || value === null) return {};
   const v = value as Record<string, unknown>;
-  const uri = v.uri instanceof vscode.Uri ? v.uri : typeof v.uri === 'string' ? vscode.Uri.parse(v.uri) : isUriLike(v.uri) ? vscode.Uri.from(v.uri) : undefined;
+  const uri =
+    v.uri instanceof vscode.Uri
+      ? v.uri
+      : typeof v.uri === 'string'
+        ? vscode.Uri.parse(v.uri)
+        : isUriLike(v.uri)
+          ? vscode.Uri.from(v.uri)
+          : undefined;
   return {
     ...(typeof v.model === 'string' && v.model !== '' ? { model: v.model } : {}),
     ...(typeof v.config === 'string' && v.config !== '' ? { config: v.config } : {}),
@@ -41,7 +48,12 @@ export function jobCommandArgs(value: unknown): JobCommandArgs {
 
 /** A model job's start: the workspace trusted, the command's arguments, and the model they name or the user
  *  picks; undefined when the workspace is not trusted or the pick is dismissed. */
-export async function trustedModelJob(ctx: JobCommandContext, arg: unknown, noun: string, pickTitle: string): Promise<{ args: JobCommandArgs; model: string } | undefined> {
+export async function trustedModelJob(
+  ctx: JobCommandContext,
+  arg: unknown,
+  noun: string,
+  pickTitle: string,
+): Promise<{ args: JobCommandArgs; model: string } | undefined> {
   if (!ensureTrusted(noun)) return undefined;
   const args = jobCommandArgs(arg);
   const model = args.model ?? (await pickModel(ctx.extension, { title: pickTitle }));
@@ -50,7 +62,12 @@ export async function trustedModelJob(ctx: JobCommandContext, arg: unknown, noun
 
 /** A Uri that crossed JSON (a language server's lens argument): { scheme, path, ... }. */
 function isUriLike(value: unknown): value is { scheme: string; path: string } {
-  return typeof value === 'object' && value !== null && typeof (value as { scheme?: unknown }).scheme === 'string' && typeof (value as { path?: unknown }).path === 'string';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { scheme?: unknown }).scheme === 'string' &&
+    typeof (value as { path?: unknown }).path === 'string'
+  );
 }
 
 export interface JobRequest {

@@ -69,14 +69,32 @@ const KERNEL_COLUMN: Column = { head: 'Kernel', cell: (r) => r.kernel };
 const PHASE_COLUMNS: Column[] = [{ head: 'Phase', cell: (r) => r.phase ?? DASH }];
 const BATCH_COLUMN: Column = { head: 'Batch', cell: (r) => String(r.batch), number: true };
 /** "512" for a forward pass, "30 + 512" (prompt + new) for a generation. */
-const TOKEN_COLUMNS: Column[] = [{
-  head: 'Tokens', number: true,
-  cell: (r) => (r.promptTokens === undefined ? DASH : r.phase === 'generate' && r.newTokens !== undefined ? `${r.promptTokens} + ${r.newTokens}` : String(r.promptTokens)),
-}];
+const TOKEN_COLUMNS: Column[] = [
+  {
+    head: 'Tokens',
+    number: true,
+    cell: (r) =>
+      r.promptTokens === undefined
+        ? DASH
+        : r.phase === 'generate' && r.newTokens !== undefined
+          ? `${r.promptTokens} + ${r.newTokens}`
+          : String(r.promptTokens),
+  },
+];
 const MEASURE_COLUMNS: Column[] = [
   { head: 'Load (s)', cell: (r) => fixedOr(r.loadSeconds, 3), number: true },
-  { head: 'Latency per step (ms)', cell: (r) => fixedOr(r.perTokenLatencyMs, 2), sub: (r) => range(r.perTokenLatencyMsRange, 2), number: true },
-  { head: 'Throughput (tokens/s)', cell: (r) => fixedOr(r.throughputTokensPerSecond, 1), sub: (r) => range(r.throughputTokensPerSecondRange, 1), number: true },
+  {
+    head: 'Latency per step (ms)',
+    cell: (r) => fixedOr(r.perTokenLatencyMs, 2),
+    sub: (r) => range(r.perTokenLatencyMsRange, 2),
+    number: true,
+  },
+  {
+    head: 'Throughput (tokens/s)',
+    cell: (r) => fixedOr(r.throughputTokensPerSecond, 1),
+    sub: (r) => range(r.throughputTokensPerSecondRange, 1),
+    number: true,
+  },
   { head: 'Peak (MiB)', cell: (r) => mib(r.peakMemoryBytes), number: true },
   { head: 'Perplexity', cell: (r) => fixedOr(r.perplexity, 3), number: true },
   { head: 'Delta', cell: (r) => signed(r.perplexityDelta, 3), number: true },
@@ -86,15 +104,22 @@ export function benchmarkColumns(rows: readonly BenchmarkRowView[]): Column[] {
   const hasPhase = rows.some((r) => r.phase !== undefined);
   const hasTokens = rows.some((r) => r.promptTokens !== undefined || r.newTokens !== undefined);
   const named = rows.some((r) => variantLabel(r) !== methodLabel(r));
-  return [VARIANT_COLUMN, ...(named ? [METHOD_COLUMN] : []), KERNEL_COLUMN, ...(hasPhase ? PHASE_COLUMNS : []), BATCH_COLUMN, ...(hasTokens ? TOKEN_COLUMNS : []), ...MEASURE_COLUMNS];
+  return [
+    VARIANT_COLUMN,
+    ...(named ? [METHOD_COLUMN] : []),
+    KERNEL_COLUMN,
+    ...(hasPhase ? PHASE_COLUMNS : []),
+    BATCH_COLUMN,
+    ...(hasTokens ? TOKEN_COLUMNS : []),
+    ...MEASURE_COLUMNS,
+  ];
 }
 
 /** What the latency and throughput figures are: per step, and the median of the runs with their range below. */
 export function timingNote(rows: readonly BenchmarkRowView[]): string {
   const runs = unique(rows.map((r) => r.runs).filter((n): n is number => n !== undefined));
-  const how = runs.length === 0
-    ? 'one timed run each'
-    : `median of ${runs.join(' or ')} timed runs after a warm-up run, fastest–slowest below`;
+  const how =
+    runs.length === 0 ? 'one timed run each' : `median of ${runs.join(' or ')} timed runs after a warm-up run, fastest–slowest below`;
   return `Latency per step: one token of each sequence in the batch (per token at batch 1); ${how}.`;
 }
 
@@ -125,10 +150,19 @@ interface Measure {
 
 const MEASURES: Measure[] = [
   {
-    testId: 'chart-latency', title: 'Latency per step', unit: 'ms / step', value: (r) => r.perTokenLatencyMs, range: (r) => r.perTokenLatencyMsRange, label: (v) => v.toFixed(2),
+    testId: 'chart-latency',
+    title: 'Latency per step',
+    unit: 'ms / step',
+    value: (r) => r.perTokenLatencyMs,
+    range: (r) => r.perTokenLatencyMsRange,
+    label: (v) => v.toFixed(2),
   },
   {
-    testId: 'chart-throughput', title: 'Throughput', unit: 'tokens / s', value: (r) => r.throughputTokensPerSecond, range: (r) => r.throughputTokensPerSecondRange,
+    testId: 'chart-throughput',
+    title: 'Throughput',
+    unit: 'tokens / s',
+    value: (r) => r.throughputTokensPerSecond,
+    range: (r) => r.throughputTokensPerSecondRange,
     label: (v) => v.toFixed(1),
   },
   { testId: 'chart-memory', title: 'Peak memory', unit: 'MiB', value: (r) => r.peakMemoryBytes / MIB, label: (v) => v.toFixed(1) },
@@ -150,17 +184,19 @@ function measureChart(measure: Measure, sets: readonly RowSet[], measurement: st
   const variants = unique(all.map(variantLabel));
   const batches = unique(all.map((r) => r.batch)).sort((a, b) => a - b);
   const series: BarSeries[] = batches.flatMap((batch) =>
-    inMeasurement.filter((set) => set.rows.some((r) => r.batch === batch)).map((set) => ({
-      name: seriesName(set, `batch ${batch}`),
-      values: variants.map((v) => {
-        const row = set.rows.find((r) => variantLabel(r) === v && r.batch === batch);
-        return row === undefined ? null : measure.value(row);
-      }),
-      ranges: variants.map((v) => {
-        const row = set.rows.find((r) => variantLabel(r) === v && r.batch === batch);
-        return (row && measure.range?.(row)) ?? null;
-      }),
-    })),
+    inMeasurement
+      .filter((set) => set.rows.some((r) => r.batch === batch))
+      .map((set) => ({
+        name: seriesName(set, `batch ${batch}`),
+        values: variants.map((v) => {
+          const row = set.rows.find((r) => variantLabel(r) === v && r.batch === batch);
+          return row === undefined ? null : measure.value(row);
+        }),
+        ranges: variants.map((v) => {
+          const row = set.rows.find((r) => variantLabel(r) === v && r.batch === batch);
+          return (row && measure.range?.(row)) ?? null;
+        }),
+      })),
   );
   const how = measurementLabel(all[0]);
   const title = how === undefined ? measure.title : `${measure.title}, ${how}`;
@@ -181,7 +217,9 @@ function perplexityChart(sets: readonly RowSet[], testId: string): string | unde
     return delta === null ? value.toFixed(3) : delta === 0 ? `${value.toFixed(3)} (baseline)` : `${value.toFixed(3)} (${signed(delta, 3)})`;
   };
   const chart = barChart({
-    title: 'Perplexity (delta to the baseline)', unit: 'perplexity', categories: variants,
+    title: 'Perplexity (delta to the baseline)',
+    unit: 'perplexity',
+    categories: variants,
     series: withPerplexity.map(({ set }, s) => ({ name: set.name ?? 'perplexity', values: firsts[s].map((r) => r?.perplexity ?? null) })),
     valueLabel: label,
   });
@@ -194,11 +232,13 @@ function chartsOf(sets: readonly RowSet[], testIdPrefix: string, perplexityNote?
   if (all.length === 0) return '';
   const measurements = unique(all.map(measurementKey));
   const figures = MEASURES.map(
-    (m) => `<figure data-testid="${testIdPrefix}${m.testId}" aria-label="${m.title}">\n${measurements.map((k) => measureChart(m, sets, k)).join('\n')}\n</figure>`,
+    (m) =>
+      `<figure data-testid="${testIdPrefix}${m.testId}" aria-label="${m.title}">\n${measurements.map((k) => measureChart(m, sets, k)).join('\n')}\n</figure>`,
   );
-  const ppl = perplexityNote === undefined
-    ? perplexityChart(sets, `${testIdPrefix}chart-perplexity`)
-    : `<p data-testid="${testIdPrefix}chart-perplexity" class="why">${escapeHtml(perplexityNote)}</p>`;
+  const ppl =
+    perplexityNote === undefined
+      ? perplexityChart(sets, `${testIdPrefix}chart-perplexity`)
+      : `<p data-testid="${testIdPrefix}chart-perplexity" class="why">${escapeHtml(perplexityNote)}</p>`;
   return `<section class="charts" aria-label="Charts">\n${[...figures, ...(ppl ? [ppl] : [])].join('\n')}\n</section>`;
 }
 

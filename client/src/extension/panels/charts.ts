@@ -54,7 +54,9 @@ export const defaultValueLabel = (value: number): string => String(Number(value.
 
 /** The SVG (accessible name, axes, bars with their labels), its legend and its data table. */
 export function barChart(spec: BarChartSpec): string {
-  const values = spec.series.flatMap((s) => [...s.values, ...(s.ranges ?? []).map((r) => r?.[1] ?? null)].filter((v): v is number => v !== null && Number.isFinite(v)));
+  const values = spec.series.flatMap((s) =>
+    [...s.values, ...(s.ranges ?? []).map((r) => r?.[1] ?? null)].filter((v): v is number => v !== null && Number.isFinite(v)),
+  );
   const ticks = niceTicks(Math.max(0, ...values));
   const yMax = ticks[ticks.length - 1];
   const y = (v: number): number => CHART_BOX.top + PLOT_HEIGHT - (Math.max(0, v) / yMax) * PLOT_HEIGHT;
@@ -70,7 +72,9 @@ export function barChart(spec: BarChartSpec): string {
   }
   const axisY = CHART_BOX.top + PLOT_HEIGHT;
   parts.push(`<line class="axis" x1="${CHART_BOX.left}" y1="${axisY}" x2="${CHART_BOX.width - CHART_BOX.right}" y2="${axisY}"/>`);
-  parts.push(`<text class="unit" x="14" y="${coord(CHART_BOX.top + PLOT_HEIGHT / 2)}" text-anchor="middle" transform="rotate(-90 14 ${coord(CHART_BOX.top + PLOT_HEIGHT / 2)})">${escapeHtml(spec.unit)}</text>`);
+  parts.push(
+    `<text class="unit" x="14" y="${coord(CHART_BOX.top + PLOT_HEIGHT / 2)}" text-anchor="middle" transform="rotate(-90 14 ${coord(CHART_BOX.top + PLOT_HEIGHT / 2)})">${escapeHtml(spec.unit)}</text>`,
+  );
 
   spec.categories.forEach((category, c) => {
     const groupX = CHART_BOX.left + c * groupWidth + (groupWidth * (1 - BARS_SHARE)) / 2;
@@ -95,7 +99,9 @@ export function barChart(spec: BarChartSpec): string {
         parts.push(`<text class="value" x="${centre}" y="${coord(labelTop - 4)}" text-anchor="middle">${escapeHtml(text)}</text>`);
       }
     });
-    parts.push(`<text class="category" x="${coord(CHART_BOX.left + (c + 0.5) * groupWidth)}" y="${axisY + 18}" text-anchor="middle">${escapeHtml(category)}</text>`);
+    parts.push(
+      `<text class="category" x="${coord(CHART_BOX.left + (c + 0.5) * groupWidth)}" y="${axisY + 18}" text-anchor="middle">${escapeHtml(category)}</text>`,
+    );
   });
 
   const name = `${spec.title} (${spec.unit}) by ${spec.series.map((s) => s.name).join(', ')}; the data table follows the chart`;
@@ -110,7 +116,10 @@ function whisker(x: number, low: number, high: number, barWidth: number): string
 }
 
 function legend(series: readonly BarSeries[]): string {
-  const items = series.map((s, i) => `<li><svg class="swatch" viewBox="0 0 10 10" aria-hidden="true"><rect class="series-${i % SERIES_COLOURS.length}" width="10" height="10"/></svg>${escapeHtml(s.name)}</li>`);
+  const items = series.map(
+    (s, i) =>
+      `<li><svg class="swatch" viewBox="0 0 10 10" aria-hidden="true"><rect class="series-${i % SERIES_COLOURS.length}" width="10" height="10"/></svg>${escapeHtml(s.name)}</li>`,
+  );
   return `<ul class="legend">${items.join('')}</ul>`;
 }
 

@@ -63,7 +63,8 @@ export function metricsComparison({ a, b }: CompareInput): string {
   const rows = ids.map((id) => {
     const [xa, xb] = [fa.find((f) => f.id === id), fb.find((f) => f.id === id)];
     const { label, unit } = (xa ?? xb) as Figure;
-    const values = cell(xa === undefined ? DASH : formatFigure(xa.value, unit)) + cell(xb === undefined ? DASH : formatFigure(xb.value, unit));
+    const values =
+      cell(xa === undefined ? DASH : formatFigure(xa.value, unit)) + cell(xb === undefined ? DASH : formatFigure(xb.value, unit));
     const why = whyNotCompared(xa, xb);
     if (why !== undefined || xa === undefined || xb === undefined) {
       return `<tr><th scope="row">${escapeHtml(label)}</th>${values}<td colspan="2" class="why">${escapeHtml(why ?? '')}</td></tr>`;
@@ -109,15 +110,25 @@ export function benchmarkComparison(a: readonly BenchmarkRowView[], b: readonly 
   const pairs = pairRows(a, b);
   const hasPhase = [...a, ...b].some((r) => r.phase !== undefined);
   const head = [
-    '<th scope="col">Variant</th>', ...(hasPhase ? ['<th scope="col">Phase</th>'] : []), '<th scope="col">Batch</th>',
-    ...MEASURES.flatMap((m) => [`<th scope="col">${m.head} A</th>`, `<th scope="col">${m.head} B</th>`, `<th scope="col">${m.head} B − A</th>`]),
+    '<th scope="col">Variant</th>',
+    ...(hasPhase ? ['<th scope="col">Phase</th>'] : []),
+    '<th scope="col">Batch</th>',
+    ...MEASURES.flatMap((m) => [
+      `<th scope="col">${m.head} A</th>`,
+      `<th scope="col">${m.head} B</th>`,
+      `<th scope="col">${m.head} B − A</th>`,
+    ]),
   ].join('');
   const rows = pairs.map(({ a: ra, b: rb }) => {
     const any = (ra ?? rb) as BenchmarkRowView;
     const missing = ra === undefined ? 'not in A' : rb === undefined ? 'not in B' : undefined;
     const measures = MEASURES.flatMap((m) => {
       const [va, vb] = [ra && m.value(ra), rb && m.value(rb)];
-      return [cell(fixedOr(va, m.digits)), cell(fixedOr(vb, m.digits)), cell(va !== undefined && vb !== undefined ? signed(vb - va, m.digits) : missing ?? DASH)];
+      return [
+        cell(fixedOr(va, m.digits)),
+        cell(fixedOr(vb, m.digits)),
+        cell(va !== undefined && vb !== undefined ? signed(vb - va, m.digits) : (missing ?? DASH)),
+      ];
     });
     return `<tr><th scope="row">${escapeHtml(variantLabel(any))}</th>${hasPhase ? cell(measurementLabel(any) ?? DASH, false) : ''}${cell(String(any.batch))}${measures.join('')}</tr>`;
   });
@@ -148,7 +159,9 @@ function perplexityComparisonChart({ a, b }: CompareInput): string {
   const why = evaluationDifference(a.run, b.run);
   if (why !== undefined) return `<p data-testid="compare-chart-run-perplexity" class="why">${escapeHtml(why)}</p>`;
   const chart = barChart({
-    title: 'Perplexity (delta to A)', unit: 'perplexity', categories: [`A: ${a.label}`, `B: ${b.label}`],
+    title: 'Perplexity (delta to A)',
+    unit: 'perplexity',
+    categories: [`A: ${a.label}`, `B: ${b.label}`],
     series: [{ name: 'perplexity', values: [pa, pb] }],
     valueLabel: (v, _s, c) => (c === 0 ? v.toFixed(3) : `${v.toFixed(3)} (${signed(v - pa, 3)})`),
   });
@@ -159,7 +172,9 @@ export function compareBody(input: CompareInput): string {
   const [rowsA, rowsB] = [input.a.run.rows ?? [], input.b.run.rows ?? []];
   const bothBenchmarks = rowsA.length > 0 && rowsB.length > 0;
   const parts = [
-    `<h1>Compare — ${escapeHtml(input.a.label)} vs ${escapeHtml(input.b.label)}</h1>`, runsTable(input), metricsComparison(input),
+    `<h1>Compare — ${escapeHtml(input.a.label)} vs ${escapeHtml(input.b.label)}</h1>`,
+    runsTable(input),
+    metricsComparison(input),
     // two benchmarks compare perplexity per variant in their charts; other runs by their headline figure
     bothBenchmarks ? '' : perplexityComparisonChart(input),
   ];

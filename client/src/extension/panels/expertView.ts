@@ -18,7 +18,8 @@ export function expertTokenTable(run: RunResult): string {
     return `<tr><th scope="row">${escapeHtml(l.name)}</th>${cells.join('')}<td>${rtn === '' ? 'none' : escapeHtml(rtn)}</td></tr>`;
   });
   const never = layers.reduce((n, l) => n + l.expertTokens!.filter((t) => t === 0).length, 0);
-  const caption = never === 0 ? 'Calibration tokens per expert' : `Calibration tokens per expert: ${never} expert${never === 1 ? '' : 's'} never reached`;
+  const caption =
+    never === 0 ? 'Calibration tokens per expert' : `Calibration tokens per expert: ${never} expert${never === 1 ? '' : 's'} never reached`;
   return `<table data-testid="expert-tokens">
 <caption>${escapeHtml(caption)} (under 0.5% of the calibration: quantized round-to-nearest, as GPTQModel 7.7 falls back)</caption>
 <thead><tr><th scope="col">Layer</th>${head}<th scope="col">Round-to-nearest</th></tr></thead>

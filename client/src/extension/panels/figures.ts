@@ -38,17 +38,27 @@ export function evaluationBasis(run: RunResult): BasisPart[] {
   const tokens = run.kind === 'perplexity' ? run.metrics.tokens : run.metrics.evaluationTokens;
   // the worker's default window is 256 tokens for every kind of run
   const seq = run.kind === 'perplexity' ? numberOr(run.metrics.seq, numberOr(o.seq, 256)) : numberOr(evaluate.seq, 256);
-  return [['text', text], ['tokens', tokens === undefined ? 'unknown' : count(tokens)], ['window', seq === undefined ? 'unknown' : count(seq)]];
+  return [
+    ['text', text],
+    ['tokens', tokens === undefined ? 'unknown' : count(tokens)],
+    ['window', seq === undefined ? 'unknown' : count(seq)],
+  ];
 }
 
 /** Jobs other than benchmarks run one sequence at a time (batch 1). */
 function speedBasis(phase: string): BasisPart[] {
-  return [['phase', phase], ['batch', '1']];
+  return [
+    ['phase', phase],
+    ['batch', '1'],
+  ];
 }
 
 // a quantize job's sample is generated as a generate job generates, so their speeds compare
 const SPEED_PHASE: Record<RunResult['kind'], string> = {
-  generate: 'generation', quantize: 'generation', perplexity: 'perplexity evaluation', benchmark: 'benchmark',
+  generate: 'generation',
+  quantize: 'generation',
+  perplexity: 'perplexity evaluation',
+  benchmark: 'benchmark',
 };
 
 interface Meaning {
@@ -76,13 +86,20 @@ const MEANINGS: Record<string, Meaning> = {
   inputWeightBytes: { label: 'Source weights', unit: 'bytes' },
   quantizeSeconds: { label: 'Quantize time', unit: 'seconds' },
   layers: { label: 'Layers quantized', unit: 'count' },
-  meanLayerError: { label: 'Mean reconstruction error', unit: 'error', basis: (run) => [['error of', run.layers?.[0]?.errorKind ?? 'unknown']] },
+  meanLayerError: {
+    label: 'Mean reconstruction error',
+    unit: 'error',
+    basis: (run) => [['error of', run.layers?.[0]?.errorKind ?? 'unknown']],
+  },
   variants: { label: 'Variants', unit: 'count' },
 };
 
 /** Names that mean different things by kind: a perplexity run's tokens are evaluated, a generate run's generated. */
 function meaningOf(run: RunResult, name: string): Meaning {
-  if (name === 'tokens') return run.kind === 'perplexity' ? { id: 'evaluationTokens', ...MEANINGS.evaluationTokens } : { id: 'generatedTokens', label: 'Tokens generated', unit: 'count' };
+  if (name === 'tokens')
+    return run.kind === 'perplexity'
+      ? { id: 'evaluationTokens', ...MEANINGS.evaluationTokens }
+      : { id: 'generatedTokens', label: 'Tokens generated', unit: 'count' };
   // a metric added later is compared only between runs of the same kind
   return MEANINGS[name] ?? { label: metricLabel(name), unit: 'plain', basis: (r) => [['job', r.kind]] };
 }
@@ -115,13 +132,20 @@ export function formatFigure(value: number, unit: Unit, signed = false): string 
   const sign = signed && value > 0 ? '+' : '';
   const text = ((): string => {
     switch (unit) {
-      case 'perplexity': return value.toFixed(3);
-      case 'bytes': return `${inMiB(value)} MiB`;
-      case 'seconds': return Math.abs(value) < 1 ? `${plain(Number((value * 1000).toPrecision(3)))} ms` : `${value.toFixed(2)} s`;
-      case 'tokensPerSecond': return `${value.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 })} tokens/s`;
-      case 'count': return count(value);
-      case 'error': return value.toExponential(3);
-      case 'plain': return plain(value);
+      case 'perplexity':
+        return value.toFixed(3);
+      case 'bytes':
+        return `${inMiB(value)} MiB`;
+      case 'seconds':
+        return Math.abs(value) < 1 ? `${plain(Number((value * 1000).toPrecision(3)))} ms` : `${value.toFixed(2)} s`;
+      case 'tokensPerSecond':
+        return `${value.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 })} tokens/s`;
+      case 'count':
+        return count(value);
+      case 'error':
+        return value.toExponential(3);
+      case 'plain':
+        return plain(value);
     }
   })();
   return `${sign}${text}`;

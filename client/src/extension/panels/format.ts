@@ -28,7 +28,12 @@ export function modelName(run: Pick<RunResult, 'model'>): string {
   return path.basename(ref.replace(/[\\/]+$/, '')) || ref;
 }
 
-const KIND_LABELS: Record<RunResult['kind'], string> = { quantize: 'Quantize', benchmark: 'Benchmark', generate: 'Generate', perplexity: 'Perplexity' };
+const KIND_LABELS: Record<RunResult['kind'], string> = {
+  quantize: 'Quantize',
+  benchmark: 'Benchmark',
+  generate: 'Generate',
+  perplexity: 'Perplexity',
+};
 
 export function kindLabel(kind: RunResult['kind']): string {
   return KIND_LABELS[kind];

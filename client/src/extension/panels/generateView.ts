@@ -37,7 +37,9 @@ export function settingsTable(settings: GenerateSettings | undefined, metrics: R
   if (metrics.tokens !== undefined) rows.push(['Generated tokens', String(metrics.tokens)]);
   if (metrics.prefillTokensPerSecond !== undefined) rows.push(['Prefill', `${fixedOr(metrics.prefillTokensPerSecond, 1)} tokens/s`]);
   if (metrics.loadSeconds !== undefined) rows.push(['Load time', `${fixedOr(metrics.loadSeconds, 2)} s`]);
-  const body = rows.map(([label, value]) => `<tr><th scope="row">${escapeHtml(label)}</th><td class="number">${escapeHtml(value)}</td></tr>`);
+  const body = rows.map(
+    ([label, value]) => `<tr><th scope="row">${escapeHtml(label)}</th><td class="number">${escapeHtml(value)}</td></tr>`,
+  );
   return `<table data-testid="generate-settings">\n<caption>Sampling settings</caption>\n<tbody>\n${body.join('\n')}\n</tbody>\n</table>`;
 }
 
@@ -55,8 +57,12 @@ export function runSettings(run: RunResult, remembered: GenerateSettings | undef
   const pick = <K extends keyof GenerateSettings>(key: K, type: 'string' | 'number'): GenerateSettings[K] =>
     (typeof o[key] === type ? o[key] : remembered?.[key]) as GenerateSettings[K];
   return {
-    prompt: pick('prompt', 'string'), maxTokens: pick('maxTokens', 'number'), temperature: pick('temperature', 'number'),
-    topK: pick('topK', 'number'), topP: pick('topP', 'number'), seed: pick('seed', 'number'),
+    prompt: pick('prompt', 'string'),
+    maxTokens: pick('maxTokens', 'number'),
+    temperature: pick('temperature', 'number'),
+    topK: pick('topK', 'number'),
+    topP: pick('topP', 'number'),
+    seed: pick('seed', 'number'),
   };
 }
 
@@ -64,5 +70,9 @@ export function generateBody(run: RunResult, remembered: GenerateSettings | unde
   const m = run.metrics;
   const settings = runSettings(run, remembered);
   const rate = m.tokensPerSecond === undefined ? DASH : `${m.tokensPerSecond.toFixed(1)} tokens/s`;
-  return [promptSection(settings), streamSection(run.text ?? '', rate, m.tokens === undefined ? DASH : String(m.tokens)), settingsTable(settings, m)].join('\n');
+  return [
+    promptSection(settings),
+    streamSection(run.text ?? '', rate, m.tokens === undefined ? DASH : String(m.tokens)),
+    settingsTable(settings, m),
+  ].join('\n');
 }

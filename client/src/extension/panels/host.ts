@@ -9,7 +9,16 @@ import { compareInput, CompareSide } from './compareView';
 import { GenerateSettings } from './generateView';
 import { layerCells, LiveLog, LiveMessage, progressText, TokenRate } from './live';
 import {
-  compareTitle, comparePage, interruptedLivePage, livePage, liveTitle, LiveView, missingComparePage, missingRunPage, runPage, runTitle,
+  compareTitle,
+  comparePage,
+  interruptedLivePage,
+  livePage,
+  liveTitle,
+  LiveView,
+  missingComparePage,
+  missingRunPage,
+  runPage,
+  runTitle,
 } from './pages';
 import { PANEL_ACTIONS, PanelAction } from './quantizeView';
 import { PanelState, parsePanelState } from './state';
@@ -116,7 +125,12 @@ function restoreCompare(panel: vscode.WebviewPanel, state: Extract<PanelState, {
   const [a, b] = [loadRun(state.a), loadRun(state.b)];
   if (typeof a === 'string' || typeof b === 'string') {
     panel.title = 'QuantStudio: comparison not available';
-    panel.webview.html = missingComparePage(state.a, state.b, [a, b].filter((r): r is string => typeof r === 'string'), pageContext(panel));
+    panel.webview.html = missingComparePage(
+      state.a,
+      state.b,
+      [a, b].filter((r): r is string => typeof r === 'string'),
+      pageContext(panel),
+    );
     return;
   }
   const input = compareInput({ run: a, file: state.a }, { run: b, file: state.b });
@@ -183,7 +197,12 @@ class LivePanel implements LiveRunPanel {
     const count = this.rate.tokens;
     const max = this.view.settings?.maxTokens;
     this.post({ type: 'token', text, count: String(count), rate: this.rate.text });
-    this.post({ type: 'progress', text: `generating: ${count}${max === undefined ? '' : `/${max}`} tokens`, current: count, total: max ?? count });
+    this.post({
+      type: 'progress',
+      text: `generating: ${count}${max === undefined ? '' : `/${max}`} tokens`,
+      current: count,
+      total: max ?? count,
+    });
   }
 
   finish(run: RunResult, runFile: string): void {

@@ -15,7 +15,8 @@ export function metricValue(value: number): string {
 
 export function metricsTable(run: RunResult, testId = 'metrics-table'): string {
   const rows = runFigures(run).map(
-    (f) => `<tr><th scope="row">${escapeHtml(f.label)}</th><td class="number" data-metric="${escapeHtml(f.metric)}">${escapeHtml(formatFigure(f.value, f.unit))}</td></tr>`,
+    (f) =>
+      `<tr><th scope="row">${escapeHtml(f.label)}</th><td class="number" data-metric="${escapeHtml(f.metric)}">${escapeHtml(formatFigure(f.value, f.unit))}</td></tr>`,
   );
   if (rows.length === 0) return '';
   return `<table data-testid="${testId}">\n<caption>All metrics of the run</caption>\n<thead><tr><th scope="col">Metric</th><th scope="col">Value</th></tr></thead>\n<tbody>\n${rows.join('\n')}\n</tbody>\n</table>`;

@@ -61,14 +61,21 @@ export function livePage(view: LiveView, ctx: PageContext): string {
 
 /** A live panel restored after a window reload: the job failed before, or the reload ended its worker. */
 export function interruptedLivePage(view: LiveView & { failed?: string }, ctx: PageContext): string {
-  const why = view.failed === undefined
-    ? 'The window was reloaded while this job ran, which stopped it; no result was saved. Run it again.'
-    : `This job failed: ${view.failed}`;
+  const why =
+    view.failed === undefined
+      ? 'The window was reloaded while this job ran, which stopped it; no result was saved. Run it again.'
+      : `This job failed: ${view.failed}`;
   const body = `<main data-testid="live-interrupted">
 <h1>${escapeHtml(kindLabel(view.kind))} — ${escapeHtml(view.title)}</h1>
 <p role="alert">${escapeHtml(why)}</p>
 </main>`;
-  const state: PanelState = { view: 'live', kind: view.kind, title: view.title, ...(view.settings ? { settings: view.settings } : {}), ...(view.failed === undefined ? {} : { failed: view.failed }) };
+  const state: PanelState = {
+    view: 'live',
+    kind: view.kind,
+    title: view.title,
+    ...(view.settings ? { settings: view.settings } : {}),
+    ...(view.failed === undefined ? {} : { failed: view.failed }),
+  };
   return page(liveTitle(view), body, state, ctx);
 }
 

@@ -14,6 +14,8 @@ export function perplexityBody(run: RunResult): string {
     ['tokens-per-second', 'Evaluation speed', m.tokensPerSecond === undefined ? DASH : `${m.tokensPerSecond.toFixed(1)} tokens/s`],
     ['load-seconds', 'Load time', m.loadSeconds === undefined ? DASH : `${m.loadSeconds.toFixed(2)} s`],
   ];
-  const body = rows.map(([id, label, value]) => `<tr><th scope="row">${label}</th><td id="${id}" class="number">${escapeHtml(value)}</td></tr>`);
+  const body = rows.map(
+    ([id, label, value]) => `<tr><th scope="row">${label}</th><td id="${id}" class="number">${escapeHtml(value)}</td></tr>`,
+  );
   return `<table data-testid="perplexity-summary">\n<caption>Perplexity of ${escapeHtml(run.model.ref)}</caption>\n<tbody>\n${body.join('\n')}\n</tbody>\n</table>`;
 }

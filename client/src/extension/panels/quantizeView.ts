@@ -11,7 +11,8 @@ export const PANEL_ACTIONS: readonly PanelAction[] = ['benchmark', 'generate'];
 
 export function summaryTable(run: RunResult): string {
   const rows = quantizeSummary(run).map(
-    (r) => `<tr><th scope="row">${escapeHtml(r.label)}</th><td id="${r.id}" class="number${r.tone ? ` ${r.tone}` : ''}">${escapeHtml(r.value)}</td></tr>`,
+    (r) =>
+      `<tr><th scope="row">${escapeHtml(r.label)}</th><td id="${r.id}" class="number${r.tone ? ` ${r.tone}` : ''}">${escapeHtml(r.value)}</td></tr>`,
   );
   return `<table id="summary" data-testid="quantize-summary">\n<caption>Quantization summary</caption>\n<tbody>\n${rows.join('\n')}\n</tbody>\n</table>`;
 }
@@ -28,8 +29,10 @@ export function actionButtons(run: RunResult): string {
 export function finishedLayerTable(run: RunResult): string {
   const layers = run.layers ?? [];
   if (layers.length === 0) return '';
-  const rows = layers.map((l, i) =>
-    `<tr><th scope="row" class="number">${i + 1}/${layers.length}</th><td>${escapeHtml(l.name)}</td><td class="number">${l.seconds.toFixed(2)}</td><td class="number">${l.error.toExponential(3)}</td></tr>`);
+  const rows = layers.map(
+    (l, i) =>
+      `<tr><th scope="row" class="number">${i + 1}/${layers.length}</th><td>${escapeHtml(l.name)}</td><td class="number">${l.seconds.toFixed(2)}</td><td class="number">${l.error.toExponential(3)}</td></tr>`,
+  );
   const kind = layers[0].errorKind === 'output' ? "of each layer's output on the calibration data" : 'of the weights';
   return `<table data-testid="layer-table">
 <caption>Layers (reconstruction error ${kind})</caption>
@@ -41,7 +44,10 @@ ${rows.join('\n')}
 }
 
 export function quantizeBody(run: RunResult): string {
-  const sample = run.text === undefined ? '' : `\n<h2>Sample from the quantized model</h2>\n<pre data-testid="sample-text">${escapeHtml(run.text)}</pre>`;
+  const sample =
+    run.text === undefined
+      ? ''
+      : `\n<h2>Sample from the quantized model</h2>\n<pre data-testid="sample-text">${escapeHtml(run.text)}</pre>`;
   const layers = finishedLayerTable(run);
   const experts = expertTokenTable(run);
   return `${summaryTable(run)}\n${actionButtons(run)}${sample}${layers ? `\n${layers}` : ''}${experts ? `\n${experts}` : ''}`;

@@ -33,7 +33,10 @@ export function readModelFolder(folder: string): ModelFolder | undefined {
 /** What makes two folders the same model: config.json's text and each weight file's name and size. */
 function fingerprint(folder: string): string | undefined {
   try {
-    const weights = fs.readdirSync(folder).filter((n) => n.endsWith('.safetensors')).sort();
+    const weights = fs
+      .readdirSync(folder)
+      .filter((n) => n.endsWith('.safetensors'))
+      .sort();
     const sizes = weights.map((n) => `${n}:${fs.statSync(path.join(folder, n)).size}`);
     return `${fs.readFileSync(path.join(folder, 'config.json'), 'utf8')}\n${sizes.join('\n')}`;
   } catch {
@@ -47,9 +50,16 @@ function fingerprint(folder: string): string | undefined {
  * records the workspace's path, not one inside the extension.
  */
 export function modelFolders(configFiles: readonly string[], extra: readonly string[] = []): ModelFolder[] {
-  const own = [...new Set(configFiles.map((f) => path.dirname(path.resolve(f))))].sort().map(readModelFolder).filter((m): m is ModelFolder => m !== undefined);
+  const own = [...new Set(configFiles.map((f) => path.dirname(path.resolve(f))))]
+    .sort()
+    .map(readModelFolder)
+    .filter((m): m is ModelFolder => m !== undefined);
   const seen = new Set(own.map((m) => path.resolve(m.folder)));
   const prints = new Set(own.map((m) => fingerprint(m.folder)).filter((p): p is string => p !== undefined));
-  const added = extra.map((f) => path.resolve(f)).filter((f) => !seen.has(f)).map(readModelFolder).filter((m): m is ModelFolder => m !== undefined);
+  const added = extra
+    .map((f) => path.resolve(f))
+    .filter((f) => !seen.has(f))
+    .map(readModelFolder)
+    .filter((m): m is ModelFolder => m !== undefined);
   return [...own, ...added.filter((m) => !prints.has(fingerprint(m.folder) ?? ''))];
 }

@@ -25,7 +25,10 @@ export function demoModel(context: vscode.ExtensionContext): string {
 
 export async function findModelFolders(context: vscode.ExtensionContext): Promise<ModelFolder[]> {
   const configs = await vscode.workspace.findFiles('**/config.json', MODEL_SEARCH_EXCLUDE, 500);
-  return modelFolders(configs.map((u) => u.fsPath), [demoModel(context)]);
+  return modelFolders(
+    configs.map((u) => u.fsPath),
+    [demoModel(context)],
+  );
 }
 
 function describe(m: ModelFolder, demo: string): string {
@@ -47,7 +50,8 @@ async function enterHubId(title: string): Promise<string | undefined> {
 
 export async function pickModel(context: vscode.ExtensionContext, options: PickModelOptions): Promise<string | undefined> {
   const demo = demoModel(context);
-  const wanted = (quantMethod: string | undefined): boolean => options.only === undefined || (options.only === 'quantized') === (quantMethod !== undefined);
+  const wanted = (quantMethod: string | undefined): boolean =>
+    options.only === undefined || (options.only === 'quantized') === (quantMethod !== undefined);
   const found = (await findModelFolders(context)).filter((m) => wanted(m.quantMethod));
   const items: Array<vscode.QuickPickItem & { model?: string; hubId?: boolean }> = found.map((m) => ({
     label: path.basename(m.folder),
@@ -64,6 +68,12 @@ export async function pickModel(context: vscode.ExtensionContext, options: PickM
   if (!picked) return undefined;
   if (picked.model) return picked.model;
   if (picked.hubId) return enterHubId(options.title);
-  const chosen = await vscode.window.showOpenDialog({ title: options.title, canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: 'Use this model' });
+  const chosen = await vscode.window.showOpenDialog({
+    title: options.title,
+    canSelectFolders: true,
+    canSelectFiles: false,
+    canSelectMany: false,
+    openLabel: 'Use this model',
+  });
   return chosen?.[0]?.fsPath;
 }

@@ -20,7 +20,9 @@ export async function pickRun(title: string, options: { exclude?: string } = {})
   if (candidates.length === 0) {
     const note = broken.length > 0 ? ` (${broken.length} file(s) there are not readable runs)` : '';
     const none = options.exclude ? 'no other saved run' : 'no saved runs';
-    void vscode.window.showInformationMessage(`QuantStudio: ${none} in ${location.folder}${note}. Run Quantize, Benchmark, Generate or Evaluate Perplexity first.`);
+    void vscode.window.showInformationMessage(
+      `QuantStudio: ${none} in ${location.folder}${note}. Run Quantize, Benchmark, Generate or Evaluate Perplexity first.`,
+    );
     return undefined;
   }
   const picked = await vscode.window.showQuickPick(

@@ -8,7 +8,12 @@ import { currentRunsLocation } from './runsFolder';
 
 export const RUNS_VIEW_ID = 'quantstudio.runs';
 
-const KIND_ICONS: Record<string, string> = { quantize: 'package', benchmark: 'dashboard', generate: 'comment-discussion', perplexity: 'graph-line' };
+const KIND_ICONS: Record<string, string> = {
+  quantize: 'package',
+  benchmark: 'dashboard',
+  generate: 'comment-discussion',
+  perplexity: 'graph-line',
+};
 
 export class RunsTreeProvider implements vscode.TreeDataProvider<RunNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();

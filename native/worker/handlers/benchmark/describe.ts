@@ -20,7 +20,12 @@ export function describePlan(plan: PipelinePlan): QuantDescription {
     case 'int8':
       return { quantization: 'int8', bits: 8, groupSize: -1, actOrder: null };
     default:
-      return { quantization: plan.method, bits: plan.bits ?? null, groupSize: plan.groupSize ?? null, actOrder: plan.layout === 'gptq' ? plan.descAct ?? false : null };
+      return {
+        quantization: plan.method,
+        bits: plan.bits ?? null,
+        groupSize: plan.groupSize ?? null,
+        actOrder: plan.layout === 'gptq' ? (plan.descAct ?? false) : null,
+      };
   }
 }
 

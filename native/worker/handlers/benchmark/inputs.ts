@@ -20,7 +20,11 @@ export function tokenPool(modelFolder: string, plan: BenchmarkPlan): number[] {
   let ids = tokenizer.encode(text.slice(0, needed * CHARS_PER_TOKEN_MARGIN), { addSpecialTokens: false });
   if (ids.length <= needed) ids = tokenizer.encode(text, { addSpecialTokens: false });
   if (ids.length < needed) {
-    throw new JobFailure('INVALID_JOB', `the benchmark needs ${needed} tokens of WikiText-2 test text (largest batch × prompt, and the perplexity slice); the text has ${ids.length}. Use smaller batch sizes, prompts or options.evaluate.maxTokens`, 'options');
+    throw new JobFailure(
+      'INVALID_JOB',
+      `the benchmark needs ${needed} tokens of WikiText-2 test text (largest batch × prompt, and the perplexity slice); the text has ${ids.length}. Use smaller batch sizes, prompts or options.evaluate.maxTokens`,
+      'options',
+    );
   }
   return ids.slice(0, needed);
 }

@@ -21,6 +21,6 @@ export function kernelOf(folder: string, tensors: readonly TensorMeta[], hiddenS
     // Not a quantized layer: the dense kernel on the weight's own dtype.
     if (!(error instanceof Error) || !error.message.includes('is not a quantized layer')) throw error;
     const dtype = tensors.find((t) => t.name === `${probe}.weight`)?.dtype;
-    return `${dtype === undefined ? 'dense' : DENSE_NAMES[dtype] ?? dtype.toLowerCase()} matmul`;
+    return `${dtype === undefined ? 'dense' : (DENSE_NAMES[dtype] ?? dtype.toLowerCase())} matmul`;
   }
 }

@@ -10,7 +10,6 @@ import { PeakMemory } from './peakMemory';
 
 export type MeasureProgress = (phase: string, current: number, total: number, extra?: { message?: string; etaSeconds?: number }) => void;
 
-
 /** `batch` sequences of `length` ids each, sequence b from pool[b·length]. */
 function sequences(pool: readonly number[], batch: number, length: number): number[] {
   return pool.slice(0, batch * length);
@@ -44,7 +43,15 @@ export async function measureVariant(req: MeasureRequest, signal: AbortSignal, p
     peak.reset();
     const ids = sequences(req.pool, batch, req.promptLength);
     const forward = await timed(req.repeat, async () => (await model.forwardBatch(ids, batch, { signal })).seconds);
-    phases.push({ batch, phase: 'forward', promptTokens: req.promptLength, newTokens: 0, ...forward, timedTokens: req.promptLength, peakMemoryBytes: peak.read() });
+    phases.push({
+      batch,
+      phase: 'forward',
+      promptTokens: req.promptLength,
+      newTokens: 0,
+      ...forward,
+      timedTokens: req.promptLength,
+      peakMemoryBytes: peak.read(),
+    });
 
     const prompts = sequences(req.pool, batch, promptTokens);
     for (const n of newTokens) {

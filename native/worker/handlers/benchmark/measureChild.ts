@@ -14,7 +14,11 @@ function post(message: MeasureChildMessage): Promise<void> {
 export async function runMeasureChild(request: MeasureRequest, signal: AbortSignal): Promise<void> {
   let code = 0;
   try {
-    const report = await measureVariant(request, signal, (phase, current, total, extra = {}) => void post({ type: 'progress', phase, current, total, ...extra }));
+    const report = await measureVariant(
+      request,
+      signal,
+      (phase, current, total, extra = {}) => void post({ type: 'progress', phase, current, total, ...extra }),
+    );
     await post({ type: 'measured', report });
   } catch (error) {
     code = 1;

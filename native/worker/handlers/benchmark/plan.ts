@@ -4,15 +4,22 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { CalibrationOptions } from '../../../lib';
-import { checkQuantizable, ModelConfigError, planFromConfig, QuantAlgorithm, QuantizeConfigError, readRuntimeConfig, RuntimeConfig } from '../../../lib';
+import {
+  checkQuantizable,
+  ModelConfigError,
+  planFromConfig,
+  QuantAlgorithm,
+  QuantizeConfigError,
+  readRuntimeConfig,
+  RuntimeConfig,
+} from '../../../lib';
 import { JobFailure } from '../../jobFailure';
 import type { Job, JsonObject } from '../../protocol';
 import { QuantDescription, describeFolder, describePlan, labelOf } from './describe';
 import type { EvaluatePlan } from './messages';
 
 export type VariantSource =
-  | { kind: 'model'; folder: string }
-  | { kind: 'config'; config: JsonObject; algorithm?: QuantAlgorithm; calibration: CalibrationOptions };
+  { kind: 'model'; folder: string } | { kind: 'config'; config: JsonObject; algorithm?: QuantAlgorithm; calibration: CalibrationOptions };
 
 export interface VariantPlan {
   label: string;
@@ -55,13 +62,15 @@ function invalid(where: string, message: string): never {
 }
 
 function positiveInteger(value: unknown, where: string, minimum = 1): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < minimum) invalid(where, `must be an integer ≥ ${minimum}, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < minimum)
+    invalid(where, `must be an integer ≥ ${minimum}, got ${JSON.stringify(value)}`);
   return value;
 }
 
 function integerList(value: unknown, where: string, minimum = 1): number[] {
   const list = typeof value === 'number' ? [value] : value;
-  if (!Array.isArray(list) || list.length === 0) invalid(where, `must be a non-empty list of integers ≥ ${minimum}, got ${JSON.stringify(value)}`);
+  if (!Array.isArray(list) || list.length === 0)
+    invalid(where, `must be a non-empty list of integers ≥ ${minimum}, got ${JSON.stringify(value)}`);
   return [...new Set(list.map((v, i) => positiveInteger(v, `${where}[${i}]`, minimum)))].sort((a, b) => a - b);
 }
 
@@ -88,23 +97,39 @@ function checkpointFolder(value: unknown, where: string, baseline: RuntimeConfig
   if (typeof value !== 'string' || value === '') invalid(where, `must be a checkpoint folder path, got ${JSON.stringify(value)}`);
   const folder = path.resolve(value);
   if (!fs.statSync(folder, { throwIfNoEntry: false })?.isDirectory() || !fs.existsSync(path.join(folder, 'config.json'))) {
-    throw new JobFailure('INPUT_NOT_FOUND', `${where}: checkpoint folder not found: ${folder}; name a folder holding config.json and the weights`, folder);
+    throw new JobFailure(
+      'INPUT_NOT_FOUND',
+      `${where}: checkpoint folder not found: ${folder}; name a folder holding config.json and the weights`,
+      folder,
+    );
   }
   const config = runtimeConfigOf(folder, folder);
   if (config.vocabSize !== baseline.vocabSize) {
-    invalid(where, `(${folder}) has a vocabulary of ${config.vocabSize} tokens, the model ${baseline.vocabSize}; variants must share the model's tokenizer`);
+    invalid(
+      where,
+      `(${folder}) has a vocabulary of ${config.vocabSize} tokens, the model ${baseline.vocabSize}; variants must share the model's tokenizer`,
+    );
   }
   return folder;
 }
 
-function configVariant(item: JsonObject, where: string, calibration: CalibrationOptions): { source: VariantSource; description: QuantDescription } {
+function configVariant(
+  item: JsonObject,
+  where: string,
+  calibration: CalibrationOptions,
+): { source: VariantSource; description: QuantDescription } {
   const { config, algorithm } = item;
   if (!isObject(config)) invalid(`${where}.config`, 'must be a quantization_config object');
-  if (algorithm !== undefined && !ALGORITHMS.includes(algorithm as QuantAlgorithm)) invalid(`${where}.algorithm`, `must be one of ${ALGORITHMS.join(', ')}, got ${JSON.stringify(algorithm)}`);
+  if (algorithm !== undefined && !ALGORITHMS.includes(algorithm as QuantAlgorithm))
+    invalid(`${where}.algorithm`, `must be one of ${ALGORITHMS.join(', ')}, got ${JSON.stringify(algorithm)}`);
   if (item.calibration !== undefined && !isObject(item.calibration)) invalid(`${where}.calibration`, 'must be an object');
   try {
     const plan = planFromConfig(config, algorithm as QuantAlgorithm | undefined);
-    const source: VariantSource = { kind: 'config', config, calibration: { ...calibration, ...(item.calibration as CalibrationOptions | undefined) } };
+    const source: VariantSource = {
+      kind: 'config',
+      config,
+      calibration: { ...calibration, ...(item.calibration as CalibrationOptions | undefined) },
+    };
     if (algorithm !== undefined) source.algorithm = algorithm as QuantAlgorithm;
     return { source, description: describePlan(plan) };
   } catch (error) {
@@ -121,21 +146,35 @@ function variantsOf(job: Job, modelFolder: string, baseline: RuntimeConfig): Var
   if (!Array.isArray(listed)) invalid('options.variants', 'must be a list of {config} or {model} objects');
   listed.forEach((item, i) => {
     const where = `options.variants[${i}]`;
-    if (!isObject(item)) invalid(where, `must be an object with "config" (a quantization_config) or "model" (a checkpoint folder), got ${JSON.stringify(item)}`);
+    if (!isObject(item))
+      invalid(
+        where,
+        `must be an object with "config" (a quantization_config) or "model" (a checkpoint folder), got ${JSON.stringify(item)}`,
+      );
     const known = ['name', 'config', 'model', 'algorithm', 'calibration'];
     const unknown = Object.keys(item).find((k) => !known.includes(k));
     if (unknown !== undefined) invalid(`${where}.${unknown}`, `is not a variant field (known: ${known.join(', ')})`);
-    if ((item.config === undefined) === (item.model === undefined)) invalid(where, 'needs exactly one of "config" (a quantization_config to quantize with) and "model" (a checkpoint folder)');
-    if (item.name !== undefined && (typeof item.name !== 'string' || item.name.trim() === '')) invalid(`${where}.name`, 'must be a non-empty string');
+    if ((item.config === undefined) === (item.model === undefined))
+      invalid(where, 'needs exactly one of "config" (a quantization_config to quantize with) and "model" (a checkpoint folder)');
+    if (item.name !== undefined && (typeof item.name !== 'string' || item.name.trim() === ''))
+      invalid(`${where}.name`, 'must be a non-empty string');
     items.push({ item, where });
   });
 
-  const variants: VariantPlan[] = [{ label: '', where: 'model', description: describeFolder(modelFolder), source: { kind: 'model', folder: modelFolder } }];
+  const variants: VariantPlan[] = [
+    { label: '', where: 'model', description: describeFolder(modelFolder), source: { kind: 'model', folder: modelFolder } },
+  ];
   for (const { item, where } of items) {
     if (item.model !== undefined) {
-      if (item.algorithm !== undefined || item.calibration !== undefined) invalid(where, 'is a checkpoint (model) variant; algorithm and calibration apply to config variants only');
+      if (item.algorithm !== undefined || item.calibration !== undefined)
+        invalid(where, 'is a checkpoint (model) variant; algorithm and calibration apply to config variants only');
       const folder = checkpointFolder(item.model, `${where}.model`, baseline);
-      variants.push({ label: typeof item.name === 'string' ? item.name : path.basename(folder), where, description: describeFolder(folder), source: { kind: 'model', folder } });
+      variants.push({
+        label: typeof item.name === 'string' ? item.name : path.basename(folder),
+        where,
+        description: describeFolder(folder),
+        source: { kind: 'model', folder },
+      });
     } else {
       const { source, description } = configVariant(item, where, calibration);
       quantizable(baseline, modelFolder, where, planFromConfig(item.config as JsonObject, item.algorithm as QuantAlgorithm | undefined));
@@ -163,11 +202,18 @@ function generateOf(value: unknown, limit: number): BenchmarkPlan['generate'] {
   if (!isObject(value)) invalid('options.generate', 'must be an object {promptTokens, newTokens}');
   const unknown = Object.keys(value).find((k) => k !== 'promptTokens' && k !== 'newTokens');
   if (unknown !== undefined) invalid(`options.generate.${unknown}`, 'is not an option (known: promptTokens, newTokens)');
-  const promptTokens = value.promptTokens === undefined ? BENCHMARK_DEFAULTS.generate.promptTokens : positiveInteger(value.promptTokens, 'options.generate.promptTokens');
+  const promptTokens =
+    value.promptTokens === undefined
+      ? BENCHMARK_DEFAULTS.generate.promptTokens
+      : positiveInteger(value.promptTokens, 'options.generate.promptTokens');
   // Two at least: the prefill yields the first token, the decode steps timed are the rest.
-  const newTokens = value.newTokens === undefined ? [...BENCHMARK_DEFAULTS.generate.newTokens] : integerList(value.newTokens, 'options.generate.newTokens', 2);
+  const newTokens =
+    value.newTokens === undefined
+      ? [...BENCHMARK_DEFAULTS.generate.newTokens]
+      : integerList(value.newTokens, 'options.generate.newTokens', 2);
   const longest = Math.max(...newTokens);
-  if (promptTokens + longest > limit) invalid('options.generate', `asks for ${promptTokens} + ${longest} tokens; the model runs at most ${limit} positions`);
+  if (promptTokens + longest > limit)
+    invalid('options.generate', `asks for ${promptTokens} + ${longest} tokens; the model runs at most ${limit} positions`);
   return { promptTokens, newTokens };
 }
 
@@ -178,7 +224,10 @@ function evaluateOf(value: unknown): EvaluatePlan | null {
   const unknown = Object.keys(value).find((k) => k !== 'maxTokens' && k !== 'seq');
   if (unknown !== undefined) invalid(`options.evaluate.${unknown}`, 'is not an option (known: maxTokens, seq)');
   return {
-    maxTokens: value.maxTokens === undefined ? BENCHMARK_DEFAULTS.evaluate.maxTokens : positiveInteger(value.maxTokens, 'options.evaluate.maxTokens', 2),
+    maxTokens:
+      value.maxTokens === undefined
+        ? BENCHMARK_DEFAULTS.evaluate.maxTokens
+        : positiveInteger(value.maxTokens, 'options.evaluate.maxTokens', 2),
     seq: value.seq === undefined ? BENCHMARK_DEFAULTS.evaluate.seq : positiveInteger(value.seq, 'options.evaluate.seq', 2),
   };
 }
@@ -187,7 +236,10 @@ export function benchmarkPlan(job: Job, modelFolder: string): BenchmarkPlan {
   const o = job.options;
   const baseline = runtimeConfigOf(modelFolder, modelFolder);
   const limit = baseline.maxPositions;
-  const promptLength = o.promptLength === undefined ? Math.min(BENCHMARK_DEFAULTS.promptLength, limit) : positiveInteger(o.promptLength, 'options.promptLength');
+  const promptLength =
+    o.promptLength === undefined
+      ? Math.min(BENCHMARK_DEFAULTS.promptLength, limit)
+      : positiveInteger(o.promptLength, 'options.promptLength');
   if (promptLength > limit) invalid('options.promptLength', `is ${promptLength}; the model runs at most ${limit} positions`);
   return {
     variants: variantsOf(job, modelFolder, baseline),

@@ -20,7 +20,10 @@ export function rowsOf(variant: VariantPlan, report: MeasureReport, baselinePerp
     perTokenLatencyMs: (p.seconds * 1000) / p.timedTokens,
     perTokenLatencyMsRange: [(p.secondsMin * 1000) / p.timedTokens, (p.secondsMax * 1000) / p.timedTokens] as [number, number],
     throughputTokensPerSecond: (p.batch * p.timedTokens) / p.seconds,
-    throughputTokensPerSecondRange: [(p.batch * p.timedTokens) / p.secondsMax, (p.batch * p.timedTokens) / p.secondsMin] as [number, number],
+    throughputTokensPerSecondRange: [(p.batch * p.timedTokens) / p.secondsMax, (p.batch * p.timedTokens) / p.secondsMin] as [
+      number,
+      number,
+    ],
     runs: p.runs,
     peakMemoryBytes: p.peakMemoryBytes,
     perplexity,

@@ -11,7 +11,8 @@ const PREFIX = 'quantstudio-benchmark-';
 function sweepAbandoned(root: string): void {
   for (const name of fs.readdirSync(root)) {
     const pid = Number(new RegExp(`^${PREFIX}(\\d+)-`).exec(name)?.[1]);
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isRunning(pid)) fs.rmSync(path.join(root, name), { recursive: true, force: true });
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isRunning(pid))
+      fs.rmSync(path.join(root, name), { recursive: true, force: true });
   }
 }
 

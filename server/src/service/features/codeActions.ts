@@ -18,13 +18,17 @@ export function fixesOf(diagnostic: Diagnostic): Fix[] {
   return fixes.filter((fix): fix is Fix => {
     if (typeof fix !== 'object' || fix === null) return false;
     const { kind, key, newKey } = fix as { kind?: unknown; key?: unknown; newKey?: unknown };
-    return typeof kind === 'string' && FIX_KINDS.has(kind) && typeof key === 'string' && (kind !== 'renameKey' || typeof newKey === 'string');
+    return (
+      typeof kind === 'string' && FIX_KINDS.has(kind) && typeof key === 'string' && (kind !== 'renameKey' || typeof newKey === 'string')
+    );
   });
 }
 
 /** The innermost site that holds a range. */
 function siteAt(doc: ParsedDocument, range: Range): ConfigSite | undefined {
-  const holding = doc.sites.filter((site) => comparePositions(site.range.start, range.start) <= 0 && comparePositions(range.end, site.range.end) <= 0);
+  const holding = doc.sites.filter(
+    (site) => comparePositions(site.range.start, range.start) <= 0 && comparePositions(range.end, site.range.end) <= 0,
+  );
   return holding.sort((a, b) => comparePositions(b.range.start, a.range.start))[0] ?? (doc.sites.length === 1 ? doc.sites[0] : undefined);
 }
 
@@ -43,7 +47,8 @@ function deletionRange(doc: ParsedDocument, range: Range): Range {
   while (lineStart > 0 && (text[lineStart - 1] === ' ' || text[lineStart - 1] === '\t')) lineStart--;
   let lineEnd = end;
   while (lineEnd < text.length && (text[lineEnd] === ' ' || text[lineEnd] === '\t')) lineEnd++;
-  const aloneOnLine = (lineStart === 0 || text[lineStart - 1] === '\n') && (lineEnd === text.length || text[lineEnd] === '\n' || text[lineEnd] === '\r');
+  const aloneOnLine =
+    (lineStart === 0 || text[lineStart - 1] === '\n') && (lineEnd === text.length || text[lineEnd] === '\n' || text[lineEnd] === '\r');
   if (aloneOnLine) {
     start = lineStart;
     end = text.startsWith('\r\n', lineEnd) ? lineEnd + 2 : Math.min(text.length, lineEnd + 1);
@@ -58,7 +63,13 @@ export function codeActions(doc: ParsedDocument, uri: string, range: Range, diag
     const deletion = typeof diagnostic.code === 'string' ? DELETION_FIXES[diagnostic.code] : undefined;
     if (deletion) {
       const edit = { range: deletionRange(doc, diagnostic.range), newText: '' };
-      actions.push({ title: deletion, kind: CodeActionKind.QuickFix, diagnostics: [diagnostic], isPreferred: true, edit: { changes: { [uri]: [edit] } } });
+      actions.push({
+        title: deletion,
+        kind: CodeActionKind.QuickFix,
+        diagnostics: [diagnostic],
+        isPreferred: true,
+        edit: { changes: { [uri]: [edit] } },
+      });
       continue;
     }
     const fixes = fixesOf(diagnostic);

@@ -33,7 +33,8 @@ export const JOB_COMMAND_LENSES: ReadonlyArray<{ title: string; command: string 
 
 /** Job command lenses for a job file whose top level is an object; none for other files. */
 export function jobCommandLenses(doc: ParsedDocument, uri: string): CodeLens[] {
-  if (doc.kind !== 'job' || typeof doc.documentValue !== 'object' || doc.documentValue === null || Array.isArray(doc.documentValue)) return [];
+  if (doc.kind !== 'job' || typeof doc.documentValue !== 'object' || doc.documentValue === null || Array.isArray(doc.documentValue))
+    return [];
   const whole = doc.rangeOf(undefined, [], 'value');
   if (!whole) return [];
   // on the opening brace's line only: a lens range spanning the whole file would sit oddly in some clients

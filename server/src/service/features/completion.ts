@@ -24,12 +24,14 @@ function escapeSnippet(text: string): string {
 function valueSnippet(node: SchemaNode, style: Style): string {
   const choices = node.enum ?? (schemaTypes(node).length === 1 && schemaTypes(node)[0] === 'boolean' ? [true, false] : undefined);
   if (choices && choices.length > 0) {
-    const ordered = node.default !== undefined ? [node.default, ...choices.filter((c) => JSON.stringify(c) !== JSON.stringify(node.default))] : choices;
+    const ordered =
+      node.default !== undefined ? [node.default, ...choices.filter((c) => JSON.stringify(c) !== JSON.stringify(node.default))] : choices;
     return `\${1|${ordered.map((c) => formatLiteral(c as LiteralValue, style).replace(/[,|\\$}]/g, (ch) => `\\${ch}`)).join(',')}|}`;
   }
-  if (node.default !== undefined && node.default !== null) return `\${1:${escapeSnippet(formatLiteral(node.default as LiteralValue, style))}}`;
+  if (node.default !== undefined && node.default !== null)
+    return `\${1:${escapeSnippet(formatLiteral(node.default as LiteralValue, style))}}`;
   const type = schemaTypes(node)[0];
-  const quote = style.style.syntax === 'json' ? '"' : style.style.quote ?? '"';
+  const quote = style.style.syntax === 'json' ? '"' : (style.style.quote ?? '"');
   if (type === 'string') return `${quote}$1${quote}`;
   if (type === 'array') return '[$1]';
   if (type === 'object') return '{$1}';
@@ -110,7 +112,8 @@ function valueItems(node: SchemaNode, range: Range, style: Style): CompletionIte
 
 function valueAt(root: unknown, path: ValuePath): unknown {
   let current = root;
-  for (const segment of path) current = typeof current === 'object' && current !== null ? (current as Record<string | number, unknown>)[segment] : undefined;
+  for (const segment of path)
+    current = typeof current === 'object' && current !== null ? (current as Record<string | number, unknown>)[segment] : undefined;
   return current;
 }
 
@@ -182,7 +185,8 @@ function completePython(store: SchemaStore, doc: ParsedDocument, offset: number)
   const quoteChar = text[wordStart - 1];
   if (quoteChar === '"' || quoteChar === "'") valueStart = wordStart - 1;
   let before = valueStart;
-  while (before > 0 && (text[before - 1] === ' ' || text[before - 1] === '\t' || text[before - 1] === '\n' || text[before - 1] === '\r')) before--;
+  while (before > 0 && (text[before - 1] === ' ' || text[before - 1] === '\t' || text[before - 1] === '\n' || text[before - 1] === '\r'))
+    before--;
   const previous = text[before - 1];
 
   if (previous === '=' && !'=!<>'.includes(text[before - 2] ?? '')) {
@@ -196,7 +200,9 @@ function completePython(store: SchemaStore, doc: ParsedDocument, offset: number)
     return valueItems(property.node, doc.lines.range(valueStart, end), style);
   }
   if (valueStart !== wordStart || (previous !== '(' && previous !== ',')) return [];
-  const present = new Set(site ? site.entries.map((e) => e.key) : [...text.slice(call.open + 1, offset).matchAll(/([A-Za-z_]\w*)\s*=(?!=)/g)].map((m) => m[1]));
+  const present = new Set(
+    site ? site.entries.map((e) => e.key) : [...text.slice(call.open + 1, offset).matchAll(/([A-Za-z_]\w*)\s*=(?!=)/g)].map((m) => m[1]),
+  );
   present.delete(text.slice(wordStart, offset));
   return keyItems(store, schema, present, doc.lines.range(wordStart, offset), style);
 }

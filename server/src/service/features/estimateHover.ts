@@ -15,7 +15,10 @@ function row(cells: string[]): string {
 
 export function estimateMarkdown(result: SiteEstimateResult): MarkupContent {
   if (!hasEstimate(result)) return { kind: 'markdown', value: `**No memory estimate** for \`${result.model}\`: ${result.reason}` };
-  return { kind: 'markdown', value: [...headline(result), ...(result.target === 'cpu' ? cpuLines(result) : gpuLines(result)), ...methodLines(result)].join('\n') };
+  return {
+    kind: 'markdown',
+    value: [...headline(result), ...(result.target === 'cpu' ? cpuLines(result) : gpuLines(result)), ...methodLines(result)].join('\n'),
+  };
 }
 
 function headline(e: SiteEstimate): string[] {
@@ -31,7 +34,9 @@ function cpuLines(e: SiteEstimate): string[] {
   return [
     row(['', 'count', 'this config', 'as stored']),
     row(['---', '---:', '---:', '---:']),
-    ...e.estimate.breakdown.map((l) => row([l.label, String(l.count), humanBytes(l.bytes), stored.has(l.label) ? humanBytes(stored.get(l.label)!) : ''])),
+    ...e.estimate.breakdown.map((l) =>
+      row([l.label, String(l.count), humanBytes(l.bytes), stored.has(l.label) ? humanBytes(stored.get(l.label)!) : '']),
+    ),
     row(['**peak**', '', `**${humanBytes(e.estimate.peakBytes)}**`, humanBytes(e.asStored.peakBytes)]),
   ];
 }

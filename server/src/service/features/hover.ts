@@ -28,7 +28,9 @@ function hoverPython(store: SchemaStore, doc: ParsedDocument, position: Position
     if (!schema) continue;
     if (containsPosition(site.anchorRange, position)) {
       const node = schema.node;
-      const text = [node.title ? `**${node.title}**` : undefined, node.markdownDescription ?? node.description].filter(Boolean).join('\n\n');
+      const text = [node.title ? `**${node.title}**` : undefined, node.markdownDescription ?? node.description]
+        .filter(Boolean)
+        .join('\n\n');
       return text ? { contents: { kind: 'markdown', value: text }, range: site.anchorRange } : null;
     }
     const entry = site.entries.find((e) => containsPosition(e.keyRange, position) || containsPosition(e.valueRange, position));

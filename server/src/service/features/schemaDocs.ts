@@ -15,7 +15,8 @@ export function typeLabel(node: SchemaNode): string {
 /** The values a property suggests: its enum (closed) or examples (common), then const. */
 export function suggestedValues(node: SchemaNode): LiteralValue[] {
   const values = [...(node.enum ?? []), ...(node.examples ?? []), ...(node.const !== undefined ? [node.const] : [])];
-  for (const branch of [...(node.anyOf ?? []), ...(node.oneOf ?? [])]) values.push(...(branch.enum ?? []), ...(branch.const !== undefined ? [branch.const] : []));
+  for (const branch of [...(node.anyOf ?? []), ...(node.oneOf ?? [])])
+    values.push(...(branch.enum ?? []), ...(branch.const !== undefined ? [branch.const] : []));
   const unique = new Map<string, LiteralValue>();
   for (const value of values) unique.set(JSON.stringify(value), value as LiteralValue);
   return [...unique.values()];
@@ -36,7 +37,8 @@ export function propertyDocs(key: string, node: SchemaNode, site: Pick<ConfigSit
   const body = node.markdownDescription ?? node.description;
   if (body) parts.push(body);
   if (node.enum) parts.push(`Allowed: ${node.enum.map((v) => `\`${formatLiteral(v as LiteralValue, site)}\``).join(', ')}`);
-  else if (node.examples) parts.push(`Common values: ${node.examples.map((v) => `\`${formatLiteral(v as LiteralValue, site)}\``).join(', ')}`);
+  else if (node.examples)
+    parts.push(`Common values: ${node.examples.map((v) => `\`${formatLiteral(v as LiteralValue, site)}\``).join(', ')}`);
   if (node.deprecationMessage) parts.push(`**Deprecated:** ${node.deprecationMessage}`);
   const library = node['x-library'];
   if (library && !(body ?? '').includes(library)) parts.push(`Read by ${library}.`);

@@ -19,7 +19,8 @@ export function currentModel(resolver: ModelResolver, candidates: readonly Model
   for (const reference of candidates) {
     const state = resolver.peek(reference);
     if (state.status === 'absent') continue;
-    if (state.status === 'resolving') return { model: undefined, pending: settledModel(resolver, candidates).then((found) => found !== undefined) };
+    if (state.status === 'resolving')
+      return { model: undefined, pending: settledModel(resolver, candidates).then((found) => found !== undefined) };
     return { model: { reference, state }, pending: undefined };
   }
   return { model: undefined, pending: undefined };

@@ -5,7 +5,13 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  architectureOf, COMPARED_METHODS, contextLabel, estimateCpuWithSettings, estimateWithSettings, humanBytes, quantSettingsRead,
+  architectureOf,
+  COMPARED_METHODS,
+  contextLabel,
+  estimateCpuWithSettings,
+  estimateWithSettings,
+  humanBytes,
+  quantSettingsRead,
 } from '../../../../native/model';
 import type { JsonObject, JsonValue, MemoryEstimate, ModelError, QuantSettings, ResolvedModel, Result } from '../../../../native/model';
 import type { ConfigSite } from '../model';
@@ -61,7 +67,12 @@ function tokenizerBytes(model: ResolvedModel): number {
   return file?.isFile() ? file.size : 0;
 }
 
-export function estimateSite(site: ConfigSite, model: ResolvedModel, settings: EstimateSettings, target: EstimateTarget = 'gpu'): SiteEstimateResult {
+export function estimateSite(
+  site: ConfigSite,
+  model: ResolvedModel,
+  settings: EstimateSettings,
+  target: EstimateTarget = 'gpu',
+): SiteEstimateResult {
   const unread = new Map(site.entries.filter((e) => e.value === undefined).map((e) => [e.key, e.valueText]));
   const read = quantSettingsRead(configObjectOf(site), 'quantization config', unread);
   if (!read.ok) return { model: model.ref, reason: why(read.error) };
@@ -72,7 +83,13 @@ export function estimateSite(site: ConfigSite, model: ResolvedModel, settings: E
   const seq = capped ? maxPositions : settings.contextLength;
   const estimateOf = (s: QuantSettings): Result<MemoryEstimate> =>
     target === 'cpu'
-      ? estimateCpuWithSettings(model, s, { batch: settings.batchSize, promptTokens: seq, newTokens: 0, threads: settings.threads, tokenizerBytes: tokenizerBytes(model) })
+      ? estimateCpuWithSettings(model, s, {
+          batch: settings.batchSize,
+          promptTokens: seq,
+          newTokens: 0,
+          threads: settings.threads,
+          tokenizerBytes: tokenizerBytes(model),
+        })
       : estimateWithSettings(model, s, { batch: settings.batchSize, seq });
   const estimate = estimateOf(read.value.settings);
   if (!estimate.ok) return { model: model.ref, reason: why(estimate.error) };
@@ -84,8 +101,15 @@ export function estimateSite(site: ConfigSite, model: ResolvedModel, settings: E
     if (m.ok) methods.push({ label, estimate: m.value });
   }
   return {
-    model: model.ref, target, batch: settings.batchSize, seq, ...(capped ? { seqNote: 'model max' } : {}),
-    assumed: read.value.assumed, estimate: estimate.value, asStored: asStored.value, methods,
+    model: model.ref,
+    target,
+    batch: settings.batchSize,
+    seq,
+    ...(capped ? { seqNote: 'model max' } : {}),
+    assumed: read.value.assumed,
+    estimate: estimate.value,
+    asStored: asStored.value,
+    methods,
   };
 }
 

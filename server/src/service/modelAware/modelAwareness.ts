@@ -74,15 +74,21 @@ export class ModelAwareness {
     const model = found.state.model;
     const settings = this.estimateSettingsOf(parsed);
     const target = parsed.kind === 'job' ? 'cpu' : 'gpu';
-    return parsed.sites.flatMap((site) => (typeof site.method === 'string' ? [{ site, estimate: estimateSite(site, model, settings, target) }] : []));
+    return parsed.sites.flatMap((site) =>
+      typeof site.method === 'string' ? [{ site, estimate: estimateSite(site, model, settings, target) }] : [],
+    );
   }
 
   /** A job file's options.batchSize / contextLength, else the settings. */
   private estimateSettingsOf(parsed: ParsedDocument): EstimateSettings {
     const value = parsed.kind === 'job' ? parsed.documentValue : undefined;
-    const options = typeof value === 'object' && value !== null ? (value as { options?: { batchSize?: unknown; contextLength?: unknown } }).options : undefined;
+    const options =
+      typeof value === 'object' && value !== null
+        ? (value as { options?: { batchSize?: unknown; contextLength?: unknown } }).options
+        : undefined;
     return {
-      batchSize: positive(options?.batchSize, this.settings.batchSize), contextLength: positive(options?.contextLength, this.settings.contextLength),
+      batchSize: positive(options?.batchSize, this.settings.batchSize),
+      contextLength: positive(options?.contextLength, this.settings.contextLength),
       threads: this.settings.threads > 0 ? this.settings.threads : engineThreads(cpus().length),
     };
   }
@@ -91,22 +97,31 @@ export class ModelAwareness {
   private findingsFor(parsed: ParsedDocument, found: DocumentModel): ServiceFinding[] {
     const { reference, state } = found;
     if (state.status === 'failed') {
-      return [{
-        code: 'model/unresolved',
-        severity: 'information',
-        message: `Model ${JSON.stringify(reference.ref)} could not be resolved: ${formatModelError(state.error)}. Model-aware checks and the memory estimate are off for this file.`,
-        range: reference.range,
-      }];
+      return [
+        {
+          code: 'model/unresolved',
+          severity: 'information',
+          message: `Model ${JSON.stringify(reference.ref)} could not be resolved: ${formatModelError(state.error)}. Model-aware checks and the memory estimate are off for this file.`,
+          range: reference.range,
+        },
+      ];
     }
     const findings: ServiceFinding[] = [];
     if (state.stale) {
-      findings.push({ code: 'model/stale', severity: 'information', message: `Model ${JSON.stringify(reference.ref)}: ${formatModelError(state.stale)}.`, range: reference.range });
+      findings.push({
+        code: 'model/stale',
+        severity: 'information',
+        message: `Model ${JSON.stringify(reference.ref)}: ${formatModelError(state.stale)}.`,
+        range: reference.range,
+      });
     }
     const view = modelView(state.model);
     parsed.sites.forEach((site, i) => {
       if (typeof site.method !== 'string') return;
       const locate = (path: ValuePath) =>
-        parsed.kind === 'python' ? parsed.rangeOf(site, path, 'value') : parsed.rangeOf(undefined, [...(parsed.sitePaths[i] ?? []), ...path], 'value');
+        parsed.kind === 'python'
+          ? parsed.rangeOf(site, path, 'value')
+          : parsed.rangeOf(undefined, [...(parsed.sitePaths[i] ?? []), ...path], 'value');
       const bound = modelRules.map((rule) => bindToModel(rule, { view, ownCheckpoint: reference.origin === 'own-folder', locate }));
       findings.push(...ruleFindings(bound, site));
     });

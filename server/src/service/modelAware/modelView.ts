@@ -51,7 +51,13 @@ export function modelView(model: ResolvedModel): ModelView {
     }
     if (isQuantizableLinear(t)) linears.push({ module, out: t.shape[0], in: t.shape[1] });
   }
-  const view: ModelView = { model, linears, modules: [...modules], suggestions: [...suggestions], tensorsByName: new Map(model.tensors.map((t) => [t.name, t])) };
+  const view: ModelView = {
+    model,
+    linears,
+    modules: [...modules],
+    suggestions: [...suggestions],
+    tensorsByName: new Map(model.tensors.map((t) => [t.name, t])),
+  };
   views.set(model, view);
   return view;
 }

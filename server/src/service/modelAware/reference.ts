@@ -46,12 +46,18 @@ function stringAt(doc: ParsedDocument, key: string): { ref: string; range: Range
  * The model references of a parsed document, most specific first: what the file names, else its own folder
  * (a candidate only: it counts when it holds a model), else the quantstudio.model setting.
  */
-export function modelReferencesOf(doc: ParsedDocument, uri: string, settingModel: string | undefined, workspaceDir?: string): ModelReference[] {
+export function modelReferencesOf(
+  doc: ParsedDocument,
+  uri: string,
+  settingModel: string | undefined,
+  workspaceDir?: string,
+): ModelReference[] {
   const folder = folderOfUri(uri);
   const named = namedReference(doc, folder);
   if (named) return [named];
   const candidates: ModelReference[] = [];
-  if (folder && doc.kind !== 'job' && doc.kind !== 'python') candidates.push({ ref: folder, baseDir: folder, origin: 'own-folder', range: START });
+  if (folder && doc.kind !== 'job' && doc.kind !== 'python')
+    candidates.push({ ref: folder, baseDir: folder, origin: 'own-folder', range: START });
   const setting = settingModel?.trim();
   if (setting) candidates.push({ ref: setting, baseDir: workspaceDir ?? folder, origin: 'setting', range: START });
   return candidates;

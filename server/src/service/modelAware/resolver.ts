@@ -3,7 +3,15 @@
 // whoever waits on `resolve()` (the LSP server) re-publishes when it is done.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
-import { AnswerCache, CONFIG_FILE, defaultHubCacheDir, findCachedSnapshot, parseJsonObject, readLocalModel, resolveModel } from '../../../../native/model';
+import {
+  AnswerCache,
+  CONFIG_FILE,
+  defaultHubCacheDir,
+  findCachedSnapshot,
+  parseJsonObject,
+  readLocalModel,
+  resolveModel,
+} from '../../../../native/model';
 import type { ModelError, ResolvedModel, TokenGrant } from '../../../../native/model';
 import type { ModelReference } from './reference';
 
@@ -51,9 +59,20 @@ async function fromHfCacheOnly(repoId: string, hubCacheDir: string): Promise<Mod
   const snapshot = await findCachedSnapshot(hubCacheDir, repoId, 'main');
   if (snapshot) {
     const { config, tensors } = await readLocalModel(snapshot.folder);
-    return { status: 'ready', model: { ref: repoId, source: 'hf-cache', revision: snapshot.commit, folder: snapshot.folder, config, tensors } };
+    return {
+      status: 'ready',
+      model: { ref: repoId, source: 'hf-cache', revision: snapshot.commit, folder: snapshot.folder, config, tensors },
+    };
   }
-  return { status: 'failed', error: { code: 'offline', message: 'HF_HUB_OFFLINE is set and the model is not in the Hugging Face cache', where: repoId, hint: `download it once with the Hub reachable, or unset HF_HUB_OFFLINE` } };
+  return {
+    status: 'failed',
+    error: {
+      code: 'offline',
+      message: 'HF_HUB_OFFLINE is set and the model is not in the Hugging Face cache',
+      where: repoId,
+      hint: `download it once with the Hub reachable, or unset HF_HUB_OFFLINE`,
+    },
+  };
 }
 
 export class ModelResolver {
@@ -96,7 +115,10 @@ export class ModelResolver {
     const key = ModelResolver.key(reference);
     const known = this.states.get(key);
     if (known) return known;
-    const record: { state: ModelState; done: Promise<ModelState> } = { state: { status: 'resolving' }, done: Promise.resolve({ status: 'resolving' }) };
+    const record: { state: ModelState; done: Promise<ModelState> } = {
+      state: { status: 'resolving' },
+      done: Promise.resolve({ status: 'resolving' }),
+    };
     record.done = this.settle(reference).then((state) => {
       record.state = state;
       return state;
@@ -109,8 +131,10 @@ export class ModelResolver {
     try {
       if (reference.origin === 'own-folder' && !(await holdsModel(resolvePath(reference.ref)))) return { status: 'absent' };
       const env = this.hub.env ?? process.env;
-      const isFolder = (await stat(resolvePath(reference.baseDir ?? process.cwd(), reference.ref)).catch(() => undefined))?.isDirectory() ?? false;
-      if (!isFolder && HUB_ID.test(reference.ref) && hubOffline(env)) return await fromHfCacheOnly(reference.ref, this.hub.hubCacheDir ?? defaultHubCacheDir(env));
+      const isFolder =
+        (await stat(resolvePath(reference.baseDir ?? process.cwd(), reference.ref)).catch(() => undefined))?.isDirectory() ?? false;
+      if (!isFolder && HUB_ID.test(reference.ref) && hubOffline(env))
+        return await fromHfCacheOnly(reference.ref, this.hub.hubCacheDir ?? defaultHubCacheDir(env));
       const resolution = await resolveModel(reference.ref, {
         baseDir: reference.baseDir,
         endpoint: env['HF_ENDPOINT'] || this.hub.endpoint,
@@ -120,10 +144,20 @@ export class ModelResolver {
         env,
         cache: this.cache,
       });
-      return resolution.ok ? { status: 'ready', model: resolution.model, stale: resolution.stale } : { status: 'failed', error: resolution.error };
+      return resolution.ok
+        ? { status: 'ready', model: resolution.model, stale: resolution.stale }
+        : { status: 'failed', error: resolution.error };
     } catch (error) {
       // resolveModel returns errors as values; anything thrown is a bug, still reported, never a hang.
-      return { status: 'failed', error: { code: 'invalid', message: error instanceof Error ? error.message : String(error), where: reference.ref, hint: 'report this as a bug' } };
+      return {
+        status: 'failed',
+        error: {
+          code: 'invalid',
+          message: error instanceof Error ? error.message : String(error),
+          where: reference.ref,
+          hint: 'report this as a bug',
+        },
+      };
     }
   }
 }

@@ -21,7 +21,8 @@ function keywordValue(call: Node, keyword: string): Node | undefined {
   const args = call.childForFieldName('arguments');
   if (args?.type !== 'argument_list') return undefined;
   for (const arg of namedChildrenOf(args)) {
-    if (arg.type === 'keyword_argument' && arg.childForFieldName('name')?.text === keyword) return arg.childForFieldName('value') ?? undefined;
+    if (arg.type === 'keyword_argument' && arg.childForFieldName('name')?.text === keyword)
+      return arg.childForFieldName('value') ?? undefined;
   }
   return undefined;
 }
@@ -71,10 +72,16 @@ export class ModelTargets {
 /** The from_pretrained call whose quantization_config= is this config call, or a variable holding it. */
 function receivingCall(configCall: Node, targets: ModelTargets): Node | undefined {
   const keyword = configCall.parent;
-  const call = keyword?.type === 'keyword_argument' && keyword.childForFieldName('name')?.text === 'quantization_config' ? keyword.parent?.parent : undefined;
+  const call =
+    keyword?.type === 'keyword_argument' && keyword.childForFieldName('name')?.text === 'quantization_config'
+      ? keyword.parent?.parent
+      : undefined;
   if (call?.type === 'call' && isFromPretrained(call)) return call;
   const assignment = configCall.parent;
-  const variable = assignment?.type === 'assignment' && assignment.childForFieldName('right')?.id === configCall.id ? assignment.childForFieldName('left') : undefined;
+  const variable =
+    assignment?.type === 'assignment' && assignment.childForFieldName('right')?.id === configCall.id
+      ? assignment.childForFieldName('left')
+      : undefined;
   if (variable?.type !== 'identifier') return undefined;
   return targets.receiverOf(variable.text);
 }

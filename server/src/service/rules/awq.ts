@@ -12,11 +12,30 @@ const TRANSFORMERS_VERSIONS = ['gemm', 'gemv', 'gemv_fast', 'llm-awq'];
 /** AutoAWQ 0.2.9 quantizer versions. */
 const AUTOAWQ_VERSIONS = ['gemm', 'gemv', 'gemv_fast', 'marlin'];
 /** transformers 5.23 AwqBackend values ('autoawq' is read as 'auto'; 'llm-awq' switches the format). */
-const BACKENDS = ['auto', 'auto_trainable', 'machete', 'marlin', 'exllama_v2', 'exllama_v1', 'gemm', 'gemm_triton', 'gemv', 'gemv_fast', 'torch_awq', 'torch_fused_awq'];
+const BACKENDS = [
+  'auto',
+  'auto_trainable',
+  'machete',
+  'marlin',
+  'exllama_v2',
+  'exllama_v1',
+  'gemm',
+  'gemm_triton',
+  'gemv',
+  'gemv_fast',
+  'torch_awq',
+  'torch_fused_awq',
+];
 /** Legacy backend names transformers 5.23 AwqConfig still reads, both as backend "auto". */
 const LEGACY_BACKENDS: ReadonlyMap<string, string> = new Map([
-  ['autoawq', 'backend "autoawq" is the legacy packing name; transformers 5.23 AwqConfig reads it as "auto" (kernels now come from GPTQModel). Write "auto".'],
-  ['llm-awq', 'backend "llm-awq" is the legacy spelling: transformers 5.23 AwqConfig turns it into version "llm-awq" with backend "auto". Write it that way.'],
+  [
+    'autoawq',
+    'backend "autoawq" is the legacy packing name; transformers 5.23 AwqConfig reads it as "auto" (kernels now come from GPTQModel). Write "auto".',
+  ],
+  [
+    'llm-awq',
+    'backend "llm-awq" is the legacy spelling: transformers 5.23 AwqConfig turns it into version "llm-awq" with backend "auto". Write it that way.',
+  ],
 ]);
 const LEGACY_KEYS = ['do_fuse', 'fuse_max_seq_len', 'modules_to_fuse', 'exllama_config'];
 /** GPTQModel 7.7 SUPPORTS_BACKEND_MAP for AWQ: which kernels read which packed layout. */
@@ -47,7 +66,7 @@ const version: Rule = {
   methods: ['awq'],
   defaultSeverity: 'error',
   description:
-    "version/format must be gemm, gemv, gemv_fast or llm-awq (transformers 5.23 AwqConfig.post_init), or gemm, gemv, gemv_fast, marlin in AutoAWQ 0.2.9 quant_config.json (case-insensitive).",
+    'version/format must be gemm, gemv, gemv_fast or llm-awq (transformers 5.23 AwqConfig.post_init), or gemm, gemv, gemv_fast, marlin in AutoAWQ 0.2.9 quant_config.json (case-insensitive).',
   check(site, ctx) {
     const allowed = isAutoAwq(site) ? AUTOAWQ_VERSIONS : TRANSFORMERS_VERSIONS;
     const reader = isAutoAwq(site) ? 'AutoAWQ 0.2.9' : 'transformers 5.23 AwqConfig';
@@ -87,7 +106,8 @@ const backend: Rule = {
   id: 'awq/backend',
   methods: ['awq'],
   defaultSeverity: 'error',
-  description: 'backend must be one of transformers 5.23 AwqBackend (auto, marlin, exllama_v2, gemm, …); legacy autoawq / llm-awq are mapped.',
+  description:
+    'backend must be one of transformers 5.23 AwqBackend (auto, marlin, exllama_v2, gemm, …); legacy autoawq / llm-awq are mapped.',
   check(site, ctx) {
     if (isAutoAwq(site)) return;
     const e = effective(site, 'backend');
@@ -97,7 +117,12 @@ const backend: Rule = {
     if (BACKENDS.includes(v)) return;
     const legacy = LEGACY_BACKENDS.get(v);
     if (legacy !== undefined) {
-      ctx.report({ at: e, severity: 'information', message: legacy, fixes: [{ kind: 'setValue', key: 'backend', value: 'auto', title: 'Set backend to "auto"' }] });
+      ctx.report({
+        at: e,
+        severity: 'information',
+        message: legacy,
+        fixes: [{ kind: 'setValue', key: 'backend', value: 'auto', title: 'Set backend to "auto"' }],
+      });
       return;
     }
     const guess = closest(v, BACKENDS) ?? 'auto';
@@ -113,7 +138,8 @@ const backendVersionMismatch: Rule = {
   id: 'awq/backend-layout-mismatch',
   methods: ['awq'],
   defaultSeverity: 'warning',
-  description: 'An explicit AWQ backend must read the packed layout named by version (GPTQModel 7.7 SUPPORTS_BACKEND_MAP; an explicit backend is not checked against it).',
+  description:
+    'An explicit AWQ backend must read the packed layout named by version (GPTQModel 7.7 SUPPORTS_BACKEND_MAP; an explicit backend is not checked against it).',
   check(site, ctx) {
     if (isAutoAwq(site)) return;
     const backendE = effective(site, 'backend');
@@ -124,7 +150,8 @@ const backendVersionMismatch: Rule = {
     if (backendName === 'auto' || backendName === 'auto_trainable' || readers.includes(backendName)) return;
     ctx.report({
       at: backendE,
-      message: `backend "${backendName}" reads ${backendName === 'gemv' || backendName === 'gemv_fast' ? backendName.toUpperCase() : 'GEMM'}-packed weights, but version is "${layout}": ` +
+      message:
+        `backend "${backendName}" reads ${backendName === 'gemv' || backendName === 'gemv_fast' ? backendName.toUpperCase() : 'GEMM'}-packed weights, but version is "${layout}": ` +
         `GPTQModel 7.7 does not check an explicit backend against the layout, so loading fails or produces garbage. Use "backend": "auto" or ${readers.map((r) => `"${r}"`).join(', ')}.`,
       fixes: [{ kind: 'setValue', key: 'backend', value: 'auto', title: 'Set backend to "auto"' }],
     });
@@ -135,7 +162,8 @@ const gemvBatchOne: Rule = {
   id: 'awq/gemv-batch-size-one',
   methods: ['awq'],
   defaultSeverity: 'information',
-  description: 'GEMV weights are only faster at batch size 1; GEMM is better from batch size ~8 (transformers 5.23 AwqConfig docs, AutoAWQ 0.2.9).',
+  description:
+    'GEMV weights are only faster at batch size 1; GEMM is better from batch size ~8 (transformers 5.23 AwqConfig docs, AutoAWQ 0.2.9).',
   check(site, ctx) {
     const e = effective(site, 'version', 'format');
     const v = stringOf(e)?.toLowerCase();
@@ -162,7 +190,8 @@ const marlinZeroPoint: Rule = {
     if (zp === undefined || booleanOf(zp) === true) {
       ctx.report({
         at: zp,
-        message: 'Marlin weights have no zero point: AutoAWQ 0.2.9 refuses version "Marlin" with zero_point true (the default). Set "zero_point": false.',
+        message:
+          'Marlin weights have no zero point: AutoAWQ 0.2.9 refuses version "Marlin" with zero_point true (the default). Set "zero_point": false.',
         fixes: [
           zp === undefined
             ? { kind: 'addKey', key: 'zero_point', value: false, title: 'Add "zero_point": false' }
@@ -172,7 +201,7 @@ const marlinZeroPoint: Rule = {
     }
     const g = effective(site, 'q_group_size', 'group_size');
     const gv = numberOf(g);
-    if (g !== undefined && gv !== undefined && gv !== 128 && gv !== -1 && (gv > 0)) {
+    if (g !== undefined && gv !== undefined && gv !== 128 && gv !== -1 && gv > 0) {
       ctx.report({
         at: g,
         message: `Marlin kernels support group size 128 or -1, not ${gv} (AutoAWQ 0.2.9). Use 128.`,
@@ -186,7 +215,8 @@ const legacyKeys: Rule = {
   id: 'awq/legacy-keys',
   methods: ['awq'],
   defaultSeverity: 'warning',
-  description: 'do_fuse, fuse_max_seq_len, modules_to_fuse and exllama_config are no longer read by transformers 5.23 AwqConfig (fusing removed; kernels via backend).',
+  description:
+    'do_fuse, fuse_max_seq_len, modules_to_fuse and exllama_config are no longer read by transformers 5.23 AwqConfig (fusing removed; kernels via backend).',
   check(site, ctx) {
     if (isAutoAwq(site)) return;
     for (const e of site.entries) {
@@ -218,7 +248,9 @@ const exllamaNotSerializable: Rule = {
 
 export const awqRules: readonly Rule[] = [
   bits,
-  groupSizeRule('awq/group-size', 'awq', 'AutoAWQ 0.2.9, GPTQModel 7.7 AWQ kernels', (site) => (isAutoAwq(site) ? 'AutoAWQ 0.2.9' : 'GPTQModel 7.7, which loads AWQ weights for transformers 5.23,')),
+  groupSizeRule('awq/group-size', 'awq', 'AutoAWQ 0.2.9, GPTQModel 7.7 AWQ kernels', (site) =>
+    isAutoAwq(site) ? 'AutoAWQ 0.2.9' : 'GPTQModel 7.7, which loads AWQ weights for transformers 5.23,',
+  ),
   version,
   versionFormatConflict,
   backend,

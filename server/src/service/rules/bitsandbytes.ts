@@ -9,7 +9,23 @@ const QUANT_TYPES = ['nf4', 'fp4'];
 /** Floating torch dtype names (getattr(torch, name)) that bitsandbytes 0.50 can compute 4-bit matmuls in. */
 const COMPUTE_DTYPES = ['float32', 'float', 'float16', 'half', 'bfloat16'];
 /** Other torch dtype attribute names: getattr succeeds, but they are no sensible compute dtype. */
-const OTHER_TORCH_DTYPES = ['float64', 'double', 'uint8', 'int8', 'int16', 'short', 'int32', 'int', 'int64', 'long', 'bool', 'complex64', 'complex128', 'float8_e4m3fn', 'float8_e5m2'];
+const OTHER_TORCH_DTYPES = [
+  'float64',
+  'double',
+  'uint8',
+  'int8',
+  'int16',
+  'short',
+  'int32',
+  'int',
+  'int64',
+  'long',
+  'bool',
+  'complex64',
+  'complex128',
+  'float8_e4m3fn',
+  'float8_e5m2',
+];
 /** Values BitsAndBytesConfig.to_dict() writes for an untouched 4-bit option: written for 8-bit models too. */
 const FOUR_BIT_DEFAULTS: Record<string, string | boolean> = {
   bnb_4bit_compute_dtype: 'float32',
@@ -32,7 +48,8 @@ const both4And8: Rule = {
     if (!loadFlag(site, 4) || !loadFlag(site, 8)) return;
     ctx.report({
       at: effective(site, 'load_in_8bit'),
-      message: 'load_in_4bit and load_in_8bit are both true; transformers 5.23 BitsAndBytesConfig raises ValueError. ' +
+      message:
+        'load_in_4bit and load_in_8bit are both true; transformers 5.23 BitsAndBytesConfig raises ValueError. ' +
         'Choose one: 4-bit (NF4/FP4) for the smallest model, 8-bit (LLM.int8) for the best quality.',
       fixes: [
         { kind: 'setValue', key: 'load_in_8bit', value: false, title: 'Keep 4-bit (set load_in_8bit to false)' },
@@ -46,7 +63,8 @@ const noQuantization: Rule = {
   id: 'bnb/no-quantization',
   methods: ['bitsandbytes'],
   defaultSeverity: 'warning',
-  description: 'Neither load_in_4bit nor load_in_8bit is true: the config quantizes nothing (transformers 5.23 BitsAndBytesConfig.is_quantizable).',
+  description:
+    'Neither load_in_4bit nor load_in_8bit is true: the config quantizes nothing (transformers 5.23 BitsAndBytesConfig.is_quantizable).',
   check(site, ctx) {
     const four = effective(site, 'load_in_4bit');
     const eight = effective(site, 'load_in_8bit');
@@ -55,9 +73,14 @@ const noQuantization: Rule = {
     if (loadFlag(site, 4) || loadFlag(site, 8)) return;
     ctx.report({
       at: four ?? eight,
-      message: 'Neither load_in_4bit nor load_in_8bit is true, so BitsAndBytesConfig quantizes nothing (transformers 5.23 is_quantizable() is false). ' +
+      message:
+        'Neither load_in_4bit nor load_in_8bit is true, so BitsAndBytesConfig quantizes nothing (transformers 5.23 is_quantizable() is false). ' +
         'Set "load_in_4bit": true or "load_in_8bit": true.',
-      fixes: [four ? { kind: 'setValue', key: 'load_in_4bit', value: true, title: 'Set load_in_4bit to true' } : { kind: 'addKey', key: 'load_in_4bit', value: true, title: 'Add load_in_4bit: true' }],
+      fixes: [
+        four
+          ? { kind: 'setValue', key: 'load_in_4bit', value: true, title: 'Set load_in_4bit to true' }
+          : { kind: 'addKey', key: 'load_in_4bit', value: true, title: 'Add load_in_4bit: true' },
+      ],
     });
   },
 };
@@ -66,7 +89,8 @@ const privateLoadFlag: Rule = {
   id: 'bnb/private-load-flag',
   methods: ['bitsandbytes'],
   defaultSeverity: 'warning',
-  description: '_load_in_4bit/_load_in_8bit are serialized copies; transformers 5.23 BitsAndBytesConfig reads only load_in_4bit/load_in_8bit.',
+  description:
+    '_load_in_4bit/_load_in_8bit are serialized copies; transformers 5.23 BitsAndBytesConfig reads only load_in_4bit/load_in_8bit.',
   check(site, ctx) {
     for (const bits of ['4', '8']) {
       const priv = effective(site, `_load_in_${bits}bit`);
@@ -77,7 +101,8 @@ const privateLoadFlag: Rule = {
         ctx.report({
           at: priv,
           on: 'key',
-          message: `_load_in_${bits}bit is only the serialized copy that to_dict() writes; ` +
+          message:
+            `_load_in_${bits}bit is only the serialized copy that to_dict() writes; ` +
             `transformers 5.23 ignores it when loading, so this config does not enable ${bits}-bit. Rename it to load_in_${bits}bit.`,
           fixes: [{ kind: 'renameKey', key: `_load_in_${bits}bit`, newKey: `load_in_${bits}bit`, title: `Rename to load_in_${bits}bit` }],
         });
@@ -107,7 +132,11 @@ const fourBitOptionsIgnored: Rule = {
     if (loadFlag(site, 4) || (four && four.value === undefined)) return;
     for (const e of site.entries) {
       if (!e.key.startsWith('bnb_4bit_') || !changedFromDefault(e)) continue;
-      reportIgnoredKey(ctx, e, `${e.key} only applies to 4-bit quantization, but load_in_4bit is not true, so it is silently ignored. Set "load_in_4bit": true or remove ${e.key}.`);
+      reportIgnoredKey(
+        ctx,
+        e,
+        `${e.key} only applies to 4-bit quantization, but load_in_4bit is not true, so it is silently ignored. Set "load_in_4bit": true or remove ${e.key}.`,
+      );
     }
   },
 };
@@ -116,17 +145,26 @@ const int8OptionsIgnored: Rule = {
   id: 'bnb/int8-options-ignored',
   methods: ['bitsandbytes'],
   defaultSeverity: 'warning',
-  description: 'llm_int8_threshold and llm_int8_has_fp16_weight only act for 8-bit (LLM.int8) layers, not with load_in_4bit (transformers 5.23, bitsandbytes 0.50 Linear4bit).',
+  description:
+    'llm_int8_threshold and llm_int8_has_fp16_weight only act for 8-bit (LLM.int8) layers, not with load_in_4bit (transformers 5.23, bitsandbytes 0.50 Linear4bit).',
   check(site, ctx) {
     if (!loadFlag(site, 4)) return;
     const threshold = effective(site, 'llm_int8_threshold');
     const t = numberOf(threshold);
     if (threshold && t !== undefined && t !== 6) {
-      reportIgnoredKey(ctx, threshold, 'llm_int8_threshold is the LLM.int8() outlier threshold; 4-bit layers do not use it, so this value is ignored. Remove it (or switch to load_in_8bit).');
+      reportIgnoredKey(
+        ctx,
+        threshold,
+        'llm_int8_threshold is the LLM.int8() outlier threshold; 4-bit layers do not use it, so this value is ignored. Remove it (or switch to load_in_8bit).',
+      );
     }
     const fp16 = effective(site, 'llm_int8_has_fp16_weight');
     if (fp16 && booleanOf(fp16) === true) {
-      reportIgnoredKey(ctx, fp16, 'llm_int8_has_fp16_weight only applies to 8-bit (LLM.int8) layers; with load_in_4bit it is ignored. Remove it.');
+      reportIgnoredKey(
+        ctx,
+        fp16,
+        'llm_int8_has_fp16_weight only applies to 8-bit (LLM.int8) layers; with load_in_4bit it is ignored. Remove it.',
+      );
     }
   },
 };
@@ -145,8 +183,10 @@ const quantType = valueRule({
   accepts: { values: QUANT_TYPES },
   message: (e) => {
     const fix = quantTypeFix(String(e.value));
-    return `bnb_4bit_quant_type "${String(e.value)}" is not a bitsandbytes 0.50 4-bit type: only 'nf4' and 'fp4' (lower case) exist, and quantizing raises. ` +
-      `Use '${fix}'${fix === 'nf4' ? ' (best for normally distributed weights)' : ''}.`;
+    return (
+      `bnb_4bit_quant_type "${String(e.value)}" is not a bitsandbytes 0.50 4-bit type: only 'nf4' and 'fp4' (lower case) exist, and quantizing raises. ` +
+      `Use '${fix}'${fix === 'nf4' ? ' (best for normally distributed weights)' : ''}.`
+    );
   },
   fixes: (e) => [{ value: quantTypeFix(String(e.value)), title: `Set to '${quantTypeFix(String(e.value))}'` }],
 });
@@ -155,7 +195,8 @@ const computeDtype: Rule = {
   id: 'bnb/compute-dtype',
   methods: ['bitsandbytes'],
   defaultSeverity: 'error',
-  description: 'bnb_4bit_compute_dtype must name a torch dtype (transformers 5.23 does getattr(torch, name)); bitsandbytes 0.50 computes in float32/float16/bfloat16.',
+  description:
+    'bnb_4bit_compute_dtype must name a torch dtype (transformers 5.23 does getattr(torch, name)); bitsandbytes 0.50 computes in float32/float16/bfloat16.',
   check(site, ctx) {
     const e = effective(site, 'bnb_4bit_compute_dtype');
     const raw = stringOf(e);
@@ -186,7 +227,8 @@ const thresholdFloat: Rule = {
   id: 'bnb/threshold-float',
   methods: ['bitsandbytes'],
   defaultSeverity: 'error',
-  description: 'llm_int8_threshold must be a float: an integer literal (6) raises TypeError in transformers 5.23 BitsAndBytesConfig.post_init.',
+  description:
+    'llm_int8_threshold must be a float: an integer literal (6) raises TypeError in transformers 5.23 BitsAndBytesConfig.post_init.',
   check(site, ctx) {
     const e = effective(site, 'llm_int8_threshold');
     if (e === undefined || !writtenAsInteger(e)) return;
@@ -207,4 +249,3 @@ export const bitsandbytesRules: readonly Rule[] = [
   computeDtype,
   thresholdFloat,
 ];
-

@@ -31,7 +31,8 @@ const bitsRequired: Rule = {
     if (site.fileKind !== 'model-config' && site.fileKind !== 'job') return;
     if (effective(site, 'bits') !== undefined) return;
     ctx.report({
-      message: 'GPTQ config has no "bits": transformers 5.23 GPTQConfig requires it and raises TypeError when loading. Add "bits": 4 (or 2, 3, 8).',
+      message:
+        'GPTQ config has no "bits": transformers 5.23 GPTQConfig requires it and raises TypeError when loading. Add "bits": 4 (or 2, 3, 8).',
       fixes: [{ kind: 'addKey', key: 'bits', value: 4, title: 'Add "bits": 4' }],
     });
   },
@@ -44,7 +45,8 @@ const bits = valueRule({
   description: 'bits must be 2, 3, 4 or 8 (transformers 5.23 GPTQConfig.post_init, GPTQModel 7.7 QuantizeConfig).',
   keys: ['bits'],
   accepts: { values: GPTQ_BITS },
-  message: (e, site) => `bits is ${e.valueText}, but GPTQ only supports 2, 3, 4 or 8 bits (${reader(site)} raises ValueError). 4 is the usual choice.`,
+  message: (e, site) =>
+    `bits is ${e.valueText}, but GPTQ only supports 2, 3, 4 or 8 bits (${reader(site)} raises ValueError). 4 is the usual choice.`,
   fixes: () => [{ value: 4 }],
 });
 
@@ -61,7 +63,9 @@ const dampPercent = valueRule({
     return `damp_percent is ${e.valueText}; it must be greater than 0 and less than 1 (${reader(site)} raises ValueError).${hint}`;
   },
   // the default of the library that reads this file kind
-  fixes: (_e, site) => [{ value: site.fileKind === 'autogptq-quantize-config' ? AUTOGPTQ_DEFAULTS.damp_percent : QUANT_DEFAULTS.gptq.damp_percent }],
+  fixes: (_e, site) => [
+    { value: site.fileKind === 'autogptq-quantize-config' ? AUTOGPTQ_DEFAULTS.damp_percent : QUANT_DEFAULTS.gptq.damp_percent },
+  ],
 });
 
 const dataset: Rule = {
@@ -79,7 +83,8 @@ const dataset: Rule = {
       const ptb = v === 'ptb' || v === 'ptb-new' ? ' The PTB datasets were removed.' : '';
       ctx.report({
         at: e,
-        message: `dataset "${v}" is not a built-in calibration set: ` +
+        message:
+          `dataset "${v}" is not a built-in calibration set: ` +
           `transformers 5.23 GPTQConfig accepts only 'wikitext2', 'c4' or 'c4-new' as a name, otherwise a list of text samples.${ptb} Did you mean '${guess}'?`,
         fixes: [{ kind: 'setValue', key: 'dataset', value: guess, title: `Use '${guess}'` }],
       });
@@ -87,7 +92,8 @@ const dataset: Rule = {
       if (v.every((s) => typeof s === 'string')) return;
       ctx.report({
         at: e,
-        message: 'dataset must be a list of strings (one text sample each); this list holds other values, which the tokenizer cannot read. Quote every sample.',
+        message:
+          'dataset must be a list of strings (one text sample each); this list holds other values, which the tokenizer cannot read. Quote every sample.',
       });
     } else {
       ctx.report({
@@ -109,7 +115,8 @@ const actGroupAwareWithDescAct: Rule = {
     if (booleanOf(e) !== true || !isTrue(site, 'desc_act')) return;
     ctx.report({
       at: e,
-      message: 'act_group_aware: true has no effect together with desc_act: true; transformers 5.23 GPTQConfig switches it off (with a warning). Set one of them to false.',
+      message:
+        'act_group_aware: true has no effect together with desc_act: true; transformers 5.23 GPTQConfig switches it off (with a warning). Set one of them to false.',
       fixes: [
         { kind: 'setValue', key: 'act_group_aware', value: false, title: 'Set act_group_aware to false' },
         { kind: 'setValue', key: 'desc_act', value: false, title: 'Set desc_act to false (keep group-aware ordering)' },
@@ -122,18 +129,24 @@ const legacyKernelKeys: Rule = {
   id: 'gptq/legacy-kernel-keys',
   methods: ['gptq'],
   defaultSeverity: 'warning',
-  description: 'use_exllama, disable_exllama, exllama_config and use_cuda_fp16 are no longer read by transformers 5.23 GPTQConfig; the kernel is chosen with backend.',
+  description:
+    'use_exllama, disable_exllama, exllama_config and use_cuda_fp16 are no longer read by transformers 5.23 GPTQConfig; the kernel is chosen with backend.',
   check(site, ctx) {
     for (const e of site.entries) {
       if (!LEGACY_KERNEL_KEYS.includes(e.key)) continue;
       const replacement = legacyReplacement(e.key, e.value);
-      reportIgnoredKey(ctx, e, `${e.key} is ignored by transformers 5.23 GPTQConfig (the AutoGPTQ exllama switches were removed). ${replacement} and remove this key.`);
+      reportIgnoredKey(
+        ctx,
+        e,
+        `${e.key} is ignored by transformers 5.23 GPTQConfig (the AutoGPTQ exllama switches were removed). ${replacement} and remove this key.`,
+      );
     }
   },
 };
 
 function legacyReplacement(key: string, value: unknown): string {
-  const exllamaVersion = key === 'exllama_config' && value !== null && typeof value === 'object' ? (value as { version?: unknown }).version : undefined;
+  const exllamaVersion =
+    key === 'exllama_config' && value !== null && typeof value === 'object' ? (value as { version?: unknown }).version : undefined;
   if (exllamaVersion === 2) return 'Use "backend": "exllama_v2" instead';
   if ((key === 'use_exllama' && value === false) || (key === 'disable_exllama' && value === true)) {
     return 'To avoid exllama kernels, set "backend": "auto_trainable" (or "torch"/"triton")';
@@ -162,7 +175,8 @@ const formatKeyRenamed: Rule = {
     ctx.report({
       at: format,
       on: 'key',
-      message: 'GPTQModel 7.7 writes this field as "checkpoint_format" ("format" is the older name, still mapped). Rename it so every loader reads the same key.',
+      message:
+        'GPTQModel 7.7 writes this field as "checkpoint_format" ("format" is the older name, still mapped). Rename it so every loader reads the same key.',
       fixes: [{ kind: 'renameKey', key: 'format', newKey: 'checkpoint_format', title: 'Rename to checkpoint_format' }],
     });
   },
@@ -179,7 +193,8 @@ const checkpointFormat = valueRule({
   keys: ['checkpoint_format', 'format'],
   eachKey: true,
   accepts: { values: GPTQ_FORMATS, ignoreCase: true },
-  message: (e) => `${e.key} "${String(e.value)}" is not a GPTQ checkpoint format: ` +
+  message: (e) =>
+    `${e.key} "${String(e.value)}" is not a GPTQ checkpoint format: ` +
     `GPTQModel 7.7 knows 'gptq' (v1, read by every runtime), 'gptq_v2', 'marlin' and 'bitblas', and raises on anything else. Did you mean '${formatGuess(e)}'?`,
   fixes: (e) => [{ value: formatGuess(e), title: `Set ${e.key} to "${formatGuess(e)}"` }],
 });
@@ -194,7 +209,8 @@ const gptqV2Compat: Rule = {
     if (stringOf(e)?.toLowerCase() !== 'gptq_v2' || e === undefined) return;
     ctx.report({
       at: e,
-      message: "gptq_v2 checkpoints load only with GPTQModel; vLLM, TGI and AutoGPTQ expect 'gptq' (v1). Use 'gptq' to publish for every runtime.",
+      message:
+        "gptq_v2 checkpoints load only with GPTQModel; vLLM, TGI and AutoGPTQ expect 'gptq' (v1). Use 'gptq' to publish for every runtime.",
       fixes: [{ kind: 'setValue', key: e.key, value: 'gptq', title: 'Write v1 ("gptq")' }],
     });
   },
@@ -204,7 +220,8 @@ const exllamaBits: Rule = {
   id: 'gptq/exllama-bits',
   methods: ['gptq'],
   defaultSeverity: 'error',
-  description: 'The exllama kernels (backend exllama_v1/exllama_v2/exllama_eora) implement 4-bit weights only (GPTQModel 7.7 kernel validation).',
+  description:
+    'The exllama kernels (backend exllama_v1/exllama_v2/exllama_eora) implement 4-bit weights only (GPTQModel 7.7 kernel validation).',
   check(site, ctx) {
     const backend = effective(site, 'backend');
     const name = stringOf(backend)?.toLowerCase();
@@ -212,7 +229,8 @@ const exllamaBits: Rule = {
     if (backend === undefined || name === undefined || !EXLLAMA_BACKENDS.includes(name) || b === undefined || b === 4) return;
     ctx.report({
       at: backend,
-      message: `backend "${name}" runs 4-bit weights only, but bits is ${b}: GPTQModel 7.7 refuses to load the model with this kernel. ` +
+      message:
+        `backend "${name}" runs 4-bit weights only, but bits is ${b}: GPTQModel 7.7 refuses to load the model with this kernel. ` +
         `Use "backend": "auto" (or "torch"/"triton"), or quantize to 4 bits.`,
       fixes: [{ kind: 'setValue', key: 'backend', value: 'auto', title: 'Set backend to "auto"' }],
     });
@@ -264,7 +282,8 @@ const marlinSettings: Rule = {
     if (marlinFormat && descE && booleanOf(descE) === true) {
       ctx.report({
         at: descE,
-        message: 'The Marlin checkpoint format stores no act-order permutation: desc_act must be false (AutoGPTQ 0.7 / GPTQModel 7.7 refuse to convert act-order weights).',
+        message:
+          'The Marlin checkpoint format stores no act-order permutation: desc_act must be false (AutoGPTQ 0.7 / GPTQModel 7.7 refuse to convert act-order weights).',
         fixes: [{ kind: 'setValue', key: 'desc_act', value: false, title: 'Set desc_act to false' }],
       });
     }
@@ -298,7 +317,8 @@ const batchNeedsPadToken: Rule = {
   id: 'gptq/batch-needs-pad-token',
   methods: ['gptq'],
   defaultSeverity: 'warning',
-  description: 'Calibration with batch_size > 1 pads samples and needs pad_token_id (transformers 5.23 GPTQConfig docs, optimum GPTQQuantizer).',
+  description:
+    'Calibration with batch_size > 1 pads samples and needs pad_token_id (transformers 5.23 GPTQConfig docs, optimum GPTQQuantizer).',
   check(site, ctx) {
     const e = effective(site, 'batch_size');
     const n = numberOf(e);
@@ -307,7 +327,8 @@ const batchNeedsPadToken: Rule = {
     if (pad !== undefined && pad.value !== null) return;
     ctx.report({
       at: e,
-      message: `batch_size is ${n} but pad_token_id is not set: calibration samples of different length cannot be batched without it. ` +
+      message:
+        `batch_size is ${n} but pad_token_id is not set: calibration samples of different length cannot be batched without it. ` +
         `Set pad_token_id (often the tokenizer's eos id) or use batch_size 1.`,
       fixes: [{ kind: 'setValue', key: 'batch_size', value: 1, title: 'Set batch_size to 1' }],
     });

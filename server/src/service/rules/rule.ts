@@ -23,7 +23,14 @@ export interface Finding {
 /** Context a rule may use; `model` is filled by model-aware resolution when the target model is known. */
 export interface RuleContext {
   /** Report a finding on an entry's value (default), its key, or the site anchor when `entry` is undefined. */
-  report(finding: Omit<Finding, 'ruleId' | 'severity' | 'range'> & { severity?: Severity; at?: ConfigEntry; on?: 'key' | 'value' | 'entry'; range?: Range }): void;
+  report(
+    finding: Omit<Finding, 'ruleId' | 'severity' | 'range'> & {
+      severity?: Severity;
+      at?: ConfigEntry;
+      on?: 'key' | 'value' | 'entry';
+      range?: Range;
+    },
+  ): void;
 }
 
 export interface Rule {

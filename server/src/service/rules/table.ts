@@ -27,7 +27,9 @@ function accepted(accepts: ValueRow['accepts'], value: number | string): boolean
   if (accepts.values?.includes(accepts.ignoreCase && typeof value === 'string' ? value.toLowerCase() : value)) return true;
   const r = accepts.range;
   if (r === undefined || typeof value !== 'number') return false;
-  return (r.above === undefined || value > r.above) && (r.below === undefined || value < r.below) && (!r.integer || Number.isInteger(value));
+  return (
+    (r.above === undefined || value > r.above) && (r.below === undefined || value < r.below) && (!r.integer || Number.isInteger(value))
+  );
 }
 
 /** The type a row checks: its values' type, or number for a range. */
@@ -47,10 +49,11 @@ export function valueRule(row: ValueRow): Rule {
       const entries = row.eachKey ? row.keys.map((key) => effective(site, key)) : [effective(site, ...row.keys)];
       for (const e of entries) {
         if (e === undefined || !checks(row.accepts, e.value) || accepted(row.accepts, e.value)) continue;
-        const fixes: Fix[] | undefined = row.fixes?.(e, site).map(({ value, title }) => ({ kind: 'setValue', key: e.key, value, title: title ?? `Set ${e.key} to ${String(value)}` }));
+        const fixes: Fix[] | undefined = row
+          .fixes?.(e, site)
+          .map(({ value, title }) => ({ kind: 'setValue', key: e.key, value, title: title ?? `Set ${e.key} to ${String(value)}` }));
         ctx.report({ at: e, message: row.message(e, site), ...(fixes ? { fixes } : {}) });
       }
     },
   };
 }
-

@@ -67,7 +67,8 @@ export function schemaAt(store: SchemaStore, schema: LocatedSchema, path: ValueP
   let current: LocatedSchema | undefined = store.resolve(schema);
   for (const segment of path) {
     if (!current) return undefined;
-    const next: LocatedSchema | undefined = typeof segment === 'number' ? itemsOf(store, current) : propertiesOf(store, current).get(segment);
+    const next: LocatedSchema | undefined =
+      typeof segment === 'number' ? itemsOf(store, current) : propertiesOf(store, current).get(segment);
     current = next ? store.resolve(next) : undefined;
   }
   return current;

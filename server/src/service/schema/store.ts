@@ -27,9 +27,14 @@ const SCHEMA_ID_BASE = 'https://quantstudio.invalid/schemas/';
 
 /** schemas/ beside out/ (compiled) or dist/ (bundled), or in the repository when run from sources. */
 function defaultSchemasDir(): string {
-  const candidates = [join(__dirname, '..', '..', '..', '..', '..', 'schemas'), join(__dirname, '..', 'schemas'), join(__dirname, '..', '..', '..', '..', 'schemas')];
+  const candidates = [
+    join(__dirname, '..', '..', '..', '..', '..', 'schemas'),
+    join(__dirname, '..', 'schemas'),
+    join(__dirname, '..', '..', '..', '..', 'schemas'),
+  ];
   const found = candidates.find((dir) => existsSync(join(dir, 'gptq.schema.json')));
-  if (!found) throw new Error(`QuantStudio's JSON Schemas were not found (looked in ${candidates.join(', ')}); reinstall the extension or rebuild.`);
+  if (!found)
+    throw new Error(`QuantStudio's JSON Schemas were not found (looked in ${candidates.join(', ')}); reinstall the extension or rebuild.`);
   return found;
 }
 
@@ -53,7 +58,9 @@ export class SchemaStore {
   constructor(schemasDir: string = defaultSchemasDir()) {
     this.ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
     addFormats(this.ajv);
-    const files = readdirSync(schemasDir).filter((name) => name.endsWith('.schema.json')).sort();
+    const files = readdirSync(schemasDir)
+      .filter((name) => name.endsWith('.schema.json'))
+      .sort();
     const keywords = new Set(ANNOTATION_KEYWORDS);
     for (const file of files) {
       const text = readFileSync(join(schemasDir, file), 'utf8');

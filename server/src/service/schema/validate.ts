@@ -47,7 +47,12 @@ function pathOf(instancePath: string, data: unknown): Array<string | number> {
 
 /** `dataset[1]`, `calibration.nsamples`: how a path reads in a message. */
 function describe(path: ValuePath): string {
-  return path.reduce<string>((text, segment) => (typeof segment === 'number' ? `${text}[${segment}]` : text ? `${text}.${segment}` : segment), '') || 'the value';
+  return (
+    path.reduce<string>(
+      (text, segment) => (typeof segment === 'number' ? `${text}[${segment}]` : text ? `${text}.${segment}` : segment),
+      '',
+    ) || 'the value'
+  );
 }
 
 /** The closest existing source range for a path: the value itself, else its nearest ancestor. */
@@ -89,21 +94,36 @@ function typeFinding(error: ErrorObject, path: ValuePath, target: Target): Servi
       fixes: siteKey ? [{ kind: 'setValue', key: siteKey.key, value, title: `Change to the boolean ${value}` }] : undefined,
     };
   }
-  const article = (type: string): string => (type === 'null' ? 'null' : type === 'integer' || type === 'object' || type === 'array' ? `an ${type}` : `a ${type}`);
-  return { code: 'schema/type', severity: 'error', message: `"${name}" must be ${expected.map(article).join(' or ')} (it is ${quote(data)}).`, range };
+  const article = (type: string): string =>
+    type === 'null' ? 'null' : type === 'integer' || type === 'object' || type === 'array' ? `an ${type}` : `a ${type}`;
+  return {
+    code: 'schema/type',
+    severity: 'error',
+    message: `"${name}" must be ${expected.map(article).join(' or ')} (it is ${quote(data)}).`,
+    range,
+  };
 }
 
 function enumFinding(error: ErrorObject, path: ValuePath, target: Target): ServiceFinding {
   const allowed = (error.params.allowedValues as unknown[] | undefined) ?? [];
   const data: unknown = error.data;
-  const suggestion = typeof data === 'string' ? didYouMean(data, allowed.filter((v): v is string => typeof v === 'string')) : undefined;
+  const suggestion =
+    typeof data === 'string'
+      ? didYouMean(
+          data,
+          allowed.filter((v): v is string => typeof v === 'string'),
+        )
+      : undefined;
   const siteKey = target.siteKey(path);
   return {
     code: 'schema/enum',
     severity: 'error',
     message: `"${describe(target.display(path))}" must be one of ${listOf(allowed)}${suggestion !== undefined ? `; did you mean ${quote(suggestion)}?` : '.'}`,
     range: locateNearest(target, path, 'value'),
-    fixes: siteKey && suggestion !== undefined ? [{ kind: 'setValue', key: siteKey.key, value: suggestion, title: `Change to ${quote(suggestion)}` }] : undefined,
+    fixes:
+      siteKey && suggestion !== undefined
+        ? [{ kind: 'setValue', key: siteKey.key, value: suggestion, title: `Change to ${quote(suggestion)}` }]
+        : undefined,
   };
 }
 
@@ -132,12 +152,14 @@ function requiredFinding(error: ErrorObject, path: ValuePath, target: Target): S
   const objectRange = target.locate(path, 'value');
   const siteKey = target.siteKey([...path, missing]);
   const fallbackValue = isSchemaNode(property) && property.default !== undefined ? (property.default as LiteralValue) : undefined;
-  const opening = objectRange ? { start: objectRange.start, end: { line: objectRange.start.line, character: objectRange.start.character + 1 } } : undefined;
+  const opening = objectRange
+    ? { start: objectRange.start, end: { line: objectRange.start.line, character: objectRange.start.character + 1 } }
+    : undefined;
   return {
     code: 'schema/required',
     severity: 'error',
     message: `Missing required key "${missing}"${path.length ? ` in "${describe(target.display(path))}"` : ''}${hint}.`,
-    range: siteKey && path.length === 0 ? siteKey.site.anchorRange : opening ?? target.fallback,
+    range: siteKey && path.length === 0 ? siteKey.site.anchorRange : (opening ?? target.fallback),
     fixes: siteKey && fallbackValue !== undefined ? [{ kind: 'addKey', key: missing, value: fallbackValue }] : undefined,
   };
 }
@@ -159,7 +181,9 @@ function constFinding(error: ErrorObject, path: ValuePath, target: Target): Serv
     severity: 'error',
     message: `"${describe(target.display(path))}" must be ${quote(allowed)} here.`,
     range: locateNearest(target, path, 'value'),
-    fixes: siteKey ? [{ kind: 'setValue', key: siteKey.key, value: allowed as LiteralValue, title: `Change to ${quote(allowed)}` }] : undefined,
+    fixes: siteKey
+      ? [{ kind: 'setValue', key: siteKey.key, value: allowed as LiteralValue, title: `Change to ${quote(allowed)}` }]
+      : undefined,
   };
 }
 
@@ -169,7 +193,8 @@ function describeBranch(branch: unknown): string {
   if (branch.enum) return `one of ${listOf(branch.enum)}`;
   if (branch.const !== undefined) return quote(branch.const);
   const types = branch.type === undefined ? [] : Array.isArray(branch.type) ? branch.type : [branch.type];
-  if (types.length === 1 && types[0] === 'array' && isSchemaNode(branch.items) && typeof branch.items.type === 'string') return `an array of ${branch.items.type}s`;
+  if (types.length === 1 && types[0] === 'array' && isSchemaNode(branch.items) && typeof branch.items.type === 'string')
+    return `an array of ${branch.items.type}s`;
   if (types.length > 0) return types.map((t) => (t === 'null' ? 'null' : `${/^[aeiou]/.test(t) ? 'an' : 'a'} ${t}`)).join(' or ');
   return 'a matching value';
 }
@@ -199,7 +224,12 @@ const BY_KEYWORD: Readonly<Record<string, (error: ErrorObject, path: ValuePath, 
 };
 
 function genericFinding(error: ErrorObject, path: ValuePath, target: Target): ServiceFinding {
-  return { code: `schema/${error.keyword}`, severity: 'error', message: `"${describe(target.display(path))}" ${error.message ?? 'is not valid'}.`, range: locateNearest(target, path, 'value') };
+  return {
+    code: `schema/${error.keyword}`,
+    severity: 'error',
+    message: `"${describe(target.display(path))}" ${error.message ?? 'is not valid'}.`,
+    range: locateNearest(target, path, 'value'),
+  };
 }
 
 /** Drops what would repeat another error: `if` wrappers, and branch errors under a reported anyOf/oneOf. */
@@ -208,7 +238,12 @@ function relevantErrors(errors: readonly ErrorObject[]): ErrorObject[] {
   return errors.filter((e) => e.keyword !== 'if' && !unions.some((prefix) => e.schemaPath.startsWith(prefix)));
 }
 
-function run(validate: ValidateFunction, data: unknown, target: Target, skip: (path: ValuePath, error: ErrorObject) => boolean): ServiceFinding[] {
+function run(
+  validate: ValidateFunction,
+  data: unknown,
+  target: Target,
+  skip: (path: ValuePath, error: ErrorObject) => boolean,
+): ServiceFinding[] {
   if (validate(data)) return [];
   const findings: ServiceFinding[] = [];
   const seen = new Set<string>();
@@ -243,7 +278,8 @@ function jsonFindings(store: SchemaStore, doc: ParsedDocument): ServiceFinding[]
     siteKey(path) {
       for (const [index, sitePath] of doc.sitePaths.entries()) {
         const key = path[sitePath.length];
-        if (path.length === sitePath.length + 1 && typeof key === 'string' && sitePath.every((segment, i) => path[i] === segment)) return { site: doc.sites[index], key };
+        if (path.length === sitePath.length + 1 && typeof key === 'string' && sitePath.every((segment, i) => path[i] === segment))
+          return { site: doc.sites[index], key };
       }
       return undefined;
     },
@@ -274,7 +310,9 @@ function pythonFindings(store: SchemaStore, doc: ParsedDocument, site: ConfigSit
   };
   // A key given a non-literal value, or hidden in **kwargs, may well be there: never call it missing.
   const skip = (path: ValuePath, error: ErrorObject): boolean =>
-    error.keyword === 'required' && path.length === 0 && (site.incomplete === true || unknownValues.has(String(error.params.missingProperty)));
+    error.keyword === 'required' &&
+    path.length === 0 &&
+    (site.incomplete === true || unknownValues.has(String(error.params.missingProperty)));
   return run(validate, instance, target, skip);
 }
 
@@ -283,4 +321,3 @@ export function schemaFindings(store: SchemaStore, doc: ParsedDocument): Service
   if (doc.kind !== 'python') return jsonFindings(store, doc);
   return doc.sites.flatMap((site) => pythonFindings(store, doc, site));
 }
-

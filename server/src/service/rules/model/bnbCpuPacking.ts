@@ -17,7 +17,8 @@ export const bnbCpuPackingRule: ModelRule = {
   id: 'model/bnb-cpu-4bit-shape',
   methods: ['bitsandbytes'],
   defaultSeverity: 'warning',
-  description: "4-bit Linears fit bitsandbytes 0.50's fused CPU kernel: out_features % 32 == 0 and in_features % 64 == 0 (functional.py _convert_weight_packed_for_cpu).",
+  description:
+    "4-bit Linears fit bitsandbytes 0.50's fused CPU kernel: out_features % 32 == 0 and in_features % 64 == 0 (functional.py _convert_weight_packed_for_cpu).",
   check(site, ctx) {
     const load4 = effective(site, 'load_in_4bit');
     if (booleanOf(load4) !== true) return;
@@ -37,10 +38,12 @@ export const bnbCpuPackingRule: ModelRule = {
     const value: LiteralValue = [...current, ...added];
     ctx.report({
       at: load4,
-      message: `On a CPU with AVX512-BF16, bitsandbytes 0.50 repacks every 4-bit Linear for its fused kernel (functional.py _convert_weight_packed_for_cpu), ` +
+      message:
+        `On a CPU with AVX512-BF16, bitsandbytes 0.50 repacks every 4-bit Linear for its fused kernel (functional.py _convert_weight_packed_for_cpu), ` +
         `which needs out_features % ${OUT_MULTIPLE} == 0 and in_features % ${IN_MULTIPLE} == 0: ${listed} in ${ctx.view.model.ref} fail there (GPU inference is not affected). ` +
         'Keep these layers unquantized with llm_int8_skip_modules to run the model on such a CPU.',
-      fixes: skipEntry ? [{ kind: 'setValue', key: 'llm_int8_skip_modules', value, title: `Add ${added.join(', ')} to llm_int8_skip_modules` }]
+      fixes: skipEntry
+        ? [{ kind: 'setValue', key: 'llm_int8_skip_modules', value, title: `Add ${added.join(', ')} to llm_int8_skip_modules` }]
         : [{ kind: 'addKey', key: 'llm_int8_skip_modules', value, title: `Keep ${added.join(', ')} unquantized (llm_int8_skip_modules)` }],
     });
   },

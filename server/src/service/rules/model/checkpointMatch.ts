@@ -26,7 +26,8 @@ function reportMissing(site: ConfigSite, ctx: ModelRuleContext, method: string, 
   const example = ctx.view.linears[0];
   ctx.report({
     at: effective(site, 'quant_method'),
-    message: `quant_method is ${method}, but the safetensors in this folder hold no ${expected} tensors${example ? ` (they hold unquantized weights such as ${example.module}.weight)` : ''}: ` +
+    message:
+      `quant_method is ${method}, but the safetensors in this folder hold no ${expected} tensors${example ? ` (they hold unquantized weights such as ${example.module}.weight)` : ''}: ` +
       `transformers 5.23 cannot load them as a ${method} checkpoint. Quantize the model first, or remove quantization_config to load it unquantized.`,
   });
 }
@@ -43,13 +44,19 @@ function checkGptq(site: ConfigSite, ctx: ModelRuleContext): void {
   const groupEntry = effective(site, 'group_size');
   const groupSize = numberOf(groupEntry) ?? QUANT_DEFAULTS.gptq.group_size;
   const bytesFor = (b: (typeof GPTQ_BITS)[number], g: number): Map<string, number> =>
-    new Map(quantizedLinearLayout({ method: 'gptq', bits: b, groupSize: g, descAct: false, skip: [] }, out, inFeatures, 'float16').map((p) => [p.suffix, p.bytes]));
+    new Map(
+      quantizedLinearLayout({ method: 'gptq', bits: b, groupSize: g, descAct: false, skip: [] }, out, inFeatures, 'float16').map((p) => [
+        p.suffix,
+        p.bytes,
+      ]),
+    );
   const configured = GPTQ_BITS.find((b) => b === bits);
   if (configured !== undefined && bytesFor(configured, groupSize).get('qweight') !== qweight.bytes) {
     const implied = GPTQ_BITS.find((b) => bytesFor(b, groupSize).get('qweight') === qweight.bytes);
     ctx.report({
       at: bitsEntry,
-      message: `bits is ${bits}, but ${describe(qweight)}, ${implied ? `the packing of ${implied}-bit weights` : `which no GPTQ bit width packs to`} (${bits}-bit would take ` +
+      message:
+        `bits is ${bits}, but ${describe(qweight)}, ${implied ? `the packing of ${implied}-bit weights` : `which no GPTQ bit width packs to`} (${bits}-bit would take ` +
         `${bytesFor(configured, groupSize).get('qweight')} bytes, it holds ${qweight.bytes}): transformers 5.23 fails to load it with a shape mismatch.${implied ? ` Set bits to ${implied}.` : ''}`,
       fixes: implied && bitsEntry ? [{ kind: 'setValue', key: 'bits', value: implied, title: `Set bits to ${implied}` }] : undefined,
     });
@@ -64,7 +71,10 @@ function checkGptq(site: ConfigSite, ctx: ModelRuleContext): void {
         `group_size is ${groupSize}, but ${describe(scales)}: ` +
         `${groups} group${groups === 1 ? '' : 's'} over in_features ${inFeatures}${implied !== undefined ? `, i.e. group_size ${implied}` : ''}. ` +
         `transformers 5.23 fails to load it with a shape mismatch.${implied !== undefined ? ` Set group_size to ${implied}.` : ''}`,
-      fixes: implied !== undefined && groupEntry ? [{ kind: 'setValue', key: 'group_size', value: implied, title: `Set group_size to ${implied}` }] : undefined,
+      fixes:
+        implied !== undefined && groupEntry
+          ? [{ kind: 'setValue', key: 'group_size', value: implied, title: `Set group_size to ${implied}` }]
+          : undefined,
     });
   }
 }
@@ -80,15 +90,21 @@ function checkAwq(site: ConfigSite, ctx: ModelRuleContext): void {
   if (gemv || groupSize <= 0) return; // GEMV pads its group words: the GEMM check below does not apply
   const inFeatures = qweight.shape[0];
   const out = scales.shape[1];
-  const expected = quantizedLinearLayout({ method: 'awq', bits: 4, groupSize, version: 'gemm', skip: [] }, out, inFeatures, 'float16').find((p) => p.suffix === 'scales')?.bytes;
+  const expected = quantizedLinearLayout({ method: 'awq', bits: 4, groupSize, version: 'gemm', skip: [] }, out, inFeatures, 'float16').find(
+    (p) => p.suffix === 'scales',
+  )?.bytes;
   if (expected === scales.bytes) return;
   const groups = scales.shape[0];
   const implied = inFeatures % groups === 0 ? inFeatures / groups : undefined;
   ctx.report({
     at: groupEntry,
-    message: `${groupEntry?.key ?? 'group_size'} is ${groupSize}, but ${describe(scales)}: ` +
+    message:
+      `${groupEntry?.key ?? 'group_size'} is ${groupSize}, but ${describe(scales)}: ` +
       `${groups} groups over in_features ${inFeatures}${implied !== undefined ? `, i.e. group size ${implied}` : ''}. AutoAWQ 0.2 / transformers 5.23 fail to load it with a shape mismatch.`,
-    fixes: implied !== undefined && groupEntry ? [{ kind: 'setValue', key: groupEntry.key, value: implied, title: `Set ${groupEntry.key} to ${implied}` }] : undefined,
+    fixes:
+      implied !== undefined && groupEntry
+        ? [{ kind: 'setValue', key: groupEntry.key, value: implied, title: `Set ${groupEntry.key} to ${implied}` }]
+        : undefined,
   });
 }
 
@@ -115,9 +131,17 @@ function checkBitsandbytes(site: ConfigSite, ctx: ModelRuleContext): void {
     if (configured !== stored) {
       ctx.report({
         at: typeEntry ?? load4,
-        message: `bnb_4bit_quant_type is ${JSON.stringify(configured)}${typeEntry ? '' : ' (the default)'}, but the weights were stored as ${stored} (${state}): ` +
+        message:
+          `bnb_4bit_quant_type is ${JSON.stringify(configured)}${typeEntry ? '' : ' (the default)'}, but the weights were stored as ${stored} (${state}): ` +
           `bitsandbytes 0.50 would dequantize them with the wrong code book. Set bnb_4bit_quant_type to ${JSON.stringify(stored)}.`,
-        fixes: [{ kind: typeEntry ? 'setValue' : 'addKey', key: 'bnb_4bit_quant_type', value: stored, title: `Set bnb_4bit_quant_type to "${stored}"` }],
+        fixes: [
+          {
+            kind: typeEntry ? 'setValue' : 'addKey',
+            key: 'bnb_4bit_quant_type',
+            value: stored,
+            title: `Set bnb_4bit_quant_type to "${stored}"`,
+          },
+        ],
       });
     }
   }
@@ -127,7 +151,8 @@ export const checkpointMatchRule: ModelRule = {
   id: 'model/checkpoint-mismatch',
   methods: ['gptq', 'awq', 'bitsandbytes'],
   defaultSeverity: 'error',
-  description: "A config beside quantized weights matches them: method, bits, group size and 4-bit type as the tensors' shapes and names show (transformers 5.23).",
+  description:
+    "A config beside quantized weights matches them: method, bits, group size and 4-bit type as the tensors' shapes and names show (transformers 5.23).",
   check(site, ctx) {
     if (!ctx.ownCheckpoint) return;
     if (site.method === 'gptq') checkGptq(site, ctx);

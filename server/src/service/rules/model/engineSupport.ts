@@ -9,7 +9,8 @@ export const engineSupportRule: ModelRule = {
   id: 'model/engine-support',
   methods: ['gptq', 'awq', 'bitsandbytes'],
   defaultSeverity: 'information',
-  description: "The target model is one QuantStudio's engine runs (its config.json parsed as the quantize, benchmark and generate jobs parse it).",
+  description:
+    "The target model is one QuantStudio's engine runs (its config.json parsed as the quantize, benchmark and generate jobs parse it).",
   check(site, ctx) {
     let config;
     try {
@@ -20,7 +21,8 @@ export const engineSupportRule: ModelRule = {
       ctx.report({
         range: site.anchorRange,
         severity: job ? 'warning' : 'information',
-        message: `QuantStudio's engine cannot run ${ctx.view.model.ref}: ${error.message}.` +
+        message:
+          `QuantStudio's engine cannot run ${ctx.view.model.ref}: ${error.message}.` +
           (job ? ' Quantize, Benchmark and Generate refuse this job before they start;' : '') +
           ' validation and the memory estimate still work.',
       });
@@ -34,7 +36,8 @@ export const engineSupportRule: ModelRule = {
       ctx.report({
         range: site.anchorRange,
         severity: 'warning',
-        message: `QuantStudio's engine cannot quantize ${ctx.view.model.ref}: ${error.message}. Quantize refuses this job before it starts;` +
+        message:
+          `QuantStudio's engine cannot quantize ${ctx.view.model.ref}: ${error.message}. Quantize refuses this job before it starts;` +
           ' Generate, benchmarks of checkpoints, validation and the memory estimate still work.',
       });
     }

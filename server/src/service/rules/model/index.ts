@@ -10,4 +10,11 @@ import type { ModelRule } from './rule';
 export type { ModelRule, ModelRuleContext } from './rule';
 export { bindToModel } from './rule';
 
-export const modelRules: readonly ModelRule[] = [groupSizeDividesRule, moduleNamesRule, kernelShapesRule, bnbCpuPackingRule, checkpointMatchRule, engineSupportRule];
+export const modelRules: readonly ModelRule[] = [
+  groupSizeDividesRule,
+  moduleNamesRule,
+  kernelShapesRule,
+  bnbCpuPackingRule,
+  checkpointMatchRule,
+  engineSupportRule,
+];

@@ -28,7 +28,9 @@ export const kernelShapesRule: ModelRule = {
     if (bad.size === 0) return;
     const names = [...bad.values()];
     const listed = names.slice(0, LISTED).join(', ') + (names.length > LISTED ? `, and ${names.length - LISTED} more` : '');
-    const rule = [shape.inBy > 1 ? `in_features divisible by ${shape.inBy}` : '', `out_features divisible by ${shape.outBy}`].filter(Boolean).join(' and ');
+    const rule = [shape.inBy > 1 ? `in_features divisible by ${shape.inBy}` : '', `out_features divisible by ${shape.outBy}`]
+      .filter(Boolean)
+      .join(' and ');
     ctx.report({
       at: backendEntry,
       message: `backend "${backend}" (GPTQModel 7.7 ${shape.kernel}) needs ${rule}, which ${listed} in ${ctx.view.model.ref} do not have: GPTQModel refuses the kernel for this model. Use "backend": "auto" to let it pick one that fits.`,

@@ -15,9 +15,21 @@ interface ListKey {
 }
 
 const LIST_KEYS: readonly ListKey[] = [
-  { key: 'modules_to_not_convert', methods: ['gptq', 'awq', 'bitsandbytes'], consequence: 'transformers 5.23 matches nothing and quantizes the module after all' },
-  { key: 'llm_int8_skip_modules', methods: ['bitsandbytes'], consequence: 'transformers 5.23 (bitsandbytes 0.50) matches nothing and converts the module after all' },
-  { key: 'modules_in_block_to_quantize', methods: ['gptq'], consequence: 'GPTQModel 7.7 finds no such module in the blocks and fails to quantize' },
+  {
+    key: 'modules_to_not_convert',
+    methods: ['gptq', 'awq', 'bitsandbytes'],
+    consequence: 'transformers 5.23 matches nothing and quantizes the module after all',
+  },
+  {
+    key: 'llm_int8_skip_modules',
+    methods: ['bitsandbytes'],
+    consequence: 'transformers 5.23 (bitsandbytes 0.50) matches nothing and converts the module after all',
+  },
+  {
+    key: 'modules_in_block_to_quantize',
+    methods: ['gptq'],
+    consequence: 'GPTQModel 7.7 finds no such module in the blocks and fails to quantize',
+  },
   { key: 'block_name_to_quantize', methods: ['gptq'], consequence: 'GPTQModel 7.7 finds no such block and fails to quantize' },
 ];
 
@@ -25,7 +37,13 @@ const LIST_KEYS: readonly ListKey[] = [
 const IMPLICIT = new Set(['lm_head']);
 
 /** Projections Phi-3 (and Phi-3.5 / Phi-4-mini) fuse into one Linear: the name to skip there instead. */
-const FUSED_INTO: Readonly<Record<string, string>> = { q_proj: 'qkv_proj', k_proj: 'qkv_proj', v_proj: 'qkv_proj', gate_proj: 'gate_up_proj', up_proj: 'gate_up_proj' };
+const FUSED_INTO: Readonly<Record<string, string>> = {
+  q_proj: 'qkv_proj',
+  k_proj: 'qkv_proj',
+  v_proj: 'qkv_proj',
+  gate_proj: 'gate_up_proj',
+  up_proj: 'gate_up_proj',
+};
 
 /** `self_attn.q_proj` → `self_attn.qkv_proj` when the model has that fused module; spelling mistakes are didYouMean's. */
 function fusedName(name: string, view: ModelView): { name: string; part: string; fused: string } | undefined {
@@ -53,7 +71,8 @@ export const moduleNamesRule: ModelRule = {
   id: 'model/unknown-module',
   methods: ['gptq', 'awq', 'bitsandbytes'],
   defaultSeverity: 'warning',
-  description: 'Module lists (modules_to_not_convert, llm_int8_skip_modules, modules_in_block_to_quantize, block_name_to_quantize) name modules the model has.',
+  description:
+    'Module lists (modules_to_not_convert, llm_int8_skip_modules, modules_in_block_to_quantize, block_name_to_quantize) name modules the model has.',
   check(site, ctx) {
     const method = site.method as Method;
     for (const list of LIST_KEYS) {
@@ -69,9 +88,21 @@ export const moduleNamesRule: ModelRule = {
         ctx.report({
           at: entry,
           range: ctx.locate([entry.key, ...path]) ?? entry.valueRange,
-          message: `${JSON.stringify(name)} in ${entry.key} names no module of ${ctx.view.model.ref}: ${list.consequence}.${why}` +
-            (suggestion ? ` Did you mean ${JSON.stringify(suggestion)}?` : ' Use a module name from the model (e.g. lm_head, q_proj, mlp.down_proj).'),
-          fixes: suggestion ? [{ kind: 'setValue', key: entry.key, value: replaced(value, path, suggestion), title: `Replace ${JSON.stringify(name)} with ${JSON.stringify(suggestion)}` }] : undefined,
+          message:
+            `${JSON.stringify(name)} in ${entry.key} names no module of ${ctx.view.model.ref}: ${list.consequence}.${why}` +
+            (suggestion
+              ? ` Did you mean ${JSON.stringify(suggestion)}?`
+              : ' Use a module name from the model (e.g. lm_head, q_proj, mlp.down_proj).'),
+          fixes: suggestion
+            ? [
+                {
+                  kind: 'setValue',
+                  key: entry.key,
+                  value: replaced(value, path, suggestion),
+                  title: `Replace ${JSON.stringify(name)} with ${JSON.stringify(suggestion)}`,
+                },
+              ]
+            : undefined,
         });
       }
     }
