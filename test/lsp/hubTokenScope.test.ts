@@ -28,7 +28,7 @@ async function openGatedSite(session: LspSession, code: 'model/unresolved' | 'mo
 }
 
 async function withServer(env: NodeJS.ProcessEnv, hub: Record<string, string>, run: (session: LspSession) => Promise<void>): Promise<void> {
-  const session = await LspSession.start({ env, initializationOptions: { quantstudio: { validation: { debounceMs: 0 }, hub } } });
+  const session = await LspSession.startOnHub(env, hub);
   try {
     await run(session);
   } finally {

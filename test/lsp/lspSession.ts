@@ -68,6 +68,11 @@ export class LspSession {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
 
+  /** A stdio server whose Hub settings (endpoint, token, …) come from initializationOptions, in the environment `env`. */
+  static startOnHub(env: NodeJS.ProcessEnv, hub: Record<string, string>): Promise<LspSession> {
+    return LspSession.start({ env, initializationOptions: { quantstudio: { validation: { debounceMs: 0 }, hub } } });
+  }
+
   /** Starts the server and runs initialize/initialized; debounce 0 so diagnostics follow each change at once. */
   static async start(
     options: { transport?: 'stdio' | 'ipc'; initializationOptions?: unknown; serverPath?: string; env?: NodeJS.ProcessEnv } = {},

@@ -22,10 +22,7 @@ describe('model-aware language server over stdio', () => {
   let session: LspSession;
   before(async () => {
     hub = await startHubServer({ 'test-org/tiny-llama': { folder: join(repo, 'examples', 'tiny-llama') } });
-    session = await LspSession.start({
-      env: isolatedHubEnv(temp),
-      initializationOptions: { quantstudio: { validation: { debounceMs: 0 }, hub: { endpoint: hub.url } } },
-    });
+    session = await LspSession.startOnHub(isolatedHubEnv(temp), { endpoint: hub.url });
   });
   after(async () => {
     session.kill();
@@ -90,10 +87,7 @@ describe('model-aware language server over stdio', () => {
   });
 
   it('with HF_HUB_OFFLINE set, a Hub id missing from the HF cache is one information note and no request', async () => {
-    const offline = await LspSession.start({
-      env: isolatedHubEnv(temp, { HF_HUB_OFFLINE: '1' }),
-      initializationOptions: { quantstudio: { validation: { debounceMs: 0 }, hub: { endpoint: hub.url } } },
-    });
+    const offline = await LspSession.startOnHub(isolatedHubEnv(temp, { HF_HUB_OFFLINE: '1' }), { endpoint: hub.url });
     try {
       const requestsBefore = hub.log.length;
       const uri = pathToFileURL(join(temp, 'offline.py')).href;

@@ -152,10 +152,7 @@ describe('model-aware rules on real checkpoint shapes over stdio', () => {
   before(async () => {
     for (const c of CASES) writeHeaderOnlyModel(c.model, temp);
     hub = await startHubServer({ 'meta-llama/Llama-3.1-70B': { folder: writeHeaderOnlyModel('llama-3.1-70b', join(temp, 'hub')) } });
-    session = await LspSession.start({
-      env: isolatedHubEnv(temp),
-      initializationOptions: { quantstudio: { validation: { debounceMs: 0 }, hub: { endpoint: hub.url } } },
-    });
+    session = await LspSession.startOnHub(isolatedHubEnv(temp), { endpoint: hub.url });
   });
   after(async () => {
     session.kill();
