@@ -48,6 +48,18 @@ const t = (suffix: string, dtype: SafetensorsDtype, when: CheckpointLayoutTensor
   when,
 });
 const groupTensors = [t('qweight', 'I32'), t('qzeros', 'I32'), t('scales', 'F16')];
+/** What both bitsandbytes layouts (4-bit and 8-bit) write into and read from the config. */
+const bitsandbytesConfig: Pick<
+  CheckpointLayout,
+  'quantMethod' | 'version' | 'checkpointFormat' | 'sideFile' | 'skipKey' | 'splitsFusedLinears'
+> = {
+  quantMethod: 'bitsandbytes',
+  version: '',
+  checkpointFormat: '',
+  sideFile: '',
+  skipKey: 'llm_int8_skip_modules',
+  splitsFusedLinears: false,
+};
 
 /** In the order the runtime tries them on a folder. */
 export const CHECKPOINT_LAYOUTS: readonly CheckpointLayout[] = [
@@ -112,12 +124,7 @@ export const CHECKPOINT_LAYOUTS: readonly CheckpointLayout[] = [
       t('weight.quant_map', 'F32'),
       t('weight.quant_state.bitsandbytes__{quant_type}', 'U8'),
     ],
-    quantMethod: 'bitsandbytes',
-    version: '',
-    checkpointFormat: '',
-    sideFile: '',
-    skipKey: 'llm_int8_skip_modules',
-    splitsFusedLinears: false,
+    ...bitsandbytesConfig,
   },
   {
     name: 'bnb8',
@@ -127,12 +134,7 @@ export const CHECKPOINT_LAYOUTS: readonly CheckpointLayout[] = [
     featureMultiple: 0,
     packing: 'int8-rows',
     tensors: [t('weight', 'I8'), t('SCB', 'F32'), t('weight_format', 'U8')],
-    quantMethod: 'bitsandbytes',
-    version: '',
-    checkpointFormat: '',
-    sideFile: '',
-    skipKey: 'llm_int8_skip_modules',
-    splitsFusedLinears: false,
+    ...bitsandbytesConfig,
   },
 ];
 

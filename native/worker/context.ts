@@ -1,19 +1,14 @@
 // What a job handler gets: the validated job, the resolved model folder, a cancel signal and the
 // channel back to the runner.
 import type { Addon } from '../lib';
-import type { Job, LogLevel, ProgressDetail, RunMetrics, RunResult } from './protocol';
+import type { Job, LogLevel, RunMetrics, RunResult, WorkerProgress } from './protocol';
 
 export interface JobContext {
   job: Job;
   modelFolder: string;
   addon: Addon;
   signal: AbortSignal;
-  progress(
-    phase: string,
-    current: number,
-    total: number,
-    extra?: { message?: string; etaSeconds?: number; detail?: ProgressDetail; overall?: number },
-  ): void;
+  progress(phase: string, current: number, total: number, extra?: Omit<WorkerProgress, 'phase' | 'current' | 'total'>): void;
   token(text: string): void;
   log(level: LogLevel, text: string): void;
 }

@@ -122,8 +122,6 @@ export interface RunResult {
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
-/** `overall` on a progress message: how far the whole job is, 0..1, for jobs whose phases repeat (benchmark
- *  variants), where a phase alone does not say it. */
 /** Structured numbers behind a progress message (quantize: the layer just finished), for panels that tabulate them. */
 export interface ProgressDetail {
   layer?: string;
@@ -132,17 +130,21 @@ export interface ProgressDetail {
   error?: number;
 }
 
+/** A progress message's content, as the worker sends it and a runner hands it on. */
+export interface WorkerProgress {
+  phase: string;
+  current: number;
+  total: number;
+  message?: string;
+  etaSeconds?: number;
+  /** Structured numbers behind the message (quantize: layer, seconds, reconstruction error). */
+  detail?: ProgressDetail;
+  /** How far the whole job is, 0..1, for jobs whose phases repeat (benchmark variants), where a phase alone does not say it. */
+  overall?: number;
+}
+
 export type WorkerMessage =
-  | {
-      type: 'progress';
-      phase: string;
-      current: number;
-      total: number;
-      message?: string;
-      etaSeconds?: number;
-      detail?: ProgressDetail;
-      overall?: number;
-    }
+  | ({ type: 'progress' } & WorkerProgress)
   | { type: 'token'; text: string }
   | { type: 'log'; level: LogLevel; text: string }
   | { type: 'result'; result: RunResult }

@@ -11,19 +11,13 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { startHubServer } from '../helpers/hubServer';
 import type { HubServer } from '../helpers/hubServer';
-import { LspSession } from './lspSession';
+import { isolatedHubEnv, LspSession } from './lspSession';
 
 const repo = join(__dirname, '..', '..', '..');
 const temp = mkdtempSync(join(tmpdir(), 'qs-lsp-token-scope-'));
 const TOKEN = 'hf_scope_token_1a2b3c';
 const GATED = 'test-org/gated-llama';
 let files = 0;
-
-function serverEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, HF_HUB_CACHE: join(temp, 'hf-cache') };
-  for (const key of ['HF_ENDPOINT', 'HF_TOKEN', 'HF_HUB_OFFLINE']) delete env[key];
-  return { ...env, ...extra };
-}
 
 /** Opens a Python file naming the gated model and waits until the server has resolved it (or failed to). */
 async function openGatedSite(session: LspSession, code: 'model/unresolved' | 'model/group-size-divides'): Promise<void> {
@@ -34,7 +28,7 @@ async function openGatedSite(session: LspSession, code: 'model/unresolved' | 'mo
 }
 
 async function withServer(env: NodeJS.ProcessEnv, hub: Record<string, string>, run: (session: LspSession) => Promise<void>): Promise<void> {
-  const session = await LspSession.start({ env, initializationOptions: { quantstudio: { validation: { debounceMs: 0 }, hub } } });
+  const session = await LspSession.startOnHub(env, hub);
   try {
     await run(session);
   } finally {
@@ -60,14 +54,14 @@ describe('the Hub token reaches only the endpoint it was given for', () => {
   const chosenSawToken = (): boolean => chosen.log.some((r) => r.bearer);
 
   it('a token given for its endpoint is sent there', async () => {
-    await withServer(serverEnv(), { endpoint: allowed.url, token: TOKEN, tokenEndpoint: allowed.url }, async (session) => {
+    await withServer(isolatedHubEnv(temp), { endpoint: allowed.url, token: TOKEN, tokenEndpoint: allowed.url }, async (session) => {
       await openGatedSite(session, 'model/group-size-divides');
       assert.ok(allowed.log.some((r) => r.bearer && r.authorized));
     });
   });
 
   it('the endpoint setting names another endpoint: requests go there without the token', async () => {
-    await withServer(serverEnv(), { endpoint: chosen.url, token: TOKEN, tokenEndpoint: allowed.url }, async (session) => {
+    await withServer(isolatedHubEnv(temp), { endpoint: chosen.url, token: TOKEN, tokenEndpoint: allowed.url }, async (session) => {
       await openGatedSite(session, 'model/unresolved');
       assert.ok(chosenRequests() > 0);
       assert.equal(chosenSawToken(), false);
@@ -75,7 +69,7 @@ describe('the Hub token reaches only the endpoint it was given for', () => {
   });
 
   it('a settings change naming another endpoint and token endpoint does not move the token', async () => {
-    await withServer(serverEnv(), { endpoint: allowed.url, token: TOKEN, tokenEndpoint: allowed.url }, async (session) => {
+    await withServer(isolatedHubEnv(temp), { endpoint: allowed.url, token: TOKEN, tokenEndpoint: allowed.url }, async (session) => {
       await session.configure({ quantstudio: { hub: { endpoint: chosen.url, tokenEndpoint: chosen.url } } });
       await openGatedSite(session, 'model/unresolved');
       assert.ok(chosenRequests() > 0);
@@ -84,14 +78,14 @@ describe('the Hub token reaches only the endpoint it was given for', () => {
   });
 
   it('HF_TOKEN in the environment is not sent to an endpoint the settings chose', async () => {
-    await withServer(serverEnv({ HF_TOKEN: TOKEN }), { endpoint: chosen.url }, async (session) => {
+    await withServer(isolatedHubEnv(temp, { HF_TOKEN: TOKEN }), { endpoint: chosen.url }, async (session) => {
       await openGatedSite(session, 'model/unresolved');
       assert.equal(chosenSawToken(), false);
     });
   });
 
   it('a token without an endpoint is for the public Hub only', async () => {
-    await withServer(serverEnv(), { endpoint: chosen.url, token: TOKEN }, async (session) => {
+    await withServer(isolatedHubEnv(temp), { endpoint: chosen.url, token: TOKEN }, async (session) => {
       await openGatedSite(session, 'model/unresolved');
       assert.equal(chosenSawToken(), false);
     });

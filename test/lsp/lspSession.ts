@@ -46,6 +46,14 @@ interface Waiter {
   resolve(params: PublishDiagnosticsParams): void;
 }
 
+/** A server environment whose HF cache is an empty folder under `temp` and which has no ambient Hub settings,
+ *  so the Hub endpoint and token come from initializationOptions (or from `extra`). */
+export function isolatedHubEnv(temp: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, HF_HUB_CACHE: join(temp, 'hf-cache') };
+  for (const key of ['HF_ENDPOINT', 'HF_TOKEN', 'HF_HUB_OFFLINE']) delete env[key];
+  return { ...env, ...extra };
+}
+
 export class LspSession {
   private readonly received = new Map<string, PublishDiagnosticsParams[]>();
   private waiters: Waiter[] = [];
@@ -58,6 +66,11 @@ export class LspSession {
     readonly initializeResult: InitializeResult,
   ) {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  /** A stdio server whose Hub settings (endpoint, token, …) come from initializationOptions, in the environment `env`. */
+  static startOnHub(env: NodeJS.ProcessEnv, hub: Record<string, string>): Promise<LspSession> {
+    return LspSession.start({ env, initializationOptions: { quantstudio: { validation: { debounceMs: 0 }, hub } } });
   }
 
   /** Starts the server and runs initialize/initialized; debounce 0 so diagnostics follow each change at once. */

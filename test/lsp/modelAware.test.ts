@@ -8,47 +8,21 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { CodeLensRequest } from 'vscode-languageserver-protocol/node';
-import type { CodeLens, Diagnostic } from 'vscode-languageserver-protocol';
+import type { CodeLens } from 'vscode-languageserver-protocol';
 import { startHubServer } from '../helpers/hubServer';
 import type { HubServer } from '../helpers/hubServer';
-import { LspSession } from './lspSession';
+import { isolatedHubEnv, LspSession } from './lspSession';
 import { rangeOf } from './textRanges';
 
 const repo = join(__dirname, '..', '..', '..');
 const temp = mkdtempSync(join(tmpdir(), 'qs-lsp-model-'));
-/** The server's environment: an empty HF cache and no ambient Hub settings, so the endpoint comes from initializationOptions. */
-function serverEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, HF_HUB_CACHE: join(temp, 'hf-cache') };
-  for (const key of ['HF_ENDPOINT', 'HF_TOKEN', 'HF_HUB_OFFLINE']) delete env[key];
-  return env;
-}
-
-/** The latest publish for a document once it satisfies `done` (waiting for further publishes as needed). */
-async function publishedWhen(
-  session: LspSession,
-  uri: string,
-  done: (d: Diagnostic[]) => boolean,
-  timeoutMs = 10_000,
-): Promise<Diagnostic[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const last = session.published(uri).at(-1);
-    if (last && done(last.diagnostics)) return last.diagnostics;
-    await session.nextDiagnostics(uri, Math.max(1, deadline - Date.now()));
-  }
-}
-
-const hasCode = (code: string) => (diagnostics: Diagnostic[]) => diagnostics.some((d) => d.code === code);
 
 describe('model-aware language server over stdio', () => {
   let hub: HubServer;
   let session: LspSession;
   before(async () => {
     hub = await startHubServer({ 'test-org/tiny-llama': { folder: join(repo, 'examples', 'tiny-llama') } });
-    session = await LspSession.start({
-      env: serverEnv(),
-      initializationOptions: { quantstudio: { validation: { debounceMs: 0 }, hub: { endpoint: hub.url } } },
-    });
+    session = await LspSession.startOnHub(isolatedHubEnv(temp), { endpoint: hub.url });
   });
   after(async () => {
     session.kill();
@@ -70,7 +44,7 @@ describe('model-aware language server over stdio', () => {
       [],
       'the first publish does not wait for the model',
     );
-    const diagnostics = await publishedWhen(session, uri, hasCode('model/checkpoint-mismatch'));
+    const diagnostics = await session.publishedWith(uri, 'model/checkpoint-mismatch');
     const mismatch = diagnostics.find((d) => d.code === 'model/checkpoint-mismatch')!;
     const bits = rangeOf(text, '"bits": 4');
     assert.deepEqual(mismatch.range, { start: { line: bits.start.line, character: bits.end.character - 1 }, end: bits.end });
@@ -95,7 +69,7 @@ describe('model-aware language server over stdio', () => {
     const text =
       'from transformers import AutoModelForCausalLM, GPTQConfig\nmodel = AutoModelForCausalLM.from_pretrained("test-org/tiny-llama", quantization_config=GPTQConfig(bits=4, group_size=96))\n';
     await session.open(uri, text);
-    const diagnostics = await publishedWhen(session, uri, hasCode('model/group-size-divides'));
+    const diagnostics = await session.publishedWith(uri, 'model/group-size-divides');
     assert.deepEqual(
       diagnostics.filter((d) => String(d.code).startsWith('model/')).map((d) => [d.code, d.range]),
       [['model/group-size-divides', rangeOf(text, '96')]],
@@ -113,17 +87,14 @@ describe('model-aware language server over stdio', () => {
   });
 
   it('with HF_HUB_OFFLINE set, a Hub id missing from the HF cache is one information note and no request', async () => {
-    const offline = await LspSession.start({
-      env: { ...serverEnv(), HF_HUB_OFFLINE: '1' },
-      initializationOptions: { quantstudio: { validation: { debounceMs: 0 }, hub: { endpoint: hub.url } } },
-    });
+    const offline = await LspSession.startOnHub(isolatedHubEnv(temp, { HF_HUB_OFFLINE: '1' }), { endpoint: hub.url });
     try {
       const requestsBefore = hub.log.length;
       const uri = pathToFileURL(join(temp, 'offline.py')).href;
       const text =
         'from transformers import AutoModelForCausalLM, GPTQConfig\nAutoModelForCausalLM.from_pretrained("test-org/tiny-llama", quantization_config=GPTQConfig(bits=4, group_size=96))\n';
       await offline.open(uri, text);
-      const diagnostics = await publishedWhen(offline, uri, hasCode('model/unresolved'));
+      const diagnostics = await offline.publishedWith(uri, 'model/unresolved');
       assert.deepEqual(
         diagnostics.filter((d) => String(d.code).startsWith('model/')).map((d) => [d.code, d.severity, d.range, d.message]),
         [
@@ -146,7 +117,7 @@ describe('model-aware language server over stdio', () => {
     const uri = pathToFileURL(join(temp, 'quantize_config.json')).href;
     const text = '{ "bits": 4, "group_size": 96, "desc_act": false, "sym": true }';
     await session.open(uri, text);
-    const diagnostics = await publishedWhen(session, uri, hasCode('model/group-size-divides'));
+    const diagnostics = await session.publishedWith(uri, 'model/group-size-divides');
     assert.deepEqual(
       diagnostics.filter((d) => d.code === 'model/group-size-divides').map((d) => d.range),
       [rangeOf(text, '96')],

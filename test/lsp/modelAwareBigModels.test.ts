@@ -13,16 +13,10 @@ import type { Diagnostic } from 'vscode-languageserver-protocol';
 import { writeHeaderOnlyModel } from '../helpers/headerOnlyModel';
 import { startHubServer } from '../helpers/hubServer';
 import type { HubServer } from '../helpers/hubServer';
-import { LspSession } from './lspSession';
+import { isolatedHubEnv, LspSession } from './lspSession';
 import { rangeOf } from './textRanges';
 
 const temp = mkdtempSync(join(tmpdir(), 'qs-lsp-big-'));
-
-function serverEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, HF_HUB_CACHE: join(temp, 'hf-cache') };
-  for (const key of ['HF_ENDPOINT', 'HF_TOKEN', 'HF_HUB_OFFLINE']) delete env[key];
-  return env;
-}
 
 interface Expected {
   code: string;
@@ -158,10 +152,7 @@ describe('model-aware rules on real checkpoint shapes over stdio', () => {
   before(async () => {
     for (const c of CASES) writeHeaderOnlyModel(c.model, temp);
     hub = await startHubServer({ 'meta-llama/Llama-3.1-70B': { folder: writeHeaderOnlyModel('llama-3.1-70b', join(temp, 'hub')) } });
-    session = await LspSession.start({
-      env: serverEnv(),
-      initializationOptions: { quantstudio: { validation: { debounceMs: 0 }, hub: { endpoint: hub.url } } },
-    });
+    session = await LspSession.startOnHub(isolatedHubEnv(temp), { endpoint: hub.url });
   });
   after(async () => {
     session.kill();

@@ -8,24 +8,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Position, TextDocumentContentChangeEvent } from 'vscode-languageserver-protocol/node';
 import { MAX_DOCUMENT_FINDINGS, MAX_DOCUMENT_LENGTH, PYTHON_PARSE_BUDGET } from '../../server/src/service/parse/limits';
+import { seededRandom as random } from '../../native/lib/calibration';
 import { LspSession } from './lspSession';
 
 const SEED = Number(process.env.QS_RANDOM_EDITS_SEED ?? 6);
 const EDITS = Number(process.env.QS_RANDOM_EDITS_COUNT ?? 100);
 /** A request waits at most for one validation in progress, which the parse budget bounds. */
 const REQUEST_BUDGET_MS = PYTHON_PARSE_BUDGET.fileMs + PYTHON_PARSE_BUDGET.windowsMs;
-
-/** mulberry32: a small, seedable generator, so a failing sequence can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const BASE: Record<string, string> = {
   'file:///fuzz/model/config.json': JSON.stringify(

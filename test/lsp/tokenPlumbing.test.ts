@@ -10,19 +10,13 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { startHubServer } from '../helpers/hubServer';
 import type { HubServer } from '../helpers/hubServer';
-import { LspSession } from './lspSession';
+import { isolatedHubEnv, LspSession } from './lspSession';
 import { rangeOf } from './textRanges';
 
 const repo = join(__dirname, '..', '..', '..');
 const temp = mkdtempSync(join(tmpdir(), 'qs-lsp-token-'));
 const TOKEN = 'hf_test_token_9f8e7d';
 const GATED = 'test-org/gated-llama';
-
-function serverEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, HF_HUB_CACHE: join(temp, 'hf-cache') };
-  for (const key of ['HF_ENDPOINT', 'HF_TOKEN', 'HF_HUB_OFFLINE']) delete env[key];
-  return env;
-}
 
 function pythonSite(name: string): { uri: string; text: string } {
   return {
@@ -33,10 +27,7 @@ function pythonSite(name: string): { uri: string; text: string } {
 
 /** Starts a server and records every log message it sends the client. */
 async function start(hub: HubServer, hubOptions: Record<string, string>): Promise<{ session: LspSession; logs: string[] }> {
-  const session = await LspSession.start({
-    env: serverEnv(),
-    initializationOptions: { quantstudio: { validation: { debounceMs: 0 }, hub: { endpoint: hub.url, ...hubOptions } } },
-  });
+  const session = await LspSession.startOnHub(isolatedHubEnv(temp), { endpoint: hub.url, ...hubOptions });
   const logs: string[] = [];
   session.connection.onNotification('window/logMessage', (p: { message: string }) => void logs.push(p.message));
   return { session, logs };

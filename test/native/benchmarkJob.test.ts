@@ -2,18 +2,17 @@
 // variant quantized on the fly and an NF4 checkpoint variant, each measured in its own process.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { JobCancelledError, JobError } from '../../client/src/jobs/errors';
 import { startJob } from '../../client/src/jobs/runner';
 import type { Job, RunResult } from '../../client/src/jobs/runner';
-import { quantizeModel } from '../../native/lib/quantize';
 import { RuntimeModel } from '../../native/lib/runtime';
 import { TextTokenizer } from '../../native/lib/tokenizer';
 import { isRunning } from '../../native/model';
+import { benchmarkScratch } from '../helpers/benchmarkScratch';
 
 const root = path.join(__dirname, '..', '..', '..');
 const demo = path.join(root, 'examples', 'tiny-llama');
@@ -45,25 +44,7 @@ async function perplexityOf(folder: string, ids: number[]): Promise<number> {
 }
 
 describe('benchmark job', () => {
-  // The worker puts its scratch folder under os.tmpdir(): a private TMPDIR shows whether it is removed.
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'qs-benchmark-job-'));
-  const workerTmp = path.join(scratch, 'tmp');
-  const nf4 = path.join(scratch, 'tiny-llama-nf4');
-  const savedTmp = process.env.TMPDIR;
-  before(async () => {
-    fs.mkdirSync(workerTmp);
-    process.env.TMPDIR = workerTmp;
-    await quantizeModel({
-      model: demo,
-      config: { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4' },
-      out: nf4,
-    });
-  });
-  after(() => {
-    if (savedTmp === undefined) delete process.env.TMPDIR;
-    else process.env.TMPDIR = savedTmp;
-    fs.rmSync(scratch, { recursive: true, force: true });
-  });
+  const { scratch, workerTmp, nf4 } = benchmarkScratch('qs-benchmark-job-');
 
   const job: Job = {
     kind: 'benchmark',

@@ -1,37 +1,18 @@
 // `quantstudio benchmark` as a user runs it: --model with --variant folders and --json, a job file with a
 // `benchmark` section printed as a table, and the errors a user can make.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { quantstudio, repoRoot } from '../helpers/cli';
-import { quantizeModel } from '../../native/lib/quantize';
+import { benchmarkScratch } from '../helpers/benchmarkScratch';
 import type { RunResult } from '../../native/worker/protocol';
 
 const demo = join(repoRoot, 'examples', 'tiny-llama');
 const small = ['--prompt-length', '16', '--prompt-tokens', '8', '--new-tokens', '4'];
 
 describe('quantstudio benchmark', () => {
-  const scratch = mkdtempSync(join(tmpdir(), 'qs-cli-benchmark-'));
-  const nf4 = join(scratch, 'tiny-llama-nf4');
-  const workerTmp = join(scratch, 'tmp');
-  const savedTmp = process.env.TMPDIR;
-  before(async () => {
-    mkdirSync(workerTmp);
-    // The CLI's worker puts its scratch folder under os.tmpdir(): a private one shows it is removed.
-    process.env.TMPDIR = workerTmp;
-    await quantizeModel({
-      model: demo,
-      config: { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4' },
-      out: nf4,
-    });
-  });
-  after(() => {
-    if (savedTmp === undefined) delete process.env.TMPDIR;
-    else process.env.TMPDIR = savedTmp;
-    rmSync(scratch, { recursive: true, force: true });
-  });
+  const { scratch, workerTmp, nf4 } = benchmarkScratch('qs-cli-benchmark-');
 
   it('--json prints the RunResult: one row per variant, batch size and phase', () => {
     const run = quantstudio(['benchmark', '--model', demo, '--variant', nf4, '--batch', '2,1', ...small, '--eval-tokens', '512', '--json']);

@@ -60,33 +60,19 @@ test('config: rope_parameters and legacy rope_theta, head_dim, GQA, eos ids', ()
     },
     { family: 'llama', heads: 8, kvHeads: 4, headDim: 32, ropeTheta: 10000, eos: [0], tied: false },
   );
-  const legacy = parseRuntimeConfig(
-    {
-      architectures: ['MistralForCausalLM'],
-      hidden_size: 64,
-      intermediate_size: 128,
-      num_hidden_layers: 2,
-      num_attention_heads: 8,
-      vocab_size: 10,
-      rope_theta: 500000,
-    },
-    'config.json',
-  );
+  const mistral = {
+    architectures: ['MistralForCausalLM'],
+    hidden_size: 64,
+    intermediate_size: 128,
+    num_hidden_layers: 2,
+    num_attention_heads: 8,
+    vocab_size: 10,
+  };
+  const legacy = parseRuntimeConfig({ ...mistral, rope_theta: 500000 }, 'config.json');
   assert.equal(legacy.rope?.theta, 500000);
   assert.deepEqual([legacy.rope?.type, legacy.rope?.rotaryDim], ['default', 8]);
   assert.deepEqual(legacy.layerWindows, [0, 0]);
-  const windowed = parseRuntimeConfig(
-    {
-      architectures: ['MistralForCausalLM'],
-      hidden_size: 64,
-      intermediate_size: 128,
-      num_hidden_layers: 2,
-      num_attention_heads: 8,
-      vocab_size: 10,
-      sliding_window: 4096,
-    },
-    'config.json',
-  );
+  const windowed = parseRuntimeConfig({ ...mistral, sliding_window: 4096 }, 'config.json');
   assert.deepEqual(windowed.layerWindows, [4096, 4096]);
   // Qwen2/Qwen3: only with use_sliding_window, from max_window_layers on, or as layer_types says.
   const qwen = {

@@ -234,21 +234,22 @@ test('upstream-written fixtures are what they claim: the writing tool, method an
   const config = (folder: string): Record<string, unknown> =>
     (JSON.parse(fs.readFileSync(path.join(fixturesDir, folder, 'config.json'), 'utf8')) as { quantization_config: Record<string, unknown> })
       .quantization_config;
+  /** The settings every GPTQModel-written fixture states, named as the assertions compare them. */
+  const gptqSettings = (q: Record<string, unknown>): Record<string, unknown> => ({
+    method: q.quant_method,
+    format: q.checkpoint_format,
+    bits: q.bits,
+    group: q.group_size,
+    sym: q.sym,
+    quantizer: (q.meta as { quantizer: string[] }).quantizer,
+  });
   for (const [folder, descAct] of [
     ['gptq-4bit-g128', false],
     ['gptq-4bit-g128-desc-act', true],
   ] as const) {
     const q = config(folder);
     assert.deepEqual(
-      {
-        method: q.quant_method,
-        format: q.checkpoint_format,
-        bits: q.bits,
-        group: q.group_size,
-        sym: q.sym,
-        descAct: q.desc_act,
-        quantizer: (q.meta as { quantizer: string[] }).quantizer,
-      },
+      { ...gptqSettings(q), descAct: q.desc_act },
       { method: 'gptq', format: 'gptq', bits: 4, group: 128, sym: true, descAct, quantizer: ['gptqmodel:7.7.0'] },
       folder,
     );
@@ -261,18 +262,7 @@ test('upstream-written fixtures are what they claim: the writing tool, method an
   ] as const;
   for (const [folder, format, bits, sym] of gptq) {
     const q = config(folder);
-    assert.deepEqual(
-      {
-        method: q.quant_method,
-        format: q.checkpoint_format,
-        bits: q.bits,
-        group: q.group_size,
-        sym: q.sym,
-        quantizer: (q.meta as { quantizer: string[] }).quantizer,
-      },
-      { method: 'gptq', format, bits, group: 128, sym, quantizer: ['gptqmodel:7.7.0'] },
-      folder,
-    );
+    assert.deepEqual(gptqSettings(q), { method: 'gptq', format, bits, group: 128, sym, quantizer: ['gptqmodel:7.7.0'] }, folder);
   }
   for (const type of ['nf4', 'fp4']) {
     const q = config(`bnb-${type}`);

@@ -2,24 +2,14 @@
 // settles with the RunResult, a JobError the worker reported, a JobCancelledError, or a JobCrashedError.
 // No `vscode` import: the extension and the CLI both use this.
 import { ChildProcess, fork } from 'child_process';
-import type { Job, JobKind, LogLevel, ProgressDetail, RunResult, RunnerMessage, WorkerMessage } from '../../../native/worker/protocol';
+import type { Job, JobKind, LogLevel, RunResult, RunnerMessage, WorkerMessage, WorkerProgress } from '../../../native/worker/protocol';
 import { JobCancelledError, JobCrashedError, JobError } from './errors';
 import { removeDeadStaging, removeStagingLeftovers } from './leftovers';
 import { workerPath } from './workerPath';
 
 export type { Job, JobKind, RunResult };
 
-export interface JobProgress {
-  phase: string;
-  current: number;
-  total: number;
-  message?: string;
-  etaSeconds?: number;
-  /** Structured numbers behind the message (quantize: layer, seconds, reconstruction error). */
-  detail?: ProgressDetail;
-  /** How far the whole job is, 0..1, when the worker knows it better than a phase does (benchmark). */
-  overall?: number;
-}
+export type JobProgress = WorkerProgress;
 
 export interface JobCallbacks {
   onProgress?: (progress: JobProgress) => void;
