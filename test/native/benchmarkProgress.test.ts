@@ -8,6 +8,8 @@ test('variant shares and phase spans give the whole job a fraction from 0 to 1',
   // quantizing a config variant: the quantize worker's own phases
   assert.equal(overallProgress(0, 2, 'quantize', 'tokenize', 0, 1), 0);
   assert.equal(overallProgress(0, 2, 'quantize', 'layer', 2, 4), 0.105);
+  // the quantize worker's once-a-second tick between layer events counts layers the same way
+  assert.equal(overallProgress(0, 2, 'quantize', 'quantize', 2, 4), 0.105);
   assert.equal(overallProgress(0, 2, 'quantize', 'done', 1, 1), 0.2);
   // measuring it: "load <variant>", "measure <variant> bs<N>", "perplexity <variant>"
   assert.equal(overallProgress(0, 2, 'measure', 'load gptq 4-bit g128', 1, 1), 0.225);

@@ -23,6 +23,7 @@ const STAGE_SPANS: Readonly<Record<'quantize' | 'measure', Spans>> = {
     ['load', 0.02, 0.03],
     ['calibrate', 0.03, 0.06],
     ['layer', 0.06, 0.36],
+    ['quantize', 0.06, 0.36], // the once-a-second tick while a layer runs, counted in layers like 'layer'
     ['write', 0.36, 0.4],
     ['done', 0.4, 0.4],
   ],
@@ -52,13 +53,16 @@ function relayTo(
   variant: { index: number; count: number; stage: 'quantize' | 'measure' },
   rename?: (phase: string, message?: string) => { phase: string; message?: string },
 ): ChildRelay {
+  // A tick can run ahead of the engine's next phase (it starts with the first layer's load): never step back.
+  let highest = 0;
   return {
     progress: (phase, current, total, extra) => {
       const named = rename ? rename(phase, extra.message) : { phase, message: extra.message };
+      highest = Math.max(highest, overallProgress(variant.index, variant.count, variant.stage, phase, current, total));
       ctx.progress(named.phase, current, total, {
         ...(named.message === undefined ? {} : { message: named.message }),
         ...(extra.etaSeconds === undefined ? {} : { etaSeconds: extra.etaSeconds }),
-        overall: overallProgress(variant.index, variant.count, variant.stage, phase, current, total),
+        overall: highest,
       });
     },
     log: (level, text) => ctx.log(level, text),
