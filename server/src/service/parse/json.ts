@@ -9,8 +9,11 @@ import { LineIndex } from '../text';
 import type { ServiceFinding } from '../finding';
 import type { ParsedDocument, ValuePath } from './document';
 import { MAX_JSON_DEPTH, MAX_SYNTAX_FINDINGS } from './limits';
+import { parseSpan, topLevelValueSpan } from './jsonSpan';
 
 type JsonFileKind = Exclude<FileKind, 'python'>;
+
+const TREE_OPTIONS = { allowTrailingComma: true, disallowComments: false, allowEmptyContent: false };
 
 /** Who reads each kind of file strictly, for the messages about comments and trailing commas. */
 const STRICT_READER: Readonly<Record<JsonFileKind, string>> = {
@@ -137,13 +140,15 @@ function syntaxFindings(allErrors: ParseError[], lines: LineIndex): ServiceFindi
   return findings;
 }
 
+/** The value of `key`; for a key given twice the last one, which json.load keeps. */
 function propertyValue(object: JsonNode | undefined, key: string): JsonNode | undefined {
   if (object?.type !== 'object') return undefined;
+  let found: JsonNode | undefined;
   for (const property of object.children ?? []) {
     const [name, value] = property.children ?? [];
-    if (name?.value === key) return value;
+    if (name?.value === key) found = value;
   }
-  return undefined;
+  return found;
 }
 
 function methodOf(kind: JsonFileKind, object: JsonNode): Method | { other: string } {
@@ -222,10 +227,36 @@ function nodeAt(root: JsonNode, path: ValuePath): JsonNode | undefined {
   return node;
 }
 
+/** The value of a document that is strict JSON (V8's parser, several times faster than a token scan), else undefined. */
+function strictValue(text: string): { value: unknown } | undefined {
+  try {
+    return { value: JSON.parse(text) as unknown };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Nesting depth of a parsed JSON value (what the strictness scan counts in brackets), without recursion. */
+function depthOf(value: unknown): number {
+  let maxDepth = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [item, depth] = top;
+    if (item === null || typeof item !== 'object') continue;
+    maxDepth = Math.max(maxDepth, depth + 1);
+    if (maxDepth > MAX_JSON_DEPTH) break;
+    for (const child of Array.isArray(item) ? item : Object.values(item))
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return maxDepth;
+}
+
 export function parseJsonDocument(text: string, kind: JsonFileKind): ParsedDocument {
   const lines = new LineIndex(text);
   const sitePath = SITE_PATH[kind];
-  const scan = scanStrictness(text, kind, lines);
+  // Strict JSON has no comment, trailing comma or syntax error to report: only its depth needs checking.
+  const strict = strictValue(text);
+  const scan = strict ? { maxDepth: depthOf(strict.value), findings: [] } : scanStrictness(text, kind, lines);
   const empty: ParsedDocument = { kind, lines, ours: true, sites: [], findings: [], sitePaths: [], rangeOf: () => undefined };
   if (scan.maxDepth > MAX_JSON_DEPTH) {
     // Not ours to judge a config.json we cannot read; for our own file kinds, say why nothing is checked.
@@ -240,32 +271,46 @@ export function parseJsonDocument(text: string, kind: JsonFileKind): ParsedDocum
   }
 
   const errors: ParseError[] = [];
-  const root = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false, allowEmptyContent: false });
-  const siteNode = sitePath.length === 0 ? root : propertyValue(root, String(sitePath[0]));
+  let full: { root: JsonNode | undefined } | undefined;
+  const fullTree = (): JsonNode | undefined => (full ??= { root: parseTree(text, errors, TREE_OPTIONS) }).root;
+  // Strict JSON holding its config as one top-level value: only that value becomes a tree now, the rest of
+  // the document (a deep model's config.json is thousands of lines) only when something asks for it.
+  const siteOnly = strict !== undefined && sitePath.length === 1;
+  const span = siteOnly ? topLevelValueSpan(text, String(sitePath[0])) : undefined;
+  const siteNode = siteOnly
+    ? span && parseSpan(text, span.start, span.end)
+    : sitePath.length === 0
+      ? fullTree()
+      : propertyValue(fullTree(), String(sitePath[0]));
   if (kind === 'model-config' && (siteNode === undefined || siteNode.type === 'null')) return { ...empty, ours: false };
 
   const findings = [...syntaxFindings(errors, lines), ...scan.findings];
-  if (root === undefined) return { ...empty, findings };
+  if (!strict && fullTree() === undefined) return { ...empty, findings };
   const sites = siteNode?.type === 'object' ? [siteOf(kind, siteNode, lines)] : [];
   // A document that is not even an object (garbage, a truncated file): its syntax errors say it all.
-  const validatable = root.type === 'object' || errors.length === 0;
+  const validatable = strict !== undefined || fullTree()?.type === 'object' || errors.length === 0;
+  const inSite = (offset: number): boolean =>
+    siteOnly && !!siteNode && offset >= siteNode.offset && offset <= siteNode.offset + siteNode.length;
   return {
     kind,
     lines,
     ours: true,
     sites,
     findings,
-    documentValue: validatable ? (getNodeValue(root) as unknown) : undefined,
+    documentValue: strict ? strict.value : validatable ? (getNodeValue(fullTree()!) as unknown) : undefined,
     sitePaths: sites.map(() => sitePath),
     pathAt(offset) {
-      const node = findNodeAtOffset(root, offset, true);
+      const node = inSite(offset) ? findNodeAtOffset(siteNode!, offset, true) : findNodeAtOffset(fullTree()!, offset, true);
       if (!node || node.type === 'object' || node.type === 'array' || node.type === 'property') return undefined;
       const onKey = node.parent?.type === 'property' && node.parent.children?.[0] === node;
-      return { path: getNodePath(node), onKey };
+      return { path: inSite(offset) ? [...sitePath, ...getNodePath(node)] : getNodePath(node), onKey };
     },
     rangeOf(site, path, part) {
-      const fullPath = site ? [...sitePath, ...path] : path;
-      const node = nodeAt(root, fullPath);
+      // The site's own key lies outside its value: that one needs the whole tree.
+      const node =
+        site && siteOnly && !(path.length === 0 && part === 'key')
+          ? siteNode && nodeAt(siteNode, path)
+          : nodeAt(fullTree()!, site ? [...sitePath, ...path] : path);
       if (!node) return undefined;
       if (part === 'key') {
         const name = node.parent?.type === 'property' ? node.parent.children?.[0] : undefined;
