@@ -14,7 +14,7 @@ export * from './quant';
 export * from './quantize';
 export * from './runtime';
 export { readModelConfig } from '../model';
-export { checkQuantizable, ModelConfigError, parseRuntimeConfig, readRuntimeConfig, readRuntimeConfigWithText } from '../model';
+export { ModelConfigError, parseRuntimeConfig, readRuntimeConfig, readRuntimeConfigWithText } from '../model';
 export type { ModelFamily, RuntimeConfig } from '../model';
 export * from './tokenizer';
 // Names two modules share: the pipeline's cancel handle, and the engine's dequantize (the TS one in

@@ -15,7 +15,7 @@ import { loadAddon } from './addon';
 import { CalibrationDataset, CalibrationOptions, calibrationWindows } from './calibration';
 import { QUANT_DEFAULTS } from '../model';
 import { cancelFlag } from './groupQuantized';
-import { CHECKPOINT_LAYOUTS, checkQuantizable, LayoutName, RuntimeConfig, readRuntimeConfigWithText } from '../model';
+import { CHECKPOINT_LAYOUTS, LayoutName, RuntimeConfig, readRuntimeConfigWithText } from '../model';
 import { TextTokenizer } from './tokenizer';
 
 export type QuantAlgorithm = 'rtn' | 'gptq' | 'awq' | 'bitsandbytes';
@@ -44,9 +44,10 @@ export interface LayerReport {
    *  'weight': ‖Ŵ − W‖² / ‖W‖² over the layer's linears (methods without calibration). */
   error: number;
   errorKind: 'output' | 'weight';
-  /** MoE layers under GPTQ: the calibration tokens routed to each expert (index = expert). */
+  /** MoE layers under GPTQ and AWQ: the calibration tokens routed to each expert (index = expert). */
   expertTokens?: number[];
-  /** The experts quantized round-to-nearest for too few tokens (GPTQModel 7.7's fallback: under 0.5% of calibration). */
+  /** The experts with linears quantized round-to-nearest for too few tokens (GPTQModel 7.7's fallback: GPTQ, an expert
+   *  under 0.5% of calibration; AWQ, per scale group, so every expert when one got none). */
   fallbackExperts?: number[];
 }
 
@@ -250,7 +251,6 @@ export async function quantizeModel(options: QuantizeModelOptions, control: Quan
   const { dataset, ...engine } = plan;
   const source = path.resolve(options.model);
   const { config: model, text: sourceConfigJson } = readRuntimeConfigWithText(source);
-  checkQuantizable(model, path.join(source, 'config.json'), plan);
   const native: PipelineNativeOptions = {
     ...engine,
     source,

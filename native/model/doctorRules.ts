@@ -144,17 +144,30 @@ export function verdictsOf(
   const configErrors = findings.filter((f) => f.severity === 'error' && !f.code.startsWith('data/'));
   const dataErrors = findings.filter((f) => f.severity === 'error' && f.code.startsWith('data/'));
   const badData = dataErrors.length > 0 ? '; the stored NaN/Inf values still reach the outputs' : '';
+  const mods = inference.modules.filter((m) => m.layout === expected.layout);
+  // AWQ on a Mixture-of-Experts model, one quantized Linear per expert (GPTQModel 7.7's MoE module trees): transformers
+  // 5.23 holds routed experts as 3-D parameters, so it leaves those tensors unexpected and the experts random.
+  const expert = expected.layout.startsWith('awq') ? mods.find((m) => /\.experts\.\d+\./.test(m.module)) : undefined;
   const verdicts: TargetVerdict[] = [
     {
       target: 'transformers 5.23',
-      loads: configErrors.length === 0,
-      detail:
-        configErrors.length === 0
+      loads: configErrors.length === 0 && !expert,
+      detail: expert
+        ? `fails: ${expert.module} is one quantized Linear per expert; its MoE classes keep routed experts 3-D (random after loading)`
+        : configErrors.length === 0
           ? `loads as quant_method ${expected.values.quant_method}${badData}`
           : `fails: ${configErrors.length} config mismatch${configErrors.length === 1 ? '' : 'es'} (${configErrors[0]!.code})`,
     },
+    ...(expert
+      ? [
+          {
+            target: 'GPTQModel 7.7',
+            loads: configErrors.length === 0,
+            detail: 'its MoE module trees load every expert (AwqTorchLinear on CPU)',
+          },
+        ]
+      : []),
   ];
-  const mods = inference.modules.filter((m) => m.layout === expected.layout);
   if (expected.layout === 'gptq') {
     const kernels = Object.values(GPTQ_KERNEL_SHAPES).map((k) => {
       const misfit = mods.find((m) => !kernelTakes(k, m.inFeatures, m.outFeatures));

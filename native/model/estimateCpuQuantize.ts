@@ -12,6 +12,10 @@
 //  - GPTQ per linear group: the Hessian [cols²] in double plus the damped copy and the three [cols²] doubles
 //    of the inverse's Cholesky factor (quant/gptq.cc, quant/linalg.cc), and a fp32 copy of the weight;
 //  - AWQ: the scale search's reference and candidate outputs of one block (two [tokens × hidden] fp32);
+//  - Mixture-of-Experts layers: the experts' captured inputs, each token's hidden row once per routed expert (top-k
+//    of them) and its down_proj input [top-k · tokens × expert width]; AWQ's one gate/up scale group over every expert
+//    (awq_moe_step.cc) holds two fp32 copies of all their gate/up weights (the candidates and the block that runs
+//    them), and its features packed as GPTQModel 7.7's token rows (at most max(seq, samples) rows per expert);
 //  - the worker process (a quantize job's own baseline), its tokenizer and what tokenizing the calibration text leaves in V8's heap
 //    (calibration only), and the engine threads (cpuEngineConstants.ts).
 import { architectureOf } from './architecture';
@@ -24,6 +28,9 @@ import type { QuantSettings } from './quantSettings';
 import { describeSettings } from './quantSettings';
 import type { ResolvedModel, TensorMeta } from './types';
 import { isQuantizableLinear, isSkipped, moduleOf, weightLayout } from './weightLayout';
+import { ModelConfigError } from './modelConfig';
+import type { MoeSettings } from './moeConfig';
+import { parseRuntimeConfig } from './runtimeConfig';
 
 const F32 = 4;
 const F64 = 8;
@@ -52,6 +59,27 @@ const layerOf = (name: string): string | undefined => /^(.*?(?:layers|h|blocks)\
 /** GPTQ's heap for one linear of a group of `cols` inputs besides the Hessian: five [cols²] doubles at the
  *  Cholesky step (the copy, the damped copy, the reversed factor, Ũ, U) and the weight's fp32 copy. */
 const gptqWork = (cols: number, rows: number): number => 5 * F64 * cols * cols + F32 * rows * cols;
+
+/** The MoE settings the runtime reads from the config (none for a dense model or one it cannot parse). */
+function moeOf(config: ResolvedModel['config']): MoeSettings | undefined {
+  try {
+    return parseRuntimeConfig(config, 'config.json').moe;
+  } catch (error) {
+    if (!(error instanceof ModelConfigError)) throw error;
+    return undefined;
+  }
+}
+
+/** AWQ's MoE gate/up scale search beyond the captured inputs: the candidate and substituted copies of every expert's
+ *  (and the shared expert's) gate/up, the packed features (gate and up one copy each, down), the packed block input
+ *  with its reference and candidate outputs. */
+function awqMoeSearch(moe: MoeSettings, hidden: number, tokens: number, samples: number, seqLen: number): number {
+  const perBatch = Math.max(seqLen, samples);
+  const packed = Math.min(moe.topK * tokens, moe.experts * perBatch);
+  const gateUp = 2 * hidden * (moe.experts * moe.expertIntermediateSize + moe.sharedExpertIntermediateSize);
+  const features = packed * (2 * hidden + moe.expertIntermediateSize) + perBatch * (5 * hidden + moe.sharedExpertIntermediateSize);
+  return F32 * (2 * gateUp + features);
+}
 
 export function estimateCpuQuantize(model: ResolvedModel, settings: QuantSettings, o: CpuQuantizeOptions): Result<MemoryEstimate> {
   const calibrated = o.algorithm === 'gptq' || o.algorithm === 'awq';
@@ -116,25 +144,38 @@ export function estimateCpuQuantize(model: ResolvedModel, settings: QuantSetting
     const a = F32 * tokens * arch.hidden;
     const qWidth = arch.heads * arch.headDim;
     // The captured inputs of q/k/v, o, gate/up and down: each group's width (cols) and outputs (rows).
+    // tokens: the rows captured (each routed expert's rows together: top-k per token).
+    const moe = moeOf(model.config);
+    const routed = moe ? moe.topK * tokens : 0;
+    const mlp = moe
+      ? [
+          { cols: arch.hidden, rows: 2 * moe.sharedExpertIntermediateSize, tokens },
+          ...(moe.sharedExpertIntermediateSize > 0 ? [{ cols: moe.sharedExpertIntermediateSize, rows: arch.hidden, tokens }] : []),
+          { cols: arch.hidden, rows: 2 * moe.expertIntermediateSize, tokens: routed },
+          { cols: moe.expertIntermediateSize, rows: arch.hidden, tokens: routed },
+        ]
+      : [
+          { cols: arch.hidden, rows: 2 * arch.intermediate, tokens },
+          { cols: arch.intermediate, rows: arch.hidden, tokens },
+        ];
     const groups = [
-      { cols: arch.hidden, rows: qWidth + 2 * arch.kvHeads * arch.headDim },
-      { cols: qWidth, rows: arch.hidden },
-      { cols: arch.hidden, rows: 2 * arch.intermediate },
-      { cols: arch.intermediate, rows: arch.hidden },
+      { cols: arch.hidden, rows: qWidth + 2 * arch.kvHeads * arch.headDim, tokens },
+      { cols: qWidth, rows: arch.hidden, tokens },
+      ...mlp,
     ];
-    const taps = groups.reduce((sum, g) => sum + F32 * tokens * g.cols, 0);
+    const taps = groups.reduce((sum, g) => sum + F32 * g.tokens * g.cols, 0);
     let step = taps;
     if (o.algorithm === 'gptq') {
       // A group's input is freed once its Hessian is built; the others are held meanwhile (all of them again
       // when true_sequential re-captures before each group).
       let held = taps;
       for (const g of groups) {
-        held -= F32 * tokens * g.cols;
+        held -= F32 * g.tokens * g.cols;
         step = Math.max(step, held + F64 * g.cols * g.cols + gptqWork(g.cols, g.rows));
         if (o.trueSequential) held = taps;
       }
     } else {
-      step = taps + 2 * a;
+      step = taps + Math.max(2 * a, moe ? awqMoeSearch(moe, arch.hidden, tokens, o.samples, o.seqLen) : 0);
     }
     lines.push(
       { label: 'calibration activations: layer input and fp outputs (fp32)', bytes: 2 * a, count: tokens },

@@ -45,7 +45,7 @@ export { isJobFile, missingSnapshotFiles } from './snapshotFiles';
 export { contextLabel, humanBytes, inMiB, MIB } from './units';
 export { AUTOGPTQ_DEFAULTS, QUANT_DEFAULTS, quantizationConfigOf } from './quantConfig';
 export { CONFIG_FILE, parseJsonObject, readModelConfig } from './modelConfig';
-export { checkQuantizable, ModelConfigError, parseRuntimeConfig, readRuntimeConfig, readRuntimeConfigWithText } from './runtimeConfig';
+export { ModelConfigError, parseRuntimeConfig, readRuntimeConfig, readRuntimeConfigWithText } from './runtimeConfig';
 export type { ModelFamily, RuntimeConfig } from './runtimeConfig';
 export { ROPE_TYPES } from './ropeConfig';
 export type { RopeSettings, RopeType } from './ropeConfig';

@@ -64,19 +64,3 @@ export function moeConfig(cfg: Json, file: string, architecture: string, layers:
     sparseLayers: mixtral ? Array<boolean>(layers).fill(true) : qwenSparseLayers(cfg, file, layers, experts),
   };
 }
-
-/** AWQ covers dense MLPs only: AWQ, or RTN into an AWQ layout, on a MoE model is refused before any work, naming the
- *  reason (GPTQ, RTN into GPTQ's layout and bitsandbytes handle experts). `target`: the pipeline method and layout. */
-export function checkQuantizable(
-  config: { architecture: string; moe?: MoeSettings },
-  file: string,
-  target: { method: string; layout?: string },
-): void {
-  if (!config.moe || (target.method !== 'awq' && !target.layout?.startsWith('awq'))) return;
-  fail(
-    file,
-    'architectures',
-    `names "${config.architecture}", a Mixture-of-Experts model (${config.moe.experts} experts, top-${config.moe.topK}): ` +
-      "AWQ's scale search over experts is not supported; quantize it with GPTQ, RTN or bitsandbytes",
-  );
-}

@@ -12,7 +12,6 @@ import type { JsonObject } from './types';
 
 export { ModelConfigError } from './modelConfig';
 export type { MoeSettings } from './moeConfig';
-export { checkQuantizable } from './moeConfig';
 
 export type ModelFamily = 'llama' | 'opt';
 

@@ -76,9 +76,10 @@ export interface LayerRecord {
   error: number;
   /** 'output': relative error of the layer's output on the calibration data; 'weight': of its weights. */
   errorKind: 'output' | 'weight';
-  /** MoE layers under GPTQ: the calibration tokens routed to each expert (index = expert). */
+  /** MoE layers under GPTQ and AWQ: the calibration tokens routed to each expert (index = expert). */
   expertTokens?: number[];
-  /** The experts quantized round-to-nearest for too few tokens (GPTQModel 7.7's fallback: under 0.5% of calibration). */
+  /** The experts with linears quantized round-to-nearest for too few tokens (GPTQModel 7.7's fallback: GPTQ, an expert
+   *  under 0.5% of calibration; AWQ, per scale group, so every expert when one got none). */
   fallbackExperts?: number[];
 }
 

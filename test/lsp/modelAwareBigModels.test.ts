@@ -143,7 +143,7 @@ const CASES: Case[] = [
   },
 ];
 
-/** The engine's verdict: it runs every model here, but refuses AWQ on a Mixture-of-Experts model (a warning naming it). */
+/** The engine's verdict: it runs and quantizes every model here (AWQ on Qwen3-30B-A3B's experts too), so it names none. */
 const ENGINE_SUPPORT = 'model/engine-support';
 
 describe('model-aware rules on real checkpoint shapes over stdio', () => {
@@ -180,18 +180,11 @@ describe('model-aware rules on real checkpoint shapes over stdio', () => {
   for (const c of CASES) {
     it(`${c.model}: ${c.expected.length ? c.expected.map((e) => e.code).join(', ') : 'no model-aware finding'}`, async () => {
       const { text, diagnostics } = await resolvedDiagnostics(c);
-      const awqOnMoe = c.model === 'qwen3-30b-a3b';
-      const engine = diagnostics.filter((d) => d.code === ENGINE_SUPPORT);
-      if (awqOnMoe) {
-        assert.equal(engine.length, 1, `${c.model}: the engine names what it does not run`);
-        assert.equal(engine[0].severity, 2);
-        assert.match(
-          String(engine[0].message),
-          /Mixture-of-Experts model \(128 experts, top-8\): AWQ's scale search over experts is not supported/,
-        );
-      } else {
-        assert.deepEqual(engine, [], `${c.model}: the engine runs it`);
-      }
+      assert.deepEqual(
+        diagnostics.filter((d) => d.code === ENGINE_SUPPORT),
+        [],
+        `${c.model}: the engine runs it`,
+      );
       const actual = diagnostics
         .filter((d) => d.code !== ENGINE_SUPPORT)
         .map((d) => ({ code: d.code, severity: d.severity, range: d.range, message: d.message }));

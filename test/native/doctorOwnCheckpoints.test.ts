@@ -1,10 +1,12 @@
-// The checkpoint doctor on checkpoints the engine writes (quantized here from examples/tiny-llama): it reads
-// back the settings they were quantized with and finds nothing wrong; a config edited to disagree is caught.
+// The checkpoint doctor on checkpoints the engine writes (quantized here from examples/tiny-llama, and AWQ on the Mixtral
+// fixture): it reads back the settings they were quantized with and finds nothing wrong; a config edited to disagree is
+// caught; it names which loaders take a MoE model's per-expert AWQ Linears.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { quantizeModel } from '../../native/lib/quantize';
 import { doctorFolder } from '../../native/model';
 import { quantstudio, repoRoot } from '../helpers/cli';
 
@@ -85,5 +87,34 @@ describe('quantstudio doctor on our own checkpoints', () => {
     );
     assert.equal(quantstudio(['doctor', folder, '--fix']).status, 0);
     assert.equal(JSON.parse(readFileSync(configPath, 'utf8')).quantization_config.sym, false);
+  });
+});
+
+describe('quantstudio doctor on our AWQ Mixture-of-Experts checkpoint', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'qs-doctor-moe-'));
+  after(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it('Mixtral under AWQ: every expert packed, GPTQModel 7.7 loads it and transformers 5.23 (3-D experts) does not', async () => {
+    const out = join(scratch, 'mixtral-awq');
+    const tokens = Array.from({ length: 512 }, (_, i) => (i * 7919 + 13) % 1000);
+    const config = { quant_method: 'awq', bits: 4, group_size: 32, version: 'gemm', zero_point: true };
+    await quantizeModel({
+      model: join(repoRoot, 'test', 'fixtures', 'mixtral-random'),
+      config,
+      out,
+      calibration: { tokens, nsamples: 8, seqlen: 64 },
+    });
+    const r = await doctorFolder(out);
+    assert.deepEqual(r.findings, []);
+    assert.equal(r.inference.modules.length, 2 * (4 + 8 * 3), '2 layers × (4 attention Linears + 8 experts × 3)');
+    assert.deepEqual(
+      r.targets.map((t) => [t.target, t.loads]),
+      [
+        ['transformers 5.23', false],
+        ['GPTQModel 7.7', true],
+        ['QuantStudio engine', true],
+      ],
+    );
+    assert.match(r.targets[0].detail, /experts\.0\.down_proj is one quantized Linear per expert; its MoE classes keep routed experts 3-D/);
   });
 });

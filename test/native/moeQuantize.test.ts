@@ -1,24 +1,31 @@
-// Quantizing Mixture-of-Experts models: every expert's linears packed, routers kept as stored, GPTQ's Hessians from the
-// tokens routed to each expert (counted per layer), and GPTQModel 7.7's round-to-nearest fallback for starved experts.
+// Quantizing Mixture-of-Experts models: every expert's linears packed, routers kept as stored, GPTQ's Hessians and AWQ's
+// expert statistics from the tokens routed to each expert (counted per layer), and GPTQModel 7.7's round-to-nearest
+// fallback for starved experts (per expert under GPTQ, per scale group under AWQ).
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 
-import { readSafetensorsHeader, readTensor } from '../../native/lib/io';
+import { awqQuantizeLinear } from '../../native/lib/awq';
+import { unpackLayer } from '../../native/lib/formats';
+import { readSafetensorsHeader, readTensor, readTensorFloat32 } from '../../native/lib/io';
+import { idsPerplexity } from '../../native/lib/perplexity';
 import { quantizeModel } from '../../native/lib/quantize';
 import { openModel } from '../../native/lib/runtime';
 import { readRuntimeConfig } from '../../native/model';
 import { removeTempDirs, tempDir } from './pipeline-fixtures';
-import { goldenModels } from './runtime-fixtures';
+import { goldenModels, goldenPrompts } from './runtime-fixtures';
 
 after(removeTempDirs);
 
 const fixtures = ['mixtral-random', 'qwen2-moe-random', 'qwen3-moe-random'].map((name) => goldenModels.find((m) => m.name === name)!);
 const gptq = { quant_method: 'gptq', bits: 4, group_size: 32, desc_act: false, sym: true };
+const awq = { quant_method: 'awq', bits: 4, group_size: 32, version: 'gemm', zero_point: true };
 const methods = [
   { label: 'RTN', config: gptq, algorithm: 'rtn' as const, packed: 'qweight', dtype: 'I32' },
+  { label: 'RTN into AWQ', config: awq, algorithm: 'rtn' as const, packed: 'qweight', dtype: 'I32' },
   { label: 'GPTQ', config: gptq, algorithm: undefined, packed: 'qweight', dtype: 'I32' },
+  { label: 'AWQ', config: awq, algorithm: undefined, packed: 'qweight', dtype: 'I32' },
   {
     label: 'NF4',
     config: { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4' },
@@ -80,9 +87,10 @@ for (const fixture of fixtures)
         }
         for (const name of packed) assert.equal(header.get(`${name}.${method.packed}`)?.dtype, method.dtype, name);
       }
-      // Tokens per expert: GPTQ only, on MoE layers, each token counted once per expert it is routed to.
+      // Tokens per expert: GPTQ and AWQ, on MoE layers, each token counted once per expert it is routed to.
+      const calibrated = method.label === 'GPTQ' || method.label === 'AWQ';
       r.layers.forEach((layer, i) => {
-        if (method.label !== 'GPTQ' || !config.moe!.sparseLayers[i]) return assert.equal(layer.expertTokens, undefined, layer.name);
+        if (!calibrated || !config.moe!.sparseLayers[i]) return assert.equal(layer.expertTokens, undefined, layer.name);
         assert.equal(layer.expertTokens!.length, config.moe!.experts);
         assert.equal(
           layer.expertTokens!.reduce((a, b) => a + b, 0),
@@ -93,6 +101,14 @@ for (const fixture of fixtures)
       });
       const logits = await openModel(out).logits([5, 17, 300, 41, 999, 2, 77]);
       assert.ok(logits.every(Number.isFinite));
+      if (method.label === 'AWQ') {
+        // Sensible: the golden prompts' perplexity within 5 % of the fp model's (measured within 2.2 %).
+        const [fp, quantized] = [await goldenPerplexity(fixture.dir, fixture.dir), await goldenPerplexity(out, fixture.dir)];
+        assert.ok(Math.abs(quantized - fp) / fp < 0.05, `${fixture.name}: perplexity ${quantized} vs fp ${fp}`);
+        // The gate/up scales fold into post_attention_layernorm (the router keeps its weights, checked above).
+        const norm = 'model.layers.0.post_attention_layernorm.weight';
+        assert.notDeepEqual(readTensor(written, norm).data, readTensor(source, norm).data);
+      }
     });
   }
 
@@ -121,15 +137,62 @@ test('GPTQ: an expert under 0.5% of the calibration tokens is quantized round-to
   fs.rmSync(rtnOut, { recursive: true, force: true });
 });
 
-test('AWQ, or RTN into an AWQ layout, on a MoE model is refused before any work, naming the model and what to use instead', async () => {
-  const awq = { quant_method: 'awq', bits: 4, group_size: 32, version: 'gemm', zero_point: true };
-  const refusal = new RegExp(
-    'config.json: `architectures` names "Qwen3MoeForCausalLM", a Mixture-of-Experts model \\(8 experts, top-2\\): ' +
-      "AWQ's scale search over experts is not supported; quantize it with GPTQ, RTN or bitsandbytes",
+/** exp(mean NLL) of the golden prompts' next tokens in our runtime. */
+async function goldenPerplexity(folder: string, fixture: string): Promise<number> {
+  const model = openModel(folder);
+  let nll = 0,
+    tokens = 0;
+  for (const prompt of goldenPrompts(path.join(fixture, 'golden_logits.safetensors'))) {
+    if (prompt.ids.length < 2) continue;
+    const r = await idsPerplexity(model, Array.from(prompt.ids));
+    nll += Math.log(r.perplexity) * r.predicted;
+    tokens += r.predicted;
+  }
+  return Math.exp(nll / tokens);
+}
+
+test('AWQ: an expert calibration never reaches sends the whole gate/up group to round-to-nearest, as GPTQModel 7.7 falls back', async () => {
+  const fixture = fixtures[0];
+  const same = { tokens: Array<number>(1024).fill(5), nsamples: 16, seqlen: 64 };
+  const out = path.join(tempDir('moe-awq-fallback'), 'out');
+  const r = await quantizeModel({ model: fixture.dir, config: awq, out, calibration: same });
+  const tokens = r.layers[0].expertTokens!;
+  assert.deepEqual(
+    [...tokens].sort((a, b) => a - b),
+    [0, 0, 0, 0, 0, 0, 1024, 1024],
   );
-  for (const algorithm of [undefined, 'rtn' as const]) {
-    const out = path.join(tempDir('moe-awq'), 'out');
-    await assert.rejects(quantizeModel({ model: fixtures[2].dir, config: awq, algorithm, out, calibration }), refusal);
-    assert.equal(fs.existsSync(out), false);
+  // Six experts got no token: the one gate/up group (all eight experts) is neither scaled nor clipped.
+  assert.deepEqual(r.layers[0].fallbackExperts, [0, 1, 2, 3, 4, 5, 6, 7]);
+  const written = path.join(out, 'model.safetensors'),
+    source = path.join(fixture.dir, 'model.safetensors');
+  const norm = 'model.layers.0.post_attention_layernorm.weight';
+  assert.deepEqual(readTensor(written, norm).data, readTensor(source, norm).data);
+  // AWQ's own min/max rounding of the source weight, codes and zero points.
+  const rtnCodes = async (name: string) => {
+    const w = readTensorFloat32(source, `model.layers.0.block_sparse_moe.experts.${name}.weight`);
+    const [rows, cols] = w.shape;
+    const q = await awqQuantizeLinear(w.data, rows, cols, new Float32Array(cols).fill(1), new Float32Array(0), false, {
+      bits: 4,
+      groupSize: 32,
+    });
+    return { q: Array.from(q.quantized.q), zeros: Array.from(q.quantized.zeros) };
+  };
+  const writtenCodes = (name: string) => {
+    const u = unpackLayer('awq-gemm', out, `model.layers.0.mlp.experts.${name}`, { groupSize: 32 });
+    assert.ok(u.kind === 'group', name);
+    return { q: Array.from(u.q), zeros: Array.from(u.zeros) };
+  };
+  const used = tokens.flatMap((n, e) => (n > 0 ? [e] : []));
+  for (let e = 0; e < 8; e++) {
+    assert.deepEqual(writtenCodes(`${e}.gate_proj`), await rtnCodes(`${e}.w1`), `expert ${e} gate_proj`);
+    // down_proj: its own group, scaled where its expert had tokens (the scales then divide up_proj's rows).
+    const scaled = used.includes(e);
+    for (const [name, from] of [
+      ['down_proj', 'w2'],
+      ['up_proj', 'w3'],
+    ]) {
+      const same = JSON.stringify(writtenCodes(`${e}.${name}`)) === JSON.stringify(await rtnCodes(`${e}.${from}`));
+      assert.equal(same, !scaled, `expert ${e} ${name}: round-to-nearest of the source ${scaled ? 'differs' : 'holds'}`);
+    }
   }
 });

@@ -2,10 +2,12 @@
 
 stdin: {"ids": [[token ids], ...], "cases": [{"name", "folder", "format": "gptq" | "awq-gemm" | "bnb4" | "bnb8" | "none"
 (an unquantized model),
-"out"}]}. Each checkpoint is first loaded with transformers' AutoModelForCausalLM on CPU. Where transformers
+"out", "loader"?}]}. Each checkpoint is first loaded with transformers' AutoModelForCausalLM on CPU. Where transformers
 refuses, the GPTQ fallbacks are GPTQModel's own loader (BACKEND.TORCH), then, where that refuses too,
 transformers' Llama with every quantized layer dequantized by GPTQModel's TorchLinear. `out` receives fp32
-`logits.<i>` per sequence and `<module>` = the dequantized [out, in] weight of every quantized Linear.
+`logits.<i>` per sequence; "loader": "gptqmodel" loads with GPTQModel only (an AWQ Mixture-of-Experts
+checkpoint: transformers 5.23 builds its experts 3-D, leaves the per-expert AWQ tensors unexpected and the experts
+random, and still returns a model), and and `<module>` = the dequantized [out, in] weight of every quantized Linear.
 stdout: {"cases": {name: {"loader", "linear", "linearBases", "refused": [messages], "modelDtype"}}, "bnb4Bf16"}: `linear` is the
 class of the first quantized Linear, `linearBases` its method resolution order (class names).
 """
@@ -97,6 +99,12 @@ def quantized_weights(model, format):
     for name, module in model.named_modules():
         if format == "gptq" and hasattr(module, "dequantize_weight") and hasattr(module, "qweight"):
             weights[name] = module.dequantize_weight().t().contiguous()
+        elif format == "awq-gemm" and type(module).__name__ == "AwqTorchLinear":
+            # GPTQModel 7.7's AWQ GEMM kernel on CPU: dequantize_gemm in the scales' dtype, as its forward computes.
+            from gptqmodel.quantization.awq.utils.packing_utils import dequantize_gemm
+
+            weights[name] = dequantize_gemm(module.qweight, module.qzeros, module.scales, module.bits,
+                                            module.group_size).t().contiguous()
         elif format == "awq-gemm" and hasattr(module, "awq_weight_dequantize"):
             # Before the first forward: an fp16/bf16 forward repacks qweight for ATen's int4 kernel.
             weights[name] = module.awq_weight_dequantize("cpu", module.scales.dtype).t().contiguous()
@@ -116,10 +124,13 @@ def run_case(case, sequences):
     model = None
     loader = None
     fallback_weights = None
-    try:
-        model, loader = load_transformers(folder), "transformers"
-    except Exception as error:  # noqa: BLE001 - every refusal is reported, not hidden
-        refused.append("transformers: " + refusal(error))
+    if case.get("loader") == "gptqmodel":
+        model, loader = load_gptqmodel(folder), "gptqmodel"
+    else:
+        try:
+            model, loader = load_transformers(folder), "transformers"
+        except Exception as error:  # noqa: BLE001 - every refusal is reported, not hidden
+            refused.append("transformers: " + refusal(error))
     if model is None and case["format"] == "gptq":
         try:
             model, loader = load_gptqmodel(folder), "gptqmodel"

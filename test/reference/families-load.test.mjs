@@ -33,16 +33,17 @@ const families = [
   'qwen2-moe-random',
   'qwen3-moe-random',
 ];
-// Mixture-of-Experts: GPTQ and NF4 (AWQ on a MoE model is refused before any work; test/native/moeQuantize.test.ts).
+// Mixture-of-Experts: GPTQ, AWQ and NF4. AWQ loads in GPTQModel 7.7 (per-expert Linears, its MoE module trees); transformers
+// 5.23 keeps the experts 3-D, so it would leave the expert tensors unexpected and the experts random.
 // Not Qwen2-MoE's NF4: transformers 5.23 quantizes its shared_expert_gate ([1 × hidden]) to Linear4bit, whose CPU kernel
 // in bitsandbytes 0.50 needs out_features divisible by 32 and fails ("N must be divisible by block_n"), with
 // transformers' own quantized model as with ours; moeQuantize.test.ts checks that checkpoint's layout.
 const moeFamilies = new Set(['mixtral-random', 'qwen2-moe-random', 'qwen3-moe-random']);
-const runsUpstream = (family, format) =>
-  !moeFamilies.has(family) || (format !== 'awq-gemm' && !(family === 'qwen2-moe-random' && format === 'bnb4'));
+const runsUpstream = (family, format) => !(family === 'qwen2-moe-random' && format === 'bnb4');
+const loaderOf = (family, method) => (moeFamilies.has(family) && method.format === 'awq-gemm' ? 'gptqmodel' : method.loader);
 
 /** The quantized Linears a checkpoint holds: 7 a layer (Phi-3: 4 fused, GPTQ 5 as GPTQModel 7.7's tree splits the MLP);
- *  a MoE model's dense layer 4 under GPTQ (its MLP kept); a MoE layer 4 attention Linears plus, under GPTQModel 7.7's
+ *  a MoE model's dense layer 4 under GPTQ and AWQ (its MLP kept); a MoE layer 4 attention Linears plus, under GPTQModel 7.7's
  *  tree, every routed and shared expert's 3, and under
  *  transformers 5.23 + bitsandbytes 0.50 the shared expert's 3 and its shared_expert_gate (routed experts stay 3-D). */
 function quantizedLinears(config, format) {
@@ -55,8 +56,8 @@ function quantizedLinears(config, format) {
   for (let i = 0; i < config.num_hidden_layers; i++) {
     const sparse = experts > 0 && !only.includes(i) && (i + 1) % (config.decoder_sparse_step ?? 1) === 0;
     if (!sparse)
-      total += experts > 0 && format === 'gptq' ? 4 : 7; // GPTQModel 7.7's MoE trees keep a dense MLP
-    else total += 4 + (format === 'gptq' ? 3 * experts + shared : shared + (shared ? 1 : 0));
+      total += experts > 0 && format !== 'bnb4' ? 4 : 7; // GPTQModel 7.7's MoE trees keep a dense MLP
+    else total += 4 + (format !== 'bnb4' ? 3 * experts + shared : shared + (shared ? 1 : 0));
   }
   return total;
 }
@@ -129,7 +130,8 @@ test(
         // none (random vocabularies), so the demo model's tokenizer files stand in (only loading needs them).
         for (const file of ['tokenizer.json', 'tokenizer_config.json'])
           copyFileSync(join(repoRoot, 'examples', 'tiny-llama', file), join(folder, file));
-        cases.push({ ...m, family, ids, name: `${family} ${m.name}`, folder, out: `${folder}.upstream.safetensors` });
+        const loader = loaderOf(family, m);
+        cases.push({ ...m, loader, family, ids, name: `${family} ${m.name}`, folder, out: `${folder}.upstream.safetensors` });
       }
     }
     // One Python process per family (the script takes one set of prompts per call).
@@ -139,7 +141,7 @@ test(
       Object.assign(replies, {
         [family]: await runPython(venv.python, 'checkpoint_load_reference.py', {
           ids: own[0].ids,
-          cases: own.map(({ name, folder, format, out }) => ({ name, folder, format, out })),
+          cases: own.map(({ name, folder, format, out, loader }) => ({ name, folder, format, out, loader })),
         }),
       });
     }

@@ -7,14 +7,13 @@
 //   gate,up  ← post_attention_layernorm (OPT fc1 ← final_layer_norm),  loss: the MLP block's output
 //   down     ← up_proj rows (OPT: fc2 ← fc1),  loss: down_proj's output
 // A group with a skipped linear (or whose fold target is skipped) keeps s = 1 and is not folded.
+// A Mixture-of-Experts block has its own groups (awq_moe_step.cc).
 #include <memory>
 #include <vector>
 
-#include "pipeline/layer_step.h"
-#include "quant/awq.h"
+#include "pipeline/awq_scales.h"
 
 namespace quantstudio::pipeline {
-namespace {
 
 using Candidates = std::vector<std::vector<float>>;
 
@@ -24,36 +23,82 @@ double MeanSquaredDiff(const std::vector<float>& a, const std::vector<float>& b)
   return a.empty() ? 0.0 : sum / static_cast<double>(a.size());
 }
 
-// The layer's linears with some replaced by candidate weights (same biases).
-struct Substituted {
-  std::vector<std::unique_ptr<Fp32Linear>> owned;
-  runtime::LayerLinears view;
-};
+namespace {
+
+// Points every use of `from` in the view at `to`.
+void Replace(runtime::LayerLinears& v, const runtime::Linear* from, const runtime::Linear* to) {
+  for (const runtime::Linear** p : {&v.q, &v.k, &v.v, &v.o, &v.qkv, &v.gateUp, &v.gate, &v.up, &v.down})
+    if (*p == from) *p = to;
+  for (runtime::ExpertLinears& e : v.experts)
+    for (const runtime::Linear** p : {&e.gate, &e.up, &e.down})
+      if (*p == from) *p = to;
+}
+
+}  // namespace
 
 Substituted Substitute(const WorkingLayer& layer, const std::vector<LinearSlot*>& slots, const Candidates& weights) {
   Substituted s{{}, layer.View()};
   for (size_t i = 0; i < slots.size(); ++i) {
     const Fp32Linear& l = *slots[i]->linear;
     s.owned.push_back(std::make_unique<Fp32Linear>(weights[i], l.bias, l.outFeatures(), l.inFeatures()));
-    const runtime::Linear* p = s.owned.back().get();
-    const std::string& role = slots[i]->role;
-    if (role == "q")
-      s.view.q = p;
-    else if (role == "k")
-      s.view.k = p;
-    else if (role == "v")
-      s.view.v = p;
-    else if (role == "gate")
-      s.view.gate = p;
-    else if (role == "up")
-      s.view.up = p;
-    else if (role == "qkv")
-      s.view.qkv = p;
-    else if (role == "gate_up")
-      s.view.gateUp = p;
+    Replace(s.view, &l, s.owned.back().get());
   }
   return s;
 }
+
+std::vector<float> SearchGroupScales(const LayerStep& step, const std::vector<LinearSlot*>& slots,
+                                     const std::vector<float>& x, const quant::AwqOutputLoss& loss) {
+  const int64_t cols = slots[0]->linear->inFeatures();
+  std::vector<quant::AwqLinear> linears;
+  for (LinearSlot* s : slots) linears.push_back({s->linear->weight.data(), s->linear->outFeatures()});
+  const auto hook = [&](int64_t, int64_t) { return !step.ctx.IsCancelled(); };
+  const int64_t tokens = static_cast<int64_t>(x.size()) / cols;
+  const quant::AwqScaleResult r = quant::SearchAwqScales(linears, cols, x.data(), tokens, step.options.awq, loss, hook);
+  if (r.cancelled) throw quant::Cancelled();
+  if (!r.ok) throw quant::QuantError(slots[0]->name + ": AWQ scale search: " + r.error);
+  return r.scales;
+}
+
+void FoldScales(const LayerStep& step, const std::vector<LinearSlot*>& slots, LinearSlot* prev, int64_t prevFrom,
+                bool normIsFirst, const std::vector<float>& s) {
+  const int64_t cols = slots[0]->linear->inFeatures();
+  for (LinearSlot* slot : slots) MultiplyColumns(slot->linear->weight, cols, s);
+  if (prev) {
+    Fp32Linear& l = *prev->linear;
+    DivideRows(l.weight, l.inFeatures(), s, prevFrom);
+    for (size_t i = 0; i < s.size() && !l.bias.empty(); ++i) l.bias[static_cast<size_t>(prevFrom) + i] /= s[i];
+    if (!l.bias.empty()) StoreFloatTensor(step, prev->name + ".bias", l.bias);
+    return;
+  }
+  WorkingLayer& layer = step.layer;
+  std::vector<float>& weight = normIsFirst ? layer.norms.norm1Weight : layer.norms.norm2Weight;
+  std::vector<float>& bias = normIsFirst ? layer.norms.norm1Bias : layer.norms.norm2Bias;
+  for (size_t i = 0; i < weight.size(); ++i) weight[i] /= s[i];
+  for (size_t i = 0; i < bias.size(); ++i) bias[i] /= s[i];
+  const NormTensorNames& n = layer.normNames;
+  if (step.model.config().normOffset) {
+    // Gemma stores the offset from one: write back what the norm multiplies by, minus one.
+    std::vector<float> stored(weight);
+    for (float& v : stored) v -= 1.0f;
+    StoreFloatTensor(step, normIsFirst ? n.norm1Weight : n.norm2Weight, stored);
+  } else {
+    StoreFloatTensor(step, normIsFirst ? n.norm1Weight : n.norm2Weight, weight);
+  }
+  if (!bias.empty()) StoreFloatTensor(step, normIsFirst ? n.norm1Bias : n.norm2Bias, bias);
+}
+
+void QuantizeAwqSlot(const LayerStep& step, LinearSlot& slot, const std::vector<float>& x, bool clip) {
+  step.ctx.CheckCancelled();
+  const int64_t cols = slot.linear->inFeatures();
+  const std::vector<float> ones(static_cast<size_t>(cols), 1.0f);
+  quant::AwqLinearResult r = quant::QuantizeAwqLinear(
+      slot.linear->weight.data(), slot.linear->outFeatures(), cols, ones, clip ? x.data() : nullptr,
+      clip ? static_cast<int64_t>(x.size()) / cols : 0, clip, step.options.awq);
+  if (!r.ok) throw quant::QuantError(slot.name + ": " + r.error);
+  StoreGroupQuantized(step, slot, r.quantized);
+}
+
+namespace {
 
 // Output of the attention or MLP block on x, one calibration sequence at a time (attention is causal
 // within each; the MLP's intermediate activations stay one sequence large).
@@ -111,11 +156,6 @@ void SearchAndFold(const LayerStep& step, const ScaleGroup& g, runtime::LayerTap
   if (skip || slots.empty()) return;
 
   std::vector<float>& x = TapOf(taps, g.input);
-  const int64_t cols = slots[0]->linear->inFeatures();
-  const int64_t tokens = static_cast<int64_t>(x.size()) / cols;
-  std::vector<quant::AwqLinear> linears;
-  for (LinearSlot* s : slots) linears.push_back({s->linear->weight.data(), s->linear->outFeatures()});
-
   quant::AwqOutputLoss loss;
   std::vector<float> reference;
   if (g.blockLoss) {
@@ -128,42 +168,16 @@ void SearchAndFold(const LayerStep& step, const ScaleGroup& g, runtime::LayerTap
       return MeanSquaredDiff(BlockOutput(step, sub.view, x, attention), reference);
     };
   }
-  const auto hook = [&](int64_t, int64_t) { return !step.ctx.IsCancelled(); };
-  const quant::AwqScaleResult r = quant::SearchAwqScales(linears, cols, x.data(), tokens, step.options.awq, loss, hook);
-  if (r.cancelled) throw quant::Cancelled();
-  if (!r.ok) throw quant::QuantError(slots[0]->name + ": AWQ scale search: " + r.error);
-
-  for (LinearSlot* s : slots) MultiplyColumns(s->linear->weight, cols, r.scales);
-  DivideColumns(x, cols, r.scales);
-  if (fold) {
-    DivideRows(fold->linear->weight, fold->linear->inFeatures(), r.scales, foldFrom);
-    for (size_t i = 0; i < r.scales.size() && !fold->linear->bias.empty(); ++i) {
-      fold->linear->bias[static_cast<size_t>(foldFrom) + i] /= r.scales[i];
-    }
-    if (!fold->linear->bias.empty()) StoreFloatTensor(step, fold->name + ".bias", fold->linear->bias);
-    return;
-  }
-  std::vector<float>& weight = g.normIsFirst ? layer.norms.norm1Weight : layer.norms.norm2Weight;
-  std::vector<float>& bias = g.normIsFirst ? layer.norms.norm1Bias : layer.norms.norm2Bias;
-  for (size_t i = 0; i < weight.size(); ++i) weight[i] /= r.scales[i];
-  for (size_t i = 0; i < bias.size(); ++i) bias[i] /= r.scales[i];
-  const NormTensorNames& n = layer.normNames;
-  if (step.model.config().normOffset) {
-    // Gemma stores the offset from one: write back what the norm multiplies by, minus one.
-    std::vector<float> stored(weight);
-    for (float& v : stored) v -= 1.0f;
-    StoreFloatTensor(step, g.normIsFirst ? n.norm1Weight : n.norm2Weight, stored);
-  } else {
-    StoreFloatTensor(step, g.normIsFirst ? n.norm1Weight : n.norm2Weight, weight);
-  }
-  if (!bias.empty()) StoreFloatTensor(step, g.normIsFirst ? n.norm1Bias : n.norm2Bias, bias);
+  const std::vector<float> scales = SearchGroupScales(step, slots, x, loss);
+  FoldScales(step, slots, fold, foldFrom, g.normIsFirst, scales);
+  DivideColumns(x, slots[0]->linear->inFeatures(), scales);
 }
 
 }  // namespace
 
 void QuantizeLayerAwq(const LayerStep& step, runtime::LayerTaps taps) {
-  const bool fused = step.layer.Find("qkv") != nullptr;
-  const std::vector<ScaleGroup> groups = fused ? std::vector<ScaleGroup>{
+  const bool fused = step.layer.Find("qkv") != nullptr, moe = step.layer.Find("router") != nullptr;
+  std::vector<ScaleGroup> groups = fused ? std::vector<ScaleGroup>{
       {{"qkv"}, InputTap::Attn, "", true, true},
       {{"o"}, InputTap::O, "qkv", true, false},
       {{"gate_up"}, InputTap::Mlp, "", false, true},
@@ -174,20 +188,13 @@ void QuantizeLayerAwq(const LayerStep& step, runtime::LayerTaps taps) {
       {{"gate", "up"}, InputTap::Mlp, "", false, true},
       {{"down"}, InputTap::Down, "up", false, false},
   };
+  if (moe) groups.resize(2);  // the MoE block's groups (a shared expert's gate/up/down among them) are its own
   for (const ScaleGroup& g : groups) SearchAndFold(step, g, taps);
   for (LinearSlot& s : step.layer.slots) {
-    if (s.skipped) continue;
-    step.ctx.CheckCancelled();
-    const std::vector<float>& x = TapOf(taps, s.input);
-    const int64_t cols = s.linear->inFeatures();
-    const std::vector<float> ones(static_cast<size_t>(cols), 1.0f);
-    const bool clip = s.role != "q" && s.role != "k";
-    quant::AwqLinearResult r =
-        quant::QuantizeAwqLinear(s.linear->weight.data(), s.linear->outFeatures(), cols, ones, x.data(),
-                                 static_cast<int64_t>(x.size()) / cols, clip, step.options.awq);
-    if (!r.ok) throw quant::QuantError(s.name + ": " + r.error);
-    StoreGroupQuantized(step, s, r.quantized);
+    if (s.skipped || (moe && s.input != InputTap::Attn && s.input != InputTap::O)) continue;
+    QuantizeAwqSlot(step, s, TapOf(taps, s.input), s.role != "q" && s.role != "k");
   }
+  if (moe) QuantizeMoeAwq(step, taps);
 }
 
 }  // namespace quantstudio::pipeline

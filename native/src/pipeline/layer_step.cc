@@ -25,7 +25,9 @@ void RunOverCalibration(const LayerStep& step, std::vector<float>* out, runtime:
     taps->downIn.insert(taps->downIn.end(), one.downIn.begin(), one.downIn.end());
     taps->expertIn.resize(one.expertIn.size());
     taps->expertDownIn.resize(one.expertDownIn.size());
+    taps->expertRowsBySequence.resize(one.expertIn.size());
     for (size_t e = 0; e < one.expertIn.size(); ++e) {
+      taps->expertRowsBySequence[e].push_back(static_cast<int64_t>(one.expertIn[e].size()) / hidden);
       taps->expertIn[e].insert(taps->expertIn[e].end(), one.expertIn[e].begin(), one.expertIn[e].end());
       taps->expertDownIn[e].insert(taps->expertDownIn[e].end(), one.expertDownIn[e].begin(), one.expertDownIn[e].end());
     }

@@ -28,6 +28,12 @@ bool Matches(const std::string& name, const std::string& key) {
          name.find("." + key + ".") != std::string::npos;
 }
 
+// GPTQModel 7.7 loads both group layouts (gptq, AWQ) with its MoE module trees; only the gptq layout splits Phi-3's
+// gate_up_proj (transformers' AWQ layouts keep it fused, as the model does).
+ModuleTree TreeOf(const formats::CheckpointLayout& layout) {
+  return {layout.splitsFusedLinears, layout.feed == formats::Feed::Group};
+}
+
 bool Calibrated(Method m) { return m == Method::Gptq || m == Method::Awq; }
 
 formats::Feed FeedOf(Method m) {
@@ -68,7 +74,7 @@ void Validate(const PipelineOptions& o, const runtime::Model& model) {
   if (Calibrated(o.method) && (o.calibration.empty() || o.seqLen <= 0))
     throw quant::QuantError("GPTQ and AWQ need calibration data; give a dataset with at least one window");
   for (int64_t i = 0; i < model.config().layers; ++i) {
-    const WorkingLayer layer = DescribeLayer(model, i, layout.splitsFusedLinears);
+    const WorkingLayer layer = DescribeLayer(model, i, TreeOf(layout));
     for (const LinearSlot& s : layer.slots) {
       if (s.Router()) continue;  // never quantized
       const io::TensorView* t = model.weights().Find(s.SourceName() + ".weight");
@@ -174,9 +180,7 @@ PipelineResult Quantize(const PipelineOptions& options, const std::function<void
   for (int64_t i = 0; i < config.layers; ++i) {
     ctx.CheckCancelled();
     const Clock::time_point layerStart = Clock::now();
-    // GPTQ checkpoints follow GPTQModel's module tree, which splits Phi-3's gate_up_proj (transformers' AWQ and
-    // bitsandbytes layouts keep it fused, as the model does).
-    WorkingLayer layer = LoadLayer(*model, i, formats::LayoutOf(options.layout).splitsFusedLinears);
+    WorkingLayer layer = LoadLayer(*model, i, TreeOf(formats::LayoutOf(options.layout)));
     MarkSkipped(layer, options.skipModules);
     LayerReport r;
     r.name = layer.name;

@@ -52,8 +52,9 @@ struct LayerReport {
    *  (y from the fp layer, ŷ from the quantized one, same inputs), else of the weights. */
   double error = 0.0;
   bool outputError = false;
-  /** MoE layers under GPTQ: the calibration tokens routed to each expert, and the experts quantized round-to-nearest
-   *  for having too few (GPTQModel 7.7's fallback: under 0.5% of the calibration tokens). */
+  /** MoE layers under GPTQ and AWQ: the calibration tokens routed to each expert, and the experts with linears
+   * quantized round-to-nearest for too few (GPTQModel 7.7's fallback: GPTQ per expert under 0.5% of the calibration
+   * tokens; AWQ per scale group, awq_moe_step.cc). */
   std::vector<int64_t> expertTokens;
   std::vector<int64_t> fallbackExperts;
 };

@@ -74,7 +74,8 @@ void AddAttentionSlots(WorkingLayer& layer, const std::string& p, const char* oP
 
 // A MoE block: the router and Qwen2-MoE's shared_expert_gate, the shared expert, then each routed expert's gate, up,
 // down. Which are quantized and under which names follows the library that loads the checkpoint:
-//  - gptqTree (GPTQModel 7.7's module trees, models/definitions/{mixtral,qwen2_moe,qwen3_moe}.py): every routed and
+//  - tree.moeExperts (GPTQModel 7.7's module trees, models/definitions/{mixtral,qwen2_moe,qwen3_moe}.py): every routed
+//  and
 //    shared expert; the router and shared_expert_gate are "!" (kept). Mixtral's block is written as mlp. and its
 //    w1/w3/w2 as gate_proj/up_proj/down_proj, the names its loader requires.
 //  - otherwise (transformers 5.23 with bitsandbytes 0.50, which converts nn.Linear modules only): the shared expert
@@ -120,7 +121,7 @@ static void DescribeMoe(const runtime::Model& model, const std::string& p, bool 
   }
 }
 
-WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index, bool gptqTree) {
+WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index, ModuleTree tree) {
   const runtime::ModelConfig& c = model.config();
   WorkingLayer layer;
   layer.index = index;
@@ -131,7 +132,7 @@ WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index, bool gptq
     if (c.fusedProjections) {  // Phi-3: quantized as stored, one linear each (as GPTQModel and transformers keep them)
       layer.slots.push_back({"qkv", p + "self_attn.qkv_proj", InputTap::Attn, nullptr});
       layer.slots.push_back({"o", p + "self_attn.o_proj", InputTap::O, nullptr});
-      if (gptqTree) {
+      if (tree.splitFused) {
         const std::string fused = p + "mlp.gate_up_proj";
         layer.slots.push_back(
             {"gate", p + "mlp.gate_proj", InputTap::Mlp, nullptr, false, fused, 0, c.intermediateSize});
@@ -148,11 +149,11 @@ WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index, bool gptq
       }
     }
     if (c.moe.Sparse(index))
-      DescribeMoe(model, p, gptqTree, layer);
+      DescribeMoe(model, p, tree.moeExperts, layer);
     else
       layer.slots.push_back({"down", p + "mlp.down_proj", InputTap::Down, nullptr});
     // GPTQModel 7.7's Qwen2-MoE / Qwen3-MoE trees hold no dense MLP: a layer in mlp_only_layers keeps it as stored.
-    if (gptqTree && c.moe.experts > 0 && !c.moe.Sparse(index)) {
+    if (tree.moeExperts && c.moe.experts > 0 && !c.moe.Sparse(index)) {
       for (LinearSlot& s : layer.slots) s.skipped = s.skipped || s.role == "gate" || s.role == "up" || s.role == "down";
     }
     // Gemma's MLP input norm is pre_feedforward_layernorm (its post_attention_layernorm norms the attention output).
@@ -171,8 +172,8 @@ WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index, bool gptq
   return layer;
 }
 
-WorkingLayer LoadLayer(const runtime::Model& model, int64_t index, bool gptqTree) {
-  WorkingLayer layer = DescribeLayer(model, index, gptqTree);
+WorkingLayer LoadLayer(const runtime::Model& model, int64_t index, ModuleTree tree) {
+  WorkingLayer layer = DescribeLayer(model, index, tree);
   const io::ModelWeights& w = model.weights();
   for (LinearSlot& slot : layer.slots) {
     const io::TensorView* t = w.Find(slot.SourceName() + ".weight");

@@ -67,14 +67,22 @@ struct WorkingLayer {
   runtime::LayerLinears View() const;
 };
 
-/** The module names of layer `index`'s linears and norms (Llama family or OPT naming). gptqTree: GPTQModel 7.7's
- *  module tree, which its loader expects: a fused gate_up_proj becomes gate_proj and up_proj (Phi-3); MoE blocks
- *  quantize every expert under mlp.experts.N.{gate,up,down}_proj (working_layer.cc DescribeMoe). */
-WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index, bool gptqTree = false);
+/** Which library's module tree the written checkpoint follows (GPTQModel 7.7 loads the gptq and AWQ layouts). */
+struct ModuleTree {
+  /** GPTQModel's Phi-3 tree: the fused gate_up_proj becomes gate_proj and up_proj (the gptq layout only: transformers'
+   *  AWQ layouts keep it fused). */
+  bool splitFused = false;
+  /** GPTQModel's MoE trees: every expert quantized under mlp.experts.N.{gate,up,down}_proj (working_layer.cc
+   *  DescribeMoe); otherwise transformers 5.23's, whose routed experts bitsandbytes never converts. */
+  bool moeExperts = false;
+};
+
+/** The module names of layer `index`'s linears and norms (Llama family or OPT naming) in `tree`. */
+WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index, ModuleTree tree = {});
 
 /** DescribeLayer plus fp32 copies of every weight and bias. Throws naming the tensor when a linear is not
  *  stored dense (e.g. the source is already quantized). */
-WorkingLayer LoadLayer(const runtime::Model& model, int64_t index, bool gptqTree = false);
+WorkingLayer LoadLayer(const runtime::Model& model, int64_t index, ModuleTree tree = {});
 
 /** x [tokens × cols] /= s per column; w [rows × cols] *= s per column; w rows /= s per row. */
 void DivideColumns(std::vector<float>& x, int64_t cols, const std::vector<float>& s);

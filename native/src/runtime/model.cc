@@ -240,7 +240,10 @@ void Model::RunAttention(int64_t layer, const LayerLinears& linears, const Layer
 }
 
 void Model::RunMlp(const LayerLinears& linears, const float* h, int64_t m, float* out, LayerTaps* taps) const {
-  MlpBlock(linears, h, m, out, taps ? &taps->downIn : nullptr);
+  if (linears.router)
+    MoeBlock(linears, h, m, out, taps);
+  else
+    MlpBlock(linears, h, m, out, taps ? &taps->downIn : nullptr);
 }
 
 void Model::RunLayer(int64_t layer, const LayerLinears& linears, const LayerNorms& norms, const float* x, int64_t m,

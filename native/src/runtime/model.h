@@ -55,6 +55,9 @@ struct LayerTaps {
   // MoE: per expert, the rows routed to it ([n × hidden]) and its down_proj input ([n × width]); a shared expert's
   // inputs are mlpIn and downIn.
   std::vector<std::vector<float>> expertIn, expertDownIn;
+  /** Per expert, the rows each calibration sequence routed to it (the quantize pipeline fills it when it concatenates
+   *  the sequences' taps). */
+  std::vector<std::vector<int64_t>> expertRowsBySequence;
 };
 
 class Model {
@@ -100,7 +103,8 @@ class Model {
    *  supplies the q/k norms where the model has them. */
   void RunAttention(int64_t layer, const LayerLinears& linears, const LayerNorms& norms, const float* h, int64_t m,
                     float* out, LayerTaps* taps = nullptr) const;
-  /** The MLP block alone (h: the normed input) → its output after down_proj; taps->downIn when given. */
+  /** The MLP block alone (h: the normed input) → its output after down_proj; taps->downIn when given. A MoE layer's
+   *  view (with its router) runs the MoE block, its taps as RunLayer's. */
   void RunMlp(const LayerLinears& linears, const float* h, int64_t m, float* out, LayerTaps* taps = nullptr) const;
   const io::ModelWeights& weights() const { return *weights_; }
 

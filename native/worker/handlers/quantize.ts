@@ -6,7 +6,6 @@ import * as path from 'path';
 import {
   calibrationDefaults,
   CalibrationOptions,
-  checkQuantizable,
   generateText,
   ModelConfigError,
   planFromConfig,
@@ -77,8 +76,8 @@ async function quantize(ctx: JobContext): Promise<HandlerOutput> {
   if (ctx.job.config === undefined) throw new JobFailure('INVALID_JOB', 'quantize jobs need a quantization config (job.config)', 'config');
   try {
     // Before the evaluation of the source model: a model the pipeline cannot quantize costs no work.
-    const plan = planFromConfig(ctx.job.config, o.algorithm as QuantAlgorithm | undefined);
-    checkQuantizable(readRuntimeConfig(ctx.modelFolder), path.join(ctx.modelFolder, 'config.json'), plan);
+    planFromConfig(ctx.job.config, o.algorithm as QuantAlgorithm | undefined);
+    readRuntimeConfig(ctx.modelFolder);
   } catch (error) {
     if (error instanceof ModelConfigError) throw new JobFailure('INVALID_MODEL', error.message, 'model');
     if (error instanceof QuantizeConfigError) throw new JobFailure('INVALID_JOB', error.message, 'config');

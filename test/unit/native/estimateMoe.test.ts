@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { estimateMemory, resolveModel } from '../../../native/model';
+import { estimateCpuQuantize, estimateMemory, quantSettingsOf, resolveModel } from '../../../native/model';
 import type { JsonObject, MemoryEstimate, ResolvedModel } from '../../../native/model';
 
 const fixtures = join(__dirname, '..', '..', '..', '..', 'test', 'fixtures');
@@ -23,6 +23,7 @@ function estimate(model: ResolvedModel, config: JsonObject | undefined): MemoryE
 
 const line = (e: MemoryEstimate, label: string) => e.breakdown.find((l) => l.label === label);
 const BF16 = 2;
+const F32 = 4;
 
 describe('MoE memory estimate', () => {
   it('Mixtral: all 8 experts of both layers and the routers, which GPTQ leaves as stored', async () => {
@@ -72,5 +73,28 @@ describe('MoE memory estimate', () => {
       assert.equal(line(bnb, 'shared_expert_gate')!.count, 2);
       assert.ok(line(bnb, 'shared_expert.up_proj')!.bytes < 2 * 128 * 64 * BF16 * 0.6);
     }
+  });
+});
+
+describe('MoE quantize job estimate', () => {
+  it("AWQ on Qwen2-MoE: the experts' captured inputs (top-k rows a token) and the one gate/up group over every expert", async () => {
+    const model = await open('qwen2-moe-random');
+    const settings = quantSettingsOf({ quant_method: 'awq', bits: 4, group_size: 32, zero_point: true, version: 'gemm' }, 'job');
+    assert.ok(settings.ok);
+    const options = { samples: 8, seqLen: 64, trueSequential: true, threads: 2, tokenizerBytes: 0, calibrationTextBytes: 0 };
+    const r = estimateCpuQuantize(model, settings.value, { ...options, algorithm: 'awq' });
+    assert.ok(r.ok);
+    // hidden 64 (4 heads of 16), 8 experts of width 64, top-2, a shared expert of width 128; 512 calibration tokens.
+    const tokens = 512;
+    const taps = F32 * tokens * (64 + 64 + 64 + 128) + F32 * 2 * tokens * (64 + 64);
+    // Two fp32 copies of every expert's and the shared expert's gate/up; the features packed as token rows: at most
+    // max(64, 8) rows an expert (top-2 · 512 = 1024 > 8 · 64), gate and up a copy each plus down, and the block input
+    // with the shared expert's features and the block outputs (5 · hidden + shared width a row, 64 rows).
+    const search = F32 * (2 * 2 * 64 * (8 * 64 + 128) + 8 * 64 * (2 * 64 + 64) + 64 * (5 * 64 + 128));
+    assert.deepEqual(line(r.value, 'captured linear inputs and scale search (largest step)'), {
+      label: 'captured linear inputs and scale search (largest step)',
+      bytes: taps + search,
+      count: 6,
+    });
   });
 });

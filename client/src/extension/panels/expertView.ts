@@ -21,7 +21,7 @@ export function expertTokenTable(run: RunResult): string {
   const caption =
     never === 0 ? 'Calibration tokens per expert' : `Calibration tokens per expert: ${never} expert${never === 1 ? '' : 's'} never reached`;
   return `<table data-testid="expert-tokens">
-<caption>${escapeHtml(caption)} (under 0.5% of the calibration: quantized round-to-nearest, as GPTQModel 7.7 falls back)</caption>
+<caption>${escapeHtml(caption)} (too few tokens: quantized round-to-nearest, as GPTQModel 7.7 falls back; under AWQ every expert when one got none)</caption>
 <thead><tr><th scope="col">Layer</th>${head}<th scope="col">Round-to-nearest</th></tr></thead>
 <tbody>
 ${rows.join('\n')}

@@ -4,15 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { CalibrationOptions } from '../../../lib';
-import {
-  checkQuantizable,
-  ModelConfigError,
-  planFromConfig,
-  QuantAlgorithm,
-  QuantizeConfigError,
-  readRuntimeConfig,
-  RuntimeConfig,
-} from '../../../lib';
+import { ModelConfigError, planFromConfig, QuantAlgorithm, QuantizeConfigError, readRuntimeConfig, RuntimeConfig } from '../../../lib';
 import { JobFailure } from '../../jobFailure';
 import type { Job, JsonObject } from '../../protocol';
 import { QuantDescription, describeFolder, describePlan, labelOf } from './describe';
@@ -77,15 +69,6 @@ function integerList(value: unknown, where: string, minimum = 1): number[] {
 function runtimeConfigOf(folder: string, where: string): RuntimeConfig {
   try {
     return readRuntimeConfig(folder);
-  } catch (error) {
-    if (error instanceof ModelConfigError) throw new JobFailure('INVALID_MODEL', `${where}: ${error.message}`, where);
-    throw error;
-  }
-}
-
-function quantizable(config: RuntimeConfig, folder: string, where: string, plan: { method: string; layout: string }): void {
-  try {
-    checkQuantizable(config, path.join(folder, 'config.json'), plan);
   } catch (error) {
     if (error instanceof ModelConfigError) throw new JobFailure('INVALID_MODEL', `${where}: ${error.message}`, where);
     throw error;
@@ -177,7 +160,6 @@ function variantsOf(job: Job, modelFolder: string, baseline: RuntimeConfig): Var
       });
     } else {
       const { source, description } = configVariant(item, where, calibration);
-      quantizable(baseline, modelFolder, where, planFromConfig(item.config as JsonObject, item.algorithm as QuantAlgorithm | undefined));
       variants.push({ label: typeof item.name === 'string' ? item.name : '', where, description, source });
     }
   }

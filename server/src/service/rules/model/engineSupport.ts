@@ -2,7 +2,7 @@
 // parser the jobs use): an architecture, RoPE type or config field it cannot honour is named in the editor, so
 // a job file is not run only to be refused. Other configs get it as information: vLLM or transformers may
 // still serve the model.
-import { checkQuantizable, ModelConfigError, parseRuntimeConfig } from '../../../../../native/model';
+import { ModelConfigError, parseRuntimeConfig } from '../../../../../native/model';
 import type { ModelRule } from './rule';
 
 export const engineSupportRule: ModelRule = {
@@ -12,9 +12,8 @@ export const engineSupportRule: ModelRule = {
   description:
     "The target model is one QuantStudio's engine runs (its config.json parsed as the quantize, benchmark and generate jobs parse it).",
   check(site, ctx) {
-    let config;
     try {
-      config = parseRuntimeConfig(ctx.view.model.config, 'config.json');
+      parseRuntimeConfig(ctx.view.model.config, 'config.json');
     } catch (error) {
       if (!(error instanceof ModelConfigError)) throw error;
       const job = site.fileKind === 'job';
@@ -25,20 +24,6 @@ export const engineSupportRule: ModelRule = {
           `QuantStudio's engine cannot run ${ctx.view.model.ref}: ${error.message}.` +
           (job ? ' Quantize, Benchmark and Generate refuse this job before they start;' : '') +
           ' validation and the memory estimate still work.',
-      });
-      return;
-    }
-    if (site.fileKind !== 'job') return;
-    try {
-      checkQuantizable(config, 'config.json', { method: typeof site.method === 'string' ? site.method : site.method.other });
-    } catch (error) {
-      if (!(error instanceof ModelConfigError)) throw error;
-      ctx.report({
-        range: site.anchorRange,
-        severity: 'warning',
-        message:
-          `QuantStudio's engine cannot quantize ${ctx.view.model.ref}: ${error.message}. Quantize refuses this job before it starts;` +
-          ' Generate, benchmarks of checkpoints, validation and the memory estimate still work.',
       });
     }
   },
