@@ -21,7 +21,7 @@ export interface LinearDims {
 export type KernelPath = 'fast' | 'fallback' | 'refused';
 
 /** The setting that decides a fallback or refusal (a quick fix changes it), or the layer's shape. */
-export type DeployCause = 'bits' | 'sym' | 'group_size' | 'desc_act' | 'format' | 'method' | 'shape';
+export type DeployCause = 'bits' | 'sym' | 'zero_point' | 'group_size' | 'desc_act' | 'format' | 'method' | 'shape';
 
 export interface KernelChoice {
   kernel: string;

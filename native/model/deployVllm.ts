@@ -4,7 +4,10 @@
 // marlin_padded_nk: misaligned tiles are zero-padded, "performance may be degraded") and
 // kernels/linear/mixed_precision/marlin.py + exllama.py (MarlinLinearKernel.can_implement keeps act-order
 // shapes strict; ExllamaLinearKernel is next: float16 activations, a positive group dividing in_features).
-// For one GPU (tensor parallel 1); AWQ and bitsandbytes are not in this table.
+// AWQ (GEMM layout) follows awq_marlin.py of the same main line: AWQMarlinConfig.TYPE_MAP {4: uint4} with zero
+// points, a Marlin group size, check_marlin_supports_layer(allow_tile_padding=True) per layer, else the plain
+// `awq` method ("Falling back to unoptimized AWQ kernels"). For one GPU (tensor parallel 1); AWQ GEMV and
+// bitsandbytes are not in this table.
 import type { DeploySettings, KernelChoice, LinearDims, TargetTable } from './deployTypes';
 import { actOrder, fallback, fast, groupDivides, marlinBlocker, marlinTileAligned, refused } from './deployTypes';
 
@@ -40,7 +43,25 @@ function gptq(s: DeploySettings, d?: LinearDims): KernelChoice {
   );
 }
 
+const AWQ_MARLIN = 'awq_marlin (MarlinLinearKernel)';
+const AWQ_PLAIN = 'awq (unoptimized AWQ kernels)';
+
+function awq(s: DeploySettings, d?: LinearDims): KernelChoice {
+  const blocker = marlinBlocker(s);
+  if (blocker) return fallback(AWQ_PLAIN, `${blocker.why}: not awq_marlin-compatible, served by the plain awq method`, blocker.cause);
+  if (s.sym) return fallback(AWQ_PLAIN, 'awq_marlin takes AWQ with zero points only (zero_point true)', 'zero_point');
+  if (!d) return fast(AWQ_MARLIN);
+  if (!groupDivides(s, d))
+    return fallback(AWQ_PLAIN, `group_size ${s.groupSize} does not divide in_features ${d.in}: this layer falls back`, 'shape');
+  if (marlinTileAligned(d)) return fast(AWQ_MARLIN);
+  return fallback(
+    `${AWQ_MARLIN.slice(0, -1)}, tile-padded)`,
+    'zero-padded to a Marlin thread tile: activations and outputs are padded and sliced on every forward',
+    'shape',
+  );
+}
+
 export const VLLM_TABLE: TargetTable = {
   release: RELEASE,
-  choose: (s, d) => (s.method === 'gptq' ? gptq(s, d) : undefined),
+  choose: (s, d) => (s.method === 'gptq' ? gptq(s, d) : s.method === 'awq' && s.format === 'gemm' ? awq(s, d) : undefined),
 };

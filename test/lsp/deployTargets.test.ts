@@ -40,13 +40,14 @@ describe('deployment targets over stdio', () => {
     rmSync(temp, { recursive: true, force: true });
   });
 
-  /** Opens a job file and returns its diagnostics once the model has resolved (the last publish). */
-  async function openJob(name: string, job: object): Promise<{ uri: string; text: string; diagnostics: Diagnostic[] }> {
+  /** Opens a job file and returns its diagnostics once the model has resolved (the second publish, unless it already was). */
+  async function openJob(name: string, job: object, resolved = false): Promise<{ uri: string; text: string; diagnostics: Diagnostic[] }> {
     const file = join(temp, `${name}.quant.json`);
     const uri = pathToFileURL(file).href;
     const text = `${JSON.stringify(job, null, 2)}\n`;
     writeFileSync(file, text);
-    await session.open(uri, text);
+    const first = await session.open(uri, text);
+    if (resolved) return { uri, text, diagnostics: first };
     const diagnostics =
       session.published(uri).length > 1 ? session.published(uri).at(-1)!.diagnostics : await session.nextDiagnostics(uri, 60_000);
     return { uri, text, diagnostics };
@@ -148,5 +149,29 @@ describe('deployment targets over stdio', () => {
           `${oddWidths}: GPTQMarlinLinear needs (in % 128, out % 64) or (in % 64, out % 128).`,
       },
     ]);
+  });
+
+  it('vLLM AWQ without zero points: the plain awq method, and the fix sets zero_point true', async () => {
+    await session.configure({ quantstudio: { deploymentTargets: ['vllm'] } });
+    const { uri, text, diagnostics } = await openJob(
+      'phi-awq',
+      {
+        model: './phi-3-mini-4k',
+        quantization_config: { quant_method: 'awq', bits: 4, group_size: 128, zero_point: false, version: 'gemm' },
+      },
+      true,
+    ); // Phi-3 resolved in the first case: one publish
+    assert.deepEqual(deployOnly(diagnostics), [
+      {
+        severity: 3,
+        range: rangeOf(text, 'false'),
+        message:
+          'Deployment target vllm: vLLM main@055e47c serves it with awq (unoptimized AWQ kernels), a slower path than its best kernel: ' +
+          'awq_marlin takes AWQ with zero points only (zero_point true). Set zero_point to true for its fast kernel.',
+      },
+    ]);
+    const diagnostic = diagnostics.find((d) => d.code === DEPLOY)!;
+    const actions = await session.codeActions(uri, diagnostic.range, [diagnostic]);
+    assert.equal(apply(text, actions[0]!.edit!.changes![uri]!), text.replace('"zero_point": false', '"zero_point": true'));
   });
 });

@@ -126,8 +126,25 @@ describe('deployment-target tables on real shapes', () => {
     assert.equal(TARGET_TABLES['llama.cpp'].choose(nf4)?.path, 'refused');
     assert.equal(TARGET_TABLES.tgi.choose(awq)?.kernel, 'GPTQMarlinLinear');
     assert.equal(TARGET_TABLES.quantstudio.choose(nf4)?.kernel, 'bnb4 (bnb4-nibbles)');
-    assert.equal(TARGET_TABLES.vllm.choose(awq), undefined);
+    assert.equal(TARGET_TABLES.vllm.choose({ ...awq, format: 'gemv' }), undefined);
+    assert.equal(TARGET_TABLES.vllm.choose(nf4), undefined);
     assert.equal(TARGET_TABLES.gptqmodel.choose(nf4), undefined);
+  });
+
+  it('vLLM AWQ on Llama-3.1-8B: awq_marlin with zero points; without them, or at group 256, the plain awq method', () => {
+    const awq = settings({ quant_method: 'awq', bits: 4, group_size: 128, zero_point: true, version: 'gemm' });
+    const groups = [...LLAMA_GROUPS, ...['gate_proj', 'up_proj', 'down_proj'].map((p) => `model.layers.*.mlp.${p}`)];
+    assert.deepEqual(picks('vllm', awq, 'llama-3.1-8b'), groupsOf(groups, 'awq_marlin (MarlinLinearKernel)', 'fast'));
+    const noZeros = TARGET_TABLES.vllm.choose({ ...awq, sym: true })!;
+    assert.deepEqual([noZeros.kernel, noZeros.path, noZeros.cause], ['awq (unoptimized AWQ kernels)', 'fallback', 'zero_point']);
+    const g256 = settings({ quant_method: 'awq', bits: 4, group_size: 256, zero_point: true, version: 'gemm' });
+    assert.deepEqual(picks('vllm', g256, 'llama-3.1-8b'), groupsOf(groups, 'awq (unoptimized AWQ kernels)', 'fallback'));
+    // A layer whose in_features the group does not divide falls back alone (the fp16-odd-widths down_proj: in 160).
+    assert.equal(TARGET_TABLES.vllm.choose(awq, { in: 160, out: 80 })?.kernel, 'awq (unoptimized AWQ kernels)');
+    assert.equal(
+      TARGET_TABLES.vllm.choose({ ...awq, groupSize: 32 }, { in: 160, out: 80 })?.kernel,
+      'awq_marlin (MarlinLinearKernel, tile-padded)',
+    );
   });
 
   it('the targets are named once: the setting in package.json and the job schema list the same values', () => {

@@ -18,6 +18,7 @@ const LISTED = 4;
 const CAUSE_KEYS: Record<DeployCause, { keys: string[]; fix?: (s: DeploySettings) => boolean | number }> = {
   bits: { keys: ['bits', 'w_bit'], fix: () => 4 },
   sym: { keys: ['sym'], fix: () => true },
+  zero_point: { keys: ['zero_point'], fix: () => true },
   group_size: { keys: ['group_size', 'q_group_size'], fix: () => 128 },
   desc_act: { keys: ['desc_act'], fix: () => false },
   format: { keys: ['checkpoint_format', 'format', 'version'] },
@@ -35,7 +36,9 @@ function verb(choice: KernelChoice): string {
 function fixFor(target: DeploymentTarget, settings: DeploySettings, cause: DeployCause, key: string): Fix | undefined {
   const value = CAUSE_KEYS[cause].fix?.(settings);
   if (value === undefined) return undefined;
-  const changed = { ...settings, [cause === 'group_size' ? 'groupSize' : cause === 'desc_act' ? 'descAct' : cause]: value };
+  const field = { group_size: 'groupSize', desc_act: 'descAct', zero_point: 'sym' }[cause as string] ?? cause;
+  // zero_point true is sym false: the AWQ flag is the inverse of the GPTQ one.
+  const changed = { ...settings, [field]: cause === 'zero_point' ? !value : value };
   if (TARGET_TABLES[target].choose(changed)?.path !== 'fast') return undefined;
   return { kind: 'setValue', key, value, title: `Set ${key} to ${JSON.stringify(value)}` };
 }
