@@ -13,11 +13,13 @@ import { jsonObjectOf, readLocalModel } from './localFolder';
 import { quantizationConfigOf } from './quantConfig';
 import { forEachChunk } from './tensorData';
 import type { JsonObject, JsonValue, TensorMeta } from './types';
-import { expectedSettings, KEY_SPELLINGS, verdictsOf } from './doctorRules';
-import type { Expected, TargetVerdict } from './doctorRules';
+import { expectedSettings, KEY_SPELLINGS } from './doctorRules';
+import type { Expected } from './doctorRules';
+import { verdictsOf } from './doctorTargets';
+import type { TargetVerdict } from './doctorTargets';
 import { isSkipped } from './weightLayout';
 
-export type { TargetVerdict } from './doctorRules';
+export type { TargetVerdict } from './doctorTargets';
 
 export interface DoctorFinding {
   /** Stable id: `config/<key>` for a config that disagrees with the tensors, `data/<what>` for the scan. */

@@ -1,11 +1,8 @@
 // What the checkpoint doctor expects a config to say, given the tensors: one row of keys per layout, what
-// a config may say instead without harm, and which loaders take the folder. Loader rules are only those the
-// repository already states elsewhere (the layouts table, GPTQModel's kernel shapes, the gptq rules).
+// a config may say instead without harm (which loaders take the folder: doctorTargets.ts).
 import type { CheckpointInference, ModuleInference } from './checkpointInference';
 import { groupSizeFits, groupSizeOf, gptqStoredMidpoint } from './checkpointInference';
-import { checkpointLayout } from './checkpointLayouts';
 import type { LayoutName } from './checkpointLayouts';
-import { GPTQ_KERNEL_SHAPES, kernelTakes } from './gptqKernels';
 import { QUANT_DEFAULTS } from './quantConfig';
 import type { JsonValue } from './types';
 
@@ -118,83 +115,4 @@ export function expectedSettings(inference: CheckpointInference): Expected {
     severity: (key, raw) => (key === 'sym' && effective(key, raw) === false ? 'warning' : 'error'),
     evidence: (key) => evidenceOf(layout, mods, key),
   };
-}
-
-export interface TargetVerdict {
-  /** The loader, with the release its rule follows. */
-  target: string;
-  /** undefined: QuantStudio has no rule for this loader and this layout. */
-  loads: boolean | undefined;
-  detail: string;
-}
-
-interface Finding {
-  code: string;
-  severity: string;
-  message: string;
-}
-
-export function verdictsOf(
-  inference: CheckpointInference,
-  expected: Expected | undefined,
-  findings: readonly Finding[],
-  checkpointFormat: string | undefined,
-): TargetVerdict[] {
-  if (!expected) return [];
-  const configErrors = findings.filter((f) => f.severity === 'error' && !f.code.startsWith('data/'));
-  const dataErrors = findings.filter((f) => f.severity === 'error' && f.code.startsWith('data/'));
-  const badData = dataErrors.length > 0 ? '; the stored NaN/Inf values still reach the outputs' : '';
-  const mods = inference.modules.filter((m) => m.layout === expected.layout);
-  // AWQ on a Mixture-of-Experts model, one quantized Linear per expert (GPTQModel 7.7's MoE module trees): transformers
-  // 5.23 holds routed experts as 3-D parameters, so it leaves those tensors unexpected and the experts random.
-  const expert = expected.layout.startsWith('awq') ? mods.find((m) => /\.experts\.\d+\./.test(m.module)) : undefined;
-  const verdicts: TargetVerdict[] = [
-    {
-      target: 'transformers 5.23',
-      loads: configErrors.length === 0 && !expert,
-      detail: expert
-        ? `fails: ${expert.module} is one quantized Linear per expert; its MoE classes keep routed experts 3-D (random after loading)`
-        : configErrors.length === 0
-          ? `loads as quant_method ${expected.values.quant_method}${badData}`
-          : `fails: ${configErrors.length} config mismatch${configErrors.length === 1 ? '' : 'es'} (${configErrors[0]!.code})`,
-    },
-    ...(expert
-      ? [
-          {
-            target: 'GPTQModel 7.7',
-            loads: configErrors.length === 0,
-            detail: 'its MoE module trees load every expert (AwqTorchLinear on CPU)',
-          },
-        ]
-      : []),
-  ];
-  if (expected.layout === 'gptq') {
-    const kernels = Object.values(GPTQ_KERNEL_SHAPES).map((k) => {
-      const misfit = mods.find((m) => !kernelTakes(k, m.inFeatures, m.outFeatures));
-      // gptq/marlin-settings: Marlin needs sym and 4 or 8 bits (GPTQModel 7.7).
-      const marlinBlock =
-        k.kernel.startsWith('Marlin') && (expected.values.sym !== true || ![4, 8].includes(expected.values.bits as number));
-      const shapeWhy =
-        misfit && `${misfit.module} is in ${misfit.inFeatures}, out ${misfit.outFeatures}; needs in % ${k.inBy}, out % ${k.outBy}`;
-      const why = shapeWhy || (marlinBlock ? 'needs sym and 4 or 8 bits' : '');
-      return `${k.kernel} ${why ? `no (${why})` : 'yes'}`;
-    });
-    const prefix = configErrors.length === 0 ? '' : 'not with these configs; ';
-    verdicts.push({ target: 'GPTQModel 7.7', loads: configErrors.length === 0, detail: `${prefix}kernels: ${kernels.join('; ')}` });
-    const v2 = (expected.values.checkpoint_format ?? checkpointFormat) === 'gptq_v2';
-    verdicts.push({
-      target: 'vLLM',
-      loads: v2 ? false : undefined,
-      detail: v2 ? "reads only checkpoint_format 'gptq' (v1), not gptq_v2" : 'no rule in QuantStudio for its loader',
-    });
-  }
-  const row = checkpointLayout(expected.layout);
-  const bits = mods[0]?.bits ?? 0;
-  const takes = row.bits.includes(bits);
-  verdicts.push({
-    target: 'QuantStudio engine',
-    loads: takes,
-    detail: `layout ${row.name} (${row.packing}), ${bits}-bit${takes ? '' : ` not among its ${row.bits.join('/')}`}`,
-  });
-  return verdicts;
 }

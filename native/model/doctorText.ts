@@ -16,7 +16,8 @@ export function formatDoctorReport(r: DoctorReport): string {
   lines.push(`configs: ${r.configFiles.length > 0 ? r.configFiles.join(', ') : 'none'}`);
   const c = r.scan.counts;
   lines.push(`scan: ${r.scan.tensors} float tensors, ${humanBytes(r.scan.bytes)}: ${c.nan} NaN, ${c.inf} Inf, ${c.overFp16} beyond fp16`);
-  for (const t of r.targets) lines.push(`load: ${t.target}: ${t.loads === undefined ? 'not judged' : t.loads ? 'yes' : 'no'}, ${t.detail}`);
+  for (const t of r.targets)
+    lines.push(`load: ${t.release}: ${t.loads === undefined ? 'not judged' : t.loads ? 'yes' : 'no'}, ${t.detail}`);
   for (const f of r.findings) lines.push(`${f.severity} ${f.code}: ${f.message}`);
   const errors = r.findings.filter((f) => f.severity === 'error').length;
   const fixable = r.findings.filter((f) => f.fix).length;

@@ -54,3 +54,15 @@ export type { GptqKernelShape } from './gptqKernels';
 export { doctorFolder, correctedConfigs, writeCorrectedConfigs } from './doctor';
 export type { DoctorFinding, DoctorReport, TargetVerdict } from './doctor';
 export { formatDoctorReport } from './doctorText';
+export { DEPLOYMENT_TARGETS, TARGET_TABLES, deploymentTargetsOf, isDeploymentTarget, kernelsPerGroup, layerGroupOf } from './deployTargets';
+export type {
+  DeploymentTarget,
+  DeploySettings,
+  KernelChoice,
+  KernelPath,
+  LayerGroupKernel,
+  LinearDims,
+  TargetTable,
+  DeployCause,
+} from './deployTargets';
+export { deploySettingsOf } from './deploySettings';

@@ -48,6 +48,8 @@ export interface QuantStudioSettings {
   runsFolder: string;
   benchmark: { batchSizes: number[] };
   generate: GenerateSettings;
+  /** Where checkpoints will be served: vllm, tgi, transformers, gptqmodel, llama.cpp, quantstudio (none by default). */
+  deploymentTargets: string[];
 }
 
 export interface GenerateSettings {
@@ -70,6 +72,7 @@ export const DEFAULT_SETTINGS: Readonly<QuantStudioSettings> = Object.freeze({
   runsFolder: '.quantstudio/runs',
   benchmark: { batchSizes: [1, 16] },
   generate: { maxTokens: 64, temperature: 0, topK: 0, topP: 1, seed: 0 },
+  deploymentTargets: [],
 });
 
 /** Settings that vscode-languageclient reads itself, so they are not in QuantStudioSettings: key → default. */

@@ -44,6 +44,10 @@ export function readSettings(
     const v = userValue(key);
     return Array.isArray(v) ? v.filter((e): e is string => typeof e === 'string') : [...fallback];
   };
+  const strings = (key: string, fallback: readonly string[]): string[] => {
+    const v = config.get<unknown>(key);
+    return Array.isArray(v) ? v.filter((e): e is string => typeof e === 'string') : [...fallback];
+  };
   const inRange = (key: string, fallback: number, min: number, max: number): number => {
     const v = num(key, fallback);
     return v >= min && v <= max ? v : fallback;
@@ -69,6 +73,7 @@ export function readSettings(
       topP: inRange('generate.topP', d.generate.topP, 0, 1),
       seed: count('generate.seed', d.generate.seed, 0),
     },
+    deploymentTargets: strings('deploymentTargets', d.deploymentTargets),
   };
 }
 

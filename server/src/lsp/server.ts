@@ -112,6 +112,7 @@ function configureModels(): void {
     batchSize: settings.batchSize,
     contextLength: settings.contextLength,
     threads: settings.engineThreads,
+    deploymentTargets: settings.deploymentTargets,
     hub: { endpoint: settings.hubEndpoint, token: settings.hubToken, cacheDir: settings.hubCacheDir },
   });
 }

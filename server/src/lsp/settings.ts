@@ -21,6 +21,8 @@ export interface ServerSettings {
   contextLength: number;
   /** quantstudio.engine.threads: a job file's estimate is for the CPU engine with this many threads (0 = one per hardware thread). */
   engineThreads: number;
+  /** quantstudio.deploymentTargets (unknown names are dropped by the service). */
+  deploymentTargets: string[];
 }
 
 export const DEFAULT_SETTINGS: ServerSettings = {
@@ -33,6 +35,7 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   batchSize: SETTINGS.estimate.batchSize,
   contextLength: SETTINGS.estimate.contextLength,
   engineThreads: SETTINGS.engine.threads,
+  deploymentTargets: SETTINGS.deploymentTargets,
 };
 
 function record(value: unknown): Record<string, unknown> | undefined {
@@ -60,7 +63,7 @@ function text(value: unknown, current: string | undefined): string | undefined {
 }
 
 /**
- * Reads `{ validation: { enable, debounceMs }, model, hub: { endpoint, token, tokenEndpoint, answerCacheDir }, estimate: { batchSize, contextLength }, engine: { threads } }`,
+ * Reads `{ validation: { enable, debounceMs }, model, hub: { endpoint, token, tokenEndpoint, answerCacheDir }, estimate: { batchSize, contextLength }, engine: { threads }, deploymentTargets }`,
  * also nested under `quantstudio` (as VS Code sends it), and a flat `debounceMs` for clients that pass plain
  * initializationOptions. Missing or invalid values keep `current`.
  */
@@ -83,5 +86,8 @@ export function readSettings(raw: unknown, current: ServerSettings): ServerSetti
     batchSize: positiveInteger(estimate?.batchSize, current.batchSize),
     contextLength: positiveInteger(estimate?.contextLength, current.contextLength),
     engineThreads: typeof threads === 'number' && Number.isInteger(threads) && threads >= 0 ? threads : current.engineThreads,
+    deploymentTargets: Array.isArray(scope?.deploymentTargets)
+      ? scope.deploymentTargets.filter((t): t is string => typeof t === 'string')
+      : current.deploymentTargets,
   };
 }

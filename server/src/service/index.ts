@@ -8,6 +8,7 @@
 import type { CodeAction, CodeLens, CompletionItem, Diagnostic, DocumentSymbol, Hover, Position, Range } from 'vscode-languageserver-types';
 import { complete } from './features/completion';
 import { codeActions } from './features/codeActions';
+import { deploymentMarkdown } from './features/deployHover';
 import { hover } from './features/hover';
 import { symbols } from './features/symbols';
 import { codeLenses, estimateAnchor, jobCommandLenses } from './features/codeLens';
@@ -26,6 +27,7 @@ import { parsePythonDocument } from './parse/python';
 import { loadPythonParser } from './parse/treeSitter';
 import { ruleFindings } from './ruleRunner';
 import { allRules } from './rules';
+import { deploymentRule } from './rules/deploy';
 import type { Fix, Rule, Severity } from './rules/rule';
 import { schemaFindings } from './schema/validate';
 import { SchemaStore } from './schema/store';
@@ -191,6 +193,11 @@ export function createLanguageService(options: LanguageServiceOptions = {}): Lan
     }
     const { findings: fromModel, pending } = models?.findings(parsed, doc.uri) ?? { findings: [] };
     findings.push(...fromModel);
+    const deployment = models?.deployment(parsed, doc.uri);
+    if (deployment && deployment.targets.length > 0) {
+      const rule = deploymentRule(deployment.targets, deployment.view);
+      for (const site of parsed.sites) findings.push(...ruleFindings([rule], site));
+    }
     const diagnostics = capped(findings.map(toDiagnostic).sort(byPosition));
     return pending
       ? { fileKind, ours: true, sites: parsed.sites, diagnostics, modelPending: pending }
@@ -210,11 +217,17 @@ export function createLanguageService(options: LanguageServiceOptions = {}): Lan
       const parsed = await parse(doc);
       if (!parsed?.ours) return null;
       const docs = hover(store, parsed, position);
-      const here = models?.estimates(parsed, doc.uri).find(({ site }) => containsPosition(estimateAnchor(parsed, site), position));
-      if (!here) return docs;
-      const estimate = estimateMarkdown(here.estimate);
-      const before = docs && typeof docs.contents === 'object' && 'kind' in docs.contents ? `${docs.contents.value}\n\n---\n\n` : '';
-      return { contents: { kind: 'markdown', value: before + estimate.value }, range: estimateAnchor(parsed, here.site) };
+      const site = parsed.sites.find((s) => containsPosition(estimateAnchor(parsed, s), position));
+      if (!site) return docs;
+      const here = models?.estimates(parsed, doc.uri).find((e) => e.site === site);
+      const deployment = models?.deployment(parsed, doc.uri);
+      const extra = [
+        here ? estimateMarkdown(here.estimate).value : undefined,
+        deployment ? deploymentMarkdown(site, deployment.targets, deployment.view) : undefined,
+      ].filter((v): v is string => v !== undefined);
+      if (extra.length === 0) return docs;
+      const before = docs && typeof docs.contents === 'object' && 'kind' in docs.contents ? [docs.contents.value] : [];
+      return { contents: { kind: 'markdown', value: [...before, ...extra].join('\n\n---\n\n') }, range: estimateAnchor(parsed, site) };
     },
     async codeActions(doc, range, diagnostics) {
       const parsed = await parse(doc);

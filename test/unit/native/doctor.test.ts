@@ -56,11 +56,12 @@ describe('quantstudio doctor', () => {
       assert.deepEqual(r.findings, [], name);
       assert.equal(r.inference.modules.length, 14, `${name}: 2 layers × 7 Linears`);
       assert.deepEqual([...r.inference.unquantized].sort(), ['lm_head', 'model.embed_tokens'], name);
-      assert.equal(r.targets[0]?.loads, true);
+      assert.equal(r.targets.find((t) => t.target === 'transformers')?.loads, true);
     }
     const run = quantstudio(['doctor', gptq]);
     assert.equal(run.status, 0, run.stderr);
-    assert.match(run.stdout, /load: GPTQModel 7\.7: yes, kernels: MarlinQuantLinear yes; ExllamaV2QuantLinear yes/);
+    assert.match(run.stdout, /^load: GPTQModel 7\.7: yes, MarlinLinear for 14 modules$/m);
+    assert.match(run.stdout, /^load: vLLM main@055e47c: yes, gptq_marlin \(MarlinLinearKernel\) for 14 modules$/m);
   });
 
   it('usage errors exit 2; a folder that is not a checkpoint is named with exit 1', () => {
@@ -84,7 +85,7 @@ describe('quantstudio doctor', () => {
       r.findings[0]!.message,
       /model\.layers\.0\.self_attn\.q_proj\.qweight packs in_features 256 into 64 int32 rows, 8 bits each/,
     );
-    assert.equal(r.targets[0]?.loads, false);
+    assert.equal(r.targets.find((t) => t.target === 'transformers')?.loads, false);
     assert.equal(quantstudio(['doctor', folder]).status, 1, 'without --fix the folder is only read');
     // The editor's header-only model/checkpoint-mismatch rule agrees on the same copy.
     const validate = quantstudio(['validate', join(folder, 'config.json')], repoRoot, { ...process.env, HF_HUB_OFFLINE: '1' });
@@ -117,7 +118,11 @@ describe('quantstudio doctor', () => {
       r.findings[0]!.message,
       /model\.layers\.1\.mlp\.up_proj\.qzeros holds zero points other than the symmetric 7 \(v1\) or 8 \(v2\)/,
     );
-    assert.match(quantstudio(['doctor', folder]).stdout, /MarlinQuantLinear no \(needs sym and 4 or 8 bits\)/);
+    // The deployment tables read the tensors' settings: asymmetric zero points keep every target off Marlin.
+    assert.match(
+      quantstudio(['doctor', folder]).stdout,
+      /^load: GPTQModel 7\.7: no, not with these configs \(config\/sym\); ExllamaV2Linear for 14 modules \(Marlin takes symmetric GPTQ only \(sym true\)\)$/m,
+    );
     await fixAndRecheck(folder);
   });
 

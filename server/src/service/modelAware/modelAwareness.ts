@@ -2,7 +2,8 @@
 // what is known of it now (resolver.ts), the findings of the model rules, and the memory estimates.
 // Everything here answers from what is already resolved; resolution runs in the background.
 import { cpus } from 'node:os';
-import { engineThreads, formatModelError } from '../../../../native/model';
+import { deploymentTargetsOf, engineThreads, formatModelError } from '../../../../native/model';
+import type { DeploymentTarget } from '../../../../native/model';
 import { DEFAULT_SETTINGS } from '../../protocol';
 import type { ServiceFinding } from '../finding';
 import type { ConfigSite } from '../model';
@@ -14,6 +15,7 @@ import type { DocumentModel } from './documentModel';
 import { estimateSite } from './estimateFor';
 import type { EstimateSettings, SiteEstimateResult } from './estimateFor';
 import { modelView } from './modelView';
+import type { ModelView } from './modelView';
 import { modelReferencesOf } from './reference';
 import type { ModelReference } from './reference';
 import { ModelResolver } from './resolver';
@@ -26,6 +28,8 @@ export interface ModelSettings extends EstimateSettings {
   /** Folder the setting's relative paths are resolved against (the workspace). */
   workspaceDir: string | undefined;
   hub: HubSettings;
+  /** quantstudio.deploymentTargets: where checkpoints will be served (a job file's deploymentTargets wins). */
+  deploymentTargets: readonly string[];
 }
 
 export const DEFAULT_MODEL_SETTINGS: ModelSettings = {
@@ -35,6 +39,7 @@ export const DEFAULT_MODEL_SETTINGS: ModelSettings = {
   contextLength: DEFAULT_SETTINGS.estimate.contextLength,
   threads: DEFAULT_SETTINGS.engine.threads,
   hub: {},
+  deploymentTargets: DEFAULT_SETTINGS.deploymentTargets,
 };
 
 function positive(value: unknown, fallback: number): number {
@@ -77,6 +82,16 @@ export class ModelAwareness {
     return parsed.sites.flatMap((site) =>
       typeof site.method === 'string' ? [{ site, estimate: estimateSite(site, model, settings, target) }] : [],
     );
+  }
+
+  /** The deployment targets for this document (a job file's own list, else the setting) and the model's view once resolved. */
+  deployment(parsed: ParsedDocument, uri: string): { targets: DeploymentTarget[]; view?: ModelView } {
+    const value = parsed.kind === 'job' ? parsed.documentValue : undefined;
+    const own = typeof value === 'object' && value !== null ? (value as { deploymentTargets?: unknown }).deploymentTargets : undefined;
+    const targets = deploymentTargetsOf(own ?? this.settings.deploymentTargets);
+    if (targets.length === 0) return { targets };
+    const found = currentModel(this.resolver, this.referencesOf(parsed, uri)).model;
+    return found?.state.status === 'ready' ? { targets, view: modelView(found.state.model) } : { targets };
   }
 
   /** A job file's options.batchSize / contextLength, else the settings. */
