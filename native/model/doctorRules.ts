@@ -31,6 +31,7 @@ const METHOD: Record<LayoutName, string> = {
   gptq: 'gptq',
   'awq-gemm': 'awq',
   'awq-gemv': 'awq',
+  'ct-pack-quantized': 'compressed-tensors',
   bnb4: 'bitsandbytes',
   bnb8: 'bitsandbytes',
 };
@@ -73,6 +74,9 @@ function values(layout: LayoutName, mods: ModuleInference[]): Record<string, Jso
       };
     case 'bnb8':
       return { quant_method: 'bitsandbytes', load_in_8bit: true, load_in_4bit: false };
+    case 'ct-pack-quantized':
+      // Its scheme sits in config_groups, which the doctor's flat keys do not reach: only the method is checked.
+      return { quant_method: 'compressed-tensors' };
   }
 }
 
@@ -155,6 +159,16 @@ export function verdictsOf(
     },
   ];
   const mods = inference.modules.filter((m) => m.layout === expected.layout);
+  const packedZeros = mods.find((m) => m.packedZeros);
+  if (packedZeros) {
+    // Measured with test/fixtures/upstream-written/llmcompressor-w4a16-asym: transformers 5.23 with compressed-tensors
+    // 0.19 builds weight_zero_point as [out, groups] and refuses the packed one as a size mismatch.
+    verdicts[0] = {
+      target: 'transformers 5.23',
+      loads: false,
+      detail: `fails: ${packedZeros.module}.weight_zero_point is packed (asymmetric pack-quantized); with compressed-tensors 0.19 it expects [out, groups] unpacked`,
+    };
+  }
   if (expected.layout === 'gptq') {
     const kernels = Object.values(GPTQ_KERNEL_SHAPES).map((k) => {
       const misfit = mods.find((m) => !kernelTakes(k, m.inFeatures, m.outFeatures));
