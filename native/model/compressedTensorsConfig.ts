@@ -30,7 +30,8 @@ function weightScheme(group: string, w: JsonValue | undefined): Read<Omit<Compre
   if (!isObject(w)) return refuse(at, 'is missing; the runtime loads weight-quantized (W4A16 / W8A16) checkpoints');
   if (w.type !== 'int') return refuse(`${at}.type`, `is ${JSON.stringify(w.type)} (fp8 / fp4 weights); the runtime loads int weights`);
   if (w.num_bits !== 4 && w.num_bits !== 8) return refuse(`${at}.num_bits`, `is ${JSON.stringify(w.num_bits)}; the runtime loads 4 and 8`);
-  if (w.dynamic === true) return refuse(`${at}.dynamic`, 'is true; the runtime loads static weight scales');
+  if (w.dynamic !== undefined && w.dynamic !== false)
+    return refuse(`${at}.dynamic`, `is ${JSON.stringify(w.dynamic)}; the runtime loads static weight scales`);
   if (w.actorder === 'group')
     return refuse(`${at}.actorder`, 'is "group" (a stored column permutation); the runtime loads "weight" or none');
   const symmetric = w.symmetric !== false;
