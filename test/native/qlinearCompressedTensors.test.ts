@@ -106,6 +106,11 @@ test('a damaged or unsupported pack-quantized layer is refused, naming the tenso
       `${prefix}.weight_packed: 32 words per row for 200 inputs is not 4 or 8 bits`,
     ],
     [
+      'huge shape',
+      layer.map((t) => (t.name.endsWith('weight_shape') ? { ...t, data: new Uint8Array(new BigInt64Array([128n, 2n ** 40n]).buffer) } : t)),
+      `${prefix}.weight_shape: 1099511627776 inputs do not fit 32 words per row of weight_packed`,
+    ],
+    [
       'scales',
       layer.map((t) => (t.name.endsWith('weight_scale') ? { ...t, shape: [64, 4] } : t)),
       `${prefix}.weight_scale: shape [64, 4] is not [128, groups] with groups dividing 256 inputs`,

@@ -41,6 +41,12 @@ std::unique_ptr<QuantLinear> LoadCtPackedLinear(const io::ModelWeights& weights,
     throw FormatError(prefix + ".weight_packed: shape " + formats::ShapeString(packed.shape) +
                       " does not hold the rows of weight_shape " + formats::ShapeString(shape));
   }
+  // A row of w words holds at most 32·w codes (1-bit); a larger `in` is a damaged weight_shape (and would overflow
+  // below).
+  if (in > 32 * packed.shape[1]) {
+    throw FormatError(prefix + ".weight_shape: " + std::to_string(in) + " inputs do not fit " +
+                      std::to_string(packed.shape[1]) + " words per row of weight_packed");
+  }
   int bits = 0;
   for (int b : formats::LayoutOf(formats::LayoutId::CtPacked).bits)
     if ((in * b + 31) / 32 == packed.shape[1]) bits = b;
