@@ -3,9 +3,9 @@
 import { loadAddon } from './addon';
 import { cancelFlag } from './groupQuantized';
 
-export type DTypeName = 'F32' | 'F16' | 'BF16' | 'I8' | 'U8' | 'I32';
+export type DTypeName = 'F32' | 'F16' | 'BF16' | 'I8' | 'U8' | 'I32' | 'I64';
 
-/** F16 and BF16 data arrive as their raw 16-bit patterns. */
+/** F16 and BF16 data arrive as their raw 16-bit patterns, I64 (compressed-tensors' weight_shape) as its raw bytes. */
 export type TensorData = Float32Array | Uint16Array | Int8Array | Uint8Array | Int32Array;
 
 export interface TensorInfo {

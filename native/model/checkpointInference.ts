@@ -19,6 +19,8 @@ export interface ModuleInference {
   actOrder?: boolean;
   /** GPTQ: the convention whose symmetric midpoint every stored zero point is ('none': asymmetric). */
   midZeros?: GptqZeroConvention | 'none';
+  /** compressed-tensors: asymmetric, its zero points packed in weight_zero_point. */
+  packedZeros?: boolean;
   quantType?: 'nf4' | 'fp4';
   blocksize?: number;
   doubleQuant?: boolean;
@@ -130,6 +132,21 @@ async function bnb4Module(
   };
 }
 
+/** compressed-tensors pack-quantized: weight_packed [out, ⌈in·bits/32⌉], weight_scale [out, groups], weight_shape [out, in]. */
+async function ctModule(folder: string, module: string, get: (s: string) => TensorMeta | undefined): Promise<ModuleInference | string> {
+  const [packed, scale, shape] = ['weight_packed', 'weight_scale', 'weight_shape'].map(get);
+  if (!packed || !scale || !shape || packed.shape.length !== 2 || scale.shape.length !== 2 || shape.dtype !== 'I64' || shape.shape[0] !== 2)
+    return 'pack-quantized module lacks weight_packed, weight_scale (rank 2) or weight_shape (I64 [2])';
+  const bytes = await readTensorBytes(folder, shape);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const [out, inFeatures] = [Number(view.getBigInt64(0, true)), Number(view.getBigInt64(8, true))];
+  const bits = [4, 8].find((b) => Math.ceil((inFeatures * b) / 32) === packed.shape[1]);
+  if (!bits || packed.shape[0] !== out || scale.shape[0] !== out)
+    return `weight_packed [${packed.shape.join(', ')}] is no 4- or 8-bit packing of weight_shape [${out}, ${inFeatures}]`;
+  const packedZeros = get('weight_zero_point') !== undefined;
+  return { module, layout: 'ct-pack-quantized', inFeatures, outFeatures: out, bits, groups: scale.shape[1]!, packedZeros };
+}
+
 /** Reads the checkpoint in `folder` whose headers are `tensors`. */
 export async function inferCheckpoint(folder: string, tensors: readonly TensorMeta[]): Promise<CheckpointInference> {
   const byName = new Map(tensors.map((t) => [t.name, t]));
@@ -144,6 +161,7 @@ export async function inferCheckpoint(folder: string, tensors: readonly TensorMe
     const state = own.find((t) => /\.weight\.quant_state\.bitsandbytes__(nf4|fp4)$/.test(t.name));
     let found: ModuleInference | string | undefined;
     if (get('qweight')) found = get('g_idx') ? await gptqModule(folder, module, get) : awqModule(module, get);
+    else if (get('weight_packed')) found = await ctModule(folder, module, get);
     else if (state) found = await bnb4Module(folder, module, state, get);
     else if (get('SCB') && get('weight')?.dtype === 'I8') {
       const w = get('weight')!;

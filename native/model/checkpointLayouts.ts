@@ -11,12 +11,12 @@ export interface CheckpointLayoutTensor {
   /** After `<prefix>.`; `{quant_type}` stands for nf4 / fp4. */
   suffix: string;
   dtype: SafetensorsDtype;
-  /** Written always, or only without / with bitsandbytes' double quantization. */
-  when: 'always' | 'single-quant' | 'double-quant';
+  /** Written always, only without / with bitsandbytes' double quantization, or only with zero points. */
+  when: 'always' | 'single-quant' | 'double-quant' | 'asymmetric';
 }
 
 export interface CheckpointLayout {
-  name: 'gptq' | 'awq-gemm' | 'awq-gemv' | 'bnb4' | 'bnb8';
+  name: 'gptq' | 'awq-gemm' | 'awq-gemv' | 'ct-pack-quantized' | 'bnb4' | 'bnb8';
   feed: LayoutFeed;
   /** Code widths it holds. */
   bits: number[];
@@ -38,6 +38,8 @@ export interface CheckpointLayout {
   skipKey: string;
   /** Follows GPTQModel's module tree (Phi-3's gate_up_proj split in two). */
   splitsFusedLinears: boolean;
+  /** The pipeline writes it; false: the runtime only loads it. */
+  engineWrites: boolean;
 }
 
 export type LayoutName = CheckpointLayout['name'];
@@ -51,7 +53,7 @@ const groupTensors = [t('qweight', 'I32'), t('qzeros', 'I32'), t('scales', 'F16'
 /** What both bitsandbytes layouts (4-bit and 8-bit) write into and read from the config. */
 const bitsandbytesConfig: Pick<
   CheckpointLayout,
-  'quantMethod' | 'version' | 'checkpointFormat' | 'sideFile' | 'skipKey' | 'splitsFusedLinears'
+  'quantMethod' | 'version' | 'checkpointFormat' | 'sideFile' | 'skipKey' | 'splitsFusedLinears' | 'engineWrites'
 > = {
   quantMethod: 'bitsandbytes',
   version: '',
@@ -59,6 +61,7 @@ const bitsandbytesConfig: Pick<
   sideFile: '',
   skipKey: 'llm_int8_skip_modules',
   splitsFusedLinears: false,
+  engineWrites: true,
 };
 
 /** In the order the runtime tries them on a folder. */
@@ -77,6 +80,7 @@ export const CHECKPOINT_LAYOUTS: readonly CheckpointLayout[] = [
     sideFile: 'quantize_config.json',
     skipKey: 'modules_to_not_convert',
     splitsFusedLinears: true,
+    engineWrites: true,
   },
   {
     name: 'awq-gemm',
@@ -92,6 +96,7 @@ export const CHECKPOINT_LAYOUTS: readonly CheckpointLayout[] = [
     sideFile: 'quant_config.json',
     skipKey: 'modules_to_not_convert',
     splitsFusedLinears: false,
+    engineWrites: true,
   },
   {
     name: 'awq-gemv',
@@ -107,6 +112,24 @@ export const CHECKPOINT_LAYOUTS: readonly CheckpointLayout[] = [
     sideFile: 'quant_config.json',
     skipKey: 'modules_to_not_convert',
     splitsFusedLinears: false,
+    engineWrites: true,
+  },
+  // compressed-tensors 0.19 "pack-quantized" (llm-compressor 0.14's W4A16 / W8A16): loaded only.
+  {
+    name: 'ct-pack-quantized',
+    feed: 'group',
+    bits: [4, 8],
+    symmetric: true,
+    featureMultiple: 0,
+    packing: 'pack-quantized',
+    tensors: [t('weight_packed', 'I32'), t('weight_scale', 'F16'), t('weight_shape', 'I64'), t('weight_zero_point', 'I32', 'asymmetric')],
+    quantMethod: 'compressed-tensors',
+    version: '',
+    checkpointFormat: '',
+    sideFile: '',
+    skipKey: 'ignore',
+    splitsFusedLinears: false,
+    engineWrites: false,
   },
   {
     name: 'bnb4',
@@ -155,10 +178,14 @@ export function layoutOfSettings(s: Exclude<QuantSettings, { method: 'none' }>):
       return checkpointLayout('bnb4');
     case 'int8':
       return checkpointLayout('bnb8');
+    case 'compressed-tensors':
+      return checkpointLayout('ct-pack-quantized');
   }
 }
 
-/** Whether a configuration writes a tensor of its layout (`doubleQuant` decides bitsandbytes 4-bit's). */
-export function isWritten(tensor: CheckpointLayoutTensor, doubleQuant: boolean): boolean {
+/** Whether a configuration writes a tensor of its layout (`doubleQuant` decides bitsandbytes 4-bit's, `asymmetric`
+ *  compressed-tensors' zero points). */
+export function isWritten(tensor: CheckpointLayoutTensor, doubleQuant: boolean, asymmetric = false): boolean {
+  if (tensor.when === 'asymmetric') return asymmetric;
   return tensor.when === 'always' || (tensor.when === 'double-quant') === doubleQuant;
 }

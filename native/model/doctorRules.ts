@@ -28,6 +28,7 @@ const METHOD: Record<LayoutName, string> = {
   gptq: 'gptq',
   'awq-gemm': 'awq',
   'awq-gemv': 'awq',
+  'ct-pack-quantized': 'compressed-tensors',
   bnb4: 'bitsandbytes',
   bnb8: 'bitsandbytes',
 };
@@ -70,6 +71,9 @@ function values(layout: LayoutName, mods: ModuleInference[]): Record<string, Jso
       };
     case 'bnb8':
       return { quant_method: 'bitsandbytes', load_in_8bit: true, load_in_4bit: false };
+    case 'ct-pack-quantized':
+      // Its scheme sits in config_groups, which the doctor's flat keys do not reach: only the method is checked.
+      return { quant_method: 'compressed-tensors' };
   }
 }
 

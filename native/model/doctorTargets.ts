@@ -2,6 +2,7 @@
 // editor's deploy/target-kernel rule reads (deployTargets.ts), fed with the settings the tensors imply and each
 // quantized module's real shape. A config that disagrees with the tensors fails every loader that reads it.
 import type { CheckpointInference } from './checkpointInference';
+import { checkpointLayout } from './checkpointLayouts';
 import { DEPLOYMENT_TARGETS, TARGET_TABLES } from './deployTargets';
 import type { DeploymentTarget } from './deployTargets';
 import { deploySettingsOf } from './deploySettings';
@@ -57,9 +58,24 @@ export function verdictsOf(
       const detail = `fails: ${expert.module} is one quantized Linear per expert; its MoE classes keep routed experts 3-D (random after loading)`;
       return { target, release: table.release, loads: false, detail };
     }
+    const packedZeros = target === 'transformers' ? mods.find((m) => m.packedZeros) : undefined;
+    if (packedZeros) {
+      // Measured with test/fixtures/upstream-written/llmcompressor-w4a16-asym: transformers 5.23 with compressed-tensors
+      // 0.19 builds weight_zero_point as [out, groups] and refuses the packed one as a size mismatch.
+      const detail = `fails: ${packedZeros.module}.weight_zero_point is packed (asymmetric pack-quantized); with compressed-tensors 0.19 it expects [out, groups] unpacked`;
+      return { target, release: table.release, loads: false, detail };
+    }
     if (expert && target === 'gptqmodel') {
       const detail = `${badConfig}its MoE module trees load every expert (AwqTorchLinear on CPU)`;
       return { target, release: table.release, loads: configErrors.length === 0, detail };
+    }
+    if ((!settings || !table.choose(settings)) && target === 'quantstudio') {
+      // a layout the engine only loads (compressed-tensors): its row says which code widths it reads
+      const row = checkpointLayout(expected.layout);
+      const bits = mods[0]?.bits ?? 0;
+      const takes = row.bits.includes(bits);
+      const detail = `${badConfig}layout ${row.name} (${row.packing}), ${bits}-bit${takes ? '' : ` not among its ${row.bits.join('/')}`}`;
+      return { target, release: table.release, loads: takes && configErrors.length === 0, detail };
     }
     if (!settings || !table.choose(settings)) {
       const loads = target === 'transformers' && configErrors.length === 0 ? true : undefined;

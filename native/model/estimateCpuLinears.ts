@@ -47,6 +47,9 @@ function factorBytes(l: QuantizedLinear, d: EngineDetails): { factors: number; s
     }
     case 'int8':
       return { factors: F32 * l.out, sortedCodes: 0 };
+    case 'compressed-tensors':
+      // kernels/qmatmul_ct.cc: scale and scale·zero in fp32 per (row, group); weight_scale is 2 bytes per entry.
+      return { factors: (2 * F32 * bytesOf(l, 'weight_scale')) / 2, sortedCodes: 0 };
   }
 }
 

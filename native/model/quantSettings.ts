@@ -3,6 +3,7 @@
 // quantize_config.json, an AutoAWQ quant_config.json, or a *.quant.json job file.
 import type { Result } from './errors';
 import { fail, ok } from './errors';
+import { compressedTensorsScheme } from './compressedTensorsConfig';
 import { QUANT_DEFAULTS, quantizationConfigOf } from './quantConfig';
 import type { JsonObject, JsonValue } from './types';
 
@@ -14,7 +15,8 @@ export type QuantSettings =
   | { method: 'gptq'; bits: 2 | 3 | 4 | 8; groupSize: number; descAct: boolean; skip: string[] }
   | { method: 'awq'; bits: 4; groupSize: number; version: 'gemm' | 'gemv'; skip: string[] }
   | { method: 'bnb4'; quantType: 'nf4' | 'fp4'; doubleQuant: boolean; skip: string[] }
-  | { method: 'int8'; skip: string[] };
+  | { method: 'int8'; skip: string[] }
+  | { method: 'compressed-tensors'; bits: 4 | 8; groupSize: number; symmetric: boolean; skip: string[] };
 
 const isObject = (v: JsonValue | undefined): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -108,11 +110,18 @@ function settingsOf(json: JsonObject, where: string, notes: Notes): Result<Quant
       'set load_in_4bit or load_in_8bit to true',
     );
   }
+  if (method === 'compressed-tensors') {
+    const scheme = compressedTensorsScheme(json);
+    if (!scheme.ok)
+      return fail('unsupported', `${scheme.refusal.field} ${scheme.refusal.message}`, where, 'give a pack-quantized W4A16 / W8A16 config');
+    const { ignore, ...weights } = scheme.value;
+    return ok({ method: 'compressed-tensors', ...weights, skip: [...ALWAYS_SKIPPED, ...ignore] });
+  }
   return fail(
     'unsupported',
     method ? `quant_method ${JSON.stringify(method)} is not estimated` : 'no quantization config found',
     where,
-    'give a GPTQ, AWQ or bitsandbytes config',
+    'give a GPTQ, AWQ, bitsandbytes or compressed-tensors config',
   );
 }
 
@@ -129,5 +138,7 @@ export function describeSettings(s: QuantSettings): string {
       return `${s.quantType.toUpperCase()}${s.doubleQuant ? ' + double quant' : ''}`;
     case 'int8':
       return 'LLM.int8';
+    case 'compressed-tensors':
+      return `compressed-tensors W${s.bits}A16 ${s.groupSize === -1 ? 'per-channel' : `g${s.groupSize}`}${s.symmetric ? '' : ' asym'}`;
   }
 }

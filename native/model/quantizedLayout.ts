@@ -76,6 +76,17 @@ function elementCounts(
     case 'int8':
       // LLM.int8: weight [out, in], SCB [out] (row absmax), weight_format a scalar.
       return { weight: numel, SCB: out, weight_format: 1 };
+    case 'compressed-tensors': {
+      // pack-quantized: weight_packed [out, ⌈in·bits/32⌉], weight_scale [out, groups], weight_shape [2],
+      // weight_zero_point [⌈out·bits/32⌉, groups] (compressed-tensors 0.19 pack_to_int32).
+      const groups = s.groupSize === -1 ? 1 : ceilDiv(inFeatures, s.groupSize);
+      return {
+        weight_packed: out * ceilDiv(inFeatures * s.bits, 32),
+        weight_scale: out * groups,
+        weight_shape: 2,
+        weight_zero_point: ceilDiv(out * s.bits, 32) * groups,
+      };
+    }
   }
 }
 
@@ -89,7 +100,7 @@ export function quantizedLinearLayout(
   const layout = layoutOfSettings(s);
   const counts = elementCounts(s, out, inFeatures, computeDtype);
   return layout.tensors
-    .filter((x) => isWritten(x, s.method === 'bnb4' && s.doubleQuant))
+    .filter((x) => isWritten(x, s.method === 'bnb4' && s.doubleQuant, s.method === 'compressed-tensors' && !s.symmetric))
     .map((x) => {
       const n = counts[x.suffix];
       if (n === undefined) throw new Error(`${layout.name} tensor ${x.suffix}: model/quantizedLayout.ts has no size for it`);

@@ -5,6 +5,7 @@ import * as path from 'path';
 import { gemmaConfig } from './gemmaConfig';
 import { DecoderShape, Json, decoderShape, fail, int, num, readJsonObjectFile, readModelConfig } from './modelConfig';
 import { CHECKPOINT_LAYOUTS } from './checkpointLayouts';
+import { compressedTensorsScheme } from './compressedTensorsConfig';
 import { GPTQ_CHECKPOINT_FORMATS, gptqCheckpointFormat } from './quantConfig';
 import { MoeSettings, moeConfig } from './moeConfig';
 import { RopeSettings, parseRope } from './ropeConfig';
@@ -219,6 +220,10 @@ function gptqV2Zeros(cfg: Json, file: string): boolean {
   const method = q.quant_method.toLowerCase();
   if (!LOADED_METHODS.includes(method)) {
     fail(file, 'quantization_config.quant_method', `is "${q.quant_method}"; the runtime loads ${LOADED_METHODS.join(', ')} checkpoints`);
+  }
+  if (method === 'compressed-tensors') {
+    const scheme = compressedTensorsScheme(q);
+    if (!scheme.ok) fail(file, `quantization_config.${scheme.refusal.field}`, scheme.refusal.message);
   }
   if (method !== 'gptq') return false;
   const format = gptqCheckpointFormat(q);

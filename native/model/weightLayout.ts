@@ -8,7 +8,9 @@ import { quantizedLinearLayout } from './quantizedLayout';
 import type { TensorMeta } from './types';
 
 const DECODER_LAYER = /(^|\.)(layers|h|blocks)\.\d+\./;
-const PARAM_SUFFIX = /\.(weight|bias|qweight|qzeros|scales|g_idx|SCB|weight_format)(\..*)?$/;
+// compressed-tensors (pack-quantized) stores a Linear as weight_packed, weight_scale, weight_shape and weight_zero_point.
+const PARAM_SUFFIX =
+  /\.(weight|bias|qweight|qzeros|scales|g_idx|SCB|weight_format|weight_packed|weight_scale|weight_shape|weight_zero_point)(\..*)?$/;
 
 export interface WeightLine {
   label: string;

@@ -11,7 +11,7 @@ bash native/scripts/build-sanitized.sh
 # about 3 minutes. Left out: the job-level suites (cli*, benchmark*, hubJob, outputLock, jobParentDeath,
 # quantizeEvaluate, pipeline-quality, estimateMatchesCheckpoint, perplexity) run the same code through the job
 # worker on larger models and take 10-50x longer sanitized; fuzz.test.js runs its own sanitized binaries.
-SUBSET=(io formats quant gptq awq kernels qlinear qlinear-model nonFinite notAFile upstreamCheckpoints tokenizer tokenIds
+SUBSET=(io formats quant gptq awq kernels qlinear qlinear-model qlinearCompressedTensors nonFinite notAFile upstreamCheckpoints tokenizer tokenIds
         runtime runtimeBatch generate pipeline)
 files=("$@")
 if [ ${#files[@]} -eq 0 ]; then

@@ -1,7 +1,7 @@
 // The language server's model-aware rules on header-only copies of real checkpoints (test/fixtures/big-models): a
 // job file beside each model folder, opened over stdio; once the model resolves (the second publish) its model-aware
-// diagnostics are exactly these: group sizes against Gemma-3-27B's and Phi-3's widths, module names as each
-// checkpoint spells them (tied lm_head, Phi-3's fused projections, Qwen3's q/k norms, MoE routers and experts),
+// diagnostics are exactly these: group sizes against Gemma-3-27B's and Phi-3 / 3.5's widths, module names as each
+// checkpoint spells them (tied lm_head, Phi-3's and Phi-4-mini's fused projections, Qwen3's q/k norms, MoE routers and experts),
 // kernel and bitsandbytes CPU shapes that every real width passes.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -106,6 +106,41 @@ const CASES: Case[] = [
         message:
           '"q_proj" in modules_to_not_convert names no module of ./phi-3-mini-4k: transformers 5.23 matches nothing and quantizes the module after all. ' +
           './phi-3-mini-4k fuses q_proj into qkv_proj. Did you mean "qkv_proj"?',
+      },
+    ],
+  },
+  {
+    // Phi-3.5-mini has Phi-3's widths: 96 divides the 3072 inputs of qkv_proj, o_proj and gate_up_proj, not down_proj's 8192.
+    model: 'phi-3.5-mini',
+    quantizationConfig: { quant_method: 'gptq', bits: 4, group_size: 96, modules_to_not_convert: ['lm_head'] },
+    expected: [
+      {
+        code: 'model/group-size-divides',
+        severity: 1,
+        at: '96',
+        message:
+          'group_size 96 does not divide the in_features of model.layers.*.mlp.down_proj (in 8192) in ./phi-3.5-mini: GPTQModel 7.7 kernels (loaded through transformers 5.23) ' +
+          'require in_features % group_size == 0 and refuse these layers. Use a group size that divides every in_features (128, 64, 32 do).',
+      },
+    ],
+  },
+  {
+    // Phi-4-mini: GQA (qkv_proj 5120 rows), tied lm_head, fused projections.
+    model: 'phi-4-mini-reasoning',
+    quantizationConfig: {
+      quant_method: 'bitsandbytes',
+      load_in_4bit: true,
+      bnb_4bit_quant_type: 'nf4',
+      llm_int8_skip_modules: ['lm_head', 'k_proj', 'self_attn.qkv_proj'],
+    },
+    expected: [
+      {
+        code: 'model/unknown-module',
+        severity: 2,
+        at: '"k_proj"',
+        message:
+          '"k_proj" in llm_int8_skip_modules names no module of ./phi-4-mini-reasoning: transformers 5.23 (bitsandbytes 0.50) matches nothing and converts the module after all. ' +
+          './phi-4-mini-reasoning fuses k_proj into qkv_proj. Did you mean "qkv_proj"?',
       },
     ],
   },

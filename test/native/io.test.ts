@@ -195,7 +195,7 @@ test('malformed files fail with errors that name the problem', () => {
     [
       'bad dtype',
       () => makeFile(dir, 'dtype', { w: { dtype: 'F64', shape: [1], data_offsets: [0, 8] } }, eight),
-      'tensor "w": unsupported dtype "F64" (the engine reads F32, F16, BF16, I8, U8, I32); convert the checkpoint first',
+      'tensor "w": unsupported dtype "F64" (the engine reads F32, F16, BF16, I8, U8, I32, I64); convert the checkpoint first',
     ],
     [
       'shape/bytes mismatch',

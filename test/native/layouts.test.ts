@@ -2,11 +2,13 @@
 // TypeScript twin the estimate and the editor read, and what the packers and the config writer produce
 // is what the table says, tensor by tensor.
 import { strict as assert } from 'node:assert';
+import * as path from 'node:path';
 import { test } from 'node:test';
 
 import { CHECKPOINT_LAYOUTS, LayoutName, checkpointLayout, isWritten, quantizedLinearLayout } from '../../native/model';
-import { checkpointConfig, formatLayouts, packLayer } from '../../native/lib/formats';
+import { checkpointConfig, formatLayouts, packLayer, unpackLayer } from '../../native/lib/formats';
 import { QuantResult, quantize } from '../../native/lib/quant';
+import { repoRoot } from './runtime-fixtures';
 
 test("the engine's layouts table equals model/checkpointLayouts.ts, row by row", () => {
   assert.deepEqual(formatLayouts(), CHECKPOINT_LAYOUTS);
@@ -44,8 +46,11 @@ async function results(name: LayoutName): Promise<{ label: string; r: QuantResul
   return out;
 }
 
+/** The layouts the pipeline writes; the others (compressed-tensors) the runtime only loads. */
+const WRITTEN = CHECKPOINT_LAYOUTS.filter((l) => l.engineWrites);
+
 test("each layout's packer writes exactly the table's tensors, in its order and dtypes", async () => {
-  for (const layout of CHECKPOINT_LAYOUTS) {
+  for (const layout of WRITTEN) {
     for (const { label, r, doubleQuant, quantType } of await results(layout.name)) {
       assert.equal(r.kind, layout.feed, `${layout.name} ${label}`);
       const packed = packLayer(layout.name, 'model.layers.0.mlp.up_proj', r).map((t) => [
@@ -90,7 +95,7 @@ test('the estimate sizes the tensors the packer writes, byte for byte', async ()
 });
 
 test("each layout's quantization_config carries the table's method, version, checkpoint format and side file", () => {
-  for (const layout of CHECKPOINT_LAYOUTS) {
+  for (const layout of WRITTEN) {
     const { quantizationConfig: c, sideFile } = checkpointConfig(layout.name);
     assert.equal(c.quant_method, layout.quantMethod, layout.name);
     assert.equal(c.version, layout.version || undefined, layout.name);
@@ -98,4 +103,26 @@ test("each layout's quantization_config carries the table's method, version, che
     assert.equal(sideFile?.name, layout.sideFile || undefined, layout.name);
     if (layout.feed === 'bnb4' || layout.feed === 'int8') assert.equal(c.load_in_4bit, layout.feed === 'bnb4', layout.name);
   }
+});
+
+test('a layout the runtime only loads has no packer, unpacker or config writer, and says which layouts the engine writes', async () => {
+  const written = 'gptq, awq-gemm, awq-gemv, bnb4 or bnb8';
+  assert.deepEqual(
+    CHECKPOINT_LAYOUTS.filter((l) => !l.engineWrites).map((l) => l.name),
+    ['ct-pack-quantized'],
+  );
+  const r = await quantize('rtn', w, rows, cols, { bits: 4, groupSize: 32, sym: true });
+  assert.throws(
+    () => packLayer('ct-pack-quantized', 'model.layers.0.mlp.up_proj', r),
+    new Error(`model.layers.0.mlp.up_proj: the ct-pack-quantized layout is loaded by the runtime only; the engine writes ${written}`),
+  );
+  const fixture = path.join(repoRoot, 'test', 'fixtures', 'upstream-written', 'llmcompressor-w4a16', 'model.safetensors');
+  assert.throws(
+    () => unpackLayer('ct-pack-quantized', fixture, 'model.layers.0.mlp.up_proj'),
+    new Error(`model.layers.0.mlp.up_proj: the ct-pack-quantized layout is loaded by the runtime only; the engine writes ${written}`),
+  );
+  assert.throws(
+    () => checkpointConfig('ct-pack-quantized'),
+    new Error(`no quantization_config writer for the ct-pack-quantized layout: the runtime only loads it; the engine writes ${written}`),
+  );
 });

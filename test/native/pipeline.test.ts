@@ -226,6 +226,11 @@ test('the layouts table refuses what a layout cannot hold before any work: metho
     /the gptq layout holds 2, 3, 4 or 8-bit weights only \(bits 5\); use bits 2, 3, 4 or 8$/,
   );
   await assert.rejects(run({ layout: 'awq' as never }), /layout must be gptq, awq-gemm, awq-gemv, bnb4 or bnb8 \(got "awq"\)/);
+  // A layout the runtime only loads is no layout the pipeline writes.
+  await assert.rejects(
+    run({ layout: 'ct-pack-quantized' }),
+    /layout must be gptq, awq-gemm, awq-gemv, bnb4 or bnb8 \(got "ct-pack-quantized"\)/,
+  );
   assert.deepEqual(fs.readdirSync(parent), []);
 });
 

@@ -128,7 +128,7 @@ test("config: a GPTQ checkpoint_format (else GPTQModel's format key) picks how q
   );
   assert.throws(
     () => v2({ quant_method: 'fp8' }),
-    /`quantization_config.quant_method` is "fp8"; the runtime loads gptq, awq, bitsandbytes checkpoints/,
+    /`quantization_config.quant_method` is "fp8"; the runtime loads gptq, awq, compressed-tensors, bitsandbytes checkpoints/,
   );
   assert.throws(
     () => v2({ quant_method: 'gptq', checkpoint_format: 'marlin' }),

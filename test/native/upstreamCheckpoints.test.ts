@@ -4,10 +4,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 
 import { RuntimeModel } from '../../native/lib/runtime';
 import { readLocalHeader } from '../../native/model';
+import type { JsonObject } from '../../native/model';
 import { maxAbsDiff, readSafetensors, repoRoot } from './runtime-fixtures';
 
 const fixturesDir = path.join(repoRoot, 'test', 'fixtures', 'upstream-written');
@@ -80,6 +82,28 @@ const fixtures: { folder: string; checks: GoldenCheck[] }[] = [
         firstToken: 3e-3,
         everyToken: 5e-3,
         why: 'GPTQModel AwqTorchLinear, the upstream forward: it dequantizes in fp16, its compute dtype, the bf16 scales rounded to fp16',
+      },
+    ],
+  },
+  // transformers 5.23 loading compressed-tensors 0.19 decompresses to fp32 weights: the upstream forward is exact.
+  ...['llmcompressor-w4a16', 'llmcompressor-w4a16-channel', 'llmcompressor-w8a16'].map((folder) => ({
+    folder,
+    checks: [
+      {
+        key: 'weights_only_logits' as const,
+        ...exactWeights,
+        why: "compressed-tensors' own decompression (scales in fp32), in transformers' fp32 Llama",
+      },
+      { key: 'logits' as const, ...exactWeights, why: 'transformers 5.23 + compressed-tensors 0.19 loading the checkpoint, fp32' },
+    ],
+  })),
+  {
+    folder: 'llmcompressor-w4a16-asym',
+    checks: [
+      {
+        key: 'weights_only_logits',
+        ...exactWeights,
+        why: "compressed-tensors' own decompression of the packed zero points (transformers 5.23 does not load them)",
       },
     ],
   },
@@ -219,15 +243,51 @@ test("upstream-written scales dtypes: GPTQModel 7.7 AWQ keeps the bf16 model's d
   assert.deepEqual([await scalesDtype('awq-gemm'), await scalesDtype('gptq-8bit')], ['BF16', 'F16']);
 });
 
-test('upstream-written llmcompressor-w4a16 (compressed-tensors pack-quantized) is refused by name until it has a loader', () => {
-  const dir = path.join(fixturesDir, 'llmcompressor-w4a16');
-  const q = (JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as { quantization_config: Record<string, unknown> })
-    .quantization_config;
-  assert.deepEqual([q.quant_method, q.format], ['compressed-tensors', 'pack-quantized']);
-  assert.throws(
-    () => RuntimeModel.open(dir),
-    /llmcompressor-w4a16\/config.json: `quantization_config.quant_method` is "compressed-tensors"; the runtime loads gptq, awq, bitsandbytes checkpoints/,
-  );
+test('compressed-tensors schemes the runtime does not load are refused by the field that names them', (t) => {
+  const source = path.join(fixturesDir, 'llmcompressor-w4a16');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ct-refused-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.copyFileSync(path.join(source, 'model.safetensors'), path.join(dir, 'model.safetensors'));
+  const config = JSON.parse(fs.readFileSync(path.join(source, 'config.json'), 'utf8')) as { quantization_config: JsonObject };
+  const group = (q: JsonObject): JsonObject => (q.config_groups as JsonObject).group_0 as JsonObject;
+  const activations = { num_bits: 8, type: 'int', symmetric: true, strategy: 'token', dynamic: true };
+  const cases: [string, (q: JsonObject) => void, string][] = [
+    [
+      'W8A8',
+      (q) => (group(q).input_activations = activations),
+      '`quantization_config.config_groups.group_0.input_activations` is set (activation quantization, e.g. W8A8)',
+    ],
+    [
+      'fp8',
+      (q) => ((group(q).weights as JsonObject).type = 'float'),
+      '`quantization_config.config_groups.group_0.weights.type` is "float" (fp8 / fp4 weights)',
+    ],
+    [
+      '2:4 sparse',
+      (q) => (q.sparsity_config = { format: 'sparse-24-bitmask' }),
+      '`quantization_config.sparsity_config` is set (a sparse format)',
+    ],
+    [
+      'naive-quantized',
+      (q) => (q.format = 'naive-quantized'),
+      '`quantization_config.format` is "naive-quantized"; the runtime loads "pack-quantized"',
+    ],
+    [
+      'actorder group',
+      (q) => ((group(q).weights as JsonObject).actorder = 'group'),
+      '`quantization_config.config_groups.group_0.weights.actorder` is "group"',
+    ],
+  ];
+  for (const [scheme, edit, message] of cases) {
+    const q = structuredClone(config.quantization_config);
+    edit(q);
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...config, quantization_config: q }));
+    assert.throws(
+      () => RuntimeModel.open(dir),
+      (e: Error) => e.message.startsWith(`${path.join(dir, 'config.json')}: ${message}`),
+      scheme,
+    );
+  }
 });
 
 test('upstream-written fixtures are what they claim: the writing tool, method and layout settings', () => {
@@ -303,4 +363,24 @@ test('upstream-written fixtures are what they claim: the writing tool, method an
   );
   const int8 = config('bnb-int8');
   assert.deepEqual([int8.quant_method, int8.load_in_8bit], ['bitsandbytes', true]);
+  const llmcompressor = [
+    ['llmcompressor-w4a16', 4, 'group', 128, true],
+    ['llmcompressor-w4a16-asym', 4, 'group', 128, false],
+    ['llmcompressor-w4a16-channel', 4, 'channel', null, true],
+    ['llmcompressor-w8a16', 8, 'group', 128, true],
+  ] as const;
+  for (const [folder, bits, strategy, group, symmetric] of llmcompressor) {
+    const q = config(folder);
+    const w = ((q.config_groups as JsonObject).group_0 as JsonObject).weights as JsonObject;
+    assert.deepEqual(
+      [q.quant_method, q.format, q.version, w.num_bits, w.strategy, w.group_size, w.symmetric, q.ignore],
+      ['compressed-tensors', 'pack-quantized', '0.19.0', bits, strategy, group, symmetric, ['lm_head']],
+      folder,
+    );
+  }
+  // The asymmetric scheme packs its zero points down the outputs: [out·4/32, groups] for down_proj [128 out, 256 in].
+  const zeros = readSafetensors(path.join(fixturesDir, 'llmcompressor-w4a16-asym', 'model.safetensors')).get(
+    'model.layers.0.mlp.down_proj.weight_zero_point',
+  );
+  assert.deepEqual(zeros?.shape, [16, 2]);
 });

@@ -156,6 +156,7 @@ Napi::Value FormatLayouts(const Napi::CallbackInfo& info) {
     o.Set("sideFile", l.sideFile);
     o.Set("skipKey", l.skipKey);
     o.Set("splitsFusedLinears", l.splitsFusedLinears);
+    o.Set("engineWrites", l.engineWrites);
     out.Set(static_cast<uint32_t>(i), o);
   }
   return out;

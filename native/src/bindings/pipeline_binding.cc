@@ -44,8 +44,9 @@ Method ParseMethod(Napi::Env env, const std::string& s) {
 }
 
 Layout ParseLayout(Napi::Env env, const std::string& s) {
-  if (const formats::CheckpointLayout* layout = formats::FindLayout(s)) return layout->id;
-  throw Napi::RangeError::New(env, "layout must be " + formats::LayoutNames() + " (got \"" + s + "\")");
+  const formats::CheckpointLayout* layout = formats::FindLayout(s);
+  if (layout && layout->engineWrites) return layout->id;
+  throw Napi::RangeError::New(env, "layout must be " + formats::LayoutNames(true) + " (got \"" + s + "\")");
 }
 
 DType ParseComputeDtype(Napi::Env env, const std::string& s) {

@@ -192,6 +192,7 @@ Napi::TypedArray BytesToTypedArray(Napi::Env env, DType dtype, const uint8_t* da
     case DType::I8: return Napi::Int8Array::New(env, n, buffer, 0);
     case DType::U8: return Napi::Uint8Array::New(env, n, buffer, 0);
     case DType::I32: return Napi::Int32Array::New(env, n, buffer, 0);
+    case DType::I64: break;  // its raw bytes: only side tensors (compressed-tensors' weight_shape) are I64
   }
   return Napi::Uint8Array::New(env, nbytes, buffer, 0);
 }
@@ -206,7 +207,7 @@ std::vector<uint8_t> TypedArrayBytes(const Napi::Value& value, const std::string
 DType DTypeFromJs(const Napi::Value& value, const std::string& what) {
   DType t;
   if (!value.IsString() || !ParseDType(value.As<Napi::String>().Utf8Value(), &t)) {
-    throw Napi::TypeError::New(value.Env(), what + " must be one of F32, F16, BF16, I8, U8, I32");
+    throw Napi::TypeError::New(value.Env(), what + " must be one of F32, F16, BF16, I8, U8, I32, I64");
   }
   return t;
 }

@@ -10,6 +10,7 @@ const char* DTypeName(DType t) {
     case DType::I8: return "I8";
     case DType::U8: return "U8";
     case DType::I32: return "I32";
+    case DType::I64: return "I64";
   }
   return "?";
 }
@@ -19,8 +20,8 @@ bool ParseDType(const std::string& name, DType* out) {
     const char* name;
     DType type;
   } kTypes[] = {
-      {"F32", DType::F32}, {"F16", DType::F16}, {"BF16", DType::BF16},
-      {"I8", DType::I8},   {"U8", DType::U8},   {"I32", DType::I32},
+      {"F32", DType::F32}, {"F16", DType::F16}, {"BF16", DType::BF16}, {"I8", DType::I8},
+      {"U8", DType::U8},   {"I32", DType::I32}, {"I64", DType::I64},
   };
   for (const auto& t : kTypes) {
     if (name == t.name) {

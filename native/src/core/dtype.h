@@ -8,11 +8,13 @@
 
 namespace quantstudio {
 
-enum class DType { F32, F16, BF16, I8, U8, I32 };
+// I64 only for small integer side tensors (compressed-tensors' weight_shape); no kernel reads it.
+enum class DType { F32, F16, BF16, I8, U8, I32, I64 };
 
 /** Bytes per element. */
 inline size_t DTypeSize(DType t) {
   switch (t) {
+    case DType::I64: return 8;
     case DType::F32:
     case DType::I32: return 4;
     case DType::F16:
@@ -23,10 +25,10 @@ inline size_t DTypeSize(DType t) {
   return 0;
 }
 
-/** The safetensors spelling ("F32", "F16", "BF16", "I8", "U8", "I32"). */
+/** The safetensors spelling ("F32", "F16", "BF16", "I8", "U8", "I32", "I64"). */
 const char* DTypeName(DType t);
 
-/** Parses a safetensors dtype string; false for types the engine does not handle (F64, I64, BOOL, F8_*, …). */
+/** Parses a safetensors dtype string; false for types the engine does not handle (F64, U64, BOOL, F8_*, …). */
 bool ParseDType(const std::string& name, DType* out);
 
 inline float Bf16ToF32(uint16_t h) {

@@ -110,6 +110,9 @@ CheckpointConfig CheckpointConfigFor(LayoutId id, const CheckpointConfigOptions&
       out.quantizationConfig = BnbQuantizationConfig(b);
       break;
     }
+    case LayoutId::CtPacked:
+      throw FormatError(std::string("no quantization_config writer for the ") + layout.name +
+                        " layout: the runtime only loads it; the engine writes " + LayoutNames(true));
   }
   if (!o.skipModules.empty()) {
     Value list = Value::Array();

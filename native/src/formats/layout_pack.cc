@@ -22,11 +22,20 @@ std::string WrongFeed(const std::string& prefix, const CheckpointLayout& layout,
          FeedName(given) + "' one";
 }
 
+// The layouts the runtime only loads (compressed-tensors) have no packer, unpacker or config writer.
+void RequireWritten(const std::string& prefix, const CheckpointLayout& layout) {
+  if (!layout.engineWrites) {
+    throw FormatError(prefix + ": the " + layout.name + " layout is loaded by the runtime only; the engine writes " +
+                      LayoutNames(true));
+  }
+}
+
 }  // namespace
 
 Feed FeedOf(const quant::QuantResult& r) { return static_cast<Feed>(r.index()); }
 
 TensorSet PackGroupLayout(LayoutId id, const std::string& prefix, const quant::GroupQuantized& q) {
+  RequireWritten(prefix, LayoutOf(id));
   switch (id) {
     case LayoutId::Gptq: return PackGptq(prefix, q);
     case LayoutId::AwqGemm: return PackAwq(prefix, q, AwqVersion::Gemm);
@@ -37,6 +46,7 @@ TensorSet PackGroupLayout(LayoutId id, const std::string& prefix, const quant::G
 
 TensorSet PackLayout(LayoutId id, const std::string& prefix, const quant::QuantResult& r, DType computeDtype) {
   const CheckpointLayout& layout = LayoutOf(id);
+  RequireWritten(prefix, layout);
   if (FeedOf(r) != layout.feed) throw FormatError(WrongFeed(prefix, layout, FeedOf(r)));
   switch (layout.feed) {
     case Feed::Group: return PackGroupLayout(id, prefix, std::get<quant::GroupQuantized>(r));
@@ -48,12 +58,14 @@ TensorSet PackLayout(LayoutId id, const std::string& prefix, const quant::QuantR
 
 quant::QuantResult UnpackLayout(LayoutId id, const TensorLookup& lookup, const std::string& prefix, int bits,
                                 int64_t groupSize) {
+  RequireWritten(prefix, LayoutOf(id));
   switch (id) {
     case LayoutId::Gptq: return UnpackGptq(lookup, prefix, bits, groupSize);
     case LayoutId::AwqGemm: return UnpackAwq(lookup, prefix, groupSize, AwqVersion::Gemm);
     case LayoutId::AwqGemv: return UnpackAwq(lookup, prefix, groupSize, AwqVersion::Gemv);
     case LayoutId::Bnb4: return UnpackBnb4(lookup, prefix);
     case LayoutId::Bnb8: return UnpackBnb8(lookup, prefix);
+    case LayoutId::CtPacked: break;
   }
   return {};
 }

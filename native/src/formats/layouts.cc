@@ -23,6 +23,7 @@ const std::vector<CheckpointLayout>& Table() {
        "gptq",
        "quantize_config.json",
        "modules_to_not_convert",
+       true,
        true},
       {LayoutId::AwqGemm,
        "awq-gemm",
@@ -37,7 +38,8 @@ const std::vector<CheckpointLayout>& Table() {
        "",
        "quant_config.json",
        "modules_to_not_convert",
-       false},
+       false,
+       true},
       {LayoutId::AwqGemv,
        "awq-gemv",
        Feed::Group,
@@ -51,6 +53,27 @@ const std::vector<CheckpointLayout>& Table() {
        "",
        "quant_config.json",
        "modules_to_not_convert",
+       false,
+       true},
+      // compressed-tensors 0.19 (llm-compressor 0.14's writer) "pack-quantized": the signed codes plus 2^(bits-1),
+      // packed densely along the input (code i of a row at bits [i·bits, (i+1)·bits) of the row's words); zero
+      // points of asymmetric group/channel weights packed the same way along the output dim
+      // (compressors/pack_quantized/helpers.py pack_to_int32). Loaded only.
+      {LayoutId::CtPacked,
+       "ct-pack-quantized",
+       Feed::Group,
+       {4, 8},
+       true,
+       0,
+       "pack-quantized",
+       {T{"weight_packed", DType::I32}, T{"weight_scale", DType::F16}, T{"weight_shape", DType::I64},
+        T{"weight_zero_point", DType::I32, When::Asymmetric}},
+       "compressed-tensors",
+       "",
+       "",
+       "",
+       "ignore",
+       false,
        false},
       {LayoutId::Bnb4,
        "bnb4",
@@ -68,7 +91,8 @@ const std::vector<CheckpointLayout>& Table() {
        "",
        "",
        "llm_int8_skip_modules",
-       false},
+       false,
+       true},
       {LayoutId::Bnb8,
        "bnb8",
        Feed::Int8,
@@ -82,7 +106,8 @@ const std::vector<CheckpointLayout>& Table() {
        "",
        "",
        "llm_int8_skip_modules",
-       false},
+       false,
+       true},
   };
   return kLayouts;
 }
@@ -110,8 +135,10 @@ const CheckpointLayout* FindLayout(const std::string& name) {
   return nullptr;
 }
 
-std::string LayoutNames() {
-  const std::vector<CheckpointLayout>& all = Table();
+std::string LayoutNames(bool writtenOnly) {
+  std::vector<CheckpointLayout> all;
+  for (const CheckpointLayout& l : Table())
+    if (l.engineWrites || !writtenOnly) all.push_back(l);
   std::string s;
   for (size_t i = 0; i < all.size(); ++i)
     s += (i == 0 ? "" : i + 1 == all.size() ? " or " : ", ") + std::string(all[i].name);
@@ -132,6 +159,7 @@ const char* WhenName(When w) {
     case When::Always: return "always";
     case When::SingleQuant: return "single-quant";
     case When::DoubleQuant: return "double-quant";
+    case When::Asymmetric: return "asymmetric";
   }
   return "?";
 }

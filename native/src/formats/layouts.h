@@ -12,13 +12,14 @@
 
 namespace quantstudio::formats {
 
-enum class LayoutId { Gptq, AwqGemm, AwqGemv, Bnb4, Bnb8 };
+enum class LayoutId { Gptq, AwqGemm, AwqGemv, CtPacked, Bnb4, Bnb8 };
 
 /** The quantizer result a layout packs: a group quantizer's (RTN, GPTQ, AWQ), bitsandbytes 4-bit's or LLM.int8's. */
 enum class Feed { Group, Bnb4, Int8 };
 
-/** Which configurations write a tensor: always, or only without / with bitsandbytes' double quantization. */
-enum class When { Always, SingleQuant, DoubleQuant };
+/** Which configurations write a tensor: always, only without / with bitsandbytes' double quantization, or only
+ *  with zero points (compressed-tensors' asymmetric weights). */
+enum class When { Always, SingleQuant, DoubleQuant, Asymmetric };
 
 struct LayoutTensor {
   const char* suffix;  // after "<prefix>."; "{quant_type}" stands for nf4 / fp4
@@ -41,6 +42,7 @@ struct CheckpointLayout {
   const char* sideFile;               // the library's own config file beside config.json; "" when none
   const char* skipKey;                // the quantization_config key listing the modules kept unquantized
   bool splitsFusedLinears;            // follows GPTQModel's module tree (Phi-3's gate_up_proj split in two)
+  bool engineWrites;                  // the pipeline writes it; false: the runtime only loads it
 
   bool HoldsBits(int b) const;
 };
@@ -51,8 +53,9 @@ const std::vector<CheckpointLayout>& CheckpointLayouts();
 const CheckpointLayout& LayoutOf(LayoutId id);
 /** nullptr when no layout has that name. */
 const CheckpointLayout* FindLayout(const std::string& name);
-/** "gptq, awq-gemm, awq-gemv, bnb4 or bnb8": for errors that list the names accepted. */
-std::string LayoutNames();
+/** "gptq, awq-gemm, awq-gemv, bnb4 or bnb8": for errors that list the names accepted (`writtenOnly`: the
+ *  layouts the engine writes). */
+std::string LayoutNames(bool writtenOnly = false);
 /** "group", "bnb4" or "int8": the result kind the quantize binding reports. */
 const char* FeedName(Feed f);
 const char* WhenName(When w);

@@ -79,7 +79,7 @@ Entry ParseEntry(const std::string& path, const std::string& name, const json::V
   if (!ParseDType(dtype->asString(), &e.view.dtype)) {
     FailTensor(path, name,
                "unsupported dtype " + json::Quote(dtype->asString()) +
-                   " (the engine reads F32, F16, BF16, I8, U8, I32); convert the checkpoint first");
+                   " (the engine reads F32, F16, BF16, I8, U8, I32, I64); convert the checkpoint first");
   }
   for (const json::Value& d : shape->items()) {
     int64_t n;

@@ -3,6 +3,7 @@
 #include "formats/layouts.h"
 #include "runtime/linear_awq.h"
 #include "runtime/linear_bnb4.h"
+#include "runtime/linear_ct.h"
 #include "runtime/linear_gptq.h"
 #include "runtime/linear_int8.h"
 
@@ -38,6 +39,7 @@ Loader LoaderOf(formats::LayoutId id) {
     case formats::LayoutId::Gptq: return LoadGptqLinear;
     case formats::LayoutId::AwqGemm:
     case formats::LayoutId::AwqGemv: return LoadAwqLinear;
+    case formats::LayoutId::CtPacked: return LoadCtPackedLinear;
     case formats::LayoutId::Bnb4: return LoadBnb4Linear;
     case formats::LayoutId::Bnb8: return LoadInt8Linear;
   }

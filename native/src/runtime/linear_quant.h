@@ -1,6 +1,6 @@
 // The Linear every quantized checkpoint format turns into: a QuantMatrix over the packed tensors (read in
 // place from the mapping) run by the fused dequantize-multiply kernels, plus an optional fp32 bias.
-// The format loaders (linear_gptq, linear_awq, linear_bnb4, linear_int8) recognise their tensors and are
+// The format loaders (linear_gptq, linear_awq, linear_ct, linear_bnb4, linear_int8) recognise their tensors and are
 // registered with LoadLinear at static initialisation, so opening a quantized folder needs no switch.
 #pragma once
 

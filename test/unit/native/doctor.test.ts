@@ -64,6 +64,37 @@ describe('quantstudio doctor', () => {
     assert.match(run.stdout, /^load: vLLM main@055e47c: yes, gptq_marlin \(MarlinLinearKernel\) for 14 modules$/m);
   });
 
+  it('reads llm-compressor pack-quantized checkpoints: bits and groups from the tensors, which targets load them', async () => {
+    const expected = [
+      ['llmcompressor-w4a16', 4, false],
+      ['llmcompressor-w4a16-asym', 4, true],
+      ['llmcompressor-w4a16-channel', 4, false],
+      ['llmcompressor-w8a16', 8, false],
+    ] as const;
+    for (const [name, bits, packedZeros] of expected) {
+      const r = await doctorFolder(join(fixtures, name));
+      assert.deepEqual(r.findings, [], name);
+      assert.equal(r.inference.layout, 'ct-pack-quantized', name);
+      assert.deepEqual(
+        r.inference.modules.map((m) => [m.bits, m.packedZeros]),
+        Array.from({ length: 7 }, () => [bits, packedZeros]),
+        name,
+      );
+      // down_proj (in 256) is the last Linear of the layer; the others take 128 inputs, one g128 group.
+      assert.deepEqual(
+        [...r.inference.modules].sort((a, b) => a.module.localeCompare(b.module)).map((m) => m.groups),
+        [2, 1, 1, 1, 1, 1, 1].map((g) => (name.endsWith('channel') ? 1 : g)),
+        name,
+      );
+      const verdict = (target: string) => r.targets.find((t) => t.target === target)?.loads;
+      assert.deepEqual([verdict('transformers'), verdict('quantstudio')], [!packedZeros, true], name);
+    }
+    assert.match(
+      quantstudio(['doctor', join(fixtures, 'llmcompressor-w4a16-asym')]).stdout,
+      /load: transformers 5\.23: no, fails: model\.layers\.0\.[a-z_.]+\.weight_zero_point is packed \(asymmetric pack-quantized\)/,
+    );
+  });
+
   it('usage errors exit 2; a folder that is not a checkpoint is named with exit 1', () => {
     assert.equal(quantstudio(['doctor']).status, 2);
     assert.equal(quantstudio(['doctor', gptq, '--write']).status, 2);

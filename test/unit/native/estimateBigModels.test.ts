@@ -76,7 +76,7 @@ function widthsOf(name: string): Widths {
 }
 
 const models = new Map<string, ResolvedModel>();
-const DENSE = ['llama-3.1-8b', 'llama-3.1-70b', 'gemma-3-27b-text', 'phi-3-mini-4k', 'qwen3-8b'];
+const DENSE = ['llama-3.1-8b', 'llama-3.1-70b', 'gemma-3-27b-text', 'phi-3-mini-4k', 'phi-3.5-mini', 'phi-4-mini-reasoning', 'qwen3-8b'];
 const MOE = ['mixtral-8x7b', 'qwen3-30b-a3b'];
 before(async () => {
   for (const name of [...DENSE, ...MOE]) {
@@ -202,6 +202,22 @@ describe('estimate on the dense big models', () => {
       assert.ok(e.ok);
       assert.equal(e.value.kvCacheBytes, estimate('gemma-3-27b-text', undefined, seq).kvCacheBytes, `seq ${seq}`);
     }
+  });
+
+  it("Phi-3.5-mini and Phi-4-mini: a window of 262144 beyond their 131072 positions, so every position stays; Phi-4-mini's GQA and tied lm_head", () => {
+    for (const [name, perToken] of [
+      ['phi-3.5-mini', 384 * 1024],
+      ['phi-4-mini-reasoning', 128 * 1024],
+    ] as const) {
+      const w = widthsOf(name);
+      assert.equal(2 * w.layers * w.kv * w.hd * BF16, perToken, name);
+      for (const seq of [4096, 131072]) assert.equal(estimate(name, undefined, seq).kvCacheBytes, perToken * seq, `${name} seq ${seq}`);
+    }
+    // Phi-3.5-mini has Phi-3-mini's shapes (32064 × 3072 embeddings, fused 9216-row qkv_proj). Phi-4-mini's 200064-token
+    // embedding is its lm_head too, stored once: 7 672 043 520 bytes is the state_dict of transformers 5.23's
+    // Phi3ForCausalLM built from this config on the meta device, lm_head left out as save_pretrained leaves it.
+    assert.equal(estimate('phi-3.5-mini', undefined).weightsBytes, PUBLISHED_BYTES['phi-3-mini-4k']);
+    assert.equal(estimate('phi-4-mini-reasoning', undefined).weightsBytes, 7_672_043_520);
   });
 
   it('Phi-3-mini-4k slides on every layer (window 2047): its cache stops growing at 2046 positions', () => {

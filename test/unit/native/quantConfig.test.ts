@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { AUTOGPTQ_DEFAULTS, QUANT_DEFAULTS, quantSettingsOf, quantizationConfigOf } from '../../../native/model';
+import type { JsonObject } from '../../../native/model';
 import { planFromConfig } from '../../../native/lib/quantize';
 
 const schemasDir = path.join(__dirname, '..', '..', '..', '..', 'schemas');
@@ -118,5 +119,44 @@ test('the memory estimate reads the same defaults and the same shapes', () => {
   assert.deepEqual(quantSettingsOf({ bits: 3 }, 'x'), {
     ok: true,
     value: { method: 'gptq', bits: 3, groupSize: 128, descAct: false, skip: ['lm_head'] },
+  });
+});
+
+test("compressed-tensors: the estimate reads llm-compressor's written schemes and names what it does not size", () => {
+  const written = (folder: string): JsonObject =>
+    (
+      JSON.parse(
+        fs.readFileSync(
+          path.join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'upstream-written', folder, 'config.json'),
+          'utf8',
+        ),
+      ) as {
+        quantization_config: JsonObject;
+      }
+    ).quantization_config;
+  const settings = (folder: string) => quantSettingsOf(written(folder), folder);
+  const scheme = (bits: number, groupSize: number, symmetric: boolean) => ({
+    ok: true,
+    value: { method: 'compressed-tensors', bits, groupSize, symmetric, skip: ['lm_head', 'lm_head'] },
+  });
+  assert.deepEqual(settings('llmcompressor-w4a16'), scheme(4, 128, true));
+  assert.deepEqual(settings('llmcompressor-w4a16-asym'), scheme(4, 128, false));
+  assert.deepEqual(settings('llmcompressor-w4a16-channel'), scheme(4, -1, true));
+  assert.deepEqual(settings('llmcompressor-w8a16'), scheme(8, 128, true));
+  const w8a8 = written('llmcompressor-w8a16');
+  ((w8a8.config_groups as JsonObject).group_0 as JsonObject).input_activations = {
+    num_bits: 8,
+    type: 'int',
+    strategy: 'token',
+    dynamic: true,
+  };
+  assert.deepEqual(quantSettingsOf(w8a8, 'w8a8'), {
+    ok: false,
+    error: {
+      code: 'unsupported',
+      message: 'config_groups.group_0.input_activations is set (activation quantization, e.g. W8A8); the runtime loads weight-only schemes',
+      where: 'w8a8',
+      hint: 'give a pack-quantized W4A16 / W8A16 config',
+    },
   });
 });

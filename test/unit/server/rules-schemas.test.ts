@@ -39,12 +39,19 @@ describe('config schemas', () => {
     assert.equal(modelConfig({ quantization_config: { quant_method: 'gptq', bits: 4, group_size: 'x' } }), false);
     assert.equal(modelConfig({ quantization_config: { quant_method: 'hqq', quant_config: {}, skip_modules: ['lm_head'] } }), true);
     assert.equal(modelConfig({ architectures: ['LlamaForCausalLM'], hidden_size: 4096 }), true);
+    // compressed-tensors is described: the config llm-compressor 0.14 wrote passes, a mistyped ignore list does not.
+    const written = JSON.parse(
+      readFileSync(join(schemasDir, '..', 'test', 'fixtures', 'upstream-written', 'llmcompressor-w4a16-asym', 'config.json'), 'utf8'),
+    ) as { quantization_config: Record<string, unknown> };
+    assert.equal(modelConfig(written), true, JSON.stringify(modelConfig.errors));
+    assert.equal(modelConfig({ quantization_config: { ...written.quantization_config, ignore: 'lm_head' } }), false);
   });
 
   for (const file of [
     'gptq.schema.json',
     'awq.schema.json',
     'bitsandbytes.schema.json',
+    'compressed-tensors.schema.json',
     'autogptq-quantize-config.schema.json',
     'autoawq-quant-config.schema.json',
   ]) {
