@@ -91,7 +91,8 @@ def gptq_config(plan, config, device):
         damp_percent=plan["dampPercent"],
         damp_auto_increment=plan["dampAutoIncrement"],
         true_sequential=plan["trueSequential"],
-        format=config.get("checkpoint_format", "gptq"),
+        # The layout the job writes ("gptq", v1), spelled as GPTQModel's FORMAT values; the job refuses any other.
+        format=plan["layout"],
         device=device,
     )
     # GPTQConfig and QuantizeConfig share act_group_aware and its default (on unless desc_act); only a value the job sets is passed.
