@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Bundles the extension, the language server and the CLI with esbuild into dist/ (what the .vsix ships),
-// and copies the runtime assets they load from disk (tree-sitter wasm grammars).
+// and copies the runtime assets they load from disk (tree-sitter wasm grammars, the python backend's runner).
 import * as esbuild from 'esbuild';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -30,6 +30,10 @@ await Promise.all([
   // The job worker: the only bundle that loads the native addon (from native/build/Release at run time).
   esbuild.build({ ...common, entryPoints: [join(root, 'native/worker/main.ts')], outfile: join(dist, 'worker.js') }),
 ]);
+
+// The python backend's runner, beside the worker bundle that starts it (native/worker/pythonRunner.ts finds it there).
+mkdirSync(join(dist, 'python'), { recursive: true });
+copyFileSync(join(root, 'native/worker/python/quantstudio_quantize.py'), join(dist, 'python', 'quantstudio_quantize.py'));
 
 const wasmDir = dirname(require.resolve('@vscode/tree-sitter-wasm/wasm/tree-sitter.wasm'));
 for (const file of ['tree-sitter.wasm', 'tree-sitter-python.wasm']) copyFileSync(join(wasmDir, file), join(dist, file));

@@ -12,7 +12,7 @@
 // at the end; cancelling (signal) or any error leaves no output, and the source folder is never written.
 import * as path from 'path';
 import { loadAddon } from './addon';
-import { CalibrationDataset, CalibrationOptions, calibrationWindows } from './calibration';
+import { CalibrationDataset, CalibrationOptions, CalibrationWindows, calibrationWindows } from './calibration';
 import { QUANT_DEFAULTS } from '../model';
 import { cancelFlag } from './groupQuantized';
 import { CHECKPOINT_LAYOUTS, LayoutName, RuntimeConfig, readRuntimeConfigWithText } from '../model';
@@ -243,12 +243,19 @@ function abortError(): Error {
   return e;
 }
 
+/** The calibration windows a plan quantizes with: the job's calibration options, the dataset defaulting to the
+ *  config's own. Every backend takes its tokens from here, so the same job calibrates on the same tokens. */
+export function planCalibration(source: string, plan: PipelinePlan, calibration: CalibrationOptions = {}): CalibrationWindows {
+  const tokenizer = calibration.tokens ? undefined : TextTokenizer.load(source);
+  return calibrationWindows(tokenizer, { ...calibration, dataset: calibration.dataset ?? plan.dataset });
+}
+
 /** Quantizes options.model into options.out. Rejects with a message naming what is wrong (AbortError when cancelled). */
 export async function quantizeModel(options: QuantizeModelOptions, control: QuantizeControl = {}): Promise<QuantizeModelResult> {
   const { onProgress, signal } = control;
   if (signal?.aborted) throw abortError();
   const plan = planFromConfig(options.config, options.algorithm);
-  const { dataset, ...engine } = plan;
+  const { dataset: _dataset, ...engine } = plan;
   const source = path.resolve(options.model);
   const { config: model, text: sourceConfigJson } = readRuntimeConfigWithText(source);
   const native: PipelineNativeOptions = {
@@ -262,8 +269,7 @@ export async function quantizeModel(options: QuantizeModelOptions, control: Quan
   };
   if (plan.method === 'gptq' || plan.method === 'awq') {
     onProgress?.({ phase: 'tokenize', done: 0, total: 1 });
-    const tokenizer = options.calibration?.tokens ? undefined : TextTokenizer.load(source);
-    const windows = calibrationWindows(tokenizer, { ...options.calibration, dataset: options.calibration?.dataset ?? dataset });
+    const windows = planCalibration(source, plan, options.calibration);
     native.calibration = windows.ids;
     native.seqLen = windows.seqlen;
     if (signal?.aborted) throw abortError();

@@ -15,7 +15,7 @@ export interface JobContext {
 
 /** What a handler returns; the worker adds ids, timing, model and environment. */
 export type HandlerOutput = Pick<RunResult, 'metrics'> &
-  Partial<Pick<RunResult, 'rows' | 'layers' | 'text' | 'output'>> & {
+  Partial<Pick<RunResult, 'rows' | 'layers' | 'text' | 'output' | 'backend'>> & {
     model?: Partial<RunResult['model']>;
   };
 

@@ -89,6 +89,7 @@ async function run(raw: unknown): Promise<RunResult> {
     options: job.options,
     environment: environment(addon),
     metrics,
+    ...(out.backend === undefined ? {} : { backend: out.backend }),
     ...(out.rows === undefined ? {} : { rows: out.rows }),
     ...(out.layers === undefined ? {} : { layers: out.layers }),
     ...(out.text === undefined ? {} : { text: out.text }),

@@ -64,6 +64,8 @@ export async function predictJobMemory(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<MemoryEstimate | undefined> {
   if (job.kind !== 'quantize' && job.kind !== 'generate') return undefined;
+  // The prediction is the engine's pipeline; on the python backend the libraries' own allocations decide the peak.
+  if (job.kind === 'quantize' && job.options.backend === 'python') return undefined;
   const resolved = await resolveModel(modelFolder, { env: {} });
   if (!resolved.ok) return undefined;
   const threads = engineThreads(os.cpus().length, env);

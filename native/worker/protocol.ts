@@ -18,6 +18,18 @@ export interface Job {
   options: JsonObject;
 }
 
+/** What runs a quantize job: the native engine (default), or the libraries of the user's Python (native/worker/python). */
+export type BackendName = 'engine' | 'python';
+export const BACKENDS: readonly BackendName[] = ['engine', 'python'];
+
+/** The backend a run used; for `python`, the interpreter, the device it ran on and the versions of the libraries it imported. */
+export interface BackendRecord {
+  name: BackendName;
+  interpreter?: string;
+  device?: string;
+  libraries?: Record<string, string>;
+}
+
 export type ErrorCode =
   | 'INVALID_JOB'
   | 'MODEL_NOT_FOUND'
@@ -114,6 +126,8 @@ export interface RunResult {
     node: string;
   };
   metrics: RunMetrics;
+  /** Quantize jobs: what quantized the model. */
+  backend?: BackendRecord;
   rows?: BenchmarkRow[];
   /** Quantize jobs: each layer's time and reconstruction error, in order. */
   layers?: LayerRecord[];

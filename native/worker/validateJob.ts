@@ -30,6 +30,9 @@ const OPTION_TABLE: Record<JobKind, Record<string, { type: OptionType; required?
     evaluate: { type: 'object' },
     generate: { type: 'object' },
     text: { type: 'file' },
+    backend: { type: 'string' },
+    /** The interpreter of the python backend: chosen by the runner's user (setting, CLI flag), never by a job file. */
+    python: { type: 'string' },
   },
   // Nested fields (each variant, generate, evaluate) are checked by the benchmark's plan (handlers/benchmark/plan.ts).
   benchmark: {

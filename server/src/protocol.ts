@@ -45,6 +45,8 @@ export interface QuantStudioSettings {
   hub: { endpoint: string; tokenEndpoints: string[] };
   estimate: { batchSize: number; contextLength: number };
   engine: { threads: number };
+  /** The python backend's interpreter; read from the user's settings only (a workspace must not choose what runs). */
+  python: string;
   runsFolder: string;
   benchmark: { batchSizes: number[] };
   generate: GenerateSettings;
@@ -69,6 +71,7 @@ export const DEFAULT_SETTINGS: Readonly<QuantStudioSettings> = Object.freeze({
   hub: { endpoint: 'https://huggingface.co', tokenEndpoints: [] },
   estimate: { batchSize: 1, contextLength: 2048 },
   engine: { threads: 0 },
+  python: '',
   runsFolder: '.quantstudio/runs',
   benchmark: { batchSizes: [1, 16] },
   generate: { maxTokens: 64, temperature: 0, topK: 0, topP: 1, seed: 0 },

@@ -102,6 +102,55 @@ describe('quantstudio quantize', () => {
   });
 });
 
+describe('quantstudio quantize --backend', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'qs-cli-backend-'));
+  after(() => rmSync(scratch, { recursive: true, force: true }));
+  const config = (name: string, value: object): string => {
+    const file = join(scratch, `${name}.json`);
+    writeFileSync(file, JSON.stringify(value));
+    return file;
+  };
+  const gptq = { quant_method: 'gptq', bits: 4, group_size: 128 };
+
+  it('names the backends it knows, an interpreter that is not there, and a method the python backend does not run', () => {
+    const outs = ['b-unknown', 'b-nopython', 'b-awq'].map((n) => join(scratch, n));
+    const unknown = quantstudio(['quantize', '--model', demo, '--config', config('b-gptq', gptq), '--out', outs[0], '--backend', 'gpu']);
+    assert.equal(unknown.status, 1);
+    assert.match(unknown.stderr, /options\.backend must be one of engine, python \(got "gpu"\)/);
+
+    const missing = join(scratch, 'no-such-venv', 'bin', 'python');
+    const nf4 = config('b-nf4', { quant_method: 'bitsandbytes', load_in_4bit: true });
+    const noPython = quantstudio([
+      'quantize',
+      '--model',
+      demo,
+      '--config',
+      nf4,
+      '--out',
+      outs[1],
+      '--backend',
+      'python',
+      '--python',
+      missing,
+    ]);
+    assert.equal(noPython.status, 1);
+    assert.match(noPython.stderr, new RegExp(`the Python interpreter "${missing.replace(/[.]/g, '\\.')}" was not found`));
+
+    const awq = { quant_method: 'awq', bits: 4, group_size: 128, zero_point: true, version: 'gemm' };
+    const refused = quantstudio(['quantize', '--model', demo, '--config', config('b-awq', awq), '--out', outs[2], '--backend', 'python']);
+    assert.equal(refused.status, 1);
+    assert.match(
+      refused.stderr,
+      /the python backend quantizes GPTQ \(GPTQModel 7\.7\) and bitsandbytes \(NF4, FP4, int8\) configs; AWQ runs on backend "engine"/,
+    );
+    for (const out of outs) assert.ok(!existsSync(out), `${out} exists after a failed run`);
+    assert.deepEqual(
+      readdirSync(scratch).filter((f) => f.includes('.tmp-')),
+      [],
+    );
+  });
+});
+
 describe('job file shard sizes', () => {
   it('reads transformers-style sizes and rejects nonsense', () => {
     assert.equal(parseShardSize('5GB'), 5e9);

@@ -12,8 +12,9 @@ const d = DEFAULT_SETTINGS;
 
 /**
  * Reads the settings; a value of the wrong type (hand-edited settings.json) falls back to the default. The Hub
- * endpoint and the endpoints allowed the token come from the user's settings only (when `inspect` is there to
- * tell): a workspace must not choose where Hub requests go, nor where the token may go.
+ * endpoint, the endpoints allowed the token and the python backend's interpreter come from the user's settings
+ * only (when `inspect` is there to tell): a workspace must not choose where Hub requests go, where the token may
+ * go, nor which program runs.
  */
 export function readSettings(
   config: Pick<vscode.WorkspaceConfiguration, 'get'> & Partial<Pick<vscode.WorkspaceConfiguration, 'inspect'>>,
@@ -64,6 +65,7 @@ export function readSettings(
       contextLength: num('estimate.contextLength', d.estimate.contextLength),
     },
     engine: { threads: count('engine.threads', d.engine.threads, 0) },
+    python: userStr('python', d.python),
     runsFolder: str('runsFolder', d.runsFolder),
     benchmark: { batchSizes: batchSizes(config.get<unknown>('benchmark.batchSizes')) },
     generate: {

@@ -66,6 +66,7 @@ export function jobFromJobFile(file: string): Job | string {
   if (typeof value.output !== 'string') return `${file}: "output" (the folder to write) is missing`;
   const options: Json = { out: resolve(base, value.output) };
   if (typeof value.algorithm === 'string') options.algorithm = value.algorithm;
+  if (value.backend !== undefined) options.backend = value.backend; // the worker names a value it does not know
   if (isObject(value.calibration)) {
     const calibration = { ...value.calibration };
     // A dataset that is not a built-in name is a file path, relative to the job file.

@@ -8,6 +8,7 @@ import {
   CalibrationOptions,
   generateText,
   ModelConfigError,
+  PipelinePlan,
   planFromConfig,
   QuantAlgorithm,
   QuantizeConfigError,
@@ -21,7 +22,8 @@ import { etaSeconds, HandlerOutput, JobContext, seconds } from '../context';
 import { peakRssBytes } from '../environment';
 import { JobFailure } from '../jobFailure';
 import { OutputLock } from '../outputLock';
-import { RunMetrics } from '../protocol';
+import { BACKENDS, BackendName, BackendRecord, JsonObject, RunMetrics } from '../protocol';
+import { quantizeOnPython } from './quantizePython';
 import { LayerProgress } from './quantizeProgress';
 
 /** How often the phase line says which layer runs while the engine is inside one. */
@@ -74,9 +76,11 @@ export async function runQuantize(ctx: JobContext): Promise<HandlerOutput> {
 async function quantize(ctx: JobContext): Promise<HandlerOutput> {
   const o = ctx.job.options;
   if (ctx.job.config === undefined) throw new JobFailure('INVALID_JOB', 'quantize jobs need a quantization config (job.config)', 'config');
+  const backend = backendOf(o);
+  let plan: PipelinePlan;
   try {
     // Before the evaluation of the source model: a model the pipeline cannot quantize costs no work.
-    planFromConfig(ctx.job.config, o.algorithm as QuantAlgorithm | undefined);
+    plan = planFromConfig(ctx.job.config, o.algorithm as QuantAlgorithm | undefined);
     readRuntimeConfig(ctx.modelFolder);
   } catch (error) {
     if (error instanceof ModelConfigError) throw new JobFailure('INVALID_MODEL', error.message, 'model');
@@ -102,6 +106,14 @@ async function quantize(ctx: JobContext): Promise<HandlerOutput> {
   if (before) metrics.perplexityBefore = await perplexityOf(ctx, ctx.modelFolder, 'before', evalIds, seq);
 
   const started = process.hrtime.bigint();
+  if (backend.name === 'python') {
+    const r = await quantizeOnPython(ctx, plan, backend.python);
+    metrics.quantizeSeconds = seconds(started);
+    metrics.layers = r.layersDone;
+    metrics.pythonPeakRssBytes = r.memory.peakRssBytes;
+    metrics.cudaMaxAllocatedBytes = r.memory.cudaMaxAllocatedBytes;
+    return finish(ctx, { out: r.out, bytes: r.bytes }, { metrics, evalIds, seq, after, sample, backend: r.backend });
+  }
   const now = (): number => seconds(started);
   const calibration = (o.calibration ?? {}) as CalibrationOptions;
   const progress = new LayerProgress({
@@ -143,7 +155,34 @@ async function quantize(ctx: JobContext): Promise<HandlerOutput> {
   metrics.quantizeSeconds = seconds(started);
   metrics.layers = result.layers.length;
   metrics.meanLayerError = result.layers.reduce((sum, l) => sum + l.error, 0) / Math.max(1, result.layers.length);
+  const layers = result.layers.map(({ name, seconds: s, error, errorKind, expertTokens, fallbackExperts }) => ({
+    name,
+    seconds: s,
+    error,
+    errorKind,
+    ...(expertTokens ? { expertTokens, fallbackExperts } : {}),
+  }));
+  const starved = result.layers.flatMap((l) =>
+    (l.fallbackExperts ?? []).map((e) => `${l.name} expert ${e} (${l.expertTokens?.[e] ?? 0} tokens)`),
+  );
+  if (starved.length > 0)
+    ctx.log('warn', `quantized round-to-nearest for too few calibration tokens (GPTQModel 7.7's fallback): ${starved.join(', ')}`);
+  const output = await finish(ctx, result, { metrics, evalIds, seq, after, sample, backend: { name: 'engine' } });
+  return { ...output, layers };
+}
 
+interface Finishing {
+  metrics: RunMetrics;
+  evalIds: number[];
+  seq: number;
+  after: boolean;
+  sample: SampleOptions | undefined;
+  backend: BackendRecord;
+}
+
+/** What follows the quantization on either backend, on the native runtime: perplexity after and a sample. */
+async function finish(ctx: JobContext, result: { out: string; bytes: number }, f: Finishing): Promise<HandlerOutput> {
+  const { metrics, evalIds, seq, after, sample } = f;
   if (after) {
     metrics.perplexityAfter = await perplexityOf(ctx, result.out, 'after', evalIds, seq);
     if (metrics.perplexityBefore !== undefined) metrics.perplexityDelta = metrics.perplexityAfter - metrics.perplexityBefore;
@@ -167,17 +206,18 @@ async function quantize(ctx: JobContext): Promise<HandlerOutput> {
   }
   metrics.peakRssBytes = peakRssBytes();
   metrics.inputWeightBytes = weightFileBytes(ctx.modelFolder);
-  const layers = result.layers.map(({ name, seconds: s, error, errorKind, expertTokens, fallbackExperts }) => ({
-    name,
-    seconds: s,
-    error,
-    errorKind,
-    ...(expertTokens ? { expertTokens, fallbackExperts } : {}),
-  }));
-  const starved = result.layers.flatMap((l) =>
-    (l.fallbackExperts ?? []).map((e) => `${l.name} expert ${e} (${l.expertTokens?.[e] ?? 0} tokens)`),
-  );
-  if (starved.length > 0)
-    ctx.log('warn', `quantized round-to-nearest for too few calibration tokens (GPTQModel 7.7's fallback): ${starved.join(', ')}`);
-  return { metrics, layers, output: { folder: result.out, bytes: result.bytes }, ...(text === undefined ? {} : { text }) };
+  return { metrics, backend: f.backend, output: { folder: result.out, bytes: result.bytes }, ...(text === undefined ? {} : { text }) };
+}
+
+/** The job's backend: `engine` unless options.backend says `python`, whose interpreter the runner's user chose (options.python). */
+function backendOf(o: JsonObject): { name: 'engine' } | { name: 'python'; python: string } {
+  const name = o.backend ?? 'engine';
+  if (!BACKENDS.includes(name as BackendName))
+    throw new JobFailure(
+      'INVALID_JOB',
+      `options.backend must be one of ${BACKENDS.join(', ')} (got ${JSON.stringify(name)})`,
+      'options.backend',
+    );
+  if (name === 'engine') return { name };
+  return { name: 'python', python: typeof o.python === 'string' && o.python.trim() !== '' ? o.python : 'python3' };
 }

@@ -7,7 +7,13 @@ import * as os from 'os';
 import * as path from 'path';
 import { pathToFileURL } from 'url';
 import { jobFromJobFile } from '../../../client/src/jobs/quantizeJobFile';
-import { jobFileObject, jobFileText, METHOD_TEMPLATES, newJobFilePaths } from '../../../client/src/extension/commands/methodTemplates';
+import {
+  jobFileObject,
+  jobFileText,
+  METHOD_TEMPLATES,
+  newJobFilePaths,
+  pythonBackendTakes,
+} from '../../../client/src/extension/commands/methodTemplates';
 import { createLanguageService } from '../../../server/src/service';
 
 const root = path.join(__dirname, '..', '..', '..', '..');
@@ -51,6 +57,26 @@ for (const template of METHOD_TEMPLATES) {
     assert.equal(job.options.calibration === undefined, !template.calibrated);
   });
 }
+
+test('a job file written for the python backend names it, is clean, and runs as a python-backend job', async () => {
+  const template = METHOD_TEMPLATES.find((t) => t.id === 'gptq-4bit-g128')!;
+  assert.ok(pythonBackendTakes(template));
+  assert.ok(!pythonBackendTakes(METHOD_TEMPLATES.find((t) => t.id === 'awq-4bit-g128')!));
+  const jobFile = path.join(workspace, 'tiny-llama-python.quant.json');
+  const text = jobFileText(template, jobFile, model, path.join(workspace, 'out-python'), 'python');
+  fs.writeFileSync(jobFile, text);
+  assert.equal(JSON.parse(text).backend, 'python');
+  const service = createLanguageService({ models: {} });
+  const doc = { uri: pathToFileURL(jobFile).href, text };
+  await service.resolveModel(doc);
+  assert.deepEqual(await service.diagnose(doc), []);
+  const job = jobFromJobFile(jobFile);
+  assert.ok(typeof job !== 'string', String(job));
+  assert.equal(job.options.backend, 'python');
+  assert.equal(job.options.python, undefined); // the interpreter comes from the user, never from the file
+  // the engine, the schema's default, is not written out
+  assert.equal(JSON.parse(jobFileText(template, jobFile, model, path.join(workspace, 'out-python'))).backend, undefined);
+});
 
 test("paths inside the job file's folder are relative with forward slashes; outside ones stay absolute", () => {
   const template = METHOD_TEMPLATES[0];

@@ -88,13 +88,27 @@ describe('the endpoint setting', () => {
     assert.equal(readSettings(config).hub.endpoint, LOOPBACK);
   });
 
-  it('package.json: machine scope, and the model, endpoint and allowed endpoints are restricted in untrusted workspaces', () => {
+  it('the python interpreter is read from the user settings only: a cloned repository cannot choose what runs', () => {
+    const values: Record<string, { globalValue?: unknown; workspaceValue?: unknown }> = {
+      python: { workspaceValue: './evil/python' },
+    };
+    const config = {
+      get: <T>(key: string): T | undefined => (values[key]?.workspaceValue ?? values[key]?.globalValue) as T | undefined,
+      inspect: <T>(key: string) => ({ key, ...(values[key] ?? {}) }) as { key: string; globalValue?: T },
+    };
+    assert.equal(readSettings(config).python, '');
+    values.python = { globalValue: '/opt/venv/bin/python', workspaceValue: './evil/python' };
+    assert.equal(readSettings(config).python, '/opt/venv/bin/python');
+  });
+
+  it('package.json: machine scope, and the model, endpoint, allowed endpoints and interpreter are restricted in untrusted workspaces', () => {
     const manifest = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
     const properties = manifest.contributes.configuration.properties;
     assert.equal(properties['quantstudio.hub.endpoint'].scope, 'machine');
     assert.equal(properties['quantstudio.hub.tokenEndpoints'].scope, 'application');
+    assert.equal(properties['quantstudio.python'].scope, 'machine');
     const restricted: string[] = manifest.capabilities.untrustedWorkspaces.restrictedConfigurations;
-    for (const key of ['quantstudio.model', 'quantstudio.hub.endpoint', 'quantstudio.hub.tokenEndpoints'])
+    for (const key of ['quantstudio.model', 'quantstudio.hub.endpoint', 'quantstudio.hub.tokenEndpoints', 'quantstudio.python'])
       assert.ok(restricted.includes(key), `${key} is restricted`);
   });
 });

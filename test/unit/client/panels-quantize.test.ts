@@ -27,6 +27,18 @@ test('a run that records its input weights shows the size before, after and the 
   );
 });
 
+test('the backend row names the engine, or the Python libraries with their versions, device and interpreter', () => {
+  const base = fixtureRun('quantize');
+  const backendRow = (run: typeof base) => quantizeSummary(run).find((r) => r.id === 'backend')?.value;
+  assert.equal(backendRow(base), undefined); // runs saved before backends were recorded
+  assert.equal(backendRow({ ...base, backend: { name: 'engine' } }), 'Native engine');
+  const libraries = { transformers: '5.23.0', gptqmodel: '7.7.0', torch: '2.15.0' };
+  assert.equal(
+    backendRow({ ...base, backend: { name: 'python', interpreter: '/venv/bin/python', device: 'cpu', libraries } }),
+    'Python: gptqmodel 7.7.0, torch 2.15.0, transformers 5.23.0 on cpu (/venv/bin/python)',
+  );
+});
+
 test('the recorded layers are listed in order with time and error; runs without them get no table', () => {
   const base = fixtureRun('quantize');
   const layers = [

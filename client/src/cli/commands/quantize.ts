@@ -1,6 +1,7 @@
 // `quantstudio quantize <job.quant.json> | --model <dir|hub id> --config <file> --out <dir> [--calib wikitext2|<file>]
-// [--algorithm rtn] [--overwrite] [--json]`: quantizes a model folder into a checkpoint that transformers,
-// GPTQModel/AutoAWQ or bitsandbytes load. A job file can also ask for perplexity before/after and a sample.
+// [--algorithm rtn] [--backend engine|python] [--python <interpreter>] [--overwrite] [--json]`: quantizes a model
+// folder into a checkpoint that transformers, GPTQModel/AutoAWQ or bitsandbytes load. A job file can also ask for
+// perplexity before/after and a sample. The python backend runs in --python, else python3 on PATH.
 import { humanBytes } from '../../../../native/model';
 import type { Command } from '../command';
 import { usageError } from '../command';
@@ -24,10 +25,11 @@ export const quantizeCommand: Command = {
   name: 'quantize',
   summary: 'quantize a model folder into a GPTQ, AWQ or bitsandbytes checkpoint',
   usage:
-    'quantstudio quantize <job.quant.json> | --model <dir|hub id> --config <file> --out <dir> [--calib wikitext2|<file>] [--algorithm rtn] [--overwrite] [--json]',
+    'quantstudio quantize <job.quant.json> | --model <dir|hub id> --config <file> --out <dir> [--calib wikitext2|<file>] [--algorithm rtn]' +
+    ' [--backend engine|python] [--python <interpreter>] [--overwrite] [--json]',
   async run(args) {
     const flags = parseFlags(args, {
-      values: ['--model', '--config', '--out', '--calib', '--algorithm'],
+      values: ['--model', '--config', '--out', '--calib', '--algorithm', '--backend', '--python'],
       switches: ['--json', '--overwrite'],
       positional: 1,
     });
@@ -55,6 +57,10 @@ export const quantizeCommand: Command = {
     const algorithm = flags.values.get('--algorithm');
     if (algorithm !== undefined) job.options.algorithm = algorithm;
     if (flags.switches.has('--overwrite')) job.options.overwrite = true;
+    const backend = flags.values.get('--backend');
+    if (backend !== undefined) job.options.backend = backend;
+    const python = flags.values.get('--python');
+    if (python !== undefined) job.options.python = python;
 
     const json = flags.switches.has('--json');
     let sampled = false;

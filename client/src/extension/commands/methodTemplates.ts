@@ -86,20 +86,42 @@ export function newJobFilePaths(workspaceDir: string, modelFolder: string, templ
   return { jobFile: path.join(workspaceDir, `${name}.quant.json`), output: path.join(workspaceDir, '.quantstudio', 'models', name) };
 }
 
+/** The backends a new job file can name; the python backend takes GPTQ (GPTQModel 7.7) and bitsandbytes, not AWQ. */
+export const BACKEND_CHOICES = [
+  { backend: 'engine', label: 'Native engine', detail: "QuantStudio's own engine on this CPU (default)" },
+  {
+    backend: 'python',
+    label: 'Python libraries',
+    detail: 'GPTQModel 7.7 / transformers 5.23 + bitsandbytes 0.50 in your Python environment, on CUDA when present, else CPU',
+  },
+] as const;
+export type JobBackend = (typeof BACKEND_CHOICES)[number]['backend'];
+
+export function pythonBackendTakes(template: MethodTemplate): boolean {
+  return template.config.quant_method !== 'awq';
+}
+
 /** The job file's object: paths inside its folder relative to it, perplexity measured before and after quantizing. */
-export function jobFileObject(template: MethodTemplate, jobFile: string, modelFolder: string, output: string): Json {
+export function jobFileObject(
+  template: MethodTemplate,
+  jobFile: string,
+  modelFolder: string,
+  output: string,
+  backend: JobBackend = 'engine',
+): Json {
   const base = path.dirname(jobFile);
   const job: Json = {
     // A Hub id (from the model pick) stays an id; a folder is written relative to the job file.
     model: parseHubRef(modelFolder) ? modelFolder : jobPath(base, modelFolder),
     quantization_config: { ...template.config },
   };
+  if (backend !== 'engine') job.backend = backend; // the schema's default needs no line
   if (template.calibrated) job.calibration = { dataset: 'wikitext2', nsamples: 128, seqlen: 256, seed: 0 };
   job.output = jobPath(base, output);
   job.options = { evaluate: { before: true, after: true } };
   return job;
 }
 
-export function jobFileText(template: MethodTemplate, jobFile: string, modelFolder: string, output: string): string {
-  return `${JSON.stringify(jobFileObject(template, jobFile, modelFolder, output), null, 2)}\n`;
+export function jobFileText(template: MethodTemplate, jobFile: string, modelFolder: string, output: string, backend?: JobBackend): string {
+  return `${JSON.stringify(jobFileObject(template, jobFile, modelFolder, output, backend), null, 2)}\n`;
 }

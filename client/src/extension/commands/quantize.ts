@@ -8,7 +8,9 @@ import * as vscode from 'vscode';
 import { DEFAULT_MAX_SHARD_BYTES, jobFromJobFile, quantizationConfigOf, readJsonObject } from '../../jobs';
 import type { Job } from '../../jobs';
 import { jobCommandArgs, runJobWithProgress, workspaceDirFor, type JobCommandArgs, type JobCommandContext } from '../jobs/runJob';
+import { pythonInterpreter } from '../jobs/pythonInterpreter';
 import { ensureTrusted } from '../jobs/trust';
+import { readSettings, SETTINGS_SECTION } from '../settings';
 import { pickModel } from '../pick/pickModel';
 import { openLiveRunPanel } from '../panels';
 import { createJobFile } from './newJobFile';
@@ -38,6 +40,11 @@ export async function quantizeModel(ctx: JobCommandContext, arg?: unknown): Prom
     );
     if (choice !== 'Overwrite') return;
     job.options.overwrite = true;
+  }
+  if (job.options.backend === 'python') {
+    const python = await pythonInterpreter(readSettings(vscode.workspace.getConfiguration(SETTINGS_SECTION)).python, target.uri);
+    job.options.python = python.path;
+    ctx.output.info(`python backend: ${python.path} (from ${python.from})`);
   }
   const modelName = path.basename(job.model);
   await runJobWithProgress(ctx, {

@@ -13,11 +13,21 @@ export interface SummaryRow {
 
 const fixed = (v: number | undefined, digits: number): string => (v === undefined ? 'not measured' : v.toFixed(digits));
 
+/** "Native engine", or "Python: gptqmodel 7.7.0, torch 2.15.0, transformers 5.23.0 on cpu (/venv/bin/python)". */
+export function backendLabel(backend: NonNullable<RunResult['backend']>): string {
+  if (backend.name === 'engine') return 'Native engine';
+  const libraries = Object.entries(backend.libraries ?? {})
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, version]) => `${name} ${version}`);
+  return `Python: ${libraries.join(', ')} on ${backend.device ?? 'an unknown device'} (${backend.interpreter ?? 'python3'})`;
+}
+
 export function quantizeSummary(result: RunResult): SummaryRow[] {
   const m = result.metrics;
   const rows: SummaryRow[] = [
     { id: 'model', label: 'Model', value: result.model.path ?? result.model.ref },
     { id: 'method', label: 'Method', value: methodLabel(result.config) },
+    ...(result.backend ? [{ id: 'backend', label: 'Backend', value: backendLabel(result.backend) }] : []),
     { id: 'output-folder', label: 'Output folder', value: result.output?.folder ?? 'none' },
     ...(m.inputWeightBytes === undefined ? [] : [{ id: 'input-size', label: 'Weights before', value: humanBytes(m.inputWeightBytes, 2) }]),
     {

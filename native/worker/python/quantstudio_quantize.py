@@ -1,0 +1,242 @@
+"""QuantStudio's runner for quantize jobs on the `python` backend: the job's settings, resolved by QuantStudio
+(defaults from its schemas), mapped 1:1 onto GPTQModel 7.7's QuantizeConfig (GPTQ) or transformers 5.23's
+BitsAndBytesConfig with bitsandbytes 0.50 (NF4 / FP4 / LLM.int8, serialized with save_pretrained).
+
+Protocol: the job is one JSON line on stdin; every report is one JSON line on stdout:
+  {"type": "phase", "phase": "load" | "quantize" | "write", "device": ...}
+  {"type": "layer", "index": i, "total": n, "seconds": s}
+  {"type": "result", "device": ..., "libraries": {...}, "seconds": s, "peakRssBytes": n[, "cudaMaxAllocatedBytes": n]}
+  {"type": "error", "code": ..., "message": ...}
+Library logs go to stderr. The runner writes only into the job's `out` folder (a staging folder the caller
+renames on success) and never installs anything. When stdin closes (the job process is gone) it exits at once.
+"""
+import json
+import os
+import sys
+import threading
+import time
+
+# What QuantStudio follows (README, "Engine"); a missing library is named with its exact pip line.
+FOLLOWED = {"gptqmodel": "7.7.0", "transformers": "5.23.0", "bitsandbytes": "0.50.2", "torch": None}
+NEEDS = {"gptq": ["torch", "transformers", "gptqmodel"], "bitsandbytes": ["torch", "transformers", "bitsandbytes"]}
+
+_stdout = sys.stdout
+_lock = threading.Lock()
+
+
+def emit(message):
+    with _lock:
+        _stdout.write(json.dumps(message) + "\n")
+        _stdout.flush()
+
+
+class JobError(Exception):
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+
+
+def die_with_parent():
+    """The job process owns this one: when it goes (even by SIGKILL) the runner must not keep writing."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            import signal
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except OSError:
+            pass
+
+    def watch_stdin():
+        sys.stdin.read()
+        os._exit(3)
+
+    threading.Thread(target=watch_stdin, daemon=True).start()
+
+
+def pip_line(packages):
+    pins = [f"{p}=={FOLLOWED[p]}" if FOLLOWED.get(p) else p for p in packages]
+    return f"{sys.executable} -m pip install {' '.join(pins)}"
+
+
+def check_libraries(method):
+    """Imports the method's libraries; names every missing one with the pip line that installs what we follow."""
+    import importlib.metadata as metadata
+    import importlib.util
+
+    missing = [p for p in NEEDS[method] if importlib.util.find_spec(p) is None]
+    if missing:
+        raise JobError(
+            "MISSING_LIBRARY",
+            f"the python backend's {method} needs {', '.join(missing)}, not installed in {sys.executable}; "
+            f"install with: {pip_line(missing)}",
+        )
+    return {p: metadata.version(p) for p in NEEDS[method]}
+
+
+def device_of(torch):
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def gptq_config(plan, config, device):
+    """GPTQModel 7.7 QuantizeConfig from the job's resolved GPTQ settings, key for key."""
+    from gptqmodel import QuantizeConfig
+
+    settings = dict(
+        bits=plan["bits"],
+        group_size=plan["groupSize"],
+        sym=plan["sym"],
+        desc_act=plan["descAct"],
+        static_groups=plan["staticGroups"],
+        damp_percent=plan["dampPercent"],
+        damp_auto_increment=plan["dampAutoIncrement"],
+        true_sequential=plan["trueSequential"],
+        # The layout the job writes ("gptq", v1), spelled as GPTQModel's FORMAT values; the job refuses any other.
+        format=plan["layout"],
+        device=device,
+    )
+    # GPTQConfig and QuantizeConfig share act_group_aware and its default (on unless desc_act); only a value the job sets is passed.
+    if "act_group_aware" in config:
+        settings["act_group_aware"] = config["act_group_aware"]
+    # A module kept in float is a negative `dynamic` rule (GPTQModel 7.7 matches "-:" patterns against full module names).
+    skip = [m for m in plan.get("skipModules", []) if m != "lm_head"]
+    if skip:
+        import re
+
+        settings["dynamic"] = {f"-:^{re.escape(m)}$": {} for m in skip}
+    try:
+        return QuantizeConfig(**settings)
+    except (TypeError, ValueError) as error:
+        raise JobError("BAD_CONFIG", f"GPTQModel 7.7 QuantizeConfig refused the job's settings {settings}: {error}")
+
+
+def quantize_gptq(job, device):
+    # GPTQModel 7.7 sizes its CPU pool at half the cores while its model loader asks for 2 workers, which fails
+    # on a 2- or 3-core machine ("requests 2 workers but parent 'cpu' only has 1"); a set value is kept.
+    os.environ.setdefault("GPTQMODEL_CPU_WORKERS", str(max(2, (os.cpu_count() or 1) // 2)))
+    import torch
+    from gptqmodel import GPTQModel
+
+    quantize_config = gptq_config(job["plan"], job["config"], device)
+    emit({"type": "phase", "phase": "load", "device": device})
+    model = GPTQModel.load(job["source"], quantize_config)
+    total = model.model.config.num_hidden_layers
+    started = {"at": time.monotonic()}
+    seen = set()
+
+    def layer_done(layer_idx, submodule_finalized):
+        # GPTQModel 7.7's looper calls this once a layer's modules are quantized (then again when finalized).
+        if layer_idx in seen:
+            return None
+        seen.add(layer_idx)
+        now = time.monotonic()
+        emit({"type": "layer", "index": layer_idx, "total": total, "seconds": now - started["at"]})
+        started["at"] = now
+        return None
+
+    model.layer_callback = layer_done
+    windows = [{"input_ids": w, "attention_mask": [1] * len(w)} for w in job["calibration"]]
+    emit({"type": "phase", "phase": "quantize", "device": device})
+    with torch.inference_mode(False):
+        model.quantize(windows, batch_size=1)
+    emit({"type": "phase", "phase": "write", "device": device})
+    model.save(job["out"])
+
+
+def bnb_config(plan):
+    """transformers 5.23 BitsAndBytesConfig from the job's resolved bitsandbytes settings, key for key."""
+    import torch
+    from transformers import BitsAndBytesConfig
+
+    if plan["method"] == "int8":
+        settings = dict(load_in_8bit=True, llm_int8_threshold=plan["threshold"])
+    else:
+        settings = dict(
+            load_in_4bit=True,
+            bnb_4bit_quant_type=plan["method"],
+            bnb_4bit_use_double_quant=plan["doubleQuant"],
+            bnb_4bit_compute_dtype=getattr(torch, plan["computeDtype"]),
+        )
+    if plan.get("skipModules"):
+        settings["llm_int8_skip_modules"] = plan["skipModules"]
+    try:
+        return BitsAndBytesConfig(**settings)
+    except (TypeError, ValueError) as error:
+        raise JobError("BAD_CONFIG", f"transformers 5.23 BitsAndBytesConfig refused the job's settings: {error}")
+
+
+def quantize_bnb(job, device):
+    from transformers import AutoModelForCausalLM
+
+    config = bnb_config(job["plan"])
+    emit({"type": "phase", "phase": "load", "device": device})
+    # bitsandbytes quantizes each Linear as transformers loads it; the unquantized tensors keep the source's dtype.
+    model = AutoModelForCausalLM.from_pretrained(job["source"], quantization_config=config, device_map=device, dtype="auto")
+    emit({"type": "phase", "phase": "write", "device": device})
+    model.save_pretrained(job["out"])
+
+
+def memory_figures(torch, device):
+    if device == "cuda":
+        free, total = torch.cuda.mem_get_info()
+        return (
+            f"{torch.cuda.get_device_name()}: {torch.cuda.memory_allocated() / 2**20:.0f} MiB allocated, "
+            f"{torch.cuda.memory_reserved() / 2**20:.0f} MiB reserved, {free / 2**20:.0f} MiB free of {total / 2**20:.0f} MiB"
+        )
+    import resource
+
+    return f"peak resident memory of this process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
+
+
+def peak_memory(torch, device):
+    """This process's peak resident memory, and on CUDA torch's peak allocation (what the tensors needed)."""
+    import resource
+
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    figures = {"peakRssBytes": rss if sys.platform == "darwin" else rss * 1024}
+    if device == "cuda":
+        figures["cudaMaxAllocatedBytes"] = torch.cuda.max_memory_allocated()
+    return figures
+
+
+def run(job):
+    method = "bitsandbytes" if job["plan"]["method"] in ("nf4", "fp4", "int8") else job["plan"]["method"]
+    if method not in NEEDS:
+        raise JobError("BAD_CONFIG", f"the python backend quantizes gptq and bitsandbytes configs; {method} runs on the engine backend")
+    libraries = check_libraries(method)
+    import torch
+
+    device = device_of(torch)
+    started = time.monotonic()
+    try:
+        (quantize_gptq if method == "gptq" else quantize_bnb)(job, device)
+    except torch.cuda.OutOfMemoryError as error:
+        raise JobError("OUT_OF_MEMORY", f"out of GPU memory: {memory_figures(torch, device)} ({str(error).splitlines()[0]})")
+    except MemoryError:
+        raise JobError("OUT_OF_MEMORY", f"out of memory on the {device}: {memory_figures(torch, device)}")
+    except RuntimeError as error:
+        if "CUDA" in str(error):
+            raise JobError("CUDA_ERROR", f"CUDA error: {str(error).splitlines()[0]} ({memory_figures(torch, device)})")
+        raise
+    emit({"type": "result", "device": device, "libraries": libraries, "seconds": time.monotonic() - started, **peak_memory(torch, device)})
+
+
+def main():
+    line = sys.stdin.readline()
+    die_with_parent()
+    # Library output (progress bars, logs) must not mix with the JSON lines.
+    sys.stdout = sys.stderr
+    try:
+        job = json.loads(line)
+        run(job)
+    except JobError as error:
+        emit({"type": "error", "code": error.code, "message": str(error)})
+        return 1
+    except Exception as error:  # noqa: BLE001: any failure of a library is the job's error, named
+        emit({"type": "error", "code": "LIBRARY_ERROR", "message": f"{type(error).__name__}: {error}"})
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
