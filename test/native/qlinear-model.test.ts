@@ -18,6 +18,7 @@ import { openModel } from '../../native/lib/runtime';
 import { TextTokenizer } from '../../native/lib/tokenizer';
 import { tinyLlamaDir } from './runtime-fixtures';
 import { createLanguageService } from '../../server/src/service';
+import { doctorFolder } from '../../native/model';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'qs-qlinear-model-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -160,6 +161,12 @@ for (const [label, recipe] of Object.entries(recipes)) {
     if (recipe.format === 'gptq' && !recipe.dynamic) gptqDir = quantDir;
     // The editor reads the per-module settings too: the first packed module (8-bit) is not held against bits 4.
     if (recipe.dynamic) assert.deepEqual(await editorFindings(quantDir), []);
+    // The doctor does not judge per-module settings by the whole config's: a note, no fix (config.json is the one config here).
+    if (recipe.dynamic)
+      assert.deepEqual(
+        (await doctorFolder(quantDir)).findings.map((f) => [f.code, f.severity, f.file, 'fix' in f]),
+        [['config/dynamic', 'info', 'config.json', false]],
+      );
     const quant = openModel(quantDir);
     const dense = openModel(denseDir);
     // One token runs the decode GEMV; 24 tokens run the prefill panels.
