@@ -164,11 +164,25 @@ function methodOf(config: Json, algorithm: QuantAlgorithm | undefined): QuantAlg
   return algorithm;
 }
 
+/** GPTQModel 7.7's per-module overrides (`dynamic`) are not honoured by the pipeline: refused before any work rather than ignored. */
+function refuseDynamic(config: Json): void {
+  const dynamic = config.dynamic;
+  if (dynamic === undefined || dynamic === null) return;
+  const keys = typeof dynamic === 'object' && !Array.isArray(dynamic) ? Object.keys(dynamic) : undefined;
+  if (keys?.length === 0) return;
+  throw new QuantizeConfigError(
+    `quantization_config.dynamic: the engine quantizes every module with the config's own settings and does not honour ` +
+      `GPTQModel's per-module overrides (${keys ? keys.map((k) => JSON.stringify(k)).join(', ') : JSON.stringify(dynamic)}); ` +
+      'remove dynamic (or set it to null), or quantize this config with GPTQModel 7.7',
+  );
+}
+
 /**
  * Maps a quantization_config (and algorithm) to the engine's plan, every key missing from it taking its
  * default from QUANT_DEFAULTS (native/model); throws QuantizeConfigError naming the key.
  */
 export function planFromConfig(config: Json, algorithm?: QuantAlgorithm): PipelinePlan {
+  refuseDynamic(config);
   const method = methodOf(config, algorithm);
   const bnb = QUANT_DEFAULTS.bitsandbytes;
   const awq = QUANT_DEFAULTS.awq;

@@ -8,6 +8,7 @@ import { inferCheckpoint } from './checkpointInference';
 import type { CheckpointInference } from './checkpointInference';
 import { checkpointLayout } from './checkpointLayouts';
 import { countChunk, SCANNED_DTYPES } from './floatScan';
+import { dynamicRules } from './gptqDynamic';
 import type { FloatCounts } from './floatScan';
 import { jsonObjectOf, readLocalModel } from './localFolder';
 import { quantizationConfigOf } from './quantConfig';
@@ -198,6 +199,18 @@ function scanFindings(scan: ScanResult): DoctorFinding[] {
 }
 
 /** Examines a local quantized folder; reads headers, the small g_idx / qzeros / quant-state tensors and streams every float tensor once. */
+/** GPTQModel 7.7's `dynamic` gives modules their own bits, group size or no quantization: the whole-config comparison would misread them. */
+function perModuleNote(c: ConfigFile): DoctorFinding {
+  return {
+    code: 'config/dynamic',
+    severity: 'info',
+    file: c.file,
+    message:
+      `${c.file}: dynamic gives modules their own settings (GPTQModel 7.7 per-module overrides); the doctor does not compare ` +
+      'per-module settings, so bits, group size and the skip list are not checked against the tensors and no fix is offered.',
+  };
+}
+
 export async function doctorFolder(folder: string): Promise<DoctorReport> {
   const { config, tensors } = await readLocalModel(folder);
   const configs = await readConfigs(folder, config);
@@ -211,7 +224,10 @@ export async function doctorFolder(folder: string): Promise<DoctorReport> {
       const message = `the tensors are ${inferred.layout} but no config.json quantization_config, quantize_config.json or quant_config.json describes them.`;
       findings.push({ code: 'config/missing', severity: 'error', message });
     }
-    for (const c of configs) compareConfig(c, inferred, inference, findings);
+    for (const c of configs) {
+      if (dynamicRules(c.quant.dynamic).length === 0) compareConfig(c, inferred, inference, findings);
+      else findings.push(perModuleNote(c));
+    }
   } else if (configs.length > 0) {
     findings.push({
       code: 'config/quant_method',

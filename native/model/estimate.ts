@@ -25,7 +25,7 @@ import { fail, ok } from './errors';
 import type { QuantSettings } from './quantSettings';
 import { describeSettings, quantSettingsOf } from './quantSettings';
 import type { JsonObject, ResolvedModel } from './types';
-import { weightLayout } from './weightLayout';
+import { bitsPerWeightOf, weightLayout } from './weightLayout';
 import type { WeightLine } from './weightLayout';
 
 export const DEFAULT_OVERHEAD_BYTES = 32 * 1024 * 1024;
@@ -50,6 +50,8 @@ export interface MemoryEstimate {
   activationBytes: number;
   overheadBytes: number;
   peakBytes: number;
+  /** Stored bits per weight of the quantized Linears (codes, scales, zeros, g_idx); absent when nothing is quantized. */
+  bitsPerWeight?: number;
   /** CPU engine: the part of the peak that is mapped model files (page cache the system can drop). */
   mappedBytes?: number;
   /** Weight lines per module type, then KV cache, activations and overhead. */
@@ -104,6 +106,7 @@ export function estimateWithSettings(model: ResolvedModel, settings: QuantSettin
     activationBytes: activations,
     overheadBytes: overhead,
     peakBytes: weights.totalBytes + kv + activations + overhead,
+    ...bitsPerWeightOf(weights),
     breakdown: [
       ...weights.lines,
       { label: 'KV cache', bytes: kv, count: tokens },

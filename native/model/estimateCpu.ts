@@ -24,7 +24,7 @@ import { quantizedLinearCopies } from './estimateCpuLinears';
 import type { QuantSettings } from './quantSettings';
 import { describeSettings, quantSettingsOf } from './quantSettings';
 import type { JsonObject, ResolvedModel, TensorMeta } from './types';
-import { weightLayout } from './weightLayout';
+import { bitsPerWeightOf, weightLayout } from './weightLayout';
 
 const F32 = 4;
 /** Rows of a kernel panel (kPanelCols in kernels/matmul.cc, kQPanelRows in kernels/qmatmul.h). */
@@ -188,6 +188,7 @@ export function estimateCpuWithSettings(
     overheadBytes,
     peakBytes: weightsBytes + overheadBytes + Math.max(runBuffers, loadCopy),
     mappedBytes: weightLines.reduce((a, l) => a + l.bytes, 0),
+    ...bitsPerWeightOf(layout),
     breakdown,
   });
 }

@@ -22,7 +22,9 @@ export { readLocalHeader, parseHeader, MAX_HEADER_BYTES } from './safetensorsHea
 export { defaultHubCacheDir, findCachedSnapshot, repoFolderName } from './hfCache';
 export { architectureOf } from './architecture';
 export type { Architecture } from './architecture';
-export { quantSettingsOf, quantSettingsRead, describeSettings } from './quantSettings';
+export { quantSettingsOf, quantSettingsRead, describeSettings, gptqModuleSettings } from './quantSettings';
+export { compileDynamicPattern, dynamicRuleFor, dynamicRules, GPTQ_DYNAMIC_KEYS, dynamicRuleMatches } from './gptqDynamic';
+export type { CompiledPattern, DynamicRule } from './gptqDynamic';
 export { THREADS_ENV, engineThreads } from './engineThreads';
 export type { QuantSettings } from './quantSettings';
 export { quantizedLinearLayout, bnbQuantStateBytes } from './quantizedLayout';

@@ -4,6 +4,8 @@
 import type { Result } from './errors';
 import { fail, ok } from './errors';
 import { compressedTensorsScheme } from './compressedTensorsConfig';
+import { dynamicRules } from './gptqDynamic';
+import type { DynamicRule } from './gptqDynamic';
 import { QUANT_DEFAULTS, quantizationConfigOf } from './quantConfig';
 import type { JsonObject, JsonValue } from './types';
 
@@ -12,11 +14,15 @@ const ALWAYS_SKIPPED = ['lm_head'];
 
 export type QuantSettings =
   | { method: 'none' }
-  | { method: 'gptq'; bits: 2 | 3 | 4 | 8; groupSize: number; descAct: boolean; skip: string[] }
+  | { method: 'gptq'; bits: GptqBits; groupSize: number; descAct: boolean; skip: string[]; dynamic?: DynamicRule[] }
   | { method: 'awq'; bits: 4; groupSize: number; version: 'gemm' | 'gemv'; skip: string[] }
   | { method: 'bnb4'; quantType: 'nf4' | 'fp4'; doubleQuant: boolean; skip: string[] }
   | { method: 'int8'; skip: string[] }
   | { method: 'compressed-tensors'; bits: 4 | 8; groupSize: number; symmetric: boolean; skip: string[] };
+
+export type GptqBits = 2 | 3 | 4 | 8;
+
+const isGptqBits = (bits: unknown): bits is GptqBits => bits === 2 || bits === 3 || bits === 4 || bits === 8;
 
 const isObject = (v: JsonValue | undefined): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -83,12 +89,26 @@ function settingsOf(json: JsonObject, where: string, notes: Notes): Result<Quant
   }
   if (method === 'gptq') {
     const bits = num(json, ['bits'], QUANT_DEFAULTS.gptq.bits, notes, true);
-    if (bits !== 2 && bits !== 3 && bits !== 4 && bits !== 8)
-      return fail('unsupported', `GPTQ with ${bits} bits`, where, 'use bits 2, 3, 4 or 8');
+    if (!isGptqBits(bits)) return fail('unsupported', `GPTQ with ${bits} bits`, where, 'use bits 2, 3, 4 or 8');
     const groupSize = num(json, ['group_size'], QUANT_DEFAULTS.gptq.group_size, notes);
-    if (groupSize !== -1 && !(Number.isInteger(groupSize) && groupSize > 0))
+    if (!isGroupSize(groupSize))
       return fail('invalid', `group_size ${groupSize}`, where, 'use -1 (per column) or a positive integer such as 128');
-    return ok({ method: 'gptq', bits, groupSize, descAct: (json['desc_act'] ?? QUANT_DEFAULTS.gptq.desc_act) === true, skip });
+    const descAct = (json['desc_act'] ?? QUANT_DEFAULTS.gptq.desc_act) === true;
+    const dynamic = dynamicRules(json['dynamic']);
+    for (const rule of dynamic.filter((r) => !r.skip)) {
+      const at = `${where} → dynamic → ${JSON.stringify(rule.key)}`;
+      const o = rule.overrides;
+      if (o['bits'] !== undefined && !isGptqBits(o['bits']))
+        return fail('unsupported', `GPTQ with ${JSON.stringify(o['bits'])} bits`, at, 'use bits 2, 3, 4 or 8');
+      if (o['group_size'] !== undefined && !isGroupSize(o['group_size']))
+        return fail(
+          'invalid',
+          `group_size ${JSON.stringify(o['group_size'])}`,
+          at,
+          'use -1 (per column) or a positive integer such as 128',
+        );
+    }
+    return ok({ method: 'gptq', bits, groupSize, descAct, skip, ...(dynamic.length > 0 ? { dynamic } : {}) });
   }
   if (method === 'bitsandbytes') {
     if (json['load_in_8bit'] === true) return ok({ method: 'int8', skip });
@@ -125,13 +145,28 @@ function settingsOf(json: JsonObject, where: string, notes: Notes): Result<Quant
   );
 }
 
+const isGroupSize = (g: unknown): g is number => g === -1 || (typeof g === 'number' && Number.isInteger(g) && g > 0);
+
+/** A module's GPTQ settings under the config's `dynamic` (GPTQModel 7.7: the first matching rule's overrides); undefined: skipped. */
+export function gptqModuleSettings(s: Extract<QuantSettings, { method: 'gptq' }>, rule: DynamicRule | undefined): typeof s | undefined {
+  if (!rule) return s;
+  if (rule.skip) return undefined;
+  const o = rule.overrides;
+  return {
+    ...s,
+    bits: isGptqBits(o['bits']) ? o['bits'] : s.bits,
+    groupSize: isGroupSize(o['group_size']) ? o['group_size'] : s.groupSize,
+    descAct: typeof o['desc_act'] === 'boolean' ? o['desc_act'] : s.descAct,
+  };
+}
+
 /** Short name for tables: "GPTQ 4-bit g128", "NF4 + double quant", … */
 export function describeSettings(s: QuantSettings): string {
   switch (s.method) {
     case 'none':
       return 'as stored';
     case 'gptq':
-      return `GPTQ ${s.bits}-bit ${s.groupSize === -1 ? 'per-column' : `g${s.groupSize}`}${s.descAct ? ' act-order' : ''}`;
+      return `GPTQ ${s.bits}-bit ${s.groupSize === -1 ? 'per-column' : `g${s.groupSize}`}${s.descAct ? ' act-order' : ''}${dynamicNote(s.dynamic)}`;
     case 'awq':
       return `AWQ ${s.bits}-bit g${s.groupSize}${s.version === 'gemv' ? ' GEMV' : ''}`;
     case 'bnb4':
@@ -141,4 +176,8 @@ export function describeSettings(s: QuantSettings): string {
     case 'compressed-tensors':
       return `compressed-tensors W${s.bits}A16 ${s.groupSize === -1 ? 'per-channel' : `g${s.groupSize}`}${s.symmetric ? '' : ' asym'}`;
   }
+}
+
+function dynamicNote(rules: readonly DynamicRule[] | undefined): string {
+  return rules ? ` + dynamic (${rules.length} rule${rules.length === 1 ? '' : 's'})` : '';
 }

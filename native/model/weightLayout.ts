@@ -1,8 +1,11 @@
 // Which tensors a method quantizes, and what every tensor of the model costs under that method.
 // Quantized: every 2-D floating `.weight` inside a decoder layer (the Linears: q/k/v/o, gate/up/down,
 // OPT's q/k/v/out_proj and fc1/fc2, every MoE expert's) but MoE routers. Kept as stored: embeddings, lm_head, norms, biases, and modules
-// named by modules_to_not_convert / llm_int8_skip_modules.
+// named by modules_to_not_convert / llm_int8_skip_modules or skipped by GPTQModel's `dynamic` ("-:"), whose positive rules
+// also give a module its own bits, group size and act-order (gptqDynamic.ts).
 import { FLOAT_DTYPES } from './dtypes';
+import { dynamicRuleFor } from './gptqDynamic';
+import { gptqModuleSettings } from './quantSettings';
 import type { QuantSettings } from './quantSettings';
 import { quantizedLinearLayout } from './quantizedLayout';
 import type { TensorMeta } from './types';
@@ -86,12 +89,26 @@ export interface WeightLayout {
   totalBytes: number;
   /** Elements of the largest quantized Linear (sizes a dequantization buffer). */
   largestQuantizedNumel: number;
+  /** Weights of the quantized Linears and the bytes they are stored in (qweight, scales, zeros, g_idx, …). */
+  quantizedNumel: number;
+  quantizedBytes: number;
+}
+
+type Quantizing = Exclude<QuantSettings, { method: 'none' }>;
+
+/** The settings a module is quantized with, or undefined when it stays as stored (skip lists, GPTQModel's "-:" rules). */
+function moduleSettings(settings: Quantizing, module: string): Quantizing | undefined {
+  if (isSkipped(module, settings.skip)) return undefined;
+  if (settings.method !== 'gptq' || !settings.dynamic) return settings;
+  return gptqModuleSettings(settings, dynamicRuleFor(settings.dynamic, module));
 }
 
 export function weightLayout(tensors: readonly TensorMeta[], settings: QuantSettings, computeDtype: string): WeightLayout {
   const lines = new Map<string, WeightLine>();
   const modulesPerLine = new Map<string, Set<string>>();
   let largestQuantizedNumel = 0;
+  let quantizedNumel = 0;
+  let quantizedBytes = 0;
   const add = (label: string, bytes: number, unit: string): void => {
     const line = lines.get(label) ?? { label, bytes: 0, count: 0 };
     line.bytes += bytes;
@@ -104,10 +121,13 @@ export function weightLayout(tensors: readonly TensorMeta[], settings: QuantSett
   const moeModel = tensors.some((t) => EXPERT.test(moduleOf(t.name)));
   for (const t of tensors) {
     const module = moduleOf(t.name);
-    if (settings.method !== 'none' && quantizedBy(t, settings.method, moeModel) && !isSkipped(module, settings.skip)) {
+    const own = settings.method !== 'none' && quantizedBy(t, settings.method, moeModel) ? moduleSettings(settings, module) : undefined;
+    if (own) {
       const [out, inFeatures] = t.shape as [number, number];
-      const bytes = quantizedLinearLayout(settings, out, inFeatures, computeDtype).reduce((a, p) => a + p.bytes, 0);
+      const bytes = quantizedLinearLayout(own, out, inFeatures, computeDtype).reduce((a, p) => a + p.bytes, 0);
       largestQuantizedNumel = Math.max(largestQuantizedNumel, out * inFeatures);
+      quantizedNumel += out * inFeatures;
+      quantizedBytes += bytes;
       add(linearLabel(module), bytes, module);
     } else {
       const label = storedLabel(t);
@@ -116,5 +136,10 @@ export function weightLayout(tensors: readonly TensorMeta[], settings: QuantSett
     }
   }
   const sorted = [...lines.values()].sort((a, b) => b.bytes - a.bytes || a.label.localeCompare(b.label));
-  return { lines: sorted, totalBytes: sorted.reduce((a, l) => a + l.bytes, 0), largestQuantizedNumel };
+  return { lines: sorted, totalBytes: sorted.reduce((a, l) => a + l.bytes, 0), largestQuantizedNumel, quantizedNumel, quantizedBytes };
+}
+
+/** Stored bits per weight of the quantized Linears; none when nothing is quantized. */
+export function bitsPerWeightOf(weights: WeightLayout): { bitsPerWeight?: number } {
+  return weights.quantizedNumel > 0 ? { bitsPerWeight: (8 * weights.quantizedBytes) / weights.quantizedNumel } : {};
 }

@@ -2,7 +2,7 @@
 // job file beside each model folder, opened over stdio; once the model resolves (the second publish) its model-aware
 // diagnostics are exactly these: group sizes against Gemma-3-27B's and Phi-3 / 3.5's widths, module names as each
 // checkpoint spells them (tied lm_head, Phi-3's and Phi-4-mini's fused projections, Qwen3's q/k norms, MoE routers and experts),
-// kernel and bitsandbytes CPU shapes that every real width passes.
+// kernel and bitsandbytes CPU shapes that every real width passes, GPTQModel's dynamic keys over Mixtral's experts.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -162,8 +162,32 @@ const CASES: Case[] = [
       bits: 4,
       group_size: 128,
       modules_to_not_convert: ['lm_head', 'block_sparse_moe.gate', 'block_sparse_moe.experts.0.w2'],
+      // GPTQModel 7.7's per-module overrides over Mixtral's 32 × 8 experts: the first matching key decides.
+      dynamic: {
+        '+:.*experts\\.[0-3]\\.w2': { bits: 8 },
+        '.*experts\\.\\d+\\.w2': { bits: 3 },
+        '-:.*self_attn\\.o_proj$': {},
+        w1: {},
+      },
     },
-    expected: [],
+    expected: [
+      {
+        code: 'model/dynamic-match',
+        severity: 2,
+        at: '".*experts\\\\.\\\\d+\\\\.w2"',
+        message:
+          'dynamic key ".*experts\\\\.\\\\d+\\\\.w2" also matches 128 modules (model.layers.*.block_sparse_moe.experts.*.w2 ×128) that ' +
+          '"+:.*experts\\\\.[0-3]\\\\.w2" decides first (GPTQModel 7.7 takes the first matching key, "-:" keys first): they are quantized with bits 8, not bits 3.',
+      },
+      {
+        code: 'model/dynamic-match',
+        severity: 2,
+        at: '"w1"',
+        message:
+          'dynamic key "w1" matches no module of ./mixtral-8x7b (GPTQModel 7.7 matches the full module name from its start, ' +
+          'e.g. model.layers.0.mlp.down_proj): it does nothing. Did you mean ".*w1"?',
+      },
+    ],
   },
   {
     model: 'qwen3-30b-a3b',
@@ -229,6 +253,28 @@ describe('model-aware rules on real checkpoint shapes over stdio', () => {
       );
     });
   }
+
+  it('Mixtral-8x7B: the hover on a dynamic key counts the experts it decides and gives their settings', async () => {
+    const { text } = await resolvedDiagnostics(CASES.find((c) => c.model === 'mixtral-8x7b')!);
+    const hoverAt = async (key: string): Promise<unknown> => {
+      const at = rangeOf(text, JSON.stringify(key)).start;
+      const hover = await session.hover(pathToFileURL(join(temp, '-mixtral-8x7b.quant.json')).href, {
+        line: at.line,
+        character: at.character + 1,
+      });
+      return hover && (hover.contents as { value: string }).value;
+    };
+    assert.equal(
+      await hoverAt('+:.*experts\\.[0-3]\\.w2'),
+      '**dynamic "+:.*experts\\\\.[0-3]\\\\.w2"** on `./mixtral-8x7b`: matches 128 modules (model.layers.*.block_sparse_moe.experts.*.w2 ×128)\n\n' +
+        'The modules it decides: GPTQ 8-bit, group size 128.',
+    );
+    assert.equal(
+      await hoverAt('-:.*self_attn\\.o_proj$'),
+      '**dynamic "-:.*self_attn\\\\.o_proj$"** on `./mixtral-8x7b`: matches 32 modules (model.layers.*.self_attn.o_proj ×32)\n\n' +
+        'The modules it decides: left unquantized (stored as in the source model).',
+    );
+  });
 
   it('Llama-3.1-70B from the Hub: 30 shard headers read by range requests, a few hundred kB of its 141 GB', async () => {
     const c: Case = { model: 'llama-3.1-70b', quantizationConfig: { quant_method: 'gptq', bits: 4, group_size: 96 }, expected: [] };

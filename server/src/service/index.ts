@@ -10,6 +10,7 @@ import { complete } from './features/completion';
 import { codeActions } from './features/codeActions';
 import { deploymentMarkdown } from './features/deployHover';
 import { hover } from './features/hover';
+import { dynamicHover } from './features/dynamicHover';
 import { symbols } from './features/symbols';
 import { codeLenses, estimateAnchor, jobCommandLenses } from './features/codeLens';
 import { estimateMarkdown } from './features/estimateHover';
@@ -25,7 +26,7 @@ import { parseJsonDocument } from './parse/json';
 import { MAX_DOCUMENT_FINDINGS, maxLength } from './parse/limits';
 import { parsePythonDocument } from './parse/python';
 import { loadPythonParser } from './parse/treeSitter';
-import { ruleFindings } from './ruleRunner';
+import { ruleFindings, siteLocator } from './ruleRunner';
 import { allRules } from './rules';
 import { deploymentRule } from './rules/deploy';
 import type { Fix, Rule, Severity } from './rules/rule';
@@ -186,11 +187,11 @@ export function createLanguageService(options: LanguageServiceOptions = {}): Lan
     const parsed = await parse(doc);
     if (!parsed || !parsed.ours) return { fileKind, ours: false, sites: [], diagnostics: [] };
     const findings = [...parsed.findings, ...schemaFindings(store, parsed)];
-    for (const site of parsed.sites) {
+    parsed.sites.forEach((site, i) => {
       const note = unvalidatedMethodFinding(site);
       if (note) findings.push(note);
-      else findings.push(...ruleFindings(rules, site));
-    }
+      else findings.push(...ruleFindings(rules, site, siteLocator(parsed, i)));
+    });
     const { findings: fromModel, pending } = models?.findings(parsed, doc.uri) ?? { findings: [] };
     findings.push(...fromModel);
     const deployment = models?.deployment(parsed, doc.uri);
@@ -216,6 +217,9 @@ export function createLanguageService(options: LanguageServiceOptions = {}): Lan
     async hover(doc, position) {
       const parsed = await parse(doc);
       if (!parsed?.ours) return null;
+      const view = parsed.kind === 'python' ? undefined : models?.view(parsed, doc.uri);
+      const onDynamicKey = view ? dynamicHover(parsed, view, position) : null;
+      if (onDynamicKey) return onDynamicKey;
       const docs = hover(store, parsed, position);
       const site = parsed.sites.find((s) => containsPosition(estimateAnchor(parsed, s), position));
       if (!site) return docs;

@@ -291,6 +291,27 @@ test('invalid options and a quantize job without a config are JobErrors that say
   );
   assert.ok(!fs.existsSync(path.join(scratch, 'q')));
 
+  // GPTQModel's per-module overrides are refused before any work, naming the field (the corpus's DeepSeek-R1-Distill config).
+  const corpusConfig = path.join(root, 'test', 'fixtures', 'corpus', 'gptqmodel-deepseek-r1-distill-dynamic', 'quantize_config.json');
+  const dynamicConfig = JSON.parse(fs.readFileSync(corpusConfig, 'utf8')) as Record<string, unknown>;
+  const dynamicOut = path.join(scratch, 'q-dynamic');
+  const dynamic = await startJob({ kind: 'quantize', model, config: dynamicConfig, options: { out: dynamicOut } }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  assert.ok(dynamic instanceof JobError);
+  assert.deepEqual(
+    [dynamic.code, dynamic.where, dynamic.message],
+    [
+      'INVALID_JOB',
+      'config',
+      "quantization_config.dynamic: the engine quantizes every module with the config's own settings and does not honour " +
+        'GPTQModel\'s per-module overrides ("-:.*lm_head", "+:.*mlp.down_proj"); remove dynamic (or set it to null), or quantize ' +
+        'this config with GPTQModel 7.7',
+    ],
+  );
+  assert.ok(!fs.existsSync(dynamicOut));
+
   const benchmark = await startJob({ kind: 'benchmark', model, options: { batchSizes: [1, 0] } }).then(
     () => undefined,
     (e: unknown) => e,

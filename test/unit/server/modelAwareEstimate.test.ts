@@ -49,12 +49,17 @@ function size(bytes: number): string {
   return power === 0 ? `${bytes} B` : `${(bytes / 1024 ** power).toFixed(1)} ${units[power]}`;
 }
 
+/** The quantized Linears' stored bits per weight, two decimals, after the weights. */
+function bits(e: MemoryEstimate): string {
+  return e.bitsPerWeight === undefined ? '' : ` (${e.bitsPerWeight.toFixed(2)} bits/weight)`;
+}
+
 function expectedTitle(e: MemoryEstimate, batch: number, ctx: string): string {
-  return `≈ ${size(e.weightsBytes)} weights · ${size(e.peakBytes)} peak @ bs${batch}, ${ctx} ctx`;
+  return `≈ ${size(e.weightsBytes)} weights${bits(e)} · ${size(e.peakBytes)} peak @ bs${batch}, ${ctx} ctx`;
 }
 
 function expectedCpuTitle(e: MemoryEstimate, batch: number, ctx: string): string {
-  return `≈ ${size(e.weightsBytes)} weights · ${size(e.peakBytes)} peak RSS on the CPU engine @ bs${batch}, ${ctx} ctx`;
+  return `≈ ${size(e.weightsBytes)} weights${bits(e)} · ${size(e.peakBytes)} peak RSS on the CPU engine @ bs${batch}, ${ctx} ctx`;
 }
 
 /** tiny-llama's max_position_embeddings: the default 2k context is capped to it. */

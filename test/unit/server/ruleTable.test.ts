@@ -37,7 +37,7 @@ const rule = valueRule({
 
 function run(s: ConfigSite): Array<Partial<Finding> & { at?: ConfigEntry }> {
   const found: Array<Partial<Finding> & { at?: ConfigEntry }> = [];
-  rule.check(s, { report: (f) => found.push(f) });
+  rule.check(s, { report: (f) => found.push(f), locate: () => undefined });
   return found;
 }
 
@@ -75,13 +75,16 @@ test('eachKey checks every spelling written, and ignoreCase accepts a value the 
     message: (e) => `${e.key} is ${e.valueText}`,
   });
   const found: Array<Partial<Finding>> = [];
-  formats.check(site(entry('checkpoint_format', 'GPTQ'), entry('format', 'gptq_v9')), { report: (f) => found.push(f) });
+  formats.check(site(entry('checkpoint_format', 'GPTQ'), entry('format', 'gptq_v9')), {
+    report: (f) => found.push(f),
+    locate: () => undefined,
+  });
   assert.deepEqual(
     found.map((f) => f.message),
     ['format is "gptq_v9"'],
   );
   found.length = 0;
-  formats.check(site(entry('checkpoint_format', 'awq'), entry('format', 'exl')), { report: (f) => found.push(f) });
+  formats.check(site(entry('checkpoint_format', 'awq'), entry('format', 'exl')), { report: (f) => found.push(f), locate: () => undefined });
   assert.deepEqual(
     found.map((f) => f.message),
     ['checkpoint_format is "awq"', 'format is "exl"'],

@@ -24,6 +24,8 @@ export function estimateMarkdown(result: SiteEstimateResult): MarkupContent {
 function headline(e: SiteEstimate): string[] {
   const where = e.target === 'cpu' ? ' on the CPU engine (peak RSS of the job worker)' : '';
   const lines = [`**Memory estimate: ${e.estimate.method}** for \`${e.model}\`${where} @ batch ${e.batch}, ${contextOf(e)} context`];
+  if (e.estimate.bitsPerWeight !== undefined)
+    lines.push('', `Quantized Linears: ${e.estimate.bitsPerWeight.toFixed(2)} bits per weight (codes, scales, zeros and g_idx together).`);
   if (e.assumed.length > 0) lines.push('', `Assumed: ${e.assumed.join('; ')}.`);
   return [...lines, ''];
 }

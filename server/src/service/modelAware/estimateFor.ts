@@ -126,5 +126,10 @@ export function lensTitle(e: SiteEstimateResult): string {
   if (!hasEstimate(e)) return `No memory estimate: ${e.reason}`;
   const peak = e.target === 'cpu' ? 'peak RSS on the CPU engine' : 'peak';
   const assumed = e.assumed.length > 0 ? ` · assumed ${e.assumed.join(', ')}` : '';
-  return `≈ ${humanBytes(e.estimate.weightsBytes)} weights · ${humanBytes(e.estimate.peakBytes)} ${peak} @ bs${e.batch}, ${contextOf(e)} ctx${assumed}`;
+  return `≈ ${humanBytes(e.estimate.weightsBytes)} weights${bitsPerWeightLabel(e)} · ${humanBytes(e.estimate.peakBytes)} ${peak} @ bs${e.batch}, ${contextOf(e)} ctx${assumed}`;
+}
+
+/** " (4.16 bits/weight)": what the quantized Linears are stored in, codes, scales, zeros and g_idx together. */
+export function bitsPerWeightLabel(e: SiteEstimate): string {
+  return e.estimate.bitsPerWeight === undefined ? '' : ` (${e.estimate.bitsPerWeight.toFixed(2)} bits/weight)`;
 }

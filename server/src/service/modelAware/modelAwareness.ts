@@ -7,8 +7,8 @@ import type { DeploymentTarget } from '../../../../native/model';
 import { DEFAULT_SETTINGS } from '../../protocol';
 import type { ServiceFinding } from '../finding';
 import type { ConfigSite } from '../model';
-import type { ParsedDocument, ValuePath } from '../parse/document';
-import { ruleFindings } from '../ruleRunner';
+import type { ParsedDocument } from '../parse/document';
+import { ruleFindings, siteLocator } from '../ruleRunner';
 import { bindToModel, modelRules } from '../rules/model';
 import { currentModel, settledModel } from './documentModel';
 import type { DocumentModel } from './documentModel';
@@ -72,6 +72,12 @@ export class ModelAwareness {
     return settledModel(this.resolver, this.referencesOf(parsed, uri));
   }
 
+  /** The resolved model's view, once it is resolved (none before). */
+  view(parsed: ParsedDocument, uri: string): ModelView | undefined {
+    const found = currentModel(this.resolver, this.referencesOf(parsed, uri)).model;
+    return found?.state.status === 'ready' ? modelView(found.state.model) : undefined;
+  }
+
   /** Estimates per config site (or why there is none), once the model is resolved (none before); a job file's for the CPU engine it runs on. */
   estimates(parsed: ParsedDocument, uri: string): Array<{ site: ConfigSite; estimate: SiteEstimateResult }> {
     const found = currentModel(this.resolver, this.referencesOf(parsed, uri)).model;
@@ -133,12 +139,8 @@ export class ModelAwareness {
     const view = modelView(state.model);
     parsed.sites.forEach((site, i) => {
       if (typeof site.method !== 'string') return;
-      const locate = (path: ValuePath) =>
-        parsed.kind === 'python'
-          ? parsed.rangeOf(site, path, 'value')
-          : parsed.rangeOf(undefined, [...(parsed.sitePaths[i] ?? []), ...path], 'value');
-      const bound = modelRules.map((rule) => bindToModel(rule, { view, ownCheckpoint: reference.origin === 'own-folder', locate }));
-      findings.push(...ruleFindings(bound, site));
+      const bound = modelRules.map((rule) => bindToModel(rule, { view, ownCheckpoint: reference.origin === 'own-folder' }));
+      findings.push(...ruleFindings(bound, site, siteLocator(parsed, i)));
     });
     return findings;
   }

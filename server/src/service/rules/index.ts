@@ -4,8 +4,9 @@ import { awqRules } from './awq';
 import { bitsandbytesRules } from './bitsandbytes';
 import { commonRules } from './common';
 import { gptqRules } from './gptq';
+import { gptqDynamicRules } from './gptqDynamic';
 import type { Rule } from './rule';
 
 export type { Finding, Fix, Rule, RuleContext, Severity } from './rule';
 
-export const allRules: readonly Rule[] = [...commonRules, ...gptqRules, ...awqRules, ...bitsandbytesRules];
+export const allRules: readonly Rule[] = [...commonRules, ...gptqRules, ...gptqDynamicRules, ...awqRules, ...bitsandbytesRules];

@@ -2,6 +2,7 @@
 // reports findings; quick fixes are described abstractly (set/rename/remove/add a key) and turned into
 // text edits for JSON or Python by the service, so a rule never deals with syntax.
 import type { ConfigEntry, ConfigSite, LiteralValue, Method, Range } from '../model';
+import type { ValuePath } from '../parse/document';
 
 export type Severity = 'error' | 'warning' | 'information' | 'hint';
 
@@ -31,6 +32,8 @@ export interface RuleContext {
       range?: Range;
     },
   ): void;
+  /** Source range of a key or value below the site (e.g. ['dynamic', '-:.*lm_head'], 'key'). */
+  locate(path: ValuePath, part?: 'key' | 'value'): Range | undefined;
 }
 
 export interface Rule {

@@ -2,9 +2,10 @@
 // weights: transformers 5.23 builds the quantized Linears from the config and then loads the tensors into
 // them, so a wrong bits / group_size / method fails with shape mismatches (or loads garbage).
 // Expected shapes come from the same layout functions as the memory estimate.
-import { QUANT_DEFAULTS, quantizedLinearLayout } from '../../../../../native/model';
-import type { TensorMeta } from '../../../../../native/model';
+import { dynamicRuleFor, QUANT_DEFAULTS, quantizedLinearLayout } from '../../../../../native/model';
+import type { DynamicRule, TensorMeta } from '../../../../../native/model';
 import type { ConfigEntry, ConfigSite } from '../../model';
+import { dynamicOf } from '../gptqDynamic';
 import { booleanOf, effective, numberOf, stringOf } from '../values';
 import type { ModelRule, ModelRuleContext } from './rule';
 
@@ -14,9 +15,14 @@ function describe(t: TensorMeta): string {
   return `${t.name} is [${t.shape.join(', ')}] ${t.dtype}`;
 }
 
-/** The first quantized module: its qweight and the tensors beside it. */
-function firstPacked(ctx: ModelRuleContext): { qweight: TensorMeta; scales?: TensorMeta; gIdx?: TensorMeta } | undefined {
-  const qweight = ctx.view.model.tensors.find((t) => t.name.endsWith('.qweight'));
+/** The first quantized module no `dynamic` key decides (it has the config's own bits and group size): its qweight and the tensors beside it. */
+function firstPacked(
+  ctx: ModelRuleContext,
+  dynamic: readonly DynamicRule[] = [],
+): { qweight: TensorMeta; scales?: TensorMeta; gIdx?: TensorMeta } | undefined {
+  const qweight = ctx.view.model.tensors.find(
+    (t) => t.name.endsWith('.qweight') && dynamicRuleFor(dynamic, t.name.slice(0, -'.qweight'.length)) === undefined,
+  );
   if (!qweight) return undefined;
   const base = qweight.name.slice(0, -'qweight'.length);
   return { qweight, scales: ctx.view.tensorsByName.get(`${base}scales`), gIdx: ctx.view.tensorsByName.get(`${base}g_idx`) };
@@ -33,8 +39,10 @@ function reportMissing(site: ConfigSite, ctx: ModelRuleContext, method: string, 
 }
 
 function checkGptq(site: ConfigSite, ctx: ModelRuleContext): void {
-  const packed = firstPacked(ctx);
-  if (!packed) return reportMissing(site, ctx, 'gptq', '*.qweight');
+  if (!firstPacked(ctx)) return reportMissing(site, ctx, 'gptq', '*.qweight');
+  // GPTQModel 7.7's `dynamic` gives some modules other bits and group sizes: those are not compared with the config's.
+  const packed = firstPacked(ctx, dynamicOf(site)?.rules);
+  if (!packed) return;
   const { qweight, scales, gIdx } = packed;
   if (!gIdx || !scales || scales.shape.length !== 2) return;
   const inFeatures = gIdx.shape[0];

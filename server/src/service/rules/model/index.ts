@@ -1,6 +1,7 @@
 // Every model-aware rule, in reporting order. They run only when the document's target model is resolved.
 import { bnbCpuPackingRule } from './bnbCpuPacking';
 import { checkpointMatchRule } from './checkpointMatch';
+import { dynamicMatchRule } from './dynamicMatch';
 import { engineSupportRule } from './engineSupport';
 import { groupSizeDividesRule } from './groupSizeDivides';
 import { kernelShapesRule } from './kernelShapes';
@@ -13,6 +14,7 @@ export { bindToModel } from './rule';
 export const modelRules: readonly ModelRule[] = [
   groupSizeDividesRule,
   moduleNamesRule,
+  dynamicMatchRule,
   kernelShapesRule,
   bnbCpuPackingRule,
   checkpointMatchRule,

@@ -1,8 +1,7 @@
 // The contract of model-aware rules: a Rule that also sees the resolved target model. The service binds
 // each one to the document's model (bindToModel) and runs it like any other rule, so findings, ranges
 // and quick fixes work the same way.
-import type { ConfigSite, Range } from '../../model';
-import type { ValuePath } from '../../parse/document';
+import type { ConfigSite } from '../../model';
 import type { ModelView } from '../../modelAware/modelView';
 import type { Rule, RuleContext } from '../rule';
 
@@ -10,8 +9,6 @@ export interface ModelRuleContext extends RuleContext {
   view: ModelView;
   /** The model is the checkpoint in the config's own folder: its tensors are what this config describes. */
   ownCheckpoint: boolean;
-  /** Source range of a value below the site (e.g. ['modules_to_not_convert', 1]). */
-  locate(path: ValuePath): Range | undefined;
 }
 
 /** A Rule whose check also sees the model; bindToModel turns it into a plain Rule. */
@@ -20,5 +17,5 @@ export interface ModelRule extends Omit<Rule, 'check'> {
 }
 
 export function bindToModel(rule: ModelRule, model: Omit<ModelRuleContext, keyof RuleContext>): Rule {
-  return { ...rule, check: (site, ctx) => rule.check(site, { report: (finding) => ctx.report(finding), ...model }) };
+  return { ...rule, check: (site, ctx) => rule.check(site, { report: (finding) => ctx.report(finding), locate: ctx.locate, ...model }) };
 }
