@@ -34,9 +34,9 @@ export interface CpuEngineConstants {
 }
 
 export const CPU_ENGINE_CONSTANTS: Readonly<CpuEngineConstants> = {
-  processBaselineBytes: 49.4 * 2 ** 20,
-  measuringProcessBaselineBytes: 55.3 * 2 ** 20,
-  tokenizerBytesPerFileByte: 32.2,
+  processBaselineBytes: 63.5 * 2 ** 20,
+  measuringProcessBaselineBytes: 60.7 * 2 ** 20,
+  tokenizerBytesPerFileByte: 10.3,
   perThreadBytes: 10 * 2 ** 10,
   mappedWindowBytes: 64 * 2 ** 10,
   quantizeProcessBaselineBytes: 62.3 * 2 ** 20,
