@@ -48,7 +48,7 @@ test("a job file's lens: the CPU engine's peak at the model's 512 positions", { 
     await s.shot('01-job-file-lens');
     assert.ok(
       titles.some((text) =>
-        /^≈ \d+\.\d MiB weights · \d+\.\d MiB peak RSS on the CPU engine @ bs1, 512 \(model max\) ctx$/.test(text.trim()),
+        /^≈ \d+\.\d MiB weights \(\d\.\d\d bits\/weight\) · \d+\.\d MiB peak RSS on the CPU engine @ bs1, 512 \(model max\) ctx$/.test(text.trim()),
       ),
       JSON.stringify(titles),
     );
