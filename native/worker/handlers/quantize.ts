@@ -103,6 +103,7 @@ async function quantize(ctx: JobContext): Promise<HandlerOutput> {
   if (before) metrics.perplexityBefore = await perplexityOf(ctx, ctx.modelFolder, 'before', evalIds, seq);
 
   const started = process.hrtime.bigint();
+  const startedCpu = process.cpuUsage();
   const now = (): number => seconds(started);
   const calibration = (o.calibration ?? {}) as CalibrationOptions;
   const progress = new LayerProgress({
@@ -142,6 +143,9 @@ async function quantize(ctx: JobContext): Promise<HandlerOutput> {
     clearInterval(ticker);
   }
   metrics.quantizeSeconds = seconds(started);
+  // The worker's CPU time over the same span, every thread's: what a loaded machine does not stretch.
+  const cpu = process.cpuUsage(startedCpu);
+  metrics.quantizeCpuSeconds = (cpu.user + cpu.system) / 1e6;
   metrics.layers = result.layers.length;
   metrics.meanLayerError = result.layers.reduce((sum, l) => sum + l.error, 0) / Math.max(1, result.layers.length);
 
