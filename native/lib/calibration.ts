@@ -6,6 +6,7 @@
 // uniformly from [0, tokens − seqlen] by a seeded PRNG (mulberry32), so the same dataset, sizes and
 // seed always give the same windows. Windows may overlap.
 import * as fs from 'fs';
+import { calibrationDefaults } from '../model';
 import { bundledDataPath } from './bundledData';
 import { TextTokenizer } from './tokenizer';
 
@@ -35,7 +36,8 @@ export interface CalibrationWindows {
   source: string;
 }
 
-export const calibrationDefaults = { dataset: 'wikitext2', nsamples: 128, seqlen: 256, seed: 0 } as const;
+// One source with the estimate's (native/model/quantizeJobEstimate.ts), which the language server reads too.
+export { calibrationDefaults };
 
 /** The WikiText-2 validation text shipped in examples/data (the built-in `wikitext2` dataset). */
 export function wikitext2ValidPath(): string {

@@ -68,3 +68,20 @@ export type {
   DeployCause,
 } from './deployTargets';
 export { deploySettingsOf } from './deploySettings';
+export { estimateQuantizeTime, quantizeTime, quantizeWork } from './estimateQuantizeTime';
+export type { PhaseTime, QuantizeTime, QuantizeTimeOptions, QuantizeWork } from './estimateQuantizeTime';
+export { QUANTIZE_SPEED } from './quantizeSpeed';
+export type { QuantizeSpeed } from './quantizeSpeed';
+export {
+  calibrationDefaults,
+  estimateQuantizeJob,
+  humanSeconds,
+  quantizeAlgorithm,
+  quantizeJobOptions,
+  quantizeJobSummary,
+  WIKITEXT2_VALID_BYTES,
+} from './quantizeJobEstimate';
+export type { QuantizeJobEstimate, QuantizeJobFields } from './quantizeJobEstimate';
+export { availableMemory, MEMORY_AVAILABLE_ENV, MEMORY_CHECK_ENV, memoryFit } from './memoryFit';
+export type { AvailableMemory, MemoryFit } from './memoryFit';
+export { calibrationTextBytes, predictQuantizeJob } from './predictQuantizeJob';

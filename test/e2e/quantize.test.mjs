@@ -78,6 +78,11 @@ test('quantizes the active job file and shows the result panel', { skip }, (t) =
     await statusItem().first().waitFor({ state: 'detached', timeout: 10_000 });
     const log = await readLogOutputChannel(s.cs, EXTENSION_ID, 'QuantStudio', { expect: 'Run saved as' });
     assert.match(log, /model\.layers\.3: [\d.]+ s, reconstruction error \d\.\d{3}e-\d \(layer output\)/);
+    // the pre-flight's figures, before the job started
+    assert.match(
+      log,
+      /Quantizing tiny-llama, predicted: ≈ [\d.]+ MiB peak RSS · ≈ [\d.]+ (s|min) on \d+ threads?; [\d.]+ GiB available \(/,
+    );
     // one name for the per-layer figure: the log, the layer table and the summary all say "reconstruction error"
     const layers = panel.locator('[data-testid="layer-table"]');
     assert.equal(

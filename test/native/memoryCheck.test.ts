@@ -3,12 +3,14 @@
 // once with both figures and the way to override, before any work (no tokenizing, no output, no staging
 // folder); QUANTSTUDIO_MEMORY_CHECK=off runs the same job. Available memory is MemAvailable on Linux.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { humanBytes } from '../../native/model';
-import { availableMemory, predictJobMemory } from '../../native/worker/memoryCheck';
+import { wikitext2ValidPath } from '../../native/lib';
+import { humanBytes, WIKITEXT2_VALID_BYTES } from '../../native/model';
+import { quantizePreflight } from '../../client/src/jobs/quantizePreflight';
+import { availableMemory, predictJobMemory, predictQuantizeJob } from '../../native/worker/memoryCheck';
 import { quantstudio, repoRoot } from '../helpers/cli';
 
 const demo = join(repoRoot, 'examples', 'tiny-llama');
@@ -83,6 +85,31 @@ describe('the memory check before a job', () => {
     );
     assert.equal(run.status, 0, run.stderr);
     assert.ok(existsSync(join(out, 'model.safetensors')));
+  });
+
+  it("Quantize Model…'s pre-flight shows the worker's figures and refuses with the worker's message, before any job", async () => {
+    const out = join(temp, 'preflight');
+    const job = { kind: 'quantize' as const, model: demo, config: GPTQ, options: { out, calibration: { nsamples: 16, seqlen: 256 } } };
+    const worker = await predictQuantizeJob(job, demo, capped(50 * MiB, { QUANTSTUDIO_THREADS: '2' }));
+    const refused = await quantizePreflight(job, 2, undefined, capped(50 * MiB));
+    assert.ok(worker && refused);
+    assert.deepEqual(refused.estimate, worker);
+    assert.equal(refused.fit.fits, false);
+    const run = quantstudio(['quantize', '--model', demo, '--config', configFile, '--out', out], repoRoot, capped(50 * MiB));
+    const needed = humanBytes(refused.fit.needed);
+    assert.ok(refused.fit.message?.startsWith(`this quantize job needs about ${needed} of memory at its peak`), refused.fit.message);
+    assert.match(run.stderr, /this quantize job needs about [\d.]+ MiB of memory at its peak/);
+    assert.match(
+      refused.summary,
+      /^≈ [\d.]+ MiB peak RSS · ≈ [\d.]+ (s|min) on 2 threads; 50\.0 MiB available \(QUANTSTUDIO_MEMORY_AVAILABLE\)$/,
+    );
+    const off = await quantizePreflight(job, 2, undefined, capped(50 * MiB, { QUANTSTUDIO_MEMORY_CHECK: 'off' }));
+    assert.equal(off?.checked, false, 'QUANTSTUDIO_MEMORY_CHECK=off: shown, not refused');
+    // 'wikitext2' is priced by the bundled file's size, which the job tokenizes
+    assert.equal(WIKITEXT2_VALID_BYTES, statSync(wikitext2ValidPath()).size);
+    const fits = await quantizePreflight(job, 2);
+    assert.equal(fits?.fit.fits, true);
+    assert.ok(!existsSync(out), 'nothing written');
   });
 
   it('refuses a generate job the same way', () => {

@@ -1,12 +1,16 @@
 #!/usr/bin/env node
-// A deterministic random-weight fp16 Llama of ≥ 300M parameters for memory and speed benchmarks, written once
-// into a cache folder outside the repository and reused: config.json, model.safetensors (streamed, so
-// writing it needs no more memory than one tensor) and the demo model's tokenizer files (its 4,096 ids fit
-// inside the 32,000-entry vocabulary). A spec stamp beside the weights tells a stale cache from a good one.
+// Deterministic random-weight fp16 models for memory and speed benchmarks, written once into a cache folder
+// outside the repository and reused: config.json, model.safetensors (streamed, so writing it needs no more
+// memory than one tensor) and the demo model's tokenizer files (its 4,096 ids fit inside every vocabulary
+// here). A spec stamp beside the weights tells a stale cache from a good one. Two kinds of spec:
+//  - RANDOM_LLAMA: a 349M Llama of chosen widths;
+//  - REAL_SHAPES: the exact shapes of real checkpoints, from their real config.json (random-shapes.mjs).
 //
-//   node test/tools/random-llama.mjs            → prints the folder (writing it first when missing)
+//   node test/tools/random-llama.mjs [shape]    → prints the folder (writing it first when missing);
+//                                                 shape: one of REAL_SHAPES' keys, else the 349M model
+//   node test/tools/random-llama.mjs shape --tensors → prints the config and [name, shape] list as JSON, writes nothing
 //
-// The folder is <XDG_CACHE_HOME or ~/.cache>/quantstudio-bench/random-llama-350m.
+// The folder is <XDG_CACHE_HOME or ~/.cache>/quantstudio-bench/<spec name>.
 import {
   closeSync,
   copyFileSync,
@@ -22,6 +26,9 @@ import {
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { REAL_SHAPES, realConfigJson, realTensorList } from './random-shapes.mjs';
+
+export { REAL_SHAPES };
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -85,13 +92,17 @@ function tensorList(c) {
   return list;
 }
 
+/** A spec of REAL_SHAPES carries its config; RANDOM_LLAMA is built from its widths. */
+const isReal = (c) => c.config !== undefined;
+const tensorsOf = (c) => (isReal(c) ? realTensorList(c) : tensorList(c));
+
 export function parameterCount(c = RANDOM_LLAMA) {
-  return tensorList(c).reduce((sum, [, shape]) => sum + shape.reduce((a, b) => a * b, 1), 0);
+  return tensorsOf(c).reduce((sum, [, shape]) => sum + shape.reduce((a, b) => a * b, 1), 0);
 }
 
 /** Writes a safetensors file tensor by tensor: the header first, then each tensor's fp16 data. */
 function writeWeights(file, c) {
-  const list = tensorList(c);
+  const list = tensorsOf(c);
   const header = {};
   let offset = 0;
   for (const [name, shape] of list) {
@@ -141,7 +152,7 @@ export function ensureRandomLlama(c = RANDOM_LLAMA, log = (line) => process.stde
   const staging = `${folder}.tmp-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
-  writeFileSync(join(staging, 'config.json'), JSON.stringify(configJson(c), null, 2) + '\n');
+  writeFileSync(join(staging, 'config.json'), JSON.stringify(isReal(c) ? realConfigJson(c) : configJson(c), null, 2) + '\n');
   for (const name of ['tokenizer.json', 'tokenizer_config.json'])
     copyFileSync(join(root, 'examples', 'tiny-llama', name), join(staging, name));
   writeWeights(join(staging, 'model.safetensors'), c);
@@ -151,4 +162,17 @@ export function ensureRandomLlama(c = RANDOM_LLAMA, log = (line) => process.stde
   return folder;
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) console.log(ensureRandomLlama());
+/** The folder of a real shape by its REAL_SHAPES key. */
+export function ensureRealShape(key, log) {
+  const spec = REAL_SHAPES[key];
+  if (!spec) throw new Error(`no real shape '${key}': use one of ${Object.keys(REAL_SHAPES).join(', ')}`);
+  return ensureRandomLlama(spec, log);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const key = process.argv[2];
+  const spec = REAL_SHAPES[key];
+  if (process.argv.includes('--tensors') && spec)
+    console.log(JSON.stringify({ config: realConfigJson(spec), tensors: tensorsOf(spec).map(([name, shape]) => [name, shape]) }));
+  else console.log(key === undefined ? ensureRandomLlama() : ensureRealShape(key));
+}

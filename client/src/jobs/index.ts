@@ -9,3 +9,4 @@ export * from './quantizeJobFile';
 export * from './runLabels';
 export * from './runStore';
 export * from './runner';
+export * from './quantizePreflight';

@@ -114,6 +114,7 @@ async function quantize(ctx: JobContext): Promise<HandlerOutput> {
     metrics.cudaMaxAllocatedBytes = r.memory.cudaMaxAllocatedBytes;
     return finish(ctx, { out: r.out, bytes: r.bytes }, { metrics, evalIds, seq, after, sample, backend: r.backend });
   }
+  const startedCpu = process.cpuUsage();
   const now = (): number => seconds(started);
   const calibration = (o.calibration ?? {}) as CalibrationOptions;
   const progress = new LayerProgress({
@@ -153,6 +154,9 @@ async function quantize(ctx: JobContext): Promise<HandlerOutput> {
     clearInterval(ticker);
   }
   metrics.quantizeSeconds = seconds(started);
+  // The worker's CPU time over the same span, every thread's: what a loaded machine does not stretch.
+  const cpu = process.cpuUsage(startedCpu);
+  metrics.quantizeCpuSeconds = (cpu.user + cpu.system) / 1e6;
   metrics.layers = result.layers.length;
   metrics.meanLayerError = result.layers.reduce((sum, l) => sum + l.error, 0) / Math.max(1, result.layers.length);
   const layers = result.layers.map(({ name, seconds: s, error, errorKind, expertTokens, fallbackExperts }) => ({

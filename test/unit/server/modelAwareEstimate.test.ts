@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { MarkupContent } from 'vscode-languageserver-types';
@@ -16,6 +16,8 @@ import {
   estimateMemory,
   estimateWithSettings,
   resolveModel,
+  predictQuantizeJob,
+  quantizeJobSummary,
 } from '../../../native/model';
 import type { JsonObject, MemoryEstimate, ResolvedModel } from '../../../native/model';
 import { createLanguageService } from '../../../server/src/service';
@@ -60,6 +62,15 @@ function expectedTitle(e: MemoryEstimate, batch: number, ctx: string): string {
 
 function expectedCpuTitle(e: MemoryEstimate, batch: number, ctx: string): string {
   return `≈ ${size(e.weightsBytes)} weights${bits(e)} · ${size(e.peakBytes)} peak RSS on the CPU engine @ bs${batch}, ${ctx} ctx`;
+}
+
+/** The job's own quantize run, as the worker predicts it (the lens's tail): peak RSS and time at the service's threads. */
+async function quantizingOf(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const job = JSON.parse(text) as { quantization_config: JsonObject; algorithm?: string; calibration?: JsonObject };
+  const fields = { config: job.quantization_config, algorithm: job.algorithm, calibration: job.calibration };
+  const e = await predictQuantizeJob(tinyLlama, fields, env, dirname(file));
+  assert.ok(e?.ok);
+  return ` · quantizing: ${quantizeJobSummary(e.value)}`;
 }
 
 /** tiny-llama's max_position_embeddings: the default 2k context is capped to it. */
@@ -109,7 +120,8 @@ describe('memory estimate lens and hover', () => {
       const config = (JSON.parse(text) as { quantization_config: JsonObject }).quantization_config;
       const expected = cpuEstimateOf(await tiny(), config, 1, TINY_MAX);
       const estimateLenses = lenses.filter((l) => l.command?.command === 'quantstudio.showEstimate'); // job files also carry command lenses
-      const title = expectedCpuTitle(expected, 1, '512 (model max)');
+      const title = expectedCpuTitle(expected, 1, '512 (model max)') + (await quantizingOf(text, path));
+      assert.match(title, / · quantizing: ≈ \d+\.\d MiB peak RSS · ≈ \d+(\.\d)? (s|min) on \d+ threads?$/);
       assert.deepEqual(
         estimateLenses.map((l) => [l.range, l.command?.title, l.command?.command]),
         [[rangeOf(text, '"quantization_config"'), title, 'quantstudio.showEstimate']],
@@ -127,7 +139,9 @@ describe('memory estimate lens and hover', () => {
     const tokenizerBytes = statSync(join(tinyLlama, 'tokenizer.json')).size;
     const expected = estimateCpuMemory(await tiny(), config, { batch: 16, promptTokens: 256, newTokens: 0, threads: 3, tokenizerBytes });
     assert.ok(expected.ok);
-    assert.equal(lenses[0].command?.title, expectedCpuTitle(expected.value, 16, '256'));
+    const quantizing = await quantizingOf(text, path, { QUANTSTUDIO_THREADS: '3' });
+    assert.match(quantizing, / on 3 threads$/);
+    assert.equal(lenses[0].command?.title, expectedCpuTitle(expected.value, 16, '256') + quantizing);
   });
 
   it("a job file's options.batchSize / contextLength win over the settings, and the schema accepts them", async () => {
@@ -136,8 +150,40 @@ describe('memory estimate lens and hover', () => {
     const text = `${JSON.stringify({ model: '../tiny-llama', quantization_config: config, options: { batchSize: 4, contextLength: 300 } }, null, 2)}\n`;
     const svc = newService({ batchSize: 16, contextLength: 256 });
     const { doc, lenses } = await lensesOf(svc, path, text);
-    assert.equal(lenses[0].command?.title, expectedCpuTitle(cpuEstimateOf(await tiny(), config, 4, 300), 4, '300'));
+    const quantizing = await quantizingOf(text, path);
+    assert.match(quantizing, /time not predicted \(AWQ's search time is not modelled\)$/);
+    assert.equal(lenses[0].command?.title, expectedCpuTitle(cpuEstimateOf(await tiny(), config, 4, 300), 4, '300') + quantizing);
     assert.deepEqual(await svc.diagnose(doc), []);
+  });
+
+  it("hover on a job file: its own quantize run's peak RSS by part and time by phase, as the worker predicts them", async () => {
+    const path = join(configs, 'tiny-llama-gptq.quant.json');
+    const svc = newService();
+    const { doc } = await lensesOf(svc, path);
+    const result = await svc.hover(doc, rangeOf(doc.text, '"quantization_config"').start);
+    const markdown = (result?.contents as MarkupContent).value;
+    const job = JSON.parse(doc.text) as { quantization_config: JsonObject; calibration?: JsonObject };
+    const e = await predictQuantizeJob(tinyLlama, { config: job.quantization_config, calibration: job.calibration }, process.env, configs);
+    assert.ok(e?.ok && e.value.time.ok);
+    const { samples, seqLen } = e.value.options;
+    assert.ok(
+      markdown.includes(`**Quantizing (gptq, ${samples} × ${seqLen} calibration tokens): ${quantizeJobSummary(e.value)}**`),
+      markdown,
+    );
+    assert.deepEqual(
+      e.value.time.value.phases.map((p) => p.label),
+      [
+        'calibration forwards through each layer',
+        'GPTQ Hessians',
+        "GPTQ: each Hessian's inverse Cholesky factor",
+        'GPTQ column updates',
+        'reading, rounding and packing the weights',
+        'reading the source and writing the checkpoint',
+        'tokenizing the calibration text',
+      ],
+    );
+    for (const p of e.value.time.value.phases) assert.ok(markdown.includes(`| ${p.label} | ${p.seconds.toFixed(1)} |`), p.label);
+    assert.ok(markdown.includes(`| **peak** | **${size(e.value.memory.peakBytes)}** |`));
   });
 
   it('hover on a Python config: breakdown beside the unquantized figures, and the methods compared', async () => {

@@ -5,13 +5,15 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { DEFAULT_MAX_SHARD_BYTES, jobFromJobFile, quantizationConfigOf, readJsonObject } from '../../jobs';
+import { DEFAULT_MAX_SHARD_BYTES, jobFromJobFile, quantizationConfigOf, quantizePreflight, readJsonObject } from '../../jobs';
 import type { Job } from '../../jobs';
 import { jobCommandArgs, runJobWithProgress, workspaceDirFor, type JobCommandArgs, type JobCommandContext } from '../jobs/runJob';
 import { pythonInterpreter } from '../jobs/pythonInterpreter';
 import { ensureTrusted } from '../jobs/trust';
 import { readSettings, SETTINGS_SECTION } from '../settings';
+import { quantizeJobSummary } from '../../../../native/model';
 import { pickModel } from '../pick/pickModel';
+import { readSettings, SETTINGS_SECTION } from '../settings';
 import { openLiveRunPanel } from '../panels';
 import { createJobFile } from './newJobFile';
 import { isInsideWorkspace, realPath } from './outputPlace';
@@ -47,6 +49,7 @@ export async function quantizeModel(ctx: JobCommandContext, arg?: unknown): Prom
     ctx.output.info(`python backend: ${python.path} (from ${python.from})`);
   }
   const modelName = path.basename(job.model);
+  if (!(await preflight(ctx, job, modelName, target.uri?.fsPath))) return;
   await runJobWithProgress(ctx, {
     job,
     title: `Quantizing ${modelName}`,
@@ -54,6 +57,21 @@ export async function quantizeModel(ctx: JobCommandContext, arg?: unknown): Prom
     workspaceDir: workspaceDirFor(target.uri, path.dirname(out)),
     live: openLiveRunPanel({ kind: 'quantize', title: modelName }),
   });
+}
+
+/** The job's predicted peak RSS and time in the output; a job whose memory does not fit is refused with the figures. */
+async function preflight(ctx: JobCommandContext, job: Job, modelName: string, jobFile: string | undefined): Promise<boolean> {
+  const threads = readSettings(vscode.workspace.getConfiguration(SETTINGS_SECTION)).engine.threads;
+  const p = await quantizePreflight(job, threads, jobFile);
+  if (!p) return true;
+  ctx.output.info(`Quantizing ${modelName}, predicted: ${p.summary}.`);
+  if (p.fit.fits || !p.checked) {
+    void vscode.window.showInformationMessage(`QuantStudio: ${modelName}'s quantize job, predicted: ${quantizeJobSummary(p.estimate)}.`);
+    return true;
+  }
+  ctx.output.error(p.fit.message ?? '');
+  void vscode.window.showErrorMessage(`QuantStudio: not quantizing ${modelName}: ${p.fit.message ?? ''}`);
+  return false;
 }
 
 interface Target {

@@ -85,6 +85,7 @@ const MEANINGS: Record<string, Meaning> = {
   peakRssBytes: { label: 'Peak memory', unit: 'bytes', basis: (run) => [['over', `the whole ${run.kind} job`]] },
   inputWeightBytes: { label: 'Source weights', unit: 'bytes' },
   quantizeSeconds: { label: 'Quantize time', unit: 'seconds' },
+  quantizeCpuSeconds: { label: 'Quantize CPU time (all threads)', unit: 'seconds' },
   layers: { label: 'Layers quantized', unit: 'count' },
   meanLayerError: {
     label: 'Mean reconstruction error',

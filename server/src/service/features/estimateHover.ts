@@ -4,7 +4,7 @@
 import type { MarkupContent } from 'vscode-languageserver-types';
 import type { SiteEstimate, SiteEstimateResult } from '../modelAware/estimateFor';
 import { contextOf, hasEstimate } from '../modelAware/estimateFor';
-import { humanBytes } from '../../../../native/model';
+import { humanBytes, humanSeconds, quantizeJobSummary } from '../../../../native/model';
 
 const NOT_WEIGHTS = new Set(['KV cache', 'activations (prefill)', 'runtime overhead']);
 const KEPT = new Set(['embeddings', 'lm_head', 'norms', 'biases', 'other']);
@@ -17,7 +17,12 @@ export function estimateMarkdown(result: SiteEstimateResult): MarkupContent {
   if (!hasEstimate(result)) return { kind: 'markdown', value: `**No memory estimate** for \`${result.model}\`: ${result.reason}` };
   return {
     kind: 'markdown',
-    value: [...headline(result), ...(result.target === 'cpu' ? cpuLines(result) : gpuLines(result)), ...methodLines(result)].join('\n'),
+    value: [
+      ...headline(result),
+      ...(result.target === 'cpu' ? cpuLines(result) : gpuLines(result)),
+      ...quantizeJobLines(result),
+      ...methodLines(result),
+    ].join('\n'),
   };
 }
 
@@ -40,6 +45,32 @@ function cpuLines(e: SiteEstimate): string[] {
       row([l.label, String(l.count), humanBytes(l.bytes), stored.has(l.label) ? humanBytes(stored.get(l.label)!) : '']),
     ),
     row(['**peak**', '', `**${humanBytes(e.estimate.peakBytes)}**`, humanBytes(e.asStored.peakBytes)]),
+  ];
+}
+
+/** A job file's own run: the quantize job's peak RSS by part, and its time by phase on this machine. */
+function quantizeJobLines(e: SiteEstimate): string[] {
+  const q = e.quantizeJob;
+  if (!q) return [];
+  const o = q.options;
+  const calibration = o.algorithm === 'gptq' || o.algorithm === 'awq' ? `, ${o.samples} × ${o.seqLen} calibration tokens` : '';
+  const lines = [
+    '',
+    `**Quantizing (${o.algorithm}${calibration}): ${quantizeJobSummary(q)}**`,
+    '',
+    row(['peak RSS of the quantize job', 'bytes']),
+    row(['---', '---:']),
+    ...q.memory.breakdown.map((l) => row([l.label, humanBytes(l.bytes)])),
+    row(['**peak**', `**${humanBytes(q.memory.peakBytes)}**`]),
+  ];
+  if (!q.time.ok) return lines;
+  return [
+    ...lines,
+    '',
+    row([`time on ${q.time.value.threads} engine thread${q.time.value.threads === 1 ? '' : 's'}`, 'seconds']),
+    row(['---', '---:']),
+    ...q.time.value.phases.map((p) => row([p.label, p.seconds.toFixed(1)])),
+    row(['**total**', `**${humanSeconds(q.time.value.seconds)}**`]),
   ];
 }
 

@@ -13,7 +13,18 @@ import {
   humanBytes,
   quantSettingsRead,
 } from '../../../../native/model';
-import type { JsonObject, JsonValue, MemoryEstimate, ModelError, QuantSettings, ResolvedModel, Result } from '../../../../native/model';
+import { quantizeJobSummary } from '../../../../native/model';
+import type {
+  JsonObject,
+  JsonValue,
+  MemoryEstimate,
+  ModelError,
+  QuantizeJobEstimate,
+  QuantSettings,
+  ResolvedModel,
+  Result,
+} from '../../../../native/model';
+import { quantizeJobFor } from './quantizeJobFor';
 import type { ConfigSite } from '../model';
 
 export interface EstimateSettings {
@@ -39,6 +50,8 @@ export interface SiteEstimate {
   /** The same model unquantized, as stored (fp16 for the usual checkpoints). */
   asStored: MemoryEstimate;
   methods: Array<{ label: string; estimate: MemoryEstimate }>;
+  /** A job file's own quantize run: its peak RSS and wall time on this machine. */
+  quantizeJob?: QuantizeJobEstimate;
 }
 
 /** A config the estimate cannot take (bits: 5, an unsupported method): the reason, shown in place of the figures. */
@@ -67,11 +80,18 @@ function tokenizerBytes(model: ResolvedModel): number {
   return file?.isFile() ? file.size : 0;
 }
 
+/** A job file's content and path, for its own quantize run's estimate. */
+export interface JobDocument {
+  value: JsonObject;
+  file: string | undefined;
+}
+
 export function estimateSite(
   site: ConfigSite,
   model: ResolvedModel,
   settings: EstimateSettings,
   target: EstimateTarget = 'gpu',
+  job?: JobDocument,
 ): SiteEstimateResult {
   const unread = new Map(site.entries.filter((e) => e.value === undefined).map((e) => [e.key, e.valueText]));
   const read = quantSettingsRead(configObjectOf(site), 'quantization config', unread);
@@ -100,7 +120,10 @@ export function estimateSite(
     const m = estimateOf(s);
     if (m.ok) methods.push({ label, estimate: m.value });
   }
+  const machine = { threads: settings.threads, tokenizerBytes: tokenizerBytes(model) };
+  const quantizeJob = job === undefined ? undefined : quantizeJobFor(job.value, job.file, model, read.value.settings, machine);
   return {
+    ...(quantizeJob === undefined ? {} : { quantizeJob }),
     model: model.ref,
     target,
     batch: settings.batchSize,
@@ -119,14 +142,16 @@ export function contextOf(e: SiteEstimate): string {
 }
 
 /**
- * "≈ 3.9 MiB weights · 12.1 MiB peak @ bs1, 2k ctx"; a job file's "… peak RSS on the CPU engine …"; with
+ * "≈ 3.9 MiB weights · 12.1 MiB peak @ bs1, 2k ctx"; a job file's "… peak RSS on the CPU engine …" then its quantize
+ * run's "· quantizing: ≈ 1.4 GiB peak RSS · ≈ 3.2 min on 2 threads"; with
  * " · assumed bits 4 (…)" when the config did not say; "No memory estimate: <reason>" when there is none.
  */
 export function lensTitle(e: SiteEstimateResult): string {
   if (!hasEstimate(e)) return `No memory estimate: ${e.reason}`;
   const peak = e.target === 'cpu' ? 'peak RSS on the CPU engine' : 'peak';
   const assumed = e.assumed.length > 0 ? ` · assumed ${e.assumed.join(', ')}` : '';
-  return `≈ ${humanBytes(e.estimate.weightsBytes)} weights${bitsPerWeightLabel(e)} · ${humanBytes(e.estimate.peakBytes)} ${peak} @ bs${e.batch}, ${contextOf(e)} ctx${assumed}`;
+  const run = e.quantizeJob ? ` · quantizing: ${quantizeJobSummary(e.quantizeJob)}` : '';
+  return `≈ ${humanBytes(e.estimate.weightsBytes)} weights${bitsPerWeightLabel(e)} · ${humanBytes(e.estimate.peakBytes)} ${peak} @ bs${e.batch}, ${contextOf(e)} ctx${assumed}${run}`;
 }
 
 /** " (4.16 bits/weight)": what the quantized Linears are stored in, codes, scales, zeros and g_idx together. */

@@ -2,8 +2,9 @@
 // what is known of it now (resolver.ts), the findings of the model rules, and the memory estimates.
 // Everything here answers from what is already resolved; resolution runs in the background.
 import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { deploymentTargetsOf, engineThreads, formatModelError } from '../../../../native/model';
-import type { DeploymentTarget } from '../../../../native/model';
+import type { DeploymentTarget, JsonObject } from '../../../../native/model';
 import { DEFAULT_SETTINGS } from '../../protocol';
 import type { ServiceFinding } from '../finding';
 import type { ConfigSite } from '../model';
@@ -85,8 +86,13 @@ export class ModelAwareness {
     const model = found.state.model;
     const settings = this.estimateSettingsOf(parsed);
     const target = parsed.kind === 'job' ? 'cpu' : 'gpu';
+    const value = parsed.kind === 'job' ? parsed.documentValue : undefined;
+    const job =
+      typeof value === 'object' && value !== null && !Array.isArray(value)
+        ? { value: value as JsonObject, file: uri.startsWith('file:') ? fileURLToPath(uri) : undefined }
+        : undefined;
     return parsed.sites.flatMap((site) =>
-      typeof site.method === 'string' ? [{ site, estimate: estimateSite(site, model, settings, target) }] : [],
+      typeof site.method === 'string' ? [{ site, estimate: estimateSite(site, model, settings, target, job) }] : [],
     );
   }
 

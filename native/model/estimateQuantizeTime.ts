@@ -1,0 +1,161 @@
+// The wall time of a quantize job on our CPU engine (native/src/pipeline), predicted per phase from what each
+// phase computes (FLOPs, multiply-adds, weights, bytes) and the seconds each unit took on this machine at one
+// engine thread (quantizeSpeed.ts, measured by test/tools/measure-quantize-speed.mjs). Per decoder layer:
+//  - forward passes over the calibration tokens (GPTQ with true_sequential: the fp pass, a re-run before each of
+//    the o, gate/up and down groups, and the quantized pass that feeds the next layer; without it: two);
+//  - GPTQ: one Hessian per input (q/k/v share one; each expert's from the tokens routed to it, top-k / experts of
+//    them on average), per linear the damped Hessian's inverse Cholesky factor ([cols³]) and the column updates
+//    ([rows × cols²]), then packing and dequantizing its codes (per weight, as the direct step);
+//  - RTN, NF4, FP4, int8: each linear read into fp32, rounded, packed (per weight);
+//  - the writer: every source byte read and every output byte written; tokenizing the calibration text (JS).
+// The engine's kernels split over its threads (time / threads); packing, writing and tokenizing run on one.
+// AWQ's scale and clip search is not modelled: its time is not predicted.
+import { architectureOf } from './architecture';
+import type { Result } from './errors';
+import { fail, ok } from './errors';
+import type { QuantSettings } from './quantSettings';
+import { QUANTIZE_SPEED } from './quantizeSpeed';
+import type { QuantizeSpeed } from './quantizeSpeed';
+import type { ResolvedModel, TensorMeta } from './types';
+import { isQuantizableLinear, isSkipped, moduleOf, weightLayout } from './weightLayout';
+
+/** What each phase computes, in the units QuantizeSpeed prices; choleskyCols: each Cholesky's width (priced by width). */
+export type QuantizeWork = Record<keyof QuantizeSpeed, number> & { choleskyCols: number[] };
+
+export interface QuantizeTimeOptions {
+  algorithm: 'gptq' | 'awq' | 'rtn' | 'nf4' | 'fp4' | 'int8';
+  samples: number;
+  seqLen: number;
+  trueSequential: boolean;
+  threads: number;
+  calibrationTextBytes: number;
+}
+
+export interface PhaseTime {
+  phase: keyof QuantizeSpeed;
+  label: string;
+  seconds: number;
+}
+
+export interface QuantizeTime {
+  seconds: number;
+  phases: PhaseTime[];
+  threads: number;
+}
+
+const PHASE_LABELS: Readonly<Record<keyof QuantizeSpeed, string>> = {
+  forwardFlop: 'calibration forwards through each layer',
+  hessianMac: 'GPTQ Hessians',
+  choleskyCube: "GPTQ: each Hessian's inverse Cholesky factor",
+  updateMac: 'GPTQ column updates',
+  weightElement: 'reading, rounding and packing the weights',
+  bnbElement: 'reading and quantizing the weights (bitsandbytes)',
+  ioByte: 'reading the source and writing the checkpoint',
+  tokenizeByte: 'tokenizing the calibration text',
+};
+/** Phases the engine's thread pool splits. */
+const PARALLEL: ReadonlySet<keyof QuantizeSpeed> = new Set(['forwardFlop', 'hessianMac', 'choleskyCube', 'updateMac']);
+
+const layerOf = (name: string): string | undefined => /^(.*?(?:layers|h|blocks)\.\d+)\./.exec(name)?.[1];
+const expertOf = (name: string): number | undefined => {
+  const m = /\.experts\.(\d+)\./.exec(name);
+  return m ? Number(m[1]) : undefined;
+};
+/** Which captured input a linear reads (the GPTQ group it belongs to), from its module name. */
+function inputOf(name: string): 'attn' | 'o' | 'mlp' | 'down' {
+  const leaf = moduleOf(name).split('.').pop() ?? '';
+  if (/^(q_proj|k_proj|v_proj|qkv_proj|query_key_value|c_attn)$/.test(leaf)) return 'attn';
+  if (/^(o_proj|out_proj|dense|c_proj)$/.test(leaf) && /attn|attention/.test(name)) return 'o';
+  if (/^(down_proj|fc2|w2|c_proj|dense_4h_to_h)$/.test(leaf)) return 'down';
+  return 'mlp';
+}
+const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+
+export function quantizeWork(model: ResolvedModel, settings: QuantSettings, o: QuantizeTimeOptions): Result<QuantizeWork> {
+  if (o.algorithm === 'awq')
+    return fail('unsupported', "AWQ's search time is not modelled", 'quantize time', 'use the memory figure alone');
+  if (settings.method === 'none')
+    return fail('invalid', 'a quantize job needs a quantization method', 'quantize time options', "pass the job's quantization config");
+  const archResult = architectureOf(model.config, `${model.ref}/config.json`);
+  if (!archResult.ok) return archResult;
+  const arch = archResult.value;
+  const calibrated = o.algorithm === 'gptq';
+  const bnb = o.algorithm === 'nf4' || o.algorithm === 'fp4' || o.algorithm === 'int8';
+  const tokens = calibrated ? o.samples * o.seqLen : 0;
+  const experts = num(model.config.num_local_experts) || num(model.config.num_experts);
+  const topK = num(model.config.num_experts_per_tok);
+  const routedTokens = experts > 0 && topK > 0 ? (tokens * topK) / experts : tokens;
+  const work: QuantizeWork = {
+    forwardFlop: 0,
+    hessianMac: 0,
+    choleskyCube: 0,
+    updateMac: 0,
+    weightElement: 0,
+    bnbElement: 0,
+    ioByte: 0,
+    tokenizeByte: 0,
+    choleskyCols: [],
+  };
+  const linears = model.tensors.filter(isQuantizableLinear);
+  const skip = settings.skip;
+  const quantized = (t: TensorMeta): boolean => !isSkipped(moduleOf(t.name), skip);
+  const hessians = new Map<string, { cols: number; tokens: number }>();
+  let forwardMacs = 0; // per token, summed over layers
+  for (const t of linears) {
+    const [rows, cols] = t.shape;
+    const expert = expertOf(t.name);
+    forwardMacs += expert === undefined ? rows * cols : (rows * cols * topK) / experts;
+    if (!quantized(t)) continue;
+    work[bnb ? 'bnbElement' : 'weightElement'] += rows * cols;
+    if (!calibrated) continue;
+    const input = inputOf(t.name);
+    hessians.set(`${layerOf(t.name)}/${input}/${expert ?? ''}`, { cols, tokens: expert === undefined ? tokens : routedTokens });
+    work.choleskyCube += cols ** 3;
+    work.choleskyCols.push(cols);
+    work.updateMac += rows * cols * cols;
+  }
+  for (const h of hessians.values()) work.hessianMac += h.tokens * h.cols * h.cols;
+  if (calibrated) {
+    const passes = o.trueSequential ? 5 : 2;
+    const routers = experts > 0 ? arch.layers * experts * arch.hidden : 0;
+    // Causal attention: QKᵀ and PV over half the window on average, per head.
+    const attention = arch.layers * o.seqLen * arch.heads * arch.headDim;
+    work.forwardFlop = passes * 2 * tokens * (forwardMacs + routers + attention);
+    work.tokenizeByte = o.calibrationTextBytes;
+  }
+  const sourceBytes = model.tensors.reduce((a, t) => a + t.bytes, 0);
+  work.ioByte = sourceBytes + weightLayout(model.tensors, settings, arch.computeDtype).totalBytes;
+  return ok(work);
+}
+
+/** Seconds per cols³ at a width: linear between the measured widths, the nearest one outside them. */
+export function perCube(table: QuantizeSpeed['choleskyCube'], cols: number): number {
+  const above = table.findIndex(([c]) => c >= cols);
+  if (above === 0) return table[0][1];
+  if (above < 0) return table[table.length - 1][1];
+  const [c0, s0] = table[above - 1];
+  const [c1, s1] = table[above];
+  return s0 + ((s1 - s0) * (cols - c0)) / (c1 - c0);
+}
+
+function secondsOf(phase: keyof QuantizeSpeed, work: QuantizeWork, speed: QuantizeSpeed): number {
+  if (phase === 'choleskyCube') return work.choleskyCols.reduce((a, cols) => a + cols ** 3 * perCube(speed.choleskyCube, cols), 0);
+  return work[phase] * speed[phase];
+}
+
+/** Seconds per phase at `threads` engine threads, from the work and the machine's speed at one thread. */
+export function quantizeTime(work: QuantizeWork, threads: number, speed: QuantizeSpeed = QUANTIZE_SPEED): QuantizeTime {
+  const phases = (Object.keys(PHASE_LABELS) as Array<keyof QuantizeSpeed>)
+    .filter((phase) => work[phase] > 0)
+    .map((phase) => ({
+      phase,
+      label: PHASE_LABELS[phase],
+      seconds: secondsOf(phase, work, speed) / (PARALLEL.has(phase) ? threads : 1),
+    }));
+  return { seconds: phases.reduce((a, p) => a + p.seconds, 0), phases, threads };
+}
+
+export function estimateQuantizeTime(model: ResolvedModel, settings: QuantSettings, o: QuantizeTimeOptions): Result<QuantizeTime> {
+  const work = quantizeWork(model, settings, o);
+  return work.ok ? ok(quantizeTime(work.value, o.threads)) : work;
+}

@@ -1,0 +1,139 @@
+#!/usr/bin/env node
+// Measures native/model/quantizeSpeed.ts on this machine at one engine thread and prints the table's values
+// (run after `npm run build`; about ten minutes, most of it the GPTQ job). CPU time, not wall time, is what is
+// divided (process.cpuUsage of this process for in-process kernels, the worker's quantizeCpuSeconds for jobs), so
+// other work on the machine stretches the run but not the figures. The units are quantizeWork's
+// (native/model/estimateQuantizeTime.ts), so what is measured is priced exactly as the estimate counts it:
+//  - tokenizeByte: the demo tokenizer over the bundled WikiText-2 validation text;
+//  - hessianMac, updateMac: gptqQuantize on random linears of four shapes, least squares;
+//  - choleskyCube: gptqQuantize on 64-row linears 1024 to 4096 wide, less their Hessian and updates, per cols³;
+//  - ioByte: copying the 349M random Llama's weight file (a read and a write per byte);
+//  - weightElement, bnbElement: RTN (GPTQ layout) and NF4 jobs on that model, their CPU time less reading and
+//    writing, per weight;
+//  - forwardFlop: a GPTQ job (8 windows × 256 tokens) on that model: its CPU time less every other phase as
+//    priced above, per forward FLOP.
+import { constants, copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureRandomLlama } from './random-llama.mjs';
+
+process.env.QUANTSTUDIO_THREADS = '1'; // before the addon loads: its pool reads it once
+const require = createRequire(import.meta.url);
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const { startJob } = require(join(root, 'out', 'client', 'src', 'jobs', 'runner.js'));
+const model = require(join(root, 'out', 'native', 'model', 'index.js'));
+const lib = require(join(root, 'out', 'native', 'lib', 'index.js'));
+const log = (line) => process.stderr.write(`${line}\n`);
+const cpuSeconds = async (run) => {
+  const start = process.cpuUsage();
+  await run();
+  const d = process.cpuUsage(start);
+  return (d.user + d.system) / 1e6;
+};
+const GPTQ = { quant_method: 'gptq', bits: 4, group_size: 128, desc_act: false, sym: true };
+const NF4 = { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4' };
+
+// Tokenizing.
+const tokenizer = lib.TextTokenizer.load(join(root, 'examples', 'tiny-llama'));
+const text = lib.calibrationTexts(lib.calibrationDefaults.dataset).texts.join('\n\n');
+const textBytes = Buffer.byteLength(text, 'utf8');
+const tokenizeByte = (await cpuSeconds(async () => tokenizer.encode(text, { addSpecialTokens: false }))) / textBytes;
+log(`tokenize: ${(textBytes / 1e6).toFixed(2)} MB, ${(tokenizeByte * 1e9).toFixed(1)} ns/byte`);
+
+// GPTQ's kernels: seconds = tokens·cols²·h + cols³·c + rows·cols²·u, fitted over four shapes.
+let state = 12345;
+const random = (n) => {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    a[i] = state / 2 ** 31 - 1;
+  }
+  return a;
+};
+const shapes = [
+  [64, 2048, 512],
+  [4096, 1024, 512],
+  [64, 1024, 16384],
+  [1024, 2048, 2048],
+];
+const rowsOfFit = [];
+for (const [rows, cols, tokens] of shapes) {
+  const w = random(rows * cols);
+  const x = random(tokens * cols);
+  const s = await cpuSeconds(() => lib.gptqQuantize(w, rows, cols, [x], { bits: 4, groupSize: 128 }));
+  rowsOfFit.push({ units: [tokens * cols * cols, cols ** 3, rows * cols * cols], s });
+  log(`gptq ${rows}×${cols}, ${tokens} tokens: ${s.toFixed(2)} s CPU`);
+}
+// Least squares: (AᵀA) k = Aᵀs, solved by Gaussian elimination.
+const n = 3;
+const ata = Array.from({ length: n }, (_, i) =>
+  Array.from({ length: n }, (_, j) => rowsOfFit.reduce((a, r) => a + r.units[i] * r.units[j], 0)),
+);
+const ats = Array.from({ length: n }, (_, i) => rowsOfFit.reduce((a, r) => a + r.units[i] * r.s, 0));
+for (let i = 0; i < n; i++)
+  for (let k = i + 1; k < n; k++) {
+    const f = ata[k][i] / ata[i][i];
+    for (let j = i; j < n; j++) ata[k][j] -= f * ata[i][j];
+    ats[k] -= f * ats[i];
+  }
+const fit = new Array(n);
+for (let i = n - 1; i >= 0; i--) fit[i] = (ats[i] - ata[i].slice(i + 1).reduce((a, v, j) => a + v * fit[i + 1 + j], 0)) / ata[i][i];
+const [hessianMac, , updateMac] = fit;
+// The inverse Cholesky per cols³ by width: a 64-row linear, less its Hessian and updates as fitted.
+const choleskyCube = [];
+for (const cols of [1024, 2048, 2816, 4096]) {
+  const rows = 64;
+  const tokens = 512;
+  const s = await cpuSeconds(() => lib.gptqQuantize(random(rows * cols), rows, cols, [random(tokens * cols)], { bits: 4, groupSize: 128 }));
+  choleskyCube.push([cols, (s - hessianMac * tokens * cols * cols - updateMac * rows * cols * cols) / cols ** 3]);
+  log(`cholesky at ${cols}: ${s.toFixed(2)} s CPU`);
+}
+
+// Jobs on the 349M model.
+const big = ensureRandomLlama(undefined, log);
+const resolved = await model.resolveModel(big, { env: {} });
+if (!resolved.ok) throw new Error(model.formatModelError(resolved.error));
+async function job(config, options, algorithm) {
+  const out = mkdtempSync(join(tmpdir(), 'qs-quantize-speed-'));
+  try {
+    log(`job ${algorithm} …`);
+    const r = await startJob({ kind: 'quantize', model: big, config, options: { out: join(out, 'model'), overwrite: true, ...options } });
+    const settings = model.quantSettingsOf(config, 'config');
+    const work = model.quantizeWork(resolved.model, settings.value, {
+      algorithm,
+      samples: options.calibration?.nsamples ?? 0,
+      seqLen: options.calibration?.seqlen ?? 0,
+      trueSequential: true,
+      threads: 1,
+      calibrationTextBytes: algorithm === 'gptq' ? textBytes : 0,
+    });
+    log(`  ${r.metrics.quantizeCpuSeconds.toFixed(1)} s CPU (wall ${r.metrics.quantizeSeconds.toFixed(1)} s)`);
+    return { work: work.value, cpu: r.metrics.quantizeCpuSeconds };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+// Reading the source and writing a file of its size: the page-cache work of mapping and of the writer, per byte.
+const copy = join(mkdtempSync(join(tmpdir(), 'qs-quantize-speed-')), 'copy');
+const source = join(big, 'model.safetensors');
+const sourceBytes = statSync(source).size;
+const ioByte = (await cpuSeconds(async () => copyFileSync(source, copy, constants.COPYFILE_EXCL))) / (2 * sourceBytes);
+rmSync(dirname(copy), { recursive: true, force: true });
+log(`copy: ${(sourceBytes / 1e6).toFixed(0)} MB, ${(ioByte * 1e9).toFixed(2)} ns/byte`);
+// The direct step's seconds per weight: the job's CPU time less its reading and writing.
+const perWeight = (d) => (d.cpu - ioByte * d.work.ioByte) / (d.work.weightElement + d.work.bnbElement);
+const weightElement = perWeight(await job(GPTQ, { algorithm: 'rtn' }, 'rtn'));
+const bnbElement = perWeight(await job(NF4, {}, 'nf4'));
+const gptq = await job(GPTQ, { calibration: { nsamples: 8, seqlen: 256 } }, 'gptq');
+const priced = { tokenizeByte, hessianMac, updateMac, weightElement, bnbElement, ioByte };
+const others =
+  Object.entries(priced).reduce((a, [k, v]) => a + v * gptq.work[k], 0) +
+  model.quantizeTime(gptq.work, 1, { ...model.QUANTIZE_SPEED, choleskyCube }).phases.find((p) => p.phase === 'choleskyCube').seconds;
+const forwardFlop = (gptq.cpu - others) / gptq.work.forwardFlop;
+
+const table = { forwardFlop, hessianMac, choleskyCube, updateMac, weightElement, bnbElement, ioByte, tokenizeByte };
+console.log(`load average ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
+for (const [k, v] of Object.entries(table))
+  console.log(`  ${k}: ${Array.isArray(v) ? `[${v.map(([c, x]) => `[${c}, ${x.toExponential(3)}]`).join(', ')}]` : v.toExponential(3)},`);
