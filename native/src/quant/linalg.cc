@@ -9,14 +9,27 @@ namespace quantstudio::quant::linalg {
 
 namespace {
 
-// acc[c] += Σ_{k>i} coeff[k]·u[k][c] for c > i (rows k of the upper-triangular u are zero left of k).
+// Columns of U = Ũ⁻¹ per strip: a column of U depends only on the same column of the rows below it.
+constexpr int64_t kStrip = 16;
+
+// Columns [c0, c1) of U from the bottom row up: U[i][c] = −(Σ_{k=i+1..c} Ũ[i][k]·U[k][c]) / Ũ[i][i] for c > i,
+// U[i][i] = 1 / Ũ[i][i], summed in increasing k (the order of the whole-row recurrence it replaced).
 QUANTSTUDIO_AVX2_CLONES
-void AccumulateRows(const double* coeff, const double* u, int64_t n, int64_t i, double* acc) {
-  for (int64_t k = i + 1; k < n; ++k) {
-    const double a = coeff[k];
-    if (a == 0.0) continue;
-    const double* uRow = u + k * n;
-    for (int64_t c = k; c < n; ++c) acc[c] += a * uRow[c];
+void InvertUpperStrip(const double* ut, double* u, int64_t n, int64_t c0, int64_t c1) {
+  double acc[kStrip];
+  for (int64_t i = c1 - 1; i >= 0; --i) {
+    std::fill(acc, acc + kStrip, 0.0);
+    const double* utRow = ut + i * n;
+    for (int64_t k = i + 1; k < c1; ++k) {
+      const double a = utRow[k];
+      if (a == 0.0) continue;
+      const double* uRow = u + k * n;
+      for (int64_t c = std::max(k, c0); c < c1; ++c) acc[c - c0] += a * uRow[c];
+    }
+    const double inv = 1.0 / utRow[i];
+    double* uRow = u + i * n;
+    if (i >= c0) uRow[i] = inv;
+    for (int64_t c = std::max(i + 1, c0); c < c1; ++c) uRow[c] = -acc[c - c0] * inv;
   }
 }
 
@@ -78,18 +91,16 @@ std::vector<double> UpperCholeskyOfInverse(const std::vector<double>& h, int64_t
   std::vector<double> ut(static_cast<size_t>(n * n));  // Ũ
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j < n; ++j) ut[i * n + j] = reversed[(n - 1 - i) * n + (n - 1 - j)];
-  // Invert the upper-triangular Ũ from the bottom row up: row i of U = (e_i − Σ_{k>i} Ũ[i][k]·U[k]) / Ũ[i][i],
-  // an accumulation of whole contiguous rows (vectorisable, cache-friendly).
+  // Invert the upper-triangular Ũ in column strips, spread over the pool (the strips right of the diagonal
+  // carry more rows: the heaviest go first, so the light ones fill in at the end).
   std::vector<double> u(static_cast<size_t>(n * n), 0.0);
-  std::vector<double> acc(static_cast<size_t>(n));
-  for (int64_t i = n - 1; i >= 0; --i) {
-    std::fill(acc.begin() + i, acc.end(), 0.0);
-    AccumulateRows(&ut[i * n], u.data(), n, i, acc.data());
-    const double inv = 1.0 / ut[i * n + i];
-    double* uRow = &u[i * n];
-    uRow[i] = inv;
-    for (int64_t c = i + 1; c < n; ++c) uRow[c] = -acc[c] * inv;
-  }
+  const int64_t strips = (n + kStrip - 1) / kStrip;
+  DefaultThreadPool().ParallelFor(static_cast<size_t>(strips), 1, [&](size_t begin, size_t end) {
+    for (size_t s = begin; s < end; ++s) {
+      const int64_t c0 = (strips - 1 - static_cast<int64_t>(s)) * kStrip;
+      InvertUpperStrip(ut.data(), u.data(), n, c0, std::min(c0 + kStrip, n));
+    }
+  });
   return u;
 }
 
