@@ -8,9 +8,13 @@
 //  - one decoder layer's linears as fp32 copies (plus, for weight-only methods, one dequantized linear);
 //  - with calibration (GPTQ, AWQ): the activations entering the layer, the fp layer's outputs and the quantized
 //    layer's outputs [samples × seq × hidden] fp32, and the linears' inputs captured over all samples (attention
-//    input, o_proj input, MLP input, down_proj input), which a GPTQ group frees only after its own Hessian;
+//    input, o_proj input, MLP input, down_proj input); with true_sequential GPTQ keeps only the attention input of
+//    those and computes each later group's input from the previous one (pipeline/gptq_step.cc), holding the two
+//    beside each other and, from the MLP input on, the quantized outputs; without it a group frees its input after
+//    its own Hessian;
 //  - GPTQ per linear group: the Hessian [cols²] in double plus the damped copy and the three [cols²] doubles
-//    of the inverse's Cholesky factor (quant/gptq.cc, quant/linalg.cc), and a fp32 copy of the weight;
+//    of the inverse's Cholesky factor (quant/gptq.cc, quant/linalg.cc), a fp32 copy of the weight, and the
+//    Hessian's transposed token chunk and product block (quant/hessian.cc);
 //  - AWQ: the scale search's reference and candidate outputs of one block (two [tokens × hidden] fp32);
 //  - the worker process (a quantize job's own baseline), its tokenizer and what tokenizing the calibration text leaves in V8's heap
 //    (calibration only), and the engine threads (cpuEngineConstants.ts).
@@ -49,9 +53,15 @@ export interface CpuQuantizeOptions {
 const numel = (t: TensorMeta): number => t.shape.reduce((a, b) => a * b, 1);
 const layerOf = (name: string): string | undefined => /^(.*?(?:layers|h|blocks)\.\d+)\./.exec(name)?.[1];
 
+/** Tokens per Hessian product and rows per product block (native/src/quant/hessian.cc kChunk, kRowBlock). */
+const HESSIAN_CHUNK = 512;
+const HESSIAN_ROW_BLOCK = 256;
+
 /** GPTQ's heap for one linear of a group of `cols` inputs besides the Hessian: five [cols²] doubles at the
- *  Cholesky step (the copy, the damped copy, the reversed factor, Ũ, U) and the weight's fp32 copy. */
-const gptqWork = (cols: number, rows: number): number => 5 * F64 * cols * cols + F32 * rows * cols;
+ *  Cholesky step (the copy, the damped copy, the reversed factor, Ũ, U), the weight's fp32 copy and the
+ *  Hessian's fp32 chunk [cols × 512] and block [256 × cols] (freed before the Cholesky step: a bound). */
+const gptqWork = (cols: number, rows: number): number =>
+  5 * F64 * cols * cols + F32 * rows * cols + F32 * cols * (HESSIAN_CHUNK + HESSIAN_ROW_BLOCK);
 
 export function estimateCpuQuantize(model: ResolvedModel, settings: QuantSettings, o: CpuQuantizeOptions): Result<MemoryEstimate> {
   const calibrated = o.algorithm === 'gptq' || o.algorithm === 'awq';
@@ -124,14 +134,27 @@ export function estimateCpuQuantize(model: ResolvedModel, settings: QuantSetting
     ];
     const taps = groups.reduce((sum, g) => sum + F32 * tokens * g.cols, 0);
     let step = taps;
-    if (o.algorithm === 'gptq') {
-      // A group's input is freed once its Hessian is built; the others are held meanwhile (all of them again
-      // when true_sequential re-captures before each group).
+    const quantizeGroup = (g: { cols: number; rows: number }) => F64 * g.cols * g.cols + gptqWork(g.cols, g.rows);
+    if (o.algorithm === 'gptq' && o.trueSequential) {
+      // After the fp pass (all taps): each group quantized with its input held for the next stage, each stage
+      // holding its input and output, the quantized outputs (a) from the MLP input on; qOut then counts here.
+      const [attn, oProj, mlp, down] = groups.map((g) => F32 * tokens * g.cols);
+      step = Math.max(
+        taps,
+        attn + quantizeGroup(groups[0]),
+        attn + oProj,
+        oProj + quantizeGroup(groups[1]),
+        oProj + a + mlp,
+        a + mlp + quantizeGroup(groups[2]),
+        a + mlp + down,
+        a + down + quantizeGroup(groups[3]),
+      );
+    } else if (o.algorithm === 'gptq') {
+      // A group's input is freed once its Hessian is built; the others are held meanwhile.
       let held = taps;
       for (const g of groups) {
         held -= F32 * tokens * g.cols;
-        step = Math.max(step, held + F64 * g.cols * g.cols + gptqWork(g.cols, g.rows));
-        if (o.trueSequential) held = taps;
+        step = Math.max(step, held + quantizeGroup(g));
       }
     } else {
       step = taps + 2 * a;
