@@ -53,15 +53,22 @@ export interface CpuQuantizeOptions {
 const numel = (t: TensorMeta): number => t.shape.reduce((a, b) => a * b, 1);
 const layerOf = (name: string): string | undefined => /^(.*?(?:layers|h|blocks)\.\d+)\./.exec(name)?.[1];
 
-/** Tokens per Hessian product and rows per product block (native/src/quant/hessian.cc kChunk, kRowBlock). */
+/** Tokens per Hessian product and rows per product block (native/src/quant/hessian.cc kChunk, kRowBlock); GPTQ's
+ *  lazy-update block and columns per update product (quant/gptq.cc blockSize, quant/linalg.cc kProductColumns). */
 const HESSIAN_CHUNK = 512;
 const HESSIAN_ROW_BLOCK = 256;
+const GPTQ_BLOCK = 128;
+const UPDATE_COLUMNS = 512;
 
 /** GPTQ's heap for one linear of a group of `cols` inputs besides the Hessian: five [cols²] doubles at the
- *  Cholesky step (the copy, the damped copy, the reversed factor, Ũ, U), the weight's fp32 copy and the
- *  Hessian's fp32 chunk [cols × 512] and block [256 × cols] (freed before the Cholesky step: a bound). */
+ *  Cholesky step (the copy, the damped copy, the reversed factor, Ũ, U), the weight's fp32 copy, the Hessian's
+ *  fp32 chunk [cols × 512] and block [256 × cols] (freed before the Cholesky step: a bound), and the lazy update's
+ *  transposed block [cols × 128] and product [rows × 512]. */
 const gptqWork = (cols: number, rows: number): number =>
-  5 * F64 * cols * cols + F32 * rows * cols + F32 * cols * (HESSIAN_CHUNK + HESSIAN_ROW_BLOCK);
+  5 * F64 * cols * cols +
+  F32 * rows * cols +
+  F32 * cols * (HESSIAN_CHUNK + HESSIAN_ROW_BLOCK) +
+  F32 * (cols * GPTQ_BLOCK + rows * UPDATE_COLUMNS);
 
 export function estimateCpuQuantize(model: ResolvedModel, settings: QuantSettings, o: CpuQuantizeOptions): Result<MemoryEstimate> {
   const calibrated = o.algorithm === 'gptq' || o.algorithm === 'awq';

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/thread_pool.h"
+#include "kernels/matmul.h"
 
 namespace quantstudio::quant::linalg {
 
@@ -49,16 +50,8 @@ void InvertUpperStrip(const double* ut, double* u, int64_t n, int64_t c0, int64_
   for (int64_t k = 0; k < c1; ++k) std::copy(&strip[k * kStrip], &strip[k * kStrip] + (c1 - c0), u + k * n + c0);
 }
 
-// cRow[0..n) −= Σ_p aRow[p]·b[p][0..n): one row of C −= A·B, in axpy form.
-QUANTSTUDIO_AVX2_CLONES
-void SubtractRowProduct(const float* aRow, const float* b, int64_t ldb, float* cRow, int64_t k, int64_t n) {
-  for (int64_t p = 0; p < k; ++p) {
-    const float av = aRow[p];
-    if (av == 0.0f) continue;
-    const float* bRow = b + p * ldb;
-    for (int64_t j = 0; j < n; ++j) cRow[j] -= av * bRow[j];
-  }
-}
+// Columns of c per product in SubtractProduct.
+constexpr int64_t kProductColumns = 512;
 
 // Columns per Cholesky panel; a row pair's panel entries (2 × 16 doubles) stay in registers over the k loop.
 constexpr int64_t kPanel = 16;
@@ -160,10 +153,31 @@ std::vector<double> UpperCholeskyOfInverse(const std::vector<double>& h, int64_t
 void SubtractProduct(const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, int64_t m,
                      int64_t k, int64_t n) {
   if (m <= 0 || n <= 0 || k <= 0) return;
-  DefaultThreadPool().ParallelFor(static_cast<size_t>(m), 8, [&](size_t begin, size_t end) {
-    for (size_t r = begin; r < end; ++r)
-      SubtractRowProduct(a + static_cast<int64_t>(r) * lda, b, ldb, c + static_cast<int64_t>(r) * ldc, k, n);
+  // On the engine's GEMM (y = x·wᵀ): x = a made contiguous, w = bᵀ, in blocks of kProductColumns columns of c so
+  // the product's scratch stays [m × kProductColumns].
+  std::vector<float> x;
+  if (lda != k) {
+    x.resize(static_cast<size_t>(m * k));
+    for (int64_t r = 0; r < m; ++r) std::copy(a + r * lda, a + r * lda + k, &x[r * k]);
+    a = x.data();
+  }
+  std::vector<float> bt(static_cast<size_t>(n * k));  // bt[j][p] = b[p][j]
+  DefaultThreadPool().ParallelFor(static_cast<size_t>(n), 64, [&](size_t begin, size_t end) {
+    for (size_t j = begin; j < end; ++j)
+      for (int64_t p = 0; p < k; ++p) bt[j * k + p] = b[p * ldb + static_cast<int64_t>(j)];
   });
+  std::vector<float> y(static_cast<size_t>(m * std::min(n, kProductColumns)));
+  for (int64_t j0 = 0; j0 < n; j0 += kProductColumns) {
+    const int64_t width = std::min(kProductColumns, n - j0);
+    kernels::MatMul(a, m, kernels::MatrixRef{DType::F32, &bt[j0 * k], width, k}, nullptr, y.data());
+    DefaultThreadPool().ParallelFor(static_cast<size_t>(m), 16, [&](size_t begin, size_t end) {
+      for (size_t r = begin; r < end; ++r) {
+        float* cRow = c + static_cast<int64_t>(r) * ldc + j0;
+        const float* yRow = &y[r * width];
+        for (int64_t j = 0; j < width; ++j) cRow[j] -= yRow[j];
+      }
+    });
+  }
 }
 
 void MultiplyTransposed(const float* x, int64_t m, const float* w, int64_t n, int64_t k, float* y) {
