@@ -8,9 +8,13 @@
 //  - one decoder layer's linears as fp32 copies (plus, for weight-only methods, one dequantized linear);
 //  - with calibration (GPTQ, AWQ): the activations entering the layer, the fp layer's outputs and the quantized
 //    layer's outputs [samples × seq × hidden] fp32, and the linears' inputs captured over all samples (attention
-//    input, o_proj input, MLP input, down_proj input), which a GPTQ group frees only after its own Hessian;
+//    input, o_proj input, MLP input, down_proj input); with true_sequential GPTQ keeps only the attention input of
+//    those and computes each later group's input from the previous one (pipeline/gptq_step.cc), holding the two
+//    beside each other and, from the MLP input on, the quantized outputs; without it a group frees its input after
+//    its own Hessian;
 //  - GPTQ per linear group: the Hessian [cols²] in double plus the damped copy and the three [cols²] doubles
-//    of the inverse's Cholesky factor (quant/gptq.cc, quant/linalg.cc), and a fp32 copy of the weight;
+//    of the inverse's Cholesky factor (quant/gptq.cc, quant/linalg.cc), a fp32 copy of the weight, and the
+//    Hessian's transposed token chunk and product block (quant/hessian.cc);
 //  - AWQ: the scale search's reference and candidate outputs of one block (two [tokens × hidden] fp32);
 //  - Mixture-of-Experts layers: the experts' captured inputs, each token's hidden row once per routed expert (top-k
 //    of them) and its down_proj input [top-k · tokens × expert width]; AWQ's one gate/up scale group over every expert
@@ -56,9 +60,22 @@ export interface CpuQuantizeOptions {
 const numel = (t: TensorMeta): number => t.shape.reduce((a, b) => a * b, 1);
 const layerOf = (name: string): string | undefined => /^(.*?(?:layers|h|blocks)\.\d+)\./.exec(name)?.[1];
 
+/** Tokens per Hessian product and rows per product block (native/src/quant/hessian.cc kChunk, kRowBlock); GPTQ's
+ *  lazy-update block and columns per update product (quant/gptq.cc blockSize, quant/linalg.cc kProductColumns). */
+const HESSIAN_CHUNK = 512;
+const HESSIAN_ROW_BLOCK = 256;
+const GPTQ_BLOCK = 128;
+const UPDATE_COLUMNS = 512;
+
 /** GPTQ's heap for one linear of a group of `cols` inputs besides the Hessian: five [cols²] doubles at the
- *  Cholesky step (the copy, the damped copy, the reversed factor, Ũ, U) and the weight's fp32 copy. */
-const gptqWork = (cols: number, rows: number): number => 5 * F64 * cols * cols + F32 * rows * cols;
+ *  Cholesky step (the copy, the damped copy, the reversed factor, Ũ, U), the weight's fp32 copy, the Hessian's
+ *  fp32 chunk [cols × 512] and block [256 × cols] (freed before the Cholesky step: a bound), and the lazy update's
+ *  transposed block [cols × 128] and product [rows × 512]. */
+const gptqWork = (cols: number, rows: number): number =>
+  5 * F64 * cols * cols +
+  F32 * rows * cols +
+  F32 * cols * (HESSIAN_CHUNK + HESSIAN_ROW_BLOCK) +
+  F32 * (cols * GPTQ_BLOCK + rows * UPDATE_COLUMNS);
 
 /** The MoE settings the runtime reads from the config (none for a dense model or one it cannot parse). */
 function moeOf(config: ResolvedModel['config']): MoeSettings | undefined {
@@ -165,13 +182,28 @@ export function estimateCpuQuantize(model: ResolvedModel, settings: QuantSetting
     ];
     const taps = groups.reduce((sum, g) => sum + F32 * g.tokens * g.cols, 0);
     let step = taps;
-    if (o.algorithm === 'gptq') {
-      // A group's input is freed once its Hessian is built; the others are held meanwhile (all of them again
-      // when true_sequential re-captures before each group).
+    const quantizeGroup = (g: { cols: number; rows: number }) => F64 * g.cols * g.cols + gptqWork(g.cols, g.rows);
+    if (o.algorithm === 'gptq' && o.trueSequential && !moe) {
+      // After the fp pass (all taps): each group quantized with its input held for the next stage, each stage
+      // holding its input and output, the quantized outputs (a) from the MLP input on; qOut then counts here.
+      const [attn, oProj, mlp, down] = groups.map((g) => F32 * tokens * g.cols);
+      step = Math.max(
+        taps,
+        attn + quantizeGroup(groups[0]),
+        attn + oProj,
+        oProj + quantizeGroup(groups[1]),
+        oProj + a + mlp,
+        a + mlp + quantizeGroup(groups[2]),
+        a + mlp + down,
+        a + down + quantizeGroup(groups[3]),
+      );
+    } else if (o.algorithm === 'gptq') {
+      // A group's input is freed once its Hessian is built; the others are held meanwhile (a MoE layer re-captures).
       let held = taps;
       for (const g of groups) {
         held -= F32 * g.tokens * g.cols;
-        step = Math.max(step, held + F64 * g.cols * g.cols + gptqWork(g.cols, g.rows));
+        step = Math.max(step, held + quantizeGroup(g));
+        // A MoE layer under true_sequential still re-runs the layer (all taps again) before each group.
         if (o.trueSequential) held = taps;
       }
     } else {

@@ -1,7 +1,8 @@
 // GPTQ for one decoder layer. With true_sequential (upstream's default) the linears are quantized in
-// groups, q,k,v → o → gate,up → down (OPT: q,k,v → out_proj → fc1 → fc2), and before each group the
-// layer is re-run with the groups before it already quantized, so each Hessian comes from the inputs
-// the linear will see at inference. Without it, one pass of fp inputs feeds every Hessian.
+// groups, q,k,v → o → gate,up → down (OPT: q,k,v → out_proj → fc1 → fc2), and each group's Hessian comes
+// from its inputs with the groups before it already quantized, the inputs the linear will see at inference
+// (GPTQModel 7.7 re-runs the whole layer before each group). Without it, one pass of fp inputs feeds every
+// Hessian.
 #include <map>
 #include <vector>
 
@@ -39,8 +40,10 @@ void QuantizeRtnFallback(const LayerStep& step, LinearSlot& slot) {
 }
 
 // Quantizes the linears reading `inputs`, with Hessians from `taps`: slots sharing a tap (q/k/v; one expert's
-// gate/up) share one Hessian, and each expert's comes from the rows routed to it only.
-void QuantizeInputs(const LayerStep& step, const std::vector<InputTap>& inputs, runtime::LayerTaps& taps) {
+// gate/up) share one Hessian, and each expert's comes from the rows routed to it only. The inputs are freed once
+// their Hessian is built unless `keep` (the next stage reads them).
+void QuantizeInputs(const LayerStep& step, const std::vector<InputTap>& inputs, runtime::LayerTaps& taps,
+                    bool keep = false) {
   for (InputTap input : inputs) {
     std::map<int64_t, std::vector<LinearSlot*>> groups;  // by expert; -1: not an expert's
     for (LinearSlot& s : step.layer.slots)
@@ -60,15 +63,14 @@ void QuantizeInputs(const LayerStep& step, const std::vector<InputTap>& inputs, 
       }
       quant::HessianAccumulator hessian(cols);
       hessian.AddBatch(x.data(), rows);
-      std::vector<float>().swap(x);
+      if (!keep) std::vector<float>().swap(x);
       for (LinearSlot* s : slots) QuantizeSlot(step, *s, hessian);
     }
   }
 }
 
-}  // namespace
-
-void QuantizeLayerGptq(const LayerStep& step, runtime::LayerTaps fpTaps) {
+// MoE layers (each expert sees the tokens routed to it) and one pass without true_sequential: whole-layer runs.
+void QuantizeLayerGptqReruns(const LayerStep& step, runtime::LayerTaps fpTaps) {
   if (!step.options.trueSequential) {
     QuantizeInputs(
         step, {InputTap::Attn, InputTap::O, InputTap::Mlp, InputTap::ExpertIn, InputTap::Down, InputTap::ExpertDown},
@@ -84,6 +86,68 @@ void QuantizeLayerGptq(const LayerStep& step, runtime::LayerTaps fpTaps) {
       RunOverCalibration(step, nullptr, &taps);
     QuantizeInputs(step, kSequentialGroups[g], taps);
   }
+}
+
+// Runs f(first row) for each calibration sequence, as RunLayer runs them (one sequence per call), so each
+// product sees the rows a full re-run would give it and rounds the same.
+template <typename F>
+void ForEachSequence(const LayerStep& step, F f) {
+  for (int64_t s = 0; s < step.inputs.samples; ++s) {
+    step.ctx.CheckCancelled();
+    f(s * step.inputs.seqLen);
+  }
+}
+
+void Append(std::vector<float>& to, const std::vector<float>& part) { to.insert(to.end(), part.begin(), part.end()); }
+
+// true_sequential on a dense layer without re-running it per group: each group's inputs are computed from the
+// previous group's through only the part of the layer between them (q/k/v + attention → o's input; o and the
+// residual → gate/up's input; gate/up → down's input; down and the residual → the layer output), with the calls
+// a full re-run makes, so every Hessian and the output are the numbers four re-runs gave, for about one forward
+// pass instead of four. qOut receives the quantized layer's output.
+void QuantizeSequentialDense(const LayerStep& step, runtime::LayerTaps taps, std::vector<float>& qOut) {
+  const runtime::Model& model = step.model;
+  const int64_t hidden = model.config().hiddenSize, seq = step.inputs.seqLen, tokens = step.inputs.tokens();
+  for (std::vector<float>* later : {&taps.oIn, &taps.mlpIn, &taps.downIn}) std::vector<float>().swap(*later);
+  runtime::LayerTaps one;
+  QuantizeInputs(step, {InputTap::Attn}, taps, true);
+  ForEachSequence(step, [&](int64_t row) {
+    model.RunAttention(step.layer.index, step.layer.View(), step.layer.norms, &taps.attnIn[row * hidden], seq, nullptr,
+                       &one);
+    Append(taps.oIn, one.oIn);
+  });
+  std::vector<float>().swap(taps.attnIn);
+  QuantizeInputs(step, {InputTap::O}, taps, true);
+  const int64_t oWidth = static_cast<int64_t>(taps.oIn.size()) / tokens;
+  qOut = step.inputs.x;  // the residual stream: the layer output once the MLP's part is added
+  taps.mlpIn.resize(static_cast<size_t>(tokens * hidden));
+  ForEachSequence(step, [&](int64_t row) {
+    model.FinishAttention(step.layer.View(), step.layer.norms, &taps.oIn[row * oWidth], seq, &qOut[row * hidden],
+                          &taps.mlpIn[row * hidden]);
+  });
+  std::vector<float>().swap(taps.oIn);
+  QuantizeInputs(step, {InputTap::Mlp}, taps, true);
+  ForEachSequence(step, [&](int64_t row) {
+    model.RunMlp(step.layer.View(), &taps.mlpIn[row * hidden], seq, nullptr, &one);
+    Append(taps.downIn, one.downIn);
+  });
+  std::vector<float>().swap(taps.mlpIn);
+  QuantizeInputs(step, {InputTap::Down}, taps, true);
+  const int64_t downWidth = static_cast<int64_t>(taps.downIn.size()) / tokens;
+  ForEachSequence(step, [&](int64_t row) {
+    model.FinishMlp(step.layer.View(), step.layer.norms, &taps.downIn[row * downWidth], seq, &qOut[row * hidden]);
+  });
+}
+
+}  // namespace
+
+void QuantizeLayerGptq(const LayerStep& step, runtime::LayerTaps fpTaps, std::vector<float>& qOut) {
+  if (step.options.trueSequential && !step.layer.View().router) {
+    QuantizeSequentialDense(step, std::move(fpTaps), qOut);
+    return;
+  }
+  QuantizeLayerGptqReruns(step, std::move(fpTaps));
+  RunOverCalibration(step, &qOut, nullptr);  // the quantized layer feeds the next one
 }
 
 }  // namespace quantstudio::pipeline

@@ -56,8 +56,9 @@ void StoreGroupQuantized(const LayerStep& step, LinearSlot& slot, const quant::G
 /** Records a changed fp tensor (a folded norm or bias) in the source tensor's dtype. */
 void StoreFloatTensor(const LayerStep& step, const std::string& name, const std::vector<float>& values);
 
-/** fpTaps: the linears' inputs from a pass of the fp layer (consumed). */
-void QuantizeLayerGptq(const LayerStep& step, runtime::LayerTaps fpTaps);
+/** fpTaps: the linears' inputs from a pass of the fp layer (consumed). GPTQ leaves the quantized layer's outputs
+ *  over the calibration data (the next layer's inputs) in qOut. */
+void QuantizeLayerGptq(const LayerStep& step, runtime::LayerTaps fpTaps, std::vector<float>& qOut);
 void QuantizeLayerAwq(const LayerStep& step, runtime::LayerTaps fpTaps);
 /** RTN, NF4, FP4, int8: weights only. Returns the relative weight error of the layer. */
 double QuantizeLayerDirect(const LayerStep& step);

@@ -189,11 +189,12 @@ PipelineResult Quantize(const PipelineOptions& options, const std::function<void
       std::vector<float> fpOut, qOut;
       runtime::LayerTaps taps;
       RunOverCalibration(step, &fpOut, &taps);
-      if (options.method == Method::Gptq)
-        QuantizeLayerGptq(step, std::move(taps));
-      else
+      if (options.method == Method::Gptq) {
+        QuantizeLayerGptq(step, std::move(taps), qOut);
+      } else {
         QuantizeLayerAwq(step, std::move(taps));
-      RunOverCalibration(step, &qOut, nullptr);  // the quantized layer feeds the next one
+        RunOverCalibration(step, &qOut, nullptr);  // the quantized layer feeds the next one
+      }
       r.error = RelativeOutputError(inputs.x, fpOut, qOut);
       r.outputError = true;
       inputs.x = std::move(qOut);

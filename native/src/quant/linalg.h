@@ -1,6 +1,6 @@
 // Dense linear algebra the calibration-based quantizers need on square Hessians and row-major weight
-// blocks. Sizes are in_features (hundreds to a few thousand), so plain cache-friendly loops threaded
-// over rows are enough; no BLAS dependency.
+// blocks. Sizes are in_features (hundreds to a few thousand): the double factorisations are blocked loops
+// threaded over rows or column strips, the fp32 products run on the engine's GEMM; no BLAS dependency.
 #pragma once
 
 #include <cstdint>
@@ -24,7 +24,7 @@ bool CholeskyLower(std::vector<double>& a, int64_t n);
  *  matrix h. Returns an empty vector when h is not positive definite. */
 std::vector<double> UpperCholeskyOfInverse(const std::vector<double>& h, int64_t n);
 
-/** c[m×n] −= a[m×k] · b[k×n] (all row-major; lda/ldb/ldc are row strides). Threaded over rows of c. */
+/** c[m×n] −= a[m×k] · b[k×n] (all row-major; lda/ldb/ldc are row strides), on the engine's GEMM (fp32). */
 void SubtractProduct(const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, int64_t m,
                      int64_t k, int64_t n);
 

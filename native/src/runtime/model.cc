@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "kernels/elementwise.h"
+#include "runtime/project.h"
 
 namespace quantstudio::runtime {
 namespace {
@@ -244,6 +245,21 @@ void Model::RunMlp(const LayerLinears& linears, const float* h, int64_t m, float
     MoeBlock(linears, h, m, out, taps);
   else
     MlpBlock(linears, h, m, out, taps ? &taps->downIn : nullptr);
+}
+
+void Model::FinishAttention(const LayerLinears& linears, const LayerNorms& norms, const float* oIn, int64_t m, float* x,
+                            float* mlpIn) const {
+  std::vector<float> delta(static_cast<size_t>(m * config_.hiddenSize));
+  Project(*linears.o, oIn, m, delta.data());
+  const float* in = AttentionResidual(norms, delta.data(), x, m, mlpIn);
+  if (in != mlpIn) std::copy(in, in + m * config_.hiddenSize, mlpIn);
+}
+
+void Model::FinishMlp(const LayerLinears& linears, const LayerNorms& norms, const float* downIn, int64_t m,
+                      float* x) const {
+  std::vector<float> delta(static_cast<size_t>(m * config_.hiddenSize));
+  Project(*linears.down, downIn, m, delta.data());
+  MlpResidual(norms, delta.data(), x, m);
 }
 
 void Model::RunLayer(int64_t layer, const LayerLinears& linears, const LayerNorms& norms, const float* x, int64_t m,

@@ -100,12 +100,19 @@ class Model {
   void RunLayer(int64_t layer, const LayerLinears& linears, const LayerNorms& norms, const float* x, int64_t m,
                 float* out, LayerTaps* taps = nullptr) const;
   /** The attention block alone (h: the normed input) → its output after o_proj; taps->oIn when given. norms
-   *  supplies the q/k norms where the model has them. */
+   *  supplies the q/k norms where the model has them. out null: stops before o_proj (taps->oIn only). */
   void RunAttention(int64_t layer, const LayerLinears& linears, const LayerNorms& norms, const float* h, int64_t m,
                     float* out, LayerTaps* taps = nullptr) const;
-  /** The MLP block alone (h: the normed input) → its output after down_proj; taps->downIn when given. A MoE layer's
-   *  view (with its router) runs the MoE block, its taps as RunLayer's. */
+  /** The MLP block alone (h: the normed input) → its output after down_proj; taps->downIn when given. out null:
+   *  stops before down_proj (taps->downIn only). A MoE layer's view (with its router) runs the MoE block, its taps
+   *  as RunLayer's. */
   void RunMlp(const LayerLinears& linears, const float* h, int64_t m, float* out, LayerTaps* taps = nullptr) const;
+  /** The rest of a decoder layer from its captured linear inputs, as RunLayer computes it: o_proj on oIn [m × q
+   *  width], the residual into x [m × hidden] (the layer input, updated in place) and the MLP's input into mlpIn. */
+  void FinishAttention(const LayerLinears& linears, const LayerNorms& norms, const float* oIn, int64_t m, float* x,
+                       float* mlpIn) const;
+  /** down_proj on downIn [m × width] and the residual into x (FinishAttention's x): x becomes the layer output. */
+  void FinishMlp(const LayerLinears& linears, const LayerNorms& norms, const float* downIn, int64_t m, float* x) const;
   const io::ModelWeights& weights() const { return *weights_; }
 
  private:
@@ -136,6 +143,10 @@ class Model {
   static LayerLinears LinearsOf(const Layer& layer);
   void Norm(const std::vector<float>& weight, const std::vector<float>& bias, const float* x, int64_t m,
             float* out) const;
+  /** The residual steps around the blocks (delta: a block's output, normed in place where the model norms it):
+   *  after attention x += delta, and h receives the MLP input, which is h or x (returned); after the MLP x += delta. */
+  const float* AttentionResidual(const LayerNorms& norms, float* delta, float* x, int64_t rows, float* h) const;
+  void MlpResidual(const LayerNorms& norms, float* delta, float* x, int64_t rows) const;
   /** One decoder layer in place on x [caches.size() · m × hidden] (cache slot `index`); the body of both
    *  Forward and RunLayer. */
   void DecoderLayer(const LayerLinears& linears, const LayerNorms& norms, int64_t layerIndex, int64_t slot, float* x,

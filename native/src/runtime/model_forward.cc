@@ -140,7 +140,7 @@ void Model::AttentionBlock(const LayerLinears& layer, const LayerNorms& norms, i
     kernels::Attention(qb, m, pos0, cache.keys(slot), cache.values(slot), shape, scale,
                        attended.data() + row0 * qWidth);
   }
-  Project(*layer.o, attended.data(), rows, out);
+  if (out) Project(*layer.o, attended.data(), rows, out);
   if (tap) *tap = std::move(attended);
 }
 
@@ -154,7 +154,7 @@ void Model::MlpBlock(const LayerLinears& layer, const float* h, int64_t m, float
     Project(*layer.gateUp, h, m, both.data());
     SplitColumns(both.data(), m, {{gate.data(), width}, {up.data(), width}});
     kernels::SiluMul(gate.data(), up.data(), m * width);
-    Project(*layer.down, gate.data(), m, out);
+    if (out) Project(*layer.down, gate.data(), m, out);
     if (tap) *tap = std::move(gate);
     return;
   }
@@ -170,12 +170,12 @@ void Model::MlpBlock(const LayerLinears& layer, const float* h, int64_t m, float
       kernels::GeluTanhMul(gate.data(), up.data(), m * width);
     else
       kernels::SiluMul(gate.data(), up.data(), m * width);
-    Project(*layer.down, gate.data(), m, out);
+    if (out) Project(*layer.down, gate.data(), m, out);
     if (tap) *tap = std::move(gate);
   } else {
     Project(*layer.up, h, m, up.data());
     kernels::Relu(up.data(), m * width);
-    Project(*layer.down, up.data(), m, out);
+    if (out) Project(*layer.down, up.data(), m, out);
     if (tap) *tap = std::move(up);
   }
 }
@@ -190,18 +190,28 @@ void Model::DecoderLayer(const LayerLinears& linears, const LayerNorms& norms, i
   const float* attnIn = preNorm ? h.data() : x;
   if (taps) taps->attnIn.assign(attnIn, attnIn + size);
   AttentionBlock(linears, norms, layerIndex, slot, attnIn, m, caches, delta.data(), taps ? &taps->oIn : nullptr);
-  if (!norms.postAttnWeight.empty()) Norm(norms.postAttnWeight, {}, delta.data(), rows, delta.data());
-  kernels::AddInPlace(x, delta.data(), rows * hidden);
-  if (!preNorm) Norm(norms.norm1Weight, norms.norm1Bias, x, rows, x);
-  if (preNorm) Norm(norms.norm2Weight, norms.norm2Bias, x, rows, h.data());
-  const float* mlpIn = preNorm ? h.data() : x;
+  const float* mlpIn = AttentionResidual(norms, delta.data(), x, rows, h.data());
   if (taps) taps->mlpIn.assign(mlpIn, mlpIn + size);
   if (linears.router)
     MoeBlock(linears, mlpIn, rows, delta.data(), taps);
   else
     MlpBlock(linears, mlpIn, rows, delta.data(), taps ? &taps->downIn : nullptr);
-  if (!norms.postMlpWeight.empty()) Norm(norms.postMlpWeight, {}, delta.data(), rows, delta.data());
-  kernels::AddInPlace(x, delta.data(), rows * hidden);
+  MlpResidual(norms, delta.data(), x, rows);
+}
+
+const float* Model::AttentionResidual(const LayerNorms& norms, float* delta, float* x, int64_t rows, float* h) const {
+  const bool preNorm = config_.family == Family::Llama || config_.layerNormBefore;
+  if (!norms.postAttnWeight.empty()) Norm(norms.postAttnWeight, {}, delta, rows, delta);
+  kernels::AddInPlace(x, delta, rows * config_.hiddenSize);
+  if (!preNorm) Norm(norms.norm1Weight, norms.norm1Bias, x, rows, x);
+  if (preNorm) Norm(norms.norm2Weight, norms.norm2Bias, x, rows, h);
+  return preNorm ? h : x;
+}
+
+void Model::MlpResidual(const LayerNorms& norms, float* delta, float* x, int64_t rows) const {
+  const bool preNorm = config_.family == Family::Llama || config_.layerNormBefore;
+  if (!norms.postMlpWeight.empty()) Norm(norms.postMlpWeight, {}, delta, rows, delta);
+  kernels::AddInPlace(x, delta, rows * config_.hiddenSize);
   if (!preNorm) Norm(norms.norm2Weight, norms.norm2Bias, x, rows, x);
 }
 
