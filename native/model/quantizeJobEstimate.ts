@@ -24,9 +24,10 @@ export interface QuantizeJobEstimate {
   options: CpuQuantizeOptions;
 }
 
-/** What the engine runs: --algorithm rtn keeps the config's layout; bitsandbytes by its type. */
+/** What the engine runs: --algorithm rtn keeps the config's layout; bitsandbytes by its type; undefined: nothing it quantizes. */
 export function quantizeAlgorithm(settings: QuantSettings, algorithm: unknown): CpuQuantizeOptions['algorithm'] | undefined {
-  if (settings.method === 'none') return undefined;
+  // The engine writes no compressed-tensors checkpoint (it only loads them): no job to estimate.
+  if (settings.method === 'none' || settings.method === 'compressed-tensors') return undefined;
   if (algorithm === 'rtn') return 'rtn';
   if (settings.method === 'bnb4') return settings.quantType;
   return settings.method;

@@ -10,7 +10,6 @@ import type { Job } from '../../jobs';
 import { jobCommandArgs, runJobWithProgress, workspaceDirFor, type JobCommandArgs, type JobCommandContext } from '../jobs/runJob';
 import { pythonInterpreter } from '../jobs/pythonInterpreter';
 import { ensureTrusted } from '../jobs/trust';
-import { readSettings, SETTINGS_SECTION } from '../settings';
 import { quantizeJobSummary } from '../../../../native/model';
 import { pickModel } from '../pick/pickModel';
 import { readSettings, SETTINGS_SECTION } from '../settings';
