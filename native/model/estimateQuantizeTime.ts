@@ -1,8 +1,10 @@
 // The wall time of a quantize job on our CPU engine (native/src/pipeline), predicted per phase from what each
 // phase computes (FLOPs, multiply-adds, weights, bytes) and the seconds each unit took on this machine at one
 // engine thread (quantizeSpeed.ts, measured by test/tools/measure-quantize-speed.mjs). Per decoder layer:
-//  - forward passes over the calibration tokens (GPTQ with true_sequential: the fp pass, a re-run before each of
-//    the o, gate/up and down groups, and the quantized pass that feeds the next layer; without it: two);
+//  - forward passes over the calibration tokens: two per layer (the fp pass, then the quantized pass that feeds the
+//    next layer; with true_sequential a dense layer's quantized pass is built stage by stage between its groups,
+//    pipeline/gptq_step.cc); a MoE layer with true_sequential still re-runs before each of the o, gate/up and down
+//    groups: five;
 //  - GPTQ: one Hessian per input (q/k/v share one; each expert's from the tokens routed to it, top-k / experts of
 //    them on average), per linear the damped Hessian's inverse Cholesky factor ([cols³]) and the column updates
 //    ([rows × cols²]), then packing and dequantizing its codes (per weight, as the direct step);
@@ -116,7 +118,7 @@ export function quantizeWork(model: ResolvedModel, settings: QuantSettings, o: Q
   }
   for (const h of hessians.values()) work.hessianMac += h.tokens * h.cols * h.cols;
   if (calibrated) {
-    const passes = o.trueSequential ? 5 : 2;
+    const passes = o.trueSequential && experts > 0 ? 5 : 2;
     const routers = experts > 0 ? arch.layers * experts * arch.hidden : 0;
     // Causal attention: QKᵀ and PV over half the window on average, per head.
     const attention = arch.layers * o.seqLen * arch.heads * arch.headDim;

@@ -1,12 +1,12 @@
 // Seconds per unit of each quantize phase at one engine thread on the project's machine (2-core AMD EPYC, Zen 5,
 // AVX-512), printed by `node test/tools/measure-quantize-speed.mjs`, which times the engine's own kernels:
-//  - forwardFlop: a GPTQ job on the 349M random Llama (8 × 256 calibration tokens): its CPU time less every other
-//    phase as priced here, per FLOP of its forward passes (the pipeline's own fp32 layer forward);
-//  - hessianMac, updateMac: GPTQ on random linears of four shapes, least squares over tokens × cols² (Hessian),
-//    cols³ (inverse Cholesky) and rows × cols² (column updates);
+//  - forwardFlop: GPTQ jobs on the 349M random Llama of 8 × 256 and 4 × 128 calibration tokens: the CPU time the
+//    longer one adds less the Hessians it adds, per FLOP of forward passes it adds (the pipeline's fp32 layer forward);
+//  - hessianMac, updateMac: GPTQ on random 1024-wide linears, each from two runs differing only in tokens × cols²
+//    (Hessian) or rows × cols² (column updates), so the inverse Cholesky (cols³) cancels;
 //  - choleskyCube: per cols³ at each measured width (GPTQ on a 64-row linear, less its Hessian and updates as
-//    priced above): it doubles once the [cols²] doubles outgrow the caches (2816: 63 MB); widths in between are
-//    interpolated, wider ones take the widest measured (Llama-3.2-1B's down_proj, 8192, is beyond it);
+//    priced above): the blocked factorisation (quant/linalg.cc, 16-column panels) keeps it about flat from 2048 on,
+//    narrower widths paying more per cols³ for their panels' overhead; widths in between are interpolated, wider ones take the widest measured (Llama-3.2-1B's down_proj, 8192, is beyond it);
 //  - ioByte: copying the 349M model's weight file, per byte read or written (mapping the source, the writer);
 //  - weightElement, bnbElement: RTN (GPTQ layout) and NF4 jobs on that model, their CPU time less reading and
 //    writing, per weight (fp16 → fp32, rounding, packing, the dequantized copy); GPTQ packs as RTN does;
@@ -24,19 +24,19 @@ export interface QuantizeSpeed {
   tokenizeByte: number;
 }
 
-/** Measured 2026-12-03 at load average 5–16 (other builds; CPU time is divided): forward ≈ 94 GFLOP/s per thread. */
+/** Measured 2026-12-03 at load average 2.9–3.2 (other work; CPU time is divided): forward ≈ 104 GFLOP/s per thread. */
 export const QUANTIZE_SPEED: Readonly<QuantizeSpeed> = {
-  forwardFlop: 1.066e-11,
-  hessianMac: 5.357e-11,
+  forwardFlop: 9.585e-12,
+  hessianMac: 1.265e-11,
   choleskyCube: [
-    [1024, 9.06e-11],
-    [2048, 8.59e-11],
-    [2816, 1.669e-10],
-    [4096, 2.068e-10],
+    [1024, 5.337e-11],
+    [2048, 3.31e-11],
+    [2816, 3.405e-11],
+    [4096, 3.455e-11],
   ],
-  updateMac: 3.932e-11,
-  weightElement: 1.118e-8,
-  bnbElement: 2.528e-8,
-  ioByte: 7.513e-10,
-  tokenizeByte: 9.121e-7,
+  updateMac: 2.88e-11,
+  weightElement: 1.188e-8,
+  bnbElement: 2.323e-8,
+  ioByte: 1.689e-10,
+  tokenizeByte: 7.668e-7,
 };

@@ -5,13 +5,15 @@
 // other work on the machine stretches the run but not the figures. The units are quantizeWork's
 // (native/model/estimateQuantizeTime.ts), so what is measured is priced exactly as the estimate counts it:
 //  - tokenizeByte: the demo tokenizer over the bundled WikiText-2 validation text;
-//  - hessianMac, updateMac: gptqQuantize on random linears of four shapes, least squares;
+//  - hessianMac, updateMac: gptqQuantize on random 1024-wide linears, each from two runs that differ only in its
+//    own unit (16384 against 512 tokens; 2816 against 64 rows, a gate/up shape), so the Cholesky factor cancels
+//    (fitting all three at once over a few shapes let the Cholesky's error into the other two);
 //  - choleskyCube: gptqQuantize on 64-row linears 1024 to 4096 wide, less their Hessian and updates, per cols³;
 //  - ioByte: copying the 349M random Llama's weight file (a read and a write per byte);
 //  - weightElement, bnbElement: RTN (GPTQ layout) and NF4 jobs on that model, their CPU time less reading and
 //    writing, per weight;
-//  - forwardFlop: a GPTQ job (8 windows × 256 tokens) on that model: its CPU time less every other phase as
-//    priced above, per forward FLOP.
+//  - forwardFlop: GPTQ jobs of 8 × 256 and 4 × 128 calibration tokens on that model: the CPU time the longer one
+//    adds, less the Hessians it adds as priced above, per forward FLOP it adds.
 import { constants, copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -42,7 +44,7 @@ const textBytes = Buffer.byteLength(text, 'utf8');
 const tokenizeByte = (await cpuSeconds(async () => tokenizer.encode(text, { addSpecialTokens: false }))) / textBytes;
 log(`tokenize: ${(textBytes / 1e6).toFixed(2)} MB, ${(tokenizeByte * 1e9).toFixed(1)} ns/byte`);
 
-// GPTQ's kernels: seconds = tokens·cols²·h + cols³·c + rows·cols²·u, fitted over four shapes.
+// GPTQ's kernels: seconds = tokens·cols²·h + cols³·c + rows·cols²·u, each unit from a pair of runs differing in it.
 let state = 12345;
 const random = (n) => {
   const a = new Float32Array(n);
@@ -52,35 +54,17 @@ const random = (n) => {
   }
   return a;
 };
-const shapes = [
-  [64, 2048, 512],
-  [4096, 1024, 512],
-  [64, 1024, 16384],
-  [1024, 2048, 2048],
-];
-const rowsOfFit = [];
-for (const [rows, cols, tokens] of shapes) {
+const gptqSeconds = async (rows, cols, tokens) => {
   const w = random(rows * cols);
   const x = random(tokens * cols);
   const s = await cpuSeconds(() => lib.gptqQuantize(w, rows, cols, [x], { bits: 4, groupSize: 128 }));
-  rowsOfFit.push({ units: [tokens * cols * cols, cols ** 3, rows * cols * cols], s });
-  log(`gptq ${rows}×${cols}, ${tokens} tokens: ${s.toFixed(2)} s CPU`);
-}
-// Least squares: (AᵀA) k = Aᵀs, solved by Gaussian elimination.
-const n = 3;
-const ata = Array.from({ length: n }, (_, i) =>
-  Array.from({ length: n }, (_, j) => rowsOfFit.reduce((a, r) => a + r.units[i] * r.units[j], 0)),
-);
-const ats = Array.from({ length: n }, (_, i) => rowsOfFit.reduce((a, r) => a + r.units[i] * r.s, 0));
-for (let i = 0; i < n; i++)
-  for (let k = i + 1; k < n; k++) {
-    const f = ata[k][i] / ata[i][i];
-    for (let j = i; j < n; j++) ata[k][j] -= f * ata[i][j];
-    ats[k] -= f * ats[i];
-  }
-const fit = new Array(n);
-for (let i = n - 1; i >= 0; i--) fit[i] = (ats[i] - ata[i].slice(i + 1).reduce((a, v, j) => a + v * fit[i + 1 + j], 0)) / ata[i][i];
-const [hessianMac, , updateMac] = fit;
+  log(`gptq ${rows}×${cols}, ${tokens} tokens: ${s.toFixed(3)} s CPU`);
+  return s;
+};
+await gptqSeconds(64, 1024, 512); // the engine's pool and allocations warmed
+const base = await gptqSeconds(64, 1024, 512);
+const hessianMac = ((await gptqSeconds(64, 1024, 16384)) - base) / ((16384 - 512) * 1024 ** 2);
+const updateMac = ((await gptqSeconds(2816, 1024, 512)) - base) / ((2816 - 64) * 1024 ** 2);
 // The inverse Cholesky per cols³ by width: a 64-row linear, less its Hessian and updates as fitted.
 const choleskyCube = [];
 for (const cols of [1024, 2048, 2816, 4096]) {
@@ -126,13 +110,15 @@ log(`copy: ${(sourceBytes / 1e6).toFixed(0)} MB, ${(ioByte * 1e9).toFixed(2)} ns
 const perWeight = (d) => (d.cpu - ioByte * d.work.ioByte) / (d.work.weightElement + d.work.bnbElement);
 const weightElement = perWeight(await job(GPTQ, { algorithm: 'rtn' }, 'rtn'));
 const bnbElement = perWeight(await job(NF4, {}, 'nf4'));
+// Two GPTQ jobs that differ only in their calibration tokens: what the forward adds per FLOP, less the Hessians as
+// priced above (a difference, so errors in the per-linear phases, which both jobs pay alike, cancel).
+const gptqShort = await job(GPTQ, { calibration: { nsamples: 4, seqlen: 128 } }, 'gptq');
 const gptq = await job(GPTQ, { calibration: { nsamples: 8, seqlen: 256 } }, 'gptq');
 const priced = { tokenizeByte, hessianMac, updateMac, weightElement, bnbElement, ioByte };
-const others =
-  Object.entries(priced).reduce((a, [k, v]) => a + v * gptq.work[k], 0) +
-  model.quantizeTime(gptq.work, 1, { ...model.QUANTIZE_SPEED, choleskyCube }).phases.find((p) => p.phase === 'choleskyCube').seconds;
-const forwardFlop = (gptq.cpu - others) / gptq.work.forwardFlop;
-
+const others = (d) =>
+  Object.entries(priced).reduce((a, [k, v]) => a + v * d.work[k], 0) +
+  model.quantizeTime(d.work, 1, { ...model.QUANTIZE_SPEED, choleskyCube }).phases.find((p) => p.phase === 'choleskyCube').seconds;
+const forwardFlop = (gptq.cpu - gptqShort.cpu - (others(gptq) - others(gptqShort))) / (gptq.work.forwardFlop - gptqShort.work.forwardFlop);
 const table = { forwardFlop, hessianMac, choleskyCube, updateMac, weightElement, bnbElement, ioByte, tokenizeByte };
 console.log(`load average ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
 for (const [k, v] of Object.entries(table))
