@@ -8,8 +8,10 @@ transformers' Llama with every quantized layer dequantized by GPTQModel's TorchL
 `logits.<i>` per sequence; "loader": "gptqmodel" loads with GPTQModel only (an AWQ Mixture-of-Experts
 checkpoint: transformers 5.23 builds its experts 3-D, leaves the per-expert AWQ tensors unexpected and the experts
 random, and still returns a model), and and `<module>` = the dequantized [out, in] weight of every quantized Linear.
-stdout: {"cases": {name: {"loader", "linear", "linearBases", "refused": [messages], "modelDtype"}}, "bnb4Bf16"}: `linear` is the
-class of the first quantized Linear, `linearBases` its method resolution order (class names).
+stdout: {"cases": {name: {"loader", "linear", "linearBases", "refused": [messages], "modelDtype", "firstRouterTie"?}},
+"bnb4Bf16"}: `linear` is the class of the first quantized Linear, `linearBases` its method resolution order (class
+names); `firstRouterTie` (Mixture-of-Experts models): per sequence, the first row whose routing is too close to call
+against the runtime's (router_margins.py), or null.
 """
 import glob
 import json
@@ -18,6 +20,8 @@ import sys
 
 import torch
 from safetensors.torch import load_file, save_file
+
+from router_margins import RouterMargins
 
 
 def checkpoint_tensors(folder):
@@ -119,7 +123,8 @@ def run_case(case, sequences):
     folder = case["folder"]
     tensors = checkpoint_tensors(folder)
     with open(os.path.join(folder, "config.json")) as file:
-        qcfg = json.load(file).get("quantization_config", {})
+        config = json.load(file)
+    qcfg = config.get("quantization_config", {})
     refused = []
     model = None
     loader = None
@@ -143,15 +148,19 @@ def run_case(case, sequences):
 
     out = fallback_weights if fallback_weights is not None else quantized_weights(model, case["format"])
     lift_to_fp32(model)
+    routers = RouterMargins(model, config) if "num_experts_per_tok" in config else None
+    ties = []
     for i, ids in enumerate(sequences):
         out[f"logits.{i}"] = model(torch.tensor([ids])).logits[0].float().contiguous()
+        if routers:
+            ties.append(routers.first_tie())
     save_file(out, case["out"])
     modules = dict(model.named_modules())
     # Phi-3 keeps q, k and v in one qkv_proj.
     probe = modules.get("model.layers.0.self_attn.q_proj") or modules["model.layers.0.self_attn.qkv_proj"]
     return {"loader": loader, "linear": type(probe).__name__,
             "linearBases": [cls.__name__ for cls in type(probe).__mro__], "refused": refused,
-            "modelDtype": str(model.model.embed_tokens.weight.dtype)}
+            "modelDtype": str(model.model.embed_tokens.weight.dtype), **({"firstRouterTie": ties} if routers else {})}
 
 
 def main():

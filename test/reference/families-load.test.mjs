@@ -177,35 +177,63 @@ test(
       const runtime = openModel(c.folder);
       const vocab = runtime.config.vocabSize;
       let worst = 0;
+      const beyondTies = []; // prompts cut at a router near-tie: "prompt i from row r: max |Δlogit| relative"
       const nll = { ours: 0, theirs: 0, tokens: 0 };
+      const nllAll = { ours: 0, theirs: 0, tokens: 0 };
       for (const [i, ids] of c.ids.entries()) {
         const theirs = io.readTensor(c.out, `logits.${i}`).data;
         const ours = await runtime.logits(ids);
-        for (let k = 0; k + 1 < ids.length; k++) {
-          nll.ours += rowNll(ours, k * vocab, vocab, ids[k + 1]);
-          nll.theirs += rowNll(theirs, k * vocab, vocab, ids[k + 1]);
-          nll.tokens++;
-        }
-        let maxAbs = 0,
-          scale = 0;
-        for (let k = 0; k < theirs.length; k++) {
-          maxAbs = Math.max(maxAbs, Math.abs(ours[k] - theirs[k]));
-          scale = Math.max(scale, Math.abs(theirs[k]));
-        }
         assert.equal(ours.length, ids.length * vocab);
-        if (!routedBf16) assert.ok(maxAbs <= tolerance * scale, `${c.name}, prompt ${i}: max |Δlogit| ${maxAbs} > ${tolerance} × ${scale}`);
-        worst = Math.max(worst, maxAbs / scale);
+        // A MoE model's rows are held up to the first router near-tie upstream reports (router_margins.py: from
+        // there the fp16-dequantized upstream and the runtime's fp32 products may route a token to other experts,
+        // measured on Mixtral under GPTQ: a gap of 5.6e-4 between the 2nd and 3rd router logits flipped), the rest
+        // reported; the layers above are still identical and the perplexity below is still held.
+        const tie = got.firstRouterTie?.[i] ?? null;
+        const heldRows = tie ?? ids.length;
+        for (let k = 0; k + 1 < ids.length; k++)
+          for (const sum of k < heldRows ? [nll, nllAll] : [nllAll]) {
+            sum.ours += rowNll(ours, k * vocab, vocab, ids[k + 1]);
+            sum.theirs += rowNll(theirs, k * vocab, vocab, ids[k + 1]);
+            sum.tokens++;
+          }
+        const relative = (from, to) => {
+          let maxAbs = 0,
+            scale = 0;
+          for (let k = from * vocab; k < to * vocab; k++) {
+            maxAbs = Math.max(maxAbs, Math.abs(ours[k] - theirs[k]));
+            scale = Math.max(scale, Math.abs(theirs[k]));
+          }
+          return { maxAbs, scale };
+        };
+        const held = relative(0, heldRows);
+        if (heldRows > 0 && !routedBf16)
+          assert.ok(
+            held.maxAbs <= tolerance * held.scale,
+            `${c.name}, prompt ${i} (rows 0–${heldRows - 1}): max |Δlogit| ${held.maxAbs} > ${tolerance} × ${held.scale}`,
+          );
+        if (heldRows > 0) worst = Math.max(worst, held.maxAbs / held.scale);
+        if (tie !== null) {
+          const rest = relative(tie, ids.length);
+          beyondTies.push(`prompt ${i} from row ${tie} of ${ids.length}: ${(rest.maxAbs / rest.scale).toExponential(2)}`);
+        }
       }
-      // Perplexity over the golden prompts' next tokens, ours against the upstream model's: within 0.1 %, but where
-      // bitsandbytes' bf16 CPU kernel computes upstream (its own rounding, held by the logit tolerance above).
-      const [pplOurs, pplTheirs] = [Math.exp(nll.ours / nll.tokens), Math.exp(nll.theirs / nll.tokens)];
+      // Perplexity over the golden prompts' next tokens (the held rows), ours against the upstream model's: within
+      // 0.1 %, but where bitsandbytes' bf16 CPU kernel computes upstream (its own rounding, held by the logit tolerance
+      // above). Over every row it is reported: a token routed to another random expert moves it by percents.
+      const perplexity = (sum) => [Math.exp(sum.ours / sum.tokens), Math.exp(sum.theirs / sum.tokens)];
+      const [pplOurs, pplTheirs] = perplexity(nll);
       const pplDelta = Math.abs(pplOurs - pplTheirs) / pplTheirs;
+      const [allOurs, allTheirs] = perplexity(nllAll);
       if (!(reply.bnb4Bf16 && c.format === 'bnb4'))
         assert.ok(pplDelta <= 1e-3, `${c.name}: perplexity ${pplOurs} vs upstream ${pplTheirs}`);
       t.diagnostic(
         `${c.name}: ${got.loader} (${got.linear}); ${layers.length} layers identical; max |Δlogit| ${worst.toExponential(2)} of max |logit|` +
           `; perplexity ${pplOurs.toFixed(3)} vs ${pplTheirs.toFixed(3)} (${(100 * pplDelta).toFixed(4)} %)` +
-          (routedBf16 ? ' (bf16 kernel routing: not held)' : ''),
+          (routedBf16 ? ' (bf16 kernel routing: not held)' : '') +
+          (beyondTies.length > 0
+            ? `; after a router near-tie, not held: ${beyondTies.join(', ')}, perplexity over every row ${allOurs.toFixed(3)} vs ` +
+              `${allTheirs.toFixed(3)} (${((100 * Math.abs(allOurs - allTheirs)) / allTheirs).toFixed(4)} %)`
+            : ''),
       );
     }
   },
