@@ -26,7 +26,8 @@ export interface QuantizeJobEstimate {
 
 /** What the engine runs: --algorithm rtn keeps the config's layout; bitsandbytes by its type. */
 export function quantizeAlgorithm(settings: QuantSettings, algorithm: unknown): CpuQuantizeOptions['algorithm'] | undefined {
-  if (settings.method === 'none') return undefined;
+  // compressed-tensors is a layout the engine loads but never writes: no quantize run to predict
+  if (settings.method === 'none' || settings.method === 'compressed-tensors') return undefined;
   if (algorithm === 'rtn') return 'rtn';
   if (settings.method === 'bnb4') return settings.quantType;
   return settings.method;

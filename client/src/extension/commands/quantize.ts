@@ -13,7 +13,6 @@ import { ensureTrusted } from '../jobs/trust';
 import { readSettings, SETTINGS_SECTION } from '../settings';
 import { quantizeJobSummary } from '../../../../native/model';
 import { pickModel } from '../pick/pickModel';
-import { readSettings, SETTINGS_SECTION } from '../settings';
 import { openLiveRunPanel } from '../panels';
 import { createJobFile } from './newJobFile';
 import { isInsideWorkspace, realPath } from './outputPlace';
