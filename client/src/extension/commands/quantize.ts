@@ -12,6 +12,7 @@ import { pythonInterpreter } from '../jobs/pythonInterpreter';
 import { ensureTrusted } from '../jobs/trust';
 import { quantizeJobSummary } from '../../../../native/model';
 import { pickModel } from '../pick/pickModel';
+import { readSettings, SETTINGS_SECTION } from '../settings';
 import { openLiveRunPanel } from '../panels';
 import { createJobFile } from './newJobFile';
 import { isInsideWorkspace, realPath } from './outputPlace';
