@@ -146,24 +146,31 @@ function firstDifference(theirs, ours) {
     : `${count} of ${ours.length} differ, first at ${first}: ${theirs[first]} vs ${ours[first]}`;
 }
 
+/** Logit differences and argmax agreement per position. A position whose two candidates are closer upstream than
+ *  twice that row's largest |Δlogit| is a near-tie, not a miss: each side's logits moved by at most that much, so
+ *  such a pair can swap on rounding alone (float summation order, fp16 dequantization). */
 function compareLogits(ours, theirs, vocab) {
   let maxAbs = 0;
   let scale = 0;
   let argmaxAgree = 0;
+  let nearTies = 0;
   const positions = theirs.length / vocab;
   for (let p = 0; p < positions; p++) {
     let ourBest = 0;
     let theirBest = 0;
+    let rowMaxAbs = 0;
     for (let v = 0; v < vocab; v++) {
       const i = p * vocab + v;
-      maxAbs = Math.max(maxAbs, Math.abs(ours[i] - theirs[i]));
+      rowMaxAbs = Math.max(rowMaxAbs, Math.abs(ours[i] - theirs[i]));
       scale = Math.max(scale, Math.abs(theirs[i]));
       if (ours[i] > ours[p * vocab + ourBest]) ourBest = v;
       if (theirs[i] > theirs[p * vocab + theirBest]) theirBest = v;
     }
+    maxAbs = Math.max(maxAbs, rowMaxAbs);
     if (ourBest === theirBest) argmaxAgree++;
+    else if (theirs[p * vocab + theirBest] - theirs[p * vocab + ourBest] <= 2 * rowMaxAbs) nearTies++;
   }
-  return { maxAbs, scale, argmaxAgree, positions };
+  return { maxAbs, scale, argmaxAgree, nearTies, positions };
 }
 
 test("checkpoints the engine writes load upstream whole and give the runtime's logits", { skip, timeout: 600_000 }, async (t) => {
@@ -234,12 +241,16 @@ test("checkpoints the engine writes load upstream whole and give the runtime's l
     const maxAbs = Math.max(...figures.map((r) => r.maxAbs));
     const relative = Math.max(...figures.map((r) => r.maxAbs / r.scale));
     const agree = figures.reduce((n, r) => n + r.argmaxAgree, 0);
+    const nearTies = figures.reduce((n, r) => n + r.nearTies, 0);
     const positions = figures.reduce((n, r) => n + r.positions, 0);
     const layerNote = layers.length ? `; ${layers.length} dequantized layers identical (${[...dtypes].join()})` : '';
     t.diagnostic(
-      `${c.name}: ${got.loader} (${got.linear}${bf16 ? ', bf16 CPU kernel' : ''})${layerNote}; max |Δlogit| ${maxAbs.toExponential(2)} (${relative.toExponential(2)} of max |logit|); argmax ${agree}/${positions}` +
+      `${c.name}: ${got.loader} (${got.linear}${bf16 ? ', bf16 CPU kernel' : ''})${layerNote}; max |Δlogit| ${maxAbs.toExponential(2)} (${relative.toExponential(2)} of max |logit|); argmax ${agree}/${positions}${nearTies ? ` (+${nearTies} near-tie)` : ''}` +
         (got.refused.length ? `; refused: ${got.refused.join(' | ')}` : ''),
     );
-    assert.ok(agree >= positions - argmaxMisses, `${c.name}: argmax agrees at ${agree} of ${positions} positions`);
+    assert.ok(
+      agree + nearTies >= positions - argmaxMisses,
+      `${c.name}: argmax agrees at ${agree} of ${positions} positions, ${nearTies} near-ties`,
+    );
   }
 });
