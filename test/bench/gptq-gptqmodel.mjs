@@ -19,19 +19,16 @@ import { createRequire } from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { numberArg } from './_args.mjs';
 import { ensureRandomLlama, RANDOM_LLAMA } from '../tools/random-llama.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const SAMPLES = arg('--samples', 16);
-const SEQLEN = arg('--seqlen', 256);
-const ROUNDS = arg('--rounds', 1);
-const THREADS = arg('--threads', 2);
-const LAYERS = arg('--layers', RANDOM_LLAMA.layers);
+const SAMPLES = numberArg('--samples', 16);
+const SEQLEN = numberArg('--seqlen', 256);
+const ROUNDS = numberArg('--rounds', 1);
+const THREADS = numberArg('--threads', 2);
+const LAYERS = numberArg('--layers', RANDOM_LLAMA.layers);
 const TARGET = 3;
 process.env.QUANTSTUDIO_THREADS = String(THREADS); // read by the engine's thread pool when the addon loads
 const require = createRequire(import.meta.url);

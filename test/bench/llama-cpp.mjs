@@ -12,17 +12,14 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { numberArg } from './_args.mjs';
 import { benchCacheDir } from '../tools/random-llama.mjs';
 import { DECODE_FORMATS, decodeModel } from './_decode-models.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const ROUNDS = arg('--rounds', 3);
-const THREADS = arg('--threads', 2);
+const ROUNDS = numberArg('--rounds', 3);
+const THREADS = numberArg('--threads', 2);
 const PROMPT = 512;
 const STEPS = 128;
 const log = (line) => process.stderr.write(`${line}\n`);

@@ -22,19 +22,11 @@ import { RuntimeModel } from '../../native/lib/runtime';
 import { TextTokenizer } from '../../native/lib/tokenizer';
 import { denseCopy, folderHash, removeTempDirs, tempDir, tensorTable } from './pipeline-fixtures';
 import { repoRoot, tinyLlamaDir } from './runtime-fixtures';
+import { LLAMA_LAYER_LINEARS } from '../helpers/llamaLinears';
 
 after(removeTempDirs);
 
 const sourceHash = folderHash(tinyLlamaDir);
-const linearRoles = [
-  'self_attn.q_proj',
-  'self_attn.k_proj',
-  'self_attn.v_proj',
-  'self_attn.o_proj',
-  'mlp.gate_proj',
-  'mlp.up_proj',
-  'mlp.down_proj',
-];
 const sourceConfig = JSON.parse(fs.readFileSync(path.join(tinyLlamaDir, 'config.json'), 'utf8')) as Record<string, unknown>;
 
 function readJson(file: string): Record<string, unknown> {
@@ -65,7 +57,7 @@ test('RTN 4-bit g128 writes the GPTQ v1 layout: exact tensor table, configs and 
 
   const expected = new Map<string, { dtype: string; shape: number[] }>();
   for (const [name, info] of tensorTable(tinyLlamaDir)) {
-    const linear = linearRoles.find((role) => name.endsWith(`.${role}.weight`) && name.startsWith('model.layers.'));
+    const linear = LLAMA_LAYER_LINEARS.find((role) => name.endsWith(`.${role}.weight`) && name.startsWith('model.layers.'));
     if (!linear) {
       expected.set(name, info);
       continue;

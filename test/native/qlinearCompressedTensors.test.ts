@@ -12,6 +12,7 @@ import { TensorToWrite, readSafetensorsHeader, readTensor, readTensorFloat32, wr
 import { matmulF64, qlinearForward, randomMatrix, relativeError } from './qlinearFixtures';
 import { repoRoot } from './runtime-fixtures';
 import { simdLevels } from './simdLevels';
+import { LLAMA_LAYER_LINEARS } from '../helpers/llamaLinears';
 
 const fixturesDir = path.join(repoRoot, 'test', 'fixtures', 'upstream-written');
 const FOLDERS = ['llmcompressor-w4a16', 'llmcompressor-w4a16-asym', 'llmcompressor-w4a16-channel', 'llmcompressor-w8a16'];
@@ -51,21 +52,11 @@ function decode(file: string, prefix: string): { out: number; inFeatures: number
   return { out, inFeatures, w };
 }
 
-const LINEARS = [
-  'self_attn.q_proj',
-  'self_attn.k_proj',
-  'self_attn.v_proj',
-  'self_attn.o_proj',
-  'mlp.gate_proj',
-  'mlp.up_proj',
-  'mlp.down_proj',
-];
-
 for (const folder of FOLDERS) {
   test(`${folder}: every Linear computes x·Ŵᵀ of the stored codes, at every SIMD level and in the reference`, () => {
     const file = path.join(fixturesDir, folder, 'model.safetensors');
     let seed = 11;
-    for (const linear of LINEARS) {
+    for (const linear of LLAMA_LAYER_LINEARS) {
       const prefix = `model.layers.0.${linear}`;
       const { out, inFeatures, w } = decode(file, prefix);
       for (const m of [1, 7]) {
