@@ -52,14 +52,14 @@ export function verdictsOf(
   // AWQ on a Mixture-of-Experts model, one quantized Linear per expert (GPTQModel 7.7's MoE module trees): transformers
   // 5.23 holds routed experts as 3-D parameters, so it leaves those tensors unexpected and the experts random.
   const expert = expected.layout.startsWith('awq') ? mods.find((m) => /\.experts\.\d+\./.test(m.module)) : undefined;
+  const packedZeros = mods.find((m) => m.packedZeros);
   return DEPLOYMENT_TARGETS.map((target) => {
     const table = TARGET_TABLES[target];
     if (expert && target === 'transformers') {
       const detail = `fails: ${expert.module} is one quantized Linear per expert; its MoE classes keep routed experts 3-D (random after loading)`;
       return { target, release: table.release, loads: false, detail };
     }
-    const packedZeros = target === 'transformers' ? mods.find((m) => m.packedZeros) : undefined;
-    if (packedZeros) {
+    if (packedZeros && target === 'transformers') {
       // Measured with test/fixtures/upstream-written/llmcompressor-w4a16-asym: transformers 5.23 with compressed-tensors
       // 0.19 builds weight_zero_point as [out, groups] and refuses the packed one as a size mismatch.
       const detail = `fails: ${packedZeros.module}.weight_zero_point is packed (asymmetric pack-quantized); with compressed-tensors 0.19 it expects [out, groups] unpacked`;
