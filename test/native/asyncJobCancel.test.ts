@@ -84,12 +84,11 @@ test('a throwing progress listener stops the job like an abort', async () => {
 test('writeCheckpoint stops between tensors with "cancelled" and leaves no output or temp folder', async () => {
   const parent = tempDir('cancel-writer');
   const out = path.join(parent, 'out');
-  const tensors = Array.from({ length: 64 }, (_, i) => ({
-    name: `t${i}`,
-    dtype: 'F32' as const,
-    shape: [256, 256],
-    data: randomMatrix(256, 256, i),
-  }));
+  // 64 tensors of 4 MiB (one shared buffer): the whole file takes over a second to write, so the abort, sent when
+  // the main thread hears the first progress event, lands mid-file even on a loaded machine (16 MiB in all was
+  // written before a busy main thread heard the first event).
+  const data = randomMatrix(1024, 1024, 7);
+  const tensors = Array.from({ length: 64 }, (_, i) => ({ name: `t${i}`, dtype: 'F32' as const, shape: [1024, 1024], data }));
   const files = [
     { name: 'config.json', text: '{}\n' },
     { name: 'model.safetensors', tensors },

@@ -1,14 +1,12 @@
-// A quantize job's predicted time and peak RSS (native/model/quantizeJobEstimate.ts) against real GPTQ jobs on
-// tiny-llama (128 × 256 calibration tokens) and on the 349M random Llama (test/tools/random-llama.mjs; 4 × 128, so the
-// suite stays within minutes: its time is then mostly the Cholesky factors and column updates). Time is compared as CPU time at one engine thread (the worker's
-// quantizeCpuSeconds against the prediction at 1 thread, where wall time is CPU time): a loaded machine stretches
-// wall time, not the CPU time a job needs (though not entirely: the Cholesky factors of the wide linears run from
-// memory, which other work slows). The speed constants come from other runs (RTN and NF4 on the 349M model, GPTQ
-// at 8 × 256 on it, GPTQ's kernels on random matrices: test/tools/measure-quantize-speed.mjs). RTN and NF4 on
-// tiny-llama take a tenth of a second, below what the phases price; their memory is held by quantize-memory.
+// A quantize job's predicted peak RSS (native/model/quantizeJobEstimate.ts, the figure the worker's pre-job check and
+// Quantize Model…'s pre-flight compare with free memory) against real GPTQ jobs on tiny-llama (128 × 256 calibration
+// tokens) and on the 349M random Llama (test/tools/random-llama.mjs; 4 × 128, so the suite stays within minutes), both
+// at one engine thread as predicted. The same jobs' predicted time is a speed figure, compared in `npm run bench`
+// (part quantize-time), not here: CPU time on a shared host moves with what else runs on its cores. RTN and NF4 on
+// tiny-llama are held by the quantize-memory bench part.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -37,23 +35,17 @@ async function compare(
 ): Promise<void> {
   const job: Job = { kind: 'quantize', model, config, options: { out: join(temp, 'out'), overwrite: true, ...options } };
   const predicted = await predictQuantizeJob(job, model, oneThread);
-  assert.ok(predicted && predicted.time.ok, 'a time is predicted');
+  assert.ok(predicted, 'the job is predicted');
   const r = await startJob(job, { threads: 1 });
-  const cpu = r.metrics.quantizeCpuSeconds;
   const rss = r.metrics.peakRssBytes;
-  assert.ok(cpu !== undefined && rss !== undefined);
-  const time = predicted.time.value.seconds / cpu;
+  assert.ok(rss !== undefined);
   const memory = predicted.memory.peakBytes / rss;
-  const load = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
-  const figures =
-    `time predicted ${predicted.time.value.seconds.toFixed(1)} s, measured ${cpu.toFixed(1)} s CPU (wall ${r.metrics.quantizeSeconds?.toFixed(1)} s, ` +
-    `load ${load}); peak RSS predicted ${(predicted.memory.peakBytes / 2 ** 20).toFixed(1)} MiB, measured ${(rss / 2 ** 20).toFixed(1)} MiB`;
+  const figures = `peak RSS predicted ${(predicted.memory.peakBytes / 2 ** 20).toFixed(1)} MiB, measured ${(rss / 2 ** 20).toFixed(1)} MiB`;
   process.stderr.write(`${figures}\n`);
-  assert.ok(Math.abs(time - 1) <= 0.3, `time ratio ${time.toFixed(3)}: ${figures}`);
   assert.ok(Math.abs(memory - 1) <= rssTolerance, `peak RSS ratio ${memory.toFixed(3)}: ${figures}`);
 }
 
-describe('a quantize job takes the time and memory predicted before it starts', () => {
+describe('a quantize job peaks at the RSS predicted before it starts', () => {
   after(() => rmSync(temp, { recursive: true, force: true }));
 
   // ±15 % on the demo model: a third of its peak is V8's heap after tokenizing the calibration text, which the
