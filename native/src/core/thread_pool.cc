@@ -1,13 +1,40 @@
 #include "core/thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 namespace quantstudio {
 namespace {
 
 thread_local bool tInsideRegion = false;
 constexpr size_t kChunksPerThread = 4;  // enough slack to rebalance around a descheduled thread
+// How long a thread watches for the next region (a worker) or for the last chunk (the caller) before it sleeps:
+// longer than the serial work between a decode step's regions, short enough that an idle pool costs nothing.
+constexpr auto kSpinTime = std::chrono::microseconds(100);
+
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+/** Watches `ready` for kSpinTime; true once it holds. */
+template <typename Ready>
+bool SpinUntil(const Ready& ready) {
+  const auto deadline = std::chrono::steady_clock::now() + kSpinTime;
+  for (unsigned i = 1;; ++i) {
+    if (ready()) return true;
+    CpuRelax();
+    if ((i & 63) == 0 && std::chrono::steady_clock::now() > deadline) return ready();
+  }
+}
 
 }  // namespace
 
@@ -17,22 +44,19 @@ ThreadPool::ThreadPool(size_t threads) {
 }
 
 ThreadPool::~ThreadPool() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-  }
+  stopping_ = true;
+  { std::lock_guard<std::mutex> lock(sleepMutex_); }
   wake_.notify_all();
   for (auto& worker : workers_) worker.join();
 }
 
 void ThreadPool::RecordError(std::exception_ptr error) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::mutex> lock(errorMutex_);
   if (!error_) error_ = error;
 }
 
-// Takes chunks until none are left; called by the region's caller and by every woken worker.
+// Takes chunks until none are left; called by the region's caller and by every worker that joined it.
 void ThreadPool::RunChunks() {
-  size_t finished = 0;
   for (;;) {
     const size_t chunk = nextChunk_.fetch_add(1);
     if (chunk >= chunks_) break;
@@ -43,12 +67,22 @@ void ThreadPool::RunChunks() {
     } catch (...) {
       RecordError(std::current_exception());
     }
-    ++finished;
   }
-  if (finished > 0) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    chunksDone_ += finished;
-  }
+}
+
+void ThreadPool::WakeCaller() {
+  if (!callerSleeping_.load()) return;
+  std::lock_guard<std::mutex> lock(doneMutex_);
+  done_.notify_all();
+}
+
+template <typename Ready>
+void ThreadPool::AwaitCompletion(const Ready& ready) {
+  if (SpinUntil(ready)) return;
+  std::unique_lock<std::mutex> lock(doneMutex_);
+  callerSleeping_ = true;
+  done_.wait(lock, ready);
+  callerSleeping_ = false;
 }
 
 void ThreadPool::ParallelFor(size_t n, size_t grain, const RangeFn& fn) {
@@ -59,48 +93,56 @@ void ThreadPool::ParallelFor(size_t n, size_t grain, const RangeFn& fn) {
     return;
   }
   std::lock_guard<std::mutex> region(regionMutex_);
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    job_ = &fn;
-    jobSize_ = n;
-    chunks_ = chunks;
-    nextChunk_ = 0;
-    chunksDone_ = 0;
-    ++generation_;
+  // No worker is inside RunChunks here (the last region waited for them), so the fields can be written.
+  job_ = &fn;
+  jobSize_ = n;
+  chunks_ = chunks;
+  nextChunk_ = 0;
+  regionOpen_ = true;  // before the generation: a worker that sees the new generation finds the region open
+  ++generation_;
+  if (sleepers_.load() > 0) {
+    std::lock_guard<std::mutex> lock(sleepMutex_);  // a worker between its check and its wait is now waiting
+    wake_.notify_all();
   }
-  wake_.notify_all();
   tInsideRegion = true;
   RunChunks();
   tInsideRegion = false;
+  // Every chunk is taken; close the region and wait for each worker that joined it to leave RunChunks, which
+  // finishes the chunks they hold (and fn must outlive them).
+  regionOpen_ = false;
+  AwaitCompletion([this] { return activeWorkers_.load() == 0; });
+  job_ = nullptr;
   std::exception_ptr error;
   {
-    std::unique_lock<std::mutex> lock(mutex_);
-    // Every chunk done and no worker still holding this region's job (fn must outlive them).
-    done_.wait(lock, [this] { return chunksDone_ == chunks_ && activeWorkers_ == 0; });
-    job_ = nullptr;
+    std::lock_guard<std::mutex> lock(errorMutex_);
     std::swap(error, error_);
   }
   if (error) std::rethrow_exception(error);
+}
+
+uint64_t ThreadPool::AwaitGeneration(uint64_t seen) {
+  const auto changed = [&] { return stopping_.load() || generation_.load() != seen; };
+  if (!SpinUntil(changed)) {
+    std::unique_lock<std::mutex> lock(sleepMutex_);
+    ++sleepers_;
+    wake_.wait(lock, changed);
+    --sleepers_;
+  }
+  return generation_.load();
 }
 
 void ThreadPool::WorkerLoop() {
   uint64_t seen = 0;
   tInsideRegion = true;
   for (;;) {
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
-      if (stopping_) return;
-      seen = generation_;
-      if (job_ == nullptr) continue;  // woke after the region ended
-      ++activeWorkers_;
-    }
-    RunChunks();
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      --activeWorkers_;
-    }
-    done_.notify_all();
+    seen = AwaitGeneration(seen);
+    if (stopping_) return;
+    // Registered before looking: a caller that closes the region after this sees the worker and waits for it; one
+    // that closed it before is seen here as a closed region or a newer generation, and the worker stays out.
+    ++activeWorkers_;
+    if (regionOpen_.load() && generation_.load() == seen) RunChunks();
+    --activeWorkers_;
+    WakeCaller();
   }
 }
 
