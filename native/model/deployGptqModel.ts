@@ -6,7 +6,7 @@
 // (40; bits 2/4/8, in and out % 32) and TorchLinear (20; bits 2-8). Swordfish (101), Machete (100, Hopper) and
 // BitBLAS (30) are tried first where their extensions are built; they are not modelled. transformers 5.23 loads
 // GPTQ through GPTQModel (quantizers/quantizer_gptq.py), so its table is the same.
-import { GPTQ_KERNEL_SHAPES, kernelTakes } from './gptqKernels';
+import { GPTQ_KERNEL_SHAPES } from './gptqKernels';
 import type { DeploySettings, KernelChoice, LinearDims, TargetTable } from './deployTypes';
 import { fallback, fast, groupDivides, marlinBlocker, MARLIN_GROUP_SIZES, marlinTileAligned, refused } from './deployTypes';
 
@@ -30,8 +30,8 @@ const CANDIDATES: readonly Candidate[] = [
     refuses: (s, d) =>
       s.bits !== 4 || !MARLIN_GROUP_SIZES.includes(s.groupSize)
         ? 'ExLlama v2 takes 4 bits and group_size -1/32/64/128'
-        : d && !kernelTakes(exllama, d.in, d.out)
-          ? `ExLlama v2 needs in % ${exllama.inBy} and out % ${exllama.outBy}`
+        : d && !exllama.takes(s, d.in, d.out)
+          ? `ExLlama v2 needs ${exllama.needs(s)}`
           : '',
   },
   {

@@ -51,8 +51,8 @@ export { ModelConfigError, parseRuntimeConfig, readRuntimeConfig, readRuntimeCon
 export type { ModelFamily, RuntimeConfig } from './runtimeConfig';
 export { ROPE_TYPES } from './ropeConfig';
 export type { RopeSettings, RopeType } from './ropeConfig';
-export { GPTQ_KERNEL_SHAPES, kernelTakes } from './gptqKernels';
-export type { GptqKernelShape } from './gptqKernels';
+export { GPTQ_KERNEL_SHAPES } from './gptqKernels';
+export type { GptqKernelShape, KernelSettings } from './gptqKernels';
 export { doctorFolder, correctedConfigs, writeCorrectedConfigs } from './doctor';
 export type { DoctorFinding, DoctorReport, TargetVerdict } from './doctor';
 export { formatDoctorReport } from './doctorText';

@@ -183,16 +183,40 @@ const CASES: Case[] = [
     ],
   },
   {
-    name: 'backend marlin on a model whose widths are not multiples of 64',
+    name: 'backend marlin on widths off its thread tile passes: GPTQModel 7.7 pads them (80 and 160, whole packed words)',
     path: jobPath,
-    text: job({ quant_method: 'gptq', bits: 4, group_size: 16, backend: 'marlin' }, '../../test/fixtures/model-aware/fp16-odd-widths'), // 160 and 80: not multiples of 64
+    text: job({ quant_method: 'gptq', bits: 4, group_size: 16, backend: 'marlin' }, '../../test/fixtures/model-aware/fp16-odd-widths'),
+    expected: [],
+  },
+  {
+    name: 'backend marlin with act-order on widths off its thread tile',
+    path: jobPath,
+    text: job(
+      { quant_method: 'gptq', bits: 4, group_size: 16, desc_act: true, backend: 'marlin' },
+      '../../test/fixtures/model-aware/fp16-odd-widths',
+    ), // 160 and 80: no whole tile
     expected: [
       {
         code: 'model/kernel-shape',
         severity: 1,
         at: '"marlin"',
         message:
-          'backend "marlin" (GPTQModel 7.7 MarlinQuantLinear) needs out_features divisible by 64, which model.layers.*.mlp.down_proj (in 160, out 80), model.layers.*.mlp.gate_proj (in 80, out 160), model.layers.*.mlp.up_proj (in 80, out 160), model.layers.*.self_attn.k_proj (in 80, out 80), model.layers.*.self_attn.o_proj (in 80, out 80), model.layers.*.self_attn.q_proj (in 80, out 80), and 1 more in ../../test/fixtures/model-aware/fp16-odd-widths do not have: GPTQModel refuses the kernel for this model. Use "backend": "auto" to let it pick one that fits.',
+          'backend "marlin" (GPTQModel 7.7 MarlinLinear) needs in_features and out_features divisible by 8 (whole packed words; it pads the rest of its tile at load) and, with act-order, a whole thread tile (out % 64 and in % 128, or out % 128 and in % 64), which model.layers.*.mlp.down_proj (in 160, out 80), model.layers.*.mlp.gate_proj (in 80, out 160), model.layers.*.mlp.up_proj (in 80, out 160), model.layers.*.self_attn.k_proj (in 80, out 80), model.layers.*.self_attn.o_proj (in 80, out 80), model.layers.*.self_attn.q_proj (in 80, out 80), and 1 more in ../../test/fixtures/model-aware/fp16-odd-widths do not have: GPTQModel refuses the kernel for this model. Use "backend": "auto" to let it pick one that fits.',
+        fixes: ['auto'],
+      },
+    ],
+  },
+  {
+    name: 'backend exllama_v2 on widths not divisible by 32',
+    path: jobPath,
+    text: job({ quant_method: 'gptq', bits: 4, group_size: 16, backend: 'exllama_v2' }, '../../test/fixtures/model-aware/fp16-odd-widths'),
+    expected: [
+      {
+        code: 'model/kernel-shape',
+        severity: 1,
+        at: '"exllama_v2"',
+        message:
+          'backend "exllama_v2" (GPTQModel 7.7 ExllamaV2Linear) needs in_features and out_features divisible by 32, which model.layers.*.mlp.down_proj (in 160, out 80), model.layers.*.mlp.gate_proj (in 80, out 160), model.layers.*.mlp.up_proj (in 80, out 160), model.layers.*.self_attn.k_proj (in 80, out 80), model.layers.*.self_attn.o_proj (in 80, out 80), model.layers.*.self_attn.q_proj (in 80, out 80), and 1 more in ../../test/fixtures/model-aware/fp16-odd-widths do not have: GPTQModel refuses the kernel for this model. Use "backend": "auto" to let it pick one that fits.',
         fixes: ['auto'],
       },
     ],
