@@ -56,6 +56,8 @@ export function groupSizeFits(groupSize: number, inFeatures: number, groups: num
 
 /** Mixture-of-Experts routers: Linears inside decoder layers that GPTQModel and transformers keep in float. */
 const ROUTER = /\.(gate|router|shared_expert_gate)$/;
+/** Routed experts: transformers 5.23 fuses them into 3-D parameters on load, which no quantizer replaces by name. */
+const ROUTED_EXPERT = /\.experts\.\d+\./;
 
 function unpack(words: Int32Array, bits: number): number[] {
   const values: number[] = [];
@@ -168,7 +170,7 @@ export async function inferCheckpoint(folder: string, tensors: readonly TensorMe
       found = { module, layout: 'bnb8', inFeatures: w.shape[1] ?? 0, outFeatures: w.shape[0] ?? 0, bits: 8 };
     } else if (own.some((t) => t.name === `${module}.weight` && t.shape.length === 2 && FLOAT_DTYPES.has(t.dtype))) {
       result.unquantized.push(module);
-      if (own.some(isQuantizableLinear) && !ROUTER.test(module)) result.keptLinears.push(module);
+      if (own.some(isQuantizableLinear) && !ROUTER.test(module) && !ROUTED_EXPERT.test(`${module}.`)) result.keptLinears.push(module);
     }
     if (typeof found === 'string') result.unreadable.push({ module, why: found });
     else if (found) result.modules.push(found);

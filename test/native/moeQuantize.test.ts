@@ -12,7 +12,7 @@ import { readSafetensorsHeader, readTensor, readTensorFloat32 } from '../../nati
 import { idsPerplexity } from '../../native/lib/perplexity';
 import { quantizeModel } from '../../native/lib/quantize';
 import { openModel } from '../../native/lib/runtime';
-import { readRuntimeConfig } from '../../native/model';
+import { doctorFolder, readRuntimeConfig } from '../../native/model';
 import { removeTempDirs, tempDir } from './pipeline-fixtures';
 import { goldenModels, goldenPrompts } from './runtime-fixtures';
 
@@ -87,6 +87,27 @@ for (const fixture of fixtures)
         }
         for (const name of packed) assert.equal(header.get(`${name}.${method.packed}`)?.dtype, method.dtype, name);
       }
+      // The dense MLPs kept in float are in the written skip key (transformers 5.23 builds float Linears for them),
+      // and the doctor finds nothing to add to it or take from it.
+      const dense = config.moe!.sparseLayers.flatMap((sparse, i) =>
+        sparse ? [] : ['gate_proj', 'up_proj', 'down_proj'].map((p) => `model.layers.${i}.mlp.${p}`),
+      );
+      const quantization = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')).quantization_config;
+      const skipKey = method.packed === 'qweight' ? 'modules_to_not_convert' : 'llm_int8_skip_modules';
+      const listed: string[] = quantization[skipKey] ?? [];
+      if (method.packed === 'qweight')
+        for (const m of dense) assert.ok(listed.includes(m), `${skipKey} lists ${m}: ${JSON.stringify(listed)}`);
+      else
+        assert.deepEqual(
+          listed.filter((m) => dense.includes(m)),
+          [],
+          'bitsandbytes quantizes dense MLPs',
+        );
+      const skipFindings = (await doctorFolder(out)).findings.filter((f) => f.code === `config/${skipKey}`);
+      assert.deepEqual(
+        skipFindings.map((f) => f.message),
+        [],
+      );
       // Tokens per expert: GPTQ and AWQ, on MoE layers, each token counted once per expert it is routed to.
       const calibrated = method.label === 'GPTQ' || method.label === 'AWQ';
       r.layers.forEach((layer, i) => {

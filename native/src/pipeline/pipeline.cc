@@ -1,5 +1,6 @@
 #include "pipeline/pipeline.h"
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 
@@ -133,7 +134,7 @@ double RelativeOutputError(const std::vector<float>& x, const std::vector<float>
   return ref > 0.0 ? err / ref : 0.0;
 }
 
-formats::CheckpointConfig CheckpointConfigOf(const PipelineOptions& o) {
+formats::CheckpointConfig CheckpointConfigOf(const PipelineOptions& o, const std::vector<std::string>& keptDense) {
   formats::CheckpointConfigOptions c;
   c.gptq = {o.gptq.bits,        o.gptq.groupSize, o.gptq.descAct,     o.gptq.sym,
             o.gptq.dampPercent, o.trueSequential, o.gptq.staticGroups};
@@ -143,6 +144,7 @@ formats::CheckpointConfig CheckpointConfigOf(const PipelineOptions& o) {
   c.awq.zeroPoint = true;
   c.bnb = o.bnb;
   c.skipModules = o.skipModules;
+  c.skipModules.insert(c.skipModules.end(), keptDense.begin(), keptDense.end());
   return formats::CheckpointConfigFor(o.layout, c);
 }
 
@@ -177,10 +179,21 @@ PipelineResult Quantize(const PipelineOptions& options, const std::function<void
 
   PipelineResult result;
   TensorEdits edits;
+  // A MoE model's dense MLPs (Qwen's mlp_only_layers) that GPTQModel's tree keeps in float: listed in the written
+  // skip key too, or transformers 5.23 builds quantized Linears for them and finds no quantized tensors.
+  std::vector<std::string> keptDense;
   for (int64_t i = 0; i < config.layers; ++i) {
     ctx.CheckCancelled();
     const Clock::time_point layerStart = Clock::now();
     WorkingLayer layer = LoadLayer(*model, i, TreeOf(formats::LayoutOf(options.layout)));
+    if (config.moe.experts > 0 && !config.moe.Sparse(i)) {
+      for (const LinearSlot& s : layer.slots) {
+        const bool listed = std::any_of(options.skipModules.begin(), options.skipModules.end(),
+                                        [&](const std::string& key) { return Matches(s.name, key); });
+        if (s.skipped && !listed && (s.role == "gate" || s.role == "up" || s.role == "down"))
+          keptDense.push_back(s.name);
+      }
+    }
     MarkSkipped(layer, options.skipModules);
     LayerReport r;
     r.name = layer.name;
@@ -215,7 +228,7 @@ PipelineResult Quantize(const PipelineOptions& options, const std::function<void
     report("write", done, total, nullptr);
   };
   WriteWeights(folder, model->weights(), edits, write);
-  const formats::CheckpointConfig qc = CheckpointConfigOf(options);
+  const formats::CheckpointConfig qc = CheckpointConfigOf(options, keptDense);
   WriteConfigs(folder, options.sourceConfigJson, qc.quantizationConfig, qc.sideFileName,
                qc.sideFileName.empty() ? nullptr : &qc.sideFile);
   CopyModelFiles(folder, options.source);
