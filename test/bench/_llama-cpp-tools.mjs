@@ -133,3 +133,22 @@ export function theirsDecode(binaries, gguf, threads, prompt, steps) {
   const bench = (args) => JSON.parse(run(binaries.bench, ['-m', gguf, '-t', String(threads), '-r', '1', '-o', 'json', ...args]))[0].avg_ts;
   return { prefill: bench(['-p', String(prompt), '-n', '0']), decode: bench(['-p', '0', '-n', String(steps), '-d', String(prompt)]) };
 }
+
+/**
+ * A llama.cpp bench part's frame: runs measure(details) for its results; a Skip becomes one "skipped" result with
+ * the reason; the details go to bench-results/<name>.json and the part's contract line to stdout.
+ */
+export async function runLlamaPart(name, details, measure) {
+  let results;
+  try {
+    results = await measure(details);
+  } catch (error) {
+    if (!(error instanceof Skip)) throw error;
+    log(`${name}: skipped: ${error.message}`);
+    details.skipped = error.message;
+    results = [{ metric: 'skipped (llama.cpp could not be built or run here)', value: error.message, unit: '' }];
+  }
+  mkdirSync(join(root, 'bench-results'), { recursive: true });
+  writeFileSync(join(root, 'bench-results', `${name}.json`), JSON.stringify(details, null, 2) + '\n');
+  console.log(JSON.stringify({ name, results }));
+}

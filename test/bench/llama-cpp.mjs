@@ -7,9 +7,6 @@
 // ratio is the result. Without pip, cmake, a compiler or the reference venv the part skips and says why.
 //   node test/bench/llama-cpp.mjs [--rounds N] [--threads T]
 // Last stdout line: {"name": "llama-cpp", "results": [...]}; details in bench-results/llama-cpp.json.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { numberArg } from './_args.mjs';
 import { benchCacheDir } from '../tools/random-llama.mjs';
 import { DECODE_FORMATS, decodeModel } from './_decode-models.mjs';
@@ -21,21 +18,18 @@ import {
   median,
   oursDecode,
   referencePython,
-  Skip,
+  runLlamaPart,
   theirsDecode,
 } from './_llama-cpp-tools.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..', '..');
 const ROUNDS = numberArg('--rounds', 3);
 const THREADS = numberArg('--threads', 2);
 const PROMPT = 512;
 const STEPS = 128;
 const log = (line) => process.stderr.write(`${line}\n`);
 
-let results;
 const details = { threads: THREADS, prompt: PROMPT, steps: STEPS, rounds: [] };
-try {
+await runLlamaPart('llama-cpp', details, async () => {
   const cache = benchCacheDir();
   const python = referencePython();
   const source = llamaSource(cache, python);
@@ -70,7 +64,7 @@ try {
       );
     }
   }
-  results = pairs.flatMap(([label, theirLabel]) => {
+  const results = pairs.flatMap(([label, theirLabel]) => {
     const rows = details.rounds.filter((r) => r.ours === label);
     const decodeRatio = median(rows.map((r) => r.ourDecode / r.theirDecode));
     const prefillRatio = median(rows.map((r) => r.ourPrefill / r.theirPrefill));
@@ -98,12 +92,5 @@ try {
     ];
   });
   results.push({ metric: 'load average (1, 5, 15 min) at the end', value: load(), unit: '' });
-} catch (error) {
-  if (!(error instanceof Skip)) throw error;
-  log(`llama-cpp: skipped: ${error.message}`);
-  details.skipped = error.message;
-  results = [{ metric: 'skipped (llama.cpp could not be built or run here)', value: error.message, unit: '' }];
-}
-mkdirSync(join(root, 'bench-results'), { recursive: true });
-writeFileSync(join(root, 'bench-results', 'llama-cpp.json'), JSON.stringify(details, null, 2) + '\n');
-console.log(JSON.stringify({ name: 'llama-cpp', results }));
+  return results;
+});

@@ -10,7 +10,6 @@
 // Default thread counts: 1, then powers of two up to the machine's cores, and the core count itself.
 // Last stdout line: {"name": "thread-scaling", "results": [...]}; details in bench-results/thread-scaling.json.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,12 +22,11 @@ import {
   loadAverage,
   oursDecode,
   referencePython,
-  Skip,
+  runLlamaPart,
   theirsDecode,
 } from './_llama-cpp-tools.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..', '..');
 const PROMPT = 512;
 const STEPS = 128;
 const GPTQ_LAYERS = 2;
@@ -59,8 +57,7 @@ function oursGptq(folder, threads) {
 }
 
 const details = { threadCounts: THREAD_COUNTS, prompt: PROMPT, steps: STEPS, rows: [] };
-let results;
-try {
+await runLlamaPart('thread-scaling', details, async () => {
   const cache = benchCacheDir();
   const python = option('--python') ?? referencePython();
   const source = option('--llama-source') ?? llamaSource(cache, python);
@@ -97,7 +94,7 @@ try {
   const first = details.rows[0];
   const last = details.rows[details.rows.length - 1];
   const series = Object.keys(first.decode);
-  results = [
+  const results = [
     ...series.map((name) => ({
       metric: `${name} decode speed-up, ${first.threads} → ${last.threads} threads`,
       value: last.decode[name] / first.decode[name],
@@ -124,12 +121,5 @@ try {
     },
     { metric: 'load average (1, 5, 15 min) at the end', value: loadAverage(), unit: '' },
   ];
-} catch (error) {
-  if (!(error instanceof Skip)) throw error;
-  log(`thread-scaling: skipped: ${error.message}`);
-  details.skipped = error.message;
-  results = [{ metric: 'skipped (llama.cpp could not be built or run here)', value: error.message, unit: '' }];
-}
-mkdirSync(join(root, 'bench-results'), { recursive: true });
-writeFileSync(join(root, 'bench-results', 'thread-scaling.json'), JSON.stringify(details, null, 2) + '\n');
-console.log(JSON.stringify({ name: 'thread-scaling', results }));
+  return results;
+});
