@@ -15,7 +15,9 @@
 //  - GPTQ per linear group: the Hessian [cols²] in double plus the damped copy and the three [cols²] doubles
 //    of the inverse's Cholesky factor (quant/gptq.cc, quant/linalg.cc), a fp32 copy of the weight, and the
 //    Hessian's transposed token chunk and product block (quant/hessian.cc);
-//  - AWQ: the scale search's reference and candidate outputs of one block (two [tokens × hidden] fp32);
+//  - AWQ (awqDenseSearch): the largest scale group's search — a block group's reference and candidate outputs
+//    (two [tokens × hidden] fp32) with its candidate weights and their substituted copies; a linear-only group's
+//    Gram matrix (double while built, then fp32) or its fp and candidate outputs (awqSearchWork.ts's rule);
 //  - Mixture-of-Experts layers: the experts' captured inputs, each token's hidden row once per routed expert (top-k
 //    of them) and its down_proj input [top-k · tokens × expert width]; AWQ's one gate/up scale group over every expert
 //    (awq_moe_step.cc) holds two fp32 copies of all their gate/up weights (the candidates and the block that runs
@@ -23,6 +25,8 @@
 //  - the worker process (a quantize job's own baseline), its tokenizer and what tokenizing the calibration text leaves in V8's heap
 //    (calibration only), and the engine threads (cpuEngineConstants.ts).
 import { architectureOf } from './architecture';
+import type { Architecture } from './architecture';
+import { useAwqGram } from './awqSearchWork';
 import { CPU_ENGINE_CONSTANTS } from './cpuEngineConstants';
 import type { CpuEngineConstants } from './cpuEngineConstants';
 import type { Result } from './errors';
@@ -96,6 +100,22 @@ function awqMoeSearch(moe: MoeSettings, hidden: number, tokens: number, samples:
   const gateUp = 2 * hidden * (moe.experts * moe.expertIntermediateSize + moe.sharedExpertIntermediateSize);
   const features = packed * (2 * hidden + moe.expertIntermediateSize) + perBatch * (5 * hidden + moe.sharedExpertIntermediateSize);
   return F32 * (2 * gateUp + features);
+}
+
+/** AWQ's largest dense scale-group search beyond the captured inputs (a, one [tokens × hidden] fp32; awq_step.cc). */
+function awqDenseSearch(arch: Architecture, tokens: number, a: number): number {
+  const qWidth = arch.heads * arch.headDim;
+  const kvWidth = arch.kvHeads * arch.headDim;
+  const linearOnly = (rows: number, cols: number) =>
+    useAwqGram(tokens, rows, cols)
+      ? Math.max((F64 + F32) * cols * cols, F32 * (cols * cols + rows * cols))
+      : F32 * (2 * tokens * rows + rows * cols);
+  return Math.max(
+    2 * a + 2 * F32 * arch.hidden * (qWidth + 2 * kvWidth),
+    kvWidth === qWidth ? linearOnly(arch.hidden, qWidth) : 0,
+    2 * a + 2 * F32 * arch.hidden * 2 * arch.intermediate,
+    linearOnly(arch.hidden, arch.intermediate),
+  );
 }
 
 export function estimateCpuQuantize(model: ResolvedModel, settings: QuantSettings, o: CpuQuantizeOptions): Result<MemoryEstimate> {
@@ -207,7 +227,7 @@ export function estimateCpuQuantize(model: ResolvedModel, settings: QuantSetting
         if (o.trueSequential) held = taps;
       }
     } else {
-      step = taps + Math.max(2 * a, moe ? awqMoeSearch(moe, arch.hidden, tokens, o.samples, o.seqLen) : 0);
+      step = taps + (moe ? Math.max(2 * a, awqMoeSearch(moe, arch.hidden, tokens, o.samples, o.seqLen)) : awqDenseSearch(arch, tokens, a));
     }
     lines.push(
       { label: 'calibration activations: layer input and fp outputs (fp32)', bytes: 2 * a, count: tokens },

@@ -9,10 +9,13 @@
 //    them on average), per linear the damped Hessian's inverse Cholesky factor ([cols³]) and the column updates
 //    ([rows × cols²]), then packing and dequantizing its codes (per weight, as the direct step);
 //  - RTN, NF4, FP4, int8: each linear read into fp32, rounded, packed (per weight);
+//  - AWQ (dense layers): the same two passes, then the scale and clip search (awqSearchWork.ts), then packing as the
+//    direct step; its search on Mixture-of-Experts layers is not modelled (no time is predicted there);
 //  - the writer: every source byte read and every output byte written; tokenizing the calibration text (JS).
 // The engine's kernels split over its threads (time / threads); packing, writing and tokenizing run on one.
-// AWQ's scale and clip search is not modelled: its time is not predicted.
 import { architectureOf } from './architecture';
+import { addAwqLayerSearch } from './awqSearchWork';
+import type { AwqLayerShape } from './awqSearchWork';
 import type { Result } from './errors';
 import { fail, ok } from './errors';
 import type { QuantSettings } from './quantSettings';
@@ -46,17 +49,28 @@ export interface QuantizeTime {
 }
 
 const PHASE_LABELS: Readonly<Record<keyof QuantizeSpeed, string>> = {
-  forwardFlop: 'calibration forwards through each layer',
+  forwardFlop: "calibration forwards through each layer (and AWQ's block replays)",
   hessianMac: 'GPTQ Hessians',
   choleskyCube: "GPTQ: each Hessian's inverse Cholesky factor",
   updateMac: 'GPTQ column updates',
+  awqGridMac: "AWQ: scoring o_proj's and down_proj's grid points on XᵀX",
+  awqFakeElement: "AWQ: rounding each grid point's scaled weights",
+  awqClipMac: 'AWQ clip search',
   weightElement: 'reading, rounding and packing the weights',
   bnbElement: 'reading and quantizing the weights (bitsandbytes)',
   ioByte: 'reading the source and writing the checkpoint',
   tokenizeByte: 'tokenizing the calibration text',
 };
 /** Phases the engine's thread pool splits. */
-const PARALLEL: ReadonlySet<keyof QuantizeSpeed> = new Set(['forwardFlop', 'hessianMac', 'choleskyCube', 'updateMac']);
+const PARALLEL: ReadonlySet<keyof QuantizeSpeed> = new Set([
+  'forwardFlop',
+  'hessianMac',
+  'choleskyCube',
+  'updateMac',
+  'awqGridMac',
+  'awqFakeElement',
+  'awqClipMac',
+]);
 
 const layerOf = (name: string): string | undefined => /^(.*?(?:layers|h|blocks)\.\d+)\./.exec(name)?.[1];
 const expertOf = (name: string): number | undefined => {
@@ -74,18 +88,20 @@ function inputOf(name: string): 'attn' | 'o' | 'mlp' | 'down' {
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
 export function quantizeWork(model: ResolvedModel, settings: QuantSettings, o: QuantizeTimeOptions): Result<QuantizeWork> {
-  if (o.algorithm === 'awq')
-    return fail('unsupported', "AWQ's search time is not modelled", 'quantize time', 'use the memory figure alone');
   if (settings.method === 'none')
     return fail('invalid', 'a quantize job needs a quantization method', 'quantize time options', "pass the job's quantization config");
   const archResult = architectureOf(model.config, `${model.ref}/config.json`);
   if (!archResult.ok) return archResult;
   const arch = archResult.value;
-  const calibrated = o.algorithm === 'gptq';
+  const gptq = o.algorithm === 'gptq';
+  const awq = o.algorithm === 'awq';
+  const calibrated = gptq || awq;
   const bnb = o.algorithm === 'nf4' || o.algorithm === 'fp4' || o.algorithm === 'int8';
   const tokens = calibrated ? o.samples * o.seqLen : 0;
   const experts = num(model.config.num_local_experts) || num(model.config.num_experts);
   const topK = num(model.config.num_experts_per_tok);
+  if (awq && experts > 0)
+    return fail('unsupported', "AWQ's search on Mixture-of-Experts layers is not modelled", 'quantize time', 'use the memory figure alone');
   const routedTokens = experts > 0 && topK > 0 ? (tokens * topK) / experts : tokens;
   const work: QuantizeWork = {
     forwardFlop: 0,
@@ -95,6 +111,9 @@ export function quantizeWork(model: ResolvedModel, settings: QuantSettings, o: Q
     weightElement: 0,
     bnbElement: 0,
     ioByte: 0,
+    awqGridMac: 0,
+    awqFakeElement: 0,
+    awqClipMac: 0,
     tokenizeByte: 0,
     choleskyCols: [],
   };
@@ -109,7 +128,7 @@ export function quantizeWork(model: ResolvedModel, settings: QuantSettings, o: Q
     forwardMacs += expert === undefined ? rows * cols : (rows * cols * topK) / experts;
     if (!quantized(t)) continue;
     work[bnb ? 'bnbElement' : 'weightElement'] += rows * cols;
-    if (!calibrated) continue;
+    if (!gptq) continue;
     const input = inputOf(t.name);
     hessians.set(`${layerOf(t.name)}/${input}/${expert ?? ''}`, { cols, tokens: expert === undefined ? tokens : routedTokens });
     work.choleskyCube += cols ** 3;
@@ -125,9 +144,31 @@ export function quantizeWork(model: ResolvedModel, settings: QuantSettings, o: Q
     work.forwardFlop = passes * 2 * tokens * (forwardMacs + routers + attention);
     work.tokenizeByte = o.calibrationTextBytes;
   }
+  if (awq && settings.method === 'awq') {
+    const attentionMacs = o.seqLen * arch.heads * arch.headDim;
+    for (const layer of awqLayers(linears, quantized, arch.kvHeads * arch.headDim, attentionMacs))
+      addAwqLayerSearch(work, layer, tokens, settings.groupSize);
+  }
   const sourceBytes = model.tensors.reduce((a, t) => a + t.bytes, 0);
   work.ioByte = sourceBytes + weightLayout(model.tensors, settings, arch.computeDtype).totalBytes;
   return ok(work);
+}
+
+/** Each decoder layer's linears as the AWQ search sees them (dense layers). */
+function awqLayers(linears: TensorMeta[], quantized: (t: TensorMeta) => boolean, kvWidth: number, attentionMacs: number): AwqLayerShape[] {
+  const layers = new Map<string, AwqLayerShape>();
+  for (const t of linears) {
+    const key = layerOf(t.name);
+    if (key === undefined) continue;
+    const layer = layers.get(key) ?? { linears: [], oFolds: false, attentionMacs };
+    layers.set(key, layer);
+    const [rows, cols] = t.shape;
+    const input = inputOf(t.name);
+    const leaf = moduleOf(t.name).split('.').pop() ?? '';
+    layer.linears.push({ input, clip: leaf !== 'q_proj' && leaf !== 'k_proj', rows, cols, skipped: !quantized(t) });
+    if (input === 'o') layer.oFolds = cols === kvWidth;
+  }
+  return [...layers.values()];
 }
 
 /** Seconds per cols³ at a width: linear between the measured widths, the nearest one outside them. */

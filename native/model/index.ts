@@ -69,6 +69,8 @@ export type {
 } from './deployTargets';
 export { deploySettingsOf } from './deploySettings';
 export { estimateQuantizeTime, quantizeTime, quantizeWork } from './estimateQuantizeTime';
+export { AWQ_SEARCH, addAwqLayerSearch, useAwqGram } from './awqSearchWork';
+export type { AwqLayerShape, AwqLinearShape } from './awqSearchWork';
 export type { PhaseTime, QuantizeTime, QuantizeTimeOptions, QuantizeWork } from './estimateQuantizeTime';
 export { QUANTIZE_SPEED } from './quantizeSpeed';
 export type { QuantizeSpeed } from './quantizeSpeed';

@@ -10,6 +10,12 @@
 //  - ioByte: copying the 349M model's weight file, per byte read or written (mapping the source, the writer);
 //  - weightElement, bnbElement: RTN (GPTQ layout) and NF4 jobs on that model, their CPU time less reading and
 //    writing, per weight (fp16 → fp32, rounding, packing, the dequantized copy); GPTQ packs as RTN does;
+//  - awqFakeElement: AWQ's scale search on a random 1024 × 1024 linear over 8 tokens (so the outputs cost nothing), two
+//    grids (2 and 10 points) apart, per weight and grid point: scaling, rounding and unscaling a candidate;
+//  - awqGridMac: the same search over 4096 tokens (scored on XᵀX), two grids apart, less the rounding as priced,
+//    per rows·cols² multiply-add of a grid point;
+//  - awqClipMac: AWQ's quantization of a 1024 × 1024 linear with and without the clip search (4096 tokens), per
+//    multiply-add of the search's group blocks (the rounding inside included);
 //  - tokenizeByte: tokenizing the bundled WikiText-2 validation text with the demo tokenizer, per byte.
 // A faster kernel (or another machine) changes these: re-run the tool and paste its table.
 export interface QuantizeSpeed {
@@ -21,10 +27,14 @@ export interface QuantizeSpeed {
   weightElement: number;
   bnbElement: number;
   ioByte: number;
+  awqGridMac: number;
+  awqFakeElement: number;
+  awqClipMac: number;
   tokenizeByte: number;
 }
 
-/** Measured 2026-12-03 at load average 2.9–3.2 (other work; CPU time is divided): forward ≈ 104 GFLOP/s per thread. */
+/** Measured 2026-12-03 at load average 2.9–3.2 (other work; CPU time is divided): forward ≈ 104 GFLOP/s per thread; the AWQ
+ *  units (`… awq`, the middle of three runs) 2026-12-03 at load average 0.6. */
 export const QUANTIZE_SPEED: Readonly<QuantizeSpeed> = {
   forwardFlop: 9.585e-12,
   hessianMac: 1.265e-11,
@@ -38,5 +48,8 @@ export const QUANTIZE_SPEED: Readonly<QuantizeSpeed> = {
   weightElement: 1.188e-8,
   bnbElement: 2.323e-8,
   ioByte: 1.689e-10,
+  awqGridMac: 1.755e-11,
+  awqFakeElement: 3.906e-9,
+  awqClipMac: 1.588e-10,
   tokenizeByte: 7.668e-7,
 };

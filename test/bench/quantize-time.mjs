@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The quantize job's predicted time (native/model/estimateQuantizeTime.ts, priced by native/model/quantizeSpeed.ts)
 // against real GPTQ jobs run through the job runner at one engine thread: tiny-llama with 128 × 256 calibration
-// tokens and the 349M random Llama (test/tools/random-llama.mjs) with 4 × 128 and 16 × 256. Time is compared as
+// tokens and the 349M random Llama (test/tools/random-llama.mjs) with 4 × 128 and 16 × 256, and AWQ on that model
+// with 4 × 128. Time is compared as
 // CPU time (the worker's quantizeCpuSeconds against the prediction at one thread, where wall time is CPU time): a
 // loaded machine stretches wall time more than the CPU time a job needs, though a core shared with other work still
 // slows the kernels that run from memory. The speed table comes from other runs (test/tools/measure-quantize-speed.mjs),
@@ -23,13 +24,14 @@ const { predictQuantizeJob } = require(join(root, 'out', 'native', 'worker', 'me
 
 const TARGET = 0.3;
 const GPTQ = { quant_method: 'gptq', bits: 4, group_size: 128, desc_act: false, sym: true };
+const AWQ = { quant_method: 'awq', bits: 4, group_size: 128, zero_point: true, version: 'gemm' };
 const oneThread = { ...process.env, QUANTSTUDIO_THREADS: '1' };
 const log = (line) => process.stderr.write(`${line}\n`);
 const loadAverage = () => Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
 
-async function measure(label, model, calibration) {
+async function measure(label, model, calibration, config = GPTQ) {
   const out = mkdtempSync(join(tmpdir(), 'qs-quantize-time-'));
-  const job = { kind: 'quantize', model, config: GPTQ, options: { out: join(out, 'model'), overwrite: true, calibration } };
+  const job = { kind: 'quantize', model, config, options: { out: join(out, 'model'), overwrite: true, calibration } };
   try {
     log(`quantize-time: ${label} …`);
     const predicted = await predictQuantizeJob(job, model, oneThread);
@@ -63,6 +65,7 @@ if (!process.argv.includes('tiny')) {
   rows.push(
     await measure('random Llama 349M GPTQ 4-bit g128 (4×128)', big, { nsamples: 4, seqlen: 128 }),
     await measure('random Llama 349M GPTQ 4-bit g128 (16×256)', big, { nsamples: 16, seqlen: 256 }),
+    await measure('random Llama 349M AWQ 4-bit g128 (4×128)', big, { nsamples: 4, seqlen: 128 }, AWQ),
   );
 }
 mkdirSync(join(root, 'bench-results'), { recursive: true });

@@ -13,7 +13,11 @@
 //  - weightElement, bnbElement: RTN (GPTQ layout) and NF4 jobs on that model, their CPU time less reading and
 //    writing, per weight;
 //  - forwardFlop: GPTQ jobs of 8 × 256 and 4 × 128 calibration tokens on that model: the CPU time the longer one
-//    adds, less the Hessians it adds as priced above, per forward FLOP it adds.
+//    adds, less the Hessians it adds as priced above, per forward FLOP it adds;
+//  - awqFakeElement, awqGridMac, awqClipMac: awqSearchScales and awqQuantizeLinear on random 1024 × 1024 linears,
+//    each from two runs that differ only in its unit (grids of 2 and 10 points over 8 tokens, then over 4096 tokens,
+//    which score on XᵀX; the clip search on and off).
+// `node test/tools/measure-quantize-speed.mjs awq` measures the AWQ units alone (a minute).
 import { constants, copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -37,6 +41,60 @@ const cpuSeconds = async (run) => {
 const GPTQ = { quant_method: 'gptq', bits: 4, group_size: 128, desc_act: false, sym: true };
 const NF4 = { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4' };
 
+const random = (() => {
+  let state = 12345;
+  return (n) => {
+    const a = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      a[i] = state / 2 ** 31 - 1;
+    }
+    return a;
+  };
+})();
+
+// AWQ's search kernels, each unit from a pair of runs differing only in it.
+async function measureAwq() {
+  const rows = 1024;
+  const cols = 1024;
+  const w = random(rows * cols);
+  const search = (tokens, scaleGrid) => {
+    const x = random(tokens * cols);
+    return cpuSeconds(() => lib.awqSearchScales([{ weight: w, rows }], cols, x, { scaleGrid }));
+  };
+  await search(8, 2); // warmed
+  const awqFakeElement = ((await search(8, 10)) - (await search(8, 2))) / (8 * rows * cols);
+  if (!model.useAwqGram(4096, rows, cols, 2)) throw new Error('the 4096-token search should score on XᵀX');
+  const gridPair = (await search(4096, 10)) - (await search(4096, 2));
+  const awqGridMac = (gridPair - 8 * rows * cols * awqFakeElement) / (8 * rows * cols * cols);
+  const x = random(4096 * cols);
+  const ones = new Float32Array(cols).fill(1);
+  const quantize = (clip) => cpuSeconds(() => lib.awqQuantizeLinear(w, rows, cols, ones, x, clip));
+  const plain = await quantize(false);
+  const clipped = await quantize(true);
+  const work = { awqGridMac: 0, awqFakeElement: 0, awqClipMac: 0 };
+  model.addAwqLayerSearch(
+    work,
+    { linears: [{ input: 'o', clip: true, rows, cols, skipped: false }], oFolds: false, attentionMacs: 0 },
+    4096,
+    128,
+  );
+  const awqClipMac = (clipped - plain) / work.awqClipMac;
+  log(
+    `awq: rounding ${(awqFakeElement * 1e9).toFixed(2)} ns/weight, grid ${(awqGridMac * 1e12).toFixed(2)} ps/MAC, clip ${(awqClipMac * 1e12).toFixed(1)} ps/MAC`,
+  );
+  return { awqGridMac, awqFakeElement, awqClipMac };
+}
+const printTable = (table) => {
+  console.log(`load average ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
+  for (const [k, v] of Object.entries(table))
+    console.log(`  ${k}: ${Array.isArray(v) ? `[${v.map(([c, x]) => `[${c}, ${x.toExponential(3)}]`).join(', ')}]` : v.toExponential(3)},`);
+};
+if (process.argv[2] === 'awq') {
+  printTable(await measureAwq());
+  process.exit(0);
+}
+
 // Tokenizing.
 const tokenizer = lib.TextTokenizer.load(join(root, 'examples', 'tiny-llama'));
 const text = lib.calibrationTexts(lib.calibrationDefaults.dataset).texts.join('\n\n');
@@ -45,15 +103,6 @@ const tokenizeByte = (await cpuSeconds(async () => tokenizer.encode(text, { addS
 log(`tokenize: ${(textBytes / 1e6).toFixed(2)} MB, ${(tokenizeByte * 1e9).toFixed(1)} ns/byte`);
 
 // GPTQ's kernels: seconds = tokens·cols²·h + cols³·c + rows·cols²·u, each unit from a pair of runs differing in it.
-let state = 12345;
-const random = (n) => {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    a[i] = state / 2 ** 31 - 1;
-  }
-  return a;
-};
 const gptqSeconds = async (rows, cols, tokens) => {
   const w = random(rows * cols);
   const x = random(tokens * cols);
@@ -119,7 +168,4 @@ const others = (d) =>
   Object.entries(priced).reduce((a, [k, v]) => a + v * d.work[k], 0) +
   model.quantizeTime(d.work, 1, { ...model.QUANTIZE_SPEED, choleskyCube }).phases.find((p) => p.phase === 'choleskyCube').seconds;
 const forwardFlop = (gptq.cpu - gptqShort.cpu - (others(gptq) - others(gptqShort))) / (gptq.work.forwardFlop - gptqShort.work.forwardFlop);
-const table = { forwardFlop, hessianMac, choleskyCube, updateMac, weightElement, bnbElement, ioByte, tokenizeByte };
-console.log(`load average ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
-for (const [k, v] of Object.entries(table))
-  console.log(`  ${k}: ${Array.isArray(v) ? `[${v.map(([c, x]) => `[${c}, ${x.toExponential(3)}]`).join(', ')}]` : v.toExponential(3)},`);
+printTable({ forwardFlop, hessianMac, choleskyCube, updateMac, weightElement, bnbElement, ioByte, ...(await measureAwq()), tokenizeByte });

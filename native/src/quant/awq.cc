@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/thread_pool.h"
+#include "kernels/matmul.h"
 #include "quant/hessian.h"
 #include "quant/linalg.h"
 
@@ -65,53 +66,45 @@ int64_t EffectiveGroupSize(const AwqOptions& options, int64_t cols) {
   return options.groupSize == -1 ? cols : options.groupSize;
 }
 
-// dᵀ·H·d for d = a − b and H symmetric [n × n], row stride ld.
-double QuadraticError(const float* a, const float* b, const double* h, int64_t ld, int64_t n,
-                      std::vector<double>& diff) {
-  for (int64_t i = 0; i < n; ++i) diff[i] = static_cast<double>(a[i]) - static_cast<double>(b[i]);
-  double total = 0.0;
-  for (int64_t i = 0; i < n; ++i) {
-    if (diff[i] == 0.0) continue;
-    const double* hRow = h + i * ld;
-    double dot = 0.0;
-    for (int64_t j = 0; j < n; ++j) dot += hRow[j] * diff[j];
-    total += diff[i] * dot;
-  }
-  return total;
-}
-
-// e_k += d_k[i]·H[i] for each of the `count` difference rows: the axpy form of H·d, which vectorises
-// without reassociating sums. Cloned for AVX2.
+// dᵀ·H·d for d = a − b and H symmetric [n × n], row stride ld: e = H·d in axpy form (vectorises without
+// reassociating a sum), then d·e. Cloned for AVX2.
 QUANTSTUDIO_AVX2_CLONES
-void AccumulateProducts(const double* h, int64_t n, const double* diff, int64_t count, double* e) {
+double QuadraticError(const float* a, const float* b, const double* h, int64_t ld, int64_t n, std::vector<double>& diff,
+                      std::vector<double>& e) {
+  for (int64_t i = 0; i < n; ++i) diff[i] = static_cast<double>(a[i]) - static_cast<double>(b[i]);
+  std::fill(e.begin(), e.begin() + n, 0.0);
   for (int64_t i = 0; i < n; ++i) {
-    const double* hRow = h + i * n;
-    for (int64_t k = 0; k < count; ++k) {
-      const double di = diff[k * n + i];
-      if (di == 0.0) continue;
-      double* ek = e + k * n;
-      for (int64_t j = 0; j < n; ++j) ek[j] += di * hRow[j];
-    }
+    const double di = diff[i];
+    if (di == 0.0) continue;
+    const double* hRow = h + i * ld;
+    for (int64_t j = 0; j < n; ++j) e[j] += di * hRow[j];
   }
+  double total = 0.0;
+  for (int64_t i = 0; i < n; ++i) total += diff[i] * e[i];
+  return total;
 }
 
-// Σ_r d_rᵀ·H·d_r over rows [r0, r1) of a − b (both [rows × n]); tiles of rows share each streamed row
-// of H, which is too large for cache at real widths.
-double QuadraticErrorRows(const float* a, const float* b, int64_t r0, int64_t r1, const double* h, int64_t n) {
-  constexpr int64_t kTile = 8;
-  std::vector<double> diff(static_cast<size_t>(kTile * n));
-  std::vector<double> e(static_cast<size_t>(kTile * n));
+// Σ over rows of d·(H·d) for d = w − candidate ([rows × cols], overwritten by d), H = gram [cols × cols] fp32 and
+// symmetric: H·d is the engine's GEMM (d·Hᵀ), in row blocks so its output stays kGramRowBlock rows large.
+double GramQuadraticError(const float* w, std::vector<float>& candidate, int64_t rows, int64_t cols,
+                          const std::vector<float>& gram) {
+  constexpr int64_t kGramRowBlock = 128;
+  for (size_t i = 0; i < candidate.size(); ++i) candidate[i] = w[i] - candidate[i];
+  std::vector<float> product(static_cast<size_t>(std::min(rows, kGramRowBlock) * cols));
   double total = 0.0;
-  for (int64_t t0 = r0; t0 < r1; t0 += kTile) {
-    const int64_t count = std::min(kTile, r1 - t0);
-    for (int64_t k = 0; k < count; ++k)
-      for (int64_t j = 0; j < n; ++j)
-        diff[k * n + j] = static_cast<double>(a[(t0 + k) * n + j]) - static_cast<double>(b[(t0 + k) * n + j]);
-    std::fill(e.begin(), e.end(), 0.0);
-    AccumulateProducts(h, n, diff.data(), count, e.data());
-    for (int64_t k = 0; k < count * n; ++k) total += diff[k] * e[k];
+  for (int64_t r0 = 0; r0 < rows; r0 += kGramRowBlock) {
+    const int64_t count = std::min(kGramRowBlock, rows - r0);
+    const float* d = &candidate[r0 * cols];
+    kernels::MatMul(d, count, kernels::MatrixRef{DType::F32, gram.data(), cols, cols}, nullptr, product.data());
+    for (int64_t i = 0; i < count * cols; ++i) total += static_cast<double>(d[i]) * product[i];
   }
   return total;
+}
+
+// x·wᵀ on the engine's GEMM: y [tokens × rows].
+void Outputs(const float* x, int64_t tokens, const float* w, int64_t rows, int64_t cols, std::vector<float>& y) {
+  y.resize(static_cast<size_t>(tokens * rows));
+  kernels::MatMul(x, tokens, kernels::MatrixRef{DType::F32, w, rows, cols}, nullptr, y.data());
 }
 
 }  // namespace
@@ -129,6 +122,13 @@ std::string ValidateAwqOptions(const AwqOptions& options, int64_t cols) {
     return "the AWQ clip search needs clipGrid >= 1 and clipMaxShrink in [0, 1)";
   if (options.clipSampleTokens < 1) return "the AWQ clip search needs at least one sample token";
   return "";
+}
+
+bool UseAwqGram(int64_t tokens, int64_t rows, int64_t cols, int scaleGrid) {
+  const double gram =
+      static_cast<double>(cols) * static_cast<double>(cols) * (tokens + scaleGrid * static_cast<double>(rows));
+  const double outputs = (scaleGrid + 1.0) * static_cast<double>(tokens) * rows * cols;
+  return gram < outputs;
 }
 
 GroupQuantized PseudoQuantizeAwq(const float* w, int64_t rows, int64_t cols, const AwqOptions& options) {
@@ -191,22 +191,20 @@ AwqScaleResult SearchAwqScales(const std::vector<AwqLinear>& linears, int64_t co
   std::vector<float> wMean(static_cast<size_t>(cols));
   for (int64_t c = 0; c < cols; ++c) wMean[c] = static_cast<float>(wSum[c] / static_cast<double>(totalRows));
 
-  // The linear-only output error ‖X(W − Ŵ)ᵀ‖² / numel equals Σ_r d_rᵀ·(XᵀX)·d_r / numel: one Gram
-  // matrix up front makes each grid point cost rows·cols² instead of tokens·rows·cols.
-  // With fewer tokens than columns the direct product is cheaper: keep the fp outputs instead.
-  const bool useGram = !evaluate && tokens > cols;
-  std::vector<double> gram;
+  // The linear-only output error ‖X(W − Ŵ)ᵀ‖² / numel equals Σ_r d_rᵀ·(XᵀX)·d_r / numel: one Gram matrix up
+  // front (tokens·cols²) makes each grid point cost rows·cols² instead of tokens·rows·cols (UseAwqGram).
+  const bool useGram = !evaluate && UseAwqGram(tokens, totalRows, cols, options.scaleGrid);
+  std::vector<float> gram;
   std::vector<std::vector<float>> fpOutputs(linears.size());
   std::vector<float> candidateOutput;
   if (useGram) {
     HessianAccumulator accumulator(cols);
     accumulator.AddBatch(x, tokens);
-    gram = accumulator.matrix();  // 2/N·XᵀX
+    const std::vector<double>& h = accumulator.matrix();  // 2/N·XᵀX
+    gram.assign(h.begin(), h.end());
   } else if (!evaluate) {
-    for (size_t l = 0; l < linears.size(); ++l) {
-      fpOutputs[l].resize(static_cast<size_t>(tokens * linears[l].rows));
-      linalg::MultiplyTransposed(x, tokens, linears[l].weight, linears[l].rows, cols, fpOutputs[l].data());
-    }
+    for (size_t l = 0; l < linears.size(); ++l)
+      Outputs(x, tokens, linears[l].weight, linears[l].rows, cols, fpOutputs[l]);
   }
 
   std::vector<std::vector<float>> candidates(linears.size());
@@ -249,8 +247,7 @@ AwqScaleResult SearchAwqScales(const std::vector<AwqLinear>& linears, int64_t co
       loss = evaluate(candidates);
     } else if (!useGram) {
       for (size_t l = 0; l < linears.size(); ++l) {
-        candidateOutput.resize(fpOutputs[l].size());
-        linalg::MultiplyTransposed(x, tokens, candidates[l].data(), linears[l].rows, cols, candidateOutput.data());
+        Outputs(x, tokens, candidates[l].data(), linears[l].rows, cols, candidateOutput);
         for (size_t i = 0; i < candidateOutput.size(); ++i) {
           const double d = static_cast<double>(fpOutputs[l][i]) - static_cast<double>(candidateOutput[i]);
           loss += d * d;
@@ -258,19 +255,8 @@ AwqScaleResult SearchAwqScales(const std::vector<AwqLinear>& linears, int64_t co
       }
       loss /= static_cast<double>(tokens * totalRows);
     } else {
-      for (size_t l = 0; l < linears.size(); ++l) {
-        constexpr int64_t kRowsPerChunk = 8;
-        const int64_t rows = linears[l].rows;
-        std::vector<double> chunkErr(static_cast<size_t>((rows + kRowsPerChunk - 1) / kRowsPerChunk));
-        DefaultThreadPool().ParallelFor(chunkErr.size(), 1, [&](size_t begin, size_t end) {
-          for (size_t k = begin; k < end; ++k) {
-            const int64_t r0 = static_cast<int64_t>(k) * kRowsPerChunk;
-            chunkErr[k] = QuadraticErrorRows(linears[l].weight, candidates[l].data(), r0,
-                                             std::min(r0 + kRowsPerChunk, rows), gram.data(), cols);
-          }
-        });
-        for (double e : chunkErr) loss += e;
-      }
+      for (size_t l = 0; l < linears.size(); ++l)
+        loss += GramQuadraticError(linears[l].weight, candidates[l], linears[l].rows, cols, gram);
       loss /= 2.0 * static_cast<double>(totalRows);  // gram holds 2/N·XᵀX
     }
     result.lossByRatio.push_back(loss);
@@ -294,15 +280,17 @@ AwqScaleResult SearchAwqScales(const std::vector<AwqLinear>& linears, int64_t co
   return result;
 }
 
+int64_t AwqClipStride(int64_t tokens, const AwqOptions& options) {
+  return std::max<int64_t>(1, tokens / options.clipSampleTokens);
+}
+
 std::vector<float> SearchAwqClip(const float* w, int64_t rows, int64_t cols, const float* x, int64_t tokens,
                                  const AwqOptions& options) {
   const int64_t groupSize = EffectiveGroupSize(options, cols);
   const int64_t groups = cols / groupSize;
-  // Every step-th token, as AutoAWQ samples them; only the Gram blocks of each group are needed.
-  const int64_t step = std::max<int64_t>(1, tokens / options.clipSampleTokens);
+  // Only the Gram blocks of each group are needed.
   std::vector<double> gram(static_cast<size_t>(groups * groupSize * groupSize), 0.0);  // [group][i][j]
-  int64_t sampled = 0;
-  for (int64_t t = 0; t < tokens; t += step) {
+  for (int64_t t = 0; t < tokens; ++t) {
     const float* row = x + t * cols;
     for (int64_t g = 0; g < groups; ++g) {
       double* block = &gram[g * groupSize * groupSize];
@@ -313,13 +301,13 @@ std::vector<float> SearchAwqClip(const float* w, int64_t rows, int64_t cols, con
         for (int64_t j = 0; j < groupSize; ++j) block[i * groupSize + j] += xi * xg[j];
       }
     }
-    ++sampled;
   }
   const int shrinkSteps = static_cast<int>(options.clipMaxShrink * options.clipGrid);
   std::vector<float> best(static_cast<size_t>(rows * groups));
   DefaultThreadPool().ParallelFor(static_cast<size_t>(rows), 4, [&](size_t begin, size_t end) {
     std::vector<float> clipped(static_cast<size_t>(groupSize));
     std::vector<double> diff(static_cast<size_t>(groupSize));
+    std::vector<double> e(static_cast<size_t>(groupSize));
     for (size_t rr = begin; rr < end; ++rr) {
       const int64_t r = static_cast<int64_t>(rr);
       for (int64_t g = 0; g < groups; ++g) {
@@ -333,8 +321,8 @@ std::vector<float> SearchAwqClip(const float* w, int64_t rows, int64_t cols, con
           for (int64_t i = 0; i < groupSize; ++i) clipped[i] = std::min(std::max(wg[i], -maxVal), maxVal);
           FakeQuantizeRow(clipped.data(), groupSize, groupSize, options);
           const double err =
-              QuadraticError(clipped.data(), wg, &gram[g * groupSize * groupSize], groupSize, groupSize, diff) /
-              static_cast<double>(sampled);
+              QuadraticError(clipped.data(), wg, &gram[g * groupSize * groupSize], groupSize, groupSize, diff, e) /
+              static_cast<double>(tokens);
           if (err < minErr) {
             minErr = err;
             bestMax = maxVal;
@@ -361,11 +349,13 @@ AwqLinearResult QuantizeAwqLinear(const float* w, int64_t rows, int64_t cols, co
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < cols; ++c) scaled[r * cols + c] = w[r * cols + c] * scales[c];
   if (clip) {
-    // The clip search sees what the quantized layer will: scaled weights and inputs divided by s.
-    std::vector<float> xs(static_cast<size_t>(tokens * cols));
-    for (int64_t t = 0; t < tokens; ++t)
-      for (int64_t c = 0; c < cols; ++c) xs[t * cols + c] = x[t * cols + c] / scales[c];
-    result.clipMax = SearchAwqClip(scaled.data(), rows, cols, xs.data(), tokens, options);
+    // The clip search sees what the quantized layer will: scaled weights and inputs divided by s (its sampled
+    // rows only: a copy of every row would be the largest buffer of a real layer's step).
+    const int64_t stride = AwqClipStride(tokens, options), sampled = (tokens + stride - 1) / stride;
+    std::vector<float> xs(static_cast<size_t>(sampled * cols));
+    for (int64_t i = 0; i < sampled; ++i)
+      for (int64_t c = 0; c < cols; ++c) xs[i * cols + c] = x[i * stride * cols + c] / scales[c];
+    result.clipMax = SearchAwqClip(scaled.data(), rows, cols, xs.data(), sampled, options);
     const int64_t groups = cols / groupSize;
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t c = 0; c < cols; ++c) {

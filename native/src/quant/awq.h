@@ -52,6 +52,11 @@ struct AwqScaleResult {
 
 std::string ValidateAwqOptions(const AwqOptions& options, int64_t cols);
 
+/** Whether the linear-only scale search scores its grid through the Gram matrix XᵀX (tokens·cols² once, then
+ *  rows·cols² a point) rather than the outputs (tokens·rows·cols for the fp outputs and again a point): whichever
+ *  multiplies less. native/model/estimateQuantizeTime.ts prices the search by the same rule. */
+bool UseAwqGram(int64_t tokens, int64_t rows, int64_t cols, int scaleGrid);
+
 /** Searches the input-channel scales for linears sharing the input x [tokens × cols]. Without
  *  `evaluate` the inspected module is the linears themselves (outputs concatenated). */
 AwqScaleResult SearchAwqScales(const std::vector<AwqLinear>& linears, int64_t cols, const float* x, int64_t tokens,
@@ -61,8 +66,11 @@ AwqScaleResult SearchAwqScales(const std::vector<AwqLinear>& linears, int64_t co
 /** AWQ's group rounding (pseudo_quantize_tensor) of w [rows × cols] as codes, scales and zeros. */
 GroupQuantized PseudoQuantizeAwq(const float* w, int64_t rows, int64_t cols, const AwqOptions& options);
 
-/** Clip search: for w (already scaled) and its input x (already divided by the scales), the best
- *  max |w| per [row × group], row-major [rows × numGroups]. */
+/** AutoAWQ's token stride for the clip search: every step-th of `tokens` rows, about clipSampleTokens of them. */
+int64_t AwqClipStride(int64_t tokens, const AwqOptions& options);
+
+/** Clip search: for w (already scaled) and the sampled rows of its input x (already strided by AwqClipStride and
+ *  divided by the scales), the best max |w| per [row × group], row-major [rows × numGroups]. */
 std::vector<float> SearchAwqClip(const float* w, int64_t rows, int64_t cols, const float* x, int64_t tokens,
                                  const AwqOptions& options);
 

@@ -180,24 +180,4 @@ void SubtractProduct(const float* a, int64_t lda, const float* b, int64_t ldb, f
   }
 }
 
-void MultiplyTransposed(const float* x, int64_t m, const float* w, int64_t n, int64_t k, float* y) {
-  if (m <= 0 || n <= 0) return;
-  DefaultThreadPool().ParallelFor(static_cast<size_t>(m), 4, [&](size_t begin, size_t end) {
-    constexpr int64_t kTile = 64;  // keeps a tile of w rows hot in cache across the x rows of this chunk
-    for (int64_t j0 = 0; j0 < n; j0 += kTile) {
-      const int64_t j1 = j0 + kTile < n ? j0 + kTile : n;
-      for (size_t r = begin; r < end; ++r) {
-        const float* xRow = x + static_cast<int64_t>(r) * k;
-        float* yRow = y + static_cast<int64_t>(r) * n;
-        for (int64_t j = j0; j < j1; ++j) {
-          const float* wRow = w + j * k;
-          float sum = 0.0f;
-          for (int64_t p = 0; p < k; ++p) sum += xRow[p] * wRow[p];
-          yRow[j] = sum;
-        }
-      }
-    }
-  });
-}
-
 }  // namespace quantstudio::quant::linalg

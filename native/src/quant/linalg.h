@@ -28,7 +28,4 @@ std::vector<double> UpperCholeskyOfInverse(const std::vector<double>& h, int64_t
 void SubtractProduct(const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, int64_t m,
                      int64_t k, int64_t n);
 
-/** y[m×n] = x[m×k] · wᵀ with w row-major [n×k]. Threaded over rows of x. */
-void MultiplyTransposed(const float* x, int64_t m, const float* w, int64_t n, int64_t k, float* y);
-
 }  // namespace quantstudio::quant::linalg

@@ -151,7 +151,7 @@ describe('memory estimate lens and hover', () => {
     const svc = newService({ batchSize: 16, contextLength: 256 });
     const { doc, lenses } = await lensesOf(svc, path, text);
     const quantizing = await quantizingOf(text, path);
-    assert.match(quantizing, /time not predicted \(AWQ's search time is not modelled\)$/);
+    assert.match(quantizing, / on \d+ threads?$/, "AWQ's search is priced (awqSearchWork.ts)");
     assert.equal(lenses[0].command?.title, expectedCpuTitle(cpuEstimateOf(await tiny(), config, 4, 300), 4, '300') + quantizing);
     assert.deepEqual(await svc.diagnose(doc), []);
   });
@@ -173,7 +173,7 @@ describe('memory estimate lens and hover', () => {
     assert.deepEqual(
       e.value.time.value.phases.map((p) => p.label),
       [
-        'calibration forwards through each layer',
+        "calibration forwards through each layer (and AWQ's block replays)",
         'GPTQ Hessians',
         "GPTQ: each Hessian's inverse Cholesky factor",
         'GPTQ column updates',
