@@ -14,7 +14,7 @@ import { jsonObjectOf, readLocalModel } from './localFolder';
 import { quantizationConfigOf } from './quantConfig';
 import { forEachChunk } from './tensorData';
 import type { JsonObject, JsonValue, TensorMeta } from './types';
-import { expectedSettings, KEY_SPELLINGS } from './doctorRules';
+import { CT_WEIGHTS, expectedSettings, KEY_SPELLINGS } from './doctorRules';
 import type { Expected } from './doctorRules';
 import { verdictsOf } from './doctorTargets';
 import type { TargetVerdict } from './doctorTargets';
@@ -75,21 +75,35 @@ async function readConfigs(folder: string, config: JsonObject): Promise<ConfigFi
   return files;
 }
 
+const isObject = (v: JsonValue | undefined): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** compressed-tensors' config groups that carry a weights scheme, by name. */
+function weightGroups(quant: JsonObject): Array<[string, JsonObject]> {
+  const groups = isObject(quant.config_groups) ? Object.entries(quant.config_groups) : [];
+  return groups.flatMap(([name, g]) => (isObject(g) && isObject(g.weights) ? [[name, g.weights] as [string, JsonObject]] : []));
+}
+
 /** The value a config gives a canonical key: the spelling it uses, or the library default through quantizationConfigOf. */
-function configured(c: ConfigFile, key: string): { spelling: string; value: JsonValue | undefined } {
+function configured(c: ConfigFile, key: string): { spelling: string; value: JsonValue | undefined; present: boolean } {
+  if (key.startsWith(CT_WEIGHTS)) {
+    const field = key.slice(CT_WEIGHTS.length);
+    const [name, weights] = weightGroups(c.quant)[0] ?? ['group_0', {}];
+    const value = weights[field];
+    return { spelling: `config_groups.${name}.weights.${field}`, value: value === null ? undefined : value, present: field in weights };
+  }
   const spellings = KEY_SPELLINGS[key] ?? [key];
   const spelling = spellings.find((s) => s in c.quant) ?? spellings[0]!;
   const read = quantizationConfigOf(c.quant, c.file) ?? {};
   const value = spellings.map((s) => read[s]).find((v) => v !== undefined);
-  return { spelling, value: typeof value === 'string' ? value.toLowerCase() : value };
+  return { spelling, value: typeof value === 'string' ? value.toLowerCase() : value, present: key in c.quant || spelling in c.quant };
 }
 
 function compareConfig(c: ConfigFile, expected: Expected, inference: CheckpointInference, findings: DoctorFinding[]): void {
   for (const [key, want] of Object.entries(expected.values)) {
-    const { spelling, value } = configured(c, key);
+    const { spelling, value, present } = configured(c, key);
     if (!expected.accepts(key, value)) {
       const said = value === undefined ? 'absent' : JSON.stringify(value);
-      const default_ = key in c.quant || spelling in c.quant ? '' : ' (its default)';
+      const default_ = present ? '' : ' (its default)';
       findings.push({
         code: `config/${key}`,
         severity: expected.severity(key, value),
@@ -264,6 +278,9 @@ export async function correctedConfigs(report: DoctorReport): Promise<Map<string
     } else if ('remove' in f.fix) {
       const remove = f.fix.remove;
       quant[f.fix.key] = (quant[f.fix.key] as JsonValue[]).filter((s) => typeof s !== 'string' || !remove.includes(s));
+    } else if (f.code.startsWith(`config/${CT_WEIGHTS}`)) {
+      const field = f.code.slice(`config/${CT_WEIGHTS}`.length);
+      for (const [, weights] of weightGroups(quant)) weights[field] = f.fix.value;
     } else {
       // Every spelling the file holds gets the value (GPTQModel writes both checkpoint_format and format).
       const present = (KEY_SPELLINGS[f.code.slice('config/'.length)] ?? []).filter((s) => s in quant);

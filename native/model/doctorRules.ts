@@ -6,6 +6,10 @@ import type { LayoutName } from './checkpointLayouts';
 import { QUANT_DEFAULTS } from './quantConfig';
 import type { JsonValue } from './types';
 
+/** compressed-tensors keeps its scheme in each config group's `weights`: a key `config_groups.*.weights.<field>` reads
+ *  the first group's field and a fix writes every group's (the reader refuses configs whose groups differ). */
+export const CT_WEIGHTS = 'config_groups.*.weights.';
+
 /** Canonical key → every spelling a config file may use for it (AutoAWQ's quant_config.json: w_bit, q_group_size). */
 export const KEY_SPELLINGS: Readonly<Record<string, readonly string[]>> = {
   bits: ['bits', 'w_bit'],
@@ -33,6 +37,8 @@ const METHOD: Record<LayoutName, string> = {
   bnb8: 'bitsandbytes',
 };
 const DEFAULTS: Record<string, Record<string, JsonValue>> = {
+  // compressed-tensors 0.19 QuantizationArgs: symmetric defaults to true.
+  'compressed-tensors': { [`${CT_WEIGHTS}symmetric`]: true },
   gptq: QUANT_DEFAULTS.gptq,
   awq: QUANT_DEFAULTS.awq,
   bitsandbytes: QUANT_DEFAULTS.bitsandbytes,
@@ -71,13 +77,34 @@ function values(layout: LayoutName, mods: ModuleInference[]): Record<string, Jso
       };
     case 'bnb8':
       return { quant_method: 'bitsandbytes', load_in_8bit: true, load_in_4bit: false };
-    case 'ct-pack-quantized':
-      // Its scheme sits in config_groups, which the doctor's flat keys do not reach: only the method is checked.
-      return { quant_method: 'compressed-tensors' };
+    case 'ct-pack-quantized': {
+      const isGrouped = (grouped.groups ?? 1) > 1;
+      return {
+        quant_method: 'compressed-tensors',
+        [`${CT_WEIGHTS}num_bits`]: first.bits,
+        [`${CT_WEIGHTS}strategy`]: isGrouped ? 'group' : 'channel',
+        ...(isGrouped ? { [`${CT_WEIGHTS}group_size`]: groupSizeOf(grouped.inFeatures, grouped.groups ?? 1) } : {}),
+        [`${CT_WEIGHTS}symmetric`]: !mods.some((m) => m.packedZeros),
+      };
+    }
+  }
+}
+
+/** compressed-tensors' scheme fields, shown by weight_packed, weight_scale and weight_zero_point. */
+function ctEvidence(mods: ModuleInference[], field: string): string {
+  const m = mods.find((x) => (field === 'symmetric' ? x.packedZeros : (x.groups ?? 1) > 1)) ?? mods[0]!;
+  switch (field) {
+    case 'num_bits':
+      return `${m.module}.weight_packed packs in_features ${m.inFeatures} into ${(m.inFeatures * m.bits) / 32} int32 columns, ${m.bits} bits each`;
+    case 'symmetric':
+      return m.packedZeros ? `${m.module}.weight_zero_point holds packed zero points` : 'no module stores weight_zero_point';
+    default:
+      return `${m.module}.weight_scale holds ${m.groups} group${m.groups === 1 ? '' : 's'} over in_features ${m.inFeatures}`;
   }
 }
 
 function evidenceOf(layout: LayoutName, mods: ModuleInference[], key: string): string {
+  if (key.startsWith(CT_WEIGHTS)) return ctEvidence(mods, key.slice(CT_WEIGHTS.length));
   const m = mods.find((x) => (key === 'desc_act' ? x.actOrder : key === 'sym' ? x.midZeros === 'none' : (x.groups ?? 1) > 1)) ?? mods[0]!;
   switch (key) {
     case 'bits':
@@ -111,6 +138,8 @@ export function expectedSettings(inference: CheckpointInference): Expected {
       const value = effective(key, raw);
       if (key === 'group_size')
         return typeof value === 'number' && mods.every((m) => m.groups === undefined || groupSizeFits(value, m.inFeatures, m.groups));
+      if (key === `${CT_WEIGHTS}group_size`)
+        return typeof value === 'number' && mods.every((m) => groupSizeFits(value, m.inFeatures, m.groups ?? 1));
       // Act-order declared over a trivial g_idx loads and computes the same; only the reverse is wrong.
       if (key === 'desc_act') return value === want.desc_act || value === true;
       if (key === 'load_in_8bit' || key === 'load_in_4bit' || key === 'bnb_4bit_use_double_quant') return (value ?? false) === want[key];

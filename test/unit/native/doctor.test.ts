@@ -89,10 +89,53 @@ describe('quantstudio doctor', () => {
       const verdict = (target: string) => r.targets.find((t) => t.target === target)?.loads;
       assert.deepEqual([verdict('transformers'), verdict('quantstudio')], [!packedZeros, true], name);
     }
+    const scheme = (await doctorFolder(join(fixtures, 'llmcompressor-w4a16-asym'))).inferred?.values;
+    assert.deepEqual(scheme, {
+      quant_method: 'compressed-tensors',
+      'config_groups.*.weights.num_bits': 4,
+      'config_groups.*.weights.strategy': 'group',
+      'config_groups.*.weights.group_size': 128,
+      'config_groups.*.weights.symmetric': false,
+    });
     assert.match(
       quantstudio(['doctor', join(fixtures, 'llmcompressor-w4a16-asym')]).stdout,
       /load: transformers 5\.23: no, fails: model\.layers\.0\.[a-z_.]+\.weight_zero_point is packed \(asymmetric pack-quantized\)/,
     );
+  });
+
+  it('a pack-quantized scheme that disagrees with its tensors: num_bits, group_size, symmetric, fixed in config_groups', async () => {
+    const folder = copy(join(fixtures, 'llmcompressor-w4a16'));
+    editConfigs(folder, (q) => {
+      const weights = (q.config_groups as Record<string, { weights: Record<string, unknown> }>).group_0!.weights;
+      Object.assign(weights, { num_bits: 8, group_size: 64, symmetric: false });
+    });
+    const r = await doctorFolder(folder);
+    assert.deepEqual(codes(r), [
+      'config.json config/config_groups.*.weights.num_bits',
+      'config.json config/config_groups.*.weights.group_size',
+      'config.json config/config_groups.*.weights.symmetric',
+    ]);
+    assert.deepEqual(
+      r.findings.map((f) => f.fix),
+      [
+        { key: 'config_groups.group_0.weights.num_bits', value: 4 },
+        { key: 'config_groups.group_0.weights.group_size', value: 128 },
+        { key: 'config_groups.group_0.weights.symmetric', value: true },
+      ],
+    );
+    assert.match(
+      r.findings[0]!.message,
+      /^config\.json: config_groups\.group_0\.weights\.num_bits is 8, but the tensors say 4: model\.layers\.0\.mlp\.down_proj\.weight_packed /,
+    );
+    assert.match(
+      r.findings[0]!.message,
+      /: model\.layers\.0\.mlp\.down_proj\.weight_packed packs in_features 256 into 32 int32 columns, 4 bits each\./,
+    );
+    assert.match(r.findings[1]!.message, /weight_scale holds 2 groups over in_features 256/);
+    assert.match(r.findings[2]!.message, /symmetric is false, but the tensors say true: no module stores weight_zero_point/);
+    await fixAndRecheck(folder);
+    const fixed = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8')).quantization_config.config_groups.group_0.weights;
+    assert.deepEqual([fixed.num_bits, fixed.group_size, fixed.symmetric, fixed.strategy], [4, 128, true, 'group']);
   });
 
   it('usage errors exit 2; a folder that is not a checkpoint is named with exit 1', () => {
