@@ -20,11 +20,12 @@ declare -A NEEDS=(
   [bnb4]="formats/bnb.cc quant/bnb4.cc core/thread_pool.cc"
   [bnb8]="formats/bnb.cc quant/bnb4.cc core/thread_pool.cc"
   [checkpoint_config]="formats/checkpoint_config.cc formats/awq.cc formats/bnb.cc quant/bnb4.cc core/thread_pool.cc"
+  [ct]="formats/compressed_tensors.cc kernels/qmatmul_ct.cc"
 )
 seeds=0
 [ "${1:-}" = "--seeds" ] && { seeds=1; shift; }
 harnesses=("$@")
-[ ${#harnesses[@]} -eq 0 ] && harnesses=(safetensors index json gptq awq bnb4 bnb8 checkpoint_config)
+[ ${#harnesses[@]} -eq 0 ] && harnesses=(safetensors index json gptq awq bnb4 bnb8 checkpoint_config ct)
 
 mkdir -p "$out/obj"
 # Each engine source is compiled once, with coverage, and shared by the harnesses that link it.
@@ -39,7 +40,7 @@ if [ $seeds = 1 ]; then  # regenerate the committed seed corpus from the fixture
   objs=()
   for f in "${COMMON[@]}" formats/gptq.cc formats/awq.cc formats/bnb.cc quant/bnb4.cc core/thread_pool.cc; do objs+=("$(object "$f")"); done
   "$CXX" "${FLAGS[@]/-fsanitize=fuzzer,address,undefined/-fsanitize=address,undefined}" "$here/make_seeds.cc" "${objs[@]}" -o "$out/make_seeds"
-  for h in safetensors index json gptq awq bnb4 bnb8 checkpoint_config; do mkdir -p "$here/corpus/$h"; done
+  for h in safetensors index json gptq awq bnb4 bnb8 checkpoint_config ct; do mkdir -p "$here/corpus/$h"; done
   "$out/make_seeds" "$here/../../test/fixtures" "$here/corpus"
   exit 0
 fi

@@ -20,7 +20,7 @@
 namespace quantstudio::fuzz {
 
 constexpr size_t kMaxTensorBytes = 1 << 20;
-constexpr DType kDTypes[] = {DType::F32, DType::F16, DType::BF16, DType::I8, DType::U8, DType::I32};
+constexpr DType kDTypes[] = {DType::F32, DType::F16, DType::BF16, DType::I8, DType::U8, DType::I32, DType::I64};
 constexpr int kDTypeCount = sizeof(kDTypes) / sizeof(kDTypes[0]);
 
 class Reader {

@@ -68,6 +68,8 @@ const std::vector<std::string> kAwq{".qweight", ".qzeros", ".scales"};
 const std::vector<std::string> kBnb4{".weight", ".weight.absmax", ".weight.quant_map", ".weight.nested_absmax",
                                      ".weight.nested_quant_map"};
 const std::vector<std::string> kBnb8{".weight", ".weight_format", ".SCB"};
+const std::vector<std::string> kCt{".weight_packed", ".weight_scale", ".weight_shape", ".weight_zero_point",
+                                   ".weight_g_idx"};
 
 std::string GptqHead(int bits, int32_t groupSize) {
   std::string head;
@@ -207,6 +209,12 @@ int main(int argc, char** argv) {
   quant::Int8Quantized q8;
   q8.rows = 4, q8.cols = 8, q8.q.assign(32, -5), q8.scb = {1, 2, 3, 4};
   Write("bnb8", "packed-4x8", EncodeAll("", formats::PackBnb8("layer", q8), kBnb8));
+
+  for (const char* name :
+       {"llmcompressor-w4a16", "llmcompressor-w4a16-asym", "llmcompressor-w4a16-channel", "llmcompressor-w8a16"}) {
+    Write("ct", std::string("upstream-") + name,
+          EncodeAll("", FixtureLayer(std::string("upstream-written/") + name, kCt), kCt));
+  }
 
   SafetensorsSeeds();
   JsonSeeds();

@@ -13,7 +13,7 @@ bin="${FUZZ_BIN:-$here/../build-fuzz}"
 out="${FUZZ_OUT:-$here/../build-fuzz}"
 workers="${FUZZ_WORKERS:-1}"
 harnesses=("$@")
-[ ${#harnesses[@]} -eq 0 ] && harnesses=(safetensors index json gptq awq bnb4 bnb8 checkpoint_config)
+[ ${#harnesses[@]} -eq 0 ] && harnesses=(safetensors index json gptq awq bnb4 bnb8 checkpoint_config ct)
 mkdir -p "$out/artifacts" "$out/logs"
 for h in "${harnesses[@]}"; do
   mkdir -p "$out/corpus/$h"

@@ -11,7 +11,7 @@ import { after, test } from 'node:test';
 const root = path.join(__dirname, '..', '..', '..');
 const fuzzDir = path.join(root, 'native', 'fuzz');
 const binDir = path.join(root, 'native', 'build-fuzz');
-const harnesses = ['safetensors', 'index', 'json', 'gptq', 'awq', 'bnb4', 'bnb8', 'checkpoint_config'];
+const harnesses = ['safetensors', 'index', 'json', 'gptq', 'awq', 'bnb4', 'bnb8', 'checkpoint_config', 'ct'];
 
 const hasClang = spawnSync('clang++', ['--version']).status === 0;
 const skip = hasClang ? false : 'clang++ is missing; install it with: apt-get install clang libclang-rt-14-dev';
