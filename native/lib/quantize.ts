@@ -17,6 +17,8 @@ import { QUANT_DEFAULTS } from '../model';
 import { cancelFlag } from './groupQuantized';
 import { CHECKPOINT_LAYOUTS, LayoutName, RuntimeConfig, readRuntimeConfigWithText } from '../model';
 import { TextTokenizer } from './tokenizer';
+import { dynamicPlan } from './gptqDynamicPlan';
+import type { DynamicPlanRule } from './gptqDynamicPlan';
 
 export type QuantAlgorithm = 'rtn' | 'gptq' | 'awq' | 'bitsandbytes';
 
@@ -93,6 +95,9 @@ export interface PipelinePlan {
   computeDtype?: 'float16' | 'bfloat16' | 'float32';
   threshold?: number;
   skipModules: string[];
+  /** gptq / rtn into the GPTQ layout: GPTQModel's per-module overrides (gptqDynamicPlan.ts). */
+  dynamic?: DynamicPlanRule[];
+  dynamicJson?: string;
   /** The config's own dataset, when it names one. */
   dataset?: CalibrationDataset;
 }
@@ -164,30 +169,18 @@ function methodOf(config: Json, algorithm: QuantAlgorithm | undefined): QuantAlg
   return algorithm;
 }
 
-/** GPTQModel 7.7's per-module overrides (`dynamic`) are not honoured by the pipeline: refused before any work rather than ignored. */
-function refuseDynamic(config: Json): void {
-  const dynamic = config.dynamic;
-  if (dynamic === undefined || dynamic === null) return;
-  const keys = typeof dynamic === 'object' && !Array.isArray(dynamic) ? Object.keys(dynamic) : undefined;
-  if (keys?.length === 0) return;
-  throw new QuantizeConfigError(
-    `quantization_config.dynamic: the engine quantizes every module with the config's own settings and does not honour ` +
-      `GPTQModel's per-module overrides (${keys ? keys.map((k) => JSON.stringify(k)).join(', ') : JSON.stringify(dynamic)}); ` +
-      'remove dynamic (or set it to null), or quantize this config with GPTQModel 7.7',
-  );
-}
-
 /**
  * Maps a quantization_config (and algorithm) to the engine's plan, every key missing from it taking its
  * default from QUANT_DEFAULTS (native/model); throws QuantizeConfigError naming the key.
  */
 export function planFromConfig(config: Json, algorithm?: QuantAlgorithm): PipelinePlan {
-  refuseDynamic(config);
   const method = methodOf(config, algorithm);
   const bnb = QUANT_DEFAULTS.bitsandbytes;
   const awq = QUANT_DEFAULTS.awq;
   const gptq = QUANT_DEFAULTS.gptq;
   const skipModules = pick(config, ['modules_to_not_convert', 'llm_int8_skip_modules'], isStringList, 'a list of module names') ?? [];
+  if (method === 'bitsandbytes' || method === 'awq' || String(config.quant_method).toLowerCase() === 'awq')
+    dynamicPlan(config.dynamic, false, (m) => new QuantizeConfigError(m));
   if (method === 'bitsandbytes') {
     const load4 = pick(config, ['load_in_4bit', '_load_in_4bit'], isBool, 'a boolean') ?? bnb.load_in_4bit;
     const load8 = pick(config, ['load_in_8bit', '_load_in_8bit'], isBool, 'a boolean') ?? bnb.load_in_8bit;
@@ -231,6 +224,7 @@ export function planFromConfig(config: Json, algorithm?: QuantAlgorithm): Pipeli
       throw new QuantizeConfigError('quantization_config.zero_point: the AWQ GEMM/GEMV layouts store zero points; set it to true');
     return { method: method === 'rtn' ? 'rtn' : 'awq', layout: layout.name, bits, groupSize, zeroPoint, sym: false, skipModules, dataset };
   }
+  const dynamic = dynamicPlan(config.dynamic, true, (m) => new QuantizeConfigError(m));
   const format = pick(config, ['checkpoint_format'], isString, 'a string');
   if (format !== undefined && format !== gptq.checkpoint_format) {
     throw new QuantizeConfigError(`quantization_config.checkpoint_format: "${format}" is not written; the pipeline writes "gptq" (v1)`);
@@ -248,6 +242,7 @@ export function planFromConfig(config: Json, algorithm?: QuantAlgorithm): Pipeli
     trueSequential: pick(config, ['true_sequential'], isBool, 'a boolean') ?? gptq.true_sequential,
     skipModules,
     dataset,
+    ...dynamic,
   };
 }
 

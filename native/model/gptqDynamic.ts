@@ -36,6 +36,9 @@ export const GPTQ_DYNAMIC_KEYS: readonly string[] = [
   'adapter',
 ];
 
+/** The overrides QuantStudio's quantize pipeline applies per module (native/lib/gptqDynamicPlan.ts); GPTQModel reads more. */
+export const ENGINE_DYNAMIC_KEYS: readonly string[] = ['bits', 'group_size', 'desc_act', 'sym'];
+
 /** The rules of a `dynamic` value in GPTQModel 7.7's order of precedence (keys starting with "-" first); none for null. */
 export function dynamicRules(dynamic: JsonValue | undefined): DynamicRule[] {
   if (!isObject(dynamic)) return [];

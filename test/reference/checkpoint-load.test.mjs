@@ -72,6 +72,25 @@ const cases = [
     tolerance: 5e-4,
   },
   {
+    // GPTQModel 7.7's per-module overrides written by the engine: down_proj 8-bit g64, layer 0's o_proj left dense.
+    name: 'gptq-dynamic-mixed',
+    format: 'gptq',
+    algorithm: 'gptq',
+    config: {
+      quant_method: 'gptq',
+      bits: 4,
+      group_size: 128,
+      sym: true,
+      desc_act: false,
+      dynamic: { '+:.*mlp\\.down_proj': { bits: 8, group_size: 64 }, '-:model\\.layers\\.0\\.self_attn\\.o_proj': {} },
+    },
+    loader: 'gptqmodel',
+    linear: 'GPTQQuantLinear',
+    refused: [gptqRefused],
+    tolerance: 5e-4,
+    quantizedLinears: 4 * 7 - 1,
+  },
+  {
     name: 'awq-gemm-4bit-g128',
     format: 'awq-gemm',
     algorithm: 'awq',
@@ -180,6 +199,7 @@ test("checkpoints the engine writes load upstream whole and give the runtime's l
   const formats = require(join(compiledLib, 'formats.js'));
   const quant = require(join(compiledLib, 'quant.js'));
   const io = require(join(compiledLib, 'io.js'));
+  const model_ = require(join(repoRoot, 'out', 'native', 'model', 'index.js'));
   const dir = mkdtempSync(join(tmpdir(), 'qs-checkpoint-load-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -212,13 +232,17 @@ test("checkpoints the engine writes load upstream whole and give the runtime's l
       .readSafetensorsHeader(c.out)
       .tensors.map((info) => info.name)
       .filter((n) => !n.startsWith('logits.'));
-    assert.equal(layers.length, c.format === 'none' ? 0 : 4 * 7, `${c.name}: quantized Linear count`);
-    const unpackOptions =
-      c.format === 'gptq' ? { bits: c.config.bits, groupSize: c.config.group_size } : { groupSize: c.config?.group_size };
+    assert.equal(layers.length, c.format === 'none' ? 0 : (c.quantizedLinears ?? 4 * 7), `${c.name}: quantized Linear count`);
+    // A module's own bits and group size: its dynamic key's, else the config's.
+    const rules = model_.dynamicRules(c.config?.dynamic);
+    const unpackOptions = (layer) => {
+      const own = { ...c.config, ...model_.dynamicRuleFor(rules, layer)?.overrides };
+      return c.format === 'gptq' ? { bits: own.bits, groupSize: own.group_size } : { groupSize: own.group_size };
+    };
     const dtypes = new Set();
     for (const layer of layers) {
       const theirs = io.readTensor(c.out, layer);
-      const ours = quant.dequantize(formats.unpackLayer(c.format, c.folder, layer, unpackOptions));
+      const ours = quant.dequantize(formats.unpackLayer(c.format, c.folder, layer, unpackOptions(layer)));
       assert.ok(theirs.dtype === 'F16' || theirs.dtype === 'F32', `${c.name}: ${layer} is ${theirs.dtype}`);
       const [expected, got] = theirs.dtype === 'F16' ? [f16(ours), io.f16ToF32(theirs.data)] : [ours, theirs.data];
       assert.deepEqual(theirs.shape, [ours.length / theirs.shape[1], theirs.shape[1]], `${c.name}: ${layer} shape`);

@@ -93,6 +93,24 @@ pipeline::PipelineOptions ReadOptions(const Napi::Object& o) {
     Napi::Array a = o.Get("skipModules").As<Napi::Array>();
     for (uint32_t i = 0; i < a.Length(); ++i) p.skipModules.push_back(a.Get(i).ToString().Utf8Value());
   }
+  if (o.Has("dynamic") && o.Get("dynamic").IsArray()) {
+    Napi::Array a = o.Get("dynamic").As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); ++i) {
+      if (!a.Get(i).IsObject()) throw Napi::TypeError::New(env, "dynamic rules must be objects");
+      const Napi::Object r = a.Get(i).As<Napi::Object>();
+      pipeline::GptqModuleRule rule;
+      rule.key = StringOption(r, "key", "");
+      rule.pattern = StringOption(r, "pattern", "");
+      rule.ignoreCase = OptionBool(r, "ignoreCase", false);
+      rule.skip = OptionBool(r, "skip", false);
+      rule.bits = static_cast<int>(OptionNumber(r, "bits", 0));
+      rule.groupSize = static_cast<int64_t>(OptionNumber(r, "groupSize", 0));
+      rule.descAct = r.Has("descAct") ? (OptionBool(r, "descAct", false) ? 1 : 0) : -1;
+      rule.sym = r.Has("sym") ? (OptionBool(r, "sym", true) ? 1 : 0) : -1;
+      p.dynamic.push_back(rule);
+    }
+  }
+  p.dynamicJson = StringOption(o, "dynamicJson", "");
   p.sourceConfigJson = StringOption(o, "sourceConfigJson", "{}");
   if (o.Has("calibration") && o.Get("calibration").IsTypedArray()) {
     Napi::TypedArray t = o.Get("calibration").As<Napi::TypedArray>();

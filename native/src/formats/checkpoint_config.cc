@@ -38,6 +38,7 @@ json::Value GptqQuantizationConfig(const GptqConfigOptions& o) {
   c.Set("lm_head", Value::Bool(false));
   c.Set("format", Value::String(layout.checkpointFormat));
   c.Set("checkpoint_format", Value::String(layout.checkpointFormat));
+  if (!o.dynamicJson.empty()) c.Set("dynamic", json::Parse(o.dynamicJson));
   Value meta = Value::Object();
   meta.Set("quantizer", Value::Array({Value::String("quantstudio:0.1.0")}));
   c.Set("meta", meta);

@@ -23,6 +23,7 @@ struct GptqConfigOptions {
   double dampPercent = 0.1;  // GPTQConfig's default, as quant::GptqOptions
   bool trueSequential = true;
   bool staticGroups = false;
+  std::string dynamicJson;  // GPTQModel's per-module overrides as given (a JSON object); empty: none
 };
 
 struct AwqConfigOptions {

@@ -7,6 +7,7 @@
 #include "pipeline/layer_step.h"
 #include "quant/bnb4.h"
 #include "quant/int8.h"
+#include "pipeline/gptq_dynamic.h"
 #include "quant/rtn.h"
 
 namespace quantstudio::pipeline {
@@ -44,7 +45,8 @@ double QuantizeLayerDirect(const LayerStep& step) {
     std::vector<float> dequantized(l.weight.size());
     if (o.method == Method::Rtn) {
       // a layout that stores its own zero points (AWQ) takes asymmetric codes whatever sym says
-      const quant::RtnOptions rtn{o.gptq.bits, o.gptq.groupSize, formats::LayoutOf(o.layout).symmetric && o.gptq.sym};
+      const quant::GptqOptions g = GptqOptionsFor(o, slot.name);
+      const quant::RtnOptions rtn{g.bits, g.groupSize, formats::LayoutOf(o.layout).symmetric && g.sym};
       const quant::GroupQuantized q = quant::QuantizeRtn(w, rtn, step.ctx);
       for (int64_t r = 0; r < q.rows; ++r)
         for (int64_t c = 0; c < q.cols; ++c) dequantized[r * q.cols + c] = q.Dequantize(r, c);

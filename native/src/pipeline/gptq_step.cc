@@ -6,6 +6,7 @@
 #include <map>
 #include <vector>
 
+#include "pipeline/gptq_dynamic.h"
 #include "pipeline/layer_step.h"
 #include "quant/hessian.h"
 #include "quant/rtn.h"
@@ -20,7 +21,7 @@ void QuantizeSlot(const LayerStep& step, LinearSlot& slot, const quant::HessianA
   const Fp32Linear& l = *slot.linear;
   const auto hook = [&](int64_t, int64_t) { return !step.ctx.IsCancelled(); };
   quant::GptqResult r = quant::QuantizeGptq(l.weight.data(), l.outFeatures(), l.inFeatures(), hessian.matrix(),
-                                            hessian.samples(), step.options.gptq, hook);
+                                            hessian.samples(), GptqOptionsFor(step.options, slot.name), hook);
   if (r.cancelled) throw quant::Cancelled();
   if (!r.ok) throw quant::QuantError(slot.name + ": " + r.error);
   StoreGroupQuantized(step, slot, r.quantized);
@@ -35,7 +36,8 @@ constexpr double kFallbackFraction = 0.005;
 void QuantizeRtnFallback(const LayerStep& step, LinearSlot& slot) {
   const Fp32Linear& l = *slot.linear;
   const quant::WeightMatrix w{slot.name + ".weight", l.weight.data(), l.outFeatures(), l.inFeatures()};
-  const quant::RtnOptions rtn{step.options.gptq.bits, step.options.gptq.groupSize, step.options.gptq.sym};
+  const quant::GptqOptions g = GptqOptionsFor(step.options, slot.name);
+  const quant::RtnOptions rtn{g.bits, g.groupSize, g.sym};
   StoreGroupQuantized(step, slot, quant::QuantizeRtn(w, rtn, step.ctx));
 }
 

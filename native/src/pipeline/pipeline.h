@@ -22,6 +22,20 @@ enum class Method { Rtn, Gptq, Awq, Nf4, Fp4, Int8 };
  *  (zero point) layout. */
 using Layout = formats::LayoutId;
 
+/** One key of GPTQModel 7.7's `dynamic` (per-module overrides), in its order of precedence ("-:" keys first): a
+ *  module whose full name the pattern matches from its start takes this rule's settings, or stays unquantized when
+ *  `skip`. The pattern is ECMAScript (the TS side translates Python's spellings); 0 / -1: the config's own value. */
+struct GptqModuleRule {
+  std::string key;      // as written, for messages
+  std::string pattern;  // ECMAScript source
+  bool ignoreCase = false;
+  bool skip = false;
+  int bits = 0;
+  int64_t groupSize = 0;
+  int descAct = -1;
+  int sym = -1;
+};
+
 struct PipelineOptions {
   std::string source;  // model folder (config.json + safetensors)
   std::string out;     // output folder, written through a temp folder and renamed
@@ -36,6 +50,9 @@ struct PipelineOptions {
   int64_t bnbBlocksize = 64;
   /** Module names (or name suffixes / substrings such as "mlp.down_proj") kept unquantized. */
   std::vector<std::string> skipModules;
+  /** gptq (and rtn into the GPTQ layout): per-module overrides, and the `dynamic` object written with the config. */
+  std::vector<GptqModuleRule> dynamic;
+  std::string dynamicJson;
   /** The config.json text written with `quantization_config` added, and its key for the skip list. */
   std::string sourceConfigJson;
   /** Calibration windows: samples × seqLen ids (gptq, awq; empty for the others). */

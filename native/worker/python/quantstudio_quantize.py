@@ -100,10 +100,16 @@ def gptq_config(plan, config, device):
         settings["act_group_aware"] = config["act_group_aware"]
     # A module kept in float is a negative `dynamic` rule (GPTQModel 7.7 matches "-:" patterns against full module names).
     skip = [m for m in plan.get("skipModules", []) if m != "lm_head"]
+    dynamic = {}
     if skip:
         import re
 
-        settings["dynamic"] = {f"-:^{re.escape(m)}$": {} for m in skip}
+        dynamic = {f"-:^{re.escape(m)}$": {} for m in skip}
+    # The config's own per-module overrides go to GPTQModel as written (the plan has checked them as the engine does).
+    if plan.get("dynamicJson"):
+        dynamic.update(json.loads(plan["dynamicJson"]))
+    if dynamic:
+        settings["dynamic"] = dynamic
     try:
         return QuantizeConfig(**settings)
     except (TypeError, ValueError) as error:

@@ -291,9 +291,11 @@ test('invalid options and a quantize job without a config are JobErrors that say
   );
   assert.ok(!fs.existsSync(path.join(scratch, 'q')));
 
-  // GPTQModel's per-module overrides are refused before any work, naming the field (the corpus's DeepSeek-R1-Distill config).
+  // A per-module override the engine does not apply is refused before any work, naming the field (the corpus's
+  // DeepSeek-R1-Distill config, its down_proj key given a damp_percent too).
   const corpusConfig = path.join(root, 'test', 'fixtures', 'corpus', 'gptqmodel-deepseek-r1-distill-dynamic', 'quantize_config.json');
-  const dynamicConfig = JSON.parse(fs.readFileSync(corpusConfig, 'utf8')) as Record<string, unknown>;
+  const dynamicConfig = JSON.parse(fs.readFileSync(corpusConfig, 'utf8')) as { dynamic: Record<string, Record<string, unknown>> };
+  dynamicConfig.dynamic['+:.*mlp.down_proj']!.damp_percent = 0.05;
   const dynamicOut = path.join(scratch, 'q-dynamic');
   const dynamic = await startJob({ kind: 'quantize', model, config: dynamicConfig, options: { out: dynamicOut } }).then(
     () => undefined,
@@ -305,9 +307,8 @@ test('invalid options and a quantize job without a config are JobErrors that say
     [
       'INVALID_JOB',
       'config',
-      "quantization_config.dynamic: the engine quantizes every module with the config's own settings and does not honour " +
-        'GPTQModel\'s per-module overrides ("-:.*lm_head", "+:.*mlp.down_proj"); remove dynamic (or set it to null), or quantize ' +
-        'this config with GPTQModel 7.7',
+      'quantization_config.dynamic["+:.*mlp.down_proj"].damp_percent: the engine honours bits, group_size, desc_act, sym per ' +
+        'module; remove damp_percent or quantize with GPTQModel 7.7',
     ],
   );
   assert.ok(!fs.existsSync(dynamicOut));

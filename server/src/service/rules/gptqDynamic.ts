@@ -2,7 +2,7 @@
 // under PCRE2 (GPTQModel compiles it through pypcre and raises "invalid dynamic pattern"), and each override must be
 // a key GPTQModel reads per module with a value it accepts (_normalize_dynamic_layer_config). Which modules a key
 // matches is a model-aware rule (model/dynamicMatch.ts).
-import { compileDynamicPattern, dynamicRules, GPTQ_DYNAMIC_KEYS } from '../../../../native/model';
+import { compileDynamicPattern, dynamicRules, ENGINE_DYNAMIC_KEYS, GPTQ_DYNAMIC_KEYS } from '../../../../native/model';
 import type { DynamicRule, JsonObject } from '../../../../native/model';
 import type { ConfigEntry, ConfigSite, LiteralValue } from '../model';
 import type { Rule, RuleContext } from './rule';
@@ -101,17 +101,22 @@ const dynamicInJob: Rule = {
   methods: ['gptq'],
   defaultSeverity: 'information',
   description:
-    "A job file's quantize run refuses a non-empty GPTQModel 7.7 dynamic: the engine does not honour per-module overrides (native/lib/quantize.ts).",
+    "A job file's quantize run honours dynamic's bits, group_size, desc_act and sym per module as GPTQModel 7.7 applies them and refuses any other override (native/lib/gptqDynamicPlan.ts).",
   check(site, ctx) {
     const dynamic = site.fileKind === 'job' ? dynamicOf(site) : undefined;
-    if (!dynamic || dynamic.rules.length === 0) return;
-    ctx.report({
-      at: dynamic.entry,
-      on: 'key',
-      message:
-        "QuantStudio's quantize job refuses this config before any work: the engine quantizes every module with the config's own " +
-        'settings and does not honour dynamic. Remove it, or quantize with GPTQModel 7.7.',
-    });
+    if (!dynamic) return;
+    for (const rule of dynamic.rules) {
+      if (rule.skip) continue;
+      for (const name of Object.keys(rule.overrides)) {
+        if (ENGINE_DYNAMIC_KEYS.includes(name)) continue;
+        ctx.report({
+          range: ctx.locate(['dynamic', rule.key, name], 'key') ?? dynamic.entry.keyRange,
+          message:
+            `QuantStudio's quantize job refuses this config before any work: the engine honours ${ENGINE_DYNAMIC_KEYS.join(', ')} ` +
+            `per module, not ${name}. Remove it, or quantize with GPTQModel 7.7.`,
+        });
+      }
+    }
   },
 };
 
