@@ -5,7 +5,8 @@
 //    calibration read), and the write, with everything mapped and the heap a layer's buffers left (freed, not
 //    returned: they lie between the packed tensors);
 //  - the packed tensors of every quantized linear stay on the heap until the writer streams them at the end;
-//  - one decoder layer's linears as fp32 copies (plus, for weight-only methods, one dequantized linear);
+//  - one decoder layer's linears as fp32 copies (every linear with calibration, which the forward runs; else only
+//    those the method converts), plus, for weight-only methods, one dequantized linear;
 //  - with calibration (GPTQ, AWQ): the activations entering the layer, the fp layer's outputs and the quantized
 //    layer's outputs [samples × seq × hidden] fp32, and the linears' inputs captured over all samples (attention
 //    input, o_proj input, MLP input, down_proj input); with true_sequential GPTQ keeps only the attention input of
@@ -35,7 +36,7 @@ import type { BreakdownLine, MemoryEstimate } from './estimate';
 import type { QuantSettings } from './quantSettings';
 import { describeSettings } from './quantSettings';
 import type { ResolvedModel, TensorMeta } from './types';
-import { isQuantizableLinear, isSkipped, moduleOf, weightLayout } from './weightLayout';
+import { isMoeModel, isQuantizableLinear, isSkipped, moduleOf, quantizedBy, weightLayout } from './weightLayout';
 import { ModelConfigError } from './modelConfig';
 import type { MoeSettings } from './moeConfig';
 import { parseRuntimeConfig } from './runtimeConfig';
@@ -150,9 +151,11 @@ export function estimateCpuQuantize(model: ResolvedModel, settings: QuantSetting
 
   // What is mapped, what the output holds on the heap until written.
   const sourceBytes = model.tensors.reduce((a, t) => a + t.bytes, 0);
-  const quantized = (t: TensorMeta): boolean => isQuantizableLinear(t) && !isSkipped(moduleOf(t.name), settings.skip);
-  const keptBytes = model.tensors.filter((t) => !quantized(t)).reduce((a, t) => a + t.bytes, 0);
-  const packedBytes = weightLayout(model.tensors, settings, arch.computeDtype).totalBytes - keptBytes;
+  // The linears this method converts (bitsandbytes leaves a MoE model's routed experts as stored, weightLayout.ts).
+  const moeModel = isMoeModel(model.tensors);
+  const converted = (t: TensorMeta): boolean => quantizedBy(t, settings.method, moeModel);
+  const quantized = (t: TensorMeta): boolean => converted(t) && !isSkipped(moduleOf(t.name), settings.skip);
+  const packedBytes = weightLayout(model.tensors, settings, arch.computeDtype).quantizedBytes;
 
   const inLayers = model.tensors.filter((t) => layerOf(t.name) !== undefined).reduce((a, t) => a + t.bytes, 0);
   const embeddingBytes = model.tensors.filter((t) => /(^|\.)(embed_tokens|wte)\.weight$/.test(t.name)).reduce((a, t) => a + t.bytes, 0);
@@ -161,7 +164,9 @@ export function estimateCpuQuantize(model: ResolvedModel, settings: QuantSetting
   // One decoder layer's linears in fp32 (the largest layer), and its largest linear.
   const perLayer = new Map<string, number>();
   let largestLinear = 0;
-  for (const t of model.tensors.filter(isQuantizableLinear)) {
+  // A calibration forward runs every linear, kept ones too (pipeline.cc LoadWeights); the direct step holds only
+  // those it converts.
+  for (const t of model.tensors.filter(calibrated ? isQuantizableLinear : quantized)) {
     const layer = layerOf(t.name) ?? t.name;
     perLayer.set(layer, (perLayer.get(layer) ?? 0) + numel(t));
     largestLinear = Math.max(largestLinear, numel(t));

@@ -9,8 +9,8 @@
 //    them on average), per linear the damped Hessian's inverse Cholesky factor ([cols³]) and the column updates
 //    ([rows × cols²]), then packing and dequantizing its codes (per weight, as the direct step);
 //  - RTN, NF4, FP4, int8: each linear read into fp32, rounded, packed (per weight);
-//  - AWQ (dense layers): the same two passes, then the scale and clip search (awqSearchWork.ts), then packing as the
-//    direct step; its search on Mixture-of-Experts layers is not modelled (no time is predicted there);
+//  - AWQ: the same two passes, then the scale and clip search (awqSearchWork.ts, Mixture-of-Experts blocks as
+//    GPTQModel 7.7 searches them), then packing as the direct step;
 //  - the writer: every source byte read and every output byte written; tokenizing the calibration text (JS).
 // The engine's kernels split over its threads (time / threads); packing, writing and tokenizing run on one.
 import { architectureOf } from './architecture';
@@ -22,7 +22,7 @@ import type { QuantSettings } from './quantSettings';
 import { QUANTIZE_SPEED } from './quantizeSpeed';
 import type { QuantizeSpeed } from './quantizeSpeed';
 import type { ResolvedModel, TensorMeta } from './types';
-import { isQuantizableLinear, isSkipped, moduleOf, weightLayout } from './weightLayout';
+import { isMoeModel, isQuantizableLinear, isSkipped, moduleOf, quantizedBy, weightLayout } from './weightLayout';
 
 /** What each phase computes, in the units QuantizeSpeed prices; choleskyCols: each Cholesky's width (priced by width). */
 export type QuantizeWork = Record<keyof QuantizeSpeed, number> & { choleskyCols: number[] };
@@ -100,8 +100,6 @@ export function quantizeWork(model: ResolvedModel, settings: QuantSettings, o: Q
   const tokens = calibrated ? o.samples * o.seqLen : 0;
   const experts = num(model.config.num_local_experts) || num(model.config.num_experts);
   const topK = num(model.config.num_experts_per_tok);
-  if (awq && experts > 0)
-    return fail('unsupported', "AWQ's search on Mixture-of-Experts layers is not modelled", 'quantize time', 'use the memory figure alone');
   const routedTokens = experts > 0 && topK > 0 ? (tokens * topK) / experts : tokens;
   const work: QuantizeWork = {
     forwardFlop: 0,
@@ -119,7 +117,9 @@ export function quantizeWork(model: ResolvedModel, settings: QuantSettings, o: Q
   };
   const linears = model.tensors.filter(isQuantizableLinear);
   const skip = settings.skip;
-  const quantized = (t: TensorMeta): boolean => !isSkipped(moduleOf(t.name), skip);
+  // The linears the method converts (bitsandbytes leaves a MoE model's routed experts as stored, weightLayout.ts).
+  const moeModel = isMoeModel(model.tensors);
+  const quantized = (t: TensorMeta): boolean => quantizedBy(t, settings.method, moeModel) && !isSkipped(moduleOf(t.name), skip);
   const hessians = new Map<string, { cols: number; tokens: number }>();
   let forwardMacs = 0; // per token, summed over layers
   for (const t of linears) {
@@ -137,7 +137,7 @@ export function quantizeWork(model: ResolvedModel, settings: QuantSettings, o: Q
   }
   for (const h of hessians.values()) work.hessianMac += h.tokens * h.cols * h.cols;
   if (calibrated) {
-    const passes = o.trueSequential && experts > 0 ? 5 : 2;
+    const passes = gptq && o.trueSequential && experts > 0 ? 5 : 2;
     const routers = experts > 0 ? arch.layers * experts * arch.hidden : 0;
     // Causal attention: QKᵀ and PV over half the window on average, per head.
     const attention = arch.layers * o.seqLen * arch.heads * arch.headDim;
@@ -146,8 +146,9 @@ export function quantizeWork(model: ResolvedModel, settings: QuantSettings, o: Q
   }
   if (awq && settings.method === 'awq') {
     const attentionMacs = o.seqLen * arch.heads * arch.headDim;
+    const routing = experts > 0 && topK > 0 ? { experts, topK, hidden: arch.hidden } : undefined;
     for (const layer of awqLayers(linears, quantized, arch.kvHeads * arch.headDim, attentionMacs))
-      addAwqLayerSearch(work, layer, tokens, settings.groupSize);
+      addAwqLayerSearch(work, layer, { samples: o.samples, seqLen: o.seqLen }, settings.groupSize, routing);
   }
   const sourceBytes = model.tensors.reduce((a, t) => a + t.bytes, 0);
   work.ioByte = sourceBytes + weightLayout(model.tensors, settings, arch.computeDtype).totalBytes;
@@ -165,7 +166,14 @@ function awqLayers(linears: TensorMeta[], quantized: (t: TensorMeta) => boolean,
     const [rows, cols] = t.shape;
     const input = inputOf(t.name);
     const leaf = moduleOf(t.name).split('.').pop() ?? '';
-    layer.linears.push({ input, clip: leaf !== 'q_proj' && leaf !== 'k_proj', rows, cols, skipped: !quantized(t) });
+    layer.linears.push({
+      input,
+      expert: expertOf(t.name) !== undefined,
+      clip: leaf !== 'q_proj' && leaf !== 'k_proj',
+      rows,
+      cols,
+      skipped: !quantized(t),
+    });
     if (input === 'o') layer.oFolds = cols === kvWidth;
   }
   return [...layers.values()];

@@ -23,7 +23,14 @@ export { defaultHubCacheDir, findCachedSnapshot, repoFolderName } from './hfCach
 export { architectureOf } from './architecture';
 export type { Architecture } from './architecture';
 export { quantSettingsOf, quantSettingsRead, describeSettings, gptqModuleSettings } from './quantSettings';
-export { compileDynamicPattern, dynamicRuleFor, dynamicRules, GPTQ_DYNAMIC_KEYS, dynamicRuleMatches } from './gptqDynamic';
+export {
+  compileDynamicPattern,
+  dynamicRuleFor,
+  dynamicRules,
+  ENGINE_DYNAMIC_KEYS,
+  GPTQ_DYNAMIC_KEYS,
+  dynamicRuleMatches,
+} from './gptqDynamic';
 export type { CompiledPattern, DynamicRule } from './gptqDynamic';
 export { THREADS_ENV, engineThreads } from './engineThreads';
 export type { QuantSettings } from './quantSettings';
@@ -70,7 +77,7 @@ export type {
 export { deploySettingsOf } from './deploySettings';
 export { estimateQuantizeTime, quantizeTime, quantizeWork } from './estimateQuantizeTime';
 export { AWQ_SEARCH, addAwqLayerSearch, useAwqGram } from './awqSearchWork';
-export type { AwqLayerShape, AwqLinearShape } from './awqSearchWork';
+export type { AwqCalibration, AwqLayerShape, AwqLinearShape, AwqRouting } from './awqSearchWork';
 export type { PhaseTime, QuantizeTime, QuantizeTimeOptions, QuantizeWork } from './estimateQuantizeTime';
 export { QUANTIZE_SPEED } from './quantizeSpeed';
 export type { QuantizeSpeed } from './quantizeSpeed';

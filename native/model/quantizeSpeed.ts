@@ -34,7 +34,7 @@ export interface QuantizeSpeed {
 }
 
 /** Measured 2026-12-03 at load average 2.9–3.2 (other work; CPU time is divided): forward ≈ 104 GFLOP/s per thread; the AWQ
- *  units (`… awq`, the middle of three runs) 2026-12-03 at load average 0.6. */
+ *  units (`… awq`, the middle of three runs) 2026-12-03 at load average 1.8. */
 export const QUANTIZE_SPEED: Readonly<QuantizeSpeed> = {
   forwardFlop: 9.585e-12,
   hessianMac: 1.265e-11,
@@ -48,8 +48,8 @@ export const QUANTIZE_SPEED: Readonly<QuantizeSpeed> = {
   weightElement: 1.188e-8,
   bnbElement: 2.323e-8,
   ioByte: 1.689e-10,
-  awqGridMac: 1.755e-11,
-  awqFakeElement: 3.906e-9,
-  awqClipMac: 1.588e-10,
+  awqGridMac: 1.531e-11,
+  awqFakeElement: 4.505e-9,
+  awqClipMac: 5.199e-11,
   tokenizeByte: 7.668e-7,
 };

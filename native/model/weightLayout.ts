@@ -54,7 +54,13 @@ export function isQuantizableLinear(t: TensorMeta): boolean {
 // GPTQModel 7.7's Qwen2-MoE / Qwen3-MoE trees hold no dense MLP, so a MoE model's dense layers (mlp_only_layers) keep it.
 const DENSE_MLP = /\.layers\.\d+\.mlp\.(gate_proj|up_proj|down_proj)\.weight$/;
 
-function quantizedBy(t: TensorMeta, method: QuantSettings['method'], moeModel: boolean): boolean {
+/** Whether a model has routed experts (the rule below treats its linears by method). */
+export function isMoeModel(tensors: readonly TensorMeta[]): boolean {
+  return tensors.some((t) => EXPERT.test(moduleOf(t.name)));
+}
+
+/** Whether `method` quantizes this tensor (before the config's skip list): the linears it converts. */
+export function quantizedBy(t: TensorMeta, method: QuantSettings['method'], moeModel: boolean): boolean {
   if (method === 'none') return false;
   if (method !== 'bnb4' && method !== 'int8') return isQuantizableLinear(t) && !(moeModel && DENSE_MLP.test(t.name));
   if (EXPERT.test(moduleOf(t.name))) return false;
@@ -118,7 +124,7 @@ export function weightLayout(tensors: readonly TensorMeta[], settings: QuantSett
     line.count = units.size;
     lines.set(label, line);
   };
-  const moeModel = tensors.some((t) => EXPERT.test(moduleOf(t.name)));
+  const moeModel = isMoeModel(tensors);
   for (const t of tensors) {
     const module = moduleOf(t.name);
     const own = settings.method !== 'none' && quantizedBy(t, settings.method, moeModel) ? moduleSettings(settings, module) : undefined;

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // The quantize job's memory estimate (native/model/estimateCpuQuantize.ts) against the worker's real peak RSS:
 // GPTQ, RTN and NF4 on tiny-llama (GPTQ with 128 windows of 256 tokens) and on the 349M random Llama (GPTQ
-// with 16 windows, so the run stays within minutes on a small machine), run through the job runner like the
-// editor runs them. Target per row: predicted / measured within 0.90–1.10 (the pre-job check in
-// native/worker/memoryCheck.ts compares the unmapped part of this prediction with the machine's memory).
+// with 16 windows, so the run stays within minutes on a small machine), and GPTQ (4 × 128), AWQ (16 × 256) and NF4 on
+// the Qwen3-30B-A3B shape cut to 2 layers (128 experts), run through the job runner like the editor runs them.
+// Target per row: predicted / measured within 0.90–1.10 (the pre-job check in native/worker/memoryCheck.ts compares
+// the unmapped part of this prediction with the machine's memory).
 // Last stdout line: {"name": "quantize-memory", "results": [...]}; every figure in bench-results/quantize-memory.json.
 // Arguments: `tiny` runs tiny-llama only.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureRandomLlama } from '../tools/random-llama.mjs';
+import { ensureRandomLlama, ensureRealShape } from '../tools/random-llama.mjs';
 
 const require = createRequire(import.meta.url);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -21,6 +22,7 @@ const { predictJobMemory } = require(join(root, 'out', 'native', 'worker', 'memo
 const MiB = 2 ** 20;
 const TARGET = 0.1;
 const GPTQ = { quant_method: 'gptq', bits: 4, group_size: 128, desc_act: false, sym: true };
+const AWQ = { quant_method: 'awq', bits: 4, group_size: 128, zero_point: true, version: 'gemm' };
 const NF4 = { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4' };
 const log = (line) => process.stderr.write(`${line}\n`);
 
@@ -65,6 +67,16 @@ if (!process.argv.includes('tiny')) {
     await measure('random Llama 349M GPTQ 4-bit (16×256)', big, GPTQ, { calibration: { nsamples: 16, seqlen: 256 } }),
     await measure('random Llama 349M RTN 4-bit', big, GPTQ, { algorithm: 'rtn' }),
     await measure('random Llama 349M NF4', big, NF4, {}),
+  );
+  const moe = ensureRealShape('qwen3-30b-a3b-2l');
+  // AWQ with 16 × 256: with fewer tokens some expert gets none and the gate/up group falls back to RTN (GPTQModel 7.7's
+  // rule), so its search, which the estimate counts, never runs.
+  const short = { calibration: { nsamples: 4, seqlen: 128 } };
+  const reached = { calibration: { nsamples: 16, seqlen: 256 } };
+  rows.push(
+    await measure('Qwen3-30B-A3B shape, 2 layers, GPTQ 4-bit (4×128)', moe, GPTQ, short),
+    await measure('Qwen3-30B-A3B shape, 2 layers, AWQ 4-bit (16×256)', moe, AWQ, reached),
+    await measure('Qwen3-30B-A3B shape, 2 layers, NF4', moe, NF4, {}),
   );
 }
 mkdirSync(join(root, 'bench-results'), { recursive: true });

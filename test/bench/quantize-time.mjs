@@ -2,7 +2,8 @@
 // The quantize job's predicted time (native/model/estimateQuantizeTime.ts, priced by native/model/quantizeSpeed.ts)
 // against real GPTQ jobs run through the job runner at one engine thread: tiny-llama with 128 × 256 calibration
 // tokens and the 349M random Llama (test/tools/random-llama.mjs) with 4 × 128 and 16 × 256, and AWQ on that model
-// with 4 × 128. Time is compared as
+// with 4 × 128, and on the Qwen3-30B-A3B shape cut to 2 layers (128 experts) with 16 × 256 (with fewer tokens some
+// expert gets none and GPTQModel's fallback sends the whole gate/up group to RTN, skipping its search). Time is compared as
 // CPU time (the worker's quantizeCpuSeconds against the prediction at one thread, where wall time is CPU time): a
 // loaded machine stretches wall time more than the CPU time a job needs, though a core shared with other work still
 // slows the kernels that run from memory. The speed table comes from other runs (test/tools/measure-quantize-speed.mjs),
@@ -15,7 +16,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureRandomLlama } from '../tools/random-llama.mjs';
+import { ensureRandomLlama, ensureRealShape } from '../tools/random-llama.mjs';
 
 const require = createRequire(import.meta.url);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -66,6 +67,12 @@ if (!process.argv.includes('tiny')) {
     await measure('random Llama 349M GPTQ 4-bit g128 (4×128)', big, { nsamples: 4, seqlen: 128 }),
     await measure('random Llama 349M GPTQ 4-bit g128 (16×256)', big, { nsamples: 16, seqlen: 256 }),
     await measure('random Llama 349M AWQ 4-bit g128 (4×128)', big, { nsamples: 4, seqlen: 128 }, AWQ),
+    await measure(
+      'Qwen3-30B-A3B shape, 2 layers, AWQ 4-bit g128 (16×256)',
+      ensureRealShape('qwen3-30b-a3b-2l'),
+      { nsamples: 16, seqlen: 256 },
+      AWQ,
+    ),
   );
 }
 mkdirSync(join(root, 'bench-results'), { recursive: true });

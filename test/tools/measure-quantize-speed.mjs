@@ -75,8 +75,8 @@ async function measureAwq() {
   const work = { awqGridMac: 0, awqFakeElement: 0, awqClipMac: 0 };
   model.addAwqLayerSearch(
     work,
-    { linears: [{ input: 'o', clip: true, rows, cols, skipped: false }], oFolds: false, attentionMacs: 0 },
-    4096,
+    { linears: [{ input: 'o', expert: false, clip: true, rows, cols, skipped: false }], oFolds: false, attentionMacs: 0 },
+    { samples: 1, seqLen: 4096 },
     128,
   );
   const awqClipMac = (clipped - plain) / work.awqClipMac;

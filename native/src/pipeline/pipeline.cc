@@ -7,6 +7,7 @@
 #include "formats/checkpoint_config.h"
 #include "io/output_folder.h"
 #include "pipeline/checkpoint_writer.h"
+#include "pipeline/gptq_dynamic.h"
 #include "pipeline/layer_step.h"
 #include "quant/rtn.h"
 #include "runtime/model.h"
@@ -83,10 +84,15 @@ void Validate(const PipelineOptions& o, const runtime::Model& model) {
       const int64_t rows = s.sourceRows > 0 ? s.sourceRows : t->shape[0], cols = t->shape[1];
       const quant::WeightMatrix w{s.name, nullptr, rows, cols};
       if (o.method == Method::Gptq || o.method == Method::Rtn) {
-        quant::CheckGroupOptions(w, o.gptq.bits, o.gptq.groupSize);
+        const GptqModuleRule* rule = o.dynamic.empty() ? nullptr : DynamicRuleFor(o, s.name);
+        if (rule && rule->skip) continue;
+        const quant::GptqOptions g = GptqOptionsFor(o, s.name);
+        if (rule && layout.feed == formats::Feed::Group && !layout.HoldsBits(g.bits))
+          throw quant::QuantError(s.name + " (dynamic " + rule->key + "): " + BitsError(layout, g.bits));
+        quant::CheckGroupOptions(w, g.bits, g.groupSize);
         if (o.method == Method::Gptq) {
-          const std::string e = quant::ValidateGptqOptions(o.gptq, cols);
-          if (!e.empty()) throw quant::QuantError(s.name + ": " + e);
+          const std::string e = quant::ValidateGptqOptions(g, cols);
+          if (!e.empty()) throw quant::QuantError(s.name + (rule ? " (dynamic " + rule->key + ")" : "") + ": " + e);
         }
       }
       if (o.method == Method::Awq) {
@@ -119,9 +125,16 @@ void RenameKept(const runtime::Model& model, const WorkingLayer& layer, TensorEd
   }
 }
 
-void MarkSkipped(WorkingLayer& layer, const std::vector<std::string>& skip) {
-  for (LinearSlot& s : layer.slots)
-    for (const std::string& key : skip) s.skipped = s.skipped || Matches(s.name, key) || Matches(s.SourceName(), key);
+// The skip list, and GPTQModel's "-:" dynamic keys (matched on the written name, as GPTQModel matches its modules).
+void MarkSkipped(WorkingLayer& layer, const PipelineOptions& o) {
+  for (LinearSlot& s : layer.slots) {
+    for (const std::string& key : o.skipModules)
+      s.skipped = s.skipped || Matches(s.name, key) || Matches(s.SourceName(), key);
+    if (!s.skipped && !o.dynamic.empty() && !s.Router()) {
+      const GptqModuleRule* rule = DynamicRuleFor(o, s.name);
+      s.skipped = rule && rule->skip;
+    }
+  }
 }
 
 // ‖ŷ − y‖² / ‖y − x‖²: the output error relative to what the layer adds to the residual stream.
@@ -136,8 +149,8 @@ double RelativeOutputError(const std::vector<float>& x, const std::vector<float>
 
 formats::CheckpointConfig CheckpointConfigOf(const PipelineOptions& o, const std::vector<std::string>& keptDense) {
   formats::CheckpointConfigOptions c;
-  c.gptq = {o.gptq.bits,        o.gptq.groupSize, o.gptq.descAct,     o.gptq.sym,
-            o.gptq.dampPercent, o.trueSequential, o.gptq.staticGroups};
+  c.gptq = {o.gptq.bits,        o.gptq.groupSize, o.gptq.descAct,      o.gptq.sym,
+            o.gptq.dampPercent, o.trueSequential, o.gptq.staticGroups, o.dynamicJson};
   // RTN into an AWQ layout takes its width and groups from the group options.
   c.awq.bits = o.method == Method::Rtn ? o.gptq.bits : o.awq.bits;
   c.awq.groupSize = o.method == Method::Rtn ? o.gptq.groupSize : o.awq.groupSize;
@@ -185,7 +198,7 @@ PipelineResult Quantize(const PipelineOptions& options, const std::function<void
   for (int64_t i = 0; i < config.layers; ++i) {
     ctx.CheckCancelled();
     const Clock::time_point layerStart = Clock::now();
-    WorkingLayer layer = LoadLayer(*model, i, TreeOf(formats::LayoutOf(options.layout)));
+    WorkingLayer layer = DescribeLayer(*model, i, TreeOf(formats::LayoutOf(options.layout)));
     if (config.moe.experts > 0 && !config.moe.Sparse(i)) {
       for (const LinearSlot& s : layer.slots) {
         const bool listed = std::any_of(options.skipModules.begin(), options.skipModules.end(),
@@ -194,7 +207,10 @@ PipelineResult Quantize(const PipelineOptions& options, const std::function<void
           keptDense.push_back(s.name);
       }
     }
-    MarkSkipped(layer, options.skipModules);
+    MarkSkipped(layer, options);
+    // A linear kept as stored needs no fp32 copy unless the calibration forward runs it (a MoE model's experts under
+    // bitsandbytes: a whole layer of them).
+    LoadWeights(*model, layer, calibrated);
     LayerReport r;
     r.name = layer.name;
     const LayerStep step{*model, layer, inputs, options, ctx, edits, &r};

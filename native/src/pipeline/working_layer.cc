@@ -172,10 +172,10 @@ WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index, ModuleTre
   return layer;
 }
 
-WorkingLayer LoadLayer(const runtime::Model& model, int64_t index, ModuleTree tree) {
-  WorkingLayer layer = DescribeLayer(model, index, tree);
+void LoadWeights(const runtime::Model& model, WorkingLayer& layer, bool skipped) {
   const io::ModelWeights& w = model.weights();
   for (LinearSlot& slot : layer.slots) {
+    if (slot.skipped && !skipped) continue;
     const io::TensorView* t = w.Find(slot.SourceName() + ".weight");
     if (!t) {
       throw std::runtime_error(slot.SourceName() +
@@ -200,7 +200,12 @@ WorkingLayer LoadLayer(const runtime::Model& model, int64_t index, ModuleTree tr
     }
     slot.linear = std::make_unique<Fp32Linear>(std::move(weight), std::move(bias), rows, t->shape[1]);
   }
-  layer.norms = model.layerNorms(index);
+  layer.norms = model.layerNorms(layer.index);
+}
+
+WorkingLayer LoadLayer(const runtime::Model& model, int64_t index, ModuleTree tree) {
+  WorkingLayer layer = DescribeLayer(model, index, tree);
+  LoadWeights(model, layer, true);
   return layer;
 }
 

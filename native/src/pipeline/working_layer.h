@@ -80,8 +80,12 @@ struct ModuleTree {
 /** The module names of layer `index`'s linears and norms (Llama family or OPT naming) in `tree`. */
 WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index, ModuleTree tree = {});
 
-/** DescribeLayer plus fp32 copies of every weight and bias. Throws naming the tensor when a linear is not
- *  stored dense (e.g. the source is already quantized). */
+/** fp32 copies of the slots' weights and biases (the skipped slots' too when `skipped`: a calibration forward runs
+ *  them) and the layer's norms. Throws naming the tensor when a linear is not stored dense (e.g. the source is
+ *  already quantized). */
+void LoadWeights(const runtime::Model& model, WorkingLayer& layer, bool skipped);
+
+/** DescribeLayer plus LoadWeights of every slot. */
 WorkingLayer LoadLayer(const runtime::Model& model, int64_t index, ModuleTree tree = {});
 
 /** x [tokens × cols] /= s per column; w [rows × cols] *= s per column; w rows /= s per row. */

@@ -6,7 +6,6 @@
 #include "core/thread_pool.h"
 #include "kernels/matmul.h"
 #include "quant/hessian.h"
-#include "quant/linalg.h"
 
 namespace quantstudio::quant {
 namespace {
@@ -64,24 +63,6 @@ void FakeQuantizeRow(float* w, int64_t cols, int64_t groupSize, const AwqOptions
 
 int64_t EffectiveGroupSize(const AwqOptions& options, int64_t cols) {
   return options.groupSize == -1 ? cols : options.groupSize;
-}
-
-// dᵀ·H·d for d = a − b and H symmetric [n × n], row stride ld: e = H·d in axpy form (vectorises without
-// reassociating a sum), then d·e. Cloned for AVX2.
-QUANTSTUDIO_AVX2_CLONES
-double QuadraticError(const float* a, const float* b, const double* h, int64_t ld, int64_t n, std::vector<double>& diff,
-                      std::vector<double>& e) {
-  for (int64_t i = 0; i < n; ++i) diff[i] = static_cast<double>(a[i]) - static_cast<double>(b[i]);
-  std::fill(e.begin(), e.begin() + n, 0.0);
-  for (int64_t i = 0; i < n; ++i) {
-    const double di = diff[i];
-    if (di == 0.0) continue;
-    const double* hRow = h + i * ld;
-    for (int64_t j = 0; j < n; ++j) e[j] += di * hRow[j];
-  }
-  double total = 0.0;
-  for (int64_t i = 0; i < n; ++i) total += diff[i] * e[i];
-  return total;
 }
 
 // Σ over rows of d·(H·d) for d = w − candidate ([rows × cols], overwritten by d), H = gram [cols × cols] fp32 and
@@ -288,50 +269,63 @@ std::vector<float> SearchAwqClip(const float* w, int64_t rows, int64_t cols, con
                                  const AwqOptions& options) {
   const int64_t groupSize = EffectiveGroupSize(options, cols);
   const int64_t groups = cols / groupSize;
-  // Only the Gram blocks of each group are needed.
-  std::vector<double> gram(static_cast<size_t>(groups * groupSize * groupSize), 0.0);  // [group][i][j]
-  for (int64_t t = 0; t < tokens; ++t) {
-    const float* row = x + t * cols;
-    for (int64_t g = 0; g < groups; ++g) {
-      double* block = &gram[g * groupSize * groupSize];
-      const float* xg = row + g * groupSize;
-      for (int64_t i = 0; i < groupSize; ++i) {
-        const double xi = xg[i];
-        if (xi == 0.0) continue;
-        for (int64_t j = 0; j < groupSize; ++j) block[i * groupSize + j] += xi * xg[j];
-      }
-    }
+  const kernels::MatrixRef gramOf{DType::F32, nullptr, groupSize, groupSize};
+  // Each group's Gram block G_g = X_gᵀ·X_g (only those are needed), on the engine's GEMM from X_g transposed.
+  std::vector<float> gram(static_cast<size_t>(groups * groupSize * groupSize));
+  std::vector<float> xt(static_cast<size_t>(groupSize * tokens));
+  for (int64_t g = 0; g < groups; ++g) {
+    for (int64_t t = 0; t < tokens; ++t)
+      for (int64_t i = 0; i < groupSize; ++i) xt[i * tokens + t] = x[t * cols + g * groupSize + i];
+    kernels::MatMul(xt.data(), groupSize, kernels::MatrixRef{DType::F32, xt.data(), groupSize, tokens}, nullptr,
+                    &gram[g * groupSize * groupSize]);
   }
+  std::vector<float>().swap(xt);
+  // Per group and shrink step, every row's rounding error d at once: its error dᵀ·G·d is d·(d·G) with d·G one GEMM.
   const int shrinkSteps = static_cast<int>(options.clipMaxShrink * options.clipGrid);
   std::vector<float> best(static_cast<size_t>(rows * groups));
-  DefaultThreadPool().ParallelFor(static_cast<size_t>(rows), 4, [&](size_t begin, size_t end) {
-    std::vector<float> clipped(static_cast<size_t>(groupSize));
-    std::vector<double> diff(static_cast<size_t>(groupSize));
-    std::vector<double> e(static_cast<size_t>(groupSize));
-    for (size_t rr = begin; rr < end; ++rr) {
-      const int64_t r = static_cast<int64_t>(rr);
-      for (int64_t g = 0; g < groups; ++g) {
-        const float* wg = w + r * cols + g * groupSize;
-        float orgMax = 0.0f;
-        for (int64_t i = 0; i < groupSize; ++i) orgMax = std::max(orgMax, std::fabs(wg[i]));
-        float bestMax = orgMax;
-        double minErr = 1e9;  // AutoAWQ's starting bound
-        for (int s = 0; s < shrinkSteps; ++s) {
-          const float maxVal = orgMax * (1.0f - static_cast<float>(s) / static_cast<float>(options.clipGrid));
-          for (int64_t i = 0; i < groupSize; ++i) clipped[i] = std::min(std::max(wg[i], -maxVal), maxVal);
-          FakeQuantizeRow(clipped.data(), groupSize, groupSize, options);
-          const double err =
-              QuadraticError(clipped.data(), wg, &gram[g * groupSize * groupSize], groupSize, groupSize, diff, e) /
-              static_cast<double>(tokens);
-          if (err < minErr) {
-            minErr = err;
-            bestMax = maxVal;
+  std::vector<float> orgMax(static_cast<size_t>(rows)), diff(static_cast<size_t>(rows * groupSize));
+  std::vector<float> product(diff.size());
+  std::vector<double> minErr(static_cast<size_t>(rows));
+  for (int64_t g = 0; g < groups; ++g) {
+    DefaultThreadPool().ParallelFor(static_cast<size_t>(rows), 64, [&](size_t begin, size_t end) {
+      for (size_t r = begin; r < end; ++r) {
+        const float* wg = w + static_cast<int64_t>(r) * cols + g * groupSize;
+        float m = 0.0f;
+        for (int64_t i = 0; i < groupSize; ++i) m = std::max(m, std::fabs(wg[i]));
+        orgMax[r] = m;
+        best[r * groups + g] = m;
+        minErr[r] = 1e9;  // AutoAWQ's starting bound
+      }
+    });
+    kernels::MatrixRef gramBlock = gramOf;
+    gramBlock.data = &gram[g * groupSize * groupSize];
+    for (int s = 0; s < shrinkSteps; ++s) {
+      const float shrink = 1.0f - static_cast<float>(s) / static_cast<float>(options.clipGrid);
+      DefaultThreadPool().ParallelFor(static_cast<size_t>(rows), 64, [&](size_t begin, size_t end) {
+        for (size_t r = begin; r < end; ++r) {
+          const float* wg = w + static_cast<int64_t>(r) * cols + g * groupSize;
+          float* d = &diff[r * groupSize];
+          const float maxVal = orgMax[r] * shrink;
+          for (int64_t i = 0; i < groupSize; ++i) d[i] = std::min(std::max(wg[i], -maxVal), maxVal);
+          FakeQuantizeRow(d, groupSize, groupSize, options);
+          for (int64_t i = 0; i < groupSize; ++i) d[i] -= wg[i];
+        }
+      });
+      kernels::MatMul(diff.data(), rows, gramBlock, nullptr, product.data());  // G is symmetric: d·Gᵀ = d·G
+      DefaultThreadPool().ParallelFor(static_cast<size_t>(rows), 64, [&](size_t begin, size_t end) {
+        for (size_t r = begin; r < end; ++r) {
+          double err = 0.0;
+          for (int64_t i = 0; i < groupSize; ++i)
+            err += static_cast<double>(diff[r * groupSize + i]) * product[r * groupSize + i];
+          err /= static_cast<double>(tokens);
+          if (err < minErr[r]) {
+            minErr[r] = err;
+            best[r * groups + g] = orgMax[r] * shrink;
           }
         }
-        best[r * groups + g] = bestMax;
-      }
+      });
     }
-  });
+  }
   return best;
 }
 
