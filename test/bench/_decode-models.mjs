@@ -1,5 +1,6 @@
 // The real-shape decode models shared by the speed benchmarks: the 349M random Llama (test/tools/random-llama.mjs)
-// as stored (fp16) and quantized without calibration (round-to-nearest into the GPTQ layout, bitsandbytes NF4),
+// as stored (fp16) and quantized without calibration (round-to-nearest into the GPTQ and AWQ GEMM layouts,
+// bitsandbytes NF4),
 // each written once beside the model in the bench cache with a stamp of how it was made.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -17,6 +18,12 @@ export const DECODE_FORMATS = [
     name: 'gptq-4bit-g128-rtn',
     algorithm: 'rtn',
     config: { quant_method: 'gptq', bits: 4, group_size: 128, desc_act: false, sym: true },
+  },
+  {
+    label: 'AWQ GEMM 4-bit g128',
+    name: 'awq-gemm-4bit-g128-rtn',
+    algorithm: 'rtn',
+    config: { quant_method: 'awq', version: 'gemm', bits: 4, group_size: 128, zero_point: true },
   },
   { label: 'NF4', name: 'nf4', config: { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4' } },
 ];

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Our decode and prefill side by side with llama.cpp on the same 349M random Llama (test/tools/random-llama.mjs):
-// fp16 against GGUF F16, and our 4-bit formats (GPTQ 4-bit g128, NF4) against Q4_0, at the same thread count.
+// fp16 against GGUF F16, and our 4-bit formats (GPTQ 4-bit g128, AWQ GEMM 4-bit g128, NF4) against Q4_0, at the same thread count.
 // llama.cpp's llama-bench and llama-quantize are built once from the source vendored in llama-cpp-python's sdist
 // and cached under <cache>/quantstudio-bench/ with the GGUF conversions. Rounds interleave ours and llama-bench so
 // a shared machine's load falls on both; each round's ratio is printed with the load average, and the median
@@ -40,6 +40,7 @@ await runLlamaPart('llama-cpp', details, async () => {
   const pairs = [
     ['fp16', 'F16', gguf.f16],
     ['GPTQ 4-bit g128', 'Q4_0', gguf.q4],
+    ['AWQ GEMM 4-bit g128', 'Q4_0', gguf.q4],
     ['NF4', 'Q4_0', gguf.q4],
   ];
   for (let round = 0; round < ROUNDS; round++) {

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The kernels at every SIMD level this CPU runs, side by side at real layer shapes (Llama-3.1-8B's MLP:
 // 14336 × 4096, far past any L3), interleaved in one run so a busy machine slows every level alike:
-// decode (one row of x: GEMV, memory-bound) and prefill (128 rows: GEMM, compute-bound), fp16 weights and
-// GPTQ 4-bit g128; decode of AWQ GEMM 4-bit and NF4 too. Reports the level the engine picks by default, seconds per product at each level, and
+// decode (one row of x: GEMV, memory-bound; the 4-bit formats cycle through four copies of the layer, as one
+// would fit in a 32 MiB L3) and prefill (128 rows: GEMM, compute-bound), fp16 weights and GPTQ 4-bit g128;
+// decode of AWQ GEMM 4-bit and NF4 too. Reports the level the engine picks by default, seconds per product at each level, and
 // the AVX-512 / AVX2 speed-up where the CPU has AVX-512, with the load average before and after.
 // Last stdout line: {"name": "simd-levels", "results": [...]}; details in bench-results/simd-levels.json.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,30 +46,38 @@ const wF16 = new Uint16Array(N * K);
   wF16.set(f32ToF16(wF32));
 }
 const scratch = mkdtempSync(join(tmpdir(), 'qs-bench-simd-'));
+// Each quantized file holds LAYERS copies of the layer, timed in turn: one 4-bit copy (29 MiB) would sit in a
+// 32 MiB L3, where the fp16 matrix (112 MiB) and a real model's decode do not.
+const LAYERS = quick ? 1 : 4;
+const prefixes = Array.from({ length: LAYERS }, (_, i) => `model.layers.${i}.mlp.up_proj`);
+const prefix = prefixes[0];
+function writeCopies(file, tensors) {
+  const copies = prefixes.flatMap((p) => tensors.map((t) => ({ ...t, name: p + t.name.slice(prefix.length) })));
+  writeSafetensors(file, copies);
+}
 const gptqFile = join(scratch, 'gptq.safetensors');
-const prefix = 'model.layers.0.mlp.up_proj';
-writeSafetensors(gptqFile, packLayer('gptq', prefix, await quantize('rtn', wF32, N, K, { bits: 4, groupSize: 128, sym: true })));
+writeCopies(gptqFile, packLayer('gptq', prefix, await quantize('rtn', wF32, N, K, { bits: 4, groupSize: 128, sym: true })));
 const awqFile = join(scratch, 'awq.safetensors');
-writeSafetensors(awqFile, packLayer('awq-gemm', prefix, await quantize('rtn', wF32, N, K, { bits: 4, groupSize: 128, sym: false })));
+writeCopies(awqFile, packLayer('awq-gemm', prefix, await quantize('rtn', wF32, N, K, { bits: 4, groupSize: 128, sym: false })));
 const nf4File = join(scratch, 'nf4.safetensors');
-writeSafetensors(nf4File, packLayer('bnb4', prefix, await quantize('nf4', wF32, N, K, { blocksize: 64, doubleQuant: false })));
+writeCopies(nf4File, packLayer('bnb4', prefix, await quantize('nf4', wF32, N, K, { blocksize: 64, doubleQuant: false })));
 
 const xDecode = seeded(K, 11, 1);
 const xPrefill = seeded(PREFILL_ROWS * K, 12, 1);
 const kernels = [
   { name: 'fp16 decode GEMV', time: (reps) => timeDense(xDecode, 1, reps) },
   { name: `fp16 prefill GEMM (${PREFILL_ROWS} rows)`, time: (reps) => timeDense(xPrefill, PREFILL_ROWS, reps) },
-  { name: 'GPTQ 4-bit g128 decode GEMV', time: (reps) => addon.qlinearTime(gptqFile, prefix, 1, reps) },
+  { name: 'GPTQ 4-bit g128 decode GEMV', time: (reps) => addon.qlinearTime(gptqFile, prefixes, 1, reps) / LAYERS },
   { name: `GPTQ 4-bit g128 prefill (${PREFILL_ROWS} rows)`, time: (reps) => addon.qlinearTime(gptqFile, prefix, PREFILL_ROWS, reps) },
   {
     name: 'AWQ GEMM 4-bit g128 decode GEMV',
     bytes: (N * K) / 2 + ((N * K) / 128) * 2.5,
-    time: (reps) => addon.qlinearTime(awqFile, prefix, 1, reps),
+    time: (reps) => addon.qlinearTime(awqFile, prefixes, 1, reps) / LAYERS,
   },
   {
     name: 'NF4 (block 64) decode GEMV',
     bytes: (N * K) / 2 + ((N * K) / 64) * 4,
-    time: (reps) => addon.qlinearTime(nf4File, prefix, 1, reps),
+    time: (reps) => addon.qlinearTime(nf4File, prefixes, 1, reps) / LAYERS,
   },
 ];
 

@@ -62,7 +62,7 @@ await runLlamaPart('thread-scaling', details, async () => {
   const python = option('--python') ?? referencePython();
   const source = option('--llama-source') ?? llamaSource(cache, python);
   const binaries = llamaBinaries(cache, source, availableParallelism());
-  const formats = DECODE_FORMATS.filter((f) => f.label !== 'NF4');
+  const formats = DECODE_FORMATS.filter((f) => f.label === 'fp16' || f.label.startsWith('GPTQ'));
   const folders = new Map();
   for (const format of formats) folders.set(format.label, await decodeModel(format, log));
   const gguf = ggufModels(cache, source, python, binaries, folders.get('fp16'), availableParallelism());

@@ -59,6 +59,8 @@ const cases: Case[] = [
     bias: true,
   },
   { name: 'awq gemm g64', format: 'awq-gemm', loaded: 'awq-gemm', rows: 104, quantize: rtn(4, 64), unpack: { groupSize: 64 } },
+  // Wide enough that decode splits the outputs into ranges of several 128-output blocks, the last one partial.
+  { name: 'awq gemm g64 wide', format: 'awq-gemm', loaded: 'awq-gemm', rows: 2152, quantize: rtn(4, 64), unpack: { groupSize: 64 } },
   { name: 'awq gemv g64', format: 'awq-gemv', loaded: 'awq-gemv', rows: 104, quantize: rtn(4, 64), unpack: { groupSize: 64 } },
   // 2 groups in one padded zeros word: the loader must tell g128 from g256 by the padding.
   { name: 'awq gemv g128', format: 'awq-gemv', loaded: 'awq-gemv', rows: 96, quantize: rtn(4, 128), unpack: { groupSize: 128 } },

@@ -3,10 +3,13 @@
 // path: a .safetensors file or model folder holding `<prefix>.*` in any quantized format; mode: "fast"
 // (the dispatching kernels at the active SIMD level), "scalar", "avx2" or "avx512" (the same capped at that
 // level) or "reference" (one thread, element-wise dequantization).
-//   qlinearTime(path, prefix, m, iterations) → seconds per fast Forward of a random x [m × in] (benchmarks)
+//   qlinearTime(path, prefixes, m, iterations) → seconds per pass of fast Forwards of a random x [m × in], one
+// through each layer of `prefixes` (a string or an array of layers of one shape: several layers read past the L3
+// cache, as a model's decode does) (benchmarks)
 #include <napi.h>
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -61,20 +64,35 @@ Napi::Value QlinearForward(const Napi::CallbackInfo& info) {
 Napi::Value QlinearTime(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const std::string path = info[0].ToString().Utf8Value();
-  const std::string prefix = info[1].ToString().Utf8Value();
+  std::vector<std::string> prefixes;
+  if (info[1].IsArray()) {
+    const Napi::Array list = info[1].As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length(); ++i) prefixes.push_back(list.Get(i).ToString().Utf8Value());
+  } else {
+    prefixes.push_back(info[1].ToString().Utf8Value());
+  }
   const int64_t m = info[2].ToNumber().Int64Value();
   const int64_t iterations = info[3].ToNumber().Int64Value();
   try {
     auto weights = io::ModelWeights::Open(path);
-    auto layer = runtime::LoadQuantLinear(*weights, prefix);
-    if (!layer) throw std::runtime_error(path + ": " + prefix + " is not a quantized layer");
-    if (m <= 0 || iterations <= 0) throw std::runtime_error("qlinearTime: m and iterations must be positive");
-    std::vector<float> x(static_cast<size_t>(m * layer->inFeatures()));
+    std::vector<std::unique_ptr<runtime::QuantLinear>> layers;
+    for (const std::string& prefix : prefixes) {
+      layers.push_back(runtime::LoadQuantLinear(*weights, prefix));
+      if (!layers.back()) throw std::runtime_error(path + ": " + prefix + " is not a quantized layer");
+      if (layers.back()->inFeatures() != layers[0]->inFeatures() ||
+          layers.back()->outFeatures() != layers[0]->outFeatures())
+        throw std::runtime_error("qlinearTime: " + prefix + " differs in shape from " + prefixes[0]);
+    }
+    if (layers.empty() || m <= 0 || iterations <= 0)
+      throw std::runtime_error("qlinearTime: a layer, and m and iterations positive, are needed");
+    std::vector<float> x(static_cast<size_t>(m * layers[0]->inFeatures()));
     for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
-    std::vector<float> y(static_cast<size_t>(m * layer->outFeatures()));
-    layer->Forward(x.data(), m, y.data());  // warm the pages and caches
+    std::vector<float> y(static_cast<size_t>(m * layers[0]->outFeatures()));
+    for (const auto& layer : layers) layer->Forward(x.data(), m, y.data());  // warm the pages
     const auto start = std::chrono::steady_clock::now();
-    for (int64_t i = 0; i < iterations; ++i) layer->Forward(x.data(), m, y.data());
+    for (int64_t i = 0; i < iterations; ++i) {
+      for (const auto& layer : layers) layer->Forward(x.data(), m, y.data());
+    }
     const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
     return Napi::Number::New(env, elapsed.count() / static_cast<double>(iterations));
   } catch (const std::exception& e) {

@@ -39,7 +39,15 @@ class AwqGemmMatrix final : public QuantMatrix {
 
   bool HasAvx2() const override { return true; }
 
+  // Where the codes of input c, outputs j.. sit, and how many outputs one 64-byte line holds (GroupGemv's prefetch).
+  static constexpr int64_t kOutputsPerLine = 128;
+  const uint8_t* Line(int64_t c, int64_t j) const { return p_.qweight + 4 * (c * (p_.out / 8) + j / 8); }
+
 #ifdef QS_X86
+  // The bit offset of each lane's nibble when lanes 0–7 and 8–15 hold outputs j..j+7 and j+8..j+15.
+  QS_AVX512 static __m512i kShifts16() {
+    return _mm512_setr_epi32(0, 16, 4, 20, 8, 24, 12, 28, 0, 16, 4, 20, 8, 24, 12, 28);
+  }
   QS_AVX2 void Load16(int64_t c, int64_t j, __m256* lo, __m256* hi) const {
     const __m256i shifts = _mm256_setr_epi32(0, 16, 4, 20, 8, 24, 12, 28);
     const __m256i mask = _mm256_set1_epi32(0xf);
@@ -49,14 +57,20 @@ class AwqGemmMatrix final : public QuantMatrix {
     *lo = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srlv_epi32(w0, shifts), mask));
     *hi = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srlv_epi32(w1, shifts), mask));
   }
-  // Load16 with one 16-lane register: word j/8 in the low eight lanes, the next in the high eight.
+  // Load16 with one 16-lane register, each code kept in place: words j/8 and j/8 + 1 in one 8-byte load, spread by
+  // one cross-lane permute (word j/8 into the low eight lanes, the next into the high eight), each lane masked to its
+  // nibble and converted unsigned: q·2^shift, exact in fp32. X16 scales x by 2^−shift per lane to match, so each
+  // product is exactly q·x (for |x| ≥ 2^−98, where the scaled x stays normal).
   QS_AVX512 __m512 Load16x16(int64_t c, int64_t j) const {
-    const __m512i shifts = _mm512_setr_epi32(0, 16, 4, 20, 8, 24, 12, 28, 0, 16, 4, 20, 8, 24, 12, 28);
-    const int64_t word = c * (p_.out / 8) + j / 8;
-    const __m512i words =
-        _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi32(static_cast<int>(LoadWord(p_.qweight, word)))),
-                           _mm256_set1_epi32(static_cast<int>(LoadWord(p_.qweight, word + 1))), 1);
-    return _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srlv_epi32(words, shifts), _mm512_set1_epi32(0xf)));
+    const __m512i spread = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+    const __m512i words = _mm512_permutexvar_epi32(
+        spread, _mm512_castsi128_si512(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(Line(c, j)))));
+    const __m512i masks = _mm512_sllv_epi32(_mm512_set1_epi32(0xf), kShifts16());
+    return _mm512_cvtepu32_ps(_mm512_and_si512(words, masks));
+  }
+  QS_AVX512 __m512 X16(float x) const {
+    const __m512i exponent = _mm512_sub_epi32(_mm512_set1_epi32(127), kShifts16());
+    return _mm512_mul_ps(_mm512_set1_ps(x), _mm512_castsi512_ps(_mm512_slli_epi32(exponent, 23)));
   }
   QS_AVX2 void GemvAvx2(const float* x, int64_t j0, int64_t j1, float* y) const override {
     if (UseAvx512()) return GroupGemvAvx512(*this, f_, x, j0, j1, y);

@@ -1,6 +1,7 @@
 #include "kernels/qmatmul_gptq.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/bitpack.h"
 #include "core/dtype.h"
@@ -48,6 +49,10 @@ class GptqMatrix final : public QuantMatrix {
 
   bool HasAvx2() const override { return true; }
 
+  // Where the codes of input c, outputs j.. start, and how many outputs one 64-byte line holds (GroupGemv's prefetch).
+  static constexpr int64_t kOutputsPerLine = 16;
+  const uint8_t* Line(int64_t c, int64_t j) const { return codes_ + 4 * ((c * p_.bits >> 5) * p_.out + j); }
+
 #ifdef QS_X86
   // The codes of outputs j..j+15 at input c: one shift of 16 words (two when the value straddles).
   QS_AVX2 void Load16(int64_t c, int64_t j, __m256* lo, __m256* hi) const {
@@ -79,6 +84,7 @@ class GptqMatrix final : public QuantMatrix {
     }
     return _mm512_cvtepi32_ps(_mm512_and_si512(v, _mm512_set1_epi32((1 << p_.bits) - 1)));
   }
+  QS_AVX512 __m512 X16(float x) const { return _mm512_set1_ps(x); }
 
   QS_AVX2 void GemvAvx2(const float* x, int64_t j0, int64_t j1, float* y) const override {
     if (!order_.empty()) {
@@ -154,13 +160,32 @@ class GptqMatrix final : public QuantMatrix {
 
 #ifdef QS_X86
   // Decode when every group run covers whole words (2, 4, 8 bits, groups in column order): each pair of
-  // 16-output word loads serves 32/BITS input columns, unpacked with immediate shifts; packed rows are
-  // read in order and the run's partial sums stay in a small L1 buffer.
+  // 16-output word loads serves 32/BITS input columns; packed rows are read in order and the run's partial
+  // sums stay in a small L1 buffer. Code i < 32/BITS − 1 is masked in place (q·2^(BITS·i), exact in fp32) and
+  // meets x scaled by 2^−BITS·i (exact: see InPlaceX), so each product is exactly q·x without a shift; the top
+  // code is shifted down (in place it would read as negative) and meets x as is.
+  template <int BITS>
+  static int32_t InPlaceMask(int i) {
+    return static_cast<int32_t>(((1u << BITS) - 1) << (i * BITS));
+  }
+  template <int BITS>
+  static const float* InPlaceX(const float* x, int64_t in) {
+    constexpr int kPer = 32 / BITS;
+    float factor[kPer];
+    for (int i = 0; i < kPer; ++i) factor[i] = i == kPer - 1 ? 1.0f : std::ldexp(1.0f, -BITS * i);
+    thread_local std::vector<float> scaled;
+    scaled.resize(static_cast<size_t>(in));
+    for (int64_t c = 0; c < in; c += kPer) {
+      for (int i = 0; i < kPer; ++i) scaled[c + i] = x[c + i] * factor[i];
+    }
+    return scaled.data();
+  }
+
   template <int BITS>
   QS_AVX2 void GemvWords(const float* x, int64_t j0, int64_t j1, float* y) const {
     constexpr int kPer = 32 / BITS;
     const int64_t words = p_.in / kPer;
-    const __m256i mask = _mm256_set1_epi32((1 << BITS) - 1);
+    const float* xin = InPlaceX<BITS>(x, p_.in);
     thread_local std::vector<float> acc;
     acc.assign(static_cast<size_t>(j1 - j0), 0.0f);
     for (int64_t j = j0; j < j1; ++j) y[j] = 0.0f;
@@ -170,7 +195,7 @@ class GptqMatrix final : public QuantMatrix {
       for (int64_t word = run.begin / kPer; word < run.end / kPer; ++word) {
         const uint8_t* row = codes_ + 4 * word * p_.out;
         const uint8_t* ahead = word + kPrefetchRows < words ? row + 4 * kPrefetchRows * p_.out : nullptr;
-        const float* xw = x + word * kPer;
+        const float* xw = xin + word * kPer;
         for (int64_t j = j0; j < j1; j += 16) {
           if (ahead) _mm_prefetch(reinterpret_cast<const char*>(ahead + 4 * j), _MM_HINT_T0);
           const auto* w = reinterpret_cast<const __m256i*>(row + 4 * j);
@@ -182,17 +207,22 @@ class GptqMatrix final : public QuantMatrix {
 #pragma GCC unroll 16
           for (int i = 0; i < kPer; i += 2) {
             const __m256 xe = _mm256_broadcast_ss(xw + i), xo = _mm256_broadcast_ss(xw + i + 1);
-            e0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(v0, i * BITS), mask)), xe, e0);
-            e1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(v1, i * BITS), mask)), xe, e1);
-            o0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(v0, (i + 1) * BITS), mask)), xo,
-                                 o0);
-            o1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(v1, (i + 1) * BITS), mask)), xo,
-                                 o1);
+            const __m256i even = _mm256_set1_epi32(InPlaceMask<BITS>(i));
+            e0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(v0, even)), xe, e0);
+            e1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(v1, even)), xe, e1);
+            if (i + 1 < kPer - 1) {
+              const __m256i odd = _mm256_set1_epi32(InPlaceMask<BITS>(i + 1));
+              o0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(v0, odd)), xo, o0);
+              o1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(v1, odd)), xo, o1);
+            } else {
+              o0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(v0, (kPer - 1) * BITS)), xo, o0);
+              o1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(v1, (kPer - 1) * BITS)), xo, o1);
+            }
           }
           _mm256_storeu_ps(a, _mm256_add_ps(e0, o0));
           _mm256_storeu_ps(a + 8, _mm256_add_ps(e1, o1));
         }
-        for (int i = 0; i < kPer; ++i) xs += xw[i];
+        for (int i = 0; i < kPer; ++i) xs += x[word * kPer + i];
       }
       ApplyGroup(f_, run.group, xs, acc.data(), j0, j1, y);
     }
@@ -203,7 +233,7 @@ class GptqMatrix final : public QuantMatrix {
   QS_AVX512 void GemvWordsAvx512(const float* x, int64_t j0, int64_t j1, float* y) const {
     constexpr int kPer = 32 / BITS;
     const int64_t words = p_.in / kPer;
-    const __m512i mask = _mm512_set1_epi32((1 << BITS) - 1);
+    const float* xin = InPlaceX<BITS>(x, p_.in);
     thread_local std::vector<float> acc;
     acc.assign(static_cast<size_t>(j1 - j0), 0.0f);
     for (int64_t j = j0; j < j1; ++j) y[j] = 0.0f;
@@ -213,7 +243,7 @@ class GptqMatrix final : public QuantMatrix {
       for (int64_t word = run.begin / kPer; word < run.end / kPer; ++word) {
         const uint8_t* row = codes_ + 4 * word * p_.out;
         const uint8_t* ahead = word + kPrefetchRows < words ? row + 4 * kPrefetchRows * p_.out : nullptr;
-        const float* xw = x + word * kPer;
+        const float* xw = xin + word * kPer;
         for (int64_t j = j0; j < j1; j += 16) {
           if (ahead) _mm_prefetch(reinterpret_cast<const char*>(ahead + 4 * j), _MM_HINT_T0);
           const __m512i v = _mm512_loadu_si512(row + 4 * j);
@@ -222,14 +252,15 @@ class GptqMatrix final : public QuantMatrix {
           __m512 e = _mm512_loadu_ps(a), o = _mm512_setzero_ps();
 #pragma GCC unroll 16
           for (int i = 0; i < kPer; i += 2) {
-            e = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(v, i * BITS), mask)),
-                                _mm512_set1_ps(xw[i]), e);
-            o = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(v, (i + 1) * BITS), mask)),
-                                _mm512_set1_ps(xw[i + 1]), o);
+            const __m512i even = _mm512_set1_epi32(InPlaceMask<BITS>(i));
+            e = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_and_si512(v, even)), _mm512_set1_ps(xw[i]), e);
+            const __m512i odd = i + 1 < kPer - 1 ? _mm512_and_si512(v, _mm512_set1_epi32(InPlaceMask<BITS>(i + 1)))
+                                                 : _mm512_srli_epi32(v, (kPer - 1) * BITS);
+            o = _mm512_fmadd_ps(_mm512_cvtepi32_ps(odd), _mm512_set1_ps(xw[i + 1]), o);
           }
           _mm512_storeu_ps(a, _mm512_add_ps(e, o));
         }
-        for (int i = 0; i < kPer; ++i) xs += xw[i];
+        for (int i = 0; i < kPer; ++i) xs += x[word * kPer + i];
       }
       ApplyGroupAvx512(f_, run.group, xs, acc.data(), j0, j1, y);
     }

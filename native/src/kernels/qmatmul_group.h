@@ -40,6 +40,16 @@ inline float LoadScale(const uint8_t* base, int64_t index, DType type) {
  *  each 64-byte line this many packed rows ahead. */
 constexpr int64_t kPrefetchRows = 4;
 
+/** GroupGemv's lookahead in input columns: it asks for the lines of the input columns this far ahead, each a
+ *  packed row (AWQ GEMM) or part of one (GPTQ's 3-bit streams and act-order runs). */
+constexpr int64_t kPrefetchInputs = 16;
+
+/** Whether GroupGemv asks for the line of Codes::Line(c, j) at output j (once per 64-byte line, and at j0). */
+template <class Codes>
+inline bool StartsLine(int64_t j, int64_t j0) {
+  return j == j0 || j % Codes::kOutputsPerLine == 0;
+}
+
 /** Columns [begin, end) that share one group. */
 struct GroupRun {
   int64_t begin, end;
@@ -80,10 +90,12 @@ QS_AVX2 inline void ApplyGroup(const GroupFactors& f, int32_t group, float xs, c
 }
 
 // Codes::Load16(c, j, &lo, &hi) yields the codes of outputs j..j+15 at input c as floats. Each input
-// column's packed words for [j0, j1) are contiguous, so the loop walks the packed rows in order (what
-// the prefetchers follow) and keeps the run's partial sums Σ x·q in a small L1 buffer.
+// column's packed words for [j0, j1) are contiguous, so the loop walks the packed rows in order, asks for
+// the lines kPrefetchInputs columns ahead (Codes::Line), and keeps the run's partial sums Σ x·q in a small
+// L1 buffer.
 template <class Codes>
 QS_AVX2 void GroupGemv(const Codes& codes, const GroupFactors& f, const float* x, int64_t j0, int64_t j1, float* y) {
+  const int64_t in = static_cast<int64_t>(f.gIdx.size());
   thread_local std::vector<float> acc;
   acc.assign(static_cast<size_t>(j1 - j0), 0.0f);
   for (int64_t j = j0; j < j1; ++j) y[j] = 0.0f;
@@ -93,7 +105,12 @@ QS_AVX2 void GroupGemv(const Codes& codes, const GroupFactors& f, const float* x
     int64_t c = run.begin;
     for (; c < run.end; c += 4) {
       const int u = static_cast<int>(std::min<int64_t>(4, run.end - c));
+      const int64_t ahead = std::min(c + kPrefetchInputs, in - u);
       for (int64_t j = j0; j < j1; j += 16) {
+        if (StartsLine<Codes>(j, j0)) {
+          for (int k = 0; k < u; ++k)
+            _mm_prefetch(reinterpret_cast<const char*>(codes.Line(ahead + k, j)), _MM_HINT_T0);
+        }
         float* a = acc.data() + (j - j0);
         __m256 a0 = _mm256_loadu_ps(a), a1 = _mm256_loadu_ps(a + 8);
         for (int k = 0; k < u; ++k) {
