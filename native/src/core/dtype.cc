@@ -1,5 +1,7 @@
 #include "core/dtype.h"
 
+#include <vector>
+
 namespace quantstudio {
 
 const char* DTypeName(DType t) {
@@ -57,6 +59,16 @@ float F16ToF32(uint16_t h) {
   float f;
   std::memcpy(&f, &bits, 4);
   return f;
+}
+
+void F16ToF32(const uint8_t* src, int64_t n, float* dst) {
+  static const std::vector<float> table = [] {
+    std::vector<float> t(65536);
+    for (uint32_t h = 0; h < 65536; ++h) t[h] = F16ToF32(static_cast<uint16_t>(h));
+    return t;
+  }();
+  for (int64_t i = 0; i < n; ++i)
+    dst[i] = table[static_cast<uint32_t>(src[2 * i]) | (static_cast<uint32_t>(src[2 * i + 1]) << 8)];
 }
 
 uint16_t F32ToF16(float f) {

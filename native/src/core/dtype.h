@@ -50,6 +50,9 @@ inline uint16_t F32ToBf16(float f) {
 /** IEEE half → float, exact for every half value including subnormals, Inf and NaN. */
 float F16ToF32(uint16_t h);
 
+/** dst[i] = F16ToF32 of the i-th little-endian half at src (any alignment), through a table of all 65,536 halves. */
+void F16ToF32(const uint8_t* src, int64_t n, float* dst);
+
 /** float → IEEE half with round-to-nearest-even, overflow to Inf, as torch's .half(). */
 uint16_t F32ToF16(float f);
 

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "formats/layout_pack.h"
+#include "core/thread_pool.h"
 #include "pipeline/layer_step.h"
 #include "quant/bnb4.h"
 #include "quant/int8.h"
@@ -20,15 +21,29 @@ void AddPacked(const LayerStep& step, formats::TensorSet packed) {
   }
 }
 
-// Replaces the working weight by `dequantized`; returns (Σ(w − ŵ)², Σw²).
-std::pair<double, double> Replace(LinearSlot& slot, const std::vector<float>& dequantized) {
+// Replaces the working weight by `dequantized` (taken); returns (Σ(w − ŵ)², Σw²), summed per row on the pool and
+// then over the rows in order, so the figure does not depend on the thread count.
+std::pair<double, double> Replace(LinearSlot& slot, std::vector<float>& dequantized) {
   std::vector<float>& w = slot.linear->weight;
+  const int64_t rows = slot.linear->outFeatures(), cols = slot.linear->inFeatures();
+  std::vector<std::pair<double, double>> perRow(static_cast<size_t>(rows));
+  DefaultThreadPool().ParallelFor(static_cast<size_t>(rows), 16, [&](size_t b, size_t e) {
+    for (size_t r = b; r < e; ++r) {
+      double err = 0.0, norm = 0.0;
+      for (size_t i = r * static_cast<size_t>(cols); i < (r + 1) * static_cast<size_t>(cols); ++i) {
+        const double d = static_cast<double>(w[i]) - dequantized[i];
+        err += d * d;
+        norm += static_cast<double>(w[i]) * w[i];
+      }
+      perRow[r] = {err, norm};
+    }
+  });
   double err = 0.0, norm = 0.0;
-  for (size_t i = 0; i < w.size(); ++i) {
-    err += (static_cast<double>(w[i]) - dequantized[i]) * (static_cast<double>(w[i]) - dequantized[i]);
-    norm += static_cast<double>(w[i]) * w[i];
+  for (const auto& [e, n] : perRow) {
+    err += e;
+    norm += n;
   }
-  w = dequantized;
+  w.swap(dequantized);
   return {err, norm};
 }
 

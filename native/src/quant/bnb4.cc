@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "core/thread_pool.h"
 
@@ -50,11 +51,16 @@ std::array<float, 256> BuildDynamicMap() {
  *  between neighbours, and a value goes to the bucket of the midpoints below it (a tie goes down). */
 struct Bnb4Buckets {
   std::array<int, 16> order;
-  std::array<float, 15> bounds;
+  std::array<float, 16> bounds;  // ascending; bounds[15] = +inf pads the search
 
+  // The number of bounds below x (a NaN compares below none: bucket 0), by a branch-free binary search: the
+  // buckets of random weights defeat a branch predictor, and a linear scan was a third of an NF4 job's time.
   int Code(float x) const {
     int bucket = 0;
-    while (bucket < 15 && bounds[bucket] < x) ++bucket;
+    bucket += (bounds[bucket + 7] < x) ? 8 : 0;
+    bucket += (bounds[bucket + 3] < x) ? 4 : 0;
+    bucket += (bounds[bucket + 1] < x) ? 2 : 0;
+    bucket += (bounds[bucket] < x) ? 1 : 0;
     return order[bucket];
   }
 };
@@ -66,6 +72,7 @@ Bnb4Buckets MakeBuckets(Bnb4Type type) {
   Bnb4Buckets b;
   b.order = type == Bnb4Type::NF4 ? kNf4Order : kFp4Order;
   for (int i = 0; i < 15; ++i) b.bounds[i] = (code[b.order[i]] + code[b.order[i + 1]]) / 2.0f;
+  b.bounds[15] = std::numeric_limits<float>::infinity();
   return b;
 }
 
@@ -177,11 +184,13 @@ std::vector<float> Bnb4Quantized::Dequantize() const {
   const std::vector<float> scale = BlockAbsmax();
   const int64_t n = numel();
   std::vector<float> out(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) {
-    const uint8_t byte = packed[i / 2];
-    const int q = (i & 1) ? (byte & 0x0f) : (byte >> 4);
-    out[i] = code[q] * scale[i / blocksize];
-  }
+  DefaultThreadPool().ParallelFor(static_cast<size_t>(n), size_t{1} << 16, [&](size_t b, size_t e) {
+    for (int64_t i = static_cast<int64_t>(b); i < static_cast<int64_t>(e); ++i) {
+      const uint8_t byte = packed[i / 2];
+      const int q = (i & 1) ? (byte & 0x0f) : (byte >> 4);
+      out[i] = code[q] * scale[i / blocksize];
+    }
+  });
   return out;
 }
 
