@@ -2,8 +2,6 @@
 
 #include <cstring>
 
-#include "core/thread_pool.h"
-
 namespace quantstudio::formats {
 
 OwnedTensor MakeF16Tensor(std::string name, std::vector<int64_t> shape, const std::vector<float>& values) {
@@ -64,27 +62,25 @@ const io::TensorView& RequireScales(const TensorLookup& lookup, const std::strin
   return Require(lookup, name, t->dtype, shape);
 }
 
-std::vector<float> ReadFloats(const io::TensorView& t) {
-  if (t.dtype != DType::F32 && t.dtype != DType::F16 && t.dtype != DType::BF16)
-    throw FormatError("tensor \"" + t.name + "\" is " + DTypeName(t.dtype) + ", not a float tensor");
-  const int64_t n = t.numel();
-  std::vector<float> out(static_cast<size_t>(n));
-  // Chunks over the pool: a real model's decoder layer is hundreds of megabytes to widen.
-  DefaultThreadPool().ParallelFor(static_cast<size_t>(n), size_t{1} << 16, [&](size_t b, size_t e) {
-    const int64_t first = static_cast<int64_t>(b), count = static_cast<int64_t>(e - b);
-    float* dst = out.data() + first;
-    if (t.dtype == DType::F32) {
-      std::memcpy(dst, t.data + 4 * first, static_cast<size_t>(4 * count));
-    } else if (t.dtype == DType::F16) {
-      F16ToF32(t.data + 2 * first, count, dst);
-    } else {
-      for (int64_t i = 0; i < count; ++i) {
-        uint16_t h;
-        std::memcpy(&h, t.data + 2 * (first + i), 2);
-        dst[i] = Bf16ToF32(h);
-      }
+void ReadFloats(const io::TensorView& t, int64_t first, int64_t count, float* dst) {
+  if (t.dtype == DType::F32) {
+    std::memcpy(dst, t.data + 4 * first, static_cast<size_t>(4 * count));
+  } else if (t.dtype == DType::F16) {
+    F16ToF32(t.data + 2 * first, count, dst);
+  } else if (t.dtype == DType::BF16) {
+    for (int64_t i = 0; i < count; ++i) {
+      uint16_t h;
+      std::memcpy(&h, t.data + 2 * (first + i), 2);
+      dst[i] = Bf16ToF32(h);
     }
-  });
+  } else {
+    throw FormatError("tensor \"" + t.name + "\" is " + DTypeName(t.dtype) + ", not a float tensor");
+  }
+}
+
+std::vector<float> ReadFloats(const io::TensorView& t) {
+  std::vector<float> out(static_cast<size_t>(t.numel()));
+  ReadFloats(t, 0, t.numel(), out.data());
   return out;
 }
 

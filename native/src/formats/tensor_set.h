@@ -67,6 +67,9 @@ std::vector<T> CopyOut(const io::TensorView& t) {
 /** F16, BF16 or F32 tensor data as fp32. */
 std::vector<float> ReadFloats(const io::TensorView& t);
 
+/** Elements [first, first + count) of ReadFloats(t) into dst: a caller may widen a large tensor in parallel chunks. */
+void ReadFloats(const io::TensorView& t, int64_t first, int64_t count, float* dst);
+
 std::string ShapeString(const std::vector<int64_t>& shape);
 
 }  // namespace quantstudio::formats

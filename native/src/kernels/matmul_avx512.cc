@@ -99,14 +99,24 @@ QS_AVX512 inline void Transpose16(__m512 r[16], __m512 cols[16]) {
 }
 
 // Packs rows [j0, j0+nb) of w transposed and widened: panel[kk*16 + c] = w[j0+c][kk], zero for c >= nb.
-// Sixteen rows are widened 16 columns at a time and transposed in registers.
+// Sixteen rows are widened 16 columns at a time and transposed in registers. The sixteen rows are read side by
+// side, one row stride apart, which the hardware prefetchers do not follow: each row's line kPackAhead columns on
+// is asked for.
 template <DType T>
 QS_AVX512 void PackPanel(const MatrixRef& w, int64_t j0, int64_t nb, float* panel) {
+  constexpr int64_t kPackAhead = 128;
   const int64_t k = w.cols;
   __m512 rows[16], cols[16];
   for (int64_t kk = 0; kk < k; kk += 16) {
     const int64_t width = std::min<int64_t>(16, k - kk);
     const __mmask16 lanes = static_cast<__mmask16>((1u << width) - 1u);
+    if (kk + kPackAhead < k) {
+      for (int64_t c = 0; c < nb; ++c) {
+        _mm_prefetch(reinterpret_cast<const char*>(RowPtr(w, j0 + c) +
+                                                   (kk + kPackAhead) * static_cast<int64_t>(DTypeSize(w.dtype))),
+                     _MM_HINT_T0);
+      }
+    }
     for (int64_t c = 0; c < 16; ++c) rows[c] = c < nb ? Load16<T>(RowPtr(w, j0 + c), kk, lanes) : _mm512_setzero_ps();
     Transpose16(rows, cols);
     for (int64_t e = 0; e < width; ++e) _mm512_storeu_ps(panel + (kk + e) * 16, cols[e]);

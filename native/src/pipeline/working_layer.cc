@@ -3,6 +3,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "core/thread_pool.h"
 #include "formats/tensor_set.h"
 #include "kernels/matmul.h"
 
@@ -68,6 +69,15 @@ void AddAttentionSlots(WorkingLayer& layer, const std::string& p, const char* oP
   for (const char* role : {"q", "k", "v"})
     layer.slots.push_back({role, p + "self_attn." + role + "_proj", InputTap::Attn, nullptr});
   layer.slots.push_back({"o", p + "self_attn." + oProj, InputTap::O, nullptr});
+}
+
+// A weight widened to fp32 in chunks on the pool: a real model's decoder layer is hundreds of megabytes.
+std::vector<float> WidenOnPool(const io::TensorView& t) {
+  std::vector<float> out(static_cast<size_t>(t.numel()));
+  DefaultThreadPool().ParallelFor(out.size(), size_t{1} << 16, [&](size_t b, size_t e) {
+    formats::ReadFloats(t, static_cast<int64_t>(b), static_cast<int64_t>(e - b), out.data() + b);
+  });
+  return out;
 }
 
 }  // namespace
@@ -188,7 +198,7 @@ void LoadWeights(const runtime::Model& model, WorkingLayer& layer, bool skipped)
     }
     std::vector<float> bias;
     if (const io::TensorView* b = w.Find(slot.SourceName() + ".bias")) bias = formats::ReadFloats(*b);
-    std::vector<float> weight = formats::ReadFloats(*t);
+    std::vector<float> weight = WidenOnPool(*t);
     int64_t rows = t->shape[0];
     if (slot.sourceRows > 0) {  // a row block of a fused projection
       const int64_t cols = t->shape[1];
