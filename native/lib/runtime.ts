@@ -97,6 +97,7 @@ export interface RuntimeAddon {
     bias: Float32Array | null,
     reference: boolean,
   ): Float32Array;
+  kernelsMatMulTransposedA(a: Float32Array, lda: number, m: number, b: Float32Array, ldb: number, n: number, k: number): Float32Array;
   kernelsAttention(
     q: Float32Array,
     m: number,

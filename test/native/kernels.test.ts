@@ -65,6 +65,38 @@ for (const level of simdLevels)
       }));
   }
 
+// AᵀB read in place (the Hessian's XᵀX): A [k × lda], B [k × ldb], the product's m × n corner.
+const transposedShapes = [
+  { m: 256, n: 300, k: 512, lda: 300, ldb: 300 },
+  { m: 7, n: 70, k: 129, lda: 9, ldb: 80 },
+  { m: 1, n: 33, k: 20, lda: 4, ldb: 40 },
+  { m: 20, n: 16, k: 600, lda: 20, ldb: 16 },
+];
+
+for (const level of simdLevels)
+  test(`matmul AᵀB at ${level}: equals x·Wᵀ on the transposes (bit for bit at every level but m = 1) and the sums in double`, () =>
+    atSimdLevel(level, () => {
+      for (const { m, n, k, lda, ldb } of transposedShapes) {
+        const a = randomFloats(k * lda, m * 31 + k);
+        const b = randomFloats(k * ldb, n * 17 + k);
+        const y = addon.kernelsMatMulTransposedA(a, lda, m, b, ldb, n, k);
+        const at = new Float32Array(m * k),
+          bt = new Float32Array(n * k);
+        for (let t = 0; t < k; t++) {
+          for (let i = 0; i < m; i++) at[i * k + t] = a[t * lda + i];
+          for (let j = 0; j < n; j++) bt[j * k + t] = b[t * ldb + j];
+        }
+        const viaMatMul = addon.kernelsMatMul(at, m, bt, 'F32', n, k, null, false);
+        if (m > 1) assert.deepEqual(Array.from(y), Array.from(viaMatMul), `m=${m} n=${n} k=${k}`);
+        for (let i = 0; i < m; i++)
+          for (let j = 0; j < n; j++) {
+            let sum = 0;
+            for (let t = 0; t < k; t++) sum += a[t * lda + i] * b[t * ldb + j];
+            assert.ok(Math.abs(y[i * n + j] - sum) < 1e-4 * Math.sqrt(k), `m=${m} n=${n} k=${k} (${i}, ${j})`);
+          }
+      }
+    }));
+
 test('matmul reference computes x·Wᵀ + b (a hand-checked 2×3 case)', () => {
   const x = Float32Array.from([1, 2, 3, 4]); // [2, 2]
   const w = Float32Array.from([1, 0, 0, 1, 1, 1]); // [3, 2]

@@ -1,5 +1,6 @@
 // Kernel entry points for tests and benchmarks (typed in native/lib/runtime.ts):
 //   kernelsMatMul(x, m, w, dtype, n, k, bias|null, reference) → Float32Array [m × n]
+//   kernelsMatMulTransposedA(a, lda, m, b, ldb, n, k) → Float32Array [m × n] = AᵀB (a: k rows of lda, b: k of ldb)
 //   kernelsAttention(q, m, pos0, kCache, vCache, {heads, kvHeads, headDim, capacity, window?}, scale, reference) →
 //   Float32Array kernelsSoftmax(x, reference) → Float32Array;  kernelsNll(logits, target, reference) → number
 //   kernelsMachinePeak(seconds) → {gflops, memcpyGBs, threads, avx2, simd}
@@ -53,6 +54,21 @@ Napi::Value MatMulJs(const Napi::CallbackInfo& info) {
   } catch (const std::exception& e) {
     throw Napi::Error::New(env, e.what());
   }
+  return y;
+}
+
+Napi::Value MatMulTransposedAJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const Napi::Float32Array a = Floats(info[0], "a"), b = Floats(info[3], "b");
+  const int64_t lda = info[1].ToNumber().Int64Value(), m = info[2].ToNumber().Int64Value();
+  const int64_t ldb = info[4].ToNumber().Int64Value(), n = info[5].ToNumber().Int64Value();
+  const int64_t k = info[6].ToNumber().Int64Value();
+  if (m <= 0 || n <= 0 || k <= 0 || lda < m || ldb < n || static_cast<int64_t>(a.ElementLength()) < k * lda ||
+      static_cast<int64_t>(b.ElementLength()) < k * ldb) {
+    throw Napi::RangeError::New(env, "kernelsMatMulTransposedA: a must hold k×lda floats (lda ≥ m), b k×ldb (ldb ≥ n)");
+  }
+  Napi::Float32Array y = Napi::Float32Array::New(env, static_cast<size_t>(m * n));
+  MatMulTransposedA(a.Data(), lda, m, b.Data(), ldb, n, k, y.Data(), n);
   return y;
 }
 
@@ -143,6 +159,7 @@ Napi::Value SetSimdLevelJs(const Napi::CallbackInfo& info) {
 
 const Registration kRegistration({
     {"kernelsMatMul", MatMulJs},
+    {"kernelsMatMulTransposedA", MatMulTransposedAJs},
     {"kernelsAttention", AttentionJs},
     {"kernelsSoftmax", SoftmaxJs},
     {"kernelsNll", NllJs},

@@ -280,4 +280,20 @@ void MatMul(const float* x, int64_t m, const MatrixRef& w, const float* bias, fl
   });
 }
 
+void MatMulTransposedA(const float* a, int64_t lda, int64_t m, const float* b, int64_t ldb, int64_t n, int64_t k,
+                       float* y, int64_t ldy) {
+  if (m <= 0 || n <= 0) return;
+#ifdef QS_X86
+  if (UseAvx512() && m > 1) return MatMulTransposedAAvx512(a, lda, m, b, ldb, n, k, y, ldy);
+#endif
+  // Aᵀ and Bᵀ as row-major [m × k] and [n × k], then the ordinary product.
+  std::vector<float> at(static_cast<size_t>(m * k)), bt(static_cast<size_t>(n * k)), out(static_cast<size_t>(m * n));
+  for (int64_t t = 0; t < k; ++t) {
+    for (int64_t i = 0; i < m; ++i) at[i * k + t] = a[t * lda + i];
+    for (int64_t j = 0; j < n; ++j) bt[j * k + t] = b[t * ldb + j];
+  }
+  MatMul(at.data(), m, MatrixRef{DType::F32, bt.data(), n, k}, nullptr, out.data());
+  for (int64_t i = 0; i < m; ++i) std::copy(out.begin() + i * n, out.begin() + (i + 1) * n, y + i * ldy);
+}
+
 }  // namespace quantstudio::kernels

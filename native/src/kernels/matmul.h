@@ -27,6 +27,13 @@ void MatMul(const float* x, int64_t m, const MatrixRef& w, const float* bias, fl
  *  may cut several matrices' outputs into one parallel region. */
 void GemvRange(const float* x, const MatrixRef& w, const float* bias, float* y, int64_t j0, int64_t j1);
 
+/** y[i·ldy + j] = Σ_t a[t·lda + i] · b[t·ldb + j] for i < m, j < n, t < k: AᵀB of two row-major fp32 matrices
+ *  sharing their row count k (a Hessian's XᵀX) without transposing either. Threads from the default pool. At
+ *  AVX-512 each sum is formed as MatMul forms it from the transposes (m > 1); other levels transpose and call MatMul.
+ */
+void MatMulTransposedA(const float* a, int64_t lda, int64_t m, const float* b, int64_t ldb, int64_t n, int64_t k,
+                       float* y, int64_t ldy);
+
 /** The plain scalar reference: one thread, no SIMD, straight fp32 loops. */
 void MatMulReference(const float* x, int64_t m, const MatrixRef& w, const float* bias, float* y);
 

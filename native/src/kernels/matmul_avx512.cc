@@ -165,6 +165,18 @@ void MatMulAvx512(const float* x, int64_t m, const MatrixRef& w, const float* bi
   }
 }
 
+void MatMulTransposedAAvx512(const float* a, int64_t lda, int64_t m, const float* b, int64_t ldb, int64_t n, int64_t k,
+                             float* y, int64_t ldy) {
+  const int64_t groupCols = 16 * kMaxPanels;
+  const int64_t groups = (n + groupCols - 1) / groupCols;
+  DefaultThreadPool().ParallelFor(static_cast<size_t>(groups), 1, [&](size_t begin, size_t end) {
+    for (size_t g = begin; g < end; ++g) {
+      const int64_t j0 = static_cast<int64_t>(g) * groupCols;
+      TransposedTimesColumnsAvx512(a, lda, m, b + j0, ldb, std::min(groupCols, n - j0), k, y + j0, ldy);
+    }
+  });
+}
+
 void GemvRangeAvx512(const float* x, const MatrixRef& w, const float* bias, float* y, int64_t j0, int64_t j1) {
   switch (w.dtype) {
     case DType::F32: return GemvRows<DType::F32>(x, w, bias, y, j0, j1);

@@ -86,7 +86,75 @@ QS_AVX512 void Sweep(const float* x, int64_t m, int64_t k, const Panels& p, floa
   }
 }
 
+// Rows<MR, NP> over data in place: x value (r, kk) is a[kk·lda + r] (A stored transposed: the rows are its columns),
+// panel q's 16 values are b[kk·ldb + 16q] (B row-major, masked to the columns that exist). Same passes and FMA order.
+template <int MR, int NP>
+QS_AVX512 inline void RowsInPlace(const float* a, int64_t lda, const float* b, int64_t ldb, int64_t k0, int64_t depth,
+                                  __mmask16 lastColumns, float* out, int64_t ldo) {
+  __m512 acc[MR][NP];
+  __mmask16 columns[NP];
+#pragma GCC unroll 4
+  for (int q = 0; q < NP; ++q) columns[q] = q == NP - 1 ? lastColumns : static_cast<__mmask16>(0xFFFF);
+#pragma GCC unroll 4
+  for (int q = 0; q < NP; ++q) {
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r)
+      acc[r][q] = k0 == 0 ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(columns[q], out + r * ldo + 16 * q);
+  }
+  for (int64_t kk = k0; kk < k0 + depth; ++kk) {
+    __m512 bv[NP];
+#pragma GCC unroll 4
+    for (int q = 0; q < NP; ++q) bv[q] = _mm512_maskz_loadu_ps(columns[q], b + kk * ldb + 16 * q);
+    const float* ak = a + kk * lda;
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) {
+      const __m512 av = _mm512_set1_ps(ak[r]);
+#pragma GCC unroll 4
+      for (int q = 0; q < NP; ++q) acc[r][q] = _mm512_fmadd_ps(av, bv[q], acc[r][q]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; ++r) {
+#pragma GCC unroll 4
+    for (int q = 0; q < NP; ++q) _mm512_mask_storeu_ps(out + r * ldo + 16 * q, columns[q], acc[r][q]);
+  }
+}
+
+template <int MR, int NP>
+QS_AVX512 void TailInPlace(const float* a, int64_t lda, int64_t rows, const float* b, int64_t ldb, int64_t k0,
+                           int64_t depth, __mmask16 last, float* out, int64_t ldo) {
+  if constexpr (MR > 0) {
+    if (rows == MR) return RowsInPlace<MR, NP>(a, lda, b, ldb, k0, depth, last, out, ldo);
+    TailInPlace<MR - 1, NP>(a, lda, rows, b, ldb, k0, depth, last, out, ldo);
+  }
+}
+
+template <int NP>
+QS_AVX512 void SweepInPlace(const float* a, int64_t lda, int64_t m, const float* b, int64_t ldb, int64_t k,
+                            __mmask16 last, float* out, int64_t ldo) {
+  constexpr int kRows = RowsFor<NP>();
+  for (int64_t k0 = 0; k0 < k; k0 += DepthFor<NP>()) {
+    const int64_t depth = std::min(DepthFor<NP>(), k - k0);
+    int64_t i = 0;
+    for (; i + kRows <= m; i += kRows) RowsInPlace<kRows, NP>(a + i, lda, b, ldb, k0, depth, last, out + i * ldo, ldo);
+    if (i < m) TailInPlace<kRows - 1, NP>(a + i, lda, m - i, b, ldb, k0, depth, last, out + i * ldo, ldo);
+  }
+}
+
 }  // namespace
+
+QS_AVX512 void TransposedTimesColumnsAvx512(const float* a, int64_t lda, int64_t m, const float* b, int64_t ldb,
+                                            int64_t cols, int64_t k, float* out, int64_t ldo) {
+  const int count = static_cast<int>((cols + 15) / 16);
+  const __mmask16 last = static_cast<__mmask16>((1u << (cols - 16 * (count - 1))) - 1u);
+  switch (count) {
+    case 1: return SweepInPlace<1>(a, lda, m, b, ldb, k, last, out, ldo);
+    case 2: return SweepInPlace<2>(a, lda, m, b, ldb, k, last, out, ldo);
+    case 3: return SweepInPlace<3>(a, lda, m, b, ldb, k, last, out, ldo);
+    case 4: return SweepInPlace<4>(a, lda, m, b, ldb, k, last, out, ldo);
+    default: break;
+  }
+}
 
 QS_AVX512 void PanelsTimesRowsAvx512(const float* x, int64_t m, int64_t k, const float* const* panels, int count,
                                      float* out, int64_t ldo, const float* bias, int64_t nbLast) {

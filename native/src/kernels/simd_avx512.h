@@ -45,5 +45,11 @@ constexpr int kMaxPanels = 4;
 void PanelsTimesRowsAvx512(const float* x, int64_t m, int64_t k, const float* const* panels, int count, float* out,
                            int64_t ldo, const float* bias, int64_t nbLast = 16);
 
+/** out[i][j] = Σ_t a[t·lda + i] · b[t·ldb + j] for i < m, j < cols (1 ≤ cols ≤ 16·kMaxPanels), t < k: the rows of
+ *  PanelsTimesRowsAvx512 read from A stored transposed and the panels from B in place (no packing), each sum formed
+ *  in the same passes and order as there. */
+void TransposedTimesColumnsAvx512(const float* a, int64_t lda, int64_t m, const float* b, int64_t ldb, int64_t cols,
+                                  int64_t k, float* out, int64_t ldo);
+
 }  // namespace quantstudio::kernels
 #endif

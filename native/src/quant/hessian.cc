@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/thread_pool.h"
+#include "kernels/cpu.h"
 #include "kernels/matmul.h"
 
 namespace quantstudio::quant {
@@ -12,14 +13,15 @@ HessianAccumulator::HessianAccumulator(int64_t cols) : cols_(cols), h_(static_ca
 namespace {
 
 // Tokens per fp32 product: each H entry is an fp32 sum over at most this many tokens (the GEMM's k), and the
-// running total stays double. 512 keeps the transposed chunk (cols × 512 floats) in L2-sized panels while
-// the double fold costs under 1 % of the product's flops.
+// running total stays double. 512 keeps a chunk's slice of x (512 rows) in L2 while the double fold costs under 1 %
+// of the product's flops.
 constexpr int64_t kChunk = 512;
 // Rows of H per product: block i computes H[i0:i1, 0:i1] only (the lower triangle as whole blocks, a
 // blocked syrk on the engine's GEMM), so about half of the square's flops.
 constexpr int64_t kRowBlock = 256;
 
-// xt [cols × tokens] = xᵀ for one chunk of tokens: the GEMM reads its k (here: tokens) contiguously.
+// xt [cols × tokens] = xᵀ for one chunk of tokens, for the levels without MatMulTransposedA's in-place kernel (which
+// would transpose per row block): the GEMM reads its k (here: tokens) contiguously.
 void TransposeChunk(const float* x, int64_t tokens, int64_t cols, float* xt) {
   DefaultThreadPool().ParallelFor(static_cast<size_t>((cols + 63) / 64), 1, [&](size_t begin, size_t end) {
     for (size_t b = begin; b < end; ++b) {
@@ -39,7 +41,9 @@ void HessianAccumulator::AddBatch(const float* x, int64_t tokens) {
   const double beta = static_cast<double>(samples_) / static_cast<double>(samples_ + tokens);
   const double alpha = 2.0 / static_cast<double>(samples_ + tokens);
   const int64_t n = cols_;
-  std::vector<float> xt(static_cast<size_t>(n * std::min(kChunk, tokens)));
+  // AVX-512 reads the chunk in place; the other levels transpose it once per chunk for MatMul.
+  const bool inPlace = kernels::UseAvx512();
+  std::vector<float> xt(inPlace ? 0 : static_cast<size_t>(n * std::min(kChunk, tokens)));
   std::vector<float> block(static_cast<size_t>(std::min(kRowBlock, n) * n));
   // The lower triangle becomes β·H + α·Σ chunks (folded chunk by chunk, so no second n² buffer).
   DefaultThreadPool().ParallelFor(static_cast<size_t>(n), 16, [&](size_t begin, size_t end) {
@@ -48,11 +52,17 @@ void HessianAccumulator::AddBatch(const float* x, int64_t tokens) {
   });
   for (int64_t t0 = 0; t0 < tokens; t0 += kChunk) {
     const int64_t count = std::min(kChunk, tokens - t0);
-    TransposeChunk(x + t0 * n, count, n, xt.data());
+    const float* chunk = x + t0 * n;
+    if (!inPlace) TransposeChunk(chunk, count, n, xt.data());
     for (int64_t i0 = 0; i0 < n; i0 += kRowBlock) {
       const int64_t i1 = std::min(i0 + kRowBlock, n);
-      const kernels::MatrixRef left{DType::F32, xt.data(), i1, count};
-      kernels::MatMul(xt.data() + i0 * count, i1 - i0, left, nullptr, block.data());  // [i1−i0 × i1]
+      // block [i1−i0 × i1] = chunk[:, i0:i1]ᵀ · chunk[:, 0:i1]
+      if (inPlace) {
+        kernels::MatMulTransposedA(chunk + i0, n, i1 - i0, chunk, n, i1, count, block.data(), i1);
+      } else {
+        const kernels::MatrixRef left{DType::F32, xt.data(), i1, count};
+        kernels::MatMul(xt.data() + i0 * count, i1 - i0, left, nullptr, block.data());
+      }
       DefaultThreadPool().ParallelFor(static_cast<size_t>(i1 - i0), 16, [&](size_t begin, size_t end) {
         for (size_t r = begin; r < end; ++r) {
           const int64_t i = i0 + static_cast<int64_t>(r);
