@@ -17,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!in.Tensor(std::string("layer.") + name, set)) return 0;
   }
   std::vector<io::TensorView> storage;
-  formats::CtPackedTensors t{};
+  CtPacked t{};
   try {
     t = formats::ReadCtPacked(formats::LookupIn(set, storage), "layer");
   } catch (const formats::FormatError&) {
@@ -25,8 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   FUZZ_EXPECT(t.bits == 4 || t.bits == 8);
   FUZZ_EXPECT(t.in > 0 && t.out > 0 && t.groups > 0 && t.in % t.groups == 0);
-  const auto matrix =
-      kernels::MakeCtPackedMatrix({t.packed, t.scales, t.zeroPoints, t.bits, t.in, t.out, t.groups, t.scalesType});
+  const auto matrix = kernels::MakeCtPackedMatrix(t);
   FUZZ_EXPECT(matrix->rows() == t.out && matrix->cols() == t.in);
   volatile float sink = 0.0f;
   for (int64_t r = 0; r < t.out; ++r)

@@ -19,7 +19,7 @@ std::vector<int64_t> WeightShape(const TensorLookup& lookup, const std::string& 
 
 }  // namespace
 
-CtPackedTensors ReadCtPacked(const TensorLookup& lookup, const std::string& prefix) {
+CtPacked ReadCtPacked(const TensorLookup& lookup, const std::string& prefix) {
   // actorder "group" (compressed-tensors 0.19) stores a column permutation the pack-quantized kernels here do not
   // apply; refused rather than misread.
   if (lookup(prefix + ".weight_g_idx")) {

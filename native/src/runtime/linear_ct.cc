@@ -9,10 +9,9 @@ namespace quantstudio::runtime {
 std::unique_ptr<QuantLinear> LoadCtPackedLinear(const io::ModelWeights& weights, const std::string& prefix,
                                                 const LinearOptions&) {
   if (!weights.Find(prefix + ".weight_packed")) return nullptr;
-  const formats::CtPackedTensors t = formats::ReadCtPacked(formats::LookupIn(weights), prefix);
-  const kernels::CtPacked p{t.packed, t.scales, t.zeroPoints, t.bits, t.in, t.out, t.groups, t.scalesType};
+  const CtPacked t = formats::ReadCtPacked(formats::LookupIn(weights), prefix);
   return std::make_unique<QuantLinear>(formats::LayoutOf(formats::LayoutId::CtPacked).name,
-                                       kernels::MakeCtPackedMatrix(p), OptionalBias(weights, prefix, t.out));
+                                       kernels::MakeCtPackedMatrix(t), OptionalBias(weights, prefix, t.out));
 }
 
 }  // namespace quantstudio::runtime
