@@ -2,7 +2,7 @@
 // batched prefill / greedy generation for benchmarks.
 // Every call is async (the work runs on an engine thread); errors reject with the engine's message.
 import { SimdLevel, loadAddon } from './addon';
-import { RuntimeConfig, readRuntimeConfig } from '../model';
+import { KvCacheType, RuntimeConfig, readRuntimeConfig } from '../model';
 
 export interface SamplingOptions {
   /** 0 (default) = greedy. */
@@ -62,7 +62,7 @@ type Handle = { readonly [handleBrand]: 'model' };
 /** The addon's runtime and kernel functions (native/src/bindings/runtime_binding.cc, kernels_binding.cc);
  *  part of the Addon interface in addon.ts. */
 export interface RuntimeAddon {
-  runtimeOpen(folder: string, config: RuntimeConfig): Handle;
+  runtimeOpen(folder: string, config: RuntimeConfig & OpenOptions): Handle;
   runtimeLogits(handle: Handle, ids: Int32Array): Promise<Float32Array>;
   runtimePerplexity(
     handle: Handle,
@@ -102,8 +102,8 @@ export interface RuntimeAddon {
     q: Float32Array,
     m: number,
     pos0: number,
-    kCache: Float32Array,
-    vCache: Float32Array,
+    kCache: Float32Array | Uint16Array,
+    vCache: Float32Array | Uint16Array,
     shape: { heads: number; kvHeads: number; headDim: number; capacity: number; window?: number },
     scale: number,
     reference: boolean,
@@ -153,6 +153,11 @@ async function withCancel<T>(signal: AbortSignal | undefined, call: (flag: Int32
   }
 }
 
+/** Run options of an opened model (not the checkpoint's). */
+export interface OpenOptions {
+  kvCache?: KvCacheType;
+}
+
 export class RuntimeModel {
   private constructor(
     readonly folder: string,
@@ -162,10 +167,10 @@ export class RuntimeModel {
   ) {}
 
   /** Opens a model folder (config.json + model.safetensors or its shards). Weights are mapped, not copied. */
-  static open(folder: string): RuntimeModel {
+  static open(folder: string, options: OpenOptions = {}): RuntimeModel {
     const config = readRuntimeConfig(folder);
     const addon = runtimeAddon();
-    return new RuntimeModel(folder, config, addon, addon.runtimeOpen(folder, config));
+    return new RuntimeModel(folder, config, addon, addon.runtimeOpen(folder, { ...config, kvCache: options.kvCache ?? 'fp32' }));
   }
 
   /** Logits [ids.length × vocabSize], row-major, for one sequence from position 0. */
@@ -246,6 +251,6 @@ export class RuntimeModel {
   }
 }
 
-export function openModel(folder: string): RuntimeModel {
-  return RuntimeModel.open(folder);
+export function openModel(folder: string, options: OpenOptions = {}): RuntimeModel {
+  return RuntimeModel.open(folder, options);
 }

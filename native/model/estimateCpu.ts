@@ -21,6 +21,8 @@ import type { Result } from './errors';
 import { fail, ok } from './errors';
 import type { BreakdownLine, MemoryEstimate } from './estimate';
 import { quantizedLinearCopies } from './estimateCpuLinears';
+import { kvCacheElementBytes } from './kvCacheType';
+import type { KvCacheType } from './kvCacheType';
 import type { QuantSettings } from './quantSettings';
 import { describeSettings, quantSettingsOf } from './quantSettings';
 import type { JsonObject, ResolvedModel, TensorMeta } from './types';
@@ -50,6 +52,8 @@ export interface CpuEstimateOptions {
   promptVocab?: number;
   /** 'job': a job worker (default); 'measuring': a benchmark's measuring process, a fork that loads no tokenizer. */
   process?: 'job' | 'measuring';
+  /** The KV cache's element type (the job's kvCache option); default fp32. */
+  kvCache?: KvCacheType;
   constants?: CpuEngineConstants;
 }
 
@@ -83,9 +87,15 @@ export function cpuActivationBytes(arch: Architecture, batch: number, promptToke
   return F32 * (3 * rows * arch.hidden + Math.max(attention, mlp));
 }
 
-/** fp32 keys and values for every layer, capacity promptTokens + newTokens per sequence. */
-export function cpuKvCacheBytes(arch: Architecture, batch: number, promptTokens: number, newTokens: number): number {
-  return 2 * arch.layers * arch.kvHeads * arch.headDim * (promptTokens + newTokens) * F32 * batch;
+/** Keys and values for every layer, capacity promptTokens + newTokens per sequence (runtime/kv_cache.h). */
+export function cpuKvCacheBytes(
+  arch: Architecture,
+  batch: number,
+  promptTokens: number,
+  newTokens: number,
+  type: KvCacheType = 'fp32',
+): number {
+  return 2 * arch.layers * arch.kvHeads * arch.headDim * (promptTokens + newTokens) * kvCacheElementBytes(type) * batch;
 }
 
 function checkOptions(o: CpuEstimateOptions): string | undefined {
@@ -152,7 +162,7 @@ export function estimateCpuWithSettings(
   const loadCopy = copies.largestLoadCopyBytes;
 
   // Buffers of a run.
-  const kv = cpuKvCacheBytes(arch, batch, promptTokens, newTokens);
+  const kv = cpuKvCacheBytes(arch, batch, promptTokens, newTokens, options.kvCache);
   const activations = cpuActivationBytes(arch, batch, promptTokens, threads);
   const logitRows = options.allRows ? batch * promptTokens : batch;
   const logits = F32 * logitRows * arch.vocab;
@@ -168,7 +178,7 @@ export function estimateCpuWithSettings(
   const breakdown: BreakdownLine[] = [
     ...weightLines,
     ...copyLines,
-    { label: 'KV cache (fp32)', bytes: kv, count: batch * (promptTokens + newTokens) },
+    { label: `KV cache (${options.kvCache ?? 'fp32'})`, bytes: kv, count: batch * (promptTokens + newTokens) },
     { label: 'activations (fp32, prompt pass)', bytes: activations, count: batch * promptTokens },
     { label: 'logits (fp32)', bytes: logits, count: logitRows },
     ...(loadCopy > 0 ? [{ label: 'load-time layer copy (freed before the run)', bytes: loadCopy, count: 1 }] : []),

@@ -2,16 +2,32 @@
 // exist, so a typo costs a clear message instead of a crash halfway through.
 import * as fs from 'fs';
 import * as path from 'path';
-import { notRegularFile } from '../model';
+import { KV_CACHE_TYPES, KvCacheType, notRegularFile } from '../model';
 import { JobFailure } from './jobFailure';
 import { JOB_KINDS, Job, JobKind, JsonObject } from './protocol';
 
 type OptionType =
-  'string' | 'positiveInteger' | 'positiveIntegers' | 'number' | 'boolean' | 'object' | 'objectOrFalse' | 'list' | 'file' | 'folder';
+  | 'string'
+  | 'positiveInteger'
+  | 'positiveIntegers'
+  | 'number'
+  | 'boolean'
+  | 'object'
+  | 'objectOrFalse'
+  | 'list'
+  | 'file'
+  | 'folder'
+  | 'kvCache';
 
 /** The options each kind accepts; `required` ones must be present. */
 const OPTION_TABLE: Record<JobKind, Record<string, { type: OptionType; required?: boolean }>> = {
-  perplexity: { text: { type: 'file' }, seq: { type: 'positiveInteger' }, maxTokens: { type: 'positiveInteger' }, out: { type: 'folder' } },
+  perplexity: {
+    text: { type: 'file' },
+    seq: { type: 'positiveInteger' },
+    maxTokens: { type: 'positiveInteger' },
+    kvCache: { type: 'kvCache' },
+    out: { type: 'folder' },
+  },
   generate: {
     prompt: { type: 'string', required: true },
     maxTokens: { type: 'positiveInteger' },
@@ -19,6 +35,7 @@ const OPTION_TABLE: Record<JobKind, Record<string, { type: OptionType; required?
     topK: { type: 'number' },
     topP: { type: 'number' },
     seed: { type: 'number' },
+    kvCache: { type: 'kvCache' },
     out: { type: 'folder' },
   },
   quantize: {
@@ -43,6 +60,7 @@ const OPTION_TABLE: Record<JobKind, Record<string, { type: OptionType; required?
     evaluate: { type: 'objectOrFalse' },
     calibration: { type: 'object' },
     repeat: { type: 'positiveInteger' },
+    kvCache: { type: 'kvCache' },
   },
 };
 
@@ -83,6 +101,9 @@ function checkOption(name: string, type: OptionType, value: unknown): void {
       return;
     case 'folder':
       if (typeof value !== 'string' || value === '') fail('a folder path');
+      return;
+    case 'kvCache':
+      if (!KV_CACHE_TYPES.includes(value as KvCacheType)) fail(KV_CACHE_TYPES.map((t) => JSON.stringify(t)).join(' or '));
       return;
     case 'file':
       if (typeof value !== 'string' || value === '') fail('a file path');

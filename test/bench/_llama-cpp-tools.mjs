@@ -117,9 +117,10 @@ export function ggufModels(cache, source, python, binaries, folder, threads) {
   return { f16, q4 };
 }
 
-/** Our prefill (prompt tokens) and decode (steps after it) in a fresh process at `threads` engine threads. */
-export function oursDecode(folder, threads, prompt, steps) {
-  const r = spawnSync(process.execPath, [join(here, '_decode-ours.mjs'), folder, String(prompt), String(steps)], {
+/** Our prefill (prompt tokens) and decode (steps after it) in a fresh process at `threads` engine threads, on a
+ *  KV cache of `kvCache` (fp32 or fp16). */
+export function oursDecode(folder, threads, prompt, steps, kvCache = 'fp32') {
+  const r = spawnSync(process.execPath, [join(here, '_decode-ours.mjs'), folder, String(prompt), String(steps), kvCache], {
     encoding: 'utf8',
     env: { ...process.env, QUANTSTUDIO_THREADS: String(threads) },
   });

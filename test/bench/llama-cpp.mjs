@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Our decode and prefill side by side with llama.cpp on the same 349M random Llama (test/tools/random-llama.mjs):
-// fp16 against GGUF F16, and our 4-bit formats (GPTQ 4-bit g128, AWQ GEMM 4-bit g128, NF4) against Q4_0, at the same thread count.
+// fp16 against GGUF F16, and our 4-bit formats (GPTQ 4-bit g128, AWQ GEMM 4-bit g128, NF4) against Q4_0, at the same thread count,
+// each on an fp16 KV cache as llama-bench's default (f16 keys and values), and GPTQ on our default fp32 cache too.
 // llama.cpp's llama-bench and llama-quantize are built once from the source vendored in llama-cpp-python's sdist
 // and cached under <cache>/quantstudio-bench/ with the GGUF conversions. Rounds interleave ours and llama-bench so
 // a shared machine's load falls on both; each round's ratio is printed with the load average, and the median
@@ -37,16 +38,18 @@ await runLlamaPart('llama-cpp', details, async () => {
   const folders = new Map();
   for (const format of DECODE_FORMATS) folders.set(format.label, await decodeModel(format, log));
   const gguf = ggufModels(cache, source, python, binaries, folders.get('fp16'), THREADS);
+  // [our format, KV cache, their type, their file]
   const pairs = [
-    ['fp16', 'F16', gguf.f16],
-    ['GPTQ 4-bit g128', 'Q4_0', gguf.q4],
-    ['AWQ GEMM 4-bit g128', 'Q4_0', gguf.q4],
-    ['NF4', 'Q4_0', gguf.q4],
-  ];
+    ['fp16', 'fp16', 'F16', gguf.f16],
+    ['GPTQ 4-bit g128', 'fp16', 'Q4_0', gguf.q4],
+    ['GPTQ 4-bit g128', 'fp32', 'Q4_0', gguf.q4],
+    ['AWQ GEMM 4-bit g128', 'fp16', 'Q4_0', gguf.q4],
+    ['NF4', 'fp16', 'Q4_0', gguf.q4],
+  ].map(([format, kvCache, theirLabel, file]) => ({ format, kvCache, label: `${format}, ${kvCache} KV`, theirLabel, file }));
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [label, theirLabel, file] of pairs) {
+    for (const { format, kvCache, label, theirLabel, file } of pairs) {
       const before = load();
-      const a = oursDecode(folders.get(label), THREADS, PROMPT, STEPS);
+      const a = oursDecode(folders.get(format), THREADS, PROMPT, STEPS, kvCache);
       const b = theirsDecode(binaries, file, THREADS, PROMPT, STEPS);
       const row = {
         round,
@@ -65,7 +68,7 @@ await runLlamaPart('llama-cpp', details, async () => {
       );
     }
   }
-  const results = pairs.flatMap(([label, theirLabel]) => {
+  const results = pairs.flatMap(({ label, theirLabel }) => {
     const rows = details.rounds.filter((r) => r.ours === label);
     const decodeRatio = median(rows.map((r) => r.ourDecode / r.theirDecode));
     const prefillRatio = median(rows.map((r) => r.ourPrefill / r.theirPrefill));

@@ -39,9 +39,10 @@ describe('benchmark plan', () => {
       gptq,
     );
     assert.deepEqual(
-      [p.batchSizes, p.promptLength, p.generate, p.evaluate, p.repeat],
-      [[1, 16], 512, { promptTokens: 30, newTokens: [30] }, { maxTokens: 4096, seq: 256 }, 3],
+      [p.batchSizes, p.promptLength, p.generate, p.evaluate, p.repeat, p.kvCache],
+      [[1, 16], 512, { promptTokens: 30, newTokens: [30] }, { maxTokens: 4096, seq: 256 }, 3, 'fp32'],
     );
+    assert.equal(plan({ variants: [], kvCache: 'fp16' }, gptq).kvCache, 'fp16');
     assert.deepEqual(
       p.variants.map((v) => [v.label, v.where, v.description]),
       [

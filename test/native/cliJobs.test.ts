@@ -47,6 +47,30 @@ describe('quantstudio perplexity / generate', () => {
     assert.ok(out.tokensPerSecond > 0);
   });
 
+  it("--kv-cache fp16 runs the job on an fp16 cache: the in-process engine's fp16 text and perplexity, the option in the run", async () => {
+    const halves = RuntimeModel.open(demo, { kvCache: 'fp16' });
+    const expected = await generateText(halves, TextTokenizer.load(demo), { prompt: 'ROMEO:', maxTokens: 24 });
+    const json = quantstudio(['generate', '--model', demo, '--prompt', 'ROMEO:', '--max-tokens', '24', '--kv-cache', 'fp16', '--json']);
+    assert.equal(json.status, 0, json.stderr);
+    const out = JSON.parse(json.stdout) as { text: string; run: { options: { kvCache?: string } } };
+    assert.equal(out.text, expected.text);
+    assert.equal(out.run.options.kvCache, 'fp16');
+
+    const text = join(scratch, 'kv-text.txt');
+    writeFileSync(text, 'The history of the city begins in the Roman period , when a fort was built on the river . '.repeat(20));
+    const ppl = quantstudio(['perplexity', '--model', demo, '--text', text, '--seq', '64', '--kv-cache', 'fp16', '--json']);
+    assert.equal(ppl.status, 0, ppl.stderr);
+    const measured = (JSON.parse(ppl.stdout) as { perplexity: number }).perplexity;
+    const inProcess = await textPerplexity(halves, TextTokenizer.load(demo), readFileSync(text, 'utf8'), { seq: 64 });
+    const fp32 = await textPerplexity(RuntimeModel.open(demo), TextTokenizer.load(demo), readFileSync(text, 'utf8'), { seq: 64 });
+    assert.ok(Math.abs(measured - inProcess.perplexity) < 1e-9, `${measured} vs ${inProcess.perplexity}`);
+    assert.notEqual(measured, fp32.perplexity);
+
+    const usage = quantstudio(['generate', '--model', demo, '--prompt', 'x', '--kv-cache', 'f16']);
+    assert.equal(usage.status, 2);
+    assert.match(usage.stderr, /--kv-cache must be fp32 or fp16, got 'f16'/);
+  });
+
   it('on a terminal, the streamed text starts on a cleared line and no progress line is drawn over it', async (t) => {
     // util-linux `script` runs the CLI on a real pseudo-terminal, where stdout and stderr share one line
     if (spawnSync('script', ['--version']).status !== 0) return t.skip('util-linux script is not installed');

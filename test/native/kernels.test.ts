@@ -25,6 +25,14 @@ function toHalfBits(values: Float32Array): Uint16Array {
   });
 }
 
+/** IEEE half bits → the number they hold (normal and subnormal halves; test values have no Inf or NaN). */
+function halfToNumber(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >>> 10) & 0x1f;
+  const mant = h & 0x3ff;
+  return sign * (exp === 0 ? mant * 2 ** -24 : (1 + mant / 1024) * 2 ** (exp - 15));
+}
+
 function toBf16Bits(values: Float32Array): Uint16Array {
   const u = new Uint32Array(values.buffer.slice(0));
   return Uint16Array.from(u, (x) => (x + 0x7fff + ((x >>> 16) & 1)) >>> 16);
@@ -133,23 +141,34 @@ for (const level of simdLevels) {
 
 /** The fast kernel against the scalar reference, with NaN in every cache slot past pos0 + m: a kernel that
  *  reads a position no query may see turns the output into NaN and fails the comparison. */
-function assertAttentionMatchesReference(heads: number, kvHeads: number, headDim: number, m: number, pos0: number, window = 0): void {
+function assertAttentionMatchesReference(
+  heads: number,
+  kvHeads: number,
+  headDim: number,
+  m: number,
+  pos0: number,
+  window = 0,
+  cache: 'fp32' | 'fp16' = 'fp32',
+): void {
   const capacity = pos0 + m + 5;
   const shape = { heads, kvHeads, headDim, capacity, window };
   const q = randomFloats(m * heads * headDim, 11 * m + pos0).map((x) => 3 * x); // peaked softmax rows too
-  const kc = randomFloats(kvHeads * capacity * headDim, 12 + pos0);
-  const vc = randomFloats(kvHeads * capacity * headDim, 13 + pos0);
+  const k32 = randomFloats(kvHeads * capacity * headDim, 12 + pos0);
+  const v32 = randomFloats(kvHeads * capacity * headDim, 13 + pos0);
+  const [kc, vc] = cache === 'fp16' ? [toHalfBits(k32), toHalfBits(v32)] : [k32, v32];
+  const nan = cache === 'fp16' ? 0x7e00 : NaN;
   for (let g = 0; g < kvHeads; g++) {
     const unseen = (g * capacity + pos0 + m) * headDim;
-    kc.fill(NaN, unseen, (g + 1) * capacity * headDim);
-    vc.fill(NaN, unseen, (g + 1) * capacity * headDim);
+    kc.fill(nan, unseen, (g + 1) * capacity * headDim);
+    vc.fill(nan, unseen, (g + 1) * capacity * headDim);
   }
   const scale = 1 / Math.sqrt(headDim);
   const fast = addon.kernelsAttention(q, m, pos0, kc, vc, shape, scale, false);
   const ref = addon.kernelsAttention(q, m, pos0, kc, vc, shape, scale, true);
   assert.equal(fast.length, m * heads * headDim);
   const err = maxAbsDiff(fast, ref);
-  assert.ok(err < 1e-5, `heads=${heads} kv=${kvHeads} headDim=${headDim} m=${m} pos0=${pos0} window=${window}: ${err}`);
+  const label = `${cache} heads=${heads} kv=${kvHeads} headDim=${headDim} m=${m} pos0=${pos0} window=${window}`;
+  assert.ok(err < 1e-5, `${label}: ${err}`);
 }
 
 for (const level of simdLevels) {
@@ -173,6 +192,40 @@ for (const level of simdLevels) {
       assertAttentionMatchesReference(8, 2, 64, 64, 0);
     }));
 }
+
+for (const level of simdLevels) {
+  test(`attention over an fp16 cache (decode tiles, prefill matmuls, portable loops, window) = scalar reference, at ${level}`, () =>
+    atSimdLevel(level, () => {
+      for (const pos0 of [0, 1, 511]) assertAttentionMatchesReference(8, 4, 64, 1, pos0, 0, 'fp16');
+      assertAttentionMatchesReference(8, 4, 32, 3, 509, 0, 'fp16');
+      assertAttentionMatchesReference(8, 1, 64, 3, 100, 0, 'fp16'); // MQA
+      assertAttentionMatchesReference(4, 4, 128, 2, 300, 0, 'fp16'); // wide heads
+      assertAttentionMatchesReference(8, 4, 12, 3, 20, 0, 'fp16'); // headDim not a multiple of 8
+      assertAttentionMatchesReference(8, 2, 64, 64, 0, 0, 'fp16'); // prefill: the matmul path
+      assertAttentionMatchesReference(4, 4, 12, 20, 30, 0, 'fp16'); // prefill on a cache, portable transposes
+      assertAttentionMatchesReference(8, 4, 32, 1, 100, 16, 'fp16'); // sliding window
+    }));
+}
+
+test('attention over an fp16 cache is attention over its values widened to fp32, bit for bit', () => {
+  const heads = 8,
+    kvHeads = 4,
+    headDim = 32,
+    m = 3,
+    pos0 = 40,
+    capacity = pos0 + m;
+  const shape = { heads, kvHeads, headDim, capacity };
+  const q = randomFloats(m * heads * headDim, 5);
+  const k16 = toHalfBits(randomFloats(kvHeads * capacity * headDim, 6));
+  const v16 = toHalfBits(randomFloats(kvHeads * capacity * headDim, 7));
+  const widen = (bits: Uint16Array): Float32Array => Float32Array.from(bits, halfToNumber);
+  for (const reference of [true, false]) {
+    const halves = addon.kernelsAttention(q, m, pos0, k16, v16, shape, 0.25, reference);
+    const widened = addon.kernelsAttention(q, m, pos0, widen(k16), widen(v16), shape, 0.25, reference);
+    assert.deepEqual(Array.from(halves), Array.from(widened), `reference=${reference}`);
+  }
+  assert.throws(() => addon.kernelsAttention(q, m, pos0, k16, widen(v16), shape, 0.25, true), /vCache must be a Uint16Array/);
+});
 
 test('attention is causal: the first query only sees the first position (output = its value row)', () => {
   const shape = { heads: 2, kvHeads: 1, headDim: 4, capacity: 3 };

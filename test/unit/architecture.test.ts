@@ -164,7 +164,9 @@ interface Manifest {
   contributes: {
     commands: Array<{ command: string }>;
     menus: Record<string, Array<{ command: string }>>;
-    configuration: { properties: Record<string, { default?: unknown; minimum?: number; maximum?: number; items?: { type?: string } }> };
+    configuration: {
+      properties: Record<string, { default?: unknown; minimum?: number; maximum?: number; enum?: string[]; items?: { type?: string } }>;
+    };
   };
 }
 const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as Manifest;
@@ -216,7 +218,7 @@ test("the extension's settings reader reads every setting: a value set for one k
     const schema = manifest.contributes.configuration.properties[`quantstudio.${key}`];
     let value: unknown;
     if (typeof fallback === 'boolean') value = !fallback;
-    else if (typeof fallback === 'string') value = `${fallback}x`;
+    else if (typeof fallback === 'string') value = schema.enum ? schema.enum.find((v) => v !== fallback) : `${fallback}x`;
     else if (Array.isArray(fallback)) value = schema.items?.type === 'string' ? ['https://a.example', 'https://b.example'] : [2, 4];
     else value = schema.maximum !== undefined ? (Number(schema.minimum ?? 0) + schema.maximum) / 2 : Number(fallback) + 3;
     const read = flatten(readSettings({ get: <T>(k: string) => (k === key ? value : undefined) as T | undefined }));

@@ -1,14 +1,22 @@
 // `quantstudio estimate --model <dir|hub id> [--config <file>] [--batch N] [--seq N] [--target cuda|cpu]
-// [--new-tokens N] [--threads N] [--json]`: memory needed by a model under a quantization config (weights,
+// [--new-tokens N] [--threads N] [--kv-cache fp32|fp16] [--json]`: memory needed by a model under a quantization config (weights,
 // KV cache, activations, overhead, peak). Without --config, every compared method side by side (cuda) or the
 // model as stored (cpu). --target cpu: the peak RSS of our CPU engine's job worker, --seq prompt tokens
-// followed by --new-tokens generated ones. --json prints
+// followed by --new-tokens generated ones, the KV cache in --kv-cache's type. --json prints
 // {model, target, method, weightsBytes, kvCacheBytes, activationBytes, overheadBytes, peakBytes, breakdown, methods?}.
 import { readFileSync, statSync } from 'node:fs';
 import { cpus, homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { compareMethods, estimateCpuMemory, estimateMemory, formatModelError, humanBytes, resolveModel } from '../../../native/model';
-import type { JsonObject, MemoryEstimate, ResolvedModel, Result } from '../../../native/model';
+import {
+  compareMethods,
+  estimateCpuMemory,
+  estimateMemory,
+  formatModelError,
+  humanBytes,
+  KV_CACHE_TYPES,
+  resolveModel,
+} from '../../../native/model';
+import type { JsonObject, KvCacheType, MemoryEstimate, ResolvedModel, Result } from '../../../native/model';
 import { engineThreads } from '../../../native/worker/protocol';
 import type { Command } from './command';
 import { usageError } from './command';
@@ -22,9 +30,10 @@ interface EstimateArgs {
   target: 'cuda' | 'cpu';
   newTokens: number;
   threads: number | undefined;
+  kvCache: KvCacheType | undefined;
 }
 
-const VALUE_FLAGS = new Set(['--model', '--config', '--batch', '--seq', '--target', '--new-tokens', '--threads']);
+const VALUE_FLAGS = new Set(['--model', '--config', '--batch', '--seq', '--target', '--new-tokens', '--threads', '--kv-cache']);
 
 function parseArgs(args: readonly string[]): EstimateArgs | string {
   const values = new Map<string, string>();
@@ -53,6 +62,10 @@ function parseArgs(args: readonly string[]): EstimateArgs | string {
   for (const v of [batch, seq, newTokens, threads]) if (typeof v === 'string') return v;
   const target = values.get('--target') ?? 'cuda';
   if (target !== 'cuda' && target !== 'cpu') return `--target must be cuda or cpu, got '${target}'`;
+  const kvCache = values.get('--kv-cache');
+  if (kvCache !== undefined && !KV_CACHE_TYPES.includes(kvCache as KvCacheType))
+    return `--kv-cache must be ${KV_CACHE_TYPES.join(' or ')}, got '${kvCache}'`;
+  if (kvCache !== undefined && target !== 'cpu') return "--kv-cache is the CPU engine's option: give it with --target cpu";
   return {
     model: values.get('--model'),
     config: values.get('--config'),
@@ -62,6 +75,7 @@ function parseArgs(args: readonly string[]): EstimateArgs | string {
     target,
     newTokens: newTokens as number,
     threads: threads as number | undefined,
+    kvCache: kvCache as KvCacheType | undefined,
   };
 }
 
@@ -104,6 +118,7 @@ function cpuEstimate(model: ResolvedModel, config: JsonObject | undefined, args:
     newTokens: args.newTokens,
     threads: args.threads ?? engineThreads(cpus().length),
     tokenizerBytes: tokenizer?.isFile() ? tokenizer.size : 0,
+    kvCache: args.kvCache,
   });
 }
 
@@ -111,7 +126,7 @@ export const estimateCommand: Command = {
   name: 'estimate',
   summary: 'memory estimate (weights, KV cache, peak) of a model under a quantization config, or of every method',
   usage:
-    'quantstudio estimate --model <dir|hub id> [--config <file>] [--batch N] [--seq N] [--target cuda|cpu] [--new-tokens N] [--threads N] [--json]',
+    'quantstudio estimate --model <dir|hub id> [--config <file>] [--batch N] [--seq N] [--target cuda|cpu] [--new-tokens N] [--threads N] [--kv-cache fp32|fp16] [--json]',
   async run(args) {
     const parsed = parseArgs(args);
     if (typeof parsed === 'string') return usageError(this, parsed);

@@ -1,5 +1,8 @@
 // A small flag parser for the job commands: `--name value` pairs and boolean switches, nothing positional
 // unless the command asks for it. Returns an error string a command turns into a usage error.
+import { KV_CACHE_TYPES } from '../../../native/model';
+import type { KvCacheType } from '../../../native/model';
+
 export interface FlagSpec {
   /** Flags that take a value, e.g. '--model'. */
   values: readonly string[];
@@ -44,4 +47,12 @@ export function finiteNumber(flags: ParsedFlags, name: string): number | undefin
   if (text === undefined) return undefined;
   const n = Number(text);
   return Number.isFinite(n) ? n : `${name} must be a number, got '${text}'`;
+}
+
+/** --kv-cache fp32|fp16 (the engine's KV cache element type) as job options ({} when absent), or an error string. */
+export function kvCacheOption(flags: ParsedFlags): { kvCache?: KvCacheType } | string {
+  const text = flags.values.get('--kv-cache');
+  if (text === undefined) return {};
+  if (!KV_CACHE_TYPES.includes(text as KvCacheType)) return `--kv-cache must be ${KV_CACHE_TYPES.join(' or ')}, got '${text}'`;
+  return { kvCache: text as KvCacheType };
 }

@@ -64,7 +64,10 @@ export function readSettings(
       batchSize: num('estimate.batchSize', d.estimate.batchSize),
       contextLength: num('estimate.contextLength', d.estimate.contextLength),
     },
-    engine: { threads: count('engine.threads', d.engine.threads, 0) },
+    engine: {
+      threads: count('engine.threads', d.engine.threads, 0),
+      kvCache: str('engine.kvCache', d.engine.kvCache) === 'fp16' ? 'fp16' : 'fp32',
+    },
     python: userStr('python', d.python),
     runsFolder: str('runsFolder', d.runsFolder),
     benchmark: { batchSizes: batchSizes(config.get<unknown>('benchmark.batchSizes')) },

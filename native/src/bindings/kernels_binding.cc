@@ -29,6 +29,13 @@ Napi::Float32Array Floats(const Napi::Value& v, const char* what) {
   return v.As<Napi::Float32Array>();
 }
 
+Napi::Uint16Array Halves(const Napi::Value& v, const char* what) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint16_array) {
+    throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a Uint16Array like the other cache");
+  }
+  return v.As<Napi::Uint16Array>();
+}
+
 Napi::Value MatMulJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Float32Array x = Floats(info[0], "x");
@@ -76,7 +83,12 @@ Napi::Value AttentionJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Float32Array q = Floats(info[0], "q");
   const int64_t m = info[1].ToNumber().Int64Value(), pos0 = info[2].ToNumber().Int64Value();
-  Napi::Float32Array kc = Floats(info[3], "kCache"), vc = Floats(info[4], "vCache");
+  // Float32Array caches are fp32, Uint16Array caches fp16 (IEEE half bits).
+  const bool halves = info[3].IsTypedArray() && info[3].As<Napi::TypedArray>().TypedArrayType() == napi_uint16_array;
+  const KvRows kv = halves ? KvRows{DType::F16, Halves(info[3], "kCache").Data(), Halves(info[4], "vCache").Data()}
+                           : KvRows{DType::F32, Floats(info[3], "kCache").Data(), Floats(info[4], "vCache").Data()};
+  const size_t kLength = info[3].As<Napi::TypedArray>().ElementLength(),
+               vLength = info[4].As<Napi::TypedArray>().ElementLength();
   Napi::Object s = info[5].As<Napi::Object>();
   AttentionShape shape{s.Get("heads").ToNumber().Int64Value(), s.Get("kvHeads").ToNumber().Int64Value(),
                        s.Get("headDim").ToNumber().Int64Value(), s.Get("capacity").ToNumber().Int64Value(),
@@ -85,15 +97,15 @@ Napi::Value AttentionJs(const Napi::CallbackInfo& info) {
   const bool reference = info[7].ToBoolean().Value();
   const int64_t cacheSize = shape.kvHeads * shape.capacity * shape.headDim;
   if (static_cast<int64_t>(q.ElementLength()) != m * shape.heads * shape.headDim ||
-      static_cast<int64_t>(kc.ElementLength()) != cacheSize || static_cast<int64_t>(vc.ElementLength()) != cacheSize ||
+      static_cast<int64_t>(kLength) != cacheSize || static_cast<int64_t>(vLength) != cacheSize ||
       pos0 + m > shape.capacity || shape.kvHeads <= 0 || shape.heads % shape.kvHeads != 0) {
     throw Napi::RangeError::New(env, "kernelsAttention: buffer sizes do not match the shape");
   }
   Napi::Float32Array out = Napi::Float32Array::New(env, q.ElementLength());
   if (reference)
-    AttentionReference(q.Data(), m, pos0, kc.Data(), vc.Data(), shape, scale, out.Data());
+    AttentionReference(q.Data(), m, pos0, kv, shape, scale, out.Data());
   else
-    Attention(q.Data(), m, pos0, kc.Data(), vc.Data(), shape, scale, out.Data());
+    Attention(q.Data(), m, pos0, kv, shape, scale, out.Data());
   return out;
 }
 

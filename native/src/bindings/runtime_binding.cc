@@ -117,6 +117,10 @@ runtime::ModelConfig ReadModelConfig(const Napi::Object& o) {
     c.slidingRope = ReadRope(o.Get("slidingRope"), c.headDim);
     c.hasSlidingRope = true;
   }
+  const std::string kvCache = o.Has("kvCache") ? o.Get("kvCache").ToString().Utf8Value() : "fp32";
+  if (kvCache != "fp32" && kvCache != "fp16")
+    throw Napi::TypeError::New(o.Env(), "model config: kvCache must be \"fp32\" or \"fp16\", got \"" + kvCache + "\"");
+  c.kvCacheDtype = kvCache == "fp16" ? DType::F16 : DType::F32;
   c.normOffset = OptionalBool(o, "normOffset", false);
   c.sandwichNorms = OptionalBool(o, "sandwichNorms", false);
   c.geluTanh = OptionalBool(o, "geluTanh", false);

@@ -4,7 +4,17 @@
 
 #include <cstdint>
 
+#include "core/dtype.h"
+
 namespace quantstudio::kernels {
+
+/** One layer's cached keys and values, each [kvHeads][capacity][headDim]: fp32, or fp16 (IEEE half bits, as
+ *  llama.cpp's default cache and transformers' fp16 models keep them) at half the bytes each decode step reads. */
+struct KvRows {
+  DType dtype = DType::F32;  // F32 or F16
+  const void* keys = nullptr;
+  const void* values = nullptr;
+};
 
 struct AttentionShape {
   int64_t heads;
@@ -20,14 +30,14 @@ inline int64_t FirstVisible(int64_t position, int64_t window) {
   return window > 0 && position + 1 > window ? position + 1 - window : 0;
 }
 
-/** q: [m, heads*headDim] for the tokens at positions pos0 .. pos0+m-1; kCache/vCache: [kvHeads][capacity][headDim]
- *  already holding positions 0 .. pos0+m-1. Token i attends to positions FirstVisible(pos0+i) .. pos0+i.
- *  out: [m, heads*headDim]. */
-void Attention(const float* q, int64_t m, int64_t pos0, const float* kCache, const float* vCache,
-               const AttentionShape& shape, float scale, float* out);
+/** q: [m, heads*headDim] for the tokens at positions pos0 .. pos0+m-1; kv: [kvHeads][capacity][headDim] already
+ *  holding positions 0 .. pos0+m-1. Token i attends to positions FirstVisible(pos0+i) .. pos0+i. Products and sums
+ *  are fp32 whatever the cache's type. out: [m, heads*headDim]. */
+void Attention(const float* q, int64_t m, int64_t pos0, const KvRows& kv, const AttentionShape& shape, float scale,
+               float* out);
 
 /** Scalar, single-threaded reference of Attention. */
-void AttentionReference(const float* q, int64_t m, int64_t pos0, const float* kCache, const float* vCache,
-                        const AttentionShape& shape, float scale, float* out);
+void AttentionReference(const float* q, int64_t m, int64_t pos0, const KvRows& kv, const AttentionShape& shape,
+                        float scale, float* out);
 
 }  // namespace quantstudio::kernels

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "core/dtype.h"
 #include "core/thread_pool.h"
 #include "kernels/cpu.h"
 #include "kernels/elementwise.h"
@@ -10,7 +11,7 @@
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
 #define QS_X86 1
-#define QS_AVX2 __attribute__((target("avx2,fma")))
+#define QS_AVX2 __attribute__((target("avx2,fma,f16c")))
 #endif
 
 namespace quantstudio::kernels {
@@ -35,27 +36,33 @@ struct Tile {
   int64_t until = 0;  // the largest seen: scores and values are swept up to here
 };
 
+// A cached element as fp32: the cache holds floats or IEEE halves (uint16_t bits).
+inline float Widen(float x) { return x; }
+inline float Widen(uint16_t h) { return F16ToF32(h); }
+
 // scores[r][t] = q[r] · k[t] for t < until (positions past seen[r] are zeroed later by the softmax step).
-void ScoresPortable(const Tile& tile, const float* k, int64_t d) {
+template <typename T>
+void ScoresPortable(const Tile& tile, const T* k, int64_t d) {
   for (int64_t t = 0; t < tile.until; ++t) {
-    const float* kt = k + t * d;
+    const T* kt = k + t * d;
     for (int64_t r = 0; r < tile.rows; ++r) {
       float dot = 0.0f;
-      for (int64_t j = 0; j < d; ++j) dot += tile.q[r][j] * kt[j];
+      for (int64_t j = 0; j < d; ++j) dot += tile.q[r][j] * Widen(kt[j]);
       tile.scores[r][t] = dot;
     }
   }
 }
 
 // out[r] = Σ_t p[r][t] · v[t] over the positions row r sees.
-void WeightedValuesPortable(const Tile& tile, const float* v, int64_t d) {
+template <typename T>
+void WeightedValuesPortable(const Tile& tile, const T* v, int64_t d) {
   for (int64_t r = 0; r < tile.rows; ++r) {
     float* o = tile.out[r];
     std::fill(o, o + d, 0.0f);
     for (int64_t t = tile.from[r]; t < tile.seen[r]; ++t) {
       const float p = tile.scores[r][t];
-      const float* vt = v + t * d;
-      for (int64_t j = 0; j < d; ++j) o[j] += p * vt[j];
+      const T* vt = v + t * d;
+      for (int64_t j = 0; j < d; ++j) o[j] += p * Widen(vt[j]);
     }
   }
 }
@@ -74,17 +81,24 @@ QS_AVX2 inline float SumOf(__m256 a) {
   return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
 }
 
+// Eight cached elements as fp32 (F16C widens halves exactly).
+QS_AVX2 inline __m256 Load8(const float* p) { return _mm256_loadu_ps(p); }
+QS_AVX2 inline __m256 Load8(const uint16_t* p) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+
 // d % 8 == 0. Eight keys at a time: the block of K rows stays in L1 while every row of the tile sweeps it.
-QS_AVX2 void ScoresAvx2(const Tile& tile, const float* k, int64_t d) {
+template <typename T>
+QS_AVX2 void ScoresAvx2(const Tile& tile, const T* k, int64_t d) {
   int64_t t = 0;
   for (; t + 8 <= tile.until; t += 8) {
-    const float* kb = k + t * d;
+    const T* kb = k + t * d;
     for (int64_t r = 0; r < tile.rows; ++r) {
       __m256 acc[8];
       for (auto& a : acc) a = _mm256_setzero_ps();
       for (int64_t j = 0; j < d; j += 8) {
         const __m256 qv = _mm256_loadu_ps(tile.q[r] + j);
-        for (int u = 0; u < 8; ++u) acc[u] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(kb + u * d + j), acc[u]);
+        for (int u = 0; u < 8; ++u) acc[u] = _mm256_fmadd_ps(qv, Load8(kb + u * d + j), acc[u]);
       }
       _mm256_storeu_ps(tile.scores[r] + t, SumEachOf8(acc));
     }
@@ -93,7 +107,7 @@ QS_AVX2 void ScoresAvx2(const Tile& tile, const float* k, int64_t d) {
     for (int64_t r = 0; r < tile.rows; ++r) {
       __m256 acc = _mm256_setzero_ps();
       for (int64_t j = 0; j < d; j += 8)
-        acc = _mm256_fmadd_ps(_mm256_loadu_ps(tile.q[r] + j), _mm256_loadu_ps(k + t * d + j), acc);
+        acc = _mm256_fmadd_ps(_mm256_loadu_ps(tile.q[r] + j), Load8(k + t * d + j), acc);
       tile.scores[r][t] = SumOf(acc);
     }
   }
@@ -101,14 +115,14 @@ QS_AVX2 void ScoresAvx2(const Tile& tile, const float* k, int64_t d) {
 
 // Columns [col, col + 8·REGS) of every row's output, accumulated in registers over the V rows: each V chunk
 // loaded once feeds all ROWS rows. Scores past a row's seen count are zero, so every row runs to the longest.
-template <int ROWS, int REGS>
-QS_AVX2 void WeightedValuesColumnsAvx2(const Tile& tile, const float* v, int64_t d, int64_t col) {
+template <int ROWS, int REGS, typename T>
+QS_AVX2 void WeightedValuesColumnsAvx2(const Tile& tile, const T* v, int64_t d, int64_t col) {
   __m256 acc[ROWS][REGS];
   for (auto& row : acc)
     for (auto& a : row) a = _mm256_setzero_ps();
   for (int64_t t = 0; t < tile.until; ++t) {
     __m256 vt[REGS];
-    for (int c = 0; c < REGS; ++c) vt[c] = _mm256_loadu_ps(v + t * d + col + 8 * c);
+    for (int c = 0; c < REGS; ++c) vt[c] = Load8(v + t * d + col + 8 * c);
     for (int r = 0; r < ROWS; ++r) {
       const __m256 p = _mm256_broadcast_ss(tile.scores[r] + t);
       for (int c = 0; c < REGS; ++c) acc[r][c] = _mm256_fmadd_ps(p, vt[c], acc[r][c]);
@@ -118,15 +132,16 @@ QS_AVX2 void WeightedValuesColumnsAvx2(const Tile& tile, const float* v, int64_t
     for (int c = 0; c < REGS; ++c) _mm256_storeu_ps(tile.out[r] + col + 8 * c, acc[r][c]);
 }
 
-template <int ROWS>
-QS_AVX2 void WeightedValuesRowsAvx2(const Tile& tile, const float* v, int64_t d) {
+template <int ROWS, typename T>
+QS_AVX2 void WeightedValuesRowsAvx2(const Tile& tile, const T* v, int64_t d) {
   int64_t col = 0;
   for (; col + 16 <= d; col += 16) WeightedValuesColumnsAvx2<ROWS, 2>(tile, v, d, col);
   if (col < d) WeightedValuesColumnsAvx2<ROWS, 1>(tile, v, d, col);
 }
 
 // d % 8 == 0.
-void WeightedValuesAvx2(const Tile& tile, const float* v, int64_t d) {
+template <typename T>
+void WeightedValuesAvx2(const Tile& tile, const T* v, int64_t d) {
   static_assert(kTileRows == 4, "one instantiation per tile height");
   switch (tile.rows) {
     case 1: return WeightedValuesRowsAvx2<1>(tile, v, d);
@@ -148,7 +163,8 @@ void NormaliseScores(const Tile& tile, float softcap) {
   }
 }
 
-void AttendTile(const Tile& tile, const float* k, const float* v, int64_t d, float softcap) {
+template <typename T>
+void AttendTile(const Tile& tile, const T* k, const T* v, int64_t d, float softcap) {
 #ifdef QS_X86
   if (UseAvx2() && d % 8 == 0) {
     ScoresAvx2(tile, k, d);
@@ -164,8 +180,8 @@ void AttendTile(const Tile& tile, const float* k, const float* v, int64_t d, flo
 
 }  // namespace
 
-void AttentionDecode(const float* q, int64_t m, int64_t pos0, const float* kCache, const float* vCache,
-                     const AttentionShape& s, float scale, float* out) {
+void AttentionDecode(const float* q, int64_t m, int64_t pos0, const KvRows& kv, const AttentionShape& s, float scale,
+                     float* out) {
   const int64_t group = s.heads / s.kvHeads, d = s.headDim, width = s.heads * d, visible = pos0 + m;
   // The rows of one kv head, numbered r = token row · group + query head within the group and cut into
   // tiles: a tile holds every query head of the group for consecutive tokens, so they share K/V rows.
@@ -180,7 +196,7 @@ void AttentionDecode(const float* q, int64_t m, int64_t pos0, const float* kCach
                                     for (size_t unit = begin; unit < end; ++unit) {
                                       const int64_t g = static_cast<int64_t>(unit) / tilesPerKvHead;
                                       const int64_t first = (static_cast<int64_t>(unit) % tilesPerKvHead) * kTileRows;
-                                      Tile tile;
+                                      Tile tile{};
                                       tile.rows = std::min(kTileRows, rowsPerKvHead - first);
                                       for (int64_t r = 0; r < tile.rows; ++r) {
                                         const int64_t h = g * group + (first + r) % group, i = (first + r) / group;
@@ -204,7 +220,13 @@ void AttentionDecode(const float* q, int64_t m, int64_t pos0, const float* kCach
                                       }
                                       tile.until -= start;
                                       const size_t base = static_cast<size_t>((g * s.capacity + start) * d);
-                                      AttendTile(tile, kCache + base, vCache + base, d, s.softcap);
+                                      if (kv.dtype == DType::F16) {
+                                        AttendTile(tile, static_cast<const uint16_t*>(kv.keys) + base,
+                                                   static_cast<const uint16_t*>(kv.values) + base, d, s.softcap);
+                                      } else {
+                                        AttendTile(tile, static_cast<const float*>(kv.keys) + base,
+                                                   static_cast<const float*>(kv.values) + base, d, s.softcap);
+                                      }
                                     }
                                   });
 }

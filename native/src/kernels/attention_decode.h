@@ -9,7 +9,7 @@
 namespace quantstudio::kernels {
 
 /** Same contract as Attention; Attention calls it when m is small (decode, short chunks). */
-void AttentionDecode(const float* q, int64_t m, int64_t pos0, const float* kCache, const float* vCache,
-                     const AttentionShape& shape, float scale, float* out);
+void AttentionDecode(const float* q, int64_t m, int64_t pos0, const KvRows& kv, const AttentionShape& shape,
+                     float scale, float* out);
 
 }  // namespace quantstudio::kernels

@@ -166,6 +166,27 @@ void AddInPlace(float* x, const float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] += y[i];
 }
 
+#ifdef QS_X86
+namespace {
+__attribute__((target("avx2,f16c"))) int64_t NarrowToF16Avx2(const float* x, int64_t n, uint16_t* dst) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m128i halves = _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), halves);
+  }
+  return i;
+}
+}  // namespace
+#endif
+
+void NarrowToF16(const float* x, int64_t n, uint16_t* dst) {
+  int64_t i = 0;
+#ifdef QS_X86
+  if (UseAvx2()) i = NarrowToF16Avx2(x, n, dst);
+#endif
+  for (; i < n; ++i) dst[i] = F32ToF16(x[i]);
+}
+
 void ApplyRope(float* x, int64_t heads, const RopeShape& shape, int64_t position, const float* invFreq) {
   const int64_t half = shape.rotaryDim / 2;
   for (int64_t i = 0; i < half; ++i) {

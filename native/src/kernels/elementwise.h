@@ -39,6 +39,9 @@ void Relu(float* x, int64_t n);
 /** x[i] += y[i]. */
 void AddInPlace(float* x, const float* y, int64_t n);
 
+/** dst[i] = the IEEE half nearest x[i], ties to even, as torch's .half() (F16C at the AVX2 level). */
+void NarrowToF16(const float* x, int64_t n, uint16_t* dst);
+
 /** One head's RoPE geometry: the first rotaryDim of headDim values rotate (partial_rotary_factor), cos and
  *  sin multiplied by scaling (yarn's and longrope's attention factor). */
 struct RopeShape {

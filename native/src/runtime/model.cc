@@ -188,7 +188,7 @@ void Model::LoadOpt() {
 }
 
 KvCache Model::NewCache(int64_t capacity) const {
-  return KvCache(config_.layers, config_.kvHeads, config_.headDim, capacity);
+  return KvCache(config_.layers, config_.kvHeads, config_.headDim, capacity, config_.kvCacheDtype);
 }
 
 int64_t Model::positionLimit() const {

@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <string>
+
+#include "core/dtype.h"
 #include <vector>
 
 #include "runtime/rope.h"
@@ -61,6 +63,8 @@ struct ModelConfig {
   // Llama family: each layer's sliding window (a token sees itself and window − 1 earlier positions); empty or
   // 0 = full attention. Mistral: every layer; Qwen2/Qwen3 with use_sliding_window: layers past max_window_layers.
   std::vector<int64_t> layerWindows;
+  // A run option, not the checkpoint's: the KV cache's element type (F32, or F16 at half the bytes per step).
+  DType kvCacheDtype = DType::F32;
   // OPT only
   bool layerNormBefore = true;
   bool finalLayerNorm = true;

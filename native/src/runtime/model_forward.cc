@@ -137,8 +137,7 @@ void Model::AttentionBlock(const LayerLinears& layer, const LayerNorms& norms, i
     cache.Store(slot, kb, v.data() + row0 * kvWidth, m);
     const kernels::AttentionShape shape{c.heads,          c.kvHeads, c.headDim,
                                         cache.capacity(), window,    static_cast<float>(c.attentionSoftcap)};
-    kernels::Attention(qb, m, pos0, cache.keys(slot), cache.values(slot), shape, scale,
-                       attended.data() + row0 * qWidth);
+    kernels::Attention(qb, m, pos0, cache.Layer(slot), shape, scale, attended.data() + row0 * qWidth);
   }
   if (out) Project(*layer.o, attended.data(), rows, out);
   if (tap) *tap = std::move(attended);

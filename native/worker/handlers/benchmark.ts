@@ -115,6 +115,7 @@ function measure(
       generate: plan.generate,
       evaluate: plan.evaluate,
       repeat: plan.repeat,
+      kvCache: plan.kvCache,
     },
   };
   return runInChild(

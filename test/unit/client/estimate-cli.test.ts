@@ -115,6 +115,23 @@ describe('quantstudio estimate', () => {
     assert.match(usage.stderr, /--batch must be a positive integer/);
   });
 
+  it('--target cpu --kv-cache fp16 halves the KV cache; --kv-cache is refused for cuda and when misspelt', () => {
+    const cpu = (extra: string[]): { kvCacheBytes: number } => {
+      const run = quantstudio(['estimate', '--model', 'examples/tiny-llama', '--target', 'cpu', '--seq', '512', '--json', ...extra]);
+      assert.equal(run.status, 0, run.stderr);
+      return JSON.parse(run.stdout) as { kvCacheBytes: number };
+    };
+    const floats = cpu([]).kvCacheBytes;
+    assert.ok(floats > 0);
+    assert.equal(cpu(['--kv-cache', 'fp16']).kvCacheBytes * 2, floats);
+    const cuda = quantstudio(['estimate', '--model', 'examples/tiny-llama', '--kv-cache', 'fp16']);
+    assert.equal(cuda.status, 2);
+    assert.match(cuda.stderr, /--kv-cache is the CPU engine's option: give it with --target cpu/);
+    const misspelt = quantstudio(['estimate', '--model', 'examples/tiny-llama', '--target', 'cpu', '--kv-cache', 'half']);
+    assert.equal(misspelt.status, 2);
+    assert.match(misspelt.stderr, /--kv-cache must be fp32 or fp16, got 'half'/);
+  });
+
   it('reports an unreachable Hub as offline', () => {
     const { status, stderr } = quantstudio(['estimate', '--model', 'test-org/not-cached']);
     assert.equal(status, 1);

@@ -16,7 +16,7 @@ test('no settings: the documented defaults', () => {
   const s = readSettings(scope({}));
   assert.deepEqual(s.benchmark, { batchSizes: [1, 16] });
   assert.deepEqual(s.generate, { maxTokens: 64, temperature: 0, topK: 0, topP: 1, seed: 0 });
-  assert.deepEqual(s.engine, { threads: 0 });
+  assert.deepEqual(s.engine, { threads: 0, kvCache: 'fp32' });
   assert.equal(s.runsFolder, '.quantstudio/runs');
   assert.deepEqual(s.hub, { endpoint: 'https://huggingface.co', tokenEndpoints: [] });
   assert.deepEqual(s.estimate, { batchSize: 1, contextLength: 2048 });
@@ -26,6 +26,7 @@ test('set values are read as given', () => {
   const s = readSettings(
     scope({
       'engine.threads': 3,
+      'engine.kvCache': 'fp16',
       'benchmark.batchSizes': [16, 1, 4],
       'generate.maxTokens': 200,
       'generate.temperature': 0.7,
@@ -36,7 +37,7 @@ test('set values are read as given', () => {
       'hub.endpoint': 'http://127.0.0.1:8080',
     }),
   );
-  assert.deepEqual(s.engine, { threads: 3 });
+  assert.deepEqual(s.engine, { threads: 3, kvCache: 'fp16' });
   assert.deepEqual(s.benchmark, { batchSizes: [1, 4, 16] });
   assert.deepEqual(s.generate, { maxTokens: 200, temperature: 0.7, topK: 40, topP: 0.9, seed: 1234 });
   assert.equal(s.runsFolder, 'results/runs');
@@ -47,6 +48,7 @@ test('out-of-range or mistyped values fall back to their defaults, one by one', 
   const s = readSettings(
     scope({
       'engine.threads': -2,
+      'engine.kvCache': 'f16',
       'generate.maxTokens': 0,
       'generate.temperature': '0.5',
       'generate.topK': 2.5,
@@ -54,7 +56,7 @@ test('out-of-range or mistyped values fall back to their defaults, one by one', 
       'generate.seed': -1,
     }),
   );
-  assert.deepEqual(s.engine, { threads: 0 });
+  assert.deepEqual(s.engine, { threads: 0, kvCache: 'fp32' });
   assert.deepEqual(s.generate, { maxTokens: 64, temperature: 0, topK: 0, topP: 1, seed: 0 });
 });
 

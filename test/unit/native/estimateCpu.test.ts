@@ -42,6 +42,14 @@ describe('CPU engine estimate on tiny-llama', () => {
     }
   });
 
+  it('holds it in half the bytes with kvCache fp16, and the peak drops by that much', () => {
+    const floats = estimate(tiny, undefined, GENERATE);
+    const halves = estimate(tiny, undefined, { ...GENERATE, kvCache: 'fp16' });
+    assert.equal(halves.kvCacheBytes, L * 2 * KV * HD * (27 + 64) * 2);
+    assert.equal(line(halves, 'KV cache (fp16)'), halves.kvCacheBytes);
+    assert.equal(floats.peakBytes - halves.peakBytes, floats.kvCacheBytes - halves.kvCacheBytes);
+  });
+
   it("sizes activations by the prompt pass's largest buffers: x, h, delta and the larger of attention and MLP", () => {
     for (const [batch, prompt, threads] of [
       [1, 27, 2],

@@ -41,7 +41,8 @@ export async function benchmark(ctx: JobCommandContext, arg?: unknown): Promise<
     job: {
       kind: 'benchmark',
       model: plan.model,
-      options: { ...benchmarkOptions(plan.variants, settings.benchmark.batchSizes), ...plan.options },
+      // a job file's benchmark section (plan.options) overrides the settings
+      options: { ...benchmarkOptions(plan.variants, settings.benchmark.batchSizes), kvCache: settings.engine.kvCache, ...plan.options },
     },
     title: `Benchmarking ${modelName}`,
     noun: 'Benchmark',

@@ -30,7 +30,7 @@ export async function generate(ctx: JobCommandContext, arg?: unknown): Promise<v
   });
   if (tokens === undefined) return;
   const modelName = path.basename(model);
-  const options = generateOptions(prompt, Number(tokens), settings.generate);
+  const options = { ...generateOptions(prompt, Number(tokens), settings.generate), kvCache: settings.engine.kvCache };
   await runJobWithProgress(ctx, {
     job: { kind: 'generate', model, options },
     title: `Generating with ${modelName}`,

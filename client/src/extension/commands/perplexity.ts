@@ -4,6 +4,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { runJobWithProgress, trustedModelJob, workspaceDirFor, type JobCommandContext } from '../jobs/runJob';
 import { showRunPanel } from '../panels';
+import { readSettings, SETTINGS_SECTION } from '../settings';
 import { perplexityOptions } from './jobOptions';
 
 const WIKITEXT = 'WikiText-2 test';
@@ -15,8 +16,9 @@ export async function evaluatePerplexity(ctx: JobCommandContext, arg?: unknown):
   const text = await pickText();
   if (text === undefined) return;
   const modelName = path.basename(model);
+  const { kvCache } = readSettings(vscode.workspace.getConfiguration(SETTINGS_SECTION)).engine;
   const saved = await runJobWithProgress(ctx, {
-    job: { kind: 'perplexity', model, options: perplexityOptions(text || undefined) },
+    job: { kind: 'perplexity', model, options: { ...perplexityOptions(text || undefined), kvCache } },
     title: `Perplexity of ${modelName}`,
     noun: 'Perplexity evaluation',
     workspaceDir: workspaceDirFor(args.uri, model),
