@@ -6,8 +6,9 @@
 //    lm_head reads all of it).
 //  - Copies on the heap: norm weights and biases widened to fp32; per quantized Linear the fp32 group
 //    factors the fused kernels use (GPTQ/AWQ: scale and scale·zero per group and output, plus a column →
-//    group table; act-order GPTQ also a column-sorted copy of qweight; bitsandbytes 4-bit: one fp32
-//    absmax per block; int8: one fp32 scale per row).
+//    group table; act-order GPTQ also a column-sorted copy of qweight; AWQ GEMM its codes and zero points
+//    repacked into GPTQ's layout, their mapped pages released, so they count once but are not pageable;
+//    bitsandbytes 4-bit: one fp32 absmax per block; int8: one fp32 scale per row).
 //  - While loading, the bitsandbytes loaders copy one layer's codes to validate them, then free the copy.
 //  - fp32 activations of the largest forward (the batched prompt), the KV cache [layer][kv head][prompt +
 //    new tokens][head dim] per sequence, logits [rows × vocab].
@@ -197,7 +198,8 @@ export function estimateCpuWithSettings(
     activationBytes: activations + logits,
     overheadBytes,
     peakBytes: weightsBytes + overheadBytes + Math.max(runBuffers, loadCopy),
-    mappedBytes: weightLines.reduce((a, l) => a + l.bytes, 0),
+    // AWQ GEMM's codes are read once into the heap (their pages released): resident all the same, but not pageable.
+    mappedBytes: weightLines.reduce((a, l) => a + l.bytes, 0) - copies.repackedCodeBytes,
     ...bitsPerWeightOf(layout),
     breakdown,
   });

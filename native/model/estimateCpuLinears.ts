@@ -29,8 +29,9 @@ interface EngineDetails {
   awqGemvGroupSize: number | undefined;
 }
 
-/** Heap bytes the engine's kernel object keeps for one quantized Linear (kernels/qmatmul_*.cc). */
-function factorBytes(l: QuantizedLinear, d: EngineDetails): { factors: number; sortedCodes: number } {
+/** Heap bytes the engine's kernel object keeps for one quantized Linear (kernels/qmatmul_*.cc); repacked: AWQ GEMM's
+ *  codes and zero points, copied into GPTQ's layout at load (same size) while their mapped pages are released. */
+function factorBytes(l: QuantizedLinear, d: EngineDetails): { factors: number; sortedCodes: number; repacked?: number } {
   switch (l.method) {
     case 'gptq': {
       const groups = bytesOf(l, 'scales') / (2 * l.out);
@@ -38,7 +39,11 @@ function factorBytes(l: QuantizedLinear, d: EngineDetails): { factors: number; s
     }
     case 'awq':
       if (d.awqGemvGroupSize !== undefined) return { factors: 2 * F32 * ceilDiv(l.in, d.awqGemvGroupSize) * l.out, sortedCodes: 0 };
-      return { factors: 2 * F32 * (bytesOf(l, 'scales') / (2 * l.out)) * l.out + 4 * l.in, sortedCodes: 0 };
+      return {
+        factors: 2 * F32 * (bytesOf(l, 'scales') / (2 * l.out)) * l.out + 4 * l.in,
+        sortedCodes: 0,
+        repacked: bytesOf(l, 'qweight') + bytesOf(l, 'qzeros'),
+      };
     case 'bnb4': {
       // absmax is fp32 per block, or one uint8 code per block under double quant.
       const doubleQuant = bytesOf(l, 'weight.nested_absmax') > 0;
@@ -142,6 +147,8 @@ export interface QuantizedLinearCopies {
   /** Act-order GPTQ's column-sorted qweight copies and their orders. */
   sortedCodeBytes: number;
   sortedLinears: number;
+  /** AWQ GEMM codes and zero points the kernels keep on the heap instead of the mapping (counted among the weights). */
+  repackedCodeBytes: number;
   /** The largest copy a loader makes and frees while validating one layer. */
   largestLoadCopyBytes: number;
 }
@@ -162,6 +169,7 @@ export function quantizedLinearCopies(model: ResolvedModel, arch: Architecture, 
     factorBytes: perLinear.reduce((a, p) => a + p.factors, 0),
     sortedCodeBytes: perLinear.reduce((a, p) => a + p.sortedCodes, 0),
     sortedLinears: perLinear.filter((p) => p.sortedCodes > 0).length,
+    repackedCodeBytes: perLinear.reduce((a, p) => a + (p.repacked ?? 0), 0),
     largestLoadCopyBytes: Math.max(0, ...linears.map(loadCopyBytes)),
   };
 }

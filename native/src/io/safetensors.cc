@@ -215,6 +215,16 @@ SafetensorsFile::~SafetensorsFile() {
   if (mapping_ != nullptr) ::munmap(mapping_, mappingSize_);
 }
 
+void SafetensorsFile::ReleasePages(const TensorView& t) const {
+  const auto* base = static_cast<const uint8_t*>(mapping_);
+  if (mapping_ == nullptr || t.data < base || t.data + t.nbytes > base + mappingSize_) return;
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t first = (reinterpret_cast<uintptr_t>(t.data) + page - 1) / page * page;
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(t.data) + t.nbytes) / page * page;
+  // Only pages no other tensor shares; the mapping is read-only, so nothing written is lost.
+  if (end > first) ::madvise(reinterpret_cast<void*>(first), end - first, MADV_DONTNEED);
+}
+
 const TensorView* SafetensorsFile::Find(const std::string& name) const {
   const auto it = index_.find(name);
   return it == index_.end() ? nullptr : &tensors_[it->second];
@@ -300,6 +310,12 @@ std::unique_ptr<ModelWeights> ModelWeights::Open(const std::string& folder) {
 const TensorView* ModelWeights::Find(const std::string& name) const {
   const auto it = index_.find(name);
   return it == index_.end() ? nullptr : it->second;
+}
+
+void ModelWeights::ReleasePages(const std::string& name) const {
+  const TensorView* view = Find(name);
+  if (view == nullptr) return;
+  for (const auto& file : files_) file->ReleasePages(*view);
 }
 
 const TensorView& ModelWeights::Get(const std::string& name) const {

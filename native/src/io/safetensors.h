@@ -48,6 +48,9 @@ class SafetensorsFile {
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
   /** nullptr when absent. */
   const TensorView* Find(const std::string& name) const;
+  /** Drops the pages that lie wholly inside `t` from the process's resident set: for a tensor read once into
+   *  another form. Reading it again faults them back in from the file. No-op for a tensor of another file. */
+  void ReleasePages(const TensorView& t) const;
 
  private:
   SafetensorsFile() = default;
@@ -68,6 +71,8 @@ class ModelWeights {
   /** Throws IoError naming the tensor and the folder when absent. */
   const TensorView& Get(const std::string& name) const;
   std::vector<const TensorView*> All() const;
+  /** SafetensorsFile::ReleasePages on the file holding `name` (a loader that keeps its own copy of the tensor). */
+  void ReleasePages(const std::string& name) const;
 
  private:
   std::string source_;  // the folder or file opened, for messages

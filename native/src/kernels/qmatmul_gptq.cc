@@ -15,7 +15,7 @@ namespace {
 
 class GptqMatrix final : public QuantMatrix {
  public:
-  explicit GptqMatrix(const GptqPacked& p) : p_(p) {
+  GptqMatrix(const GptqPacked& p, std::unique_ptr<const GptqCodes> kept) : kept_(std::move(kept)), p_(p) {
     f_.out = p.out;
     f_.gIdx.resize(static_cast<size_t>(p.in));
     for (int64_t c = 0; c < p.in; ++c) f_.gIdx[c] = Group(c);
@@ -267,9 +267,10 @@ class GptqMatrix final : public QuantMatrix {
   }
 #endif
 
+  std::unique_ptr<const GptqCodes> kept_;  // codes repacked from another layout, when p_ points into them
   GptqPacked p_;
   GroupFactors f_;
-  const uint8_t* codes_ = p_.qweight;  // what the fast paths read: the mapping, or sorted_
+  const uint8_t* codes_ = p_.qweight;  // what the fast paths read: the mapping (or kept_), or sorted_
   std::vector<uint32_t> sorted_;       // act-order only: qweight with columns sorted by group
   std::vector<int32_t> order_;         // act-order only: storage position → original column
   bool wordAligned_ = false;
@@ -277,6 +278,12 @@ class GptqMatrix final : public QuantMatrix {
 
 }  // namespace
 
-std::unique_ptr<QuantMatrix> MakeGptqMatrix(const GptqPacked& packed) { return std::make_unique<GptqMatrix>(packed); }
+std::unique_ptr<QuantMatrix> MakeGptqMatrix(const GptqPacked& packed) {
+  return std::make_unique<GptqMatrix>(packed, nullptr);
+}
+
+std::unique_ptr<QuantMatrix> MakeGptqMatrix(const GptqPacked& packed, std::unique_ptr<const GptqCodes> codes) {
+  return std::make_unique<GptqMatrix>(packed, std::move(codes));
+}
 
 }  // namespace quantstudio::kernels

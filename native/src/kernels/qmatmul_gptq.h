@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "core/dtype.h"
 #include "kernels/qmatmul.h"
@@ -26,5 +27,15 @@ struct GptqPacked {
 
 /** The data must outlive the matrix (it is read from the mapping on every call). */
 std::unique_ptr<QuantMatrix> MakeGptqMatrix(const GptqPacked& packed);
+
+/** Codes and zero points in GPTQ's layout that a matrix keeps (another layout repacked at load). */
+struct GptqCodes {
+  std::vector<uint32_t> qweight;  // [in·bits/32, out]
+  std::vector<uint32_t> qzeros;   // [groups, out·bits/32]
+};
+
+/** A matrix over codes it keeps: packed.qweight and packed.qzeros point into `codes`; the scales (and g_idx) must
+ *  outlive it. */
+std::unique_ptr<QuantMatrix> MakeGptqMatrix(const GptqPacked& packed, std::unique_ptr<const GptqCodes> codes);
 
 }  // namespace quantstudio::kernels

@@ -53,8 +53,16 @@ std::unique_ptr<QuantLinear> LoadAwqLinear(const io::ModelWeights& weights, cons
   if (qz[1] == qw[1] && sc[1] == 8 * qw[1] && sc[0] == qz[0] && qz[0] > 0 && qw[0] % qz[0] == 0) {
     const kernels::AwqPacked p{qweight.data, qzeros.data,   scales.data, qw[0],
                                8 * qw[1],    qw[0] / qz[0], 0,           scales.dtype};
-    return std::make_unique<QuantLinear>(formats::LayoutOf(formats::LayoutId::AwqGemm).name,
-                                         kernels::MakeAwqGemmMatrix(p), OptionalBias(weights, prefix, p.out));
+    if (p.in % 8 != 0) {
+      throw formats::FormatError(prefix + ".qweight: AWQ GEMM needs in_features a multiple of 8, got " +
+                                 std::to_string(p.in));
+    }
+    auto linear = std::make_unique<QuantLinear>(formats::LayoutOf(formats::LayoutId::AwqGemm).name,
+                                                kernels::MakeAwqGemmMatrix(p), OptionalBias(weights, prefix, p.out));
+    // The kernel keeps its own copy of the codes and zero points: their mapped pages leave the resident set.
+    weights.ReleasePages(prefix + ".qweight");
+    weights.ReleasePages(prefix + ".qzeros");
+    return linear;
   }
   // GEMV: qweight [out, in/8], qzeros [out, width], scales [out, 8·width] (AutoAWQ writes them fp16 only).
   if (qz[0] == qw[0] && sc[0] == qw[0] && sc[1] == 8 * qz[1]) {
