@@ -15,8 +15,8 @@ export * from './quantize';
 export * from './runtime';
 export { readModelConfig } from '../model';
 export { ModelConfigError, parseRuntimeConfig, readRuntimeConfig, readRuntimeConfigWithText } from '../model';
-export type { KvCacheType, ModelFamily, RuntimeConfig } from '../model';
-export { KV_CACHE_TYPES } from '../model';
+export type { KvCacheType, LmHeadType, ModelFamily, RuntimeConfig } from '../model';
+export { KV_CACHE_TYPES, LM_HEAD_TYPES } from '../model';
 export * from './tokenizer';
 // Names two modules share: the pipeline's cancel handle, and the engine's dequantize (the TS one in
 // groupQuantized.ts is the tests' reference).

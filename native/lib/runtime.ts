@@ -2,7 +2,7 @@
 // batched prefill / greedy generation for benchmarks.
 // Every call is async (the work runs on an engine thread); errors reject with the engine's message.
 import { SimdLevel, loadAddon } from './addon';
-import { KvCacheType, RuntimeConfig, readRuntimeConfig } from '../model';
+import { KvCacheType, LmHeadType, RuntimeConfig, readRuntimeConfig } from '../model';
 
 export interface SamplingOptions {
   /** 0 (default) = greedy. */
@@ -153,9 +153,10 @@ async function withCancel<T>(signal: AbortSignal | undefined, call: (flag: Int32
   }
 }
 
-/** Run options of an opened model (not the checkpoint's). */
+/** Run options of an opened model (not the checkpoint's; native/model/runOptions.ts). */
 export interface OpenOptions {
   kvCache?: KvCacheType;
+  lmHead?: LmHeadType;
 }
 
 export class RuntimeModel {
@@ -170,7 +171,8 @@ export class RuntimeModel {
   static open(folder: string, options: OpenOptions = {}): RuntimeModel {
     const config = readRuntimeConfig(folder);
     const addon = runtimeAddon();
-    return new RuntimeModel(folder, config, addon, addon.runtimeOpen(folder, { ...config, kvCache: options.kvCache ?? 'fp32' }));
+    const run = { kvCache: options.kvCache ?? 'fp32', lmHead: options.lmHead ?? 'stored' };
+    return new RuntimeModel(folder, config, addon, addon.runtimeOpen(folder, { ...config, ...run }));
   }
 
   /** Logits [ids.length × vocabSize], row-major, for one sequence from position 0. */

@@ -22,8 +22,8 @@ import type { Result } from './errors';
 import { fail, ok } from './errors';
 import type { BreakdownLine, MemoryEstimate } from './estimate';
 import { quantizedLinearCopies } from './estimateCpuLinears';
-import { kvCacheElementBytes } from './kvCacheType';
-import type { KvCacheType } from './kvCacheType';
+import { kvCacheElementBytes } from './runOptions';
+import type { KvCacheType, LmHeadType } from './runOptions';
 import type { QuantSettings } from './quantSettings';
 import { describeSettings, quantSettingsOf } from './quantSettings';
 import type { JsonObject, ResolvedModel, TensorMeta } from './types';
@@ -55,7 +55,17 @@ export interface CpuEstimateOptions {
   process?: 'job' | 'measuring';
   /** The KV cache's element type (the job's kvCache option); default fp32. */
   kvCache?: KvCacheType;
+  /** The job's lmHead option: int8 replaces a dense lm_head by an int8 copy at load; default stored. */
+  lmHead?: LmHeadType;
   constants?: CpuEngineConstants;
+}
+
+/** The dense tensor an int8 lm_head is quantized from (lm_head.weight, or the tied embedding); none when the
+ *  checkpoint's head is quantized already (the engine leaves it). */
+function int8HeadSource(tensors: readonly TensorMeta[], tied: boolean): { rows: number; cols: number; bytes: number } | undefined {
+  const t = tensors.find((x) => (tied ? /(^|\.)(embed_tokens|wte)\.weight$/ : /(^|\.)lm_head\.weight$/).test(x.name));
+  if (!t || !['F16', 'BF16', 'F32'].includes(t.dtype) || t.shape.length !== 2) return undefined;
+  return { rows: t.shape[0]!, cols: t.shape[1]!, bytes: t.bytes };
 }
 
 const isNorm = (t: TensorMeta): boolean => /norm/.test(t.name) && t.shape.length === 1;
@@ -136,19 +146,24 @@ export function estimateCpuWithSettings(
   // Mapped weights: the stored layout (or the planned one), with embeddings only as far as tokens reach.
   const layout = weightLayout(model.tensors, settings, arch.computeDtype);
   const tiedHead = !model.tensors.some((t) => /(^|\.)lm_head\./.test(t.name));
+  const head = options.lmHead === 'int8' ? int8HeadSource(model.tensors, tiedHead) : undefined;
   const reads = options.tokensRead ?? { prompt: batch * promptTokens, generated: batch * newTokens };
   let embeddingsStored = 0;
   let embeddingsMapped = 0;
   for (const t of model.tensors.filter(isEmbedding)) {
     embeddingsStored += t.bytes;
     embeddingsMapped +=
-      tiedHead && /embed_tokens|wte/.test(t.name) ? t.bytes : embeddingMappedBytes(t, reads, options.promptVocab, c.mappedWindowBytes);
+      tiedHead && !head && /embed_tokens|wte/.test(t.name)
+        ? t.bytes
+        : embeddingMappedBytes(t, reads, options.promptVocab, c.mappedWindowBytes);
   }
-  const weightLines: BreakdownLine[] = layout.lines.map((l) =>
-    l.label === 'embeddings'
-      ? { label: 'embeddings (mapped rows)', bytes: l.bytes - embeddingsStored + embeddingsMapped, count: l.count }
-      : l,
-  );
+  const weightLines: BreakdownLine[] = layout.lines
+    .filter((l) => !(head && !tiedHead && l.label === 'lm_head')) // its pages are released once copied
+    .map((l) =>
+      l.label === 'embeddings'
+        ? { label: 'embeddings (mapped rows)', bytes: l.bytes - embeddingsStored + embeddingsMapped, count: l.count }
+        : l,
+    );
 
   // Heap copies the loaders and kernels keep.
   const copies = quantizedLinearCopies(model, arch, settings);
@@ -159,6 +174,8 @@ export function estimateCpuWithSettings(
     { label: 'biases widened to fp32', bytes: F32 * biases.reduce((a, t) => a + numel(t), 0), count: biases.length },
     { label: 'dequantization factors (fp32)', bytes: copies.factorBytes, count: copies.linears },
     { label: 'act-order sorted codes', bytes: copies.sortedCodeBytes, count: copies.sortedLinears },
+    // pipeline/int8_lm_head.cc: int8 codes and each row's fp32 absmax
+    { label: 'lm_head as int8 (quantized at load)', bytes: head ? head.rows * head.cols + F32 * head.rows : 0, count: 1 },
   ].filter((l) => l.bytes > 0);
   const loadCopy = copies.largestLoadCopyBytes;
 
@@ -183,6 +200,7 @@ export function estimateCpuWithSettings(
     { label: 'activations (fp32, prompt pass)', bytes: activations, count: batch * promptTokens },
     { label: 'logits (fp32)', bytes: logits, count: logitRows },
     ...(loadCopy > 0 ? [{ label: 'load-time layer copy (freed before the run)', bytes: loadCopy, count: 1 }] : []),
+    ...(head ? [{ label: 'load-time dense lm_head (released once copied)', bytes: head.bytes, count: 1 }] : []),
     { label: 'engine threads', bytes: threadBytes, count: threads },
     ...(tokenizer > 0 ? [{ label: 'tokenizer', bytes: tokenizer, count: options.tokenizerBytes }] : []),
     {
@@ -197,7 +215,12 @@ export function estimateCpuWithSettings(
     kvCacheBytes: kv,
     activationBytes: activations + logits,
     overheadBytes,
-    peakBytes: weightsBytes + overheadBytes + Math.max(runBuffers, loadCopy),
+    // The int8 head is made when the model opens, before a forward pass maps the layers: then only the heap copies,
+    // the process and the dense head's pages are resident.
+    peakBytes: Math.max(
+      weightsBytes + overheadBytes + Math.max(runBuffers, loadCopy),
+      head ? copyLines.reduce((a, l) => a + l.bytes, 0) + overheadBytes + head.bytes : 0,
+    ),
     // AWQ GEMM's codes are read once into the heap (their pages released): resident all the same, but not pageable.
     mappedBytes: weightLines.reduce((a, l) => a + l.bytes, 0) - copies.repackedCodeBytes,
     ...bitsPerWeightOf(layout),

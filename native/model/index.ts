@@ -33,8 +33,8 @@ export {
 } from './gptqDynamic';
 export type { CompiledPattern, DynamicRule } from './gptqDynamic';
 export { THREADS_ENV, engineThreads } from './engineThreads';
-export { KV_CACHE_TYPES, kvCacheElementBytes } from './kvCacheType';
-export type { KvCacheType } from './kvCacheType';
+export { KV_CACHE_TYPES, LM_HEAD_TYPES, kvCacheElementBytes } from './runOptions';
+export type { KvCacheType, LmHeadType } from './runOptions';
 export type { QuantSettings } from './quantSettings';
 export { quantizedLinearLayout, bnbQuantStateBytes } from './quantizedLayout';
 export { CHECKPOINT_LAYOUTS, checkpointLayout, isWritten, layoutOfSettings } from './checkpointLayouts';

@@ -18,7 +18,7 @@ import {
   predictQuantizeJob as predictFromFields,
   resolveModel,
 } from '../model';
-import type { AvailableMemory, KvCacheType, JsonObject as ModelJson, MemoryEstimate, QuantizeJobEstimate } from '../model';
+import type { AvailableMemory, KvCacheType, LmHeadType, JsonObject as ModelJson, MemoryEstimate, QuantizeJobEstimate } from '../model';
 import { JobFailure } from './jobFailure';
 import type { Job } from './protocol';
 
@@ -70,8 +70,8 @@ export async function predictJobMemory(
   // The prompt's tokens are not known before tokenizing: its UTF-8 bytes (plus specials) bound them.
   const promptTokens = Buffer.byteLength(String(o.prompt ?? ''), 'utf8') + 2;
   const newTokens = typeof o.maxTokens === 'number' ? o.maxTokens : 64;
-  const kvCache = o.kvCache as KvCacheType | undefined; // checked by validateJob
-  const options = { batch: 1, promptTokens, newTokens, threads, tokenizerBytes, kvCache };
+  const { kvCache, lmHead } = o as { kvCache?: KvCacheType; lmHead?: LmHeadType }; // checked by validateJob
+  const options = { batch: 1, promptTokens, newTokens, threads, tokenizerBytes, kvCache, lmHead };
   const estimate = estimateCpuMemory(resolved.model, undefined, options);
   if (!estimate.ok) throw new JobFailure('INVALID_MODEL', formatModelError(estimate.error));
   return estimate.value;

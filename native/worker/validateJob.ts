@@ -2,7 +2,7 @@
 // exist, so a typo costs a clear message instead of a crash halfway through.
 import * as fs from 'fs';
 import * as path from 'path';
-import { KV_CACHE_TYPES, KvCacheType, notRegularFile } from '../model';
+import { KV_CACHE_TYPES, KvCacheType, LM_HEAD_TYPES, LmHeadType, notRegularFile } from '../model';
 import { JobFailure } from './jobFailure';
 import { JOB_KINDS, Job, JobKind, JsonObject } from './protocol';
 
@@ -17,7 +17,8 @@ type OptionType =
   | 'list'
   | 'file'
   | 'folder'
-  | 'kvCache';
+  | 'kvCache'
+  | 'lmHead';
 
 /** The options each kind accepts; `required` ones must be present. */
 const OPTION_TABLE: Record<JobKind, Record<string, { type: OptionType; required?: boolean }>> = {
@@ -26,6 +27,7 @@ const OPTION_TABLE: Record<JobKind, Record<string, { type: OptionType; required?
     seq: { type: 'positiveInteger' },
     maxTokens: { type: 'positiveInteger' },
     kvCache: { type: 'kvCache' },
+    lmHead: { type: 'lmHead' },
     out: { type: 'folder' },
   },
   generate: {
@@ -36,6 +38,7 @@ const OPTION_TABLE: Record<JobKind, Record<string, { type: OptionType; required?
     topP: { type: 'number' },
     seed: { type: 'number' },
     kvCache: { type: 'kvCache' },
+    lmHead: { type: 'lmHead' },
     out: { type: 'folder' },
   },
   quantize: {
@@ -61,6 +64,7 @@ const OPTION_TABLE: Record<JobKind, Record<string, { type: OptionType; required?
     calibration: { type: 'object' },
     repeat: { type: 'positiveInteger' },
     kvCache: { type: 'kvCache' },
+    lmHead: { type: 'lmHead' },
   },
 };
 
@@ -104,6 +108,9 @@ function checkOption(name: string, type: OptionType, value: unknown): void {
       return;
     case 'kvCache':
       if (!KV_CACHE_TYPES.includes(value as KvCacheType)) fail(KV_CACHE_TYPES.map((t) => JSON.stringify(t)).join(' or '));
+      return;
+    case 'lmHead':
+      if (!LM_HEAD_TYPES.includes(value as LmHeadType)) fail(LM_HEAD_TYPES.map((t) => JSON.stringify(t)).join(' or '));
       return;
     case 'file':
       if (typeof value !== 'string' || value === '') fail('a file path');

@@ -44,8 +44,8 @@ export interface QuantStudioSettings {
   /** `endpoint` and `tokenEndpoints` are read from the user's settings only (client/src/extension/settings.ts). */
   hub: { endpoint: string; tokenEndpoints: string[] };
   estimate: { batchSize: number; contextLength: number };
-  /** kvCache: the KV cache's element type in generate, perplexity and benchmark runs (fp32 or fp16). */
-  engine: { threads: number; kvCache: 'fp32' | 'fp16' };
+  /** kvCache and lmHead: the engine's run options in generate, perplexity and benchmark runs (native/model/runOptions.ts). */
+  engine: { threads: number; kvCache: 'fp32' | 'fp16'; lmHead: 'stored' | 'int8' };
   /** The python backend's interpreter; read from the user's settings only (a workspace must not choose what runs). */
   python: string;
   runsFolder: string;
@@ -71,7 +71,7 @@ export const DEFAULT_SETTINGS: Readonly<QuantStudioSettings> = Object.freeze({
   model: '',
   hub: { endpoint: 'https://huggingface.co', tokenEndpoints: [] },
   estimate: { batchSize: 1, contextLength: 2048 },
-  engine: { threads: 0, kvCache: 'fp32' as const },
+  engine: { threads: 0, kvCache: 'fp32' as const, lmHead: 'stored' as const },
   python: '',
   runsFolder: '.quantstudio/runs',
   benchmark: { batchSizes: [1, 16] },

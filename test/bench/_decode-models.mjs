@@ -1,12 +1,12 @@
-// The real-shape decode models shared by the speed benchmarks: the 349M random Llama (test/tools/random-llama.mjs)
-// as stored (fp16) and quantized without calibration (round-to-nearest into the GPTQ and AWQ GEMM layouts,
-// bitsandbytes NF4),
-// each written once beside the model in the bench cache with a stamp of how it was made.
+// The real-shape decode models shared by the speed benchmarks: the 349M random Llama (test/tools/random-llama.mjs),
+// or one of its REAL_SHAPES, as stored (fp16) and quantized without calibration (round-to-nearest into the GPTQ and
+// AWQ GEMM layouts, bitsandbytes NF4), each written once beside the model in the bench cache with a stamp of how it
+// was made.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchCacheDir, ensureRandomLlama } from '../tools/random-llama.mjs';
+import { ensureRandomLlama, ensureRealShape } from '../tools/random-llama.mjs';
 
 const require = createRequire(import.meta.url);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -28,11 +28,12 @@ export const DECODE_FORMATS = [
   { label: 'NF4', name: 'nf4', config: { quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4' } },
 ];
 
-/** The folder of `format` for the random Llama, quantizing it first when the cached copy is missing or stale. */
-export async function decodeModel(format, log = (line) => process.stderr.write(`${line}\n`)) {
-  const source = ensureRandomLlama(undefined, log);
+/** The folder of `format` for the random Llama (or the REAL_SHAPES key `shape`), quantizing it first when the cached
+ *  copy is missing or stale. */
+export async function decodeModel(format, log = (line) => process.stderr.write(`${line}\n`), shape = undefined) {
+  const source = shape === undefined ? ensureRandomLlama(undefined, log) : ensureRealShape(shape, log);
   if (!format.name) return source;
-  const out = join(benchCacheDir(), `random-llama-350m-${format.name}`);
+  const out = `${source}-${format.name}`;
   const stamp = JSON.stringify({
     config: format.config,
     algorithm: format.algorithm ?? null,

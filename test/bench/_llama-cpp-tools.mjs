@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -93,14 +93,15 @@ export function llamaBinaries(cache, source, jobs) {
   return { bench: bin('llama-bench'), quantize: bin('llama-quantize') };
 }
 
-/** The random Llama as GGUF F16 and Q4_0, converted by llama.cpp's own tools (vocabulary: see _llama-cpp-gguf.py). */
+/** A random Llama folder as GGUF F16 and Q4_0, converted by llama.cpp's own tools (vocabulary: see _llama-cpp-gguf.py). */
 export function ggufModels(cache, source, python, binaries, folder, threads) {
   const dir = join(cache, 'gguf');
   mkdirSync(dir, { recursive: true });
   const stamp = readFileSync(join(folder, 'generator.json'), 'utf8');
-  const stampFile = join(dir, 'random-llama-350m.source.json');
-  const f16 = join(dir, 'random-llama-350m-f16.gguf'),
-    q4 = join(dir, 'random-llama-350m-q4_0.gguf');
+  const name = basename(folder);
+  const stampFile = join(dir, `${name}.source.json`);
+  const f16 = join(dir, `${name}-f16.gguf`),
+    q4 = join(dir, `${name}-q4_0.gguf`);
   const fresh = existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp;
   if (!fresh || !existsSync(f16)) {
     if (spawnSync(python, ['-c', 'import gguf'], { encoding: 'utf8' }).status !== 0) {
@@ -117,10 +118,11 @@ export function ggufModels(cache, source, python, binaries, folder, threads) {
   return { f16, q4 };
 }
 
-/** Our prefill (prompt tokens) and decode (steps after it) in a fresh process at `threads` engine threads, on a
- *  KV cache of `kvCache` (fp32 or fp16). */
-export function oursDecode(folder, threads, prompt, steps, kvCache = 'fp32') {
-  const r = spawnSync(process.execPath, [join(here, '_decode-ours.mjs'), folder, String(prompt), String(steps), kvCache], {
+/** Our prefill (prompt tokens) and decode (steps after it) in a fresh process at `threads` engine threads, with the
+ *  engine's run options (KV cache fp32 or fp16, lm_head stored or int8). */
+export function oursDecode(folder, threads, prompt, steps, kvCache = 'fp32', lmHead = 'stored') {
+  const args = [join(here, '_decode-ours.mjs'), folder, String(prompt), String(steps), kvCache, lmHead];
+  const r = spawnSync(process.execPath, args, {
     encoding: 'utf8',
     env: { ...process.env, QUANTSTUDIO_THREADS: String(threads) },
   });

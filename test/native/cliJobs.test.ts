@@ -69,6 +69,19 @@ describe('quantstudio perplexity / generate', () => {
     const usage = quantstudio(['generate', '--model', demo, '--prompt', 'x', '--kv-cache', 'f16']);
     assert.equal(usage.status, 2);
     assert.match(usage.stderr, /--kv-cache must be fp32 or fp16, got 'f16'/);
+
+    const int8 = await generateText(RuntimeModel.open(demo, { lmHead: 'int8' }), TextTokenizer.load(demo), {
+      prompt: 'ROMEO:',
+      maxTokens: 24,
+    });
+    const head = quantstudio(['generate', '--model', demo, '--prompt', 'ROMEO:', '--max-tokens', '24', '--lm-head', 'int8', '--json']);
+    assert.equal(head.status, 0, head.stderr);
+    const headOut = JSON.parse(head.stdout) as { text: string; run: { options: { lmHead?: string } } };
+    assert.equal(headOut.text, int8.text);
+    assert.equal(headOut.run.options.lmHead, 'int8');
+    const badHead = quantstudio(['perplexity', '--model', demo, '--lm-head', 'int4']);
+    assert.equal(badHead.status, 2);
+    assert.match(badHead.stderr, /--lm-head must be stored or int8, got 'int4'/);
   });
 
   it('on a terminal, the streamed text starts on a cleared line and no progress line is drawn over it', async (t) => {

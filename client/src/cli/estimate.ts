@@ -1,8 +1,8 @@
 // `quantstudio estimate --model <dir|hub id> [--config <file>] [--batch N] [--seq N] [--target cuda|cpu]
-// [--new-tokens N] [--threads N] [--kv-cache fp32|fp16] [--json]`: memory needed by a model under a quantization config (weights,
+// [--new-tokens N] [--threads N] [--kv-cache fp32|fp16] [--lm-head stored|int8] [--json]`: memory needed by a model under a quantization config (weights,
 // KV cache, activations, overhead, peak). Without --config, every compared method side by side (cuda) or the
 // model as stored (cpu). --target cpu: the peak RSS of our CPU engine's job worker, --seq prompt tokens
-// followed by --new-tokens generated ones, the KV cache in --kv-cache's type. --json prints
+// followed by --new-tokens generated ones, the KV cache and lm_head as the run options say. --json prints
 // {model, target, method, weightsBytes, kvCacheBytes, activationBytes, overheadBytes, peakBytes, breakdown, methods?}.
 import { readFileSync, statSync } from 'node:fs';
 import { cpus, homedir } from 'node:os';
@@ -14,9 +14,10 @@ import {
   formatModelError,
   humanBytes,
   KV_CACHE_TYPES,
+  LM_HEAD_TYPES,
   resolveModel,
 } from '../../../native/model';
-import type { JsonObject, KvCacheType, MemoryEstimate, ResolvedModel, Result } from '../../../native/model';
+import type { JsonObject, KvCacheType, LmHeadType, MemoryEstimate, ResolvedModel, Result } from '../../../native/model';
 import { engineThreads } from '../../../native/worker/protocol';
 import type { Command } from './command';
 import { usageError } from './command';
@@ -31,9 +32,20 @@ interface EstimateArgs {
   newTokens: number;
   threads: number | undefined;
   kvCache: KvCacheType | undefined;
+  lmHead: LmHeadType | undefined;
 }
 
-const VALUE_FLAGS = new Set(['--model', '--config', '--batch', '--seq', '--target', '--new-tokens', '--threads', '--kv-cache']);
+const VALUE_FLAGS = new Set([
+  '--model',
+  '--config',
+  '--batch',
+  '--seq',
+  '--target',
+  '--new-tokens',
+  '--threads',
+  '--kv-cache',
+  '--lm-head',
+]);
 
 function parseArgs(args: readonly string[]): EstimateArgs | string {
   const values = new Map<string, string>();
@@ -66,6 +78,10 @@ function parseArgs(args: readonly string[]): EstimateArgs | string {
   if (kvCache !== undefined && !KV_CACHE_TYPES.includes(kvCache as KvCacheType))
     return `--kv-cache must be ${KV_CACHE_TYPES.join(' or ')}, got '${kvCache}'`;
   if (kvCache !== undefined && target !== 'cpu') return "--kv-cache is the CPU engine's option: give it with --target cpu";
+  const lmHead = values.get('--lm-head');
+  if (lmHead !== undefined && !LM_HEAD_TYPES.includes(lmHead as LmHeadType))
+    return `--lm-head must be ${LM_HEAD_TYPES.join(' or ')}, got '${lmHead}'`;
+  if (lmHead !== undefined && target !== 'cpu') return "--lm-head is the CPU engine's option: give it with --target cpu";
   return {
     model: values.get('--model'),
     config: values.get('--config'),
@@ -76,6 +92,7 @@ function parseArgs(args: readonly string[]): EstimateArgs | string {
     newTokens: newTokens as number,
     threads: threads as number | undefined,
     kvCache: kvCache as KvCacheType | undefined,
+    lmHead: lmHead as LmHeadType | undefined,
   };
 }
 
@@ -119,6 +136,7 @@ function cpuEstimate(model: ResolvedModel, config: JsonObject | undefined, args:
     threads: args.threads ?? engineThreads(cpus().length),
     tokenizerBytes: tokenizer?.isFile() ? tokenizer.size : 0,
     kvCache: args.kvCache,
+    lmHead: args.lmHead,
   });
 }
 
@@ -126,7 +144,7 @@ export const estimateCommand: Command = {
   name: 'estimate',
   summary: 'memory estimate (weights, KV cache, peak) of a model under a quantization config, or of every method',
   usage:
-    'quantstudio estimate --model <dir|hub id> [--config <file>] [--batch N] [--seq N] [--target cuda|cpu] [--new-tokens N] [--threads N] [--kv-cache fp32|fp16] [--json]',
+    'quantstudio estimate --model <dir|hub id> [--config <file>] [--batch N] [--seq N] [--target cuda|cpu] [--new-tokens N] [--threads N] [--kv-cache fp32|fp16] [--lm-head stored|int8] [--json]',
   async run(args) {
     const parsed = parseArgs(args);
     if (typeof parsed === 'string') return usageError(this, parsed);

@@ -1,7 +1,7 @@
 // A small flag parser for the job commands: `--name value` pairs and boolean switches, nothing positional
 // unless the command asks for it. Returns an error string a command turns into a usage error.
-import { KV_CACHE_TYPES } from '../../../native/model';
-import type { KvCacheType } from '../../../native/model';
+import { KV_CACHE_TYPES, LM_HEAD_TYPES } from '../../../native/model';
+import type { KvCacheType, LmHeadType } from '../../../native/model';
 
 export interface FlagSpec {
   /** Flags that take a value, e.g. '--model'. */
@@ -49,10 +49,21 @@ export function finiteNumber(flags: ParsedFlags, name: string): number | undefin
   return Number.isFinite(n) ? n : `${name} must be a number, got '${text}'`;
 }
 
-/** --kv-cache fp32|fp16 (the engine's KV cache element type) as job options ({} when absent), or an error string. */
-export function kvCacheOption(flags: ParsedFlags): { kvCache?: KvCacheType } | string {
-  const text = flags.values.get('--kv-cache');
-  if (text === undefined) return {};
-  if (!KV_CACHE_TYPES.includes(text as KvCacheType)) return `--kv-cache must be ${KV_CACHE_TYPES.join(' or ')}, got '${text}'`;
-  return { kvCache: text as KvCacheType };
+/** The engine's run flags, for the commands that take them. */
+export const RUN_OPTION_FLAGS = ['--kv-cache', '--lm-head'] as const;
+export const RUN_OPTION_USAGE = '[--kv-cache fp32|fp16] [--lm-head stored|int8]';
+
+/** --kv-cache fp32|fp16 and --lm-head stored|int8 (native/model/runOptions.ts) as job options (those given), or an
+ *  error string. */
+export function runOptions(flags: ParsedFlags): { kvCache?: KvCacheType; lmHead?: LmHeadType } | string {
+  const options: { kvCache?: KvCacheType; lmHead?: LmHeadType } = {};
+  const kvCache = flags.values.get('--kv-cache');
+  if (kvCache !== undefined && !KV_CACHE_TYPES.includes(kvCache as KvCacheType))
+    return `--kv-cache must be ${KV_CACHE_TYPES.join(' or ')}, got '${kvCache}'`;
+  if (kvCache !== undefined) options.kvCache = kvCache as KvCacheType;
+  const lmHead = flags.values.get('--lm-head');
+  if (lmHead !== undefined && !LM_HEAD_TYPES.includes(lmHead as LmHeadType))
+    return `--lm-head must be ${LM_HEAD_TYPES.join(' or ')}, got '${lmHead}'`;
+  if (lmHead !== undefined) options.lmHead = lmHead as LmHeadType;
+  return options;
 }

@@ -20,6 +20,7 @@
 #include "bindings/runtime_handles.h"
 #include "bindings/register.h"
 #include "kernels/elementwise.h"
+#include "pipeline/int8_lm_head.h"
 #include "runtime/model.h"
 #include "runtime/non_finite.h"
 #include "runtime/sampler.h"
@@ -121,6 +122,10 @@ runtime::ModelConfig ReadModelConfig(const Napi::Object& o) {
   if (kvCache != "fp32" && kvCache != "fp16")
     throw Napi::TypeError::New(o.Env(), "model config: kvCache must be \"fp32\" or \"fp16\", got \"" + kvCache + "\"");
   c.kvCacheDtype = kvCache == "fp16" ? DType::F16 : DType::F32;
+  const std::string lmHead = o.Has("lmHead") ? o.Get("lmHead").ToString().Utf8Value() : "stored";
+  if (lmHead != "stored" && lmHead != "int8")
+    throw Napi::TypeError::New(o.Env(), "model config: lmHead must be \"stored\" or \"int8\", got \"" + lmHead + "\"");
+  c.lmHeadInt8 = lmHead == "int8";
   c.normOffset = OptionalBool(o, "normOffset", false);
   c.sandwichNorms = OptionalBool(o, "sandwichNorms", false);
   c.geluTanh = OptionalBool(o, "geluTanh", false);
@@ -180,8 +185,10 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsString() || !info[1].IsObject()) throw Napi::TypeError::New(env, "runtimeOpen(folder, config)");
   try {
-    auto* holder =
-        new ModelPtr(Model::Load(info[0].As<Napi::String>().Utf8Value(), ReadModelConfig(info[1].As<Napi::Object>())));
+    std::unique_ptr<Model> model =
+        Model::Load(info[0].As<Napi::String>().Utf8Value(), ReadModelConfig(info[1].As<Napi::Object>()));
+    if (model->config().lmHeadInt8) pipeline::UseInt8LmHead(*model);
+    auto* holder = new ModelPtr(std::move(model));
     return Napi::External<ModelPtr>::New(env, holder, [](Napi::Env, ModelPtr* p) { delete p; });
   } catch (const Napi::Error&) {
     throw;

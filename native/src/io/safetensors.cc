@@ -215,12 +215,12 @@ SafetensorsFile::~SafetensorsFile() {
   if (mapping_ != nullptr) ::munmap(mapping_, mappingSize_);
 }
 
-void SafetensorsFile::ReleasePages(const TensorView& t) const {
+void SafetensorsFile::ReleasePages(const uint8_t* data, size_t nbytes) const {
   const auto* base = static_cast<const uint8_t*>(mapping_);
-  if (mapping_ == nullptr || t.data < base || t.data + t.nbytes > base + mappingSize_) return;
+  if (mapping_ == nullptr || data < base || data + nbytes > base + mappingSize_) return;
   const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
-  const uintptr_t first = (reinterpret_cast<uintptr_t>(t.data) + page - 1) / page * page;
-  const uintptr_t end = (reinterpret_cast<uintptr_t>(t.data) + t.nbytes) / page * page;
+  const uintptr_t first = (reinterpret_cast<uintptr_t>(data) + page - 1) / page * page;
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(data) + nbytes) / page * page;
   // Only pages no other tensor shares; the mapping is read-only, so nothing written is lost.
   if (end > first) ::madvise(reinterpret_cast<void*>(first), end - first, MADV_DONTNEED);
 }
@@ -314,8 +314,11 @@ const TensorView* ModelWeights::Find(const std::string& name) const {
 
 void ModelWeights::ReleasePages(const std::string& name) const {
   const TensorView* view = Find(name);
-  if (view == nullptr) return;
-  for (const auto& file : files_) file->ReleasePages(*view);
+  if (view != nullptr) ReleasePages(view->data, view->nbytes);
+}
+
+void ModelWeights::ReleasePages(const uint8_t* data, size_t nbytes) const {
+  for (const auto& file : files_) file->ReleasePages(data, nbytes);
 }
 
 const TensorView& ModelWeights::Get(const std::string& name) const {

@@ -48,9 +48,9 @@ class SafetensorsFile {
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
   /** nullptr when absent. */
   const TensorView* Find(const std::string& name) const;
-  /** Drops the pages that lie wholly inside `t` from the process's resident set: for a tensor read once into
-   *  another form. Reading it again faults them back in from the file. No-op for a tensor of another file. */
-  void ReleasePages(const TensorView& t) const;
+  /** Drops the pages that lie wholly inside [data, data + nbytes) from the process's resident set: for a tensor
+   *  read once into another form. Reading it again faults them back in from the file. No-op outside this file. */
+  void ReleasePages(const uint8_t* data, size_t nbytes) const;
 
  private:
   SafetensorsFile() = default;
@@ -73,6 +73,8 @@ class ModelWeights {
   std::vector<const TensorView*> All() const;
   /** SafetensorsFile::ReleasePages on the file holding `name` (a loader that keeps its own copy of the tensor). */
   void ReleasePages(const std::string& name) const;
+  /** The same for bytes known by address (a matrix a caller replaced by another form). */
+  void ReleasePages(const uint8_t* data, size_t nbytes) const;
 
  private:
   std::string source_;  // the folder or file opened, for messages

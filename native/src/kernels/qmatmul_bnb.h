@@ -29,4 +29,13 @@ struct Int8Packed {
 std::unique_ptr<QuantMatrix> MakeBnb4Matrix(Bnb4Packed packed);
 std::unique_ptr<QuantMatrix> MakeInt8Matrix(const Int8Packed& packed);
 
+/** LLM.int8 codes a matrix keeps (a dense matrix quantized at load, e.g. an int8 lm_head for decode). */
+struct Int8Codes {
+  std::vector<int8_t> weight;  // [out, in]
+  std::vector<float> scb;      // [out]: each row's absmax
+};
+
+/** A matrix over codes it keeps: packed.weight and packed.scb point into `codes`. */
+std::unique_ptr<QuantMatrix> MakeInt8Matrix(const Int8Packed& packed, std::unique_ptr<const Int8Codes> codes);
+
 }  // namespace quantstudio::kernels

@@ -38,6 +38,7 @@ class DenseLinear final : public Linear {
   bool HasForwardRange() const override { return true; }
   void ForwardRange(const float* x, int64_t j0, int64_t j1, float* y) const override;
   const kernels::MatrixRef& weight() const { return weight_; }
+  const std::vector<float>& bias() const { return bias_; }
 
  private:
   kernels::MatrixRef weight_;

@@ -1,5 +1,7 @@
 #include "runtime/linear_int8.h"
 
+#include <stdexcept>
+
 #include "formats/bnb.h"
 #include "formats/layouts.h"
 #include "kernels/qmatmul_bnb.h"
@@ -19,6 +21,18 @@ std::unique_ptr<QuantLinear> LoadInt8Linear(const io::ModelWeights& weights, con
   const kernels::Int8Packed p{weights.Get(prefix + ".weight").data, weights.Get(prefix + ".SCB").data, q.cols, q.rows};
   return std::make_unique<QuantLinear>(formats::LayoutOf(formats::LayoutId::Bnb8).name, kernels::MakeInt8Matrix(p),
                                        OptionalBias(weights, prefix, q.rows));
+}
+
+std::unique_ptr<QuantLinear> MakeInt8Linear(std::unique_ptr<const kernels::Int8Codes> codes, int64_t out, int64_t in,
+                                            std::vector<float> bias) {
+  if (static_cast<int64_t>(codes->weight.size()) != out * in || static_cast<int64_t>(codes->scb.size()) != out) {
+    throw std::invalid_argument("int8 linear: the codes do not hold " + std::to_string(out) + " × " +
+                                std::to_string(in) + " weights");
+  }
+  const kernels::Int8Packed p{reinterpret_cast<const uint8_t*>(codes->weight.data()),
+                              reinterpret_cast<const uint8_t*>(codes->scb.data()), in, out};
+  return std::make_unique<QuantLinear>(formats::LayoutOf(formats::LayoutId::Bnb8).name,
+                                       kernels::MakeInt8Matrix(p, std::move(codes)), std::move(bias));
 }
 
 }  // namespace quantstudio::runtime

@@ -187,6 +187,13 @@ void Model::LoadOpt() {
   }
 }
 
+void Model::SetLmHead(std::unique_ptr<Linear> head) {
+  if (head->inFeatures() != lmHead_->inFeatures() || head->outFeatures() != lmHead_->outFeatures()) {
+    throw std::invalid_argument("SetLmHead: the new lm_head's shape differs from the model's");
+  }
+  lmHead_ = std::move(head);
+}
+
 KvCache Model::NewCache(int64_t capacity) const {
   return KvCache(config_.layers, config_.kvHeads, config_.headDim, capacity, config_.kvCacheDtype);
 }

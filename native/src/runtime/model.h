@@ -114,6 +114,10 @@ class Model {
   /** down_proj on downIn [m × width] and the residual into x (FinishAttention's x): x becomes the layer output. */
   void FinishMlp(const LayerLinears& linears, const LayerNorms& norms, const float* downIn, int64_t m, float* x) const;
   const io::ModelWeights& weights() const { return *weights_; }
+  /** The lm_head (the tied embedding when the model ties them). */
+  const Linear& lmHead() const { return *lmHead_; }
+  /** Replaces the lm_head by another Linear of its shape (an int8 copy for decode: pipeline/int8_lm_head.h). */
+  void SetLmHead(std::unique_ptr<Linear> head);
 
  private:
   struct Layer {

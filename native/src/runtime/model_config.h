@@ -63,8 +63,10 @@ struct ModelConfig {
   // Llama family: each layer's sliding window (a token sees itself and window − 1 earlier positions); empty or
   // 0 = full attention. Mistral: every layer; Qwen2/Qwen3 with use_sliding_window: layers past max_window_layers.
   std::vector<int64_t> layerWindows;
-  // A run option, not the checkpoint's: the KV cache's element type (F32, or F16 at half the bytes per step).
+  // Run options, not the checkpoint's: the KV cache's element type (F32, or F16 at half the bytes per step), and
+  // a dense lm_head quantized to int8 at load (pipeline/int8_lm_head.h; the binding that opens the model applies it).
   DType kvCacheDtype = DType::F32;
+  bool lmHeadInt8 = false;
   // OPT only
   bool layerNormBefore = true;
   bool finalLayerNorm = true;

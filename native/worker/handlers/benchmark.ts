@@ -116,6 +116,7 @@ function measure(
       evaluate: plan.evaluate,
       repeat: plan.repeat,
       kvCache: plan.kvCache,
+      lmHead: plan.lmHead,
     },
   };
   return runInChild(

@@ -1,11 +1,13 @@
 // Opens the job's model and tokenizer, reporting the 'load' phase and how long it took.
-import { KvCacheType, RuntimeModel, TextTokenizer } from '../../lib';
+import { KvCacheType, LmHeadType, RuntimeModel, TextTokenizer } from '../../lib';
 import { JobContext, seconds } from '../context';
 
 export function openJobModel(ctx: JobContext): { model: RuntimeModel; tokenizer: TextTokenizer; loadSeconds: number } {
   ctx.progress('load', 0, 1, { message: `opening ${ctx.modelFolder}` });
   const started = process.hrtime.bigint();
-  const model = RuntimeModel.open(ctx.modelFolder, { kvCache: ctx.job.options.kvCache as KvCacheType | undefined });
+  // the run options, checked by validateJob
+  const { kvCache, lmHead } = ctx.job.options as { kvCache?: KvCacheType; lmHead?: LmHeadType };
+  const model = RuntimeModel.open(ctx.modelFolder, { kvCache, lmHead });
   const tokenizer = TextTokenizer.load(ctx.modelFolder);
   const loadSeconds = seconds(started);
   ctx.progress('load', 1, 1);

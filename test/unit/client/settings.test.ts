@@ -16,7 +16,7 @@ test('no settings: the documented defaults', () => {
   const s = readSettings(scope({}));
   assert.deepEqual(s.benchmark, { batchSizes: [1, 16] });
   assert.deepEqual(s.generate, { maxTokens: 64, temperature: 0, topK: 0, topP: 1, seed: 0 });
-  assert.deepEqual(s.engine, { threads: 0, kvCache: 'fp32' });
+  assert.deepEqual(s.engine, { threads: 0, kvCache: 'fp32', lmHead: 'stored' });
   assert.equal(s.runsFolder, '.quantstudio/runs');
   assert.deepEqual(s.hub, { endpoint: 'https://huggingface.co', tokenEndpoints: [] });
   assert.deepEqual(s.estimate, { batchSize: 1, contextLength: 2048 });
@@ -27,6 +27,7 @@ test('set values are read as given', () => {
     scope({
       'engine.threads': 3,
       'engine.kvCache': 'fp16',
+      'engine.lmHead': 'int8',
       'benchmark.batchSizes': [16, 1, 4],
       'generate.maxTokens': 200,
       'generate.temperature': 0.7,
@@ -37,7 +38,7 @@ test('set values are read as given', () => {
       'hub.endpoint': 'http://127.0.0.1:8080',
     }),
   );
-  assert.deepEqual(s.engine, { threads: 3, kvCache: 'fp16' });
+  assert.deepEqual(s.engine, { threads: 3, kvCache: 'fp16', lmHead: 'int8' });
   assert.deepEqual(s.benchmark, { batchSizes: [1, 4, 16] });
   assert.deepEqual(s.generate, { maxTokens: 200, temperature: 0.7, topK: 40, topP: 0.9, seed: 1234 });
   assert.equal(s.runsFolder, 'results/runs');
@@ -49,6 +50,7 @@ test('out-of-range or mistyped values fall back to their defaults, one by one', 
     scope({
       'engine.threads': -2,
       'engine.kvCache': 'f16',
+      'engine.lmHead': 'q8',
       'generate.maxTokens': 0,
       'generate.temperature': '0.5',
       'generate.topK': 2.5,
@@ -56,7 +58,7 @@ test('out-of-range or mistyped values fall back to their defaults, one by one', 
       'generate.seed': -1,
     }),
   );
-  assert.deepEqual(s.engine, { threads: 0, kvCache: 'fp32' });
+  assert.deepEqual(s.engine, { threads: 0, kvCache: 'fp32', lmHead: 'stored' });
   assert.deepEqual(s.generate, { maxTokens: 64, temperature: 0, topK: 0, topP: 1, seed: 0 });
 });
 

@@ -42,6 +42,32 @@ describe('CPU engine estimate on tiny-llama', () => {
     }
   });
 
+  it('lmHead int8: the mapped lm_head becomes an int8 copy on the heap, its fp16 pages counted while loading only', () => {
+    const stored = estimate(tiny, undefined, GENERATE);
+    const int8 = estimate(tiny, undefined, { ...GENERATE, lmHead: 'int8' });
+    const headBytes = line(stored, 'lm_head');
+    assert.equal(headBytes, V * H * 2);
+    assert.equal(line(int8, 'lm_head'), 0);
+    assert.equal(line(int8, 'lm_head as int8 (quantized at load)'), V * H + V * F32);
+    assert.equal(line(int8, 'load-time dense lm_head (released once copied)'), headBytes);
+    assert.equal(int8.mappedBytes, stored.mappedBytes! - headBytes);
+  });
+
+  it('lmHead int8 of a tied head: the embedding maps only the rows a run reads, the int8 copy is the head', async () => {
+    const r = await resolveModel(join(tinyLlamaDir, '..', '..', 'test', 'fixtures', 'llama3.2-random'), { env: {} });
+    assert.ok(r.ok);
+    const embed = r.model.tensors.find((t) => t.name === 'model.embed_tokens.weight')!;
+    const [vocab, hidden] = embed.shape as [number, number];
+    // one row read: a 64 KiB window of the 256 KB embedding
+    const run = { ...GENERATE, tokenizerBytes: 0, tokensRead: { prompt: 1, generated: 0 } };
+    const stored = estimate(r.model, undefined, run);
+    const int8 = estimate(r.model, undefined, { ...run, lmHead: 'int8' });
+    assert.equal(line(stored, 'embeddings (mapped rows)'), embed.bytes);
+    assert.equal(line(int8, 'embeddings (mapped rows)'), C.mappedWindowBytes);
+    assert.equal(line(int8, 'lm_head as int8 (quantized at load)'), vocab * hidden + vocab * F32);
+    assert.equal(line(int8, 'load-time dense lm_head (released once copied)'), embed.bytes);
+  });
+
   it('holds it in half the bytes with kvCache fp16, and the peak drops by that much', () => {
     const floats = estimate(tiny, undefined, GENERATE);
     const halves = estimate(tiny, undefined, { ...GENERATE, kvCache: 'fp16' });

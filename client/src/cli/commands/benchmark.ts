@@ -1,6 +1,6 @@
 // `quantstudio benchmark <job.quant.json> | --model <dir|hub id> [--config <file>]... [--variant <dir>]... [--batch 1,16]
 // [--prompt-length N] [--prompt-tokens N] [--new-tokens N[,N]] [--eval-tokens N | --no-eval] [--repeat N]
-// [--kv-cache fp32|fp16] [--json]`:
+// [--kv-cache fp32|fp16] [--lm-head stored|int8] [--json]`:
 // the model as the baseline and each variant side by side — load time, per-token latency and throughput of a
 // forward pass and of generation per batch size, peak memory, WikiText-2 perplexity and its delta. Prints a
 // table, or with --json the RunResult.
@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import type { Command } from '../command';
 import { usageError } from '../command';
 import { benchmarkJobFromJobFile, configVariantOf } from '../../jobs';
-import { kvCacheOption, parseFlags, positiveInteger } from '../flags';
+import { parseFlags, positiveInteger, RUN_OPTION_FLAGS, runOptions } from '../flags';
 import type { ParsedFlags } from '../flags';
 import { runCliJob } from '../runJob';
 import { inMiB } from '../../../../native/model';
@@ -50,8 +50,8 @@ function optionsFromFlags(flags: ParsedFlags): Record<string, unknown> | string 
   const promptTokens = positiveInteger(flags, '--prompt-tokens');
   const evalTokens = positiveInteger(flags, '--eval-tokens');
   const repeat = positiveInteger(flags, '--repeat');
-  const kvCache = kvCacheOption(flags);
-  for (const v of [batchSizes, newTokens, promptLength, promptTokens, evalTokens, repeat, kvCache]) if (typeof v === 'string') return v;
+  const run = runOptions(flags);
+  for (const v of [batchSizes, newTokens, promptLength, promptTokens, evalTokens, repeat, run]) if (typeof v === 'string') return v;
   if (evalTokens !== undefined && flags.switches.has('--no-eval')) return 'give --eval-tokens or --no-eval, not both';
   if (batchSizes !== undefined) options.batchSizes = batchSizes;
   if (promptLength !== undefined) options.promptLength = promptLength;
@@ -61,7 +61,7 @@ function optionsFromFlags(flags: ParsedFlags): Record<string, unknown> | string 
   if (evalTokens !== undefined) options.evaluate = { maxTokens: evalTokens };
   if (flags.switches.has('--no-eval')) options.evaluate = false;
   if (repeat !== undefined) options.repeat = repeat;
-  return { ...options, ...(kvCache as { kvCache?: string }) };
+  return { ...options, ...(run as object) };
 }
 
 function fixed(v: number | null, digits: number): string {
@@ -108,12 +108,21 @@ export const benchmarkCommand: Command = {
   name: 'benchmark',
   summary: 'latency, throughput, peak memory and perplexity of a model and its quantized variants side by side',
   usage:
-    'quantstudio benchmark <job.quant.json> | --model <dir|hub id> [--config <file>]... [--variant <dir>]... [--batch 1,16] [--prompt-length N] [--prompt-tokens N] [--new-tokens N[,N]] [--eval-tokens N | --no-eval] [--repeat N] [--kv-cache fp32|fp16] [--json]',
+    'quantstudio benchmark <job.quant.json> | --model <dir|hub id> [--config <file>]... [--variant <dir>]... [--batch 1,16] [--prompt-length N] [--prompt-tokens N] [--new-tokens N[,N]] [--eval-tokens N | --no-eval] [--repeat N] [--kv-cache fp32|fp16] [--lm-head stored|int8] [--json]',
   async run(args) {
     const taken = takeRepeatable(args);
     if (typeof taken === 'string') return usageError(this, taken);
     const flags = parseFlags(taken.rest, {
-      values: ['--model', '--batch', '--prompt-length', '--prompt-tokens', '--new-tokens', '--eval-tokens', '--repeat', '--kv-cache'],
+      values: [
+        '--model',
+        '--batch',
+        '--prompt-length',
+        '--prompt-tokens',
+        '--new-tokens',
+        '--eval-tokens',
+        '--repeat',
+        ...RUN_OPTION_FLAGS,
+      ],
       switches: ['--json', '--no-eval'],
       positional: 1,
     });

@@ -1,19 +1,18 @@
 // `quantstudio generate --model <dir|hub id> --prompt <text> [--max-tokens N] [--seed N] [--temperature T]
-// [--top-k K] [--top-p P] [--kv-cache fp32|fp16] [--json]`: streams the generated text to stdout as it is produced (greedy unless a
+// [--top-k K] [--top-p P] [--kv-cache fp32|fp16] [--lm-head stored|int8] [--json]`: streams the generated text to stdout as it is produced (greedy unless a
 // temperature is given); --json prints {text, tokens, tokensPerSecond} with the whole RunResult under `run`.
 import type { Command } from '../command';
 import { usageError } from '../command';
-import { finiteNumber, kvCacheOption, parseFlags, positiveInteger } from '../flags';
+import { finiteNumber, parseFlags, positiveInteger, RUN_OPTION_FLAGS, RUN_OPTION_USAGE, runOptions } from '../flags';
 import { runCliJob } from '../runJob';
 
 export const generateCommand: Command = {
   name: 'generate',
   summary: 'generate text from a prompt',
-  usage:
-    'quantstudio generate --model <dir|hub id> --prompt <text> [--max-tokens N] [--seed N] [--temperature T] [--top-k K] [--top-p P] [--kv-cache fp32|fp16] [--json]',
+  usage: `quantstudio generate --model <dir|hub id> --prompt <text> [--max-tokens N] [--seed N] [--temperature T] [--top-k K] [--top-p P] ${RUN_OPTION_USAGE} [--json]`,
   async run(args) {
     const flags = parseFlags(args, {
-      values: ['--model', '--prompt', '--max-tokens', '--seed', '--temperature', '--top-k', '--top-p', '--kv-cache'],
+      values: ['--model', '--prompt', '--max-tokens', '--seed', '--temperature', '--top-k', '--top-p', ...RUN_OPTION_FLAGS],
       switches: ['--json'],
     });
     if (typeof flags === 'string') return usageError(this, flags);
@@ -28,9 +27,9 @@ export const generateCommand: Command = {
       topK: positiveInteger(flags, '--top-k'),
       topP: finiteNumber(flags, '--top-p'),
     };
-    const kvCache = kvCacheOption(flags);
-    if (typeof kvCache === 'string') return usageError(this, kvCache);
-    const options: Record<string, unknown> = { prompt, ...kvCache };
+    const engine = runOptions(flags);
+    if (typeof engine === 'string') return usageError(this, engine);
+    const options: Record<string, unknown> = { prompt, ...engine };
     for (const [name, value] of Object.entries(numbers)) {
       if (typeof value === 'string') return usageError(this, value);
       if (value !== undefined) options[name] = value;

@@ -1,17 +1,18 @@
-// `quantstudio perplexity --model <dir|hub id> [--text <file>] [--seq 256] [--max-tokens N] [--kv-cache fp32|fp16] [--json]`: perplexity
+// `quantstudio perplexity --model <dir|hub id> [--text <file>] [--seq 256] [--max-tokens N] [--kv-cache fp32|fp16]
+// [--lm-head stored|int8] [--json]`: perplexity
 // with the project's protocol (non-overlapping windows of --seq inputs, fp32 compute); without --text, the
 // bundled WikiText-2 test text. --json prints {perplexity, tokens, ...} with the whole RunResult under `run`.
 import type { Command } from '../command';
 import { usageError } from '../command';
-import { kvCacheOption, parseFlags, positiveInteger } from '../flags';
+import { parseFlags, positiveInteger, RUN_OPTION_FLAGS, RUN_OPTION_USAGE, runOptions } from '../flags';
 import { runCliJob } from '../runJob';
 
 export const perplexityCommand: Command = {
   name: 'perplexity',
   summary: 'perplexity of a model on a text (default: WikiText-2 test)',
-  usage: 'quantstudio perplexity --model <dir|hub id> [--text <file>] [--seq 256] [--max-tokens N] [--kv-cache fp32|fp16] [--json]',
+  usage: `quantstudio perplexity --model <dir|hub id> [--text <file>] [--seq 256] [--max-tokens N] ${RUN_OPTION_USAGE} [--json]`,
   async run(args) {
-    const flags = parseFlags(args, { values: ['--model', '--text', '--seq', '--max-tokens', '--kv-cache'], switches: ['--json'] });
+    const flags = parseFlags(args, { values: ['--model', '--text', '--seq', '--max-tokens', ...RUN_OPTION_FLAGS], switches: ['--json'] });
     if (typeof flags === 'string') return usageError(this, flags);
     const model = flags.values.get('--model');
     if (!model) return usageError(this, '--model is required');
@@ -19,10 +20,10 @@ export const perplexityCommand: Command = {
     const maxTokens = positiveInteger(flags, '--max-tokens');
     if (typeof seq === 'string') return usageError(this, seq);
     if (typeof maxTokens === 'string') return usageError(this, maxTokens);
-    const kvCache = kvCacheOption(flags);
-    if (typeof kvCache === 'string') return usageError(this, kvCache);
+    const engine = runOptions(flags);
+    if (typeof engine === 'string') return usageError(this, engine);
     const text = flags.values.get('--text');
-    const options = { seq, ...(text ? { text } : {}), ...(maxTokens ? { maxTokens } : {}), ...kvCache };
+    const options = { seq, ...(text ? { text } : {}), ...(maxTokens ? { maxTokens } : {}), ...engine };
 
     const run = await runCliJob(this.name, { kind: 'perplexity', model, options });
     if (!run) return 1;

@@ -42,7 +42,12 @@ export async function benchmark(ctx: JobCommandContext, arg?: unknown): Promise<
       kind: 'benchmark',
       model: plan.model,
       // a job file's benchmark section (plan.options) overrides the settings
-      options: { ...benchmarkOptions(plan.variants, settings.benchmark.batchSizes), kvCache: settings.engine.kvCache, ...plan.options },
+      options: {
+        ...benchmarkOptions(plan.variants, settings.benchmark.batchSizes),
+        kvCache: settings.engine.kvCache,
+        lmHead: settings.engine.lmHead,
+        ...plan.options,
+      },
     },
     title: `Benchmarking ${modelName}`,
     noun: 'Benchmark',

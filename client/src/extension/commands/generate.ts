@@ -30,7 +30,8 @@ export async function generate(ctx: JobCommandContext, arg?: unknown): Promise<v
   });
   if (tokens === undefined) return;
   const modelName = path.basename(model);
-  const options = { ...generateOptions(prompt, Number(tokens), settings.generate), kvCache: settings.engine.kvCache };
+  const { kvCache, lmHead } = settings.engine;
+  const options = { ...generateOptions(prompt, Number(tokens), settings.generate), kvCache, lmHead };
   await runJobWithProgress(ctx, {
     job: { kind: 'generate', model, options },
     title: `Generating with ${modelName}`,

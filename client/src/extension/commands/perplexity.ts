@@ -16,9 +16,9 @@ export async function evaluatePerplexity(ctx: JobCommandContext, arg?: unknown):
   const text = await pickText();
   if (text === undefined) return;
   const modelName = path.basename(model);
-  const { kvCache } = readSettings(vscode.workspace.getConfiguration(SETTINGS_SECTION)).engine;
+  const { kvCache, lmHead } = readSettings(vscode.workspace.getConfiguration(SETTINGS_SECTION)).engine;
   const saved = await runJobWithProgress(ctx, {
-    job: { kind: 'perplexity', model, options: { ...perplexityOptions(text || undefined), kvCache } },
+    job: { kind: 'perplexity', model, options: { ...perplexityOptions(text || undefined), kvCache, lmHead } },
     title: `Perplexity of ${modelName}`,
     noun: 'Perplexity evaluation',
     workspaceDir: workspaceDirFor(args.uri, model),

@@ -1,6 +1,6 @@
 // What the benchmark job and the child process that measures one variant say to each other. The child is
 // this worker forked again, so one variant's peak memory is its own process's and never another's.
-import type { KvCacheType } from '../../../lib';
+import type { KvCacheType, LmHeadType } from '../../../lib';
 import type { BenchmarkPhase, JobErrorInfo, WorkerMessage } from '../../protocol';
 
 export interface EvaluatePlan {
@@ -21,6 +21,7 @@ export interface MeasureRequest {
   /** Timed runs per figure; the fastest counts. */
   repeat: number;
   kvCache: KvCacheType;
+  lmHead: LmHeadType;
 }
 
 export interface PhaseMeasurement {

@@ -3,7 +3,7 @@
 // Every mistake is a JobFailure naming the option (`options.variants[2].model`, …) and what to write instead.
 import * as fs from 'fs';
 import * as path from 'path';
-import type { CalibrationOptions, KvCacheType } from '../../../lib';
+import type { CalibrationOptions, KvCacheType, LmHeadType } from '../../../lib';
 import { ModelConfigError, planFromConfig, QuantAlgorithm, QuantizeConfigError, readRuntimeConfig, RuntimeConfig } from '../../../lib';
 import { JobFailure } from '../../jobFailure';
 import type { Job, JsonObject } from '../../protocol';
@@ -30,6 +30,7 @@ export interface BenchmarkPlan {
   evaluate: EvaluatePlan | null;
   repeat: number;
   kvCache: KvCacheType;
+  lmHead: LmHeadType;
 }
 
 export const BENCHMARK_DEFAULTS = {
@@ -232,5 +233,6 @@ export function benchmarkPlan(job: Job, modelFolder: string): BenchmarkPlan {
     evaluate: evaluateOf(o.evaluate),
     repeat: o.repeat === undefined ? BENCHMARK_DEFAULTS.repeat : positiveInteger(o.repeat, 'options.repeat'),
     kvCache: (o.kvCache as KvCacheType | undefined) ?? 'fp32', // checked by validateJob
+    lmHead: (o.lmHead as LmHeadType | undefined) ?? 'stored',
   };
 }
