@@ -2,7 +2,7 @@
 // exist, so a typo costs a clear message instead of a crash halfway through.
 import * as fs from 'fs';
 import * as path from 'path';
-import { KV_CACHE_TYPES, KvCacheType, LM_HEAD_TYPES, LmHeadType, notRegularFile } from '../model';
+import { KV_CACHE_TYPES, LM_HEAD_TYPES, notRegularFile } from '../model';
 import { JobFailure } from './jobFailure';
 import { JOB_KINDS, Job, JobKind, JsonObject } from './protocol';
 
@@ -17,17 +17,24 @@ type OptionType =
   | 'list'
   | 'file'
   | 'folder'
-  | 'kvCache'
-  | 'lmHead';
+  | 'choice';
 
-/** The options each kind accepts; `required` ones must be present. */
-const OPTION_TABLE: Record<JobKind, Record<string, { type: OptionType; required?: boolean }>> = {
+/** An option's type; `required` ones must be present; a 'choice' is one of `values`. */
+type OptionSpec = { type: OptionType; required?: boolean; values?: readonly string[] };
+
+/** The engine's run options (native/model/runOptions.ts), taken by every job that runs a model. */
+const RUN_OPTIONS: Record<string, OptionSpec> = {
+  kvCache: { type: 'choice', values: KV_CACHE_TYPES },
+  lmHead: { type: 'choice', values: LM_HEAD_TYPES },
+};
+
+/** The options each kind accepts. */
+const OPTION_TABLE: Record<JobKind, Record<string, OptionSpec>> = {
   perplexity: {
     text: { type: 'file' },
     seq: { type: 'positiveInteger' },
     maxTokens: { type: 'positiveInteger' },
-    kvCache: { type: 'kvCache' },
-    lmHead: { type: 'lmHead' },
+    ...RUN_OPTIONS,
     out: { type: 'folder' },
   },
   generate: {
@@ -37,8 +44,7 @@ const OPTION_TABLE: Record<JobKind, Record<string, { type: OptionType; required?
     topK: { type: 'number' },
     topP: { type: 'number' },
     seed: { type: 'number' },
-    kvCache: { type: 'kvCache' },
-    lmHead: { type: 'lmHead' },
+    ...RUN_OPTIONS,
     out: { type: 'folder' },
   },
   quantize: {
@@ -63,8 +69,7 @@ const OPTION_TABLE: Record<JobKind, Record<string, { type: OptionType; required?
     evaluate: { type: 'objectOrFalse' },
     calibration: { type: 'object' },
     repeat: { type: 'positiveInteger' },
-    kvCache: { type: 'kvCache' },
-    lmHead: { type: 'lmHead' },
+    ...RUN_OPTIONS,
   },
 };
 
@@ -72,7 +77,7 @@ function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function checkOption(name: string, type: OptionType, value: unknown): void {
+function checkOption(name: string, { type, values = [] }: OptionSpec, value: unknown): void {
   const where = `options.${name}`;
   const fail = (expected: string): never => {
     throw new JobFailure('INVALID_JOB', `${where} must be ${expected}, got ${JSON.stringify(value)}`, where);
@@ -106,11 +111,8 @@ function checkOption(name: string, type: OptionType, value: unknown): void {
     case 'folder':
       if (typeof value !== 'string' || value === '') fail('a folder path');
       return;
-    case 'kvCache':
-      if (!KV_CACHE_TYPES.includes(value as KvCacheType)) fail(KV_CACHE_TYPES.map((t) => JSON.stringify(t)).join(' or '));
-      return;
-    case 'lmHead':
-      if (!LM_HEAD_TYPES.includes(value as LmHeadType)) fail(LM_HEAD_TYPES.map((t) => JSON.stringify(t)).join(' or '));
+    case 'choice':
+      if (!values.includes(value as string)) fail(values.map((t) => JSON.stringify(t)).join(' or '));
       return;
     case 'file':
       if (typeof value !== 'string' || value === '') fail('a file path');
@@ -164,7 +166,7 @@ export function validateJob(value: unknown): Job {
         `options.${name} is not an option of ${kind} jobs (known: ${Object.keys(table).join(', ')})`,
         `options.${name}`,
       );
-    checkOption(name, spec.type, opts[name]);
+    checkOption(name, spec, opts[name]);
   }
   for (const [name, spec] of Object.entries(table)) {
     if (spec.required && opts[name] === undefined)

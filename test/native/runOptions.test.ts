@@ -5,27 +5,38 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 
 import { openModel, TextTokenizer, wikitext2TestPath } from '../../native/lib';
+import type { OpenOptions } from '../../native/lib/runtime';
 import { validateJob } from '../../native/worker/validateJob';
 import { goldenModels, goldenPrompts, maxAbsDiff, tinyLlamaDir } from './runtime-fixtures';
 import { atSimdLevel, simdLevels } from './simdLevels';
 
+/** For every golden model: the largest |logit − transformers' fp32 logit| under `options`, and the largest change
+ *  against the default options, each over the prompt's largest |logit|. */
+async function logitErrors(options: OpenOptions): Promise<Array<{ name: string; worst: number; apart: number }>> {
+  const out = [];
+  for (const fixture of goldenModels) {
+    const ours = openModel(fixture.dir, options);
+    const defaults = openModel(fixture.dir);
+    let worst = 0;
+    let apart = 0;
+    for (const { ids, logits } of goldenPrompts(fixture.golden)) {
+      const row = await ours.logits(ids);
+      const scale = logits.reduce((a, v) => Math.max(a, Math.abs(v)), 0);
+      worst = Math.max(worst, maxAbsDiff(row, logits) / scale);
+      apart = Math.max(apart, maxAbsDiff(row, await defaults.logits(ids)) / scale);
+    }
+    out.push({ name: fixture.name, worst, apart });
+  }
+  return out;
+}
+
 for (const level of simdLevels)
   test(`an fp16 KV cache keeps logits within 1% of the largest of transformers' fp32 logits, and differs from fp32's, at ${level}`, () =>
     atSimdLevel(level, async () => {
-      for (const fixture of goldenModels) {
-        const halves = openModel(fixture.dir, { kvCache: 'fp16' });
-        const floats = openModel(fixture.dir);
-        let worst = 0;
-        let apart = 0;
-        for (const { ids, logits } of goldenPrompts(fixture.golden)) {
-          const ours = await halves.logits(ids);
-          const scale = logits.reduce((a, v) => Math.max(a, Math.abs(v)), 0);
-          worst = Math.max(worst, maxAbsDiff(ours, logits) / scale);
-          apart = Math.max(apart, maxAbsDiff(ours, await floats.logits(ids)) / scale);
-        }
+      for (const { name, worst, apart } of await logitErrors({ kvCache: 'fp16' })) {
         // fp16 rounds each key and value by up to 2^-11 relative: measured 1.2e-4 to 3.4e-3 of the largest logit.
-        assert.ok(worst < 1e-2, `${fixture.name}: ${worst}`);
-        assert.ok(apart > 1e-6, `${fixture.name}: the fp16 cache gave the fp32 cache's logits (${apart})`);
+        assert.ok(worst < 1e-2, `${name}: ${worst}`);
+        assert.ok(apart > 1e-6, `${name}: the fp16 cache gave the fp32 cache's logits (${apart})`);
       }
     }));
 
@@ -47,20 +58,10 @@ test('an fp16 KV cache: tiny-llama perplexity within 1e-4 relative and the same 
 for (const level of simdLevels)
   test(`an int8 lm_head keeps logits within 2% of the largest of transformers' fp32 logits, and differs from the stored head's, at ${level}`, () =>
     atSimdLevel(level, async () => {
-      for (const fixture of goldenModels) {
-        const int8 = openModel(fixture.dir, { lmHead: 'int8' });
-        const stored = openModel(fixture.dir);
-        let worst = 0;
-        let apart = 0;
-        for (const { ids, logits } of goldenPrompts(fixture.golden)) {
-          const ours = await int8.logits(ids);
-          const scale = logits.reduce((a, v) => Math.max(a, Math.abs(v)), 0);
-          worst = Math.max(worst, maxAbsDiff(ours, logits) / scale);
-          apart = Math.max(apart, maxAbsDiff(ours, await stored.logits(ids)) / scale);
-        }
+      for (const { name, worst, apart } of await logitErrors({ lmHead: 'int8' })) {
         // Each weight rounds to 1/254 of its row's largest: measured 4.8e-3 to 8.7e-3 of the largest logit (tied heads too).
-        assert.ok(worst < 2e-2, `${fixture.name}: ${worst}`);
-        assert.ok(apart > 1e-5, `${fixture.name}: the int8 head gave the stored head's logits (${apart})`);
+        assert.ok(worst < 2e-2, `${name}: ${worst}`);
+        assert.ok(apart > 1e-5, `${name}: the int8 head gave the stored head's logits (${apart})`);
       }
     }));
 

@@ -7,17 +7,10 @@
 import { readFileSync, statSync } from 'node:fs';
 import { cpus, homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import {
-  compareMethods,
-  estimateCpuMemory,
-  estimateMemory,
-  formatModelError,
-  humanBytes,
-  KV_CACHE_TYPES,
-  LM_HEAD_TYPES,
-  resolveModel,
-} from '../../../native/model';
-import type { JsonObject, KvCacheType, LmHeadType, MemoryEstimate, ResolvedModel, Result } from '../../../native/model';
+import { compareMethods, estimateCpuMemory, estimateMemory, formatModelError, humanBytes, resolveModel } from '../../../native/model';
+import type { JsonObject, MemoryEstimate, ResolvedModel, Result } from '../../../native/model';
+import { RUN_OPTION_FLAGS, runOptions } from './flags';
+import type { RunOptions } from './flags';
 import { engineThreads } from '../../../native/worker/protocol';
 import type { Command } from './command';
 import { usageError } from './command';
@@ -31,21 +24,11 @@ interface EstimateArgs {
   target: 'cuda' | 'cpu';
   newTokens: number;
   threads: number | undefined;
-  kvCache: KvCacheType | undefined;
-  lmHead: LmHeadType | undefined;
+  /** The engine's run options (CPU target only). */
+  run: RunOptions;
 }
 
-const VALUE_FLAGS = new Set([
-  '--model',
-  '--config',
-  '--batch',
-  '--seq',
-  '--target',
-  '--new-tokens',
-  '--threads',
-  '--kv-cache',
-  '--lm-head',
-]);
+const VALUE_FLAGS = new Set(['--model', '--config', '--batch', '--seq', '--target', '--new-tokens', '--threads', ...RUN_OPTION_FLAGS]);
 
 function parseArgs(args: readonly string[]): EstimateArgs | string {
   const values = new Map<string, string>();
@@ -74,14 +57,10 @@ function parseArgs(args: readonly string[]): EstimateArgs | string {
   for (const v of [batch, seq, newTokens, threads]) if (typeof v === 'string') return v;
   const target = values.get('--target') ?? 'cuda';
   if (target !== 'cuda' && target !== 'cpu') return `--target must be cuda or cpu, got '${target}'`;
-  const kvCache = values.get('--kv-cache');
-  if (kvCache !== undefined && !KV_CACHE_TYPES.includes(kvCache as KvCacheType))
-    return `--kv-cache must be ${KV_CACHE_TYPES.join(' or ')}, got '${kvCache}'`;
-  if (kvCache !== undefined && target !== 'cpu') return "--kv-cache is the CPU engine's option: give it with --target cpu";
-  const lmHead = values.get('--lm-head');
-  if (lmHead !== undefined && !LM_HEAD_TYPES.includes(lmHead as LmHeadType))
-    return `--lm-head must be ${LM_HEAD_TYPES.join(' or ')}, got '${lmHead}'`;
-  if (lmHead !== undefined && target !== 'cpu') return "--lm-head is the CPU engine's option: give it with --target cpu";
+  const run = runOptions({ values });
+  if (typeof run === 'string') return run;
+  const cpuOnly = RUN_OPTION_FLAGS.find((flag) => values.has(flag));
+  if (cpuOnly !== undefined && target !== 'cpu') return `${cpuOnly} is the CPU engine's option: give it with --target cpu`;
   return {
     model: values.get('--model'),
     config: values.get('--config'),
@@ -91,8 +70,7 @@ function parseArgs(args: readonly string[]): EstimateArgs | string {
     target,
     newTokens: newTokens as number,
     threads: threads as number | undefined,
-    kvCache: kvCache as KvCacheType | undefined,
-    lmHead: lmHead as LmHeadType | undefined,
+    run,
   };
 }
 
@@ -135,8 +113,7 @@ function cpuEstimate(model: ResolvedModel, config: JsonObject | undefined, args:
     newTokens: args.newTokens,
     threads: args.threads ?? engineThreads(cpus().length),
     tokenizerBytes: tokenizer?.isFile() ? tokenizer.size : 0,
-    kvCache: args.kvCache,
-    lmHead: args.lmHead,
+    ...args.run,
   });
 }
 

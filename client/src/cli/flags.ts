@@ -55,15 +55,21 @@ export const RUN_OPTION_USAGE = '[--kv-cache fp32|fp16] [--lm-head stored|int8]'
 
 /** --kv-cache fp32|fp16 and --lm-head stored|int8 (native/model/runOptions.ts) as job options (those given), or an
  *  error string. */
-export function runOptions(flags: ParsedFlags): { kvCache?: KvCacheType; lmHead?: LmHeadType } | string {
-  const options: { kvCache?: KvCacheType; lmHead?: LmHeadType } = {};
-  const kvCache = flags.values.get('--kv-cache');
-  if (kvCache !== undefined && !KV_CACHE_TYPES.includes(kvCache as KvCacheType))
-    return `--kv-cache must be ${KV_CACHE_TYPES.join(' or ')}, got '${kvCache}'`;
-  if (kvCache !== undefined) options.kvCache = kvCache as KvCacheType;
-  const lmHead = flags.values.get('--lm-head');
-  if (lmHead !== undefined && !LM_HEAD_TYPES.includes(lmHead as LmHeadType))
-    return `--lm-head must be ${LM_HEAD_TYPES.join(' or ')}, got '${lmHead}'`;
-  if (lmHead !== undefined) options.lmHead = lmHead as LmHeadType;
+export function runOptions(flags: Pick<ParsedFlags, 'values'>): RunOptions | string {
+  const options: RunOptions = {};
+  for (const [flag, key, values] of [
+    ['--kv-cache', 'kvCache', KV_CACHE_TYPES],
+    ['--lm-head', 'lmHead', LM_HEAD_TYPES],
+  ] as const) {
+    const text = flags.values.get(flag);
+    if (text === undefined) continue;
+    if (!(values as readonly string[]).includes(text)) return `${flag} must be ${values.join(' or ')}, got '${text}'`;
+    (options as Record<string, string>)[key] = text;
+  }
   return options;
+}
+
+export interface RunOptions {
+  kvCache?: KvCacheType;
+  lmHead?: LmHeadType;
 }
