@@ -31,9 +31,11 @@ await Promise.all([
   esbuild.build({ ...common, entryPoints: [join(root, 'native/worker/main.ts')], outfile: join(dist, 'worker.js') }),
 ]);
 
-// The python backend's runner, beside the worker bundle that starts it (native/worker/pythonRunner.ts finds it there).
+// The python backend's runners and the module they share, beside the worker bundle that starts them
+// (native/worker/pythonRunner.ts finds them there).
 mkdirSync(join(dist, 'python'), { recursive: true });
-copyFileSync(join(root, 'native/worker/python/quantstudio_quantize.py'), join(dist, 'python', 'quantstudio_quantize.py'));
+for (const script of ['quantstudio_common.py', 'quantstudio_quantize.py', 'quantstudio_measure.py'])
+  copyFileSync(join(root, 'native/worker/python', script), join(dist, 'python', script));
 
 const wasmDir = dirname(require.resolve('@vscode/tree-sitter-wasm/wasm/tree-sitter.wasm'));
 for (const file of ['tree-sitter.wasm', 'tree-sitter-python.wasm']) copyFileSync(join(wasmDir, file), join(dist, file));

@@ -18,7 +18,7 @@ export interface Job {
   options: JsonObject;
 }
 
-/** What runs a quantize job: the native engine (default), or the libraries of the user's Python (native/worker/python). */
+/** What runs a quantize or benchmark job: the native engine (default), or the libraries of the user's Python (native/worker/python). */
 export type BackendName = 'engine' | 'python';
 export const BACKENDS: readonly BackendName[] = ['engine', 'python'];
 
@@ -27,6 +27,8 @@ export interface BackendRecord {
   name: BackendName;
   interpreter?: string;
   device?: string;
+  /** The GPUs torch saw on a CUDA run (a model larger than one spreads over them). */
+  gpus?: string[];
   libraries?: Record<string, string>;
 }
 
@@ -77,7 +79,10 @@ export interface BenchmarkRow {
   throughputTokensPerSecondRange?: [number, number];
   /** Timed runs behind the figures, after one warm-up run. */
   runs?: number;
+  /** The measuring process's peak resident memory; python backend on CUDA: torch's peak allocation on the GPUs. */
   peakMemoryBytes: number;
+  /** Python backend on CUDA: the caching allocator's peak reservation on the GPUs. */
+  reservedMemoryBytes?: number;
   perplexity: number | null;
   perplexityDelta: number | null;
 }

@@ -1,5 +1,6 @@
-// Runs QuantStudio's Python runner (python/quantstudio_quantize.py, shipped with the extension) in the user's
-// interpreter: the job goes in as one JSON line on stdin, reports come back as JSON lines on stdout. The
+// Runs one of QuantStudio's Python runners (python/quantstudio_quantize.py, python/quantstudio_measure.py, shipped
+// with the extension) in the user's interpreter: the job goes in as one JSON line on stdin, reports come back as
+// JSON lines on stdout (python/quantstudio_common.py writes them). The
 // runner lives in a process group of its own, so a cancel kills it and whatever it started at once; stdin
 // stays open for its life, and the runner exits when it closes (this worker gone, even by SIGKILL).
 import { spawn } from 'child_process';
@@ -8,19 +9,27 @@ import * as path from 'path';
 import { JobFailure } from './jobFailure';
 import type { ErrorCode, LogLevel } from './protocol';
 
-export const RUNNER_SCRIPT = 'quantstudio_quantize.py';
+/** The runners, and the module they share (shipped beside them). */
+export const RUNNER_SCRIPTS = { quantize: 'quantstudio_quantize.py', measure: 'quantstudio_measure.py' } as const;
+export const RUNNER_COMMON = 'quantstudio_common.py';
+export type RunnerKind = keyof typeof RUNNER_SCRIPTS;
 
-/** One line the runner prints (native/worker/python/quantstudio_quantize.py documents them). */
+/** One line a runner prints (each runner's docstring lists its own). */
 export type RunnerReport =
   | { type: 'phase'; phase: string; device: string }
   | { type: 'layer'; index: number; total: number; seconds: number }
+  | { type: 'progress'; phase: string; current: number; total: number; message?: string }
   | {
       type: 'result';
       device: string;
+      /** The GPUs torch saw (CUDA runs). */
+      gpus?: string[];
       libraries: Record<string, string>;
       seconds: number;
       peakRssBytes: number;
       cudaMaxAllocatedBytes?: number;
+      /** The measure runner's figures (handlers/benchmark/measurePython.ts reads them). */
+      report?: unknown;
     }
   | { type: 'error'; code: string; message: string };
 
@@ -36,12 +45,10 @@ const ERROR_CODES: Record<string, ErrorCode> = {
 };
 const STDERR_TAIL = 12;
 
-/** The runner script: beside the bundle (dist/python in the .vsix) or in the sources (from out/native/worker). */
-export function runnerScriptPath(): string {
-  const candidates = [
-    path.join(__dirname, 'python', RUNNER_SCRIPT),
-    path.join(__dirname, '..', '..', '..', 'native', 'worker', 'python', RUNNER_SCRIPT),
-  ];
+/** A runner script: beside the bundle (dist/python in the .vsix) or in the sources (from out/native/worker). */
+export function runnerScriptPath(kind: RunnerKind): string {
+  const script = RUNNER_SCRIPTS[kind];
+  const candidates = [path.join(__dirname, 'python', script), path.join(__dirname, '..', '..', '..', 'native', 'worker', 'python', script)];
   const found = candidates.find((p) => fs.existsSync(p));
   if (!found) throw new JobFailure('ENGINE_ERROR', `the python backend's runner is missing (looked for ${candidates.join(', ')})`);
   return found;
@@ -65,12 +72,12 @@ function lines(onLine: (line: string) => void): (chunk: string) => void {
   };
 }
 
-/** Runs the job in `python`; resolves with the runner's result, rejects with a JobFailure naming what went wrong. */
-export function runPythonRunner(python: string, job: object, callbacks: RunnerCallbacks): Promise<RunnerResult> {
+/** Runs the `kind` runner on `job` in `python`; resolves with its result, rejects with a JobFailure naming what went wrong. */
+export function runPythonRunner(python: string, kind: RunnerKind, job: object, callbacks: RunnerCallbacks): Promise<RunnerResult> {
   const { signal } = callbacks;
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new JobFailure('CANCELLED', 'the job was cancelled'));
-    const child = spawn(python, [runnerScriptPath()], {
+    const child = spawn(python, [runnerScriptPath(kind)], {
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true, // its own process group, killed whole on cancel
       cwd: callbacks.scratch,

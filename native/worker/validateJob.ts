@@ -28,6 +28,13 @@ const RUN_OPTIONS: Record<string, OptionSpec> = {
   lmHead: { type: 'choice', values: LM_HEAD_TYPES },
 };
 
+/** What runs a quantize or benchmark job (jobBackend.ts names the values). */
+const BACKEND_OPTIONS: Record<string, OptionSpec> = {
+  backend: { type: 'string' },
+  /** The interpreter of the python backend: chosen by the runner's user (setting, CLI flag), never by a job file. */
+  python: { type: 'string' },
+};
+
 /** The options each kind accepts. */
 const OPTION_TABLE: Record<JobKind, Record<string, OptionSpec>> = {
   perplexity: {
@@ -56,9 +63,7 @@ const OPTION_TABLE: Record<JobKind, Record<string, OptionSpec>> = {
     evaluate: { type: 'object' },
     generate: { type: 'object' },
     text: { type: 'file' },
-    backend: { type: 'string' },
-    /** The interpreter of the python backend: chosen by the runner's user (setting, CLI flag), never by a job file. */
-    python: { type: 'string' },
+    ...BACKEND_OPTIONS,
   },
   // Nested fields (each variant, generate, evaluate) are checked by the benchmark's plan (handlers/benchmark/plan.ts).
   benchmark: {
@@ -70,6 +75,7 @@ const OPTION_TABLE: Record<JobKind, Record<string, OptionSpec>> = {
     calibration: { type: 'object' },
     repeat: { type: 'positiveInteger' },
     ...RUN_OPTIONS,
+    ...BACKEND_OPTIONS,
   },
 };
 

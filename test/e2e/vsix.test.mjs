@@ -26,13 +26,13 @@ after(async () => {
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-test('the .vsix holds only the manifest, docs, bundles, the python runner, schemas, icons, examples and the addon', { skip }, () => {
+test('the .vsix holds only the manifest, docs, bundles, the python runners, schemas, icons, examples and the addon', { skip }, () => {
   const listing = execFileSync(vsce, ['ls', '--no-dependencies'], { cwd: REPO_ROOT, encoding: 'utf8' })
     .split('\n')
     .map((l) => l.trim())
     .filter(Boolean);
   const allowed =
-    /^(package\.json|README\.md|LICENSE|dist\/(extension|server|worker)\.js|dist\/[\w-]+\.wasm|dist\/python\/quantstudio_quantize\.py|schemas\/[\w.-]+\.json|media\/[\w.-]+\.svg|examples\/.+|native\/build\/Release\/quantstudio\.node)$/;
+    /^(package\.json|README\.md|LICENSE|dist\/(extension|server|worker)\.js|dist\/[\w-]+\.wasm|dist\/python\/quantstudio_(common|quantize|measure)\.py|schemas\/[\w.-]+\.json|media\/[\w.-]+\.svg|examples\/.+|native\/build\/Release\/quantstudio\.node)$/;
   assert.deepEqual(
     listing.filter((f) => !allowed.test(f)),
     [],
@@ -43,7 +43,9 @@ test('the .vsix holds only the manifest, docs, bundles, the python runner, schem
     'dist/extension.js',
     'dist/server.js',
     'dist/worker.js',
+    'dist/python/quantstudio_common.py',
     'dist/python/quantstudio_quantize.py',
+    'dist/python/quantstudio_measure.py',
     'media/quantstudio.svg',
     'examples/tiny-llama/model.safetensors',
   ]) {

@@ -133,4 +133,26 @@ describe('benchmark plan', () => {
       `options.variants[0].model (${qwen}) has a vocabulary of 1000 tokens, the model 4096; variants must share the model's tokenizer`,
     ]);
   });
+
+  it("the backend: the engine by default, python with the runner's interpreter, and the engine's run options refused on python", () => {
+    assert.deepEqual(plan({ variants: [] }).backend, { name: 'engine' });
+    assert.deepEqual(plan({ variants: [], backend: 'python' }).backend, { name: 'python', python: 'python3' });
+    assert.deepEqual(plan({ variants: [], backend: 'python', python: '/venv/bin/python' }).backend, {
+      name: 'python',
+      python: '/venv/bin/python',
+    });
+    // the engine's defaults written out are no conflict (the palette's settings may send them)
+    assert.equal(plan({ variants: [], backend: 'python', kvCache: 'fp32', lmHead: 'stored' }).backend.name, 'python');
+    assert.deepEqual(failure({ variants: [], backend: 'python', kvCache: 'fp16' }), [
+      'INVALID_JOB',
+      'options.kvCache',
+      'options.kvCache is a run option of the engine; the python backend runs the checkpoint as transformers loads it (remove it, or use backend "engine")',
+    ]);
+    assert.deepEqual(failure({ variants: [], backend: 'python', lmHead: 'int8' })[1], 'options.lmHead');
+    assert.deepEqual(failure({ variants: [], backend: 'gpu' }), [
+      'INVALID_JOB',
+      'options.backend',
+      'options.backend must be one of engine, python (got "gpu")',
+    ]);
+  });
 });

@@ -73,3 +73,14 @@ export interface RunOptions {
   kvCache?: KvCacheType;
   lmHead?: LmHeadType;
 }
+
+/** What runs a quantize or benchmark job, for the commands that take it. */
+export const BACKEND_FLAGS = ['--backend', '--python'] as const;
+export const BACKEND_USAGE = '[--backend engine|python] [--python <interpreter>]';
+
+/** --backend and --python as job options (those given); the worker checks the backend's name (jobBackend.ts). */
+export function backendOptions(flags: Pick<ParsedFlags, 'values'>): { backend?: string; python?: string } {
+  const backend = flags.values.get('--backend');
+  const python = flags.values.get('--python');
+  return { ...(backend === undefined ? {} : { backend }), ...(python === undefined ? {} : { python }) };
+}

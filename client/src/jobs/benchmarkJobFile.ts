@@ -64,5 +64,6 @@ export function benchmarkJobFromJobFile(file: string): Job | string {
     return copy;
   });
   options.variants = [own, ...variants];
+  if (value.backend !== undefined) options.backend = value.backend; // the worker names a value it does not know
   return { kind: 'benchmark', model: jobFileModel(base, value.model), options };
 }

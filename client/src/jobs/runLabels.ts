@@ -16,9 +16,25 @@ export function modelName(run: RunResult): string {
         .pop() || run.model.ref;
 }
 
-/** "quantize · tiny-llama". */
+/** "quantize · tiny-llama", "benchmark · tiny-llama · python" (a run of the python backend says so). */
 export function runLabel(run: RunResult): string {
-  return `${run.kind} · ${modelName(run)}`;
+  return `${run.kind} · ${modelName(run)}${run.backend?.name === 'python' ? ' · python' : ''}`;
+}
+
+/** "Native engine", or "Python: gptqmodel 7.7.0, torch 2.15.0, transformers 5.23.0 on cuda (2 × NVIDIA H200) (/venv/bin/python)". */
+export function backendLabel(backend: NonNullable<RunResult['backend']>): string {
+  if (backend.name === 'engine') return 'Native engine';
+  const libraries = Object.entries(backend.libraries ?? {})
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, version]) => `${name} ${version}`);
+  return `Python: ${libraries.join(', ')} on ${backend.device ?? 'an unknown device'}${gpusLabel(backend.gpus)} (${backend.interpreter ?? 'python3'})`;
+}
+
+/** " (NVIDIA H200)", " (2 × NVIDIA H200)", " (NVIDIA A100, NVIDIA H100)"; "" without GPUs. */
+function gpusLabel(gpus: readonly string[] | undefined): string {
+  if (!gpus || gpus.length === 0) return '';
+  const names = [...new Set(gpus)];
+  return names.length === 1 ? ` (${gpus.length > 1 ? `${gpus.length} × ` : ''}${names[0]})` : ` (${gpus.join(', ')})`;
 }
 
 /** The one number a run is remembered by, per kind; falls back to the duration. */

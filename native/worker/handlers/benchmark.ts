@@ -1,14 +1,16 @@
 // The benchmark job: one model and its variants side by side — the model itself as the baseline, each
 // config variant quantized with the real pipeline into a scratch folder, each checkpoint variant as is —
 // measured one variant per child process (load time, forward and generation latency and throughput per
-// batch size, peak memory, WikiText-2 perplexity and its delta to the baseline). The scratch folder goes
-// away when the job ends, also on error and cancel; a cancel kills the running child at once.
+// batch size, peak memory, WikiText-2 perplexity and its delta to the baseline). On the python backend the
+// libraries quantize the config variants and transformers measures each variant, in the user's Python. The
+// scratch folder goes away when the job ends, also on error and cancel; a cancel kills the running child at once.
 import { readRuntimeConfig } from '../../lib';
-import type { BenchmarkRow, Job, RunnerMessage } from '../protocol';
+import type { BackendRecord, BenchmarkRow, Job, RunnerMessage } from '../protocol';
 import { HandlerOutput, JobContext } from '../context';
 import { ChildRelay, runInChild } from './benchmark/childProcess';
 import { tokenPool } from './benchmark/inputs';
-import { MeasureMessage, MeasureReport } from './benchmark/messages';
+import { MeasureMessage, MeasureReport, MeasureRequest } from './benchmark/messages';
+import { measureOnPython } from './benchmark/measurePython';
 import { BenchmarkPlan, VariantPlan, benchmarkPlan } from './benchmark/plan';
 import { rowsOf } from './benchmark/rows';
 import { ScratchFolder } from './benchmark/scratch';
@@ -71,17 +73,19 @@ function relayTo(
 
 async function quantizeVariant(
   ctx: JobContext,
+  plan: BenchmarkPlan,
   variant: VariantPlan,
   out: string,
   position: { index: number; count: number },
 ): Promise<string> {
   if (variant.source.kind !== 'config') return variant.source.folder;
   const { config, algorithm, calibration } = variant.source;
+  const backend = plan.backend.name === 'python' ? { backend: 'python', python: plan.backend.python } : {};
   const job: Job = {
     kind: 'quantize',
     model: ctx.modelFolder,
     config,
-    options: { out, calibration, ...(algorithm === undefined ? {} : { algorithm }) },
+    options: { out, calibration, ...(algorithm === undefined ? {} : { algorithm }), ...backend },
   };
   const message: RunnerMessage = { type: 'run', job };
   // The quantize worker's phases (tokenize, calibrate, layer, write) become details of one "quantize <variant>" phase.
@@ -96,36 +100,38 @@ async function quantizeVariant(
   return result.output?.folder ?? out;
 }
 
-function measure(
+/** One variant measured: in a fork of this worker (engine), or by the measure runner in the user's Python. */
+async function measure(
   ctx: JobContext,
   plan: BenchmarkPlan,
   pool: number[],
   variant: VariantPlan,
   folder: string,
   position: { index: number; count: number },
-): Promise<MeasureReport> {
-  const message: MeasureMessage = {
-    type: 'measure',
-    request: {
-      label: variant.label,
-      folder,
-      pool,
-      batchSizes: plan.batchSizes,
-      promptLength: plan.promptLength,
-      generate: plan.generate,
-      evaluate: plan.evaluate,
-      repeat: plan.repeat,
-      kvCache: plan.kvCache,
-      lmHead: plan.lmHead,
-    },
+): Promise<{ report: MeasureReport; backend: BackendRecord }> {
+  const request: MeasureRequest = {
+    label: variant.label,
+    folder,
+    pool,
+    batchSizes: plan.batchSizes,
+    promptLength: plan.promptLength,
+    generate: plan.generate,
+    evaluate: plan.evaluate,
+    repeat: plan.repeat,
+    kvCache: plan.kvCache,
+    lmHead: plan.lmHead,
   };
-  return runInChild(
-    message,
-    `measuring "${variant.label}" (${variant.where})`,
-    ctx.signal,
-    relayTo(ctx, { ...position, stage: 'measure' }),
-    (m) => (m.type === 'measured' ? m.report : undefined),
+  const relay = relayTo(ctx, { ...position, stage: 'measure' });
+  if (plan.backend.name === 'python') return measureOnPython(request, plan.backend.python, relay, ctx.signal);
+  const message: MeasureMessage = { type: 'measure', request };
+  const report = await runInChild(message, `measuring "${variant.label}" (${variant.where})`, ctx.signal, relay, (m) =>
+    m.type === 'measured' ? m.report : undefined,
   );
+  return { report, backend: { name: 'engine' } };
+}
+
+function mergedLibraries(a: BackendRecord, b: BackendRecord): Pick<BackendRecord, 'libraries'> {
+  return a.libraries || b.libraries ? { libraries: { ...a.libraries, ...b.libraries } } : {};
 }
 
 export async function runBenchmark(ctx: JobContext): Promise<HandlerOutput> {
@@ -137,11 +143,15 @@ export async function runBenchmark(ctx: JobContext): Promise<HandlerOutput> {
   const scratch = new ScratchFolder();
   const rows: BenchmarkRow[] = [];
   let baselinePerplexity: number | null = null;
+  let backend: BackendRecord = { name: 'engine' };
   try {
     for (const [i, variant] of plan.variants.entries()) {
       const position = { index: i, count: plan.variants.length };
-      const folder = await quantizeVariant(ctx, variant, scratch.pathFor(i), position);
-      const report = await measure(ctx, plan, pool, variant, folder, position);
+      const folder = await quantizeVariant(ctx, plan, variant, scratch.pathFor(i), position);
+      const measured = await measure(ctx, plan, pool, variant, folder, position);
+      const report = measured.report;
+      // Each variant imports its own libraries (bitsandbytes, GPTQModel): the run names them all.
+      backend = { ...measured.backend, ...mergedLibraries(backend, measured.backend) };
       if (i === 0) baselinePerplexity = report.perplexity;
       rows.push(...rowsOf(variant, report, baselinePerplexity));
       // A measured checkpoint is not needed any more; big models would fill the disk otherwise.
@@ -151,6 +161,7 @@ export async function runBenchmark(ctx: JobContext): Promise<HandlerOutput> {
     scratch.remove();
   }
   return {
+    backend,
     model: { architecture: readRuntimeConfig(ctx.modelFolder).architecture },
     metrics: {
       variants: plan.variants.length,

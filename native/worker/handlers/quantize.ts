@@ -20,9 +20,10 @@ import {
 } from '../../lib';
 import { etaSeconds, HandlerOutput, JobContext, seconds } from '../context';
 import { peakRssBytes } from '../environment';
+import { jobBackend } from '../jobBackend';
 import { JobFailure } from '../jobFailure';
 import { OutputLock } from '../outputLock';
-import { BACKENDS, BackendName, BackendRecord, JsonObject, RunMetrics } from '../protocol';
+import { BackendRecord, RunMetrics } from '../protocol';
 import { quantizeOnPython } from './quantizePython';
 import { LayerProgress } from './quantizeProgress';
 
@@ -76,7 +77,7 @@ export async function runQuantize(ctx: JobContext): Promise<HandlerOutput> {
 async function quantize(ctx: JobContext): Promise<HandlerOutput> {
   const o = ctx.job.options;
   if (ctx.job.config === undefined) throw new JobFailure('INVALID_JOB', 'quantize jobs need a quantization config (job.config)', 'config');
-  const backend = backendOf(o);
+  const backend = jobBackend(o);
   let plan: PipelinePlan;
   try {
     // Before the evaluation of the source model: a model the pipeline cannot quantize costs no work.
@@ -211,17 +212,4 @@ async function finish(ctx: JobContext, result: { out: string; bytes: number }, f
   metrics.peakRssBytes = peakRssBytes();
   metrics.inputWeightBytes = weightFileBytes(ctx.modelFolder);
   return { metrics, backend: f.backend, output: { folder: result.out, bytes: result.bytes }, ...(text === undefined ? {} : { text }) };
-}
-
-/** The job's backend: `engine` unless options.backend says `python`, whose interpreter the runner's user chose (options.python). */
-function backendOf(o: JsonObject): { name: 'engine' } | { name: 'python'; python: string } {
-  const name = o.backend ?? 'engine';
-  if (!BACKENDS.includes(name as BackendName))
-    throw new JobFailure(
-      'INVALID_JOB',
-      `options.backend must be one of ${BACKENDS.join(', ')} (got ${JSON.stringify(name)})`,
-      'options.backend',
-    );
-  if (name === 'engine') return { name };
-  return { name: 'python', python: typeof o.python === 'string' && o.python.trim() !== '' ? o.python : 'python3' };
 }

@@ -68,7 +68,7 @@ export async function quantizeOnPython(ctx: JobContext, plan: PipelinePlan, pyth
     // Inside the staging folder, so whatever removes a failed job's staging folder removes it too.
     const scratch = path.join(staged.folder, SCRATCH);
     fs.mkdirSync(scratch);
-    const result = await runPythonRunner(python, job, {
+    const result = await runPythonRunner(python, 'quantize', job, {
       scratch,
       signal: ctx.signal,
       log: ctx.log,

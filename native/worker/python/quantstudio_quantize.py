@@ -13,69 +13,11 @@ renames on success) and never installs anything. When stdin closes (the job proc
 import json
 import os
 import sys
-import threading
 import time
 
-# What QuantStudio follows (README, "Engine"); a missing library is named with its exact pip line.
-FOLLOWED = {"gptqmodel": "7.7.0", "transformers": "5.23.0", "bitsandbytes": "0.50.2", "torch": None}
+from quantstudio_common import JobError, check_libraries, device_of, emit, main, peak_memory, with_library_errors
+
 NEEDS = {"gptq": ["torch", "transformers", "gptqmodel"], "bitsandbytes": ["torch", "transformers", "bitsandbytes"]}
-
-_stdout = sys.stdout
-_lock = threading.Lock()
-
-
-def emit(message):
-    with _lock:
-        _stdout.write(json.dumps(message) + "\n")
-        _stdout.flush()
-
-
-class JobError(Exception):
-    def __init__(self, code, message):
-        super().__init__(message)
-        self.code = code
-
-
-def die_with_parent():
-    """The job process owns this one: when it goes (even by SIGKILL) the runner must not keep writing."""
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-            import signal
-
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except OSError:
-            pass
-
-    def watch_stdin():
-        sys.stdin.read()
-        os._exit(3)
-
-    threading.Thread(target=watch_stdin, daemon=True).start()
-
-
-def pip_line(packages):
-    pins = [f"{p}=={FOLLOWED[p]}" if FOLLOWED.get(p) else p for p in packages]
-    return f"{sys.executable} -m pip install {' '.join(pins)}"
-
-
-def check_libraries(method):
-    """Imports the method's libraries; names every missing one with the pip line that installs what we follow."""
-    import importlib.metadata as metadata
-    import importlib.util
-
-    missing = [p for p in NEEDS[method] if importlib.util.find_spec(p) is None]
-    if missing:
-        raise JobError(
-            "MISSING_LIBRARY",
-            f"the python backend's {method} needs {', '.join(missing)}, not installed in {sys.executable}; "
-            f"install with: {pip_line(missing)}",
-        )
-    return {p: metadata.version(p) for p in NEEDS[method]}
-
-
-def device_of(torch):
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def gptq_config(plan, config, device):
@@ -177,72 +119,25 @@ def quantize_bnb(job, device):
     config = bnb_config(job["plan"])
     emit({"type": "phase", "phase": "load", "device": device})
     # bitsandbytes quantizes each Linear as transformers loads it; the unquantized tensors keep the source's dtype.
-    model = AutoModelForCausalLM.from_pretrained(job["source"], quantization_config=config, device_map=device, dtype="auto")
+    # On CUDA, accelerate spreads a model larger than one GPU over all of them.
+    device_map = "auto" if device == "cuda" else "cpu"
+    model = AutoModelForCausalLM.from_pretrained(job["source"], quantization_config=config, device_map=device_map, dtype="auto")
     emit({"type": "phase", "phase": "write", "device": device})
     model.save_pretrained(job["out"])
-
-
-def memory_figures(torch, device):
-    if device == "cuda":
-        free, total = torch.cuda.mem_get_info()
-        return (
-            f"{torch.cuda.get_device_name()}: {torch.cuda.memory_allocated() / 2**20:.0f} MiB allocated, "
-            f"{torch.cuda.memory_reserved() / 2**20:.0f} MiB reserved, {free / 2**20:.0f} MiB free of {total / 2**20:.0f} MiB"
-        )
-    import resource
-
-    return f"peak resident memory of this process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
-
-
-def peak_memory(torch, device):
-    """This process's peak resident memory, and on CUDA torch's peak allocation (what the tensors needed)."""
-    import resource
-
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    figures = {"peakRssBytes": rss if sys.platform == "darwin" else rss * 1024}
-    if device == "cuda":
-        figures["cudaMaxAllocatedBytes"] = torch.cuda.max_memory_allocated()
-    return figures
 
 
 def run(job):
     method = "bitsandbytes" if job["plan"]["method"] in ("nf4", "fp4", "int8") else job["plan"]["method"]
     if method not in NEEDS:
         raise JobError("BAD_CONFIG", f"the python backend quantizes gptq and bitsandbytes configs; {method} runs on the engine backend")
-    libraries = check_libraries(method)
+    libraries = check_libraries(method, NEEDS[method])
     import torch
 
     device = device_of(torch)
     started = time.monotonic()
-    try:
-        (quantize_gptq if method == "gptq" else quantize_bnb)(job, device)
-    except torch.cuda.OutOfMemoryError as error:
-        raise JobError("OUT_OF_MEMORY", f"out of GPU memory: {memory_figures(torch, device)} ({str(error).splitlines()[0]})")
-    except MemoryError:
-        raise JobError("OUT_OF_MEMORY", f"out of memory on the {device}: {memory_figures(torch, device)}")
-    except RuntimeError as error:
-        if "CUDA" in str(error):
-            raise JobError("CUDA_ERROR", f"CUDA error: {str(error).splitlines()[0]} ({memory_figures(torch, device)})")
-        raise
+    with_library_errors(torch, device, lambda: (quantize_gptq if method == "gptq" else quantize_bnb)(job, device))
     emit({"type": "result", "device": device, "libraries": libraries, "seconds": time.monotonic() - started, **peak_memory(torch, device)})
 
 
-def main():
-    line = sys.stdin.readline()
-    die_with_parent()
-    # Library output (progress bars, logs) must not mix with the JSON lines.
-    sys.stdout = sys.stderr
-    try:
-        job = json.loads(line)
-        run(job)
-    except JobError as error:
-        emit({"type": "error", "code": error.code, "message": str(error)})
-        return 1
-    except Exception as error:  # noqa: BLE001: any failure of a library is the job's error, named
-        emit({"type": "error", "code": "LIBRARY_ERROR", "message": f"{type(error).__name__}: {error}"})
-        return 1
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(run))

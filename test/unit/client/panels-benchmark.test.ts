@@ -8,6 +8,7 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { benchmarkCharts, benchmarkTable, BenchmarkRowView, variantLabel } from '../../../client/src/extension/panels/benchmarkView';
 import { bars, byTestId, FIXTURES, fixtureRun, tableCells, texts } from './panels-html';
+import { runBody } from '../../../client/src/extension/panels/runView';
 import { MIB } from '../../../native/model';
 
 const root = path.join(__dirname, '..', '..', '..', '..');
@@ -172,4 +173,36 @@ test('a measured benchmark run (tiny-llama, fp16 and GPTQ, batch 1 and 2) render
         assert.ok(Math.abs(Number(b.height) - (Number(b['data-value']) / top) * 220) <= 0.005 + 1e-9, `${id}: ${JSON.stringify(b)}`);
     }
   }
+});
+
+test('a python-backend run on CUDA: the caption names the libraries and GPUs, reserved memory gets a column and a chart', () => {
+  const run = fixtureRun('benchmark');
+  const gb = 2 ** 30;
+  const cuda = (run.rows ?? []).map((r, i) => ({ ...r, peakMemoryBytes: (10 + i) * gb, reservedMemoryBytes: (12 + i) * gb }));
+  const onPython = {
+    ...run,
+    backend: {
+      name: 'python' as const,
+      interpreter: '/venv/bin/python',
+      device: 'cuda',
+      gpus: ['NVIDIA H200', 'NVIDIA H200'],
+      libraries: { transformers: '5.23.0', torch: '2.11.0', gptqmodel: '7.7.0' },
+    },
+    rows: cuda,
+  };
+  const html = runBody({ run: onPython, runFile: 'r.json' });
+  assert.match(
+    html,
+    /<caption>16 measurements on the python backend: Python: gptqmodel 7\.7\.0, torch 2\.11\.0, transformers 5\.23\.0 on cuda \(2 × NVIDIA H200\) \(\/venv\/bin\/python\)<\/caption>/,
+  );
+  const cells = tableCells(benchmarkTable(cuda, 'caption'));
+  const reserved = cells[0]!.indexOf('Reserved (MiB)');
+  assert.equal(reserved, cells[0]!.indexOf('Peak (MiB)') + 1);
+  assert.deepEqual([cells[1]![reserved - 1], cells[1]![reserved]], ['10,240.0', '12,288.0']);
+  const chart = byTestId(benchmarkCharts(cuda), 'chart-reserved');
+  assert.match(chart, /Peak reserved GPU memory/);
+  // a CPU run has neither
+  assert.equal(tableCells(benchmarkTable(rows, 'caption'))[0]!.includes('Reserved (MiB)'), false);
+  assert.equal(benchmarkCharts(rows).includes('chart-reserved'), false);
+  assert.match(runBody({ run, runFile: 'r.json' }), /<caption>16 measurements on [^<]*\(\d+ threads\)<\/caption>/);
 });

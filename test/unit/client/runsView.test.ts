@@ -124,6 +124,8 @@ test('key metrics per kind, and the duration when a run has none', () => {
   assert.equal(keyMetric(run('quantize', '2026-11-23T00:00:00.000Z', { output: { folder: '/o', bytes: 1536 } })), '1.5 KiB');
   assert.equal(keyMetric(run('generate', '2026-11-23T00:00:00.000Z')), '12.3 s');
   assert.equal(runLabel(run('benchmark', '2026-11-23T00:00:00.000Z', { model: { ref: 'org/some-model' } })), 'benchmark · some-model');
+  const onPython = run('benchmark', '2026-11-23T00:00:00.000Z', { backend: { name: 'python', device: 'cuda', gpus: ['NVIDIA H200'] } });
+  assert.equal(runLabel(onPython), 'benchmark · tiny-llama · python', 'a run of the python backend says so where runs are listed');
   assert.equal(methodOf({ quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4' }), 'bitsandbytes nf4');
   assert.equal(methodOf({ quant_method: 'bitsandbytes', load_in_8bit: true }), 'bitsandbytes int8');
   assert.equal(methodOf(undefined), undefined);

@@ -1,14 +1,24 @@
 // `quantstudio benchmark <job.quant.json> | --model <dir|hub id> [--config <file>]... [--variant <dir>]... [--batch 1,16]
 // [--prompt-length N] [--prompt-tokens N] [--new-tokens N[,N]] [--eval-tokens N | --no-eval] [--repeat N]
-// [--kv-cache fp32|fp16] [--lm-head stored|int8] [--json]`:
+// [--kv-cache fp32|fp16] [--lm-head stored|int8] [--backend engine|python] [--python <interpreter>] [--json]`:
 // the model as the baseline and each variant side by side — load time, per-token latency and throughput of a
-// forward pass and of generation per batch size, peak memory, WikiText-2 perplexity and its delta. Prints a
+// forward pass and of generation per batch size, peak memory, WikiText-2 perplexity and its delta — on the
+// engine, or with --backend python on transformers in the --python interpreter (else python3 on PATH). Prints a
 // table, or with --json the RunResult.
 import { resolve } from 'node:path';
 import type { Command } from '../command';
 import { usageError } from '../command';
-import { benchmarkJobFromJobFile, configVariantOf } from '../../jobs';
-import { parseFlags, positiveInteger, RUN_OPTION_FLAGS, runOptions } from '../flags';
+import { backendLabel, benchmarkJobFromJobFile, configVariantOf } from '../../jobs';
+import {
+  BACKEND_FLAGS,
+  BACKEND_USAGE,
+  backendOptions,
+  parseFlags,
+  positiveInteger,
+  RUN_OPTION_FLAGS,
+  RUN_OPTION_USAGE,
+  runOptions,
+} from '../flags';
 import type { ParsedFlags } from '../flags';
 import { runCliJob } from '../runJob';
 import { inMiB } from '../../../../native/model';
@@ -61,7 +71,7 @@ function optionsFromFlags(flags: ParsedFlags): Record<string, unknown> | string 
   if (evalTokens !== undefined) options.evaluate = { maxTokens: evalTokens };
   if (flags.switches.has('--no-eval')) options.evaluate = false;
   if (repeat !== undefined) options.repeat = repeat;
-  return { ...options, ...(run as object) };
+  return { ...options, ...(run as object), ...backendOptions(flags) };
 }
 
 function fixed(v: number | null, digits: number): string {
@@ -101,14 +111,16 @@ function table(run: RunResult): string {
   const runs = run.rows?.[0]?.runs;
   const how = runs === undefined ? '' : `; median of ${runs} timed runs after a warm-up run (fastest–slowest in brackets)`;
   const note = `ms/step: one token of each sequence in the batch (per token at batch 1)${how}`;
-  return `benchmark of ${run.model.ref} in ${run.durationSeconds.toFixed(1)} s (${run.environment.threads} threads${evaluated})\n${text.join('\n')}\n${note}\n`;
+  const where = run.backend?.name === 'python' ? `on ${backendLabel(run.backend)}` : `${run.environment.threads} threads`;
+  return `benchmark of ${run.model.ref} in ${run.durationSeconds.toFixed(1)} s (${where}${evaluated})\n${text.join('\n')}\n${note}\n`;
 }
 
 export const benchmarkCommand: Command = {
   name: 'benchmark',
   summary: 'latency, throughput, peak memory and perplexity of a model and its quantized variants side by side',
   usage:
-    'quantstudio benchmark <job.quant.json> | --model <dir|hub id> [--config <file>]... [--variant <dir>]... [--batch 1,16] [--prompt-length N] [--prompt-tokens N] [--new-tokens N[,N]] [--eval-tokens N | --no-eval] [--repeat N] [--kv-cache fp32|fp16] [--lm-head stored|int8] [--json]',
+    'quantstudio benchmark <job.quant.json> | --model <dir|hub id> [--config <file>]... [--variant <dir>]... [--batch 1,16] [--prompt-length N] [--prompt-tokens N] [--new-tokens N[,N]] [--eval-tokens N | --no-eval] [--repeat N] ' +
+    `${RUN_OPTION_USAGE} ${BACKEND_USAGE} [--json]`,
   async run(args) {
     const taken = takeRepeatable(args);
     if (typeof taken === 'string') return usageError(this, taken);
@@ -122,6 +134,7 @@ export const benchmarkCommand: Command = {
         '--eval-tokens',
         '--repeat',
         ...RUN_OPTION_FLAGS,
+        ...BACKEND_FLAGS,
       ],
       switches: ['--json', '--no-eval'],
       positional: 1,

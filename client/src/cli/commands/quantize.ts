@@ -5,7 +5,7 @@
 import { humanBytes } from '../../../../native/model';
 import type { Command } from '../command';
 import { usageError } from '../command';
-import { parseFlags } from '../flags';
+import { BACKEND_FLAGS, BACKEND_USAGE, backendOptions, parseFlags } from '../flags';
 import { DEFAULT_MAX_SHARD_BYTES, jobFromJobFile, quantizationConfigOf, readJsonObject } from '../../jobs';
 import { runCliJob } from '../runJob';
 import type { Job, RunResult } from '../../jobs';
@@ -26,10 +26,10 @@ export const quantizeCommand: Command = {
   summary: 'quantize a model folder into a GPTQ, AWQ or bitsandbytes checkpoint',
   usage:
     'quantstudio quantize <job.quant.json> | --model <dir|hub id> --config <file> --out <dir> [--calib wikitext2|<file>] [--algorithm rtn]' +
-    ' [--backend engine|python] [--python <interpreter>] [--overwrite] [--json]',
+    ` ${BACKEND_USAGE} [--overwrite] [--json]`,
   async run(args) {
     const flags = parseFlags(args, {
-      values: ['--model', '--config', '--out', '--calib', '--algorithm', '--backend', '--python'],
+      values: ['--model', '--config', '--out', '--calib', '--algorithm', ...BACKEND_FLAGS],
       switches: ['--json', '--overwrite'],
       positional: 1,
     });
@@ -57,10 +57,7 @@ export const quantizeCommand: Command = {
     const algorithm = flags.values.get('--algorithm');
     if (algorithm !== undefined) job.options.algorithm = algorithm;
     if (flags.switches.has('--overwrite')) job.options.overwrite = true;
-    const backend = flags.values.get('--backend');
-    if (backend !== undefined) job.options.backend = backend;
-    const python = flags.values.get('--python');
-    if (python !== undefined) job.options.python = python;
+    Object.assign(job.options, backendOptions(flags));
 
     const json = flags.switches.has('--json');
     let sampled = false;

@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import { benchmarkJobFromJobFile, quantizedCheckpointOf } from '../../jobs';
 import type { JsonObject } from '../../../../native/worker/protocol';
 import { jobCommandArgs, runJobWithProgress, workspaceDirFor, type JobCommandArgs, type JobCommandContext } from '../jobs/runJob';
+import { pythonInterpreter } from '../jobs/pythonInterpreter';
 import { ensureTrusted } from '../jobs/trust';
 import { findModelFolders, pickModel } from '../pick/pickModel';
 import { openLiveRunPanel } from '../panels';
@@ -37,18 +38,18 @@ export async function benchmark(ctx: JobCommandContext, arg?: unknown): Promise<
   }
   const settings = readSettings(vscode.workspace.getConfiguration(SETTINGS_SECTION));
   const modelName = path.basename(plan.model);
+  const onPython = plan.options?.backend === 'python';
+  // The engine's run options from the settings; the python backend runs the checkpoint as transformers loads it.
+  const runOptions = onPython ? {} : { kvCache: settings.engine.kvCache, lmHead: settings.engine.lmHead };
+  // a job file's benchmark section (plan.options) overrides the settings
+  const options: JsonObject = { ...benchmarkOptions(plan.variants, settings.benchmark.batchSizes), ...runOptions, ...plan.options };
+  if (onPython) {
+    const python = await pythonInterpreter(settings.python, plan.uri);
+    options.python = python.path;
+    ctx.output.info(`python backend: ${python.path} (from ${python.from})`);
+  }
   await runJobWithProgress(ctx, {
-    job: {
-      kind: 'benchmark',
-      model: plan.model,
-      // a job file's benchmark section (plan.options) overrides the settings
-      options: {
-        ...benchmarkOptions(plan.variants, settings.benchmark.batchSizes),
-        kvCache: settings.engine.kvCache,
-        lmHead: settings.engine.lmHead,
-        ...plan.options,
-      },
-    },
+    job: { kind: 'benchmark', model: plan.model, options },
     title: `Benchmarking ${modelName}`,
     noun: 'Benchmark',
     workspaceDir: workspaceDirFor(plan.uri, plan.model),

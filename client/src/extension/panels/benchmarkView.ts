@@ -96,9 +96,15 @@ const MEASURE_COLUMNS: Column[] = [
     number: true,
   },
   { head: 'Peak (MiB)', cell: (r) => mib(r.peakMemoryBytes), number: true },
+];
+/** The python backend on CUDA: torch's peak allocation is the peak column, the allocator's reservation this one. */
+const RESERVED_COLUMN: Column = { head: 'Reserved (MiB)', cell: (r) => mib(r.reservedMemoryBytes), number: true };
+const PERPLEXITY_COLUMNS: Column[] = [
   { head: 'Perplexity', cell: (r) => fixedOr(r.perplexity, 3), number: true },
   { head: 'Delta', cell: (r) => signed(r.perplexityDelta, 3), number: true },
 ];
+
+const hasReserved = (rows: readonly BenchmarkRowView[]): boolean => rows.some((r) => r.reservedMemoryBytes !== undefined);
 
 export function benchmarkColumns(rows: readonly BenchmarkRowView[]): Column[] {
   const hasPhase = rows.some((r) => r.phase !== undefined);
@@ -112,6 +118,8 @@ export function benchmarkColumns(rows: readonly BenchmarkRowView[]): Column[] {
     BATCH_COLUMN,
     ...(hasTokens ? TOKEN_COLUMNS : []),
     ...MEASURE_COLUMNS,
+    ...(hasReserved(rows) ? [RESERVED_COLUMN] : []),
+    ...PERPLEXITY_COLUMNS,
   ];
 }
 
@@ -146,6 +154,8 @@ interface Measure {
   /** The runs' lowest and highest, drawn as a whisker on the bar. */
   range?: (row: BenchmarkRowView) => readonly [number, number] | undefined;
   label: (value: number) => string;
+  /** Drawn only when some row has the figure (undefined: always). */
+  present?: (rows: readonly BenchmarkRowView[]) => boolean;
 }
 
 const MEASURES: Measure[] = [
@@ -166,6 +176,14 @@ const MEASURES: Measure[] = [
     label: (v) => v.toFixed(1),
   },
   { testId: 'chart-memory', title: 'Peak memory', unit: 'MiB', value: (r) => r.peakMemoryBytes / MIB, label: (v) => v.toFixed(1) },
+  {
+    testId: 'chart-reserved',
+    title: 'Peak reserved GPU memory',
+    unit: 'MiB',
+    value: (r) => (r.reservedMemoryBytes ?? 0) / MIB,
+    label: (v) => v.toFixed(1),
+    present: hasReserved,
+  },
 ];
 
 /** The rows of one run; `name` tells runs apart when several share a chart ("A", "B"). */
@@ -231,7 +249,7 @@ function chartsOf(sets: readonly RowSet[], testIdPrefix: string, perplexityNote?
   const all = sets.flatMap((set) => set.rows);
   if (all.length === 0) return '';
   const measurements = unique(all.map(measurementKey));
-  const figures = MEASURES.map(
+  const figures = MEASURES.filter((m) => m.present?.(all) ?? true).map(
     (m) =>
       `<figure data-testid="${testIdPrefix}${m.testId}" aria-label="${m.title}">\n${measurements.map((k) => measureChart(m, sets, k)).join('\n')}\n</figure>`,
   );

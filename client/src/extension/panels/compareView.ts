@@ -1,7 +1,7 @@
 // Two runs side by side: which runs, every figure both measured the same way with its difference (a cell
 // left empty says why), benchmark rows matched by variant + batch + phase (with its prompt and new tokens),
 // and charts with both runs' bars.
-import { type RunResult, runDate, runLabel } from '../../jobs';
+import { backendLabel, type RunResult, runDate, runLabel } from '../../jobs';
 import { escapeHtml } from './page';
 import { BenchmarkRowView, comparisonCharts, measurementLabel, rowKey, variantLabel } from './benchmarkView';
 import { barChart } from './charts';
@@ -35,6 +35,7 @@ function runsTable({ a, b }: CompareInput): string {
     ['Kind', kindLabel(a.run.kind), kindLabel(b.run.kind)],
     ['Model', a.run.model.path ?? a.run.model.ref, b.run.model.path ?? b.run.model.ref],
     ['Method', String(a.run.config?.quant_method ?? DASH), String(b.run.config?.quant_method ?? DASH)],
+    ['Backend', a.run.backend ? backendLabel(a.run.backend) : DASH, b.run.backend ? backendLabel(b.run.backend) : DASH],
     ['Finished', runDate(a.run.finishedAt), runDate(b.run.finishedAt)],
     ['Run file', a.file, b.file],
   ];

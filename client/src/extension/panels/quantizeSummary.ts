@@ -1,7 +1,7 @@
 // The rows of the Quantize result panel, from a quantize RunResult: a stable id per row (the panel's cells
 // carry it, so tests and readers can find a value), a label and the formatted value. No `vscode` import.
 import { humanBytes } from '../../../../native/model';
-import type { RunResult } from '../../jobs';
+import { backendLabel, type RunResult } from '../../jobs';
 
 export interface SummaryRow {
   id: string;
@@ -12,15 +12,6 @@ export interface SummaryRow {
 }
 
 const fixed = (v: number | undefined, digits: number): string => (v === undefined ? 'not measured' : v.toFixed(digits));
-
-/** "Native engine", or "Python: gptqmodel 7.7.0, torch 2.15.0, transformers 5.23.0 on cpu (/venv/bin/python)". */
-export function backendLabel(backend: NonNullable<RunResult['backend']>): string {
-  if (backend.name === 'engine') return 'Native engine';
-  const libraries = Object.entries(backend.libraries ?? {})
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([name, version]) => `${name} ${version}`);
-  return `Python: ${libraries.join(', ')} on ${backend.device ?? 'an unknown device'} (${backend.interpreter ?? 'python3'})`;
-}
 
 export function quantizeSummary(result: RunResult): SummaryRow[] {
   const m = result.metrics;

@@ -1,6 +1,6 @@
 // The body of a finished run's panel, whatever its kind: a header naming the model and the run file, the
 // kind's own view, and every metric in a table.
-import type { RunResult } from '../../jobs';
+import { backendLabel, type RunResult } from '../../jobs';
 import { escapeHtml } from './page';
 import { benchmarkCharts, benchmarkTable } from './benchmarkView';
 import { kindLabel, localTime, modelName, panelTitle } from './format';
@@ -28,7 +28,11 @@ function kindBody({ run, settings }: RunView): string {
     case 'benchmark': {
       const rows = run.rows ?? [];
       if (rows.length === 0) return '<p data-testid="benchmark-empty">This benchmark run has no rows.</p>';
-      const caption = `${rows.length} measurements on ${run.environment.cpu} (${run.environment.threads} threads)`;
+      const where =
+        run.backend?.name === 'python'
+          ? `the python backend: ${backendLabel(run.backend)}`
+          : `${run.environment.cpu} (${run.environment.threads} threads)`;
+      const caption = `${rows.length} measurements on ${where}`;
       return `${benchmarkTable(rows, caption)}\n${benchmarkCharts(rows)}`;
     }
     case 'generate':

@@ -38,8 +38,11 @@ export interface PhaseMeasurement {
   runs: number;
   /** Tokens per sequence the timed part produced or consumed (forward: promptTokens; generate: the decode steps). */
   timedTokens: number;
-  /** Peak resident memory of the measuring process during this phase (model loaded). */
+  /** Peak resident memory of the measuring process during this phase (model loaded); on the python backend on
+   *  CUDA, torch's peak allocation summed over the GPUs used. */
   peakMemoryBytes: number;
+  /** Python backend on CUDA: the caching allocator's peak reservation (what the process holds on the GPUs). */
+  reservedMemoryBytes?: number;
 }
 
 export type Timing = Pick<PhaseMeasurement, 'seconds' | 'secondsMin' | 'secondsMax' | 'runs'>;

@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { CalibrationOptions, KvCacheType, LmHeadType } from '../../../lib';
 import { ModelConfigError, planFromConfig, QuantAlgorithm, QuantizeConfigError, readRuntimeConfig, RuntimeConfig } from '../../../lib';
+import { jobBackend, JobBackend } from '../../jobBackend';
 import { JobFailure } from '../../jobFailure';
 import type { Job, JsonObject } from '../../protocol';
 import { QuantDescription, describeFolder, describePlan, labelOf } from './describe';
@@ -31,6 +32,8 @@ export interface BenchmarkPlan {
   repeat: number;
   kvCache: KvCacheType;
   lmHead: LmHeadType;
+  /** What quantizes the config variants and measures every variant. */
+  backend: JobBackend;
 }
 
 export const BENCHMARK_DEFAULTS = {
@@ -216,8 +219,24 @@ function evaluateOf(value: unknown): EvaluatePlan | null {
   };
 }
 
+/** The engine's run options have no meaning for the libraries, which keep the checkpoint's own KV cache and head. */
+function checkRunOptions(o: JsonObject, backend: JobBackend): void {
+  if (backend.name === 'engine') return;
+  for (const [key, engineDefault] of [
+    ['kvCache', 'fp32'],
+    ['lmHead', 'stored'],
+  ] as const)
+    if (o[key] !== undefined && o[key] !== engineDefault)
+      invalid(
+        `options.${key}`,
+        `is a run option of the engine; the python backend runs the checkpoint as transformers loads it (remove it, or use backend "engine")`,
+      );
+}
+
 export function benchmarkPlan(job: Job, modelFolder: string): BenchmarkPlan {
   const o = job.options;
+  const backend = jobBackend(o);
+  checkRunOptions(o, backend);
   const baseline = runtimeConfigOf(modelFolder, modelFolder);
   const limit = baseline.maxPositions;
   const promptLength =
@@ -234,5 +253,6 @@ export function benchmarkPlan(job: Job, modelFolder: string): BenchmarkPlan {
     repeat: o.repeat === undefined ? BENCHMARK_DEFAULTS.repeat : positiveInteger(o.repeat, 'options.repeat'),
     kvCache: (o.kvCache as KvCacheType | undefined) ?? 'fp32', // checked by validateJob
     lmHead: (o.lmHead as LmHeadType | undefined) ?? 'stored',
+    backend,
   };
 }

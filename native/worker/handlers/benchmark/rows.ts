@@ -26,6 +26,7 @@ export function rowsOf(variant: VariantPlan, report: MeasureReport, baselinePerp
     ],
     runs: p.runs,
     peakMemoryBytes: p.peakMemoryBytes,
+    ...(p.reservedMemoryBytes === undefined ? {} : { reservedMemoryBytes: p.reservedMemoryBytes }),
     perplexity,
     perplexityDelta,
   }));

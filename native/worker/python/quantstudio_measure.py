@@ -1,0 +1,254 @@
+"""QuantStudio's runner for the measurements of a benchmark variant on the `python` backend: the checkpoint folder
+loaded by transformers 5.23 (bitsandbytes checkpoints through bitsandbytes 0.50), GPTQ and AWQ checkpoints by
+GPTQModel 7.7's loader (the same transformers model with GPTQModel's kernels, which transformers' own GPTQ path
+would also pick, without the optimum package that path needs), on CUDA when torch sees a GPU
+(`device_map="auto"`: a model larger than one GPU spreads over all of them), else on the CPU in fp32. The same
+figures as the engine's measuring child, from the same token ids:
+
+- load: `from_pretrained` until the first logits of a one-token forward pass;
+- per batch size: a forward pass over `promptLength` tokens per sequence, and per new-token count a greedy
+  generation whose prefill yields the first token and whose timed decode steps (the KV cache reused) the rest;
+  each one warm-up run, then `repeat` timed runs; the peak memory of each phase (on CUDA torch's peak allocation
+  and the allocator's peak reservation, summed over the GPUs used; on the CPU the process's resident peak);
+- perplexity on the engine's protocol: consecutive windows of `seq` inputs, window i predicting
+  ids[i*seq+1 .. i*seq+seq], the last partial window too, NLL summed in float64.
+
+Protocol (quantstudio_common): the job is the measure request as one JSON line on stdin; reports on stdout:
+  {"type": "progress", "phase": ..., "current": i, "total": n, "message": ...}
+  {"type": "result", "device": ..., "gpus": [...], "libraries": {...}, "seconds": s, "peakRssBytes": n,
+   "report": {"loadSeconds", "kernel", "phases": [{..., "runs": [seconds...]}], "perplexity"}}
+  {"type": "error", "code": ..., "message": ...}
+The runner reads the folder and writes nothing.
+"""
+import json
+import math
+import os
+import sys
+import time
+
+from quantstudio_common import JobError, check_libraries, device_of, emit, gpu_names, main, peak_memory, with_library_errors
+
+# The library that holds each quantization method's kernels for transformers 5.23 (its quantizers' requirements).
+METHOD_LIBRARIES = {"gptq": ["gptqmodel"], "awq": ["gptqmodel"], "bitsandbytes": ["bitsandbytes"], "compressed-tensors": ["compressed_tensors"]}
+
+
+def progress(phase, current, total, message=None):
+    emit({"type": "progress", "phase": phase, "current": current, "total": total, **({} if message is None else {"message": message})})
+
+
+def quant_method(folder):
+    try:
+        with open(os.path.join(folder, "config.json"), encoding="utf-8") as f:
+            config = json.load(f)
+    except (OSError, ValueError) as error:
+        raise JobError("BAD_CONFIG", f"{folder}/config.json could not be read: {error}")
+    quantization = config.get("quantization_config") or {}
+    return quantization.get("quant_method")
+
+
+class PhaseMemory:
+    """The peak memory of one phase: torch's CUDA statistics reset, or Linux's resident high-water mark (writing
+    "5" to /proc/self/clear_refs resets VmHWM); elsewhere the process's peak so far."""
+
+    def __init__(self, torch, device):
+        self.torch, self.device = torch, device
+
+    def reset(self):
+        if self.device == "cuda":
+            for i in range(self.torch.cuda.device_count()):
+                self.torch.cuda.reset_peak_memory_stats(i)
+            return
+        try:
+            with open("/proc/self/clear_refs", "w") as f:
+                f.write("5")
+        except OSError:
+            pass
+
+    def read(self):
+        if self.device == "cuda":
+            count = self.torch.cuda.device_count()
+            return {
+                "peakMemoryBytes": sum(self.torch.cuda.max_memory_allocated(i) for i in range(count)),
+                "reservedMemoryBytes": sum(self.torch.cuda.max_memory_reserved(i) for i in range(count)),
+            }
+        try:
+            with open("/proc/self/status", encoding="ascii") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        return {"peakMemoryBytes": int(line.split()[1]) * 1024}
+        except OSError:
+            pass
+        return {"peakMemoryBytes": peak_memory(self.torch, self.device)["peakRssBytes"]}
+
+
+def kernel_of(model):
+    """The class that runs the first quantized linear (a GPTQModel kernel, which holds packed `qweight`, or
+    bitsandbytes' Linear4bit / Linear8bitLt), else torch's Linear."""
+    for module in model.modules():
+        name = type(module).__name__
+        if hasattr(module, "qweight") or name in ("Linear4bit", "Linear8bitLt"):
+            return f"{type(module).__module__.split('.')[0]} {name}"
+    return f"torch Linear ({str(model.dtype).replace('torch.', '')})"
+
+
+class Measurer:
+    def __init__(self, torch, device, request, method):
+        self.torch, self.device, self.request, self.method = torch, device, request, method
+        self.memory = PhaseMemory(torch, device)
+        self.label = request["label"]
+
+    def sync(self):
+        if self.device == "cuda":
+            self.torch.cuda.synchronize()
+
+    def ids(self, batch, length):
+        """`batch` sequences of `length` ids, sequence b from pool[b·length] (the engine's rule)."""
+        pool = self.request["pool"]
+        rows = [pool[b * length : (b + 1) * length] for b in range(batch)]
+        return self.torch.tensor(rows, dtype=self.torch.long, device=self.input_device)
+
+    def load(self):
+        from transformers import AutoModelForCausalLM
+
+        folder = self.request["folder"]
+        progress(f"load {self.label}", 0, 1, folder)
+        on_cuda = self.device == "cuda"
+        # fp32 compute on the CPU, as the engine's (torch's half-precision CPU kernels are slow and round differently).
+        placement = dict(device_map="auto", dtype="auto") if on_cuda else dict(dtype=self.torch.float32)
+        started = time.perf_counter()
+        if self.method in ("gptq", "awq"):
+            from gptqmodel import GPTQModel
+
+            model = GPTQModel.load(folder, **placement, **({} if on_cuda else {"device": "cpu"})).model
+        else:
+            model = AutoModelForCausalLM.from_pretrained(folder, **placement)
+        model.eval()
+        self.model = model
+        self.input_device = model.get_input_embeddings().weight.device
+        with self.torch.inference_mode():
+            model(input_ids=self.ids(1, 1))
+        self.sync()
+        self.load_seconds = time.perf_counter() - started
+        self.kernel = kernel_of(model)
+        placed = sorted({str(d) for d in (getattr(model, "hf_device_map", None) or {}).values()})
+        if any(d in ("cpu", "disk") for d in placed) and self.device == "cuda":
+            print(f"quantstudio: part of {folder} was offloaded to {', '.join(placed)}: the GPUs' memory is too small", file=sys.stderr)
+        progress(f"load {self.label}", 1, 1, f"{self.load_seconds:.3f} s, {self.kernel}")
+
+    def timed(self, run):
+        """One warm-up run, then `repeat` timed runs (seconds each)."""
+        run()
+        return [run() for _ in range(self.request["repeat"])]
+
+    def forward(self, ids):
+        def run():
+            self.sync()
+            started = time.perf_counter()
+            self.model(input_ids=ids, use_cache=False)
+            self.sync()
+            return time.perf_counter() - started
+
+        return run
+
+    def decode(self, prompts, new_tokens):
+        """Greedy: the prefill yields the first new token, the timed decode steps (KV cache reused) the other n − 1."""
+        torch = self.torch
+
+        def run():
+            out = self.model(input_ids=prompts, use_cache=True, logits_to_keep=1)
+            token = out.logits[:, -1].argmax(-1, keepdim=True)
+            cache = out.past_key_values
+            self.sync()
+            started = time.perf_counter()
+            for _ in range(new_tokens - 1):
+                out = self.model(input_ids=token, past_key_values=cache, use_cache=True)
+                cache = out.past_key_values
+                token = out.logits[:, -1].argmax(-1, keepdim=True)
+            self.sync()
+            seconds = time.perf_counter() - started
+            del out, cache
+            if self.device == "cuda":
+                torch.cuda.empty_cache()  # the next batch size's peak is its own
+            return seconds
+
+        return run
+
+    def phases(self):
+        request = self.request
+        prompt_tokens = request["generate"]["promptTokens"]
+        new_tokens = request["generate"]["newTokens"]
+        steps = len(request["batchSizes"]) * (1 + len(new_tokens))
+        phases = []
+        for batch in request["batchSizes"]:
+            name = f"measure {self.label} bs{batch}"
+            length = request["promptLength"]
+            progress(name, len(phases), steps, f"forward {batch} × {length} tokens")
+            self.memory.reset()
+            runs = self.timed(self.forward(self.ids(batch, length)))
+            phases.append(dict(batch=batch, phase="forward", promptTokens=length, newTokens=0, runs=runs, timedTokens=length, **self.memory.read()))
+            prompts = self.ids(batch, prompt_tokens)
+            for n in new_tokens:
+                progress(name, len(phases), steps, f"generate {batch} × ({prompt_tokens} + {n}) tokens")
+                self.memory.reset()
+                runs = self.timed(self.decode(prompts, n))
+                phases.append(
+                    dict(batch=batch, phase="generate", promptTokens=prompt_tokens, newTokens=n, runs=runs, timedTokens=n - 1, **self.memory.read())
+                )
+        progress(f"measure {self.label}", steps, steps)
+        return phases
+
+    def perplexity(self):
+        evaluate = self.request.get("evaluate")
+        if not evaluate:
+            return None
+        torch = self.torch
+        ids = self.request["pool"][: evaluate["maxTokens"]]
+        seq = evaluate["seq"]
+        starts = list(range(0, len(ids) - 1, seq))
+        nll, predicted = 0.0, 0
+        for done, start in enumerate(starts):
+            end = min(start + seq, len(ids) - 1)
+            inputs = torch.tensor([ids[start:end]], dtype=torch.long, device=self.input_device)
+            targets = torch.tensor(ids[start + 1 : end + 1], dtype=torch.long)
+            with torch.inference_mode():
+                logits = self.model(input_ids=inputs, use_cache=False).logits[0].float().cpu()
+            nll += float(torch.nn.functional.cross_entropy(logits.double(), targets, reduction="sum"))
+            predicted += end - start
+            progress(f"perplexity {self.label}", done + 1, len(starts))
+        return math.exp(nll / predicted)
+
+
+def run(request):
+    libraries = check_libraries("benchmark", ["torch", "transformers"])
+    import torch
+
+    device = device_of(torch)
+    method = quant_method(request["folder"])
+    extra = METHOD_LIBRARIES.get(method, []) + (["accelerate"] if device == "cuda" else [])
+    libraries.update(check_libraries(f"benchmark of a {method} checkpoint" if method else "benchmark", extra))
+    measurer = Measurer(torch, device, request, method)
+    started = time.monotonic()
+
+    def measure():
+        with torch.inference_mode():
+            measurer.load()
+            phases = measurer.phases()
+            perplexity = measurer.perplexity()
+        return {"loadSeconds": measurer.load_seconds, "kernel": measurer.kernel, "phases": phases, "perplexity": perplexity}
+
+    report = with_library_errors(torch, device, measure)
+    emit(
+        {
+            "type": "result",
+            "device": device,
+            "gpus": gpu_names(torch, device),
+            "libraries": libraries,
+            "seconds": time.monotonic() - started,
+            "report": report,
+            **peak_memory(torch, device),
+        }
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main(run))
