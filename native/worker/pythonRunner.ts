@@ -81,7 +81,13 @@ export function runPythonRunner(python: string, kind: RunnerKind, job: object, c
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true, // its own process group, killed whole on cancel
       cwd: callbacks.scratch,
-      env: { ...process.env, PYTHONUNBUFFERED: '1', TOKENIZERS_PARALLELISM: 'false', TMPDIR: callbacks.scratch },
+      env: {
+        ...process.env,
+        PYTHONUNBUFFERED: '1',
+        PYTHONDONTWRITEBYTECODE: '1',
+        TOKENIZERS_PARALLELISM: 'false',
+        TMPDIR: callbacks.scratch,
+      },
     });
     const stderrTail: string[] = [];
     let result: RunnerResult | undefined;

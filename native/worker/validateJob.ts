@@ -76,6 +76,8 @@ const OPTION_TABLE: Record<JobKind, Record<string, OptionSpec>> = {
     repeat: { type: 'positiveInteger' },
     ...RUN_OPTIONS,
     ...BACKEND_OPTIONS,
+    /** Python backend: GPTQModel's kernel for GPTQ and AWQ checkpoints (the runner checks the name). */
+    kernel: { type: 'string' },
   },
 };
 

@@ -149,6 +149,14 @@ describe('benchmark plan', () => {
       'options.kvCache is a run option of the engine; the python backend runs the checkpoint as transformers loads it (remove it, or use backend "engine")',
     ]);
     assert.deepEqual(failure({ variants: [], backend: 'python', lmHead: 'int8' })[1], 'options.lmHead');
+    assert.equal(plan({ variants: [], backend: 'python', kernel: 'exllama_v2' }).kernel, 'exllama_v2');
+    assert.equal(plan({ variants: [], backend: 'python', kernel: 'auto' }).kernel, undefined, "auto is GPTQModel's own pick");
+    assert.equal(plan({ variants: [], kernel: 'auto' }).backend.name, 'engine');
+    assert.deepEqual(failure({ variants: [], kernel: 'marlin' }), [
+      'INVALID_JOB',
+      'options.kernel',
+      `options.kernel picks GPTQModel's kernel on the python backend; the engine picks its own (remove it, or use backend "python")`,
+    ]);
     assert.deepEqual(failure({ variants: [], backend: 'gpu' }), [
       'INVALID_JOB',
       'options.backend',

@@ -2,8 +2,8 @@
 // CPU here; CUDA where torch sees a GPU) and by the engine, through the CLI as a user runs it. The baseline, an
 // NF4 config variant (quantized by bitsandbytes on python, by the engine on the engine) and a GPTQ checkpoint the
 // engine wrote (loaded by transformers through GPTQModel's kernels) give the same table on both backends, and the
-// perplexities agree: transformers and the engine compute the same protocol on the same token ids. Also: a Python
-// without the libraries gets the exact pip line.
+// perplexities agree: transformers and the engine compute the same protocol on the same token ids. Also: the job's
+// kernel reaches GPTQModel, and a Python without the libraries gets the exact pip line.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -136,6 +136,29 @@ test('one benchmark job file on both backends: the same table, and perplexities 
   assert.deepEqual(
     readdirSync(tmpdir()).filter((f) => f.startsWith('quantstudio-measure-')),
     [],
+  );
+});
+
+test("the job's kernel picks GPTQModel's; a kernel GPTQModel does not know is refused with its list", { skip, timeout: 600_000 }, () => {
+  const checkpoint = join(scratch, 'gptq-rtn');
+  if (!existsSync(checkpoint)) engineGptqCheckpoint();
+  const quick = ['--batch', '1', '--prompt-length', '8', '--new-tokens', '2', '--repeat', '1', '--no-eval'];
+  const base = ['benchmark', '--model', model, '--variant', checkpoint, '--backend', 'python', '--python', venv.python, ...quick];
+  const fused = cliRun([...base, '--kernel', 'torch_fused', '--json']);
+  assert.equal(fused.status, 0, fused.stderr);
+  assert.deepEqual(
+    [...new Set(JSON.parse(fused.stdout).rows.map((r) => r.kernel))],
+    ['torch Linear (float32)', 'gptqmodel TorchFusedLinear'],
+  );
+  // GPTQModel's plain torch kernel takes fp16 and bf16 only, and the CPU runs fp32: its own refusal comes back
+  const torch = cliRun([...base, '--kernel', 'torch']);
+  assert.equal(torch.status, 1);
+  assert.match(torch.stderr, /python backend: ValueError: .*TorchLinear'> only supports `\[torch\.float16, torch\.bfloat16\]` dtype/);
+  const unknown = cliRun([...base, '--kernel', 'warp-drive']);
+  assert.equal(unknown.status, 1);
+  assert.match(
+    unknown.stderr,
+    /python backend: kernel "warp-drive" is not one of GPTQModel 7\.7\.0's backends: auto, .*\bexllama_v2\b.*\bmarlin\b/,
   );
 });
 

@@ -38,7 +38,17 @@ export function configVariantOf(file: string): Json | string {
 }
 
 /** Benchmark options a job file's `benchmark` section may set (see schemas/job.schema.json). */
-const SECTION_OPTIONS = ['batchSizes', 'promptLength', 'generate', 'evaluate', 'calibration', 'repeat', 'kvCache', 'lmHead'] as const;
+const SECTION_OPTIONS = [
+  'batchSizes',
+  'promptLength',
+  'generate',
+  'evaluate',
+  'calibration',
+  'repeat',
+  'kvCache',
+  'lmHead',
+  'kernel',
+] as const;
 
 /** A *.quant.json job file → a benchmark job: its model, its config as the first variant, the section's variants. */
 export function benchmarkJobFromJobFile(file: string): Job | string {

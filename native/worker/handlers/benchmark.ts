@@ -120,6 +120,7 @@ async function measure(
     repeat: plan.repeat,
     kvCache: plan.kvCache,
     lmHead: plan.lmHead,
+    ...(plan.kernel === undefined ? {} : { kernel: plan.kernel }),
   };
   const relay = relayTo(ctx, { ...position, stage: 'measure' });
   if (plan.backend.name === 'python') return measureOnPython(request, plan.backend.python, relay, ctx.signal);

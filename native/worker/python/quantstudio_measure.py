@@ -32,6 +32,12 @@ from quantstudio_common import JobError, check_libraries, device_of, emit, gpu_n
 METHOD_LIBRARIES = {"gptq": ["gptqmodel"], "awq": ["gptqmodel"], "bitsandbytes": ["bitsandbytes"], "compressed-tensors": ["compressed_tensors"]}
 
 
+def gptqmodel_version():
+    import importlib.metadata
+
+    return importlib.metadata.version("gptqmodel")
+
+
 def progress(phase, current, total, message=None):
     emit({"type": "progress", "phase": phase, "current": current, "total": total, **({} if message is None else {"message": message})})
 
@@ -97,6 +103,17 @@ class Measurer:
         self.memory = PhaseMemory(torch, device)
         self.label = request["label"]
 
+    def gptqmodel_backend(self):
+        """The job's `kernel` as GPTQModel 7.7's BACKEND (default "auto": GPTQModel picks per layer and device)."""
+        from gptqmodel.utils.backend import BACKEND
+
+        kernel = self.request.get("kernel") or "auto"
+        try:
+            return BACKEND(kernel)
+        except ValueError:
+            names = ", ".join(b.value for b in BACKEND)
+            raise JobError("BAD_CONFIG", f'kernel "{kernel}" is not one of GPTQModel {gptqmodel_version()}\'s backends: {names}')
+
     def sync(self):
         if self.device == "cuda":
             self.torch.cuda.synchronize()
@@ -119,7 +136,8 @@ class Measurer:
         if self.method in ("gptq", "awq"):
             from gptqmodel import GPTQModel
 
-            model = GPTQModel.load(folder, **placement, **({} if on_cuda else {"device": "cpu"})).model
+            device = {} if on_cuda else {"device": "cpu"}
+            model = GPTQModel.load(folder, **placement, **device, backend=self.gptqmodel_backend()).model
         else:
             model = AutoModelForCausalLM.from_pretrained(folder, **placement)
         model.eval()

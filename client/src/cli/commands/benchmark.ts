@@ -1,6 +1,6 @@
 // `quantstudio benchmark <job.quant.json> | --model <dir|hub id> [--config <file>]... [--variant <dir>]... [--batch 1,16]
 // [--prompt-length N] [--prompt-tokens N] [--new-tokens N[,N]] [--eval-tokens N | --no-eval] [--repeat N]
-// [--kv-cache fp32|fp16] [--lm-head stored|int8] [--backend engine|python] [--python <interpreter>] [--json]`:
+// [--kv-cache fp32|fp16] [--lm-head stored|int8] [--backend engine|python] [--python <interpreter>] [--kernel <name>] [--json]`:
 // the model as the baseline and each variant side by side — load time, per-token latency and throughput of a
 // forward pass and of generation per batch size, peak memory, WikiText-2 perplexity and its delta — on the
 // engine, or with --backend python on transformers in the --python interpreter (else python3 on PATH). Prints a
@@ -71,6 +71,8 @@ function optionsFromFlags(flags: ParsedFlags): Record<string, unknown> | string 
   if (evalTokens !== undefined) options.evaluate = { maxTokens: evalTokens };
   if (flags.switches.has('--no-eval')) options.evaluate = false;
   if (repeat !== undefined) options.repeat = repeat;
+  const kernel = flags.values.get('--kernel');
+  if (kernel !== undefined) options.kernel = kernel;
   return { ...options, ...(run as object), ...backendOptions(flags) };
 }
 
@@ -120,7 +122,7 @@ export const benchmarkCommand: Command = {
   summary: 'latency, throughput, peak memory and perplexity of a model and its quantized variants side by side',
   usage:
     'quantstudio benchmark <job.quant.json> | --model <dir|hub id> [--config <file>]... [--variant <dir>]... [--batch 1,16] [--prompt-length N] [--prompt-tokens N] [--new-tokens N[,N]] [--eval-tokens N | --no-eval] [--repeat N] ' +
-    `${RUN_OPTION_USAGE} ${BACKEND_USAGE} [--json]`,
+    `${RUN_OPTION_USAGE} ${BACKEND_USAGE} [--kernel <GPTQModel backend>] [--json]`,
   async run(args) {
     const taken = takeRepeatable(args);
     if (typeof taken === 'string') return usageError(this, taken);
@@ -135,6 +137,7 @@ export const benchmarkCommand: Command = {
         '--repeat',
         ...RUN_OPTION_FLAGS,
         ...BACKEND_FLAGS,
+        '--kernel',
       ],
       switches: ['--json', '--no-eval'],
       positional: 1,

@@ -22,6 +22,8 @@ export interface MeasureRequest {
   repeat: number;
   kvCache: KvCacheType;
   lmHead: LmHeadType;
+  /** Python backend: GPTQModel's kernel for GPTQ and AWQ checkpoints (its BACKEND value). */
+  kernel?: string;
 }
 
 export interface PhaseMeasurement {

@@ -34,6 +34,8 @@ export interface BenchmarkPlan {
   lmHead: LmHeadType;
   /** What quantizes the config variants and measures every variant. */
   backend: JobBackend;
+  /** Python backend: GPTQModel's kernel (its BACKEND value) for GPTQ and AWQ checkpoints; undefined: its auto pick. */
+  kernel?: string;
 }
 
 export const BENCHMARK_DEFAULTS = {
@@ -221,7 +223,14 @@ function evaluateOf(value: unknown): EvaluatePlan | null {
 
 /** The engine's run options have no meaning for the libraries, which keep the checkpoint's own KV cache and head. */
 function checkRunOptions(o: JsonObject, backend: JobBackend): void {
-  if (backend.name === 'engine') return;
+  if (backend.name === 'engine') {
+    if (o.kernel !== undefined && o.kernel !== 'auto')
+      invalid(
+        'options.kernel',
+        `picks GPTQModel's kernel on the python backend; the engine picks its own (remove it, or use backend "python")`,
+      );
+    return;
+  }
   for (const [key, engineDefault] of [
     ['kvCache', 'fp32'],
     ['lmHead', 'stored'],
@@ -254,5 +263,6 @@ export function benchmarkPlan(job: Job, modelFolder: string): BenchmarkPlan {
     kvCache: (o.kvCache as KvCacheType | undefined) ?? 'fp32', // checked by validateJob
     lmHead: (o.lmHead as LmHeadType | undefined) ?? 'stored',
     backend,
+    ...(typeof o.kernel === 'string' && o.kernel !== 'auto' ? { kernel: o.kernel } : {}),
   };
 }
