@@ -34,7 +34,13 @@ await Promise.all([
 // The python backend's runners and the module they share, beside the worker bundle that starts them
 // (native/worker/pythonRunner.ts finds them there).
 mkdirSync(join(dist, 'python'), { recursive: true });
-for (const script of ['quantstudio_common.py', 'quantstudio_quantize.py', 'quantstudio_measure.py'])
+for (const script of [
+  'quantstudio_common.py',
+  'quantstudio_models.py',
+  'quantstudio_quantize.py',
+  'quantstudio_measure.py',
+  'quantstudio_generate.py',
+])
   copyFileSync(join(root, 'native/worker/python', script), join(dist, 'python', script));
 
 const wasmDir = dirname(require.resolve('@vscode/tree-sitter-wasm/wasm/tree-sitter.wasm'));

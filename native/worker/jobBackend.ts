@@ -1,5 +1,6 @@
-// Which backend runs a quantize or benchmark job: the native engine unless options.backend says `python`, whose
-// interpreter the runner's user chose (options.python: a setting or a CLI flag, never a job file).
+// Which backend runs a quantize, benchmark or generate job: the native engine unless options.backend says
+// `python`, whose interpreter the runner's user chose (options.python: a setting or a CLI flag, never a job file);
+// and which options only one of them reads.
 import { JobFailure } from './jobFailure';
 import { BACKENDS, BackendName, JsonObject } from './protocol';
 
@@ -15,4 +16,26 @@ export function jobBackend(o: JsonObject): JobBackend {
     );
   if (name === 'engine') return { name };
   return { name: 'python', python: typeof o.python === 'string' && o.python.trim() !== '' ? o.python : 'python3' };
+}
+
+/** The engine's run options mean nothing to the libraries (they keep the checkpoint's own KV cache and head), and
+ *  GPTQModel's kernel nothing to the engine: a job that sets one for the other backend is refused. */
+export function checkBackendOptions(o: JsonObject, backend: JobBackend): void {
+  const refuse = (key: string, why: string): never => {
+    throw new JobFailure('INVALID_JOB', `options.${key} ${why}`, `options.${key}`);
+  };
+  if (backend.name === 'engine') {
+    if (o.kernel !== undefined && o.kernel !== 'auto')
+      refuse('kernel', `picks GPTQModel's kernel on the python backend; the engine picks its own (remove it, or use backend "python")`);
+    return;
+  }
+  for (const [key, engineDefault] of [
+    ['kvCache', 'fp32'],
+    ['lmHead', 'stored'],
+  ] as const)
+    if (o[key] !== undefined && o[key] !== engineDefault)
+      refuse(
+        key,
+        `is a run option of the engine; the python backend runs the checkpoint as transformers loads it (remove it, or use backend "engine")`,
+      );
 }

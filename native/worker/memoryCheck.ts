@@ -59,7 +59,7 @@ export async function predictJobMemory(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<MemoryEstimate | undefined> {
   // The prediction is the engine's pipeline; on the python backend the libraries' own allocations decide the peak.
-  if (job.kind === 'quantize' && job.options.backend === 'python') return undefined;
+  if (job.options.backend === 'python') return undefined;
   if (job.kind === 'quantize') return (await predictQuantizeJob(job, modelFolder, env))?.memory;
   if (job.kind !== 'generate') return undefined;
   const resolved = await resolveModel(modelFolder, { env: {} });

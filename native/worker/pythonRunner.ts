@@ -1,6 +1,6 @@
-// Runs one of QuantStudio's Python runners (python/quantstudio_quantize.py, python/quantstudio_measure.py, shipped
-// with the extension) in the user's interpreter: the job goes in as one JSON line on stdin, reports come back as
-// JSON lines on stdout (python/quantstudio_common.py writes them). The
+// Runs one of QuantStudio's Python runners (python/quantstudio_{quantize,measure,generate}.py, shipped with the
+// extension) in the user's interpreter: the job goes in as one JSON line on stdin, reports come back as JSON lines
+// on stdout (python/quantstudio_common.py writes them). The
 // runner lives in a process group of its own, so a cancel kills it and whatever it started at once; stdin
 // stays open for its life, and the runner exits when it closes (this worker gone, even by SIGKILL).
 import { spawn } from 'child_process';
@@ -9,9 +9,12 @@ import * as path from 'path';
 import { JobFailure } from './jobFailure';
 import type { ErrorCode, LogLevel } from './protocol';
 
-/** The runners, and the module they share (shipped beside them). */
-export const RUNNER_SCRIPTS = { quantize: 'quantstudio_quantize.py', measure: 'quantstudio_measure.py' } as const;
-export const RUNNER_COMMON = 'quantstudio_common.py';
+/** The runners (shipped beside the modules they share: quantstudio_common.py, quantstudio_models.py). */
+export const RUNNER_SCRIPTS = {
+  quantize: 'quantstudio_quantize.py',
+  measure: 'quantstudio_measure.py',
+  generate: 'quantstudio_generate.py',
+} as const;
 export type RunnerKind = keyof typeof RUNNER_SCRIPTS;
 
 /** One line a runner prints (each runner's docstring lists its own). */
@@ -19,6 +22,7 @@ export type RunnerReport =
   | { type: 'phase'; phase: string; device: string }
   | { type: 'layer'; index: number; total: number; seconds: number }
   | { type: 'progress'; phase: string; current: number; total: number; message?: string }
+  | { type: 'token'; id: number }
   | {
       type: 'result';
       device: string;
@@ -28,7 +32,7 @@ export type RunnerReport =
       seconds: number;
       peakRssBytes: number;
       cudaMaxAllocatedBytes?: number;
-      /** The measure runner's figures (handlers/benchmark/measurePython.ts reads them). */
+      /** The measure and generate runners' figures (measurePython.ts, generatePython.ts read them). */
       report?: unknown;
     }
   | { type: 'error'; code: string; message: string };

@@ -53,6 +53,8 @@ const OPTION_TABLE: Record<JobKind, Record<string, OptionSpec>> = {
     seed: { type: 'number' },
     ...RUN_OPTIONS,
     out: { type: 'folder' },
+    ...BACKEND_OPTIONS,
+    kernel: { type: 'string' },
   },
   quantize: {
     out: { type: 'folder', required: true },

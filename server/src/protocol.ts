@@ -64,6 +64,8 @@ export interface GenerateSettings {
   /** 1 = off. */
   topP: number;
   seed: number;
+  /** What runs Generate…: the engine, or transformers in the python backend's interpreter. */
+  backend: 'engine' | 'python';
 }
 
 export const DEFAULT_SETTINGS: Readonly<QuantStudioSettings> = Object.freeze({
@@ -75,7 +77,7 @@ export const DEFAULT_SETTINGS: Readonly<QuantStudioSettings> = Object.freeze({
   python: '',
   runsFolder: '.quantstudio/runs',
   benchmark: { batchSizes: [1, 16] },
-  generate: { maxTokens: 64, temperature: 0, topK: 0, topP: 1, seed: 0 },
+  generate: { maxTokens: 64, temperature: 0, topK: 0, topP: 1, seed: 0, backend: 'engine' as const },
   deploymentTargets: [],
 });
 

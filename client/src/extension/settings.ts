@@ -78,6 +78,7 @@ export function readSettings(
       topK: count('generate.topK', d.generate.topK, 0),
       topP: inRange('generate.topP', d.generate.topP, 0, 1),
       seed: count('generate.seed', d.generate.seed, 0),
+      backend: str('generate.backend', d.generate.backend) === 'python' ? 'python' : 'engine',
     },
     deploymentTargets: strings('deploymentTargets', d.deploymentTargets),
   };

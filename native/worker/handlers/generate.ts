@@ -1,12 +1,18 @@
-// Text generation with tokens streamed to the runner as they are decoded.
+// Text generation with tokens streamed to the runner as they are decoded: on the engine, or on the python backend
+// (generatePython.ts).
 import { generateText } from '../../lib';
 import { HandlerOutput, JobContext } from '../context';
 import { peakRssBytes } from '../environment';
+import { checkBackendOptions, jobBackend } from '../jobBackend';
+import { generateOnPython } from './generatePython';
 import { openJobModel } from './openModel';
 import { withStagedResult } from './output';
 
 export async function runGenerate(ctx: JobContext): Promise<HandlerOutput> {
   const o = ctx.job.options;
+  const backend = jobBackend(o);
+  checkBackendOptions(o, backend);
+  if (backend.name === 'python') return withStagedResult(ctx, () => generateOnPython(ctx, backend.python));
   return withStagedResult(ctx, async () => {
     const { model, tokenizer, loadSeconds } = openJobModel(ctx);
 

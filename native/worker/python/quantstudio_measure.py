@@ -1,8 +1,5 @@
 """QuantStudio's runner for the measurements of a benchmark variant on the `python` backend: the checkpoint folder
-loaded by transformers 5.23 (bitsandbytes checkpoints through bitsandbytes 0.50), GPTQ and AWQ checkpoints by
-GPTQModel 7.7's loader (the same transformers model with GPTQModel's kernels, which transformers' own GPTQ path
-would also pick, without the optimum package that path needs), on CUDA when torch sees a GPU
-(`device_map="auto"`: a model larger than one GPU spreads over all of them), else on the CPU in fp32. The same
+opened as quantstudio_models.py says (transformers, GPTQModel's loader for GPTQ and AWQ, CUDA or the CPU). The same
 figures as the engine's measuring child, from the same token ids:
 
 - load: `from_pretrained` until the first logits of a one-token forward pass;
@@ -20,36 +17,16 @@ Protocol (quantstudio_common): the job is the measure request as one JSON line o
   {"type": "error", "code": ..., "message": ...}
 The runner reads the folder and writes nothing.
 """
-import json
 import math
-import os
 import sys
 import time
 
-from quantstudio_common import JobError, check_libraries, device_of, emit, gpu_names, main, peak_memory, with_library_errors
-
-# The library that holds each quantization method's kernels for transformers 5.23 (its quantizers' requirements).
-METHOD_LIBRARIES = {"gptq": ["gptqmodel"], "awq": ["gptqmodel"], "bitsandbytes": ["bitsandbytes"], "compressed-tensors": ["compressed_tensors"]}
-
-
-def gptqmodel_version():
-    import importlib.metadata
-
-    return importlib.metadata.version("gptqmodel")
+from quantstudio_common import check_libraries, device_of, emit, gpu_names, main, peak_memory, with_library_errors
+from quantstudio_models import check_model_libraries, kernel_of, load_model, quant_method
 
 
 def progress(phase, current, total, message=None):
     emit({"type": "progress", "phase": phase, "current": current, "total": total, **({} if message is None else {"message": message})})
-
-
-def quant_method(folder):
-    try:
-        with open(os.path.join(folder, "config.json"), encoding="utf-8") as f:
-            config = json.load(f)
-    except (OSError, ValueError) as error:
-        raise JobError("BAD_CONFIG", f"{folder}/config.json could not be read: {error}")
-    quantization = config.get("quantization_config") or {}
-    return quantization.get("quant_method")
 
 
 class PhaseMemory:
@@ -87,32 +64,11 @@ class PhaseMemory:
         return {"peakMemoryBytes": peak_memory(self.torch, self.device)["peakRssBytes"]}
 
 
-def kernel_of(model):
-    """The class that runs the first quantized linear (a GPTQModel kernel, which holds packed `qweight`, or
-    bitsandbytes' Linear4bit / Linear8bitLt), else torch's Linear."""
-    for module in model.modules():
-        name = type(module).__name__
-        if hasattr(module, "qweight") or name in ("Linear4bit", "Linear8bitLt"):
-            return f"{type(module).__module__.split('.')[0]} {name}"
-    return f"torch Linear ({str(model.dtype).replace('torch.', '')})"
-
-
 class Measurer:
     def __init__(self, torch, device, request, method):
         self.torch, self.device, self.request, self.method = torch, device, request, method
         self.memory = PhaseMemory(torch, device)
         self.label = request["label"]
-
-    def gptqmodel_backend(self):
-        """The job's `kernel` as GPTQModel 7.7's BACKEND (default "auto": GPTQModel picks per layer and device)."""
-        from gptqmodel.utils.backend import BACKEND
-
-        kernel = self.request.get("kernel") or "auto"
-        try:
-            return BACKEND(kernel)
-        except ValueError:
-            names = ", ".join(b.value for b in BACKEND)
-            raise JobError("BAD_CONFIG", f'kernel "{kernel}" is not one of GPTQModel {gptqmodel_version()}\'s backends: {names}')
 
     def sync(self):
         if self.device == "cuda":
@@ -125,32 +81,15 @@ class Measurer:
         return self.torch.tensor(rows, dtype=self.torch.long, device=self.input_device)
 
     def load(self):
-        from transformers import AutoModelForCausalLM
-
         folder = self.request["folder"]
         progress(f"load {self.label}", 0, 1, folder)
-        on_cuda = self.device == "cuda"
-        # fp32 compute on the CPU, as the engine's (torch's half-precision CPU kernels are slow and round differently).
-        placement = dict(device_map="auto", dtype="auto") if on_cuda else dict(dtype=self.torch.float32)
         started = time.perf_counter()
-        if self.method in ("gptq", "awq"):
-            from gptqmodel import GPTQModel
-
-            device = {} if on_cuda else {"device": "cpu"}
-            model = GPTQModel.load(folder, **placement, **device, backend=self.gptqmodel_backend()).model
-        else:
-            model = AutoModelForCausalLM.from_pretrained(folder, **placement)
-        model.eval()
-        self.model = model
-        self.input_device = model.get_input_embeddings().weight.device
+        self.model, self.input_device = load_model(self.torch, self.device, folder, self.method, self.request.get("kernel"))
         with self.torch.inference_mode():
-            model(input_ids=self.ids(1, 1))
+            self.model(input_ids=self.ids(1, 1))
         self.sync()
         self.load_seconds = time.perf_counter() - started
-        self.kernel = kernel_of(model)
-        placed = sorted({str(d) for d in (getattr(model, "hf_device_map", None) or {}).values()})
-        if any(d in ("cpu", "disk") for d in placed) and self.device == "cuda":
-            print(f"quantstudio: part of {folder} was offloaded to {', '.join(placed)}: the GPUs' memory is too small", file=sys.stderr)
+        self.kernel = kernel_of(self.model)
         progress(f"load {self.label}", 1, 1, f"{self.load_seconds:.3f} s, {self.kernel}")
 
     def timed(self, run):
@@ -242,8 +181,7 @@ def run(request):
 
     device = device_of(torch)
     method = quant_method(request["folder"])
-    extra = METHOD_LIBRARIES.get(method, []) + (["accelerate"] if device == "cuda" else [])
-    libraries.update(check_libraries(f"benchmark of a {method} checkpoint" if method else "benchmark", extra))
+    libraries.update(check_model_libraries("benchmark", method, device))
     measurer = Measurer(torch, device, request, method)
     started = time.monotonic()
 

@@ -15,7 +15,7 @@ function scope(values: Record<string, unknown>): { get<T>(key: string): T | unde
 test('no settings: the documented defaults', () => {
   const s = readSettings(scope({}));
   assert.deepEqual(s.benchmark, { batchSizes: [1, 16] });
-  assert.deepEqual(s.generate, { maxTokens: 64, temperature: 0, topK: 0, topP: 1, seed: 0 });
+  assert.deepEqual(s.generate, { maxTokens: 64, temperature: 0, topK: 0, topP: 1, seed: 0, backend: 'engine' });
   assert.deepEqual(s.engine, { threads: 0, kvCache: 'fp32', lmHead: 'stored' });
   assert.equal(s.runsFolder, '.quantstudio/runs');
   assert.deepEqual(s.hub, { endpoint: 'https://huggingface.co', tokenEndpoints: [] });
@@ -34,13 +34,14 @@ test('set values are read as given', () => {
       'generate.topK': 40,
       'generate.topP': 0.9,
       'generate.seed': 1234,
+      'generate.backend': 'python',
       runsFolder: 'results/runs',
       'hub.endpoint': 'http://127.0.0.1:8080',
     }),
   );
   assert.deepEqual(s.engine, { threads: 3, kvCache: 'fp16', lmHead: 'int8' });
   assert.deepEqual(s.benchmark, { batchSizes: [1, 4, 16] });
-  assert.deepEqual(s.generate, { maxTokens: 200, temperature: 0.7, topK: 40, topP: 0.9, seed: 1234 });
+  assert.deepEqual(s.generate, { maxTokens: 200, temperature: 0.7, topK: 40, topP: 0.9, seed: 1234, backend: 'python' });
   assert.equal(s.runsFolder, 'results/runs');
   assert.equal(s.hub.endpoint, 'http://127.0.0.1:8080');
 });
@@ -56,10 +57,11 @@ test('out-of-range or mistyped values fall back to their defaults, one by one', 
       'generate.topK': 2.5,
       'generate.topP': 1.5,
       'generate.seed': -1,
+      'generate.backend': 'gpu',
     }),
   );
   assert.deepEqual(s.engine, { threads: 0, kvCache: 'fp32', lmHead: 'stored' });
-  assert.deepEqual(s.generate, { maxTokens: 64, temperature: 0, topK: 0, topP: 1, seed: 0 });
+  assert.deepEqual(s.generate, { maxTokens: 64, temperature: 0, topK: 0, topP: 1, seed: 0, backend: 'engine' });
 });
 
 test('batch sizes: positive integers, sorted, without repeats; anything else is the default [1, 16]', () => {

@@ -1,18 +1,43 @@
 // `quantstudio generate --model <dir|hub id> --prompt <text> [--max-tokens N] [--seed N] [--temperature T]
-// [--top-k K] [--top-p P] [--kv-cache fp32|fp16] [--lm-head stored|int8] [--json]`: streams the generated text to stdout as it is produced (greedy unless a
-// temperature is given); --json prints {text, tokens, tokensPerSecond} with the whole RunResult under `run`.
+// [--top-k K] [--top-p P] [--kv-cache fp32|fp16] [--lm-head stored|int8] [--backend engine|python] [--python <interpreter>]
+// [--kernel <name>] [--json]`: streams the generated text to stdout as it is produced (greedy unless a temperature is
+// given), on the engine or on transformers in the --python interpreter; --json prints {text, tokens, tokensPerSecond}
+// with the whole RunResult under `run`.
 import type { Command } from '../command';
 import { usageError } from '../command';
-import { finiteNumber, parseFlags, positiveInteger, RUN_OPTION_FLAGS, RUN_OPTION_USAGE, runOptions } from '../flags';
+import {
+  BACKEND_FLAGS,
+  BACKEND_USAGE,
+  backendOptions,
+  finiteNumber,
+  parseFlags,
+  positiveInteger,
+  RUN_OPTION_FLAGS,
+  RUN_OPTION_USAGE,
+  runOptions,
+} from '../flags';
 import { runCliJob } from '../runJob';
 
 export const generateCommand: Command = {
   name: 'generate',
   summary: 'generate text from a prompt',
-  usage: `quantstudio generate --model <dir|hub id> --prompt <text> [--max-tokens N] [--seed N] [--temperature T] [--top-k K] [--top-p P] ${RUN_OPTION_USAGE} [--json]`,
+  usage:
+    'quantstudio generate --model <dir|hub id> --prompt <text> [--max-tokens N] [--seed N] [--temperature T] [--top-k K] [--top-p P] ' +
+    `${RUN_OPTION_USAGE} ${BACKEND_USAGE} [--kernel <GPTQModel backend>] [--json]`,
   async run(args) {
     const flags = parseFlags(args, {
-      values: ['--model', '--prompt', '--max-tokens', '--seed', '--temperature', '--top-k', '--top-p', ...RUN_OPTION_FLAGS],
+      values: [
+        '--model',
+        '--prompt',
+        '--max-tokens',
+        '--seed',
+        '--temperature',
+        '--top-k',
+        '--top-p',
+        ...RUN_OPTION_FLAGS,
+        ...BACKEND_FLAGS,
+        '--kernel',
+      ],
       switches: ['--json'],
     });
     if (typeof flags === 'string') return usageError(this, flags);
@@ -29,7 +54,9 @@ export const generateCommand: Command = {
     };
     const engine = runOptions(flags);
     if (typeof engine === 'string') return usageError(this, engine);
-    const options: Record<string, unknown> = { prompt, ...engine };
+    const kernel = flags.values.get('--kernel');
+    const options: Record<string, unknown> = { prompt, ...engine, ...backendOptions(flags) };
+    if (kernel !== undefined) options.kernel = kernel;
     for (const [name, value] of Object.entries(numbers)) {
       if (typeof value === 'string') return usageError(this, value);
       if (value !== undefined) options[name] = value;

@@ -1,8 +1,11 @@
-// "QuantStudio: Generate…": a model, a prompt and a token budget; sampling comes from the
-// quantstudio.generate.* settings. Tokens stream into the live Generate panel.
+// "QuantStudio: Generate…": a model, a prompt and a token budget; sampling and the backend (the engine, or
+// transformers in the python backend's interpreter) come from the quantstudio.generate.* settings. Tokens stream
+// into the live Generate panel.
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { runJobWithProgress, trustedModelJob, workspaceDirFor, type JobCommandContext } from '../jobs/runJob';
+import type { JsonObject } from '../../../../native/worker/protocol';
+import { pythonInterpreter } from '../jobs/pythonInterpreter';
 import { openLiveRunPanel } from '../panels';
 import { readSettings, SETTINGS_SECTION } from '../settings';
 import { generateOptions, positiveIntegerProblem } from './jobOptions';
@@ -31,7 +34,12 @@ export async function generate(ctx: JobCommandContext, arg?: unknown): Promise<v
   if (tokens === undefined) return;
   const modelName = path.basename(model);
   const { kvCache, lmHead } = settings.engine;
-  const options = { ...generateOptions(prompt, Number(tokens), settings.generate), kvCache, lmHead };
+  const options: JsonObject = generateOptions(prompt, Number(tokens), settings.generate);
+  if (settings.generate.backend === 'python') {
+    const python = await pythonInterpreter(settings.python, args.uri);
+    Object.assign(options, { backend: 'python', python: python.path });
+    ctx.output.info(`python backend: ${python.path} (from ${python.from})`);
+  } else Object.assign(options, { kvCache, lmHead }); // the engine's run options
   await runJobWithProgress(ctx, {
     job: { kind: 'generate', model, options },
     title: `Generating with ${modelName}`,

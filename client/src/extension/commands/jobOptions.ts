@@ -11,7 +11,7 @@ export function positiveIntegerProblem(text: string): string | undefined {
 }
 
 /** Generate options: the prompt, max tokens, and sampling from the settings (temperature 0 = greedy). */
-export function generateOptions(prompt: string, maxTokens: number, sampling: GenerateSettings): JsonObject {
+export function generateOptions(prompt: string, maxTokens: number, sampling: Omit<GenerateSettings, 'backend'>): JsonObject {
   return { prompt, maxTokens, temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, seed: sampling.seed };
 }
 

@@ -42,10 +42,15 @@ function kindBody({ run, settings }: RunView): string {
   }
 }
 
+/** "engine 0.1.0", or the python backend's libraries and device. */
+function ranOn(run: RunResult): string {
+  return run.backend?.name === 'python' ? `python backend: ${backendLabel(run.backend)}` : `engine ${run.environment.engineVersion}`;
+}
+
 export function runHeader(run: RunResult, runFile: string): string {
   return `<h1>${escapeHtml(kindLabel(run.kind))} — ${escapeHtml(modelName(run))}</h1>
 <p class="meta">Model <code data-testid="run-model">${escapeHtml(run.model.path ?? run.model.ref)}</code> · finished ${localTime(run.finishedAt)} in ${run.durationSeconds.toFixed(1)} s
-on ${escapeHtml(run.environment.cpu)} (${run.environment.threads} threads) · engine ${escapeHtml(run.environment.engineVersion)}</p>
+on ${escapeHtml(run.environment.cpu)} (${run.environment.threads} threads) · ${escapeHtml(ranOn(run))}</p>
 <p class="meta">Run saved as <code id="run-file" data-testid="run-file">${escapeHtml(runFile)}</code></p>`;
 }
 

@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { CalibrationOptions, KvCacheType, LmHeadType } from '../../../lib';
 import { ModelConfigError, planFromConfig, QuantAlgorithm, QuantizeConfigError, readRuntimeConfig, RuntimeConfig } from '../../../lib';
-import { jobBackend, JobBackend } from '../../jobBackend';
+import { checkBackendOptions, jobBackend, JobBackend } from '../../jobBackend';
 import { JobFailure } from '../../jobFailure';
 import type { Job, JsonObject } from '../../protocol';
 import { QuantDescription, describeFolder, describePlan, labelOf } from './describe';
@@ -221,31 +221,10 @@ function evaluateOf(value: unknown): EvaluatePlan | null {
   };
 }
 
-/** The engine's run options have no meaning for the libraries, which keep the checkpoint's own KV cache and head. */
-function checkRunOptions(o: JsonObject, backend: JobBackend): void {
-  if (backend.name === 'engine') {
-    if (o.kernel !== undefined && o.kernel !== 'auto')
-      invalid(
-        'options.kernel',
-        `picks GPTQModel's kernel on the python backend; the engine picks its own (remove it, or use backend "python")`,
-      );
-    return;
-  }
-  for (const [key, engineDefault] of [
-    ['kvCache', 'fp32'],
-    ['lmHead', 'stored'],
-  ] as const)
-    if (o[key] !== undefined && o[key] !== engineDefault)
-      invalid(
-        `options.${key}`,
-        `is a run option of the engine; the python backend runs the checkpoint as transformers loads it (remove it, or use backend "engine")`,
-      );
-}
-
 export function benchmarkPlan(job: Job, modelFolder: string): BenchmarkPlan {
   const o = job.options;
   const backend = jobBackend(o);
-  checkRunOptions(o, backend);
+  checkBackendOptions(o, backend);
   const baseline = runtimeConfigOf(modelFolder, modelFolder);
   const limit = baseline.maxPositions;
   const promptLength =
