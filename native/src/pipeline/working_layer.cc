@@ -67,8 +67,8 @@ namespace {
 // The separate q, k, v and o projections under self_attn: the families differ only in o's leaf name.
 void AddAttentionSlots(WorkingLayer& layer, const std::string& p, const char* oProj) {
   for (const char* role : {"q", "k", "v"})
-    layer.slots.push_back({role, p + "self_attn." + role + "_proj", InputTap::Attn, nullptr});
-  layer.slots.push_back({"o", p + "self_attn." + oProj, InputTap::O, nullptr});
+    layer.slots.push_back(LinearSlot::Of(role, p + "self_attn." + role + "_proj", InputTap::Attn));
+  layer.slots.push_back(LinearSlot::Of("o", p + "self_attn." + oProj, InputTap::O));
 }
 
 // A weight widened to fp32 in chunks on the pool: a real model's decoder layer is hundreds of megabytes.
@@ -102,7 +102,7 @@ static void DescribeMoe(const runtime::Model& model, const std::string& p, bool 
   const char* w[3] = {"w1", "w3", "w2"};
   const auto slot = [&](const std::string& role, const std::string& name, const std::string& source, InputTap input,
                         bool kept) {
-    LinearSlot s{role, name, input, nullptr};
+    LinearSlot s = LinearSlot::Of(role, name, input);
     if (source != name) s.source = source;
     s.skipped = kept;
     return s;
@@ -140,8 +140,8 @@ WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index, ModuleTre
     layer.name = "model.layers." + i;
     const std::string p = layer.name + ".";
     if (c.fusedProjections) {  // Phi-3: quantized as stored, one linear each (as GPTQModel and transformers keep them)
-      layer.slots.push_back({"qkv", p + "self_attn.qkv_proj", InputTap::Attn, nullptr});
-      layer.slots.push_back({"o", p + "self_attn.o_proj", InputTap::O, nullptr});
+      layer.slots.push_back(LinearSlot::Of("qkv", p + "self_attn.qkv_proj", InputTap::Attn));
+      layer.slots.push_back(LinearSlot::Of("o", p + "self_attn.o_proj", InputTap::O));
       if (tree.splitFused) {
         const std::string fused = p + "mlp.gate_up_proj";
         layer.slots.push_back(
@@ -149,19 +149,19 @@ WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index, ModuleTre
         layer.slots.push_back(
             {"up", p + "mlp.up_proj", InputTap::Mlp, nullptr, false, fused, c.intermediateSize, c.intermediateSize});
       } else {
-        layer.slots.push_back({"gate_up", p + "mlp.gate_up_proj", InputTap::Mlp, nullptr});
+        layer.slots.push_back(LinearSlot::Of("gate_up", p + "mlp.gate_up_proj", InputTap::Mlp));
       }
     } else {
       AddAttentionSlots(layer, p, "o_proj");
       if (!c.moe.Sparse(index)) {
-        layer.slots.push_back({"gate", p + "mlp.gate_proj", InputTap::Mlp, nullptr});
-        layer.slots.push_back({"up", p + "mlp.up_proj", InputTap::Mlp, nullptr});
+        layer.slots.push_back(LinearSlot::Of("gate", p + "mlp.gate_proj", InputTap::Mlp));
+        layer.slots.push_back(LinearSlot::Of("up", p + "mlp.up_proj", InputTap::Mlp));
       }
     }
     if (c.moe.Sparse(index))
       DescribeMoe(model, p, tree.moeExperts, layer);
     else
-      layer.slots.push_back({"down", p + "mlp.down_proj", InputTap::Down, nullptr});
+      layer.slots.push_back(LinearSlot::Of("down", p + "mlp.down_proj", InputTap::Down));
     // GPTQModel 7.7's Qwen2-MoE / Qwen3-MoE trees hold no dense MLP: a layer in mlp_only_layers keeps it as stored.
     if (tree.moeExperts && c.moe.experts > 0 && !c.moe.Sparse(index)) {
       for (LinearSlot& s : layer.slots) s.skipped = s.skipped || s.role == "gate" || s.role == "up" || s.role == "down";
@@ -174,8 +174,8 @@ WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index, ModuleTre
     layer.name = root + "layers." + i;
     const std::string p = layer.name + ".";
     AddAttentionSlots(layer, p, "out_proj");
-    layer.slots.push_back({"up", p + "fc1", InputTap::Mlp, nullptr});
-    layer.slots.push_back({"down", p + "fc2", InputTap::Down, nullptr});
+    layer.slots.push_back(LinearSlot::Of("up", p + "fc1", InputTap::Mlp));
+    layer.slots.push_back(LinearSlot::Of("down", p + "fc2", InputTap::Down));
     layer.normNames = {p + "self_attn_layer_norm.weight", p + "self_attn_layer_norm.bias",
                        p + "final_layer_norm.weight", p + "final_layer_norm.bias"};
   }

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/dtype.h"
@@ -46,6 +47,15 @@ struct LinearSlot {
   std::string source;
   int64_t sourceRow = 0, sourceRows = 0;
   int64_t expert = -1;  // MoE: the routed expert this linear belongs to
+
+  /** A slot read from its own weights (the other fields at their defaults). */
+  static LinearSlot Of(std::string role, std::string name, InputTap input) {
+    LinearSlot s;
+    s.role = std::move(role);
+    s.name = std::move(name);
+    s.input = input;
+    return s;
+  }
 
   const std::string& SourceName() const { return source.empty() ? name : source; }
   /** MoE routers: never quantized (GPTQModel 7.7 and transformers 5.23 keep them full precision). */
