@@ -136,12 +136,24 @@ describe('quantstudio quantize --backend', () => {
     assert.equal(noPython.status, 1);
     assert.match(noPython.stderr, new RegExp(`the Python interpreter "${missing.replace(/[.]/g, '\\.')}" was not found`));
 
-    const awq = { quant_method: 'awq', bits: 4, group_size: 128, zero_point: true, version: 'gemm' };
-    const refused = quantstudio(['quantize', '--model', demo, '--config', config('b-awq', awq), '--out', outs[2], '--backend', 'python']);
+    const rtn = { quant_method: 'gptq', bits: 4, group_size: 128 };
+    const refused = quantstudio([
+      'quantize',
+      '--model',
+      demo,
+      '--config',
+      config('b-rtn', rtn),
+      '--out',
+      outs[2],
+      '--backend',
+      'python',
+      '--algorithm',
+      'rtn',
+    ]);
     assert.equal(refused.status, 1);
     assert.match(
       refused.stderr,
-      /the python backend quantizes GPTQ \(GPTQModel 7\.7\) and bitsandbytes \(NF4, FP4, int8\) configs; AWQ runs on backend "engine"/,
+      /the python backend quantizes GPTQ and AWQ \(GPTQModel 7\.7\) and bitsandbytes \(NF4, FP4, int8\) configs; algorithm rtn runs on backend "engine"/,
     );
     for (const out of outs) assert.ok(!existsSync(out), `${out} exists after a failed run`);
     assert.deepEqual(

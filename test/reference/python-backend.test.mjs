@@ -1,5 +1,5 @@
 // The python backend: the same quantize job run by the libraries themselves in the reference venv (GPTQModel 7.7
-// for GPTQ, transformers 5.23 + bitsandbytes 0.50 for NF4, on CPU here), through the CLI as a user runs it. Each
+// for GPTQ and AWQ, transformers 5.23 + bitsandbytes 0.50 for NF4, on CPU here), through the CLI as a user runs it. Each
 // result loads in our native runtime, and its perplexity (the job's own evaluation, the native engine's protocol)
 // is held to the native engine's on the same job and the same calibration tokens. Also: a Python without the
 // libraries gets the exact pip line, and a cancel mid-run leaves no output and no runner process.
@@ -30,6 +30,8 @@ const evaluate = { after: true, maxTokens: 16384 };
 // slightly different codes. 1 % of perplexity is a fraction of what 4-bit costs this model (fp16 → GPTQ 4-bit moves
 // it by about 0.7 % over the full text, RTN by 0.9 %), so a wrong mapping (bits, group size, sym) is caught.
 const GPTQ_TOLERANCE = 0.01;
+// GPTQModel 7.7's AWQ searches scales and clips in bf16 on the CPU where the engine works in fp32 (measured 0.6 %).
+const AWQ_TOLERANCE = 0.01;
 // bitsandbytes' NF4 quantizer and the engine's give the same codes and absmax (checkpoint-load.test.mjs: every layer
 // bit-identical), so the two checkpoints evaluate alike up to the double quant's rounding (measured below 1e-5).
 const NF4_TOLERANCE = 1e-4;
@@ -87,6 +89,24 @@ test("GPTQ 4-bit g128 through GPTQModel 7.7 loads in the runtime with the engine
   const [p, e] = [python.run.metrics.perplexityAfter, engine.run.metrics.perplexityAfter];
   console.log(`GPTQ 4-bit perplexity over ${evaluate.maxTokens} tokens: python ${p.toFixed(4)}, engine ${e.toFixed(4)}`);
   assert.ok(relativeGap(p, e) < GPTQ_TOLERANCE, `python ${p} vs engine ${e}`);
+});
+
+test("AWQ 4-bit g128 GEMM through GPTQModel 7.7 loads in the runtime with the engine's perplexity", { skip, timeout: 900_000 }, () => {
+  const config = { quant_method: 'awq', bits: 4, group_size: 128, zero_point: true, version: 'gemm' };
+  const python = quantize('awq-python', config, onPython());
+  assert.equal(python.status, 0, python.stderr);
+  const engine = quantize('awq-engine', config);
+  assert.equal(engine.status, 0, engine.stderr);
+  assert.equal(python.run.backend.libraries.gptqmodel, '7.7.0');
+  const written = JSON.parse(readFileSync(join(scratch, 'awq-python', 'config.json'), 'utf8')).quantization_config;
+  assert.deepEqual(
+    [written.quant_method, written.bits, written.group_size, written.zero_point, written.version],
+    ['awq', 4, 128, true, 'gemm'],
+  );
+  assert.equal(python.run.metrics.layers, 4);
+  const [p, e] = [python.run.metrics.perplexityAfter, engine.run.metrics.perplexityAfter];
+  console.log(`AWQ 4-bit perplexity over ${evaluate.maxTokens} tokens: python ${p.toFixed(4)}, engine ${e.toFixed(4)}`);
+  assert.ok(relativeGap(p, e) < AWQ_TOLERANCE, `python ${p} vs engine ${e}`);
 });
 
 test("NF4 with double quant through transformers + bitsandbytes 0.50 evaluates as the engine's NF4", { skip, timeout: 600_000 }, () => {

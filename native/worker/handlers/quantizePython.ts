@@ -1,6 +1,6 @@
 // The quantization step of a quantize job on the `python` backend: the same plan (defaults from the schemas),
 // the same calibration tokens as the engine would use, handed to the runner script in the user's Python
-// (GPTQModel 7.7 for GPTQ, transformers 5.23 + bitsandbytes 0.50 for NF4/FP4/int8), which writes into the
+// (GPTQModel 7.7 for GPTQ and AWQ, transformers 5.23 + bitsandbytes 0.50 for NF4/FP4/int8), which writes into the
 // staging folder that is renamed into place only when it succeeded.
 import * as fs from 'fs';
 import * as path from 'path';
@@ -36,12 +36,16 @@ export interface PythonQuantizeResult {
   backend: BackendRecord;
 }
 
-/** The python backend runs what the libraries implement: GPTQ through GPTQModel, bitsandbytes through transformers. */
+/** The methods GPTQModel 7.7 quantizes from calibration windows (the rest quantize as transformers loads). */
+const CALIBRATED = ['gptq', 'awq'];
+
+/** The python backend runs what the libraries implement: GPTQ and AWQ through GPTQModel, bitsandbytes through transformers. */
 function checkRunnable(plan: PipelinePlan): void {
-  if (plan.method === 'gptq' || plan.method === 'nf4' || plan.method === 'fp4' || plan.method === 'int8') return;
+  if (CALIBRATED.includes(plan.method) || plan.method === 'nf4' || plan.method === 'fp4' || plan.method === 'int8') return;
   throw new JobFailure(
     'INVALID_JOB',
-    `the python backend quantizes GPTQ (GPTQModel 7.7) and bitsandbytes (NF4, FP4, int8) configs; ${plan.method === 'rtn' ? 'algorithm rtn' : plan.method.toUpperCase()} runs on backend "engine"`,
+    'the python backend quantizes GPTQ and AWQ (GPTQModel 7.7) and bitsandbytes (NF4, FP4, int8) configs; ' +
+      `${plan.method === 'rtn' ? 'algorithm rtn' : plan.method.toUpperCase()} runs on backend "engine"`,
     'backend',
   );
 }
@@ -50,7 +54,7 @@ export async function quantizeOnPython(ctx: JobContext, plan: PipelinePlan, pyth
   checkRunnable(plan);
   const o = ctx.job.options;
   let calibration: number[][] = [];
-  if (plan.method === 'gptq') {
+  if (CALIBRATED.includes(plan.method)) {
     ctx.progress('tokenize', 0, 1);
     const windows = planCalibration(ctx.modelFolder, plan, o.calibration as CalibrationOptions | undefined);
     for (let s = 0; s < windows.nsamples; s++)

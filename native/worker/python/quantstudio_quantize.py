@@ -1,6 +1,7 @@
 """QuantStudio's runner for quantize jobs on the `python` backend: the job's settings, resolved by QuantStudio
-(defaults from its schemas), mapped 1:1 onto GPTQModel 7.7's QuantizeConfig (GPTQ) or transformers 5.23's
-BitsAndBytesConfig with bitsandbytes 0.50 (NF4 / FP4 / LLM.int8, serialized with save_pretrained).
+(defaults from its schemas), mapped 1:1 onto GPTQModel 7.7's QuantizeConfig (GPTQ, and AWQ with its GEMM / GEMV
+layouts) or transformers 5.23's BitsAndBytesConfig with bitsandbytes 0.50 (NF4 / FP4 / LLM.int8, serialized with
+save_pretrained).
 
 Protocol: the job is one JSON line on stdin; every report is one JSON line on stdout:
   {"type": "phase", "phase": "load" | "quantize" | "write", "device": ...}
@@ -17,7 +18,11 @@ import time
 
 from quantstudio_common import JobError, check_libraries, device_of, emit, main, peak_memory, with_library_errors
 
-NEEDS = {"gptq": ["torch", "transformers", "gptqmodel"], "bitsandbytes": ["torch", "transformers", "bitsandbytes"]}
+NEEDS = {
+    "gptq": ["torch", "transformers", "gptqmodel"],
+    "awq": ["torch", "transformers", "gptqmodel"],
+    "bitsandbytes": ["torch", "transformers", "bitsandbytes"],
+}
 
 
 def gptq_config(plan, config, device):
@@ -40,16 +45,7 @@ def gptq_config(plan, config, device):
     # GPTQConfig and QuantizeConfig share act_group_aware and its default (on unless desc_act); only a value the job sets is passed.
     if "act_group_aware" in config:
         settings["act_group_aware"] = config["act_group_aware"]
-    # A module kept in float is a negative `dynamic` rule (GPTQModel 7.7 matches "-:" patterns against full module names).
-    skip = [m for m in plan.get("skipModules", []) if m != "lm_head"]
-    dynamic = {}
-    if skip:
-        import re
-
-        dynamic = {f"-:^{re.escape(m)}$": {} for m in skip}
-    # The config's own per-module overrides go to GPTQModel as written (the plan has checked them as the engine does).
-    if plan.get("dynamicJson"):
-        dynamic.update(json.loads(plan["dynamicJson"]))
+    dynamic = skipped_dynamic(plan)
     if dynamic:
         settings["dynamic"] = dynamic
     try:
@@ -58,14 +54,49 @@ def gptq_config(plan, config, device):
         raise JobError("BAD_CONFIG", f"GPTQModel 7.7 QuantizeConfig refused the job's settings {settings}: {error}")
 
 
-def quantize_gptq(job, device):
+def skipped_dynamic(plan):
+    """Modules kept in float as negative `dynamic` rules (GPTQModel 7.7 matches "-:" patterns against full module
+    names), then the config's own per-module overrides as written (the plan has checked them as the engine does)."""
+    import re
+
+    dynamic = {f"-:^{re.escape(m)}$": {} for m in plan.get("skipModules", []) if m != "lm_head"}
+    if plan.get("dynamicJson"):
+        dynamic.update(json.loads(plan["dynamicJson"]))
+    return dynamic
+
+
+def awq_config(plan, device):
+    """GPTQModel 7.7's AWQ config from the job's resolved AWQ settings: zero_point is GPTQModel's sym=False, the
+    layout ("awq-gemm", "awq-gemv") its FORMAT."""
+    from gptqmodel import QuantizeConfig
+    from gptqmodel.quantization.config import FORMAT, METHOD
+
+    settings = dict(
+        bits=plan["bits"],
+        group_size=plan["groupSize"],
+        sym=not plan["zeroPoint"],
+        quant_method=METHOD.AWQ,
+        format=FORMAT(plan["layout"].removeprefix("awq-").replace("-", "_")),
+        device=device,
+    )
+    dynamic = skipped_dynamic(plan)
+    if dynamic:
+        settings["dynamic"] = dynamic
+    try:
+        return QuantizeConfig(**settings)
+    except (TypeError, ValueError) as error:
+        raise JobError("BAD_CONFIG", f"GPTQModel 7.7 QuantizeConfig refused the job's AWQ settings {settings}: {error}")
+
+
+def quantize_gptqmodel(job, device):
     # GPTQModel 7.7 sizes its CPU pool at half the cores while its model loader asks for 2 workers, which fails
     # on a 2- or 3-core machine ("requests 2 workers but parent 'cpu' only has 1"); a set value is kept.
     os.environ.setdefault("GPTQMODEL_CPU_WORKERS", str(max(2, (os.cpu_count() or 1) // 2)))
     import torch
     from gptqmodel import GPTQModel
 
-    quantize_config = gptq_config(job["plan"], job["config"], device)
+    plan = job["plan"]
+    quantize_config = awq_config(plan, device) if plan["method"] == "awq" else gptq_config(plan, job["config"], device)
     emit({"type": "phase", "phase": "load", "device": device})
     model = GPTQModel.load(job["source"], quantize_config)
     total = model.model.config.num_hidden_layers
@@ -129,13 +160,13 @@ def quantize_bnb(job, device):
 def run(job):
     method = "bitsandbytes" if job["plan"]["method"] in ("nf4", "fp4", "int8") else job["plan"]["method"]
     if method not in NEEDS:
-        raise JobError("BAD_CONFIG", f"the python backend quantizes gptq and bitsandbytes configs; {method} runs on the engine backend")
+        raise JobError("BAD_CONFIG", f"the python backend quantizes gptq, awq and bitsandbytes configs; {method} runs on the engine backend")
     libraries = check_libraries(method, NEEDS[method])
     import torch
 
     device = device_of(torch)
     started = time.monotonic()
-    with_library_errors(torch, device, lambda: (quantize_gptq if method == "gptq" else quantize_bnb)(job, device))
+    with_library_errors(torch, device, lambda: (quantize_bnb if method == "bitsandbytes" else quantize_gptqmodel)(job, device))
     emit({"type": "result", "device": device, "libraries": libraries, "seconds": time.monotonic() - started, **peak_memory(torch, device)})
 
 

@@ -86,7 +86,7 @@ export function newJobFilePaths(workspaceDir: string, modelFolder: string, templ
   return { jobFile: path.join(workspaceDir, `${name}.quant.json`), output: path.join(workspaceDir, '.quantstudio', 'models', name) };
 }
 
-/** The backends a new job file can name; the python backend takes GPTQ (GPTQModel 7.7) and bitsandbytes, not AWQ. */
+/** The backends a new job file can name; the python backend takes every template (GPTQModel 7.7, bitsandbytes 0.50). */
 export const BACKEND_CHOICES = [
   { backend: 'engine', label: 'Native engine', detail: "QuantStudio's own engine on this CPU (default)" },
   {
@@ -96,10 +96,6 @@ export const BACKEND_CHOICES = [
   },
 ] as const;
 export type JobBackend = (typeof BACKEND_CHOICES)[number]['backend'];
-
-export function pythonBackendTakes(template: MethodTemplate): boolean {
-  return template.config.quant_method !== 'awq';
-}
 
 /** The job file's object: paths inside its folder relative to it, perplexity measured before and after quantizing. */
 export function jobFileObject(

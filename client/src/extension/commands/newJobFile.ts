@@ -5,7 +5,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { JobCommandContext } from '../jobs/runJob';
 import { pickModel } from '../pick/pickModel';
-import { BACKEND_CHOICES, JobBackend, jobFileText, METHOD_TEMPLATES, newJobFilePaths, pythonBackendTakes } from './methodTemplates';
+import { BACKEND_CHOICES, JobBackend, jobFileText, METHOD_TEMPLATES, newJobFilePaths } from './methodTemplates';
 
 /** `file`, or `file` with -2, -3… before .quant.json when it exists: never overwrite someone's job file. */
 function freeName(file: string): string {
@@ -32,7 +32,7 @@ export async function createJobFile(ctx: JobCommandContext): Promise<vscode.Uri 
     { title: 'Quantize Model: method', placeHolder: 'No job file (*.quant.json) yet: pick the method of a new one' },
   );
   if (!template) return undefined;
-  const backend = pythonBackendTakes(template.template) ? await pickBackend() : 'engine';
+  const backend = await pickBackend();
   if (!backend) return undefined;
   const model = await pickModel(ctx.extension, { title: 'Quantize Model: model', only: 'full-precision' });
   if (!model) return undefined;
