@@ -86,6 +86,8 @@ test("GPTQ 4-bit g128 through GPTQModel 7.7 loads in the runtime with the engine
   // GPTQModel 7.7 writes logs/ into its working folder and offloads under TMPDIR: both stay in the runner's scratch.
   assert.ok(!existsSync(join(scratch, 'logs')), 'logs/ written into the working folder');
   assert.ok(!existsSync(join(scratch, 'gptq-python', '.python-scratch')), 'the scratch folder was shipped');
+  assert.equal(written.meta.offload_to_disk_path, undefined, 'the config names the scratch folder, gone after the run');
+  assert.deepEqual(written.meta.quantizer, ['gptqmodel:7.7.0'], "GPTQModel's own stamp stays");
   const [p, e] = [python.run.metrics.perplexityAfter, engine.run.metrics.perplexityAfter];
   console.log(`GPTQ 4-bit perplexity over ${evaluate.maxTokens} tokens: python ${p.toFixed(4)}, engine ${e.toFixed(4)}`);
   assert.ok(relativeGap(p, e) < GPTQ_TOLERANCE, `python ${p} vs engine ${e}`);

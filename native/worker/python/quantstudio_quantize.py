@@ -120,6 +120,23 @@ def quantize_gptqmodel(job, device):
         model.quantize(windows, batch_size=1)
     emit({"type": "phase", "phase": "write", "device": device})
     model.save(job["out"])
+    forget_scratch(job["out"])
+
+
+def forget_scratch(folder):
+    """GPTQModel 7.7 records its offload folder (inside the job's scratch, gone after the run) in the configs'
+    `meta`; the checkpoint keeps every other field as GPTQModel wrote it."""
+    for name, key in (("config.json", "quantization_config"), ("quantize_config.json", None)):
+        path = os.path.join(folder, name)
+        if not os.path.exists(path):
+            continue
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        section = data.get(key) if key else data
+        if isinstance(section, dict) and isinstance(section.get("meta"), dict) and section["meta"].pop("offload_to_disk_path", None):
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump(data, f, indent=2)
+                f.write("\n")
 
 
 def bnb_config(plan):
