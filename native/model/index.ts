@@ -15,6 +15,7 @@ export {
   tokenFor,
 } from './tokenGrant';
 export type { TokenGrant } from './tokenGrant';
+export { apiBase, SERVING_ENDPOINT_ENV, SERVING_KEY_ENV, servingGrant, servingKeyFor } from './servingKey';
 export { isRunning } from './leftovers';
 export { readLocalModel } from './localFolder';
 export { notRegularFile, otherThanFile } from './fileKind';

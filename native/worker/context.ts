@@ -15,7 +15,7 @@ export interface JobContext {
 
 /** What a handler returns; the worker adds ids, timing, model and environment. */
 export type HandlerOutput = Pick<RunResult, 'metrics'> &
-  Partial<Pick<RunResult, 'rows' | 'layers' | 'text' | 'output' | 'backend'>> & {
+  Partial<Pick<RunResult, 'rows' | 'layers' | 'text' | 'output' | 'backend' | 'endpoint' | 'serving'>> & {
     model?: Partial<RunResult['model']>;
   };
 

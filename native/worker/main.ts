@@ -12,6 +12,7 @@ import { runMeasureChild } from './handlers/benchmark/measureChild';
 import { runGenerate } from './handlers/generate';
 import { runPerplexity } from './handlers/perplexity';
 import { runQuantize } from './handlers/quantize';
+import { runServing } from './handlers/serving';
 import { JobFailure, errorInfo } from './jobFailure';
 import { readModelInfo } from './modelInfo';
 import { dieWithParent } from './parentWatch';
@@ -26,6 +27,7 @@ const HANDLERS: Record<JobKind, JobHandler> = {
   generate: runGenerate,
   quantize: runQuantize,
   benchmark: runBenchmark,
+  serving: runServing,
 };
 
 const controller = new AbortController();
@@ -53,13 +55,17 @@ async function run(raw: unknown): Promise<RunResult> {
   const startedAt = new Date();
   const clock = process.hrtime.bigint();
   const job = validateJob(raw);
-  const modelFolder = await jobModelFolder(job.model, {
-    signal: controller.signal,
-    onDownload: (d) => void post({ type: 'progress', phase: 'download', current: d.bytesDone, total: d.bytesTotal, message: d.file }),
-    log: (text) => void post({ type: 'log', level: 'info', text }),
-  });
-  const modelInfo = await readModelInfo(modelFolder);
-  const memory = await checkJobMemory(job, modelFolder); // before any work: a job that cannot fit fails now
+  // A serving job's model lives on its server: there is no folder to resolve, read or fit into memory here.
+  const local = job.kind !== 'serving';
+  const modelFolder = local
+    ? await jobModelFolder(job.model, {
+        signal: controller.signal,
+        onDownload: (d) => void post({ type: 'progress', phase: 'download', current: d.bytesDone, total: d.bytesTotal, message: d.file }),
+        log: (text) => void post({ type: 'log', level: 'info', text }),
+      })
+    : '';
+  const modelInfo = local ? await readModelInfo(modelFolder) : {};
+  const memory = local ? await checkJobMemory(job, modelFolder) : undefined; // before any work: a job that cannot fit fails now
   const addon = openEngine();
   const ctx: JobContext = {
     job,
@@ -70,7 +76,7 @@ async function run(raw: unknown): Promise<RunResult> {
     token: (text) => void post({ type: 'token', text }),
     log: (level, text) => void post({ type: 'log', level, text }),
   };
-  ctx.log('info', `${job.kind} on ${modelFolder}`);
+  ctx.log('info', `${job.kind} on ${modelFolder || job.model}`);
   if (memory)
     ctx.log('info', `memory: about ${humanBytes(memory.needed)} needed at the peak, ${humanBytes(memory.available.bytes)} available`);
   const out = await HANDLERS[job.kind](ctx);
@@ -84,7 +90,7 @@ async function run(raw: unknown): Promise<RunResult> {
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),
     durationSeconds: Number(process.hrtime.bigint() - clock) / 1e9,
-    model: { ref: job.model, path: modelFolder, ...modelInfo, ...out.model },
+    model: { ref: job.model, ...(local ? { path: modelFolder } : {}), ...modelInfo, ...out.model },
     ...(job.config === undefined ? {} : { config: job.config }),
     options: job.options,
     environment: environment(addon),
@@ -92,6 +98,8 @@ async function run(raw: unknown): Promise<RunResult> {
     ...(out.backend === undefined ? {} : { backend: out.backend }),
     ...(out.rows === undefined ? {} : { rows: out.rows }),
     ...(out.layers === undefined ? {} : { layers: out.layers }),
+    ...(out.endpoint === undefined ? {} : { endpoint: out.endpoint }),
+    ...(out.serving === undefined ? {} : { serving: out.serving }),
     ...(out.text === undefined ? {} : { text: out.text }),
     ...(out.output === undefined ? {} : { output: out.output }),
   };

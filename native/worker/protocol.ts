@@ -1,8 +1,9 @@
 // The messages between a job runner and its worker process, and the RunResult a job ends with.
 // Plain JSON over the fork IPC channel; schemas/run-result.schema.json is the RunResult's contract.
 
-export type JobKind = 'quantize' | 'benchmark' | 'generate' | 'perplexity';
-export const JOB_KINDS: readonly JobKind[] = ['quantize', 'benchmark', 'generate', 'perplexity'];
+/** `serving`: a benchmark of a running OpenAI-compatible server (its `model` is the name the server serves). */
+export type JobKind = 'quantize' | 'benchmark' | 'generate' | 'perplexity' | 'serving';
+export const JOB_KINDS: readonly JobKind[] = ['quantize', 'benchmark', 'generate', 'perplexity', 'serving'];
 
 export type JsonObject = { [key: string]: unknown };
 
@@ -36,6 +37,8 @@ export type ErrorCode =
   | 'INVALID_JOB'
   | 'MODEL_NOT_FOUND'
   | 'NEEDS_TOKEN'
+  /** A serving benchmark's server wants an API key that was not given for it (or refused the one given). */
+  | 'NEEDS_API_KEY'
   | 'INVALID_MODEL'
   | 'INPUT_NOT_FOUND'
   | 'NOT_AVAILABLE'
@@ -87,6 +90,49 @@ export interface BenchmarkRow {
   perplexityDelta: number | null;
 }
 
+/** Median, 90th and 99th percentile and mean of one latency over a concurrency level's requests, in ms. */
+export interface LatencySummary {
+  median: number;
+  p90: number;
+  p99: number;
+  mean: number;
+}
+
+/** One concurrency level of a serving benchmark (schemas/run-result.schema.json's `servingLevel` documents each field). */
+export interface ServingLevel {
+  concurrency: number;
+  /** Requests that streamed to their end, and those that failed. */
+  completed: number;
+  failed: number;
+  /** The first failure's message, when any request failed. */
+  firstError?: string;
+  durationSeconds: number;
+  requestsPerSecond: number;
+  outputTokensPerSecond: number;
+  /** Per completed request, as the server counted them (its usage), else output chunks. */
+  meanPromptTokens: number | null;
+  meanOutputTokens: number;
+  timeToFirstTokenMs: LatencySummary;
+  /** Per request: (last chunk − first chunk) / (output tokens − 1). */
+  timePerOutputTokenMs: LatencySummary;
+  /** Gaps between consecutive streamed chunks, all requests pooled. */
+  interTokenLatencyMs: LatencySummary;
+  requestLatencyMs: LatencySummary;
+}
+
+/** The server a serving benchmark measured. */
+export interface EndpointRecord {
+  url: string;
+  /** The model name it served, as sent in each request. */
+  model: string;
+  /** What the server says it is: its `server` response header and the model's `owned_by`, when it sends them. */
+  server?: string;
+  /** How output tokens were counted: the server's usage figures, or one per streamed chunk. */
+  tokenCount: 'usage' | 'chunks';
+  /** Whether an API key was sent (never the key). */
+  authenticated: boolean;
+}
+
 export interface LayerRecord {
   name: string;
   seconds: number;
@@ -134,6 +180,9 @@ export interface RunResult {
   /** Quantize jobs: what quantized the model. */
   backend?: BackendRecord;
   rows?: BenchmarkRow[];
+  /** Serving jobs: the server measured, and one entry per concurrency level in the order run. */
+  endpoint?: EndpointRecord;
+  serving?: ServingLevel[];
   /** Quantize jobs: each layer's time and reconstruction error, in order. */
   layers?: LayerRecord[];
   text?: string;

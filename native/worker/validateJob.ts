@@ -81,6 +81,15 @@ const OPTION_TABLE: Record<JobKind, Record<string, OptionSpec>> = {
     /** Python backend: GPTQModel's kernel for GPTQ and AWQ checkpoints (the runner checks the name). */
     kernel: { type: 'string' },
   },
+  // The job's model is the name the server serves; handlers/serving/plan.ts checks the endpoint's URL.
+  serving: {
+    endpoint: { type: 'string', required: true },
+    concurrency: { type: 'positiveIntegers' },
+    requests: { type: 'positiveInteger' },
+    promptWords: { type: 'positiveInteger' },
+    maxTokens: { type: 'positiveInteger' },
+    ignoreEos: { type: 'boolean' },
+  },
 };
 
 function isObject(v: unknown): v is JsonObject {

@@ -15,6 +15,7 @@ export const COMMANDS = {
   compareRuns: 'quantstudio.compareRuns',
   exportRun: 'quantstudio.exportRun',
   setHubToken: 'quantstudio.setHubToken',
+  setServingApiKey: 'quantstudio.setServingApiKey',
   checkpointDoctor: 'quantstudio.checkpointDoctor',
   refreshRuns: 'quantstudio.refreshRuns',
   // the Runs view's item actions (hidden from the palette; the tree item is the argument)

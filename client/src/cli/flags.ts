@@ -41,6 +41,14 @@ export function positiveInteger(flags: ParsedFlags, name: string, fallback?: num
   return Number.isInteger(n) && n > 0 ? n : `${name} must be a positive integer, got '${text}'`;
 }
 
+/** "1,16" → [1, 16], or an error string. */
+export function integerList(flags: ParsedFlags, name: string): number[] | undefined | string {
+  const text = flags.values.get(name);
+  if (text === undefined) return undefined;
+  const list = text.split(',').map((s) => Number(s.trim()));
+  return list.every((n) => Number.isInteger(n) && n > 0) ? list : `${name} must be positive integers separated by commas, got '${text}'`;
+}
+
 /** A finite number flag, or an error string. */
 export function finiteNumber(flags: ParsedFlags, name: string): number | undefined | string {
   const text = flags.values.get(name);

@@ -3,6 +3,7 @@
 // (a closed terminal) cancel cleanly, and a failure becomes a message on stderr and exit code 1.
 import { JobCancelledError, JobCrashedError, JobError, startJob } from '../jobs';
 import type { Job, JobProgress, RunResult } from '../jobs';
+import type { TokenGrant } from '../../../native/model';
 
 const LOG_EVERY_MS = 3000;
 /** Signals that cancel the job: its worker stops and its partial output is removed before the CLI exits. */
@@ -51,6 +52,8 @@ function progressReporter(): { report(p: JobProgress): void; hold(): void; done(
 export interface CliJobOptions {
   /** Called with each streamed piece of generated text. */
   onToken?: (text: string) => void;
+  /** A serving benchmark's API key and the endpoint the user gave it for. */
+  serving?: TokenGrant;
 }
 
 /** Runs the job; returns the RunResult, or undefined after printing why it failed. */
@@ -72,6 +75,7 @@ export async function runCliJob(command: string, job: Job, options: CliJobOption
         if (level === 'warn' || level === 'error') process.stderr.write(`${text}\n`);
       },
       signal: controller.signal,
+      ...(options.serving ? { serving: options.serving } : {}),
     });
   } catch (error) {
     reporter.done();

@@ -12,6 +12,7 @@ import { generate } from './commands/generate';
 import { evaluatePerplexity } from './commands/perplexity';
 import { HubSecretsState } from './hubToken';
 import { setHubToken } from './commands/setHubToken';
+import { setServingApiKey } from './commands/setServingApiKey';
 import type { JobCommandContext } from './jobs/runJob';
 import { createLanguageClient, pushSettings } from './languageClient';
 import { quantizeModel } from './commands/quantize';
@@ -52,6 +53,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     command(COMMANDS.runsExport, (arg) => exportRunCommand(arg)),
     command(COMMANDS.runsDelete, async (arg) => (await deleteRun(arg)) && runs.refresh()),
     command(COMMANDS.setHubToken, () => setHubToken(context, output)),
+    command(COMMANDS.setServingApiKey, () => setServingApiKey(context, output)),
     command(COMMANDS.checkpointDoctor, (arg) => checkpointDoctor(arg)),
   );
   context.subscriptions.push(registerPanels());

@@ -50,7 +50,21 @@ const SECTION_OPTIONS = [
   'kernel',
 ] as const;
 
-/** A *.quant.json job file → a benchmark job: its model, its config as the first variant, the section's variants. */
+/** Fields of benchmark.endpoint passed to a serving job as they are (schemas/job.schema.json). */
+const ENDPOINT_OPTIONS = ['concurrency', 'requests', 'promptWords', 'maxTokens', 'ignoreEos'] as const;
+
+/** benchmark.endpoint → a serving job: the server at `url`, asked for `model` (default: the job file's model as written). */
+function servingJobOf(file: string, endpoint: unknown, model: string): Job | string {
+  if (!isObject(endpoint)) return `${file}: benchmark.endpoint must be an object { "url": … }`;
+  if (typeof endpoint.url !== 'string')
+    return `${file}: benchmark.endpoint.url (the server's API base, e.g. http://127.0.0.1:8000/v1) is missing`;
+  const options: Json = { endpoint: endpoint.url };
+  for (const key of ENDPOINT_OPTIONS) if (endpoint[key] !== undefined) options[key] = endpoint[key];
+  return { kind: 'serving', model: typeof endpoint.model === 'string' ? endpoint.model : model, options };
+}
+
+/** A *.quant.json job file → a benchmark job: its model, its config as the first variant, the section's variants;
+ *  a section with an `endpoint` → a serving job against that server instead. */
 export function benchmarkJobFromJobFile(file: string): Job | string {
   const value = readJsonObject(file);
   if (typeof value === 'string') return value;
@@ -60,6 +74,7 @@ export function benchmarkJobFromJobFile(file: string): Job | string {
   if (typeof own === 'string') return own;
   const section = value.benchmark ?? {};
   if (!isObject(section)) return `${file}: "benchmark" must be an object`;
+  if (section.endpoint !== undefined) return servingJobOf(file, section.endpoint, value.model);
   const options: Json = {};
   for (const key of SECTION_OPTIONS) if (section[key] !== undefined) options[key] = section[key];
   if (options.calibration !== undefined) options.calibration = resolvedCalibration(options.calibration, base) ?? options.calibration;

@@ -54,6 +54,12 @@ export function keyMetric(run: RunResult): string {
       const best = Math.max(...run.rows.map((r) => r.throughputTokensPerSecond));
       return `${variants} variant${variants === 1 ? '' : 's'}, up to ${best.toFixed(1)} tok/s`;
     },
+    serving: () => {
+      const levels = run.serving ?? [];
+      if (levels.length === 0) return undefined;
+      const best = Math.max(...levels.map((l) => l.outputTokensPerSecond));
+      return `up to ${best.toFixed(1)} tok/s at concurrency ${levels.map((l) => l.concurrency).join('/')}`;
+    },
   };
   return byKind[run.kind]() ?? `${run.durationSeconds.toFixed(1)} s`;
 }

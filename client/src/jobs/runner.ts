@@ -2,12 +2,15 @@
 // settles with the RunResult, a JobError the worker reported, a JobCancelledError, or a JobCrashedError.
 // No `vscode` import: the extension and the CLI both use this.
 import { ChildProcess, fork } from 'child_process';
+import { SERVING_ENDPOINT_ENV, SERVING_KEY_ENV } from '../../../native/model';
+import type { TokenGrant } from '../../../native/model';
 import type { Job, JobKind, LogLevel, RunResult, RunnerMessage, WorkerMessage, WorkerProgress } from '../../../native/worker/protocol';
 import { JobCancelledError, JobCrashedError, JobError } from './errors';
 import { removeDeadStaging, removeStagingLeftovers } from './leftovers';
 import { workerPath } from './workerPath';
 
 export type { Job, JobKind, RunResult };
+export type { EndpointRecord, LatencySummary, ServingLevel } from '../../../native/worker/protocol';
 
 export type JobProgress = WorkerProgress;
 
@@ -22,6 +25,8 @@ export interface JobCallbacks {
   threads?: number;
   /** Where a job on a Hub id downloads from; unset, the worker keeps the environment's HF_ENDPOINT / HF_TOKEN. */
   hub?: HubAccess;
+  /** A serving benchmark's API key and the one endpoint the user gave it for (native/model/servingKey.ts). */
+  serving?: TokenGrant;
 }
 
 export interface HubAccess {
@@ -33,8 +38,17 @@ export interface HubAccess {
 /** The worker's environment: ours, with QUANTSTUDIO_THREADS set when a thread count is asked for and
  *  HF_ENDPOINT / HF_TOKEN when the caller names a Hub endpoint. A named endpoint never inherits our
  *  HF_TOKEN: the worker sends HF_TOKEN to HF_ENDPOINT, and that token was given for another one. */
-export function workerEnv(threads: number | undefined, base: NodeJS.ProcessEnv = process.env, hub: HubAccess = {}): NodeJS.ProcessEnv {
+export function workerEnv(
+  threads: number | undefined,
+  base: NodeJS.ProcessEnv = process.env,
+  hub: HubAccess = {},
+  serving?: TokenGrant,
+): NodeJS.ProcessEnv {
   const extra: NodeJS.ProcessEnv = {};
+  if (serving) {
+    extra[SERVING_KEY_ENV] = serving.token;
+    extra[SERVING_ENDPOINT_ENV] = serving.endpoint;
+  }
   if (threads !== undefined && Number.isInteger(threads) && threads > 0) extra.QUANTSTUDIO_THREADS = String(threads);
   if (hub.endpoint) extra.HF_ENDPOINT = hub.endpoint;
   if (hub.token) extra.HF_TOKEN = hub.token;
@@ -63,7 +77,7 @@ export function startJob(job: Job, callbacks: JobCallbacks = {}): Promise<RunRes
     const child: ChildProcess = fork(workerPath(), [], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
-      env: workerEnv(callbacks.threads, process.env, callbacks.hub),
+      env: workerEnv(callbacks.threads, process.env, callbacks.hub, callbacks.serving),
     });
     const logTail: string[] = [];
     const remember = (line: string): void => {

@@ -7,7 +7,7 @@ import type { RunResult } from '../../../client/src/jobs/runner';
 import { attributes, byTestId, fixtureRun, tableCells, unescape } from './panels-html';
 
 const ctx = { cspSource: 'vscode-webview://abc', nonce: 'N0nce' };
-const KINDS: Array<RunResult['kind']> = ['quantize', 'benchmark', 'generate', 'perplexity'];
+const KINDS: Array<RunResult['kind']> = ['quantize', 'benchmark', 'generate', 'perplexity', 'serving'];
 
 function state(html: string): unknown {
   return JSON.parse(unescape(/<body data-state="([^"]*)">/.exec(html)?.[1] ?? 'null'));
@@ -23,7 +23,9 @@ test('every page allows only its own nonce-tagged style and script, and loads no
     );
     assert.deepEqual(html.match(/<script[^>]*>/g), ['<script nonce="N0nce">']);
     assert.deepEqual(html.match(/<style[^>]*>/g), ['<style nonce="N0nce">']);
-    assert.doesNotMatch(html, /https?:\/\//, kind);
+    // a serving run names its server's URL as text (escaped, never a link or a source)
+    const endpoint = fixtureRun(kind).endpoint?.url;
+    assert.doesNotMatch(endpoint === undefined ? html : html.split(endpoint).join(''), /https?:\/\//, kind);
     assert.doesNotMatch(html, / style="| on\w+="/, kind);
   }
 });
@@ -34,12 +36,14 @@ test('each kind has its title and markers, and persists the run file it shows', 
     benchmark: ['benchmark-table', 'chart-latency', 'chart-throughput', 'chart-memory', 'chart-perplexity'],
     generate: ['generate-prompt', 'generate-text', 'tokens-per-second', 'generate-settings'],
     perplexity: ['perplexity-summary'],
+    serving: ['serving-table', 'chart-serving-throughput', 'chart-serving-ttft', 'chart-serving-tpot', 'chart-serving-requests'],
   };
   const titles = {
     quantize: 'Quantize — tiny-llama',
     benchmark: 'Benchmark — tiny-llama',
     generate: 'Generate — tiny-llama-gptq',
     perplexity: 'Perplexity — tiny-llama',
+    serving: 'Serving Benchmark — tiny-llama',
   };
   for (const kind of KINDS) {
     const runFile = `/w/runs/${kind}.json`;

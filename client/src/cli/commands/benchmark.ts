@@ -10,7 +10,17 @@ import type { Command } from '../command';
 import { usageError } from '../command';
 import { backendLabel, benchmarkJobFromJobFile, configVariantOf } from '../../jobs';
 import {
+  cliServingGrant,
+  SERVING_FLAGS,
+  SERVING_SWITCHES,
+  SERVING_USAGE,
+  servingFlagOptions,
+  servingJobFromFlags,
+  servingTable,
+} from './servingBenchmark';
+import {
   BACKEND_FLAGS,
+  integerList,
   BACKEND_USAGE,
   backendOptions,
   parseFlags,
@@ -41,14 +51,6 @@ function takeRepeatable(args: readonly string[]): { rest: string[]; values: Map<
     values.get(arg)!.push(value);
   }
   return { rest, values };
-}
-
-/** "1,16" → [1, 16], or an error string. */
-function integerList(flags: ParsedFlags, name: string): number[] | undefined | string {
-  const text = flags.values.get(name);
-  if (text === undefined) return undefined;
-  const list = text.split(',').map((s) => Number(s.trim()));
-  return list.every((n) => Number.isInteger(n) && n > 0) ? list : `${name} must be positive integers separated by commas, got '${text}'`;
 }
 
 /** The run-shaping flags as job options (those given), or an error string. */
@@ -117,12 +119,19 @@ function table(run: RunResult): string {
   return `benchmark of ${run.model.ref} in ${run.durationSeconds.toFixed(1)} s (${where}${evaluated})\n${text.join('\n')}\n${note}\n`;
 }
 
+async function printServing(job: Job, flags: ParsedFlags): Promise<number> {
+  const run = await runCliJob('benchmark', job, { serving: cliServingGrant(flags) });
+  if (!run) return 1;
+  process.stdout.write(flags.switches.has('--json') ? `${JSON.stringify(run, null, 2)}\n` : servingTable(run));
+  return 0;
+}
+
 export const benchmarkCommand: Command = {
   name: 'benchmark',
   summary: 'latency, throughput, peak memory and perplexity of a model and its quantized variants side by side',
   usage:
     'quantstudio benchmark <job.quant.json> | --model <dir|hub id> [--config <file>]... [--variant <dir>]... [--batch 1,16] [--prompt-length N] [--prompt-tokens N] [--new-tokens N[,N]] [--eval-tokens N | --no-eval] [--repeat N] ' +
-    `${RUN_OPTION_USAGE} ${BACKEND_USAGE} [--kernel <GPTQModel backend>] [--json]`,
+    `${RUN_OPTION_USAGE} ${BACKEND_USAGE} [--kernel <GPTQModel backend>] [--json]\n  or: ${SERVING_USAGE}`,
   async run(args) {
     const taken = takeRepeatable(args);
     if (typeof taken === 'string') return usageError(this, taken);
@@ -138,11 +147,19 @@ export const benchmarkCommand: Command = {
         ...RUN_OPTION_FLAGS,
         ...BACKEND_FLAGS,
         '--kernel',
+        ...SERVING_FLAGS,
       ],
-      switches: ['--json', '--no-eval'],
+      switches: ['--json', '--no-eval', ...SERVING_SWITCHES],
       positional: 1,
     });
     if (typeof flags === 'string') return usageError(this, flags);
+    const serving = servingFlagOptions(flags);
+    if (typeof serving === 'string') return usageError(this, serving);
+    if (flags.values.has('--endpoint')) {
+      if (flags.positional.length > 0) return usageError(this, 'give either a job file or --endpoint, not both');
+      const job = servingJobFromFlags(flags, serving);
+      return typeof job === 'string' ? usageError(this, job) : printServing(job, flags);
+    }
     const options = optionsFromFlags(flags);
     if (typeof options === 'string') return usageError(this, options);
 
@@ -152,6 +169,7 @@ export const benchmarkCommand: Command = {
       if (flags.values.has('--model')) return usageError(this, 'give either a job file or --model, not both');
       const fromFile = benchmarkJobFromJobFile(jobFile);
       if (typeof fromFile === 'string') return usageError(this, fromFile);
+      if (fromFile.kind === 'serving') return printServing({ ...fromFile, options: { ...fromFile.options, ...serving } }, flags);
       job = fromFile;
     } else {
       const model = flags.values.get('--model');

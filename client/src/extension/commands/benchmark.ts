@@ -6,7 +6,9 @@
 // ({ model, config? }) it runs without asking.
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { benchmarkJobFromJobFile, quantizedCheckpointOf } from '../../jobs';
+import { benchmarkJobFromJobFile, quantizedCheckpointOf, type Job } from '../../jobs';
+import { servingGrantFor } from '../servingKeys';
+import { apiBase } from '../../../../native/model';
 import type { JsonObject } from '../../../../native/worker/protocol';
 import { jobCommandArgs, runJobWithProgress, workspaceDirFor, type JobCommandArgs, type JobCommandContext } from '../jobs/runJob';
 import { pythonInterpreter } from '../jobs/pythonInterpreter';
@@ -29,7 +31,10 @@ interface Plan {
 
 export async function benchmark(ctx: JobCommandContext, arg?: unknown): Promise<void> {
   if (!ensureTrusted('Benchmarking')) return;
-  const plan = await planFrom(ctx, jobCommandArgs(arg));
+  const args = jobCommandArgs(arg);
+  const serving = args.uri ? benchmarkJobFromJobFile(args.uri.fsPath) : undefined;
+  if (typeof serving === 'object' && serving.kind === 'serving') return benchmarkServer(ctx, serving, args.uri!);
+  const plan = await planFrom(ctx, args);
   if (!plan) return;
   if (typeof plan === 'string') {
     ctx.output.error(plan);
@@ -54,6 +59,21 @@ export async function benchmark(ctx: JobCommandContext, arg?: unknown): Promise<
     noun: 'Benchmark',
     workspaceDir: workspaceDirFor(plan.uri, plan.model),
     live: openLiveRunPanel({ kind: 'benchmark', title: modelName }),
+  });
+}
+
+/** A job file whose benchmark section names an endpoint: the server measured, with the key stored for it. */
+async function benchmarkServer(ctx: JobCommandContext, job: Job, uri: vscode.Uri): Promise<void> {
+  const base = apiBase(String(job.options.endpoint));
+  const grant = base === undefined ? undefined : await servingGrantFor(ctx.extension, base); // the worker names a bad URL
+  ctx.output.info(`serving benchmark of ${String(job.options.endpoint)}${grant ? ' with the API key stored for it' : ''}`);
+  await runJobWithProgress(ctx, {
+    job,
+    title: `Benchmarking the server of ${path.basename(job.model)}`,
+    noun: 'Serving benchmark',
+    workspaceDir: workspaceDirFor(uri, path.dirname(uri.fsPath)),
+    live: openLiveRunPanel({ kind: 'serving', title: path.basename(job.model) }),
+    ...(grant ? { serving: grant } : {}),
   });
 }
 

@@ -18,6 +18,7 @@ export interface FailureNotice {
 /** Error codes a command can fix. */
 const FIXES: Readonly<Record<string, { title: string; command: string }>> = {
   NEEDS_TOKEN: { title: 'Set Hugging Face Token', command: COMMANDS.setHubToken },
+  NEEDS_API_KEY: { title: 'Set Serving API Key', command: COMMANDS.setServingApiKey },
 };
 
 export interface FailureContext {

@@ -30,6 +30,8 @@ export const PHASE_WEIGHTS: Readonly<Record<JobKind, PhaseWeights>> = {
   ],
   // benchmark progress carries `overall` (its phases repeat per variant); only the first phase is here
   benchmark: [['tokenize', 1]],
+  // serving progress carries `overall` too (one phase per concurrency level)
+  serving: [['warm-up', 1]],
 };
 
 export interface ProgressStep {

@@ -4,6 +4,7 @@
 import * as fs from 'fs';
 import * as vscode from 'vscode';
 import { type Job, type RunResult, runsFolder, saveRun, startJob } from '../../jobs';
+import type { TokenGrant } from '../../../../native/model';
 import { jobHubAccess } from '../hubToken';
 import type { LiveRunPanel } from '../panels';
 import { pickModel } from '../pick/pickModel';
@@ -80,6 +81,8 @@ export interface JobRequest {
   workspaceDir: string;
   /** A panel fed with progress, tokens and the result. */
   live?: LiveRunPanel;
+  /** A serving benchmark's API key and the endpoint the user stored it for. */
+  serving?: TokenGrant;
 }
 
 export interface SavedRun {
@@ -114,6 +117,7 @@ export async function runJobWithProgress(ctx: JobCommandContext, request: JobReq
           signal: abort.signal,
           threads: settings.engine.threads,
           hub,
+          ...(request.serving ? { serving: request.serving } : {}),
           onStarted: (pid) => output.info(`Job worker started (pid ${pid}).`),
           onProgress: (p) => {
             const step = bridge.step(p);

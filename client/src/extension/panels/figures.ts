@@ -59,6 +59,7 @@ const SPEED_PHASE: Record<RunResult['kind'], string> = {
   quantize: 'generation',
   perplexity: 'perplexity evaluation',
   benchmark: 'benchmark',
+  serving: 'serving benchmark',
 };
 
 interface Meaning {

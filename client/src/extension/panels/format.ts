@@ -33,6 +33,7 @@ const KIND_LABELS: Record<RunResult['kind'], string> = {
   benchmark: 'Benchmark',
   generate: 'Generate',
   perplexity: 'Perplexity',
+  serving: 'Serving Benchmark',
 };
 
 export function kindLabel(kind: RunResult['kind']): string {

@@ -8,6 +8,7 @@ import { generateBody, GenerateSettings } from './generateView';
 import { metricsTable } from './metricsTable';
 import { perplexityBody } from './perplexityView';
 import { quantizeBody } from './quantizeView';
+import { servingBody } from './servingView';
 
 export interface RunView {
   run: RunResult;
@@ -39,18 +40,21 @@ function kindBody({ run, settings }: RunView): string {
       return generateBody(run, settings);
     case 'perplexity':
       return perplexityBody(run);
+    case 'serving':
+      return servingBody(run);
   }
 }
 
 /** "engine 0.1.0", or the python backend's libraries and device. */
 function ranOn(run: RunResult): string {
+  if (run.endpoint) return `served by ${run.endpoint.server ?? 'the server'} at ${run.endpoint.url}`;
   return run.backend?.name === 'python' ? `python backend: ${backendLabel(run.backend)}` : `engine ${run.environment.engineVersion}`;
 }
 
 export function runHeader(run: RunResult, runFile: string): string {
   return `<h1>${escapeHtml(kindLabel(run.kind))} — ${escapeHtml(modelName(run))}</h1>
 <p class="meta">Model <code data-testid="run-model">${escapeHtml(run.model.path ?? run.model.ref)}</code> · finished ${localTime(run.finishedAt)} in ${run.durationSeconds.toFixed(1)} s
-on ${escapeHtml(run.environment.cpu)} (${run.environment.threads} threads) · ${escapeHtml(ranOn(run))}</p>
+${run.endpoint ? 'from' : 'on'} ${escapeHtml(run.environment.cpu)} (${run.environment.threads} threads) · ${escapeHtml(ranOn(run))}</p>
 <p class="meta">Run saved as <code id="run-file" data-testid="run-file">${escapeHtml(runFile)}</code></p>`;
 }
 
