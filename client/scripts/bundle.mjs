@@ -2,7 +2,7 @@
 // Bundles the extension, the language server and the CLI with esbuild into dist/ (what the .vsix ships),
 // and copies the runtime assets they load from disk (tree-sitter wasm grammars, the python backend's runner).
 import * as esbuild from 'esbuild';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,13 +34,7 @@ await Promise.all([
 // The python backend's runners and the module they share, beside the worker bundle that starts them
 // (native/worker/pythonRunner.ts finds them there).
 mkdirSync(join(dist, 'python'), { recursive: true });
-for (const script of [
-  'quantstudio_common.py',
-  'quantstudio_models.py',
-  'quantstudio_quantize.py',
-  'quantstudio_measure.py',
-  'quantstudio_generate.py',
-])
+for (const script of readdirSync(join(root, 'native/worker/python')).filter((f) => /^quantstudio_\w+\.py$/.test(f)))
   copyFileSync(join(root, 'native/worker/python', script), join(dist, 'python', script));
 
 const wasmDir = dirname(require.resolve('@vscode/tree-sitter-wasm/wasm/tree-sitter.wasm'));

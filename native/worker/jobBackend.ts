@@ -25,6 +25,11 @@ export function checkBackendOptions(o: JsonObject, backend: JobBackend): void {
     throw new JobFailure('INVALID_JOB', `options.${key} ${why}`, `options.${key}`);
   };
   if (backend.name === 'engine') {
+    if (o.format !== undefined)
+      refuse(
+        'format',
+        `"${String(o.format)}" is written by llm-compressor on the python backend; the engine writes the method's own format (remove it, or use backend "python")`,
+      );
     if (o.kernel !== undefined && o.kernel !== 'auto')
       refuse('kernel', `picks GPTQModel's kernel on the python backend; the engine picks its own (remove it, or use backend "python")`);
     return;

@@ -43,6 +43,7 @@ export type RunnerResult = Extract<RunnerReport, { type: 'result' }>;
 const ERROR_CODES: Record<string, ErrorCode> = {
   MISSING_LIBRARY: 'NOT_AVAILABLE',
   BAD_CONFIG: 'INVALID_JOB',
+  UNSUPPORTED_DEVICE: 'NOT_AVAILABLE',
   OUT_OF_MEMORY: 'NOT_ENOUGH_MEMORY',
   CUDA_ERROR: 'ENGINE_ERROR',
   LIBRARY_ERROR: 'ENGINE_ERROR',

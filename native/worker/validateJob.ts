@@ -66,6 +66,8 @@ const OPTION_TABLE: Record<JobKind, Record<string, OptionSpec>> = {
     generate: { type: 'object' },
     text: { type: 'file' },
     ...BACKEND_OPTIONS,
+    /** The python backend's checkpoint format instead of the method's own (jobBackend.ts refuses it on the engine). */
+    format: { type: 'choice', values: ['compressed-tensors'] },
   },
   // Nested fields (each variant, generate, evaluate) are checked by the benchmark's plan (handlers/benchmark/plan.ts).
   benchmark: {

@@ -32,7 +32,7 @@ test('the .vsix holds only the manifest, docs, bundles, the python runners, sche
     .map((l) => l.trim())
     .filter(Boolean);
   const allowed =
-    /^(package\.json|README\.md|LICENSE|dist\/(extension|server|worker)\.js|dist\/[\w-]+\.wasm|dist\/python\/quantstudio_(common|models|quantize|measure|generate)\.py|schemas\/[\w.-]+\.json|media\/[\w.-]+\.svg|examples\/.+|native\/build\/Release\/quantstudio\.node)$/;
+    /^(package\.json|README\.md|LICENSE|dist\/(extension|server|worker)\.js|dist\/[\w-]+\.wasm|dist\/python\/quantstudio_(common|models|quantize|measure|generate|llmcompressor)\.py|schemas\/[\w.-]+\.json|media\/[\w.-]+\.svg|examples\/.+|native\/build\/Release\/quantstudio\.node)$/;
   assert.deepEqual(
     listing.filter((f) => !allowed.test(f)),
     [],
@@ -48,6 +48,7 @@ test('the .vsix holds only the manifest, docs, bundles, the python runners, sche
     'dist/python/quantstudio_measure.py',
     'dist/python/quantstudio_models.py',
     'dist/python/quantstudio_generate.py',
+    'dist/python/quantstudio_llmcompressor.py',
     'media/quantstudio.svg',
     'examples/tiny-llama/model.safetensors',
   ]) {

@@ -161,6 +161,21 @@ describe('quantstudio quantize --backend', () => {
       [],
     );
   });
+
+  it('takes --format compressed-tensors on the python backend only, and no other format', () => {
+    const out = join(scratch, 'b-format');
+    const args = ['quantize', '--model', demo, '--config', config('b-format', gptq), '--out', out];
+    const onEngine = quantstudio([...args, '--format', 'compressed-tensors']);
+    assert.equal(onEngine.status, 1);
+    assert.match(
+      onEngine.stderr,
+      /options\.format "compressed-tensors" is written by llm-compressor on the python backend; the engine writes the method's own format/,
+    );
+    const unknown = quantstudio([...args, '--format', 'gguf', '--backend', 'python', '--python', process.execPath]);
+    assert.equal(unknown.status, 1);
+    assert.match(unknown.stderr, /options\.format must be "compressed-tensors", got "gguf"/);
+    assert.ok(!existsSync(out));
+  });
 });
 
 describe('job file shard sizes', () => {

@@ -11,21 +11,22 @@ import { fileURLToPath } from 'node:url';
 export const referenceDir = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = join(referenceDir, '..', '..');
 
-/** The venv path setup.sh uses for the current requirements.txt. */
-export function venvPath() {
+/** The venv path setup.sh uses for a requirements file (default requirements.txt) as it is now. */
+export function venvPath(requirements = 'requirements.txt') {
   const hash = createHash('sha256')
-    .update(readFileSync(join(referenceDir, 'requirements.txt')))
+    .update(readFileSync(join(referenceDir, requirements)))
     .digest('hex')
     .slice(0, 12);
   const cache = process.env.QUANTSTUDIO_REF_CACHE ?? join(homedir(), '.cache', 'quantstudio-ref');
-  return join(cache, `venv-${hash}`);
+  const name = requirements.replace(/\.txt$/, '').replace(/^requirements-?/, '');
+  return join(cache, name === '' ? `venv-${hash}` : `venv-${name}-${hash}`);
 }
 
 /** {python} when the venv is ready; {skip: reason} when not (throws instead under CI=true). */
-export function referenceVenv() {
-  const venv = venvPath();
+export function referenceVenv(requirements = 'requirements.txt') {
+  const venv = venvPath(requirements);
   if (existsSync(join(venv, '.ready'))) return { python: join(venv, 'bin', 'python') };
-  const reason = `the Python reference venv is missing (${venv}); run test/reference/setup.sh (about 2 minutes, 6 GB)`;
+  const reason = `the Python reference venv is missing (${venv}); run test/reference/setup.sh ${requirements} (about 2 minutes, 6 GB)`;
   if (process.env.CI === 'true') throw new Error(reason);
   return { skip: reason };
 }

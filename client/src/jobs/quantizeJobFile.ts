@@ -67,6 +67,7 @@ export function jobFromJobFile(file: string): Job | string {
   const options: Json = { out: resolve(base, value.output) };
   if (typeof value.algorithm === 'string') options.algorithm = value.algorithm;
   if (value.backend !== undefined) options.backend = value.backend; // the worker names a value it does not know
+  if (value.format !== undefined) options.format = value.format;
   if (isObject(value.calibration)) {
     const calibration = { ...value.calibration };
     // A dataset that is not a built-in name is a file path, relative to the job file.

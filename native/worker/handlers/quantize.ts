@@ -20,11 +20,11 @@ import {
 } from '../../lib';
 import { etaSeconds, HandlerOutput, JobContext, seconds } from '../context';
 import { peakRssBytes } from '../environment';
-import { jobBackend } from '../jobBackend';
+import { checkBackendOptions, jobBackend } from '../jobBackend';
 import { JobFailure } from '../jobFailure';
 import { OutputLock } from '../outputLock';
 import { BackendRecord, RunMetrics } from '../protocol';
-import { quantizeOnPython } from './quantizePython';
+import { checkRunnable, quantizeOnPython } from './quantizePython';
 import { LayerProgress } from './quantizeProgress';
 
 /** How often the phase line says which layer runs while the engine is inside one. */
@@ -78,10 +78,12 @@ async function quantize(ctx: JobContext): Promise<HandlerOutput> {
   const o = ctx.job.options;
   if (ctx.job.config === undefined) throw new JobFailure('INVALID_JOB', 'quantize jobs need a quantization config (job.config)', 'config');
   const backend = jobBackend(o);
+  checkBackendOptions(o, backend);
   let plan: PipelinePlan;
   try {
     // Before the evaluation of the source model: a model the pipeline cannot quantize costs no work.
     plan = planFromConfig(ctx.job.config, o.algorithm as QuantAlgorithm | undefined);
+    if (backend.name === 'python') checkRunnable(plan, o.format as string | undefined);
     readRuntimeConfig(ctx.modelFolder);
   } catch (error) {
     if (error instanceof ModelConfigError) throw new JobFailure('INVALID_MODEL', error.message, 'model');

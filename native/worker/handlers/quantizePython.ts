@@ -39,8 +39,21 @@ export interface PythonQuantizeResult {
 /** The methods GPTQModel 7.7 quantizes from calibration windows (the rest quantize as transformers loads). */
 const CALIBRATED = ['gptq', 'awq'];
 
-/** The python backend runs what the libraries implement: GPTQ and AWQ through GPTQModel, bitsandbytes through transformers. */
-function checkRunnable(plan: PipelinePlan): void {
+/** compressed-tensors through llm-compressor 0.14: GPTQ and AWQ, with no GPTQ setting that has no counterpart there. */
+function checkCompressedTensors(plan: PipelinePlan): void {
+  const refuse = (why: string): never => {
+    throw new JobFailure('INVALID_JOB', `format "compressed-tensors" (llm-compressor 0.14) ${why}`, 'format');
+  };
+  if (!CALIBRATED.includes(plan.method)) refuse(`quantizes GPTQ and AWQ configs; ${plan.method} writes its own format`);
+  if (plan.method === 'gptq' && plan.descAct)
+    refuse("takes desc_act false only: its act-order checkpoints carry weight_g_idx, which QuantStudio's runtime does not run");
+  if (plan.method === 'gptq' && plan.staticGroups) refuse('has no static_groups (remove it, or write the GPTQ format)');
+}
+
+/** The python backend runs what the libraries implement: GPTQ and AWQ through GPTQModel, bitsandbytes through transformers;
+ *  the quantize handler asks before any work. */
+export function checkRunnable(plan: PipelinePlan, format: string | undefined): void {
+  if (format === 'compressed-tensors') return checkCompressedTensors(plan);
   if (CALIBRATED.includes(plan.method) || plan.method === 'nf4' || plan.method === 'fp4' || plan.method === 'int8') return;
   throw new JobFailure(
     'INVALID_JOB',
@@ -51,8 +64,10 @@ function checkRunnable(plan: PipelinePlan): void {
 }
 
 export async function quantizeOnPython(ctx: JobContext, plan: PipelinePlan, python: string): Promise<PythonQuantizeResult> {
-  checkRunnable(plan);
   const o = ctx.job.options;
+  const format = o.format as string | undefined;
+  checkRunnable(plan, format);
+  const library = format === 'compressed-tensors' ? 'llm-compressor' : 'GPTQModel';
   let calibration: number[][] = [];
   if (CALIBRATED.includes(plan.method)) {
     ctx.progress('tokenize', 0, 1);
@@ -67,7 +82,7 @@ export async function quantizeOnPython(ctx: JobContext, plan: PipelinePlan, pyth
   const staged = new StagedOutput(out, { overwrite: replace, source: ctx.modelFolder });
   let layersDone = 0;
   try {
-    const job = { plan, config: ctx.job.config, source: ctx.modelFolder, out: staged.folder, calibration };
+    const job = { plan, config: ctx.job.config, source: ctx.modelFolder, out: staged.folder, calibration, ...(format ? { format } : {}) };
     calibration = [];
     // Inside the staging folder, so whatever removes a failed job's staging folder removes it too.
     const scratch = path.join(staged.folder, SCRATCH);
@@ -80,7 +95,7 @@ export async function quantizeOnPython(ctx: JobContext, plan: PipelinePlan, pyth
         if (r.type === 'phase') ctx.progress(r.phase, 0, 1, { message: `${r.phase} (python backend on ${r.device})` });
         if (r.type !== 'layer') return;
         const name = `model.layers.${r.index}`;
-        const message = `${name}: ${r.seconds.toFixed(2)} s (GPTQModel)`;
+        const message = `${name}: ${r.seconds.toFixed(2)} s (${library})`;
         layersDone++;
         ctx.progress('layer', r.index + 1, r.total, { message, detail: { layer: name, seconds: r.seconds } });
         ctx.log('info', message);

@@ -12,6 +12,8 @@ import threading
 
 # What QuantStudio follows (README, "Engine"); a missing library is named with its exact pip line.
 FOLLOWED = {"gptqmodel": "7.7.0", "transformers": "5.23.0", "bitsandbytes": "0.50.2", "torch": None}
+# llm-compressor 0.14.0.1 pins its own torch (<= 2.14) and transformers (<= 5.17): installing it brings them.
+LLMCOMPRESSOR_PINS = {"llmcompressor": "0.14.0.1", "compressed_tensors": "0.19.0", "transformers": None, "torch": None}
 
 _stdout = sys.stdout
 _lock = threading.Lock()
@@ -47,12 +49,12 @@ def die_with_parent():
     threading.Thread(target=watch_stdin, daemon=True).start()
 
 
-def pip_line(packages):
-    pins = [f"{p}=={FOLLOWED[p]}" if FOLLOWED.get(p) else p for p in packages]
+def pip_line(packages, followed=FOLLOWED):
+    pins = [f"{p}=={followed[p]}" if followed.get(p) else p for p in packages]
     return f"{sys.executable} -m pip install {' '.join(pins)}"
 
 
-def check_libraries(what, packages):
+def check_libraries(what, packages, followed=FOLLOWED):
     """Imports nothing yet: names every missing package with the pip line that installs what we follow."""
     import importlib.metadata as metadata
     import importlib.util
@@ -62,7 +64,7 @@ def check_libraries(what, packages):
         raise JobError(
             "MISSING_LIBRARY",
             f"the python backend's {what} needs {', '.join(missing)}, not installed in {sys.executable}; "
-            f"install with: {pip_line(missing)}",
+            f"install with: {pip_line(missing, followed)}",
         )
     return {p: metadata.version(p) for p in packages}
 

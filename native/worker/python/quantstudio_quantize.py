@@ -1,7 +1,8 @@
 """QuantStudio's runner for quantize jobs on the `python` backend: the job's settings, resolved by QuantStudio
 (defaults from its schemas), mapped 1:1 onto GPTQModel 7.7's QuantizeConfig (GPTQ, and AWQ with its GEMM / GEMV
 layouts) or transformers 5.23's BitsAndBytesConfig with bitsandbytes 0.50 (NF4 / FP4 / LLM.int8, serialized with
-save_pretrained).
+save_pretrained); with `format: "compressed-tensors"`, GPTQ and AWQ through llm-compressor 0.14
+(quantstudio_llmcompressor.py).
 
 Protocol: the job is one JSON line on stdin; every report is one JSON line on stdout:
   {"type": "phase", "phase": "load" | "quantize" | "write", "device": ...}
@@ -16,7 +17,7 @@ import os
 import sys
 import time
 
-from quantstudio_common import JobError, check_libraries, device_of, emit, main, peak_memory, with_library_errors
+from quantstudio_common import FOLLOWED, LLMCOMPRESSOR_PINS, JobError, check_libraries, device_of, emit, main, peak_memory, with_library_errors
 
 NEEDS = {
     "gptq": ["torch", "transformers", "gptqmodel"],
@@ -174,16 +175,27 @@ def quantize_bnb(job, device):
     model.save_pretrained(job["out"])
 
 
-def run(job):
+def quantizer_of(job):
+    """(what, the packages it needs, their pins, the function that quantizes) for the job's method and format."""
     method = "bitsandbytes" if job["plan"]["method"] in ("nf4", "fp4", "int8") else job["plan"]["method"]
     if method not in NEEDS:
         raise JobError("BAD_CONFIG", f"the python backend quantizes gptq, awq and bitsandbytes configs; {method} runs on the engine backend")
-    libraries = check_libraries(method, NEEDS[method])
+    if job.get("format") == "compressed-tensors":
+        from quantstudio_llmcompressor import quantize_llmcompressor
+
+        packages = ["torch", "transformers", "llmcompressor", "compressed_tensors"]
+        return f"{method} into compressed-tensors", packages, LLMCOMPRESSOR_PINS, quantize_llmcompressor
+    return method, NEEDS[method], FOLLOWED, quantize_bnb if method == "bitsandbytes" else quantize_gptqmodel
+
+
+def run(job):
+    what, packages, pins, quantize = quantizer_of(job)
+    libraries = check_libraries(what, packages, pins)
     import torch
 
     device = device_of(torch)
     started = time.monotonic()
-    with_library_errors(torch, device, lambda: (quantize_bnb if method == "bitsandbytes" else quantize_gptqmodel)(job, device))
+    with_library_errors(torch, device, lambda: quantize(job, device))
     emit({"type": "result", "device": device, "libraries": libraries, "seconds": time.monotonic() - started, **peak_memory(torch, device)})
 
 

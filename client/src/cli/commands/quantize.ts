@@ -1,6 +1,7 @@
 // `quantstudio quantize <job.quant.json> | --model <dir|hub id> --config <file> --out <dir> [--calib wikitext2|<file>]
-// [--algorithm rtn] [--backend engine|python] [--python <interpreter>] [--overwrite] [--json]`: quantizes a model
-// folder into a checkpoint that transformers, GPTQModel/AutoAWQ or bitsandbytes load. A job file can also ask for
+// [--algorithm rtn] [--backend engine|python] [--python <interpreter>] [--format compressed-tensors] [--overwrite] [--json]`:
+// quantizes a model folder into a checkpoint that transformers, GPTQModel/AutoAWQ or bitsandbytes load (with --format
+// compressed-tensors, llm-compressor's on the python backend, as vLLM loads it). A job file can also ask for
 // perplexity before/after and a sample. The python backend runs in --python, else python3 on PATH.
 import { humanBytes } from '../../../../native/model';
 import type { Command } from '../command';
@@ -26,10 +27,10 @@ export const quantizeCommand: Command = {
   summary: 'quantize a model folder into a GPTQ, AWQ or bitsandbytes checkpoint',
   usage:
     'quantstudio quantize <job.quant.json> | --model <dir|hub id> --config <file> --out <dir> [--calib wikitext2|<file>] [--algorithm rtn]' +
-    ` ${BACKEND_USAGE} [--overwrite] [--json]`,
+    ` ${BACKEND_USAGE} [--format compressed-tensors] [--overwrite] [--json]`,
   async run(args) {
     const flags = parseFlags(args, {
-      values: ['--model', '--config', '--out', '--calib', '--algorithm', ...BACKEND_FLAGS],
+      values: ['--model', '--config', '--out', '--calib', '--algorithm', '--format', ...BACKEND_FLAGS],
       switches: ['--json', '--overwrite'],
       positional: 1,
     });
@@ -57,6 +58,8 @@ export const quantizeCommand: Command = {
     const algorithm = flags.values.get('--algorithm');
     if (algorithm !== undefined) job.options.algorithm = algorithm;
     if (flags.switches.has('--overwrite')) job.options.overwrite = true;
+    const format = flags.values.get('--format');
+    if (format !== undefined) job.options.format = format; // the worker names a value it does not know
     Object.assign(job.options, backendOptions(flags));
 
     const json = flags.switches.has('--json');
