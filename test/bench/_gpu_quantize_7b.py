@@ -1,10 +1,13 @@
 """A random-weight model of Llama-2-7B's exact shapes quantized on a CUDA machine by each library the python
 backend drives, through its own runner fed exactly what the worker feeds it (native/worker/python/
 quantstudio_quantize.py): GPTQ 4-bit g128 through GPTQModel 7.7 (calibration: 32 windows of 512 random token ids)
-and NF4 through transformers + bitsandbytes 0.50. Each runner's JSON lines (per-layer times, peak memory) go to
-<output>/quantize7b-<method>.jsonl, with the written folder's size and files.
+and NF4 through transformers + bitsandbytes 0.50; GPTQ and AWQ 4-bit g128 into compressed-tensors through
+llm-compressor 0.14 (jobs gptq-ct, awq-ct: the job's `format: "compressed-tensors"`). Each runner's JSON lines
+(per-layer times, peak memory) go to <output>/quantize7b-<job>.jsonl; the written folder's size and files and its
+config.json's quantization_config to <output>/quantize7b-summary.json (the default jobs) or
+quantize7b-summary-<job>+<job>.json (any other choice).
 
-    python3 test/bench/_gpu_quantize_7b.py <work folder> <output folder> [--budget SECONDS]
+    python3 test/bench/_gpu_quantize_7b.py <work folder> <output folder> [--budget SECONDS] [--jobs nf4,gptq,gptq-ct,awq-ct]
 """
 import json
 import os
@@ -21,17 +24,27 @@ LLAMA_2_7B = {**seeds.LLAMA_2_13B, "hidden_size": 4096, "intermediate_size": 110
 GPTQ_PLAN = dict(method="gptq", layout="gptq", bits=4, groupSize=128, sym=True, descAct=False, staticGroups=False,
                  dampPercent=0.1, dampAutoIncrement=0.0025, trueSequential=True, skipModules=[])
 NF4_PLAN = dict(method="nf4", layout="bnb4", doubleQuant=False, computeDtype="float32", skipModules=[])
+AWQ_PLAN = dict(method="awq", layout="awq-gemm", bits=4, groupSize=128, zeroPoint=True, skipModules=[])
+JOBS = ["nf4", "gptq", "gptq-ct", "awq-ct"]
+DEFAULT_JOBS = ["nf4", "gptq"]
 
 
 def folder_summary(folder):
     files = sorted(os.listdir(folder)) if os.path.isdir(folder) else []
-    return {"files": files, "bytes": sum(os.path.getsize(os.path.join(folder, f)) for f in files if os.path.isfile(os.path.join(folder, f)))}
+    summary = {"files": files, "bytes": sum(os.path.getsize(os.path.join(folder, f)) for f in files if os.path.isfile(os.path.join(folder, f)))}
+    if "config.json" in files:
+        with open(os.path.join(folder, "config.json")) as f:
+            summary["quantization_config"] = json.load(f).get("quantization_config")
+    return summary
 
 
 def main():
     work, out = sys.argv[1], sys.argv[2]
     budget = float(sys.argv[sys.argv.index("--budget") + 1]) if "--budget" in sys.argv else 480
     deadline = time.monotonic() + budget
+    chosen = sys.argv[sys.argv.index("--jobs") + 1].split(",") if "--jobs" in sys.argv else DEFAULT_JOBS
+    if set(chosen) - set(JOBS):
+        sys.exit(f"unknown jobs {sorted(set(chosen) - set(JOBS))}; choose from {JOBS}")
     os.makedirs(out, exist_ok=True)
     import torch
 
@@ -45,21 +58,29 @@ def main():
     summary = {"gpu": torch.cuda.get_device_name(), "made_seconds": time.monotonic() - started}
     seeds.log("made", fp16)
     calibration = [[random.randrange(3, 32000) for _ in range(512)] for _ in range(32)]
-    jobs = [
-        ("nf4", {"plan": NF4_PLAN, "config": {"quant_method": "bitsandbytes", "load_in_4bit": True, "bnb_4bit_quant_type": "nf4"}, "calibration": []}),
-        ("gptq", {"plan": GPTQ_PLAN, "config": {"quant_method": "gptq", "bits": 4, "group_size": 128}, "calibration": calibration}),
-    ]
-    for name, job in jobs:
+    gptq_config = {"quant_method": "gptq", "bits": 4, "group_size": 128}
+    awq_config = {"quant_method": "awq", "bits": 4, "group_size": 128, "zero_point": True, "version": "gemm"}
+    jobs = {
+        "nf4": {"plan": NF4_PLAN, "config": {"quant_method": "bitsandbytes", "load_in_4bit": True, "bnb_4bit_quant_type": "nf4"}, "calibration": []},
+        "gptq": {"plan": GPTQ_PLAN, "config": gptq_config, "calibration": calibration},
+        "gptq-ct": {"plan": GPTQ_PLAN, "config": gptq_config, "calibration": calibration, "format": "compressed-tensors"},
+        "awq-ct": {"plan": AWQ_PLAN, "config": awq_config, "calibration": calibration, "format": "compressed-tensors"},
+    }
+    for name in chosen:
+        job = jobs[name]
         target = os.path.join(work, f"{name}-7b")
         os.makedirs(target)
         left = deadline - time.monotonic()
         if left < 30:
             seeds.log("no time left for", name)
             continue
+        started = time.monotonic()
         code = seeds.run_runner("quantstudio_quantize.py", {**job, "source": fp16, "out": target}, os.path.join(out, f"quantize7b-{name}.jsonl"), left)
-        summary[name] = {"exit": code, **folder_summary(target)}
-    with open(os.path.join(out, "quantize7b-summary.json"), "w") as f:
-        json.dump(summary, f, indent=2)
+        summary[name] = {"exit": code, "wall_seconds": time.monotonic() - started, **folder_summary(target)}
+        # After each job, so a run cut short keeps what it measured.
+        suffix = "" if chosen == DEFAULT_JOBS else "-" + "+".join(chosen)
+        with open(os.path.join(out, f"quantize7b-summary{suffix}.json"), "w") as f:
+            json.dump(summary, f, indent=2)
 
 
 if __name__ == "__main__":

@@ -244,3 +244,31 @@ test('two runs with the same label are told apart by their start time, then by A
     [`generate · tiny-llama-gptq, ${runDate(run.startedAt)} (B)`],
   );
 });
+
+test('two serving benchmarks compare level by level: throughput as B / A, latencies as B − A, both servers named', () => {
+  // transformers serve on the demo model, without (A) and with (B) --continuous-batching, measured one after the other
+  const [a, b] = [fixtureRun('serving'), fixtureRun('serving-cb')];
+  const html = comparePage(compareInput({ run: a, file: '/w/a.json' }, { run: b, file: '/w/b.json' }), ctx);
+  const cells = tableCells(byTestId(html, 'compare-serving'));
+  assert.deepEqual(
+    cells.slice(1).map((row) => row[0]),
+    ['1', '2', '4'],
+  );
+  a.serving!.forEach((la, i) => {
+    const lb = b.serving![i]!;
+    const row = cells[i + 1]!;
+    assert.deepEqual(row.slice(1, 4), [
+      la.outputTokensPerSecond.toFixed(1),
+      lb.outputTokensPerSecond.toFixed(1),
+      `×${(lb.outputTokensPerSecond / la.outputTokensPerSecond).toFixed(2)}`,
+    ]);
+    const ttft = lb.timeToFirstTokenMs.median - la.timeToFirstTokenMs.median;
+    assert.equal(row[9], `${ttft >= 0 ? '+' : ''}${ttft.toFixed(1)}`);
+  });
+  for (const id of ['compare-serving-throughput', 'compare-serving-ttft', 'compare-serving-tpot'])
+    assert.deepEqual(tableCells(byTestId(html, id))[0]!.slice(1), ['A', 'B'], id);
+  const server = tableCells(byTestId(html, 'compare-runs')).find((row) => row[0] === 'Server')!;
+  assert.match(server[1]!, /^uvicorn at http:\/\/127\.0\.0\.1:8765\/v1/);
+  assert.match(server[2]!, /^uvicorn at http:\/\/127\.0\.0\.1:8766\/v1/);
+  assert.equal(html.includes('data-testid="compare-benchmark"'), false, 'no benchmark rows to match');
+});

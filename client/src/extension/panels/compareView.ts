@@ -8,6 +8,8 @@ import { barChart } from './charts';
 import { basisDifference, evaluationBasis, Figure, formatFigure, runFigures } from './figures';
 import { MIB } from '../../../../native/model';
 import { DASH, fixedOr, kindLabel, signed } from './format';
+import { servingComparison } from './compareServing';
+import { endpointLabel } from './servingView';
 
 export interface CompareSide {
   run: RunResult;
@@ -36,6 +38,15 @@ function runsTable({ a, b }: CompareInput): string {
     ['Model', a.run.model.path ?? a.run.model.ref, b.run.model.path ?? b.run.model.ref],
     ['Method', String(a.run.config?.quant_method ?? DASH), String(b.run.config?.quant_method ?? DASH)],
     ['Backend', a.run.backend ? backendLabel(a.run.backend) : DASH, b.run.backend ? backendLabel(b.run.backend) : DASH],
+    ...(a.run.endpoint || b.run.endpoint
+      ? [
+          ['Server', a.run.endpoint ? endpointLabel(a.run.endpoint) : DASH, b.run.endpoint ? endpointLabel(b.run.endpoint) : DASH] as [
+            string,
+            string,
+            string,
+          ],
+        ]
+      : []),
     ['Finished', runDate(a.run.finishedAt), runDate(b.run.finishedAt)],
     ['Run file', a.file, b.file],
   ];
@@ -179,6 +190,8 @@ export function compareBody(input: CompareInput): string {
     // two benchmarks compare perplexity per variant in their charts; other runs by their headline figure
     bothBenchmarks ? '' : perplexityComparisonChart(input),
   ];
+  if ((input.a.run.serving ?? []).length > 0 && (input.b.run.serving ?? []).length > 0)
+    parts.push(servingComparison(input.a.run, input.b.run));
   if (rowsA.length > 0 || rowsB.length > 0) {
     const why = bothBenchmarks ? evaluationDifference(input.a.run, input.b.run) : undefined;
     parts.push(benchmarkComparison(rowsA, rowsB), comparisonCharts({ name: 'A', rows: rowsA }, { name: 'B', rows: rowsB }, why));
