@@ -5,7 +5,7 @@ and NF4 through transformers + bitsandbytes 0.50; GPTQ and AWQ 4-bit g128 into c
 llm-compressor 0.14 (jobs gptq-ct, awq-ct: the job's `format: "compressed-tensors"`). Each runner's JSON lines
 (per-layer times, peak memory) go to <output>/quantize7b-<job>.jsonl; the written folder's size and files and its
 config.json's quantization_config to <output>/quantize7b-summary.json (the default jobs) or
-quantize7b-summary-<job>+<job>.json (any other choice).
+quantize7b-summary-<job>-<job>.json (any other choice).
 
     python3 test/bench/_gpu_quantize_7b.py <work folder> <output folder> [--budget SECONDS] [--jobs nf4,gptq,gptq-ct,awq-ct]
 """
@@ -78,7 +78,7 @@ def main():
         code = seeds.run_runner("quantstudio_quantize.py", {**job, "source": fp16, "out": target}, os.path.join(out, f"quantize7b-{name}.jsonl"), left)
         summary[name] = {"exit": code, "wall_seconds": time.monotonic() - started, **folder_summary(target)}
         # After each job, so a run cut short keeps what it measured.
-        suffix = "" if chosen == DEFAULT_JOBS else "-" + "+".join(chosen)
+        suffix = "" if chosen == DEFAULT_JOBS else "-" + "-".join(chosen)
         with open(os.path.join(out, f"quantize7b-summary{suffix}.json"), "w") as f:
             json.dump(summary, f, indent=2)
 

@@ -40,20 +40,33 @@ def recipe_of(plan):
     return [AWQModifier(), QuantizationModifier(config_groups=groups, ignore=ignore)]
 
 
-def report_layers(total):
-    """llm-compressor runs one subgraph per decoder layer and compresses it at each sequential epoch's end: each
-    end is a layer done (the last subgraph, after the decoder layers, is not)."""
+def decoder_layers(model):
+    """The decoder layers: the ModuleList as long as the config's num_hidden_layers (model.model.layers in Llama)."""
+    import torch
+
+    total = model.config.num_hidden_layers
+    for _, module in model.named_modules():
+        if isinstance(module, torch.nn.ModuleList) and len(module) == total:
+            return list(module)
+    return []
+
+
+def report_layers(model):
+    """llm-compressor's sequential pipeline calibrates one subgraph at a time (the embedding alone first, then one per
+    decoder layer, the last with the model's tail) and compresses it at the sequential epoch's end: an end whose
+    modules hold decoder layer i is layer i done."""
     from llmcompressor.core import LifecycleCallbacks
 
+    layers = {id(m): i for i, m in enumerate(decoder_layers(model))}
     original = LifecycleCallbacks.sequential_epoch_end
-    state = {"index": 0, "at": time.monotonic()}
+    state = {"at": time.monotonic()}
 
-    def reporting(*args, **kwargs):
-        result = original(*args, **kwargs)
-        if state["index"] < total:
+    def reporting(modules, *args, **kwargs):
+        result = original(modules, *args, **kwargs)
+        done = [layers[id(m)] for m in modules if id(m) in layers]
+        if done:
             now = time.monotonic()
-            emit({"type": "layer", "index": state["index"], "total": total, "seconds": now - state["at"]})
-            state["index"] += 1
+            emit({"type": "layer", "index": max(done), "total": len(layers), "seconds": now - state["at"]})
             state["at"] = now
         return result
 
@@ -77,7 +90,7 @@ def quantize_llmcompressor(job, device):
     recipe = recipe_of(plan)
     emit({"type": "phase", "phase": "load", "device": device})
     model = AutoModelForCausalLM.from_pretrained(job["source"], dtype="auto")
-    report_layers(model.config.num_hidden_layers)
+    report_layers(model)
     windows = [
         {"input_ids": torch.tensor([w]), "attention_mask": torch.ones(1, len(w), dtype=torch.long)} for w in job["calibration"]
     ]
