@@ -10,8 +10,9 @@ import { calibrationDefaults } from '../model';
 import { bundledDataPath } from './bundledData';
 import { TextTokenizer } from './tokenizer';
 
-/** 'wikitext2' (bundled), a path to a .txt file or a .jsonl file ({"text": ...} per line), or the texts themselves. */
-export type CalibrationDataset = string | string[];
+import type { CalibrationDataset } from '../model';
+
+export type { CalibrationDataset };
 
 export interface CalibrationOptions {
   dataset?: CalibrationDataset;

@@ -15,6 +15,12 @@ export {
   tokenFor,
 } from './tokenGrant';
 export type { TokenGrant } from './tokenGrant';
+export { planFromConfig, QuantizeConfigError } from './pipelinePlan';
+export type { CalibrationDataset, PipelinePlan, QuantAlgorithm } from './pipelinePlan';
+export { dynamicPlan } from './gptqDynamicPlan';
+export { COMPRESSED_TENSORS, pythonBackendRecipe, recipeSource } from './pythonBackendRecipe';
+export type { LibraryCall, PythonBackendRecipe } from './pythonBackendRecipe';
+export type { DynamicPlan, DynamicPlanRule } from './gptqDynamicPlan';
 export { apiBase, SERVING_ENDPOINT_ENV, SERVING_KEY_ENV, servingGrant, servingKeyFor } from './servingKey';
 export { isRunning } from './leftovers';
 export { readLocalModel } from './localFolder';

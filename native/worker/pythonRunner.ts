@@ -7,7 +7,7 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { JobFailure } from './jobFailure';
-import type { ErrorCode, LogLevel } from './protocol';
+import type { BackendRecord, ErrorCode, LogLevel } from './protocol';
 
 /** The runners (shipped beside the modules they share: quantstudio_common.py, quantstudio_models.py). */
 export const RUNNER_SCRIPTS = {
@@ -51,6 +51,17 @@ const ERROR_CODES: Record<string, ErrorCode> = {
 const STDERR_TAIL = 12;
 
 /** A runner script: beside the bundle (dist/python in the .vsix) or in the sources (from out/native/worker). */
+/** What a run on the python backend records: the interpreter, where the runner ran and what it imported. */
+export function pythonBackendRecord(python: string, result: RunnerResult): BackendRecord {
+  return {
+    name: 'python',
+    interpreter: python,
+    device: result.device,
+    ...(result.gpus && result.gpus.length > 0 ? { gpus: result.gpus } : {}),
+    libraries: result.libraries,
+  };
+}
+
 export function runnerScriptPath(kind: RunnerKind): string {
   const script = RUNNER_SCRIPTS[kind];
   const candidates = [path.join(__dirname, 'python', script), path.join(__dirname, '..', '..', '..', 'native', 'worker', 'python', script)];

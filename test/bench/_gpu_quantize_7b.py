@@ -20,12 +20,11 @@ import _gpu_seeds_table as seeds
 # meta-llama/Llama-2-7b-hf config.json
 LLAMA_2_7B = {**seeds.LLAMA_2_13B, "hidden_size": 4096, "intermediate_size": 11008, "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 32}
 
-# The plans the worker resolves (native/lib planFromConfig, defaults from the schemas) from the configs below.
-GPTQ_PLAN = dict(method="gptq", layout="gptq", bits=4, groupSize=128, sym=True, descAct=False, staticGroups=False,
-                 dampPercent=0.1, dampAutoIncrement=0.0025, trueSequential=True, skipModules=[])
-NF4_PLAN = dict(method="nf4", layout="bnb4", doubleQuant=False, computeDtype="float32", skipModules=[])
-AWQ_PLAN = dict(method="awq", layout="awq-gemm", bits=4, groupSize=128, zeroPoint=True, skipModules=[])
-JOBS = ["nf4", "gptq", "gptq-ct", "awq-ct"]
+# Each job's config, format, plan and library recipe as the worker sends them to the runner (written from
+# native/model by _gpu-quantize-7b-jobs.mjs: this machine has no Node).
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "_gpu_quantize_7b_jobs.json")) as _f:
+    JOB_FILES = json.load(_f)
+JOBS = list(JOB_FILES)
 DEFAULT_JOBS = ["nf4", "gptq"]
 
 
@@ -58,16 +57,9 @@ def main():
     summary = {"gpu": torch.cuda.get_device_name(), "made_seconds": time.monotonic() - started}
     seeds.log("made", fp16)
     calibration = [[random.randrange(3, 32000) for _ in range(512)] for _ in range(32)]
-    gptq_config = {"quant_method": "gptq", "bits": 4, "group_size": 128}
-    awq_config = {"quant_method": "awq", "bits": 4, "group_size": 128, "zero_point": True, "version": "gemm"}
-    jobs = {
-        "nf4": {"plan": NF4_PLAN, "config": {"quant_method": "bitsandbytes", "load_in_4bit": True, "bnb_4bit_quant_type": "nf4"}, "calibration": []},
-        "gptq": {"plan": GPTQ_PLAN, "config": gptq_config, "calibration": calibration},
-        "gptq-ct": {"plan": GPTQ_PLAN, "config": gptq_config, "calibration": calibration, "format": "compressed-tensors"},
-        "awq-ct": {"plan": AWQ_PLAN, "config": awq_config, "calibration": calibration, "format": "compressed-tensors"},
-    }
     for name in chosen:
-        job = jobs[name]
+        # bitsandbytes quantizes while loading: no calibration windows
+        job = {**JOB_FILES[name], "calibration": [] if JOB_FILES[name]["plan"]["method"] == "nf4" else calibration}
         target = os.path.join(work, f"{name}-7b")
         os.makedirs(target)
         left = deadline - time.monotonic()

@@ -12,15 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Ajv from 'ajv';
 
-import { referenceVenv, repoRoot, venvPath } from './venv.mjs';
+import { cliPath as cli, cliReference, repoRoot, venvPath } from './venv.mjs';
 
-const venv = referenceVenv();
-const cli = join(repoRoot, 'client', 'bin', 'quantstudio.js');
-const built =
-  existsSync(join(repoRoot, 'out', 'client', 'src', 'jobs', 'index.js')) &&
-  existsSync(join(repoRoot, 'native', 'build', 'Release', 'quantstudio.node'));
-const skip = venv.skip ?? (built ? false : 'the engine is not built; run `npm run build` first');
-if (skip && process.env.CI === 'true') throw new Error(skip);
+const { venv, skip } = cliReference();
 
 const validateRun = new Ajv({ allErrors: true, strict: false }).compile(
   JSON.parse(readFileSync(join(repoRoot, 'schemas', 'run-result.schema.json'), 'utf8')),

@@ -5,18 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { referenceVenv, repoRoot } from './venv.mjs';
+import { cliPath as cli, cliReference, repoRoot } from './venv.mjs';
 
-const venv = referenceVenv();
-const cli = join(repoRoot, 'client', 'bin', 'quantstudio.js');
-const built =
-  existsSync(join(repoRoot, 'out', 'client', 'src', 'jobs', 'index.js')) &&
-  existsSync(join(repoRoot, 'native', 'build', 'Release', 'quantstudio.node'));
-const skip = venv.skip ?? (built ? false : 'the engine is not built; run `npm run build` first');
-if (skip && process.env.CI === 'true') throw new Error(skip);
+const { venv, skip } = cliReference();
 
 const model = join(repoRoot, 'examples', 'tiny-llama');
 

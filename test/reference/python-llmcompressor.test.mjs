@@ -11,15 +11,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { referenceVenv, repoRoot } from './venv.mjs';
+import { cliPath as cli, cliReference, repoRoot } from './venv.mjs';
 
-const venv = referenceVenv('requirements-llmcompressor.txt');
-const cli = join(repoRoot, 'client', 'bin', 'quantstudio.js');
-const built =
-  existsSync(join(repoRoot, 'out', 'client', 'src', 'jobs', 'index.js')) &&
-  existsSync(join(repoRoot, 'native', 'build', 'Release', 'quantstudio.node'));
-const skip = venv.skip ?? (built ? false : 'the engine is not built; run `npm run build` first');
-if (skip && process.env.CI === 'true') throw new Error(skip);
+const { venv, skip } = cliReference('requirements-llmcompressor.txt');
 
 const model = join(repoRoot, 'examples', 'tiny-llama');
 const calibration = { dataset: 'wikitext2', nsamples: 8, seqlen: 256, seed: 0 };

@@ -64,3 +64,18 @@ export function runPython(python, script, input, { timeoutMs = 600_000 } = {}) {
     child.stdin.end(JSON.stringify(input));
   });
 }
+
+/** The CLI a user runs, for the reference tests that drive it. */
+export const cliPath = join(repoRoot, 'client', 'bin', 'quantstudio.js');
+
+/** For the tests that run the CLI beside a venv: {venv, skip}, skip false when the venv and the build are both
+ *  there, else the reason (thrown instead under CI=true). */
+export function cliReference(requirements = 'requirements.txt') {
+  const venv = referenceVenv(requirements);
+  const built =
+    existsSync(join(repoRoot, 'out', 'client', 'src', 'jobs', 'index.js')) &&
+    existsSync(join(repoRoot, 'native', 'build', 'Release', 'quantstudio.node'));
+  const skip = venv.skip ?? (built ? false : 'the engine is not built; run `npm run build` first');
+  if (skip && process.env.CI === 'true') throw new Error(skip);
+  return { venv, skip };
+}

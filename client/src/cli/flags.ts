@@ -92,3 +92,13 @@ export function backendOptions(flags: Pick<ParsedFlags, 'values'>): { backend?: 
   const python = flags.values.get('--python');
   return { ...(backend === undefined ? {} : { backend }), ...(python === undefined ? {} : { python }) };
 }
+
+/** GPTQModel's kernel on the python backend, for the commands that run a checkpoint (benchmark, generate). */
+export const KERNEL_FLAG = '--kernel';
+export const KERNEL_USAGE = '[--kernel <GPTQModel backend>]';
+
+/** --kernel as a job option (when given); the worker refuses it on the engine (jobBackend.ts). */
+export function kernelOption(flags: Pick<ParsedFlags, 'values'>): { kernel?: string } {
+  const kernel = flags.values.get(KERNEL_FLAG);
+  return kernel === undefined ? {} : { kernel };
+}

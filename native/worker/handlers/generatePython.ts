@@ -7,7 +7,7 @@ import * as path from 'path';
 import { promptIds, readRuntimeConfig, TextStream, TextTokenizer } from '../../lib';
 import { HandlerOutput, JobContext } from '../context';
 import { peakRssBytes } from '../environment';
-import { runPythonRunner } from '../pythonRunner';
+import { pythonBackendRecord, runPythonRunner } from '../pythonRunner';
 
 /** What the generate runner reports besides the streamed ids. */
 interface GenerateReport {
@@ -55,13 +55,7 @@ export async function generateOnPython(ctx: JobContext, python: string): Promise
     return {
       model: { architecture: config.architecture },
       text: tokenizer.decode(r.tokens),
-      backend: {
-        name: 'python',
-        interpreter: python,
-        device: result.device,
-        ...(result.gpus && result.gpus.length > 0 ? { gpus: result.gpus } : {}),
-        libraries: result.libraries,
-      },
+      backend: pythonBackendRecord(python, result),
       metrics: {
         tokens: r.tokens.length,
         promptTokens: r.promptTokens,

@@ -5,10 +5,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { CalibrationOptions, PipelinePlan, planCalibration } from '../../lib';
+import { COMPRESSED_TENSORS, pythonBackendRecipe } from '../../model';
+import type { JsonObject } from '../../model';
 import { JobContext } from '../context';
 import { JobFailure } from '../jobFailure';
 import type { BackendRecord } from '../protocol';
-import { runPythonRunner } from '../pythonRunner';
+import { pythonBackendRecord, runPythonRunner } from '../pythonRunner';
 import { StagedOutput } from '../stagedOutput';
 
 /** The files besides the weights a checkpoint keeps from its source (the engine's list, native/src/pipeline/checkpoint_writer.cc). */
@@ -53,7 +55,7 @@ function checkCompressedTensors(plan: PipelinePlan): void {
 /** The python backend runs what the libraries implement: GPTQ and AWQ through GPTQModel, bitsandbytes through transformers;
  *  the quantize handler asks before any work. */
 export function checkRunnable(plan: PipelinePlan, format: string | undefined): void {
-  if (format === 'compressed-tensors') return checkCompressedTensors(plan);
+  if (format === COMPRESSED_TENSORS) return checkCompressedTensors(plan);
   if (CALIBRATED.includes(plan.method) || plan.method === 'nf4' || plan.method === 'fp4' || plan.method === 'int8') return;
   throw new JobFailure(
     'INVALID_JOB',
@@ -67,7 +69,7 @@ export async function quantizeOnPython(ctx: JobContext, plan: PipelinePlan, pyth
   const o = ctx.job.options;
   const format = o.format as string | undefined;
   checkRunnable(plan, format);
-  const library = format === 'compressed-tensors' ? 'llm-compressor' : 'GPTQModel';
+  const library = format === COMPRESSED_TENSORS ? 'llm-compressor' : 'GPTQModel';
   let calibration: number[][] = [];
   if (CALIBRATED.includes(plan.method)) {
     ctx.progress('tokenize', 0, 1);
@@ -82,7 +84,8 @@ export async function quantizeOnPython(ctx: JobContext, plan: PipelinePlan, pyth
   const staged = new StagedOutput(out, { overwrite: replace, source: ctx.modelFolder });
   let layersDone = 0;
   try {
-    const job = { plan, config: ctx.job.config, source: ctx.modelFolder, out: staged.folder, calibration, ...(format ? { format } : {}) };
+    const recipe = pythonBackendRecipe(plan, (ctx.job.config ?? {}) as JsonObject, format);
+    const job = { plan, recipe, source: ctx.modelFolder, out: staged.folder, calibration, ...(format ? { format } : {}) };
     calibration = [];
     // Inside the staging folder, so whatever removes a failed job's staging folder removes it too.
     const scratch = path.join(staged.folder, SCRATCH);
@@ -109,7 +112,7 @@ export async function quantizeOnPython(ctx: JobContext, plan: PipelinePlan, pyth
       out: written.folder,
       layersDone,
       memory: { peakRssBytes: result.peakRssBytes, cudaMaxAllocatedBytes: result.cudaMaxAllocatedBytes },
-      backend: { name: 'python', interpreter: python, device: result.device, libraries: result.libraries },
+      backend: pythonBackendRecord(python, result),
     };
   } catch (error) {
     staged.discard();

@@ -9,6 +9,7 @@ import json
 import os
 import sys
 import threading
+import time
 
 # What QuantStudio follows (README, "Engine"); a missing library is named with its exact pip line.
 FOLLOWED = {"gptqmodel": "7.7.0", "transformers": "5.23.0", "bitsandbytes": "0.50.2", "torch": None}
@@ -101,6 +102,21 @@ def peak_memory(torch, device):
     if device == "cuda":
         figures["cudaMaxAllocatedBytes"] = torch.cuda.max_memory_allocated()
     return figures
+
+
+def emit_result(torch, device, libraries, started, report):
+    """The runner's last line: where it ran, the libraries it imported, how long it took, its report and peak memory."""
+    emit(
+        {
+            "type": "result",
+            "device": device,
+            "gpus": gpu_names(torch, device),
+            "libraries": libraries,
+            "seconds": time.monotonic() - started,
+            "report": report,
+            **peak_memory(torch, device),
+        }
+    )
 
 
 def with_library_errors(torch, device, work):

@@ -19,7 +19,7 @@ The runner reads the folder and writes nothing.
 import sys
 import time
 
-from quantstudio_common import JobError, check_libraries, device_of, emit, gpu_names, main, peak_memory, with_library_errors
+from quantstudio_common import JobError, check_libraries, device_of, emit, emit_result, main, with_library_errors
 from quantstudio_models import check_model_libraries, kernel_of, load_model, quant_method
 
 
@@ -118,17 +118,7 @@ def run(job):
             return generate(torch, device, job, method)
 
     report = with_library_errors(torch, device, work)
-    emit(
-        {
-            "type": "result",
-            "device": device,
-            "gpus": gpu_names(torch, device),
-            "libraries": libraries,
-            "seconds": time.monotonic() - started,
-            "report": report,
-            **peak_memory(torch, device),
-        }
-    )
+    emit_result(torch, device, libraries, started, report)
 
 
 if __name__ == "__main__":

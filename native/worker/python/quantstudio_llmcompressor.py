@@ -1,43 +1,29 @@
 """GPTQ and AWQ through llm-compressor 0.14 into the compressed-tensors format vLLM loads (pack-quantized W*A16),
-for quantize jobs on the `python` backend whose job sets `format: "compressed-tensors"`. The job's resolved
-settings map onto compressed-tensors 0.19 QuantizationArgs: bits → num_bits, group_size → group (−1: one group per
-output channel), sym (GPTQ) / not zero_point (AWQ) → symmetric, damp_percent → GPTQModifier's dampening_frac;
-skipped modules (and lm_head) go to the modifiers' `ignore`. The same calibration token windows as the engine.
+for quantize jobs on the `python` backend whose job sets `format: "compressed-tensors"`: the modifiers the job's
+recipe names (native/model/pythonBackendRecipe.ts: GPTQModifier, or AWQModifier then QuantizationModifier, with
+compressed-tensors 0.19 schemes), run by oneshot on the same calibration token windows as the engine.
 """
-import re
 import time
 
 from quantstudio_common import JobError, emit
 
 
-def weight_args(plan):
-    from compressed_tensors.quantization import QuantizationArgs
+def modifier(call):
+    """One llm-compressor modifier from the recipe; its config_groups as compressed-tensors 0.19 schemes."""
+    import importlib
 
-    per_channel = plan["groupSize"] in (-1, None)
-    symmetric = plan["sym"] if plan["method"] == "gptq" else not plan["zeroPoint"]
-    settings = dict(num_bits=plan["bits"], type="int", symmetric=symmetric, strategy="channel" if per_channel else "group")
-    if not per_channel:
-        settings["group_size"] = plan["groupSize"]
-    try:
-        return QuantizationArgs(**settings)
-    except (TypeError, ValueError) as error:
-        raise JobError("BAD_CONFIG", f"compressed-tensors QuantizationArgs refused the job's settings {settings}: {error}")
+    from compressed_tensors.quantization import QuantizationArgs, QuantizationScheme
 
-
-def recipe_of(plan):
-    """llm-compressor 0.14's modifiers: GPTQModifier with the scheme, or AWQModifier (the smoothing) then a
-    QuantizationModifier with the scheme, as its own AWQ examples build them."""
-    from compressed_tensors.quantization import QuantizationScheme
-    from llmcompressor.modifiers.quantization import GPTQModifier, QuantizationModifier
-
-    groups = {"group_0": QuantizationScheme(targets=["Linear"], weights=weight_args(plan))}
-    ignore = ["lm_head"] + [f"re:^{re.escape(m)}$" for m in plan.get("skipModules", []) if m != "lm_head"]
-    if plan["method"] == "gptq":
-        # actorder None is GPTQConfig's desc_act=False order (llm-compressor's own default reorders statically).
-        return GPTQModifier(config_groups=groups, ignore=ignore, dampening_frac=plan["dampPercent"], actorder=None)
-    from llmcompressor.modifiers.transform.awq import AWQModifier
-
-    return [AWQModifier(), QuantizationModifier(config_groups=groups, ignore=ignore)]
+    kwargs = dict(call["kwargs"])
+    if "config_groups" in kwargs:
+        try:
+            kwargs["config_groups"] = {
+                name: QuantizationScheme(**{**group, "weights": QuantizationArgs(**group["weights"])})
+                for name, group in kwargs["config_groups"].items()
+            }
+        except (TypeError, ValueError) as error:
+            raise JobError("BAD_CONFIG", f"compressed-tensors refused the job's scheme {call['kwargs']['config_groups']}: {error}")
+    return getattr(importlib.import_module(call["module"]), call["name"])(**kwargs)
 
 
 def decoder_layers(model):
@@ -78,8 +64,7 @@ def quantize_llmcompressor(job, device):
     from llmcompressor import oneshot
     from transformers import AutoModelForCausalLM
 
-    plan = job["plan"]
-    if plan["method"] == "awq" and device != "cuda":
+    if job["plan"]["method"] == "awq" and device != "cuda":
         # Before any work: AWQModifier pins its cached activations for the grid search (llmcompressor/pipelines/cache.py,
         # IntermediatesCache.pin_memory), and torch pins memory only with a CUDA driver.
         raise JobError(
@@ -87,7 +72,7 @@ def quantize_llmcompressor(job, device):
             "llm-compressor 0.14's AWQ needs a CUDA GPU: it pins its cached activations, which torch cannot do without one. "
             "On this machine use GPTQ into compressed-tensors, or AWQ in its own GEMM/GEMV format (remove format)",
         )
-    recipe = recipe_of(plan)
+    recipe = [modifier(call) for call in job["recipe"]["calls"]]
     emit({"type": "phase", "phase": "load", "device": device})
     model = AutoModelForCausalLM.from_pretrained(job["source"], dtype="auto")
     report_layers(model)

@@ -21,7 +21,7 @@ import math
 import sys
 import time
 
-from quantstudio_common import check_libraries, device_of, emit, gpu_names, main, peak_memory, with_library_errors
+from quantstudio_common import check_libraries, device_of, emit, emit_result, main, peak_memory, with_library_errors
 from quantstudio_models import check_model_libraries, kernel_of, load_model, quant_method
 
 
@@ -193,17 +193,7 @@ def run(request):
         return {"loadSeconds": measurer.load_seconds, "kernel": measurer.kernel, "phases": phases, "perplexity": perplexity}
 
     report = with_library_errors(torch, device, measure)
-    emit(
-        {
-            "type": "result",
-            "device": device,
-            "gpus": gpu_names(torch, device),
-            "libraries": libraries,
-            "seconds": time.monotonic() - started,
-            "report": report,
-            **peak_memory(torch, device),
-        }
-    )
+    emit_result(torch, device, libraries, started, report)
 
 
 if __name__ == "__main__":

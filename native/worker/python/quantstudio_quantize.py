@@ -1,8 +1,8 @@
-"""QuantStudio's runner for quantize jobs on the `python` backend: the job's settings, resolved by QuantStudio
-(defaults from its schemas), mapped 1:1 onto GPTQModel 7.7's QuantizeConfig (GPTQ, and AWQ with its GEMM / GEMV
-layouts) or transformers 5.23's BitsAndBytesConfig with bitsandbytes 0.50 (NF4 / FP4 / LLM.int8, serialized with
-save_pretrained); with `format: "compressed-tensors"`, GPTQ and AWQ through llm-compressor 0.14
-(quantstudio_llmcompressor.py).
+"""QuantStudio's runner for quantize jobs on the `python` backend: the job's recipe (native/model/
+pythonBackendRecipe.ts maps the settings QuantStudio resolved, defaults from its schemas, key for key) called as
+given: GPTQModel 7.7's QuantizeConfig (GPTQ, and AWQ with its GEMM / GEMV layouts) or transformers 5.23's
+BitsAndBytesConfig with bitsandbytes 0.50 (NF4 / FP4 / LLM.int8, serialized with save_pretrained); with
+`format: "compressed-tensors"`, llm-compressor 0.14's modifiers (quantstudio_llmcompressor.py).
 
 Protocol: the job is one JSON line on stdin; every report is one JSON line on stdout:
   {"type": "phase", "phase": "load" | "quantize" | "write", "device": ...}
@@ -26,67 +26,25 @@ NEEDS = {
 }
 
 
-def gptq_config(plan, config, device):
-    """GPTQModel 7.7 QuantizeConfig from the job's resolved GPTQ settings, key for key."""
-    from gptqmodel import QuantizeConfig
-
-    settings = dict(
-        bits=plan["bits"],
-        group_size=plan["groupSize"],
-        sym=plan["sym"],
-        desc_act=plan["descAct"],
-        static_groups=plan["staticGroups"],
-        damp_percent=plan["dampPercent"],
-        damp_auto_increment=plan["dampAutoIncrement"],
-        true_sequential=plan["trueSequential"],
-        # The layout the job writes ("gptq", v1), spelled as GPTQModel's FORMAT values; the job refuses any other.
-        format=plan["layout"],
-        device=device,
-    )
-    # GPTQConfig and QuantizeConfig share act_group_aware and its default (on unless desc_act); only a value the job sets is passed.
-    if "act_group_aware" in config:
-        settings["act_group_aware"] = config["act_group_aware"]
-    dynamic = skipped_dynamic(plan)
-    if dynamic:
-        settings["dynamic"] = dynamic
-    try:
-        return QuantizeConfig(**settings)
-    except (TypeError, ValueError) as error:
-        raise JobError("BAD_CONFIG", f"GPTQModel 7.7 QuantizeConfig refused the job's settings {settings}: {error}")
+def only_call(job):
+    """The job's one library call (native/model/pythonBackendRecipe.ts builds it from the plan)."""
+    (call,) = job["recipe"]["calls"]
+    return call
 
 
-def skipped_dynamic(plan):
-    """Modules kept in float as negative `dynamic` rules (GPTQModel 7.7 matches "-:" patterns against full module
-    names), then the config's own per-module overrides as written (the plan has checked them as the engine does)."""
-    import re
-
-    dynamic = {f"-:^{re.escape(m)}$": {} for m in plan.get("skipModules", []) if m != "lm_head"}
-    if plan.get("dynamicJson"):
-        dynamic.update(json.loads(plan["dynamicJson"]))
-    return dynamic
-
-
-def awq_config(plan, device):
-    """GPTQModel 7.7's AWQ config from the job's resolved AWQ settings: zero_point is GPTQModel's sym=False, the
-    layout ("awq-gemm", "awq-gemv") its FORMAT."""
+def quantize_config(job, device):
+    """GPTQModel 7.7 QuantizeConfig with the recipe's arguments, its enums spelled as GPTQModel's own."""
     from gptqmodel import QuantizeConfig
     from gptqmodel.quantization.config import FORMAT, METHOD
 
-    settings = dict(
-        bits=plan["bits"],
-        group_size=plan["groupSize"],
-        sym=not plan["zeroPoint"],
-        quant_method=METHOD.AWQ,
-        format=FORMAT(plan["layout"].removeprefix("awq-").replace("-", "_")),
-        device=device,
-    )
-    dynamic = skipped_dynamic(plan)
-    if dynamic:
-        settings["dynamic"] = dynamic
+    settings = dict(only_call(job)["kwargs"])
+    if "quant_method" in settings:
+        settings["quant_method"] = METHOD(settings["quant_method"])
+    settings["format"] = FORMAT(settings["format"])
     try:
-        return QuantizeConfig(**settings)
+        return QuantizeConfig(**settings, device=device)
     except (TypeError, ValueError) as error:
-        raise JobError("BAD_CONFIG", f"GPTQModel 7.7 QuantizeConfig refused the job's AWQ settings {settings}: {error}")
+        raise JobError("BAD_CONFIG", f"GPTQModel 7.7 QuantizeConfig refused the job's settings {settings}: {error}")
 
 
 def quantize_gptqmodel(job, device):
@@ -96,10 +54,9 @@ def quantize_gptqmodel(job, device):
     import torch
     from gptqmodel import GPTQModel
 
-    plan = job["plan"]
-    quantize_config = awq_config(plan, device) if plan["method"] == "awq" else gptq_config(plan, job["config"], device)
+    config = quantize_config(job, device)
     emit({"type": "phase", "phase": "load", "device": device})
-    model = GPTQModel.load(job["source"], quantize_config)
+    model = GPTQModel.load(job["source"], config)
     total = model.model.config.num_hidden_layers
     started = {"at": time.monotonic()}
     seen = set()
@@ -140,22 +97,14 @@ def forget_scratch(folder):
                 f.write("\n")
 
 
-def bnb_config(plan):
-    """transformers 5.23 BitsAndBytesConfig from the job's resolved bitsandbytes settings, key for key."""
+def bnb_config(job):
+    """transformers 5.23 BitsAndBytesConfig with the recipe's arguments."""
     import torch
     from transformers import BitsAndBytesConfig
 
-    if plan["method"] == "int8":
-        settings = dict(load_in_8bit=True, llm_int8_threshold=plan["threshold"])
-    else:
-        settings = dict(
-            load_in_4bit=True,
-            bnb_4bit_quant_type=plan["method"],
-            bnb_4bit_use_double_quant=plan["doubleQuant"],
-            bnb_4bit_compute_dtype=getattr(torch, plan["computeDtype"]),
-        )
-    if plan.get("skipModules"):
-        settings["llm_int8_skip_modules"] = plan["skipModules"]
+    settings = dict(only_call(job)["kwargs"])
+    if "bnb_4bit_compute_dtype" in settings:
+        settings["bnb_4bit_compute_dtype"] = getattr(torch, settings["bnb_4bit_compute_dtype"])
     try:
         return BitsAndBytesConfig(**settings)
     except (TypeError, ValueError) as error:
@@ -165,7 +114,7 @@ def bnb_config(plan):
 def quantize_bnb(job, device):
     from transformers import AutoModelForCausalLM
 
-    config = bnb_config(job["plan"])
+    config = bnb_config(job)
     emit({"type": "phase", "phase": "load", "device": device})
     # bitsandbytes quantizes each Linear as transformers loads it; the unquantized tensors keep the source's dtype.
     # On CUDA, accelerate spreads a model larger than one GPU over all of them.

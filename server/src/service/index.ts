@@ -11,6 +11,7 @@ import { codeActions } from './features/codeActions';
 import { deploymentMarkdown } from './features/deployHover';
 import { hover } from './features/hover';
 import { dynamicHover } from './features/dynamicHover';
+import { pythonBackendMarkdown } from './features/pythonBackendHover';
 import { symbols } from './features/symbols';
 import { codeLenses, estimateAnchor, jobCommandLenses } from './features/codeLens';
 import { estimateMarkdown } from './features/estimateHover';
@@ -221,6 +222,14 @@ export function createLanguageService(options: LanguageServiceOptions = {}): Lan
       const onDynamicKey = view ? dynamicHover(parsed, view, position) : null;
       if (onDynamicKey) return onDynamicKey;
       const docs = hover(store, parsed, position);
+      const recipe = pythonBackendMarkdown(parsed, position);
+      if (recipe) {
+        const own = docs && typeof docs.contents === 'object' && 'kind' in docs.contents ? [docs.contents.value] : [];
+        return {
+          contents: { kind: 'markdown', value: [...own, recipe].join('\n\n---\n\n') },
+          ...(docs?.range ? { range: docs.range } : {}),
+        };
+      }
       const site = parsed.sites.find((s) => containsPosition(estimateAnchor(parsed, s), position));
       if (!site) return docs;
       const here = models?.estimates(parsed, doc.uri).find((e) => e.site === site);

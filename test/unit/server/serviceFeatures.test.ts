@@ -66,6 +66,65 @@ describe('hover', () => {
     const hover = await service.hover({ uri: 'file:///w/x.quant.json', text }, after(text, '["a", "'));
     assert.ok((hover?.contents as MarkupContent).value.startsWith('**dataset**'));
   });
+
+  it("shows a job's python backend recipe on its backend and format: the library's classes, every default filled in", async () => {
+    const job = (config: object, extra: object) => JSON.stringify({ model: 'm', quantization_config: config, ...extra });
+    const gptq = job(
+      { quant_method: 'gptq', bits: 4, group_size: 128, modules_to_not_convert: ['model.layers.0.mlp.down_proj'] },
+      { backend: 'python' },
+    );
+    const onBackend = (await service.hover({ uri: 'file:///w/x.quant.json', text: gptq }, after(gptq, '"back')))?.contents as MarkupContent;
+    const [docs, recipe] = onBackend.value.split('\n\n---\n\n');
+    assert.ok(docs!.startsWith('**backend**'), docs);
+    assert.equal(
+      recipe,
+      [
+        '**This job runs on the python backend:** GPTQModel 7.7 quantizes with',
+        '```python',
+        'from gptqmodel import QuantizeConfig',
+        '',
+        'QuantizeConfig(',
+        '    bits=4,',
+        '    group_size=128,',
+        '    sym=True,',
+        '    desc_act=False,',
+        '    static_groups=False,',
+        '    damp_percent=0.1,',
+        '    damp_auto_increment=0.0025,',
+        '    true_sequential=True,',
+        '    format="gptq",',
+        '    dynamic={"-:^model\\\\.layers\\\\.0\\\\.mlp\\\\.down_proj$": {}},',
+        ')',
+        '```',
+        'then GPTQModel.load(model, quantize_config) → quantize(calibration windows) → save(out).',
+      ].join('\n'),
+    );
+
+    const awq = job(
+      { quant_method: 'awq', bits: 4, group_size: 64, zero_point: true },
+      { backend: 'python', format: 'compressed-tensors' },
+    );
+    const onFormat = ((await service.hover({ uri: 'file:///w/x.quant.json', text: awq }, after(awq, '"form')))?.contents as MarkupContent)
+      .value;
+    assert.ok(
+      onFormat.includes(
+        'llm-compressor 0.14 quantizes with\n```python\nfrom llmcompressor.modifiers.transform.awq import AWQModifier\n' +
+          'from llmcompressor.modifiers.quantization import QuantizationModifier\n\nAWQModifier()\nQuantizationModifier(\n',
+      ),
+      onFormat,
+    );
+    const weights = '{"num_bits": 4, "type": "int", "symmetric": False, "strategy": "group", "group_size": 64}';
+    assert.ok(
+      onFormat.includes(`config_groups={"group_0": {"targets": ["Linear"], "weights": ${weights}}},\n    ignore=["lm_head"],`),
+      onFormat,
+    );
+
+    const nf4 = '{"model": "m", "quantization_config": {"quant_method": "bitsandbytes", "load_in_4bit": true}}';
+    const engine = (
+      (await service.hover({ uri: 'file:///w/x.quant.json', text: nf4 }, after(nf4, '"quant_method": "bits')))?.contents as MarkupContent
+    ).value;
+    assert.doesNotMatch(engine, /python backend/, 'only on backend and format');
+  });
 });
 
 describe('code actions', () => {

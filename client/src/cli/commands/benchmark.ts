@@ -23,6 +23,9 @@ import {
   integerList,
   BACKEND_USAGE,
   backendOptions,
+  KERNEL_FLAG,
+  KERNEL_USAGE,
+  kernelOption,
   parseFlags,
   positiveInteger,
   RUN_OPTION_FLAGS,
@@ -73,9 +76,7 @@ function optionsFromFlags(flags: ParsedFlags): Record<string, unknown> | string 
   if (evalTokens !== undefined) options.evaluate = { maxTokens: evalTokens };
   if (flags.switches.has('--no-eval')) options.evaluate = false;
   if (repeat !== undefined) options.repeat = repeat;
-  const kernel = flags.values.get('--kernel');
-  if (kernel !== undefined) options.kernel = kernel;
-  return { ...options, ...(run as object), ...backendOptions(flags) };
+  return { ...options, ...(run as object), ...backendOptions(flags), ...kernelOption(flags) };
 }
 
 function fixed(v: number | null, digits: number): string {
@@ -131,7 +132,7 @@ export const benchmarkCommand: Command = {
   summary: 'latency, throughput, peak memory and perplexity of a model and its quantized variants side by side',
   usage:
     'quantstudio benchmark <job.quant.json> | --model <dir|hub id> [--config <file>]... [--variant <dir>]... [--batch 1,16] [--prompt-length N] [--prompt-tokens N] [--new-tokens N[,N]] [--eval-tokens N | --no-eval] [--repeat N] ' +
-    `${RUN_OPTION_USAGE} ${BACKEND_USAGE} [--kernel <GPTQModel backend>] [--json]\n  or: ${SERVING_USAGE}`,
+    `${RUN_OPTION_USAGE} ${BACKEND_USAGE} ${KERNEL_USAGE} [--json]\n  or: ${SERVING_USAGE}`,
   async run(args) {
     const taken = takeRepeatable(args);
     if (typeof taken === 'string') return usageError(this, taken);
@@ -146,7 +147,7 @@ export const benchmarkCommand: Command = {
         '--repeat',
         ...RUN_OPTION_FLAGS,
         ...BACKEND_FLAGS,
-        '--kernel',
+        KERNEL_FLAG,
         ...SERVING_FLAGS,
       ],
       switches: ['--json', '--no-eval', ...SERVING_SWITCHES],

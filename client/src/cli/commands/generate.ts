@@ -9,6 +9,9 @@ import {
   BACKEND_FLAGS,
   BACKEND_USAGE,
   backendOptions,
+  KERNEL_FLAG,
+  KERNEL_USAGE,
+  kernelOption,
   finiteNumber,
   parseFlags,
   positiveInteger,
@@ -23,7 +26,7 @@ export const generateCommand: Command = {
   summary: 'generate text from a prompt',
   usage:
     'quantstudio generate --model <dir|hub id> --prompt <text> [--max-tokens N] [--seed N] [--temperature T] [--top-k K] [--top-p P] ' +
-    `${RUN_OPTION_USAGE} ${BACKEND_USAGE} [--kernel <GPTQModel backend>] [--json]`,
+    `${RUN_OPTION_USAGE} ${BACKEND_USAGE} ${KERNEL_USAGE} [--json]`,
   async run(args) {
     const flags = parseFlags(args, {
       values: [
@@ -36,7 +39,7 @@ export const generateCommand: Command = {
         '--top-p',
         ...RUN_OPTION_FLAGS,
         ...BACKEND_FLAGS,
-        '--kernel',
+        KERNEL_FLAG,
       ],
       switches: ['--json'],
     });
@@ -54,9 +57,7 @@ export const generateCommand: Command = {
     };
     const engine = runOptions(flags);
     if (typeof engine === 'string') return usageError(this, engine);
-    const kernel = flags.values.get('--kernel');
-    const options: Record<string, unknown> = { prompt, ...engine, ...backendOptions(flags) };
-    if (kernel !== undefined) options.kernel = kernel;
+    const options: Record<string, unknown> = { prompt, ...engine, ...backendOptions(flags), ...kernelOption(flags) };
     for (const [name, value] of Object.entries(numbers)) {
       if (typeof value === 'string') return usageError(this, value);
       if (value !== undefined) options[name] = value;

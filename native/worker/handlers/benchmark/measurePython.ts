@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { BackendRecord } from '../../protocol';
-import { RunnerResult, runPythonRunner } from '../../pythonRunner';
+import { pythonBackendRecord, RunnerResult, runPythonRunner } from '../../pythonRunner';
 import type { ChildRelay } from './childProcess';
 import { MeasureReport, MeasureRequest, PhaseMeasurement, timingOf } from './messages';
 
@@ -56,13 +56,7 @@ export async function measureOnPython(
     });
     return {
       report: reportOf(result),
-      backend: {
-        name: 'python',
-        interpreter: python,
-        device: result.device,
-        ...(result.gpus && result.gpus.length > 0 ? { gpus: result.gpus } : {}),
-        libraries: result.libraries,
-      },
+      backend: pythonBackendRecord(python, result),
     };
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });

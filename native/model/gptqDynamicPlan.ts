@@ -3,7 +3,7 @@
 // (native/model/gptqDynamic.ts), with the overrides the engine honours per module — bits, group_size, desc_act, sym.
 // The engine matches each module's written name from its start and writes the object back into the checkpoint's
 // configs, so GPTQModel and vLLM read the same rules.
-import { compileDynamicPattern, dynamicRules, ENGINE_DYNAMIC_KEYS } from '../model';
+import { compileDynamicPattern, dynamicRules, ENGINE_DYNAMIC_KEYS } from './gptqDynamic';
 
 /** One rule as the engine reads it; a missing override keeps the config's value. */
 export interface DynamicPlanRule {
