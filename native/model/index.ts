@@ -21,7 +21,7 @@ export { dynamicPlan } from './gptqDynamicPlan';
 export { COMPRESSED_TENSORS, pythonBackendRecipe, recipeSource } from './pythonBackendRecipe';
 export type { LibraryCall, PythonBackendRecipe } from './pythonBackendRecipe';
 export type { DynamicPlan, DynamicPlanRule } from './gptqDynamicPlan';
-export { apiBase, SERVING_ENDPOINT_ENV, SERVING_KEY_ENV, servingGrant, servingKeyFor } from './servingKey';
+export { apiBase, grantedKey, SERVING_ENDPOINT_ENV, SERVING_KEY_ENV, servingGrant, servingKeyFor } from './servingKey';
 export { isRunning } from './leftovers';
 export { readLocalModel } from './localFolder';
 export { notRegularFile, otherThanFile } from './fileKind';

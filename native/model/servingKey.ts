@@ -21,11 +21,14 @@ export function servingGrant(env: NodeJS.ProcessEnv): TokenGrant | undefined {
   return token && endpoint ? { token, endpoint } : undefined;
 }
 
-/** The key for this API base, or undefined when none was given for exactly it. */
-export function servingKeyFor(base: string, env: NodeJS.ProcessEnv): string | undefined {
-  const grant = servingGrant(env);
+/** The grant's key when it was given for exactly this API base (named with or without its /v1), else undefined. */
+export function grantedKey(base: string, grant: TokenGrant | undefined): string | undefined {
   if (!grant) return undefined;
-  // The user may name the base with or without its /v1.
   const named = grant.endpoint.replace(/\/+$/, '');
   return tokenFor(base, [grant, { token: grant.token, endpoint: `${named}/v1` }]);
+}
+
+/** The environment's key for this API base, or undefined when none was given for exactly it. */
+export function servingKeyFor(base: string, env: NodeJS.ProcessEnv): string | undefined {
+  return grantedKey(base, servingGrant(env));
 }

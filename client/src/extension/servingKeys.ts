@@ -3,7 +3,7 @@
 // file a cloned repository may have written, so a key goes with a job only when the user stored it for exactly
 // that endpoint (native/model/servingKey.ts decides, with the Hub token's transport rule: https or this machine).
 import * as vscode from 'vscode';
-import { normalizeEndpoint, servingKeyFor, SERVING_ENDPOINT_ENV, SERVING_KEY_ENV } from '../../../native/model';
+import { grantedKey, normalizeEndpoint } from '../../../native/model';
 import type { TokenGrant } from '../../../native/model';
 
 const SECRET_KEY = 'quantstudio.serving.apiKeys';
@@ -31,9 +31,6 @@ export async function storeServingKey(context: vscode.ExtensionContext, endpoint
 
 /** The grant for a job whose API base is `base`: the stored key given for exactly that endpoint, if any. */
 export async function servingGrantFor(context: vscode.ExtensionContext, base: string): Promise<TokenGrant | undefined> {
-  for (const [endpoint, token] of Object.entries(await storedServingKeys(context))) {
-    const env = { [SERVING_KEY_ENV]: token, [SERVING_ENDPOINT_ENV]: endpoint };
-    if (servingKeyFor(base, env) !== undefined) return { token, endpoint };
-  }
-  return undefined;
+  const grants = Object.entries(await storedServingKeys(context)).map(([endpoint, token]) => ({ token, endpoint }));
+  return grants.find((grant) => grantedKey(base, grant) !== undefined);
 }

@@ -67,8 +67,7 @@ export function checkRunnable(plan: PipelinePlan, format: string | undefined): v
 
 export async function quantizeOnPython(ctx: JobContext, plan: PipelinePlan, python: string): Promise<PythonQuantizeResult> {
   const o = ctx.job.options;
-  const format = o.format as string | undefined;
-  checkRunnable(plan, format);
+  const format = o.format as string | undefined; // checkRunnable passed before any work (handlers/quantize.ts)
   const library = format === COMPRESSED_TENSORS ? 'llm-compressor' : 'GPTQModel';
   let calibration: number[][] = [];
   if (CALIBRATED.includes(plan.method)) {

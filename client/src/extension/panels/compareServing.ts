@@ -5,7 +5,7 @@ import type { RunResult, ServingLevel } from '../../jobs';
 import { barChart } from './charts';
 import { escapeHtml } from './page';
 
-import { DASH } from './format';
+import { DASH, fixedOr, signed } from './format';
 
 interface Figure {
   head: string;
@@ -51,8 +51,7 @@ const cell = (text: string): string => `<td class="number">${escapeHtml(text)}</
 function change(a: number | undefined, b: number | undefined, f: Figure): string {
   if (a === undefined || b === undefined) return DASH;
   if (f.ratio) return a > 0 ? `×${(b / a).toFixed(2)}` : DASH;
-  const d = b - a;
-  return `${d >= 0 ? '+' : ''}${d.toFixed(f.digits)}`;
+  return signed(b - a, f.digits);
 }
 
 /** The concurrency levels of either run, ascending. */
@@ -76,11 +75,7 @@ export function servingComparison(a: RunResult, b: RunResult): string {
     const [ra, rb] = [at(la, c), at(lb, c)];
     const cells = FIGURES.flatMap((f) => {
       const [va, vb] = [ra && f.value(ra), rb && f.value(rb)];
-      return [
-        cell(va === undefined ? DASH : va.toFixed(f.digits)),
-        cell(vb === undefined ? DASH : vb.toFixed(f.digits)),
-        cell(change(va, vb, f)),
-      ];
+      return [cell(fixedOr(va, f.digits)), cell(fixedOr(vb, f.digits)), cell(change(va, vb, f))];
     });
     return `<tr><th scope="row">${c}</th>${cells.join('')}</tr>`;
   });

@@ -36,7 +36,7 @@ async function httpError(response: Response): Promise<string> {
   return `HTTP ${response.status} ${response.statusText}${hint}${text ? `: ${text}` : ''}`;
 }
 
-export function requestBody(request: Omit<CompletionRequest, 'base' | 'apiKey' | 'signal'>): Record<string, unknown> {
+function requestBody(request: Omit<CompletionRequest, 'base' | 'apiKey' | 'signal'>): Record<string, unknown> {
   return {
     model: request.model,
     prompt: request.prompt,
