@@ -62,7 +62,16 @@ const savedRuns = () =>
 async function benchmarkFrom(file, count, timeoutMs) {
   await openFile(s.page, file);
   const lens = s.page.locator('.codelens-decoration a', { hasText: 'Benchmark' }).first();
-  await lens.waitFor({ timeout: 30_000 });
+  // A file opened while a panel held the focus has now and then shown no lenses until it was opened again.
+  const shown = await lens.waitFor({ timeout: 30_000 }).then(
+    () => true,
+    () => false,
+  );
+  if (!shown) {
+    await runCommand(s.page, 'View: Close Editor');
+    await openFile(s.page, file);
+    await lens.waitFor({ timeout: 60_000 });
+  }
   await lens.click();
   for (const deadline = Date.now() + timeoutMs; savedRuns().length < count; await s.page.waitForTimeout(500))
     if (Date.now() > deadline) throw new Error(`no benchmark run saved from ${file}`);
