@@ -144,6 +144,9 @@ export interface LayerRecord {
   /** The experts with linears quantized round-to-nearest for too few tokens (GPTQModel 7.7's fallback: GPTQ, an expert
    *  under 0.5% of calibration; AWQ, per scale group, so every expert when one got none). */
   fallbackExperts?: number[];
+  /** GPTQ modules whose Hessian factorised only with more damping than damp_percent (GPTQModel 7.7's
+   *  damp_auto_increment), with the damping used. */
+  raisedDamping?: { module: string; dampPercent: number }[];
 }
 
 export interface RunMetrics {

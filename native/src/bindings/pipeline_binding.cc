@@ -141,6 +141,16 @@ Napi::Object LayerToJs(Napi::Env env, const pipeline::LayerReport& r) {
       fallback.Set(static_cast<uint32_t>(i), static_cast<double>(r.fallbackExperts[i]));
     o.Set("fallbackExperts", fallback);
   }
+  if (!r.raisedDamping.empty()) {
+    Napi::Array raised = Napi::Array::New(env, r.raisedDamping.size());
+    for (size_t i = 0; i < r.raisedDamping.size(); ++i) {
+      Napi::Object d = Napi::Object::New(env);
+      d.Set("module", r.raisedDamping[i].module);
+      d.Set("dampPercent", r.raisedDamping[i].dampPercent);
+      raised.Set(static_cast<uint32_t>(i), d);
+    }
+    o.Set("raisedDamping", raised);
+  }
   return o;
 }
 

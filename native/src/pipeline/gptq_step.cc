@@ -20,10 +20,13 @@ const std::vector<std::vector<InputTap>> kSequentialGroups = {
 void QuantizeSlot(const LayerStep& step, LinearSlot& slot, const quant::HessianAccumulator& hessian) {
   const Fp32Linear& l = *slot.linear;
   const auto hook = [&](int64_t, int64_t) { return !step.ctx.IsCancelled(); };
+  const quant::GptqOptions options = GptqOptionsFor(step.options, slot.name);
   quant::GptqResult r = quant::QuantizeGptq(l.weight.data(), l.outFeatures(), l.inFeatures(), hessian.matrix(),
-                                            hessian.samples(), GptqOptionsFor(step.options, slot.name), hook);
+                                            hessian.samples(), options, hook);
   if (r.cancelled) throw quant::Cancelled();
   if (!r.ok) throw quant::QuantError(slot.name + ": " + r.error);
+  if (step.report && r.dampPercent > options.dampPercent)
+    step.report->raisedDamping.push_back({slot.name, r.dampPercent});
   StoreGroupQuantized(step, slot, r.quantized);
 }
 

@@ -38,7 +38,7 @@ struct LayerStep {
   const PipelineOptions& options;
   const quant::JobContext& ctx;
   TensorEdits& edits;
-  LayerReport* report = nullptr;  // MoE: receives the tokens per expert and the experts that fell back to RTN
+  LayerReport* report = nullptr;  // MoE tokens per expert and RTN fallbacks; GPTQ's raised damping
 };
 
 /** Runs the working layer over every calibration sequence; taps (when given) receive the linears' inputs

@@ -62,6 +62,12 @@ struct PipelineOptions {
   int64_t maxShardBytes = 0;
 };
 
+/** A GPTQ module whose Hessian factorised only with more damping than damp_percent (damp_auto_increment). */
+struct RaisedDamping {
+  std::string module;
+  double dampPercent = 0.0;  // the damping that made it factorisable
+};
+
 struct LayerReport {
   std::string name;  // e.g. model.layers.3
   double seconds = 0.0;
@@ -74,6 +80,7 @@ struct LayerReport {
    * tokens; AWQ per scale group, awq_moe_step.cc). */
   std::vector<int64_t> expertTokens;
   std::vector<int64_t> fallbackExperts;
+  std::vector<RaisedDamping> raisedDamping;
 };
 
 struct Progress {

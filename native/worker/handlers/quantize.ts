@@ -162,13 +162,17 @@ async function quantize(ctx: JobContext): Promise<HandlerOutput> {
   metrics.quantizeCpuSeconds = (cpu.user + cpu.system) / 1e6;
   metrics.layers = result.layers.length;
   metrics.meanLayerError = result.layers.reduce((sum, l) => sum + l.error, 0) / Math.max(1, result.layers.length);
-  const layers = result.layers.map(({ name, seconds: s, error, errorKind, expertTokens, fallbackExperts }) => ({
+  const layers = result.layers.map(({ name, seconds: s, error, errorKind, expertTokens, fallbackExperts, raisedDamping }) => ({
     name,
     seconds: s,
     error,
     errorKind,
     ...(expertTokens ? { expertTokens, fallbackExperts } : {}),
+    ...(raisedDamping ? { raisedDamping } : {}),
   }));
+  const raised = result.layers.flatMap((l) => (l.raisedDamping ?? []).map((d) => `${d.module} ${d.dampPercent.toFixed(4)}`));
+  if (raised.length > 0)
+    ctx.log('warn', `damping raised until the Hessian factorised (GPTQModel 7.7's damp_auto_increment): ${raised.join(', ')}`);
   const starved = result.layers.flatMap((l) =>
     (l.fallbackExperts ?? []).map((e) => `${l.name} expert ${e} (${l.expertTokens?.[e] ?? 0} tokens)`),
   );

@@ -89,3 +89,32 @@ test('MoE layers list the calibration tokens per expert, the never-reached and r
   assert.match(table, /class="number" data-testid="expert-model.layers.0-0">1024</);
   assert.doesNotMatch(quantizeBody({ ...base, layers: layers.slice(1, 2) }), /expert-tokens/);
 });
+
+test('modules whose damping was raised are listed with the damp_percent used; runs without any get no table', () => {
+  const base = fixtureRun('quantize');
+  const layers = [
+    {
+      name: 'model.layers.0',
+      seconds: 1,
+      error: 0.01,
+      errorKind: 'output' as const,
+      raisedDamping: [{ module: 'model.layers.0.self_attn.<q>_proj', dampPercent: 0.012500001 }],
+    },
+    { name: 'model.layers.1', seconds: 1, error: 0.01, errorKind: 'output' as const },
+    {
+      name: 'model.layers.2',
+      seconds: 1,
+      error: 0.01,
+      errorKind: 'output' as const,
+      raisedDamping: [{ module: 'model.layers.2.mlp.down_proj', dampPercent: 0.0525 }],
+    },
+  ];
+  const table = byTestId(quantizeBody({ ...base, layers }), 'raised-damping');
+  assert.match(table, /<caption>Damping raised until the Hessian factorised \(damp_auto_increment, as GPTQModel 7.7 does\)/);
+  assert.deepEqual(tableCells(table), [
+    ['Module', 'damp_percent used'],
+    ['model.layers.0.self_attn.<q>_proj', '0.0125'],
+    ['model.layers.2.mlp.down_proj', '0.0525'],
+  ]);
+  assert.doesNotMatch(quantizeBody({ ...base, layers: layers.slice(1, 2) }), /raised-damping/);
+});

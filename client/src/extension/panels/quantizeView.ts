@@ -43,14 +43,29 @@ ${rows.join('\n')}
 </table>`;
 }
 
+/** GPTQ modules whose Hessian needed more damping than the config's damp_percent (none: no table). */
+export function raisedDampingTable(run: RunResult): string {
+  const raised = (run.layers ?? []).flatMap((l) => l.raisedDamping ?? []);
+  if (raised.length === 0) return '';
+  const rows = raised.map(
+    (d) => `<tr><th scope="row">${escapeHtml(d.module)}</th><td class="number worse">${d.dampPercent.toFixed(4)}</td></tr>`,
+  );
+  return `<table data-testid="raised-damping">
+<caption>Damping raised until the Hessian factorised (damp_auto_increment, as GPTQModel 7.7 does): more calibration data usually avoids it</caption>
+<thead><tr><th scope="col">Module</th><th scope="col">damp_percent used</th></tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody>
+</table>`;
+}
+
 export function quantizeBody(run: RunResult): string {
   const sample =
     run.text === undefined
       ? ''
       : `\n<h2>Sample from the quantized model</h2>\n<pre data-testid="sample-text">${escapeHtml(run.text)}</pre>`;
-  const layers = finishedLayerTable(run);
-  const experts = expertTokenTable(run);
-  return `${summaryTable(run)}\n${actionButtons(run)}${sample}${layers ? `\n${layers}` : ''}${experts ? `\n${experts}` : ''}`;
+  const tables = [finishedLayerTable(run), raisedDampingTable(run), expertTokenTable(run)].filter((t) => t !== '');
+  return `${summaryTable(run)}\n${actionButtons(run)}${sample}${tables.map((t) => `\n${t}`).join('')}`;
 }
 
 /** The live table the script appends rows to (one per finished layer). */
