@@ -11,6 +11,10 @@ export interface GptqOptions {
   /** Act-order: quantize columns by descending Hessian diagonal. */
   descAct?: boolean;
   staticGroups?: boolean;
+  /** GPTQModel 7.7's act_group_aware (GAR). Default false here: this one-layer API mirrors the reference fasterquant. */
+  actGroupAware?: boolean;
+  /** > 0: GPTQModel 7.7's range search under this norm. Default 0 (min/max). */
+  mse?: number;
   /** Default REFERENCE_DAMP_PERCENT, not a config's damp_percent: configs go through planFromConfig. */
   dampPercent?: number;
   /** Default QUANT_DEFAULTS.gptq.damp_auto_increment (0.0025). */

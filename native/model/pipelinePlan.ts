@@ -21,6 +21,10 @@ export interface PipelinePlan {
   sym?: boolean;
   descAct?: boolean;
   staticGroups?: boolean;
+  /** GPTQModel 7.7's act_group_aware (GAR): groups quantized by their largest diag H; off with descAct or staticGroups. */
+  actGroupAware?: boolean;
+  /** > 0: GPTQModel 7.7's range search per grid under this norm (mse); 0: min/max grids. */
+  mse?: number;
   dampPercent?: number;
   dampAutoIncrement?: number;
   trueSequential?: boolean;
@@ -152,6 +156,8 @@ export function planFromConfig(config: Json, algorithm?: QuantAlgorithm): Pipeli
     sym: pick(config, ['sym'], isBool, 'a boolean') ?? gptq.sym,
     descAct: pick(config, ['desc_act'], isBool, 'a boolean') ?? gptq.desc_act,
     staticGroups: pick(config, ['static_groups'], isBool, 'a boolean') ?? gptq.static_groups,
+    actGroupAware: pick(config, ['act_group_aware'], isBool, 'a boolean') ?? gptq.act_group_aware,
+    mse: pick(config, ['mse'], isNumber, 'a number') ?? gptq.mse,
     dampPercent: pick(config, ['damp_percent'], isNumber, 'a number') ?? gptq.damp_percent,
     dampAutoIncrement: pick(config, ['damp_auto_increment'], isNumber, 'a number') ?? gptq.damp_auto_increment,
     trueSequential: pick(config, ['true_sequential'], isBool, 'a boolean') ?? gptq.true_sequential,

@@ -14,6 +14,8 @@ export const QUANT_DEFAULTS = {
     desc_act: false,
     sym: true,
     static_groups: false,
+    act_group_aware: true,
+    mse: 0,
     true_sequential: true,
     checkpoint_format: 'gptq',
   },

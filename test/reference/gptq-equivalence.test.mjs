@@ -24,6 +24,11 @@ const gptqConfigs = [
   { bits: 4, groupSize: 128, sym: false, descAct: true },
   { bits: 3, groupSize: 64, sym: false, descAct: false },
   { bits: 4, groupSize: 32, sym: true, descAct: true, staticGroups: true },
+  // GPTQModel 7.7's act-group-aware order (GAR) and its mse range search (norm 2.4), alone and together
+  { bits: 3, groupSize: 32, sym: true, descAct: false, actGroupAware: true },
+  { bits: 3, groupSize: 128, sym: true, descAct: false, mse: 2.4 },
+  { bits: 2, groupSize: 64, sym: false, descAct: false, mse: 2.4 },
+  { bits: 4, groupSize: 64, sym: false, descAct: false, actGroupAware: true, mse: 2.4 },
 ];
 const awqConfig = { bits: 4, groupSize: 128 };
 const tokens = 1024;

@@ -84,7 +84,7 @@ def run_gptq(w, x, cfg):
     linear.weight.data.copy_(w)
     qcfg = QuantizeConfig(bits=cfg["bits"], group_size=cfg["groupSize"], sym=cfg["sym"], desc_act=cfg["descAct"],
                           static_groups=cfg.get("staticGroups", False), damp_percent=cfg.get("dampPercent", 0.01),
-                          act_group_aware=False)
+                          act_group_aware=cfg.get("actGroupAware", False), mse=cfg.get("mse", 0.0))
     gptq = GPTQ(linear, qcfg)
     gptq.quantizer.configure(perchannel=True)
     start = time.perf_counter()

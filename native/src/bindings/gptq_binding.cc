@@ -22,6 +22,8 @@ quant::GptqOptions ReadGptqOptions(const Napi::Value& value) {
   options.staticGroups = bindings::OptionBool(o, "staticGroups", options.staticGroups);
   options.dampPercent = bindings::OptionNumber(o, "dampPercent", options.dampPercent);
   options.dampAutoIncrement = bindings::OptionNumber(o, "dampAutoIncrement", options.dampAutoIncrement);
+  options.actGroupAware = bindings::OptionBool(o, "actGroupAware", options.actGroupAware);
+  options.mse = bindings::OptionNumber(o, "mse", options.mse);
   options.blockSize =
       static_cast<int64_t>(bindings::OptionNumber(o, "blockSize", static_cast<double>(options.blockSize)));
   return options;

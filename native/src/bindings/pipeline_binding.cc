@@ -79,6 +79,8 @@ pipeline::PipelineOptions ReadOptions(const Napi::Object& o) {
   // defaults are the option structs' own; the TS side passes every key (QUANT_DEFAULTS)
   p.gptq.dampPercent = OptionNumber(o, "dampPercent", p.gptq.dampPercent);
   p.gptq.dampAutoIncrement = OptionNumber(o, "dampAutoIncrement", p.gptq.dampAutoIncrement);
+  p.gptq.actGroupAware = OptionBool(o, "actGroupAware", p.gptq.actGroupAware);
+  p.gptq.mse = OptionNumber(o, "mse", p.gptq.mse);
   p.trueSequential = OptionBool(o, "trueSequential", true);
   p.awq.bits = bits;
   p.awq.groupSize = groupSize;

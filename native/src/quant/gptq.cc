@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "core/thread_pool.h"
@@ -18,7 +19,57 @@ struct RowGrid {
   float zero;
 };
 
-RowGrid FindGrid(const float* x, int64_t count, int maxq, bool sym) {
+// Round half to even (torch.round), then clamp to the code range.
+inline float QuantizeCode(float w, const RowGrid& grid, int maxq) {
+  const float q = std::nearbyint(w / grid.scale) + grid.zero;
+  return std::min(std::max(q, 0.0f), static_cast<float>(maxq));
+}
+
+// GPTQModel 7.7's range search (quantizer.py find_params with mse > 0): shrink the range by p = 1 − i/100 for
+// i < 80 and keep the grid with the least Σ|q(x) − x|^norm; 2-bit asymmetric grids also try the other integer
+// next to the ideal zero point.
+constexpr int kMseGrid = 100;
+constexpr double kMseMaxShrink = 0.8;
+
+double GridError(const float* x, int64_t count, const RowGrid& grid, int maxq, double norm) {
+  double err = 0.0;
+  for (int64_t i = 0; i < count; ++i) {
+    const float dq = grid.scale * (QuantizeCode(x[i], grid, maxq) - grid.zero);
+    err += std::pow(std::fabs(static_cast<double>(dq - x[i])), norm);
+  }
+  return err;
+}
+
+RowGrid SearchGrid(const float* x, int64_t count, int maxq, bool sym, float xmin, float xmax, double norm) {
+  RowGrid best{(xmax - xmin) / static_cast<float>(maxq), sym ? static_cast<float>((maxq + 1) / 2) : 0.0f};
+  if (!sym) best.zero = std::nearbyint(-xmin / best.scale);
+  double bestError = std::numeric_limits<double>::infinity();
+  const bool adjacentZero = maxq == 3 && !sym;
+  for (int i = 0; i < static_cast<int>(kMseMaxShrink * kMseGrid); ++i) {
+    const float p = 1.0f - static_cast<float>(i) / static_cast<float>(kMseGrid);
+    const float lo = p * xmin, hi = p * xmax;
+    const float scale = (hi - lo) / static_cast<float>(maxq);
+    const float ideal = -lo / scale;
+    const float zero = sym ? static_cast<float>((maxq + 1) / 2) : std::nearbyint(ideal);
+    float candidates[2] = {zero, zero};
+    if (adjacentZero) {
+      const float lower = std::clamp(std::floor(ideal), 0.0f, static_cast<float>(maxq));
+      const float upper = std::clamp(std::ceil(ideal), 0.0f, static_cast<float>(maxq));
+      candidates[1] = zero == lower ? upper : lower;
+    }
+    for (int k = 0; k < (adjacentZero ? 2 : 1); ++k) {
+      const RowGrid grid{scale, candidates[k]};
+      const double err = GridError(x, count, grid, maxq, norm);
+      if (err < bestError) {
+        bestError = err;
+        best = grid;
+      }
+    }
+  }
+  return best;
+}
+
+RowGrid FindGrid(const float* x, int64_t count, int maxq, bool sym, double mseNorm) {
   float xmin = 0.0f;
   float xmax = 0.0f;
   for (int64_t i = 0; i < count; ++i) {
@@ -26,16 +77,11 @@ RowGrid FindGrid(const float* x, int64_t count, int maxq, bool sym) {
     xmax = std::max(xmax, x[i]);
   }
   WidenRange(xmin, xmax, sym);
+  if (mseNorm > 0.0) return SearchGrid(x, count, maxq, sym, xmin, xmax, mseNorm);
   RowGrid grid;
   grid.scale = (xmax - xmin) / static_cast<float>(maxq);
   grid.zero = sym ? static_cast<float>((maxq + 1) / 2) : std::nearbyint(-xmin / grid.scale);
   return grid;
-}
-
-// Round half to even (torch.round), then clamp to the code range.
-inline float QuantizeCode(float w, const RowGrid& grid, int maxq) {
-  const float q = std::nearbyint(w / grid.scale) + grid.zero;
-  return std::min(std::max(q, 0.0f), static_cast<float>(maxq));
 }
 
 }  // namespace
@@ -49,6 +95,7 @@ std::string ValidateGptqOptions(const GptqOptions& options, int64_t cols) {
   if (!(options.dampPercent > 0.0 && options.dampPercent < 1.0))
     return "damp_percent must be in (0, 1) (got " + std::to_string(options.dampPercent) + ")";
   if (options.dampAutoIncrement < 0.0) return "damp_auto_increment must be >= 0";
+  if (!(options.mse >= 0.0) || !std::isfinite(options.mse)) return "mse must be a norm >= 0 (0: no range search)";
   if (options.blockSize <= 0) return "the lazy-update block size must be positive";
   if (options.staticGroups && options.groupSize == -1)
     return "static_groups needs a group_size (it is meaningless per channel)";
@@ -77,7 +124,7 @@ GptqResult QuantizeGptq(const float* wIn, int64_t rows, int64_t cols, const std:
   // Per-channel grids come from the weight as given, before dead columns are zeroed (as upstream).
   std::vector<RowGrid> channelGrid(static_cast<size_t>(perChannel ? rows : 0));
   for (int64_t r = 0; r < (perChannel ? rows : 0); ++r)
-    channelGrid[r] = FindGrid(&w[r * cols], cols, maxq, options.sym);
+    channelGrid[r] = FindGrid(&w[r * cols], cols, maxq, options.sym, options.mse);
 
   // Dead inputs (never active in calibration) carry no information: quantize them as zeros.
   for (int64_t c = 0; c < cols; ++c) {
@@ -93,16 +140,40 @@ GptqResult QuantizeGptq(const float* wIn, int64_t rows, int64_t cols, const std:
     for (int64_t g = 0; g < numGroups; ++g) {
       const int64_t c0 = g * groupSize;
       const int64_t n = std::min(groupSize, cols - c0);
-      for (int64_t r = 0; r < rows; ++r) staticGrid[g * rows + r] = FindGrid(&w[r * cols + c0], n, maxq, options.sym);
+      for (int64_t r = 0; r < rows; ++r)
+        staticGrid[g * rows + r] = FindGrid(&w[r * cols + c0], n, maxq, options.sym, options.mse);
     }
   }
 
   // perm[k] = the original column quantized k-th.
   std::vector<int64_t> perm(static_cast<size_t>(cols));
   std::iota(perm.begin(), perm.end(), 0);
+  const auto diag = [&](int64_t c) { return h[c * cols + c]; };
+  const auto descending = [&](int64_t a, int64_t b) { return diag(a) > diag(b); };
+  // GPTQModel 7.7's act_group_aware (gar.py): whole groups in order of their largest diag H, each group's columns by
+  // descending diag H. Groups stay whole, so the checkpoint keeps the plain layout (g_idx = column / group_size).
+  const bool groupAware = options.actGroupAware && !options.descAct && !options.staticGroups && !perChannel;
+  std::vector<int64_t> groupPosition(static_cast<size_t>(numGroups));  // original group → its place in perm
+  std::iota(groupPosition.begin(), groupPosition.end(), 0);
   if (options.descAct) {
     // Descending diag H; stable so equal diagonals keep column order.
-    std::stable_sort(perm.begin(), perm.end(), [&](int64_t a, int64_t b) { return h[a * cols + a] > h[b * cols + b]; });
+    std::stable_sort(perm.begin(), perm.end(), descending);
+  } else if (groupAware) {
+    // Only whole groups are reordered; a partial last group stays last, in column order (as upstream).
+    const int64_t wholeGroups = cols / groupSize;
+    std::vector<int64_t> order(static_cast<size_t>(wholeGroups));
+    std::iota(order.begin(), order.end(), 0);
+    std::vector<double> groupMax(static_cast<size_t>(wholeGroups), -std::numeric_limits<double>::infinity());
+    for (int64_t c = 0; c < wholeGroups * groupSize; ++c)
+      groupMax[c / groupSize] = std::max(groupMax[c / groupSize], diag(c));
+    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return groupMax[a] > groupMax[b]; });
+    for (int64_t k = 0; k < wholeGroups; ++k) {
+      groupPosition[order[k]] = k;
+      std::iota(&perm[k * groupSize], &perm[k * groupSize] + groupSize, order[k] * groupSize);
+      std::stable_sort(&perm[k * groupSize], &perm[k * groupSize] + groupSize, descending);
+    }
+  }
+  if (options.descAct || groupAware) {
     std::vector<float> wp(w.size());
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t k = 0; k < cols; ++k) wp[r * cols + k] = w[r * cols + perm[k]];
@@ -165,7 +236,8 @@ GptqResult QuantizeGptq(const float* wIn, int64_t rows, int64_t cols, const std:
               if (col % groupSize == 0) {
                 // Upstream reads the group from W, which inside a block still holds the values of the
                 // block start (only its clone is updated); same here for identical grids.
-                groupGrid[g * rows + r] = FindGrid(wRow + col, std::min(groupSize, cols - col), maxq, options.sym);
+                groupGrid[g * rows + r] =
+                    FindGrid(wRow + col, std::min(groupSize, cols - col), maxq, options.sym, options.mse);
               }
               grid = groupGrid[g * rows + r];
             }
@@ -208,14 +280,14 @@ GptqResult QuantizeGptq(const float* wIn, int64_t rows, int64_t cols, const std:
   // quantization order, or of its own index with static groups).
   for (int64_t k = 0; k < cols; ++k) {
     const int64_t c = perm[k];
-    out.gIdx[c] = static_cast<int32_t>(options.staticGroups ? c / groupSize : k / groupSize);
+    out.gIdx[c] = static_cast<int32_t>(options.staticGroups || groupAware ? c / groupSize : k / groupSize);
     for (int64_t r = 0; r < rows; ++r) out.q[r * cols + c] = codes[r * cols + k];
   }
   for (int64_t g = 0; g < numGroups; ++g) {
     for (int64_t r = 0; r < rows; ++r) {
       const RowGrid& grid = perChannel             ? channelGrid[r]
                             : options.staticGroups ? staticGrid[g * rows + r]
-                                                   : groupGrid[g * rows + r];
+                                                   : groupGrid[groupPosition[g] * rows + r];
       out.scales[g * rows + r] = grid.scale;
       out.zeros[g * rows + r] = static_cast<int32_t>(grid.zero);
     }

@@ -14,11 +14,13 @@
 namespace quantstudio::quant {
 
 struct GptqOptions {
-  int bits = 4;               // 2, 3, 4 or 8
-  int64_t groupSize = 128;    // −1: one group per row (per-channel)
-  bool sym = true;            // symmetric: zero point fixed at 2^(bits−1)
-  bool descAct = false;       // act-order: quantize columns by descending Hessian diagonal
-  bool staticGroups = false;  // group scales from the unpermuted weights, before any update
+  int bits = 4;                // 2, 3, 4 or 8
+  int64_t groupSize = 128;     // −1: one group per row (per-channel)
+  bool sym = true;             // symmetric: zero point fixed at 2^(bits−1)
+  bool descAct = false;        // act-order: quantize columns by descending Hessian diagonal
+  bool staticGroups = false;   // group scales from the unpermuted weights, before any update
+  bool actGroupAware = false;  // GAR: groups quantized by their largest diag H (not with descAct / staticGroups)
+  double mse = 0.0;            // > 0: search each grid's range shrink under this norm (GPTQModel's mse); 0: min/max
   // transformers GPTQConfig defaults (native/model/quantConfig.ts QUANT_DEFAULTS, from schemas/gptq.schema.json)
   double dampPercent = 0.1;           // damping added to diag H, as a fraction of its mean
   double dampAutoIncrement = 0.0025;  // on a failed factorisation retry with more damping; 0: fail

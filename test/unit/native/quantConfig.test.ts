@@ -77,11 +77,10 @@ test('any shape becomes one quantization_config with quant_method', () => {
 });
 
 test('the engine’s plan takes every missing key from QUANT_DEFAULTS', () => {
-  const { bits, groupSize, dampPercent, dampAutoIncrement, sym, descAct, staticGroups, trueSequential } = planFromConfig({
-    quant_method: 'gptq',
-  });
+  const { bits, groupSize, dampPercent, dampAutoIncrement, sym, descAct, staticGroups, actGroupAware, mse, trueSequential } =
+    planFromConfig({ quant_method: 'gptq' });
   assert.deepEqual(
-    { bits, groupSize, dampPercent, dampAutoIncrement, sym, descAct, staticGroups, trueSequential },
+    { bits, groupSize, dampPercent, dampAutoIncrement, sym, descAct, staticGroups, actGroupAware, mse, trueSequential },
     {
       bits: 4,
       groupSize: 128,
@@ -90,9 +89,14 @@ test('the engine’s plan takes every missing key from QUANT_DEFAULTS', () => {
       sym: true,
       descAct: false,
       staticGroups: false,
+      actGroupAware: true,
+      mse: 0,
       trueSequential: true,
     },
   );
+  const searched = planFromConfig({ quant_method: 'gptq', act_group_aware: false, mse: 2.4 });
+  assert.deepEqual([searched.actGroupAware, searched.mse], [false, 2.4]);
+  assert.throws(() => planFromConfig({ quant_method: 'gptq', mse: 'yes' }), /quantization_config\.mse.*a number/);
   assert.equal(planFromConfig(quantizationConfigOf({ bits: 4 }, 'quantize_config.json')!).dampPercent, 0.05);
   const awq = planFromConfig({ quant_method: 'awq' });
   assert.deepEqual(
