@@ -10,3 +10,4 @@ export * from './runLabels';
 export * from './runStore';
 export * from './runner';
 export * from './quantizePreflight';
+export * from './methodTemplates';
