@@ -95,6 +95,18 @@ describe('quantstudio recommend', () => {
     assert.equal(result.output.folder, join(temp, '.quantstudio', 'models', 'tiny-llama-rtn-4bit-g128'));
   });
 
+  it('--evaluate 1 on the demo model: the first runnable pick and the model as it is, each over the same short text', () => {
+    const run = quantstudio(['recommend', 'examples/tiny-llama', '--budget', '1GiB', '--evaluate', '1', '--json']);
+    assert.equal(run.status, 0, run.stderr);
+    const out = JSON.parse(run.stdout) as RecommendJson & { evaluated: Array<{ id: string; perplexity: number }> };
+    const first = out.candidates.find((c) => c.fits && c.id !== 'fp16')!;
+    assert.deepEqual(
+      out.evaluated.map((e) => e.id),
+      ['fp16', first.id],
+    );
+    for (const e of out.evaluated) assert.ok(e.perplexity > 1 && Number.isFinite(e.perplexity), e.id);
+  });
+
   it('usage errors exit 2 and say what is wrong; a model that is not there exits 1', () => {
     const cases: Array<[string[], string]> = [
       [['recommend', llama], 'give one of --budget <size> or --device <id>'],

@@ -2,7 +2,7 @@
 // [--write <job.quant.json>] [--pick <id>] [--overwrite] [--evaluate N]`: every quantization of the measured quality
 // table sized for the model and ranked (native/model/advisor.ts), each prediction with what it rests on; --write
 // writes the job file of the first pick (or of --pick), --evaluate quantizes the first N picks with a short
-// perplexity each.
+// perplexity each, and of the model as it is.
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -110,10 +110,13 @@ async function evaluate(picks: readonly Advice[], modelRef: string): Promise<Arr
       writeJob(pick, file, modelRef, true);
       const job = jobFromJobFile(file);
       if (typeof job === 'string') throw new Error(job);
-      job.options.evaluate = { after: true, maxTokens: EVALUATE_TOKENS };
+      // the first job also measures the model as it is, the baseline the picks are read against
+      job.options.evaluate = { before: results.length === 0, after: true, maxTokens: EVALUATE_TOKENS };
       process.stderr.write(`evaluating ${pick.label}\n`);
       const run = await runCliJob('recommend', job);
       if (!run) return undefined;
+      if (results.length === 0 && run.metrics.perplexityBefore !== undefined)
+        results.push({ id: 'fp16', perplexity: run.metrics.perplexityBefore });
       results.push({ id: pick.id, ...(run.metrics.perplexityAfter === undefined ? {} : { perplexity: run.metrics.perplexityAfter }) });
     }
     return results;
