@@ -5,6 +5,7 @@ export {
   openLive as openLiveRunPanel,
   registerSerializers as registerPanels,
   RUN_PANEL_VIEW_TYPE,
+  showAdvice as showAdvicePanel,
   showCompare as showComparePanel,
   showRun as showRunPanel,
 } from './host';

@@ -1,0 +1,103 @@
+// "QuantStudio: Recommend a Quantization…": picks a model, then a device (or a memory budget) and a serving target,
+// shows the advisor's ranking (native/model/advisor.ts) in a panel, and writes `<model>-<method>.quant.json` for
+// the row whose "Write job file" is pressed, asking before it replaces a file.
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import {
+  advise,
+  DEPLOYMENT_TARGETS,
+  DEVICES,
+  deviceById,
+  formatModelError,
+  humanBytes,
+  parseBudget,
+  resolveModel,
+  THIS_MACHINE,
+} from '../../../../native/model';
+import type { Advice, AdviceRequest, DeploymentTarget } from '../../../../native/model';
+import type { JobCommandContext } from '../jobs/runJob';
+import { showAdvicePanel } from '../panels';
+import { pickModel } from '../pick/pickModel';
+import { jobFileText, newJobFilePaths, qualityRowTemplate } from '../../jobs';
+
+const TITLE = 'Recommend a Quantization';
+const BUDGET = 'budget';
+
+async function pickBudget(): Promise<Omit<AdviceRequest, 'target'> | undefined> {
+  const items = [
+    ...DEVICES.map((d) => ({ label: d.label, description: humanBytes(d.memoryBytes), detail: d.source, id: d.id })),
+    { label: 'This machine', description: 'memory available now; bandwidth unknown', id: THIS_MACHINE },
+    { label: 'A memory budget…', description: 'e.g. 6GiB', id: BUDGET },
+  ];
+  const picked = await vscode.window.showQuickPick(items, { title: `${TITLE}: device or budget`, placeHolder: 'Where the model will run' });
+  if (!picked) return undefined;
+  if (picked.id === BUDGET) {
+    const text = await vscode.window.showInputBox({
+      title: `${TITLE}: memory budget`,
+      prompt: 'The memory the quantized model may take at its peak',
+      value: '6GiB',
+      validateInput: (t) => {
+        const bytes = parseBudget(t);
+        return typeof bytes === 'string' ? bytes : undefined;
+      },
+    });
+    const bytes = text === undefined ? undefined : parseBudget(text);
+    return typeof bytes === 'number' ? { budgetBytes: bytes, budgetLabel: `budget ${text!.trim()}` } : undefined;
+  }
+  const device = deviceById(picked.id)!;
+  return {
+    budgetBytes: device.memoryBytes,
+    budgetLabel: `${device.label}: ${device.source}`,
+    ...(device.bandwidthBytesPerSecond === undefined ? {} : { bandwidthBytesPerSecond: device.bandwidthBytesPerSecond }),
+  };
+}
+
+async function pickTarget(): Promise<{ target?: DeploymentTarget } | undefined> {
+  const items = [{ label: 'No serving target', target: undefined }, ...DEPLOYMENT_TARGETS.map((t) => ({ label: t, target: t }))];
+  const picked = await vscode.window.showQuickPick(items, {
+    title: `${TITLE}: serving target`,
+    placeHolder: 'Which runtime will serve it',
+  });
+  return picked ? (picked.target ? { target: picked.target } : {}) : undefined;
+}
+
+async function writeJobFile(ctx: JobCommandContext, model: string, pick: Advice): Promise<void> {
+  const template = qualityRowTemplate(pick.row);
+  if (!template) return;
+  const workspaceDir = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? path.dirname(model);
+  const { jobFile, output } = newJobFilePaths(workspaceDir, model, template);
+  if (fs.existsSync(jobFile)) {
+    const replace = 'Replace';
+    const answer = await vscode.window.showWarningMessage(`${path.basename(jobFile)} exists. Replace it?`, { modal: true }, replace);
+    if (answer !== replace) return;
+  }
+  fs.writeFileSync(jobFile, jobFileText(template, jobFile, model, output));
+  ctx.output.info(`Wrote the job file ${jobFile} (${pick.label}, rank ${pick.rank}).`);
+  await vscode.window.showTextDocument(vscode.Uri.file(jobFile));
+}
+
+export async function recommendQuantization(ctx: JobCommandContext): Promise<void> {
+  const model = await pickModel(ctx.extension, { title: `${TITLE}: model`, only: 'full-precision' });
+  if (!model) return;
+  const budget = await pickBudget();
+  if (!budget) return;
+  const target = await pickTarget();
+  if (!target) return;
+  const request: AdviceRequest = { ...budget, ...target };
+  const resolution = await resolveModel(model, {});
+  if (!resolution.ok) {
+    void vscode.window.showErrorMessage(`QuantStudio: ${formatModelError(resolution.error)}`);
+    return;
+  }
+  const advice = advise(resolution.model, request);
+  if (!advice.ok) {
+    void vscode.window.showErrorMessage(`QuantStudio: ${formatModelError(advice.error)}`);
+    return;
+  }
+  const rows = advice.value;
+  showAdvicePanel({ model: path.basename(model), request, rows }, (id) => {
+    const pick = rows.find((a) => a.id === id);
+    if (pick) void writeJobFile(ctx, model, pick);
+  });
+}
