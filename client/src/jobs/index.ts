@@ -11,3 +11,4 @@ export * from './runStore';
 export * from './runner';
 export * from './quantizePreflight';
 export * from './methodTemplates';
+export * from './advisorJobs';

@@ -6,7 +6,14 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { advise, deviceById, humanBytes, resolveModel } from '../../../native/model';
 import type { AdviceRequest } from '../../../native/model';
-import { advicePage, adviceTitle, WRITE_ACTION_PREFIX } from '../../../client/src/extension/panels/adviceView';
+import {
+  advicePage,
+  adviceTitle,
+  EVALUATE_ACTION,
+  EVALUATE_COUNT,
+  WRITE_ACTION_PREFIX,
+} from '../../../client/src/extension/panels/adviceView';
+import { EVALUATE_TOKENS, runnablePicks } from '../../../client/src/jobs';
 import { byTestId, unescape } from './panels-html';
 
 const root = join(__dirname, '..', '..', '..', '..');
@@ -46,4 +53,18 @@ test('the ranked table, each basis, and a write button per runnable row', async 
     assert.ok(unescape(row).includes(a.basis.deployment!), a.id);
     assert.ok(unescape(row).includes(a.why), a.id);
   }
+
+  // "Evaluate" names the first runnable picks; once they ran, their perplexities follow, the model as it is first
+  const picks = runnablePicks(advice.value).slice(0, EVALUATE_COUNT);
+  assert.equal(picks.length, 3);
+  const button = byTestId(html, 'action-evaluate');
+  assert.match(button, new RegExp(`data-action="${EVALUATE_ACTION}"`));
+  assert.doesNotMatch(html, /data-testid="advice-evaluated"/);
+  const evaluated = [{ id: 'fp16', perplexity: 66.3218 }, ...picks.map((p, i) => ({ id: p.id, perplexity: 66.33 + i }))];
+  const after = advicePage({ model: 'tiny-llama', request, rows: advice.value, evaluated }, { cspSource: 'vscode-resource:' });
+  const cells = [
+    ...byTestId(after, 'advice-evaluated').matchAll(/<tr><th scope="row">([^<]*)<\/th><td class="number">([^<]*)<\/td><\/tr>/g),
+  ].map((m) => [unescape(m[1]!), m[2]]);
+  assert.deepEqual(cells, [['the model as it is', '66.3218'], ...picks.map((p, i) => [p.label, (66.33 + i).toFixed(4)])]);
+  assert.match(unescape(byTestId(after, 'advice-evaluated')), new RegExp(`over ${EVALUATE_TOKENS} WikiText-2 test tokens`));
 });

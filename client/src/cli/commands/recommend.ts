@@ -5,7 +5,7 @@
 // perplexity each, and of the model as it is.
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   advise,
   DEPLOYMENT_TARGETS,
@@ -21,14 +21,12 @@ import {
   THIS_MACHINE,
 } from '../../../../native/model';
 import type { Advice, AdviceRequest } from '../../../../native/model';
-import { jobFileText, jobFromJobFile, qualityRowTemplate } from '../../jobs';
+import { EVALUATE_TOKENS, evaluatedOf, evaluationJobs, pickJobText, runnablePicks } from '../../jobs';
+import type { Evaluated } from '../../jobs';
 import type { Command } from '../command';
 import { usageError } from '../command';
 import { parseFlags, positiveInteger } from '../flags';
 import { runCliJob } from '../runJob';
-
-/** Tokens each --evaluate perplexity reads: short, to compare the picks, not to report a model's perplexity. */
-export const EVALUATE_TOKENS = 4096;
 
 function request(values: Map<string, string>, seq: number): AdviceRequest | string {
   const budget = values.get('--budget');
@@ -89,37 +87,24 @@ function humanAdvice(model: string, req: AdviceRequest, rows: readonly Advice[])
   );
 }
 
-/** The picks --write and --evaluate use: what fits and has a job to run (fp16 has none), in rank order. */
-const runnable = (rows: readonly Advice[]): Advice[] => rows.filter((a) => a.fits && a.row.config && a.kernel?.path !== 'refused');
-
 function writeJob(pick: Advice, file: string, modelRef: string, overwrite: boolean): string | undefined {
-  const template = qualityRowTemplate(pick.row)!;
   if (existsSync(file) && !overwrite) return `${file} exists; give --overwrite to replace it`;
-  const output = join(resolve(file, '..'), '.quantstudio', 'models', `${basename(modelRef)}-${template.id}`);
-  const model = existsSync(modelRef) ? resolve(modelRef) : modelRef;
-  writeFileSync(file, jobFileText(template, resolve(file), model, output));
+  writeFileSync(file, pickJobText(pick, file, modelRef));
   return undefined;
 }
 
-async function evaluate(picks: readonly Advice[], modelRef: string): Promise<Array<{ id: string; perplexity?: number }> | undefined> {
+async function evaluate(picks: readonly Advice[], modelRef: string): Promise<Evaluated[] | undefined> {
   const scratch = mkdtempSync(join(tmpdir(), 'qs-recommend-'));
   try {
-    const results: Array<{ id: string; perplexity?: number }> = [];
-    for (const pick of picks) {
-      const file = join(scratch, `${pick.id}.quant.json`);
-      writeJob(pick, file, modelRef, true);
-      const job = jobFromJobFile(file);
-      if (typeof job === 'string') throw new Error(job);
-      // the first job also measures the model as it is, the baseline the picks are read against
-      job.options.evaluate = { before: results.length === 0, after: true, maxTokens: EVALUATE_TOKENS };
-      process.stderr.write(`evaluating ${pick.label}\n`);
+    const jobs = evaluationJobs(picks, modelRef, scratch);
+    const metrics = [];
+    for (const [i, job] of jobs.entries()) {
+      process.stderr.write(`evaluating ${picks[i]!.label}\n`);
       const run = await runCliJob('recommend', job);
       if (!run) return undefined;
-      if (results.length === 0 && run.metrics.perplexityBefore !== undefined)
-        results.push({ id: 'fp16', perplexity: run.metrics.perplexityBefore });
-      results.push({ id: pick.id, ...(run.metrics.perplexityAfter === undefined ? {} : { perplexity: run.metrics.perplexityAfter }) });
+      metrics.push(run.metrics);
     }
-    return results;
+    return evaluatedOf(picks, metrics);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -168,7 +153,7 @@ export const recommendCommand: Command = {
       return 1;
     }
     const rows = advice.value;
-    const picks = runnable(rows);
+    const picks = runnablePicks(rows);
     const write = flags.values.get('--write');
     let written: string | undefined;
     if (write !== undefined) {
@@ -184,7 +169,7 @@ export const recommendCommand: Command = {
       }
       written = resolve(write);
     }
-    let evaluated: Array<{ id: string; perplexity?: number }> | undefined;
+    let evaluated: Evaluated[] | undefined;
     if (evaluateCount !== undefined) {
       evaluated = await evaluate(picks.slice(0, evaluateCount as number), modelRef);
       if (!evaluated) return 1;

@@ -1,7 +1,9 @@
 // "QuantStudio: Recommend a Quantization…": picks a model, then a device (or a memory budget) and a serving target,
-// shows the advisor's ranking (native/model/advisor.ts) in a panel, and writes `<model>-<method>.quant.json` for
-// the row whose "Write job file" is pressed, asking before it replaces a file.
+// shows the advisor's ranking (native/model/advisor.ts) in a panel, writes `<model>-<method>.quant.json` for the row
+// whose "Write job file" is pressed (asking before it replaces a file), and on "Evaluate" quantizes the first picks
+// with a short perplexity each, then shows the figures in the panel.
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import {
@@ -16,10 +18,12 @@ import {
   THIS_MACHINE,
 } from '../../../../native/model';
 import type { Advice, AdviceRequest, DeploymentTarget } from '../../../../native/model';
+import { runJobWithProgress } from '../jobs/runJob';
 import type { JobCommandContext } from '../jobs/runJob';
-import { showAdvicePanel } from '../panels';
+import { EVALUATE_COUNT, showAdvicePanel } from '../panels';
 import { pickModel } from '../pick/pickModel';
-import { jobFileText, newJobFilePaths, qualityRowTemplate } from '../../jobs';
+import { evaluatedOf, evaluationJobs, jobFileText, newJobFilePaths, qualityRowTemplate, runnablePicks } from '../../jobs';
+import type { Evaluated } from '../../jobs';
 
 const TITLE = 'Recommend a Quantization';
 const BUDGET = 'budget';
@@ -62,6 +66,24 @@ async function pickTarget(): Promise<{ target?: DeploymentTarget } | undefined> 
   return picked ? (picked.target ? { target: picked.target } : {}) : undefined;
 }
 
+/** Quantizes the picks one after another with a short perplexity each (runs saved like any other); undefined when one failed or was cancelled. */
+async function evaluatePicks(ctx: JobCommandContext, model: string, picks: readonly Advice[]): Promise<Evaluated[] | undefined> {
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'qs-recommend-'));
+  const workspaceDir = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? path.dirname(model);
+  try {
+    const jobs = evaluationJobs(picks, model, scratch);
+    const metrics = [];
+    for (const [i, job] of jobs.entries()) {
+      const saved = await runJobWithProgress(ctx, { job, title: `Evaluating ${picks[i]!.label}`, noun: 'Evaluation', workspaceDir });
+      if (!saved) return undefined;
+      metrics.push(saved.run.metrics);
+    }
+    return evaluatedOf(picks, metrics);
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
 async function writeJobFile(ctx: JobCommandContext, model: string, pick: Advice): Promise<void> {
   const template = qualityRowTemplate(pick.row);
   if (!template) return;
@@ -96,8 +118,19 @@ export async function recommendQuantization(ctx: JobCommandContext): Promise<voi
     return;
   }
   const rows = advice.value;
-  showAdvicePanel({ model: path.basename(model), request, rows }, (id) => {
-    const pick = rows.find((a) => a.id === id);
-    if (pick) void writeJobFile(ctx, model, pick);
+  const input = { model: path.basename(model), request, rows };
+  let evaluating = false;
+  const refresh = showAdvicePanel(input, {
+    write: (id) => {
+      const pick = rows.find((a) => a.id === id);
+      if (pick) void writeJobFile(ctx, model, pick);
+    },
+    evaluate: () => {
+      if (evaluating) return;
+      evaluating = true;
+      void evaluatePicks(ctx, model, runnablePicks(rows).slice(0, EVALUATE_COUNT))
+        .then((evaluated) => evaluated && refresh({ ...input, evaluated }))
+        .finally(() => (evaluating = false));
+    },
   });
 }

@@ -9,4 +9,5 @@ export {
   showCompare as showComparePanel,
   showRun as showRunPanel,
 } from './host';
-export type { LiveRunPanel } from './host';
+export type { AdviceHandlers, LiveRunPanel } from './host';
+export { EVALUATE_COUNT } from './adviceView';
