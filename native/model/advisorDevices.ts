@@ -1,5 +1,6 @@
 // The devices the advisor can size a quantization for: memory and memory bandwidth from each vendor's
-// specification page (the figure the page states; usable memory is a little less, the CUDA context takes some).
+// specification page, its "GB" of memory read as GiB (the capacity of the memory stacks; an H200's 141 GB, where
+// nvidia-smi's total is at hand, is that total instead); usable memory is a little less, the CUDA context takes some.
 // "this-machine" is the memory available here now (memoryFit.ts), with no bandwidth: a CPU's is not known to us.
 import { availableMemory } from './memoryFit';
 
@@ -69,9 +70,9 @@ export const DEVICES: readonly Device[] = [
   {
     id: 'h200',
     label: 'NVIDIA H200 (141 GB, SXM)',
-    memoryBytes: 141 * 1e9,
+    memoryBytes: 143771 * 2 ** 20,
     bandwidthBytesPerSecond: 4800 * GBPS,
-    source: 'nvidia.com/en-us/data-center/h200: H200 SXM, 141 GB HBM3e, 4.8 TB/s',
+    source: 'nvidia.com/en-us/data-center/h200: H200 SXM, 141 GB HBM3e, 4.8 TB/s; nvidia-smi memory.total on an H200: 143771 MiB',
   },
 ];
 

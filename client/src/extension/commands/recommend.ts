@@ -14,10 +14,12 @@ import {
   formatModelError,
   humanBytes,
   parseBudget,
+  parseHubRef,
   resolveModel,
   THIS_MACHINE,
 } from '../../../../native/model';
-import type { Advice, AdviceRequest, DeploymentTarget } from '../../../../native/model';
+import type { Advice, AdviceRequest, DeploymentTarget, ResolveOptions } from '../../../../native/model';
+import { jobHubAccess } from '../hubToken';
 import { runJobWithProgress } from '../jobs/runJob';
 import type { JobCommandContext } from '../jobs/runJob';
 import { EVALUATE_COUNT, showAdvicePanel } from '../panels';
@@ -99,6 +101,14 @@ async function writeJobFile(ctx: JobCommandContext, model: string, pick: Advice)
   await vscode.window.showTextDocument(vscode.Uri.file(jobFile));
 }
 
+/** A Hub id is resolved at the Hub the jobs use, with the stored token when the user allowed it there. */
+async function hubOptions(ctx: JobCommandContext, model: string): Promise<ResolveOptions> {
+  if (!parseHubRef(model)) return {};
+  const hub = await jobHubAccess(ctx.extension);
+  const endpoint = hub.endpoint ? { endpoint: hub.endpoint } : {};
+  return hub.token && hub.endpoint ? { ...endpoint, token: { token: hub.token, endpoint: hub.endpoint } } : endpoint;
+}
+
 export async function recommendQuantization(ctx: JobCommandContext): Promise<void> {
   const model = await pickModel(ctx.extension, { title: `${TITLE}: model`, only: 'full-precision' });
   if (!model) return;
@@ -107,7 +117,7 @@ export async function recommendQuantization(ctx: JobCommandContext): Promise<voi
   const target = await pickTarget();
   if (!target) return;
   const request: AdviceRequest = { ...budget, ...target };
-  const resolution = await resolveModel(model, {});
+  const resolution = await resolveModel(model, await hubOptions(ctx, model));
   if (!resolution.ok) {
     void vscode.window.showErrorMessage(`QuantStudio: ${formatModelError(resolution.error)}`);
     return;
