@@ -103,3 +103,9 @@ export type { QuantizeJobEstimate, QuantizeJobFields } from './quantizeJobEstima
 export { availableMemory, MEMORY_AVAILABLE_ENV, MEMORY_CHECK_ENV, memoryFit } from './memoryFit';
 export type { AvailableMemory, MemoryFit } from './memoryFit';
 export { calibrationTextBytes, predictQuantizeJob } from './predictQuantizeJob';
+export { QUALITY_TABLE, baselinePerplexity, perplexityDeltaPercent, qualityTableMarkdown } from './quantQuality';
+export type { QualityRow, QualityTable } from './quantQuality';
+export { DEVICES, THIS_MACHINE, deviceById, parseBudget } from './advisorDevices';
+export type { Device } from './advisorDevices';
+export { advise, DEFAULT_ADVICE_SEQ, QUALITY_TIE_PERCENT, signedFigure } from './advisor';
+export type { Advice, AdviceRequest } from './advisor';

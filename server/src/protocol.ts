@@ -17,6 +17,7 @@ export const COMMANDS = {
   setHubToken: 'quantstudio.setHubToken',
   setServingApiKey: 'quantstudio.setServingApiKey',
   checkpointDoctor: 'quantstudio.checkpointDoctor',
+  recommendQuantization: 'quantstudio.recommendQuantization',
   refreshRuns: 'quantstudio.refreshRuns',
   // the Runs view's item actions (hidden from the palette; the tree item is the argument)
   runsOpen: 'quantstudio.runs.open',

@@ -5,6 +5,7 @@ import { doctorCommand } from './commands/doctor';
 import { generateCommand } from './commands/generate';
 import { perplexityCommand } from './commands/perplexity';
 import { quantizeCommand } from './commands/quantize';
+import { recommendCommand } from './commands/recommend';
 import { validateCommand } from './commands/validate';
 import { estimateCommand } from './estimate';
 import type { Command } from './command';
@@ -13,6 +14,7 @@ import { packageVersion } from './version';
 const COMMANDS: ReadonlyArray<Command> = [
   validateCommand,
   estimateCommand,
+  recommendCommand,
   quantizeCommand,
   perplexityCommand,
   generateCommand,

@@ -7,6 +7,7 @@ import { COMMANDS } from '../../../server/src/protocol';
 import type { CommandId } from '../../../server/src/protocol';
 import { benchmark } from './commands/benchmark';
 import { checkpointDoctor } from './commands/checkpointDoctor';
+import { recommendQuantization } from './commands/recommend';
 import { estimateMemory } from './commands/estimateMemory';
 import { generate } from './commands/generate';
 import { evaluatePerplexity } from './commands/perplexity';
@@ -55,6 +56,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     command(COMMANDS.setHubToken, () => setHubToken(context, output)),
     command(COMMANDS.setServingApiKey, () => setServingApiKey(context, output)),
     command(COMMANDS.checkpointDoctor, (arg) => checkpointDoctor(arg)),
+    command(COMMANDS.recommendQuantization, () => recommendQuantization(jobs)),
   );
   context.subscriptions.push(registerPanels());
 

@@ -10,3 +10,5 @@ export * from './runLabels';
 export * from './runStore';
 export * from './runner';
 export * from './quantizePreflight';
+export * from './methodTemplates';
+export * from './advisorJobs';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { quantstudio, repoRoot } from '../../helpers/cli';
 
-const COMMANDS = ['validate', 'estimate', 'quantize', 'perplexity', 'generate', 'benchmark', 'doctor'];
+const COMMANDS = ['validate', 'estimate', 'recommend', 'quantize', 'perplexity', 'generate', 'benchmark', 'doctor'];
 
 test('--version prints the package version', () => {
   const { version } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };

@@ -7,7 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { pathToFileURL } from 'url';
 import { jobFromJobFile } from '../../../client/src/jobs/quantizeJobFile';
-import { jobFileObject, jobFileText, METHOD_TEMPLATES, newJobFilePaths } from '../../../client/src/extension/commands/methodTemplates';
+import { jobFileObject, jobFileText, METHOD_TEMPLATES, newJobFilePaths } from '../../../client/src/jobs';
 import { createLanguageService } from '../../../server/src/service';
 
 const root = path.join(__dirname, '..', '..', '..', '..');

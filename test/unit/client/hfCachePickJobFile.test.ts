@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { benchmarkJobFromJobFile } from '../../../client/src/jobs/benchmarkJobFile';
 import { jobFromJobFile } from '../../../client/src/jobs/quantizeJobFile';
-import { jobFileText, METHOD_TEMPLATES, newJobFilePaths } from '../../../client/src/extension/commands/methodTemplates';
+import { jobFileText, METHOD_TEMPLATES, newJobFilePaths } from '../../../client/src/jobs';
 
 describe('job files on a Hub id', () => {
   const workspace = mkdtempSync(join(tmpdir(), 'qs-hub-jobfile-'));

@@ -5,7 +5,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { JobCommandContext } from '../jobs/runJob';
 import { pickModel } from '../pick/pickModel';
-import { BACKEND_CHOICES, JobBackend, jobFileText, METHOD_TEMPLATES, newJobFilePaths } from './methodTemplates';
+import { BACKEND_CHOICES, JobBackend, jobFileText, METHOD_TEMPLATES, newJobFilePaths } from '../../jobs';
 
 /** `file`, or `file` with -2, -3… before .quant.json when it exists: never overwrite someone's job file. */
 function freeName(file: string): string {

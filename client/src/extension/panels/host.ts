@@ -5,6 +5,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { JobProgress, RunResult } from '../../jobs';
 import { readRun } from '../../jobs';
+import { adviceTitle, advicePage, AdviceInput, EVALUATE_ACTION, WRITE_ACTION_PREFIX } from './adviceView';
 import { compareInput, CompareSide } from './compareView';
 import { GenerateSettings } from './generateView';
 import { layerCells, LiveLog, LiveMessage, progressText, TokenRate } from './live';
@@ -25,6 +26,7 @@ import { PanelState, parsePanelState } from './state';
 
 export const RUN_PANEL_VIEW_TYPE = 'quantstudio.run';
 export const COMPARE_PANEL_VIEW_TYPE = 'quantstudio.compare';
+export const ADVICE_PANEL_VIEW_TYPE = 'quantstudio.advice';
 
 /** Scripts on (the page's one nonce-tagged script), no local files at all: the pages are self-contained. */
 const WEBVIEW_OPTIONS: vscode.WebviewOptions = { enableScripts: true, localResourceRoots: [] };
@@ -218,6 +220,36 @@ class LivePanel implements LiveRunPanel {
   onDidDispose(listener: () => void): vscode.Disposable {
     return this.panel.onDidDispose(listener);
   }
+}
+
+/** What the advice panel's buttons ask for: a row's job file, or evaluating the first picks. */
+export interface AdviceHandlers {
+  write(id: string): void;
+  evaluate(): void;
+}
+
+/** The advisor's ranking; returns a function that shows it again with what changed (the evaluated perplexities). */
+export function showAdvice(input: AdviceInput, handlers: AdviceHandlers): (next: AdviceInput) => void {
+  const panel = vscode.window.createWebviewPanel(
+    ADVICE_PANEL_VIEW_TYPE,
+    adviceTitle(input.model),
+    vscode.ViewColumn.Active,
+    WEBVIEW_OPTIONS,
+  );
+  panel.webview.html = advicePage(input, pageContext(panel));
+  listen(panel, (message) => {
+    const { type, action } = (message ?? {}) as { type?: unknown; action?: unknown };
+    if (type !== 'action' || typeof action !== 'string') return;
+    if (action === EVALUATE_ACTION) return handlers.evaluate();
+    if (!action.startsWith(WRITE_ACTION_PREFIX)) return;
+    const id = action.slice(WRITE_ACTION_PREFIX.length);
+    if (input.rows.some((a) => a.id === id && a.row.config)) handlers.write(id);
+  });
+  let disposed = false;
+  panel.onDidDispose(() => (disposed = true));
+  return (next) => {
+    if (!disposed) panel.webview.html = advicePage(next, pageContext(panel));
+  };
 }
 
 export function openLive(view: LiveView): LiveRunPanel {

@@ -5,7 +5,9 @@ export {
   openLive as openLiveRunPanel,
   registerSerializers as registerPanels,
   RUN_PANEL_VIEW_TYPE,
+  showAdvice as showAdvicePanel,
   showCompare as showComparePanel,
   showRun as showRunPanel,
 } from './host';
-export type { LiveRunPanel } from './host';
+export type { AdviceHandlers, LiveRunPanel } from './host';
+export { EVALUATE_COUNT } from './adviceView';

@@ -2,7 +2,8 @@
 // new *.quant.json starts from (the method's usual defaults, valid against schemas/job.schema.json).
 // Data, plus the job file built around it. No `vscode` import.
 import * as path from 'path';
-import { parseHubRef } from '../../../../native/model';
+import { parseHubRef } from '../../../native/model';
+import type { QualityRow } from '../../../native/model';
 
 type Json = Record<string, unknown>;
 
@@ -13,6 +14,8 @@ export interface MethodTemplate {
   config: Json;
   /** GPTQ and AWQ learn from calibration text; bitsandbytes does not. */
   calibrated: boolean;
+  /** "rtn": round to nearest into the config's format (the job file's `algorithm`), no calibration. */
+  algorithm?: 'rtn';
 }
 
 const GPTQ_DEFAULTS = {
@@ -69,6 +72,20 @@ export const METHOD_TEMPLATES: readonly MethodTemplate[] = [
   },
 ];
 
+/** A quantization of the measured quality table (the advisor's pick) as a template; undefined for fp16 (nothing to run). */
+export function qualityRowTemplate(row: QualityRow): MethodTemplate | undefined {
+  if (!row.config) return undefined;
+  const method = row.config['quant_method'];
+  return {
+    id: row.id,
+    label: row.label,
+    detail: `measured on the demo model: perplexity ${row.perplexity.toFixed(4)}`,
+    config: { ...row.config },
+    calibrated: method === 'gptq' || method === 'awq',
+    ...(row.algorithm ? { algorithm: row.algorithm } : {}),
+  };
+}
+
 /**
  * A path as the job file writes it: relative with forward slashes when it lies inside the job file's folder
  * (the workspace moves as a whole), absolute when outside (e.g. the demo model inside the extension's
@@ -111,8 +128,9 @@ export function jobFileObject(
     model: parseHubRef(modelFolder) ? modelFolder : jobPath(base, modelFolder),
     quantization_config: { ...template.config },
   };
+  if (template.algorithm) job.algorithm = template.algorithm;
   if (backend !== 'engine') job.backend = backend; // the schema's default needs no line
-  if (template.calibrated) job.calibration = { dataset: 'wikitext2', nsamples: 128, seqlen: 256, seed: 0 };
+  if (template.calibrated && !template.algorithm) job.calibration = { dataset: 'wikitext2', nsamples: 128, seqlen: 256, seed: 0 };
   job.output = jobPath(base, output);
   job.options = { evaluate: { before: true, after: true } };
   return job;

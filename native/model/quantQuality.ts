@@ -1,0 +1,67 @@
+// The measured quality table (quantQuality.json): perplexity of each quantizer on the demo model, the one source
+// that README.md's quality table and the advisor's quality predictions both read. Rows are measured by
+// test/bench/quality.mjs; nothing here is estimated.
+import table from './quantQuality.json';
+import type { JsonObject } from './types';
+
+export interface QualityRow {
+  /** The advisor's candidate id, e.g. "gptq-4bit-g128". */
+  id: string;
+  /** As the README's table names it. */
+  label: string;
+  bits: number;
+  /** The job file's quantization_config; absent for fp16 (nothing quantized). */
+  config?: JsonObject;
+  /** "rtn": round to nearest into the config's format (job file `algorithm`). */
+  algorithm?: 'rtn';
+  perplexity: number;
+  quantizeSeconds: number | null;
+  /** The upstream libraries' figures on the same model and calibration, as the README shows them. */
+  upstream: string | null;
+  /** Figures on real models from a named source: shown beside the measurement, never ranked on (other models, protocols). */
+  published?: PublishedResult[];
+}
+
+export interface PublishedResult {
+  model: string;
+  metric: string;
+  fp16: number;
+  value: number;
+  source: string;
+}
+
+export interface QualityTable {
+  about: string;
+  model: string;
+  rows: QualityRow[];
+}
+
+export const QUALITY_TABLE: QualityTable = table as QualityTable;
+
+/** The fp16 row's perplexity: the baseline every delta is taken against. */
+export function baselinePerplexity(t: QualityTable = QUALITY_TABLE): number {
+  const fp16 = t.rows.find((r) => r.id === 'fp16');
+  if (!fp16) throw new Error('quantQuality.json: no fp16 row to take deltas against');
+  return fp16.perplexity;
+}
+
+/** Perplexity increase over fp16, in percent (negative: measured below fp16). */
+export function perplexityDeltaPercent(row: QualityRow, t: QualityTable = QUALITY_TABLE): number {
+  const base = baselinePerplexity(t);
+  return ((row.perplexity - base) / base) * 100;
+}
+
+/** 0.1 → "0.1 s", 82 → "82 s": a decimal below ten seconds, whole seconds above. */
+function seconds(s: number | null): string {
+  if (s === null) return '—';
+  return s < 10 ? `${s.toFixed(1)} s` : `${Math.round(s)} s`;
+}
+
+/** The README's table, row for row. */
+export function qualityTableMarkdown(t: QualityTable = QUALITY_TABLE): string {
+  return [
+    '| method | bits | perplexity | quantize time | upstream |',
+    '| --- | --- | --- | --- | --- |',
+    ...t.rows.map((r) => `| ${r.label} | ${r.bits} | ${r.perplexity.toFixed(4)} | ${seconds(r.quantizeSeconds)} | ${r.upstream ?? '—'} |`),
+  ].join('\n');
+}
