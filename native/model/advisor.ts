@@ -95,14 +95,15 @@ function whyAgainst(a: Advice, above: Advice | undefined): string {
   if (tier(a) === 2) return `does not fit, larger peak than #${above.rank}`;
   if (qualityBand(a) !== qualityBand(above)) return `lower measured quality than #${above.rank}`;
   if (a.tokensPerSecond !== above.tokensPerSecond) return `quality tie with #${above.rank} (within ${QUALITY_TIE_PERCENT} %), slower`;
-  return `quality and speed tie with #${above.rank}, larger peak`;
+  if (a.estimate.peakBytes !== above.estimate.peakBytes) return `quality and speed tie with #${above.rank}, larger peak`;
+  return `quality, speed and peak tie with #${above.rank}`;
 }
 
-/** Every candidate of the quality table for one model and budget, ranked. */
+/** Every candidate of the quality table (not the demo model's own recipes) for one model and budget, ranked. */
 export function advise(model: ResolvedModel, request: AdviceRequest, table: QualityTable = QUALITY_TABLE): Result<Advice[]> {
   const seq = request.seq ?? DEFAULT_ADVICE_SEQ;
   const rows: Advice[] = [];
-  for (const row of table.rows) {
+  for (const row of table.rows.filter((r) => !r.modelSpecific)) {
     const settings = settingsOf(row);
     if (!settings.ok) return settings;
     const estimated = estimateWithSettings(model, settings.value, { batch: 1, seq });
@@ -110,7 +111,7 @@ export function advise(model: ResolvedModel, request: AdviceRequest, table: Qual
     const estimate = estimated.value;
     const delta = perplexityDeltaPercent(row, table);
     const readPerToken = estimate.weightsBytes + estimate.kvCacheBytes;
-    const bandwidth = request.bandwidthBytesPerSecond;
+    const bandwidth = row.notBandwidthBound ? undefined : request.bandwidthBytesPerSecond;
     const kernel = kernelOf(row, request.target);
     const fits = estimate.peakBytes <= request.budgetBytes;
     rows.push({
@@ -138,8 +139,9 @@ export function advise(model: ResolvedModel, request: AdviceRequest, table: Qual
                 `; published: ${p.model}, ${p.metric} ${p.fp16} → ${p.value} (${signedFigure(((p.value - p.fp16) / p.fp16) * 100)} %), ${p.source}`,
             )
             .join(''),
-        speed:
-          bandwidth === undefined
+        speed: row.notBandwidthBound
+          ? `no bound: ${row.notBandwidthBound}`
+          : bandwidth === undefined
             ? 'unknown: no memory bandwidth for this device'
             : `upper bound: ${(bandwidth / 1e9).toFixed(0)} GB/s ÷ ${humanBytes(readPerToken)} read per token (weights + KV cache), batch 1`,
         ...(request.target

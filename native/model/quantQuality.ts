@@ -10,6 +10,11 @@ export interface QualityRow {
   /** As the README's table names it. */
   label: string;
   bits: number;
+  /** Stored bits per quantized weight on the demo model (codes, scales, zeros, g_idx: the estimate's bitsPerWeight,
+   *  rounded to 0.01; test/unit/native/quantQuality.test.ts holds each to it); 16 for fp16. */
+  bitsPerWeight: number;
+  /** Which upstream loader takes the checkpoint (test/reference/checkpoint-load.test.mjs loads each kind). */
+  loadsUpstream: string;
   /** The job file's quantization_config; absent for fp16 (nothing quantized). */
   config?: JsonObject;
   /** "rtn": round to nearest into the config's format (job file `algorithm`). */
@@ -18,6 +23,10 @@ export interface QualityRow {
   quantizeSeconds: number | null;
   /** The upstream libraries' figures on the same model and calibration, as the README shows them. */
   upstream: string | null;
+  /** A recipe measured for the demo model's own layout (e.g. one layer wider): not a candidate the advisor ranks. */
+  modelSpecific?: string;
+  /** Why the memory bandwidth does not bound this method's decode speed (its kernel is compute-bound): no bound is given. */
+  notBandwidthBound?: string;
   /** Figures on real models from a named source: shown beside the measurement, never ranked on (other models, protocols). */
   published?: PublishedResult[];
 }
@@ -60,8 +69,12 @@ function seconds(s: number | null): string {
 /** The README's table, row for row. */
 export function qualityTableMarkdown(t: QualityTable = QUALITY_TABLE): string {
   return [
-    '| method | bits | perplexity | quantize time | upstream |',
-    '| --- | --- | --- | --- | --- |',
-    ...t.rows.map((r) => `| ${r.label} | ${r.bits} | ${r.perplexity.toFixed(4)} | ${seconds(r.quantizeSeconds)} | ${r.upstream ?? '—'} |`),
+    '| method | bits per weight | perplexity | quantize time | loads upstream in | upstream figures |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...t.rows.map(
+      (r) =>
+        `| ${r.label} | ${r.bitsPerWeight.toFixed(2)} | ${r.perplexity.toFixed(4)} | ${seconds(r.quantizeSeconds)} | ${r.loadsUpstream} | ` +
+        `${r.upstream ?? '—'} |`,
+    ),
   ].join('\n');
 }

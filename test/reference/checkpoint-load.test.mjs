@@ -72,6 +72,35 @@ const cases = [
     tolerance: 5e-4,
   },
   {
+    // The low-bit rows of the quality table: GPTQModel 7.7's mse range search, act-group-aware order (the default)
+    name: 'gptq-2bit-g64-sym-mse',
+    format: 'gptq',
+    algorithm: 'gptq',
+    config: { quant_method: 'gptq', bits: 2, group_size: 64, sym: true, desc_act: false, mse: 2.4 },
+    loader: 'gptqmodel',
+    linear: 'GPTQQuantLinear',
+    refused: [gptqRefused],
+    tolerance: 5e-4,
+  },
+  {
+    name: 'gptq-3bit-g128-asym-mse-layer0-4bit',
+    format: 'gptq',
+    algorithm: 'gptq',
+    config: {
+      quant_method: 'gptq',
+      bits: 3,
+      group_size: 128,
+      sym: false,
+      desc_act: false,
+      mse: 2.4,
+      dynamic: { '+:model\\.layers\\.0\\..*': { bits: 4 } },
+    },
+    loader: 'transformers-llama+gptqmodel-dequantize',
+    linear: 'Linear',
+    refused: [gptqRefused, gptqAsymRefused],
+    tolerance: 5e-4,
+  },
+  {
     // GPTQModel 7.7's per-module overrides written by the engine: down_proj 8-bit g64, layer 0's o_proj left dense.
     name: 'gptq-dynamic-mixed',
     format: 'gptq',

@@ -62,10 +62,13 @@ def gptq_dequantize_layer(tensors, prefix, qcfg):
     from gptqmodel.nn_modules.qlinear.torch import TorchLinear
     from gptqmodel.utils.model import convert_gptq_v1_to_v2_format_module
 
-    bits = qcfg["bits"]
+    # A module's own bits and group size from its tensors (a config with dynamic overrides has several)
     qweight = tensors[prefix + ".qweight"]
-    module = TorchLinear(bits=bits, group_size=qcfg["group_size"], sym=qcfg["sym"], desc_act=qcfg["desc_act"],
-                         in_features=qweight.shape[0] * 32 // bits, out_features=qweight.shape[1], bias=False)
+    in_features = tensors[prefix + ".g_idx"].shape[0]
+    bits = qweight.shape[0] * 32 // in_features
+    group_size = in_features // tensors[prefix + ".scales"].shape[0]
+    module = TorchLinear(bits=bits, group_size=group_size, sym=qcfg["sym"], desc_act=qcfg["desc_act"],
+                         in_features=in_features, out_features=qweight.shape[1], bias=False)
     for name in ("qweight", "qzeros", "scales", "g_idx"):
         getattr(module, name).copy_(tensors[prefix + "." + name])
     convert_gptq_v1_to_v2_format_module(module, bits=bits, pack_dtype=torch.int32)

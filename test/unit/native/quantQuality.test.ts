@@ -4,13 +4,20 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { describeSettings, QUALITY_TABLE, qualityTableMarkdown, quantSettingsOf } from '../../../native/model';
+import {
+  describeSettings,
+  estimateWithSettings,
+  QUALITY_TABLE,
+  qualityTableMarkdown,
+  quantSettingsOf,
+  resolveModel,
+} from '../../../native/model';
 
 const root = join(__dirname, '..', '..', '..', '..');
 
 test("README.md's quality table is the shipped table, row for row", () => {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
-  const start = readme.indexOf('| method | bits | perplexity | quantize time | upstream |');
+  const start = readme.indexOf('| method | bits per weight | perplexity | quantize time | loads upstream in | upstream figures |');
   assert.ok(start >= 0, 'README.md has the quality table');
   const end = readme.indexOf('\n\n', start);
   assert.equal(readme.slice(start, end), qualityTableMarkdown());
@@ -33,5 +40,37 @@ test('ids are unique, fp16 is the one unquantized row, and each config reads as 
     const expected = row.algorithm === 'rtn' ? 'GPTQ' : method;
     assert.ok(described.startsWith(expected), `${row.id}: ${described} against ${row.label}`);
     assert.equal('bits' in settings.value ? settings.value.bits : row.bits, row.bits, row.id);
+  }
+});
+
+test("each row's bits per weight is the estimate's for its config on the demo model", async () => {
+  const resolved = await resolveModel(join(root, 'examples', 'tiny-llama'), {});
+  assert.ok(resolved.ok);
+  for (const row of QUALITY_TABLE.rows) {
+    if (!row.config) {
+      assert.equal(row.bitsPerWeight, 16, row.id);
+      continue;
+    }
+    const settings = quantSettingsOf(row.config, row.id);
+    assert.ok(settings.ok, row.id);
+    const estimate = estimateWithSettings(resolved.model, settings.value, { batch: 1, seq: 256 });
+    assert.ok(estimate.ok, row.id);
+    assert.equal(row.bitsPerWeight, Math.round(estimate.value.bitsPerWeight! * 100) / 100, row.id);
+  }
+});
+
+test('what loads each row names the upstream loader its format and symmetry take', () => {
+  for (const row of QUALITY_TABLE.rows) {
+    const c = row.config;
+    const expected = !c
+      ? /^transformers 5\.23$/
+      : c.quant_method === 'bitsandbytes'
+        ? /^transformers 5\.23 \+ bitsandbytes 0\.50$/
+        : c.quant_method === 'awq'
+          ? /^transformers 5\.23 /
+          : c.sym === false
+            ? /refuses sym: false in the gptq v1 format/
+            : /^GPTQModel 7\.7$/;
+    assert.match(row.loadsUpstream, expected, row.id);
   }
 });
