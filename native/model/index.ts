@@ -103,3 +103,5 @@ export type { QuantizeJobEstimate, QuantizeJobFields } from './quantizeJobEstima
 export { availableMemory, MEMORY_AVAILABLE_ENV, MEMORY_CHECK_ENV, memoryFit } from './memoryFit';
 export type { AvailableMemory, MemoryFit } from './memoryFit';
 export { calibrationTextBytes, predictQuantizeJob } from './predictQuantizeJob';
+export { LoraConfigError, loraModuleScale, loraTensorModule, parseLoraConfig, patternKey } from './loraConfig';
+export type { LoraConfig, LoraModuleScale } from './loraConfig';
