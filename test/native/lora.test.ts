@@ -35,6 +35,18 @@ for (const level of simdLevels)
         }
       }));
 
+test('decoding with an adapter one token at a time through the KV cache gives the prefill logits (greedy chain)', async () => {
+  const model = openModel(tinyLlamaDir, { adapter: loraDir('tiny-llama-patterns') });
+  const prompt = [146, 230, 89];
+  const result = await model.generateIds(prompt, { maxTokens: 8, stopIds: [] });
+  const vocab = model.config.vocabSize;
+  const full = await model.logits([...prompt, ...result.tokens]);
+  for (let i = 0; i < result.tokens.length; i++) {
+    const row = full.subarray((prompt.length - 1 + i) * vocab, (prompt.length + i) * vocab);
+    assert.equal(result.tokens[i], row.indexOf(Math.max(...row)), `token ${i}`);
+  }
+});
+
 test('the patterns adapter resolves rank_pattern, alpha_pattern and use_rslora per module as PEFT does', () => {
   const a = readLoraAdapter(loraDir('tiny-llama-patterns'));
   const of = (m: string): [number, number] => {
