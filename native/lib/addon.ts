@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { FormatsAddon } from './formats';
 import type { IoAddon } from './io';
+import type { LoraAddon } from './loraAdapter';
 import type { PipelineAddon } from './quantize';
 import type { QuantAddon } from './quant';
 import type { RuntimeAddon } from './runtime';
@@ -22,7 +23,7 @@ export interface EngineInfo {
 }
 
 /** The addon's exports. Each engine area adds its functions here as it lands. */
-export interface Addon extends IoAddon, QuantAddon, FormatsAddon, RuntimeAddon, PipelineAddon {
+export interface Addon extends IoAddon, QuantAddon, FormatsAddon, RuntimeAddon, PipelineAddon, LoraAddon {
   engineInfo(): EngineInfo;
   /** Returns the heap's free pages to the system (glibc malloc_trim); false where nothing was released. */
   releaseFreeMemory(): boolean;

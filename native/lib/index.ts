@@ -9,6 +9,7 @@ export * from './generate';
 export * from './gptq';
 export * from './groupQuantized';
 export * from './io';
+export * from './loraAdapter';
 export * from './perplexity';
 export * from './quant';
 export * from './quantize';

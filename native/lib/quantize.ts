@@ -17,6 +17,7 @@ import { cancelFlag } from './groupQuantized';
 import { planFromConfig, RuntimeConfig, readRuntimeConfigWithText } from '../model';
 import type { PipelinePlan, QuantAlgorithm } from '../model';
 import { TextTokenizer } from './tokenizer';
+import { engineAdapter, LoraModulePlan, readLoraAdapter } from './loraAdapter';
 
 // The plan is model knowledge (native/model/pipelinePlan.ts); the engine's callers keep importing it from here.
 export { planFromConfig, QuantizeConfigError } from '../model';
@@ -36,6 +37,8 @@ export interface QuantizeModelOptions {
   overwrite?: boolean;
   /** Split the weights into shards of at most this many bytes (with model.safetensors.index.json). Default: one file. */
   maxShardBytes?: number;
+  /** Merge then quantize: a PEFT LoRA adapter folder merged into the float weights (W += scale·B·A in fp32) first. */
+  adapter?: string;
 }
 
 export interface LayerReport {
@@ -87,6 +90,7 @@ interface PipelineNativeOptions extends Omit<PipelinePlan, 'dataset'> {
   overwrite: boolean;
   model: RuntimeConfig;
   sourceConfigJson: string;
+  lora?: { file: string; modules: LoraModulePlan[] };
   calibration?: Int32Array;
   seqLen?: number;
   maxShardBytes?: number;
@@ -129,6 +133,7 @@ export async function quantizeModel(options: QuantizeModelOptions, control: Quan
     model,
     sourceConfigJson,
     maxShardBytes: options.maxShardBytes ?? 0,
+    ...(options.adapter === undefined ? {} : { lora: engineAdapter(readLoraAdapter(options.adapter)) }),
   };
   if (plan.method === 'gptq' || plan.method === 'awq') {
     onProgress?.({ phase: 'tokenize', done: 0, total: 1 });

@@ -3,6 +3,7 @@
 // Every call is async (the work runs on an engine thread); errors reject with the engine's message.
 import { SimdLevel, loadAddon } from './addon';
 import { KvCacheType, LmHeadType, RuntimeConfig, readRuntimeConfig } from '../model';
+import { engineAdapter, LoraAdapter, LoraModulePlan, readLoraAdapter } from './loraAdapter';
 
 export interface SamplingOptions {
   /** 0 (default) = greedy. */
@@ -62,7 +63,7 @@ type Handle = { readonly [handleBrand]: 'model' };
 /** The addon's runtime and kernel functions (native/src/bindings/runtime_binding.cc, kernels_binding.cc);
  *  part of the Addon interface in addon.ts. */
 export interface RuntimeAddon {
-  runtimeOpen(folder: string, config: RuntimeConfig & OpenOptions): Handle;
+  runtimeOpen(folder: string, config: RuntimeConfig & OpenOptions, adapter?: { file: string; modules: LoraModulePlan[] }): Handle;
   runtimeLogits(handle: Handle, ids: Int32Array): Promise<Float32Array>;
   runtimePerplexity(
     handle: Handle,
@@ -157,6 +158,8 @@ async function withCancel<T>(signal: AbortSignal | undefined, call: (flag: Int32
 export interface OpenOptions {
   kvCache?: KvCacheType;
   lmHead?: LmHeadType;
+  /** A PEFT LoRA adapter folder applied over the model's linears, whatever their storage. */
+  adapter?: string;
 }
 
 export class RuntimeModel {
@@ -165,6 +168,8 @@ export class RuntimeModel {
     readonly config: RuntimeConfig,
     private readonly addon: RuntimeAddon,
     private readonly handle: Handle,
+    /** The adapter applied, when one was. */
+    readonly adapter?: LoraAdapter,
   ) {}
 
   /** Opens a model folder (config.json + model.safetensors or its shards). Weights are mapped, not copied. */
@@ -172,7 +177,9 @@ export class RuntimeModel {
     const config = readRuntimeConfig(folder);
     const addon = runtimeAddon();
     const run = { kvCache: options.kvCache ?? 'fp32', lmHead: options.lmHead ?? 'stored' };
-    return new RuntimeModel(folder, config, addon, addon.runtimeOpen(folder, { ...config, ...run }));
+    const adapter = options.adapter === undefined ? undefined : readLoraAdapter(options.adapter);
+    const handle = addon.runtimeOpen(folder, { ...config, ...run }, adapter && engineAdapter(adapter));
+    return new RuntimeModel(folder, config, addon, handle, adapter);
   }
 
   /** Logits [ids.length × vocabSize], row-major, for one sequence from position 0. */

@@ -109,3 +109,5 @@ export { DEVICES, THIS_MACHINE, deviceById, parseBudget } from './advisorDevices
 export type { Device } from './advisorDevices';
 export { advise, DEFAULT_ADVICE_SEQ, QUALITY_TIE_PERCENT, signedFigure } from './advisor';
 export type { Advice, AdviceRequest } from './advisor';
+export { LoraConfigError, loraModuleScale, loraTensorModule, parseLoraConfig, patternKey } from './loraConfig';
+export type { LoraConfig, LoraModuleScale } from './loraConfig';

@@ -34,6 +34,8 @@ export function checkBackendOptions(o: JsonObject, backend: JobBackend): void {
       refuse('kernel', `picks GPTQModel's kernel on the python backend; the engine picks its own (remove it, or use backend "python")`);
     return;
   }
+  if (o.adapter !== undefined)
+    refuse('adapter', 'is applied by the engine; the python backend does not load adapters (remove it, or use backend "engine")');
   for (const [key, engineDefault] of [
     ['kvCache', 'fp32'],
     ['lmHead', 'stored'],

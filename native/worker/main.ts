@@ -102,6 +102,7 @@ async function run(raw: unknown): Promise<RunResult> {
     ...(out.serving === undefined ? {} : { serving: out.serving }),
     ...(out.text === undefined ? {} : { text: out.text }),
     ...(out.output === undefined ? {} : { output: out.output }),
+    ...(out.adapter === undefined ? {} : { adapter: out.adapter }),
   };
 }
 

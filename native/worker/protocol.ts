@@ -190,6 +190,19 @@ export interface RunResult {
   layers?: LayerRecord[];
   text?: string;
   output?: { folder: string; bytes: number };
+  /** The PEFT LoRA adapter applied (generate, perplexity, benchmark) or merged before quantizing: its folder's name,
+   *  never its path. */
+  adapter?: AdapterRecord;
+}
+
+export interface AdapterRecord {
+  name: string;
+  rank: number;
+  alpha: number;
+  rslora: boolean;
+  targetModules: string[];
+  /** Modules the adapter file adapts. */
+  modules: number;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

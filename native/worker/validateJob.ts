@@ -26,6 +26,8 @@ type OptionSpec = { type: OptionType; required?: boolean; values?: readonly stri
 const RUN_OPTIONS: Record<string, OptionSpec> = {
   kvCache: { type: 'choice', values: KV_CACHE_TYPES },
   lmHead: { type: 'choice', values: LM_HEAD_TYPES },
+  /** A PEFT LoRA adapter folder applied over the model's linears (native/lib/loraAdapter.ts). */
+  adapter: { type: 'folder' },
 };
 
 /** What runs a quantize or benchmark job (jobBackend.ts names the values). */
@@ -62,6 +64,8 @@ const OPTION_TABLE: Record<JobKind, Record<string, OptionSpec>> = {
     calibration: { type: 'object' },
     overwrite: { type: 'boolean' },
     maxShardBytes: { type: 'positiveInteger' },
+    /** Merge then quantize: a PEFT LoRA adapter folder merged into the float weights before quantizing. */
+    adapter: { type: 'folder' },
     evaluate: { type: 'object' },
     generate: { type: 'object' },
     text: { type: 'file' },

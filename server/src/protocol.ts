@@ -46,8 +46,9 @@ export interface QuantStudioSettings {
   /** `endpoint` and `tokenEndpoints` are read from the user's settings only (client/src/extension/settings.ts). */
   hub: { endpoint: string; tokenEndpoints: string[] };
   estimate: { batchSize: number; contextLength: number };
-  /** kvCache and lmHead: the engine's run options in generate, perplexity and benchmark runs (native/model/runOptions.ts). */
-  engine: { threads: number; kvCache: 'fp32' | 'fp16'; lmHead: 'stored' | 'int8' };
+  /** kvCache and lmHead: the engine's run options in generate, perplexity and benchmark runs (native/model/runOptions.ts);
+   *  adapter: a PEFT LoRA adapter folder applied in those runs ('' for none). */
+  engine: { threads: number; kvCache: 'fp32' | 'fp16'; lmHead: 'stored' | 'int8'; adapter: string };
   /** The python backend's interpreter; read from the user's settings only (a workspace must not choose what runs). */
   python: string;
   runsFolder: string;
@@ -75,7 +76,7 @@ export const DEFAULT_SETTINGS: Readonly<QuantStudioSettings> = Object.freeze({
   model: '',
   hub: { endpoint: 'https://huggingface.co', tokenEndpoints: [] },
   estimate: { batchSize: 1, contextLength: 2048 },
-  engine: { threads: 0, kvCache: 'fp32' as const, lmHead: 'stored' as const },
+  engine: { threads: 0, kvCache: 'fp32' as const, lmHead: 'stored' as const, adapter: '' },
   python: '',
   runsFolder: '.quantstudio/runs',
   benchmark: { batchSizes: [1, 16] },

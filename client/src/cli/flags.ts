@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 // A small flag parser for the job commands: `--name value` pairs and boolean switches, nothing positional
 // unless the command asks for it. Returns an error string a command turns into a usage error.
 import { KV_CACHE_TYPES, LM_HEAD_TYPES } from '../../../native/model';
@@ -58,11 +59,11 @@ export function finiteNumber(flags: ParsedFlags, name: string): number | undefin
 }
 
 /** The engine's run flags, for the commands that take them. */
-export const RUN_OPTION_FLAGS = ['--kv-cache', '--lm-head'] as const;
-export const RUN_OPTION_USAGE = '[--kv-cache fp32|fp16] [--lm-head stored|int8]';
+export const RUN_OPTION_FLAGS = ['--kv-cache', '--lm-head', '--adapter'] as const;
+export const RUN_OPTION_USAGE = '[--kv-cache fp32|fp16] [--lm-head stored|int8] [--adapter <folder>]';
 
-/** --kv-cache fp32|fp16 and --lm-head stored|int8 (native/model/runOptions.ts) as job options (those given), or an
- *  error string. */
+/** --kv-cache fp32|fp16 and --lm-head stored|int8 (native/model/runOptions.ts) and --adapter <folder> (a PEFT LoRA
+ *  adapter, resolved against the working directory) as job options (those given), or an error string. */
 export function runOptions(flags: Pick<ParsedFlags, 'values'>): RunOptions | string {
   const options: RunOptions = {};
   for (const [flag, key, values] of [
@@ -74,12 +75,18 @@ export function runOptions(flags: Pick<ParsedFlags, 'values'>): RunOptions | str
     if (!(values as readonly string[]).includes(text)) return `${flag} must be ${values.join(' or ')}, got '${text}'`;
     (options as Record<string, string>)[key] = text;
   }
+  const adapter = flags.values.get('--adapter');
+  if (adapter !== undefined) {
+    if (adapter === '') return '--adapter needs a folder (adapter_config.json + adapter_model.safetensors)';
+    options.adapter = resolve(adapter);
+  }
   return options;
 }
 
 export interface RunOptions {
   kvCache?: KvCacheType;
   lmHead?: LmHeadType;
+  adapter?: string;
 }
 
 /** What runs a quantize or benchmark job, for the commands that take it. */

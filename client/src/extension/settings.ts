@@ -68,6 +68,7 @@ export function readSettings(
       threads: count('engine.threads', d.engine.threads, 0),
       kvCache: str('engine.kvCache', d.engine.kvCache) === 'fp16' ? 'fp16' : 'fp32',
       lmHead: str('engine.lmHead', d.engine.lmHead) === 'int8' ? 'int8' : 'stored',
+      adapter: str('engine.adapter', d.engine.adapter).trim(),
     },
     python: userStr('python', d.python),
     runsFolder: str('runsFolder', d.runsFolder),

@@ -48,6 +48,7 @@ const SECTION_OPTIONS = [
   'kvCache',
   'lmHead',
   'kernel',
+  'adapter',
 ] as const;
 
 /** Fields of benchmark.endpoint passed to a serving job as they are (schemas/job.schema.json). */
@@ -78,6 +79,8 @@ export function benchmarkJobFromJobFile(file: string): Job | string {
   const options: Json = {};
   for (const key of SECTION_OPTIONS) if (section[key] !== undefined) options[key] = section[key];
   if (options.calibration !== undefined) options.calibration = resolvedCalibration(options.calibration, base) ?? options.calibration;
+  // A PEFT LoRA adapter folder, relative to the job file, applied over every variant.
+  if (typeof options.adapter === 'string') options.adapter = resolve(base, options.adapter);
   const listed = section.variants ?? [];
   if (!Array.isArray(listed)) return `${file}: benchmark.variants must be a list`;
   const variants = listed.map((v: unknown) => {

@@ -68,6 +68,8 @@ export function jobFromJobFile(file: string): Job | string {
   if (typeof value.algorithm === 'string') options.algorithm = value.algorithm;
   if (value.backend !== undefined) options.backend = value.backend; // the worker names a value it does not know
   if (value.format !== undefined) options.format = value.format;
+  // Merge then quantize: a PEFT LoRA adapter folder, relative to the job file.
+  if (typeof value.adapter === 'string') options.adapter = resolve(base, value.adapter);
   if (isObject(value.calibration)) {
     const calibration = { ...value.calibration };
     // A dataset that is not a built-in name is a file path, relative to the job file.

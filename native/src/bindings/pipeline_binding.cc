@@ -10,6 +10,7 @@
 
 #include "bindings/async_job.h"
 #include "bindings/js_args.h"
+#include "bindings/lora_js.h"
 #include "bindings/model_config_js.h"
 #include "bindings/register.h"
 #include "pipeline/pipeline.h"
@@ -111,6 +112,10 @@ pipeline::PipelineOptions ReadOptions(const Napi::Object& o) {
       rule.sym = r.Has("sym") ? (OptionBool(r, "sym", true) ? 1 : 0) : -1;
       p.dynamic.push_back(rule);
     }
+  }
+  if (o.Get("lora").IsObject()) {
+    p.loraFile = bindings::ReadLoraFile(o.Get("lora").As<Napi::Object>());
+    p.loraModules = bindings::ReadLoraModules(o.Get("lora").As<Napi::Object>());
   }
   p.dynamicJson = StringOption(o, "dynamicJson", "");
   p.sourceConfigJson = StringOption(o, "sourceConfigJson", "{}");

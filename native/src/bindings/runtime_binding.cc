@@ -1,5 +1,5 @@
 // The runtime's JS surface (typed in native/lib/runtime.ts):
-//   runtimeOpen(folder, config) → handle            (sync: mapping + shape checks only)
+//   runtimeOpen(folder, config, adapter?) → handle  (sync: mapping + shape checks; a LoRA adapter applied)
 //   runtimeLogits(handle, ids) → Promise<Float32Array [m × vocab]>
 //   runtimePerplexity(handle, ids, seq, onProgress(done, total), cancel) → Promise<{nll, tokens, windows}>
 //   runtimeGenerate(handle, prompt, options, cancel, onToken(id)) → Promise<GenerateResult>
@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "bindings/async_job.h"
+#include "bindings/lora_js.h"
 #include "bindings/model_config_js.h"
 #include "bindings/runtime_handles.h"
 #include "bindings/register.h"
@@ -181,6 +182,38 @@ using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
 
+// The adapter as native/lib/loraAdapter.ts resolved its config.
+void ApplyAdapter(Model& model, const Napi::Object& adapter) {
+  model.ApplyLora(*io::SafetensorsFile::Open(bindings::ReadLoraFile(adapter)), bindings::ReadLoraModules(adapter));
+}
+
+// loraMerge(adapter, module, weight, out, in) → W + scale·B·A as a new Float32Array: the merge the quantize pipeline
+// runs before quantizing (merge then quantize), for checking it against PEFT's merge_and_unload.
+Napi::Value LoraMerge(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject() || !info[1].IsNumber() || !info[2].IsTypedArray()) {
+    throw Napi::TypeError::New(env, "loraMerge(adapter, moduleIndex, weight, out, in)");
+  }
+  const Napi::Object adapter = info[0].As<Napi::Object>();
+  const std::vector<runtime::LoraModule> modules = bindings::ReadLoraModules(adapter);
+  const size_t index = static_cast<size_t>(info[1].As<Napi::Number>().Int64Value());
+  const int64_t out = info[3].ToNumber().Int64Value(), in = info[4].ToNumber().Int64Value();
+  const Napi::Float32Array weight = info[2].As<Napi::Float32Array>();
+  if (index >= modules.size() || static_cast<int64_t>(weight.ElementLength()) != out * in) {
+    throw Napi::RangeError::New(env, "loraMerge: module index or weight size out of range");
+  }
+  try {
+    const runtime::LoraWeights lora =
+        runtime::ReadLoraWeights(*io::SafetensorsFile::Open(bindings::ReadLoraFile(adapter)), modules[index], in, out);
+    Napi::Float32Array merged = Napi::Float32Array::New(env, weight.ElementLength());
+    std::copy(weight.Data(), weight.Data() + weight.ElementLength(), merged.Data());
+    runtime::MergeLora(lora, merged.Data());
+    return merged;
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, e.what());
+  }
+}
+
 Napi::Value Open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsString() || !info[1].IsObject()) throw Napi::TypeError::New(env, "runtimeOpen(folder, config)");
@@ -188,6 +221,7 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
     std::unique_ptr<Model> model =
         Model::Load(info[0].As<Napi::String>().Utf8Value(), ReadModelConfig(info[1].As<Napi::Object>()));
     if (model->config().lmHeadInt8) pipeline::UseInt8LmHead(*model);
+    if (info[2].IsObject()) ApplyAdapter(*model, info[2].As<Napi::Object>());
     auto* holder = new ModelPtr(std::move(model));
     return Napi::External<ModelPtr>::New(env, holder, [](Napi::Env, ModelPtr* p) { delete p; });
   } catch (const Napi::Error&) {
@@ -366,6 +400,7 @@ Napi::Value Generate(const Napi::CallbackInfo& info) {
 
 const Registration kRegistration([](Napi::Env env, Napi::Object exports) {
   exports.Set("runtimeOpen", Napi::Function::New(env, Open, "runtimeOpen"));
+  exports.Set("loraMerge", Napi::Function::New(env, LoraMerge, "loraMerge"));
   exports.Set("runtimeLogits", Napi::Function::New(env, Logits, "runtimeLogits"));
   exports.Set("runtimePerplexity", Napi::Function::New(env, Perplexity, "runtimePerplexity"));
   exports.Set("runtimeGenerate", Napi::Function::New(env, Generate, "runtimeGenerate"));

@@ -161,6 +161,23 @@ formats::CheckpointConfig CheckpointConfigOf(const PipelineOptions& o, const std
   return formats::CheckpointConfigFor(o.layout, c);
 }
 
+// The adapter's factors by module, checked against the source's linears (names, shapes, no other tensors) as the
+// runtime checks them; modules the pipeline never widens (lm_head) are refused, their delta would not be written.
+LoraMerges ReadMerges(const PipelineOptions& o, runtime::Model& model) {
+  LoraMerges merges;
+  if (o.loraFile.empty()) return merges;
+  std::unique_ptr<io::SafetensorsFile> file = io::SafetensorsFile::Open(o.loraFile);
+  model.ApplyLora(*file, o.loraModules);
+  for (const runtime::LoraModule& m : o.loraModules) {
+    if (m.name == "lm_head") {
+      throw std::runtime_error("merge then quantize: the adapter adapts lm_head, which quantization writes as stored");
+    }
+    const io::TensorView& w = model.weights().Get(m.name + ".weight");
+    merges.emplace(m.name, runtime::ReadLoraWeights(*file, m, w.shape.at(1), w.shape.at(0)));
+  }
+  return merges;
+}
+
 }  // namespace
 
 PipelineResult Quantize(const PipelineOptions& options, const std::function<void(const Progress&)>& progress,
@@ -173,6 +190,7 @@ PipelineResult Quantize(const PipelineOptions& options, const std::function<void
   io::OutputFolder folder(options.out, options.source, options.overwrite);
   std::unique_ptr<runtime::Model> model = runtime::Model::Load(options.source, options.model);
   Validate(options, *model);
+  const LoraMerges merges = ReadMerges(options, *model);
   const runtime::ModelConfig& config = model->config();
   const int64_t hidden = config.hiddenSize;
 
@@ -210,7 +228,7 @@ PipelineResult Quantize(const PipelineOptions& options, const std::function<void
     MarkSkipped(layer, options);
     // A linear kept as stored needs no fp32 copy unless the calibration forward runs it (a MoE model's experts under
     // bitsandbytes: a whole layer of them).
-    LoadWeights(*model, layer, calibrated);
+    LoadWeights(*model, layer, calibrated, &merges);
     LayerReport r;
     r.name = layer.name;
     const LayerStep step{*model, layer, inputs, options, ctx, edits, &r};

@@ -13,6 +13,7 @@
 #include "quant/awq.h"
 #include "quant/gptq.h"
 #include "quant/job.h"
+#include "runtime/lora.h"
 #include "runtime/model_config.h"
 
 namespace quantstudio::pipeline {
@@ -55,6 +56,10 @@ struct PipelineOptions {
   std::string dynamicJson;
   /** The config.json text written with `quantization_config` added, and its key for the skip list. */
   std::string sourceConfigJson;
+  /** Merge then quantize: the adapter file and its modules (empty file: none); W += scale·B·A in fp32 before any
+   *  quantization, so calibration and the written checkpoint see the merged model. */
+  std::string loraFile;
+  std::vector<runtime::LoraModule> loraModules;
   /** Calibration windows: samples × seqLen ids (gptq, awq; empty for the others). */
   std::vector<int32_t> calibration;
   int64_t seqLen = 0;

@@ -182,9 +182,16 @@ WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index, ModuleTre
   return layer;
 }
 
-void LoadWeights(const runtime::Model& model, WorkingLayer& layer, bool skipped) {
+void LoadWeights(const runtime::Model& model, WorkingLayer& layer, bool skipped, const LoraMerges* merges) {
   const io::ModelWeights& w = model.weights();
   for (LinearSlot& slot : layer.slots) {
+    const auto merge = merges ? merges->find(slot.SourceName()) : LoraMerges::const_iterator();
+    const bool merged = merges && merge != merges->end();
+    // A kept slot is written from the source file as stored, so a merged delta would be lost.
+    if (merged && slot.skipped) {
+      throw std::runtime_error("merge then quantize: the adapter adapts " + slot.SourceName() +
+                               ", which this job keeps unquantized (a skipped module); remove it from the skip list");
+    }
     if (slot.skipped && !skipped) continue;
     const io::TensorView* t = w.Find(slot.SourceName() + ".weight");
     if (!t) {
@@ -199,6 +206,7 @@ void LoadWeights(const runtime::Model& model, WorkingLayer& layer, bool skipped)
     std::vector<float> bias;
     if (const io::TensorView* b = w.Find(slot.SourceName() + ".bias")) bias = formats::ReadFloats(*b);
     std::vector<float> weight = WidenOnPool(*t);
+    if (merged) runtime::MergeLora(merge->second, weight.data());
     int64_t rows = t->shape[0];
     if (slot.sourceRows > 0) {  // a row block of a fused projection
       const int64_t cols = t->shape[1];

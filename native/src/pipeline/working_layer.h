@@ -90,10 +90,13 @@ struct ModuleTree {
 /** The module names of layer `index`'s linears and norms (Llama family or OPT naming) in `tree`. */
 WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index, ModuleTree tree = {});
 
+/** LoRA factors to merge into the source modules' weights, by module name (merge then quantize). */
+using LoraMerges = std::map<std::string, runtime::LoraWeights>;
+
 /** fp32 copies of the slots' weights and biases (the skipped slots' too when `skipped`: a calibration forward runs
  *  them) and the layer's norms. Throws naming the tensor when a linear is not stored dense (e.g. the source is
  *  already quantized). */
-void LoadWeights(const runtime::Model& model, WorkingLayer& layer, bool skipped);
+void LoadWeights(const runtime::Model& model, WorkingLayer& layer, bool skipped, const LoraMerges* merges = nullptr);
 
 /** DescribeLayer plus LoadWeights of every slot. */
 WorkingLayer LoadLayer(const runtime::Model& model, int64_t index, ModuleTree tree = {});

@@ -11,6 +11,7 @@
 #include "kernels/matmul.h"
 #include "runtime/kv_cache.h"
 #include "runtime/linear.h"
+#include "runtime/lora.h"
 #include "runtime/model_config.h"
 #include "runtime/rope.h"
 
@@ -118,6 +119,10 @@ class Model {
   const Linear& lmHead() const { return *lmHead_; }
   /** Replaces the lm_head by another Linear of its shape (an int8 copy for decode: pipeline/int8_lm_head.h). */
   void SetLmHead(std::unique_ptr<Linear> head);
+  /** Wraps each listed module's linear in a LoraLinear with its factors from `adapter` (model_lora.cc). Throws
+   *  std::runtime_error naming the tensor when a module is not a linear of this model, a factor's shape disagrees,
+   *  or the file holds a tensor no listed module reads. */
+  void ApplyLora(const io::SafetensorsFile& adapter, const std::vector<LoraModule>& modules);
 
  private:
   struct Layer {
@@ -145,6 +150,8 @@ class Model {
   void MoeBlock(const LayerLinears& layer, const float* h, int64_t rows, float* out, LayerTaps* taps = nullptr) const;
   void LoadMoe(const std::string& prefix, Layer& layer);
   static LayerLinears LinearsOf(const Layer& layer);
+  /** Every linear an adapter may target, by its module name in the checkpoint (PEFT's names). */
+  std::vector<std::pair<std::string, std::unique_ptr<Linear>*>> NamedLinears();
   void Norm(const std::vector<float>& weight, const std::vector<float>& bias, const float* x, int64_t m,
             float* out) const;
   /** The residual steps around the blocks (delta: a block's output, normed in place where the model norms it):

@@ -4,7 +4,7 @@
 // batch size, peak memory, WikiText-2 perplexity and its delta to the baseline). On the python backend the
 // libraries quantize the config variants and transformers measures each variant, in the user's Python. The
 // scratch folder goes away when the job ends, also on error and cancel; a cancel kills the running child at once.
-import { readRuntimeConfig } from '../../lib';
+import { adapterRecord, readLoraAdapter, readRuntimeConfig } from '../../lib';
 import type { BackendRecord, BenchmarkRow, Job, RunnerMessage } from '../protocol';
 import { HandlerOutput, JobContext } from '../context';
 import { ChildRelay, runInChild } from './benchmark/childProcess';
@@ -120,6 +120,7 @@ async function measure(
     repeat: plan.repeat,
     kvCache: plan.kvCache,
     lmHead: plan.lmHead,
+    ...(plan.adapter === undefined ? {} : { adapter: plan.adapter }),
     ...(plan.kernel === undefined ? {} : { kernel: plan.kernel }),
   };
   const relay = relayTo(ctx, { ...position, stage: 'measure' });
@@ -169,5 +170,6 @@ export async function runBenchmark(ctx: JobContext): Promise<HandlerOutput> {
       ...(baselinePerplexity === null ? {} : { perplexity: baselinePerplexity, evaluationTokens: plan.evaluate?.maxTokens }),
     },
     rows,
+    ...(plan.adapter === undefined ? {} : { adapter: adapterRecord(readLoraAdapter(plan.adapter)) }),
   };
 }

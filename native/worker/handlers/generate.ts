@@ -14,7 +14,7 @@ export async function runGenerate(ctx: JobContext): Promise<HandlerOutput> {
   checkBackendOptions(o, backend);
   if (backend.name === 'python') return withStagedResult(ctx, () => generateOnPython(ctx, backend.python));
   return withStagedResult(ctx, async () => {
-    const { model, tokenizer, loadSeconds } = openJobModel(ctx);
+    const { model, tokenizer, loadSeconds, adapter } = openJobModel(ctx);
 
     const maxTokens = (o.maxTokens as number | undefined) ?? 64;
     // Live feedback is the token stream; generateText calls back per decoded text chunk, not per token,
@@ -39,6 +39,7 @@ export async function runGenerate(ctx: JobContext): Promise<HandlerOutput> {
     return {
       model: { architecture: model.config.architecture },
       text: r.text,
+      ...adapter,
       metrics: {
         tokens: r.tokens.length,
         promptTokens: r.promptTokens,

@@ -12,7 +12,7 @@ export async function runPerplexity(ctx: JobContext): Promise<HandlerOutput> {
   const maxTokens = options.maxTokens as number | undefined;
   const textPath = (options.text as string | undefined) ?? wikitext2TestPath();
   return withStagedResult(ctx, async () => {
-    const { model, tokenizer, loadSeconds } = openJobModel(ctx);
+    const { model, tokenizer, loadSeconds, adapter } = openJobModel(ctx);
 
     ctx.progress('tokenize', 0, 1, { message: textPath });
     const all = tokenizer.encode(fs.readFileSync(textPath, 'utf8'), { addSpecialTokens: false });
@@ -26,6 +26,7 @@ export async function runPerplexity(ctx: JobContext): Promise<HandlerOutput> {
     const evalSeconds = seconds(started);
     return {
       model: { architecture: model.config.architecture },
+      ...adapter,
       metrics: {
         perplexity: r.perplexity,
         tokens: ids.length,

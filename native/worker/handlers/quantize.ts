@@ -4,6 +4,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import {
+  adapterRecord,
+  readLoraAdapter,
   calibrationDefaults,
   CalibrationOptions,
   generateText,
@@ -43,8 +45,8 @@ interface SampleOptions {
   maxTokens?: number;
 }
 
-async function perplexityOf(ctx: JobContext, folder: string, label: string, ids: number[], seq: number): Promise<number> {
-  const model = RuntimeModel.open(folder);
+async function perplexityOf(ctx: JobContext, folder: string, label: string, ids: number[], seq: number, adapter?: string): Promise<number> {
+  const model = RuntimeModel.open(folder, { adapter });
   const started = process.hrtime.bigint();
   const r = await model.perplexity(ids, { seq, signal: ctx.signal }, (done, total) => {
     ctx.progress(`perplexity ${label}`, done, total, { etaSeconds: etaSeconds(started, done, total) });
@@ -106,7 +108,9 @@ async function quantize(ctx: JobContext): Promise<HandlerOutput> {
     evalIds = evaluate.maxTokens === undefined ? all : all.slice(0, evaluate.maxTokens);
     metrics.evaluationTokens = evalIds.length;
   }
-  if (before) metrics.perplexityBefore = await perplexityOf(ctx, ctx.modelFolder, 'before', evalIds, seq);
+  // Merge then quantize: "before" is the adapted model, which the merged checkpoint should match.
+  const adapter = o.adapter as string | undefined;
+  if (before) metrics.perplexityBefore = await perplexityOf(ctx, ctx.modelFolder, 'before', evalIds, seq, adapter);
 
   const started = process.hrtime.bigint();
   if (backend.name === 'python') {
@@ -140,6 +144,7 @@ async function quantize(ctx: JobContext): Promise<HandlerOutput> {
         calibration: o.calibration as CalibrationOptions | undefined,
         overwrite: (o.overwrite as boolean | undefined) ?? false,
         maxShardBytes: o.maxShardBytes as number | undefined,
+        adapter,
       },
       {
         signal: ctx.signal,
@@ -179,7 +184,7 @@ async function quantize(ctx: JobContext): Promise<HandlerOutput> {
   if (starved.length > 0)
     ctx.log('warn', `quantized round-to-nearest for too few calibration tokens (GPTQModel 7.7's fallback): ${starved.join(', ')}`);
   const output = await finish(ctx, result, { metrics, evalIds, seq, after, sample, backend: { name: 'engine' } });
-  return { ...output, layers };
+  return { ...output, layers, ...(adapter === undefined ? {} : { adapter: adapterRecord(readLoraAdapter(adapter)) }) };
 }
 
 interface Finishing {

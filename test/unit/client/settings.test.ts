@@ -16,7 +16,7 @@ test('no settings: the documented defaults', () => {
   const s = readSettings(scope({}));
   assert.deepEqual(s.benchmark, { batchSizes: [1, 16] });
   assert.deepEqual(s.generate, { maxTokens: 64, temperature: 0, topK: 0, topP: 1, seed: 0, backend: 'engine' });
-  assert.deepEqual(s.engine, { threads: 0, kvCache: 'fp32', lmHead: 'stored' });
+  assert.deepEqual(s.engine, { threads: 0, kvCache: 'fp32', lmHead: 'stored', adapter: '' });
   assert.equal(s.runsFolder, '.quantstudio/runs');
   assert.deepEqual(s.hub, { endpoint: 'https://huggingface.co', tokenEndpoints: [] });
   assert.deepEqual(s.estimate, { batchSize: 1, contextLength: 2048 });
@@ -28,6 +28,7 @@ test('set values are read as given', () => {
       'engine.threads': 3,
       'engine.kvCache': 'fp16',
       'engine.lmHead': 'int8',
+      'engine.adapter': ' adapters/chat-lora ',
       'benchmark.batchSizes': [16, 1, 4],
       'generate.maxTokens': 200,
       'generate.temperature': 0.7,
@@ -39,7 +40,7 @@ test('set values are read as given', () => {
       'hub.endpoint': 'http://127.0.0.1:8080',
     }),
   );
-  assert.deepEqual(s.engine, { threads: 3, kvCache: 'fp16', lmHead: 'int8' });
+  assert.deepEqual(s.engine, { threads: 3, kvCache: 'fp16', lmHead: 'int8', adapter: 'adapters/chat-lora' });
   assert.deepEqual(s.benchmark, { batchSizes: [1, 4, 16] });
   assert.deepEqual(s.generate, { maxTokens: 200, temperature: 0.7, topK: 40, topP: 0.9, seed: 1234, backend: 'python' });
   assert.equal(s.runsFolder, 'results/runs');
@@ -52,6 +53,7 @@ test('out-of-range or mistyped values fall back to their defaults, one by one', 
       'engine.threads': -2,
       'engine.kvCache': 'f16',
       'engine.lmHead': 'q8',
+      'engine.adapter': 7,
       'generate.maxTokens': 0,
       'generate.temperature': '0.5',
       'generate.topK': 2.5,
@@ -60,7 +62,7 @@ test('out-of-range or mistyped values fall back to their defaults, one by one', 
       'generate.backend': 'gpu',
     }),
   );
-  assert.deepEqual(s.engine, { threads: 0, kvCache: 'fp32', lmHead: 'stored' });
+  assert.deepEqual(s.engine, { threads: 0, kvCache: 'fp32', lmHead: 'stored', adapter: '' });
   assert.deepEqual(s.generate, { maxTokens: 64, temperature: 0, topK: 0, topP: 1, seed: 0, backend: 'engine' });
 });
 

@@ -1,6 +1,6 @@
 // `quantstudio benchmark <job.quant.json> | --model <dir|hub id> [--config <file>]... [--variant <dir>]... [--batch 1,16]
 // [--prompt-length N] [--prompt-tokens N] [--new-tokens N[,N]] [--eval-tokens N | --no-eval] [--repeat N]
-// [--kv-cache fp32|fp16] [--lm-head stored|int8] [--backend engine|python] [--python <interpreter>] [--kernel <name>] [--json]`:
+// [--kv-cache fp32|fp16] [--lm-head stored|int8] [--adapter <folder>] [--backend engine|python] [--python <interpreter>] [--kernel <name>] [--json]`:
 // the model as the baseline and each variant side by side — load time, per-token latency and throughput of a
 // forward pass and of generation per batch size, peak memory, WikiText-2 perplexity and its delta — on the
 // engine, or with --backend python on transformers in the --python interpreter (else python3 on PATH). Prints a

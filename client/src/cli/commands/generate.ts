@@ -1,5 +1,5 @@
 // `quantstudio generate --model <dir|hub id> --prompt <text> [--max-tokens N] [--seed N] [--temperature T]
-// [--top-k K] [--top-p P] [--kv-cache fp32|fp16] [--lm-head stored|int8] [--backend engine|python] [--python <interpreter>]
+// [--top-k K] [--top-p P] [--kv-cache fp32|fp16] [--lm-head stored|int8] [--adapter <folder>] [--backend engine|python] [--python <interpreter>]
 // [--kernel <name>] [--json]`: streams the generated text to stdout as it is produced (greedy unless a temperature is
 // given), on the engine or on transformers in the --python interpreter; --json prints {text, tokens, tokensPerSecond}
 // with the whole RunResult under `run`.

@@ -1,5 +1,5 @@
 // `quantstudio perplexity --model <dir|hub id> [--text <file>] [--seq 256] [--max-tokens N] [--kv-cache fp32|fp16]
-// [--lm-head stored|int8] [--json]`: perplexity
+// [--lm-head stored|int8] [--adapter <folder>] [--json]`: perplexity (of the model with a PEFT LoRA adapter applied, given one)
 // with the project's protocol (non-overlapping windows of --seq inputs, fp32 compute); without --text, the
 // bundled WikiText-2 test text. --json prints {perplexity, tokens, ...} with the whole RunResult under `run`.
 import type { Command } from '../command';

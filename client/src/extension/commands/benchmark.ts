@@ -16,6 +16,7 @@ import { ensureTrusted } from '../jobs/trust';
 import { findModelFolders, pickModel } from '../pick/pickModel';
 import { openLiveRunPanel } from '../panels';
 import { readSettings, SETTINGS_SECTION } from '../settings';
+import { engineRunOptions } from './engineRunOptions';
 import { benchmarkOptions, checkpointVariant, configVariant, type BenchmarkVariant } from './jobOptions';
 
 const CONFIG_GLOB = '**/{*.quant.json,quantize_config.json,quant_config.json}';
@@ -45,7 +46,7 @@ export async function benchmark(ctx: JobCommandContext, arg?: unknown): Promise<
   const modelName = path.basename(plan.model);
   const onPython = plan.options?.backend === 'python';
   // The engine's run options from the settings; the python backend runs the checkpoint as transformers loads it.
-  const runOptions = onPython ? {} : { kvCache: settings.engine.kvCache, lmHead: settings.engine.lmHead };
+  const runOptions = onPython ? {} : engineRunOptions(settings.engine);
   // a job file's benchmark section (plan.options) overrides the settings
   const options: JsonObject = { ...benchmarkOptions(plan.variants, settings.benchmark.batchSizes), ...runOptions, ...plan.options };
   if (onPython) {

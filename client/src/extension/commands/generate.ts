@@ -8,6 +8,7 @@ import type { JsonObject } from '../../../../native/worker/protocol';
 import { pythonInterpreter } from '../jobs/pythonInterpreter';
 import { openLiveRunPanel } from '../panels';
 import { readSettings, SETTINGS_SECTION } from '../settings';
+import { engineRunOptions } from './engineRunOptions';
 import { generateOptions, positiveIntegerProblem } from './jobOptions';
 
 const LAST_PROMPT_KEY = 'quantstudio.generate.lastPrompt';
@@ -33,13 +34,12 @@ export async function generate(ctx: JobCommandContext, arg?: unknown): Promise<v
   });
   if (tokens === undefined) return;
   const modelName = path.basename(model);
-  const { kvCache, lmHead } = settings.engine;
   const options: JsonObject = generateOptions(prompt, Number(tokens), settings.generate);
   if (settings.generate.backend === 'python') {
     const python = await pythonInterpreter(settings.python, args.uri);
     Object.assign(options, { backend: 'python', python: python.path });
     ctx.output.info(`python backend: ${python.path} (from ${python.from})`);
-  } else Object.assign(options, { kvCache, lmHead }); // the engine's run options
+  } else Object.assign(options, engineRunOptions(settings.engine));
   await runJobWithProgress(ctx, {
     job: { kind: 'generate', model, options },
     title: `Generating with ${modelName}`,

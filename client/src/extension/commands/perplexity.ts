@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { runJobWithProgress, trustedModelJob, workspaceDirFor, type JobCommandContext } from '../jobs/runJob';
 import { showRunPanel } from '../panels';
 import { readSettings, SETTINGS_SECTION } from '../settings';
+import { engineRunOptions } from './engineRunOptions';
 import { perplexityOptions } from './jobOptions';
 
 const WIKITEXT = 'WikiText-2 test';
@@ -16,9 +17,9 @@ export async function evaluatePerplexity(ctx: JobCommandContext, arg?: unknown):
   const text = await pickText();
   if (text === undefined) return;
   const modelName = path.basename(model);
-  const { kvCache, lmHead } = readSettings(vscode.workspace.getConfiguration(SETTINGS_SECTION)).engine;
+  const run = engineRunOptions(readSettings(vscode.workspace.getConfiguration(SETTINGS_SECTION)).engine);
   const saved = await runJobWithProgress(ctx, {
-    job: { kind: 'perplexity', model, options: { ...perplexityOptions(text || undefined), kvCache, lmHead } },
+    job: { kind: 'perplexity', model, options: { ...perplexityOptions(text || undefined), ...run } },
     title: `Perplexity of ${modelName}`,
     noun: 'Perplexity evaluation',
     workspaceDir: workspaceDirFor(args.uri, model),

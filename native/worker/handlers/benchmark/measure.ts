@@ -27,7 +27,7 @@ export async function measureVariant(req: MeasureRequest, signal: AbortSignal, p
   const peak = new PeakMemory();
   progress(`load ${req.label}`, 0, 1, { message: req.folder });
   const started = process.hrtime.bigint();
-  const model = RuntimeModel.open(req.folder, { kvCache: req.kvCache, lmHead: req.lmHead });
+  const model = RuntimeModel.open(req.folder, { kvCache: req.kvCache, lmHead: req.lmHead, adapter: req.adapter });
   await model.logits(req.pool.slice(0, 1));
   const loadSeconds = seconds(started);
   const { tensors } = await readLocalModel(req.folder);

@@ -22,6 +22,8 @@ export interface MeasureRequest {
   repeat: number;
   kvCache: KvCacheType;
   lmHead: LmHeadType;
+  /** A PEFT LoRA adapter folder applied over every variant's linears. */
+  adapter?: string;
   /** Python backend: GPTQModel's kernel for GPTQ and AWQ checkpoints (its BACKEND value). */
   kernel?: string;
 }

@@ -32,6 +32,8 @@ export interface BenchmarkPlan {
   repeat: number;
   kvCache: KvCacheType;
   lmHead: LmHeadType;
+  /** A PEFT LoRA adapter folder applied over every variant (the engine only). */
+  adapter?: string;
   /** What quantizes the config variants and measures every variant. */
   backend: JobBackend;
   /** Python backend: GPTQModel's kernel (its BACKEND value) for GPTQ and AWQ checkpoints; undefined: its auto pick. */
@@ -241,6 +243,7 @@ export function benchmarkPlan(job: Job, modelFolder: string): BenchmarkPlan {
     repeat: o.repeat === undefined ? BENCHMARK_DEFAULTS.repeat : positiveInteger(o.repeat, 'options.repeat'),
     kvCache: (o.kvCache as KvCacheType | undefined) ?? 'fp32', // checked by validateJob
     lmHead: (o.lmHead as LmHeadType | undefined) ?? 'stored',
+    ...(typeof o.adapter === 'string' ? { adapter: o.adapter } : {}),
     backend,
     ...(typeof o.kernel === 'string' && o.kernel !== 'auto' ? { kernel: o.kernel } : {}),
   };
