@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { advise, deviceById, humanBytes, resolveModel } from '../../../native/model';
+import { advise, DEFAULT_ADVICE_SEQ, deviceById, humanBytes, resolveModel } from '../../../native/model';
 import type { AdviceRequest } from '../../../native/model';
 import {
   advicePage,
@@ -37,8 +37,12 @@ test('the ranked table, each basis, and a write button per runnable row', async 
   assert.match(html, /script-src 'nonce-[^']+'/);
   assert.equal(
     unescape(byTestId(html, 'advice-budget')).replace(/<[^>]+>/g, ''),
-    `${request.budgetLabel} · ${humanBytes(l4.memoryBytes)} · context 2048`,
+    `${request.budgetLabel} · ${humanBytes(l4.memoryBytes)} · context 2048 tokens`,
   );
+  // without a context asked for, the advisor's default is the one shown
+  const { seq: _seq, ...noSeq } = request;
+  const defaulted = advicePage({ model: 'tiny-llama', request: noSeq, rows: advice.value }, { cspSource: 'vscode-resource:' });
+  assert.match(unescape(byTestId(defaulted, 'advice-budget')), new RegExp(` · context ${DEFAULT_ADVICE_SEQ} tokens<`));
   const table = byTestId(html, 'advice-table');
   const order = [...table.matchAll(/<tr data-testid="advice-([^"]+)">/g)].map((m) => m[1]);
   assert.deepEqual(

@@ -1,7 +1,7 @@
 // The advisor's panel: the ranked quantizations of one model for one budget, each prediction's basis beside it,
 // a "Write job file" button per runnable row (the button names the row; the host writes the file), and "Evaluate",
 // which quantizes the first picks and, once they ran, shows their perplexity on this model.
-import { humanBytes, QUALITY_TABLE, QUALITY_TIE_PERCENT, signedFigure } from '../../../../native/model';
+import { DEFAULT_ADVICE_SEQ, humanBytes, QUALITY_TABLE, QUALITY_TIE_PERCENT, signedFigure } from '../../../../native/model';
 import type { Advice, AdviceRequest } from '../../../../native/model';
 import { EVALUATE_TOKENS, runnablePicks } from '../../jobs';
 import type { Evaluated } from '../../jobs';
@@ -94,7 +94,7 @@ export function advicePage(input: AdviceInput, context: { cspSource: string }): 
     .map((h) => `<th scope="col">${escapeHtml(h)}</th>`)
     .join('');
   const body = `<h1>${escapeHtml(adviceTitle(input.model))}</h1>
-<p data-testid="advice-budget">${escapeHtml(request.budgetLabel)} · ${escapeHtml(humanBytes(request.budgetBytes))} · context ${request.seq ?? ''}</p>
+<p data-testid="advice-budget">${escapeHtml(request.budgetLabel)} · ${escapeHtml(humanBytes(request.budgetBytes))} · context ${request.seq ?? DEFAULT_ADVICE_SEQ} tokens</p>
 <table data-testid="advice-table">
 <caption>Ranked: fits (and the target serves it) first, then measured quality (differences under ${QUALITY_TIE_PERCENT} % tie), then the speed bound</caption>
 <thead><tr>${head}</tr></thead>
