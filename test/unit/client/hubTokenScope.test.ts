@@ -101,14 +101,20 @@ describe('the endpoint setting', () => {
     assert.equal(readSettings(config).python, '/opt/venv/bin/python');
   });
 
-  it('package.json: machine scope, and the model, endpoint, allowed endpoints and interpreter are restricted in untrusted workspaces', () => {
+  it('package.json: machine scope, and the model, endpoint, allowed endpoints, interpreter and adapter are restricted in untrusted workspaces', () => {
     const manifest = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
     const properties = manifest.contributes.configuration.properties;
     assert.equal(properties['quantstudio.hub.endpoint'].scope, 'machine');
     assert.equal(properties['quantstudio.hub.tokenEndpoints'].scope, 'application');
     assert.equal(properties['quantstudio.python'].scope, 'machine');
     const restricted: string[] = manifest.capabilities.untrustedWorkspaces.restrictedConfigurations;
-    for (const key of ['quantstudio.model', 'quantstudio.hub.endpoint', 'quantstudio.hub.tokenEndpoints', 'quantstudio.python'])
+    for (const key of [
+      'quantstudio.model',
+      'quantstudio.hub.endpoint',
+      'quantstudio.hub.tokenEndpoints',
+      'quantstudio.python',
+      'quantstudio.engine.adapter',
+    ])
       assert.ok(restricted.includes(key), `${key} is restricted`);
   });
 });
