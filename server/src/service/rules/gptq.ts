@@ -125,6 +125,32 @@ const actGroupAwareWithDescAct: Rule = {
   },
 };
 
+// Configs that quantize (a GPTQConfig call, a job file); a checkpoint's config.json only describes one.
+const quantizes = (site: ConfigSite): boolean => site.fileKind === 'python' || site.fileKind === 'job';
+
+const actGroupAwarePerChannel: Rule = {
+  id: 'gptq/act-group-aware-per-channel',
+  methods: ['gptq'],
+  defaultSeverity: 'warning',
+  description:
+    'group_size -1 with act_group_aware on (the default) makes GPTQModel 7.7 raise when it quantizes (quantization/gptq.py _validate_act_group_aware_shape).',
+  check(site, ctx) {
+    const groupSize = effective(site, 'group_size');
+    if (!quantizes(site) || numberOf(groupSize) !== -1 || isTrue(site, 'desc_act')) return;
+    if (booleanOf(effective(site, 'act_group_aware')) === false) return;
+    const engine =
+      site.fileKind === 'job' ? " QuantStudio's engine quantizes it per channel without that order; the python backend fails." : '';
+    ctx.report({
+      at: groupSize,
+      message:
+        'group_size -1 (per channel) with act_group_aware on (the default of transformers 5.23 GPTQConfig and GPTQModel 7.7): ' +
+        'GPTQModel 7.7 raises ValueError when it quantizes ("act_group_aware=True requires group_size > 0"), as its group-aware ' +
+        `order needs groups.${engine} Set act_group_aware to false.`,
+      fixes: [{ kind: 'setValue', key: 'act_group_aware', value: false, title: 'Set act_group_aware to false' }],
+    });
+  },
+};
+
 const legacyKernelKeys: Rule = {
   id: 'gptq/legacy-kernel-keys',
   methods: ['gptq'],
@@ -342,6 +368,7 @@ export const gptqRules: readonly Rule[] = [
   dampPercent,
   dataset,
   actGroupAwareWithDescAct,
+  actGroupAwarePerChannel,
   legacyKernelKeys,
   formatConflict,
   formatKeyRenamed,
