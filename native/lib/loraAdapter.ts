@@ -3,6 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { LoraConfig, LoraConfigError, loraModuleScale, loraTensorModule, parseLoraConfig } from '../model';
+import type { AdapterRecord } from '../model';
 import { loadAddon } from './addon';
 import { readSafetensorsHeader } from './io';
 
@@ -21,16 +22,6 @@ export interface LoraAdapter {
   file: string;
   config: LoraConfig;
   modules: LoraModulePlan[];
-}
-
-/** What a run result records of an applied adapter: the folder's name, never its path. */
-export interface AdapterRecord {
-  name: string;
-  rank: number;
-  alpha: number;
-  rslora: boolean;
-  targetModules: string[];
-  modules: number;
 }
 
 function readConfig(file: string): LoraConfig {

@@ -110,4 +110,4 @@ export type { Device } from './advisorDevices';
 export { advise, DEFAULT_ADVICE_SEQ, QUALITY_TIE_PERCENT, signedFigure } from './advisor';
 export type { Advice, AdviceRequest } from './advisor';
 export { LoraConfigError, loraModuleScale, loraTensorModule, parseLoraConfig, patternKey } from './loraConfig';
-export type { LoraConfig, LoraModuleScale } from './loraConfig';
+export type { AdapterRecord, LoraConfig, LoraModuleScale } from './loraConfig';

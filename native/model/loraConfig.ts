@@ -17,6 +17,17 @@ export interface LoraModuleScale {
   scale: number;
 }
 
+/** What a run result records of an applied adapter: the folder's name, never its path. */
+export interface AdapterRecord {
+  name: string;
+  rank: number;
+  alpha: number;
+  rslora: boolean;
+  targetModules: string[];
+  /** Modules the adapter file adapts. */
+  modules: number;
+}
+
 export class LoraConfigError extends Error {}
 
 // Keys of features the runtime does not compute, refused when set (null, false, [] and {} mean unset).

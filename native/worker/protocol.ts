@@ -1,5 +1,6 @@
 // The messages between a job runner and its worker process, and the RunResult a job ends with.
 // Plain JSON over the fork IPC channel; schemas/run-result.schema.json is the RunResult's contract.
+import type { AdapterRecord } from '../model';
 
 /** `serving`: a benchmark of a running OpenAI-compatible server (its `model` is the name the server serves). */
 export type JobKind = 'quantize' | 'benchmark' | 'generate' | 'perplexity' | 'serving';
@@ -193,16 +194,6 @@ export interface RunResult {
   /** The PEFT LoRA adapter applied (generate, perplexity, benchmark) or merged before quantizing: its folder's name,
    *  never its path. */
   adapter?: AdapterRecord;
-}
-
-export interface AdapterRecord {
-  name: string;
-  rank: number;
-  alpha: number;
-  rslora: boolean;
-  targetModules: string[];
-  /** Modules the adapter file adapts. */
-  modules: number;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

@@ -1,6 +1,7 @@
 // Opens the job's model (with its LoRA adapter, when the job names one) and tokenizer, reporting the 'load' phase
 // and how long it took.
-import { adapterRecord, AdapterRecord, KvCacheType, LmHeadType, RuntimeModel, TextTokenizer } from '../../lib';
+import { adapterRecord, KvCacheType, LmHeadType, RuntimeModel, TextTokenizer } from '../../lib';
+import type { AdapterRecord } from '../../model';
 import { JobContext, seconds } from '../context';
 
 export function openJobModel(ctx: JobContext): {
