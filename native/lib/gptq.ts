@@ -15,6 +15,10 @@ export interface GptqOptions {
   actGroupAware?: boolean;
   /** > 0: GPTQModel 7.7's range search under this norm. Default 0 (min/max). */
   mse?: number;
+  /** > 0: GPTAQ with this alpha (GPTQModel 7.7 gptaq.alpha; 0.25 there by default). Default 0 (plain GPTQ). */
+  gptaqAlpha?: number;
+  /** GPTAQ: the activations the full-precision model gives this linear, one batch per activation batch. */
+  fpActivationBatches?: Float32Array[];
   /** Default REFERENCE_DAMP_PERCENT, not a config's damp_percent: configs go through planFromConfig. */
   dampPercent?: number;
   /** Default QUANT_DEFAULTS.gptq.damp_auto_increment (0.0025). */

@@ -15,7 +15,8 @@
 //    its own Hessian;
 //  - GPTQ per linear group: the Hessian [cols²] in double plus the damped copy and the three [cols²] doubles
 //    of the inverse's Cholesky factor (quant/gptq.cc, quant/linalg.cc), a fp32 copy of the weight, and the
-//    Hessian's transposed token chunk and product block (quant/hessian.cc);
+//    Hessian's transposed token chunk and product block (quant/hessian.cc); GPTAQ adds the full-precision model's
+//    activations and taps, and per linear its cross moment and correction (gptaqWork);
 //  - AWQ (awqDenseSearch): the largest scale group's search — a block group's reference and candidate outputs
 //    (two [tokens × hidden] fp32) with its candidate weights and their substituted copies; a linear-only group's
 //    Gram matrix (double while built, then fp32) or its fp and candidate outputs (awqSearchWork.ts's rule);
@@ -54,6 +55,8 @@ export interface CpuQuantizeOptions {
   seqLen: number;
   /** GPTQ re-captures the layer's inputs before each linear group (true_sequential, upstream's default). */
   trueSequential: boolean;
+  /** GPTQ with GPTAQ: the full-precision model's activations and linear inputs ride along. */
+  gptaq?: boolean;
   threads: number;
   /** Size of the model's tokenizer.json (loaded for calibration). */
   tokenizerBytes: number;
@@ -81,6 +84,12 @@ const gptqWork = (cols: number, rows: number): number =>
   F32 * rows * cols +
   F32 * cols * (HESSIAN_CHUNK + HESSIAN_ROW_BLOCK) +
   F32 * (cols * GPTQ_BLOCK + rows * UPDATE_COLUMNS);
+
+/** GPTAQ's heap for one linear beyond GPTQ's peak: its cross moment [cols²] double and the quantizer's permuted
+ *  copy, both alive at the Cholesky step (the correction P's fp32 working set comes after that step's buffers are
+ *  freed, and is smaller), and the moment's drift chunk, its transpose and the inputs' transpose [cols × 512]
+ *  while it is built (quant/gptq.cc, quant/hessian.cc). */
+const gptaqWork = (cols: number): number => 2 * F64 * cols * cols + 3 * F32 * cols * HESSIAN_CHUNK;
 
 /** The MoE settings the runtime reads from the config (none for a dense model or one it cannot parse). */
 function moeOf(config: ResolvedModel['config']): MoeSettings | undefined {
@@ -207,20 +216,25 @@ export function estimateCpuQuantize(model: ResolvedModel, settings: QuantSetting
     ];
     const taps = groups.reduce((sum, g) => sum + F32 * g.tokens * g.cols, 0);
     let step = taps;
-    const quantizeGroup = (g: { cols: number; rows: number }) => F64 * g.cols * g.cols + gptqWork(g.cols, g.rows);
+    const gptaq = o.algorithm === 'gptq' && o.gptaq === true && !moe;
+    const quantizeGroup = (g: { cols: number; rows: number }) =>
+      F64 * g.cols * g.cols + gptqWork(g.cols, g.rows) + (gptaq ? gptaqWork(g.cols) : 0);
     if (o.algorithm === 'gptq' && o.trueSequential && !moe) {
       // After the fp pass (all taps): each group quantized with its input held for the next stage, each stage
       // holding its input and output, the quantized outputs (a) from the MLP input on; qOut then counts here.
+      // GPTAQ: the full-precision model's layer input and output (2a while its pass runs, then its output a) and its
+      // taps of every group, each freed once that group's cross moment is built.
       const [attn, oProj, mlp, down] = groups.map((g) => F32 * tokens * g.cols);
+      const native = (after: number) => (gptaq ? a + [oProj + mlp + down, mlp + down, down, 0][after] : 0);
       step = Math.max(
-        taps,
-        attn + quantizeGroup(groups[0]),
-        attn + oProj,
-        oProj + quantizeGroup(groups[1]),
-        oProj + a + mlp,
-        a + mlp + quantizeGroup(groups[2]),
-        a + mlp + down,
-        a + down + quantizeGroup(groups[3]),
+        taps + (gptaq ? 2 * a + taps : 0),
+        attn + quantizeGroup(groups[0]) + native(0),
+        attn + oProj + native(0),
+        oProj + quantizeGroup(groups[1]) + native(1),
+        oProj + a + mlp + native(1),
+        a + mlp + quantizeGroup(groups[2]) + native(2),
+        a + mlp + down + native(2),
+        a + down + quantizeGroup(groups[3]) + native(3),
       );
     } else if (o.algorithm === 'gptq') {
       // A group's input is freed once its Hessian is built; the others are held meanwhile (a MoE layer re-captures).
@@ -231,6 +245,8 @@ export function estimateCpuQuantize(model: ResolvedModel, settings: QuantSetting
         // A MoE layer under true_sequential still re-runs the layer (all taps again) before each group.
         if (o.trueSequential) held = taps;
       }
+      // GPTAQ without true_sequential (dense only): a bound, every full-precision tap and its layer input and output.
+      if (gptaq) step += taps + 2 * a;
     } else {
       step = taps + (moe ? Math.max(2 * a, awqMoeSearch(moe, arch.hidden, tokens, o.samples, o.seqLen)) : awqDenseSearch(arch, tokens, a));
     }

@@ -32,6 +32,9 @@ export interface QuantizeTimeOptions {
   samples: number;
   seqLen: number;
   trueSequential: boolean;
+  /** GPTQ with GPTAQ (gptaq set): one more forward pass per layer (the full-precision model's), a cross moment per
+   *  Hessian, and per linear its correction P (2·cols³) and a second lazy update. */
+  gptaq?: boolean;
   threads: number;
   calibrationTextBytes: number;
 }
@@ -134,10 +137,12 @@ export function quantizeWork(model: ResolvedModel, settings: QuantSettings, o: Q
     work.choleskyCube += cols ** 3;
     work.choleskyCols.push(cols);
     work.updateMac += rows * cols * cols;
+    if (o.gptaq) work.updateMac += rows * cols * cols + 2 * cols ** 3;
   }
-  for (const h of hessians.values()) work.hessianMac += h.tokens * h.cols * h.cols;
+  // GPTAQ's cross moment is a full product: twice the Hessian's lower triangle.
+  for (const h of hessians.values()) work.hessianMac += (o.gptaq ? 3 : 1) * h.tokens * h.cols * h.cols;
   if (calibrated) {
-    const passes = gptq && o.trueSequential && experts > 0 ? 5 : 2;
+    const passes = (gptq && o.trueSequential && experts > 0 ? 5 : 2) + (gptq && o.gptaq ? 1 : 0);
     const routers = experts > 0 ? arch.layers * experts * arch.hidden : 0;
     // Causal attention: QKᵀ and PV over half the window on average, per head.
     const attention = arch.layers * o.seqLen * arch.heads * arch.headDim;

@@ -25,6 +25,8 @@ export interface PipelinePlan {
   actGroupAware?: boolean;
   /** > 0: GPTQModel 7.7's range search per grid under this norm (mse); 0: min/max grids. */
   mse?: number;
+  /** > 0: GPTAQ (GPTQModel 7.7 `gptaq: {alpha}`): each layer is also fitted to the full-precision model's outputs. */
+  gptaqAlpha?: number;
   dampPercent?: number;
   dampAutoIncrement?: number;
   trueSequential?: boolean;
@@ -86,6 +88,20 @@ function methodOf(config: Json, algorithm: QuantAlgorithm | undefined): QuantAlg
     throw new QuantizeConfigError(`algorithm ${algorithm} does not match quantization_config.quant_method "${declared}"`);
   }
   return algorithm;
+}
+
+/** GPTQModel 7.7's `gptaq` (GPTAQConfig): null or absent → 0 (plain GPTQ); an object → its alpha (default from the schema). */
+function gptaqAlphaOf(config: Json): number {
+  const gptaq = config.gptaq;
+  if (gptaq === undefined || gptaq === null) return 0;
+  if (typeof gptaq !== 'object' || Array.isArray(gptaq))
+    throw new QuantizeConfigError(
+      `quantization_config.gptaq: must be an object such as {"alpha": 0.25} or null (got ${JSON.stringify(gptaq)})`,
+    );
+  const alpha = (gptaq as Json).alpha ?? QUANT_DEFAULTS.gptq.gptaq_alpha;
+  if (!isNumber(alpha) || alpha < 0)
+    throw new QuantizeConfigError(`quantization_config.gptaq.alpha: must be a number >= 0 (got ${JSON.stringify(alpha)})`);
+  return alpha;
 }
 
 /**
@@ -158,6 +174,7 @@ export function planFromConfig(config: Json, algorithm?: QuantAlgorithm): Pipeli
     staticGroups: pick(config, ['static_groups'], isBool, 'a boolean') ?? gptq.static_groups,
     actGroupAware: pick(config, ['act_group_aware'], isBool, 'a boolean') ?? gptq.act_group_aware,
     mse: pick(config, ['mse'], isNumber, 'a number') ?? gptq.mse,
+    gptaqAlpha: gptaqAlphaOf(config),
     dampPercent: pick(config, ['damp_percent'], isNumber, 'a number') ?? gptq.damp_percent,
     dampAutoIncrement: pick(config, ['damp_auto_increment'], isNumber, 'a number') ?? gptq.damp_auto_increment,
     trueSequential: pick(config, ['true_sequential'], isBool, 'a boolean') ?? gptq.true_sequential,

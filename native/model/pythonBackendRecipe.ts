@@ -63,6 +63,7 @@ function gptqmodel(plan: PipelinePlan, config: JsonObject): PythonBackendRecipe 
           true_sequential: plan.trueSequential!,
           format: plan.layout,
           ...(plan.mse ? { mse: plan.mse } : {}),
+          ...(plan.gptaqAlpha ? { gptaq: { alpha: plan.gptaqAlpha } } : {}),
           // GPTQConfig and QuantizeConfig share act_group_aware and its default: only a value the job sets is passed
           ...(config.act_group_aware === undefined ? {} : { act_group_aware: config.act_group_aware as JsonValue }),
         };

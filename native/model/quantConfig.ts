@@ -16,6 +16,8 @@ export const QUANT_DEFAULTS = {
     static_groups: false,
     act_group_aware: true,
     mse: 0,
+    /** gptaq.alpha when a config gives gptaq without it (gptaq itself defaults to null: off). */
+    gptaq_alpha: 0.25,
     true_sequential: true,
     checkpoint_format: 'gptq',
   },

@@ -58,6 +58,7 @@ export function quantizeJobOptions(
     samples: count(calibration.nsamples, calibrationDefaults.nsamples),
     seqLen: count(calibration.seqlen, calibrationDefaults.seqlen),
     trueSequential: job.config.true_sequential !== false,
+    gptaq: job.config.gptaq !== undefined && job.config.gptaq !== null,
     threads: machine.threads,
     tokenizerBytes: machine.tokenizerBytes,
     calibrationTextBytes: calibrated && calibration.tokens === undefined ? machine.textBytes(dataset) : 0,

@@ -217,3 +217,12 @@ test('AWQ: an expert calibration never reaches sends the whole gate/up group to 
     }
   }
 });
+
+test('GPTQ with GPTAQ on a Mixture-of-Experts model is refused before any work, leaving nothing', async () => {
+  const parent = tempDir('moe-gptaq');
+  await assert.rejects(
+    quantizeModel({ model: fixtures[0].dir, config: { ...gptq, gptaq: { alpha: 0.25 } }, out: path.join(parent, 'out'), calibration }),
+    /gptaq: Mixture-of-Experts models are not supported \(an expert sees different tokens in the full-precision and the quantized model\); remove gptaq/,
+  );
+  assert.deepEqual(fs.readdirSync(parent), []);
+});

@@ -63,6 +63,16 @@ test('GPTQ 3-bit with act-order beats RTN 3-bit', async () => {
   assert.deepEqual(gIdx, { dtype: 'I32', shape: [256] });
 });
 
+test('GPTQ 3-bit with GPTAQ beats the same GPTQ without it, in the same layout', async () => {
+  // Group-aware order off in both: GPTQModel 7.7's GPTAQ quantizer has none, so only GPTAQ differs.
+  const base = { quant_method: 'gptq', bits: 3, group_size: 128, sym: true, mse: 2.4, act_group_aware: false };
+  const gptq = await quantizeAndScore('gptq3-mse', base);
+  const gptaq = await quantizeAndScore('gptaq3-mse', { ...base, gptaq: { alpha: 0.25 } });
+  assert.ok(gptaq.ppl < gptq.ppl, `GPTAQ ${gptaq.ppl} vs GPTQ ${gptq.ppl}`);
+  assert.deepEqual(tensorTable(gptaq.out), tensorTable(gptq.out));
+  assert.equal(folderHash(tinyLlamaDir), sourceHash);
+});
+
 test('AWQ 4-bit writes the GEMM layout with folded norms and stays close to fp16', async () => {
   const base = await fp;
   const awq = await quantizeAndScore('awq', { quant_method: 'awq', bits: 4, group_size: 128, zero_point: true, version: 'gemm' });

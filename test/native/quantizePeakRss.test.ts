@@ -54,4 +54,7 @@ describe('a quantize job peaks at the RSS predicted before it starts', () => {
     compare(tinyLlama, GPTQ, { calibration: { nsamples: 128, seqlen: 256 } }, 0.15));
   it('the 349M random Llama, GPTQ 4-bit g128 with 4 × 128 calibration tokens', () =>
     compare(randomLlama(), GPTQ, { calibration: { nsamples: 4, seqlen: 128 } }));
+  // GPTAQ: the full-precision model's activations and taps, and per linear its cross moment and correction P.
+  it('the 349M random Llama, GPTQ 3-bit g128 with GPTAQ and 4 × 128 calibration tokens', () =>
+    compare(randomLlama(), { ...GPTQ, bits: 3, gptaq: { alpha: 0.25 } }, { calibration: { nsamples: 4, seqlen: 128 } }));
 });

@@ -1,6 +1,6 @@
 // Upstream equivalence: GPTQModel 7.7's GPTQ and AutoAWQ's scale search (re-run in Python on the
 // same inputs) versus the engine, on real tiny-llama layers with activations captured by transformers
-// from WikiText-2 text. Codes must agree except where float rounding differs at a tie (the mismatch
+// from WikiText-2 text (GPTAQ: also those of a model whose layer 0 is quantized). Codes must agree except where float rounding differs at a tie (the mismatch
 // fraction is reported and bounded); the engine's ‖WXᵀ − ŴXᵀ‖² must match upstream's.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -29,6 +29,10 @@ const gptqConfigs = [
   { bits: 3, groupSize: 128, sym: true, descAct: false, mse: 2.4 },
   { bits: 2, groupSize: 64, sym: false, descAct: false, mse: 2.4 },
   { bits: 4, groupSize: 64, sym: false, descAct: false, actGroupAware: true, mse: 2.4 },
+  // GPTQModel 7.7's GPTAQ (gptaq: {alpha}) on the inputs a model with a quantized layer 0 gives, alone, with mse, with act-order
+  { bits: 3, groupSize: 128, sym: true, descAct: false, gptaqAlpha: 0.25 },
+  { bits: 3, groupSize: 128, sym: false, descAct: false, mse: 2.4, gptaqAlpha: 0.25 },
+  { bits: 4, groupSize: 128, sym: true, descAct: true, gptaqAlpha: 0.5 },
 ];
 const awqConfig = { bits: 4, groupSize: 128 };
 const tokens = 1024;
@@ -39,15 +43,15 @@ const read = (path, Type) => {
   return new Type(b.buffer, b.byteOffset, b.byteLength / Type.BYTES_PER_ELEMENT);
 };
 
-function outputError(x, n, w, wHat, rows, cols) {
+/** ‖XWᵀ − X̂Ŵᵀ‖², X̂ the quantized model's inputs (X itself unless GPTAQ). */
+function outputError(x, xHat, n, w, wHat, rows, cols) {
   let total = 0;
-  const diff = new Float64Array(rows * cols);
-  for (let i = 0; i < diff.length; i++) diff[i] = w[i] - wHat[i];
   for (let t = 0; t < n; t++) {
     const xt = x.subarray(t * cols, (t + 1) * cols);
+    const qt = xHat.subarray(t * cols, (t + 1) * cols);
     for (let r = 0; r < rows; r++) {
       let d = 0;
-      for (let c = 0; c < cols; c++) d += xt[c] * diff[r * cols + c];
+      for (let c = 0; c < cols; c++) d += xt[c] * w[r * cols + c] - qt[c] * wHat[r * cols + c];
       total += d * d;
     }
   }
@@ -73,17 +77,24 @@ test('GPTQ and AWQ match the upstream libraries on real tiny-llama layers', { sk
     const { rows, cols } = layer;
     const w = read(layer.weight, Float32Array);
     const x = read(layer.activations, Float32Array);
-    const batches = [];
-    for (let b = 0; b < layer.tokens; b += window) batches.push(x.subarray(b * cols, Math.min(b + window, layer.tokens) * cols));
+    const xq = layer.driftedActivations ? read(layer.driftedActivations, Float32Array) : x;
+    const windows = (a) => {
+      const out = [];
+      for (let b = 0; b < layer.tokens; b += window) out.push(a.subarray(b * cols, Math.min(b + window, layer.tokens) * cols));
+      return out;
+    };
     for (const ref of layer.gptq) {
+      const gptaq = Boolean(ref.config.gptaqAlpha);
       const started = performance.now();
-      const ours = await gptqQuantize(w, rows, cols, batches, ref.config);
+      const ours = gptaq
+        ? await gptqQuantize(w, rows, cols, windows(xq), { ...ref.config, fpActivationBatches: windows(x) })
+        : await gptqQuantize(w, rows, cols, windows(x), ref.config);
       const seconds = (performance.now() - started) / 1000;
       const codes = read(ref.codes, Uint8Array);
       let mismatches = 0;
       for (let i = 0; i < codes.length; i++) if (codes[i] !== ours.quantized.q[i]) mismatches++;
       const fraction = mismatches / codes.length;
-      const ourError = outputError(x, layer.tokens, w, dequantize(ours.quantized), rows, cols);
+      const ourError = outputError(x, gptaq ? xq : x, layer.tokens, w, dequantize(ours.quantized), rows, cols);
       const label = `${layer.name} ${JSON.stringify(ref.config)}`;
       t.diagnostic(
         `${label}: code mismatch ${(100 * fraction).toFixed(3)}%, ‖WX−ŴX‖² ours ${ourError.toFixed(4)} ` +

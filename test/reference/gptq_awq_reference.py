@@ -6,6 +6,8 @@ Input (JSON on stdin): {"model": dir, "text": file, "out": dir, "tokens": N, "la
 with transformers from the first N tokens of the text. Writes raw little-endian arrays into "out" and
 prints a JSON summary on stdout: per layer the files (weight, activations) and per config the upstream
 codes/scales/zeros/g_idx files, the reconstruction errors ‖WXᵀ − ŴXᵀ‖² of upstream and of RTN, and timings.
+A config with gptaqAlpha runs GPTQModel's GPTAQ on the inputs of a model whose layer 0 is RTN 3-bit ("drifted"),
+with the full-precision model's as its native inputs; its errors are ‖XWᵀ − X̃Ŵᵀ‖².
 """
 import json
 import os
@@ -18,12 +20,18 @@ import torch
 os.environ.setdefault("GPTQMODEL_CPU_WORKERS", "2")
 
 
-def capture_inputs(model_dir, text_file, tokens, layer_names):
+def capture_inputs(model_dir, text_file, tokens, layer_names, quantize_layer0=False):
+    """The inputs of each named linear; with quantize_layer0, those of a model whose decoder layer 0 linears are
+    RTN 3-bit g128 (the drifted inputs a quantized model gives later layers, for GPTAQ)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
     model.eval()
+    if quantize_layer0:
+        for module in model.model.layers[0].modules():
+            if isinstance(module, torch.nn.Linear):
+                module.weight.data.copy_(rtn_codes(module.weight.data.float(), 3, 128, True))
     with open(text_file, encoding="utf-8") as f:
         text = f.read()[: tokens * 20]
     ids = tokenizer(text, add_special_tokens=False, return_tensors="pt").input_ids[:, :tokens]
@@ -70,22 +78,32 @@ def rtn_codes(w, bits, group_size, sym):
     return out
 
 
-def output_error(w, w_hat, x):
-    d = (x.double() @ (w.double() - w_hat.double()).T)
+def output_error(w, w_hat, x, x_hat=None):
+    """‖XWᵀ − X̂Ŵᵀ‖² (X̂ = X unless given: the quantized model's inputs)."""
+    x_hat = x if x_hat is None else x_hat
+    d = x.double() @ w.double().T - x_hat.double() @ w_hat.double().T
     return float((d * d).sum())
 
 
-def run_gptq(w, x, cfg):
+def run_gptq(w, x, cfg, fp_x=None):
+    """GPTQModel 7.7's GPTQ, or its GPTAQ when cfg has gptaqAlpha (x: the quantized model's inputs, fp_x: the
+    full-precision model's, which GPTAQ reads from the module's state as GPTQModel's native processor leaves them)."""
     from gptqmodel.quantization import QuantizeConfig
+    from gptqmodel.quantization.gptaq import GPTAQ
     from gptqmodel.quantization.gptq import GPTQ
 
     rows, cols = w.shape
     linear = torch.nn.Linear(cols, rows, bias=False)
     linear.weight.data.copy_(w)
+    gptaq = {"alpha": cfg["gptaqAlpha"]} if cfg.get("gptaqAlpha") else None
     qcfg = QuantizeConfig(bits=cfg["bits"], group_size=cfg["groupSize"], sym=cfg["sym"], desc_act=cfg["descAct"],
                           static_groups=cfg.get("staticGroups", False), damp_percent=cfg.get("dampPercent", 0.01),
-                          act_group_aware=cfg.get("actGroupAware", False), mse=cfg.get("mse", 0.0))
-    gptq = GPTQ(linear, qcfg)
+                          act_group_aware=cfg.get("actGroupAware", False), mse=cfg.get("mse", 0.0), gptaq=gptaq)
+    if gptaq:
+        linear.state = {"native_inp": [fp_x[b:b + 256].unsqueeze(0) for b in range(0, fp_x.shape[0], 256)]}
+        gptq = GPTAQ(linear, qcfg)
+    else:
+        gptq = GPTQ(linear, qcfg)
     gptq.quantizer.configure(perchannel=True)
     start = time.perf_counter()
     for b in range(0, x.shape[0], 256):  # one batch per calibration window, like the layer-by-layer loop
@@ -191,14 +209,20 @@ def main():
     request = json.load(sys.stdin)
     out_dir = request["out"]
     weights, inputs = capture_inputs(request["model"], request["text"], request["tokens"], request["layers"])
+    gptaq = any(cfg.get("gptaqAlpha") for cfg in request.get("gptq", []))
+    drifted = capture_inputs(request["model"], request["text"], request["tokens"], request["layers"], True)[1] \
+        if gptaq else {}
     summary = {"layers": []}
     for li, name in enumerate(request["layers"]):
         w, x = weights[name], inputs[name]
         layer = {"name": name, "rows": w.shape[0], "cols": w.shape[1], "tokens": x.shape[0],
                  "weight": save(out_dir, f"{li}.weight.f32", w), "activations": save(out_dir, f"{li}.x.f32", x),
                  "gptq": []}
+        if gptaq:
+            layer["driftedActivations"] = save(out_dir, f"{li}.xq.f32", drifted[name])
         for ci, cfg in enumerate(request.get("gptq", [])):
-            q_weight, codes, scale, zero, g_idx, seconds, avg_loss = run_gptq(w, x, cfg)
+            x_hat = drifted[name] if cfg.get("gptaqAlpha") else x
+            q_weight, codes, scale, zero, g_idx, seconds, avg_loss = run_gptq(w, x_hat, cfg, fp_x=x)
             prefix = f"{li}.{ci}"
             layer["gptq"].append({
                 "config": cfg, "seconds": seconds, "avgLoss": avg_loss,
@@ -206,8 +230,8 @@ def main():
                 "scales": save(out_dir, f"{prefix}.scales.f32", scale.T),  # [groups × rows] like the engine
                 "zeros": save(out_dir, f"{prefix}.zeros.i32", zero.T),
                 "gIdx": save(out_dir, f"{prefix}.gidx.i32", g_idx),
-                "upstreamError": output_error(w, q_weight, x),
-                "rtnError": output_error(w, rtn_codes(w, cfg["bits"], cfg["groupSize"], cfg["sym"]), x),
+                "upstreamError": output_error(w, q_weight, x, x_hat),
+                "rtnError": output_error(w, rtn_codes(w, cfg["bits"], cfg["groupSize"], cfg["sym"]), x, x_hat),
             })
         if "awq" in request:
             result = awq_search([w], x, request["awq"])

@@ -82,6 +82,7 @@ pipeline::PipelineOptions ReadOptions(const Napi::Object& o) {
   p.gptq.dampAutoIncrement = OptionNumber(o, "dampAutoIncrement", p.gptq.dampAutoIncrement);
   p.gptq.actGroupAware = OptionBool(o, "actGroupAware", p.gptq.actGroupAware);
   p.gptq.mse = OptionNumber(o, "mse", p.gptq.mse);
+  p.gptq.gptaqAlpha = OptionNumber(o, "gptaqAlpha", p.gptq.gptaqAlpha);
   p.trueSequential = OptionBool(o, "trueSequential", true);
   p.awq.bits = bits;
   p.awq.groupSize = groupSize;

@@ -4,6 +4,8 @@
 // (GPTQModel 7.7 re-runs the whole layer before each group). Without it, one pass of fp inputs feeds every
 // Hessian.
 #include <map>
+#include <memory>
+#include <stdexcept>
 #include <vector>
 
 #include "pipeline/gptq_dynamic.h"
@@ -17,12 +19,13 @@ namespace {
 const std::vector<std::vector<InputTap>> kSequentialGroups = {
     {InputTap::Attn}, {InputTap::O}, {InputTap::Mlp, InputTap::ExpertIn}, {InputTap::Down, InputTap::ExpertDown}};
 
-void QuantizeSlot(const LayerStep& step, LinearSlot& slot, const quant::HessianAccumulator& hessian) {
+void QuantizeSlot(const LayerStep& step, LinearSlot& slot, const quant::HessianAccumulator& hessian,
+                  const quant::CrossMomentAccumulator* cross) {
   const Fp32Linear& l = *slot.linear;
   const auto hook = [&](int64_t, int64_t) { return !step.ctx.IsCancelled(); };
   const quant::GptqOptions options = GptqOptionsFor(step.options, slot.name);
   quant::GptqResult r = quant::QuantizeGptq(l.weight.data(), l.outFeatures(), l.inFeatures(), hessian.matrix(),
-                                            hessian.samples(), options, hook);
+                                            hessian.samples(), options, hook, cross ? &cross->matrix() : nullptr);
   if (r.cancelled) throw quant::Cancelled();
   if (!r.ok) throw quant::QuantError(slot.name + ": " + r.error);
   if (step.report && r.dampPercent > options.dampPercent)
@@ -46,9 +49,10 @@ void QuantizeRtnFallback(const LayerStep& step, LinearSlot& slot) {
 
 // Quantizes the linears reading `inputs`, with Hessians from `taps`: slots sharing a tap (q/k/v; one expert's
 // gate/up) share one Hessian, and each expert's comes from the rows routed to it only. The inputs are freed once
-// their Hessian is built unless `keep` (the next stage reads them).
+// their Hessian is built unless `keep` (the next stage reads them). GPTAQ: `native` holds the same taps in the
+// full-precision model, each freed once its cross moment is built.
 void QuantizeInputs(const LayerStep& step, const std::vector<InputTap>& inputs, runtime::LayerTaps& taps,
-                    bool keep = false) {
+                    runtime::LayerTaps* native, bool keep = false) {
   for (InputTap input : inputs) {
     std::map<int64_t, std::vector<LinearSlot*>> groups;  // by expert; -1: not an expert's
     for (LinearSlot& s : step.layer.slots)
@@ -68,18 +72,27 @@ void QuantizeInputs(const LayerStep& step, const std::vector<InputTap>& inputs, 
       }
       quant::HessianAccumulator hessian(cols);
       hessian.AddBatch(x.data(), rows);
+      std::unique_ptr<quant::CrossMomentAccumulator> cross;
+      if (native) {
+        std::vector<float>& fp = TapOf(*native, *slots.front());
+        if (fp.size() != x.size())  // Validate refuses GPTAQ where routing could make them differ (MoE)
+          throw std::runtime_error(slots.front()->name + ": the full-precision inputs do not match the quantized ones");
+        cross = std::make_unique<quant::CrossMomentAccumulator>(cols);
+        cross->AddBatch(fp.data(), x.data(), rows);
+        std::vector<float>().swap(fp);
+      }
       if (!keep) std::vector<float>().swap(x);
-      for (LinearSlot* s : slots) QuantizeSlot(step, *s, hessian);
+      for (LinearSlot* s : slots) QuantizeSlot(step, *s, hessian, cross.get());
     }
   }
 }
 
 // MoE layers (each expert sees the tokens routed to it) and one pass without true_sequential: whole-layer runs.
-void QuantizeLayerGptqReruns(const LayerStep& step, runtime::LayerTaps fpTaps) {
+void QuantizeLayerGptqReruns(const LayerStep& step, runtime::LayerTaps fpTaps, runtime::LayerTaps* native) {
   if (!step.options.trueSequential) {
     QuantizeInputs(
         step, {InputTap::Attn, InputTap::O, InputTap::Mlp, InputTap::ExpertIn, InputTap::Down, InputTap::ExpertDown},
-        fpTaps);
+        fpTaps, native);
     return;
   }
   for (size_t g = 0; g < kSequentialGroups.size(); ++g) {
@@ -89,7 +102,7 @@ void QuantizeLayerGptqReruns(const LayerStep& step, runtime::LayerTaps fpTaps) {
       taps = std::move(fpTaps);
     else
       RunOverCalibration(step, nullptr, &taps);
-    QuantizeInputs(step, kSequentialGroups[g], taps);
+    QuantizeInputs(step, kSequentialGroups[g], taps, native);
   }
 }
 
@@ -115,19 +128,20 @@ void Append(std::vector<float>& to, const std::vector<float>& part, int64_t samp
 // residual → gate/up's input; gate/up → down's input; down and the residual → the layer output), with the calls
 // a full re-run makes, so every Hessian and the output are the numbers four re-runs gave, for about one forward
 // pass instead of four. qOut receives the quantized layer's output.
-void QuantizeSequentialDense(const LayerStep& step, runtime::LayerTaps taps, std::vector<float>& qOut) {
+void QuantizeSequentialDense(const LayerStep& step, runtime::LayerTaps taps, std::vector<float>& qOut,
+                             runtime::LayerTaps* native) {
   const runtime::Model& model = step.model;
   const int64_t hidden = model.config().hiddenSize, seq = step.inputs.seqLen, tokens = step.inputs.tokens();
   for (std::vector<float>* later : {&taps.oIn, &taps.mlpIn, &taps.downIn}) std::vector<float>().swap(*later);
   runtime::LayerTaps one;
-  QuantizeInputs(step, {InputTap::Attn}, taps, true);
+  QuantizeInputs(step, {InputTap::Attn}, taps, native, true);
   ForEachSequence(step, [&](int64_t row) {
     model.RunAttention(step.layer.index, step.layer.View(), step.layer.norms, &taps.attnIn[row * hidden], seq, nullptr,
                        &one);
     Append(taps.oIn, one.oIn, step.inputs.samples);
   });
   std::vector<float>().swap(taps.attnIn);
-  QuantizeInputs(step, {InputTap::O}, taps, true);
+  QuantizeInputs(step, {InputTap::O}, taps, native, true);
   const int64_t oWidth = static_cast<int64_t>(taps.oIn.size()) / tokens;
   qOut = step.inputs.x;  // the residual stream: the layer output once the MLP's part is added
   taps.mlpIn.resize(static_cast<size_t>(tokens * hidden));
@@ -136,13 +150,13 @@ void QuantizeSequentialDense(const LayerStep& step, runtime::LayerTaps taps, std
                           &taps.mlpIn[row * hidden]);
   });
   std::vector<float>().swap(taps.oIn);
-  QuantizeInputs(step, {InputTap::Mlp}, taps, true);
+  QuantizeInputs(step, {InputTap::Mlp}, taps, native, true);
   ForEachSequence(step, [&](int64_t row) {
     model.RunMlp(step.layer.View(), &taps.mlpIn[row * hidden], seq, nullptr, &one);
     Append(taps.downIn, one.downIn, step.inputs.samples);
   });
   std::vector<float>().swap(taps.mlpIn);
-  QuantizeInputs(step, {InputTap::Down}, taps, true);
+  QuantizeInputs(step, {InputTap::Down}, taps, native, true);
   const int64_t downWidth = static_cast<int64_t>(taps.downIn.size()) / tokens;
   ForEachSequence(step, [&](int64_t row) {
     model.FinishMlp(step.layer.View(), step.layer.norms, &taps.downIn[row * downWidth], seq, &qOut[row * hidden]);
@@ -151,12 +165,13 @@ void QuantizeSequentialDense(const LayerStep& step, runtime::LayerTaps taps, std
 
 }  // namespace
 
-void QuantizeLayerGptq(const LayerStep& step, runtime::LayerTaps fpTaps, std::vector<float>& qOut) {
+void QuantizeLayerGptq(const LayerStep& step, runtime::LayerTaps fpTaps, std::vector<float>& qOut,
+                       runtime::LayerTaps* native) {
   if (step.options.trueSequential && !step.layer.View().router) {
-    QuantizeSequentialDense(step, std::move(fpTaps), qOut);
+    QuantizeSequentialDense(step, std::move(fpTaps), qOut, native);
     return;
   }
-  QuantizeLayerGptqReruns(step, std::move(fpTaps));
+  QuantizeLayerGptqReruns(step, std::move(fpTaps), native);
   RunOverCalibration(step, &qOut, nullptr);  // the quantized layer feeds the next one
 }
 

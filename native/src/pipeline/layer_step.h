@@ -27,6 +27,8 @@ struct TensorEdits {
 /** The calibration activations entering a layer: samples sequences of seqLen tokens, [tokens × hidden]. */
 struct Activations {
   std::vector<float> x;
+  /** GPTAQ: the same tokens' activations in the full-precision model (empty otherwise). */
+  std::vector<float> native;
   int64_t samples = 0, seqLen = 0;
   int64_t tokens() const { return samples * seqLen; }
 };
@@ -57,8 +59,10 @@ void StoreGroupQuantized(const LayerStep& step, LinearSlot& slot, const quant::G
 void StoreFloatTensor(const LayerStep& step, const std::string& name, const std::vector<float>& values);
 
 /** fpTaps: the linears' inputs from a pass of the fp layer (consumed). GPTQ leaves the quantized layer's outputs
- *  over the calibration data (the next layer's inputs) in qOut. */
-void QuantizeLayerGptq(const LayerStep& step, runtime::LayerTaps fpTaps, std::vector<float>& qOut);
+ *  over the calibration data (the next layer's inputs) in qOut. GPTAQ: native holds the linears' inputs in the
+ *  full-precision model (its own activations through the fp layer), consumed; null for plain GPTQ. */
+void QuantizeLayerGptq(const LayerStep& step, runtime::LayerTaps fpTaps, std::vector<float>& qOut,
+                       runtime::LayerTaps* native);
 void QuantizeLayerAwq(const LayerStep& step, runtime::LayerTaps fpTaps);
 /** RTN, NF4, FP4, int8: weights only. Returns the relative weight error of the layer. */
 double QuantizeLayerDirect(const LayerStep& step);

@@ -38,6 +38,9 @@ ModuleTree TreeOf(const formats::CheckpointLayout& layout) {
 
 bool Calibrated(Method m) { return m == Method::Gptq || m == Method::Awq; }
 
+// GPTAQ carries a second activation stream: the full-precision model's.
+bool Gptaq(const PipelineOptions& o) { return o.method == Method::Gptq && o.gptq.gptaqAlpha > 0.0; }
+
 formats::Feed FeedOf(Method m) {
   switch (m) {
     case Method::Nf4:
@@ -75,6 +78,10 @@ void Validate(const PipelineOptions& o, const runtime::Model& model) {
     throw quant::QuantError(BitsError(layout, groupBits));
   if (Calibrated(o.method) && (o.calibration.empty() || o.seqLen <= 0))
     throw quant::QuantError("GPTQ and AWQ need calibration data; give a dataset with at least one window");
+  if (Gptaq(o) && model.config().moe.experts > 0)
+    throw quant::QuantError(
+        "gptaq: Mixture-of-Experts models are not supported (an expert sees different tokens in the full-precision "
+        "and the quantized model); remove gptaq");
   for (int64_t i = 0; i < model.config().layers; ++i) {
     const WorkingLayer layer = DescribeLayer(model, i, TreeOf(layout));
     for (const LinearSlot& s : layer.slots) {
@@ -206,6 +213,7 @@ PipelineResult Quantize(const PipelineOptions& options, const std::function<void
       model->EmbedSequence(options.calibration.data() + s * inputs.seqLen, inputs.seqLen,
                            inputs.x.data() + s * inputs.seqLen * hidden);
     }
+    if (Gptaq(options)) inputs.native = inputs.x;
   }
 
   PipelineResult result;
@@ -237,7 +245,17 @@ PipelineResult Quantize(const PipelineOptions& options, const std::function<void
       runtime::LayerTaps taps;
       RunOverCalibration(step, &fpOut, &taps);
       if (options.method == Method::Gptq) {
-        QuantizeLayerGptq(step, std::move(taps), qOut);
+        // GPTAQ: the full-precision model's activations through this layer while it is still fp.
+        runtime::LayerTaps nativeTaps;
+        if (Gptaq(options)) {
+          Activations native;
+          native.x = std::move(inputs.native);
+          native.samples = inputs.samples;
+          native.seqLen = inputs.seqLen;
+          RunOverCalibration(LayerStep{*model, layer, native, options, ctx, edits, nullptr}, &inputs.native,
+                             &nativeTaps);
+        }
+        QuantizeLayerGptq(step, std::move(taps), qOut, Gptaq(options) ? &nativeTaps : nullptr);
       } else {
         QuantizeLayerAwq(step, std::move(taps));
         RunOverCalibration(step, &qOut, nullptr);  // the quantized layer feeds the next one
@@ -254,6 +272,7 @@ PipelineResult Quantize(const PipelineOptions& options, const std::function<void
     report("layer", i + 1, config.layers, &result.layers.back());
   }
   std::vector<float>().swap(inputs.x);
+  std::vector<float>().swap(inputs.native);
 
   WeightsWriteOptions write;
   write.maxShardBytes = options.maxShardBytes;

@@ -84,6 +84,25 @@ RowGrid FindGrid(const float* x, int64_t count, int maxq, bool sym, double mseNo
   return grid;
 }
 
+// GPTAQ's correction P = α · triu(D · Uᵀ, 1) · U (GPTQModel 7.7 gptaq.py), with U the upper Cholesky factor of
+// H⁻¹ that the error feedback walks: quantizing column i then also moves the columns after it by w_i · P[i, :], so
+// the layer is fitted to the full-precision model's outputs rather than to its own drifted inputs' ones. fp32 as
+// upstream; strictly upper triangular.
+std::vector<float> GptaqCorrection(const std::vector<double>& d, const std::vector<float>& u, int64_t n, double alpha) {
+  const std::vector<float> df(d.begin(), d.end());
+  std::vector<float> ut(static_cast<size_t>(n * n));
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < n; ++j) ut[j * n + i] = u[i * n + j];
+  std::vector<float> negated(static_cast<size_t>(n * n), 0.0f);  // −D · Uᵀ
+  linalg::SubtractProduct(df.data(), n, ut.data(), n, negated.data(), n, n, n, n);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j <= i; ++j) negated[i * n + j] = 0.0f;
+  std::vector<float> p(static_cast<size_t>(n * n), 0.0f);  // triu(D · Uᵀ, 1) · U
+  linalg::SubtractProduct(negated.data(), n, u.data(), n, p.data(), n, n, n, n);
+  for (float& v : p) v *= static_cast<float>(alpha);
+  return p;
+}
+
 }  // namespace
 
 std::string ValidateGptqOptions(const GptqOptions& options, int64_t cols) {
@@ -96,6 +115,7 @@ std::string ValidateGptqOptions(const GptqOptions& options, int64_t cols) {
     return "damp_percent must be in (0, 1) (got " + std::to_string(options.dampPercent) + ")";
   if (options.dampAutoIncrement < 0.0) return "damp_auto_increment must be >= 0";
   if (!(options.mse >= 0.0) || !std::isfinite(options.mse)) return "mse must be a norm >= 0 (0: no range search)";
+  if (!(options.gptaqAlpha >= 0.0) || !std::isfinite(options.gptaqAlpha)) return "gptaq.alpha must be a number >= 0";
   if (options.blockSize <= 0) return "the lazy-update block size must be positive";
   if (options.staticGroups && options.groupSize == -1)
     return "static_groups needs a group_size (it is meaningless per channel)";
@@ -104,13 +124,19 @@ std::string ValidateGptqOptions(const GptqOptions& options, int64_t cols) {
 }
 
 GptqResult QuantizeGptq(const float* wIn, int64_t rows, int64_t cols, const std::vector<double>& hIn, int64_t samples,
-                        const GptqOptions& options, const GptqProgress& progress) {
+                        const GptqOptions& options, const GptqProgress& progress,
+                        const std::vector<double>* crossMoment) {
   GptqResult result;
   result.error = ValidateGptqOptions(options, cols);
   if (!result.error.empty()) return result;
   if (static_cast<int64_t>(hIn.size()) != cols * cols) {
     result.error = "the Hessian is " + std::to_string(hIn.size()) +
                    " values; expected in_features² = " + std::to_string(cols * cols);
+    return result;
+  }
+  const bool gptaq = options.gptaqAlpha > 0.0;
+  if (gptaq && (!crossMoment || static_cast<int64_t>(crossMoment->size()) != cols * cols)) {
+    result.error = "GPTAQ needs the inputs the full-precision model gives this linear (its cross moment)";
     return result;
   }
   const int maxq = (1 << options.bits) - 1;
@@ -127,10 +153,12 @@ GptqResult QuantizeGptq(const float* wIn, int64_t rows, int64_t cols, const std:
     channelGrid[r] = FindGrid(&w[r * cols], cols, maxq, options.sym, options.mse);
 
   // Dead inputs (never active in calibration) carry no information: quantize them as zeros.
+  std::vector<double> d = gptaq ? *crossMoment : std::vector<double>();
   for (int64_t c = 0; c < cols; ++c) {
     if (h[c * cols + c] == 0.0) {
       h[c * cols + c] = 1.0;
       for (int64_t r = 0; r < rows; ++r) w[r * cols + c] = 0.0f;
+      for (int64_t r = 0; r < (gptaq ? cols : 0); ++r) d[r * cols + c] = 0.0;
     }
   }
 
@@ -152,7 +180,7 @@ GptqResult QuantizeGptq(const float* wIn, int64_t rows, int64_t cols, const std:
   const auto descending = [&](int64_t a, int64_t b) { return diag(a) > diag(b); };
   // GPTQModel 7.7's act_group_aware (gar.py): whole groups in order of their largest diag H, each group's columns by
   // descending diag H. Groups stay whole, so the checkpoint keeps the plain layout (g_idx = column / group_size).
-  const bool groupAware = options.actGroupAware && !options.descAct && !options.staticGroups && !perChannel;
+  const bool groupAware = options.actGroupAware && !options.descAct && !options.staticGroups && !perChannel && !gptaq;
   std::vector<int64_t> groupPosition(static_cast<size_t>(numGroups));  // original group → its place in perm
   std::iota(groupPosition.begin(), groupPosition.end(), 0);
   if (options.descAct) {
@@ -182,6 +210,9 @@ GptqResult QuantizeGptq(const float* wIn, int64_t rows, int64_t cols, const std:
     for (int64_t i = 0; i < cols; ++i)
       for (int64_t j = 0; j < cols; ++j) hp[i * cols + j] = h[perm[i] * cols + perm[j]];
     h.swap(hp);
+    for (int64_t i = 0; i < (gptaq ? cols : 0); ++i)
+      for (int64_t j = 0; j < cols; ++j) hp[i * cols + j] = d[perm[i] * cols + perm[j]];
+    if (gptaq) d.swap(hp);
   }
 
   // Damping: start at damp_percent × mean(diag H), add more while H + damp·I is not positive definite.
@@ -207,12 +238,15 @@ GptqResult QuantizeGptq(const float* wIn, int64_t rows, int64_t cols, const std:
   std::vector<float> hinv(hinvDouble.begin(), hinvDouble.end());
   hinvDouble.clear();
   hinvDouble.shrink_to_fit();
+  const std::vector<float> p = gptaq ? GptaqCorrection(d, hinv, cols, options.gptaqAlpha) : std::vector<float>();
+  std::vector<double>().swap(d);
 
   std::vector<uint8_t> codes(static_cast<size_t>(rows * cols));           // in quantization order
   std::vector<RowGrid> groupGrid(static_cast<size_t>(numGroups * rows));  // dynamic groups, permuted order
   std::vector<double> rowLoss(static_cast<size_t>(rows), 0.0);
   const int64_t blockSize = options.blockSize;
   std::vector<float> errors(static_cast<size_t>(rows * blockSize));
+  std::vector<float> negatedBlock(static_cast<size_t>(gptaq ? rows * blockSize : 0));  // −W1 for GPTAQ's update
 
   for (int64_t i1 = 0; i1 < cols; i1 += blockSize) {
     const int64_t i2 = std::min(i1 + blockSize, cols);
@@ -250,16 +284,26 @@ GptqResult QuantizeGptq(const float* wIn, int64_t rows, int64_t cols, const std:
           const float err = (x - dq) / d;
           loss += static_cast<double>((x - dq) * (x - dq) / (d * d));
           const float* hRow = &hinv[col * cols];
-          for (int64_t j = i; j < count; ++j) block[j] -= err * hRow[i1 + j];
+          if (gptaq) {
+            const float* pRow = &p[col * cols];
+            for (int64_t j = i; j < count; ++j) block[j] -= err * hRow[i1 + j] - x * pRow[i1 + j];
+          } else {
+            for (int64_t j = i; j < count; ++j) block[j] -= err * hRow[i1 + j];
+          }
           errors[r * blockSize + i] = err;
         }
         rowLoss[r] += loss / 2.0;
         std::copy(block.begin(), block.end(), wRow + i1);
+        for (int64_t i = 0; i < (gptaq ? count : 0); ++i) negatedBlock[r * blockSize + i] = -block[i];
       }
     });
     // Lazy batch update of everything right of the block: W[:, i2:] −= Err · Hinv[i1:i2, i2:].
     linalg::SubtractProduct(errors.data(), blockSize, &hinv[i1 * cols + i2], cols, &w[i2], cols, rows, count,
                             cols - i2);
+    // GPTAQ: W[:, i2:] += W1 · P[i1:i2, i2:], W1 the block as its updates left it.
+    if (gptaq)
+      linalg::SubtractProduct(negatedBlock.data(), blockSize, &p[i1 * cols + i2], cols, &w[i2], cols, rows, count,
+                              cols - i2);
     if (progress && !progress(i2, cols)) {
       result.cancelled = true;
       result.error = "cancelled";

@@ -21,6 +21,10 @@ struct GptqOptions {
   bool staticGroups = false;   // group scales from the unpermuted weights, before any update
   bool actGroupAware = false;  // GAR: groups quantized by their largest diag H (not with descAct / staticGroups)
   double mse = 0.0;            // > 0: search each grid's range shrink under this norm (GPTQModel's mse); 0: min/max
+  /** > 0: GPTAQ (GPTQModel 7.7 gptaq.alpha): the error feedback also steers the weights toward the full-precision
+   *  model's outputs, weighted by this; needs the cross moment of the inputs. Columns then go in plain or desc_act
+   *  order (GPTQModel's GPTAQ quantizer has no group-aware order). */
+  double gptaqAlpha = 0.0;
   // transformers GPTQConfig defaults (native/model/quantConfig.ts QUANT_DEFAULTS, from schemas/gptq.schema.json)
   double dampPercent = 0.1;           // damping added to diag H, as a fraction of its mean
   double dampAutoIncrement = 0.0025;  // on a failed factorisation retry with more damping; 0: fail
@@ -42,8 +46,10 @@ struct GptqResult {
 /** Checks options against the weight shape; returns an empty string when valid. */
 std::string ValidateGptqOptions(const GptqOptions& options, int64_t cols);
 
-/** Quantizes w [rows × cols] (row-major fp32) with the Hessian h [cols × cols] of `samples` tokens. */
+/** Quantizes w [rows × cols] (row-major fp32) with the Hessian h [cols × cols] of `samples` tokens. With
+ *  options.gptaqAlpha > 0, crossMoment is GPTAQ's D (CrossMomentAccumulator, same tokens and scale as h). */
 GptqResult QuantizeGptq(const float* w, int64_t rows, int64_t cols, const std::vector<double>& h, int64_t samples,
-                        const GptqOptions& options, const GptqProgress& progress = nullptr);
+                        const GptqOptions& options, const GptqProgress& progress = nullptr,
+                        const std::vector<double>* crossMoment = nullptr);
 
 }  // namespace quantstudio::quant

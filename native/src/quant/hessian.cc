@@ -78,4 +78,41 @@ void HessianAccumulator::AddBatch(const float* x, int64_t tokens) {
   samples_ += tokens;
 }
 
+CrossMomentAccumulator::CrossMomentAccumulator(int64_t cols) : cols_(cols), d_(static_cast<size_t>(cols * cols), 0.0) {}
+
+void CrossMomentAccumulator::AddBatch(const float* fpInputs, const float* inputs, int64_t tokens) {
+  if (tokens <= 0) return;
+  const double beta = static_cast<double>(samples_) / static_cast<double>(samples_ + tokens);
+  const double alpha = 2.0 / static_cast<double>(samples_ + tokens);
+  const int64_t n = cols_;
+  DefaultThreadPool().ParallelFor(static_cast<size_t>(n * n), 4096, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) d_[i] *= beta;
+  });
+  const int64_t chunk = std::min(kChunk, tokens);
+  std::vector<float> drift(static_cast<size_t>(chunk * n)), driftT(drift.size()), xT(drift.size());
+  std::vector<float> block(static_cast<size_t>(std::min(kRowBlock, n) * n));
+  for (int64_t t0 = 0; t0 < tokens; t0 += kChunk) {
+    const int64_t count = std::min(kChunk, tokens - t0);
+    const float* fp = fpInputs + t0 * n;
+    const float* x = inputs + t0 * n;
+    for (int64_t i = 0; i < count * n; ++i) drift[static_cast<size_t>(i)] = fp[i] - x[i];
+    TransposeChunk(drift.data(), count, n, driftT.data());
+    TransposeChunk(x, count, n, xT.data());
+    const kernels::MatrixRef right{DType::F32, xT.data(), n, count};
+    for (int64_t i0 = 0; i0 < n; i0 += kRowBlock) {
+      const int64_t i1 = std::min(i0 + kRowBlock, n);
+      // block [i1−i0 × n] = drift[:, i0:i1]ᵀ · x
+      kernels::MatMul(driftT.data() + i0 * count, i1 - i0, right, nullptr, block.data());
+      DefaultThreadPool().ParallelFor(static_cast<size_t>(i1 - i0), 16, [&](size_t begin, size_t end) {
+        for (size_t r = begin; r < end; ++r) {
+          const float* src = &block[r * static_cast<size_t>(n)];
+          double* dst = &d_[(i0 + static_cast<int64_t>(r)) * n];
+          for (int64_t j = 0; j < n; ++j) dst[j] += alpha * src[j];
+        }
+      });
+    }
+  }
+  samples_ += tokens;
+}
+
 }  // namespace quantstudio::quant

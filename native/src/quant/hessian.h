@@ -25,4 +25,24 @@ class HessianAccumulator {
   std::vector<double> h_;
 };
 
+/** GPTAQ's cross moment D = 2/N · Σ (x_fp − x)ᵀ x over N tokens: x the inputs a linear sees in the model being
+ *  quantized, x_fp the inputs the same tokens give it in the full-precision model (GPTQModel 7.7 gptaq.py dXXT).
+ *  D[i][j] pairs input i's drift with input j; not symmetric. Averaged like H, so the two share one scale. */
+class CrossMomentAccumulator {
+ public:
+  explicit CrossMomentAccumulator(int64_t cols);
+
+  /** Adds `tokens` matching rows of fp-model inputs and quantized-model inputs [tokens × cols]. */
+  void AddBatch(const float* fpInputs, const float* inputs, int64_t tokens);
+
+  int64_t samples() const { return samples_; }
+  /** D [cols × cols], row-major. */
+  const std::vector<double>& matrix() const { return d_; }
+
+ private:
+  int64_t cols_;
+  int64_t samples_ = 0;
+  std::vector<double> d_;
+};
+
 }  // namespace quantstudio::quant

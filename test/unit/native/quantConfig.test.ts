@@ -9,14 +9,19 @@ import type { JsonObject } from '../../../native/model';
 import { planFromConfig } from '../../../native/lib/quantize';
 
 const schemasDir = path.join(__dirname, '..', '..', '..', '..', 'schemas');
+type SchemaProperty = { default?: unknown; properties?: Record<string, SchemaProperty> };
+/** Each property's default, and an object property's own properties' as parent_child (gptaq.alpha → gptaq_alpha). */
 function schemaDefaults(name: string): Record<string, unknown> {
   const schema = JSON.parse(fs.readFileSync(path.join(schemasDir, `${name}.schema.json`), 'utf8')) as {
-    properties: Record<string, { default?: unknown }>;
+    properties: Record<string, SchemaProperty>;
   };
   return Object.fromEntries(
-    Object.entries(schema.properties)
-      .filter(([, p]) => 'default' in p)
-      .map(([k, p]) => [k, p.default]),
+    Object.entries(schema.properties).flatMap(([k, p]) => [
+      ...('default' in p ? [[k, p.default]] : []),
+      ...Object.entries(p.properties ?? {})
+        .filter(([, c]) => 'default' in c)
+        .map(([c, child]) => [`${k}_${c}`, child.default]),
+    ]),
   );
 }
 
@@ -97,6 +102,19 @@ test('the engine’s plan takes every missing key from QUANT_DEFAULTS', () => {
   const searched = planFromConfig({ quant_method: 'gptq', act_group_aware: false, mse: 2.4 });
   assert.deepEqual([searched.actGroupAware, searched.mse], [false, 2.4]);
   assert.throws(() => planFromConfig({ quant_method: 'gptq', mse: 'yes' }), /quantization_config\.mse.*a number/);
+  // GPTQModel 7.7's gptaq: null or absent is plain GPTQ; an object's alpha defaults to GPTAQConfig's 0.25.
+  assert.equal(planFromConfig({ quant_method: 'gptq' }).gptaqAlpha, 0);
+  assert.equal(planFromConfig({ quant_method: 'gptq', gptaq: null }).gptaqAlpha, 0);
+  assert.equal(planFromConfig({ quant_method: 'gptq', gptaq: {} }).gptaqAlpha, 0.25);
+  assert.equal(planFromConfig({ quant_method: 'gptq', gptaq: { alpha: 0.5, device: 'cpu' } }).gptaqAlpha, 0.5);
+  assert.throws(
+    () => planFromConfig({ quant_method: 'gptq', gptaq: true }),
+    /quantization_config\.gptaq: must be an object such as \{"alpha": 0\.25\} or null \(got true\)/,
+  );
+  assert.throws(
+    () => planFromConfig({ quant_method: 'gptq', gptaq: { alpha: -1 } }),
+    /quantization_config\.gptaq\.alpha: must be a number >= 0 \(got -1\)/,
+  );
   assert.equal(planFromConfig(quantizationConfigOf({ bits: 4 }, 'quantize_config.json')!).dampPercent, 0.05);
   const awq = planFromConfig({ quant_method: 'awq' });
   assert.deepEqual(

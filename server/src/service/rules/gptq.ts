@@ -138,6 +138,10 @@ const actGroupAwarePerChannel: Rule = {
     const groupSize = effective(site, 'group_size');
     if (!quantizes(site) || numberOf(groupSize) !== -1 || isTrue(site, 'desc_act')) return;
     if (booleanOf(effective(site, 'act_group_aware')) === false) return;
+    // GPTAQ's quantizer (gptaq.py) has no group-aware order, so it never reaches that check (a call such as
+    // GPTAQConfig(...) is not a literal: set too)
+    const gptaq = effective(site, 'gptaq');
+    if (gptaq && gptaq.value !== null) return;
     const engine =
       site.fileKind === 'job' ? " QuantStudio's engine quantizes it per channel without that order; the python backend fails." : '';
     ctx.report({
