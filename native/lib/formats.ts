@@ -15,6 +15,8 @@ export type ComputeDtype = 'float16' | 'bfloat16' | 'float32';
 export interface PackOptions {
   /** bnb4: the dtype the loader dequantizes to. Default float16. */
   computeDtype?: ComputeDtype;
+  /** gptq: GPTQModel's format v2, zero points stored as they are (v1, the default: zero − 1). */
+  v2Zeros?: boolean;
 }
 
 export interface UnpackOptions {
@@ -22,6 +24,8 @@ export interface UnpackOptions {
   bits?: number;
   /** gptq/awq: as in the config; −1 = per channel. Default 128. */
   groupSize?: number;
+  /** gptq: the checkpoint is in GPTQModel's format v2 (checkpoint_format "gptq_v2"). */
+  v2Zeros?: boolean;
 }
 
 export interface ConfigOptions {
@@ -32,6 +36,8 @@ export interface ConfigOptions {
   dampPercent?: number;
   trueSequential?: boolean;
   staticGroups?: boolean;
+  /** gptq: write checkpoint_format / format "gptq_v2". */
+  v2?: boolean;
   zeroPoint?: boolean;
   quantType?: 'nf4' | 'fp4';
   doubleQuant?: boolean;

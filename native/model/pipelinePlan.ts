@@ -5,7 +5,10 @@ import { CHECKPOINT_LAYOUTS } from './checkpointLayouts';
 import type { LayoutName } from './checkpointLayouts';
 import { dynamicPlan } from './gptqDynamicPlan';
 import type { DynamicPlanRule } from './gptqDynamicPlan';
-import { QUANT_DEFAULTS } from './quantConfig';
+import { GPTQ_CHECKPOINT_FORMATS, QUANT_DEFAULTS } from './quantConfig';
+
+type GptqCheckpointFormat = (typeof GPTQ_CHECKPOINT_FORMATS)[number];
+const isGptqFormat = (f: string): f is GptqCheckpointFormat => (GPTQ_CHECKPOINT_FORMATS as readonly string[]).includes(f);
 
 export type QuantAlgorithm = 'rtn' | 'gptq' | 'awq' | 'bitsandbytes';
 
@@ -16,6 +19,8 @@ export type CalibrationDataset = string | string[];
 export interface PipelinePlan {
   method: 'rtn' | 'gptq' | 'awq' | 'nf4' | 'fp4' | 'int8';
   layout: LayoutName;
+  /** The gptq layout's checkpoint format: v1 ("gptq", zero − 1 stored) or GPTQModel's v2 (zero points as they are). */
+  checkpointFormat?: GptqCheckpointFormat;
   bits?: number;
   groupSize?: number;
   sym?: boolean;
@@ -160,13 +165,18 @@ export function planFromConfig(config: Json, algorithm?: QuantAlgorithm): Pipeli
     return { method: method === 'rtn' ? 'rtn' : 'awq', layout: layout.name, bits, groupSize, zeroPoint, sym: false, skipModules, dataset };
   }
   const dynamic = dynamicPlan(config.dynamic, true, (m) => new QuantizeConfigError(m));
-  const format = pick(config, ['checkpoint_format'], isString, 'a string');
-  if (format !== undefined && format !== gptq.checkpoint_format) {
-    throw new QuantizeConfigError(`quantization_config.checkpoint_format: "${format}" is not written; the pipeline writes "gptq" (v1)`);
+  // transformers 5.23 GPTQConfig: checkpoint_format overrides format; GPTQModel 7.7 writes both.
+  const format = (pick(config, ['checkpoint_format', 'format'], isString, 'a string') ?? gptq.checkpoint_format).toLowerCase();
+  if (!isGptqFormat(format)) {
+    const key = config.checkpoint_format !== undefined ? 'checkpoint_format' : 'format';
+    throw new QuantizeConfigError(
+      `quantization_config.${key}: "${format}" is not written; the pipeline writes ${GPTQ_CHECKPOINT_FORMATS.map((f) => `"${f}"`).join(' or ')}`,
+    );
   }
   return {
     method: method === 'rtn' ? 'rtn' : 'gptq',
     layout: 'gptq',
+    checkpointFormat: format,
     bits,
     groupSize,
     sym: pick(config, ['sym'], isBool, 'a boolean') ?? gptq.sym,

@@ -61,7 +61,7 @@ function gptqmodel(plan: PipelinePlan, config: JsonObject): PythonBackendRecipe 
           damp_percent: plan.dampPercent!,
           damp_auto_increment: plan.dampAutoIncrement!,
           true_sequential: plan.trueSequential!,
-          format: plan.layout,
+          format: plan.checkpointFormat ?? plan.layout,
           ...(plan.mse ? { mse: plan.mse } : {}),
           ...(plan.gptaqAlpha ? { gptaq: { alpha: plan.gptaqAlpha } } : {}),
           // GPTQConfig and QuantizeConfig share act_group_aware and its default: only a value the job sets is passed

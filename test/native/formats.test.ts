@@ -152,6 +152,30 @@ test('GPTQ v1: qweight, qzeros (zero − 1), scales and g_idx survive a file rou
   }
 });
 
+test("GPTQ v2 (GPTQModel's gptq_v2): the zero points stored as they are, every other tensor as v1, round trip at 2/3/4/8 bits", () => {
+  const rows = 64;
+  const cols = 96;
+  for (const bits of [2, 3, 4, 8]) {
+    const label = `${bits}-bit`;
+    const g = syntheticGroup(rows, cols, bits, 32, false, bits * 10 + 7);
+    const prefix = 'model.layers.0.mlp.up_proj';
+    const v1 = packLayer('gptq', prefix, g);
+    const v2 = packLayer('gptq', prefix, g, { v2Zeros: true });
+    assertSameTensors([v1[0], v1[2], v1[3]], [v2[0], v2[2], v2[3]], `${label}: qweight, scales, g_idx`);
+    const qzeros = v2[1].data as Int32Array;
+    for (let group = 0; group < 3; group++)
+      for (let r = 0; r < rows; r++)
+        assert.equal(
+          streamValue((w) => qzeros[group * ((rows * bits) / 32) + w], r, bits),
+          g.zeros[group * rows + r],
+          `${label} zero[${group}][${r}]`,
+        );
+    const file = path.join(tmp, `layer-${fileCount++}.safetensors`);
+    writeSafetensors(file, v2);
+    assertSameGroup(unpackLayer('gptq', file, prefix, { bits, groupSize: 32, v2Zeros: true }), g, label);
+  }
+});
+
 test('GPTQ symmetric 4-bit stores zero 8 as 7 in every nibble', async () => {
   const w = Float32Array.from({ length: 32 * 64 }, (_, i) => Math.sin(i));
   const r = (await quantize('rtn', w, 32, 64, { bits: 4, groupSize: 32, sym: true })) as GroupResult;

@@ -285,7 +285,10 @@ test('configs map to the engine plan; contradictions are errors naming the key',
     /exactly one of load_in_4bit and load_in_8bit/,
   );
   assert.throws(() => planFromConfig({ quant_method: 'gptq', group_size: '128' }), /quantization_config\.group_size: must be a number/);
-  assert.throws(() => planFromConfig({ quant_method: 'gptq', checkpoint_format: 'gptq_v2' }), /checkpoint_format/);
+  assert.throws(
+    () => planFromConfig({ quant_method: 'gptq', checkpoint_format: 'bitblas' }),
+    /checkpoint_format: "bitblas" is not written/,
+  );
 });
 
 test('calibration windows: seeded, contiguous slices of the tokenized text', () => {

@@ -101,6 +101,27 @@ const cases = [
     tolerance: 5e-4,
   },
   {
+    // The same recipe with GPTAQ, written in GPTQModel's format v2: its own loader takes the asymmetric checkpoint.
+    name: 'gptq-3bit-g128-asym-mse-gptaq-layer0-4bit-v2',
+    format: 'gptq',
+    algorithm: 'gptq',
+    config: {
+      quant_method: 'gptq',
+      bits: 3,
+      group_size: 128,
+      sym: false,
+      desc_act: false,
+      mse: 2.4,
+      gptaq: { alpha: 0.5 },
+      checkpoint_format: 'gptq_v2',
+      dynamic: { '+:model\\.layers\\.0\\..*': { bits: 4 } },
+    },
+    loader: 'gptqmodel',
+    linear: 'GPTQQuantLinear',
+    refused: [gptqRefused],
+    tolerance: 5e-4,
+  },
+  {
     // GPTQModel 7.7's per-module overrides written by the engine: down_proj 8-bit g64, layer 0's o_proj left dense.
     name: 'gptq-dynamic-mixed',
     format: 'gptq',
@@ -266,7 +287,9 @@ test("checkpoints the engine writes load upstream whole and give the runtime's l
     const rules = model_.dynamicRules(c.config?.dynamic);
     const unpackOptions = (layer) => {
       const own = { ...c.config, ...model_.dynamicRuleFor(rules, layer)?.overrides };
-      return c.format === 'gptq' ? { bits: own.bits, groupSize: own.group_size } : { groupSize: own.group_size };
+      return c.format === 'gptq'
+        ? { bits: own.bits, groupSize: own.group_size, v2Zeros: c.config.checkpoint_format === 'gptq_v2' }
+        : { groupSize: own.group_size };
     };
     const dtypes = new Set();
     for (const layer of layers) {

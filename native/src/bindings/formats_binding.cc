@@ -62,8 +62,9 @@ Napi::Value PackLayer(const Napi::CallbackInfo& info) {
         env, std::string("format ") + layout.name + " packs a '" + formats::FeedName(layout.feed) + "' result");
   }
   const DType computeDtype = layout.feed == formats::Feed::Bnb4 ? ComputeDtype(options) : DType::F16;
+  const bool v2Zeros = OptionBool(options, "v2Zeros", false);
   const formats::TensorSet set =
-      Guard(env, [&] { return formats::PackLayout(layout.id, prefix, result, computeDtype); });
+      Guard(env, [&] { return formats::PackLayout(layout.id, prefix, result, computeDtype, v2Zeros); });
   Napi::Array out = Napi::Array::New(env, set.size());
   for (size_t i = 0; i < set.size(); ++i) {
     Napi::Object t = Napi::Object::New(env);
@@ -84,9 +85,10 @@ Napi::Value UnpackLayer(const Napi::CallbackInfo& info) {
   const Napi::Object options = OptionsObject(info, 3);
   const int bits = static_cast<int>(OptionNumber(options, "bits", 4));
   const int64_t groupSize = static_cast<int64_t>(OptionNumber(options, "groupSize", 128));
+  const bool v2Zeros = OptionBool(options, "v2Zeros", false);
   const quant::QuantResult result = Guard(env, [&]() -> quant::QuantResult {
     auto weights = io::ModelWeights::Open(path);
-    return formats::UnpackLayout(layout.id, formats::LookupIn(*weights), prefix, bits, groupSize);
+    return formats::UnpackLayout(layout.id, formats::LookupIn(*weights), prefix, bits, groupSize, v2Zeros);
   });
   return QuantResultToJs(env, result);
 }
@@ -103,6 +105,7 @@ Napi::Value CheckpointConfig(const Napi::CallbackInfo& info) {
   g.dampPercent = OptionNumber(o, "dampPercent", g.dampPercent);
   g.trueSequential = OptionBool(o, "trueSequential", g.trueSequential);
   g.staticGroups = OptionBool(o, "staticGroups", g.staticGroups);
+  g.v2 = OptionBool(o, "v2", g.v2);
   // AWQ's width stays 4: its layouts hold no other.
   c.awq.groupSize = g.groupSize;
   c.awq.zeroPoint = OptionBool(o, "zeroPoint", c.awq.zeroPoint);

@@ -70,6 +70,10 @@ pipeline::PipelineOptions ReadOptions(const Napi::Object& o) {
   p.model = bindings::ReadModelConfig(o.Get("model").As<Napi::Object>());
   p.method = ParseMethod(env, StringOption(o, "method", "gptq"));
   p.layout = ParseLayout(env, StringOption(o, "layout", "gptq"));
+  const std::string format = StringOption(o, "checkpointFormat", "gptq");
+  if (format != "gptq" && format != formats::kGptqV2Format)
+    throw Napi::TypeError::New(env, "checkpointFormat must be gptq or gptq_v2, not " + format);
+  p.gptqV2 = format == formats::kGptqV2Format;
   const int bits = static_cast<int>(OptionNumber(o, "bits", 4));
   const int64_t groupSize = static_cast<int64_t>(OptionNumber(o, "groupSize", 128));
   p.gptq.bits = bits;

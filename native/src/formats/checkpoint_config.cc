@@ -36,8 +36,10 @@ json::Value GptqQuantizationConfig(const GptqConfigOptions& o) {
   c.Set("sym", Value::Bool(o.sym));
   c.Set("true_sequential", Value::Bool(o.trueSequential));
   c.Set("lm_head", Value::Bool(false));
-  c.Set("format", Value::String(layout.checkpointFormat));
-  c.Set("checkpoint_format", Value::String(layout.checkpointFormat));
+  // GPTQModel 7.7 writes both keys; transformers 5.23 GPTQConfig reads format, checkpoint_format overriding it.
+  const std::string format = o.v2 ? std::string(kGptqV2Format) : layout.checkpointFormat;
+  c.Set("format", Value::String(format));
+  c.Set("checkpoint_format", Value::String(format));
   if (!o.dynamicJson.empty()) c.Set("dynamic", json::Parse(o.dynamicJson));
   Value meta = Value::Object();
   meta.Set("quantizer", Value::Array({Value::String("quantstudio:0.1.0")}));

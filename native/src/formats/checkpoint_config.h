@@ -24,6 +24,7 @@ struct GptqConfigOptions {
   bool trueSequential = true;
   bool staticGroups = false;
   std::string dynamicJson;  // GPTQModel's per-module overrides as given (a JSON object); empty: none
+  bool v2 = false;          // GPTQModel's checkpoint format v2 (zero points stored as they are)
 };
 
 struct AwqConfigOptions {

@@ -20,7 +20,7 @@ void CheckPackable(const std::string& prefix, const quant::GroupQuantized& q) {
 
 }  // namespace
 
-TensorSet PackGptq(const std::string& prefix, const quant::GroupQuantized& q) {
+TensorSet PackGptq(const std::string& prefix, const quant::GroupQuantized& q, bool v2Zeros) {
   CheckPackable(prefix, q);
   const int bits = q.bits;
   const int64_t rows = q.rows, cols = q.cols, groups = q.numGroups();
@@ -35,11 +35,11 @@ TensorSet PackGptq(const std::string& prefix, const quant::GroupQuantized& q) {
     uint32_t* line = qzeros.data() + g * zeroWords;
     for (int64_t r = 0; r < rows; ++r) {
       const uint32_t z = static_cast<uint32_t>(q.zeros[g * rows + r]);
-      // 3-bit slots straddle words, so the −1 is applied per value there.
-      PutBits(line, 1, r, bits, bits == 3 ? ((z - 1u) & 7u) : z);
+      // 3-bit slots straddle words, so v1's −1 is applied per value there.
+      PutBits(line, 1, r, bits, bits == 3 && !v2Zeros ? ((z - 1u) & 7u) : z);
     }
     // v1 stores packed(zeros) − OnesWord and loaders add it back, exact even where a zero of 0 borrows.
-    if (bits != 3) {
+    if (bits != 3 && !v2Zeros) {
       for (int64_t k = 0; k < zeroWords; ++k) line[k] -= OnesWord(bits);
     }
   }
@@ -51,7 +51,8 @@ TensorSet PackGptq(const std::string& prefix, const quant::GroupQuantized& q) {
   return out;
 }
 
-quant::GroupQuantized UnpackGptq(const TensorLookup& lookup, const std::string& prefix, int bits, int64_t groupSize) {
+quant::GroupQuantized UnpackGptq(const TensorLookup& lookup, const std::string& prefix, int bits, int64_t groupSize,
+                                 bool v2Zeros) {
   if (bits != 2 && bits != 3 && bits != 4 && bits != 8) {
     throw FormatError(prefix + ": GPTQ checkpoints hold 2, 3, 4 or 8 bits, not " + std::to_string(bits));
   }
@@ -101,12 +102,12 @@ quant::GroupQuantized UnpackGptq(const TensorLookup& lookup, const std::string& 
   q.zeros.resize(static_cast<size_t>(groups * q.rows));
   for (int64_t g = 0; g < groups; ++g) {
     uint32_t* line = qzeros.data() + g * zeroWords;
-    if (bits != 3) {
+    if (bits != 3 && !v2Zeros) {
       for (int64_t k = 0; k < zeroWords; ++k) line[k] += OnesWord(bits);
     }
     for (int64_t r = 0; r < q.rows; ++r) {
       const uint32_t z = GetBits(line, 1, r, bits);
-      q.zeros[g * q.rows + r] = static_cast<int32_t>(bits == 3 ? ((z + 1u) & 7u) : z);
+      q.zeros[g * q.rows + r] = static_cast<int32_t>(bits == 3 && !v2Zeros ? ((z + 1u) & 7u) : z);
     }
   }
   return q;

@@ -34,22 +34,23 @@ void RequireWritten(const std::string& prefix, const CheckpointLayout& layout) {
 
 Feed FeedOf(const quant::QuantResult& r) { return static_cast<Feed>(r.index()); }
 
-TensorSet PackGroupLayout(LayoutId id, const std::string& prefix, const quant::GroupQuantized& q) {
+TensorSet PackGroupLayout(LayoutId id, const std::string& prefix, const quant::GroupQuantized& q, bool gptqV2Zeros) {
   RequireWritten(prefix, LayoutOf(id));
   switch (id) {
-    case LayoutId::Gptq: return PackGptq(prefix, q);
+    case LayoutId::Gptq: return PackGptq(prefix, q, gptqV2Zeros);
     case LayoutId::AwqGemm: return PackAwq(prefix, q, AwqVersion::Gemm);
     case LayoutId::AwqGemv: return PackAwq(prefix, q, AwqVersion::Gemv);
     default: throw FormatError(WrongFeed(prefix, LayoutOf(id), Feed::Group));
   }
 }
 
-TensorSet PackLayout(LayoutId id, const std::string& prefix, const quant::QuantResult& r, DType computeDtype) {
+TensorSet PackLayout(LayoutId id, const std::string& prefix, const quant::QuantResult& r, DType computeDtype,
+                     bool gptqV2Zeros) {
   const CheckpointLayout& layout = LayoutOf(id);
   RequireWritten(prefix, layout);
   if (FeedOf(r) != layout.feed) throw FormatError(WrongFeed(prefix, layout, FeedOf(r)));
   switch (layout.feed) {
-    case Feed::Group: return PackGroupLayout(id, prefix, std::get<quant::GroupQuantized>(r));
+    case Feed::Group: return PackGroupLayout(id, prefix, std::get<quant::GroupQuantized>(r), gptqV2Zeros);
     case Feed::Bnb4: return PackBnb4(prefix, std::get<quant::Bnb4Quantized>(r), computeDtype);
     case Feed::Int8: return PackBnb8(prefix, std::get<quant::Int8Quantized>(r));
   }
@@ -57,10 +58,10 @@ TensorSet PackLayout(LayoutId id, const std::string& prefix, const quant::QuantR
 }
 
 quant::QuantResult UnpackLayout(LayoutId id, const TensorLookup& lookup, const std::string& prefix, int bits,
-                                int64_t groupSize) {
+                                int64_t groupSize, bool gptqV2Zeros) {
   RequireWritten(prefix, LayoutOf(id));
   switch (id) {
-    case LayoutId::Gptq: return UnpackGptq(lookup, prefix, bits, groupSize);
+    case LayoutId::Gptq: return UnpackGptq(lookup, prefix, bits, groupSize, gptqV2Zeros);
     case LayoutId::AwqGemm: return UnpackAwq(lookup, prefix, groupSize, AwqVersion::Gemm);
     case LayoutId::AwqGemv: return UnpackAwq(lookup, prefix, groupSize, AwqVersion::Gemv);
     case LayoutId::Bnb4: return UnpackBnb4(lookup, prefix);

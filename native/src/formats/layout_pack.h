@@ -15,12 +15,15 @@ namespace quantstudio::formats {
 Feed FeedOf(const quant::QuantResult& r);
 
 /** Throws FormatError naming the layer when the layout packs another kind of result or cannot hold it.
- *  computeDtype: the dtype bitsandbytes 4-bit loaders dequantize to (its quant state records it). */
-TensorSet PackLayout(LayoutId id, const std::string& prefix, const quant::QuantResult& r, DType computeDtype);
-TensorSet PackGroupLayout(LayoutId id, const std::string& prefix, const quant::GroupQuantized& q);
+ *  computeDtype: the dtype bitsandbytes 4-bit loaders dequantize to (its quant state records it). gptqV2Zeros:
+ *  the gptq layout in GPTQModel's format v2 (zero points stored as they are; the other layouts ignore it). */
+TensorSet PackLayout(LayoutId id, const std::string& prefix, const quant::QuantResult& r, DType computeDtype,
+                     bool gptqV2Zeros = false);
+TensorSet PackGroupLayout(LayoutId id, const std::string& prefix, const quant::GroupQuantized& q,
+                          bool gptqV2Zeros = false);
 
 /** bits and groupSize as in the config (read by the group layouts only). */
 quant::QuantResult UnpackLayout(LayoutId id, const TensorLookup& lookup, const std::string& prefix, int bits,
-                                int64_t groupSize);
+                                int64_t groupSize, bool gptqV2Zeros = false);
 
 }  // namespace quantstudio::formats

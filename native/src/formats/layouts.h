@@ -47,6 +47,10 @@ struct CheckpointLayout {
   bool HoldsBits(int b) const;
 };
 
+/** The gptq layout's checkpoint_format in GPTQModel's format v2: the same tensors, zero points stored as they are
+ *  (the row's own "gptq" is v1, zero − 1). */
+inline constexpr const char* kGptqV2Format = "gptq_v2";
+
 /** Every layout, in the order the runtime tries them on a folder (GPTQ's qweight + g_idx before AWQ's
  *  qweight alone, bitsandbytes 4-bit's quant state before int8's SCB). */
 const std::vector<CheckpointLayout>& CheckpointLayouts();

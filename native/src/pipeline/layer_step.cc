@@ -50,7 +50,7 @@ std::vector<float>& TapOf(runtime::LayerTaps& taps, const LinearSlot& slot) {
 }
 
 void StoreGroupQuantized(const LayerStep& step, LinearSlot& slot, const quant::GroupQuantized& q) {
-  formats::TensorSet packed = formats::PackGroupLayout(step.options.layout, slot.name, q);
+  formats::TensorSet packed = formats::PackGroupLayout(step.options.layout, slot.name, q, step.options.gptqV2);
   for (formats::OwnedTensor& t : packed) {
     std::string name = t.name;
     step.edits.added[name] = std::move(t);

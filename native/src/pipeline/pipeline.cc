@@ -156,8 +156,8 @@ double RelativeOutputError(const std::vector<float>& x, const std::vector<float>
 
 formats::CheckpointConfig CheckpointConfigOf(const PipelineOptions& o, const std::vector<std::string>& keptDense) {
   formats::CheckpointConfigOptions c;
-  c.gptq = {o.gptq.bits,        o.gptq.groupSize, o.gptq.descAct,      o.gptq.sym,
-            o.gptq.dampPercent, o.trueSequential, o.gptq.staticGroups, o.dynamicJson};
+  c.gptq = {o.gptq.bits,      o.gptq.groupSize,    o.gptq.descAct, o.gptq.sym, o.gptq.dampPercent,
+            o.trueSequential, o.gptq.staticGroups, o.dynamicJson,  o.gptqV2};
   // RTN into an AWQ layout takes its width and groups from the group options.
   c.awq.bits = o.method == Method::Rtn ? o.gptq.bits : o.awq.bits;
   c.awq.groupSize = o.method == Method::Rtn ? o.gptq.groupSize : o.awq.groupSize;

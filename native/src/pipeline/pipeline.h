@@ -44,6 +44,8 @@ struct PipelineOptions {
   runtime::ModelConfig model;  // parsed on the TS side (native/lib/runtime-config.ts)
   Method method = Method::Gptq;
   Layout layout = Layout::Gptq;
+  /** The gptq layout in GPTQModel's checkpoint format v2 (checkpoint_format "gptq_v2": zero points as they are). */
+  bool gptqV2 = false;
   quant::GptqOptions gptq;     // gptq; rtn uses bits / groupSize / sym
   quant::AwqOptions awq;       // awq; rtn into an AWQ layout uses bits / groupSize
   bool trueSequential = true;  // gptq

@@ -102,6 +102,14 @@ test('the engine’s plan takes every missing key from QUANT_DEFAULTS', () => {
   const searched = planFromConfig({ quant_method: 'gptq', act_group_aware: false, mse: 2.4 });
   assert.deepEqual([searched.actGroupAware, searched.mse], [false, 2.4]);
   assert.throws(() => planFromConfig({ quant_method: 'gptq', mse: 'yes' }), /quantization_config\.mse.*a number/);
+  // The gptq layout in v1 unless the config asks for GPTQModel's v2 (transformers 5.23: checkpoint_format overrides format).
+  assert.equal(planFromConfig({ quant_method: 'gptq' }).checkpointFormat, 'gptq');
+  assert.equal(planFromConfig({ quant_method: 'gptq', format: 'GPTQ_V2' }).checkpointFormat, 'gptq_v2');
+  assert.equal(planFromConfig({ quant_method: 'gptq', format: 'gptq_v2', checkpoint_format: 'gptq' }).checkpointFormat, 'gptq');
+  assert.throws(
+    () => planFromConfig({ quant_method: 'gptq', checkpoint_format: 'marlin' }),
+    /quantization_config\.checkpoint_format: "marlin" is not written; the pipeline writes "gptq" or "gptq_v2"/,
+  );
   // GPTQModel 7.7's gptaq: null or absent is plain GPTQ; an object's alpha defaults to GPTAQConfig's 0.25.
   assert.equal(planFromConfig({ quant_method: 'gptq' }).gptaqAlpha, 0);
   assert.equal(planFromConfig({ quant_method: 'gptq', gptaq: null }).gptaqAlpha, 0);

@@ -69,7 +69,7 @@ test('what loads each row names the upstream loader its format and symmetry take
         : c.quant_method === 'awq'
           ? /^transformers 5\.23 /
           : c.sym === false
-            ? /refuses sym: false in the gptq v1 format/
+            ? /^GPTQModel 7\.7 with checkpoint_format gptq_v2; in the gptq v1 format, .* refuses sym: false there/
             : /^GPTQModel 7\.7$/;
     assert.match(row.loadsUpstream, expected, row.id);
   }
