@@ -100,6 +100,16 @@ describe('hover', () => {
       ].join('\n'),
     );
 
+    // GPTAQ, the mse search and GPTQModel's format v2 go to QuantizeConfig as the job sets them
+    const low = job(
+      { quant_method: 'gptq', bits: 3, sym: false, mse: 2.4, gptaq: { alpha: 0.5 }, checkpoint_format: 'gptq_v2' },
+      { backend: 'python' },
+    );
+    const lowRecipe = ((await service.hover({ uri: 'file:///w/x.quant.json', text: low }, after(low, '"back')))?.contents as MarkupContent)
+      .value;
+    for (const line of ['    format="gptq_v2",', '    mse=2.4,', '    gptaq={"alpha": 0.5},'])
+      assert.ok(lowRecipe.split('\n').includes(line), `${line} in\n${lowRecipe}`);
+
     const awq = job(
       { quant_method: 'awq', bits: 4, group_size: 64, zero_point: true },
       { backend: 'python', format: 'compressed-tensors' },
