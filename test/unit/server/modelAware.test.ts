@@ -520,6 +520,28 @@ describe('model-aware diagnostics', () => {
       (await modelDiagnostics(jobPath, gptqJob)).filter((d) => d.code === 'model/engine-support'),
       [],
     );
+    // GPTAQ is refused by the engine on MoE models: flagged where gptaq is set, not without it or on a dense model.
+    const gptaqJob = job({ quant_method: 'gptq', bits: 4, group_size: 32, gptaq: { alpha: 0.25 } }, mixtral);
+    assert.deepEqual(
+      (await modelDiagnostics(jobPath, gptaqJob)).filter((d) => d.code === 'model/gptaq-moe').map((d) => [d.severity, d.message]),
+      [
+        [
+          1,
+          `${mixtral} is a Mixture-of-Experts model (8 experts): QuantStudio's engine refuses gptaq there, as an expert sees ` +
+            'different tokens in the full-precision and the quantized model. Remove gptaq.',
+        ],
+      ],
+    );
+    assert.deepEqual(
+      (await modelDiagnostics(jobPath, gptqJob)).filter((d) => d.code === 'model/gptaq-moe'),
+      [],
+    );
+    assert.deepEqual(
+      (await modelDiagnostics(jobPath, job({ quant_method: 'gptq', bits: 4, gptaq: { alpha: 0.25 } }))).filter(
+        (d) => d.code === 'model/gptaq-moe',
+      ),
+      [],
+    );
     // The router and the experts as a whole match (transformers matches by name, prefix or suffix); "experts.w1" names
     // no module (each expert's is experts.<index>.w1), and the suggestions hold the experts' names.
     assert.deepEqual(

@@ -3,6 +3,7 @@ import { bnbCpuPackingRule } from './bnbCpuPacking';
 import { checkpointMatchRule } from './checkpointMatch';
 import { dynamicMatchRule } from './dynamicMatch';
 import { engineSupportRule } from './engineSupport';
+import { gptaqMoeRule } from './gptaqMoe';
 import { groupSizeDividesRule } from './groupSizeDivides';
 import { kernelShapesRule } from './kernelShapes';
 import { moduleNamesRule } from './moduleNames';
@@ -19,4 +20,5 @@ export const modelRules: readonly ModelRule[] = [
   bnbCpuPackingRule,
   checkpointMatchRule,
   engineSupportRule,
+  gptaqMoeRule,
 ];
