@@ -74,3 +74,9 @@ test('what loads each row names the upstream loader its format and symmetry take
     assert.match(row.loadsUpstream, expected, row.id);
   }
 });
+
+test('examples/configs/tiny-llama-gptq-3bit-mixed.quant.json runs the mixed-precision GPTAQ row, written as gptq_v2', () => {
+  const job = JSON.parse(readFileSync(join(root, 'examples', 'configs', 'tiny-llama-gptq-3bit-mixed.quant.json'), 'utf8'));
+  const row = QUALITY_TABLE.rows.find((r) => r.id === 'gptq-3bit-g128-mse-gptaq-layer0-4bit')!;
+  assert.deepEqual(job.quantization_config, { ...row.config, checkpoint_format: 'gptq_v2' });
+});
