@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The quantize job's predicted time (native/model/estimateQuantizeTime.ts, priced by native/model/quantizeSpeed.ts)
 // against real GPTQ jobs run through the job runner at one engine thread: tiny-llama with 128 × 256 calibration
-// tokens and the 349M random Llama (test/tools/random-llama.mjs) with 4 × 128 and 16 × 256, and AWQ on that model
+// tokens and the 349M random Llama (test/tools/random-llama.mjs) with 4 × 128 and 16 × 256 (and GPTAQ at 16 × 256), and AWQ on that model
 // with 4 × 128, and on the Qwen3-30B-A3B shape cut to 2 layers (128 experts) with 16 × 256 (with fewer tokens some
 // expert gets none and GPTQModel's fallback sends the whole gate/up group to RTN, skipping its search). Time is compared as
 // CPU time (the worker's quantizeCpuSeconds against the prediction at one thread, where wall time is CPU time): a
@@ -25,6 +25,7 @@ const { predictQuantizeJob } = require(join(root, 'out', 'native', 'worker', 'me
 
 const TARGET = 0.3;
 const GPTQ = { quant_method: 'gptq', bits: 4, group_size: 128, desc_act: false, sym: true };
+const GPTAQ = { ...GPTQ, bits: 3, gptaq: { alpha: 0.25 } };
 const AWQ = { quant_method: 'awq', bits: 4, group_size: 128, zero_point: true, version: 'gemm' };
 const oneThread = { ...process.env, QUANTSTUDIO_THREADS: '1' };
 const log = (line) => process.stderr.write(`${line}\n`);
@@ -66,6 +67,7 @@ if (!process.argv.includes('tiny')) {
   rows.push(
     await measure('random Llama 349M GPTQ 4-bit g128 (4×128)', big, { nsamples: 4, seqlen: 128 }),
     await measure('random Llama 349M GPTQ 4-bit g128 (16×256)', big, { nsamples: 16, seqlen: 256 }),
+    await measure('random Llama 349M GPTQ 3-bit g128 + GPTAQ 0.25 (16×256)', big, { nsamples: 16, seqlen: 256 }, GPTAQ),
     await measure('random Llama 349M AWQ 4-bit g128 (4×128)', big, { nsamples: 4, seqlen: 128 }, AWQ),
     await measure(
       'Qwen3-30B-A3B shape, 2 layers, AWQ 4-bit g128 (16×256)',
