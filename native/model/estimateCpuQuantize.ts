@@ -86,10 +86,9 @@ const gptqWork = (cols: number, rows: number): number =>
   F32 * (cols * GPTQ_BLOCK + rows * UPDATE_COLUMNS);
 
 /** GPTAQ's heap for one linear beyond GPTQ's peak: its cross moment [cols²] double and the quantizer's permuted
- *  copy, both alive at the Cholesky step (the correction P's fp32 working set comes after that step's buffers are
- *  freed, and is smaller), and the moment's drift chunk, its transpose and the inputs' transpose [cols × 512]
- *  while it is built (quant/gptq.cc, quant/hessian.cc). */
-const gptaqWork = (cols: number): number => 2 * F64 * cols * cols + 3 * F32 * cols * HESSIAN_CHUNK;
+ *  copy, both alive at the Cholesky step (quant/gptq.cc). The correction P's fp32 working set comes after that
+ *  step's buffers are freed and is smaller; the moment's token chunks are freed before it (quant/hessian.cc). */
+const gptaqWork = (cols: number): number => 2 * F64 * cols * cols;
 
 /** The MoE settings the runtime reads from the config (none for a dense model or one it cannot parse). */
 function moeOf(config: ResolvedModel['config']): MoeSettings | undefined {
