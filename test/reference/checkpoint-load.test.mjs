@@ -24,6 +24,16 @@ const model = join(repoRoot, 'examples', 'tiny-llama');
 const calibration = { nsamples: 8, seqlen: 64 };
 const gptqRefused = 'transformers: ImportError: Loading a GPTQ quantized model requires optimum';
 const gptqAsymRefused = 'gptqmodel: ValueError: Format: Loading of a sym=False model with format=FORMAT.GPTQ is only supported';
+// The quality table's mixed-precision recipe: layer 0 at 4 bits, the rest 3-bit asymmetric with the mse search.
+const asymMseLayer0 = {
+  quant_method: 'gptq',
+  bits: 3,
+  group_size: 128,
+  sym: false,
+  desc_act: false,
+  mse: 2.4,
+  dynamic: { '+:model\\.layers\\.0\\..*': { bits: 4 } },
+};
 
 // `loader`/`refused`: what the pinned upstream stack does with each checkpoint (a change there must be noticed).
 // `linear`: the class every kernel of that path derives from, not the kernel itself: GPTQModel 7.7 picks its kernel
@@ -86,15 +96,7 @@ const cases = [
     name: 'gptq-3bit-g128-asym-mse-layer0-4bit',
     format: 'gptq',
     algorithm: 'gptq',
-    config: {
-      quant_method: 'gptq',
-      bits: 3,
-      group_size: 128,
-      sym: false,
-      desc_act: false,
-      mse: 2.4,
-      dynamic: { '+:model\\.layers\\.0\\..*': { bits: 4 } },
-    },
+    config: asymMseLayer0,
     loader: 'transformers-llama+gptqmodel-dequantize',
     linear: 'Linear',
     refused: [gptqRefused, gptqAsymRefused],
@@ -105,17 +107,7 @@ const cases = [
     name: 'gptq-3bit-g128-asym-mse-gptaq-layer0-4bit-v2',
     format: 'gptq',
     algorithm: 'gptq',
-    config: {
-      quant_method: 'gptq',
-      bits: 3,
-      group_size: 128,
-      sym: false,
-      desc_act: false,
-      mse: 2.4,
-      gptaq: { alpha: 0.5 },
-      checkpoint_format: 'gptq_v2',
-      dynamic: { '+:model\\.layers\\.0\\..*': { bits: 4 } },
-    },
+    config: { ...asymMseLayer0, gptaq: { alpha: 0.5 }, checkpoint_format: 'gptq_v2' },
     loader: 'gptqmodel',
     linear: 'GPTQQuantLinear',
     refused: [gptqRefused],
