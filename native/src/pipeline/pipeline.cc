@@ -9,6 +9,7 @@
 #include "pipeline/checkpoint_writer.h"
 #include "pipeline/gptq_dynamic.h"
 #include "pipeline/layer_step.h"
+#include "pipeline/skipped_modules.h"
 #include "quant/rtn.h"
 #include "runtime/model.h"
 
@@ -17,24 +18,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-bool EndsWith(const std::string& s, const std::string& tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
-
-// transformers matches modules_to_not_convert by name or dotted name part: "lm_head", "mlp.down_proj",
-// "model.layers.0.self_attn.q_proj" and "model.layers.0" all match q_proj of layer 0.
-bool Matches(const std::string& name, const std::string& key) {
-  if (key.empty()) return false;
-  return name == key || EndsWith(name, "." + key) || name.rfind(key + ".", 0) == 0 ||
-         name.find("." + key + ".") != std::string::npos;
-}
-
-// GPTQModel 7.7 loads both group layouts (gptq, AWQ) with its MoE module trees; only the gptq layout splits Phi-3's
-// gate_up_proj (transformers' AWQ layouts keep it fused, as the model does).
-ModuleTree TreeOf(const formats::CheckpointLayout& layout) {
-  return {layout.splitsFusedLinears, layout.feed == formats::Feed::Group};
-}
 
 bool Calibrated(Method m) { return m == Method::Gptq || m == Method::Awq; }
 
@@ -66,7 +49,8 @@ std::string BitsError(const formats::CheckpointLayout& layout, int bits) {
   return msg;
 }
 
-// Checks every linear against the options before any work, so a bad config fails at once, naming the layer.
+}  // namespace
+
 void Validate(const PipelineOptions& o, const runtime::Model& model) {
   const formats::CheckpointLayout& layout = formats::LayoutOf(o.layout);
   if (FeedOf(o.method) != layout.feed)
@@ -117,6 +101,8 @@ void Validate(const PipelineOptions& o, const runtime::Model& model) {
   }
 }
 
+namespace {
+
 // A linear kept as stored whose checkpoint name differs from the source's (GPTQModel 7.7's Mixtral tree writes the
 // router and skipped experts under mlp.): the same bytes under the written name.
 void RenameKept(const runtime::Model& model, const WorkingLayer& layer, TensorEdits& edits) {
@@ -128,18 +114,6 @@ void RenameKept(const runtime::Model& model, const WorkingLayer& layer, TensorEd
       edits.removed.insert(t->name);
       edits.added[s.name + part] =
           formats::OwnedTensor{s.name + part, t->dtype, t->shape, std::vector<uint8_t>(t->data, t->data + t->nbytes)};
-    }
-  }
-}
-
-// The skip list, and GPTQModel's "-:" dynamic keys (matched on the written name, as GPTQModel matches its modules).
-void MarkSkipped(WorkingLayer& layer, const PipelineOptions& o) {
-  for (LinearSlot& s : layer.slots) {
-    for (const std::string& key : o.skipModules)
-      s.skipped = s.skipped || Matches(s.name, key) || Matches(s.SourceName(), key);
-    if (!s.skipped && !o.dynamic.empty() && !s.Router()) {
-      const GptqModuleRule* rule = DynamicRuleFor(o, s.name);
-      s.skipped = rule && rule->skip;
     }
   }
 }
@@ -228,7 +202,7 @@ PipelineResult Quantize(const PipelineOptions& options, const std::function<void
     if (config.moe.experts > 0 && !config.moe.Sparse(i)) {
       for (const LinearSlot& s : layer.slots) {
         const bool listed = std::any_of(options.skipModules.begin(), options.skipModules.end(),
-                                        [&](const std::string& key) { return Matches(s.name, key); });
+                                        [&](const std::string& key) { return MatchesSkipKey(s.name, key); });
         if (s.skipped && !listed && (s.role == "gate" || s.role == "up" || s.role == "down"))
           keptDense.push_back(s.name);
       }

@@ -16,6 +16,10 @@
 #include "runtime/lora.h"
 #include "runtime/model_config.h"
 
+namespace quantstudio::runtime {
+class Model;
+}  // namespace quantstudio::runtime
+
 namespace quantstudio::pipeline {
 
 enum class Method { Rtn, Gptq, Awq, Nf4, Fp4, Int8 };
@@ -102,6 +106,10 @@ struct PipelineResult {
   double seconds = 0.0;
   std::vector<LayerReport> layers;
 };
+
+/** Checks every linear of `model` against the options before any work, so a bad config fails at once with a
+ *  quant::QuantError naming the layer. */
+void Validate(const PipelineOptions& options, const runtime::Model& model);
 
 /** Runs the whole pipeline. Throws quant::QuantError / io::IoError / std::runtime_error with an actionable
  *  message (naming the layer), or quant::Cancelled when ctx's flag was raised; nothing is left behind then. */

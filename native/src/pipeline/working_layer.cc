@@ -253,4 +253,8 @@ std::vector<uint8_t> EncodeFloats(const std::vector<float>& values, DType dtype)
   return bytes;
 }
 
+ModuleTree TreeOf(const formats::CheckpointLayout& layout) {
+  return {layout.splitsFusedLinears, layout.feed == formats::Feed::Group};
+}
+
 }  // namespace quantstudio::pipeline

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/dtype.h"
+#include "formats/layouts.h"
 #include "runtime/linear.h"
 #include "runtime/model.h"
 
@@ -86,6 +87,10 @@ struct ModuleTree {
    *  DescribeMoe); otherwise transformers 5.23's, whose routed experts bitsandbytes never converts. */
   bool moeExperts = false;
 };
+
+/** The tree of a layout: GPTQModel 7.7 loads both group layouts (gptq, AWQ) with its MoE module trees; only the gptq
+ *  layout splits Phi-3's gate_up_proj (transformers' AWQ layouts keep it fused, as the model does). */
+ModuleTree TreeOf(const formats::CheckpointLayout& layout);
 
 /** The module names of layer `index`'s linears and norms (Llama family or OPT naming) in `tree`. */
 WorkingLayer DescribeLayer(const runtime::Model& model, int64_t index, ModuleTree tree = {});

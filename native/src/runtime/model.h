@@ -100,6 +100,10 @@ class Model {
    *  on x [m × hidden] → out [m × hidden]; taps (optional) receives each linear's input. */
   void RunLayer(int64_t layer, const LayerLinears& linears, const LayerNorms& norms, const float* x, int64_t m,
                 float* out, LayerTaps* taps = nullptr) const;
+  /** The model's own linears of layer `index`, for RunLayer. */
+  LayerLinears layerLinears(int64_t index) const { return LinearsOf(layers_.at(static_cast<size_t>(index))); }
+  /** The final norm, OPT's project_out and lm_head on `rows` rows of the last layer's output → [rows × vocab]. */
+  void Head(const float* x, int64_t rows, float* logits) const;
   /** The attention block alone (h: the normed input) → its output after o_proj; taps->oIn when given. norms
    *  supplies the q/k norms where the model has them. out null: stops before o_proj (taps->oIn only). */
   void RunAttention(int64_t layer, const LayerLinears& linears, const LayerNorms& norms, const float* h, int64_t m,
@@ -163,8 +167,6 @@ class Model {
   void DecoderLayer(const LayerLinears& linears, const LayerNorms& norms, int64_t layerIndex, int64_t slot, float* x,
                     int64_t m, const std::vector<KvCache*>& caches, LayerTaps* taps) const;
   void CheckForward(const int32_t* ids, int64_t m, const std::vector<KvCache*>& caches) const;
-  /** The final norm, OPT's project_out and lm_head on `rows` rows of the last layer's output. */
-  void Head(const float* x, int64_t rows, float* logits) const;
 
   ModelConfig config_;
   std::unique_ptr<io::ModelWeights> weights_;
