@@ -14,13 +14,25 @@ import * as path from 'path';
 import { loadAddon } from './addon';
 import { CalibrationOptions, CalibrationWindows, calibrationWindows } from './calibration';
 import { cancelFlag } from './groupQuantized';
-import { planFromConfig, RuntimeConfig, readRuntimeConfigWithText } from '../model';
-import type { PipelinePlan, QuantAlgorithm } from '../model';
+import {
+  allocateBits,
+  checkBudget,
+  decoderLayersOf,
+  isMoeModel,
+  mixedPrecisionDefaults,
+  mixedPrecisionWidths,
+  planFromConfig,
+  RuntimeConfig,
+  readLocalModel,
+  readRuntimeConfigWithText,
+} from '../model';
+import type { BitsAllocation, JsonObject, MixedPrecisionOptions, PipelinePlan, QuantAlgorithm, WidthSensitivity } from '../model';
 import { TextTokenizer } from './tokenizer';
 import { engineAdapter, LoraModulePlan, readLoraAdapter } from './loraAdapter';
 
 // The plan is model knowledge (native/model/pipelinePlan.ts); the engine's callers keep importing it from here.
 export { planFromConfig, QuantizeConfigError } from '../model';
+import { QuantizeConfigError } from '../model';
 export type { PipelinePlan, QuantAlgorithm } from '../model';
 
 export interface QuantizeModelOptions {
@@ -39,6 +51,9 @@ export interface QuantizeModelOptions {
   maxShardBytes?: number;
   /** Merge then quantize: a PEFT LoRA adapter folder merged into the float weights (W += scale·B·A in fp32) first. */
   adapter?: string;
+  /** GPTQ: widen the most sensitive decoder layers to a bits-per-weight budget, written as `dynamic`
+   *  (native/model/bitsAllocation.ts). */
+  mixedPrecision?: MixedPrecisionOptions;
 }
 
 export interface LayerReport {
@@ -59,11 +74,11 @@ export interface LayerReport {
   raisedDamping?: { module: string; dampPercent: number }[];
 }
 
-export type QuantizePhase = 'tokenize' | 'load' | 'calibrate' | 'layer' | 'write' | 'done';
+export type QuantizePhase = 'tokenize' | 'allocate' | 'load' | 'calibrate' | 'layer' | 'write' | 'done';
 
 export interface QuantizeProgress {
   phase: QuantizePhase;
-  /** layer: layers done of total; write: tensors written of total. */
+  /** allocate and layer: layers done of total; write: tensors written of total. */
   done: number;
   total: number;
   /** phase 'layer': the layer just finished. */
@@ -82,6 +97,8 @@ export interface QuantizeModelResult {
   bytes: number;
   seconds: number;
   layers: LayerReport[];
+  /** With mixedPrecision: the layers widened and why; the written config's `dynamic` holds them. */
+  allocation?: BitsAllocation;
 }
 
 interface PipelineNativeOptions extends Omit<PipelinePlan, 'dataset'> {
@@ -102,6 +119,12 @@ export interface PipelineAddon {
     onProgress: (p: QuantizeProgress) => void,
     cancel: Int32Array,
   ): Promise<QuantizeModelResult>;
+  measureWidthSensitivity(
+    options: PipelineNativeOptions,
+    widths: number[],
+    onProgress: (done: number, total: number) => void,
+    cancel: Int32Array,
+  ): Promise<WidthSensitivity>;
 }
 
 function abortError(): Error {
@@ -121,32 +144,80 @@ export function planCalibration(source: string, plan: PipelinePlan, calibration:
 export async function quantizeModel(options: QuantizeModelOptions, control: QuantizeControl = {}): Promise<QuantizeModelResult> {
   const { onProgress, signal } = control;
   if (signal?.aborted) throw abortError();
-  const plan = planFromConfig(options.config, options.algorithm);
-  const { dataset: _dataset, ...engine } = plan;
   const source = path.resolve(options.model);
   const { config: model, text: sourceConfigJson } = readRuntimeConfigWithText(source);
-  const native: PipelineNativeOptions = {
-    ...engine,
-    source,
-    out: path.resolve(options.out),
-    overwrite: options.overwrite ?? false,
-    model,
-    sourceConfigJson,
-    maxShardBytes: options.maxShardBytes ?? 0,
-    ...(options.adapter === undefined ? {} : { lora: engineAdapter(readLoraAdapter(options.adapter)) }),
+  const nativeOptions = (config: Record<string, unknown>): PipelineNativeOptions => {
+    const { dataset: _dataset, ...engine } = planFromConfig(config, options.algorithm);
+    return {
+      ...engine,
+      source,
+      out: path.resolve(options.out),
+      overwrite: options.overwrite ?? false,
+      model,
+      sourceConfigJson,
+      maxShardBytes: options.maxShardBytes ?? 0,
+      ...(options.adapter === undefined ? {} : { lora: engineAdapter(readLoraAdapter(options.adapter)) }),
+    };
   };
+  const plan = planFromConfig(options.config, options.algorithm);
+  let windows: CalibrationWindows | undefined;
   if (plan.method === 'gptq' || plan.method === 'awq') {
     onProgress?.({ phase: 'tokenize', done: 0, total: 1 });
-    const windows = planCalibration(source, plan, options.calibration);
-    native.calibration = windows.ids;
-    native.seqLen = windows.seqlen;
+    windows = planCalibration(source, plan, options.calibration);
     if (signal?.aborted) throw abortError();
   }
   const addon: PipelineAddon = loadAddon();
+  const calibrated = (config: Record<string, unknown>, w: CalibrationWindows | undefined): PipelineNativeOptions => ({
+    ...nativeOptions(config),
+    ...(w ? { calibration: w.ids, seqLen: w.seqlen } : {}),
+  });
   try {
-    return await addon.quantizePipeline(native, (p) => onProgress?.(p), cancelFlag(signal));
+    let config = options.config;
+    let allocation: BitsAllocation | undefined;
+    if (options.mixedPrecision) {
+      allocation = await allocate(addon, options, plan, windows, calibrated, control);
+      config = { ...config, dynamic: allocation.dynamic };
+    }
+    const result = await addon.quantizePipeline(calibrated(config, windows), (p) => onProgress?.(p), cancelFlag(signal));
+    return allocation ? { ...result, allocation } : result;
   } catch (e) {
     if (e instanceof Error && e.message === 'cancelled') throw abortError();
     throw e;
   }
+}
+
+/** Measures each layer's sensitivity on the first `samples` calibration windows and spends the budget. */
+async function allocate(
+  addon: PipelineAddon,
+  options: QuantizeModelOptions,
+  plan: PipelinePlan,
+  windows: CalibrationWindows | undefined,
+  calibrated: (config: Record<string, unknown>, w: CalibrationWindows | undefined) => PipelineNativeOptions,
+  { onProgress, signal }: QuantizeControl,
+): Promise<BitsAllocation> {
+  const mixed = options.mixedPrecision!;
+  const config = options.config as JsonObject;
+  const { base, wide } = mixedPrecisionWidths(config, mixed);
+  if (plan.method !== 'gptq' || !windows) throw new QuantizeConfigError('mixedPrecision: GPTQ jobs only (they calibrate)');
+  if (options.adapter !== undefined) {
+    throw new QuantizeConfigError('mixedPrecision: not with an adapter (the sensitivity is measured on the model as stored)');
+  }
+  const { tensors } = await readLocalModel(path.resolve(options.model));
+  if (isMoeModel(tensors)) {
+    throw new QuantizeConfigError(
+      'mixed precision by sensitivity: Mixture-of-Experts models are not supported; give the widths as dynamic',
+    );
+  }
+  checkBudget(tensors, config, mixed);
+  const layerCount = decoderLayersOf(tensors).length;
+  const samples = Math.min(mixed.samples ?? mixedPrecisionDefaults.samples, windows.ids.length / windows.seqlen);
+  const scored: CalibrationWindows = { ...windows, ids: windows.ids.subarray(0, samples * windows.seqlen) };
+  onProgress?.({ phase: 'allocate', done: 0, total: layerCount });
+  const sensitivity = await addon.measureWidthSensitivity(
+    calibrated(options.config, scored),
+    [base, wide],
+    (done, total) => onProgress?.({ phase: 'allocate', done, total }),
+    cancelFlag(signal),
+  );
+  return allocateBits(tensors, config, mixed, sensitivity);
 }

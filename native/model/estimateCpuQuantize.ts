@@ -57,6 +57,10 @@ export interface CpuQuantizeOptions {
   trueSequential: boolean;
   /** GPTQ with GPTAQ: the full-precision model's activations and linear inputs ride along. */
   gptaq?: boolean;
+  /** GPTQ with mixedPrecision: the calibration windows each layer's sensitivity is measured on (0 or absent: none). Its
+   *  measurement holds three copies of those windows' activations and one layer's weights twice, under GPTQ's peak
+   *  while they are fewer than two thirds of the calibration windows (the default 16 of 128 is). */
+  mixedPrecisionSamples?: number;
   threads: number;
   /** Size of the model's tokenizer.json (loaded for calibration). */
   tokenizerBytes: number;

@@ -35,6 +35,10 @@ export interface QuantizeTimeOptions {
   /** GPTQ with GPTAQ (gptaq set): one more forward pass per layer (the full-precision model's), a cross moment per
    *  Hessian, and per linear its correction P (2·cols³) and a second lazy update. */
   gptaq?: boolean;
+  /** GPTQ with mixedPrecision (pipeline/width_sensitivity.cc): on this many windows, each layer rounded to two widths and
+   *  run with every layer after it and the head twice (the quantized and the full-precision rows), plus the
+   *  full-precision pass that feeds the layers and the one that gives the reference rows. */
+  mixedPrecisionSamples?: number;
   threads: number;
   calibrationTextBytes: number;
 }
@@ -148,6 +152,16 @@ export function quantizeWork(model: ResolvedModel, settings: QuantSettings, o: Q
     const attention = arch.layers * o.seqLen * arch.heads * arch.headDim;
     work.forwardFlop = passes * 2 * tokens * (forwardMacs + routers + attention);
     work.tokenizeByte = o.calibrationTextBytes;
+  }
+  const measured = gptq ? (o.mixedPrecisionSamples ?? 0) : 0;
+  if (measured > 0) {
+    const widths = 2;
+    const layerMacs = (forwardMacs + arch.layers * o.seqLen * arch.heads * arch.headDim) / arch.layers;
+    const layerPasses = (widths * arch.layers * (arch.layers + 1)) / 2 + 2 * arch.layers;
+    const heads = widths * arch.layers * 2 + 1;
+    const vocab = num(model.config.vocab_size);
+    work.forwardFlop += 2 * measured * o.seqLen * (layerPasses * layerMacs + heads * vocab * arch.hidden);
+    work.weightElement += widths * linears.filter(quantized).reduce((a, t) => a + t.shape[0]! * t.shape[1]!, 0);
   }
   if (awq && settings.method === 'awq') {
     const attentionMacs = o.seqLen * arch.heads * arch.headDim;

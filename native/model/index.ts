@@ -16,6 +16,15 @@ export {
 } from './tokenGrant';
 export type { TokenGrant } from './tokenGrant';
 export { planFromConfig, QuantizeConfigError } from './pipelinePlan';
+export {
+  allocateBits,
+  checkBudget,
+  decoderLayersOf,
+  layerDynamicKey,
+  mixedPrecisionDefaults,
+  mixedPrecisionWidths,
+} from './bitsAllocation';
+export type { BitsAllocation, LayerChoice, MixedPrecisionOptions, WidthSensitivity } from './bitsAllocation';
 export type { CalibrationDataset, PipelinePlan, QuantAlgorithm } from './pipelinePlan';
 export { dynamicPlan } from './gptqDynamicPlan';
 export { COMPRESSED_TENSORS, pythonBackendRecipe, recipeSource } from './pythonBackendRecipe';
@@ -46,7 +55,7 @@ export type { QuantSettings } from './quantSettings';
 export { quantizedLinearLayout, bnbQuantStateBytes } from './quantizedLayout';
 export { CHECKPOINT_LAYOUTS, checkpointLayout, isWritten, layoutOfSettings } from './checkpointLayouts';
 export type { CheckpointLayout, CheckpointLayoutTensor, LayoutFeed, LayoutName } from './checkpointLayouts';
-export { isQuantizableLinear, isSkipped, moduleOf } from './weightLayout';
+export { isMoeModel, isQuantizableLinear, isSkipped, moduleOf } from './weightLayout';
 export { estimateMemory, estimateWithSettings, compareMethods, kvCacheBytes, activationBytes, COMPARED_METHODS } from './estimate';
 export type { EstimateOptions, MemoryEstimate, BreakdownLine } from './estimate';
 export { estimateCpuMemory, estimateCpuWithSettings, cpuActivationBytes, cpuKvCacheBytes } from './estimateCpu';

@@ -10,6 +10,7 @@ import { estimateQuantizeTime } from './estimateQuantizeTime';
 import type { QuantizeTime } from './estimateQuantizeTime';
 import type { QuantSettings } from './quantSettings';
 import { humanBytes } from './units';
+import { mixedPrecisionDefaults } from './bitsAllocation';
 import type { JsonObject, ResolvedModel } from './types';
 
 /** The calibration a job gets when it names none (schemas/job.schema.json's defaults; the worker reads them too). */
@@ -38,6 +39,7 @@ export interface QuantizeJobFields {
   config: JsonObject;
   algorithm?: unknown;
   calibration?: unknown;
+  mixedPrecision?: unknown;
 }
 
 /** Estimate options from a job's fields; textBytes prices the calibration text the job will tokenize. */
@@ -59,10 +61,19 @@ export function quantizeJobOptions(
     seqLen: count(calibration.seqlen, calibrationDefaults.seqlen),
     trueSequential: job.config.true_sequential !== false,
     gptaq: job.config.gptaq !== undefined && job.config.gptaq !== null,
+    ...mixedPrecisionOf(job, algorithm, count(calibration.nsamples, calibrationDefaults.nsamples)),
     threads: machine.threads,
     tokenizerBytes: machine.tokenizerBytes,
     calibrationTextBytes: calibrated && calibration.tokens === undefined ? machine.textBytes(dataset) : 0,
   };
+}
+
+/** The windows a GPTQ job's mixedPrecision measures on: its samples (the schema's default) of the job's windows. */
+function mixedPrecisionOf(job: QuantizeJobFields, algorithm: string, windows: number): { mixedPrecisionSamples?: number } {
+  const m = job.mixedPrecision;
+  if (algorithm !== 'gptq' || typeof m !== 'object' || m === null) return {};
+  const samples = (m as JsonObject).samples;
+  return { mixedPrecisionSamples: Math.min(typeof samples === 'number' ? samples : mixedPrecisionDefaults.samples, windows) };
 }
 
 export function estimateQuantizeJob(model: ResolvedModel, settings: QuantSettings, o: CpuQuantizeOptions): Result<QuantizeJobEstimate> {

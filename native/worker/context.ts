@@ -15,7 +15,7 @@ export interface JobContext {
 
 /** What a handler returns; the worker adds ids, timing, model and environment. */
 export type HandlerOutput = Pick<RunResult, 'metrics'> &
-  Partial<Pick<RunResult, 'rows' | 'layers' | 'text' | 'output' | 'backend' | 'endpoint' | 'serving' | 'adapter'>> & {
+  Partial<Pick<RunResult, 'rows' | 'layers' | 'allocation' | 'text' | 'output' | 'backend' | 'endpoint' | 'serving' | 'adapter'>> & {
     model?: Partial<RunResult['model']>;
   };
 

@@ -36,6 +36,11 @@ export function checkBackendOptions(o: JsonObject, backend: JobBackend): void {
   }
   if (o.adapter !== undefined)
     refuse('adapter', 'is applied by the engine; the python backend does not load adapters (remove it, or use backend "engine")');
+  if (o.mixedPrecision !== undefined)
+    refuse(
+      'mixedPrecision',
+      'is measured and allocated by the engine; GPTQModel 7.7 takes widths only as written in dynamic (remove it, or use backend "engine")',
+    );
   for (const [key, engineDefault] of [
     ['kvCache', 'fp32'],
     ['lmHead', 'stored'],

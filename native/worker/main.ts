@@ -98,6 +98,7 @@ async function run(raw: unknown): Promise<RunResult> {
     ...(out.backend === undefined ? {} : { backend: out.backend }),
     ...(out.rows === undefined ? {} : { rows: out.rows }),
     ...(out.layers === undefined ? {} : { layers: out.layers }),
+    ...(out.allocation === undefined ? {} : { allocation: out.allocation }),
     ...(out.endpoint === undefined ? {} : { endpoint: out.endpoint }),
     ...(out.serving === undefined ? {} : { serving: out.serving }),
     ...(out.text === undefined ? {} : { text: out.text }),

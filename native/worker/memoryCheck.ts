@@ -45,7 +45,12 @@ export async function predictQuantizeJob(
   } catch {
     return undefined; // the job fails with the config's own message
   }
-  const fields = { config: job.config as ModelJson, algorithm: job.options.algorithm, calibration: job.options.calibration };
+  const fields = {
+    config: job.config as ModelJson,
+    algorithm: job.options.algorithm,
+    calibration: job.options.calibration,
+    mixedPrecision: job.options.mixedPrecision,
+  };
   const estimate = await predictFromFields(modelFolder, fields, env);
   if (estimate === undefined) return undefined;
   if (!estimate.ok) throw new JobFailure('INVALID_MODEL', formatModelError(estimate.error));

@@ -150,6 +150,20 @@ export interface LayerRecord {
   raisedDamping?: { module: string; dampPercent: number }[];
 }
 
+/** A mixed-precision job's choice (native/model/bitsAllocation.ts); the written config's `dynamic` holds it. */
+export interface AllocationRecord {
+  target: number;
+  bitsPerWeight: number;
+  baseBits: number;
+  wideBits: number;
+  /** Calibration windows measured, and the full-precision model's mean NLL on them. */
+  samples: number;
+  fpNll: number;
+  seconds: number;
+  /** Per decoder layer: KL divergence saved by the wide width (nats per token), bits per weight it costs, and whether it was widened. */
+  layers: { layer: string; gain: number; cost: number; widened: boolean }[];
+}
+
 export interface RunMetrics {
   perplexity?: number;
   tokens?: number;
@@ -189,6 +203,8 @@ export interface RunResult {
   serving?: ServingLevel[];
   /** Quantize jobs: each layer's time and reconstruction error, in order. */
   layers?: LayerRecord[];
+  /** Quantize jobs with mixedPrecision: the layers widened and why. */
+  allocation?: AllocationRecord;
   text?: string;
   output?: { folder: string; bytes: number };
   /** The PEFT LoRA adapter applied (generate, perplexity, benchmark) or merged before quantizing: its folder's name,

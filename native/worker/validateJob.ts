@@ -66,6 +66,8 @@ const OPTION_TABLE: Record<JobKind, Record<string, OptionSpec>> = {
     maxShardBytes: { type: 'positiveInteger' },
     /** Merge then quantize: a PEFT LoRA adapter folder merged into the float weights before quantizing. */
     adapter: { type: 'folder' },
+    /** GPTQ: widen the most sensitive layers to a bits-per-weight budget (handlers/quantize.ts checks its fields). */
+    mixedPrecision: { type: 'object' },
     evaluate: { type: 'object' },
     generate: { type: 'object' },
     text: { type: 'file' },

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The quantize job's predicted time (native/model/estimateQuantizeTime.ts, priced by native/model/quantizeSpeed.ts)
 // against real GPTQ jobs run through the job runner at one engine thread: tiny-llama with 128 × 256 calibration
-// tokens and the 349M random Llama (test/tools/random-llama.mjs) with 4 × 128 and 16 × 256 (and GPTAQ at 16 × 256), and AWQ on that model
+// tokens and the 349M random Llama (test/tools/random-llama.mjs) with 4 × 128 and 16 × 256 (and GPTAQ at 16 × 256, and
+// mixedPrecision's measurement at 4 × 128), and AWQ on that model
 // with 4 × 128, and on the Qwen3-30B-A3B shape cut to 2 layers (128 experts) with 16 × 256 (with fewer tokens some
 // expert gets none and GPTQModel's fallback sends the whole gate/up group to RTN, skipping its search). Time is compared as
 // CPU time (the worker's quantizeCpuSeconds against the prediction at one thread, where wall time is CPU time): a
@@ -31,9 +32,9 @@ const oneThread = { ...process.env, QUANTSTUDIO_THREADS: '1' };
 const log = (line) => process.stderr.write(`${line}\n`);
 const loadAverage = () => Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
 
-async function measure(label, model, calibration, config = GPTQ) {
+async function measure(label, model, calibration, config = GPTQ, options = {}) {
   const out = mkdtempSync(join(tmpdir(), 'qs-quantize-time-'));
-  const job = { kind: 'quantize', model, config, options: { out: join(out, 'model'), overwrite: true, calibration } };
+  const job = { kind: 'quantize', model, config, options: { out: join(out, 'model'), overwrite: true, calibration, ...options } };
   try {
     log(`quantize-time: ${label} …`);
     const predicted = await predictQuantizeJob(job, model, oneThread);
@@ -68,6 +69,13 @@ if (!process.argv.includes('tiny')) {
     await measure('random Llama 349M GPTQ 4-bit g128 (4×128)', big, { nsamples: 4, seqlen: 128 }),
     await measure('random Llama 349M GPTQ 4-bit g128 (16×256)', big, { nsamples: 16, seqlen: 256 }),
     await measure('random Llama 349M GPTQ 3-bit g128 + GPTAQ 0.25 (16×256)', big, { nsamples: 16, seqlen: 256 }, GPTAQ),
+    await measure(
+      'random Llama 349M GPTQ 3-bit g128, mixedPrecision 3.5 bits per weight measured on 4 windows (4×128)',
+      big,
+      { nsamples: 4, seqlen: 128 },
+      { ...GPTQ, bits: 3 },
+      { mixedPrecision: { bitsPerWeight: 3.5, samples: 4 } },
+    ),
     await measure('random Llama 349M AWQ 4-bit g128 (4×128)', big, { nsamples: 4, seqlen: 128 }, AWQ),
     await measure(
       'Qwen3-30B-A3B shape, 2 layers, AWQ 4-bit g128 (16×256)',

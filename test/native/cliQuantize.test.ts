@@ -8,6 +8,9 @@ import { after, describe, it } from 'node:test';
 import { quantstudio, repoRoot } from '../helpers/cli';
 import { parseShardSize } from '../../client/src/jobs/quantizeJobFile';
 import { RuntimeModel } from '../../native/lib/runtime';
+import type { RunResult } from '../../native/worker/protocol';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
 
 const repo = repoRoot;
 const demo = join(repo, 'examples', 'tiny-llama');
@@ -99,6 +102,71 @@ describe('quantstudio quantize', () => {
       readdirSync(scratch).filter((f) => f.includes('.tmp-')),
       [],
     );
+  });
+});
+
+describe('quantstudio quantize with mixedPrecision', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'qs-cli-mixed-'));
+  after(() => rmSync(scratch, { recursive: true, force: true }));
+  const jobFile = (name: string, extra: object): string => {
+    const file = join(scratch, `${name}.quant.json`);
+    const job = {
+      model: demo,
+      quantization_config: { quant_method: 'gptq', bits: 3, group_size: 128, sym: false, desc_act: false },
+      calibration: { nsamples: 8, seqlen: 64 },
+      output: `out-${name}`,
+      ...extra,
+    };
+    writeFileSync(file, JSON.stringify(job));
+    return file;
+  };
+
+  it('widens the layers the measurement picks, says so, and the run result (schema-valid) carries the allocation', () => {
+    const file = jobFile('auto', { mixedPrecision: { bitsPerWeight: 3.5, samples: 2 } });
+    const json = quantstudio(['quantize', file, '--json']);
+    assert.equal(json.status, 0, json.stderr);
+    const result = JSON.parse(json.stdout) as RunResult;
+    const ajv = new Ajv({ allErrors: true, strict: true });
+    addFormats(ajv);
+    const validate = ajv.compile(JSON.parse(readFileSync(join(repo, 'schemas', 'run-result.schema.json'), 'utf8')));
+    assert.ok(validate(result), JSON.stringify(validate.errors));
+    const a = result.allocation!;
+    assert.deepEqual([a.target, a.baseBits, a.wideBits, a.samples], [3.5, 3, 4, 2]);
+    const widened = a.layers.filter((l) => l.widened).map((l) => l.layer);
+    assert.equal(widened.length, 1);
+    const written = JSON.parse(readFileSync(join(scratch, 'out-auto', 'config.json'), 'utf8')) as {
+      quantization_config: { dynamic: object };
+    };
+    assert.deepEqual(Object.keys(written.quantization_config.dynamic), [`+:${widened[0]!.replace(/\./g, '\\.')}\\..*`]);
+
+    const text = quantstudio(['quantize', file, '--overwrite']);
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(
+      text.stdout,
+      new RegExp(
+        `mixed precision: ${widened[0]!.replace(/\./g, '\\.')} at 4 bits, the rest at 3: ${a.bitsPerWeight.toFixed(2).replace('.', '\\.')} bits per weight \\(budget 3\\.5\\)`,
+      ),
+    );
+  });
+
+  it('refuses a mistyped field and the python backend, leaving nothing', () => {
+    const typo = quantstudio(['quantize', jobFile('typo', { mixedPrecision: { bitsPerWeight: '3.5' } })]);
+    assert.equal(typo.status, 1);
+    assert.match(typo.stderr, /options\.mixedPrecision\.bitsPerWeight must be a positive number of bits per weight, got "3\.5"/);
+    const python = quantstudio([
+      'quantize',
+      jobFile('python', { mixedPrecision: { bitsPerWeight: 3.5 } }),
+      '--backend',
+      'python',
+      '--python',
+      process.execPath,
+    ]);
+    assert.equal(python.status, 1);
+    assert.match(
+      python.stderr,
+      /options\.mixedPrecision is measured and allocated by the engine; GPTQModel 7\.7 takes widths only as written in dynamic/,
+    );
+    for (const name of ['typo', 'python']) assert.ok(!existsSync(join(scratch, `out-${name}`)));
   });
 });
 

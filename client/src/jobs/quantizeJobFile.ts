@@ -70,6 +70,7 @@ export function jobFromJobFile(file: string): Job | string {
   if (value.format !== undefined) options.format = value.format;
   // Merge then quantize: a PEFT LoRA adapter folder, relative to the job file.
   if (typeof value.adapter === 'string') options.adapter = resolve(base, value.adapter);
+  if (value.mixedPrecision !== undefined) options.mixedPrecision = value.mixedPrecision; // the worker checks its fields
   if (isObject(value.calibration)) {
     const calibration = { ...value.calibration };
     // A dataset that is not a built-in name is a file path, relative to the job file.

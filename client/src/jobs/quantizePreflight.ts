@@ -27,7 +27,12 @@ export async function quantizePreflight(
 ): Promise<QuantizePreflight | undefined> {
   if (job.kind !== 'quantize' || job.config === undefined || !fs.existsSync(job.model)) return undefined;
   const env = workerEnv(threads, base);
-  const fields = { config: job.config as JsonObject, algorithm: job.options.algorithm, calibration: job.options.calibration };
+  const fields = {
+    config: job.config as JsonObject,
+    algorithm: job.options.algorithm,
+    calibration: job.options.calibration,
+    mixedPrecision: job.options.mixedPrecision,
+  };
   const estimate = await predictQuantizeJob(job.model, fields, env, jobFile === undefined ? undefined : path.dirname(jobFile));
   if (estimate === undefined || !estimate.ok) return undefined; // the job reports it with its own message
   const fit = memoryFit('quantize', estimate.value.memory, env);

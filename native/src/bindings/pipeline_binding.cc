@@ -1,7 +1,8 @@
-// quantizePipeline(options, onProgress?, cancel?) → Promise<{out, bytes, seconds, layers}>; the whole
-// pipeline runs off the JS thread (typed in native/lib/quantize.ts, which builds `options`). Progress
-// events: {phase, done, total, layer?: {name, seconds, error, errorKind}}. Cancel: set cancel[0] ≠ 0;
-// the promise then rejects with "cancelled" and no output folder is left.
+// quantizePipeline(options, onProgress?, cancel?) → Promise<{out, bytes, seconds, layers}>, and
+// measureWidthSensitivity(options, widths, onProgress?(done, total), cancel?) → Promise<{fpNll, samples, tokens,
+// layers: [{layer, kl}], seconds}> (pipeline/width_sensitivity.h); both run off the JS thread (typed in
+// native/lib/quantize.ts, which builds `options`). Progress events: {phase, done, total, layer?: {name, seconds, error,
+// errorKind}}. Cancel: set cancel[0] ≠ 0; the promise then rejects with "cancelled" and no output folder is left.
 #include <napi.h>
 
 #include <memory>
@@ -14,6 +15,7 @@
 #include "bindings/model_config_js.h"
 #include "bindings/register.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/width_sensitivity.h"
 
 namespace quantstudio {
 namespace {
@@ -57,14 +59,16 @@ DType ParseComputeDtype(Napi::Env env, const std::string& s) {
   throw Napi::RangeError::New(env, "computeDtype must be float16, bfloat16 or float32 (got \"" + s + "\")");
 }
 
-pipeline::PipelineOptions ReadOptions(const Napi::Object& o) {
+// `writes`: the options of a run that writes a checkpoint (out required); the sensitivity measurement writes nothing.
+pipeline::PipelineOptions ReadOptions(const Napi::Object& o, bool writes = true) {
   Napi::Env env = o.Env();
   using bindings::OptionBool;
   using bindings::OptionNumber;
   pipeline::PipelineOptions p;
   p.source = StringOption(o, "source", "");
   p.out = StringOption(o, "out", "");
-  if (p.source.empty() || p.out.empty()) throw Napi::TypeError::New(env, "source and out folders are required");
+  if (p.source.empty() || (writes && p.out.empty()))
+    throw Napi::TypeError::New(env, writes ? "source and out folders are required" : "the source folder is required");
   p.overwrite = OptionBool(o, "overwrite", false);
   if (!o.Get("model").IsObject()) throw Napi::TypeError::New(env, "model must be a runtime config object");
   p.model = bindings::ReadModelConfig(o.Get("model").As<Napi::Object>());
@@ -207,8 +211,52 @@ Napi::Value QuantizePipeline(const Napi::CallbackInfo& info) {
   return bindings::RunAsync(env, std::move(spec), info[1], info[2]);
 }
 
+Napi::Value SensitivityToJs(Napi::Env env, pipeline::WidthSensitivity& r) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("fpNll", r.fpNll);
+  o.Set("samples", static_cast<double>(r.samples));
+  o.Set("tokens", static_cast<double>(r.tokens));
+  o.Set("seconds", r.seconds);
+  Napi::Array layers = Napi::Array::New(env, r.layers.size());
+  for (size_t i = 0; i < r.layers.size(); ++i) {
+    Napi::Object l = Napi::Object::New(env);
+    l.Set("layer", r.layers[i].layer);
+    Napi::Array kl = Napi::Array::New(env, r.layers[i].kl.size());
+    for (size_t k = 0; k < r.layers[i].kl.size(); ++k) kl.Set(static_cast<uint32_t>(k), r.layers[i].kl[k]);
+    l.Set("kl", kl);
+    layers.Set(static_cast<uint32_t>(i), l);
+  }
+  o.Set("layers", layers);
+  return o;
+}
+
+Napi::Value MeasureWidthSensitivity(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject() || !info[1].IsArray())
+    throw Napi::TypeError::New(env, "measureWidthSensitivity needs an options object and an array of widths");
+  std::vector<int> widths;
+  const Napi::Array list = info[1].As<Napi::Array>();
+  for (uint32_t i = 0; i < list.Length(); ++i) widths.push_back(list.Get(i).ToNumber().Int32Value());
+  bindings::JobSpec<pipeline::WidthSensitivity, bindings::Steps> spec;
+  spec.work = [options = ReadOptions(info[0].As<Napi::Object>(), false), widths](
+                  const bindings::CancelFlag& cancel, const bindings::Report<bindings::Steps>& report) {
+    quant::JobContext ctx;
+    ctx.cancel = cancel.word();
+    return pipeline::MeasureWidthSensitivity(
+        options, widths,
+        [&](int64_t done, int64_t total) {
+          report({done, total});
+        },
+        ctx);
+  };
+  spec.toJs = SensitivityToJs;
+  spec.progressArgs = bindings::StepsArgs;
+  return bindings::RunAsync(env, std::move(spec), info[2], info[3]);
+}
+
 const Registration kRegistration([](Napi::Env env, Napi::Object exports) {
   exports.Set("quantizePipeline", Napi::Function::New(env, QuantizePipeline, "quantizePipeline"));
+  exports.Set("measureWidthSensitivity", Napi::Function::New(env, MeasureWidthSensitivity, "measureWidthSensitivity"));
 });
 
 }  // namespace

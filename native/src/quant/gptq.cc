@@ -105,6 +105,24 @@ std::vector<float> GptaqCorrection(const std::vector<double>& d, const std::vect
 
 }  // namespace
 
+std::vector<float> RoundToGrid(const float* w, int64_t rows, int64_t cols, const GptqOptions& options) {
+  const int maxq = (1 << options.bits) - 1;
+  const int64_t groupSize = options.groupSize == -1 ? cols : options.groupSize;
+  std::vector<float> out(static_cast<size_t>(rows * cols));
+  DefaultThreadPool().ParallelFor(static_cast<size_t>(rows), 4, [&](size_t begin, size_t end) {
+    for (int64_t r = static_cast<int64_t>(begin); r < static_cast<int64_t>(end); ++r) {
+      for (int64_t c0 = 0; c0 < cols; c0 += groupSize) {
+        const int64_t n = std::min(groupSize, cols - c0);
+        const float* x = w + r * cols + c0;
+        const RowGrid grid = FindGrid(x, n, maxq, options.sym, options.mse);
+        for (int64_t i = 0; i < n; ++i)
+          out[r * cols + c0 + i] = grid.scale * (QuantizeCode(x[i], grid, maxq) - grid.zero);
+      }
+    }
+  });
+  return out;
+}
+
 std::string ValidateGptqOptions(const GptqOptions& options, int64_t cols) {
   if (options.bits != 2 && options.bits != 3 && options.bits != 4 && options.bits != 8)
     return "bits must be 2, 3, 4 or 8 (got " + std::to_string(options.bits) + ")";

@@ -52,4 +52,8 @@ GptqResult QuantizeGptq(const float* w, int64_t rows, int64_t cols, const std::v
                         const GptqOptions& options, const GptqProgress& progress = nullptr,
                         const std::vector<double>* crossMoment = nullptr);
 
+/** w rounded to nearest on GPTQ's grid of `options` (bits, group size, sym, mse range search), dequantized: GPTQ
+ *  without error feedback. A quick stand-in for a width's error, e.g. to rank layers by sensitivity. */
+std::vector<float> RoundToGrid(const float* w, int64_t rows, int64_t cols, const GptqOptions& options);
+
 }  // namespace quantstudio::quant

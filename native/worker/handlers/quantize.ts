@@ -25,7 +25,8 @@ import { peakRssBytes } from '../environment';
 import { checkBackendOptions, jobBackend } from '../jobBackend';
 import { JobFailure } from '../jobFailure';
 import { OutputLock } from '../outputLock';
-import { BackendRecord, RunMetrics } from '../protocol';
+import { AllocationRecord, BackendRecord, JsonObject, RunMetrics } from '../protocol';
+import type { BitsAllocation, MixedPrecisionOptions } from '../../model';
 import { checkRunnable, quantizeOnPython } from './quantizePython';
 import { LayerProgress } from './quantizeProgress';
 
@@ -121,6 +122,7 @@ async function quantize(ctx: JobContext): Promise<HandlerOutput> {
     metrics.cudaMaxAllocatedBytes = r.memory.cudaMaxAllocatedBytes;
     return finish(ctx, { out: r.out, bytes: r.bytes }, { metrics, evalIds, seq, after, sample, backend: r.backend });
   }
+  const mixedPrecision = mixedPrecisionOf(o.mixedPrecision);
   const startedCpu = process.cpuUsage();
   const now = (): number => seconds(started);
   const calibration = (o.calibration ?? {}) as CalibrationOptions;
@@ -145,6 +147,7 @@ async function quantize(ctx: JobContext): Promise<HandlerOutput> {
         overwrite: (o.overwrite as boolean | undefined) ?? false,
         maxShardBytes: o.maxShardBytes as number | undefined,
         adapter,
+        ...(mixedPrecision ? { mixedPrecision } : {}),
       },
       {
         signal: ctx.signal,
@@ -183,8 +186,58 @@ async function quantize(ctx: JobContext): Promise<HandlerOutput> {
   );
   if (starved.length > 0)
     ctx.log('warn', `quantized round-to-nearest for too few calibration tokens (GPTQModel 7.7's fallback): ${starved.join(', ')}`);
+  const allocation = result.allocation && allocationRecord(result.allocation);
+  if (allocation) ctx.log('info', allocationMessage(allocation));
   const output = await finish(ctx, result, { metrics, evalIds, seq, after, sample, backend: { name: 'engine' } });
-  return { ...output, layers, ...(adapter === undefined ? {} : { adapter: adapterRecord(readLoraAdapter(adapter)) }) };
+  return {
+    ...output,
+    layers,
+    ...(allocation ? { allocation } : {}),
+    ...(adapter === undefined ? {} : { adapter: adapterRecord(readLoraAdapter(adapter)) }),
+  };
+}
+
+/** options.mixedPrecision checked field by field (schemas/job.schema.json), or undefined when the job has none. */
+function mixedPrecisionOf(value: unknown): MixedPrecisionOptions | undefined {
+  if (value === undefined) return undefined;
+  const m = value as JsonObject;
+  const bad = (key: string, expected: string): never => {
+    throw new JobFailure(
+      'INVALID_JOB',
+      `options.mixedPrecision.${key} must be ${expected}, got ${JSON.stringify(m[key])}`,
+      `options.mixedPrecision.${key}`,
+    );
+  };
+  const unknown = Object.keys(m).find((k) => !['bitsPerWeight', 'bits', 'samples'].includes(k));
+  if (unknown !== undefined) bad(unknown, 'absent (known: bitsPerWeight, bits, samples)');
+  const { bitsPerWeight, bits, samples } = m;
+  if (typeof bitsPerWeight !== 'number' || !(bitsPerWeight > 0)) bad('bitsPerWeight', 'a positive number of bits per weight');
+  if (bits !== undefined && !(typeof bits === 'number' && Number.isInteger(bits))) bad('bits', 'a width (3, 4 or 8)');
+  if (samples !== undefined && !(typeof samples === 'number' && Number.isInteger(samples) && samples > 0))
+    bad('samples', 'a positive integer');
+  return {
+    bitsPerWeight: bitsPerWeight as number,
+    ...(bits === undefined ? {} : { bits: bits as number }),
+    ...(samples === undefined ? {} : { samples: samples as number }),
+  };
+}
+
+function allocationRecord(a: BitsAllocation): AllocationRecord {
+  const { target, bitsPerWeight, baseBits, wideBits, samples, fpNll, seconds: s, layers } = a;
+  return { target, bitsPerWeight, baseBits, wideBits, samples, fpNll, seconds: s, layers };
+}
+
+/** "mixed precision: model.layers.0 widened to 4 bits (1 of 4 layers): 3.49 bits per weight, budget 3.5; ..." */
+export function allocationMessage(a: AllocationRecord): string {
+  const widened = a.layers.filter((l) => l.widened);
+  const names =
+    widened.length === 0 ? 'no layer fits the budget' : `${widened.map((l) => l.layer).join(', ')} widened to ${a.wideBits} bits`;
+  const ranked = [...a.layers].sort((x, y) => y.gain / y.cost - x.gain / x.cost);
+  const gains = ranked.map((l) => `${l.layer} ${(l.gain * 1e3).toFixed(2)}`).join(', ');
+  return (
+    `mixed precision: ${names} (${widened.length} of ${a.layers.length} layers): ${a.bitsPerWeight.toFixed(2)} bits per weight, ` +
+    `budget ${a.target}; KL divergence saved per token ×1e3, measured on ${a.samples} calibration windows in ${a.seconds.toFixed(1)} s: ${gains}`
+  );
 }
 
 interface Finishing {

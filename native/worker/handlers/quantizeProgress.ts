@@ -27,12 +27,24 @@ export class LayerProgress {
   private total = 0;
   private finished = false;
   private calibrated = false;
+  /** mixedPrecision's measurement, before the layers: when it started and the layers measured so far. */
+  private allocating: { started: number; last: number; done: number; total: number } | undefined;
 
   /** calibration: windows × tokens of the calibration set, named by the ticks once the engine says it calibrates. */
   constructor(private readonly calibration: { windows: number; tokens: number }) {}
 
   /** The event for an engine event; `now` in seconds. */
   onEngine(p: QuantizeProgress, now: number): ProgressEvent {
+    if (p.phase === 'allocate') {
+      this.allocating = { started: this.allocating?.started ?? now, last: now, done: p.done, total: p.total };
+      return {
+        phase: p.phase,
+        current: p.done,
+        total: p.total,
+        message: `sensitivity to the wider width measured on ${p.done} of ${p.total} layers`,
+      };
+    }
+    if (p.phase === 'load') this.allocating = undefined;
     if (p.phase === 'calibrate' || (p.phase === 'load' && this.layersStarted === undefined)) this.layersStarted = this.layerStarted = now;
     if (p.phase === 'calibrate') this.calibrated = true;
     if (p.phase === 'write' || p.phase === 'done') this.finished = true;
@@ -53,6 +65,12 @@ export class LayerProgress {
 
   /** The tick between engine events, or undefined before the layers start and after the last one. */
   tick(now: number, layers: number): ProgressEvent | undefined {
+    const a = this.allocating;
+    if (a && a.done < a.total) {
+      const message = `measuring model.layers.${a.done}'s sensitivity to the wider width, ${Math.floor(now - a.last)} s so far`;
+      const eta = a.done > 0 ? Math.max(0, ((a.last - a.started) / a.done) * (a.total - a.done) - (now - a.last)) : undefined;
+      return { phase: 'allocate', current: a.done, total: a.total, message, ...(eta === undefined ? {} : { etaSeconds: eta }) };
+    }
     if (this.layersStarted === undefined || this.finished) return undefined;
     const total = this.total || layers;
     if (this.done >= total) return undefined;

@@ -51,3 +51,32 @@ test('without calibration (RTN, bitsandbytes) the ticks start at load and say no
     'model.layers.1: 0.50 s, reconstruction error 2.500e-1 (weights)',
   );
 });
+
+test("mixed precision's measurement ticks name the layer measured and the time left, and stop once the layers start", () => {
+  const p = new LayerProgress({ windows: 128, tokens: 256 });
+  assert.deepEqual(p.onEngine({ phase: 'allocate', done: 0, total: 4 }, 1), {
+    phase: 'allocate',
+    current: 0,
+    total: 4,
+    message: 'sensitivity to the wider width measured on 0 of 4 layers',
+  });
+  assert.deepEqual(p.tick(4.5, 4), {
+    phase: 'allocate',
+    current: 0,
+    total: 4,
+    message: "measuring model.layers.0's sensitivity to the wider width, 3 s so far",
+  });
+  p.onEngine({ phase: 'allocate', done: 1, total: 4 }, 9);
+  assert.deepEqual(p.tick(11, 4), {
+    phase: 'allocate',
+    current: 1,
+    total: 4,
+    message: "measuring model.layers.1's sensitivity to the wider width, 2 s so far",
+    etaSeconds: 8 * 3 - 2,
+  });
+  p.onEngine({ phase: 'allocate', done: 4, total: 4 }, 30);
+  assert.equal(p.tick(31, 4), undefined, 'measured: quiet until the quantization starts');
+  p.onEngine({ phase: 'load', done: 0, total: 1 }, 32);
+  p.onEngine({ phase: 'calibrate', done: 0, total: 1 }, 33);
+  assert.equal(p.tick(35, 4)?.message, 'model.layers.0 running on 128 calibration windows of 256 tokens, 2 s so far');
+});

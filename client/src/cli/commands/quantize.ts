@@ -14,6 +14,13 @@ import type { Job, RunResult } from '../../jobs';
 function summary(run: RunResult): string {
   const m = run.metrics;
   const lines = [`wrote ${run.output?.folder} (${humanBytes(run.output?.bytes ?? 0, 2)}) in ${(m.quantizeSeconds ?? 0).toFixed(1)} s`];
+  const a = run.allocation;
+  if (a) {
+    const widened = a.layers.filter((l) => l.widened).map((l) => l.layer);
+    const which =
+      widened.length === 0 ? 'no layer fits the budget' : `${widened.join(', ')} at ${a.wideBits} bits, the rest at ${a.baseBits}`;
+    lines.push(`mixed precision: ${which}: ${a.bitsPerWeight.toFixed(2)} bits per weight (budget ${a.target})`);
+  }
   if (m.perplexityBefore !== undefined) lines.push(`perplexity before ${m.perplexityBefore.toFixed(4)}`);
   if (m.perplexityAfter !== undefined) {
     const delta = m.perplexityDelta !== undefined ? ` (${m.perplexityDelta >= 0 ? '+' : ''}${m.perplexityDelta.toFixed(4)})` : '';
