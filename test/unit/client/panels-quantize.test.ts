@@ -118,3 +118,31 @@ test('modules whose damping was raised are listed with the damp_percent used; ru
   ]);
   assert.doesNotMatch(quantizeBody({ ...base, layers: layers.slice(1, 2) }), /raised-damping/);
 });
+
+test("a mixedPrecision run shows each layer's measured saving, its cost and the width it got", () => {
+  const base = fixtureRun('quantize');
+  const allocation = {
+    target: 3.5,
+    bitsPerWeight: 3.494140625,
+    baseBits: 3,
+    wideBits: 4,
+    samples: 16,
+    fpNll: 3.064,
+    seconds: 8.2,
+    layers: [
+      { layer: 'model.layers.0', gain: 0.026, cost: 0.251953125, widened: true },
+      { layer: 'model.layers.<1>', gain: 0.0121, cost: 0.251953125, widened: false },
+    ],
+  };
+  const table = byTestId(quantizeBody({ ...base, allocation }), 'allocation');
+  assert.match(
+    table,
+    /<caption>Mixed precision: 3\.49 bits per weight \(budget 3\.5\), layers widened by KL divergence from the full-precision model saved per bit, measured on 16 calibration windows<\/caption>/,
+  );
+  assert.deepEqual(tableCells(table), [
+    ['Layer', 'Divergence saved (×1e-3 nats/token)', 'Bits per weight it costs', 'Width'],
+    ['model.layers.0', '26.00', '0.252', '4 bits'],
+    ['model.layers.<1>', '12.10', '0.252', '3 bits'],
+  ]);
+  assert.doesNotMatch(quantizeBody(base), /data-testid="allocation"/);
+});

@@ -59,12 +59,33 @@ ${rows.join('\n')}
 </table>`;
 }
 
+/** A mixedPrecision run's measurement: each layer's divergence saved by the wider width, its cost and the choice. */
+export function allocationTable(run: RunResult): string {
+  const a = run.allocation;
+  if (!a) return '';
+  const rows = a.layers.map((l) => {
+    const cells = [(l.gain * 1e3).toFixed(2), l.cost.toFixed(3)].map((v) => `<td class="number">${v}</td>`).join('');
+    return `<tr><th scope="row">${escapeHtml(l.layer)}</th>${cells}<td>${l.widened ? a.wideBits : a.baseBits} bits</td></tr>`;
+  });
+  const caption =
+    `Mixed precision: ${a.bitsPerWeight.toFixed(2)} bits per weight (budget ${a.target}), layers widened by KL divergence ` +
+    `from the full-precision model saved per bit, measured on ${a.samples} calibration windows`;
+  const head = ['Layer', 'Divergence saved (×1e-3 nats/token)', 'Bits per weight it costs', 'Width'];
+  return `<table data-testid="allocation">
+<caption>${caption}</caption>
+<thead><tr>${head.map((h) => `<th scope="col">${h}</th>`).join('')}</tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody>
+</table>`;
+}
+
 export function quantizeBody(run: RunResult): string {
   const sample =
     run.text === undefined
       ? ''
       : `\n<h2>Sample from the quantized model</h2>\n<pre data-testid="sample-text">${escapeHtml(run.text)}</pre>`;
-  const tables = [finishedLayerTable(run), raisedDampingTable(run), expertTokenTable(run)].filter((t) => t !== '');
+  const tables = [allocationTable(run), finishedLayerTable(run), raisedDampingTable(run), expertTokenTable(run)].filter((t) => t !== '');
   return `${summaryTable(run)}\n${actionButtons(run)}${sample}${tables.map((t) => `\n${t}`).join('')}`;
 }
 
