@@ -2,6 +2,7 @@
 // that README.md's quality table and the advisor's quality predictions both read. Rows are measured by
 // test/bench/quality.mjs; nothing here is estimated.
 import table from './quantQuality.json';
+import type { MixedPrecisionOptions } from './bitsAllocation';
 import type { JsonObject } from './types';
 
 export interface QualityRow {
@@ -19,6 +20,8 @@ export interface QualityRow {
   config?: JsonObject;
   /** "rtn": round to nearest into the config's format (job file `algorithm`). */
   algorithm?: 'rtn';
+  /** The job file's `mixedPrecision`: the layers widened are measured (bitsAllocation.ts); bitsPerWeight is what it reached. */
+  mixedPrecision?: MixedPrecisionOptions;
   perplexity: number;
   quantizeSeconds: number | null;
   /** The upstream libraries' figures on the same model and calibration, as the README shows them. */

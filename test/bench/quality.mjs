@@ -34,7 +34,7 @@ try {
     if (m.config) {
       folder = join(scratch, m.label.replace(/\W+/g, '-'));
       const t = process.hrtime.bigint();
-      await quantizeModel({ model: source, config: m.config, algorithm: m.algorithm, out: folder });
+      await quantizeModel({ model: source, config: m.config, algorithm: m.algorithm, out: folder, mixedPrecision: m.mixedPrecision });
       quantizeSeconds = Number(process.hrtime.bigint() - t) / 1e9;
     }
     const r = await openModel(folder).perplexity(ids, { seq: 256 });
