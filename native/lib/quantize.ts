@@ -18,7 +18,6 @@ import {
   allocateBits,
   checkBudget,
   decoderLayersOf,
-  isMoeModel,
   mixedPrecisionDefaults,
   mixedPrecisionWidths,
   planFromConfig,
@@ -203,11 +202,6 @@ async function allocate(
     throw new QuantizeConfigError('mixedPrecision: not with an adapter (the sensitivity is measured on the model as stored)');
   }
   const { tensors } = await readLocalModel(path.resolve(options.model));
-  if (isMoeModel(tensors)) {
-    throw new QuantizeConfigError(
-      'mixed precision by sensitivity: Mixture-of-Experts models are not supported; give the widths as dynamic',
-    );
-  }
   checkBudget(tensors, config, mixed);
   const layerCount = decoderLayersOf(tensors).length;
   const samples = Math.min(mixed.samples ?? mixedPrecisionDefaults.samples, windows.ids.length / windows.seqlen);

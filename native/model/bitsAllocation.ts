@@ -108,13 +108,20 @@ export function decoderLayersOf(tensors: readonly TensorMeta[]): string[] {
   return [...byIndex.entries()].sort((a, b) => a[0] - b[0]).map(([, name]) => name);
 }
 
-/** The budget's bounds on this model: all layers at the base width, all at the wide one. Throws a QuantizeConfigError
- *  naming both when the target lies outside them. */
+/** The bits per weight this model stores with every decoder layer at the config's width and with every one at the wide width. */
+export function budgetRange(
+  tensors: readonly TensorMeta[],
+  config: JsonObject,
+  options: Pick<MixedPrecisionOptions, 'bits'>,
+): { low: number; high: number } {
+  const { wide } = mixedPrecisionWidths(config, { bitsPerWeight: 0, ...options });
+  return { low: bitsPerWeight(tensors, config), high: bitsPerWeight(tensors, withWidened(config, decoderLayersOf(tensors), wide)) };
+}
+
+/** Throws a QuantizeConfigError naming both ends of budgetRange when the target lies outside [low, high). */
 export function checkBudget(tensors: readonly TensorMeta[], config: JsonObject, options: MixedPrecisionOptions): void {
   const { wide } = mixedPrecisionWidths(config, options);
-  const layers = decoderLayersOf(tensors);
-  const low = bitsPerWeight(tensors, config);
-  const high = bitsPerWeight(tensors, withWidened(config, layers, wide));
+  const { low, high } = budgetRange(tensors, config, options);
   const t = options.bitsPerWeight;
   if (!(t >= low && t < high)) {
     throw new QuantizeConfigError(

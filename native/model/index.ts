@@ -18,6 +18,7 @@ export type { TokenGrant } from './tokenGrant';
 export { planFromConfig, QuantizeConfigError } from './pipelinePlan';
 export {
   allocateBits,
+  budgetRange,
   checkBudget,
   decoderLayersOf,
   layerDynamicKey,
@@ -55,7 +56,7 @@ export type { QuantSettings } from './quantSettings';
 export { quantizedLinearLayout, bnbQuantStateBytes } from './quantizedLayout';
 export { CHECKPOINT_LAYOUTS, checkpointLayout, isWritten, layoutOfSettings } from './checkpointLayouts';
 export type { CheckpointLayout, CheckpointLayoutTensor, LayoutFeed, LayoutName } from './checkpointLayouts';
-export { isMoeModel, isQuantizableLinear, isSkipped, moduleOf } from './weightLayout';
+export { isQuantizableLinear, isSkipped, moduleOf } from './weightLayout';
 export { estimateMemory, estimateWithSettings, compareMethods, kvCacheBytes, activationBytes, COMPARED_METHODS } from './estimate';
 export type { EstimateOptions, MemoryEstimate, BreakdownLine } from './estimate';
 export { estimateCpuMemory, estimateCpuWithSettings, cpuActivationBytes, cpuKvCacheBytes } from './estimateCpu';

@@ -1,6 +1,7 @@
 // Mixed precision by sensitivity on the demo model: the engine's per-layer divergence against the same figure computed
 // here from a checkpoint that quantizes that layer alone, the allocation written as `dynamic` into a checkpoint whose
-// tensors carry the chosen widths, and the refusals (budget out of range, MoE, cancel) that leave nothing behind.
+// tensors carry the chosen widths (a Mixture-of-Experts layer's experts too), and the refusals (budget out of range,
+// cancel) that leave nothing behind.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
@@ -10,7 +11,7 @@ import { loadAddon } from '../../native/lib/addon';
 import { readSafetensorsHeader } from '../../native/lib/io';
 import { planCalibration, planFromConfig, quantizeModel } from '../../native/lib/quantize';
 import { openModel } from '../../native/lib/runtime';
-import { readRuntimeConfigWithText } from '../../native/model';
+import { budgetRange, decoderLayersOf, readLocalModel, readRuntimeConfigWithText } from '../../native/model';
 import { removeTempDirs, tempDir } from './pipeline-fixtures';
 import { goldenModels } from './runtime-fixtures';
 
@@ -192,21 +193,36 @@ test('a budget outside the model’s range is refused before any work, naming bo
   assert.deepEqual(fs.readdirSync(parent), []);
 });
 
-test('on a Mixture-of-Experts model it is refused, leaving nothing', async () => {
-  const moe = goldenModels.find((m) => m.name === 'mixtral-random')!;
-  const parent = tempDir('mixed-moe');
-  await assert.rejects(
-    quantizeModel({
+for (const name of ['mixtral-random', 'qwen3-moe-random']) {
+  test(`on a Mixture-of-Experts model (${name}) a widened layer's experts take the wide width, and the checkpoint runs`, async () => {
+    const moe = goldenModels.find((m) => m.name === name)!;
+    const config = { quant_method: 'gptq', bits: 3, group_size: 32, desc_act: false, sym: true };
+    const { tensors } = await readLocalModel(moe.dir);
+    const { low, high } = budgetRange(tensors, config, {});
+    const layers = decoderLayersOf(tensors).length;
+    const out = path.join(tempDir(`mixed-${name}`), 'out');
+    // Room for one layer of the model's layers.
+    const bitsPerWeight = low + (high - low) / layers + 1e-6;
+    const r = await quantizeModel({
       model: moe.dir,
-      config: { quant_method: 'gptq', bits: 3, group_size: 32, desc_act: false, sym: true },
-      out: path.join(parent, 'out'),
-      calibration: { tokens: Array.from({ length: 256 }, (_, i) => (i * 7919 + 13) % 1000), nsamples: 4, seqlen: 64 },
-      mixedPrecision: { bitsPerWeight: 3.7 },
-    }),
-    /mixed precision by sensitivity: Mixture-of-Experts models are not supported; give the widths as dynamic/,
-  );
-  assert.deepEqual(fs.readdirSync(parent), []);
-});
+      config,
+      out,
+      calibration: { tokens: Array.from({ length: 1024 }, (_, i) => (i * 7919 + 13) % 1000), nsamples: 16, seqlen: 64 },
+      mixedPrecision: { bitsPerWeight, samples: 4 },
+    });
+    const a = r.allocation!;
+    assert.equal(a.layers.length, layers);
+    const widened = a.layers.filter((l) => l.widened).map((l) => l.layer);
+    assert.equal(widened.length, 1, JSON.stringify(a.layers));
+    const { widths, bpw } = storedBitsPerWeight(out);
+    assert.ok(Math.abs(bpw - a.bitsPerWeight) < 1e-9, `stored ${bpw}, allocation ${a.bitsPerWeight}`);
+    const experts = [...widths].filter(([m]) => m.includes('.experts.'));
+    assert.ok(experts.length > 0);
+    for (const [module, bits] of widths) assert.equal(bits, module.startsWith(`${widened[0]}.`) ? 4 : 3, module);
+    const logits = await openModel(out).logits([1, 2, 3]);
+    assert.ok(logits.every(Number.isFinite));
+  });
+}
 
 test('cancelled while measuring, it stops there and leaves no output', async () => {
   const parent = tempDir('mixed-cancel');

@@ -118,16 +118,14 @@ class DivergenceMeter {
   Windows fpFinal_;  // the windows' last-layer outputs in full precision
 };
 
-// The layer's quantized slots rounded to `bits` on the job's grid (a dynamic rule's own bits win), from `original`.
-void RoundLayer(WorkingLayer& layer, const std::vector<std::vector<float>>& original, const PipelineOptions& o,
-                int bits) {
-  for (size_t k = 0; k < layer.slots.size(); ++k) {
-    LinearSlot& s = layer.slots[k];
+// The layer's quantized slots rounded in place to `bits` on the job's grid (a dynamic rule's own bits win).
+void RoundLayer(WorkingLayer& layer, const PipelineOptions& o, int bits) {
+  for (LinearSlot& s : layer.slots) {
     if (s.skipped || s.Router() || !s.linear) continue;
     quant::GptqOptions g = GptqOptionsFor(o, s.name);
     const GptqModuleRule* rule = o.dynamic.empty() ? nullptr : DynamicRuleFor(o, s.name);
     if (!rule || rule->bits <= 0) g.bits = bits;
-    s.linear->weight = quant::RoundToGrid(original[k].data(), s.linear->outFeatures(), s.linear->inFeatures(), g);
+    s.linear->weight = quant::RoundToGrid(s.linear->weight.data(), s.linear->outFeatures(), s.linear->inFeatures(), g);
   }
 }
 
@@ -144,9 +142,6 @@ WidthSensitivity MeasureWidthSensitivity(const PipelineOptions& options, const s
   std::unique_ptr<runtime::Model> model = runtime::Model::Load(options.source, options.model);
   Validate(options, *model);
   const runtime::ModelConfig& config = model->config();
-  if (config.moe.experts > 0)
-    throw quant::QuantError(
-        "mixed precision by sensitivity: Mixture-of-Experts models are not supported; give the widths as dynamic");
   const int64_t hidden = config.hiddenSize;
   Windows in;
   in.seqLen = options.seqLen;
@@ -163,15 +158,13 @@ WidthSensitivity MeasureWidthSensitivity(const PipelineOptions& options, const s
   const ModuleTree tree = TreeOf(formats::LayoutOf(options.layout));
   for (int64_t i = 0; i < config.layers; ++i) {
     ctx.CheckCancelled();
-    WorkingLayer layer = DescribeLayer(*model, i, tree);
-    MarkSkipped(layer, options);
-    LoadWeights(*model, layer, true);  // skipped slots too: the layer runs whole
-    std::vector<std::vector<float>> original(layer.slots.size());
-    for (size_t k = 0; k < layer.slots.size(); ++k)
-      if (layer.slots[k].linear) original[k] = layer.slots[k].linear->weight;
-    LayerWidthLoss loss{layer.name, {}};
+    LayerWidthLoss loss{DescribeLayer(*model, i, tree).name, {}};
     for (int bits : widths) {
-      RoundLayer(layer, original, options, bits);
+      // A fresh fp32 copy per width (skipped slots too: the layer runs whole), so one layer's weights are held once.
+      WorkingLayer layer = DescribeLayer(*model, i, tree);
+      MarkSkipped(layer, options);
+      LoadWeights(*model, layer, true);
+      RoundLayer(layer, options, bits);
       loss.kl.push_back(meter.FromLayer(i, layer.View(), layer.norms, in, ctx));
     }
     result.layers.push_back(std::move(loss));
