@@ -58,7 +58,7 @@ export interface CpuQuantizeOptions {
   /** GPTQ with GPTAQ: the full-precision model's activations and linear inputs ride along. */
   gptaq?: boolean;
   /** GPTQ with mixedPrecision: the calibration windows each layer's sensitivity is measured on (0 or absent: none). Its
-   *  measurement holds three copies of those windows' activations and one layer's weights twice, under GPTQ's peak
+   *  measurement holds three copies of those windows' activations and one layer's fp32 weights, under GPTQ's peak
    *  while they are fewer than two thirds of the calibration windows (the default 16 of 128 is). */
   mixedPrecisionSamples?: number;
   threads: number;

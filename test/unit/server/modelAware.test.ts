@@ -499,6 +499,35 @@ describe('model-aware diagnostics', () => {
     );
   });
 
+  it("a job's mixedPrecision budget outside what the model stores at the two widths is flagged where it is written", async () => {
+    const withBudget = (mixedPrecision: object, config: object = { quant_method: 'gptq', bits: 3, group_size: 128, sym: false }): string =>
+      `${JSON.stringify({ model: '../tiny-llama', quantization_config: config, mixedPrecision }, null, 2)}\n`;
+    const budget = async (text: string): Promise<Array<[number | undefined, string, string]>> =>
+      (await modelDiagnostics(jobPath, text))
+        .filter((d) => d.code === 'model/mixed-precision-budget')
+        .map((d) => [d.severity, d.message, text.split('\n')[d.range.start.line]!.trim()]);
+    const tiny = '../tiny-llama';
+    assert.deepEqual(await budget(withBudget({ bitsPerWeight: 3.5 })), []);
+    assert.deepEqual(await budget(withBudget({ bitsPerWeight: 4.3 })), [
+      [
+        1,
+        `${tiny}: mixedPrecision.bitsPerWeight 4.3: this model stores 3.24 bits per weight at bits 3 and 4.25 at 4; give a budget ` +
+          "from 3.24 to below 4.25 (QuantStudio's engine refuses the job before any work).",
+        '"bitsPerWeight": 4.3',
+      ],
+    ]);
+    assert.deepEqual(await budget(withBudget({ bitsPerWeight: 4.3, bits: 8 })), []);
+    assert.deepEqual(
+      (await budget(withBudget({ bitsPerWeight: 4.5, bits: 3 }))).map(([, m, line]) => [m.split(' (')[0], line]),
+      [[`${tiny}: mixedPrecision.bits: give a width GPTQ stores above the config's bits 3`, '"bits": 3']],
+    );
+    const awq = await budget(withBudget({ bitsPerWeight: 4.5 }, { quant_method: 'awq', bits: 4, group_size: 128 }));
+    assert.deepEqual(
+      awq.map(([, , line]) => line),
+      ['"mixedPrecision": {'],
+    );
+  });
+
   it('MoE models: AWQ and GPTQ on one are not refused, an unsupported MoE field is named, expert and router names are modules', async () => {
     const mixtral = join(repo, 'test', 'fixtures', 'mixtral-random');
     const text = job(

@@ -15,6 +15,7 @@ import { currentModel, settledModel } from './documentModel';
 import type { DocumentModel } from './documentModel';
 import { estimateSite } from './estimateFor';
 import type { EstimateSettings, SiteEstimateResult } from './estimateFor';
+import { mixedPrecisionBudgetFindings } from './mixedPrecisionBudget';
 import { modelView } from './modelView';
 import type { ModelView } from './modelView';
 import { modelReferencesOf } from './reference';
@@ -148,6 +149,7 @@ export class ModelAwareness {
       const bound = modelRules.map((rule) => bindToModel(rule, { view, ownCheckpoint: reference.origin === 'own-folder' }));
       findings.push(...ruleFindings(bound, site, siteLocator(parsed, i)));
     });
+    findings.push(...mixedPrecisionBudgetFindings(parsed, view));
     return findings;
   }
 }
