@@ -21,6 +21,7 @@ import {
   mixedPrecisionDefaults,
   mixedPrecisionWidths,
   planFromConfig,
+  QuantizeConfigError,
   RuntimeConfig,
   readLocalModel,
   readRuntimeConfigWithText,
@@ -31,7 +32,6 @@ import { engineAdapter, LoraModulePlan, readLoraAdapter } from './loraAdapter';
 
 // The plan is model knowledge (native/model/pipelinePlan.ts); the engine's callers keep importing it from here.
 export { planFromConfig, QuantizeConfigError } from '../model';
-import { QuantizeConfigError } from '../model';
 export type { PipelinePlan, QuantAlgorithm } from '../model';
 
 export interface QuantizeModelOptions {
