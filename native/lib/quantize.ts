@@ -17,6 +17,8 @@ import { cancelFlag } from './groupQuantized';
 import {
   allocateBits,
   checkBudget,
+  checkSignRound,
+  checkSignRoundModel,
   decoderLayersOf,
   mixedPrecisionDefaults,
   mixedPrecisionWidths,
@@ -25,8 +27,18 @@ import {
   RuntimeConfig,
   readLocalModel,
   readRuntimeConfigWithText,
+  resolveSignRound,
 } from '../model';
-import type { BitsAllocation, JsonObject, MixedPrecisionOptions, PipelinePlan, QuantAlgorithm, WidthSensitivity } from '../model';
+import type {
+  BitsAllocation,
+  JsonObject,
+  MixedPrecisionOptions,
+  PipelinePlan,
+  QuantAlgorithm,
+  SignRoundOptions,
+  SignRoundPlan,
+  WidthSensitivity,
+} from '../model';
 import { TextTokenizer } from './tokenizer';
 import { engineAdapter, LoraModulePlan, readLoraAdapter } from './loraAdapter';
 
@@ -53,6 +65,8 @@ export interface QuantizeModelOptions {
   /** GPTQ: widen the most sensitive decoder layers to a bits-per-weight budget, written as `dynamic`
    *  (native/model/bitsAllocation.ts). */
   mixedPrecision?: MixedPrecisionOptions;
+  /** GPTQ: learned rounding (AutoRound's SignRound) instead of GPTQ's error feedback (native/model/signRound.ts). */
+  signRound?: SignRoundOptions;
 }
 
 export interface LayerReport {
@@ -71,9 +85,12 @@ export interface LayerReport {
   /** GPTQ modules whose Hessian factorised only with more damping than damp_percent (GPTQModel 7.7's
    *  damp_auto_increment), with the damping used. */
   raisedDamping?: { module: string; dampPercent: number }[];
+  /** signRound: the batch's mean squared output error at round-to-nearest (the first iteration) and at the kept one. */
+  signRound?: { startLoss: number; bestLoss: number; bestIteration: number };
 }
 
-export type QuantizePhase = 'tokenize' | 'allocate' | 'load' | 'calibrate' | 'layer' | 'write' | 'done';
+/** 'round': signRound's iterations on the layer being tuned (done of total). */
+export type QuantizePhase = 'tokenize' | 'allocate' | 'load' | 'calibrate' | 'round' | 'layer' | 'write' | 'done';
 
 export interface QuantizeProgress {
   phase: QuantizePhase;
@@ -110,6 +127,8 @@ interface PipelineNativeOptions extends Omit<PipelinePlan, 'dataset'> {
   calibration?: Int32Array;
   seqLen?: number;
   maxShardBytes?: number;
+  /** GPTQ with learned rounding; absent: GPTQ's error feedback. */
+  signRound?: SignRoundPlan;
 }
 
 export interface PipelineAddon {
@@ -159,6 +178,13 @@ export async function quantizeModel(options: QuantizeModelOptions, control: Quan
     };
   };
   const plan = planFromConfig(options.config, options.algorithm);
+  // Before tokenizing: a config learned rounding cannot run costs no work.
+  let signRound: SignRoundPlan | undefined;
+  if (options.signRound) {
+    checkSignRound(options.config, plan);
+    checkSignRoundModel(model);
+    signRound = resolveSignRound(options.signRound);
+  }
   let windows: CalibrationWindows | undefined;
   if (plan.method === 'gptq' || plan.method === 'awq') {
     onProgress?.({ phase: 'tokenize', done: 0, total: 1 });
@@ -177,7 +203,8 @@ export async function quantizeModel(options: QuantizeModelOptions, control: Quan
       allocation = await allocate(addon, options, plan, windows, calibrated, control);
       config = { ...config, dynamic: allocation.dynamic };
     }
-    const result = await addon.quantizePipeline(calibrated(config, windows), (p) => onProgress?.(p), cancelFlag(signal));
+    const pipeline = { ...calibrated(config, windows), ...(signRound ? { signRound } : {}) };
+    const result = await addon.quantizePipeline(pipeline, (p) => onProgress?.(p), cancelFlag(signal));
     return allocation ? { ...result, allocation } : result;
   } catch (e) {
     if (e instanceof Error && e.message === 'cancelled') throw abortError();

@@ -17,6 +17,9 @@
 //    of the inverse's Cholesky factor (quant/gptq.cc, quant/linalg.cc), a fp32 copy of the weight, and the
 //    Hessian's transposed token chunk and product block (quant/hessian.cc); GPTAQ adds the full-precision model's
 //    activations and taps, and per linear its cross moment and correction (gptaqWork);
+//  - GPTQ with signRound (signRoundStep): no captured inputs and no Hessian work; the full-precision model's stream
+//    (its layer input and output), per quantized weight five fp32 buffers and one linear's transpose, and one batch's
+//    saved activations;
 //  - AWQ (awqDenseSearch): the largest scale group's search — a block group's reference and candidate outputs
 //    (two [tokens × hidden] fp32) with its candidate weights and their substituted copies; a linear-only group's
 //    Gram matrix (double while built, then fp32) or its fp and candidate outputs (awqSearchWork.ts's rule);
@@ -61,6 +64,8 @@ export interface CpuQuantizeOptions {
    *  measurement holds three copies of those windows' activations and one layer's fp32 weights, under GPTQ's peak
    *  while they are fewer than two thirds of the calibration windows (the default 16 of 128 is). */
   mixedPrecisionSamples?: number;
+  /** GPTQ with signRound: signed-gradient steps per decoder layer and calibration windows per step. */
+  signRound?: { iters: number; batchSize: number };
   threads: number;
   /** Size of the model's tokenizer.json (loaded for calibration). */
   tokenizerBytes: number;
@@ -93,6 +98,18 @@ const gptqWork = (cols: number, rows: number): number =>
  *  copy, both alive at the Cholesky step (quant/gptq.cc). The correction P's fp32 working set comes after that
  *  step's buffers are freed and is smaller; the moment's token chunks are freed before it (quant/hessian.cc). */
 const gptaqWork = (cols: number): number => 2 * F64 * cols * cols;
+
+/** signRound's heap for one layer beyond the layer input and fp outputs (pipeline/sign_round_step.cc): the
+ *  full-precision model's layer input and output (a each); per quantized weight its offset, the offset's gradient and
+ *  best copy, the dequantized weight and the weight's gradient (fp32), and one linear's transpose at a time; and per
+ *  token of one batch what the forward pass keeps and the backward pass adds (block_gradient.cc) with the batch's
+ *  inputs, targets, outputs and their gradient: 10 of hidden width, 4 of q width, 4 of kv width and 5 of the MLP's. */
+function signRoundStep(arch: Architecture, a: number, weights: number, largestLinear: number, batchTokens: number): number {
+  const qWidth = arch.heads * arch.headDim;
+  const kvWidth = arch.kvHeads * arch.headDim;
+  const saved = F32 * batchTokens * (10 * arch.hidden + 4 * qWidth + 4 * kvWidth + 5 * arch.intermediate);
+  return 2 * a + 5 * F32 * weights + F32 * largestLinear + saved;
+}
 
 /** The MoE settings the runtime reads from the config (none for a dense model or one it cannot parse). */
 function moeOf(config: ResolvedModel['config']): MoeSettings | undefined {
@@ -173,8 +190,9 @@ export function estimateCpuQuantize(model: ResolvedModel, settings: QuantSetting
   const embeddingBytes = model.tensors.filter((t) => /(^|\.)(embed_tokens|wte)\.weight$/.test(t.name)).reduce((a, t) => a + t.bytes, 0);
   const rowsRead = calibrated ? Math.min(embeddingBytes, o.samples * o.seqLen * c.mappedWindowBytes) : 0;
 
-  // One decoder layer's linears in fp32 (the largest layer), and its largest linear.
+  // One decoder layer's linears in fp32 (the largest layer), and its largest linear; signRound: its quantized weights.
   const perLayer = new Map<string, number>();
+  const quantizedPerLayer = new Map<string, number>();
   let largestLinear = 0;
   // A calibration forward runs every linear, kept ones too (pipeline.cc LoadWeights); the direct step holds only
   // those it converts.
@@ -182,6 +200,7 @@ export function estimateCpuQuantize(model: ResolvedModel, settings: QuantSetting
     const layer = layerOf(t.name) ?? t.name;
     perLayer.set(layer, (perLayer.get(layer) ?? 0) + numel(t));
     largestLinear = Math.max(largestLinear, numel(t));
+    if (quantized(t)) quantizedPerLayer.set(layer, (quantizedPerLayer.get(layer) ?? 0) + numel(t));
   }
   const workingLayer = F32 * Math.max(0, ...perLayer.values());
 
@@ -220,9 +239,13 @@ export function estimateCpuQuantize(model: ResolvedModel, settings: QuantSetting
     const taps = groups.reduce((sum, g) => sum + F32 * g.tokens * g.cols, 0);
     let step = taps;
     const gptaq = o.algorithm === 'gptq' && o.gptaq === true && !moe;
+    const signRound = o.algorithm === 'gptq' ? o.signRound : undefined;
     const quantizeGroup = (g: { cols: number; rows: number }) =>
       F64 * g.cols * g.cols + gptqWork(g.cols, g.rows) + (gptaq ? gptaqWork(g.cols) : 0);
-    if (o.algorithm === 'gptq' && o.trueSequential && !moe) {
+    if (signRound) {
+      const batchTokens = Math.min(signRound.batchSize, o.samples) * o.seqLen;
+      step = signRoundStep(arch, a, Math.max(0, ...quantizedPerLayer.values()), largestLinear, batchTokens);
+    } else if (o.algorithm === 'gptq' && o.trueSequential && !moe) {
       // After the fp pass (all taps): each group quantized with its input held for the next stage, each stage
       // holding its input and output, the quantized outputs (a) from the MLP input on; qOut then counts here.
       // GPTAQ: the full-precision model's layer input and output (2a while its pass runs, then its output a) and its
@@ -256,7 +279,9 @@ export function estimateCpuQuantize(model: ResolvedModel, settings: QuantSetting
     lines.push(
       { label: 'calibration activations: layer input and fp outputs (fp32)', bytes: 2 * a, count: tokens },
       {
-        label: `captured linear inputs and ${o.algorithm === 'gptq' ? 'Hessian work' : 'scale search'} (largest step)`,
+        label: signRound
+          ? 'signRound: full-precision stream, learned offsets and one batch (largest step)'
+          : `captured linear inputs and ${o.algorithm === 'gptq' ? 'Hessian work' : 'scale search'} (largest step)`,
         bytes: Math.max(step, a),
         count: groups.length,
       },

@@ -8,6 +8,9 @@
 //  - GPTQ: one Hessian per input (q/k/v share one; each expert's from the tokens routed to it, top-k / experts of
 //    them on average), per linear the damped Hessian's inverse Cholesky factor ([cols³]) and the column updates
 //    ([rows × cols²]), then packing and dequantizing its codes (per weight, as the direct step);
+//  - GPTQ with signRound (pipeline/sign_round_step.cc): no Hessian, Cholesky or column updates; per layer one more
+//    forward pass (the full-precision model's stream) and iters steps, each the layer forward and backward on batchSize
+//    windows (signRoundFlop) and four fake-quantization passes over its weights, then packing as the direct step;
 //  - RTN, NF4, FP4, int8: each linear read into fp32, rounded, packed (per weight);
 //  - AWQ: the same two passes, then the scale and clip search (awqSearchWork.ts, Mixture-of-Experts blocks as
 //    GPTQModel 7.7 searches them), then packing as the direct step;
@@ -39,8 +42,15 @@ export interface QuantizeTimeOptions {
    *  run with every layer after it and the head twice (the quantized and the full-precision rows), plus the
    *  full-precision pass that feeds the layers and the one that gives the reference rows. */
   mixedPrecisionSamples?: number;
+  /** GPTQ with signRound: signed-gradient steps per decoder layer and calibration windows per step. */
+  signRound?: SignRoundWork;
   threads: number;
   calibrationTextBytes: number;
+}
+
+export interface SignRoundWork {
+  iters: number;
+  batchSize: number;
 }
 
 export interface PhaseTime {
@@ -56,12 +66,12 @@ export interface QuantizeTime {
 }
 
 const PHASE_LABELS: Readonly<Record<keyof QuantizeSpeed, string>> = {
-  forwardFlop: "calibration forwards through each layer (and AWQ's block replays)",
+  forwardFlop: "calibration forwards through each layer (and AWQ's block replays, signRound's steps)",
   hessianMac: 'GPTQ Hessians',
   choleskyCube: "GPTQ: each Hessian's inverse Cholesky factor",
   updateMac: 'GPTQ column updates',
   awqGridMac: "AWQ: scoring o_proj's and down_proj's grid points on XᵀX",
-  awqFakeElement: "AWQ: rounding each grid point's scaled weights",
+  awqFakeElement: "AWQ: rounding each grid point's scaled weights (and signRound's per-step rounding)",
   awqClipMac: 'AWQ clip search',
   weightElement: 'reading, rounding and packing the weights',
   bnbElement: 'reading and quantizing the weights (bitsandbytes)',
@@ -101,6 +111,7 @@ export function quantizeWork(model: ResolvedModel, settings: QuantSettings, o: Q
   if (!archResult.ok) return archResult;
   const arch = archResult.value;
   const gptq = o.algorithm === 'gptq';
+  const signRound = gptq ? o.signRound : undefined;
   const awq = o.algorithm === 'awq';
   const calibrated = gptq || awq;
   const bnb = o.algorithm === 'nf4' || o.algorithm === 'fp4' || o.algorithm === 'int8';
@@ -135,7 +146,7 @@ export function quantizeWork(model: ResolvedModel, settings: QuantSettings, o: Q
     forwardMacs += expert === undefined ? rows * cols : (rows * cols * topK) / experts;
     if (!quantized(t)) continue;
     work[bnb ? 'bnbElement' : 'weightElement'] += rows * cols;
-    if (!gptq) continue;
+    if (!gptq || signRound) continue;
     const input = inputOf(t.name);
     hessians.set(`${layerOf(t.name)}/${input}/${expert ?? ''}`, { cols, tokens: expert === undefined ? tokens : routedTokens });
     work.choleskyCube += cols ** 3;
@@ -146,12 +157,20 @@ export function quantizeWork(model: ResolvedModel, settings: QuantSettings, o: Q
   // GPTAQ's cross moment is a full product: twice the Hessian's lower triangle.
   for (const h of hessians.values()) work.hessianMac += (o.gptaq ? 3 : 1) * h.tokens * h.cols * h.cols;
   if (calibrated) {
-    const passes = (gptq && o.trueSequential && experts > 0 ? 5 : 2) + (gptq && o.gptaq ? 1 : 0);
+    // GPTAQ and signRound run the full-precision model's stream through each layer too.
+    const passes = (gptq && o.trueSequential && experts > 0 ? 5 : 2) + (gptq && (o.gptaq || signRound) ? 1 : 0);
     const routers = experts > 0 ? arch.layers * experts * arch.hidden : 0;
     // Causal attention: QKᵀ and PV over half the window on average, per head.
     const attention = arch.layers * o.seqLen * arch.heads * arch.headDim;
     work.forwardFlop = passes * 2 * tokens * (forwardMacs + routers + attention);
     work.tokenizeByte = o.calibrationTextBytes;
+  }
+  if (signRound) {
+    work.forwardFlop += signRoundFlop(arch, forwardMacs, signRound, o);
+    // Each step rounds every quantized weight with its offset, carries the gradient back through the rounding, moves
+    // the offsets and transposes the weights for the input gradients: about four fake-quantization passes.
+    const weights = linears.filter(quantized).reduce((a, t) => a + t.shape[0]! * t.shape[1]!, 0);
+    work.awqFakeElement += SIGN_ROUND_PASSES * signRound.iters * weights;
   }
   const measured = gptq ? (o.mixedPrecisionSamples ?? 0) : 0;
   if (measured > 0) {
@@ -172,6 +191,27 @@ export function quantizeWork(model: ResolvedModel, settings: QuantSettings, o: Q
   const sourceBytes = model.tensors.reduce((a, t) => a + t.bytes, 0);
   work.ioByte = sourceBytes + weightLayout(model.tensors, settings, arch.computeDtype).totalBytes;
   return ok(work);
+}
+
+/** signRound's per-weight work per step, in AWQ's fake-quantization passes (the same scale, round and unscale per
+ *  weight): the rounding with its offset, the gradient through it, the signed step and the weights' transpose. */
+const SIGN_ROUND_PASSES = 4;
+
+/** signRound's steps over all layers, in FLOPs (2 per multiply-add): per step and layer, the linears forward (1×) and
+ *  backward (2×: input and weight gradients) on batchSize × seqLen tokens, and attention's 2 products forward and 5
+ *  backward (the probabilities recomputed), each over the whole window (block_gradient.cc runs them as full
+ *  matrices, the causal half masked). forwardMacs: the linears' multiply-adds per token over all layers (dense: the
+ *  engine refuses MoE). */
+function signRoundFlop(
+  arch: { layers: number; heads: number; headDim: number },
+  forwardMacs: number,
+  s: SignRoundWork,
+  o: { samples: number; seqLen: number },
+): number {
+  const batchTokens = Math.min(s.batchSize, o.samples) * o.seqLen;
+  const linearMacs = 3 * forwardMacs * batchTokens;
+  const attentionMacs = arch.layers * batchTokens * arch.heads * o.seqLen * arch.headDim * 7;
+  return s.iters * 2 * (linearMacs + attentionMacs);
 }
 
 /** Each decoder layer's linears as the AWQ search sees them (dense layers). */

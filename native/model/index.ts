@@ -26,6 +26,8 @@ export {
   mixedPrecisionWidths,
 } from './bitsAllocation';
 export type { BitsAllocation, LayerChoice, MixedPrecisionOptions, WidthSensitivity } from './bitsAllocation';
+export { checkSignRound, checkSignRoundModel, resolveSignRound, signRoundDefaults, signRoundUnsupported } from './signRound';
+export type { SignRoundOptions, SignRoundPlan } from './signRound';
 export type { CalibrationDataset, PipelinePlan, QuantAlgorithm } from './pipelinePlan';
 export { dynamicPlan } from './gptqDynamicPlan';
 export { COMPRESSED_TENSORS, pythonBackendRecipe, recipeSource } from './pythonBackendRecipe';

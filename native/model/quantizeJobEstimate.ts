@@ -11,6 +11,7 @@ import type { QuantizeTime } from './estimateQuantizeTime';
 import type { QuantSettings } from './quantSettings';
 import { humanBytes } from './units';
 import { mixedPrecisionDefaults } from './bitsAllocation';
+import { signRoundDefaults } from './signRound';
 import type { JsonObject, ResolvedModel } from './types';
 
 /** The calibration a job gets when it names none (schemas/job.schema.json's defaults; the worker reads them too). */
@@ -40,6 +41,7 @@ export interface QuantizeJobFields {
   algorithm?: unknown;
   calibration?: unknown;
   mixedPrecision?: unknown;
+  signRound?: unknown;
 }
 
 /** Estimate options from a job's fields; textBytes prices the calibration text the job will tokenize. */
@@ -62,6 +64,7 @@ export function quantizeJobOptions(
     trueSequential: job.config.true_sequential !== false,
     gptaq: job.config.gptaq !== undefined && job.config.gptaq !== null,
     ...mixedPrecisionOf(job, algorithm, count(calibration.nsamples, calibrationDefaults.nsamples)),
+    ...signRoundOf(job, algorithm),
     threads: machine.threads,
     tokenizerBytes: machine.tokenizerBytes,
     calibrationTextBytes: calibrated && calibration.tokens === undefined ? machine.textBytes(dataset) : 0,
@@ -74,6 +77,19 @@ function mixedPrecisionOf(job: QuantizeJobFields, algorithm: string, windows: nu
   if (algorithm !== 'gptq' || typeof m !== 'object' || m === null) return {};
   const samples = (m as JsonObject).samples;
   return { mixedPrecisionSamples: Math.min(typeof samples === 'number' ? samples : mixedPrecisionDefaults.samples, windows) };
+}
+
+/** A GPTQ job's signRound as the estimate prices it: its iterations and batch (the schema's defaults). */
+function signRoundOf(job: QuantizeJobFields, algorithm: string): Pick<CpuQuantizeOptions, 'signRound'> {
+  const s = job.signRound;
+  if (algorithm !== 'gptq' || typeof s !== 'object' || s === null) return {};
+  const { iters, batchSize } = s as JsonObject;
+  return {
+    signRound: {
+      iters: typeof iters === 'number' ? iters : signRoundDefaults.iters,
+      batchSize: typeof batchSize === 'number' ? batchSize : signRoundDefaults.batchSize,
+    },
+  };
 }
 
 export function estimateQuantizeJob(model: ResolvedModel, settings: QuantSettings, o: CpuQuantizeOptions): Result<QuantizeJobEstimate> {

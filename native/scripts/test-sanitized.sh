@@ -12,7 +12,7 @@ bash native/scripts/build-sanitized.sh
 # quantizeEvaluate, pipeline-quality, estimateMatchesCheckpoint, perplexity) run the same code through the job
 # worker on larger models and take 10-50x longer sanitized; fuzz.test.js runs its own sanitized binaries.
 SUBSET=(io formats quant gptq awq kernels qlinear qlinear-model qlinearCompressedTensors nonFinite notAFile upstreamCheckpoints tokenizer tokenIds
-        runtime runtimeBatch generate pipeline)
+        runtime runtimeBatch generate pipeline signRound)
 files=("$@")
 if [ ${#files[@]} -eq 0 ]; then
   for t in "${SUBSET[@]}"; do files+=("out/test/native/$t.test.js"); done

@@ -41,6 +41,11 @@ export function checkBackendOptions(o: JsonObject, backend: JobBackend): void {
       'mixedPrecision',
       'is measured and allocated by the engine; GPTQModel 7.7 takes widths only as written in dynamic (remove it, or use backend "engine")',
     );
+  if (o.signRound !== undefined)
+    refuse(
+      'signRound',
+      'is the engine\'s learned rounding; GPTQModel 7.7 runs GPTQ\'s error feedback (remove it, or use backend "engine")',
+    );
   for (const [key, engineDefault] of [
     ['kvCache', 'fp32'],
     ['lmHead', 'stored'],

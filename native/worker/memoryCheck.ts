@@ -50,6 +50,7 @@ export async function predictQuantizeJob(
     algorithm: job.options.algorithm,
     calibration: job.options.calibration,
     mixedPrecision: job.options.mixedPrecision,
+    signRound: job.options.signRound,
   };
   const estimate = await predictFromFields(modelFolder, fields, env);
   if (estimate === undefined) return undefined;

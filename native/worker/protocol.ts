@@ -148,6 +148,8 @@ export interface LayerRecord {
   /** GPTQ modules whose Hessian factorised only with more damping than damp_percent (GPTQModel 7.7's
    *  damp_auto_increment), with the damping used. */
   raisedDamping?: { module: string; dampPercent: number }[];
+  /** signRound: the batch's mean squared output error at round-to-nearest (the first step) and at the step kept. */
+  signRound?: { startLoss: number; bestLoss: number; bestIteration: number };
 }
 
 /** A mixed-precision job's choice (native/model/bitsAllocation.ts); the written config's `dynamic` holds it. */

@@ -68,6 +68,8 @@ const OPTION_TABLE: Record<JobKind, Record<string, OptionSpec>> = {
     adapter: { type: 'folder' },
     /** GPTQ: widen the most sensitive layers to a bits-per-weight budget (handlers/quantize.ts checks its fields). */
     mixedPrecision: { type: 'object' },
+    /** GPTQ: learned rounding instead of GPTQ's error feedback (handlers/quantize.ts checks its fields). */
+    signRound: { type: 'object' },
     evaluate: { type: 'object' },
     generate: { type: 'object' },
     text: { type: 'file' },

@@ -2,7 +2,7 @@
 // The quantize job's predicted time (native/model/estimateQuantizeTime.ts, priced by native/model/quantizeSpeed.ts)
 // against real GPTQ jobs run through the job runner at one engine thread: tiny-llama with 128 × 256 calibration
 // tokens and the 349M random Llama (test/tools/random-llama.mjs) with 4 × 128 and 16 × 256 (and GPTAQ at 16 × 256, and
-// mixedPrecision's measurement at 4 × 128), and AWQ on that model
+// mixedPrecision's measurement and signRound's tuning at 4 × 128), and AWQ on that model
 // with 4 × 128, and on the Qwen3-30B-A3B shape cut to 2 layers (128 experts) with 16 × 256 (with fewer tokens some
 // expert gets none and GPTQModel's fallback sends the whole gate/up group to RTN, skipping its search). Time is compared as
 // CPU time (the worker's quantizeCpuSeconds against the prediction at one thread, where wall time is CPU time): a
@@ -75,6 +75,13 @@ if (!process.argv.includes('tiny')) {
       { nsamples: 4, seqlen: 128 },
       { ...GPTQ, bits: 3 },
       { mixedPrecision: { bitsPerWeight: 3.5, samples: 4 } },
+    ),
+    await measure(
+      'random Llama 349M GPTQ 3-bit g128 asym, signRound 10 iterations of 2 windows per layer (4×128)',
+      big,
+      { nsamples: 4, seqlen: 128 },
+      { ...GPTQ, bits: 3, sym: false },
+      { signRound: { iters: 10, batchSize: 2 } },
     ),
     await measure('random Llama 349M AWQ 4-bit g128 (4×128)', big, { nsamples: 4, seqlen: 128 }, AWQ),
     await measure(

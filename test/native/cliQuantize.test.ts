@@ -170,6 +170,43 @@ describe('quantstudio quantize with mixedPrecision', () => {
   });
 });
 
+describe('quantstudio quantize with signRound', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'qs-cli-sign-round-'));
+  after(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it('tunes each layer, reports its output error before and after (schema-valid), and says how far it fell', () => {
+    const file = join(scratch, 'tuned.quant.json');
+    const job = {
+      model: demo,
+      quantization_config: { quant_method: 'gptq', bits: 3, group_size: 128, sym: false, checkpoint_format: 'gptq_v2' },
+      calibration: { nsamples: 8, seqlen: 64 },
+      signRound: { iters: 12, batchSize: 2 },
+      output: 'out-tuned',
+    };
+    writeFileSync(file, JSON.stringify(job));
+    const json = quantstudio(['quantize', file, '--json']);
+    assert.equal(json.status, 0, json.stderr);
+    const result = JSON.parse(json.stdout) as RunResult;
+    const ajv = new Ajv({ allErrors: true, strict: true });
+    addFormats(ajv);
+    const validate = ajv.compile(JSON.parse(readFileSync(join(repo, 'schemas', 'run-result.schema.json'), 'utf8')));
+    assert.ok(validate(result), JSON.stringify(validate.errors));
+    const tuned = result.layers!.map((l) => l.signRound!);
+    assert.equal(tuned.length, 4);
+    for (const t of tuned) assert.ok(t.bestLoss < t.startLoss && t.bestIteration < 12, JSON.stringify(t));
+    const mean = tuned.reduce((sum, t) => sum + t.bestLoss / t.startLoss, 0) / tuned.length;
+
+    const text = quantstudio(['quantize', file, '--overwrite']);
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(
+      text.stdout,
+      new RegExp(
+        `signRound: each layer's output error ${((1 - mean) * 100).toFixed(1).replace('.', '\\.')} % below round-to-nearest's on average`,
+      ),
+    );
+  });
+});
+
 describe('quantstudio quantize --backend', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'qs-cli-backend-'));
   after(() => rmSync(scratch, { recursive: true, force: true }));

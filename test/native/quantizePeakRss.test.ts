@@ -1,7 +1,7 @@
 // A quantize job's predicted peak RSS (native/model/quantizeJobEstimate.ts, the figure the worker's pre-job check and
 // Quantize Model…'s pre-flight compare with free memory) against real GPTQ jobs on tiny-llama (128 × 256 calibration
-// tokens) and on the 349M random Llama (test/tools/random-llama.mjs; 4 × 128, so the suite stays within minutes), both
-// at one engine thread as predicted. The same jobs' predicted time is a speed figure, compared in `npm run bench`
+// tokens) and on the 349M random Llama (test/tools/random-llama.mjs; 4 × 128, so the suite stays within minutes; plain,
+// GPTAQ and signRound), both at one engine thread as predicted. The same jobs' predicted time is a speed figure, compared in `npm run bench`
 // (part quantize-time), not here: CPU time on a shared host moves with what else runs on its cores. RTN and NF4 on
 // tiny-llama are held by the quantize-memory bench part.
 import assert from 'node:assert/strict';
@@ -57,4 +57,12 @@ describe('a quantize job peaks at the RSS predicted before it starts', () => {
   // GPTAQ: the full-precision model's activations and taps, and per linear its cross moment and correction P.
   it('the 349M random Llama, GPTQ 3-bit g128 with GPTAQ and 4 × 128 calibration tokens', () =>
     compare(randomLlama(), { ...GPTQ, bits: 3, gptaq: { alpha: 0.25 } }, { calibration: { nsamples: 4, seqlen: 128 } }));
+  // signRound: the full-precision model's stream, per weight the offsets with their gradient and best copy, and one
+  // batch's activations; two steps of two windows per layer keep it short.
+  it('the 349M random Llama, GPTQ 3-bit g128 asym with signRound and 4 × 128 calibration tokens', () =>
+    compare(
+      randomLlama(),
+      { ...GPTQ, bits: 3, sym: false },
+      { calibration: { nsamples: 4, seqlen: 128 }, signRound: { iters: 2, batchSize: 2 } },
+    ));
 });

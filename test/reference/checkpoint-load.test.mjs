@@ -114,6 +114,18 @@ const cases = [
     tolerance: 5e-4,
   },
   {
+    // Learned rounding (signRound), 3-bit asymmetric in format v2: GPTQ's tensors with the learned codes and ranges.
+    name: 'gptq-3bit-g128-asym-signround-v2',
+    format: 'gptq',
+    algorithm: 'gptq',
+    config: { quant_method: 'gptq', bits: 3, group_size: 128, sym: false, desc_act: false, checkpoint_format: 'gptq_v2' },
+    signRound: { iters: 20, batchSize: 4 },
+    loader: 'gptqmodel',
+    linear: 'GPTQQuantLinear',
+    refused: [gptqRefused],
+    tolerance: 5e-4,
+  },
+  {
     // GPTQModel 7.7's per-module overrides written by the engine: down_proj 8-bit g64, layer 0's o_proj left dense.
     name: 'gptq-dynamic-mixed',
     format: 'gptq',
@@ -252,7 +264,7 @@ test("checkpoints the engine writes load upstream whole and give the runtime's l
       continue;
     }
     c.folder = join(dir, c.name);
-    await quantizeModel({ model, config: c.config, algorithm: c.algorithm, out: c.folder, calibration });
+    await quantizeModel({ model, config: c.config, algorithm: c.algorithm, out: c.folder, calibration, signRound: c.signRound });
   }
   const ids = sequences(TextTokenizer.load(model));
   const reply = await runPython(venv.python, 'checkpoint_load_reference.py', {

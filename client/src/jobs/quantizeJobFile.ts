@@ -71,6 +71,7 @@ export function jobFromJobFile(file: string): Job | string {
   // Merge then quantize: a PEFT LoRA adapter folder, relative to the job file.
   if (typeof value.adapter === 'string') options.adapter = resolve(base, value.adapter);
   if (value.mixedPrecision !== undefined) options.mixedPrecision = value.mixedPrecision; // the worker checks its fields
+  if (value.signRound !== undefined) options.signRound = value.signRound; // the worker checks its fields
   if (isObject(value.calibration)) {
     const calibration = { ...value.calibration };
     // A dataset that is not a built-in name is a file path, relative to the job file.

@@ -32,6 +32,7 @@ export async function quantizePreflight(
     algorithm: job.options.algorithm,
     calibration: job.options.calibration,
     mixedPrecision: job.options.mixedPrecision,
+    signRound: job.options.signRound,
   };
   const estimate = await predictQuantizeJob(job.model, fields, env, jobFile === undefined ? undefined : path.dirname(jobFile));
   if (estimate === undefined || !estimate.ok) return undefined; // the job reports it with its own message

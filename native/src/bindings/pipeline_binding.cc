@@ -14,6 +14,7 @@
 #include "bindings/lora_js.h"
 #include "bindings/model_config_js.h"
 #include "bindings/register.h"
+#include "pipeline/block_gradient_check.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/width_sensitivity.h"
 
@@ -91,6 +92,14 @@ pipeline::PipelineOptions ReadOptions(const Napi::Object& o, bool writes = true)
   p.gptq.actGroupAware = OptionBool(o, "actGroupAware", p.gptq.actGroupAware);
   p.gptq.mse = OptionNumber(o, "mse", p.gptq.mse);
   p.gptq.gptaqAlpha = OptionNumber(o, "gptaqAlpha", p.gptq.gptaqAlpha);
+  if (o.Has("signRound") && o.Get("signRound").IsObject()) {
+    // resolved on the TS side (schemas/job.schema.json defaults): every field present
+    const Napi::Object s = o.Get("signRound").As<Napi::Object>();
+    p.signRound.iters = static_cast<int64_t>(OptionNumber(s, "iters", 0));
+    p.signRound.lr = OptionNumber(s, "lr", 0);
+    p.signRound.minmaxLr = OptionNumber(s, "minmaxLr", p.signRound.lr);
+    p.signRound.batchSize = static_cast<int64_t>(OptionNumber(s, "batchSize", p.signRound.batchSize));
+  }
   p.trueSequential = OptionBool(o, "trueSequential", true);
   p.awq.bits = bits;
   p.awq.groupSize = groupSize;
@@ -156,6 +165,13 @@ Napi::Object LayerToJs(Napi::Env env, const pipeline::LayerReport& r) {
     for (size_t i = 0; i < r.fallbackExperts.size(); ++i)
       fallback.Set(static_cast<uint32_t>(i), static_cast<double>(r.fallbackExperts[i]));
     o.Set("fallbackExperts", fallback);
+  }
+  if (r.roundingLossStart >= 0) {
+    Napi::Object rounding = Napi::Object::New(env);
+    rounding.Set("startLoss", r.roundingLossStart);
+    rounding.Set("bestLoss", r.roundingLossBest);
+    rounding.Set("bestIteration", static_cast<double>(r.roundingBestIteration));
+    o.Set("signRound", rounding);
   }
   if (!r.raisedDamping.empty()) {
     Napi::Array raised = Napi::Array::New(env, r.raisedDamping.size());
@@ -254,7 +270,37 @@ Napi::Value MeasureWidthSensitivity(const Napi::CallbackInfo& info) {
   return bindings::RunAsync(env, std::move(spec), info[2], info[3]);
 }
 
+// checkBlockGradient(options, layer) → {forwardMaxDiff, outputMaxAbs, loss, roles: [{role, analytic, numeric}]}
+// (pipeline/block_gradient_check.h), synchronous: a test's check on a small model.
+Napi::Value CheckBlockGradient(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject() || !info[1].IsNumber())
+    throw Napi::TypeError::New(env, "checkBlockGradient needs an options object and a layer index");
+  pipeline::BlockGradientCheck check;
+  try {
+    check = pipeline::CheckBlockGradient(ReadOptions(info[0].As<Napi::Object>(), false),
+                                         info[1].As<Napi::Number>().Int64Value());
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, e.what());
+  }
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("forwardMaxDiff", check.forwardMaxDiff);
+  o.Set("outputMaxAbs", check.outputMaxAbs);
+  o.Set("loss", check.loss);
+  Napi::Array roles = Napi::Array::New(env, check.roles.size());
+  for (size_t i = 0; i < check.roles.size(); ++i) {
+    Napi::Object r = Napi::Object::New(env);
+    r.Set("role", check.roles[i].role);
+    r.Set("analytic", check.roles[i].analytic);
+    r.Set("numeric", check.roles[i].numeric);
+    roles.Set(static_cast<uint32_t>(i), r);
+  }
+  o.Set("roles", roles);
+  return o;
+}
+
 const Registration kRegistration([](Napi::Env env, Napi::Object exports) {
+  exports.Set("checkBlockGradient", Napi::Function::New(env, CheckBlockGradient, "checkBlockGradient"));
   exports.Set("quantizePipeline", Napi::Function::New(env, QuantizePipeline, "quantizePipeline"));
   exports.Set("measureWidthSensitivity", Napi::Function::New(env, MeasureWidthSensitivity, "measureWidthSensitivity"));
 });

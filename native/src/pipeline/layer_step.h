@@ -64,6 +64,17 @@ void StoreFloatTensor(const LayerStep& step, const std::string& name, const std:
 void QuantizeLayerGptq(const LayerStep& step, runtime::LayerTaps fpTaps, std::vector<float>& qOut,
                        runtime::LayerTaps* native);
 void QuantizeLayerAwq(const LayerStep& step, runtime::LayerTaps fpTaps);
+/** SignRound's losses on one layer: the mean squared output error at the first iteration (round-to-nearest) and at
+ *  the iteration whose parameters were kept. */
+struct SignRoundReport {
+  double firstLoss = 0.0, bestLoss = 0.0;
+  int64_t bestIteration = 0;
+};
+
+/** SignRound (options.signRound) on a dense Llama-family layer: target holds the full-precision layer's outputs on the
+ *  full-precision model's inputs; the quantized layer's outputs over the calibration data go to qOut. */
+SignRoundReport QuantizeLayerSignRound(const LayerStep& step, const std::vector<float>& target,
+                                       std::vector<float>& qOut);
 /** RTN, NF4, FP4, int8: weights only. Returns the relative weight error of the layer. */
 double QuantizeLayerDirect(const LayerStep& step);
 

@@ -6,6 +6,7 @@
 
 #include "formats/checkpoint_config.h"
 #include "io/output_folder.h"
+#include "pipeline/block_gradient.h"
 #include "pipeline/checkpoint_writer.h"
 #include "pipeline/gptq_dynamic.h"
 #include "pipeline/layer_step.h"
@@ -21,8 +22,10 @@ double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::
 
 bool Calibrated(Method m) { return m == Method::Gptq || m == Method::Awq; }
 
-// GPTAQ carries a second activation stream: the full-precision model's.
 bool Gptaq(const PipelineOptions& o) { return o.method == Method::Gptq && o.gptq.gptaqAlpha > 0.0; }
+bool SignRound(const PipelineOptions& o) { return o.method == Method::Gptq && o.signRound.iters > 0; }
+// GPTAQ and SignRound carry a second activation stream: the full-precision model's.
+bool NativeStream(const PipelineOptions& o) { return Gptaq(o) || SignRound(o); }
 
 formats::Feed FeedOf(Method m) {
   switch (m) {
@@ -49,6 +52,28 @@ std::string BitsError(const formats::CheckpointLayout& layout, int bits) {
   return msg;
 }
 
+// SignRound tunes each group's range and rounding itself, on the layers block_gradient.h differentiates.
+void ValidateSignRound(const PipelineOptions& o, const runtime::Model& model) {
+  const quant::SignRoundOptions& s = o.signRound;
+  if (o.method != Method::Gptq) throw quant::QuantError("signRound: learned rounding writes GPTQ checkpoints only");
+  if (s.batchSize < 1 || !(s.lr > 0.0) || !(s.minmaxLr > 0.0))
+    throw quant::QuantError("signRound: batchSize must be at least 1 and lr, minmaxLr above 0");
+  const std::string remove = "; learned rounding sets each group's range and rounding itself";
+  if (o.gptq.gptaqAlpha > 0.0) throw quant::QuantError("signRound: remove gptaq from the config" + remove);
+  if (o.gptq.mse > 0.0) throw quant::QuantError("signRound: remove mse from the config" + remove);
+  // act_group_aware only orders GPTQ's error feedback, which learned rounding does not run: nothing to refuse.
+  if (o.gptq.descAct) throw quant::QuantError("signRound: remove desc_act from the config" + remove);
+  for (const GptqModuleRule& rule : o.dynamic)
+    if (rule.descAct == 1) throw quant::QuantError("signRound: dynamic " + rule.key + " sets desc_act" + remove);
+  for (int64_t i = 0; i < model.config().layers; ++i) {
+    const std::string why = BlockGradientUnsupported(model, i);
+    if (!why.empty())
+      throw quant::QuantError("signRound: " + why +
+                              "; learned rounding runs on dense Llama-family layers (Llama, Mistral, Qwen2/3); "
+                              "quantize this model without signRound");
+  }
+}
+
 }  // namespace
 
 void Validate(const PipelineOptions& o, const runtime::Model& model) {
@@ -66,6 +91,7 @@ void Validate(const PipelineOptions& o, const runtime::Model& model) {
     throw quant::QuantError(
         "gptaq: Mixture-of-Experts models are not supported (an expert sees different tokens in the full-precision "
         "and the quantized model); remove gptaq");
+  if (o.signRound.iters > 0) ValidateSignRound(o, model);
   for (int64_t i = 0; i < model.config().layers; ++i) {
     const WorkingLayer layer = DescribeLayer(model, i, TreeOf(layout));
     for (const LinearSlot& s : layer.slots) {
@@ -187,7 +213,7 @@ PipelineResult Quantize(const PipelineOptions& options, const std::function<void
       model->EmbedSequence(options.calibration.data() + s * inputs.seqLen, inputs.seqLen,
                            inputs.x.data() + s * inputs.seqLen * hidden);
     }
-    if (Gptaq(options)) inputs.native = inputs.x;
+    if (NativeStream(options)) inputs.native = inputs.x;
   }
 
   PipelineResult result;
@@ -217,8 +243,22 @@ PipelineResult Quantize(const PipelineOptions& options, const std::function<void
     if (calibrated) {
       std::vector<float> fpOut, qOut;
       runtime::LayerTaps taps;
-      RunOverCalibration(step, &fpOut, &taps);
-      if (options.method == Method::Gptq) {
+      RunOverCalibration(step, &fpOut, SignRound(options) ? nullptr : &taps);
+      if (SignRound(options)) {
+        // The full-precision layer's outputs on the full-precision model's inputs: the target, and its next inputs.
+        Activations native;
+        native.x = std::move(inputs.native);
+        native.samples = inputs.samples;
+        native.seqLen = inputs.seqLen;
+        RunOverCalibration(LayerStep{*model, layer, native, options, ctx, edits, nullptr}, &inputs.native, nullptr);
+        quant::JobContext tuning = ctx;  // the same cancel word; each iteration reported as phase "round"
+        tuning.progress = [&](int64_t done, int64_t total) { report("round", done, total, nullptr); };
+        const SignRoundReport rounding =
+            QuantizeLayerSignRound(LayerStep{*model, layer, inputs, options, tuning, edits, &r}, inputs.native, qOut);
+        r.roundingLossStart = rounding.firstLoss;
+        r.roundingLossBest = rounding.bestLoss;
+        r.roundingBestIteration = rounding.bestIteration;
+      } else if (options.method == Method::Gptq) {
         // GPTAQ: the full-precision model's activations through this layer while it is still fp.
         runtime::LayerTaps nativeTaps;
         if (Gptaq(options)) {

@@ -13,6 +13,7 @@
 #include "quant/awq.h"
 #include "quant/gptq.h"
 #include "quant/job.h"
+#include "quant/sign_round.h"
 #include "runtime/lora.h"
 #include "runtime/model_config.h"
 
@@ -53,6 +54,8 @@ struct PipelineOptions {
   quant::GptqOptions gptq;     // gptq; rtn uses bits / groupSize / sym
   quant::AwqOptions awq;       // awq; rtn into an AWQ layout uses bits / groupSize
   bool trueSequential = true;  // gptq
+  /** gptq: learned rounding instead of GPTQ's error feedback (iters 0: off). */
+  quant::SignRoundOptions signRound;
   formats::BnbConfigOptions bnb;
   int64_t bnbBlocksize = 64;
   /** Module names (or name suffixes / substrings such as "mlp.down_proj") kept unquantized. */
@@ -92,10 +95,15 @@ struct LayerReport {
   std::vector<int64_t> expertTokens;
   std::vector<int64_t> fallbackExperts;
   std::vector<RaisedDamping> raisedDamping;
+  /** SignRound: the batch's mean squared output error at round-to-nearest (the first iteration) and at the kept
+   *  iteration; negative when the layer was not tuned. */
+  double roundingLossStart = -1.0, roundingLossBest = -1.0;
+  int64_t roundingBestIteration = -1;
 };
 
 struct Progress {
-  std::string phase;  // "load", "calibrate", "layer", "write", "done"
+  std::string phase;  // "load", "calibrate", "round" (signRound's iterations on the layer being tuned), "layer",
+                      // "write", "done"
   int64_t done = 0, total = 0;
   const LayerReport* layer = nullptr;  // phase "layer", after each layer
 };

@@ -118,6 +118,10 @@ class Model {
                        float* mlpIn) const;
   /** down_proj on downIn [m × width] and the residual into x (FinishAttention's x): x becomes the layer output. */
   void FinishMlp(const LayerLinears& linears, const LayerNorms& norms, const float* downIn, int64_t m, float* x) const;
+  /** The RoPE table layer `index` rotates with (Gemma 3's sliding layers: their own), and its attention window (0:
+   *  every earlier position). */
+  const RopeTable& ropeOf(int64_t index) const;
+  int64_t windowOf(int64_t index) const;
   const io::ModelWeights& weights() const { return *weights_; }
   /** The lm_head (the tied embedding when the model ties them). */
   const Linear& lmHead() const { return *lmHead_; }

@@ -89,6 +89,16 @@ void Model::Embed(const int32_t* ids, int64_t batch, int64_t m, const int64_t* p
   }
 }
 
+int64_t Model::windowOf(int64_t index) const {
+  return static_cast<size_t>(index) < config_.layerWindows.size() ? config_.layerWindows[static_cast<size_t>(index)]
+                                                                  : 0;
+}
+
+// Gemma 3: sliding layers rotate with their own RoPE.
+const RopeTable& Model::ropeOf(int64_t index) const {
+  return windowOf(index) > 0 && !slidingRope_.invFreq.empty() ? slidingRope_ : rope_;
+}
+
 void Model::AttentionBlock(const LayerLinears& layer, const LayerNorms& norms, int64_t layerIndex, int64_t slot,
                            const float* h, int64_t m, const std::vector<KvCache*>& caches, float* out,
                            std::vector<float>* tap) const {
@@ -111,9 +121,8 @@ void Model::AttentionBlock(const LayerLinears& layer, const LayerNorms& norms, i
   }
   const float scale =
       c.attentionScale > 0 ? static_cast<float>(c.attentionScale) : 1.0f / std::sqrt(static_cast<float>(c.headDim));
-  // Gemma 3: sliding layers rotate with their own RoPE.
-  const int64_t window = static_cast<size_t>(layerIndex) < c.layerWindows.size() ? c.layerWindows[layerIndex] : 0;
-  const RopeTable& ropeTable = window > 0 && !slidingRope_.invFreq.empty() ? slidingRope_ : rope_;
+  const int64_t window = windowOf(layerIndex);
+  const RopeTable& ropeTable = ropeOf(layerIndex);
   // Sequence after sequence, each spreading its heads over the pool (measured faster at batch 16 than one
   // region over the sequences).
   for (size_t b = 0; b < caches.size(); ++b) {

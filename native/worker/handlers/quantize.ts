@@ -26,7 +26,8 @@ import { checkBackendOptions, jobBackend } from '../jobBackend';
 import { JobFailure } from '../jobFailure';
 import { OutputLock } from '../outputLock';
 import { AllocationRecord, BackendRecord, JsonObject, RunMetrics } from '../protocol';
-import type { BitsAllocation, MixedPrecisionOptions } from '../../model';
+import { checkSignRound, checkSignRoundModel } from '../../model';
+import type { BitsAllocation, MixedPrecisionOptions, SignRoundOptions } from '../../model';
 import { checkRunnable, quantizeOnPython } from './quantizePython';
 import { LayerProgress } from './quantizeProgress';
 
@@ -82,12 +83,15 @@ async function quantize(ctx: JobContext): Promise<HandlerOutput> {
   if (ctx.job.config === undefined) throw new JobFailure('INVALID_JOB', 'quantize jobs need a quantization config (job.config)', 'config');
   const backend = jobBackend(o);
   checkBackendOptions(o, backend);
+  const signRound = signRoundOf(o.signRound);
   let plan: PipelinePlan;
   try {
     // Before the evaluation of the source model: a model the pipeline cannot quantize costs no work.
     plan = planFromConfig(ctx.job.config, o.algorithm as QuantAlgorithm | undefined);
     if (backend.name === 'python') checkRunnable(plan, o.format as string | undefined);
-    readRuntimeConfig(ctx.modelFolder);
+    if (signRound) checkSignRound(ctx.job.config, plan);
+    const model = readRuntimeConfig(ctx.modelFolder);
+    if (signRound) checkSignRoundModel(model);
   } catch (error) {
     if (error instanceof ModelConfigError) throw new JobFailure('INVALID_MODEL', error.message, 'model');
     if (error instanceof QuantizeConfigError) throw new JobFailure('INVALID_JOB', error.message, 'config');
@@ -148,11 +152,13 @@ async function quantize(ctx: JobContext): Promise<HandlerOutput> {
         maxShardBytes: o.maxShardBytes as number | undefined,
         adapter,
         ...(mixedPrecision ? { mixedPrecision } : {}),
+        ...(signRound ? { signRound } : {}),
       },
       {
         signal: ctx.signal,
         onProgress: (p) => {
           const event = progress.onEngine(p, now());
+          if (!event) return;
           ctx.progress(event.phase, event.current, event.total, event);
           if (event.detail) ctx.log('info', event.message ?? event.detail.layer);
         },
@@ -170,13 +176,14 @@ async function quantize(ctx: JobContext): Promise<HandlerOutput> {
   metrics.quantizeCpuSeconds = (cpu.user + cpu.system) / 1e6;
   metrics.layers = result.layers.length;
   metrics.meanLayerError = result.layers.reduce((sum, l) => sum + l.error, 0) / Math.max(1, result.layers.length);
-  const layers = result.layers.map(({ name, seconds: s, error, errorKind, expertTokens, fallbackExperts, raisedDamping }) => ({
+  const layers = result.layers.map(({ name, seconds: s, error, errorKind, expertTokens, fallbackExperts, raisedDamping, signRound }) => ({
     name,
     seconds: s,
     error,
     errorKind,
     ...(expertTokens ? { expertTokens, fallbackExperts } : {}),
     ...(raisedDamping ? { raisedDamping } : {}),
+    ...(signRound ? { signRound } : {}),
   }));
   const raised = result.layers.flatMap((l) => (l.raisedDamping ?? []).map((d) => `${d.module} ${d.dampPercent.toFixed(4)}`));
   if (raised.length > 0)
@@ -220,6 +227,31 @@ function mixedPrecisionOf(value: unknown): MixedPrecisionOptions | undefined {
     ...(bits === undefined ? {} : { bits: bits as number }),
     ...(samples === undefined ? {} : { samples: samples as number }),
   };
+}
+
+/** options.signRound checked field by field (schemas/job.schema.json), or undefined when the job has none; null lr and
+ *  minmaxLr take their defaults as absent ones do. */
+export function signRoundOf(value: unknown): SignRoundOptions | undefined {
+  if (value === undefined) return undefined;
+  const m = value as JsonObject;
+  const bad = (key: string, expected: string): never => {
+    throw new JobFailure(
+      'INVALID_JOB',
+      `options.signRound.${key} must be ${expected}, got ${JSON.stringify(m[key])}`,
+      `options.signRound.${key}`,
+    );
+  };
+  const unknown = Object.keys(m).find((k) => !['iters', 'lr', 'minmaxLr', 'batchSize'].includes(k));
+  if (unknown !== undefined) bad(unknown, 'absent (known: iters, lr, minmaxLr, batchSize)');
+  const { iters, lr, minmaxLr, batchSize } = m;
+  const count = (v: unknown): boolean => v === undefined || (typeof v === 'number' && Number.isInteger(v) && v >= 1);
+  const step = (v: unknown): boolean => v === undefined || v === null || (typeof v === 'number' && Number.isFinite(v) && v > 0);
+  if (!count(iters)) bad('iters', 'a positive integer');
+  if (!step(lr)) bad('lr', 'a number above 0 (or null: 1 / iters)');
+  if (!step(minmaxLr)) bad('minmaxLr', 'a number above 0 (or null: lr)');
+  if (!count(batchSize)) bad('batchSize', 'a positive integer');
+  const field = (key: string, v: unknown) => (v === undefined || v === null ? {} : { [key]: v as number });
+  return { ...field('iters', iters), ...field('lr', lr), ...field('minmaxLr', minmaxLr), ...field('batchSize', batchSize) };
 }
 
 function allocationRecord(a: BitsAllocation): AllocationRecord {

@@ -27,14 +27,20 @@ export class LayerProgress {
   private total = 0;
   private finished = false;
   private calibrated = false;
+  /** signRound's steps on the layer running (the engine reports each one; the ticks name the latest). */
+  private tuning: { done: number; total: number } | undefined;
   /** mixedPrecision's measurement, before the layers: when it started and the layers measured so far. */
   private allocating: { started: number; last: number; done: number; total: number } | undefined;
 
   /** calibration: windows × tokens of the calibration set, named by the ticks once the engine says it calibrates. */
   constructor(private readonly calibration: { windows: number; tokens: number }) {}
 
-  /** The event for an engine event; `now` in seconds. */
-  onEngine(p: QuantizeProgress, now: number): ProgressEvent {
+  /** The event for an engine event, `now` in seconds; undefined for a signRound step, which the next tick names. */
+  onEngine(p: QuantizeProgress, now: number): ProgressEvent | undefined {
+    if (p.phase === 'round') {
+      this.tuning = { done: p.done, total: p.total };
+      return undefined;
+    }
     if (p.phase === 'allocate') {
       this.allocating = { started: this.allocating?.started ?? now, last: now, done: p.done, total: p.total };
       return {
@@ -52,6 +58,7 @@ export class LayerProgress {
     this.done = p.done;
     this.total = p.total;
     this.layerStarted = now;
+    this.tuning = undefined;
     const eta = this.eta(now);
     return {
       phase: 'layer',
@@ -75,7 +82,8 @@ export class LayerProgress {
     const total = this.total || layers;
     if (this.done >= total) return undefined;
     const on = this.calibrated ? ` on ${this.calibration.windows} calibration windows of ${this.calibration.tokens} tokens` : '';
-    const message = `model.layers.${this.done} running${on}, ${Math.floor(now - this.layerStarted)} s so far`;
+    const step = this.tuning ? `, signRound step ${this.tuning.done} of ${this.tuning.total}` : '';
+    const message = `model.layers.${this.done} running${on}${step}, ${Math.floor(now - this.layerStarted)} s so far`;
     const eta = this.eta(now);
     return { phase: 'quantize', current: this.done, total, message, ...(eta === undefined ? {} : { etaSeconds: eta }) };
   }

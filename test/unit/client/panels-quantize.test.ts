@@ -146,3 +146,31 @@ test("a mixedPrecision run shows each layer's measured saving, its cost and the 
   ]);
   assert.doesNotMatch(quantizeBody(base), /data-testid="allocation"/);
 });
+
+test("a signRound run shows each layer's output error at round-to-nearest and learned, and the step kept", () => {
+  const base = fixtureRun('quantize');
+  const layers = [
+    {
+      name: 'model.layers.0',
+      seconds: 20,
+      error: 0.0157,
+      errorKind: 'output' as const,
+      signRound: { startLoss: 0.0022282, bestLoss: 0.00074133, bestIteration: 199 },
+    },
+    {
+      name: 'model.layers.<1>',
+      seconds: 21,
+      error: 0.0391,
+      errorKind: 'output' as const,
+      signRound: { startLoss: 0.0031535, bestLoss: 0.0015233, bestIteration: 197 },
+    },
+  ];
+  const table = byTestId(quantizeBody({ ...base, layers }), 'sign-round');
+  assert.match(table, /<caption>Learned rounding \(signRound\): mean squared error of each layer's output/);
+  assert.deepEqual(tableCells(table), [
+    ['Layer', 'Round-to-nearest', 'Learned', 'Reduction', 'Step kept'],
+    ['model.layers.0', '2.228e-3', '7.413e-4', '66.7 %', '199'],
+    ['model.layers.<1>', '3.154e-3', '1.523e-3', '51.7 %', '197'],
+  ]);
+  assert.doesNotMatch(quantizeBody(base), /data-testid="sign-round"/);
+});

@@ -80,3 +80,16 @@ test("mixed precision's measurement ticks name the layer measured and the time l
   p.onEngine({ phase: 'calibrate', done: 0, total: 1 }, 33);
   assert.equal(p.tick(35, 4)?.message, 'model.layers.0 running on 128 calibration windows of 256 tokens, 2 s so far');
 });
+
+test("signRound's steps are not events of their own: the next tick names the latest, until the layer is done", () => {
+  const p = new LayerProgress({ windows: 16, tokens: 128 });
+  p.onEngine({ phase: 'calibrate', done: 0, total: 1 }, 0);
+  assert.equal(p.onEngine({ phase: 'round', done: 1, total: 200 }, 1), undefined);
+  assert.equal(p.onEngine({ phase: 'round', done: 57, total: 200 }, 3), undefined);
+  assert.equal(
+    p.tick(4, 4)?.message,
+    'model.layers.0 running on 16 calibration windows of 128 tokens, signRound step 57 of 200, 4 s so far',
+  );
+  p.onEngine({ phase: 'layer', done: 1, total: 4, layer: layer(0, 10, 1e-3) }, 10);
+  assert.equal(p.tick(11, 4)?.message, 'model.layers.1 running on 16 calibration windows of 128 tokens, 1 s so far');
+});

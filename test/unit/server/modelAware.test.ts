@@ -528,6 +528,35 @@ describe('model-aware diagnostics', () => {
     );
   });
 
+  it("a job's signRound on a model whose layer the engine cannot differentiate is flagged at signRound, naming why", async () => {
+    const withSignRound = (model: string): string =>
+      `${JSON.stringify({ model, quantization_config: { quant_method: 'gptq', bits: 3, group_size: 32 }, signRound: { iters: 50 } }, null, 2)}\n`;
+    const findings = async (model: string): Promise<Array<[number | undefined, string, string]>> => {
+      const text = withSignRound(model);
+      return (await modelDiagnostics(jobPath, text))
+        .filter((d) => d.code === 'model/sign-round-model')
+        .map((d) => [d.severity, d.message, text.split('\n')[d.range.start.line]!.trim()]);
+    };
+    assert.deepEqual(await findings('../tiny-llama'), []);
+    assert.deepEqual(await findings(join(repo, 'test', 'fixtures', 'qwen3-random')), []);
+    for (const [fixture, why] of [
+      ['mixtral-random', 'MixtralForCausalLM is a Mixture-of-Experts model'],
+      ['phi3-random', 'Phi3ForCausalLM fuses its projections (qkv_proj, gate_up_proj)'],
+      ['gemma2-random', 'Gemma2ForCausalLM norms its attention and MLP outputs (sandwich norms)'],
+      ['opt-random', 'OPTForCausalLM is not a Llama-family model'],
+    ]) {
+      const folder = join(repo, 'test', 'fixtures', fixture!);
+      assert.deepEqual(await findings(folder), [
+        [
+          1,
+          `${folder}: ${why}; learned rounding (signRound) runs on dense Llama-family layers (Llama, Mistral, Qwen2/3), ` +
+            "so QuantStudio's engine refuses the job before any work. Remove signRound.",
+          '"signRound": {',
+        ],
+      ]);
+    }
+  });
+
   it('MoE models: AWQ and GPTQ on one are not refused, an unsupported MoE field is named, expert and router names are modules', async () => {
     const mixtral = join(repo, 'test', 'fixtures', 'mixtral-random');
     const text = job(

@@ -173,7 +173,7 @@ describe('memory estimate lens and hover', () => {
     assert.deepEqual(
       e.value.time.value.phases.map((p) => p.label),
       [
-        "calibration forwards through each layer (and AWQ's block replays)",
+        "calibration forwards through each layer (and AWQ's block replays, signRound's steps)",
         'GPTQ Hessians',
         "GPTQ: each Hessian's inverse Cholesky factor",
         'GPTQ column updates',

@@ -21,6 +21,11 @@ function summary(run: RunResult): string {
       widened.length === 0 ? 'no layer fits the budget' : `${widened.join(', ')} at ${a.wideBits} bits, the rest at ${a.baseBits}`;
     lines.push(`mixed precision: ${which}: ${a.bitsPerWeight.toFixed(2)} bits per weight (budget ${a.target})`);
   }
+  const tuned = (run.layers ?? []).flatMap((l) => (l.signRound ? [l.signRound] : []));
+  if (tuned.length > 0) {
+    const kept = tuned.reduce((sum, t) => sum + t.bestLoss / t.startLoss, 0) / tuned.length;
+    lines.push(`signRound: each layer's output error ${((1 - kept) * 100).toFixed(1)} % below round-to-nearest's on average`);
+  }
   if (m.perplexityBefore !== undefined) lines.push(`perplexity before ${m.perplexityBefore.toFixed(4)}`);
   if (m.perplexityAfter !== undefined) {
     const delta = m.perplexityDelta !== undefined ? ` (${m.perplexityDelta >= 0 ? '+' : ''}${m.perplexityDelta.toFixed(4)})` : '';

@@ -59,6 +59,29 @@ ${rows.join('\n')}
 </table>`;
 }
 
+/** A signRound run's tuning: each layer's output error at round-to-nearest and at the step kept (none: no table). */
+export function signRoundTable(run: RunResult): string {
+  const tuned = (run.layers ?? []).filter((l) => l.signRound);
+  if (tuned.length === 0) return '';
+  const rows = tuned.map(({ name, signRound: s }) => {
+    const cells = [
+      s!.startLoss.toExponential(3),
+      s!.bestLoss.toExponential(3),
+      `${((1 - s!.bestLoss / s!.startLoss) * 100).toFixed(1)} %`,
+      `${s!.bestIteration}`,
+    ];
+    return `<tr><th scope="row">${escapeHtml(name)}</th>${cells.map((v) => `<td class="number">${v}</td>`).join('')}</tr>`;
+  });
+  const head = ['Layer', 'Round-to-nearest', 'Learned', 'Reduction', 'Step kept'];
+  return `<table data-testid="sign-round">
+<caption>Learned rounding (signRound): mean squared error of each layer's output against the full-precision layer's on a batch of calibration windows</caption>
+<thead><tr>${head.map((h) => `<th scope="col">${h}</th>`).join('')}</tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody>
+</table>`;
+}
+
 /** A mixedPrecision run's measurement: each layer's divergence saved by the wider width, its cost and the choice. */
 export function allocationTable(run: RunResult): string {
   const a = run.allocation;
@@ -85,7 +108,13 @@ export function quantizeBody(run: RunResult): string {
     run.text === undefined
       ? ''
       : `\n<h2>Sample from the quantized model</h2>\n<pre data-testid="sample-text">${escapeHtml(run.text)}</pre>`;
-  const tables = [allocationTable(run), finishedLayerTable(run), raisedDampingTable(run), expertTokenTable(run)].filter((t) => t !== '');
+  const tables = [
+    allocationTable(run),
+    finishedLayerTable(run),
+    signRoundTable(run),
+    raisedDampingTable(run),
+    expertTokenTable(run),
+  ].filter((t) => t !== '');
   return `${summaryTable(run)}\n${actionButtons(run)}${sample}${tables.map((t) => `\n${t}`).join('')}`;
 }
 

@@ -16,6 +16,7 @@ import type { DocumentModel } from './documentModel';
 import { estimateSite } from './estimateFor';
 import type { EstimateSettings, SiteEstimateResult } from './estimateFor';
 import { mixedPrecisionBudgetFindings } from './mixedPrecisionBudget';
+import { signRoundModelFindings } from './signRoundModel';
 import { modelView } from './modelView';
 import type { ModelView } from './modelView';
 import { modelReferencesOf } from './reference';
@@ -150,6 +151,7 @@ export class ModelAwareness {
       findings.push(...ruleFindings(bound, site, siteLocator(parsed, i)));
     });
     findings.push(...mixedPrecisionBudgetFindings(parsed, view));
+    findings.push(...signRoundModelFindings(parsed, view));
     return findings;
   }
 }

@@ -14,7 +14,8 @@ export function quantizeJobFor(
 ): QuantizeJobEstimate | undefined {
   const config = job.quantization_config;
   if (typeof config !== 'object' || config === null || Array.isArray(config)) return undefined;
-  const fields = { config, algorithm: job.algorithm, calibration: job.calibration, mixedPrecision: job.mixedPrecision };
+  const { algorithm, calibration, mixedPrecision, signRound } = job;
+  const fields = { config, algorithm, calibration, mixedPrecision, signRound };
   const options = quantizeJobOptions(fields, settings, {
     ...machine,
     textBytes: (d) => calibrationTextBytes(d, jobFile === undefined ? undefined : dirname(jobFile)),
