@@ -3,6 +3,7 @@
 // test/bench/quality.mjs; nothing here is estimated.
 import table from './quantQuality.json';
 import type { MixedPrecisionOptions } from './bitsAllocation';
+import type { SignRoundOptions } from './signRound';
 import type { JsonObject } from './types';
 
 export interface QualityRow {
@@ -22,6 +23,8 @@ export interface QualityRow {
   algorithm?: 'rtn';
   /** The job file's `mixedPrecision`: the layers widened are measured (bitsAllocation.ts); bitsPerWeight is what it reached. */
   mixedPrecision?: MixedPrecisionOptions;
+  /** The job file's `signRound`: learned rounding in place of GPTQ's error feedback. */
+  signRound?: SignRoundOptions;
   perplexity: number;
   quantizeSeconds: number | null;
   /** The upstream libraries' figures on the same model and calibration, as the README shows them. */

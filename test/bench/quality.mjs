@@ -34,7 +34,14 @@ try {
     if (m.config) {
       folder = join(scratch, m.label.replace(/\W+/g, '-'));
       const t = process.hrtime.bigint();
-      await quantizeModel({ model: source, config: m.config, algorithm: m.algorithm, out: folder, mixedPrecision: m.mixedPrecision });
+      await quantizeModel({
+        model: source,
+        config: m.config,
+        algorithm: m.algorithm,
+        out: folder,
+        mixedPrecision: m.mixedPrecision,
+        signRound: m.signRound,
+      });
       quantizeSeconds = Number(process.hrtime.bigint() - t) / 1e9;
     }
     const r = await openModel(folder).perplexity(ids, { seq: 256 });

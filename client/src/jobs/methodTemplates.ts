@@ -3,7 +3,7 @@
 // Data, plus the job file built around it. No `vscode` import.
 import * as path from 'path';
 import { parseHubRef } from '../../../native/model';
-import type { QualityRow } from '../../../native/model';
+import type { QualityRow, SignRoundOptions } from '../../../native/model';
 
 type Json = Record<string, unknown>;
 
@@ -16,6 +16,8 @@ export interface MethodTemplate {
   calibrated: boolean;
   /** "rtn": round to nearest into the config's format (the job file's `algorithm`), no calibration. */
   algorithm?: 'rtn';
+  /** The job file's `signRound` (learned rounding on the engine), as the quality table's row ran it. */
+  signRound?: SignRoundOptions;
 }
 
 const GPTQ_DEFAULTS = {
@@ -83,6 +85,7 @@ export function qualityRowTemplate(row: QualityRow): MethodTemplate | undefined 
     config: { ...row.config },
     calibrated: method === 'gptq' || method === 'awq',
     ...(row.algorithm ? { algorithm: row.algorithm } : {}),
+    ...(row.signRound ? { signRound: { ...row.signRound } } : {}),
   };
 }
 
@@ -131,6 +134,7 @@ export function jobFileObject(
   if (template.algorithm) job.algorithm = template.algorithm;
   if (backend !== 'engine') job.backend = backend; // the schema's default needs no line
   if (template.calibrated && !template.algorithm) job.calibration = { dataset: 'wikitext2', nsamples: 128, seqlen: 256, seed: 0 };
+  if (template.signRound) job.signRound = { ...template.signRound };
   job.output = jobPath(base, output);
   job.options = { evaluate: { before: true, after: true } };
   return job;

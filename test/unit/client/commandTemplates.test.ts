@@ -7,7 +7,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { pathToFileURL } from 'url';
 import { jobFromJobFile } from '../../../client/src/jobs/quantizeJobFile';
-import { jobFileObject, jobFileText, METHOD_TEMPLATES, newJobFilePaths } from '../../../client/src/jobs';
+import { jobFileObject, jobFileText, METHOD_TEMPLATES, newJobFilePaths, qualityRowTemplate } from '../../../client/src/jobs';
+import { QUALITY_TABLE } from '../../../native/model';
 import { createLanguageService } from '../../../server/src/service';
 
 const root = path.join(__dirname, '..', '..', '..', '..');
@@ -83,4 +84,24 @@ test("paths inside the job file's folder are relative with forward slashes; outs
   assert.deepEqual(inside.calibration, { dataset: 'wikitext2', nsamples: 128, seqlen: 256, seed: 0 });
   const outside = jobFileObject(template, path.join(workspace, 'a.quant.json'), model, path.join(workspace, 'out', 'llama-q'));
   assert.equal(outside.model, model);
+});
+
+test("the quality table's signRound row becomes a clean job file that runs with its signRound", async () => {
+  const row = QUALITY_TABLE.rows.find((r) => r.id === 'gptq-3bit-g128-asym-signround')!;
+  const template = qualityRowTemplate(row)!;
+  const { jobFile, output } = newJobFilePaths(workspace, model, template);
+  const text = jobFileText(template, jobFile, model, output);
+  fs.writeFileSync(jobFile, text);
+  assert.deepEqual(JSON.parse(text).signRound, row.signRound);
+  const service = createLanguageService({ models: {} });
+  const doc = { uri: pathToFileURL(jobFile).href, text };
+  assert.ok(await service.resolveModel(doc));
+  assert.deepEqual(
+    (await service.diagnose(doc)).map((d) => `${d.code}: ${d.message}`),
+    [],
+  );
+  const job = jobFromJobFile(jobFile);
+  assert.ok(typeof job !== 'string', String(job));
+  assert.deepEqual(job.options.signRound, row.signRound);
+  assert.deepEqual(job.config, row.config);
 });

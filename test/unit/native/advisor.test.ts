@@ -74,6 +74,8 @@ describe('advisor on Llama-3.1-8B', () => {
       'gptq-3bit-g128-mse-layer0-4bit',
       'gptq-3bit-g128-mse-gptaq-layer0-4bit',
       'gptq-3bit-g128-mse-gptaq-mixed-3.5',
+      'gptq-3bit-g128-asym-signround-layer0-4bit',
+      'gptq-3bit-g128-asym-signround-mixed-3.5',
     ]);
     assert.deepEqual(
       rows.filter((a) => specific.includes(a.id)),

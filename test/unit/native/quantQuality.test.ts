@@ -88,3 +88,14 @@ test('examples/configs/tiny-llama-gptq-3bit-mixed.quant.json runs the mixed-prec
   assert.deepEqual({ ...row.config, dynamic: byHand.config!['dynamic'] }, byHand.config);
   assert.deepEqual([row.perplexity, row.bitsPerWeight], [byHand.perplexity, byHand.bitsPerWeight]);
 });
+
+test('examples/configs/tiny-llama-gptq-3bit-signround.quant.json runs the signRound mixed-precision row, written as gptq_v2', () => {
+  const job = JSON.parse(readFileSync(join(root, 'examples', 'configs', 'tiny-llama-gptq-3bit-signround.quant.json'), 'utf8'));
+  const row = QUALITY_TABLE.rows.find((r) => r.id === 'gptq-3bit-g128-asym-signround-mixed-3.5')!;
+  assert.deepEqual(job.quantization_config, { ...row.config, checkpoint_format: 'gptq_v2' });
+  assert.deepEqual([job.signRound, job.mixedPrecision], [row.signRound, row.mixedPrecision]);
+  // The measurement widens layer 0 on the demo model: the same checkpoint as the row that widens it by hand.
+  const byHand = QUALITY_TABLE.rows.find((r) => r.id === 'gptq-3bit-g128-asym-signround-layer0-4bit')!;
+  assert.deepEqual({ ...row.config, dynamic: byHand.config!['dynamic'] }, byHand.config);
+  assert.deepEqual([row.perplexity, row.bitsPerWeight], [byHand.perplexity, byHand.bitsPerWeight]);
+});
