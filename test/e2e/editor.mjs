@@ -2,24 +2,36 @@
 // commands (keyboard shortcuts differ between the browser and desktop; palette labels do not).
 import { runCommand } from './codeServer.mjs';
 
-/** Opens a workspace file by its relative path via Quick Open and waits for its editor tab. */
-export async function openFile(page, relativePath) {
+/** Opens a workspace file by its relative path via Quick Open and waits for its editor tab. Quick Open's list
+ *  re-sorts while file search results stream in, and other files match the same query fuzzily (the examples'
+ *  tiny-llama-gptq-*.quant.json for tiny-llama-gptq.quant.json): a click can land on a row that moved, so a wrong
+ *  or missing tab is retried. */
+export async function openFile(page, relativePath, attempts = 3) {
   const base = relativePath.split('/').pop();
   const dir = relativePath.split('/').slice(0, -1).join('/');
-  await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(relativePath);
-  // a row shows the name and, separately, its folder: wait for the row of exactly this file
-  const row = page
-    .locator('.quick-input-widget .monaco-list-row')
-    .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${base.replace(/\./g, '\\.')}$`) }) })
-    .filter({ hasText: dir })
-    .first();
-  await row.waitFor({ state: 'visible' });
-  await row.click();
-  await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
-  await page.locator('.tabs-container .tab.active', { hasText: base }).waitFor();
+  const tab = page.locator('.tabs-container .tab.active', { hasText: base });
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('Control+P');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(relativePath);
+    // a row shows the name and, separately, its folder: wait for the row of exactly this file
+    const row = page
+      .locator('.quick-input-widget .monaco-list-row')
+      .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${base.replace(/\./g, '\\.')}$`) }) })
+      .filter({ hasText: dir })
+      .first();
+    await row.waitFor({ state: 'visible' });
+    await page.waitForTimeout(200); // let the list finish re-sorting before the click
+    await row.click();
+    await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+    try {
+      await tab.first().waitFor({ timeout: 10_000 });
+      return;
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+    }
+  }
 }
 
 /** Moves the cursor of the active editor to a 1-based line and column (Quick Open's ":line:column") and waits
